@@ -1,0 +1,5 @@
+import sys
+
+from grontur.cli import main
+
+sys.exit(main())

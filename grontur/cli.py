@@ -1,0 +1,83 @@
+"""The ``grontur`` command line: a thin layer that parses arguments and calls the library.
+
+Each command lives in ``grontur/commands/<name>.py`` and exposes a ``click.Command`` called
+``command``. A :class:`~grontur.errors.GronturError` becomes one line on stderr and exit status 2.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import logging
+import sys
+
+import click
+
+from grontur import __version__
+from grontur.errors import GronturError
+
+#: command name -> module in grontur.commands; the order is the order in ``grontur --help``.
+COMMANDS = {
+    "demo": "demo",
+    "analyse": "analyse",
+    "import": "import_",
+    "compare": "compare",
+    "catalogue": "catalogue",
+    "survey-template": "survey_template",
+    "notebook": "notebook",
+    "init": "init",
+    "survey": "survey",
+}
+
+
+class _LazyGroup(click.Group):
+    """Loads a command's module only when it is used, so ``grontur --help`` stays fast."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return [name for name, module in COMMANDS.items() if _module_exists(module)]
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        module = COMMANDS.get(cmd_name)
+        if module is None or not _module_exists(module):
+            return None
+        return importlib.import_module(f"grontur.commands.{module}").command
+
+
+def _module_exists(module: str) -> bool:
+    return importlib.util.find_spec(f"grontur.commands.{module}") is not None
+
+
+@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="grontur")
+@click.option("-v", "--verbose", is_flag=True, help="Log what each stage does.")
+def cli(verbose: bool) -> None:
+    """grontur: employee commuting surveys to ranked, explained mobility measures."""
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: run the CLI and turn user errors into exit status 2 without a traceback."""
+    try:
+        result = cli.main(args=argv, prog_name="grontur", standalone_mode=False)
+    except click.exceptions.Exit as done:
+        return done.exit_code
+    except GronturError as error:
+        click.echo(f"grontur: {error}", err=True)
+        return 2
+    except click.exceptions.Abort:
+        click.echo("grontur: aborted.", err=True)
+        return 130
+    except click.ClickException as error:
+        error.show()
+        return 2
+    except KeyboardInterrupt:
+        click.echo("grontur: interrupted.", err=True)
+        return 130
+    return result if isinstance(result, int) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
