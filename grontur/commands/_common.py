@@ -1,0 +1,42 @@
+"""Options and helpers shared by several commands."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+import click
+
+FORMATS = ("html", "docx", "xlsx")
+
+
+def formats_option(func: Callable) -> Callable:
+    return click.option(
+        "--format", "formats", multiple=True, type=click.Choice([*FORMATS, "none"]), default=FORMATS,
+        show_default=True, help="Report formats to write (repeat the option); 'none' writes only data files.",
+        callback=lambda _ctx, _param, value: tuple(v for v in value if v != "none"),
+    )(func)
+
+
+def jobs_option(func: Callable) -> Callable:
+    return click.option(
+        "--jobs", "-j", type=click.IntRange(1, 64), default=min(2, os.cpu_count() or 1), show_default=True,
+        help="Municipalities analysed in parallel (processes).",
+    )(func)
+
+
+@contextmanager
+def progress_bar(total: int, description: str) -> Iterator[Callable[[], None]]:
+    """A rich progress bar on a terminal; silent when stderr is not one (CI, pipes)."""
+    if not sys.stderr.isatty():
+        yield lambda: None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.console import Console
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=Console(stderr=True), transient=True) as progress:
+        task = progress.add_task(description, total=total)
+        yield lambda: progress.advance(task)

@@ -1,0 +1,39 @@
+"""``grontur analyse``: one survey export (or a project folder) to a full set of outputs."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import click
+
+from grontur.commands._common import formats_option
+from grontur.i18n import t
+
+
+@click.command("analyse")
+@click.argument("survey", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--kommune", "municipality", help="Municipality name or 4-digit number (2024 numbering).")
+@click.option("--project", type=click.Path(path_type=Path), help="Project folder with grontur.yaml (from 'grontur init').")
+@click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path), help="Output folder.")
+@click.option("--mapping", type=click.Path(dir_okay=False, path_type=Path), help="Mapping file for an export grontur does not know.")
+@click.option("--sheet", help="Excel sheet that holds the responses (default: found automatically).")
+@click.option("--lang", type=click.Choice(["nn", "nb", "en"]), help="Report language (default: the municipality's written standard).")
+@click.option("--followup", type=click.Path(dir_okay=False, path_type=Path), help="A later wave of the same survey to compare with.")
+@click.option("--k", "k", type=int, help="Privacy threshold (5 or higher).")
+@click.option("--run-date", type=click.DateTime(["%Y-%m-%d"]), help="Date shown in the outputs (default: the project's run_date or today).")
+@formats_option
+def command(survey: Path | None, municipality: str | None, project: Path | None, out: Path, mapping: Path | None,
+            sheet: str | None, lang: str | None, followup: Path | None, k: int | None, run_date: dt.datetime | None,
+            formats: tuple[str, ...]) -> None:
+    """Analyse one survey export and write report.html, report.docx, measures.xlsx, results.json, quality.csv and cleaned.csv."""
+    from grontur.pipeline import analyse_file
+
+    analysis = analyse_file(
+        survey, project=project, municipality=municipality, out_dir=out, lang=lang, followup=followup,
+        mapping=mapping, sheet=sheet, formats=formats, run_date=run_date.date() if run_date else None, k=k,
+    )
+    respondents = analysis.results["respondents"]
+    ui = lang or "en"
+    click.echo(t("cli.analyse.done", ui, name=analysis.project.name, kept=respondents["kept"],
+                 input_rows=respondents["input_rows"], quarantined=respondents["quarantined"], folder=out))

@@ -1,0 +1,429 @@
+"""Orchestration: run the stages in order for one municipality, or for the demo network.
+
+This module only wires stages together; each stage's logic lives in its own module. It reads
+the files it is given, writes outputs atomically (:mod:`grontur.outputs`) and never prints.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from grontur import anchoring, catalogue as catalogue_mod, describe, emissions, evidence as evidence_mod
+from grontur import potential, rank, segment
+from grontur.config import Project, load_project, project_for
+from grontur.errors import GronturError
+from grontur.outputs import staged_folder, write_csv, write_json
+from grontur.resources import data_dir
+
+log = logging.getLogger(__name__)
+
+RESULTS_SCHEMA = "grontur.results/1"
+DEFAULT_FORMATS = ("html", "docx", "xlsx")
+
+
+@dataclass
+class Analysis:
+    """One municipality's analysis: the results, the cleaned table, and what was found in the input."""
+
+    project: Project
+    results: dict[str, Any]
+    table: pd.DataFrame
+    issues: pd.DataFrame
+    quarantine: pd.DataFrame
+    figures: dict[str, Any] = field(default_factory=dict)
+    comparison: dict[str, Any] | None = None
+
+
+# ---------------------------------------------------------------------------------------------
+# JSON hygiene
+
+def to_jsonable(value: Any) -> Any:
+    """Turn NumPy scalars, NaN, dates and tuples into plain JSON values."""
+    if isinstance(value, Mapping):
+        return {str(key): to_jsonable(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)) and not isinstance(value, str):
+        items = sorted(value) if isinstance(value, (set, frozenset)) else value
+        return [to_jsonable(item) for item in items]
+    if isinstance(value, np.ndarray):
+        return [to_jsonable(item) for item in value.tolist()]
+    if isinstance(value, (np.bool_, bool)):
+        return bool(value)
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (np.floating, float)):
+        number = float(value)
+        return None if math.isnan(number) or math.isinf(number) else number
+    if value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, (dt.date, dt.datetime, pd.Timestamp)):
+        return value.isoformat()[:10]
+    if isinstance(value, Path):
+        return value.name
+    return value
+
+
+def _sum_suppressed(section: Any) -> int:
+    """Add up every ``suppressed_cells`` count found in a results section."""
+    if isinstance(section, Mapping):
+        own = section.get("suppressed_cells")
+        total = int(own) if isinstance(own, (int, np.integer)) and not isinstance(own, bool) else 0
+        return total + sum(_sum_suppressed(v) for k, v in section.items() if k != "suppressed_cells")
+    if isinstance(section, list):
+        return sum(_sum_suppressed(item) for item in section)
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------
+# One municipality
+
+def build_context(project: Project, table: pd.DataFrame) -> dict[str, Any]:
+    """The site and municipality context the ranker needs, from the project and the table."""
+    shift = table["shift_work"] if "shift_work" in table else pd.Series(dtype="boolean")
+    shift_share = float(shift.astype("boolean").mean()) if shift.notna().any() else 0.0
+    parking = project.context.get("parking_at_work")
+    if parking is None and "parking_at_work" in table:
+        answered = table["parking_at_work"].dropna()
+        answered = answered[answered != "unknown"]
+        parking = str(answered.mode().iloc[0]) if len(answered) else None
+    return {
+        "municipality": {
+            "number": project.number,
+            "name": project.name,
+            "employees": project.employees,
+            "rurality": project.context.get("rurality", "rural"),
+        },
+        "transit_service": project.context.get("transit_service", "poor"),
+        "parking_at_work": parking or "free",
+        "facilities": dict(project.context.get("facilities") or {}),
+        "shift_share": shift_share,
+        "respondents": len(table),
+    }
+
+
+def analyse_imported(
+    imported: Any,
+    *,
+    project: Project,
+    lang: str | None = None,
+    catalogue: Any = None,
+    evidence: Sequence[Any] | None = None,
+) -> Analysis:
+    """Run every analysis stage on an imported survey (an :class:`grontur.importing.ImportResult`)."""
+    lang = lang or project.language
+    k = project.k
+    table = imported.table.copy()
+    issue_frames = [imported.issues]
+    figures: dict[str, Any] = {}
+    geo_section: dict[str, Any] | None = None
+
+    if project.workplaces or project.geodata:
+        from grontur import geo
+
+        enriched = geo.enrich_for_project(table, project=project, k=k, lang=lang)
+        table = enriched.table
+        issue_frames.append(enriched.issues)
+        geo_section = enriched.as_dict()
+        if enriched.figure is not None:
+            figures["home_area_map"] = enriched.figure
+
+    context = build_context(project, table)
+    habits = describe.describe(table, k=k, employees=project.employees)
+    emission = emissions.compute_emissions(table)
+    switching = potential.compute_potential(
+        table, emissions=emission, k=k, transit_service=context["transit_service"]
+    )
+    segmented = segment.segment_respondents(table, k=k, random_state=0)
+    table["segment"] = segmented.labels.reindex(table.index)
+
+    cat = catalogue if catalogue is not None else catalogue_mod.load_catalogue(extra=project.catalogue)
+    records = list(evidence) if evidence is not None else evidence_mod.load_evidence()
+    ranking = rank.rank_measures(
+        table,
+        catalogue=cat,
+        segments=segmented,
+        emissions=emission.per_respondent,
+        context=context,
+        weights=dict(project.weights) or None,
+        evidence=records,
+        k=k,
+        lang=lang,
+    )
+    start = project.plan_start or _next_monday(project.run_date)
+    plan = anchoring.build_plan(ranking, catalogue=cat, start=start, lang=lang)
+    figures["anchoring_timeline"] = anchoring.plot_timeline(plan, lang=lang)
+
+    issues = pd.concat([frame for frame in issue_frames if frame is not None and len(frame)], ignore_index=True) \
+        if any(frame is not None and len(frame) for frame in issue_frames) else imported.issues.iloc[0:0]
+    ranking_dict = ranking.as_dict(lang)
+    segments_dict = segmented.as_dict()
+    sections: dict[str, Any] = {
+        "habits": habits,
+        "emissions": emission.as_dict(),
+        "potential": switching.as_dict(),
+        "segments": segments_dict["segments"],
+        "segmentation": segments_dict["segmentation"],
+        "measures": ranking_dict["measures"],
+        "excluded_measures": ranking_dict["excluded_measures"],
+        "packages": ranking_dict.get("packages", {}),
+        "anchoring_plan": plan.as_dict(),
+    }
+    if geo_section is not None:
+        sections["geo"] = geo_section
+    account = dict(imported.account)
+    employees = project.employees
+    results: dict[str, Any] = {
+        "schema": RESULTS_SCHEMA,
+        "generated": project.run_date.isoformat(),
+        "municipality": {"number": project.number, "name": project.name, "language": lang},
+        "respondents": {
+            **account,
+            "employees": employees,
+            "response_rate": (account["kept"] / employees) if employees else None,
+        },
+        "mode_share": describe.mode_share(table),
+        **sections,
+        "quality": _quality_summary(issues, imported),
+        "privacy": {
+            "k": k,
+            "suppressed_cells": _sum_suppressed(sections),
+            "dropped_columns": list(imported.dropped_columns),
+        },
+        "context": {key: value for key, value in context.items() if key != "municipality"},
+    }
+    return Analysis(
+        project=project,
+        results=to_jsonable(results),
+        table=table,
+        issues=issues,
+        quarantine=imported.quarantine,
+        figures=figures,
+    )
+
+
+def _next_monday(day: dt.date) -> dt.date:
+    return day + dt.timedelta(days=(7 - day.weekday()) % 7 or 7)
+
+
+def _quality_summary(issues: pd.DataFrame, imported: Any) -> dict[str, Any]:
+    by_problem = issues["problem"].value_counts().sort_index() if len(issues) else pd.Series(dtype=int)
+    return {
+        "problems": int(len(issues)),
+        "by_problem": {str(key): int(value) for key, value in by_problem.items()},
+        "mapping": imported.mapping_report,
+    }
+
+
+def import_for_project(path: Path, *, project: Project, mapping: Path | None = None, sheet: str | None = None,
+                       wave: str | None = None) -> Any:
+    from grontur.importing import import_survey
+
+    return import_survey(
+        path,
+        mapping=mapping or project.mapping,
+        sheet=sheet or project.sheet,
+        municipality=project.number,
+        wave=wave or project.wave,
+        salt=project.salt,
+    )
+
+
+def analyse_file(
+    path: str | Path | None = None,
+    *,
+    project: Project | str | Path | None = None,
+    municipality: str | None = None,
+    out_dir: str | Path | None = None,
+    lang: str | None = None,
+    followup: str | Path | None = None,
+    mapping: str | Path | None = None,
+    sheet: str | None = None,
+    formats: Sequence[str] = DEFAULT_FORMATS,
+    run_date: dt.date | None = None,
+    k: int | None = None,
+) -> Analysis:
+    """Import, analyse and (when ``out_dir`` is given) write one municipality's outputs.
+
+    ``project`` is a :class:`Project` or a project folder; without one, ``municipality`` (name
+    or number) is required and defaults stand in for the rest.
+    """
+    if isinstance(project, (str, Path)):
+        project = load_project(project)
+    if project is None:
+        if municipality is None:
+            msg = "Say which municipality the survey is from: give --kommune NAME|NUMBER or --project DIR."
+            raise GronturError(msg)
+        project = project_for(municipality, language=lang, k=k or 5)
+    project = project.with_overrides(run_date=run_date, k=k)
+    survey = Path(path) if path is not None else project.survey
+    if survey is None:
+        msg = "No survey file given: pass the export file, or set 'survey' in the project's grontur.yaml."
+        raise GronturError(msg)
+    imported = import_for_project(survey, project=project, mapping=Path(mapping) if mapping else None, sheet=sheet)
+    analysis = analyse_imported(imported, project=project, lang=lang)
+    followup_path = Path(followup) if followup is not None else project.followup
+    if followup_path is not None:
+        analysis.comparison = compare_for_project(analysis, followup_path, project=project, lang=lang)
+        analysis.results["comparison"] = analysis.comparison
+    if out_dir is not None:
+        write_analysis(analysis, Path(out_dir), lang=lang or project.language, formats=formats)
+    return analysis
+
+
+def compare_for_project(analysis: Analysis, followup: Path, *, project: Project, lang: str | None = None,
+                        comparison_tables: Mapping[str, pd.DataFrame] | None = None) -> dict[str, Any]:
+    """Compare the baseline of ``analysis`` with a follow-up wave and evaluate the project's pilots."""
+    from grontur import compare, pilots as pilots_mod
+
+    after = import_for_project(followup, project=project).table
+    before = analysis.table
+    result = compare.compare_waves(before, after, k=project.k, employees_before=project.employees,
+                                   employees_after=project.employees)
+    comparison = result.as_dict()
+    if project.pilots:
+        reference = None
+        if comparison_tables and project.comparison_municipality in comparison_tables:
+            reference = comparison_tables[project.comparison_municipality]
+        effects = pilots_mod.evaluate_pilots(before, after, pilots=project.pilots, comparison=reference,
+                                             k=project.k, municipality={"number": project.number, "name": project.name})
+        comparison["pilots"] = [effect.as_dict() for effect in effects]
+    return to_jsonable(comparison)
+
+
+def publishable_table(table: pd.DataFrame, k: int) -> pd.DataFrame:
+    """The cleaned table as written to ``cleaned.csv``: postcodes held by fewer than k are blanked."""
+    out = table.copy()
+    if "home_postcode" in out:
+        counts = out["home_postcode"].map(out["home_postcode"].value_counts())
+        out["home_postcode"] = out["home_postcode"].where(counts >= k)
+    return out
+
+
+def write_analysis(analysis: Analysis, out_dir: Path, *, lang: str, formats: Sequence[str] = DEFAULT_FORMATS) -> list[Path]:
+    """Write every output of one analysis to ``out_dir``, atomically."""
+    from grontur import report
+
+    with staged_folder(out_dir) as staging:
+        write_json(analysis.results, staging / "results.json")
+        write_csv(analysis.issues, staging / "quality.csv")
+        write_csv(analysis.quarantine, staging / "quarantine.csv")
+        write_csv(publishable_table(analysis.table, analysis.project.k), staging / "cleaned.csv")
+        if analysis.comparison is not None:
+            write_json(analysis.comparison, staging / "comparison.json")
+        if formats:
+            report.write_outputs(
+                analysis.results,
+                out_dir=staging,
+                lang=lang,
+                table=analysis.table,
+                quality=analysis.issues,
+                figures=analysis.figures,
+                formats=tuple(formats),
+            )
+        written = sorted(p.relative_to(staging) for p in staging.rglob("*") if p.is_file())
+    _close_figures(analysis.figures)
+    return [out_dir / p for p in written]
+
+
+def _close_figures(figures: Mapping[str, Any]) -> None:
+    import matplotlib.pyplot as plt
+
+    for figure in figures.values():
+        plt.close(figure)
+
+
+# ---------------------------------------------------------------------------------------------
+# The demo network
+
+def demo_projects() -> list[Project]:
+    """The six synthetic Hallingdal projects shipped in ``surveys/demo/``."""
+    root = data_dir("surveys") / "demo"
+    configs = sorted(root.glob("*/grontur.yaml"))
+    if not configs:
+        msg = f"{root}: no demo projects found; reinstall grontur or run 'python -m grontur.demo' in a checkout."
+        raise GronturError(msg)
+    return sorted((load_project(path) for path in configs), key=lambda p: p.number)
+
+
+def _demo_one(project: Project, out: Path, formats: Sequence[str], baselines: Mapping[str, Any] | None) -> dict[str, Any]:
+    imported = import_for_project(project.survey, project=project)
+    analysis = analyse_imported(imported, project=project)
+    if project.followup is not None:
+        tables = None
+        if baselines and project.comparison_municipality:
+            tables = {project.comparison_municipality: baselines.get(project.comparison_municipality)}
+        analysis.comparison = compare_for_project(analysis, project.followup, project=project,
+                                                  comparison_tables=_comparison_waves(tables))
+        analysis.results["comparison"] = analysis.comparison
+    write_analysis(analysis, out / project.slug, lang=project.language, formats=formats)
+    return network_summary(analysis)
+
+
+def _comparison_waves(tables: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
+    return tables
+
+
+def network_summary(analysis: Analysis) -> dict[str, Any]:
+    """What the network overview needs of one municipality (already suppressed, from results)."""
+    results = analysis.results
+    return {
+        "slug": analysis.project.slug,
+        "municipality": results["municipality"],
+        "respondents": results["respondents"],
+        "mode_share": results["mode_share"],
+        "habits": {key: results["habits"].get(key) for key in ("drive_alone_rate", "cars_per_100")},
+        "emissions": results["emissions"],
+        "measures": [
+            {key: m.get(key) for key in ("id", "rank", "score", "package")} for m in results["measures"]
+        ],
+        "pilots": (results.get("comparison") or {}).get("pilots", []),
+        "privacy": results["privacy"],
+    }
+
+
+def run_demo(out_dir: str | Path, *, formats: Sequence[str] = DEFAULT_FORMATS, jobs: int = 1,
+             progress: Callable[[str], None] | None = None) -> list[dict[str, Any]]:
+    """Analyse the six demo municipalities and write their folders plus ``index.html``."""
+    from grontur import report
+
+    out = Path(out_dir)
+    projects = demo_projects()
+    baselines = _comparison_baselines(projects)
+    summaries: list[dict[str, Any]] = []
+    if jobs > 1:
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            futures = [pool.submit(_demo_one, p, out, formats, baselines) for p in projects]
+            for project, future in zip(projects, futures):
+                summaries.append(future.result())
+                if progress:
+                    progress(project.name)
+    else:
+        for project in projects:
+            summaries.append(_demo_one(project, out, formats, baselines))
+            if progress:
+                progress(project.name)
+    with staged_folder(out) as staging:
+        report.write_network_overview(summaries, out_dir=staging, lang="nn")
+    return summaries
+
+
+def _comparison_baselines(projects: Iterable[Project]) -> dict[str, Any]:
+    """Both waves of every municipality named as a comparison municipality by another project."""
+    wanted = {p.comparison_municipality for p in projects if p.comparison_municipality}
+    waves: dict[str, Any] = {}
+    for project in projects:
+        if project.number in wanted or project.name in wanted:
+            before = import_for_project(project.survey, project=project).table
+            after = import_for_project(project.followup, project=project).table if project.followup else None
+            waves[project.number] = (before, after)
+            waves[project.name] = (before, after)
+    return waves
