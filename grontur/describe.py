@@ -1,0 +1,664 @@
+"""Travel habits: mode shares by season, seasonal shifts, drive-alone rate, bands and breakdowns.
+
+:func:`describe` builds ``results["habits"]``; :func:`mode_share` builds the simpler
+``results["mode_share"]``. Every cell that describes fewer than ``k`` respondents is ``None`` and
+counted in ``suppressed_cells``. Shared helpers (settings, days on site, Wilson intervals,
+multi-select counts) live here too and are used by :mod:`grontur.emissions` and
+:mod:`grontur.potential`.
+
+Definitions (see ``docs/schema/analysis.md``):
+
+- *Trips*: a respondent makes ``days_on_site`` commute round trips a week (when missing:
+  ``full_week_days - remote_days``). The summer mode is used for ``summer_share_of_year`` of the
+  working weeks and the winter mode for the rest; a season answered ``remote`` has no trips.
+- *Drive-alone rate*: trips with main mode ``car_alone`` divided by all trips (Washington State
+  Commute Trip Reduction programme), over respondents with a mode in that season.
+- *Cars arriving per 100*: cars that arrive on an average working day (``car_alone`` and
+  ``car_shared`` drivers, each weighted by ``days_on_site / full_week_days``) per 100 respondents
+  (UK DfT travel-plan headline figure); with ``employees`` known the same rate is also projected
+  to all employees.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from grontur.errors import ConfigError
+from grontur.resources import data_path
+from grontur.schema import (
+    BARRIERS,
+    CAR_DRIVER_MODES,
+    MODES,
+    SEASONS,
+    WOULD_HELP,
+)
+from grontur.suppression import DEFAULT_K, check_k
+
+log = logging.getLogger(__name__)
+
+Z95 = 1.959963984540054
+DISTANCE_BANDS: tuple[tuple[str, float, float], ...] = (
+    ("lt1", 0.0, 1.0), ("1_3", 1.0, 3.0), ("3_5", 3.0, 5.0), ("5_10", 5.0, 10.0),
+    ("10_20", 10.0, 20.0), ("20p", 20.0, np.inf),
+)
+TIME_BANDS: tuple[tuple[str, float, float], ...] = (
+    ("0_15", 0.0, 15.0), ("16_30", 15.0, 30.0), ("31_45", 30.0, 45.0), ("46_60", 45.0, 60.0),
+    ("60p", 60.0, np.inf),
+)
+#: Mode groups used to summarise seasonal shifts.
+MODE_GROUPS: dict[str, str] = {
+    "walk": "active", "bike": "active", "ebike": "active",
+    "bus": "transit", "train": "transit", "boat": "transit",
+    "car_alone": "car_driver", "car_shared": "car_driver",
+    "car_passenger": "car_passenger", "taxi": "car_passenger",
+    "motorcycle": "other", "other": "other", "remote": "remote",
+}
+BREAKDOWN_COLUMNS = ("workplace", "job_group", "shift_work")
+_BOOL_MAP = {
+    True: True, False: False, 1: True, 0: False, 1.0: True, 0.0: False,
+    "true": True, "false": False, "True": True, "False": False, "1": True, "0": False,
+    "yes": True, "no": False, "ja": True, "nei": False,
+}
+
+
+# --------------------------------------------------------------------------- shared helpers
+
+@cache
+def _default_settings() -> dict[str, Any]:
+    path = data_path("measures", "factors", "settings.yaml")
+    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    out: dict[str, Any] = {}
+    for name, entry in raw.items():
+        if not isinstance(entry, dict) or "value" not in entry:
+            msg = f"{path}: the setting {name!r} needs a `value` (and `status`, `note`); fix the file."
+            raise ConfigError(msg)
+        out[name] = entry["value"]
+    return out
+
+
+def load_settings(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Return the analysis settings (``measures/factors/settings.yaml``) with ``overrides`` applied.
+
+    >>> load_settings({"working_days_per_year": 210})["working_days_per_year"]
+    210
+    """
+    settings = dict(_default_settings())
+    for name, value in (overrides or {}).items():
+        if name not in settings:
+            msg = (f"Unknown analysis setting {name!r}: use one of "
+                   f"{', '.join(sorted(settings))} (see measures/factors/settings.yaml).")
+            raise ConfigError(msg)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+            msg = f"The analysis setting {name}={value!r} must be a positive number."
+            raise ConfigError(msg)
+        settings[name] = value
+    if not 0 < float(settings["summer_share_of_year"]) < 1:
+        msg = "The analysis setting summer_share_of_year must lie between 0 and 1 (e.g. 0.5)."
+        raise ConfigError(msg)
+    return settings
+
+
+def season_weights(settings: Mapping[str, Any]) -> dict[str, float]:
+    """Share of the working year travelled with each season's mode."""
+    summer = float(settings["summer_share_of_year"])
+    return {"summer": summer, "winter": 1.0 - summer}
+
+
+def column(table: pd.DataFrame, name: str) -> pd.Series:
+    """The column ``name`` or an all-missing column when the table lacks it."""
+    if name in table.columns:
+        return table[name]
+    return pd.Series(pd.NA, index=table.index, dtype="object")
+
+
+def numeric(table: pd.DataFrame, name: str) -> pd.Series:
+    return pd.to_numeric(column(table, name), errors="coerce").astype("float64")
+
+
+def as_bool(series: pd.Series) -> pd.Series:
+    """Coerce a boolean-like column to a nullable boolean Series (unknown values become NA)."""
+    if pd.api.types.is_bool_dtype(series.dtype):
+        return series.astype("boolean")
+    mapped = series.astype("object").map(_BOOL_MAP)
+    return mapped.astype("boolean")
+
+
+def codes(table: pd.DataFrame, name: str) -> pd.Series:
+    """A code column as plain ``object`` strings with ``None`` for missing."""
+    s = column(table, name).astype("object")
+    return s.where(s.notna(), None)
+
+
+def days_on_site(table: pd.DataFrame, settings: Mapping[str, Any]) -> pd.Series:
+    """Commute days per week: ``days_on_site``, else ``full_week_days - remote_days``, else a full week."""
+    full = float(settings["full_week_days"])
+    days = numeric(table, "days_on_site")
+    remote = numeric(table, "remote_days")
+    fallback = (full - remote.fillna(0.0)).clip(lower=0.0)
+    return days.fillna(fallback).clip(lower=0.0, upper=7.0)
+
+
+def season_trips(table: pd.DataFrame, settings: Mapping[str, Any]) -> dict[str, pd.Series]:
+    """Round trips per *average* week spent in each season's mode (0 when remote or unknown).
+
+    Summing both seasons gives the yearly average round trips per working week.
+    """
+    days = days_on_site(table, settings)
+    out = {}
+    for season, w in season_weights(settings).items():
+        mode = codes(table, f"mode_{season}")
+        travels = mode.notna() & (mode != "remote")
+        out[season] = (days * w).where(travels, 0.0)
+    return out
+
+
+def wilson(count: float, n: float, z: float = Z95) -> tuple[float, float]:
+    """Wilson score interval for a proportion.
+
+    >>> [round(x, 4) for x in wilson(3, 10)]
+    [0.1078, 0.6032]
+    """
+    if n <= 0:
+        return (float("nan"), float("nan"))
+    p = count / n
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    low = 0.0 if count <= 0 else max(0.0, float(centre - half))
+    high = 1.0 if count >= n else min(1.0, float(centre + half))
+    return (low, high)
+
+
+def multi_counts(series: pd.Series, allowed: Iterable[str] | None = None) -> pd.Series:
+    """Count how many rows name each code of a ``;``-joined multi-select column."""
+    s = series.astype("object")
+    s = s.where(s.map(lambda v: isinstance(v, str)), "")  # noqa: E731 - vectorised map over values
+    dummies = s.astype(str).str.get_dummies(sep=";")
+    counts = dummies.sum(axis=0).astype(int) if len(dummies.columns) else pd.Series(dtype=int)
+    if allowed is not None:
+        counts = counts.reindex(list(allowed), fill_value=0)
+    return counts
+
+
+def multi_flags(series: pd.Series, code: str) -> pd.Series:
+    """Boolean Series: does each row's multi-select cell contain ``code``?"""
+    s = series.astype("object").where(series.notna(), "")
+    return (";" + s.astype(str) + ";").str.contains(f";{code};", regex=False)
+
+
+def _num(value: Any) -> Any:
+    """Turn NumPy scalars and NaN into plain JSON values."""
+    if value is None:
+        return None
+    if isinstance(value, (np.bool_, bool)):
+        return bool(value)
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return None if not np.isfinite(value) else float(value)
+    if value is pd.NA:
+        return None
+    return value
+
+
+def jsonable(obj: Any) -> Any:
+    """Recursively convert to plain JSON types (dict, list, str, int, float, bool, None)."""
+    if isinstance(obj, Mapping):
+        return {str(k): jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [jsonable(v) for v in obj]
+    return _num(obj)
+
+
+def suppress_row(counts: Mapping[str, int], k: int, *, total_published: bool = True) -> tuple[dict[str, int | None], int]:
+    """Hide counts in ``1..k-1`` (primary) and, when a total is published, one more cell so the
+    hidden one cannot be recovered by subtraction (secondary suppression).
+
+    >>> suppress_row({"a": 10, "b": 2, "c": 7}, 5)
+    ({'a': 10, 'b': None, 'c': None}, 2)
+    >>> suppress_row({"a": 10, "b": 0}, 5)
+    ({'a': 10, 'b': 0}, 0)
+    """
+    out: dict[str, int | None] = {key: int(v) for key, v in counts.items()}
+    hidden = [key for key, v in out.items() if v is not None and 0 < v < k]
+    for key in hidden:
+        out[key] = None
+    if total_published and len(hidden) == 1:
+        rest = sorted((v, key) for key, v in out.items() if v is not None and v > 0)
+        if rest:
+            out[rest[0][1]] = None
+            hidden.append(rest[0][1])
+    return out, len(hidden)
+
+
+def _share_cells(counts: Mapping[str, int | None], n: int) -> dict[str, dict[str, Any]]:
+    cells = {}
+    for key, count in counts.items():
+        if count is None or n <= 0:
+            cells[key] = {"count": None, "share": None, "ci_low": None, "ci_high": None}
+        else:
+            lo, hi = wilson(count, n)
+            cells[key] = {"count": count, "share": count / n, "ci_low": lo, "ci_high": hi}
+    return cells
+
+
+def _ranked(counts: pd.Series, n: int, k: int) -> tuple[list[dict[str, Any]], int]:
+    """Codes ranked by count (ties by code) with counts below ``k`` hidden."""
+    items = []
+    hidden = 0
+    order = sorted(counts.items(), key=lambda kv: (-int(kv[1]), kv[0]))
+    for code, count in order:
+        count = int(count)
+        if count == 0:
+            continue
+        if count < k or n < k:
+            hidden += 1
+            items.append({"code": code, "count": None, "share": None})
+        else:
+            items.append({"code": code, "count": count, "share": count / n if n else None})
+    return items, hidden
+
+
+def _pair_publishable(count: int, n: int, k: int) -> bool:
+    """A share ``count / n`` may be shown when neither the group nor its complement is in 1..k-1."""
+    rest = n - count
+    return (count == 0 or count >= k) and (rest == 0 or rest >= k)
+
+
+def is_car_driver(table: pd.DataFrame) -> pd.Series:
+    """Respondents who drive a car to work (``car_alone`` or ``car_shared``) in either season."""
+    summer = codes(table, "mode_summer").isin(CAR_DRIVER_MODES)
+    winter = codes(table, "mode_winter").isin(CAR_DRIVER_MODES)
+    return summer | winter
+
+
+# --------------------------------------------------------------------------- mode shares
+
+def _mode_counts(table: pd.DataFrame, season: str) -> tuple[pd.Series, int]:
+    mode = codes(table, f"mode_{season}")
+    known = mode.dropna()
+    counts = known.value_counts()
+    return counts, int(len(known))
+
+
+def _observed_modes(table: pd.DataFrame) -> list[str]:
+    seen: set[str] = set()
+    for season in SEASONS:
+        seen.update(codes(table, f"mode_{season}").dropna().unique().tolist())
+    return [m for m in MODES if m in seen] + sorted(seen - set(MODES))
+
+
+def mode_share(table: pd.DataFrame, *, k: int = DEFAULT_K) -> dict[str, dict[str, float | None]]:
+    """``results["mode_share"]``: share of each main mode per season among respondents with a mode.
+
+    Modes seen in either season appear in both; a share resting on ``1..k-1`` respondents (or that
+    would reveal one by subtraction) is ``None``. The same cells are counted in
+    ``results["habits"]["suppressed_cells"]``.
+    """
+    k = check_k(k)
+    out: dict[str, dict[str, float | None]] = {}
+    modes = _observed_modes(table)
+    for season in SEASONS:
+        counts, n = _mode_counts(table, season)
+        row, _ = suppress_row({m: int(counts.get(m, 0)) for m in modes}, k)
+        if 0 < n < k:
+            row = {m: None for m in modes}
+        out[season] = {m: (None if c is None or n == 0 else c / n) for m, c in row.items()}
+    return out
+
+
+def _season_section(table: pd.DataFrame, k: int) -> tuple[dict[str, Any], int]:
+    modes = _observed_modes(table)
+    section: dict[str, Any] = {}
+    hidden_total = 0
+    for season in SEASONS:
+        counts, n = _mode_counts(table, season)
+        row, hidden = suppress_row({m: int(counts.get(m, 0)) for m in modes}, k)
+        if 0 < n < k:
+            hidden = sum(1 for c in row.values() if c) + (hidden if hidden else 0)
+            row = {m: None for m in modes}
+        hidden_total += hidden
+        drivers = sum(int(counts.get(m, 0)) for m in CAR_DRIVER_MODES)
+        publishable = _pair_publishable(drivers, n, k)
+        if not publishable:
+            hidden_total += 1
+        section[season] = {
+            "n": n,
+            "modes": _share_cells(row, n),
+            "car_driver": _share_cells({"x": drivers if publishable else None}, n)["x"],
+        }
+    return section, hidden_total
+
+
+# --------------------------------------------------------------------------- seasonal shifts
+
+def _seasonal_shift(table: pd.DataFrame, k: int) -> tuple[dict[str, Any], int]:
+    summer = codes(table, "mode_summer")
+    winter = codes(table, "mode_winter")
+    both = summer.notna() & winter.notna()
+    n_both = int(both.sum())
+    changed = both & (summer != winter)
+    n_changed = int(changed.sum())
+    hidden = 0
+
+    pairs = pd.DataFrame({"summer": summer[changed], "winter": winter[changed]})
+    transitions = []
+    for (s, w), count in pairs.value_counts().sort_index().items():
+        count = int(count)
+        if count < k:
+            hidden += 1
+            transitions.append({"summer": s, "winter": w, "count": None})
+        else:
+            transitions.append({"summer": s, "winter": w, "count": count})
+    transitions.sort(key=lambda d: (-(d["count"] or 0), d["summer"], d["winter"]))
+
+    groups = pd.DataFrame({"summer": summer[both].map(MODE_GROUPS), "winter": winter[both].map(MODE_GROUPS)})
+    group_moves = groups[groups["summer"] != groups["winter"]].value_counts()
+    group_rows = []
+    barriers = column(table, "barriers")
+    for (s, w), count in group_moves.sort_index().items():
+        count = int(count)
+        entry: dict[str, Any] = {"summer": s, "winter": w, "count": count if count >= k else None}
+        if count < k:
+            hidden += 1
+            entry["barriers"] = []
+        else:
+            mask = both & (summer.map(MODE_GROUPS) == s) & (winter.map(MODE_GROUPS) == w)
+            entry["barriers"], h = _ranked(multi_counts(barriers[mask], BARRIERS), count, k)
+            hidden += h
+        group_rows.append(entry)
+    group_rows.sort(key=lambda d: (-(d["count"] or 0), d["summer"], d["winter"]))
+
+    switch_barriers, h = _ranked(multi_counts(barriers[changed], BARRIERS), n_changed, k)
+    hidden += h
+    n_changed_pub = n_changed if (n_changed == 0 or n_changed >= k) else None
+    if n_changed_pub is None:
+        hidden += 1
+    lo, hi = wilson(n_changed, n_both) if n_changed_pub is not None else (None, None)
+    return {
+        "n_both_seasons": n_both,
+        "n_changed": n_changed_pub,
+        "share_changed": (n_changed / n_both) if (n_changed_pub is not None and n_both) else None,
+        "ci_low": lo, "ci_high": hi,
+        "transitions": transitions,
+        "group_transitions": group_rows,
+        "barriers_of_switchers": switch_barriers,
+    }, hidden
+
+
+# --------------------------------------------------------------------------- headline rates
+
+def drive_alone_rate(table: pd.DataFrame, *, settings: Mapping[str, Any] | None = None) -> dict[str, float | None]:
+    """Drive-alone trips / all trips per season and for the year (trips weighted by days on site)."""
+    settings = settings if settings is not None and "full_week_days" in settings else load_settings(settings)
+    trips = season_trips(table, settings)
+    out: dict[str, float | None] = {}
+    num_year = den_year = 0.0
+    for season in SEASONS:
+        alone = codes(table, f"mode_{season}") == "car_alone"
+        num = float(trips[season][alone].sum())
+        den = float(trips[season].sum())
+        out[season] = num / den if den > 0 else None
+        num_year += num
+        den_year += den
+    out["year"] = num_year / den_year if den_year > 0 else None
+    return out
+
+
+def _effective_ci(table: pd.DataFrame, season_trips_: dict[str, pd.Series], rate: float | None) -> tuple[float | None, float | None]:
+    """Wilson interval using Kish's effective sample size of the trip weights (people, not trips)."""
+    if rate is None:
+        return None, None
+    w = pd.concat(list(season_trips_.values()), axis=1).sum(axis=1)
+    w = w[w > 0]
+    if w.empty:
+        return None, None
+    n_eff = float(w.sum() ** 2 / (w**2).sum())
+    lo, hi = wilson(rate * n_eff, n_eff)
+    return lo, hi
+
+
+def cars_per_100(table: pd.DataFrame, *, employees: int | None = None,
+                 settings: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Cars arriving on an average working day per 100 respondents, per season and for the year."""
+    settings = settings if settings is not None and "full_week_days" in settings else load_settings(settings)
+    full = float(settings["full_week_days"])
+    days = days_on_site(table, settings)
+    out: dict[str, Any] = {"base": "respondents"}
+    weights = season_weights(settings)
+    year = 0.0
+    any_known = False
+    for season in SEASONS:
+        mode = codes(table, f"mode_{season}")
+        known = mode.notna()
+        n = int(known.sum())
+        drivers = mode.isin(CAR_DRIVER_MODES)
+        cars = float((days[drivers] / full).clip(upper=7.0 / full).sum())
+        value = 100.0 * cars / n if n else None
+        out[season] = value
+        if value is not None:
+            year += weights[season] * value
+            any_known = True
+    out["year"] = year if any_known else None
+    if employees:
+        out["employees"] = int(employees)
+        out["estimated_cars_per_day"] = (out["year"] * employees / 100.0) if out["year"] is not None else None
+    return out
+
+
+# --------------------------------------------------------------------------- bands and days
+
+def distance_band(values: pd.Series) -> pd.Series:
+    """Distance band code per row: lt1, 1_3, 3_5, 5_10, 10_20, 20p (left-closed), NA when unknown."""
+    edges = [b[1] for b in DISTANCE_BANDS] + [np.inf]
+    labels = [b[0] for b in DISTANCE_BANDS]
+    return pd.cut(values, bins=edges, labels=labels, right=False).astype("object")
+
+
+def time_band(values: pd.Series) -> pd.Series:
+    """Travel-time band code per row: 0_15, 16_30, 31_45, 46_60, 60p (right-closed minutes)."""
+    edges = [-np.inf, 15.0, 30.0, 45.0, 60.0, np.inf]
+    labels = [b[0] for b in TIME_BANDS]
+    return pd.cut(values, bins=edges, labels=labels, right=True).astype("object")
+
+
+def _banded(values: pd.Series, bands: pd.Series, names: list[str], k: int) -> tuple[dict[str, Any], int]:
+    known = int(values.notna().sum())
+    counts = bands.value_counts()
+    row, hidden = suppress_row({b: int(counts.get(b, 0)) for b in names}, k)
+    if 0 < known < k:
+        hidden += sum(1 for v in row.values() if v)
+        row = {b: None for b in names}
+    section = {
+        "n": known,
+        "n_unknown": int(values.isna().sum()),
+        "bands": _share_cells(row, known),
+        "median": float(values.median()) if known >= k else None,
+        "mean": float(values.mean()) if known >= k else None,
+    }
+    return section, hidden
+
+
+def _days_section(table: pd.DataFrame, settings: Mapping[str, Any], k: int) -> tuple[dict[str, Any], int]:
+    reported = numeric(table, "days_on_site")
+    remote = numeric(table, "remote_days")
+    used = days_on_site(table, settings)
+    hidden = 0
+    rounded = reported.round().clip(0, 7)
+    dist_row, h = suppress_row({str(d): int((rounded == d).sum()) for d in range(8)}, k)
+    hidden += h
+    n_rep = int(reported.notna().sum())
+    n_remote_known = int(remote.notna().sum())
+    any_remote = int((remote > 0).sum())
+    pub_any = any_remote if _pair_publishable(any_remote, n_remote_known, k) else None
+    if pub_any is None and n_remote_known:
+        hidden += 1
+    remote_row, h = suppress_row({str(d): int((remote.round().clip(0, 7) == d).sum()) for d in range(8)}, k)
+    hidden += h
+    return {
+        "days_on_site": {
+            "n_reported": n_rep,
+            "mean_reported": float(reported.mean()) if n_rep >= k else None,
+            "mean_used": float(used.mean()) if len(used) >= k else None,
+            "distribution": _share_cells(dist_row, n_rep),
+        },
+        "remote_work": {
+            "n_reported": n_remote_known,
+            "n_any_remote": pub_any,
+            "share_any_remote": (pub_any / n_remote_known) if (pub_any is not None and n_remote_known) else None,
+            "mean_remote_days": float(remote.mean()) if n_remote_known >= k else None,
+            "distribution": _share_cells(remote_row, n_remote_known),
+        },
+    }, hidden
+
+
+# --------------------------------------------------------------------------- breakdowns
+
+def _group_key(table: pd.DataFrame, name: str) -> pd.Series:
+    if name == "shift_work":
+        b = as_bool(column(table, name))
+        return b.map({True: "yes", False: "no"}).astype("object")
+    return codes(table, name)
+
+
+def _breakdown(table: pd.DataFrame, name: str, settings: Mapping[str, Any], k: int) -> tuple[dict[str, Any] | None, int]:
+    if name not in table.columns:
+        return None, 0
+    key = _group_key(table, name)
+    hidden = 0
+    groups: dict[str, Any] = {}
+    sizes = key.value_counts()
+    small = [g for g, n in sizes.items() if n < k]
+    for g, n in sorted(sizes.items(), key=lambda kv: str(kv[0])):
+        n = int(n)
+        if n < k:
+            hidden += 1
+            groups[str(g)] = {"n": None, "suppressed": True}
+            continue
+        sub = table[key == g]
+        entry: dict[str, Any] = {"n": n, "suppressed": False}
+        for season in SEASONS:
+            counts, ns = _mode_counts(sub, season)
+            row, h = suppress_row({m: int(counts.get(m, 0)) for m in _observed_modes(sub)}, k)
+            if 0 < ns < k:
+                h = sum(1 for c in row.values() if c)
+                row = {m: None for m in row}
+            hidden += h
+            entry[f"modes_{season}"] = {m: (c / ns if c is not None and ns else None) for m, c in row.items()}
+            drivers = sum(int(counts.get(m, 0)) for m in CAR_DRIVER_MODES)
+            ok = _pair_publishable(drivers, ns, k)
+            if not ok:
+                hidden += 1
+            entry[f"car_driver_share_{season}"] = drivers / ns if ok and ns else None
+        dar = drive_alone_rate(sub, settings=settings)
+        entry["drive_alone_rate"] = dar["year"]
+        entry["cars_per_100"] = cars_per_100(sub, settings=settings)["year"]
+        dist = numeric(sub, "distance_km")
+        entry["median_distance_km"] = float(dist.median()) if dist.notna().sum() >= k else None
+        groups[str(g)] = entry
+    # A single hidden group could be recovered from the overall total by subtraction: hide the
+    # next smallest group as well.
+    if len(small) == 1 and len(sizes) > 1:
+        rest = sorted((int(n), str(g)) for g, n in sizes.items() if n >= k)
+        if rest:
+            groups[rest[0][1]] = {"n": None, "suppressed": True}
+            hidden += 1
+    return groups, hidden
+
+
+# --------------------------------------------------------------------------- main entry
+
+def describe(table: pd.DataFrame, *, k: int = DEFAULT_K, employees: int | None = None,
+             settings: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Build ``results["habits"]`` from the canonical table.
+
+    Parameters
+    ----------
+    table
+        Canonical response table (see :mod:`grontur.schema`).
+    k
+        Privacy threshold: every published cell describes at least ``k`` respondents.
+    employees
+        Total employees; when given, cars arriving are also projected to all employees.
+    settings
+        Overrides of ``measures/factors/settings.yaml``.
+    """
+    k = check_k(k)
+    settings = load_settings(settings)
+    hidden = 0
+    n = int(len(table))
+
+    seasons, h = _season_section(table, k)
+    hidden += h
+    shift, h = _seasonal_shift(table, k)
+    hidden += h
+
+    dar = drive_alone_rate(table, settings=settings)
+    trips = season_trips(table, settings)
+    dar_ci = {}
+    for season in SEASONS:
+        lo, hi = _effective_ci(table, {season: trips[season]}, dar[season])
+        dar_ci[season] = {"rate": dar[season], "ci_low": lo, "ci_high": hi}
+    lo, hi = _effective_ci(table, trips, dar["year"])
+    dar_ci["year"] = {"rate": dar["year"], "ci_low": lo, "ci_high": hi}
+    if 0 < n < k:
+        dar_ci = {key: {"rate": None, "ci_low": None, "ci_high": None} for key in dar_ci}
+        hidden += 1
+
+    cars = cars_per_100(table, employees=employees, settings=settings)
+    if 0 < n < k:
+        cars = {key: (None if key not in ("base", "employees") else v) for key, v in cars.items()}
+        hidden += 1
+
+    dist = numeric(table, "distance_km")
+    distance, h = _banded(dist, distance_band(dist), [b[0] for b in DISTANCE_BANDS], k)
+    hidden += h
+    minutes = numeric(table, "travel_time_min")
+    travel_time, h = _banded(minutes, time_band(minutes), [b[0] for b in TIME_BANDS], k)
+    hidden += h
+    days, h = _days_section(table, settings, k)
+    hidden += h
+
+    breakdowns: dict[str, Any] = {}
+    for name in BREAKDOWN_COLUMNS:
+        groups, h = _breakdown(table, name, settings, k)
+        hidden += h
+        if groups is not None:
+            breakdowns[name] = groups
+
+    drivers = is_car_driver(table)
+    n_drivers = int(drivers.sum())
+    lists: dict[str, Any] = {}
+    for col, allowed in (("barriers", BARRIERS), ("would_consider", MODES), ("would_help", WOULD_HELP)):
+        values = column(table, col)
+        overall, h1 = _ranked(multi_counts(values, allowed), n, k)
+        among, h2 = _ranked(multi_counts(values[drivers], allowed), n_drivers, k)
+        hidden += h1 + h2
+        lists[col] = {"overall": overall, "car_drivers": among}
+
+    habits = {
+        "k": k,
+        "n_respondents": n,
+        "n_car_drivers": n_drivers if (n_drivers == 0 or n_drivers >= k) else None,
+        "seasons": seasons,
+        "seasonal_shift": shift,
+        "drive_alone_rate": dar_ci,
+        "cars_per_100": cars,
+        "distance_km": distance,
+        "travel_time_min": travel_time,
+        **days,
+        "breakdowns": breakdowns,
+        **lists,
+        "settings": {key: settings[key] for key in ("working_days_per_year", "full_week_days", "summer_share_of_year")},
+        "suppressed_cells": int(hidden),
+    }
+    log.info("described %s respondents; %s cells suppressed", f"{n:,}", hidden)
+    return jsonable(habits)
