@@ -1,0 +1,839 @@
+"""Compare two survey waves: what changed between a baseline and a follow-up.
+
+Both inputs are canonical response tables (:mod:`grontur.schema`). The two waves are treated as
+independent samples (two-proportion z-tests, Newcombe hybrid-score intervals for differences of
+proportions, chi-square over a whole mode distribution, Welch intervals for means). When the
+pseudonymous ``respondent_id`` links people across the waves, the linked part (the panel) is also
+analysed with McNemar's test on paired car/no-car answers, and the unlinked parts separately.
+
+Every figure that describes fewer than ``k`` respondents is ``None`` and counted in
+``suppressed_cells``. Sentences are never stored here: comparability warnings are codes with
+values, which :mod:`grontur.report.comparison` turns into text from the translation catalogue.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from grontur.errors import MappingError, MissingColumnError
+from grontur.schema import CAR_DRIVER_MODES, COLUMNS, MODES, SEASONS
+from grontur.suppression import check_k
+
+log = logging.getLogger(__name__)
+
+SCHEMA = "grontur.comparison/1"
+CONFIDENCE = 0.95
+
+#: Thresholds for comparability warnings. They are judgement calls (assumptions), not facts, and
+#: can be overridden through ``compare_waves(..., thresholds=...)``.
+DEFAULT_THRESHOLDS: Mapping[str, float] = {
+    # months between the two survey months (circular) before the season is said to differ
+    "season_months": 2,
+    # absolute change in response rate (fraction) that is worth a warning
+    "response_rate_change": 0.10,
+    # total variation distance between job-group compositions that is worth a warning
+    "composition_distance": 0.10,
+    # significance level for the composition chi-square test
+    "composition_alpha": 0.05,
+}
+
+#: Groupings reported in ``breakdowns`` when the column is present in both waves.
+BREAKDOWN_COLUMNS: tuple[str, ...] = ("segment", "workplace", "job_group")
+#: Working days per week used to turn days on site into a share of working days (assumption).
+WORKING_DAYS_PER_WEEK = 5.0
+
+_Z = float(stats.norm.ppf(0.5 + CONFIDENCE / 2))
+
+
+# ---------------------------------------------------------------------------------------------
+# Statistics (vectorised over numpy arrays)
+
+def wilson_interval(x: Any, n: Any, *, confidence: float = CONFIDENCE) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson score interval for a proportion ``x / n`` (arrays allowed; NaN where ``n == 0``).
+
+    >>> lo, hi = wilson_interval(81, 263)
+    >>> round(float(lo), 4), round(float(hi), 4)
+    (0.2553, 0.3662)
+    """
+    z = float(stats.norm.ppf(0.5 + confidence / 2))
+    x = np.asarray(x, dtype=float)
+    n = np.asarray(n, dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p = x / n
+        denom = 1 + z**2 / n
+        centre = (p + z**2 / (2 * n)) / denom
+        half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / denom
+    return centre - half, centre + half
+
+
+def newcombe_difference(
+    x_before: Any, n_before: Any, x_after: Any, n_after: Any, *, confidence: float = CONFIDENCE,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Difference ``after - before`` of two independent proportions with Newcombe's hybrid score CI.
+
+    Newcombe (1998), method 10: the interval combines the Wilson limits of both proportions.
+
+    >>> d, lo, hi = newcombe_difference(48, 80, 56, 70)
+    >>> round(float(d), 4), round(float(lo), 4), round(float(hi), 4)
+    (0.2, 0.0524, 0.3339)
+    """
+    xb, nb = np.asarray(x_before, dtype=float), np.asarray(n_before, dtype=float)
+    xa, na = np.asarray(x_after, dtype=float), np.asarray(n_after, dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        pb, pa = xb / nb, xa / na
+    lb, ub = wilson_interval(xb, nb, confidence=confidence)
+    la, ua = wilson_interval(xa, na, confidence=confidence)
+    diff = pa - pb
+    low = diff - np.sqrt((pa - la) ** 2 + (ub - pb) ** 2)
+    high = diff + np.sqrt((ua - pa) ** 2 + (pb - lb) ** 2)
+    return diff, low, high
+
+
+def two_proportion_p(x_before: Any, n_before: Any, x_after: Any, n_after: Any) -> np.ndarray:
+    """Two-sided p-value of the pooled two-proportion z-test (1.0 when both shares are 0 or 1)."""
+    xb, nb = np.asarray(x_before, dtype=float), np.asarray(n_before, dtype=float)
+    xa, na = np.asarray(x_after, dtype=float), np.asarray(n_after, dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        pooled = (xb + xa) / (nb + na)
+        se = np.sqrt(pooled * (1 - pooled) * (1 / nb + 1 / na))
+        z = (xa / na - xb / nb) / se
+        p = 2 * stats.norm.sf(np.abs(z))
+    degenerate = (se == 0) & (nb > 0) & (na > 0)
+    return np.where(degenerate, 1.0, p)
+
+
+def newcombe_paired_difference(
+    both: int, before_only: int, after_only: int, neither: int, *, confidence: float = CONFIDENCE,
+) -> tuple[float, float, float]:
+    """Paired difference ``p_after - p_before`` with Newcombe's (1998) method 10 interval.
+
+    ``both`` had the outcome in both waves, ``before_only`` only before, ``after_only`` only after.
+
+    >>> d, lo, hi = newcombe_paired_difference(36, 2, 12, 0)
+    >>> round(d, 4), round(lo, 4), round(hi, 4)
+    (0.2, 0.0562, 0.329)
+    """
+    a, b, c, d = (float(v) for v in (both, before_only, after_only, neither))
+    n = a + b + c + d
+    if n == 0:
+        return float("nan"), float("nan"), float("nan")
+    p1, p2 = (a + b) / n, (a + c) / n
+    l1, u1 = (float(v) for v in wilson_interval(a + b, n, confidence=confidence))
+    l2, u2 = (float(v) for v in wilson_interval(a + c, n, confidence=confidence))
+    denom = (a + b) * (c + d) * (a + c) * (b + d)
+    if denom == 0:
+        phi = 0.0
+    else:
+        num = a * d - b * c
+        # continuity correction of the correlation as in Newcombe's method 10
+        num = max(num - n / 2, 0.0) if num > 0 else num
+        phi = num / np.sqrt(denom)
+    # Newcombe's theta = p2 - p1 here is written for after - before
+    theta = p2 - p1
+    delta = np.sqrt(max((p2 - l2) ** 2 - 2 * phi * (p2 - l2) * (u1 - p1) + (u1 - p1) ** 2, 0.0))
+    epsilon = np.sqrt(max((u2 - p2) ** 2 - 2 * phi * (u2 - p2) * (p1 - l1) + (p1 - l1) ** 2, 0.0))
+    return theta, float(theta - delta), float(theta + epsilon)
+
+
+def mcnemar_p(before_only: int, after_only: int) -> float:
+    """Exact (binomial) McNemar p-value for the discordant pairs; 1.0 when there are none."""
+    m = int(before_only) + int(after_only)
+    if m == 0:
+        return 1.0
+    return float(stats.binomtest(int(min(before_only, after_only)), m, 0.5).pvalue)
+
+
+def welch_difference(
+    before: np.ndarray, after: np.ndarray, *, confidence: float = CONFIDENCE,
+) -> tuple[float, float, float, float]:
+    """Difference of means ``after - before`` with Welch's interval and two-sided p-value."""
+    nb, na = len(before), len(after)
+    if nb < 2 or na < 2:
+        return float("nan"), float("nan"), float("nan"), float("nan")
+    mb, ma = float(np.mean(before)), float(np.mean(after))
+    vb, va = float(np.var(before, ddof=1)) / nb, float(np.var(after, ddof=1)) / na
+    diff = ma - mb
+    se = np.sqrt(vb + va)
+    if se == 0:
+        return diff, diff, diff, 1.0 if diff == 0 else 0.0
+    dof = (vb + va) ** 2 / (vb**2 / (nb - 1) + va**2 / (na - 1))
+    q = float(stats.t.ppf(0.5 + confidence / 2, dof))
+    p = float(2 * stats.t.sf(abs(diff) / se, dof))
+    return diff, diff - q * se, diff + q * se, p
+
+
+# ---------------------------------------------------------------------------------------------
+# JSON hygiene
+
+def _share(value: Any) -> float | None:
+    value = float(value)
+    return None if not np.isfinite(value) else round(value, 6)
+
+
+def _pval(value: Any) -> float | None:
+    value = float(value)
+    return None if not np.isfinite(value) else float(f"{value:.4g}")
+
+
+def _small(count: Any, k: int) -> bool:
+    return 0 < int(count) < k
+
+
+def change_entry(xb: int, nb: int, xa: int, na: int, *, k: int) -> tuple[dict[str, Any], int]:
+    """One before/after proportion with its difference, interval and p-value, suppressed below ``k``.
+
+    Returns the entry and the number of cells hidden. A share is hidden when its wave has fewer
+    than ``k`` respondents or when 1 to ``k - 1`` respondents hold the outcome; the difference is
+    hidden with either share.
+    """
+    hidden = 0
+    before_ok = nb >= k and not _small(xb, k)
+    after_ok = na >= k and not _small(xa, k)
+    hidden += (not before_ok) + (not after_ok)
+    diff, low, high = newcombe_difference(xb, nb, xa, na)
+    p = two_proportion_p(xb, nb, xa, na)
+    both = before_ok and after_ok
+    entry = {
+        "before": _share(xb / nb) if before_ok and nb else None,
+        "after": _share(xa / na) if after_ok and na else None,
+        "diff": _share(diff) if both else None,
+        "ci_low": _share(low) if both else None,
+        "ci_high": _share(high) if both else None,
+        "p_value": _pval(p) if both else None,
+        "n_before": int(nb) if nb >= k or nb == 0 else None,
+        "n_after": int(na) if na >= k or na == 0 else None,
+    }
+    hidden += (nb < k and nb > 0) + (na < k and na > 0)
+    return entry, int(hidden)
+
+
+# ---------------------------------------------------------------------------------------------
+# Input checks
+
+def _check_table(table: pd.DataFrame, which: str) -> pd.DataFrame:
+    if not isinstance(table, pd.DataFrame):
+        msg = f"The {which} wave must be a canonical response table (a DataFrame), not {type(table).__name__}."
+        raise MappingError(msg)
+    if not any(f"mode_{s}" in table.columns for s in SEASONS):
+        msg = (f"The {which} wave has no column mode_summer or mode_winter: "
+               "import the export with 'grontur import' so the main modes are coded.")
+        raise MissingColumnError(msg)
+    for season in SEASONS:
+        column = f"mode_{season}"
+        if column not in table.columns:
+            continue
+        values = table[column].dropna().astype(str)
+        unknown = values[~values.isin(MODES)]
+        if len(unknown):
+            row = unknown.index[0]
+            msg = (f"The {which} wave holds the unknown mode code {unknown.iloc[0]!r} in column {column} "
+                   f"(row {row}); use the codes of grontur/schema.py or import the export again.")
+            raise MappingError(msg)
+    return table
+
+
+def _modes(table: pd.DataFrame, season: str) -> pd.Series:
+    column = f"mode_{season}"
+    if column not in table.columns:
+        return pd.Series(pd.NA, index=table.index, dtype="object")
+    return table[column].astype("object").where(table[column].notna())
+
+
+def _wave_label(table: pd.DataFrame) -> str | None:
+    if "wave" not in table.columns:
+        return None
+    values = table["wave"].dropna().astype(str)
+    return None if values.empty else str(values.mode().iloc[0])
+
+
+def _wave_month(label: str | None) -> int | None:
+    if not label:
+        return None
+    parts = str(label).split("-")
+    if len(parts) >= 2 and parts[1][:2].isdigit():
+        month = int(parts[1][:2])
+        return month if 1 <= month <= 12 else None
+    return None
+
+
+def season_of_month(month: int | None) -> str | None:
+    """The survey season of a month: ``summer`` for April to October, ``winter`` otherwise."""
+    if month is None:
+        return None
+    return "summer" if 4 <= month <= 10 else "winter"
+
+
+# ---------------------------------------------------------------------------------------------
+# Sections
+
+def _mode_share_change(before: pd.DataFrame, after: pd.DataFrame, k: int) -> tuple[dict, dict, int]:
+    out: dict[str, dict[str, Any]] = {}
+    tests: dict[str, Any] = {}
+    hidden = 0
+    for season in SEASONS:
+        mb, ma = _modes(before, season).dropna(), _modes(after, season).dropna()
+        if mb.empty and ma.empty:
+            continue
+        cb = mb.value_counts().reindex(list(MODES), fill_value=0)
+        ca = ma.value_counts().reindex(list(MODES), fill_value=0)
+        nb, na = int(cb.sum()), int(ca.sum())
+        rows: dict[str, Any] = {}
+        for mode in MODES:
+            if cb[mode] == 0 and ca[mode] == 0:
+                continue
+            rows[mode], h = change_entry(int(cb[mode]), nb, int(ca[mode]), na, k=k)
+            hidden += h
+        out[season] = rows
+        tests[season] = _distribution_test(cb, ca, k)
+    return out, tests, hidden
+
+
+def _distribution_test(cb: pd.Series, ca: pd.Series, k: int) -> dict[str, Any]:
+    table = pd.DataFrame({"before": cb, "after": ca})
+    table = table[table.sum(axis=1) > 0]
+    if len(table) < 2 or table["before"].sum() < k or table["after"].sum() < k:
+        return {"chi2": None, "dof": None, "p_value": None, "small_expected": None}
+    result = stats.chi2_contingency(table.to_numpy().T, correction=False)
+    return {
+        "chi2": _share(result.statistic),
+        "dof": int(result.dof),
+        "p_value": _pval(result.pvalue),
+        # the chi-square approximation is doubtful when expected counts are small
+        "small_expected": bool((result.expected_freq < 5).mean() > 0.2),
+    }
+
+
+def _indicator(table: pd.DataFrame, season: str, outcome: str) -> tuple[pd.Series, pd.Series]:
+    """(eligible, has_outcome) boolean Series for one outcome in one season."""
+    modes = _modes(table, season)
+    if outcome == "drive_alone_rate":
+        eligible = modes.notna() & (modes != "remote")
+        hit = modes == "car_alone"
+    elif outcome == "car_driver_share":
+        eligible = modes.notna()
+        hit = modes.isin(CAR_DRIVER_MODES)
+    else:  # pragma: no cover - guarded by the callers
+        raise ValueError(outcome)
+    return eligible.fillna(False).astype(bool), (hit & eligible).fillna(False).astype(bool)
+
+
+def _rate_change(before: pd.DataFrame, after: pd.DataFrame, outcome: str, k: int) -> tuple[dict, int]:
+    out: dict[str, Any] = {}
+    hidden = 0
+    for season in SEASONS:
+        eb, hb = _indicator(before, season, outcome)
+        ea, ha = _indicator(after, season, outcome)
+        if not eb.any() and not ea.any():
+            continue
+        out[season], h = change_entry(int(hb.sum()), int(eb.sum()), int(ha.sum()), int(ea.sum()), k=k)
+        hidden += h
+    return out, hidden
+
+
+def _cars_per_100(before: pd.DataFrame, after: pd.DataFrame, k: int,
+                  employees_before: int | None, employees_after: int | None) -> tuple[dict, int]:
+    """Cars arriving per 100 employees on an average working day, before and after.
+
+    Each respondent who drives counts as one car times the share of working days on site
+    (``days_on_site / 5``, capped at 1) when both waves report days on site; otherwise as one car.
+    """
+    use_days = "days_on_site" in before.columns and "days_on_site" in after.columns
+    out: dict[str, Any] = {"method": "driver_days_on_site" if use_days else "driver_share"}
+    hidden = 0
+
+    def arrivals(table: pd.DataFrame, season: str) -> np.ndarray:
+        eligible, driver = _indicator(table, season, "car_driver_share")
+        value = driver.astype(float)
+        if use_days:
+            days = pd.to_numeric(table["days_on_site"], errors="coerce")
+            value = value * (days / WORKING_DAYS_PER_WEEK).clip(0, 1).fillna(1.0)
+        return (100 * value[eligible]).to_numpy(dtype=float)
+
+    for season in SEASONS:
+        vb, va = arrivals(before, season), arrivals(after, season)
+        if len(vb) == 0 and len(va) == 0:
+            continue
+        drivers_b, drivers_a = int((vb > 0).sum()), int((va > 0).sum())
+        ok_b = len(vb) >= k and not _small(drivers_b, k)
+        ok_a = len(va) >= k and not _small(drivers_a, k)
+        hidden += (not ok_b) + (not ok_a)
+        diff, low, high, p = welch_difference(vb, va)
+        both = ok_b and ok_a
+        entry = {
+            "before": _share(vb.mean()) if ok_b and len(vb) else None,
+            "after": _share(va.mean()) if ok_a and len(va) else None,
+            "diff": _share(diff) if both else None,
+            "ci_low": _share(low) if both else None,
+            "ci_high": _share(high) if both else None,
+            "p_value": _pval(p) if both else None,
+            "n_before": len(vb) if len(vb) >= k else None,
+            "n_after": len(va) if len(va) >= k else None,
+            "cars_before": _share(vb.mean() * employees_before / 100) if ok_b and employees_before and len(vb) else None,
+            "cars_after": _share(va.mean() * employees_after / 100) if ok_a and employees_after and len(va) else None,
+        }
+        out[season] = entry
+    return out, hidden
+
+
+def _per_respondent_tonnes(table: pd.DataFrame) -> pd.Series | None:
+    try:
+        from grontur.emissions import compute_emissions
+    except ImportError:
+        return None
+    result = compute_emissions(table)
+    for name in ("per_respondent", "tonnes", "respondent_tonnes", "tonnes_per_respondent"):
+        value = getattr(result, name, None)
+        if isinstance(value, pd.Series):
+            return pd.to_numeric(value, errors="coerce")
+    log.warning("grontur.emissions returned no per-respondent tonnes; emissions comparison skipped")
+    return None
+
+
+def _emissions(before: pd.DataFrame, after: pd.DataFrame, k: int,
+               employees_before: int | None, employees_after: int | None) -> tuple[dict, int]:
+    tb, ta = _per_respondent_tonnes(before), _per_respondent_tonnes(after)
+    if tb is None or ta is None:
+        return {"available": False, "note": "emissions_unavailable"}, 0
+    vb, va = tb.dropna().to_numpy(dtype=float), ta.dropna().to_numpy(dtype=float)
+    ok_b, ok_a = len(vb) >= k, len(va) >= k
+    hidden = int(not ok_b and len(vb) > 0) + int(not ok_a and len(va) > 0)
+    diff, low, high, p = welch_difference(vb, va)
+    both = ok_b and ok_a
+    return {
+        "available": True,
+        "unit": "tonnes_co2e_per_respondent_per_year",
+        "before": _share(vb.mean()) if ok_b else None,
+        "after": _share(va.mean()) if ok_a else None,
+        "diff": _share(diff) if both else None,
+        "ci_low": _share(low) if both else None,
+        "ci_high": _share(high) if both else None,
+        "p_value": _pval(p) if both else None,
+        "n_before": len(vb) if ok_b else None,
+        "n_after": len(va) if ok_a else None,
+        "total_before": _share(vb.mean() * employees_before) if ok_b and employees_before else None,
+        "total_after": _share(va.mean() * employees_after) if ok_a and employees_after else None,
+    }, hidden
+
+
+def _panel(before: pd.DataFrame, after: pd.DataFrame, k: int) -> tuple[dict, int]:
+    """McNemar on the linked respondents; two-proportion tests on the unlinked rest."""
+    if "respondent_id" not in before.columns or "respondent_id" not in after.columns:
+        return {"found": False, "n": 0}, 0
+    ids_b = before["respondent_id"].dropna().astype(str)
+    ids_a = after["respondent_id"].dropna().astype(str)
+    # ids must be unique within a wave to link people; duplicates are left out of the panel
+    ids_b = ids_b[~ids_b.duplicated(keep=False)]
+    ids_a = ids_a[~ids_a.duplicated(keep=False)]
+    common = pd.Index(ids_b).intersection(pd.Index(ids_a))
+    n = len(common)
+    if n == 0:
+        return {"found": False, "n": 0}, 0
+    hidden = 0
+    out: dict[str, Any] = {
+        "found": True,
+        "n": n if n >= k else None,
+        "share_of_before": _share(n / len(before)) if n >= k else None,
+        "share_of_after": _share(n / len(after)) if n >= k else None,
+        "outcome": "car_driver_share",
+        "seasons": {},
+        "non_panel": {},
+    }
+    if n < k:
+        return out | {"note": "panel_too_small"}, 1
+    in_panel_b = before["respondent_id"].astype(str).isin(common)
+    in_panel_a = after["respondent_id"].astype(str).isin(common)
+    pb = before[in_panel_b].set_index(before.loc[in_panel_b, "respondent_id"].astype(str))
+    pa = after[in_panel_a].set_index(after.loc[in_panel_a, "respondent_id"].astype(str)).reindex(pb.index)
+    for season in SEASONS:
+        eb, hb = _indicator(pb, season, "car_driver_share")
+        ea, ha = _indicator(pa, season, "car_driver_share")
+        both_answered = eb & ea
+        m = int(both_answered.sum())
+        if m == 0:
+            continue
+        hb, ha = hb[both_answered], ha[both_answered]
+        a = int((hb & ha).sum())
+        b = int((hb & ~ha).sum())
+        c = int((~hb & ha).sum())
+        d = int((~hb & ~ha).sum())
+        if m < k:
+            out["seasons"][season] = {"n": None}
+            hidden += 1
+            continue
+        diff, low, high = newcombe_paired_difference(a, b, c, d)
+        counts, h = _suppress_ints({"car_both": a, "stopped_driving": b, "started_driving": c, "car_neither": d}, k)
+        hidden += h
+        out["seasons"][season] = {
+            "n": m,
+            **counts,
+            "before": _share((a + b) / m),
+            "after": _share((a + c) / m),
+            "diff": _share(diff),
+            "ci_low": _share(low),
+            "ci_high": _share(high),
+            "mcnemar_p": _pval(mcnemar_p(b, c)),
+        }
+    rest_b, rest_a = before[~in_panel_b], after[~in_panel_a]
+    out["non_panel"], h = _rate_change(rest_b, rest_a, "car_driver_share", k)
+    hidden += h
+    # the headline McNemar p-value: the summer season when present, else winter
+    first = next((s for s in SEASONS if out["seasons"].get(s, {}).get("mcnemar_p") is not None), None)
+    out["mcnemar_p"] = out["seasons"][first]["mcnemar_p"] if first else None
+    return out, hidden
+
+
+def _suppress_ints(counts: Mapping[str, int], k: int) -> tuple[dict[str, int | None], int]:
+    hidden = sum(1 for v in counts.values() if _small(v, k))
+    return {key: (None if _small(v, k) else int(v)) for key, v in counts.items()}, hidden
+
+
+def _breakdowns(before: pd.DataFrame, after: pd.DataFrame, k: int) -> tuple[dict, int]:
+    """Drive-alone rate and car-driver share per segment, workplace and job group."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    hidden = 0
+    for column in BREAKDOWN_COLUMNS:
+        if column not in before.columns or column not in after.columns:
+            continue
+        gb = before[column].astype("object").where(before[column].notna())
+        ga = after[column].astype("object").where(after[column].notna())
+        groups = sorted(set(gb.dropna().astype(str)) | set(ga.dropna().astype(str)))
+        if not groups:
+            continue
+        sizes_b = gb.dropna().astype(str).value_counts().reindex(groups, fill_value=0)
+        sizes_a = ga.dropna().astype(str).value_counts().reindex(groups, fill_value=0)
+        # per group and season, vectorised counts of the eligible and of those with the outcome
+        tallies: dict[tuple[str, str], tuple[pd.Series, pd.Series, pd.Series, pd.Series]] = {}
+        for season in SEASONS:
+            for outcome in ("drive_alone_rate", "car_driver_share"):
+                eb, hb = _indicator(before, season, outcome)
+                ea, ha = _indicator(after, season, outcome)
+                keys_b, keys_a = gb.astype(str).where(gb.notna()), ga.astype(str).where(ga.notna())
+                tallies[(season, outcome)] = (
+                    hb.groupby(keys_b).sum().reindex(groups, fill_value=0),
+                    eb.groupby(keys_b).sum().reindex(groups, fill_value=0),
+                    ha.groupby(keys_a).sum().reindex(groups, fill_value=0),
+                    ea.groupby(keys_a).sum().reindex(groups, fill_value=0),
+                )
+        rows = []
+        for group in groups:
+            nb, na = int(sizes_b[group]), int(sizes_a[group])
+            row: dict[str, Any] = {
+                "group": group,
+                "n_before": nb if nb >= k or nb == 0 else None,
+                "n_after": na if na >= k or na == 0 else None,
+            }
+            hidden += _small(nb, k) + _small(na, k)
+            for season in SEASONS:
+                entries = {}
+                for outcome in ("drive_alone_rate", "car_driver_share"):
+                    xb, eb_, xa, ea_ = (int(s[group]) for s in tallies[(season, outcome)])
+                    if eb_ == 0 and ea_ == 0:
+                        continue
+                    entries[outcome], h = change_entry(xb, eb_, xa, ea_, k=k)
+                    hidden += h
+                if entries:
+                    row[season] = entries
+            rows.append(row)
+        out[column] = rows
+    return out, hidden
+
+
+def _composition(before: pd.DataFrame, after: pd.DataFrame, k: int,
+                 thresholds: Mapping[str, float]) -> tuple[dict | None, list[dict], int]:
+    """Job-group composition of both waves and an after-estimate reweighted to the baseline mix."""
+    if "job_group" not in before.columns or "job_group" not in after.columns:
+        return None, [], 0
+    gb = before["job_group"].dropna().astype(str)
+    ga = after["job_group"].dropna().astype(str)
+    if gb.empty or ga.empty:
+        return None, [], 0
+    groups = sorted(set(gb) | set(ga))
+    cb = gb.value_counts().reindex(groups, fill_value=0)
+    ca = ga.value_counts().reindex(groups, fill_value=0)
+    sb, sa = cb / cb.sum(), ca / ca.sum()
+    distance = float(0.5 * (sb - sa).abs().sum())
+    table = pd.DataFrame({"b": cb, "a": ca})
+    table = table[table.sum(axis=1) > 0]
+    p = float(stats.chi2_contingency(table.to_numpy().T, correction=False).pvalue) if len(table) > 1 else 1.0
+    hidden = 0
+    shares = {}
+    for group in groups:
+        small_b, small_a = _small(cb[group], k), _small(ca[group], k)
+        hidden += small_b + small_a
+        shares[group] = {
+            "before": None if small_b else _share(sb[group]),
+            "after": None if small_a else _share(sa[group]),
+        }
+    section: dict[str, Any] = {
+        "column": "job_group",
+        "shares": shares,
+        "distance": _share(distance),
+        "p_value": _pval(p),
+        "reweighted": {},
+    }
+    warnings: list[dict[str, Any]] = []
+    differs = distance >= thresholds["composition_distance"] or p < thresholds["composition_alpha"]
+    if differs:
+        warnings.append({"code": "composition_changed", "values": {"distance": _share(distance), "p_value": _pval(p)}})
+    common = [g for g in groups if cb[g] > 0 and ca[g] > 0]
+    missing = [g for g in groups if cb[g] > 0 and ca[g] == 0]
+    if missing:
+        warnings.append({"code": "composition_missing_groups", "values": {"groups": missing}})
+    for outcome in ("car_driver_share", "drive_alone_rate"):
+        per_season = {}
+        for season in SEASONS:
+            entry = _reweighted(before, after, season, outcome, common, k)
+            if entry is not None:
+                per_season[season] = entry
+        section["reweighted"][outcome] = per_season
+    return section, warnings, hidden
+
+
+def _reweighted(before: pd.DataFrame, after: pd.DataFrame, season: str, outcome: str,
+                common: Sequence[str], k: int) -> dict[str, Any] | None:
+    """Post-stratify the follow-up to the baseline job-group mix (strata present in both waves)."""
+    if not common:
+        return None
+    eb, hb = _indicator(before, season, outcome)
+    ea, ha = _indicator(after, season, outcome)
+    kb = before["job_group"].astype("object").where(eb & before["job_group"].notna())
+    ka = after["job_group"].astype("object").where(ea & after["job_group"].notna())
+    nb_h = eb.groupby(kb).sum().reindex(common, fill_value=0).astype(float)
+    xb_h = hb.groupby(kb).sum().reindex(common, fill_value=0).astype(float)
+    na_h = ea.groupby(ka).sum().reindex(common, fill_value=0).astype(float)
+    xa_h = ha.groupby(ka).sum().reindex(common, fill_value=0).astype(float)
+    keep = (nb_h > 0) & (na_h > 0)
+    if not keep.any() or nb_h[keep].sum() < k or na_h[keep].sum() < k:
+        return None
+    nb_h, xb_h, na_h, xa_h = nb_h[keep], xb_h[keep], na_h[keep], xa_h[keep]
+    weights = nb_h / nb_h.sum()
+    pa_h = xa_h / na_h
+    before_rate = float(xb_h.sum() / nb_h.sum())
+    after_raw = float(xa_h.sum() / na_h.sum())
+    after_rw = float((weights * pa_h).sum())
+    var_after = float((weights**2 * pa_h * (1 - pa_h) / na_h).sum())
+    var_before = before_rate * (1 - before_rate) / nb_h.sum()
+    se = np.sqrt(var_after + var_before)
+    diff = after_rw - before_rate
+    p = 2 * stats.norm.sf(abs(diff) / se) if se > 0 else (1.0 if diff == 0 else 0.0)
+    return {
+        "before": _share(before_rate),
+        "after": _share(after_raw),
+        "after_reweighted": _share(after_rw),
+        "diff_reweighted": _share(diff),
+        "ci_low": _share(diff - _Z * se),
+        "ci_high": _share(diff + _Z * se),
+        "p_value": _pval(p),
+    }
+
+
+def _canonical(mapping: Any) -> Any:
+    for name in ("as_dict", "to_dict"):
+        method = getattr(mapping, name, None)
+        if callable(method):
+            return method()
+    if hasattr(mapping, "__dataclass_fields__"):
+        import dataclasses
+
+        return dataclasses.asdict(mapping)
+    return mapping
+
+
+def _mapping_warning(mapping_before: Any, mapping_after: Any) -> dict[str, Any] | None:
+    if mapping_before is None or mapping_after is None:
+        return None
+    mb, ma = _canonical(mapping_before), _canonical(mapping_after)
+    dump = lambda value: json.dumps(value, sort_keys=True, default=str, ensure_ascii=False)  # noqa: E731
+    if dump(mb) == dump(ma):
+        return None
+    if isinstance(mb, Mapping) and isinstance(ma, Mapping):
+        keys = sorted(str(key) for key in set(mb) | set(ma) if dump(mb.get(key)) != dump(ma.get(key)))
+    else:
+        keys = []
+    return {"code": "mapping_changed", "values": {"keys": keys}}
+
+
+def _comparability(before: pd.DataFrame, after: pd.DataFrame, *, waves: tuple[str | None, str | None],
+                   n_before: int, n_after: int, employees_before: int | None, employees_after: int | None,
+                   mapping_before: Any, mapping_after: Any, panel_n: int,
+                   thresholds: Mapping[str, float]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    warnings: list[dict[str, Any]] = []
+    month_b, month_a = _wave_month(waves[0]), _wave_month(waves[1])
+    if month_b is None or month_a is None:
+        warnings.append({"code": "season_unknown", "values": {"before": waves[0], "after": waves[1]}})
+    else:
+        gap = abs(month_b - month_a)
+        gap = min(gap, 12 - gap)
+        if gap >= thresholds["season_months"] or season_of_month(month_b) != season_of_month(month_a):
+            warnings.append({"code": "season_differs", "values": {"before": waves[0], "after": waves[1], "months": gap}})
+    # a question counts as changed when its column is answered in one wave and not in the other
+    answered_b = {c for c in COLUMNS if c in before.columns and before[c].notna().any()}
+    answered_a = {c for c in COLUMNS if c in after.columns and after[c].notna().any()}
+    only_b, only_a = sorted(answered_b - answered_a), sorted(answered_a - answered_b)
+    if only_b or only_a:
+        warnings.append({"code": "questions_changed", "values": {"only_before": only_b, "only_after": only_a}})
+    mapping = _mapping_warning(mapping_before, mapping_after)
+    if mapping:
+        warnings.append(mapping)
+    rate_b = n_before / employees_before if employees_before else None
+    rate_a = n_after / employees_after if employees_after else None
+    if rate_b is not None and rate_a is not None and abs(rate_a - rate_b) >= thresholds["response_rate_change"]:
+        warnings.append({"code": "response_rate_changed", "values": {"before": _share(rate_b), "after": _share(rate_a)}})
+    if panel_n > 0:
+        warnings.append({"code": "panel_overlap", "values": {"n": panel_n}})
+    respondents = {
+        "n_before": n_before,
+        "n_after": n_after,
+        "employees_before": employees_before,
+        "employees_after": employees_after,
+        "response_rate_before": _share(rate_b) if rate_b is not None else None,
+        "response_rate_after": _share(rate_a) if rate_a is not None else None,
+    }
+    return warnings, respondents
+
+
+# ---------------------------------------------------------------------------------------------
+# Entry point
+
+@dataclass(frozen=True)
+class Comparison:
+    """What changed between two waves; :meth:`as_dict` is ``comparison.json``."""
+
+    k: int
+    waves: dict[str, str | None]
+    respondents: dict[str, Any]
+    mode_share_change: dict[str, Any]
+    distribution_test: dict[str, Any]
+    drive_alone_rate: dict[str, Any]
+    car_driver_share: dict[str, Any]
+    cars_per_100_employees: dict[str, Any]
+    emissions: dict[str, Any]
+    panel: dict[str, Any]
+    breakdowns: dict[str, Any]
+    composition: dict[str, Any] | None
+    comparability: list[dict[str, Any]]
+    suppressed_cells: int
+    pilots: tuple[dict[str, Any], ...] = field(default=())
+
+    def with_pilots(self, effects: Iterable[Any]) -> Comparison:
+        """A copy holding pilot effect estimates (``PilotEffect`` objects or their dicts)."""
+        items = tuple(e.as_dict() if hasattr(e, "as_dict") else dict(e) for e in effects)
+        return replace(self, pilots=items)
+
+    @property
+    def warning_codes(self) -> list[str]:
+        return [w["code"] for w in self.comparability]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "schema": SCHEMA,
+            "k": self.k,
+            "waves": dict(self.waves),
+            "respondents": dict(self.respondents),
+            "mode_share_change": self.mode_share_change,
+            "distribution_test": self.distribution_test,
+            "drive_alone_rate": self.drive_alone_rate,
+            "car_driver_share": self.car_driver_share,
+            "cars_per_100_employees": self.cars_per_100_employees,
+            "emissions": self.emissions,
+            "panel": self.panel,
+            "breakdowns": self.breakdowns,
+            "composition": self.composition,
+            "comparability": list(self.comparability),
+            "pilots": list(self.pilots),
+            "suppressed_cells": self.suppressed_cells,
+        }
+
+
+def compare_waves(
+    before: pd.DataFrame,
+    after: pd.DataFrame,
+    *,
+    k: int = 5,
+    employees_before: int | None = None,
+    employees_after: int | None = None,
+    mapping_before: Any = None,
+    mapping_after: Any = None,
+    waves: tuple[str | None, str | None] | None = None,
+    pilots: Iterable[Any] = (),
+    comparison: tuple[pd.DataFrame, pd.DataFrame] | None = None,
+    municipality: Mapping[str, Any] | None = None,
+    thresholds: Mapping[str, float] | None = None,
+) -> Comparison:
+    """Compare a baseline and a follow-up wave of canonical response tables.
+
+    Parameters
+    ----------
+    before, after
+        Canonical response tables of the baseline and the follow-up survey.
+    k
+        Privacy threshold: figures describing fewer than ``k`` respondents are ``None``.
+    employees_before, employees_after
+        Employees at the time of each wave, for response rates and totals.
+    mapping_before, mapping_after
+        The mappings (or mapping reports) used to import each wave; a difference is flagged.
+    waves
+        Wave labels ``("YYYY-MM", "YYYY-MM")``; by default the most common ``wave`` of each table.
+    pilots, comparison, municipality
+        When ``pilots`` is given, they are evaluated with :func:`grontur.pilots.evaluate_pilots`
+        (``comparison`` is the comparison municipality's ``(before, after)`` tables).
+    thresholds
+        Overrides of :data:`DEFAULT_THRESHOLDS`.
+    """
+    k = check_k(k)
+    before = _check_table(before, "baseline")
+    after = _check_table(after, "follow-up")
+    limits = {**DEFAULT_THRESHOLDS, **(thresholds or {})}
+    labels = tuple(waves) if waves is not None else (_wave_label(before), _wave_label(after))
+
+    mode_change, tests, h_modes = _mode_share_change(before, after, k)
+    drive_alone, h_dar = _rate_change(before, after, "drive_alone_rate", k)
+    drivers, h_drv = _rate_change(before, after, "car_driver_share", k)
+    cars, h_cars = _cars_per_100(before, after, k, employees_before, employees_after)
+    emissions, h_em = _emissions(before, after, k, employees_before, employees_after)
+    panel, h_panel = _panel(before, after, k)
+    breakdowns, h_groups = _breakdowns(before, after, k)
+    composition, composition_warnings, h_comp = _composition(before, after, k, limits)
+    warnings, respondents = _comparability(
+        before, after, waves=labels, n_before=len(before), n_after=len(after),
+        employees_before=employees_before, employees_after=employees_after,
+        mapping_before=mapping_before, mapping_after=mapping_after,
+        panel_n=int(panel.get("n") or 0), thresholds=limits,
+    )
+    warnings.extend(composition_warnings)
+    if not emissions.get("available", False):
+        warnings.append({"code": "emissions_unavailable", "values": {}})
+    hidden = h_modes + h_dar + h_drv + h_cars + h_em + h_panel + h_groups + h_comp
+    result = Comparison(
+        k=k,
+        waves={"before": labels[0], "after": labels[1]},
+        respondents=respondents,
+        mode_share_change=mode_change,
+        distribution_test=tests,
+        drive_alone_rate=drive_alone,
+        car_driver_share=drivers,
+        cars_per_100_employees=cars,
+        emissions=emissions,
+        panel=panel,
+        breakdowns=breakdowns,
+        composition=composition,
+        comparability=warnings,
+        suppressed_cells=int(hidden),
+    )
+    log.info("compared %s baseline and %s follow-up respondents; %s cells suppressed; %s warnings",
+             f"{len(before):,}", f"{len(after):,}", hidden, len(warnings))
+    pilots = tuple(pilots)
+    if pilots:
+        from grontur.pilots import evaluate_pilots
+
+        effects = evaluate_pilots(before, after, pilots=pilots, comparison=comparison, k=k, municipality=municipality)
+        result = result.with_pilots(effects)
+    return result

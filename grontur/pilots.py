@@ -1,0 +1,548 @@
+"""Pilot evaluation: did the car share change among the employees a pilot reached?
+
+A pilot is recorded in the project configuration (``pilots:`` in ``grontur.yaml``): the measure,
+its period and who took part. Participants are selected in the canonical table by workplace, by
+job group, or by a column that marks volunteers; several keys combine (a job group at one site).
+
+Three estimates are made for the outcome (by default the share driving a car to work,
+``car_alone`` + ``car_shared``, in the season that matches the follow-up survey month):
+
+``before_after``
+    change among participants only (no control; credits every change to the pilot).
+``reached_vs_not_reached``
+    change among participants minus change among the other respondents of the same municipality
+    (a difference in differences inside the municipality).
+``difference_in_differences``
+    change among participants minus change in a comparison municipality without the pilot.
+
+The headline estimate is the most controlled one available, in the order above read backwards.
+Intervals are Wald intervals whose variance uses Agresti-Caffo adjusted proportions, treating the
+groups as independent samples; with a panel this is conservative. A parametric bootstrap is
+available as an alternative (``ci_method="bootstrap"``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import re
+import tempfile
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+from scipy import stats
+
+from grontur.compare import (
+    CONFIDENCE, _indicator, _pval, _share, _small, _wave_label, _wave_month, newcombe_difference,
+    season_of_month, two_proportion_p,
+)
+from grontur.errors import CatalogueError, ConfigError
+from grontur.schema import SEASONS
+from grontur.suppression import check_k
+
+log = logging.getLogger(__name__)
+
+METHODS = ("difference_in_differences", "reached_vs_not_reached", "before_after")
+OUTCOMES = ("car_driver_share", "drive_alone_rate")
+#: Participant keys understood in a pilot's ``participants`` mapping.
+PARTICIPANT_KEYS = ("workplace", "job_group", "volunteers", "column", "all", "description")
+#: Default column marking volunteers when ``participants: {volunteers: true}``.
+VOLUNTEER_COLUMN = "pilot_participant"
+
+
+class EvidenceConflictError(CatalogueError):
+    """An evidence file with the same name already holds a different record."""
+
+
+@dataclass(frozen=True)
+class PilotEffect:
+    """The estimated effect of one pilot; :meth:`to_evidence_record` is its evidence file."""
+
+    measure: str
+    municipality: dict[str, Any]
+    period: dict[str, str | None]
+    participants: dict[str, Any]
+    context: dict[str, Any]
+    outcome: str
+    season: str
+    before: float | None
+    after: float | None
+    estimate: float | None
+    ci_low: float | None
+    ci_high: float | None
+    p_value: float | None
+    method: str | None
+    estimates: tuple[dict[str, Any], ...] = ()
+    groups: dict[str, Any] = field(default_factory=dict)
+    suppressed_cells: int = 0
+    note: str | None = None
+    source_date: str | None = None
+
+    @property
+    def relative_effect(self) -> float | None:
+        """``-estimate / before``: the share of baseline car use removed, comparable with the catalogue."""
+        if self.estimate is None or not self.before:
+            return None
+        return round(-self.estimate / self.before, 6)
+
+    @property
+    def significant(self) -> bool | None:
+        """Whether the interval excludes zero (``None`` when there is no estimate)."""
+        if self.ci_low is None or self.ci_high is None:
+            return None
+        return bool(self.ci_low > 0 or self.ci_high < 0)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain JSON for ``comparison.json`` (``pilots`` list)."""
+        return {
+            "measure": self.measure,
+            "municipality": dict(self.municipality),
+            "period": dict(self.period),
+            "participants": dict(self.participants),
+            "context": dict(self.context),
+            "outcome": self.outcome,
+            "season": self.season,
+            "before": self.before,
+            "after": self.after,
+            "estimate": self.estimate,
+            "ci_low": self.ci_low,
+            "ci_high": self.ci_high,
+            "p_value": self.p_value,
+            "significant": self.significant,
+            "relative_effect": self.relative_effect,
+            "method": self.method,
+            "estimates": [dict(e) for e in self.estimates],
+            "groups": dict(self.groups),
+            "note": self.note,
+            "suppressed_cells": self.suppressed_cells,
+        }
+
+    def to_evidence_record(self) -> dict[str, Any]:
+        """The evidence record of ``docs/contracts.md`` (``measures/evidence/*.yaml``)."""
+        source = "grontur compare" + (f", {self.source_date}" if self.source_date else "")
+        return {
+            "measure": self.measure,
+            "municipality": dict(self.municipality),
+            "period": dict(self.period),
+            "participants": dict(self.participants),
+            "context": dict(self.context),
+            "outcome": self.outcome,
+            "season": self.season,
+            "before": self.before,
+            "after": self.after,
+            "estimate": self.estimate,
+            "ci_low": self.ci_low,
+            "ci_high": self.ci_high,
+            "p_value": self.p_value,
+            "relative_effect": self.relative_effect,
+            "method": self.method,
+            "source": source,
+        }
+
+
+# ---------------------------------------------------------------------------------------------
+# Pilot specifications
+
+@dataclass(frozen=True)
+class _Spec:
+    measure: str
+    start: str | None
+    end: str | None
+    participants: dict[str, Any]
+    season: str | None
+    outcome: str | None
+
+
+def _iso(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, (dt.date, dt.datetime, pd.Timestamp)):
+        return value.isoformat()[:10]
+    return str(value)
+
+
+def _spec(item: Any, index: int) -> _Spec:
+    get = item.get if isinstance(item, Mapping) else (lambda key, default=None: getattr(item, key, default))
+    measure = get("measure")
+    if not measure:
+        msg = f"pilots[{index}]: a pilot needs 'measure' (a catalogue id) and 'participants'."
+        raise ConfigError(msg)
+    participants = get("participants") or {}
+    if not isinstance(participants, Mapping):
+        msg = f"pilots[{index}] ({measure}): 'participants' must be a mapping such as {{workplace: Gol sjukeheim}}."
+        raise ConfigError(msg)
+    unknown = sorted(set(participants) - set(PARTICIPANT_KEYS))
+    if unknown:
+        msg = (f"pilots[{index}] ({measure}): unknown participants key {unknown[0]!r}; "
+               f"use {', '.join(PARTICIPANT_KEYS)}.")
+        raise ConfigError(msg)
+    season = get("season")
+    if season is not None and season not in SEASONS:
+        msg = f"pilots[{index}] ({measure}): season {season!r} is unknown; use summer or winter."
+        raise ConfigError(msg)
+    return _Spec(str(measure), _iso(get("start")), _iso(get("end")), dict(participants), season, get("outcome"))
+
+
+def _as_list(value: Any) -> list[str]:
+    if isinstance(value, (list, tuple, set)):
+        return [str(v) for v in value]
+    return [str(value)]
+
+
+def _fold(values: pd.Series) -> pd.Series:
+    return values.astype("object").where(values.notna()).astype(str).str.strip().str.casefold()
+
+
+def participant_mask(table: pd.DataFrame, participants: Mapping[str, Any], *, measure: str = "") -> pd.Series:
+    """Boolean Series: which respondents of ``table`` a pilot reached.
+
+    Keys combine with "and": ``{workplace: [Gol rådhus], job_group: administration}``;
+    ``{volunteers: true}`` reads the boolean column ``pilot_participant`` (or the named column);
+    ``{column: name}`` reads any boolean column; ``{all: true}`` reaches everyone.
+    """
+    mask = pd.Series(True, index=table.index)
+    selectors = 0
+    for key in ("workplace", "job_group"):
+        if key not in participants:
+            continue
+        selectors += 1
+        if key not in table.columns:
+            msg = f"Pilot {measure}: participants are chosen by {key}, but the survey table has no column {key}; add it to the survey or choose participants another way."
+            raise ConfigError(msg)
+        wanted = {v.strip().casefold() for v in _as_list(participants[key])}
+        mask &= _fold(table[key]).isin(wanted) & table[key].notna()
+    column = None
+    if participants.get("volunteers") not in (None, False):
+        volunteers = participants["volunteers"]
+        column = VOLUNTEER_COLUMN if volunteers is True else str(volunteers)
+    if participants.get("column"):
+        column = str(participants["column"])
+    if column is not None:
+        selectors += 1
+        if column not in table.columns:
+            msg = (f"Pilot {measure}: volunteers are marked in the column {column!r}, which the survey table "
+                   "does not have; map the participation question to it or name the right column.")
+            raise ConfigError(msg)
+        values = table[column]
+        if values.dtype == object:
+            values = values.astype(str).str.strip().str.casefold().isin(["true", "1", "yes", "ja", "y"])
+        mask &= values.fillna(False).astype(bool)
+    if participants.get("all"):
+        selectors += 1
+    if selectors == 0:
+        msg = (f"Pilot {measure}: say who took part: participants: {{workplace: ...}}, {{job_group: ...}}, "
+               "{volunteers: true} or {all: true}.")
+        raise ConfigError(msg)
+    return mask.astype(bool)
+
+
+def _describe_participants(participants: Mapping[str, Any]) -> tuple[str, str]:
+    if participants.get("description"):
+        group = next((k for k in ("workplace", "job_group", "volunteers", "column", "all") if k in participants), "all")
+        return ("volunteers" if group == "column" else group), str(participants["description"])
+    parts, group = [], None
+    for key in ("workplace", "job_group"):
+        if key in participants:
+            group = group or key
+            parts.append(", ".join(_as_list(participants[key])))
+    if participants.get("volunteers") not in (None, False) or participants.get("column"):
+        group = group or "volunteers"
+        parts.append("volunteers")
+    if participants.get("all"):
+        group = group or "all"
+        parts.append("all")
+    return group or "all", "; ".join(parts)
+
+
+# ---------------------------------------------------------------------------------------------
+# Estimation
+
+def _counts(table: pd.DataFrame, mask: pd.Series, season: str, outcome: str) -> tuple[int, int]:
+    eligible, hit = _indicator(table, season, outcome)
+    return int((hit & mask).sum()), int((eligible & mask).sum())
+
+
+def _did(groups: Sequence[tuple[int, int, int, int]], *, ci_method: str, n_boot: int,
+         rng: np.random.Generator) -> tuple[float, float, float, float]:
+    """Difference of changes ``(a1 - b1) - (a2 - b2)`` for groups given as (xb, nb, xa, na)."""
+    (xb1, nb1, xa1, na1), (xb2, nb2, xa2, na2) = groups
+    est = (xa1 / na1 - xb1 / nb1) - (xa2 / na2 - xb2 / nb2)
+    if ci_method == "bootstrap":
+        draws = [rng.binomial(n, x / n, size=n_boot) / n for x, n in ((xb1, nb1), (xa1, na1), (xb2, nb2), (xa2, na2))]
+        boot = (draws[1] - draws[0]) - (draws[3] - draws[2])
+        alpha = (1 - CONFIDENCE) / 2
+        low, high = np.quantile(boot, [alpha, 1 - alpha])
+        se = float(np.std(boot, ddof=1))
+    else:
+        # Agresti-Caffo: add one success and one failure to each group for the variance only,
+        # which keeps the interval away from zero width when a share is 0 or 1
+        var = 0.0
+        for x, n in ((xb1, nb1), (xa1, na1), (xb2, nb2), (xa2, na2)):
+            p = (x + 1) / (n + 2)
+            var += p * (1 - p) / (n + 2)
+        se = float(np.sqrt(var))
+        z = float(stats.norm.ppf(0.5 + CONFIDENCE / 2))
+        low, high = est - z * se, est + z * se
+    p_value = float(2 * stats.norm.sf(abs(est) / se)) if se > 0 else (1.0 if est == 0 else 0.0)
+    return float(est), float(low), float(high), p_value
+
+
+def _estimate_entry(method: str, est: float, low: float, high: float, p: float, **extra: Any) -> dict[str, Any]:
+    return {"method": method, "estimate": _share(est), "ci_low": _share(low), "ci_high": _share(high),
+            "p_value": _pval(p), **extra}
+
+
+def _municipality_of(table: pd.DataFrame, given: Mapping[str, Any] | None) -> dict[str, Any]:
+    if given:
+        return {"number": given.get("number"), "name": given.get("name")}
+    number = None
+    if "municipality" in table.columns and table["municipality"].notna().any():
+        number = str(table["municipality"].dropna().astype(str).mode().iloc[0])
+    name = None
+    if number is not None:
+        try:
+            from grontur.municipalities import lookup
+
+            name = lookup(number).name
+        except Exception:  # an unknown number only costs the name
+            name = None
+    return {"number": number, "name": name}
+
+
+def _context_of(table: pd.DataFrame, context: Mapping[str, Any] | None,
+                municipality: Mapping[str, Any] | None) -> dict[str, Any]:
+    ctx = dict(context or {})
+    muni = dict(ctx.get("municipality") or {})
+    employees = muni.get("employees", ctx.get("employees", (municipality or {}).get("employees")))
+    rurality = muni.get("rurality", ctx.get("rurality", (municipality or {}).get("rurality")))
+    shift = ctx.get("shift_share")
+    if shift is None and "shift_work" in table.columns and table["shift_work"].notna().any():
+        shift = float(table["shift_work"].dropna().astype(bool).mean())
+    return {"employees": employees, "shift_share": _share(shift) if shift is not None else None, "rurality": rurality}
+
+
+def evaluate_pilots(
+    before: pd.DataFrame,
+    after: pd.DataFrame,
+    *,
+    pilots: Iterable[Any],
+    comparison: tuple[pd.DataFrame, pd.DataFrame | None] | None = None,
+    k: int = 5,
+    municipality: Mapping[str, Any] | None = None,
+    context: Mapping[str, Any] | None = None,
+    outcome: str = "car_driver_share",
+    season: str | None = None,
+    ci_method: str = "analytic",
+    n_boot: int = 4000,
+    random_state: int = 0,
+    run_date: str | dt.date | None = None,
+) -> list[PilotEffect]:
+    """Estimate each pilot's effect on the car share of the employees it reached.
+
+    Parameters
+    ----------
+    before, after
+        Canonical tables of the baseline and follow-up wave of the pilot's municipality.
+    pilots
+        Pilot specifications: mappings (``measure``, ``start``, ``end``, ``participants``, and
+        optionally ``season`` and ``outcome``) or :class:`grontur.config.Pilot` objects.
+    comparison
+        ``(before, after)`` tables of a comparison municipality without the pilot; enables the
+        difference-in-differences estimate.
+    k
+        Privacy threshold: a group with fewer than ``k`` respondents in a wave is not estimated.
+    municipality, context
+        ``{number, name}`` of the municipality and the ranker context (employees, rurality,
+        shift share) copied into the evidence record.
+    outcome
+        ``car_driver_share`` (default) or ``drive_alone_rate``.
+    season
+        Season whose answers are used; by default the season of the follow-up survey month.
+    ci_method
+        ``analytic`` (default) or ``bootstrap``.
+    """
+    k = check_k(k)
+    if ci_method not in ("analytic", "bootstrap"):
+        msg = f"ci_method {ci_method!r} is unknown; use analytic or bootstrap."
+        raise ConfigError(msg)
+    rng = np.random.default_rng(random_state)
+    muni = _municipality_of(before, municipality)
+    ctx = _context_of(before, context, municipality)
+    default_season = season or season_of_month(_wave_month(_wave_label(after))) or "summer"
+    control = None
+    if comparison is not None and comparison[0] is not None and comparison[1] is not None:
+        control = comparison
+    effects = []
+    for index, item in enumerate(pilots):
+        spec = _spec(item, index)
+        effects.append(_evaluate_one(
+            before, after, spec, control=control, k=k, municipality=muni, context=ctx,
+            outcome=spec.outcome or outcome, season=spec.season or default_season,
+            ci_method=ci_method, n_boot=n_boot, rng=rng, run_date=_iso(run_date),
+        ))
+    log.info("evaluated %d pilots (%d with an estimate)", len(effects), sum(e.estimate is not None for e in effects))
+    return effects
+
+
+def _evaluate_one(before: pd.DataFrame, after: pd.DataFrame, spec: _Spec, *, control: Any, k: int,
+                  municipality: dict[str, Any], context: dict[str, Any], outcome: str, season: str,
+                  ci_method: str, n_boot: int, rng: np.random.Generator, run_date: str | None) -> PilotEffect:
+    if outcome not in OUTCOMES:
+        msg = f"Pilot {spec.measure}: outcome {outcome!r} is unknown; use {' or '.join(OUTCOMES)}."
+        raise ConfigError(msg)
+    reached_b = participant_mask(before, spec.participants, measure=spec.measure)
+    reached_a = participant_mask(after, spec.participants, measure=spec.measure)
+    r = (*_counts(before, reached_b, season, outcome), *_counts(after, reached_a, season, outcome))
+    o = (*_counts(before, ~reached_b, season, outcome), *_counts(after, ~reached_a, season, outcome))
+    group, description = _describe_participants(spec.participants)
+    hidden = 0
+    reached_ok = r[1] >= k and r[3] >= k
+    others_ok = o[1] >= k and o[3] >= k
+    hidden += sum(_small(n, k) for n in (r[1], r[3], o[1], o[3]))
+    participants = {
+        "group": group,
+        "description": description,
+        "n_reached": r[3] if reached_ok else None,
+        "n_reached_before": r[1] if reached_ok else None,
+        "n_not_reached": o[3] if others_ok else None,
+        "n_not_reached_before": o[1] if others_ok else None,
+    }
+    groups: dict[str, Any] = {}
+    estimates: list[dict[str, Any]] = []
+    note = None
+    before_share = after_share = None
+    if not reached_ok:
+        note = "no_participants" if r[1] == 0 and r[3] == 0 else "too_few_participants"
+    else:
+        before_ok, after_ok = not _small(r[0], k), not _small(r[2], k)
+        hidden += (not before_ok) + (not after_ok)
+        before_share = _share(r[0] / r[1]) if before_ok else None
+        after_share = _share(r[2] / r[3]) if after_ok else None
+        groups["reached"] = _group_entry(r, k)
+        diff, low, high = newcombe_difference(r[0], r[1], r[2], r[3])
+        p = two_proportion_p(r[0], r[1], r[2], r[3])
+        estimates.append(_estimate_entry("before_after", diff, low, high, p))
+        if others_ok:
+            groups["not_reached"] = _group_entry(o, k)
+            estimates.append(_estimate_entry("reached_vs_not_reached",
+                                             *_did((r, o), ci_method=ci_method, n_boot=n_boot, rng=rng)))
+        if control is not None:
+            c = _control_counts(control, spec, season, outcome, k)
+            if c is not None:
+                groups["comparison"] = _group_entry(c, k)
+                estimates.append(_estimate_entry("difference_in_differences",
+                                                 *_did((r, c), ci_method=ci_method, n_boot=n_boot, rng=rng)))
+    headline = next((e for m in METHODS for e in estimates if e["method"] == m), None)
+    return PilotEffect(
+        measure=spec.measure,
+        municipality=municipality,
+        period={"start": spec.start, "end": spec.end},
+        participants=participants,
+        context=context,
+        outcome=outcome,
+        season=season,
+        before=before_share,
+        after=after_share,
+        estimate=headline["estimate"] if headline else None,
+        ci_low=headline["ci_low"] if headline else None,
+        ci_high=headline["ci_high"] if headline else None,
+        p_value=headline["p_value"] if headline else None,
+        method=headline["method"] if headline else None,
+        estimates=tuple(estimates),
+        groups=groups,
+        suppressed_cells=int(hidden),
+        note=note,
+        source_date=run_date,
+    )
+
+
+def _group_entry(counts: tuple[int, int, int, int], k: int) -> dict[str, Any]:
+    xb, nb, xa, na = counts
+    return {
+        "n_before": nb,
+        "n_after": na,
+        "before": None if _small(xb, k) else _share(xb / nb),
+        "after": None if _small(xa, k) else _share(xa / na),
+    }
+
+
+def _control_counts(control: tuple[pd.DataFrame, pd.DataFrame], spec: _Spec, season: str, outcome: str,
+                    k: int) -> tuple[int, int, int, int] | None:
+    """Counts in the comparison municipality: the same job group when participants are one."""
+    cb, ca = control
+    mask_b = pd.Series(True, index=cb.index)
+    mask_a = pd.Series(True, index=ca.index)
+    if "job_group" in spec.participants and "job_group" in cb.columns and "job_group" in ca.columns:
+        same = {"job_group": spec.participants["job_group"]}
+        mb, ma = participant_mask(cb, same, measure=spec.measure), participant_mask(ca, same, measure=spec.measure)
+        counts = (*_counts(cb, mb, season, outcome), *_counts(ca, ma, season, outcome))
+        if counts[1] >= k and counts[3] >= k:
+            return counts
+    counts = (*_counts(cb, mask_b, season, outcome), *_counts(ca, mask_a, season, outcome))
+    return counts if counts[1] >= k and counts[3] >= k else None
+
+
+# ---------------------------------------------------------------------------------------------
+# Evidence files
+
+def evidence_filename(record: Mapping[str, Any]) -> str:
+    """``<measure>-<municipality number>-<period start>.yaml``, lower-case and file-safe."""
+    muni = record.get("municipality") or {}
+    period = record.get("period") or {}
+    parts = [record.get("measure"), muni.get("number") or muni.get("name"), period.get("start")]
+    stem = "-".join(str(p) for p in parts if p)
+    stem = re.sub(r"[^a-z0-9._-]+", "-", stem.casefold()).strip("-")
+    return f"{stem or 'evidence'}.yaml"
+
+
+def _normalise(record: Mapping[str, Any]) -> Any:
+    return yaml.safe_load(yaml.safe_dump(dict(record), allow_unicode=True, sort_keys=False))
+
+
+def write_evidence(records: Iterable[Mapping[str, Any] | PilotEffect], directory: str | Path, *,
+                   overwrite: bool = False) -> list[Path]:
+    """Write evidence records as YAML files in ``directory``, atomically.
+
+    Records without an estimate are skipped. A file that already holds the same record is left
+    alone; one holding a different record raises :class:`EvidenceConflictError` unless
+    ``overwrite`` is true. Returns the paths of the records now on disk.
+    """
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for item in records:
+        record = item.to_evidence_record() if isinstance(item, PilotEffect) else dict(item)
+        if record.get("estimate") is None:
+            log.info("evidence for %s not written: no estimate", record.get("measure"))
+            continue
+        path = directory / evidence_filename(record)
+        text = yaml.safe_dump(record, allow_unicode=True, sort_keys=False)
+        if path.exists():
+            try:
+                existing = yaml.safe_load(path.read_text(encoding="utf-8"))
+            except yaml.YAMLError:
+                existing = None
+            if existing == _normalise(record):
+                paths.append(path)
+                continue
+            if not overwrite:
+                msg = (f"{path}: this evidence file already holds a different record for {record.get('measure')}; "
+                       "move it away or rerun with overwrite (--overwrite-evidence) to replace it.")
+                raise EvidenceConflictError(msg)
+        handle, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".tmp", dir=directory)
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8") as out:
+                out.write(text)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        paths.append(path)
+    log.info("wrote %d evidence records to %s", len(paths), directory)
+    return paths
