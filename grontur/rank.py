@@ -1,0 +1,995 @@
+"""The explained ranking of workplace mobility measures.
+
+For each measure in the catalogue and each segment of employees the catalogue's own rules say
+whom the measure reaches (current modes in either season, distance range, conditions, shift
+compatibility) and how strongly (barriers it removes, wishes it answers, alternatives it
+supports); the site context says whether it can work at all. The catalogue's effect range, moved
+towards pilot evidence from the network, turns reach into car trips per day and tonnes CO2e per
+year avoided; cost class and time to effect complete the score. Every number behind a measure's
+place is kept as structured reasons, so reports can explain it in any language. No rule here is
+specific to one measure: everything comes from the catalogue and ``measures/weights.yaml``.
+The scoring is written out in ``docs/ranking.md``.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import logging
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from grontur.errors import CatalogueError, ConfigError
+from grontur.evidence import AdjustedEffect, EvidenceRecord, adjust_effect, records_by_measure
+from grontur.i18n import LANGUAGES, check_language, has, t
+from grontur.resources import data_path
+from grontur.schema import CAR_DRIVER_MODES, CAR_MODES, MULTI_SEP
+from grontur.suppression import DEFAULT_K, check_k
+
+logger = logging.getLogger(__name__)
+
+COST_CLASSES = ("low", "medium", "high")
+TIMES_TO_EFFECT = ("short", "medium", "long")
+PACKAGES = ("quick_win", "core", "structural")
+_MULTI_TARGETS = ("barriers", "would_help", "would_consider")
+#: Boolean respondent columns a measure's ``targets.conditions`` may test.
+_BOOL_COLUMNS = ("car_needed_for_work", "children_drop_off", "shift_work")
+#: Context keys that are also answered per respondent: the survey answer wins where given.
+_RESPONDENT_CONTEXT = {"parking_at_work": "parking_at_work"}
+_UNKNOWN = ("", "unknown")
+
+
+# ---------------------------------------------------------------------------------------------
+# Weights
+
+def load_weights(path: str | Path | None = None, *, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Read the ranking weights (default ``measures/weights.yaml``) and apply a project's overrides.
+
+    Overrides are merged key by key into the file's values; an unknown key or a value that is
+    not a number where a number is expected raises :class:`ConfigError` naming it.
+    """
+    file = Path(path) if path is not None else data_path("measures", "weights.yaml")
+    try:
+        base = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as error:
+        msg = f"{file}: the ranking weights cannot be read ({str(error).splitlines()[0]}); fix or restore the file."
+        raise CatalogueError(msg) from None
+    if not isinstance(base, dict):
+        raise CatalogueError(f"{file}: the ranking weights must be a mapping of named settings.")
+    merged = _merge(base, overrides or {}, where="weights")
+    _check_weights(merged, str(file))
+    return merged
+
+
+def _merge(base: Mapping[str, Any], override: Mapping[str, Any], *, where: str) -> dict[str, Any]:
+    result = copy.deepcopy(dict(base))
+    if not isinstance(override, Mapping):
+        raise ConfigError(f"{where}: the overrides must be a mapping of named settings, not {override!r}.")
+    for key, value in override.items():
+        if key not in result:
+            known = ", ".join(sorted(str(k) for k in result))
+            raise ConfigError(f"{where}.{key} is not a known ranking setting; use one of: {known}.")
+        if isinstance(result[key], Mapping) and isinstance(value, Mapping):
+            result[key] = _merge(result[key], value, where=f"{where}.{key}")
+        else:
+            result[key] = copy.deepcopy(value)
+    return result
+
+
+def _check_weights(weights: Mapping[str, Any], where: str) -> None:
+    def number(path: str, value: Any) -> None:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+            raise ConfigError(f"{where}: the weight {path} is {value!r}; give a number of 0 or more.")
+
+    required = {
+        "score": ("trips", "tonnes", "match", "cost", "time"),
+        "impact_half_saturation": ("trips", "tonnes"),
+        "cost_score": COST_CLASSES,
+        "time_score": TIMES_TO_EFFECT,
+        "match": ("barriers", "would_help", "would_consider", "base", "bonus", "neutral"),
+    }
+    for section, keys in required.items():
+        values = weights.get(section)
+        if not isinstance(values, Mapping):
+            raise ConfigError(f"{where}: the section {section!r} is missing; restore it from measures/weights.yaml.")
+        for key in keys:
+            if key not in values:
+                raise ConfigError(f"{where}: {section}.{key} is missing; add it as a number.")
+            number(f"{section}.{key}", values[key])
+    if sum(float(v) for v in weights["score"].values()) <= 0:
+        raise ConfigError(f"{where}: the score weights add up to 0; give at least one a positive value.")
+    for key in ("segment_min_share", "working_days_per_week"):
+        number(key, weights.get(key))
+    if float(weights["working_days_per_week"]) <= 0:
+        raise ConfigError(f"{where}: working_days_per_week must be above 0.")
+    packages = weights.get("packages") or {}
+    if packages.get("default") not in PACKAGES:
+        raise ConfigError(f"{where}: packages.default must be one of {', '.join(PACKAGES)}.")
+    for index, rule in enumerate(packages.get("rules") or []):
+        if not isinstance(rule, Mapping) or rule.get("package") not in PACKAGES:
+            raise ConfigError(f"{where}: packages.rules[{index}] needs 'package' set to one of {', '.join(PACKAGES)}.")
+
+
+# ---------------------------------------------------------------------------------------------
+# Measures as plain rules (works with the catalogue's Measure objects or with raw mappings)
+
+def _get(obj: Any, key: str, default: Any = None) -> Any:
+    if isinstance(obj, Mapping):
+        return obj.get(key, default)
+    return getattr(obj, key, default)
+
+
+def _plain(obj: Any) -> Any:
+    """Turn dataclasses / objects with ``as_dict`` into nested plain mappings and lists."""
+    if obj is None or isinstance(obj, (str, int, float, bool)):
+        return obj
+    if isinstance(obj, Mapping):
+        return {str(k): _plain(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple, set, frozenset)):
+        return [_plain(v) for v in obj]
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return {f.name: _plain(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    as_dict = getattr(obj, "as_dict", None)
+    if callable(as_dict):
+        return _plain(as_dict())
+    return obj
+
+
+def iter_measures(catalogue: Any) -> list[Any]:
+    """The measures of a catalogue: a ``Catalogue`` (``.measures``), a mapping, or an iterable."""
+    measures = getattr(catalogue, "measures", catalogue)
+    if callable(measures):
+        measures = measures()
+    if isinstance(measures, Mapping):
+        return list(measures.values())
+    return list(measures)
+
+
+@dataclass(frozen=True)
+class MeasureRules:
+    """What the ranking needs from one catalogue entry, as plain values."""
+
+    id: str
+    family: str
+    name: Mapping[str, str]
+    modes: tuple[str, ...] | None
+    distance: tuple[float | None, float | None] | None
+    barriers: tuple[str, ...]
+    would_help: tuple[str, ...]
+    would_consider: tuple[str, ...]
+    conditions: Mapping[str, Any]
+    shift_compatible: bool
+    requires: Mapping[str, Any]
+    effect_low: float
+    effect_high: float
+    effect_source: str
+    cost_class: str
+    one_off_nok: tuple[float, float] | None
+    yearly_nok: tuple[float, float] | None
+    time_to_effect: str
+    actors: tuple[str, ...]
+    anchoring: tuple[str, ...]
+
+    @classmethod
+    def from_measure(cls, measure: Any) -> MeasureRules:
+        """Read the fields of a catalogue entry (``docs/contracts.md``, measure schema)."""
+        mid = str(_get(measure, "id") or "?")
+        where = f"measure {mid!r}"
+        targets = _plain(_get(measure, "targets")) or {}
+        effect = _plain(_get(measure, "effect")) or {}
+        cost = _plain(_get(measure, "cost")) or {}
+        requires = _plain(_get(measure, "requires")) or {}
+        cost_class = cost.get("class", cost.get("cost_class", _get(measure, "cost_class")))
+        low, high = effect.get("low"), effect.get("high")
+        try:
+            low_f, high_f = float(low), float(high)
+        except (TypeError, ValueError):
+            raise CatalogueError(f"{where}: field 'effect.low'/'effect.high' must be numbers; got {low!r} and {high!r}.") from None
+        if cost_class not in COST_CLASSES:
+            raise CatalogueError(f"{where}: field 'cost.class' is {cost_class!r}; use one of {', '.join(COST_CLASSES)}.")
+        time_to_effect = _get(measure, "time_to_effect")
+        if time_to_effect not in TIMES_TO_EFFECT:
+            raise CatalogueError(f"{where}: field 'time_to_effect' is {time_to_effect!r}; use one of {', '.join(TIMES_TO_EFFECT)}.")
+        distance = targets.get("distance_km")
+        dist: tuple[float | None, float | None] | None = None
+        if distance is not None:
+            values = list(distance) if isinstance(distance, (list, tuple)) else [None, distance]
+            if len(values) != 2:
+                raise CatalogueError(f"{where}: field 'targets.distance_km' must be [min, max]; got {distance!r}.")
+            dist = (None if values[0] is None else float(values[0]), None if values[1] is None else float(values[1]))
+        modes = targets.get("modes")
+        name = _plain(_get(measure, "name")) or {}
+        return cls(
+            id=mid,
+            family=str(_get(measure, "family") or ""),
+            name={lang: str(name.get(lang, mid)) for lang in LANGUAGES} if isinstance(name, Mapping) else {lang: mid for lang in LANGUAGES},
+            modes=tuple(modes) if modes else None,
+            distance=dist,
+            barriers=tuple(targets.get("barriers") or ()),
+            would_help=tuple(targets.get("would_help") or ()),
+            would_consider=tuple(targets.get("would_consider") or ()),
+            conditions=dict(targets.get("conditions") or {}),
+            shift_compatible=bool(targets.get("shift_compatible", True)),
+            requires=dict(requires),
+            effect_low=min(low_f, high_f),
+            effect_high=max(low_f, high_f),
+            effect_source=str(effect.get("source") or ""),
+            cost_class=str(cost_class),
+            one_off_nok=_range(cost.get("one_off_nok")),
+            yearly_nok=_range(cost.get("yearly_nok")),
+            time_to_effect=str(time_to_effect),
+            actors=tuple(_plain(_get(measure, "actors")) or ()),
+            anchoring=tuple(_plain(_get(measure, "anchoring")) or ()),
+        )
+
+
+def _range(value: Any) -> tuple[float, float] | None:
+    if value is None:
+        return None
+    if isinstance(value, (int, float)):
+        return (float(value), float(value))
+    values = [float(v) for v in value]
+    return (min(values), max(values)) if values else None
+
+
+# ---------------------------------------------------------------------------------------------
+# Respondents as arrays (built once per call; everything per respondent is vectorised)
+
+class _Respondents:
+    def __init__(self, table: pd.DataFrame, emissions: Any, *, days_per_week: float) -> None:
+        self.index = table.index
+        self.n = len(table)
+        self.table = table
+        self.mode_summer = self._codes("mode_summer")
+        self.mode_winter = self._codes("mode_winter")
+        dist = pd.to_numeric(table["distance_km"], errors="coerce") if "distance_km" in table else pd.Series(np.nan, index=table.index)
+        self.distance = dist.to_numpy(dtype=float)
+        driver_s = np.isin(self.mode_summer, CAR_DRIVER_MODES)
+        driver_w = np.isin(self.mode_winter, CAR_DRIVER_MODES)
+        has_s = self.mode_summer != ""
+        has_w = self.mode_winter != ""
+        seasons = has_s.astype(float) + has_w.astype(float)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            self.car_fraction = np.where(seasons > 0, (driver_s.astype(float) + driver_w.astype(float)) / seasons, 0.0)
+        self.car_commuter = np.isin(self.mode_summer, CAR_MODES) | np.isin(self.mode_winter, CAR_MODES)
+        self.car_driver = driver_s | driver_w
+        if "days_on_site" in table:
+            days = pd.to_numeric(table["days_on_site"], errors="coerce").to_numpy(dtype=float)
+            presence = np.where(np.isnan(days), 1.0, np.clip(days / days_per_week, 0.0, 1.0))
+        else:
+            presence = np.ones(self.n)
+        #: car trips (to and from work) on an average working day
+        self.car_trips = 2.0 * self.car_fraction * presence
+        self.tonnes = self._tonnes(emissions)
+        self.shift = self.boolean("shift_work") == 1
+        self._multi: dict[tuple[str, str], np.ndarray] = {}
+
+    def _codes(self, column: str) -> np.ndarray:
+        if column not in self.table:
+            return np.full(self.n, "", dtype=object)
+        return self.table[column].astype("object").where(self.table[column].notna(), "").astype(str).to_numpy(dtype=object)
+
+    def _tonnes(self, emissions: Any) -> np.ndarray | None:
+        if emissions is None:
+            return None
+        series = getattr(emissions, "per_respondent", emissions)
+        if not isinstance(series, pd.Series):
+            series = pd.Series(np.asarray(series, dtype=float), index=self.index)
+        aligned = pd.to_numeric(series.reindex(self.index), errors="coerce").to_numpy(dtype=float)
+        return np.nan_to_num(aligned, nan=0.0)
+
+    def boolean(self, column: str) -> np.ndarray:
+        """1 for True, 0 for False, -1 for unknown."""
+        if column not in self.table:
+            return np.full(self.n, -1, dtype=np.int8)
+        values = self.table[column]
+        text = values.astype("object").where(values.notna(), None).map(_to_bool_code, na_action="ignore")
+        return text.fillna(-1).to_numpy(dtype=np.int8)
+
+    def multi(self, column: str, code: str) -> np.ndarray:
+        key = (column, code)
+        if key not in self._multi:
+            if column not in self.table:
+                self._multi[key] = np.zeros(self.n, dtype=bool)
+            else:
+                padded = self._padded(column)
+                self._multi[key] = padded.str.contains(f"{MULTI_SEP}{code}{MULTI_SEP}", regex=False).to_numpy(dtype=bool)
+        return self._multi[key]
+
+    def _padded(self, column: str) -> pd.Series:
+        cache_key = ("__padded__", column)
+        cached = self._multi.get(cache_key)  # type: ignore[arg-type]
+        if cached is None:
+            values = self.table[column].astype("object").where(self.table[column].notna(), "").astype(str)
+            cached = MULTI_SEP + values + MULTI_SEP
+            self._multi[cache_key] = cached  # type: ignore[assignment]
+        return cached  # type: ignore[return-value]
+
+    def any_of(self, column: str, codes: Sequence[str]) -> np.ndarray:
+        result = np.zeros(self.n, dtype=bool)
+        for code in codes:
+            result |= self.multi(column, code)
+        return result
+
+
+def _to_bool_code(value: Any) -> int:
+    if isinstance(value, (bool, np.bool_)):
+        return int(bool(value))
+    text = str(value).strip().lower()
+    if text in ("true", "1", "yes", "ja"):
+        return 1
+    if text in ("false", "0", "no", "nei"):
+        return 0
+    return -1
+
+
+# ---------------------------------------------------------------------------------------------
+# Segments
+
+def _segment_codes(segments: Any, table: pd.DataFrame) -> tuple[np.ndarray, list[Any], list[dict[str, Any]]]:
+    """Segment index per respondent (-1 = none), the segment ids, and their descriptions."""
+    labels: pd.Series | None = None
+    described: list[dict[str, Any]] = []
+    if segments is not None and hasattr(segments, "labels"):
+        labels = segments.labels
+        described = [dict(s) for s in (getattr(segments, "segments", None) or [])]
+    elif isinstance(segments, pd.Series):
+        labels = segments
+    elif isinstance(segments, tuple) and len(segments) == 2:
+        labels, described = segments[0], [dict(s) for s in segments[1]]
+    elif isinstance(segments, list):
+        described = [dict(s) for s in segments]
+    if labels is None and "segment" in table:
+        labels = table["segment"]
+    if labels is None:
+        return np.full(len(table), -1, dtype=np.int64), [], described
+    aligned = labels.reindex(table.index) if isinstance(labels, pd.Series) else pd.Series(list(labels), index=table.index)
+    ids: list[Any] = [s.get("id") for s in described if "id" in s]
+    present = [v for v in pd.unique(aligned.dropna()) if v not in ids]
+    ids.extend(sorted(present, key=str))
+    lookup = {_json_scalar(v): i for i, v in enumerate(ids)}
+    codes = aligned.map(lambda v: lookup.get(_json_scalar(v), -1), na_action="ignore").fillna(-1).to_numpy(dtype=np.int64)
+    return codes, [_json_scalar(v) for v in ids], described
+
+
+def _json_scalar(value: Any) -> Any:
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        number = float(value)
+        return int(number) if number.is_integer() else number
+    return value
+
+
+# ---------------------------------------------------------------------------------------------
+# Results
+
+@dataclass(frozen=True)
+class Reason:
+    """One explanation: a message key and the numbers and codes that fill it in."""
+
+    key: str
+    values: Mapping[str, Any] = field(default_factory=dict)
+
+    def render(self, lang: str, *, k: int) -> str:
+        return render_reason(self.key, self.values, lang, k=k)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"key": self.key, **{name: _json_value(value) for name, value in self.values.items()}}
+
+
+@dataclass(frozen=True)
+class SegmentFit:
+    segment: Any
+    reach: int | None
+    car_trips_per_day_avoided: float
+    score: float
+    served: bool
+
+
+@dataclass(frozen=True)
+class RankedMeasure:
+    id: str
+    rank: int
+    score: float
+    name: Mapping[str, str]
+    family: str
+    effect: AdjustedEffect
+    reach: int | None
+    reach_car_commuters: int | None
+    car_commuters: int | None
+    car_trips_per_day_avoided: tuple[float, float]
+    tonnes_co2e_avoided: tuple[float, float] | None
+    segments: tuple[Any, ...]
+    segment_fit: tuple[SegmentFit, ...]
+    actors: tuple[str, ...]
+    anchoring: tuple[str, ...]
+    cost_class: str
+    cost_nok: Mapping[str, Any]
+    time_to_effect: str
+    package: str
+    parts: Mapping[str, float]
+    reasons: tuple[Reason, ...]
+    suppressed_cells: int
+
+    def as_dict(self, lang: str, *, k: int) -> dict[str, Any]:
+        tonnes = self.tonnes_co2e_avoided
+        return {
+            "id": self.id,
+            "rank": self.rank,
+            "score": round(self.score, 2),
+            "name": self.name.get(lang, self.id),
+            "family": self.family,
+            "effect": {
+                "low": round(self.effect.low, 4),
+                "high": round(self.effect.high, 4),
+                "central": round(self.effect.central, 4),
+                "catalogue_central": round(self.effect.prior_central, 4),
+                "evidence_adjusted": self.effect.evidence_adjusted,
+                "evidence_weight": round(self.effect.evidence_weight, 4),
+                "evidence": [
+                    {"file": Path(item.record.file).name, "municipality": item.record.municipality_name,
+                     "similarity": round(item.similarity, 3), "weight": round(item.weight, 2)}
+                    for item in self.effect.used
+                ],
+            },
+            "reach": self.reach,
+            "reach_car_commuters": self.reach_car_commuters,
+            "car_trips_per_day_avoided": {
+                "low": round(self.car_trips_per_day_avoided[0], 2),
+                "high": round(self.car_trips_per_day_avoided[1], 2),
+            },
+            "tonnes_co2e_avoided": None if tonnes is None else {"low": round(tonnes[0], 3), "high": round(tonnes[1], 3)},
+            "segments": list(self.segments),
+            "segment_fit": [
+                {"segment": fit.segment, "reach": fit.reach, "score": round(fit.score, 2),
+                 "car_trips_per_day_avoided": round(fit.car_trips_per_day_avoided, 2), "served": fit.served}
+                for fit in self.segment_fit
+            ],
+            "actors": list(self.actors),
+            "anchoring": list(self.anchoring),
+            "cost_class": self.cost_class,
+            "cost_nok": _json_value(self.cost_nok),
+            "time_to_effect": self.time_to_effect,
+            "package": self.package,
+            "score_parts": {key: round(value, 4) for key, value in self.parts.items()},
+            "reasons": [reason.render(lang, k=k) for reason in self.reasons],
+            "reasons_data": [reason.as_dict() for reason in self.reasons],
+            "suppressed_cells": self.suppressed_cells,
+        }
+
+
+@dataclass(frozen=True)
+class ExcludedMeasure:
+    id: str
+    name: Mapping[str, str]
+    reason: Reason
+
+    def as_dict(self, lang: str, *, k: int) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name.get(lang, self.id),
+            "reason": self.reason.render(lang, k=k),
+            "reason_data": self.reason.as_dict(),
+        }
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """Ranked and excluded measures; ``as_dict(lang)`` gives the ``results.json`` sections."""
+
+    measures: tuple[RankedMeasure, ...]
+    excluded: tuple[ExcludedMeasure, ...]
+    segments: tuple[Any, ...]
+    k: int
+    lang: str
+    weights: Mapping[str, Any]
+
+    def top(self, n: int) -> tuple[RankedMeasure, ...]:
+        return self.measures[:n]
+
+    def get(self, measure_id: str) -> RankedMeasure | None:
+        return next((m for m in self.measures if m.id == measure_id), None)
+
+    def top_for_segment(self, segment: Any, n: int | None = None) -> list[str]:
+        """Measure ids ordered by their score for one segment (measures reaching it at all)."""
+        scored = []
+        for measure in self.measures:
+            fit = next((f for f in measure.segment_fit if f.segment == segment), None)
+            if fit is not None and fit.car_trips_per_day_avoided > 0:
+                scored.append((-fit.score, measure.rank, measure.id))
+        ids = [mid for _, _, mid in sorted(scored)]
+        return ids if n is None else ids[:n]
+
+    @property
+    def packages(self) -> dict[str, list[str]]:
+        result: dict[str, list[str]] = {name: [] for name in PACKAGES}
+        for measure in self.measures:
+            result[measure.package].append(measure.id)
+        return result
+
+    @property
+    def suppressed_cells(self) -> int:
+        return sum(m.suppressed_cells for m in self.measures)
+
+    def as_dict(self, lang: str | None = None) -> dict[str, Any]:
+        lang = check_language(lang or self.lang)
+        return {
+            "measures": [m.as_dict(lang, k=self.k) for m in self.measures],
+            "excluded_measures": [e.as_dict(lang, k=self.k) for e in self.excluded],
+            "packages": self.packages,
+        }
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {str(k): _json_value(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_value(v) for v in value]
+    if isinstance(value, (np.bool_,)):
+        return bool(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        number = float(value)
+        return None if math.isnan(number) or math.isinf(number) else number
+    return value
+
+
+# ---------------------------------------------------------------------------------------------
+# Rendering reasons
+
+def _format_number(value: Any, lang: str) -> str:
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, int):
+        return f"{value:,}".replace(",", "\u00a0") if lang != "en" else f"{value:,}"
+    if isinstance(value, float):
+        text = f"{value:.0f}" if abs(value) >= 10 or value == int(value) else f"{value:.1f}"
+        return text.replace(".", ",") if lang != "en" else text
+    return str(value)
+
+
+def render_reason(key: str, values: Mapping[str, Any], lang: str, *, k: int = DEFAULT_K) -> str:
+    """Render a reason in ``lang``: suppressed counts (``None``) read "fewer than k", codes get labels."""
+    filled: dict[str, Any] = {}
+    for name, value in values.items():
+        if value is None and name.startswith("n"):
+            filled[name] = t("rank.fewer_than", lang, k=k)
+        elif name.endswith("_code"):
+            filled[name[: -len("_code")]] = _code_label(str(value), lang)
+        elif name.endswith("_codes"):
+            labels = [_code_label(str(v), lang) for v in value]
+            joined = ", ".join(labels[:-1]) + t("rank.or_join", lang) + labels[-1] if len(labels) > 1 else "".join(labels)
+            filled[name[: -len("_codes")]] = joined
+        else:
+            filled[name] = _format_number(value, lang)
+    return t(key, lang, **filled)
+
+
+def _code_label(code: str, lang: str) -> str:
+    """``barriers.no_shower_changing`` -> the label of that code; falls back to rank's own labels."""
+    for candidate in (f"code.{code}", f"rank.{code}"):
+        try:
+            return t(candidate, lang)
+        except KeyError:
+            continue
+    return code.rsplit(".", 1)[-1]
+
+
+# ---------------------------------------------------------------------------------------------
+# The ranking
+
+def rank_measures(
+    table: pd.DataFrame,
+    *,
+    catalogue: Any,
+    segments: Any = None,
+    emissions: Any = None,
+    context: Mapping[str, Any] | None = None,
+    weights: Mapping[str, Any] | None = None,
+    evidence: Iterable[EvidenceRecord | Mapping[str, Any]] = (),
+    k: int = DEFAULT_K,
+    lang: str = "nn",
+) -> Ranking:
+    """Rank the catalogue's measures for one municipality's respondents.
+
+    Parameters
+    ----------
+    table
+        The canonical response table (one row per respondent).
+    catalogue
+        A loaded catalogue (``grontur.catalogue.load_catalogue``), a mapping id -> measure or an
+        iterable of measures (objects or mappings following the measure schema).
+    segments
+        The segmentation result (``.labels`` and ``.segments``), a Series of segment ids aligned
+        with ``table``, or ``None`` (then a ``segment`` column is used when present).
+    emissions
+        Tonnes CO2e per year per respondent (Series aligned with ``table``, or an object with
+        ``.per_respondent``); ``None`` leaves tonnes out.
+    context
+        The site and municipality context (``docs/contracts.md``).
+    weights
+        Overrides of ``measures/weights.yaml`` (nested mapping).
+    evidence
+        Pilot evidence records (``grontur.evidence.load_evidence``).
+    k
+        Privacy threshold: no reason quotes a group below ``k``.
+    lang
+        Default language of ``as_dict``.
+    """
+    k = check_k(k)
+    lang = check_language(lang)
+    context = dict(context or {})
+    settings = load_weights(overrides=weights)
+    people = _Respondents(table, emissions, days_per_week=float(settings["working_days_per_week"]))
+    seg_codes, seg_ids, _ = _segment_codes(segments, table)
+    evidence_records = [r if isinstance(r, EvidenceRecord) else EvidenceRecord.from_dict(r) for r in evidence]
+    by_measure = records_by_measure(evidence_records)
+
+    totals = _Totals(people, seg_codes, len(seg_ids))
+    ranked: list[dict[str, Any]] = []
+    excluded: list[ExcludedMeasure] = []
+    seen: set[str] = set()
+    for measure in iter_measures(catalogue):
+        rules = measure if isinstance(measure, MeasureRules) else MeasureRules.from_measure(measure)
+        if rules.id in seen:
+            raise CatalogueError(f"measure {rules.id!r} appears twice in the catalogue; keep one entry per id.")
+        seen.add(rules.id)
+        outcome = _evaluate(rules, people, totals, seg_codes, seg_ids, context=context, settings=settings,
+                            evidence=by_measure.get(rules.id, ()), k=k)
+        if isinstance(outcome, ExcludedMeasure):
+            excluded.append(outcome)
+        else:
+            ranked.append(outcome)
+
+    ranked.sort(key=lambda item: (-item["score"], item["id"]))
+    measures = tuple(RankedMeasure(rank=i + 1, **item) for i, item in enumerate(ranked))
+    excluded.sort(key=lambda e: e.id)
+    logger.info("%d measures ranked, %d left out, %d respondents, %d segments",
+                len(measures), len(excluded), people.n, len(seg_ids))
+    return Ranking(measures=measures, excluded=tuple(excluded), segments=tuple(seg_ids), k=k, lang=lang,
+                   weights=settings)
+
+
+class _Totals:
+    """Workplace and segment totals the impact shares are measured against."""
+
+    def __init__(self, people: _Respondents, seg_codes: np.ndarray, n_segments: int) -> None:
+        self.trips = float(people.car_trips.sum())
+        self.tonnes = float(people.tonnes.sum()) if people.tonnes is not None else None
+        self.car_commuters = int(people.car_commuter.sum())
+        self.respondents = people.n
+        valid = seg_codes >= 0
+        self.n_segments = n_segments
+        self.seg_trips = np.bincount(seg_codes[valid], weights=people.car_trips[valid], minlength=n_segments)
+        self.seg_tonnes = (np.bincount(seg_codes[valid], weights=people.tonnes[valid], minlength=n_segments)
+                           if people.tonnes is not None else None)
+        self.seg_car = np.bincount(seg_codes[valid], weights=people.car_commuter[valid].astype(float), minlength=n_segments)
+
+
+def _context_value(context: Mapping[str, Any], key: str) -> Any:
+    if key in context:
+        return context[key]
+    municipality = context.get("municipality") or {}
+    return municipality.get(key) if isinstance(municipality, Mapping) else None
+
+
+def _check_requires(rules: MeasureRules, context: Mapping[str, Any]) -> Reason | None:
+    """The first unmet site requirement as an exclusion reason, or ``None``."""
+    for key, allowed in sorted(rules.requires.items()):
+        if key == "facilities":
+            known = context.get("facilities") or {}
+            for facility, wanted in sorted((allowed or {}).items()):
+                have = known.get(facility)
+                if have is None or bool(have) == bool(wanted):
+                    continue
+                reason_key = "rank.excluded.facility_exists" if have else "rank.excluded.facility_missing"
+                return Reason(reason_key, {"facility_code": f"facility.{facility}"})
+            continue
+        value = _context_value(context, key)
+        if value is None:
+            continue
+        options = list(allowed) if isinstance(allowed, (list, tuple)) else [allowed]
+        if value in options:
+            continue
+        specific = f"rank.excluded.{key}"
+        if has(specific):
+            return Reason(specific, {"value_code": f"level.{key}.{value}",
+                                     "allowed_codes": [f"level.{key}.{o}" for o in options]})
+        return Reason("rank.excluded.requires", {"field": key, "value": str(value),
+                                                 "allowed": ", ".join(str(o) for o in options)})
+    return None
+
+
+def _suppress(n: int, k: int) -> int | None:
+    return None if 0 < n < k else int(n)
+
+
+def _evaluate(
+    rules: MeasureRules,
+    people: _Respondents,
+    totals: _Totals,
+    seg_codes: np.ndarray,
+    seg_ids: list[Any],
+    *,
+    context: Mapping[str, Any],
+    settings: Mapping[str, Any],
+    evidence: Sequence[EvidenceRecord],
+    k: int,
+) -> dict[str, Any] | ExcludedMeasure:
+    unmet = _check_requires(rules, context)
+    if unmet is not None:
+        return ExcludedMeasure(rules.id, rules.name, unmet)
+
+    n = people.n
+    if rules.modes is not None:
+        mode_ok = np.isin(people.mode_summer, rules.modes) | np.isin(people.mode_winter, rules.modes)
+    else:
+        mode_ok = np.ones(n, dtype=bool)
+    group = mode_ok.copy()
+    if rules.distance is not None:
+        low, high = rules.distance
+        dist = people.distance
+        with np.errstate(invalid="ignore"):
+            inside = ~np.isnan(dist)
+            if low is not None:
+                inside &= dist >= low
+            if high is not None:
+                inside &= dist <= high
+        group &= inside
+    for column, wanted in sorted(rules.conditions.items()):
+        group &= _condition(people, column, wanted)
+    for key, column in _RESPONDENT_CONTEXT.items():
+        if key in rules.requires and column in people.table:
+            allowed = rules.requires[key]
+            allowed = list(allowed) if isinstance(allowed, (list, tuple)) else [allowed]
+            answer = people._codes(column)
+            group &= np.isin(answer, _UNKNOWN) | np.isin(answer, allowed)
+    shift_left_out = 0
+    if not rules.shift_compatible:
+        shift_left_out = int((group & people.shift & people.car_commuter).sum())
+        reached = group & ~people.shift
+    else:
+        reached = group
+
+    n_reached = int(reached.sum())
+    if n_reached == 0:
+        if shift_left_out > 0:
+            return ExcludedMeasure(rules.id, rules.name, Reason("rank.excluded.shift_only", {"n": _suppress(shift_left_out, k)}))
+        return ExcludedMeasure(rules.id, rules.name, Reason("rank.excluded.nobody_reached"))
+
+    # Match strength per respondent, and the effect multiplier it gives.
+    match_cfg = settings["match"]
+    kinds = [(kind, getattr(rules, kind)) for kind in _MULTI_TARGETS if getattr(rules, kind)]
+    if kinds:
+        total_w = sum(float(match_cfg[kind]) for kind, _ in kinds)
+        strength = np.zeros(n)
+        for kind, codes in kinds:
+            if total_w > 0:
+                strength += float(match_cfg[kind]) * people.any_of(kind, codes) / total_w
+    else:
+        strength = np.full(n, float(match_cfg["neutral"]))
+    base, bonus, neutral = float(match_cfg["base"]), float(match_cfg["bonus"]), float(match_cfg["neutral"])
+    typical = base + bonus * neutral
+    multiplier = (base + bonus * strength) / typical if typical > 0 else np.ones(n)
+
+    weighted_trips = np.where(reached, people.car_trips * multiplier, 0.0)
+    base_trips = float(weighted_trips.sum())
+    if base_trips <= 0:
+        return ExcludedMeasure(rules.id, rules.name, Reason("rank.excluded.no_car_trips", {"n": _suppress(n_reached, k)}))
+
+    effect = adjust_effect(rules.effect_low, rules.effect_high, evidence, context=context, settings=settings.get("evidence"))
+    trips = (effect.low * base_trips, effect.high * base_trips)
+    central_trips = effect.central * base_trips
+    tonnes: tuple[float, float] | None = None
+    central_tonnes = None
+    weighted_tonnes = None
+    if people.tonnes is not None:
+        weighted_tonnes = np.where(reached, people.tonnes * people.car_fraction * multiplier, 0.0)
+        base_tonnes = float(weighted_tonnes.sum())
+        tonnes = (effect.low * base_tonnes, effect.high * base_tonnes)
+        central_tonnes = effect.central * base_tonnes
+
+    reached_car = reached & people.car_commuter
+    match_share = float(strength[reached_car].mean()) if reached_car.any() else float(strength[reached].mean())
+    parts = _score_parts(settings, rules, central_trips / totals.trips if totals.trips else 0.0,
+                         (central_tonnes / totals.tonnes) if central_tonnes is not None and totals.tonnes else None,
+                         match_share)
+    score = _score(settings, parts)
+
+    # Segments.
+    fits: list[SegmentFit] = []
+    served: list[Any] = []
+    if seg_ids:
+        valid = seg_codes >= 0
+        m = len(seg_ids)
+        seg_reach = np.bincount(seg_codes[valid], weights=reached[valid].astype(float), minlength=m)
+        seg_reach_car = np.bincount(seg_codes[valid], weights=reached_car[valid].astype(float), minlength=m)
+        seg_trips = np.bincount(seg_codes[valid], weights=weighted_trips[valid], minlength=m)
+        seg_strength = np.bincount(seg_codes[valid], weights=(strength * reached_car)[valid], minlength=m)
+        seg_tonnes = (np.bincount(seg_codes[valid], weights=weighted_tonnes[valid], minlength=m)
+                      if weighted_tonnes is not None else None)
+        min_share = float(settings["segment_min_share"])
+        for i, seg in enumerate(seg_ids):
+            count = int(seg_reach[i])
+            car_count = int(seg_reach_car[i])
+            seg_trip_share = effect.central * seg_trips[i] / totals.seg_trips[i] if totals.seg_trips[i] > 0 else 0.0
+            seg_tonne_share = None
+            if seg_tonnes is not None and totals.seg_tonnes is not None and totals.seg_tonnes[i] > 0:
+                seg_tonne_share = effect.central * seg_tonnes[i] / totals.seg_tonnes[i]
+            seg_match = seg_strength[i] / car_count if car_count else 0.0
+            seg_score = _score(settings, _score_parts(settings, rules, seg_trip_share, seg_tonne_share, seg_match)) if count else 0.0
+            is_served = bool(car_count >= k and totals.seg_car[i] > 0 and car_count / totals.seg_car[i] >= min_share)
+            if is_served:
+                served.append(seg)
+            fits.append(SegmentFit(segment=seg, reach=_suppress(count, k),
+                                   car_trips_per_day_avoided=float(effect.central * seg_trips[i]) if count >= k else 0.0,
+                                   score=float(seg_score), served=is_served))
+
+    reasons, suppressed = _reasons(rules, people, reached, reached_car, effect, trips, tonnes,
+                                   shift_left_out=shift_left_out, totals=totals, k=k)
+    suppressed += sum(1 for fit in fits if fit.reach is None)
+    n_reach_car = int(reached_car.sum())
+    for value in (n_reached, n_reach_car):
+        suppressed += 1 if 0 < value < k else 0
+    return {
+        "id": rules.id,
+        "score": score,
+        "name": rules.name,
+        "family": rules.family,
+        "effect": effect,
+        "reach": _suppress(n_reached, k),
+        "reach_car_commuters": _suppress(n_reach_car, k),
+        "car_commuters": _suppress(totals.car_commuters, k),
+        "car_trips_per_day_avoided": trips,
+        "tonnes_co2e_avoided": tonnes,
+        "segments": tuple(served),
+        "segment_fit": tuple(fits),
+        "actors": rules.actors,
+        "anchoring": rules.anchoring,
+        "cost_class": rules.cost_class,
+        "cost_nok": {"one_off": list(rules.one_off_nok) if rules.one_off_nok else None,
+                     "yearly": list(rules.yearly_nok) if rules.yearly_nok else None},
+        "time_to_effect": rules.time_to_effect,
+        "package": _package(rules, settings),
+        "parts": parts,
+        "reasons": tuple(reasons),
+        "suppressed_cells": suppressed,
+    }
+
+
+def _condition(people: _Respondents, column: str, wanted: Any) -> np.ndarray:
+    """A respondent filter; an unanswered yes/no passes a ``false`` condition and fails a ``true`` one."""
+    if column in _BOOL_COLUMNS or isinstance(wanted, bool):
+        values = people.boolean(column)
+        return values == 1 if bool(wanted) else values != 1
+    if column not in people.table:
+        return np.zeros(people.n, dtype=bool)
+    options = list(wanted) if isinstance(wanted, (list, tuple)) else [wanted]
+    codes = people._codes(column)
+    return np.isin(codes, [str(o) for o in options])
+
+
+def _score_parts(settings: Mapping[str, Any], rules: MeasureRules, trip_share: float,
+                 tonne_share: float | None, match_share: float) -> dict[str, float]:
+    half = settings["impact_half_saturation"]
+
+    def saturate(share: float, h: float) -> float:
+        share = max(0.0, share)
+        return share / (share + h) if share + h > 0 else 0.0
+
+    trips_part = saturate(trip_share, float(half["trips"]))
+    tonnes_part = saturate(tonne_share, float(half["tonnes"])) if tonne_share is not None else trips_part
+    return {
+        "trips": trips_part,
+        "tonnes": tonnes_part,
+        "match": min(1.0, max(0.0, match_share)),
+        "cost": float(settings["cost_score"][rules.cost_class]),
+        "time": float(settings["time_score"][rules.time_to_effect]),
+    }
+
+
+def _score(settings: Mapping[str, Any], parts: Mapping[str, float]) -> float:
+    weights = settings["score"]
+    total = sum(float(weights[key]) for key in parts)
+    return 100.0 * sum(float(weights[key]) * value for key, value in parts.items()) / total
+
+
+def _package(rules: MeasureRules, settings: Mapping[str, Any]) -> str:
+    packages = settings.get("packages") or {}
+    fields = {"cost_class": rules.cost_class, "time_to_effect": rules.time_to_effect, "family": rules.family}
+    for rule in packages.get("rules") or []:
+        if all(fields.get(key) in values for key, values in rule.items() if key != "package"):
+            return str(rule["package"])
+    return str(packages.get("default", "core"))
+
+
+def _reasons(
+    rules: MeasureRules,
+    people: _Respondents,
+    reached: np.ndarray,
+    reached_car: np.ndarray,
+    effect: AdjustedEffect,
+    trips: tuple[float, float],
+    tonnes: tuple[float, float] | None,
+    *,
+    shift_left_out: int,
+    totals: _Totals,
+    k: int,
+) -> tuple[list[Reason], int]:
+    reasons: list[Reason] = []
+    suppressed = 0
+
+    def count(value: int) -> int | None:
+        nonlocal suppressed
+        if 0 < value < k:
+            suppressed += 1
+            return None
+        return int(value)
+
+    targets_cars = rules.modes is None or any(mode in CAR_MODES for mode in rules.modes)
+    focus = reached_car if targets_cars else reached
+    n_focus = int(focus.sum())
+    of = totals.car_commuters if targets_cars else totals.respondents
+    group = "car" if targets_cars else "all"
+    if rules.distance is not None:
+        low, high = rules.distance
+        if high is not None and (low is None or low <= 1.0):
+            reasons.append(Reason(f"rank.reason.reach_within.{group}", {"n": count(n_focus), "n_of": count(of), "km": high}))
+        elif high is not None:
+            reasons.append(Reason(f"rank.reason.reach_between.{group}", {"n": count(n_focus), "n_of": count(of), "km_low": low, "km_high": high}))
+        else:
+            reasons.append(Reason(f"rank.reason.reach_beyond.{group}", {"n": count(n_focus), "n_of": count(of), "km": low}))
+    else:
+        reasons.append(Reason(f"rank.reason.reach.{group}", {"n": count(n_focus), "n_of": count(of)}))
+
+    for column, wanted in sorted(rules.conditions.items()):
+        key = f"rank.reason.condition.{column}"
+        if wanted is True:
+            if has(key):
+                reasons.append(Reason(key, {"n": count(int(focus.sum()))}))
+
+    if "parking_at_work" in rules.requires and "parking_at_work" in people.table:
+        free = int((focus & (people._codes("parking_at_work") == "free")).sum())
+        if free > 0:
+            reasons.append(Reason("rank.reason.parking_free", {"n": count(free)}))
+
+    for kind, limit in (("barriers", 2), ("would_help", 2), ("would_consider", 1)):
+        codes = getattr(rules, kind)
+        counts = sorted(((int((focus & people.multi(kind, code)).sum()), code) for code in codes), key=lambda c: (-c[0], c[1]))
+        for value, code in counts[:limit]:
+            if value > 0:
+                reasons.append(Reason(f"rank.reason.{kind}", {"n": count(value), "label_code": f"{kind}.{code}"}))
+
+    if shift_left_out > 0:
+        reasons.append(Reason("rank.reason.shift_left_out", {"n": count(shift_left_out)}))
+
+    reasons.append(Reason("rank.reason.effect", {"pct_low": round(100 * effect.low, 1), "pct_high": round(100 * effect.high, 1)}))
+    for item in effect.used[:2]:
+        record = item.record
+        values: dict[str, Any] = {"place": record.municipality_name or record.municipality_number or "?",
+                                  "year": str(record.year or ""), "points": round(abs(record.estimate) * 100, 1)}
+        direction = "down" if record.estimate < 0 else "up"
+        if record.ci_low is not None and record.ci_high is not None:
+            values.update(ci_low=round(record.ci_low * 100, 1), ci_high=round(record.ci_high * 100, 1))
+            reasons.append(Reason(f"rank.reason.evidence_{direction}", values))
+        else:
+            reasons.append(Reason(f"rank.reason.evidence_{direction}_noci", values))
+    if effect.evidence_adjusted:
+        reasons.append(Reason("rank.reason.evidence_adjusted", {
+            "pct_catalogue": round(100 * effect.prior_central, 1), "pct_central": round(100 * effect.central, 1),
+            "records": len(effect.used)}))
+    if tonnes is not None:
+        reasons.append(Reason("rank.reason.avoided", {"trips_low": round(trips[0], 1), "trips_high": round(trips[1], 1),
+                                                      "tonnes_low": round(tonnes[0], 1), "tonnes_high": round(tonnes[1], 1)}))
+    else:
+        reasons.append(Reason("rank.reason.avoided_trips", {"trips_low": round(trips[0], 1), "trips_high": round(trips[1], 1)}))
+    return reasons, suppressed
