@@ -338,23 +338,71 @@ def _rate_change(before: pd.DataFrame, after: pd.DataFrame, outcome: str, k: int
     return out, hidden
 
 
+def _days_on_site(table: pd.DataFrame) -> tuple[pd.Series, float]:
+    """Commute days per week and the full working week, as the habits stage counts them."""
+    try:
+        from grontur import describe
+
+        settings = describe.load_settings()
+        return describe.days_on_site(table, settings), float(settings["full_week_days"])
+    except ImportError:  # the habits stage is optional for a comparison
+        days = pd.to_numeric(table.get("days_on_site", pd.Series(np.nan, index=table.index)), errors="coerce")
+        return days.fillna(WORKING_DAYS_PER_WEEK).clip(0, 7), WORKING_DAYS_PER_WEEK
+
+
+def _drive_alone_change(before: pd.DataFrame, after: pd.DataFrame, k: int) -> tuple[dict, int]:
+    """Drive-alone trips / all trips, weighted by days on site as in the habits section.
+
+    The tests use Kish's effective sample size of the trip weights in place of ``n``.
+    """
+    out: dict[str, Any] = {"weighting": "trips"}
+    hidden = 0
+    days_b, _ = _days_on_site(before)
+    days_a, _ = _days_on_site(after)
+    for season in SEASONS:
+        stats_ = []
+        for table, days in ((before, days_b), (after, days_a)):
+            eligible, hit = _indicator(table, season, "drive_alone_rate")
+            w = days.where(eligible, 0.0).to_numpy(dtype=float)
+            y = hit.to_numpy(dtype=bool)
+            total, sq = w.sum(), (w**2).sum()
+            n_eff = total**2 / sq if sq > 0 else 0.0
+            rate = (w * y).sum() / total if total > 0 else np.nan
+            stats_.append((int(eligible.sum()), int((hit & (days > 0)).sum()), n_eff, rate))
+        (nb, xb, neb, rb), (na, xa, nea, ra) = stats_
+        if nb == 0 and na == 0:
+            continue
+        entry, h = change_entry(xb, nb, xa, na, k=k)
+        hidden += h
+        if entry["diff"] is not None and neb > 0 and nea > 0:
+            diff, low, high = newcombe_difference(rb * neb, neb, ra * nea, nea)
+            entry.update(diff=_share(diff), ci_low=_share(low), ci_high=_share(high),
+                         p_value=_pval(two_proportion_p(rb * neb, neb, ra * nea, nea)))
+        if entry["before"] is not None:
+            entry["before"] = _share(rb)
+        if entry["after"] is not None:
+            entry["after"] = _share(ra)
+        entry["n_eff_before"] = _share(neb) if entry["before"] is not None else None
+        entry["n_eff_after"] = _share(nea) if entry["after"] is not None else None
+        out[season] = entry
+    return out, hidden
+
+
 def _cars_per_100(before: pd.DataFrame, after: pd.DataFrame, k: int,
                   employees_before: int | None, employees_after: int | None) -> tuple[dict, int]:
-    """Cars arriving per 100 employees on an average working day, before and after.
+    """Cars arriving per 100 respondents on an average working day, before and after.
 
-    Each respondent who drives counts as one car times the share of working days on site
-    (``days_on_site / 5``, capped at 1) when both waves report days on site; otherwise as one car.
+    Each respondent who drives (``car_alone`` or ``car_shared``) counts as one car times
+    ``days_on_site / full_week_days``, as in the habits section; the difference uses Welch's
+    interval over respondents. With ``employees`` the estimate is scaled to cars per day.
     """
-    use_days = "days_on_site" in before.columns and "days_on_site" in after.columns
-    out: dict[str, Any] = {"method": "driver_days_on_site" if use_days else "driver_share"}
+    out: dict[str, Any] = {"base": "respondents"}
     hidden = 0
 
     def arrivals(table: pd.DataFrame, season: str) -> np.ndarray:
+        days, full = _days_on_site(table)
         eligible, driver = _indicator(table, season, "car_driver_share")
-        value = driver.astype(float)
-        if use_days:
-            days = pd.to_numeric(table["days_on_site"], errors="coerce")
-            value = value * (days / WORKING_DAYS_PER_WEEK).clip(0, 1).fillna(1.0)
+        value = driver.astype(float) * (days / full).clip(upper=7.0 / full)
         return (100 * value[eligible]).to_numpy(dtype=float)
 
     for season in SEASONS:
@@ -376,8 +424,8 @@ def _cars_per_100(before: pd.DataFrame, after: pd.DataFrame, k: int,
             "p_value": _pval(p) if both else None,
             "n_before": len(vb) if len(vb) >= k else None,
             "n_after": len(va) if len(va) >= k else None,
-            "cars_before": _share(vb.mean() * employees_before / 100) if ok_b and employees_before and len(vb) else None,
-            "cars_after": _share(va.mean() * employees_after / 100) if ok_a and employees_after and len(va) else None,
+            "cars_per_day_before": _share(vb.mean() * employees_before / 100) if ok_b and employees_before and len(vb) else None,
+            "cars_per_day_after": _share(va.mean() * employees_after / 100) if ok_a and employees_after and len(va) else None,
         }
         out[season] = entry
     return out, hidden
@@ -403,6 +451,8 @@ def _emissions(before: pd.DataFrame, after: pd.DataFrame, k: int,
     if tb is None or ta is None:
         return {"available": False, "note": "emissions_unavailable"}, 0
     vb, va = tb.dropna().to_numpy(dtype=float), ta.dropna().to_numpy(dtype=float)
+    if len(vb) == 0 or len(va) == 0:
+        return {"available": False, "note": "emissions_no_distances"}, 0
     ok_b, ok_a = len(vb) >= k, len(va) >= k
     hidden = int(not ok_b and len(vb) > 0) + int(not ok_a and len(va) > 0)
     diff, low, high, p = welch_difference(vb, va)
@@ -795,7 +845,7 @@ def compare_waves(
     labels = tuple(waves) if waves is not None else (_wave_label(before), _wave_label(after))
 
     mode_change, tests, h_modes = _mode_share_change(before, after, k)
-    drive_alone, h_dar = _rate_change(before, after, "drive_alone_rate", k)
+    drive_alone, h_dar = _drive_alone_change(before, after, k)
     drivers, h_drv = _rate_change(before, after, "car_driver_share", k)
     cars, h_cars = _cars_per_100(before, after, k, employees_before, employees_after)
     emissions, h_em = _emissions(before, after, k, employees_before, employees_after)
@@ -810,7 +860,7 @@ def compare_waves(
     )
     warnings.extend(composition_warnings)
     if not emissions.get("available", False):
-        warnings.append({"code": "emissions_unavailable", "values": {}})
+        warnings.append({"code": emissions.get("note", "emissions_unavailable"), "values": {}})
     hidden = h_modes + h_dar + h_drv + h_cars + h_em + h_panel + h_groups + h_comp
     result = Comparison(
         k=k,

@@ -1,0 +1,431 @@
+"""The "what changed" report: ``comparison.html`` and the section the main report includes.
+
+Everything shown is read from ``comparison.json`` (the dict of
+:meth:`grontur.compare.Comparison.as_dict`); nothing is recomputed. Sentences come from the
+translation catalogue (``grontur/locale/compare.yaml``); numbers are formatted per language and a
+suppressed figure (``None``) is shown as a dash.
+
+- :func:`comparison_blocks` gives report-model blocks, so the HTML, DOCX and XLSX writers of the
+  main report lay the section out like every other section.
+- :func:`render_what_changed` renders the same blocks as an HTML fragment.
+- :func:`render_comparison_html` renders the standalone, self-contained ``comparison.html``.
+- :func:`summarise_pilots` gives one sentence per pilot for the network overview.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from markupsafe import Markup
+
+from grontur.i18n import Translator
+from grontur.report import _format as fmt
+from grontur.report.model import Block, BulletList, Cell, Heading, KeyFigure, KeyFigures, Paragraph, Table
+from grontur.schema import SEASONS
+
+log = logging.getLogger(__name__)
+
+_GROUP_LABEL_KIND = {"job_group": "job_group"}
+
+
+def _points(value: float | None, lang: str, *, signed: bool = True) -> str:
+    """A difference of shares as percentage points with one decimal (``+2,5`` / ``-12,0``)."""
+    if value is None:
+        return fmt.SUPPRESSED
+    text = fmt.number(100.0 * value, lang, digits=1)
+    return ("+" + text) if signed and value > 0 else text.replace("-", "−")
+
+
+def _ci_points(low: float | None, high: float | None, lang: str) -> str:
+    if low is None or high is None:
+        return fmt.SUPPRESSED
+    return f"{_points(low, lang)} – {_points(high, lang)}"
+
+
+def _p(value: float | None, lang: str) -> str:
+    if value is None:
+        return fmt.SUPPRESSED
+    if value < 0.001:
+        return "< " + fmt.number(0.001, lang, digits=3)
+    return fmt.number(value, lang, digits=3)
+
+
+def _n_pair(before: int | None, after: int | None, lang: str) -> str:
+    return f"{fmt.integer(before, lang)} / {fmt.integer(after, lang)}"
+
+
+def _mode_label(tr: Translator, mode: str) -> str:
+    try:
+        return tr.code("mode", mode)
+    except KeyError:
+        return mode
+
+
+def _group_label(tr: Translator, column: str, value: str) -> str:
+    kind = _GROUP_LABEL_KIND.get(column)
+    if kind:
+        try:
+            return tr.code(kind, value)
+        except KeyError:
+            return value
+    return value
+
+
+def measure_label(measure_id: str, lang: str) -> str:
+    """The catalogue name of a measure in ``lang`` (the id when the catalogue does not know it)."""
+    try:
+        from grontur.report.build import measure_name
+
+        return measure_name({"id": measure_id}, lang)
+    except Exception:  # a missing or broken catalogue only costs the nice name
+        return measure_id
+
+
+def _change_row(label: Iterable[str], entry: Mapping[str, Any], key: str, lang: str, *,
+                as_percent: bool = True, digits: int = 0) -> tuple[Cell, ...]:
+    if as_percent:
+        before = fmt.percent(entry.get("before"), lang, digits=digits)
+        after = fmt.percent(entry.get("after"), lang, digits=digits)
+        diff = _points(entry.get("diff"), lang)
+        ci = _ci_points(entry.get("ci_low"), entry.get("ci_high"), lang)
+    else:
+        before = fmt.number(entry.get("before"), lang, digits=digits)
+        after = fmt.number(entry.get("after"), lang, digits=digits)
+        diff = fmt.number(entry.get("diff"), lang, digits=digits)
+        ci = fmt.number_range(entry.get("ci_low"), entry.get("ci_high"), lang, digits=digits)
+    return (
+        *(Cell(text) for text in label),
+        Cell(before, f"{key}.before", entry.get("before")),
+        Cell(after, f"{key}.after", entry.get("after")),
+        Cell(diff, f"{key}.diff", entry.get("diff")),
+        Cell(ci),
+        Cell(_p(entry.get("p_value"), lang), f"{key}.p_value", entry.get("p_value")),
+        Cell(_n_pair(entry.get("n_before"), entry.get("n_after"), lang)),
+    )
+
+
+def _change_header(tr: Translator, first: Iterable[str]) -> tuple[str, ...]:
+    return (*first, tr("compare.col.before"), tr("compare.col.after"), tr("compare.col.diff_points"),
+            tr("compare.col.ci"), tr("compare.col.p"), tr("compare.col.n"))
+
+
+def _season_word(tr: Translator, season: str) -> str:
+    return tr(f"compare.season.{season}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Blocks
+
+def _key_figures(c: Mapping[str, Any], tr: Translator, lang: str) -> Block | None:
+    items: list[KeyFigure] = []
+    resp = c.get("respondents") or {}
+    items.append(KeyFigure(tr("compare.key.respondents"), _n_pair(resp.get("n_before"), resp.get("n_after"), lang)))
+    for season in SEASONS:
+        entry = (c.get("drive_alone_rate") or {}).get(season)
+        if isinstance(entry, Mapping):
+            items.append(KeyFigure(
+                tr("compare.key.drive_alone", season=_season_word(tr, season)),
+                tr("compare.key.before_after", before=fmt.percent(entry.get("before"), lang),
+                   after=fmt.percent(entry.get("after"), lang)),
+                f"comparison.drive_alone_rate.{season}.after",
+            ))
+            break
+    em = c.get("emissions") or {}
+    if em.get("available"):
+        items.append(KeyFigure(
+            tr("compare.key.emissions"),
+            tr("compare.key.before_after", before=fmt.number(em.get("before"), lang, digits=2),
+               after=fmt.number(em.get("after"), lang, digits=2)),
+            "comparison.emissions.after",
+        ))
+    return KeyFigures(tuple(items))
+
+
+def _headline_table(c: Mapping[str, Any], tr: Translator, lang: str) -> Table | None:
+    rows = []
+    for season in SEASONS:
+        for section, label in (("drive_alone_rate", "compare.measure.drive_alone_rate"),
+                               ("car_driver_share", "compare.measure.car_driver_share")):
+            entry = (c.get(section) or {}).get(season)
+            if isinstance(entry, Mapping):
+                rows.append(_change_row((tr(label), _season_word(tr, season)), entry,
+                                        f"comparison.{section}.{season}", lang, digits=1))
+        entry = (c.get("cars_per_100_employees") or {}).get(season)
+        if isinstance(entry, Mapping):
+            rows.append(_change_row((tr("compare.measure.cars_per_100"), _season_word(tr, season)), entry,
+                                    f"comparison.cars_per_100_employees.{season}", lang, as_percent=False, digits=1))
+    em = c.get("emissions") or {}
+    if em.get("available"):
+        rows.append(_change_row((tr("compare.measure.emissions"), ""), em, "comparison.emissions", lang,
+                                as_percent=False, digits=2))
+    if not rows:
+        return None
+    header = _change_header(tr, (tr("compare.col.measure"), tr("compare.col.season")))
+    note = tr("compare.note.emissions_ci") if em.get("available") else None
+    return Table("comparison-headline", tr("compare.table.headline"), header, tuple(rows),
+                 (False, False, True, True, True, True, True, True), note,
+                 (None, None, None, None, None, None, None, None))
+
+
+def _mode_tables(c: Mapping[str, Any], tr: Translator, lang: str) -> list[Block]:
+    blocks: list[Block] = []
+    tests = c.get("distribution_test") or {}
+    for season in SEASONS:
+        modes = (c.get("mode_share_change") or {}).get(season)
+        if not isinstance(modes, Mapping) or not modes:
+            continue
+        rows = tuple(_change_row((_mode_label(tr, mode),), entry, f"comparison.mode_share_change.{season}.{mode}", lang)
+                     for mode, entry in modes.items() if isinstance(entry, Mapping))
+        test = tests.get(season) or {}
+        note = None
+        if test.get("p_value") is not None:
+            note = tr("compare.note.p_chi2", season=_season_word(tr, season),
+                      chi2=fmt.number(test.get("chi2"), lang, digits=1), p=_p(test.get("p_value"), lang))
+            if test.get("small_expected"):
+                note += " " + tr("compare.note.small_expected")
+        blocks.append(Table(f"comparison-modes-{season}", tr("compare.table.modes", season=_season_word(tr, season)),
+                            _change_header(tr, (tr("compare.col.mode"),)), rows,
+                            (False, True, True, True, True, True, True), note,
+                            (None, "0%", "0%", None, None, None, None)))
+    return blocks
+
+
+def _panel_blocks(c: Mapping[str, Any], tr: Translator, lang: str) -> list[Block]:
+    panel = c.get("panel") or {}
+    k = c.get("k", 5)
+    blocks: list[Block] = [Heading(tr("compare.heading.panel"))]
+    if not panel.get("found"):
+        blocks.append(Paragraph(tr("compare.panel.none")))
+        return blocks
+    if panel.get("n") is None:
+        blocks.append(Paragraph(tr("compare.panel.too_small", k=k)))
+        return blocks
+    blocks.append(Paragraph(tr("compare.panel.found", n=fmt.integer(panel["n"], lang))))
+    rows = []
+    switches = []
+    for season in SEASONS:
+        entry = (panel.get("seasons") or {}).get(season)
+        if isinstance(entry, Mapping) and entry.get("n") is not None:
+            row_entry = {**entry, "p_value": entry.get("mcnemar_p"), "n_before": entry.get("n"), "n_after": entry.get("n")}
+            rows.append(_change_row((tr("compare.panel.row_panel", season=_season_word(tr, season)),), row_entry,
+                                    f"comparison.panel.seasons.{season}", lang))
+            switches.append(tr("compare.panel.switches", season=_season_word(tr, season).capitalize(),
+                               stopped=fmt.integer(entry.get("stopped_driving"), lang),
+                               started=fmt.integer(entry.get("started_driving"), lang),
+                               p=_p(entry.get("mcnemar_p"), lang)))
+        rest = (panel.get("non_panel") or {}).get(season)
+        if isinstance(rest, Mapping):
+            rows.append(_change_row((tr("compare.panel.row_rest", season=_season_word(tr, season)),), rest,
+                                    f"comparison.panel.non_panel.{season}", lang))
+    if rows:
+        blocks.append(Table("comparison-panel", tr("compare.table.panel"), _change_header(tr, (tr("compare.col.group"),)),
+                            tuple(rows), (False, True, True, True, True, True, True), None,
+                            (None, "0%", "0%", None, None, None, None)))
+    if switches:
+        blocks.append(BulletList(tuple(switches)))
+    return blocks
+
+
+def _breakdown_blocks(c: Mapping[str, Any], tr: Translator, lang: str) -> list[Block]:
+    breakdowns = c.get("breakdowns") or {}
+    blocks: list[Block] = []
+    for column, rows_in in breakdowns.items():
+        rows = []
+        for item in rows_in:
+            for season in SEASONS:
+                entry = (item.get(season) or {}).get("car_driver_share")
+                if isinstance(entry, Mapping):
+                    rows.append(_change_row((_group_label(tr, column, str(item.get("group"))), _season_word(tr, season)),
+                                            entry, f"comparison.breakdowns.{column}.{item.get('group')}.{season}", lang))
+        if rows:
+            group = tr(f"compare.group.{column}") if column in ("segment", "workplace", "job_group") else column
+            blocks.append(Table(f"comparison-by-{column}", tr("compare.table.breakdown", group=group),
+                                _change_header(tr, (tr("compare.col.group"), tr("compare.col.season"))), tuple(rows),
+                                (False, False, True, True, True, True, True, True), None,
+                                (None, None, "0%", "0%", None, None, None, None)))
+    if blocks:
+        blocks.insert(0, Heading(tr("compare.heading.breakdowns")))
+    return blocks
+
+
+def warning_text(warning: Mapping[str, Any], tr: Translator, lang: str) -> str:
+    """One comparability warning (``{code, values}``) as a sentence in the report language."""
+    values = dict(warning.get("values") or {})
+    code = str(warning.get("code"))
+    for name in ("only_before", "only_after", "keys", "groups"):
+        if name in values:
+            items = values[name] or []
+            if name == "groups":
+                items = [_group_label(tr, "job_group", g) for g in items]
+            values[name] = ", ".join(str(i) for i in items) or tr("compare.none")
+    for name in ("before", "after") if code == "response_rate_changed" else ():
+        values[name] = fmt.percent(values.get(name), lang)
+    if code == "composition_changed":
+        values["distance"] = fmt.percent(values.get("distance"), lang)
+        values["p_value"] = _p(values.get("p_value"), lang)
+    if code in ("season_differs", "season_unknown"):
+        values = {key: (tr("compare.wave_unknown") if value is None else value) for key, value in values.items()}
+    key = f"compare.warning.{code}"
+    try:
+        return tr(key, **values)
+    except (KeyError, IndexError):
+        log.warning("comparability warning %r has no catalogue text", code)
+        return code
+
+
+def _comparability_blocks(c: Mapping[str, Any], tr: Translator, lang: str) -> list[Block]:
+    warnings = [w for w in c.get("comparability") or [] if isinstance(w, Mapping)]
+    blocks: list[Block] = [Heading(tr("compare.heading.comparability"))]
+    texts = [warning_text(w, tr, lang) for w in warnings]
+    blocks.append(BulletList(tuple(texts)) if texts else Paragraph(tr("compare.comparability.ok")))
+    composition = c.get("composition") or {}
+    reweighted = (composition.get("reweighted") or {}).get("car_driver_share") or {}
+    sentences = []
+    for season in SEASONS:
+        entry = reweighted.get(season)
+        if isinstance(entry, Mapping) and entry.get("after_reweighted") is not None:
+            sentences.append(tr(
+                "compare.composition.reweighted", season=_season_word(tr, season),
+                after=fmt.percent(entry.get("after_reweighted"), lang), raw=fmt.percent(entry.get("after"), lang),
+                before=fmt.percent(entry.get("before"), lang), diff=_points(entry.get("diff_reweighted"), lang),
+                low=_points(entry.get("ci_low"), lang), high=_points(entry.get("ci_high"), lang),
+            ))
+    if composition and composition.get("distance") is not None:
+        blocks.append(Paragraph(tr("compare.composition.text", distance=fmt.number(100 * composition["distance"], lang, digits=1),
+                                   p=_p(composition.get("p_value"), lang))))
+    if sentences:
+        blocks.append(BulletList(tuple(sentences)))
+    return blocks
+
+
+def pilot_sentence(effect: Mapping[str, Any], lang: str) -> str:
+    """One sentence for one pilot effect (a ``PilotEffect.as_dict()`` or an evidence record)."""
+    tr = Translator(lang)
+    muni = effect.get("municipality") or {}
+    name = muni.get("name") or muni.get("number") or ""
+    period = effect.get("period") or {}
+    date = str(period.get("start") or period.get("end") or "")
+    year = date[:4]
+    estimate, low, high = effect.get("estimate"), effect.get("ci_low"), effect.get("ci_high")
+    if estimate is None or low is None or high is None:
+        return tr("pilots.summary.none", municipality=name, year=year)
+    if high < 0:
+        return tr("pilots.summary.down", municipality=name, year=year, points=_points(-estimate, lang, signed=False),
+                  low=_points(-high, lang, signed=False), high=_points(-low, lang, signed=False))
+    if low > 0:
+        return tr("pilots.summary.up", municipality=name, year=year, points=_points(estimate, lang, signed=False),
+                  low=_points(low, lang, signed=False), high=_points(high, lang, signed=False))
+    return tr("pilots.summary.unclear", municipality=name, year=year, estimate=_points(estimate, lang),
+              low=_points(low, lang), high=_points(high, lang))
+
+
+def summarise_pilots(effects: Iterable[Any], lang: str) -> list[str]:
+    """One sentence per pilot, led by the measure's name, for the network overview.
+
+    ``effects`` are :class:`grontur.pilots.PilotEffect` objects or their dicts (as in
+    ``comparison.json``'s ``pilots`` list, or evidence records).
+    """
+    tr = Translator(lang)
+    out = []
+    for effect in effects:
+        data = effect.as_dict() if hasattr(effect, "as_dict") else dict(effect)
+        out.append(tr("pilots.summary.measure", measure=measure_label(str(data.get("measure")), lang),
+                      sentence=pilot_sentence(data, lang)))
+    return out
+
+
+def _pilot_blocks(c: Mapping[str, Any], tr: Translator, lang: str) -> list[Block]:
+    pilots = [p for p in c.get("pilots") or [] if isinstance(p, Mapping)]
+    if not pilots:
+        return []
+    blocks: list[Block] = [Heading(tr("compare.heading.pilots")), Paragraph(tr("pilots.lead"))]
+    blocks.append(BulletList(tuple(summarise_pilots(pilots, lang))))
+    rows = []
+    for i, p in enumerate(pilots):
+        part = p.get("participants") or {}
+        method = p.get("method")
+        rows.append((
+            Cell(measure_label(str(p.get("measure")), lang)),
+            Cell(tr("pilots.participants.count", description=part.get("description") or "",
+                    n=fmt.integer(part.get("n_reached"), lang))),
+            Cell(fmt.percent(p.get("before"), lang), f"comparison.pilots.{i}.before", p.get("before")),
+            Cell(fmt.percent(p.get("after"), lang), f"comparison.pilots.{i}.after", p.get("after")),
+            Cell(_points(p.get("estimate"), lang), f"comparison.pilots.{i}.estimate", p.get("estimate")),
+            Cell(_ci_points(p.get("ci_low"), p.get("ci_high"), lang)),
+            Cell(tr(f"pilots.method.{method}") if method else fmt.SUPPRESSED),
+        ))
+    blocks.append(Table("comparison-pilots", tr("compare.table.pilots"),
+                        (tr("compare.col.pilot"), tr("compare.col.participants"), tr("compare.col.before"),
+                         tr("compare.col.after"), tr("compare.col.estimate"), tr("compare.col.ci"), tr("compare.col.method")),
+                        tuple(rows), (False, False, True, True, True, True, False), None,
+                        (None, None, "0%", "0%", None, None, None)))
+    return blocks
+
+
+def comparison_blocks(comparison: Mapping[str, Any], *, lang: str) -> list[Block]:
+    """The "what changed" section of the main report as report-model blocks."""
+    tr = Translator(lang)
+    c = comparison
+    blocks: list[Block] = [Paragraph(tr("compare.lead"), "lead")]
+    key = _key_figures(c, tr, lang)
+    if key is not None:
+        blocks.append(key)
+    blocks.extend(_comparability_blocks(c, tr, lang))
+    blocks.append(Heading(tr("compare.heading.headline")))
+    headline = _headline_table(c, tr, lang)
+    if headline is not None:
+        blocks.append(headline)
+    blocks.append(Heading(tr("compare.heading.modes")))
+    blocks.extend(_mode_tables(c, tr, lang))
+    blocks.append(Paragraph(tr("compare.note.independent"), "note"))
+    blocks.extend(_panel_blocks(c, tr, lang))
+    blocks.extend(_breakdown_blocks(c, tr, lang))
+    blocks.extend(_pilot_blocks(c, tr, lang))
+    hidden = int(c.get("suppressed_cells") or 0) + sum(int(p.get("suppressed_cells") or 0) for p in c.get("pilots") or [])
+    if hidden:
+        blocks.append(Paragraph(tr("compare.note.suppressed", n=fmt.integer(hidden, lang), k=c.get("k", 5)), "note"))
+    return blocks
+
+
+# ---------------------------------------------------------------------------------------------
+# HTML
+
+def _rendered(blocks: Iterable[Block]) -> list[Markup]:
+    from grontur.report.html import render_block
+
+    return [render_block(b) for b in blocks]
+
+
+def render_what_changed(comparison: Mapping[str, Any], *, lang: str, title: bool = True) -> str:
+    """The "what changed" section as an HTML fragment (a ``<section>``) for another page."""
+    from grontur.report.html import environment
+
+    tr = Translator(lang)
+    template = environment().get_template("comparison_fragment.html.j2")
+    return template.render(title=tr("compare.title") if title else None,
+                           blocks=_rendered(comparison_blocks(comparison, lang=lang)))
+
+
+def render_comparison_html(comparison: Mapping[str, Any], *, lang: str, name: str | None = None,
+                           date: str | None = None) -> str:
+    """The standalone, self-contained ``comparison.html`` (stylesheet inline, no external files)."""
+    from grontur.report.html import HTML_LANG, environment, stylesheet
+
+    tr = Translator(lang)
+    waves = comparison.get("waves") or {}
+    before, after = waves.get("before"), waves.get("after")
+    if name and before and after:
+        subtitle = tr("compare.subtitle", name=name, before=before, after=after)
+    else:
+        subtitle = tr("compare.subtitle_plain")
+    template = environment().get_template("comparison.html.j2")
+    return template.render(
+        lang=HTML_LANG.get(lang, lang),
+        title=tr("compare.title"),
+        subtitle=subtitle,
+        css=Markup(stylesheet()),
+        fragment=Markup(render_what_changed(comparison, lang=lang, title=False)),
+        footer=tr("compare.generated", date=date) if date else "",
+    )
