@@ -1,0 +1,730 @@
+"""The measures catalogue: one YAML file per workplace mobility measure, validated on load.
+
+The catalogue is modelled on tiltak.no (TØI's Tiltakskatalog for transport og miljø): every
+measure has a problem and purpose, a description, an effect range with its source, costs,
+the actors who must act and the anchoring steps it needs. Its ``targets`` and ``requires``
+fields are the rules the ranking evaluates; no measure has code of its own.
+
+The schema is fixed in ``docs/contracts.md`` ("Measure schema") and explained field by field in
+``measures/README.md`` and ``docs/schema/catalogue.md``.
+
+Examples
+--------
+>>> catalogue = load_catalogue()
+>>> catalogue.get("ebike-pool").family
+'cycling'
+>>> len(catalogue) >= 40
+True
+"""
+
+from __future__ import annotations
+
+import difflib
+import logging
+import math
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any, Final
+
+import yaml
+
+from grontur import schema
+from grontur.errors import CatalogueError
+from grontur.resources import data_path
+
+logger = logging.getLogger(__name__)
+
+LANGUAGES: Final = ("nn", "nb", "en")
+
+FAMILIES: Final = (
+    "parking", "cycling", "walking", "transit", "carpool", "remote_work", "working_time",
+    "information_campaign", "business_travel", "vehicles", "policy",
+)
+ACTORS: Final = (
+    "hr", "property", "management", "unions", "amu", "municipality_road_owner",
+    "county_transit_operator", "employees", "it",
+)
+#: Anchoring step ids used when ``measures/anchoring.yaml`` is absent (same ids as the template).
+ANCHORING_STEPS: Final = (
+    "mandate", "leader_group", "unions", "amu", "partssammensett_utval", "property", "budget",
+    "klimasats", "communication", "pilot", "repeat_survey", "decision", "climate_plan",
+    "procurement", "county_dialogue",
+)
+TRANSIT_SERVICE: Final = ("none", "poor", "fair", "good")
+PARKING_CONTEXT: Final = ("free", "paid", "limited", "none")
+#: Facilities a site may already have (``context["facilities"]``); see ``requires.facilities``.
+FACILITIES: Final = ("showers", "lockers", "bike_parking", "drying_room", "ebike_pool", "service_cars")
+COST_CLASSES: Final = ("low", "medium", "high")
+#: First-year cost (one-off plus one year of running cost) that each class covers, in NOK.
+COST_CLASS_NOK: Final = {"low": (0, 100_000), "medium": (100_000, 1_000_000), "high": (1_000_000, math.inf)}
+TIMES_TO_EFFECT: Final = ("short", "medium", "long")
+#: Respondent columns a ``targets.conditions`` entry may test, and the values it may take.
+CONDITION_COLUMNS: Final = {
+    "car_needed_for_work": None, "shift_work": None, "children_drop_off": None,
+    "job_group": schema.JOB_GROUPS, "parking_at_work": schema.PARKING, "age_band": schema.AGE_BANDS,
+    "car_fuel": schema.FUELS,
+}
+
+_ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+_TILTAK_RE = re.compile(r"^(?:0|[A-E])(?:-\d+){0,2}$")
+_TOP_FIELDS: Final = (
+    "id", "family", "tiltak_ref", "name", "summary", "problem", "description", "targets",
+    "requires", "effect", "cost", "time_to_effect", "actors", "anchoring", "sources",
+)
+_REQUIRED_FIELDS: Final = tuple(f for f in _TOP_FIELDS if f not in ("requires",))
+_TEXT_FIELDS: Final = ("name", "summary", "problem", "description")
+_TARGET_FIELDS: Final = (
+    "modes", "distance_km", "barriers", "would_help", "would_consider", "conditions", "shift_compatible",
+)
+_REQUIRE_FIELDS: Final = ("transit_service", "parking_at_work", "facilities")
+
+try:  # the C loader is several times faster; fall back quietly where libyaml is missing
+    _Loader: type = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover
+    _Loader = yaml.SafeLoader
+
+
+class UnknownMeasureError(CatalogueError, KeyError):
+    """A measure id that the catalogue does not hold (also a ``KeyError`` for mapping use)."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+@dataclass(frozen=True)
+class Targets:
+    """Whom a measure reaches: the rules the ranking evaluates per respondent.
+
+    Empty tuples mean "no restriction" for ``modes`` and "no match needed" for the others.
+    ``distance_km`` is an inclusive ``(low, high)`` range of one-way distance, or None for any.
+    """
+
+    modes: tuple[str, ...] = ()
+    distance_km: tuple[float, float] | None = None
+    barriers: tuple[str, ...] = ()
+    would_help: tuple[str, ...] = ()
+    would_consider: tuple[str, ...] = ()
+    conditions: Mapping[str, Any] = field(default_factory=dict)
+    shift_compatible: bool = True
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "modes": list(self.modes),
+            "distance_km": list(self.distance_km) if self.distance_km is not None else None,
+            "barriers": list(self.barriers),
+            "would_help": list(self.would_help),
+            "would_consider": list(self.would_consider),
+            "conditions": {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.conditions.items()},
+            "shift_compatible": self.shift_compatible,
+        }
+
+
+@dataclass(frozen=True)
+class Requires:
+    """Site and municipality context a measure needs; the measure is excluded when unmet.
+
+    ``None`` means no requirement. ``facilities`` maps a facility to the state it must have
+    (``{"showers": False}``: only where the site has no showers yet).
+    """
+
+    transit_service: tuple[str, ...] | None = None
+    parking_at_work: tuple[str, ...] | None = None
+    facilities: Mapping[str, bool] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if self.transit_service is not None:
+            out["transit_service"] = list(self.transit_service)
+        if self.parking_at_work is not None:
+            out["parking_at_work"] = list(self.parking_at_work)
+        if self.facilities:
+            out["facilities"] = dict(self.facilities)
+        return out
+
+
+@dataclass(frozen=True)
+class Effect:
+    """Relative reduction of car commuting trips among the employees a measure reaches."""
+
+    low: float
+    high: float
+    source: str
+
+    @property
+    def central(self) -> float:
+        """Midpoint of the range."""
+        return (self.low + self.high) / 2
+
+    @property
+    def is_assumption(self) -> bool:
+        """True when the source says the range is an assumption."""
+        return "assumption" in self.source.lower()
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"low": self.low, "high": self.high, "source": self.source}
+
+
+@dataclass(frozen=True)
+class Cost:
+    """Cost class and NOK ranges (``(low, high)``) for the one-off and the yearly cost."""
+
+    cost_class: str
+    one_off_nok: tuple[float, float]
+    yearly_nok: tuple[float, float]
+    source: str
+
+    @property
+    def first_year_nok(self) -> tuple[float, float]:
+        """One-off plus one year of running cost."""
+        return (self.one_off_nok[0] + self.yearly_nok[0], self.one_off_nok[1] + self.yearly_nok[1])
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "class": self.cost_class,
+            "one_off_nok": list(self.one_off_nok),
+            "yearly_nok": list(self.yearly_nok),
+            "source": self.source,
+        }
+
+
+@dataclass(frozen=True)
+class Source:
+    id: str
+    text: str
+    url: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "text": self.text, "url": self.url}
+
+
+@dataclass(frozen=True)
+class Measure:
+    """One validated catalogue entry. Texts are ``{"nn": ..., "nb": ..., "en": ...}`` dicts."""
+
+    id: str
+    family: str
+    tiltak_ref: str
+    name: Mapping[str, str]
+    summary: Mapping[str, str]
+    problem: Mapping[str, str]
+    description: Mapping[str, str]
+    targets: Targets
+    requires: Requires
+    effect: Effect
+    cost: Cost
+    time_to_effect: str
+    actors: tuple[str, ...]
+    anchoring: tuple[str, ...]
+    sources: tuple[Source, ...]
+    path: Path | None = field(default=None, compare=False)
+    origin: str = field(default="shipped", compare=False)
+
+    def __hash__(self) -> int:
+        return hash(self.id)
+
+    @property
+    def cost_class(self) -> str:
+        return self.cost.cost_class
+
+    def text(self, name: str, lang: str) -> str:
+        """One of the texts (``name``, ``summary``, ``problem``, ``description``) in ``lang``."""
+        if name not in _TEXT_FIELDS:
+            msg = f"Measure texts are {', '.join(_TEXT_FIELDS)}; {name!r} is not one of them."
+            raise ValueError(msg)
+        if lang not in LANGUAGES:
+            msg = f"Unknown language {lang!r}: use one of nn (nynorsk), nb (bokmål) or en (English)."
+            raise CatalogueError(msg)
+        return getattr(self, name)[lang]
+
+    def as_dict(self) -> dict[str, Any]:
+        """The entry as plain JSON types, in the shape of the YAML file."""
+        return {
+            "id": self.id,
+            "family": self.family,
+            "tiltak_ref": self.tiltak_ref,
+            **{name: dict(getattr(self, name)) for name in _TEXT_FIELDS},
+            "targets": self.targets.as_dict(),
+            "requires": self.requires.as_dict(),
+            "effect": self.effect.as_dict(),
+            "cost": self.cost.as_dict(),
+            "time_to_effect": self.time_to_effect,
+            "actors": list(self.actors),
+            "anchoring": list(self.anchoring),
+            "sources": [s.as_dict() for s in self.sources],
+        }
+
+
+class Catalogue(Mapping[str, Measure]):
+    """An ordered, read-only mapping of measure id to :class:`Measure`.
+
+    Order: by family (in the order of :data:`FAMILIES`), then by id.
+    """
+
+    def __init__(self, measures: Mapping[str, Measure] | None = None, *, paths: tuple[Path, ...] = ()) -> None:
+        items = sorted((measures or {}).values(), key=lambda m: (FAMILIES.index(m.family), m.id))
+        self._measures: dict[str, Measure] = {m.id: m for m in items}
+        self.paths = paths
+
+    def __getitem__(self, measure_id: str) -> Measure:
+        try:
+            return self._measures[measure_id]
+        except KeyError:
+            raise UnknownMeasureError(self._unknown_message(measure_id)) from None
+
+    def __contains__(self, measure_id: object) -> bool:
+        return measure_id in self._measures
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._measures)
+
+    def __len__(self) -> int:
+        return len(self._measures)
+
+    def __repr__(self) -> str:
+        return f"Catalogue({len(self)} measures)"
+
+    def get(self, measure_id: str, default: Any = None) -> Measure:  # type: ignore[override]
+        """Return the measure ``measure_id``; raise :class:`CatalogueError` listing close ids.
+
+        Unlike ``dict.get`` an unknown id is an error: a typo in a project file or a pilot
+        must not pass silently. ``default`` is accepted for signature compatibility only.
+        """
+        return self[measure_id]
+
+    def _unknown_message(self, measure_id: str) -> str:
+        close = difflib.get_close_matches(str(measure_id), list(self._measures), n=5, cutoff=0.5)
+        hint = f"did you mean {', '.join(close)}?" if close else "run `grontur catalogue list` to see the ids."
+        return f"The catalogue has no measure {measure_id!r}: {hint}"
+
+    def ids(self) -> list[str]:
+        return list(self._measures)
+
+    def by_family(self, family: str) -> list[Measure]:
+        """The measures of one family, in catalogue order."""
+        if family not in FAMILIES:
+            msg = f"Unknown measure family {family!r}: use one of {', '.join(FAMILIES)}."
+            raise CatalogueError(msg)
+        return [m for m in self._measures.values() if m.family == family]
+
+    def as_dict(self) -> dict[str, dict[str, Any]]:
+        return {mid: m.as_dict() for mid, m in self._measures.items()}
+
+
+# --------------------------------------------------------------------------------------------
+# Loading
+
+
+_CACHE: dict[tuple, Catalogue] = {}
+
+
+def default_path() -> Path:
+    """The shipped catalogue folder, ``measures/catalogue``."""
+    return data_path("measures", "catalogue")
+
+
+def clear_cache() -> None:
+    """Forget loaded catalogues (tests and long-running sessions that edit the files)."""
+    _CACHE.clear()
+    _anchoring_steps_cached.cache_clear()
+
+
+def load_catalogue(path: str | Path | None = None, *, extra: str | Path | None = None) -> Catalogue:
+    """Load and validate the measures catalogue.
+
+    Parameters
+    ----------
+    path
+        A folder of measure files (or one file); default the shipped ``measures/catalogue``.
+    extra
+        A project's own folder (or file) of measures. Its entries are added, and an entry whose
+        id is already in ``path`` replaces the shipped one.
+
+    Returns
+    -------
+    Catalogue
+        Loaded once per process for the same files (the cache notices edited files).
+
+    Raises
+    ------
+    CatalogueError
+        On the first invalid entry, naming the file and field and saying what to do; the message
+        says how many further problems there are (``grontur catalogue validate`` lists them all).
+    """
+    base = Path(path) if path is not None else default_path()
+    base_files = _measure_files(base)
+    extra_files = _measure_files(Path(extra)) if extra is not None else []
+    key = (_signature(base_files), _signature(extra_files), _anchoring_steps())
+    cached = _CACHE.get(key)
+    if cached is not None:
+        return cached
+    measures, problems = _load_files(base_files, origin="shipped")
+    extra_measures, extra_problems = _load_files(extra_files, origin="project")
+    problems += extra_problems
+    if problems:
+        more = f" (and {len(problems) - 1} more problems; run `grontur catalogue validate` to list them)" if len(problems) > 1 else ""
+        raise CatalogueError(problems[0] + more)
+    overridden = sorted(set(measures) & set(extra_measures))
+    if overridden:
+        logger.info("%d shipped measures overridden by the project: %s", len(overridden), ", ".join(overridden))
+    measures.update(extra_measures)
+    catalogue = Catalogue(measures, paths=tuple(p for p in (base, Path(extra) if extra else None) if p))
+    logger.info("%d measures loaded from %d files", len(catalogue), len(base_files) + len(extra_files))
+    _CACHE[key] = catalogue
+    return catalogue
+
+
+def validate_catalogue(path: str | Path | None = None, *, extra: str | Path | None = None) -> tuple[int, list[str]]:
+    """Check every entry and return ``(number of valid measures, list of problems)``.
+
+    Unlike :func:`load_catalogue` this collects every problem instead of stopping at the first.
+    """
+    base = Path(path) if path is not None else default_path()
+    measures, problems = _load_files(_measure_files(base), origin="shipped")
+    if extra is not None:  # a project's entry may override a shipped id, so check it on its own
+        extra_measures, extra_problems = _load_files(_measure_files(Path(extra)), origin="project")
+        measures.update(extra_measures)
+        problems += extra_problems
+    return len(measures), problems
+
+
+def _measure_files(path: Path) -> list[Path]:
+    if path.is_file():
+        return [path]
+    if not path.is_dir():
+        msg = f"{path}: the measures folder does not exist; give a folder of measure YAML files."
+        raise CatalogueError(msg)
+    files = sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+    if not files:
+        msg = f"{path}: the folder holds no measure files (*.yaml); add one file per measure."
+        raise CatalogueError(msg)
+    return files
+
+
+def _signature(files: list[Path]) -> tuple:
+    out = []
+    for p in files:
+        st = p.stat()
+        out.append((str(p.resolve()), st.st_mtime_ns, st.st_size))
+    return tuple(out)
+
+
+def _load_files(files: list[Path], *, origin: str) -> tuple[dict[str, Measure], list[str]]:
+    measures: dict[str, Measure] = {}
+    problems: list[str] = []
+    for file in files:
+        try:
+            measure = parse_measure(_read_yaml(file), file=file, origin=origin)
+        except CatalogueError as error:
+            problems.append(str(error))
+            continue
+        if measure.id in measures:
+            problems.append(
+                f"{file}: id: the measure id {measure.id!r} is already used by "
+                f"{measures[measure.id].path}; give each measure its own id."
+            )
+            continue
+        measures[measure.id] = measure
+    return measures, problems
+
+
+def _read_yaml(file: Path) -> Any:
+    try:
+        text = file.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        msg = f"{file}: the file is not UTF-8 text (byte {error.start}); save it as UTF-8."
+        raise CatalogueError(msg) from None
+    except OSError as error:
+        msg = f"{file}: cannot read the file ({error.strerror}); check that it exists and is readable."
+        raise CatalogueError(msg) from None
+    try:
+        return yaml.load(text, Loader=_Loader)  # noqa: S506 - a safe loader
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else "unknown line"
+        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+        context = getattr(error, "context", None)
+        detail = f"{context}, {problem}" if context else problem
+        msg = f"{file}: {where}: YAML syntax error ({detail}); fix the indentation or quoting there."
+        raise CatalogueError(msg) from None
+
+
+# --------------------------------------------------------------------------------------------
+# Validation
+
+
+def _anchoring_steps() -> tuple[str, ...]:
+    return _anchoring_steps_cached()
+
+
+@cache
+def _anchoring_steps_cached() -> tuple[str, ...]:
+    """Step ids from ``measures/anchoring.yaml`` when it exists, else :data:`ANCHORING_STEPS`."""
+    try:
+        template = data_path("measures", "anchoring.yaml")
+    except FileNotFoundError:
+        return ANCHORING_STEPS
+    if not template.is_file():
+        return ANCHORING_STEPS
+    try:
+        data = yaml.load(template.read_text(encoding="utf-8"), Loader=_Loader)  # noqa: S506
+    except (yaml.YAMLError, OSError, UnicodeDecodeError):
+        logger.warning("%s could not be read; using the built-in list of anchoring steps", template)
+        return ANCHORING_STEPS
+    steps = data.get("steps") if isinstance(data, dict) else None
+    if isinstance(steps, dict):
+        ids = [str(k) for k in steps]
+    elif isinstance(steps, list):
+        ids = [str(s["id"]) for s in steps if isinstance(s, dict) and "id" in s]
+    else:
+        ids = []
+    return tuple(ids) if ids else ANCHORING_STEPS
+
+
+class _Checker:
+    """Validates one parsed YAML document; every error names the file and the field."""
+
+    def __init__(self, file: Path | None) -> None:
+        self.file = file
+
+    def fail(self, where: str, what: str) -> CatalogueError:
+        prefix = f"{self.file}: " if self.file is not None else ""
+        return CatalogueError(f"{prefix}{where}: {what}")
+
+    def mapping(self, value: Any, where: str) -> dict:
+        if not isinstance(value, dict):
+            raise self.fail(where, f"expected a mapping of fields, got {_kind(value)}; indent the fields under {where.split('.')[-1]}:.")
+        return value
+
+    def string(self, value: Any, where: str) -> str:
+        if not isinstance(value, str) or not value.strip():
+            raise self.fail(where, f"expected a non-empty text, got {_kind(value)}; write the text (quote it if it contains ': ').")
+        return value.strip()
+
+    def number(self, value: Any, where: str, *, low: float = -math.inf, high: float = math.inf) -> float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
+            raise self.fail(where, f"expected a number, got {_kind(value)}; write a plain number such as 0.05.")
+        if not low <= value <= high:
+            raise self.fail(where, f"{value} is outside {low:g}..{high:g}; use a value in that range.")
+        return float(value)
+
+    def boolean(self, value: Any, where: str) -> bool:
+        if not isinstance(value, bool):
+            raise self.fail(where, f"expected true or false, got {_kind(value)}.")
+        return value
+
+    def codes(self, value: Any, where: str, allowed: tuple[str, ...], *, what: str) -> tuple[str, ...]:
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list):
+            raise self.fail(where, f"expected a list of {what}, got {_kind(value)}; write [code, code].")
+        out = []
+        for item in value:
+            if not isinstance(item, str) or item not in allowed:
+                close = difflib.get_close_matches(str(item), allowed, n=1, cutoff=0.6)
+                hint = f"did you mean {close[0]!r}? " if close else ""
+                raise self.fail(where, f"unknown {what} {item!r}; {hint}use one of {', '.join(allowed)}.")
+            if item in out:
+                raise self.fail(where, f"{item!r} is listed twice; list each code once.")
+            out.append(item)
+        return tuple(out)
+
+    def range_(self, value: Any, where: str, *, low: float, high: float) -> tuple[float, float]:
+        if not isinstance(value, list) or len(value) != 2:
+            raise self.fail(where, f"expected a range [low, high], got {_kind(value)}.")
+        a = self.number(value[0], f"{where}[0]", low=low, high=high)
+        b = self.number(value[1], f"{where}[1]", low=low, high=high)
+        if a > b:
+            raise self.fail(where, f"the low end {a:g} is above the high end {b:g}; write [low, high].")
+        return (a, b)
+
+    def texts(self, value: Any, where: str) -> dict[str, str]:
+        texts = self.mapping(value, where)
+        missing = [lang for lang in LANGUAGES if lang not in texts]
+        if missing:
+            raise self.fail(f"{where}.{missing[0]}", f"the text is missing in {', '.join(missing)}; write it in nynorsk (nn), bokmål (nb) and English (en).")
+        unknown = [k for k in texts if k not in LANGUAGES]
+        if unknown:
+            raise self.fail(f"{where}.{unknown[0]}", f"unknown language {unknown[0]!r}; use nn, nb and en.")
+        return {lang: self.string(texts[lang], f"{where}.{lang}") for lang in LANGUAGES}
+
+    def unknown_keys(self, data: dict, allowed: tuple[str, ...], where: str) -> None:
+        for key in data:
+            if key not in allowed:
+                close = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.6)
+                hint = f"did you mean {close[0]!r}?" if close else f"allowed fields are {', '.join(allowed)}."
+                name = f"{where}.{key}" if where else str(key)
+                raise self.fail(name, f"unknown field; {hint}")
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return f"the value {value!r}"
+    if isinstance(value, (int, float, str)):
+        return f"the value {value!r}"
+    return f"a {type(value).__name__}"
+
+
+def parse_measure(data: Any, *, file: Path | None = None, origin: str = "shipped") -> Measure:
+    """Validate one parsed measure document and return a :class:`Measure`.
+
+    Raises :class:`CatalogueError` naming ``file`` and the field at fault.
+    """
+    c = _Checker(file)
+    if data is None:
+        raise c.fail("(file)", "the file is empty; write one measure with the fields in measures/README.md.")
+    data = c.mapping(data, "(file)")
+    c.unknown_keys(data, _TOP_FIELDS, "")
+    for name in _REQUIRED_FIELDS:
+        if name not in data:
+            raise c.fail(name, "the field is missing; every measure needs it (see measures/README.md).")
+
+    measure_id = c.string(data["id"], "id")
+    if not _ID_RE.match(measure_id):
+        raise c.fail("id", f"{measure_id!r} is not a valid id; use lower-case letters, digits and single hyphens.")
+    if file is not None and file.stem != measure_id:
+        raise c.fail("id", f"the id {measure_id!r} differs from the file name {file.name!r}; rename the file to {measure_id}.yaml or fix the id.")
+
+    family = c.codes(data["family"], "family", FAMILIES, what="family")
+    if len(family) != 1:
+        raise c.fail("family", "give exactly one family.")
+    tiltak_ref = c.string(str(data["tiltak_ref"]) if isinstance(data["tiltak_ref"], (int, float)) else data["tiltak_ref"], "tiltak_ref")
+    if not _TILTAK_RE.match(tiltak_ref):
+        raise c.fail("tiltak_ref", f"{tiltak_ref!r} is not a tiltak.no group such as B-1-5, B-3 or A-3-3.")
+    texts = {name: c.texts(data[name], name) for name in _TEXT_FIELDS}
+
+    targets = _parse_targets(c, data["targets"])
+    requires = _parse_requires(c, data.get("requires"))
+    effect = _parse_effect(c, data["effect"])
+    cost = _parse_cost(c, data["cost"])
+    time_to_effect = c.codes(data["time_to_effect"], "time_to_effect", TIMES_TO_EFFECT, what="time to effect")
+    if len(time_to_effect) != 1:
+        raise c.fail("time_to_effect", "give exactly one of short, medium, long.")
+    actors = c.codes(data["actors"], "actors", ACTORS, what="actor")
+    if not actors:
+        raise c.fail("actors", "list at least one actor who must act.")
+    anchoring = c.codes(data["anchoring"], "anchoring", _anchoring_steps(), what="anchoring step")
+    sources = _parse_sources(c, data["sources"])
+    return Measure(
+        id=measure_id, family=family[0], tiltak_ref=tiltak_ref, **texts,
+        targets=targets, requires=requires, effect=effect, cost=cost,
+        time_to_effect=time_to_effect[0], actors=actors, anchoring=anchoring, sources=sources,
+        path=file, origin=origin,
+    )
+
+
+def _parse_targets(c: _Checker, value: Any) -> Targets:
+    data = c.mapping(value, "targets")
+    c.unknown_keys(data, _TARGET_FIELDS, "targets")
+    distance = None
+    if data.get("distance_km") is not None:
+        distance = c.range_(data["distance_km"], "targets.distance_km", low=0, high=schema.MAX_DISTANCE_KM)
+    conditions: dict[str, Any] = {}
+    raw_conditions = data.get("conditions") or {}
+    for column, expected in c.mapping(raw_conditions, "targets.conditions").items():
+        where = f"targets.conditions.{column}"
+        if column not in CONDITION_COLUMNS:
+            raise c.fail(where, f"unknown condition; use one of {', '.join(CONDITION_COLUMNS)}.")
+        allowed = CONDITION_COLUMNS[column]
+        if allowed is None:
+            conditions[column] = c.boolean(expected, where)
+        else:
+            conditions[column] = c.codes(expected, where, allowed, what=f"{column} code")
+    shift = data.get("shift_compatible", True)
+    return Targets(
+        modes=c.codes(data.get("modes") or [], "targets.modes", schema.MODES, what="mode"),
+        distance_km=distance,
+        barriers=c.codes(data.get("barriers") or [], "targets.barriers", schema.BARRIERS, what="barrier"),
+        would_help=c.codes(data.get("would_help") or [], "targets.would_help", schema.WOULD_HELP, what="would_help code"),
+        would_consider=c.codes(data.get("would_consider") or [], "targets.would_consider", schema.MODES, what="mode"),
+        conditions=conditions,
+        shift_compatible=c.boolean(shift, "targets.shift_compatible"),
+    )
+
+
+def _parse_requires(c: _Checker, value: Any) -> Requires:
+    if value is None:
+        return Requires()
+    data = c.mapping(value, "requires")
+    c.unknown_keys(data, _REQUIRE_FIELDS, "requires")
+    transit = parking = None
+    if "transit_service" in data:
+        transit = c.codes(data["transit_service"], "requires.transit_service", TRANSIT_SERVICE, what="transit service level")
+        if not transit:
+            raise c.fail("requires.transit_service", "the list is empty; list the levels the measure works with or drop the field.")
+    if "parking_at_work" in data:
+        parking = c.codes(data["parking_at_work"], "requires.parking_at_work", PARKING_CONTEXT, what="parking situation")
+        if not parking:
+            raise c.fail("requires.parking_at_work", "the list is empty; list the situations the measure works with or drop the field.")
+    facilities: dict[str, bool] = {}
+    for name, state in c.mapping(data.get("facilities") or {}, "requires.facilities").items():
+        where = f"requires.facilities.{name}"
+        if name not in FACILITIES:
+            raise c.fail(where, f"unknown facility; use one of {', '.join(FACILITIES)}.")
+        facilities[name] = c.boolean(state, where)
+    return Requires(transit_service=transit, parking_at_work=parking, facilities=facilities)
+
+
+def _parse_effect(c: _Checker, value: Any) -> Effect:
+    data = c.mapping(value, "effect")
+    c.unknown_keys(data, ("low", "high", "source"), "effect")
+    for name in ("low", "high", "source"):
+        if name not in data:
+            raise c.fail(f"effect.{name}", "the field is missing; give low, high (fractions 0..1) and source.")
+    low = c.number(data["low"], "effect.low", low=0, high=1)
+    high = c.number(data["high"], "effect.high", low=0, high=1)
+    if low > high:
+        raise c.fail("effect", f"low {low:g} is above high {high:g}; swap them.")
+    source = c.string(data["source"], "effect.source")
+    return Effect(low=low, high=high, source=source)
+
+
+def _parse_cost(c: _Checker, value: Any) -> Cost:
+    data = c.mapping(value, "cost")
+    c.unknown_keys(data, ("class", "one_off_nok", "yearly_nok", "source"), "cost")
+    for name in ("class", "one_off_nok", "yearly_nok", "source"):
+        if name not in data:
+            raise c.fail(f"cost.{name}", "the field is missing; give class, one_off_nok, yearly_nok and source.")
+    cls = c.codes(data["class"], "cost.class", COST_CLASSES, what="cost class")
+    if len(cls) != 1:
+        raise c.fail("cost.class", "give exactly one of low, medium, high.")
+    one_off = c.range_(data["one_off_nok"], "cost.one_off_nok", low=0, high=1e9)
+    yearly = c.range_(data["yearly_nok"], "cost.yearly_nok", low=0, high=1e9)
+    cost = Cost(cost_class=cls[0], one_off_nok=one_off, yearly_nok=yearly, source=c.string(data["source"], "cost.source"))
+    first_low, first_high = cost.first_year_nok
+    class_low, class_high = COST_CLASS_NOK[cost.cost_class]
+    if first_high < class_low or first_low >= class_high:
+        fitting = [name for name, (lo, hi) in COST_CLASS_NOK.items() if first_high >= lo and first_low < hi]
+        raise c.fail(
+            "cost.class",
+            f"class {cost.cost_class!r} does not fit a first-year cost of {first_low:,.0f}-{first_high:,.0f} NOK "
+            f"(one-off plus one year); use {' or '.join(fitting) or 'another class'}, or correct the NOK ranges.",
+        )
+    return cost
+
+
+def _parse_sources(c: _Checker, value: Any) -> tuple[Source, ...]:
+    if not isinstance(value, list) or not value:
+        raise c.fail("sources", "list at least one source as {id, text, url}.")
+    out: list[Source] = []
+    for i, item in enumerate(value):
+        where = f"sources[{i}]"
+        item = c.mapping(item, where)
+        c.unknown_keys(item, ("id", "text", "url"), where)
+        for name in ("id", "text"):
+            if name not in item:
+                raise c.fail(f"{where}.{name}", "the field is missing; every source needs an id and a text.")
+        sid = c.string(item["id"], f"{where}.id")
+        if any(s.id == sid for s in out):
+            raise c.fail(f"{where}.id", f"the source id {sid!r} is used twice; give each source its own id.")
+        url = item.get("url")
+        if url is not None:
+            url = c.string(url, f"{where}.url")
+            if not url.startswith(("https://", "http://")):
+                raise c.fail(f"{where}.url", f"{url!r} is not a web address; start it with https://.")
+        out.append(Source(id=sid, text=c.string(item["text"], f"{where}.text"), url=url))
+    return tuple(out)
