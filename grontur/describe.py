@@ -177,15 +177,27 @@ def wilson(count: float, n: float, z: float = Z95) -> tuple[float, float]:
     return (low, high)
 
 
+def multi_dummies(series: pd.Series) -> pd.DataFrame:
+    """One boolean column per code named in a ``;``-joined multi-select column (one pass)."""
+    s = series.astype("object")
+    s = s.where(s.notna(), "").astype(str)
+    return s.str.get_dummies(sep=";").astype(bool)
+
+
 def multi_counts(series: pd.Series, allowed: Iterable[str] | None = None) -> pd.Series:
     """Count how many rows name each code of a ``;``-joined multi-select column."""
-    s = series.astype("object")
-    s = s.where(s.map(lambda v: isinstance(v, str)), "")  # noqa: E731 - vectorised map over values
-    dummies = s.astype(str).str.get_dummies(sep=";")
+    dummies = multi_dummies(series)
     counts = dummies.sum(axis=0).astype(int) if len(dummies.columns) else pd.Series(dtype=int)
     if allowed is not None:
         counts = counts.reindex(list(allowed), fill_value=0)
     return counts
+
+
+def dummy(dummies: pd.DataFrame, code: str) -> np.ndarray:
+    """The boolean column for ``code`` from :func:`multi_dummies` (all False when nobody named it)."""
+    if code in dummies.columns:
+        return dummies[code].to_numpy(dtype=bool)
+    return np.zeros(len(dummies), dtype=bool)
 
 
 def multi_flags(series: pd.Series, code: str) -> pd.Series:

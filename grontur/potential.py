@@ -1,0 +1,426 @@
+"""Switching potential: how feasible each alternative is for every car commuter, and two scenarios.
+
+Car commuters are respondents who drive (``car_alone`` or ``car_shared``) in at least one season.
+For each season in which they drive, the feasibility of walking, cycling, e-biking, transit,
+carpooling and more home-office days is a logistic function of distance (curves shaped like the
+Propensity to Cycle Tool uptake model), gradient (from the ``hilly`` barrier), the season, the
+barriers they name, their conditions (car needed at work, children, shift work) and their stated
+willingness (``would_consider``). All parameters live in ``measures/factors/potential.yaml``.
+
+The scenarios turn feasibility into switches with an uptake share per alternative, let the
+alternatives compete for the same person (``1 - prod(1 - uptake * f)``) and count car round trips
+per working day and tonnes CO2e per year avoided, using the per-respondent emissions.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from grontur.describe import (
+    as_bool, codes, column, days_on_site, dummy, jsonable, load_settings, multi_dummies, numeric,
+    season_weights,
+)
+from grontur.emissions import BANDS, EmissionsResult
+from grontur.errors import ConfigError
+from grontur.resources import data_path
+from grontur.schema import CAR_DRIVER_MODES, SEASONS
+from grontur.suppression import DEFAULT_K, check_k
+
+log = logging.getLogger(__name__)
+
+ALTERNATIVES = ("walk", "bike", "ebike", "transit", "carpool", "remote")
+TRANSIT_SERVICE = ("none", "poor", "fair", "good")
+_EPS = 1e-6
+
+
+@cache
+def _default_params() -> dict[str, Any]:
+    return _read_params(data_path("measures", "factors", "potential.yaml"))
+
+
+def _read_params(path: Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        msg = f"{path}: cannot read the potential parameter file ({exc.__class__.__name__}); check the path and YAML syntax."
+        raise ConfigError(msg) from None
+    missing = [a for a in ALTERNATIVES if a not in (data.get("alternatives") or {})]
+    if missing or not data.get("scenarios"):
+        msg = f"{path}: the potential file needs `alternatives` ({', '.join(ALTERNATIVES)}) and `scenarios`; missing {', '.join(missing) or 'scenarios'}."
+        raise ConfigError(msg)
+    return data
+
+
+def load_params(params: Mapping[str, Any] | str | Path | None = None) -> dict[str, Any]:
+    """Potential parameters: the shipped file, another file, or the shipped file updated by a dict."""
+    if params is None:
+        return _default_params()
+    if isinstance(params, (str, Path)):
+        return _read_params(Path(params))
+    merged = dict(_default_params())
+    merged.update(params)
+    return merged
+
+
+def _value(entry: Any) -> Any:
+    return entry["value"] if isinstance(entry, Mapping) and "value" in entry else entry
+
+
+def _logit(p: np.ndarray | float) -> np.ndarray:
+    p = np.clip(np.asarray(p, dtype="float64"), _EPS, 1 - _EPS)
+    return np.log(p / (1 - p))
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def _pct_logit(d: np.ndarray, g: np.ndarray, c: Mapping[str, float]) -> np.ndarray:
+    sd = np.sqrt(d)
+    return (c["intercept"] + c["d"] * d + c["sqrt_d"] * sd + c["d2"] * d * d + c["g"] * g
+            + c["dg"] * d * g + c["sqrt_dg"] * sd * g)
+
+
+def pct_feasibility_logit(d: np.ndarray, g: np.ndarray, curve: Mapping[str, Any]) -> np.ndarray:
+    """PCT-shaped logit anchored so that the best flat distance has feasibility ``peak``.
+
+    The PCT logit is shifted by a constant (its maximum over 0.1-30 km on flat ground), so only
+    its shape in distance and gradient is used; a Norwegian extra decay per km is added.
+    """
+    grid = np.linspace(0.1, 30.0, 600)
+    best = float(_pct_logit(grid, np.zeros_like(grid), curve).max())
+    d = np.asarray(d, dtype="float64")
+    raw = _pct_logit(np.maximum(d, 0.05), g, curve) - best + float(_logit(curve["peak"]))
+    d_best = float(grid[_pct_logit(grid, np.zeros_like(grid), curve).argmax()])
+    raw = raw + float(curve.get("norway_d", 0.0)) * np.maximum(d - d_best, 0.0)
+    return np.where(d > float(curve.get("max_km", np.inf)), -np.inf, raw)
+
+
+def _band_shift(d: np.ndarray, bands: list[list[float]]) -> np.ndarray:
+    out = np.full(d.shape, np.nan)
+    lower = -np.inf
+    for upper, shift in bands:
+        out = np.where((d > lower) & (d <= float(upper)) & np.isnan(out), float(shift), out)
+        lower = float(upper)
+    return out
+
+
+def _curve_logit(alt: str, spec: Mapping[str, Any], d: np.ndarray, g: np.ndarray,
+                 job: pd.Series, transit_service: str) -> np.ndarray:
+    curve = spec["curve"]
+    kind = curve["type"]
+    if kind == "pct":
+        return pct_feasibility_logit(d, g, curve)
+    if kind == "logistic_distance":
+        out = (float(curve["midpoint_km"]) - d) / float(curve["scale_km"])
+        return np.where(d > float(curve.get("max_km", np.inf)), -np.inf, out)
+    if kind == "service_bands":
+        base = float(curve["service"][transit_service])
+        if base <= 0:
+            return np.full(d.shape, -np.inf)
+        return float(_logit(base)) + _band_shift(d, curve["bands"])
+    if kind == "base_bands":
+        return float(_logit(float(curve["base"]))) + _band_shift(d, curve["bands"])
+    if kind == "job_group":
+        base = curve["base"]
+        p = job.map(base).fillna(base.get("unknown", 0.2)).astype("float64").to_numpy()
+        return _logit(p)
+    msg = f"measures/factors/potential.yaml: alternative {alt!r} has an unknown curve type {kind!r}; use pct, logistic_distance, service_bands, base_bands or job_group."
+    raise ConfigError(msg)
+
+
+@dataclass(frozen=True, eq=False)
+class PotentialResult:
+    """Feasibility per car commuter and alternative, scenarios and carpool groups."""
+
+    per_respondent: pd.DataFrame
+    by_season: Mapping[str, pd.DataFrame]
+    car_commuter: pd.Series
+    scenarios: Mapping[str, Any]
+    carpool: Mapping[str, Any]
+    params: Mapping[str, Any]
+    transit_service: str
+    k: int = DEFAULT_K
+    scenario_per_respondent: Mapping[str, pd.DataFrame] = field(default_factory=dict)
+
+    def feasible(self) -> pd.DataFrame:
+        """Boolean frame: alternative feasible (f >= threshold) for each car commuter."""
+        threshold = float(_value(self.params["feasible_threshold"]))
+        return self.per_respondent.ge(threshold) & self.per_respondent.notna()
+
+    def any_feasible(self) -> pd.Series:
+        """Car commuters with at least one feasible alternative besides more home office."""
+        f = self.feasible().drop(columns=["remote"])
+        return f.any(axis=1).where(self.car_commuter)
+
+    def as_dict(self) -> dict[str, Any]:
+        """``results["potential"]``."""
+        k = self.k
+        hidden = 0
+        n = int(self.car_commuter.sum())
+        feasible = self.feasible()[self.car_commuter]
+        known = self.per_respondent[self.car_commuter].notna()
+        counts: dict[str, Any] = {}
+        for alt in ALTERNATIVES:
+            c = int(feasible[alt].sum())
+            nk = int(known[alt].sum())
+            if 0 < c < k or 0 < nk - c < k:
+                hidden += 1
+                counts[alt] = {"count": None, "share": None, "n_known": nk, "mean_feasibility": None}
+            else:
+                counts[alt] = {
+                    "count": c, "share": c / nk if nk else None, "n_known": nk,
+                    "mean_feasibility": float(self.per_respondent.loc[self.car_commuter, alt].mean()) if nk >= k else None,
+                }
+        anyf = int(self.any_feasible().fillna(False).astype(bool).sum())
+        any_ok = not (0 < anyf < k or 0 < n - anyf < k)
+        if not any_ok:
+            hidden += 1
+        scen = {}
+        for name, s in self.scenarios.items():
+            scen[name] = dict(s)
+            if 0 < n < k:
+                scen[name] = {key: (v if key in ("assumptions",) else None) for key, v in s.items()}
+                hidden += 1
+        carpool = dict(self.carpool)
+        hidden += int(carpool.pop("_hidden", 0))
+        if 0 < n < k:
+            hidden += 1
+        out = {
+            "n_car_commuters": n if (n == 0 or n >= k) else None,
+            "transit_service": self.transit_service,
+            "feasible_threshold": float(_value(self.params["feasible_threshold"])),
+            "feasible": counts,
+            "any_active_or_transit_feasible": {"count": anyf if any_ok else None,
+                                               "share": (anyf / n) if any_ok and n else None},
+            "scenarios": scen,
+            "carpool": carpool,
+            "suppressed_cells": int(hidden),
+        }
+        return jsonable(out)
+
+
+def _condition(table: pd.DataFrame, name: str, barrier: str | None, barriers: pd.DataFrame) -> np.ndarray:
+    flag = as_bool(column(table, name)).fillna(False).astype(bool).to_numpy()
+    if barrier:
+        flag = flag | dummy(barriers, barrier)
+    return flag
+
+
+def carpool_groups(table: pd.DataFrame, *, k: int = DEFAULT_K, digits: int = 4) -> tuple[pd.Series, dict[str, Any]]:
+    """Lone drivers from the same postcode area to the same workplace with the same working
+    pattern (shift or not). Returns a boolean Series (in a group of at least ``k``) and a summary.
+    """
+    drivers = (codes(table, "mode_summer") == "car_alone") | (codes(table, "mode_winter") == "car_alone")
+    pc = codes(table, "home_postcode").astype("object")
+    area = pc.where(pc.notna(), None)
+    area = area.dropna().astype(str).str.strip().str.zfill(4).str[:digits].reindex(table.index)
+    wp_col = codes(table, "workplace")
+    workplace = wp_col.fillna("") if wp_col.notna().sum() == 0 else wp_col
+    shift = as_bool(column(table, "shift_work")).fillna(False).astype(bool).map({True: "shift", False: "day"})
+    usable = drivers & area.notna() & workplace.notna()
+    key = (area.astype(str) + "|" + workplace.astype(str) + "|" + shift.astype(str)).where(usable)
+    sizes = key[usable].value_counts()
+    big = sizes[sizes >= k]
+    in_group = key.isin(big.index) & usable
+    n_drivers = int(drivers.sum())
+    n_in = int(in_group.sum())
+    hidden = 0
+    rest = n_drivers - n_in
+    ok = not (0 < rest < k)
+    if not ok:
+        hidden += 1
+    summary = {
+        "postcode_digits": digits,
+        "n_lone_drivers": n_drivers if (n_drivers == 0 or n_drivers >= k) else None,
+        "n_groups": int(len(big)),
+        "drivers_in_groups": n_in if ok else None,
+        "share_in_groups": (n_in / n_drivers) if ok and n_drivers else None,
+        "group_sizes": sorted((int(v) for v in big.to_numpy()), reverse=True),
+        "_hidden": hidden,
+    }
+    return in_group, summary
+
+
+def compute_potential(
+    table: pd.DataFrame,
+    *,
+    emissions: EmissionsResult,
+    k: int = DEFAULT_K,
+    params: Mapping[str, Any] | str | Path | None = None,
+    transit_service: str = "poor",
+    settings: Mapping[str, Any] | None = None,
+) -> PotentialResult:
+    """Feasibility of each alternative for every car commuter, and the two scenarios.
+
+    Parameters
+    ----------
+    table
+        Canonical response table.
+    emissions
+        Result of :func:`grontur.emissions.compute_emissions` on the same table.
+    k
+        Privacy threshold: carpool groups and published counts describe at least ``k`` people.
+    params
+        Overrides of ``measures/factors/potential.yaml`` (a dict of top-level keys) or another file.
+    transit_service
+        Transit at the workplace(s): none, poor, fair or good (project context).
+    settings
+        Overrides of ``measures/factors/settings.yaml``.
+    """
+    k = check_k(k)
+    if transit_service not in TRANSIT_SERVICE:
+        msg = f"Unknown transit_service {transit_service!r} in the project context: use one of {', '.join(TRANSIT_SERVICE)}."
+        raise ConfigError(msg)
+    params = load_params(params)
+    settings = load_settings(settings) if settings is None or "full_week_days" not in settings else settings
+    if not emissions.per_respondent.index.equals(table.index):
+        msg = "The emissions were computed on another table: call compute_emissions on the same table first."
+        raise ConfigError(msg)
+
+    d = numeric(table, "distance_km").to_numpy()
+    barriers = multi_dummies(column(table, "barriers"))
+    consider = multi_dummies(column(table, "would_consider"))
+    helps = multi_dummies(column(table, "would_help"))
+    hilly = dummy(barriers, "hilly")
+    grad = params.get("gradient_pct") or {}
+    g = np.where(hilly, float(grad.get("hilly", 4.0)), float(grad.get("flat", 0.0)))
+    job = codes(table, "job_group")
+    cond_barriers = params.get("condition_barriers") or {}
+    conditions = {name: _condition(table, name, cond_barriers.get(name), barriers)
+                  for name in ("car_needed_for_work", "children_drop_off", "shift_work")}
+    digits = int(_value(params.get("carpool_postcode_digits", 4)))
+    in_group, carpool = carpool_groups(table, k=k, digits=digits)
+
+    modes = {s: codes(table, f"mode_{s}") for s in SEASONS}
+    drives = {s: modes[s].isin(CAR_DRIVER_MODES) for s in SEASONS}
+    alone = {s: modes[s] == "car_alone" for s in SEASONS}
+    car_commuter = drives["summer"] | drives["winter"]
+
+    base: dict[str, np.ndarray] = {}
+    for alt in ALTERNATIVES:
+        spec = params["alternatives"][alt]
+        x = _curve_logit(alt, spec, d, g, job, transit_service).astype("float64")
+        if spec["curve"]["type"] != "job_group":
+            x = np.where(np.isnan(d), np.nan, x)
+        for code, shift in (spec.get("barriers") or {}).items():
+            x = x + float(shift) * dummy(barriers, code)
+        for name, shift in (spec.get("conditions") or {}).items():
+            x = x + float(shift) * conditions[name]
+        willing = np.zeros(len(table), dtype=bool)
+        for mode in spec.get("modes") or []:
+            willing |= dummy(consider, mode)
+        x = x + float(spec.get("willing_shift", 0.0)) * willing
+        for code, shift in (spec.get("help_shift") or {}).items():
+            x = x + float(shift) * dummy(helps, code)
+        if alt == "carpool":
+            x = x + np.where(in_group.to_numpy(), float(spec.get("group_shift", 0.0)), float(spec.get("no_group_shift", 0.0)))
+        base[alt] = x
+
+    by_season: dict[str, pd.DataFrame] = {}
+    for season in SEASONS:
+        frame = {}
+        for alt in ALTERNATIVES:
+            shift = float(params["alternatives"][alt].get("winter_shift", 0.0)) if season == "winter" else 0.0
+            with np.errstate(over="ignore"):
+                f = _sigmoid(base[alt] + shift)
+            f = np.where(drives[season].to_numpy(), f, np.nan)
+            if alt == "carpool":
+                f = np.where(alone[season].to_numpy(), f, np.where(drives[season].to_numpy(), 0.0, np.nan))
+            frame[alt] = f
+        by_season[season] = pd.DataFrame(frame, index=table.index)
+
+    # Annual feasibility: average over the seasons in which the person drives, weighted by season.
+    weights = season_weights(settings)
+    num = sum(by_season[s].fillna(0.0) * weights[s] * drives[s].to_numpy()[:, None] for s in SEASONS)
+    den = sum(weights[s] * drives[s].astype(float) for s in SEASONS)
+    per = num.div(den.where(den > 0), axis=0)
+    for alt in ALTERNATIVES:
+        unknown = by_season["summer"][alt].isna() & by_season["winter"][alt].isna()
+        per.loc[unknown, alt] = np.nan
+    per = per.where(car_commuter, np.nan)
+
+    scenarios, per_resp = _scenarios(table, by_season, emissions, params, settings)
+    log.info("potential for %s car commuters (transit service %s)", f"{int(car_commuter.sum()):,}", transit_service)
+    return PotentialResult(
+        per_respondent=per, by_season=by_season, car_commuter=car_commuter, scenarios=scenarios,
+        carpool=carpool, params=params, transit_service=transit_service, k=k,
+        scenario_per_respondent=per_resp,
+    )
+
+
+def _scenarios(table: pd.DataFrame, by_season: Mapping[str, pd.DataFrame], emissions: EmissionsResult,
+               params: Mapping[str, Any], settings: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, pd.DataFrame]]:
+    detail = emissions.detail
+    days_per_year = float(settings["working_days_per_year"])
+    occupancy = float(_value(params.get("carpool_occupancy", 2.0)))
+    bus = emissions.factors.modes["bus"]
+    bus_band = {"central": bus.central, "low": bus.low, "high": bus.high}
+    days = days_on_site(table, settings).to_numpy()
+    out: dict[str, Any] = {}
+    per_resp: dict[str, pd.DataFrame] = {}
+    baseline_trips = sum(detail[f"car_trips_{s}"].fillna(0.0) for s in SEASONS)
+    for name, scen in params["scenarios"].items():
+        uptake = {alt: float(scen["uptake"].get(alt, 0.0)) for alt in ALTERNATIVES}
+        extra = float(scen.get("extra_remote_days", 0.0))
+        remote_frac = np.where(days > 0, np.minimum(1.0, extra / np.where(days > 0, days, 1.0)), 0.0)
+        avoid_frac = {"walk": 1.0, "bike": 1.0, "ebike": 1.0, "transit": 1.0,
+                      "carpool": 1.0 - 1.0 / occupancy, "remote": remote_frac}
+        trips = np.zeros(len(table))
+        tonnes = {b: np.zeros(len(table)) for b in BANDS}
+        by_alt_trips = {alt: np.zeros(len(table)) for alt in ALTERNATIVES}
+        by_alt_tonnes = {alt: np.zeros(len(table)) for alt in ALTERNATIVES}
+        for season in SEASONS:
+            f = by_season[season].fillna(0.0)
+            q = pd.DataFrame({alt: uptake[alt] * f[alt] for alt in ALTERNATIVES}, index=table.index).to_numpy()
+            total_q = q.sum(axis=1)
+            switch = 1.0 - np.prod(1.0 - q, axis=1)
+            share = np.divide(q * switch[:, None], total_q[:, None], out=np.zeros_like(q), where=total_q[:, None] > 0)
+            car_trips = detail[f"car_trips_{season}"].fillna(0.0).to_numpy()
+            person_km = detail[f"car_km_{season}"].fillna(0.0).to_numpy()
+            for j, alt in enumerate(ALTERNATIVES):
+                frac = share[:, j] * avoid_frac[alt]
+                t = frac * car_trips
+                trips += t
+                by_alt_trips[alt] += t
+                for b in BANDS:
+                    car_t = detail[f"{b}_{season}"].fillna(0.0).to_numpy()
+                    saved = frac * car_t
+                    if alt == "transit":
+                        saved = saved - share[:, j] * person_km * bus_band[b] / 1000.0
+                    tonnes[b] += saved
+                    if b == "central":
+                        by_alt_tonnes[alt] += saved
+        base_per_day = float(baseline_trips.sum()) / days_per_year
+        avoided_per_day = float(trips.sum()) / days_per_year
+        out[name] = {
+            "car_trips_per_day_baseline": base_per_day,
+            "car_trips_per_day_avoided": avoided_per_day,
+            "share_of_car_trips_avoided": avoided_per_day / base_per_day if base_per_day > 0 else None,
+            "tonnes_avoided": {b: float(tonnes[b].sum()) for b in BANDS},
+            "by_alternative": {
+                alt: {"car_trips_per_day_avoided": float(by_alt_trips[alt].sum()) / days_per_year,
+                      "tonnes_avoided": float(by_alt_tonnes[alt].sum())}
+                for alt in ALTERNATIVES
+            },
+            "assumptions": {
+                "uptake": uptake,
+                "extra_remote_days": extra,
+                "carpool_occupancy": occupancy,
+                "transit_emissions_kg_per_km": bus_band,
+                "feasible_threshold": float(_value(params["feasible_threshold"])),
+                "source": str(scen.get("source", "")),
+            },
+        }
+        per_resp[name] = pd.DataFrame({"car_trips_per_year_avoided": trips,
+                                       **{f"tonnes_avoided_{b}": tonnes[b] for b in BANDS}}, index=table.index)
+    return out, per_resp
