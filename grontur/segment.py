@@ -1,0 +1,1102 @@
+"""Segmentation: groups of employees with a shared commuting situation, named by personas.
+
+Two routes lead to the same kind of result:
+
+- **Data-driven** (at least ``small_threshold`` respondents): :class:`HabitSegmenter`, a
+  scikit-learn style estimator, clusters respondents on weighted habit and barrier features
+  (summer and winter mode, log distance, days on site, shift work, car needed at work, children
+  drop-off, parking, barriers, alternatives considered) with k-means, chooses the number of
+  segments by silhouette, merges segments below the minimum size and reports bootstrap stability.
+- **Rule-based** (small municipalities): every respondent gets the first persona in
+  ``surveys/personas.yaml`` whose rules hold.
+
+Either way each segment is named after a persona (the one most members match, plus the features
+that set it apart) and described by a persona card with no group below ``k``.
+See ``docs/segmentation.md`` for the method comparison and ``docs/schema/segments.md`` for keys.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any, Final
+
+import numpy as np
+import pandas as pd
+import yaml
+from sklearn.base import BaseEstimator, ClusterMixin
+from sklearn.metrics import adjusted_rand_score
+
+from grontur.errors import ConfigError, MissingColumnError
+from grontur.i18n import LANGUAGES, t
+from grontur.resources import data_path
+from grontur.schema import BARRIERS, MODES, MULTI_SEP, WOULD_HELP
+from grontur.suppression import check_k
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "HabitSegmenter",
+    "SegmentResult",
+    "assign_personas",
+    "habit_features",
+    "load_personas",
+    "segment_respondents",
+]
+
+#: Below this many respondents a municipality gets rule-based persona segments.
+SMALL_THRESHOLD: Final = 60
+#: Segments must hold at least this share of respondents (and at least ``k``).
+MIN_SHARE: Final = 0.05
+METHOD_KMEANS: Final = "kmeans_weighted_onehot"
+METHOD_RULES: Final = "rule_based_personas"
+METHOD_NONE: Final = "none"
+
+#: Mode codes grouped by the habit they stand for; clustering and persona cards use the groups.
+MODE_GROUP_OF: Final = {
+    "walk": "walk", "bike": "cycle", "ebike": "cycle", "bus": "transit", "train": "transit",
+    "boat": "transit", "car_alone": "car", "car_shared": "car", "car_passenger": "passenger",
+    "taxi": "passenger", "motorcycle": "other", "remote": "remote", "other": "other",
+}
+MODE_GROUPS: Final = ("walk", "cycle", "transit", "car", "passenger", "remote", "other")
+CONSIDER_GROUP_OF: Final = {
+    "walk": "active", "bike": "active", "ebike": "active", "bus": "transit", "train": "transit",
+    "boat": "transit", "car_shared": "carpool", "car_passenger": "carpool", "remote": "remote",
+}
+CONSIDER_GROUPS: Final = ("active", "transit", "carpool", "remote")
+PARKING_CODES: Final = ("free", "paid", "limited", "none")
+FLAGS: Final = ("shift_work", "car_needed_for_work", "children_drop_off")
+#: Distance bands (km, lower exclusive, upper inclusive) used to describe segments.
+DISTANCE_BANDS: Final = (("0_2", 0.0, 2.0), ("2_5", 2.0, 5.0), ("5_15", 5.0, 15.0), ("15_plus", 15.0, math.inf))
+BLOCKS: Final = (
+    "mode_summer", "mode_winter", "log_distance", "days_on_site", *FLAGS,
+    "parking_at_work", "barriers", "would_consider",
+)
+#: Silhouette bands for the words used about structure (Kaufman & Rousseeuw 1990, "Finding
+#: Groups in Data", ch. 2: > 0.70 strong, 0.51-0.70 reasonable, 0.26-0.50 weak, <= 0.25 none).
+STRUCTURE_BANDS: Final = ((0.70, "strong"), (0.50, "reasonable"), (0.25, "weak"), (-1.0, "none"))
+
+_PERSONA_RULES: Final = {
+    "modes_all", "modes_any", "mode_summer", "mode_winter", "distance_km", "barriers_any", *FLAGS,
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# Personas (data file)
+# ---------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Persona:
+    """One persona: id, names and summaries in nn/nb/en, and the rules that define it."""
+
+    id: str
+    name: dict[str, str]
+    summary: dict[str, str]
+    rules: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class PersonaBook:
+    """The personas in priority order and the feature weights of the data-driven route."""
+
+    personas: tuple[Persona, ...]
+    feature_weights: dict[str, float]
+    path: str
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        return tuple(p.id for p in self.personas)
+
+    def by_id(self, persona_id: str) -> Persona:
+        for persona in self.personas:
+            if persona.id == persona_id:
+                return persona
+        msg = f"{self.path}: no persona with id {persona_id!r}; known ids are {', '.join(self.ids)}."
+        raise ConfigError(msg)
+
+
+def load_personas(path: str | Path | None = None) -> PersonaBook:
+    """Load and validate a persona file (default ``surveys/personas.yaml``).
+
+    Raises :class:`~grontur.errors.ConfigError` naming the file and the faulty entry.
+    """
+    resolved = Path(path) if path is not None else data_path("surveys", "personas.yaml")
+    return _load_personas_cached(str(resolved))
+
+
+@cache
+def _load_personas_cached(path: str) -> PersonaBook:
+    try:
+        spec = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        msg = f"{path}: the persona file cannot be read ({exc}); fix or restore it."
+        raise ConfigError(msg) from exc
+    if not isinstance(spec, dict) or not isinstance(spec.get("personas"), list) or not spec["personas"]:
+        msg = f"{path}: the persona file needs a non-empty list 'personas'."
+        raise ConfigError(msg)
+    personas: list[Persona] = []
+    for number, entry in enumerate(spec["personas"], start=1):
+        personas.append(_parse_persona(entry, number, path))
+    ids = [p.id for p in personas]
+    if len(set(ids)) != len(ids):
+        msg = f"{path}: persona ids must be unique; found duplicates in {ids}."
+        raise ConfigError(msg)
+    if personas[-1].rules:
+        msg = f"{path}: the last persona ({personas[-1].id!r}) must have empty rules so it catches everybody else."
+        raise ConfigError(msg)
+    weights = spec.get("feature_weights") or {}
+    if not isinstance(weights, dict) or set(weights) != set(BLOCKS):
+        msg = f"{path}: 'feature_weights' must give a weight for each of {', '.join(BLOCKS)}."
+        raise ConfigError(msg)
+    try:
+        parsed = {str(key): float(value) for key, value in weights.items()}
+    except (TypeError, ValueError) as exc:
+        msg = f"{path}: every value in 'feature_weights' must be a number >= 0."
+        raise ConfigError(msg) from exc
+    if any(value < 0 for value in parsed.values()):
+        msg = f"{path}: every value in 'feature_weights' must be a number >= 0."
+        raise ConfigError(msg)
+    return PersonaBook(personas=tuple(personas), feature_weights=parsed, path=path)
+
+
+def _parse_persona(entry: object, number: int, path: str) -> Persona:
+    where = f"{path}: persona number {number}"
+    if not isinstance(entry, dict) or not isinstance(entry.get("id"), str):
+        msg = f"{where} needs an 'id'."
+        raise ConfigError(msg)
+    where = f"{path}: persona {entry['id']!r}"
+    texts = {}
+    for key in ("name", "summary"):
+        value = entry.get(key)
+        if not isinstance(value, dict) or set(value) != set(LANGUAGES):
+            msg = f"{where}: '{key}' must have exactly the languages nn, nb and en."
+            raise ConfigError(msg)
+        texts[key] = {lang: str(value[lang]) for lang in LANGUAGES}
+    rules = entry.get("rules") or {}
+    if not isinstance(rules, dict):
+        msg = f"{where}: 'rules' must be a mapping."
+        raise ConfigError(msg)
+    unknown = set(rules) - _PERSONA_RULES
+    if unknown:
+        msg = f"{where}: unknown rule(s) {sorted(unknown)}; use {', '.join(sorted(_PERSONA_RULES))}."
+        raise ConfigError(msg)
+    for key in ("modes_all", "modes_any", "mode_summer", "mode_winter"):
+        if key in rules and (not isinstance(rules[key], list) or set(rules[key]) - set(MODES)):
+            msg = f"{where}: rule {key!r} must list mode codes from {', '.join(MODES)}."
+            raise ConfigError(msg)
+    if "barriers_any" in rules and (
+        not isinstance(rules["barriers_any"], list) or set(rules["barriers_any"]) - set(BARRIERS)
+    ):
+        msg = f"{where}: rule 'barriers_any' must list barrier codes from grontur/schema.py."
+        raise ConfigError(msg)
+    if "distance_km" in rules:
+        band = rules["distance_km"]
+        if not isinstance(band, dict) or not band or set(band) - {"min", "max"} or not all(
+            isinstance(v, int | float) and not isinstance(v, bool) for v in band.values()
+        ):
+            msg = f"{where}: rule 'distance_km' must be a mapping with numbers 'min' and/or 'max'."
+            raise ConfigError(msg)
+    for flag in FLAGS:
+        if flag in rules and not isinstance(rules[flag], bool):
+            msg = f"{where}: rule {flag!r} must be true or false."
+            raise ConfigError(msg)
+    return Persona(id=entry["id"], name=texts["name"], summary=texts["summary"], rules=dict(rules))
+
+
+def assign_personas(table: pd.DataFrame, book: PersonaBook | None = None) -> pd.Series:
+    """Return the persona id of every respondent: the first persona whose rules all hold.
+
+    Vectorised over respondents; a missing answer never satisfies a rule.
+    """
+    book = book or load_personas()
+    n = len(table)
+    summer = _column(table, "mode_summer").astype(object)
+    winter = _column(table, "mode_winter").astype(object)
+    distance = pd.to_numeric(_column(table, "distance_km"), errors="coerce").to_numpy(dtype=float)
+    flags = {flag: _bool_values(table, flag) for flag in FLAGS}
+    barriers_hot = _multi_hot(_column(table, "barriers"), BARRIERS)
+    barrier_pos = {code: i for i, code in enumerate(BARRIERS)}
+    result = np.full(n, len(book.personas) - 1, dtype=np.int64)
+    unassigned = np.ones(n, dtype=bool)
+    for index, persona in enumerate(book.personas):
+        match = unassigned.copy()
+        rules = persona.rules
+        if "modes_all" in rules:
+            allowed = set(rules["modes_all"])
+            s_in, w_in = summer.isin(allowed).to_numpy(), winter.isin(allowed).to_numpy()
+            s_na, w_na = summer.isna().to_numpy(), winter.isna().to_numpy()
+            match &= (s_in | s_na) & (w_in | w_na) & ~(s_na & w_na)
+        if "modes_any" in rules:
+            allowed = set(rules["modes_any"])
+            match &= (summer.isin(allowed) | winter.isin(allowed)).to_numpy()
+        if "mode_summer" in rules:
+            match &= summer.isin(set(rules["mode_summer"])).to_numpy()
+        if "mode_winter" in rules:
+            match &= winter.isin(set(rules["mode_winter"])).to_numpy()
+        if "distance_km" in rules:
+            band = rules["distance_km"]
+            with np.errstate(invalid="ignore"):
+                inside = ~np.isnan(distance)
+                if "min" in band:
+                    inside &= distance > float(band["min"])
+                if "max" in band:
+                    inside &= distance <= float(band["max"])
+            match &= inside
+        for flag in FLAGS:
+            if flag in rules:
+                values = flags[flag]
+                match &= values == (1.0 if rules[flag] else 0.0)
+        if "barriers_any" in rules:
+            cols = [barrier_pos[code] for code in rules["barriers_any"]]
+            match &= barriers_hot[:, cols].any(axis=1)
+        result[match] = index
+        unassigned &= ~match
+    ids = np.asarray(book.ids, dtype=object)
+    return pd.Series(ids[result], index=table.index, name="persona", dtype="string")
+
+
+# ---------------------------------------------------------------------------------------------
+# Features
+# ---------------------------------------------------------------------------------------------
+
+def _column(table: pd.DataFrame, name: str) -> pd.Series:
+    if name in table.columns:
+        return table[name]
+    return pd.Series(pd.NA, index=table.index, dtype="object")
+
+
+def _bool_values(table: pd.DataFrame, name: str) -> np.ndarray:
+    """1.0 / 0.0 / NaN for a boolean column (missing column -> all NaN)."""
+    if name not in table.columns:
+        return np.full(len(table), np.nan)
+    column = table[name]
+    try:
+        as_bool = column.astype("boolean")
+    except (TypeError, ValueError) as exc:
+        bad = column[~column.isna() & ~column.isin([True, False])]
+        value = bad.iloc[0] if len(bad) else column.iloc[0]
+        msg = (
+            f"Column {name!r} must hold true/false values, found {value!r}; "
+            "clean the table with grontur's importer first."
+        )
+        raise MissingColumnError(msg) from exc
+    return as_bool.to_numpy(dtype=float, na_value=np.nan)
+
+
+def _multi_hot(column: pd.Series, codes: tuple[str, ...], groups: dict[str, str] | None = None,
+               group_names: tuple[str, ...] | None = None) -> np.ndarray:
+    """Multi-hot matrix of a ``;``-joined code column, built on the distinct strings only."""
+    names = group_names or codes
+    position = {code: names.index(groups[code]) if groups else i
+                for i, code in enumerate(codes) if not groups or code in groups}
+    values = column.astype(object).where(column.notna(), "")
+    inverse, uniques = pd.factorize(values, sort=False)
+    lookup = np.zeros((len(uniques) + 1, len(names)), dtype=np.float64)
+    for row, text in enumerate(uniques):
+        if isinstance(text, str) and text:
+            for part in text.split(MULTI_SEP):
+                pos = position.get(part.strip())
+                if pos is not None:
+                    lookup[row, pos] = 1.0
+    return lookup[inverse]
+
+
+def _one_hot(column: pd.Series, groups: dict[str, str] | None, names: tuple[str, ...]) -> np.ndarray:
+    """One-hot matrix of a code column mapped to groups; missing or unknown codes give zeros."""
+    values = column.astype(object)
+    mapped = values.map(groups) if groups is not None else values.where(values.isin(names))
+    index = pd.Categorical(mapped, categories=list(names)).codes.astype(np.int64)
+    eye = np.vstack([np.eye(len(names)), np.zeros((1, len(names)))])
+    return eye[index]  # code -1 picks the zero row
+
+
+def habit_features(table: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Raw feature blocks of every respondent (unscaled; NaN where unanswered).
+
+    Keys are the blocks in ``BLOCKS`` plus ``would_help``; values are 2-D arrays with one row per
+    respondent. Missing optional columns give NaN (numbers, flags) or zero rows (codes).
+    """
+    if not any(col in table.columns for col in ("mode_summer", "mode_winter", "distance_km")):
+        msg = (
+            "The table has no mode_summer, mode_winter or distance_km column; segmentation needs at "
+            "least one of them: import the survey with grontur first."
+        )
+        raise MissingColumnError(msg)
+    distance = pd.to_numeric(_column(table, "distance_km"), errors="coerce").to_numpy(dtype=float)
+    days = pd.to_numeric(_column(table, "days_on_site"), errors="coerce").to_numpy(dtype=float)
+    with np.errstate(invalid="ignore"):
+        log_distance = np.log1p(np.clip(distance, 0.0, None))
+    blocks: dict[str, np.ndarray] = {
+        "mode_summer": _one_hot(_column(table, "mode_summer"), MODE_GROUP_OF, MODE_GROUPS),
+        "mode_winter": _one_hot(_column(table, "mode_winter"), MODE_GROUP_OF, MODE_GROUPS),
+        "log_distance": log_distance[:, None],
+        "days_on_site": days[:, None],
+    }
+    for flag in FLAGS:
+        blocks[flag] = _bool_values(table, flag)[:, None]
+    blocks["parking_at_work"] = _one_hot(_column(table, "parking_at_work"), None, PARKING_CODES)
+    blocks["barriers"] = _multi_hot(_column(table, "barriers"), BARRIERS)
+    blocks["would_consider"] = _multi_hot(
+        _column(table, "would_consider"), tuple(CONSIDER_GROUP_OF), CONSIDER_GROUP_OF, CONSIDER_GROUPS
+    )
+    blocks["would_help"] = _multi_hot(_column(table, "would_help"), WOULD_HELP)
+    blocks["distance_km"] = distance[:, None]
+    return blocks
+
+
+_NUMERIC_BLOCKS: Final = ("log_distance", "days_on_site")
+_ONE_HOT_BLOCKS: Final = ("mode_summer", "mode_winter", "parking_at_work")
+
+
+def _feature_names() -> list[str]:
+    names: list[str] = []
+    names += [f"mode_summer:{g}" for g in MODE_GROUPS]
+    names += [f"mode_winter:{g}" for g in MODE_GROUPS]
+    names += ["log_distance", "days_on_site", *FLAGS]
+    names += [f"parking:{p}" for p in PARKING_CODES]
+    names += [f"barrier:{b}" for b in BARRIERS]
+    names += [f"consider:{c}" for c in CONSIDER_GROUPS]
+    return names
+
+
+# ---------------------------------------------------------------------------------------------
+# k-means (small, vectorised, deterministic; scikit-learn's KMeans costs ~10x more per call on
+# the small tables a municipality has, and the national run fits ~2,500 models)
+# ---------------------------------------------------------------------------------------------
+
+def _sq_distances(X: np.ndarray, centers: np.ndarray, x_sq: np.ndarray | None = None) -> np.ndarray:
+    x_sq = (X * X).sum(axis=1) if x_sq is None else x_sq
+    d = x_sq[:, None] - 2.0 * (X @ centers.T) + (centers * centers).sum(axis=1)[None, :]
+    return np.maximum(d, 0.0)
+
+
+def _nearest(X: np.ndarray, centers: np.ndarray, chunk: int = 200_000) -> np.ndarray:
+    if len(X) <= chunk:
+        return _sq_distances(X, centers).argmin(axis=1)
+    return np.concatenate([
+        _sq_distances(X[i:i + chunk], centers).argmin(axis=1) for i in range(0, len(X), chunk)
+    ])
+
+
+def _kmeans_pp(X: np.ndarray, k: int, rng: np.random.Generator, x_sq: np.ndarray) -> np.ndarray:
+    n = len(X)
+    centers = np.empty((k, X.shape[1]))
+    centers[0] = X[rng.integers(n)]
+    closest = _sq_distances(X, centers[:1], x_sq)[:, 0]
+    for j in range(1, k):
+        total = closest.sum()
+        if total <= 0:
+            centers[j:] = X[rng.integers(n, size=k - j)]
+            break
+        # two candidates per step, keep the one that lowers the potential most (greedy k-means++)
+        candidates = rng.choice(n, size=2, p=closest / total)
+        dist = _sq_distances(X, X[candidates], x_sq)
+        new = np.minimum(closest[:, None], dist)
+        best = int(new.sum(axis=0).argmin())
+        centers[j] = X[candidates[best]]
+        closest = new[:, best]
+    return centers
+
+
+def _kmeans(X: np.ndarray, k: int, *, rng: np.random.Generator, n_init: int = 3,
+            max_iter: int = 100) -> tuple[np.ndarray, np.ndarray, float]:
+    """Lloyd's k-means with greedy k-means++ starts; returns (centers, labels, inertia)."""
+    n = len(X)
+    k = max(1, min(k, n))
+    x_sq = (X * X).sum(axis=1)
+    best: tuple[np.ndarray, np.ndarray, float] | None = None
+    rows = np.arange(n)
+    for _ in range(n_init):
+        centers = _kmeans_pp(X, k, rng, x_sq)
+        labels = np.full(n, -1)
+        for _ in range(max_iter):
+            dist = _sq_distances(X, centers, x_sq)
+            new_labels = dist.argmin(axis=1)
+            if np.array_equal(new_labels, labels):
+                break
+            labels = new_labels
+            counts = np.bincount(labels, minlength=k)
+            onehot = np.zeros((k, n))
+            onehot[labels, rows] = 1.0
+            sums = onehot @ X
+            empty = counts == 0
+            centers = sums / np.maximum(counts, 1)[:, None]
+            if empty.any():
+                # re-seed empty clusters at the points farthest from their centre
+                far = np.argsort(-dist[rows, labels])[: int(empty.sum())]
+                centers[empty] = X[far]
+        inertia = float(_sq_distances(X, centers, x_sq)[rows, labels].sum())
+        if best is None or inertia < best[2] - 1e-9:
+            best = (centers, labels, inertia)
+    assert best is not None
+    return best
+
+
+def _merge_small(X: np.ndarray, centers: np.ndarray, min_size: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """Assign to the nearest centre; drop the smallest centre while a segment is below min_size.
+
+    Returns (centers, labels, merged) with centres recomputed as the mean of their members.
+    """
+    merged = 0
+    labels = _nearest(X, centers)
+    while True:
+        counts = np.bincount(labels, minlength=len(centers))
+        keep = counts > 0
+        if not keep.all():
+            centers = centers[keep]
+            labels = _nearest(X, centers)
+            continue
+        if len(centers) <= 1 or counts.min() >= min_size:
+            break
+        # drop the smallest segment (lowest index among ties, deterministic)
+        drop = int(np.argmin(counts))
+        centers = np.delete(centers, drop, axis=0)
+        merged += 1
+        labels = _nearest(X, centers)
+        centers = _means(X, labels, len(centers), centers)
+        labels = _nearest(X, centers)
+    return centers, labels, merged
+
+
+def _means(X: np.ndarray, labels: np.ndarray, k: int, fallback: np.ndarray) -> np.ndarray:
+    out = fallback.copy()
+    for j in range(k):
+        members = labels == j
+        if members.any():
+            out[j] = X[members].mean(axis=0)
+    return out
+
+
+def _pairwise(X: np.ndarray) -> np.ndarray:
+    sq = (X * X).sum(axis=1)
+    return np.sqrt(np.maximum(sq[:, None] + sq[None, :] - 2.0 * (X @ X.T), 0.0))
+
+
+def _silhouette(dist: np.ndarray, labels: np.ndarray) -> float | None:
+    """Mean silhouette from a precomputed distance matrix (None with fewer than 2 clusters)."""
+    present, labels = np.unique(labels, return_inverse=True)
+    k = len(present)
+    n = len(labels)
+    if k < 2 or k >= n:
+        return None
+    onehot = np.zeros((n, k))
+    onehot[np.arange(n), labels] = 1.0
+    sums = dist @ onehot
+    counts = onehot.sum(axis=0)
+    own = counts[labels]
+    a = sums[np.arange(n), labels] / np.maximum(own - 1, 1)
+    mean_other = sums / counts[None, :]
+    mean_other[np.arange(n), labels] = np.inf
+    b = mean_other.min(axis=1)
+    denom = np.maximum(a, b)
+    s = np.where((own > 1) & (denom > 0), (b - a) / np.where(denom > 0, denom, 1.0), 0.0)
+    return float(s.mean())
+
+
+# ---------------------------------------------------------------------------------------------
+# The estimator
+# ---------------------------------------------------------------------------------------------
+
+class HabitSegmenter(ClusterMixin, BaseEstimator):
+    """Segment respondents of a canonical table by habits and barriers.
+
+    Weighted one-hot and standardised features (see ``feature_weights`` in
+    ``surveys/personas.yaml``), k-means with greedy k-means++ starts, the number of segments
+    chosen by the silhouette on a subsample, segments below ``max(min_size, min_share * n)``
+    merged into their nearest neighbour, and stability as the mean adjusted Rand index of
+    bootstrap refits.
+
+    Parameters
+    ----------
+    n_segments
+        Fixed number of segments, or None to choose among ``min_segments..max_segments``.
+    min_segments, max_segments
+        Range searched when ``n_segments`` is None.
+    min_size
+        Smallest segment in respondents (the privacy threshold ``k``).
+    min_share
+        Smallest segment as a share of respondents.
+    weights
+        Feature block weights; None uses ``feature_weights`` of the persona file.
+    n_init
+        k-means starts per candidate.
+    fit_sample
+        Fit on at most this many respondents (drawn at random) and assign the rest to the nearest
+        centre.
+    eval_sample
+        Respondents used for the silhouette and the stability comparison.
+    n_resamples
+        Bootstrap refits for the stability figure (0 skips it).
+    random_state
+        Seed; the same input and seed give the same segments.
+
+    Attributes
+    ----------
+    labels_ : ndarray of int, segment of each row of the fitted table, 0 = largest segment
+    cluster_centers_ : ndarray, centres in the weighted feature space
+    n_segments_ : int
+    silhouette_ : float or None
+    stability_ari_ : float or None
+    candidates_ : list of dict, ``{"n_segments", "silhouette"}`` per number tried
+    merged_ : int, segments merged into a neighbour for being too small
+    min_size_ : int, the minimum segment size applied
+    fit_sample_size_ : int
+    feature_names_in_model_ : list of str
+    center_, scale_, impute_ : dict, standardisation learned on the fit
+    """
+
+    def __init__(
+        self,
+        *,
+        n_segments: int | None = None,
+        min_segments: int = 3,
+        max_segments: int = 8,
+        min_size: int = 5,
+        min_share: float = MIN_SHARE,
+        weights: dict[str, float] | None = None,
+        n_init: int = 3,
+        fit_sample: int = 3000,
+        eval_sample: int = 800,
+        n_resamples: int = 5,
+        random_state: int | None = 0,
+    ) -> None:
+        self.n_segments = n_segments
+        self.min_segments = min_segments
+        self.max_segments = max_segments
+        self.min_size = min_size
+        self.min_share = min_share
+        self.weights = weights
+        self.n_init = n_init
+        self.fit_sample = fit_sample
+        self.eval_sample = eval_sample
+        self.n_resamples = n_resamples
+        self.random_state = random_state
+
+    # -- features ------------------------------------------------------------------------------
+    def _learn_scaling(self, blocks: dict[str, np.ndarray]) -> None:
+        self.center_: dict[str, float] = {}
+        self.scale_: dict[str, float] = {}
+        self.impute_: dict[str, float] = {}
+        for name in _NUMERIC_BLOCKS:
+            values = blocks[name][:, 0]
+            finite = values[~np.isnan(values)]
+            center = float(np.median(finite)) if len(finite) else 0.0
+            scale = float(finite.std()) if len(finite) > 1 else 1.0
+            self.center_[name] = center
+            self.scale_[name] = scale if scale > 1e-9 else 1.0
+        for flag in FLAGS:
+            values = blocks[flag][:, 0]
+            finite = values[~np.isnan(values)]
+            self.impute_[flag] = float(finite.mean()) if len(finite) else 0.0
+
+    def _weights(self) -> dict[str, float]:
+        if self.weights is None:
+            return dict(load_personas().feature_weights)
+        unknown = set(self.weights) - set(BLOCKS)
+        if unknown:
+            msg = f"Unknown feature block(s) {sorted(unknown)} in weights; use {', '.join(BLOCKS)}."
+            raise ConfigError(msg)
+        return {**load_personas().feature_weights, **{k: float(v) for k, v in self.weights.items()}}
+
+    def _matrix(self, blocks: dict[str, np.ndarray]) -> np.ndarray:
+        weights = self._weights()
+        parts: list[np.ndarray] = []
+        for name in BLOCKS:
+            block = blocks[name]
+            w = weights[name]
+            if name in _NUMERIC_BLOCKS:
+                z = (block - self.center_[name]) / self.scale_[name]
+                parts.append(w * np.nan_to_num(z, nan=0.0))
+            elif name in FLAGS:
+                parts.append(w * np.where(np.isnan(block), self.impute_[name], block))
+            elif name in _ONE_HOT_BLOCKS:
+                parts.append(block * (w / math.sqrt(2.0)))
+            else:
+                parts.append(block * w)
+        return np.hstack(parts)
+
+    def transform_features(self, X: pd.DataFrame) -> np.ndarray:
+        """Weighted feature matrix of a canonical table, with the scaling learned by ``fit``."""
+        self._check_fitted()
+        return self._matrix(habit_features(X))
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "cluster_centers_"):
+            msg = "This HabitSegmenter is not fitted yet; call fit(table) first."
+            raise AttributeError(msg)
+
+    # -- fitting -------------------------------------------------------------------------------
+    def fit(self, X: pd.DataFrame, y: object = None) -> HabitSegmenter:
+        """Fit on a canonical response table (one row per respondent)."""
+        if not isinstance(X, pd.DataFrame):
+            msg = "HabitSegmenter.fit expects the canonical response table as a pandas DataFrame."
+            raise TypeError(msg)
+        blocks = habit_features(X)
+        self._learn_scaling(blocks)
+        matrix = self._matrix(blocks)
+        self._fit_matrix(matrix)
+        return self
+
+    def _fit_matrix(self, matrix: np.ndarray) -> None:
+        n = len(matrix)
+        rng = np.random.default_rng(self.random_state)
+        self.feature_names_in_model_ = _feature_names()
+        self.min_size_ = int(max(self.min_size, math.ceil(self.min_share * n)))
+        fit_idx = np.sort(rng.choice(n, size=self.fit_sample, replace=False)) if n > self.fit_sample else np.arange(n)
+        eval_pos = np.sort(rng.choice(len(fit_idx), size=self.eval_sample, replace=False)) \
+            if len(fit_idx) > self.eval_sample else np.arange(len(fit_idx))
+        self.fit_sample_size_ = int(len(fit_idx))
+        fit_X = matrix[fit_idx]
+        eval_X = fit_X[eval_pos]
+        dist = _pairwise(eval_X)
+        min_fit = max(1, math.ceil(self.min_size_ * len(fit_idx) / n)) if n else 1
+        upper = max(1, n // max(self.min_size_, 1))
+        if self.n_segments is not None:
+            ks = [int(self.n_segments)]
+        else:
+            ks = list(range(max(1, self.min_segments), max(self.min_segments, self.max_segments) + 1))
+        ks = sorted({min(k, upper) for k in ks})
+        self.candidates_: list[dict[str, Any]] = []
+        best: tuple[float, int, np.ndarray] | None = None
+        for k in ks:
+            centers, _, _ = _kmeans(fit_X, k, rng=rng, n_init=self.n_init)
+            centers, _, _ = _merge_small(fit_X, centers, min_fit)
+            sil = _silhouette(dist, _nearest(eval_X, centers))
+            self.candidates_.append({"n_segments": int(k), "after_merging": int(len(centers)),
+                                     "silhouette": None if sil is None else round(sil, 4)})
+            score = -np.inf if sil is None else sil
+            if best is None or score > best[0] + 1e-9:
+                best = (score, k, centers)
+        assert best is not None
+        # final centres: assign every respondent, merge below the full-size minimum
+        centers, labels, merged = _merge_small(matrix, best[2], self.min_size_)
+        centers, labels = _order_by_size(centers, labels)
+        self.cluster_centers_ = centers
+        self.labels_ = labels
+        self.n_segments_ = int(len(centers))
+        self.merged_ = int(merged + best[1] - len(best[2]))
+        eval_labels = labels[fit_idx][eval_pos]
+        self.silhouette_ = _silhouette(dist, eval_labels)
+        self.stability_ari_ = self._stability(fit_X, eval_X, eval_labels, rng)
+
+    def _stability(self, fit_X: np.ndarray, eval_X: np.ndarray, eval_labels: np.ndarray,
+                   rng: np.random.Generator) -> float | None:
+        if self.n_segments_ < 2 or self.n_resamples <= 0:
+            return None
+        scores = []
+        m = len(fit_X)
+        for _ in range(int(self.n_resamples)):
+            boot = fit_X[rng.integers(m, size=m)]
+            centers, _, _ = _kmeans(boot, self.n_segments_, rng=rng, n_init=1)
+            scores.append(adjusted_rand_score(eval_labels, _nearest(eval_X, centers)))
+        return float(np.mean(scores))
+
+    def predict(self, X: pd.DataFrame) -> np.ndarray:
+        """Segment (0 = largest) of each respondent: the nearest centre."""
+        return _nearest(self.transform_features(X), self.cluster_centers_)
+
+
+def _order_by_size(centers: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Renumber segments by size (largest first), ties broken by the centre's coordinates."""
+    counts = np.bincount(labels, minlength=len(centers))
+    keys = [(-int(counts[j]), tuple(np.round(centers[j], 9))) for j in range(len(centers))]
+    order = sorted(range(len(centers)), key=lambda j: keys[j])
+    remap = np.empty(len(centers), dtype=np.int64)
+    remap[order] = np.arange(len(centers))
+    return centers[order], remap[labels]
+
+
+# ---------------------------------------------------------------------------------------------
+# The stage entry point
+# ---------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class SegmentResult:
+    """Segments of one analysis.
+
+    ``labels`` holds the segment id ("s1", "s2", ... by size) of every respondent, aligned with
+    the table index (NA when no segment can be published); ``segments`` the persona cards;
+    ``quality`` the ``segmentation`` section of ``results.json``.
+    """
+
+    labels: pd.Series
+    segments: list[dict[str, Any]]
+    quality: dict[str, Any]
+    persona: pd.Series = field(repr=False, default_factory=lambda: pd.Series(dtype="string"))
+
+    def as_dict(self) -> dict[str, Any]:
+        """``{"segments": [...], "segmentation": {...}}`` in plain JSON types."""
+        return {"segments": _plain(self.segments), "segmentation": _plain(self.quality)}
+
+
+def segment_respondents(
+    table: pd.DataFrame,
+    *,
+    k: int = 5,
+    random_state: int = 0,
+    small_threshold: int = SMALL_THRESHOLD,
+    n_resamples: int = 5,
+    max_segments: int = 8,
+    personas: str | Path | None = None,
+) -> SegmentResult:
+    """Segment the respondents of one municipality and describe each segment as a persona card.
+
+    Parameters
+    ----------
+    table
+        Canonical response table (one row per respondent).
+    k
+        Privacy threshold: no segment and no published cell describes fewer than ``k``.
+    random_state
+        Seed of the data-driven route; the same input gives the same segments.
+    small_threshold
+        Below this many respondents the rule-based personas are used.
+    n_resamples
+        Bootstrap refits for the stability figure.
+    max_segments
+        Largest number of data-driven segments tried.
+    personas
+        A persona file to use instead of ``surveys/personas.yaml``.
+    """
+    check_k(k)
+    book = load_personas(personas)
+    n = len(table)
+    min_size = int(max(k, math.ceil(MIN_SHARE * n)))
+    blocks = habit_features(table) if n else None
+    persona = assign_personas(table, book)
+    base_quality: dict[str, Any] = {
+        "n_respondents": n, "k": k, "min_segment_size": min_size, "small_threshold": small_threshold,
+        "n_resamples": 0, "candidates": [], "merged_segments": 0, "fit_sample_size": n,
+    }
+    if n < max(k, 1) or blocks is None:
+        labels = pd.Series(pd.NA, index=table.index, name="segment", dtype="string")
+        quality = {**base_quality, "method": METHOD_NONE, "n_segments": 0,
+                   "quality": {"metric": "silhouette", "value": None}, "silhouette": None,
+                   "stability_ari": None, "structure": None,
+                   **_reason("too_few", n=n, k=k), "suppressed_cells": 1 if n else 0}
+        log.info("segmentation skipped: %d respondents, fewer than k=%d", n, k)
+        return SegmentResult(labels, [], quality, persona)
+
+    model = HabitSegmenter(min_size=k, max_segments=max_segments, n_resamples=n_resamples,
+                           random_state=random_state)
+    if n < small_threshold:
+        model._learn_scaling(blocks)
+        matrix = model._matrix(blocks)
+        codes, merged = _rule_segments(persona, book, matrix, min_size)
+        sil = _silhouette(_pairwise(matrix), codes) if codes.max() > 0 else None
+        method, stability, candidates = METHOD_RULES, None, []
+        reason = _reason("small", n=n, threshold=small_threshold)
+    else:
+        model.fit(table)
+        codes, merged, sil = model.labels_, model.merged_, model.silhouette_
+        method, stability, candidates = METHOD_KMEANS, model.stability_ari_, model.candidates_
+        reason = _reason("best_silhouette", n_segments=model.n_segments_,
+                         silhouette=round(sil, 2) if sil is not None else None,
+                         structure=_structure(sil))
+        base_quality["n_resamples"] = n_resamples
+        base_quality["fit_sample_size"] = model.fit_sample_size_
+    n_segments = int(codes.max()) + 1
+    ids = np.array([f"s{i + 1}" for i in range(n_segments)], dtype=object)
+    labels = pd.Series(ids[codes], index=table.index, name="segment", dtype="string")
+    segments, suppressed = _segment_cards(codes, n_segments, blocks, table, persona, book, k)
+    quality = {
+        **base_quality, "method": method, "n_segments": n_segments,
+        "quality": {"metric": "silhouette", "value": _round(sil, 4)},
+        "silhouette": _round(sil, 4), "stability_ari": _round(stability, 4),
+        "structure": _structure(sil), "candidates": candidates, "merged_segments": int(merged),
+        **reason, "suppressed_cells": suppressed,
+    }
+    log.info("segmentation: %d respondents -> %d segments (%s, silhouette %s, stability %s)",
+             n, n_segments, method, quality["silhouette"], quality["stability_ari"])
+    return SegmentResult(labels, segments, quality, persona)
+
+
+def _rule_segments(persona: pd.Series, book: PersonaBook, matrix: np.ndarray,
+                   min_size: int) -> tuple[np.ndarray, int]:
+    """Persona groups ordered by size; small groups go to the catch-all, then to the nearest."""
+    ids = list(book.ids)
+    catch_all = len(ids) - 1
+    codes = pd.Categorical(persona.astype(object), categories=ids).codes.astype(np.int64)
+    counts = np.bincount(codes, minlength=len(ids))
+    small = (counts > 0) & (counts < min_size)
+    small[catch_all] = False
+    merged = int(small.sum())
+    codes = np.where(small[codes], catch_all, codes)
+    counts = np.bincount(codes, minlength=len(ids))
+    present = np.flatnonzero(counts)
+    centers = np.vstack([matrix[codes == j].mean(axis=0) for j in present])
+    local = np.searchsorted(present, codes)
+    # any group still below min_size (only the catch-all can be) joins the nearest group
+    while len(present) > 1:
+        sizes = np.bincount(local, minlength=len(present))
+        too_small = np.flatnonzero(sizes < min_size)
+        if not len(too_small):
+            break
+        j = int(too_small[0])
+        others = [i for i in range(len(present)) if i != j]
+        gaps = ((centers[others] - centers[j]) ** 2).sum(axis=1)
+        target = others[int(np.argmin(gaps))]
+        local[local == j] = target
+        merged += 1
+        keep = [i for i in range(len(present)) if i != j]
+        remap = np.full(len(present), -1)
+        remap[keep] = np.arange(len(keep))
+        local = remap[local]
+        present = present[keep]
+        centers = np.vstack([matrix[local == i].mean(axis=0) for i in range(len(present))])
+    sizes = np.bincount(local, minlength=len(present))
+    # largest first; ties by persona order in the file
+    order = sorted(range(len(present)), key=lambda i: (-int(sizes[i]), int(present[i])))
+    remap = np.empty(len(present), dtype=np.int64)
+    remap[order] = np.arange(len(present))
+    return remap[local], merged
+
+
+def _structure(sil: float | None) -> str | None:
+    if sil is None:
+        return None
+    for bound, word in STRUCTURE_BANDS:
+        if sil > bound:
+            return word
+    return "none"
+
+
+def _reason(key: str, **values: Any) -> dict[str, Any]:
+    """Why this segmentation: a key with its values, and the sentence in nn, nb and en."""
+    texts = {}
+    for lang in LANGUAGES:
+        shown = dict(values)
+        if key == "best_silhouette":
+            shown["structure"] = t(f"segment.structure.{values.get('structure') or 'none'}", lang)
+            sil = values.get("silhouette")
+            shown["silhouette"] = "–" if sil is None else _format_number(sil, lang)
+        texts[lang] = t(f"segment.reason.{key}", lang, **shown)
+    return {"chosen_because": {"key": key, "values": values}, "chosen_because_text": texts}
+
+
+def _format_number(value: float, lang: str) -> str:
+    text = f"{value:.2f}"
+    return text.replace(".", ",") if lang in ("nn", "nb") else text
+
+
+# ---------------------------------------------------------------------------------------------
+# Persona cards
+# ---------------------------------------------------------------------------------------------
+
+_LIFT_MIN: Final = 1.25      # a barrier "stands out" when named this much more often than overall
+_SHARE_MIN: Final = 0.10     # ... and by at least this share of the segment
+_TOP: Final = 5
+
+
+def _segment_cards(codes: np.ndarray, n_segments: int, blocks: dict[str, np.ndarray],
+                   table: pd.DataFrame, persona: pd.Series, book: PersonaBook,
+                   k: int) -> tuple[list[dict[str, Any]], int]:
+    n = len(codes)
+    onehot = np.zeros((n, n_segments))
+    onehot[np.arange(n), codes] = 1.0
+    sizes = onehot.sum(axis=0)
+    suppressed = 0
+
+    barrier_counts = onehot.T @ blocks["barriers"]
+    barrier_all = blocks["barriers"].mean(axis=0)
+    help_counts = onehot.T @ blocks["would_help"]
+    help_all = blocks["would_help"].mean(axis=0)
+    indicators, indicator_names = _indicators(blocks)
+    ind_counts = onehot.T @ indicators
+    ind_all = indicators.mean(axis=0)
+
+    persona_ids = list(book.ids)
+    persona_codes = pd.Categorical(persona.astype(object), categories=persona_ids).codes
+    persona_counts = onehot.T @ np.eye(len(persona_ids))[persona_codes]
+
+    seasons = {}
+    for season in ("summer", "winter"):
+        modes = _column(table, f"mode_{season}").astype(object)
+        seasons[season] = pd.crosstab(pd.Series(codes, index=table.index), modes)
+    distance = blocks["distance_km"][:, 0]
+
+    cards: list[dict[str, Any]] = []
+    for j in range(n_segments):
+        size = int(sizes[j])
+        members = codes == j
+        mode_share: dict[str, dict[str, float | None]] = {}
+        for season, cross in seasons.items():
+            row = cross.loc[j] if j in cross.index else pd.Series(dtype=float)
+            answered = float(row.sum())
+            shares: dict[str, float | None] = {}
+            for mode in MODES:
+                count = int(row.get(mode, 0))
+                if count == 0:
+                    continue
+                if count < k:
+                    shares[mode] = None
+                    suppressed += 1
+                else:
+                    shares[mode] = round(count / answered, 4)
+            mode_share[season] = shares
+        dist = distance[members]
+        dist = dist[~np.isnan(dist)]
+        if len(dist) >= k:
+            median_distance = round(float(np.median(dist)), 1)
+        else:
+            median_distance = None
+            suppressed += int(len(dist) > 0)
+        barriers, hidden = _standing_out(barrier_counts[j], size, barrier_all, BARRIERS, k)
+        suppressed += hidden
+        wishes, hidden = _top_wishes(help_counts[j], size, help_all, WOULD_HELP, k)
+        suppressed += hidden
+        defining = _defining(ind_counts[j], size, ind_all, indicator_names, k)
+        top_persona = int(np.argmax(persona_counts[j]))
+        cards.append({
+            "id": f"s{j + 1}",
+            "persona": persona_ids[top_persona],
+            "persona_share": round(float(persona_counts[j, top_persona] / size), 4),
+            "size": size,
+            "share_of_respondents": round(size / n, 4),
+            "mode_share": mode_share,
+            "median_distance_km": median_distance,
+            "barriers": barriers,
+            "would_help": wishes,
+            "defining_features": defining,
+        })
+    _name_segments(cards, book)
+    return cards, suppressed
+
+
+def _indicators(blocks: dict[str, np.ndarray]) -> tuple[np.ndarray, list[str]]:
+    """Readable yes/no features used to say what sets a segment apart."""
+    names: list[str] = []
+    parts: list[np.ndarray] = []
+    for season in ("summer", "winter"):
+        parts.append(blocks[f"mode_{season}"])
+        names += [f"mode_{season}:{g}" for g in MODE_GROUPS]
+    distance = blocks["distance_km"][:, 0]
+    with np.errstate(invalid="ignore"):
+        bands = np.column_stack([(distance > lo) & (distance <= hi) for _, lo, hi in DISTANCE_BANDS])
+    parts.append(bands.astype(float))
+    names += [f"distance:{band}" for band, _, _ in DISTANCE_BANDS]
+    parts.append(np.column_stack([np.nan_to_num(blocks[flag][:, 0], nan=0.0) for flag in FLAGS]))
+    names += list(FLAGS)
+    parts.append(blocks["parking_at_work"])
+    names += [f"parking:{p}" for p in PARKING_CODES]
+    parts.append(blocks["barriers"])
+    names += [f"barrier:{b}" for b in BARRIERS]
+    parts.append(blocks["would_consider"])
+    names += [f"consider:{c}" for c in CONSIDER_GROUPS]
+    return np.hstack(parts), names
+
+
+def _standing_out(counts: np.ndarray, size: int, overall: np.ndarray, codes: tuple[str, ...],
+                  k: int) -> tuple[list[dict[str, Any]], int]:
+    shares = counts / size
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lift = np.where(overall > 0, shares / overall, np.nan)
+    candidates = np.flatnonzero((lift >= _LIFT_MIN) & (shares >= _SHARE_MIN))
+    hidden = int(((counts[candidates] > 0) & (counts[candidates] < k)).sum())
+    shown = [i for i in candidates if counts[i] >= k]
+    shown.sort(key=lambda i: (-lift[i], -shares[i], codes[i]))
+    return [
+        {"code": codes[i], "count": int(counts[i]), "share": round(float(shares[i]), 4),
+         "lift": round(float(lift[i]), 2)}
+        for i in shown[:_TOP]
+    ], hidden
+
+
+def _top_wishes(counts: np.ndarray, size: int, overall: np.ndarray, codes: tuple[str, ...],
+                k: int) -> tuple[list[dict[str, Any]], int]:
+    shares = counts / size
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lift = np.where(overall > 0, shares / overall, np.nan)
+    ranked = sorted((i for i in range(len(codes)) if counts[i] > 0 and codes[i] != "other"),
+                    key=lambda i: (-counts[i], codes[i]))[:_TOP]
+    hidden = sum(1 for i in ranked if counts[i] < k)
+    return [
+        {"code": codes[i], "count": int(counts[i]), "share": round(float(shares[i]), 4),
+         "lift": round(float(lift[i]), 2)}
+        for i in ranked if counts[i] >= k
+    ], hidden
+
+
+def _defining(counts: np.ndarray, size: int, overall: np.ndarray, names: list[str],
+              k: int, top: int = 4) -> list[dict[str, Any]]:
+    """Features far more common in the segment than overall (standardised difference)."""
+    shares = counts / size
+    spread = np.sqrt(np.clip(overall * (1 - overall), 1e-6, None))
+    z = (shares - overall) / spread
+    keep = [i for i in range(len(names))
+            if counts[i] >= k and shares[i] >= 0.25 and overall[i] > 0 and shares[i] >= 1.2 * overall[i]]
+    keep.sort(key=lambda i: (-z[i], names[i]))
+    return [
+        {"feature": names[i], "label": feature_label(names[i]),
+         "share": round(float(shares[i]), 4), "overall_share": round(float(overall[i]), 4),
+         "lift": round(float(shares[i] / overall[i]), 2)}
+        for i in keep[:top]
+    ]
+
+
+def feature_label(feature: str) -> dict[str, str]:
+    """Readable name of a defining feature in nn, nb and en."""
+    kind, _, code = feature.partition(":")
+    if kind == "barrier":
+        key = f"code.barriers.{code}"
+    elif code:
+        key = f"segment.feature.{kind}.{code}"
+    else:
+        key = f"segment.feature.{kind}"
+    return {lang: t(key, lang) for lang in LANGUAGES}
+
+
+def _name_segments(cards: list[dict[str, Any]], book: PersonaBook) -> None:
+    """Label = persona name; repeated personas get the first feature that tells them apart."""
+    by_persona: dict[str, list[dict[str, Any]]] = {}
+    for card in cards:
+        by_persona.setdefault(card["persona"], []).append(card)
+    for persona_id, group in by_persona.items():
+        name = book.by_id(persona_id).name
+        if len(group) == 1:
+            group[0]["label"] = dict(name)
+            continue
+        used: set[str] = set()
+        for number, card in enumerate(group, start=1):
+            siblings = {f["feature"] for other in group if other is not card
+                        for f in other["defining_features"][:2]}
+            features = [f for f in card["defining_features"] if f["feature"] not in used]
+            feature = next((f for f in features if f["feature"] not in siblings), None)
+            if feature is None:
+                card["label"] = {lang: t("segment.label_numbered", lang, persona=name[lang], number=number)
+                                 for lang in LANGUAGES}
+                continue
+            used.add(feature["feature"])
+            card["label"] = {
+                lang: t("segment.label_with_feature", lang, persona=name[lang],
+                        feature=_lower_first(feature["label"][lang]))
+                for lang in LANGUAGES
+            }
+
+
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:] if text[1:2].islower() or len(text) == 1 else text
+
+
+def _round(value: float | None, digits: int) -> float | None:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    return round(float(value), digits)
+
+
+def _plain(value: Any) -> Any:
+    """Deep copy into plain JSON types (no NumPy scalars, no NaN)."""
+    if isinstance(value, dict):
+        return {str(key): _plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    if isinstance(value, np.integer | bool | np.bool_):
+        return bool(value) if isinstance(value, bool | np.bool_) else int(value)
+    if isinstance(value, float | np.floating):
+        return None if math.isnan(float(value)) else float(value)
+    if value is pd.NA:
+        return None
+    return value
