@@ -1,0 +1,109 @@
+"""HR reports: ``report.html``, ``report.docx`` and ``measures.xlsx`` per municipality, and the
+network overview ``index.html``.
+
+Everything shown comes from ``results`` (the content of ``results.json``); every sentence comes
+from the translation catalogue in the report language (nynorsk, bokmål or English).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from grontur.errors import ConfigError
+from grontur.i18n import check_language
+from grontur.report.network import network_summary, write_network_overview
+
+log = logging.getLogger(__name__)
+
+FORMATS = ("html", "docx", "xlsx", "pdf")
+FILE_NAMES = {"html": "report.html", "docx": "report.docx", "xlsx": "measures.xlsx", "pdf": "report.pdf"}
+
+__all__ = ["FORMATS", "FILE_NAMES", "write_outputs", "write_network_overview", "network_summary", "figures_to_png"]
+
+
+def figures_to_png(figures: Mapping[str, Any] | None) -> dict[str, bytes]:
+    """Render matplotlib figures (or pass PNG bytes through) once, closing each figure."""
+    from grontur.report.charts import render_png
+
+    out: dict[str, bytes] = {}
+    for name, fig in (figures or {}).items():
+        if fig is None:
+            continue
+        if isinstance(fig, (bytes, bytearray)):
+            out[str(name)] = bytes(fig)
+        elif hasattr(fig, "savefig"):
+            out[str(name)] = render_png(fig)
+        else:
+            msg = f"The figure {name!r} given to the report is a {type(fig).__name__}, not a matplotlib figure or PNG bytes."
+            raise TypeError(msg)
+    return out
+
+
+def write_outputs(
+    results: Mapping[str, Any],
+    *,
+    out_dir: Path,
+    lang: str,
+    table: pd.DataFrame | None = None,
+    quality: pd.DataFrame | None = None,
+    figures: Mapping[str, Any] | None = None,
+    formats: Iterable[str] = ("html", "docx", "xlsx"),
+) -> list[Path]:
+    """Write the HR report for one municipality and return the paths written.
+
+    Parameters
+    ----------
+    results
+        The content of ``results.json`` (see ``docs/results-schema.md``).
+    out_dir
+        Folder to write into (created if missing). The pipeline stages it, so a failed run
+        leaves no half report.
+    lang
+        ``nn``, ``nb`` or ``en``.
+    table, quality
+        The cleaned table and the quality list; accepted for the pipeline's convenience. The
+        report shows only figures from ``results`` so that the two always agree.
+    figures
+        Extra matplotlib figures from other stages, by name (``home_area_map``,
+        ``anchoring_timeline``); each is rendered once and closed.
+    formats
+        Any of ``html``, ``docx``, ``xlsx`` and ``pdf`` (the PDF needs Chromium, see
+        ``docs/schema/report.md``).
+    """
+    from grontur.report.build import build_document
+
+    lang = check_language(lang)
+    wanted = tuple(dict.fromkeys(formats))
+    unknown = [f for f in wanted if f not in FORMATS]
+    if unknown:
+        msg = f"Unknown report format {unknown[0]!r}: use one or more of {', '.join(FORMATS)}."
+        raise ConfigError(msg)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    pngs = figures_to_png(figures)
+    doc = build_document(results, lang=lang, figures=pngs)
+    written: list[Path] = []
+    html_path = out_dir / FILE_NAMES["html"]
+    if "html" in wanted or "pdf" in wanted:
+        from grontur.report.html import write_html
+
+        written.append(write_html(doc, html_path))
+    if "docx" in wanted:
+        from grontur.report.docx import write_docx
+
+        written.append(write_docx(doc, out_dir / FILE_NAMES["docx"], generated=results.get("generated")))
+    if "xlsx" in wanted:
+        from grontur.report.xlsx import write_xlsx
+
+        written.append(write_xlsx(doc, results, out_dir / FILE_NAMES["xlsx"]))
+    if "pdf" in wanted:
+        from grontur.report.pdf import write_pdf
+
+        written.append(write_pdf(html_path, out_dir / FILE_NAMES["pdf"]))
+    log.info("report written in %s: %s", lang, ", ".join(p.name for p in written))
+    return written

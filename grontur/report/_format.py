@@ -1,0 +1,65 @@
+"""Number formatting for reports: Norwegian and English conventions, suppressed cells marked.
+
+Norwegian texts use a decimal comma, a (non-breaking) space between thousands and a space before
+the per cent sign ("1 234,5", "52 %"); English uses "1,234.5" and "52%". A ``None`` value is a
+suppressed or missing figure and is shown as :data:`SUPPRESSED`.
+"""
+
+from __future__ import annotations
+
+import math
+
+#: What a suppressed or unavailable number looks like in every format.
+SUPPRESSED = "–"
+_NBSP = "\u00a0"
+
+
+def _is_missing(value: object) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def number(value: float | int | None, lang: str, *, digits: int = 0) -> str:
+    """Format a number with the language's separators; ``None`` gives :data:`SUPPRESSED`.
+
+    >>> number(1234.56, "nn", digits=1)
+    '1\\xa0234,6'
+    >>> number(1234.56, "en", digits=1)
+    '1,234.6'
+    """
+    if _is_missing(value):
+        return SUPPRESSED
+    text = f"{float(value):,.{digits}f}"
+    if lang == "en":
+        return text
+    return text.replace(",", "\x00").replace(".", ",").replace("\x00", _NBSP)
+
+
+def percent(share: float | None, lang: str, *, digits: int = 0) -> str:
+    """Format a share (a fraction between 0 and 1) as a percentage.
+
+    >>> percent(0.5026, "nb")
+    '50\\xa0%'
+    >>> percent(0.5026, "en", digits=1)
+    '50.3%'
+    """
+    if _is_missing(share):
+        return SUPPRESSED
+    text = number(100.0 * float(share), lang, digits=digits)
+    return text + ("%" if lang == "en" else _NBSP + "%")
+
+
+def integer(value: float | int | None, lang: str) -> str:
+    """Format a count."""
+    return number(value, lang, digits=0)
+
+
+def number_range(low: float | None, high: float | None, lang: str, *, digits: int = 0,
+                 as_percent: bool = False) -> str:
+    """Format a low–high range, e.g. ``"8–18 %"``; a missing end gives :data:`SUPPRESSED`."""
+    if _is_missing(low) or _is_missing(high):
+        return SUPPRESSED
+    if as_percent:
+        lo = number(100.0 * float(low), lang, digits=digits)
+        hi = percent(high, lang, digits=digits)
+        return f"{lo}–{hi}"
+    return f"{number(low, lang, digits=digits)}–{number(high, lang, digits=digits)}"

@@ -1,0 +1,196 @@
+"""Report charts: one palette that reads in colour, in greyscale and for colour-blind readers.
+
+Every chart is a plain function that returns a matplotlib :class:`~matplotlib.figure.Figure`
+with labels in the report language (from the translation catalogue). :func:`render_png` turns a
+figure into PNG bytes once and closes it, so a report run never accumulates open figures.
+Rendering is deterministic: identical inputs give byte-identical files (no dates in metadata,
+fixed SVG hash salt, Agg backend).
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping, Sequence
+from datetime import date
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from grontur.i18n import Translator  # noqa: E402
+from grontur.report import _format as fmt  # noqa: E402
+
+#: Okabe & Ito (2008) colour-blind-safe palette, ordered so neighbours differ in lightness too.
+PALETTE: tuple[str, ...] = (
+    "#0072B2",  # blue (dark)
+    "#E69F00",  # orange (light)
+    "#009E73",  # bluish green (medium)
+    "#CC79A7",  # reddish purple (medium-light)
+    "#D55E00",  # vermillion (medium-dark)
+    "#56B4E9",  # sky blue (light)
+    "#F0E442",  # yellow (very light)
+    "#000000",  # black
+)
+#: Hatching that keeps series apart when printed in greyscale.
+HATCHES: tuple[str, ...] = ("", "//", "..", "xx", "\\\\", "++", "oo", "--")
+#: Season styling: summer light orange without hatch, winter dark blue with hatch.
+SEASON_STYLE: Mapping[str, dict[str, str]] = {
+    "summer": {"color": PALETTE[1], "hatch": ""},
+    "winter": {"color": PALETTE[0], "hatch": "//"},
+}
+_TEXT = "#222222"
+_RC = {
+    "svg.hashsalt": "grontur",
+    "svg.fonttype": "path",
+    "font.family": "DejaVu Sans",  # ships with matplotlib and has æ, ø and å
+    "font.size": 9,
+    "axes.edgecolor": "#555555",
+    "axes.labelcolor": _TEXT,
+    "xtick.color": _TEXT,
+    "ytick.color": _TEXT,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "hatch.color": "#ffffff",
+    "hatch.linewidth": 0.8,
+    "figure.dpi": 100,
+}
+DPI = 150
+
+
+def _new_figure(width: float, height: float) -> tuple[Figure, object]:
+    with plt.rc_context(_RC):
+        fig = Figure(figsize=(width, height), layout="constrained")
+        ax = fig.add_subplot()
+    return fig, ax
+
+
+def render_png(fig: Figure, *, dpi: int = DPI) -> bytes:
+    """Render ``fig`` to PNG bytes without dates or software tags, and close it."""
+    buffer = io.BytesIO()
+    try:
+        with plt.rc_context(_RC):
+            fig.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None}, facecolor="white")
+    finally:
+        plt.close(fig)
+    return buffer.getvalue()
+
+
+def render_svg(fig: Figure) -> str:
+    """Render ``fig`` to an SVG string without a date, and close it."""
+    buffer = io.StringIO()
+    try:
+        with plt.rc_context(_RC):
+            fig.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None}, facecolor="white")
+    finally:
+        plt.close(fig)
+    return buffer.getvalue()
+
+
+def _bar_style(i: int) -> dict[str, str]:
+    return {"color": PALETTE[i % len(PALETTE)], "hatch": HATCHES[i % len(HATCHES)]}
+
+
+def mode_share_chart(mode_share: Mapping[str, Mapping[str, float | None]], *, lang: str) -> Figure:
+    """Grouped horizontal bars: share of each mode, summer and winter.
+
+    Modes with a share of zero in both seasons are left out; suppressed shares (``None``) are
+    drawn as a gap with the suppression mark.
+    """
+    tr = Translator(lang)
+    seasons = [s for s in ("summer", "winter") if s in mode_share]
+    modes = [m for m in _ordered_modes(mode_share) if any(_shown(mode_share[s], m) for s in seasons)]
+    fig, ax = _new_figure(6.4, 0.42 * max(len(modes), 3) + 1.0)
+    height = 0.8 / max(len(seasons), 1)
+    for j, season in enumerate(seasons):
+        values = [mode_share[season].get(m) for m in modes]
+        ys = [i + (j - (len(seasons) - 1) / 2) * height for i in range(len(modes))]
+        bars = ax.barh(ys, [100 * (v or 0) for v in values], height=height, edgecolor="white",
+                       linewidth=0.5, label=tr(f"report.season.{season}"), **SEASON_STYLE[season])
+        for bar, value in zip(bars, values, strict=True):
+            label = fmt.percent(value, lang)
+            ax.annotate(label, (bar.get_width(), bar.get_y() + bar.get_height() / 2),
+                        xytext=(3, 0), textcoords="offset points", va="center", fontsize=7.5, color=_TEXT)
+    ax.set_yticks(range(len(modes)), [tr.code("mode", m) for m in modes])
+    ax.invert_yaxis()
+    ax.set_xlabel(tr("report.chart.share_percent"))
+    ax.set_xlim(0, 100)
+    ax.legend(frameon=False, loc="lower right")
+    return fig
+
+
+def _shown(shares: Mapping[str, float | None], mode: str) -> bool:
+    """A mode is drawn when it has respondents or its share was suppressed."""
+    return mode in shares and (shares[mode] is None or shares[mode] > 0)
+
+
+def _ordered_modes(mode_share: Mapping[str, Mapping[str, float | None]]) -> list[str]:
+    from grontur.schema import MODES
+
+    present = {m for season in mode_share.values() for m in season}
+    return [m for m in MODES if m in present]
+
+
+def bar_chart(values: Mapping[str, float | None], *, lang: str, xlabel_key: str,
+              percent: bool = False, digits: int = 0, colour_index: int = 0) -> Figure:
+    """Horizontal bars for already-labelled values (labels are report-language text).
+
+    ``values`` keeps its order; ``None`` marks a suppressed value.
+    """
+    tr = Translator(lang)
+    labels = list(values)
+    numbers = [values[k] for k in labels]
+    fig, ax = _new_figure(6.4, 0.34 * max(len(labels), 3) + 0.9)
+    scale = 100.0 if percent else 1.0
+    bars = ax.barh(range(len(labels)), [scale * (v or 0) for v in numbers], height=0.7,
+                   edgecolor="white", linewidth=0.5, **_bar_style(colour_index))
+    for bar, value in zip(bars, numbers, strict=True):
+        text = fmt.percent(value, lang, digits=digits) if percent else fmt.number(value, lang, digits=digits)
+        ax.annotate(text, (bar.get_width(), bar.get_y() + bar.get_height() / 2), xytext=(3, 0),
+                    textcoords="offset points", va="center", fontsize=7.5, color=_TEXT)
+    ax.set_yticks(range(len(labels)), labels)
+    ax.invert_yaxis()
+    ax.set_xlabel(tr(xlabel_key))
+    top = max([scale * v for v in numbers if v is not None] or [1.0])
+    ax.set_xlim(0, top * 1.15 if top > 0 else 1.0)
+    return fig
+
+
+def scenario_chart(rows: Sequence[tuple[str, float | None, float | None, float | None]], *,
+                   lang: str) -> Figure:
+    """Vertical bars of tonnes CO2e per year with low–high whiskers.
+
+    ``rows`` holds ``(label, value, low, high)`` in display order.
+    """
+    tr = Translator(lang)
+    fig, ax = _new_figure(6.4, 3.2)
+    xs = range(len(rows))
+    for i, (_label, value, low, high) in enumerate(rows):
+        ax.bar(i, value or 0, width=0.6, edgecolor="white", linewidth=0.5, **_bar_style(i))
+        if value is not None and low is not None and high is not None:
+            ax.errorbar(i, value, yerr=[[value - low], [high - value]], color=_TEXT, capsize=4, linewidth=1)
+        ax.annotate(fmt.number(value, lang, digits=1), (i, high if high is not None else (value or 0)),
+                    xytext=(0, 4), textcoords="offset points", ha="center", fontsize=8, color=_TEXT)
+    ax.set_xticks(list(xs), [r[0] for r in rows])
+    ax.set_ylabel(tr("report.chart.tonnes_per_year"))
+    return fig
+
+
+def timeline_chart(steps: Sequence[tuple[str, date, date]], *, lang: str) -> Figure:
+    """A Gantt-style timeline: one bar per anchoring step, ``(label, start, end)``."""
+    import matplotlib.dates as mdates
+
+    tr = Translator(lang)
+    fig, ax = _new_figure(7.0, 0.36 * max(len(steps), 3) + 1.0)
+    for i, (_label, start, end) in enumerate(steps):
+        ax.barh(i, max((end - start).days, 1), left=mdates.date2num(start), height=0.6,
+                edgecolor="white", linewidth=0.5, **_bar_style(i % 3))
+    ax.set_yticks(range(len(steps)), [s[0] for s in steps])
+    ax.invert_yaxis()
+    ax.xaxis_date()
+    ax.xaxis.set_major_locator(mdates.MonthLocator(bymonth=(1, 4, 7, 10)))
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%m.%Y"))
+    ax.set_xlabel(tr("report.chart.date"))
+    return fig

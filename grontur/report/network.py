@@ -1,0 +1,205 @@
+"""The network overview: one page comparing every municipality of a network, linking their reports.
+
+Each municipality is reduced to a small summary (:func:`network_summary`) from its
+``results.json``; :func:`write_network_overview` writes ``index.html`` with respondents, car
+driver shares in summer and winter, the drive-alone rate, emissions per employee, and the
+measures that rank high in several municipalities (candidates for joint procurement or joint
+pilots). A municipality with fewer than ``k`` respondents has all its figures suppressed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from grontur.i18n import Translator, check_language
+from grontur.report import _format as fmt
+from grontur.report.model import (
+    Block, BulletList, Cell, Document, KeyFigure, KeyFigures, Paragraph, Section, Table,
+)
+from grontur.suppression import DEFAULT_K
+
+#: A measure counts as ranking high in a municipality when its rank is at most this.
+TOP_RANK = 5
+
+
+def network_summary(results: Mapping[str, Any], *, slug: str | None = None, top: int = TOP_RANK) -> dict[str, Any]:
+    """Reduce one municipality's ``results`` to what the network overview shows.
+
+    Figures for a municipality with fewer than ``k`` kept respondents are ``None`` and counted
+    in ``suppressed_cells``.
+    """
+    from grontur.report.build import car_driver_share, emissions_per_employee
+
+    municipality = dict(results.get("municipality") or {})
+    k = int((results.get("privacy") or {}).get("k", DEFAULT_K))
+    kept = (results.get("respondents") or {}).get("kept")
+    shares = results.get("mode_share") or {}
+    dar = (results.get("habits") or {}).get("drive_alone_rate") or {}
+    if not isinstance(dar, Mapping):
+        dar = {}
+    measures = sorted(results.get("measures") or [], key=lambda m: m.get("rank", 0))
+    summary: dict[str, Any] = {
+        "municipality": {"number": municipality.get("number"), "name": municipality.get("name")},
+        "slug": slug or _slug(str(municipality.get("name", ""))),
+        "k": k,
+        "respondents": kept,
+        "car_driver_share": {s: car_driver_share(shares[s]) for s in ("summer", "winter") if s in shares},
+        "drive_alone_rate": {s: dar.get(s) for s in ("summer", "winter") if s in dar},
+        "emissions_per_employee": emissions_per_employee(results.get("emissions") or {}),
+        "top_measures": [
+            {"id": m.get("id"), "rank": m.get("rank"), "name": m.get("name")} for m in measures[:top]
+        ],
+        "suppressed_cells": 0,
+    }
+    if kept is None or 0 < int(kept) < k:
+        hidden = 0
+        for key in ("car_driver_share", "drive_alone_rate"):
+            hidden += len(summary[key])
+            summary[key] = {s: None for s in summary[key]}
+        hidden += summary["emissions_per_employee"] is not None
+        summary["emissions_per_employee"] = None
+        summary["respondents"] = None
+        summary["top_measures"] = []
+        summary["suppressed_cells"] = hidden + 1
+    return summary
+
+
+def _slug(name: str) -> str:
+    table = str.maketrans({"å": "a", "æ": "ae", "ø": "o", "Å": "a", "Æ": "ae", "Ø": "o"})
+    return "".join(ch for ch in name.translate(table).lower() if ch.isalnum() or ch == "-")
+
+
+def shared_measures(summaries: Sequence[Mapping[str, Any]], *, min_municipalities: int = 2) -> list[dict[str, Any]]:
+    """Measures in the top list of at least ``min_municipalities`` municipalities.
+
+    Sorted by the number of municipalities (most first), then by mean rank.
+    """
+    found: dict[str, dict[str, Any]] = {}
+    for s in summaries:
+        for m in s.get("top_measures") or []:
+            entry = found.setdefault(str(m["id"]), {"id": str(m["id"]), "name": m.get("name"), "municipalities": [], "ranks": []})
+            entry["municipalities"].append(s["municipality"]["name"])
+            entry["ranks"].append(m.get("rank") or 0)
+            entry["name"] = entry["name"] or m.get("name")
+    out = [
+        {**e, "count": len(e["municipalities"]), "mean_rank": sum(e["ranks"]) / len(e["ranks"])}
+        for e in found.values() if len(e["municipalities"]) >= min_municipalities
+    ]
+    return sorted(out, key=lambda e: (-e["count"], e["mean_rank"], e["id"]))
+
+
+def build_network_document(summaries: Sequence[Mapping[str, Any]], *, lang: str,
+                           pilots: Sequence[Mapping[str, Any]] | None = None,
+                           generated: str | None = None) -> Document:
+    """The network overview as a report document (see :mod:`grontur.report.model`)."""
+    from grontur.report.build import _date_text, measure_name
+
+    tr = Translator(lang)
+    rows = []
+    total_hidden = 0
+    for s in summaries:
+        name = str(s["municipality"]["name"])
+        total_hidden += int(s.get("suppressed_cells", 0))
+        car = s.get("car_driver_share") or {}
+        dar = s.get("drive_alone_rate") or {}
+        rows.append((
+            Cell(name, href=f"{s['slug']}/report.html"),
+            Cell(fmt.integer(s.get("respondents"), lang), None, s.get("respondents")),
+            Cell(fmt.percent(car.get("summer"), lang), None, car.get("summer")),
+            Cell(fmt.percent(car.get("winter"), lang), None, car.get("winter")),
+            Cell(fmt.percent(dar.get("winter"), lang), None, dar.get("winter")),
+            Cell(fmt.number(s.get("emissions_per_employee"), lang, digits=2), None, s.get("emissions_per_employee")),
+        ))
+    blocks: list[Block] = [Paragraph(tr("report.network.lead", n=len(summaries)), kind="lead")]
+    kept = [s.get("respondents") for s in summaries if s.get("respondents") is not None]
+    blocks.append(KeyFigures((
+        KeyFigure(tr("report.network.kf_municipalities"), fmt.integer(len(summaries), lang)),
+        KeyFigure(tr("report.kf.respondents"), fmt.integer(sum(kept), lang) if kept else fmt.SUPPRESSED),
+    )))
+    header = (tr("report.col.municipality"), tr("report.col.respondents"), tr("report.col.car_driver_summer"),
+              tr("report.col.car_driver_winter"), tr("report.col.drive_alone_winter"), tr("report.col.tonnes_per_employee"))
+    k = max([int(s.get("k", DEFAULT_K)) for s in summaries] or [DEFAULT_K])
+    blocks.append(Table("network", tr("report.table.network"), header, tuple(rows), (False,) + (True,) * 5,
+                        tr("report.network.note", k=k, suppressed=total_hidden), (None, "0", "0%", "0%", "0%", "0.00")))
+    sections = [Section("overview", tr("report.network.section_overview"), tuple(blocks))]
+    shared = shared_measures(summaries)
+    if shared:
+        srows = tuple((
+            Cell(measure_name({"id": e["id"], "name": e["name"]}, lang)),
+            Cell(fmt.integer(e["count"], lang), None, e["count"]),
+            Cell(fmt.number(e["mean_rank"], lang, digits=1), None, e["mean_rank"]),
+            Cell(", ".join(e["municipalities"])),
+        ) for e in shared)
+        shared_blocks: tuple[Block, ...] = (
+            Paragraph(tr("report.network.shared_lead", top=TOP_RANK)),
+            Table("shared-measures", tr("report.table.shared_measures"),
+                  (tr("report.col.measure"), tr("report.col.municipality_count"), tr("report.col.mean_rank"), tr("report.col.municipalities")),
+                  srows, (False, True, True, False), None, (None, "0", "0.0", None)),
+        )
+    else:
+        shared_blocks = (Paragraph(tr("report.network.no_shared", top=TOP_RANK), kind="missing"),)
+    sections.append(Section("shared", tr("report.network.section_shared"), shared_blocks))
+    if pilots:
+        sections.append(Section("pilots", tr("report.network.section_pilots"), _pilot_blocks(pilots, lang, k)))
+    meta = (tr("report.meta.generated", date=_date_text(generated, lang)),) if generated else ()
+    return Document(lang=lang, title=tr("report.network.title"), subtitle=tr("report.subtitle"),
+                    meta=meta, sections=tuple(sections), footer=tr("report.network.footer"))
+
+
+def _pilot_blocks(pilots: Sequence[Mapping[str, Any]], lang: str, k: int) -> tuple[Block, ...]:
+    """Pilot results across the network (hook for issue 8): one row per pilot and municipality."""
+    from grontur.report.build import measure_name
+
+    tr = Translator(lang)
+    rows = []
+    hidden = 0
+    for p in pilots:
+        municipality = p.get("municipality") or {}
+        name = municipality.get("name") if isinstance(municipality, Mapping) else municipality
+        participants = p.get("participants") or {}
+        n = participants.get("n_reached") if isinstance(participants, Mapping) else None
+        publish = n is None or n == 0 or n >= k
+        hidden += 0 if publish else 1
+        estimate = p.get("estimate") if publish else None
+        rows.append((
+            Cell(str(name or "")),
+            Cell(measure_name({"id": p.get("measure"), "name": p.get("name")}, lang)),
+            Cell(fmt.integer(n if publish else None, lang), None, n if publish else None),
+            Cell(fmt.number(None if estimate is None else 100 * float(estimate), lang, digits=1)),
+            Cell(fmt.number_range(
+                None if not publish or p.get("ci_low") is None else 100 * float(p["ci_low"]),
+                None if not publish or p.get("ci_high") is None else 100 * float(p["ci_high"]), lang, digits=1)),
+        ))
+    return (
+        Paragraph(tr("report.network.pilots_lead")),
+        Table("pilots", tr("report.table.pilots"),
+              (tr("report.col.municipality"), tr("report.col.measure"), tr("report.col.participants"),
+               tr("report.col.diff_points"), tr("report.col.ci")),
+              tuple(rows), (False, False, True, True, True), tr("report.note.suppressed", k=k), (None, None, "0", "0.0", None)),
+    )
+
+
+def write_network_overview(
+    summaries: Sequence[Mapping[str, Any]],
+    *,
+    out_dir: Path,
+    lang: str,
+    pilots: Sequence[Mapping[str, Any]] | None = None,
+    generated: str | None = None,
+) -> Path:
+    """Write ``out_dir/index.html`` for the whole network and return its path.
+
+    ``summaries`` holds one :func:`network_summary` per municipality (a full ``results`` dict is
+    summarised on the fly); each links to ``<slug>/report.html``. ``pilots`` (optional) lists
+    pilot results to show (municipality, measure, participants, estimate, ci_low, ci_high).
+    """
+    from grontur.report.html import write_html
+
+    lang = check_language(lang)
+    prepared = [network_summary(s) if "schema" in s or "mode_share" in s else dict(s) for s in summaries]
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    doc = build_network_document(prepared, lang=lang, pilots=pilots, generated=generated)
+    return write_html(doc, out_dir / "index.html")

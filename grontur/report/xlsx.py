@@ -1,0 +1,140 @@
+"""``measures.xlsx``: the measure list and key tables, formatted, with filters and frozen headers."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+from grontur.i18n import Translator
+from grontur.report import build
+from grontur.report._zip import normalise_zip
+from grontur.report.model import Document, Table
+
+#: Key tables copied from the document, in sheet order (table id -> sheet name key).
+KEY_TABLES = {
+    "mode-share": "report.sheet.mode_share",
+    "table-barriers": "report.sheet.barriers",
+    "table-would_help": "report.sheet.would_help",
+    "segments": "report.sheet.segments",
+    "emissions-mode": "report.sheet.emissions",
+    "scenarios": "report.sheet.scenarios",
+    "anchoring": "report.sheet.anchoring",
+    "row-account": "report.sheet.row_account",
+    "quality": "report.sheet.quality",
+}
+_HEADER_FILL = PatternFill("solid", fgColor="DCEAF4")
+_HEADER_FONT = Font(bold=True)
+_BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
+
+
+def write_xlsx(doc: Document, results: Mapping[str, Any], path: Path) -> Path:
+    """Write the measure list (one row per ranked measure) and the key tables of ``doc``."""
+    tr = Translator(doc.lang)
+    wb = Workbook()
+    ws = wb.active
+    ws.title = _sheet_name(tr("report.sheet.measures"))
+    _measures_sheet(ws, results, doc.lang)
+    tables = {t.id: t for t in doc.tables()}
+    for table_id, key in KEY_TABLES.items():
+        if table_id in tables:
+            _table_sheet(wb.create_sheet(_sheet_name(tr(key))), tables[table_id])
+    generated = str(results.get("generated") or "2000-01-01")
+    stamp = _stamp(generated)
+    wb.properties.creator = "grontur"
+    wb.properties.title = doc.title
+    wb.properties.created = stamp
+    wb.properties.modified = stamp
+    wb.properties.language = doc.lang
+    wb.save(str(path))
+    return normalise_zip(path, stamp=generated)
+
+
+def _stamp(generated: str) -> dt.datetime:
+    try:
+        day = dt.date.fromisoformat(generated[:10])
+    except ValueError:
+        day = dt.date(2000, 1, 1)
+    return dt.datetime(day.year, day.month, day.day)
+
+
+def _sheet_name(text: str) -> str:
+    return _BAD_SHEET_CHARS.sub(" ", text)[:31]
+
+
+def _measures_sheet(ws: Worksheet, results: Mapping[str, Any], lang: str) -> None:
+    tr = Translator(lang)
+    label = build.Labeller(lang)
+    header = [tr(k) for k in ("report.col.rank", "report.col.measure", "report.col.family", "report.col.score",
+                              "report.col.effect_low", "report.col.effect_high", "report.col.cost",
+                              "report.col.time", "report.col.actors", "report.col.segments", "report.col.reasons", "report.col.id")]
+    formats = ["0", None, None, "0.00", "0%", "0%", None, None, None, None, None, None]
+    seg_names = {str(s.get("id")): build.localized(s.get("label") or s.get("id"), lang) for s in results.get("segments") or []}
+    rows: list[list[Any]] = []
+    for m in sorted(results.get("measures") or [], key=lambda m: m.get("rank", 0)):
+        eff = m.get("effect") or {}
+        rows.append([
+            m.get("rank"), build.measure_name(m, lang),
+            label("family", str(m["family"])) if m.get("family") else None,
+            m.get("score"), eff.get("low"), eff.get("high"),
+            label("cost", str(m.get("cost_class"))), label("time", str(m.get("time_to_effect"))),
+            ", ".join(label("actor", a) for a in build._code_list(m.get("actors"))),
+            ", ".join(seg_names.get(s, s) for s in build._code_list(m.get("segments"))),
+            " ".join(build.localized_list(m.get("reasons"), lang)), m.get("id"),
+        ])
+    _write(ws, header, rows, formats, wide={1: 34, 10: 70})
+
+
+def _table_sheet(ws: Worksheet, table: Table) -> None:
+    rows = []
+    for row in table.rows:
+        values = []
+        for j, cell in enumerate(row):
+            numeric = table.numeric[j] if table.numeric else False
+            fmt_code = table.formats[j] if table.formats else None
+            if numeric and fmt_code and (cell.value is None or isinstance(cell.value, (int, float))):
+                values.append(cell.value)
+            else:
+                values.append(cell.text)
+        rows.append(values)
+    formats = list(table.formats) if table.formats else [None] * len(table.header)
+    _write(ws, list(table.header), rows, formats, caption=table.caption, note=table.note)
+
+
+def _write(ws: Worksheet, header: Sequence[str], rows: Sequence[Sequence[Any]], formats: Sequence[str | None], *,
+           wide: Mapping[int, int] | None = None, caption: str | None = None, note: str | None = None) -> None:
+    ws.append(list(header))
+    for cell in ws[1]:
+        cell.font = _HEADER_FONT
+        cell.fill = _HEADER_FILL
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    for row in rows:
+        ws.append(list(row))
+    for i, code in enumerate(formats, 1):
+        if code:
+            for (cell,) in ws.iter_rows(min_row=2, min_col=i, max_col=i):
+                cell.number_format = code
+    for i, title in enumerate(header, 1):
+        width = (wide or {}).get(i - 1)
+        if width is None:
+            longest = max([len(str(title))] + [len(str(r[i - 1])) for r in rows if r[i - 1] is not None] or [8])
+            width = min(max(10, longest + 2), 60)
+        ws.column_dimensions[get_column_letter(i)].width = width
+        if width >= 40:
+            for (cell,) in ws.iter_rows(min_row=2, min_col=i, max_col=i):
+                cell.alignment = Alignment(wrap_text=True, vertical="top")
+    ws.freeze_panes = "A2"
+    last = get_column_letter(len(header))
+    ws.auto_filter.ref = f"A1:{last}{max(len(rows) + 1, 1)}"
+    extra = len(rows) + 3
+    for text in (caption, note):
+        if text:
+            ws.cell(row=extra, column=1, value=text).font = Font(italic=True, color="5A5A5A")
+            extra += 1
