@@ -1,0 +1,537 @@
+"""Coding and checking answers: from mapped export columns to the typed canonical table.
+
+Every answer is coded through its distinct values (a 100,000-row export usually has a few hundred
+distinct answers per column), so cleaning costs little more than reading. Nothing is dropped
+silently: each answer that cannot be coded, each value out of range and each suspicious row is
+written to the issues table with its row, column, raw value, problem and the action taken. A row
+is quarantined only when it has neither a mode in any season nor a distance, or when it is a
+duplicate submission.
+"""
+
+from __future__ import annotations
+
+import difflib
+import logging
+import re
+from dataclasses import dataclass
+from fractions import Fraction
+from functools import cache
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from grontur.mapping import MappedExport, norm
+from grontur.privacy import identifier_mask
+from grontur.resources import data_path
+from grontur.schema import COLUMNS, MULTI_SEP, REQUIRED_ANY
+
+log = logging.getLogger(__name__)
+
+ISSUE_COLUMNS = ("source_row", "column", "raw_value", "problem", "action")
+QUARANTINE_COLUMNS = ("source_row", "reason")
+REDACTED = "<free text removed>"
+
+
+@cache
+def settings() -> dict[str, float]:
+    """Cleaning settings from ``surveys/cleaning.yaml`` as plain numbers."""
+    data = yaml.safe_load(data_path("surveys", "cleaning.yaml").read_text(encoding="utf-8"))
+    out: dict[str, float] = {}
+    for group in data.values():
+        for key, item in group.items():
+            out[key] = float(item["value"])
+    return out
+
+
+@dataclass(frozen=True)
+class CleanResult:
+    """The canonical table and everything the cleaner found."""
+
+    table: pd.DataFrame
+    issues: pd.DataFrame
+    quarantine: pd.DataFrame
+    account: dict[str, int]
+    unknown_values: dict[str, dict[str, int]]
+
+
+# ---------------------------------------------------------------------------------------------
+# numbers from text
+
+_WORDS = {
+    "zero": 0, "null": 0, "one": 1, "a": 1, "an": 1, "two": 2, "three": 3, "four": 4, "five": 5,
+    "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12,
+    "fifteen": 15, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "half": 0.5,
+    "ein": 1, "en": 1, "eitt": 1, "ett": 1, "to": 2, "tre": 3, "fire": 4, "fem": 5, "seks": 6,
+    "sju": 7, "syv": 7, "åtte": 8, "ni": 9, "ti": 10, "elleve": 11, "tolv": 12, "femten": 15,
+    "tjue": 20, "tjuge": 20, "tretti": 30, "tretti": 30, "førti": 40, "femti": 50, "halv": 0.5,
+    "halvannen": 1.5, "halvanna": 1.5, "ein halv": 0.5,
+}
+_QUALIFIERS = re.compile(
+    r"\b(ca|c|cirka|circa|approx|approximately|about|around|roughly|omtrent|omlag|om lag|rundt|kring|"
+    r"nesten|almost|nearly|maybe|kanskje|typically|usually|vanlegvis|vanligvis|avg|average|snitt)\b\.?|~|≈|\(|\)|\?$",
+    re.I,
+)
+_UNITS = (
+    ("km", r"km|kilomet(?:er|re|ers|res)|kilometers?"),
+    ("miles", r"miles?|mi"),
+    ("mil", r"mil|mila"),
+    ("m", r"m|meter|metre|meters|metres|metrar|metre"),
+    ("minutes", r"min|mins|minutt|minutter|minutes?"),
+    ("hours", r"h|t|timar|timer|time|hours?|hrs?"),
+    ("days", r"dagar|dager|dag|days?"),
+)
+_NUMBER = r"(\d+(?:[.,]\d+)?(?:\s+\d+/\d+)?|\d+/\d+|½)"
+_LOWER = re.compile(r"^(?:<|under|less than|fewer than|below|mindre enn|kortare enn|kortere enn|inntil|up to|opp til|max|maks)\s*" + _NUMBER, re.I)
+_LOWER_SUFFIX = re.compile("^" + _NUMBER + r"\s*\w*\s*(?:or less|eller mindre|eller kortare|eller kortere|or fewer|and under|or below)", re.I)
+_UPPER = re.compile(r"^(?:>|over|more than|meir enn|mer enn|lenger enn|lengre enn|longer than|above|minst|at least)\s*" + _NUMBER, re.I)
+_UPPER_SUFFIX = re.compile("^" + _NUMBER + r"\s*\w*\s*(?:\+|or more|eller meir|eller mer|and over|or above|og over|og meir|og mer)", re.I)
+_RANGE = re.compile("^" + _NUMBER + r"\s*(?:-|–|—|to|til|till|and|og)\s*" + _NUMBER, re.I)
+_SINGLE = re.compile("^" + _NUMBER + r"(?:\s|$|[a-zæøå])", re.I)
+
+
+def _to_float(text: str) -> float:
+    text = text.strip()
+    if text == "½":
+        return 0.5
+    if " " in text and "/" in text:
+        whole, frac = text.split(None, 1)
+        return float(whole.replace(",", ".")) + float(Fraction(frac))
+    if "/" in text:
+        return float(Fraction(text))
+    return float(text.replace(",", "."))
+
+
+def _unit_in(text: str) -> str | None:
+    tail = re.split(r"[\d½]+(?:[.,/]\d+)?", text)[-1]
+    tail = re.sub(r"^[\s.,/<>+–—-]+", "", tail).strip().lower()
+    for unit, pattern in _UNITS:
+        if re.match(rf"^(?:{pattern})\b", tail):
+            return unit
+    return None
+
+
+def parse_number(value: str, *, open_upper: float, open_lower: float) -> tuple[float | None, str | None]:
+    """Read one number from an answer like "5 km", "2,9", "1 1/2", "five", "ca. 12", "3-5", "<1".
+
+    Returns the value and the unit written in the text (or None). Bands give their midpoint;
+    open bands use the factors from ``surveys/cleaning.yaml``.
+    """
+    text = " ".join(str(value).replace("\u00a0", " ").split())
+    text = _QUALIFIERS.sub(" ", text)
+    text = " ".join(text.split()).strip(" .,:;")
+    lowered = text.lower()
+    tokens = lowered.split()
+    if tokens and tokens[0] in _WORDS and not tokens[0][0].isdigit():
+        rest = " ".join(tokens[1:])
+        rest_unit = _unit_in("1 " + rest) if rest else None
+        if tokens[0] not in ("a", "an") and (not rest or rest_unit) or tokens[0] in ("a", "an") and rest_unit:
+            return float(_WORDS[tokens[0]]), rest_unit
+    unit = _unit_in(lowered)
+    for pattern, kind in ((_RANGE, "range"), (_LOWER, "lower"), (_LOWER_SUFFIX, "lower"),
+                          (_UPPER, "upper"), (_UPPER_SUFFIX, "upper"), (_SINGLE, "single")):
+        match = pattern.match(lowered)
+        if not match:
+            continue
+        try:
+            if kind == "range":
+                low, high = _to_float(match.group(1)), _to_float(match.group(2))
+                if high < low:
+                    return None, unit
+                return (low + high) / 2, unit
+            number = _to_float(match.group(1))
+        except (ValueError, ZeroDivisionError):
+            return None, unit
+        if kind == "lower":
+            return number * open_lower, unit
+        if kind == "upper":
+            return number * open_upper, unit
+        return number, unit
+    return None, unit
+
+
+_UNIT_FACTORS_KM = {"km": 1.0, "m": 0.001}
+_UNIT_FACTORS_MIN = {"minutes": 1.0, "hours": 60.0}
+
+
+def parse_numbers(raw: pd.Series, *, kind: str, unit: str | None = None,
+                  value_map: dict[str, str] | None = None) -> tuple[pd.Series, pd.Series]:
+    """Parse a column of answers into floats through its distinct values.
+
+    Parameters
+    ----------
+    raw
+        Answers as read.
+    kind
+        ``distance`` (result in km), ``time`` (minutes) or ``count`` (no unit conversion).
+    unit
+        Unit of bare numbers (e.g. ``miles`` from the mapping).
+    value_map
+        Normalised labels with a numeric code (answer bands of the questionnaire or a mapping).
+
+    Returns
+    -------
+    (values, unusable) where ``unusable`` marks non-empty answers that gave no number.
+    """
+    config = settings()
+    factors = dict(_UNIT_FACTORS_KM)
+    factors["miles"] = config["miles_to_km"]
+    factors["mil"] = config["mil_to_km"]
+    uniques = raw.dropna().unique()
+    lookup: dict[Any, float] = {}
+    for value in uniques:
+        number: float | None = None
+        found: str | None = None
+        if value_map:
+            code = value_map.get(norm(value))
+            if code is not None:
+                try:
+                    number = float(code)
+                except ValueError:
+                    number = None
+        if number is None:
+            number, found = parse_number(str(value), open_upper=config["open_upper_factor"],
+                                         open_lower=config["open_lower_factor"])
+            if number is not None:
+                effective = found or unit
+                if kind == "distance":
+                    number *= factors.get(effective or "km", 1.0)
+                elif kind == "time":
+                    number *= _UNIT_FACTORS_MIN.get(effective or "minutes", 1.0)
+                elif kind == "count" and effective == "percent_week":
+                    number = number / 100 * 5
+        lookup[value] = np.nan if number is None else float(number)
+    values = raw.map(lookup).astype(float)
+    unusable = raw.notna() & values.isna()
+    return values, unusable
+
+
+# ---------------------------------------------------------------------------------------------
+# codes from labels
+
+def code_single(raw: pd.Series, value_map: dict[str, str]) -> tuple[pd.Series, pd.Series, dict[str, str]]:
+    """Code a single-choice column; returns (codes, unknown mask, fuzzy matches used)."""
+    keys = list(value_map)
+    uniques = raw.dropna().unique()
+    lookup: dict[Any, object] = {}
+    fuzzy: dict[str, str] = {}
+    for value in uniques:
+        key = norm(value)
+        code = value_map.get(key)
+        if code is None and key:
+            close = difflib.get_close_matches(key, keys, n=1, cutoff=0.88)
+            if close:
+                code = value_map[close[0]]
+                fuzzy[str(value)] = code
+        lookup[value] = np.nan if code is None else code
+    codes = raw.map(lookup)
+    unknown = raw.notna() & codes.isna()
+    return codes.astype(object), unknown, fuzzy
+
+
+def _split_tokens(key: str, vocab: dict[tuple[str, ...], str], longest: int) -> tuple[list[str], list[str]]:
+    """Greedy longest match of known labels in a normalised answer; returns codes and leftovers."""
+    tokens = key.split()
+    codes: list[str] = []
+    leftovers: list[str] = []
+    pending: list[str] = []
+    position = 0
+    while position < len(tokens):
+        for size in range(min(longest, len(tokens) - position), 0, -1):
+            code = vocab.get(tuple(tokens[position:position + size]))
+            if code is not None:
+                break
+        else:
+            pending.append(tokens[position])
+            position += 1
+            continue
+        if pending:
+            leftovers.append(" ".join(pending))
+            pending = []
+        for part in code.split(MULTI_SEP):
+            if part not in codes:
+                codes.append(part)
+        position += size
+    if pending:
+        leftovers.append(" ".join(pending))
+    return codes, leftovers
+
+
+_FILLER = {"and", "og", "or", "eller", "please", "specify", "spesifiser", "e", "g", "eg", "t", "d", "ex"}
+
+
+def code_multi(raw: pd.Series, value_map: dict[str, str]) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Code a multi-select column whose answers are joined by "," or ";" (labels may contain commas).
+
+    Splitting works on the known option list, not on the separators: the longest known label at
+    each position wins. Returns (codes joined by ";", partly-unknown mask, leftover text).
+    """
+    vocab = {tuple(key.split()): code for key, code in value_map.items() if key}
+    longest = max((len(k) for k in vocab), default=1)
+    uniques = raw.dropna().unique()
+    code_lookup: dict[Any, object] = {}
+    left_lookup: dict[Any, object] = {}
+    for value in uniques:
+        codes, leftovers = _split_tokens(norm(value), vocab, longest)
+        leftovers = [part for part in leftovers if not set(part.split()) <= _FILLER]
+        code_lookup[value] = MULTI_SEP.join(codes) if codes else np.nan
+        left_lookup[value] = "; ".join(leftovers) if leftovers else np.nan
+    codes = raw.map(code_lookup).astype(object)
+    leftover = raw.map(left_lookup).astype(object)
+    return codes, raw.notna() & leftover.notna(), leftover
+
+
+def code_bool(raw: pd.Series, value_map: dict[str, str]) -> tuple[pd.Series, pd.Series]:
+    codes, unknown, _ = code_single(raw, value_map)
+    out = codes.map({"true": True, "false": False}).astype("boolean")
+    return out, unknown
+
+
+# ---------------------------------------------------------------------------------------------
+# the cleaner
+
+def _issues(index: pd.Index, column: str, raw: pd.Series | str | None, problem: str, action: str) -> pd.DataFrame:
+    if len(index) == 0:
+        return pd.DataFrame(columns=list(ISSUE_COLUMNS))
+    if isinstance(raw, pd.Series):
+        raw_values = raw.loc[index].astype(object).to_numpy()
+    else:
+        raw_values = [raw] * len(index)
+    return pd.DataFrame({
+        "source_row": np.asarray(index, dtype=int), "column": column, "raw_value": raw_values,
+        "problem": problem, "action": action,
+    })
+
+
+def _safe_raw(raw: pd.Series) -> pd.Series:
+    """Raw values fit for quality.csv: long or identifying text is replaced by a marker."""
+    text = raw.astype(object)
+    long_text = text.astype("string").str.len().fillna(0) > 60
+    identifying = identifier_mask(text)
+    return text.where(~(long_text | identifying), REDACTED)
+
+
+def clean(mapped: MappedExport, *, municipality: str | None = None, wave: str | None = None,
+          respondent_id: pd.Series | None = None, submitted: pd.Series | None = None) -> CleanResult:
+    """Code, convert and check the mapped answers; build the canonical table.
+
+    Parameters
+    ----------
+    mapped
+        The output of :func:`grontur.mapping.apply_mapping`.
+    municipality
+        Municipality number or name for rows whose export has none (translated to 2024 numbers).
+    wave
+        Survey round, e.g. ``"2025-03"``, for rows without one.
+    respondent_id
+        Pseudonymous ids aligned with the rows (generated by the importer).
+    submitted
+        Submission times (never output) used to find double submissions.
+    """
+    config = settings()
+    frame = mapped.frame
+    index = frame.index
+    out: dict[str, pd.Series] = {}
+    issues: list[pd.DataFrame] = []
+    unknown_values: dict[str, dict[str, int]] = {}
+
+    for column in frame.columns:
+        kind, _codes = COLUMNS[column]
+        raw = frame[column]
+        vmap = mapped.value_maps.get(column, {})
+        if kind == "code":
+            codes, unknown, fuzzy = code_single(raw, vmap)
+            out[column] = codes
+            if unknown.any():
+                rows = index[unknown.to_numpy()]
+                issues.append(_issues(rows, column, _safe_raw(raw), "unknown_answer", "set_missing"))
+                counts = raw[unknown].value_counts().head(20)
+                unknown_values[column] = {_safe_label(k): int(v) for k, v in counts.items()}
+            if fuzzy:
+                matched = raw.isin(list(fuzzy))
+                rows = index[matched.to_numpy()]
+                issues.append(_issues(rows, column, _safe_raw(raw), "approximate_answer_match", "coded_closest_label"))
+        elif kind == "multi":
+            codes, partial, leftover = code_multi(raw, vmap)
+            out[column] = codes
+            if partial.any():
+                rows = index[partial.to_numpy()]
+                action = np.where(codes.loc[rows].notna(), "kept_known_options", "set_missing")
+                frame_issue = _issues(rows, column, _safe_raw(leftover), "unknown_option", "")
+                frame_issue["action"] = action
+                issues.append(frame_issue)
+                counts = leftover[partial].value_counts().head(20)
+                unknown_values[column] = {_safe_label(k): int(v) for k, v in counts.items()}
+        elif kind == "bool":
+            values, unknown = code_bool(raw, vmap)
+            out[column] = values
+            if unknown.any():
+                rows = index[unknown.to_numpy()]
+                issues.append(_issues(rows, column, _safe_raw(raw), "unknown_answer", "set_missing"))
+                counts = raw[unknown].value_counts().head(20)
+                unknown_values[column] = {_safe_label(k): int(v) for k, v in counts.items()}
+        elif kind == "float":
+            number_kind = {"distance_km": "distance", "travel_time_min": "time"}.get(column, "count")
+            values, unusable = parse_numbers(raw, kind=number_kind, unit=mapped.units.get(column), value_map=vmap)
+            if unusable.any():
+                rows = index[unusable.to_numpy()]
+                issues.append(_issues(rows, column, _safe_raw(raw), "unreadable_number", "set_missing"))
+            out[column] = values
+        else:
+            out[column] = raw.astype(object)
+
+    table = pd.DataFrame(out, index=index)
+    table, range_issues = _check_ranges(table, frame, config)
+    issues.extend(range_issues)
+    if "home_postcode" in table.columns:
+        table["home_postcode"], bad = _postcodes(table["home_postcode"])
+        if bad.any():
+            rows = index[bad.to_numpy()]
+            issues.append(_issues(rows, "home_postcode", _safe_raw(frame["home_postcode"]), "invalid_postcode", "set_missing"))
+    table, muni_issues = _municipality(table, frame, municipality)
+    issues.extend(muni_issues)
+    if wave is not None:
+        table["wave"] = table["wave"].fillna(str(wave)) if "wave" in table.columns else str(wave)
+    if respondent_id is not None:
+        table["respondent_id"] = respondent_id.reindex(index).astype(object)
+    if "grid_tie" in frame.attrs:
+        tie = frame.attrs["grid_tie"]
+        rows = index[tie.reindex(index).fillna(False).to_numpy(dtype=bool)]
+        issues.append(_issues(rows, "mode_summer", table["mode_summer"], "grid_tie", "tie_rule_applied"))
+
+    # Quarantine: nothing usable, or a duplicate submission.
+    usable_columns = [c for c in REQUIRED_ANY if c in table.columns]
+    usable = table[usable_columns].notna().any(axis=1) if usable_columns else pd.Series(False, index=index)
+    duplicate_reason, duplicate_issues = _duplicates(table, submitted, config)
+    issues.extend(duplicate_issues)
+    reason = pd.Series(np.where(~usable.to_numpy(), "no_mode_or_distance", None), index=index, dtype=object)
+    reason = reason.where(reason.notna(), duplicate_reason)
+    quarantined = reason.notna()
+    quarantine = pd.DataFrame({"source_row": np.asarray(index[quarantined.to_numpy()], dtype=int),
+                               "reason": reason[quarantined].to_numpy()})
+    kept = table.loc[~quarantined.to_numpy()].copy()
+    kept = _order(kept)
+    kept.insert(len(kept.columns), "source_row", np.asarray(kept.index, dtype=int))
+    kept = kept.reset_index(drop=True)
+    issue_frame = (pd.concat([f for f in issues if len(f)], ignore_index=True)
+                   if any(len(f) for f in issues) else pd.DataFrame(columns=list(ISSUE_COLUMNS)))
+    if len(issue_frame):
+        issue_frame = issue_frame.sort_values(["source_row", "column"], kind="stable").reset_index(drop=True)
+        issue_frame["source_row"] = issue_frame["source_row"].astype(int)
+    account = {"input_rows": int(len(table)), "kept": int(len(kept)), "quarantined": int(quarantined.sum())}
+    log.info("cleaned %d rows: %d kept, %d quarantined, %d issues", account["input_rows"], account["kept"],
+             account["quarantined"], len(issue_frame))
+    return CleanResult(kept, issue_frame, quarantine, account, unknown_values)
+
+
+def _safe_label(value: object) -> str:
+    text = str(value)
+    return REDACTED if len(text) > 60 or bool(identifier_mask(pd.Series([text])).iloc[0]) else text
+
+
+def _order(table: pd.DataFrame) -> pd.DataFrame:
+    ordered = [c for c in COLUMNS if c in table.columns]
+    return table[ordered]
+
+
+def _check_ranges(table: pd.DataFrame, raw: pd.DataFrame, config: dict[str, float]) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
+    issues = []
+    index = table.index
+    if "distance_km" in table.columns:
+        distance = table["distance_km"]
+        too_far = distance > config["max_distance_km"]
+        not_positive = distance <= 0
+        issues.append(_issues(index[too_far.to_numpy()], "distance_km", _safe_raw(raw["distance_km"]), "distance_over_300km", "set_missing"))
+        issues.append(_issues(index[not_positive.to_numpy()], "distance_km", _safe_raw(raw["distance_km"]), "distance_not_positive", "set_missing"))
+        table["distance_km"] = distance.mask(too_far | not_positive)
+        distance = table["distance_km"]
+        for mode, limit_key, problem in (("walk", "walk_flag_km", "walk_distance_implausible"),
+                                         ("bike", "bike_flag_km", "bike_distance_implausible")):
+            uses = pd.Series(False, index=index)
+            for season in ("mode_summer", "mode_winter"):
+                if season in table.columns:
+                    uses |= table[season].eq(mode).fillna(False).astype(bool)
+            flagged = uses & (distance > config[limit_key])
+            issues.append(_issues(index[flagged.to_numpy()], "distance_km", _safe_raw(raw["distance_km"]), problem, "kept_flagged"))
+    if "travel_time_min" in table.columns:
+        time = table["travel_time_min"]
+        bad = (time > config["max_travel_time_min"]) | (time <= 0)
+        issues.append(_issues(index[bad.to_numpy()], "travel_time_min", _safe_raw(raw["travel_time_min"]), "time_out_of_range", "set_missing"))
+        table["travel_time_min"] = time.mask(bad)
+    for column in ("days_on_site", "remote_days"):
+        if column in table.columns:
+            days = table[column]
+            bad = (days < 0) | (days > 7)
+            issues.append(_issues(index[bad.to_numpy()], column, _safe_raw(raw[column]), "days_out_of_range", "set_missing"))
+            table[column] = days.mask(bad)
+    return table, issues
+
+
+def _postcodes(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Postcodes as 4-digit strings: leading zeros restored ("301" -> "0301")."""
+    uniques = values.dropna().unique()
+    lookup: dict[Any, object] = {}
+    for value in uniques:
+        text = re.sub(r"\s+", "", str(value))
+        text = text[:-2] if re.fullmatch(r"\d+\.0", text) else text
+        text = re.sub(r"^(?:no-?|n-)", "", text, flags=re.I)
+        lookup[value] = text.zfill(4) if re.fullmatch(r"\d{1,4}", text) and text != "0" * len(text) else np.nan
+    out = values.map(lookup).astype(object)
+    return out, values.notna() & out.isna()
+
+
+def _municipality(table: pd.DataFrame, raw: pd.DataFrame, municipality: str | None) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
+    from grontur.municipalities import lookup, translate_numbers
+
+    issues = []
+    default = lookup(municipality).number if municipality is not None else None
+    if "municipality" in table.columns:
+        translated = translate_numbers(table["municipality"]).astype(object)
+        bad = table["municipality"].notna() & translated.isna()
+        changed = translated.notna() & (translated != table["municipality"].astype("string").str.strip().str.zfill(4)).fillna(False).astype(bool)
+        issues.append(_issues(table.index[bad.to_numpy()], "municipality", _safe_raw(raw["municipality"]),
+                              "unknown_municipality", "set_project_municipality" if default else "set_missing"))
+        issues.append(_issues(table.index[changed.to_numpy()], "municipality", raw["municipality"],
+                              "municipality_number_translated", "translated_to_2024"))
+        translated = translated.where(translated.notna(), default)
+        table["municipality"] = translated.where(pd.notna(translated), np.nan)
+    elif default is not None:
+        table["municipality"] = default
+    return table, issues
+
+
+_DUPLICATE_EXCLUDE = ("respondent_id", "source_row")
+
+
+def _duplicates(table: pd.DataFrame, submitted: pd.Series | None, config: dict[str, float]) -> tuple[pd.Series, list[pd.DataFrame]]:
+    """Later copies of the same respondent id, or identical answers submitted within minutes."""
+    index = table.index
+    reason = pd.Series(None, index=index, dtype=object)
+    issues = []
+    if "respondent_id" in table.columns:
+        ids = table["respondent_id"]
+        same_id = ids.notna() & ids.duplicated(keep="first")
+        reason = reason.mask(same_id, "duplicate_id")
+        issues.append(_issues(index[same_id.to_numpy()], "respondent_id", None, "duplicate_id", "quarantined_later_copy"))
+    answer_columns = [c for c in table.columns if c not in _DUPLICATE_EXCLUDE and c not in ("municipality", "wave")]
+    if not answer_columns:
+        return reason, issues
+    answers = table[answer_columns].astype("string").fillna("\x00")
+    identical = answers.duplicated(keep="first")
+    if submitted is not None and identical.any():
+        times = submitted.reindex(index)
+        key = pd.util.hash_pandas_object(answers, index=False)
+        ordered = pd.DataFrame({"key": key.to_numpy(), "time": times.to_numpy()}, index=index)
+        previous = ordered.groupby("key", sort=False)["time"].shift(1)
+        gap = (ordered["time"] - previous).dt.total_seconds() / 60
+        quick = identical & gap.notna() & (gap.abs() <= config["window_minutes"])
+        quick &= reason.isna()
+        reason = reason.mask(quick, "duplicate_submission")
+        issues.append(_issues(index[quick.to_numpy()], "*", None, "duplicate_submission", "quarantined_later_copy"))
+        identical &= ~quick
+    # Identical answers without close submission times may well be two people: flag only.
+    informative = table[answer_columns].notna().sum(axis=1) >= 4
+    flagged = identical & informative & reason.isna()
+    issues.append(_issues(index[flagged.to_numpy()], "*", None, "identical_answers", "kept_flagged"))
+    return reason, issues

@@ -1,0 +1,41 @@
+"""``grontur import``: read a survey export, strip identifiers, map and clean it, and say what happened."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from grontur.i18n import t
+
+
+@click.command("import")
+@click.argument("survey", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path), help="Output folder.")
+@click.option("--mapping", help="Mapping file (or shipped mapping name) for an export grontur does not know.")
+@click.option("--sheet", help="Excel sheet that holds the responses (default: found automatically).")
+@click.option("--save-mapping", "save_to", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the mapping used (with accepted suggestions) to this file for editing and reuse.")
+@click.option("--kommune", "municipality", help="Municipality name or number for rows without one.")
+@click.option("--wave", help="Survey round, e.g. 2025-03, for rows without one.")
+@click.option("--salt", default="", envvar="GRONTUR_SALT", help="Secret salt for pseudonymous ids (or GRONTUR_SALT).")
+@click.option("--lang", type=click.Choice(["nn", "nb", "en"]), default="en", show_default=True, help="Language of the summary.")
+def command(survey: Path, out: Path, mapping: str | None, sheet: str | None, save_to: Path | None,
+            municipality: str | None, wave: str | None, salt: str, lang: str) -> None:
+    """Import SURVEY and write cleaned.csv, quality.csv, quarantine.csv and mapping_report.json to OUT."""
+    from grontur.importing import import_survey, save_mapping
+    from grontur.outputs import staged_folder, write_csv, write_json
+
+    result = import_survey(survey, mapping=mapping, sheet=sheet, municipality=municipality, wave=wave, salt=salt)
+    names = ["cleaned.csv", "quality.csv", "quarantine.csv", "mapping_report.json"]
+    with staged_folder(out) as staging:
+        write_csv(result.table, staging / "cleaned.csv")
+        write_csv(result.issues, staging / "quality.csv")
+        write_csv(result.quarantine, staging / "quarantine.csv")
+        write_json(result.as_dict(), staging / "mapping_report.json")
+    for line in result.summary(lang):
+        click.echo(line)
+    click.echo(t("import.summary.written", lang, files=", ".join(names), out=out))
+    if save_to is not None and result.mapping is not None:
+        save_mapping(result.mapping, save_to)
+        click.echo(t("import.summary.mapping_saved", lang, file=save_to))

@@ -1,0 +1,280 @@
+"""Import a survey export: read, strip identifiers, map, clean — and account for every row.
+
+:func:`import_survey` is the one entry point the rest of grontur uses. It returns the canonical
+table plus everything a user needs to trust it: the problems found (``quality.csv``), the rows
+set aside (``quarantine.csv``), the row account (input = kept + quarantined), the columns dropped
+for privacy and why, and what mapped and what did not.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from grontur.clean import ISSUE_COLUMNS, REDACTED, CleanResult, clean
+from grontur.errors import MissingColumnError
+from grontur.io import RawExport, read_export
+from grontur.mapping import (
+    MODE_BOTH, ColumnRule, Mapping, MappedExport, Suggestion, apply_mapping, detect_mapping,
+    fold, load_mapping, mapping_with_suggestions, save_mapping, suggest_mapping,
+)
+from grontur.privacy import DroppedColumn, identifier_mask, pseudonymise, reason_from_name, strip_identifiers
+from grontur.schema import REQUIRED_ANY
+
+__all__ = [
+    "ImportResult", "import_survey", "read_export", "load_mapping", "detect_mapping",
+    "suggest_mapping", "save_mapping",
+]
+
+log = logging.getLogger(__name__)
+
+#: Suggestions at or above this confidence are applied automatically (and reported as such).
+AUTO_ACCEPT = 0.6
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """The outcome of one import.
+
+    Attributes
+    ----------
+    table
+        Canonical, typed table (``grontur/schema.py``) plus ``source_row``.
+    issues
+        ``source_row, column, raw_value, problem, action`` — written as ``quality.csv``.
+    quarantine
+        ``source_row, reason`` of the rows left out.
+    account
+        ``input_rows, kept, quarantined``; always input_rows = kept + quarantined.
+    dropped_columns
+        ``{column, reason, found_by}`` for every column removed for privacy.
+    mapping_report
+        Dialect, mapped and unmapped columns (with reasons), suggestions, unknown answers.
+    mapping
+        The mapping used, including accepted suggestions (see :func:`save_mapping`).
+    """
+
+    table: pd.DataFrame
+    issues: pd.DataFrame
+    quarantine: pd.DataFrame
+    account: dict[str, int]
+    dropped_columns: list[dict[str, str]]
+    mapping_report: dict[str, Any]
+    mapping: Mapping | None = None
+    path: str = ""
+
+    def problem_counts(self) -> dict[str, int]:
+        if not len(self.issues):
+            return {}
+        counts = self.issues["problem"].value_counts().sort_index()
+        return {str(k): int(v) for k, v in counts.items()}
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain-JSON summary (the ``import`` part of results and the CLI's mapping report)."""
+        return {
+            "file": Path(self.path).name if self.path else None,
+            "account": dict(self.account),
+            "dropped_columns": [dict(item) for item in self.dropped_columns],
+            "problems": self.problem_counts(),
+            "mapping": self.mapping_report,
+        }
+
+    def summary(self, lang: str = "en") -> list[str]:
+        """Lines for a person: rows kept and quarantined, columns mapped, unmapped and dropped."""
+        from grontur.i18n import t
+
+        report = self.mapping_report
+        lines = [
+            t("import.summary.file", lang, file=Path(self.path).name, dialect=report.get("title") or report["dialect"]),
+            t("import.summary.rows", lang, **self.account),
+            t("import.summary.columns", lang, mapped=len(report["mapped"]), unmapped=len(report["unmapped"]),
+              dropped=len(self.dropped_columns)),
+        ]
+        for item in report["mapped"]:
+            lines.append(t("import.summary.mapped_column", lang, column=item["column"], target=item["target"],
+                           how=t(f"import.how.{item['how']}", lang)))
+        for item in self.dropped_columns:
+            lines.append(t("import.summary.dropped_column", lang, column=item["column"],
+                           reason=t(f"import.reason.{item['reason']}", lang)))
+        for item in report["unmapped"]:
+            lines.append(t("import.summary.unmapped_column", lang, column=item["column"],
+                           reason=t(f"import.unmapped.{item['reason']}", lang)))
+        for column, values in report.get("unknown_values", {}).items():
+            shown = ", ".join(f"«{value}» ({count})" for value, count in list(values.items())[:5])
+            lines.append(t("import.summary.unknown_values", lang, column=column, values=shown))
+        counts = self.problem_counts()
+        if counts:
+            lines.append(t("import.summary.problems", lang, n=int(sum(counts.values())),
+                           kinds=", ".join(f"{k} {v}" for k, v in counts.items())))
+        if self.account["quarantined"]:
+            reasons = self.quarantine["reason"].value_counts()
+            lines.append(t("import.summary.quarantine", lang,
+                           reasons=", ".join(f"{k} {int(v)}" for k, v in reasons.items())))
+        return lines
+
+
+def _timestamp_column(raw: RawExport, mapping: Mapping) -> str | None:
+    for header in raw.frame.columns:
+        folded = fold(header)
+        meta = next((r for p, r in mapping.meta_columns if re.search(p, folded, re.I)), None)
+        if meta == "timestamp" or reason_from_name(header) == "timestamp":
+            return header
+    return None
+
+
+def _submission_times(raw: RawExport, column: str | None) -> pd.Series | None:
+    """Parse the submission time (used only to find double submissions; never output)."""
+    if column is None:
+        return None
+    values = raw.frame[column]
+    uniques = pd.Series(values.dropna().unique())
+    if uniques.empty:
+        return None
+    parsed = pd.to_datetime(uniques, errors="coerce", format="mixed")
+    lookup = dict(zip(uniques, parsed))
+    return values.map(lookup).astype("datetime64[ns]")
+
+
+def import_survey(
+    path: str | Path,
+    *,
+    mapping: str | Path | Mapping | None = None,
+    sheet: str | None = None,
+    municipality: str | None = None,
+    wave: str | None = None,
+    salt: str = "",
+) -> ImportResult:
+    """Import a survey export into the canonical table, with a full account of what happened.
+
+    Parameters
+    ----------
+    path
+        The export (CSV, TSV, semicolon text or Excel), or a table already in canonical form.
+    mapping
+        A shipped mapping name or a mapping file; by default the dialect is detected and columns
+        the dialect does not know are mapped from automatic suggestions.
+    sheet
+        Excel sheet with the responses (found automatically by default).
+    municipality
+        Municipality (name or number) for rows that carry none.
+    wave
+        Survey round for rows that carry none.
+    salt
+        Secret salt for the pseudonymous respondent ids.
+
+    Raises
+    ------
+    InputFileError, MappingError, ConfigError
+        For unreadable files, bad mapping files, or exports with neither a mode nor a distance.
+    """
+    path = Path(path)
+    raw = read_export(path, sheet=sheet)
+    chosen = load_mapping(mapping) if mapping is not None else detect_mapping(raw)
+
+    # Which columns hold answers the mapping uses: those are checked cell by cell, never dropped.
+    probe = apply_mapping(raw, chosen)
+    claimed = {item["column"] for item in probe.columns}
+    timestamp_column = _timestamp_column(raw, chosen)
+    submitted = _submission_times(raw, timestamp_column) if timestamp_column not in claimed else None
+    stripped, dropped, blanked = strip_identifiers(raw, keep=claimed, id_column=probe.id_column,
+                                                   meta=chosen.meta_columns)
+    dropped_names = {item.column for item in dropped}
+
+    # Unknown columns: suggestions from question texts and values; confident ones are applied.
+    suggestions: list[Suggestion] = []
+    accepted: list[Suggestion] = []
+    if chosen.name != "canonical":
+        leftover = [item["column"] for item in probe.unmapped
+                    if item["column"] not in dropped_names and item["reason"] == "no_match"]
+        suggestions = suggest_mapping(stripped, columns=leftover)
+        if mapping is None:
+            taken = set(probe.frame.columns)
+            for suggestion in sorted(suggestions, key=lambda s: -s.confidence):
+                targets = {"mode_summer", "mode_winter"} if suggestion.target == MODE_BOTH else {suggestion.target}
+                if suggestion.confidence >= AUTO_ACCEPT and not targets & taken:
+                    accepted.append(suggestion)
+                    taken |= targets
+    extra = tuple(ColumnRule(target=s.target, headers=(s.column,)) for s in accepted)
+    mapped = apply_mapping(stripped, chosen, extra_rules=extra,
+                           skip=frozenset(dropped_names))
+    if not any(column in mapped.frame.columns for column in REQUIRED_ANY):
+        from grontur.i18n import t
+
+        columns = ", ".join(str(c) for c in list(raw.frame.columns)[:12])
+        raise MissingColumnError(t("import.error.no_mode_or_distance", "en", file=str(path), columns=columns))
+
+    respondent_id = _respondent_ids(raw, mapped, salt=salt, path=path)
+    result: CleanResult = clean(mapped, municipality=municipality, wave=wave,
+                                respondent_id=respondent_id, submitted=submitted)
+
+    issues = result.issues
+    if len(blanked):
+        targets = {item["column"]: item["target"] for item in mapped.columns}
+        extra_issues = pd.DataFrame({
+            "source_row": blanked["source_row"].astype(int).to_numpy(),
+            "column": blanked["column"].map(lambda c: targets.get(c, c)).to_numpy(),
+            "raw_value": REDACTED, "problem": "identifier_in_answer", "action": "set_missing",
+        })
+        issues = pd.concat([issues, extra_issues], ignore_index=True) if len(issues) else extra_issues
+        issues = issues.sort_values(["source_row", "column"], kind="stable").reset_index(drop=True)
+    issues = issues[list(ISSUE_COLUMNS)]
+
+    accepted_columns = {s.column for s in accepted}
+    mapped_report = []
+    for item in mapped.columns:
+        entry = dict(item)
+        if item["column"] in accepted_columns:
+            entry["how"] = "suggested"
+        mapped_report.append(entry)
+    mapped_names = {item["column"] for item in mapped.columns}
+    unmapped = [item for item in probe.unmapped
+                if item["column"] not in dropped_names and item["column"] not in mapped_names]
+    report = {
+        "dialect": chosen.name,
+        "title": chosen.title,
+        "mapping_file": chosen.source if chosen.source and mapping is not None else None,
+        "header_rows": raw.header_rows,
+        "sheet": raw.sheet,
+        "encoding": raw.encoding,
+        "delimiter": raw.delimiter,
+        "mapped": mapped_report,
+        "unmapped": unmapped,
+        "suggestions": [s.as_dict() for s in suggestions if s.column not in accepted_columns],
+        "unknown_values": result.unknown_values,
+        "notes": mapped.notes,
+    }
+    final_mapping = mapping_with_suggestions(chosen, accepted) if accepted else chosen
+    log.info("imported %s: %s", path.name, result.account)
+    return ImportResult(
+        table=result.table, issues=issues, quarantine=result.quarantine, account=result.account,
+        dropped_columns=[item.as_dict() for item in dropped], mapping_report=report,
+        mapping=final_mapping, path=str(path),
+    )
+
+
+_HASHED = re.compile(r"^[0-9a-f]{16}$")
+
+
+def _respondent_ids(raw: RawExport, mapped: MappedExport, *, salt: str, path: Path) -> pd.Series:
+    """Pseudonymous ids: hashes of the export's id column, or of file name and row."""
+    index = mapped.frame.index
+    if mapped.id_column is not None:
+        ids = raw.frame[mapped.id_column].reindex(index)
+        if mapped.canonical:
+            # A canonical table keeps its pseudonyms; anything that could identify someone is hashed.
+            risky = ids.notna() & (identifier_mask(ids) | ~ids.astype("string").str.fullmatch(_HASHED.pattern).fillna(False).astype(bool))
+            return ids.astype(object).where(~risky, pseudonymise(ids, salt))
+        hashed = pseudonymise(ids, salt)
+        missing = hashed.isna()
+        if missing.any():
+            fallback = pseudonymise(pd.Series([f"{path.name}:{row}" for row in index], index=index), salt)
+            hashed = hashed.where(~missing, fallback)
+        return hashed
+    keys = pd.Series([f"{path.name}:{row}" for row in index], index=index)
+    return pseudonymise(keys, salt)

@@ -1,0 +1,321 @@
+"""Reading survey exports as they come: CSV/TSV/semicolon text in any common encoding, and Excel.
+
+The reader returns strings exactly as read (empty cells are NA) plus the 1-based data row of each
+respondent in the file, so every later message can point at the row a user sees. It never
+interprets answers; that is the mapping's and the cleaner's job. Inputs are only ever opened for
+reading.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from grontur.errors import InputFileError
+
+log = logging.getLogger(__name__)
+
+EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls")
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_ZIP_MAGIC = b"PK\x03\x04"
+_RESPONSE_SHEET = re.compile(r"respons|svar|answer|result|data|form|besvarelse|skjema", re.I)
+_SAMPLE = 64 * 1024
+
+
+@dataclass(frozen=True)
+class RawExport:
+    """An export as read: string columns (NA for empty cells) and where it came from.
+
+    Attributes
+    ----------
+    frame
+        One row per respondent; every column holds strings or NA. ``frame.index`` is the
+        1-based data row in the input file (header rows not counted).
+    path
+        The file read.
+    sheet
+        The Excel sheet used, or None for text files.
+    encoding, delimiter
+        What the reader detected for text files.
+    header_rows
+        How many header rows the file had (3 for a Qualtrics export).
+    extra_headers
+        Additional header rows by column (e.g. Qualtrics question ids), for mapping detection.
+    """
+
+    frame: pd.DataFrame
+    path: Path
+    sheet: str | None = None
+    encoding: str | None = None
+    delimiter: str | None = None
+    header_rows: int = 1
+    extra_headers: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def source_row(self) -> pd.Series:
+        return pd.Series(self.frame.index, index=self.frame.index, name="source_row")
+
+    def with_frame(self, frame: pd.DataFrame) -> RawExport:
+        return RawExport(frame, self.path, self.sheet, self.encoding, self.delimiter,
+                         self.header_rows, self.extra_headers)
+
+
+def _error(path: Path, key: str, **values: object) -> InputFileError:
+    from grontur.i18n import t
+
+    return InputFileError(t(key, "en", file=str(path), **values))
+
+
+def read_export(path: str | Path, *, sheet: str | None = None) -> RawExport:
+    """Read a survey export (CSV, TSV, semicolon text or Excel) into strings.
+
+    Parameters
+    ----------
+    path
+        The export file.
+    sheet
+        Excel sheet to read; by default the sheet that holds the responses is found.
+
+    Raises
+    ------
+    InputFileError
+        When the file is missing, empty, header-only, binary, encrypted or corrupt, or has no
+        sheet with responses.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise _error(path, "import.error.missing")
+    with path.open("rb") as handle:
+        head = handle.read(_SAMPLE)
+    if not head.strip(b" \t\r\n\x00\xef\xbb\xbf\xff\xfe"):
+        raise _error(path, "import.error.empty")
+    if head.startswith(_OLE_MAGIC):
+        # Encrypted .xlsx files are OLE2 containers; so are legacy .xls files, which openpyxl
+        # cannot read either.
+        raise _error(path, "import.error.encrypted")
+    if head.startswith(_ZIP_MAGIC) or path.suffix.lower() in EXCEL_SUFFIXES:
+        raw = _read_excel(path, sheet)
+    else:
+        raw = _read_text(path, head)
+    raw = _qualtrics_headers(raw)
+    frame = raw.frame
+    if frame.empty or frame.notna().to_numpy().sum() == 0:
+        raise _error(path, "import.error.header_only")
+    log.info("read %s: %d rows, %d columns", path.name, len(frame), frame.shape[1])
+    return raw
+
+
+# ---------------------------------------------------------------------------------------------
+# text files
+
+def _detect_encoding(path: Path, head: bytes) -> str:
+    if head.startswith(b"\xef\xbb\xbf"):
+        return "utf-8-sig"
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    even, odd = head[0::2], head[1::2]
+    if head and odd.count(0) > 0.3 * len(odd) and even.count(0) < 0.05 * len(even):
+        return "utf-16-le"
+    if head and even.count(0) > 0.3 * len(even) and odd.count(0) < 0.05 * len(odd):
+        return "utf-16-be"
+    if b"\x00" in head:
+        raise _error(path, "import.error.binary")
+    try:
+        with path.open("rb") as handle:
+            handle.read().decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError:
+        pass
+    # Windows-1252 covers Latin-1 for every printable character Norwegian text uses.
+    try:
+        with path.open("rb") as handle:
+            handle.read().decode("cp1252")
+        return "cp1252"
+    except UnicodeDecodeError:
+        return "latin-1"
+
+
+def _looks_binary(text: str) -> bool:
+    if not text:
+        return False
+    control = sum(1 for ch in text if (ord(ch) < 32 and ch not in "\r\n\t") or 0x7F <= ord(ch) < 0xA0)
+    return control > 0.02 * len(text) or "\ufffd" in text[:2000] and text.count("\ufffd") > 0.01 * len(text)
+
+
+def _sniff_delimiter(sample: str) -> str:
+    lines = [line for line in sample.splitlines() if line.strip()][:20]
+    if not lines:
+        return ","
+    best, best_score = ",", -1.0
+    for delimiter in (",", ";", "\t", "|"):
+        counts = []
+        for row in csv.reader(io.StringIO("\n".join(lines)), delimiter=delimiter):
+            counts.append(len(row))
+        if not counts or counts[0] < 2:
+            continue
+        header = counts[0]
+        # Header width, and how many rows agree with it (multi-line quoted answers disagree).
+        agree = sum(1 for c in counts if c == header) / len(counts)
+        score = header * (0.5 + agree)
+        if score > best_score:
+            best, best_score = delimiter, score
+    return best
+
+
+def _read_text(path: Path, head: bytes) -> RawExport:
+    encoding = _detect_encoding(path, head)
+    sample = head.decode(encoding.replace("-sig", ""), errors="replace").lstrip("\ufeff")
+    if _looks_binary(sample):
+        raise _error(path, "import.error.binary")
+    delimiter = _sniff_delimiter(sample)
+    try:
+        frame = pd.read_csv(
+            path, sep=delimiter, encoding=encoding, dtype=str, keep_default_na=False,
+            na_values=[""], skip_blank_lines=True, engine="c",
+        )
+    except pd.errors.EmptyDataError as error:
+        raise _error(path, "import.error.empty") from error
+    except (pd.errors.ParserError, UnicodeDecodeError) as error:
+        raise _error(path, "import.error.unparsable", detail=str(error).splitlines()[0]) from error
+    frame = _tidy(frame)
+    return RawExport(frame, path, encoding=encoding, delimiter=delimiter)
+
+
+def _tidy(frame: pd.DataFrame) -> pd.DataFrame:
+    """Strip header whitespace, blank out whitespace-only cells, drop empty columns and rows."""
+    frame.columns = _unique_names([_clean_header(c) for c in frame.columns])
+    frame = frame.loc[:, [not str(c).startswith("Unnamed: ") or frame[c].notna().any() for c in frame.columns]]
+    for column in frame.columns:
+        series = frame[column]
+        if series.dtype != object and not pd.api.types.is_string_dtype(series):
+            series = series.astype("string").astype(object)
+        stripped = series.str.strip()
+        frame[column] = stripped.mask(stripped == "")
+    frame.index = pd.RangeIndex(1, len(frame) + 1)
+    frame = frame.dropna(how="all")
+    frame.index.name = "source_row"
+    return frame
+
+
+def _clean_header(value: object) -> str:
+    text = "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
+    return " ".join(text.replace("\ufeff", "").split())
+
+
+def _unique_names(names: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    out = []
+    for name in names:
+        name = name or "column"
+        if name in seen:
+            seen[name] += 1
+            out.append(f"{name} ({seen[name]})")
+        else:
+            seen[name] = 1
+            out.append(name)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Excel
+
+def _read_excel(path: Path, sheet: str | None) -> RawExport:
+    try:
+        import openpyxl
+
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as error:
+        raise _error(path, "import.error.corrupt_xlsx") from error
+    except Exception as error:  # openpyxl raises assorted errors on broken archives
+        raise _error(path, "import.error.corrupt_xlsx") from error
+    try:
+        names = list(book.sheetnames)
+        if sheet is not None:
+            if sheet not in names:
+                raise _error(path, "import.error.no_sheet", sheet=sheet, sheets=", ".join(names))
+            candidates = [sheet]
+        else:
+            named = [n for n in names if _RESPONSE_SHEET.search(n)]
+            candidates = named + [n for n in names if n not in named]
+        for name in candidates:
+            rows = list(book[name].iter_rows(values_only=True))
+            frame = _rows_to_frame(rows)
+            if frame is not None:
+                frame = _tidy(frame)
+                if len(frame) > 0:
+                    log.info("sheet %r holds the responses", name)
+                    return RawExport(frame, path, sheet=name)
+            if sheet is not None:
+                break
+    finally:
+        book.close()
+    raise _error(path, "import.error.no_responses", sheets=", ".join(names))
+
+
+def _rows_to_frame(rows: list[tuple]) -> pd.DataFrame | None:
+    """Find the header row (first row with at least two text cells) and build a string frame."""
+    for position, row in enumerate(rows[:10]):
+        texts = [cell for cell in row if isinstance(cell, str) and cell.strip()]
+        filled = [cell for cell in row if cell is not None and str(cell).strip() != ""]
+        if len(texts) >= 2 and len(texts) >= 0.6 * len(filled):
+            header = list(row)
+            width = max((i + 1 for i, cell in enumerate(header) if cell is not None and str(cell).strip()), default=0)
+            body = [tuple(_cell_text(c) for c in r[:width]) + (None,) * (width - len(r[:width]))
+                    for r in rows[position + 1:]]
+            frame = pd.DataFrame(body, columns=[_clean_header(c) for c in header[:width]], dtype=object)
+            return frame
+    return None
+
+
+def _cell_text(value: object) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if hasattr(value, "isoformat"):
+        return value.isoformat(sep=" ") if hasattr(value, "hour") else value.isoformat()
+    return str(value)
+
+
+# ---------------------------------------------------------------------------------------------
+# multi-row headers
+
+def _qualtrics_headers(raw: RawExport) -> RawExport:
+    """Qualtrics exports carry question ids, question texts and import ids as three header rows.
+
+    Use the question texts as column names and keep the ids for mapping detection.
+    """
+    frame = raw.frame
+    if len(frame) < 1:
+        return raw
+    first = frame.iloc[0].astype("string").fillna("")
+    second = frame.iloc[1].astype("string").fillna("") if len(frame) > 1 else None
+    has_import_ids = second is not None and second.str.startswith('{"ImportId"').mean() > 0.5
+    first_is_import = first.str.startswith('{"ImportId"').mean() > 0.5
+    if not (has_import_ids or first_is_import or _qualtrics_two_rows(frame)):
+        return raw
+    drop = 2 if has_import_ids else 1
+    texts = [str(v) if str(v).strip() else str(c) for c, v in zip(frame.columns, first)]
+    ids = list(frame.columns)
+    body = frame.iloc[drop:].copy()
+    body.columns = _unique_names([_clean_header(v) for v in texts])
+    if first_is_import:
+        body.columns = ids
+    body.index = pd.RangeIndex(1, len(body) + 1, name="source_row")
+    extra = {new: [old] for new, old in zip(body.columns, ids)}
+    log.info("multi-row header (Qualtrics style): %d header rows", drop + 1)
+    return RawExport(body, raw.path, raw.sheet, raw.encoding, raw.delimiter, drop + 1, extra)
+
+
+def _qualtrics_two_rows(frame: pd.DataFrame) -> bool:
+    columns = [str(c) for c in frame.columns]
+    if "StartDate" not in columns or "ResponseId" not in columns:
+        return False
+    return str(frame.iloc[0].get("StartDate", "")).strip() == "Start Date"

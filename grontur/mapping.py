@@ -1,0 +1,699 @@
+"""From export columns to canonical columns: dialect mappings, detection and suggestions.
+
+A mapping (one YAML file per export dialect in ``surveys/mappings/``) says which columns are meta
+data (dropped, with a reason), which one is a respondent id, and which column fills which
+canonical column, with the answer labels that give each code. The questions of the standard
+questionnaire are matched by their question texts in nynorsk, bokmål and English, read from
+``surveys/standard/questionnaire.yaml`` itself, so exports of the standard survey map with no
+questions asked. Answers are coded later, in :mod:`grontur.clean`; this module only decides
+which column means what and carries the label vocabulary along.
+"""
+
+from __future__ import annotations
+
+import difflib
+import logging
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from grontur.errors import ConfigError
+from grontur.io import RawExport
+from grontur.resources import data_path
+from grontur.schema import COLUMNS, MODES, MULTI_SEP
+
+log = logging.getLogger(__name__)
+
+#: Targets a rule may fill besides the canonical columns.
+MODE_BOTH = "mode"            # one main-mode column for both seasons
+MODE_GRID = "mode_grid"       # days per week by mode, one column per mode
+TARGETS = (*COLUMNS, MODE_BOTH, MODE_GRID)
+UNITS = ("km", "miles", "mil", "m", "minutes", "hours", "days", "percent_week")
+
+#: Canonical column -> the vocabulary key in answers.yaml.
+_VOCABULARY = {
+    "mode_summer": "mode", "mode_winter": "mode", MODE_BOTH: "mode", "would_consider": "mode",
+    "car_fuel": "car_fuel", "job_group": "job_group", "parking_at_work": "parking_at_work",
+    "age_band": "age_band", "shift_work": "bool", "car_needed_for_work": "bool",
+    "children_drop_off": "bool",
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# normalising text
+
+def fold(text: object) -> str:
+    """Case-fold and collapse whitespace: the form header patterns are written against."""
+    return " ".join(unicodedata.normalize("NFKC", str(text)).casefold().split())
+
+
+_NON_WORD = re.compile(r"[^\w]+")
+
+
+def norm(text: object) -> str:
+    """Normalise a label for matching: case, accents kept, punctuation and spacing ignored.
+
+    >>> norm("Bil, åleine") == norm("bil  åleine.")
+    True
+    """
+    folded = fold(text).replace("_", " ")
+    return " ".join(_NON_WORD.sub(" ", folded).split())
+
+
+_NUMBERING = re.compile(r"^\s*(?:q\s*)?\d+(?:\.\d+)*\s*[\.\):\-]\s+", re.I)
+_SUFFIXES = re.compile(r"\s*-\s*selected choice\s*$", re.I)
+
+
+def header_stem(header: str) -> tuple[str, bool]:
+    """Header without numbering ("3. ", "Q3: ") and Qualtrics suffixes; tells if it was cut short."""
+    text = _SUFFIXES.sub("", _NUMBERING.sub("", str(header)))
+    truncated = text.rstrip().endswith(("...", "…"))
+    text = text.rstrip().rstrip(".…").rstrip()
+    return norm(text), truncated
+
+
+# ---------------------------------------------------------------------------------------------
+# the mapping objects
+
+@dataclass(frozen=True)
+class ColumnRule:
+    """How one export column (or a family of columns) fills a canonical column."""
+
+    target: str
+    headers: tuple[str, ...] = ()
+    pattern: str | None = None
+    unit: str | None = None
+    values: dict[str, str] = field(default_factory=dict)
+    options: dict[str, str] = field(default_factory=dict)
+    question_id: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"target": self.target}
+        if self.headers:
+            out["header"] = list(self.headers) if len(self.headers) > 1 else self.headers[0]
+        if self.pattern:
+            out["pattern"] = self.pattern
+        if self.unit:
+            out["unit"] = self.unit
+        if self.values:
+            out["values"] = dict(self.values)
+        if self.options:
+            out["options"] = dict(self.options)
+        return out
+
+
+@dataclass(frozen=True)
+class Mapping:
+    """One export dialect or one user's mapping file."""
+
+    name: str
+    title: str = ""
+    signature: tuple[str, ...] = ()
+    min_signature: int = 1
+    id_columns: tuple[str, ...] = ()
+    meta_columns: tuple[tuple[str, str], ...] = ()
+    multi_separators: tuple[str, ...] = (";", ",")
+    standard_questions: bool = True
+    columns: tuple[ColumnRule, ...] = ()
+    source: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "title": self.title,
+            "signature": list(self.signature),
+            "min_signature": self.min_signature,
+            "id_columns": list(self.id_columns),
+            "meta_columns": [{"pattern": p, "reason": r} for p, r in self.meta_columns],
+            "multi_separators": list(self.multi_separators),
+            "standard_questions": self.standard_questions,
+            "columns": [rule.as_dict() for rule in self.columns],
+        }
+
+
+def _mapping_error(path: object, detail: str) -> ConfigError:
+    from grontur.i18n import t
+
+    return ConfigError(t("import.error.mapping_file", "en", file=str(path), detail=detail))
+
+
+def _as_tuple(value: object) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    return tuple(str(v) for v in value)
+
+
+def mapping_from_dict(data: dict[str, Any], *, source: str | None = None) -> Mapping:
+    """Build and validate a :class:`Mapping` from its YAML form."""
+    where = source or "<mapping>"
+    if not isinstance(data, dict) or "name" not in data:
+        raise _mapping_error(where, "it must be a YAML mapping with at least a 'name'")
+    rules = []
+    for position, item in enumerate(data.get("columns") or [], start=1):
+        if not isinstance(item, dict) or "target" not in item:
+            raise _mapping_error(where, f"column rule {position} needs a 'target'")
+        target = str(item["target"])
+        if target not in TARGETS:
+            raise _mapping_error(where, f"column rule {position} has the unknown target {target!r} "
+                                        f"(use one of {', '.join(TARGETS)})")
+        unit = item.get("unit")
+        if unit is not None and unit not in UNITS:
+            raise _mapping_error(where, f"column rule {position} has the unknown unit {unit!r} (use one of {', '.join(UNITS)})")
+        pattern = item.get("pattern")
+        if pattern is not None:
+            try:
+                re.compile(pattern)
+            except re.error as error:
+                raise _mapping_error(where, f"column rule {position} has a bad pattern ({error})") from error
+        if not item.get("header") and not pattern:
+            raise _mapping_error(where, f"column rule {position} needs a 'header' or a 'pattern'")
+        values = {str(k): str(v) for k, v in (item.get("values") or {}).items()}
+        options = {str(k): str(v) for k, v in (item.get("options") or {}).items()}
+        _check_codes(where, position, target, values)
+        if target == MODE_GRID:
+            _check_codes(where, position, MODE_BOTH, options)
+        rules.append(ColumnRule(
+            target=target, headers=_as_tuple(item.get("header")), pattern=pattern, unit=unit,
+            values=values, options=options,
+        ))
+    meta = []
+    for item in data.get("meta_columns") or []:
+        meta.append((str(item["pattern"]), str(item.get("reason", "meta"))))
+    return Mapping(
+        name=str(data["name"]),
+        title=str(data.get("title", data["name"])),
+        signature=_as_tuple(data.get("signature")),
+        min_signature=int(data.get("min_signature", 1)),
+        id_columns=_as_tuple(data.get("id_columns")),
+        meta_columns=tuple(meta),
+        multi_separators=_as_tuple(data.get("multi_separators")) or (";", ","),
+        standard_questions=bool(data.get("standard_questions", True)),
+        columns=tuple(rules),
+        source=source,
+    )
+
+
+def _check_codes(where: object, position: int, target: str, values: dict[str, str]) -> None:
+    allowed = _allowed_codes(target)
+    if allowed is None:
+        return
+    for label, code in values.items():
+        for part in str(code).split(MULTI_SEP):
+            if part and part not in allowed:
+                raise _mapping_error(where, f"column rule {position} maps {label!r} to the unknown code "
+                                            f"{part!r} (use one of {', '.join(allowed)})")
+
+
+def _allowed_codes(target: str) -> tuple[str, ...] | None:
+    if target in (MODE_BOTH, MODE_GRID):
+        return MODES
+    kind, codes = COLUMNS.get(target, ("str", None))
+    if kind == "bool":
+        return ("true", "false")
+    return codes
+
+
+@cache
+def _dialect_files() -> dict[str, Path]:
+    folder = data_path("surveys", "mappings")
+    return {path.stem: path for path in sorted(folder.glob("*.yaml")) if path.stem != "answers"}
+
+
+def available_mappings() -> list[str]:
+    """Names of the shipped mappings (dialects and examples)."""
+    return list(_dialect_files())
+
+
+DIALECTS = ("nettskjema", "microsoft_forms", "google_forms", "surveyxact", "questback", "qualtrics", "standard")
+
+
+def load_mapping(name_or_path: str | Path | Mapping) -> Mapping:
+    """Load a shipped mapping by name (e.g. ``"nettskjema"``) or a mapping file by path."""
+    if isinstance(name_or_path, Mapping):
+        return name_or_path
+    text = str(name_or_path)
+    files = _dialect_files()
+    if text in files:
+        return _load_file(files[text])
+    path = Path(text)
+    if path.suffix.lower() in (".yaml", ".yml") or path.exists():
+        if not path.is_file():
+            from grontur.i18n import t
+
+            from grontur.errors import InputFileError
+            raise InputFileError(t("import.error.missing", "en", file=str(path)))
+        return _load_file(path)
+    from grontur.i18n import t
+
+    raise ConfigError(t("import.error.unknown_mapping", "en", name=text, names=", ".join(files)))
+
+
+def _load_file(path: Path) -> Mapping:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as error:
+        raise _mapping_error(path, f"not valid YAML ({str(error).splitlines()[0]})") from error
+    return mapping_from_dict(data, source=str(path))
+
+
+def save_mapping(mapping: Mapping, path: str | Path) -> Path:
+    """Write ``mapping`` as a YAML file a user can edit and reuse with ``--mapping``."""
+    path = Path(path)
+    header = (
+        "# grontur mapping file: edit the targets, headers and answer values, then import with\n"
+        "#   grontur import EXPORT --mapping THIS_FILE --out DIR\n"
+        f"# Targets: {', '.join(TARGETS)}\n"
+        f"# Units: {', '.join(UNITS)}\n"
+    )
+    body = yaml.safe_dump(mapping.as_dict(), allow_unicode=True, sort_keys=False, width=100)
+    path.write_text(header + body, encoding="utf-8")
+    return path
+
+
+# ---------------------------------------------------------------------------------------------
+# vocabulary: questionnaire labels and everyday answers
+
+@cache
+def questionnaire() -> dict[str, Any]:
+    path = data_path("surveys", "standard", "questionnaire.yaml")
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+@cache
+def answers_vocabulary() -> dict[str, Any]:
+    path = data_path("surveys", "mappings", "answers.yaml")
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+@cache
+def standard_rules() -> tuple[ColumnRule, ...]:
+    """One rule per question of the standard questionnaire, from the questionnaire file."""
+    rules = []
+    for question in questionnaire()["questions"]:
+        texts = tuple(str(question["text"][lang]) for lang in ("nn", "nb", "en"))
+        values: dict[str, str] = {}
+        for code, labels in (question.get("options") or {}).items():
+            for lang in ("nn", "nb", "en"):
+                values.setdefault(str(labels[lang]), str(code))
+        unit = question.get("unit")
+        unit = "km" if unit == "km" else ("days" if unit == "days per week" else None)
+        rules.append(ColumnRule(
+            target=question["column"], headers=(*texts, question["id"], question["column"]),
+            unit=unit, values=values, question_id=question["id"],
+        ))
+    return tuple(rules)
+
+
+def value_map(target: str, rule: ColumnRule | None = None) -> dict[str, str]:
+    """Normalised answer label -> code for ``target``: rule values, questionnaire, vocabulary, codes."""
+    out: dict[str, str] = {}
+
+    def add(label: object, code: str) -> None:
+        key = norm(label)
+        if key and key not in out:
+            out[key] = code
+
+    if rule is not None:
+        for label, code in rule.values.items():
+            add(label, code)
+    column = "mode_summer" if target in (MODE_BOTH, MODE_GRID) else target
+    for std in standard_rules():
+        if std.target == column:
+            for label, code in std.values.items():
+                add(label, code)
+    vocabulary = answers_vocabulary()
+    key = _VOCABULARY.get(target)
+    if key:
+        for code, labels in (vocabulary.get(key) or {}).items():
+            for label in labels:
+                add(label, str(code))
+    allowed = _allowed_codes(column)
+    for code in allowed or ():
+        add(code, code)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# detection and application
+
+@dataclass(frozen=True)
+class Suggestion:
+    """A guess that an export column fills a canonical column."""
+
+    column: str
+    target: str
+    confidence: float
+    sample_values: tuple[str, ...]
+    how: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"column": self.column, "target": self.target, "confidence": round(self.confidence, 2),
+                "sample_values": list(self.sample_values), "how": self.how}
+
+
+@dataclass(frozen=True)
+class MappedExport:
+    """Export columns renamed to canonical columns, still holding the raw answers.
+
+    Attributes
+    ----------
+    frame
+        Canonical columns (raw strings; grid-derived modes already coded), index = source_row.
+    value_maps
+        Canonical column -> normalised label -> code.
+    units
+        Canonical column -> unit of the numbers in it.
+    columns
+        What mapped: list of ``{column, target, how}``.
+    unmapped
+        Columns that did not map: list of ``{column, reason}``.
+    id_column
+        The export column holding respondent ids, if any.
+    """
+
+    frame: pd.DataFrame
+    value_maps: dict[str, dict[str, str]]
+    units: dict[str, str]
+    columns: list[dict[str, str]]
+    unmapped: list[dict[str, str]]
+    mapping: Mapping
+    id_column: str | None = None
+    canonical: bool = False
+    notes: list[dict[str, Any]] = field(default_factory=list)
+    separators: tuple[str, ...] = (";", ",")
+
+
+def _matches_any(patterns: tuple[str, ...], header: str) -> bool:
+    folded = fold(header)
+    return any(re.search(p, folded, re.I) for p in patterns)
+
+
+def is_canonical(raw: RawExport) -> bool:
+    """True when the export already uses canonical column names (e.g. a cleaned.csv)."""
+    names = set(raw.frame.columns)
+    key = {"mode_summer", "mode_winter", "distance_km"}
+    return bool(names & key) and len(names & set(COLUMNS)) >= 2
+
+
+def detect_mapping(raw: RawExport) -> Mapping:
+    """Pick the dialect whose meta columns the export has; fall back to the standard one."""
+    if is_canonical(raw):
+        return Mapping(name="canonical", title="grontur canonical table", standard_questions=False,
+                       id_columns=("^respondent_id$",))
+    headers = list(raw.frame.columns) + [h for ids in raw.extra_headers.values() for h in ids]
+    best, best_hits = None, 0
+    for name in DIALECTS:
+        mapping = load_mapping(name)
+        hits = sum(1 for pattern in mapping.signature if any(_matches_any((pattern,), h) for h in headers))
+        if hits >= mapping.min_signature and hits > best_hits:
+            best, best_hits = mapping, hits
+    chosen = best or load_mapping("standard")
+    log.info("export dialect: %s", chosen.name)
+    return chosen
+
+
+def _match_rule(header: str, rules: tuple[ColumnRule, ...]) -> tuple[ColumnRule | None, str, str | None]:
+    """Find the rule for one header: (rule, how, option) where option is set for option columns."""
+    folded = fold(header)
+    stem, truncated = header_stem(header)
+    for rule in rules:
+        if any(fold(h) == folded or norm(h) == stem for h in rule.headers):
+            return rule, "header", None
+        if rule.pattern and re.search(rule.pattern, str(header), re.I):
+            match = re.search(rule.pattern, str(header), re.I)
+            option = match.groupdict().get("option") if match else None
+            return rule, "pattern", option
+    return None, "", None
+
+
+def _match_standard(header: str) -> tuple[ColumnRule | None, str, str | None]:
+    stem, truncated = header_stem(header)
+    if not stem:
+        return None, "", None
+    best: tuple[float, ColumnRule | None, str, str | None] = (0.0, None, "", None)
+    for rule in standard_rules():
+        for text in rule.headers:
+            target = norm(text)
+            if not target:
+                continue
+            if stem == target:
+                return rule, "question_text", None
+            if truncated and len(stem) >= 15 and target.startswith(stem):
+                return rule, "question_text_truncated", None
+            # One column per option: "Question [Option]", "Question - Option", "Question: Option".
+            if rule.values and stem.startswith(target + " "):
+                rest = stem[len(target) + 1:]
+                for label, code in rule.values.items():
+                    if norm(label) == rest:
+                        return rule, "option_column", code
+            if len(stem) > 20:
+                ratio = difflib.SequenceMatcher(None, stem, target).ratio()
+                if ratio > best[0]:
+                    best = (ratio, rule, "question_text_similar", None)
+    if best[0] >= 0.9:
+        return best[1], best[2], best[3]
+    return None, "", None
+
+
+def _truthy(series: pd.Series) -> pd.Series:
+    not_selected = {norm(v) for v in answers_vocabulary().get("not_selected", [])}
+    uniques = series.dropna().unique()
+    lookup = {value: norm(value) not in not_selected for value in uniques}
+    return series.map(lookup).fillna(False).astype(bool)
+
+
+def apply_mapping(raw: RawExport, mapping: Mapping, *, extra_rules: tuple[ColumnRule, ...] = (),
+                  skip: frozenset[str] = frozenset()) -> MappedExport:
+    """Rename export columns to canonical ones following ``mapping`` (no values are coded yet).
+
+    Parameters
+    ----------
+    raw
+        The export as read (identifier columns already removed).
+    mapping
+        The dialect or user mapping.
+    extra_rules
+        Rules from automatic suggestions, applied after the mapping's own rules.
+    skip
+        Columns already dealt with elsewhere (dropped identifiers, the id column).
+    """
+    frame = raw.frame
+    out: dict[str, pd.Series] = {}
+    rules_used: dict[str, ColumnRule] = {}
+    units: dict[str, str] = {}
+    report: list[dict[str, str]] = []
+    unmapped: list[dict[str, str]] = []
+    option_parts: dict[str, list[tuple[str, pd.Series]]] = {}
+    grid_parts: dict[str, list[tuple[str, pd.Series]]] = {}
+    id_column = None
+    canonical = mapping.name == "canonical"
+
+    for header in frame.columns:
+        if header in skip:
+            continue
+        if mapping.id_columns and _matches_any(mapping.id_columns, header) and id_column is None:
+            id_column = header
+            report.append({"column": header, "target": "respondent_id", "how": "id_column"})
+            continue
+        if canonical:
+            if header in COLUMNS:
+                out[header] = frame[header]
+                report.append({"column": header, "target": header, "how": "canonical"})
+            else:
+                unmapped.append({"column": header, "reason": "not_canonical"})
+            continue
+        rule, how, option = _match_rule(header, mapping.columns + extra_rules)
+        if rule is None and mapping.standard_questions:
+            rule, how, option = _match_standard(header)
+        if rule is None and header in COLUMNS:
+            rule, how = ColumnRule(target=header), "canonical"
+        if rule is None:
+            unmapped.append({"column": header, "reason": "no_match"})
+            continue
+        target = rule.target
+        if target == MODE_GRID:
+            label = option or header
+            code = value_map(MODE_GRID, ColumnRule(target=MODE_GRID, values=rule.options)).get(norm(label))
+            if code is None:
+                unmapped.append({"column": header, "reason": "unknown_grid_option"})
+                continue
+            grid_parts.setdefault("grid", []).append((code, frame[header]))
+            report.append({"column": header, "target": f"mode_grid:{code}", "how": how})
+            continue
+        if how == "option_column":
+            option_parts.setdefault(target, []).append((option or "", frame[header]))
+            report.append({"column": header, "target": f"{target}:{option}", "how": how})
+            continue
+        targets = ("mode_summer", "mode_winter") if target == MODE_BOTH else (target,)
+        if any(t in out for t in targets):
+            unmapped.append({"column": header, "reason": "duplicate_target"})
+            continue
+        for t in targets:
+            out[t] = frame[header]
+            rules_used[t] = rule
+            if rule.unit:
+                units[t] = rule.unit
+        report.append({"column": header, "target": target, "how": how})
+
+    notes: list[dict[str, Any]] = []
+    for target, parts in option_parts.items():
+        if target in out:
+            continue
+        codes = pd.Series("", index=frame.index, dtype=object)
+        for code, series in parts:
+            chosen = _truthy(series)
+            codes = codes.where(~chosen, codes + np.where(codes == "", "", MULTI_SEP) + code)
+        any_answer = pd.concat([s.notna() for _, s in parts], axis=1).any(axis=1)
+        out[target] = codes.where(any_answer & (codes != ""), pd.NA)
+    if grid_parts:
+        grid = _grid_mode(grid_parts["grid"], frame.index)
+        for column in ("mode_summer", "mode_winter"):
+            if column not in out:
+                out[column] = grid["mode"]
+        if "days_on_site" not in out:
+            out["days_on_site"] = grid["days"]
+        notes.append({"note": "mode_from_grid", "ties": int(grid["tie"].sum())})
+        mapped_frame_tie = grid["tie"]
+    else:
+        mapped_frame_tie = None
+
+    mapped = pd.DataFrame(out, index=frame.index)
+    if mapped_frame_tie is not None:
+        mapped.attrs["grid_tie"] = mapped_frame_tie
+    maps = {column: value_map(column, rules_used.get(column)) for column in mapped.columns}
+    return MappedExport(
+        frame=mapped, value_maps=maps, units=units, columns=report, unmapped=unmapped,
+        mapping=mapping, id_column=id_column, canonical=canonical, notes=notes,
+        separators=mapping.multi_separators,
+    )
+
+
+#: Tie rule for a days-per-week grid: on equal days the mode earlier in this order wins. Car
+#: driving comes first so that a tie never understates car commuting.
+GRID_TIE_ORDER = ("car_alone", "car_shared", "car_passenger", "taxi", "motorcycle", "train", "bus",
+                  "boat", "ebike", "bike", "walk", "other", "remote")
+
+
+def _grid_mode(parts: list[tuple[str, pd.Series]], index: pd.Index) -> pd.DataFrame:
+    """Main mode = the mode used on most days; ties go to the first in :data:`GRID_TIE_ORDER`."""
+    days = {}
+    for code, series in parts:
+        numbers = pd.to_numeric(series.astype("string").str.replace(",", ".", regex=False), errors="coerce")
+        days[code] = days[code].add(numbers, fill_value=0) if code in days else numbers
+    table = pd.DataFrame(days, index=index)
+    ordered = [c for c in GRID_TIE_ORDER if c in table.columns]
+    table = table[ordered]
+    values = table.fillna(0).to_numpy(dtype=float)
+    top = values.max(axis=1)
+    has_any = top > 0
+    winner = np.array(ordered, dtype=object)[values.argmax(axis=1)]
+    ties = ((values == top[:, None]) & (top[:, None] > 0)).sum(axis=1) > 1
+    on_site = table.drop(columns=[c for c in ("remote",) if c in table.columns]).fillna(0).sum(axis=1)
+    all_missing = table.isna().all(axis=1).to_numpy()
+    mode = pd.Series(np.where(has_any, winner, None), index=index, dtype=object)
+    days_out = on_site.clip(upper=7).astype(object).where(~all_missing, None)
+    return pd.DataFrame({"mode": mode, "days": days_out.map(lambda v: None if v is None else f"{v:g}"),
+                         "tie": ties & has_any}, index=index)
+
+
+# ---------------------------------------------------------------------------------------------
+# suggestions for unknown exports
+
+_KEYWORDS: dict[str, tuple[str, ...]] = {
+    "distance_km": ("km", "kilometer", "kilometre", "miles", "mile", "distance", "avstand", "far", "langt", "lang"),
+    "travel_time_min": ("minutes", "minutt", "minutter", "time", "tid", "long does", "lang tid", "travel time", "reisetid"),
+    MODE_BOTH: ("transport", "travel", "commute", "reiser", "reise", "mode", "reisemåte", "means", "main form", "vanlegvis", "vanligvis"),
+    "days_on_site": ("days", "dagar", "dager", "per week", "i veka", "i uken", "on campus", "on site", "percentage"),
+    "home_postcode": ("postcode", "postnummer", "post code", "zip", "postnr"),
+    "municipality": ("kommune", "kommunenummer", "municipality"),
+    "workplace": ("workplace", "arbeidsstad", "arbeidssted", "campus", "site", "building", "eining", "enhet"),
+    "job_group": ("job", "yrke", "yrkesgruppe", "stilling", "staff category", "sektor", "department"),
+    "age_band": ("age", "alder", "gammal", "gammel", "how old"),
+    "car_fuel": ("fuel", "drivstoff", "petrol", "electric"),
+    "parking_at_work": ("parking", "parkering"),
+    "barriers": ("barrier", "hindrer", "hindrar", "hold you back", "keeps you", "why not", "kvifor", "hvorfor"),
+    "would_consider": ("consider", "try", "prøve", "would you", "kunne du"),
+    "would_help": ("encourage", "easier", "lettare", "lettere", "help", "would make"),
+    "shift_work": ("shift", "turnus", "night", "natt"),
+    "children_drop_off": ("children", "born", "barn", "school run", "barnehage"),
+    "car_needed_for_work": ("car during", "bil i arbeidstida", "bil i arbeidstiden", "work trips", "tenestereiser", "tjenestereiser"),
+}
+
+
+def _numeric_share(values: pd.Series) -> float:
+    if values.empty:
+        return 0.0
+    parsed = pd.to_numeric(values.astype("string").str.replace(",", ".", regex=False).str.strip(), errors="coerce")
+    return float(parsed.notna().mean())
+
+
+def suggest_mapping(raw: RawExport, *, columns: list[str] | None = None) -> list[Suggestion]:
+    """Guess the canonical column of export columns from question texts and value patterns.
+
+    Confidence combines header similarity to the standard question texts (nn, nb, en), keywords
+    and the share of distinct answers that are known labels (or numbers, for numeric columns).
+    """
+    frame = raw.frame
+    suggestions: list[Suggestion] = []
+    for header in columns if columns is not None else list(frame.columns):
+        values = frame[header].dropna()
+        uniques = pd.Series(values.unique()[:500])
+        sample = tuple(str(v) for v in uniques[:5])
+        rule, how, _ = _match_standard(header)
+        if rule is not None:
+            suggestions.append(Suggestion(header, rule.target, 0.95, sample, how))
+            continue
+        stem, _ = header_stem(header)
+        best_target, best_score, best_how = None, 0.0, ""
+        numeric = _numeric_share(uniques)
+        for target, keywords in _KEYWORDS.items():
+            hits = sum(1 for k in keywords if re.search(rf"\b{re.escape(k)}\b", stem))
+            header_score = min(1.0, 0.45 * hits)
+            kind = "code" if target == MODE_BOTH else COLUMNS[target][0]
+            if kind in ("code", "multi", "bool"):
+                vmap = value_map(target)
+                if kind == "multi":
+                    known = uniques.map(lambda v: any(norm(p) in vmap for p in re.split(r"[;,]", str(v)))).mean()
+                else:
+                    known = uniques.map(lambda v: norm(v) in vmap).mean()
+                value_score = float(known) if len(uniques) else 0.0
+            elif kind == "float":
+                value_score = numeric
+            elif target == "home_postcode":
+                value_score = float(uniques.astype(str).str.fullmatch(r"\d{3,4}").mean()) if len(uniques) else 0.0
+            else:
+                value_score = 0.0
+            score = 0.6 * header_score + 0.4 * value_score if header_score else 0.35 * value_score
+            if score > best_score:
+                best_target, best_score = target, score
+                best_how = "keywords_and_values" if header_score else "values"
+        # A single shared "km" word with number answers is enough for a distance.
+        if best_target is not None and best_score >= 0.2:
+            suggestions.append(Suggestion(header, best_target, round(best_score, 2), sample, best_how))
+    return suggestions
+
+
+def mapping_with_suggestions(mapping: Mapping, suggestions: list[Suggestion], *, name: str | None = None) -> Mapping:
+    """A copy of ``mapping`` with one explicit rule per suggestion (for saving and editing)."""
+    rules = list(mapping.columns)
+    taken = {rule.target for rule in rules}
+    for suggestion in suggestions:
+        if suggestion.target in taken:
+            continue
+        taken.add(suggestion.target)
+        rules.append(ColumnRule(target=suggestion.target, headers=(suggestion.column,)))
+    return Mapping(
+        name=name or mapping.name, title=mapping.title, signature=mapping.signature,
+        min_signature=mapping.min_signature, id_columns=mapping.id_columns,
+        meta_columns=mapping.meta_columns, multi_separators=mapping.multi_separators,
+        standard_questions=mapping.standard_questions, columns=tuple(rules),
+    )

@@ -1,0 +1,193 @@
+"""Privacy at import: identifiers are dropped before anything else happens.
+
+Names, e-mail addresses, phone numbers, IP addresses, street addresses, locations, exact
+timestamps and free text are found by column name and by value patterns and dropped, each with a
+reason the output reports. Columns that hold answers grontur uses are kept, but any cell in them
+that looks like an identifier (an "other, please specify" answer holding an e-mail address) is
+blanked. Respondent ids are replaced by salted hashes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from dataclasses import dataclass
+
+import pandas as pd
+
+from grontur.io import RawExport
+from grontur.mapping import fold
+
+log = logging.getLogger(__name__)
+
+REASONS = ("name", "email", "phone", "ip_address", "address", "location", "timestamp", "free_text",
+           "identifier", "meta")
+
+_NAME_PATTERNS: tuple[tuple[str, str], ...] = (
+    ("email", r"e-?mail|e-?post\b|epost|e-postadresse"),
+    ("phone", r"phone|telefon|mobil(?:nummer)?\b|\btlf\b|mobile"),
+    ("ip_address", r"^ip$|\bip[ -]?ad(d)?ress|ipaddress"),
+    ("location", r"latitude|longitude|\blat\b|\blon\b|\blng\b|geolocation|gps"),
+    ("name", r"^(?:full |first |last |your |ditt |ditt fulle |fullt )?(?:name|navn|namn)$|^(?:fornavn|etternavn|førenamn|etternamn|fornamn)$"
+             r"|recipient ?(first|last) ?name|^name of|^navn på deg|^kva heiter du|^hva heter du"),
+    ("address", r"address|adresse|street|gateadresse|where do you live|kvar bur du|hvor bor du|bustadadresse|bostedsadresse"),
+    ("timestamp", r"timestamp|tidsmerke|tidsstempel|^(start|end|completion|submission|submitted|recorded|created|last modified)( ?(date|time|dato|tid))?$"
+                  r"|^(startdato|sluttdato|innsendt|levert|dato|date|tidspunkt|time)$|^\$created$|fullføringstidspunkt|starttidspunkt"),
+    ("free_text", r"comment|kommentar|merknad|fritekst|free text|please specify|spesifiser|other thoughts|additional thoughts"
+                  r"|anything else|any other|noko anna|noe annet|tilbakemelding|feedback|suggestions?\b|forslag"
+                  r"|specific changes|^other$|^anna$|^annet$|\(other\)|describe|beskriv|utdjup|utdyp|why\?|kvifor\?|hvorfor\?"),
+)
+
+_EMAIL = r"[\w.+-]+@[\w-]+\.[\w.-]+"
+_PHONE = r"(?:\+|00)\d[\d ]{7,14}|\b\d{3} ?\d{2} ?\d{3}\b|\b\d{2} \d{2} \d{2} \d{2}\b|\(\d{3}\) ?\d{3}-\d{4}|\b\d{3}-\d{3}-\d{4}\b"
+_IP = r"\b(?:\d{1,3}\.){3}\d{1,3}\b|\b[0-9a-f]{1,4}(?::[0-9a-f]{1,4}){7}\b"
+_STREET = (r"\b\d+[a-z]?\s+[A-ZÆØÅa-zæøå][\w.]*\s+(?:st|street|rd|road|ave|avenue|dr|drive|ln|lane|blvd|way|ct|court|pl|place)\b\.?"
+           r"|\b[\wæøå]+(?:vegen|veien|gata|gate|vei|veg|bakken|stien|plassen|tunet)\s+\d+[a-z]?\b")
+_TIMESTAMP = (r"^\d{4}-\d{2}-\d{2}[ t]\d{1,2}:\d{2}|^\d{1,2}[./]\d{1,2}[./]\d{2,4}[ ,]+\d{1,2}:\d{2}"
+              r"|^\d{1,2}:\d{2}(?::\d{2})?$")
+
+VALUE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("email", re.compile(_EMAIL, re.I)),
+    ("ip_address", re.compile(_IP, re.I)),
+    ("phone", re.compile(_PHONE)),
+    ("address", re.compile(_STREET, re.I)),
+    ("timestamp", re.compile(_TIMESTAMP, re.I)),
+)
+
+
+@dataclass(frozen=True)
+class DroppedColumn:
+    """A column removed at import, and why."""
+
+    column: str
+    reason: str
+    found_by: str  # "name" or "values"
+
+    def as_dict(self) -> dict[str, str]:
+        return {"column": self.column, "reason": self.reason, "found_by": self.found_by}
+
+
+def reason_from_name(header: str) -> str | None:
+    """The identifier kind a column name announces, if any."""
+    folded = fold(header)
+    for reason, pattern in _NAME_PATTERNS:
+        if re.search(pattern, folded, re.I):
+            return reason
+    return None
+
+
+def identifier_mask(values: pd.Series) -> pd.Series:
+    """Cells that contain an e-mail address, phone number, IP address or street address.
+
+    Evaluated on distinct values only, so it costs little on large exports.
+    """
+    uniques = pd.Series(values.dropna().unique(), dtype=object)
+    if uniques.empty:
+        return pd.Series(False, index=values.index)
+    text = uniques.astype(str)
+    hit = pd.Series(False, index=uniques.index)
+    for reason, pattern in VALUE_PATTERNS:
+        if reason == "timestamp":
+            continue
+        hit |= text.str.contains(pattern, regex=True)
+    lookup = dict(zip(uniques, hit))
+    return values.map(lookup).fillna(False).astype(bool)
+
+
+def reason_from_values(values: pd.Series) -> str | None:
+    """The identifier kind a column's values show, if any (e-mail, phone, IP, address, timestamp, free text)."""
+    present = values.dropna()
+    if present.empty:
+        return None
+    uniques = pd.Series(present.unique(), dtype=object).astype(str)
+    sample = uniques.iloc[:2000]
+    for reason, pattern in VALUE_PATTERNS:
+        share = float(sample.str.contains(pattern, regex=True).mean())
+        # One e-mail address is enough; timestamps must be the column's normal content.
+        threshold = 0.5 if reason == "timestamp" else 0.0
+        if share > threshold:
+            return reason
+    if _looks_like_free_text(present, uniques):
+        return "free_text"
+    return None
+
+
+def _looks_like_free_text(present: pd.Series, uniques: pd.Series) -> bool:
+    lengths = uniques.str.len()
+    words = uniques.str.count(r"\s+") + 1
+    distinct_share = len(uniques) / max(len(present), 1)
+    return bool(len(uniques) >= 3 and distinct_share > 0.8 and lengths.median() > 25 and words.median() >= 5)
+
+
+def strip_identifiers(raw: RawExport, *, keep: frozenset[str] | set[str] = frozenset(),
+                      id_column: str | None = None,
+                      meta: tuple[tuple[str, str], ...] = ()) -> tuple[RawExport, list[DroppedColumn], pd.DataFrame]:
+    """Drop identifier columns and blank identifier cells in the columns grontur keeps.
+
+    Parameters
+    ----------
+    raw
+        The export as read.
+    keep
+        Columns that hold answers the mapping uses; they are checked cell by cell instead.
+    id_column
+        The respondent id column (kept here; :func:`pseudonymise` replaces it).
+    meta
+        Dialect meta columns as ``(pattern, reason)``; dropped with that reason.
+
+    Returns
+    -------
+    (RawExport, list of DroppedColumn, DataFrame of blanked cells ``source_row, column``)
+    """
+    frame = raw.frame
+    dropped: list[DroppedColumn] = []
+    drop: list[str] = []
+    blanked = []
+    for header in frame.columns:
+        if header == id_column:
+            continue
+        if header in keep:
+            mask = identifier_mask(frame[header])
+            if mask.any():
+                blanked.append(pd.DataFrame({"source_row": frame.index[mask], "column": header}))
+            continue
+        folded = fold(header)
+        reason = next((r for p, r in meta if re.search(p, folded, re.I)), None)
+        found_by = "name"
+        if reason is None:
+            reason = reason_from_name(header)
+        if reason is None:
+            reason = reason_from_values(frame[header])
+            found_by = "values"
+        if reason is not None:
+            drop.append(header)
+            dropped.append(DroppedColumn(header, reason, found_by))
+    cleaned = frame.drop(columns=drop)
+    blank_frame = pd.concat(blanked, ignore_index=True) if blanked else pd.DataFrame(columns=["source_row", "column"])
+    if len(blank_frame):
+        cleaned = cleaned.copy()
+        for header, rows in blank_frame.groupby("column")["source_row"]:
+            cleaned.loc[rows.to_numpy(), header] = pd.NA
+    if dropped:
+        log.info("dropped %d identifier columns, blanked %d cells", len(dropped), len(blank_frame))
+    return raw.with_frame(cleaned), dropped, blank_frame
+
+
+def pseudonymise(values: pd.Series, salt: str) -> pd.Series:
+    """Replace ids by salted SHA-256 hashes (16 hex characters); NA stays NA.
+
+    The same id and salt always give the same pseudonym, so repeat surveys can be paired.
+
+    >>> pseudonymise(pd.Series(["a", None]), "s").isna().tolist()
+    [False, True]
+    """
+    uniques = values.dropna().unique()
+    lookup = {value: hashlib.sha256(f"{salt}\x1f{value}".encode()).hexdigest()[:16] for value in uniques}
+    return values.map(lookup).astype(object)
+
+
+def row_pseudonyms(index: pd.Index, *, salt: str, path_key: str) -> pd.Series:
+    """Pseudonymous ids for exports without an id column: a salted hash of file and row."""
+    keys = pd.Series([f"{path_key}:{row}" for row in index], index=index)
+    return pseudonymise(keys, salt)
