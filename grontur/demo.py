@@ -184,26 +184,36 @@ def _mode_probabilities(people: pd.DataFrame, season: str, muni: dict, prm: dict
 def _shift_car_share(prob: np.ndarray, rows: np.ndarray, effect: float, to: dict, order: list) -> float:
     """Change the expected car-driver share of ``rows`` by exactly ``effect`` (in place).
 
-    Car-driver probabilities are scaled by one factor so the mean over ``rows`` moves by
-    ``effect``; the mass goes to the ``to`` modes (weights). Returns the scale factor used.
+    The utilities of the ``to`` modes rise by ``delta`` times their weight, ``delta`` found by
+    bisection so that the mean car-driver probability over ``rows`` moves by ``effect``. Being a
+    logit shift, it moves people who live close enough for the new mode more than those who do
+    not. Returns ``delta``.
     """
     if effect == 0 or not rows.any():
-        return 1.0
+        return 0.0
     car = [order.index(k) for k in DRIVER]
-    p_car = prob[rows][:, car].sum(axis=1)
-    factor = 1.0 + effect / p_car.mean()
-    if factor < 0:
-        msg = f"parameters.yaml: an effect of {effect} is larger than the car-driver share; make it smaller."
-        raise ConfigError(msg)
-    removed = p_car * (1.0 - factor)
-    sub = prob[rows]
-    sub[:, car] *= factor
     w = np.zeros(len(order))
     for k, v in to.items():
         w[order.index(k)] = v
-    sub += removed[:, None] * (w / w.sum())[None, :]
-    prob[rows] = sub
-    return float(factor)
+    sub = prob[rows]
+    target = sub[:, car].sum(axis=1).mean() + effect
+
+    def shifted(delta: float) -> np.ndarray:
+        p = sub * np.exp(delta * w)[None, :]
+        return p / p.sum(axis=1, keepdims=True)
+
+    lo, hi = (0.0, 30.0) if effect < 0 else (-30.0, 0.0)
+    if not shifted(hi)[:, car].sum(axis=1).mean() <= target <= shifted(lo)[:, car].sum(axis=1).mean():
+        msg = f"parameters.yaml: a car-share effect of {effect} cannot be reached through {sorted(to)}; make it smaller."
+        raise ConfigError(msg)
+    for _ in range(80):
+        mid = (lo + hi) / 2
+        if shifted(mid)[:, car].sum(axis=1).mean() > target:
+            lo = mid
+        else:
+            hi = mid
+    prob[rows] = shifted((lo + hi) / 2)
+    return round(float((lo + hi) / 2), 6)
 
 
 def _participants(people: pd.DataFrame, spec: dict) -> np.ndarray:
@@ -629,7 +639,7 @@ def _truth(seed: int, prm: dict, munis: list[dict]) -> dict:
             "municipality": p["municipality"], "name": m["name"], "measure": p["measure"],
             "start": p["start"], "end": p["end"], "participants": p["participants"],
             "outcome": "car_driver_share", "seasons_affected": p["seasons"], "effect": p["effect"],
-            "effect_other_seasons": 0.0, "moved_to": p["to"],
+            "effect_other_seasons": 0.0, "utility_shift_weights": p["to"],
             "n_participants": {"baseline": m["baseline"]["participants"], "followup": m["followup"]["participants"]},
             "null_effect": p["effect"] == 0,
         })
