@@ -119,7 +119,7 @@ def newcombe_paired_difference(
 
     >>> d, lo, hi = newcombe_paired_difference(36, 2, 12, 0)
     >>> round(d, 4), round(lo, 4), round(hi, 4)
-    (0.2, 0.0562, 0.329)
+    (0.2, 0.0569, 0.3404)
     """
     a, b, c, d = (float(v) for v in (both, before_only, after_only, neither))
     n = a + b + c + d

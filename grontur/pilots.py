@@ -80,6 +80,7 @@ class PilotEffect:
     method: str | None
     estimates: tuple[dict[str, Any], ...] = ()
     groups: dict[str, Any] = field(default_factory=dict)
+    by_season: dict[str, Any] = field(default_factory=dict)
     suppressed_cells: int = 0
     note: str | None = None
     source_date: str | None = None
@@ -119,6 +120,7 @@ class PilotEffect:
             "method": self.method,
             "estimates": [dict(e) for e in self.estimates],
             "groups": dict(self.groups),
+            "by_season": dict(self.by_season),
             "note": self.note,
             "suppressed_cells": self.suppressed_cells,
         }
@@ -298,6 +300,31 @@ def _estimate_entry(method: str, est: float, low: float, high: float, p: float, 
             "p_value": _pval(p), **extra}
 
 
+def pilot_season(start: str | None, end: str | None, *, survey_season: str | None = None) -> str:
+    """The season whose answers measure a pilot.
+
+    A pilot that ran only in summer months (April to October) is measured on the summer answers,
+    one that ran only in winter months on the winter answers; a pilot spanning both seasons (or
+    without dates) on the season of the follow-up survey month, else summer.
+
+    >>> pilot_season("2025-04-01", "2025-10-31", survey_season="winter")
+    'summer'
+    >>> pilot_season("2025-09-01", "2026-03-31", survey_season="winter")
+    'winter'
+    """
+    try:
+        first, last = dt.date.fromisoformat(str(start)), dt.date.fromisoformat(str(end))
+    except ValueError:
+        return survey_season or "summer"
+    if (last - first).days >= 366:
+        return survey_season or "summer"
+    months = pd.period_range(first, last, freq="M").month
+    seasons = {season_of_month(int(m)) for m in months}
+    if len(seasons) == 1:
+        return seasons.pop()
+    return survey_season or "summer"
+
+
 def _municipality_of(table: pd.DataFrame, given: Mapping[str, Any] | None) -> dict[str, Any]:
     if given:
         return {"number": given.get("number"), "name": given.get("name")}
@@ -374,7 +401,7 @@ def evaluate_pilots(
     rng = np.random.default_rng(random_state)
     muni = _municipality_of(before, municipality)
     ctx = _context_of(before, context, municipality)
-    default_season = season or season_of_month(_wave_month(_wave_label(after))) or "summer"
+    survey_season = season_of_month(_wave_month(_wave_label(after)))
     control = None
     if comparison is not None and comparison[0] is not None and comparison[1] is not None:
         control = comparison
@@ -383,28 +410,38 @@ def evaluate_pilots(
         spec = _spec(item, index)
         effects.append(_evaluate_one(
             before, after, spec, control=control, k=k, municipality=muni, context=ctx,
-            outcome=spec.outcome or outcome, season=spec.season or default_season,
+            outcome=spec.outcome or outcome,
+            season=spec.season or season or pilot_season(spec.start, spec.end, survey_season=survey_season),
             ci_method=ci_method, n_boot=n_boot, rng=rng, run_date=_iso(run_date),
         ))
     log.info("evaluated %d pilots (%d with an estimate)", len(effects), sum(e.estimate is not None for e in effects))
     return effects
 
 
-def _evaluate_one(before: pd.DataFrame, after: pd.DataFrame, spec: _Spec, *, control: Any, k: int,
-                  municipality: dict[str, Any], context: dict[str, Any], outcome: str, season: str,
-                  ci_method: str, n_boot: int, rng: np.random.Generator, run_date: str | None) -> PilotEffect:
-    if outcome not in OUTCOMES:
-        msg = f"Pilot {spec.measure}: outcome {outcome!r} is unknown; use {' or '.join(OUTCOMES)}."
-        raise ConfigError(msg)
-    reached_b = participant_mask(before, spec.participants, measure=spec.measure)
-    reached_a = participant_mask(after, spec.participants, measure=spec.measure)
+@dataclass(frozen=True)
+class _SeasonResult:
+    participants: dict[str, Any]
+    groups: dict[str, Any]
+    estimates: tuple[dict[str, Any], ...]
+    before: float | None
+    after: float | None
+    hidden: int
+    note: str | None
+
+    @property
+    def headline(self) -> dict[str, Any] | None:
+        return next((e for m in METHODS for e in self.estimates if e["method"] == m), None)
+
+
+def _estimate_season(before: pd.DataFrame, after: pd.DataFrame, reached_b: pd.Series, reached_a: pd.Series,
+                     spec: _Spec, *, control: Any, k: int, outcome: str, season: str, ci_method: str,
+                     n_boot: int, rng: np.random.Generator) -> _SeasonResult:
     r = (*_counts(before, reached_b, season, outcome), *_counts(after, reached_a, season, outcome))
     o = (*_counts(before, ~reached_b, season, outcome), *_counts(after, ~reached_a, season, outcome))
     group, description = _describe_participants(spec.participants)
-    hidden = 0
     reached_ok = r[1] >= k and r[3] >= k
     others_ok = o[1] >= k and o[3] >= k
-    hidden += sum(_small(n, k) for n in (r[1], r[3], o[1], o[3]))
+    hidden = sum(_small(n, k) for n in (r[1], r[3], o[1], o[3]))
     participants = {
         "group": group,
         "description": description,
@@ -415,49 +452,76 @@ def _evaluate_one(before: pd.DataFrame, after: pd.DataFrame, spec: _Spec, *, con
     }
     groups: dict[str, Any] = {}
     estimates: list[dict[str, Any]] = []
-    note = None
-    before_share = after_share = None
     if not reached_ok:
         note = "no_participants" if r[1] == 0 and r[3] == 0 else "too_few_participants"
-    else:
-        before_ok, after_ok = not _small(r[0], k), not _small(r[2], k)
-        hidden += (not before_ok) + (not after_ok)
-        before_share = _share(r[0] / r[1]) if before_ok else None
-        after_share = _share(r[2] / r[3]) if after_ok else None
-        groups["reached"] = _group_entry(r, k)
-        diff, low, high = newcombe_difference(r[0], r[1], r[2], r[3])
-        p = two_proportion_p(r[0], r[1], r[2], r[3])
-        estimates.append(_estimate_entry("before_after", diff, low, high, p))
-        if others_ok:
-            groups["not_reached"] = _group_entry(o, k)
-            estimates.append(_estimate_entry("reached_vs_not_reached",
-                                             *_did((r, o), ci_method=ci_method, n_boot=n_boot, rng=rng)))
-        if control is not None:
-            c = _control_counts(control, spec, season, outcome, k)
-            if c is not None:
-                groups["comparison"] = _group_entry(c, k)
-                estimates.append(_estimate_entry("difference_in_differences",
-                                                 *_did((r, c), ci_method=ci_method, n_boot=n_boot, rng=rng)))
-    headline = next((e for m in METHODS for e in estimates if e["method"] == m), None)
+        return _SeasonResult(participants, groups, (), None, None, hidden, note)
+    before_ok, after_ok = not _small(r[0], k), not _small(r[2], k)
+    hidden += (not before_ok) + (not after_ok)
+    groups["reached"] = _group_entry(r, k)
+    diff, low, high = newcombe_difference(r[0], r[1], r[2], r[3])
+    p = two_proportion_p(r[0], r[1], r[2], r[3])
+    estimates.append(_estimate_entry("before_after", diff, low, high, p))
+    if others_ok:
+        groups["not_reached"] = _group_entry(o, k)
+        estimates.append(_estimate_entry("reached_vs_not_reached",
+                                         *_did((r, o), ci_method=ci_method, n_boot=n_boot, rng=rng)))
+    if control is not None:
+        c = _control_counts(control, spec, season, outcome, k)
+        if c is not None:
+            groups["comparison"] = _group_entry(c, k)
+            estimates.append(_estimate_entry("difference_in_differences",
+                                             *_did((r, c), ci_method=ci_method, n_boot=n_boot, rng=rng)))
+    return _SeasonResult(
+        participants, groups, tuple(estimates),
+        _share(r[0] / r[1]) if before_ok else None, _share(r[2] / r[3]) if after_ok else None, hidden, None,
+    )
+
+
+def _evaluate_one(before: pd.DataFrame, after: pd.DataFrame, spec: _Spec, *, control: Any, k: int,
+                  municipality: dict[str, Any], context: dict[str, Any], outcome: str, season: str,
+                  ci_method: str, n_boot: int, rng: np.random.Generator, run_date: str | None) -> PilotEffect:
+    if outcome not in OUTCOMES:
+        msg = f"Pilot {spec.measure}: outcome {outcome!r} is unknown; use {' or '.join(OUTCOMES)}."
+        raise ConfigError(msg)
+    reached_b = participant_mask(before, spec.participants, measure=spec.measure)
+    reached_a = participant_mask(after, spec.participants, measure=spec.measure)
+    results = {
+        s: _estimate_season(before, after, reached_b, reached_a, spec, control=control, k=k, outcome=outcome,
+                            season=s, ci_method=ci_method, n_boot=n_boot, rng=rng)
+        for s in SEASONS
+    }
+    main = results[season]
+    headline = main.headline
+    by_season = {}
+    for s, res in results.items():
+        best = res.headline
+        by_season[s] = {
+            "before": res.before,
+            "after": res.after,
+            **({key: best[key] for key in ("method", "estimate", "ci_low", "ci_high", "p_value")} if best
+               else {"method": None, "estimate": None, "ci_low": None, "ci_high": None, "p_value": None}),
+        }
+    hidden = main.hidden + sum(res.hidden for s, res in results.items() if s != season)
     return PilotEffect(
         measure=spec.measure,
         municipality=municipality,
         period={"start": spec.start, "end": spec.end},
-        participants=participants,
+        participants=main.participants,
         context=context,
         outcome=outcome,
         season=season,
-        before=before_share,
-        after=after_share,
+        before=main.before,
+        after=main.after,
         estimate=headline["estimate"] if headline else None,
         ci_low=headline["ci_low"] if headline else None,
         ci_high=headline["ci_high"] if headline else None,
         p_value=headline["p_value"] if headline else None,
         method=headline["method"] if headline else None,
-        estimates=tuple(estimates),
-        groups=groups,
+        estimates=main.estimates,
+        groups=main.groups,
+        by_season=by_season,
         suppressed_cells=int(hidden),
-        note=note,
+        note=main.note,
         source_date=run_date,
     )
 

@@ -1,0 +1,103 @@
+"""``grontur compare``: a baseline and a follow-up wave to ``comparison.json`` and ``comparison.html``."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import click
+
+from grontur.i18n import t
+
+
+@click.command("compare")
+@click.argument("baseline", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("followup", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--kommune", "municipality", help="Municipality name or 4-digit number (2024 numbering).")
+@click.option("--project", type=click.Path(path_type=Path), help="Project folder with grontur.yaml (pilots, employees, salt).")
+@click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path), help="Output folder.")
+@click.option("--comparison-municipality", "comparison_project", type=click.Path(path_type=Path),
+              help="Project folder of a municipality without the pilots (its grontur.yaml names both waves), for difference in differences.")
+@click.option("--comparison-files", nargs=2, type=click.Path(dir_okay=False, path_type=Path),
+              help="Baseline and follow-up export of the comparison municipality (instead of a project folder).")
+@click.option("--waves", nargs=2, help="Wave labels of baseline and follow-up, e.g. 2025-03 2026-03.")
+@click.option("--write-evidence", is_flag=True, help="Save pilot results as evidence records for the ranking.")
+@click.option("--evidence-dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for evidence records (default: measures/evidence).")
+@click.option("--overwrite-evidence", is_flag=True, help="Replace an evidence file that holds a different record.")
+@click.option("--lang", type=click.Choice(["nn", "nb", "en"]), help="Report language (default: the municipality's written standard).")
+@click.option("--k", "k", type=int, help="Privacy threshold (5 or higher).")
+@click.option("--employees", type=int, help="Employees at the time of the surveys (default: from the project).")
+@click.option("--run-date", type=click.DateTime(["%Y-%m-%d"]), help="Date shown in the outputs (default: the project's run_date or today).")
+def command(baseline: Path, followup: Path, municipality: str | None, project: Path | None, out: Path,
+            comparison_project: Path | None, comparison_files: tuple[Path, Path] | None,
+            waves: tuple[str, str] | None, write_evidence: bool, evidence_dir: Path | None,
+            overwrite_evidence: bool, lang: str | None, k: int | None, employees: int | None,
+            run_date: dt.datetime | None) -> None:
+    """Compare two survey waves: changes with 95% intervals, comparability checks and pilot effects."""
+    from grontur import compare, pilots
+    from grontur.config import load_project, project_for
+    from grontur.errors import GronturError
+    from grontur.outputs import staged_folder, write_json
+    from grontur.pipeline import to_jsonable
+    from grontur.report.comparison import render_comparison_html, warning_text
+    from grontur.resources import data_path
+    from grontur.i18n import Translator
+
+    if project is not None:
+        proj = load_project(project)
+    elif municipality is not None:
+        proj = project_for(municipality, language=lang, k=k or 5)
+    else:
+        msg = "Say which municipality the surveys are from: give --kommune NAME|NUMBER or --project DIR."
+        raise GronturError(msg)
+    proj = proj.with_overrides(run_date=run_date.date() if run_date else None, k=k, employees=employees)
+    lang = lang or proj.language
+    wave_before, wave_after = waves if waves else (proj.wave, None)
+
+    before = _import(baseline, proj, wave_before)
+    after = _import(followup, proj, wave_after)
+    control = None
+    if comparison_project is not None:
+        other = load_project(comparison_project)
+        if other.survey is None or other.followup is None:
+            msg = (f"{comparison_project}: the comparison municipality's grontur.yaml must name both 'survey' and "
+                   "'followup'; add them or use --comparison-files BASELINE FOLLOWUP.")
+            raise GronturError(msg)
+        control = (_import(other.survey, other, other.wave).table, _import(other.followup, other, None).table)
+    elif comparison_files:
+        control = (_import(comparison_files[0], proj, wave_before).table, _import(comparison_files[1], proj, wave_after).table)
+
+    result = compare.compare_waves(
+        before.table, after.table, k=proj.k, employees_before=proj.employees, employees_after=proj.employees,
+        waves=waves or None,
+    )
+    effects = pilots.evaluate_pilots(
+        before.table, after.table, pilots=proj.pilots, comparison=control, k=proj.k,
+        municipality={"number": proj.number, "name": proj.name},
+        context={"municipality": {"employees": proj.employees, "rurality": proj.context.get("rurality")}},
+        run_date=proj.run_date,
+    ) if proj.pilots else []
+    result = result.with_pilots(effects)
+    data = to_jsonable(result.as_dict())
+    with staged_folder(out) as staging:
+        write_json(data, staging / "comparison.json")
+        html = render_comparison_html(data, lang=lang, name=proj.name, date=proj.run_date.isoformat())
+        (staging / "comparison.html").write_text(html, encoding="utf-8")
+
+    tr = Translator(lang)
+    for warning in data["comparability"]:
+        click.echo(tr("cli.compare.warning", text=warning_text(warning, tr, lang)), err=True)
+    click.echo(tr("cli.compare.done", name=proj.name, folder=out, before=data["respondents"]["n_before"],
+                  after=data["respondents"]["n_after"], pilots=len(effects)))
+    if write_evidence and effects:
+        folder = evidence_dir or data_path("measures", "evidence")
+        written = pilots.write_evidence(effects, folder, overwrite=overwrite_evidence)
+        click.echo(t("cli.compare.evidence", lang, n=len(written), folder=folder))
+
+
+def _import(path: Path, project, wave: str | None):  # noqa: ANN001, ANN202 - thin wrapper
+    from grontur.importing import import_survey
+
+    return import_survey(path, mapping=project.mapping, sheet=project.sheet, municipality=project.number,
+                         wave=wave, salt=project.salt)
