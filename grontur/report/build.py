@@ -330,7 +330,7 @@ def _barriers(ctx: _Ctx) -> Section:
     habits = ctx.results.get("habits") or {}
     blocks: list[Block] = [Paragraph(tr("report.barriers.lead"))]
     found = False
-    for key, kind, colour in (("barriers", "barriers", 4), ("would_help", "would_help", 2)):
+    for key, kind, colour in (("barriers", "barriers", 2), ("would_help", "would_help", 6)):
         data = habits.get(key)
         if not isinstance(data, Mapping) or not data:
             continue
@@ -415,6 +415,7 @@ def scenarios(potential: Mapping[str, Any]) -> dict[str, dict[str, float | None]
         if not isinstance(sc, Mapping):
             continue
         out[str(name)] = {
+            "tonnes_key": _first_key(sc, "tonnes_avoided", "tonnes_co2e_avoided", "tonnes"),
             "tonnes": _first(sc, "tonnes_avoided", "tonnes_co2e_avoided", "tonnes"),
             "low": _first(sc, "tonnes_low", "low"),
             "high": _first(sc, "tonnes_high", "high"),
@@ -423,6 +424,10 @@ def scenarios(potential: Mapping[str, Any]) -> dict[str, dict[str, float | None]
             "switchers": _first(sc, "switchers", "respondents_switching"),
         }
     return out
+
+
+def _first_key(mapping: Mapping[str, Any], *keys: str) -> str | None:
+    return next((key for key in keys if key in mapping), None)
 
 
 def _first(mapping: Mapping[str, Any], *keys: str) -> Any:
@@ -475,7 +480,7 @@ def _emissions(ctx: _Ctx) -> Section:
             after = None if sc["tonnes"] is None else float(total) - float(sc["tonnes"])
             chart_rows.append((label, after, None if sc["high"] is None else float(total) - float(sc["high"]),
                                None if sc["low"] is None else float(total) - float(sc["low"])))
-            rows.append((Cell(label), Cell(fmt.number(sc["tonnes"], lang, digits=1), f"potential.scenarios.{name}.tonnes", sc["tonnes"]),
+            rows.append((Cell(label), Cell(fmt.number(sc["tonnes"], lang, digits=1), f"potential.scenarios.{name}.{sc['tonnes_key']}" if sc["tonnes_key"] else None, sc["tonnes"]),
                          Cell(fmt.number_range(sc["low"], sc["high"], lang, digits=1)),
                          Cell(fmt.integer(sc["trips"], lang), None, sc["trips"]),
                          Cell(fmt.percent(sc["share"], lang), None, sc["share"])))

@@ -27,12 +27,12 @@ from grontur.report import _format as fmt  # noqa: E402
 PALETTE: tuple[str, ...] = (
     "#0072B2",  # blue (dark)
     "#E69F00",  # orange (light)
+    "#D55E00",  # vermillion (dark)
+    "#56B4E9",  # sky blue (light)
+    "#000000",  # black
+    "#F0E442",  # yellow (very light)
     "#009E73",  # bluish green (medium)
     "#CC79A7",  # reddish purple (medium-light)
-    "#D55E00",  # vermillion (medium-dark)
-    "#56B4E9",  # sky blue (light)
-    "#F0E442",  # yellow (very light)
-    "#000000",  # black
 )
 #: Hatching that keeps series apart when printed in greyscale.
 HATCHES: tuple[str, ...] = ("", "//", "..", "xx", "\\\\", "++", "oo", "--")

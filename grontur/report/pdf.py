@@ -1,0 +1,64 @@
+"""Optional ``report.pdf``: the HTML report printed to A4 by headless Chromium via Playwright.
+
+Needs the Python package ``playwright`` (in the ``test`` extra) and a system Chromium; grontur
+never downloads a browser. On Debian/Ubuntu: ``apt-get install chromium`` (which brings its
+fonts and libraries). The browser is looked up in ``GRONTUR_CHROMIUM`` and then in the usual
+places (``/usr/bin/chromium``, ``/usr/bin/chromium-browser``, ``/usr/bin/google-chrome``).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+from grontur.errors import ConfigError
+
+#: Chromium flags: headless, no network chatter, no first-run or update work.
+CHROMIUM_ARGS = (
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+)
+_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
+
+
+def find_chromium() -> str | None:
+    """Path of a system Chromium, or ``None``."""
+    configured = os.environ.get("GRONTUR_CHROMIUM")
+    if configured and Path(configured).is_file():
+        return configured
+    for candidate in _CANDIDATES:
+        if Path(candidate).is_file():
+            return candidate
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    return found
+
+
+def write_pdf(html_path: Path, pdf_path: Path) -> Path:
+    """Print ``html_path`` to ``pdf_path`` (A4, with backgrounds) and return ``pdf_path``."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError as error:
+        msg = "report.pdf needs the Python package playwright: pip install playwright (no browser download needed)."
+        raise ConfigError(msg) from error
+    chromium = find_chromium()
+    if chromium is None:
+        msg = "report.pdf needs Chromium: install it (apt-get install chromium) or set GRONTUR_CHROMIUM to its path."
+        raise ConfigError(msg)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=list(CHROMIUM_ARGS))
+        try:
+            page = browser.new_page()
+            page.goto(Path(html_path).resolve().as_uri(), wait_until="load")
+            page.emulate_media(media="print")
+            page.pdf(path=str(pdf_path), format="A4", print_background=True, prefer_css_page_size=True)
+        finally:
+            browser.close()
+    return Path(pdf_path)
+
+
+def count_pages(pdf_path: Path) -> int:
+    """Number of pages in a PDF written by Chromium (counts ``/Type /Page`` objects)."""
+    data = Path(pdf_path).read_bytes()
+    return len(re.findall(rb"/Type\s*/Page(?!s)", data))

@@ -1,0 +1,236 @@
+"""The per-municipality report: files, content, numbers equal to results.json, determinism."""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+import zipfile
+from html.parser import HTMLParser
+from pathlib import Path
+
+import docx
+import openpyxl
+import pytest
+
+from grontur.errors import ConfigError, GronturError
+from grontur.i18n import t
+from grontur.report import write_outputs
+
+SAMPLE = Path(__file__).parent / "data" / "report_results_sample.json"
+
+
+def load_sample() -> dict:
+    return json.loads(SAMPLE.read_text(encoding="utf-8"))
+
+
+class _KeyedText(HTMLParser):
+    """Collect the visible text of every element carrying ``data-key``, plus all visible text."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.keyed: list[tuple[str, str]] = []
+        self._stack: list[tuple[str, str | None, list[str]]] = []
+        self.text: list[str] = []
+        self.images: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag in {"style", "script"}:
+            self._skip += 1
+        if tag == "img":
+            self.images.append(attrs.get("src", ""))
+            return
+        self._stack.append((tag, attrs.get("data-key"), []))
+
+    def handle_endtag(self, tag):
+        if tag in {"style", "script"}:
+            self._skip -= 1
+        while self._stack:
+            open_tag, key, parts = self._stack.pop()
+            if key:
+                self.keyed.append((key, "".join(parts)))
+            if self._stack:
+                self._stack[-1][2].extend(parts)
+            if open_tag == tag:
+                break
+
+    def handle_data(self, data):
+        if self._skip:
+            return
+        self.text.append(data)
+        if self._stack:
+            self._stack[-1][2].append(data)
+
+
+def parse_html(path: Path) -> _KeyedText:
+    parser = _KeyedText()
+    parser.feed(path.read_text(encoding="utf-8"))
+    return parser
+
+
+def resolve(results: dict, key: str):
+    node = results
+    for part in key.split("."):
+        if isinstance(node, list):
+            node = sorted(node, key=lambda m: m.get("rank", 0))[int(part)] if node and "rank" in node[0] else node[int(part)]
+        else:
+            node = node[part]
+    return node
+
+
+def shown_number(text: str, lang: str) -> tuple[float | None, int]:
+    """Read a number as a reader would ('1 234,5 %' in Norwegian, '1,234.5%' in English).
+
+    Returns the value and the number of decimals shown.
+    """
+    body = text.strip().replace("\u00a0", " ").rstrip("%").strip()
+    if body == "–":
+        return None, 0
+    decimal, thousands = (".", ",") if lang == "en" else (",", " ")
+    body = body.replace(thousands, "")
+    decimals = len(body.split(decimal)[1]) if decimal in body else 0
+    return float(body.replace(decimal, ".")), decimals
+
+
+@pytest.fixture(scope="module")
+def outputs(tmp_path_factory) -> dict[str, Path]:
+    results = load_sample()
+    folders = {}
+    for lang in ("nn", "nb", "en"):
+        folder = tmp_path_factory.mktemp(f"report_{lang}")
+        write_outputs(results, out_dir=folder, lang=lang)
+        folders[lang] = folder
+    return folders
+
+
+def test_writes_the_three_files(outputs):
+    for folder in outputs.values():
+        assert {p.name for p in folder.iterdir()} == {"report.html", "report.docx", "measures.xlsx"}
+
+
+@pytest.mark.parametrize("lang", ["nn", "nb", "en"])
+def test_every_keyed_number_in_html_equals_results(outputs, lang):
+    results = load_sample()
+    parsed = parse_html(outputs[lang] / "report.html")
+    assert len(parsed.keyed) > 60
+    for key, text in parsed.keyed:
+        expected = resolve(results, key)
+        shown, decimals = shown_number(text, lang)
+        if expected is None:
+            assert shown is None, key
+            continue
+        scale = 100.0 if text.strip().endswith("%") else 1.0
+        assert shown == pytest.approx(scale * float(expected), abs=0.5 * 10 ** -decimals + 1e-9), (key, text, expected)
+
+
+def test_headline_car_share_is_the_sum_of_driver_modes(outputs):
+    results = load_sample()
+    summer = results["mode_share"]["summer"]
+    expected = round(100 * (summer["car_alone"] + summer["car_shared"]))  # 50.26 + 10.77 -> 61
+    text = " ".join(parse_html(outputs["nn"] / "report.html").text)
+    assert f"{t('report.kf.car_driver_share_summer', 'nn')}" in text
+    assert f"{expected}\u00a0%" in text
+    assert expected == 61
+
+
+def test_html_is_self_contained(outputs):
+    html = (outputs["nn"] / "report.html").read_text(encoding="utf-8")
+    parsed = parse_html(outputs["nn"] / "report.html")
+    assert parsed.images and all(src.startswith("data:image/png;base64,") for src in parsed.images)
+    assert not re.search(r"""(src|href)=["']?(https?:)?//""", html)
+    assert "<link" not in html and "@media print" in html and "size: A4" in html
+    assert '<html lang="nn">' in html
+
+
+def test_sections_in_order_with_titles_from_catalogue(outputs):
+    parsed = parse_html(outputs["nb"] / "report.html")
+    text = " ".join(parsed.text)
+    positions = [text.find(t(f"report.section.{s}", "nb")) for s in
+                 ("summary", "habits", "barriers", "segments", "emissions", "measures", "anchoring", "method", "appendix")]
+    assert all(p >= 0 for p in positions) and positions == sorted(positions)
+    assert "Elsykkelpool" in text and "Langpendlere" in text  # measure name and a persona card, in bokmål
+
+
+def test_docx_has_real_headings_tables_and_pictures(outputs):
+    document = docx.Document(str(outputs["nn"] / "report.docx"))
+    headings = [p.text for p in document.paragraphs if p.style.name == "Heading 1"]
+    assert headings[0] == "1. " + t("report.section.summary", "nn")
+    assert len(headings) == 9
+    assert len(document.tables) >= 10
+    assert len(document.inline_shapes) >= 5
+    measure_table = next(tb for tb in document.tables if tb.rows[0].cells[1].text == t("report.col.measure", "nn") and tb.rows[0].cells[2].text == t("report.col.reasons", "nn"))
+    assert [r.cells[1].text for r in measure_table.rows[1:3]] == ["Elsykkelpool", "Samkøyringsordning"]
+
+
+def test_xlsx_measure_list_formatted_with_filter(outputs):
+    results = load_sample()
+    wb = openpyxl.load_workbook(outputs["en"] / "measures.xlsx")
+    ws = wb.worksheets[0]
+    assert ws.title == "Measures"
+    assert ws.freeze_panes == "A2"
+    assert ws.auto_filter.ref.startswith("A1:")
+    rows = list(ws.iter_rows(min_row=2, max_row=1 + len(results["measures"]), values_only=True))
+    assert [r[0] for r in rows] == [m["rank"] for m in results["measures"]]
+    assert [r[4] for r in rows] == [m["effect"]["low"] for m in results["measures"]]
+    assert ws["E2"].number_format == "0%"
+    assert ws["A1"].font.bold
+    names = wb.sheetnames
+    assert "Modes" in names and "Anchoring" in names
+    modes = wb["Modes"]
+    car = next(r for r in modes.iter_rows(min_row=2, values_only=True) if r[0] == "Car, alone")
+    assert car[1] == results["mode_share"]["summer"]["car_alone"]
+
+
+def test_identical_inputs_give_identical_files(tmp_path):
+    results = load_sample()
+    a, b = tmp_path / "a", tmp_path / "b"
+    write_outputs(results, out_dir=a, lang="nn")
+    write_outputs(copy.deepcopy(results), out_dir=b, lang="nn")
+    for name in ("report.html", "report.docx", "measures.xlsx"):
+        assert (a / name).read_bytes() == (b / name).read_bytes(), name
+    with zipfile.ZipFile(a / "report.docx") as z:
+        core = z.read("docProps/core.xml").decode()
+    assert "2026-11-29T00:00:00Z" in core
+
+
+def test_missing_optional_sections_say_so(tmp_path):
+    results = load_sample()
+    for key in ("segments", "measures", "anchoring_plan", "potential", "habits"):
+        results.pop(key)
+    write_outputs(results, out_dir=tmp_path, lang="nn", formats=("html",))
+    text = " ".join(parse_html(tmp_path / "report.html").text)
+    assert text.count(t("report.section_missing", "nn")) >= 4
+
+
+def test_malformed_section_raises(tmp_path):
+    results = load_sample()
+    del results["emissions"]["tonnes_co2e_per_year"]
+    with pytest.raises(GronturError, match="tonnes_co2e_per_year"):
+        write_outputs(results, out_dir=tmp_path, lang="nn", formats=("html",))
+
+
+def test_unknown_format_and_language_are_user_errors(tmp_path):
+    with pytest.raises(ConfigError, match="odt"):
+        write_outputs(load_sample(), out_dir=tmp_path, lang="nn", formats=("odt",))
+    with pytest.raises(ConfigError, match="se"):
+        write_outputs(load_sample(), out_dir=tmp_path, lang="se")
+
+
+def test_external_figures_are_embedded_and_closed(tmp_path):
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [0, 1])
+    write_outputs(load_sample(), out_dir=tmp_path, lang="en", formats=("html",), figures={"home_area_map": fig})
+    assert not plt.get_fignums()
+    html = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert 'id="fig-home_area_map"' in html
+    assert html.index('id="fig-home_area_map"') < html.index('id="barriers"')
+
+
+def test_suppressed_cells_are_marked(outputs):
+    parsed = parse_html(outputs["nn"] / "report.html")
+    cell = dict(parsed.keyed)["mode_share.winter.bike"]
+    assert cell == "–"
