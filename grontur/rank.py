@@ -14,6 +14,7 @@ The scoring is written out in ``docs/ranking.md``.
 from __future__ import annotations
 
 import copy
+import functools
 import dataclasses
 import logging
 import math
@@ -56,16 +57,22 @@ def load_weights(path: str | Path | None = None, *, overrides: Mapping[str, Any]
     not a number where a number is expected raises :class:`ConfigError` naming it.
     """
     file = Path(path) if path is not None else data_path("measures", "weights.yaml")
+    base = _read_weights(str(file))
+    merged = _merge(base, overrides or {}, where="weights")
+    _check_weights(merged, str(file))
+    return merged
+
+
+@functools.lru_cache(maxsize=8)
+def _read_weights(file: str) -> dict[str, Any]:
     try:
-        base = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
+        base = yaml.safe_load(Path(file).read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError) as error:
         msg = f"{file}: the ranking weights cannot be read ({str(error).splitlines()[0]}); fix or restore the file."
         raise CatalogueError(msg) from None
     if not isinstance(base, dict):
         raise CatalogueError(f"{file}: the ranking weights must be a mapping of named settings.")
-    merged = _merge(base, overrides or {}, where="weights")
-    _check_weights(merged, str(file))
-    return merged
+    return base
 
 
 def _merge(base: Mapping[str, Any], override: Mapping[str, Any], *, where: str) -> dict[str, Any]:
@@ -217,7 +224,7 @@ class MeasureRules:
             would_consider=tuple(targets.get("would_consider") or ()),
             conditions=dict(targets.get("conditions") or {}),
             shift_compatible=bool(targets.get("shift_compatible", True)),
-            requires=dict(requires),
+            requires={key: value for key, value in requires.items() if value not in (None, {}, [], ())},
             effect_low=min(low_f, high_f),
             effect_high=max(low_f, high_f),
             effect_source=str(effect.get("source") or ""),
@@ -268,6 +275,7 @@ class _Respondents:
         #: car trips (to and from work) on an average working day
         self.car_trips = 2.0 * self.car_fraction * presence
         self.tonnes = self._tonnes(emissions)
+        self._bools: dict[str, np.ndarray] = {}
         self.shift = self.boolean("shift_work") == 1
         self._multi: dict[tuple[str, str], np.ndarray] = {}
 
@@ -287,11 +295,22 @@ class _Respondents:
 
     def boolean(self, column: str) -> np.ndarray:
         """1 for True, 0 for False, -1 for unknown."""
-        if column not in self.table:
-            return np.full(self.n, -1, dtype=np.int8)
-        values = self.table[column]
-        text = values.astype("object").where(values.notna(), None).map(_to_bool_code, na_action="ignore")
-        return text.fillna(-1).to_numpy(dtype=np.int8)
+        cached = self._bools.get(column)
+        if cached is not None:
+            return cached
+        out = np.full(self.n, -1, dtype=np.int8)
+        if column in self.table:
+            values = self.table[column]
+            if pd.api.types.is_bool_dtype(values.dtype):
+                flags = values.astype("boolean")
+                known = flags.notna().to_numpy(dtype=bool)
+                out[known] = flags[known].astype(int).to_numpy(dtype=np.int8)
+            else:
+                text = values.astype("string").str.strip().str.lower()
+                out[text.isin(_TRUE).fillna(False).to_numpy(dtype=bool)] = 1
+                out[text.isin(_FALSE).fillna(False).to_numpy(dtype=bool)] = 0
+        self._bools[column] = out
+        return out
 
     def multi(self, column: str, code: str) -> np.ndarray:
         key = (column, code)
@@ -319,15 +338,8 @@ class _Respondents:
         return result
 
 
-def _to_bool_code(value: Any) -> int:
-    if isinstance(value, (bool, np.bool_)):
-        return int(bool(value))
-    text = str(value).strip().lower()
-    if text in ("true", "1", "yes", "ja"):
-        return 1
-    if text in ("false", "0", "no", "nei"):
-        return 0
-    return -1
+_TRUE = ("true", "1", "1.0", "yes", "ja")
+_FALSE = ("false", "0", "0.0", "no", "nei")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -354,8 +366,7 @@ def _segment_codes(segments: Any, table: pd.DataFrame) -> tuple[np.ndarray, list
     ids: list[Any] = [s.get("id") for s in described if "id" in s]
     present = [v for v in pd.unique(aligned.dropna()) if v not in ids]
     ids.extend(sorted(present, key=str))
-    lookup = {_json_scalar(v): i for i, v in enumerate(ids)}
-    codes = aligned.map(lambda v: lookup.get(_json_scalar(v), -1), na_action="ignore").fillna(-1).to_numpy(dtype=np.int64)
+    codes = pd.Index(ids, dtype=object).get_indexer(aligned.astype(object)).astype(np.int64)
     return codes, [_json_scalar(v) for v in ids], described
 
 
