@@ -1,0 +1,622 @@
+"""Geodata: municipality polygons, postcode points, workplaces, distance estimates and home-area maps.
+
+Readers take the public formats users get from Kartverket / Geonorge (GeoJSON, GeoPackage) and
+the Erik Bolstad postcode list (TAB-separated, nynorsk headers, 2020-2023 municipality numbers),
+or a plain CSV ``postcode,lat,lon``. :func:`enrich` estimates missing one-way distances from the
+home postcode point to the workplace (straight line x a documented detour factor), flags reported
+distances that do not fit the geography, and aggregates home areas with at least ``k``
+respondents for maps. Distances are great-circle (haversine, vectorised); maps are drawn in
+EPSG:25833 (ETRS89 / UTM 33N), the metric CRS used for Norwegian national data.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from grontur.describe import as_bool, codes, column, jsonable, load_settings, numeric
+from grontur.errors import ConfigError, GeoDataError
+from grontur.schema import CAR_DRIVER_MODES, SEASONS
+from grontur.suppression import DEFAULT_K, check_k
+
+log = logging.getLogger(__name__)
+
+METRIC_CRS = "EPSG:25833"
+EARTH_RADIUS_KM = 6371.0088  # mean Earth radius (IUGG)
+ISSUE_COLUMNS = ("source_row", "column", "raw_value", "problem", "action")
+
+_POSTCODE_ALIASES = ("postnr", "postnummer", "postcode", "post_code", "zip", "postal_code")
+_LAT_ALIASES = ("lat", "latitude", "breddegrad", "y")
+_LON_ALIASES = ("lon", "lng", "long", "longitude", "lengdegrad", "x")
+_MUNI_ALIASES = ("kommnr", "kommunenummer", "kommune_nr", "kommunenr", "municipality")
+_PLACE_ALIASES = ("poststad", "poststed", "place", "stad", "sted")
+_USAGE_ALIASES = ("bruksområde", "bruksomrade", "kategori", "usage")
+_MUNI_NAME_ALIASES = ("kommunenavn", "navn", "name", "kommune")
+
+
+# --------------------------------------------------------------------------- small helpers
+
+def haversine_km(lat1: Any, lon1: Any, lat2: Any, lon2: Any) -> np.ndarray:
+    """Great-circle distance in km between points given in degrees (vectorised).
+
+    >>> round(float(haversine_km(60.0, 9.0, 61.0, 9.0)), 1)
+    111.2
+    """
+    p1, p2 = np.radians(np.asarray(lat1, dtype="float64")), np.radians(np.asarray(lat2, dtype="float64"))
+    dlat = p2 - p1
+    dlon = np.radians(np.asarray(lon2, dtype="float64")) - np.radians(np.asarray(lon1, dtype="float64"))
+    a = np.sin(dlat / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dlon / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
+
+
+def normalise_postcode(values: pd.Series) -> pd.Series:
+    """Four-digit postcode strings ("301" -> "0301", 3550.0 -> "3550"); anything else becomes NA."""
+    s = values.astype("object").where(values.notna(), None)
+    text = s.dropna().astype(str).str.strip().str.replace(r"\.0$", "", regex=True)
+    ok = text.str.fullmatch(r"\d{1,4}")
+    out = text.where(ok).str.zfill(4)
+    return out.reindex(values.index).astype("object")
+
+
+def _find(columns: Iterable[str], aliases: Sequence[str]) -> str | None:
+    lookup = {str(c).strip().lower(): c for c in columns}
+    for alias in aliases:
+        if alias in lookup:
+            return lookup[alias]
+    return None
+
+
+def _fold_name(name: Any) -> str:
+    return " ".join(str(name).casefold().split())
+
+
+# --------------------------------------------------------------------------- readers
+
+def read_municipalities(path: str | Path, *, layer: str | None = None) -> Any:
+    """Read municipality polygons (GeoJSON, GeoPackage or another OGR format) into a GeoDataFrame.
+
+    Returns columns ``municipality`` (4-digit string; integers such as 301 are padded), ``name``
+    and ``geometry`` in EPSG:4326. For a GeoPackage with several layers, the first polygon layer
+    with a municipality-number field is used unless ``layer`` is given.
+    """
+    import geopandas as gpd
+    import pyogrio
+
+    path = Path(path)
+    if not path.is_file():
+        msg = f"{path}: municipality file not found; give the path to a GeoJSON or GeoPackage from Geonorge/Kartverket."
+        raise GeoDataError(msg)
+    try:
+        if layer is None and path.suffix.lower() == ".gpkg":
+            layers = pyogrio.list_layers(path)
+            for name, geom in layers:
+                if geom and "polygon" in str(geom).lower():
+                    fields = pyogrio.read_info(path, layer=name)["fields"]
+                    if _find(fields, _MUNI_ALIASES[:4]):
+                        layer = name
+                        break
+        frame = gpd.read_file(path, layer=layer) if layer else gpd.read_file(path)
+    except GeoDataError:
+        raise
+    except Exception as exc:  # pyogrio raises several error types for unreadable files
+        msg = f"{path}: cannot read the municipality polygons ({exc.__class__.__name__}); check that it is a GeoJSON or GeoPackage file."
+        raise GeoDataError(msg) from None
+    number_col = _find(frame.columns, _MUNI_ALIASES[:4])
+    if number_col is None:
+        msg = f"{path}: no municipality-number field (kommunenummer) found among {', '.join(map(str, frame.columns))}; use Kartverket's municipality layer."
+        raise GeoDataError(msg)
+    name_col = _find([c for c in frame.columns if c != number_col], _MUNI_NAME_ALIASES)
+    if frame.crs is None:
+        frame = frame.set_crs("EPSG:4326")
+    frame = frame.to_crs("EPSG:4326")
+    numbers = normalise_postcode(frame[number_col])  # same rule: digits, zero-padded to 4
+    out = gpd.GeoDataFrame(
+        {"municipality": numbers.to_numpy(),
+         "name": frame[name_col].astype(str).to_numpy() if name_col else numbers.to_numpy()},
+        geometry=frame.geometry.to_numpy(), crs="EPSG:4326",
+    )
+    log.info("read %s municipality polygons from %s", len(out), path.name)
+    return out
+
+
+def _sniff_separator(first_line: str) -> str:
+    counts = {sep: first_line.count(sep) for sep in ("\t", ";", ",")}
+    return max(counts, key=counts.get)
+
+
+def read_postcodes(path: str | Path) -> pd.DataFrame:
+    """Read postcode points: the Erik Bolstad list (TSV, nynorsk headers), a CSV ``postcode,lat,lon``
+    or postcode polygons/points in GeoJSON/GeoPackage (Geonorge ``postnummer``).
+
+    Returns ``postcode`` (4 digits), ``lat``, ``lon`` (WGS84), ``place``, ``municipality`` (as in
+    the file, zero-padded; the Bolstad list uses 2020-2023 numbers), ``municipality_2024``,
+    ``po_box`` (bool) and ``in_use`` (bool), one row per postcode.
+    """
+    path = Path(path)
+    if not path.is_file():
+        msg = f"{path}: postcode file not found; give the Erik Bolstad postcode list or a CSV with postcode,lat,lon."
+        raise GeoDataError(msg)
+    if path.suffix.lower() in (".geojson", ".gpkg", ".json", ".shp", ".fgb"):
+        frame = _read_postcode_geodata(path)
+    else:
+        try:
+            with path.open(encoding="utf-8-sig", newline="") as fh:
+                first = fh.readline()
+            sep = _sniff_separator(first)
+            frame = pd.read_csv(path, sep=sep, dtype=str, encoding="utf-8-sig", keep_default_na=False,
+                                quoting=csv.QUOTE_MINIMAL)
+        except (OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+            msg = f"{path}: cannot read the postcode list ({exc.__class__.__name__}); save it as UTF-8 CSV or TSV."
+            raise GeoDataError(msg) from None
+    pc_col = _find(frame.columns, _POSTCODE_ALIASES)
+    lat_col = _find(frame.columns, _LAT_ALIASES)
+    lon_col = _find(frame.columns, _LON_ALIASES)
+    if pc_col is None or lat_col is None or lon_col is None:
+        msg = (f"{path}: the postcode list needs a postcode, a latitude and a longitude column "
+               f"(e.g. POSTNR, LAT, LON); found {', '.join(map(str, frame.columns))}.")
+        raise GeoDataError(msg)
+    place_col = _find(frame.columns, _PLACE_ALIASES)
+    muni_col = _find(frame.columns, _MUNI_ALIASES)
+    usage_col = _find(frame.columns, _USAGE_ALIASES)
+    out = pd.DataFrame({
+        "postcode": normalise_postcode(frame[pc_col]),
+        "lat": pd.to_numeric(frame[lat_col].astype(str).str.replace(",", ".", regex=False), errors="coerce"),
+        "lon": pd.to_numeric(frame[lon_col].astype(str).str.replace(",", ".", regex=False), errors="coerce"),
+    })
+    out["place"] = frame[place_col].astype(str).to_numpy() if place_col else None
+    out["municipality"] = normalise_postcode(frame[muni_col]) if muni_col else None
+    usage = frame[usage_col].astype(str).str.lower() if usage_col else pd.Series("", index=frame.index)
+    out["po_box"] = usage.str.contains("postboks", regex=False).to_numpy()
+    place = out["place"].astype(str).str.lower()
+    out["in_use"] = ~place.str.contains("ikkje i bruk|ikke i bruk|not in use", regex=True)
+    out = out[out["postcode"].notna() & out["lat"].between(-90, 90) & out["lon"].between(-180, 180)]
+    out = out[~((out["lat"] == 0) & (out["lon"] == 0))]
+    if out.empty:
+        msg = f"{path}: no usable postcode points (4-digit postcodes with LAT/LON) were found; check the file."
+        raise GeoDataError(msg)
+    # One point per postcode: prefer codes in use and street addresses over PO boxes.
+    out = (out.assign(_rank=(~out["in_use"]).astype(int) * 2 + out["po_box"].astype(int))
+              .sort_values(["postcode", "_rank"], kind="stable")
+              .drop_duplicates("postcode").drop(columns="_rank").reset_index(drop=True))
+    out["municipality_2024"] = _to_2024(out["municipality"])
+    log.info("read %s postcode points from %s", f"{len(out):,}", path.name)
+    return out
+
+
+def _to_2024(numbers: pd.Series) -> pd.Series:
+    if numbers.isna().all():
+        return numbers.astype("object")
+    try:
+        from grontur.municipalities import translate_numbers
+    except ImportError:  # pragma: no cover - the module ships with grontur
+        return numbers.astype("object")
+    try:
+        return translate_numbers(numbers).astype("object").where(lambda s: s.notna(), None)
+    except Exception:  # noqa: BLE001 - translation is a convenience; keep the file's numbers
+        log.warning("municipality numbers in the postcode list could not be translated to 2024")
+        return pd.Series(None, index=numbers.index, dtype="object")
+
+
+def _read_postcode_geodata(path: Path) -> pd.DataFrame:
+    import geopandas as gpd
+
+    try:
+        frame = gpd.read_file(path)
+    except Exception as exc:  # noqa: BLE001 - pyogrio raises several error types
+        msg = f"{path}: cannot read the postcode areas ({exc.__class__.__name__}); check that it is GeoJSON or GeoPackage."
+        raise GeoDataError(msg) from None
+    if frame.crs is None:
+        frame = frame.set_crs("EPSG:4326")
+    # Representative points are computed in the metric CRS so they lie inside each area.
+    points = frame.to_crs(METRIC_CRS).representative_point().to_crs("EPSG:4326")
+    data = pd.DataFrame(frame.drop(columns=frame.geometry.name))
+    data["lat"] = points.y.to_numpy()
+    data["lon"] = points.x.to_numpy()
+    return data.astype({c: str for c in data.columns if c not in ("lat", "lon")})
+
+
+def read_workplaces(items: Iterable[Any], *, postcodes: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Workplaces from the project configuration: each has a ``name`` and ``lat``/``lon`` or a ``postcode``.
+
+    Items may be mappings or objects with those attributes (``grontur.config.Workplace``).
+    Returns ``name``, ``lat``, ``lon``, ``postcode``, ``located_by`` (coordinates / postcode).
+    """
+    rows = []
+    for i, item in enumerate(items):
+        get = item.get if isinstance(item, Mapping) else (lambda key, default=None, _o=item: getattr(_o, key, default))
+        name = get("name")
+        if not name:
+            msg = f"workplaces[{i}] in the project configuration needs a 'name' (and lat/lon or a postcode)."
+            raise ConfigError(msg)
+        lat, lon, pc = get("lat"), get("lon"), get("postcode")
+        pc = None if pc is None else str(pc).strip().zfill(4)
+        located_by = "coordinates"
+        if lat is None or lon is None:
+            if pc is None or postcodes is None or pc not in set(postcodes["postcode"]):
+                msg = (f"workplaces[{i}] {name!r} in the project configuration has no coordinates"
+                       f"{' and its postcode ' + repr(pc) + ' is not in the postcode list' if pc else ''}; "
+                       "add 'lat' and 'lon' (WGS84) or a known 'postcode'.")
+                raise ConfigError(msg)
+            hit = postcodes.loc[postcodes["postcode"] == pc].iloc[0]
+            lat, lon, located_by = float(hit["lat"]), float(hit["lon"]), "postcode"
+        try:
+            lat, lon = float(lat), float(lon)
+        except (TypeError, ValueError):
+            msg = f"workplaces[{i}] {name!r}: lat/lon must be numbers in degrees (WGS84), e.g. lat: 60.70, lon: 8.94."
+            raise ConfigError(msg) from None
+        if not (57.0 <= lat <= 81.5 and -10.0 <= lon <= 35.0):
+            log.warning("workplace %r lies outside Norway (%.4f, %.4f); check that lat and lon are not swapped", name, lat, lon)
+        rows.append({"name": str(name), "lat": lat, "lon": lon, "postcode": pc, "located_by": located_by})
+    return pd.DataFrame(rows, columns=["name", "lat", "lon", "postcode", "located_by"])
+
+
+# --------------------------------------------------------------------------- enrichment
+
+@dataclass(frozen=True, eq=False)
+class GeoResult:
+    """The table with estimated distances, the issues found and home areas for maps."""
+
+    table: pd.DataFrame
+    issues: pd.DataFrame
+    areas: pd.DataFrame
+    workplaces: pd.DataFrame
+    counts: Mapping[str, int]
+    settings: Mapping[str, Any]
+    k: int = DEFAULT_K
+    suppressed_cells: int = 0
+    figure: Any = None
+    notes: Sequence[str] = field(default_factory=tuple)
+
+    def as_dict(self) -> dict[str, Any]:
+        """``results["geo"]``."""
+        areas = [
+            {key: row[key] for key in ("area", "level", "lat", "lon", "n", "car_share", "potential")}
+            for row in self.areas.to_dict(orient="records")
+        ]
+        out = {
+            **dict(self.counts),
+            "detour_factor": float(self.settings["detour_factor"]),
+            "plausibility_ratio": float(self.settings["plausibility_ratio"]),
+            "plausibility_min_estimate_km": float(self.settings["plausibility_min_estimate_km"]),
+            "estimate_floor_km": float(self.settings["estimate_floor_km"]),
+            "area_level": str(self.areas["level"].iloc[0]) if len(self.areas) else None,
+            "areas": areas,
+            "workplaces": [{"name": r["name"], "lat": r["lat"], "lon": r["lon"], "located_by": r["located_by"]}
+                           for r in self.workplaces.to_dict(orient="records")],
+            "suppressed_cells": int(self.suppressed_cells),
+        }
+        return jsonable(out)
+
+
+def _postcode_lookup(postcodes: pd.DataFrame | None) -> tuple[pd.Series, pd.Series]:
+    if postcodes is None or postcodes.empty:
+        return pd.Series(dtype="float64"), pd.Series(dtype="float64")
+    pc = postcodes.drop_duplicates("postcode").set_index("postcode")
+    return pc["lat"].astype("float64"), pc["lon"].astype("float64")
+
+
+def _respondent_workplace(table: pd.DataFrame, workplaces: pd.DataFrame) -> tuple[pd.Series, pd.Series, int]:
+    """Workplace coordinates per respondent. With one configured workplace everybody works there;
+    otherwise names are matched case- and space-insensitively."""
+    n = len(table)
+    if workplaces.empty:
+        return pd.Series(np.nan, index=table.index), pd.Series(np.nan, index=table.index), n
+    if len(workplaces) == 1:
+        lat = pd.Series(float(workplaces["lat"].iloc[0]), index=table.index)
+        lon = pd.Series(float(workplaces["lon"].iloc[0]), index=table.index)
+        return lat, lon, 0
+    names = codes(table, "workplace")
+    key = names.dropna().astype(str).map(_fold_name).reindex(table.index)
+    by_name = workplaces.assign(_key=workplaces["name"].map(_fold_name)).drop_duplicates("_key").set_index("_key")
+    lat = key.map(by_name["lat"]).astype("float64")
+    lon = key.map(by_name["lon"]).astype("float64")
+    return lat, lon, int(lat.isna().sum())
+
+
+def car_share(table: pd.DataFrame) -> pd.Series:
+    """Per respondent: share of the seasons with a known mode in which they drive a car."""
+    drive = [codes(table, f"mode_{s}").isin(CAR_DRIVER_MODES).astype(float).where(codes(table, f"mode_{s}").notna())
+             for s in SEASONS]
+    return pd.concat(drive, axis=1).mean(axis=1)
+
+
+def home_areas(
+    table: pd.DataFrame,
+    *,
+    postcodes: pd.DataFrame | None,
+    k: int = DEFAULT_K,
+    potential: pd.Series | None = None,
+    level: str = "postcode",
+    grid_km: float = 5.0,
+) -> tuple[pd.DataFrame, int]:
+    """Home areas with at least ``k`` respondents: postcodes or square grid cells (EPSG:25833).
+
+    Each area has ``area`` (postcode or cell id), ``level``, ``lat``/``lon`` (postcode point or
+    cell centre), ``n``, ``car_share`` (mean share of seasons driving) and ``potential`` (share of
+    the area's car commuters with a feasible alternative, from ``potential``; ``None`` when there
+    are fewer than ``k`` car commuters). Returns the areas and how many areas were hidden.
+    """
+    k = check_k(k)
+    if level not in ("postcode", "grid"):
+        msg = f"Unknown home-area level {level!r}: use 'postcode' or 'grid'."
+        raise ConfigError(msg)
+    lat_of, lon_of = _postcode_lookup(postcodes)
+    pc = normalise_postcode(column(table, "home_postcode"))
+    lat = pc.map(lat_of).astype("float64")
+    lon = pc.map(lon_of).astype("float64")
+    located = lat.notna() & lon.notna()
+    frame = pd.DataFrame({"pc": pc, "lat": lat, "lon": lon, "car": car_share(table)}, index=table.index)[located]
+    if potential is not None:
+        frame["pot"] = potential.reindex(frame.index).astype("float64")
+    else:
+        frame["pot"] = np.nan
+    columns = ["area", "level", "lat", "lon", "n", "car_share", "potential"]
+    if frame.empty:
+        return pd.DataFrame(columns=columns), 0
+    if level == "postcode":
+        frame["area"] = frame["pc"]
+    else:
+        import geopandas as gpd
+
+        pts = gpd.GeoSeries(gpd.points_from_xy(frame["lon"], frame["lat"]), crs="EPSG:4326").to_crs(METRIC_CRS)
+        size = grid_km * 1000.0
+        cx = np.floor(pts.x.to_numpy() / size)
+        cy = np.floor(pts.y.to_numpy() / size)
+        frame["area"] = (pd.Series(cx.astype(np.int64), index=frame.index).astype(str) + "_"
+                         + pd.Series(cy.astype(np.int64), index=frame.index).astype(str))
+        frame["cx"] = (cx + 0.5) * size
+        frame["cy"] = (cy + 0.5) * size
+    grouped = frame.groupby("area")
+    agg = grouped.agg(n=("car", "size"), car_share=("car", "mean"), lat=("lat", "mean"), lon=("lon", "mean"),
+                      pot=("pot", "mean"), pot_n=("pot", "count"))
+    if level == "postcode":
+        agg["lat"] = agg.index.map(lat_of)
+        agg["lon"] = agg.index.map(lon_of)
+    else:
+        import geopandas as gpd
+
+        centres = grouped.agg(cx=("cx", "first"), cy=("cy", "first"))
+        c = gpd.GeoSeries(gpd.points_from_xy(centres["cx"], centres["cy"]), crs=METRIC_CRS).to_crs("EPSG:4326")
+        agg["lat"] = c.y.to_numpy()
+        agg["lon"] = c.x.to_numpy()
+    hidden = int((agg["n"] < k).sum())
+    agg = agg[agg["n"] >= k].copy()
+    agg["potential"] = agg["pot"].where(agg["pot_n"] >= k)
+    agg["level"] = level
+    out = agg.reset_index()[columns].sort_values("n", ascending=False, kind="stable").reset_index(drop=True)
+    out["n"] = out["n"].astype(int)
+    return out, hidden
+
+
+def enrich(
+    table: pd.DataFrame,
+    *,
+    workplaces: Iterable[Any] | pd.DataFrame,
+    postcodes: pd.DataFrame | None = None,
+    detour_factor: float | None = None,
+    k: int = DEFAULT_K,
+    settings: Mapping[str, Any] | None = None,
+    area_level: str = "postcode",
+) -> GeoResult:
+    """Estimate missing distances, flag implausible ones and aggregate home areas.
+
+    Parameters
+    ----------
+    table
+        Canonical response table (needs ``home_postcode`` for anything to happen).
+    workplaces
+        Configured workplaces (see :func:`read_workplaces`) or a frame it returned.
+    postcodes
+        Postcode points from :func:`read_postcodes`.
+    detour_factor
+        Road / straight-line distance; default the ``detour_factor`` setting (1.3, assumption).
+    k
+        Privacy threshold for the home areas.
+    settings
+        Overrides of ``measures/factors/settings.yaml``.
+    area_level
+        ``"postcode"`` or ``"grid"`` (5 km cells) for the home areas.
+    """
+    k = check_k(k)
+    overrides = dict(settings or {})
+    if detour_factor is not None:
+        overrides["detour_factor"] = detour_factor
+    settings = load_settings(overrides)
+    detour = float(settings["detour_factor"])
+    if detour < 1.0:
+        msg = f"detour_factor={detour} is below 1: a road is never shorter than the straight line; use e.g. 1.3."
+        raise ConfigError(msg)
+    wp = workplaces if isinstance(workplaces, pd.DataFrame) else read_workplaces(workplaces, postcodes=postcodes)
+
+    out = table.copy()
+    lat_of, lon_of = _postcode_lookup(postcodes)
+    pc = normalise_postcode(column(table, "home_postcode"))
+    home_lat = pc.map(lat_of).astype("float64")
+    home_lon = pc.map(lon_of).astype("float64")
+    wlat, wlon, n_wp_unknown = _respondent_workplace(table, wp)
+    straight = pd.Series(haversine_km(home_lat, home_lon, wlat, wlon), index=table.index)
+    estimate = (straight * detour).clip(lower=float(settings["estimate_floor_km"]))
+
+    reported = numeric(table, "distance_km")
+    prior = as_bool(column(table, "distance_estimated")).fillna(False).astype(bool)
+    fill = reported.isna() & estimate.notna()
+    out["distance_km"] = reported.where(~fill, estimate.round(1))
+    out["distance_estimated"] = (prior | fill).astype(bool)
+
+    ratio = float(settings["plausibility_ratio"])
+    checkable = reported.notna() & ~prior & (straight * detour >= float(settings["plausibility_min_estimate_km"]))
+    too_long = checkable & (reported > estimate * ratio)
+    too_short = checkable & (reported < estimate / ratio)
+    source_row = (pd.to_numeric(table["source_row"], errors="coerce") if "source_row" in table.columns
+                  else pd.Series(np.arange(1, len(table) + 1), index=table.index))
+    issue_parts = []
+    for mask, problem in ((too_long, "distance_far_above_postcode_estimate"),
+                          (too_short, "distance_far_below_postcode_estimate")):
+        if mask.any():
+            issue_parts.append(pd.DataFrame({
+                "source_row": source_row[mask].to_numpy(),
+                "column": "distance_km",
+                "raw_value": reported[mask].map(lambda v: f"{v:g}").to_numpy(),
+                "problem": problem,
+                "action": "kept_flagged",
+            }))
+    issues = (pd.concat(issue_parts, ignore_index=True) if issue_parts
+              else pd.DataFrame({c: pd.Series(dtype="object") for c in ISSUE_COLUMNS}))
+    issues = issues.sort_values("source_row", kind="stable").reset_index(drop=True) if len(issues) else issues
+
+    areas, hidden = home_areas(out, postcodes=postcodes, k=k, level=area_level)
+    n_pc = int(pc.notna().sum())
+    counts = {
+        "n_respondents": int(len(table)),
+        "n_with_postcode": n_pc,
+        "n_postcode_unknown": int((pc.notna() & home_lat.isna()).sum()),
+        "n_located": int(home_lat.notna().sum()),
+        "n_workplace_unknown": int(n_wp_unknown),
+        "n_distance_missing": int(reported.isna().sum()),
+        "n_distance_estimated": int(fill.sum()),
+        "n_distance_checked": int(checkable.sum()),
+        "n_distance_flagged": int((too_long | too_short).sum()),
+    }
+    log.info("geo: %s distances estimated, %s flagged, %s home areas (%s hidden below k)",
+             counts["n_distance_estimated"], counts["n_distance_flagged"], len(areas), hidden)
+    return GeoResult(table=out, issues=issues, areas=areas, workplaces=wp, counts=counts,
+                     settings=settings, k=k, suppressed_cells=hidden)
+
+
+# --------------------------------------------------------------------------- maps
+
+def plot_home_area_map(
+    areas: pd.DataFrame,
+    *,
+    workplaces: pd.DataFrame | Iterable[Any],
+    municipalities: Any = None,
+    lang: str,
+    value: str = "car_share",
+    k: int = DEFAULT_K,
+    highlight: str | None = None,
+) -> Any:
+    """Draw home areas (>= ``k`` respondents) coloured by ``value``, workplaces and municipality outlines.
+
+    Colours use the cividis scale (readable for colour-blind readers and in greyscale print);
+    circle area grows with the number of respondents. Labels come from the translation catalogue.
+    """
+    import geopandas as gpd
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
+
+    from grontur.i18n import t
+
+    k = check_k(k)
+    if value not in ("car_share", "potential"):
+        msg = f"Unknown map value {value!r}: use 'car_share' or 'potential'."
+        raise ConfigError(msg)
+    wp = workplaces if isinstance(workplaces, pd.DataFrame) else read_workplaces(workplaces)
+    shown = areas[areas["n"] >= k] if len(areas) else areas
+
+    fig = Figure(figsize=(7.0, 7.0), dpi=150, layout="constrained")
+    ax = fig.add_subplot(1, 1, 1)
+    pts = gpd.GeoSeries(gpd.points_from_xy(shown["lon"], shown["lat"]), crs="EPSG:4326").to_crs(METRIC_CRS) \
+        if len(shown) else gpd.GeoSeries([], crs=METRIC_CRS)
+    wpts = gpd.GeoSeries(gpd.points_from_xy(wp["lon"], wp["lat"]), crs="EPSG:4326").to_crs(METRIC_CRS) \
+        if len(wp) else gpd.GeoSeries([], crs=METRIC_CRS)
+    xs = np.concatenate([pts.x.to_numpy(), wpts.x.to_numpy()])
+    ys = np.concatenate([pts.y.to_numpy(), wpts.y.to_numpy()])
+    if len(xs):
+        pad = max(5000.0, 0.15 * max(np.ptp(xs), np.ptp(ys)))
+        x0, x1, y0, y1 = xs.min() - pad, xs.max() + pad, ys.min() - pad, ys.max() + pad
+        half = max(x1 - x0, y1 - y0) / 2
+        cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+        x0, x1, y0, y1 = cx - half, cx + half, cy - half, cy + half
+    else:
+        x0 = x1 = y0 = y1 = None
+
+    if municipalities is not None and len(municipalities):
+        polys = municipalities.to_crs(METRIC_CRS)
+        if x0 is not None:
+            polys = polys.cx[x0:x1, y0:y1]
+        polys.plot(ax=ax, facecolor="#f2f2f2", edgecolor="#7f7f7f", linewidth=0.6, zorder=1)
+        if highlight is None and len(wpts):
+            inside = polys[polys.contains(wpts.iloc[0])]
+            highlight = str(inside["municipality"].iloc[0]) if len(inside) else None
+        if highlight is not None:
+            own = polys[polys["municipality"] == highlight]
+            own.boundary.plot(ax=ax, color="#000000", linewidth=1.4, zorder=2)
+            for _, row in own.iterrows():
+                c = row.geometry.representative_point()
+                ax.annotate(str(row["name"]), (c.x, c.y), fontsize=8, color="#404040", ha="center",
+                            va="center", zorder=2, style="italic")
+
+    values = shown[value].astype("float64") if len(shown) else pd.Series(dtype="float64")
+    sizes = 40.0 + 260.0 * np.sqrt(shown["n"].to_numpy() / max(1.0, float(shown["n"].max()))) if len(shown) else []
+    has_value = values.notna().to_numpy() if len(shown) else np.array([], dtype=bool)
+    if len(shown):
+        sc = ax.scatter(pts.x.to_numpy()[has_value], pts.y.to_numpy()[has_value], s=np.asarray(sizes)[has_value],
+                        c=values.to_numpy()[has_value], cmap="cividis", vmin=0.0, vmax=1.0,
+                        edgecolors="#000000", linewidths=0.6, zorder=3)
+        if (~has_value).any():
+            ax.scatter(pts.x.to_numpy()[~has_value], pts.y.to_numpy()[~has_value], s=np.asarray(sizes)[~has_value],
+                       facecolors="none", edgecolors="#000000", linewidths=0.6, hatch="///", zorder=3)
+        cbar = fig.colorbar(sc, ax=ax, shrink=0.7, pad=0.02)
+        cbar.set_label(t(f"geo.map.{value}", lang))
+        cbar.ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(xmax=1.0, decimals=0))
+        for x, y, (_, row) in zip(pts.x.to_numpy(), pts.y.to_numpy(), shown.iterrows()):
+            ax.annotate(f"{row['area']} (n={int(row['n'])})" if row["level"] == "postcode" else f"n={int(row['n'])}",
+                        (x, y), xytext=(6, 6), textcoords="offset points", fontsize=7, zorder=4)
+    if len(wpts):
+        ax.scatter(wpts.x, wpts.y, marker="^", s=90, c="#d55e00", edgecolors="#000000", linewidths=0.8, zorder=5)
+        for x, y, name in zip(wpts.x, wpts.y, wp["name"]):
+            ax.annotate(str(name), (x, y), xytext=(6, -10), textcoords="offset points", fontsize=7,
+                        fontweight="bold", zorder=5)
+    if x0 is not None:
+        ax.set_xlim(x0, x1)
+        ax.set_ylim(y0, y1)
+        bar = 10000.0 if (x1 - x0) > 30000 else 2000.0
+        bx, by = x0 + 0.05 * (x1 - x0), y0 + 0.05 * (y1 - y0)
+        ax.plot([bx, bx + bar], [by, by], color="#000000", linewidth=2.5, zorder=6)
+        ax.annotate(f"{bar / 1000:g} km", (bx + bar / 2, by), xytext=(0, 4), textcoords="offset points",
+                    ha="center", fontsize=7, zorder=6)
+    ax.set_aspect("equal")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_xlabel("")
+    ax.set_ylabel("")
+    ax.set_title(t(f"geo.map.title.{value}", lang), fontsize=11)
+    handles = [
+        Line2D([], [], marker="^", linestyle="none", markerfacecolor="#d55e00", markeredgecolor="#000000",
+               markersize=8, label=t("geo.map.workplace", lang)),
+        Line2D([], [], marker="o", linestyle="none", markerfacecolor="#bfbfbf", markeredgecolor="#000000",
+               markersize=8, label=t("geo.map.home_area", lang)),
+    ]
+    ax.legend(handles=handles, loc="upper right", fontsize=7, frameon=True)
+    fig.supxlabel(t("geo.map.note", lang, k=k) + "  " + t("geo.map.attribution", lang), fontsize=7, color="#404040")
+    return fig
+
+
+def enrich_for_project(table: pd.DataFrame, *, project: Any, k: int = DEFAULT_K, lang: str = "nn",
+                       settings: Mapping[str, Any] | None = None) -> GeoResult:
+    """:func:`enrich` with the project's workplaces and geodata files (``geodata: {postcodes, municipalities}``),
+    plus a home-area map in ``.figure`` when there is anything to draw."""
+    geodata = dict(getattr(project, "geodata", {}) or {})
+    postcodes = read_postcodes(geodata["postcodes"]) if geodata.get("postcodes") else None
+    municipalities = read_municipalities(geodata["municipalities"]) if geodata.get("municipalities") else None
+    result = enrich(table, workplaces=list(getattr(project, "workplaces", ()) or ()), postcodes=postcodes,
+                    k=k, settings=settings)
+    figure = None
+    if len(result.areas) or len(result.workplaces):
+        number = getattr(project, "number", None)
+        highlight = number if municipalities is not None and number in set(municipalities["municipality"]) else None
+        figure = plot_home_area_map(result.areas, workplaces=result.workplaces, municipalities=municipalities,
+                                    lang=lang, k=k, highlight=highlight)
+    return GeoResult(table=result.table, issues=result.issues, areas=result.areas, workplaces=result.workplaces,
+                     counts=result.counts, settings=result.settings, k=result.k,
+                     suppressed_cells=result.suppressed_cells, figure=figure)
