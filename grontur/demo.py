@@ -262,6 +262,8 @@ def _answers(rng: np.random.Generator, people: pd.DataFrame, modes: dict, prm: d
     consider = _multi(rng, prm["would_consider"], feats, "c")
     helps = _multi(rng, prm["would_help"], feats, "h")
     n = len(people)
+    if not helps["other"].any():  # every file gets an "other" wish, with its free text
+        helps["other"][rng.integers(n)] = True
     r = prm["respondent"]
     parking = np.where(rng.random(n) < r["parking_reported_unknown"], "unknown", people["parking_site"])
     tt = prm["travel_time"]
@@ -362,9 +364,8 @@ def _render(ans: pd.DataFrame, people: pd.DataFrame, *, bad: np.ndarray, muni: d
             other = np.array([""] * n, dtype=object)
             chose = np.flatnonzero(["other" in v.split(";") for v in ans["would_help"]])
             other[chose] = prm["other_texts"][lang][0]
-            if len(chose):
-                other[chose[-1]] = prm["other_texts"][lang][1]
-                quirks["privacy_other_text_rows"] = 1
+            other[chose[-1]] = prm["other_texts"][lang][1]
+            quirks["privacy_other_text_rows"] = 1
             cols[extra["other_text"][lang]] = other
     if muni["panel_code"]:
         codes = np.where(rng.random(n) < prm["followup"]["panel_code_missing"], "", people["code"])
@@ -389,7 +390,7 @@ def _render(ans: pd.DataFrame, people: pd.DataFrame, *, bad: np.ndarray, muni: d
     created = pd.DatetimeIndex(created[order])
     person = np.arange(n)[order]
     # one submission sent twice, a minute later
-    dup = int(rng.integers(0, n))
+    dup = int(rng.choice(np.flatnonzero(~np.isin(person, np.r_[bad, plant_rows]))))
     table = pd.concat([table.iloc[: dup + 1], table.iloc[[dup]], table.iloc[dup + 1:]], ignore_index=True)
     created = created.insert(dup + 1, created[dup] + pd.Timedelta(seconds=47))
     person = np.insert(person, dup + 1, person[dup])
