@@ -1,0 +1,197 @@
+"""Travel habits: each figure is checked against a computation written out by hand in the test."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from grontur.describe import describe, drive_alone_rate, mode_share, suppress_row, wilson
+from grontur.errors import ConfigError
+
+
+def _wilson_by_hand(x: int, n: int) -> tuple[float, float]:
+    z = 1.959963984540054
+    p = x / n
+    centre = (x + z * z / 2) / (n + z * z)
+    half = (z * math.sqrt(n) / (n + z * z)) * math.sqrt(p * (1 - p) + z * z / (4 * n))
+    return centre - half, centre + half
+
+
+def _rows(count: int, **values: object) -> list[dict]:
+    return [dict(values) for _ in range(count)]
+
+
+@pytest.fixture
+def table() -> pd.DataFrame:
+    """25 respondents: 12 drive alone all year, 6 cycle in summer and drive in winter, 2 walk, 5 take the bus."""
+    rows = (
+        _rows(12, mode_summer="car_alone", mode_winter="car_alone", days_on_site=5.0, distance_km=12.0,
+              job_group="health_care", workplace="Sjukeheimen", shift_work=True, barriers="too_far",
+              would_consider="ebike", would_help="ebike_pool")
+        + _rows(6, mode_summer="bike", mode_winter="car_alone", days_on_site=4.0, distance_km=3.5,
+                job_group="school", workplace="Skulen", shift_work=False, barriers="weather_winter;darkness",
+                would_consider="bike", would_help="winter_maintenance")
+        + _rows(2, mode_summer="walk", mode_winter="walk", days_on_site=5.0, distance_km=0.8,
+                job_group="culture", workplace="Skulen", shift_work=False, barriers=None,
+                would_consider=None, would_help=None)
+        + _rows(5, mode_summer="bus", mode_winter="bus", days_on_site=5.0, distance_km=25.0,
+                job_group="administration", workplace="Rådhuset", shift_work=False,
+                barriers="transit_infrequent", would_consider=None, would_help=None)
+    )
+    return pd.DataFrame(rows)
+
+
+def test_mode_share_and_wilson_interval_match_hand_computation(table: pd.DataFrame) -> None:
+    shares = mode_share(table)
+    # summer: 12 car_alone, 6 bike, 2 walk, 5 bus -> walk (2) is below k and the smallest other
+    # cell (bus, 5) is hidden as well so the walkers cannot be recovered by subtraction.
+    assert shares["summer"]["car_alone"] == pytest.approx(12 / 25)
+    assert shares["summer"]["bike"] == pytest.approx(6 / 25)
+    assert shares["summer"]["walk"] is None
+    assert shares["summer"]["bus"] is None
+    assert shares["winter"]["car_alone"] == pytest.approx(18 / 25)
+
+    habits = describe(table)
+    cell = habits["seasons"]["winter"]["modes"]["car_alone"]
+    lo, hi = _wilson_by_hand(18, 25)
+    assert cell["count"] == 18
+    assert cell["ci_low"] == pytest.approx(lo)
+    assert cell["ci_high"] == pytest.approx(hi)
+
+
+def test_wilson_helper_against_hand_formula() -> None:
+    for x, n in [(1, 10), (50, 120), (0, 7), (7, 7)]:
+        lo, hi = wilson(x, n)
+        elo, ehi = _wilson_by_hand(x, n)
+        assert lo == pytest.approx(max(0.0, elo), abs=1e-12)
+        assert hi == pytest.approx(min(1.0, ehi), abs=1e-12)
+
+
+def test_drive_alone_rate_weights_trips_by_days_on_site(table: pd.DataFrame) -> None:
+    # Summer trips per week: 12 x 5 car_alone, 6 x 4 bike, 2 x 5 walk, 5 x 5 bus -> 60 / 119
+    # Winter: 12 x 5 + 6 x 4 car_alone, 2 x 5 walk, 5 x 5 bus -> 84 / 119. Year: equal halves.
+    rate = drive_alone_rate(table)
+    assert rate["summer"] == pytest.approx(60 / 119)
+    assert rate["winter"] == pytest.approx(84 / 119)
+    assert rate["year"] == pytest.approx((60 + 84) / (119 + 119))
+
+
+def test_drive_alone_rate_excludes_remote_seasons_and_uses_remote_days_when_days_missing() -> None:
+    table = pd.DataFrame([
+        {"mode_summer": "car_alone", "mode_winter": "car_alone", "days_on_site": None, "remote_days": 2.0},
+        {"mode_summer": "bus", "mode_winter": "remote", "days_on_site": 3.0, "remote_days": 2.0},
+    ])
+    rate = drive_alone_rate(table)
+    # respondent 1 travels 5 - 2 = 3 days; respondent 2 travels 3 days by bus in summer only.
+    assert rate["summer"] == pytest.approx(3 / 6)
+    assert rate["winter"] == pytest.approx(1.0)
+
+
+def test_cars_per_100_uses_days_on_site_and_says_its_base(table: pd.DataFrame) -> None:
+    habits = describe(table, employees=50)
+    cars = habits["cars_per_100"]
+    # Winter: 12 drivers x 5/5 + 6 drivers x 4/5 = 16.8 cars a day from 25 respondents.
+    assert cars["winter"] == pytest.approx(100 * 16.8 / 25)
+    assert cars["summer"] == pytest.approx(100 * 12 / 25)
+    year = (100 * 16.8 / 25 + 100 * 12 / 25) / 2
+    assert cars["year"] == pytest.approx(year)
+    assert cars["base"] == "respondents"
+    assert cars["estimated_cars_per_day"] == pytest.approx(year * 50 / 100)
+
+
+def test_seasonal_shift_counts_switchers_and_their_barriers(table: pd.DataFrame) -> None:
+    shift = describe(table)["seasonal_shift"]
+    assert shift["n_both_seasons"] == 25
+    assert shift["n_changed"] == 6
+    assert shift["transitions"] == [{"summer": "bike", "winter": "car_alone", "count": 6}]
+    group = shift["group_transitions"][0]
+    assert (group["summer"], group["winter"], group["count"]) == ("active", "car_driver", 6)
+    named = {item["code"]: item["count"] for item in group["barriers"]}
+    assert named == {"darkness": 6, "weather_winter": 6}
+
+
+def test_small_transitions_are_suppressed_and_counted() -> None:
+    rows = _rows(8, mode_summer="bike", mode_winter="car_alone") + _rows(3, mode_summer="walk", mode_winter="bus")
+    habits = describe(pd.DataFrame(rows))
+    small = [t for t in habits["seasonal_shift"]["transitions"] if t["summer"] == "walk"]
+    assert small == [{"summer": "walk", "winter": "bus", "count": None}]
+    assert habits["suppressed_cells"] > 0
+
+
+def test_breakdowns_suppress_small_groups_and_the_next_smallest(table: pd.DataFrame) -> None:
+    habits = describe(table)
+    jobs = habits["breakdowns"]["job_group"]
+    assert jobs["culture"] == {"n": None, "suppressed": True}
+    # With only "culture" hidden, its size would follow from the total: the next smallest group
+    # (administration, 5) is hidden too.
+    assert jobs["administration"] == {"n": None, "suppressed": True}
+    assert jobs["school"]["n"] == 6
+    assert jobs["health_care"]["n"] == 12
+    assert jobs["health_care"]["car_driver_share_winter"] == pytest.approx(1.0)
+    shift = habits["breakdowns"]["shift_work"]
+    assert shift["yes"]["n"] == 12 and shift["no"]["n"] == 13
+
+
+def test_barriers_ranked_overall_and_among_car_drivers(table: pd.DataFrame) -> None:
+    habits = describe(table)
+    overall = habits["barriers"]["overall"]
+    assert overall[0] == {"code": "too_far", "count": 12, "share": pytest.approx(12 / 25)}
+    drivers = habits["barriers"]["car_drivers"]
+    # all 18 who drive in some season; darkness and weather_winter tie at 6, ordered by code
+    assert [d["code"] for d in drivers] == ["too_far", "darkness", "weather_winter"]
+    assert drivers[1]["share"] == pytest.approx(6 / 18)
+    assert habits["would_consider"]["overall"][0]["code"] == "ebike"
+
+
+def test_distance_bands_follow_the_issue_edges(table: pd.DataFrame) -> None:
+    bands = describe(table)["distance_km"]["bands"]
+    # 0.8 km -> <1 (2 people: hidden), 3.5 km -> 3-5 (6), 12 km -> 10-20 (12), 25 km -> 20+ (5,
+    # hidden as the next smallest cell)
+    assert bands["lt1"]["count"] is None
+    assert bands["20p"]["count"] is None
+    assert bands["3_5"]["count"] == 6
+    assert bands["10_20"]["count"] == 12
+    assert bands["1_3"]["count"] == 0
+
+
+def test_suppress_row_hides_a_second_cell_when_one_is_small() -> None:
+    row, hidden = suppress_row({"a": 30, "b": 4, "c": 9, "d": 0}, 5)
+    assert row == {"a": 30, "b": None, "c": None, "d": 0}
+    assert hidden == 2
+
+
+def test_output_is_plain_json_and_k_below_five_is_refused(table: pd.DataFrame) -> None:
+    text = json.dumps(describe(table), allow_nan=False)
+    assert "NaN" not in text
+    with pytest.raises(ConfigError):
+        describe(table, k=3)
+
+
+def test_tiny_table_publishes_nothing() -> None:
+    rows = _rows(3, mode_summer="car_alone", mode_winter="car_alone", days_on_site=5.0)
+    habits = describe(pd.DataFrame(rows))
+    assert habits["seasons"]["summer"]["modes"]["car_alone"]["count"] is None
+    assert habits["drive_alone_rate"]["year"]["rate"] is None
+    assert habits["suppressed_cells"] >= 2
+
+
+def test_drive_alone_interval_contains_the_rate(table: pd.DataFrame) -> None:
+    dar = describe(table)["drive_alone_rate"]["year"]
+    assert dar["ci_low"] < dar["rate"] < dar["ci_high"]
+
+
+def test_large_table_is_fast_enough() -> None:
+    rng = np.random.default_rng(0)
+    n = 50_000
+    modes = np.array(["walk", "bike", "car_alone", "car_shared", "bus"])
+    big = pd.DataFrame({
+        "mode_summer": rng.choice(modes, n), "mode_winter": rng.choice(modes, n),
+        "days_on_site": rng.integers(1, 6, n).astype(float), "distance_km": rng.gamma(2, 4, n),
+        "job_group": rng.choice(["school", "health_care"], n), "barriers": rng.choice(["too_far;hilly", ""], n),
+    })
+    habits = describe(big)
+    assert habits["n_respondents"] == n
