@@ -93,10 +93,10 @@ def _haversine_km(lat1, lon1, lat2, lon2) -> np.ndarray:
     return 2 * 6371.0 * np.arcsin(np.sqrt(a))
 
 
-def _by(codes: np.ndarray, table: dict[str, float]) -> np.ndarray:
-    """Map codes through ``table``, with ``table['other']`` (or 0) for codes not listed."""
-    default = table.get("other", 0.0)
-    return np.array([table.get(c, default) for c in codes], dtype=float) if len(codes) else np.zeros(0)
+def _by(codes: np.ndarray, table: dict[str, Any], default: Any = None) -> np.ndarray:
+    """Map codes through ``table``; codes not listed get ``table['other']`` (or 0)."""
+    fill = table.get("other", 0.0) if default is None else default
+    return pd.Series(codes, dtype=object).map({str(k): v for k, v in table.items()}).fillna(fill).to_numpy()
 
 
 # --------------------------------------------------------------------------- people
@@ -125,9 +125,10 @@ def _simulate_people(rng: np.random.Generator, muni: dict, n: int, prm: dict, pl
     # homes: postcode, then a road distance consistent with the postcode points
     h, pcs = prm["home"], places["postcodes"]
     home = _draw(rng, n, muni["homes"])
-    hlat = np.array([pcs[p]["lat"] for p in home])
-    hlon = np.array([pcs[p]["lon"] for p in home])
-    same = home == site["postcode"].to_numpy()
+    attr = lambda key, codes: _by(codes, {k: v[key] for k, v in pcs.items()}, default=False)
+    hlat, hlon = attr("lat", home).astype(float), attr("lon", home).astype(float)
+    wpc = site["postcode"].to_numpy()
+    same = home == wpc
     near = rng.random(n) < muni["near_share"]
     nk = h["near_km"]
     d_near = np.clip(rng.lognormal(np.log(nk["median"]), nk["sigma"], n), nk["min"], nk["max"])
@@ -137,13 +138,15 @@ def _simulate_people(rng: np.random.Generator, muni: dict, n: int, prm: dict, pl
     d_other += rng.uniform(*h["area_offset_km"], n)
     distance = np.where(same, np.where(near, d_near, d_far), d_other)
 
-    rail = np.array([pcs[p]["rail"] for p in home]) & np.array([pcs[p]["rail"] for p in site["postcode"]])
-    bus = np.array([bool(set(pcs[a]["bus"]) & set(pcs[b]["bus"])) for a, b in zip(home, site["postcode"])])
+    rail = attr("rail", home).astype(bool) & attr("rail", wpc).astype(bool)
+    lines = {line for v in pcs.values() for line in v["bus"]}
+    on_line = lambda line, codes: _by(codes, {k: line in v["bus"] for k, v in pcs.items()}, False).astype(bool)
+    bus = np.logical_or.reduce([on_line(x, home) & on_line(x, wpc) for x in sorted(lines)] + [np.zeros(n, bool)])
     local = same & ~near & (rng.random(n) < h["local_bus_share"])
     rail &= ~same
     transit = (bus & ~same) | rail | local
     fuel = _draw(rng, n, r["car_fuel"])
-    code = ["".join(row) for row in _CODE_ALPHABET[rng.integers(0, len(_CODE_ALPHABET), (n, 6))]]
+    code = np.ascontiguousarray(_CODE_ALPHABET[rng.integers(0, len(_CODE_ALPHABET), (n, 6))]).view("<U6").ravel()
     return pd.DataFrame({
         "job_group": job, "workplace": site["name"], "kind": kind, "site_postcode": site["postcode"],
         "parking_site": site["parking"], "showers": site["showers"].astype(bool),
@@ -268,8 +271,8 @@ def _answers(rng: np.random.Generator, people: pd.DataFrame, modes: dict, prm: d
     parking = np.where(rng.random(n) < r["parking_reported_unknown"], "unknown", people["parking_site"])
     tt = prm["travel_time"]
     m_w = modes["winter"]
-    speed = _by(m_w, tt["speed_kmh"])
-    minutes = (people["distance"].to_numpy() / speed * 60 + _by(m_w, tt["fixed_min"]))
+    speed = _by(m_w, tt["speed_kmh"]).astype(float)
+    minutes = (people["distance"].to_numpy() / speed * 60 + _by(m_w, tt["fixed_min"]).astype(float))
     minutes *= np.exp(rng.normal(0, tt["noise_sd"], n))
     drives = np.isin(modes["summer"], DRIVER) | np.isin(m_w, DRIVER)
     return pd.DataFrame({
@@ -286,10 +289,13 @@ def _answers(rng: np.random.Generator, people: pd.DataFrame, modes: dict, prm: d
     })
 
 
-def _join(flags: dict[str, np.ndarray]) -> np.ndarray:
-    codes = list(flags)
-    mat = np.column_stack([flags[c] for c in codes])
-    return np.array([";".join(c for c, f in zip(codes, row) if f) for row in mat], dtype=object)
+def _join(flags: dict[str, np.ndarray], names: dict[str, str] | None = None, sep: str = ";") -> np.ndarray:
+    """Join the chosen options of a multi-select question (codes, or ``names`` of them)."""
+    out = np.full(len(next(iter(flags.values()))), "", dtype=object)
+    for code_, chosen in flags.items():
+        name = names[code_] if names else code_
+        out = np.where(chosen, np.where(out == "", name, out + sep + name), out)
+    return out
 
 
 # --------------------------------------------------------------------------- export rendering
@@ -310,13 +316,12 @@ def _number_text(values: np.ndarray, rng: np.random.Generator, mess: dict, *, ki
         rounded = np.maximum(rounded, 0.2)
     else:
         rounded = values
-    text = np.array([f"{v:g}".replace(".", ",") for v in rounded], dtype=object)
+    text = np.char.replace(np.char.mod("%g", rounded), ".", ",").astype(object)
     if kind == "distance":
         u = rng.random(len(text))
         ca = u < mess["distance_ca"]
         km = (u >= mess["distance_ca"]) & (u < mess["distance_ca"] + mess["distance_km_suffix"])
-        text[ca] = ["ca. " + s for s in text[ca]]
-        text[km] = [s + " km" for s in text[km]]
+        text = np.where(ca, "ca. " + text, np.where(km, text + " km", text))
         text[rng.random(len(text)) < mess["distance_blank"]] = ""
     return text
 
@@ -330,7 +335,7 @@ def _render(ans: pd.DataFrame, people: pd.DataFrame, *, bad: np.ndarray, muni: d
     n = len(ans)
     cols: dict[str, Any] = {}
     quirks: dict[str, Any] = {}
-    blank = lambda: rng.random(n) < mess["optional_blank"]  # noqa: E731
+    blank = lambda: rng.random(n) < mess["optional_blank"]
     for q in questionnaire["questions"]:
         col, kind, header = q["column"], q["kind"], q["text"][lang]
         values = ans[col].to_numpy()
@@ -342,15 +347,15 @@ def _render(ans: pd.DataFrame, people: pd.DataFrame, *, bad: np.ndarray, muni: d
                 text = np.where(np.isnan(values), "", np.array([labels[b] for b in bands])[idx])
             else:
                 keys = np.char.lower(values.astype(str)) if kind == "bool" else values.astype(str)
-                text = np.array([labels.get(k, "") for k in keys], dtype=object)
+                text = _by(keys, labels, default="")
             if q["id"] not in ("q_job_group", "q_mode_summer", "q_mode_winter"):
                 text = np.where(blank(), "", text)
         elif kind == "multi":
-            order = list(labels)
-            text = np.array([sep.join(labels[c] for c in order if c in set(v.split(";"))) if v else ""
-                             for v in values], dtype=object)
+            codes = pd.Series(values, dtype=object)
+            flags = {c: codes.str.contains(rf"(?:^|;){c}(?:;|$)").to_numpy() for c in labels}
+            text = _join(flags, labels, sep)
             if fmt == "msforms":
-                text = np.array([t + ";" if t else "" for t in text], dtype=object)
+                text = np.where(text != "", text + ";", text)
         elif kind == "number":
             text = _number_text(values.astype(float), rng, mess, kind="distance" if col == "distance_km" else "days")
             if col != "distance_km":
@@ -362,7 +367,7 @@ def _render(ans: pd.DataFrame, people: pd.DataFrame, *, bad: np.ndarray, muni: d
         cols[header] = text
         if q["id"] == "q_would_help":
             other = np.array([""] * n, dtype=object)
-            chose = np.flatnonzero(["other" in v.split(";") for v in ans["would_help"]])
+            chose = np.flatnonzero(ans["would_help"].str.contains(r"(?:^|;)other(?:;|$)"))
             other[chose] = prm["other_texts"][lang][0]
             other[chose[-1]] = prm["other_texts"][lang][1]
             quirks["privacy_other_text_rows"] = 1
@@ -412,7 +417,7 @@ def _render(ans: pd.DataFrame, people: pd.DataFrame, *, bad: np.ndarray, muni: d
         "privacy_comment_rows": sorted(int(np.flatnonzero(person == p)[0]) + 1 for p in plant_rows),
         "distance_blank": int((table[dist_col] == "").sum()),
     })
-    return table, {"rows": int(len(table)), "respondents": n, "person": person, **quirks}
+    return table, {"rows": len(table), "respondents": n, "person": person, **quirks}
 
 
 def _write_csv(table: pd.DataFrame, path: Path) -> None:
@@ -444,32 +449,26 @@ def _write_xlsx(table: pd.DataFrame, path: Path) -> None:
 
 # --------------------------------------------------------------------------- orchestration
 def _wave(people: pd.DataFrame, muni: dict, prm: dict, *, followup: bool) -> tuple[dict, dict]:
-    """Mode probabilities and choices of one wave; plants the trend and pilots in the follow-up."""
+    """Modes of one wave and the expected car-driver probabilities before and after planting."""
     order = prm["modes"]["order"]
     car = [order.index(k) for k in DRIVER]
     probs = {s: _mode_probabilities(people, s, muni, prm) for s in SEASONS}
-    expected: dict[str, Any] = {"trend_factor": {}, "pilot_factor": {}}
-    stage = {"untreated": {s: probs[s][:, car].sum(axis=1) for s in SEASONS}}
+    car_prob = lambda: {s: probs[s][:, car].sum(axis=1) for s in SEASONS}
+    stages = {"untreated": car_prob()}
     if followup:
-        trend = prm["trend"]
         # the trend moves participants and everyone else by the same amount, so a comparison
         # of the two groups (or with another municipality) isolates the pilot effect
-        pil = people["pilot"].to_numpy()
+        trend, pil = prm["trend"], people["pilot"].to_numpy()
         for s in trend["seasons"]:
-            expected["trend_factor"][s] = [_shift_car_share(probs[s], rows, trend["effect"], trend["to"], order)
-                                           for rows in (pil, ~pil)]
-        stage["trend_only"] = {s: probs[s][:, car].sum(axis=1) for s in SEASONS}
-        for pilot in prm["pilots"]:
-            if pilot["municipality"] != muni["number"]:
-                continue
-            rows = people["pilot"].to_numpy()
-            for s in pilot["seasons"]:
-                expected["pilot_factor"][s] = _shift_car_share(probs[s], rows, pilot["effect"], pilot["to"], order)
+            for rows in (pil, ~pil):
+                _shift_car_share(probs[s], rows, trend["effect"], trend["to"], order)
+        stages["trend_only"] = car_prob()
+        pilot = _pilot_spec(muni, prm)
+        for s in pilot["seasons"] if pilot else ():
+            _shift_car_share(probs[s], pil, pilot["effect"], pilot["to"], order)
+    stages["planted"] = car_prob()
     modes = {s: np.array(order)[_pick(people["u"].to_numpy(), probs[s])] for s in SEASONS}
-    stage["planted"] = {s: probs[s][:, car].sum(axis=1) for s in SEASONS}
-    expected["car_driver_prob"] = stage["planted"]
-    expected["stages"] = stage
-    return modes, expected
+    return modes, stages
 
 
 def _pilot_spec(muni: dict, prm: dict) -> dict | None:
@@ -480,8 +479,7 @@ def _segments(ans: pd.DataFrame, people: pd.DataFrame) -> dict[str, int]:
     """Counts of the planted, recognisable groups (they overlap; rules in truth.yaml)."""
     d = ans["distance_km"]
     drives = ans["mode_summer"].isin(DRIVER) | ans["mode_winter"].isin(DRIVER)
-    b = ans["barriers"].str.split(";")
-    has = lambda code: b.apply(lambda codes: code in codes)  # noqa: E731
+    has = lambda code: ans["barriers"].str.contains(rf"(?:^|;){code}(?:;|$)")
     return {
         "already_green_short": int(((d < 3) & ~drives).sum()),
         "short_drivers_no_showers": int(((d < 3) & drives & has("no_shower_changing")).sum()),
@@ -514,8 +512,8 @@ def _municipality(i: int, muni: dict, seed: int, prm: dict, places: dict, questi
     fu = prm["followup"]
     pilot = _pilot_spec(muni, prm)
     base = _simulate_people(rng_b, muni, muni["size"], prm, places)
-    n_f = int(round(muni["size"] * (1 + rng_f.uniform(*fu["size_change"]))))
-    n_keep = int(round(fu["retained_share"] * n_f))
+    n_f = round(muni["size"] * (1 + rng_f.uniform(*fu["size_change"])))
+    n_keep = round(fu["retained_share"] * n_f)
     kept = np.sort(rng_f.choice(len(base), n_keep, replace=False))
     new = _simulate_people(rng_f, muni, n_f - n_keep, prm, places)
     follow = pd.concat([base.iloc[kept], new], ignore_index=True)
@@ -523,8 +521,6 @@ def _municipality(i: int, muni: dict, seed: int, prm: dict, places: dict, questi
     follow.loc[redraw, "u"] = rng_f.random(int(redraw.sum()))
     for people in (base, follow):
         people["pilot"] = _participants(people, pilot["participants"]) if pilot else False
-        people["retained"] = False
-    follow.loc[: n_keep - 1, "retained"] = True
 
     ext = "csv" if muni["format"] == "nettskjema" else "xlsx"
     folder = out / muni["slug"]
@@ -547,20 +543,20 @@ def _municipality(i: int, muni: dict, seed: int, prm: dict, places: dict, questi
         info[wave] = {
             "file": f"{muni['slug']}/{path.name}", "wave": prm["waves"][wave], **quirks,
             "car_driver_share": {s: _share(drive[s]) for s in SEASONS},
-            "car_driver_share_expected": {s: _share(expected["car_driver_prob"][s]) for s in SEASONS},
+            "car_driver_share_expected": {s: _share(expected["planted"][s]) for s in SEASONS},
             "participants": int(pil.sum()) if pilot else 0,
             "participants_car_driver_share": {s: _share(drive[s][pil]) for s in SEASONS} if pilot else None,
             "participants_car_driver_share_expected":
-                {s: _share(expected["car_driver_prob"][s][pil]) for s in SEASONS} if pilot else None,
+                {s: _share(expected["planted"][s][pil]) for s in SEASONS} if pilot else None,
             "segments": _segments(ans, people),
         }
         if pilot and wave == "followup":
             info["pilot_counterfactual"] = {
-                name: {s: _share(v[s][pil]) for s in SEASONS} for name, v in expected["stages"].items()}
+                name: {s: _share(v[s][pil]) for s in SEASONS} for name, v in expected.items()}
         if muni["panel_code"] and wave == "followup":
             info["panel"] = {"column": prm["export_columns"]["panel_code"][muni["language"]],
                              "retained_respondents": n_keep, "left": int(len(base) - n_keep),
-                             "new": int(len(new))}
+                             "new": len(new)}
     config_path = folder / "grontur.yaml"
     config_path.write_text(_project_config(muni, prm, places, ext), encoding="utf-8")
     files.append(config_path)
