@@ -258,6 +258,7 @@ def _split_tokens(key: str, vocab: dict[tuple[str, ...], str], longest: int) -> 
     return codes, leftovers
 
 
+_OTHER_TEXT = re.compile(r"\b(?:other|anna|annet|andre)\s*(?:\((?:[^()]|\([^()]*\))*\)?|:[^;]*)", re.I)
 _FILLER = {"and", "og", "or", "eller", "please", "specify", "spesifiser", "e", "g", "eg", "t", "d", "ex"}
 
 
@@ -268,12 +269,17 @@ def code_multi(raw: pd.Series, value_map: dict[str, str]) -> tuple[pd.Series, pd
     each position wins. Returns (codes joined by ";", partly-unknown mask, leftover text).
     """
     vocab = {tuple(key.split()): code for key, code in value_map.items() if key}
+    other_key = next((key for key in ("other", "anna", "annet") if key in value_map), None)
     longest = max((len(k) for k in vocab), default=1)
     uniques = raw.dropna().unique()
     code_lookup: dict[Any, object] = {}
     left_lookup: dict[Any, object] = {}
     for value in uniques:
-        codes, leftovers = _split_tokens(norm(value), vocab, longest)
+        # "Other (please specify)" answers hold free text: keep only the fact that "other" was chosen.
+        text, n_other = _OTHER_TEXT.subn(" other ", str(value))
+        codes, leftovers = _split_tokens(norm(text), vocab, longest)
+        if n_other and other_key is None:
+            leftovers = [part for part in leftovers if part != "other"] + ["other (free text)"]
         leftovers = [part for part in leftovers if not set(part.split()) <= _FILLER]
         code_lookup[value] = MULTI_SEP.join(codes) if codes else np.nan
         left_lookup[value] = "; ".join(leftovers) if leftovers else np.nan
@@ -502,6 +508,8 @@ def _municipality(table: pd.DataFrame, raw: pd.DataFrame, municipality: str | No
 
 
 _DUPLICATE_EXCLUDE = ("respondent_id", "source_row")
+#: Identical answers are worth a flag only when there are enough of them to be unlikely by chance.
+_IDENTICAL_MIN_ANSWERS = 8
 
 
 def _duplicates(table: pd.DataFrame, submitted: pd.Series | None, config: dict[str, float]) -> tuple[pd.Series, list[pd.DataFrame]]:
@@ -531,7 +539,7 @@ def _duplicates(table: pd.DataFrame, submitted: pd.Series | None, config: dict[s
         issues.append(_issues(index[quick.to_numpy()], "*", None, "duplicate_submission", "quarantined_later_copy"))
         identical &= ~quick
     # Identical answers without close submission times may well be two people: flag only.
-    informative = table[answer_columns].notna().sum(axis=1) >= 4
+    informative = table[answer_columns].notna().sum(axis=1) >= _IDENTICAL_MIN_ANSWERS
     flagged = identical & informative & reason.isna()
     issues.append(_issues(index[flagged.to_numpy()], "*", None, "identical_answers", "kept_flagged"))
     return reason, issues

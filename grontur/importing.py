@@ -24,7 +24,7 @@ from grontur.mapping import (
     MODE_BOTH, ColumnRule, Mapping, MappedExport, Suggestion, apply_mapping, detect_mapping,
     fold, load_mapping, mapping_with_suggestions, save_mapping, suggest_mapping,
 )
-from grontur.privacy import DroppedColumn, identifier_mask, pseudonymise, reason_from_name, strip_identifiers
+from grontur.privacy import pseudonymise, reason_from_name, strip_identifiers
 from grontur.schema import REQUIRED_ANY
 
 __all__ = [
@@ -262,19 +262,29 @@ _HASHED = re.compile(r"^[0-9a-f]{16}$")
 
 
 def _respondent_ids(raw: RawExport, mapped: MappedExport, *, salt: str, path: Path) -> pd.Series:
-    """Pseudonymous ids: hashes of the export's id column, or of file name and row."""
+    """Pseudonymous ids: hashes of the panel code, else of the export's id, else of file and row.
+
+    A self-chosen panel code links a person's answers across waves (same salt, same pseudonym);
+    where it is blank the export's own id is used, and failing that the file name and row.
+    """
     index = mapped.frame.index
+    if mapped.canonical and mapped.id_column is not None:
+        ids = raw.frame[mapped.id_column].reindex(index)
+        # A canonical table keeps its pseudonyms; anything else in the id column is hashed.
+        hashed_already = ids.astype("string").str.fullmatch(_HASHED.pattern).fillna(False).astype(bool)
+        risky = ids.notna() & ~hashed_already
+        return ids.astype(object).where(~risky, pseudonymise(ids, salt))
+    result = pd.Series(pd.NA, index=index, dtype=object)
+    if mapped.panel_column is not None:
+        codes = raw.frame[mapped.panel_column].reindex(index)
+        codes = codes.astype("string").str.strip().str.upper().astype(object).where(codes.notna(), None)
+        result = pseudonymise(codes, salt).where(codes.notna(), pd.NA)
     if mapped.id_column is not None:
         ids = raw.frame[mapped.id_column].reindex(index)
-        if mapped.canonical:
-            # A canonical table keeps its pseudonyms; anything that could identify someone is hashed.
-            risky = ids.notna() & (identifier_mask(ids) | ~ids.astype("string").str.fullmatch(_HASHED.pattern).fillna(False).astype(bool))
-            return ids.astype(object).where(~risky, pseudonymise(ids, salt))
-        hashed = pseudonymise(ids, salt)
-        missing = hashed.isna()
-        if missing.any():
-            fallback = pseudonymise(pd.Series([f"{path.name}:{row}" for row in index], index=index), salt)
-            hashed = hashed.where(~missing, fallback)
-        return hashed
-    keys = pd.Series([f"{path.name}:{row}" for row in index], index=index)
-    return pseudonymise(keys, salt)
+        fallback = pseudonymise(("id:" + ids.astype("string")).astype(object), salt)
+        result = result.where(result.notna(), fallback)
+    missing = result.isna()
+    if missing.any():
+        keys = pd.Series([f"{path.name}:{row}" for row in index], index=index)
+        result = result.where(~missing, pseudonymise(keys, salt))
+    return result

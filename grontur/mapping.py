@@ -119,6 +119,7 @@ class Mapping:
     min_signature: int = 1
     id_columns: tuple[str, ...] = ()
     meta_columns: tuple[tuple[str, str], ...] = ()
+    ignore_columns: tuple[str, ...] = ()
     multi_separators: tuple[str, ...] = (";", ",")
     standard_questions: bool = True
     columns: tuple[ColumnRule, ...] = ()
@@ -132,6 +133,7 @@ class Mapping:
             "min_signature": self.min_signature,
             "id_columns": list(self.id_columns),
             "meta_columns": [{"pattern": p, "reason": r} for p, r in self.meta_columns],
+            "ignore_columns": list(self.ignore_columns),
             "multi_separators": list(self.multi_separators),
             "standard_questions": self.standard_questions,
             "columns": [rule.as_dict() for rule in self.columns],
@@ -195,6 +197,7 @@ def mapping_from_dict(data: dict[str, Any], *, source: str | None = None) -> Map
         min_signature=int(data.get("min_signature", 1)),
         id_columns=_as_tuple(data.get("id_columns")),
         meta_columns=tuple(meta),
+        ignore_columns=_as_tuple(data.get("ignore_columns")),
         multi_separators=_as_tuple(data.get("multi_separators")) or (";", ","),
         standard_questions=bool(data.get("standard_questions", True)),
         columns=tuple(rules),
@@ -387,6 +390,7 @@ class MappedExport:
     unmapped: list[dict[str, str]]
     mapping: Mapping
     id_column: str | None = None
+    panel_column: str | None = None
     canonical: bool = False
     notes: list[dict[str, Any]] = field(default_factory=list)
     separators: tuple[str, ...] = (";", ",")
@@ -495,6 +499,8 @@ def apply_mapping(raw: RawExport, mapping: Mapping, *, extra_rules: tuple[Column
     option_parts: dict[str, list[tuple[str, pd.Series]]] = {}
     grid_parts: dict[str, list[tuple[str, pd.Series]]] = {}
     id_column = None
+    panel_column = None
+    panel_patterns = _as_tuple(answers_vocabulary().get("panel_code_headers"))
     canonical = mapping.name == "canonical"
 
     for header in frame.columns:
@@ -503,6 +509,13 @@ def apply_mapping(raw: RawExport, mapping: Mapping, *, extra_rules: tuple[Column
         if mapping.id_columns and _matches_any(mapping.id_columns, header) and id_column is None:
             id_column = header
             report.append({"column": header, "target": "respondent_id", "how": "id_column"})
+            continue
+        if not canonical and panel_column is None and _matches_any(panel_patterns, header):
+            panel_column = header
+            report.append({"column": header, "target": "respondent_id", "how": "panel_code"})
+            continue
+        if mapping.ignore_columns and _matches_any(mapping.ignore_columns, header):
+            unmapped.append({"column": header, "reason": "ignored_by_mapping"})
             continue
         if canonical:
             if header in COLUMNS:
@@ -572,7 +585,7 @@ def apply_mapping(raw: RawExport, mapping: Mapping, *, extra_rules: tuple[Column
     maps = {column: value_map(column, rules_used.get(column)) for column in mapped.columns}
     return MappedExport(
         frame=mapped, value_maps=maps, units=units, columns=report, unmapped=unmapped,
-        mapping=mapping, id_column=id_column, canonical=canonical, notes=notes,
+        mapping=mapping, id_column=id_column, panel_column=panel_column, canonical=canonical, notes=notes,
         separators=mapping.multi_separators,
     )
 
@@ -694,6 +707,7 @@ def mapping_with_suggestions(mapping: Mapping, suggestions: list[Suggestion], *,
     return Mapping(
         name=name or mapping.name, title=mapping.title, signature=mapping.signature,
         min_signature=mapping.min_signature, id_columns=mapping.id_columns,
-        meta_columns=mapping.meta_columns, multi_separators=mapping.multi_separators,
+        meta_columns=mapping.meta_columns, ignore_columns=mapping.ignore_columns,
+        multi_separators=mapping.multi_separators,
         standard_questions=mapping.standard_questions, columns=tuple(rules),
     )

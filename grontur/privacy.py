@@ -34,13 +34,14 @@ _NAME_PATTERNS: tuple[tuple[str, str], ...] = (
     ("address", r"address|adresse|street|gateadresse|where do you live|kvar bur du|hvor bor du|bustadadresse|bostedsadresse"),
     ("timestamp", r"timestamp|tidsmerke|tidsstempel|^(start|end|completion|submission|submitted|recorded|created|last modified)( ?(date|time|dato|tid))?$"
                   r"|^(startdato|sluttdato|innsendt|levert|dato|date|tidspunkt|time)$|^\$created$|fullføringstidspunkt|starttidspunkt"),
-    ("free_text", r"comment|kommentar|merknad|fritekst|free text|please specify|spesifiser|other thoughts|additional thoughts"
+    ("free_text", r"comment|kommentar|merknad|fritekst|free text|skriv her|write here|please write|fyll inn|please specify|spesifiser|other thoughts|additional thoughts"
                   r"|anything else|any other|noko anna|noe annet|tilbakemelding|feedback|suggestions?\b|forslag"
                   r"|specific changes|^other$|^anna$|^annet$|\(other\)|describe|beskriv|utdjup|utdyp|why\?|kvifor\?|hvorfor\?"),
 )
 
 _EMAIL = r"[\w.+-]+@[\w-]+\.[\w.-]+"
-_PHONE = r"(?:\+|00)\d[\d ]{7,14}|\b\d{3} ?\d{2} ?\d{3}\b|\b\d{2} \d{2} \d{2} \d{2}\b|\(\d{3}\) ?\d{3}-\d{4}|\b\d{3}-\d{3}-\d{4}\b"
+_PHONE = (r"(?<![\w.,])(?:\+|00)\d[\d ]{7,14}(?![\d.,])|(?<![\d.,])\d{3} ?\d{2} ?\d{3}(?![\d.,])"
+          r"|(?<![\d.,])\d{2} \d{2} \d{2} \d{2}(?![\d.,])|\(\d{3}\) ?\d{3}-\d{4}|(?<![\d.,])\d{3}-\d{3}-\d{4}(?![\d.,])")
 _IP = r"\b(?:\d{1,3}\.){3}\d{1,3}\b|\b[0-9a-f]{1,4}(?::[0-9a-f]{1,4}){7}\b"
 _STREET = (r"\b\d+[a-z]?\s+[A-ZÆØÅa-zæøå][\w.]*\s+(?:st|street|rd|road|ave|avenue|dr|drive|ln|lane|blvd|way|ct|court|pl|place)\b\.?"
            r"|\b[\wæøå]+(?:vegen|veien|gata|gate|vei|veg|bakken|stien|plassen|tunet)\s+\d+[a-z]?\b")
