@@ -244,7 +244,7 @@ def _modes(table: pd.DataFrame, season: str) -> pd.Series:
     column = f"mode_{season}"
     if column not in table.columns:
         return pd.Series(pd.NA, index=table.index, dtype="object")
-    return table[column].astype("object").where(table[column].notna())
+    return table[column]
 
 
 def _wave_label(table: pd.DataFrame) -> str | None:
@@ -313,16 +313,37 @@ def _distribution_test(cb: pd.Series, ca: pd.Series, k: int) -> dict[str, Any]:
 
 def _indicator(table: pd.DataFrame, season: str, outcome: str) -> tuple[pd.Series, pd.Series]:
     """(eligible, has_outcome) boolean Series for one outcome in one season."""
-    modes = _modes(table, season)
+    column = f"mode_{season}"
+    if column not in table.columns:
+        empty = pd.Series(False, index=table.index)
+        return empty, empty
+    modes = table[column]
+    answered = modes.notna().to_numpy()
     if outcome == "drive_alone_rate":
-        eligible = modes.notna() & (modes != "remote")
-        hit = modes == "car_alone"
+        eligible = answered & (modes != "remote").to_numpy()
+        hit = (modes == "car_alone").to_numpy()
     elif outcome == "car_driver_share":
-        eligible = modes.notna()
-        hit = modes.isin(CAR_DRIVER_MODES)
+        eligible = answered
+        hit = modes.isin(CAR_DRIVER_MODES).to_numpy()
     else:  # pragma: no cover - guarded by the callers
         raise ValueError(outcome)
-    return eligible.fillna(False).astype(bool), (hit & eligible).fillna(False).astype(bool)
+    eligible = np.asarray(eligible, dtype=bool)
+    return pd.Series(eligible, index=table.index), pd.Series(np.asarray(hit, dtype=bool) & eligible, index=table.index)
+
+
+def _group_codes(values: pd.Series, groups: pd.Index) -> np.ndarray:
+    """Position of each row's group in ``groups`` (-1 when missing), for :func:`numpy.bincount`."""
+    raw = values.to_numpy(dtype=object)
+    known = pd.notna(raw)
+    codes = np.full(len(raw), -1, dtype=np.int64)
+    codes[known] = groups.get_indexer(raw[known].astype(str))
+    return codes
+
+
+def _tally(codes: np.ndarray, flags: pd.Series | np.ndarray, size: int) -> np.ndarray:
+    valid = codes >= 0
+    weights = np.asarray(flags, dtype=float)[valid]
+    return np.bincount(codes[valid], weights=weights, minlength=size).astype(np.int64)
 
 
 def _rate_change(before: pd.DataFrame, after: pd.DataFrame, outcome: str, k: int) -> tuple[dict, int]:
@@ -549,42 +570,40 @@ def _breakdowns(before: pd.DataFrame, after: pd.DataFrame, k: int) -> tuple[dict
     """Drive-alone rate and car-driver share per segment, workplace and job group."""
     out: dict[str, list[dict[str, Any]]] = {}
     hidden = 0
+    outcomes = ("drive_alone_rate", "car_driver_share")
+    flags = {(w, s, o): _indicator(t, s, o) for w, t in (("b", before), ("a", after)) for s in SEASONS for o in outcomes}
     for column in BREAKDOWN_COLUMNS:
         if column not in before.columns or column not in after.columns:
             continue
-        gb = before[column].astype("object").where(before[column].notna())
-        ga = after[column].astype("object").where(after[column].notna())
-        groups = sorted(set(gb.dropna().astype(str)) | set(ga.dropna().astype(str)))
-        if not groups:
+        labels = pd.concat([before[column], after[column]]).dropna().astype(str).unique()
+        groups = pd.Index(sorted(labels))
+        if groups.empty:
             continue
-        sizes_b = gb.dropna().astype(str).value_counts().reindex(groups, fill_value=0)
-        sizes_a = ga.dropna().astype(str).value_counts().reindex(groups, fill_value=0)
-        # per group and season, vectorised counts of the eligible and of those with the outcome
-        tallies: dict[tuple[str, str], tuple[pd.Series, pd.Series, pd.Series, pd.Series]] = {}
+        size = len(groups)
+        codes_b, codes_a = _group_codes(before[column], groups), _group_codes(after[column], groups)
+        sizes_b = _tally(codes_b, np.ones(len(before)), size)
+        sizes_a = _tally(codes_a, np.ones(len(after)), size)
+        # per season and outcome: counts of the eligible and of those with the outcome, per group
+        tallies = {}
         for season in SEASONS:
-            for outcome in ("drive_alone_rate", "car_driver_share"):
-                eb, hb = _indicator(before, season, outcome)
-                ea, ha = _indicator(after, season, outcome)
-                keys_b, keys_a = gb.astype(str).where(gb.notna()), ga.astype(str).where(ga.notna())
-                tallies[(season, outcome)] = (
-                    hb.groupby(keys_b).sum().reindex(groups, fill_value=0),
-                    eb.groupby(keys_b).sum().reindex(groups, fill_value=0),
-                    ha.groupby(keys_a).sum().reindex(groups, fill_value=0),
-                    ea.groupby(keys_a).sum().reindex(groups, fill_value=0),
-                )
+            for outcome in outcomes:
+                eb, hb = flags[("b", season, outcome)]
+                ea, ha = flags[("a", season, outcome)]
+                tallies[(season, outcome)] = (_tally(codes_b, hb, size), _tally(codes_b, eb, size),
+                                              _tally(codes_a, ha, size), _tally(codes_a, ea, size))
         rows = []
-        for group in groups:
-            nb, na = int(sizes_b[group]), int(sizes_a[group])
+        for i, group in enumerate(groups):
+            nb, na = int(sizes_b[i]), int(sizes_a[i])
             row: dict[str, Any] = {
-                "group": group,
+                "group": str(group),
                 "n_before": nb if nb >= k or nb == 0 else None,
                 "n_after": na if na >= k or na == 0 else None,
             }
             hidden += _small(nb, k) + _small(na, k)
             for season in SEASONS:
                 entries = {}
-                for outcome in ("drive_alone_rate", "car_driver_share"):
-                    xb, eb_, xa, ea_ = (int(s[group]) for s in tallies[(season, outcome)])
+                for outcome in outcomes:
+                    xb, eb_, xa, ea_ = (int(t[i]) for t in tallies[(season, outcome)])
                     if eb_ == 0 and ea_ == 0:
                         continue
                     entries[outcome], h = change_entry(xb, eb_, xa, ea_, k=k)
@@ -654,12 +673,13 @@ def _reweighted(before: pd.DataFrame, after: pd.DataFrame, season: str, outcome:
         return None
     eb, hb = _indicator(before, season, outcome)
     ea, ha = _indicator(after, season, outcome)
-    kb = before["job_group"].astype("object").where(eb & before["job_group"].notna())
-    ka = after["job_group"].astype("object").where(ea & after["job_group"].notna())
-    nb_h = eb.groupby(kb).sum().reindex(common, fill_value=0).astype(float)
-    xb_h = hb.groupby(kb).sum().reindex(common, fill_value=0).astype(float)
-    na_h = ea.groupby(ka).sum().reindex(common, fill_value=0).astype(float)
-    xa_h = ha.groupby(ka).sum().reindex(common, fill_value=0).astype(float)
+    strata = pd.Index(list(common))
+    codes_b, codes_a = _group_codes(before["job_group"], strata), _group_codes(after["job_group"], strata)
+    size = len(strata)
+    nb_h = pd.Series(_tally(codes_b, eb, size), index=strata, dtype=float)
+    xb_h = pd.Series(_tally(codes_b, hb, size), index=strata, dtype=float)
+    na_h = pd.Series(_tally(codes_a, ea, size), index=strata, dtype=float)
+    xa_h = pd.Series(_tally(codes_a, ha, size), index=strata, dtype=float)
     keep = (nb_h > 0) & (na_h > 0)
     if not keep.any() or nb_h[keep].sum() < k or na_h[keep].sum() < k:
         return None

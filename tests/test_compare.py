@@ -1,0 +1,401 @@
+"""Tests for grontur.compare: the before/after statistics, suppression and comparability checks.
+
+Fixtures are canonical tables built here with exact, planted counts; every expected figure is
+computed by hand in the test (or taken from a published worked example), never copied from output.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from grontur import compare
+from grontur.compare import compare_waves
+from grontur.errors import ConfigError, GronturError, MappingError, MissingColumnError
+
+Z = 1.959963984540054
+
+
+def approx(expected: float, **tolerance: float):
+    """Outputs are rounded to 6 decimals (shares) or 4 significant digits (p-values)."""
+    tolerance.setdefault("abs", 2e-6)
+    return pytest.approx(expected, **tolerance)
+
+
+def wilson(x: float, n: float) -> tuple[float, float]:
+    """Wilson score interval written out from its textbook formula."""
+    p = x / n
+    centre = (p + Z**2 / (2 * n)) / (1 + Z**2 / n)
+    half = Z / (1 + Z**2 / n) * math.sqrt(p * (1 - p) / n + Z**2 / (4 * n**2))
+    return centre - half, centre + half
+
+
+def table(counts: dict[str, int], *, wave: str = "2025-03", prefix: str = "b", **columns: object) -> pd.DataFrame:
+    """A canonical table with exactly ``counts[mode]`` respondents per mode (same mode both seasons)."""
+    modes = [mode for mode, n in counts.items() for _ in range(n)]
+    frame = pd.DataFrame({
+        "respondent_id": [f"{prefix}{i}" for i in range(len(modes))],
+        "municipality": "3324",
+        "wave": wave,
+        "mode_summer": modes,
+        "mode_winter": modes,
+    })
+    for name, value in columns.items():
+        frame[name] = value
+    return frame
+
+
+# --------------------------------------------------------------------------- statistics
+
+def test_newcombe_difference_matches_published_example() -> None:
+    # Newcombe (1998), Statistics in Medicine 17:873-890, example 56/70 vs 48/80: 0.0524 to 0.3339
+    diff, low, high = compare.newcombe_difference(48, 80, 56, 70)
+    assert float(diff) == approx(0.2)
+    assert float(low) == approx(0.0524, abs=5e-5)
+    assert float(high) == approx(0.3339, abs=5e-5)
+
+
+def test_two_proportion_p_matches_hand_computed_z_test() -> None:
+    pooled = (60 + 45) / 200
+    z = (0.45 - 0.60) / math.sqrt(pooled * (1 - pooled) * (2 / 100))
+    expected = 2 * (1 - stats.norm.cdf(abs(z)))
+    assert float(compare.two_proportion_p(60, 100, 45, 100)) == approx(expected, rel=1e-9)
+
+
+def test_two_proportion_p_is_one_when_nothing_varies() -> None:
+    assert float(compare.two_proportion_p(0, 50, 0, 40)) == 1.0
+
+
+def test_mcnemar_exact_matches_binomial_by_hand() -> None:
+    # 2 stopped, 10 started: p = 2 * P(X <= 2), X ~ Bin(12, 1/2) = 2 * (1 + 12 + 66) / 4096
+    assert compare.mcnemar_p(10, 2) == approx(2 * 79 / 4096)
+    assert compare.mcnemar_p(0, 0) == 1.0
+
+
+def test_paired_interval_without_correlation_equals_square_and_add_of_wilson_limits() -> None:
+    # a*d - b*c = 10*10 - 15*5 = 25 <= n/2 = 20? no: 25 > 20, so use a table with a*d - b*c = 0
+    a, b, c, d = 10, 10, 20, 20  # a*d - b*c = 200 - 200 = 0 -> correlation term is zero
+    n = a + b + c + d
+    p1, p2 = (a + b) / n, (a + c) / n
+    l1, u1 = wilson(a + b, n)
+    l2, u2 = wilson(a + c, n)
+    low = (p2 - p1) - math.sqrt((p2 - l2) ** 2 + (u1 - p1) ** 2)
+    high = (p2 - p1) + math.sqrt((u2 - p2) ** 2 + (p1 - l1) ** 2)
+    diff, lo, hi = compare.newcombe_paired_difference(a, b, c, d)
+    assert diff == approx(p2 - p1)
+    assert (lo, hi) == approx((low, high), abs=1e-12)
+
+
+def test_paired_interval_is_narrower_than_independent_when_answers_correlate() -> None:
+    diff, lo, hi = compare.newcombe_paired_difference(60, 5, 15, 20)
+    _, ilo, ihi = compare.newcombe_difference(65, 100, 75, 100)
+    assert lo < diff < hi
+    assert hi - lo < float(ihi - ilo)
+
+
+def test_welch_difference_matches_scipy() -> None:
+    rng = np.random.default_rng(3)
+    before, after = rng.normal(2.0, 1.0, 50), rng.normal(1.5, 1.5, 70)
+    diff, low, high, p = compare.welch_difference(before, after)
+    assert diff == approx(after.mean() - before.mean())
+    assert p == approx(stats.ttest_ind(after, before, equal_var=False).pvalue)
+    assert low < diff < high
+
+
+# --------------------------------------------------------------------------- compare_waves
+
+@pytest.fixture
+def waves() -> tuple[pd.DataFrame, pd.DataFrame]:
+    before = table({"car_alone": 50, "car_shared": 10, "bike": 25, "bus": 10, "remote": 5}, prefix="b")
+    after = table({"car_alone": 35, "car_shared": 10, "bike": 40, "bus": 10, "remote": 5}, wave="2026-03", prefix="a")
+    return before, after
+
+
+def test_mode_share_change_has_shares_interval_and_test(waves) -> None:
+    before, after = waves
+    result = compare_waves(before, after).as_dict()
+    cell = result["mode_share_change"]["summer"]["car_alone"]
+    assert cell["before"] == approx(0.50)
+    assert cell["after"] == approx(0.35)
+    assert cell["diff"] == approx(-0.15)
+    l_b, u_b = wilson(50, 100)
+    l_a, u_a = wilson(35, 100)
+    assert cell["ci_low"] == approx(-0.15 - math.sqrt((0.35 - l_a) ** 2 + (u_b - 0.50) ** 2), abs=1e-6)
+    assert cell["ci_high"] == approx(-0.15 + math.sqrt((u_a - 0.35) ** 2 + (0.50 - l_b) ** 2), abs=1e-6)
+    pooled = 85 / 200
+    z = -0.15 / math.sqrt(pooled * (1 - pooled) * 0.02)
+    assert cell["p_value"] == approx(2 * stats.norm.sf(abs(z)), rel=1e-3)
+    assert (cell["n_before"], cell["n_after"]) == (100, 100)
+
+
+def test_chi_square_over_the_whole_distribution(waves) -> None:
+    before, after = waves
+    result = compare_waves(before, after).as_dict()
+    observed = np.array([[50, 10, 25, 10, 5], [35, 10, 40, 10, 5]])
+    expected = stats.chi2_contingency(observed, correction=False)
+    test = result["distribution_test"]["summer"]
+    assert test["dof"] == 4
+    assert test["p_value"] == approx(expected.pvalue, rel=1e-3)
+
+
+def test_drive_alone_rate_leaves_out_remote_workers(waves) -> None:
+    before, after = waves
+    rate = compare_waves(before, after).as_dict()["drive_alone_rate"]["summer"]
+    # 95 travel in each wave (5 work from home); everyone is on site the same days
+    assert rate["before"] == approx(50 / 95)
+    assert rate["after"] == approx(35 / 95)
+    assert rate["n_before"] == 95
+
+
+def test_drive_alone_rate_weights_trips_by_days_on_site() -> None:
+    before = table({"car_alone": 10, "bike": 10}, days_on_site=[5.0] * 10 + [1.0] * 10)
+    after = table({"car_alone": 10, "bike": 10}, wave="2026-03", prefix="a", days_on_site=[1.0] * 10 + [5.0] * 10)
+    rate = compare_waves(before, after).as_dict()["drive_alone_rate"]["summer"]
+    assert rate["before"] == approx(50 / 60)
+    assert rate["after"] == approx(10 / 60)
+    # Kish effective n: (sum w)^2 / sum w^2
+    assert rate["n_eff_before"] == approx(60**2 / (10 * 25 + 10 * 1))
+
+
+def test_car_driver_share_counts_shared_drivers(waves) -> None:
+    before, after = waves
+    share = compare_waves(before, after).as_dict()["car_driver_share"]["summer"]
+    assert share["before"] == approx(0.60)
+    assert share["after"] == approx(0.45)
+
+
+def test_cars_per_100_uses_days_on_site_and_employees() -> None:
+    before = table({"car_alone": 20, "bike": 20}, days_on_site=[5.0] * 10 + [2.5] * 10 + [5.0] * 20)
+    after = table({"car_alone": 10, "bike": 30}, wave="2026-03", prefix="a", days_on_site=5.0)
+    cars = compare_waves(before, after, employees_before=200, employees_after=200).as_dict()["cars_per_100_employees"]
+    # before: 10 full-week drivers + 10 half-week drivers = 15 cars per day among 40 -> 37.5 per 100
+    assert cars["summer"]["before"] == approx(37.5)
+    assert cars["summer"]["after"] == approx(25.0)
+    assert cars["summer"]["cars_per_day_before"] == approx(75.0)
+    assert cars["summer"]["diff"] == approx(-12.5)
+
+
+def test_small_modes_are_suppressed_and_counted() -> None:
+    before = table({"car_alone": 40, "bike": 20, "train": 3})
+    after = table({"car_alone": 35, "bike": 25, "train": 6}, wave="2026-03", prefix="a")
+    result = compare_waves(before, after).as_dict()
+    train = result["mode_share_change"]["summer"]["train"]
+    assert train["before"] is None
+    assert train["after"] == approx(6 / 66)
+    assert train["diff"] is None and train["ci_low"] is None and train["p_value"] is None
+    assert result["suppressed_cells"] >= 2  # the train cell in both seasons
+
+
+def test_a_wave_below_k_publishes_nothing() -> None:
+    before = table({"car_alone": 2, "bike": 2})
+    after = table({"car_alone": 30, "bike": 30}, wave="2026-03", prefix="a")
+    cell = compare_waves(before, after).as_dict()["car_driver_share"]["summer"]
+    assert cell["before"] is None and cell["n_before"] is None and cell["diff"] is None
+
+
+def test_k_below_five_is_refused(waves) -> None:
+    with pytest.raises(ConfigError):
+        compare_waves(*waves, k=3)
+
+
+def test_as_dict_is_plain_json(waves) -> None:
+    before, after = waves
+    before = before.assign(workplace="Rådhuset", job_group="administration", distance_km=4.0, days_on_site=5.0)
+    after = after.assign(workplace="Rådhuset", job_group="administration", distance_km=4.0, days_on_site=5.0)
+    result = compare_waves(before, after, employees_before=300, employees_after=300).as_dict()
+    text = json.dumps(result, allow_nan=False)
+    assert json.loads(text)["schema"] == "grontur.comparison/1"
+    assert isinstance(result["suppressed_cells"], int)
+
+
+def test_emissions_before_and_after_follow_the_emissions_stage() -> None:
+    emissions = pytest.importorskip("grontur.emissions")
+    before = table({"car_alone": 30, "bike": 20}, distance_km=10.0, car_fuel="petrol", days_on_site=5.0)
+    after = table({"car_alone": 20, "bike": 30}, wave="2026-03", prefix="a", distance_km=10.0, car_fuel="petrol",
+                  days_on_site=5.0)
+    result = compare_waves(before, after).as_dict()["emissions"]
+    per_b = emissions.compute_emissions(before).per_respondent
+    per_a = emissions.compute_emissions(after).per_respondent
+    assert result["available"] is True
+    assert result["before"] == approx(per_b.mean(), rel=1e-5)
+    assert result["diff"] == approx(per_a.mean() - per_b.mean(), rel=1e-5)
+    # 10 fewer petrol drivers out of 50: emissions per respondent fall by a fifth of a driver's
+    assert result["diff"] == approx(-0.2 * per_b[before["mode_summer"] == "car_alone"].mean(), rel=1e-5)
+
+
+def test_emissions_without_distances_are_skipped_with_a_warning(waves) -> None:
+    result = compare_waves(*waves).as_dict()
+    assert result["emissions"]["available"] is False
+    assert any(w["code"].startswith("emissions_") for w in result["comparability"])
+
+
+# --------------------------------------------------------------------------- panel
+
+def test_panel_mcnemar_on_linked_respondents_and_rest_separately() -> None:
+    # 60 people answer both waves: 30 drive both times, 12 stop, 3 start, 15 never drive
+    pattern = ["car_alone"] * 30 + ["car_alone"] * 12 + ["bike"] * 3 + ["bike"] * 15
+    later = ["car_alone"] * 30 + ["bike"] * 12 + ["car_alone"] * 3 + ["bike"] * 15
+    ids = [f"p{i}" for i in range(60)]
+    before = pd.DataFrame({"respondent_id": ids + [f"b{i}" for i in range(40)], "wave": "2025-03",
+                           "mode_summer": pattern + ["car_alone"] * 25 + ["bus"] * 15})
+    after = pd.DataFrame({"respondent_id": ids + [f"a{i}" for i in range(30)], "wave": "2026-03",
+                          "mode_summer": later + ["car_alone"] * 15 + ["bus"] * 15})
+    panel = compare_waves(before, after).as_dict()["panel"]
+    assert panel["found"] is True and panel["n"] == 60
+    summer = panel["seasons"]["summer"]
+    assert (summer["stopped_driving"], summer["started_driving"]) == (12, None)  # 3 < k is hidden
+    assert summer["mcnemar_p"] == approx(stats.binomtest(3, 15, 0.5).pvalue, rel=1e-3)
+    assert summer["diff"] == approx((3 - 12) / 60)
+    rest = panel["non_panel"]["summer"]
+    assert rest["before"] == approx(25 / 40)
+    assert rest["after"] == approx(15 / 30)
+    assert panel["mcnemar_p"] == summer["mcnemar_p"]
+
+
+def test_no_panel_when_ids_do_not_meet(waves) -> None:
+    panel = compare_waves(*waves).as_dict()["panel"]
+    assert panel == {"found": False, "n": 0}
+
+
+def test_duplicate_ids_are_not_linked() -> None:
+    before = table({"car_alone": 10, "bike": 10})
+    after = table({"car_alone": 10, "bike": 10}, wave="2026-03", prefix="a")
+    before["respondent_id"] = "same"
+    after["respondent_id"] = "same"
+    assert compare_waves(before, after).as_dict()["panel"]["found"] is False
+
+
+# --------------------------------------------------------------------------- breakdowns
+
+def test_breakdowns_by_workplace_suppress_small_sites() -> None:
+    before = table({"car_alone": 30, "bike": 23})
+    after = table({"car_alone": 20, "bike": 33}, wave="2026-03", prefix="a")
+    before["workplace"] = ["Rådhuset"] * 50 + ["Hytta"] * 3
+    after["workplace"] = ["Rådhuset"] * 50 + ["Hytta"] * 3
+    rows = {r["group"]: r for r in compare_waves(before, after).as_dict()["breakdowns"]["workplace"]}
+    assert rows["Hytta"]["n_before"] is None
+    assert rows["Hytta"]["summer"]["car_driver_share"]["before"] is None
+    town_hall = rows["Rådhuset"]["summer"]["car_driver_share"]
+    assert town_hall["before"] == approx(30 / 50)
+    assert town_hall["after"] == approx(20 / 50)
+
+
+# --------------------------------------------------------------------------- comparability
+
+def codes(result: compare.Comparison) -> list[str]:
+    return result.warning_codes
+
+
+def test_same_season_same_questions_gives_no_warning(waves) -> None:
+    assert codes(compare_waves(*waves)) == ["emissions_no_distances"]
+
+
+def test_different_season_is_flagged(waves) -> None:
+    before, after = waves
+    result = compare_waves(before, after.assign(wave="2026-09"))
+    warning = next(w for w in result.comparability if w["code"] == "season_differs")
+    assert warning["values"]["months"] == 6
+
+
+def test_unknown_wave_is_flagged(waves) -> None:
+    before, after = waves
+    assert "season_unknown" in codes(compare_waves(before.drop(columns="wave"), after))
+
+
+def test_explicit_waves_override_the_tables(waves) -> None:
+    result = compare_waves(*waves, waves=("2025-03", "2025-10"))
+    assert result.waves == {"before": "2025-03", "after": "2025-10"}
+    assert "season_differs" in result.warning_codes
+
+
+def test_changed_questions_are_flagged(waves) -> None:
+    before, after = waves
+    warning = next(w for w in compare_waves(before, after.assign(age_band="u30")).comparability
+                   if w["code"] == "questions_changed")
+    assert warning["values"] == {"only_before": [], "only_after": ["age_band"]}
+
+
+def test_changed_mapping_is_flagged(waves) -> None:
+    result = compare_waves(*waves, mapping_before={"dialect": "nettskjema", "mode": "A"},
+                           mapping_after={"dialect": "nettskjema", "mode": "B"})
+    warning = next(w for w in result.comparability if w["code"] == "mapping_changed")
+    assert warning["values"]["keys"] == ["mode"]
+    same = compare_waves(*waves, mapping_before={"a": 1}, mapping_after={"a": 1})
+    assert "mapping_changed" not in same.warning_codes
+
+
+def test_response_rate_change_is_flagged(waves) -> None:
+    result = compare_waves(*waves, employees_before=125, employees_after=250)
+    warning = next(w for w in result.comparability if w["code"] == "response_rate_changed")
+    assert warning["values"] == {"before": 0.8, "after": 0.4}
+    assert result.respondents["response_rate_before"] == approx(0.8)
+
+
+def test_job_group_mix_is_reweighted_to_the_baseline() -> None:
+    # within each job group nothing changes (health 80 % drive, administration 40 %), but the
+    # follow-up over-represents health care: the raw share rises, the reweighted one does not
+    before = table({"car_alone": 40 + 20, "bike": 10 + 30},
+                   job_group=["health_care"] * 40 + ["administration"] * 20 + ["health_care"] * 10 + ["administration"] * 30)
+    after = table({"car_alone": 64 + 8, "bike": 16 + 12}, wave="2026-03", prefix="a",
+                  job_group=["health_care"] * 64 + ["administration"] * 8 + ["health_care"] * 16 + ["administration"] * 12)
+    result = compare_waves(before, after)
+    assert "composition_changed" in result.warning_codes
+    rw = result.composition["reweighted"]["car_driver_share"]["summer"]
+    assert rw["before"] == approx(0.60)
+    assert rw["after"] == approx(0.72)
+    assert rw["after_reweighted"] == approx(0.5 * 0.8 + 0.5 * 0.4)
+    assert rw["diff_reweighted"] == approx(0.0, abs=1e-9)
+    assert rw["ci_low"] < 0 < rw["ci_high"]
+    assert result.composition["shares"]["health_care"]["after"] == approx(0.8)
+
+
+# --------------------------------------------------------------------------- bad input
+
+def test_table_without_modes_names_the_columns() -> None:
+    with pytest.raises(MissingColumnError, match="mode_summer"):
+        compare_waves(pd.DataFrame({"distance_km": [1.0]}), table({"bike": 5}))
+
+
+def test_unknown_mode_code_names_value_and_column(waves) -> None:
+    before, after = waves
+    after = after.copy()
+    after.loc[3, "mode_winter"] = "hovercraft"
+    with pytest.raises(MappingError, match="hovercraft.*mode_winter"):
+        compare_waves(before, after)
+
+
+def test_non_table_input_is_a_user_error(waves) -> None:
+    with pytest.raises(GronturError):
+        compare_waves("baseline.csv", waves[1])  # type: ignore[arg-type]
+
+
+# --------------------------------------------------------------------------- scale
+
+def test_large_waves_are_compared_quickly() -> None:
+    import time
+
+    rng = np.random.default_rng(0)
+    n = 100_000
+    modes = np.array(["car_alone", "car_shared", "bike", "bus", "walk", "remote"])
+
+    def big(p: list[float], wave: str) -> pd.DataFrame:
+        m = rng.choice(modes, size=n, p=p)
+        return pd.DataFrame({
+            "respondent_id": rng.integers(0, 10 * n, n).astype(str), "wave": wave,
+            "mode_summer": m, "mode_winter": m, "days_on_site": 5.0,
+            "workplace": rng.choice([f"site{i}" for i in range(300)], n),
+            "job_group": rng.choice(["health_care", "school", "administration"], n),
+        })
+
+    before = big([0.5, 0.1, 0.1, 0.1, 0.1, 0.1], "2025-03")
+    after = big([0.45, 0.1, 0.15, 0.1, 0.1, 0.1], "2026-03")
+    start = time.perf_counter()
+    result = compare_waves(before, after).as_dict()
+    elapsed = time.perf_counter() - start
+    assert result["car_driver_share"]["summer"]["diff"] == approx(-0.05, abs=0.01)
+    assert elapsed < 20, f"comparison of 2 x {n:,} respondents took {elapsed:.1f} s"
