@@ -1,0 +1,114 @@
+"""Emissions: totals computed by hand from the factors in the data file."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+import yaml
+
+from grontur.emissions import compute_emissions, load_factors
+from grontur.errors import ConfigError
+from grontur.resources import data_path
+
+WEEKS = 225 / 5  # default working days per year / days in a full week
+
+
+def _factor(section: str, key: str, band: str = "central") -> float:
+    data = yaml.safe_load(data_path("measures", "factors", "emission_factors.yaml").read_text(encoding="utf-8"))
+    return float(data[section][key][band])
+
+
+def test_petrol_lone_driver_by_hand() -> None:
+    table = pd.DataFrame([{"mode_summer": "car_alone", "mode_winter": "car_alone", "car_fuel": "petrol",
+                           "distance_km": 10.0, "days_on_site": 5.0}])
+    result = compute_emissions(table)
+    expected = 10 * 2 * 5 * WEEKS * _factor("car", "petrol") / 1000
+    assert result.per_respondent.iloc[0] == pytest.approx(expected)
+    assert result.low.iloc[0] == pytest.approx(10 * 2 * 5 * WEEKS * _factor("car", "petrol", "low") / 1000)
+    assert result.high.iloc[0] == pytest.approx(10 * 2 * 5 * WEEKS * _factor("car", "petrol", "high") / 1000)
+
+
+def test_modes_fuels_seasons_and_remote_days_by_hand() -> None:
+    table = pd.DataFrame([
+        # electric car, shared with a colleague: vehicle-km / 2
+        {"mode_summer": "car_shared", "mode_winter": "car_shared", "car_fuel": "electric", "distance_km": 20.0, "days_on_site": 4.0},
+        # passenger: nothing extra
+        {"mode_summer": "car_passenger", "mode_winter": "car_passenger", "car_fuel": "diesel", "distance_km": 20.0, "days_on_site": 5.0},
+        # bikes in summer, diesel car in winter: half the year each
+        {"mode_summer": "bike", "mode_winter": "car_alone", "car_fuel": "diesel", "distance_km": 6.0, "days_on_site": 5.0},
+        # days on site missing: 5 - 2 remote days = 3 days by bus
+        {"mode_summer": "bus", "mode_winter": "bus", "car_fuel": None, "distance_km": 30.0, "days_on_site": None, "remote_days": 2.0},
+        # no distance: not estimated
+        {"mode_summer": "car_alone", "mode_winter": "car_alone", "car_fuel": "petrol", "distance_km": None, "days_on_site": 5.0},
+        # fuel unknown: fleet average
+        {"mode_summer": "car_alone", "mode_winter": "car_alone", "car_fuel": None, "distance_km": 8.0, "days_on_site": 2.0},
+    ])
+    result = compute_emissions(table)
+    by_hand = [
+        20 * 2 * 4 * WEEKS * _factor("car", "electric") / 2 / 1000,
+        0.0,
+        6 * 2 * 5 * WEEKS * 0.5 * _factor("car", "diesel") / 1000,
+        30 * 2 * 3 * WEEKS * _factor("modes", "bus") / 1000,
+        None,
+        8 * 2 * 2 * WEEKS * _factor("car", "unknown") / 1000,
+    ]
+    for got, want in zip(result.per_respondent.tolist(), by_hand):
+        if want is None:
+            assert pd.isna(got)
+        else:
+            assert got == pytest.approx(want)
+    summary = result.as_dict()
+    assert summary["tonnes_co2e_per_year"] == pytest.approx(sum(v for v in by_hand if v is not None))
+    assert summary["n_not_estimated"] == 1
+    assert summary["low"] <= summary["tonnes_co2e_per_year"] <= summary["high"]
+
+
+def test_one_missing_season_uses_the_other_for_the_whole_year() -> None:
+    table = pd.DataFrame([{"mode_summer": None, "mode_winter": "car_alone", "car_fuel": "petrol",
+                           "distance_km": 10.0, "days_on_site": 5.0}])
+    expected = 10 * 2 * 5 * WEEKS * _factor("car", "petrol") / 1000
+    assert compute_emissions(table).per_respondent.iloc[0] == pytest.approx(expected)
+
+
+def test_working_days_is_a_setting() -> None:
+    table = pd.DataFrame([{"mode_summer": "car_alone", "mode_winter": "car_alone", "car_fuel": "petrol",
+                           "distance_km": 10.0, "days_on_site": 5.0}])
+    base = compute_emissions(table).per_respondent.iloc[0]
+    fewer = compute_emissions(table, settings={"working_days_per_year": 200}).per_respondent.iloc[0]
+    assert fewer == pytest.approx(base * 200 / 225)
+    with pytest.raises(ConfigError):
+        compute_emissions(table, settings={"working_days": 200})
+
+
+def test_by_mode_and_fuel_suppress_small_groups() -> None:
+    rows = [{"mode_summer": "car_alone", "mode_winter": "car_alone", "car_fuel": "petrol", "distance_km": 10.0,
+             "days_on_site": 5.0, "municipality": "3324"}] * 6
+    rows += [{"mode_summer": "car_alone", "mode_winter": "car_alone", "car_fuel": "electric", "distance_km": 10.0,
+              "days_on_site": 5.0, "municipality": "3324"}] * 2
+    summary = compute_emissions(pd.DataFrame(rows)).as_dict()
+    assert summary["by_fuel"]["petrol"]["respondents"] == 6
+    assert summary["by_fuel"]["electric"]["tonnes"] is None
+    assert summary["by_mode"]["car_alone"]["respondents"] == 8
+    assert summary["by_municipality"]["3324"]["respondents"] == 8
+    assert summary["suppressed_cells"] == 1
+    json.dumps(summary, allow_nan=False)
+
+
+def test_every_factor_has_source_year_scope_and_a_band() -> None:
+    factors = load_factors()
+    for factor in [*factors.car.values(), *factors.modes.values()]:
+        assert factor.source and factor.scope and factor.year
+        assert factor.low <= factor.central <= factor.high
+    assert factors.car["car.electric"].central < factors.car["car.petrol"].central
+    summary = compute_emissions(pd.DataFrame([{"mode_summer": "walk", "mode_winter": "walk", "distance_km": 1.0}])).as_dict()
+    assert summary["factors"]["car.diesel"]["source"]
+
+
+def test_bad_factor_file_names_the_file(tmp_path) -> None:
+    bad = tmp_path / "factors.yaml"
+    bad.write_text("car:\n  petrol: {central: 0.2, low: 0.3, high: 0.4, unit: vehicle_km, scope: x, year: 2020, source: y}\n",
+                   encoding="utf-8")
+    with pytest.raises(ConfigError, match="factors.yaml"):
+        load_factors(bad)
