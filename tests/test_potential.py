@@ -1,0 +1,152 @@
+"""Switching potential: curve shape, the effect of willingness and barriers, scenarios, carpool groups."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from grontur.emissions import compute_emissions
+from grontur.errors import ConfigError
+from grontur.potential import ALTERNATIVES, carpool_groups, compute_potential, load_params
+
+
+def _driver(**extra: object) -> dict:
+    row = {"mode_summer": "car_alone", "mode_winter": "car_alone", "car_fuel": "petrol", "distance_km": 3.0,
+           "days_on_site": 5.0, "job_group": "administration", "shift_work": False, "home_postcode": "3550",
+           "workplace": "Rådhuset", "barriers": None, "would_consider": None, "would_help": None}
+    row.update(extra)
+    return row
+
+
+def _potential(rows: list[dict], **kwargs: object):
+    table = pd.DataFrame(rows)
+    return table, compute_potential(table, emissions=compute_emissions(table), **kwargs)
+
+
+def _pct_go_dutch_logit(d: float, g: float = 0.0) -> float:
+    """The PCT Go Dutch uptake logit written out from DOMAIN.md."""
+    return ((-3.959 + 2.523) + (-0.5963 - 0.07626) * d + 1.866 * math.sqrt(d) + 0.008050 * d * d
+            - 0.2710 * g + 0.009394 * d * g - 0.05135 * math.sqrt(d) * g)
+
+
+def test_bike_curve_has_the_pct_shape_in_summer() -> None:
+    rows = [_driver(distance_km=d, mode_winter="bike") for d in (4.0, 8.0)]
+    _, result = _potential(rows)
+    f = result.by_season["summer"]["bike"].to_numpy()
+    logit = np.log(f / (1 - f))
+    params = load_params()["alternatives"]["bike"]["curve"]
+    # Between two distances beyond the curve's best distance, the logit falls as PCT's does plus
+    # the Norwegian extra decay per km.
+    expected = (_pct_go_dutch_logit(8.0) - _pct_go_dutch_logit(4.0)) + params["norway_d"] * 4.0
+    assert logit[1] - logit[0] == pytest.approx(expected, abs=1e-6)
+
+
+def test_feasibility_falls_with_distance_and_hills() -> None:
+    rows = [_driver(distance_km=d) for d in (0.8, 3.0, 8.0, 20.0, 60.0)] + [_driver(distance_km=3.0, barriers="hilly")]
+    _, result = _potential(rows)
+    f = result.per_respondent
+    assert f["walk"].iloc[0] > f["walk"].iloc[1] > f["walk"].iloc[2]
+    assert f["bike"].iloc[1] > f["bike"].iloc[2] > f["bike"].iloc[3]
+    assert f["bike"].iloc[4] == 0.0  # beyond max_km
+    assert f["ebike"].iloc[3] > f["bike"].iloc[3]  # e-bikes reach further
+    assert f["bike"].iloc[5] < f["bike"].iloc[1]  # hills
+    assert f["bike"].iloc[5] / f["bike"].iloc[1] < f["ebike"].iloc[5] / f["ebike"].iloc[1]  # e-bike copes better
+
+
+def test_winter_is_harder_for_cycling() -> None:
+    _, result = _potential([_driver(distance_km=4.0)])
+    assert result.by_season["winter"]["bike"].iloc[0] < result.by_season["summer"]["bike"].iloc[0]
+
+
+def test_willingness_raises_and_barriers_lower_feasibility() -> None:
+    rows = [_driver(distance_km=6.0), _driver(distance_km=6.0, would_consider="ebike"),
+            _driver(distance_km=6.0, barriers="no_shower_changing;unsafe_route"),
+            _driver(distance_km=6.0, car_needed_for_work=True)]
+    _, result = _potential(rows)
+    e = result.per_respondent["ebike"]
+    assert e.iloc[1] > e.iloc[0] > e.iloc[2]
+    assert e.iloc[3] < e.iloc[0]
+
+
+def test_transit_needs_a_service() -> None:
+    rows = [_driver(distance_km=15.0)]
+    _, none = _potential(rows, transit_service="none")
+    _, good = _potential(rows, transit_service="good")
+    assert none.per_respondent["transit"].iloc[0] == pytest.approx(0.0, abs=1e-9)
+    assert good.per_respondent["transit"].iloc[0] > 0.4
+    with pytest.raises(ConfigError):
+        _potential(rows, transit_service="excellent")
+
+
+def test_only_car_commuters_get_a_feasibility() -> None:
+    rows = [_driver(), _driver(mode_summer="bus", mode_winter="walk")]
+    _, result = _potential(rows)
+    assert result.per_respondent.iloc[1].isna().all()
+    assert result.per_respondent.iloc[0].notna().all()
+    assert list(result.per_respondent.columns) == list(ALTERNATIVES)
+
+
+def test_scenario_trips_and_tonnes_by_hand() -> None:
+    # Only cycling, full uptake: avoided trips = feasibility x car trips, season by season.
+    rows = [_driver(distance_km=4.0, days_on_site=4.0), _driver(distance_km=9.0)]
+    params = {"scenarios": {"test": {"uptake": {"bike": 1.0}, "extra_remote_days": 0.0}}}
+    table, result = _potential(rows, params=params)
+    emissions = compute_emissions(table)
+    weeks = 225 / 5
+    trips_year = 0.0
+    tonnes = 0.0
+    for season in ("summer", "winter"):
+        f = result.by_season[season]["bike"].to_numpy()
+        trips = np.array([4.0, 5.0]) * weeks * 0.5
+        trips_year += float((f * trips).sum())
+        tonnes += float((f * emissions.detail[f"central_{season}"].to_numpy()).sum())
+    scen = result.scenarios["test"]  # as_dict() hides it: two car commuters are fewer than k
+    assert result.as_dict()["scenarios"]["test"]["car_trips_per_day_avoided"] is None
+    assert scen["car_trips_per_day_avoided"] == pytest.approx(trips_year / 225)
+    assert scen["car_trips_per_day_baseline"] == pytest.approx((4 + 5) / 5)
+    assert scen["tonnes_avoided"]["central"] == pytest.approx(tonnes)
+    assert scen["assumptions"]["uptake"]["bike"] == 1.0
+
+
+def test_default_scenarios_are_ordered_and_carry_their_assumptions() -> None:
+    rng = np.random.default_rng(3)
+    rows = [_driver(distance_km=float(d), home_postcode=pc) for d, pc in
+            zip(rng.gamma(2, 4, 60), rng.choice(["3550", "3570"], 60))]
+    _, result = _potential(rows)
+    scen = result.as_dict()["scenarios"]
+    assert 0 < scen["moderate"]["car_trips_per_day_avoided"] < scen["ambitious"]["car_trips_per_day_avoided"]
+    assert scen["moderate"]["tonnes_avoided"]["central"] < scen["ambitious"]["tonnes_avoided"]["central"]
+    for name in ("moderate", "ambitious"):
+        assert set(scen[name]["assumptions"]["uptake"]) == set(ALTERNATIVES)
+
+
+def test_carpool_groups_need_k_drivers_with_compatible_hours() -> None:
+    rows = ([_driver(home_postcode="3550") for _ in range(5)]
+            + [_driver(home_postcode="3570") for _ in range(4)]
+            + [_driver(home_postcode="3550", shift_work=True) for _ in range(3)])
+    in_group, summary = carpool_groups(pd.DataFrame(rows), k=5)
+    assert summary["n_groups"] == 1
+    assert int(in_group.sum()) == 5
+    assert summary["group_sizes"] == [5]
+    # 7 lone drivers are outside groups: publishable
+    assert summary["drivers_in_groups"] == 5
+
+
+def test_counts_are_suppressed_below_k_and_json_is_plain() -> None:
+    rows = [_driver(distance_km=1.0) for _ in range(3)] + [_driver(distance_km=40.0) for _ in range(6)]
+    _, result = _potential(rows)
+    out = result.as_dict()
+    json.dumps(out, allow_nan=False)
+    assert out["feasible"]["walk"]["count"] is None
+    assert out["suppressed_cells"] >= 1
+
+
+def test_emissions_from_another_table_are_refused() -> None:
+    table = pd.DataFrame([_driver()])
+    other = pd.DataFrame([_driver(), _driver()])
+    with pytest.raises(ConfigError):
+        compute_potential(table, emissions=compute_emissions(other))
