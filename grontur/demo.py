@@ -584,6 +584,8 @@ def _project_config(muni: dict, prm: dict, places: dict, ext: str) -> str:
         "workplaces": [{"name": s["name"], "lat": s["lat"], "lon": s["lon"], "postcode": s["postcode"]} for s in sites],
         "pilots": pilots, "weights": {}, "salt": f"grontur-demo-{muni['slug']}",
     }
+    if pilots:
+        config["comparison_municipality"] = prm["comparison_municipality"]
     head = (f"# Demo project for {muni['name']} ({muni['number']}): SYNTHETIC data made by grontur.demo.\n"
             "# Regenerate with `python -m grontur.demo`; see surveys/demo/README.md.\n")
     return head + yaml.safe_dump(config, sort_keys=False, allow_unicode=True, width=120)

@@ -90,6 +90,7 @@ def test_project_configurations_carry_the_pilots_and_settings():
             assert entry["measure"] == pilots[number]["measure"]
             assert entry["participants"] == pilots[number]["participants"]
             assert entry["start"] < entry["end"]
+            assert cfg["comparison_municipality"] == TRUTH["comparison_municipality"]
         else:
             assert cfg["pilots"] == []
 
