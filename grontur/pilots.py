@@ -555,13 +555,17 @@ def _control_counts(control: tuple[pd.DataFrame, pd.DataFrame], spec: _Spec, sea
 # ---------------------------------------------------------------------------------------------
 # Evidence files
 
+_ASCII = str.maketrans({"å": "a", "æ": "ae", "ø": "o", "ä": "a", "ö": "o", "ü": "u", "é": "e"})
+
+
 def evidence_filename(record: Mapping[str, Any]) -> str:
     """``<measure>-<municipality number>-<period start>.yaml``, lower-case and file-safe."""
     muni = record.get("municipality") or {}
     period = record.get("period") or {}
     parts = [record.get("measure"), muni.get("number") or muni.get("name"), period.get("start")]
     stem = "-".join(str(p) for p in parts if p)
-    stem = re.sub(r"[^a-z0-9._-]+", "-", stem.casefold()).strip("-")
+    stem = stem.casefold().translate(_ASCII)
+    stem = re.sub(r"[^a-z0-9._-]+", "-", stem).strip("-")
     return f"{stem or 'evidence'}.yaml"
 
 
