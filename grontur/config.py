@@ -26,7 +26,7 @@ TRANSIT_LEVELS = ("none", "poor", "fair", "good")
 PARKING_LEVELS = ("free", "paid", "limited", "none")
 _KNOWN_KEYS = {
     "municipality", "language", "k", "employees", "survey", "followup", "mapping", "sheet",
-    "wave", "run_date", "plan_start", "context", "workplaces", "pilots", "weights", "salt",
+    "wave", "followup_wave", "run_date", "plan_start", "context", "workplaces", "pilots", "weights", "salt",
     "catalogue", "geodata", "comparison_municipality",
 }
 
@@ -61,6 +61,7 @@ class Project:
     mapping: Path | None = None
     sheet: str | None = None
     wave: str | None = None
+    followup_wave: str | None = None
     run_date: dt.date = field(default_factory=dt.date.today)
     plan_start: dt.date | None = None
     context: Mapping[str, Any] = field(default_factory=dict)
@@ -198,6 +199,7 @@ def load_project(path: str | Path) -> Project:
         mapping=_path(root, data.get("mapping")),
         sheet=data.get("sheet"),
         wave=str(data["wave"]) if data.get("wave") is not None else None,
+        followup_wave=str(data["followup_wave"]) if data.get("followup_wave") is not None else None,
         run_date=run_date,
         plan_start=_date(data["plan_start"], f"{file}: field 'plan_start'") if data.get("plan_start") else None,
         context=context,

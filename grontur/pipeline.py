@@ -254,7 +254,8 @@ def analyse_file(
     """Import, analyse and (when ``out_dir`` is given) write one municipality's outputs.
 
     ``project`` is a :class:`Project` or a project folder; without one, ``municipality`` (name
-    or number) is required and defaults stand in for the rest.
+    or number) is required and defaults stand in for the rest. With a follow-up wave the
+    project's pilots are evaluated first and their evidence joins the ranking.
     """
     if isinstance(project, (str, Path)):
         project = load_project(project)
@@ -268,35 +269,66 @@ def analyse_file(
     if survey is None:
         msg = "No survey file given: pass the export file, or set 'survey' in the project's grontur.yaml."
         raise GronturError(msg)
-    imported = import_for_project(survey, project=project, mapping=Path(mapping) if mapping else None, sheet=sheet)
-    analysis = analyse_imported(imported, project=project, lang=lang)
     followup_path = Path(followup) if followup is not None else project.followup
+    imported = import_for_project(survey, project=project, mapping=Path(mapping) if mapping else None, sheet=sheet)
+    after = None
     if followup_path is not None:
-        analysis.comparison = compare_for_project(analysis, followup_path, project=project, lang=lang)
-        analysis.results["comparison"] = analysis.comparison
+        after = import_for_project(followup_path, project=project, mapping=Path(mapping) if mapping else None,
+                                   sheet=sheet, wave=project.followup_wave).table
+    effects = evaluate_project_pilots(project, imported.table, after) if after is not None else []
+    evidence = [*load_all_evidence(project), *evidence_from_effects(effects)]
+    analysis = analyse_imported(imported, project=project, lang=lang, evidence=evidence)
+    if after is not None:
+        attach_comparison(analysis, after, effects)
     if out_dir is not None:
         write_analysis(analysis, Path(out_dir), lang=lang or project.language, formats=formats)
     return analysis
 
 
-def compare_for_project(analysis: Analysis, followup: Path, *, project: Project, lang: str | None = None,
-                        comparison_tables: Mapping[str, pd.DataFrame] | None = None) -> dict[str, Any]:
-    """Compare the baseline of ``analysis`` with a follow-up wave and evaluate the project's pilots."""
-    from grontur import compare, pilots as pilots_mod
+def load_all_evidence(project: Project | None = None) -> list[Any]:
+    """Shipped evidence plus the project's own ``evidence/`` folder when it has one."""
+    records = list(evidence_mod.load_evidence())
+    if project is not None and project.root is not None and (project.root / "evidence").is_dir():
+        records.extend(evidence_mod.load_evidence(project.root / "evidence"))
+    return records
 
-    after = import_for_project(followup, project=project).table
-    before = analysis.table
-    result = compare.compare_waves(before, after, k=project.k, employees_before=project.employees,
+
+def evaluate_project_pilots(project: Project, before: pd.DataFrame, after: pd.DataFrame | None, *,
+                            comparison: tuple[pd.DataFrame, pd.DataFrame] | None = None) -> list[Any]:
+    """Estimate the effect of each pilot recorded in the project configuration."""
+    if after is None or not project.pilots:
+        return []
+    from grontur import pilots as pilots_mod
+
+    return pilots_mod.evaluate_pilots(
+        before, after, pilots=project.pilots, comparison=comparison, k=project.k,
+        municipality={"number": project.number, "name": project.name},
+        context={"employees": project.employees, "rurality": project.context.get("rurality", "rural")},
+        run_date=project.run_date,
+    )
+
+
+def evidence_from_effects(effects: Iterable[Any]) -> list[Any]:
+    """Evidence records (as the ranker reads them) from pilot effects that have an estimate."""
+    records = []
+    for effect in effects:
+        record = effect.to_evidence_record()
+        if record.get("estimate") is not None and record.get("relative_effect") is not None:
+            records.append(evidence_mod.EvidenceRecord.from_dict(to_jsonable(record), file="pilot evaluation"))
+    return records
+
+
+def attach_comparison(analysis: Analysis, after: pd.DataFrame, effects: Sequence[Any]) -> None:
+    """Compare the analysed baseline with a follow-up wave and add the pilot effects."""
+    from grontur import compare
+
+    project = analysis.project
+    result = compare.compare_waves(analysis.table, after, k=project.k, employees_before=project.employees,
                                    employees_after=project.employees)
     comparison = result.as_dict()
-    if project.pilots:
-        reference = None
-        if comparison_tables and project.comparison_municipality in comparison_tables:
-            reference = comparison_tables[project.comparison_municipality]
-        effects = pilots_mod.evaluate_pilots(before, after, pilots=project.pilots, comparison=reference,
-                                             k=project.k, municipality={"number": project.number, "name": project.name})
-        comparison["pilots"] = [effect.as_dict() for effect in effects]
-    return to_jsonable(comparison)
+    comparison["pilots"] = [effect.as_dict() for effect in effects]
+    analysis.comparison = to_jsonable(comparison)
+    analysis.results["comparison"] = analysis.comparison
 
 
 def publishable_table(table: pd.DataFrame, k: int) -> pd.DataFrame:
@@ -354,22 +386,13 @@ def demo_projects() -> list[Project]:
     return sorted((load_project(path) for path in configs), key=lambda p: p.number)
 
 
-def _demo_one(project: Project, out: Path, formats: Sequence[str], baselines: Mapping[str, Any] | None) -> dict[str, Any]:
-    imported = import_for_project(project.survey, project=project)
-    analysis = analyse_imported(imported, project=project)
-    if project.followup is not None:
-        tables = None
-        if baselines and project.comparison_municipality:
-            tables = {project.comparison_municipality: baselines.get(project.comparison_municipality)}
-        analysis.comparison = compare_for_project(analysis, project.followup, project=project,
-                                                  comparison_tables=_comparison_waves(tables))
-        analysis.results["comparison"] = analysis.comparison
+def _demo_one(project: Project, baseline: Any, after: pd.DataFrame | None, effects: Sequence[Any],
+              evidence: Sequence[Any], out: Path, formats: Sequence[str]) -> dict[str, Any]:
+    analysis = analyse_imported(baseline, project=project, evidence=evidence)
+    if after is not None:
+        attach_comparison(analysis, after, effects)
     write_analysis(analysis, out / project.slug, lang=project.language, formats=formats)
     return network_summary(analysis)
-
-
-def _comparison_waves(tables: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
-    return tables
 
 
 def network_summary(analysis: Analysis) -> dict[str, Any]:
@@ -392,38 +415,56 @@ def network_summary(analysis: Analysis) -> dict[str, Any]:
 
 def run_demo(out_dir: str | Path, *, formats: Sequence[str] = DEFAULT_FORMATS, jobs: int = 1,
              progress: Callable[[str], None] | None = None) -> list[dict[str, Any]]:
-    """Analyse the six demo municipalities and write their folders plus ``index.html``."""
+    """Analyse the six demo municipalities and write their folders plus ``index.html``.
+
+    Three phases: import both waves everywhere; evaluate every pilot (with difference in
+    differences against the comparison municipality) into network evidence; then analyse each
+    municipality with that evidence in its ranking. The evidence records are written to
+    ``DIR/evidence/`` so the network can keep them.
+    """
     from grontur import report
+    from grontur.municipalities import lookup
+    from grontur.pilots import write_evidence
 
     out = Path(out_dir)
     projects = demo_projects()
-    baselines = _comparison_baselines(projects)
+    waves: dict[str, tuple[Any, pd.DataFrame | None]] = {}
+    for project in projects:
+        baseline = import_for_project(project.survey, project=project)
+        after = (import_for_project(project.followup, project=project, wave=project.followup_wave).table
+                 if project.followup else None)
+        waves[project.number] = (baseline, after)
+    effects: dict[str, list[Any]] = {}
+    for project in projects:
+        comparison = None
+        if project.comparison_municipality:
+            other = waves.get(lookup(project.comparison_municipality).number)
+            if other is not None and other[1] is not None:
+                comparison = (other[0].table, other[1])
+        baseline, after = waves[project.number]
+        effects[project.number] = evaluate_project_pilots(project, baseline.table, after, comparison=comparison)
+    network = evidence_from_effects(e for number in sorted(effects) for e in effects[number])
+    evidence = [*load_all_evidence(), *network]
+
     summaries: list[dict[str, Any]] = []
+    arguments = [(p, waves[p.number][0], waves[p.number][1], effects[p.number], evidence, out, formats)
+                 for p in projects]
     if jobs > 1:
         with ProcessPoolExecutor(max_workers=jobs) as pool:
-            futures = [pool.submit(_demo_one, p, out, formats, baselines) for p in projects]
-            for project, future in zip(projects, futures):
-                summaries.append(future.result())
+            for project, summary in zip(projects, pool.map(_demo_one_star, arguments)):
+                summaries.append(summary)
                 if progress:
                     progress(project.name)
     else:
-        for project in projects:
-            summaries.append(_demo_one(project, out, formats, baselines))
+        for project, args in zip(projects, arguments):
+            summaries.append(_demo_one(*args))
             if progress:
                 progress(project.name)
     with staged_folder(out) as staging:
+        write_evidence([e for number in sorted(effects) for e in effects[number]], staging / "evidence")
         report.write_network_overview(summaries, out_dir=staging, lang="nn")
     return summaries
 
 
-def _comparison_baselines(projects: Iterable[Project]) -> dict[str, Any]:
-    """Both waves of every municipality named as a comparison municipality by another project."""
-    wanted = {p.comparison_municipality for p in projects if p.comparison_municipality}
-    waves: dict[str, Any] = {}
-    for project in projects:
-        if project.number in wanted or project.name in wanted:
-            before = import_for_project(project.survey, project=project).table
-            after = import_for_project(project.followup, project=project).table if project.followup else None
-            waves[project.number] = (before, after)
-            waves[project.name] = (before, after)
-    return waves
+def _demo_one_star(args: tuple) -> dict[str, Any]:
+    return _demo_one(*args)
