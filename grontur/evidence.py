@@ -51,7 +51,7 @@ class EvidenceRecord:
     outcome: str
     before: float | None
     after: float | None
-    estimate: float
+    estimate: float | None
     ci_low: float | None
     ci_high: float | None
     relative_effect: float
@@ -235,9 +235,7 @@ def _parse_record(data: Any, file: str) -> EvidenceRecord:
         if value is not None and outcome != "car_trips" and not 0 <= value <= 1:
             raise _fail(file, name, f"is {value}; a share is a fraction between 0 and 1.")
     estimate = _number(data, "estimate", file, required=False)
-    if estimate is None:
-        if before is None or after is None:
-            raise _fail(file, "estimate", "is missing; give it, or give both 'before' and 'after'.")
+    if estimate is None and before is not None and after is not None:
         estimate = after - before
     ci_low = _number(data, "ci_low", file, required=False)
     ci_high = _number(data, "ci_high", file, required=False)
@@ -245,9 +243,11 @@ def _parse_record(data: Any, file: str) -> EvidenceRecord:
         raise _fail(file, "ci_low", f"({ci_low}) is above ci_high ({ci_high}); swap them.")
     relative = _number(data, "relative_effect", file, required=False)
     if relative is None:
-        if not before:
-            raise _fail(file, "relative_effect", "is missing and cannot be computed without 'before'; add it (-estimate / before).")
+        if estimate is None or not before:
+            raise _fail(file, "relative_effect", "is missing and cannot be computed; add it, or give 'estimate' (or 'after') and 'before'.")
         relative = -estimate / before
+    if estimate is None and before is not None:
+        estimate = -relative * before
     if not -1 <= relative <= 1:
         raise _fail(file, "relative_effect", f"is {relative}; a relative change lies between -1 and 1.")
     method = str(data.get("method") or "before_after")
@@ -272,7 +272,7 @@ def _parse_record(data: Any, file: str) -> EvidenceRecord:
         outcome=outcome,
         before=before,
         after=after,
-        estimate=float(estimate),
+        estimate=None if estimate is None else float(estimate),
         ci_low=ci_low,
         ci_high=ci_high,
         relative_effect=float(relative),

@@ -987,7 +987,13 @@ def _reasons(
     for item in effect.used[:2]:
         record = item.record
         values: dict[str, Any] = {"place": record.municipality_name or record.municipality_number or "?",
-                                  "year": str(record.year or ""), "points": round(abs(record.estimate) * 100, 1)}
+                                  "year": str(record.year or "")}
+        if record.estimate is None:
+            values["pct"] = round(abs(record.relative_effect) * 100, 1)
+            direction = "down" if record.relative_effect >= 0 else "up"
+            reasons.append(Reason(f"rank.reason.evidence_relative_{direction}", values))
+            continue
+        values["points"] = round(abs(record.estimate) * 100, 1)
         direction = "down" if record.estimate < 0 else "up"
         if record.ci_low is not None and record.ci_high is not None:
             values.update(ci_low=round(record.ci_low * 100, 1), ci_high=round(record.ci_high * 100, 1))
