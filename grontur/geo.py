@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import logging
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -574,8 +575,10 @@ def plot_home_area_map(
                         (x, y), xytext=(6, 6), textcoords="offset points", fontsize=7, zorder=4)
     if len(wpts):
         ax.scatter(wpts.x, wpts.y, marker="^", s=90, c="#d55e00", edgecolors="#000000", linewidths=0.8, zorder=5)
-        for x, y, name in zip(wpts.x, wpts.y, wp["name"]):
-            ax.annotate(str(name), (x, y), xytext=(6, -10), textcoords="offset points", fontsize=7,
+        span = (x1 - x0) if x0 is not None else 1.0
+        for (x, y), names in _cluster_labels(wpts.x.to_numpy(), wpts.y.to_numpy(), list(wp["name"]), 0.04 * span):
+            label = names[0] if len(names) == 1 else t("geo.map.workplaces_n", lang, n=len(names))
+            ax.annotate(label, (x, y), xytext=(6, -12), textcoords="offset points", fontsize=7,
                         fontweight="bold", zorder=5)
     if x0 is not None:
         ax.set_xlim(x0, x1)
@@ -600,6 +603,19 @@ def plot_home_area_map(
     ax.legend(handles=handles, loc="upper right", fontsize=7, frameon=True)
     fig.supxlabel(t("geo.map.note", lang, k=k) + "  " + t("geo.map.attribution", lang), fontsize=7, color="#404040")
     return fig
+
+
+def _cluster_labels(xs: np.ndarray, ys: np.ndarray, names: list[str], radius: float) -> list[tuple[tuple[float, float], list[str]]]:
+    """Group workplaces closer than ``radius`` so their labels do not overprint (few points: a loop is fine)."""
+    clusters: list[tuple[tuple[float, float], list[str]]] = []
+    for x, y, name in zip(xs, ys, names):
+        for (cx, cy), members in clusters:
+            if math.hypot(x - cx, y - cy) < radius:
+                members.append(str(name))
+                break
+        else:
+            clusters.append(((float(x), float(y)), [str(name)]))
+    return clusters
 
 
 def enrich_for_project(table: pd.DataFrame, *, project: Any, k: int = DEFAULT_K, lang: str = "nn",
