@@ -230,36 +230,38 @@ def code_single(raw: pd.Series, value_map: dict[str, str]) -> tuple[pd.Series, p
     return codes.astype(object), unknown, fuzzy
 
 
-def _split_tokens(key: str, vocab: dict[tuple[str, ...], str], longest: int) -> tuple[list[str], list[str]]:
-    """Greedy longest match of known labels in a normalised answer; returns codes and leftovers."""
-    tokens = key.split()
+_SEPARATORS = re.compile(r"\s*[;,\n]\s*")
+_MAX_SPAN = 4  # a label may contain up to three commas itself
+
+
+def _split_segments(text: str, value_map: dict[str, str]) -> tuple[list[str], list[str]]:
+    """Match known labels on separator boundaries; returns codes and unmatched pieces.
+
+    The answer is cut at every "," and ";"; neighbouring pieces are joined again when together
+    they form a known label ("Dusj, garderobe og skap"), longest first. A label never matches
+    inside a piece, so a word like "anna" inside typed text does not count as an answer.
+    """
+    pieces = [piece for piece in _SEPARATORS.split(text) if piece.strip()]
     codes: list[str] = []
     leftovers: list[str] = []
-    pending: list[str] = []
     position = 0
-    while position < len(tokens):
-        for size in range(min(longest, len(tokens) - position), 0, -1):
-            code = vocab.get(tuple(tokens[position:position + size]))
+    while position < len(pieces):
+        for span in range(min(_MAX_SPAN, len(pieces) - position), 0, -1):
+            code = value_map.get(norm(" ".join(pieces[position:position + span])))
             if code is not None:
                 break
         else:
-            pending.append(tokens[position])
+            leftovers.append(norm(pieces[position]))
             position += 1
             continue
-        if pending:
-            leftovers.append(" ".join(pending))
-            pending = []
         for part in code.split(MULTI_SEP):
             if part not in codes:
                 codes.append(part)
-        position += size
-    if pending:
-        leftovers.append(" ".join(pending))
-    return codes, leftovers
+        position += span
+    return codes, [piece for piece in leftovers if piece]
 
 
 _OTHER_TEXT = re.compile(r"\b(?:other|anna|annet|andre)\s*(?:\((?:[^()]|\([^()]*\))*\)?|:[^;]*)", re.I)
-_FILLER = {"and", "og", "or", "eller", "please", "specify", "spesifiser", "e", "g", "eg", "t", "d", "ex"}
 
 
 def code_multi(raw: pd.Series, value_map: dict[str, str]) -> tuple[pd.Series, pd.Series, pd.Series]:
@@ -268,19 +270,16 @@ def code_multi(raw: pd.Series, value_map: dict[str, str]) -> tuple[pd.Series, pd
     Splitting works on the known option list, not on the separators: the longest known label at
     each position wins. Returns (codes joined by ";", partly-unknown mask, leftover text).
     """
-    vocab = {tuple(key.split()): code for key, code in value_map.items() if key}
     other_key = next((key for key in ("other", "anna", "annet") if key in value_map), None)
-    longest = max((len(k) for k in vocab), default=1)
     uniques = raw.dropna().unique()
     code_lookup: dict[Any, object] = {}
     left_lookup: dict[Any, object] = {}
     for value in uniques:
         # "Other (please specify)" answers hold free text: keep only the fact that "other" was chosen.
-        text, n_other = _OTHER_TEXT.subn(" other ", str(value))
-        codes, leftovers = _split_tokens(norm(text), vocab, longest)
+        text, n_other = _OTHER_TEXT.subn(", other, ", str(value))
+        codes, leftovers = _split_segments(text, value_map)
         if n_other and other_key is None:
             leftovers = [part for part in leftovers if part != "other"] + ["other (free text)"]
-        leftovers = [part for part in leftovers if not set(part.split()) <= _FILLER]
         code_lookup[value] = MULTI_SEP.join(codes) if codes else np.nan
         left_lookup[value] = "; ".join(leftovers) if leftovers else np.nan
     codes = raw.map(code_lookup).astype(object)

@@ -235,6 +235,9 @@ def import_survey(
     mapped_names = {item["column"] for item in mapped.columns}
     unmapped = [item for item in probe.unmapped
                 if item["column"] not in dropped_names and item["column"] not in mapped_names]
+    # Tool metadata (progress, status, language) is not personal: report it as not used.
+    unmapped += [{"column": item.column, "reason": "tool_metadata"} for item in dropped if item.reason == "meta"]
+    dropped = [item for item in dropped if item.reason != "meta"]
     report = {
         "dialect": chosen.name,
         "title": chosen.title,

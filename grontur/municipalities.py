@@ -55,7 +55,9 @@ def _indexes() -> tuple[dict[str, Municipality], dict[str, str], dict[str, list[
     for row in _table().itertuples(index=False):
         item = Municipality(row.number, row.name, row.written_standard)
         by_number[row.number] = item
-        by_name.setdefault(_fold(row.name), []).append(row.number)
+        # Names in two languages ("Trondheim - Tråante") are found by each part too.
+        for name in {row.name, *row.name.split(" - ")}:
+            by_name.setdefault(_fold(name), []).append(row.number)
         for old in row.former_numbers.split():
             former[old] = row.number
     return by_number, former, by_name

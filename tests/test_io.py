@@ -1,0 +1,111 @@
+"""Reading exports: encodings, delimiters, Excel sheets, multi-row headers and broken files."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from grontur.errors import GronturError, InputFileError
+from grontur.io import read_export
+
+DATA = Path(__file__).parent / "data"
+BROKEN = DATA / "broken"
+
+ROWS = [["Mode", "Distance (km)", "Kommentar"], ["Bil, åleine", "2,5", "Gå på ski"], ["Syklar", "5", "Ærleg talt"]]
+
+
+def _text(rows: list[list[str]], sep: str) -> str:
+    return "\r\n".join(sep.join(f'"{c}"' if sep in c else c for c in row) for row in rows) + "\r\n"
+
+
+@pytest.mark.parametrize(
+    ("encoding", "bom", "sep"),
+    [("utf-8", b"", ","), ("utf-8", b"\xef\xbb\xbf", ";"), ("utf-16-le", b"\xff\xfe", "\t"),
+     ("cp1252", b"", ";"), ("latin-1", b"", ","), ("utf-8", b"", "\t")],
+)
+def test_text_exports_in_any_common_encoding_and_delimiter(tmp_path: Path, encoding: str, bom: bytes, sep: str) -> None:
+    path = tmp_path / "export.csv"
+    path.write_bytes(bom + _text(ROWS, sep).encode(encoding))
+    raw = read_export(path)
+    assert list(raw.frame.columns) == ROWS[0]
+    assert raw.frame["Mode"].tolist() == ["Bil, åleine", "Syklar"]
+    assert raw.frame["Kommentar"].tolist() == ["Gå på ski", "Ærleg talt"]
+    assert raw.frame["Distance (km)"].tolist() == ["2,5", "5"]  # decimal comma left to the cleaner
+    assert raw.frame.index.tolist() == [1, 2]
+
+
+def test_multiline_quoted_answers_keep_row_numbers(tmp_path: Path) -> None:
+    path = tmp_path / "export.csv"
+    path.write_bytes(b'A,B\r\n1,"line one\nline two"\r\n2,x\r\n')
+    raw = read_export(path)
+    assert raw.frame["B"].tolist() == ["line one\nline two", "x"]
+    assert raw.frame.index.tolist() == [1, 2]
+
+
+def test_blank_rows_keep_the_row_number_of_later_rows(tmp_path: Path) -> None:
+    path = tmp_path / "export.csv"
+    path.write_text("A,B\n1,2\n,\n3,4\n", encoding="utf-8")
+    raw = read_export(path)
+    assert raw.frame.index.tolist() == [1, 3]
+
+
+def test_excel_finds_the_responses_sheet_among_others(tmp_path: Path) -> None:
+    book = openpyxl.Workbook()
+    notes = book.active
+    notes.title = "Info"
+    notes["A1"] = "Survey notes"
+    pivot = book.create_sheet("Pivot")
+    pivot.append(["Row Labels", "Count"])
+    pivot.append(["Bus", 3])
+    answers = book.create_sheet("Responses")
+    answers.append(["Mode", "Distance"])
+    answers.append(["Bus", 12.5])
+    answers.append(["Walk", 1])
+    path = tmp_path / "book.xlsx"
+    book.save(path)
+    raw = read_export(path)
+    assert raw.sheet == "Responses"
+    assert raw.frame["Distance"].tolist() == ["12.5", "1"]
+    assert read_export(path, sheet="Pivot").frame.columns.tolist() == ["Row Labels", "Count"]
+
+
+def test_unknown_sheet_names_the_sheets(tmp_path: Path) -> None:
+    book = openpyxl.Workbook()
+    book.active.title = "Svar"
+    book.active.append(["a", "b"])
+    book.active.append(["1", "2"])
+    path = tmp_path / "book.xlsx"
+    book.save(path)
+    with pytest.raises(InputFileError, match="Svar"):
+        read_export(path, sheet="Answers")
+
+
+def test_qualtrics_three_header_rows_use_question_texts() -> None:
+    raw = read_export(DATA / "import_qualtrics_en.csv")
+    assert raw.header_rows == 3
+    assert "How do you usually travel to work in the summer half of the year?" in raw.frame.columns
+    assert len(raw.frame) == 3
+    assert raw.frame.index.tolist() == [1, 2, 3]
+    assert raw.extra_headers["Response ID"] == ["ResponseId"]
+
+
+@pytest.mark.parametrize(
+    ("name", "words"),
+    [("empty.csv", "empty"), ("header_only.csv", "no responses"), ("header_only_bom.csv", "no responses"),
+     ("binary_garbage.csv", "not a text or Excel"), ("corrupt.xlsx", "damaged"), ("truncated.xlsx", "damaged"),
+     ("password_protected.xlsx", "password"), ("no_responses.xlsx", "No sheet"), ("missing.csv", "Cannot find")],
+)
+def test_broken_files_give_one_message_naming_the_file(name: str, words: str) -> None:
+    path = BROKEN / name
+    before = hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else None
+    with pytest.raises(GronturError) as caught:
+        read_export(path)
+    message = str(caught.value)
+    assert name in message
+    assert words.lower() in message.lower()
+    assert "\n" not in message
+    if before is not None:
+        assert hashlib.sha256(path.read_bytes()).hexdigest() == before
