@@ -237,6 +237,23 @@ class MeasureRules:
         )
 
 
+@functools.lru_cache(maxsize=512)
+def _cached_rules(measure: Any) -> MeasureRules:
+    return MeasureRules.from_measure(measure)
+
+
+def _rules(measure: Any) -> MeasureRules:
+    """Rules of a measure; frozen catalogue entries are read once, mappings every time."""
+    if isinstance(measure, MeasureRules):
+        return measure
+    if isinstance(measure, Mapping):
+        return MeasureRules.from_measure(measure)
+    try:
+        return _cached_rules(measure)
+    except TypeError:  # not hashable
+        return MeasureRules.from_measure(measure)
+
+
 def _range(value: Any) -> tuple[float, float] | None:
     if value is None:
         return None
@@ -250,22 +267,25 @@ def _range(value: Any) -> tuple[float, float] | None:
 # Respondents as arrays (built once per call; everything per respondent is vectorised)
 
 class _Respondents:
+    """The table as arrays: categorical columns are factorised once, so a rule costs a lookup in
+    the (few) distinct answers plus one vectorised take over respondents."""
+
     def __init__(self, table: pd.DataFrame, emissions: Any, *, days_per_week: float) -> None:
         self.index = table.index
         self.n = len(table)
         self.table = table
-        self.mode_summer = self._codes("mode_summer")
-        self.mode_winter = self._codes("mode_winter")
+        self._factors: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._multi_sets: dict[str, list[frozenset[str]]] = {}
+        self._multi: dict[tuple[str, str], np.ndarray] = {}
+        self._bools: dict[str, np.ndarray] = {}
         dist = pd.to_numeric(table["distance_km"], errors="coerce") if "distance_km" in table else pd.Series(np.nan, index=table.index)
         self.distance = dist.to_numpy(dtype=float)
-        driver_s = np.isin(self.mode_summer, CAR_DRIVER_MODES)
-        driver_w = np.isin(self.mode_winter, CAR_DRIVER_MODES)
-        has_s = self.mode_summer != ""
-        has_w = self.mode_winter != ""
-        seasons = has_s.astype(float) + has_w.astype(float)
+        driver_s = self.is_in("mode_summer", CAR_DRIVER_MODES)
+        driver_w = self.is_in("mode_winter", CAR_DRIVER_MODES)
+        seasons = self.answered("mode_summer").astype(float) + self.answered("mode_winter").astype(float)
         with np.errstate(invalid="ignore", divide="ignore"):
             self.car_fraction = np.where(seasons > 0, (driver_s.astype(float) + driver_w.astype(float)) / seasons, 0.0)
-        self.car_commuter = np.isin(self.mode_summer, CAR_MODES) | np.isin(self.mode_winter, CAR_MODES)
+        self.car_commuter = self.is_in("mode_summer", CAR_MODES) | self.is_in("mode_winter", CAR_MODES)
         self.car_driver = driver_s | driver_w
         if "days_on_site" in table:
             days = pd.to_numeric(table["days_on_site"], errors="coerce").to_numpy(dtype=float)
@@ -275,14 +295,30 @@ class _Respondents:
         #: car trips (to and from work) on an average working day
         self.car_trips = 2.0 * self.car_fraction * presence
         self.tonnes = self._tonnes(emissions)
-        self._bools: dict[str, np.ndarray] = {}
         self.shift = self.boolean("shift_work") == 1
-        self._multi: dict[tuple[str, str], np.ndarray] = {}
 
-    def _codes(self, column: str) -> np.ndarray:
-        if column not in self.table:
-            return np.full(self.n, "", dtype=object)
-        return self.table[column].astype("object").where(self.table[column].notna(), "").astype(str).to_numpy(dtype=object)
+    def _factor(self, column: str) -> tuple[np.ndarray, np.ndarray]:
+        """Integer codes per respondent (-1 = missing) and the distinct answers as strings."""
+        cached = self._factors.get(column)
+        if cached is None:
+            if column not in self.table:
+                cached = (np.full(self.n, -1, dtype=np.int64), np.array([], dtype=object))
+            else:
+                codes, uniques = pd.factorize(self.table[column], use_na_sentinel=True)
+                cached = (np.asarray(codes, dtype=np.int64), np.asarray([str(u) for u in uniques], dtype=object))
+            self._factors[column] = cached
+        return cached
+
+    def is_in(self, column: str, values: Sequence[Any], *, missing: bool = False) -> np.ndarray:
+        """Respondents whose answer in ``column`` is one of ``values`` (``missing``: unanswered too)."""
+        codes, uniques = self._factor(column)
+        lookup = np.append(np.isin(uniques, [str(v) for v in values]), missing)
+        return lookup[codes]  # code -1 picks the last entry
+
+    def answered(self, column: str) -> np.ndarray:
+        codes, uniques = self._factor(column)
+        lookup = np.append(uniques != "", False)
+        return lookup[codes]
 
     def _tonnes(self, emissions: Any) -> np.ndarray | None:
         if emissions is None:
@@ -298,38 +334,29 @@ class _Respondents:
         cached = self._bools.get(column)
         if cached is not None:
             return cached
-        out = np.full(self.n, -1, dtype=np.int8)
-        if column in self.table:
-            values = self.table[column]
-            if pd.api.types.is_bool_dtype(values.dtype):
-                flags = values.astype("boolean")
-                known = flags.notna().to_numpy(dtype=bool)
-                out[known] = flags[known].astype(int).to_numpy(dtype=np.int8)
-            else:
-                text = values.astype("string").str.strip().str.lower()
-                out[text.isin(_TRUE).fillna(False).to_numpy(dtype=bool)] = 1
-                out[text.isin(_FALSE).fillna(False).to_numpy(dtype=bool)] = 0
+        codes, uniques = self._factor(column)
+        labels = np.array([u.strip().lower() for u in uniques], dtype=object)
+        lookup = np.full(len(uniques) + 1, -1, dtype=np.int8)
+        lookup[:-1][np.isin(labels, _TRUE)] = 1
+        lookup[:-1][np.isin(labels, _FALSE)] = 0
+        out = lookup[codes]
         self._bools[column] = out
         return out
 
     def multi(self, column: str, code: str) -> np.ndarray:
+        """Respondents who chose ``code`` in the multi-select ``column``."""
         key = (column, code)
-        if key not in self._multi:
-            if column not in self.table:
-                self._multi[key] = np.zeros(self.n, dtype=bool)
-            else:
-                padded = self._padded(column)
-                self._multi[key] = padded.str.contains(f"{MULTI_SEP}{code}{MULTI_SEP}", regex=False).to_numpy(dtype=bool)
-        return self._multi[key]
-
-    def _padded(self, column: str) -> pd.Series:
-        cache_key = ("__padded__", column)
-        cached = self._multi.get(cache_key)  # type: ignore[arg-type]
+        cached = self._multi.get(key)
         if cached is None:
-            values = self.table[column].astype("object").where(self.table[column].notna(), "").astype(str)
-            cached = MULTI_SEP + values + MULTI_SEP
-            self._multi[cache_key] = cached  # type: ignore[assignment]
-        return cached  # type: ignore[return-value]
+            codes, uniques = self._factor(column)
+            sets = self._multi_sets.get(column)
+            if sets is None:
+                sets = [frozenset(u.split(MULTI_SEP)) for u in uniques]
+                self._multi_sets[column] = sets
+            lookup = np.append(np.fromiter((code in s for s in sets), dtype=bool, count=len(sets)), False)
+            cached = lookup[codes]
+            self._multi[key] = cached
+        return cached
 
     def any_of(self, column: str, codes: Sequence[str]) -> np.ndarray:
         result = np.zeros(self.n, dtype=bool)
@@ -650,7 +677,7 @@ def rank_measures(
     excluded: list[ExcludedMeasure] = []
     seen: set[str] = set()
     for measure in iter_measures(catalogue):
-        rules = measure if isinstance(measure, MeasureRules) else MeasureRules.from_measure(measure)
+        rules = _rules(measure)
         if rules.id in seen:
             raise CatalogueError(f"measure {rules.id!r} appears twice in the catalogue; keep one entry per id.")
         seen.add(rules.id)
@@ -742,7 +769,7 @@ def _evaluate(
 
     n = people.n
     if rules.modes is not None:
-        mode_ok = np.isin(people.mode_summer, rules.modes) | np.isin(people.mode_winter, rules.modes)
+        mode_ok = people.is_in("mode_summer", rules.modes) | people.is_in("mode_winter", rules.modes)
     else:
         mode_ok = np.ones(n, dtype=bool)
     group = mode_ok.copy()
@@ -762,8 +789,7 @@ def _evaluate(
         if key in rules.requires and column in people.table:
             allowed = rules.requires[key]
             allowed = list(allowed) if isinstance(allowed, (list, tuple)) else [allowed]
-            answer = people._codes(column)
-            group &= np.isin(answer, _UNKNOWN) | np.isin(answer, allowed)
+            group &= people.is_in(column, [*allowed, *_UNKNOWN], missing=True)
     shift_left_out = 0
     if not rules.shift_compatible:
         shift_left_out = int((group & people.shift & people.car_commuter).sum())
@@ -885,8 +911,7 @@ def _condition(people: _Respondents, column: str, wanted: Any) -> np.ndarray:
     if column not in people.table:
         return np.zeros(people.n, dtype=bool)
     options = list(wanted) if isinstance(wanted, (list, tuple)) else [wanted]
-    codes = people._codes(column)
-    return np.isin(codes, [str(o) for o in options])
+    return people.is_in(column, options)
 
 
 def _score_parts(settings: Mapping[str, Any], rules: MeasureRules, trip_share: float,
@@ -969,7 +994,7 @@ def _reasons(
                 reasons.append(Reason(key, {"n": count(int(focus.sum()))}))
 
     if "parking_at_work" in rules.requires and "parking_at_work" in people.table:
-        free = int((focus & (people._codes("parking_at_work") == "free")).sum())
+        free = int((focus & people.is_in("parking_at_work", ["free"])).sum())
         if free > 0:
             reasons.append(Reason("rank.reason.parking_free", {"n": count(free)}))
 
