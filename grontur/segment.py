@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 import yaml
 from sklearn.base import BaseEstimator, ClusterMixin
-from sklearn.metrics import adjusted_rand_score
+from threadpoolctl import ThreadpoolController
 
 from grontur.errors import ConfigError, MissingColumnError
 from grontur.i18n import LANGUAGES, t
@@ -211,31 +211,45 @@ def assign_personas(table: pd.DataFrame, book: PersonaBook | None = None) -> pd.
 
     Vectorised over respondents; a missing answer never satisfies a rule.
     """
-    book = book or load_personas()
+    return _assign_personas(table, book or load_personas(), None)
+
+
+def _assign_personas(table: pd.DataFrame, book: PersonaBook, blocks: dict[str, np.ndarray] | None) -> pd.Series:
+    return pd.Series(np.asarray(book.ids, dtype=object)[_persona_codes(table, book, blocks)],
+                     index=table.index, name="persona", dtype="string")
+
+
+def _mode_mask(codes: list[str]) -> np.ndarray:
+    """Boolean lookup over mode indices; the extra last entry (index -1) is False."""
+    mask = np.zeros(len(MODES) + 1, dtype=bool)
+    mask[[MODES.index(code) for code in codes]] = True
+    return mask
+
+
+def _persona_codes(table: pd.DataFrame, book: PersonaBook, blocks: dict[str, np.ndarray] | None) -> np.ndarray:
+    """Index (in the persona file) of the first persona whose rules hold, per respondent."""
+    blocks = blocks if blocks is not None else habit_features(table)
     n = len(table)
-    summer = _column(table, "mode_summer").astype(object)
-    winter = _column(table, "mode_winter").astype(object)
-    distance = pd.to_numeric(_column(table, "distance_km"), errors="coerce").to_numpy(dtype=float)
-    flags = {flag: _bool_values(table, flag) for flag in FLAGS}
-    barriers_hot = _multi_hot(_column(table, "barriers"), BARRIERS)
+    summer, winter = blocks["mode_summer_code"], blocks["mode_winter_code"]
+    distance = blocks["distance_km"][:, 0]
+    barriers_hot = blocks["barriers"]
     barrier_pos = {code: i for i, code in enumerate(BARRIERS)}
     result = np.full(n, len(book.personas) - 1, dtype=np.int64)
     unassigned = np.ones(n, dtype=bool)
+    s_na, w_na = summer < 0, winter < 0
     for index, persona in enumerate(book.personas):
         match = unassigned.copy()
         rules = persona.rules
         if "modes_all" in rules:
-            allowed = set(rules["modes_all"])
-            s_in, w_in = summer.isin(allowed).to_numpy(), winter.isin(allowed).to_numpy()
-            s_na, w_na = summer.isna().to_numpy(), winter.isna().to_numpy()
-            match &= (s_in | s_na) & (w_in | w_na) & ~(s_na & w_na)
+            mask = _mode_mask(rules["modes_all"])
+            match &= (mask[summer] | s_na) & (mask[winter] | w_na) & ~(s_na & w_na)
         if "modes_any" in rules:
-            allowed = set(rules["modes_any"])
-            match &= (summer.isin(allowed) | winter.isin(allowed)).to_numpy()
+            mask = _mode_mask(rules["modes_any"])
+            match &= mask[summer] | mask[winter]
         if "mode_summer" in rules:
-            match &= summer.isin(set(rules["mode_summer"])).to_numpy()
+            match &= _mode_mask(rules["mode_summer"])[summer]
         if "mode_winter" in rules:
-            match &= winter.isin(set(rules["mode_winter"])).to_numpy()
+            match &= _mode_mask(rules["mode_winter"])[winter]
         if "distance_km" in rules:
             band = rules["distance_km"]
             with np.errstate(invalid="ignore"):
@@ -247,15 +261,13 @@ def assign_personas(table: pd.DataFrame, book: PersonaBook | None = None) -> pd.
             match &= inside
         for flag in FLAGS:
             if flag in rules:
-                values = flags[flag]
-                match &= values == (1.0 if rules[flag] else 0.0)
+                match &= blocks[flag][:, 0] == (1.0 if rules[flag] else 0.0)
         if "barriers_any" in rules:
             cols = [barrier_pos[code] for code in rules["barriers_any"]]
             match &= barriers_hot[:, cols].any(axis=1)
         result[match] = index
         unassigned &= ~match
-    ids = np.asarray(book.ids, dtype=object)
-    return pd.Series(ids[result], index=table.index, name="persona", dtype="string")
+    return result
 
 
 # ---------------------------------------------------------------------------------------------
@@ -304,20 +316,31 @@ def _multi_hot(column: pd.Series, codes: tuple[str, ...], groups: dict[str, str]
     return lookup[inverse]
 
 
-def _one_hot(column: pd.Series, groups: dict[str, str] | None, names: tuple[str, ...]) -> np.ndarray:
-    """One-hot matrix of a code column mapped to groups; missing or unknown codes give zeros."""
-    values = column.astype(object)
-    mapped = values.map(groups) if groups is not None else values.where(values.isin(names))
-    index = pd.Categorical(mapped, categories=list(names)).codes.astype(np.int64)
-    eye = np.vstack([np.eye(len(names)), np.zeros((1, len(names)))])
-    return eye[index]  # code -1 picks the zero row
+def _codes(column: pd.Series, categories: tuple[str, ...]) -> np.ndarray:
+    """Index of each value in ``categories`` (-1 for missing or unknown), via the distinct values."""
+    inverse, uniques = pd.factorize(column.astype(object), sort=False)
+    position = {code: i for i, code in enumerate(categories)}
+    lookup = np.asarray([position.get(u, -1) if isinstance(u, str) else -1 for u in uniques] + [-1],
+                        dtype=np.int64)
+    return lookup[inverse]  # factorize gives -1 for missing, which picks the trailing -1
+
+
+def _one_hot(codes: np.ndarray, groups: np.ndarray, n_groups: int) -> np.ndarray:
+    """One-hot matrix of codes mapped to groups (``groups[code]``); code -1 gives a zero row."""
+    eye = np.vstack([np.eye(n_groups), np.zeros((1, n_groups))])
+    group = np.append(groups, n_groups)[codes]  # code -1 picks the appended zero-row index
+    return eye[group]
+
+
+_MODE_GROUP_INDEX: Final = np.asarray([MODE_GROUPS.index(MODE_GROUP_OF[m]) for m in MODES])
 
 
 def habit_features(table: pd.DataFrame) -> dict[str, np.ndarray]:
     """Raw feature blocks of every respondent (unscaled; NaN where unanswered).
 
-    Keys are the blocks in ``BLOCKS`` plus ``would_help``; values are 2-D arrays with one row per
-    respondent. Missing optional columns give NaN (numbers, flags) or zero rows (codes).
+    Keys are the blocks in ``BLOCKS`` plus ``would_help`` and ``distance_km`` (2-D arrays, one row
+    per respondent) and ``mode_summer_code`` / ``mode_winter_code`` (index into ``MODES``, -1 when
+    unanswered). Missing optional columns give NaN (numbers, flags) or zero rows (codes).
     """
     if not any(col in table.columns for col in ("mode_summer", "mode_winter", "distance_km")):
         msg = (
@@ -329,21 +352,26 @@ def habit_features(table: pd.DataFrame) -> dict[str, np.ndarray]:
     days = pd.to_numeric(_column(table, "days_on_site"), errors="coerce").to_numpy(dtype=float)
     with np.errstate(invalid="ignore"):
         log_distance = np.log1p(np.clip(distance, 0.0, None))
+    summer = _codes(_column(table, "mode_summer"), MODES)
+    winter = _codes(_column(table, "mode_winter"), MODES)
     blocks: dict[str, np.ndarray] = {
-        "mode_summer": _one_hot(_column(table, "mode_summer"), MODE_GROUP_OF, MODE_GROUPS),
-        "mode_winter": _one_hot(_column(table, "mode_winter"), MODE_GROUP_OF, MODE_GROUPS),
+        "mode_summer": _one_hot(summer, _MODE_GROUP_INDEX, len(MODE_GROUPS)),
+        "mode_winter": _one_hot(winter, _MODE_GROUP_INDEX, len(MODE_GROUPS)),
         "log_distance": log_distance[:, None],
         "days_on_site": days[:, None],
     }
     for flag in FLAGS:
         blocks[flag] = _bool_values(table, flag)[:, None]
-    blocks["parking_at_work"] = _one_hot(_column(table, "parking_at_work"), None, PARKING_CODES)
+    blocks["parking_at_work"] = _one_hot(_codes(_column(table, "parking_at_work"), PARKING_CODES),
+                                         np.arange(len(PARKING_CODES)), len(PARKING_CODES))
     blocks["barriers"] = _multi_hot(_column(table, "barriers"), BARRIERS)
     blocks["would_consider"] = _multi_hot(
         _column(table, "would_consider"), tuple(CONSIDER_GROUP_OF), CONSIDER_GROUP_OF, CONSIDER_GROUPS
     )
     blocks["would_help"] = _multi_hot(_column(table, "would_help"), WOULD_HELP)
     blocks["distance_km"] = distance[:, None]
+    blocks["mode_summer_code"] = summer
+    blocks["mode_winter_code"] = winter
     return blocks
 
 
@@ -360,6 +388,16 @@ def _feature_names() -> list[str]:
     names += [f"barrier:{b}" for b in BARRIERS]
     names += [f"consider:{c}" for c in CONSIDER_GROUPS]
     return names
+
+
+@cache
+def _controller() -> ThreadpoolController:
+    return ThreadpoolController()
+
+
+def _single_blas_thread() -> Any:
+    """Limit BLAS to one thread: on these small matrices threads cost more than they give."""
+    return _controller().limit(limits=1, user_api="blas")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -382,57 +420,82 @@ def _nearest(X: np.ndarray, centers: np.ndarray, chunk: int = 200_000) -> np.nda
 
 
 def _kmeans_pp(X: np.ndarray, k: int, rng: np.random.Generator, x_sq: np.ndarray) -> np.ndarray:
+    """k-means++ seeding (Arthur & Vassilvitskii 2007)."""
     n = len(X)
     centers = np.empty((k, X.shape[1]))
     centers[0] = X[rng.integers(n)]
     closest = _sq_distances(X, centers[:1], x_sq)[:, 0]
     for j in range(1, k):
-        total = closest.sum()
-        if total <= 0:
+        cumulative = np.cumsum(closest)
+        if cumulative[-1] <= 0:
             centers[j:] = X[rng.integers(n, size=k - j)]
             break
-        # two candidates per step, keep the one that lowers the potential most (greedy k-means++)
-        candidates = rng.choice(n, size=2, p=closest / total)
-        dist = _sq_distances(X, X[candidates], x_sq)
-        new = np.minimum(closest[:, None], dist)
-        best = int(new.sum(axis=0).argmin())
-        centers[j] = X[candidates[best]]
-        closest = new[:, best]
+        pick = int(np.searchsorted(cumulative, rng.random() * cumulative[-1], side="right"))
+        centers[j] = X[min(pick, n - 1)]
+        closest = np.minimum(closest, _sq_distances(X, centers[j:j + 1], x_sq)[:, 0])
     return centers
 
 
 def _kmeans(X: np.ndarray, k: int, *, rng: np.random.Generator, n_init: int = 3,
-            max_iter: int = 100) -> tuple[np.ndarray, np.ndarray, float]:
-    """Lloyd's k-means with greedy k-means++ starts; returns (centers, labels, inertia)."""
+            max_iter: int = 60, tol: float = 0.002,
+            init: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, float]:
+    """Lloyd's k-means with k-means++ starts; returns (centers, labels, inertia).
+
+    Stops when at most ``tol`` of the points change segment in an iteration; ``init`` gives the
+    starting centres of a single run instead.
+    """
     n = len(X)
+    stop_changed = int(tol * n)
+    if init is not None:
+        k, n_init = len(init), 1
     k = max(1, min(k, n))
     x_sq = (X * X).sum(axis=1)
-    best: tuple[np.ndarray, np.ndarray, float] | None = None
     rows = np.arange(n)
+    which = np.arange(k)[:, None]
+    best: tuple[np.ndarray, np.ndarray, float] | None = None
     for _ in range(n_init):
-        centers = _kmeans_pp(X, k, rng, x_sq)
+        centers = init.copy() if init is not None else _kmeans_pp(X, k, rng, x_sq)
         labels = np.full(n, -1)
         for _ in range(max_iter):
-            dist = _sq_distances(X, centers, x_sq)
+            # |x|^2 is the same for every centre, so the argmin does not need it
+            dist = (centers * centers).sum(axis=1) - 2.0 * (X @ centers.T)
             new_labels = dist.argmin(axis=1)
-            if np.array_equal(new_labels, labels):
-                break
+            changed = int((new_labels != labels).sum())
             labels = new_labels
-            counts = np.bincount(labels, minlength=k)
-            onehot = np.zeros((k, n))
-            onehot[labels, rows] = 1.0
-            sums = onehot @ X
+            if changed <= stop_changed:
+                break
+            member = labels == which
+            counts = member.sum(axis=1)
+            centers = (member.astype(X.dtype) @ X) / np.maximum(counts, 1)[:, None]
             empty = counts == 0
-            centers = sums / np.maximum(counts, 1)[:, None]
             if empty.any():
                 # re-seed empty clusters at the points farthest from their centre
                 far = np.argsort(-dist[rows, labels])[: int(empty.sum())]
                 centers[empty] = X[far]
-        inertia = float(_sq_distances(X, centers, x_sq)[rows, labels].sum())
+        dist = (centers * centers).sum(axis=1) - 2.0 * (X @ centers.T)
+        labels = dist.argmin(axis=1)
+        inertia = float(x_sq.sum() + dist[rows, labels].sum())
         if best is None or inertia < best[2] - 1e-9:
             best = (centers, labels, inertia)
     assert best is not None
     return best
+
+
+def _ari(a: np.ndarray, b: np.ndarray) -> float:
+    """Adjusted Rand index (Hubert & Arabie 1985), as sklearn's, without its validation cost."""
+    a = np.unique(a, return_inverse=True)[1]
+    b = np.unique(b, return_inverse=True)[1]
+    na, nb = int(a.max()) + 1, int(b.max()) + 1
+    table = np.bincount(a * nb + b, minlength=na * nb).reshape(na, nb).astype(float)
+    pairs = lambda x: (x * (x - 1.0) / 2.0).sum()  # noqa: E731
+    index = pairs(table)
+    rows, cols = pairs(table.sum(axis=1)), pairs(table.sum(axis=0))
+    total = pairs(np.asarray([float(len(a))]))
+    expected = rows * cols / total if total else 0.0
+    top = (rows + cols) / 2.0
+    if top == expected:
+        return 1.0
+    return float((index - expected) / (top - expected))
 
 
 def _merge_small(X: np.ndarray, centers: np.ndarray, min_size: int) -> tuple[np.ndarray, np.ndarray, int]:
@@ -471,8 +534,27 @@ def _means(X: np.ndarray, labels: np.ndarray, k: int, fallback: np.ndarray) -> n
 
 
 def _pairwise(X: np.ndarray) -> np.ndarray:
+    """Euclidean distance matrix; float32 is precise enough for a silhouette and 4x faster."""
+    X = X.astype(np.float32)
     sq = (X * X).sum(axis=1)
     return np.sqrt(np.maximum(sq[:, None] + sq[None, :] - 2.0 * (X @ X.T), 0.0))
+
+
+def _simplified_silhouette(X: np.ndarray, centers: np.ndarray, labels: np.ndarray) -> float | None:
+    """Silhouette with distances to centres instead of to every point (Hruschka et al. 2004).
+
+    O(n k) instead of O(n^2), so it uses every fitted respondent and has no sampling noise.
+    """
+    k = len(centers)
+    if k < 2:
+        return None
+    dist = np.sqrt(_sq_distances(X, centers))
+    rows = np.arange(len(X))
+    a = dist[rows, labels].copy()
+    dist[rows, labels] = np.inf
+    b = dist.min(axis=1)
+    denom = np.maximum(np.maximum(a, b), 1e-12)
+    return float(np.mean((b - a) / denom))
 
 
 def _silhouette(dist: np.ndarray, labels: np.ndarray) -> float | None:
@@ -523,6 +605,8 @@ class HabitSegmenter(ClusterMixin, BaseEstimator):
         Feature block weights; None uses ``feature_weights`` of the persona file.
     n_init
         k-means starts per candidate.
+    explained_variance
+        k-means runs on the principal components that explain this share of the variance.
     fit_sample
         Fit on at most this many respondents (drawn at random) and assign the rest to the nearest
         centre.
@@ -536,9 +620,12 @@ class HabitSegmenter(ClusterMixin, BaseEstimator):
     Attributes
     ----------
     labels_ : ndarray of int, segment of each row of the fitted table, 0 = largest segment
-    cluster_centers_ : ndarray, centres in the weighted feature space
+    cluster_centers_ : ndarray, centres in the space of the principal components
+    components_, mean_ : ndarray, principal axes and mean of the weighted features
+    explained_variance_ratio_ : ndarray
+    selection_silhouette_ : float or None, silhouette on the components (used to choose)
     n_segments_ : int
-    silhouette_ : float or None
+    silhouette_ : float or None, silhouette in the full weighted feature space
     stability_ari_ : float or None
     candidates_ : list of dict, ``{"n_segments", "silhouette"}`` per number tried
     merged_ : int, segments merged into a neighbour for being too small
@@ -557,9 +644,10 @@ class HabitSegmenter(ClusterMixin, BaseEstimator):
         min_size: int = 5,
         min_share: float = MIN_SHARE,
         weights: dict[str, float] | None = None,
-        n_init: int = 3,
+        n_init: int = 2,
+        explained_variance: float = 0.7,
         fit_sample: int = 3000,
-        eval_sample: int = 800,
+        eval_sample: int = 500,
         n_resamples: int = 5,
         random_state: int | None = 0,
     ) -> None:
@@ -570,6 +658,7 @@ class HabitSegmenter(ClusterMixin, BaseEstimator):
         self.min_share = min_share
         self.weights = weights
         self.n_init = n_init
+        self.explained_variance = explained_variance
         self.fit_sample = fit_sample
         self.eval_sample = eval_sample
         self.n_resamples = n_resamples
@@ -634,10 +723,12 @@ class HabitSegmenter(ClusterMixin, BaseEstimator):
         if not isinstance(X, pd.DataFrame):
             msg = "HabitSegmenter.fit expects the canonical response table as a pandas DataFrame."
             raise TypeError(msg)
-        blocks = habit_features(X)
+        with _single_blas_thread():
+            return self._fit_blocks(habit_features(X))
+
+    def _fit_blocks(self, blocks: dict[str, np.ndarray]) -> HabitSegmenter:
         self._learn_scaling(blocks)
-        matrix = self._matrix(blocks)
-        self._fit_matrix(matrix)
+        self._fit_matrix(self._matrix(blocks))
         return self
 
     def _fit_matrix(self, matrix: np.ndarray) -> None:
@@ -649,9 +740,25 @@ class HabitSegmenter(ClusterMixin, BaseEstimator):
         eval_pos = np.sort(rng.choice(len(fit_idx), size=self.eval_sample, replace=False)) \
             if len(fit_idx) > self.eval_sample else np.arange(len(fit_idx))
         self.fit_sample_size_ = int(len(fit_idx))
-        fit_X = matrix[fit_idx]
-        eval_X = fit_X[eval_pos]
-        dist = _pairwise(eval_X)
+        # principal components of the fit sample: k-means and the choice of the number of
+        # segments run on the components that carry `explained_variance` of the variance, which
+        # drops the noise of rarely named barriers (docs/segmentation.md)
+        self.mean_ = matrix[fit_idx].mean(axis=0)
+        centred = matrix[fit_idx] - self.mean_
+        eigval, eigvec = np.linalg.eigh(centred.T @ centred)
+        order = np.argsort(eigval)[::-1]
+        eigval = np.clip(eigval[order], 0.0, None)
+        # fix each axis' sign so results do not depend on the LAPACK build
+        vt = eigvec[:, order].T
+        vt *= np.where(vt[np.arange(len(vt)), np.abs(vt).argmax(axis=1)] < 0, -1.0, 1.0)[:, None]
+        ratio = eigval / max(float(eigval.sum()), 1e-12)
+        n_comp = int(np.searchsorted(np.cumsum(ratio), self.explained_variance) + 1)
+        n_comp = max(2, min(n_comp, len(ratio)))
+        self.components_ = vt[:n_comp]
+        self.explained_variance_ratio_ = ratio[:n_comp]
+        reduced = (matrix - self.mean_) @ self.components_.T
+        fit_Z = reduced[fit_idx]
+        eval_Z = fit_Z[eval_pos]
         min_fit = max(1, math.ceil(self.min_size_ * len(fit_idx) / n)) if n else 1
         upper = max(1, n // max(self.min_size_, 1))
         if self.n_segments is not None:
@@ -662,25 +769,30 @@ class HabitSegmenter(ClusterMixin, BaseEstimator):
         self.candidates_: list[dict[str, Any]] = []
         best: tuple[float, int, np.ndarray] | None = None
         for k in ks:
-            centers, _, _ = _kmeans(fit_X, k, rng=rng, n_init=self.n_init)
-            centers, _, _ = _merge_small(fit_X, centers, min_fit)
-            sil = _silhouette(dist, _nearest(eval_X, centers))
+            centers, _, _ = _kmeans(fit_Z, k, rng=rng, n_init=self.n_init)
+            centers, labels, _ = _merge_small(fit_Z, centers, min_fit)
+            sil = _simplified_silhouette(fit_Z, centers, labels)
             self.candidates_.append({"n_segments": int(k), "after_merging": int(len(centers)),
-                                     "silhouette": None if sil is None else round(sil, 4)})
+                                     "simplified_silhouette": _round(sil, 4)})
             score = -np.inf if sil is None else sil
             if best is None or score > best[0] + 1e-9:
                 best = (score, k, centers)
         assert best is not None
-        # final centres: assign every respondent, merge below the full-size minimum
-        centers, labels, merged = _merge_small(matrix, best[2], self.min_size_)
+        # final centres: a few Lloyd steps on every respondent, then merge below the minimum size
+        centers = best[2]
+        if len(fit_idx) < n:
+            centers, _, _ = _kmeans(reduced, len(centers), rng=rng, init=centers, max_iter=10)
+        centers, labels, merged = _merge_small(reduced, centers, self.min_size_)
         centers, labels = _order_by_size(centers, labels)
         self.cluster_centers_ = centers
         self.labels_ = labels
         self.n_segments_ = int(len(centers))
         self.merged_ = int(merged + best[1] - len(best[2]))
+        self.selection_silhouette_ = _simplified_silhouette(fit_Z, centers, labels[fit_idx])
+        # the published figure: the exact silhouette in the full weighted feature space
         eval_labels = labels[fit_idx][eval_pos]
-        self.silhouette_ = _silhouette(dist, eval_labels)
-        self.stability_ari_ = self._stability(fit_X, eval_X, eval_labels, rng)
+        self.silhouette_ = _silhouette(_pairwise(matrix[fit_idx][eval_pos]), eval_labels)
+        self.stability_ari_ = self._stability(fit_Z, eval_Z, eval_labels, rng)
 
     def _stability(self, fit_X: np.ndarray, eval_X: np.ndarray, eval_labels: np.ndarray,
                    rng: np.random.Generator) -> float | None:
@@ -691,12 +803,12 @@ class HabitSegmenter(ClusterMixin, BaseEstimator):
         for _ in range(int(self.n_resamples)):
             boot = fit_X[rng.integers(m, size=m)]
             centers, _, _ = _kmeans(boot, self.n_segments_, rng=rng, n_init=1)
-            scores.append(adjusted_rand_score(eval_labels, _nearest(eval_X, centers)))
+            scores.append(_ari(eval_labels, _nearest(eval_X, centers)))
         return float(np.mean(scores))
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
         """Segment (0 = largest) of each respondent: the nearest centre."""
-        return _nearest(self.transform_features(X), self.cluster_centers_)
+        return _nearest((self.transform_features(X) - self.mean_) @ self.components_.T, self.cluster_centers_)
 
 
 def _order_by_size(centers: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -762,11 +874,18 @@ def segment_respondents(
         A persona file to use instead of ``surveys/personas.yaml``.
     """
     check_k(k)
-    book = load_personas(personas)
+    # the matrices here are small: BLAS threads cost more than they give (4x on 2 cores)
+    with _single_blas_thread():
+        return _segment(table, k=k, random_state=random_state, small_threshold=small_threshold,
+                        n_resamples=n_resamples, max_segments=max_segments, book=load_personas(personas))
+
+
+def _segment(table: pd.DataFrame, *, k: int, random_state: int, small_threshold: int, n_resamples: int,
+             max_segments: int, book: PersonaBook) -> SegmentResult:
     n = len(table)
     min_size = int(max(k, math.ceil(MIN_SHARE * n)))
     blocks = habit_features(table) if n else None
-    persona = assign_personas(table, book)
+    persona = _assign_personas(table, book, blocks)
     base_quality: dict[str, Any] = {
         "n_respondents": n, "k": k, "min_segment_size": min_size, "small_threshold": small_threshold,
         "n_resamples": 0, "candidates": [], "merged_segments": 0, "fit_sample_size": n,
@@ -790,7 +909,7 @@ def segment_respondents(
         method, stability, candidates = METHOD_RULES, None, []
         reason = _reason("small", n=n, threshold=small_threshold)
     else:
-        model.fit(table)
+        model._fit_blocks(blocks)
         codes, merged, sil = model.labels_, model.merged_, model.silhouette_
         method, stability, candidates = METHOD_KMEANS, model.stability_ari_, model.candidates_
         reason = _reason("best_silhouette", n_segments=model.n_segments_,
@@ -819,7 +938,7 @@ def _rule_segments(persona: pd.Series, book: PersonaBook, matrix: np.ndarray,
     """Persona groups ordered by size; small groups go to the catch-all, then to the nearest."""
     ids = list(book.ids)
     catch_all = len(ids) - 1
-    codes = pd.Categorical(persona.astype(object), categories=ids).codes.astype(np.int64)
+    codes = _codes(persona, tuple(ids))
     counts = np.bincount(codes, minlength=len(ids))
     small = (counts > 0) & (counts < min_size)
     small[catch_all] = False
@@ -909,13 +1028,15 @@ def _segment_cards(codes: np.ndarray, n_segments: int, blocks: dict[str, np.ndar
     ind_all = indicators.mean(axis=0)
 
     persona_ids = list(book.ids)
-    persona_codes = pd.Categorical(persona.astype(object), categories=persona_ids).codes
+    persona_codes = _codes(persona, tuple(persona_ids))
     persona_counts = onehot.T @ np.eye(len(persona_ids))[persona_codes]
 
     seasons = {}
     for season in ("summer", "winter"):
-        modes = _column(table, f"mode_{season}").astype(object)
-        seasons[season] = pd.crosstab(pd.Series(codes, index=table.index), modes)
+        mode_codes = blocks[f"mode_{season}_code"]
+        answered = mode_codes >= 0
+        flat = codes[answered] * len(MODES) + mode_codes[answered]
+        seasons[season] = np.bincount(flat, minlength=n_segments * len(MODES)).reshape(n_segments, len(MODES))
     distance = blocks["distance_km"][:, 0]
 
     cards: list[dict[str, Any]] = []
@@ -924,11 +1045,11 @@ def _segment_cards(codes: np.ndarray, n_segments: int, blocks: dict[str, np.ndar
         members = codes == j
         mode_share: dict[str, dict[str, float | None]] = {}
         for season, cross in seasons.items():
-            row = cross.loc[j] if j in cross.index else pd.Series(dtype=float)
+            row = cross[j]
             answered = float(row.sum())
             shares: dict[str, float | None] = {}
-            for mode in MODES:
-                count = int(row.get(mode, 0))
+            for m, mode in enumerate(MODES):
+                count = int(row[m])
                 if count == 0:
                     continue
                 if count < k:
