@@ -705,6 +705,27 @@ def _reweighted(before: pd.DataFrame, after: pd.DataFrame, season: str, outcome:
     }
 
 
+def mapping_signature(report: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """What must stay the same between waves in an import's ``mapping_report``.
+
+    The export dialect, the mapping file's name and which question (column) fed each canonical
+    column; row-level details (unknown answers, suggestions) are left out on purpose.
+    """
+    if not isinstance(report, Mapping):
+        return None
+    mapped = report.get("mapped") or []
+    columns = sorted(
+        f"{item.get('target')} <- {item.get('column')}" for item in mapped
+        if isinstance(item, Mapping) and item.get("target") not in (None, "respondent_id")
+    )
+    mapping_file = report.get("mapping_file")
+    return {
+        "dialect": report.get("dialect"),
+        "mapping_file": str(mapping_file).replace("\\", "/").rsplit("/", 1)[-1] if mapping_file else None,
+        "columns": columns,
+    }
+
+
 def _canonical(mapping: Any) -> Any:
     for name in ("as_dict", "to_dict"):
         method = getattr(mapping, name, None)

@@ -56,6 +56,11 @@ PARTICIPANT_KEYS = ("workplace", "job_group", "volunteers", "column", "all", "de
 VOLUNTEER_COLUMN = "pilot_participant"
 
 
+_Z = float(stats.norm.ppf(0.5 + CONFIDENCE / 2))
+#: Floor of a variance with panel linking, as a share of the independent-samples variance.
+_MIN_VAR_SHARE = 0.05
+
+
 class EvidenceConflictError(CatalogueError):
     """An evidence file with the same name already holds a different record."""
 
@@ -90,7 +95,7 @@ class PilotEffect:
         """``-estimate / before``: the share of baseline car use removed, comparable with the catalogue."""
         if self.estimate is None or not self.before:
             return None
-        return round(-self.estimate / self.before, 6)
+        return round(-self.estimate / self.before, 6) + 0.0  # + 0.0 turns -0.0 into 0.0
 
     @property
     def significant(self) -> bool | None:
@@ -270,12 +275,47 @@ def _counts(table: pd.DataFrame, mask: pd.Series, season: str, outcome: str) -> 
     return int((hit & mask).sum()), int((eligible & mask).sum())
 
 
+def _ac_var(x: int, n: int) -> float:
+    """Variance of a share with the Agresti-Caffo adjustment (one success and one failure added)."""
+    p = (x + 1) / (n + 2)
+    return p * (1 - p) / (n + 2)
+
+
+def _panel_term(before: pd.DataFrame, after: pd.DataFrame, mask_b: pd.Series, mask_a: pd.Series,
+                season: str, outcome: str) -> float:
+    """``2 n_ab cov / (n_a n_b)``: what linked respondents take off the variance of a group's change.
+
+    Respondents whose pseudonymous id appears once in each wave (and in the group both times)
+    answer twice; their before and after answers are correlated, so the change is estimated more
+    precisely than two independent samples would allow (0 when nobody is linked).
+    """
+    if "respondent_id" not in before.columns or "respondent_id" not in after.columns:
+        return 0.0
+    eb, hb = _indicator(before, season, outcome)
+    ea, ha = _indicator(after, season, outcome)
+    sel_b, sel_a = (mask_b & eb).to_numpy(), (mask_a & ea).to_numpy()
+    nb, na = int(sel_b.sum()), int(sel_a.sum())
+    if nb == 0 or na == 0:
+        return 0.0
+    yb = pd.Series(hb.to_numpy(dtype=float)[sel_b], index=before["respondent_id"].astype(str).to_numpy()[sel_b])
+    ya = pd.Series(ha.to_numpy(dtype=float)[sel_a], index=after["respondent_id"].astype(str).to_numpy()[sel_a])
+    yb = yb[~yb.index.duplicated(keep=False)]
+    ya = ya[~ya.index.duplicated(keep=False)]
+    common = yb.index.intersection(ya.index)
+    m = len(common)
+    if m < 2:
+        return 0.0
+    cov = float(np.cov(yb.loc[common].to_numpy(), ya.loc[common].to_numpy(), ddof=1)[0, 1])
+    return 2.0 * m * cov / (na * nb)
+
+
 def _did(groups: Sequence[tuple[int, int, int, int]], *, ci_method: str, n_boot: int,
-         rng: np.random.Generator) -> tuple[float, float, float, float]:
+         rng: np.random.Generator, panel_terms: Sequence[float] = (0.0, 0.0)) -> tuple[float, float, float, float]:
     """Difference of changes ``(a1 - b1) - (a2 - b2)`` for groups given as (xb, nb, xa, na)."""
     (xb1, nb1, xa1, na1), (xb2, nb2, xa2, na2) = groups
     est = (xa1 / na1 - xb1 / nb1) - (xa2 / na2 - xb2 / nb2)
     if ci_method == "bootstrap":
+        # independent binomial draws per group and wave: ignores panel linking (conservative)
         draws = [rng.binomial(n, x / n, size=n_boot) / n for x, n in ((xb1, nb1), (xa1, na1), (xb2, nb2), (xa2, na2))]
         boot = (draws[1] - draws[0]) - (draws[3] - draws[2])
         alpha = (1 - CONFIDENCE) / 2
@@ -284,15 +324,25 @@ def _did(groups: Sequence[tuple[int, int, int, int]], *, ci_method: str, n_boot:
     else:
         # Agresti-Caffo: add one success and one failure to each group for the variance only,
         # which keeps the interval away from zero width when a share is 0 or 1
-        var = 0.0
-        for x, n in ((xb1, nb1), (xa1, na1), (xb2, nb2), (xa2, na2)):
-            p = (x + 1) / (n + 2)
-            var += p * (1 - p) / (n + 2)
+        independent = sum(_ac_var(x, n) for x, n in ((xb1, nb1), (xa1, na1), (xb2, nb2), (xa2, na2)))
+        var = max(independent - sum(panel_terms), _MIN_VAR_SHARE * independent)
         se = float(np.sqrt(var))
-        z = float(stats.norm.ppf(0.5 + CONFIDENCE / 2))
-        low, high = est - z * se, est + z * se
+        low, high = est - _Z * se, est + _Z * se
     p_value = float(2 * stats.norm.sf(abs(est) / se)) if se > 0 else (1.0 if est == 0 else 0.0)
     return float(est), float(low), float(high), p_value
+
+
+def _before_after(counts: tuple[int, int, int, int], panel_term: float) -> tuple[float, float, float, float]:
+    """Change among participants: Newcombe's interval, or a paired Wald interval with a panel."""
+    xb, nb, xa, na = counts
+    if panel_term == 0.0:
+        diff, low, high = newcombe_difference(xb, nb, xa, na)
+        return float(diff), float(low), float(high), float(two_proportion_p(xb, nb, xa, na))
+    est = xa / na - xb / nb
+    independent = _ac_var(xb, nb) + _ac_var(xa, na)
+    se = float(np.sqrt(max(independent - panel_term, _MIN_VAR_SHARE * independent)))
+    p_value = float(2 * stats.norm.sf(abs(est) / se)) if se > 0 else 1.0
+    return est, est - _Z * se, est + _Z * se, p_value
 
 
 def _estimate_entry(method: str, est: float, low: float, high: float, p: float, **extra: Any) -> dict[str, Any]:
@@ -458,19 +508,20 @@ def _estimate_season(before: pd.DataFrame, after: pd.DataFrame, reached_b: pd.Se
     before_ok, after_ok = not _small(r[0], k), not _small(r[2], k)
     hidden += (not before_ok) + (not after_ok)
     groups["reached"] = _group_entry(r, k)
-    diff, low, high = newcombe_difference(r[0], r[1], r[2], r[3])
-    p = two_proportion_p(r[0], r[1], r[2], r[3])
-    estimates.append(_estimate_entry("before_after", diff, low, high, p))
+    term_r = _panel_term(before, after, reached_b, reached_a, season, outcome)
+    estimates.append(_estimate_entry("before_after", *_before_after(r, term_r)))
     if others_ok:
         groups["not_reached"] = _group_entry(o, k)
-        estimates.append(_estimate_entry("reached_vs_not_reached",
-                                         *_did((r, o), ci_method=ci_method, n_boot=n_boot, rng=rng)))
+        term_o = _panel_term(before, after, ~reached_b, ~reached_a, season, outcome)
+        estimates.append(_estimate_entry("reached_vs_not_reached", *_did(
+            (r, o), ci_method=ci_method, n_boot=n_boot, rng=rng, panel_terms=(term_r, term_o))))
     if control is not None:
-        c = _control_counts(control, spec, season, outcome, k)
-        if c is not None:
+        found = _control_counts(control, spec, season, outcome, k)
+        if found is not None:
+            c, term_c = found
             groups["comparison"] = _group_entry(c, k)
-            estimates.append(_estimate_entry("difference_in_differences",
-                                             *_did((r, c), ci_method=ci_method, n_boot=n_boot, rng=rng)))
+            estimates.append(_estimate_entry("difference_in_differences", *_did(
+                (r, c), ci_method=ci_method, n_boot=n_boot, rng=rng, panel_terms=(term_r, term_c))))
     return _SeasonResult(
         participants, groups, tuple(estimates),
         _share(r[0] / r[1]) if before_ok else None, _share(r[2] / r[3]) if after_ok else None, hidden, None,
@@ -537,19 +588,19 @@ def _group_entry(counts: tuple[int, int, int, int], k: int) -> dict[str, Any]:
 
 
 def _control_counts(control: tuple[pd.DataFrame, pd.DataFrame], spec: _Spec, season: str, outcome: str,
-                    k: int) -> tuple[int, int, int, int] | None:
-    """Counts in the comparison municipality: the same job group when participants are one."""
+                    k: int) -> tuple[tuple[int, int, int, int], float] | None:
+    """Counts (and panel term) in the comparison municipality: the same job group when participants are one."""
     cb, ca = control
-    mask_b = pd.Series(True, index=cb.index)
-    mask_a = pd.Series(True, index=ca.index)
+    candidates = []
     if "job_group" in spec.participants and "job_group" in cb.columns and "job_group" in ca.columns:
         same = {"job_group": spec.participants["job_group"]}
-        mb, ma = participant_mask(cb, same, measure=spec.measure), participant_mask(ca, same, measure=spec.measure)
-        counts = (*_counts(cb, mb, season, outcome), *_counts(ca, ma, season, outcome))
+        candidates.append((participant_mask(cb, same, measure=spec.measure), participant_mask(ca, same, measure=spec.measure)))
+    candidates.append((pd.Series(True, index=cb.index), pd.Series(True, index=ca.index)))
+    for mask_b, mask_a in candidates:
+        counts = (*_counts(cb, mask_b, season, outcome), *_counts(ca, mask_a, season, outcome))
         if counts[1] >= k and counts[3] >= k:
-            return counts
-    counts = (*_counts(cb, mask_b, season, outcome), *_counts(ca, mask_a, season, outcome))
-    return counts if counts[1] >= k and counts[3] >= k else None
+            return counts, _panel_term(cb, ca, mask_b, mask_a, season, outcome)
+    return None
 
 
 # ---------------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 
 import numpy as np
 import pandas as pd
@@ -399,3 +400,102 @@ def test_large_waves_are_compared_quickly() -> None:
     elapsed = time.perf_counter() - start
     assert result["car_driver_share"]["summer"]["diff"] == approx(-0.05, abs=0.01)
     assert elapsed < 20, f"comparison of 2 x {n:,} respondents took {elapsed:.1f} s"
+
+
+# --------------------------------------------------------------------------- report and command
+
+@pytest.fixture
+def rich_comparison() -> dict:
+    from grontur.pilots import evaluate_pilots
+
+    before = table({"car_alone": 50, "car_shared": 10, "bike": 25, "bus": 12, "train": 3},
+                   workplace=["Rådhuset"] * 60 + ["Sjukeheimen"] * 40, job_group="health_care")
+    after = table({"car_alone": 35, "car_shared": 10, "bike": 40, "bus": 15}, wave="2026-09", prefix="a",
+                  workplace=["Rådhuset"] * 60 + ["Sjukeheimen"] * 40, job_group="health_care")
+    pilot = {"measure": "ebike-pool", "start": "2026-04-01", "end": "2026-08-31",
+             "participants": {"workplace": "Rådhuset"}}
+    effects = evaluate_pilots(before, after, pilots=[pilot], municipality={"number": "3324", "name": "Gol"})
+    return compare_waves(before, after, employees_before=150, employees_after=300).with_pilots(effects).as_dict()
+
+
+@pytest.mark.parametrize("lang", ["nn", "nb", "en"])
+def test_comparison_html_is_complete_and_self_contained(rich_comparison, lang) -> None:
+    from grontur.report.comparison import render_comparison_html
+
+    html = render_comparison_html(rich_comparison, lang=lang, name="Gol", date="2026-11-29")
+    assert html.startswith("<!DOCTYPE html>") and f'<html lang="{lang}">' in html
+    assert not re.search(r"\b(None|nan|NaN)\b|>null<", html)
+    assert "<link" not in html and "src=\"http" not in html
+    assert {"nn": "Kva har endra seg?", "nb": "Hva har endret seg?", "en": "What changed?"}[lang] in html
+    # every comparability warning is explained in words, not as a code
+    for warning in rich_comparison["comparability"]:
+        assert warning["code"] not in html
+
+
+def test_what_changed_fragment_and_blocks_for_the_main_report(rich_comparison) -> None:
+    from grontur.report.comparison import comparison_blocks, render_what_changed
+    from grontur.report.model import Table
+
+    blocks = comparison_blocks(rich_comparison, lang="en")
+    tables = {b.id: b for b in blocks if isinstance(b, Table)}
+    assert {"comparison-headline", "comparison-modes-summer", "comparison-pilots"} <= set(tables)
+    car = next(r for r in tables["comparison-modes-summer"].rows if r[0].text == "Car, alone")
+    assert [c.text for c in car[1:4]] == ["50%", "35%", "−15.0"]
+    train = next(r for r in tables["comparison-modes-summer"].rows if r[0].text == "Train")
+    assert train[1].text == "–"  # 3 train users before: suppressed
+    fragment = render_what_changed(rich_comparison, lang="nb")
+    assert fragment.lstrip().startswith("<section") and "<html" not in fragment
+
+
+def test_pilot_sentence_states_direction_and_interval() -> None:
+    from grontur.report.comparison import pilot_sentence, summarise_pilots
+
+    effect = {"measure": "ebike-pool", "municipality": {"name": "Ål"}, "period": {"start": "2026-04-01"},
+              "estimate": -0.12, "ci_low": -0.21, "ci_high": -0.03}
+    assert pilot_sentence(effect, "en") == (
+        "Piloted in Ål 2026: car share among participants down 12.0 percentage points (95% CI 3.0 to 21.0).")
+    assert "gjekk ned 12,0 prosentpoeng" in pilot_sentence(effect, "nn")
+    unclear = {**effect, "ci_high": 0.02}
+    assert "no clear change" in pilot_sentence(unclear, "en")
+    assert "too few" in pilot_sentence({**effect, "estimate": None}, "en")
+    (line,) = summarise_pilots([effect], "en")
+    assert line.endswith(pilot_sentence(effect, "en")) and line.startswith(line.split(":")[0])
+
+
+def test_compare_command_writes_json_html_and_evidence(tmp_path) -> None:
+    pytest.importorskip("grontur.importing")
+    from grontur.cli import main
+
+    def write(frame: pd.DataFrame, name: str) -> str:
+        path = tmp_path / name
+        frame.to_csv(path, index=False)
+        return str(path)
+
+    before = table({"car_alone": 60, "bike": 30}, workplace=["Gol rådhus", "Gol sjukeheim", "Gol skule"] * 30)
+    after = table({"car_alone": 45, "bike": 45}, wave="2026-03", prefix="a",
+                  workplace=["Gol rådhus", "Gol sjukeheim", "Gol skule"] * 30)
+    project = tmp_path / "gol"
+    project.mkdir()
+    (project / "grontur.yaml").write_text(
+        'municipality: Gol\nlanguage: nn\nemployees: 150\nwave: "2025-03"\nrun_date: "2026-11-29"\nsalt: t\n'
+        'pilots:\n  - {measure: parking-daily-fee, start: "2025-09-01", end: "2026-03-31", '
+        "participants: {workplace: Gol rådhus}}\n", encoding="utf-8")
+    out, evidence = tmp_path / "out", tmp_path / "evidence"
+    args = ["compare", write(before, "before.csv"), write(after, "after.csv"), "--project", str(project),
+            "--out", str(out), "--write-evidence", "--evidence-dir", str(evidence)]
+    assert main(args) == 0
+    data = json.loads((out / "comparison.json").read_text(encoding="utf-8"))
+    assert data["schema"] == "grontur.comparison/1"
+    assert data["car_driver_share"]["summer"]["diff"] == approx(-15 / 90)
+    assert data["pilots"][0]["measure"] == "parking-daily-fee"
+    assert "Kva har endra seg?" in (out / "comparison.html").read_text(encoding="utf-8")
+    assert [p.name for p in evidence.iterdir()] == ["parking-daily-fee-3324-2025-09-01.yaml"]
+    assert main(args) == 0  # the same evidence again is not a conflict
+
+
+def test_compare_command_without_municipality_is_a_user_error(tmp_path) -> None:
+    from grontur.cli import main
+
+    path = tmp_path / "x.csv"
+    table({"bike": 5}).to_csv(path, index=False)
+    assert main(["compare", str(path), str(path), "--out", str(tmp_path / "out")]) == 2

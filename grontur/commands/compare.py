@@ -70,7 +70,8 @@ def command(baseline: Path, followup: Path, municipality: str | None, project: P
 
     result = compare.compare_waves(
         before.table, after.table, k=proj.k, employees_before=proj.employees, employees_after=proj.employees,
-        waves=waves or None,
+        waves=waves or None, mapping_before=compare.mapping_signature(before.mapping_report),
+        mapping_after=compare.mapping_signature(after.mapping_report),
     )
     effects = pilots.evaluate_pilots(
         before.table, after.table, pilots=proj.pilots, comparison=control, k=proj.k,

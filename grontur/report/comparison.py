@@ -30,18 +30,32 @@ log = logging.getLogger(__name__)
 _GROUP_LABEL_KIND = {"job_group": "job_group"}
 
 
-def _points(value: float | None, lang: str, *, signed: bool = True) -> str:
-    """A difference of shares as percentage points with one decimal (``+2,5`` / ``-12,0``)."""
+def _signed(value: float | None, lang: str, *, digits: int = 1, signed: bool = True) -> str:
+    """A change with its sign (``+2,5`` / ``−12,0``, with a true minus sign)."""
     if value is None:
         return fmt.SUPPRESSED
-    text = fmt.number(100.0 * value, lang, digits=1)
+    text = fmt.number(value, lang, digits=digits)
+    if text.lstrip("-").strip("0,.") == "":
+        text = text.lstrip("-")  # no "-0,0"
+        return text
     return ("+" + text) if signed and value > 0 else text.replace("-", "−")
+
+
+def _points(value: float | None, lang: str, *, signed: bool = True) -> str:
+    """A difference of shares as percentage points with one decimal (``+2,5`` / ``−12,0``)."""
+    return _signed(None if value is None else 100.0 * value, lang, digits=1, signed=signed)
 
 
 def _ci_points(low: float | None, high: float | None, lang: str) -> str:
     if low is None or high is None:
         return fmt.SUPPRESSED
     return f"{_points(low, lang)} – {_points(high, lang)}"
+
+
+def _ci_signed(low: float | None, high: float | None, lang: str, *, digits: int) -> str:
+    if low is None or high is None:
+        return fmt.SUPPRESSED
+    return f"{_signed(low, lang, digits=digits)} – {_signed(high, lang, digits=digits)}"
 
 
 def _p(value: float | None, lang: str) -> str:
@@ -93,8 +107,8 @@ def _change_row(label: Iterable[str], entry: Mapping[str, Any], key: str, lang: 
     else:
         before = fmt.number(entry.get("before"), lang, digits=digits)
         after = fmt.number(entry.get("after"), lang, digits=digits)
-        diff = fmt.number(entry.get("diff"), lang, digits=digits)
-        ci = fmt.number_range(entry.get("ci_low"), entry.get("ci_high"), lang, digits=digits)
+        diff = _signed(entry.get("diff"), lang, digits=digits)
+        ci = _ci_signed(entry.get("ci_low"), entry.get("ci_high"), lang, digits=digits)
     return (
         *(Cell(text) for text in label),
         Cell(before, f"{key}.before", entry.get("before")),
