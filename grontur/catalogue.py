@@ -317,6 +317,20 @@ class Catalogue(Mapping[str, Measure]):
 # Loading
 
 
+def load_weights(path: str | Path | None = None, *, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The ranking weights (``measures/weights.yaml``); see :func:`grontur.rank.load_weights`."""
+    from grontur.rank import load_weights as _load_weights
+
+    return _load_weights(path, overrides=overrides)
+
+
+def load_evidence(path: str | Path | None = None) -> list:
+    """Pilot evidence records (``measures/evidence/``); see :func:`grontur.evidence.load_evidence`."""
+    from grontur.evidence import load_evidence as _load_evidence
+
+    return _load_evidence(path)
+
+
 _CACHE: dict[tuple, Catalogue] = {}
 
 

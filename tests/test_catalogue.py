@@ -359,6 +359,14 @@ def test_cli_show_in_each_language(catalogue: Catalogue) -> None:
     assert "https://" in en
 
 
+def test_cli_show_translates_rules() -> None:
+    nn = CliRunner().invoke(cli, ["catalogue", "show", "cargo-bike-pool", "--lang", "nn"]).output
+    assert "Avstand til jobb 0,5–10 km" in nn
+    assert "leverer eller hentar born på vegen" in nn
+    en = CliRunner().invoke(cli, ["catalogue", "show", "remote-work-policy", "--lang", "en"]).output
+    assert "does not need a car at work" in en and "Does not suit shift work." in en
+
+
 def test_cli_show_unknown_id_is_a_user_error(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["catalogue", "show", "ebike-pol"]) == 2
     assert "did you mean ebike-pool" in capsys.readouterr().err

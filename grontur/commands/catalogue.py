@@ -96,7 +96,7 @@ def describe_measure(measure, lang: str) -> list[str]:  # noqa: ANN001 - a gront
     lines.append(t("catalogue.targets.modes", lang, modes=codes("mode", tg.modes)) if tg.modes
                  else t("catalogue.targets.any_mode", lang))
     if tg.distance_km is not None:
-        lines.append(t("catalogue.targets.distance", lang, low=_num(tg.distance_km[0]), high=_num(tg.distance_km[1])))
+        lines.append(t("catalogue.targets.distance", lang, low=_num(tg.distance_km[0], lang), high=_num(tg.distance_km[1], lang)))
     if tg.barriers:
         lines.append(t("catalogue.targets.barriers", lang, codes=codes("barriers", tg.barriers)))
     if tg.would_help:
@@ -104,7 +104,7 @@ def describe_measure(measure, lang: str) -> list[str]:  # noqa: ANN001 - a gront
     if tg.would_consider:
         lines.append(t("catalogue.targets.would_consider", lang, codes=codes("mode", tg.would_consider)))
     if tg.conditions:
-        conditions = ", ".join(f"{k} = {_plain(v)}" for k, v in tg.conditions.items())
+        conditions = "; ".join(_condition(column, value, lang) for column, value in tg.conditions.items())
         lines.append(t("catalogue.targets.conditions", lang, conditions=conditions))
     if not tg.shift_compatible:
         lines.append(t("catalogue.targets.shift_incompatible", lang))
@@ -125,7 +125,7 @@ def describe_measure(measure, lang: str) -> list[str]:  # noqa: ANN001 - a gront
 
     effect, cost = measure.effect, measure.cost
     lines.append(heading("effect"))
-    lines.append(t("catalogue.effect.range", lang, low=_num(effect.low * 100), high=_num(effect.high * 100)))
+    lines.append(t("catalogue.effect.range", lang, low=_num(round(effect.low * 100, 1), lang), high=_num(round(effect.high * 100, 1), lang)))
     lines.append(t("catalogue.effect.source", lang, source=effect.source))
     lines.append(heading("cost"))
     lines.append(t("catalogue.cost.range", lang, cost_class=_label("cost_class", cost.cost_class, lang),
@@ -159,8 +159,9 @@ def _step_label(step: str, lang: str) -> str:
     return step
 
 
-def _num(value: float) -> str:
-    return f"{value:g}"
+def _num(value: float, lang: str) -> str:
+    text = f"{value:g}"
+    return text.replace(".", ",") if lang in ("nn", "nb") else text
 
 
 def _nok(bounds: tuple[float, float]) -> str:
@@ -168,9 +169,9 @@ def _nok(bounds: tuple[float, float]) -> str:
     return low if low == high else f"{low}–{high}"
 
 
-def _plain(value: object) -> str:
+def _condition(column: str, value: object, lang: str) -> str:
     if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, tuple):
-        return ", ".join(value)
-    return str(value)
+        return t(f"catalogue.condition.{column}.{'true' if value else 'false'}", lang)
+    codes = value if isinstance(value, tuple) else (str(value),)
+    column_kind = {"parking_at_work": "parking_at_work"}.get(column, column)
+    return f"{t(f'catalogue.condition.{column}', lang)}: " + ", ".join(_label(column_kind, c, lang) for c in codes)
