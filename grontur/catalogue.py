@@ -82,9 +82,28 @@ _TARGET_FIELDS: Final = (
 _REQUIRE_FIELDS: Final = ("transit_service", "parking_at_work", "facilities")
 
 try:  # the C loader is several times faster; fall back quietly where libyaml is missing
-    _Loader: type = yaml.CSafeLoader
+    _BaseLoader: type = yaml.CSafeLoader
 except AttributeError:  # pragma: no cover
-    _Loader = yaml.SafeLoader
+    _BaseLoader = yaml.SafeLoader
+
+
+class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
+    """A safe loader that refuses a key given twice (plain YAML keeps the last one silently)."""
+
+
+def _construct_unique_mapping(loader: Any, node: yaml.MappingNode, deep: bool = False) -> dict:
+    seen: set = set()
+    for key_node, _value in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                "while reading a mapping", node.start_mark, f"the key {key!r} is given twice", key_node.start_mark
+            )
+        seen.add(key)
+    return loader.construct_mapping(node, deep=deep)
+
+
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_unique_mapping)
 
 
 class UnknownMeasureError(CatalogueError, KeyError):
@@ -461,7 +480,10 @@ def _read_yaml(file: Path) -> Any:
         problem = getattr(error, "problem", None) or str(error).splitlines()[0]
         context = getattr(error, "context", None)
         detail = f"{context}, {problem}" if context else problem
-        msg = f"{file}: {where}: YAML syntax error ({detail}); fix the indentation or quoting there."
+        if isinstance(error, yaml.constructor.ConstructorError) and "twice" in str(problem):
+            msg = f"{file}: {where}: {problem}; keep only one of them."
+        else:
+            msg = f"{file}: {where}: YAML syntax error ({detail}); fix the indentation or quoting there."
         raise CatalogueError(msg) from None
 
 

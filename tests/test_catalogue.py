@@ -283,6 +283,7 @@ BROKEN_CASES = {
     "bad-time": ("time_to_effect", "soon"),
     "id-mismatch": ("id", "file name"),
     "syntax-error": ("line 15", "YAML syntax error"),
+    "duplicate-key": ("line 30", "'family' is given twice"),
 }
 
 
