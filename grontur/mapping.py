@@ -624,7 +624,8 @@ def _grid_mode(parts: list[tuple[str, pd.Series]], index: pd.Index) -> pd.DataFr
 _KEYWORDS: dict[str, tuple[str, ...]] = {
     "distance_km": ("km", "kilometer", "kilometre", "miles", "mile", "distance", "avstand", "far", "langt", "lang"),
     "travel_time_min": ("minutes", "minutt", "minutter", "time", "tid", "long does", "lang tid", "travel time", "reisetid"),
-    MODE_BOTH: ("transport", "travel", "commute", "reiser", "reise", "mode", "reisemåte", "means", "main form", "vanlegvis", "vanligvis"),
+    MODE_BOTH: ("transport", "travel", "commute", "reiser", "reise", "mode", "reisemåte", "means", "main form",
+                "vanlegvis", "vanligvis", "get to work", "til jobb", "til jobben", "komme deg", "kjem du deg", "kommer du deg"),
     "days_on_site": ("days", "dagar", "dager", "per week", "i veka", "i uken", "on campus", "on site", "percentage"),
     "home_postcode": ("postcode", "postnummer", "post code", "zip", "postnr"),
     "municipality": ("kommune", "kommunenummer", "municipality"),
@@ -685,7 +686,13 @@ def suggest_mapping(raw: RawExport, *, columns: list[str] | None = None) -> list
                 value_score = float(uniques.astype(str).str.fullmatch(r"\d{3,4}").mean()) if len(uniques) else 0.0
             else:
                 value_score = 0.0
-            score = 0.6 * header_score + 0.4 * value_score if header_score else 0.35 * value_score
+            if header_score:
+                score = 0.6 * header_score + 0.4 * value_score
+            elif len(uniques) >= 2 and (kind == "code" or kind == "multi" and uniques.astype(str).str.contains("[;,]").any()):
+                # Answers that are nearly all known labels of one code list are strong evidence.
+                score = 0.65 * value_score
+            else:
+                score = 0.3 * value_score
             if score > best_score:
                 best_target, best_score = target, score
                 best_how = "keywords_and_values" if header_score else "values"
