@@ -26,6 +26,9 @@ from grontur.schema import CAR_DRIVER_MODES, MODES
 log = logging.getLogger(__name__)
 
 SEASONS = ("summer", "winter")
+#: Ranked measures shown with their reasons in the measures section; all are in the appendix
+#: table and in measures.xlsx.
+MAIN_MEASURES = 10
 #: Figures made by other stages that the report knows where to place: name -> section id.
 EXTERNAL_FIGURES = {
     "home_area_map": "habits",
@@ -79,10 +82,22 @@ class Labeller:
         self.lang = lang
         self.unknown: set[str] = set()
 
+    #: Other catalogues that may already label a code of this kind (searched after report.*).
+    FALLBACKS = {
+        "problem": ("geo.problem", "import.problem", "clean.problem"),
+        "actor": ("anchoring.owner", "anchoring.body"),
+        "owner": ("anchoring.owner", "report.actor", "anchoring.body"),
+    }
+
     def __call__(self, kind: str, code: str) -> str:
-        key = f"code.{kind}.{code}" if kind in {"mode", "barriers", "would_help", "car_fuel", "job_group", "parking_at_work", "age_band"} else f"report.{kind}.{code}"
-        if has(key):
-            return self.tr(key)
+        if kind in {"mode", "barriers", "would_help", "would_consider", "car_fuel", "job_group", "parking_at_work", "age_band"}:
+            candidates = [f"code.{kind}.{code}"]
+        else:
+            candidates = [f"report.{kind}.{code}"] + [f"{prefix}.{code}" for prefix in self.FALLBACKS.get(kind, ())]
+        for key in candidates:
+            if has(key):
+                return self.tr(key)
+        key = candidates[0]
         if key not in self.unknown:
             log.warning("no label for %s %r in the translation catalogue", kind, code)
             self.unknown.add(key)
@@ -124,6 +139,11 @@ def build_document(results: Mapping[str, Any], *, lang: str,
     )
 
 
+def make_context(results: Mapping[str, Any], lang: str) -> _Ctx:
+    """The helpers the writers share: translator, code labels and re-localised names."""
+    return _Ctx(results, Translator(lang), Labeller(lang), lang, {})
+
+
 class _Ctx:
     def __init__(self, results: Mapping[str, Any], tr: Translator, label: Labeller, lang: str,
                  external: dict[str, bytes]) -> None:
@@ -133,12 +153,24 @@ class _Ctx:
         self.lang = lang
         self.external = external
         self.placed: set[str] = set()
+        #: The language the ranking and plan texts in ``results`` were written in.
+        self.results_lang = str((results.get("municipality") or {}).get("language") or lang)
+
+    def measure_name(self, measure: Mapping[str, Any]) -> str:
+        return measure_name(measure, self.lang, results_lang=self.results_lang)
 
     def external_for(self, section: str) -> list[Block]:
+        """Figures from other stages that belong in ``section``.
+
+        They carry text in the language the analysis ran in; in a report in another language
+        they are left out (the report draws its own version where it has one).
+        """
         blocks: list[Block] = []
         for fig_name, png in sorted(self.external.items()):
             if EXTERNAL_FIGURES.get(fig_name) == section and fig_name not in self.placed:
                 self.placed.add(fig_name)
+                if self.results_lang != self.lang:
+                    continue
                 caption = self.tr(f"report.figure.{fig_name}") if has(f"report.figure.{fig_name}") else self.tr("report.figure.other")
                 blocks.append(Figure(f"fig-{fig_name}", caption, png, caption))
         return blocks
@@ -156,6 +188,91 @@ def _date_text(value: Any, lang: str) -> str:
     return day.strftime("%Y-%m-%d") if lang == "en" else day.strftime("%d.%m.%Y")
 
 
+# --- shared readers -------------------------------------------------------------------------
+
+def _value(entry: Any, *keys: str) -> Any:
+    """A number that may be given bare or inside a mapping (``{"rate": ..}``, ``{"central": ..}``)."""
+    if isinstance(entry, Mapping):
+        for key in keys or ("central", "rate", "share", "count", "tonnes", "value"):
+            if key in entry:
+                return entry[key]
+        return None
+    return entry
+
+
+def _path_of(entry: Any, base: str, *keys: str) -> str:
+    """The ``results.json`` path of the number :func:`_value` reads from ``entry``."""
+    if isinstance(entry, Mapping):
+        for key in keys or ("central", "rate", "share", "count", "tonnes", "value"):
+            if key in entry:
+                return f"{base}.{key}"
+    return base
+
+
+def car_driver_share(results_or_shares: Mapping[str, Any], season: str | None = None) -> float | None:
+    """Share of respondents who drive (alone or with others) in ``season``.
+
+    Read from ``habits.seasons.<season>.car_driver.share`` when the habits section has it; else
+    summed from a mode-share mapping (``None`` when a part of the sum is suppressed).
+    """
+    if season is not None:
+        seasons = ((results_or_shares.get("habits") or {}).get("seasons") or {})
+        entry = (seasons.get(season) or {}).get("car_driver")
+        if isinstance(entry, Mapping) and "share" in entry:
+            return entry["share"]
+        shares = (results_or_shares.get("mode_share") or {}).get(season)
+        if shares is None:
+            return None
+        return car_driver_share(shares)
+    parts = [results_or_shares.get(m) for m in CAR_DRIVER_MODES if m in results_or_shares]
+    if any(p is None for p in parts):
+        return None
+    return float(sum(parts)) if parts else None
+
+
+def _car_driver_key(results: Mapping[str, Any], season: str) -> str | None:
+    seasons = ((results.get("habits") or {}).get("seasons") or {})
+    entry = (seasons.get(season) or {}).get("car_driver")
+    return f"habits.seasons.{season}.car_driver.share" if isinstance(entry, Mapping) and "share" in entry else None
+
+
+def emissions_per_employee(em: Mapping[str, Any]) -> float | None:
+    """Tonnes CO2e per employee (central), from ``emissions.per_employee``."""
+    for key in ("per_employee", "tonnes_per_employee"):
+        if key in em and em[key] is not None:
+            value = _value(em[key], "central", "tonnes", "value")
+            return None if value is None else float(value)
+    return None
+
+
+def drive_alone(results: Mapping[str, Any], season: str) -> tuple[float | None, str | None]:
+    dar = (results.get("habits") or {}).get("drive_alone_rate")
+    if not isinstance(dar, Mapping) or season not in dar:
+        return None, None
+    entry = dar[season]
+    return _value(entry, "rate", "share"), _path_of(entry, f"habits.drive_alone_rate.{season}", "rate", "share")
+
+
+def _counted_list(value: Any) -> list[tuple[str, Any, Any]]:
+    """``(code, count, share)`` from a list of ``{code, count, share}`` or a ``{code: n}`` mapping."""
+    if isinstance(value, Mapping):
+        return [(str(c), _value(v, "count", "n"), _value(v, "share") if isinstance(v, Mapping) else None) for c, v in value.items()]
+    return [(str(item.get("code")), item.get("count", item.get("n")), item.get("share")) for item in value or []]
+
+
+def _group_for(value: Any) -> Any:
+    """The car-driver list of a habits item (``{"car_drivers": [...], "overall": [...]}``) or the item itself."""
+    if isinstance(value, Mapping) and ("car_drivers" in value or "overall" in value):
+        return value.get("car_drivers") if value.get("car_drivers") is not None else value.get("overall")
+    return value
+
+
+def _group_key(value: Any) -> str:
+    if isinstance(value, Mapping) and ("car_drivers" in value or "overall" in value):
+        return ".car_drivers" if value.get("car_drivers") is not None else ".overall"
+    return ""
+
+
 # --- summary --------------------------------------------------------------------------------
 
 def _key_figures(ctx: _Ctx) -> KeyFigures:
@@ -166,42 +283,25 @@ def _key_figures(ctx: _Ctx) -> KeyFigures:
         items.append(KeyFigure(tr("report.kf.respondents"), fmt.integer(resp["kept"], lang), "respondents.kept"))
     if resp.get("response_rate") is not None:
         items.append(KeyFigure(tr("report.kf.response_rate"), fmt.percent(resp["response_rate"], lang), "respondents.response_rate"))
-    shares = r.get("mode_share") or {}
     for season in SEASONS:
-        if season in shares:
+        if season in (r.get("mode_share") or {}):
             items.append(KeyFigure(tr(f"report.kf.car_driver_share_{season}"),
-                                   fmt.percent(car_driver_share(shares[season]), lang), None))
-    dar = (r.get("habits") or {}).get("drive_alone_rate")
-    if isinstance(dar, Mapping) and dar.get("winter") is not None:
-        items.append(KeyFigure(tr("report.kf.drive_alone_winter"), fmt.percent(dar["winter"], lang), "habits.drive_alone_rate.winter"))
+                                   fmt.percent(car_driver_share(r, season), lang), _car_driver_key(r, season)))
+    rate, key = drive_alone(r, "winter")
+    if key is not None:
+        items.append(KeyFigure(tr("report.kf.drive_alone_winter"), fmt.percent(rate, lang), key))
     em = r.get("emissions") or {}
     if em.get("tonnes_co2e_per_year") is not None:
         items.append(KeyFigure(tr("report.kf.emissions"), fmt.number(em["tonnes_co2e_per_year"], lang, digits=1), "emissions.tonnes_co2e_per_year"))
     per_emp = emissions_per_employee(em)
     if per_emp is not None:
-        items.append(KeyFigure(tr("report.kf.emissions_per_employee"), fmt.number(per_emp, lang, digits=2), "emissions.per_employee"))
+        items.append(KeyFigure(tr("report.kf.emissions_per_employee"), fmt.number(per_emp, lang, digits=2),
+                               _path_of(em.get("per_employee"), "emissions.per_employee", "central", "tonnes", "value")))
     scen = scenarios(r.get("potential") or {})
-    if "ambitious" in scen and scen["ambitious"].get("tonnes") is not None:
-        items.append(KeyFigure(tr("report.kf.potential_ambitious"), fmt.number(scen["ambitious"]["tonnes"], lang, digits=1), None))
+    if "ambitious" in scen and scen["ambitious"]["tonnes"] is not None:
+        items.append(KeyFigure(tr("report.kf.potential_ambitious"), fmt.number(scen["ambitious"]["tonnes"], lang, digits=1),
+                               scen["ambitious"]["tonnes_path"]))
     return KeyFigures(tuple(items))
-
-
-def car_driver_share(shares: Mapping[str, float | None]) -> float | None:
-    """Share of respondents driving a car (alone or with others); ``None`` if a part is hidden."""
-    parts = [shares.get(m) for m in CAR_DRIVER_MODES if m in shares]
-    if any(p is None for p in parts):
-        return None
-    return float(sum(parts)) if parts else None
-
-
-def emissions_per_employee(em: Mapping[str, Any]) -> float | None:
-    for key in ("per_employee", "tonnes_per_employee", "per_respondent"):
-        value = em.get(key)
-        if isinstance(value, Mapping):
-            value = value.get("tonnes") or value.get("value")
-        if value is not None:
-            return float(value)
-    return None
 
 
 def _summary(ctx: _Ctx) -> Section:
@@ -213,7 +313,7 @@ def _summary(ctx: _Ctx) -> Section:
         items = []
         for m in sorted(measures, key=lambda m: m.get("rank", 0))[:5]:
             eff = m.get("effect") or {}
-            items.append(tr("report.summary.measure_item", name=measure_name(m, lang),
+            items.append(tr("report.summary.measure_item", name=ctx.measure_name(m),
                             effect=fmt.number_range(eff.get("low"), eff.get("high"), lang, as_percent=True)))
         blocks.append(BulletList(tuple(items), ordered=True))
     else:
@@ -221,9 +321,8 @@ def _summary(ctx: _Ctx) -> Section:
     blocks.append(Heading(tr("report.summary.next")))
     plan = anchoring_steps(ctx.results.get("anchoring_plan"), ctx)
     if plan:
-        first = plan[:3]
         blocks.append(Paragraph(tr("report.summary.next_text", steps="; ".join(
-            f"{s['title']} ({_date_text(s['start'], lang)})" for s in first))))
+            f"{s['title']} ({_date_text(s['start'].isoformat(), lang)})" for s in plan[:3]))))
     else:
         blocks.append(Paragraph(tr("report.summary.next_default")))
     return Section("summary", tr("report.section.summary"), tuple(blocks))
@@ -236,27 +335,37 @@ def mode_share_table(ctx: _Ctx) -> Table | None:
     if not shares:
         return None
     seasons = [s for s in SEASONS if s in shares]
-    counts = (ctx.results.get("habits") or {}).get("mode_counts") or {}
+    habit_seasons = (ctx.results.get("habits") or {}).get("seasons") or {}
+    counted = [s for s in seasons if isinstance((habit_seasons.get(s) or {}).get("modes"), Mapping)]
     modes = [m for m in MODES if any(m in shares[s] for s in seasons)]
     rows = []
     for m in modes:
-        if all(shares[s].get(m) == 0 for s in seasons if m in shares[s]) and not any(shares[s].get(m) is None and m in shares[s] for s in seasons):
+        values = [shares[s].get(m) for s in seasons if m in shares[s]]
+        if values and all(v == 0 for v in values):
             continue
         row = [Cell(ctx.label("mode", m))]
         for s in seasons:
             value = shares[s].get(m)
-            row.append(Cell(fmt.percent(value, ctx.lang), f"mode_share.{s}.{m}", value))
-        for s in seasons:
-            if counts.get(s) is not None:
-                value = counts[s].get(m)
-                row.append(Cell(fmt.integer(value, ctx.lang), f"habits.mode_counts.{s}.{m}", value))
+            row.append(Cell(fmt.percent(value, ctx.lang), f"mode_share.{s}.{m}" if m in shares[s] else None, value))
+        for s in counted:
+            entry = habit_seasons[s]["modes"].get(m)
+            value = _value(entry, "count") if entry is not None else None
+            row.append(Cell(fmt.integer(value, ctx.lang), f"habits.seasons.{s}.modes.{m}.count" if isinstance(entry, Mapping) else None, value))
         rows.append(tuple(row))
+    total = [Cell(ctx.tr("report.habits.car_driver_row"))]
+    for s in seasons:
+        value = car_driver_share(ctx.results, s)
+        total.append(Cell(fmt.percent(value, ctx.lang), _car_driver_key(ctx.results, s), value))
+    for s in counted:
+        entry = habit_seasons[s].get("car_driver") or {}
+        value = entry.get("count")
+        total.append(Cell(fmt.integer(value, ctx.lang), f"habits.seasons.{s}.car_driver.count" if "count" in entry else None, value))
+    rows.append(tuple(total))
     header = [ctx.tr("report.col.mode")] + [ctx.tr(f"report.col.share_{s}") for s in seasons]
-    header += [ctx.tr(f"report.col.count_{s}") for s in seasons if counts.get(s) is not None]
-    n_num = len(header) - 1
-    formats = (None,) + ("0%",) * len(seasons) + ("0",) * (n_num - len(seasons))
+    header += [ctx.tr(f"report.col.count_{s}") for s in counted]
+    formats = (None,) + ("0%",) * len(seasons) + ("0",) * len(counted)
     return Table("mode-share", ctx.tr("report.table.mode_share"), tuple(header), tuple(rows),
-                 (False,) + (True,) * n_num, ctx.tr("report.note.suppressed", k=_k(ctx)), formats)
+                 (False,) + (True,) * (len(header) - 1), ctx.tr("report.note.suppressed", k=_k(ctx)), formats)
 
 
 def _k(ctx: _Ctx) -> int:
@@ -268,59 +377,88 @@ def _habits(ctx: _Ctx) -> Section:
     blocks: list[Block] = []
     table = mode_share_table(ctx)
     if table is None:
-        blocks.append(_missing(ctx))
-        return Section("habits", tr("report.section.habits"), tuple(blocks))
-    shares = r["mode_share"]
-    summer = car_driver_share(shares.get("summer", {}))
-    winter = car_driver_share(shares.get("winter", {}))
-    blocks.append(Paragraph(tr("report.habits.lead", summer=fmt.percent(summer, lang), winter=fmt.percent(winter, lang))))
-    png = charts.render_png(charts.mode_share_chart(shares, lang=lang))
+        return Section("habits", tr("report.section.habits"), (_missing(ctx),))
+    blocks.append(Paragraph(tr("report.habits.lead", summer=fmt.percent(car_driver_share(r, "summer"), lang),
+                               winter=fmt.percent(car_driver_share(r, "winter"), lang))))
+    png = charts.render_png(charts.mode_share_chart(r["mode_share"], lang=lang))
     blocks.append(Figure("fig-mode-share", tr("report.figure.mode_share"), png, tr("report.figure.mode_share")))
     blocks.append(table)
     habits = r.get("habits") or {}
-    facts: list[tuple[str, str, str | None]] = []
-    dar = habits.get("drive_alone_rate")
-    if isinstance(dar, Mapping):
-        for s in SEASONS:
-            if s in dar:
-                facts.append((tr(f"report.habits.drive_alone_{s}"), fmt.percent(dar[s], lang), f"habits.drive_alone_rate.{s}"))
-    cars = habits.get("cars_per_100_employees")
+    facts: list[KeyFigure] = []
+    for s in SEASONS:
+        rate, key = drive_alone(r, s)
+        if key is not None:
+            facts.append(KeyFigure(tr(f"report.habits.drive_alone_{s}"), fmt.percent(rate, lang), key))
+    cars = habits.get("cars_per_100", habits.get("cars_per_100_employees"))
     if isinstance(cars, Mapping):
+        name = "cars_per_100" if "cars_per_100" in habits else "cars_per_100_employees"
         for s in SEASONS:
             if s in cars:
-                facts.append((tr(f"report.habits.cars_per_100_{s}"), fmt.number(cars[s], lang, digits=1), f"habits.cars_per_100_employees.{s}"))
-    if habits.get("median_distance_km") is not None:
-        facts.append((tr("report.habits.median_distance"), fmt.number(habits["median_distance_km"], lang, digits=1), "habits.median_distance_km"))
-    if habits.get("shift_work_share") is not None:
-        facts.append((tr("report.habits.shift_share"), fmt.percent(habits["shift_work_share"], lang), "habits.shift_work_share"))
+                facts.append(KeyFigure(tr(f"report.habits.cars_per_100_{s}"), fmt.number(cars[s], lang, digits=1), f"habits.{name}.{s}"))
+    dist = habits.get("distance_km")
+    if isinstance(dist, Mapping) and dist.get("median") is not None:
+        facts.append(KeyFigure(tr("report.habits.median_distance"), fmt.number(dist["median"], lang, digits=1), "habits.distance_km.median"))
+    shift = (r.get("context") or {}).get("shift_share")
+    if shift is not None:
+        facts.append(KeyFigure(tr("report.habits.shift_share"), fmt.percent(shift, lang), "context.shift_share"))
+    remote = habits.get("remote_work")
+    if isinstance(remote, Mapping) and remote.get("share_any_remote") is not None:
+        facts.append(KeyFigure(tr("report.habits.remote_share"), fmt.percent(remote["share_any_remote"], lang), "habits.remote_work.share_any_remote"))
     if facts:
-        blocks.append(KeyFigures(tuple(KeyFigure(a, b, c) for a, b, c in facts)))
-    bands = habits.get("distance_bands")
-    if isinstance(bands, Mapping) and bands:
-        band_counts = _counts(bands)
-        rows = tuple((Cell(tr("report.habits.band_km", band=b)), Cell(fmt.integer(v, lang), f"habits.distance_bands.{b}", v)) for b, v in band_counts.items())
+        blocks.append(KeyFigures(tuple(facts)))
+    shift_block = _seasonal_shift(ctx, habits.get("seasonal_shift"))
+    if shift_block:
+        blocks.extend(shift_block)
+    if isinstance(dist, Mapping) and isinstance(dist.get("bands"), Mapping):
+        rows = []
+        for band, entry in dist["bands"].items():
+            count = _value(entry, "count")
+            share = _value(entry, "share") if isinstance(entry, Mapping) else None
+            rows.append((Cell(ctx.label("band", band)),
+                         Cell(fmt.integer(count, lang), f"habits.distance_km.bands.{band}.count" if isinstance(entry, Mapping) else f"habits.distance_km.bands.{band}", count),
+                         Cell(fmt.percent(share, lang), f"habits.distance_km.bands.{band}.share" if isinstance(entry, Mapping) and "share" in entry else None, share)))
         blocks.append(Table("distance-bands", tr("report.table.distance_bands"),
-                            (tr("report.col.distance"), tr("report.col.respondents")), rows, (False, True), None, (None, "0")))
+                            (tr("report.col.distance"), tr("report.col.respondents"), tr("report.col.share")), tuple(rows),
+                            (False, True, True), tr("report.note.suppressed", k=_k(ctx)), (None, "0", "0%")))
     blocks.extend(ctx.external_for("habits"))
+    for column in ("job_group", "workplace"):
+        table = _breakdown_table(ctx, column)
+        if table is not None:
+            blocks.append(table)
     return Section("habits", tr("report.section.habits"), tuple(blocks))
 
 
-def _counts(mapping: Mapping[str, Any]) -> dict[str, float | None]:
-    """Counts from ``{code: n}`` or ``{code: {"n": .., "share": ..}}``."""
-    out: dict[str, float | None] = {}
-    for code, value in mapping.items():
-        if isinstance(value, Mapping):
-            value = value.get("n", value.get("count"))
-        out[str(code)] = value
-    return out
+def _seasonal_shift(ctx: _Ctx, shift: Any) -> list[Block]:
+    if not isinstance(shift, Mapping) or shift.get("share_changed") is None:
+        return []
+    return [Paragraph(ctx.tr("report.habits.seasonal_shift", n=fmt.integer(shift.get("n_changed"), ctx.lang),
+                             share=fmt.percent(shift["share_changed"], ctx.lang)))]
 
 
-def _shares(mapping: Mapping[str, Any]) -> dict[str, float | None]:
-    out: dict[str, float | None] = {}
-    for code, value in mapping.items():
-        if isinstance(value, Mapping):
-            out[str(code)] = value.get("share")
-    return out
+def _breakdown_table(ctx: _Ctx, column: str) -> Table | None:
+    groups = ((ctx.results.get("habits") or {}).get("breakdowns") or {}).get(column)
+    if not isinstance(groups, Mapping) or not groups:
+        return None
+    lang = ctx.lang
+    rows = []
+    for group, entry in groups.items():
+        if not isinstance(entry, Mapping):
+            continue
+        hidden = bool(entry.get("suppressed"))
+        label = ctx.label("job_group", group) if column == "job_group" else str(group)
+        base = f"habits.breakdowns.{column}.{group}"
+        cells = [Cell(label), Cell(fmt.integer(None if hidden else entry.get("n"), lang), None if hidden else f"{base}.n", entry.get("n"))]
+        for key in ("car_driver_share_summer", "car_driver_share_winter", "drive_alone_rate"):
+            value = None if hidden else entry.get(key)
+            cells.append(Cell(fmt.percent(value, lang), f"{base}.{key}" if key in entry and not hidden else None, value))
+        value = None if hidden else entry.get("median_distance_km")
+        cells.append(Cell(fmt.number(value, lang, digits=1), f"{base}.median_distance_km" if "median_distance_km" in entry and not hidden else None, value))
+        rows.append(tuple(cells))
+    header = (ctx.tr(f"report.col.group_{column}"), ctx.tr("report.col.respondents"), ctx.tr("report.col.car_driver_summer"),
+              ctx.tr("report.col.car_driver_winter"), ctx.tr("report.col.drive_alone_year"), ctx.tr("report.col.median_km"))
+    return Table(f"breakdown-{column}", ctx.tr(f"report.table.breakdown_{column}"), header, tuple(rows),
+                 (False, True, True, True, True, True), ctx.tr("report.note.suppressed", k=_k(ctx)),
+                 (None, "0", "0%", "0%", "0%", "0.0"))
 
 
 # --- barriers and needs ---------------------------------------------------------------------
@@ -330,37 +468,70 @@ def _barriers(ctx: _Ctx) -> Section:
     habits = ctx.results.get("habits") or {}
     blocks: list[Block] = [Paragraph(tr("report.barriers.lead"))]
     found = False
-    for key, kind, colour in (("barriers", "barriers", 2), ("would_help", "would_help", 6)):
-        data = habits.get(key)
-        if not isinstance(data, Mapping) or not data:
+    for key, kind, colour in (("barriers", "barriers", 2), ("would_help", "would_help", 6), ("would_consider", "would_consider", 3)):
+        raw = habits.get(key)
+        data = _group_for(raw)
+        if not data:
             continue
         found = True
-        counts = _counts(data)
-        shares = _shares(data)
-        ordered = sorted(counts.items(), key=lambda kv: (-(kv[1] if kv[1] is not None else -1), kv[0]))
-        top = ordered[:12]
-        labelled = {ctx.label(kind, c): v for c, v in top}
-        png = charts.render_png(charts.bar_chart(labelled, lang=lang, xlabel_key="report.chart.respondents", colour_index=colour))
+        base = f"habits.{key}{_group_key(raw)}"
+        items = _counted_list(data)
+        indexed = list(enumerate(items))
+        ordered = sorted(indexed, key=lambda it: (-(it[1][1] if it[1][1] is not None else -1), it[1][0]))
+        shown = [it for it in ordered if it[1][1] != 0]
+        top = shown[:12]
         blocks.append(Heading(tr(f"report.barriers.{key}_title")))
-        blocks.append(Figure(f"fig-{key}", tr(f"report.figure.{key}"), png, tr(f"report.figure.{key}")))
-        header = [tr("report.col.answer"), tr("report.col.respondents")]
-        if shares:
-            header.append(tr("report.col.share"))
+        if key != "would_consider":
+            labelled = {ctx.label(kind, code): count for _, (code, count, _share) in top}
+            png = charts.render_png(charts.bar_chart(labelled, lang=lang, xlabel_key="report.chart.respondents", colour_index=colour))
+            blocks.append(Figure(f"fig-{key}", tr(f"report.figure.{key}"), png, tr(f"report.figure.{key}")))
+        has_share = any(share is not None for _, (_c, _n, share) in shown)
+        header = [tr("report.col.answer"), tr("report.col.respondents")] + ([tr("report.col.share")] if has_share else [])
         rows = []
-        for code, value in ordered:
-            row = [Cell(ctx.label(kind, code)), Cell(fmt.integer(value, lang), f"habits.{key}.{code}", value)]
-            if shares:
-                row.append(Cell(fmt.percent(shares.get(code), lang), None, shares.get(code)))
+        listed = isinstance(data, (list, tuple))
+        for i, (code, count, share) in shown:
+            where = f"{base}.{i}" if listed else f"{base}.{code}"
+            count_key = f"{where}.count" if listed or isinstance(data.get(code), Mapping) else where
+            row = [Cell(ctx.label(kind, code)), Cell(fmt.integer(count, lang), count_key, count)]
+            if has_share:
+                row.append(Cell(fmt.percent(share, lang), f"{where}.share" if share is not None else None, share))
             rows.append(tuple(row))
         blocks.append(Table(f"table-{key}", tr(f"report.table.{key}"), tuple(header), tuple(rows),
                             (False,) + (True,) * (len(header) - 1), tr("report.note.suppressed", k=_k(ctx)),
-                            (None, "0") + (("0%",) if shares else ())))
+                            (None, "0") + (("0%",) if has_share else ())))
     if not found:
         blocks.append(_missing(ctx))
     return Section("barriers", tr("report.section.barriers"), tuple(blocks))
 
 
 # --- segments -------------------------------------------------------------------------------
+
+def _persona_text(ctx: _Ctx, seg: Mapping[str, Any]) -> str:
+    persona = seg.get("persona")
+    if isinstance(persona, Mapping):
+        return localized(persona, ctx.lang)
+    if isinstance(persona, str) and persona:
+        summary = _persona_summaries().get(persona)
+        if summary:
+            return localized(summary, ctx.lang)
+        return ""
+    return localized(seg.get("description"), ctx.lang)
+
+
+_PERSONAS: dict[str, Mapping[str, str]] | None = None
+
+
+def _persona_summaries() -> Mapping[str, Mapping[str, str]]:
+    global _PERSONAS
+    if _PERSONAS is None:
+        try:
+            from grontur.segment import load_personas
+        except ImportError:
+            _PERSONAS = {}
+        else:
+            _PERSONAS = {p.id: dict(p.summary) for p in load_personas().personas}
+    return _PERSONAS
+
 
 def _segments(ctx: _Ctx) -> Section:
     tr, lang = ctx.tr, ctx.lang
@@ -371,13 +542,16 @@ def _segments(ctx: _Ctx) -> Section:
     for seg in segments:
         title = localized(seg.get("label") or seg.get("name") or seg.get("id"), lang)
         size = seg.get("size", seg.get("n"))
-        share = seg.get("share")
+        share = seg.get("share_of_respondents", seg.get("share"))
         subtitle = tr("report.segments.size", n=fmt.integer(size, lang), share=fmt.percent(share, lang)) if share is not None else tr("report.segments.size_only", n=fmt.integer(size, lang))
         facts: list[tuple[str, str]] = []
         ms = seg.get("mode_share") or {}
-        if isinstance(ms, Mapping) and ms:
-            if any(s in ms for s in SEASONS) and all(isinstance(v, Mapping) for v in ms.values()):
-                ms = ms.get("winter") or ms.get("summer") or {}
+        for season in SEASONS:
+            shares = ms.get(season) if isinstance(ms.get(season), Mapping) else None
+            if shares:
+                top = sorted(((m, v) for m, v in shares.items() if v), key=lambda kv: -kv[1])[:3]
+                facts.append((tr(f"report.segments.modes_{season}"), ", ".join(f"{ctx.label('mode', m)} {fmt.percent(v, lang)}" for m, v in top)))
+        if ms and not any(s in ms for s in SEASONS):
             top = sorted(((m, v) for m, v in ms.items() if v), key=lambda kv: -kv[1])[:3]
             facts.append((tr("report.segments.modes"), ", ".join(f"{ctx.label('mode', m)} {fmt.percent(v, lang)}" for m, v in top)))
         if seg.get("median_distance_km") is not None:
@@ -386,7 +560,10 @@ def _segments(ctx: _Ctx) -> Section:
             codes = _code_list(seg.get(key))
             if codes:
                 facts.append((tr(f"report.segments.{key}"), ", ".join(ctx.label(kind, c) for c in codes[:4])))
-        cards.append(Card(title, subtitle, localized(seg.get("persona") or seg.get("description"), lang), tuple(facts)))
+        features = [localized(f.get("label"), lang) for f in seg.get("defining_features") or [] if isinstance(f, Mapping) and f.get("label")]
+        if features:
+            facts.append((tr("report.segments.features"), "; ".join(features[:3])))
+        cards.append(Card(title, subtitle, _persona_text(ctx, seg), tuple(facts)))
     blocks: list[Block] = [Paragraph(tr("report.segments.lead", n=len(segments))), Cards(tuple(cards))]
     return Section("segments", tr("report.section.segments"), tuple(blocks))
 
@@ -400,29 +577,42 @@ def _code_list(value: Any) -> list[str]:
     out = []
     for item in value:
         if isinstance(item, Mapping):
-            out.append(str(item.get("code") or item.get("id")))
+            out.append(str(item.get("code") or item.get("id") or item.get("segment")))
         else:
             out.append(str(item))
     return out
 
 
+def _counts(mapping: Mapping[str, Any]) -> dict[str, float | None]:
+    """Counts from ``{code: n}`` or ``{code: {"count"|"n": ..}}``."""
+    return {str(code): _value(value, "count", "n") for code, value in mapping.items()}
+
+
 # --- emissions and potential ----------------------------------------------------------------
 
-def scenarios(potential: Mapping[str, Any]) -> dict[str, dict[str, float | None]]:
-    """Normalise scenario figures to ``{name: {tonnes, low, high, trips, share}}``."""
-    out: dict[str, dict[str, float | None]] = {}
+def scenarios(potential: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """Scenario figures as ``{name: {tonnes, low, high, trips, share, *_path}}``."""
+    out: dict[str, dict[str, Any]] = {}
     for name, sc in (potential.get("scenarios") or {}).items():
         if not isinstance(sc, Mapping):
             continue
-        out[str(name)] = {
-            "tonnes_key": _first_key(sc, "tonnes_avoided", "tonnes_co2e_avoided", "tonnes"),
-            "tonnes": _first(sc, "tonnes_avoided", "tonnes_co2e_avoided", "tonnes"),
-            "low": _first(sc, "tonnes_low", "low"),
-            "high": _first(sc, "tonnes_high", "high"),
-            "trips": _first(sc, "car_trips_avoided_per_year", "car_trips_avoided"),
-            "share": _first(sc, "car_driver_share", "car_share_after"),
-            "switchers": _first(sc, "switchers", "respondents_switching"),
-        }
+        base = f"potential.scenarios.{name}"
+        tonnes = sc.get("tonnes_avoided")
+        if isinstance(tonnes, Mapping):
+            entry = {"tonnes": tonnes.get("central"), "low": tonnes.get("low"), "high": tonnes.get("high"),
+                     "tonnes_path": f"{base}.tonnes_avoided.central"}
+        else:
+            entry = {"tonnes": tonnes, "low": sc.get("tonnes_low"), "high": sc.get("tonnes_high"),
+                     "tonnes_path": f"{base}.tonnes_avoided" if "tonnes_avoided" in sc else None}
+        trips_key = _first_key(sc, "car_trips_per_day_avoided", "car_trips_avoided_per_day")
+        share_key = _first_key(sc, "share_of_car_trips_avoided")
+        entry.update({
+            "trips": sc.get(trips_key) if trips_key else None,
+            "trips_path": f"{base}.{trips_key}" if trips_key else None,
+            "share": sc.get(share_key) if share_key else None,
+            "share_path": f"{base}.{share_key}" if share_key else None,
+        })
+        out[str(name)] = entry
     return out
 
 
@@ -430,36 +620,43 @@ def _first_key(mapping: Mapping[str, Any], *keys: str) -> str | None:
     return next((key for key in keys if key in mapping), None)
 
 
-def _first(mapping: Mapping[str, Any], *keys: str) -> Any:
-    for key in keys:
-        if key in mapping:
-            return mapping[key]
-    return None
-
-
 def _emissions(ctx: _Ctx) -> Section:
     tr, lang, r = ctx.tr, ctx.lang, ctx.results
     em = r.get("emissions")
-    blocks: list[Block] = []
     if not em:
         return Section("emissions", tr("report.section.emissions"), (_missing(ctx),))
     total = _need(em, "tonnes_co2e_per_year", "emissions")
-    blocks.append(Paragraph(tr("report.emissions.lead", total=fmt.number(total, lang, digits=1),
-                               low=fmt.number(em.get("low"), lang, digits=1), high=fmt.number(em.get("high"), lang, digits=1))))
-    by_mode = em.get("by_mode")
-    if isinstance(by_mode, Mapping) and by_mode:
-        values = {c: (v.get("tonnes") if isinstance(v, Mapping) else v) for c, v in by_mode.items()}
-        shown = {ctx.label("mode", c): v for c, v in sorted(values.items(), key=lambda kv: -(kv[1] or 0)) if v is None or v > 0}
-        if shown:
-            png = charts.render_png(charts.bar_chart(shown, lang=lang, xlabel_key="report.chart.tonnes_per_year", digits=1, colour_index=0))
-            blocks.append(Figure("fig-emissions-mode", tr("report.figure.emissions_by_mode"), png, tr("report.figure.emissions_by_mode")))
-        rows = tuple((Cell(ctx.label("mode", c)), Cell(fmt.number(v, lang, digits=1), f"emissions.by_mode.{c}", v)) for c, v in sorted(values.items(), key=lambda kv: -(kv[1] or 0)))
-        blocks.append(Table("emissions-mode", tr("report.table.emissions_by_mode"), (tr("report.col.mode"), tr("report.col.tonnes")), rows, (False, True), None, (None, "0.0")))
-    by_fuel = em.get("by_fuel")
-    if isinstance(by_fuel, Mapping) and by_fuel:
-        values = {c: (v.get("tonnes") if isinstance(v, Mapping) else v) for c, v in by_fuel.items()}
-        rows = tuple((Cell(ctx.label("car_fuel", c)), Cell(fmt.number(v, lang, digits=1), f"emissions.by_fuel.{c}", v)) for c, v in sorted(values.items(), key=lambda kv: -(kv[1] or 0)))
-        blocks.append(Table("emissions-fuel", tr("report.table.emissions_by_fuel"), (tr("report.col.fuel"), tr("report.col.tonnes")), rows, (False, True), None, (None, "0.0")))
+    blocks: list[Block] = [Paragraph(tr("report.emissions.lead", total=fmt.number(total, lang, digits=1),
+                                        low=fmt.number(em.get("low"), lang, digits=1), high=fmt.number(em.get("high"), lang, digits=1)))]
+    if em.get("n_not_estimated"):
+        blocks.append(Paragraph(tr("report.emissions.not_estimated", n=fmt.integer(em["n_not_estimated"], lang)), kind="note"))
+    for key, kind, col in (("by_mode", "mode", "report.col.mode"), ("by_fuel", "car_fuel", "report.col.fuel")):
+        data = em.get(key)
+        if not isinstance(data, Mapping) or not data:
+            continue
+        entries = [(c, v) for c, v in data.items()]
+        values = {c: _value(v, "tonnes", "central") for c, v in entries}
+        order = sorted(values, key=lambda c: -(values[c] or 0))
+        if key == "by_mode":
+            shown = {ctx.label("mode", c): values[c] for c in order if values[c] is None or values[c] > 0}
+            shown = {k: v for k, v in shown.items() if v is not None}
+            if shown:
+                png = charts.render_png(charts.bar_chart(shown, lang=lang, xlabel_key="report.chart.tonnes_per_year", digits=1, colour_index=0))
+                blocks.append(Figure("fig-emissions-mode", tr("report.figure.emissions_by_mode"), png, tr("report.figure.emissions_by_mode")))
+        rows = []
+        for c in order:
+            entry = data[c]
+            if isinstance(entry, Mapping) and entry.get("respondents") is None and values[c] is None:
+                continue  # nobody, or a group hidden for privacy: counted in suppressed_cells
+            rows.append((Cell(ctx.label(kind, c)),
+                         Cell(fmt.integer(entry.get("respondents"), lang) if isinstance(entry, Mapping) else fmt.SUPPRESSED,
+                              f"emissions.{key}.{c}.respondents" if isinstance(entry, Mapping) and "respondents" in entry else None,
+                              entry.get("respondents") if isinstance(entry, Mapping) else None),
+                         Cell(fmt.number(values[c], lang, digits=1), _path_of(entry, f"emissions.{key}.{c}", "tonnes", "central"), values[c]),
+                         Cell(fmt.number_range(entry.get("low"), entry.get("high"), lang, digits=1) if isinstance(entry, Mapping) else fmt.SUPPRESSED)))
+        blocks.append(Table(f"emissions-{key.replace('by_', '')}", tr(f"report.table.emissions_{key}"),
+                            (tr(col), tr("report.col.respondents"), tr("report.col.tonnes"), tr("report.col.range")),
+                            tuple(rows), (False, True, True, True), tr("report.note.suppressed", k=_k(ctx)), (None, "0", "0.0", None)))
     blocks.append(Heading(tr("report.emissions.potential_title")))
     potential = r.get("potential")
     if not potential:
@@ -467,39 +664,45 @@ def _emissions(ctx: _Ctx) -> Section:
         return Section("emissions", tr("report.section.emissions"), tuple(blocks))
     feasible = potential.get("feasible")
     if isinstance(feasible, Mapping) and feasible:
-        counts = _counts(feasible)
-        rows = tuple((Cell(_alt_label(ctx, c)), Cell(fmt.integer(v, lang), f"potential.feasible.{c}", v)) for c, v in counts.items())
-        blocks.append(Paragraph(tr("report.emissions.feasible_lead")))
-        blocks.append(Table("potential-feasible", tr("report.table.feasible"), (tr("report.col.alternative"), tr("report.col.respondents")), rows, (False, True), tr("report.note.suppressed", k=_k(ctx)), (None, "0")))
+        n_car = potential.get("n_car_commuters")
+        blocks.append(Paragraph(tr("report.emissions.feasible_lead", n=fmt.integer(n_car, lang))))
+        rows = []
+        for c, v in feasible.items():
+            count = _value(v, "count", "n")
+            share = v.get("share") if isinstance(v, Mapping) else None
+            rows.append((Cell(_alt_label(ctx, c)),
+                         Cell(fmt.integer(count, lang), _path_of(v, f"potential.feasible.{c}", "count", "n"), count),
+                         Cell(fmt.percent(share, lang), f"potential.feasible.{c}.share" if share is not None else None, share)))
+        blocks.append(Table("potential-feasible", tr("report.table.feasible"), (tr("report.col.alternative"), tr("report.col.respondents"), tr("report.col.share_of_drivers")),
+                            tuple(rows), (False, True, True), tr("report.note.suppressed", k=_k(ctx)), (None, "0", "0%")))
     scen = scenarios(potential)
     if scen:
-        chart_rows = [(tr("report.scenario.today"), total, em.get("low"), em.get("high"))]
+        chart_rows: list[tuple[str, float | None, float | None, float | None]] = [(tr("report.scenario.today"), total, em.get("low"), em.get("high"))]
         rows = []
         for name, sc in scen.items():
-            label = _scenario_label(ctx, name)
+            label = ctx.label("scenario", name)
             after = None if sc["tonnes"] is None else float(total) - float(sc["tonnes"])
             chart_rows.append((label, after, None if sc["high"] is None else float(total) - float(sc["high"]),
                                None if sc["low"] is None else float(total) - float(sc["low"])))
-            rows.append((Cell(label), Cell(fmt.number(sc["tonnes"], lang, digits=1), f"potential.scenarios.{name}.{sc['tonnes_key']}" if sc["tonnes_key"] else None, sc["tonnes"]),
+            rows.append((Cell(label), Cell(fmt.number(sc["tonnes"], lang, digits=1), sc["tonnes_path"], sc["tonnes"]),
                          Cell(fmt.number_range(sc["low"], sc["high"], lang, digits=1)),
-                         Cell(fmt.integer(sc["trips"], lang), None, sc["trips"]),
-                         Cell(fmt.percent(sc["share"], lang), None, sc["share"])))
+                         Cell(fmt.number(sc["trips"], lang, digits=0), sc["trips_path"], sc["trips"]),
+                         Cell(fmt.percent(sc["share"], lang), sc["share_path"], sc["share"])))
         png = charts.render_png(charts.scenario_chart(chart_rows, lang=lang))
         blocks.append(Figure("fig-scenarios", tr("report.figure.scenarios"), png, tr("report.figure.scenarios")))
         blocks.append(Table("scenarios", tr("report.table.scenarios"),
-                            (tr("report.col.scenario"), tr("report.col.tonnes_avoided"), tr("report.col.range"), tr("report.col.trips_avoided"), tr("report.col.car_driver_share_after")),
+                            (tr("report.col.scenario"), tr("report.col.tonnes_avoided"), tr("report.col.range"), tr("report.col.trips_avoided_day"), tr("report.col.share_trips_avoided")),
                             tuple(rows), (False, True, True, True, True), tr("report.note.scenarios"), (None, "0.0", None, "0", "0%")))
+    carpool = potential.get("carpool")
+    if isinstance(carpool, Mapping) and carpool.get("n_groups"):
+        blocks.append(Paragraph(tr("report.emissions.carpool", groups=fmt.integer(carpool["n_groups"], lang),
+                                   drivers=fmt.integer(carpool.get("drivers_in_groups"), lang),
+                                   lone=fmt.integer(carpool.get("n_lone_drivers"), lang))))
     return Section("emissions", tr("report.section.emissions"), tuple(blocks))
 
 
 def _alt_label(ctx: _Ctx, code: str) -> str:
-    if has(f"code.mode.{code}"):
-        return ctx.label("mode", code)
     return ctx.label("alternative", code)
-
-
-def _scenario_label(ctx: _Ctx, name: str) -> str:
-    return ctx.label("scenario", name)
 
 
 # --- measures -------------------------------------------------------------------------------
@@ -507,14 +710,23 @@ def _scenario_label(ctx: _Ctx, name: str) -> str:
 _CATALOGUE_NAMES: dict[str, Mapping[str, str]] | None = None
 
 
-def measure_name(measure: Mapping[str, Any], lang: str) -> str:
-    """The measure's name in ``lang``: from ``results`` when given there, else from the catalogue."""
-    if measure.get("name"):
-        return localized(measure["name"], lang)
+def measure_name(measure: Mapping[str, Any], lang: str, *, results_lang: str | None = None) -> str:
+    """The measure's name in ``lang``.
+
+    A ``{nn, nb, en}`` name is used as it is; a plain-string name is taken when it is in the
+    report language (``results_lang`` equals ``lang``); otherwise the catalogue gives the name.
+    """
+    name = measure.get("name")
+    if isinstance(name, Mapping):
+        return localized(name, lang)
+    if name and (results_lang is None or results_lang == lang):
+        return str(name)
     names = _catalogue_names()
     mid = str(measure.get("id"))
     if mid in names:
         return localized(names[mid], lang)
+    if name:
+        return str(name)
     log.warning("measure %r has no name in results and is not in the catalogue", mid)
     return mid
 
@@ -534,35 +746,63 @@ def _catalogue_names() -> Mapping[str, Mapping[str, str]]:
     return _CATALOGUE_NAMES
 
 
+def measure_reasons(measure: Mapping[str, Any], ctx: _Ctx) -> list[str]:
+    """Reasons in the report language: as given when they are, else re-rendered from ``reasons_data``."""
+    reasons = measure.get("reasons")
+    if isinstance(reasons, Mapping):
+        return localized_list(reasons, ctx.lang)
+    data = measure.get("reasons_data")
+    if ctx.results_lang != ctx.lang and isinstance(data, list) and data and all(isinstance(d, Mapping) and "key" in d for d in data):
+        from grontur.rank import render_reason
+
+        return [render_reason(d["key"], {k: v for k, v in d.items() if k != "key"}, ctx.lang, k=_k(ctx)) for d in data]
+    return localized_list(reasons, ctx.lang)
+
+
 def _measures(ctx: _Ctx) -> Section:
     tr, lang = ctx.tr, ctx.lang
     measures = ctx.results.get("measures")
     if not measures:
         return Section("measures", tr("report.section.measures"), (_missing(ctx),))
-    seg_names = {str(s.get("id")): localized(s.get("label") or s.get("id"), lang) for s in ctx.results.get("segments") or []}
     blocks: list[Block] = [Paragraph(tr("report.measures.lead", n=len(measures)))]
-    blocks.append(measures_table(ctx, measures, seg_names))
+    ordered = sorted(measures, key=lambda m: m.get("rank", 0))
+    blocks.append(measures_table(ctx, ordered[:MAIN_MEASURES]))
+    if len(ordered) > MAIN_MEASURES:
+        blocks.append(Paragraph(tr("report.measures.more", shown=MAIN_MEASURES, n=len(ordered)), kind="note"))
     excluded = ctx.results.get("excluded_measures") or []
     if excluded:
         blocks.append(Heading(tr("report.measures.excluded_title")))
-        blocks.append(BulletList(tuple(
-            tr("report.measures.excluded_item", name=measure_name(x, lang), reason=localized(x.get("reason"), lang) if not isinstance(x.get("reason"), list) else "; ".join(localized_list(x.get("reason"), lang)))
-            for x in excluded)))
+        items = []
+        for x in excluded:
+            reason = x.get("reason")
+            data = x.get("reason_data")
+            if ctx.results_lang != lang and isinstance(data, Mapping) and "key" in data:
+                from grontur.rank import render_reason
+
+                reason = render_reason(data["key"], {k: v for k, v in data.items() if k != "key"}, lang, k=_k(ctx))
+            text = "; ".join(localized_list(reason, lang))
+            items.append(tr("report.measures.excluded_item", name=ctx.measure_name(x), reason=text))
+        blocks.append(BulletList(tuple(items)))
     return Section("measures", tr("report.section.measures"), tuple(blocks))
 
 
-def measures_table(ctx: _Ctx, measures: Sequence[Mapping[str, Any]], seg_names: Mapping[str, str]) -> Table:
+def segment_names(ctx: _Ctx) -> dict[str, str]:
+    return {str(s.get("id")): localized(s.get("label") or s.get("id"), ctx.lang) for s in ctx.results.get("segments") or []}
+
+
+def measures_table(ctx: _Ctx, measures: Sequence[Mapping[str, Any]]) -> Table:
     tr, lang = ctx.tr, ctx.lang
+    seg_names = segment_names(ctx)
     rows = []
     for i, m in enumerate(sorted(measures, key=lambda m: m.get("rank", 0))):
         eff = m.get("effect") or {}
-        reasons = " ".join(localized_list(m.get("reasons"), lang))
+        reasons = " ".join(r if r.endswith(".") else r + "." for r in measure_reasons(m, ctx))
         segs = ", ".join(seg_names.get(str(s), str(s)) for s in _code_list(m.get("segments")))
         if segs:
             reasons = f"{reasons} {tr('report.measures.serves', segments=segs)}".strip()
         rows.append((
             Cell(fmt.integer(m.get("rank", i + 1), lang), f"measures.{i}.rank", m.get("rank")),
-            Cell(measure_name(m, lang)),
+            Cell(ctx.measure_name(m)),
             Cell(reasons),
             Cell(fmt.number_range(eff.get("low"), eff.get("high"), lang, as_percent=True)),
             Cell(ctx.label("cost", str(m.get("cost_class")))),
@@ -577,8 +817,23 @@ def measures_table(ctx: _Ctx, measures: Sequence[Mapping[str, Any]], seg_names: 
 
 # --- anchoring ------------------------------------------------------------------------------
 
+_STEP_TITLES: dict[str, Mapping[str, str]] | None = None
+
+
+def _step_titles() -> Mapping[str, Mapping[str, str]]:
+    global _STEP_TITLES
+    if _STEP_TITLES is None:
+        try:
+            from grontur.anchoring import load_template
+        except ImportError:
+            _STEP_TITLES = {}
+        else:
+            _STEP_TITLES = {s.id: dict(s.title) for s in load_template().steps}
+    return _STEP_TITLES
+
+
 def anchoring_steps(plan: Any, ctx: _Ctx) -> list[dict[str, Any]]:
-    """Steps as ``{title, owner, start, end, depends_on, measures}`` with dates parsed."""
+    """Steps as ``{id, title, owner, start, end, depends_on, measures}`` in the report language."""
     if not plan:
         return []
     steps = plan.get("steps") if isinstance(plan, Mapping) else plan
@@ -586,14 +841,21 @@ def anchoring_steps(plan: Any, ctx: _Ctx) -> list[dict[str, Any]]:
     for step in steps or []:
         sid = str(step.get("step") or step.get("id"))
         raw_title = step.get("title") or step.get("label") or step.get("name")
-        if raw_title:
+        if isinstance(raw_title, Mapping):
             title = localized(raw_title, ctx.lang)
-        elif has(f"anchoring.step.{sid}"):
-            title = ctx.tr(f"anchoring.step.{sid}")
+        elif raw_title and ctx.results_lang == ctx.lang:
+            title = str(raw_title)
+        elif sid in _step_titles():
+            title = localized(_step_titles()[sid], ctx.lang)
         else:
-            title = ctx.label("step", sid)
+            title = str(raw_title) if raw_title else ctx.label("step", sid)
+        owner = step.get("owner")
+        if step.get("owner_label") and ctx.results_lang == ctx.lang:
+            owner_text = str(step["owner_label"])
+        else:
+            owner_text = _owner_label(ctx, owner)
         out.append({
-            "id": sid, "title": title, "owner": step.get("owner"),
+            "id": sid, "title": title, "owner": owner_text,
             "start": dt.date.fromisoformat(str(_need(step, "start", "anchoring_plan"))[:10]),
             "end": dt.date.fromisoformat(str(_need(step, "end", "anchoring_plan"))[:10]),
             "depends_on": _code_list(step.get("depends_on")),
@@ -607,7 +869,7 @@ def _owner_label(ctx: _Ctx, owner: Any) -> str:
         return fmt.SUPPRESSED
     if isinstance(owner, Mapping):
         return localized(owner, ctx.lang)
-    return ctx.label("actor", str(owner))
+    return ctx.label("owner", str(owner))
 
 
 def _anchoring(ctx: _Ctx) -> Section:
@@ -623,17 +885,23 @@ def _anchoring(ctx: _Ctx) -> Section:
         png = charts.render_png(charts.timeline_chart([(s["title"], s["start"], s["end"]) for s in steps], lang=lang))
         blocks.append(Figure("fig-timeline", tr("report.figure.anchoring_timeline"), png, tr("report.figure.anchoring_timeline")))
     titles = {s["id"]: s["title"] for s in steps}
-    names = {str(m.get("id")): measure_name(m, lang) for m in ctx.results.get("measures") or []}
+    names = {str(m.get("id")): ctx.measure_name(m) for m in ctx.results.get("measures") or []}
     rows = tuple((
-        Cell(s["title"]), Cell(_owner_label(ctx, s["owner"])),
+        Cell(s["title"]), Cell(s["owner"]),
         Cell(_date_text(s["start"].isoformat(), lang)), Cell(_date_text(s["end"].isoformat(), lang)),
         Cell(", ".join(titles.get(d, d) for d in s["depends_on"])),
-        Cell(", ".join(names.get(m, m) for m in s["measures"])),
+        Cell(_measure_list(ctx, [names.get(m, m) for m in s["measures"]])),
     ) for s in steps)
     blocks.append(Table("anchoring", tr("report.table.anchoring"),
                         (tr("report.col.step"), tr("report.col.owner"), tr("report.col.start"), tr("report.col.end"), tr("report.col.depends_on"), tr("report.col.measures")),
                         rows, (False,) * 6, None, (None,) * 6))
     return Section("anchoring", tr("report.section.anchoring"), tuple(blocks))
+
+
+def _measure_list(ctx: _Ctx, names: list[str], limit: int = 4) -> str:
+    if len(names) <= limit:
+        return ", ".join(names)
+    return ctx.tr("report.anchoring.measures_more", names=", ".join(names[:limit]), n=len(names) - limit)
 
 
 # --- comparison -----------------------------------------------------------------------------
@@ -692,69 +960,93 @@ def _method(ctx: _Ctx) -> Section:
         blocks.append(Table("row-account", tr("report.table.row_account"), (tr("report.col.item"), tr("report.col.count")), tuple(rows), (False, True), None, (None, "0")))
     quality = r.get("quality")
     blocks.append(Heading(tr("report.method.quality_title")))
-    if isinstance(quality, Mapping) and quality:
-        by_kind = quality.get("by_problem") or quality.get("by_kind") or quality.get("problems") or {}
+    if isinstance(quality, Mapping):
+        by_kind = quality.get("by_problem") or quality.get("by_kind") or {}
         if isinstance(by_kind, Mapping) and by_kind:
             rows = tuple((Cell(ctx.label("problem", k)), Cell(fmt.integer(v, lang), f"quality.by_problem.{k}", v)) for k, v in _counts(by_kind).items())
             blocks.append(Table("quality", tr("report.table.quality"), (tr("report.col.problem"), tr("report.col.count")), rows, (False, True), tr("report.note.quality_csv"), (None, "0")))
         else:
             blocks.append(Paragraph(tr("report.method.no_problems")))
+        mapping = quality.get("mapping")
+        if isinstance(mapping, Mapping) and mapping.get("title"):
+            blocks.append(Paragraph(tr("report.method.mapping", dialect=str(mapping["title"]), n=len(mapping.get("mapped") or []))))
     else:
         blocks.append(_missing(ctx))
-    em = r.get("emissions") or {}
-    factors = em.get("factors")
-    blocks.append(Heading(tr("report.method.sources_title")))
-    blocks.append(Paragraph(tr("report.method.emission_method", days=fmt.integer(em.get("working_days"), lang)) if em.get("working_days") is not None else tr("report.method.emission_method_nodays")))
-    if isinstance(factors, Sequence) and factors and not isinstance(factors, str):
-        rows = []
-        for f in factors:
-            mode = f.get("mode")
-            fuel = f.get("fuel")
-            what = ctx.label("mode", mode) if mode else ""
-            if fuel:
-                what = f"{what} ({ctx.label('car_fuel', fuel)})" if what else ctx.label("car_fuel", fuel)
-            value = _first(f, "kg_per_km", "kg_co2e_per_km", "factor", "value")
-            grams = _first(f, "g_per_km", "g_co2e_per_km", "g_per_pkm")
-            if value is None and grams is not None:
-                value = float(grams) / 1000.0
-            rows.append((Cell(what), Cell(fmt.number(None if value is None else 1000 * float(value), lang, digits=0), None, value), Cell(localized(f.get("source"), lang))))
-        blocks.append(Table("factors", tr("report.table.factors"), (tr("report.col.mode"), tr("report.col.g_per_km"), tr("report.col.source")), tuple(rows), (False, True, False), None, (None, "0", None)))
-    elif isinstance(factors, Mapping) and factors:
-        rows = tuple((Cell(_factor_label(ctx, k)), Cell(_factor_value(v, lang)), Cell(localized(v.get("source"), lang) if isinstance(v, Mapping) else "")) for k, v in factors.items())
-        blocks.append(Table("factors", tr("report.table.factors"), (tr("report.col.mode"), tr("report.col.g_per_km"), tr("report.col.source")), rows, (False, True, False), None, (None, None, None)))
+    geo = r.get("geo")
+    if isinstance(geo, Mapping) and geo:
+        blocks.append(Paragraph(tr("report.method.geo", estimated=fmt.integer(geo.get("n_distance_estimated", 0), lang),
+                                   flagged=fmt.integer(geo.get("n_distance_flagged", 0), lang))))
+    blocks.extend(_factor_blocks(ctx))
     privacy = r.get("privacy") or {}
     blocks.append(Heading(tr("report.method.privacy_title")))
     blocks.append(Paragraph(tr("report.method.privacy", k=privacy.get("k", 5),
                                suppressed=fmt.integer(privacy.get("suppressed_cells", 0), lang))))
     dropped = privacy.get("dropped_columns") or []
     if dropped:
-        blocks.append(Paragraph(tr("report.method.dropped", n=len(dropped))))
+        reasons = sorted({ctx.label("dropped", str(d.get("reason"))) for d in dropped if isinstance(d, Mapping)})
+        blocks.append(Paragraph(tr("report.method.dropped", n=len(dropped), kinds=", ".join(reasons))))
     seg = r.get("segmentation")
     if isinstance(seg, Mapping) and seg:
         blocks.append(Heading(tr("report.method.segmentation_title")))
-        blocks.append(Paragraph(tr("report.method.segmentation", n=seg.get("n_segments", len(r.get("segments") or [])),
-                                   ari=fmt.number(seg.get("stability_ari"), lang, digits=2))))
+        ari = seg.get("stability_ari")
+        n = seg.get("n_segments", len(r.get("segments") or []))
+        if ari is not None:
+            blocks.append(Paragraph(tr("report.method.segmentation", n=n, ari=fmt.number(ari, lang, digits=2))))
+        else:
+            blocks.append(Paragraph(tr("report.method.segmentation_rules", n=n)))
     return Section("method", tr("report.section.method"), tuple(blocks))
 
 
+def _factor_blocks(ctx: _Ctx) -> list[Block]:
+    tr, lang = ctx.tr, ctx.lang
+    em = ctx.results.get("emissions") or {}
+    blocks: list[Block] = [Heading(tr("report.method.sources_title"))]
+    settings = em.get("settings") or {}
+    days = settings.get("working_days_per_year", em.get("working_days"))
+    blocks.append(Paragraph(tr("report.method.emission_method", days=fmt.integer(days, lang)) if days is not None else tr("report.method.emission_method_nodays")))
+    factors = em.get("factors")
+    sources = em.get("sources") if isinstance(em.get("sources"), Mapping) else {}
+    number = {sid: i for i, sid in enumerate(sources, 1)}
+    if isinstance(factors, Mapping) and factors:
+        rows = []
+        for key, f in factors.items():
+            f = f if isinstance(f, Mapping) else {"kg_co2e_per_km": f}
+            kg = _first(f, "kg_co2e_per_km", "kg_per_km", "value")
+            source_text = str(f.get("source", ""))
+            cited = sorted((number[sid] for sid in sources if sid in source_text), key=int)
+            rows.append((
+                Cell(_factor_label(ctx, key)),
+                Cell(fmt.number(None if kg is None else 1000 * float(kg), lang, digits=0), None, kg),
+                Cell(fmt.number_range(None if f.get("low") is None else 1000 * float(f["low"]), None if f.get("high") is None else 1000 * float(f["high"]), lang)),
+                Cell(ctx.label("unit", str(f.get("unit"))) if f.get("unit") else ""),
+                Cell(str(f.get("year", ""))),
+                Cell(" ".join(f"[{n}]" for n in cited) + (" " + tr("report.method.assumption") if f.get("assumption") else "")),
+            ))
+        blocks.append(Table("factors", tr("report.table.factors"),
+                            (tr("report.col.mode"), tr("report.col.g_per_km"), tr("report.col.range"), tr("report.col.unit"), tr("report.col.year"), tr("report.col.source")),
+                            tuple(rows), (False, True, True, False, True, False), tr("report.note.factors"), (None, "0.000", None, None, None, None)))
+    if sources:
+        blocks.append(Heading(tr("report.method.references_title"), level=4))
+        blocks.append(BulletList(tuple(
+            f"[{number[sid]}] {localized(src.get('text'), lang)}" + (f" {src['url']}" if src.get("url") else "")
+            if isinstance(src, Mapping) else f"[{number[sid]}] {src}" for sid, src in sources.items()), kind="references"))
+    return blocks
+
+
+def _first(mapping: Mapping[str, Any], *keys: str) -> Any:
+    for key in keys:
+        if key in mapping:
+            return mapping[key]
+    return None
+
+
 def _factor_label(ctx: _Ctx, key: str) -> str:
-    mode, _, fuel = str(key).partition(".")
-    if has(f"code.mode.{mode}"):
-        text = ctx.label("mode", mode)
-        return f"{text} ({ctx.label('car_fuel', fuel)})" if fuel and has(f"code.car_fuel.{fuel}") else text
-    if has(f"code.car_fuel.{key}"):
-        return ctx.label("car_fuel", key)
+    head, _, fuel = str(key).partition(".")
+    if head == "car" and fuel:
+        return ctx.tr("report.factor.car_fuel", fuel=ctx.label("car_fuel", fuel))
+    if has(f"code.mode.{key}"):
+        return ctx.label("mode", key)
     return ctx.label("factor", key)
-
-
-def _factor_value(value: Any, lang: str) -> str:
-    if isinstance(value, Mapping):
-        grams = _first(value, "g_per_km", "g_co2e_per_km", "g_per_pkm")
-        if grams is None:
-            kg = _first(value, "kg_per_km", "kg_co2e_per_km", "value", "factor")
-            grams = None if kg is None else 1000 * float(kg)
-        return fmt.number(grams, lang, digits=0)
-    return fmt.number(None if value is None else 1000 * float(value), lang, digits=0)
 
 
 # --- appendix -------------------------------------------------------------------------------
@@ -764,27 +1056,39 @@ def _appendix(ctx: _Ctx) -> Section:
     blocks: list[Block] = [Paragraph(tr("report.appendix.lead"))]
     segments = r.get("segments") or []
     if segments:
-        rows = tuple((Cell(localized(s.get("label") or s.get("id"), lang)),
-                      Cell(fmt.integer(s.get("size", s.get("n")), lang), f"segments.{i}.size", s.get("size", s.get("n"))),
-                      Cell(fmt.percent(s.get("share"), lang), None, s.get("share")),
-                      Cell(fmt.number(s.get("median_distance_km"), lang, digits=1), None, s.get("median_distance_km")))
-                     for i, s in enumerate(segments))
-        blocks.append(Table("segments", tr("report.table.segments"), (tr("report.col.segment"), tr("report.col.respondents"), tr("report.col.share"), tr("report.col.median_km")), rows, (False, True, True, True), tr("report.note.suppressed", k=_k(ctx)), (None, "0", "0%", "0.0")))
+        rows = []
+        for i, s in enumerate(segments):
+            size_key = "size" if "size" in s else "n"
+            share_key = "share_of_respondents" if "share_of_respondents" in s else "share"
+            rows.append((Cell(localized(s.get("label") or s.get("id"), lang)),
+                         Cell(fmt.integer(s.get(size_key), lang), f"segments.{i}.{size_key}", s.get(size_key)),
+                         Cell(fmt.percent(s.get(share_key), lang), f"segments.{i}.{share_key}" if share_key in s else None, s.get(share_key)),
+                         Cell(fmt.number(s.get("median_distance_km"), lang, digits=1), f"segments.{i}.median_distance_km" if "median_distance_km" in s else None, s.get("median_distance_km"))))
+        blocks.append(Table("segments", tr("report.table.segments"), (tr("report.col.segment"), tr("report.col.respondents"), tr("report.col.share"), tr("report.col.median_km")),
+                            tuple(rows), (False, True, True, True), tr("report.note.suppressed", k=_k(ctx)), (None, "0", "0%", "0.0")))
     measures = r.get("measures") or []
     if measures:
         rows = []
         for i, m in enumerate(sorted(measures, key=lambda m: m.get("rank", 0))):
             eff = m.get("effect") or {}
-            rows.append((Cell(fmt.integer(m.get("rank"), lang), None, m.get("rank")), Cell(measure_name(m, lang)),
+            tonnes = m.get("tonnes_co2e_avoided") or {}
+            reach_key = "reach" if "reach" in m else None
+            rows.append((Cell(fmt.integer(m.get("rank"), lang), f"measures.{i}.rank", m.get("rank")), Cell(ctx.measure_name(m)),
                          Cell(ctx.label("family", str(m["family"])) if m.get("family") else fmt.SUPPRESSED),
-                         Cell(fmt.number(m.get("score"), lang, digits=2), f"measures.{i}.score", m.get("score")),
+                         Cell(ctx.label("package", str(m["package"])) if m.get("package") else fmt.SUPPRESSED),
+                         Cell(fmt.number(m.get("score"), lang, digits=1), f"measures.{i}.score", m.get("score")),
+                         Cell(fmt.integer(m.get(reach_key), lang) if reach_key else fmt.SUPPRESSED, f"measures.{i}.reach" if reach_key else None, m.get("reach")),
                          Cell(fmt.percent(eff.get("low"), lang), f"measures.{i}.effect.low", eff.get("low")),
-                         Cell(fmt.percent(eff.get("high"), lang), f"measures.{i}.effect.high", eff.get("high"))))
-        blocks.append(Table("measure-scores", tr("report.table.measure_scores"), (tr("report.col.rank"), tr("report.col.measure"), tr("report.col.family"), tr("report.col.score"), tr("report.col.effect_low"), tr("report.col.effect_high")), tuple(rows), (True, False, False, True, True, True), None, ("0", None, None, "0.00", "0%", "0%")))
+                         Cell(fmt.percent(eff.get("high"), lang), f"measures.{i}.effect.high", eff.get("high")),
+                         Cell(fmt.number_range(tonnes.get("low"), tonnes.get("high"), lang, digits=1) if isinstance(tonnes, Mapping) else fmt.SUPPRESSED)))
+        blocks.append(Table("measure-scores", tr("report.table.measure_scores"),
+                            (tr("report.col.rank"), tr("report.col.measure"), tr("report.col.family"), tr("report.col.package"), tr("report.col.score"),
+                             tr("report.col.reach"), tr("report.col.effect_low"), tr("report.col.effect_high"), tr("report.col.tonnes_avoided")),
+                            tuple(rows), (True, False, False, False, True, True, True, True, True), tr("report.note.score"),
+                            ("0", None, None, None, "0.0", "0", "0%", "0%", None)))
     for fig_name, png in sorted(ctx.external.items()):
         if fig_name not in ctx.placed:
             ctx.placed.add(fig_name)
             caption = tr(f"report.figure.{fig_name}") if has(f"report.figure.{fig_name}") else tr("report.figure.other")
             blocks.append(Figure(f"fig-{fig_name}", caption, png, caption))
     return Section("appendix", tr("report.section.appendix"), tuple(blocks))
-

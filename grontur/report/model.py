@@ -39,6 +39,8 @@ class Heading:
 class BulletList:
     items: tuple[str, ...]
     ordered: bool = False
+    #: "references" marks a list of citations, quoted as published (not translated).
+    kind: str = ""
 
 
 @dataclass(frozen=True)

@@ -71,23 +71,24 @@ def _sheet_name(text: str) -> str:
 
 def _measures_sheet(ws: Worksheet, results: Mapping[str, Any], lang: str) -> None:
     tr = Translator(lang)
-    label = build.Labeller(lang)
+    ctx = build.make_context(results, lang)
+    label = ctx.label
     header = [tr(k) for k in ("report.col.rank", "report.col.measure", "report.col.family", "report.col.score",
                               "report.col.effect_low", "report.col.effect_high", "report.col.cost",
                               "report.col.time", "report.col.actors", "report.col.segments", "report.col.reasons", "report.col.id")]
     formats = ["0", None, None, "0.00", "0%", "0%", None, None, None, None, None, None]
-    seg_names = {str(s.get("id")): build.localized(s.get("label") or s.get("id"), lang) for s in results.get("segments") or []}
+    seg_names = build.segment_names(ctx)
     rows: list[list[Any]] = []
     for m in sorted(results.get("measures") or [], key=lambda m: m.get("rank", 0)):
         eff = m.get("effect") or {}
         rows.append([
-            m.get("rank"), build.measure_name(m, lang),
+            m.get("rank"), ctx.measure_name(m),
             label("family", str(m["family"])) if m.get("family") else None,
             m.get("score"), eff.get("low"), eff.get("high"),
             label("cost", str(m.get("cost_class"))), label("time", str(m.get("time_to_effect"))),
             ", ".join(label("actor", a) for a in build._code_list(m.get("actors"))),
             ", ".join(seg_names.get(s, s) for s in build._code_list(m.get("segments"))),
-            " ".join(build.localized_list(m.get("reasons"), lang)), m.get("id"),
+            " ".join(r if r.endswith(".") else r + "." for r in build.measure_reasons(m, ctx)), m.get("id"),
         ])
     _write(ws, header, rows, formats, wide={1: 34, 10: 70})
 

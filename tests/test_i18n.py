@@ -1,0 +1,120 @@
+"""The translation catalogue: every key in all three languages; no untranslated text in a report."""
+
+from __future__ import annotations
+
+import json
+import re
+import string
+from pathlib import Path
+
+import pytest
+import yaml
+
+from grontur.i18n import LANGUAGES, catalogue, t
+from grontur.report.build import build_document
+from grontur.report.html import render_html
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "tests" / "data" / "report_results_sample.json"
+REPORT_LOCALE = ROOT / "grontur" / "locale" / "report.yaml"
+
+
+def _fields(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+def test_every_key_has_non_empty_text_in_every_language():
+    empty = [(key, lang) for key, texts in catalogue().items() for lang in LANGUAGES if not texts[lang].strip()]
+    assert not empty
+
+
+def test_placeholders_agree_across_languages():
+    wrong = [key for key, texts in catalogue().items() if len({frozenset(_fields(texts[lang])) for lang in LANGUAGES}) != 1]
+    assert not wrong
+
+
+def test_report_file_lists_each_language_explicitly():
+    data = yaml.safe_load(REPORT_LOCALE.read_text(encoding="utf-8"))
+    assert all(set(texts) == set(LANGUAGES) for texts in data.values())
+    assert all(key.startswith("report.") for key in data)
+
+
+def test_nynorsk_is_not_bokmaal():
+    data = yaml.safe_load(REPORT_LOCALE.read_text(encoding="utf-8"))
+    differ = sum(texts["nn"] != texts["nb"] for texts in data.values())
+    assert differ / len(data) > 0.4
+    # a few words that mark the written standard
+    nn = " ".join(texts["nn"] for texts in data.values())
+    nb = " ".join(texts["nb"] for texts in data.values())
+    for nynorsk, bokmaal in (("ikkje", "ikke"), ("tilsette", "ansatte"), ("utslepp", "utslipp"), ("kva", "hva")):
+        assert re.search(rf"\b{nynorsk}\b", nn, re.IGNORECASE) and not re.search(rf"\b{nynorsk}\b", nb, re.IGNORECASE)
+        assert re.search(rf"\b{bokmaal}\b", nb, re.IGNORECASE) and not re.search(rf"\b{bokmaal}\b", nn, re.IGNORECASE)
+
+
+def test_every_key_used_in_report_code_exists():
+    used: set[str] = set()
+    for path in list((ROOT / "grontur" / "report").glob("*.py")) + list((ROOT / "grontur" / "report" / "templates").glob("*.j2")):
+        if path.name.startswith("comparison"):
+            continue
+        used |= set(re.findall(r"""["'](report\.[a-z0-9_]+(?:\.[a-z0-9_]+)+)["']""", path.read_text(encoding="utf-8")))
+    used = {k for k in used if not k.endswith((".html", ".docx", ".pdf", ".css", ".j2"))}
+    missing = sorted(k for k in used if k not in catalogue())
+    assert not missing
+    assert len(used) > 150
+
+
+@pytest.mark.parametrize("kind,codes", [
+    ("actor", "hr property management unions amu municipality_road_owner county_transit_operator employees it"),
+    ("cost", "low medium high"),
+    ("time", "short medium long"),
+    ("family", "parking cycling walking transit carpool remote_work working_time information_campaign business_travel vehicles policy"),
+    ("scenario", "moderate ambitious"),
+])
+def test_code_families_from_the_contracts_are_translated(kind, codes):
+    for code in codes.split():
+        assert f"report.{kind}.{code}" in catalogue()
+
+
+def _visible_text(html: str) -> str:
+    html = re.sub(r"<style.*?</style>", " ", html, flags=re.S)
+    # citations are quoted as published, in their own language
+    html = re.sub(r'<ul class="references">.*?</ul>', " ", html, flags=re.S)
+    html = re.sub(r"<[^>]+>", " ", html)
+    return re.sub(r"\s+", " ", html.replace("&nbsp;", " "))
+
+
+@pytest.fixture(scope="module")
+def nynorsk_text() -> str:
+    results = json.loads(SAMPLE.read_text(encoding="utf-8"))
+    return _visible_text(render_html(build_document(results, lang="nn")))
+
+
+def test_no_english_catalogue_text_in_a_nynorsk_report(nynorsk_text):
+    leaks = []
+    for key, texts in catalogue().items():
+        english = texts["en"]
+        if english in (texts["nn"], texts["nb"]) or len(english) < 8 or _fields(english):
+            continue
+        if english in nynorsk_text:
+            leaks.append((key, english))
+    assert not leaks
+
+
+def test_no_raw_keys_or_codes_in_a_report(nynorsk_text):
+    for lang in ("nn",):
+        assert "report." not in nynorsk_text
+        assert "code." not in nynorsk_text
+    # codes are snake_case; outside file names and the schema tag nothing visible may look like one
+    allowed = {"results.json", "quality.csv", "grontur.results/1"}
+    stripped = nynorsk_text
+    for ok in allowed:
+        stripped = stripped.replace(ok, "")
+    assert not re.findall(r"\b[a-z]+_[a-z_]+\b", stripped)
+
+
+def test_english_report_has_no_nynorsk_section_titles():
+    results = json.loads(SAMPLE.read_text(encoding="utf-8"))
+    text = _visible_text(render_html(build_document(results, lang="en")))
+    for section in ("summary", "habits", "barriers", "emissions", "measures"):
+        assert t(f"report.section.{section}", "nn") not in text
+        assert t(f"report.section.{section}", "en") in text
