@@ -1021,7 +1021,9 @@ def _reasons(
         values["points"] = round(abs(record.estimate) * 100, 1)
         direction = "down" if record.estimate < 0 else "up"
         if record.ci_low is not None and record.ci_high is not None:
-            values.update(ci_low=round(record.ci_low * 100, 1), ci_high=round(record.ci_high * 100, 1))
+            # the interval is stated in the units of the sentence: a fall "down 12 (3 to 21)"
+            low, high = (-record.ci_high, -record.ci_low) if direction == "down" else (record.ci_low, record.ci_high)
+            values.update(ci_low=round(low * 100, 1), ci_high=round(high * 100, 1))
             reasons.append(Reason(f"rank.reason.evidence_{direction}", values))
         else:
             reasons.append(Reason(f"rank.reason.evidence_{direction}_noci", values))

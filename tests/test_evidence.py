@@ -177,7 +177,7 @@ def test_ranking_quotes_the_pilot_with_its_interval() -> None:
     data = with_evidence.as_dict("en")["measures"][0]
     assert data["effect"]["evidence_adjusted"] is True
     assert data["effect"]["central"] == pytest.approx((100 * 0.065 + 50 * 0.3) / 150, abs=1e-4)
-    assert any("Piloted in Ål 2026: car share among participants down 12 percentage points (95% CI -21 to -3)" in r
+    assert any("Piloted in Ål 2026: car share among participants down 12 percentage points (95% CI 3 to 21)" in r
                for r in data["reasons"])
     assert with_evidence.measures[0].score > without.measures[0].score
     nn = with_evidence.as_dict("nn")["measures"][0]["reasons"]
@@ -193,3 +193,17 @@ def test_a_record_with_only_a_relative_effect_is_quoted_as_a_percentage(tmp_path
     table = pd.DataFrame({"mode_summer": ["car_alone"] * 10, "mode_winter": ["car_alone"] * 10})
     data = rank.rank_measures(table, catalogue=[measure], context=CONTEXT, evidence=[loaded]).as_dict("en")
     assert "Piloted in Hol 2025: car commuting among participants down 25%" in data["measures"][0]["reasons"]
+
+
+def test_a_rise_is_quoted_as_up_with_its_interval(tmp_path: Path) -> None:
+    write(tmp_path, "measure: travel-campaign\nmunicipality: {name: Flå}\nperiod: {start: 2024-04-15}\n"
+                    "participants: {n_reached: 25}\nbefore: 0.5\nestimate: 0.05\nci_low: -0.02\nci_high: 0.12\n"
+                    "source: report\n")
+    (loaded,) = evidence.load_evidence(tmp_path)
+    assert loaded.relative_effect == pytest.approx(-0.1)
+    measure = yaml.safe_load((DATA / "rank_catalogue" / "travel-campaign.yaml").read_text(encoding="utf-8"))
+    table = pd.DataFrame({"mode_summer": ["car_alone"] * 10, "mode_winter": ["car_alone"] * 10})
+    data = rank.rank_measures(table, catalogue=[measure], context=CONTEXT, evidence=[loaded]).as_dict("en")
+    reasons = data["measures"][0]["reasons"]
+    assert "Piloted in Flå 2024: car share among participants up 5 percentage points (95% CI -2 to 12)" in reasons
+    assert data["measures"][0]["effect"]["central"] < 0.065
