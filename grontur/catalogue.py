@@ -22,6 +22,7 @@ from __future__ import annotations
 import difflib
 import logging
 import math
+import os
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -429,7 +430,8 @@ def _measure_files(path: Path) -> list[Path]:
     if not path.is_dir():
         msg = f"{path}: the measures folder does not exist; give a folder of measure YAML files."
         raise CatalogueError(msg)
-    files = sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+    with os.scandir(path) as entries:
+        files = sorted(Path(e.path) for e in entries if e.name.endswith((".yaml", ".yml")) and e.is_file())
     if not files:
         msg = f"{path}: the folder holds no measure files (*.yaml); add one file per measure."
         raise CatalogueError(msg)
@@ -437,10 +439,11 @@ def _measure_files(path: Path) -> list[Path]:
 
 
 def _signature(files: list[Path]) -> tuple:
+    """Path, modification time and size of every file: a cheap key that notices edits."""
     out = []
     for p in files:
-        st = p.stat()
-        out.append((str(p.resolve()), st.st_mtime_ns, st.st_size))
+        st = os.stat(p)
+        out.append((os.path.abspath(p), st.st_mtime_ns, st.st_size))
     return tuple(out)
 
 
