@@ -363,6 +363,7 @@ def clear_cache() -> None:
     """Forget loaded catalogues (tests and long-running sessions that edit the files)."""
     _CACHE.clear()
     _anchoring_steps_cached.cache_clear()
+    _anchoring_template_steps.cache_clear()
 
 
 def load_catalogue(path: str | Path | None = None, *, extra: str | Path | None = None) -> Catalogue:
@@ -499,27 +500,39 @@ def _anchoring_steps() -> tuple[str, ...]:
 
 
 @cache
-def _anchoring_steps_cached() -> tuple[str, ...]:
-    """Step ids from ``measures/anchoring.yaml`` when it exists, else :data:`ANCHORING_STEPS`."""
+def _anchoring_template_steps() -> dict[str, dict]:
+    """The steps of ``measures/anchoring.yaml`` by id (empty when the template is absent)."""
     try:
         template = data_path("measures", "anchoring.yaml")
     except FileNotFoundError:
-        return ANCHORING_STEPS
+        return {}
     if not template.is_file():
-        return ANCHORING_STEPS
+        return {}
     try:
         data = yaml.load(template.read_text(encoding="utf-8"), Loader=_Loader)  # noqa: S506
     except (yaml.YAMLError, OSError, UnicodeDecodeError):
         logger.warning("%s could not be read; using the built-in list of anchoring steps", template)
-        return ANCHORING_STEPS
+        return {}
     steps = data.get("steps") if isinstance(data, dict) else None
     if isinstance(steps, dict):
-        ids = [str(k) for k in steps]
-    elif isinstance(steps, list):
-        ids = [str(s["id"]) for s in steps if isinstance(s, dict) and "id" in s]
-    else:
-        ids = []
-    return tuple(ids) if ids else ANCHORING_STEPS
+        return {str(k): (v if isinstance(v, dict) else {}) for k, v in steps.items()}
+    if isinstance(steps, list):
+        return {str(s["id"]): s for s in steps if isinstance(s, dict) and "id" in s}
+    return {}
+
+
+@cache
+def _anchoring_steps_cached() -> tuple[str, ...]:
+    """Step ids from ``measures/anchoring.yaml`` when it exists, else :data:`ANCHORING_STEPS`."""
+    return tuple(_anchoring_template_steps()) or ANCHORING_STEPS
+
+
+def anchoring_step_title(step: str, lang: str) -> str:
+    """The title of an anchoring step from the template, or the step id when it has none."""
+    title = _anchoring_template_steps().get(step, {}).get("title")
+    if isinstance(title, dict) and isinstance(title.get(lang), str):
+        return title[lang]
+    return step
 
 
 class _Checker:

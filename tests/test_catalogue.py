@@ -368,6 +368,24 @@ def test_cli_show_translates_rules() -> None:
     assert "does not need a car at work" in en and "Does not suit shift work." in en
 
 
+def test_cli_json_output_is_the_plain_entry(catalogue: Catalogue) -> None:
+    import json
+
+    shown = json.loads(CliRunner().invoke(cli, ["catalogue", "show", "ebike-pool", "--json"]).output)
+    assert shown == json.loads(json.dumps(catalogue.get("ebike-pool").as_dict()))
+    listed = json.loads(CliRunner().invoke(cli, ["catalogue", "list", "--family", "walking", "--json"]).output)
+    assert [m["id"] for m in listed] == [m.id for m in catalogue.by_family("walking")]
+
+
+def test_cli_show_names_anchoring_steps_by_their_template_titles() -> None:
+    template = data_path("measures", "anchoring.yaml")
+    if not template.is_file():
+        pytest.skip("measures/anchoring.yaml is missing")
+    steps = {s["id"]: s for s in yaml.safe_load(template.read_text(encoding="utf-8"))["steps"]}
+    out = CliRunner().invoke(cli, ["catalogue", "show", "parking-daily-fee", "--lang", "nb"]).output
+    assert steps["amu"]["title"]["nb"] in out and steps["unions"]["title"]["nb"] in out
+
+
 def test_cli_show_unknown_id_is_a_user_error(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["catalogue", "show", "ebike-pol"]) == 2
     assert "did you mean ebike-pool" in capsys.readouterr().err

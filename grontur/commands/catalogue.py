@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import click
@@ -12,6 +13,7 @@ _LANG = click.option("--lang", type=click.Choice(["nn", "nb", "en"]), default="n
                      help="Language of the texts shown.")
 _PATH = click.option("--path", "path", type=click.Path(exists=True, path_type=Path), default=None,
                      help="A folder (or file) of measures instead of the shipped catalogue.")
+_JSON = click.option("--json", "as_json", is_flag=True, help="Print the entries as JSON (all languages).")
 _EXTRA = click.option("--extra", type=click.Path(exists=True, path_type=Path), default=None,
                       help="A project's own folder of measures, added to (and overriding) the catalogue.")
 
@@ -42,13 +44,17 @@ def validate(path: Path | None, extra: Path | None, lang: str) -> None:
 @_PATH
 @_EXTRA
 @click.option("--family", default=None, help="Show only one family (parking, cycling, transit, ...).")
+@_JSON
 @_LANG
-def list_(path: Path | None, extra: Path | None, family: str | None, lang: str) -> None:
+def list_(path: Path | None, extra: Path | None, family: str | None, as_json: bool, lang: str) -> None:
     """List the measures: id, family, cost class, time to effect and name."""
     from grontur.catalogue import load_catalogue
 
     catalogue = load_catalogue(path, extra=extra)
     measures = catalogue.by_family(family) if family else list(catalogue.values())
+    if as_json:
+        click.echo(json.dumps([m.as_dict() for m in measures], ensure_ascii=False, indent=2))
+        return
     if not measures:
         click.echo(t("catalogue.cli.none_in_family", lang, family=family))
         return
@@ -65,12 +71,16 @@ def list_(path: Path | None, extra: Path | None, family: str | None, lang: str) 
 @click.argument("measure_id")
 @_PATH
 @_EXTRA
+@_JSON
 @_LANG
-def show(measure_id: str, path: Path | None, extra: Path | None, lang: str) -> None:
+def show(measure_id: str, path: Path | None, extra: Path | None, as_json: bool, lang: str) -> None:
     """Show one measure in full: texts, rules, effect, costs, actors, anchoring and sources."""
     from grontur.catalogue import load_catalogue
 
     measure = load_catalogue(path, extra=extra).get(measure_id)
+    if as_json:
+        click.echo(json.dumps(measure.as_dict(), ensure_ascii=False, indent=2))
+        return
     for line in describe_measure(measure, lang):
         click.echo(line)
 
@@ -136,7 +146,7 @@ def describe_measure(measure, lang: str) -> list[str]:  # noqa: ANN001 - a gront
     lines.append(heading("actors"))
     lines.append(codes("actor", measure.actors))
     lines.append(heading("anchoring"))
-    lines.append(", ".join(_step_label(step, lang) for step in measure.anchoring))
+    lines.append("; ".join(_step_label(step, lang) for step in measure.anchoring))
     lines.append(heading("sources"))
     for source in measure.sources:
         lines.append(f"- {source.text}" + (f" <{source.url}>" if source.url else ""))
@@ -152,11 +162,9 @@ def _label(kind: str, code: str, lang: str) -> str:
 
 
 def _step_label(step: str, lang: str) -> str:
-    # The anchoring template owns the step titles; fall back to the id while it has none.
-    for key in (f"anchoring.step.{step}", f"anchoring.step.{step}.title", f"anchoring.{step}.title"):
-        if has(key):
-            return t(key, lang)
-    return step
+    from grontur.catalogue import anchoring_step_title
+
+    return anchoring_step_title(step, lang)
 
 
 def _num(value: float, lang: str) -> str:
