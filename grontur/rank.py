@@ -516,6 +516,7 @@ class ExcludedMeasure:
             "name": self.name.get(lang, self.id),
             "reason": self.reason.render(lang, k=k),
             "reason_data": self.reason.as_dict(),
+            "suppressed_cells": sum(1 for name, value in self.reason.values.items() if name.startswith("n") and value is None),
         }
 
 
@@ -1028,7 +1029,7 @@ def _reasons(
         else:
             reasons.append(Reason(f"rank.reason.evidence_{direction}_noci", values))
     if effect.evidence_adjusted:
-        reasons.append(Reason("rank.reason.evidence_adjusted", {
+        reasons.append(Reason("rank.reason.evidence_adjusted." + ("one" if len(effect.used) == 1 else "many"), {
             "pct_catalogue": round(100 * effect.prior_central, 1), "pct_central": round(100 * effect.central, 1),
             "records": len(effect.used)}))
     if tonnes is not None:

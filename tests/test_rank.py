@@ -452,3 +452,12 @@ def test_shift_workers_are_not_topped_by_measures_that_ignore_shift_hours(which:
         if measure is not None:
             fit = next(f for f in measure.segment_fit if f.segment == "shift")
             assert fit.reach == 0
+
+
+def test_an_exclusion_with_a_small_group_hides_the_count() -> None:
+    measure = plain_measure(targets={"modes": ["car_alone"], "shift_compatible": False})
+    table = make_table(rows(3, shift_work=True), rows(20, mode_summer="walk", mode_winter="walk"))
+    data = rank.rank_measures(table, catalogue=[measure], context=CONTEXT).as_dict("en")
+    (excluded,) = data["excluded_measures"]
+    assert excluded["reason_data"] == {"key": "rank.excluded.shift_only", "n": None}
+    assert "fewer than 5" in excluded["reason"] and excluded["suppressed_cells"] == 1
