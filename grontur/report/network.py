@@ -30,27 +30,26 @@ def network_summary(results: Mapping[str, Any], *, slug: str | None = None, top:
     Figures for a municipality with fewer than ``k`` kept respondents are ``None`` and counted
     in ``suppressed_cells``.
     """
-    from grontur.report.build import car_driver_share, emissions_per_employee
+    from grontur.report.build import car_driver_share, drive_alone, emissions_per_employee
 
     municipality = dict(results.get("municipality") or {})
     k = int((results.get("privacy") or {}).get("k", DEFAULT_K))
     kept = (results.get("respondents") or {}).get("kept")
     shares = results.get("mode_share") or {}
-    dar = (results.get("habits") or {}).get("drive_alone_rate") or {}
-    if not isinstance(dar, Mapping):
-        dar = {}
     measures = sorted(results.get("measures") or [], key=lambda m: m.get("rank", 0))
     summary: dict[str, Any] = {
-        "municipality": {"number": municipality.get("number"), "name": municipality.get("name")},
-        "slug": slug or _slug(str(municipality.get("name", ""))),
+        "municipality": {"number": municipality.get("number"), "name": municipality.get("name"),
+                         "language": municipality.get("language")},
+        "slug": slug or results.get("slug") or _slug(str(municipality.get("name", ""))),
         "k": k,
         "respondents": kept,
-        "car_driver_share": {s: car_driver_share(shares[s]) for s in ("summer", "winter") if s in shares},
-        "drive_alone_rate": {s: dar.get(s) for s in ("summer", "winter") if s in dar},
+        "car_driver_share": {s: car_driver_share(results, s) for s in ("summer", "winter") if s in shares},
+        "drive_alone_rate": {s: drive_alone(results, s)[0] for s in ("summer", "winter")},
         "emissions_per_employee": emissions_per_employee(results.get("emissions") or {}),
         "top_measures": [
             {"id": m.get("id"), "rank": m.get("rank"), "name": m.get("name")} for m in measures[:top]
         ],
+        "pilots": list(results.get("pilots") or (results.get("comparison") or {}).get("pilots") or []),
         "suppressed_cells": 0,
     }
     if kept is None or 0 < int(kept) < k:
@@ -62,6 +61,7 @@ def network_summary(results: Mapping[str, Any], *, slug: str | None = None, top:
         summary["emissions_per_employee"] = None
         summary["respondents"] = None
         summary["top_measures"] = []
+        summary["pilots"] = []
         summary["suppressed_cells"] = hidden + 1
     return summary
 
@@ -82,7 +82,6 @@ def shared_measures(summaries: Sequence[Mapping[str, Any]], *, min_municipalitie
             entry = found.setdefault(str(m["id"]), {"id": str(m["id"]), "name": m.get("name"), "municipalities": [], "ranks": []})
             entry["municipalities"].append(s["municipality"]["name"])
             entry["ranks"].append(m.get("rank") or 0)
-            entry["name"] = entry["name"] or m.get("name")
     out = [
         {**e, "count": len(e["municipalities"]), "mean_rank": sum(e["ranks"]) / len(e["ranks"])}
         for e in found.values() if len(e["municipalities"]) >= min_municipalities
@@ -127,7 +126,7 @@ def build_network_document(summaries: Sequence[Mapping[str, Any]], *, lang: str,
     shared = shared_measures(summaries)
     if shared:
         srows = tuple((
-            Cell(measure_name({"id": e["id"], "name": e["name"]}, lang)),
+            Cell(measure_name({"id": e["id"], "name": e["name"]}, lang, results_lang="")),
             Cell(fmt.integer(e["count"], lang), None, e["count"]),
             Cell(fmt.number(e["mean_rank"], lang, digits=1), None, e["mean_rank"]),
             Cell(", ".join(e["municipalities"])),
@@ -141,6 +140,8 @@ def build_network_document(summaries: Sequence[Mapping[str, Any]], *, lang: str,
     else:
         shared_blocks = (Paragraph(tr("report.network.no_shared", top=TOP_RANK), kind="missing"),)
     sections.append(Section("shared", tr("report.network.section_shared"), shared_blocks))
+    if pilots is None:
+        pilots = [p for s in summaries for p in s.get("pilots") or []]
     if pilots:
         sections.append(Section("pilots", tr("report.network.section_pilots"), _pilot_blocks(pilots, lang, k)))
     meta = (tr("report.meta.generated", date=_date_text(generated, lang)),) if generated else ()
@@ -165,7 +166,7 @@ def _pilot_blocks(pilots: Sequence[Mapping[str, Any]], lang: str, k: int) -> tup
         estimate = p.get("estimate") if publish else None
         rows.append((
             Cell(str(name or "")),
-            Cell(measure_name({"id": p.get("measure"), "name": p.get("name")}, lang)),
+            Cell(measure_name({"id": p.get("measure"), "name": p.get("name")}, lang, results_lang="")),
             Cell(fmt.integer(n if publish else None, lang), None, n if publish else None),
             Cell(fmt.number(None if estimate is None else 100 * float(estimate), lang, digits=1)),
             Cell(fmt.number_range(
