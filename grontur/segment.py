@@ -852,6 +852,7 @@ def segment_respondents(
     small_threshold: int = SMALL_THRESHOLD,
     n_resamples: int = 5,
     max_segments: int = 8,
+    min_stability: float = 0.75,
     personas: str | Path | None = None,
 ) -> SegmentResult:
     """Segment the respondents of one municipality and describe each segment as a persona card.
@@ -870,6 +871,9 @@ def segment_respondents(
         Bootstrap refits for the stability figure.
     max_segments
         Largest number of data-driven segments tried.
+    min_stability
+        Data-driven segments whose bootstrap stability (mean adjusted Rand index) is below this
+        are not published as if they were real groups: the persona rules are used instead.
     personas
         A persona file to use instead of ``surveys/personas.yaml``.
     """
@@ -877,11 +881,12 @@ def segment_respondents(
     # the matrices here are small: BLAS threads cost more than they give (4x on 2 cores)
     with _single_blas_thread():
         return _segment(table, k=k, random_state=random_state, small_threshold=small_threshold,
-                        n_resamples=n_resamples, max_segments=max_segments, book=load_personas(personas))
+                        n_resamples=n_resamples, max_segments=max_segments, min_stability=min_stability,
+                        book=load_personas(personas))
 
 
 def _segment(table: pd.DataFrame, *, k: int, random_state: int, small_threshold: int, n_resamples: int,
-             max_segments: int, book: PersonaBook) -> SegmentResult:
+             max_segments: int, min_stability: float, book: PersonaBook) -> SegmentResult:
     n = len(table)
     min_size = int(max(k, math.ceil(MIN_SHARE * n)))
     blocks = habit_features(table) if n else None
@@ -889,6 +894,7 @@ def _segment(table: pd.DataFrame, *, k: int, random_state: int, small_threshold:
     base_quality: dict[str, Any] = {
         "n_respondents": n, "k": k, "min_segment_size": min_size, "small_threshold": small_threshold,
         "n_resamples": 0, "candidates": [], "merged_segments": 0, "fit_sample_size": n,
+        "min_stability": min_stability, "clustering": None,
     }
     if n < max(k, 1) or blocks is None:
         labels = pd.Series(pd.NA, index=table.index, name="segment", dtype="string")
@@ -901,26 +907,45 @@ def _segment(table: pd.DataFrame, *, k: int, random_state: int, small_threshold:
 
     model = HabitSegmenter(min_size=k, max_segments=max_segments, n_resamples=n_resamples,
                            random_state=random_state)
-    if n < small_threshold:
-        model._learn_scaling(blocks)
-        matrix = model._matrix(blocks)
-        codes, merged = _rule_segments(persona, book, matrix, min_size)
-        sil = _silhouette(_pairwise(matrix), codes) if codes.max() > 0 else None
+    model._learn_scaling(blocks)
+    matrix = model._matrix(blocks)
+    persona_codes = _codes(persona, book.ids)
+    clustered: HabitSegmenter | None = None
+    if n >= small_threshold:
+        model._fit_matrix(matrix)
+        clustered = model
+    unstable = (clustered is not None and clustered.stability_ari_ is not None
+                and clustered.stability_ari_ < min_stability)
+    if clustered is None or unstable:
+        codes, merged, segment_personas = _rule_segments(persona, book, matrix, min_size)
+        sample = np.random.default_rng(random_state).permutation(n)[:500] if n > 500 else np.arange(n)
+        sil = _silhouette(_pairwise(matrix[sample]), codes[sample]) if codes.max() > 0 else None
         method, stability, candidates = METHOD_RULES, None, []
-        reason = _reason("small", n=n, threshold=small_threshold)
+        if clustered is None:
+            reason = _reason("small", n=n, threshold=small_threshold)
+        else:
+            stability = clustered.stability_ari_
+            candidates = clustered.candidates_
+            base_quality["n_resamples"] = n_resamples
+            base_quality["clustering"] = {
+                "method": METHOD_KMEANS, "n_segments": clustered.n_segments_,
+                "silhouette": _round(clustered.silhouette_, 4), "stability_ari": _round(stability, 4),
+            }
+            reason = _reason("unstable", stability=_round(stability, 2), threshold=min_stability)
+        n_segments = int(codes.max()) + 1
     else:
-        model._fit_blocks(blocks)
         codes, merged, sil = model.labels_, model.merged_, model.silhouette_
         method, stability, candidates = METHOD_KMEANS, model.stability_ari_, model.candidates_
-        reason = _reason("best_silhouette", n_segments=model.n_segments_,
-                         silhouette=round(sil, 2) if sil is not None else None,
-                         structure=_structure(sil))
+        reason = _reason("best_silhouette", n_segments=model.n_segments_, low=min(c["n_segments"] for c in candidates),
+                         high=max(c["n_segments"] for c in candidates),
+                         silhouette=_round(sil, 2), stability=_round(stability, 2), structure=_structure(sil))
         base_quality["n_resamples"] = n_resamples
         base_quality["fit_sample_size"] = model.fit_sample_size_
-    n_segments = int(codes.max()) + 1
+        n_segments = int(codes.max()) + 1
+        segment_personas = _nearest_personas(matrix, codes, n_segments, persona_codes, len(book.ids))
     ids = np.array([f"s{i + 1}" for i in range(n_segments)], dtype=object)
     labels = pd.Series(ids[codes], index=table.index, name="segment", dtype="string")
-    segments, suppressed = _segment_cards(codes, n_segments, blocks, table, persona, book, k)
+    segments, suppressed = _segment_cards(codes, n_segments, blocks, persona_codes, segment_personas, book, k)
     quality = {
         **base_quality, "method": method, "n_segments": n_segments,
         "quality": {"metric": "silhouette", "value": _round(sil, 4)},
@@ -934,8 +959,11 @@ def _segment(table: pd.DataFrame, *, k: int, random_state: int, small_threshold:
 
 
 def _rule_segments(persona: pd.Series, book: PersonaBook, matrix: np.ndarray,
-                   min_size: int) -> tuple[np.ndarray, int]:
-    """Persona groups ordered by size; small groups go to the catch-all, then to the nearest."""
+                   min_size: int) -> tuple[np.ndarray, int, list[int]]:
+    """Persona groups ordered by size; small groups go to the catch-all, then to the nearest.
+
+    Returns the segment of each respondent, the number of merges and each segment's persona.
+    """
     ids = list(book.ids)
     catch_all = len(ids) - 1
     codes = _codes(persona, tuple(ids))
@@ -971,7 +999,18 @@ def _rule_segments(persona: pd.Series, book: PersonaBook, matrix: np.ndarray,
     order = sorted(range(len(present)), key=lambda i: (-int(sizes[i]), int(present[i])))
     remap = np.empty(len(present), dtype=np.int64)
     remap[order] = np.arange(len(present))
-    return remap[local], merged
+    return remap[local], merged, [int(present[i]) for i in order]
+
+
+def _nearest_personas(matrix: np.ndarray, codes: np.ndarray, n_segments: int, persona_codes: np.ndarray,
+                      n_personas: int) -> list[int]:
+    """The persona whose prototype (mean respondent matching its rules) is nearest each centroid."""
+    centroids = _means(matrix, codes, n_segments, np.zeros((n_segments, matrix.shape[1])))
+    counts = np.bincount(persona_codes, minlength=n_personas)
+    prototypes = _means(matrix, persona_codes, n_personas, np.zeros((n_personas, matrix.shape[1])))
+    gaps = ((centroids[:, None, :] - prototypes[None, :, :]) ** 2).sum(axis=2)
+    gaps[:, counts == 0] = np.inf
+    return [int(i) for i in gaps.argmin(axis=1)]
 
 
 def _structure(sil: float | None) -> str | None:
@@ -987,11 +1026,16 @@ def _reason(key: str, **values: Any) -> dict[str, Any]:
     """Why this segmentation: a key with its values, and the sentence in nn, nb and en."""
     texts = {}
     for lang in LANGUAGES:
-        shown = dict(values)
-        if key == "best_silhouette":
-            shown["structure"] = t(f"segment.structure.{values.get('structure') or 'none'}", lang)
-            sil = values.get("silhouette")
-            shown["silhouette"] = "–" if sil is None else _format_number(sil, lang)
+        shown: dict[str, Any] = {}
+        for name, value in values.items():
+            if name == "structure":
+                shown[name] = t(f"segment.structure.{value or 'none'}", lang)
+            elif value is None:
+                shown[name] = "–"
+            elif isinstance(value, float):
+                shown[name] = _format_number(value, lang)
+            else:
+                shown[name] = value
         texts[lang] = t(f"segment.reason.{key}", lang, **shown)
     return {"chosen_because": {"key": key, "values": values}, "chosen_because_text": texts}
 
@@ -1011,7 +1055,7 @@ _TOP: Final = 5
 
 
 def _segment_cards(codes: np.ndarray, n_segments: int, blocks: dict[str, np.ndarray],
-                   table: pd.DataFrame, persona: pd.Series, book: PersonaBook,
+                   persona_codes: np.ndarray, segment_personas: list[int], book: PersonaBook,
                    k: int) -> tuple[list[dict[str, Any]], int]:
     n = len(codes)
     onehot = np.zeros((n, n_segments))
@@ -1028,7 +1072,6 @@ def _segment_cards(codes: np.ndarray, n_segments: int, blocks: dict[str, np.ndar
     ind_all = indicators.mean(axis=0)
 
     persona_ids = list(book.ids)
-    persona_codes = _codes(persona, tuple(persona_ids))
     persona_counts = onehot.T @ np.eye(len(persona_ids))[persona_codes]
 
     seasons = {}
@@ -1070,7 +1113,7 @@ def _segment_cards(codes: np.ndarray, n_segments: int, blocks: dict[str, np.ndar
         wishes, hidden = _top_wishes(help_counts[j], size, help_all, WOULD_HELP, k)
         suppressed += hidden
         defining = _defining(ind_counts[j], size, ind_all, indicator_names, k)
-        top_persona = int(np.argmax(persona_counts[j]))
+        top_persona = segment_personas[j]
         cards.append({
             "id": f"s{j + 1}",
             "persona": persona_ids[top_persona],
