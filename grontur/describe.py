@@ -132,9 +132,32 @@ def as_bool(series: pd.Series) -> pd.Series:
 
 
 def codes(table: pd.DataFrame, name: str) -> pd.Series:
-    """A code column as plain ``object`` strings with ``None`` for missing."""
-    s = column(table, name).astype("object")
-    return s.where(s.notna(), None)
+    """A code column as plain ``object`` values (missing stays missing)."""
+    s = column(table, name)
+    return s if s.dtype == object or isinstance(s.dtype, pd.CategoricalDtype) else s.astype("object")
+
+
+_CODE_COLUMNS = ("mode_summer", "mode_winter", "workplace", "job_group", "car_fuel", "municipality",
+                 "home_postcode", "barriers", "would_consider", "would_help")
+
+
+def prepare(table: pd.DataFrame) -> pd.DataFrame:
+    """A shallow copy ready for many look-ups: both mode columns as categoricals with the same
+    categories (fast comparisons), other code columns as ``object``."""
+    changes: dict[str, pd.Series] = {}
+    seasons = [f"mode_{s}" for s in SEASONS if f"mode_{s}" in table.columns]
+    seen: set[str] = set()
+    for name in seasons:
+        seen.update(str(v) for v in pd.unique(table[name].dropna()))
+    categories = [m for m in MODES if m in seen] + sorted(seen - set(MODES))
+    for name in seasons:
+        values = table[name].astype("object")
+        changes[name] = pd.Series(pd.Categorical(values.where(values.notna(), None), categories=categories),
+                                  index=table.index)
+    for name in _CODE_COLUMNS:
+        if name in table.columns and name not in changes and table[name].dtype != object:
+            changes[name] = table[name].astype("object")
+    return table.assign(**changes) if changes else table
 
 
 def days_on_site(table: pd.DataFrame, settings: Mapping[str, Any]) -> pd.Series:
@@ -177,17 +200,35 @@ def wilson(count: float, n: float, z: float = Z95) -> tuple[float, float]:
     return (low, high)
 
 
-def multi_dummies(series: pd.Series) -> pd.DataFrame:
-    """One boolean column per code named in a ``;``-joined multi-select column (one pass)."""
+def _multi_uniques(series: pd.Series) -> tuple[np.ndarray, pd.DataFrame]:
+    """Codes of each row into its distinct cell value, and the dummies of the distinct values.
+
+    Survey answers repeat a small number of combinations, so splitting the distinct values only
+    is much faster than splitting every row.
+    """
     s = series.astype("object")
-    s = s.where(s.notna(), "").astype(str)
-    return s.str.get_dummies(sep=";").astype(bool)
+    s = s.where(s.notna(), "")
+    codes_, uniques = pd.factorize(s)
+    dummies = pd.Series(np.asarray(uniques, dtype=object)).astype(str).str.get_dummies(sep=";").astype(bool)
+    return codes_, dummies
+
+
+def multi_dummies(series: pd.Series) -> pd.DataFrame:
+    """One boolean column per code named in a ``;``-joined multi-select column."""
+    codes_, dummies = _multi_uniques(series)
+    if len(series) == 0 or dummies.shape[1] == 0:
+        return pd.DataFrame(index=series.index, columns=list(dummies.columns), dtype=bool)
+    return pd.DataFrame(dummies.to_numpy()[codes_], index=series.index, columns=dummies.columns)
 
 
 def multi_counts(series: pd.Series, allowed: Iterable[str] | None = None) -> pd.Series:
     """Count how many rows name each code of a ``;``-joined multi-select column."""
-    dummies = multi_dummies(series)
-    counts = dummies.sum(axis=0).astype(int) if len(dummies.columns) else pd.Series(dtype=int)
+    codes_, dummies = _multi_uniques(series)
+    if len(series) and dummies.shape[1]:
+        weights = np.bincount(codes_, minlength=len(dummies))
+        counts = pd.Series(weights @ dummies.to_numpy(dtype=np.int64), index=dummies.columns).astype(int)
+    else:
+        counts = pd.Series(dtype=int)
     if allowed is not None:
         counts = counts.reindex(list(allowed), fill_value=0)
     return counts
@@ -361,7 +402,7 @@ def _seasonal_shift(table: pd.DataFrame, k: int) -> tuple[dict[str, Any], int]:
     n_changed = int(changed.sum())
     hidden = 0
 
-    pairs = pd.DataFrame({"summer": summer[changed], "winter": winter[changed]})
+    pairs = pd.DataFrame({"summer": summer[changed].astype(object), "winter": winter[changed].astype(object)})
     transitions = []
     for (s, w), count in pairs.value_counts().sort_index().items():
         count = int(count)
@@ -372,7 +413,9 @@ def _seasonal_shift(table: pd.DataFrame, k: int) -> tuple[dict[str, Any], int]:
             transitions.append({"summer": s, "winter": w, "count": count})
     transitions.sort(key=lambda d: (-(d["count"] or 0), d["summer"], d["winter"]))
 
-    groups = pd.DataFrame({"summer": summer[both].map(MODE_GROUPS), "winter": winter[both].map(MODE_GROUPS)})
+    group_s = summer.astype(object).map(MODE_GROUPS)
+    group_w = winter.astype(object).map(MODE_GROUPS)
+    groups = pd.DataFrame({"summer": group_s[both], "winter": group_w[both]})
     group_moves = groups[groups["summer"] != groups["winter"]].value_counts()
     group_rows = []
     barriers = column(table, "barriers")
@@ -383,7 +426,7 @@ def _seasonal_shift(table: pd.DataFrame, k: int) -> tuple[dict[str, Any], int]:
             hidden += 1
             entry["barriers"] = []
         else:
-            mask = both & (summer.map(MODE_GROUPS) == s) & (winter.map(MODE_GROUPS) == w)
+            mask = both & (group_s == s) & (group_w == w)
             entry["barriers"], h = _ranked(multi_counts(barriers[mask], BARRIERS), count, k)
             hidden += h
         group_rows.append(entry)
@@ -548,6 +591,7 @@ def _breakdown(table: pd.DataFrame, name: str, settings: Mapping[str, Any], k: i
     hidden = 0
     groups: dict[str, Any] = {}
     sizes = key.value_counts()
+    sizes = sizes[sizes > 0]
     small = [g for g, n in sizes.items() if n < k]
     for g, n in sorted(sizes.items(), key=lambda kv: str(kv[0])):
         n = int(n)
@@ -605,6 +649,7 @@ def describe(table: pd.DataFrame, *, k: int = DEFAULT_K, employees: int | None =
     """
     k = check_k(k)
     settings = load_settings(settings)
+    table = prepare(table)
     hidden = 0
     n = int(len(table))
 

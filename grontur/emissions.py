@@ -286,9 +286,9 @@ def compute_emissions(
     dist = numeric(table, "distance_km")
     dist = dist.where(dist > 0)
     days = days_on_site(table, settings)
-    fuel = codes(table, "car_fuel")
-    summer = codes(table, "mode_summer")
-    winter = codes(table, "mode_winter")
+    fuel = column(table, "car_fuel").astype("object")
+    summer = column(table, "mode_summer").astype("object")
+    winter = column(table, "mode_winter").astype("object")
     # One season missing: the other season's mode stands for the whole year.
     modes = {"summer": summer.fillna(winter), "winter": winter.fillna(summer)}
     unknown_mode = ~modes["summer"].isin(MODES) & modes["summer"].notna()

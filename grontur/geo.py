@@ -59,11 +59,12 @@ def haversine_km(lat1: Any, lon1: Any, lat2: Any, lon2: Any) -> np.ndarray:
 
 def normalise_postcode(values: pd.Series) -> pd.Series:
     """Four-digit postcode strings ("301" -> "0301", 3550.0 -> "3550"); anything else becomes NA."""
-    s = values.astype("object").where(values.notna(), None)
-    text = s.dropna().astype(str).str.strip().str.replace(r"\.0$", "", regex=True)
+    codes_, uniques = pd.factorize(values.astype("object"), use_na_sentinel=True)
+    text = pd.Series(np.asarray(uniques, dtype=object)).astype(str).str.strip().str.replace(r"\.0$", "", regex=True)
     ok = text.str.fullmatch(r"\d{1,4}")
-    out = text.where(ok).str.zfill(4)
-    return out.reindex(values.index).astype("object")
+    clean = text.where(ok).str.zfill(4).astype("object").to_numpy()
+    out = np.where(codes_ >= 0, clean[np.maximum(codes_, 0)] if len(clean) else None, None)
+    return pd.Series(out, index=values.index, dtype="object").where(lambda s: s.notna(), None)
 
 
 def _find(columns: Iterable[str], aliases: Sequence[str]) -> str | None:

@@ -216,11 +216,15 @@ def _condition(table: pd.DataFrame, name: str, barrier: str | None, barriers: pd
     return flag
 
 
-def carpool_groups(table: pd.DataFrame, *, k: int = DEFAULT_K, digits: int = 4) -> tuple[pd.Series, dict[str, Any]]:
-    """Lone drivers from the same postcode area to the same workplace with the same working
-    pattern (shift or not). Returns a boolean Series (in a group of at least ``k``) and a summary.
+def carpool_groups(table: pd.DataFrame, *, k: int = DEFAULT_K, digits: int = 4,
+                   min_km: float = 0.0) -> tuple[pd.Series, dict[str, Any]]:
+    """Lone drivers (one-way distance of at least ``min_km``) from the same postcode area to the
+    same workplace with the same working pattern (shift or not). Returns a boolean Series (in a
+    group of at least ``k``) and a summary.
     """
+    dist = numeric(table, "distance_km")
     drivers = (codes(table, "mode_summer") == "car_alone") | (codes(table, "mode_winter") == "car_alone")
+    drivers = drivers & (dist >= min_km) if min_km > 0 else drivers
     pc = codes(table, "home_postcode").astype("object")
     area = pc.where(pc.notna(), None)
     area = area.dropna().astype(str).str.strip().str.zfill(4).str[:digits].reindex(table.index)
@@ -241,6 +245,7 @@ def carpool_groups(table: pd.DataFrame, *, k: int = DEFAULT_K, digits: int = 4) 
         hidden += 1
     summary = {
         "postcode_digits": digits,
+        "min_distance_km": float(min_km),
         "n_lone_drivers": n_drivers if (n_drivers == 0 or n_drivers >= k) else None,
         "n_groups": int(len(big)),
         "drivers_in_groups": n_in if ok else None,
@@ -299,7 +304,8 @@ def compute_potential(
     conditions = {name: _condition(table, name, cond_barriers.get(name), barriers)
                   for name in ("car_needed_for_work", "children_drop_off", "shift_work")}
     digits = int(_value(params.get("carpool_postcode_digits", 4)))
-    in_group, carpool = carpool_groups(table, k=k, digits=digits)
+    min_km = float(_value(params.get("carpool_min_km", 0.0)))
+    in_group, carpool = carpool_groups(table, k=k, digits=digits, min_km=min_km)
 
     modes = {s: codes(table, f"mode_{s}") for s in SEASONS}
     drives = {s: modes[s].isin(CAR_DRIVER_MODES) for s in SEASONS}
