@@ -461,3 +461,41 @@ def test_an_exclusion_with_a_small_group_hides_the_count() -> None:
     (excluded,) = data["excluded_measures"]
     assert excluded["reason_data"] == {"key": "rank.excluded.shift_only", "n": None}
     assert "fewer than 5" in excluded["reason"] and excluded["suppressed_cells"] == 1
+
+
+MODES = ["car_alone", "car_shared", "car_passenger", "bike", "walk", "bus", "remote"]
+
+
+def test_invariants_hold_for_random_tables() -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    row = st.fixed_dictionaries({
+        "mode_summer": st.sampled_from(MODES), "mode_winter": st.sampled_from(MODES),
+        "distance_km": st.one_of(st.none(), st.floats(0.2, 120)),
+        "days_on_site": st.one_of(st.none(), st.floats(0, 7)),
+        "barriers": st.sampled_from(["", "no_shower_changing", "free_parking;too_far", "need_car_for_work"]),
+        "would_help": st.sampled_from(["", "showers_lockers", "carpool_matching;information"]),
+        "shift_work": st.one_of(st.none(), st.booleans()),
+        "car_needed_for_work": st.one_of(st.none(), st.booleans()),
+    })
+
+    @settings(max_examples=25, deadline=None)
+    @given(st.lists(row, min_size=1, max_size=60), st.integers(5, 9))
+    def check(records: list[dict], k: int) -> None:
+        table = pd.DataFrame(records)
+        ranking = rank.rank_measures(table, catalogue=fixture_catalogue(), context=CONTEXT, k=k)
+        data = ranking.as_dict("nb")
+        json.dumps(data, allow_nan=False)
+        assert len(data["measures"]) + len(data["excluded_measures"]) == len(fixture_catalogue())
+        for measure in data["measures"]:
+            assert 0 <= measure["score"] <= 100
+            assert measure["reach"] is None or k <= measure["reach"] <= len(table) or measure["reach"] == 0
+            trips = measure["car_trips_per_day_avoided"]
+            assert 0 <= trips["low"] <= trips["high"] <= 2 * len(table)
+            for item in measure["reasons_data"]:
+                for key, value in item.items():
+                    if key.startswith("n") and isinstance(value, int):
+                        assert value == 0 or value >= k
+
+    check()
