@@ -389,7 +389,8 @@ def _schedule(step: StepTemplate, ready: dt.date, cal: Mapping[str, Any], baseli
     if step.timing == "klimasats":
         prep = dt.timedelta(weeks=float(cal.get("klimasats_preparation_weeks", 0)))
         deadline = _next_on_or_after(ready + prep, cal["klimasats_deadline"])
-        return ready, deadline + dt.timedelta(weeks=float(cal.get("klimasats_decision_weeks", 0)))
+        # the application is written in the weeks before the deadline it aims at
+        return max(ready, deadline - prep), deadline + dt.timedelta(weeks=float(cal.get("klimasats_decision_weeks", 0)))
     if step.timing == "season":
         return _pilot_window(ready, cal, families)
     if step.timing == "same_season_as_baseline":

@@ -125,6 +125,7 @@ def test_klimasats_step_waits_for_the_application_deadline_and_award() -> None:
     # ready on 2026-02-23 (after mandate and leader group) + 6 weeks of preparation misses February 2026
     assert klimasats.end == deadline + dt.timedelta(weeks=calendar["klimasats_decision_weeks"])
     assert ("klimasats_deadline", deadline) in plan.milestones
+    assert klimasats.start == deadline - dt.timedelta(weeks=calendar["klimasats_preparation_weeks"])
 
 
 def test_pilot_runs_over_one_season_and_repeat_survey_matches_the_baseline_season() -> None:
