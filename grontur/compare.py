@@ -197,7 +197,8 @@ def change_entry(xb: int, nb: int, xa: int, na: int, *, k: int) -> tuple[dict[st
     hidden = 0
     before_ok = nb >= k and not _small(xb, k)
     after_ok = na >= k and not _small(xa, k)
-    hidden += (not before_ok) + (not after_ok)
+    # a wave with nobody in it hides nothing
+    hidden += (not before_ok and nb > 0) + (not after_ok and na > 0)
     diff, low, high = newcombe_difference(xb, nb, xa, na)
     p = two_proportion_p(xb, nb, xa, na)
     both = before_ok and after_ok
