@@ -60,9 +60,9 @@ def list_(path: Path | None, extra: Path | None, family: str | None, as_json: bo
         return
     rows = [(m.id, _label("family", m.family, lang), _label("cost_short", m.cost_class, lang),
              _label("time_short", m.time_to_effect, lang), m.name[lang]) for m in measures]
-    widths = [max(len(r[i]) for r in rows) for i in range(4)]
-    click.echo(t("catalogue.cli.header", lang))
-    for row in rows:
+    header = tuple(t(f"catalogue.cli.column.{name}", lang) for name in ("id", "family", "cost", "time", "name"))
+    widths = [max(len(r[i]) for r in (header, *rows)) for i in range(4)]
+    for row in (header, *rows):
         click.echo("  ".join(cell.ljust(width) for cell, width in zip(row[:4], widths, strict=True)) + "  " + row[4])
     click.echo(t("catalogue.cli.count", lang, n=len(rows)))
 
