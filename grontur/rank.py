@@ -430,6 +430,7 @@ class SegmentFit:
     car_trips_per_day_avoided: float
     score: float
     served: bool
+    tonnes_co2e_avoided: float | None = None
 
 
 @dataclass(frozen=True)
@@ -488,7 +489,9 @@ class RankedMeasure:
             "segments": list(self.segments),
             "segment_fit": [
                 {"segment": fit.segment, "reach": fit.reach, "score": round(fit.score, 2),
-                 "car_trips_per_day_avoided": round(fit.car_trips_per_day_avoided, 2), "served": fit.served}
+                 "car_trips_per_day_avoided": round(fit.car_trips_per_day_avoided, 2),
+                 "tonnes_co2e_avoided": None if fit.tonnes_co2e_avoided is None else round(fit.tonnes_co2e_avoided, 3),
+                 "served": fit.served}
                 for fit in self.segment_fit
             ],
             "actors": list(self.actors),
@@ -868,9 +871,12 @@ def _evaluate(
             is_served = bool(car_count >= k and totals.seg_car[i] > 0 and car_count / totals.seg_car[i] >= min_share)
             if is_served:
                 served.append(seg)
+            seg_tonnes_avoided = None
+            if seg_tonnes is not None:
+                seg_tonnes_avoided = float(effect.central * seg_tonnes[i]) if count >= k else 0.0
             fits.append(SegmentFit(segment=seg, reach=_suppress(count, k),
                                    car_trips_per_day_avoided=float(effect.central * seg_trips[i]) if count >= k else 0.0,
-                                   score=float(seg_score), served=is_served))
+                                   score=float(seg_score), served=is_served, tonnes_co2e_avoided=seg_tonnes_avoided))
 
     reasons, suppressed = _reasons(rules, people, reached, reached_car, effect, trips, tonnes,
                                    shift_left_out=shift_left_out, totals=totals, k=k)

@@ -499,3 +499,19 @@ def test_invariants_hold_for_random_tables() -> None:
                         assert value == 0 or value >= k
 
     check()
+
+
+def test_segment_figures_add_up_to_the_measure() -> None:
+    table = make_table(rows(20, distance_km=2.0), rows(30, distance_km=4.0, days_on_site=2.5), rows(10, distance_km=40.0))
+    tonnes = pd.Series([0.2] * 20 + [0.5] * 30 + [3.0] * 10, index=table.index)
+    labels = pd.Series(["a"] * 20 + ["b"] * 30 + ["c"] * 10, index=table.index)
+    measure = rank.rank_measures(table, catalogue=[plain_measure()], segments=labels, emissions=tonnes,
+                                 context=CONTEXT).as_dict("en")["measures"][0]
+    fits = {f["segment"]: f for f in measure["segment_fit"]}
+    assert fits["a"]["car_trips_per_day_avoided"] == pytest.approx(0.065 * 20 * 2, abs=0.01)
+    assert fits["b"]["car_trips_per_day_avoided"] == pytest.approx(0.065 * 30 * 1, abs=0.01)
+    assert fits["c"]["tonnes_co2e_avoided"] == pytest.approx(0.065 * 10 * 3.0, abs=0.001)
+    total = sum(f["car_trips_per_day_avoided"] for f in fits.values())
+    low, high = measure["car_trips_per_day_avoided"]["low"], measure["car_trips_per_day_avoided"]["high"]
+    assert total == pytest.approx((low + high) / 2, abs=0.02)
+    assert measure["segments"] == ["a", "b", "c"]
