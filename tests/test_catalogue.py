@@ -241,6 +241,27 @@ def test_as_dict_round_trips_to_plain_json(catalogue: Catalogue) -> None:
     assert data["effect"]["low"] == raw["effect"]["low"]
 
 
+def test_catalogue_pickles_for_worker_processes(catalogue: Catalogue) -> None:
+    import pickle
+
+    copy = pickle.loads(pickle.dumps(catalogue))
+    assert list(copy) == list(catalogue)
+    assert copy.get("ebike-pool") == catalogue.get("ebike-pool")
+
+
+def test_every_code_the_catalogue_uses_has_a_label_in_each_language() -> None:
+    from grontur import catalogue as cat
+    from grontur.i18n import t
+
+    kinds = {"family": cat.FAMILIES, "actor": cat.ACTORS, "cost_class": cat.COST_CLASSES,
+             "cost_short": cat.COST_CLASSES, "time": cat.TIMES_TO_EFFECT, "time_short": cat.TIMES_TO_EFFECT,
+             "transit_service": cat.TRANSIT_SERVICE, "parking": cat.PARKING_CONTEXT, "facility": cat.FACILITIES}
+    for kind, codes in kinds.items():
+        for code in codes:
+            labels = {lang: t(f"catalogue.{kind}.{code}", lang) for lang in LANGUAGES}
+            assert all(labels.values()), (kind, code)
+
+
 def test_project_measures_add_and_override() -> None:
     shipped = load_catalogue()
     merged = load_catalogue(extra=PROJECT)
