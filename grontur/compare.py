@@ -283,8 +283,8 @@ def _mode_share_change(before: pd.DataFrame, after: pd.DataFrame, k: int) -> tup
         mb, ma = _modes(before, season).dropna(), _modes(after, season).dropna()
         if mb.empty and ma.empty:
             continue
-        cb = mb.value_counts().reindex(list(MODES), fill_value=0)
-        ca = ma.value_counts().reindex(list(MODES), fill_value=0)
+        cb = mb.value_counts().reindex(list(MODES), fill_value=0).astype("int64")
+        ca = ma.value_counts().reindex(list(MODES), fill_value=0).astype("int64")
         nb, na = int(cb.sum()), int(ca.sum())
         rows: dict[str, Any] = {}
         for mode in MODES:
@@ -302,7 +302,7 @@ def _distribution_test(cb: pd.Series, ca: pd.Series, k: int) -> dict[str, Any]:
     table = table[table.sum(axis=1) > 0]
     if len(table) < 2 or table["before"].sum() < k or table["after"].sum() < k:
         return {"chi2": None, "dof": None, "p_value": None, "small_expected": None}
-    result = stats.chi2_contingency(table.to_numpy().T, correction=False)
+    result = stats.chi2_contingency(table.to_numpy(dtype=float).T, correction=False)
     return {
         "chi2": _share(result.statistic),
         "dof": int(result.dof),
@@ -321,8 +321,9 @@ def _indicator(table: pd.DataFrame, season: str, outcome: str) -> tuple[pd.Serie
     modes = table[column]
     answered = modes.notna().to_numpy()
     if outcome == "drive_alone_rate":
-        eligible = answered & (modes != "remote").to_numpy()
-        hit = (modes == "car_alone").to_numpy()
+        # isin, not ==: it gives plain booleans for missing values in every string dtype
+        eligible = answered & ~modes.isin(("remote",)).to_numpy()
+        hit = modes.isin(("car_alone",)).to_numpy()
     elif outcome == "car_driver_share":
         eligible = answered
         hit = modes.isin(CAR_DRIVER_MODES).to_numpy()
@@ -626,13 +627,13 @@ def _composition(before: pd.DataFrame, after: pd.DataFrame, k: int,
     if gb.empty or ga.empty:
         return None, [], 0
     groups = sorted(set(gb) | set(ga))
-    cb = gb.value_counts().reindex(groups, fill_value=0)
-    ca = ga.value_counts().reindex(groups, fill_value=0)
+    cb = gb.value_counts().reindex(groups, fill_value=0).astype("int64")
+    ca = ga.value_counts().reindex(groups, fill_value=0).astype("int64")
     sb, sa = cb / cb.sum(), ca / ca.sum()
     distance = float(0.5 * (sb - sa).abs().sum())
     table = pd.DataFrame({"b": cb, "a": ca})
     table = table[table.sum(axis=1) > 0]
-    p = float(stats.chi2_contingency(table.to_numpy().T, correction=False).pvalue) if len(table) > 1 else 1.0
+    p = float(stats.chi2_contingency(table.to_numpy(dtype=float).T, correction=False).pvalue) if len(table) > 1 else 1.0
     hidden = 0
     shares = {}
     for group in groups:

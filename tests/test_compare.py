@@ -499,3 +499,21 @@ def test_compare_command_without_municipality_is_a_user_error(tmp_path) -> None:
     path = tmp_path / "x.csv"
     table({"bike": 5}).to_csv(path, index=False)
     assert main(["compare", str(path), str(path), "--out", str(tmp_path / "out")]) == 2
+
+
+def test_string_dtypes_with_missing_answers() -> None:
+    before = pd.DataFrame({
+        "mode_summer": pd.array(["car_alone"] * 10 + [None] * 3 + ["bike"] * 8, dtype="string"),
+        "job_group": pd.array(["school"] * 21, dtype="string"),
+        "wave": "2025-03",
+    })
+    after = pd.DataFrame({
+        "mode_summer": pd.array(["car_alone"] * 6 + [None] * 3 + ["remote"] * 8, dtype="str"),
+        "job_group": "school",
+        "wave": "2026-03",
+    })
+    result = compare_waves(before, after).as_dict()
+    assert result["car_driver_share"]["summer"]["before"] == approx(10 / 18)
+    assert result["car_driver_share"]["summer"]["after"] == approx(6 / 14)
+    assert result["drive_alone_rate"]["summer"]["n_after"] == 6  # remote workers make no trips
+    assert result["distribution_test"]["summer"]["dof"] == 2
