@@ -228,7 +228,7 @@ def carpool_groups(table: pd.DataFrame, *, k: int = DEFAULT_K, digits: int = 4,
     pc = codes(table, "home_postcode").astype("object")
     area = pc.where(pc.notna(), None)
     area = area.dropna().astype(str).str.strip().str.zfill(4).str[:digits].reindex(table.index)
-    wp_col = codes(table, "workplace")
+    wp_col = column(table, "workplace").astype("object")
     workplace = wp_col.fillna("") if wp_col.notna().sum() == 0 else wp_col
     shift = as_bool(column(table, "shift_work")).fillna(False).astype(bool).map({True: "shift", False: "day"})
     usable = drivers & area.notna() & workplace.notna()

@@ -195,3 +195,21 @@ def test_large_table_is_fast_enough() -> None:
     })
     habits = describe(big)
     assert habits["n_respondents"] == n
+
+
+def test_categorical_and_string_columns_give_the_same_result(table: pd.DataFrame) -> None:
+    as_category = table.assign(mode_summer=table["mode_summer"].astype("category"),
+                               mode_winter=table["mode_winter"].astype("category"),
+                               job_group=table["job_group"].astype("category"))
+    as_string = table.astype({"mode_summer": "string", "mode_winter": "string", "barriers": "string"})
+    reference = describe(table)
+    assert describe(as_category) == reference
+    assert describe(as_string) == reference
+
+
+def test_minimal_table_with_modes_only() -> None:
+    rows = _rows(6, mode_summer="walk", mode_winter="bus") + _rows(6, mode_summer="car_alone", mode_winter="car_alone")
+    habits = describe(pd.DataFrame(rows))
+    assert habits["breakdowns"] == {}
+    assert habits["distance_km"]["n"] == 0
+    assert habits["drive_alone_rate"]["year"]["rate"] == pytest.approx(0.5)

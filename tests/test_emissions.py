@@ -112,3 +112,12 @@ def test_bad_factor_file_names_the_file(tmp_path) -> None:
                    encoding="utf-8")
     with pytest.raises(ConfigError, match="factors.yaml"):
         load_factors(bad)
+
+
+def test_categorical_modes_are_accepted() -> None:
+    table = pd.DataFrame([{"mode_summer": "car_alone", "mode_winter": "bike", "car_fuel": "petrol",
+                           "distance_km": 10.0, "days_on_site": 5.0}])
+    plain = compute_emissions(table).per_respondent.iloc[0]
+    typed = table.astype({"mode_summer": "category", "mode_winter": "category", "car_fuel": "category"})
+    assert compute_emissions(typed).per_respondent.iloc[0] == pytest.approx(plain)
+    assert plain == pytest.approx(10 * 2 * 5 * WEEKS * 0.5 * _factor("car", "petrol") / 1000)

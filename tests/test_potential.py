@@ -150,3 +150,21 @@ def test_emissions_from_another_table_are_refused() -> None:
     other = pd.DataFrame([_driver(), _driver()])
     with pytest.raises(ConfigError):
         compute_potential(table, emissions=compute_emissions(other))
+
+
+def test_carpool_groups_leave_out_short_trips() -> None:
+    rows = [_driver(distance_km=2.0) for _ in range(5)] + [_driver(distance_km=12.0, home_postcode="3570") for _ in range(5)]
+    in_group, summary = carpool_groups(pd.DataFrame(rows), k=5, min_km=5.0)
+    assert summary["n_groups"] == 1
+    assert in_group.tolist() == [False] * 5 + [True] * 5
+    _, result = _potential(rows)
+    assert result.as_dict()["carpool"]["min_distance_km"] == load_params()["carpool_min_km"]["value"]
+
+
+def test_categorical_columns_give_the_same_feasibility() -> None:
+    rows = [_driver(distance_km=float(d), workplace=None) for d in (1, 4, 9, 15, 30)]
+    table = pd.DataFrame(rows)
+    typed = table.astype({c: "category" for c in ("mode_summer", "mode_winter", "job_group", "workplace", "car_fuel")})
+    plain = compute_potential(table, emissions=compute_emissions(table)).per_respondent
+    other = compute_potential(typed, emissions=compute_emissions(typed)).per_respondent
+    pd.testing.assert_frame_equal(plain, other)
