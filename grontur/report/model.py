@@ -117,3 +117,12 @@ class Document:
 
 def iter_blocks(sections: Sequence[Section]) -> list[tuple[Section, Block]]:
     return [(s, b) for s in sections for b in s.blocks]
+
+
+def table_frame(table: Table) -> "pd.DataFrame":
+    """A report table as a DataFrame of its display texts (for notebooks), caption as ``attrs``."""
+    import pandas as pd
+
+    frame = pd.DataFrame([[c.text for c in row] for row in table.rows], columns=list(table.header))
+    frame.attrs["caption"] = table.caption
+    return frame

@@ -1,0 +1,76 @@
+"""The analysis notebook: a parameters cell, library calls only, and a run on the demo data."""
+
+from __future__ import annotations
+
+import ast
+import importlib.util
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOK = ROOT / "notebooks" / "kommuneanalyse.ipynb"
+
+
+def _notebook() -> nbformat.NotebookNode:
+    return nbformat.read(str(NOTEBOOK), as_version=4)
+
+
+def test_parameters_cell_is_tagged_and_complete():
+    cells = [c for c in _notebook().cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(cells) == 1
+    names = {node.targets[0].id for node in ast.parse(cells[0].source).body if isinstance(node, ast.Assign)}
+    assert names == {"municipality", "survey", "followup", "lang", "out_dir"}
+
+
+def test_parameters_are_visible_to_papermill():
+    papermill = pytest.importorskip("papermill")
+    assert list(papermill.inspect_notebook(str(NOTEBOOK))) == ["municipality", "survey", "followup", "lang", "out_dir"]
+
+
+def test_notebook_calls_the_library_only():
+    allowed = {"grontur", "IPython", "pathlib"}
+    for cell in _notebook().cells:
+        if cell.cell_type != "code":
+            continue
+        for node in ast.walk(ast.parse(cell.source)):
+            if isinstance(node, ast.Import):
+                assert {a.name.split(".")[0] for a in node.names} <= allowed
+            elif isinstance(node, ast.ImportFrom):
+                assert node.module.split(".")[0] in allowed
+            # no analysis in the notebook: no pandas/numpy work, no file reading
+            assert not (isinstance(node, ast.Name) and node.id in {"pd", "np", "open"})
+
+
+def _pipeline_ready() -> str | None:
+    if importlib.util.find_spec("papermill") is None:
+        return "papermill is not installed (grontur[notebook])"
+    if importlib.util.find_spec("grontur.pipeline") is None:
+        return "grontur.pipeline does not exist yet"
+    from grontur import pipeline
+
+    for name in ("analyse_file", "demo_projects"):
+        if not hasattr(pipeline, name):
+            return f"grontur.pipeline.{name} does not exist yet"
+    return None
+
+
+@pytest.mark.slow
+def test_notebook_runs_on_the_demo_data(tmp_path):
+    reason = _pipeline_ready()
+    if reason:
+        pytest.skip(reason)
+    from grontur.commands.notebook import run_notebook
+
+    executed = run_notebook(municipality="Gol", out=tmp_path, lang="nb")
+    assert executed == tmp_path / "kommuneanalyse-gol.ipynb"
+    nb = nbformat.read(str(executed), as_version=4)
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
+    assert not [o for o in outputs if o.get("output_type") == "error"]
+    images = [o for o in outputs if "image/png" in o.get("data", {})]
+    assert len(images) >= 5  # mode shares, barriers, wishes, emissions, scenarios, timeline ...
+    markdown = " ".join(o["data"]["text/markdown"] for o in outputs if "text/markdown" in o.get("data", {}))
+    assert "Reisevaner sommer og vinter" in markdown  # bokmål section title from the catalogue
+    for name in ("report.html", "report.docx", "measures.xlsx", "results.json"):
+        assert (tmp_path / name).is_file()
