@@ -557,9 +557,10 @@ class _Checker:
 
     def number(self, value: Any, where: str, *, low: float = -math.inf, high: float = math.inf) -> float:
         if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
-            raise self.fail(where, f"expected a number, got {_kind(value)}; write a plain number such as 0.05.")
+            raise self.fail(where, f"expected a number, got {_kind(value)}; write a plain number without spaces or units.")
         if not low <= value <= high:
-            raise self.fail(where, f"{value} is outside {low:g}..{high:g}; use a value in that range.")
+            hint = " (write fractions: 0.05 for 5 %)" if high == 1 and 1 < value <= 100 else ""
+            raise self.fail(where, f"{value:g} is outside {low:g}..{high:g}; use a value in that range{hint}.")
         return float(value)
 
     def boolean(self, value: Any, where: str) -> bool:
