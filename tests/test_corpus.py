@@ -1,0 +1,172 @@
+"""The broken-input corpus: every file in tests/data/corpus has a written expected outcome.
+
+For each file either the import accounts for every row as the manifest says (counted by hand from
+``make_corpus.py``), or it stops with grontur's own error whose message names the file and says
+what to do; from the command line that is exit status 2, one line, no traceback, nothing written.
+The input is never modified. A single-column file far larger than any real survey is generated
+into ``tmp_path`` by the test itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+import grontur.errors as errors
+from grontur.cli import main
+from grontur.importing import import_survey
+
+CORPUS = Path(__file__).resolve().parent / "data" / "corpus"
+MANIFEST = yaml.safe_load((CORPUS / "expected.yaml").read_text(encoding="utf-8"))
+DATA_FILES = sorted(p.name for p in CORPUS.iterdir() if p.name not in ("expected.yaml", "make_corpus.py"))
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _params() -> list:
+    out = []
+    for name, spec in MANIFEST.items():
+        marks = [pytest.mark.xfail(strict=True, reason=spec["xfail"])] if spec.get("xfail") else []
+        out.append(pytest.param(name, spec, id=name, marks=marks))
+    return out
+
+
+def test_corpus_is_complete() -> None:
+    """At least 30 broken inputs, each file with a manifest entry and each entry with a file."""
+    assert len(DATA_FILES) >= 30
+    assert sorted(MANIFEST) == DATA_FILES
+    assert all(spec["outcome"] in ("rows", "error") for spec in MANIFEST.values())
+
+
+def _check_rows(result, spec: dict) -> None:
+    account = result.account
+    assert account["input_rows"] == account["kept"] + account["quarantined"]
+    assert account == {"input_rows": spec["input_rows"], "kept": spec["kept"], "quarantined": spec["quarantined"]}
+    assert len(result.table) == spec["kept"]
+    assert len(result.quarantine) == spec["quarantined"]
+    # Every data row is in exactly one of the two outputs.
+    kept_rows = set(result.table["source_row"].astype(int))
+    set_aside = set(result.quarantine["source_row"].astype(int))
+    assert not kept_rows & set_aside
+    assert len(kept_rows | set_aside) == spec["input_rows"]
+    counts = result.problem_counts()
+    for problem, minimum in (spec.get("problems") or {}).items():
+        assert counts.get(problem, 0) >= minimum, (problem, counts)
+    for column in spec.get("mapped") or []:
+        assert column in result.table.columns, (column, list(result.table.columns))
+    for column, expected in (spec.get("values") or {}).items():
+        assert column in result.table.columns, column
+        got = result.table.sort_values("source_row")[column].tolist()
+        assert len(got) == len(expected)
+        for position, (have, want) in enumerate(zip(got, expected)):
+            if want is None:
+                assert have is None or (isinstance(have, float) and math.isnan(have)) or have is pd.NA, (column, position, have)
+            elif isinstance(want, float):
+                assert have == pytest.approx(want), (column, position, have)
+            else:
+                assert have == want, (column, position, have)
+    for column, reason in (spec.get("dropped") or {}).items():
+        assert {"column": column, "reason": reason} in [
+            {"column": d["column"], "reason": d["reason"]} for d in result.dropped_columns
+        ]
+
+
+@pytest.mark.parametrize(("name", "spec"), _params())
+def test_corpus_file(name: str, spec: dict, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = CORPUS / name
+    before = _sha(path)
+    if spec["outcome"] == "rows":
+        started = time.perf_counter()
+        result = import_survey(path, municipality="3324")
+        elapsed = time.perf_counter() - started
+        _check_rows(result, spec)
+        if "max_seconds" in spec:
+            assert elapsed < spec["max_seconds"], f"{name} took {elapsed:.1f} s"
+        out = tmp_path / "out"
+        assert main(["import", str(path), "--out", str(out), "--kommune", "3324"]) == 0
+        cleaned = pd.read_csv(out / "cleaned.csv", dtype=str, encoding="utf-8-sig")
+        assert len(cleaned) == spec["kept"]
+    else:
+        error_type = getattr(errors, spec["error"])
+        with pytest.raises(errors.GronturError) as caught:
+            import_survey(path, municipality="3324")
+        assert isinstance(caught.value, error_type), type(caught.value)
+        message = str(caught.value)
+        assert "\n" not in message
+        assert name in message
+        for phrase in spec["message"]:
+            assert phrase.lower() in message.lower(), (phrase, message)
+        capsys.readouterr()
+        out = tmp_path / "out"
+        assert main(["import", str(path), "--out", str(out)]) == 2
+        captured = capsys.readouterr()
+        assert captured.err.startswith("grontur: ")
+        assert "Traceback" not in captured.err
+        assert captured.err.count("\n") == 1
+        assert not out.exists()
+        assert list(tmp_path.iterdir()) == []
+    assert _sha(path) == before
+
+
+@pytest.mark.parametrize("name", ["ragged_rows.csv", "png_renamed.csv"])
+def test_cli_process_exit_status(name: str, tmp_path: Path) -> None:
+    """A real process: exit status 2, one line on stderr, no traceback, no output folder."""
+    out = tmp_path / "out"
+    done = subprocess.run(
+        [sys.executable, "-m", "grontur", "import", str(CORPUS / name), "--out", str(out)],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert done.stderr.strip().count("\n") == 0
+    assert name in done.stderr
+    assert not out.exists()
+
+
+def _formula_like(value: object) -> bool:
+    if not isinstance(value, str) or not value or value[0] not in "=+-@\t\r":
+        return False
+    try:
+        float(value.replace(",", "."))
+    except ValueError:
+        return True
+    return False
+
+
+@pytest.mark.xfail(strict=True, reason="bug: answers such as '=HYPERLINK(...)' are copied into quality.csv "
+                                       "as they are, so Excel runs them as formulas (CSV injection)")
+def test_quality_csv_carries_no_formulas(tmp_path: Path) -> None:
+    """Raw answers copied into quality.csv must not start a formula when the file opens in Excel."""
+    out = tmp_path / "out"
+    assert main(["import", str(CORPUS / "formula_injection.csv"), "--out", str(out), "--kommune", "3324"]) == 0
+    for name in ("quality.csv", "cleaned.csv", "quarantine.csv"):
+        frame = pd.read_csv(out / name, dtype=str, encoding="utf-8-sig", keep_default_na=False)
+        bad = [v for v in frame.to_numpy().ravel() if _formula_like(v)]
+        assert bad == [], (name, bad)
+
+
+def test_single_column_far_larger_than_any_survey(tmp_path: Path) -> None:
+    """Half a million rows in one column (the whole Norwegian municipal workforce; real surveys have hundreds): every row accounted for."""
+    labels = ["Walk", "Bicycle", "\"Car, alone\"", "Bus", "something else"]
+    n = 500_000
+    path = tmp_path / "huge.csv"
+    body = "\n".join(labels[i % 5] for i in range(n))
+    path.write_text("How do you usually travel to work in the summer half of the year?\n" + body + "\n",
+                    encoding="utf-8")
+    before = _sha(path)
+    result = import_survey(path, municipality="3324")
+    assert result.account == {"input_rows": n, "kept": n - n // 5, "quarantined": n // 5}
+    counts = result.table["mode_summer"].value_counts()
+    assert counts.to_dict() == {"walk": n // 5, "bike": n // 5, "car_alone": n // 5, "bus": n // 5}
+    assert result.problem_counts()["unknown_answer"] == n // 5
+    assert _sha(path) == before
