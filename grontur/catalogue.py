@@ -81,6 +81,8 @@ _TARGET_FIELDS: Final = (
     "modes", "distance_km", "barriers", "would_help", "would_consider", "conditions", "shift_compatible",
 )
 _REQUIRE_FIELDS: Final = ("transit_service", "parking_at_work", "facilities")
+#: Families whose entries must declare a context requirement.
+_FAMILY_REQUIRES: Final = {"transit": "transit_service", "parking": "parking_at_work"}
 
 try:  # the C loader is several times faster; fall back quietly where libyaml is missing
     _BaseLoader: type = yaml.CSafeLoader
@@ -660,6 +662,15 @@ def parse_measure(data: Any, *, file: Path | None = None, origin: str = "shipped
     actors = c.codes(data["actors"], "actors", ACTORS, what="actor")
     if not actors:
         raise c.fail("actors", "list at least one actor who must act.")
+    # Families whose measures only work in a given context must say so, or a site without that
+    # context (no bus, no car park) would still be offered them.
+    needed = _FAMILY_REQUIRES.get(family[0])
+    if needed is not None and getattr(requires, needed) is None:
+        raise c.fail(
+            f"requires.{needed}",
+            f"a {family[0]} measure must say which {needed.replace('_', ' ')} it works with, "
+            "so that sites without it leave the measure out; add the field.",
+        )
     anchoring = c.codes(data["anchoring"], "anchoring", _anchoring_steps(), what="anchoring step")
     sources = _parse_sources(c, data["sources"])
     return Measure(

@@ -305,6 +305,7 @@ BROKEN_CASES = {
     "id-mismatch": ("id", "file name"),
     "syntax-error": ("line 15", "YAML syntax error"),
     "duplicate-key": ("line 30", "'family' is given twice"),
+    "transit-without-requirement": ("requires.transit_service", "transit measure must say"),
 }
 
 
