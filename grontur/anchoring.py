@@ -49,6 +49,7 @@ class StepTemplate:
     timing: str = "weeks"
     measure_steps: tuple[str, ...] = ()
     deferred_by: tuple[str, ...] = ()
+    actors: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -106,6 +107,7 @@ def load_template(path: str | Path | None = None) -> Template:
             owner=raw["owner"],
             bodies=tuple(raw.get("bodies") or ()),
             weeks=float(weeks),
+            actors=tuple(raw.get("actors") or ()),
             depends_on=depends,
             always=bool(include.get("always", False)),
             include={key: tuple(value) for key, value in include.items() if key != "always"},
@@ -133,6 +135,7 @@ class PlanStep:
     depends_on: tuple[str, ...]
     measures: tuple[str, ...]
     bodies: tuple[str, ...]
+    actors: tuple[str, ...] = ()
 
     def as_dict(self, lang: str) -> dict[str, Any]:
         return {
@@ -146,6 +149,7 @@ class PlanStep:
             "measures": list(self.measures),
             "bodies": list(self.bodies),
             "body_labels": [t(f"anchoring.body.{body}", lang) for body in self.bodies],
+            "actors": list(self.actors),
         }
 
 
@@ -371,7 +375,7 @@ def build_plan(
         ends[step.id] = end
         plan_steps.append(PlanStep(step=step.id, title=step.title, owner=step.owner, start=begin, end=end,
                                    depends_on=tuple(deps), measures=tuple(m for m in step_measures if m in by_id),
-                                   bodies=step.bodies))
+                                   bodies=step.bodies, actors=step.actors))
     plan_steps.sort(key=lambda s: (s.start, STEP_IDS.index(s.step) if s.step in STEP_IDS else 99, s.step))
     logger.info("anchoring plan: %d steps for %d measures, %s to %s", len(plan_steps), len(measures),
                 plan_steps[0].start if plan_steps else start_date, max((s.end for s in plan_steps), default=start_date))

@@ -48,7 +48,9 @@ def test_template_has_exactly_the_agreed_step_ids_and_three_languages() -> None:
         assert step["owner"]
     from grontur.i18n import has
 
+    actors = set(pytest.importorskip("grontur.catalogue").ACTORS)
     for step in template.steps:
+        assert step.actors and set(step.actors) <= actors, step.id
         assert has(f"anchoring.owner.{step.owner}"), step.owner
         for body in step.bodies:
             assert has(f"anchoring.body.{body}"), body
@@ -67,6 +69,7 @@ def test_free_parking_scenario_routes_the_parking_measure_through_unions_and_amu
     assert "parking-fee" in steps["partssammensett_utval"].measures
     assert steps["amu"].start > steps["unions"].end
     assert "amu" in steps["amu"].bodies and "union_representatives" in steps["unions"].bodies
+    assert "unions" in steps["unions"].actors and "amu" in steps["amu"].actors
     pilot = steps["pilot"]
     assert "parking-fee" in pilot.measures and pilot.start > steps["amu"].end
 
