@@ -859,6 +859,8 @@ def compare_waves(
     pilots: Iterable[Any] = (),
     comparison: tuple[pd.DataFrame, pd.DataFrame] | None = None,
     municipality: Mapping[str, Any] | None = None,
+    context: Mapping[str, Any] | None = None,
+    run_date: Any = None,
     thresholds: Mapping[str, float] | None = None,
 ) -> Comparison:
     """Compare a baseline and a follow-up wave of canonical response tables.
@@ -875,9 +877,10 @@ def compare_waves(
         The mappings (or mapping reports) used to import each wave; a difference is flagged.
     waves
         Wave labels ``("YYYY-MM", "YYYY-MM")``; by default the most common ``wave`` of each table.
-    pilots, comparison, municipality
+    pilots, comparison, municipality, context, run_date
         When ``pilots`` is given, they are evaluated with :func:`grontur.pilots.evaluate_pilots`
-        (``comparison`` is the comparison municipality's ``(before, after)`` tables).
+        (``comparison`` is the comparison municipality's ``(before, after)`` tables; the rest
+        is copied into the evidence records).
     thresholds
         Overrides of :data:`DEFAULT_THRESHOLDS`.
     """
@@ -927,6 +930,7 @@ def compare_waves(
     if pilots:
         from grontur.pilots import evaluate_pilots
 
-        effects = evaluate_pilots(before, after, pilots=pilots, comparison=comparison, k=k, municipality=municipality)
+        effects = evaluate_pilots(before, after, pilots=pilots, comparison=comparison, k=k, municipality=municipality,
+                                  context=context, run_date=run_date)
         result = result.with_pilots(effects)
     return result

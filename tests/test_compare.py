@@ -517,3 +517,27 @@ def test_string_dtypes_with_missing_answers() -> None:
     assert result["car_driver_share"]["summer"]["after"] == approx(6 / 14)
     assert result["drive_alone_rate"]["summer"]["n_after"] == 6  # remote workers make no trips
     assert result["distribution_test"]["summer"]["dof"] == 2
+
+
+def test_compare_waves_can_evaluate_pilots_in_one_call(waves) -> None:
+    before, after = waves
+    before = before.assign(workplace=["Rådhuset"] * 50 + ["Skulen"] * 50)
+    after = after.assign(workplace=["Rådhuset"] * 50 + ["Skulen"] * 50)
+    pilot = {"measure": "ebike-pool", "start": "2025-04-01", "end": "2025-10-31",
+             "participants": {"workplace": "Rådhuset"}}
+    result = compare_waves(before, after, pilots=[pilot], municipality={"number": "3324", "name": "Gol"},
+                           run_date="2026-11-29")
+    (entry,) = result.as_dict()["pilots"]
+    assert entry["measure"] == "ebike-pool" and entry["municipality"]["name"] == "Gol"
+    assert entry["method"] == "reached_vs_not_reached"
+
+
+def test_warnings_name_questions_not_column_codes(waves) -> None:
+    from grontur.i18n import Translator
+    from grontur.report.comparison import warning_text
+
+    before, after = waves
+    warning = next(w for w in compare_waves(before, after.assign(age_band="u30")).comparability
+                   if w["code"] == "questions_changed")
+    text = warning_text(warning, Translator("nb"), "nb")
+    assert "«Hvor gammel er du?»" in text and "age_band" not in text

@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping
+from functools import cache
 from typing import Any
 
 from markupsafe import Markup
 
-from grontur.i18n import Translator
+from grontur.i18n import Translator, has
 from grontur.report import _format as fmt
 from grontur.report.model import Block, BulletList, Cell, Heading, KeyFigure, KeyFigures, Paragraph, Table
 from grontur.schema import SEASONS
@@ -264,6 +265,29 @@ def _breakdown_blocks(c: Mapping[str, Any], tr: Translator, lang: str) -> list[B
     return blocks
 
 
+@cache
+def _question_texts() -> dict[str, dict[str, str]]:
+    """Question text per canonical column, from the standard questionnaire."""
+    import yaml
+
+    from grontur.resources import data_path
+
+    spec = yaml.safe_load(data_path("surveys", "standard", "questionnaire.yaml").read_text(encoding="utf-8"))
+    return {q["column"]: dict(q.get("text") or {}) for q in spec.get("questions", []) if q.get("column")}
+
+
+def _question(column: str, lang: str) -> str:
+    text = _question_texts().get(column, {}).get(lang)
+    if not text:
+        return column
+    return f"“{text}”" if lang == "en" else f"«{text}»"
+
+
+def _mapping_key(tr: Translator, key: str) -> str:
+    name = f"compare.mapping_key.{key}"
+    return tr(name) if has(name) else key
+
+
 def warning_text(warning: Mapping[str, Any], tr: Translator, lang: str) -> str:
     """One comparability warning (``{code, values}``) as a sentence in the report language."""
     values = dict(warning.get("values") or {})
@@ -273,6 +297,10 @@ def warning_text(warning: Mapping[str, Any], tr: Translator, lang: str) -> str:
             items = values[name] or []
             if name == "groups":
                 items = [_group_label(tr, "job_group", g) for g in items]
+            elif name == "keys":
+                items = [_mapping_key(tr, str(key)) for key in items]
+            else:
+                items = [_question(str(column), lang) for column in items]
             values[name] = ", ".join(str(i) for i in items) or tr("compare.none")
     for name in ("before", "after") if code == "response_rate_changed" else ():
         values[name] = fmt.percent(values.get(name), lang)
