@@ -12,8 +12,10 @@ EPSG:25833 (ETRS89 / UTM 33N), the metric CRS used for Norwegian national data.
 from __future__ import annotations
 
 import csv
+import json
 import logging
 import math
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -104,7 +106,11 @@ def read_municipalities(path: str | Path, *, layer: str | None = None) -> Any:
                     if _find(fields, _MUNI_ALIASES[:4]):
                         layer = name
                         break
-        frame = gpd.read_file(path, layer=layer) if layer else gpd.read_file(path)
+        nested = _nested_geojson(path, layer) if path.suffix.lower() in (".geojson", ".json") else None
+        if nested is not None:
+            frame = nested
+        else:
+            frame = gpd.read_file(path, layer=layer) if layer else gpd.read_file(path)
     except GeoDataError:
         raise
     except Exception as exc:  # pyogrio raises several error types for unreadable files
@@ -115,6 +121,8 @@ def read_municipalities(path: str | Path, *, layer: str | None = None) -> Any:
         msg = f"{path}: no municipality-number field (kommunenummer) found among {', '.join(map(str, frame.columns))}; use Kartverket's municipality layer."
         raise GeoDataError(msg)
     name_col = _find([c for c in frame.columns if c != number_col], _MUNI_NAME_ALIASES)
+    if name_col is not None:
+        frame[name_col] = frame[name_col].map(_plain_name)
     if frame.crs is None:
         frame = frame.set_crs("EPSG:4326")
     frame = frame.to_crs("EPSG:4326")
@@ -126,6 +134,47 @@ def read_municipalities(path: str | Path, *, layer: str | None = None) -> Any:
     )
     log.info("read %s municipality polygons from %s", len(out), path.name)
     return out
+
+
+def _plain_name(value: Any) -> Any:
+    """Geonorge gives names as a list of ``{navn, sprak}``; take the Norwegian (or first) one."""
+    if isinstance(value, str) and value.startswith("["):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return value
+    if isinstance(value, list) and value:
+        preferred = [v for v in value if isinstance(v, dict) and v.get("sprak") in ("nor", "nno", "nob")]
+        first = (preferred or value)[0]
+        return first.get("navn", first) if isinstance(first, dict) else first
+    return value
+
+
+def _nested_geojson(path: Path, layer: str | None) -> Any:
+    """Geonorge's GeoJSON downloads hold several FeatureCollections in one object, e.g.
+    ``{"Kommune": {...}, "Kommunegrense": {...}}``; return the polygon collection (or ``layer``),
+    or ``None`` when the file is an ordinary GeoJSON."""
+    import geopandas as gpd
+
+    with path.open(encoding="utf-8-sig") as fh:
+        head = fh.read(4096)
+    first = re.match(r'\s*\{\s*"([^"]+)"\s*:\s*\{', head)
+    if first is None or first.group(1).lower() in ("crs", "bbox", "properties", "metadata", "geometry"):
+        return None
+    data = json.loads(path.read_text(encoding="utf-8-sig"))
+    if not isinstance(data, dict) or data.get("type") == "FeatureCollection":
+        return None
+    candidates = [(key, value) for key, value in data.items()
+                  if isinstance(value, dict) and value.get("type") == "FeatureCollection"]
+    if layer is not None:
+        candidates = [(key, value) for key, value in candidates if key == layer]
+    for _, collection in candidates:
+        features = collection.get("features") or []
+        if features and "polygon" in str((features[0].get("geometry") or {}).get("type", "")).lower():
+            crs = ((collection.get("crs") or {}).get("properties") or {}).get("name") or "EPSG:4326"
+            return gpd.GeoDataFrame.from_features(features, crs=crs)
+    msg = f"{path}: no polygon collection{' ' + repr(layer) if layer else ''} found in this GeoJSON; use the municipality (Kommune) layer."
+    raise GeoDataError(msg)
 
 
 def _sniff_separator(first_line: str) -> str:

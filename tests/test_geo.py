@@ -247,3 +247,27 @@ def test_real_estimate_gol_to_al_does_not_flag_the_road_distance() -> None:
     assert 20 < straight < 25
     assert result.table["distance_km"].iloc[0] == pytest.approx(round(straight * 1.3, 1))
     assert result.issues["source_row"].tolist() == [13]
+
+
+def test_geonorge_style_nested_geojson_with_name_lists(tmp_path: Path) -> None:
+    import json
+
+    square = [[[500000, 6700000], [510000, 6700000], [510000, 6710000], [500000, 6710000], [500000, 6700000]]]
+    data = {
+        "Kommunegrense": {"type": "FeatureCollection", "features": [
+            {"type": "Feature", "geometry": {"type": "LineString", "coordinates": square[0]}, "properties": {}}]},
+        "Kommune": {
+            "type": "FeatureCollection",
+            "crs": {"type": "name", "properties": {"name": "EPSG:25833"}},
+            "features": [{"type": "Feature", "geometry": {"type": "Polygon", "coordinates": square},
+                          "properties": {"kommunenummer": "3324",
+                                         "navn": [{"rekkefolge": "", "sprak": "nor", "navn": "Gol"}]}}],
+        },
+    }
+    path = tmp_path / "Basisdata_Kommuner.geojson"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    read = geo.read_municipalities(path)
+    assert read["municipality"].tolist() == ["3324"]
+    assert read["name"].tolist() == ["Gol"]
+    lon, lat = read.geometry.iloc[0].centroid.x, read.geometry.iloc[0].centroid.y
+    assert 14.9 < lon < 15.2 and 60.3 < lat < 60.6  # reprojected from EPSG:25833 (central meridian 15° E)
