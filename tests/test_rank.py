@@ -515,3 +515,29 @@ def test_segment_figures_add_up_to_the_measure() -> None:
     low, high = measure["car_trips_per_day_avoided"]["low"], measure["car_trips_per_day_avoided"]["high"]
     assert total == pytest.approx((low + high) / 2, abs=0.02)
     assert measure["segments"] == ["a", "b", "c"]
+
+
+def test_every_message_the_ranking_can_emit_exists_in_three_languages() -> None:
+    from grontur.i18n import catalogue as messages
+
+    source = (Path(rank.__file__)).read_text(encoding="utf-8")
+    literal = set(re.findall(r'"(rank\.[a-z_.]+[a-z_])"', source))
+    generated = {f"rank.reason.{kind}.{group}" for kind in ("reach", "reach_within", "reach_between", "reach_beyond")
+                 for group in ("car", "all")}
+    generated |= {f"rank.reason.{kind}" for kind in ("barriers", "would_help", "would_consider")}
+    generated |= {f"rank.reason.evidence_{d}{s}" for d in ("down", "up") for s in ("", "_noci")}
+    generated |= {f"rank.reason.evidence_relative_{d}" for d in ("down", "up")}
+    generated |= {f"rank.reason.evidence_adjusted.{n}" for n in ("one", "many")}
+    generated |= {f"rank.reason.condition.{c}" for c in ("car_needed_for_work", "children_drop_off", "shift_work")}
+    generated |= {f"rank.excluded.{key}" for key in ("transit_service", "parking_at_work", "facility_exists", "facility_missing",
+                                                     "requires", "nobody_reached", "no_car_trips", "shift_only")}
+    generated |= {f"rank.level.transit_service.{v}" for v in ("none", "poor", "fair", "good")}
+    generated |= {f"rank.level.parking_at_work.{v}" for v in ("free", "paid", "limited", "none")}
+    generated |= {f"rank.package.{p}" for p in rank.PACKAGES}
+    catalogue = pytest.importorskip("grontur.catalogue")
+    generated |= {f"rank.facility.{f}" for f in catalogue.FACILITIES}
+    known = messages()
+    missing = sorted(key for key in literal | generated if key not in known and not key.endswith("."))
+    assert not missing
+    for key in generated:
+        assert all(known[key][lang].strip() for lang in ("nn", "nb", "en")), key
