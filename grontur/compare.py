@@ -744,7 +744,7 @@ def _mapping_warning(mapping_before: Any, mapping_after: Any) -> dict[str, Any] 
     if mapping_before is None or mapping_after is None:
         return None
     mb, ma = _canonical(mapping_before), _canonical(mapping_after)
-    dump = lambda value: json.dumps(value, sort_keys=True, default=str, ensure_ascii=False)  # noqa: E731
+    dump = lambda value: json.dumps(value, sort_keys=True, default=str, ensure_ascii=False)
     if dump(mb) == dump(ma):
         return None
     if isinstance(mb, Mapping) and isinstance(ma, Mapping):

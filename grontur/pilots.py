@@ -39,10 +39,18 @@ import yaml
 from scipy import stats
 
 from grontur.compare import (
-    CONFIDENCE, _indicator, _pval, _share, _small, _wave_label, _wave_month, newcombe_difference,
-    season_of_month, two_proportion_p,
+    CONFIDENCE,
+    _indicator,
+    _pval,
+    _share,
+    _small,
+    _wave_label,
+    _wave_month,
+    newcombe_difference,
+    season_of_month,
+    two_proportion_p,
 )
-from grontur.errors import CatalogueError, ConfigError
+from grontur.errors import CatalogueError, ConfigError, GronturError
 from grontur.schema import SEASONS
 from grontur.suppression import check_k
 
@@ -387,7 +395,7 @@ def _municipality_of(table: pd.DataFrame, given: Mapping[str, Any] | None) -> di
             from grontur.municipalities import lookup
 
             name = lookup(number).name
-        except Exception:  # an unknown number only costs the name
+        except GronturError:  # an unknown number only costs the name
             name = None
     return {"number": number, "name": name}
 

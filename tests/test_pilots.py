@@ -16,7 +16,12 @@ import yaml
 
 from grontur.errors import CatalogueError, ConfigError
 from grontur.pilots import (
-    EvidenceConflictError, PilotEffect, evaluate_pilots, evidence_filename, participant_mask, pilot_season,
+    EvidenceConflictError,
+    PilotEffect,
+    evaluate_pilots,
+    evidence_filename,
+    participant_mask,
+    pilot_season,
     write_evidence,
 )
 
@@ -221,7 +226,7 @@ def test_linked_respondents_narrow_the_interval_and_keep_coverage() -> None:
         ids = [f"p{i}" for i in range(n_r + n_o)]
         site = ["Sjukeheimen"] * n_r + ["Rådhuset"] * n_o
 
-        def frame(drive: np.ndarray, w: str, id_list: list[str]) -> pd.DataFrame:
+        def frame(drive: np.ndarray, w: str, id_list: list[str], site: list[str] = site) -> pd.DataFrame:
             modes = np.where(drive, "car_alone", "bus")
             return pd.DataFrame({"respondent_id": id_list, "workplace": site, "wave": w,
                                  "mode_summer": modes, "mode_winter": modes})

@@ -38,11 +38,11 @@ def command(baseline: Path, followup: Path, municipality: str | None, project: P
     from grontur import compare, pilots
     from grontur.config import load_project, project_for
     from grontur.errors import GronturError
+    from grontur.i18n import Translator
     from grontur.outputs import staged_folder, write_json
     from grontur.pipeline import to_jsonable
     from grontur.report.comparison import render_comparison_html, warning_text
     from grontur.resources import data_path
-    from grontur.i18n import Translator
 
     if project is not None:
         proj = load_project(project)
@@ -97,7 +97,7 @@ def command(baseline: Path, followup: Path, municipality: str | None, project: P
         click.echo(t("cli.compare.evidence", lang, n=len(written), folder=folder))
 
 
-def _import(path: Path, project, wave: str | None):  # noqa: ANN001, ANN202 - thin wrapper
+def _import(path: Path, project, wave: str | None):
     from grontur.importing import import_survey
 
     return import_survey(path, mapping=project.mapping, sheet=project.sheet, municipality=project.number,

@@ -21,9 +21,19 @@ from typing import Any
 
 from markupsafe import Markup
 
+from grontur.errors import GronturError
 from grontur.i18n import Translator, has
 from grontur.report import _format as fmt
-from grontur.report.model import Block, BulletList, Cell, Heading, KeyFigure, KeyFigures, Paragraph, Table
+from grontur.report.model import (
+    Block,
+    BulletList,
+    Cell,
+    Heading,
+    KeyFigure,
+    KeyFigures,
+    Paragraph,
+    Table,
+)
 from grontur.schema import SEASONS
 
 log = logging.getLogger(__name__)
@@ -94,7 +104,7 @@ def measure_label(measure_id: str, lang: str) -> str:
         from grontur.report.build import measure_name
 
         return measure_name({"id": measure_id}, lang)
-    except Exception:  # a missing or broken catalogue only costs the nice name
+    except (ImportError, GronturError):  # a missing or broken catalogue only costs the nice name
         return measure_id
 
 
