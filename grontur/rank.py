@@ -31,7 +31,7 @@ from grontur.errors import CatalogueError, ConfigError
 from grontur.evidence import AdjustedEffect, EvidenceRecord, adjust_effect, records_by_measure
 from grontur.i18n import LANGUAGES, check_language, has, t
 from grontur.resources import data_path
-from grontur.schema import CAR_DRIVER_MODES, CAR_MODES, MULTI_SEP
+from grontur.schema import CAR_DRIVER_MODES, CAR_MODES, MAX_DISTANCE_KM, MULTI_SEP
 from grontur.suppression import DEFAULT_K, check_k
 
 logger = logging.getLogger(__name__)
@@ -985,7 +985,11 @@ def _reasons(
     group = "car" if targets_cars else "all"
     if rules.distance is not None:
         low, high = rules.distance
-        if high is not None and (low is None or low <= 1.0):
+        if high is not None and high >= MAX_DISTANCE_KM:
+            high = None  # "5-300 km" reads better as "more than 5 km"
+        if high is None and (low is None or low <= 0):
+            reasons.append(Reason(f"rank.reason.reach.{group}", {"n": count(n_focus), "n_of": count(of)}))
+        elif high is not None and (low is None or low <= 1.0):
             reasons.append(Reason(f"rank.reason.reach_within.{group}", {"n": count(n_focus), "n_of": count(of), "km": high}))
         elif high is not None:
             reasons.append(Reason(f"rank.reason.reach_between.{group}", {"n": count(n_focus), "n_of": count(of), "km_low": low, "km_high": high}))

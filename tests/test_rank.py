@@ -541,3 +541,10 @@ def test_every_message_the_ranking_can_emit_exists_in_three_languages() -> None:
     assert not missing
     for key in generated:
         assert all(known[key][lang].strip() for lang in ("nn", "nb", "en")), key
+
+
+def test_an_open_distance_range_reads_more_than() -> None:
+    measure = plain_measure(targets={"modes": ["car_alone"], "distance_km": [5, 300]})
+    table = make_table(rows(12, distance_km=40.0), rows(6, distance_km=2.0))
+    data = rank.rank_measures(table, catalogue=[measure], context=CONTEXT).as_dict("en")["measures"][0]
+    assert data["reasons"][0] == "12 of 18 who commute by car live more than 5 km from work"
