@@ -17,6 +17,7 @@ import logging
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -324,6 +325,25 @@ class GeoResult:
     suppressed_cells: int = 0
     figure: Any = None
     notes: Sequence[str] = field(default_factory=tuple)
+    postcodes: pd.DataFrame | None = None
+    municipalities: Any = None
+    highlight: str | None = None
+    lang: str | None = None
+    potential_figure: Any = None
+
+    def with_potential(self, potential: pd.Series, *, lang: str | None = None) -> GeoResult:
+        """The same result with each home area's ``potential`` filled in (share of its car
+        commuters with a feasible alternative, e.g. ``PotentialResult.any_feasible()``) and, when
+        a language is known, a second map coloured by potential in ``potential_figure``."""
+        level = str(self.areas["level"].iloc[0]) if len(self.areas) else "postcode"
+        areas, hidden = home_areas(self.table, postcodes=self.postcodes, k=self.k,
+                                   potential=potential.astype("float64"), level=level)
+        lang = lang or self.lang
+        figure = None
+        if lang is not None and len(areas):
+            figure = plot_home_area_map(areas, workplaces=self.workplaces, municipalities=self.municipalities,
+                                        lang=lang, value="potential", k=self.k, highlight=self.highlight)
+        return dataclasses.replace(self, areas=areas, suppressed_cells=hidden, potential_figure=figure)
 
     def as_dict(self) -> dict[str, Any]:
         """``results["geo"]``."""
@@ -454,7 +474,7 @@ def enrich(
     detour_factor: float | None = None,
     k: int = DEFAULT_K,
     settings: Mapping[str, Any] | None = None,
-    area_level: str = "postcode",
+    area_level: str = "auto",
 ) -> GeoResult:
     """Estimate missing distances, flag implausible ones and aggregate home areas.
 
@@ -473,7 +493,8 @@ def enrich(
     settings
         Overrides of ``measures/factors/settings.yaml``.
     area_level
-        ``"postcode"`` or ``"grid"`` (5 km cells) for the home areas.
+        ``"postcode"``, ``"grid"`` (5 km cells) or ``"auto"``: postcodes, unless they would hide
+        more than a quarter of the located respondents and grid cells hide fewer.
     """
     k = check_k(k)
     overrides = dict(settings or {})
@@ -522,7 +543,15 @@ def enrich(
               else pd.DataFrame({c: pd.Series(dtype="object") for c in ISSUE_COLUMNS}))
     issues = issues.sort_values("source_row", kind="stable").reset_index(drop=True) if len(issues) else issues
 
-    areas, hidden = home_areas(out, postcodes=postcodes, k=k, level=area_level)
+    if area_level == "auto":
+        areas, hidden = home_areas(out, postcodes=postcodes, k=k, level="postcode")
+        located = int(home_lat.notna().sum())
+        if located and int(areas["n"].sum()) < 0.75 * located:
+            grid, grid_hidden = home_areas(out, postcodes=postcodes, k=k, level="grid")
+            if int(grid["n"].sum()) > int(areas["n"].sum()):
+                areas, hidden = grid, grid_hidden
+    else:
+        areas, hidden = home_areas(out, postcodes=postcodes, k=k, level=area_level)
     n_pc = int(pc.notna().sum())
     counts = {
         "n_respondents": int(len(table)),
@@ -538,7 +567,7 @@ def enrich(
     log.info("geo: %s distances estimated, %s flagged, %s home areas (%s hidden below k)",
              counts["n_distance_estimated"], counts["n_distance_flagged"], len(areas), hidden)
     return GeoResult(table=out, issues=issues, areas=areas, workplaces=wp, counts=counts,
-                     settings=settings, k=k, suppressed_cells=hidden)
+                     settings=settings, k=k, suppressed_cells=hidden, postcodes=postcodes)
 
 
 # --------------------------------------------------------------------------- maps
@@ -678,11 +707,9 @@ def enrich_for_project(table: pd.DataFrame, *, project: Any, k: int = DEFAULT_K,
     result = enrich(table, workplaces=list(getattr(project, "workplaces", ()) or ()), postcodes=postcodes,
                     k=k, settings=settings)
     figure = None
+    number = getattr(project, "number", None)
+    highlight = number if municipalities is not None and number in set(municipalities["municipality"]) else None
     if len(result.areas) or len(result.workplaces):
-        number = getattr(project, "number", None)
-        highlight = number if municipalities is not None and number in set(municipalities["municipality"]) else None
         figure = plot_home_area_map(result.areas, workplaces=result.workplaces, municipalities=municipalities,
                                     lang=lang, k=k, highlight=highlight)
-    return GeoResult(table=result.table, issues=result.issues, areas=result.areas, workplaces=result.workplaces,
-                     counts=result.counts, settings=result.settings, k=result.k,
-                     suppressed_cells=result.suppressed_cells, figure=figure)
+    return dataclasses.replace(result, figure=figure, municipalities=municipalities, highlight=highlight, lang=lang)

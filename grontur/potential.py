@@ -151,6 +151,8 @@ class PotentialResult:
     transit_service: str
     k: int = DEFAULT_K
     scenario_per_respondent: Mapping[str, pd.DataFrame] = field(default_factory=dict)
+    table: pd.DataFrame | None = None
+    settings: Mapping[str, Any] = field(default_factory=dict)
 
     def feasible(self) -> pd.DataFrame:
         """Boolean frame: alternative feasible (f >= threshold) for each car commuter."""
@@ -204,9 +206,53 @@ class PotentialResult:
                                                "share": (anyf / n) if any_ok and n else None},
             "scenarios": scen,
             "carpool": carpool,
-            "suppressed_cells": int(hidden),
         }
+        breakdowns, h = self._breakdowns()
+        out["breakdowns"] = breakdowns
+        out["suppressed_cells"] = int(hidden + h)
         return jsonable(out)
+
+    def _breakdowns(self) -> tuple[dict[str, Any], int]:
+        """Car commuters, feasible share and scenario trips avoided by workplace and job group."""
+        if self.table is None:
+            return {}, 0
+        k = self.k
+        hidden = 0
+        days = float(self.settings.get("working_days_per_year", 225)) if self.settings else 225.0
+        anyf = self.any_feasible().fillna(False).astype(bool)
+        out: dict[str, Any] = {}
+        for name in ("workplace", "job_group"):
+            if name not in self.table.columns:
+                continue
+            key = column(self.table, name).astype("object")[self.car_commuter]
+            sizes = key.value_counts()
+            sizes = sizes[sizes > 0]
+            groups: dict[str, Any] = {}
+            small = [g for g, n in sizes.items() if n < k]
+            for g, n in sorted(sizes.items(), key=lambda kv: str(kv[0])):
+                n = int(n)
+                if n < k:
+                    hidden += 1
+                    groups[str(g)] = {"n_car_commuters": None, "suppressed": True}
+                    continue
+                idx = key.index[key == g]
+                feasible = int(anyf[idx].sum())
+                ok = not (0 < feasible < k or 0 < n - feasible < k)
+                if not ok:
+                    hidden += 1
+                entry: dict[str, Any] = {"n_car_commuters": n, "suppressed": False,
+                                         "any_feasible_share": feasible / n if ok else None}
+                for scen, frame in self.scenario_per_respondent.items():
+                    entry[f"{scen}_car_trips_per_day_avoided"] = float(frame.loc[idx, "car_trips_per_year_avoided"].sum()) / days
+                    entry[f"{scen}_tonnes_avoided"] = float(frame.loc[idx, "tonnes_avoided_central"].sum())
+                groups[str(g)] = entry
+            if len(small) == 1 and len(sizes) > 1:
+                rest = sorted((int(n), str(g)) for g, n in sizes.items() if n >= k)
+                if rest:
+                    groups[rest[0][1]] = {"n_car_commuters": None, "suppressed": True}
+                    hidden += 1
+            out[name] = groups
+        return out, hidden
 
 
 def _condition(table: pd.DataFrame, name: str, barrier: str | None, barriers: pd.DataFrame) -> np.ndarray:
@@ -360,7 +406,7 @@ def compute_potential(
     return PotentialResult(
         per_respondent=per, by_season=by_season, car_commuter=car_commuter, scenarios=scenarios,
         carpool=carpool, params=params, transit_service=transit_service, k=k,
-        scenario_per_respondent=per_resp,
+        scenario_per_respondent=per_resp, table=table, settings=settings,
     )
 
 

@@ -271,3 +271,25 @@ def test_geonorge_style_nested_geojson_with_name_lists(tmp_path: Path) -> None:
     assert read["name"].tolist() == ["Gol"]
     lon, lat = read.geometry.iloc[0].centroid.x, read.geometry.iloc[0].centroid.y
     assert 14.9 < lon < 15.2 and 60.3 < lat < 60.6  # reprojected from EPSG:25833 (central meridian 15° E)
+
+
+def test_with_potential_fills_areas_and_draws_a_second_map(postcodes: pd.DataFrame) -> None:
+    rows = [{"home_postcode": "9902", "mode_summer": "car_alone", "mode_winter": "car_alone"}] * 6
+    project = SimpleNamespace(number="9999", workplaces=[WORKPLACE], geodata={"postcodes": DATA / "analysis_postcodes_bolstad.tsv"})
+    result = geo.enrich_for_project(_table(rows), project=project, k=5, lang="en")
+    potential = pd.Series([1.0, 0.0, 0.0, 1.0, 1.0, 0.0], index=result.table.index)
+    updated = result.with_potential(potential)
+    assert updated.areas["potential"].iloc[0] == pytest.approx(0.5)
+    assert updated.potential_figure is not None
+    assert updated.potential_figure.axes[0].get_title() == t("geo.map.title.potential", "en")
+    assert result.areas["potential"].isna().all()  # the original is unchanged
+
+
+def test_auto_level_falls_back_to_grid_cells(postcodes: pd.DataFrame) -> None:
+    # Two postcodes of 3 respondents each at the same point: hidden as postcodes, shown as one cell.
+    rows = [{"home_postcode": "9901"}] * 3 + [{"home_postcode": "9909"}] * 3
+    table = _table([{**r, "mode_summer": "car_alone", "mode_winter": "car_alone"} for r in rows])
+    by_postcode = geo.enrich(table, workplaces=[WORKPLACE], postcodes=postcodes, area_level="postcode")
+    assert by_postcode.areas.empty and by_postcode.suppressed_cells == 2
+    auto = geo.enrich(table, workplaces=[WORKPLACE], postcodes=postcodes)
+    assert auto.areas["level"].tolist() == ["grid"] and auto.areas["n"].tolist() == [6]

@@ -168,3 +168,17 @@ def test_categorical_columns_give_the_same_feasibility() -> None:
     plain = compute_potential(table, emissions=compute_emissions(table)).per_respondent
     other = compute_potential(typed, emissions=compute_emissions(typed)).per_respondent
     pd.testing.assert_frame_equal(plain, other)
+
+
+def test_breakdowns_by_workplace_hide_small_groups() -> None:
+    rows = ([_driver(workplace="Skulen", distance_km=2.0) for _ in range(6)]
+            + [_driver(workplace="Sjukeheimen", distance_km=30.0) for _ in range(7)]
+            + [_driver(workplace="Lageret") for _ in range(2)])
+    _, result = _potential(rows)
+    groups = result.as_dict()["breakdowns"]["workplace"]
+    assert groups["Lageret"] == {"n_car_commuters": None, "suppressed": True}
+    assert groups["Skulen"]["suppressed"] is True  # next smallest, hidden against subtraction
+    assert groups["Sjukeheimen"]["n_car_commuters"] == 7
+    frame = result.scenario_per_respondent["moderate"]
+    by_hand = float(frame["car_trips_per_year_avoided"].iloc[6:13].sum()) / 225
+    assert groups["Sjukeheimen"]["moderate_car_trips_per_day_avoided"] == pytest.approx(by_hand)
