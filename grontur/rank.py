@@ -692,6 +692,9 @@ def rank_measures(
         else:
             ranked.append(outcome)
 
+    unused = sorted(set(by_measure) - seen)
+    if unused:
+        logger.info("evidence for measures not in the catalogue was not used: %s", ", ".join(unused))
     ranked.sort(key=lambda item: (-item["score"], item["id"]))
     measures = tuple(RankedMeasure(rank=i + 1, **item) for i, item in enumerate(ranked))
     excluded.sort(key=lambda e: e.id)
@@ -989,7 +992,7 @@ def _reasons(
             high = None  # "5-300 km" reads better as "more than 5 km"
         if high is None and (low is None or low <= 0):
             reasons.append(Reason(f"rank.reason.reach.{group}", {"n": count(n_focus), "n_of": count(of)}))
-        elif high is not None and (low is None or low <= 1.0):
+        elif high is not None and (low is None or low <= 0.5):
             reasons.append(Reason(f"rank.reason.reach_within.{group}", {"n": count(n_focus), "n_of": count(of), "km": high}))
         elif high is not None:
             reasons.append(Reason(f"rank.reason.reach_between.{group}", {"n": count(n_focus), "n_of": count(of), "km_low": low, "km_high": high}))
