@@ -53,7 +53,7 @@ def command(baseline: Path, followup: Path, municipality: str | None, project: P
         raise GronturError(msg)
     proj = proj.with_overrides(run_date=run_date.date() if run_date else None, k=k, employees=employees)
     lang = lang or proj.language
-    wave_before, wave_after = waves if waves else (proj.wave, None)
+    wave_before, wave_after = waves if waves else (proj.wave, getattr(proj, "followup_wave", None))
 
     before = _import(baseline, proj, wave_before)
     after = _import(followup, proj, wave_after)
@@ -64,7 +64,8 @@ def command(baseline: Path, followup: Path, municipality: str | None, project: P
             msg = (f"{comparison_project}: the comparison municipality's grontur.yaml must name both 'survey' and "
                    "'followup'; add them or use --comparison-files BASELINE FOLLOWUP.")
             raise GronturError(msg)
-        control = (_import(other.survey, other, other.wave).table, _import(other.followup, other, None).table)
+        control = (_import(other.survey, other, other.wave).table,
+                   _import(other.followup, other, getattr(other, "followup_wave", None)).table)
     elif comparison_files:
         control = (_import(comparison_files[0], proj, wave_before).table, _import(comparison_files[1], proj, wave_after).table)
 
