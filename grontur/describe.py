@@ -685,7 +685,10 @@ def describe(table: pd.DataFrame, *, k: int = DEFAULT_K, employees: int | None =
     hidden += h
 
     breakdowns: dict[str, Any] = {}
-    for name in BREAKDOWN_COLUMNS:
+    names = list(BREAKDOWN_COLUMNS)
+    if "municipality" in table.columns and column(table, "municipality").nunique() > 1:
+        names.insert(0, "municipality")  # a network table: one group per municipality
+    for name in names:
         groups, h = _breakdown(table, name, settings, k)
         hidden += h
         if groups is not None:

@@ -213,3 +213,10 @@ def test_minimal_table_with_modes_only() -> None:
     assert habits["breakdowns"] == {}
     assert habits["distance_km"]["n"] == 0
     assert habits["drive_alone_rate"]["year"]["rate"] == pytest.approx(0.5)
+
+
+def test_network_tables_break_down_by_municipality(table: pd.DataFrame) -> None:
+    two = pd.concat([table.assign(municipality="3324"), table.assign(municipality="3328")], ignore_index=True)
+    groups = describe(two)["breakdowns"]["municipality"]
+    assert groups["3324"]["n"] == 25 and groups["3328"]["n"] == 25
+    assert "municipality" not in describe(table.assign(municipality="3324"))["breakdowns"]
