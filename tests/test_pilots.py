@@ -362,3 +362,17 @@ def test_demo_comparison_runs_without_warnings_for_same_season(truth) -> None:
     # the importer may set aside a row or two; the shares stay within a point of what was planted
     assert share["before"] == approx(summary["baseline"]["car_driver_share"]["summer"], abs=0.01)
     assert share["after"] == approx(summary["followup"]["car_driver_share"]["summer"], abs=0.01)
+
+
+@pytest.mark.parametrize("slug", ["al", "gol"])
+def test_demo_panel_is_linked_through_the_pseudonymous_code(truth, slug) -> None:
+    from grontur.compare import compare_waves
+
+    config, before, after = _demo_waves(slug)
+    planted = next(m for m in truth["municipalities"] if m["slug"] == slug)
+    panel = compare_waves(before, after).panel
+    retained = planted["panel"]["retained_respondents"]
+    # about 5 % leave the code blank and a few rows are set aside by the importer
+    assert panel["found"] is True
+    assert 0.85 * retained <= panel["n"] <= retained
+    assert panel["seasons"]["summer"]["mcnemar_p"] is not None
