@@ -696,6 +696,8 @@ def describe(table: pd.DataFrame, *, k: int = DEFAULT_K, employees: int | None =
 
     drivers = is_car_driver(table)
     n_drivers = int(drivers.sum())
+    if not _pair_publishable(n_drivers, n, k):
+        hidden += 1
     lists: dict[str, Any] = {}
     for col, allowed in (("barriers", BARRIERS), ("would_consider", MODES), ("would_help", WOULD_HELP)):
         values = column(table, col)
@@ -707,7 +709,7 @@ def describe(table: pd.DataFrame, *, k: int = DEFAULT_K, employees: int | None =
     habits = {
         "k": k,
         "n_respondents": n,
-        "n_car_drivers": n_drivers if (n_drivers == 0 or n_drivers >= k) else None,
+        "n_car_drivers": n_drivers if _pair_publishable(n_drivers, n, k) else None,
         "seasons": seasons,
         "seasonal_shift": shift,
         "drive_alone_rate": dar_ci,

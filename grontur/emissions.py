@@ -221,7 +221,7 @@ class EmissionsResult:
             t = float(self.per_respondent[idx].sum())
             out[str(g)] = {"respondents": n, "tonnes": t, "low": float(self.low[idx].sum()),
                            "high": float(self.high[idx].sum()), "per_respondent": t / n}
-        return out, hidden
+        return out, hidden + _hide_second(out)
 
     def _grouped(self, kind: str) -> tuple[dict[str, Any], int]:
         """Tonnes by the mode (or car fuel) used in each season; a respondent counts in each
@@ -250,7 +250,20 @@ class EmissionsResult:
             else:
                 out[str(g)] = {"respondents": n, "tonnes": float(sums.at[g, "central"]),
                                "low": float(sums.at[g, "low"]), "high": float(sums.at[g, "high"])}
-        return out, hidden
+        return out, hidden + _hide_second(out)
+
+
+def _hide_second(groups: dict[str, Any]) -> int:
+    """Group tonnes add up to a published total: when exactly one group is hidden, hide the
+    smallest other group with emissions too, so the first cannot be found by subtraction."""
+    hidden = [g for g, v in groups.items() if v["tonnes"] is None]
+    if len(hidden) != 1:
+        return 0
+    others = sorted((v["respondents"], g) for g, v in groups.items() if v["tonnes"])
+    if not others:
+        return 0
+    groups[others[0][1]] = {key: None for key in groups[others[0][1]]}
+    return 1
 
 
 def compute_emissions(

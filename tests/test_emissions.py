@@ -87,12 +87,17 @@ def test_by_mode_and_fuel_suppress_small_groups() -> None:
              "days_on_site": 5.0, "municipality": "3324"}] * 6
     rows += [{"mode_summer": "car_alone", "mode_winter": "car_alone", "car_fuel": "electric", "distance_km": 10.0,
               "days_on_site": 5.0, "municipality": "3324"}] * 2
+    rows += [{"mode_summer": "car_alone", "mode_winter": "car_alone", "car_fuel": "diesel", "distance_km": 10.0,
+              "days_on_site": 5.0, "municipality": "3324"}] * 7
     summary = compute_emissions(pd.DataFrame(rows)).as_dict()
-    assert summary["by_fuel"]["petrol"]["respondents"] == 6
+    # electric (2) is hidden; petrol (6), the smallest other fuel, too, as the fuels add up to the
+    # published car total
     assert summary["by_fuel"]["electric"]["tonnes"] is None
-    assert summary["by_mode"]["car_alone"]["respondents"] == 8
-    assert summary["by_municipality"]["3324"]["respondents"] == 8
-    assert summary["suppressed_cells"] == 1
+    assert summary["by_fuel"]["petrol"]["tonnes"] is None
+    assert summary["by_fuel"]["diesel"]["respondents"] == 7
+    assert summary["by_mode"]["car_alone"]["respondents"] == 15
+    assert summary["by_municipality"]["3324"]["respondents"] == 15
+    assert summary["suppressed_cells"] == 2
     json.dumps(summary, allow_nan=False)
 
 
