@@ -159,7 +159,7 @@ def analyse_imported(
         lang=lang,
     )
     start = project.plan_start or _next_monday(project.run_date)
-    plan = anchoring.build_plan(ranking, catalogue=cat, start=start, lang=lang)
+    plan = anchoring.build_plan(ranking, catalogue=cat, start=start, lang=lang, baseline=project.wave)
     figures["anchoring_timeline"] = anchoring.plot_timeline(plan, lang=lang)
 
     issues = pd.concat([frame for frame in issue_frames if frame is not None and len(frame)], ignore_index=True) \
