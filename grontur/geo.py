@@ -649,7 +649,9 @@ def plot_home_area_map(
         cbar = fig.colorbar(sc, ax=ax, shrink=0.7, pad=0.02)
         cbar.set_label(t(f"geo.map.{value}", lang))
         cbar.ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(xmax=1.0, decimals=0))
-        for x, y, (_, row) in zip(pts.x.to_numpy(), pts.y.to_numpy(), shown.iterrows()):
+        # Label at most the 15 largest areas so a city map stays legible (areas are sorted by n).
+        label_rows = list(zip(pts.x.to_numpy(), pts.y.to_numpy(), shown.iterrows()))
+        for x, y, (_, row) in sorted(label_rows, key=lambda item: -int(item[2][1]["n"]))[:15]:
             ax.annotate(f"{row['area']} (n={int(row['n'])})" if row["level"] == "postcode" else f"n={int(row['n'])}",
                         (x, y), xytext=(6, 6), textcoords="offset points", fontsize=7, zorder=4)
     if len(wpts):
