@@ -753,9 +753,12 @@ def measure_reasons(measure: Mapping[str, Any], ctx: _Ctx) -> list[str]:
         return localized_list(reasons, ctx.lang)
     data = measure.get("reasons_data")
     if ctx.results_lang != ctx.lang and isinstance(data, list) and data and all(isinstance(d, Mapping) and "key" in d for d in data):
-        from grontur.rank import render_reason
+        if all(has(str(d["key"])) for d in data):
+            from grontur.rank import render_reason
 
-        return [render_reason(d["key"], {k: v for k, v in d.items() if k != "key"}, ctx.lang, k=_k(ctx)) for d in data]
+            return [render_reason(d["key"], {k: v for k, v in d.items() if k != "key"}, ctx.lang, k=_k(ctx)) for d in data]
+        log.warning("reasons of measure %r use message keys this grontur version lacks; shown as written in %s",
+                    measure.get("id"), ctx.results_lang)
     return localized_list(reasons, ctx.lang)
 
 
@@ -776,7 +779,7 @@ def _measures(ctx: _Ctx) -> Section:
         for x in excluded:
             reason = x.get("reason")
             data = x.get("reason_data")
-            if ctx.results_lang != lang and isinstance(data, Mapping) and "key" in data:
+            if ctx.results_lang != lang and isinstance(data, Mapping) and "key" in data and has(str(data["key"])):
                 from grontur.rank import render_reason
 
                 reason = render_reason(data["key"], {k: v for k, v in data.items() if k != "key"}, lang, k=_k(ctx))

@@ -144,8 +144,9 @@ def bar_chart(values: Mapping[str, float | None], *, lang: str, xlabel_key: str,
     numbers = [values[k] for k in labels]
     fig, ax = _new_figure(6.4, 0.34 * max(len(labels), 3) + 0.9)
     scale = 100.0 if percent else 1.0
+    # one series: colour alone is enough (no hatching to keep long lists readable)
     bars = ax.barh(range(len(labels)), [scale * (v or 0) for v in numbers], height=0.7,
-                   edgecolor="white", linewidth=0.5, **_bar_style(colour_index))
+                   edgecolor="white", linewidth=0.5, color=PALETTE[colour_index % len(PALETTE)])
     for bar, value in zip(bars, numbers, strict=True):
         text = fmt.percent(value, lang, digits=digits) if percent else fmt.number(value, lang, digits=digits)
         ax.annotate(text, (bar.get_width(), bar.get_y() + bar.get_height() / 2), xytext=(3, 0),

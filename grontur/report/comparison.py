@@ -344,10 +344,12 @@ def _comparability_blocks(c: Mapping[str, Any], tr: Translator, lang: str) -> li
                 before=fmt.percent(entry.get("before"), lang), diff=_points(entry.get("diff_reweighted"), lang),
                 low=_points(entry.get("ci_low"), lang), high=_points(entry.get("ci_high"), lang),
             ))
-    if composition and composition.get("distance") is not None:
-        blocks.append(Paragraph(tr("compare.composition.text", distance=fmt.number(100 * composition["distance"], lang, digits=1),
+    changed = any(w.get("code") == "composition_changed" for w in warnings)
+    if composition and composition.get("distance") is not None and not changed:
+        blocks.append(Paragraph(tr("compare.composition.same", distance=fmt.number(100 * composition["distance"], lang, digits=1),
                                    p=_p(composition.get("p_value"), lang))))
-    if sentences:
+    elif sentences:
+        # the adjusted figures matter when the mix of job groups changed
         blocks.append(BulletList(tuple(sentences)))
     return blocks
 

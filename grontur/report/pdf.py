@@ -35,8 +35,14 @@ def find_chromium() -> str | None:
     return found
 
 
-def write_pdf(html_path: Path, pdf_path: Path) -> Path:
-    """Print ``html_path`` to ``pdf_path`` (A4, with backgrounds) and return ``pdf_path``."""
+def write_pdf(html_path: Path, pdf_path: Path, *, browser: object | None = None) -> Path:
+    """Print ``html_path`` to ``pdf_path`` (A4, with backgrounds) and return ``pdf_path``.
+
+    ``browser`` is an open Playwright browser to reuse; without one, the system Chromium is
+    started for this file and closed again.
+    """
+    if browser is not None:
+        return _print(browser, html_path, pdf_path)
     try:
         from playwright.sync_api import sync_playwright
     except ImportError as error:
@@ -47,14 +53,21 @@ def write_pdf(html_path: Path, pdf_path: Path) -> Path:
         msg = "report.pdf needs Chromium: install it (apt-get install chromium) or set GRONTUR_CHROMIUM to its path."
         raise ConfigError(msg)
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, args=list(CHROMIUM_ARGS))
+        started = p.chromium.launch(executable_path=chromium, args=list(CHROMIUM_ARGS))
         try:
-            page = browser.new_page()
-            page.goto(Path(html_path).resolve().as_uri(), wait_until="load")
-            page.emulate_media(media="print")
-            page.pdf(path=str(pdf_path), format="A4", print_background=True, prefer_css_page_size=True)
+            return _print(started, html_path, pdf_path)
         finally:
-            browser.close()
+            started.close()
+
+
+def _print(browser: object, html_path: Path, pdf_path: Path) -> Path:
+    page = browser.new_page()
+    try:
+        page.goto(Path(html_path).resolve().as_uri(), wait_until="load")
+        page.emulate_media(media="print")
+        page.pdf(path=str(pdf_path), format="A4", print_background=True, prefer_css_page_size=True)
+    finally:
+        page.close()
     return Path(pdf_path)
 
 
