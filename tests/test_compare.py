@@ -541,3 +541,22 @@ def test_warnings_name_questions_not_column_codes(waves) -> None:
                    if w["code"] == "questions_changed")
     text = warning_text(warning, Translator("nb"), "nb")
     assert "«Hvor gammel er du?»" in text and "age_band" not in text
+
+
+def test_reweighted_figures_are_shown_only_when_the_mix_changed() -> None:
+    from grontur.report.comparison import comparison_blocks
+    from grontur.report.model import BulletList, Paragraph
+
+    mix = ["health_care"] * 50 + ["administration"] * 50
+    before = table({"car_alone": 60, "bike": 40}, job_group=mix)
+    same = table({"car_alone": 55, "bike": 45}, wave="2026-03", prefix="a", job_group=mix)
+    shifted = table({"car_alone": 55, "bike": 45}, wave="2026-03", prefix="a",
+                    job_group=["health_care"] * 85 + ["administration"] * 15)
+
+    def texts(after: pd.DataFrame) -> str:
+        blocks = comparison_blocks(compare_waves(before, after).as_dict(), lang="en")
+        return " ".join([b.text for b in blocks if isinstance(b, Paragraph)]
+                        + [i for b in blocks if isinstance(b, BulletList) for i in b.items])
+
+    assert "about the same" in texts(same) and "Adjusted to the job-group mix" not in texts(same)
+    assert "Adjusted to the job-group mix" in texts(shifted) and "about the same" not in texts(shifted)
