@@ -914,12 +914,17 @@ def _evaluate(
 
 
 def _condition(people: _Respondents, column: str, wanted: Any) -> np.ndarray:
-    """A respondent filter; an unanswered yes/no passes a ``false`` condition and fails a ``true`` one."""
+    """A respondent filter; an unanswered yes/no passes a ``false`` condition and fails a ``true`` one.
+
+    A code condition on a question the survey did not ask cannot be checked, so it does not
+    narrow the target group (failing it would report "nobody reached" for a measure that may
+    well fit).
+    """
     if column in _BOOL_COLUMNS or isinstance(wanted, bool):
         values = people.boolean(column)
         return values == 1 if bool(wanted) else values != 1
     if column not in people.table:
-        return np.zeros(people.n, dtype=bool)
+        return np.ones(people.n, dtype=bool)
     options = list(wanted) if isinstance(wanted, (list, tuple)) else [wanted]
     return people.is_in(column, options)
 

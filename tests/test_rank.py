@@ -548,3 +548,12 @@ def test_an_open_distance_range_reads_more_than() -> None:
     table = make_table(rows(12, distance_km=40.0), rows(6, distance_km=2.0))
     data = rank.rank_measures(table, catalogue=[measure], context=CONTEXT).as_dict("en")["measures"][0]
     assert data["reasons"][0] == "12 of 18 who commute by car live more than 5 km from work"
+
+
+def test_code_condition_on_a_question_not_asked_does_not_exclude():
+    from grontur.rank import _condition, _Respondents
+    import pandas as pd
+
+    table = pd.DataFrame({"mode_summer": ["car_alone", "walk"], "distance_km": [3.0, 1.0]})
+    people = _Respondents(table, None, days_per_week=5.0)
+    assert _condition(people, "job_group", ["administration"]).all()
