@@ -24,7 +24,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Mapping
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -63,7 +62,7 @@ MODE_GROUPS: dict[str, str] = {
 }
 BREAKDOWN_COLUMNS = ("workplace", "job_group", "shift_work")
 _BOOL_MAP = {
-    True: True, False: False, 1: True, 0: False, 1.0: True, 0.0: False,
+    True: True, False: False,  # also matches 1, 0, 1.0 and 0.0, which hash equal
     "true": True, "false": False, "True": True, "False": False, "1": True, "0": False,
     "yes": True, "no": False, "ja": True, "nei": False,
 }
@@ -339,7 +338,7 @@ def _mode_counts(table: pd.DataFrame, season: str) -> tuple[pd.Series, int]:
     mode = codes(table, f"mode_{season}")
     known = mode.dropna()
     counts = known.value_counts()
-    return counts, int(len(known))
+    return counts, len(known)
 
 
 def _observed_modes(table: pd.DataFrame) -> list[str]:
@@ -651,7 +650,7 @@ def describe(table: pd.DataFrame, *, k: int = DEFAULT_K, employees: int | None =
     settings = load_settings(settings)
     table = prepare(table)
     hidden = 0
-    n = int(len(table))
+    n = len(table)
 
     seasons, h = _season_section(table, k)
     hidden += h

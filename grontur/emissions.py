@@ -20,11 +20,18 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import yaml
 
-from grontur.describe import codes, column, days_on_site, jsonable, load_settings, numeric, season_weights
+from grontur.describe import (
+    codes,
+    column,
+    days_on_site,
+    jsonable,
+    load_settings,
+    numeric,
+    season_weights,
+)
 from grontur.errors import ConfigError
 from grontur.resources import data_path
 from grontur.schema import FUELS, MODES, SEASONS
@@ -170,7 +177,7 @@ class EmissionsResult:
             "tonnes_co2e_per_year": totals["central"],
             "low": totals["low"],
             "high": totals["high"],
-            "n_respondents": int(len(self.per_respondent)),
+            "n_respondents": len(self.per_respondent),
             "n_estimated": n_est,
             "n_not_estimated": int(len(self.per_respondent) - n_est),
             "n_distance_estimated": int(self.detail["distance_estimated"].sum()),

@@ -12,12 +12,12 @@ EPSG:25833 (ETRS89 / UTM 33N), the metric CRS used for Norwegian national data.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 import logging
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
-import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -114,7 +114,7 @@ def read_municipalities(path: str | Path, *, layer: str | None = None) -> Any:
             frame = gpd.read_file(path, layer=layer) if layer else gpd.read_file(path)
     except GeoDataError:
         raise
-    except Exception as exc:  # pyogrio raises several error types for unreadable files
+    except Exception as exc:  # noqa: BLE001 - pyogrio raises several error types for unreadable files
         msg = f"{path}: cannot read the municipality polygons ({exc.__class__.__name__}); check that it is a GeoJSON or GeoPackage file."
         raise GeoDataError(msg) from None
     number_col = _find(frame.columns, _MUNI_ALIASES[:4])
@@ -554,7 +554,7 @@ def enrich(
         areas, hidden = home_areas(out, postcodes=postcodes, k=k, level=area_level)
     n_pc = int(pc.notna().sum())
     counts = {
-        "n_respondents": int(len(table)),
+        "n_respondents": len(table),
         "n_with_postcode": n_pc,
         "n_postcode_unknown": int((pc.notna() & home_lat.isna()).sum()),
         "n_located": int(home_lat.notna().sum()),

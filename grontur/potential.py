@@ -26,7 +26,15 @@ import pandas as pd
 import yaml
 
 from grontur.describe import (
-    as_bool, codes, column, days_on_site, dummy, jsonable, load_settings, multi_dummies, numeric,
+    as_bool,
+    codes,
+    column,
+    days_on_site,
+    dummy,
+    jsonable,
+    load_settings,
+    multi_dummies,
+    numeric,
     season_weights,
 )
 from grontur.emissions import BANDS, EmissionsResult
@@ -293,7 +301,7 @@ def carpool_groups(table: pd.DataFrame, *, k: int = DEFAULT_K, digits: int = 4,
         "postcode_digits": digits,
         "min_distance_km": float(min_km),
         "n_lone_drivers": n_drivers if (n_drivers == 0 or n_drivers >= k) else None,
-        "n_groups": int(len(big)),
+        "n_groups": len(big),
         "drivers_in_groups": n_in if ok else None,
         "share_in_groups": (n_in / n_drivers) if ok and n_drivers else None,
         "group_sizes": sorted((int(v) for v in big.to_numpy()), reverse=True),

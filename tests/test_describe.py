@@ -9,7 +9,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from grontur.describe import describe, drive_alone_rate, mode_share, suppress_row, wilson
+from grontur.describe import (
+    describe,
+    drive_alone_rate,
+    mode_share,
+    suppress_row,
+    wilson,
+)
 from grontur.errors import ConfigError
 
 

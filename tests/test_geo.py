@@ -160,7 +160,7 @@ def test_home_areas_with_potential_and_grid(postcodes: pd.DataFrame) -> None:
     rows = [{"home_postcode": "9902", "mode_summer": "car_alone", "mode_winter": "car_alone"}] * 6
     table = _table(rows)
     potential = pd.Series([1.0, 1.0, 0.0, 0.0, 0.0, 1.0], index=table.index)
-    areas, hidden = geo.home_areas(table, postcodes=postcodes, potential=potential)
+    areas, _hidden = geo.home_areas(table, postcodes=postcodes, potential=potential)
     assert areas["potential"].iloc[0] == pytest.approx(0.5)
     grid, _ = geo.home_areas(table, postcodes=postcodes, level="grid", grid_km=5.0)
     assert grid["level"].iloc[0] == "grid" and grid["n"].iloc[0] == 6

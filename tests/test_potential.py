@@ -11,7 +11,12 @@ import pytest
 
 from grontur.emissions import compute_emissions
 from grontur.errors import ConfigError
-from grontur.potential import ALTERNATIVES, carpool_groups, compute_potential, load_params
+from grontur.potential import (
+    ALTERNATIVES,
+    carpool_groups,
+    compute_potential,
+    load_params,
+)
 
 
 def _driver(**extra: object) -> dict:
