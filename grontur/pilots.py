@@ -514,12 +514,13 @@ def _estimate_season(before: pd.DataFrame, after: pd.DataFrame, reached_b: pd.Se
         note = "no_participants" if r[1] == 0 and r[3] == 0 else "too_few_participants"
         return _SeasonResult(participants, groups, (), None, None, hidden, note)
     before_ok, after_ok = not _small(r[0], k), not _small(r[2], k)
-    hidden += (not before_ok) + (not after_ok)
     groups["reached"] = _group_entry(r, k)
+    hidden += (not before_ok) + (not after_ok)
     term_r = _panel_term(before, after, reached_b, reached_a, season, outcome)
     estimates.append(_estimate_entry("before_after", *_before_after(r, term_r)))
     if others_ok:
         groups["not_reached"] = _group_entry(o, k)
+        hidden += _small(o[0], k) + _small(o[2], k)
         term_o = _panel_term(before, after, ~reached_b, ~reached_a, season, outcome)
         estimates.append(_estimate_entry("reached_vs_not_reached", *_did(
             (r, o), ci_method=ci_method, n_boot=n_boot, rng=rng, panel_terms=(term_r, term_o))))
@@ -528,6 +529,7 @@ def _estimate_season(before: pd.DataFrame, after: pd.DataFrame, reached_b: pd.Se
         if found is not None:
             c, term_c = found
             groups["comparison"] = _group_entry(c, k)
+            hidden += _small(c[0], k) + _small(c[2], k)
             estimates.append(_estimate_entry("difference_in_differences", *_did(
                 (r, c), ci_method=ci_method, n_boot=n_boot, rng=rng, panel_terms=(term_r, term_c))))
     return _SeasonResult(
