@@ -13,6 +13,7 @@ values, which :mod:`grontur.report.comparison` turns into text from the translat
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 from collections.abc import Iterable, Mapping, Sequence
@@ -826,7 +827,8 @@ class Comparison:
         return [w["code"] for w in self.comparability]
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        """``comparison.json``: plain JSON types, a fresh copy on every call."""
+        return copy.deepcopy({
             "schema": SCHEMA,
             "k": self.k,
             "waves": dict(self.waves),
@@ -843,7 +845,7 @@ class Comparison:
             "comparability": list(self.comparability),
             "pilots": list(self.pilots),
             "suppressed_cells": self.suppressed_cells,
-        }
+        })
 
 
 def compare_waves(
