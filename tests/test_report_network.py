@@ -83,5 +83,5 @@ def test_pilots_section_is_a_hook(network, tmp_path):
                "estimate": -0.5, "ci_low": -0.9, "ci_high": -0.1}]
     html = write_network_overview(network, out_dir=tmp_path, lang="en", pilots=pilots).read_text(encoding="utf-8")
     assert t("report.network.section_pilots", "en") in html
-    assert "-12.0" in html and "-21.0–-3.0" in html
-    assert "-50.0" not in html  # three participants: hidden
+    assert "\u221212.0" in html and "\u221221.0 – \u22123.0" in html
+    assert "50.0" not in html  # three participants: hidden

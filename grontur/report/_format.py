@@ -11,6 +11,8 @@ import math
 
 #: What a suppressed or unavailable number looks like in every format.
 SUPPRESSED = "–"
+#: The typographic minus sign (U+2212), as in the comparison tables.
+MINUS = "\u2212"
 _NBSP = "\u00a0"
 
 
@@ -29,6 +31,8 @@ def number(value: float | int | None, lang: str, *, digits: int = 0) -> str:
     if _is_missing(value):
         return SUPPRESSED
     text = f"{float(value):,.{digits}f}"
+    if text.startswith("-"):
+        text = MINUS + text[1:] if text.strip("-0.,") else text[1:]  # no "−0,0"
     if lang == "en":
         return text
     return text.replace(",", "\x00").replace(".", ",").replace("\x00", _NBSP)
@@ -58,8 +62,9 @@ def number_range(low: float | None, high: float | None, lang: str, *, digits: in
     """Format a low–high range, e.g. ``"8–18 %"``; a missing end gives :data:`SUPPRESSED`."""
     if _is_missing(low) or _is_missing(high):
         return SUPPRESSED
+    dash = " – " if float(low) < 0 or float(high) < 0 else "–"  # "−21,0 – −3,0" stays readable
     if as_percent:
         lo = number(100.0 * float(low), lang, digits=digits)
         hi = percent(high, lang, digits=digits)
-        return f"{lo}–{hi}"
-    return f"{number(low, lang, digits=digits)}–{number(high, lang, digits=digits)}"
+        return f"{lo}{dash}{hi}"
+    return f"{number(low, lang, digits=digits)}{dash}{number(high, lang, digits=digits)}"
