@@ -468,3 +468,216 @@ def run_demo(out_dir: str | Path, *, formats: Sequence[str] = DEFAULT_FORMATS, j
 
 def _demo_one_star(args: tuple) -> dict[str, Any]:
     return _demo_one(*args)
+
+
+# ---------------------------------------------------------------------------------------------
+# Many municipalities in one file (a county or the whole country)
+
+@dataclass(frozen=True)
+class ManyAnalysis:
+    """The analyses of every municipality found in one survey table.
+
+    Attributes
+    ----------
+    results
+        Municipality number -> that municipality's ``results.json`` content, in number order.
+    failed
+        Municipality number -> the one-line message of the error that stopped its analysis.
+    unassigned
+        Kept rows without a (known) municipality; they are in no analysis.
+    account
+        The whole file's ``input_rows, kept, quarantined``.
+    seconds
+        Municipality number -> wall time of its analysis (in its worker process).
+    folders
+        Municipality number -> output folder, when outputs were written.
+    """
+
+    results: dict[str, dict[str, Any]]
+    failed: dict[str, str]
+    unassigned: int
+    account: dict[str, int]
+    seconds: dict[str, float] = field(default_factory=dict)
+    folders: dict[str, Path] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain JSON: the account, the municipalities analysed, failed and unassigned rows."""
+        return {
+            "account": dict(self.account),
+            "municipalities": len(self.results),
+            "analysed": sorted(self.results),
+            "failed": dict(self.failed),
+            "unassigned_rows": int(self.unassigned),
+        }
+
+
+#: Loaded once per worker process (catalogue, evidence) by :func:`_many_init`.
+_MANY_STATE: dict[str, Any] = {}
+
+
+def _many_init(evidence: Sequence[Any] | None) -> None:
+    """Worker start: load the catalogue and the evidence once for every municipality it analyses."""
+    _MANY_STATE["catalogue"] = catalogue_mod.load_catalogue()
+    _MANY_STATE["evidence"] = list(evidence) if evidence is not None else load_all_evidence()
+
+
+def _as_imported(table_or_imported: Any) -> Any:
+    """An :class:`grontur.importing.ImportResult` for a canonical table given as it is."""
+    from grontur.importing import ImportResult
+
+    if isinstance(table_or_imported, ImportResult):
+        return table_or_imported
+    if not isinstance(table_or_imported, pd.DataFrame):
+        msg = "analyse_many needs an imported survey (grontur.importing.import_survey) or a canonical table."
+        raise GronturError(msg)
+    table = table_or_imported
+    if "source_row" not in table:
+        table = table.assign(source_row=np.arange(1, len(table) + 1))
+    return ImportResult(
+        table=table,
+        issues=pd.DataFrame(columns=["source_row", "column", "raw_value", "problem", "action"]),
+        quarantine=pd.DataFrame(columns=["source_row", "reason"]),
+        account={"input_rows": len(table), "kept": len(table), "quarantined": 0},
+        dropped_columns=[], mapping_report={"dialect": "canonical", "mapped": [], "unmapped": []},
+    )
+
+
+def _split_by_municipality(imported: Any) -> tuple[dict[str, Any], int]:
+    """One ImportResult per municipality (its rows and their issues), and the count of rows without one."""
+    from grontur.importing import ImportResult
+
+    table = imported.table
+    if "municipality" not in table:
+        msg = ("The survey has no municipality column: add a 'municipality' column with the kommunenummer "
+               "of each row, or analyse it for one municipality with --kommune.")
+        raise GronturError(msg)
+    numbers = table["municipality"].astype("string")
+    groups = {str(key): positions for key, positions in pd.Series(numbers.to_numpy()).groupby(
+        numbers.to_numpy(), sort=True, dropna=True).indices.items()}
+    unassigned = int(numbers.isna().sum())
+    issues = imported.issues
+    issue_groups: dict[str, np.ndarray] = {}
+    if len(issues) and "source_row" in table:
+        by_row = pd.Series(numbers.to_numpy(), index=table["source_row"].to_numpy())
+        by_row = by_row[~by_row.index.duplicated()]
+        issue_numbers = issues["source_row"].map(by_row)
+        issue_groups = {str(k): v for k, v in pd.Series(issue_numbers.to_numpy()).groupby(
+            issue_numbers.to_numpy(), sort=False, dropna=True).indices.items()}
+    empty_issues = issues.iloc[0:0]
+    parts = {}
+    for number, positions in groups.items():
+        part = table.take(positions)
+        rows = issue_groups.get(number)
+        parts[number] = ImportResult(
+            table=part,
+            issues=issues.take(rows).reset_index(drop=True) if rows is not None else empty_issues,
+            quarantine=imported.quarantine.iloc[0:0],
+            account={"input_rows": len(part), "kept": len(part), "quarantined": 0},
+            dropped_columns=list(imported.dropped_columns),
+            mapping_report=imported.mapping_report,
+            mapping=None,
+            path=imported.path,
+        )
+    return parts, unassigned
+
+
+def _many_one(number: str, imported: Any, project: Project, lang: str | None, out_dir: Path | None,
+              formats: Sequence[str]) -> tuple[str, dict[str, Any] | None, str | None, float, Path | None]:
+    """Analyse one municipality in a worker; figures are closed unless outputs are written."""
+    import time
+
+    started = time.perf_counter()
+    if not _MANY_STATE:
+        _many_init(None)
+    try:
+        analysis = analyse_imported(imported, project=project, lang=lang, catalogue=_MANY_STATE["catalogue"],
+                                    evidence=_MANY_STATE["evidence"])
+    except GronturError as error:
+        return number, None, str(error), time.perf_counter() - started, None
+    folder = None
+    if out_dir is not None:
+        folder = out_dir / f"{project.number}-{project.slug}"
+        write_analysis(analysis, folder, lang=lang or project.language, formats=formats)
+    else:
+        _close_figures(analysis.figures)
+    return number, analysis.results, None, time.perf_counter() - started, folder
+
+
+def analyse_many(
+    imported_or_table: Any,
+    *,
+    projects: Mapping[str, Project] | None = None,
+    jobs: int = 2,
+    formats: Sequence[str] = (),
+    out_dir: str | Path | None = None,
+    lang: str | None = None,
+    k: int | None = None,
+    run_date: dt.date | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> ManyAnalysis:
+    """Analyse every municipality of one survey (clean table split by its ``municipality`` column).
+
+    Parameters
+    ----------
+    imported_or_table
+        An :class:`grontur.importing.ImportResult` or a canonical table with a ``municipality`` column.
+    projects
+        Project per municipality number; municipalities without one get defaults (:func:`project_for`).
+    jobs
+        Worker processes; each loads the catalogue and the evidence once.
+    formats
+        Report formats written per municipality (only with ``out_dir``); none by default.
+    out_dir
+        When given, each municipality's outputs go to ``out_dir/<number>-<slug>/``.
+    lang, k, run_date
+        Overrides for every project (report language, privacy threshold, date shown).
+    progress
+        Called with the municipality's name as each analysis finishes.
+    """
+    from concurrent.futures import as_completed
+
+    imported = _as_imported(imported_or_table)
+    parts, unassigned = _split_by_municipality(imported)
+    projects = dict(projects or {})
+    out = Path(out_dir) if out_dir is not None else None
+    tasks = []
+    failed: dict[str, str] = {}
+    for number, part in parts.items():
+        try:
+            project = projects.get(number) or project_for(number, language=lang, k=k or 5)
+        except GronturError as error:
+            failed[number] = str(error)
+            continue
+        project = project.with_overrides(run_date=run_date, k=k)
+        tasks.append((number, part, project, lang, out, tuple(formats) if out is not None else ()))
+    # Largest first, so the last tasks to finish are small ones and both workers end together.
+    tasks.sort(key=lambda task: -len(task[1].table))
+    names = {task[0]: task[2].name for task in tasks}
+    log.info("analysing %d municipalities (%d rows, %d without a municipality) with %d jobs",
+             len(tasks), len(imported.table), unassigned, jobs)
+
+    outcomes = []
+    if jobs > 1 and len(tasks) > 1:
+        evidence = load_all_evidence()
+        with ProcessPoolExecutor(max_workers=jobs, initializer=_many_init, initargs=(evidence,)) as pool:
+            futures = [pool.submit(_many_one, *task) for task in tasks]
+            for future in as_completed(futures):
+                outcome = future.result()
+                outcomes.append(outcome)
+                if progress:
+                    progress(names[outcome[0]])
+    else:
+        _many_init(None)
+        for task in tasks:
+            outcomes.append(_many_one(*task))
+            if progress:
+                progress(names[task[0]])
+    outcomes.sort(key=lambda outcome: outcome[0])
+    return ManyAnalysis(
+        results={number: results for number, results, error, _, _ in outcomes if results is not None},
+        failed={**failed, **{number: error for number, _, error, _, _ in outcomes if error is not None}},
+        unassigned=unassigned,
+        account=dict(imported.account),
+        seconds={number: round(seconds, 4) for number, _, _, seconds, _ in outcomes},
+        folders={number: folder for number, _, _, _, folder in outcomes if folder is not None},
+    )
