@@ -303,7 +303,8 @@ def _share_cells(counts: Mapping[str, int | None], n: int) -> dict[str, dict[str
 
 
 def _ranked(counts: pd.Series, n: int, k: int) -> tuple[list[dict[str, Any]], int]:
-    """Codes ranked by count (ties by code) with counts below ``k`` hidden."""
+    """Codes ranked by count (ties by code). Codes named by ``1..k-1`` respondents are left out
+    of the list (even their presence would tell something about a few people) and counted."""
     items = []
     hidden = 0
     order = sorted(counts.items(), key=lambda kv: (-int(kv[1]), kv[0]))
@@ -313,7 +314,6 @@ def _ranked(counts: pd.Series, n: int, k: int) -> tuple[list[dict[str, Any]], in
             continue
         if count < k or n < k:
             hidden += 1
-            items.append({"code": code, "count": None, "share": None})
         else:
             items.append({"code": code, "count": count, "share": count / n if n else None})
     return items, hidden
@@ -403,14 +403,15 @@ def _seasonal_shift(table: pd.DataFrame, k: int) -> tuple[dict[str, Any], int]:
 
     pairs = pd.DataFrame({"summer": summer[changed].astype(object), "winter": winter[changed].astype(object)})
     transitions = []
+    transitions_hidden = 0
     for (s, w), count in pairs.value_counts().sort_index().items():
         count = int(count)
         if count < k:
-            hidden += 1
-            transitions.append({"summer": s, "winter": w, "count": None})
+            transitions_hidden += 1  # left out: even its presence would describe a few people
         else:
             transitions.append({"summer": s, "winter": w, "count": count})
-    transitions.sort(key=lambda d: (-(d["count"] or 0), d["summer"], d["winter"]))
+    hidden += transitions_hidden
+    transitions.sort(key=lambda d: (-d["count"], d["summer"], d["winter"]))
 
     group_s = summer.astype(object).map(MODE_GROUPS)
     group_w = winter.astype(object).map(MODE_GROUPS)
@@ -418,21 +419,23 @@ def _seasonal_shift(table: pd.DataFrame, k: int) -> tuple[dict[str, Any], int]:
     group_moves = groups[groups["summer"] != groups["winter"]].value_counts()
     group_rows = []
     barriers = column(table, "barriers")
+    groups_hidden = 0
     for (s, w), count in group_moves.sort_index().items():
         count = int(count)
-        entry: dict[str, Any] = {"summer": s, "winter": w, "count": count if count >= k else None}
         if count < k:
-            hidden += 1
-            entry["barriers"] = []
-        else:
-            mask = both & (group_s == s) & (group_w == w)
-            entry["barriers"], h = _ranked(multi_counts(barriers[mask], BARRIERS), count, k)
-            hidden += h
+            groups_hidden += 1
+            continue
+        entry: dict[str, Any] = {"summer": s, "winter": w, "count": count}
+        mask = both & (group_s == s) & (group_w == w)
+        entry["barriers"], h = _ranked(multi_counts(barriers[mask], BARRIERS), count, k)
+        entry["barriers_hidden"] = h
+        hidden += h
         group_rows.append(entry)
-    group_rows.sort(key=lambda d: (-(d["count"] or 0), d["summer"], d["winter"]))
+    hidden += groups_hidden
+    group_rows.sort(key=lambda d: (-d["count"], d["summer"], d["winter"]))
 
-    switch_barriers, h = _ranked(multi_counts(barriers[changed], BARRIERS), n_changed, k)
-    hidden += h
+    switch_barriers, switch_hidden = _ranked(multi_counts(barriers[changed], BARRIERS), n_changed, k)
+    hidden += switch_hidden
     n_changed_pub = n_changed if (n_changed == 0 or n_changed >= k) else None
     if n_changed_pub is None:
         hidden += 1
@@ -443,8 +446,11 @@ def _seasonal_shift(table: pd.DataFrame, k: int) -> tuple[dict[str, Any], int]:
         "share_changed": (n_changed / n_both) if (n_changed_pub is not None and n_both) else None,
         "ci_low": lo, "ci_high": hi,
         "transitions": transitions,
+        "transitions_hidden": transitions_hidden,
         "group_transitions": group_rows,
+        "group_transitions_hidden": groups_hidden,
         "barriers_of_switchers": switch_barriers,
+        "barriers_of_switchers_hidden": switch_hidden,
     }, hidden
 
 
@@ -703,7 +709,7 @@ def describe(table: pd.DataFrame, *, k: int = DEFAULT_K, employees: int | None =
         overall, h1 = _ranked(multi_counts(values, allowed), n, k)
         among, h2 = _ranked(multi_counts(values[drivers], allowed), n_drivers, k)
         hidden += h1 + h2
-        lists[col] = {"overall": overall, "car_drivers": among}
+        lists[col] = {"overall": overall, "car_drivers": among, "hidden": {"overall": h1, "car_drivers": h2}}
 
     habits = {
         "k": k,

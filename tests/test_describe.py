@@ -120,12 +120,15 @@ def test_seasonal_shift_counts_switchers_and_their_barriers(table: pd.DataFrame)
     assert named == {"darkness": 6, "weather_winter": 6}
 
 
-def test_small_transitions_are_suppressed_and_counted() -> None:
+def test_small_transitions_are_left_out_and_counted() -> None:
     rows = _rows(8, mode_summer="bike", mode_winter="car_alone") + _rows(3, mode_summer="walk", mode_winter="bus")
     habits = describe(pd.DataFrame(rows))
-    small = [t for t in habits["seasonal_shift"]["transitions"] if t["summer"] == "walk"]
-    assert small == [{"summer": "walk", "winter": "bus", "count": None}]
-    assert habits["suppressed_cells"] > 0
+    shift = habits["seasonal_shift"]
+    assert shift["transitions"] == [{"summer": "bike", "winter": "car_alone", "count": 8}]
+    assert shift["transitions_hidden"] == 1
+    assert [g["summer"] for g in shift["group_transitions"]] == ["active"]  # active -> transit (3) left out
+    assert shift["group_transitions_hidden"] == 1
+    assert habits["suppressed_cells"] >= 2
 
 
 def test_breakdowns_suppress_small_groups_and_the_next_smallest(table: pd.DataFrame) -> None:
