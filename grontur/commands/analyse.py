@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from grontur.commands._common import formats_option
+from grontur.commands._common import formats_option, jobs_option, progress_bar
 from grontur.i18n import t
 
 
@@ -23,11 +23,19 @@ from grontur.i18n import t
 @click.option("--k", "k", type=int, help="Privacy threshold (5 or higher).")
 @click.option("--run-date", type=click.DateTime(["%Y-%m-%d"]), help="Date shown in the outputs (default: the project's run_date or today).")
 @formats_option
+@click.option("--all-municipalities", "all_municipalities", is_flag=True,
+              help="Analyse every municipality in the survey's 'municipality' column, each into OUT/<number>-<name>/.")
+@jobs_option
 def command(survey: Path | None, municipality: str | None, project: Path | None, out: Path, mapping: Path | None,
             sheet: str | None, lang: str | None, followup: Path | None, k: int | None, run_date: dt.datetime | None,
-            formats: tuple[str, ...]) -> None:
+            formats: tuple[str, ...], all_municipalities: bool, jobs: int) -> None:
     """Analyse one survey export and write report.html, report.docx, measures.xlsx, results.json, quality.csv and cleaned.csv."""
     from grontur.pipeline import analyse_file
+
+    if all_municipalities:
+        _analyse_all(survey, out=out, mapping=mapping, sheet=sheet, lang=lang, k=k,
+                     run_date=run_date.date() if run_date else None, formats=formats, jobs=jobs)
+        return
 
     analysis = analyse_file(
         survey, project=project, municipality=municipality, out_dir=out, lang=lang, followup=followup,
@@ -37,3 +45,28 @@ def command(survey: Path | None, municipality: str | None, project: Path | None,
     ui = lang or "en"
     click.echo(t("cli.analyse.done", ui, name=analysis.project.name, kept=respondents["kept"],
                  input_rows=respondents["input_rows"], quarantined=respondents["quarantined"], folder=out))
+
+
+def _analyse_all(survey: Path | None, *, out: Path, mapping: Path | None, sheet: str | None, lang: str | None,
+                 k: int | None, run_date: dt.date | None, formats: tuple[str, ...], jobs: int) -> None:
+    """Every municipality of one survey file, in parallel, with a progress bar."""
+    import time
+
+    from grontur.importing import import_survey
+    from grontur.pipeline import analyse_many
+
+    ui = lang or "en"
+    if survey is None:
+        raise click.UsageError(t("cli.analyse.many_needs_survey", ui))
+    started = time.perf_counter()
+    imported = import_survey(survey, mapping=mapping, sheet=sheet)
+    count = int(imported.table["municipality"].nunique()) if "municipality" in imported.table else 0
+    with progress_bar(count, t("cli.analyse.many_progress", ui)) as advance:
+        many = analyse_many(imported, jobs=jobs, formats=formats, out_dir=out, lang=lang, k=k, run_date=run_date,
+                            progress=lambda _name: advance())
+    for number, error in many.failed.items():
+        click.echo(t("cli.analyse.many_failed", ui, number=number, error=error), err=True)
+    if many.unassigned:
+        click.echo(t("cli.analyse.many_unassigned", ui, n=many.unassigned), err=True)
+    click.echo(t("cli.analyse.many_done", ui, municipalities=len(many.results), seconds=f"{time.perf_counter() - started:.1f}",
+                 folder=out, **many.account))
