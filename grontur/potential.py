@@ -161,6 +161,7 @@ class PotentialResult:
     scenario_per_respondent: Mapping[str, pd.DataFrame] = field(default_factory=dict)
     table: pd.DataFrame | None = None
     settings: Mapping[str, Any] = field(default_factory=dict)
+    n_distance_from_time: int = 0
 
     def feasible(self) -> pd.DataFrame:
         """Boolean frame: alternative feasible (f >= threshold) for each car commuter."""
@@ -207,6 +208,7 @@ class PotentialResult:
             hidden += 1
         out = {
             "n_car_commuters": n if (n == 0 or n >= k) else None,
+            "n_distance_from_time": self.n_distance_from_time,
             "transit_service": self.transit_service,
             "feasible_threshold": float(_value(self.params["feasible_threshold"])),
             "feasible": counts,
@@ -346,7 +348,13 @@ def compute_potential(
         msg = "The emissions were computed on another table: call compute_emissions on the same table first."
         raise ConfigError(msg)
 
-    d = numeric(table, "distance_km").to_numpy()
+    distance = numeric(table, "distance_km")
+    # A car commuter who gave a travel time but no distance: time x an average car speed.
+    speed = float(_value(params.get("car_speed_km_per_min", 0.0)) or 0.0)
+    drives_any = codes(table, "mode_summer").isin(CAR_DRIVER_MODES) | codes(table, "mode_winter").isin(CAR_DRIVER_MODES)
+    from_time = distance.isna() & numeric(table, "travel_time_min").notna() & drives_any & (speed > 0)
+    distance = distance.where(~from_time, numeric(table, "travel_time_min") * speed)
+    d = distance.to_numpy()
     barriers = multi_dummies(column(table, "barriers"))
     consider = multi_dummies(column(table, "would_consider"))
     helps = multi_dummies(column(table, "would_help"))
@@ -415,6 +423,7 @@ def compute_potential(
         per_respondent=per, by_season=by_season, car_commuter=car_commuter, scenarios=scenarios,
         carpool=carpool, params=params, transit_service=transit_service, k=k,
         scenario_per_respondent=per_resp, table=table, settings=settings,
+        n_distance_from_time=int(from_time.sum()),
     )
 
 

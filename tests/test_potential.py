@@ -187,3 +187,12 @@ def test_breakdowns_by_workplace_hide_small_groups() -> None:
     frame = result.scenario_per_respondent["moderate"]
     by_hand = float(frame["car_trips_per_year_avoided"].iloc[6:13].sum()) / 225
     assert groups["Sjukeheimen"]["moderate_car_trips_per_day_avoided"] == pytest.approx(by_hand)
+
+
+def test_travel_time_stands_in_for_a_missing_distance() -> None:
+    rows = [_driver(distance_km=None, travel_time_min=10.0), _driver(distance_km=7.0, travel_time_min=10.0)]
+    _, result = _potential(rows)
+    speed = load_params()["car_speed_km_per_min"]["value"]
+    assert 10.0 * speed == pytest.approx(7.0)  # the default speed makes both rows alike
+    pd.testing.assert_series_equal(result.per_respondent.iloc[0], result.per_respondent.iloc[1], check_names=False)
+    assert result.n_distance_from_time == 1
