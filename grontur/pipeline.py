@@ -274,12 +274,12 @@ def analyse_file(
     after = None
     if followup_path is not None:
         after = import_for_project(followup_path, project=project, mapping=Path(mapping) if mapping else None,
-                                   sheet=sheet, wave=project.followup_wave).table
-    effects = evaluate_project_pilots(project, imported.table, after) if after is not None else []
+                                   sheet=sheet, wave=project.followup_wave)
+    effects = evaluate_project_pilots(project, imported.table, after.table) if after is not None else []
     evidence = [*load_all_evidence(project), *evidence_from_effects(effects)]
     analysis = analyse_imported(imported, project=project, lang=lang, evidence=evidence)
     if after is not None:
-        attach_comparison(analysis, after, effects)
+        attach_comparison(analysis, after, effects, before=imported)
     if out_dir is not None:
         write_analysis(analysis, Path(out_dir), lang=lang or project.language, formats=formats)
     return analysis
@@ -318,13 +318,18 @@ def evidence_from_effects(effects: Iterable[Any]) -> list[Any]:
     return records
 
 
-def attach_comparison(analysis: Analysis, after: pd.DataFrame, effects: Sequence[Any]) -> None:
-    """Compare the analysed baseline with a follow-up wave and add the pilot effects."""
+def attach_comparison(analysis: Analysis, after: Any, effects: Sequence[Any], *, before: Any = None) -> None:
+    """Compare the analysed baseline with a follow-up wave (an import result) and add the pilot effects."""
     from grontur import compare
 
     project = analysis.project
-    result = compare.compare_waves(analysis.table, after, k=project.k, employees_before=project.employees,
-                                   employees_after=project.employees)
+    result = compare.compare_waves(
+        analysis.table, after.table, k=project.k, employees_before=project.employees,
+        employees_after=project.employees,
+        mapping_before=compare.mapping_signature(before.mapping_report) if before is not None else None,
+        mapping_after=compare.mapping_signature(after.mapping_report),
+        waves=(project.wave, project.followup_wave) if project.wave and project.followup_wave else None,
+    )
     comparison = result.as_dict()
     comparison["pilots"] = [effect.as_dict() for effect in effects]
     analysis.comparison = to_jsonable(comparison)
@@ -351,6 +356,12 @@ def write_analysis(analysis: Analysis, out_dir: Path, *, lang: str, formats: Seq
         write_csv(publishable_table(analysis.table, analysis.project.k), staging / "cleaned.csv")
         if analysis.comparison is not None:
             write_json(analysis.comparison, staging / "comparison.json")
+            if "html" in formats:
+                from grontur.report.comparison import render_comparison_html
+
+                page = render_comparison_html(analysis.comparison, lang=lang, name=analysis.project.name,
+                                              date=analysis.results["generated"])
+                (staging / "comparison.html").write_text(page, encoding="utf-8")
         if formats:
             report.write_outputs(
                 analysis.results,
@@ -386,11 +397,11 @@ def demo_projects() -> list[Project]:
     return sorted((load_project(path) for path in configs), key=lambda p: p.number)
 
 
-def _demo_one(project: Project, baseline: Any, after: pd.DataFrame | None, effects: Sequence[Any],
+def _demo_one(project: Project, baseline: Any, after: Any, effects: Sequence[Any],
               evidence: Sequence[Any], out: Path, formats: Sequence[str]) -> dict[str, Any]:
     analysis = analyse_imported(baseline, project=project, evidence=evidence)
     if after is not None:
-        attach_comparison(analysis, after, effects)
+        attach_comparison(analysis, after, effects, before=baseline)
     write_analysis(analysis, out / project.slug, lang=project.language, formats=formats)
     return network_summary(analysis)
 
@@ -428,10 +439,10 @@ def run_demo(out_dir: str | Path, *, formats: Sequence[str] = DEFAULT_FORMATS, j
 
     out = Path(out_dir)
     projects = demo_projects()
-    waves: dict[str, tuple[Any, pd.DataFrame | None]] = {}
+    waves: dict[str, tuple[Any, Any]] = {}
     for project in projects:
         baseline = import_for_project(project.survey, project=project)
-        after = (import_for_project(project.followup, project=project, wave=project.followup_wave).table
+        after = (import_for_project(project.followup, project=project, wave=project.followup_wave)
                  if project.followup else None)
         waves[project.number] = (baseline, after)
     effects: dict[str, list[Any]] = {}
@@ -440,9 +451,10 @@ def run_demo(out_dir: str | Path, *, formats: Sequence[str] = DEFAULT_FORMATS, j
         if project.comparison_municipality:
             other = waves.get(lookup(project.comparison_municipality).number)
             if other is not None and other[1] is not None:
-                comparison = (other[0].table, other[1])
+                comparison = (other[0].table, other[1].table)
         baseline, after = waves[project.number]
-        effects[project.number] = evaluate_project_pilots(project, baseline.table, after, comparison=comparison)
+        effects[project.number] = evaluate_project_pilots(
+            project, baseline.table, after.table if after is not None else None, comparison=comparison)
     network = evidence_from_effects(e for number in sorted(effects) for e in effects[number])
     evidence = [*load_all_evidence(), *network]
 
