@@ -293,3 +293,15 @@ def test_auto_level_falls_back_to_grid_cells(postcodes: pd.DataFrame) -> None:
     assert by_postcode.areas.empty and by_postcode.suppressed_cells == 2
     auto = geo.enrich(table, workplaces=[WORKPLACE], postcodes=postcodes)
     assert auto.areas["level"].tolist() == ["grid"] and auto.areas["n"].tolist() == [6]
+
+
+def test_postcode_areas_from_geojson_become_interior_points(tmp_path: Path) -> None:
+    areas = gpd.GeoDataFrame({"postnummer": ["9901", "9902"], "poststed": ["Dalby", "Åsen"]},
+                             geometry=[box(8.95, 59.95, 9.05, 60.05), box(8.9, 60.05, 9.1, 60.15)], crs="EPSG:4326")
+    path = tmp_path / "postnummeromrader.geojson"
+    areas.to_file(path, driver="GeoJSON")
+    frame = geo.read_postcodes(path).set_index("postcode")
+    assert list(frame.index) == ["9901", "9902"]
+    for pc, polygon in zip(["9901", "9902"], areas.geometry):
+        assert polygon.contains(Point(frame.loc[pc, "lon"], frame.loc[pc, "lat"]))
+    assert frame.loc["9902", "place"] == "Åsen"
