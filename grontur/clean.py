@@ -151,6 +151,20 @@ def parse_number(value: str, *, open_upper: float, open_lower: float) -> tuple[f
     return None, unit
 
 
+def distinct(raw: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Integer codes (-1 for missing) and the distinct values of a column."""
+    if isinstance(raw.dtype, pd.CategoricalDtype):
+        return raw.cat.codes.to_numpy(), raw.cat.categories.to_numpy(dtype=object)
+    codes, uniques = pd.factorize(raw.to_numpy(dtype=object), use_na_sentinel=True)
+    return codes, np.asarray(uniques, dtype=object)
+
+
+def spread(per_value: list, codes: np.ndarray, *, missing: object, dtype: object = object) -> np.ndarray:
+    """Results computed per distinct value, laid out per row (``missing`` where the cell was empty)."""
+    table = np.array(list(per_value) + [missing], dtype=dtype)
+    return table[codes]
+
+
 _UNIT_FACTORS_KM = {"km": 1.0, "m": 0.001}
 _UNIT_FACTORS_MIN = {"minutes": 1.0, "hours": 60.0}
 
@@ -178,8 +192,8 @@ def parse_numbers(raw: pd.Series, *, kind: str, unit: str | None = None,
     factors = dict(_UNIT_FACTORS_KM)
     factors["miles"] = config["miles_to_km"]
     factors["mil"] = config["mil_to_km"]
-    uniques = raw.dropna().unique()
-    lookup: dict[Any, float] = {}
+    codes, uniques = distinct(raw)
+    results: list[float] = []
     for value in uniques:
         number: float | None = None
         found: str | None = None
@@ -201,9 +215,9 @@ def parse_numbers(raw: pd.Series, *, kind: str, unit: str | None = None,
                     number *= _UNIT_FACTORS_MIN.get(effective or "minutes", 1.0)
                 elif kind == "count" and effective == "percent_week":
                     number = number / 100 * 5
-        lookup[value] = np.nan if number is None else float(number)
-    values = raw.map(lookup).astype(float)
-    unusable = raw.notna() & values.isna()
+        results.append(np.nan if number is None else float(number))
+    values = pd.Series(spread(results, codes, missing=np.nan, dtype=float), index=raw.index)
+    unusable = pd.Series((codes >= 0) & np.isnan(values.to_numpy()), index=raw.index)
     return values, unusable
 
 
@@ -213,8 +227,8 @@ def parse_numbers(raw: pd.Series, *, kind: str, unit: str | None = None,
 def code_single(raw: pd.Series, value_map: dict[str, str]) -> tuple[pd.Series, pd.Series, dict[str, str]]:
     """Code a single-choice column; returns (codes, unknown mask, fuzzy matches used)."""
     keys = list(value_map)
-    uniques = raw.dropna().unique()
-    lookup: dict[Any, object] = {}
+    codes_, uniques = distinct(raw)
+    results: list[object] = []
     fuzzy: dict[str, str] = {}
     for value in uniques:
         key = norm(value)
@@ -224,10 +238,15 @@ def code_single(raw: pd.Series, value_map: dict[str, str]) -> tuple[pd.Series, p
             if close:
                 code = value_map[close[0]]
                 fuzzy[str(value)] = code
-        lookup[value] = np.nan if code is None else code
-    codes = raw.map(lookup)
-    unknown = raw.notna() & codes.isna()
-    return codes.astype(object), unknown, fuzzy
+        results.append(code)
+    # Rows get the position of their code among the codes found (-1 = none): no string work per row.
+    labels = sorted({code for code in results if code is not None})
+    where = {code: i for i, code in enumerate(labels)}
+    per_value = np.array([where.get(code, -1) if code is not None else -1 for code in results] + [-1], dtype=np.int64)
+    row_codes = per_value[codes_]
+    codes = pd.Series(pd.Categorical.from_codes(row_codes, categories=pd.Index(labels, dtype=object)), index=raw.index)
+    unknown = pd.Series((codes_ >= 0) & (row_codes < 0), index=raw.index)
+    return codes, unknown, fuzzy
 
 
 _SEPARATORS = re.compile(r"\s*[;,\n]\s*")
@@ -271,26 +290,37 @@ def code_multi(raw: pd.Series, value_map: dict[str, str]) -> tuple[pd.Series, pd
     each position wins. Returns (codes joined by ";", partly-unknown mask, leftover text).
     """
     other_key = next((key for key in ("other", "anna", "annet") if key in value_map), None)
-    uniques = raw.dropna().unique()
-    code_lookup: dict[Any, object] = {}
-    left_lookup: dict[Any, object] = {}
+    positions, uniques = distinct(raw)
+    code_results: list[object] = []
+    left_results: list[object] = []
     for value in uniques:
         # "Other (please specify)" answers hold free text: keep only the fact that "other" was chosen.
         text, n_other = _OTHER_TEXT.subn(", other, ", str(value))
         codes, leftovers = _split_segments(text, value_map)
         if n_other and other_key is None:
             leftovers = [part for part in leftovers if part != "other"] + ["other (free text)"]
-        code_lookup[value] = MULTI_SEP.join(codes) if codes else np.nan
-        left_lookup[value] = "; ".join(leftovers) if leftovers else np.nan
-    codes = raw.map(code_lookup).astype(object)
-    leftover = raw.map(left_lookup).astype(object)
-    return codes, raw.notna() & leftover.notna(), leftover
+        code_results.append(MULTI_SEP.join(codes) if codes else None)
+        left_results.append("; ".join(leftovers) if leftovers else None)
+    codes = _categorical(code_results, positions, raw.index)
+    leftover = _categorical(left_results, positions, raw.index)
+    return codes, leftover.notna(), leftover
+
+
+def _categorical(per_value: list[str | None], positions: np.ndarray, index: pd.Index) -> pd.Series:
+    """A categorical column from one result per distinct value (None = missing)."""
+    small, categories = pd.factorize(np.array(per_value + [None], dtype=object), use_na_sentinel=True)
+    return pd.Series(pd.Categorical.from_codes(small[positions], categories=pd.Index(categories, dtype=object)),
+                     index=index)
 
 
 def code_bool(raw: pd.Series, value_map: dict[str, str]) -> tuple[pd.Series, pd.Series]:
     codes, unknown, _ = code_single(raw, value_map)
-    out = codes.map({"true": True, "false": False}).astype("boolean")
-    return out, unknown
+    categories = list(codes.cat.categories)
+    truth = np.array([c == "true" for c in categories] + [False])
+    row_codes = codes.cat.codes.to_numpy()
+    out = pd.array(truth[row_codes], dtype="boolean")
+    out[row_codes < 0] = pd.NA
+    return pd.Series(out, index=raw.index), unknown
 
 
 # ---------------------------------------------------------------------------------------------
@@ -300,7 +330,7 @@ def _issues(index: pd.Index, column: str, raw: pd.Series | str | None, problem: 
     if len(index) == 0:
         return pd.DataFrame(columns=list(ISSUE_COLUMNS))
     if isinstance(raw, pd.Series):
-        raw_values = raw.loc[index].astype(object).to_numpy()
+        raw_values = _safe_raw(raw.loc[index]).to_numpy()
     else:
         raw_values = [raw] * len(index)
     return pd.DataFrame({
@@ -332,7 +362,7 @@ def clean(mapped: MappedExport, *, municipality: str | None = None, wave: str | 
     respondent_id
         Pseudonymous ids aligned with the rows (generated by the importer).
     submitted
-        Submission times (never output) used to find double submissions.
+        Submission times as read or parsed (never output), used to find double submissions.
     """
     config = settings()
     frame = mapped.frame
@@ -350,38 +380,38 @@ def clean(mapped: MappedExport, *, municipality: str | None = None, wave: str | 
             out[column] = codes
             if unknown.any():
                 rows = index[unknown.to_numpy()]
-                issues.append(_issues(rows, column, _safe_raw(raw), "unknown_answer", "set_missing"))
-                counts = raw[unknown].value_counts().head(20)
+                issues.append(_issues(rows, column, raw, "unknown_answer", "set_missing"))
+                counts = raw[unknown].value_counts().loc[lambda c: c > 0].head(20)
                 unknown_values[column] = {_safe_label(k): int(v) for k, v in counts.items()}
             if fuzzy:
                 matched = raw.isin(list(fuzzy))
                 rows = index[matched.to_numpy()]
-                issues.append(_issues(rows, column, _safe_raw(raw), "approximate_answer_match", "coded_closest_label"))
+                issues.append(_issues(rows, column, raw, "approximate_answer_match", "coded_closest_label"))
         elif kind == "multi":
             codes, partial, leftover = code_multi(raw, vmap)
             out[column] = codes
             if partial.any():
                 rows = index[partial.to_numpy()]
                 action = np.where(codes.loc[rows].notna(), "kept_known_options", "set_missing")
-                frame_issue = _issues(rows, column, _safe_raw(leftover), "unknown_option", "")
+                frame_issue = _issues(rows, column, leftover, "unknown_option", "")
                 frame_issue["action"] = action
                 issues.append(frame_issue)
-                counts = leftover[partial].value_counts().head(20)
+                counts = leftover[partial].value_counts().loc[lambda c: c > 0].head(20)
                 unknown_values[column] = {_safe_label(k): int(v) for k, v in counts.items()}
         elif kind == "bool":
             values, unknown = code_bool(raw, vmap)
             out[column] = values
             if unknown.any():
                 rows = index[unknown.to_numpy()]
-                issues.append(_issues(rows, column, _safe_raw(raw), "unknown_answer", "set_missing"))
-                counts = raw[unknown].value_counts().head(20)
+                issues.append(_issues(rows, column, raw, "unknown_answer", "set_missing"))
+                counts = raw[unknown].value_counts().loc[lambda c: c > 0].head(20)
                 unknown_values[column] = {_safe_label(k): int(v) for k, v in counts.items()}
         elif kind == "float":
             number_kind = {"distance_km": "distance", "travel_time_min": "time"}.get(column, "count")
             values, unusable = parse_numbers(raw, kind=number_kind, unit=mapped.units.get(column), value_map=vmap)
             if unusable.any():
                 rows = index[unusable.to_numpy()]
-                issues.append(_issues(rows, column, _safe_raw(raw), "unreadable_number", "set_missing"))
+                issues.append(_issues(rows, column, raw, "unreadable_number", "set_missing"))
             out[column] = values
         else:
             out[column] = raw.astype(object)
@@ -393,7 +423,7 @@ def clean(mapped: MappedExport, *, municipality: str | None = None, wave: str | 
         table["home_postcode"], bad = _postcodes(table["home_postcode"])
         if bad.any():
             rows = index[bad.to_numpy()]
-            issues.append(_issues(rows, "home_postcode", _safe_raw(frame["home_postcode"]), "invalid_postcode", "set_missing"))
+            issues.append(_issues(rows, "home_postcode", frame["home_postcode"], "invalid_postcode", "set_missing"))
     table, muni_issues = _municipality(table, frame, municipality)
     issues.extend(muni_issues)
     if wave is not None:
@@ -408,7 +438,7 @@ def clean(mapped: MappedExport, *, municipality: str | None = None, wave: str | 
     # Quarantine: nothing usable, or a duplicate submission.
     usable_columns = [c for c in REQUIRED_ANY if c in table.columns]
     usable = table[usable_columns].notna().any(axis=1) if usable_columns else pd.Series(False, index=index)
-    duplicate_reason, duplicate_issues = _duplicates(table, submitted, config)
+    duplicate_reason, duplicate_issues = _duplicates(table, frame, submitted, config)
     issues.extend(duplicate_issues)
     reason = pd.Series(np.where(~usable.to_numpy(), "no_mode_or_distance", None), index=index, dtype=object)
     reason = reason.where(reason.notna(), duplicate_reason)
@@ -436,8 +466,15 @@ def _safe_label(value: object) -> str:
 
 
 def _order(table: pd.DataFrame) -> pd.DataFrame:
+    """Canonical column order; text columns as plain strings with NaN for missing."""
     ordered = [c for c in COLUMNS if c in table.columns]
-    return table[ordered]
+    out = table[ordered].copy()
+    for column in ordered:
+        series = out[column]
+        if isinstance(series.dtype, pd.CategoricalDtype):
+            categories = np.append(series.cat.categories.to_numpy(dtype=object), np.nan)
+            out[column] = pd.Series(categories[series.cat.codes.to_numpy()], index=out.index, dtype=object)
+    return out
 
 
 def _check_ranges(table: pd.DataFrame, raw: pd.DataFrame, config: dict[str, float]) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
@@ -447,8 +484,8 @@ def _check_ranges(table: pd.DataFrame, raw: pd.DataFrame, config: dict[str, floa
         distance = table["distance_km"]
         too_far = distance > config["max_distance_km"]
         not_positive = distance <= 0
-        issues.append(_issues(index[too_far.to_numpy()], "distance_km", _safe_raw(raw["distance_km"]), "distance_over_300km", "set_missing"))
-        issues.append(_issues(index[not_positive.to_numpy()], "distance_km", _safe_raw(raw["distance_km"]), "distance_not_positive", "set_missing"))
+        issues.append(_issues(index[too_far.to_numpy()], "distance_km", raw["distance_km"], "distance_over_300km", "set_missing"))
+        issues.append(_issues(index[not_positive.to_numpy()], "distance_km", raw["distance_km"], "distance_not_positive", "set_missing"))
         table["distance_km"] = distance.mask(too_far | not_positive)
         distance = table["distance_km"]
         for mode, limit_key, problem in (("walk", "walk_flag_km", "walk_distance_implausible"),
@@ -458,17 +495,17 @@ def _check_ranges(table: pd.DataFrame, raw: pd.DataFrame, config: dict[str, floa
                 if season in table.columns:
                     uses |= table[season].eq(mode).fillna(False).astype(bool)
             flagged = uses & (distance > config[limit_key])
-            issues.append(_issues(index[flagged.to_numpy()], "distance_km", _safe_raw(raw["distance_km"]), problem, "kept_flagged"))
+            issues.append(_issues(index[flagged.to_numpy()], "distance_km", raw["distance_km"], problem, "kept_flagged"))
     if "travel_time_min" in table.columns:
         time = table["travel_time_min"]
         bad = (time > config["max_travel_time_min"]) | (time <= 0)
-        issues.append(_issues(index[bad.to_numpy()], "travel_time_min", _safe_raw(raw["travel_time_min"]), "time_out_of_range", "set_missing"))
+        issues.append(_issues(index[bad.to_numpy()], "travel_time_min", raw["travel_time_min"], "time_out_of_range", "set_missing"))
         table["travel_time_min"] = time.mask(bad)
     for column in ("days_on_site", "remote_days"):
         if column in table.columns:
             days = table[column]
             bad = (days < 0) | (days > 7)
-            issues.append(_issues(index[bad.to_numpy()], column, _safe_raw(raw[column]), "days_out_of_range", "set_missing"))
+            issues.append(_issues(index[bad.to_numpy()], column, raw[column], "days_out_of_range", "set_missing"))
             table[column] = days.mask(bad)
     return table, issues
 
@@ -495,7 +532,7 @@ def _municipality(table: pd.DataFrame, raw: pd.DataFrame, municipality: str | No
         translated = translate_numbers(table["municipality"]).astype(object)
         bad = table["municipality"].notna() & translated.isna()
         changed = translated.notna() & (translated != table["municipality"].astype("string").str.strip().str.zfill(4)).fillna(False).astype(bool)
-        issues.append(_issues(table.index[bad.to_numpy()], "municipality", _safe_raw(raw["municipality"]),
+        issues.append(_issues(table.index[bad.to_numpy()], "municipality", raw["municipality"],
                               "unknown_municipality", "set_project_municipality" if default else "set_missing"))
         issues.append(_issues(table.index[changed.to_numpy()], "municipality", raw["municipality"],
                               "municipality_number_translated", "translated_to_2024"))
@@ -511,7 +548,20 @@ _DUPLICATE_EXCLUDE = ("respondent_id", "source_row")
 _IDENTICAL_MIN_ANSWERS = 8
 
 
-def _duplicates(table: pd.DataFrame, submitted: pd.Series | None, config: dict[str, float]) -> tuple[pd.Series, list[pd.DataFrame]]:
+def _parse_times(values: pd.Series, needed: np.ndarray) -> pd.Series:
+    """Submission times as datetimes, parsed only for rows that need them (ISO first, then any format)."""
+    subset = values[needed]
+    if not pd.api.types.is_datetime64_any_dtype(subset):
+        text = subset.astype(object)
+        parsed = pd.to_datetime(text, errors="coerce", format="ISO8601")
+        if parsed.isna().mean() > 0.5:
+            parsed = pd.to_datetime(text, errors="coerce", format="mixed")
+        subset = parsed
+    return subset.reindex(values.index)
+
+
+def _duplicates(table: pd.DataFrame, raw: pd.DataFrame, submitted: pd.Series | None,
+                config: dict[str, float]) -> tuple[pd.Series, list[pd.DataFrame]]:
     """Later copies of the same respondent id, or identical answers submitted within minutes."""
     index = table.index
     reason = pd.Series(None, index=index, dtype=object)
@@ -521,14 +571,15 @@ def _duplicates(table: pd.DataFrame, submitted: pd.Series | None, config: dict[s
         same_id = ids.notna() & ids.duplicated(keep="first")
         reason = reason.mask(same_id, "duplicate_id")
         issues.append(_issues(index[same_id.to_numpy()], "respondent_id", None, "duplicate_id", "quarantined_later_copy"))
-    answer_columns = [c for c in table.columns if c not in _DUPLICATE_EXCLUDE and c not in ("municipality", "wave")]
+    answer_columns = [c for c in raw.columns if c not in _DUPLICATE_EXCLUDE and c not in ("municipality", "wave")]
     if not answer_columns:
         return reason, issues
-    answers = table[answer_columns].astype("string").fillna("\x00")
-    identical = answers.duplicated(keep="first")
+    # One 64-bit hash per row of the raw answers, from the distinct-value codes of each column.
+    codes = pd.DataFrame({c: distinct(raw[c])[0] for c in answer_columns}, index=raw.index)
+    key = pd.util.hash_pandas_object(codes, index=False)
+    identical = key.duplicated(keep="first")
     if submitted is not None and identical.any():
-        times = submitted.reindex(index)
-        key = pd.util.hash_pandas_object(answers, index=False)
+        times = _parse_times(submitted.reindex(index), key.duplicated(keep=False).to_numpy())
         ordered = pd.DataFrame({"key": key.to_numpy(), "time": times.to_numpy()}, index=index)
         previous = ordered.groupby("key", sort=False)["time"].shift(1)
         gap = (ordered["time"] - previous).dt.total_seconds() / 60
@@ -538,7 +589,7 @@ def _duplicates(table: pd.DataFrame, submitted: pd.Series | None, config: dict[s
         issues.append(_issues(index[quick.to_numpy()], "*", None, "duplicate_submission", "quarantined_later_copy"))
         identical &= ~quick
     # Identical answers without close submission times may well be two people: flag only.
-    informative = table[answer_columns].notna().sum(axis=1) >= _IDENTICAL_MIN_ANSWERS
+    informative = (codes >= 0).sum(axis=1) >= _IDENTICAL_MIN_ANSWERS
     flagged = identical & informative & reason.isna()
     issues.append(_issues(index[flagged.to_numpy()], "*", None, "identical_answers", "kept_flagged"))
     return reason, issues

@@ -129,16 +129,10 @@ def _timestamp_column(raw: RawExport, mapping: Mapping) -> str | None:
 
 
 def _submission_times(raw: RawExport, column: str | None) -> pd.Series | None:
-    """Parse the submission time (used only to find double submissions; never output)."""
+    """The raw submission times (parsed later, only where answers repeat; never output)."""
     if column is None:
         return None
-    values = raw.frame[column]
-    uniques = pd.Series(values.dropna().unique())
-    if uniques.empty:
-        return None
-    parsed = pd.to_datetime(uniques, errors="coerce", format="mixed")
-    lookup = dict(zip(uniques, parsed))
-    return values.map(lookup).astype("datetime64[ns]")
+    return raw.frame[column]
 
 
 def import_survey(
@@ -182,7 +176,8 @@ def import_survey(
     claimed = {item["column"] for item in probe.columns}
     timestamp_column = _timestamp_column(raw, chosen)
     submitted = _submission_times(raw, timestamp_column) if timestamp_column not in claimed else None
-    stripped, dropped, blanked = strip_identifiers(raw, keep=claimed, id_column=probe.id_column,
+    exempt = {c for c in (probe.id_column, probe.panel_column) if c is not None}
+    stripped, dropped, blanked = strip_identifiers(raw, keep=claimed - exempt, exempt=exempt,
                                                    meta=chosen.meta_columns)
     dropped_names = {item.column for item in dropped}
 
@@ -282,12 +277,14 @@ def _respondent_ids(raw: RawExport, mapped: MappedExport, *, salt: str, path: Pa
         codes = raw.frame[mapped.panel_column].reindex(index)
         codes = codes.astype("string").str.strip().str.upper().astype(object).where(codes.notna(), None)
         result = pseudonymise(codes, salt).where(codes.notna(), pd.NA)
-    if mapped.id_column is not None:
-        ids = raw.frame[mapped.id_column].reindex(index)
-        fallback = pseudonymise(("id:" + ids.astype("string")).astype(object), salt)
-        result = result.where(result.notna(), fallback)
     missing = result.isna()
+    if mapped.id_column is not None and missing.any():
+        ids = raw.frame[mapped.id_column].reindex(index[missing.to_numpy()])
+        fallback = pseudonymise(("id:" + ids.astype("string")).astype(object), salt)
+        result = result.where(~missing, fallback.reindex(index))
+        missing = result.isna()
     if missing.any():
-        keys = pd.Series([f"{path.name}:{row}" for row in index], index=index)
-        result = result.where(~missing, pseudonymise(keys, salt))
+        rows = index[missing.to_numpy()]
+        keys = pd.Series([f"{path.name}:{row}" for row in rows], index=rows)
+        result = result.where(~missing, pseudonymise(keys, salt).reindex(index))
     return result

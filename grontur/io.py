@@ -16,6 +16,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from grontur.errors import InputFileError
@@ -36,7 +37,8 @@ class RawExport:
     Attributes
     ----------
     frame
-        One row per respondent; every column holds strings or NA. ``frame.index`` is the
+        One row per respondent; every column holds strings or NA (as categorical columns, so
+        distinct answers are known without hashing the column again). ``frame.index`` is the
         1-based data row in the input file (header rows not counted).
     path
         The file read.
@@ -106,7 +108,7 @@ def read_export(path: str | Path, *, sheet: str | None = None) -> RawExport:
         raw = _read_text(path, head)
     raw = _qualtrics_headers(raw)
     frame = raw.frame
-    if frame.empty or frame.notna().to_numpy().sum() == 0:
+    if frame.empty:  # _tidy keeps only rows with at least one answer
         raise _error(path, "import.error.header_only")
     log.info("read %s: %d rows, %d columns", path.name, len(frame), frame.shape[1])
     return raw
@@ -177,7 +179,7 @@ def _read_text(path: Path, head: bytes) -> RawExport:
     delimiter = _sniff_delimiter(sample)
     try:
         frame = pd.read_csv(
-            path, sep=delimiter, encoding=encoding, dtype=str, keep_default_na=False,
+            path, sep=delimiter, encoding=encoding, dtype=object, keep_default_na=False,
             na_values=[""], skip_blank_lines=True, engine="c",
         )
     except pd.errors.EmptyDataError as error:
@@ -189,19 +191,42 @@ def _read_text(path: Path, head: bytes) -> RawExport:
 
 
 def _tidy(frame: pd.DataFrame) -> pd.DataFrame:
-    """Strip header whitespace, blank out whitespace-only cells, drop empty columns and rows."""
-    frame.columns = _unique_names([_clean_header(c) for c in frame.columns])
-    frame = frame.loc[:, [not str(c).startswith("Unnamed: ") or frame[c].notna().any() for c in frame.columns]]
-    for column in frame.columns:
-        series = frame[column]
-        if series.dtype != object and not pd.api.types.is_string_dtype(series):
-            series = series.astype("string").astype(object)
-        stripped = series.str.strip()
-        frame[column] = stripped.mask(stripped == "")
-    frame.index = pd.RangeIndex(1, len(frame) + 1)
-    frame = frame.dropna(how="all")
-    frame.index.name = "source_row"
-    return frame
+    """Strip header whitespace, blank out whitespace-only cells, drop empty columns and rows.
+
+    Works through the distinct values of each column (exports repeat the same answers many
+    times), so it costs little more than the read itself.
+    """
+    names = _unique_names([_clean_header(c) for c in frame.columns])
+    columns: dict[str, pd.Categorical] = {}
+    present = np.zeros(len(frame), dtype=bool)
+    for name, (_, series) in zip(names, frame.items()):
+        codes, uniques = pd.factorize(series.to_numpy(dtype=object), use_na_sentinel=True)
+        uniques = np.asarray(uniques, dtype=object)
+        if len(uniques) and not all(isinstance(value, str) for value in uniques[:1000]):
+            uniques = np.array([_cell_text(value) for value in uniques], dtype=object)
+        stripped = _STRIP(uniques) if len(uniques) else uniques
+        blank = stripped == ""
+        if not blank.any() and not (stripped != uniques).any():
+            row_codes, categories = codes, uniques
+        else:
+            stripped = np.where(blank, None, stripped)
+            # Stripping can merge values (" Bus" and "Bus"): factorise the distinct values again.
+            small, categories = pd.factorize(np.array(stripped, dtype=object), use_na_sentinel=True)
+            row_codes = np.append(small, -1)[codes]
+        if name.startswith("Unnamed: ") and not (row_codes >= 0).any():
+            continue
+        present |= row_codes >= 0
+        # Categorical columns carry their distinct values along, so every later stage codes
+        # answers once per distinct value without hashing the column again.
+        columns[name] = pd.Categorical.from_codes(row_codes, categories=pd.Index(categories, dtype=object))
+    out = pd.DataFrame(columns, index=pd.RangeIndex(1, len(frame) + 1))
+    out = out.loc[present]
+    out.index.name = "source_row"
+    return out
+
+
+#: ``str.strip`` over an object array in one C loop.
+_STRIP = np.frompyfunc(lambda value: value.strip() if isinstance(value, str) else value, 1, 1)
 
 
 def _clean_header(value: object) -> str:

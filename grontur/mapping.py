@@ -16,7 +16,7 @@ import logging
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -57,14 +57,19 @@ def fold(text: object) -> str:
 _NON_WORD = re.compile(r"[^\w]+")
 
 
+@lru_cache(maxsize=1 << 16)
+def _norm_text(text: str) -> str:
+    folded = fold(text).replace("_", " ")
+    return " ".join(_NON_WORD.sub(" ", folded).split())
+
+
 def norm(text: object) -> str:
     """Normalise a label for matching: case, accents kept, punctuation and spacing ignored.
 
     >>> norm("Bil, åleine") == norm("bil  åleine.")
     True
     """
-    folded = fold(text).replace("_", " ")
-    return " ".join(_NON_WORD.sub(" ", folded).split())
+    return _norm_text(text if isinstance(text, str) else str(text))
 
 
 _NUMBERING = re.compile(r"^\s*(?:q\s*)?\d+(?:\.\d+)*\s*[\.\):\-]\s+", re.I)
@@ -439,6 +444,7 @@ def _match_rule(header: str, rules: tuple[ColumnRule, ...]) -> tuple[ColumnRule 
     return None, "", None
 
 
+@cache
 def _match_standard(header: str) -> tuple[ColumnRule | None, str, str | None]:
     stem, truncated = header_stem(header)
     if not stem:
@@ -460,7 +466,10 @@ def _match_standard(header: str) -> tuple[ColumnRule | None, str, str | None]:
                     if norm(label) == rest:
                         return rule, "option_column", code
             if len(stem) > 20:
-                ratio = difflib.SequenceMatcher(None, stem, target).ratio()
+                matcher = difflib.SequenceMatcher(None, stem, target)
+                if matcher.real_quick_ratio() < 0.9 or matcher.quick_ratio() < 0.9:
+                    continue
+                ratio = matcher.ratio()
                 if ratio > best[0]:
                     best = (ratio, rule, "question_text_similar", None)
     if best[0] >= 0.9:
@@ -470,6 +479,7 @@ def _match_standard(header: str) -> tuple[ColumnRule | None, str, str | None]:
 
 def _truthy(series: pd.Series) -> pd.Series:
     not_selected = {norm(v) for v in answers_vocabulary().get("not_selected", [])}
+    series = series.astype(object)
     uniques = series.dropna().unique()
     lookup = {value: norm(value) not in not_selected for value in uniques}
     return series.map(lookup).fillna(False).astype(bool)

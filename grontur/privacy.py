@@ -14,6 +14,7 @@ import logging
 import re
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from grontur.io import RawExport
@@ -83,17 +84,23 @@ def identifier_mask(values: pd.Series) -> pd.Series:
 
     Evaluated on distinct values only, so it costs little on large exports.
     """
-    uniques = pd.Series(values.dropna().unique(), dtype=object)
-    if uniques.empty:
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        codes, distinct = values.cat.codes.to_numpy(), values.cat.categories.to_numpy(dtype=object)
+    else:
+        codes, distinct = pd.factorize(values.to_numpy(dtype=object), use_na_sentinel=True)
+    if len(distinct) == 0:
         return pd.Series(False, index=values.index)
+    uniques = pd.Series(distinct, dtype=object)
     text = uniques.astype(str)
     hit = pd.Series(False, index=uniques.index)
     for reason, pattern in VALUE_PATTERNS:
         if reason == "timestamp":
             continue
         hit |= text.str.contains(pattern, regex=True)
-    lookup = dict(zip(uniques, hit))
-    return values.map(lookup).fillna(False).astype(bool)
+    if not hit.any():
+        return pd.Series(False, index=values.index)
+    per_row = np.append(hit.to_numpy(dtype=bool), False)[codes]
+    return pd.Series(per_row, index=values.index)
 
 
 def reason_from_values(values: pd.Series) -> str | None:
@@ -122,7 +129,7 @@ def _looks_like_free_text(present: pd.Series, uniques: pd.Series) -> bool:
 
 
 def strip_identifiers(raw: RawExport, *, keep: frozenset[str] | set[str] = frozenset(),
-                      id_column: str | None = None,
+                      id_column: str | None = None, exempt: frozenset[str] | set[str] = frozenset(),
                       meta: tuple[tuple[str, str], ...] = ()) -> tuple[RawExport, list[DroppedColumn], pd.DataFrame]:
     """Drop identifier columns and blank identifier cells in the columns grontur keeps.
 
@@ -132,8 +139,8 @@ def strip_identifiers(raw: RawExport, *, keep: frozenset[str] | set[str] = froze
         The export as read.
     keep
         Columns that hold answers the mapping uses; they are checked cell by cell instead.
-    id_column
-        The respondent id column (kept here; :func:`pseudonymise` replaces it).
+    id_column, exempt
+        The respondent id and panel code columns (kept here; :func:`pseudonymise` replaces them).
     meta
         Dialect meta columns as ``(pattern, reason)``; dropped with that reason.
 
@@ -146,7 +153,7 @@ def strip_identifiers(raw: RawExport, *, keep: frozenset[str] | set[str] = froze
     drop: list[str] = []
     blanked = []
     for header in frame.columns:
-        if header == id_column:
+        if header == id_column or header in exempt:
             continue
         if header in keep:
             mask = identifier_mask(frame[header])
@@ -175,17 +182,33 @@ def strip_identifiers(raw: RawExport, *, keep: frozenset[str] | set[str] = froze
     return raw.with_frame(cleaned), dropped, blank_frame
 
 
-def pseudonymise(values: pd.Series, salt: str) -> pd.Series:
-    """Replace ids by salted SHA-256 hashes (16 hex characters); NA stays NA.
+_HEX = np.array([f"{i:02x}" for i in range(256)], dtype="<U2")
 
-    The same id and salt always give the same pseudonym, so repeat surveys can be paired.
+
+def _hash_key(salt: str) -> str:
+    """A 16-character key for SipHash, derived from the salt with SHA-256 (about 105 bits)."""
+    digest = hashlib.sha256(f"grontur-pseudonym\x1f{salt}".encode()).digest()
+    return "".join(chr(33 + byte % 94) for byte in digest[:16])
+
+
+def pseudonymise(values: pd.Series, salt: str) -> pd.Series:
+    """Replace ids by keyed hashes (16 hex characters); NA stays NA.
+
+    The hash is SipHash-2-4 (a keyed pseudo-random function, computed by pandas for the whole
+    column at once) under a key derived from ``salt``. The same id and salt always give the same
+    pseudonym, so repeat surveys can be paired; without the salt the ids cannot be recomputed.
 
     >>> pseudonymise(pd.Series(["a", None]), "s").isna().tolist()
     [False, True]
     """
-    uniques = values.dropna().unique()
-    lookup = {value: hashlib.sha256(f"{salt}\x1f{value}".encode()).hexdigest()[:16] for value in uniques}
-    return values.map(lookup).astype(object)
+    present = values.notna().to_numpy()
+    out = np.full(len(values), None, dtype=object)
+    if present.any():
+        text = values[present].astype(str).to_numpy(dtype=object)
+        hashed = pd.util.hash_array(text, hash_key=_hash_key(salt), categorize=True)
+        as_bytes = hashed.astype(">u8").view(np.uint8).reshape(-1, 8)
+        out[present] = _HEX[as_bytes].view("<U16").ravel().astype(object)
+    return pd.Series(out, index=values.index, dtype=object)
 
 
 def row_pseudonyms(index: pd.Index, *, salt: str, path_key: str) -> pd.Series:
