@@ -637,7 +637,7 @@ def plot_home_area_map(
                             va="center", zorder=2, style="italic")
 
     values = shown[value].astype("float64") if len(shown) else pd.Series(dtype="float64")
-    sizes = 40.0 + 260.0 * np.sqrt(shown["n"].to_numpy() / max(1.0, float(shown["n"].max()))) if len(shown) else []
+    sizes = 50.0 + 550.0 * np.sqrt(shown["n"].to_numpy() / max(1.0, float(shown["n"].max()))) if len(shown) else []
     has_value = values.notna().to_numpy() if len(shown) else np.array([], dtype=bool)
     if len(shown):
         sc = ax.scatter(pts.x.to_numpy()[has_value], pts.y.to_numpy()[has_value], s=np.asarray(sizes)[has_value],
