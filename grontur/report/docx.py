@@ -126,24 +126,22 @@ def _add_table(word: docx.document.Document, block: Table) -> None:
     table.style = "Table Grid"
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     numeric = block.numeric or (False,) * len(block.header)
-    for j, text in enumerate(block.header):
-        cell = table.rows[0].cells[j]
+    rows = table.rows  # python-docx rebuilds these lists on every access: read them once
+    header_cells = rows[0].cells
+    for cell, text in zip(header_cells, block.header, strict=True):
         cell.text = text
         run = cell.paragraphs[0].runs[0]
         run.bold = True
+        run.font.size = Pt(9)
         _shade(cell, "DCEAF4")
-    _repeat_header(table.rows[0])
-    for i, row in enumerate(block.rows, 1):
-        for j, c in enumerate(row):
-            cell = table.rows[i].cells[j]
-            cell.text = c.text
+    _repeat_header(rows[0])
+    for row_obj, row in zip(rows[1:], block.rows, strict=True):
+        for j, (cell, c) in enumerate(zip(row_obj.cells, row, strict=True)):
+            paragraph = cell.paragraphs[0]
+            run = paragraph.add_run(c.text)
+            run.font.size = Pt(9)
             if numeric[j]:
-                cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT
-    for row in table.rows:
-        for cell in row.cells:
-            for p in cell.paragraphs:
-                for run in p.runs:
-                    run.font.size = Pt(9)
+                paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
     if block.note:
         p = word.add_paragraph(block.note)
         p.runs[0].italic = True

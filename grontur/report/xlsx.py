@@ -21,6 +21,8 @@ from grontur.report.model import Document, Table
 #: Key tables copied from the document, in sheet order (table id -> sheet name key).
 KEY_TABLES = {
     "mode-share": "report.sheet.mode_share",
+    "breakdown-job_group": "report.sheet.job_group",
+    "breakdown-workplace": "report.sheet.workplace",
     "table-barriers": "report.sheet.barriers",
     "table-would_help": "report.sheet.would_help",
     "segments": "report.sheet.segments",
