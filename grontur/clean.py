@@ -26,12 +26,14 @@ from grontur.mapping import MappedExport, norm
 from grontur.privacy import identifier_mask
 from grontur.resources import data_path
 from grontur.schema import COLUMNS, MULTI_SEP, REQUIRED_ANY
+from grontur.suppression import DEFAULT_K
 
 log = logging.getLogger(__name__)
 
 ISSUE_COLUMNS = ("source_row", "column", "raw_value", "problem", "action")
 QUARANTINE_COLUMNS = ("source_row", "reason")
 REDACTED = "<free text removed>"
+RARE_VALUES = "<answers given by fewer than k respondents>"
 
 
 @cache
@@ -283,6 +285,16 @@ def _split_segments(text: str, value_map: dict[str, str]) -> tuple[list[str], li
 _OTHER_TEXT = re.compile(r"\b(?:other|anna|annet|andre)\s*(?:\((?:[^()]|\([^()]*\))*\)?|:[^;]*)", re.I)
 
 
+def _generic_transit(raw: pd.Series) -> pd.Series:
+    """Rows whose answer is an unspecified "public transport" (coded as bus, by assumption)."""
+    from grontur.mapping import answers_vocabulary
+
+    generic = {norm(label) for label in answers_vocabulary().get("generic_transit", [])}
+    codes, uniques = distinct(raw)
+    flags = np.array([norm(value) in generic for value in uniques] + [False])
+    return pd.Series(flags[codes], index=raw.index)
+
+
 def code_multi(raw: pd.Series, value_map: dict[str, str]) -> tuple[pd.Series, pd.Series, pd.Series]:
     """Code a multi-select column whose answers are joined by "," or ";" (labels may contain commas).
 
@@ -381,8 +393,12 @@ def clean(mapped: MappedExport, *, municipality: str | None = None, wave: str | 
             if unknown.any():
                 rows = index[unknown.to_numpy()]
                 issues.append(_issues(rows, column, raw, "unknown_answer", "set_missing"))
-                counts = raw[unknown].value_counts().loc[lambda c: c > 0].head(20)
-                unknown_values[column] = {_safe_label(k): int(v) for k, v in counts.items()}
+                unknown_values[column] = _publishable_counts(raw[unknown].value_counts())
+            if column in ("mode_summer", "mode_winter"):
+                generic = _generic_transit(raw)
+                if generic.any():
+                    rows = index[generic.to_numpy()]
+                    issues.append(_issues(rows, column, raw, "generic_transit_coded_bus", "coded_bus"))
             if fuzzy:
                 matched = raw.isin(list(fuzzy))
                 rows = index[matched.to_numpy()]
@@ -396,16 +412,14 @@ def clean(mapped: MappedExport, *, municipality: str | None = None, wave: str | 
                 frame_issue = _issues(rows, column, leftover, "unknown_option", "")
                 frame_issue["action"] = action
                 issues.append(frame_issue)
-                counts = leftover[partial].value_counts().loc[lambda c: c > 0].head(20)
-                unknown_values[column] = {_safe_label(k): int(v) for k, v in counts.items()}
+                unknown_values[column] = _publishable_counts(leftover[partial].value_counts())
         elif kind == "bool":
             values, unknown = code_bool(raw, vmap)
             out[column] = values
             if unknown.any():
                 rows = index[unknown.to_numpy()]
                 issues.append(_issues(rows, column, raw, "unknown_answer", "set_missing"))
-                counts = raw[unknown].value_counts().loc[lambda c: c > 0].head(20)
-                unknown_values[column] = {_safe_label(k): int(v) for k, v in counts.items()}
+                unknown_values[column] = _publishable_counts(raw[unknown].value_counts())
         elif kind == "float":
             number_kind = {"distance_km": "distance", "travel_time_min": "time"}.get(column, "count")
             values, unusable = parse_numbers(raw, kind=number_kind, unit=mapped.units.get(column), value_map=vmap)
@@ -458,6 +472,17 @@ def clean(mapped: MappedExport, *, municipality: str | None = None, wave: str | 
     log.info("cleaned %d rows: %d kept, %d quarantined, %d issues", account["input_rows"], account["kept"],
              account["quarantined"], len(issue_frame))
     return CleanResult(kept, issue_frame, quarantine, account, unknown_values)
+
+
+def _publishable_counts(counts: pd.Series) -> dict[str, int]:
+    """Unknown answers for the mapping report: those given by fewer than k people are pooled."""
+    counts = counts[counts > 0]
+    shown = counts[counts >= DEFAULT_K].head(20)
+    out = {_safe_label(k): int(v) for k, v in shown.items()}
+    rest = int(counts.sum() - shown.sum())
+    if rest:
+        out[RARE_VALUES] = rest
+    return out
 
 
 def _safe_label(value: object) -> str:

@@ -28,6 +28,7 @@ from grontur.errors import ConfigError
 from grontur.io import RawExport
 from grontur.resources import data_path
 from grontur.schema import COLUMNS, MODES, MULTI_SEP
+from grontur.suppression import DEFAULT_K
 
 log = logging.getLogger(__name__)
 
@@ -273,8 +274,13 @@ def _load_file(path: Path) -> Mapping:
     return mapping_from_dict(data, source=str(path))
 
 
-def save_mapping(mapping: Mapping, path: str | Path) -> Path:
-    """Write ``mapping`` as a YAML file a user can edit and reuse with ``--mapping``."""
+def save_mapping(mapping: Mapping, path: str | Path, *, suggestions: list[dict[str, Any]] | None = None,
+                 unmapped: list[dict[str, str]] | None = None) -> Path:
+    """Write ``mapping`` as a YAML file a user can edit and reuse with ``--mapping``.
+
+    ``suggestions`` (not applied) and ``unmapped`` columns are written as notes for the user:
+    move an entry into ``columns`` to use it. The loader ignores the notes.
+    """
     path = Path(path)
     header = (
         "# grontur mapping file: edit the targets, headers and answer values, then import with\n"
@@ -282,7 +288,14 @@ def save_mapping(mapping: Mapping, path: str | Path) -> Path:
         f"# Targets: {', '.join(TARGETS)}\n"
         f"# Units: {', '.join(UNITS)}\n"
     )
-    body = yaml.safe_dump(mapping.as_dict(), allow_unicode=True, sort_keys=False, width=100)
+    data = mapping.as_dict()
+    if suggestions:
+        data["suggestions_not_applied"] = [
+            {"header": item["column"], "target": item["target"], "confidence": item["confidence"]}
+            for item in suggestions]
+    if unmapped:
+        data["unmapped_columns"] = [{"header": item["column"], "reason": item["reason"]} for item in unmapped]
+    body = yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100)
     path.write_text(header + body, encoding="utf-8")
     return path
 
@@ -671,7 +684,9 @@ def suggest_mapping(raw: RawExport, *, columns: list[str] | None = None) -> list
     for header in columns if columns is not None else list(frame.columns):
         values = frame[header].dropna()
         uniques = pd.Series(values.unique()[:500])
-        sample = tuple(str(v) for v in uniques[:5])
+        # Only answers given by at least k people may be shown as examples.
+        counts = values.astype(object).value_counts()
+        sample = tuple(str(v) for v in counts[counts >= DEFAULT_K].index[:5])
         rule, how, _ = _match_standard(header)
         if rule is not None:
             suggestions.append(Suggestion(header, rule.target, 0.95, sample, how))

@@ -38,7 +38,10 @@ def _clean(columns: dict[str, list], *, lang: str = "nn", **options):
 def test_modes_from_the_answers_people_give(answer: str, code: str) -> None:
     result = _clean({"mode_summer": [answer]})
     assert result.table["mode_summer"].tolist() == [code]
-    assert result.issues.empty
+    if answer == "Kollektivt":
+        assert result.issues[["problem", "action"]].values.tolist() == [["generic_transit_coded_bus", "coded_bus"]]
+    else:
+        assert result.issues.empty
 
 
 def test_unknown_mode_is_kept_missing_and_logged() -> None:
@@ -47,7 +50,10 @@ def test_unknown_mode_is_kept_missing_and_logged() -> None:
     issue = result.issues.iloc[0]
     assert (issue["source_row"], issue["column"], issue["raw_value"], issue["problem"], issue["action"]) == \
         (1, "mode_summer", "Hest", "unknown_answer", "set_missing")
-    assert result.unknown_values == {"mode_summer": {"Hest": 1}}
+    # The mapping report pools answers given by fewer than k=5 people.
+    assert result.unknown_values == {"mode_summer": {"<answers given by fewer than k respondents>": 1}}
+    many = _clean({"mode_summer": ["Hest"] * 5 + ["Sparkesykkel"], "distance_km": ["3"] * 6})
+    assert many.unknown_values == {"mode_summer": {"Hest": 5, "<answers given by fewer than k respondents>": 1}}
 
 
 @pytest.mark.parametrize(

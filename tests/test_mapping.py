@@ -123,7 +123,10 @@ def test_suggestions_from_question_text_and_values() -> None:
     assert suggestions["One-way distance in km"].target == "distance_km"
     assert suggestions["Hvor gammel er du"].target == "age_band"
     assert "Favourite colour" not in suggestions
-    assert suggestions["One-way distance in km"].sample_values[:2] == ("3", "12")
+    # Example answers are shown only when at least k=5 people gave them.
+    assert suggestions["One-way distance in km"].sample_values == ()
+    repeated = _raw({"Distance in km": ["3"] * 5 + ["12"] * 4})
+    assert suggest_mapping(repeated)[0].sample_values == ("3",)
     assert all(0 <= s.confidence <= 1 for s in suggestions.values())
 
 

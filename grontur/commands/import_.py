@@ -37,5 +37,6 @@ def command(survey: Path, out: Path, mapping: str | None, sheet: str | None, sav
         click.echo(line)
     click.echo(t("import.summary.written", lang, files=", ".join(names), out=out))
     if save_to is not None and result.mapping is not None:
-        save_mapping(result.mapping, save_to)
+        save_mapping(result.mapping, save_to, suggestions=result.mapping_report["suggestions"],
+                     unmapped=result.mapping_report["unmapped"])
         click.echo(t("import.summary.mapping_saved", lang, file=save_to))
