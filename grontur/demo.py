@@ -583,6 +583,7 @@ def _project_config(muni: dict, prm: dict, places: dict, ext: str) -> str:
                     "facilities": {k: bool(main[k]) for k in ("showers", "bike_parking", "drying_room")}},
         "workplaces": [{"name": s["name"], "lat": s["lat"], "lon": s["lon"], "postcode": s["postcode"]} for s in sites],
         "pilots": pilots, "weights": {}, "salt": f"grontur-demo-{muni['slug']}",
+        "geodata": {"postcodes": "../postcodes.csv"},
     }
     if pilots:
         config["comparison_municipality"] = prm["comparison_municipality"]
@@ -616,11 +617,21 @@ def generate_demo(out_dir: Path | str | None = None, *, seed: int | None = None,
         files += written
         munis.append(summary)
         log.info("demo %s: %d + %d rows", muni["name"], summary["baseline"]["rows"], summary["followup"]["rows"])
+    postcodes_path = out / "postcodes.csv"
+    _write_postcodes(places, postcodes_path)
+    files.append(postcodes_path)
     truth = _truth(seed, prm, munis)
     truth_path = out / "truth.yaml"
     truth_path.write_text(_TRUTH_HEAD + yaml.safe_dump(truth, sort_keys=False, allow_unicode=True, width=120),
                           encoding="utf-8")
     return DemoResult(out_dir=out, files=(*files, truth_path), truth=truth)
+
+
+def _write_postcodes(places: dict, path: Path) -> None:
+    """The demo's postcode points as ``postcode,lat,lon,place`` (source: places.yaml, erikbolstad.no)."""
+    rows = [{"postcode": code, "lat": f"{item['lat']:.4f}", "lon": f"{item['lon']:.4f}", "place": item["place"]}
+            for code, item in sorted(places["postcodes"].items())]
+    pd.DataFrame(rows).to_csv(path, index=False, lineterminator="\n", encoding="utf-8")
 
 
 _TRUTH_HEAD = ("# What grontur.demo planted in the SYNTHETIC Hallingdal demo data (machine-readable).\n"

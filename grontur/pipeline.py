@@ -124,24 +124,28 @@ def analyse_imported(
     table = imported.table.copy()
     issue_frames = [imported.issues]
     figures: dict[str, Any] = {}
-    geo_section: dict[str, Any] | None = None
-
+    enriched = None
     if project.workplaces or project.geodata:
         from grontur import geo
 
         enriched = geo.enrich_for_project(table, project=project, k=k, lang=lang)
         table = enriched.table
         issue_frames.append(enriched.issues)
-        geo_section = enriched.as_dict()
-        if enriched.figure is not None:
-            figures["home_area_map"] = enriched.figure
 
     context = build_context(project, table)
     habits = describe.describe(table, k=k, employees=project.employees)
-    emission = emissions.compute_emissions(table)
+    emission = emissions.compute_emissions(table, k=k, employees=project.employees)
     switching = potential.compute_potential(
         table, emissions=emission, k=k, transit_service=context["transit_service"]
     )
+    geo_section: dict[str, Any] | None = None
+    if enriched is not None:
+        if len(enriched.areas):
+            enriched = enriched.with_potential(switching.any_feasible().astype(float))
+        geo_section = enriched.as_dict()
+        for name, figure in (("home_area_map", enriched.figure), ("potential_map", enriched.potential_figure)):
+            if figure is not None:
+                figures[name] = figure
     segmented = segment.segment_respondents(table, k=k, random_state=0)
     table["segment"] = segmented.labels.reindex(table.index)
 
@@ -190,7 +194,7 @@ def analyse_imported(
             "employees": employees,
             "response_rate": (account["kept"] / employees) if employees else None,
         },
-        "mode_share": describe.mode_share(table),
+        "mode_share": describe.mode_share(table, k=k),
         **sections,
         "quality": _quality_summary(issues, imported),
         "privacy": {
