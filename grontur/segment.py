@@ -419,66 +419,98 @@ def _nearest(X: np.ndarray, centers: np.ndarray, chunk: int = 200_000) -> np.nda
     ])
 
 
-def _kmeans_pp(X: np.ndarray, k: int, rng: np.random.Generator, x_sq: np.ndarray) -> np.ndarray:
-    """k-means++ seeding (Arthur & Vassilvitskii 2007)."""
-    n = len(X)
-    centers = np.empty((k, X.shape[1]))
-    centers[0] = X[rng.integers(n)]
-    closest = _sq_distances(X, centers[:1], x_sq)[:, 0]
-    for j in range(1, k):
-        cumulative = np.cumsum(closest)
-        if cumulative[-1] <= 0:
-            centers[j:] = X[rng.integers(n, size=k - j)]
-            break
-        pick = int(np.searchsorted(cumulative, rng.random() * cumulative[-1], side="right"))
-        centers[j] = X[min(pick, n - 1)]
-        closest = np.minimum(closest, _sq_distances(X, centers[j:j + 1], x_sq)[:, 0])
-    return centers
+def _kmeans_pp(X: np.ndarray, k: int, runs: int, rng: np.random.Generator, x_sq: np.ndarray) -> np.ndarray:
+    """k-means++ seeding (Arthur & Vassilvitskii 2007) for ``runs`` independent starts at once.
 
-
-def _kmeans(X: np.ndarray, k: int, *, rng: np.random.Generator, n_init: int = 3,
-            max_iter: int = 60, tol: float = 0.002,
-            init: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, float]:
-    """Lloyd's k-means with k-means++ starts; returns (centers, labels, inertia).
-
-    Stops when at most ``tol`` of the points change segment in an iteration; ``init`` gives the
-    starting centres of a single run instead.
+    Returns starting centres of shape (runs, k, features).
     """
     n = len(X)
-    stop_changed = int(tol * n)
-    if init is not None:
-        k, n_init = len(init), 1
-    k = max(1, min(k, n))
+    picks = np.empty((runs, k), dtype=np.int64)
+    picks[:, 0] = rng.integers(n, size=runs)
+    closest = _sq_distances(X, X[picks[:, 0]], x_sq).T  # (runs, n)
+    for j in range(1, k):
+        cumulative = np.cumsum(closest, axis=1)
+        total = cumulative[:, -1]
+        target = rng.random(runs) * total
+        pick = np.minimum((cumulative < target[:, None]).sum(axis=1), n - 1)
+        flat = total <= 0  # every point sits on a centre already: any point will do
+        if flat.any():
+            pick[flat] = rng.integers(n, size=int(flat.sum()))
+        picks[:, j] = pick
+        closest = np.minimum(closest, _sq_distances(X, X[pick], x_sq).T)
+    return X[picks]
+
+
+def _kmeans(X: np.ndarray, k: int, *, rng: np.random.Generator, n_init: int = 8,
+            max_iter: int = 40, tol: float = 0.005,
+            init: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, float]:
+    """Lloyd's k-means from ``n_init`` k-means++ starts run side by side; the lowest inertia wins.
+
+    The starts are batched into one array so that their cost is one set of NumPy calls per
+    iteration, not one per start. Stops when at most ``tol`` of the points change segment in an
+    iteration in every run; ``init`` adds starting centres of shape (k, features) or
+    (runs, k, features) to the ``n_init`` k-means++ starts.
+    Returns (centers, labels, inertia).
+    """
+    n = len(X)
     x_sq = (X * X).sum(axis=1)
-    rows = np.arange(n)
-    which = np.arange(k)[:, None]
-    best: tuple[np.ndarray, np.ndarray, float] | None = None
-    for _ in range(n_init):
-        centers = init.copy() if init is not None else _kmeans_pp(X, k, rng, x_sq)
-        labels = np.full(n, -1)
-        for _ in range(max_iter):
-            # |x|^2 is the same for every centre, so the argmin does not need it
-            dist = (centers * centers).sum(axis=1) - 2.0 * (X @ centers.T)
-            new_labels = dist.argmin(axis=1)
-            changed = int((new_labels != labels).sum())
-            labels = new_labels
-            if changed <= stop_changed:
-                break
-            member = labels == which
-            counts = member.sum(axis=1)
-            centers = (member.astype(X.dtype) @ X) / np.maximum(counts, 1)[:, None]
-            empty = counts == 0
-            if empty.any():
-                # re-seed empty clusters at the points farthest from their centre
-                far = np.argsort(-dist[rows, labels])[: int(empty.sum())]
-                centers[empty] = X[far]
-        dist = (centers * centers).sum(axis=1) - 2.0 * (X @ centers.T)
-        labels = dist.argmin(axis=1)
-        inertia = float(x_sq.sum() + dist[rows, labels].sum())
-        if best is None or inertia < best[2] - 1e-9:
-            best = (centers, labels, inertia)
-    assert best is not None
-    return best
+    starts = []
+    if init is not None:
+        starts.append(np.asarray(init, dtype=float).reshape(-1, *np.shape(init)[-2:]))
+        k = starts[0].shape[1]
+    k = max(1, min(k, n))
+    if n_init > 0 or not starts:
+        starts.append(_kmeans_pp(X, k, max(1, int(n_init)), rng, x_sq))
+    centers = np.concatenate(starts, axis=0)
+    runs, _, d = centers.shape
+    stop_changed = int(tol * n)
+    offsets = (np.arange(runs) * k)[:, None]
+    tiled = np.ascontiguousarray(np.tile(X, (runs, 1)).T)  # (features, runs * n)
+    labels = np.full((runs, n), -1)
+    for _ in range(max_iter):
+        flat = centers.reshape(runs * k, d)
+        # |x|^2 is the same for every centre, so the argmin does not need it
+        dist = ((flat * flat).sum(axis=1) - 2.0 * (X @ flat.T)).reshape(n, runs, k)
+        new_labels = dist.argmin(axis=2).T  # (runs, n)
+        changed = (new_labels != labels).sum(axis=1)
+        labels = new_labels
+        group = (labels + offsets).ravel()
+        counts = np.bincount(group, minlength=runs * k)
+        sums = np.stack([np.bincount(group, weights=column, minlength=runs * k) for column in tiled], axis=1)
+        updated = sums / np.maximum(counts, 1)[:, None]
+        empty = counts == 0
+        updated[empty] = flat[empty]  # an empty segment keeps its centre; merging drops it later
+        centers = updated.reshape(runs, k, d)
+        if (changed <= stop_changed).all():
+            break
+    flat = centers.reshape(runs * k, d)
+    dist = ((flat * flat).sum(axis=1) - 2.0 * (X @ flat.T)).reshape(n, runs, k)
+    labels = dist.argmin(axis=2).T
+    inertia = x_sq.sum() + np.take_along_axis(dist, labels.T[..., None], axis=2)[..., 0].sum(axis=0)
+    best = int(np.argmin(inertia))
+    return centers[best], labels[best], float(inertia[best])
+
+
+def _ward_seeds(X: np.ndarray, ks: list[int], *, rng: np.random.Generator,
+                sample: int = 300) -> dict[int, np.ndarray]:
+    """Starting centres for each k from one Ward tree on a sample (Ward seeding, Milligan 1980).
+
+    One hierarchical clustering gives a good deterministic start for every number of segments.
+    """
+    from scipy.cluster.hierarchy import fcluster, linkage
+
+    rows = np.sort(rng.choice(len(X), size=sample, replace=False)) if len(X) > sample else np.arange(len(X))
+    if len(rows) < 3:
+        return {}
+    tree = linkage(X[rows], method="ward")
+    seeds = {}
+    for k in ks:
+        if 1 < k < len(rows):
+            groups = fcluster(tree, t=k, criterion="maxclust") - 1
+            found = int(groups.max()) + 1
+            if found == k:
+                seeds[k] = _means(X[rows], groups, k, np.zeros((k, X.shape[1])))
+    return seeds
 
 
 def _ari(a: np.ndarray, b: np.ndarray) -> float:
@@ -604,7 +636,7 @@ class HabitSegmenter(ClusterMixin, BaseEstimator):
     weights
         Feature block weights; None uses ``feature_weights`` of the persona file.
     n_init
-        k-means starts per candidate.
+        k-means++ starts per candidate, besides the start from a Ward tree.
     explained_variance
         k-means runs on the principal components that explain this share of the variance.
     fit_sample
@@ -614,6 +646,8 @@ class HabitSegmenter(ClusterMixin, BaseEstimator):
         Respondents used for the silhouette and the stability comparison.
     n_resamples
         Bootstrap refits for the stability figure (0 skips it).
+    stability_sample
+        Size of each bootstrap resample.
     random_state
         Seed; the same input and seed give the same segments.
 
@@ -646,9 +680,10 @@ class HabitSegmenter(ClusterMixin, BaseEstimator):
         weights: dict[str, float] | None = None,
         n_init: int = 2,
         explained_variance: float = 0.7,
-        fit_sample: int = 3000,
+        fit_sample: int = 1000,
         eval_sample: int = 500,
         n_resamples: int = 5,
+        stability_sample: int = 300,
         random_state: int | None = 0,
     ) -> None:
         self.n_segments = n_segments
@@ -662,6 +697,7 @@ class HabitSegmenter(ClusterMixin, BaseEstimator):
         self.fit_sample = fit_sample
         self.eval_sample = eval_sample
         self.n_resamples = n_resamples
+        self.stability_sample = stability_sample
         self.random_state = random_state
 
     # -- features ------------------------------------------------------------------------------
@@ -768,8 +804,9 @@ class HabitSegmenter(ClusterMixin, BaseEstimator):
         ks = sorted({min(k, upper) for k in ks})
         self.candidates_: list[dict[str, Any]] = []
         best: tuple[float, int, np.ndarray] | None = None
+        seeds = _ward_seeds(fit_Z, ks, rng=rng)
         for k in ks:
-            centers, _, _ = _kmeans(fit_Z, k, rng=rng, n_init=self.n_init)
+            centers, _, _ = _kmeans(fit_Z, k, rng=rng, n_init=self.n_init, init=seeds.get(k))
             centers, labels, _ = _merge_small(fit_Z, centers, min_fit)
             sil = _simplified_silhouette(fit_Z, centers, labels)
             self.candidates_.append({"n_segments": int(k), "after_merging": int(len(centers)),
@@ -781,7 +818,7 @@ class HabitSegmenter(ClusterMixin, BaseEstimator):
         # final centres: a few Lloyd steps on every respondent, then merge below the minimum size
         centers = best[2]
         if len(fit_idx) < n:
-            centers, _, _ = _kmeans(reduced, len(centers), rng=rng, init=centers, max_iter=10)
+            centers, _, _ = _kmeans(reduced, len(centers), rng=rng, init=centers, n_init=0, max_iter=10)
         centers, labels, merged = _merge_small(reduced, centers, self.min_size_)
         centers, labels = _order_by_size(centers, labels)
         self.cluster_centers_ = centers
@@ -800,9 +837,14 @@ class HabitSegmenter(ClusterMixin, BaseEstimator):
             return None
         scores = []
         m = len(fit_X)
+        size = min(m, int(self.stability_sample))
+        k = self.n_segments_
         for _ in range(int(self.n_resamples)):
-            boot = fit_X[rng.integers(m, size=m)]
-            centers, _, _ = _kmeans(boot, self.n_segments_, rng=rng, n_init=1)
+            # a bootstrap resample (of at most stability_sample respondents), refitted the same
+            # way, then compared with the published segments on the evaluation respondents
+            boot = fit_X[rng.integers(m, size=size)]
+            seeds = _ward_seeds(boot, [k], rng=rng, sample=300)
+            centers, _, _ = _kmeans(boot, k, rng=rng, n_init=self.n_init, init=seeds.get(k))
             scores.append(_ari(eval_labels, _nearest(eval_X, centers)))
         return float(np.mean(scores))
 

@@ -1,0 +1,388 @@
+"""Tests for the segmentation stage (grontur/segment.py)."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+from sklearn.metrics import adjusted_rand_score
+
+from grontur import segment
+from grontur.errors import ConfigError, MissingColumnError
+from grontur.i18n import LANGUAGES, has
+from grontur.schema import BARRIERS, MODES, WOULD_HELP
+from tests.segment_fixtures import planted_table
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _table(rows: list[dict], index: list | None = None) -> pd.DataFrame:
+    """A canonical table from hand-written rows (missing keys are unanswered)."""
+    frame = pd.DataFrame(rows, index=index)
+    for col in ("mode_summer", "mode_winter", "barriers", "would_help", "parking_at_work"):
+        if col not in frame:
+            frame[col] = pd.NA
+        frame[col] = frame[col].astype("object")
+    for col in ("distance_km", "days_on_site"):
+        frame[col] = pd.to_numeric(frame.get(col, pd.Series(np.nan, index=frame.index)), errors="coerce")
+    for col in ("shift_work", "car_needed_for_work", "children_drop_off"):
+        frame[col] = pd.array(frame[col] if col in frame else [pd.NA] * len(frame), dtype="boolean")
+    return frame
+
+
+# --- quality bar: planted segments ------------------------------------------------------------
+
+@pytest.mark.parametrize(("n_segments", "seed"), [(4, 21), (5, 22), (6, 23)])
+def test_planted_segments_are_recovered(n_segments: int, seed: int) -> None:
+    table, truth = planted_table(1200, n_segments=n_segments, seed=seed)
+    result = segment.segment_respondents(table, k=5)
+    assert result.quality["method"] == segment.METHOD_KMEANS
+    assert result.quality["n_segments"] == n_segments
+    assert adjusted_rand_score(truth, result.labels.to_numpy(dtype=str)) >= 0.85
+    assert result.quality["stability_ari"] >= 0.75
+
+
+def test_planted_segments_with_unequal_sizes() -> None:
+    table, truth = planted_table(1500, n_segments=5, seed=5, weights=[4, 3, 2, 1, 1])
+    model = segment.HabitSegmenter().fit(table)
+    assert model.n_segments_ == 5
+    assert adjusted_rand_score(truth, model.labels_) >= 0.85
+
+
+def test_planted_personas_name_the_segments() -> None:
+    # profiles 0..4: green_short, short_car, long_no_transit, car_needed_at_work, shift_workers
+    table, truth = planted_table(1200, n_segments=5, seed=7)
+    result = segment.segment_respondents(table)
+    labels = result.labels.to_numpy(dtype=str)
+    expected = {0: "already_green", 1: "short_car", 2: "long_no_transit", 3: "car_needed_at_work",
+                4: "shift_workers"}
+    persona_of = {card["id"]: card["persona"] for card in result.segments}
+    for planted, persona in expected.items():
+        ids, counts = np.unique(labels[truth == planted], return_counts=True)
+        assert persona_of[ids[np.argmax(counts)]] == persona
+
+
+# --- determinism, order, sizes -----------------------------------------------------------------
+
+def test_same_input_same_segments() -> None:
+    table, _ = planted_table(800, n_segments=5, seed=3)
+    first = segment.segment_respondents(table, random_state=0)
+    second = segment.segment_respondents(table.copy(), random_state=0)
+    pd.testing.assert_series_equal(first.labels, second.labels)
+    assert json.dumps(first.as_dict(), sort_keys=True) == json.dumps(second.as_dict(), sort_keys=True)
+
+
+def test_segment_ids_follow_size_and_align_with_index() -> None:
+    table, _ = planted_table(700, n_segments=4, seed=4)
+    table.index = pd.Index([f"x{i}" for i in range(len(table))][::-1])
+    result = segment.segment_respondents(table)
+    assert result.labels.index.equals(table.index)
+    counts = result.labels.value_counts()
+    sizes = [card["size"] for card in result.segments]
+    assert sizes == sorted(sizes, reverse=True)
+    assert [card["id"] for card in result.segments] == [f"s{i + 1}" for i in range(len(sizes))]
+    for card in result.segments:
+        assert counts[card["id"]] == card["size"]
+
+
+@pytest.mark.parametrize("k", [5, 12])
+def test_no_segment_below_minimum_size(k: int) -> None:
+    table, _ = planted_table(300, n_segments=6, seed=8, weights=[10, 10, 10, 10, 1, 1])
+    result = segment.segment_respondents(table, k=k)
+    minimum = max(k, math.ceil(0.05 * len(table)))
+    assert result.quality["min_segment_size"] == minimum
+    assert all(card["size"] >= minimum for card in result.segments)
+    assert result.labels.value_counts().min() >= minimum
+
+
+def test_fewer_respondents_than_k_publish_nothing() -> None:
+    table = _table([{"mode_summer": "walk", "mode_winter": "walk", "distance_km": 1.0}] * 4)
+    result = segment.segment_respondents(table, k=5)
+    assert result.segments == []
+    assert result.labels.isna().all()
+    assert result.quality["method"] == segment.METHOD_NONE
+    assert result.as_dict()["segmentation"]["n_segments"] == 0
+
+
+# --- estimator conventions ---------------------------------------------------------------------
+
+def test_estimator_follows_scikit_learn_conventions() -> None:
+    table, _ = planted_table(400, n_segments=4, seed=9)
+    model = segment.HabitSegmenter(max_segments=6, n_resamples=2, random_state=3)
+    assert model.get_params()["max_segments"] == 6
+    assert not [name for name in vars(model) if name.endswith("_")]
+    assert model.fit(table) is model
+    learned = {"labels_", "cluster_centers_", "n_segments_", "silhouette_", "stability_ari_", "candidates_"}
+    assert learned <= {name for name in vars(model) if name.endswith("_")}
+    twin = clone(model)
+    assert twin.get_params() == model.get_params()
+    assert not hasattr(twin, "labels_")
+    np.testing.assert_array_equal(twin.fit(table).labels_, model.labels_)
+    np.testing.assert_array_equal(model.predict(table), model.labels_)
+    np.testing.assert_array_equal(clone(model).fit_predict(table), model.labels_)
+
+
+def test_predict_before_fit_says_what_to_do() -> None:
+    with pytest.raises(AttributeError, match="fit"):
+        segment.HabitSegmenter().predict(pd.DataFrame({"distance_km": [1.0]}))
+
+
+def test_large_table_fits_on_a_sample_and_assigns_the_rest() -> None:
+    table, truth = planted_table(6000, n_segments=4, seed=12)
+    model = segment.HabitSegmenter(fit_sample=1500, n_resamples=1).fit(table)
+    assert model.fit_sample_size_ == 1500
+    assert len(model.labels_) == 6000
+    assert adjusted_rand_score(truth, model.labels_) >= 0.85
+
+
+# --- personas ----------------------------------------------------------------------------------
+
+PERSONA_ROWS = [
+    ({"mode_summer": "walk", "mode_winter": "walk", "distance_km": 1.0}, "already_green"),
+    ({"mode_summer": "bike", "mode_winter": "car_alone", "distance_km": 3.0}, "winter_car"),
+    ({"mode_summer": "car_alone", "mode_winter": "car_alone", "distance_km": 9.0,
+      "car_needed_for_work": True}, "car_needed_at_work"),
+    ({"mode_summer": "car_alone", "mode_winter": "car_alone", "distance_km": 9.0, "shift_work": True},
+     "shift_workers"),
+    ({"mode_summer": "car_shared", "mode_winter": "car_alone", "distance_km": 9.0,
+      "children_drop_off": True}, "family_logistics"),
+    ({"mode_summer": "car_alone", "mode_winter": "car_alone", "distance_km": 3.0}, "short_car"),
+    ({"mode_summer": "car_alone", "mode_winter": "car_alone", "distance_km": 5.0}, "short_car"),
+    ({"mode_summer": "car_alone", "mode_winter": "car_alone", "distance_km": 5.1}, "ebike_range_car"),
+    ({"mode_summer": "car_alone", "mode_winter": "car_alone", "distance_km": 40.0}, "long_no_transit"),
+    ({"mode_summer": "car_passenger", "mode_winter": "car_passenger", "distance_km": 4.0}, "mixed"),
+    ({"mode_summer": "car_alone", "mode_winter": "car_alone"}, "mixed"),
+    ({"mode_summer": "walk", "distance_km": 0.8}, "already_green"),
+    ({"mode_summer": "remote", "mode_winter": "bus", "distance_km": 30.0}, "already_green"),
+    ({"mode_summer": "car_alone", "mode_winter": "car_alone", "distance_km": 2.0,
+      "car_needed_for_work": True, "shift_work": True}, "car_needed_at_work"),
+    ({"distance_km": 2.0}, "mixed"),
+]
+
+
+def test_persona_rules_first_match_wins() -> None:
+    table = _table([row for row, _ in PERSONA_ROWS])
+    got = segment.assign_personas(table)
+    assert got.tolist() == [persona for _, persona in PERSONA_ROWS]
+    assert got.index.equals(table.index)
+
+
+def test_persona_file_has_the_documented_ids_and_texts() -> None:
+    book = segment.load_personas()
+    assert set(book.ids) >= {"already_green", "short_car", "ebike_range_car", "long_no_transit",
+                              "car_needed_at_work", "family_logistics", "shift_workers", "mixed"}
+    assert book.ids[-1] == "mixed"
+    for persona in book.personas:
+        assert set(persona.name) == set(LANGUAGES) and all(persona.name.values())
+
+
+def test_broken_persona_file_names_file_and_entry(tmp_path: Path) -> None:
+    good = (ROOT / "surveys" / "personas.yaml").read_text(encoding="utf-8")
+    broken = tmp_path / "personas.yaml"
+    broken.write_text(good.replace("modes_any: [car_alone, car_shared]\n      car_needed_for_work",
+                                   "modes_any: [car_alone, lorry]\n      car_needed_for_work", 1),
+                      encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"personas\.yaml.*car_needed_at_work.*modes_any"):
+        segment.load_personas(broken)
+    unknown = tmp_path / "unknown.yaml"
+    unknown.write_text(good.replace("distance_km: {max: 5}", "distance_kms: {max: 5}"), encoding="utf-8")
+    with pytest.raises(ConfigError, match="short_car.*distance_kms"):
+        segment.load_personas(unknown)
+
+
+# --- small municipalities and persona cards, checked by hand ---------------------------------
+
+def _small_table() -> pd.DataFrame:
+    rows = []
+    # 12 walkers within 2 km; 3 of them name darkness
+    for i in range(12):
+        rows.append({"mode_summer": "walk", "mode_winter": "walk", "distance_km": 1.0 + 0.1 * i,
+                     "barriers": "darkness" if i < 3 else None, "would_help": "winter_maintenance"})
+    # 10 short-distance drivers: summer 7 alone + 3 shared; 6 name missing showers
+    for i in range(10):
+        rows.append({"mode_summer": "car_alone" if i < 7 else "car_shared", "mode_winter": "car_alone",
+                     "distance_km": 2.0 + 0.2 * i,
+                     "barriers": "no_shower_changing;comfort_habit" if i < 6 else "comfort_habit",
+                     "would_help": "showers_lockers" if i < 5 else None})
+    # 8 who need the car at work
+    for i in range(8):
+        rows.append({"mode_summer": "car_alone", "mode_winter": "car_alone", "distance_km": 8.0 + i,
+                     "car_needed_for_work": True, "barriers": "need_car_for_work"})
+    # 3 long-distance drivers: too few for a segment of their own
+    for i in range(3):
+        rows.append({"mode_summer": "car_alone", "mode_winter": "car_alone", "distance_km": 40.0 + i})
+    return _table(rows)
+
+
+def test_small_municipality_gets_rule_based_segments_with_leftovers_merged() -> None:
+    table = _small_table()
+    result = segment.segment_respondents(table, k=5)
+    quality = result.quality
+    assert quality["method"] == segment.METHOD_RULES
+    assert quality["chosen_because"]["key"] == "small"
+    assert quality["stability_ari"] is None
+    by_persona = {card["persona"]: card for card in result.segments}
+    # the three long-distance drivers (below k) go to the catch-all, which is still below k and
+    # joins the nearest group: the other drivers with long trips (8-15 km, not 2-4 km)
+    assert {p: c["size"] for p, c in by_persona.items()} == {"already_green": 12, "short_car": 10,
+                                                            "car_needed_at_work": 11}
+    assert by_persona["car_needed_at_work"]["persona_share"] == round(8 / 11, 4)
+    assert quality["merged_segments"] == 2  # long_no_transit -> mixed, mixed -> nearest
+    assert sum(card["size"] for card in result.segments) == len(table)
+
+
+def test_persona_card_figures_by_hand() -> None:
+    table = _small_table()
+    result = segment.segment_respondents(table, k=5)
+    n = len(table)
+    card = next(c for c in result.segments if c["persona"] == "short_car")
+    members = result.labels == card["id"]
+    assert card["size"] == int(members.sum()) == 10
+    # summer: 7 alone (shown), 3 shared (below k: hidden and counted)
+    assert card["mode_share"]["summer"] == {"car_alone": 0.7, "car_shared": None}
+    assert card["mode_share"]["winter"] == {"car_alone": 1.0}
+    assert card["median_distance_km"] == round(float(np.median([2.0 + 0.2 * i for i in range(10)])), 1)
+    showers = next(b for b in card["barriers"] if b["code"] == "no_shower_changing")
+    assert showers["count"] == 6 and showers["share"] == 0.6
+    assert showers["lift"] == round(0.6 / (6 / n), 2)
+    wish = card["would_help"][0]
+    assert (wish["code"], wish["count"], wish["share"]) == ("showers_lockers", 5, 0.5)
+    assert card["label"]["en"] == "Short-distance car drivers"
+    assert result.quality["suppressed_cells"] >= 1
+
+
+def test_published_figures_never_describe_fewer_than_k() -> None:
+    table, _ = planted_table(500, n_segments=6, seed=14)
+    k = 8
+    result = segment.segment_respondents(table, k=k)
+    hidden = 0
+    for card in result.segments:
+        assert card["size"] >= k
+        for item in card["barriers"] + card["would_help"]:
+            assert item["count"] >= k
+        for feature in card["defining_features"]:
+            assert round(feature["share"] * card["size"]) >= k
+        for season, shares in card["mode_share"].items():
+            members = table.loc[result.labels == card["id"], f"mode_{season}"]
+            counts = members.value_counts()
+            for mode, share in shares.items():
+                if share is None:
+                    hidden += 1
+                    assert 0 < counts[mode] < k
+                else:
+                    assert counts[mode] >= k
+                    assert share == pytest.approx(counts[mode] / members.notna().sum(), abs=1e-4)
+    assert result.quality["suppressed_cells"] >= hidden
+
+
+def test_barrier_lift_against_all_respondents() -> None:
+    table, _ = planted_table(900, n_segments=5, seed=15)
+    result = segment.segment_respondents(table)
+    overall = {code: table["barriers"].fillna("").str.split(";").apply(lambda x, c=code: c in x).mean()
+               for code in BARRIERS}
+    for card in result.segments:
+        members = table.loc[result.labels == card["id"], "barriers"].fillna("").str.split(";")
+        for item in card["barriers"]:
+            share = members.apply(lambda x, c=item["code"]: c in x).mean()
+            assert item["share"] == pytest.approx(share, abs=1e-4)
+            assert item["lift"] == pytest.approx(share / overall[item["code"]], abs=0.01)
+            assert item["lift"] >= 1.25
+
+
+def test_unstable_clusters_fall_back_to_personas() -> None:
+    table, _ = planted_table(600, n_segments=4, seed=16)
+    result = segment.segment_respondents(table, min_stability=1.01)
+    quality = result.quality
+    assert quality["method"] == segment.METHOD_RULES
+    assert quality["chosen_because"]["key"] == "unstable"
+    assert quality["clustering"]["n_segments"] == 4
+    assert quality["stability_ari"] == quality["clustering"]["stability_ari"]
+    assert all(card["persona_share"] >= 0 for card in result.segments)
+
+
+# --- output shape ------------------------------------------------------------------------------
+
+def test_as_dict_is_plain_json() -> None:
+    table, _ = planted_table(500, n_segments=5, seed=17)
+    out = segment.segment_respondents(table).as_dict()
+    text = json.dumps(out, allow_nan=False)
+    assert set(out) == {"segments", "segmentation"}
+    back = json.loads(text)
+    assert back == out
+    card = out["segments"][0]
+    assert {"id", "label", "persona", "size", "mode_share", "median_distance_km", "barriers",
+            "would_help", "defining_features"} <= set(card)
+    assert set(card["label"]) == set(LANGUAGES)
+    seg = out["segmentation"]
+    for key in ("method", "n_segments", "quality", "silhouette", "stability_ari", "suppressed_cells",
+                "chosen_because", "chosen_because_text"):
+        assert key in seg
+    assert isinstance(seg["suppressed_cells"], int)
+
+
+def test_labels_are_distinct_and_translated() -> None:
+    table, _ = planted_table(1000, n_segments=6, seed=18)
+    result = segment.segment_respondents(table)
+    for lang in LANGUAGES:
+        labels = [card["label"][lang] for card in result.segments]
+        assert len(set(labels)) == len(labels)
+        assert all(labels)
+
+
+def test_every_feature_has_a_label() -> None:
+    blocks = segment.habit_features(_small_table())
+    _, names = segment._indicators(blocks)
+    for name in names:
+        label = segment.feature_label(name)
+        assert set(label) == set(LANGUAGES) and all(label.values())
+    for code in WOULD_HELP:
+        assert has(f"code.would_help.{code}")
+    for code in MODES:
+        assert has(f"code.mode.{code}")
+
+
+# --- user errors -------------------------------------------------------------------------------
+
+def test_table_without_modes_or_distance_is_refused() -> None:
+    with pytest.raises(MissingColumnError, match="mode_summer, mode_winter or distance_km"):
+        segment.segment_respondents(pd.DataFrame({"job_group": ["school"] * 10}))
+
+
+def test_k_below_five_is_refused() -> None:
+    with pytest.raises(ConfigError, match="k=3"):
+        segment.segment_respondents(_small_table(), k=3)
+
+
+def test_non_boolean_flag_column_names_the_column() -> None:
+    table = _small_table()
+    table["shift_work"] = ["often"] * len(table)
+    with pytest.raises(MissingColumnError, match="shift_work.*often"):
+        segment.segment_respondents(table)
+
+
+def test_missing_optional_columns_are_fine() -> None:
+    table = _small_table()[["mode_summer", "mode_winter", "distance_km"]]
+    result = segment.segment_respondents(table)
+    assert sum(card["size"] for card in result.segments) == len(table)
+
+
+# --- demo data ---------------------------------------------------------------------------------
+
+def test_demo_municipality_segments_are_distinct() -> None:
+    path = ROOT / "surveys" / "demo" / "gol" / "baseline.csv"
+    if not path.exists():
+        pytest.skip(f"demo export {path} is missing")
+    from grontur.importing import import_survey
+
+    table = import_survey(path).table
+    result = segment.segment_respondents(table)
+    minimum = max(5, math.ceil(0.05 * len(table)))
+    assert len(result.segments) >= 3
+    assert all(card["size"] >= minimum for card in result.segments)
+    assert len({card["label"]["nn"] for card in result.segments}) == len(result.segments)
+    assert result.labels.notna().all()
