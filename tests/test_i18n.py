@@ -84,19 +84,28 @@ def _visible_text(html: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def nynorsk_text() -> str:
+def report_texts() -> dict[str, str]:
     results = json.loads(SAMPLE.read_text(encoding="utf-8"))
-    return _visible_text(render_html(build_document(results, lang="nn")))
+    return {lang: _visible_text(render_html(build_document(results, lang=lang))) for lang in ("nn", "en")}
 
 
-def test_no_english_catalogue_text_in_a_nynorsk_report(nynorsk_text):
+@pytest.fixture(scope="module")
+def nynorsk_text(report_texts) -> str:
+    return report_texts["nn"]
+
+
+@pytest.mark.parametrize("lang", ["nn", "en"])
+def test_no_catalogue_text_of_another_language_in_a_report(report_texts, lang):
+    """A nynorsk report holds no bokmål or English sentence from the catalogue, and so on."""
+    text = report_texts[lang]
     leaks = []
     for key, texts in catalogue().items():
-        english = texts["en"]
-        if english in (texts["nn"], texts["nb"]) or len(english) < 8 or _fields(english):
-            continue
-        if english in nynorsk_text:
-            leaks.append((key, english))
+        for other in LANGUAGES:
+            foreign = texts[other]
+            if other == lang or foreign == texts[lang] or len(foreign) < 12 or _fields(foreign):
+                continue
+            if foreign in text:
+                leaks.append((key, other, foreign))
     assert not leaks
 
 
