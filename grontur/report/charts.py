@@ -114,7 +114,7 @@ def mode_share_chart(mode_share: Mapping[str, Mapping[str, float | None]], *, la
             ax.annotate(label, (bar.get_width(), bar.get_y() + bar.get_height() / 2),
                         xytext=(3, 0), textcoords="offset points", va="center", fontsize=7.5, color=_TEXT)
     ax.set_yticks(range(len(modes)), [tr.code("mode", m) for m in modes])
-    ax.invert_yaxis()
+    ax.set_ylim(max(len(modes), 3) - 0.5, -0.5)
     ax.set_xlabel(tr("report.chart.share_percent"))
     ax.set_xlim(0, 100)
     ax.legend(frameon=False, loc="lower right")
@@ -152,7 +152,7 @@ def bar_chart(values: Mapping[str, float | None], *, lang: str, xlabel_key: str,
         ax.annotate(text, (bar.get_width(), bar.get_y() + bar.get_height() / 2), xytext=(3, 0),
                     textcoords="offset points", va="center", fontsize=7.5, color=_TEXT)
     ax.set_yticks(range(len(labels)), labels)
-    ax.invert_yaxis()
+    ax.set_ylim(max(len(labels), 3) - 0.5, -0.5)  # top-down; a short list keeps slim bars
     ax.set_xlabel(tr(xlabel_key))
     top = max([scale * v for v in numbers if v is not None] or [1.0])
     ax.set_xlim(0, top * 1.15 if top > 0 else 1.0)
