@@ -1,0 +1,447 @@
+"""Measure grontur at 1,000 to 500,000 respondents: stage by stage and end to end.
+
+Each measurement runs in a fresh Python process, so one stage's memory peak cannot hide
+another's. Inside that process the clock starts after the modules are imported and the inputs
+are loaded, and stops when the stage returns. Peak memory is the resident set size of the
+measuring process and its worker processes together, sampled every 50 ms from ``/proc``
+(``ru_maxrss`` of the process and of its children is reported as well).
+
+Stages (all municipalities of the file, one after the other in one process, unless noted):
+
+``read_csv``      a bare ``pandas.read_csv`` of the file (the yardstick for read-and-clean)
+``read_clean``    ``grontur.importing.import_survey``: read, strip identifiers, map, clean
+``enrich``        context, ``describe``, ``emissions``, ``potential`` per municipality
+``segment``       ``segment.segment_respondents`` per municipality
+``rank``          ``rank.rank_measures`` and ``anchoring.build_plan`` per municipality
+``analyse``       ``pipeline.analyse_imported`` per municipality, one process (all analysis stages)
+``end_to_end``    import plus ``pipeline.analyse_many`` with ``--jobs`` processes, no rendering
+``render_one``    the largest municipality analysed and written as HTML, DOCX and XLSX
+
+Usage::
+
+    python benchmarks/run.py                       # all sizes: 1,000 10,000 100,000 500,000
+    python benchmarks/run.py --sizes 1000 10000    # a quick run
+    python benchmarks/run.py --stages read_csv read_clean --sizes 500000
+
+The table is printed and written to ``benchmarks/results/latest.md``. Generated surveys are
+kept in ``--workdir`` (default: a ``grontur-bench`` folder in the temporary directory).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+HERE = Path(__file__).resolve().parent
+SIZES = (1_000, 10_000, 100_000, 500_000)
+STAGES = ("read_csv", "read_clean", "enrich", "segment", "rank", "analyse", "end_to_end", "render_one")
+RESULTS = HERE / "results" / "latest.md"
+MB = 1024 * 1024
+
+# Budgets from the design (docs/performance.md): seconds and megabytes.
+BUDGET_RENDER_1K = 10.0
+BUDGET_ANALYSE_1K = 1.0
+BUDGET_NATIONAL = 60.0
+BUDGET_NATIONAL_MB = 4096
+BUDGET_READ_RATIO = 3.0
+
+
+# ---------------------------------------------------------------------------------------------
+# memory: the process tree's resident set, sampled
+
+def _tree_rss(pid: int) -> int:
+    """Resident bytes of ``pid`` and all its descendants (Linux ``/proc``; 0 elsewhere)."""
+    total, stack = 0, [pid]
+    while stack:
+        current = stack.pop()
+        try:
+            with open(f"/proc/{current}/statm") as handle:
+                total += int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+            for task in os.listdir(f"/proc/{current}/task"):
+                with open(f"/proc/{current}/task/{task}/children") as handle:
+                    stack.extend(int(child) for child in handle.read().split())
+        except (OSError, ValueError):
+            continue
+    return total
+
+
+class PeakSampler:
+    """Samples the tree RSS of this process in a background thread."""
+
+    def __init__(self, interval: float = 0.05) -> None:
+        self.interval = interval
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        pid = os.getpid()
+        while not self._stop.is_set():
+            self.peak = max(self.peak, _tree_rss(pid))
+            self._stop.wait(self.interval)
+
+    def __enter__(self) -> PeakSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, _tree_rss(os.getpid()))
+
+
+# ---------------------------------------------------------------------------------------------
+# the measuring process (``run.py --worker STAGE``)
+
+def _imported(path: Path) -> Any:
+    """The imported survey, cached next to the file as a pickle (made by the read_clean stage)."""
+    import pickle
+
+    cache = path.with_suffix(".imported.pkl")
+    if cache.exists() and cache.stat().st_mtime >= path.stat().st_mtime:
+        with cache.open("rb") as handle:
+            return pickle.load(handle)
+    from grontur.importing import import_survey
+
+    imported = import_survey(path)
+    with cache.open("wb") as handle:
+        pickle.dump(imported, handle, protocol=pickle.HIGHEST_PROTOCOL)
+    return imported
+
+
+def _parts(path: Path) -> tuple[list[tuple[Any, Any]], int]:
+    """(project, part) per municipality, and the number of rows analysed."""
+    from grontur.config import project_for
+    from grontur.pipeline import _split_by_municipality
+
+    imported = _imported(path)
+    parts, _ = _split_by_municipality(imported)
+    run_date = dt.date(2026, 11, 29)
+    out = [(project_for(number).with_overrides(run_date=run_date), part) for number, part in parts.items()]
+    return out, len(imported.table)
+
+
+def _cpu() -> float:
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+class Clock:
+    """Wall and CPU seconds (this process and its reaped workers) since creation."""
+
+    def __init__(self) -> None:
+        self.wall, self.cpu = time.perf_counter(), _cpu()
+
+    def read(self) -> dict[str, float]:
+        return {"seconds": time.perf_counter() - self.wall, "cpu_seconds": _cpu() - self.cpu}
+
+
+def _stage(stage: str, path: Path, jobs: int, scratch: Path) -> dict[str, Any]:
+    """Set up (untimed), then time one stage. Returns seconds and facts about the work done."""
+    import pandas as pd
+
+    from grontur import anchoring, catalogue as catalogue_mod, describe, emissions, evidence as evidence_mod
+    from grontur import pipeline, potential, rank, segment
+
+    info: dict[str, Any] = {}
+    if stage == "read_csv":
+        clock = Clock()
+        frame = pd.read_csv(path)
+        timed = clock.read()
+        return {**timed, "rows": len(frame)}
+    if stage == "read_clean":
+        from grontur.importing import import_survey
+
+        clock = Clock()
+        imported = import_survey(path)
+        timed = clock.read()
+        import pickle
+
+        with path.with_suffix(".imported.pkl").open("wb") as handle:
+            pickle.dump(imported, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        return {**timed, "rows": imported.account["input_rows"], "kept": imported.account["kept"]}
+    if stage == "end_to_end":
+        from grontur.importing import import_survey
+
+        clock = Clock()
+        imported = import_survey(path)
+        imported_at = clock.read()["seconds"]
+        many = pipeline.analyse_many(imported, jobs=jobs, run_date=dt.date(2026, 11, 29))
+        timed = clock.read()
+        slowest = max(many.seconds.items(), key=lambda item: item[1]) if many.seconds else ("", 0.0)
+        return {**timed, "import_seconds": round(imported_at, 2), "rows": imported.account["input_rows"],
+                "municipalities": len(many.results),
+                "failed": len(many.failed), "slowest": f"{slowest[0]} {slowest[1]:.2f} s"}
+
+    parts, rows = _parts(path)
+    info.update(rows=rows, municipalities=len(parts))
+    catalogue = catalogue_mod.load_catalogue()
+    records = list(evidence_mod.load_evidence())
+    if stage == "render_one":
+        project, part = max(parts, key=lambda item: len(item[1].table))
+        import matplotlib
+
+        matplotlib.use("Agg")
+        clock = Clock()
+        analysis = pipeline.analyse_imported(part, project=project, catalogue=catalogue, evidence=records)
+        analysed = clock.read()
+        pipeline.write_analysis(analysis, scratch / "render_one", lang=project.language, formats=("html", "docx", "xlsx"))
+        return {**clock.read(), "rows": len(part.table), "municipalities": 1,
+                "analysis_seconds": round(analysed["seconds"], 3), "analysis_cpu_seconds": round(analysed["cpu_seconds"], 3)}
+    if stage == "analyse":
+        clock = Clock()
+        for project, part in parts:
+            analysis = pipeline.analyse_imported(part, project=project, catalogue=catalogue, evidence=records)
+            pipeline._close_figures(analysis.figures)
+        return {**clock.read(), **info}
+
+    prepared = []
+    for project, part in parts:
+        table = part.table.copy()
+        context = pipeline.build_context(project, table)
+        prepared.append((project, table, context))
+    if stage == "enrich":
+        clock = Clock()
+        for project, table, context in prepared:
+            describe.describe(table, k=project.k, employees=project.employees)
+            emission = emissions.compute_emissions(table)
+            potential.compute_potential(table, emissions=emission, k=project.k,
+                                        transit_service=context["transit_service"])
+            describe.mode_share(table)
+        return {**clock.read(), **info}
+    if stage == "segment":
+        clock = Clock()
+        for project, table, _ in prepared:
+            segment.segment_respondents(table, k=project.k, random_state=0)
+        return {**clock.read(), **info}
+    if stage == "rank":
+        inputs = []
+        for project, table, context in prepared:
+            emission = emissions.compute_emissions(table)
+            segmented = segment.segment_respondents(table, k=project.k, random_state=0)
+            table["segment"] = segmented.labels.reindex(table.index)
+            inputs.append((project, table, context, emission, segmented))
+        clock = Clock()
+        for project, table, context, emission, segmented in inputs:
+            ranking = rank.rank_measures(table, catalogue=catalogue, segments=segmented,
+                                         emissions=emission.per_respondent, context=context,
+                                         weights=dict(project.weights) or None, evidence=records,
+                                         k=project.k, lang=project.language)
+            anchoring.build_plan(ranking, catalogue=catalogue, start=dt.date(2027, 1, 4), lang=project.language)
+        return {**clock.read(), **info}
+    msg = f"unknown stage {stage!r}"
+    raise SystemExit(msg)
+
+
+def worker(stage: str, path: Path, jobs: int, scratch: Path) -> None:
+    """Entry of the measuring process: one JSON line on stdout."""
+    import logging
+
+    logging.disable(logging.CRITICAL)
+    import_started = time.perf_counter()
+    import pandas  # noqa: F401  (module import cost is not part of any stage)
+
+    import grontur.pipeline  # noqa: F401
+
+    startup = time.perf_counter() - import_started
+    with PeakSampler() as sampler:
+        measured = _stage(stage, path, jobs, scratch)
+    self_usage = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    measured.update(
+        peak_mb=round(sampler.peak / MB, 1),
+        maxrss_self_mb=round(self_usage.ru_maxrss / 1024, 1),
+        maxrss_children_mb=round(children.ru_maxrss / 1024, 1),
+        startup_seconds=round(startup, 2),
+    )
+    print(json.dumps(measured))
+
+
+# ---------------------------------------------------------------------------------------------
+# the driver
+
+def measure(stage: str, path: Path, *, jobs: int, scratch: Path, timeout: float) -> dict[str, Any]:
+    command = [sys.executable, str(Path(__file__).resolve()), "--worker", stage, "--path", str(path),
+               "--jobs", str(jobs), "--workdir", str(scratch)]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep),
+           "MPLBACKEND": "Agg"}
+    started = time.perf_counter()
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=env, check=False)
+    except subprocess.TimeoutExpired:
+        return {"error": f"timed out after {timeout:.0f} s"}
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        return {"error": last[:160]}
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    result["process_seconds"] = round(time.perf_counter() - started, 2)
+    return result
+
+
+def machine() -> dict[str, str]:
+    import numpy
+    import pandas
+
+    try:
+        commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
+                                text=True, check=False).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no", "grontur"],
+                               capture_output=True, text=True, check=False).stdout.strip()
+    except OSError:
+        commit, dirty = "", ""
+    load = os.getloadavg() if hasattr(os, "getloadavg") else (0, 0, 0)
+    with open("/proc/meminfo") if Path("/proc/meminfo").exists() else open(os.devnull) as handle:
+        mem = next((line.split()[1] for line in handle if line.startswith("MemTotal")), "0")
+    return {
+        "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "cores": str(os.cpu_count()),
+        "memory": f"{int(mem) / 1024 / 1024:.0f} GB",
+        "cpu": platform.processor() or platform.machine(),
+        "python": platform.python_version(),
+        "pandas": pandas.__version__,
+        "numpy": numpy.__version__,
+        "commit": commit + (" (grontur/ has uncommitted changes)" if dirty else ""),
+        "load": " ".join(f"{x:.1f}" for x in load),
+    }
+
+
+def _fmt_seconds(value: float | None) -> str:
+    return "" if value is None else (f"{value:.2f}" if value < 100 else f"{value:.0f}")
+
+
+def table_markdown(rows: list[dict[str, Any]], info: dict[str, str], jobs: int) -> str:
+    lines = [
+        "# grontur benchmark: latest measured table",
+        "",
+        f"Measured {info['date']} on {info['cores']} cores ({info['cpu']}, {info['memory']} RAM), "
+        f"Python {info['python']}, pandas {info['pandas']}, NumPy {info['numpy']}; commit {info['commit']}; "
+        f"load average at start {info['load']}. End to end uses {jobs} worker processes.",
+        "",
+        "Seconds are wall time inside a fresh process after module imports; peak MB is the resident set of the "
+        "process and its workers together. Stages run over every municipality of the file, one after another "
+        "in one process (end_to_end: import plus `analyse_many` over both cores).",
+        "",
+        "| respondents | municipalities | stage | seconds | CPU s | peak MB | note |",
+        "|---:|---:|---|---:|---:|---:|---|",
+    ]
+    for row in rows:
+        result = row["result"]
+        if "error" in result:
+            lines.append(f"| {row['size']:,} | | {row['stage']} | | | | failed: {result['error']} |")
+            continue
+        notes = []
+        if row["stage"] == "read_clean" and row.get("ratio") is not None:
+            notes.append(f"{row['ratio']:.1f}x read_csv")
+        if row["stage"] == "render_one":
+            notes.append(f"{result['rows']:,} rows; analysis {result['analysis_seconds']:.2f} s "
+                         f"(CPU {result['analysis_cpu_seconds']:.2f} s)")
+        if row["stage"] == "end_to_end":
+            notes.append(f"import {result['import_seconds']:.1f} s; slowest municipality {result.get('slowest', '')}")
+            if result.get("failed"):
+                notes.append(f"{result['failed']} failed")
+        if row["stage"] == "analyse" and result.get("municipalities"):
+            notes.append(f"{result['seconds'] / result['municipalities'] * 1000:.0f} ms per municipality")
+        lines.append(f"| {row['size']:,} | {result.get('municipalities', '')} | {row['stage']} | "
+                     f"{_fmt_seconds(result['seconds'])} | {_fmt_seconds(result['cpu_seconds'])} | "
+                     f"{result['peak_mb']:.0f} | {'; '.join(notes)} |")
+    lines += ["", "## Budget", "", "| budget | measured | verdict |", "|---|---:|---|"]
+    for name, measured, limit in budget_checks(rows):
+        verdict = "n/a" if measured is None else ("within" if measured <= limit else "OVER")
+        shown = "" if measured is None else f"{measured:.2f}"
+        lines.append(f"| {name} | {shown} | {verdict} |")
+    lines.append("")
+    return "\n".join(lines)
+
+
+def _result(rows: list[dict[str, Any]], size: int, stage: str) -> dict[str, Any] | None:
+    for row in rows:
+        if row["size"] == size and row["stage"] == stage and "error" not in row["result"]:
+            return row["result"]
+    return None
+
+
+def budget_checks(rows: list[dict[str, Any]]) -> list[tuple[str, float | None, float]]:
+    render = _result(rows, 1_000, "render_one")
+    e2e = _result(rows, 500_000, "end_to_end")
+    ratios = [(row["size"], row["ratio"]) for row in rows if row["stage"] == "read_clean" and row.get("ratio") is not None]
+    largest = max(ratios) if ratios else None
+    return [
+        (f"1,000 analysed and rendered (HTML, DOCX, XLSX) < {BUDGET_RENDER_1K:.0f} s",
+         render["seconds"] if render else None, BUDGET_RENDER_1K),
+        (f"1,000 analysis alone < {BUDGET_ANALYSE_1K:.0f} s", render["analysis_seconds"] if render else None,
+         BUDGET_ANALYSE_1K),
+        (f"500,000 over 357 municipalities, read to ranked < {BUDGET_NATIONAL:.0f} s",
+         e2e["seconds"] if e2e else None, BUDGET_NATIONAL),
+        (f"500,000 peak memory < {BUDGET_NATIONAL_MB} MB", e2e["peak_mb"] if e2e else None, BUDGET_NATIONAL_MB),
+        (f"read-and-clean / read_csv <= {BUDGET_READ_RATIO:.0f}"
+         + (f" (largest file, {largest[0]:,} rows)" if largest else ""), largest[1] if largest else None,
+         BUDGET_READ_RATIO),
+    ]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="grontur benchmarks (see benchmarks/README.md)")
+    parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES))
+    parser.add_argument("--stages", nargs="+", choices=STAGES, default=list(STAGES))
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "grontur-bench")
+    parser.add_argument("--timeout", type=float, default=900.0, help="seconds per measurement")
+    parser.add_argument("--out", type=Path, default=RESULTS, help="markdown file for the table")
+    parser.add_argument("--worker", choices=STAGES, help=argparse.SUPPRESS)
+    parser.add_argument("--path", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.worker:
+        worker(args.worker, args.path, args.jobs, args.workdir)
+        return 0
+
+    sys.path.insert(0, str(HERE))
+    from generate import ensure_export
+
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    info = machine()
+    print(f"grontur benchmark: {info['cores']} cores, Python {info['python']}, pandas {info['pandas']}, "
+          f"load {info['load']}", flush=True)
+    rows: list[dict[str, Any]] = []
+    # read_clean must run before the stages that reuse its imported table.
+    order = [s for s in STAGES if s in args.stages]
+    for size in args.sizes:
+        started = time.perf_counter()
+        path = ensure_export(size, args.workdir)
+        print(f"\n{size:,} respondents: {path} ({path.stat().st_size / MB:.0f} MB, "
+              f"ready in {time.perf_counter() - started:.1f} s)", flush=True)
+        for stage in order:
+            result = measure(stage, path, jobs=args.jobs, scratch=args.workdir, timeout=args.timeout)
+            row = {"size": size, "stage": stage, "result": result}
+            bare = _result(rows, size, "read_csv")
+            if stage == "read_clean" and bare and "error" not in result:
+                row["ratio"] = result["seconds"] / bare["seconds"]
+            rows.append(row)
+            if "error" in result:
+                print(f"  {stage:<11} failed: {result['error']}", flush=True)
+            else:
+                extra = f"  ({row['ratio']:.1f}x read_csv)" if "ratio" in row else ""
+                print(f"  {stage:<11} {result['seconds']:8.2f} s  CPU {result['cpu_seconds']:8.2f} s  "
+                      f"{result['peak_mb']:7.0f} MB{extra}", flush=True)
+    text = table_markdown(rows, info, args.jobs)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(text, encoding="utf-8")
+    (args.out.with_suffix(".json")).write_text(json.dumps({"machine": info, "rows": rows}, indent=1), encoding="utf-8")
+    print("\n" + text)
+    print(f"written to {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
