@@ -1158,6 +1158,7 @@ def _segment_cards(codes: np.ndarray, n_segments: int, blocks: dict[str, np.ndar
         top_persona = segment_personas[j]
         cards.append({
             "id": f"s{j + 1}",
+            "label": {},  # filled in by _name_segments once every card is known
             "persona": persona_ids[top_persona],
             "persona_share": round(float(persona_counts[j, top_persona] / size), 4),
             "size": size,
@@ -1256,13 +1257,14 @@ def feature_label(feature: str) -> dict[str, str]:
 
 
 def _name_segments(cards: list[dict[str, Any]], book: PersonaBook) -> None:
-    """Label = persona name; repeated personas get the first feature that tells them apart."""
+    """Label = persona name, plus the first feature that sets the segment apart when the persona
+    names several segments or fewer than half of the members match it."""
     by_persona: dict[str, list[dict[str, Any]]] = {}
     for card in cards:
         by_persona.setdefault(card["persona"], []).append(card)
     for persona_id, group in by_persona.items():
         name = book.by_id(persona_id).name
-        if len(group) == 1:
+        if len(group) == 1 and (group[0]["persona_share"] >= 0.5 or not group[0]["defining_features"]):
             group[0]["label"] = dict(name)
             continue
         used: set[str] = set()
