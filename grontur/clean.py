@@ -90,6 +90,7 @@ _LOWER_SUFFIX = re.compile("^" + _NUMBER + r"\s*\w*\s*(?:or less|eller mindre|el
 _UPPER = re.compile(r"^(?:>|over|more than|meir enn|mer enn|lenger enn|lengre enn|longer than|above|minst|at least)\s*" + _NUMBER, re.I)
 _UPPER_SUFFIX = re.compile("^" + _NUMBER + r"\s*\w*\s*(?:\+|or more|eller meir|eller mer|and over|or above|og over|og meir|og mer)", re.I)
 _RANGE = re.compile("^" + _NUMBER + r"\s*(?:-|–|—|to|til|till|and|og)\s*" + _NUMBER, re.I)
+_SCIENTIFIC = re.compile(r"\d+(?:[.,]\d+)?e[-+]?\d+")
 _SINGLE = re.compile("^" + _NUMBER + r"(?:\s|$|[a-zæøå])", re.I)
 
 
@@ -130,6 +131,8 @@ def parse_number(value: str, *, open_upper: float, open_lower: float) -> tuple[f
         rest_unit = _unit_in("1 " + rest) if rest else None
         if tokens[0] not in ("a", "an") and (not rest or rest_unit) or tokens[0] in ("a", "an") and rest_unit:
             return float(_WORDS[tokens[0]]), rest_unit
+    if _SCIENTIFIC.fullmatch(lowered):
+        return float(lowered.replace(",", ".")), None
     unit = _unit_in(lowered)
     for pattern, kind in ((_RANGE, "range"), (_LOWER, "lower"), (_LOWER_SUFFIX, "lower"),
                           (_UPPER, "upper"), (_UPPER_SUFFIX, "upper"), (_SINGLE, "single")):
@@ -352,11 +355,40 @@ def _issues(index: pd.Index, column: str, raw: pd.Series | str | None, problem: 
 
 
 def _safe_raw(raw: pd.Series) -> pd.Series:
-    """Raw values fit for quality.csv: long or identifying text is replaced by a marker."""
+    """Raw values fit for quality.csv: long or identifying text is replaced by a marker, and text
+    a spreadsheet would run as a formula gets a leading apostrophe."""
     text = raw.astype(object)
     long_text = text.astype("string").str.len().fillna(0) > 60
     identifying = identifier_mask(text)
-    return text.where(~(long_text | identifying), REDACTED)
+    return defuse_formulas(text.where(~(long_text | identifying), REDACTED))
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _formula_like(value: object) -> bool:
+    if not isinstance(value, str) or not value.startswith(_FORMULA_START):
+        return False
+    try:
+        float(value.replace(",", "."))
+    except ValueError:
+        return True
+    return False
+
+
+def defuse_formulas(values: pd.Series) -> pd.Series:
+    """Prefix text that Excel would run as a formula (=, +, -, @) with an apostrophe (OWASP advice).
+
+    Numbers such as "-4" are left alone.
+    """
+    codes, uniques = distinct(values)
+    risky = np.array([_formula_like(value) for value in uniques] + [False])
+    if not risky.any():
+        return values
+    hit = risky[codes]
+    out = values.astype(object).copy()
+    out[hit] = "'" + out[hit].astype(str)
+    return out
 
 
 def clean(mapped: MappedExport, *, municipality: str | None = None, wave: str | None = None,
@@ -428,7 +460,8 @@ def clean(mapped: MappedExport, *, municipality: str | None = None, wave: str | 
                 issues.append(_issues(rows, column, raw, "unreadable_number", "set_missing"))
             out[column] = values
         else:
-            out[column] = raw.astype(object)
+            out[column] = defuse_formulas(raw.astype(object)) if column not in ("respondent_id", "municipality") \
+                else raw.astype(object)
 
     table = pd.DataFrame(out, index=index)
     table, range_issues = _check_ranges(table, frame, config)

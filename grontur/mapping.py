@@ -682,10 +682,10 @@ def suggest_mapping(raw: RawExport, *, columns: list[str] | None = None) -> list
     frame = raw.frame
     suggestions: list[Suggestion] = []
     for header in columns if columns is not None else list(frame.columns):
-        values = frame[header].dropna()
-        uniques = pd.Series(values.unique()[:500])
+        values = frame[header].dropna().astype(object)
+        uniques = pd.Series(np.asarray(values.unique(), dtype=object)[:500], dtype=object)
         # Only answers given by at least k people may be shown as examples.
-        counts = values.astype(object).value_counts()
+        counts = values.value_counts()
         sample = tuple(str(v) for v in counts[counts >= DEFAULT_K].index[:5])
         rule, how, _ = _match_standard(header)
         if rule is not None:

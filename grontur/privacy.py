@@ -40,12 +40,13 @@ _NAME_PATTERNS: tuple[tuple[str, str], ...] = (
                   r"|specific changes|^other$|^anna$|^annet$|\(other\)|describe|beskriv|utdjup|utdyp|why\?|kvifor\?|hvorfor\?"),
 )
 
-_EMAIL = r"[\w.+-]+@[\w-]+\.[\w.-]+"
+# Quantifiers are bounded so that very long cells cannot make the patterns backtrack for long.
+_EMAIL = r"[\w.+-]{1,64}@[\w-]{1,63}\.[\w.-]{1,63}"
 _PHONE = (r"(?<![\w.,])(?:\+|00)\d[\d ]{7,14}(?![\d.,])|(?<![\d.,])\d{3} ?\d{2} ?\d{3}(?![\d.,])"
           r"|(?<![\d.,])\d{2} \d{2} \d{2} \d{2}(?![\d.,])|\(\d{3}\) ?\d{3}-\d{4}|(?<![\d.,])\d{3}-\d{3}-\d{4}(?![\d.,])")
 _IP = r"\b(?:\d{1,3}\.){3}\d{1,3}\b|\b[0-9a-f]{1,4}(?::[0-9a-f]{1,4}){7}\b"
-_STREET = (r"\b\d+[a-z]?\s+(?!(?:km|kilomet\w*|miles?|mi|min\w*|m|mil|days?|dagar|dager|timar|timer|hours?)\b)(?:[A-ZÆØÅa-zæøå][\w.]*\s+){1,3}(?:st|street|rd|road|ave|avenue|dr|drive|ln|lane|blvd|way|ct|court|pl|place)\b\.?"
-           r"|\b[\wæøå]+(?:vegen|veien|gata|gate|vei|veg|bakken|stien|plassen|tunet)\s+\d+[a-z]?\b")
+_STREET = (r"\b\d+[a-z]?\s+(?!(?:km|kilomet\w*|miles?|mi|min\w*|m|mil|days?|dagar|dager|timar|timer|hours?)\b)(?:[A-ZÆØÅa-zæøå][\w.]{0,30}\s+){1,3}(?:st|street|rd|road|ave|avenue|dr|drive|ln|lane|blvd|way|ct|court|pl|place)\b\.?"
+           r"|\b[\wæøå]{1,40}(?:vegen|veien|gata|gate|vei|veg|bakken|stien|plassen|tunet)\s+\d+[a-z]?\b")
 _TIMESTAMP = (r"^\d{4}-\d{2}-\d{2}[ t]\d{1,2}:\d{2}|^\d{1,2}[./]\d{1,2}[./]\d{2,4}[ ,]+\d{1,2}:\d{2}"
               r"|^\d{1,2}:\d{2}(?::\d{2})?$")
 
