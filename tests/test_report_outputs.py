@@ -245,13 +245,18 @@ def test_unknown_format_and_language_are_user_errors(tmp_path):
 def test_external_figures_are_embedded_and_closed(tmp_path):
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots()
-    ax.plot([0, 1], [0, 1])
-    write_outputs(load_sample(), out_dir=tmp_path, lang="nn", formats=("html",), figures={"home_area_map": fig})
+    figures = {}
+    for name in ("home_area_map", "potential_map", "something_else"):
+        fig, ax = plt.subplots()
+        ax.plot([0, 1], [0, 1])
+        figures[name] = fig
+    write_outputs(load_sample(), out_dir=tmp_path, lang="nn", formats=("html",), figures=figures)
     assert not plt.get_fignums()
     html = (tmp_path / "report.html").read_text(encoding="utf-8")
-    assert 'id="fig-home_area_map"' in html
-    assert html.index('id="fig-home_area_map"') < html.index('id="barriers"')
+    position = {name: html.index(f'id="fig-{name}"') for name in figures}
+    assert html.index('id="habits"') < position["home_area_map"] < html.index('id="barriers"')
+    assert html.index('id="emissions"') < position["potential_map"] < html.index('id="measures"')
+    assert position["something_else"] > html.index('id="appendix"')
 
 
 def test_suppressed_cells_are_marked(outputs):

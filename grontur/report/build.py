@@ -33,6 +33,7 @@ MAIN_MEASURES = 10
 EXTERNAL_FIGURES = {
     "home_area_map": "habits",
     "home_areas": "habits",
+    "potential_map": "emissions",
     "anchoring_timeline": "anchoring",
     "timeline": "anchoring",
 }
@@ -675,6 +676,7 @@ def _emissions(ctx: _Ctx) -> Section:
                          Cell(fmt.percent(share, lang), f"potential.feasible.{c}.share" if share is not None else None, share)))
         blocks.append(Table("potential-feasible", tr("report.table.feasible"), (tr("report.col.alternative"), tr("report.col.respondents"), tr("report.col.share_of_drivers")),
                             tuple(rows), (False, True, True), tr("report.note.suppressed", k=_k(ctx)), (None, "0", "0%")))
+    blocks.extend(ctx.external_for("emissions"))
     scen = scenarios(potential)
     if scen:
         chart_rows: list[tuple[str, float | None, float | None, float | None]] = [(tr("report.scenario.today"), total, em.get("low"), em.get("high"))]
