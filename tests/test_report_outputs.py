@@ -263,3 +263,11 @@ def test_suppressed_cells_are_marked(outputs):
     parsed = parse_html(outputs["nn"] / "report.html")
     assert load_sample()["mode_share"]["winter"]["ebike"] is None
     assert dict(parsed.keyed)["mode_share.winter.ebike"] == "–"
+
+
+def test_docx_tables_carry_the_same_numbers_as_html(outputs):
+    html_values = [text.strip() for key, text in parse_html(outputs["nb"] / "report.html").keyed]
+    document = docx.Document(str(outputs["nb"] / "report.docx"))
+    docx_values = {cell.text.strip() for table in document.tables for row in table.rows for cell in row.cells}
+    missing = [value for value in html_values if value not in docx_values]
+    assert len(html_values) > 150 and not missing
