@@ -90,6 +90,7 @@ _LOWER_SUFFIX = re.compile("^" + _NUMBER + r"\s*\w*\s*(?:or less|eller mindre|el
 _UPPER = re.compile(r"^(?:>|over|more than|meir enn|mer enn|lenger enn|lengre enn|longer than|above|minst|at least)\s*" + _NUMBER, re.I)
 _UPPER_SUFFIX = re.compile("^" + _NUMBER + r"\s*\w*\s*(?:\+|or more|eller meir|eller mer|and over|or above|og over|og meir|og mer)", re.I)
 _RANGE = re.compile("^" + _NUMBER + r"\s*(?:-|–|—|to|til|till|and|og)\s*" + _NUMBER, re.I)
+_NEGATIVE = re.compile(r"[-−]\s*\d+(?:[.,]\d+)?")
 _SCIENTIFIC = re.compile(r"\d+(?:[.,]\d+)?e[-+]?\d+")
 _SINGLE = re.compile("^" + _NUMBER + r"(?:\s|$|[a-zæøå])", re.I)
 
@@ -131,6 +132,8 @@ def parse_number(value: str, *, open_upper: float, open_lower: float) -> tuple[f
         rest_unit = _unit_in("1 " + rest) if rest else None
         if tokens[0] not in ("a", "an") and (not rest or rest_unit) or tokens[0] in ("a", "an") and rest_unit:
             return float(_WORDS[tokens[0]]), rest_unit
+    if _NEGATIVE.fullmatch(lowered):
+        return -float(lowered.lstrip("-−").strip().replace(",", ".")), None
     if _SCIENTIFIC.fullmatch(lowered):
         return float(lowered.replace(",", ".")), None
     unit = _unit_in(lowered)

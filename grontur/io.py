@@ -176,10 +176,12 @@ def _read_text(path: Path, head: bytes) -> RawExport:
     sample = head.decode(encoding.replace("-sig", ""), errors="replace").lstrip("\ufeff")
     if _looks_binary(sample):
         raise _error(path, "import.error.binary")
-    delimiter = _sniff_delimiter(sample)
+    # Excel writes a "sep=;" line above the header when asked to name the delimiter.
+    hint = re.match(r'^"?sep=(.)"?\s*(?:\r?\n|\r)', sample)
+    delimiter = hint.group(1) if hint else _sniff_delimiter(sample)
     try:
         frame = pd.read_csv(
-            path, sep=delimiter, encoding=encoding, dtype=object, keep_default_na=False,
+            path, sep=delimiter, encoding=encoding, dtype=object, keep_default_na=False, skiprows=1 if hint else 0,
             na_values=[""], skip_blank_lines=True, engine="c",
         )
     except pd.errors.EmptyDataError as error:

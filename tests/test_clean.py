@@ -171,3 +171,28 @@ def test_rows_with_nothing_usable_are_quarantined_and_accounted() -> None:
     assert result.quarantine.to_dict("records") == [{"source_row": 1, "reason": "no_mode_or_distance"}]
     account = result.account
     assert account["input_rows"] == account["kept"] + account["quarantined"] == 3
+
+
+def test_scientific_notation_is_a_number_and_then_out_of_range() -> None:
+    result = _clean({"mode_summer": ["Buss"] * 2, "distance_km": ["1e6", "2.5e1"]})
+    assert np.isnan(result.table["distance_km"].iloc[0])
+    assert result.table["distance_km"].iloc[1] == 25.0
+    assert result.issues["problem"].tolist() == ["distance_over_300km"]
+
+
+def test_formula_like_answers_are_defused_in_outputs() -> None:
+    result = _clean({"mode_summer": ["=HYPERLINK(\"x\")", "Buss"], "mode_winter": ["Buss", "Buss"],
+                     "workplace": ["@SUM(1)", "Rådhuset"], "distance_km": ["-4", "3"]})
+    assert result.issues.loc[result.issues["column"] == "mode_summer", "raw_value"].tolist() == ["'=HYPERLINK(\"x\")"]
+    assert result.table["workplace"].tolist() == ["'@SUM(1)", "Rådhuset"]
+    negative = result.issues[result.issues["column"] == "distance_km"]
+    assert negative[["raw_value", "problem"]].values.tolist() == [["-4", "distance_not_positive"]]
+
+
+def test_a_very_long_answer_is_handled_quickly() -> None:
+    import time
+
+    start = time.perf_counter()
+    result = _clean({"mode_summer": ["x" * 32_767, "Buss"], "distance_km": ["3", "4"]})
+    assert time.perf_counter() - start < 5
+    assert result.issues["raw_value"].tolist() == ["<free text removed>"]

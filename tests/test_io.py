@@ -109,3 +109,31 @@ def test_broken_files_give_one_message_naming_the_file(name: str, words: str) ->
     assert "\n" not in message
     if before is not None:
         assert hashlib.sha256(path.read_bytes()).hexdigest() == before
+
+
+def test_utf16_without_bom_and_excel_sep_line(tmp_path: Path) -> None:
+    path = tmp_path / "unicode.txt"
+    path.write_bytes(_text(ROWS, "\t").encode("utf-16-le"))
+    assert read_export(path).frame["Mode"].tolist() == ["Bil, åleine", "Syklar"]
+    hinted = tmp_path / "hinted.csv"
+    hinted.write_text("sep=;\n" + _text(ROWS, ";"), encoding="utf-8")
+    raw = read_export(hinted)
+    assert list(raw.frame.columns) == ROWS[0]
+    assert raw.frame.index.tolist() == [1, 2]
+
+
+def test_qualtrics_legacy_two_header_rows(tmp_path: Path) -> None:
+    path = tmp_path / "legacy.csv"
+    path.write_text("StartDate,ResponseId,Q1\nStart Date,Response ID,How far (km)?\n2025-03-01,R_1,3\n", encoding="utf-8")
+    raw = read_export(path)
+    assert list(raw.frame.columns) == ["Start Date", "Response ID", "How far (km)?"]
+    assert raw.header_rows == 2
+    assert raw.frame["How far (km)?"].tolist() == ["3"]
+
+
+def test_whitespace_is_stripped_and_blank_cells_are_missing(tmp_path: Path) -> None:
+    path = tmp_path / "spaces.csv"
+    path.write_text("A,B\n  Bus ,   \nBus,x\n", encoding="utf-8")
+    raw = read_export(path)
+    assert raw.frame["A"].tolist() == ["Bus", "Bus"]
+    assert raw.frame["B"].isna().tolist() == [True, False]
