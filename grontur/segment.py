@@ -843,7 +843,7 @@ class HabitSegmenter(ClusterMixin, BaseEstimator):
             # a bootstrap resample (of at most stability_sample respondents), refitted the same
             # way, then compared with the published segments on the evaluation respondents
             boot = fit_X[rng.integers(m, size=size)]
-            seeds = _ward_seeds(boot, [k], rng=rng, sample=300)
+            seeds = _ward_seeds(boot, [k], rng=rng, sample=150)
             centers, _, _ = _kmeans(boot, k, rng=rng, n_init=self.n_init, init=seeds.get(k))
             scores.append(_ari(eval_labels, _nearest(eval_X, centers)))
         return float(np.mean(scores))

@@ -386,3 +386,17 @@ def test_demo_municipality_segments_are_distinct() -> None:
     assert all(card["size"] >= minimum for card in result.segments)
     assert len({card["label"]["nn"] for card in result.segments}) == len(result.segments)
     assert result.labels.notna().all()
+
+
+def test_real_export_segments_within_the_rules() -> None:
+    path = ROOT.parent / "shared" / "data" / "real" / "exeter_staff_travel_survey_2023.xlsx"
+    if not path.exists():
+        pytest.skip(f"real export {path} is missing")
+    from grontur.importing import import_survey
+
+    table = import_survey(path).table
+    result = segment.segment_respondents(table)
+    minimum = max(5, math.ceil(0.05 * len(table)))
+    assert sum(card["size"] for card in result.segments) == len(table)
+    assert all(card["size"] >= minimum for card in result.segments)
+    json.dumps(result.as_dict(), allow_nan=False)
