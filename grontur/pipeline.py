@@ -401,6 +401,17 @@ def demo_projects() -> list[Project]:
     return sorted((load_project(path) for path in configs), key=lambda p: p.number)
 
 
+def demo_project(name: str) -> Project:
+    """One demo project by municipality name, number or folder name (e.g. ``"Gol"``, ``"3324"``, ``"al"``)."""
+    wanted = name.strip().casefold()
+    for project in demo_projects():
+        if wanted in (project.name.casefold(), project.number, project.slug):
+            return project
+    names = ", ".join(p.name for p in demo_projects())
+    msg = f"{name!r} is not a demo municipality; choose one of {names}."
+    raise GronturError(msg)
+
+
 def _demo_one(project: Project, baseline: Any, after: Any, effects: Sequence[Any],
               evidence: Sequence[Any], out: Path, formats: Sequence[str]) -> dict[str, Any]:
     analysis = analyse_imported(baseline, project=project, evidence=evidence)
@@ -418,7 +429,7 @@ def network_summary(analysis: Analysis) -> dict[str, Any]:
         "municipality": results["municipality"],
         "respondents": results["respondents"],
         "mode_share": results["mode_share"],
-        "habits": {key: results["habits"].get(key) for key in ("drive_alone_rate", "cars_per_100")},
+        "habits": {key: results["habits"].get(key) for key in ("drive_alone_rate", "cars_per_100", "seasons")},
         "emissions": results["emissions"],
         "measures": [
             {key: m.get(key) for key in ("id", "rank", "score", "package")} for m in results["measures"]

@@ -14,8 +14,9 @@ FORMATS = ("html", "docx", "xlsx")
 
 def formats_option(func: Callable) -> Callable:
     return click.option(
-        "--format", "formats", multiple=True, type=click.Choice([*FORMATS, "none"]), default=FORMATS,
-        show_default=True, help="Report formats to write (repeat the option); 'none' writes only data files.",
+        "--format", "formats", multiple=True, type=click.Choice([*FORMATS, "pdf", "none"]), default=FORMATS,
+        show_default=True,
+        help="Report formats to write (repeat the option); 'pdf' needs Chromium; 'none' writes only data files.",
         callback=lambda _ctx, _param, value: tuple(v for v in value if v != "none"),
     )(func)
 
