@@ -143,8 +143,6 @@ def _formula_like(value: object) -> bool:
     return False
 
 
-@pytest.mark.xfail(strict=True, reason="bug: answers such as '=HYPERLINK(...)' are copied into quality.csv "
-                                       "as they are, so Excel runs them as formulas (CSV injection)")
 def test_quality_csv_carries_no_formulas(tmp_path: Path) -> None:
     """Raw answers copied into quality.csv must not start a formula when the file opens in Excel."""
     out = tmp_path / "out"

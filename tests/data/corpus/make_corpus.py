@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import zipfile
 from pathlib import Path
 
@@ -54,7 +55,10 @@ def write(name: str, data: bytes | str, encoding: str = "utf-8") -> None:
 def xlsx(name: str, build) -> None:
     import openpyxl
 
+    import datetime as dt
+
     book = openpyxl.Workbook()
+    book.properties.created = book.properties.modified = dt.datetime(2025, 1, 1)
     build(book)
     path = HERE / name
     book.save(path)
@@ -64,7 +68,10 @@ def xlsx(name: str, build) -> None:
         for info in source.infolist():
             member = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
             member.compress_type = zipfile.ZIP_DEFLATED
-            target.writestr(member, source.read(info.filename))
+            data = source.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                data = re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*", rb"\g<1>2025-01-01T00:00:00Z", data)
+            target.writestr(member, data)
     tmp.replace(path)
 
 
@@ -184,6 +191,12 @@ def main() -> None:
     write("no_mode_or_distance.csv", to_csv(["Name of pet", "Favourite colour"], [["Rex", "Blue"], ["Tom", "Red"]]))
     dup_rows = [rows[0], rows[1], rows[1], rows[2], rows[2], rows[2]]
     write("duplicate_ids.csv", to_csv(HEADER, dup_rows))
+
+    # A single-column file whose header holds a semicolon: the header splits in two, and the
+    # second half is a column without a single answer.
+    write("semicolon_in_lone_header.csv",
+          "What is your home postcode? (Only used to estimate distance; never shown for groups under five people.)\n"
+          "kari.nordmann@example.no\n5\n")
 
     # --- not a survey at all
     write("empty.csv", b"")
