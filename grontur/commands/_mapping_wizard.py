@@ -1,0 +1,158 @@
+"""The column-mapping conversation for an export grontur does not know (``grontur import --interactive``).
+
+Step 1: every column that did not map, or that mapped only by a guess, is shown with a few sample
+values and the suggested canonical column; the user accepts, changes or skips it. Step 2: answer
+values that match no code are shown the same way and mapped to a code or skipped. The result is a
+mapping file (``grontur.mapping.save_mapping``) that imports the next wave with no questions.
+
+All the mapping logic is the library's (:mod:`grontur.mapping`, :mod:`grontur.importing`); this
+module only asks.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+from grontur.commands._prompts import SKIP, Asker
+from grontur.i18n import t
+from grontur.importing import ImportResult, import_survey
+from grontur.mapping import MODE_BOTH, ColumnRule, Mapping, save_mapping
+from grontur.schema import COLUMNS
+
+#: Canonical columns a user can map an export column to (plus one column for both seasons' mode).
+TARGETS = (MODE_BOTH, *[c for c in COLUMNS if c not in ("respondent_id", "wave")])
+
+
+def target_label(target: str, lang: str) -> str:
+    return t("wizard.target.mode_both", lang) if target == MODE_BOTH else target
+
+
+def _rules_without(mapping: Mapping, column: str) -> list[ColumnRule]:
+    return [rule for rule in mapping.columns if column not in rule.headers]
+
+
+def _with_rule(mapping: Mapping, column: str, target: str | None) -> Mapping:
+    rules = _rules_without(mapping, column)
+    if target is not None:
+        rules.append(ColumnRule(target=target, headers=(column,)))
+    ignore = tuple(mapping.ignore_columns) + ((column,) if target is None else ())
+    return dataclasses.replace(mapping, columns=tuple(rules), ignore_columns=ignore)
+
+
+def _with_values(mapping: Mapping, column: str, target: str, values: dict[str, str]) -> Mapping:
+    rules = []
+    found = False
+    for rule in mapping.columns:
+        if column in rule.headers:
+            rule = dataclasses.replace(rule, values={**rule.values, **values})
+            found = True
+        rules.append(rule)
+    if not found:
+        rules.append(ColumnRule(target=target, headers=(column,), values=dict(values)))
+    return dataclasses.replace(mapping, columns=tuple(rules))
+
+
+def _samples(path: Path, sheet: str | None, columns: list[str], n: int = 4) -> dict[str, list[str]]:
+    """A few distinct answers per column, read from the export for the user's own screen only.
+
+    Only columns the privacy filter kept are asked about, so no identifying column is shown.
+    """
+    from grontur.io import read_export
+
+    frame = read_export(path, sheet=sheet).frame
+    out = {}
+    for column in columns:
+        if column in frame.columns:
+            values = frame[column].dropna().astype(str).str.strip()
+            out[column] = [v[:40] for v in values[values != ""].unique()[:n]]
+    return out
+
+
+def ask_columns(asker: Asker, result: ImportResult, *, samples: dict[str, list[str]] | None = None) -> Mapping:
+    """Step 1: accept, change or skip each unmapped or guessed column."""
+    lang = asker.lang
+    report = result.mapping_report
+    mapping = result.mapping
+    suggestions = {s["column"]: s for s in report.get("suggestions", [])}
+    guessed = {item["column"]: item for item in report.get("mapped", []) if item.get("how") == "suggested"}
+    samples = samples or {}
+    open_columns = [item["column"] for item in report.get("unmapped", []) if item.get("reason") == "no_match"]
+    for column in [*guessed, *open_columns]:
+        suggested = guessed.get(column, {}).get("target") or suggestions.get(column, {}).get("target")
+        shown = ", ".join(str(v) for v in samples.get(column, [])[:4]) or t("wizard.no_samples", lang)
+        message = t("wizard.column", lang, column=column, samples=shown)
+        choices: list[tuple[str, Any]] = []
+        if suggested:
+            choices.append((t("wizard.accept", lang, target=target_label(suggested, lang)), suggested))
+        choices.append((t("wizard.change", lang), "__change__"))
+        answer = asker.select(message, choices, skippable=True)
+        if answer == "__change__":
+            answer = asker.select(t("wizard.choose_target", lang, column=column),
+                                  [(target_label(x, lang), x) for x in TARGETS], skippable=True)
+        mapping = _with_rule(mapping, column, None if answer == SKIP else answer)
+    return mapping
+
+
+def unknown_values(path: Path, result: ImportResult, mapping: Mapping, *, sheet: str | None = None,
+                   limit: int = 40) -> dict[str, tuple[str, str, list[str]]]:
+    """Answers in mapped code columns that match no code: target -> (column, kind, values).
+
+    Read from the export itself (the import's own report lumps rare answers together for
+    privacy); shown only on the project lead's screen.
+    """
+    import re
+
+    from grontur.io import read_export
+    from grontur.mapping import norm, value_map
+
+    frame = read_export(path, sheet=sheet).frame
+    rules = {header: rule for rule in mapping.columns for header in rule.headers}
+    out: dict[str, tuple[str, str, list[str]]] = {}
+    for item in result.mapping_report.get("mapped", []):
+        column, target = item["column"], item["target"]
+        kind, codes = ("code", COLUMNS["mode_summer"][1]) if target == MODE_BOTH else COLUMNS.get(target, ("", None))
+        if kind not in ("code", "multi") or codes is None or column not in frame.columns:
+            continue
+        known = value_map(target, rules.get(column))
+        values = frame[column].dropna().astype(str).str.strip()
+        if kind == "multi":
+            separators = "|".join(re.escape(sep) for sep in mapping.multi_separators) or ";"
+            values = values.str.split(separators, regex=True).explode().str.strip()
+        distinct = [v for v in values[values != ""].unique() if norm(v) not in known and v not in codes]
+        if distinct:
+            out[target] = (column, kind, distinct[:limit])
+    return out
+
+
+def ask_values(asker: Asker, unknown: dict[str, tuple[str, str, list[str]]], mapping: Mapping) -> Mapping:
+    """Step 2: map each answer value that matched no code, or leave it unmapped."""
+    lang = asker.lang
+    for target, (column, _kind, values) in unknown.items():
+        codes = COLUMNS["mode_summer"][1] if target == MODE_BOTH else COLUMNS[target][1]
+        chosen: dict[str, str] = {}
+        for value in values:
+            answer = asker.select(t("wizard.value", lang, value=value, column=column),
+                                  [(code, code) for code in codes], skippable=True)
+            if answer != SKIP:
+                chosen[str(value)] = str(answer)
+        if chosen:
+            mapping = _with_values(mapping, column, target, chosen)
+    return mapping
+
+
+def run_wizard(path: Path, *, asker: Asker, save_to: Path, sheet: str | None = None,
+               mapping: str | Path | None = None, municipality: str | None = None) -> tuple[Mapping, ImportResult]:
+    """Ask about columns, then values; save the mapping; return it with the import it gives."""
+    first = import_survey(path, mapping=mapping, sheet=sheet, municipality=municipality)
+    report = first.mapping_report
+    asked = [item["column"] for item in report.get("mapped", []) if item.get("how") == "suggested"]
+    asked += [item["column"] for item in report.get("unmapped", []) if item.get("reason") == "no_match"]
+    chosen = ask_columns(asker, first, samples=_samples(Path(path), sheet, asked))
+    chosen = dataclasses.replace(chosen, name=Path(save_to).stem, standard_questions=chosen.standard_questions)
+    second = import_survey(path, mapping=chosen, sheet=sheet, municipality=municipality)
+    chosen = ask_values(asker, unknown_values(Path(path), second, chosen, sheet=sheet), chosen)
+    save_mapping(chosen, save_to)
+    final = import_survey(path, mapping=save_to, sheet=sheet, municipality=municipality)
+    return chosen, final
