@@ -21,9 +21,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT))
 
-from segment_fixtures import planted_table  # noqa: E402
+from segment_fixtures import planted_table
 
-from grontur import segment  # noqa: E402
+from grontur import segment
 
 
 def municipality_sizes(n: int, count: int, seed: int = 0) -> np.ndarray:
@@ -114,7 +114,6 @@ def compare(seeds: range = range(10, 15), n: int = 1200) -> None:
 def gower(table: pd.DataFrame) -> np.ndarray:
     """Gower distance (Gower 1971) over the raw habit and barrier answers, equal variable weights."""
     blocks = segment.habit_features(table)
-    parts: list[np.ndarray] = []
     n = len(table)
     total = np.zeros((n, n))
     count = 0
@@ -138,7 +137,6 @@ def gower(table: pd.DataFrame) -> np.ndarray:
         union = hot.sum(axis=1)[:, None] + hot.sum(axis=1)[None, :] - inter
         total += np.where(union > 0, 1.0 - inter / np.maximum(union, 1), 0.0)  # Jaccard
         count += 1
-    del parts
     return total / count
 
 

@@ -519,7 +519,7 @@ def _ari(a: np.ndarray, b: np.ndarray) -> float:
     b = np.unique(b, return_inverse=True)[1]
     na, nb = int(a.max()) + 1, int(b.max()) + 1
     table = np.bincount(a * nb + b, minlength=na * nb).reshape(na, nb).astype(float)
-    pairs = lambda x: (x * (x - 1.0) / 2.0).sum()  # noqa: E731
+    pairs = lambda x: (x * (x - 1.0) / 2.0).sum()
     index = pairs(table)
     rows, cols = pairs(table.sum(axis=1)), pairs(table.sum(axis=0))
     total = pairs(np.asarray([float(len(a))]))
@@ -678,7 +678,7 @@ class HabitSegmenter(ClusterMixin, BaseEstimator):
         min_size: int = 5,
         min_share: float = MIN_SHARE,
         weights: dict[str, float] | None = None,
-        n_init: int = 2,
+        n_init: int = 1,
         explained_variance: float = 0.7,
         fit_sample: int = 1000,
         eval_sample: int = 500,
@@ -775,7 +775,7 @@ class HabitSegmenter(ClusterMixin, BaseEstimator):
         fit_idx = np.sort(rng.choice(n, size=self.fit_sample, replace=False)) if n > self.fit_sample else np.arange(n)
         eval_pos = np.sort(rng.choice(len(fit_idx), size=self.eval_sample, replace=False)) \
             if len(fit_idx) > self.eval_sample else np.arange(len(fit_idx))
-        self.fit_sample_size_ = int(len(fit_idx))
+        self.fit_sample_size_ = len(fit_idx)
         # principal components of the fit sample: k-means and the choice of the number of
         # segments run on the components that carry `explained_variance` of the variance, which
         # drops the noise of rarely named barriers (docs/segmentation.md)
@@ -809,7 +809,7 @@ class HabitSegmenter(ClusterMixin, BaseEstimator):
             centers, _, _ = _kmeans(fit_Z, k, rng=rng, n_init=self.n_init, init=seeds.get(k))
             centers, labels, _ = _merge_small(fit_Z, centers, min_fit)
             sil = _simplified_silhouette(fit_Z, centers, labels)
-            self.candidates_.append({"n_segments": int(k), "after_merging": int(len(centers)),
+            self.candidates_.append({"n_segments": int(k), "after_merging": len(centers),
                                      "simplified_silhouette": _round(sil, 4)})
             score = -np.inf if sil is None else sil
             if best is None or score > best[0] + 1e-9:
@@ -823,7 +823,7 @@ class HabitSegmenter(ClusterMixin, BaseEstimator):
         centers, labels = _order_by_size(centers, labels)
         self.cluster_centers_ = centers
         self.labels_ = labels
-        self.n_segments_ = int(len(centers))
+        self.n_segments_ = len(centers)
         self.merged_ = int(merged + best[1] - len(best[2]))
         self.selection_silhouette_ = _simplified_silhouette(fit_Z, centers, labels[fit_idx])
         # the published figure: the exact silhouette in the full weighted feature space
