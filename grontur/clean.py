@@ -257,7 +257,6 @@ def code_single(raw: pd.Series, value_map: dict[str, str]) -> tuple[pd.Series, p
     return codes, unknown, fuzzy
 
 
-_SEPARATORS = re.compile(r"\s*[;,\n]\s*")
 _MAX_SPAN = 4  # a label may contain up to three commas itself
 
 
@@ -268,17 +267,30 @@ def _split_segments(text: str, value_map: dict[str, str]) -> tuple[list[str], li
     they form a known label ("Dusj, garderobe og skap"), longest first. A label never matches
     inside a piece, so a word like "anna" inside typed text does not count as an answer.
     """
-    pieces = [piece for piece in _SEPARATORS.split(text) if piece.strip()]
+    pieces = [norm(piece) for piece in text.replace(";", ",").replace("\n", ",").split(",")]
+    pieces = [piece for piece in pieces if piece]
     codes: list[str] = []
     leftovers: list[str] = []
     position = 0
+    spans = getattr(value_map, "spans", None)
+    if spans is not None and not any(piece in spans for piece in pieces):
+        # Fast path: no piece can start a label with commas, so each piece stands alone.
+        found = [value_map.get(piece) for piece in pieces]
+        for code in found:
+            if code is not None:
+                for part in code.split(MULTI_SEP):
+                    if part not in codes:
+                        codes.append(part)
+        return codes, [piece for piece, code in zip(pieces, found) if code is None]
     while position < len(pieces):
-        for span in range(min(_MAX_SPAN, len(pieces) - position), 0, -1):
-            code = value_map.get(norm(" ".join(pieces[position:position + span])))
+        # Normalised labels never contain separators, so joined normalised pieces compare directly.
+        longest = spans.get(pieces[position], 1) if spans is not None else _MAX_SPAN
+        for span in range(min(longest, len(pieces) - position), 0, -1):
+            code = value_map.get(" ".join(pieces[position:position + span]))
             if code is not None:
                 break
         else:
-            leftovers.append(norm(pieces[position]))
+            leftovers.append(pieces[position])
             position += 1
             continue
         for part in code.split(MULTI_SEP):
@@ -313,7 +325,10 @@ def code_multi(raw: pd.Series, value_map: dict[str, str]) -> tuple[pd.Series, pd
     left_results: list[object] = []
     for value in uniques:
         # "Other (please specify)" answers hold free text: keep only the fact that "other" was chosen.
-        text, n_other = _OTHER_TEXT.subn(", other, ", str(value))
+        text = str(value)
+        n_other = 0
+        if "(" in text or ":" in text:
+            text, n_other = _OTHER_TEXT.subn(", other, ", text)
         codes, leftovers = _split_segments(text, value_map)
         if n_other and other_key is None:
             leftovers = [part for part in leftovers if part != "other"] + ["other (free text)"]
@@ -590,9 +605,15 @@ def _municipality(table: pd.DataFrame, raw: pd.DataFrame, municipality: str | No
     issues = []
     default = lookup(municipality).number if municipality is not None else None
     if "municipality" in table.columns:
-        translated = translate_numbers(table["municipality"]).astype(object)
-        bad = table["municipality"].notna() & translated.isna()
-        changed = translated.notna() & (translated != table["municipality"].astype("string").str.strip().str.zfill(4)).fillna(False).astype(bool)
+        codes, uniques = distinct(table["municipality"])
+        per_value = translate_numbers(pd.Series(uniques, dtype=object)).astype(object).to_numpy()
+        known = np.array([isinstance(v, str) for v in per_value] + [False])
+        same = np.array([isinstance(v, str) and v == str(u).strip().removesuffix(".0").zfill(4)
+                         for v, u in zip(per_value, uniques)] + [False])
+        values = np.append(per_value, None)[codes]
+        translated = pd.Series(values, index=table.index, dtype=object).where(known[codes], None)
+        bad = pd.Series((codes >= 0) & ~known[codes], index=table.index)
+        changed = pd.Series(known[codes] & ~same[codes], index=table.index)
         issues.append(_issues(table.index[bad.to_numpy()], "municipality", raw["municipality"],
                               "unknown_municipality", "set_project_municipality" if default else "set_missing"))
         issues.append(_issues(table.index[changed.to_numpy()], "municipality", raw["municipality"],

@@ -204,7 +204,7 @@ def _tidy(frame: pd.DataFrame) -> pd.DataFrame:
     for name, (_, series) in zip(names, frame.items()):
         codes, uniques = pd.factorize(series.to_numpy(dtype=object), use_na_sentinel=True)
         uniques = np.asarray(uniques, dtype=object)
-        if len(uniques) and not all(isinstance(value, str) for value in uniques[:1000]):
+        if len(uniques) and pd.api.types.infer_dtype(uniques, skipna=True) != "string":
             uniques = np.array([_cell_text(value) for value in uniques], dtype=object)
         stripped = _STRIP(uniques) if len(uniques) else uniques
         blank = stripped == ""
@@ -220,15 +220,17 @@ def _tidy(frame: pd.DataFrame) -> pd.DataFrame:
         present |= row_codes >= 0
         # Categorical columns carry their distinct values along, so every later stage codes
         # answers once per distinct value without hashing the column again.
-        columns[name] = pd.Categorical.from_codes(row_codes, categories=pd.Index(categories, dtype=object))
+        columns[name] = pd.Categorical.from_codes(row_codes, categories=pd.Index(categories, dtype=object),
+                                                  validate=False)
     out = pd.DataFrame(columns, index=pd.RangeIndex(1, len(frame) + 1))
-    out = out.loc[present]
+    if not present.all():
+        out = out.loc[present]
     out.index.name = "source_row"
     return out
 
 
 #: ``str.strip`` over an object array in one C loop.
-_STRIP = np.frompyfunc(lambda value: value.strip() if isinstance(value, str) else value, 1, 1)
+_STRIP = np.frompyfunc(str.strip, 1, 1)
 
 
 def _clean_header(value: object) -> str:
@@ -322,8 +324,10 @@ def _qualtrics_headers(raw: RawExport) -> RawExport:
     frame = raw.frame
     if len(frame) < 1:
         return raw
-    first = frame.iloc[0].astype("string").fillna("")
-    second = frame.iloc[1].astype("string").fillna("") if len(frame) > 1 else None
+    # Row by row through the columns: frame.iloc[i] would merge every column's categories.
+    first = pd.Series([_text_or_empty(frame[c].iloc[0]) for c in frame.columns], dtype=object).astype(str)
+    second = (pd.Series([_text_or_empty(frame[c].iloc[1]) for c in frame.columns], dtype=object).astype(str)
+              if len(frame) > 1 else None)
     has_import_ids = second is not None and second.str.startswith('{"ImportId"').mean() > 0.5
     first_is_import = first.str.startswith('{"ImportId"').mean() > 0.5
     if not (has_import_ids or first_is_import or _qualtrics_two_rows(frame)):
@@ -341,8 +345,12 @@ def _qualtrics_headers(raw: RawExport) -> RawExport:
     return RawExport(body, raw.path, raw.sheet, raw.encoding, raw.delimiter, drop + 1, extra)
 
 
+def _text_or_empty(value: object) -> str:
+    return "" if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NA else str(value)
+
+
 def _qualtrics_two_rows(frame: pd.DataFrame) -> bool:
     columns = [str(c) for c in frame.columns]
     if "StartDate" not in columns or "ResponseId" not in columns:
         return False
-    return str(frame.iloc[0].get("StartDate", "")).strip() == "Start Date"
+    return _text_or_empty(frame["StartDate"].iloc[0]).strip() == "Start Date"

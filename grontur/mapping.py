@@ -267,6 +267,14 @@ def load_mapping(name_or_path: str | Path | Mapping) -> Mapping:
 
 
 def _load_file(path: Path) -> Mapping:
+    stat = path.stat()
+    return _load_file_cached(str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=64)
+def _load_file_cached(path_text: str, _mtime: int, _size: int) -> Mapping:
+    """Mappings are immutable, so a file is parsed once per version of it."""
+    path = Path(path_text)
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (yaml.YAMLError, UnicodeDecodeError) as error:
@@ -334,14 +342,28 @@ def standard_rules() -> tuple[ColumnRule, ...]:
     return tuple(rules)
 
 
-def value_map(target: str, rule: ColumnRule | None = None) -> dict[str, str]:
+class ValueMap(dict):
+    """Normalised label -> code, plus ``spans``: for labels that contain commas, how many
+    comma-separated pieces they have, keyed by their first piece (used to split multi-select
+    answers without trying every combination of pieces)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.spans: dict[str, int] = {}
+
+
+def value_map(target: str, rule: ColumnRule | None = None) -> ValueMap:
     """Normalised answer label -> code for ``target``: rule values, questionnaire, vocabulary, codes."""
-    out: dict[str, str] = {}
+    out = ValueMap()
 
     def add(label: object, code: str) -> None:
         key = norm(label)
         if key and key not in out:
             out[key] = code
+            parts = [norm(part) for part in re.split(r"[,;]", str(label))]
+            parts = [part for part in parts if part]
+            if len(parts) > 1:
+                out.spans[parts[0]] = max(out.spans.get(parts[0], 1), len(parts))
 
     if rule is not None:
         for label, code in rule.values.items():

@@ -93,14 +93,20 @@ def identifier_mask(values: pd.Series) -> pd.Series:
         return pd.Series(False, index=values.index)
     uniques = pd.Series(distinct, dtype=object)
     text = uniques.astype(str)
-    hit = pd.Series(False, index=uniques.index)
+    hit = np.zeros(len(text), dtype=bool)
+    # Cheap filters first: every pattern needs an "@" or a digit.
+    has_at = text.str.contains("@", regex=False).to_numpy(dtype=bool)
+    has_digit = text.str.contains(r"\d", regex=True).to_numpy(dtype=bool)
     for reason, pattern in VALUE_PATTERNS:
         if reason == "timestamp":
             continue
-        hit |= text.str.contains(pattern, regex=True)
+        candidates = has_at if reason == "email" else has_digit
+        if candidates.any():
+            found = text[candidates].str.contains(pattern, regex=True).to_numpy(dtype=bool)
+            hit[np.flatnonzero(candidates)[found]] = True
     if not hit.any():
         return pd.Series(False, index=values.index)
-    per_row = np.append(hit.to_numpy(dtype=bool), False)[codes]
+    per_row = np.append(hit, False)[codes]
     return pd.Series(per_row, index=values.index)
 
 
