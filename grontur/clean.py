@@ -67,13 +67,13 @@ _WORDS = {
     "fifteen": 15, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "half": 0.5,
     "ein": 1, "en": 1, "eitt": 1, "ett": 1, "to": 2, "tre": 3, "fire": 4, "fem": 5, "seks": 6,
     "sju": 7, "syv": 7, "åtte": 8, "ni": 9, "ti": 10, "elleve": 11, "tolv": 12, "femten": 15,
-    "tjue": 20, "tjuge": 20, "tretti": 30, "tretti": 30, "førti": 40, "femti": 50, "halv": 0.5,
+    "tjue": 20, "tjuge": 20, "tretti": 30, "førti": 40, "femti": 50, "halv": 0.5,
     "halvannen": 1.5, "halvanna": 1.5, "ein halv": 0.5,
 }
 _QUALIFIERS = re.compile(
     r"\b(ca|c|cirka|circa|approx|approximately|about|around|roughly|omtrent|omlag|om lag|rundt|kring|"
     r"nesten|almost|nearly|maybe|kanskje|typically|usually|vanlegvis|vanligvis|avg|average|snitt)\b\.?|~|≈|\(|\)|\?$",
-    re.I,
+    re.IGNORECASE,
 )
 _UNITS = (
     ("km", r"km|kilomet(?:er|re|ers|res)|kilometers?"),
@@ -85,14 +85,14 @@ _UNITS = (
     ("days", r"dagar|dager|dag|days?"),
 )
 _NUMBER = r"(\d+(?:[.,]\d+)?(?:\s+\d+/\d+)?|\d+/\d+|½)"
-_LOWER = re.compile(r"^(?:<|under|less than|fewer than|below|mindre enn|kortare enn|kortere enn|inntil|up to|opp til|max|maks)\s*" + _NUMBER, re.I)
-_LOWER_SUFFIX = re.compile("^" + _NUMBER + r"\s*\w*\s*(?:or less|eller mindre|eller kortare|eller kortere|or fewer|and under|or below)", re.I)
-_UPPER = re.compile(r"^(?:>|over|more than|meir enn|mer enn|lenger enn|lengre enn|longer than|above|minst|at least)\s*" + _NUMBER, re.I)
-_UPPER_SUFFIX = re.compile("^" + _NUMBER + r"\s*\w*\s*(?:\+|or more|eller meir|eller mer|and over|or above|og over|og meir|og mer)", re.I)
-_RANGE = re.compile("^" + _NUMBER + r"\s*(?:-|–|—|to|til|till|and|og)\s*" + _NUMBER, re.I)
+_LOWER = re.compile(r"^(?:<|under|less than|fewer than|below|mindre enn|kortare enn|kortere enn|inntil|up to|opp til|max|maks)\s*" + _NUMBER, re.IGNORECASE)
+_LOWER_SUFFIX = re.compile("^" + _NUMBER + r"\s*\w*\s*(?:or less|eller mindre|eller kortare|eller kortere|or fewer|and under|or below)", re.IGNORECASE)
+_UPPER = re.compile(r"^(?:>|over|more than|meir enn|mer enn|lenger enn|lengre enn|longer than|above|minst|at least)\s*" + _NUMBER, re.IGNORECASE)
+_UPPER_SUFFIX = re.compile("^" + _NUMBER + r"\s*\w*\s*(?:\+|or more|eller meir|eller mer|and over|or above|og over|og meir|og mer)", re.IGNORECASE)
+_RANGE = re.compile("^" + _NUMBER + r"\s*(?:-|–|—|to|til|till|and|og)\s*" + _NUMBER, re.IGNORECASE)
 _NEGATIVE = re.compile(r"[-−]\s*\d+(?:[.,]\d+)?")
 _SCIENTIFIC = re.compile(r"\d+(?:[.,]\d+)?e[-+]?\d+")
-_SINGLE = re.compile("^" + _NUMBER + r"(?:\s|$|[a-zæøå])", re.I)
+_SINGLE = re.compile("^" + _NUMBER + r"(?:\s|$|[a-zæøå])", re.IGNORECASE)
 
 
 def _to_float(text: str) -> float:
@@ -300,7 +300,7 @@ def _split_segments(text: str, value_map: dict[str, str]) -> tuple[list[str], li
     return codes, [piece for piece in leftovers if piece]
 
 
-_OTHER_TEXT = re.compile(r"\b(?:other|anna|annet|andre)\s*(?:\((?:[^()]|\([^()]*\))*\)?|:[^;]*)", re.I)
+_OTHER_TEXT = re.compile(r"\b(?:other|anna|annet|andre)\s*(?:\((?:[^()]|\([^()]*\))*\)?|:[^;]*)", re.IGNORECASE)
 
 
 def _generic_transit(raw: pd.Series) -> pd.Series:
@@ -519,7 +519,7 @@ def clean(mapped: MappedExport, *, municipality: str | None = None, wave: str | 
     if len(issue_frame):
         issue_frame = issue_frame.sort_values(["source_row", "column"], kind="stable").reset_index(drop=True)
         issue_frame["source_row"] = issue_frame["source_row"].astype(int)
-    account = {"input_rows": int(len(table)), "kept": int(len(kept)), "quarantined": int(quarantined.sum())}
+    account = {"input_rows": len(table), "kept": len(kept), "quarantined": int(quarantined.sum())}
     log.info("cleaned %d rows: %d kept, %d quarantined, %d issues", account["input_rows"], account["kept"],
              account["quarantined"], len(issue_frame))
     return CleanResult(kept, issue_frame, quarantine, account, unknown_values)
@@ -593,7 +593,7 @@ def _postcodes(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     for value in uniques:
         text = re.sub(r"\s+", "", str(value))
         text = text[:-2] if re.fullmatch(r"\d+\.0", text) else text
-        text = re.sub(r"^(?:no-?|n-)", "", text, flags=re.I)
+        text = re.sub(r"^(?:no-?|n-)", "", text, flags=re.IGNORECASE)
         lookup[value] = text.zfill(4) if re.fullmatch(r"\d{1,4}", text) and text != "0" * len(text) else np.nan
     out = values.map(lookup).astype(object)
     return out, values.notna() & out.isna()

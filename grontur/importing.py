@@ -10,26 +10,40 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from grontur.clean import ISSUE_COLUMNS, REDACTED, CleanResult, clean
 from grontur.errors import MissingColumnError
 from grontur.io import RawExport, read_export
 from grontur.mapping import (
-    MODE_BOTH, ColumnRule, Mapping, MappedExport, Suggestion, apply_mapping, detect_mapping,
-    fold, load_mapping, mapping_with_suggestions, save_mapping, suggest_mapping,
+    MODE_BOTH,
+    ColumnRule,
+    MappedExport,
+    Mapping,
+    Suggestion,
+    apply_mapping,
+    detect_mapping,
+    fold,
+    load_mapping,
+    mapping_with_suggestions,
+    save_mapping,
+    suggest_mapping,
 )
 from grontur.privacy import pseudonymise, reason_from_name, strip_identifiers
 from grontur.schema import REQUIRED_ANY
 
 __all__ = [
-    "ImportResult", "import_survey", "read_export", "load_mapping", "detect_mapping",
-    "suggest_mapping", "save_mapping",
+    "ImportResult",
+    "detect_mapping",
+    "import_survey",
+    "load_mapping",
+    "read_export",
+    "save_mapping",
+    "suggest_mapping",
 ]
 
 log = logging.getLogger(__name__)
@@ -122,7 +136,7 @@ class ImportResult:
 def _timestamp_column(raw: RawExport, mapping: Mapping) -> str | None:
     for header in raw.frame.columns:
         folded = fold(header)
-        meta = next((r for p, r in mapping.meta_columns if re.search(p, folded, re.I)), None)
+        meta = next((r for p, r in mapping.meta_columns if re.search(p, folded, re.IGNORECASE)), None)
         if meta == "timestamp" or reason_from_name(header) == "timestamp":
             return header
     return None

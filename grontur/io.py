@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls")
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ZIP_MAGIC = b"PK\x03\x04"
-_RESPONSE_SHEET = re.compile(r"respons|svar|answer|result|data|form|besvarelse|skjema", re.I)
+_RESPONSE_SHEET = re.compile(r"respons|svar|answer|result|data|form|besvarelse|skjema", re.IGNORECASE)
 _SAMPLE = 64 * 1024
 
 

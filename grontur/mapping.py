@@ -73,8 +73,8 @@ def norm(text: object) -> str:
     return _norm_text(text if isinstance(text, str) else str(text))
 
 
-_NUMBERING = re.compile(r"^\s*(?:q\s*)?\d+(?:\.\d+)*\s*[\.\):\-]\s+", re.I)
-_SUFFIXES = re.compile(r"\s*-\s*selected choice\s*$", re.I)
+_NUMBERING = re.compile(r"^\s*(?:q\s*)?\d+(?:\.\d+)*\s*[\.\):\-]\s+", re.IGNORECASE)
+_SUFFIXES = re.compile(r"\s*-\s*selected choice\s*$", re.IGNORECASE)
 
 
 def header_stem(header: str) -> tuple[str, bool]:
@@ -256,9 +256,8 @@ def load_mapping(name_or_path: str | Path | Mapping) -> Mapping:
     path = Path(text)
     if path.suffix.lower() in (".yaml", ".yml") or path.exists():
         if not path.is_file():
-            from grontur.i18n import t
-
             from grontur.errors import InputFileError
+            from grontur.i18n import t
             raise InputFileError(t("import.error.missing", "en", file=str(path)))
         return _load_file(path)
     from grontur.i18n import t
@@ -438,7 +437,7 @@ class MappedExport:
 
 def _matches_any(patterns: tuple[str, ...], header: str) -> bool:
     folded = fold(header)
-    return any(re.search(p, folded, re.I) for p in patterns)
+    return any(re.search(p, folded, re.IGNORECASE) for p in patterns)
 
 
 def is_canonical(raw: RawExport) -> bool:
@@ -468,12 +467,12 @@ def detect_mapping(raw: RawExport) -> Mapping:
 def _match_rule(header: str, rules: tuple[ColumnRule, ...]) -> tuple[ColumnRule | None, str, str | None]:
     """Find the rule for one header: (rule, how, option) where option is set for option columns."""
     folded = fold(header)
-    stem, truncated = header_stem(header)
+    stem, _truncated = header_stem(header)
     for rule in rules:
         if any(fold(h) == folded or norm(h) == stem for h in rule.headers):
             return rule, "header", None
-        if rule.pattern and re.search(rule.pattern, str(header), re.I):
-            match = re.search(rule.pattern, str(header), re.I)
+        if rule.pattern and re.search(rule.pattern, str(header), re.IGNORECASE):
+            match = re.search(rule.pattern, str(header), re.IGNORECASE)
             option = match.groupdict().get("option") if match else None
             return rule, "pattern", option
     return None, "", None
@@ -723,10 +722,10 @@ def suggest_mapping(raw: RawExport, *, columns: list[str] | None = None) -> list
             if kind in ("code", "multi", "bool"):
                 vmap = value_map(target)
                 if kind == "multi":
-                    known = uniques.map(lambda v: any(norm(p) in vmap for p in re.split(r"[;,]", str(v)))).mean()
+                    hits_per_value = [any(norm(p) in vmap for p in re.split(r"[;,]", str(v))) for v in uniques]
                 else:
-                    known = uniques.map(lambda v: norm(v) in vmap).mean()
-                value_score = float(known) if len(uniques) else 0.0
+                    hits_per_value = [norm(v) in vmap for v in uniques]
+                value_score = float(np.mean(hits_per_value)) if len(uniques) else 0.0
             elif kind == "float":
                 value_score = numeric
             elif target == "home_postcode":

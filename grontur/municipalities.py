@@ -78,8 +78,7 @@ def translate_numbers(values: pd.Series) -> pd.Series:
     lookup: dict[object, object] = {}
     for raw in uniques:
         text = str(raw).strip()
-        if text.endswith(".0"):
-            text = text[:-2]
+        text = text.removesuffix(".0")
         if text.isdigit() and len(text) <= 4:
             text = text.zfill(4)
             lookup[raw] = text if text in by_number else former.get(text, pd.NA)

@@ -30,14 +30,14 @@ _NAME_PATTERNS: tuple[tuple[str, str], ...] = (
     ("phone", r"phone|telefon|mobil(?:nummer)?\b|\btlf\b|mobile"),
     ("ip_address", r"^ip$|\bip[ -]?ad(d)?ress|ipaddress"),
     ("location", r"latitude|longitude|\blat\b|\blon\b|\blng\b|geolocation|gps"),
-    ("name", r"^(?:full |first |last |your |ditt |ditt fulle |fullt )?(?:name|navn|namn)$|^(?:fornavn|etternavn|førenamn|etternamn|fornamn)$"
-             r"|recipient ?(first|last) ?name|^name of|^navn på deg|^kva heiter du|^hva heter du"),
+    ("name", (r"^(?:full |first |last |your |ditt |ditt fulle |fullt )?(?:name|navn|namn)$|^(?:fornavn|etternavn|førenamn|etternamn|fornamn)$"
+             r"|recipient ?(first|last) ?name|^name of|^navn på deg|^kva heiter du|^hva heter du")),
     ("address", r"address|adresse|street|gateadresse|where do you live|kvar bur du|hvor bor du|bustadadresse|bostedsadresse"),
-    ("timestamp", r"timestamp|tidsmerke|tidsstempel|^(start|end|completion|submission|submitted|recorded|created|last modified)( ?(date|time|dato|tid))?$"
-                  r"|^(startdato|sluttdato|innsendt|levert|dato|date|tidspunkt|time)$|^\$created$|fullføringstidspunkt|starttidspunkt"),
-    ("free_text", r"comment|kommentar|merknad|fritekst|free text|skriv her|write here|please write|fyll inn|please specify|spesifiser|other thoughts|additional thoughts"
+    ("timestamp", (r"timestamp|tidsmerke|tidsstempel|^(start|end|completion|submission|submitted|recorded|created|last modified)( ?(date|time|dato|tid))?$"
+                  r"|^(startdato|sluttdato|innsendt|levert|dato|date|tidspunkt|time)$|^\$created$|fullføringstidspunkt|starttidspunkt")),
+    ("free_text", (r"comment|kommentar|merknad|fritekst|free text|skriv her|write here|please write|fyll inn|please specify|spesifiser|other thoughts|additional thoughts"
                   r"|anything else|any other|noko anna|noe annet|tilbakemelding|feedback|suggestions?\b|forslag"
-                  r"|specific changes|^other$|^anna$|^annet$|\(other\)|describe|beskriv|utdjup|utdyp|why\?|kvifor\?|hvorfor\?"),
+                  r"|specific changes|^other$|^anna$|^annet$|\(other\)|describe|beskriv|utdjup|utdyp|why\?|kvifor\?|hvorfor\?")),
 )
 
 # Quantifiers are bounded so that very long cells cannot make the patterns backtrack for long.
@@ -51,11 +51,11 @@ _TIMESTAMP = (r"^\d{4}-\d{2}-\d{2}[ t]\d{1,2}:\d{2}|^\d{1,2}[./]\d{1,2}[./]\d{2,
               r"|^\d{1,2}:\d{2}(?::\d{2})?$")
 
 VALUE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("email", re.compile(_EMAIL, re.I)),
-    ("ip_address", re.compile(_IP, re.I)),
+    ("email", re.compile(_EMAIL, re.IGNORECASE)),
+    ("ip_address", re.compile(_IP, re.IGNORECASE)),
     ("phone", re.compile(_PHONE)),
-    ("address", re.compile(_STREET, re.I)),
-    ("timestamp", re.compile(_TIMESTAMP, re.I)),
+    ("address", re.compile(_STREET, re.IGNORECASE)),
+    ("timestamp", re.compile(_TIMESTAMP, re.IGNORECASE)),
 )
 
 
@@ -75,7 +75,7 @@ def reason_from_name(header: str) -> str | None:
     """The identifier kind a column name announces, if any."""
     folded = fold(header)
     for reason, pattern in _NAME_PATTERNS:
-        if re.search(pattern, folded, re.I):
+        if re.search(pattern, folded, re.IGNORECASE):
             return reason
     return None
 
@@ -168,7 +168,7 @@ def strip_identifiers(raw: RawExport, *, keep: frozenset[str] | set[str] = froze
                 blanked.append(pd.DataFrame({"source_row": frame.index[mask], "column": header}))
             continue
         folded = fold(header)
-        reason = next((r for p, r in meta if re.search(p, folded, re.I)), None)
+        reason = next((r for p, r in meta if re.search(p, folded, re.IGNORECASE)), None)
         found_by = "name"
         if reason is None:
             reason = reason_from_name(header)

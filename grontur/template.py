@@ -82,9 +82,9 @@ def render_html(lang: str) -> str:
     parts = [
         "<!DOCTYPE html>", f'<html lang="{esc(lang)}"><head><meta charset="utf-8">',
         f"<title>{esc(t('template.title', lang))}</title>",
-        "<style>body{font-family:system-ui,sans-serif;max-width:46rem;margin:2rem auto;line-height:1.4}"
+        ("<style>body{font-family:system-ui,sans-serif;max-width:46rem;margin:2rem auto;line-height:1.4}"
         "li.q{margin:1rem 0;page-break-inside:avoid}.meta{color:#555;font-size:.9em}"
-        "ul.opt{margin:.3rem 0}</style></head><body>",
+        "ul.opt{margin:.3rem 0}</style></head><body>"),
         f"<h1>{esc(t('template.title', lang))}</h1>",
         f"<p>{esc(t('template.intro', lang))}</p>", "<ol>",
     ]

@@ -11,8 +11,14 @@ import yaml
 from grontur.errors import ConfigError, GronturError
 from grontur.io import RawExport
 from grontur.mapping import (
-    DIALECTS, apply_mapping, available_mappings, detect_mapping, load_mapping, mapping_from_dict,
-    save_mapping, suggest_mapping,
+    DIALECTS,
+    apply_mapping,
+    available_mappings,
+    detect_mapping,
+    load_mapping,
+    mapping_from_dict,
+    save_mapping,
+    suggest_mapping,
 )
 from grontur.resources import data_path
 
@@ -38,7 +44,7 @@ def _raw(columns: dict[str, list]) -> RawExport:
 
 def _standard_export(lang: str, dialect: str) -> RawExport:
     columns: dict[str, list] = {name: ["1", "2"] for name in META[dialect]}
-    for column, question in QUESTIONS.items():
+    for question in QUESTIONS.values():
         columns[question["text"][lang]] = ["", ""]
     return _raw(columns)
 

@@ -8,7 +8,12 @@ import pandas as pd
 import pytest
 
 from grontur.io import RawExport
-from grontur.privacy import pseudonymise, reason_from_name, reason_from_values, strip_identifiers
+from grontur.privacy import (
+    pseudonymise,
+    reason_from_name,
+    reason_from_values,
+    strip_identifiers,
+)
 
 
 def _raw(columns: dict[str, list]) -> RawExport:
