@@ -397,6 +397,11 @@ class Suggestion:
     sample_values: tuple[str, ...]
     how: str
 
+    @property
+    def canonical(self) -> str:
+        """The canonical column suggested (``mode`` means both seasons' main mode)."""
+        return self.target
+
     def as_dict(self) -> dict[str, Any]:
         return {"column": self.column, "target": self.target, "confidence": round(self.confidence, 2),
                 "sample_values": list(self.sample_values), "how": self.how}

@@ -60,7 +60,7 @@ def test_unknown_mode_is_kept_missing_and_logged() -> None:
     ("text", "expected"),
     [("5 km", 5.0), ("2,9", 2.9), ("2,9 ", 2.9), ("1 1/2", 1.5), ("five", 5.0), ("ca. 12", 12.0),
      ("Approx 5 ", 5.0), ("1  (approx)", 1.0), ("one", 1.0), ("3-5", 4.0), ("<1", 0.5),
-     ("over 10 km", 12.5), ("From Dover", None), ("?", None), ("a few", None), ("no idea", None)],
+     ("over 10 km", 12.5), ("1–3 km", 2.0), ("Mer enn 10 km", 12.5), ("Under 1 km", 0.5), ("From Dover", None), ("?", None), ("a few", None), ("no idea", None)],
 )
 def test_numbers_from_text(text: str, expected: float | None) -> None:
     value, _unit = parse_number(text, open_upper=1.25, open_lower=0.5)

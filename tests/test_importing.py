@@ -189,3 +189,24 @@ def test_demo_exports_import_as_planted(slug: str) -> None:
     for season in ("summer", "winter"):
         share = table[f"mode_{season}"].isin(["car_alone", "car_shared"]).mean()
         assert share == pytest.approx(wave["car_driver_share"][season], abs=5e-5)  # truth.yaml rounds to 4 places
+
+
+def test_cli_sheet_option_reads_the_named_sheet(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    book = openpyxl.Workbook()
+    first = book.active
+    first.title = "Svar"
+    first.append([_q("mode_summer"), _q("distance_km")])
+    first.append(["Buss", 4])
+    second = book.create_sheet("Oppfølging")
+    second.append([_q("mode_summer"), _q("distance_km")])
+    second.append(["Går", 1])
+    second.append(["Syklar", 3])
+    path = tmp_path / "two.xlsx"
+    book.save(path)
+    out = tmp_path / "out"
+    assert main(["import", str(path), "--sheet", "Oppfølging", "--out", str(out)]) == 0
+    cleaned = pd.read_csv(out / "cleaned.csv", encoding="utf-8-sig")
+    assert cleaned["mode_summer"].tolist() == ["walk", "bike"]
+    assert main(["import", str(path), "--sheet", "Nope", "--out", str(tmp_path / "other")]) == 2
+    assert "Nope" in capsys.readouterr().err
+    assert not (tmp_path / "other").exists()
