@@ -5,13 +5,15 @@ Two routes lead to the same kind of result:
 - **Data-driven** (at least ``small_threshold`` respondents): :class:`HabitSegmenter`, a
   scikit-learn style estimator, clusters respondents on weighted habit and barrier features
   (summer and winter mode, log distance, days on site, shift work, car needed at work, children
-  drop-off, parking, barriers, alternatives considered) with k-means, chooses the number of
-  segments by silhouette, merges segments below the minimum size and reports bootstrap stability.
-- **Rule-based** (small municipalities): every respondent gets the first persona in
-  ``surveys/personas.yaml`` whose rules hold.
+  drop-off, parking, barriers, alternatives considered): k-means on the principal components,
+  the number of segments chosen by the simplified silhouette, segments below the minimum size
+  merged, stability measured on bootstrap refits.
+- **Rule-based**: every respondent gets the first persona in ``surveys/personas.yaml`` whose
+  rules hold. Used for small municipalities, and when the clusters are not stable enough to be
+  published as groups.
 
-Either way each segment is named after a persona (the one most members match, plus the features
-that set it apart) and described by a persona card with no group below ``k``.
+Data-driven segments are named after the nearest persona (plus the feature that sets them apart
+when needed) and every segment is described by a persona card with no group below ``k``.
 See ``docs/segmentation.md`` for the method comparison and ``docs/schema/segments.md`` for keys.
 """
 
