@@ -128,6 +128,7 @@ class Mapping:
     ignore_columns: tuple[str, ...] = ()
     multi_separators: tuple[str, ...] = (";", ",")
     standard_questions: bool = True
+    option_numbers: bool = False
     columns: tuple[ColumnRule, ...] = ()
     source: str | None = None
 
@@ -142,6 +143,7 @@ class Mapping:
             "ignore_columns": list(self.ignore_columns),
             "multi_separators": list(self.multi_separators),
             "standard_questions": self.standard_questions,
+            "option_numbers": self.option_numbers,
             "columns": [rule.as_dict() for rule in self.columns],
         }
 
@@ -206,6 +208,7 @@ def mapping_from_dict(data: dict[str, Any], *, source: str | None = None) -> Map
         ignore_columns=_as_tuple(data.get("ignore_columns")),
         multi_separators=_as_tuple(data.get("multi_separators")) or (";", ","),
         standard_questions=bool(data.get("standard_questions", True)),
+        option_numbers=bool(data.get("option_numbers", False)),
         columns=tuple(rules),
         source=source,
     )
@@ -351,8 +354,12 @@ class ValueMap(dict):
         self.spans: dict[str, int] = {}
 
 
-def value_map(target: str, rule: ColumnRule | None = None) -> ValueMap:
-    """Normalised answer label -> code for ``target``: rule values, questionnaire, vocabulary, codes."""
+def value_map(target: str, rule: ColumnRule | None = None, *, option_numbers: bool = False) -> ValueMap:
+    """Normalised answer label -> code for ``target``: rule values, questionnaire, vocabulary, codes.
+
+    With ``option_numbers`` the answers "1", "2", ... also mean the first, second, ... option of
+    the standard question (the numeric exports of SurveyXact, Questback and Qualtrics).
+    """
     out = ValueMap()
 
     def add(label: object, code: str) -> None:
@@ -370,6 +377,9 @@ def value_map(target: str, rule: ColumnRule | None = None) -> ValueMap:
     column = "mode_summer" if target in (MODE_BOTH, MODE_GRID) else target
     for std in standard_rules():
         if std.target == column:
+            if option_numbers:
+                for number, code in enumerate(dict.fromkeys(std.values.values()), start=1):
+                    add(str(number), code)
             for label, code in std.values.items():
                 add(label, code)
     vocabulary = answers_vocabulary()
@@ -631,7 +641,8 @@ def apply_mapping(raw: RawExport, mapping: Mapping, *, extra_rules: tuple[Column
     mapped = pd.DataFrame(out, index=frame.index)
     if mapped_frame_tie is not None:
         mapped.attrs["grid_tie"] = mapped_frame_tie
-    maps = {column: value_map(column, rules_used.get(column)) for column in mapped.columns}
+    maps = {column: value_map(column, rules_used.get(column), option_numbers=mapping.option_numbers)
+            for column in mapped.columns}
     return MappedExport(
         frame=mapped, value_maps=maps, units=units, columns=report, unmapped=unmapped,
         mapping=mapping, id_column=id_column, panel_column=panel_column, canonical=canonical, notes=notes,
@@ -767,5 +778,6 @@ def mapping_with_suggestions(mapping: Mapping, suggestions: list[Suggestion], *,
         min_signature=mapping.min_signature, id_columns=mapping.id_columns,
         meta_columns=mapping.meta_columns, ignore_columns=mapping.ignore_columns,
         multi_separators=mapping.multi_separators,
-        standard_questions=mapping.standard_questions, columns=tuple(rules),
+        standard_questions=mapping.standard_questions, option_numbers=mapping.option_numbers,
+        columns=tuple(rules),
     )

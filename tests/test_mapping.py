@@ -166,3 +166,18 @@ def test_bad_mapping_files_say_what_is_wrong(tmp_path: Path, data: dict, words: 
 def test_unknown_mapping_name_lists_the_shipped_ones() -> None:
     with pytest.raises(GronturError, match="nettskjema"):
         load_mapping("surveymonkey")
+
+
+def test_numeric_answer_codes_of_surveyxact_mean_option_positions() -> None:
+    from grontur.clean import clean
+
+    options = list(QUESTIONS["mode_summer"]["options"])
+    raw = _raw({"respondentid": ["1", "2"], "statoverall_4": ["1", "1"],
+                "q_mode_summer": [str(options.index("car_alone") + 1), str(options.index("walk") + 1)],
+                "q_shift_work": ["1", "2"], "q_distance": ["12", "3"]})
+    mapping = detect_mapping(raw)
+    assert mapping.name == "surveyxact" and mapping.option_numbers
+    result = clean(apply_mapping(raw, mapping))
+    assert result.table["mode_summer"].tolist() == ["car_alone", "walk"]
+    assert result.table["shift_work"].tolist() == [True, False]
+    assert result.table["distance_km"].tolist() == [12.0, 3.0]
