@@ -43,9 +43,16 @@ def test_results_carry_the_required_keys(demo, number):
     assert results["municipality"]["number"] == number
     account = results["respondents"]
     assert account["input_rows"] == account["kept"] + account["quarantined"]
+    cleaned = pd.read_csv(demo / SLUGS[number] / "cleaned.csv", dtype=str)
     for season in ("summer", "winter"):
-        shares = results["mode_share"][season]
-        assert abs(sum(v for v in shares.values() if v is not None) - 1) < 1e-6
+        answered = cleaned[f"mode_{season}"].dropna()
+        counts = answered.value_counts()
+        for mode, share in results["mode_share"][season].items():
+            n = int(counts.get(mode, 0))
+            if share is None:  # suppressed: a group of 1..k-1 people
+                assert 0 < n < results["privacy"]["k"], (season, mode, n)
+            else:
+                assert share == pytest.approx(n / len(answered)), (season, mode)
     assert results["emissions"]["tonnes_co2e_per_year"] > 0
     assert results["segments"] and all({"id", "label", "size"} <= set(s) for s in results["segments"])
     assert all(s["size"] >= results["privacy"]["k"] for s in results["segments"])
