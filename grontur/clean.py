@@ -34,6 +34,7 @@ ISSUE_COLUMNS = ("source_row", "column", "raw_value", "problem", "action")
 QUARANTINE_COLUMNS = ("source_row", "reason")
 REDACTED = "<free text removed>"
 RARE_VALUES = "<answers given by fewer than k respondents>"
+RARE_TEXT = "<typed answer removed>"
 
 
 @cache
@@ -363,7 +364,7 @@ def _issues(index: pd.Index, column: str, raw: pd.Series | str | None, problem: 
     if len(index) == 0:
         return pd.DataFrame(columns=list(ISSUE_COLUMNS))
     if isinstance(raw, pd.Series):
-        raw_values = _safe_raw(raw.loc[index]).to_numpy()
+        raw_values = _safe_raw(raw.loc[index], common=_common_values(raw)).to_numpy()
     else:
         raw_values = [raw] * len(index)
     return pd.DataFrame({
@@ -372,13 +373,56 @@ def _issues(index: pd.Index, column: str, raw: pd.Series | str | None, problem: 
     })
 
 
-def _safe_raw(raw: pd.Series) -> pd.Series:
-    """Raw values fit for quality.csv: long or identifying text is replaced by a marker, and text
-    a spreadsheet would run as a formula gets a leading apostrophe."""
+def _drop_rare(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Blank free-form values (workplace names) given by fewer than k respondents.
+
+    A site named by one or two people may as well be a person's name; groups that small could
+    not be shown anyway.
+    """
+    common = _common_values(values)
+    rare = values.notna() & ~values.isin(list(common))
+    return values.where(~rare, np.nan), rare
+
+
+def _common_values(raw: pd.Series) -> set[object]:
+    """Answers given by at least k respondents in the column (never personal on their own)."""
+    codes, uniques = distinct(raw)
+    counts = np.bincount(codes[codes >= 0], minlength=len(uniques))
+    return set(uniques[counts >= DEFAULT_K])
+
+
+_NUMBER_TOKEN = re.compile(r"[\d.,/½<>+\-–~()?%e]+")
+_UNIT_WORDS = frozenset({
+    "km", "kilometer", "kilometre", "kilometers", "mil", "mile", "miles", "mi", "m", "meter", "min", "mins",
+    "minutt", "minutter", "minutes", "minute", "t", "h", "time", "timar", "timer", "hour", "hours",
+    "dag", "dagar", "dager", "day", "days", "ca", "ca.", "approx", "approx.", "cirka", "about", "omtrent",
+})
+
+
+def _number_like(value: object) -> bool:
+    """Answers made only of numbers, units and qualifiers ("2,9", "ca. 12 km", "?")."""
+    tokens = str(value).casefold().split()
+    return bool(tokens) and all(
+        token in _UNIT_WORDS or (_NUMBER_TOKEN.fullmatch(token) is not None and not token.isalpha())
+        for token in tokens)
+
+
+def _safe_raw(raw: pd.Series, *, common: set[object] | None = None) -> pd.Series:
+    """Raw values fit for quality.csv.
+
+    An answer is copied only when it cannot be personal: given by at least k respondents, or
+    made only of numbers and units. Anything else (typed text, long or identifying text) is
+    replaced by a marker, and text a spreadsheet would run as a formula gets an apostrophe.
+    """
     text = raw.astype(object)
     long_text = text.astype("string").str.len().fillna(0) > 60
     identifying = identifier_mask(text)
-    return defuse_formulas(text.where(~(long_text | identifying), REDACTED))
+    codes, uniques = distinct(text)
+    safe_value = np.array([(common is not None and value in common) or _number_like(value) for value in uniques]
+                          + [True])
+    rare_text = ~safe_value[codes]
+    out = text.where(~rare_text, RARE_TEXT)
+    return defuse_formulas(out.where(~(long_text | identifying), REDACTED))
 
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -482,6 +526,11 @@ def clean(mapped: MappedExport, *, municipality: str | None = None, wave: str | 
                 else raw.astype(object)
 
     table = pd.DataFrame(out, index=index)
+    if "workplace" in table.columns:
+        table["workplace"], rare = _drop_rare(table["workplace"])
+        if rare.any():
+            rows = index[rare.to_numpy()]
+            issues.append(_issues(rows, "workplace", RARE_TEXT, "rare_workplace", "set_missing"))
     table, range_issues = _check_ranges(table, frame, config)
     issues.extend(range_issues)
     if "home_postcode" in table.columns:

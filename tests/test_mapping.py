@@ -181,3 +181,16 @@ def test_numeric_answer_codes_of_surveyxact_mean_option_positions() -> None:
     assert result.table["mode_summer"].tolist() == ["car_alone", "walk"]
     assert result.table["shift_work"].tolist() == [True, False]
     assert result.table["distance_km"].tolist() == [12.0, 3.0]
+
+
+def test_answer_vocabulary_uses_only_canonical_codes() -> None:
+    from grontur.mapping import _VOCABULARY, answers_vocabulary
+    from grontur.schema import COLUMNS
+
+    vocabulary = answers_vocabulary()
+    for target, key in _VOCABULARY.items():
+        column = "mode_summer" if target == "mode" else target
+        kind, codes = COLUMNS[column]
+        allowed = {"true", "false"} if kind == "bool" else set(codes)
+        assert {str(code) for code in vocabulary[key]} <= allowed, (key, set(map(str, vocabulary[key])) - allowed)
+        assert all(isinstance(code, str) for code in vocabulary[key]), key

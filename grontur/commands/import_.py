@@ -16,16 +16,27 @@ from grontur.i18n import t
 @click.option("--sheet", help="Excel sheet that holds the responses (default: found automatically).")
 @click.option("--save-mapping", "save_to", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the mapping used (with accepted suggestions) to this file for editing and reuse.")
+@click.option("--interactive", is_flag=True,
+              help="Ask in the terminal about columns and answers grontur could not map (needs --save-mapping).")
 @click.option("--kommune", "municipality", help="Municipality name or number for rows without one.")
 @click.option("--wave", help="Survey round, e.g. 2025-03, for rows without one.")
 @click.option("--salt", default="", envvar="GRONTUR_SALT", help="Secret salt for pseudonymous ids (or GRONTUR_SALT).")
 @click.option("--lang", type=click.Choice(["nn", "nb", "en"]), default="en", show_default=True, help="Language of the summary.")
-def command(survey: Path, out: Path, mapping: str | None, sheet: str | None, save_to: Path | None,
+def command(survey: Path, out: Path, mapping: str | None, sheet: str | None, save_to: Path | None, interactive: bool,
             municipality: str | None, wave: str | None, salt: str, lang: str) -> None:
     """Import SURVEY and write cleaned.csv, quality.csv, quarantine.csv and mapping_report.json to OUT."""
     from grontur.importing import import_survey, save_mapping
     from grontur.outputs import staged_folder, write_csv, write_json
 
+    if interactive:
+        from grontur.commands._mapping_wizard import run_wizard
+        from grontur.commands._prompts import Asker, require_terminal
+
+        require_terminal("grontur import --interactive", "wizard.no_terminal", lang)
+        if save_to is None:
+            raise click.UsageError(t("import.error.interactive_needs_save", lang))
+        run_wizard(survey, asker=Asker(lang), save_to=save_to, sheet=sheet, mapping=mapping, municipality=municipality)
+        mapping = str(save_to)
     result = import_survey(survey, mapping=mapping, sheet=sheet, municipality=municipality, wave=wave, salt=salt)
     names = ["cleaned.csv", "quality.csv", "quarantine.csv", "mapping_report.json"]
     with staged_folder(out) as staging:
@@ -36,7 +47,9 @@ def command(survey: Path, out: Path, mapping: str | None, sheet: str | None, sav
     for line in result.summary(lang):
         click.echo(line)
     click.echo(t("import.summary.written", lang, files=", ".join(names), out=out))
-    if save_to is not None and result.mapping is not None:
+    if interactive:
+        click.echo(t("wizard.saved", lang, path=save_to))
+    elif save_to is not None and result.mapping is not None:
         save_mapping(result.mapping, save_to, suggestions=result.mapping_report["suggestions"],
                      unmapped=result.mapping_report["unmapped"])
         click.echo(t("import.summary.mapping_saved", lang, file=save_to))
