@@ -122,6 +122,11 @@ class ImportResult:
         for column, values in report.get("unknown_values", {}).items():
             shown = ", ".join(f"«{value}» ({count})" for value, count in list(values.items())[:5])
             lines.append(t("import.summary.unknown_values", lang, column=column, values=shown))
+        for note in report.get("notes", []):
+            if note["note"] == "one_mode_for_both_seasons":
+                lines.append(t("import.summary.one_mode", lang, column=note["column"]))
+            elif note["note"] == "mode_from_grid":
+                lines.append(t("import.summary.grid", lang, ties=note["ties"]))
         counts = self.problem_counts()
         if counts:
             lines.append(t("import.summary.problems", lang, n=int(sum(counts.values())),

@@ -616,7 +616,8 @@ def apply_mapping(raw: RawExport, mapping: Mapping, *, extra_rules: tuple[Column
                 units[t] = rule.unit
         report.append({"column": header, "target": target, "how": how})
 
-    notes: list[dict[str, Any]] = []
+    notes: list[dict[str, Any]] = [{"note": "one_mode_for_both_seasons", "column": item["column"]}
+                                   for item in report if item["target"] == MODE_BOTH]
     for target, parts in option_parts.items():
         if target in out:
             continue
@@ -634,6 +635,8 @@ def apply_mapping(raw: RawExport, mapping: Mapping, *, extra_rules: tuple[Column
         if "days_on_site" not in out:
             out["days_on_site"] = grid["days"]
         notes.append({"note": "mode_from_grid", "ties": int(grid["tie"].sum())})
+        first_grid = next(item["column"] for item in report if item["target"].startswith("mode_grid:"))
+        notes.append({"note": "one_mode_for_both_seasons", "column": first_grid.split(" [")[0]})
         mapped_frame_tie = grid["tie"]
     else:
         mapped_frame_tie = None
