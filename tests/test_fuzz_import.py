@@ -316,18 +316,11 @@ def canonical_frames(draw):
     return frame
 
 
-#: Explicit cases run before the generated ones (hypothesis ``@example``), one per bug found.
+#: Explicit cases run before the generated ones (hypothesis ``@example``), one per bug found:
+#: age bands "30-39" and "45-54" were once coded "3044" and "4559" (unquoted YAML keys).
 _AGE_FRAME = pd.DataFrame({"mode_summer": ["Walk", "Bus"], "age_band": ["30-39", "45-54"]},
                           index=pd.RangeIndex(1, 3, name="source_row"), dtype=object)
 
-BUG_AGE_VOCABULARY = pytest.mark.xfail(
-    strict=True,
-    reason="bug: surveys/mappings/answers.yaml has unquoted age-band keys 30_44 and 45_59, which YAML "
-           "reads as the integers 3044 and 4559, so answers such as '30-39' are coded '3044'",
-)
-
-
-@BUG_AGE_VOCABULARY
 def test_answer_vocabulary_gives_only_known_codes() -> None:
     """Every label the mapping knows, for every coded column, leads to a code of the schema."""
     for target, (kind, codes) in COLUMNS.items():
@@ -338,7 +331,6 @@ def test_answer_vocabulary_gives_only_known_codes() -> None:
             assert set(str(code).split(MULTI_SEP)) <= allowed, (target, label, code)
 
 
-@BUG_AGE_VOCABULARY
 def test_mapping_and_cleaning_keep_every_row_and_only_valid_values() -> None:
     calls, count = _counted("clean_canonical")
 
