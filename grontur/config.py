@@ -15,8 +15,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from grontur._yaml import read_yaml
 from grontur.errors import ConfigError
 from grontur.i18n import LANGUAGES
 from grontur.suppression import DEFAULT_K
@@ -144,13 +143,7 @@ def load_project(path: str | Path) -> Project:
     if not file.is_file():
         msg = f"{file}: no project configuration here; run 'grontur init {path}' or give the path to a grontur.yaml file."
         raise ConfigError(msg)
-    try:
-        data = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark is not None else ""
-        msg = f"{file}{where}: not valid YAML ({getattr(error, 'problem', error)}); fix the syntax."
-        raise ConfigError(msg) from error
+    data = read_yaml(file) or {}
     if not isinstance(data, dict):
         msg = f"{file}: a project configuration must be a mapping of fields such as 'municipality: Gol'."
         raise ConfigError(msg)

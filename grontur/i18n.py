@@ -12,6 +12,7 @@ from pathlib import Path
 
 import yaml
 
+from grontur._yaml import read_yaml
 from grontur.errors import ConfigError
 
 LANGUAGES = ("nn", "nb", "en")
@@ -23,13 +24,7 @@ def catalogue() -> dict[str, dict[str, str]]:
     """Load and merge every locale file; raise :class:`ConfigError` on a bad or duplicate key."""
     merged: dict[str, dict[str, str]] = _questionnaire_labels()
     for path in sorted(_LOCALE_DIR.glob("*.yaml")):
-        try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError as error:
-            mark = getattr(error, "problem_mark", None)
-            where = f" line {mark.line + 1}" if mark is not None else ""
-            msg = f"{path}{where}: not valid YAML ({getattr(error, 'problem', error)}); quote texts that contain ': ', '?' or commas."
-            raise ConfigError(msg) from error
+        data = read_yaml(path, advice="quote texts that contain ': ', '?' or commas") or {}
         if not isinstance(data, dict):
             msg = f"{path}: a locale file must map keys to {{nn, nb, en}} texts."
             raise ConfigError(msg)

@@ -18,8 +18,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from grontur import anchoring, catalogue as catalogue_mod, describe, emissions, evidence as evidence_mod
-from grontur import potential, rank, segment
+from grontur import anchoring, describe, emissions, potential, rank, segment
+from grontur import catalogue as catalogue_mod
+from grontur import evidence as evidence_mod
 from grontur.config import Project, load_project, project_for
 from grontur.errors import GronturError
 from grontur.outputs import staged_folder, write_csv, write_json
@@ -221,7 +222,7 @@ def _next_monday(day: dt.date) -> dt.date:
 def _quality_summary(issues: pd.DataFrame, imported: Any) -> dict[str, Any]:
     by_problem = issues["problem"].value_counts().sort_index() if len(issues) else pd.Series(dtype=int)
     return {
-        "problems": int(len(issues)),
+        "problems": len(issues),
         "by_problem": {str(key): int(value) for key, value in by_problem.items()},
         "mapping": imported.mapping_report,
     }

@@ -85,7 +85,7 @@ def show(measure_id: str, path: Path | None, extra: Path | None, as_json: bool, 
         click.echo(line)
 
 
-def describe_measure(measure, lang: str) -> list[str]:  # noqa: ANN001 - a grontur.catalogue.Measure
+def describe_measure(measure, lang: str) -> list[str]:
     """The lines ``grontur catalogue show`` prints, every label from the translation catalogue."""
 
     def heading(key: str) -> str:

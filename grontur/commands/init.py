@@ -84,11 +84,10 @@ def command(folder: Path, municipality: str | None, language: str | None, k: int
 
     workplaces = [parse_workplace(text) for text in workplace_texts]
     ui = language or "nb"
-    if not no_questions:
-        if not sys.stdin.isatty():
-            if municipality is None:
-                raise InteractiveError(t("init.no_terminal", ui))
-            no_questions = True
+    if not no_questions and not sys.stdin.isatty():
+        if municipality is None:
+            raise InteractiveError(t("init.no_terminal", ui))
+        no_questions = True
     if not no_questions:
         answers = interview(Asker(ui), municipality=municipality, language=language, k=k, survey=survey,
                             workplaces=workplaces)
