@@ -17,9 +17,9 @@ definition of a published group count is in docs/reliability.md and in ``GROUP_C
 from __future__ import annotations
 
 import base64
-import hashlib
 import csv
 import datetime as dt
+import hashlib
 import html
 import io
 import json

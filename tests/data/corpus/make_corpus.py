@@ -53,9 +53,9 @@ def write(name: str, data: bytes | str, encoding: str = "utf-8") -> None:
 
 
 def xlsx(name: str, build) -> None:
-    import openpyxl
-
     import datetime as dt
+
+    import openpyxl
 
     book = openpyxl.Workbook()
     book.properties.created = book.properties.modified = dt.datetime(2025, 1, 1)
@@ -83,7 +83,6 @@ def main() -> None:
     write("truncated_mid_row.csv", good[: good.rfind(",5,")])  # last row cut after the distance
     cut_quote = to_csv(HEADER, rows[:4]) + '1099,Site A,School,Walk,"Car, al'
     write("truncated_in_quote.csv", cut_quote)
-    buf = io.BytesIO()
     xlsx("_tmp_full.xlsx", lambda b: [b.active.append(r) for r in [HEADER, *rows]])
     full = (HERE / "_tmp_full.xlsx").read_bytes()
     (HERE / "_tmp_full.xlsx").unlink()
