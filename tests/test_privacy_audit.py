@@ -489,3 +489,53 @@ def test_hidden_cells_cannot_be_recovered_by_subtraction(audited: dict[str, Any]
             if 0 < hidden < K:
                 bad.append((f"habits.{name}.bands", hidden))
     assert bad == []
+
+
+# ---------------------------------------------------------------------------------------------
+# a demo municipality as exported by Microsoft Forms (workbook with Email, Name, timestamps,
+# "other" free text and comments, some holding invented e-mail addresses and phone numbers)
+
+_EMAIL_PATTERN = re.compile(r"[\w.+-]+@[\w-]+\.[a-z]{2,}", re.I)
+_PHONE_PATTERN = re.compile(r"(?<![\w.,])(?:\+47 ?)?\d{3} ?\d{2} ?\d{3}(?![\w.,])|(?<![\w.,])\d{2} \d{2} \d{2} \d{2}(?![\w.,])")
+
+
+@pytest.fixture(scope="module")
+def demo_audited(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    from grontur.io import read_export
+    from grontur.resources import data_path
+
+    project = data_path("surveys", "demo", "hemsedal")
+    out = tmp_path_factory.mktemp("hemsedal") / "out"
+    analysis = analyse_file(project=project, out_dir=out, formats=("html", "docx", "xlsx"))
+    free_text = set()
+    for wave in ("baseline.xlsx", "followup.xlsx"):
+        frame = read_export(project / wave).frame
+        for column in ("Anna som ville hjelpt, skriv her", "Har du andre kommentarar?"):
+            free_text |= {str(v) for v in frame[column].dropna().unique()}
+    return {"out": out, "analysis": analysis, "free_text": sorted(free_text)}
+
+
+def test_demo_export_free_text_and_contacts_reach_no_output(demo_audited: dict[str, Any]) -> None:
+    assert len(demo_audited["free_text"]) >= 5
+    assert any(_EMAIL_PATTERN.search(text) for text in demo_audited["free_text"])
+    found = []
+    for path in sorted(p for p in demo_audited["out"].rglob("*") if p.is_file()):
+        for where, text in texts_of(path):
+            haystack = _normalise(text)
+            for phrase in demo_audited["free_text"]:
+                if _normalise(phrase) in haystack:
+                    found.append((where.split("#")[0], phrase))
+            for match in _EMAIL_PATTERN.finditer(text):
+                found.append((where.split("#")[0], match.group()))
+            if path.suffix in (".csv", ".json", ".html"):
+                for match in _PHONE_PATTERN.finditer(text):
+                    found.append((where.split("#")[0], match.group()))
+    assert sorted(set(found)) == []
+
+
+def test_demo_results_publish_no_group_below_k(demo_audited: dict[str, Any]) -> None:
+    results = demo_audited["analysis"].results
+    k = results["privacy"]["k"]
+    counts = published_group_counts(results)
+    assert len(counts) > 100
+    assert [(p, v) for p, v in counts if 0 < v < k] == []
