@@ -495,7 +495,7 @@ def test_hidden_cells_cannot_be_recovered_by_subtraction(audited: dict[str, Any]
 # a demo municipality as exported by Microsoft Forms (workbook with Email, Name, timestamps,
 # "other" free text and comments, some holding invented e-mail addresses and phone numbers)
 
-_EMAIL_PATTERN = re.compile(r"[\w.+-]+@[\w-]+\.[a-z]{2,}", re.I)
+_EMAIL_PATTERN = re.compile(r"[\w.+-]+@[\w-]+\.[a-z]{2,}", re.IGNORECASE)
 _PHONE_PATTERN = re.compile(r"(?<![\w.,])(?:\+47 ?)?\d{3} ?\d{2} ?\d{3}(?![\w.,])|(?<![\w.,])\d{2} \d{2} \d{2} \d{2}(?![\w.,])")
 
 
