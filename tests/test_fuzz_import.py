@@ -13,7 +13,9 @@ examples in ``EXAMPLES`` and checks that exactly that many ran; docs/reliability
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
+import math
 import tempfile
 from pathlib import Path
 
@@ -61,6 +63,7 @@ EXAMPLES = {
     "parse_numbers_column": 200,
     "arbitrary_bytes": 150,
     "text_exports": 160,
+    "xlsx_exports": 80,
     "clean_canonical": 200,
     "unknown_headers": 100,
 }
@@ -300,6 +303,82 @@ def test_text_exports_account_for_every_row() -> None:
     assert outcome["read"] > EXAMPLES["text_exports"] // 4, outcome
     assert outcome["error"] > 0, outcome
     assert outcome["exact_rows_checked"] > EXAMPLES["text_exports"] // 10, outcome
+
+
+_XLSX_CELL = st.one_of(
+    st.none(), st.integers(-10, 400), st.floats(allow_nan=True, allow_infinity=False, width=32),
+    st.booleans(), st.datetimes(min_value=dt.datetime(1990, 1, 1), max_value=dt.datetime(2030, 1, 1)),
+    st.dates(min_value=dt.date(1990, 1, 1), max_value=dt.date(2030, 1, 1)), st.just("=1+1"),
+)
+
+
+@st.composite
+def xlsx_exports(draw):
+    """A workbook: a text header of 2-6 questions, rows of labels, numbers, dates, booleans, formulas."""
+    n_columns = draw(st.integers(2, 6))
+    targets = draw(st.lists(st.sampled_from(_TARGETS), min_size=n_columns, max_size=n_columns))
+    headers = [draw(st.sampled_from([_ENGLISH[t], _NYNORSK[t]])) for t in targets]
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    text = [_cell(t).map(lambda c: ILLEGAL_CHARACTERS_RE.sub("", c)).filter(lambda c: not c.startswith("="))
+            for t in targets]
+    rows = [[draw(st.one_of(text[i], _XLSX_CELL)) for i in range(n_columns)]
+            for _ in range(draw(st.integers(0, 15)))]
+    sheet = draw(st.sampled_from(["Sheet1", "Svar", "Responses", "Data 2025"]))
+    front = draw(st.booleans())
+    return headers, rows, sheet, front
+
+
+def _shown(cell: object) -> bool:
+    """Whether a cell has a value grontur can read (a formula has none stored; blanks are empty)."""
+    if cell is None:
+        return False
+    if isinstance(cell, str):
+        return bool(cell.strip()) and not cell.startswith("=")
+    return not (isinstance(cell, float) and math.isnan(cell))
+
+
+def test_xlsx_exports_account_for_every_row() -> None:
+    import openpyxl
+
+    calls, count = _counted("xlsx_exports")
+    outcome = {"read": 0, "error": 0, "exact_rows_checked": 0}
+
+    @fuzz("xlsx_exports")
+    @given(xlsx_exports())
+    def run(export) -> None:
+        count()
+        headers, rows, sheet, front = export
+        book = openpyxl.Workbook()
+        if front:
+            book.active.title = "Front page"
+            book.active["A1"] = "Commuting survey 2025"
+            ws = book.create_sheet(sheet)
+        else:
+            ws = book.active
+            ws.title = sheet
+        ws.append(headers)
+        for row in rows:
+            ws.append(row)
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "export.xlsx"
+            book.save(path)
+            data = path.read_bytes()
+            result = _import(path)
+            if result is None:
+                outcome["error"] += 1
+                return
+            outcome["read"] += 1
+            expected = sum(1 for row in rows if any(_shown(cell) for cell in row))
+            same = result.mapping_report["sheet"] == sheet and result.mapping_report["header_rows"] == 1
+            outcome["exact_rows_checked"] += same
+            check_result(result, expected_rows=expected if same else None)
+            assert path.read_bytes() == data
+
+    run()
+    assert calls["n"] == EXAMPLES["xlsx_exports"]
+    assert outcome["read"] > EXAMPLES["xlsx_exports"] // 4, outcome
+    assert outcome["exact_rows_checked"] > EXAMPLES["xlsx_exports"] // 4, outcome
 
 
 # ---------------------------------------------------------------------------------------------
