@@ -568,3 +568,15 @@ def test_hidden_pilot_group_cannot_be_recovered_by_subtraction(audited: dict[str
             if reached is None and others is not None and 0 < total - others < K:
                 bad.append((pilot["measure"], key, total, others))
     assert bad == []
+
+
+def test_network_overview_carries_no_identifier(audited: dict[str, Any], tmp_path: Path) -> None:
+    """The network's index.html, written from this municipality's summary, leaks nothing either."""
+    from grontur.pipeline import network_summary
+    from grontur.report import write_network_overview
+
+    summary = network_summary(audited["analysis"])
+    path = write_network_overview([summary], out_dir=tmp_path, lang="en", pilots=summary["pilots"])
+    assert path.is_file()
+    assert leaks(path) == []
+    assert leaks(tmp_path / "index.html") == [] and sorted(p.name for p in tmp_path.iterdir()) == ["index.html"]
