@@ -580,3 +580,29 @@ def test_network_overview_carries_no_identifier(audited: dict[str, Any], tmp_pat
     assert path.is_file()
     assert leaks(path) == []
     assert leaks(tmp_path / "index.html") == [] and sorted(p.name for p in tmp_path.iterdir()) == ["index.html"]
+
+
+def test_compare_command_outputs_carry_no_identifier(audited: dict[str, Any], tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    """``grontur compare`` with evidence records: comparison files and evidence leak nothing."""
+    from grontur.cli import main
+
+    project = next(iter(audited["hashes"])).parent
+    out, evidence = tmp_path / "compare", tmp_path / "evidence"
+    status = main(["compare", str(project / "baseline.csv"), str(project / "followup.csv"), "--project", str(project),
+                   "--out", str(out), "--write-evidence", "--evidence-dir", str(evidence), "--lang", "en"])
+    capsys.readouterr()
+    assert status == 0
+    files = sorted(p for folder in (out, evidence) if folder.exists() for p in folder.rglob("*") if p.is_file())
+    assert {p.name for p in files} >= {"comparison.json", "comparison.html"}
+    found = [item for path in files for item in leaks(path)]
+    assert found == []
+    import yaml
+
+    records = [p for p in files if p.suffix == ".yaml"]
+    assert len(records) == 1  # the pilot of one respondent gives no estimate, hence no evidence
+    for path in files:
+        if path.suffix in (".json", ".yaml"):
+            data = json.loads(path.read_text("utf-8")) if path.suffix == ".json" else yaml.safe_load(path.read_text("utf-8"))
+            small = [(q, v) for q, v in published_group_counts({"comparison": data}) if 0 < v < K]
+            assert small == [], path.name
