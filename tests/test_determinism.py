@@ -134,3 +134,19 @@ def test_project_run_date_is_the_default(tmp_path: Path) -> None:
     assert project.run_date == dt.date(2026, 11, 29)
     assert project.with_overrides(run_date=dt.date(2025, 6, 2)).run_date == dt.date(2025, 6, 2)
     assert project.with_overrides(run_date=None).run_date == dt.date(2026, 11, 29)
+
+
+def test_project_run_with_followup_and_pilots_is_repeatable(tmp_path: Path) -> None:
+    """A demo project (Forms workbook, follow-up wave, a pilot) analysed twice: the same bytes,
+    dated by the project's run_date."""
+    from grontur.pipeline import analyse_file
+    from grontur.resources import data_path
+
+    project = data_path("surveys", "demo", "hemsedal")
+    outs = [tmp_path / "a", tmp_path / "b"]
+    for out in outs:
+        analyse_file(project=project, out_dir=out, formats=("xlsx",))
+    first, second = (_files(out) for out in outs)
+    assert {"results.json", "comparison.json", "cleaned.csv", "measures.xlsx"} <= set(first)
+    assert first == second
+    assert '"generated": "2026-11-29"' in first["results.json"].decode("utf-8")
