@@ -18,6 +18,8 @@ from typing import Any
 
 import pytest
 import yaml
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
 
 from grontur import anchoring, catalogue, evidence, mapping, rank
 from grontur.cli import main
@@ -288,3 +290,85 @@ def test_cli_reports_a_broken_project_in_one_line(case_id: str, tmp_path: Path,
     assert EXPECTED_FILE.get(case_id, "grontur.yaml") in captured.err, captured.err
     assert not out.exists()
     assert {p.name: p.read_bytes() for p in project.rglob("*") if p.is_file()} == before
+
+
+# ---------------------------------------------------------------------------------------------
+# property: any single wrong value anywhere in a valid file gives a grontur error or a valid load
+
+
+#: Examples per kind of file; the sum is in docs/reliability.md.
+MUTATION_EXAMPLES = {"measure": 150, "weights": 60, "anchoring": 60, "evidence": 100, "mapping": 100, "project": 100}
+
+_WRONG = st.one_of(
+    st.none(), st.booleans(), st.integers(-10**6, 10**6), st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=12), st.lists(st.text(max_size=5), max_size=3), st.dictionaries(st.text(max_size=5),
+                                                                                        st.integers(), max_size=2),
+    st.dates(), st.just(_DELETE),
+)
+
+
+def _paths(data: Any, prefix: str = "") -> list[str]:
+    out = []
+    if isinstance(data, dict):
+        for key, value in data.items():
+            path = f"{prefix}.{key}" if prefix else str(key)
+            out.append(path)
+            out.extend(_paths(value, path))
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            path = f"{prefix}.{index}" if prefix else str(index)
+            out.append(path)
+            out.extend(_paths(value, path))
+    return out
+
+
+def _starting_data(kind: str) -> Any:
+    if kind in SOURCES:
+        return _load(SOURCES[kind])
+    return MAPPING if kind == "mapping" else PROJECT
+
+
+MUTATION_BUGS = {
+    "project": "bug: grontur.config.load_project iterates or converts fields unchecked, e.g. 'workplaces: 405' "
+               "raises a bare TypeError ('int' object is not iterable); 'lat: north' a bare ValueError",
+    "mapping": "bug: grontur.mapping.mapping_from_dict iterates fields unchecked, e.g. a column rule's "
+               "'header: -3820' raises a bare TypeError; a meta_columns entry without 'pattern' a bare KeyError",
+    "weights": "bug: grontur.rank._check_weights iterates packages.rules unchecked: 'rules: 405' raises a "
+               "bare TypeError",
+    "anchoring": "bug: grontur.anchoring.load_template converts list fields unchecked: a step's "
+                 "'bodies: true' raises a bare TypeError",
+}
+
+
+@pytest.mark.parametrize("kind", [
+    pytest.param(kind, id=kind, marks=[pytest.mark.xfail(strict=True, reason=MUTATION_BUGS[kind])]
+                 if kind in MUTATION_BUGS else [])
+    for kind in MUTATION_EXAMPLES
+])
+def test_any_wrong_value_gives_a_grontur_error(kind: str, tmp_path: Path) -> None:
+    start = _starting_data(kind)
+    paths = _paths(start)
+    calls = {"n": 0, "errors": 0}
+
+    @settings(derandomize=True, database=None, deadline=None, max_examples=MUTATION_EXAMPLES[kind],
+              phases=(Phase.explicit, Phase.generate),
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+    @given(st.sampled_from(paths), _WRONG)
+    def run(path: str, value: Any) -> None:
+        calls["n"] += 1
+        folder = tmp_path / f"case{calls['n']}"
+        try:
+            broken = _set(start, path, value)
+        except (KeyError, IndexError, TypeError):
+            return  # the path vanished with an earlier part of it
+        written = write_case(folder, kind, lambda _d: broken)
+        try:
+            load_case(kind, written)
+        except GronturError as error:
+            calls["errors"] += 1
+            message = str(error)
+            assert "\n" not in message and written.name in message, message
+
+    run()
+    assert calls["n"] == MUTATION_EXAMPLES[kind]
+    assert calls["errors"] > 0
