@@ -114,6 +114,11 @@ def test_corpus_file(name: str, spec: dict, tmp_path: Path, capsys: pytest.Captu
         assert "Traceback" not in captured.err
         assert captured.err.count("\n") == 1
         assert not out.exists()
+        # The same from ``grontur analyse``.
+        assert main(["analyse", str(path), "--kommune", "Gol", "--out", str(out), "--format", "none"]) == 2
+        captured = capsys.readouterr()
+        assert captured.err.startswith("grontur: ") and captured.err.count("\n") == 1
+        assert "Traceback" not in captured.err
         assert list(tmp_path.iterdir()) == []
     assert _sha(path) == before
 
