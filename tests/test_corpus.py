@@ -173,3 +173,74 @@ def test_single_column_far_larger_than_any_survey(tmp_path: Path) -> None:
     assert counts.to_dict() == {"walk": n // 5, "bike": n // 5, "car_alone": n // 5, "bus": n // 5}
     assert result.problem_counts()["unknown_answer"] == n // 5
     assert _sha(path) == before
+
+
+# ---------------------------------------------------------------------------------------------
+# every readable file also goes through the whole analysis, and the smallest through the reports
+
+_ONE_SEASON = ("bug: grontur.describe._seasonal_shift compares the two season columns when the export has "
+               "only one (TypeError: boolean value of NA is ambiguous)")
+_NO_TOTAL = ("bug: grontur.report.build._emissions subtracts scenario tonnes from a total that is null for "
+             "a few respondents (TypeError: float() argument ... NoneType)")
+ANALYSIS_BUGS = {"single_column.csv": _ONE_SEASON, "odd_numbers.csv": _ONE_SEASON}
+RENDER_BUGS = {**ANALYSIS_BUGS, "old_mac_line_endings.csv": _NO_TOTAL, "short_rows.csv": _NO_TOTAL,
+               "blank_lines_between.csv": _NO_TOTAL, "quoted_newlines.csv": _NO_TOTAL,
+               "very_long_cell.csv": _NO_TOTAL}
+#: The smallest and oddest readable files, rendered as HTML, DOCX and XLSX.
+RENDERED = ("nothing_usable.csv", "old_mac_line_endings.csv", "short_rows.csv", "blank_lines_between.csv",
+            "quoted_newlines.csv", "very_long_cell.csv", "single_column.csv", "odd_numbers.csv", "formulas.xlsx",
+            "numbers_for_codes.csv")
+READABLE = [name for name, spec in MANIFEST.items() if spec["outcome"] == "rows"]
+
+
+def _analyse(name: str, out: Path | None, formats: tuple[str, ...]) -> None:
+    import datetime as dt
+
+    from grontur.pipeline import analyse_file
+
+    try:
+        analyse_file(CORPUS / name, municipality="Gol", out_dir=out, formats=formats, run_date=dt.date(2025, 6, 2))
+    except errors.GronturError as error:
+        assert "\n" not in str(error)
+        assert out is None or not out.exists()
+
+
+@pytest.mark.parametrize("name", [
+    pytest.param(n, id=n, marks=[pytest.mark.xfail(strict=True, reason=ANALYSIS_BUGS[n])] if n in ANALYSIS_BUGS else [])
+    for n in READABLE
+])
+def test_readable_file_goes_through_the_analysis(name: str, tmp_path: Path) -> None:
+    """Analysis without reports: results or grontur's own error, never another exception."""
+    _analyse(name, tmp_path / "out", ())
+
+
+@pytest.mark.parametrize("name", [
+    pytest.param(n, id=n, marks=[pytest.mark.xfail(strict=True, reason=RENDER_BUGS[n])] if n in RENDER_BUGS else [])
+    for n in RENDERED
+])
+def test_small_odd_file_gives_every_report(name: str, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    _analyse(name, out, ("html", "docx", "xlsx"))
+    if out.exists():
+        assert {"report.html", "report.docx", "measures.xlsx", "results.json"} <= {p.name for p in out.iterdir()}
+
+
+@pytest.mark.xfail(strict=True, reason="bug: the report has no label for the problems 'rare_workplace' and "
+                                       "'distance_over_300km' (grontur/locale/report.yaml), so it shows the code")
+def test_every_problem_found_in_the_corpus_has_a_report_label() -> None:
+    from grontur.i18n import t
+
+    problems: set[str] = set()
+    for name in READABLE:
+        problems |= set(import_survey(CORPUS / name, municipality="3324").problem_counts())
+    assert len(problems) >= 8
+    missing = []
+    for problem in sorted(problems):
+        for lang in ("nn", "nb", "en"):
+            try:
+                label = t(f"report.problem.{problem}", lang)
+            except KeyError:
+                label = None
+            if not label or label == f"report.problem.{problem}":
+                missing.append((problem, lang))
+    assert missing == []
