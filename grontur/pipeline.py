@@ -536,6 +536,9 @@ class ManyAnalysis:
             "analysed": sorted(self.results),
             "failed": dict(self.failed),
             "unassigned_rows": int(self.unassigned),
+            "folders": {number: folder.name for number, folder in sorted(self.folders.items())},
+            "respondents": {number: int(results["respondents"]["kept"])
+                            for number, results in sorted(self.results.items())},
         }
 
 
@@ -656,7 +659,8 @@ def analyse_many(
     formats
         Report formats written per municipality (only with ``out_dir``); none by default.
     out_dir
-        When given, each municipality's outputs go to ``out_dir/<number>-<slug>/``.
+        When given, each municipality's outputs go to ``out_dir/<number>-<slug>/`` and the
+        overview of the run to ``out_dir/municipalities.json`` (docs/schema/analyse_many.md).
     lang, k, run_date
         Overrides for every project (report language, privacy threshold, date shown).
     progress
@@ -701,7 +705,7 @@ def analyse_many(
             if progress:
                 progress(names[task[0]])
     outcomes.sort(key=lambda outcome: outcome[0])
-    return ManyAnalysis(
+    many = ManyAnalysis(
         results={number: results for number, results, error, _, _ in outcomes if results is not None},
         failed={**failed, **{number: error for number, _, error, _, _ in outcomes if error is not None}},
         unassigned=unassigned,
@@ -709,3 +713,7 @@ def analyse_many(
         seconds={number: round(seconds, 4) for number, _, _, seconds, _ in outcomes},
         folders={number: folder for number, _, _, _, folder in outcomes if folder is not None},
     )
+    if out is not None:
+        with staged_folder(out) as staging:
+            write_json(to_jsonable(many.as_dict()), staging / "municipalities.json")
+    return many

@@ -103,9 +103,14 @@ def test_cli_all_municipalities_writes_a_folder_each(tmp_path):
     result = CliRunner().invoke(analyse_command, [str(survey), "--all-municipalities", "--out", str(out),
                                                   "--format", "none", "--jobs", "1", "--run-date", "2026-11-29"])
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in out.iterdir()) == ["0301-oslo", "3324-gol"]
+    assert sorted(p.name for p in out.iterdir()) == ["0301-oslo", "3324-gol", "municipalities.json"]
     results = json.loads((out / "3324-gol" / "results.json").read_text(encoding="utf-8"))
     assert results["respondents"]["kept"] == 6
+    overview = json.loads((out / "municipalities.json").read_text(encoding="utf-8"))
+    assert overview["analysed"] == ["0301", "3324"]
+    assert overview["folders"] == {"0301": "0301-oslo", "3324": "3324-gol"}
+    assert overview["respondents"] == {"0301": 6, "3324": 6}
+    assert overview["account"] == {"input_rows": 12, "kept": 12, "quarantined": 0}
     assert "2" in result.output
 
 
