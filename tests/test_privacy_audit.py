@@ -32,8 +32,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
 
+from grontur.errors import GronturError
 from grontur.pipeline import analyse_file
+from grontur.schema import COLUMNS
 
 K = 5
 RUN_DATE = dt.date(2026, 11, 29)
@@ -488,10 +492,11 @@ def test_hidden_cells_cannot_be_recovered_by_subtraction(audited: dict[str, Any]
             bad.append((f"habits.seasons.{season}.modes", hidden))
     table = audited["analysis"].table
     for column, groups in habits["breakdowns"].items():
-        shown = sum(g["n"] for g in groups.values() if g.get("n") is not None)
-        # Groups are the respondents who answered; those who did not are no group.
-        hidden = int(table[column].notna().sum()) - shown
-        if 0 < hidden < K:
+        shown = [g["n"] for g in groups.values() if g.get("n") is not None]
+        # Groups are the respondents who answered; those who did not are no group. With every
+        # group hidden there is nothing to subtract.
+        hidden = int(table[column].notna().sum()) - sum(shown)
+        if shown and 0 < hidden < K:
             bad.append((f"habits.breakdowns.{column}", hidden))
     for name in ("distance_km", "travel_time_min"):
         block = habits.get(name) or {}
@@ -606,3 +611,102 @@ def test_compare_command_outputs_carry_no_identifier(audited: dict[str, Any], tm
             data = json.loads(path.read_text("utf-8")) if path.suffix == ".json" else yaml.safe_load(path.read_text("utf-8"))
             small = [(q, v) for q, v in published_group_counts({"comparison": data}) if 0 < v < K]
             assert small == [], path.name
+
+
+# ---------------------------------------------------------------------------------------------
+# property: for any survey table, the analysis publishes no group below k
+
+
+
+#: Generated survey tables analysed per run (fixed seed); counted in docs/reliability.md.
+ANALYSIS_EXAMPLES = 30
+_WORKPLACE_NAMES = ["Town hall", "School", "Nursing home", "Depot", "Library", "Pool"]
+
+
+@st.composite
+def survey_tables(draw):
+    """A canonical table of 1-80 respondents whose answers are skewed so that small groups abound."""
+    n = draw(st.integers(1, 80))
+
+    def column(values: list[Any], *, missing: float = 0.1) -> list[Any]:
+        weights = draw(st.lists(st.integers(0, 30), min_size=len(values), max_size=len(values)))
+        if not any(weights):
+            weights[0] = 1
+        cells = draw(st.lists(st.sampled_from([v for v, w in zip(values, weights) for _ in range(w)]),
+                              min_size=n, max_size=n))
+        holes = draw(st.lists(st.floats(0, 1), min_size=n, max_size=n))
+        return [None if h < missing else c for c, h in zip(cells, holes)]
+
+    def multi(codes: tuple[str, ...]) -> list[Any]:
+        chosen = draw(st.lists(st.sampled_from(codes), min_size=1, max_size=5, unique=True))
+        return [";".join(draw(st.lists(st.sampled_from(chosen), max_size=3, unique=True))) or None for _ in range(n)]
+
+    table = {
+        "workplace": column(_WORKPLACE_NAMES, missing=0.05),
+        "mode_summer": column(list(COLUMNS["mode_summer"][1]), missing=0.05),
+        "mode_winter": column(list(COLUMNS["mode_winter"][1]), missing=0.05),
+        "car_fuel": column(list(COLUMNS["car_fuel"][1])),
+        "distance_km": column([0.4, 1.5, 3.0, 6.0, 12.0, 25.0, 80.0]),
+        "days_on_site": column([0, 1, 3, 4, 5]),
+        "remote_days": column([0, 1, 2]),
+        "shift_work": column(["true", "false"]),
+        "job_group": column(list(COLUMNS["job_group"][1])),
+        "parking_at_work": column(list(COLUMNS["parking_at_work"][1])),
+        "car_needed_for_work": column(["true", "false"]),
+        "children_drop_off": column(["true", "false"]),
+        "barriers": multi(COLUMNS["barriers"][1]),
+        "would_consider": multi(("walk", "bike", "ebike", "bus", "car_shared", "remote")),
+        "would_help": multi(COLUMNS["would_help"][1]),
+        "age_band": column(list(COLUMNS["age_band"][1])),
+    }
+    return table
+
+
+def test_no_published_group_below_k_for_any_survey(tmp_path: Path) -> None:
+    calls = {"n": 0, "analysed": 0, "with_suppression": 0}
+
+    @settings(derandomize=True, database=None, deadline=None, max_examples=ANALYSIS_EXAMPLES,
+              phases=(Phase.explicit, Phase.generate),
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    @given(survey_tables())
+    def run(table: dict[str, list[Any]]) -> None:
+        calls["n"] += 1
+        path = tmp_path / f"survey{calls['n']}.csv"
+        columns = list(table)
+        with path.open("w", encoding="utf-8", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(columns)
+            for i in range(len(table["workplace"])):
+                writer.writerow(["" if table[c][i] is None else table[c][i] for c in columns])
+        try:
+            analysis = analyse_file(path, municipality="Gol", formats=(), run_date=RUN_DATE, k=K)
+        except GronturError as error:
+            assert "\n" not in str(error)
+            return
+        calls["analysed"] += 1
+        results = analysis.results
+        json.dumps(results, allow_nan=False)
+        calls["with_suppression"] += results["privacy"]["suppressed_cells"] > 0
+        small = [(p, v) for p, v in published_group_counts(results) if 0 < v < K]
+        assert small == []
+        for season in ("summer", "winter"):
+            n = results["habits"]["seasons"][season]["n"]
+            for mode, share in results["mode_share"][season].items():
+                if share is not None:
+                    x = round(share * n)
+                    assert not (0 < x < K or 0 < n - x < K), (season, mode, x, n)
+            shown = [c["count"] for c in results["habits"]["seasons"][season]["modes"].values()
+                     if c["count"] is not None]
+            hidden = n - sum(shown)
+            assert not (shown and 0 < hidden < K), (season, hidden, n, shown)
+        for name, groups in results["habits"]["breakdowns"].items():
+            # With some groups shown, the hidden ones together are none or at least k (the
+            # documented secondary suppression); with all hidden there is nothing to subtract.
+            shown = [g["n"] for g in groups.values() if g.get("n") is not None]
+            hidden = int(analysis.table[name].notna().sum()) - sum(shown)
+            assert not (shown and 0 < hidden < K), (name, hidden)
+
+    run()
+    assert calls["n"] == ANALYSIS_EXAMPLES
+    assert calls["analysed"] >= ANALYSIS_EXAMPLES // 2
+    assert calls["with_suppression"] >= ANALYSIS_EXAMPLES // 3, calls
