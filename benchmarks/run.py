@@ -356,6 +356,7 @@ def table_markdown(rows: list[dict[str, Any]], info: dict[str, str], jobs: int) 
         lines.append(f"| {row['size']:,} | {result.get('municipalities', '')} | {row['stage']} | "
                      f"{_fmt_seconds(result['seconds'])} | {_fmt_seconds(result['cpu_seconds'])} | "
                      f"{result['peak_mb']:.0f} | {'; '.join(notes)} |")
+    lines += growth_markdown(rows)
     lines += ["", "## Budget", "", "| budget | measured | verdict |", "|---|---:|---|"]
     for name, measured, limit in budget_checks(rows):
         verdict = "n/a" if measured is None else ("within" if measured <= limit else "OVER")
@@ -363,6 +364,34 @@ def table_markdown(rows: list[dict[str, Any]], info: dict[str, str], jobs: int) 
         lines.append(f"| {name} | {shown} | {verdict} |")
     lines.append("")
     return "\n".join(lines)
+
+
+def growth_markdown(rows: list[dict[str, Any]]) -> list[str]:
+    """End-to-end time by size relative to the smallest, and the stage that costs most CPU."""
+    sizes = sorted({row["size"] for row in rows})
+    e2e = [(size, _result(rows, size, "end_to_end")) for size in sizes]
+    e2e = [(size, result) for size, result in e2e if result]
+    lines: list[str] = []
+    if e2e:
+        base_size, base = e2e[0]
+        lines += ["", "## Growth", "",
+                  f"End to end relative to {base_size:,} respondents (linear growth would equal the size ratio).", "",
+                  "| respondents | size ratio | seconds | time ratio | CPU s | CPU ratio | CPU ms per 1,000 respondents |",
+                  "|---:|---:|---:|---:|---:|---:|---:|"]
+        for size, result in e2e:
+            lines.append(f"| {size:,} | {size / base_size:.0f} | {_fmt_seconds(result['seconds'])} | "
+                         f"{result['seconds'] / base['seconds']:.1f} | {_fmt_seconds(result['cpu_seconds'])} | "
+                         f"{result['cpu_seconds'] / max(base['cpu_seconds'], 1e-9):.1f} | "
+                         f"{result['cpu_seconds'] / size * 1e6:.0f} |")
+    largest = sizes[-1] if sizes else None
+    stages = {stage: _result(rows, largest, stage) for stage in ("read_clean", "enrich", "segment", "rank")}
+    stages = {stage: result for stage, result in stages.items() if result}
+    if stages:
+        total = sum(result["cpu_seconds"] for result in stages.values())
+        top = max(stages, key=lambda stage: stages[stage]["cpu_seconds"])
+        shares = ", ".join(f"{stage} {result['cpu_seconds'] / total:.0%}" for stage, result in stages.items())
+        lines += ["", f"Dominant stage at {largest:,} respondents: **{top}** (share of CPU: {shares})."]
+    return lines
 
 
 def _result(rows: list[dict[str, Any]], size: int, stage: str) -> dict[str, Any] | None:

@@ -118,3 +118,24 @@ def _imported(table: pd.DataFrame):
     from grontur.pipeline import _as_imported
 
     return _as_imported(table)
+
+
+def test_catalogue_and_evidence_are_loaded_once(two_municipalities, monkeypatch):
+    from grontur import catalogue as catalogue_mod, evidence as evidence_mod
+
+    calls = {"catalogue": 0, "evidence": 0}
+    load_catalogue, load_evidence = catalogue_mod.load_catalogue, evidence_mod.load_evidence
+
+    def counted_catalogue(*args, **kwargs):
+        calls["catalogue"] += 1
+        return load_catalogue(*args, **kwargs)
+
+    def counted_evidence(*args, **kwargs):
+        calls["evidence"] += 1
+        return load_evidence(*args, **kwargs)
+
+    monkeypatch.setattr(catalogue_mod, "load_catalogue", counted_catalogue)
+    monkeypatch.setattr(evidence_mod, "load_evidence", counted_evidence)
+    many = analyse_many(two_municipalities[0], jobs=1, run_date=RUN_DATE)
+    assert len(many.results) == 2
+    assert calls == {"catalogue": 1, "evidence": 1}
