@@ -43,9 +43,10 @@ def snapshot(folder: Path) -> dict[str, tuple[str, int]]:
 
 
 def leftovers(parent: Path) -> list[str]:
-    """Staging folders and temporary files anywhere below ``parent``."""
+    """Anything below ``parent`` besides the output folders and the files a run writes: staging or
+    backup folders (hidden names), temporary files."""
     return sorted(str(p.relative_to(parent)) for p in parent.rglob("*")
-                  if ".staging-" in p.name or p.name.endswith((".tmp", ".part", "~")))
+                  if p.name.startswith(".") or ".staging-" in p.name or p.name.endswith((".tmp", ".part", "~")))
 
 
 @pytest.fixture(scope="module")
