@@ -420,6 +420,18 @@ def budget_checks(rows: list[dict[str, Any]]) -> list[tuple[str, float | None, f
     ]
 
 
+def _update_readme(table: str) -> None:
+    """Put the table of a full run between the markers in benchmarks/README.md."""
+    readme = HERE / "README.md"
+    text = readme.read_text(encoding="utf-8")
+    start, end = "<!-- latest:start -->", "<!-- latest:end -->"
+    if start not in text or end not in text:
+        return
+    body = table.split("\n", 2)[2].replace("\n## ", "\n### ")  # drop the page title, nest the headings
+    head, rest = text.split(start, 1)
+    readme.write_text(f"{head}{start}\n{body.strip()}\n{end}{rest.split(end, 1)[1]}", encoding="utf-8")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="grontur benchmarks (see benchmarks/README.md)")
     parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES))
@@ -467,6 +479,8 @@ def main(argv: list[str] | None = None) -> int:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text, encoding="utf-8")
     (args.out.with_suffix(".json")).write_text(json.dumps({"machine": info, "rows": rows}, indent=1), encoding="utf-8")
+    if args.out.resolve() == RESULTS.resolve() and set(args.sizes) == set(SIZES) and set(args.stages) == set(STAGES):
+        _update_readme(text)
     print("\n" + text)
     print(f"written to {args.out}")
     return 0
