@@ -26,8 +26,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from grontur.municipalities import all_municipalities  # noqa: E402
-from grontur.resources import data_path  # noqa: E402
+from grontur.municipalities import all_municipalities
+from grontur.resources import data_path
 
 MUNICIPALITY_HEADER = "municipality"
 LANG = "nn"

@@ -41,7 +41,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 ROOT = Path(__file__).resolve().parents[1]
 HERE = Path(__file__).resolve().parent
@@ -92,7 +92,7 @@ class PeakSampler:
             self.peak = max(self.peak, _tree_rss(pid))
             self._stop.wait(self.interval)
 
-    def __enter__(self) -> PeakSampler:
+    def __enter__(self) -> Self:
         self._thread.start()
         return self
 
@@ -152,8 +152,17 @@ def _stage(stage: str, path: Path, jobs: int, scratch: Path) -> dict[str, Any]:
     """Set up (untimed), then time one stage. Returns seconds and facts about the work done."""
     import pandas as pd
 
-    from grontur import anchoring, catalogue as catalogue_mod, describe, emissions, evidence as evidence_mod
-    from grontur import pipeline, potential, rank, segment
+    from grontur import (
+        anchoring,
+        describe,
+        emissions,
+        pipeline,
+        potential,
+        rank,
+        segment,
+    )
+    from grontur import catalogue as catalogue_mod
+    from grontur import evidence as evidence_mod
 
     info: dict[str, Any] = {}
     if stage == "read_csv":
@@ -305,7 +314,7 @@ def machine() -> dict[str, str]:
     with open("/proc/meminfo") if Path("/proc/meminfo").exists() else open(os.devnull) as handle:
         mem = next((line.split()[1] for line in handle if line.startswith("MemTotal")), "0")
     return {
-        "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "cores": str(os.cpu_count()),
         "memory": f"{int(mem) / 1024 / 1024:.0f} GB",
         "cpu": platform.processor() or platform.machine(),
@@ -325,13 +334,13 @@ def table_markdown(rows: list[dict[str, Any]], info: dict[str, str], jobs: int) 
     lines = [
         "# grontur benchmark: latest measured table",
         "",
-        f"Measured {info['date']} on {info['cores']} cores ({info['cpu']}, {info['memory']} RAM), "
-        f"Python {info['python']}, pandas {info['pandas']}, NumPy {info['numpy']}; commit {info['commit']}; "
-        f"load average at start {info['load']}. End to end uses {jobs} worker processes.",
+        (f"Measured {info['date']} on {info['cores']} cores ({info['cpu']}, {info['memory']} RAM), "
+         f"Python {info['python']}, pandas {info['pandas']}, NumPy {info['numpy']}; commit {info['commit']}; "
+         f"load average at start {info['load']}. End to end uses {jobs} worker processes."),
         "",
-        "Seconds are wall time inside a fresh process after module imports; peak MB is the resident set of the "
-        "process and its workers together. Stages run over every municipality of the file, one after another "
-        "in one process (end_to_end: import plus `analyse_many` over both cores).",
+        ("Seconds are wall time inside a fresh process after module imports; peak MB is the resident set of the "
+         "process and its workers together. Stages run over every municipality of the file, one after another "
+         "in one process (end_to_end: import plus `analyse_many` over both cores)."),
         "",
         "| respondents | municipalities | stage | seconds | CPU s | peak MB | note |",
         "|---:|---:|---|---:|---:|---:|---|",

@@ -121,7 +121,8 @@ def _imported(table: pd.DataFrame):
 
 
 def test_catalogue_and_evidence_are_loaded_once(two_municipalities, monkeypatch):
-    from grontur import catalogue as catalogue_mod, evidence as evidence_mod
+    from grontur import catalogue as catalogue_mod
+    from grontur import evidence as evidence_mod
 
     calls = {"catalogue": 0, "evidence": 0}
     load_catalogue, load_evidence = catalogue_mod.load_catalogue, evidence_mod.load_evidence
