@@ -14,9 +14,11 @@ Run: ``python benchmarks/generate.py 500000 --out /tmp/national.csv``.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -114,8 +116,23 @@ def _format_numbers(values: np.ndarray, decimals: int) -> np.ndarray:
     return _number_text(uniques, decimals)[inverse]
 
 
-def generate_export(n: int, *, municipalities: int | None = None, seed: int = 0) -> pd.DataFrame:
-    """A synthetic Nettskjema-style export of ``n`` respondents (strings, as a tool writes them)."""
+def postcode_points(path: str | Path) -> dict[str, pd.DataFrame]:
+    """In-use street postcodes (``postcode, lat, lon``) by 2024 municipality number, from a postcode list."""
+    from grontur.geo import read_postcodes
+
+    points = read_postcodes(path)
+    points = points[points["in_use"] & ~points["po_box"] & points["municipality_2024"].notna()]
+    return {str(number): part[["postcode", "lat", "lon"]].reset_index(drop=True)
+            for number, part in points.groupby("municipality_2024", sort=True)}
+
+
+def generate_export(n: int, *, municipalities: int | None = None, seed: int = 0,
+                    postcodes: str | Path | None = None) -> pd.DataFrame:
+    """A synthetic Nettskjema-style export of ``n`` respondents (strings, as a tool writes them).
+
+    With ``postcodes`` (a postcode list such as Erik Bolstad's), home postcodes are drawn from the
+    respondent's own municipality (nine in ten) so that home areas and distances can be derived.
+    """
     rng = np.random.default_rng(seed)
     count = municipalities or default_municipality_count(n)
     munis = all_municipalities()
@@ -169,7 +186,19 @@ def generate_export(n: int, *, municipalities: int | None = None, seed: int = 0)
     cols["days_on_site"] = _format_numbers((5 - remote).astype(float), 0)
     cols["remote_days"] = _format_numbers(remote.astype(float), 0)
     postcode_base = (np.array([int(x) for x in numbers]) * 7) % 8000 + 1000
-    cols["home_postcode"] = np.char.zfill((postcode_base[muni_idx] + rng.integers(0, 12, n)).astype(str), 4).astype(object)
+    home = np.char.zfill((postcode_base[muni_idx] + rng.integers(0, 12, n)).astype(str), 4).astype(object)
+    if postcodes is not None:
+        points = postcode_points(postcodes)
+        local = rng.random(n) < 0.9
+        for i, number in enumerate(numbers):
+            own = points.get(number)
+            rows = np.flatnonzero((muni_idx == i) & local)
+            if own is not None and len(rows):
+                # a few postcodes hold most people, as around a town centre
+                weights = 1.0 / np.arange(1, len(own) + 1)
+                home[rows] = own["postcode"].to_numpy(dtype=object)[
+                    rng.choice(len(own), size=len(rows), p=weights / weights.sum())]
+    cols["home_postcode"] = home
 
     yes_no = _labels(questions["shift_work"])
     yes, no = yes_no["true"], yes_no["false"]
@@ -221,14 +250,40 @@ def write_export(frame: pd.DataFrame, path: str | Path) -> Path:
     return path
 
 
-def ensure_export(n: int, folder: str | Path, *, seed: int = 0) -> Path:
+def ensure_export(n: int, folder: str | Path, *, seed: int = 0, postcodes: str | Path | None = None) -> Path:
     """The export of ``n`` respondents in ``folder``, generated once and reused."""
-    path = Path(folder) / f"survey_{n}.csv"
+    path = Path(folder) / (f"survey_{n}_postcodes.csv" if postcodes else f"survey_{n}.csv")
     if not path.exists():
         tmp = path.with_suffix(".tmp")
-        write_export(generate_export(n, seed=seed), tmp)
+        write_export(generate_export(n, seed=seed, postcodes=postcodes), tmp)
         tmp.replace(path)
     return path
+
+
+def national_projects(numbers: list[str], *, postcodes: str | Path, boundaries: str | Path | None = None,
+                      run_date: dt.date | None = None) -> dict[str, Any]:
+    """A project per municipality with a town-hall workplace at the postcode point nearest the
+    middle of its postcodes, and the geodata files, so the analysis estimates distances and maps
+    home areas."""
+    from grontur.config import Workplace, project_for
+
+    points = postcode_points(postcodes)
+    geodata = {"postcodes": Path(postcodes)}
+    if boundaries is not None:
+        geodata["municipalities"] = Path(boundaries)
+    projects = {}
+    for number in numbers:
+        own = points.get(number)
+        workplaces = ()
+        if own is not None and len(own):
+            centre = own[["lat", "lon"]].median()
+            nearest = ((own["lat"] - centre["lat"]) ** 2 + (own["lon"] - centre["lon"]) ** 2).idxmin()
+            row = own.loc[nearest]
+            workplaces = (Workplace(name="rådhus", lat=float(row["lat"]), lon=float(row["lon"]),
+                                    postcode=str(row["postcode"])),)
+        project = project_for(number, workplaces=workplaces, geodata=geodata)
+        projects[number] = project.with_overrides(run_date=run_date)
+    return projects
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -237,9 +292,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, required=True, help="CSV file to write")
     parser.add_argument("--municipalities", type=int, default=None)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--postcodes", type=Path, help="postcode list (e.g. Erik Bolstad's) for real home postcodes")
     args = parser.parse_args(argv)
     t0 = time.perf_counter()
-    frame = generate_export(args.n, municipalities=args.municipalities, seed=args.seed)
+    frame = generate_export(args.n, municipalities=args.municipalities, seed=args.seed, postcodes=args.postcodes)
     t1 = time.perf_counter()
     write_export(frame, args.out)
     t2 = time.perf_counter()

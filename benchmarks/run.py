@@ -15,6 +15,10 @@ Stages (all municipalities of the file, one after the other in one process, unle
 ``rank``          ``rank.rank_measures`` and ``anchoring.build_plan`` per municipality
 ``analyse``       ``pipeline.analyse_imported`` per municipality, one process (all analysis stages)
 ``end_to_end``    import plus ``pipeline.analyse_many`` with ``--jobs`` processes, no rendering
+``end_to_end_geo`` the same with a project per municipality that has a town-hall workplace and the
+                  postcode list and municipality boundaries as geodata, so distances are estimated
+                  from postcodes and home areas are mapped (needs ``--postcodes``; by default the
+                  Erik Bolstad list in ``../shared/data/geo`` when it is there)
 ``render_one``    the largest municipality analysed and written as HTML, DOCX and XLSX
 
 Usage::
@@ -46,7 +50,11 @@ from typing import Any, Self
 ROOT = Path(__file__).resolve().parents[1]
 HERE = Path(__file__).resolve().parent
 SIZES = (1_000, 10_000, 100_000, 500_000)
-STAGES = ("read_csv", "read_clean", "enrich", "segment", "rank", "analyse", "end_to_end", "render_one")
+STAGES = ("read_csv", "read_clean", "enrich", "segment", "rank", "analyse", "end_to_end", "end_to_end_geo",
+          "render_one")
+SHARED_GEO = ROOT.parent / "shared" / "data" / "geo"
+POSTCODES = SHARED_GEO / "postnummer_erikbolstad_2023.csv"
+BOUNDARIES = SHARED_GEO / "kommuner2024_S_robhop.geojson"
 RESULTS = HERE / "results" / "latest.md"
 MB = 1024 * 1024
 
@@ -148,7 +156,8 @@ class Clock:
         return {"seconds": time.perf_counter() - self.wall, "cpu_seconds": _cpu() - self.cpu}
 
 
-def _stage(stage: str, path: Path, jobs: int, scratch: Path) -> dict[str, Any]:
+def _stage(stage: str, path: Path, jobs: int, scratch: Path, geodata: tuple[Path | None, Path | None] = (None, None)
+           ) -> dict[str, Any]:
     """Set up (untimed), then time one stage. Returns seconds and facts about the work done."""
     import pandas as pd
 
@@ -181,13 +190,24 @@ def _stage(stage: str, path: Path, jobs: int, scratch: Path) -> dict[str, Any]:
         with path.with_suffix(".imported.pkl").open("wb") as handle:
             pickle.dump(imported, handle, protocol=pickle.HIGHEST_PROTOCOL)
         return {**timed, "rows": imported.account["input_rows"], "kept": imported.account["kept"]}
-    if stage == "end_to_end":
+    if stage in ("end_to_end", "end_to_end_geo"):
         from grontur.importing import import_survey
 
         clock = Clock()
         imported = import_survey(path)
         imported_at = clock.read()["seconds"]
-        many = pipeline.analyse_many(imported, jobs=jobs, run_date=dt.date(2026, 11, 29))
+        projects = None
+        if stage == "end_to_end_geo":
+            from generate import national_projects
+
+            postcodes, boundaries = geodata
+            if postcodes is None:
+                msg = "no postcode list: give --postcodes"
+                raise SystemExit(msg)
+            numbers = sorted(str(n) for n in imported.table["municipality"].dropna().unique())
+            projects = national_projects(numbers, postcodes=postcodes, boundaries=boundaries,
+                                         run_date=dt.date(2026, 11, 29))
+        many = pipeline.analyse_many(imported, projects=projects, jobs=jobs, run_date=dt.date(2026, 11, 29))
         timed = clock.read()
         slowest = max(many.seconds.items(), key=lambda item: item[1]) if many.seconds else ("", 0.0)
         return {**timed, "import_seconds": round(imported_at, 2), "rows": imported.account["input_rows"],
@@ -254,7 +274,7 @@ def _stage(stage: str, path: Path, jobs: int, scratch: Path) -> dict[str, Any]:
     raise SystemExit(msg)
 
 
-def worker(stage: str, path: Path, jobs: int, scratch: Path) -> None:
+def worker(stage: str, path: Path, jobs: int, scratch: Path, geodata: tuple[Path | None, Path | None]) -> None:
     """Entry of the measuring process: one JSON line on stdout."""
     import logging
 
@@ -266,7 +286,7 @@ def worker(stage: str, path: Path, jobs: int, scratch: Path) -> None:
 
     startup = time.perf_counter() - import_started
     with PeakSampler() as sampler:
-        measured = _stage(stage, path, jobs, scratch)
+        measured = _stage(stage, path, jobs, scratch, geodata)
     self_usage = resource.getrusage(resource.RUSAGE_SELF)
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     measured.update(
@@ -281,10 +301,15 @@ def worker(stage: str, path: Path, jobs: int, scratch: Path) -> None:
 # ---------------------------------------------------------------------------------------------
 # the driver
 
-def measure(stage: str, path: Path, *, jobs: int, scratch: Path, timeout: float) -> dict[str, Any]:
+def measure(stage: str, path: Path, *, jobs: int, scratch: Path, timeout: float,
+            geodata: tuple[Path | None, Path | None] = (None, None)) -> dict[str, Any]:
     command = [sys.executable, str(Path(__file__).resolve()), "--worker", stage, "--path", str(path),
                "--jobs", str(jobs), "--workdir", str(scratch)]
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep),
+    for option, value in zip(("--postcodes", "--boundaries"), geodata):
+        if value is not None:
+            command += [option, str(value)]
+    env = {**os.environ,
+           "PYTHONPATH": os.pathsep.join([str(ROOT), str(HERE), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep),
            "MPLBACKEND": "Agg"}
     started = time.perf_counter()
     try:
@@ -356,7 +381,7 @@ def table_markdown(rows: list[dict[str, Any]], info: dict[str, str], jobs: int) 
         if row["stage"] == "render_one":
             notes.append(f"{result['rows']:,} rows; analysis {result['analysis_seconds']:.2f} s "
                          f"(CPU {result['analysis_cpu_seconds']:.2f} s)")
-        if row["stage"] == "end_to_end":
+        if row["stage"] in ("end_to_end", "end_to_end_geo"):
             notes.append(f"import {result['import_seconds']:.1f} s; slowest municipality {result.get('slowest', '')}")
             if result.get("failed"):
                 notes.append(f"{result['failed']} failed")
@@ -413,6 +438,7 @@ def _result(rows: list[dict[str, Any]], size: int, stage: str) -> dict[str, Any]
 def budget_checks(rows: list[dict[str, Any]]) -> list[tuple[str, float | None, float]]:
     render = _result(rows, 1_000, "render_one")
     e2e = _result(rows, 500_000, "end_to_end")
+    e2e_geo = _result(rows, 500_000, "end_to_end_geo")
     ratios = [(row["size"], row["ratio"]) for row in rows if row["stage"] == "read_clean" and row.get("ratio") is not None]
     largest = max(ratios) if ratios else None
     return [
@@ -423,6 +449,10 @@ def budget_checks(rows: list[dict[str, Any]]) -> list[tuple[str, float | None, f
         (f"500,000 over 357 municipalities, read to ranked < {BUDGET_NATIONAL:.0f} s",
          e2e["seconds"] if e2e else None, BUDGET_NATIONAL),
         (f"500,000 peak memory < {BUDGET_NATIONAL_MB} MB", e2e["peak_mb"] if e2e else None, BUDGET_NATIONAL_MB),
+        (f"the same with postcode geodata and maps computed < {BUDGET_NATIONAL:.0f} s",
+         e2e_geo["seconds"] if e2e_geo else None, BUDGET_NATIONAL),
+        (f"the same, peak memory < {BUDGET_NATIONAL_MB} MB", e2e_geo["peak_mb"] if e2e_geo else None,
+         BUDGET_NATIONAL_MB),
         (f"read-and-clean / read_csv <= {BUDGET_READ_RATIO:.0f}"
          + (f" (largest file, {largest[0]:,} rows)" if largest else ""), largest[1] if largest else None,
          BUDGET_READ_RATIO),
@@ -449,11 +479,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "grontur-bench")
     parser.add_argument("--timeout", type=float, default=900.0, help="seconds per measurement")
     parser.add_argument("--out", type=Path, default=RESULTS, help="markdown file for the table")
+    parser.add_argument("--postcodes", type=Path, default=POSTCODES if POSTCODES.is_file() else None,
+                        help="postcode list for real home postcodes and the end_to_end_geo stage "
+                             "(default: ../shared/data/geo/postnummer_erikbolstad_2023.csv when present)")
+    parser.add_argument("--boundaries", type=Path, default=BOUNDARIES if BOUNDARIES.is_file() else None,
+                        help="municipality boundaries for the home-area maps of end_to_end_geo")
     parser.add_argument("--worker", choices=STAGES, help=argparse.SUPPRESS)
     parser.add_argument("--path", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
-        worker(args.worker, args.path, args.jobs, args.workdir)
+        worker(args.worker, args.path, args.jobs, args.workdir, (args.postcodes, args.boundaries))
         return 0
 
     sys.path.insert(0, str(HERE))
@@ -468,21 +503,25 @@ def main(argv: list[str] | None = None) -> int:
     order = [s for s in STAGES if s in args.stages]
     for size in args.sizes:
         started = time.perf_counter()
-        path = ensure_export(size, args.workdir)
+        path = ensure_export(size, args.workdir, postcodes=args.postcodes)
         print(f"\n{size:,} respondents: {path} ({path.stat().st_size / MB:.0f} MB, "
               f"ready in {time.perf_counter() - started:.1f} s)", flush=True)
         for stage in order:
-            result = measure(stage, path, jobs=args.jobs, scratch=args.workdir, timeout=args.timeout)
+            if stage == "end_to_end_geo" and args.postcodes is None:
+                print(f"  {stage:<14} skipped: no postcode list (--postcodes)", flush=True)
+                continue
+            result = measure(stage, path, jobs=args.jobs, scratch=args.workdir, timeout=args.timeout,
+                             geodata=(args.postcodes, args.boundaries))
             row = {"size": size, "stage": stage, "result": result}
             bare = _result(rows, size, "read_csv")
             if stage == "read_clean" and bare and "error" not in result:
                 row["ratio"] = result["seconds"] / bare["seconds"]
             rows.append(row)
             if "error" in result:
-                print(f"  {stage:<11} failed: {result['error']}", flush=True)
+                print(f"  {stage:<14} failed: {result['error']}", flush=True)
             else:
                 extra = f"  ({row['ratio']:.1f}x read_csv)" if "ratio" in row else ""
-                print(f"  {stage:<11} {result['seconds']:8.2f} s  CPU {result['cpu_seconds']:8.2f} s  "
+                print(f"  {stage:<14} {result['seconds']:8.2f} s  CPU {result['cpu_seconds']:8.2f} s  "
                       f"{result['peak_mb']:7.0f} MB{extra}", flush=True)
     text = table_markdown(rows, info, args.jobs)
     args.out.parent.mkdir(parents=True, exist_ok=True)
