@@ -710,3 +710,31 @@ def test_no_published_group_below_k_for_any_survey(tmp_path: Path) -> None:
     assert calls["n"] == ANALYSIS_EXAMPLES
     assert calls["analysed"] >= ANALYSIS_EXAMPLES // 2
     assert calls["with_suppression"] >= ANALYSIS_EXAMPLES // 3, calls
+
+
+def test_import_command_outputs_and_saved_mapping_carry_no_identifier(audited: dict[str, Any], tmp_path: Path,
+                                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    """``grontur import --save-mapping``: cleaned, quality, quarantine, mapping report, the saved mapping
+    file and what the command prints leak nothing."""
+    from grontur.cli import main
+
+    project = next(iter(audited["hashes"])).parent
+    out, saved = tmp_path / "imported", tmp_path / "my-mapping.yaml"
+    for lang in ("en", "nn"):
+        status = main(["import", str(project / "baseline.csv"), "--out", str(out), "--kommune", "Gol",
+                       "--save-mapping", str(saved), "--lang", lang])
+        printed = capsys.readouterr()
+        assert status == 0
+        assert leaks_in_text(printed.out + printed.err) == []
+    files = sorted(p for p in out.rglob("*") if p.is_file()) + [saved]
+    assert {p.name for p in files} == {"cleaned.csv", "quality.csv", "quarantine.csv", "mapping_report.json",
+                                       "my-mapping.yaml"}
+    assert [item for path in files for item in leaks(path)] == []
+
+
+def leaks_in_text(text: str) -> list[str]:
+    haystack = _normalise(text)
+    squeezed = haystack.replace(" ", "")
+    return sorted({needle for needle in NEEDLES
+                   if _normalise(needle) in haystack
+                   or (re.fullmatch(r"[+\d ]+", needle) and _normalise(needle).replace(" ", "") in squeezed)})
