@@ -233,8 +233,15 @@ def texts_of(path: Path) -> Iterator[tuple[str, str]]:
             for number, match in enumerate(re.finditer(r"data:image/png;base64,([A-Za-z0-9+/=]+)", text)):
                 for chunk in png_text_chunks(base64.b64decode(match.group(1))):
                     yield f"{path.name}#png{number}-text", chunk
-        if suffix == ".json":
+        if suffix in (".json", ".ipynb"):
             yield f"{path.name}#decoded", json.dumps(json.loads(text), ensure_ascii=False)
+        if suffix == ".ipynb":
+            for cell in json.loads(text).get("cells", []):
+                for output in cell.get("outputs", []):
+                    image = (output.get("data") or {}).get("image/png")
+                    if image:
+                        for chunk in png_text_chunks(base64.b64decode("".join(image))):
+                            yield f"{path.name}#png-text", chunk
 
 
 def _normalise(text: str) -> str:
@@ -738,3 +745,23 @@ def leaks_in_text(text: str) -> list[str]:
     return sorted({needle for needle in NEEDLES
                    if _normalise(needle) in haystack
                    or (re.fullmatch(r"[+\d ]+", needle) and _normalise(needle).replace(" ", "") in squeezed)})
+
+
+def test_executed_notebook_carries_no_identifier(audited: dict[str, Any], tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """``grontur notebook`` on the planted export: the executed notebook (its printed outputs and
+    charts) and every file it writes leak nothing."""
+    pytest.importorskip("papermill")
+    from grontur.cli import main
+
+    project = next(iter(audited["hashes"])).parent
+    out = tmp_path / "notebook"
+    status = main(["notebook", "--kommune", "Gol", "--out", str(out), "--survey", str(project / "baseline.csv"),
+                   "--followup", str(project / "followup.csv"), "--lang", "en"])
+    capsys.readouterr()
+    assert status == 0
+    files = sorted(p for p in out.rglob("*") if p.is_file())
+    notebooks = [p for p in files if p.suffix == ".ipynb"]
+    assert len(notebooks) == 1
+    assert any(where.endswith("#png-text") or "image/png" in text for where, text in texts_of(notebooks[0]))
+    assert [item for path in files for item in leaks(path)] == []
