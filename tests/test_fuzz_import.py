@@ -261,7 +261,12 @@ def text_exports(draw):
     delimiter = draw(st.sampled_from([",", ";", "\t", "|"]))
     encoding = draw(st.sampled_from(["utf-8", "utf-8-sig", "cp1252", "utf-16", "latin-1"]))
     terminator = draw(st.sampled_from(["\n", "\r\n"]))
-    return headers, rows, delimiter, encoding, terminator
+    quoting = draw(st.sampled_from([csv.QUOTE_MINIMAL, csv.QUOTE_ALL]))
+    if any("\r" in cell for row in [headers, *rows] for cell in row):
+        # A bare carriage return ends a line for every CSV reader (and for Excel); a tool writing
+        # one inside an answer quotes the answer.
+        quoting = csv.QUOTE_ALL
+    return headers, rows, delimiter, encoding, terminator, quoting
 
 
 def test_text_exports_account_for_every_row() -> None:
@@ -272,9 +277,9 @@ def test_text_exports_account_for_every_row() -> None:
     @given(text_exports())
     def run(export) -> None:
         count()
-        headers, rows, delimiter, encoding, terminator = export
+        headers, rows, delimiter, encoding, terminator, quoting = export
         buffer = io.StringIO()
-        writer = csv.writer(buffer, delimiter=delimiter, lineterminator=terminator)
+        writer = csv.writer(buffer, delimiter=delimiter, lineterminator=terminator, quoting=quoting)
         writer.writerow(headers)
         writer.writerows(rows)
         data = buffer.getvalue().encode(encoding, errors="replace")
