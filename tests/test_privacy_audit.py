@@ -497,14 +497,13 @@ def test_hidden_cells_cannot_be_recovered_by_subtraction(audited: dict[str, Any]
         hidden = block["n"] - sum(c for c in counts if c is not None)
         if 0 < hidden < K:
             bad.append((f"habits.seasons.{season}.modes", hidden))
-    table = audited["analysis"].table
     for column, groups in habits["breakdowns"].items():
-        shown = [g["n"] for g in groups.values() if g.get("n") is not None]
-        # Groups are the respondents who answered; those who did not are no group. With every
-        # group hidden there is nothing to subtract.
-        hidden = int(table[column].notna().sum()) - sum(shown)
-        if shown and 0 < hidden < K:
-            bad.append((f"habits.breakdowns.{column}", hidden))
+        # No total of those who answered is published; the documented secondary rule protects a
+        # hidden group: never exactly one hidden beside shown ones.
+        shown = [g for g in groups.values() if g.get("n") is not None]
+        hidden = [g for g in groups.values() if g.get("n") is None]
+        if shown and len(hidden) == 1:
+            bad.append((f"habits.breakdowns.{column}", 1))
     for name in ("distance_km", "travel_time_min"):
         block = habits.get(name) or {}
         if block.get("bands"):
@@ -707,11 +706,11 @@ def test_no_published_group_below_k_for_any_survey(tmp_path: Path) -> None:
             hidden = n - sum(shown)
             assert not (shown and 0 < hidden < K), (season, hidden, n, shown)
         for name, groups in results["habits"]["breakdowns"].items():
-            # With some groups shown, the hidden ones together are none or at least k (the
-            # documented secondary suppression); with all hidden there is nothing to subtract.
-            shown = [g["n"] for g in groups.values() if g.get("n") is not None]
-            hidden = int(analysis.table[name].notna().sum()) - sum(shown)
-            assert not (shown and 0 < hidden < K), (name, hidden)
+            # No total of those who answered is published, so the documented secondary rule is
+            # what protects a hidden group: never exactly one hidden beside shown ones.
+            shown = [g for g in groups.values() if g.get("n") is not None]
+            hidden = [g for g in groups.values() if g.get("n") is None]
+            assert not (shown and len(hidden) == 1), (name, groups)
 
     run()
     assert calls["n"] == ANALYSIS_EXAMPLES
