@@ -254,3 +254,17 @@ def test_every_problem_has_a_report_label() -> None:
             if not label or label == f"report.problem.{problem}":
                 missing.append((problem, lang))
     assert missing == []
+
+
+@pytest.mark.parametrize("name", [n for n in READABLE if MANIFEST[n]["kept"] > 0])
+def test_cleaned_csv_reads_back_unchanged(name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A cleaned.csv is canonical: importing it again gives the same table, row for row."""
+    first, second = tmp_path / "first", tmp_path / "second"
+    assert main(["import", str(CORPUS / name), "--out", str(first), "--kommune", "3324"]) == 0
+    assert main(["import", str(first / "cleaned.csv"), "--out", str(second), "--kommune", "3324"]) == 0
+    capsys.readouterr()
+    before = pd.read_csv(first / "cleaned.csv", dtype=str, encoding="utf-8-sig", keep_default_na=False)
+    after = pd.read_csv(second / "cleaned.csv", dtype=str, encoding="utf-8-sig", keep_default_na=False)
+    assert list(after.columns) == list(before.columns)
+    pd.testing.assert_frame_equal(after.drop(columns="source_row"), before.drop(columns="source_row"))
+    assert pd.read_csv(second / "quarantine.csv", encoding="utf-8-sig").empty
