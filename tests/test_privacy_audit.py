@@ -692,6 +692,9 @@ def test_no_published_group_below_k_for_any_survey(tmp_path: Path) -> None:
         calls["analysed"] += 1
         results = analysis.results
         json.dumps(results, allow_nan=False)
+        account = results["respondents"]
+        assert account["input_rows"] == len(table["workplace"]) == account["kept"] + account["quarantined"]
+        assert len(analysis.table) == account["kept"] == results["habits"]["n_respondents"]
         calls["with_suppression"] += results["privacy"]["suppressed_cells"] > 0
         small = [(p, v) for p, v in published_group_counts(results) if 0 < v < K]
         assert small == []
