@@ -95,7 +95,7 @@ CASES: list[Case] = [
     ("measure-unknown-field", "measure", lambda d: {**d, "efect": d["effect"]}, CatalogueError, ("efect",)),
     ("measure-effect-text", "measure", lambda d: _set(d, "effect.low", "high"), CatalogueError, ("effect.low",)),
     ("measure-family", "measure", lambda d: _set(d, "family", "flying"), CatalogueError, ("family", "flying")),
-    ("measure-missing-english", "measure", lambda d: _set(d, "name.en", _DELETE), CatalogueError, ("name", "en")),
+    ("measure-missing-english", "measure", lambda d: _set(d, "name.en", _DELETE), CatalogueError, ("name.en",)),
     ("measure-id-file", "measure", lambda d: _set(d, "id", "showers"), CatalogueError, ("id", "showers")),
     ("measure-cost-class", "measure", lambda d: _set(d, "cost.class", "cheap"), CatalogueError, ("cost.class",)),
     ("measure-mode-code", "measure", lambda d: _set(d, "targets.modes", ["car_alone", "hovercraft"]),
@@ -103,13 +103,13 @@ CASES: list[Case] = [
     ("measure-source-url", "measure", lambda d: _set(d, "sources.0.url", "www.example"), CatalogueError, ("url",)),
     ("measure-not-mapping", "measure", "- just\n- a list\n", CatalogueError, ("mapping",)),
     # ranking weights
-    ("weights-yaml", "weights", BROKEN_YAML, CatalogueError, ("weights",)),
+    ("weights-yaml", "weights", BROKEN_YAML, CatalogueError, ("line",)),
     ("weights-negative", "weights", lambda d: _set(d, "score.trips", -1), ConfigError, ("score.trips",)),
     ("weights-text", "weights", lambda d: _set(d, "score.cost", "a lot"), ConfigError, ("score.cost",)),
     ("weights-missing-section", "weights", lambda d: _set(d, "match", _DELETE), ConfigError, ("match",)),
     ("weights-package", "weights", lambda d: _set(d, "packages.default", "mega"), ConfigError, ("packages.default",)),
     # anchoring template
-    ("anchoring-yaml", "anchoring", BROKEN_YAML, CatalogueError, ("anchoring",)),
+    ("anchoring-yaml", "anchoring", BROKEN_YAML, CatalogueError, ("line",)),
     ("anchoring-title", "anchoring", lambda d: _set(d, "steps.0.title.en", _DELETE), CatalogueError, ("title",)),
     ("anchoring-depends", "anchoring", lambda d: _set(d, "steps.0.depends_on", ["nowhere"]), CatalogueError,
      ("depends_on", "nowhere")),
@@ -117,7 +117,7 @@ CASES: list[Case] = [
     ("anchoring-timing", "anchoring", lambda d: _set(d, "steps.1.timing", "whenever"), CatalogueError, ("timing",)),
     ("anchoring-calendar", "anchoring", lambda d: _set(d, "calendar", _DELETE), CatalogueError, ("calendar",)),
     # evidence records
-    ("evidence-yaml", "evidence", BROKEN_YAML, CatalogueError, ("yaml",)),
+    ("evidence-yaml", "evidence", BROKEN_YAML, CatalogueError, ("yaml", "line")),
     ("evidence-share", "evidence", lambda d: _set(d, "before", 1.4), CatalogueError, ("before",)),
     ("evidence-period", "evidence", lambda d: _set(d, "period.end", dt.date(2025, 1, 1)), CatalogueError, ("period.end",)),
     ("evidence-method", "evidence", lambda d: _set(d, "method", "vibes"), CatalogueError, ("method", "vibes")),
@@ -126,7 +126,7 @@ CASES: list[Case] = [
     ("evidence-measure", "evidence", lambda d: _set(d, "measure", _DELETE), CatalogueError, ("measure",)),
     ("evidence-date", "evidence", lambda d: _set(d, "period.start", "spring"), CatalogueError, ("period.start",)),
     # mapping files
-    ("mapping-yaml", "mapping", BROKEN_YAML, ConfigError, ("yaml",)),
+    ("mapping-yaml", "mapping", BROKEN_YAML, ConfigError, ("yaml", "line")),
     ("mapping-target", "mapping", lambda d: _set(d, "columns.0.target", "happiness"), ConfigError,
      ("column rule 1", "happiness")),
     ("mapping-unit", "mapping", lambda d: _set(d, "columns.1.unit", "furlongs"), ConfigError, ("unit", "furlongs")),
@@ -160,7 +160,13 @@ CASES: list[Case] = [
     ("project-not-mapping", "project", "- municipality: Gol\n", ConfigError, ("mapping",)),
 ]
 
+_NO_LINE = ("bug: a YAML syntax error in {0} gives a message without the line (and column) where the "
+            "parser stopped, unlike the catalogue and grontur.yaml")
 KNOWN_BUGS = {
+    "weights-yaml": _NO_LINE.format("the ranking weights (grontur.rank)"),
+    "anchoring-yaml": _NO_LINE.format("the anchoring template (grontur.anchoring)"),
+    "evidence-yaml": _NO_LINE.format("an evidence record (grontur.evidence)"),
+    "mapping-yaml": _NO_LINE.format("a mapping file (grontur.mapping)"),
     "project-workplace-text": "bug: grontur.config._workplace calls float() on lat/lon unchecked, so "
                               "'lat: north' escapes as a bare ValueError",
     "mapping-meta-pattern": "bug: grontur.mapping.mapping_from_dict reads meta_columns[i]['pattern'] unchecked "
