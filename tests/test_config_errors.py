@@ -107,6 +107,7 @@ CASES: list[Case] = [
     ("weights-negative", "weights", lambda d: _set(d, "score.trips", -1), ConfigError, ("score.trips",)),
     ("weights-text", "weights", lambda d: _set(d, "score.cost", "a lot"), ConfigError, ("score.cost",)),
     ("weights-missing-section", "weights", lambda d: _set(d, "match", _DELETE), ConfigError, ("match",)),
+    ("weights-not-mapping", "weights", "- just\n- a list\n", CatalogueError, ("mapping",)),
     ("weights-package", "weights", lambda d: _set(d, "packages.default", "mega"), ConfigError, ("packages.default",)),
     # anchoring template
     ("anchoring-yaml", "anchoring", BROKEN_YAML, CatalogueError, ("line",)),
@@ -116,6 +117,7 @@ CASES: list[Case] = [
     ("anchoring-weeks", "anchoring", lambda d: _set(d, "steps.1.weeks", -2), CatalogueError, ("weeks",)),
     ("anchoring-timing", "anchoring", lambda d: _set(d, "steps.1.timing", "whenever"), CatalogueError, ("timing",)),
     ("anchoring-calendar", "anchoring", lambda d: _set(d, "calendar", _DELETE), CatalogueError, ("calendar",)),
+    ("anchoring-not-mapping", "anchoring", "- just\n- a list\n", CatalogueError, ("mapping",)),
     # evidence records
     ("evidence-yaml", "evidence", BROKEN_YAML, CatalogueError, ("yaml", "line")),
     ("evidence-share", "evidence", lambda d: _set(d, "before", 1.4), CatalogueError, ("before",)),
@@ -124,6 +126,7 @@ CASES: list[Case] = [
     ("evidence-count", "evidence", lambda d: _set(d, "participants.n_reached", -1), CatalogueError,
      ("participants.n_reached",)),
     ("evidence-measure", "evidence", lambda d: _set(d, "measure", _DELETE), CatalogueError, ("measure",)),
+    ("evidence-text", "evidence", "just a sentence\n", CatalogueError, ("mapping",)),
     ("evidence-date", "evidence", lambda d: _set(d, "period.start", "spring"), CatalogueError, ("period.start",)),
     # mapping files
     ("mapping-yaml", "mapping", BROKEN_YAML, ConfigError, ("yaml", "line")),
@@ -167,6 +170,8 @@ KNOWN_BUGS = {
     "anchoring-yaml": _NO_LINE.format("the anchoring template (grontur.anchoring)"),
     "evidence-yaml": _NO_LINE.format("an evidence record (grontur.evidence)"),
     "mapping-yaml": _NO_LINE.format("a mapping file (grontur.mapping)"),
+    "anchoring-not-mapping": "bug: grontur.anchoring.load_template calls .get on the file's content unchecked: "
+                             "a template that is a list raises a bare AttributeError",
     "project-workplace-text": "bug: grontur.config._workplace calls float() on lat/lon unchecked, so "
                               "'lat: north' escapes as a bare ValueError",
     "mapping-meta-pattern": "bug: grontur.mapping.mapping_from_dict reads meta_columns[i]['pattern'] unchecked "
