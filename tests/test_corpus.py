@@ -233,9 +233,6 @@ def _documented_problems() -> set[str]:
     return {code for line in table.splitlines()[2:] for code in re.findall(r"`([a-z0-9_]+)`", line.split("|")[1])}
 
 
-@pytest.mark.xfail(strict=True, reason="bug: the report has no label for the problems 'rare_workplace', "
-                                       "'distance_over_300km', 'generic_transit_coded_bus' and 'identical_answers' "
-                                       "(grontur/locale/report.yaml), so it shows the code")
 def test_every_problem_has_a_report_label() -> None:
     """Every problem the corpus produces or docs/schema/import.md lists has a label in nn, nb and en."""
     from grontur.i18n import t
