@@ -208,8 +208,16 @@ def _multi_uniques(series: pd.Series) -> tuple[np.ndarray, pd.DataFrame]:
     s = series.astype("object")
     s = s.where(s.notna(), "")
     codes_, uniques = pd.factorize(s)
-    dummies = pd.Series(np.asarray(uniques, dtype=object)).astype(str).str.get_dummies(sep=";").astype(bool)
-    return codes_, dummies
+    # Split each distinct value once with str.split (pandas' str.get_dummies tests every code
+    # against every value with Python substring searches, the same columns in the same order).
+    split = [str(value).split(";") for value in uniques]
+    tags = sorted({tag for parts in split for tag in parts} - {""})
+    position = {tag: i for i, tag in enumerate(tags)}
+    matrix = np.zeros((len(split), len(tags)), dtype=bool)
+    rows = [row for row, parts in enumerate(split) for tag in parts if tag]
+    cols = [position[tag] for parts in split for tag in parts if tag]
+    matrix[rows, cols] = True
+    return codes_, pd.DataFrame(matrix, columns=pd.Index(tags))
 
 
 def multi_dummies(series: pd.Series) -> pd.DataFrame:
