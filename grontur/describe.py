@@ -241,6 +241,27 @@ def multi_counts(series: pd.Series, allowed: Iterable[str] | None = None) -> pd.
     return counts
 
 
+class _MultiColumn:
+    """A multi-select column split once; code counts for any subset of its rows.
+
+    ``counts(mask, allowed)`` equals ``multi_counts(series[mask], allowed)`` without splitting
+    the subset's answers again.
+    """
+
+    def __init__(self, series: pd.Series) -> None:
+        self.codes, self.dummies = _multi_uniques(series)
+        self.matrix = self.dummies.to_numpy(dtype=np.int64)
+
+    def counts(self, mask: np.ndarray | None, allowed: Iterable[str]) -> pd.Series:
+        picked = self.codes if mask is None else self.codes[np.asarray(mask, dtype=bool)]
+        if len(picked) and self.matrix.shape[1]:
+            weights = np.bincount(picked, minlength=len(self.matrix))
+            counts = pd.Series(weights @ self.matrix, index=self.dummies.columns).astype(int)
+        else:
+            counts = pd.Series(dtype=int)
+        return counts.reindex(list(allowed), fill_value=0)
+
+
 def dummy(dummies: pd.DataFrame, code: str) -> np.ndarray:
     """The boolean column for ``code`` from :func:`multi_dummies` (all False when nobody named it)."""
     if code in dummies.columns:
@@ -426,7 +447,7 @@ def _seasonal_shift(table: pd.DataFrame, k: int) -> tuple[dict[str, Any], int]:
     groups = pd.DataFrame({"summer": group_s[both], "winter": group_w[both]})
     group_moves = groups[groups["summer"] != groups["winter"]].value_counts()
     group_rows = []
-    barriers = column(table, "barriers")
+    barriers = _MultiColumn(column(table, "barriers"))
     groups_hidden = 0
     for (s, w), count in group_moves.sort_index().items():
         count = int(count)
@@ -435,14 +456,14 @@ def _seasonal_shift(table: pd.DataFrame, k: int) -> tuple[dict[str, Any], int]:
             continue
         entry: dict[str, Any] = {"summer": s, "winter": w, "count": count}
         mask = both & (group_s == s) & (group_w == w)
-        entry["barriers"], h = _ranked(multi_counts(barriers[mask], BARRIERS), count, k)
+        entry["barriers"], h = _ranked(barriers.counts(mask.to_numpy(dtype=bool), BARRIERS), count, k)
         entry["barriers_hidden"] = h
         hidden += h
         group_rows.append(entry)
     hidden += groups_hidden
     group_rows.sort(key=lambda d: (-d["count"], d["summer"], d["winter"]))
 
-    switch_barriers, switch_hidden = _ranked(multi_counts(barriers[changed], BARRIERS), n_changed, k)
+    switch_barriers, switch_hidden = _ranked(barriers.counts(changed.to_numpy(dtype=bool), BARRIERS), n_changed, k)
     hidden += switch_hidden
     n_changed_pub = n_changed if (n_changed == 0 or n_changed >= k) else None
     if n_changed_pub is None:
@@ -597,10 +618,48 @@ def _group_key(table: pd.DataFrame, name: str) -> pd.Series:
     return codes(table, name)
 
 
-def _breakdown(table: pd.DataFrame, name: str, settings: Mapping[str, Any], k: int) -> tuple[dict[str, Any] | None, int]:
+class _Rows:
+    """Per-row arrays the group breakdowns add up (computed once per table, sliced per group).
+
+    Each group's figures are the same sums :func:`drive_alone_rate`, :func:`cars_per_100` and
+    the mode counts would give on the group's rows, without building a sub-table per group.
+    """
+
+    def __init__(self, table: pd.DataFrame, settings: Mapping[str, Any]) -> None:
+        full = float(settings["full_week_days"])
+        trips = season_trips(table, settings)
+        self.mode_ids: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self.trips: dict[str, np.ndarray] = {}
+        self.alone: dict[str, np.ndarray] = {}
+        self.driver: dict[str, np.ndarray] = {}
+        for season in SEASONS:
+            mode = codes(table, f"mode_{season}")
+            ids, uniques = pd.factorize(mode)
+            self.mode_ids[season] = (np.asarray(ids), np.asarray(uniques, dtype=object))
+            self.trips[season] = trips[season].to_numpy(dtype=float)
+            self.alone[season] = (mode == "car_alone").to_numpy(dtype=bool)
+            self.driver[season] = mode.isin(CAR_DRIVER_MODES).to_numpy(dtype=bool)
+        self.cars = (days_on_site(table, settings) / full).clip(upper=7.0 / full).to_numpy(dtype=float)
+        self.weights = season_weights(settings)
+        self.distance = numeric(table, "distance_km").to_numpy(dtype=float)
+
+    def mode_counts(self, season: str, mask: np.ndarray) -> tuple[dict[str, int], int]:
+        ids, uniques = self.mode_ids[season]
+        picked = ids[mask]
+        picked = picked[picked >= 0]
+        counts = np.bincount(picked, minlength=len(uniques))
+        return {str(uniques[i]): int(c) for i, c in enumerate(counts) if c}, int(len(picked))
+
+
+def _breakdown(table: pd.DataFrame, name: str, settings: Mapping[str, Any], k: int,
+               rows: _Rows | None = None) -> tuple[dict[str, Any] | None, int]:
     if name not in table.columns:
         return None, 0
+    rows = rows if rows is not None else _Rows(table, settings)
     key = _group_key(table, name)
+    ids, uniques = pd.factorize(key)
+    ids = np.asarray(ids)
+    position = {value: i for i, value in enumerate(uniques)}
     hidden = 0
     groups: dict[str, Any] = {}
     sizes = key.value_counts()
@@ -612,11 +671,14 @@ def _breakdown(table: pd.DataFrame, name: str, settings: Mapping[str, Any], k: i
             hidden += 1
             groups[str(g)] = {"n": None, "suppressed": True}
             continue
-        sub = table[key == g]
+        mask = ids == position[g]
         entry: dict[str, Any] = {"n": n, "suppressed": False}
+        per_season = {season: rows.mode_counts(season, mask) for season in SEASONS}
+        seen = {m for counts, _ in per_season.values() for m in counts}
+        observed = [m for m in MODES if m in seen] + sorted(seen - set(MODES))
         for season in SEASONS:
-            counts, ns = _mode_counts(sub, season)
-            row, h = suppress_row({m: int(counts.get(m, 0)) for m in _observed_modes(sub)}, k)
+            counts, ns = per_season[season]
+            row, h = suppress_row({m: int(counts.get(m, 0)) for m in observed}, k)
             if 0 < ns < k:
                 h = sum(1 for c in row.values() if c)
                 row = {m: None for m in row}
@@ -627,11 +689,24 @@ def _breakdown(table: pd.DataFrame, name: str, settings: Mapping[str, Any], k: i
             if not ok:
                 hidden += 1
             entry[f"car_driver_share_{season}"] = drivers / ns if ok and ns else None
-        dar = drive_alone_rate(sub, settings=settings)
-        entry["drive_alone_rate"] = dar["year"]
-        entry["cars_per_100"] = cars_per_100(sub, settings=settings)["year"]
-        dist = numeric(sub, "distance_km")
-        entry["median_distance_km"] = float(dist.median()) if dist.notna().sum() >= k else None
+        # The group's drive-alone rate and cars per 100, summed as drive_alone_rate and
+        # cars_per_100 sum them over a sub-table.
+        num_year = den_year = year = 0.0
+        any_known = False
+        for season in SEASONS:
+            trips = rows.trips[season][mask]
+            num_year += float(trips[rows.alone[season][mask]].sum())
+            den_year += float(trips.sum())
+            ns = per_season[season][1]
+            value = 100.0 * float(rows.cars[mask & rows.driver[season]].sum()) / ns if ns else None
+            if value is not None:
+                year += rows.weights[season] * value
+                any_known = True
+        entry["drive_alone_rate"] = num_year / den_year if den_year > 0 else None
+        entry["cars_per_100"] = year if any_known else None
+        dist = rows.distance[mask]
+        dist = dist[~np.isnan(dist)]
+        entry["median_distance_km"] = float(np.median(dist)) if len(dist) >= k else None
         groups[str(g)] = entry
     # A single hidden group could be recovered from the overall total by subtraction: hide the
     # next smallest group as well.
@@ -701,8 +776,9 @@ def describe(table: pd.DataFrame, *, k: int = DEFAULT_K, employees: int | None =
     names = list(BREAKDOWN_COLUMNS)
     if "municipality" in table.columns and column(table, "municipality").nunique() > 1:
         names.insert(0, "municipality")  # a network table: one group per municipality
+    rows = _Rows(table, settings)
     for name in names:
-        groups, h = _breakdown(table, name, settings, k)
+        groups, h = _breakdown(table, name, settings, k, rows)
         hidden += h
         if groups is not None:
             breakdowns[name] = groups
@@ -713,9 +789,9 @@ def describe(table: pd.DataFrame, *, k: int = DEFAULT_K, employees: int | None =
         hidden += 1
     lists: dict[str, Any] = {}
     for col, allowed in (("barriers", BARRIERS), ("would_consider", MODES), ("would_help", WOULD_HELP)):
-        values = column(table, col)
-        overall, h1 = _ranked(multi_counts(values, allowed), n, k)
-        among, h2 = _ranked(multi_counts(values[drivers], allowed), n_drivers, k)
+        values = _MultiColumn(column(table, col))
+        overall, h1 = _ranked(values.counts(None, allowed), n, k)
+        among, h2 = _ranked(values.counts(drivers.to_numpy(dtype=bool), allowed), n_drivers, k)
         hidden += h1 + h2
         lists[col] = {"overall": overall, "car_drivers": among, "hidden": {"overall": h1, "car_drivers": h2}}
 
