@@ -582,7 +582,8 @@ def _days_section(table: pd.DataFrame, settings: Mapping[str, Any], k: int) -> t
     used = days_on_site(table, settings)
     hidden = 0
     rounded = reported.round().clip(0, 7)
-    dist_row, h = suppress_row({str(d): int((rounded == d).sum()) for d in range(8)}, k)
+    day_counts = np.bincount(rounded.dropna().to_numpy(dtype=np.int64), minlength=8)
+    dist_row, h = suppress_row({str(d): int(day_counts[d]) for d in range(8)}, k)
     hidden += h
     n_rep = int(reported.notna().sum())
     n_remote_known = int(remote.notna().sum())
@@ -590,7 +591,8 @@ def _days_section(table: pd.DataFrame, settings: Mapping[str, Any], k: int) -> t
     pub_any = any_remote if _pair_publishable(any_remote, n_remote_known, k) else None
     if pub_any is None and n_remote_known:
         hidden += 1
-    remote_row, h = suppress_row({str(d): int((remote.round().clip(0, 7) == d).sum()) for d in range(8)}, k)
+    remote_counts = np.bincount(remote.round().clip(0, 7).dropna().to_numpy(dtype=np.int64), minlength=8)
+    remote_row, h = suppress_row({str(d): int(remote_counts[d]) for d in range(8)}, k)
     hidden += h
     return {
         "days_on_site": {
