@@ -21,21 +21,55 @@ import pandas as pd
 
 @contextmanager
 def staged_folder(target: Path) -> Iterator[Path]:
-    """Yield a staging folder; on success move its files into ``target`` (created if needed)."""
+    """Yield a staging folder; on success move its files into ``target`` (created if needed).
+
+    Each file is moved with an atomic rename. The files it replaces are kept (hard-linked, or
+    copied where links are not possible) until every file is in place; if a move fails, the files
+    already moved are taken back and the previous ones restored, so ``target`` holds either all
+    of the new files or the previous outputs, never a mix.
+    """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.staging-", dir=target.parent))
     try:
         yield staging
-        target.mkdir(parents=True, exist_ok=True)
-        for path in sorted(staging.rglob("*")):
-            if path.is_dir():
-                continue
-            destination = target / path.relative_to(staging)
-            destination.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(path, destination)
+        _move_into_place(staging, target)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def _move_into_place(staging: Path, target: Path) -> None:
+    files = sorted(p for p in staging.rglob("*") if p.is_file())
+    created = not target.exists()
+    backup = Path(tempfile.mkdtemp(prefix=f".{target.name}.previous-", dir=target.parent))
+    moved: list[tuple[Path, Path | None]] = []
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+        for path in files:
+            relative = path.relative_to(staging)
+            destination = target / relative
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            saved = None
+            if destination.is_file():
+                saved = backup / relative
+                saved.parent.mkdir(parents=True, exist_ok=True)
+                try:
+                    os.link(destination, saved)
+                except OSError:
+                    shutil.copy2(destination, saved)
+            moved.append((destination, saved))
+            os.replace(path, destination)
+    except BaseException:
+        for destination, saved in reversed(moved):
+            if saved is not None:
+                os.replace(saved, destination)
+            elif destination.exists():
+                destination.unlink()
+        if created:
+            shutil.rmtree(target, ignore_errors=True)
+        raise
+    finally:
+        shutil.rmtree(backup, ignore_errors=True)
 
 
 def write_json(data: Any, path: Path) -> Path:

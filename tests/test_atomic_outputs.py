@@ -125,8 +125,6 @@ def test_failure_on_first_run_creates_no_folder(analysis: Any, tmp_path: Path, m
     assert list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.xfail(strict=True, reason="bug: grontur.outputs.staged_folder moves the files into place one by one, "
-                                       "so a failure while moving leaves a mix of new and previous files")
 def test_failure_while_moving_into_place_keeps_previous_outputs(analysis: Any, first_run,
                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     """The third file cannot be moved into place (e.g. a reader holds it open on Windows)."""
