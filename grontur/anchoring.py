@@ -62,9 +62,29 @@ class Template:
         return next(s for s in self.steps if s.id == step_id)
 
 
+#: Parsed templates by (file, modification time, size): read once per process, again when edited.
+_TEMPLATES: dict[tuple[str, int, int], Template] = {}
+
+
 def load_template(path: str | Path | None = None) -> Template:
-    """Read and check the anchoring template (default ``measures/anchoring.yaml``)."""
+    """Read and check the anchoring template (default ``measures/anchoring.yaml``).
+
+    The parsed template is kept for the process and read again only when the file changes, so a
+    national run does not parse the YAML once per municipality.
+    """
     file = Path(path) if path is not None else data_path("measures", "anchoring.yaml")
+    try:
+        stat = file.stat()
+    except OSError:
+        return _read_template(file)
+    key = (str(file), stat.st_mtime_ns, stat.st_size)
+    template = _TEMPLATES.get(key)
+    if template is None:
+        template = _TEMPLATES[key] = _read_template(file)
+    return template
+
+
+def _read_template(file: Path) -> Template:
     try:
         data = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError) as error:
