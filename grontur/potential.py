@@ -229,12 +229,20 @@ class PotentialResult:
         k = self.k
         hidden = 0
         days = float(self.settings.get("working_days_per_year", 225)) if self.settings else 225.0
-        anyf = self.any_feasible().fillna(False).astype(bool)
+        anyf = self.any_feasible().fillna(False).astype(bool).to_numpy(dtype=bool)
+        commuter = self.car_commuter.to_numpy(dtype=bool)
+        # Per-row arrays summed per group with a row mask (no label look-ups per group).
+        avoided = {scen: (frame["car_trips_per_year_avoided"].to_numpy(dtype=float),
+                          frame["tonnes_avoided_central"].to_numpy(dtype=float))
+                   for scen, frame in self.scenario_per_respondent.items()}
         out: dict[str, Any] = {}
         for name in ("workplace", "job_group"):
             if name not in self.table.columns:
                 continue
-            key = column(self.table, name).astype("object")[self.car_commuter]
+            full = column(self.table, name).astype("object")
+            ids, uniques = pd.factorize(full)
+            position = {value: i for i, value in enumerate(uniques)}
+            key = full[self.car_commuter]
             sizes = key.value_counts()
             sizes = sizes[sizes > 0]
             groups: dict[str, Any] = {}
@@ -245,16 +253,16 @@ class PotentialResult:
                     hidden += 1
                     groups[str(g)] = {"n_car_commuters": None, "suppressed": True}
                     continue
-                idx = key.index[key == g]
-                feasible = int(anyf[idx].sum())
+                mask = commuter & (ids == position[g])
+                feasible = int(anyf[mask].sum())
                 ok = not (0 < feasible < k or 0 < n - feasible < k)
                 if not ok:
                     hidden += 1
                 entry: dict[str, Any] = {"n_car_commuters": n, "suppressed": False,
                                          "any_feasible_share": feasible / n if ok else None}
-                for scen, frame in self.scenario_per_respondent.items():
-                    entry[f"{scen}_car_trips_per_day_avoided"] = float(frame.loc[idx, "car_trips_per_year_avoided"].sum()) / days
-                    entry[f"{scen}_tonnes_avoided"] = float(frame.loc[idx, "tonnes_avoided_central"].sum())
+                for scen, (trips, tonnes) in avoided.items():
+                    entry[f"{scen}_car_trips_per_day_avoided"] = float(trips[mask].sum()) / days
+                    entry[f"{scen}_tonnes_avoided"] = float(tonnes[mask].sum())
                 groups[str(g)] = entry
             if len(small) == 1 and len(sizes) > 1:
                 rest = sorted((int(n), str(g)) for g, n in sizes.items() if n >= k)
