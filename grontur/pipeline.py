@@ -50,6 +50,17 @@ class Analysis:
 
 def to_jsonable(value: Any) -> Any:
     """Turn NumPy scalars, NaN, dates and tuples into plain JSON values."""
+    # Plain Python values first, by exact type: a results dict has some ten thousand of them per
+    # municipality, and the abstract-class checks below cost more than the values themselves.
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:
+        return value
+    if kind is float:
+        return None if math.isnan(value) or math.isinf(value) else value
+    if kind is dict:
+        return {str(key): to_jsonable(item) for key, item in value.items()}
+    if kind is list or kind is tuple:
+        return [to_jsonable(item) for item in value]
     if isinstance(value, Mapping):
         return {str(key): to_jsonable(item) for key, item in value.items()}
     if isinstance(value, (list, tuple, set, frozenset)) and not isinstance(value, str):
@@ -75,6 +86,9 @@ def to_jsonable(value: Any) -> Any:
 
 def _sum_suppressed(section: Any) -> int:
     """Add up every ``suppressed_cells`` count found in a results section."""
+    kind = type(section)
+    if kind is str or kind is int or kind is float or kind is bool or section is None:
+        return 0
     if isinstance(section, Mapping):
         own = section.get("suppressed_cells")
         total = int(own) if isinstance(own, (int, np.integer)) and not isinstance(own, bool) else 0
@@ -118,8 +132,13 @@ def analyse_imported(
     lang: str | None = None,
     catalogue: Any = None,
     evidence: Sequence[Any] | None = None,
+    draw_figures: bool = True,
 ) -> Analysis:
-    """Run every analysis stage on an imported survey (an :class:`grontur.importing.ImportResult`)."""
+    """Run every analysis stage on an imported survey (an :class:`grontur.importing.ImportResult`).
+
+    With ``draw_figures=False`` the anchoring timeline is not drawn (a run that renders no report,
+    such as :func:`analyse_many` without formats, saves a matplotlib figure per municipality).
+    """
     lang = lang or project.language
     k = project.k
     table = imported.table.copy()
@@ -165,7 +184,8 @@ def analyse_imported(
     )
     start = project.plan_start or _next_monday(project.run_date)
     plan = anchoring.build_plan(ranking, catalogue=cat, start=start, lang=lang, baseline=project.wave)
-    figures["anchoring_timeline"] = anchoring.plot_timeline(plan, lang=lang)
+    if draw_figures:
+        figures["anchoring_timeline"] = anchoring.plot_timeline(plan, lang=lang)
 
     issues = pd.concat([frame for frame in issue_frames if frame is not None and len(frame)], ignore_index=True) \
         if any(frame is not None and len(frame) for frame in issue_frames) else imported.issues.iloc[0:0]
@@ -622,7 +642,8 @@ def _many_one(number: str, imported: Any, project: Project, lang: str | None, ou
         _many_init(None)
     try:
         analysis = analyse_imported(imported, project=project, lang=lang, catalogue=_MANY_STATE["catalogue"],
-                                    evidence=_MANY_STATE["evidence"])
+                                    evidence=_MANY_STATE["evidence"],
+                                    draw_figures=out_dir is not None and bool(formats))
     except GronturError as error:
         return number, None, str(error), time.perf_counter() - started, None
     folder = None
