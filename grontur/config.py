@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -168,8 +169,8 @@ def load_project(path: str | Path) -> Project:
     if parking is not None and parking not in PARKING_LEVELS:
         msg = f"{file}: field 'context.parking_at_work' is {parking!r}; use one of {', '.join(PARKING_LEVELS)}."
         raise ConfigError(msg)
-    workplaces = tuple(_workplace(item, file, i) for i, item in enumerate(data.get("workplaces") or []))
-    pilots = tuple(_pilot(item, file, i) for i, item in enumerate(data.get("pilots") or []))
+    workplaces = tuple(_workplace(item, file, i) for i, item in enumerate(_list(data, "workplaces", file)))
+    pilots = tuple(_pilot(item, file, i) for i, item in enumerate(_list(data, "pilots", file)))
     employees = data.get("employees")
     if employees is not None and (isinstance(employees, bool) or not isinstance(employees, int) or employees <= 0):
         raise ConfigError(f"{file}: field 'employees' must be a positive whole number, not {employees!r}.")
@@ -198,13 +199,44 @@ def load_project(path: str | Path) -> Project:
         context=context,
         workplaces=workplaces,
         pilots=pilots,
-        weights=data.get("weights") or {},
+        weights=_weights(data.get("weights"), file),
         salt=salt,
         catalogue=_path(root, data.get("catalogue")),
         geodata={str(key): p for key, value in geodata.items() if (p := _path(root, value)) is not None},
         comparison_municipality=(str(data["comparison_municipality"]) if data.get("comparison_municipality") else None),
         root=root,
     )
+
+
+def _weights(value: object, file: Path) -> Mapping[str, Any]:
+    """The project's overrides of the ranking weights, checked against measures/weights.yaml now,
+    so a mistake is reported with this file's name rather than half-way through an analysis."""
+    if not value:
+        return {}
+    from grontur.rank import load_weights
+
+    try:
+        load_weights(overrides=value)  # type: ignore[arg-type]
+    except ConfigError as error:
+        raise ConfigError(f"{file}: field 'weights': {error}") from None
+    return value  # type: ignore[return-value]
+
+
+def _list(data: Mapping[str, Any], key: str, file: Path) -> list[Any]:
+    value = data.get(key) or []
+    if not isinstance(value, list):
+        raise ConfigError(f"{file}: field '{key}' must be a list (one '- ' line per entry), not {value!r}.")
+    return value
+
+
+def _coordinate(value: object, where: str, name: str) -> float:
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        number = math.nan
+    if isinstance(value, bool) or math.isnan(number):
+        raise ConfigError(f"{where}: '{name}' is {value!r}; give WGS84 degrees as a number (e.g. lat: 60.70, lon: 8.94).")
+    return number
 
 
 def _workplace(item: object, file: Path, index: int) -> Workplace:
@@ -214,6 +246,8 @@ def _workplace(item: object, file: Path, index: int) -> Workplace:
     lat, lon = item.get("lat"), item.get("lon")
     if (lat is None) != (lon is None):
         raise ConfigError(f"{where}: give both 'lat' and 'lon', or neither.")
+    if lat is not None:
+        lat, lon = _coordinate(lat, where, "lat"), _coordinate(lon, where, "lon")
     if lat is not None and not (57 <= float(lat) <= 72 and 3 <= float(lon) <= 32):
         raise ConfigError(f"{where}: lat={lat}, lon={lon} is outside Norway; use WGS84 degrees (e.g. lat: 60.70, lon: 8.94).")
     postcode = item.get("postcode")

@@ -172,8 +172,6 @@ KNOWN_BUGS = {
     "mapping-yaml": _NO_LINE.format("a mapping file (grontur.mapping)"),
     "anchoring-not-mapping": "bug: grontur.anchoring.load_template calls .get on the file's content unchecked: "
                              "a template that is a list raises a bare AttributeError",
-    "project-workplace-text": "bug: grontur.config._workplace calls float() on lat/lon unchecked, so "
-                              "'lat: north' escapes as a bare ValueError",
     "mapping-meta-pattern": "bug: grontur.mapping.mapping_from_dict reads meta_columns[i]['pattern'] unchecked "
                             "(bare KeyError)",
     "mapping-min-signature": "bug: grontur.mapping.mapping_from_dict calls int() on min_signature unchecked "
@@ -249,11 +247,7 @@ def test_broken_file_names_file_and_field(case_id: str, kind: str, how: Any, err
 PROJECT_CLI_CASES = ["project-yaml", "project-unknown-field", "project-k", "project-transit", "project-pilot-dates",
                      "project-workplace-text", "project-catalogue", "project-evidence", "project-weights",
                      "project-mapping"]
-CLI_BUGS = {
-    "project-workplace-text": KNOWN_BUGS["project-workplace-text"],
-    "project-weights": "bug: a wrong key under 'weights:' in grontur.yaml gives a message that names neither "
-                       "grontur.yaml nor the line ('weights.speed is not a known ranking setting')",
-}
+CLI_BUGS: dict[str, str] = {}  # none open
 
 
 def _project_folder(folder: Path, case_id: str) -> Path:
@@ -340,8 +334,6 @@ def _starting_data(kind: str) -> Any:
 
 
 MUTATION_BUGS = {
-    "project": "bug: grontur.config.load_project iterates or converts fields unchecked, e.g. 'workplaces: 405' "
-               "raises a bare TypeError ('int' object is not iterable); 'lat: north' a bare ValueError",
     "mapping": "bug: grontur.mapping.mapping_from_dict iterates fields unchecked, e.g. a column rule's "
                "'header: -3820' raises a bare TypeError; a meta_columns entry without 'pattern' a bare KeyError",
     "weights": "bug: grontur.rank._check_weights iterates packages.rules unchecked: 'rules: 405' raises a "
