@@ -699,19 +699,43 @@ def _cluster_labels(xs: np.ndarray, ys: np.ndarray, names: list[str], radius: fl
     return clusters
 
 
+#: Geodata files read in this process, by (reader, file, modification time, size): a national run
+#: gives every municipality the same postcode list and boundaries, read once.
+_GEODATA: dict[tuple[str, str, int, int], Any] = {}
+
+
+def _read_once(reader: Any, path: str | Path) -> Any:
+    """``reader(path)``, kept for the process and read again only when the file changes."""
+    path = Path(path)
+    try:
+        stat = path.stat()
+    except OSError:
+        return reader(path)  # the reader says what is wrong with the path
+    key = (reader.__name__, str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+    if key not in _GEODATA:
+        _GEODATA[key] = reader(path)
+    return _GEODATA[key]
+
+
 def enrich_for_project(table: pd.DataFrame, *, project: Any, k: int = DEFAULT_K, lang: str = "nn",
-                       settings: Mapping[str, Any] | None = None) -> GeoResult:
+                       settings: Mapping[str, Any] | None = None, draw_figures: bool = True) -> GeoResult:
     """:func:`enrich` with the project's workplaces and geodata files (``geodata: {postcodes, municipalities}``),
-    plus a home-area map in ``.figure`` when there is anything to draw."""
+    plus a home-area map in ``.figure`` when there is anything to draw (and ``draw_figures``).
+
+    The geodata files are read once per process (see :func:`_read_once`). Without
+    ``draw_figures`` no map is drawn here or by :meth:`GeoResult.with_potential`.
+    """
     geodata = dict(getattr(project, "geodata", {}) or {})
-    postcodes = read_postcodes(geodata["postcodes"]) if geodata.get("postcodes") else None
-    municipalities = read_municipalities(geodata["municipalities"]) if geodata.get("municipalities") else None
+    postcodes = _read_once(read_postcodes, geodata["postcodes"]) if geodata.get("postcodes") else None
+    municipalities = (_read_once(read_municipalities, geodata["municipalities"])
+                      if geodata.get("municipalities") else None)
     result = enrich(table, workplaces=list(getattr(project, "workplaces", ()) or ()), postcodes=postcodes,
                     k=k, settings=settings)
     figure = None
     number = getattr(project, "number", None)
     highlight = number if municipalities is not None and number in set(municipalities["municipality"]) else None
-    if len(result.areas) or len(result.workplaces):
+    if draw_figures and (len(result.areas) or len(result.workplaces)):
         figure = plot_home_area_map(result.areas, workplaces=result.workplaces, municipalities=municipalities,
                                     lang=lang, k=k, highlight=highlight)
-    return dataclasses.replace(result, figure=figure, municipalities=municipalities, highlight=highlight, lang=lang)
+    return dataclasses.replace(result, figure=figure, municipalities=municipalities, highlight=highlight,
+                               lang=lang if draw_figures else None)
