@@ -136,8 +136,9 @@ def analyse_imported(
 ) -> Analysis:
     """Run every analysis stage on an imported survey (an :class:`grontur.importing.ImportResult`).
 
-    With ``draw_figures=False`` the anchoring timeline is not drawn (a run that renders no report,
-    such as :func:`analyse_many` without formats, saves a matplotlib figure per municipality).
+    With ``draw_figures=False`` no figure is drawn (anchoring timeline, home-area and potential
+    maps): a run that renders no report, such as :func:`analyse_many` without formats, saves
+    the matplotlib figures of every municipality.
     """
     lang = lang or project.language
     k = project.k
@@ -148,7 +149,7 @@ def analyse_imported(
     if project.workplaces or project.geodata:
         from grontur import geo
 
-        enriched = geo.enrich_for_project(table, project=project, k=k, lang=lang)
+        enriched = geo.enrich_for_project(table, project=project, k=k, lang=lang, draw_figures=draw_figures)
         table = enriched.table
         issue_frames.append(enriched.issues)
 
