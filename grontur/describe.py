@@ -650,7 +650,7 @@ class _Rows:
         picked = ids[mask]
         picked = picked[picked >= 0]
         counts = np.bincount(picked, minlength=len(uniques))
-        return {str(uniques[i]): int(c) for i, c in enumerate(counts) if c}, int(len(picked))
+        return {str(uniques[i]): int(c) for i, c in enumerate(counts) if c}, len(picked)
 
 
 def _breakdown(table: pd.DataFrame, name: str, settings: Mapping[str, Any], k: int,
