@@ -168,7 +168,10 @@ def mapping_from_dict(data: dict[str, Any], *, source: str | None = None) -> Map
     if not isinstance(data, dict) or "name" not in data:
         raise _mapping_error(where, "it must be a YAML mapping with at least a 'name'")
     rules = []
-    for position, item in enumerate(data.get("columns") or [], start=1):
+    columns = data.get("columns") or []
+    if not isinstance(columns, list):
+        raise _mapping_error(where, "'columns' must be a list of column rules (one '- target: ...' each)")
+    for position, item in enumerate(columns, start=1):
         if not isinstance(item, dict) or "target" not in item:
             raise _mapping_error(where, f"column rule {position} needs a 'target'")
         target = str(item["target"])
@@ -176,42 +179,82 @@ def mapping_from_dict(data: dict[str, Any], *, source: str | None = None) -> Map
             raise _mapping_error(where, f"column rule {position} has the unknown target {target!r} "
                                         f"(use one of {', '.join(TARGETS)})")
         unit = item.get("unit")
-        if unit is not None and unit not in UNITS:
+        if unit is not None and (not isinstance(unit, str) or unit not in UNITS):
             raise _mapping_error(where, f"column rule {position} has the unknown unit {unit!r} (use one of {', '.join(UNITS)})")
         pattern = item.get("pattern")
         if pattern is not None:
-            try:
-                re.compile(pattern)
-            except re.error as error:
-                raise _mapping_error(where, f"column rule {position} has a bad pattern ({error})") from error
-        if not item.get("header") and not pattern:
+            _check_pattern(where, f"column rule {position} 'pattern'", pattern)
+        headers = _texts(where, f"column rule {position} 'header'", item.get("header"))
+        if not headers and not pattern:
             raise _mapping_error(where, f"column rule {position} needs a 'header' or a 'pattern'")
-        values = {str(k): str(v) for k, v in (item.get("values") or {}).items()}
-        options = {str(k): str(v) for k, v in (item.get("options") or {}).items()}
+        values = _labels(where, f"column rule {position} 'values'", item.get("values"))
+        options = _labels(where, f"column rule {position} 'options'", item.get("options"))
         _check_codes(where, position, target, values)
         if target == MODE_GRID:
             _check_codes(where, position, MODE_BOTH, options)
         rules.append(ColumnRule(
-            target=target, headers=_as_tuple(item.get("header")), pattern=pattern, unit=unit,
+            target=target, headers=headers, pattern=pattern, unit=unit,
             values=values, options=options,
         ))
     meta = []
-    for item in data.get("meta_columns") or []:
-        meta.append((str(item["pattern"]), str(item.get("reason", "meta"))))
+    meta_columns = data.get("meta_columns") or []
+    if not isinstance(meta_columns, list):
+        raise _mapping_error(where, "'meta_columns' must be a list of {pattern, reason}")
+    for position, item in enumerate(meta_columns, start=1):
+        if not isinstance(item, dict) or not isinstance(item.get("pattern"), str):
+            raise _mapping_error(where, f"meta_columns entry {position} needs a 'pattern' (a regular expression)")
+        _check_pattern(where, f"meta_columns entry {position} 'pattern'", item["pattern"])
+        meta.append((item["pattern"], str(item.get("reason", "meta"))))
+    min_signature = data.get("min_signature", 1)
+    if isinstance(min_signature, bool) or not isinstance(min_signature, int) or min_signature < 0:
+        raise _mapping_error(where, f"'min_signature' is {min_signature!r}; give a whole number such as 2")
+    patterns = {}
+    for key in ("signature", "id_columns", "ignore_columns"):
+        patterns[key] = _texts(where, f"'{key}'", data.get(key))
+        for pattern in patterns[key]:
+            _check_pattern(where, f"'{key}'", pattern)
     return Mapping(
         name=str(data["name"]),
         title=str(data.get("title", data["name"])),
-        signature=_as_tuple(data.get("signature")),
-        min_signature=int(data.get("min_signature", 1)),
-        id_columns=_as_tuple(data.get("id_columns")),
+        signature=patterns["signature"],
+        min_signature=min_signature,
+        id_columns=patterns["id_columns"],
         meta_columns=tuple(meta),
-        ignore_columns=_as_tuple(data.get("ignore_columns")),
-        multi_separators=_as_tuple(data.get("multi_separators")) or (";", ","),
+        ignore_columns=patterns["ignore_columns"],
+        multi_separators=_texts(where, "'multi_separators'", data.get("multi_separators")) or (";", ","),
         standard_questions=bool(data.get("standard_questions", True)),
         option_numbers=bool(data.get("option_numbers", False)),
         columns=tuple(rules),
         source=source,
     )
+
+
+def _texts(where: object, field_name: str, value: object) -> tuple[str, ...]:
+    """One text or a list of texts (numbers are read as text); anything else is an error."""
+    if value is None:
+        return ()
+    if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+        return (str(value),)
+    if isinstance(value, list) and all(isinstance(v, (str, int, float)) and not isinstance(v, bool) for v in value):
+        return tuple(str(v) for v in value)
+    raise _mapping_error(where, f"{field_name} must be a text or a list of texts, not {value!r}")
+
+
+def _labels(where: object, field_name: str, value: object) -> dict[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise _mapping_error(where, f"{field_name} must map answer labels to codes (label: code), not {value!r}")
+    return {str(k): str(v) for k, v in value.items()}
+
+
+def _check_pattern(where: object, field_name: str, pattern: object) -> None:
+    if not isinstance(pattern, str):
+        raise _mapping_error(where, f"{field_name} must be a regular expression written as text, not {pattern!r}")
+    try:
+        re.compile(pattern)
+    except re.error as error:
+        raise _mapping_error(where, f"{field_name} is a bad pattern ({error})") from None
 
 
 def _check_codes(where: object, position: int, target: str, values: dict[str, str]) -> None:
@@ -280,7 +323,9 @@ def _load_file_cached(path_text: str, _mtime: int, _size: int) -> Mapping:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (yaml.YAMLError, UnicodeDecodeError) as error:
-        raise _mapping_error(path, f"not valid YAML ({str(error).splitlines()[0]})") from error
+        mark = getattr(error, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        raise _mapping_error(path, f"not valid YAML{where} ({str(error).splitlines()[0]})") from error
     return mapping_from_dict(data, source=str(path))
 
 

@@ -169,13 +169,8 @@ KNOWN_BUGS = {
     "weights-yaml": _NO_LINE.format("the ranking weights (grontur.rank)"),
     "anchoring-yaml": _NO_LINE.format("the anchoring template (grontur.anchoring)"),
     "evidence-yaml": _NO_LINE.format("an evidence record (grontur.evidence)"),
-    "mapping-yaml": _NO_LINE.format("a mapping file (grontur.mapping)"),
     "anchoring-not-mapping": "bug: grontur.anchoring.load_template calls .get on the file's content unchecked: "
                              "a template that is a list raises a bare AttributeError",
-    "mapping-meta-pattern": "bug: grontur.mapping.mapping_from_dict reads meta_columns[i]['pattern'] unchecked "
-                            "(bare KeyError)",
-    "mapping-min-signature": "bug: grontur.mapping.mapping_from_dict calls int() on min_signature unchecked "
-                             "(bare ValueError)",
 }
 
 SOURCES = {"measure": MEASURE, "weights": WEIGHTS, "anchoring": ANCHORING, "evidence": EVIDENCE}
@@ -334,8 +329,6 @@ def _starting_data(kind: str) -> Any:
 
 
 MUTATION_BUGS = {
-    "mapping": "bug: grontur.mapping.mapping_from_dict iterates fields unchecked, e.g. a column rule's "
-               "'header: -3820' raises a bare TypeError; a meta_columns entry without 'pattern' a bare KeyError",
     "weights": "bug: grontur.rank._check_weights iterates packages.rules unchecked: 'rules: 405' raises a "
                "bare TypeError",
     "anchoring": "bug: grontur.anchoring.load_template converts list fields unchecked: a step's "
