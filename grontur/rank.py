@@ -68,7 +68,9 @@ def _read_weights(file: str) -> dict[str, Any]:
     try:
         base = yaml.safe_load(Path(file).read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError) as error:
-        msg = f"{file}: the ranking weights cannot be read ({str(error).splitlines()[0]}); fix or restore the file."
+        mark = getattr(error, "problem_mark", None)
+        where = f" line {mark.line + 1}, column {mark.column + 1}:" if mark is not None else ""
+        msg = f"{file}:{where} the ranking weights cannot be read ({str(error).splitlines()[0]}); fix or restore the file."
         raise CatalogueError(msg) from None
     if not isinstance(base, dict):
         raise CatalogueError(f"{file}: the ranking weights must be a mapping of named settings.")
@@ -117,9 +119,14 @@ def _check_weights(weights: Mapping[str, Any], where: str) -> None:
     if float(weights["working_days_per_week"]) <= 0:
         raise ConfigError(f"{where}: working_days_per_week must be above 0.")
     packages = weights.get("packages") or {}
+    if not isinstance(packages, Mapping):
+        raise ConfigError(f"{where}: packages must be a mapping with 'default' and 'rules'.")
     if packages.get("default") not in PACKAGES:
         raise ConfigError(f"{where}: packages.default must be one of {', '.join(PACKAGES)}.")
-    for index, rule in enumerate(packages.get("rules") or []):
+    rules = packages.get("rules") or []
+    if not isinstance(rules, list):
+        raise ConfigError(f"{where}: packages.rules must be a list of rules, not {rules!r}.")
+    for index, rule in enumerate(rules):
         if not isinstance(rule, Mapping) or rule.get("package") not in PACKAGES:
             raise ConfigError(f"{where}: packages.rules[{index}] needs 'package' set to one of {', '.join(PACKAGES)}.")
 

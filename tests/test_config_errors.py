@@ -166,7 +166,6 @@ CASES: list[Case] = [
 _NO_LINE = ("bug: a YAML syntax error in {0} gives a message without the line (and column) where the "
             "parser stopped, unlike the catalogue and grontur.yaml")
 KNOWN_BUGS = {
-    "weights-yaml": _NO_LINE.format("the ranking weights (grontur.rank)"),
     "anchoring-yaml": _NO_LINE.format("the anchoring template (grontur.anchoring)"),
     "evidence-yaml": _NO_LINE.format("an evidence record (grontur.evidence)"),
     "anchoring-not-mapping": "bug: grontur.anchoring.load_template calls .get on the file's content unchecked: "
@@ -329,8 +328,6 @@ def _starting_data(kind: str) -> Any:
 
 
 MUTATION_BUGS = {
-    "weights": "bug: grontur.rank._check_weights iterates packages.rules unchecked: 'rules: 405' raises a "
-               "bare TypeError",
     "anchoring": "bug: grontur.anchoring.load_template converts list fields unchecked: a step's "
                  "'bodies: true' raises a bare TypeError",
 }
