@@ -84,12 +84,24 @@ def load_template(path: str | Path | None = None) -> Template:
     return template
 
 
+def _names(raw: Mapping[str, Any], key: str, where: str) -> tuple[str, ...]:
+    """A list field of codes or step ids (missing = empty)."""
+    value = raw.get(key) or []
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise CatalogueError(f"{where}: field '{key}' must be a list of codes such as [hr, amu], not {value!r}.")
+    return tuple(value)
+
+
 def _read_template(file: Path) -> Template:
     try:
         data = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError) as error:
-        msg = f"{file}: the anchoring template cannot be read ({str(error).splitlines()[0]}); fix or restore it."
+        mark = getattr(error, "problem_mark", None)
+        where = f" line {mark.line + 1}, column {mark.column + 1}:" if mark is not None else ""
+        msg = f"{file}:{where} the anchoring template cannot be read ({str(error).splitlines()[0]}); fix or restore it."
         raise CatalogueError(msg) from None
+    if not isinstance(data, Mapping):
+        raise CatalogueError(f"{file}: the anchoring template must be a mapping with 'calendar' and 'steps'.")
     steps_raw = data.get("steps")
     if not isinstance(steps_raw, list) or not steps_raw:
         raise CatalogueError(f"{file}: field 'steps' must be a list of steps.")
@@ -106,7 +118,7 @@ def _read_template(file: Path) -> Template:
         title = raw.get("title")
         if not isinstance(title, Mapping) or set(title) != set(LANGUAGES):
             raise CatalogueError(f"{where}: field 'title' needs exactly nn, nb and en.")
-        depends = tuple(raw.get("depends_on") or ())
+        depends = _names(raw, "depends_on", where)
         for dep in depends:
             if dep not in seen:
                 raise CatalogueError(f"{where}: field 'depends_on' names {dep!r}, which is not an earlier step; order the steps so each follows what it depends on.")
@@ -119,21 +131,24 @@ def _read_template(file: Path) -> Template:
         include = raw.get("include") or {}
         if not isinstance(include, Mapping):
             raise CatalogueError(f"{where}: field 'include' must be a mapping.")
+        for key, value in include.items():
+            if key != "always" and not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+                raise CatalogueError(f"{where}: field 'include.{key}' must be a list of codes, not {value!r}.")
         if not isinstance(raw.get("owner"), str):
             raise CatalogueError(f"{where}: field 'owner' is missing; name who is responsible.")
         steps.append(StepTemplate(
             id=sid,
             title={lang: str(title[lang]) for lang in LANGUAGES},
             owner=raw["owner"],
-            bodies=tuple(raw.get("bodies") or ()),
+            bodies=_names(raw, "bodies", where),
             weeks=float(weeks),
-            actors=tuple(raw.get("actors") or ()),
+            actors=_names(raw, "actors", where),
             depends_on=depends,
             always=bool(include.get("always", False)),
             include={key: tuple(value) for key, value in include.items() if key != "always"},
             timing=timing,
-            measure_steps=tuple(raw.get("measure_steps") or ()),
-            deferred_by=tuple(raw.get("deferred_by") or ()),
+            measure_steps=_names(raw, "measure_steps", where),
+            deferred_by=_names(raw, "deferred_by", where),
         ))
         seen.add(sid)
     calendar = data.get("calendar")

@@ -166,10 +166,7 @@ CASES: list[Case] = [
 _NO_LINE = ("bug: a YAML syntax error in {0} gives a message without the line (and column) where the "
             "parser stopped, unlike the catalogue and grontur.yaml")
 KNOWN_BUGS = {
-    "anchoring-yaml": _NO_LINE.format("the anchoring template (grontur.anchoring)"),
     "evidence-yaml": _NO_LINE.format("an evidence record (grontur.evidence)"),
-    "anchoring-not-mapping": "bug: grontur.anchoring.load_template calls .get on the file's content unchecked: "
-                             "a template that is a list raises a bare AttributeError",
 }
 
 SOURCES = {"measure": MEASURE, "weights": WEIGHTS, "anchoring": ANCHORING, "evidence": EVIDENCE}
@@ -328,8 +325,6 @@ def _starting_data(kind: str) -> Any:
 
 
 MUTATION_BUGS = {
-    "anchoring": "bug: grontur.anchoring.load_template converts list fields unchecked: a step's "
-                 "'bodies: true' raises a bare TypeError",
 }
 
 
