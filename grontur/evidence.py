@@ -122,7 +122,9 @@ def load_evidence(path: str | Path | None = None) -> list[EvidenceRecord]:
         try:
             data = yaml.safe_load(file.read_text(encoding="utf-8"))
         except yaml.YAMLError as error:
-            msg = f"{file}: not valid YAML ({_first_line(error)}); fix the syntax."
+            mark = getattr(error, "problem_mark", None)
+            where = f" line {mark.line + 1}, column {mark.column + 1}:" if mark is not None else ""
+            msg = f"{file}:{where} not valid YAML ({_first_line(error)}); fix the syntax."
             raise CatalogueError(msg) from None
         except (OSError, UnicodeDecodeError) as error:
             msg = f"{file}: cannot be read ({error}); save it as UTF-8 text."

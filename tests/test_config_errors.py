@@ -163,10 +163,7 @@ CASES: list[Case] = [
     ("project-not-mapping", "project", "- municipality: Gol\n", ConfigError, ("mapping",)),
 ]
 
-_NO_LINE = ("bug: a YAML syntax error in {0} gives a message without the line (and column) where the "
-            "parser stopped, unlike the catalogue and grontur.yaml")
 KNOWN_BUGS = {
-    "evidence-yaml": _NO_LINE.format("an evidence record (grontur.evidence)"),
 }
 
 SOURCES = {"measure": MEASURE, "weights": WEIGHTS, "anchoring": ANCHORING, "evidence": EVIDENCE}
