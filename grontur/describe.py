@@ -426,7 +426,10 @@ def _seasonal_shift(table: pd.DataFrame, k: int) -> tuple[dict[str, Any], int]:
     winter = codes(table, "mode_winter")
     both = summer.notna() & winter.notna()
     n_both = int(both.sum())
-    changed = both & (summer != winter)
+    if "mode_summer" in table.columns and "mode_winter" in table.columns:
+        changed = both & (summer != winter)
+    else:  # one season asked: nobody answered both (and the two columns cannot be compared)
+        changed = pd.Series(False, index=table.index)
     n_changed = int(changed.sum())
     hidden = 0
 
