@@ -680,18 +680,22 @@ def _emissions(ctx: _Ctx) -> Section:
     scen = scenarios(potential)
     if scen:
         chart_rows: list[tuple[str, float | None, float | None, float | None]] = [(tr("report.scenario.today"), total, em.get("low"), em.get("high"))]
+
+        def remaining(cut: Any) -> float | None:
+            # The total may be hidden (too few respondents with a distance): then no bars after it.
+            return None if total is None or cut is None else float(total) - float(cut)
+
         rows = []
         for name, sc in scen.items():
             label = ctx.label("scenario", name)
-            after = None if sc["tonnes"] is None else float(total) - float(sc["tonnes"])
-            chart_rows.append((label, after, None if sc["high"] is None else float(total) - float(sc["high"]),
-                               None if sc["low"] is None else float(total) - float(sc["low"])))
+            chart_rows.append((label, remaining(sc["tonnes"]), remaining(sc["high"]), remaining(sc["low"])))
             rows.append((Cell(label), Cell(fmt.number(sc["tonnes"], lang, digits=1), sc["tonnes_path"], sc["tonnes"]),
                          Cell(fmt.number_range(sc["low"], sc["high"], lang, digits=1)),
                          Cell(fmt.number(sc["trips"], lang, digits=0), sc["trips_path"], sc["trips"]),
                          Cell(fmt.percent(sc["share"], lang), sc["share_path"], sc["share"])))
-        png = charts.render_png(charts.scenario_chart(chart_rows, lang=lang))
-        blocks.append(Figure("fig-scenarios", tr("report.figure.scenarios"), png, tr("report.figure.scenarios")))
+        if total is not None:
+            png = charts.render_png(charts.scenario_chart(chart_rows, lang=lang))
+            blocks.append(Figure("fig-scenarios", tr("report.figure.scenarios"), png, tr("report.figure.scenarios")))
         blocks.append(Table("scenarios", tr("report.table.scenarios"),
                             (tr("report.col.scenario"), tr("report.col.tonnes_avoided"), tr("report.col.range"), tr("report.col.trips_avoided_day"), tr("report.col.share_trips_avoided")),
                             tuple(rows), (False, True, True, True, True), tr("report.note.scenarios"), (None, "0.0", None, "0", "0%")))
