@@ -500,13 +500,20 @@ def _estimate_season(before: pd.DataFrame, after: pd.DataFrame, reached_b: pd.Se
     reached_ok = r[1] >= k and r[3] >= k
     others_ok = o[1] >= k and o[3] >= k
     hidden = sum(_small(n, k) for n in (r[1], r[3], o[1], o[3]))
+    # Reached and not reached add up to everyone who answered that season (published elsewhere):
+    # when one group is too small to show, the size of the other is hidden too.
+    small_reached = _small(r[1], k) or _small(r[3], k)
+    small_others = _small(o[1], k) or _small(o[3], k)
+    show_reached = reached_ok and not small_others
+    show_others = others_ok and not small_reached
+    hidden += 2 * ((reached_ok and not show_reached) + (others_ok and not show_others))
     participants = {
         "group": group,
         "description": description,
-        "n_reached": r[3] if reached_ok else None,
-        "n_reached_before": r[1] if reached_ok else None,
-        "n_not_reached": o[3] if others_ok else None,
-        "n_not_reached_before": o[1] if others_ok else None,
+        "n_reached": r[3] if show_reached else None,
+        "n_reached_before": r[1] if show_reached else None,
+        "n_not_reached": o[3] if show_others else None,
+        "n_not_reached_before": o[1] if show_others else None,
     }
     groups: dict[str, Any] = {}
     estimates: list[dict[str, Any]] = []
@@ -515,6 +522,8 @@ def _estimate_season(before: pd.DataFrame, after: pd.DataFrame, reached_b: pd.Se
         return _SeasonResult(participants, groups, (), None, None, hidden, note)
     before_ok, after_ok = not _small(r[0], k), not _small(r[2], k)
     groups["reached"] = _group_entry(r, k)
+    if small_others:  # its size would give the hidden group's by subtraction
+        groups["reached"].update(n_before=None, n_after=None)
     hidden += (not before_ok) + (not after_ok)
     term_r = _panel_term(before, after, reached_b, reached_a, season, outcome)
     estimates.append(_estimate_entry("before_after", *_before_after(r, term_r)))

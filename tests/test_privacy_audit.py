@@ -563,9 +563,6 @@ def test_demo_results_publish_no_group_below_k(demo_audited: dict[str, Any]) -> 
     assert [(p, v) for p, v in counts if 0 < v < k] == []
 
 
-@pytest.mark.xfail(strict=True, reason="bug: a pilot whose participants are fewer than k hides n_reached but publishes "
-                                       "n_not_reached, so the comparison's respondents minus n_not_reached give the "
-                                       "size of the hidden group (job group 'culture' here)")
 def test_hidden_pilot_group_cannot_be_recovered_by_subtraction(audited: dict[str, Any]) -> None:
     results = audited["analysis"].results
     total_before = results["comparison"]["respondents"]["n_before"]
