@@ -30,6 +30,11 @@ log = logging.getLogger(__name__)
 
 RESULTS_SCHEMA = "grontur.results/1"
 DEFAULT_FORMATS = ("html", "docx", "xlsx")
+#: Every file one analysis can write into its folder.
+OUTPUT_NAMES = frozenset({
+    "results.json", "quality.csv", "quarantine.csv", "cleaned.csv", "comparison.json", "comparison.html",
+    "report.html", "report.docx", "measures.xlsx", "report.pdf",
+})
 
 
 @dataclass
@@ -399,6 +404,10 @@ def write_analysis(analysis: Analysis, out_dir: Path, *, lang: str, formats: Seq
                 formats=tuple(formats),
             )
         written = sorted(p.relative_to(staging) for p in staging.rglob("*") if p.is_file())
+    # An output an earlier run wrote but this one did not (a comparison.json after the follow-up
+    # was dropped, a report format no longer asked for) would now describe other data: remove it.
+    for name in OUTPUT_NAMES - {str(p) for p in written}:
+        (out_dir / name).unlink(missing_ok=True)
     _close_figures(analysis.figures)
     return [out_dir / p for p in written]
 

@@ -40,3 +40,20 @@ def test_csv_is_excel_friendly_and_stable(tmp_path):
     assert first == second
     assert first.startswith(b"\xef\xbb\xbf")
     assert "Ål" in first.decode("utf-8-sig")
+
+
+def test_rerun_removes_outputs_the_new_run_does_not_write(tmp_path):
+    import dataclasses
+
+    from grontur.pipeline import analyse_file, demo_project
+
+    project = demo_project("Flå")
+    out = tmp_path / "out"
+    analyse_file(project=project, out_dir=out, formats=("html",))
+    assert (out / "comparison.json").is_file() and (out / "report.html").is_file()
+    (out / "notes.txt").write_text("the user's own file")
+    analyse_file(project=dataclasses.replace(project, followup=None), out_dir=out, formats=())
+    assert (out / "results.json").is_file()
+    assert not (out / "comparison.json").exists()
+    assert not (out / "report.html").exists()
+    assert (out / "notes.txt").read_text() == "the user's own file"
