@@ -479,7 +479,7 @@ def _read_yaml(file: Path) -> Any:
         msg = f"{file}: cannot read the file ({error.strerror}); check that it exists and is readable."
         raise CatalogueError(msg) from None
     try:
-        return yaml.load(text, Loader=_Loader)  # noqa: S506 - a safe loader
+        return yaml.load(text, Loader=_Loader)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else "unknown line"
@@ -511,7 +511,7 @@ def _anchoring_template_steps() -> dict[str, dict]:
     if not template.is_file():
         return {}
     try:
-        data = yaml.load(template.read_text(encoding="utf-8"), Loader=_Loader)  # noqa: S506
+        data = yaml.load(template.read_text(encoding="utf-8"), Loader=_Loader)
     except (yaml.YAMLError, OSError, UnicodeDecodeError):
         logger.warning("%s could not be read; using the built-in list of anchoring steps", template)
         return {}

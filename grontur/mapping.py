@@ -794,6 +794,12 @@ def suggest_mapping(raw: RawExport, *, columns: list[str] | None = None) -> list
                 value_score = numeric
             elif target == "home_postcode":
                 value_score = float(uniques.astype(str).str.fullmatch(r"\d{3,4}").mean()) if len(uniques) else 0.0
+            elif target == "municipality":
+                # Municipality numbers (any era) or names: distinguishes "Kommune" from a number column.
+                from grontur.municipalities import translate_numbers
+
+                known = translate_numbers(uniques.astype(str)).notna() if len(uniques) else pd.Series(dtype=bool)
+                value_score = float(known.mean()) if len(uniques) else 0.0
             else:
                 value_score = 0.0
             if header_score:

@@ -14,8 +14,8 @@ The scoring is written out in ``docs/ranking.md``.
 from __future__ import annotations
 
 import copy
-import functools
 import dataclasses
+import functools
 import logging
 import math
 from collections.abc import Iterable, Mapping, Sequence
@@ -28,7 +28,12 @@ import pandas as pd
 import yaml
 
 from grontur.errors import CatalogueError, ConfigError
-from grontur.evidence import AdjustedEffect, EvidenceRecord, adjust_effect, records_by_measure
+from grontur.evidence import (
+    AdjustedEffect,
+    EvidenceRecord,
+    adjust_effect,
+    records_by_measure,
+)
 from grontur.i18n import LANGUAGES, check_language, has, t
 from grontur.resources import data_path
 from grontur.schema import CAR_DRIVER_MODES, CAR_MODES, MAX_DISTANCE_KM, MULTI_SEP
@@ -1015,9 +1020,8 @@ def _reasons(
 
     for column, wanted in sorted(rules.conditions.items()):
         key = f"rank.reason.condition.{column}"
-        if wanted is True:
-            if has(key):
-                reasons.append(Reason(key, {"n": count(int(focus.sum()))}))
+        if wanted is True and has(key):
+            reasons.append(Reason(key, {"n": count(int(focus.sum()))}))
 
     if "parking_at_work" in rules.requires and "parking_at_work" in people.table:
         free = int((focus & people.is_in("parking_at_work", ["free"])).sum())

@@ -76,9 +76,9 @@ def test_code_families_from_the_contracts_are_translated(kind, codes):
 
 
 def _visible_text(html: str) -> str:
-    html = re.sub(r"<style.*?</style>", " ", html, flags=re.S)
+    html = re.sub(r"<style.*?</style>", " ", html, flags=re.DOTALL)
     # citations are quoted as published, in their own language
-    html = re.sub(r'<ul class="references">.*?</ul>', " ", html, flags=re.S)
+    html = re.sub(r'<ul class="references">.*?</ul>', " ", html, flags=re.DOTALL)
     html = re.sub(r"<[^>]+>", " ", html)
     return re.sub(r"\s+", " ", html.replace("&nbsp;", " "))
 

@@ -194,3 +194,14 @@ def test_answer_vocabulary_uses_only_canonical_codes() -> None:
         allowed = {"true", "false"} if kind == "bool" else set(codes)
         assert {str(code) for code in vocabulary[key]} <= allowed, (key, set(map(str, vocabulary[key])) - allowed)
         assert all(isinstance(code, str) for code in vocabulary[key]), key
+
+
+def test_a_kommune_column_of_numbers_maps_to_municipality(tmp_path):
+    from grontur.importing import import_survey
+
+    path = tmp_path / "kommune.csv"
+    path.write_text("Kommune,Avstand til jobb (km),Korleis reiser du vanlegvis til jobb om sommarhalvåret?\n"
+                    "3324,5,Går\n3041,12,\"Bil, åleine\"\n3328,3,Syklar\n", encoding="utf-8")
+    result = import_survey(path)
+    assert result.table["municipality"].tolist() == ["3324", "3324", "3328"]  # 3041 is Gol's 2020 number
+    assert result.table["distance_km"].tolist() == [5.0, 12.0, 3.0]

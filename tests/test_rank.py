@@ -551,8 +551,9 @@ def test_an_open_distance_range_reads_more_than() -> None:
 
 
 def test_code_condition_on_a_question_not_asked_does_not_exclude():
-    from grontur.rank import _condition, _Respondents
     import pandas as pd
+
+    from grontur.rank import _condition, _Respondents
 
     table = pd.DataFrame({"mode_summer": ["car_alone", "walk"], "distance_km": [3.0, 1.0]})
     people = _Respondents(table, None, days_per_week=5.0)

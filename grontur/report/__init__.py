@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 FORMATS = ("html", "docx", "xlsx", "pdf")
 FILE_NAMES = {"html": "report.html", "docx": "report.docx", "xlsx": "measures.xlsx", "pdf": "report.pdf"}
 
-__all__ = ["FORMATS", "FILE_NAMES", "write_outputs", "write_network_overview", "network_summary", "figures_to_png"]
+__all__ = ["FILE_NAMES", "FORMATS", "figures_to_png", "network_summary", "write_network_overview", "write_outputs"]
 
 
 def figures_to_png(figures: Mapping[str, Any] | None) -> dict[str, bytes]:

@@ -20,7 +20,7 @@ def _is_missing(value: object) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 
 
-def number(value: float | int | None, lang: str, *, digits: int = 0) -> str:
+def number(value: float | None, lang: str, *, digits: int = 0) -> str:
     """Format a number with the language's separators; ``None`` gives :data:`SUPPRESSED`.
 
     >>> number(1234.56, "nn", digits=1)
@@ -52,7 +52,7 @@ def percent(share: float | None, lang: str, *, digits: int = 0) -> str:
     return text + ("%" if lang == "en" else _NBSP + "%")
 
 
-def integer(value: float | int | None, lang: str) -> str:
+def integer(value: float | None, lang: str) -> str:
     """Format a count."""
     return number(value, lang, digits=0)
 

@@ -11,15 +11,26 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 from grontur.errors import GronturError
 from grontur.i18n import Translator, has
 from grontur.report import _format as fmt
 from grontur.report import charts
 from grontur.report.model import (
-    Block, BulletList, Card, Cards, Cell, Document, Figure, Heading, KeyFigure, KeyFigures,
-    Paragraph, Section, Table,
+    Block,
+    BulletList,
+    Card,
+    Cards,
+    Cell,
+    Document,
+    Figure,
+    Heading,
+    KeyFigure,
+    KeyFigures,
+    Paragraph,
+    Section,
+    Table,
 )
 from grontur.schema import CAR_DRIVER_MODES, MODES
 
@@ -84,7 +95,7 @@ class Labeller:
         self.unknown: set[str] = set()
 
     #: Other catalogues that may already label a code of this kind (searched after report.*).
-    FALLBACKS = {
+    FALLBACKS: ClassVar[dict[str, tuple[str, ...]]] = {
         "problem": ("geo.problem", "import.problem", "clean.problem"),
         "actor": ("anchoring.owner", "anchoring.body"),
         "owner": ("anchoring.owner", "report.actor", "anchoring.body"),

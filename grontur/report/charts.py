@@ -17,11 +17,11 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
 
-from grontur.i18n import Translator  # noqa: E402
-from grontur.report import _format as fmt  # noqa: E402
+from grontur.i18n import Translator
+from grontur.report import _format as fmt
 
 #: Okabe & Ito (2008) colour-blind-safe palette, ordered so neighbours differ in lightness too.
 PALETTE: tuple[str, ...] = (

@@ -15,7 +15,14 @@ from docx.shared import Cm, Pt, RGBColor
 
 from grontur.report._zip import normalise_zip
 from grontur.report.model import (
-    BulletList, Cards, Document, Figure, Heading, KeyFigures, Paragraph, Table,
+    BulletList,
+    Cards,
+    Document,
+    Figure,
+    Heading,
+    KeyFigures,
+    Paragraph,
+    Table,
 )
 
 _MUTED = RGBColor(0x5A, 0x5A, 0x5A)

@@ -11,7 +11,15 @@ from markupsafe import Markup
 
 from grontur.i18n import t
 from grontur.report.model import (
-    Block, BulletList, Cards, Document, Figure, Heading, KeyFigures, Paragraph, Table,
+    Block,
+    BulletList,
+    Cards,
+    Document,
+    Figure,
+    Heading,
+    KeyFigures,
+    Paragraph,
+    Table,
 )
 
 _HERE = Path(__file__).resolve().parent

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -119,7 +122,7 @@ def iter_blocks(sections: Sequence[Section]) -> list[tuple[Section, Block]]:
     return [(s, b) for s in sections for b in s.blocks]
 
 
-def table_frame(table: Table) -> "pd.DataFrame":
+def table_frame(table: Table) -> pd.DataFrame:
     """A report table as a DataFrame of its display texts (for notebooks), caption as ``attrs``."""
     import pandas as pd
 

@@ -16,7 +16,14 @@ from typing import Any
 from grontur.i18n import Translator, check_language
 from grontur.report import _format as fmt
 from grontur.report.model import (
-    Block, BulletList, Cell, Document, KeyFigure, KeyFigures, Paragraph, Section, Table,
+    Block,
+    Cell,
+    Document,
+    KeyFigure,
+    KeyFigures,
+    Paragraph,
+    Section,
+    Table,
 )
 from grontur.suppression import DEFAULT_K
 
@@ -30,7 +37,11 @@ def network_summary(results: Mapping[str, Any], *, slug: str | None = None, top:
     Figures for a municipality with fewer than ``k`` kept respondents are ``None`` and counted
     in ``suppressed_cells``.
     """
-    from grontur.report.build import car_driver_share, drive_alone, emissions_per_employee
+    from grontur.report.build import (
+        car_driver_share,
+        drive_alone,
+        emissions_per_employee,
+    )
 
     municipality = dict(results.get("municipality") or {})
     k = int((results.get("privacy") or {}).get("k", DEFAULT_K))
