@@ -15,7 +15,7 @@ import logging
 import re
 from dataclasses import dataclass
 from fractions import Fraction
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 import numpy as np
@@ -260,6 +260,10 @@ def code_single(raw: pd.Series, value_map: dict[str, str]) -> tuple[pd.Series, p
 
 _MAX_SPAN = 4  # a label may contain up to three commas itself
 
+# The same few option labels recur in thousands of distinct multi-select combinations: normalise
+# each piece of text once.
+_norm_piece = lru_cache(maxsize=65536)(norm)
+
 
 def _split_segments(text: str, value_map: dict[str, str]) -> tuple[list[str], list[str]]:
     """Match known labels on separator boundaries; returns codes and unmatched pieces.
@@ -268,7 +272,7 @@ def _split_segments(text: str, value_map: dict[str, str]) -> tuple[list[str], li
     they form a known label ("Dusj, garderobe og skap"), longest first. A label never matches
     inside a piece, so a word like "anna" inside typed text does not count as an answer.
     """
-    pieces = [norm(piece) for piece in text.replace(";", ",").replace("\n", ",").split(",")]
+    pieces = [_norm_piece(piece) for piece in text.replace(";", ",").replace("\n", ",").split(",")]
     pieces = [piece for piece in pieces if piece]
     codes: list[str] = []
     leftovers: list[str] = []
