@@ -22,3 +22,6 @@ def read_yaml(path: Path, *, error: type[GronturError] = ConfigError, advice: st
     except UnicodeDecodeError as problem:
         msg = f"{path}: not UTF-8 text ({problem.reason}); save it as UTF-8."
         raise error(msg) from problem
+    except OSError as problem:
+        msg = f"{path}: cannot be read ({problem.strerror or problem}); {advice}."
+        raise error(msg) from problem

@@ -17,8 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from grontur._yaml import read_yaml
 from grontur.errors import CatalogueError, ConfigError
 from grontur.i18n import LANGUAGES, check_language, t
 from grontur.resources import data_path
@@ -93,13 +92,7 @@ def _names(raw: Mapping[str, Any], key: str, where: str) -> tuple[str, ...]:
 
 
 def _read_template(file: Path) -> Template:
-    try:
-        data = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f" line {mark.line + 1}, column {mark.column + 1}:" if mark is not None else ""
-        msg = f"{file}:{where} the anchoring template cannot be read ({str(error).splitlines()[0]}); fix or restore it."
-        raise CatalogueError(msg) from None
+    data = read_yaml(file, error=CatalogueError, advice="fix or restore the anchoring template") or {}
     if not isinstance(data, Mapping):
         raise CatalogueError(f"{file}: the anchoring template must be a mapping with 'calendar' and 'steps'.")
     steps_raw = data.get("steps")

@@ -112,8 +112,8 @@ class PilotEffect:
             return None
         return bool(self.ci_low > 0 or self.ci_high < 0)
 
-    def as_dict(self) -> dict[str, Any]:
-        """Plain JSON for ``comparison.json`` (``pilots`` list)."""
+    def _record(self) -> dict[str, Any]:
+        """The fields shared by ``comparison.json`` and the evidence record."""
         return {
             "measure": self.measure,
             "municipality": dict(self.municipality),
@@ -128,6 +128,12 @@ class PilotEffect:
             "ci_low": self.ci_low,
             "ci_high": self.ci_high,
             "p_value": self.p_value,
+        }
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain JSON for ``comparison.json`` (``pilots`` list)."""
+        return {
+            **self._record(),
             "significant": self.significant,
             "relative_effect": self.relative_effect,
             "method": self.method,
@@ -141,24 +147,7 @@ class PilotEffect:
     def to_evidence_record(self) -> dict[str, Any]:
         """The evidence record of ``docs/contracts.md`` (``measures/evidence/*.yaml``)."""
         source = "grontur compare" + (f", {self.source_date}" if self.source_date else "")
-        return {
-            "measure": self.measure,
-            "municipality": dict(self.municipality),
-            "period": dict(self.period),
-            "participants": dict(self.participants),
-            "context": dict(self.context),
-            "outcome": self.outcome,
-            "season": self.season,
-            "before": self.before,
-            "after": self.after,
-            "estimate": self.estimate,
-            "ci_low": self.ci_low,
-            "ci_high": self.ci_high,
-            "p_value": self.p_value,
-            "relative_effect": self.relative_effect,
-            "method": self.method,
-            "source": source,
-        }
+        return {**self._record(), "relative_effect": self.relative_effect, "method": self.method, "source": source}
 
 
 # ---------------------------------------------------------------------------------------------

@@ -25,8 +25,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 
+from grontur._yaml import read_yaml
 from grontur.errors import CatalogueError, ConfigError
 from grontur.evidence import (
     AdjustedEffect,
@@ -70,13 +70,7 @@ def load_weights(path: str | Path | None = None, *, overrides: Mapping[str, Any]
 
 @functools.lru_cache(maxsize=8)
 def _read_weights(file: str) -> dict[str, Any]:
-    try:
-        base = yaml.safe_load(Path(file).read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f" line {mark.line + 1}, column {mark.column + 1}:" if mark is not None else ""
-        msg = f"{file}:{where} the ranking weights cannot be read ({str(error).splitlines()[0]}); fix or restore the file."
-        raise CatalogueError(msg) from None
+    base = read_yaml(Path(file), error=CatalogueError, advice="fix or restore the ranking weights") or {}
     if not isinstance(base, dict):
         raise CatalogueError(f"{file}: the ranking weights must be a mapping of named settings.")
     return base
