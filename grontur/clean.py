@@ -272,20 +272,15 @@ def _split_segments(text: str, value_map: dict[str, str]) -> tuple[list[str], li
     they form a known label ("Dusj, garderobe og skap"), longest first. A label never matches
     inside a piece, so a word like "anna" inside typed text does not count as an answer.
     """
-    pieces = [_norm_piece(piece) for piece in text.replace(";", ",").replace("\n", ",").split(",")]
-    pieces = [piece for piece in pieces if piece]
+    pieces = [piece for piece in map(_norm_piece, text.replace(";", ",").replace("\n", ",").split(",")) if piece]
     codes: list[str] = []
     leftovers: list[str] = []
     position = 0
     spans = getattr(value_map, "spans", None)
-    if spans is not None and not any(piece in spans for piece in pieces):
+    if spans is not None and spans.keys().isdisjoint(pieces):
         # Fast path: no piece can start a label with commas, so each piece stands alone.
         found = [value_map.get(piece) for piece in pieces]
-        for code in found:
-            if code is not None:
-                for part in code.split(MULTI_SEP):
-                    if part not in codes:
-                        codes.append(part)
+        codes = list(dict.fromkeys(part for code in found if code is not None for part in code.split(MULTI_SEP)))
         return codes, [piece for piece, code in zip(pieces, found) if code is None]
     while position < len(pieces):
         # Normalised labels never contain separators, so joined normalised pieces compare directly.
