@@ -27,7 +27,7 @@ import pandas as pd
 import yaml
 
 from grontur.errors import ConfigError
-from grontur.resources import data_path
+from grontur.resources import data_path, standard_questionnaire
 from grontur.schema import COLUMNS
 
 log = logging.getLogger(__name__)
@@ -609,7 +609,7 @@ def generate_demo(out_dir: Path | str | None = None, *, seed: int | None = None,
     places = places if places is not None else load_places()
     seed = int(prm["seed"] if seed is None else seed)
     out = Path(out_dir) if out_dir is not None else data_path("surveys", "demo")
-    questionnaire = _read_yaml(data_path("surveys", "standard", "questionnaire.yaml"))
+    questionnaire = standard_questionnaire()
     files: list[Path] = []
     munis = []
     for i, muni in enumerate(prm["municipalities"]):

@@ -10,8 +10,6 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
-import yaml
-
 from grontur._yaml import read_yaml
 from grontur.errors import ConfigError
 
@@ -75,10 +73,9 @@ class Translator:
 
 def _questionnaire_labels() -> dict[str, dict[str, str]]:
     """Code labels derived from the standard questionnaire, so each label is written once."""
-    from grontur.resources import data_path
+    from grontur.resources import standard_questionnaire
 
-    path = data_path("surveys", "standard", "questionnaire.yaml")
-    spec = yaml.safe_load(path.read_text(encoding="utf-8"))
+    spec = standard_questionnaire()
     labels: dict[str, dict[str, str]] = {}
     for question in spec["questions"]:
         for code, texts in (question.get("options") or {}).items():

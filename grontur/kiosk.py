@@ -14,15 +14,12 @@ import io
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from grontur.errors import InputFileError
 from grontur.i18n import check_language
-from grontur.resources import data_path
+from grontur.resources import standard_questionnaire
 
 MULTI_JOIN = "; "
 
@@ -48,9 +45,8 @@ class Question:
     maximum: float | None = None
 
 
-@cache
 def _spec() -> dict[str, Any]:
-    return yaml.safe_load(data_path("surveys", "standard", "questionnaire.yaml").read_text(encoding="utf-8"))
+    return standard_questionnaire()
 
 
 def questions(lang: str, *, workplaces: Sequence[str] = ()) -> list[Question]:

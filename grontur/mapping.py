@@ -26,7 +26,7 @@ import yaml
 
 from grontur.errors import ConfigError
 from grontur.io import RawExport
-from grontur.resources import data_path
+from grontur.resources import data_path, standard_questionnaire
 from grontur.schema import COLUMNS, MODES, MULTI_SEP
 from grontur.suppression import DEFAULT_K
 
@@ -358,10 +358,8 @@ def save_mapping(mapping: Mapping, path: str | Path, *, suggestions: list[dict[s
 # ---------------------------------------------------------------------------------------------
 # vocabulary: questionnaire labels and everyday answers
 
-@cache
 def questionnaire() -> dict[str, Any]:
-    path = data_path("surveys", "standard", "questionnaire.yaml")
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
+    return standard_questionnaire()
 
 
 @cache

@@ -36,3 +36,11 @@ def data_dir(name: str) -> Path:
 def data_path(name: str, *parts: str) -> Path:
     """Return a path inside a shipped data folder, e.g. ``data_path("measures", "weights.yaml")``."""
     return data_dir(name).joinpath(*parts)
+
+
+@cache
+def standard_questionnaire() -> dict:
+    """The parsed ``surveys/standard/questionnaire.yaml`` (read once per process; do not modify)."""
+    import yaml
+
+    return yaml.safe_load(data_path("surveys", "standard", "questionnaire.yaml").read_text(encoding="utf-8"))
