@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from grontur._distinct import distinct
 from grontur.mapping import MappedExport, norm
 from grontur.privacy import identifier_mask
 from grontur.resources import data_path
@@ -158,14 +159,6 @@ def parse_number(value: str, *, open_upper: float, open_lower: float) -> tuple[f
             return number * open_upper, unit
         return number, unit
     return None, unit
-
-
-def distinct(raw: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Integer codes (-1 for missing) and the distinct values of a column."""
-    if isinstance(raw.dtype, pd.CategoricalDtype):
-        return raw.cat.codes.to_numpy(), raw.cat.categories.to_numpy(dtype=object)
-    codes, uniques = pd.factorize(raw.to_numpy(dtype=object), use_na_sentinel=True)
-    return codes, np.asarray(uniques, dtype=object)
 
 
 def spread(per_value: list, codes: np.ndarray, *, missing: object, dtype: object = object) -> np.ndarray:

@@ -278,6 +278,11 @@ def import_survey(
 _HASHED = re.compile(r"^[0-9a-f]{16}$")
 
 
+def _panel_code(value: object) -> str:
+    """Self-chosen panel codes match across waves whatever the case and surrounding spaces."""
+    return str(value).strip().upper()
+
+
 def _respondent_ids(raw: RawExport, mapped: MappedExport, *, salt: str, path: Path) -> pd.Series:
     """Pseudonymous ids: hashes of the panel code, else of the export's id, else of file and row.
 
@@ -294,13 +299,12 @@ def _respondent_ids(raw: RawExport, mapped: MappedExport, *, salt: str, path: Pa
     result = pd.Series(pd.NA, index=index, dtype=object)
     if mapped.panel_column is not None:
         codes = raw.frame[mapped.panel_column].reindex(index)
-        codes = codes.astype("string").str.strip().str.upper().astype(object).where(codes.notna(), None)
-        result = pseudonymise(codes, salt).where(codes.notna(), pd.NA)
+        result = pseudonymise(codes, salt, normalise=_panel_code).where(codes.notna(), pd.NA)
     missing = result.isna()
     if mapped.id_column is not None and missing.any():
-        ids = raw.frame[mapped.id_column].reindex(index[missing.to_numpy()])
-        fallback = pseudonymise(("id:" + ids.astype("string")).astype(object), salt)
-        result = result.where(~missing, fallback.reindex(index))
+        ids = raw.frame[mapped.id_column].reindex(index)
+        fallback = pseudonymise(ids, salt, prefix="id:")
+        result = fallback if missing.all() else result.where(~missing, fallback)
         missing = result.isna()
     if missing.any():
         rows = index[missing.to_numpy()]

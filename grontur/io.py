@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from grontur._distinct import factorize_text
 from grontur.errors import InputFileError
 
 log = logging.getLogger(__name__)
@@ -202,8 +203,7 @@ def _tidy(frame: pd.DataFrame) -> pd.DataFrame:
     columns: dict[str, pd.Categorical] = {}
     present = np.zeros(len(frame), dtype=bool)
     for name, (_, series) in zip(names, frame.items()):
-        codes, uniques = pd.factorize(series.to_numpy(dtype=object), use_na_sentinel=True)
-        uniques = np.asarray(uniques, dtype=object)
+        codes, uniques = factorize_text(series.to_numpy(dtype=object))
         if len(uniques) and pd.api.types.infer_dtype(uniques, skipna=True) != "string":
             uniques = np.array([_cell_text(value) for value in uniques], dtype=object)
         stripped = _STRIP(uniques) if len(uniques) else uniques

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from grontur._distinct import distinct
 from grontur.io import RawExport
 from grontur.mapping import fold
 
@@ -85,13 +86,10 @@ def identifier_mask(values: pd.Series) -> pd.Series:
 
     Evaluated on distinct values only, so it costs little on large exports.
     """
-    if isinstance(values.dtype, pd.CategoricalDtype):
-        codes, distinct = values.cat.codes.to_numpy(), values.cat.categories.to_numpy(dtype=object)
-    else:
-        codes, distinct = pd.factorize(values.to_numpy(dtype=object), use_na_sentinel=True)
-    if len(distinct) == 0:
+    codes, found = distinct(values)
+    if len(found) == 0:
         return pd.Series(False, index=values.index)
-    uniques = pd.Series(distinct, dtype=object)
+    uniques = pd.Series(found, dtype=object)
     text = uniques.astype(str)
     hit = np.zeros(len(text), dtype=bool)
     # Cheap filters first: every pattern needs an "@" or a digit.
@@ -198,24 +196,32 @@ def _hash_key(salt: str) -> str:
     return "".join(chr(33 + byte % 94) for byte in digest[:16])
 
 
-def pseudonymise(values: pd.Series, salt: str) -> pd.Series:
+def pseudonymise(values: pd.Series, salt: str, *, prefix: str = "", normalise=str) -> pd.Series:
     """Replace ids by keyed hashes (16 hex characters); NA stays NA.
 
     The hash is SipHash-2-4 (a keyed pseudo-random function, computed by pandas for the whole
     column at once) under a key derived from ``salt``. The same id and salt always give the same
     pseudonym, so repeat surveys can be paired; without the salt the ids cannot be recomputed.
+    Each distinct id is hashed once, as ``prefix + normalise(id)``: the prefix keeps kinds of id
+    apart, ``normalise`` can make spellings of one code agree.
 
     >>> pseudonymise(pd.Series(["a", None]), "s").isna().tolist()
     [False, True]
+    >>> a, b = pseudonymise(pd.Series([" ab", "AB"]), "s", normalise=lambda v: v.strip().upper())
+    >>> a == b
+    True
     """
-    present = values.notna().to_numpy()
-    out = np.full(len(values), None, dtype=object)
-    if present.any():
-        text = values[present].astype(str).to_numpy(dtype=object)
-        hashed = pd.util.hash_array(text, hash_key=_hash_key(salt), categorize=True)
+    codes, uniques = distinct(values)
+    hexes = np.full(len(uniques) + 1, None, dtype=object)
+    if len(uniques):
+        if normalise is str and pd.api.types.infer_dtype(uniques, skipna=False) == "string":
+            text = prefix + uniques if prefix else uniques  # one C loop instead of a Python one
+        else:
+            text = np.array([prefix + normalise(value) for value in uniques], dtype=object)
+        hashed = pd.util.hash_array(text, hash_key=_hash_key(salt), categorize=False)
         as_bytes = hashed.astype(">u8").view(np.uint8).reshape(-1, 8)
-        out[present] = _HEX[as_bytes].view("<U16").ravel().astype(object)
-    return pd.Series(out, index=values.index, dtype=object)
+        hexes[:-1] = _HEX[as_bytes].view("<U16").ravel()
+    return pd.Series(hexes[codes], index=values.index, dtype=object)
 
 
 def row_pseudonyms(index: pd.Index, *, salt: str, path_key: str) -> pd.Series:

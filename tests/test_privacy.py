@@ -91,3 +91,15 @@ def test_pseudonyms_are_salted_stable_and_not_the_id() -> None:
     assert first.dropna().str.fullmatch(r"[0-9a-f]{16}").all()
     assert pseudonymise(ids, "salt-b").iloc[0] != first.iloc[0]
     assert pseudonymise(ids, "salt-a").tolist()[:3] == first.tolist()[:3]
+
+
+def test_pseudonyms_never_change_between_versions() -> None:
+    # Repeat surveys are paired by pseudonym, so a wave imported by an older grontur must get
+    # the same pseudonyms as the next wave imported by a newer one. These values were computed
+    # by the first released hashing code; any change here breaks pairing for every user.
+    panel = pd.Series([" ab12", "AB12", None], dtype=object)
+    assert pseudonymise(panel, "salt", normalise=lambda v: v.strip().upper()).tolist() == [
+        "12acff97e68cdfa3", "12acff97e68cdfa3", None]
+    ids = pd.Series(pd.Categorical(["40000001", None, "40000001"]))
+    assert pseudonymise(ids, "salt", prefix="id:").tolist() == ["5e30f04f135e8e0b", None, "5e30f04f135e8e0b"]
+    assert pseudonymise(pd.Series(["Flå.csv:7"]), "salt").tolist() == ["169606f711d4dec3"]

@@ -1,0 +1,63 @@
+"""Distinct values of text columns, found cheaply.
+
+Survey exports repeat the same few answers hundreds of thousands of times, so every stage that
+interprets answers works per distinct value and lays the result out again by integer codes. This
+module finds those codes.
+
+pandas' CSV reader already gives equal strings of one column the same Python object within each
+block of rows it parses. :func:`factorize_text` exploits that: it first groups cells by object
+address (integer hashing, several times faster than hashing and comparing strings) and then
+compares the text of only one cell per address. When the reader did not share objects the
+result is the same, only without the speed-up.
+"""
+
+from __future__ import annotations
+
+import ctypes
+
+import numpy as np
+import pandas as pd
+
+#: Above this share of distinct objects, grouping by address first cannot pay for itself.
+_MOSTLY_DISTINCT = 0.5
+
+
+def _addresses(values: np.ndarray) -> np.ndarray:
+    """The object addresses held by a contiguous object array, as integers (a view, no copy).
+
+    An object array stores one ``PyObject*`` per cell; NumPy refuses to view them as integers,
+    so the buffer is read through ctypes. The caller keeps ``values`` alive while the view is used.
+    """
+    return np.ctypeslib.as_array((ctypes.c_ssize_t * len(values)).from_address(values.ctypes.data))
+
+
+def factorize_text(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Codes (-1 for missing) and distinct values of an object array, like :func:`pandas.factorize`.
+
+    The distinct values come in order of first appearance and the codes match
+    ``pd.factorize(values, use_na_sentinel=True)`` exactly.
+
+    >>> codes, uniques = factorize_text(np.array(["b", "a", None, "b"], dtype=object))
+    >>> codes.tolist(), uniques.tolist()
+    ([0, 1, -1, 0], ['b', 'a'])
+    """
+    values = np.ascontiguousarray(values, dtype=object)
+    if len(values) == 0:
+        return np.empty(0, dtype=np.intp), np.empty(0, dtype=object)
+    by_object, objects = pd.factorize(_addresses(values))
+    if len(objects) > _MOSTLY_DISTINCT * len(values):
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        return codes, np.asarray(uniques, dtype=object)
+    # Address codes are numbered in order of first appearance, so a cell is the first of its
+    # object exactly where its code exceeds every code before it.
+    seen = np.maximum.accumulate(by_object)
+    first = np.flatnonzero(np.concatenate(([True], by_object[1:] > seen[:-1])))
+    small, uniques = pd.factorize(values[first], use_na_sentinel=True)
+    return small[by_object], np.asarray(uniques, dtype=object)
+
+
+def distinct(raw: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Integer codes (-1 for missing) and the distinct values of a column."""
+    if isinstance(raw.dtype, pd.CategoricalDtype):
+        return raw.cat.codes.to_numpy(), raw.cat.categories.to_numpy(dtype=object)
+    return factorize_text(raw.to_numpy(dtype=object))
