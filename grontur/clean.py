@@ -514,8 +514,11 @@ def clean(mapped: MappedExport, *, municipality: str | None = None, wave: str | 
                 issues.append(_issues(rows, column, raw, "unreadable_number", "set_missing"))
             out[column] = values
         else:
-            out[column] = defuse_formulas(raw.astype(object)) if column not in ("respondent_id", "municipality") \
-                else raw.astype(object)
+            # Workplaces and postcodes stay categorical (their later checks work per distinct value).
+            if column in ("respondent_id", "municipality", "wave"):
+                out[column] = raw.astype(object)
+            else:
+                out[column] = defuse_formulas(raw)
 
     table = pd.DataFrame(out, index=index)
     if "workplace" in table.columns:
@@ -551,10 +554,7 @@ def clean(mapped: MappedExport, *, municipality: str | None = None, wave: str | 
     quarantined = reason.notna()
     quarantine = pd.DataFrame({"source_row": np.asarray(index[quarantined.to_numpy()], dtype=int),
                                "reason": reason[quarantined].to_numpy()})
-    kept = table.loc[~quarantined.to_numpy()].copy()
-    kept = _order(kept)
-    kept.insert(len(kept.columns), "source_row", np.asarray(kept.index, dtype=int))
-    kept = kept.reset_index(drop=True)
+    kept = _order(table, np.flatnonzero(~quarantined.to_numpy()))
     issue_frame = (pd.concat([f for f in issues if len(f)], ignore_index=True)
                    if any(len(f) for f in issues) else pd.DataFrame(columns=list(ISSUE_COLUMNS)))
     if len(issue_frame):
@@ -582,16 +582,21 @@ def _safe_label(value: object) -> str:
     return REDACTED if len(text) > 60 or bool(identifier_mask(pd.Series([text])).iloc[0]) else text
 
 
-def _order(table: pd.DataFrame) -> pd.DataFrame:
-    """Canonical column order; text columns as plain strings with NaN for missing."""
-    ordered = [c for c in COLUMNS if c in table.columns]
-    out = table[ordered].copy()
-    for column in ordered:
-        series = out[column]
+def _order(table: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame:
+    """The given rows in canonical column order, text columns as plain strings (NaN for missing),
+    and ``source_row`` last."""
+    index = pd.RangeIndex(len(rows))
+    columns: dict[str, pd.Series] = {}
+    for column in (c for c in COLUMNS if c in table.columns):
+        series = table[column]
         if isinstance(series.dtype, pd.CategoricalDtype):
             categories = np.append(series.cat.categories.to_numpy(dtype=object), np.nan)
-            out[column] = pd.Series(categories[series.cat.codes.to_numpy()], index=out.index, dtype=object)
-    return out
+            # dtype=object: pandas would otherwise inspect every cell to infer a string dtype.
+            columns[column] = pd.Series(categories[series.cat.codes.to_numpy()[rows]], index=index, dtype=object)
+        else:
+            columns[column] = pd.Series(series.array.take(rows), index=index, dtype=series.dtype)
+    columns["source_row"] = pd.Series(np.asarray(table.index, dtype=int)[rows], index=index)
+    return pd.DataFrame(columns, index=index)
 
 
 def _check_ranges(table: pd.DataFrame, raw: pd.DataFrame, config: dict[str, float]) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
@@ -629,15 +634,15 @@ def _check_ranges(table: pd.DataFrame, raw: pd.DataFrame, config: dict[str, floa
 
 def _postcodes(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Postcodes as 4-digit strings: leading zeros restored ("301" -> "0301")."""
-    uniques = values.dropna().unique()
-    lookup: dict[Any, object] = {}
+    codes, uniques = distinct(values)
+    per_value = []
     for value in uniques:
         text = re.sub(r"\s+", "", str(value))
         text = text[:-2] if re.fullmatch(r"\d+\.0", text) else text
         text = re.sub(r"^(?:no-?|n-)", "", text, flags=re.IGNORECASE)
-        lookup[value] = text.zfill(4) if re.fullmatch(r"\d{1,4}", text) and text != "0" * len(text) else np.nan
-    out = values.map(lookup).astype(object)
-    return out, values.notna() & out.isna()
+        per_value.append(text.zfill(4) if re.fullmatch(r"\d{1,4}", text) and text != "0" * len(text) else np.nan)
+    out = pd.Series(spread(per_value, codes, missing=np.nan), index=values.index, dtype=object)
+    return out, pd.Series(codes >= 0, index=values.index) & out.isna()
 
 
 def _municipality(table: pd.DataFrame, raw: pd.DataFrame, municipality: str | None) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
