@@ -33,6 +33,7 @@ from typing import Any, Final
 import yaml
 
 from grontur import schema
+from grontur._yaml import SafeLoader
 from grontur.errors import CatalogueError
 from grontur.resources import data_path
 
@@ -84,13 +85,7 @@ _REQUIRE_FIELDS: Final = ("transit_service", "parking_at_work", "facilities")
 #: Families whose entries must declare a context requirement.
 _FAMILY_REQUIRES: Final = {"transit": "transit_service", "parking": "parking_at_work"}
 
-try:  # the C loader is several times faster; fall back quietly where libyaml is missing
-    _BaseLoader: type = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover
-    _BaseLoader = yaml.SafeLoader
-
-
-class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
+class _Loader(SafeLoader):  # type: ignore[misc,valid-type]
     """A safe loader that refuses a key given twice (plain YAML keeps the last one silently)."""
 
 

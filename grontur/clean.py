@@ -16,13 +16,12 @@ import re
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import cache, lru_cache
-from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from grontur._distinct import distinct
+from grontur._yaml import parse as parse_yaml
 from grontur.mapping import MappedExport, norm
 from grontur.privacy import identifier_mask
 from grontur.resources import data_path
@@ -41,7 +40,7 @@ RARE_TEXT = "<typed answer removed>"
 @cache
 def settings() -> dict[str, float]:
     """Cleaning settings from ``surveys/cleaning.yaml`` as plain numbers."""
-    data = yaml.safe_load(data_path("surveys", "cleaning.yaml").read_text(encoding="utf-8"))
+    data = parse_yaml(data_path("surveys", "cleaning.yaml").read_text(encoding="utf-8"))
     out: dict[str, float] = {}
     for group in data.values():
         for key, item in group.items():

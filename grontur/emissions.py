@@ -23,6 +23,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
+from grontur._yaml import parse as parse_yaml
 from grontur.describe import (
     codes,
     column,
@@ -112,7 +113,7 @@ def _default_factors() -> Factors:
 
 def _read_factors(path: Path) -> Factors:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = parse_yaml(path.read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError) as exc:
         msg = f"{path}: cannot read the emission factor file ({exc.__class__.__name__}); check the path and YAML syntax."
         raise ConfigError(msg) from None

@@ -19,6 +19,7 @@ from typing import Any
 
 import yaml
 
+from grontur._yaml import parse as parse_yaml
 from grontur.errors import CatalogueError
 from grontur.resources import data_path
 
@@ -120,7 +121,7 @@ def load_evidence(path: str | Path | None = None) -> list[EvidenceRecord]:
     records: list[EvidenceRecord] = []
     for file in files:
         try:
-            data = yaml.safe_load(file.read_text(encoding="utf-8"))
+            data = parse_yaml(file.read_text(encoding="utf-8"))
         except yaml.YAMLError as error:
             mark = getattr(error, "problem_mark", None)
             where = f" line {mark.line + 1}, column {mark.column + 1}:" if mark is not None else ""

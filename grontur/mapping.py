@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from grontur._yaml import parse as parse_yaml
 from grontur.errors import ConfigError
 from grontur.io import RawExport
 from grontur.resources import data_path, standard_questionnaire
@@ -321,7 +322,7 @@ def _load_file_cached(path_text: str, _mtime: int, _size: int) -> Mapping:
     """Mappings are immutable, so a file is parsed once per version of it."""
     path = Path(path_text)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = parse_yaml(path.read_text(encoding="utf-8"))
     except (yaml.YAMLError, UnicodeDecodeError) as error:
         mark = getattr(error, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
@@ -365,7 +366,7 @@ def questionnaire() -> dict[str, Any]:
 @cache
 def answers_vocabulary() -> dict[str, Any]:
     path = data_path("surveys", "mappings", "answers.yaml")
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
+    return parse_yaml(path.read_text(encoding="utf-8"))
 
 
 @cache

@@ -38,6 +38,7 @@ import pandas as pd
 import yaml
 from scipy import stats
 
+from grontur._yaml import parse as parse_yaml
 from grontur.compare import (
     CONFIDENCE,
     _indicator,
@@ -629,7 +630,7 @@ def evidence_filename(record: Mapping[str, Any]) -> str:
 
 
 def _normalise(record: Mapping[str, Any]) -> Any:
-    return yaml.safe_load(yaml.safe_dump(dict(record), allow_unicode=True, sort_keys=False))
+    return parse_yaml(yaml.safe_dump(dict(record), allow_unicode=True, sort_keys=False))
 
 
 def write_evidence(records: Iterable[Mapping[str, Any] | PilotEffect], directory: str | Path, *,
@@ -652,7 +653,7 @@ def write_evidence(records: Iterable[Mapping[str, Any] | PilotEffect], directory
         text = yaml.safe_dump(record, allow_unicode=True, sort_keys=False)
         if path.exists():
             try:
-                existing = yaml.safe_load(path.read_text(encoding="utf-8"))
+                existing = parse_yaml(path.read_text(encoding="utf-8"))
             except yaml.YAMLError:
                 existing = None
             if existing == _normalise(record):

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from grontur._yaml import parse as parse_yaml
 from grontur.describe import (
     as_bool,
     codes,
@@ -57,7 +58,7 @@ def _default_params() -> dict[str, Any]:
 
 def _read_params(path: Path) -> dict[str, Any]:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = parse_yaml(path.read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError) as exc:
         msg = f"{path}: cannot read the potential parameter file ({exc.__class__.__name__}); check the path and YAML syntax."
         raise ConfigError(msg) from None

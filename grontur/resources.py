@@ -41,6 +41,6 @@ def data_path(name: str, *parts: str) -> Path:
 @cache
 def standard_questionnaire() -> dict:
     """The parsed ``surveys/standard/questionnaire.yaml`` (read once per process; do not modify)."""
-    import yaml
+    from grontur._yaml import parse as parse_yaml
 
-    return yaml.safe_load(data_path("surveys", "standard", "questionnaire.yaml").read_text(encoding="utf-8"))
+    return parse_yaml(data_path("surveys", "standard", "questionnaire.yaml").read_text(encoding="utf-8"))

@@ -32,6 +32,7 @@ import yaml
 from sklearn.base import BaseEstimator, ClusterMixin
 from threadpoolctl import ThreadpoolController
 
+from grontur._yaml import parse as parse_yaml
 from grontur.errors import ConfigError, MissingColumnError
 from grontur.i18n import LANGUAGES, t
 from grontur.resources import data_path
@@ -132,7 +133,7 @@ def load_personas(path: str | Path | None = None) -> PersonaBook:
 @cache
 def _load_personas_cached(path: str) -> PersonaBook:
     try:
-        spec = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        spec = parse_yaml(Path(path).read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         msg = f"{path}: the persona file cannot be read ({exc}); fix or restore it."
         raise ConfigError(msg) from exc

@@ -20,7 +20,7 @@ ENTER, DOWN = "\r", "\x1b[B"
 
 def grontur(*args, cwd=None):
     return subprocess.run([sys.executable, "-m", "grontur", *args], stdin=subprocess.DEVNULL,
-                          capture_output=True, text=True, timeout=120, cwd=cwd)
+                          check=False, capture_output=True, text=True, timeout=120, cwd=cwd)
 
 
 def test_flags_without_terminal_write_a_loadable_project(tmp_path):

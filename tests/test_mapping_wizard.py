@@ -59,7 +59,7 @@ def test_accept_change_skip_then_value_mapping_is_saved_and_reused(export, tmp_p
     assert again.table["job_group"].tolist() == table["job_group"].tolist()
     cli = subprocess.run([sys.executable, "-m", "grontur", "import", str(export), "--mapping", str(saved),
                           "--kommune", "Gol", "--out", str(tmp_path / "out")],
-                         stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120)
+                         stdin=subprocess.DEVNULL, check=False, capture_output=True, text=True, timeout=120)
     assert cli.returncode == 0, cli.stderr
 
 
@@ -73,6 +73,6 @@ def test_ctrl_c_saves_nothing(export, tmp_path):
 def test_interactive_without_terminal_names_the_flag(export, tmp_path):
     result = subprocess.run([sys.executable, "-m", "grontur", "import", str(export), "--interactive",
                              "--save-mapping", str(tmp_path / "m.yaml"), "--out", str(tmp_path / "out")],
-                            stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120)
+                            stdin=subprocess.DEVNULL, check=False, capture_output=True, text=True, timeout=120)
     assert result.returncode == 2
     assert "--mapping" in result.stderr and "Traceback" not in result.stderr

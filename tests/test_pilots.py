@@ -368,7 +368,7 @@ def test_demo_comparison_runs_without_warnings_for_same_season(truth) -> None:
 def test_demo_panel_is_linked_through_the_pseudonymous_code(truth, slug) -> None:
     from grontur.compare import compare_waves
 
-    config, before, after = _demo_waves(slug)
+    _config, before, after = _demo_waves(slug)
     planted = next(m for m in truth["municipalities"] if m["slug"] == slug)
     panel = compare_waves(before, after).panel
     retained = planted["panel"]["retained_respondents"]

@@ -26,12 +26,12 @@ def wheel(tmp_path_factory) -> Path:
     dist = tmp_path_factory.mktemp("dist")
     result = subprocess.run(
         [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(dist), str(REPO)],
-        capture_output=True, text=True, timeout=600,
+        check=False, capture_output=True, text=True, timeout=600,
     )
     if result.returncode != 0 and "No module named" in result.stderr and "hatchling" in result.stderr:
         result = subprocess.run(
             [sys.executable, "-m", "build", "--wheel", "--outdir", str(dist), str(REPO)],
-            capture_output=True, text=True, timeout=600,
+            check=False, capture_output=True, text=True, timeout=600,
         )
     assert result.returncode == 0, result.stderr[-2000:]
     (built,) = dist.glob("grontur-*.whl")
@@ -64,7 +64,7 @@ def test_wheel_runs_demo_in_fresh_environment(wheel, tmp_path):
                                     text=True, cwd=work, env=env).strip()
     assert where.startswith(str(site)), f"grontur was imported from {where}, not from the wheel"
     result = subprocess.run([str(python), "-m", "grontur", "demo", "--out", str(work / "demo"), "--format", "html"],
-                            capture_output=True, text=True, cwd=work, env=env, timeout=900)
+                            check=False, capture_output=True, text=True, cwd=work, env=env, timeout=900)
     assert result.returncode == 0, result.stderr[-3000:]
     assert (work / "demo" / "index.html").is_file()
     assert len(list((work / "demo").glob("*/report.html"))) == 6

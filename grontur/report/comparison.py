@@ -278,11 +278,9 @@ def _breakdown_blocks(c: Mapping[str, Any], tr: Translator, lang: str) -> list[B
 @cache
 def _question_texts() -> dict[str, dict[str, str]]:
     """Question text per canonical column, from the standard questionnaire."""
-    import yaml
+    from grontur.resources import standard_questionnaire
 
-    from grontur.resources import data_path
-
-    spec = yaml.safe_load(data_path("surveys", "standard", "questionnaire.yaml").read_text(encoding="utf-8"))
+    spec = standard_questionnaire()
     return {q["column"]: dict(q.get("text") or {}) for q in spec.get("questions", []) if q.get("column")}
 
 
