@@ -41,13 +41,22 @@ def factorize_text(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     >>> codes.tolist(), uniques.tolist()
     ([0, 1, -1, 0], ['b', 'a'])
     """
+    found = factorize_repeated(values)
+    if found is None:
+        codes, uniques = pd.factorize(np.asarray(values, dtype=object), use_na_sentinel=True)
+        return codes, np.asarray(uniques, dtype=object)
+    return found
+
+
+def factorize_repeated(values: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """:func:`factorize_text`, or None when most cells hold distinct objects (ids, timestamps,
+    typed comments), where codes would save nothing."""
     values = np.ascontiguousarray(values, dtype=object)
     if len(values) == 0:
         return np.empty(0, dtype=np.intp), np.empty(0, dtype=object)
     by_object, objects = pd.factorize(_addresses(values))
     if len(objects) > _MOSTLY_DISTINCT * len(values):
-        codes, uniques = pd.factorize(values, use_na_sentinel=True)
-        return codes, np.asarray(uniques, dtype=object)
+        return None
     # Address codes are numbered in order of first appearance, so a cell is the first of its
     # object exactly where its code exceeds every code before it.
     seen = np.maximum.accumulate(by_object)

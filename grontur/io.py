@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from grontur._distinct import factorize_text
+from grontur._distinct import factorize_repeated
 from grontur.errors import InputFileError
 
 log = logging.getLogger(__name__)
@@ -38,8 +38,9 @@ class RawExport:
     Attributes
     ----------
     frame
-        One row per respondent; every column holds strings or NA (as categorical columns, so
-        distinct answers are known without hashing the column again). ``frame.index`` is the
+        One row per respondent; every column holds strings or NA: categorical where answers
+        repeat (so distinct answers are known without hashing the column again), plain object
+        columns where most cells differ (ids, timestamps, comments). ``frame.index`` is the
         1-based data row in the input file (header rows not counted).
     path
         The file read.
@@ -197,35 +198,62 @@ def _tidy(frame: pd.DataFrame) -> pd.DataFrame:
     """Strip header whitespace, blank out whitespace-only cells, drop empty columns and rows.
 
     Works through the distinct values of each column (exports repeat the same answers many
-    times), so it costs little more than the read itself.
+    times), so it costs little more than the read itself. Columns whose cells are mostly
+    distinct (ids, timestamps, typed comments) are tidied cell by cell and stay plain text.
     """
     names = _unique_names([_clean_header(c) for c in frame.columns])
-    columns: dict[str, pd.Categorical] = {}
+    index = pd.RangeIndex(1, len(frame) + 1)
+    columns: dict[str, pd.Series] = {}
     present = np.zeros(len(frame), dtype=bool)
     for name, (_, series) in zip(names, frame.items()):
-        codes, uniques = factorize_text(series.to_numpy(dtype=object))
-        if len(uniques) and pd.api.types.infer_dtype(uniques, skipna=True) != "string":
-            uniques = np.array([_cell_text(value) for value in uniques], dtype=object)
-        stripped = _STRIP(uniques) if len(uniques) else uniques
-        blank = stripped == ""
-        if not blank.any() and not (stripped != uniques).any():
-            row_codes, categories = codes, uniques
+        values = series.to_numpy(dtype=object)
+        found = factorize_repeated(values)
+        if found is None:
+            cells = _tidy_cells(values)
+            filled = np.not_equal(cells, None)
+            column = pd.Series(cells, index=index, dtype=object)
         else:
-            stripped = np.where(blank, None, stripped)
-            # Stripping can merge values (" Bus" and "Bus"): factorise the distinct values again.
-            small, categories = pd.factorize(np.array(stripped, dtype=object), use_na_sentinel=True)
-            row_codes = np.append(small, -1)[codes]
-        if name.startswith("Unnamed: ") and not (row_codes >= 0).any():
+            codes, uniques = found
+            categories, codes = _tidy_distinct(uniques, codes)
+            filled = codes >= 0
+            # Categorical columns carry their distinct values along, so every later stage codes
+            # answers once per distinct value without hashing the column again.
+            column = pd.Series(pd.Categorical.from_codes(codes, categories=pd.Index(categories, dtype=object),
+                                                         validate=False), index=index)
+        if name.startswith("Unnamed: ") and not filled.any():
             continue
-        present |= row_codes >= 0
-        # Categorical columns carry their distinct values along, so every later stage codes
-        # answers once per distinct value without hashing the column again.
-        columns[name] = pd.Categorical.from_codes(row_codes, categories=pd.Index(categories, dtype=object),
-                                                  validate=False)
-    out = pd.DataFrame(columns, index=pd.RangeIndex(1, len(frame) + 1))
+        present |= filled
+        columns[name] = column
+    out = pd.DataFrame(columns, index=index)
     if not present.all():
         out = out.loc[present]
     out.index.name = "source_row"
+    return out
+
+
+def _tidy_distinct(uniques: np.ndarray, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Strip the distinct values and blank the empty ones; returns (categories, row codes)."""
+    if len(uniques) and pd.api.types.infer_dtype(uniques, skipna=True) != "string":
+        uniques = np.array([_cell_text(value) for value in uniques], dtype=object)
+    stripped = _STRIP(uniques) if len(uniques) else uniques
+    blank = stripped == ""
+    if not blank.any() and not (stripped != uniques).any():
+        return uniques, codes
+    # Stripping can merge values (" Bus" and "Bus"): factorise the distinct values again.
+    small, categories = pd.factorize(np.array(np.where(blank, None, stripped), dtype=object), use_na_sentinel=True)
+    return np.asarray(categories, dtype=object), np.append(small, -1)[codes]
+
+
+def _tidy_cells(values: np.ndarray) -> np.ndarray:
+    """Strip every cell and blank the empty ones (missing cells become None)."""
+    out = np.full(len(values), None, dtype=object)
+    filled = np.flatnonzero(pd.notna(values))
+    texts = values[filled]
+    if len(texts) and pd.api.types.infer_dtype(texts, skipna=False) != "string":
+        texts = np.array([_cell_text(value) for value in texts], dtype=object)
+    if len(texts):
+        stripped = _STRIP(texts)
+        out[filled] = np.where(stripped == "", None, stripped)
     return out
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from grontur._distinct import distinct
+from grontur._distinct import distinct, factorize_repeated
 from grontur.io import RawExport
 from grontur.mapping import fold
 
@@ -211,7 +211,7 @@ def pseudonymise(values: pd.Series, salt: str, *, prefix: str = "", normalise=st
     >>> a == b
     True
     """
-    codes, uniques = distinct(values)
+    codes, uniques = _hash_units(values)
     hexes = np.full(len(uniques) + 1, None, dtype=object)
     if len(uniques):
         if normalise is str and pd.api.types.infer_dtype(uniques, skipna=False) == "string":
@@ -222,6 +222,20 @@ def pseudonymise(values: pd.Series, salt: str, *, prefix: str = "", normalise=st
         as_bytes = hashed.astype(">u8").view(np.uint8).reshape(-1, 8)
         hexes[:-1] = _HEX[as_bytes].view("<U16").ravel()
     return pd.Series(hexes[codes], index=values.index, dtype=object)
+
+
+def _hash_units(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """What to hash: the distinct ids and their codes, or every filled cell when most differ."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return distinct(values)
+    cells = values.to_numpy(dtype=object)
+    found = factorize_repeated(cells)
+    if found is not None:
+        return found
+    filled = pd.notna(cells)
+    codes = np.full(len(cells), -1, dtype=np.intp)
+    codes[filled] = np.arange(int(filled.sum()))
+    return codes, cells[filled]
 
 
 def row_pseudonyms(index: pd.Index, *, salt: str, path_key: str) -> pd.Series:

@@ -6,6 +6,7 @@ import hashlib
 from pathlib import Path
 
 import openpyxl
+import pandas as pd
 import pytest
 
 from grontur.errors import GronturError, InputFileError
@@ -137,3 +138,21 @@ def test_whitespace_is_stripped_and_blank_cells_are_missing(tmp_path: Path) -> N
     raw = read_export(path)
     assert raw.frame["A"].tolist() == ["Bus", "Bus"]
     assert raw.frame["B"].isna().tolist() == [True, False]
+
+
+def test_columns_of_repeated_answers_and_of_distinct_cells_are_tidied_alike(tmp_path: Path) -> None:
+    # Repeated answers become categorical (coded once per distinct value); ids and comments,
+    # where most cells differ, stay plain text. Both are stripped and blanked the same way.
+    rows = [f"  {i} ,Bil , note {i} " for i in range(40)]
+    rows[3] = " 3 ,   , "
+    rows[7] = "  ,  ,  "  # nothing but spaces: the row is dropped, later rows keep their number
+    path = tmp_path / "mixed.csv"
+    path.write_text("Id,Mode,Comment\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    frame = read_export(path).frame
+    assert isinstance(frame["Mode"].dtype, pd.CategoricalDtype)
+    assert frame["Id"].dtype == object and frame["Comment"].dtype == object
+    assert 8 not in frame.index and len(frame) == 39
+    assert frame.loc[1, "Id"] == "0" and frame.loc[40, "Comment"] == "note 39"
+    assert pd.isna(frame.loc[4, "Mode"])
+    assert pd.isna(frame.loc[4, "Comment"]) and frame.loc[4, "Id"] == "3"
+    assert set(frame["Mode"].dropna()) == {"Bil"}
