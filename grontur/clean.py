@@ -292,6 +292,41 @@ def _split_segments(text: str, value_map: dict[str, str]) -> tuple[list[str], li
     return codes, [piece for piece in leftovers if piece]
 
 
+class _PieceCoder:
+    """Splits multi-select answers of one column, looking up each distinct piece of text once.
+
+    Thousands of distinct combinations are made of the same few option labels. An answer none
+    of whose pieces can start a label with commas is coded piece by piece from the cache; the
+    others go through :func:`_split_segments`, which joins neighbouring pieces.
+    """
+
+    def __init__(self, value_map: dict[str, str]) -> None:
+        self.value_map = value_map
+        self.spans: dict[str, int] | None = getattr(value_map, "spans", None)
+        self.pieces: dict[str, tuple[str, tuple[str, ...] | None]] = {}
+        self.span_starts: set[str] = set()  # raw pieces whose label continues after a comma
+
+    def _piece(self, text: str) -> tuple[str, tuple[str, ...] | None]:
+        key = _norm_piece(text)
+        code = self.value_map.get(key) if key else None
+        if self.spans is not None and key in self.spans:
+            self.span_starts.add(text)
+        found = self.pieces[text] = (key, tuple(code.split(MULTI_SEP)) if code is not None else None)
+        return found
+
+    def split(self, text: str) -> tuple[list[str], list[str]]:
+        """Codes and unmatched (normalised) pieces, as :func:`_split_segments` returns them."""
+        if self.spans is None:
+            return _split_segments(text, self.value_map)
+        raw = text.replace(";", ",").replace("\n", ",").split(",")
+        pieces = self.pieces
+        found = [pieces.get(piece) or self._piece(piece) for piece in raw]
+        if self.span_starts and not self.span_starts.isdisjoint(raw):
+            return _split_segments(text, self.value_map)
+        codes = list(dict.fromkeys(part for _, parts in found if parts for part in parts))
+        return codes, [key for key, parts in found if key and parts is None]
+
+
 _OTHER_TEXT = re.compile(r"\b(?:other|anna|annet|andre)\s*(?:\((?:[^()]|\([^()]*\))*\)?|:[^;]*)", re.IGNORECASE)
 
 
@@ -313,6 +348,7 @@ def code_multi(raw: pd.Series, value_map: dict[str, str]) -> tuple[pd.Series, pd
     """
     other_key = next((key for key in ("other", "anna", "annet") if key in value_map), None)
     positions, uniques = distinct(raw)
+    split = _PieceCoder(value_map).split
     code_results: list[object] = []
     left_results: list[object] = []
     for value in uniques:
@@ -321,7 +357,7 @@ def code_multi(raw: pd.Series, value_map: dict[str, str]) -> tuple[pd.Series, pd
         n_other = 0
         if "(" in text or ":" in text:
             text, n_other = _OTHER_TEXT.subn(", other, ", text)
-        codes, leftovers = _split_segments(text, value_map)
+        codes, leftovers = split(text)
         if n_other and other_key is None:
             leftovers = [part for part in leftovers if part != "other"] + ["other (free text)"]
         code_results.append(MULTI_SEP.join(codes) if codes else None)

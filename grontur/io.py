@@ -146,10 +146,14 @@ def _detect_encoding(path: Path, head: bytes) -> str:
         return "latin-1"
 
 
+#: Control characters other than line breaks and tabs (C0 and C1): rare in text, common in binaries.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
 def _looks_binary(text: str) -> bool:
     if not text:
         return False
-    control = sum(1 for ch in text if (ord(ch) < 32 and ch not in "\r\n\t") or 0x7F <= ord(ch) < 0xA0)
+    control = len(_CONTROL.findall(text))
     return control > 0.02 * len(text) or "\ufffd" in text[:2000] and text.count("\ufffd") > 0.01 * len(text)
 
 
