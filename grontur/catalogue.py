@@ -33,7 +33,8 @@ from typing import Any, Final
 import yaml
 
 from grontur import schema
-from grontur._yaml import SafeLoader
+from grontur._yaml import parse as parse_yaml
+from grontur._yaml import read_yaml
 from grontur.errors import CatalogueError
 from grontur.resources import data_path
 
@@ -84,25 +85,6 @@ _TARGET_FIELDS: Final = (
 _REQUIRE_FIELDS: Final = ("transit_service", "parking_at_work", "facilities")
 #: Families whose entries must declare a context requirement.
 _FAMILY_REQUIRES: Final = {"transit": "transit_service", "parking": "parking_at_work"}
-
-class _Loader(SafeLoader):  # type: ignore[misc,valid-type]
-    """A safe loader that refuses a key given twice (plain YAML keeps the last one silently)."""
-
-
-def _construct_unique_mapping(loader: Any, node: yaml.MappingNode, deep: bool = False) -> dict:
-    seen: set = set()
-    for key_node, _value in node.value:
-        key = loader.construct_object(key_node, deep=True)
-        if key in seen:
-            raise yaml.constructor.ConstructorError(
-                "while reading a mapping", node.start_mark, f"the key {key!r} is given twice", key_node.start_mark
-            )
-        seen.add(key)
-    return loader.construct_mapping(node, deep=deep)
-
-
-_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_unique_mapping)
-
 
 class UnknownMeasureError(CatalogueError, KeyError):
     """A measure id that the catalogue does not hold (also a ``KeyError`` for mapping use)."""
@@ -465,27 +447,7 @@ def _load_files(files: list[Path], *, origin: str) -> tuple[dict[str, Measure], 
 
 
 def _read_yaml(file: Path) -> Any:
-    try:
-        text = file.read_text(encoding="utf-8")
-    except UnicodeDecodeError as error:
-        msg = f"{file}: the file is not UTF-8 text (byte {error.start}); save it as UTF-8."
-        raise CatalogueError(msg) from None
-    except OSError as error:
-        msg = f"{file}: cannot read the file ({error.strerror}); check that it exists and is readable."
-        raise CatalogueError(msg) from None
-    try:
-        return yaml.load(text, Loader=_Loader)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else "unknown line"
-        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
-        context = getattr(error, "context", None)
-        detail = f"{context}, {problem}" if context else problem
-        if isinstance(error, yaml.constructor.ConstructorError) and "twice" in str(problem):
-            msg = f"{file}: {where}: {problem}; keep only one of them."
-        else:
-            msg = f"{file}: {where}: YAML syntax error ({detail}); fix the indentation or quoting there."
-        raise CatalogueError(msg) from None
+    return read_yaml(file, error=CatalogueError, advice="fix the indentation or quoting there")
 
 
 # --------------------------------------------------------------------------------------------
@@ -506,7 +468,7 @@ def _anchoring_template_steps() -> dict[str, dict]:
     if not template.is_file():
         return {}
     try:
-        data = yaml.load(template.read_text(encoding="utf-8"), Loader=_Loader)
+        data = parse_yaml(template.read_text(encoding="utf-8"))
     except (yaml.YAMLError, OSError, UnicodeDecodeError):
         logger.warning("%s could not be read; using the built-in list of anchoring steps", template)
         return {}

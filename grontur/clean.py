@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from grontur._distinct import distinct
-from grontur._yaml import parse as parse_yaml
+from grontur._yaml import read_yaml
 from grontur.mapping import MappedExport, norm
 from grontur.privacy import identifier_mask
 from grontur.resources import data_path
@@ -40,7 +40,7 @@ RARE_TEXT = "<typed answer removed>"
 @cache
 def settings() -> dict[str, float]:
     """Cleaning settings from ``surveys/cleaning.yaml`` as plain numbers."""
-    data = parse_yaml(data_path("surveys", "cleaning.yaml").read_text(encoding="utf-8"))
+    data = read_yaml(data_path("surveys", "cleaning.yaml"), advice="fix or restore the cleaning settings")
     out: dict[str, float] = {}
     for group in data.values():
         for key, item in group.items():

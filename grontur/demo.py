@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from grontur._yaml import parse as parse_yaml
+from grontur._yaml import read_yaml
 from grontur.errors import ConfigError
 from grontur.resources import data_path, standard_questionnaire
 from grontur.schema import COLUMNS
@@ -62,11 +62,7 @@ def load_places(path: Path | None = None) -> dict[str, Any]:
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
-    try:
-        data = parse_yaml(Path(path).read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as error:
-        msg = f"{path}: cannot read the demo data file ({error}); restore it from the repository."
-        raise ConfigError(msg) from error
+    data = read_yaml(Path(path), advice="restore the demo data file from the repository")
     if not isinstance(data, dict):
         msg = f"{path}: the demo data file must hold a mapping; restore it from the repository."
         raise ConfigError(msg)

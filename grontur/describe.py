@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from grontur._yaml import parse as parse_yaml
+from grontur._yaml import read_yaml
 from grontur.errors import ConfigError
 from grontur.resources import data_path
 from grontur.schema import (
@@ -73,7 +73,7 @@ _BOOL_MAP = {
 @cache
 def _default_settings() -> dict[str, Any]:
     path = data_path("measures", "factors", "settings.yaml")
-    raw = parse_yaml(path.read_text(encoding="utf-8")) or {}
+    raw = read_yaml(path, advice="fix or restore the settings file") or {}
     out: dict[str, Any] = {}
     for name, entry in raw.items():
         if not isinstance(entry, dict) or "value" not in entry:

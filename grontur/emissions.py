@@ -21,9 +21,8 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
 
-from grontur._yaml import parse as parse_yaml
+from grontur._yaml import read_yaml
 from grontur.describe import (
     codes,
     column,
@@ -112,11 +111,7 @@ def _default_factors() -> Factors:
 
 
 def _read_factors(path: Path) -> Factors:
-    try:
-        data = parse_yaml(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        msg = f"{path}: cannot read the emission factor file ({exc.__class__.__name__}); check the path and YAML syntax."
-        raise ConfigError(msg) from None
+    data = read_yaml(path, advice="check the path of the emission factor file and its syntax") or {}
     car = {f"car.{fuel}": _factor(f"car.{fuel}", entry, path) for fuel, entry in (data.get("car") or {}).items()}
     modes = {mode: _factor(mode, entry, path) for mode, entry in (data.get("modes") or {}).items()}
     missing = [f for f in FUELS if f"car.{f}" not in car]

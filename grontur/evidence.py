@@ -17,9 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from grontur._yaml import parse as parse_yaml
+from grontur._yaml import read_yaml
 from grontur.errors import CatalogueError
 from grontur.resources import data_path
 
@@ -120,16 +118,7 @@ def load_evidence(path: str | Path | None = None) -> list[EvidenceRecord]:
         raise CatalogueError(msg)
     records: list[EvidenceRecord] = []
     for file in files:
-        try:
-            data = parse_yaml(file.read_text(encoding="utf-8"))
-        except yaml.YAMLError as error:
-            mark = getattr(error, "problem_mark", None)
-            where = f" line {mark.line + 1}, column {mark.column + 1}:" if mark is not None else ""
-            msg = f"{file}:{where} not valid YAML ({_first_line(error)}); fix the syntax."
-            raise CatalogueError(msg) from None
-        except (OSError, UnicodeDecodeError) as error:
-            msg = f"{file}: cannot be read ({error}); save it as UTF-8 text."
-            raise CatalogueError(msg) from None
+        data = read_yaml(file, error=CatalogueError)
         if data is None:
             continue
         items = data if isinstance(data, list) else [data]
@@ -138,10 +127,6 @@ def load_evidence(path: str | Path | None = None) -> list[EvidenceRecord]:
             records.append(_parse_record(item, where))
     logger.info("%d evidence records from %d files in %s", len(records), len(files), root)
     return records
-
-
-def _first_line(error: Exception) -> str:
-    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
 
 
 def _fail(file: str, field_name: str, problem: str) -> CatalogueError:

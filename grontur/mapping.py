@@ -25,6 +25,7 @@ import pandas as pd
 import yaml
 
 from grontur._yaml import parse as parse_yaml
+from grontur._yaml import problem_text
 from grontur.errors import ConfigError
 from grontur.io import RawExport
 from grontur.resources import data_path, standard_questionnaire
@@ -323,10 +324,10 @@ def _load_file_cached(path_text: str, _mtime: int, _size: int) -> Mapping:
     path = Path(path_text)
     try:
         data = parse_yaml(path.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
-        raise _mapping_error(path, f"not valid YAML{where} ({str(error).splitlines()[0]})") from error
+    except yaml.YAMLError as error:
+        raise _mapping_error(path, problem_text(error)) from error
+    except UnicodeDecodeError as error:
+        raise _mapping_error(path, f"not UTF-8 text (byte {error.start}); save it as UTF-8") from error
     return mapping_from_dict(data, source=str(path))
 
 

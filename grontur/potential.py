@@ -23,9 +23,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 
-from grontur._yaml import parse as parse_yaml
+from grontur._yaml import read_yaml
 from grontur.describe import (
     as_bool,
     codes,
@@ -57,11 +56,7 @@ def _default_params() -> dict[str, Any]:
 
 
 def _read_params(path: Path) -> dict[str, Any]:
-    try:
-        data = parse_yaml(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        msg = f"{path}: cannot read the potential parameter file ({exc.__class__.__name__}); check the path and YAML syntax."
-        raise ConfigError(msg) from None
+    data = read_yaml(path, advice="check the path of the potential parameter file and its syntax") or {}
     missing = [a for a in ALTERNATIVES if a not in (data.get("alternatives") or {})]
     if missing or not data.get("scenarios"):
         msg = f"{path}: the potential file needs `alternatives` ({', '.join(ALTERNATIVES)}) and `scenarios`; missing {', '.join(missing) or 'scenarios'}."

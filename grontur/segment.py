@@ -28,11 +28,10 @@ from typing import Any, Final
 
 import numpy as np
 import pandas as pd
-import yaml
 from sklearn.base import BaseEstimator, ClusterMixin
 from threadpoolctl import ThreadpoolController
 
-from grontur._yaml import parse as parse_yaml
+from grontur._yaml import read_yaml
 from grontur.errors import ConfigError, MissingColumnError
 from grontur.i18n import LANGUAGES, t
 from grontur.resources import data_path
@@ -132,11 +131,7 @@ def load_personas(path: str | Path | None = None) -> PersonaBook:
 
 @cache
 def _load_personas_cached(path: str) -> PersonaBook:
-    try:
-        spec = parse_yaml(Path(path).read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        msg = f"{path}: the persona file cannot be read ({exc}); fix or restore it."
-        raise ConfigError(msg) from exc
+    spec = read_yaml(Path(path), advice="fix or restore the persona file")
     if not isinstance(spec, dict) or not isinstance(spec.get("personas"), list) or not spec["personas"]:
         msg = f"{path}: the persona file needs a non-empty list 'personas'."
         raise ConfigError(msg)

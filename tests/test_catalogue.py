@@ -303,7 +303,7 @@ BROKEN_CASES = {
     "missing-sources": ("sources", "at least one source"),
     "bad-time": ("time_to_effect", "soon"),
     "id-mismatch": ("id", "file name"),
-    "syntax-error": ("line 15", "YAML syntax error"),
+    "syntax-error": ("line 15", "not valid YAML"),
     "duplicate-key": ("line 30", "'family' is given twice"),
     "transit-without-requirement": ("requires.transit_service", "transit measure must say"),
 }

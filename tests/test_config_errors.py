@@ -161,6 +161,12 @@ CASES: list[Case] = [
      ("'municipality'", "Atlantis")),
     ("project-plan-start", "project", lambda d: _set(d, "plan_start", "soon"), ConfigError, ("plan_start",)),
     ("project-not-mapping", "project", "- municipality: Gol\n", ConfigError, ("mapping",)),
+    # a key given twice: plain YAML keeps the last one silently, grontur refuses every data file
+    ("project-key-twice", "project", "municipality: Gol\nk: 5\nk: 7\n", ConfigError, ("line 3", "'k'", "twice")),
+    ("weights-key-twice", "weights", "score:\n  trips: 1\n  trips: 2\n", CatalogueError, ("line 3", "twice")),
+    ("evidence-key-twice", "evidence", "measure: ebike-pool\nmeasure: showers-lockers\n", CatalogueError,
+     ("line 2", "twice")),
+    ("mapping-key-twice", "mapping", "name: a\nname: b\n", ConfigError, ("line 2", "'name'", "twice")),
 ]
 
 KNOWN_BUGS: dict[str, str] = {}  # none open
