@@ -13,8 +13,6 @@ result is the same, only without the speed-up.
 
 from __future__ import annotations
 
-import ctypes
-
 import numpy as np
 import pandas as pd
 
@@ -22,13 +20,24 @@ import pandas as pd
 _MOSTLY_DISTINCT = 0.5
 
 
-def _addresses(values: np.ndarray) -> np.ndarray:
-    """The object addresses held by a contiguous object array, as integers (a view, no copy).
+class _AddressView:
+    """Exposes an object array's buffer of ``PyObject*`` as integers (NumPy's array interface).
 
-    An object array stores one ``PyObject*`` per cell; NumPy refuses to view them as integers,
-    so the buffer is read through ctypes. The caller keeps ``values`` alive while the view is used.
+    NumPy refuses to view object arrays as integers, so the buffer is described afresh. The
+    view keeps the object array alive for as long as it exists.
     """
-    return np.ctypeslib.as_array((ctypes.c_ssize_t * len(values)).from_address(values.ctypes.data))
+
+    def __init__(self, values: np.ndarray) -> None:
+        self.values = values
+        self.__array_interface__ = {
+            "shape": values.shape, "typestr": np.dtype(np.intp).str, "data": (values.__array_interface__["data"][0], True),
+            "version": 3,
+        }
+
+
+def _addresses(values: np.ndarray) -> np.ndarray:
+    """The object addresses held by a contiguous 1-d object array, as a read-only integer view."""
+    return np.asarray(_AddressView(values))
 
 
 def factorize_text(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

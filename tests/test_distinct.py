@@ -50,3 +50,12 @@ def test_distinct_uses_categories_when_present() -> None:
     series = pd.Series(pd.Categorical(["b", None, "a", "b"], categories=["a", "b"]))
     codes, uniques = distinct(series)
     assert codes.tolist() == [1, -1, 0, 1] and list(uniques) == ["a", "b"]
+
+
+def test_address_view_keeps_its_array_alive() -> None:
+    from grontur._distinct import _addresses
+
+    view = _addresses(np.array(["a", "b", "a"], dtype=object))  # the array itself is not kept here
+    assert view.dtype == np.intp and len(view) == 3
+    assert view[0] != view[1] and not view.flags.writeable
+    assert _addresses(np.array([], dtype=object)).shape == (0,)
