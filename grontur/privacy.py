@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -196,7 +197,8 @@ def _hash_key(salt: str) -> str:
     return "".join(chr(33 + byte % 94) for byte in digest[:16])
 
 
-def pseudonymise(values: pd.Series, salt: str, *, prefix: str = "", normalise=str) -> pd.Series:
+def pseudonymise(values: pd.Series, salt: str, *, prefix: str = "",
+                 normalise: Callable[[object], str] = str) -> pd.Series:
     """Replace ids by keyed hashes (16 hex characters); NA stays NA.
 
     The hash is SipHash-2-4 (a keyed pseudo-random function, computed by pandas for the whole
