@@ -460,16 +460,47 @@ def budget_checks(rows: list[dict[str, Any]]) -> list[tuple[str, float | None, f
     ]
 
 
-def _update_readme(table: str) -> None:
-    """Put the table of a full run between the markers in benchmarks/README.md."""
-    readme = HERE / "README.md"
+def summary_markdown(rows: list[dict[str, Any]], info: dict[str, Any]) -> str:
+    """The project README's table: wall seconds of each stage by size, then the budget."""
+    sizes = sorted({row["size"] for row in rows})
+    lines = [(f"Measured {info['date']} on {info['cores']} cores, commit {info['commit']}; wall seconds "
+              "(peak MB for the end-to-end runs):"), "",
+             "| stage | " + " | ".join(f"{size:,}" for size in sizes) + " |",
+             "|---|" + "---:|" * len(sizes)]
+    for stage in STAGES:
+        cells = []
+        for size in sizes:
+            result = _result(rows, size, stage)
+            cell = "" if result is None else _fmt_seconds(result["seconds"])
+            if result is not None and stage.startswith("end_to_end"):
+                cell += f" ({result['peak_mb']:,.0f} MB)"
+            ratio = next((row.get("ratio") for row in rows if row["size"] == size and row["stage"] == stage), None)
+            if ratio is not None:
+                cell += f" ({ratio:.1f}x read_csv)"
+            cells.append(cell)
+        lines.append(f"| {stage} | " + " | ".join(cells) + " |")
+    lines += ["", "| budget (DESIGN.md) | measured | verdict |", "|---|---:|---|"]
+    for name, measured, limit in budget_checks(rows):
+        verdict = "n/a" if measured is None else ("within" if measured <= limit else "OVER")
+        lines.append(f"| {name} | {'' if measured is None else f'{measured:.2f}'} | {verdict} |")
+    return "\n".join(lines)
+
+
+def _replace_between(readme: Path, marker: str, body: str) -> None:
+    """Put ``body`` between ``<!-- marker:start -->`` and ``<!-- marker:end -->`` in ``readme``."""
     text = readme.read_text(encoding="utf-8")
-    start, end = "<!-- latest:start -->", "<!-- latest:end -->"
+    start, end = f"<!-- {marker}:start -->", f"<!-- {marker}:end -->"
     if start not in text or end not in text:
         return
-    body = table.split("\n", 2)[2].replace("\n## ", "\n### ")  # drop the page title, nest the headings
     head, rest = text.split(start, 1)
     readme.write_text(f"{head}{start}\n{body.strip()}\n{end}{rest.split(end, 1)[1]}", encoding="utf-8")
+
+
+def _update_readme(table: str, rows: list[dict[str, Any]], info: dict[str, Any]) -> None:
+    """After a full run: the whole table in benchmarks/README.md, the summary in the project README."""
+    body = table.split("\n", 2)[2].replace("\n## ", "\n### ")  # drop the page title, nest the headings
+    _replace_between(HERE / "README.md", "latest", body)
+    _replace_between(ROOT / "README.md", "bench", summary_markdown(rows, info))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -529,7 +560,7 @@ def main(argv: list[str] | None = None) -> int:
     args.out.write_text(text, encoding="utf-8")
     (args.out.with_suffix(".json")).write_text(json.dumps({"machine": info, "rows": rows}, indent=1), encoding="utf-8")
     if args.out.resolve() == RESULTS.resolve() and set(args.sizes) == set(SIZES) and set(args.stages) == set(STAGES):
-        _update_readme(text)
+        _update_readme(text, rows, info)
     print("\n" + text)
     print(f"written to {args.out}")
     return 0

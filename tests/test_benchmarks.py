@@ -1,0 +1,60 @@
+"""The benchmark harness: a small run works end to end, and its tables judge the budget right."""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+@pytest.fixture(scope="module")
+def run_module():
+    sys.path.insert(0, str(BENCH))
+    spec = importlib.util.spec_from_file_location("grontur_bench_run", BENCH / "run.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    yield module
+    sys.path.remove(str(BENCH))
+
+
+def _row(size: int, stage: str, seconds: float, **extra: float) -> dict:
+    result = {"seconds": seconds, "cpu_seconds": seconds, "peak_mb": 100.0, **extra}
+    return {"size": size, "stage": stage, "result": result}
+
+
+def test_budget_verdicts_follow_the_limits(run_module) -> None:
+    rows = [_row(1_000, "render_one", 2.0, rows=1000, analysis_seconds=0.5, analysis_cpu_seconds=0.5),
+            _row(500_000, "read_csv", 1.0),
+            {**_row(500_000, "read_clean", 3.2), "ratio": 3.2},
+            _row(500_000, "end_to_end", 61.0, import_seconds=3.0, municipalities=357, failed=0, slowest="0301 1 s")]
+    verdicts = {name: (measured, limit) for name, measured, limit in run_module.budget_checks(rows)}
+    ratio = next(v for k, v in verdicts.items() if k.startswith("read-and-clean"))
+    national = next(v for k, v in verdicts.items() if k.startswith("500,000 over 357"))
+    assert ratio == (3.2, 3.0) and national == (61.0, 60.0)
+    summary = run_module.summary_markdown(rows, {"date": "d", "cores": 2, "commit": "c"})
+    assert "| read-and-clean / read_csv <= 3 (largest file, 500,000 rows) | 3.20 | OVER |" in summary
+    assert "| 1,000 analysed and rendered (HTML, DOCX, XLSX) < 10 s | 2.00 | within |" in summary
+    assert "3.20 (3.2x read_csv)" in summary and "61.00 (100 MB)" in summary
+
+
+def test_summary_replaces_only_the_marked_block(run_module, tmp_path: Path) -> None:
+    readme = tmp_path / "README.md"
+    readme.write_text("before\n<!-- bench:start -->\nold\n<!-- bench:end -->\nafter\n", encoding="utf-8")
+    run_module._replace_between(readme, "bench", "new table")
+    assert readme.read_text(encoding="utf-8") == "before\n<!-- bench:start -->\nnew table\n<!-- bench:end -->\nafter\n"
+
+
+def test_a_small_run_measures_and_writes_its_table(tmp_path: Path) -> None:
+    out = tmp_path / "latest.md"
+    result = subprocess.run([sys.executable, str(BENCH / "run.py"), "--sizes", "1000", "--stages", "read_csv",
+                             "read_clean", "--workdir", str(tmp_path / "work"), "--out", str(out)],
+                            check=False, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    table = out.read_text(encoding="utf-8")
+    assert "| 1,000 |  | read_clean |" in table and "x read_csv" in table
+    assert out.with_suffix(".json").is_file()
