@@ -76,6 +76,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         click.echo("grontur: interrupted.", err=True)
         return 130
+    except OSError as error:  # a folder or file the command could not create or read
+        where = f"{error.filename}: " if error.filename else ""
+        click.echo(f"grontur: {where}{error.strerror or error}; check the path and its permissions.", err=True)
+        return 2
     return result if isinstance(result, int) else 0
 
 

@@ -39,5 +39,9 @@ class GeoDataError(GronturError, ValueError):
     """A geodata file is unreadable or lacks the expected fields."""
 
 
+class OutputError(GronturError, OSError):
+    """An output folder or file cannot be created or written."""
+
+
 class InteractiveError(GronturError, RuntimeError):
     """An interactive command was started without a terminal and without the flags it needs."""

@@ -353,7 +353,13 @@ def save_mapping(mapping: Mapping, path: str | Path, *, suggestions: list[dict[s
     if unmapped:
         data["unmapped_columns"] = [{"header": item["column"], "reason": item["reason"]} for item in unmapped]
     body = yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100)
-    path.write_text(header + body, encoding="utf-8")
+    try:
+        path.write_text(header + body, encoding="utf-8")
+    except OSError as error:
+        from grontur.errors import OutputError
+
+        msg = f"{path}: cannot write the mapping file ({error.strerror or error}); choose another path."
+        raise OutputError(msg) from None
     return path
 
 

@@ -18,6 +18,8 @@ from typing import Any
 
 import pandas as pd
 
+from grontur.errors import OutputError
+
 
 @contextmanager
 def staged_folder(target: Path) -> Iterator[Path]:
@@ -29,13 +31,28 @@ def staged_folder(target: Path) -> Iterator[Path]:
     of the new files or the previous outputs, never a mix.
     """
     target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.staging-", dir=target.parent))
+    try:
+        if target.exists() and not target.is_dir():
+            raise NotADirectoryError(20, "a file of that name is in the way", str(target))
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.staging-", dir=target.parent))
+    except OSError as error:
+        raise unwritable(target, error) from None
     try:
         yield staging
-        _move_into_place(staging, target)
+        try:
+            _move_into_place(staging, target)
+        except OSError as error:
+            raise unwritable(target, error) from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def unwritable(path: Path, error: OSError) -> OutputError:
+    """The error for an output folder or file that cannot be written, naming it and what to do."""
+    reason = error.strerror or str(error)
+    return OutputError(f"{path}: cannot write the output there ({reason}); give another folder with --out "
+                       "or check its permissions.")
 
 
 def _move_into_place(staging: Path, target: Path) -> None:
