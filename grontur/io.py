@@ -185,10 +185,13 @@ def _read_text(path: Path, head: bytes) -> RawExport:
     # Excel writes a "sep=;" line above the header when asked to name the delimiter.
     hint = re.match(r'^"?sep=(.)"?\s*(?:\r?\n|\r)', sample)
     delimiter = hint.group(1) if hint else _sniff_delimiter(sample)
+    _check_first_row(path, sample[hint.end():] if hint else sample, delimiter)
     try:
+        # index_col=False: pandas would otherwise turn surplus leading fields of the first data
+        # row into an index and shift every column (a surplus *trailing* delimiter is harmless).
         frame = pd.read_csv(
             path, sep=delimiter, encoding=encoding, dtype=object, keep_default_na=False, skiprows=1 if hint else 0,
-            na_values=[""], skip_blank_lines=True, engine="c",
+            na_values=[""], skip_blank_lines=True, engine="c", index_col=False,
         )
     except pd.errors.EmptyDataError as error:
         raise _error(path, "import.error.empty") from error
@@ -196,6 +199,23 @@ def _read_text(path: Path, head: bytes) -> RawExport:
         raise _error(path, "import.error.unparsable", detail=str(error).splitlines()[0]) from error
     frame = _tidy(frame)
     return RawExport(frame, path, encoding=encoding, delimiter=delimiter)
+
+
+def _check_first_row(path: Path, sample: str, delimiter: str) -> None:
+    """Refuse a first data row with more filled fields than the header (an unquoted delimiter).
+
+    pandas reports such rows further down the file, but reads a surplus in the first data row
+    without complaint, so the check is made here, on the sample already read.
+    """
+    records = csv.reader(io.StringIO(sample), delimiter=delimiter)
+    try:
+        header = next(records)
+        first = next((row for row in records if any(cell.strip() for cell in row)), None)
+    except (StopIteration, csv.Error):
+        return
+    if first is not None and len(first) > len(header) and any(cell.strip() for cell in first[len(header):]):
+        detail = f"line 2 has {len(first)} fields but the header has {len(header)}"
+        raise _error(path, "import.error.unparsable", detail=detail)
 
 
 def _tidy(frame: pd.DataFrame) -> pd.DataFrame:

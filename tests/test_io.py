@@ -156,3 +156,15 @@ def test_columns_of_repeated_answers_and_of_distinct_cells_are_tidied_alike(tmp_
     assert pd.isna(frame.loc[4, "Mode"])
     assert pd.isna(frame.loc[4, "Comment"]) and frame.loc[4, "Id"] == "3"
     assert set(frame["Mode"].dropna()) == {"Bil"}
+
+
+def test_a_surplus_field_in_the_first_row_is_refused_and_trailing_delimiters_are_harmless(tmp_path: Path) -> None:
+    # pandas would make the surplus leading field an index and shift every column silently.
+    ragged = tmp_path / "ragged.csv"
+    ragged.write_text("Mode,Distance (km),Comment\nbil,5,ok, men kaldt\nbuss,3,fint\n", encoding="utf-8")
+    with pytest.raises(InputFileError, match="line 2 has 4 fields but the header has 3"):
+        read_export(ragged)
+    trailing = tmp_path / "trailing.csv"
+    trailing.write_text("Mode,Distance (km)\nbil,5,\nbuss,3,\n", encoding="utf-8")
+    frame = read_export(trailing).frame
+    assert frame["Mode"].tolist() == ["bil", "buss"] and frame["Distance (km)"].tolist() == ["5", "3"]
