@@ -216,7 +216,8 @@ def parse_numbers(raw: pd.Series, *, kind: str, unit: str | None = None,
                     number *= _UNIT_FACTORS_MIN.get(effective or "minutes", 1.0)
                 elif kind == "count" and effective == "percent_week":
                     number = number / 100 * 5
-        results.append(np.nan if number is None else float(number))
+        # Rounded: unit conversions leave binary noise (0.6 miles -> 0.9653999999999999 km).
+        results.append(np.nan if number is None else round(float(number), 6))
     values = pd.Series(spread(results, codes, missing=np.nan, dtype=float), index=raw.index)
     unusable = pd.Series((codes >= 0) & np.isnan(values.to_numpy()), index=raw.index)
     return values, unusable

@@ -331,6 +331,33 @@ def _load_file_cached(path_text: str, _mtime: int, _size: int) -> Mapping:
     return mapping_from_dict(data, source=str(path))
 
 
+_HEADER_UNITS = {
+    "distance_km": ((r"\bkm\b|kilomet", "km"), (r"\bmiles?\b", "miles"), (r"\bmil\b", "mil"),
+                    (r"\(m\)|\bmet(?:er|re)s?\b", "m")),
+    "travel_time_min": ((r"\bmin", "minutes"), (r"\bhours?\b|\btim(?:ar|er)\b|\(t\)|\(h\)", "hours")),
+}
+
+
+def unit_from_header(target: str, header: str) -> str | None:
+    """The unit a distance or time question names in its text ("How many miles ...?"), if any.
+
+    Rules without a unit (the standard questionnaire's, or columns mapped from a suggestion) take
+    it from the header, so bare numbers in miles are not read as kilometres. A header naming
+    kilometres wins over any other unit it mentions ("Miles to km" holds kilometres). None means
+    the canonical unit (km, minutes).
+
+    >>> unit_from_header("distance_km", "How many miles is your commute (one-way)?")
+    'miles'
+    >>> unit_from_header("distance_km", "Miles to km") is None
+    True
+    """
+    folded = fold(header)
+    for pattern, unit in _HEADER_UNITS.get(target, ()):
+        if re.search(pattern, folded, re.IGNORECASE):
+            return None if unit in ("km", "minutes") else unit
+    return None
+
+
 def save_mapping(mapping: Mapping, path: str | Path, *, suggestions: list[dict[str, Any]] | None = None,
                  unmapped: list[dict[str, str]] | None = None) -> Path:
     """Write ``mapping`` as a YAML file a user can edit and reuse with ``--mapping``.
@@ -663,8 +690,9 @@ def apply_mapping(raw: RawExport, mapping: Mapping, *, extra_rules: tuple[Column
         for t in targets:
             out[t] = frame[header]
             rules_used[t] = rule
-            if rule.unit:
-                units[t] = rule.unit
+            unit = rule.unit or unit_from_header(t, header)
+            if unit:
+                units[t] = unit
         report.append({"column": header, "target": target, "how": how})
 
     notes: list[dict[str, Any]] = [{"note": "one_mode_for_both_seasons", "column": item["column"]}
@@ -757,6 +785,15 @@ _KEYWORDS: dict[str, tuple[str, ...]] = {
 }
 
 
+_SEASONS = (("mode_summer", r"\b(?:summer|sommar\w*|sommer\w*)"), ("mode_winter", r"\b(?:winter|vinter\w*)"))
+
+
+def _season_of(stem: str) -> str | None:
+    """``mode_summer`` or ``mode_winter`` when a mode question names one season only."""
+    found = [target for target, pattern in _SEASONS if re.search(pattern, stem, re.IGNORECASE)]
+    return found[0] if len(found) == 1 else None
+
+
 def _numeric_share(values: pd.Series) -> float:
     if values.empty:
         return 0.0
@@ -818,6 +855,8 @@ def suggest_mapping(raw: RawExport, *, columns: list[str] | None = None) -> list
             if score > best_score:
                 best_target, best_score = target, score
                 best_how = "keywords_and_values" if header_score else "values"
+        if best_target == MODE_BOTH:
+            best_target = _season_of(stem) or MODE_BOTH
         # A single shared "km" word with number answers is enough for a distance.
         if best_target is not None and best_score >= 0.2:
             suggestions.append(Suggestion(header, best_target, round(best_score, 2), sample, best_how))

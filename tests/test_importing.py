@@ -210,3 +210,22 @@ def test_cli_sheet_option_reads_the_named_sheet(tmp_path: Path, capsys: pytest.C
     assert main(["import", str(path), "--sheet", "Nope", "--out", str(tmp_path / "other")]) == 2
     assert "Nope" in capsys.readouterr().err
     assert not (tmp_path / "other").exists()
+
+
+def test_suggested_columns_take_the_unit_and_the_season_their_question_names(tmp_path: Path) -> None:
+    # Unknown exports: a distance asked in miles is converted, and separate summer and winter
+    # questions fill their own seasons (not one copied into both).
+    export = tmp_path / "unknown.csv"
+    export.write_text(
+        "Hvordan reiser du til jobb om sommeren?,Hvordan reiser du til jobb om vinteren?,"
+        "How many miles is your commute (one-way)?\n"
+        "Sykkel,Bil,5\nBil,Bil,12\nSykkel,Buss,0.6\nGange,Gange,1\nSykkel,Bil,7\nBil,Bil,20\n", encoding="utf-8")
+    result = import_survey(export, municipality="Gol")
+    table = result.table
+    assert table["mode_summer"].tolist() == ["bike", "car_alone", "bike", "walk", "bike", "car_alone"]
+    assert table["mode_winter"].tolist() == ["car_alone", "car_alone", "bus", "walk", "car_alone", "car_alone"]
+    miles_to_km = 1.609344
+    assert table["distance_km"].tolist() == pytest.approx([5 * miles_to_km, 12 * miles_to_km, 0.6 * miles_to_km,
+                                                          1 * miles_to_km, 7 * miles_to_km, 20 * miles_to_km])
+    # Conversions are rounded, so no binary noise reaches cleaned.csv.
+    assert table["distance_km"].iloc[2] == round(0.6 * miles_to_km, 6)
