@@ -256,9 +256,10 @@ def _quality_summary(issues: pd.DataFrame, imported: Any) -> dict[str, Any]:
 
 def import_for_project(path: Path, *, project: Project, mapping: Path | None = None, sheet: str | None = None,
                        wave: str | None = None) -> Any:
+    """Import one survey of the project's municipality; refuse one with no usable answer of it."""
     from grontur.importing import import_survey
 
-    return import_survey(
+    imported = import_survey(
         path,
         mapping=mapping or project.mapping,
         sheet=sheet or project.sheet,
@@ -266,6 +267,36 @@ def import_for_project(path: Path, *, project: Project, mapping: Path | None = N
         wave=wave or project.wave,
         salt=project.salt,
     )
+    check_one_municipality(imported, project, path)
+    return imported
+
+
+def check_one_municipality(imported: Any, project: Project, path: Path) -> None:
+    """Refuse a survey with no usable answer, or with answers of other municipalities.
+
+    Rows carry the municipality of the export's own column when it has one; analysing such a
+    file for one municipality would describe people of another under its name.
+    """
+    from grontur.municipalities import lookup
+
+    table = imported.table
+    if len(table) == 0:
+        reasons = ", ".join(f"{reason} {count}" for reason, count in
+                            imported.quarantine["reason"].value_counts().items()) or "none"
+        msg = (f"{path}: none of the {imported.account['input_rows']} answers can be used (set aside: {reasons}); "
+               "run 'grontur import' on it and read quality.csv and quarantine.csv for why.")
+        raise GronturError(msg)
+    if "municipality" not in table:
+        return
+    counts = table["municipality"].dropna().astype(str).value_counts()
+    others = counts.drop(project.number, errors="ignore")
+    if others.empty:
+        return
+    found = ", ".join(f"{lookup(number).name} ({number}) {count}" for number, count in counts.items())
+    msg = (f"{path}: the answers are from {found}, not only {project.name} ({project.number}): analyse a file "
+           "with several municipalities with 'grontur analyse FILE --all-municipalities', or give the "
+           "municipality the file is from with --kommune.")
+    raise GronturError(msg)
 
 
 def analyse_file(

@@ -55,6 +55,10 @@ def command(baseline: Path, followup: Path, municipality: str | None, project: P
     lang = lang or proj.language
     wave_before, wave_after = waves if waves else (proj.wave, getattr(proj, "followup_wave", None))
 
+    if _same_file(baseline, followup):
+        msg = (f"{followup}: the follow-up is the same file as the baseline ({baseline}); give the export of "
+               "the repeat survey as the second file.")
+        raise GronturError(msg)
     before = _import(baseline, proj, wave_before)
     after = _import(followup, proj, wave_after)
     control = None
@@ -67,7 +71,9 @@ def command(baseline: Path, followup: Path, municipality: str | None, project: P
         control = (_import(other.survey, other, other.wave).table,
                    _import(other.followup, other, getattr(other, "followup_wave", None)).table)
     elif comparison_files:
-        control = (_import(comparison_files[0], proj, wave_before).table, _import(comparison_files[1], proj, wave_after).table)
+        # The comparison municipality's files are read with this project's settings, not checked against it.
+        control = (_import(comparison_files[0], proj, wave_before, check=False).table,
+                   _import(comparison_files[1], proj, wave_after, check=False).table)
 
     result = compare.compare_waves(
         before.table, after.table, k=proj.k, employees_before=proj.employees, employees_after=proj.employees,
@@ -98,8 +104,26 @@ def command(baseline: Path, followup: Path, municipality: str | None, project: P
         click.echo(t("cli.compare.evidence", lang, n=len(written), folder=folder))
 
 
-def _import(path: Path, project, wave: str | None):
-    from grontur.importing import import_survey
+def _same_file(first: Path, second: Path) -> bool:
+    """Whether two paths hold the same bytes (the same file, or a copy of it)."""
+    import hashlib
 
-    return import_survey(path, mapping=project.mapping, sheet=project.sheet, municipality=project.number,
-                         wave=wave, salt=project.salt)
+    if not (first.is_file() and second.is_file()):
+        return False
+    if first.resolve() == second.resolve():
+        return True
+    if first.stat().st_size != second.stat().st_size:
+        return False
+    return hashlib.sha256(first.read_bytes()).digest() == hashlib.sha256(second.read_bytes()).digest()
+
+
+def _import(path: Path, project, wave: str | None, *, check: bool = True):
+    """Import one wave; ``check``: refuse a file with no usable answers or of another municipality."""
+    from grontur.importing import import_survey
+    from grontur.pipeline import check_one_municipality
+
+    imported = import_survey(path, mapping=project.mapping, sheet=project.sheet, municipality=project.number,
+                             wave=wave, salt=project.salt)
+    if check:
+        check_one_municipality(imported, project, path)
+    return imported
