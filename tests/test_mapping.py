@@ -17,8 +17,10 @@ from grontur.mapping import (
     detect_mapping,
     load_mapping,
     mapping_from_dict,
+    norm,
     save_mapping,
     suggest_mapping,
+    value_map,
 )
 from grontur.resources import data_path
 
@@ -205,3 +207,11 @@ def test_a_kommune_column_of_numbers_maps_to_municipality(tmp_path):
     result = import_survey(path)
     assert result.table["municipality"].tolist() == ["3324", "3324", "3328"]  # 3041 is Gol's 2020 number
     assert result.table["distance_km"].tolist() == [5.0, 12.0, 3.0]
+
+
+@pytest.mark.parametrize(("answer", "code"), [("Car (shared / passenger)", "car_passenger"),
+                                              ("Electric car (shared / passenger)", "car_passenger"),
+                                              ("Electric car (alone)", "car_alone")])
+def test_merged_car_answers_of_real_exports_are_known(answer: str, code: str) -> None:
+    # Seen in a real staff travel export (9 % of its answers were left uncoded before).
+    assert value_map("mode_summer").get(norm(answer)) == code
