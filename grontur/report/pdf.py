@@ -26,7 +26,10 @@ _CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/googl
 def find_chromium() -> str | None:
     """Path of a system Chromium, or ``None``."""
     configured = os.environ.get("GRONTUR_CHROMIUM")
-    if configured and Path(configured).is_file():
+    if configured:
+        if not Path(configured).is_file():
+            msg = f"GRONTUR_CHROMIUM={configured} is not a file: set it to the Chromium program, or unset it."
+            raise ConfigError(msg)
         return configured
     for candidate in _CANDIDATES:
         if Path(candidate).is_file():
@@ -52,8 +55,16 @@ def write_pdf(html_path: Path, pdf_path: Path, *, browser: object | None = None)
     if chromium is None:
         msg = "report.pdf needs Chromium: install it (apt-get install chromium) or set GRONTUR_CHROMIUM to its path."
         raise ConfigError(msg)
+    from playwright.sync_api import Error as PlaywrightError
+
     with sync_playwright() as p:
-        started = p.chromium.launch(executable_path=chromium, args=list(CHROMIUM_ARGS))
+        try:
+            started = p.chromium.launch(executable_path=chromium, args=list(CHROMIUM_ARGS))
+        except PlaywrightError as error:
+            first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            msg = (f"Chromium at {chromium} did not start ({first}); check that it runs, set GRONTUR_CHROMIUM "
+                   "to a working Chromium, or leave out --format pdf.")
+            raise ConfigError(msg) from None
         try:
             return _print(started, html_path, pdf_path)
         finally:
