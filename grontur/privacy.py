@@ -203,8 +203,8 @@ def pseudonymise(values: pd.Series, salt: str, *, prefix: str = "",
 
     The hash is SipHash-2-4 (a keyed pseudo-random function, computed by pandas for the whole
     column at once) under a key derived from ``salt``. The same id and salt always give the same
-    pseudonym, so repeat surveys can be paired; without the salt the ids cannot be recomputed.
-    Each distinct id is hashed once, as ``prefix + normalise(id)``: the prefix keeps kinds of id
+    pseudonym, so repeat surveys can be paired; without a secret salt anyone who knows an id can
+    recompute its pseudonym (the empty salt is no secret). Each distinct id is hashed once, as ``prefix + normalise(id)``: the prefix keeps kinds of id
     apart, ``normalise`` can make spellings of one code agree.
 
     >>> pseudonymise(pd.Series(["a", None]), "s").isna().tolist()

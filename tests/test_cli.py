@@ -60,8 +60,8 @@ def test_unwritable_output_is_one_line_and_status_2(tmp_path, where):
     in_the_way.write_text("a file, not a folder", encoding="utf-8")
     args = {
         "file": ("import", str(survey), "--kommune", "Gol", "--out", str(in_the_way)),
-        "proc": ("import", str(survey), "--kommune", "Gol", "--out", "/proc/grontur-out"),
-        "save_mapping": ("import", str(survey), "--kommune", "Gol", "--out", str(tmp_path / "out"),
+        "proc": ("import", str(survey), "--kommune", "Gol", "--salt", "s", "--out", "/proc/grontur-out"),
+        "save_mapping": ("import", str(survey), "--kommune", "Gol", "--salt", "s", "--out", str(tmp_path / "out"),
                          "--save-mapping", "/proc/grontur-mapping.yaml"),
         "init": ("init", "/proc/grontur-project", "--kommune", "Gol", "-y"),
     }[where]

@@ -229,3 +229,12 @@ def test_suggested_columns_take_the_unit_and_the_season_their_question_names(tmp
                                                           1 * miles_to_km, 7 * miles_to_km, 20 * miles_to_km])
     # Conversions are rounded, so no binary noise reaches cleaned.csv.
     assert table["distance_km"].iloc[2] == round(0.6 * miles_to_km, 6)
+
+
+def test_import_without_a_salt_says_the_pseudonyms_can_be_recomputed(tmp_path: Path, capsys) -> None:
+    export = tmp_path / "s.csv"
+    export.write_text("mode_summer,distance_km\ncar_alone,3\nbike,2\n", encoding="utf-8")
+    assert main(["import", str(export), "--kommune", "Gol", "--out", str(tmp_path / "a")]) == 0
+    assert "--salt" in capsys.readouterr().err
+    assert main(["import", str(export), "--kommune", "Gol", "--out", str(tmp_path / "b"), "--salt", "s3cret"]) == 0
+    assert "--salt" not in capsys.readouterr().err

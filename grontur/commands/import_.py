@@ -38,6 +38,8 @@ def command(survey: Path, out: Path, mapping: str | None, sheet: str | None, sav
         run_wizard(survey, asker=Asker(lang), save_to=save_to, sheet=sheet, mapping=mapping, municipality=municipality)
         mapping = str(save_to)
     result = import_survey(survey, mapping=mapping, sheet=sheet, municipality=municipality, wave=wave, salt=salt)
+    if not salt:
+        click.echo(t("import.warning.no_salt", lang), err=True)
     names = ["cleaned.csv", "quality.csv", "quarantine.csv", "mapping_report.json"]
     with staged_folder(out) as staging:
         write_csv(result.table, staging / "cleaned.csv")
