@@ -109,7 +109,8 @@ def _sum_suppressed(section: Any) -> int:
 def build_context(project: Project, table: pd.DataFrame) -> dict[str, Any]:
     """The site and municipality context the ranker needs, from the project and the table."""
     shift = table["shift_work"] if "shift_work" in table else pd.Series(dtype="boolean")
-    shift_share = float(shift.astype("boolean").mean()) if shift.notna().any() else 0.0
+    # None when the survey did not ask: "0 % work shifts" would be a finding nobody made.
+    shift_share = float(shift.astype("boolean").mean()) if shift.notna().any() else None
     parking = project.context.get("parking_at_work")
     if parking is None and "parking_at_work" in table:
         answered = table["parking_at_work"].dropna()
