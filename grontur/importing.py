@@ -223,9 +223,12 @@ def import_survey(
         columns = ", ".join(str(c) for c in list(raw.frame.columns)[:12])
         raise MissingColumnError(t("import.error.no_mode_or_distance", "en", file=str(path), columns=columns))
 
-    respondent_id = _respondent_ids(raw, mapped, salt=salt, path=path)
+    respondent_id, id_source = _respondent_ids(raw, mapped, salt=salt, path=path)
     result: CleanResult = clean(mapped, municipality=municipality, wave=wave,
                                 respondent_id=respondent_id, submitted=submitted)
+    if id_source is not None:
+        # where each pseudonym came from: only panel codes may link people across waves
+        result.table[ID_SOURCE_COLUMN] = id_source.reindex(result.table["source_row"].to_numpy()).to_numpy(dtype=object)
 
     issues = result.issues
     if len(blanked):
@@ -283,11 +286,22 @@ def _panel_code(value: object) -> str:
     return str(value).strip().upper()
 
 
-def _respondent_ids(raw: RawExport, mapped: MappedExport, *, salt: str, path: Path) -> pd.Series:
+#: Column of the imported table saying where each ``respondent_id`` came from (one of
+#: :data:`ID_SOURCES`). Only ``panel_code`` pseudonyms identify a person across waves; an export's
+#: own id (a submission or row number) and the file row are unique within one file only.
+ID_SOURCE_COLUMN = "respondent_id_source"
+ID_SOURCES = ("panel_code", "export_id", "file_row")
+
+
+def _respondent_ids(raw: RawExport, mapped: MappedExport, *, salt: str,
+                    path: Path) -> tuple[pd.Series, pd.Series | None]:
     """Pseudonymous ids: hashes of the panel code, else of the export's id, else of file and row.
 
     A self-chosen panel code links a person's answers across waves (same salt, same pseudonym);
     where it is blank the export's own id is used, and failing that the file name and row.
+    Returns the ids and, per row, where each came from (:data:`ID_SOURCES`). A canonical table
+    keeps the sources it carries in :data:`ID_SOURCE_COLUMN`; without that column they are
+    unknown (``None``) and its ids are taken as the panel pseudonyms it declares them to be.
     """
     index = mapped.frame.index
     if mapped.canonical and mapped.id_column is not None:
@@ -295,19 +309,27 @@ def _respondent_ids(raw: RawExport, mapped: MappedExport, *, salt: str, path: Pa
         # A canonical table keeps its pseudonyms; anything else in the id column is hashed.
         hashed_already = ids.astype("string").str.fullmatch(_HASHED.pattern).fillna(False).astype(bool)
         risky = ids.notna() & ~hashed_already
-        return ids.astype(object).where(~risky, pseudonymise(ids, salt))
+        source = None
+        if ID_SOURCE_COLUMN in raw.frame.columns:
+            given = raw.frame[ID_SOURCE_COLUMN].reindex(index).astype(object)
+            source = given.where(given.isin(ID_SOURCES), None).where(ids.notna(), None)
+        return ids.astype(object).where(~risky, pseudonymise(ids, salt)), source
     result = pd.Series(pd.NA, index=index, dtype=object)
+    source = pd.Series(None, index=index, dtype=object)
     if mapped.panel_column is not None:
         codes = raw.frame[mapped.panel_column].reindex(index)
         result = pseudonymise(codes, salt, normalise=_panel_code).where(codes.notna(), pd.NA)
+        source = source.where(result.isna(), "panel_code")
     missing = result.isna()
     if mapped.id_column is not None and missing.any():
         ids = raw.frame[mapped.id_column].reindex(index)
         fallback = pseudonymise(ids, salt, prefix="id:")
         result = fallback if missing.all() else result.where(~missing, fallback)
+        source = source.where(~(missing & result.notna()), "export_id")
         missing = result.isna()
     if missing.any():
         rows = index[missing.to_numpy()]
         keys = pd.Series([f"{path.name}:{row}" for row in rows], index=rows)
         result = result.where(~missing, pseudonymise(keys, salt).reindex(index))
-    return result
+        source = source.where(~missing, "file_row")
+    return result, source
