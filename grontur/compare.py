@@ -5,9 +5,13 @@ independent samples (two-proportion z-tests, Newcombe hybrid-score intervals for
 proportions, chi-square over a whole mode distribution, Welch intervals for means). When the
 pseudonymous ``respondent_id`` links people across the waves, the linked part (the panel) is also
 analysed with McNemar's test on paired car/no-car answers, and the unlinked parts separately.
+Only pseudonyms made from a panel code link people (:func:`linkable_ids`): an export's own id is
+a submission or row number that means nothing across files.
 
 Every figure that describes fewer than ``k`` respondents is ``None`` and counted in
-``suppressed_cells``. Sentences are never stored here: comparability warnings are codes with
+``suppressed_cells``. A yes/no share (drives or not) is shown only when both those counted and
+those not counted are 0 or at least ``k``, as in the report's habits section; a group too small
+in both waves is left out by name. Sentences are never stored here: comparability warnings are codes with
 values, which :mod:`grontur.report.comparison` turns into text from the translation catalogue.
 """
 
@@ -25,6 +29,7 @@ import pandas as pd
 from scipy import stats
 
 from grontur.errors import MappingError, MissingColumnError
+from grontur.importing import ID_SOURCE_COLUMN
 from grontur.schema import CAR_DRIVER_MODES, COLUMNS, MODES, SEASONS
 from grontur.suppression import check_k
 
@@ -40,9 +45,7 @@ DEFAULT_THRESHOLDS: Mapping[str, float] = {
     "season_months": 2,
     # absolute change in response rate (fraction) that is worth a warning
     "response_rate_change": 0.10,
-    # total variation distance between job-group compositions that is worth a warning
-    "composition_distance": 0.10,
-    # significance level for the composition chi-square test
+    # significance level for the composition chi-square test: the mix is called different below it
     "composition_alpha": 0.05,
 }
 
@@ -188,16 +191,34 @@ def _small(count: Any, k: int) -> bool:
     return 0 < int(count) < k
 
 
-def change_entry(xb: int, nb: int, xa: int, na: int, *, k: int) -> tuple[dict[str, Any], int]:
+def _pair_ok(count: int, n: int, k: int) -> bool:
+    """A yes/no share ``count / n`` may be shown: those counted and those not are each 0 or >= k.
+
+    The same rule as the habits section of the report (``grontur.describe``).
+    """
+    rest = int(n) - int(count)
+    return (int(count) == 0 or int(count) >= k) and (rest == 0 or rest >= k)
+
+
+def change_entry(xb: int, nb: int, xa: int, na: int, *, k: int, pair: bool = False,
+                 hide: tuple[bool, bool] = (False, False)) -> tuple[dict[str, Any], int]:
     """One before/after proportion with its difference, interval and p-value, suppressed below ``k``.
 
     Returns the entry and the number of cells hidden. A share is hidden when its wave has fewer
-    than ``k`` respondents or when 1 to ``k - 1`` respondents hold the outcome; the difference is
+    than ``k`` respondents or when 1 to ``k - 1`` respondents hold the outcome; with ``pair``
+    (a yes/no outcome) also when 1 to ``k - 1`` respondents do not hold it. ``hide`` hides a
+    wave's share and count whatever their size (complementary suppression). The difference is
     hidden with either share.
     """
     hidden = 0
-    before_ok = nb >= k and not _small(xb, k)
-    after_ok = na >= k and not _small(xa, k)
+
+    def publishable(x: int, n: int, forced: bool) -> bool:
+        if forced or n < k:
+            return False
+        return _pair_ok(x, n, k) if pair else not _small(x, k)
+
+    before_ok = publishable(xb, nb, hide[0])
+    after_ok = publishable(xa, na, hide[1])
     # a wave with nobody in it hides nothing
     hidden += (not before_ok and nb > 0) + (not after_ok and na > 0)
     diff, low, high = newcombe_difference(xb, nb, xa, na)
@@ -210,10 +231,10 @@ def change_entry(xb: int, nb: int, xa: int, na: int, *, k: int) -> tuple[dict[st
         "ci_low": _share(low) if both else None,
         "ci_high": _share(high) if both else None,
         "p_value": _pval(p) if both else None,
-        "n_before": int(nb) if nb >= k or nb == 0 else None,
-        "n_after": int(na) if na >= k or na == 0 else None,
+        "n_before": int(nb) if (nb >= k and not hide[0]) or nb == 0 else None,
+        "n_after": int(na) if (na >= k and not hide[1]) or na == 0 else None,
     }
-    hidden += (nb < k and nb > 0) + (na < k and na > 0)
+    hidden += (0 < nb and (nb < k or hide[0])) + (0 < na and (na < k or hide[1]))
     return entry, int(hidden)
 
 
@@ -357,7 +378,7 @@ def _rate_change(before: pd.DataFrame, after: pd.DataFrame, outcome: str, k: int
         ea, ha = _indicator(after, season, outcome)
         if not eb.any() and not ea.any():
             continue
-        out[season], h = change_entry(int(hb.sum()), int(eb.sum()), int(ha.sum()), int(ea.sum()), k=k)
+        out[season], h = change_entry(int(hb.sum()), int(eb.sum()), int(ha.sum()), int(ea.sum()), k=k, pair=True)
         hidden += h
     return out, hidden
 
@@ -396,7 +417,7 @@ def _drive_alone_change(before: pd.DataFrame, after: pd.DataFrame, k: int) -> tu
         (nb, xb, neb, rb), (na, xa, nea, ra) = stats_
         if nb == 0 and na == 0:
             continue
-        entry, h = change_entry(xb, nb, xa, na, k=k)
+        entry, h = change_entry(xb, nb, xa, na, k=k, pair=True)
         hidden += h
         if entry["diff"] is not None and neb > 0 and nea > 0:
             diff, low, high = newcombe_difference(rb * neb, neb, ra * nea, nea)
@@ -434,8 +455,8 @@ def _cars_per_100(before: pd.DataFrame, after: pd.DataFrame, k: int,
         if len(vb) == 0 and len(va) == 0:
             continue
         drivers_b, drivers_a = int((vb > 0).sum()), int((va > 0).sum())
-        ok_b = len(vb) >= k and not _small(drivers_b, k)
-        ok_a = len(va) >= k and not _small(drivers_a, k)
+        ok_b = len(vb) >= k and _pair_ok(drivers_b, len(vb), k)
+        ok_a = len(va) >= k and _pair_ok(drivers_a, len(va), k)
         hidden += (not ok_b) + (not ok_a)
         diff, low, high, p = welch_difference(vb, va)
         both = ok_b and ok_a
@@ -497,12 +518,38 @@ def _emissions(before: pd.DataFrame, after: pd.DataFrame, k: int,
     }, hidden
 
 
+def linkable_ids(table: pd.DataFrame) -> pd.Series:
+    """Each row's pseudonym when it may link the person across waves, else missing.
+
+    Only a panel code identifies a person in both waves. The importer records where each
+    pseudonym came from in ``respondent_id_source``; ids made from an export's own id column
+    (a submission or row number, 1, 2, 3 ... in every file) or from the file row are never
+    linked. A table without that column (a canonical table built in code or kept from an older
+    import) is taken at its word: its ``respondent_id`` is the pseudonymous panel id.
+    """
+    if "respondent_id" not in table.columns:
+        return pd.Series(None, index=table.index, dtype=object)
+    ids = table["respondent_id"].astype(object)
+    known = ids.notna().to_numpy(dtype=bool)
+    if ID_SOURCE_COLUMN in table.columns:
+        known = known & table[ID_SOURCE_COLUMN].isin(("panel_code",)).to_numpy(dtype=bool)
+    out = pd.Series(None, index=table.index, dtype=object)
+    out[known] = ids[known].astype(str).to_numpy(dtype=object)
+    return out
+
+
 def _panel(before: pd.DataFrame, after: pd.DataFrame, k: int) -> tuple[dict, int]:
-    """McNemar on the linked respondents; two-proportion tests on the unlinked rest."""
+    """McNemar on the linked respondents; two-proportion tests on the unlinked rest.
+
+    A season's paired counts, interval and McNemar p-value are published only when each of the
+    four cells (drove both times, stopped, started, drove neither time) is 0 or at least ``k``:
+    with the panel size and the shares, any one of them gives the others away.
+    """
     if "respondent_id" not in before.columns or "respondent_id" not in after.columns:
         return {"found": False, "n": 0}, 0
-    ids_b = before["respondent_id"].dropna().astype(str)
-    ids_a = after["respondent_id"].dropna().astype(str)
+    links_b, links_a = linkable_ids(before), linkable_ids(after)
+    ids_b = links_b.dropna()
+    ids_a = links_a.dropna()
     # ids must be unique within a wave to link people; duplicates are left out of the panel
     ids_b = ids_b[~ids_b.duplicated(keep=False)]
     ids_a = ids_a[~ids_a.duplicated(keep=False)]
@@ -522,10 +569,13 @@ def _panel(before: pd.DataFrame, after: pd.DataFrame, k: int) -> tuple[dict, int
     }
     if n < k:
         return out | {"note": "panel_too_small"}, 1
-    in_panel_b = before["respondent_id"].astype(str).isin(common)
-    in_panel_a = after["respondent_id"].astype(str).isin(common)
-    pb = before[in_panel_b].set_index(before.loc[in_panel_b, "respondent_id"].astype(str))
-    pa = after[in_panel_a].set_index(after.loc[in_panel_a, "respondent_id"].astype(str)).reindex(pb.index)
+    in_panel_b = links_b.isin(common).to_numpy(dtype=bool)
+    in_panel_a = links_a.isin(common).to_numpy(dtype=bool)
+    pb = before[in_panel_b].set_index(links_b[in_panel_b])
+    pa = after[in_panel_a].set_index(links_a[in_panel_a]).reindex(pb.index)
+    rest_b, rest_a = before[~in_panel_b], after[~in_panel_a]
+    out["non_panel"], h = _rate_change(rest_b, rest_a, "car_driver_share", k)
+    hidden += h
     for season in SEASONS:
         eb, hb = _indicator(pb, season, "car_driver_share")
         ea, ha = _indicator(pa, season, "car_driver_share")
@@ -542,35 +592,65 @@ def _panel(before: pd.DataFrame, after: pd.DataFrame, k: int) -> tuple[dict, int
             out["seasons"][season] = {"n": None}
             hidden += 1
             continue
-        diff, low, high = newcombe_paired_difference(a, b, c, d)
-        counts, h = _suppress_ints({"car_both": a, "stopped_driving": b, "started_driving": c, "car_neither": d}, k)
-        hidden += h
-        out["seasons"][season] = {
-            "n": m,
-            **counts,
-            "before": _share((a + b) / m),
-            "after": _share((a + c) / m),
-            "diff": _share(diff),
-            "ci_low": _share(low),
-            "ci_high": _share(high),
-            "mcnemar_p": _pval(mcnemar_p(b, c)),
-        }
-    rest_b, rest_a = before[~in_panel_b], after[~in_panel_a]
-    out["non_panel"], h = _rate_change(rest_b, rest_a, "car_driver_share", k)
-    hidden += h
+        cells = {"car_both": a, "stopped_driving": b, "started_driving": c, "car_neither": d}
+        paired_ok = not any(_small(v, k) for v in cells.values())
+        # The panel's share before (after) and the rest's share add up to the whole wave's:
+        # one of the two is shown only when the other is.
+        rest = out["non_panel"].get(season) or {}
+        rest_hidden = {side: bool(_indicator(table, season, "car_driver_share")[0].any()) and rest.get(side) is None
+                       for side, table in (("before", rest_b), ("after", rest_a))}
+        before_ok = _pair_ok(a + b, m, k) and not rest_hidden["before"]
+        after_ok = _pair_ok(a + c, m, k) and not rest_hidden["after"]
+        for side, ok in (("before", before_ok), ("after", after_ok)):
+            if not ok and isinstance(rest.get(side), float):
+                rest.update({side: None, "diff": None, "ci_low": None, "ci_high": None, "p_value": None})
+                hidden += 1
+        hidden += (not before_ok) + (not after_ok)
+        entry: dict[str, Any] = {"n": m, "paired_test": paired_ok}
+        if paired_ok:
+            diff, low, high = newcombe_paired_difference(a, b, c, d)
+            entry.update(cells)
+            entry.update(ci_low=_share(low), ci_high=_share(high), mcnemar_p=_pval(mcnemar_p(b, c)))
+        else:
+            # too few people in one cell: no counts, interval or test that would give it away
+            hidden += sum(1 for v in cells.values() if v > 0) + 3
+            entry.update({key: None for key in cells})
+            entry["note"] = "few_changed" if _small(b, k) or _small(c, k) else "few_in_a_cell"
+            diff = (c - b) / m
+            entry.update(ci_low=None, ci_high=None, mcnemar_p=None)
+        entry["before"] = _share((a + b) / m) if before_ok else None
+        entry["after"] = _share((a + c) / m) if after_ok else None
+        entry["diff"] = _share(diff) if before_ok and after_ok else None
+        out["seasons"][season] = entry
     # the headline McNemar p-value: the summer season when present, else winter
     first = next((s for s in SEASONS if out["seasons"].get(s, {}).get("mcnemar_p") is not None), None)
     out["mcnemar_p"] = out["seasons"][first]["mcnemar_p"] if first else None
     return out, hidden
 
 
-def _suppress_ints(counts: Mapping[str, int], k: int) -> tuple[dict[str, int | None], int]:
-    hidden = sum(1 for v in counts.values() if _small(v, k))
-    return {key: (None if _small(v, k) else int(v)) for key, v in counts.items()}, hidden
+def hidden_groups(sizes: Sequence[int] | np.ndarray, k: int,
+                  named: Sequence[bool] | np.ndarray | None = None) -> np.ndarray:
+    """Which groups of one wave to hide: those of 1 to ``k - 1`` people, and when a single one
+    of them is ``named`` (shown by name, because it has ``k`` or more in the other wave), also the
+    smallest shown group, so the hidden size cannot be had by subtraction from the wave's total
+    (as the report's habits section does). Unnamed small groups only add to an anonymous rest."""
+    sizes = np.asarray(sizes, dtype=np.int64)
+    hide = (sizes > 0) & (sizes < k)
+    named = np.ones(len(sizes), dtype=bool) if named is None else np.asarray(named, dtype=bool)
+    if int((hide & named).sum()) == 1:
+        shown = np.flatnonzero(sizes >= k)
+        if len(shown):
+            hide[shown[np.argmin(sizes[shown])]] = True
+    return hide
 
 
 def _breakdowns(before: pd.DataFrame, after: pd.DataFrame, k: int) -> tuple[dict, int]:
-    """Drive-alone rate and car-driver share per segment, workplace and job group."""
+    """Drive-alone rate and car-driver share per segment, workplace and job group.
+
+    A group with fewer than ``k`` respondents in both waves is left out (its name would say that
+    a few of its people answered); in one wave its size and shares are hidden, see
+    :func:`hidden_groups`. Shares follow the yes/no rule of :func:`change_entry`.
+    """
     out: dict[str, list[dict[str, Any]]] = {}
     hidden = 0
     outcomes = ("drive_alone_rate", "car_driver_share")
@@ -594,22 +674,29 @@ def _breakdowns(before: pd.DataFrame, after: pd.DataFrame, k: int) -> tuple[dict
                 ea, ha = flags[("a", season, outcome)]
                 tallies[(season, outcome)] = (_tally(codes_b, hb, size), _tally(codes_b, eb, size),
                                               _tally(codes_a, ha, size), _tally(codes_a, ea, size))
+        named = (sizes_b >= k) | (sizes_a >= k)
+        hide_b, hide_a = hidden_groups(sizes_b, k, named), hidden_groups(sizes_a, k, named)
         rows = []
         for i, group in enumerate(groups):
             nb, na = int(sizes_b[i]), int(sizes_a[i])
+            if nb < k and na < k:
+                # too small in both waves: not even the group's name is shown
+                hidden += _small(nb, k) + _small(na, k)
+                continue
             row: dict[str, Any] = {
                 "group": str(group),
-                "n_before": nb if nb >= k or nb == 0 else None,
-                "n_after": na if na >= k or na == 0 else None,
+                "n_before": None if hide_b[i] else nb,
+                "n_after": None if hide_a[i] else na,
             }
-            hidden += _small(nb, k) + _small(na, k)
+            hidden += int(hide_b[i]) + int(hide_a[i])
             for season in SEASONS:
                 entries = {}
                 for outcome in outcomes:
                     xb, eb_, xa, ea_ = (int(t[i]) for t in tallies[(season, outcome)])
                     if eb_ == 0 and ea_ == 0:
                         continue
-                    entries[outcome], h = change_entry(xb, eb_, xa, ea_, k=k)
+                    entries[outcome], h = change_entry(xb, eb_, xa, ea_, k=k, pair=True,
+                                                       hide=(bool(hide_b[i]), bool(hide_a[i])))
                     hidden += h
                 if entries:
                     row[season] = entries
@@ -620,7 +707,13 @@ def _breakdowns(before: pd.DataFrame, after: pd.DataFrame, k: int) -> tuple[dict
 
 def _composition(before: pd.DataFrame, after: pd.DataFrame, k: int,
                  thresholds: Mapping[str, float]) -> tuple[dict | None, list[dict], int]:
-    """Job-group composition of both waves and an after-estimate reweighted to the baseline mix."""
+    """Job-group composition of both waves and an after-estimate reweighted to the baseline mix.
+
+    The mix is called different only when the chi-square test says so (``p`` below
+    ``composition_alpha``); ``distance`` is the total variation distance (a fraction; the report
+    shows it in percentage points). Groups too small in both waves are left out of ``shares``;
+    a group that answered only in the baseline is named only when at least ``k`` answered.
+    """
     if "job_group" not in before.columns or "job_group" not in after.columns:
         return None, [], 0
     gb = before["job_group"].dropna().astype(str)
@@ -635,14 +728,17 @@ def _composition(before: pd.DataFrame, after: pd.DataFrame, k: int,
     table = pd.DataFrame({"b": cb, "a": ca})
     table = table[table.sum(axis=1) > 0]
     p = float(stats.chi2_contingency(table.to_numpy(dtype=float).T, correction=False).pvalue) if len(table) > 1 else 1.0
-    hidden = 0
+    named = ((cb >= k) | (ca >= k)).to_numpy()
+    hide_b = pd.Series(hidden_groups(cb.to_numpy(), k, named), index=groups)
+    hide_a = pd.Series(hidden_groups(ca.to_numpy(), k, named), index=groups)
+    hidden = int(hide_b.sum() + hide_a.sum())
     shares = {}
     for group in groups:
-        small_b, small_a = _small(cb[group], k), _small(ca[group], k)
-        hidden += small_b + small_a
+        if cb[group] < k and ca[group] < k:
+            continue  # too small in both waves: left out by name
         shares[group] = {
-            "before": None if small_b else _share(sb[group]),
-            "after": None if small_a else _share(sa[group]),
+            "before": None if hide_b[group] else _share(sb[group]),
+            "after": None if hide_a[group] else _share(sa[group]),
         }
     section: dict[str, Any] = {
         "column": "job_group",
@@ -652,17 +748,20 @@ def _composition(before: pd.DataFrame, after: pd.DataFrame, k: int,
         "reweighted": {},
     }
     warnings: list[dict[str, Any]] = []
-    differs = distance >= thresholds["composition_distance"] or p < thresholds["composition_alpha"]
+    differs = p < thresholds["composition_alpha"]
     if differs:
         warnings.append({"code": "composition_changed", "values": {"distance": _share(distance), "p_value": _pval(p)}})
     common = [g for g in groups if cb[g] > 0 and ca[g] > 0]
     missing = [g for g in groups if cb[g] > 0 and ca[g] == 0]
     if missing:
-        warnings.append({"code": "composition_missing_groups", "values": {"groups": missing}})
+        named = [g for g in missing if cb[g] >= k]
+        warnings.append({"code": "composition_missing_groups",
+                         "values": {"groups": named, "small_groups": len(named) < len(missing), "adjusted": differs}})
     for outcome in ("car_driver_share", "drive_alone_rate"):
         per_season = {}
         for season in SEASONS:
-            entry = _reweighted(before, after, season, outcome, common, k)
+            entry, h = _reweighted(before, after, season, outcome, common, k)
+            hidden += h
             if entry is not None:
                 per_season[season] = entry
         section["reweighted"][outcome] = per_season
@@ -670,10 +769,17 @@ def _composition(before: pd.DataFrame, after: pd.DataFrame, k: int,
 
 
 def _reweighted(before: pd.DataFrame, after: pd.DataFrame, season: str, outcome: str,
-                common: Sequence[str], k: int) -> dict[str, Any] | None:
-    """Post-stratify the follow-up to the baseline job-group mix (strata present in both waves)."""
+                common: Sequence[str], k: int) -> tuple[dict[str, Any] | None, int]:
+    """Post-stratify the follow-up to the baseline job-group mix (strata present in both waves).
+
+    ``before`` and ``after`` (unadjusted) cover the same strata, so they differ from the
+    whole-wave figures when some respondents are outside them (``whole_waves`` is then false).
+    Those left out could be described by subtraction from the whole-wave figures: when they are
+    not themselves publishable (1 to ``k - 1`` people, or 1 to ``k - 1`` with or without the
+    outcome) the entry is withheld and counted as one hidden cell.
+    """
     if not common:
-        return None
+        return None, 0
     eb, hb = _indicator(before, season, outcome)
     ea, ha = _indicator(after, season, outcome)
     strata = pd.Index(list(common))
@@ -685,8 +791,12 @@ def _reweighted(before: pd.DataFrame, after: pd.DataFrame, season: str, outcome:
     xa_h = pd.Series(_tally(codes_a, ha, size), index=strata, dtype=float)
     keep = (nb_h > 0) & (na_h > 0)
     if not keep.any() or nb_h[keep].sum() < k or na_h[keep].sum() < k:
-        return None
+        return None, 0
     nb_h, xb_h, na_h, xa_h = nb_h[keep], xb_h[keep], na_h[keep], xa_h[keep]
+    left_out = ((int(eb.sum()) - int(nb_h.sum()), int(hb.sum()) - int(xb_h.sum())),
+                (int(ea.sum()) - int(na_h.sum()), int(ha.sum()) - int(xa_h.sum())))
+    if not all(_pair_ok(x, n, k) for n, x in left_out):
+        return None, 1
     weights = nb_h / nb_h.sum()
     pa_h = xa_h / na_h
     before_rate = float(xb_h.sum() / nb_h.sum())
@@ -705,7 +815,10 @@ def _reweighted(before: pd.DataFrame, after: pd.DataFrame, season: str, outcome:
         "ci_low": _share(diff - _Z * se),
         "ci_high": _share(diff + _Z * se),
         "p_value": _pval(p),
-    }
+        # false when respondents outside the strata (no job group, or a group in one wave only)
+        # are left out, so before and after differ from the whole-wave figures
+        "whole_waves": left_out[0][0] == 0 and left_out[1][0] == 0,
+    }, 0
 
 
 def mapping_signature(report: Mapping[str, Any] | None) -> dict[str, Any] | None:

@@ -236,10 +236,7 @@ def _panel_blocks(c: Mapping[str, Any], tr: Translator, lang: str) -> list[Block
             row_entry = {**entry, "p_value": entry.get("mcnemar_p"), "n_before": entry.get("n"), "n_after": entry.get("n")}
             rows.append(_change_row((tr("compare.panel.row_panel", season=_season_word(tr, season)),), row_entry,
                                     f"comparison.panel.seasons.{season}", lang))
-            switches.append(tr("compare.panel.switches", season=_season_word(tr, season).capitalize(),
-                               stopped=fmt.integer(entry.get("stopped_driving"), lang),
-                               started=fmt.integer(entry.get("started_driving"), lang),
-                               p=_p(entry.get("mcnemar_p"), lang)))
+            switches.append(_switch_sentence(entry, tr, lang, season, k))
         rest = (panel.get("non_panel") or {}).get(season)
         if isinstance(rest, Mapping):
             rows.append(_change_row((tr("compare.panel.row_rest", season=_season_word(tr, season)),), rest,
@@ -251,6 +248,17 @@ def _panel_blocks(c: Mapping[str, Any], tr: Translator, lang: str) -> list[Block
     if switches:
         blocks.append(BulletList(tuple(switches)))
     return blocks
+
+
+def _switch_sentence(entry: Mapping[str, Any], tr: Translator, lang: str, season: str, k: int) -> str:
+    """How many of the same people stopped and started driving, or why that cannot be shown."""
+    counts = (entry.get("stopped_driving"), entry.get("started_driving"), entry.get("mcnemar_p"))
+    if entry.get("paired_test") is False or any(value is None for value in counts):
+        # no dash in running text: say in words why the paired change is not shown
+        key = "few_changed" if entry.get("note", "few_changed") == "few_changed" else "few_in_a_cell"
+        return tr(f"compare.panel.switches_{key}", season=_season_word(tr, season).capitalize(), k=k)
+    return tr("compare.panel.switches", season=_season_word(tr, season).capitalize(),
+              stopped=fmt.integer(counts[0], lang), started=fmt.integer(counts[1], lang), p=_p(counts[2], lang))
 
 
 def _breakdown_blocks(c: Mapping[str, Any], tr: Translator, lang: str) -> list[Block]:
@@ -300,6 +308,8 @@ def warning_text(warning: Mapping[str, Any], tr: Translator, lang: str) -> str:
     """One comparability warning (``{code, values}``) as a sentence in the report language."""
     values = dict(warning.get("values") or {})
     code = str(warning.get("code"))
+    if code == "composition_missing_groups":
+        return _missing_groups_text(values, tr)
     for name in ("only_before", "only_after", "keys", "groups"):
         if name in values:
             items = values[name] or []
@@ -313,7 +323,8 @@ def warning_text(warning: Mapping[str, Any], tr: Translator, lang: str) -> str:
     for name in ("before", "after") if code == "response_rate_changed" else ():
         values[name] = fmt.percent(values.get(name), lang)
     if code == "composition_changed":
-        values["distance"] = fmt.percent(values.get("distance"), lang)
+        distance = values.get("distance")
+        values["distance"] = fmt.number(None if distance is None else 100 * distance, lang, digits=1)
         values["p_value"] = _p(values.get("p_value"), lang)
     if code in ("season_differs", "season_unknown"):
         values = {key: (tr("compare.wave_unknown") if value is None else value) for key, value in values.items()}
@@ -325,6 +336,21 @@ def warning_text(warning: Mapping[str, Any], tr: Translator, lang: str) -> str:
         return code
 
 
+def _missing_groups_text(values: Mapping[str, Any], tr: Translator) -> str:
+    """Job groups that answered only in the first wave: named when large enough, else unnamed."""
+    named = [_group_label(tr, "job_group", str(g)) for g in values.get("groups") or []]
+    small = bool(values.get("small_groups")) or not named
+    if named and small:
+        text = tr("compare.warning.composition_missing_named_and_small", groups=", ".join(named))
+    elif named:
+        text = tr("compare.warning.composition_missing_groups", groups=", ".join(named))
+    else:
+        text = tr("compare.warning.composition_missing_small_groups")
+    if values.get("adjusted", True):
+        text += " " + tr("compare.composition.adjusted_covers_others")
+    return text
+
+
 def _comparability_blocks(c: Mapping[str, Any], tr: Translator, lang: str) -> list[Block]:
     warnings = [w for w in c.get("comparability") or [] if isinstance(w, Mapping)]
     blocks: list[Block] = [Heading(tr("compare.heading.comparability"))]
@@ -333,11 +359,15 @@ def _comparability_blocks(c: Mapping[str, Any], tr: Translator, lang: str) -> li
     composition = c.get("composition") or {}
     reweighted = (composition.get("reweighted") or {}).get("car_driver_share") or {}
     sentences = []
+    needed = ("after_reweighted", "after", "before", "diff_reweighted", "ci_low", "ci_high")
     for season in SEASONS:
         entry = reweighted.get(season)
-        if isinstance(entry, Mapping) and entry.get("after_reweighted") is not None:
+        if isinstance(entry, Mapping) and all(entry.get(name) is not None for name in needed):
+            # before and after cover the job groups in both waves only: say so when that leaves
+            # people out, or the reader sees two different "before" figures without a reason
+            key = "compare.composition.reweighted" if entry.get("whole_waves", True) else "compare.composition.reweighted_part"
             sentences.append(tr(
-                "compare.composition.reweighted", season=_season_word(tr, season),
+                key, season=_season_word(tr, season),
                 after=fmt.percent(entry.get("after_reweighted"), lang), raw=fmt.percent(entry.get("after"), lang),
                 before=fmt.percent(entry.get("before"), lang), diff=_points(entry.get("diff_reweighted"), lang),
                 low=_points(entry.get("ci_low"), lang), high=_points(entry.get("ci_high"), lang),
