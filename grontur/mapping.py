@@ -795,10 +795,15 @@ def _season_of(stem: str) -> str | None:
 
 
 def _numeric_share(values: pd.Series) -> float:
+    """Share of distinct answers the cleaner reads as a number ("2,5", "ca. 12 km", "41-50 minutes")."""
     if values.empty:
         return 0.0
-    parsed = pd.to_numeric(values.astype("string").str.replace(",", ".", regex=False).str.strip(), errors="coerce")
-    return float(parsed.notna().mean())
+    from grontur.clean import parse_number, settings
+
+    config = settings()
+    readable = [parse_number(str(value), open_upper=config["open_upper_factor"],
+                             open_lower=config["open_lower_factor"])[0] is not None for value in values]
+    return float(np.mean(readable))
 
 
 def suggest_mapping(raw: RawExport, *, columns: list[str] | None = None) -> list[Suggestion]:

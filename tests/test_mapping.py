@@ -215,3 +215,14 @@ def test_a_kommune_column_of_numbers_maps_to_municipality(tmp_path):
 def test_merged_car_answers_of_real_exports_are_known(answer: str, code: str) -> None:
     # Seen in a real staff travel export (9 % of its answers were left uncoded before).
     assert value_map("mode_summer").get(norm(answer)) == code
+
+
+def test_answers_the_cleaner_reads_as_numbers_count_as_numbers_for_suggestions() -> None:
+    # Time bands and qualified numbers are numbers to the cleaner, so they support a suggestion.
+    from grontur.importing import AUTO_ACCEPT
+
+    raw = _raw({"How long does it typically take you to travel to work?":
+                ["41-50 minutes", "11-20 minutes", "ca. 15", "Over 60 minutes", "5"] * 2})
+    (suggestion,) = suggest_mapping(raw)
+    assert suggestion.target == "travel_time_min"
+    assert suggestion.confidence >= AUTO_ACCEPT
