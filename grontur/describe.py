@@ -39,7 +39,7 @@ from grontur.schema import (
     SEASONS,
     WOULD_HELP,
 )
-from grontur.suppression import DEFAULT_K, check_k
+from grontur.suppression import DEFAULT_K, check_k, suppress_with_totals
 
 log = logging.getLogger(__name__)
 
@@ -377,7 +377,8 @@ def _observed_modes(table: pd.DataFrame) -> list[str]:
     return [m for m in MODES if m in seen] + sorted(seen - set(MODES))
 
 
-def mode_share(table: pd.DataFrame, *, k: int = DEFAULT_K) -> dict[str, dict[str, float | None]]:
+def mode_share(table: pd.DataFrame, *, k: int = DEFAULT_K,
+               settings: Mapping[str, Any] | None = None) -> dict[str, dict[str, float | None]]:
     """``results["mode_share"]``: share of each main mode per season among respondents with a mode.
 
     Modes seen in either season appear in both; a share resting on ``1..k-1`` respondents (or that
@@ -387,34 +388,46 @@ def mode_share(table: pd.DataFrame, *, k: int = DEFAULT_K) -> dict[str, dict[str
     k = check_k(k)
     out: dict[str, dict[str, float | None]] = {}
     modes = _observed_modes(table)
+    rows = _Rows(table, load_settings(settings))
+    everyone = np.ones(len(table), dtype=bool)
     for season in SEASONS:
         counts, n = _mode_counts(table, season)
-        row, _ = suppress_row({m: int(counts.get(m, 0)) for m in modes}, k)
-        if 0 < n < k:
-            row = {m: None for m in modes}
+        row, _, _ = mode_row(counts, modes, k, force=rows.alone_force(season, everyone, k))
         out[season] = {m: (None if c is None or n == 0 else c / n) for m, c in row.items()}
     return out
 
 
-def _season_section(table: pd.DataFrame, k: int) -> tuple[dict[str, Any], int]:
+def mode_row(counts: Mapping[str, int], modes: Iterable[str], k: int, *,
+             force: Iterable[str] = ()) -> tuple[dict[str, int | None], int | None, int]:
+    """One season's mode counts and their "drives a car" subtotal, suppressed together.
+
+    Returns the counts per mode, the count of car drivers (``car_alone`` + ``car_shared``) and the
+    number of hidden cells. A count (or the subtotal) is ``None`` when it, or the people it does not
+    count, number ``1..k-1``, or when it could be worked out from the shown counts, the total and
+    the subtotal (see :func:`grontur.suppression.suppress_with_totals`).
+    """
+    cells = {m: int(counts.get(m, 0)) for m in modes}
+    out, hidden = suppress_with_totals(cells, k, subtotals={_DRIVER_KEY: list(CAR_DRIVER_MODES)}, force=force)
+    drivers = out.pop(_DRIVER_KEY)
+    return out, drivers, hidden
+
+
+_DRIVER_KEY = "\0car_driver"  # the subtotal's key: cannot clash with a mode code
+
+
+def _season_section(table: pd.DataFrame, k: int, rows: _Rows) -> tuple[dict[str, Any], int]:
     modes = _observed_modes(table)
     section: dict[str, Any] = {}
     hidden_total = 0
+    everyone = np.ones(len(table), dtype=bool)
     for season in SEASONS:
         counts, n = _mode_counts(table, season)
-        row, hidden = suppress_row({m: int(counts.get(m, 0)) for m in modes}, k)
-        if 0 < n < k:
-            hidden = sum(1 for c in row.values() if c) + (hidden if hidden else 0)
-            row = {m: None for m in modes}
+        row, drivers, hidden = mode_row(counts, modes, k, force=rows.alone_force(season, everyone, k))
         hidden_total += hidden
-        drivers = sum(int(counts.get(m, 0)) for m in CAR_DRIVER_MODES)
-        publishable = _pair_publishable(drivers, n, k)
-        if not publishable:
-            hidden_total += 1
         section[season] = {
             "n": n,
             "modes": _share_cells(row, n),
-            "car_driver": _share_cells({"x": drivers if publishable else None}, n)["x"],
+            "car_driver": _share_cells({"x": drivers}, n)["x"],
         }
     return section, hidden_total
 
@@ -647,6 +660,25 @@ class _Rows:
         self.cars = (days_on_site(table, settings) / full).clip(upper=7.0 / full).to_numpy(dtype=float)
         self.weights = season_weights(settings)
         self.distance = numeric(table, "distance_km").to_numpy(dtype=float)
+        # The people a drive-alone rate counts (trips driven alone) and does not count (other trips).
+        self.alone_trips = {s: self.alone[s] & (self.trips[s] > 0) for s in SEASONS}
+        self.other_trips = {s: ~self.alone[s] & (self.trips[s] > 0) for s in SEASONS}
+
+    def alone_publishable(self, seasons: Iterable[str], mask: np.ndarray, k: int) -> bool:
+        """May a drive-alone rate over ``seasons`` of the rows in ``mask`` be shown? Only when the
+        people with trips driven alone and the people with other trips are each 0 or at least k."""
+        seasons = list(seasons)
+        counted = np.zeros(len(mask), dtype=bool)
+        other = np.zeros(len(mask), dtype=bool)
+        for season in seasons:
+            counted |= self.alone_trips[season]
+            other |= self.other_trips[season]
+        return all(not 0 < int((people & mask).sum()) < k for people in (counted, other))
+
+    def alone_force(self, season: str, mask: np.ndarray, k: int) -> tuple[str, ...]:
+        """``("car_alone",)`` when the drive-alone rate of ``season`` must be hidden: its mode
+        count then goes too, as the rate could be worked out from it (and the other way round)."""
+        return () if self.alone_publishable([season], mask, k) else ("car_alone",)
 
     def mode_counts(self, season: str, mask: np.ndarray) -> tuple[dict[str, int], int]:
         ids, uniques = self.mode_ids[season]
@@ -681,19 +713,19 @@ def _breakdown(table: pd.DataFrame, name: str, settings: Mapping[str, Any], k: i
         per_season = {season: rows.mode_counts(season, mask) for season in SEASONS}
         seen = {m for counts, _ in per_season.values() for m in counts}
         observed = [m for m in MODES if m in seen] + sorted(seen - set(MODES))
+        # The yearly drive-alone rate rests on both seasons' lone drivers: when it must be hidden,
+        # so must their mode shares; when one of those is hidden, so is the rate.
+        alone_ok = rows.alone_publishable(SEASONS, mask, k)
+        force = () if alone_ok else ("car_alone",)
+        drivers_shown = True
         for season in SEASONS:
             counts, ns = per_season[season]
-            row, h = suppress_row({m: int(counts.get(m, 0)) for m in observed}, k)
-            if 0 < ns < k:
-                h = sum(1 for c in row.values() if c)
-                row = {m: None for m in row}
+            row, drivers, h = mode_row(counts, observed, k, force=force)
             hidden += h
             entry[f"modes_{season}"] = {m: (c / ns if c is not None and ns else None) for m, c in row.items()}
-            drivers = sum(int(counts.get(m, 0)) for m in CAR_DRIVER_MODES)
-            ok = _pair_publishable(drivers, ns, k)
-            if not ok:
-                hidden += 1
-            entry[f"car_driver_share_{season}"] = drivers / ns if ok and ns else None
+            entry[f"car_driver_share_{season}"] = drivers / ns if drivers is not None and ns else None
+            alone_ok = alone_ok and (row.get("car_alone", 0) is not None)
+            drivers_shown = drivers_shown and drivers is not None
         # The group's drive-alone rate and cars per 100, summed as drive_alone_rate and
         # cars_per_100 sum them over a sub-table.
         num_year = den_year = year = 0.0
@@ -707,8 +739,12 @@ def _breakdown(table: pd.DataFrame, name: str, settings: Mapping[str, Any], k: i
             if value is not None:
                 year += rows.weights[season] * value
                 any_known = True
-        entry["drive_alone_rate"] = num_year / den_year if den_year > 0 else None
-        entry["cars_per_100"] = year if any_known else None
+        rate = num_year / den_year if den_year > 0 else None
+        cars = year if any_known else None
+        # Cars per 100 counts the car drivers of both seasons: hidden with either driver share.
+        hidden += (rate is not None and not alone_ok) + (cars is not None and not drivers_shown)
+        entry["drive_alone_rate"] = rate if alone_ok else None
+        entry["cars_per_100"] = cars if drivers_shown else None
         dist = rows.distance[mask]
         dist = dist[~np.isnan(dist)]
         entry["median_distance_km"] = float(np.median(dist)) if len(dist) >= k else None
@@ -746,7 +782,8 @@ def describe(table: pd.DataFrame, *, k: int = DEFAULT_K, employees: int | None =
     hidden = 0
     n = len(table)
 
-    seasons, h = _season_section(table, k)
+    rows = _Rows(table, settings)
+    seasons, h = _season_section(table, k, rows)
     hidden += h
     shift, h = _seasonal_shift(table, k)
     hidden += h
@@ -759,14 +796,26 @@ def describe(table: pd.DataFrame, *, k: int = DEFAULT_K, employees: int | None =
         dar_ci[season] = {"rate": dar[season], "ci_low": lo, "ci_high": hi}
     lo, hi = _effective_ci(table, trips, dar["year"])
     dar_ci["year"] = {"rate": dar["year"], "ci_low": lo, "ci_high": hi}
+    cars = cars_per_100(table, employees=employees, settings=settings)
     if 0 < n < k:
         dar_ci = {key: {"rate": None, "ci_low": None, "ci_high": None} for key in dar_ci}
         hidden += 1
-
-    cars = cars_per_100(table, employees=employees, settings=settings)
-    if 0 < n < k:
         cars = {key: (None if key not in ("base", "employees") else v) for key, v in cars.items()}
         hidden += 1
+    else:
+        # A season's drive-alone rate goes with its lone drivers' mode count, and cars per 100
+        # with its car drivers' count (either could be worked out from the other); the year's
+        # figures combine both seasons.
+        for season in SEASONS:
+            alone = seasons[season]["modes"].get("car_alone")
+            if alone is not None and alone["count"] is None and dar_ci[season]["rate"] is not None:
+                dar_ci[season] = dar_ci["year"] = {"rate": None, "ci_low": None, "ci_high": None}
+                hidden += 1
+            if seasons[season]["car_driver"]["count"] is None and seasons[season]["n"] and cars.get(season) is not None:
+                cars[season] = cars["year"] = None
+                if "estimated_cars_per_day" in cars:
+                    cars["estimated_cars_per_day"] = None
+                hidden += 1
 
     dist = numeric(table, "distance_km")
     distance, h = _banded(dist, distance_band(dist), [b[0] for b in DISTANCE_BANDS], k)
@@ -781,7 +830,6 @@ def describe(table: pd.DataFrame, *, k: int = DEFAULT_K, employees: int | None =
     names = list(BREAKDOWN_COLUMNS)
     if "municipality" in table.columns and column(table, "municipality").nunique() > 1:
         names.insert(0, "municipality")  # a network table: one group per municipality
-    rows = _Rows(table, settings)
     for name in names:
         groups, h = _breakdown(table, name, settings, k, rows)
         hidden += h

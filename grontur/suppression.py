@@ -7,8 +7,11 @@ and count what they hid, so outputs can state how many cells were suppressed.
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from grontur.errors import ConfigError
@@ -49,3 +52,98 @@ def suppress_counts(counts: pd.Series | pd.DataFrame, k: int) -> tuple[pd.Series
 def group_is_publishable(n: int, k: int) -> bool:
     """A group may be shown when it has at least ``k`` members (or none at all)."""
     return n == 0 or n >= k
+
+
+def _small(value: int, k: int) -> bool:
+    return 0 < value < k
+
+
+def suppress_with_totals(cells: Mapping[str, int], k: int, *,
+                         subtotals: Mapping[str, Sequence[str]] | None = None,
+                         force: Iterable[str] = ()) -> tuple[dict[str, int | None], int]:
+    """Hide the cells of one table row whose total (the sum of ``cells``) is published, together
+    with published subtotals, so that no hidden cell can be worked out from what is shown.
+
+    Returns the cells followed by the subtotals (``None`` when hidden) and how many were hidden.
+
+    - *Primary*: a cell or subtotal ``x`` is hidden when ``x`` or ``total - x`` lies in ``1..k-1``
+      (a share of the total says as much about the people it does not count); keys in ``force``
+      are hidden too (another published figure of the same row needs them hidden).
+    - *Complementary*: the total and each subtotal are equations over the cells. More cells are
+      hidden (the one that leaves fewest problems; then a subtotal before a cell, as a hidden
+      cell takes more figures with it, such as a drive-alone rate; then the smallest) until no hidden cell follows
+      from the shown ones by these equations, and no sum of hidden cells that the shown ones fix
+      (the total minus the shown cells, a subtotal minus its shown parts, ...) lies in ``1..k-1``.
+    - A total in ``1..k-1`` hides every cell (even "nobody" would describe the few others).
+      Otherwise zero cells stay shown.
+
+    >>> suppress_with_totals({"alone": 24, "shared": 2, "walk": 7, "bus": 7}, 5,
+    ...                      subtotals={"driver": ["alone", "shared"]})
+    ({'alone': 24, 'shared': None, 'walk': 7, 'bus': None, 'driver': None}, 3)
+    """
+    subtotals = {name: [p for p in parts if p in cells] for name, parts in (subtotals or {}).items()}
+    names = list(cells) + [name for name in subtotals if name not in cells]
+    values = {key: int(v) for key, v in cells.items()}
+    for name, parts in subtotals.items():
+        values[name] = sum(values[p] for p in parts)
+    total = sum(int(v) for v in cells.values())
+    if _small(total, k):
+        return {key: None for key in names}, sum(1 for key in names if values[key])
+    index = {key: i for i, key in enumerate(names)}
+    forced = set(force)
+    hidden = [key for key in names
+              if values[key] and (_small(values[key], k) or _small(total - values[key], k) or key in forced)]
+
+    # Equations (coefficient vectors with a known right-hand side): the total, and each subtotal
+    # minus its parts. Relations: the equations and the total minus any set of subtotals.
+    base = np.zeros(len(names))
+    base[[index[c] for c in cells]] = 1.0
+    equations = [base]
+    for name, parts in subtotals.items():
+        row = np.zeros(len(names))
+        row[[index[p] for p in parts]] = 1.0
+        row[index[name]] = -1.0
+        equations.append(row)
+    relations = list(equations)
+    sub_rows = equations[1:]
+    for size in range(1, len(sub_rows) + 1):
+        for chosen in itertools.combinations(sub_rows, size):
+            relations.append(base - sum(chosen))
+    value_vector = np.array([values[key] for key in names], dtype=float)
+    matrix = np.array(equations)
+
+    def problems(hidden_keys: Sequence[str]) -> list[str]:
+        """The hidden keys that can be worked out, or that sit in a small recoverable sum."""
+        if not hidden_keys:
+            return []
+        cols = [index[key] for key in hidden_keys]
+        sub = matrix[:, cols]
+        rank = np.linalg.matrix_rank(sub)
+        bad: list[str] = []
+        for j, key in enumerate(hidden_keys):
+            unit = np.zeros((1, len(cols)))
+            unit[0, j] = 1.0
+            if np.linalg.matrix_rank(np.vstack([sub, unit])) == rank:
+                bad.append(key)
+        for relation in relations:
+            coef = relation[cols]
+            if (coef >= 0).all() or (coef <= 0).all():
+                part = float(np.abs(coef) @ value_vector[cols])
+                if _small(round(part), k):
+                    bad.extend(key for key, c in zip(hidden_keys, coef) if c != 0 and key not in bad)
+        return bad
+
+    while True:
+        bad = problems(hidden)
+        if not bad:
+            break
+        shown = [key for key in names if key not in hidden]
+        touched = {i for row in equations for key in bad if row[index[key]] != 0 for i in np.flatnonzero(row)}
+        candidates = [key for key in shown if index[key] in touched] or shown
+        if not candidates:
+            break
+        best = min(candidates, key=lambda key: (len(problems(sorted([*hidden, key], key=index.__getitem__))),
+                                                 key not in subtotals, values[key] == 0, values[key], index[key]))
+        hidden = sorted([*hidden, best], key=index.__getitem__)
+    out = {key: (None if key in hidden else values[key]) for key in names}
+    return out, len(hidden)

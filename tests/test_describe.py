@@ -229,3 +229,103 @@ def test_network_tables_break_down_by_municipality(table: pd.DataFrame) -> None:
     groups = describe(two)["breakdowns"]["municipality"]
     assert groups["3324"]["n"] == 25 and groups["3328"]["n"] == 25
     assert "municipality" not in describe(table.assign(municipality="3324"))["breakdowns"]
+
+
+# --- a share, its complement and the totals beside it -----------------------------------------
+
+def _groups_table() -> pd.DataFrame:
+    """Three workplaces: "Lita" has 5 people of whom 2 drive alone; "Nesten" has 10 of whom 9
+    drive alone; "Stor" has 20 with 10 lone drivers and 10 walkers."""
+    rows = (
+        _rows(2, mode_summer="car_alone", mode_winter="car_alone", days_on_site=5.0, workplace="Lita")
+        + _rows(3, mode_summer="walk", mode_winter="walk", days_on_site=5.0, workplace="Lita")
+        + _rows(9, mode_summer="car_alone", mode_winter="car_alone", days_on_site=5.0, workplace="Nesten")
+        + _rows(1, mode_summer="walk", mode_winter="walk", days_on_site=5.0, workplace="Nesten")
+        + _rows(10, mode_summer="car_alone", mode_winter="car_alone", days_on_site=5.0, workplace="Stor")
+        + _rows(10, mode_summer="walk", mode_winter="walk", days_on_site=5.0, workplace="Stor")
+    )
+    return pd.DataFrame(rows)
+
+
+def test_group_drive_alone_rate_of_a_few_people_is_hidden() -> None:
+    groups = describe(_groups_table())["breakdowns"]["workplace"]
+    small = groups["Lita"]
+    assert small["n"] == 5
+    # 2 of 5 drive alone: the rate (and cars per 100, the same two drivers) describe 1-4 people
+    assert small["drive_alone_rate"] is None
+    assert small["cars_per_100"] is None
+    assert small["car_driver_share_summer"] is None and small["modes_summer"]["car_alone"] is None
+    # 9 of 10: the one who does not drive alone is a group of 1 ("100 % minus the share")
+    almost = groups["Nesten"]
+    assert almost["drive_alone_rate"] is None and almost["cars_per_100"] is None
+    assert almost["modes_winter"]["car_alone"] is None and almost["car_driver_share_winter"] is None
+    # 10 of 20: shown, as before
+    assert groups["Stor"]["drive_alone_rate"] == pytest.approx(0.5)
+    assert groups["Stor"]["cars_per_100"] == pytest.approx(50.0)
+    assert groups["Stor"]["car_driver_share_summer"] == pytest.approx(0.5)
+
+
+def test_group_mode_share_follows_the_driver_share_it_can_recompute() -> None:
+    """17 people: 16 drive alone in winter, one walks. The driver share is hidden (its complement
+    is one person); so must the lone-driver share be (it equals the driver share here)."""
+    rows = (_rows(16, mode_summer="walk", mode_winter="car_alone", days_on_site=5.0, workplace="A")
+            + _rows(1, mode_summer="walk", mode_winter="walk", days_on_site=5.0, workplace="A")
+            + _rows(8, mode_summer="bus", mode_winter="bus", days_on_site=5.0, workplace="B")
+            + _rows(8, mode_summer="car_alone", mode_winter="car_alone", days_on_site=5.0, workplace="B"))
+    group = describe(pd.DataFrame(rows))["breakdowns"]["workplace"]["A"]
+    assert group["car_driver_share_winter"] is None
+    assert group["modes_winter"]["car_alone"] is None
+    assert group["drive_alone_rate"] is None
+
+
+def _mode_table(counts: dict[str, int]) -> pd.DataFrame:
+    rows = []
+    for mode, count in counts.items():
+        rows += _rows(count, mode_summer=mode, mode_winter=mode, days_on_site=5.0)
+    return pd.DataFrame(rows)
+
+
+def test_drives_a_car_total_does_not_give_away_a_hidden_cell() -> None:
+    """24 drive alone, 2 share a car: "drives a car" (26) beside "alone" (24) would give the 2."""
+    habits = describe(_mode_table({"car_alone": 24, "car_shared": 2, "walk": 7, "bus": 7}))
+    season = habits["seasons"]["summer"]
+    assert season["modes"]["car_shared"]["count"] is None
+    shown_alone = season["modes"]["car_alone"]["count"] is not None
+    shown_total = season["car_driver"]["count"] is not None
+    assert not (shown_alone and shown_total)
+    # and the total of all respondents minus the shown cells is no small group either
+    hidden = season["n"] - sum(c["count"] for c in season["modes"].values() if c["count"] is not None)
+    assert not 0 < hidden < 5
+    # mode_share (the chart and the report's table) agrees with the counts
+    shares = mode_share(_mode_table({"car_alone": 24, "car_shared": 2, "walk": 7, "bus": 7}))
+    assert {m for m, v in shares["summer"].items() if v is None} == \
+        {m for m, c in season["modes"].items() if c["count"] is None}
+
+
+def test_hidden_cells_beside_a_shown_total_add_up_to_at_least_k() -> None:
+    """28 alone, 8 walk, 3 share a car, 1 passenger (as a small municipality in winter): the
+    shared and passenger cells are hidden, and they add up to 4, so one more cell must go."""
+    season = describe(_mode_table({"car_alone": 28, "walk": 8, "car_shared": 3, "car_passenger": 1}))["seasons"]["winter"]
+    counts = {m: c["count"] for m, c in season["modes"].items()}
+    assert counts["car_shared"] is None and counts["car_passenger"] is None
+    hidden = season["n"] - sum(c for c in counts.values() if c is not None)
+    assert hidden >= 5
+    driver = season["car_driver"]["count"]
+    if driver is not None:
+        parts = [counts["car_alone"], counts["car_shared"]]
+        assert sum(p is None for p in parts) != 1
+        assert not 0 < driver - sum(p for p in parts if p is not None) < 5
+
+
+def test_drive_alone_rate_goes_with_its_hidden_mode_count() -> None:
+    """When the lone drivers' count is hidden in a season, that season's drive-alone rate is too."""
+    habits = describe(_mode_table({"car_alone": 24, "car_shared": 2, "walk": 7, "bus": 7}))
+    for season in ("summer", "winter"):
+        if habits["seasons"][season]["modes"]["car_alone"]["count"] is None:
+            assert habits["drive_alone_rate"][season]["rate"] is None
+        if habits["seasons"][season]["car_driver"]["count"] is None:
+            assert habits["cars_per_100"][season] is None
+    small = describe(_mode_table({"car_alone": 11, "walk": 2, "bike": 2}))
+    assert small["seasons"]["summer"]["modes"]["car_alone"]["count"] is None  # 4 others
+    assert small["drive_alone_rate"]["summer"]["rate"] is None
+    assert small["drive_alone_rate"]["year"]["rate"] is None

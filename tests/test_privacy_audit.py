@@ -513,6 +513,55 @@ def test_hidden_cells_cannot_be_recovered_by_subtraction(audited: dict[str, Any]
     assert bad == []
 
 
+def totals_leaks(results: dict[str, Any]) -> list[tuple[str, Any]]:
+    """Hidden cells that the "drives a car" subtotal or a group's rates give away.
+
+    - habits.seasons: with the subtotal shown, exactly one hidden driver mode would be the
+      subtotal minus the other; the subtotal minus its shown parts, and the total minus the
+      subtotal and the shown other modes, must be 0 or at least k.
+    - breakdowns: a group's drive-alone rate needs its lone-driver shares shown (or 0) in both
+      seasons, cars per 100 its driver shares; a shown lone-driver share's complement is not small.
+    """
+    habits = results["habits"]
+    bad: list[tuple[str, Any]] = []
+    for season in ("summer", "winter"):
+        block = habits["seasons"][season]
+        n, driver = block["n"], block["car_driver"]["count"]
+        counts = {m: c["count"] for m, c in block["modes"].items()}
+        parts = [m for m in ("car_alone", "car_shared") if m in counts]
+        if driver is None:
+            continue
+        hidden_parts = [m for m in parts if counts[m] is None]
+        if len(hidden_parts) == 1:
+            bad.append((f"habits.seasons.{season}.car_driver", hidden_parts[0]))
+        rest = driver - sum(counts[m] for m in parts if counts[m] is not None)
+        others = n - driver - sum(c for m, c in counts.items() if m not in parts and c is not None)
+        for value in (rest, others):
+            if 0 < value < K:
+                bad.append((f"habits.seasons.{season}", value))
+    for column, groups in habits["breakdowns"].items():
+        for name, group in groups.items():
+            if group.get("suppressed"):
+                continue
+            where = f"habits.breakdowns.{column}.{name}"
+            alone = [group[f"modes_{s}"].get("car_alone", 0) for s in ("summer", "winter")]
+            if group.get("drive_alone_rate") is not None and any(a is None for a in alone):
+                bad.append((f"{where}.drive_alone_rate", alone))
+            drivers = [group[f"car_driver_share_{s}"] for s in ("summer", "winter")]
+            if group.get("cars_per_100") is not None and any(d is None for d in drivers):
+                bad.append((f"{where}.cars_per_100", drivers))
+            for season in ("summer", "winter"):
+                share = group[f"modes_{season}"].get("car_alone")
+                if share is not None and share < 1 and group["n"] * (1 - share) < K - 1e-9 and group["n"] * (1 - share) > 1e-9:
+                    # a lower bound: the season's answers are at most the group's members
+                    bad.append((f"{where}.modes_{season}.car_alone", share))
+    return bad
+
+
+def test_totals_and_rates_give_away_no_hidden_cell(audited: dict[str, Any]) -> None:
+    assert totals_leaks(audited["analysis"].results) == []
+
+
 # ---------------------------------------------------------------------------------------------
 # a demo municipality as exported by Microsoft Forms (workbook with Email, Name, timestamps,
 # "other" free text and comments, some holding invented e-mail addresses and phone numbers)
@@ -561,6 +610,7 @@ def test_demo_results_publish_no_group_below_k(demo_audited: dict[str, Any]) -> 
     counts = published_group_counts(results)
     assert len(counts) > 100
     assert [(p, v) for p, v in counts if 0 < v < k] == []
+    assert totals_leaks(results) == []
 
 
 def test_hidden_pilot_group_cannot_be_recovered_by_subtraction(audited: dict[str, Any]) -> None:
@@ -711,6 +761,7 @@ def test_no_published_group_below_k_for_any_survey(tmp_path: Path) -> None:
             shown = [g for g in groups.values() if g.get("n") is not None]
             hidden = [g for g in groups.values() if g.get("n") is None]
             assert not (shown and len(hidden) == 1), (name, groups)
+        assert totals_leaks(results) == []
 
     run()
     assert calls["n"] == ANALYSIS_EXAMPLES

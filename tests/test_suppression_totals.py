@@ -1,0 +1,64 @@
+"""Complementary suppression of a row with a published total and subtotal, and how a hidden
+group figure reaches the report."""
+
+from __future__ import annotations
+
+import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from grontur.describe import describe
+from grontur.report import build
+from grontur.suppression import suppress_with_totals
+
+K = 5
+MODES = ("walk", "bike", "bus", "car_alone", "car_shared", "car_passenger")
+
+
+def _small(value: int) -> bool:
+    return 0 < value < K
+
+
+@settings(derandomize=True, database=None, deadline=None, max_examples=300)
+@given(st.lists(st.integers(0, 30), min_size=len(MODES), max_size=len(MODES)))
+def test_no_hidden_cell_or_small_hidden_sum_can_be_worked_out(counts: list[int]) -> None:
+    cells = dict(zip(MODES, counts))
+    out, hidden = suppress_with_totals(cells, K, subtotals={"driver": ["car_alone", "car_shared"]})
+    n = sum(counts)
+    values = {**cells, "driver": cells["car_alone"] + cells["car_shared"]}
+    assert hidden == sum(1 for key, v in out.items() if v is None and values[key] > 0)  # counted as hidden
+    if _small(n):
+        assert all(v is None for v in out.values())
+        return
+    for key, value in out.items():
+        if value is not None:
+            assert not _small(value) and not _small(n - value), (key, out)  # the share and its complement
+    shown = {key: v for key, v in out.items() if v is not None}
+    parts = ("car_alone", "car_shared")
+    # the total minus the shown cells
+    assert not _small(n - sum(v for key, v in shown.items() if key != "driver")), out
+    if "driver" in shown:
+        # the subtotal minus its shown parts, and the total minus the subtotal and the other shown cells
+        assert not _small(shown["driver"] - sum(shown.get(p, 0) for p in parts)), out
+        others = sum(v for key, v in shown.items() if key not in parts and key != "driver")
+        assert not _small(n - shown["driver"] - others), out
+        assert sum(out[p] is None and cells[p] > 0 for p in parts) != 1, out
+    else:
+        assert cells["car_alone"] + cells["car_shared"] == 0 or out["driver"] is None
+
+
+def test_a_hidden_group_rate_shows_as_a_dash_in_the_report() -> None:
+    def people(count: int, mode: str, workplace: str) -> list[dict]:
+        return [{"mode_summer": mode, "mode_winter": mode, "days_on_site": 5.0, "workplace": workplace}] * count
+
+    rows = people(2, "car_alone", "Lita") + people(3, "walk", "Lita") + people(10, "car_alone", "Stor") + people(10, "walk", "Stor")
+    habits = describe(pd.DataFrame(rows))
+    assert habits["breakdowns"]["workplace"]["Lita"]["drive_alone_rate"] is None
+    ctx = build.make_context({"habits": habits, "privacy": {"k": K}}, "en")
+    table = build._breakdown_table(ctx, "workplace")
+    assert table is not None
+    column = table.header.index(ctx.tr("report.col.drive_alone_year"))
+    by_group = {row[0].text: row for row in table.rows}
+    assert by_group["Lita"][1].text == "5"
+    assert by_group["Lita"][column].text == "–"
+    assert by_group["Stor"][column].text == "50%"
