@@ -271,3 +271,17 @@ def test_docx_tables_carry_the_same_numbers_as_html(outputs):
     docx_values = {cell.text.strip() for table in document.tables for row in table.rows for cell in row.cells}
     missing = [value for value in html_values if value not in docx_values]
     assert len(html_values) > 150 and not missing
+
+
+def test_xlsx_marks_hidden_cells_as_the_report_does(outputs):
+    """A hidden number is written as "–" (explained by the sheet's note), not left blank."""
+    results = load_sample()
+    assert results["mode_share"]["winter"]["ebike"] is None
+    wb = openpyxl.load_workbook(outputs["en"] / "measures.xlsx")
+    modes = wb["Modes"]
+    header = [c.value for c in modes[1]]
+    ebike = next(r for r in modes.iter_rows(min_row=2, values_only=True) if r[0] == "E-bike")
+    assert ebike[header.index(t("report.col.share_winter", "en"))] == "–"
+    assert isinstance(ebike[header.index(t("report.col.share_summer", "en"))], float)
+    notes = [r[0] for r in modes.iter_rows(min_row=2, values_only=True) if r[0] and "–" in str(r[0])]
+    assert notes  # the note that explains the marker

@@ -102,8 +102,12 @@ def _table_sheet(ws: Worksheet, table: Table) -> None:
         for j, cell in enumerate(row):
             numeric = table.numeric[j] if table.numeric else False
             fmt_code = table.formats[j] if table.formats else None
-            if numeric and fmt_code and (cell.value is None or isinstance(cell.value, (int, float))):
+            if numeric and fmt_code and isinstance(cell.value, (int, float)):
                 values.append(cell.value)
+            elif numeric and fmt_code and cell.value is None:
+                # A hidden or unavailable number keeps the report's marker ("–"), as the sheet's
+                # note explains it; a blank cell would say neither.
+                values.append(cell.text or None)
             else:
                 values.append(cell.text)
         rows.append(values)
