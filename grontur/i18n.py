@@ -3,10 +3,18 @@
 Messages live in ``grontur/locale/*.yaml``; each file maps a dotted key to ``{nn, nb, en}``
 strings with ``str.format`` placeholders. Files are merged; a key defined twice is an error, so
 each module can keep its own file without stepping on another's.
+
+Words that agree with a count use a plural field: ``{n:person|personar}`` is replaced by the first
+form when ``n`` is 1 and by the second otherwise, so ``"For {n} {n:person|personar} manglar ..."``
+reads "For 1 person manglar ..." and "For 3 personar manglar ...". Either form may be empty
+(``"response{n:|s}"``), and a sentence may hold several counts. The count may be a number or its
+formatted text ("1", "1 234"); a value that is no count (a suppressed "–") takes the second form.
 """
 
 from __future__ import annotations
 
+import re
+import string
 from functools import cache
 from pathlib import Path
 
@@ -50,7 +58,46 @@ def t(key: str, lang: str, /, **values: object) -> str:
     A missing key raises ``KeyError``: untranslated text must never reach a user.
     """
     texts = catalogue()[key]
-    return texts[check_language(lang)].format(**values) if values else texts[lang]
+    text = texts[check_language(lang)]
+    if not values:
+        return text
+    return _PLURAL_FORMATTER.format(text, **values) if "|" in text else text.format(**values)
+
+
+#: A formatted count: digits, optionally grouped by thousands and with a sign.
+_COUNT = re.compile(r"[-\u2212+]?\d{1,3}(?:[\u00a0\u202f ,]\d{3})*|[-\u2212+]?\d+")
+
+
+def plural_count(value: object) -> int | None:
+    """The whole number ``value`` stands for (an int, a whole float or its formatted text), else ``None``."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return int(value) if value.is_integer() else None
+    if isinstance(value, str) and _COUNT.fullmatch(value.strip()):
+        digits = re.sub(r"[\u00a0\u202f ,+]", "", value.strip()).replace("\u2212", "-")
+        return int(digits)
+    return None
+
+
+def plural_form(count: object, one: str, other: str) -> str:
+    """``one`` when ``count`` is 1, else ``other`` (Norwegian and English have just these two forms)."""
+    return one if plural_count(count) == 1 else other
+
+
+class _PluralFormatter(string.Formatter):
+    """``str.format`` plus plural fields: ``{n:one|other}`` gives the form agreeing with ``n``."""
+
+    def format_field(self, value: object, format_spec: str) -> str:
+        if "|" in format_spec:
+            one, _, other = format_spec.partition("|")
+            return plural_form(value, one, other)
+        return super().format_field(value, format_spec)
+
+
+_PLURAL_FORMATTER = _PluralFormatter()
 
 
 def has(key: str) -> bool:

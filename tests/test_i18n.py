@@ -127,3 +127,81 @@ def test_english_report_has_no_nynorsk_section_titles():
     for section in ("summary", "habits", "barriers", "emissions", "measures"):
         assert t(f"report.section.{section}", "nn") not in text
         assert t(f"report.section.{section}", "en") in text
+
+
+# ---------------------------------------------------------------------------------------------
+# Plural fields: {n:one|other}
+
+def test_plural_field_agrees_with_the_count() -> None:
+    from grontur.i18n import plural_count, plural_form
+
+    assert plural_form(1, "person", "personar") == "person"
+    assert plural_form(2, "person", "personar") == "personar"
+    assert plural_form(0, "person", "personar") == "personar"
+    # counts arrive formatted by the report ("1 234" with a no-break space) or hidden ("–")
+    assert plural_count("1") == 1 and plural_count("1\u00a0234") == 1234 and plural_count("1,234") == 1234
+    assert plural_count("–") is None and plural_count("færre enn 5") is None and plural_count(1.5) is None
+    assert plural_form("–", "person", "personar") == "personar"
+
+
+def _plural_fields(text: str) -> list[str]:
+    return [spec for _, name, spec, _ in string.Formatter().parse(text) if name and spec and "|" in spec]
+
+
+def test_every_plural_field_has_two_forms() -> None:
+    for key, texts in catalogue().items():
+        for lang in LANGUAGES:
+            for spec in _plural_fields(texts[lang]):
+                assert spec.count("|") == 1, (key, lang, spec)
+
+
+@pytest.mark.parametrize(("key", "values", "wrong"), [
+    ("report.emissions.not_estimated", {"n": "1"}, ("1 personar", "1 personer", "1 people")),
+    ("report.method.rows", {"input": "401", "kept": "400", "quarantined": "1"}, ("1 vart sette", "1 were set")),
+    ("report.method.geo", {"estimated": "1", "flagged": "1"}, ("1 personar", "1 personer", "1 people", "vart merkte", "1 disagreed and were")),
+    ("report.method.dropped", {"n": 1, "kinds": "e-post"}, ("1 kolonnar", "1 kolonner", "1 columns")),
+    ("report.method.mapping", {"dialect": "Nettskjema", "n": 1}, ("1 kolonnar", "1 kolonner", "1 columns")),
+    ("report.method.privacy", {"k": 5, "suppressed": "1"}, ("1 celler", "1 cells")),
+    ("cli.analyse.done", {"name": "Gol", "kept": 400, "input_rows": 401, "quarantined": 1, "folder": "out"}, ("1 lagde",)),
+    ("cli.analyse.many_done", {"municipalities": 1, "seconds": "2.0", "kept": 1, "input_rows": 1, "quarantined": 0,
+                               "folder": "out"}, ("1 kommunar", "1 kommuner", "1 municipalities", "1 responses", "svar brukte")),
+    ("cli.analyse.many_unassigned", {"n": 1}, ("1 responses",)),
+])
+def test_messages_with_a_count_of_one_agree(key, values, wrong) -> None:
+    for lang in LANGUAGES:
+        text = t(key, lang, **values)
+        assert not any(w in text for w in wrong), (lang, text)
+
+
+def test_messages_with_larger_counts_keep_their_plural() -> None:
+    assert t("report.emissions.not_estimated", "nn", n="3").startswith("For 3 personar ")
+    assert t("report.emissions.not_estimated", "en", n="1\u00a0234").startswith("Distance or mode is missing for 1\u00a0234 people")
+    assert "2 vart sette til side" in t("report.method.rows", "nn", input="10", kept="8", quarantined="2")
+    assert "1 vart sett til side" in t("report.method.rows", "nn", input="10", kept="9", quarantined="1")
+
+
+# ---------------------------------------------------------------------------------------------
+# Sentences that must agree with the tables next to them
+
+def test_row_account_does_not_claim_one_reason_for_every_row_set_aside() -> None:
+    for lang, claim in (("nn", "ikkje hadde brukande svar"), ("nb", "ikke hadde brukbare svar"), ("en", "had no usable answers")):
+        assert claim not in t("report.method.rows", lang, input="401", kept="400", quarantined="1")
+    reasons = t("report.quarantine.duplicate_submission", "nn", n="1")
+    assert reasons.startswith("1 var ein kopi")
+    text = t("report.method.rows_reasons", "nn", input="401", kept="400", quarantined="1", reasons=reasons)
+    assert text == "Fila hadde 401 rader: 400 er med i analysen, og 1 vart sett til side: 1 var ein kopi av svar som alt var sende inn."
+
+
+def test_geo_flags_are_told_apart_from_the_walking_and_cycling_flags() -> None:
+    for lang, word in (("nn", "postnummer"), ("nb", "postnummer"), ("en", "postcode")):
+        text = t("report.method.geo", lang, estimated="14", flagged="0")
+        # the count is the postcode check only; long walking and cycling distances are a separate check
+        assert text.count(word) >= 2 and ("sykle" in text or "cycling" in text)
+
+
+def test_measures_lead_does_not_call_every_ranked_measure_recommended() -> None:
+    for lang, word in (("nn", "tilrådde"), ("nb", "anbefalt"), ("en", "recommended")):
+        assert word not in t("report.measures.lead", lang, n=45).split(". ")[-1]
+        assert word not in t("report.measures.more", lang, shown=10, n=45)
+        both = t("report.measures.lead_counts", lang, ranked=45, recommended=44)
+        assert "45" in both and "44" in both and word in both
