@@ -35,6 +35,7 @@ from grontur.evidence import (
     records_by_measure,
 )
 from grontur.i18n import LANGUAGES, check_language, has, t
+from grontur.report import _format as fmt
 from grontur.resources import data_path
 from grontur.schema import CAR_DRIVER_MODES, CAR_MODES, MAX_DISTANCE_KM, MULTI_SEP
 from grontur.suppression import DEFAULT_K, check_k
@@ -464,12 +465,22 @@ class RankedMeasure:
     reasons: tuple[Reason, ...]
     suppressed_cells: int
 
+    @property
+    def recommended(self) -> bool:
+        """Whether the measure is worth recommending: its expected (central) effect is above zero.
+
+        A measure stays ranked when pilot evidence pulls its expected effect down to nothing, so
+        the ranking shows what was tried, but it is not counted among the recommended measures.
+        """
+        return self.effect.central > 0
+
     def as_dict(self, lang: str, *, k: int) -> dict[str, Any]:
         tonnes = self.tonnes_co2e_avoided
         return {
             "id": self.id,
             "rank": self.rank,
             "score": round(self.score, 2),
+            "recommended": self.recommended,
             "name": self.name.get(lang, self.id),
             "family": self.family,
             "effect": {
@@ -564,6 +575,11 @@ class Ranking:
         return result
 
     @property
+    def recommended(self) -> tuple[RankedMeasure, ...]:
+        """Ranked measures with an expected effect above zero (requirement failures are in ``excluded``)."""
+        return tuple(m for m in self.measures if m.recommended)
+
+    @property
     def suppressed_cells(self) -> int:
         return sum(m.suppressed_cells for m in self.measures)
 
@@ -594,19 +610,36 @@ def _json_value(value: Any) -> Any:
 # ---------------------------------------------------------------------------------------------
 # Rendering reasons
 
+#: Values given in percentage points, shown with one decimal like the pilot evaluation.
+_POINT_VALUES = frozenset({"points", "ci_low", "ci_high"})
+#: Changes in percentage points that may go either way: shown with their sign ("+7,2", "−21,9").
+_SIGNED_POINT_VALUES = frozenset({"change", "change_low", "change_high"})
+
+
 def _format_number(value: Any, lang: str) -> str:
     if isinstance(value, bool):
         return str(value)
     if isinstance(value, int):
-        return f"{value:,}".replace(",", "\u00a0") if lang != "en" else f"{value:,}"
+        return fmt.integer(value, lang)
     if isinstance(value, float):
-        text = f"{value:.0f}" if abs(value) >= 10 or value == int(value) else f"{value:.1f}"
-        return text.replace(".", ",") if lang != "en" else text
+        return fmt.number(value, lang, digits=0 if abs(value) >= 10 or value == int(value) else 1)
     return str(value)
 
 
+def _format_points(value: Any, lang: str, *, signed: bool) -> str:
+    """Percentage points with one decimal and a true minus sign; ``signed`` adds "+" to a rise."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return str(value)
+    text = fmt.number(float(value), lang, digits=1)
+    return "+" + text if signed and text[:1].isdigit() and text.strip("0,.") else text
+
+
 def render_reason(key: str, values: Mapping[str, Any], lang: str, *, k: int = DEFAULT_K) -> str:
-    """Render a reason in ``lang``: suppressed counts (``None``) read "fewer than k", codes get labels."""
+    """Render a reason in ``lang``: suppressed counts (``None``) read "fewer than k", codes get labels.
+
+    Each reason is a sentence of its own, so it starts with a capital letter even when it opens
+    with a filled-in value ("Færre enn 5 av dei ...").
+    """
     filled: dict[str, Any] = {}
     for name, value in values.items():
         if value is None and name.startswith("n"):
@@ -617,9 +650,15 @@ def render_reason(key: str, values: Mapping[str, Any], lang: str, *, k: int = DE
             labels = [_code_label(str(v), lang) for v in value]
             joined = ", ".join(labels[:-1]) + t("rank.or_join", lang) + labels[-1] if len(labels) > 1 else "".join(labels)
             filled[name[: -len("_codes")]] = joined
+        elif name in _POINT_VALUES or name in _SIGNED_POINT_VALUES:
+            filled[name] = _format_points(value, lang, signed=name in _SIGNED_POINT_VALUES)
         else:
             filled[name] = _format_number(value, lang)
-    return t(key, lang, **filled)
+    return _sentence_case(t(key, lang, **filled))
+
+
+def _sentence_case(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def _code_label(code: str, lang: str) -> str:
@@ -1042,15 +1081,7 @@ def _reasons(
             direction = "down" if record.relative_effect >= 0 else "up"
             reasons.append(Reason(f"rank.reason.evidence_relative_{direction}", values))
             continue
-        values["points"] = round(abs(record.estimate) * 100, 1)
-        direction = "down" if record.estimate < 0 else "up"
-        if record.ci_low is not None and record.ci_high is not None:
-            # the interval is stated in the units of the sentence: a fall "down 12 (3 to 21)"
-            low, high = (-record.ci_high, -record.ci_low) if direction == "down" else (record.ci_low, record.ci_high)
-            values.update(ci_low=round(low * 100, 1), ci_high=round(high * 100, 1))
-            reasons.append(Reason(f"rank.reason.evidence_{direction}", values))
-        else:
-            reasons.append(Reason(f"rank.reason.evidence_{direction}_noci", values))
+        reasons.append(_evidence_reason(record.estimate, record.ci_low, record.ci_high, values))
     if effect.evidence_adjusted:
         reasons.append(Reason("rank.reason.evidence_adjusted." + ("one" if len(effect.used) == 1 else "many"), {
             "pct_catalogue": round(100 * effect.prior_central, 1), "pct_central": round(100 * effect.central, 1),
@@ -1061,3 +1092,23 @@ def _reasons(
     else:
         reasons.append(Reason("rank.reason.avoided_trips", {"trips_low": round(trips[0], 1), "trips_high": round(trips[1], 1)}))
     return reasons, suppressed
+
+
+def _evidence_reason(estimate: float, ci_low: float | None, ci_high: float | None, values: dict[str, Any]) -> Reason:
+    """A pilot's result in the words of the pilot evaluation (grontur/report/comparison.py).
+
+    An interval wholly below (above) zero is a fall (rise), stated in the units of the sentence:
+    "down 12 (95 % CI 3 to 21)". An interval that contains zero is no certain change, and the
+    estimate and interval keep their signs: "no certain change (−7.3, 95 % CI −21.9 to +7.2)".
+    """
+    if ci_low is None or ci_high is None:
+        direction = "down" if estimate < 0 else "up"
+        return Reason(f"rank.reason.evidence_{direction}_noci", {**values, "points": round(abs(estimate) * 100, 1)})
+    if ci_high < 0:
+        return Reason("rank.reason.evidence_down", {**values, "points": round(-estimate * 100, 1),
+                                                    "ci_low": round(-ci_high * 100, 1), "ci_high": round(-ci_low * 100, 1)})
+    if ci_low > 0:
+        return Reason("rank.reason.evidence_up", {**values, "points": round(estimate * 100, 1),
+                                                  "ci_low": round(ci_low * 100, 1), "ci_high": round(ci_high * 100, 1)})
+    return Reason("rank.reason.evidence_unclear", {**values, "change": round(estimate * 100, 1),
+                                                   "change_low": round(ci_low * 100, 1), "change_high": round(ci_high * 100, 1)})

@@ -177,11 +177,11 @@ def test_ranking_quotes_the_pilot_with_its_interval() -> None:
     data = with_evidence.as_dict("en")["measures"][0]
     assert data["effect"]["evidence_adjusted"] is True
     assert data["effect"]["central"] == pytest.approx((100 * 0.065 + 50 * 0.3) / 150, abs=1e-4)
-    assert any("Piloted in Ål 2026: car share among participants down 12 percentage points (95% CI 3 to 21)" in r
+    assert any("Piloted in Ål 2026: car share among participants down 12.0 percentage points (95% CI 3.0 to 21.0)" in r
                for r in data["reasons"])
     assert with_evidence.measures[0].score > without.measures[0].score
     nn = with_evidence.as_dict("nn")["measures"][0]["reasons"]
-    assert any("Prøvd ut i Ål 2026" in r and "12 prosentpoeng" in r for r in nn)
+    assert any("Prøvd ut i Ål 2026" in r and "12,0 prosentpoeng" in r for r in nn)
 
 
 def test_a_record_with_only_a_relative_effect_is_quoted_as_a_percentage(tmp_path: Path) -> None:
@@ -195,7 +195,7 @@ def test_a_record_with_only_a_relative_effect_is_quoted_as_a_percentage(tmp_path
     assert "Piloted in Hol 2025: car commuting among participants down 25%" in data["measures"][0]["reasons"]
 
 
-def test_a_rise_is_quoted_as_up_with_its_interval(tmp_path: Path) -> None:
+def test_an_interval_containing_zero_is_quoted_as_no_clear_change(tmp_path: Path) -> None:
     write(tmp_path, "measure: travel-campaign\nmunicipality: {name: Flå}\nperiod: {start: 2024-04-15}\n"
                     "participants: {n_reached: 25}\nbefore: 0.5\nestimate: 0.05\nci_low: -0.02\nci_high: 0.12\n"
                     "source: report\n")
@@ -205,5 +205,6 @@ def test_a_rise_is_quoted_as_up_with_its_interval(tmp_path: Path) -> None:
     table = pd.DataFrame({"mode_summer": ["car_alone"] * 10, "mode_winter": ["car_alone"] * 10})
     data = rank.rank_measures(table, catalogue=[measure], context=CONTEXT, evidence=[loaded]).as_dict("en")
     reasons = data["measures"][0]["reasons"]
-    assert "Piloted in Flå 2024: car share among participants up 5 percentage points (95% CI -2 to 12)" in reasons
+    assert ("Piloted in Flå 2024: no clear change in car share among participants "
+            "(+5.0 percentage points, 95% CI \u22122.0 to +12.0)") in reasons
     assert data["measures"][0]["effect"]["central"] < 0.065

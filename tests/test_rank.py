@@ -175,7 +175,7 @@ def test_no_reason_quotes_a_group_below_k() -> None:
     showers = next(m for m in data["measures"] if m["id"] == "showers-lockers")
     barrier = next(r for r in showers["reasons_data"] if r.get("label_code") == "barriers.no_shower_changing")
     assert barrier["n"] is None
-    assert any(text.startswith("fewer than 5 of them") for text in showers["reasons"])
+    assert any(text.startswith("Fewer than 5 of them") for text in showers["reasons"])
     assert showers["suppressed_cells"] >= 1
     for measure in data["measures"]:
         for item in measure["reasons_data"]:
@@ -190,7 +190,8 @@ def test_small_groups_read_fewer_than_k_in_every_language() -> None:
     ranking = rank.rank_measures(table, catalogue=fixture_catalogue(), context=CONTEXT, k=7)
     for lang, words in (("nn", "færre enn 7"), ("nb", "færre enn 7"), ("en", "fewer than 7")):
         showers = next(m for m in ranking.as_dict(lang)["measures"] if m["id"] == "showers-lockers")
-        assert any(words in text for text in showers["reasons"])
+        # the count opens its sentence, so it is capitalised
+        assert any(text.startswith(words[0].upper() + words[1:]) for text in showers["reasons"])
 
 
 def test_score_is_deterministic_and_independent_of_row_order() -> None:
@@ -526,6 +527,7 @@ def test_every_message_the_ranking_can_emit_exists_in_three_languages() -> None:
                  for group in ("car", "all")}
     generated |= {f"rank.reason.{kind}" for kind in ("barriers", "would_help", "would_consider")}
     generated |= {f"rank.reason.evidence_{d}{s}" for d in ("down", "up") for s in ("", "_noci")}
+    generated |= {"rank.reason.evidence_unclear"}
     generated |= {f"rank.reason.evidence_relative_{d}" for d in ("down", "up")}
     generated |= {f"rank.reason.evidence_adjusted.{n}" for n in ("one", "many")}
     generated |= {f"rank.reason.condition.{c}" for c in ("car_needed_for_work", "children_drop_off", "shift_work")}
@@ -558,3 +560,76 @@ def test_code_condition_on_a_question_not_asked_does_not_exclude():
     table = pd.DataFrame({"mode_summer": ["car_alone", "walk"], "distance_km": [3.0, 1.0]})
     people = _Respondents(table, None, days_per_week=5.0)
     assert _condition(people, "job_group", ["administration"]).all()
+
+
+# ---------------------------------------------------------------------------------------------
+# Texts of the reasons
+
+def pilot_record(**overrides):
+    from grontur.evidence import EvidenceRecord
+
+    data = {
+        "measure": "plain", "municipality": {"number": "3328", "name": "Ål"},
+        "period": {"start": "2025-04-01", "end": "2025-10-01"},
+        "participants": {"n_reached": 60}, "context": {"employees": 420, "shift_share": 0.2, "rurality": "rural"},
+        "before": 0.7, "estimate": -0.073, "ci_low": -0.219, "ci_high": 0.072, "method": "difference_in_differences",
+        "source": "test",
+    }
+    data.update(overrides)
+    return EvidenceRecord.from_dict(data, file="inline.yaml")
+
+
+def pilot_reason(record, lang: str) -> str:
+    table = make_table(rows(30))
+    data = rank.rank_measures(table, catalogue=[plain_measure()], context=CONTEXT, evidence=[record]).as_dict(lang)
+    (reason,) = [r for r in data["measures"][0]["reasons"] if r.startswith(("Prøvd ut", "Piloted"))]
+    return reason
+
+
+def test_a_pilot_whose_interval_contains_zero_is_no_certain_change_with_signed_figures() -> None:
+    record = pilot_record()
+    nn = pilot_reason(record, "nn")
+    assert "ingen sikker endring" in nn
+    assert "gjekk ned" not in nn and "gjekk opp" not in nn
+    # the same signed estimate and interval as the pilot evaluation, with true minus signs
+    assert "(\u22127,3 prosentpoeng, 95 % KI \u221221,9 til +7,2)" in nn
+    assert not re.search(r"-\d", nn)
+    en = pilot_reason(record, "en")
+    assert "no clear change" in en and "(\u22127.3 percentage points, 95% CI \u221221.9 to +7.2)" in en
+    assert "ingen sikker endring" in pilot_reason(record, "nb")
+
+
+def test_a_clear_fall_and_rise_are_stated_in_the_units_of_the_sentence() -> None:
+    fall = pilot_reason(pilot_record(estimate=-0.12, ci_low=-0.21, ci_high=-0.03), "nn")
+    assert "gjekk ned 12,0 prosentpoeng (95 % KI 3,0 til 21,0)" in fall
+    rise = pilot_reason(pilot_record(estimate=0.05, ci_low=0.01, ci_high=0.09), "en")
+    assert "up 5.0 percentage points (95% CI 1.0 to 9.0)" in rise
+
+
+@pytest.mark.parametrize("lang", ["nn", "nb", "en"])
+def test_every_reason_starts_with_a_capital_letter(lang: str) -> None:
+    # 3 people naming a barrier: that reason opens with "fewer than 5"
+    table = make_table(rows(3, barriers="no_shower_changing"), rows(30, barriers="no_bike_parking"))
+    data = rank.rank_measures(table, catalogue=fixture_catalogue(), context=CONTEXT, k=5).as_dict(lang)
+    reasons = [r for m in data["measures"] for r in m["reasons"]] + [e["reason"] for e in data["excluded_measures"]]
+    assert any(r[:1].isdigit() for r in reasons) and any(r.lower().startswith(("færre", "fewer")) for r in reasons)
+    lower = [r for r in reasons if r[:1].islower()]
+    assert not lower
+
+
+def test_re_rendered_reasons_start_with_a_capital_letter() -> None:
+    text = rank.render_reason("rank.reason.barriers", {"n": None, "label_code": "barriers.no_shower_changing"}, "nb", k=5)
+    assert text.startswith("Færre enn 5 av dem")
+
+
+def test_a_measure_whose_pilots_bring_the_effect_to_zero_is_ranked_but_not_recommended() -> None:
+    table = make_table(rows(30))
+    no_effect = pilot_record(participants={"n_reached": 5000}, before=0.7, estimate=0.05, ci_low=0.02, ci_high=0.08)
+    ranking = rank.rank_measures(table, catalogue=[plain_measure(), plain_measure(id="other")], context=CONTEXT,
+                                 evidence=[no_effect])
+    plain = ranking.get("plain")
+    assert plain is not None and plain.effect.central == 0
+    assert not plain.recommended and ranking.get("other").recommended
+    assert [m.id for m in ranking.recommended] == ["other"]
+    data = {m["id"]: m for m in ranking.as_dict("en")["measures"]}
+    assert data["plain"]["recommended"] is False and data["other"]["recommended"] is True
