@@ -23,6 +23,7 @@ available as an alternative (``ci_method="bootstrap"``).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import os
@@ -52,6 +53,7 @@ from grontur.compare import (
     two_proportion_p,
 )
 from grontur.errors import CatalogueError, ConfigError, GronturError
+from grontur.i18n import check_language, has, t
 from grontur.schema import SEASONS
 from grontur.suppression import check_k
 
@@ -162,6 +164,7 @@ class _Spec:
     participants: dict[str, Any]
     season: str | None
     outcome: str | None
+    lang: str = "nb"
 
 
 def _iso(value: Any) -> str | None:
@@ -247,22 +250,53 @@ def participant_mask(table: pd.DataFrame, participants: Mapping[str, Any], *, me
     return mask.astype(bool)
 
 
-def _describe_participants(participants: Mapping[str, Any]) -> tuple[str, str]:
+def describe_participants(participants: Mapping[str, Any], lang: str) -> str:
+    """Who took part, in ``lang``: workplaces as named, job groups by their label, else "all employees".
+
+    A ``description`` given in the pilot specification is the organiser's own text and is kept as written.
+    """
+    return _describe_participants(participants, lang)[1]
+
+
+def _describe_participants(participants: Mapping[str, Any], lang: str) -> tuple[str, str]:
     if participants.get("description"):
         group = next((k for k in ("workplace", "job_group", "volunteers", "column", "all") if k in participants), "all")
         return ("volunteers" if group == "column" else group), str(participants["description"])
     parts, group = [], None
-    for key in ("workplace", "job_group"):
-        if key in participants:
-            group = group or key
-            parts.append(", ".join(_as_list(participants[key])))
+    if "workplace" in participants:
+        group = "workplace"
+        parts.append(", ".join(_as_list(participants["workplace"])))
+    if "job_group" in participants:
+        group = group or "job_group"
+        parts.append(", ".join(_job_group_label(code, lang) for code in _as_list(participants["job_group"])))
     if participants.get("volunteers") not in (None, False) or participants.get("column"):
         group = group or "volunteers"
-        parts.append("volunteers")
-    if participants.get("all"):
+        parts.append(t("pilots.who.volunteers", lang))
+    if participants.get("all") or not parts:
         group = group or "all"
-        parts.append("all")
-    return group or "all", "; ".join(parts)
+        if not parts:
+            parts.append(t("pilots.who.all", lang))
+    return group or "all", t("pilots.who.join", lang).join(parts)
+
+
+def _job_group_label(code: str, lang: str) -> str:
+    """The questionnaire's label of a job group code; a value that is no code is shown as written."""
+    key = f"code.job_group.{code.strip().casefold()}"
+    return t(key, lang) if has(key) else code
+
+
+def _language_of(municipality: Mapping[str, Any]) -> str:
+    """The default report language of a municipality (its written standard), bokmål when unknown."""
+    from grontur.config import default_language
+    from grontur.municipalities import lookup
+
+    number = municipality.get("number")
+    if not number:
+        return "nb"
+    try:
+        return default_language(getattr(lookup(str(number)), "written_standard", None))
+    except GronturError:
+        return "nb"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -417,6 +451,7 @@ def evaluate_pilots(
     n_boot: int = 4000,
     random_state: int = 0,
     run_date: str | dt.date | None = None,
+    lang: str | None = None,
 ) -> list[PilotEffect]:
     """Estimate each pilot's effect on the car share of the employees it reached.
 
@@ -441,6 +476,9 @@ def evaluate_pilots(
         Season whose answers are used; by default the season of the follow-up survey month.
     ci_method
         ``analytic`` (default) or ``bootstrap``.
+    lang
+        Language of the participants' description (nn, nb or en); by default the written standard
+        of the municipality, as for its reports.
     """
     k = check_k(k)
     if ci_method not in ("analytic", "bootstrap"):
@@ -449,13 +487,14 @@ def evaluate_pilots(
     rng = np.random.default_rng(random_state)
     muni = _municipality_of(before, municipality)
     ctx = _context_of(before, context, municipality)
+    language = check_language(lang) if lang is not None else _language_of(muni)
     survey_season = season_of_month(_wave_month(_wave_label(after)))
     control = None
     if comparison is not None and comparison[0] is not None and comparison[1] is not None:
         control = comparison
     effects = []
     for index, item in enumerate(pilots):
-        spec = _spec(item, index)
+        spec = dataclasses.replace(_spec(item, index), lang=language)
         effects.append(_evaluate_one(
             before, after, spec, control=control, k=k, municipality=muni, context=ctx,
             outcome=spec.outcome or outcome,
@@ -486,7 +525,7 @@ def _estimate_season(before: pd.DataFrame, after: pd.DataFrame, reached_b: pd.Se
                      n_boot: int, rng: np.random.Generator) -> _SeasonResult:
     r = (*_counts(before, reached_b, season, outcome), *_counts(after, reached_a, season, outcome))
     o = (*_counts(before, ~reached_b, season, outcome), *_counts(after, ~reached_a, season, outcome))
-    group, description = _describe_participants(spec.participants)
+    group, description = _describe_participants(spec.participants, spec.lang)
     reached_ok = r[1] >= k and r[3] >= k
     others_ok = o[1] >= k and o[3] >= k
     hidden = sum(_small(n, k) for n in (r[1], r[3], o[1], o[3]))

@@ -376,3 +376,41 @@ def test_demo_panel_is_linked_through_the_pseudonymous_code(truth, slug) -> None
     assert panel["found"] is True
     assert 0.85 * retained <= panel["n"] <= retained
     assert panel["seasons"]["summer"]["mcnemar_p"] is not None
+
+
+# ---------------------------------------------------------------------------------------------
+# Who took part, in the report's language
+
+@pytest.mark.parametrize(("lang", "everyone", "health"), [
+    ("nn", "alle tilsette", "Helse og omsorg"),
+    ("nb", "alle ansatte", "Helse og omsorg"),
+    ("en", "all employees", "Health and care"),
+])
+def test_participants_are_described_in_the_language_asked_for(planted, lang, everyone, health) -> None:
+    pilots = [{**PILOT, "participants": {"all": True}}, {**PILOT, "participants": {"job_group": "health_care"}}]
+    everybody, by_job = evaluate_pilots(planted["before"], planted["after"], pilots=pilots, lang=lang)
+    assert everybody.participants["description"] == everyone
+    assert by_job.participants["description"] == health
+    assert by_job.participants["group"] == "job_group"
+
+
+def test_participants_default_to_the_language_of_the_municipality(planted) -> None:
+    pilot = {**PILOT, "participants": {"all": True}}
+    # the planted tables are from Ål (3328), a nynorsk municipality
+    (effect,) = evaluate_pilots(planted["before"], planted["after"], pilots=[pilot])
+    assert effect.participants["description"] == "alle tilsette"
+    (bokmaal,) = evaluate_pilots(planted["before"], planted["after"], pilots=[pilot],
+                                 municipality={"number": "0301", "name": "Oslo"})
+    assert bokmaal.participants["description"] == "alle ansatte"
+
+
+def test_no_raw_code_in_a_participants_description() -> None:
+    from grontur.pilots import describe_participants
+
+    volunteers = {"nn": "påmelde deltakarar", "nb": "påmeldte deltakere", "en": "volunteers"}
+    for lang, word in volunteers.items():
+        assert describe_participants({"workplace": "Gol rådhus", "volunteers": True}, lang) == f"Gol rådhus; {word}"
+        assert "_" not in describe_participants({"job_group": ["health_care", "school"]}, lang)
+    # an organiser's own description is kept as written, and an unknown job group shows as given
+    assert describe_participants({"all": True, "description": "Alle på rådhuset"}, "en") == "Alle på rådhuset"
+    assert describe_participants({"job_group": "Brannvesen"}, "nn") == "Brannvesen"
