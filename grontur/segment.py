@@ -1256,14 +1256,27 @@ def feature_label(feature: str) -> dict[str, str]:
 
 def _name_segments(cards: list[dict[str, Any]], book: PersonaBook) -> None:
     """Label = persona name, plus the first feature that sets the segment apart when the persona
-    names several segments or fewer than half of the members match it."""
+    names several segments or fewer than half of the members match it.
+
+    A segment fewer than half of whose members match the persona is called "closest to" it, and
+    its description says how many match instead of repeating the persona's summary.
+    """
     by_persona: dict[str, list[dict[str, Any]]] = {}
     for card in cards:
         by_persona.setdefault(card["persona"], []).append(card)
+        persona = book.by_id(card["persona"])
+        if card["persona_share"] >= 0.5:
+            card["description"] = dict(persona.summary)
+        else:
+            percent = round(card["persona_share"] * 100)
+            card["description"] = {lang: t("segment.description_loose", lang, percent=percent,
+                                           persona=persona.name[lang]) for lang in LANGUAGES}
     for persona_id, group in by_persona.items():
         name = book.by_id(persona_id).name
         if len(group) == 1 and (group[0]["persona_share"] >= 0.5 or not group[0]["defining_features"]):
-            group[0]["label"] = dict(name)
+            fits = group[0]["persona_share"] >= 0.5
+            group[0]["label"] = dict(name) if fits else {
+                lang: t("segment.label_closest", lang, persona=name[lang]) for lang in LANGUAGES}
             continue
         used: set[str] = set()
         for number, card in enumerate(group, start=1):
@@ -1276,9 +1289,9 @@ def _name_segments(cards: list[dict[str, Any]], book: PersonaBook) -> None:
                                  for lang in LANGUAGES}
                 continue
             used.add(feature["feature"])
+            key = "segment.label_with_feature" if card["persona_share"] >= 0.5 else "segment.label_closest_feature"
             card["label"] = {
-                lang: t("segment.label_with_feature", lang, persona=name[lang],
-                        feature=_lower_first(feature["label"][lang]))
+                lang: t(key, lang, persona=name[lang], feature=_lower_first(feature["label"][lang]))
                 for lang in LANGUAGES
             }
 

@@ -400,3 +400,21 @@ def test_real_export_segments_within_the_rules() -> None:
     assert sum(card["size"] for card in result.segments) == len(table)
     assert all(card["size"] >= minimum for card in result.segments)
     json.dumps(result.as_dict(), allow_nan=False)
+
+
+def test_a_segment_that_mostly_does_not_match_its_persona_is_not_named_or_described_by_it() -> None:
+    from grontur.segment import _name_segments, load_personas
+
+    book = load_personas()
+    fitting, loose = book.personas[0], book.personas[1]
+    feature = {"feature": "flag:children_drop_off",
+               "label": {"nn": "Følgjer born", "nb": "Følger barn", "en": "Drops off children"}}
+    cards = [{"persona": fitting.id, "persona_share": 0.8, "defining_features": [feature]},
+             {"persona": loose.id, "persona_share": 0.13, "defining_features": [feature]},
+             {"persona": book.personas[2].id, "persona_share": 0.3, "defining_features": []}]
+    _name_segments(cards, book)
+    assert cards[0]["label"] == dict(fitting.name) and cards[0]["description"] == dict(fitting.summary)
+    assert cards[1]["label"]["en"] == f"Closest to “{loose.name['en']}”: drops off children"
+    assert cards[1]["description"]["nn"].startswith("Berre 13 % av gruppa passar")
+    assert loose.summary["en"] not in cards[1]["description"]["en"]
+    assert cards[2]["label"]["nb"] == f"Nærmest «{book.personas[2].name['nb']}»"
