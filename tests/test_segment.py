@@ -418,3 +418,13 @@ def test_a_segment_that_mostly_does_not_match_its_persona_is_not_named_or_descri
     assert cards[1]["description"]["nn"].startswith("Berre 13 % av gruppa passar")
     assert loose.summary["en"] not in cards[1]["description"]["en"]
     assert cards[2]["label"]["nb"] == f"Nærmest «{book.personas[2].name['nb']}»"
+
+
+def test_the_report_shows_the_segment_description_not_the_persona_summary() -> None:
+    from grontur.report.build import _persona_text
+
+    class Ctx:
+        lang = "en"
+
+    seg = {"persona": "short_car", "description": {"nn": "a", "nb": "b", "en": "Only 13% of the group fit."}}
+    assert _persona_text(Ctx(), seg) == "Only 13% of the group fit."

@@ -519,6 +519,10 @@ def _barriers(ctx: _Ctx) -> Section:
 # --- segments -------------------------------------------------------------------------------
 
 def _persona_text(ctx: _Ctx, seg: Mapping[str, Any]) -> str:
+    # The segment's own description says how well its closest persona fits; older results
+    # carry only the persona id, whose summary stands in.
+    if isinstance(seg.get("description"), Mapping):
+        return localized(seg["description"], ctx.lang)
     persona = seg.get("persona")
     if isinstance(persona, Mapping):
         return localized(persona, ctx.lang)
