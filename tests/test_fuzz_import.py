@@ -28,7 +28,7 @@ from hypothesis import strategies as st
 from grontur.clean import clean, parse_number, parse_numbers
 from grontur.clean import settings as clean_settings
 from grontur.errors import GronturError
-from grontur.importing import import_survey
+from grontur.importing import ID_SOURCE_COLUMN, ID_SOURCES, import_survey
 from grontur.io import RawExport
 from grontur.mapping import (
     apply_mapping,
@@ -129,7 +129,10 @@ def check_result(result, *, expected_rows: int | None = None, imported: bool = T
 def check_table(table: pd.DataFrame, *, imported: bool = True) -> None:
     for column in table.columns:
         if column not in COLUMNS:
-            assert column in ("source_row",), column
+            assert column in ("source_row", ID_SOURCE_COLUMN), column
+            if column == ID_SOURCE_COLUMN:  # where each pseudonym came from
+                assert set(table[column].dropna()) <= set(ID_SOURCES), set(table[column].dropna())
+                assert table[column].notna().equals(table["respondent_id"].notna())
             continue
         kind, codes = COLUMNS[column]
         values = table[column].dropna()
