@@ -326,7 +326,8 @@ def compute_emissions(
         is_car = mode.isin(("car_alone", "car_shared"))
         detail[f"fuel_{season}"] = fuel.where(fuel.isin(FUELS), "unknown").where(is_car & estimated)
         detail[f"car_km_{season}"] = km.where(is_car, 0.0)
-        detail[f"car_trips_{season}"] = (days * weeks * w).where(is_car, 0.0)
+        # One-way trips (to work, home again), the unit the ranking counts in as well.
+        detail[f"car_trips_{season}"] = (2.0 * days * weeks * w).where(is_car, 0.0)
     detail["estimated"] = estimated & detail[[f"central_{s}" for s in SEASONS]].notna().all(axis=1)
     detail["distance_estimated"] = (
         column(table, "distance_estimated").astype("object").map({True: True}).fillna(False).astype(bool)

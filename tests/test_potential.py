@@ -106,13 +106,13 @@ def test_scenario_trips_and_tonnes_by_hand() -> None:
     tonnes = 0.0
     for season in ("summer", "winter"):
         f = result.by_season[season]["bike"].to_numpy()
-        trips = np.array([4.0, 5.0]) * weeks * 0.5
+        trips = 2 * np.array([4.0, 5.0]) * weeks * 0.5  # one-way trips: to work and home again
         trips_year += float((f * trips).sum())
         tonnes += float((f * emissions.detail[f"central_{season}"].to_numpy()).sum())
     scen = result.scenarios["test"]  # as_dict() hides it: two car commuters are fewer than k
     assert result.as_dict()["scenarios"]["test"]["car_trips_per_day_avoided"] is None
     assert scen["car_trips_per_day_avoided"] == pytest.approx(trips_year / 225)
-    assert scen["car_trips_per_day_baseline"] == pytest.approx((4 + 5) / 5)
+    assert scen["car_trips_per_day_baseline"] == pytest.approx(2 * (4 + 5) / 5)
     assert scen["tonnes_avoided"]["central"] == pytest.approx(tonnes)
     assert scen["assumptions"]["uptake"]["bike"] == 1.0
 
