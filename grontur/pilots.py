@@ -48,6 +48,7 @@ from grontur.compare import (
     _small,
     _wave_label,
     _wave_month,
+    linkable_ids,
     newcombe_difference,
     season_of_month,
     two_proportion_p,
@@ -329,8 +330,11 @@ def _panel_term(before: pd.DataFrame, after: pd.DataFrame, mask_b: pd.Series, ma
     nb, na = int(sel_b.sum()), int(sel_a.sum())
     if nb == 0 or na == 0:
         return 0.0
-    yb = pd.Series(hb.to_numpy(dtype=float)[sel_b], index=before["respondent_id"].astype(str).to_numpy()[sel_b])
-    ya = pd.Series(ha.to_numpy(dtype=float)[sel_a], index=after["respondent_id"].astype(str).to_numpy()[sel_a])
+    # Only panel codes link a person across waves (export ids are row or submission numbers).
+    ids_b, ids_a = linkable_ids(before).to_numpy(), linkable_ids(after).to_numpy()
+    sel_b, sel_a = sel_b & pd.notna(ids_b), sel_a & pd.notna(ids_a)
+    yb = pd.Series(hb.to_numpy(dtype=float)[sel_b], index=ids_b[sel_b].astype(str))
+    ya = pd.Series(ha.to_numpy(dtype=float)[sel_a], index=ids_a[sel_a].astype(str))
     yb = yb[~yb.index.duplicated(keep=False)]
     ya = ya[~ya.index.duplicated(keep=False)]
     common = yb.index.intersection(ya.index)

@@ -419,3 +419,24 @@ def test_no_raw_code_in_a_participants_description() -> None:
     # an organiser's own description is kept as written, and an unknown job group shows as given
     assert describe_participants({"all": True, "description": "Alle på rådhuset"}, "en") == "Alle på rådhuset"
     assert describe_participants({"job_group": "Brannvesen"}, "nn") == "Brannvesen"
+
+
+def test_only_panel_codes_link_people_in_the_pilot_variance() -> None:
+    # Export ids are row or submission numbers (1, 2, 3 ... in every file): never the same person.
+    from grontur.pilots import _panel_term
+
+    n = 40
+    modes_b = ["car_alone"] * 20 + ["bike"] * 20
+    modes_a = ["car_alone"] * 15 + ["bike"] * 25
+    ids = [f"{i:016x}" for i in range(n)]
+
+    def wave(modes: list[str], source: str) -> pd.DataFrame:
+        return pd.DataFrame({"respondent_id": ids, "respondent_id_source": source, "mode_summer": modes,
+                             "mode_winter": modes})
+
+    everyone = pd.Series(True, index=range(n))
+    linked = _panel_term(wave(modes_b, "panel_code"), wave(modes_a, "panel_code"), everyone, everyone,
+                         "summer", "car_driver_share")
+    assert linked > 0
+    assert _panel_term(wave(modes_b, "export_id"), wave(modes_a, "export_id"), everyone, everyone,
+                       "summer", "car_driver_share") == 0.0
