@@ -219,6 +219,9 @@ def analyse_imported(
         "municipality": {"number": project.number, "name": project.name, "language": lang},
         "respondents": {
             **account,
+            # why rows were set aside (rows, not people described: a count of 1 names nobody)
+            "quarantine_reasons": {str(reason): int(count) for reason, count in
+                                   imported.quarantine["reason"].value_counts().sort_index().items()},
             "employees": employees,
             "response_rate": (account["kept"] / employees) if employees else None,
         },

@@ -788,7 +788,9 @@ def _measures(ctx: _Ctx) -> Section:
     measures = ctx.results.get("measures")
     if not measures:
         return Section("measures", tr("report.section.measures"), (_missing(ctx),))
-    blocks: list[Block] = [Paragraph(tr("report.measures.lead", n=len(measures)))]
+    recommended = sum(1 for m in measures if m.get("recommended", True))
+    blocks: list[Block] = [Paragraph(tr("report.measures.lead_counts", ranked=fmt.integer(len(measures), lang),
+                                        recommended=fmt.integer(recommended, lang)))]
     ordered = sorted(measures, key=lambda m: m.get("rank", 0))
     blocks.append(measures_table(ctx, ordered[:MAIN_MEASURES]))
     if len(ordered) > MAIN_MEASURES:
@@ -975,7 +977,14 @@ def _method(ctx: _Ctx) -> Section:
     if resp:
         inp, kept, quar = resp.get("input_rows"), resp.get("kept"), resp.get("quarantined")
         blocks.append(Heading(tr("report.method.rows_title")))
-        blocks.append(Paragraph(tr("report.method.rows", input=fmt.integer(inp, lang), kept=fmt.integer(kept, lang), quarantined=fmt.integer(quar, lang))))
+        reasons = [tr(f"report.quarantine.{reason}", n=fmt.integer(count, lang))
+                   for reason, count in (resp.get("quarantine_reasons") or {}).items()
+                   if count and has(f"report.quarantine.{reason}")]
+        if quar and reasons:
+            blocks.append(Paragraph(tr("report.method.rows_reasons", input=fmt.integer(inp, lang), kept=fmt.integer(kept, lang),
+                                       quarantined=fmt.integer(quar, lang), reasons=tr("report.quarantine.join").join(reasons))))
+        else:
+            blocks.append(Paragraph(tr("report.method.rows", input=fmt.integer(inp, lang), kept=fmt.integer(kept, lang), quarantined=fmt.integer(quar, lang))))
         rows = [(Cell(tr("report.method.input_rows")), Cell(fmt.integer(inp, lang), "respondents.input_rows", inp)),
                 (Cell(tr("report.method.kept")), Cell(fmt.integer(kept, lang), "respondents.kept", kept)),
                 (Cell(tr("report.method.quarantined")), Cell(fmt.integer(quar, lang), "respondents.quarantined", quar))]
