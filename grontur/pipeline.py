@@ -341,7 +341,7 @@ def analyse_file(
     if followup_path is not None:
         after = import_for_project(followup_path, project=project, mapping=Path(mapping) if mapping else None,
                                    sheet=sheet, wave=project.followup_wave)
-    effects = evaluate_project_pilots(project, imported.table, after.table) if after is not None else []
+    effects = evaluate_project_pilots(project, imported.table, after.table, lang=lang) if after is not None else []
     evidence = [*load_all_evidence(project), *evidence_from_effects(effects)]
     analysis = analyse_imported(imported, project=project, lang=lang, evidence=evidence)
     if after is not None:
@@ -360,8 +360,10 @@ def load_all_evidence(project: Project | None = None) -> list[Any]:
 
 
 def evaluate_project_pilots(project: Project, before: pd.DataFrame, after: pd.DataFrame | None, *,
-                            comparison: tuple[pd.DataFrame, pd.DataFrame] | None = None) -> list[Any]:
-    """Estimate the effect of each pilot recorded in the project configuration."""
+                            comparison: tuple[pd.DataFrame, pd.DataFrame] | None = None,
+                            lang: str | None = None) -> list[Any]:
+    """Estimate the effect of each pilot recorded in the project configuration (participants
+    described in ``lang``, by default the project's language)."""
     if after is None or not project.pilots:
         return []
     from grontur import pilots as pilots_mod
@@ -370,7 +372,7 @@ def evaluate_project_pilots(project: Project, before: pd.DataFrame, after: pd.Da
         before, after, pilots=project.pilots, comparison=comparison, k=project.k,
         municipality={"number": project.number, "name": project.name},
         context={"employees": project.employees, "rurality": project.context.get("rurality", "rural")},
-        run_date=project.run_date,
+        run_date=project.run_date, lang=lang or project.language,
     )
 
 

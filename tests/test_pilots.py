@@ -440,3 +440,15 @@ def test_only_panel_codes_link_people_in_the_pilot_variance() -> None:
     assert linked > 0
     assert _panel_term(wave(modes_b, "export_id"), wave(modes_a, "export_id"), everyone, everyone,
                        "summer", "car_driver_share") == 0.0
+
+
+def test_pilot_participants_follow_the_language_of_the_run() -> None:
+    # Hol writes nynorsk; an English run describes its pilot's participants in English.
+    import datetime as dt
+    import json
+
+    from grontur.pipeline import analyse_file, demo_project
+
+    analysis = analyse_file(project=demo_project("Hol"), lang="en", run_date=dt.date(2026, 11, 29))
+    text = json.dumps(analysis.results, ensure_ascii=False)
+    assert "all employees" in text and "alle tilsette" not in text

@@ -84,7 +84,7 @@ def command(baseline: Path, followup: Path, municipality: str | None, project: P
         before.table, after.table, pilots=proj.pilots, comparison=control, k=proj.k,
         municipality={"number": proj.number, "name": proj.name},
         context={"municipality": {"employees": proj.employees, "rurality": proj.context.get("rurality")}},
-        run_date=proj.run_date,
+        run_date=proj.run_date, lang=lang,
     ) if proj.pilots else []
     result = result.with_pilots(effects)
     data = to_jsonable(result.as_dict())
