@@ -23,3 +23,25 @@ def test_the_row_account_names_the_reasons_rows_were_set_aside(tmp_path: Path) -
     measures = analysis.results["measures"]
     recommended = sum(1 for m in measures if m.get("recommended", True))
     assert f"{len(measures)} measures are ranked and {recommended} of them" in text
+
+
+def test_emissions_say_whom_they_cover_and_never_report_zero_for_nothing(tmp_path: Path) -> None:
+    modes_only = tmp_path / "modes.csv"
+    modes_only.write_text("mode_summer\n" + "car_alone\nbike\n" * 20, encoding="utf-8")
+    analyse_file(modes_only, municipality="Gol", lang="en", out_dir=tmp_path / "a", formats=("html",),
+                 run_date=dt.date(2026, 11, 29))
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", (tmp_path / "a" / "report.html").read_text(encoding="utf-8")))
+    assert "No emissions could be estimated" in text
+    assert "Tonnes CO₂e per year, respondents" not in text
+
+    full = tmp_path / "full.csv"
+    full.write_text("mode_summer,distance_km\n" + "".join(f"car_alone,{5 + i % 10}\nbike,{2 + i % 3}\n" for i in range(20)),
+                    encoding="utf-8")
+    from grontur.config import project_for
+
+    analysis = analyse_file(full, project=project_for("Gol", language="en", employees=80), out_dir=tmp_path / "b",
+                            formats=("html",), run_date=dt.date(2026, 11, 29))
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", (tmp_path / "b" / "report.html").read_text(encoding="utf-8")))
+    assert "for the 40 respondents" in text
+    assert "Scaled up to all 80 employees" in text
+    assert analysis.results["emissions"]["all_employees"]["central"] > analysis.results["emissions"]["tonnes_co2e_per_year"]

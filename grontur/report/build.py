@@ -303,8 +303,12 @@ def _key_figures(ctx: _Ctx) -> KeyFigures:
     if key is not None:
         items.append(KeyFigure(tr("report.kf.drive_alone_winter"), fmt.percent(rate, lang), key))
     em = r.get("emissions") or {}
-    if em.get("tonnes_co2e_per_year") is not None:
+    if em.get("tonnes_co2e_per_year") is not None and em.get("n_estimated") != 0:
         items.append(KeyFigure(tr("report.kf.emissions"), fmt.number(em["tonnes_co2e_per_year"], lang, digits=1), "emissions.tonnes_co2e_per_year"))
+        everyone = em.get("all_employees")
+        if isinstance(everyone, Mapping) and everyone.get("central") is not None:
+            items.append(KeyFigure(tr("report.kf.emissions_all"), fmt.number(everyone["central"], lang, digits=1),
+                                   "emissions.all_employees.central"))
     per_emp = emissions_per_employee(em)
     if per_emp is not None:
         items.append(KeyFigure(tr("report.kf.emissions_per_employee"), fmt.number(per_emp, lang, digits=2),
@@ -642,8 +646,17 @@ def _emissions(ctx: _Ctx) -> Section:
     if not em:
         return Section("emissions", tr("report.section.emissions"), (_missing(ctx),))
     total = _need(em, "tonnes_co2e_per_year", "emissions")
+    if em.get("n_estimated") == 0:  # "0 tonnes" would be a finding; nothing could be estimated
+        return Section("emissions", tr("report.section.emissions"), (Paragraph(tr("report.emissions.none_estimated")),))
     blocks: list[Block] = [Paragraph(tr("report.emissions.lead", total=fmt.number(total, lang, digits=1),
+                                        n=fmt.integer(em.get("n_respondents"), lang),
                                         low=fmt.number(em.get("low"), lang, digits=1), high=fmt.number(em.get("high"), lang, digits=1)))]
+    everyone = em.get("all_employees")
+    if isinstance(everyone, Mapping) and everyone.get("central") is not None:
+        blocks.append(Paragraph(tr("report.emissions.all_employees", employees=fmt.integer(everyone.get("employees"), lang),
+                                   total=fmt.number(everyone["central"], lang, digits=1),
+                                   low=fmt.number(everyone.get("low"), lang, digits=1),
+                                   high=fmt.number(everyone.get("high"), lang, digits=1))))
     if em.get("n_not_estimated"):
         blocks.append(Paragraph(tr("report.emissions.not_estimated", n=fmt.integer(em["n_not_estimated"], lang)), kind="note"))
     for key, kind, col in (("by_mode", "mode", "report.col.mode"), ("by_fuel", "car_fuel", "report.col.fuel")):
