@@ -731,7 +731,9 @@ def _emissions(ctx: _Ctx) -> Section:
     if isinstance(carpool, Mapping) and carpool.get("n_groups"):
         blocks.append(Paragraph(tr("report.emissions.carpool", groups=fmt.integer(carpool["n_groups"], lang),
                                    drivers=fmt.integer(carpool.get("drivers_in_groups"), lang),
-                                   lone=fmt.integer(carpool.get("n_lone_drivers"), lang))))
+                                   lone=fmt.integer(carpool.get("n_lone_drivers"), lang),
+                                   km=fmt.number(carpool.get("min_distance_km") or 0, lang, digits=0),
+                                   others=fmt.integer(int((r.get("privacy") or {}).get("k", 5)) - 1, lang))))
     return Section("emissions", tr("report.section.emissions"), tuple(blocks))
 
 
