@@ -45,3 +45,14 @@ def test_emissions_say_whom_they_cover_and_never_report_zero_for_nothing(tmp_pat
     assert "for the 40 respondents" in text
     assert "Scaled up to all 80 employees" in text
     assert analysis.results["emissions"]["all_employees"]["central"] > analysis.results["emissions"]["tonnes_co2e_per_year"]
+
+
+def test_factor_sources_and_labels_are_in_the_report_language(tmp_path: Path) -> None:
+    survey = tmp_path / "s.csv"
+    survey.write_text("mode_summer,distance_km\n" + "".join(f"car_alone,{5 + i % 10}\nbike,{2 + i % 3}\n" for i in range(20)),
+                      encoding="utf-8")
+    analyse_file(survey, municipality="Gol", lang="nn", out_dir=tmp_path / "out", formats=("html",),
+                 run_date=dt.date(2026, 11, 29))
+    page = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    assert "utsleppsfaktorar per køyretøy-km" in page and "emission factors per vehicle-km" not in page
+    assert "Bil, bensin" in page and "Bil, Bensin" not in page

@@ -1091,7 +1091,8 @@ def _first(mapping: Mapping[str, Any], *keys: str) -> Any:
 def _factor_label(ctx: _Ctx, key: str) -> str:
     head, _, fuel = str(key).partition(".")
     if head == "car" and fuel:
-        return ctx.tr("report.factor.car_fuel", fuel=ctx.label("car_fuel", fuel))
+        label = ctx.label("car_fuel", fuel)  # "Bil, bensin": the fuel continues the phrase
+        return ctx.tr("report.factor.car_fuel", fuel=label[:1].lower() + label[1:] if label[1:2].islower() else label)
     if has(f"code.mode.{key}"):
         return ctx.label("mode", key)
     return ctx.label("factor", key)
