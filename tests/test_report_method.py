@@ -56,3 +56,15 @@ def test_factor_sources_and_labels_are_in_the_report_language(tmp_path: Path) ->
     page = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
     assert "utsleppsfaktorar per køyretøy-km" in page and "emission factors per vehicle-km" not in page
     assert "Bil, bensin" in page and "Bil, Bensin" not in page
+
+
+def test_no_report_page_repeats_an_element_id(tmp_path: Path) -> None:
+    import collections
+
+    from grontur.pipeline import run_demo
+
+    run_demo(tmp_path / "demo", formats=("html",))
+    pages = [tmp_path / "demo" / "index.html", *sorted((tmp_path / "demo").glob("*/report.html"))]
+    for page in pages:
+        ids = collections.Counter(re.findall(r'\sid="([^"]+)"', page.read_text(encoding="utf-8")))
+        assert [i for i, n in ids.items() if n > 1] == [], page
