@@ -682,7 +682,9 @@ def plot_home_area_map(
                markersize=8, label=t("geo.map.home_area", lang)),
     ]
     ax.legend(handles=handles, loc="upper right", fontsize=7, frameon=True)
-    fig.supxlabel(t("geo.map.note", lang, k=k) + "  " + t("geo.map.attribution", lang), fontsize=7, color="#404040")
+    drew_boundaries = municipalities is not None and len(municipalities) > 0
+    credit = t("geo.map.attribution" if drew_boundaries else "geo.map.attribution_postcodes", lang)
+    fig.supxlabel(t("geo.map.note", lang, k=k) + "  " + credit, fontsize=7, color="#404040")
     return fig
 
 

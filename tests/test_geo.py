@@ -305,3 +305,14 @@ def test_postcode_areas_from_geojson_become_interior_points(tmp_path: Path) -> N
     for pc, polygon in zip(["9901", "9902"], areas.geometry):
         assert polygon.contains(Point(frame.loc[pc, "lon"], frame.loc[pc, "lat"]))
     assert frame.loc["9902", "place"] == "Åsen"
+
+
+def test_map_credits_kartverket_only_when_its_boundaries_are_drawn() -> None:
+    areas = pd.DataFrame([{"area": "9902", "level": "postcode", "lat": 60.1, "lon": 9.0, "n": 8,
+                           "car_share": 0.75, "potential": None}])
+    municipalities = gpd.GeoDataFrame({"municipality": ["9999"], "name": ["Dalby"]},
+                                      geometry=[box(8.8, 59.9, 9.4, 60.2)], crs="EPSG:4326")
+    with_boundaries = geo.plot_home_area_map(areas, workplaces=[WORKPLACE], municipalities=municipalities, lang="en")
+    without = geo.plot_home_area_map(areas, workplaces=[WORKPLACE], municipalities=None, lang="en")
+    assert "Kartverket" in with_boundaries._supxlabel.get_text()
+    assert "Kartverket" not in without._supxlabel.get_text() and "erikbolstad" in without._supxlabel.get_text()
