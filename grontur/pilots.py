@@ -43,6 +43,7 @@ from grontur._yaml import parse as parse_yaml
 from grontur.compare import (
     CONFIDENCE,
     _indicator,
+    _pair_ok,
     _pval,
     _share,
     _small,
@@ -553,30 +554,56 @@ def _estimate_season(before: pd.DataFrame, after: pd.DataFrame, reached_b: pd.Se
     if not reached_ok:
         note = "no_participants" if r[1] == 0 and r[3] == 0 else "too_few_participants"
         return _SeasonResult(participants, groups, (), None, None, hidden, note)
-    before_ok, after_ok = not _small(r[0], k), not _small(r[2], k)
-    groups["reached"] = _group_entry(r, k)
+    # A share x / n is shown only when those with the outcome and those without are each 0 or at
+    # least k (100 % minus the share gives the others away; the habits section's rule).
+    ok_r = [_pair_ok(r[0], r[1], k), _pair_ok(r[2], r[3], k)]
+    ok_o = [_pair_ok(o[0], o[1], k), _pair_ok(o[2], o[3], k)] if others_ok else [False, False]
+    if others_ok:
+        # Reached and not reached add up to the whole wave, whose share and size are published in
+        # the comparison: when one group's share of a wave is hidden, the other's is hidden too.
+        for w in (0, 1):
+            if ok_r[w] != ok_o[w]:
+                ok_r[w] = ok_o[w] = False
+    before_ok, after_ok = ok_r
+    groups["reached"] = _group_entry(r, k, ok_r)
     if small_others:  # its size would give the hidden group's by subtraction
         groups["reached"].update(n_before=None, n_after=None)
     hidden += (not before_ok) + (not after_ok)
+    note = None
     term_r = _panel_term(before, after, reached_b, reached_a, season, outcome)
-    estimates.append(_estimate_entry("before_after", *_before_after(r, term_r)))
+    # Each estimate is a difference of the shares it combines, and its interval is a function of
+    # them: with one share shown, the estimate gives the hidden one back (and the interval narrows
+    # the rest down). An estimate is therefore published only when all its shares are.
+    if before_ok and after_ok:
+        estimates.append(_estimate_entry("before_after", *_before_after(r, term_r)))
+    else:
+        hidden += 1
+        note = "shares_hidden"
     if others_ok:
-        groups["not_reached"] = _group_entry(o, k)
-        hidden += _small(o[0], k) + _small(o[2], k)
-        term_o = _panel_term(before, after, ~reached_b, ~reached_a, season, outcome)
-        estimates.append(_estimate_entry("reached_vs_not_reached", *_did(
-            (r, o), ci_method=ci_method, n_boot=n_boot, rng=rng, panel_terms=(term_r, term_o))))
+        groups["not_reached"] = _group_entry(o, k, ok_o)
+        hidden += (not ok_o[0]) + (not ok_o[1])
+        if all(ok_r) and all(ok_o):
+            term_o = _panel_term(before, after, ~reached_b, ~reached_a, season, outcome)
+            estimates.append(_estimate_entry("reached_vs_not_reached", *_did(
+                (r, o), ci_method=ci_method, n_boot=n_boot, rng=rng, panel_terms=(term_r, term_o))))
+        else:
+            hidden += 1
     if control is not None:
         found = _control_counts(control, spec, season, outcome, k)
         if found is not None:
             c, term_c = found
-            groups["comparison"] = _group_entry(c, k)
-            hidden += _small(c[0], k) + _small(c[2], k)
-            estimates.append(_estimate_entry("difference_in_differences", *_did(
-                (r, c), ci_method=ci_method, n_boot=n_boot, rng=rng, panel_terms=(term_r, term_c))))
+            ok_c = [_pair_ok(c[0], c[1], k), _pair_ok(c[2], c[3], k)]
+            groups["comparison"] = _group_entry(c, k, ok_c)
+            hidden += (not ok_c[0]) + (not ok_c[1])
+            if all(ok_r) and all(ok_c):
+                estimates.append(_estimate_entry("difference_in_differences", *_did(
+                    (r, c), ci_method=ci_method, n_boot=n_boot, rng=rng, panel_terms=(term_r, term_c))))
+            else:
+                hidden += 1
     return _SeasonResult(
         participants, groups, tuple(estimates),
-        _share(r[0] / r[1]) if before_ok else None, _share(r[2] / r[3]) if after_ok else None, hidden, None,
+        _share(r[0] / r[1]) if before_ok else None, _share(r[2] / r[3]) if after_ok else None, hidden,
+        None if estimates else note,
     )
 
 
@@ -629,13 +656,17 @@ def _evaluate_one(before: pd.DataFrame, after: pd.DataFrame, spec: _Spec, *, con
     )
 
 
-def _group_entry(counts: tuple[int, int, int, int], k: int) -> dict[str, Any]:
+def _group_entry(counts: tuple[int, int, int, int], k: int, shown: Sequence[bool] | None = None) -> dict[str, Any]:
+    """Sizes and shares of one group; a share is shown when ``shown`` says so (by default when
+    those with the outcome and those without are each 0 or at least ``k``)."""
     xb, nb, xa, na = counts
+    if shown is None:
+        shown = (_pair_ok(xb, nb, k), _pair_ok(xa, na, k))
     return {
         "n_before": nb,
         "n_after": na,
-        "before": None if _small(xb, k) else _share(xb / nb),
-        "after": None if _small(xa, k) else _share(xa / na),
+        "before": _share(xb / nb) if shown[0] and nb else None,
+        "after": _share(xa / na) if shown[1] and na else None,
     }
 
 

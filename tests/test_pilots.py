@@ -452,3 +452,55 @@ def test_pilot_participants_follow_the_language_of_the_run() -> None:
     analysis = analyse_file(project=demo_project("Hol"), lang="en", run_date=dt.date(2026, 11, 29))
     text = json.dumps(analysis.results, ensure_ascii=False)
     assert "all employees" in text and "alle tilsette" not in text
+
+
+def _pilot_waves(reached_before: int, others_before: int, *, reached_after: int = 40,
+                 others_after: int = 136) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """100 participants and 200 others per wave with the given numbers of drivers."""
+    before = pd.concat([
+        group(100, reached_before, workplace="Sjukeheimen", wave="2025-03", prefix="rb"),
+        group(200, others_before, workplace="Rådhuset", wave="2025-03", prefix="ob", job_group="administration"),
+    ], ignore_index=True)
+    after = pd.concat([
+        group(100, reached_after, workplace="Sjukeheimen", wave="2026-03", prefix="ra"),
+        group(200, others_after, workplace="Rådhuset", wave="2026-03", prefix="oa", job_group="administration"),
+    ], ignore_index=True)
+    return before, after
+
+
+@pytest.mark.parametrize("drivers", [98, 96, 2])
+def test_a_participant_share_with_few_on_either_side_is_hidden_with_its_estimates(drivers) -> None:
+    before, after = _pilot_waves(drivers, 140)
+    (effect,) = evaluate_pilots(before, after, pilots=[PILOT])
+    # 98 of 100 would reveal the 2 who do not drive: hidden like the habits section's shares
+    assert effect.before is None and effect.groups["reached"]["before"] is None
+    assert effect.after == approx(0.40)
+    # after minus the estimate would give the hidden share back: no estimate is published
+    assert effect.estimate is None and effect.ci_low is None and effect.method is None
+    assert effect.estimates == () and effect.note == "shares_hidden"
+    assert effect.by_season["summer"]["before"] is None and effect.by_season["summer"]["estimate"] is None
+    assert effect.to_evidence_record()["estimate"] is None
+    assert effect.suppressed_cells >= 2
+
+
+def test_a_hidden_share_of_colleagues_hides_the_participants_share_of_that_wave() -> None:
+    # 198 of 200 colleagues drive before: with the whole wave's share published in the comparison,
+    # the participants' share of that wave would give the colleagues' share back by subtraction
+    before, after = _pilot_waves(60, 198)
+    (effect,) = evaluate_pilots(before, after, pilots=[PILOT])
+    assert effect.groups["not_reached"]["before"] is None
+    assert effect.groups["reached"]["before"] is None and effect.before is None
+    assert effect.groups["not_reached"]["after"] == approx(0.68)
+    assert effect.after == approx(0.40)
+    assert effect.estimate is None and effect.estimates == ()
+
+
+def test_a_hidden_comparison_share_drops_only_the_difference_in_differences(planted) -> None:
+    control_b = group(200, 197, workplace="Nesbyen rådhus", wave="2025-03", prefix="cb")
+    (effect,) = evaluate_pilots(planted["before"], planted["after"], pilots=[PILOT],
+                                comparison=(control_b, planted["control_a"]))
+    assert effect.groups["comparison"]["before"] is None
+    assert effect.groups["comparison"]["after"] == approx(0.73)
+    assert "difference_in_differences" not in by_method(effect)
+    assert effect.method == "reached_vs_not_reached"
+    assert effect.before == approx(0.60) and effect.after == approx(0.40)
