@@ -31,7 +31,7 @@ from scipy import stats
 from grontur.errors import MappingError, MissingColumnError
 from grontur.importing import ID_SOURCE_COLUMN
 from grontur.schema import CAR_DRIVER_MODES, COLUMNS, MODES, SEASONS
-from grontur.suppression import check_k
+from grontur.suppression import check_k, suppress_with_totals
 
 log = logging.getLogger(__name__)
 
@@ -297,9 +297,37 @@ def season_of_month(month: int | None) -> str | None:
 # ---------------------------------------------------------------------------------------------
 # Sections
 
-def _mode_share_change(before: pd.DataFrame, after: pd.DataFrame, k: int) -> tuple[dict, dict, int]:
+#: Key of the "drives a car" subtotal in :func:`mode_wave_hidden` (cannot clash with a mode code).
+_DRIVER_KEY = "\0car_driver"
+
+
+def mode_wave_hidden(counts: Mapping[str, int], k: int) -> set[str]:
+    """Which modes' shares of one wave to hide (and ``_DRIVER_KEY`` when the car-driver share must go).
+
+    A share is hidden when the people with that mode or without it number 1 to ``k - 1``. The
+    shares of all modes add up to 1 and the car-driver share (``car_alone`` + ``car_shared``) is
+    published with them, so more shares are hidden until no hidden one follows from the shown ones
+    (:func:`grontur.suppression.suppress_with_totals`, as the report's habits section does).
+    """
+    cells = {mode: int(counts.get(mode, 0)) for mode in MODES}
+    out, _ = suppress_with_totals(cells, k, subtotals={_DRIVER_KEY: list(CAR_DRIVER_MODES)})
+    return {key for key, value in out.items() if value is None}
+
+
+def _hide_side(entry: dict[str, Any], side: str) -> int:
+    """Hide one wave's share of a change entry (and the difference); 1 when it was shown."""
+    if entry.get(side) is None:
+        return 0
+    entry.update({side: None, "diff": None, "ci_low": None, "ci_high": None, "p_value": None})
+    return 1
+
+
+def _mode_share_change(before: pd.DataFrame, after: pd.DataFrame,
+                       k: int) -> tuple[dict, dict, int, dict[str, tuple[bool, bool]]]:
+    """Mode shares per season and wave; also whether each wave's car-driver share must be hidden."""
     out: dict[str, dict[str, Any]] = {}
     tests: dict[str, Any] = {}
+    driver_hidden: dict[str, tuple[bool, bool]] = {}
     hidden = 0
     for season in SEASONS:
         mb, ma = _modes(before, season).dropna(), _modes(after, season).dropna()
@@ -308,15 +336,20 @@ def _mode_share_change(before: pd.DataFrame, after: pd.DataFrame, k: int) -> tup
         cb = mb.value_counts().reindex(list(MODES), fill_value=0).astype("int64")
         ca = ma.value_counts().reindex(list(MODES), fill_value=0).astype("int64")
         nb, na = int(cb.sum()), int(ca.sum())
+        hide_b, hide_a = mode_wave_hidden(cb.to_dict(), k), mode_wave_hidden(ca.to_dict(), k)
+        driver_hidden[season] = (_DRIVER_KEY in hide_b, _DRIVER_KEY in hide_a)
         rows: dict[str, Any] = {}
         for mode in MODES:
             if cb[mode] == 0 and ca[mode] == 0:
                 continue
-            rows[mode], h = change_entry(int(cb[mode]), nb, int(ca[mode]), na, k=k)
+            rows[mode], h = change_entry(int(cb[mode]), nb, int(ca[mode]), na, k=k, pair=True)
+            # complementary suppression: a share the other shares of its wave would give back
+            h += _hide_side(rows[mode], "before") if mode in hide_b else 0
+            h += _hide_side(rows[mode], "after") if mode in hide_a else 0
             hidden += h
         out[season] = rows
         tests[season] = _distribution_test(cb, ca, k)
-    return out, tests, hidden
+    return out, tests, hidden, driver_hidden
 
 
 def _distribution_test(cb: pd.Series, ca: pd.Series, k: int) -> dict[str, Any]:
@@ -1005,9 +1038,14 @@ def compare_waves(
     limits = {**DEFAULT_THRESHOLDS, **(thresholds or {})}
     labels = tuple(waves) if waves is not None else (_wave_label(before), _wave_label(after))
 
-    mode_change, tests, h_modes = _mode_share_change(before, after, k)
+    mode_change, tests, h_modes, driver_hidden = _mode_share_change(before, after, k)
     drive_alone, h_dar = _drive_alone_change(before, after, k)
     drivers, h_drv = _rate_change(before, after, "car_driver_share", k)
+    for season, sides in driver_hidden.items():
+        # car_alone + car_shared: hidden when the mode shares would otherwise give a hidden one back
+        for side, hide in zip(("before", "after"), sides, strict=True):
+            if hide and season in drivers:
+                h_drv += _hide_side(drivers[season], side)
     cars, h_cars = _cars_per_100(before, after, k, employees_before, employees_after)
     emissions, h_em = _emissions(before, after, k, employees_before, employees_after)
     panel, h_panel = _panel(before, after, k)

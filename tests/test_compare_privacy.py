@@ -295,3 +295,64 @@ def test_id_source_survives_a_canonical_round_trip(tmp_path) -> None:
     again = import_survey(path).table
     assert again[ID_SOURCE_COLUMN].tolist() == first[ID_SOURCE_COLUMN].tolist()
     assert again["respondent_id"].tolist() == first["respondent_id"].tolist()
+
+
+# --------------------------------------------------------------------------- 6. mode shares
+
+def mode_wave(counts: dict[str, int], *, wave: str = "2025-03", prefix: str = "b") -> pd.DataFrame:
+    modes = [mode for mode, n in counts.items() for _ in range(n)]
+    return pd.DataFrame({"respondent_id": [f"{prefix}{i}" for i in range(len(modes))], "municipality": "3324",
+                         "wave": wave, "mode_summer": modes, "mode_winter": modes})
+
+
+def test_a_mode_share_with_few_people_outside_it_is_hidden() -> None:
+    # 98 of 100 drive alone: the share would reveal the 2 who do not
+    before = mode_wave({"car_alone": 98, "bike": 2})
+    after = mode_wave({"car_alone": 60, "bike": 40}, wave="2026-03", prefix="a")
+    result = compare_waves(before, after).as_dict()
+    modes = result["mode_share_change"]["summer"]
+    assert modes["car_alone"]["before"] is None and modes["car_alone"]["diff"] is None
+    assert modes["bike"]["before"] is None
+    assert (modes["car_alone"]["after"], modes["bike"]["after"]) == (approx(0.6), approx(0.4))
+    assert modes["car_alone"]["n_before"] == 100
+    rows = [r for r in rows_of(result, "comparison-modes-summer")]
+    assert rows and all(r[1] == "–" for r in rows)
+    html = render_comparison_html(result, lang="en")
+    assert "98%" not in html and "2%" not in html
+
+
+def _shown_shares(modes: dict, side: str) -> dict[str, float]:
+    return {mode: entry[side] for mode, entry in modes.items() if entry[side] is not None}
+
+
+@pytest.mark.parametrize("counts", [
+    {"car_alone": 40, "bike": 30, "bus": 27, "walk": 3},
+    {"car_alone": 40, "car_shared": 2, "bike": 30, "bus": 28},
+    {"car_alone": 50, "bike": 10, "bus": 10, "walk": 10, "train": 16, "remote": 4},
+])
+def test_one_hidden_mode_share_cannot_be_had_from_the_others_of_its_wave(counts) -> None:
+    before = mode_wave(counts)
+    after = mode_wave({"car_alone": 40, "car_shared": 10, "bike": 20, "bus": 20, "walk": 10}, wave="2026-03",
+                      prefix="a")
+    result = compare_waves(before, after).as_dict()
+    modes = result["mode_share_change"]["summer"]
+    n = sum(counts.values())
+    small = [mode for mode, x in counts.items() if 0 < x < 5]
+    assert all(modes[mode]["before"] is None for mode in small)
+    hidden = [mode for mode, x in counts.items() if modes[mode]["before"] is None]
+    # at least two shares are hidden and together they hold k or more people
+    assert len(hidden) >= 2 and sum(counts[m] for m in hidden) >= 5
+    shown = _shown_shares(modes, "before")
+    assert sum(shown.values()) < 1 - 4.5 / n
+    driver = result["car_driver_share"]["summer"]["before"]
+    if driver is not None:  # the car-driver share must not give a hidden car mode back either
+        cars = [m for m in ("car_alone", "car_shared") if m in counts]
+        assert sum(1 for m in cars if m in hidden) != 1
+
+
+def test_unaffected_mode_shares_stay_shown() -> None:
+    before = mode_wave({"car_alone": 40, "bike": 30, "bus": 30})
+    after = mode_wave({"car_alone": 35, "bike": 35, "bus": 30}, wave="2026-03", prefix="a")
+    modes = compare_waves(before, after).as_dict()["mode_share_change"]["summer"]
+    assert _shown_shares(modes, "before") == {"car_alone": approx(0.4), "bike": approx(0.3), "bus": approx(0.3)}
+    assert modes["bike"]["diff"] == approx(0.05)
