@@ -300,23 +300,24 @@ def jsonable(obj: Any) -> Any:
 
 
 def suppress_row(counts: Mapping[str, int], k: int, *, total_published: bool = True) -> tuple[dict[str, int | None], int]:
-    """Hide counts in ``1..k-1`` (primary) and, when a total is published, one more cell so the
-    hidden one cannot be recovered by subtraction (secondary suppression).
+    """Hide counts in ``1..k-1`` (primary) and, when a total is published, more cells so that no
+    hidden one can be recovered by subtraction (complementary suppression, see
+    :func:`grontur.suppression.suppress_with_totals`): no hidden cell is 0, none follows from the
+    total and the shown cells, and the hidden cells add up to 0 or at least ``k``.
 
     >>> suppress_row({"a": 10, "b": 2, "c": 7}, 5)
     ({'a': 10, 'b': None, 'c': None}, 2)
     >>> suppress_row({"a": 10, "b": 0}, 5)
     ({'a': 10, 'b': 0}, 0)
+    >>> suppress_row({"a": 1, "b": 2, "c": 6, "d": 9}, 5)
+    ({'a': None, 'b': None, 'c': None, 'd': 9}, 3)
     """
+    if total_published:
+        return suppress_with_totals(counts, k)
     out: dict[str, int | None] = {key: int(v) for key, v in counts.items()}
     hidden = [key for key, v in out.items() if v is not None and 0 < v < k]
     for key in hidden:
         out[key] = None
-    if total_published and len(hidden) == 1:
-        rest = sorted((v, key) for key, v in out.items() if v is not None and v > 0)
-        if rest:
-            out[rest[0][1]] = None
-            hidden.append(rest[0][1])
     return out, len(hidden)
 
 
@@ -578,10 +579,8 @@ def time_band(values: pd.Series) -> pd.Series:
 def _banded(values: pd.Series, bands: pd.Series, names: list[str], k: int) -> tuple[dict[str, Any], int]:
     known = int(values.notna().sum())
     counts = bands.value_counts()
+    # The bands add up to ``known``, which is published: suppressed together with it.
     row, hidden = suppress_row({b: int(counts.get(b, 0)) for b in names}, k)
-    if 0 < known < k:
-        hidden += sum(1 for v in row.values() if v)
-        row = {b: None for b in names}
     section = {
         "n": known,
         "n_unknown": int(values.isna().sum()),
@@ -590,6 +589,9 @@ def _banded(values: pd.Series, bands: pd.Series, names: list[str], k: int) -> tu
         "mean": float(values.mean()) if known >= k else None,
     }
     return section, hidden
+
+
+_ANY_REMOTE = "any"
 
 
 def _days_section(table: pd.DataFrame, settings: Mapping[str, Any], k: int) -> tuple[dict[str, Any], int]:
@@ -603,13 +605,13 @@ def _days_section(table: pd.DataFrame, settings: Mapping[str, Any], k: int) -> t
     hidden += h
     n_rep = int(reported.notna().sum())
     n_remote_known = int(remote.notna().sum())
-    any_remote = int((remote > 0).sum())
-    pub_any = any_remote if _pair_publishable(any_remote, n_remote_known, k) else None
-    if pub_any is None and n_remote_known:
-        hidden += 1
+    # Those who work remotely at all are a published subtotal of the remote-days distribution
+    # (every day but 0): suppressed together, so neither gives a hidden cell of the other away.
     remote_counts = np.bincount(remote.round().clip(0, 7).dropna().to_numpy(dtype=np.int64), minlength=8)
-    remote_row, h = suppress_row({str(d): int(remote_counts[d]) for d in range(8)}, k)
+    remote_cells = {str(d): int(remote_counts[d]) for d in range(8)}
+    remote_row, h = suppress_with_totals(remote_cells, k, subtotals={_ANY_REMOTE: [str(d) for d in range(1, 8)]})
     hidden += h
+    pub_any = remote_row.pop(_ANY_REMOTE)
     return {
         "days_on_site": {
             "n_reported": n_rep,

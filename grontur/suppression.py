@@ -71,15 +71,22 @@ def suppress_with_totals(cells: Mapping[str, int], k: int, *,
       are hidden too (another published figure of the same row needs them hidden).
     - *Complementary*: the total and each subtotal are equations over the cells. More cells are
       hidden (the one that leaves fewest problems; then a subtotal before a cell, as a hidden
-      cell takes more figures with it, such as a drive-alone rate; then the smallest) until no hidden cell follows
+      cell takes more figures with it, such as a drive-alone rate; then the smallest; never a zero) until no hidden cell follows
       from the shown ones by these equations, and no sum of hidden cells that the shown ones fix
       (the total minus the shown cells, a subtotal minus its shown parts, ...) lies in ``1..k-1``.
     - A total in ``1..k-1`` hides every cell (even "nobody" would describe the few others).
       Otherwise zero cells stay shown.
 
+    With no subtotals this is the rule for a row of bands whose total is published: no hidden
+    cell is 0, none can be worked out from the total and the shown cells, and the hidden cells
+    add up to 0 or at least ``k``.
+
+    >>> suppress_with_totals({"lt1": 1, "1_3": 2, "3_5": 6, "5_10": 9, "10_20": 0}, 5)
+    ({'lt1': None, '1_3': None, '3_5': None, '5_10': 9, '10_20': 0}, 3)
+
     >>> suppress_with_totals({"alone": 24, "shared": 2, "walk": 7, "bus": 7}, 5,
     ...                      subtotals={"driver": ["alone", "shared"]})
-    ({'alone': 24, 'shared': None, 'walk': 7, 'bus': None, 'driver': None}, 3)
+    ({'alone': None, 'shared': None, 'walk': 7, 'bus': 7, 'driver': 26}, 2)
     """
     subtotals = {name: [p for p in parts if p in cells] for name, parts in (subtotals or {}).items()}
     names = list(cells) + [name for name in subtotals if name not in cells]
@@ -137,7 +144,8 @@ def suppress_with_totals(cells: Mapping[str, int], k: int, *,
         bad = problems(hidden)
         if not bad:
             break
-        shown = [key for key in names if key not in hidden]
+        # A hidden zero would hide nobody: only cells and subtotals that count people are candidates.
+        shown = [key for key in names if key not in hidden and values[key]]
         touched = {i for row in equations for key in bad if row[index[key]] != 0 for i in np.flatnonzero(row)}
         candidates = [key for key in shown if index[key] in touched] or shown
         if not candidates:

@@ -329,3 +329,55 @@ def test_drive_alone_rate_goes_with_its_hidden_mode_count() -> None:
     assert small["seasons"]["summer"]["modes"]["car_alone"]["count"] is None  # 4 others
     assert small["drive_alone_rate"]["summer"]["rate"] is None
     assert small["drive_alone_rate"]["year"]["rate"] is None
+
+
+def _hidden_sum(cells: dict, total: int) -> int:
+    return total - sum(c["count"] for c in cells.values() if c["count"] is not None)
+
+
+def test_two_small_bands_are_not_left_adding_up_to_a_small_group() -> None:
+    # distance bands: <1 km 1 person, 1-3 km 2 people, 3-5 km 6, 5-10 km 8, 10-20 km 10;
+    # travel time, days on site and remote days spread the same way
+    spread = [(1, 0.5, 10.0, 1.0, 3.0), (2, 2.0, 20.0, 2.0, 4.0), (6, 4.0, 40.0, 3.0, 5.0),
+              (8, 7.0, 50.0, 4.0, 0.0), (10, 15.0, 90.0, 5.0, 1.0)]
+    rows = []
+    for count, km, minutes, days, remote in spread:
+        rows += _rows(count, mode_summer="car_alone", mode_winter="car_alone", distance_km=km,
+                      travel_time_min=minutes, days_on_site=days, remote_days=remote)
+    habits = describe(pd.DataFrame(rows))
+    blocks = {
+        "distance": (habits["distance_km"]["bands"], habits["distance_km"]["n"], ("lt1", "1_3"), "20p"),
+        "time": (habits["travel_time_min"]["bands"], habits["travel_time_min"]["n"], ("0_15", "16_30"), None),
+        "days": (habits["days_on_site"]["distribution"], habits["days_on_site"]["n_reported"], ("1", "2"), "0"),
+        "remote": (habits["remote_work"]["distribution"], habits["remote_work"]["n_reported"], ("3", "4"), "7"),
+    }
+    for name, (cells, total, small, empty) in blocks.items():
+        assert total == 27, name
+        assert all(cells[key]["count"] is None for key in small), name
+        hidden = _hidden_sum(cells, total)
+        assert hidden == 0 or hidden >= 5, (name, hidden)
+        assert sum(c["count"] is None for c in cells.values()) != 1, name
+        if empty is not None:
+            assert cells[empty]["count"] == 0, name  # a band of nobody is not hidden
+
+
+def test_a_hidden_remote_day_is_not_the_remote_workers_minus_the_shown_days() -> None:
+    # remote days: 0 days 6 people, 1 day 3, 2 days 20. The 3 are hidden; when the next smallest
+    # cell hidden with them is the 6 who never work remotely, the remote workers (23) minus the
+    # shown 20 would give the 3 away.
+    rows = (_rows(6, mode_summer="walk", mode_winter="walk", remote_days=0.0, days_on_site=5.0)
+            + _rows(3, mode_summer="walk", mode_winter="walk", remote_days=1.0, days_on_site=4.0)
+            + _rows(20, mode_summer="walk", mode_winter="walk", remote_days=2.0, days_on_site=3.0))
+    remote = describe(pd.DataFrame(rows))["remote_work"]
+    cells = {key: c["count"] for key, c in remote["distribution"].items()}
+    assert cells["1"] is None
+    any_remote = remote["n_any_remote"]
+    if any_remote is not None:
+        days = [cells[str(d)] for d in range(1, 8)]
+        assert sum(c is None for c in days) != 1, (cells, any_remote)
+        rest = any_remote - sum(c for c in days if c is not None)
+        assert rest == 0 or rest >= 5, (cells, any_remote)
+        assert cells["0"] is not None  # else the total minus the remote workers
+        assert remote["share_any_remote"] == pytest.approx(any_remote / remote["n_reported"])
+    else:
+        assert remote["share_any_remote"] is None

@@ -513,6 +513,41 @@ def test_hidden_cells_cannot_be_recovered_by_subtraction(audited: dict[str, Any]
     assert bad == []
 
 
+def band_leaks(results: dict[str, Any]) -> list[tuple[str, Any]]:
+    """Hidden bands that the published total (and the remote workers' subtotal) give away.
+
+    Distance and time bands add up to their ``n``, the days-on-site and remote-days distributions
+    to their ``n_reported``; the remote-days cells 1..7 add up to ``n_any_remote``. Where any cell
+    of such a row is shown, exactly one hidden cell would be the total minus the shown ones, and
+    the hidden cells together must be 0 or at least k.
+    """
+    habits = results["habits"]
+    rows = [(f"habits.{name}.bands", habits[name]["bands"], habits[name]["n"])
+            for name in ("distance_km", "travel_time_min") if habits.get(name)]
+    rows += [(f"habits.{name}.distribution", habits[name]["distribution"], habits[name]["n_reported"])
+             for name in ("days_on_site", "remote_work") if habits.get(name)]
+    bad: list[tuple[str, Any]] = []
+    remote = habits.get("remote_work")
+    if remote and remote.get("n_any_remote") is not None:
+        cells = remote["distribution"]
+        never = remote["n_reported"] - remote["n_any_remote"]
+        if cells["0"]["count"] is None and never > 0:  # the total minus the remote workers
+            bad.append(("habits.remote_work.distribution.0", never))
+        rows.append(("habits.remote_work.n_any_remote", {d: cells[d] for d in map(str, range(1, 8))},
+                     remote["n_any_remote"]))
+    for where, cells, total in rows:
+        counts = [cell["count"] for cell in cells.values()]
+        shown = [c for c in counts if c is not None]
+        if not shown:
+            continue
+        hidden = total - sum(shown)
+        if 0 < hidden < K:
+            bad.append((where, hidden))
+        if len(shown) == len(counts) - 1 and hidden > 0:
+            bad.append((where, "one hidden cell"))
+    return bad
+
+
 def totals_leaks(results: dict[str, Any]) -> list[tuple[str, Any]]:
     """Hidden cells that the "drives a car" subtotal or a group's rates give away.
 
@@ -521,9 +556,10 @@ def totals_leaks(results: dict[str, Any]) -> list[tuple[str, Any]]:
       subtotal and the shown other modes, must be 0 or at least k.
     - breakdowns: a group's drive-alone rate needs its lone-driver shares shown (or 0) in both
       seasons, cars per 100 its driver shares; a shown lone-driver share's complement is not small.
+    - bands and days distributions: see :func:`band_leaks`.
     """
     habits = results["habits"]
-    bad: list[tuple[str, Any]] = []
+    bad: list[tuple[str, Any]] = band_leaks(results)
     for season in ("summer", "winter"):
         block = habits["seasons"][season]
         n, driver = block["n"], block["car_driver"]["count"]

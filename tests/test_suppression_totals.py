@@ -62,3 +62,51 @@ def test_a_hidden_group_rate_shows_as_a_dash_in_the_report() -> None:
     assert by_group["Lita"][1].text == "5"
     assert by_group["Lita"][column].text == "–"
     assert by_group["Stor"][column].text == "50%"
+
+
+BANDS = ("lt1", "1_3", "3_5", "5_10", "10_20", "20p")
+
+
+def _band_row_is_safe(cells: dict[str, int], out: dict[str, int | None]) -> list[str]:
+    """What a reader could learn from a row of bands whose total is published."""
+    n = sum(cells.values())
+    hidden = [key for key, v in out.items() if v is None]
+    problems = []
+    if _small(n):
+        return [] if len(hidden) == len(cells) else ["small total, cells shown"]
+    if any(cells[key] == 0 for key in hidden):
+        problems.append("a hidden cell counts nobody")
+    if len(hidden) == 1:
+        problems.append("one hidden cell is the total minus the shown ones")
+    if _small(sum(cells[key] for key in hidden)):
+        problems.append("the hidden cells add up to 1..k-1")
+    for key, value in out.items():
+        if value is not None and (_small(value) or _small(n - value)):
+            problems.append(f"{key} or its complement is small")
+    return problems
+
+
+def test_two_small_bands_are_not_left_adding_up_to_a_small_group() -> None:
+    cells = {"lt1": 1, "1_3": 2, "3_5": 6, "5_10": 9, "10_20": 12, "20p": 0}
+    out, hidden = suppress_with_totals(cells, K)
+    assert _band_row_is_safe(cells, out) == []
+    assert out["lt1"] is None and out["1_3"] is None
+    assert out["20p"] == 0  # "nobody" stays shown
+    assert hidden == sum(v is None for v in out.values())
+
+
+def test_a_single_small_band_beside_zeros_takes_a_counted_band_with_it() -> None:
+    # Hiding a zero band would leave the small one as the total minus the shown bands.
+    cells = {"lt1": 3, "1_3": 0, "3_5": 0, "5_10": 9, "10_20": 12, "20p": 0}
+    out, _ = suppress_with_totals(cells, K)
+    assert _band_row_is_safe(cells, out) == []
+    assert out["5_10"] is None and out["1_3"] == 0 and out["3_5"] == 0
+
+
+@settings(derandomize=True, database=None, deadline=None, max_examples=300)
+@given(st.lists(st.integers(0, 12), min_size=len(BANDS), max_size=len(BANDS)))
+def test_a_row_of_bands_with_its_total_gives_no_hidden_band_away(counts: list[int]) -> None:
+    cells = dict(zip(BANDS, counts))
+    out, hidden = suppress_with_totals(cells, K)
+    assert _band_row_is_safe(cells, out) == [], (cells, out)
+    assert hidden == sum(1 for key, v in out.items() if v is None and cells[key] > 0)
