@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from grontur.clean import ISSUE_COLUMNS, REDACTED, CleanResult, clean
@@ -228,7 +229,8 @@ def import_survey(
                                 respondent_id=respondent_id, submitted=submitted)
     if id_source is not None:
         # where each pseudonym came from: only panel codes may link people across waves
-        result.table[ID_SOURCE_COLUMN] = id_source.reindex(result.table["source_row"].to_numpy()).to_numpy(dtype=object)
+        positions = id_source.index.get_indexer(result.table["source_row"].to_numpy())
+        result.table[ID_SOURCE_COLUMN] = np.append(id_source.to_numpy(dtype=object), None)[positions]
 
     issues = result.issues
     if len(blanked):
@@ -315,21 +317,23 @@ def _respondent_ids(raw: RawExport, mapped: MappedExport, *, salt: str,
             source = given.where(given.isin(ID_SOURCES), None).where(ids.notna(), None)
         return ids.astype(object).where(~risky, pseudonymise(ids, salt)), source
     result = pd.Series(pd.NA, index=index, dtype=object)
-    source = pd.Series(None, index=index, dtype=object)
+    # Where each id came from, as a position in ID_SOURCES (-1: none yet); strings only at the end.
+    source = np.full(len(index), -1, dtype=np.int8)
     if mapped.panel_column is not None:
         codes = raw.frame[mapped.panel_column].reindex(index)
         result = pseudonymise(codes, salt, normalise=_panel_code).where(codes.notna(), pd.NA)
-        source = source.where(result.isna(), "panel_code")
+        source[result.notna().to_numpy()] = ID_SOURCES.index("panel_code")
     missing = result.isna()
     if mapped.id_column is not None and missing.any():
         ids = raw.frame[mapped.id_column].reindex(index)
         fallback = pseudonymise(ids, salt, prefix="id:")
         result = fallback if missing.all() else result.where(~missing, fallback)
-        source = source.where(~(missing & result.notna()), "export_id")
+        source[(missing & result.notna()).to_numpy()] = ID_SOURCES.index("export_id")
         missing = result.isna()
     if missing.any():
         rows = index[missing.to_numpy()]
         keys = pd.Series([f"{path.name}:{row}" for row in rows], index=rows)
         result = result.where(~missing, pseudonymise(keys, salt).reindex(index))
-        source = source.where(~missing, "file_row")
-    return result, source
+        source[missing.to_numpy()] = ID_SOURCES.index("file_row")
+    labels = np.array([*ID_SOURCES, None], dtype=object)
+    return result, pd.Series(labels[source], index=index, dtype=object)
