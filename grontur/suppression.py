@@ -100,6 +100,8 @@ def suppress_with_totals(cells: Mapping[str, int], k: int, *,
     forced = set(force)
     hidden = [key for key in names
               if values[key] and (_small(values[key], k) or _small(total - values[key], k) or key in forced)]
+    if not hidden:  # nothing to protect: the common case for rows of large groups
+        return {key: values[key] for key in names}, 0
 
     # Equations (coefficient vectors with a known right-hand side): the total, and each subtotal
     # minus its parts. Relations: the equations and the total minus any set of subtotals.
@@ -119,19 +121,26 @@ def suppress_with_totals(cells: Mapping[str, int], k: int, *,
     value_vector = np.array([values[key] for key in names], dtype=float)
     matrix = np.array(equations)
 
+    known: dict[tuple[str, ...], list[str]] = {}
+
     def problems(hidden_keys: Sequence[str]) -> list[str]:
         """The hidden keys that can be worked out, or that sit in a small recoverable sum."""
         if not hidden_keys:
             return []
+        memo = tuple(hidden_keys)
+        if memo not in known:
+            known[memo] = _problems(hidden_keys)
+        return known[memo]
+
+    def _problems(hidden_keys: Sequence[str]) -> list[str]:
         cols = [index[key] for key in hidden_keys]
         sub = matrix[:, cols]
-        rank = np.linalg.matrix_rank(sub)
-        bad: list[str] = []
-        for j, key in enumerate(hidden_keys):
-            unit = np.zeros((1, len(cols)))
-            unit[0, j] = 1.0
-            if np.linalg.matrix_rank(np.vstack([sub, unit])) == rank:
-                bad.append(key)
+        # A hidden value follows from the equations exactly when its unit vector lies in their row
+        # space, i.e. when every vector of their null space is 0 at its position (one SVD).
+        _, singular, vh = np.linalg.svd(sub)
+        rank = int((singular > 1e-9 * max(1.0, float(singular.max(initial=0.0)))).sum())
+        null = vh[rank:]
+        bad = [key for j, key in enumerate(hidden_keys) if not (np.abs(null[:, j]) > 1e-9).any()]
         for relation in relations:
             coef = relation[cols]
             if (coef >= 0).all() or (coef <= 0).all():
