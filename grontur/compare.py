@@ -348,15 +348,24 @@ def _mode_share_change(before: pd.DataFrame, after: pd.DataFrame,
             h += _hide_side(rows[mode], "after") if mode in hide_a else 0
             hidden += h
         out[season] = rows
-        tests[season] = _distribution_test(cb, ca, k)
+        tests[season] = _distribution_test(cb, ca, k, merge=(hide_b | hide_a) - {_DRIVER_KEY})
     return out, tests, hidden, driver_hidden
 
 
-def _distribution_test(cb: pd.Series, ca: pd.Series, k: int) -> dict[str, Any]:
+def _distribution_test(cb: pd.Series, ca: pd.Series, k: int, *, merge: set[str] = frozenset()) -> dict[str, Any]:
+    """Chi-square test of the mode distributions of two waves.
+
+    Modes whose share is hidden in either wave (``merge``) are tested as one category: their
+    total is the wave's total minus the shown modes, so the statistic is computed from published
+    figures only and cannot be solved for a hidden count.
+    """
     table = pd.DataFrame({"before": cb, "after": ca})
+    merged = sorted(merge & set(table.index))
+    if merged:
+        table = pd.concat([table.drop(index=merged), table.loc[merged].sum().to_frame("\0hidden").T])
     table = table[table.sum(axis=1) > 0]
     if len(table) < 2 or table["before"].sum() < k or table["after"].sum() < k:
-        return {"chi2": None, "dof": None, "p_value": None, "small_expected": None}
+        return {"chi2": None, "dof": None, "p_value": None, "small_expected": None, "merged_hidden_modes": bool(merged)}
     result = stats.chi2_contingency(table.to_numpy(dtype=float).T, correction=False)
     return {
         "chi2": _share(result.statistic),
@@ -364,6 +373,7 @@ def _distribution_test(cb: pd.Series, ca: pd.Series, k: int) -> dict[str, Any]:
         "p_value": _pval(result.pvalue),
         # the chi-square approximation is doubtful when expected counts are small
         "small_expected": bool((result.expected_freq < 5).mean() > 0.2),
+        "merged_hidden_modes": bool(merged),
     }
 
 

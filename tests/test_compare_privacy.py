@@ -356,3 +356,25 @@ def test_unaffected_mode_shares_stay_shown() -> None:
     modes = compare_waves(before, after).as_dict()["mode_share_change"]["summer"]
     assert _shown_shares(modes, "before") == {"car_alone": approx(0.4), "bike": approx(0.3), "bus": approx(0.3)}
     assert modes["bike"]["diff"] == approx(0.05)
+
+
+def test_the_mode_distribution_test_uses_published_figures_only() -> None:
+    # 2 and 3 walkers are hidden in their waves; testing them as their own category would give a
+    # statistic that, with every other count known, can be solved for them. They are tested
+    # together with the other hidden modes, whose total the shown shares give anyway.
+    import pandas as pd
+
+    from grontur.compare import compare_waves
+
+    def wave(modes: dict[str, int], label: str) -> pd.DataFrame:
+        column = [mode for mode, n in modes.items() for _ in range(n)]
+        return pd.DataFrame({"mode_summer": column, "mode_winter": column, "wave": label})
+
+    before = wave({"car_alone": 40, "bike": 20, "bus": 12, "walk": 2, "train": 3}, "2025-03")
+    after = wave({"car_alone": 30, "bike": 25, "bus": 14, "walk": 3, "train": 6}, "2026-03")
+    result = compare_waves(before, after).as_dict()
+    test = result["distribution_test"]["summer"]
+    assert result["mode_share_change"]["summer"]["walk"]["before"] is None
+    assert test["merged_hidden_modes"] is True
+    # car_alone, bike, bus and one merged category: 3 degrees of freedom, not 4
+    assert test["dof"] == 3
