@@ -323,11 +323,12 @@ def _hide_side(entry: dict[str, Any], side: str) -> int:
 
 
 def _mode_share_change(before: pd.DataFrame, after: pd.DataFrame,
-                       k: int) -> tuple[dict, dict, int, dict[str, tuple[bool, bool]]]:
-    """Mode shares per season and wave; also whether each wave's car-driver share must be hidden."""
+                       k: int) -> tuple[dict, dict, int, dict[str, tuple[bool, bool, bool, bool]]]:
+    """Mode shares per season and wave; also whether each wave's car-driver share (first two flags)
+    and remote share (last two) are hidden."""
     out: dict[str, dict[str, Any]] = {}
     tests: dict[str, Any] = {}
-    driver_hidden: dict[str, tuple[bool, bool]] = {}
+    driver_hidden: dict[str, tuple[bool, bool, bool, bool]] = {}
     hidden = 0
     for season in SEASONS:
         mb, ma = _modes(before, season).dropna(), _modes(after, season).dropna()
@@ -337,7 +338,7 @@ def _mode_share_change(before: pd.DataFrame, after: pd.DataFrame,
         ca = ma.value_counts().reindex(list(MODES), fill_value=0).astype("int64")
         nb, na = int(cb.sum()), int(ca.sum())
         hide_b, hide_a = mode_wave_hidden(cb.to_dict(), k), mode_wave_hidden(ca.to_dict(), k)
-        driver_hidden[season] = (_DRIVER_KEY in hide_b, _DRIVER_KEY in hide_a)
+        driver_hidden[season] = (_DRIVER_KEY in hide_b, _DRIVER_KEY in hide_a, "remote" in hide_b, "remote" in hide_a)
         rows: dict[str, Any] = {}
         for mode in MODES:
             if cb[mode] == 0 and ca[mode] == 0:
@@ -1051,11 +1052,17 @@ def compare_waves(
     mode_change, tests, h_modes, driver_hidden = _mode_share_change(before, after, k)
     drive_alone, h_dar = _drive_alone_change(before, after, k)
     drivers, h_drv = _rate_change(before, after, "car_driver_share", k)
-    for season, sides in driver_hidden.items():
+    for season, flags in driver_hidden.items():
         # car_alone + car_shared: hidden when the mode shares would otherwise give a hidden one back
-        for side, hide in zip(("before", "after"), sides, strict=True):
+        for side, hide in zip(("before", "after"), flags[:2], strict=True):
             if hide and season in drivers:
                 h_drv += _hide_side(drivers[season], side)
+        # The drive-alone rate leaves remote workers out: its count beside the wave's count (and
+        # its rate beside the car_alone share) gives a hidden number of remote workers back.
+        for side, hide in zip(("before", "after"), flags[2:], strict=True):
+            if hide and season in drive_alone:
+                h_dar += _hide_side(drive_alone[season], side)
+                drive_alone[season].update({f"n_{side}": None, f"n_eff_{side}": None})
     cars, h_cars = _cars_per_100(before, after, k, employees_before, employees_after)
     emissions, h_em = _emissions(before, after, k, employees_before, employees_after)
     panel, h_panel = _panel(before, after, k)

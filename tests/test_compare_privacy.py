@@ -378,3 +378,23 @@ def test_the_mode_distribution_test_uses_published_figures_only() -> None:
     assert test["merged_hidden_modes"] is True
     # car_alone, bike, bus and one merged category: 3 degrees of freedom, not 4
     assert test["dof"] == 3
+
+
+def test_a_hidden_number_of_remote_workers_is_not_given_back_by_the_drive_alone_rate() -> None:
+    # The drive-alone rate counts everyone but remote workers: its n beside the wave's n would
+    # give back the 3 remote workers whose share is hidden.
+    import pandas as pd
+
+    from grontur.compare import compare_waves
+
+    def wave(modes: dict[str, int], label: str) -> pd.DataFrame:
+        column = [mode for mode, n in modes.items() for _ in range(n)]
+        return pd.DataFrame({"mode_summer": column, "mode_winter": column, "wave": label})
+
+    before = wave({"car_alone": 40, "bike": 20, "bus": 12, "remote": 3, "walk": 6}, "2025-03")
+    after = wave({"car_alone": 30, "bike": 25, "bus": 14, "remote": 9, "walk": 6}, "2026-03")
+    result = compare_waves(before, after).as_dict()
+    assert result["mode_share_change"]["summer"]["remote"]["before"] is None
+    rate = result["drive_alone_rate"]["summer"]
+    assert rate["before"] is None and rate["n_before"] is None and rate["n_eff_before"] is None
+    assert rate["after"] is not None and rate["n_after"] == 75  # remote shown after: nothing to hide
