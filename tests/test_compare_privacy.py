@@ -362,16 +362,8 @@ def test_the_mode_distribution_test_uses_published_figures_only() -> None:
     # 2 and 3 walkers are hidden in their waves; testing them as their own category would give a
     # statistic that, with every other count known, can be solved for them. They are tested
     # together with the other hidden modes, whose total the shown shares give anyway.
-    import pandas as pd
-
-    from grontur.compare import compare_waves
-
-    def wave(modes: dict[str, int], label: str) -> pd.DataFrame:
-        column = [mode for mode, n in modes.items() for _ in range(n)]
-        return pd.DataFrame({"mode_summer": column, "mode_winter": column, "wave": label})
-
-    before = wave({"car_alone": 40, "bike": 20, "bus": 12, "walk": 2, "train": 3}, "2025-03")
-    after = wave({"car_alone": 30, "bike": 25, "bus": 14, "walk": 3, "train": 6}, "2026-03")
+    before = mode_wave({"car_alone": 40, "bike": 20, "bus": 12, "walk": 2, "train": 3})
+    after = mode_wave({"car_alone": 30, "bike": 25, "bus": 14, "walk": 3, "train": 6}, wave="2026-03", prefix="a")
     result = compare_waves(before, after).as_dict()
     test = result["distribution_test"]["summer"]
     assert result["mode_share_change"]["summer"]["walk"]["before"] is None
@@ -383,16 +375,8 @@ def test_the_mode_distribution_test_uses_published_figures_only() -> None:
 def test_a_hidden_number_of_remote_workers_is_not_given_back_by_the_drive_alone_rate() -> None:
     # The drive-alone rate counts everyone but remote workers: its n beside the wave's n would
     # give back the 3 remote workers whose share is hidden.
-    import pandas as pd
-
-    from grontur.compare import compare_waves
-
-    def wave(modes: dict[str, int], label: str) -> pd.DataFrame:
-        column = [mode for mode, n in modes.items() for _ in range(n)]
-        return pd.DataFrame({"mode_summer": column, "mode_winter": column, "wave": label})
-
-    before = wave({"car_alone": 40, "bike": 20, "bus": 12, "remote": 3, "walk": 6}, "2025-03")
-    after = wave({"car_alone": 30, "bike": 25, "bus": 14, "remote": 9, "walk": 6}, "2026-03")
+    before = mode_wave({"car_alone": 40, "bike": 20, "bus": 12, "remote": 3, "walk": 6})
+    after = mode_wave({"car_alone": 30, "bike": 25, "bus": 14, "remote": 9, "walk": 6}, wave="2026-03", prefix="a")
     result = compare_waves(before, after).as_dict()
     assert result["mode_share_change"]["summer"]["remote"]["before"] is None
     rate = result["drive_alone_rate"]["summer"]
