@@ -201,7 +201,6 @@ def test_geo_flags_are_told_apart_from_the_walking_and_cycling_flags() -> None:
 
 def test_measures_lead_does_not_call_every_ranked_measure_recommended() -> None:
     for lang, word in (("nn", "tilrådde"), ("nb", "anbefalt"), ("en", "recommended")):
-        assert word not in t("report.measures.lead", lang, n=45).split(". ")[-1]
         assert word not in t("report.measures.more", lang, shown=10, n=45)
         both = t("report.measures.lead_counts", lang, ranked=45, recommended=44)
         assert "45" in both and "44" in both and word in both
