@@ -1,8 +1,9 @@
 """Travel habits: mode shares by season, seasonal shifts, drive-alone rate, bands and breakdowns.
 
 :func:`describe` builds ``results["habits"]``; :func:`mode_share` builds the simpler
-``results["mode_share"]``. Every cell that describes fewer than ``k`` respondents is ``None`` and
-counted in ``suppressed_cells``. Shared helpers (settings, days on site, Wilson intervals,
+``results["mode_share"]``. Every count is registered with the publication gate
+(:mod:`grontur.publish`), which decides what is shown for every section at once; the section's
+``suppressed_cells`` says how many of its cells the gate hid. Shared helpers (settings, days on site, Wilson intervals,
 multi-select counts) live here too and are used by :mod:`grontur.emissions` and
 :mod:`grontur.potential`.
 
@@ -22,7 +23,7 @@ Definitions (see ``docs/schema/analysis.md``):
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from functools import cache
 from typing import Any
 
@@ -39,7 +40,7 @@ from grontur.schema import (
     SEASONS,
     WOULD_HELP,
 )
-from grontur.suppression import DEFAULT_K, check_k, suppress_with_totals
+from grontur.publish import DEFAULT_K, Derived, Fig, HiddenTally, IsHidden, Ledger, Listed, SectionTally
 
 log = logging.getLogger(__name__)
 
@@ -299,60 +300,42 @@ def jsonable(obj: Any) -> Any:
     return _num(obj)
 
 
-def suppress_row(counts: Mapping[str, int], k: int, *, total_published: bool = True) -> tuple[dict[str, int | None], int]:
-    """Hide counts in ``1..k-1`` (primary) and, when a total is published, more cells so that no
-    hidden one can be recovered by subtraction (complementary suppression, see
-    :func:`grontur.suppression.suppress_with_totals`): no hidden cell is 0, none follows from the
-    total and the shown cells, and the hidden cells add up to 0 or at least ``k``.
-
-    >>> suppress_row({"a": 10, "b": 2, "c": 7}, 5)
-    ({'a': 10, 'b': None, 'c': None}, 2)
-    >>> suppress_row({"a": 10, "b": 0}, 5)
-    ({'a': 10, 'b': 0}, 0)
-    >>> suppress_row({"a": 1, "b": 2, "c": 6, "d": 9}, 5)
-    ({'a': None, 'b': None, 'c': None, 'd': 9}, 3)
-    """
-    if total_published:
-        return suppress_with_totals(counts, k)
-    out: dict[str, int | None] = {key: int(v) for key, v in counts.items()}
-    hidden = [key for key, v in out.items() if v is not None and 0 < v < k]
-    for key in hidden:
-        out[key] = None
-    return out, len(hidden)
+# --------------------------------------------------------------------------- published cells
+#
+# Every count below is registered with the publication gate (:class:`grontur.publish.Ledger`)
+# together with the respondents it counts; shares, rates and means name the counts they rest on.
+# Nothing here decides what is shown: :meth:`Ledger.decide` does, for every section at once.
 
 
-def _share_cells(counts: Mapping[str, int | None], n: int) -> dict[str, dict[str, Any]]:
-    cells = {}
-    for key, count in counts.items():
-        if count is None or n <= 0:
-            cells[key] = {"count": None, "share": None, "ci_low": None, "ci_high": None}
-        else:
-            lo, hi = wilson(count, n)
-            cells[key] = {"count": count, "share": count / n, "ci_low": lo, "ci_high": hi}
-    return cells
+def _cell(fig: Fig, base: Fig) -> dict[str, Any]:
+    """A count with its share of ``base`` and the share's Wilson interval."""
+    needs = (fig, base)
+    if base.n <= 0:
+        return {"count": fig, "share": None, "ci_low": None, "ci_high": None}
+    lo, hi = wilson(fig.n, base.n)
+    return {"count": fig, "share": Derived(fig.n / base.n, needs), "ci_low": Derived(lo, needs),
+            "ci_high": Derived(hi, needs)}
 
 
-def _ranked(counts: pd.Series, n: int, k: int) -> tuple[list[dict[str, Any]], int]:
-    """Codes ranked by count (ties by code). Codes named by ``1..k-1`` respondents are left out
-    of the list (even their presence would tell something about a few people) and counted."""
-    items = []
-    hidden = 0
-    order = sorted(counts.items(), key=lambda kv: (-int(kv[1]), kv[0]))
-    for code, count in order:
-        count = int(count)
-        if count == 0:
+def _ranked(ledger: Ledger, flags: pd.DataFrame, within: np.ndarray, base: Fig, allowed: Iterable[str],
+            tag: tuple[Any, ...]) -> tuple[list[Listed], HiddenTally]:
+    """Codes of a multi-select answer ranked by count (ties by code), as list entries that leave
+    the list when their count is hidden (even an entry's presence would describe a few people)."""
+    entries = []
+    figs = []
+    for code in allowed:
+        named = within & dummy(flags, code)
+        n = int(named.sum())
+        if n == 0:
             continue
-        if count < k or n < k:
-            hidden += 1
-        else:
-            items.append({"code": code, "count": count, "share": count / n if n else None})
-    return items, hidden
-
-
-def _pair_publishable(count: int, n: int, k: int) -> bool:
-    """A share ``count / n`` may be shown when neither the group nor its complement is in 1..k-1."""
-    rest = n - count
-    return (count == 0 or count >= k) and (rest == 0 or rest >= k)
+        fig = ledger.count(named, tag=(*tag, code))
+        ledger.subset(fig, base)
+        figs.append(fig)
+        entries.append((-n, code, fig))
+    entries.sort(key=lambda e: (e[0], e[1]))
+    items = [Listed({"code": code, "count": fig, "share": Derived(fig.n / base.n if base.n else None, (fig, base))},
+                    (fig, base)) for _, code, fig in entries]
+    return items, HiddenTally(tuple(figs))
 
 
 def is_car_driver(table: pd.DataFrame) -> pd.Series:
@@ -362,15 +345,6 @@ def is_car_driver(table: pd.DataFrame) -> pd.Series:
     return summer | winter
 
 
-# --------------------------------------------------------------------------- mode shares
-
-def _mode_counts(table: pd.DataFrame, season: str) -> tuple[pd.Series, int]:
-    mode = codes(table, f"mode_{season}")
-    known = mode.dropna()
-    counts = known.value_counts()
-    return counts, len(known)
-
-
 def _observed_modes(table: pd.DataFrame) -> list[str]:
     seen: set[str] = set()
     for season in SEASONS:
@@ -378,126 +352,151 @@ def _observed_modes(table: pd.DataFrame) -> list[str]:
     return [m for m in MODES if m in seen] + sorted(seen - set(MODES))
 
 
+class _Rows:
+    """Per-row arrays the sections count over (computed once per table, sliced per group)."""
+
+    def __init__(self, table: pd.DataFrame, settings: Mapping[str, Any]) -> None:
+        full = float(settings["full_week_days"])
+        trips = season_trips(table, settings)
+        self.n = len(table)
+        self.modes = _observed_modes(table)
+        self.mode: dict[str, np.ndarray] = {}
+        self.known: dict[str, np.ndarray] = {}
+        self.is_mode: dict[str, dict[str, np.ndarray]] = {}
+        self.trips: dict[str, np.ndarray] = {}
+        self.alone: dict[str, np.ndarray] = {}
+        self.driver: dict[str, np.ndarray] = {}
+        for season in SEASONS:
+            mode = codes(table, f"mode_{season}")
+            self.mode[season] = mode.astype(object).to_numpy()
+            self.known[season] = mode.notna().to_numpy(dtype=bool)
+            self.is_mode[season] = {m: (mode == m).to_numpy(dtype=bool) for m in self.modes}
+            self.trips[season] = trips[season].to_numpy(dtype=float)
+            self.alone[season] = (mode == "car_alone").to_numpy(dtype=bool)
+            self.driver[season] = mode.isin(CAR_DRIVER_MODES).to_numpy(dtype=bool)
+        self.cars = (days_on_site(table, settings) / full).clip(upper=7.0 / full).to_numpy(dtype=float)
+        self.weights = season_weights(settings)
+        self.distance = numeric(table, "distance_km").to_numpy(dtype=float)
+        # The people a drive-alone rate counts (trips driven alone) and does not count (other trips).
+        self.alone_trips = {s: self.alone[s] & (self.trips[s] > 0) for s in SEASONS}
+        self.other_trips = {s: ~self.alone[s] & (self.trips[s] > 0) for s in SEASONS}
+
+    def mode_row(self, ledger: Ledger, season: str, within: np.ndarray, tag: tuple[Any, ...], *,
+                 group: bool = False) -> tuple[Fig, dict[str, Fig], Fig]:
+        """One season's mode counts among ``within``, their total and their "drives a car"
+        subtotal, registered with the gate as one table row."""
+        known = within & self.known[season]
+        base = ledger.base(known, tag=(*tag, season, "n"))
+        cells = {m: ledger.count(known & self.is_mode[season][m], tag=(*tag, season, m)) for m in self.modes}
+        ledger.partition(base, list(cells.values()), group=group)
+        drivers = ledger.count(known & self.driver[season], tag=(*tag, season, "car_driver"))
+        ledger.partition(drivers, [cells[m] for m in CAR_DRIVER_MODES if m in cells])
+        return base, cells, drivers
+
+    def alone_rate(self, ledger: Ledger, seasons: Sequence[str], within: np.ndarray,
+                   alone_cells: Sequence[Fig]) -> tuple[float | None, tuple[Fig, ...]]:
+        """The drive-alone rate of ``seasons`` among ``within`` (trips weighted by days on site)
+        and the counts it rests on: the people with trips driven alone, the people with other
+        trips, and the lone drivers' mode counts (either could be worked out from the other)."""
+        num = den = 0.0
+        counted = np.zeros(self.n, dtype=bool)
+        other = np.zeros(self.n, dtype=bool)
+        for season in seasons:
+            trips = self.trips[season][within]
+            num += float(trips[self.alone[season][within]].sum())
+            den += float(trips.sum())
+            counted |= self.alone_trips[season]
+            other |= self.other_trips[season]
+        needs = (ledger.count(counted & within), ledger.count(other & within), *alone_cells)
+        for fig in needs[:2]:
+            ledger.subset(fig, ledger.count(within))
+        return (num / den if den > 0 else None), needs
+
+
+# --------------------------------------------------------------------------- mode shares
+
+def _season_section(ledger: Ledger, rows: _Rows) -> dict[str, Any]:
+    everyone = np.ones(rows.n, dtype=bool)
+    section: dict[str, Any] = {}
+    for season in SEASONS:
+        base, cells, drivers = rows.mode_row(ledger, season, everyone, ("modes",))
+        section[season] = {
+            "n": base,
+            "modes": {m: _cell(fig, base) for m, fig in cells.items()},
+            "car_driver": _cell(drivers, base),
+        }
+    return section
+
+
 def mode_share(table: pd.DataFrame, *, k: int = DEFAULT_K,
                settings: Mapping[str, Any] | None = None) -> dict[str, dict[str, float | None]]:
-    """``results["mode_share"]``: share of each main mode per season among respondents with a mode.
-
-    Modes seen in either season appear in both; a share resting on ``1..k-1`` respondents (or that
-    would reveal one by subtraction) is ``None``. The same cells are counted in
-    ``results["habits"]["suppressed_cells"]``.
-    """
-    k = check_k(k)
-    out: dict[str, dict[str, float | None]] = {}
-    modes = _observed_modes(table)
-    rows = _Rows(table, load_settings(settings))
-    everyone = np.ones(len(table), dtype=bool)
-    for season in SEASONS:
-        counts, n = _mode_counts(table, season)
-        row, _, _ = mode_row(counts, modes, k, force=rows.alone_force(season, everyone, k))
-        out[season] = {m: (None if c is None or n == 0 else c / n) for m, c in row.items()}
-    return out
+    """``results["mode_share"]`` on its own: the habits section's mode shares, published through a
+    gate of their own (a run publishes them with every other section: see :func:`describe`)."""
+    habits = describe(table, k=k, settings=settings)
+    return mode_shares_of(habits)
 
 
-def mode_row(counts: Mapping[str, int], modes: Iterable[str], k: int, *,
-             force: Iterable[str] = ()) -> tuple[dict[str, int | None], int | None, int]:
-    """One season's mode counts and their "drives a car" subtotal, suppressed together.
-
-    Returns the counts per mode, the count of car drivers (``car_alone`` + ``car_shared``) and the
-    number of hidden cells. A count (or the subtotal) is ``None`` when it, or the people it does not
-    count, number ``1..k-1``, or when it could be worked out from the shown counts, the total and
-    the subtotal (see :func:`grontur.suppression.suppress_with_totals`).
-    """
-    cells = {m: int(counts.get(m, 0)) for m in modes}
-    out, hidden = suppress_with_totals(cells, k, subtotals={_DRIVER_KEY: list(CAR_DRIVER_MODES)}, force=force)
-    drivers = out.pop(_DRIVER_KEY)
-    return out, drivers, hidden
-
-
-_DRIVER_KEY = "\0car_driver"  # the subtotal's key: cannot clash with a mode code
-
-
-def _season_section(table: pd.DataFrame, k: int, rows: _Rows) -> tuple[dict[str, Any], int]:
-    modes = _observed_modes(table)
-    section: dict[str, Any] = {}
-    hidden_total = 0
-    everyone = np.ones(len(table), dtype=bool)
-    for season in SEASONS:
-        counts, n = _mode_counts(table, season)
-        row, drivers, hidden = mode_row(counts, modes, k, force=rows.alone_force(season, everyone, k))
-        hidden_total += hidden
-        section[season] = {
-            "n": n,
-            "modes": _share_cells(row, n),
-            "car_driver": _share_cells({"x": drivers}, n)["x"],
-        }
-    return section, hidden_total
+def mode_shares_of(habits: Mapping[str, Any]) -> dict[str, dict[str, float | None]]:
+    """``results["mode_share"]``: the share of each main mode per season, read from the habits
+    section (the same cells, so the two can never disagree)."""
+    return {season: {m: cell["share"] for m, cell in habits["seasons"][season]["modes"].items()}
+            for season in SEASONS}
 
 
 # --------------------------------------------------------------------------- seasonal shifts
 
-def _seasonal_shift(table: pd.DataFrame, k: int) -> tuple[dict[str, Any], int]:
+def _seasonal_shift(ledger: Ledger, table: pd.DataFrame, flags: pd.DataFrame) -> dict[str, Any]:
     summer = codes(table, "mode_summer")
     winter = codes(table, "mode_winter")
-    both = summer.notna() & winter.notna()
-    n_both = int(both.sum())
+    both = (summer.notna() & winter.notna()).to_numpy(dtype=bool)
     if "mode_summer" in table.columns and "mode_winter" in table.columns:
-        changed = both & (summer != winter)
+        changed = both & (summer.astype(object) != winter.astype(object)).to_numpy(dtype=bool)
     else:  # one season asked: nobody answered both (and the two columns cannot be compared)
-        changed = pd.Series(False, index=table.index)
-    n_changed = int(changed.sum())
-    hidden = 0
+        changed = np.zeros(len(table), dtype=bool)
+    n_both = ledger.base(both, tag=("shift", "both"))
+    n_changed = ledger.count(changed, tag=("shift", "changed"))
+    ledger.subset(n_changed, n_both)
 
-    pairs = pd.DataFrame({"summer": summer[changed].astype(object), "winter": winter[changed].astype(object)})
+    s_arr = summer.astype(object).to_numpy()
+    w_arr = winter.astype(object).to_numpy()
     transitions = []
-    transitions_hidden = 0
-    for (s, w), count in pairs.value_counts().sort_index().items():
-        count = int(count)
-        if count < k:
-            transitions_hidden += 1  # left out: even its presence would describe a few people
-        else:
-            transitions.append({"summer": s, "winter": w, "count": count})
-    hidden += transitions_hidden
-    transitions.sort(key=lambda d: (-d["count"], d["summer"], d["winter"]))
+    transition_figs = []
+    pairs = pd.DataFrame({"summer": s_arr[changed], "winter": w_arr[changed]})
+    for (s, w), _ in pairs.value_counts().sort_index().items():
+        fig = ledger.count(changed & (s_arr == s) & (w_arr == w), tag=("shift", "pair", s, w))
+        transition_figs.append(fig)
+        transitions.append(Listed({"summer": s, "winter": w, "count": fig}, (fig,)))
+    transitions.sort(key=lambda e: (-e.needs[0].n, e.item["summer"], e.item["winter"]))
 
-    group_s = summer.astype(object).map(MODE_GROUPS)
-    group_w = winter.astype(object).map(MODE_GROUPS)
-    groups = pd.DataFrame({"summer": group_s[both], "winter": group_w[both]})
-    group_moves = groups[groups["summer"] != groups["winter"]].value_counts()
+    group_s = summer.astype(object).map(MODE_GROUPS).to_numpy()
+    group_w = winter.astype(object).map(MODE_GROUPS).to_numpy()
+    moved = both & (group_s != group_w)
+    moves = pd.DataFrame({"summer": group_s[moved], "winter": group_w[moved]}).value_counts().sort_index()
     group_rows = []
-    barriers = _MultiColumn(column(table, "barriers"))
-    groups_hidden = 0
-    for (s, w), count in group_moves.sort_index().items():
-        count = int(count)
-        if count < k:
-            groups_hidden += 1
-            continue
-        entry: dict[str, Any] = {"summer": s, "winter": w, "count": count}
-        mask = both & (group_s == s) & (group_w == w)
-        entry["barriers"], h = _ranked(barriers.counts(mask.to_numpy(dtype=bool), BARRIERS), count, k)
-        entry["barriers_hidden"] = h
-        hidden += h
-        group_rows.append(entry)
-    hidden += groups_hidden
-    group_rows.sort(key=lambda d: (-d["count"], d["summer"], d["winter"]))
-
-    switch_barriers, switch_hidden = _ranked(barriers.counts(changed.to_numpy(dtype=bool), BARRIERS), n_changed, k)
-    hidden += switch_hidden
-    n_changed_pub = n_changed if (n_changed == 0 or n_changed >= k) else None
-    if n_changed_pub is None:
-        hidden += 1
-    lo, hi = wilson(n_changed, n_both) if n_changed_pub is not None else (None, None)
+    group_figs = []
+    for (s, w), _ in moves.items():
+        mask = moved & (group_s == s) & (group_w == w)
+        fig = ledger.count(mask, tag=("shift", "group", s, w))
+        group_figs.append(fig)
+        barriers, tally = _ranked(ledger, flags, mask, fig, BARRIERS, ("shift", "group", s, w, "barriers"))
+        entry = {"summer": s, "winter": w, "count": fig, "barriers": barriers, "barriers_hidden": tally}
+        group_rows.append(Listed(entry, (fig,)))
+    group_rows.sort(key=lambda e: (-e.needs[0].n, e.item["summer"], e.item["winter"]))
+    switch_barriers, switch_tally = _ranked(ledger, flags, changed, n_changed, BARRIERS, ("shift", "barriers"))
+    lo, hi = wilson(n_changed.n, n_both.n) if n_both.n else (None, None)
+    needs = (n_changed, n_both)
     return {
         "n_both_seasons": n_both,
-        "n_changed": n_changed_pub,
-        "share_changed": (n_changed / n_both) if (n_changed_pub is not None and n_both) else None,
-        "ci_low": lo, "ci_high": hi,
+        "n_changed": n_changed,
+        "share_changed": Derived(n_changed.n / n_both.n if n_both.n else None, needs),
+        "ci_low": Derived(lo, needs), "ci_high": Derived(hi, needs),
         "transitions": transitions,
-        "transitions_hidden": transitions_hidden,
+        "transitions_hidden": HiddenTally(tuple(transition_figs)),
         "group_transitions": group_rows,
-        "group_transitions_hidden": groups_hidden,
+        "group_transitions_hidden": HiddenTally(tuple(group_figs)),
         "barriers_of_switchers": switch_barriers,
-        "barriers_of_switchers_hidden": switch_hidden,
-    }, hidden
+        "barriers_of_switchers_hidden": switch_tally,
+    }
 
 
 # --------------------------------------------------------------------------- headline rates
@@ -576,57 +575,59 @@ def time_band(values: pd.Series) -> pd.Series:
     return pd.cut(values, bins=edges, labels=labels, right=True).astype("object")
 
 
-def _banded(values: pd.Series, bands: pd.Series, names: list[str], k: int) -> tuple[dict[str, Any], int]:
-    known = int(values.notna().sum())
-    counts = bands.value_counts()
-    # The bands add up to ``known``, which is published: suppressed together with it.
-    row, hidden = suppress_row({b: int(counts.get(b, 0)) for b in names}, k)
-    section = {
+
+def _banded(ledger: Ledger, values: pd.Series, bands: pd.Series, names: list[str], tag: str) -> dict[str, Any]:
+    known_mask = values.notna().to_numpy(dtype=bool)
+    known = ledger.base(known_mask, tag=(tag, "n"))
+    band_arr = bands.to_numpy(dtype=object)
+    cells = {b: ledger.count(known_mask & (band_arr == b), tag=(tag, b)) for b in names}
+    ledger.partition(known, list(cells.values()))
+    return {
         "n": known,
-        "n_unknown": int(values.isna().sum()),
-        "bands": _share_cells(row, known),
-        "median": float(values.median()) if known >= k else None,
-        "mean": float(values.mean()) if known >= k else None,
+        "n_unknown": int((~known_mask).sum()),
+        "bands": {b: _cell(fig, known) for b, fig in cells.items()},
+        "median": Derived(float(values.median()) if known.n else None, (known,)),
+        "mean": Derived(float(values.mean()) if known.n else None, (known,)),
     }
-    return section, hidden
 
 
-_ANY_REMOTE = "any"
+def _day_row(ledger: Ledger, values: pd.Series, tag: str) -> tuple[Fig, dict[str, Fig]]:
+    rounded = values.round().clip(0, 7).to_numpy(dtype=float)
+    known_mask = ~np.isnan(rounded)
+    known = ledger.base(known_mask, tag=(tag, "n"))
+    cells = {str(d): ledger.count(known_mask & (rounded == d), tag=(tag, d)) for d in range(8)}
+    ledger.partition(known, list(cells.values()))
+    return known, cells
 
 
-def _days_section(table: pd.DataFrame, settings: Mapping[str, Any], k: int) -> tuple[dict[str, Any], int]:
+def _days_section(ledger: Ledger, table: pd.DataFrame, settings: Mapping[str, Any]) -> dict[str, Any]:
     reported = numeric(table, "days_on_site")
     remote = numeric(table, "remote_days")
     used = days_on_site(table, settings)
-    hidden = 0
-    rounded = reported.round().clip(0, 7)
-    day_counts = np.bincount(rounded.dropna().to_numpy(dtype=np.int64), minlength=8)
-    dist_row, h = suppress_row({str(d): int(day_counts[d]) for d in range(8)}, k)
-    hidden += h
-    n_rep = int(reported.notna().sum())
-    n_remote_known = int(remote.notna().sum())
-    # Those who work remotely at all are a published subtotal of the remote-days distribution
-    # (every day but 0): suppressed together, so neither gives a hidden cell of the other away.
-    remote_counts = np.bincount(remote.round().clip(0, 7).dropna().to_numpy(dtype=np.int64), minlength=8)
-    remote_cells = {str(d): int(remote_counts[d]) for d in range(8)}
-    remote_row, h = suppress_with_totals(remote_cells, k, subtotals={_ANY_REMOTE: [str(d) for d in range(1, 8)]})
-    hidden += h
-    pub_any = remote_row.pop(_ANY_REMOTE)
+    n_rep, day_cells = _day_row(ledger, reported, "days_on_site")
+    n_remote, remote_cells = _day_row(ledger, remote, "remote_days")
+    # Those who work remotely at all are a subtotal of the remote-days distribution.
+    any_mask = np.zeros(len(table), dtype=bool)
+    for d in range(1, 8):
+        any_mask |= ledger.mask(remote_cells[str(d)])
+    any_remote = ledger.count(any_mask, tag=("remote_days", "any"))
+    ledger.partition(any_remote, [remote_cells[str(d)] for d in range(1, 8)])
+    everyone = ledger.everyone()
     return {
         "days_on_site": {
             "n_reported": n_rep,
-            "mean_reported": float(reported.mean()) if n_rep >= k else None,
-            "mean_used": float(used.mean()) if len(used) >= k else None,
-            "distribution": _share_cells(dist_row, n_rep),
+            "mean_reported": Derived(float(reported.mean()) if n_rep.n else None, (n_rep,)),
+            "mean_used": Derived(float(used.mean()) if len(used) else None, (everyone,)),
+            "distribution": {d: _cell(fig, n_rep) for d, fig in day_cells.items()},
         },
         "remote_work": {
-            "n_reported": n_remote_known,
-            "n_any_remote": pub_any,
-            "share_any_remote": (pub_any / n_remote_known) if (pub_any is not None and n_remote_known) else None,
-            "mean_remote_days": float(remote.mean()) if n_remote_known >= k else None,
-            "distribution": _share_cells(remote_row, n_remote_known),
+            "n_reported": n_remote,
+            "n_any_remote": any_remote,
+            "share_any_remote": Derived(any_remote.n / n_remote.n if n_remote.n else None, (any_remote, n_remote)),
+            "mean_remote_days": Derived(float(remote.mean()) if n_remote.n else None, (n_remote,)),
+            "distribution": {d: _cell(fig, n_remote) for d, fig in remote_cells.items()},
         },
-    }, hidden
+    }
 
 
 # --------------------------------------------------------------------------- breakdowns
@@ -638,133 +639,66 @@ def _group_key(table: pd.DataFrame, name: str) -> pd.Series:
     return codes(table, name)
 
 
-class _Rows:
-    """Per-row arrays the group breakdowns add up (computed once per table, sliced per group).
+def _breakdown(ledger: Ledger, table: pd.DataFrame, name: str, rows: _Rows) -> dict[str, Any] | None:
+    """Mode shares, drive-alone rate, cars per 100 and median distance per group of ``name``.
 
-    Each group's figures are the same sums :func:`drive_alone_rate`, :func:`cars_per_100` and
-    the mode counts would give on the group's rows, without building a sub-table per group.
-    """
-
-    def __init__(self, table: pd.DataFrame, settings: Mapping[str, Any]) -> None:
-        full = float(settings["full_week_days"])
-        trips = season_trips(table, settings)
-        self.mode_ids: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-        self.trips: dict[str, np.ndarray] = {}
-        self.alone: dict[str, np.ndarray] = {}
-        self.driver: dict[str, np.ndarray] = {}
-        for season in SEASONS:
-            mode = codes(table, f"mode_{season}")
-            ids, uniques = pd.factorize(mode)
-            self.mode_ids[season] = (np.asarray(ids), np.asarray(uniques, dtype=object))
-            self.trips[season] = trips[season].to_numpy(dtype=float)
-            self.alone[season] = (mode == "car_alone").to_numpy(dtype=bool)
-            self.driver[season] = mode.isin(CAR_DRIVER_MODES).to_numpy(dtype=bool)
-        self.cars = (days_on_site(table, settings) / full).clip(upper=7.0 / full).to_numpy(dtype=float)
-        self.weights = season_weights(settings)
-        self.distance = numeric(table, "distance_km").to_numpy(dtype=float)
-        # The people a drive-alone rate counts (trips driven alone) and does not count (other trips).
-        self.alone_trips = {s: self.alone[s] & (self.trips[s] > 0) for s in SEASONS}
-        self.other_trips = {s: ~self.alone[s] & (self.trips[s] > 0) for s in SEASONS}
-
-    def alone_publishable(self, seasons: Iterable[str], mask: np.ndarray, k: int) -> bool:
-        """May a drive-alone rate over ``seasons`` of the rows in ``mask`` be shown? Only when the
-        people with trips driven alone and the people with other trips are each 0 or at least k."""
-        seasons = list(seasons)
-        counted = np.zeros(len(mask), dtype=bool)
-        other = np.zeros(len(mask), dtype=bool)
-        for season in seasons:
-            counted |= self.alone_trips[season]
-            other |= self.other_trips[season]
-        return all(not 0 < int((people & mask).sum()) < k for people in (counted, other))
-
-    def alone_force(self, season: str, mask: np.ndarray, k: int) -> tuple[str, ...]:
-        """``("car_alone",)`` when the drive-alone rate of ``season`` must be hidden: its mode
-        count then goes too, as the rate could be worked out from it (and the other way round)."""
-        return () if self.alone_publishable([season], mask, k) else ("car_alone",)
-
-    def mode_counts(self, season: str, mask: np.ndarray) -> tuple[dict[str, int], int]:
-        ids, uniques = self.mode_ids[season]
-        picked = ids[mask]
-        picked = picked[picked >= 0]
-        counts = np.bincount(picked, minlength=len(uniques))
-        return {str(uniques[i]): int(c) for i, c in enumerate(counts) if c}, len(picked)
-
-
-def _breakdown(table: pd.DataFrame, name: str, settings: Mapping[str, Any], k: int,
-               rows: _Rows | None = None) -> tuple[dict[str, Any] | None, int]:
+    Each group's mode rows are group rows for the gate (a row where one answer holds the whole
+    group is hidden); the group sizes add up to those who answered the question."""
     if name not in table.columns:
-        return None, 0
-    rows = rows if rows is not None else _Rows(table, settings)
-    key = _group_key(table, name)
-    ids, uniques = pd.factorize(key)
-    ids = np.asarray(ids)
-    position = {value: i for i, value in enumerate(uniques)}
-    hidden = 0
-    groups: dict[str, Any] = {}
-    sizes = key.value_counts()
+        return None
+    key = _group_key(table, name).to_numpy(dtype=object)
+    answered = pd.notna(key)
+    sizes = pd.Series(key[answered]).value_counts()
     sizes = sizes[sizes > 0]
-    small = [g for g, n in sizes.items() if n < k]
-    for g, n in sorted(sizes.items(), key=lambda kv: str(kv[0])):
-        n = int(n)
-        if n < k:
-            hidden += 1
-            groups[str(g)] = {"n": None, "suppressed": True}
-            continue
-        mask = ids == position[g]
-        entry: dict[str, Any] = {"n": n, "suppressed": False}
-        per_season = {season: rows.mode_counts(season, mask) for season in SEASONS}
-        seen = {m for counts, _ in per_season.values() for m in counts}
-        observed = [m for m in MODES if m in seen] + sorted(seen - set(MODES))
-        # The yearly drive-alone rate rests on both seasons' lone drivers: when it must be hidden,
-        # so must their mode shares; when one of those is hidden, so is the rate.
-        alone_ok = rows.alone_publishable(SEASONS, mask, k)
-        force = () if alone_ok else ("car_alone",)
-        drivers_shown = True
+    group_figs = {}
+    for g in sizes.index:
+        group_figs[g] = ledger.base(key == g, tag=(name, str(g), "n"))
+    ledger.partition(ledger.base(answered, tag=(name, "answered")), list(group_figs.values()))
+    groups: dict[str, Any] = {}
+    for g in sorted(sizes.index, key=str):
+        size = group_figs[g]
+        mask = key == g
+        entry: dict[str, Any] = {"n": size, "suppressed": IsHidden(size)}
+        alone_cells: list[Fig] = []
+        driver_figs: list[Fig] = []
         for season in SEASONS:
-            counts, ns = per_season[season]
-            row, drivers, h = mode_row(counts, observed, k, force=force)
-            hidden += h
-            entry[f"modes_{season}"] = {m: (c / ns if c is not None and ns else None) for m, c in row.items()}
-            entry[f"car_driver_share_{season}"] = drivers / ns if drivers is not None and ns else None
-            alone_ok = alone_ok and (row.get("car_alone", 0) is not None)
-            drivers_shown = drivers_shown and drivers is not None
-        # The group's drive-alone rate and cars per 100, summed as drive_alone_rate and
-        # cars_per_100 sum them over a sub-table.
-        num_year = den_year = year = 0.0
+            base, cells, drivers = rows.mode_row(ledger, season, mask, (name, str(g)), group=True)
+            entry[f"modes_{season}"] = {m: Derived(fig.n / base.n if base.n else None, (fig, base))
+                                        for m, fig in cells.items() if fig.n or m in _seen(rows, season, mask)}
+            entry[f"car_driver_share_{season}"] = Derived(drivers.n / base.n if base.n else None, (drivers, base))
+            if "car_alone" in cells:
+                alone_cells.append(cells["car_alone"])
+            driver_figs.extend((drivers, base))
+        rate, needs = rows.alone_rate(ledger, SEASONS, mask, alone_cells)
+        entry["drive_alone_rate"] = Derived(rate, (*needs, size))
+        year = 0.0
         any_known = False
         for season in SEASONS:
-            trips = rows.trips[season][mask]
-            num_year += float(trips[rows.alone[season][mask]].sum())
-            den_year += float(trips.sum())
-            ns = per_season[season][1]
-            value = 100.0 * float(rows.cars[mask & rows.driver[season]].sum()) / ns if ns else None
-            if value is not None:
-                year += rows.weights[season] * value
+            ns = int((mask & rows.known[season]).sum())
+            if ns:
+                year += rows.weights[season] * 100.0 * float(rows.cars[mask & rows.driver[season]].sum()) / ns
                 any_known = True
-        rate = num_year / den_year if den_year > 0 else None
-        cars = year if any_known else None
-        # Cars per 100 counts the car drivers of both seasons: hidden with either driver share.
-        hidden += (rate is not None and not alone_ok) + (cars is not None and not drivers_shown)
-        entry["drive_alone_rate"] = rate if alone_ok else None
-        entry["cars_per_100"] = cars if drivers_shown else None
-        dist = rows.distance[mask]
-        dist = dist[~np.isnan(dist)]
-        entry["median_distance_km"] = float(np.median(dist)) if len(dist) >= k else None
+        entry["cars_per_100"] = Derived(year if any_known else None, (*driver_figs, size))
+        dist_mask = mask & ~np.isnan(rows.distance)
+        dist_known = ledger.base(dist_mask, tag=(name, str(g), "distance"))
+        entry["median_distance_km"] = Derived(float(np.median(rows.distance[dist_mask])) if dist_known.n else None,
+                                              (dist_known, size))
         groups[str(g)] = entry
-    # A single hidden group could be recovered from the overall total by subtraction: hide the
-    # next smallest group as well.
-    if len(small) == 1 and len(sizes) > 1:
-        rest = sorted((int(n), str(g)) for g, n in sizes.items() if n >= k)
-        if rest:
-            groups[rest[0][1]] = {"n": None, "suppressed": True}
-            hidden += 1
-    return groups, hidden
+    return groups
+
+
+def _seen(rows: _Rows, season: str, mask: np.ndarray) -> set[str]:
+    """The modes anybody in ``mask`` uses in either season (a group's rows show those)."""
+    seen = set()
+    for s in SEASONS:
+        seen.update(str(m) for m in pd.unique(rows.mode[s][mask & rows.known[s]]))
+    return seen
 
 
 # --------------------------------------------------------------------------- main entry
 
 def describe(table: pd.DataFrame, *, k: int = DEFAULT_K, employees: int | None = None,
-             settings: Mapping[str, Any] | None = None) -> dict[str, Any]:
+             settings: Mapping[str, Any] | None = None, ledger: Ledger | None = None) -> dict[str, Any]:
     """Build ``results["habits"]`` from the canonical table.
 
     Parameters
@@ -777,83 +711,65 @@ def describe(table: pd.DataFrame, *, k: int = DEFAULT_K, employees: int | None =
         Total employees; when given, cars arriving are also projected to all employees.
     settings
         Overrides of ``measures/factors/settings.yaml``.
+    ledger
+        The run's publication gate. With one, the section holds the gate's figures (resolved by
+        the run once every section is registered); without, the section is published on its own.
     """
-    k = check_k(k)
+    own = ledger is None
+    ledger = Ledger(len(table), k) if ledger is None else ledger
     settings = load_settings(settings)
     table = prepare(table)
-    hidden = 0
     n = len(table)
-
     rows = _Rows(table, settings)
-    seasons, h = _season_section(table, k, rows)
-    hidden += h
-    shift, h = _seasonal_shift(table, k)
-    hidden += h
+    everyone = ledger.everyone()
+    flags = {col: multi_dummies(column(table, col)) for col in ("barriers", "would_consider", "would_help")}
+    seasons = _season_section(ledger, rows)
+    shift = _seasonal_shift(ledger, table, flags["barriers"])
 
     dar = drive_alone_rate(table, settings=settings)
     trips = season_trips(table, settings)
-    dar_ci = {}
-    for season in SEASONS:
-        lo, hi = _effective_ci(table, {season: trips[season]}, dar[season])
-        dar_ci[season] = {"rate": dar[season], "ci_low": lo, "ci_high": hi}
-    lo, hi = _effective_ci(table, trips, dar["year"])
-    dar_ci["year"] = {"rate": dar["year"], "ci_low": lo, "ci_high": hi}
+    dar_ci: dict[str, Any] = {}
+    for key, picked in [(s, [s]) for s in SEASONS] + [("year", list(SEASONS))]:
+        lo, hi = _effective_ci(table, {s: trips[s] for s in picked}, dar[key])
+        alone = [seasons[s]["modes"]["car_alone"]["count"] for s in picked if "car_alone" in seasons[s]["modes"]]
+        _, needs = rows.alone_rate(ledger, picked, np.ones(n, dtype=bool), alone)
+        dar_ci[key] = {"rate": Derived(dar[key], needs), "ci_low": Derived(lo, needs), "ci_high": Derived(hi, needs)}
     cars = cars_per_100(table, employees=employees, settings=settings)
-    if 0 < n < k:
-        dar_ci = {key: {"rate": None, "ci_low": None, "ci_high": None} for key in dar_ci}
-        hidden += 1
-        cars = {key: (None if key not in ("base", "employees") else v) for key, v in cars.items()}
-        hidden += 1
-    else:
-        # A season's drive-alone rate goes with its lone drivers' mode count, and cars per 100
-        # with its car drivers' count (either could be worked out from the other); the year's
-        # figures combine both seasons.
-        for season in SEASONS:
-            alone = seasons[season]["modes"].get("car_alone")
-            if alone is not None and alone["count"] is None and dar_ci[season]["rate"] is not None:
-                dar_ci[season] = dar_ci["year"] = {"rate": None, "ci_low": None, "ci_high": None}
-                hidden += 1
-            if seasons[season]["car_driver"]["count"] is None and seasons[season]["n"] and cars.get(season) is not None:
-                cars[season] = cars["year"] = None
-                if "estimated_cars_per_day" in cars:
-                    cars["estimated_cars_per_day"] = None
-                hidden += 1
+    driver_needs = tuple(f for s in SEASONS for f in (seasons[s]["car_driver"]["count"], seasons[s]["n"]))
+    for key in ("summer", "winter", "year", "estimated_cars_per_day"):
+        if key in cars:
+            needs = driver_needs if key in ("year", "estimated_cars_per_day") else \
+                (seasons[key]["car_driver"]["count"], seasons[key]["n"])
+            cars[key] = Derived(cars[key], (*needs, everyone))
 
     dist = numeric(table, "distance_km")
-    distance, h = _banded(dist, distance_band(dist), [b[0] for b in DISTANCE_BANDS], k)
-    hidden += h
+    distance = _banded(ledger, dist, distance_band(dist), [b[0] for b in DISTANCE_BANDS], "distance")
     minutes = numeric(table, "travel_time_min")
-    travel_time, h = _banded(minutes, time_band(minutes), [b[0] for b in TIME_BANDS], k)
-    hidden += h
-    days, h = _days_section(table, settings, k)
-    hidden += h
+    travel_time = _banded(ledger, minutes, time_band(minutes), [b[0] for b in TIME_BANDS], "travel_time")
+    days = _days_section(ledger, table, settings)
 
     breakdowns: dict[str, Any] = {}
     names = list(BREAKDOWN_COLUMNS)
     if "municipality" in table.columns and column(table, "municipality").nunique() > 1:
         names.insert(0, "municipality")  # a network table: one group per municipality
     for name in names:
-        groups, h = _breakdown(table, name, settings, k, rows)
-        hidden += h
+        groups = _breakdown(ledger, table, name, rows)
         if groups is not None:
             breakdowns[name] = groups
 
-    drivers = is_car_driver(table)
-    n_drivers = int(drivers.sum())
-    if not _pair_publishable(n_drivers, n, k):
-        hidden += 1
+    drivers_mask = is_car_driver(table).to_numpy(dtype=bool)
+    n_drivers = ledger.count(drivers_mask, tag=("car_drivers",))
+    ledger.subset(n_drivers, everyone)
     lists: dict[str, Any] = {}
     for col, allowed in (("barriers", BARRIERS), ("would_consider", MODES), ("would_help", WOULD_HELP)):
-        values = _MultiColumn(column(table, col))
-        overall, h1 = _ranked(values.counts(None, allowed), n, k)
-        among, h2 = _ranked(values.counts(drivers.to_numpy(dtype=bool), allowed), n_drivers, k)
-        hidden += h1 + h2
+        overall, h1 = _ranked(ledger, flags[col], np.ones(n, dtype=bool), everyone, allowed, (col, "all"))
+        among, h2 = _ranked(ledger, flags[col], drivers_mask, n_drivers, allowed, (col, "drivers"))
         lists[col] = {"overall": overall, "car_drivers": among, "hidden": {"overall": h1, "car_drivers": h2}}
 
     habits = {
-        "k": k,
+        "k": ledger.k,
         "n_respondents": n,
-        "n_car_drivers": n_drivers if _pair_publishable(n_drivers, n, k) else None,
+        "n_car_drivers": n_drivers,
         "seasons": seasons,
         "seasonal_shift": shift,
         "drive_alone_rate": dar_ci,
@@ -864,7 +780,14 @@ def describe(table: pd.DataFrame, *, k: int = DEFAULT_K, employees: int | None =
         "breakdowns": breakdowns,
         **lists,
         "settings": {key: settings[key] for key in ("working_days_per_year", "full_week_days", "summer_share_of_year")},
-        "suppressed_cells": int(hidden),
+        "suppressed_cells": SectionTally(),
     }
-    log.info("described %s respondents; %s cells suppressed", f"{n:,}", hidden)
-    return jsonable(habits)
+    if own:
+        return publish_section(ledger, habits)
+    return habits
+
+
+def publish_section(ledger: Ledger, section: dict[str, Any]) -> dict[str, Any]:
+    """Decide and resolve one section published on its own (no other section shares its gate)."""
+    publication = ledger.decide()
+    return jsonable(publication.resolve(section))

@@ -24,6 +24,7 @@ from grontur import evidence as evidence_mod
 from grontur.config import Project, load_project, project_for
 from grontur.errors import GronturError
 from grontur.outputs import staged_folder, write_csv, write_json
+from grontur.publish import Ledger
 from grontur.resources import data_dir
 
 log = logging.getLogger(__name__)
@@ -160,7 +161,10 @@ def analyse_imported(
         issue_frames.append(enriched.issues)
 
     context = build_context(project, table)
-    habits = describe.describe(table, k=k, employees=project.employees)
+    # Every stage registers the counts it may publish with one gate, which decides what is shown
+    # for all of them at once (grontur.publish).
+    ledger = Ledger(len(table), k)
+    habits = describe.describe(table, k=k, employees=project.employees, ledger=ledger)
     emission = emissions.compute_emissions(table, k=k, employees=project.employees)
     switching = potential.compute_potential(
         table, emissions=emission, k=k, transit_service=context["transit_service"]
@@ -173,7 +177,7 @@ def analyse_imported(
         for name, figure in (("home_area_map", enriched.figure), ("potential_map", enriched.potential_figure)):
             if figure is not None:
                 figures[name] = figure
-    segmented = segment.segment_respondents(table, k=k, random_state=0)
+    segmented = segment.segment_respondents(table, k=k, random_state=0, ledger=ledger)
     table["segment"] = segmented.labels.reindex(table.index)
 
     cat = catalogue if catalogue is not None else catalogue_mod.load_catalogue(extra=project.catalogue)
@@ -188,6 +192,7 @@ def analyse_imported(
         evidence=records,
         k=k,
         lang=lang,
+        ledger=ledger,
     )
     start = project.plan_start or _next_monday(project.run_date)
     plan = anchoring.build_plan(ranking, catalogue=cat, start=start, lang=lang, baseline=project.wave)
@@ -196,6 +201,10 @@ def analyse_imported(
 
     issues = pd.concat([frame for frame in issue_frames if frame is not None and len(frame)], ignore_index=True) \
         if any(frame is not None and len(frame) for frame in issue_frames) else imported.issues.iloc[0:0]
+    publication = ledger.decide()
+    habits = publication.resolve(habits)
+    segmented = segmented.published(publication)
+    ranking = ranking.published(publication)
     ranking_dict = ranking.as_dict(lang)
     segments_dict = segmented.as_dict()
     sections: dict[str, Any] = {
@@ -225,7 +234,7 @@ def analyse_imported(
             "employees": employees,
             "response_rate": (account["kept"] / employees) if employees else None,
         },
-        "mode_share": describe.mode_share(table, k=k),
+        "mode_share": describe.mode_shares_of(habits),
         **sections,
         "quality": _quality_summary(issues, imported),
         "privacy": {

@@ -38,7 +38,7 @@ from grontur.i18n import LANGUAGES, check_language, has, t
 from grontur.report import _format as fmt
 from grontur.resources import data_path
 from grontur.schema import CAR_DRIVER_MODES, CAR_MODES, MAX_DISTANCE_KM, MULTI_SEP
-from grontur.suppression import DEFAULT_K, check_k
+from grontur.publish import DEFAULT_K, Derived, Fig, HiddenTally, Ledger, Publication, check_k, figures_in
 
 logger = logging.getLogger(__name__)
 
@@ -426,6 +426,9 @@ class Reason:
     def render(self, lang: str, *, k: int) -> str:
         return render_reason(self.key, self.values, lang, k=k)
 
+    def published(self, publication: Publication) -> Reason:
+        return Reason(self.key, publication.resolve(dict(self.values)))
+
     def as_dict(self) -> dict[str, Any]:
         return {"key": self.key, **{name: _json_value(value) for name, value in self.values.items()}}
 
@@ -433,11 +436,16 @@ class Reason:
 @dataclass(frozen=True)
 class SegmentFit:
     segment: Any
-    reach: int | None
-    car_trips_per_day_avoided: float
+    reach: Any  # a count of the gate (Fig) until published, then int | None
+    car_trips_per_day_avoided: Any
     score: float
     served: bool
-    tonnes_co2e_avoided: float | None = None
+    tonnes_co2e_avoided: Any = None
+
+    def published(self, publication: Publication) -> SegmentFit:
+        return dataclasses.replace(self, reach=publication.resolve(self.reach),
+                                   car_trips_per_day_avoided=publication.resolve(self.car_trips_per_day_avoided),
+                                   tonnes_co2e_avoided=publication.resolve(self.tonnes_co2e_avoided))
 
 
 @dataclass(frozen=True)
@@ -448,9 +456,9 @@ class RankedMeasure:
     name: Mapping[str, str]
     family: str
     effect: AdjustedEffect
-    reach: int | None
-    reach_car_commuters: int | None
-    car_commuters: int | None
+    reach: Any  # counts of the gate (Fig) until published, then int | None
+    reach_car_commuters: Any
+    car_commuters: Any
     car_trips_per_day_avoided: tuple[float, float]
     tonnes_co2e_avoided: tuple[float, float] | None
     segments: tuple[Any, ...]
@@ -463,7 +471,17 @@ class RankedMeasure:
     package: str
     parts: Mapping[str, float]
     reasons: tuple[Reason, ...]
-    suppressed_cells: int
+    suppressed_cells: Any
+
+    def published(self, publication: Publication) -> RankedMeasure:
+        """The measure with every count as the gate decided."""
+        return dataclasses.replace(
+            self, reach=publication.resolve(self.reach),
+            reach_car_commuters=publication.resolve(self.reach_car_commuters),
+            car_commuters=publication.resolve(self.car_commuters),
+            segment_fit=tuple(fit.published(publication) for fit in self.segment_fit),
+            reasons=tuple(reason.published(publication) for reason in self.reasons),
+            suppressed_cells=publication.resolve(self.suppressed_cells))
 
     @property
     def recommended(self) -> bool:
@@ -539,6 +557,9 @@ class ExcludedMeasure:
             "suppressed_cells": sum(1 for name, value in self.reason.values.items() if name.startswith("n") and value is None),
         }
 
+    def published(self, publication: Publication) -> ExcludedMeasure:
+        return dataclasses.replace(self, reason=self.reason.published(publication))
+
 
 @dataclass(frozen=True)
 class Ranking:
@@ -550,6 +571,11 @@ class Ranking:
     k: int
     lang: str
     weights: Mapping[str, Any]
+
+    def published(self, publication: Publication) -> Ranking:
+        """The ranking with every count as the gate decided (``None`` when hidden)."""
+        return dataclasses.replace(self, measures=tuple(m.published(publication) for m in self.measures),
+                                   excluded=tuple(e.published(publication) for e in self.excluded))
 
     def top(self, n: int) -> tuple[RankedMeasure, ...]:
         return self.measures[:n]
@@ -685,6 +711,7 @@ def rank_measures(
     evidence: Iterable[EvidenceRecord | Mapping[str, Any]] = (),
     k: int = DEFAULT_K,
     lang: str = "nn",
+    ledger: Ledger | None = None,
 ) -> Ranking:
     """Rank the catalogue's measures for one municipality's respondents.
 
@@ -709,10 +736,16 @@ def rank_measures(
         Pilot evidence records (``grontur.evidence.load_evidence``).
     k
         Privacy threshold: no reason quotes a group below ``k``.
+    ledger
+        The run's publication gate: the counts then stay the gate's figures until the run
+        resolves them (:meth:`Ranking.published`). Without one, the ranking is published through
+        a gate of its own.
     lang
         Default language of ``as_dict``.
     """
     k = check_k(k)
+    own = ledger is None
+    gate = Ledger(len(table), k) if ledger is None else ledger
     lang = check_language(lang)
     context = dict(context or {})
     settings = load_weights(overrides=weights)
@@ -731,7 +764,7 @@ def rank_measures(
             raise CatalogueError(f"measure {rules.id!r} appears twice in the catalogue; keep one entry per id.")
         seen.add(rules.id)
         outcome = _evaluate(rules, people, totals, seg_codes, seg_ids, context=context, settings=settings,
-                            evidence=by_measure.get(rules.id, ()), k=k)
+                            evidence=by_measure.get(rules.id, ()), ledger=gate)
         if isinstance(outcome, ExcludedMeasure):
             excluded.append(outcome)
         else:
@@ -745,8 +778,9 @@ def rank_measures(
     excluded.sort(key=lambda e: e.id)
     logger.info("%d measures ranked, %d left out, %d respondents, %d segments",
                 len(measures), len(excluded), people.n, len(seg_ids))
-    return Ranking(measures=measures, excluded=tuple(excluded), segments=tuple(seg_ids), k=k, lang=lang,
-                   weights=settings)
+    ranking = Ranking(measures=measures, excluded=tuple(excluded), segments=tuple(seg_ids), k=k, lang=lang,
+                      weights=settings)
+    return ranking.published(gate.decide()) if own else ranking
 
 
 class _Totals:
@@ -799,10 +833,6 @@ def _check_requires(rules: MeasureRules, context: Mapping[str, Any]) -> Reason |
     return None
 
 
-def _suppress(n: int, k: int) -> int | None:
-    return None if 0 < n < k else int(n)
-
-
 def _evaluate(
     rules: MeasureRules,
     people: _Respondents,
@@ -813,7 +843,7 @@ def _evaluate(
     context: Mapping[str, Any],
     settings: Mapping[str, Any],
     evidence: Sequence[EvidenceRecord],
-    k: int,
+    ledger: Ledger,
 ) -> dict[str, Any] | ExcludedMeasure:
     unmet = _check_requires(rules, context)
     if unmet is not None:
@@ -842,17 +872,17 @@ def _evaluate(
             allowed = rules.requires[key]
             allowed = list(allowed) if isinstance(allowed, (list, tuple)) else [allowed]
             group &= people.is_in(column, [*allowed, *_UNKNOWN], missing=True)
-    shift_left_out = 0
+    shift_left_out = np.zeros(n, dtype=bool)
     if not rules.shift_compatible:
-        shift_left_out = int((group & people.shift & people.car_commuter).sum())
+        shift_left_out = group & people.shift & people.car_commuter
         reached = group & ~people.shift
     else:
         reached = group
 
     n_reached = int(reached.sum())
     if n_reached == 0:
-        if shift_left_out > 0:
-            return ExcludedMeasure(rules.id, rules.name, Reason("rank.excluded.shift_only", {"n": _suppress(shift_left_out, k)}))
+        if shift_left_out.any():
+            return ExcludedMeasure(rules.id, rules.name, Reason("rank.excluded.shift_only", {"n": ledger.count(shift_left_out)}))
         return ExcludedMeasure(rules.id, rules.name, Reason("rank.excluded.nobody_reached"))
 
     # Match strength per respondent, and the effect multiplier it gives.
@@ -873,7 +903,7 @@ def _evaluate(
     weighted_trips = np.where(reached, people.car_trips * multiplier, 0.0)
     base_trips = float(weighted_trips.sum())
     if base_trips <= 0:
-        return ExcludedMeasure(rules.id, rules.name, Reason("rank.excluded.no_car_trips", {"n": _suppress(n_reached, k)}))
+        return ExcludedMeasure(rules.id, rules.name, Reason("rank.excluded.no_car_trips", {"n": ledger.count(reached)}))
 
     effect = adjust_effect(rules.effect_low, rules.effect_high, evidence, context=context, settings=settings.get("evidence"))
     trips = (effect.low * base_trips, effect.high * base_trips)
@@ -916,31 +946,35 @@ def _evaluate(
                 seg_tonne_share = effect.central * seg_tonnes[i] / totals.seg_tonnes[i]
             seg_match = seg_strength[i] / car_count if car_count else 0.0
             seg_score = _score(settings, _score_parts(settings, rules, seg_trip_share, seg_tonne_share, seg_match)) if count else 0.0
-            is_served = bool(car_count >= k and totals.seg_car[i] > 0 and car_count / totals.seg_car[i] >= min_share)
+            is_served = bool(ledger.may_show(car_count) and car_count and totals.seg_car[i] > 0
+                             and car_count / totals.seg_car[i] >= min_share)
             if is_served:
                 served.append(seg)
+            seg_reach_fig = ledger.count(reached & (seg_codes == i))
             seg_tonnes_avoided = None
             if seg_tonnes is not None:
-                seg_tonnes_avoided = float(effect.central * seg_tonnes[i]) if count >= k else 0.0
-            fits.append(SegmentFit(segment=seg, reach=_suppress(count, k),
-                                   car_trips_per_day_avoided=float(effect.central * seg_trips[i]) if count >= k else 0.0,
+                seg_tonnes_avoided = Derived(float(effect.central * seg_tonnes[i]), (seg_reach_fig,))
+            fits.append(SegmentFit(segment=seg, reach=seg_reach_fig,
+                                   car_trips_per_day_avoided=Derived(float(effect.central * seg_trips[i]), (seg_reach_fig,)),
                                    score=float(seg_score), served=is_served, tonnes_co2e_avoided=seg_tonnes_avoided))
 
-    reasons, suppressed = _reasons(rules, people, reached, reached_car, effect, trips, tonnes,
-                                   shift_left_out=shift_left_out, totals=totals, k=k)
-    suppressed += sum(1 for fit in fits if fit.reach is None)
-    n_reach_car = int(reached_car.sum())
-    for value in (n_reached, n_reach_car):
-        suppressed += 1 if 0 < value < k else 0
+    reasons = _reasons(rules, people, reached, reached_car, effect, trips, tonnes,
+                       shift_left_out=shift_left_out, ledger=ledger)
+    reach = ledger.count(reached)
+    reach_car = ledger.count(reached_car)
+    car_commuters = ledger.base(people.car_commuter)
+    ledger.subset(reach_car, car_commuters)
+    used = (reach, reach_car, *(fit.reach for fit in fits),
+            *(f for reason in reasons for f in figures_in(dict(reason.values))))
     return {
         "id": rules.id,
         "score": score,
         "name": rules.name,
         "family": rules.family,
         "effect": effect,
-        "reach": _suppress(n_reached, k),
-        "reach_car_commuters": _suppress(n_reach_car, k),
-        "car_commuters": _suppress(totals.car_commuters, k),
+        "reach": reach,
+        "reach_car_commuters": reach_car,
+        "car_commuters": car_commuters,
         "car_trips_per_day_avoided": trips,
         "tonnes_co2e_avoided": tonnes,
         "segments": tuple(served),
@@ -954,7 +988,7 @@ def _evaluate(
         "package": _package(rules, settings),
         "parts": parts,
         "reasons": tuple(reasons),
-        "suppressed_cells": suppressed,
+        "suppressed_cells": HiddenTally(tuple(sorted(set(used), key=lambda f: (f.id, f.cell)))),
     }
 
 
@@ -1017,58 +1051,54 @@ def _reasons(
     trips: tuple[float, float],
     tonnes: tuple[float, float] | None,
     *,
-    shift_left_out: int,
-    totals: _Totals,
-    k: int,
-) -> tuple[list[Reason], int]:
+    shift_left_out: np.ndarray,
+    ledger: Ledger,
+) -> list[Reason]:
+    """Why a measure fits, as message keys and the counts (registered with the gate) that fill them."""
     reasons: list[Reason] = []
-    suppressed = 0
 
-    def count(value: int) -> int | None:
-        nonlocal suppressed
-        if 0 < value < k:
-            suppressed += 1
-            return None
-        return int(value)
+    def count(mask: np.ndarray) -> Fig:
+        return ledger.count(mask)
 
     targets_cars = rules.modes is None or any(mode in CAR_MODES for mode in rules.modes)
     focus = reached_car if targets_cars else reached
-    n_focus = int(focus.sum())
-    of = totals.car_commuters if targets_cars else totals.respondents
+    n_focus = focus
+    of = ledger.base(people.car_commuter) if targets_cars else ledger.everyone()
     group = "car" if targets_cars else "all"
     if rules.distance is not None:
         low, high = rules.distance
         if high is not None and high >= MAX_DISTANCE_KM:
             high = None  # "5-300 km" reads better as "more than 5 km"
         if high is None and (low is None or low <= 0):
-            reasons.append(Reason(f"rank.reason.reach.{group}", {"n": count(n_focus), "n_of": count(of)}))
+            reasons.append(Reason(f"rank.reason.reach.{group}", {"n": count(n_focus), "n_of": of}))
         elif high is not None and (low is None or low <= 0.5):
-            reasons.append(Reason(f"rank.reason.reach_within.{group}", {"n": count(n_focus), "n_of": count(of), "km": high}))
+            reasons.append(Reason(f"rank.reason.reach_within.{group}", {"n": count(n_focus), "n_of": of, "km": high}))
         elif high is not None:
-            reasons.append(Reason(f"rank.reason.reach_between.{group}", {"n": count(n_focus), "n_of": count(of), "km_low": low, "km_high": high}))
+            reasons.append(Reason(f"rank.reason.reach_between.{group}", {"n": count(n_focus), "n_of": of, "km_low": low, "km_high": high}))
         else:
-            reasons.append(Reason(f"rank.reason.reach_beyond.{group}", {"n": count(n_focus), "n_of": count(of), "km": low}))
+            reasons.append(Reason(f"rank.reason.reach_beyond.{group}", {"n": count(n_focus), "n_of": of, "km": low}))
     else:
-        reasons.append(Reason(f"rank.reason.reach.{group}", {"n": count(n_focus), "n_of": count(of)}))
+        reasons.append(Reason(f"rank.reason.reach.{group}", {"n": count(n_focus), "n_of": of}))
 
     for column, wanted in sorted(rules.conditions.items()):
         key = f"rank.reason.condition.{column}"
         if wanted is True and has(key):
-            reasons.append(Reason(key, {"n": count(int(focus.sum()))}))
+            reasons.append(Reason(key, {"n": count(focus)}))
 
     if "parking_at_work" in rules.requires and "parking_at_work" in people.table:
-        free = int((focus & people.is_in("parking_at_work", ["free"])).sum())
-        if free > 0:
+        free = focus & people.is_in("parking_at_work", ["free"])
+        if free.any():
             reasons.append(Reason("rank.reason.parking_free", {"n": count(free)}))
 
     for kind, limit in (("barriers", 2), ("would_help", 2), ("would_consider", 1)):
         codes = getattr(rules, kind)
-        counts = sorted(((int((focus & people.multi(kind, code)).sum()), code) for code in codes), key=lambda c: (-c[0], c[1]))
-        for value, code in counts[:limit]:
+        named = [(focus & people.multi(kind, code), code) for code in codes]
+        counts = sorted(((int(mask.sum()), code, mask) for mask, code in named), key=lambda c: (-c[0], c[1]))
+        for value, code, mask in counts[:limit]:
             if value > 0:
-                reasons.append(Reason(f"rank.reason.{kind}", {"n": count(value), "label_code": f"{kind}.{code}"}))
+                reasons.append(Reason(f"rank.reason.{kind}", {"n": count(mask), "label_code": f"{kind}.{code}"}))
 
-    if shift_left_out > 0:
+    if shift_left_out.any():
         reasons.append(Reason("rank.reason.shift_left_out", {"n": count(shift_left_out)}))
 
     reasons.append(Reason("rank.reason.effect", {"pct_low": round(100 * effect.low, 1), "pct_high": round(100 * effect.high, 1)}))
@@ -1091,7 +1121,7 @@ def _reasons(
                                                       "tonnes_low": round(tonnes[0], 1), "tonnes_high": round(tonnes[1], 1)}))
     else:
         reasons.append(Reason("rank.reason.avoided_trips", {"trips_low": round(trips[0], 1), "trips_high": round(trips[1], 1)}))
-    return reasons, suppressed
+    return reasons
 
 
 def _evidence_reason(estimate: float, ci_low: float | None, ci_high: float | None, values: dict[str, Any]) -> Reason:

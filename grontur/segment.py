@@ -20,8 +20,9 @@ See ``docs/segmentation.md`` for the method comparison and ``docs/schema/segment
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 from typing import Any, Final
@@ -36,7 +37,7 @@ from grontur.errors import ConfigError, MissingColumnError
 from grontur.i18n import LANGUAGES, t
 from grontur.resources import data_path
 from grontur.schema import BARRIERS, MODES, MULTI_SEP, WOULD_HELP
-from grontur.suppression import check_k
+from grontur.publish import Derived, Fig, HiddenTally, Ledger, Listed, Publication, check_k, figures_in
 
 log = logging.getLogger(__name__)
 
@@ -883,6 +884,10 @@ class SegmentResult:
         """``{"segments": [...], "segmentation": {...}}`` in plain JSON types."""
         return {"segments": _plain(self.segments), "segmentation": _plain(self.quality)}
 
+    def published(self, publication: Publication) -> SegmentResult:
+        """The same segments with every figure as the gate decided (``None`` when hidden)."""
+        return replace(self, segments=publication.resolve(self.segments), quality=publication.resolve(self.quality))
+
 
 def segment_respondents(
     table: pd.DataFrame,
@@ -894,6 +899,7 @@ def segment_respondents(
     max_segments: int = 8,
     min_stability: float = 0.75,
     personas: str | Path | None = None,
+    ledger: Ledger | None = None,
 ) -> SegmentResult:
     """Segment the respondents of one municipality and describe each segment as a persona card.
 
@@ -916,17 +922,23 @@ def segment_respondents(
         are not published as if they were real groups: the persona rules are used instead.
     personas
         A persona file to use instead of ``surveys/personas.yaml``.
+    ledger
+        The run's publication gate: the cards then hold its figures, resolved by the run. Without
+        one, the cards are published through a gate of their own.
     """
     check_k(k)
+    own = ledger is None
+    gate = Ledger(len(table), k) if ledger is None else ledger
     # the matrices here are small: BLAS threads cost more than they give (4x on 2 cores)
     with _single_blas_thread():
-        return _segment(table, k=k, random_state=random_state, small_threshold=small_threshold,
-                        n_resamples=n_resamples, max_segments=max_segments, min_stability=min_stability,
-                        book=load_personas(personas))
+        result = _segment(table, k=k, random_state=random_state, small_threshold=small_threshold,
+                          n_resamples=n_resamples, max_segments=max_segments, min_stability=min_stability,
+                          book=load_personas(personas), ledger=gate)
+    return result.published(gate.decide()) if own else result
 
 
 def _segment(table: pd.DataFrame, *, k: int, random_state: int, small_threshold: int, n_resamples: int,
-             max_segments: int, min_stability: float, book: PersonaBook) -> SegmentResult:
+             max_segments: int, min_stability: float, book: PersonaBook, ledger: Ledger) -> SegmentResult:
     n = len(table)
     min_size = int(max(k, math.ceil(MIN_SHARE * n)))
     blocks = habit_features(table) if n else None
@@ -985,7 +997,7 @@ def _segment(table: pd.DataFrame, *, k: int, random_state: int, small_threshold:
         segment_personas = _nearest_personas(matrix, codes, n_segments, persona_codes, len(book.ids))
     ids = np.array([f"s{i + 1}" for i in range(n_segments)], dtype=object)
     labels = pd.Series(ids[codes], index=table.index, name="segment", dtype="string")
-    segments, suppressed = _segment_cards(codes, n_segments, blocks, persona_codes, segment_personas, book, k)
+    segments, suppressed = _segment_cards(codes, n_segments, blocks, persona_codes, segment_personas, book, ledger)
     quality = {
         **base_quality, "method": method, "n_segments": n_segments,
         "quality": {"metric": "silhouette", "value": _round(sil, 4)},
@@ -1096,12 +1108,12 @@ _TOP: Final = 5
 
 def _segment_cards(codes: np.ndarray, n_segments: int, blocks: dict[str, np.ndarray],
                    persona_codes: np.ndarray, segment_personas: list[int], book: PersonaBook,
-                   k: int) -> tuple[list[dict[str, Any]], int]:
+                   ledger: Ledger) -> tuple[list[dict[str, Any]], HiddenTally]:
+    """One card per segment, every count registered with the publication gate."""
     n = len(codes)
     onehot = np.zeros((n, n_segments))
     onehot[np.arange(n), codes] = 1.0
     sizes = onehot.sum(axis=0)
-    suppressed = 0
 
     barrier_counts = onehot.T @ blocks["barriers"]
     barrier_all = blocks["barriers"].mean(axis=0)
@@ -1113,62 +1125,51 @@ def _segment_cards(codes: np.ndarray, n_segments: int, blocks: dict[str, np.ndar
 
     persona_ids = list(book.ids)
     persona_counts = onehot.T @ np.eye(len(persona_ids))[persona_codes]
-
-    seasons = {}
-    for season in ("summer", "winter"):
-        mode_codes = blocks[f"mode_{season}_code"]
-        answered = mode_codes >= 0
-        flat = codes[answered] * len(MODES) + mode_codes[answered]
-        seasons[season] = np.bincount(flat, minlength=n_segments * len(MODES)).reshape(n_segments, len(MODES))
     distance = blocks["distance_km"][:, 0]
 
     cards: list[dict[str, Any]] = []
     for j in range(n_segments):
-        size = int(sizes[j])
         members = codes == j
-        mode_share: dict[str, dict[str, float | None]] = {}
-        for season, cross in seasons.items():
-            row = cross[j]
-            answered = float(row.sum())
-            shares: dict[str, float | None] = {}
-            for m, mode in enumerate(MODES):
-                count = int(row[m])
-                if count == 0:
-                    continue
-                if count < k:
-                    shares[mode] = None
-                    suppressed += 1
-                else:
-                    shares[mode] = round(count / answered, 4)
-            mode_share[season] = shares
-        dist = distance[members]
-        dist = dist[~np.isnan(dist)]
-        if len(dist) >= k:
-            median_distance = round(float(np.median(dist)), 1)
-        else:
-            median_distance = None
-            suppressed += int(len(dist) > 0)
-        barriers, hidden = _standing_out(barrier_counts[j], size, barrier_all, BARRIERS, k)
-        suppressed += hidden
-        wishes, hidden = _top_wishes(help_counts[j], size, help_all, WOULD_HELP, k)
-        suppressed += hidden
-        defining = _defining(ind_counts[j], size, ind_all, indicator_names, k)
+        tag = ("segment", f"s{j + 1}")
+        size = ledger.base(members, tag=(*tag, "n"))
+        mode_share: dict[str, dict[str, Any]] = {}
+        for season in ("summer", "winter"):
+            mode_codes = blocks[f"mode_{season}_code"]
+            base = ledger.base(members & (mode_codes >= 0), tag=(*tag, season, "n"))
+            cells = {mode: ledger.count(members & (mode_codes == m), tag=(*tag, season, mode))
+                     for m, mode in enumerate(MODES)}
+            # Not a group row for the whole-group rule: who belongs to a segment is not known
+            # to a reader, so "all of s3 drive" describes nobody in particular.
+            ledger.partition(base, list(cells.values()))
+            mode_share[season] = {mode: Derived(round(fig.n / base.n, 4) if base.n else None, (fig, base))
+                                  for mode, fig in cells.items() if fig.n}
+        known = members & ~np.isnan(distance)
+        dist_base = ledger.base(known, tag=(*tag, "distance"))
+        median = Derived(round(float(np.median(distance[known])), 1) if dist_base.n else None, (dist_base,))
+        barriers = _standing_out(ledger, members, size, blocks["barriers"], barrier_counts[j], barrier_all,
+                                 BARRIERS, (*tag, "barrier"))
+        wishes = _top_wishes(ledger, members, size, blocks["would_help"], help_counts[j], help_all,
+                             WOULD_HELP, (*tag, "help"))
+        defining = _defining(ledger, members, size, indicators, ind_counts[j], ind_all, indicator_names,
+                             (*tag, "feature"))
         top_persona = segment_personas[j]
+        persona_fig = ledger.count(members & (persona_codes == top_persona), tag=(*tag, "persona"))
+        ledger.subset(persona_fig, size)
         cards.append({
             "id": f"s{j + 1}",
             "label": {},  # filled in by _name_segments once every card is known
             "persona": persona_ids[top_persona],
-            "persona_share": round(float(persona_counts[j, top_persona] / size), 4),
+            "persona_share": Derived(round(float(persona_counts[j, top_persona] / sizes[j]), 4), (persona_fig, size)),
             "size": size,
-            "share_of_respondents": round(size / n, 4),
+            "share_of_respondents": Derived(round(size.n / n, 4), (size,)),
             "mode_share": mode_share,
-            "median_distance_km": median_distance,
+            "median_distance_km": median,
             "barriers": barriers,
             "would_help": wishes,
             "defining_features": defining,
         })
     _name_segments(cards, book)
-    return cards, suppressed
+    return cards, HiddenTally(tuple(sorted(figures_in(cards), key=lambda f: (f.id, f.cell))))
 
 
 def _indicators(blocks: dict[str, np.ndarray]) -> tuple[np.ndarray, list[str]]:
@@ -1194,52 +1195,59 @@ def _indicators(blocks: dict[str, np.ndarray]) -> tuple[np.ndarray, list[str]]:
     return np.hstack(parts), names
 
 
-def _standing_out(counts: np.ndarray, size: int, overall: np.ndarray, codes: tuple[str, ...],
-                  k: int) -> tuple[list[dict[str, Any]], int]:
-    shares = counts / size
+def _flag_items(ledger: Ledger, members: np.ndarray, size: Fig, matrix: np.ndarray, picked: list[int],
+                codes: Sequence[str], shares: np.ndarray, lift: np.ndarray, tag: tuple[Any, ...]) -> list[Listed]:
+    items = []
+    for i in picked:
+        fig = ledger.count(members & (matrix[:, i] > 0), tag=(*tag, codes[i]))
+        ledger.subset(fig, size)
+        items.append(Listed({"code": codes[i], "count": fig, "share": Derived(round(float(shares[i]), 4), (fig, size)),
+                             "lift": round(float(lift[i]), 2)}, (fig, size)))
+    return items
+
+
+def _standing_out(ledger: Ledger, members: np.ndarray, size: Fig, matrix: np.ndarray, counts: np.ndarray,
+                  overall: np.ndarray, codes: tuple[str, ...], tag: tuple[Any, ...]) -> list[Listed]:
+    """Answers far more common in the segment than overall, most distinctive first."""
+    shares = counts / size.n
     with np.errstate(divide="ignore", invalid="ignore"):
         lift = np.where(overall > 0, shares / overall, np.nan)
-    candidates = np.flatnonzero((lift >= _LIFT_MIN) & (shares >= _SHARE_MIN))
-    hidden = int(((counts[candidates] > 0) & (counts[candidates] < k)).sum())
-    shown = [i for i in candidates if counts[i] >= k]
-    shown.sort(key=lambda i: (-lift[i], -shares[i], codes[i]))
-    return [
-        {"code": codes[i], "count": int(counts[i]), "share": round(float(shares[i]), 4),
-         "lift": round(float(lift[i]), 2)}
-        for i in shown[:_TOP]
-    ], hidden
+    candidates = [int(i) for i in np.flatnonzero((lift >= _LIFT_MIN) & (shares >= _SHARE_MIN))]
+    candidates.sort(key=lambda i: (-lift[i], -shares[i], codes[i]))
+    shown = [i for i in candidates if ledger.may_show(int(counts[i]))][:_TOP]
+    return _flag_items(ledger, members, size, matrix, shown, codes, shares, lift, tag)
 
 
-def _top_wishes(counts: np.ndarray, size: int, overall: np.ndarray, codes: tuple[str, ...],
-                k: int) -> tuple[list[dict[str, Any]], int]:
-    shares = counts / size
+def _top_wishes(ledger: Ledger, members: np.ndarray, size: Fig, matrix: np.ndarray, counts: np.ndarray,
+                overall: np.ndarray, codes: tuple[str, ...], tag: tuple[Any, ...]) -> list[Listed]:
+    """The measures most members say would help."""
+    shares = counts / size.n
     with np.errstate(divide="ignore", invalid="ignore"):
         lift = np.where(overall > 0, shares / overall, np.nan)
     ranked = sorted((i for i in range(len(codes)) if counts[i] > 0 and codes[i] != "other"),
                     key=lambda i: (-counts[i], codes[i]))[:_TOP]
-    hidden = sum(1 for i in ranked if counts[i] < k)
-    return [
-        {"code": codes[i], "count": int(counts[i]), "share": round(float(shares[i]), 4),
-         "lift": round(float(lift[i]), 2)}
-        for i in ranked if counts[i] >= k
-    ], hidden
+    return _flag_items(ledger, members, size, matrix, ranked, codes, shares, lift, tag)
 
 
-def _defining(counts: np.ndarray, size: int, overall: np.ndarray, names: list[str],
-              k: int, top: int = 4) -> list[dict[str, Any]]:
+def _defining(ledger: Ledger, members: np.ndarray, size: Fig, matrix: np.ndarray, counts: np.ndarray,
+              overall: np.ndarray, names: list[str], tag: tuple[Any, ...], top: int = 4) -> list[Listed]:
     """Features far more common in the segment than overall (standardised difference)."""
-    shares = counts / size
+    shares = counts / size.n
     spread = np.sqrt(np.clip(overall * (1 - overall), 1e-6, None))
     z = (shares - overall) / spread
     keep = [i for i in range(len(names))
-            if counts[i] >= k and shares[i] >= 0.25 and overall[i] > 0 and shares[i] >= 1.2 * overall[i]]
+            if ledger.may_show(int(counts[i])) and shares[i] >= 0.25 and overall[i] > 0
+            and shares[i] >= 1.2 * overall[i]]
     keep.sort(key=lambda i: (-z[i], names[i]))
-    return [
-        {"feature": names[i], "label": feature_label(names[i]),
-         "share": round(float(shares[i]), 4), "overall_share": round(float(overall[i]), 4),
-         "lift": round(float(shares[i] / overall[i]), 2)}
-        for i in keep[:top]
-    ]
+    items = []
+    for i in keep[:top]:
+        fig = ledger.count(members & (matrix[:, i] > 0), tag=(*tag, names[i]))
+        ledger.subset(fig, size)
+        items.append(Listed({"feature": names[i], "label": feature_label(names[i]),
+                             "share": Derived(round(float(shares[i]), 4), (fig, size)),
+                             "overall_share": round(float(overall[i]), 4),
+                             "lift": round(float(shares[i] / overall[i]), 2)}, (fig, size)))
+    return items
 
 
 def feature_label(feature: str) -> dict[str, str]:
@@ -1262,34 +1270,42 @@ def _name_segments(cards: list[dict[str, Any]], book: PersonaBook) -> None:
     its description says how many match instead of repeating the persona's summary.
     """
     by_persona: dict[str, list[dict[str, Any]]] = {}
+    def exact(value: Any) -> Any:  # the figure behind a gate's placeholder
+        return value.value if isinstance(value, Derived) else value.item if isinstance(value, Listed) else value
+
+    fit = {id(card): exact(card["persona_share"]) for card in cards}
+    features_of = {id(card): [exact(item) for item in card["defining_features"]] for card in cards}
     for card in cards:
         by_persona.setdefault(card["persona"], []).append(card)
         persona = book.by_id(card["persona"])
-        if card["persona_share"] >= 0.5:
+        if fit[id(card)] >= 0.5:
             card["description"] = dict(persona.summary)
         else:
-            percent = round(card["persona_share"] * 100)
-            card["description"] = {lang: t("segment.description_loose", lang, percent=percent,
-                                           persona=persona.name[lang]) for lang in LANGUAGES}
+            percent = round(fit[id(card)] * 100)
+            # The sentence quotes the share: it is shown only when the share is.
+            text = {lang: t("segment.description_loose", lang, percent=percent, persona=persona.name[lang])
+                    for lang in LANGUAGES}
+            share = card["persona_share"]
+            card["description"] = Derived(text, share.needs) if isinstance(share, Derived) else text
     for persona_id, group in by_persona.items():
         name = book.by_id(persona_id).name
-        if len(group) == 1 and (group[0]["persona_share"] >= 0.5 or not group[0]["defining_features"]):
-            fits = group[0]["persona_share"] >= 0.5
+        if len(group) == 1 and (fit[id(group[0])] >= 0.5 or not features_of[id(group[0])]):
+            fits = fit[id(group[0])] >= 0.5
             group[0]["label"] = dict(name) if fits else {
                 lang: t("segment.label_closest", lang, persona=name[lang]) for lang in LANGUAGES}
             continue
         used: set[str] = set()
         for number, card in enumerate(group, start=1):
             siblings = {f["feature"] for other in group if other is not card
-                        for f in other["defining_features"][:2]}
-            features = [f for f in card["defining_features"] if f["feature"] not in used]
+                        for f in features_of[id(other)][:2]}
+            features = [f for f in features_of[id(card)] if f["feature"] not in used]
             feature = next((f for f in features if f["feature"] not in siblings), None)
             if feature is None:
                 card["label"] = {lang: t("segment.label_numbered", lang, persona=name[lang], number=number)
                                  for lang in LANGUAGES}
                 continue
             used.add(feature["feature"])
-            key = "segment.label_with_feature" if card["persona_share"] >= 0.5 else "segment.label_closest_feature"
+            key = "segment.label_with_feature" if fit[id(card)] >= 0.5 else "segment.label_closest_feature"
             card["label"] = {
                 lang: t(key, lang, persona=name[lang], feature=_lower_first(feature["label"][lang]))
                 for lang in LANGUAGES

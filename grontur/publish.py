@@ -1,0 +1,555 @@
+"""The publication gate: the one place that decides which figures are shown.
+
+A run's stages compute exact figures. Every count a stage may publish is registered here with
+the respondents it counts (a boolean mask over the run's table) through a :class:`Ledger`;
+figures derived from counts (shares, rates, means, intervals, list entries) name the counts they
+rest on (:class:`Derived`, :class:`Listed`). When every stage has run, :meth:`Ledger.decide`
+applies the project's ``k`` to all registered counts at once and returns a :class:`Publication`
+that every writer reads through (results.json, report, workbook, notebook), so a figure hidden
+anywhere is hidden everywhere.
+
+The rules, applied together over every table of the run:
+
+- *Primary*: a count of ``1..k-1`` respondents is hidden.
+- *Same people, same figure*: two counts of the same set of respondents are one figure (a
+  section's total and another section's subtotal of the same people cannot disagree).
+- *Yes/no*: a count whose complement within a published total or share base is ``1..k-1`` is
+  hidden ("all but two drive" says as much about the two).
+- *Whole group*: in a group breakdown (a workplace, a job group, a segment) a row where one
+  answer holds every member is hidden whole: it would give each member's answer.
+- *Small total*: the cells of a total of ``1..k-1`` are all hidden, zeros included.
+- *Complementary*: the published totals and subtotals are linear equations over the counts.
+  More counts are hidden until no hidden count follows from the shown ones by these equations
+  and no sum of hidden counts fixed by them lies in ``1..k-1``.
+- A derived figure is shown only when every count it rests on is shown.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from threadpoolctl import threadpool_limits
+
+from grontur.errors import ConfigError
+
+DEFAULT_K = 5
+
+
+def check_k(k: int) -> int:
+    """Validate a privacy threshold: an integer of at least 5."""
+    if isinstance(k, bool) or not isinstance(k, int) or k < DEFAULT_K:
+        msg = f"The privacy threshold k={k!r} is too low: use a whole number of {DEFAULT_K} or higher."
+        raise ConfigError(msg)
+    return k
+
+
+@dataclass(frozen=True, slots=True)
+class Fig:
+    """A count the run may publish: how many respondents are in one registered set (``id``),
+    as one cell of a table (``cell``: the same set counted under another heading is another
+    cell, so a rule about what a cell says, such as a whole group's answer, hides that cell)."""
+
+    id: int
+    n: int
+    cell: int = -1
+
+
+@dataclass(frozen=True, slots=True)
+class Derived:
+    """A figure computed from counts: shown only when every count in ``needs`` is shown."""
+
+    value: Any
+    needs: tuple[Fig, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Listed:
+    """An entry of a published list that is left out of the list when a count it needs is hidden
+    (even its presence would describe a few people)."""
+
+    item: Any
+    needs: tuple[Fig, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class HiddenTally:
+    """How many of ``figs`` are hidden (a list says how many entries it leaves out)."""
+
+    figs: tuple[Fig, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class IsHidden:
+    """Whether a count is hidden (``True``/``False`` in the published figures)."""
+
+    fig: Fig
+
+
+@dataclass(frozen=True, slots=True)
+class SectionTally:
+    """Stands for the number of hidden cells of the section (the dict) it sits in."""
+
+
+def share(num: Fig, den: Fig) -> Derived:
+    """``num / den`` as a derived figure (``None`` when the base is empty)."""
+    return Derived(num.n / den.n if den.n else None, (num, den))
+
+
+@dataclass
+class _Relation:
+    total: int
+    parts: tuple[int, ...]
+    cells: tuple[int, ...]
+    whole: bool = False  # a group row where one part holds every member
+
+
+class Ledger:
+    """Every count a run may publish, with the respondents it counts, and how counts add up."""
+
+    def __init__(self, n_rows: int, k: int = DEFAULT_K) -> None:
+        self.n_rows = int(n_rows)
+        self.k = check_k(k)
+        self._ids: dict[bytes, int] = {}
+        self._values: list[int] = []
+        self._masks: list[np.ndarray] = []
+        self._relations: list[_Relation] = []
+        self._cells: dict[tuple[int, Any], int] = {}
+        self._pairs: set[tuple[int, int]] = set()
+        self._margins: set[int] = set()
+        self._seen_relations: set[tuple[int, tuple[int, ...], tuple[int, ...]]] = set()
+
+    # ----------------------------------------------------------------------------- registering
+
+    def count(self, mask: np.ndarray | Iterable[bool], tag: Any = None) -> Fig:
+        """Register the respondents in ``mask`` (one flag per row of the run's table).
+
+        ``tag`` names the cell (any hashable, e.g. ``("workplace", "adm", "summer", "walk")``);
+        counts of the same people are one figure whatever their tags, but each tagged cell can be
+        hidden on its own for what it says."""
+        flags = np.asarray(mask, dtype=bool)
+        if flags.shape != (self.n_rows,):
+            msg = f"a mask of {flags.shape} flags, not one per row of the table ({self.n_rows})"
+            raise ValueError(msg)
+        key = np.packbits(flags).tobytes()
+        found = self._ids.get(key)
+        if found is None:
+            found = len(self._values)
+            self._ids[key] = found
+            self._values.append(int(flags.sum()))
+            self._masks.append(flags)
+        cell = self._cells.setdefault((found, tag), len(self._cells))
+        return Fig(found, self._values[found], cell)
+
+    def base(self, mask: np.ndarray | Iterable[bool], tag: Any = None) -> Fig:
+        """Register a base population (those who answered a question, a group's members): the
+        base of shares and means. Bases are hidden last, and a base a few short of a larger set
+        is not taken for a disclosure: it tells only how many answered."""
+        fig = self.count(mask, tag)
+        self._margins.add(fig.id)
+        return fig
+
+    def everyone(self) -> Fig:
+        """All respondents of the run."""
+        return self.base(np.ones(self.n_rows, dtype=bool))
+
+    def partition(self, total: Fig, parts: Sequence[Fig], *, group: bool = False) -> None:
+        """Declare that ``parts`` are disjoint and add up to ``total`` (a table row and its total).
+
+        ``group=True`` marks the row of a group breakdown: when one part holds every member,
+        the whole row is hidden.
+        """
+        whole = total.n > 0 and any(p.id == total.id for p in parts)
+        # Empty parts add nothing; a part of the same people as the total leaves no equation.
+        ids = () if whole else tuple(sorted({p.id for p in parts if p.n}))
+        cells = tuple(sorted({p.cell for p in parts}))
+        whole = whole and group
+        key = (total.id, ids, cells)
+        if key in self._seen_relations:
+            return
+        self._seen_relations.add(key)
+        self._relations.append(_Relation(total.id, ids, cells, whole))
+
+    def subset(self, part: Fig, base: Fig) -> None:
+        """Declare that ``part`` is published as a share of ``base`` (the yes/no rule applies)."""
+        if part.id != base.id:
+            self._pairs.add((part.id, base.id))
+
+    def share(self, num: Fig, den: Fig) -> Derived:
+        """``num / den``, with the yes/no rule on the pair."""
+        self.subset(num, den)
+        return share(num, den)
+
+    def may_show(self, n: int) -> bool:
+        """Whether a count of ``n`` passes the primary rule (0, or at least ``k``): for a stage
+        that must choose what to list before the gate decides (the gate may still hide it)."""
+        return not _small(int(n), self.k)
+
+    def mask(self, fig: Fig) -> np.ndarray:
+        """The respondents a registered count counts (for audits)."""
+        return self._masks[fig.id]
+
+    def figures(self) -> Iterator[Fig]:
+        return (Fig(i, v) for i, v in enumerate(self._values))
+
+    # ----------------------------------------------------------------------------- deciding
+
+    def decide(self) -> Publication:
+        """Apply the rules above to every registered count at once."""
+        # Many small decompositions: one thread each is far faster than a pool that waits.
+        with threadpool_limits(1):
+            margins = self._margins | {rel.total for rel in self._relations if len(rel.parts) >= 3}
+            pairs = set(self._pairs) | _nested_pairs(self._masks, self._values, self._relations, margins, self.k)
+            sets, cells = _decide(self._values, self._relations, pairs, margins, self.k)
+        return Publication(self.k, frozenset(sets), frozenset(cells), n_figures=len(self._values))
+
+
+def _small(value: int, k: int) -> bool:
+    return 0 < value < k
+
+
+def _nested_pairs(masks: Sequence[np.ndarray], values: Sequence[int], relations: Sequence[_Relation],
+                  margins: set[int], k: int) -> set[tuple[int, int]]:
+    """Every registered set that lies inside another one with only ``1..k-1`` people more: the
+    two side by side would describe those few (the yes/no rule, found whatever section
+    registered them). Of the pair, a subtotal (the total of two cells, such as the car drivers)
+    goes before the cell inside it; a base is left alone: it says only how many answered.
+
+    Returns ``(hide, other)`` pairs for :func:`_decide`."""
+    if len(masks) < 2:
+        return set()
+    matrix = np.asarray(masks, dtype=np.float32)
+    sizes = np.asarray(values)
+    outside = matrix @ (1.0 - matrix).T  # [a, b]: members of a not in b
+    diff = sizes[None, :] - sizes[:, None]  # [a, b]: |b| - |a|
+    inside = (outside < 0.5) & (diff > 0) & (diff < k) & (sizes[:, None] > 0)
+    subtotals = {rel.total for rel in relations if 0 < len(rel.parts) <= 2}
+    out = set()
+    for a, b in zip(*np.nonzero(inside)):
+        a, b = int(a), int(b)
+        if b in subtotals and b not in margins:
+            out.add((b, a))
+        elif a not in margins:
+            out.add((a, b))
+    return out
+
+
+def _decide(values: Sequence[int], relations: Sequence[_Relation], pairs: Iterable[tuple[int, int]],
+            margin: set[int], k: int) -> tuple[set[int], set[int]]:
+    """The hidden sets and the hidden cells."""
+    vals = np.asarray(values, dtype=np.int64)
+    hidden: set[int] = {i for i, v in enumerate(values) if _small(v, k)}
+    cells: set[int] = set()
+    for rel in relations:
+        total = values[rel.total]
+        if _small(total, k):
+            hidden.update(p for p in rel.parts if values[p])
+            cells.update(rel.cells)  # even "nobody" would describe the few others
+            continue
+        if rel.whole:
+            cells.update(rel.cells)  # one answer holds the whole group
+            continue
+        hidden.update(p for p in rel.parts if values[p] and _small(total - values[p], k))
+    for part, base in pairs:
+        if values[part] and _small(abs(values[base] - values[part]), k):
+            hidden.add(part)
+    if not hidden or not relations:
+        return hidden, cells
+
+    # Equations: total - sum(parts) = 0, one per relation, plus each relation with one of its
+    # parts replaced by that part's own relation (a subtotal opened up), for the small-sum rule.
+    rows: list[dict[int, float]] = []
+    relations = [rel for rel in relations if rel.parts]
+    for rel in relations:
+        row = {rel.total: 1.0}
+        for p in rel.parts:
+            row[p] = row.get(p, 0.0) - 1.0
+        rows.append(row)
+    by_total: dict[int, list[int]] = {}
+    for r, rel in enumerate(relations):
+        by_total.setdefault(rel.total, []).append(r)
+    sums = list(rows)
+    for rel, row in zip(relations, rows):
+        for p in rel.parts:
+            for other in by_total.get(p, []):
+                combined = dict(row)
+                for var, coef in rows[other].items():
+                    combined[var] = combined.get(var, 0.0) - coef
+                sums.append({var: c for var, c in combined.items() if c})
+    var_rows: dict[int, list[int]] = {}
+    for r, row in enumerate(rows):
+        for var in row:
+            var_rows.setdefault(var, []).append(r)
+    var_sums: dict[int, list[int]] = {}
+    for s, row in enumerate(sums):
+        for var in row:
+            var_sums.setdefault(var, []).append(s)
+
+    memo: dict[frozenset[int], frozenset[int]] = {}
+
+    def component_problems(comp: frozenset[int]) -> frozenset[int]:
+        if comp in memo:
+            return memo[comp]
+        cols = sorted(comp)
+        index = {var: j for j, var in enumerate(cols)}
+        touching = sorted({r for var in cols for r in var_rows.get(var, [])})
+        bad: set[int] = set()
+        if touching:
+            sub = np.zeros((len(touching), len(cols)))
+            for i, r in enumerate(touching):
+                for var, coef in rows[r].items():
+                    j = index.get(var)
+                    if j is not None:
+                        sub[i, j] = coef
+            # A hidden count follows from the equations exactly when its unit vector lies in
+            # their row space: the projection onto an orthonormal basis of it has length 1.
+            _, singular, vh = np.linalg.svd(sub, full_matrices=False)
+            scale = max(1.0, float(singular.max(initial=0.0)))
+            basis = vh[: int((singular > 1e-9 * scale).sum())]
+            reach = (basis * basis).sum(axis=0)
+            bad.update(var for j, var in enumerate(cols) if reach[j] > 1.0 - 1e-9)
+        for s in sorted({s for var in cols for s in var_sums.get(var, [])}):
+            row = sums[s]
+            coefs = {var: c for var, c in row.items() if var in comp}
+            if not coefs:
+                continue
+            signs = {c > 0 for c in coefs.values()}
+            if len(signs) == 1:
+                part = int(round(sum(abs(c) * vals[var] for var, c in coefs.items())))
+                if _small(part, k):
+                    bad.update(coefs)
+        memo[comp] = frozenset(bad)
+        return memo[comp]
+
+    def components(hid: set[int]) -> list[frozenset[int]]:
+        parent = {var: var for var in hid}
+
+        def find(x: int) -> int:
+            while parent[x] != x:
+                parent[x] = parent[parent[x]]
+                x = parent[x]
+            return x
+
+        for var in hid:
+            for s in var_sums.get(var, []):  # the relations and their opened-up sums
+                for other in sums[s]:
+                    if other in hid and other != var:
+                        a, b = find(var), find(other)
+                        if a != b:
+                            parent[a] = b
+        groups: dict[int, set[int]] = {}
+        for var in hid:
+            groups.setdefault(find(var), set()).add(var)
+        return [frozenset(g) for g in groups.values()]
+
+    # A margin (a base, or the total of a row of three or more cells, such as a group's size)
+    # is hidden only when nothing else will do: readers need the bases.
+
+    comps = components(hidden)
+    comp_of = {var: comp for comp in comps for var in comp}
+    found = {comp: component_problems(comp) for comp in comps}
+    bad = set().union(*found.values()) if found else set()
+    while bad:
+        touched = {var for b in bad for r in var_rows.get(b, []) for var in rows[r]}
+        candidates = sorted(var for var in touched if var not in hidden and values[var])
+        if not candidates:
+            candidates = sorted({var for b in bad for s in var_sums.get(b, []) for var in sums[s]
+                                 if var not in hidden and values[var]})
+        if not candidates:
+            break
+        n_bad = len(bad)
+
+        def score(var: int) -> tuple[bool, bool, int, int, int]:
+            # Only the components the new hidden count joins change.
+            joined = {comp_of[o] for s in var_sums.get(var, []) for o in sums[s] if o in comp_of}
+            merged = frozenset({var}.union(*joined))
+            after = n_bad - sum(len(found[c]) for c in joined) + len(component_problems(merged))
+            # Any count that helps, a cell before a margin, then the one that leaves fewest problems.
+            return (after >= n_bad, var in margin, after, values[var], var)
+
+        best = min(candidates, key=score)
+        hidden = hidden | {best}
+        joined = {comp_of[o] for s in var_sums.get(best, []) for o in sums[s] if o in comp_of}
+        merged = frozenset({best}.union(*joined))
+        for comp in joined:
+            del found[comp]
+        found[merged] = component_problems(merged)
+        for var in merged:
+            comp_of[var] = merged
+        bad = set().union(*found.values())
+    return hidden, cells
+
+
+@dataclass(frozen=True)
+class Publication:
+    """What the gate decided: which registered counts are hidden. Every writer reads through it."""
+
+    k: int
+    hidden: frozenset[int]
+    hidden_cells: frozenset[int] = frozenset()
+    n_figures: int = 0
+
+    def shown(self, fig: Fig) -> bool:
+        return fig.id not in self.hidden and fig.cell not in self.hidden_cells
+
+    def value(self, figure: Fig | Derived) -> Any:
+        """A count or derived figure as published (``None`` when hidden)."""
+        if isinstance(figure, Fig):
+            return figure.n if self.shown(figure) else None
+        return figure.value if all(self.shown(f) for f in figure.needs) else None
+
+    @property
+    def n_hidden(self) -> int:
+        """How many distinct counts are hidden (sets of respondents, and cells hidden for what
+        they say)."""
+        return len(self.hidden) + len(self.hidden_cells)
+
+    def resolve(self, obj: Any) -> Any:
+        """Replace every :class:`Fig`, :class:`Derived` and :class:`Listed` in ``obj`` (dicts,
+        lists, tuples, dataclass-free plain data) by its published value."""
+        kind = type(obj)
+        if kind is Fig or kind is Derived:
+            return self.value(obj)
+        if kind is dict:
+            out_dict = {key: self.resolve(item) for key, item in obj.items()}
+            for key, item in obj.items():
+                if type(item) is SectionTally:
+                    out_dict[key] = self.tally(obj)
+            return out_dict
+        if kind is HiddenTally:
+            return sum(1 for f in obj.figs if not self.shown(f))
+        if kind is IsHidden:
+            return not self.shown(obj.fig)
+        if kind is list or kind is tuple:
+            out = []
+            for item in obj:
+                if type(item) is Listed:
+                    if all(self.shown(f) for f in item.needs):
+                        out.append(self.resolve(item.item))
+                    continue
+                out.append(self.resolve(item))
+            return out
+        if isinstance(obj, Mapping):
+            return {key: self.resolve(item) for key, item in obj.items()}
+        return obj
+
+
+    def tally(self, section: Any) -> int:
+        """How many of the cells a section uses are hidden."""
+        return sum(1 for f in figures_in(section) if not self.shown(f) and (f.n or f.cell in self.hidden_cells))
+
+
+def figures_in(obj: Any) -> set[Fig]:
+    """Every count a section uses, directly or through derived figures."""
+    found: set[Fig] = set()
+
+    def walk(x: Any) -> None:
+        kind = type(x)
+        if kind is Fig:
+            found.add(x)
+        elif kind is IsHidden:
+            found.add(x.fig)
+        elif kind is HiddenTally:
+            found.update(x.figs)
+        elif kind is Derived or kind is Listed:
+            found.update(x.needs)
+            if kind is Listed:
+                walk(x.item)
+        elif kind is dict:
+            for v in x.values():
+                walk(v)
+        elif kind is list or kind is tuple:
+            for v in x:
+                walk(v)
+
+    walk(obj)
+    return found
+
+
+# ------------------------------------------------------------------------------------------------
+# One table on its own (comparisons of two waves, which have no common table of respondents)
+
+def suppress_with_totals(cells: Mapping[str, int], k: int, *,
+                         subtotals: Mapping[str, Sequence[str]] | None = None,
+                         force: Iterable[str] = ()) -> tuple[dict[str, int | None], int]:
+    """The gate's rules for one row of counts whose total is published, with its subtotals,
+    when the counts are known only as numbers (no respondents behind them to register).
+
+    Returns the cells followed by the subtotals (``None`` when hidden) and how many were hidden.
+    Keys in ``force`` are hidden too (another published figure needs them hidden).
+
+    >>> suppress_with_totals({"lt1": 1, "1_3": 2, "3_5": 6, "5_10": 9, "10_20": 0}, 5)
+    ({'lt1': None, '1_3': None, '3_5': None, '5_10': 9, '10_20': 0}, 3)
+
+    >>> suppress_with_totals({"alone": 24, "shared": 2, "walk": 7, "bus": 7}, 5,
+    ...                      subtotals={"driver": ["alone", "shared"]})
+    ({'alone': None, 'shared': None, 'walk': 7, 'bus': 7, 'driver': 26}, 2)
+    """
+    subtotals = {name: [p for p in parts if p in cells] for name, parts in (subtotals or {}).items()}
+    names = list(cells) + [name for name in subtotals if name not in cells]
+    values = {key: int(v) for key, v in cells.items()}
+    for name, parts in subtotals.items():
+        values[name] = sum(values[p] for p in parts)
+    total = sum(int(v) for v in cells.values())
+    if _small(total, k):
+        return {key: None for key in names}, sum(1 for key in names if values[key])
+    index = {key: i for i, key in enumerate(names)}
+    forced = set(force)
+    hidden = [key for key in names
+              if values[key] and (_small(values[key], k) or _small(total - values[key], k) or key in forced)]
+    if not hidden:
+        return {key: values[key] for key in names}, 0
+
+    base = np.zeros(len(names))
+    base[[index[c] for c in cells]] = 1.0
+    equations = [base]
+    for name, parts in subtotals.items():
+        row = np.zeros(len(names))
+        row[[index[p] for p in parts]] = 1.0
+        row[index[name]] = -1.0
+        equations.append(row)
+    relations = list(equations)
+    sub_rows = equations[1:]
+    for size in range(1, len(sub_rows) + 1):
+        for chosen in itertools.combinations(sub_rows, size):
+            relations.append(base - sum(chosen))
+    value_vector = np.array([values[key] for key in names], dtype=float)
+    matrix = np.array(equations)
+    known: dict[tuple[str, ...], list[str]] = {}
+
+    def problems(hidden_keys: Sequence[str]) -> list[str]:
+        if not hidden_keys:
+            return []
+        memo = tuple(hidden_keys)
+        if memo not in known:
+            cols = [index[key] for key in hidden_keys]
+            _, singular, vh = np.linalg.svd(matrix[:, cols])
+            rank = int((singular > 1e-9 * max(1.0, float(singular.max(initial=0.0)))).sum())
+            null = vh[rank:]
+            bad = [key for j, key in enumerate(hidden_keys) if not (np.abs(null[:, j]) > 1e-9).any()]
+            for relation in relations:
+                coef = relation[cols]
+                if (coef >= 0).all() or (coef <= 0).all():
+                    part = float(np.abs(coef) @ value_vector[cols])
+                    if _small(round(part), k):
+                        bad.extend(key for key, c in zip(hidden_keys, coef) if c != 0 and key not in bad)
+            known[memo] = bad
+        return known[memo]
+
+    while True:
+        bad = problems(hidden)
+        if not bad:
+            break
+        shown = [key for key in names if key not in hidden and values[key]]
+        touched = {i for row in equations for key in bad if row[index[key]] != 0 for i in np.flatnonzero(row)}
+        candidates = [key for key in shown if index[key] in touched] or shown
+        if not candidates:
+            break
+        best = min(candidates, key=lambda key: (len(problems(sorted([*hidden, key], key=index.__getitem__))),
+                                                 key not in subtotals, values[key] == 0, values[key], index[key]))
+        hidden = sorted([*hidden, best], key=index.__getitem__)
+    out = {key: (None if key in hidden else values[key]) for key in names}
+    return out, len(hidden)
