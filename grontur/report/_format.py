@@ -8,6 +8,10 @@ suppressed or missing figure and is shown as :data:`SUPPRESSED`.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from typing_extensions import TypeIs
 
 #: What a suppressed or unavailable number looks like in every format.
 SUPPRESSED = "–"
@@ -16,7 +20,8 @@ MINUS = "\u2212"
 _NBSP = "\u00a0"
 
 
-def _is_missing(value: object) -> bool:
+def _is_missing(value: float | None) -> TypeIs[None]:
+    # Narrows a False answer to float; a True one may also be NaN, and callers only return then.
     return value is None or (isinstance(value, float) and math.isnan(value))
 
 
