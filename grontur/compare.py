@@ -20,7 +20,7 @@ from __future__ import annotations
 import copy
 import json
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -301,7 +301,7 @@ def season_of_month(month: int | None) -> str | None:
 _DRIVER_KEY = "\0car_driver"
 
 
-def mode_wave_hidden(counts: Mapping[str, int], k: int) -> set[str]:
+def mode_wave_hidden(counts: Mapping[str, int] | pd.Series, k: int) -> set[str]:
     """Which modes' shares of one wave to hide (and ``_DRIVER_KEY`` when the car-driver share must go).
 
     A share is hidden when the people with that mode or without it number 1 to ``k - 1``. The
@@ -337,7 +337,7 @@ def _mode_share_change(before: pd.DataFrame, after: pd.DataFrame,
         cb = mb.value_counts().reindex(list(MODES), fill_value=0).astype("int64")
         ca = ma.value_counts().reindex(list(MODES), fill_value=0).astype("int64")
         nb, na = int(cb.sum()), int(ca.sum())
-        hide_b, hide_a = mode_wave_hidden(cb.to_dict(), k), mode_wave_hidden(ca.to_dict(), k)
+        hide_b, hide_a = mode_wave_hidden(cb, k), mode_wave_hidden(ca, k)
         driver_hidden[season] = (_DRIVER_KEY in hide_b, _DRIVER_KEY in hide_a, "remote" in hide_b, "remote" in hide_a)
         rows: dict[str, Any] = {}
         for mode in MODES:
@@ -353,7 +353,7 @@ def _mode_share_change(before: pd.DataFrame, after: pd.DataFrame,
     return out, tests, hidden, driver_hidden
 
 
-def _distribution_test(cb: pd.Series, ca: pd.Series, k: int, *, merge: set[str] = frozenset()) -> dict[str, Any]:
+def _distribution_test(cb: pd.Series, ca: pd.Series, k: int, *, merge: Set[str] = frozenset()) -> dict[str, Any]:
     """Chi-square test of the mode distributions of two waves.
 
     Modes whose share is hidden in either wave (``merge``) are tested as one category: their
@@ -404,7 +404,8 @@ def _group_codes(values: pd.Series, groups: pd.Index) -> np.ndarray:
     raw = values.to_numpy(dtype=object)
     known = pd.notna(raw)
     codes = np.full(len(raw), -1, dtype=np.int64)
-    codes[known] = groups.get_indexer(raw[known].astype(str))
+    # pandas takes any array-like; the stub asks for an Index
+    codes[known] = groups.get_indexer(raw[known].astype(str))  # type: ignore[arg-type]
     return codes
 
 
@@ -798,9 +799,9 @@ def _composition(before: pd.DataFrame, after: pd.DataFrame, k: int,
     common = [g for g in groups if cb[g] > 0 and ca[g] > 0]
     missing = [g for g in groups if cb[g] > 0 and ca[g] == 0]
     if missing:
-        named = [g for g in missing if cb[g] >= k]
+        shown = [g for g in missing if cb[g] >= k]
         warnings.append({"code": "composition_missing_groups",
-                         "values": {"groups": named, "small_groups": len(named) < len(missing), "adjusted": differs}})
+                         "values": {"groups": shown, "small_groups": len(shown) < len(missing), "adjusted": differs}})
     for outcome in ("car_driver_share", "drive_alone_rate"):
         per_season = {}
         for season in SEASONS:
@@ -1047,7 +1048,7 @@ def compare_waves(
     before = _check_table(before, "baseline")
     after = _check_table(after, "follow-up")
     limits = {**DEFAULT_THRESHOLDS, **(thresholds or {})}
-    labels = tuple(waves) if waves is not None else (_wave_label(before), _wave_label(after))
+    labels = (waves[0], waves[1]) if waves is not None else (_wave_label(before), _wave_label(after))
 
     mode_change, tests, h_modes, driver_hidden = _mode_share_change(before, after, k)
     drive_alone, h_dar = _drive_alone_change(before, after, k)

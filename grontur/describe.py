@@ -24,7 +24,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Mapping
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -322,7 +322,7 @@ def suppress_row(counts: Mapping[str, int], k: int, *, total_published: bool = T
 
 
 def _share_cells(counts: Mapping[str, int | None], n: int) -> dict[str, dict[str, Any]]:
-    cells = {}
+    cells: dict[str, dict[str, Any]] = {}
     for key, count in counts.items():
         if count is None or n <= 0:
             cells[key] = {"count": None, "share": None, "ci_low": None, "ci_high": None}
@@ -398,7 +398,7 @@ def mode_share(table: pd.DataFrame, *, k: int = DEFAULT_K,
     return out
 
 
-def mode_row(counts: Mapping[str, int], modes: Iterable[str], k: int, *,
+def mode_row(counts: Mapping[str, int] | pd.Series, modes: Iterable[str], k: int, *,
              force: Iterable[str] = ()) -> tuple[dict[str, int | None], int | None, int]:
     """One season's mode counts and their "drives a car" subtotal, suppressed together.
 
@@ -448,9 +448,10 @@ def _seasonal_shift(table: pd.DataFrame, k: int) -> tuple[dict[str, Any], int]:
     hidden = 0
 
     pairs = pd.DataFrame({"summer": summer[changed].astype(object), "winter": winter[changed].astype(object)})
-    transitions = []
+    transitions: list[dict[str, Any]] = []
     transitions_hidden = 0
-    for (s, w), count in pairs.value_counts().sort_index().items():
+    # value_counts() of two columns is keyed by (summer, winter) pairs of mode codes
+    for (s, w), count in cast("Iterable[tuple[tuple[str, str], int]]", pairs.value_counts().sort_index().items()):
         count = int(count)
         if count < k:
             transitions_hidden += 1  # left out: even its presence would describe a few people
@@ -466,7 +467,7 @@ def _seasonal_shift(table: pd.DataFrame, k: int) -> tuple[dict[str, Any], int]:
     group_rows = []
     barriers = _MultiColumn(column(table, "barriers"))
     groups_hidden = 0
-    for (s, w), count in group_moves.sort_index().items():
+    for (s, w), count in cast("Iterable[tuple[tuple[str, str], int]]", group_moves.sort_index().items()):
         count = int(count)
         if count < k:
             groups_hidden += 1
