@@ -18,6 +18,7 @@ from fractions import Fraction
 from functools import cache, lru_cache
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from grontur._distinct import distinct
@@ -160,7 +161,7 @@ def parse_number(value: str, *, open_upper: float, open_lower: float) -> tuple[f
     return None, unit
 
 
-def spread(per_value: list, codes: np.ndarray, *, missing: object, dtype: object = object) -> np.ndarray:
+def spread(per_value: list, codes: np.ndarray, *, missing: object, dtype: npt.DTypeLike = object) -> np.ndarray:
     """Results computed per distinct value, laid out per row (``missing`` where the cell was empty)."""
     table = np.array(list(per_value) + [missing], dtype=dtype)
     return table[codes]
@@ -230,7 +231,7 @@ def code_single(raw: pd.Series, value_map: dict[str, str]) -> tuple[pd.Series, p
     """Code a single-choice column; returns (codes, unknown mask, fuzzy matches used)."""
     keys = list(value_map)
     codes_, uniques = distinct(raw)
-    results: list[object] = []
+    results: list[str | None] = []
     fuzzy: dict[str, str] = {}
     for value in uniques:
         key = norm(value)
@@ -350,8 +351,8 @@ def code_multi(raw: pd.Series, value_map: dict[str, str]) -> tuple[pd.Series, pd
     other_key = next((key for key in ("other", "anna", "annet") if key in value_map), None)
     positions, uniques = distinct(raw)
     split = _PieceCoder(value_map).split
-    code_results: list[object] = []
-    left_results: list[object] = []
+    code_results: list[str | None] = []
+    left_results: list[str | None] = []
     for value in uniques:
         # "Other (please specify)" answers hold free text: keep only the fact that "other" was chosen.
         text = str(value)
@@ -363,9 +364,9 @@ def code_multi(raw: pd.Series, value_map: dict[str, str]) -> tuple[pd.Series, pd
             leftovers = [part for part in leftovers if part != "other"] + ["other (free text)"]
         code_results.append(MULTI_SEP.join(codes) if codes else None)
         left_results.append("; ".join(leftovers) if leftovers else None)
-    codes = _categorical(code_results, positions, raw.index)
+    coded = _categorical(code_results, positions, raw.index)
     leftover = _categorical(left_results, positions, raw.index)
-    return codes, leftover.notna(), leftover
+    return coded, leftover.notna(), leftover
 
 
 def _categorical(per_value: list[str | None], positions: np.ndarray, index: pd.Index) -> pd.Series:
@@ -391,6 +392,7 @@ def code_bool(raw: pd.Series, value_map: dict[str, str]) -> tuple[pd.Series, pd.
 def _issues(index: pd.Index, column: str, raw: pd.Series | str | None, problem: str, action: str) -> pd.DataFrame:
     if len(index) == 0:
         return pd.DataFrame(columns=list(ISSUE_COLUMNS))
+    raw_values: np.ndarray | list[str | None]
     if isinstance(raw, pd.Series):
         raw_values = _safe_raw(raw.loc[index], common=_common_values(raw)).to_numpy()
     else:
@@ -585,7 +587,8 @@ def clean(mapped: MappedExport, *, municipality: str | None = None, wave: str | 
     usable = table[usable_columns].notna().any(axis=1) if usable_columns else pd.Series(False, index=index)
     duplicate_reason, duplicate_issues = _duplicates(table, frame, submitted, config)
     issues.extend(duplicate_issues)
-    reason = pd.Series(np.where(~usable.to_numpy(), "no_mode_or_distance", None), index=index, dtype=object)
+    # the numpy and pandas stubs reject a None operand and dtype=object (valid: an object array)
+    reason = pd.Series(np.where(~usable.to_numpy(), "no_mode_or_distance", None), index=index, dtype=object)  # type: ignore[call-overload, arg-type]
     reason = reason.where(reason.notna(), duplicate_reason)
     quarantined = reason.notna()
     quarantine = pd.DataFrame({"source_row": np.asarray(index[quarantined.to_numpy()], dtype=int),
@@ -692,7 +695,7 @@ def _municipality(table: pd.DataFrame, raw: pd.DataFrame, municipality: str | No
         known = np.array([isinstance(v, str) for v in per_value] + [False])
         same = np.array([isinstance(v, str) and v == str(u).strip().removesuffix(".0").zfill(4)
                          for v, u in zip(per_value, uniques)] + [False])
-        values = np.append(per_value, None)[codes]
+        values = np.append(per_value, None)[codes]  # type: ignore[call-overload]  # numpy's stub: no None operand
         translated = pd.Series(values, index=table.index, dtype=object).where(known[codes], None)
         bad = pd.Series((codes >= 0) & ~known[codes], index=table.index)
         changed = pd.Series(known[codes] & ~same[codes], index=table.index)

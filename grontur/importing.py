@@ -229,15 +229,16 @@ def import_survey(
                                 respondent_id=respondent_id, submitted=submitted)
     if id_source is not None:
         # where each pseudonym came from: only panel codes may link people across waves
-        positions = id_source.index.get_indexer(result.table["source_row"].to_numpy())
-        result.table[ID_SOURCE_COLUMN] = np.append(id_source.to_numpy(dtype=object), None)[positions]
+        # the stubs ask for an Index (pandas takes any array-like) and reject a None operand
+        positions = id_source.index.get_indexer(result.table["source_row"].to_numpy())  # type: ignore[arg-type]
+        result.table[ID_SOURCE_COLUMN] = np.append(id_source.to_numpy(dtype=object), None)[positions]  # type: ignore[call-overload]
 
     issues = result.issues
     if len(blanked):
-        targets = {item["column"]: item["target"] for item in mapped.columns}
+        target_of = {item["column"]: item["target"] for item in mapped.columns}
         extra_issues = pd.DataFrame({
             "source_row": blanked["source_row"].astype(int).to_numpy(),
-            "column": blanked["column"].map(lambda c: targets.get(c, c)).to_numpy(),
+            "column": blanked["column"].map(lambda c: target_of.get(c, c)).to_numpy(),
             "raw_value": REDACTED, "problem": "identifier_in_answer", "action": "set_missing",
         })
         issues = pd.concat([issues, extra_issues], ignore_index=True) if len(issues) else extra_issues
@@ -311,11 +312,11 @@ def _respondent_ids(raw: RawExport, mapped: MappedExport, *, salt: str,
         # A canonical table keeps its pseudonyms; anything else in the id column is hashed.
         hashed_already = ids.astype("string").str.fullmatch(_HASHED.pattern).fillna(False).astype(bool)
         risky = ids.notna() & ~hashed_already
-        source = None
+        given_source = None
         if ID_SOURCE_COLUMN in raw.frame.columns:
             given = raw.frame[ID_SOURCE_COLUMN].reindex(index).astype(object)
-            source = given.where(given.isin(ID_SOURCES), None).where(ids.notna(), None)
-        return ids.astype(object).where(~risky, pseudonymise(ids, salt)), source
+            given_source = given.where(given.isin(ID_SOURCES), None).where(ids.notna(), None)
+        return ids.astype(object).where(~risky, pseudonymise(ids, salt)), given_source
     result = pd.Series(pd.NA, index=index, dtype=object)
     # Where each id came from, as a position in ID_SOURCES (-1: none yet); strings only at the end.
     source = np.full(len(index), -1, dtype=np.int8)
