@@ -24,9 +24,10 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test,notebook]'
 	touch $@ $(VENV)/.installed
 
+# With the test and notebook extras too, so that mypy sees every library grontur imports.
 $(VENV)/.installed-lint: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[lint]'
-	touch $@ $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -e '.[test,notebook,lint]'
+	touch $@ $(VENV)/.installed-test $(VENV)/.installed
 
 install: $(VENV)/.installed
 

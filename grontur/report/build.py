@@ -237,9 +237,10 @@ def car_driver_share(results_or_shares: Mapping[str, Any], season: str | None = 
             return None
         return car_driver_share(shares)
     parts = [results_or_shares.get(m) for m in CAR_DRIVER_MODES if m in results_or_shares]
-    if any(p is None for p in parts):
+    known = [p for p in parts if p is not None]
+    if len(known) < len(parts):
         return None
-    return float(sum(parts)) if parts else None
+    return float(sum(known)) if known else None
 
 
 def _car_driver_key(results: Mapping[str, Any], season: str) -> str | None:
@@ -672,7 +673,7 @@ def _emissions(ctx: _Ctx) -> Section:
             if shown:
                 png = charts.render_png(charts.bar_chart(shown, lang=lang, xlabel_key="report.chart.tonnes_per_year", digits=1, colour_index=0))
                 blocks.append(Figure("fig-emissions-mode", tr("report.figure.emissions_by_mode"), png, tr("report.figure.emissions_by_mode")))
-        rows = []
+        rows: list[tuple[Cell, ...]] = []
         for c in order:
             entry = data[c]
             if isinstance(entry, Mapping) and entry.get("respondents") is None and values[c] is None:
@@ -951,6 +952,7 @@ def _comparison(ctx: _Ctx) -> Section | None:
     comparison = ctx.results.get("comparison")
     if not comparison:
         return None
+    comparison_blocks: Callable[..., list[Block]] | None
     try:
         from grontur.report.comparison import comparison_blocks
     except ImportError:
@@ -1000,7 +1002,7 @@ def _method(ctx: _Ctx) -> Section:
                                        quarantined=fmt.integer(quar, lang), reasons=tr("report.quarantine.join").join(reasons))))
         else:
             blocks.append(Paragraph(tr("report.method.rows", input=fmt.integer(inp, lang), kept=fmt.integer(kept, lang), quarantined=fmt.integer(quar, lang))))
-        rows = [(Cell(tr("report.method.input_rows")), Cell(fmt.integer(inp, lang), "respondents.input_rows", inp)),
+        rows: list[tuple[Cell, ...]] = [(Cell(tr("report.method.input_rows")), Cell(fmt.integer(inp, lang), "respondents.input_rows", inp)),
                 (Cell(tr("report.method.kept")), Cell(fmt.integer(kept, lang), "respondents.kept", kept)),
                 (Cell(tr("report.method.quarantined")), Cell(fmt.integer(quar, lang), "respondents.quarantined", quar))]
         if resp.get("employees") is not None:
@@ -1011,8 +1013,8 @@ def _method(ctx: _Ctx) -> Section:
     if isinstance(quality, Mapping):
         by_kind = quality.get("by_problem") or quality.get("by_kind") or {}
         if isinstance(by_kind, Mapping) and by_kind:
-            rows = tuple((Cell(ctx.label("problem", k)), Cell(fmt.integer(v, lang), f"quality.by_problem.{k}", v)) for k, v in _counts(by_kind).items())
-            blocks.append(Table("quality", tr("report.table.quality"), (tr("report.col.problem"), tr("report.col.count")), rows, (False, True), tr("report.note.quality_csv"), (None, "0")))
+            quality_rows = tuple((Cell(ctx.label("problem", k)), Cell(fmt.integer(v, lang), f"quality.by_problem.{k}", v)) for k, v in _counts(by_kind).items())
+            blocks.append(Table("quality", tr("report.table.quality"), (tr("report.col.problem"), tr("report.col.count")), quality_rows, (False, True), tr("report.note.quality_csv"), (None, "0")))
         else:
             blocks.append(Paragraph(tr("report.method.no_problems")))
         mapping = quality.get("mapping")
@@ -1053,7 +1055,8 @@ def _factor_blocks(ctx: _Ctx) -> list[Block]:
     days = settings.get("working_days_per_year", em.get("working_days"))
     blocks.append(Paragraph(tr("report.method.emission_method", days=fmt.integer(days, lang)) if days is not None else tr("report.method.emission_method_nodays")))
     factors = em.get("factors")
-    sources = em.get("sources") if isinstance(em.get("sources"), Mapping) else {}
+    given_sources = em.get("sources")
+    sources = given_sources if isinstance(given_sources, Mapping) else {}
     number = {sid: i for i, sid in enumerate(sources, 1)}
     if isinstance(factors, Mapping) and factors:
         rows = []
@@ -1105,7 +1108,7 @@ def _appendix(ctx: _Ctx) -> Section:
     blocks: list[Block] = [Paragraph(tr("report.appendix.lead"))]
     segments = r.get("segments") or []
     if segments:
-        rows = []
+        rows: list[tuple[Cell, ...]] = []
         for i, s in enumerate(segments):
             size_key = "size" if "size" in s else "n"
             share_key = "share_of_respondents" if "share_of_respondents" in s else "share"

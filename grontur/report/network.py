@@ -123,7 +123,7 @@ def build_network_document(summaries: Sequence[Mapping[str, Any]], *, lang: str,
             Cell(fmt.number(s.get("emissions_per_employee"), lang, digits=2), None, s.get("emissions_per_employee")),
         ))
     blocks: list[Block] = [Paragraph(tr("report.network.lead", n=len(summaries)), kind="lead")]
-    kept = [s.get("respondents") for s in summaries if s.get("respondents") is not None]
+    kept = [n for s in summaries if (n := s.get("respondents")) is not None]
     blocks.append(KeyFigures((
         KeyFigure(tr("report.network.kf_municipalities"), fmt.integer(len(summaries), lang)),
         KeyFigure(tr("report.kf.respondents"), fmt.integer(sum(kept), lang) if kept else fmt.SUPPRESSED),
