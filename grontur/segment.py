@@ -1117,8 +1117,8 @@ def _segment_cards(codes: np.ndarray, n_segments: int, blocks: dict[str, np.ndar
     seasons = {}
     for season in ("summer", "winter"):
         mode_codes = blocks[f"mode_{season}_code"]
-        answered = mode_codes >= 0
-        flat = codes[answered] * len(MODES) + mode_codes[answered]
+        has_mode = mode_codes >= 0
+        flat = codes[has_mode] * len(MODES) + mode_codes[has_mode]
         seasons[season] = np.bincount(flat, minlength=n_segments * len(MODES)).reshape(n_segments, len(MODES))
     distance = blocks["distance_km"][:, 0]
 

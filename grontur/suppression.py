@@ -10,11 +10,14 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
 
 from grontur.errors import ConfigError
+
+_Counts = TypeVar("_Counts", pd.Series, pd.DataFrame)
 
 DEFAULT_K = 5
 
@@ -35,7 +38,7 @@ class Suppressed:
     n_suppressed: int
 
 
-def suppress_counts(counts: pd.Series | pd.DataFrame, k: int) -> tuple[pd.Series | pd.DataFrame, int]:
+def suppress_counts(counts: _Counts, k: int) -> tuple[_Counts, int]:
     """Replace counts in ``1..k-1`` with NA and return how many cells were hidden.
 
     Zero counts are kept: "nobody" reveals nothing about a person.
