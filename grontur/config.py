@@ -248,8 +248,8 @@ def _workplace(item: object, file: Path, index: int) -> Workplace:
         raise ConfigError(f"{where}: give both 'lat' and 'lon', or neither.")
     if lat is not None:
         lat, lon = _coordinate(lat, where, "lat"), _coordinate(lon, where, "lon")
-    if lat is not None and not (57 <= float(lat) <= 72 and 3 <= float(lon) <= 32):
-        raise ConfigError(f"{where}: lat={lat}, lon={lon} is outside Norway; use WGS84 degrees (e.g. lat: 60.70, lon: 8.94).")
+        if not (57 <= lat <= 72 and 3 <= lon <= 32):
+            raise ConfigError(f"{where}: lat={lat}, lon={lon} is outside Norway; use WGS84 degrees (e.g. lat: 60.70, lon: 8.94).")
     postcode = item.get("postcode")
     return Workplace(
         name=str(item["name"]),

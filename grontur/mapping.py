@@ -15,6 +15,7 @@ import difflib
 import logging
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from pathlib import Path
@@ -156,7 +157,7 @@ def _mapping_error(path: object, detail: str) -> ConfigError:
     return ConfigError(t("import.error.mapping_file", "en", file=str(path), detail=detail))
 
 
-def _as_tuple(value: object) -> tuple[str, ...]:
+def _as_tuple(value: str | Iterable[object] | None) -> tuple[str, ...]:
     if value is None:
         return ()
     if isinstance(value, str):
@@ -723,7 +724,7 @@ def apply_mapping(raw: RawExport, mapping: Mapping, *, extra_rules: tuple[Column
     mapped = pd.DataFrame(out, index=frame.index)
     if mapped_frame_tie is not None:
         mapped.attrs["grid_tie"] = mapped_frame_tie
-    maps = {column: value_map(column, rules_used.get(column), option_numbers=mapping.option_numbers)
+    maps: dict[str, dict[str, str]] = {column: value_map(column, rules_used.get(column), option_numbers=mapping.option_numbers)
             for column in mapped.columns}
     return MappedExport(
         frame=mapped, value_maps=maps, units=units, columns=report, unmapped=unmapped,
@@ -740,7 +741,7 @@ GRID_TIE_ORDER = ("car_alone", "car_shared", "car_passenger", "taxi", "motorcycl
 
 def _grid_mode(parts: list[tuple[str, pd.Series]], index: pd.Index) -> pd.DataFrame:
     """Main mode = the mode used on most days; ties go to the first in :data:`GRID_TIE_ORDER`."""
-    days = {}
+    days: dict[str, pd.Series] = {}
     for code, series in parts:
         numbers = pd.to_numeric(series.astype("string").str.replace(",", ".", regex=False), errors="coerce")
         days[code] = days[code].add(numbers, fill_value=0) if code in days else numbers

@@ -181,8 +181,8 @@ def strip_identifiers(raw: RawExport, *, keep: frozenset[str] | set[str] = froze
     blank_frame = pd.concat(blanked, ignore_index=True) if blanked else pd.DataFrame(columns=["source_row", "column"])
     if len(blank_frame):
         cleaned = cleaned.copy()
-        for header, rows in blank_frame.groupby("column")["source_row"]:
-            cleaned.loc[rows.to_numpy(), header] = pd.NA
+        for column, rows in blank_frame.groupby("column")["source_row"]:
+            cleaned.loc[rows.to_numpy(), column] = pd.NA
     if dropped:
         log.info("dropped %d identifier columns, blanked %d cells", len(dropped), len(blank_frame))
     return raw.with_frame(cleaned), dropped, blank_frame

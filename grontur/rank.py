@@ -203,7 +203,7 @@ class MeasureRules:
         cost_class = cost.get("class", cost.get("cost_class", _get(measure, "cost_class")))
         low, high = effect.get("low"), effect.get("high")
         try:
-            low_f, high_f = float(low), float(high)
+            low_f, high_f = float(low), float(high)  # type: ignore[arg-type]  # None raises TypeError: reported below
         except (TypeError, ValueError):
             raise CatalogueError(f"{where}: field 'effect.low'/'effect.high' must be numbers; got {low!r} and {high!r}.") from None
         if cost_class not in COST_CLASSES:
