@@ -20,9 +20,10 @@ from __future__ import annotations
 import copy
 import json
 import logging
-from collections.abc import Iterable, Mapping, Sequence, Set
+from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 import pandas as pd
@@ -287,6 +288,12 @@ def _wave_month(label: str | None) -> int | None:
     return None
 
 
+@overload
+def season_of_month(month: int) -> str: ...
+@overload
+def season_of_month(month: None) -> None: ...
+@overload
+def season_of_month(month: int | None) -> str | None: ...
 def season_of_month(month: int | None) -> str | None:
     """The survey season of a month: ``summer`` for April to October, ``winter`` otherwise."""
     if month is None:
@@ -353,7 +360,7 @@ def _mode_share_change(before: pd.DataFrame, after: pd.DataFrame,
     return out, tests, hidden, driver_hidden
 
 
-def _distribution_test(cb: pd.Series, ca: pd.Series, k: int, *, merge: Set[str] = frozenset()) -> dict[str, Any]:
+def _distribution_test(cb: pd.Series, ca: pd.Series, k: int, *, merge: AbstractSet[str] = frozenset()) -> dict[str, Any]:
     """Chi-square test of the mode distributions of two waves.
 
     Modes whose share is hidden in either wave (``merge``) are tested as one category: their

@@ -261,6 +261,7 @@ def describe_participants(participants: Mapping[str, Any], lang: str) -> str:
 
 
 def _describe_participants(participants: Mapping[str, Any], lang: str) -> tuple[str, str]:
+    group: str | None
     if participants.get("description"):
         group = next((k for k in ("workplace", "job_group", "volunteers", "column", "all") if k in participants), "all")
         return ("volunteers" if group == "column" else group), str(participants["description"])
@@ -552,7 +553,7 @@ def _estimate_season(before: pd.DataFrame, after: pd.DataFrame, reached_b: pd.Se
     groups: dict[str, Any] = {}
     estimates: list[dict[str, Any]] = []
     if not reached_ok:
-        note = "no_participants" if r[1] == 0 and r[3] == 0 else "too_few_participants"
+        note: str | None = "no_participants" if r[1] == 0 and r[3] == 0 else "too_few_participants"
         return _SeasonResult(participants, groups, (), None, None, hidden, note)
     # A share x / n is shown only when those with the outcome and those without are each 0 or at
     # least k (100 % minus the share gives the others away; the habits section's rule).

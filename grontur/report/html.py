@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import base64
 from functools import cache
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 import jinja2
 from markupsafe import Markup
