@@ -524,6 +524,7 @@ def run_demo(out_dir: str | Path, *, formats: Sequence[str] = DEFAULT_FORMATS, j
     projects = demo_projects()
     waves: dict[str, tuple[Any, Any]] = {}
     for project in projects:
+        assert project.survey is not None, "every demo project names its survey"
         baseline = import_for_project(project.survey, project=project)
         after = (import_for_project(project.followup, project=project, wave=project.followup_wave)
                  if project.followup else None)
@@ -659,7 +660,8 @@ def _split_by_municipality(imported: Any) -> tuple[dict[str, Any], int]:
         by_row = pd.Series(numbers.to_numpy(), index=table["source_row"].to_numpy())
         by_row = by_row[~by_row.index.duplicated()]
         issue_numbers = issues["source_row"].map(by_row)
-        issue_groups = {str(k): v for k, v in pd.Series(issue_numbers.to_numpy()).groupby(
+        # GroupBy.indices holds integer arrays; the stub also allows an Index or a list
+        issue_groups = {str(k): v for k, v in pd.Series(issue_numbers.to_numpy()).groupby(  # type: ignore[misc]
             issue_numbers.to_numpy(), sort=False, dropna=True).indices.items()}
     empty_issues = issues.iloc[0:0]
     parts = {}
