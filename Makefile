@@ -48,4 +48,4 @@ lint: $(VENV)/.installed-lint
 	$(BIN)/mypy
 
 clean:
-	rm -rf $(VENV) demo-output dist build .pytest_cache
+	rm -rf $(VENV) demo-output dist build .pytest_cache .mypy_cache .ruff_cache
