@@ -24,7 +24,12 @@ import pandas as pd
 from grontur._distinct import distinct
 from grontur._yaml import read_yaml
 from grontur.mapping import MappedExport, norm
-from grontur.privacy import identifier_mask
+from grontur.privacy import (
+    PLACEHOLDERS,
+    generalise_rare,
+    identifier_kinds,
+    mask_identifiers,
+)
 from grontur.resources import data_path
 from grontur.schema import COLUMNS, MULTI_SEP, REQUIRED_ANY
 from grontur.suppression import DEFAULT_K
@@ -394,24 +399,14 @@ def _issues(index: pd.Index, column: str, raw: pd.Series | str | None, problem: 
         return pd.DataFrame(columns=list(ISSUE_COLUMNS))
     raw_values: np.ndarray | list[str | None]
     if isinstance(raw, pd.Series):
-        raw_values = _safe_raw(raw.loc[index], common=_common_values(raw)).to_numpy()
+        # a municipality is a name; elsewhere a name where a code or number belongs is a person's
+        raw_values = _safe_raw(raw.loc[index], common=_common_values(raw), names=column != "municipality").to_numpy()
     else:
         raw_values = [raw] * len(index)
     return pd.DataFrame({
         "source_row": np.asarray(index, dtype=int), "column": column, "raw_value": raw_values,
         "problem": problem, "action": action,
     })
-
-
-def _drop_rare(values: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """Blank free-form values (workplace names) given by fewer than k respondents.
-
-    A site named by one or two people may as well be a person's name; groups that small could
-    not be shown anyway.
-    """
-    common = _common_values(values)
-    rare = values.notna() & ~values.isin(list(common))
-    return values.where(~rare, np.nan), rare
 
 
 def _common_values(raw: pd.Series) -> set[object]:
@@ -437,22 +432,26 @@ def _number_like(value: object) -> bool:
         for token in tokens)
 
 
-def _safe_raw(raw: pd.Series, *, common: set[object] | None = None) -> pd.Series:
+def _safe_raw(raw: pd.Series, *, common: set[object] | None = None, names: bool = True) -> pd.Series:
     """Raw values fit for quality.csv.
 
     An answer is copied only when it cannot be personal: given by at least k respondents, or
-    made only of numbers and units. Anything else (typed text, long or identifying text) is
-    replaced by a marker, and text a spreadsheet would run as a formula gets an apostrophe.
+    made only of numbers and units. Anything else (typed text, long text) is replaced by a
+    marker; an answer that looks like an identifier (phone or identity number, date of birth,
+    e-mail, name; :func:`grontur.privacy.mask_identifiers`) by the placeholder of its kind, however
+    many gave it and however number-like it is. Text a spreadsheet would run as a formula gets an
+    apostrophe.
     """
     text = raw.astype(object)
     long_text = text.astype("string").str.len().fillna(0) > 60
-    identifying = identifier_mask(text)
+    kinds = identifier_kinds(text, names=names)
+    identifying = kinds.notna()
     codes, uniques = distinct(text)
     safe_value = np.array([(common is not None and value in common) or _number_like(value) for value in uniques]
                           + [True])
     rare_text = ~safe_value[codes]
-    out = text.where(~rare_text, RARE_TEXT)
-    return defuse_formulas(out.where(~(long_text | identifying), REDACTED))
+    out = text.where(~rare_text, RARE_TEXT).where(~long_text, REDACTED)
+    return defuse_formulas(out.where(~identifying, kinds.map(PLACEHOLDERS)))
 
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -559,11 +558,6 @@ def clean(mapped: MappedExport, *, municipality: str | None = None, wave: str | 
                 out[column] = defuse_formulas(raw)
 
     table = pd.DataFrame(out, index=index)
-    if "workplace" in table.columns:
-        table["workplace"], rare = _drop_rare(table["workplace"])
-        if rare.any():
-            rows = index[rare.to_numpy()]
-            issues.append(_issues(rows, "workplace", RARE_TEXT, "rare_workplace", "set_missing"))
     table, range_issues = _check_ranges(table, frame, config)
     issues.extend(range_issues)
     if "home_postcode" in table.columns:
@@ -594,6 +588,12 @@ def clean(mapped: MappedExport, *, municipality: str | None = None, wave: str | 
     quarantine = pd.DataFrame({"source_row": np.asarray(index[quarantined.to_numpy()], dtype=int),
                                "reason": reason[quarantined].to_numpy()})
     kept = _order(table, np.flatnonzero(~quarantined.to_numpy()))
+    # Workplaces are typed names: one named by fewer than k kept respondents may be a person's.
+    rare = generalise_rare(kept, DEFAULT_K, columns=("workplace",))
+    kept = rare.table
+    if len(rare.rows.get("workplace", ())):
+        rows = pd.Index(kept.loc[rare.rows["workplace"], "source_row"].to_numpy())
+        issues.append(_issues(rows, "workplace", RARE_TEXT, "rare_workplace", "set_missing"))
     issue_frame = (pd.concat([f for f in issues if len(f)], ignore_index=True)
                    if any(len(f) for f in issues) else pd.DataFrame(columns=list(ISSUE_COLUMNS)))
     if len(issue_frame):
@@ -618,7 +618,7 @@ def _publishable_counts(counts: pd.Series) -> dict[str, int]:
 
 def _safe_label(value: object) -> str:
     text = str(value)
-    return REDACTED if len(text) > 60 or bool(identifier_mask(pd.Series([text])).iloc[0]) else text
+    return REDACTED if len(text) > 60 else str(mask_identifiers(pd.Series([text], dtype=object), names=True).iloc[0])
 
 
 def _order(table: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame:

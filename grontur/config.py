@@ -103,7 +103,7 @@ def project_for(municipality: str, *, language: str | None = None, k: int = DEFA
     """A project made from a municipality name or number alone (for ``grontur analyse`` without ``--project``)."""
     found = _lookup(municipality, source="--kommune")
     lang = language or default_language(getattr(found, "written_standard", None))
-    return Project(number=found.number, name=found.name, language=_check_language(lang, "--lang"), k=_check_k(k, "--k"), **fields)
+    return Project(number=found.number, name=found.name, language=_check_language(lang, "--lang"), k=check_k(k, "--k"), **fields)
 
 
 def _check_language(lang: str, where: str) -> str:
@@ -113,7 +113,8 @@ def _check_language(lang: str, where: str) -> str:
     return lang
 
 
-def _check_k(k: object, where: str) -> int:
+def check_k(k: object, where: str) -> int:
+    """``k`` when it is a whole number of at least the default k; else a ConfigError naming ``where``."""
     if isinstance(k, bool) or not isinstance(k, int) or k < DEFAULT_K:
         msg = f"{where}: the privacy threshold k must be a whole number of {DEFAULT_K} or higher, not {k!r}."
         raise ConfigError(msg)
@@ -186,7 +187,7 @@ def load_project(path: str | Path) -> Project:
         number=found.number,
         name=found.name,
         language=_check_language(lang, f"{file}: field 'language'"),
-        k=_check_k(data.get("k", DEFAULT_K), f"{file}: field 'k'"),
+        k=check_k(data.get("k", DEFAULT_K), f"{file}: field 'k'"),
         employees=employees,
         survey=_path(root, data.get("survey")),
         followup=_path(root, data.get("followup")),

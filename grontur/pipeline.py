@@ -148,8 +148,11 @@ def analyse_imported(
     """
     lang = lang or project.language
     k = project.k
+    from grontur.importing import with_generalisation_issues
+
     table = imported.table.copy()
-    issue_frames = [imported.issues]
+    # quality.csv counts what cleaned.csv generalises at this project's k (see write_analysis)
+    issue_frames = [with_generalisation_issues(imported.issues, imported.table, k)]
     figures: dict[str, Any] = {}
     enriched = None
     if project.workplaces or project.geodata:
@@ -270,6 +273,7 @@ def import_for_project(path: Path, *, project: Project, mapping: Path | None = N
         municipality=project.number,
         wave=wave or project.wave,
         salt=project.salt,
+        k=project.k,
     )
     check_one_municipality(imported, project, path)
     return imported
@@ -404,18 +408,10 @@ def attach_comparison(analysis: Analysis, after: Any, effects: Sequence[Any], *,
     analysis.results["comparison"] = analysis.comparison
 
 
-def publishable_table(table: pd.DataFrame, k: int) -> pd.DataFrame:
-    """The cleaned table as written to ``cleaned.csv``: postcodes held by fewer than k are blanked."""
-    out = table.copy()
-    if "home_postcode" in out:
-        counts = out["home_postcode"].map(out["home_postcode"].value_counts())
-        out["home_postcode"] = out["home_postcode"].where(counts >= k)
-    return out
-
-
 def write_analysis(analysis: Analysis, out_dir: Path, *, lang: str, formats: Sequence[str] = DEFAULT_FORMATS) -> list[Path]:
     """Write every output of one analysis to ``out_dir``, atomically."""
     from grontur import report
+    from grontur.importing import publishable_table
 
     with staged_folder(out_dir) as staging:
         write_json(analysis.results, staging / "results.json")

@@ -123,7 +123,7 @@ def _import(path: Path, project, wave: str | None, *, check: bool = True):
     from grontur.pipeline import check_one_municipality
 
     imported = import_survey(path, mapping=project.mapping, sheet=project.sheet, municipality=project.number,
-                             wave=wave, salt=project.salt)
+                             wave=wave, salt=project.salt, k=project.k)
     if check:
         check_one_municipality(imported, project, path)
     return imported
