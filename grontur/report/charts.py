@@ -20,8 +20,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
+from grontur import _format as fmt
 from grontur.i18n import Translator
-from grontur.report import _format as fmt
 
 #: Okabe & Ito (2008) colour-blind-safe palette, ordered so neighbours differ in lightness too.
 PALETTE: tuple[str, ...] = (
