@@ -28,6 +28,7 @@ from grontur._yaml import parse as parse_yaml
 from grontur._yaml import problem_text
 from grontur.errors import ConfigError
 from grontur.io import RawExport
+from grontur.numbers import cleaning_settings, parse_number
 from grontur.resources import data_path, standard_questionnaire
 from grontur.schema import COLUMNS, MODES, MULTI_SEP
 from grontur.suppression import DEFAULT_K
@@ -798,9 +799,7 @@ def _numeric_share(values: pd.Series) -> float:
     """Share of distinct answers the cleaner reads as a number ("2,5", "ca. 12 km", "41-50 minutes")."""
     if values.empty:
         return 0.0
-    from grontur.clean import parse_number, settings
-
-    config = settings()
+    config = cleaning_settings()
     readable = [parse_number(str(value), open_upper=config["open_upper_factor"],
                              open_lower=config["open_lower_factor"])[0] is not None for value in values]
     return float(np.mean(readable))
