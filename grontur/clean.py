@@ -20,8 +20,8 @@ import numpy as np
 import pandas as pd
 
 from grontur._distinct import distinct
+from grontur._numbers import cleaning_settings, parse_number
 from grontur.mapping import MappedExport, answers_vocabulary, norm
-from grontur.numbers import cleaning_settings, parse_number
 from grontur.privacy import identifier_mask
 from grontur.schema import COLUMNS, MULTI_SEP, REQUIRED_ANY
 from grontur.suppression import DEFAULT_K

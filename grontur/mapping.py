@@ -24,11 +24,11 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from grontur._numbers import cleaning_settings, parse_number
 from grontur._yaml import parse as parse_yaml
 from grontur._yaml import problem_text
 from grontur.errors import ConfigError
 from grontur.io import RawExport
-from grontur.numbers import cleaning_settings, parse_number
 from grontur.resources import data_path, standard_questionnaire
 from grontur.schema import COLUMNS, MODES, MULTI_SEP
 from grontur.suppression import DEFAULT_K

@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 import yaml
 
+from grontur._numbers import parse_number
 from grontur.clean import clean
 from grontur.io import RawExport
 from grontur.mapping import apply_mapping, load_mapping
-from grontur.numbers import parse_number
 from grontur.resources import data_path
 
 QUESTIONS = {q["column"]: q for q in yaml.safe_load(

@@ -25,6 +25,8 @@ import pytest
 from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 
+from grontur._numbers import cleaning_settings as clean_settings
+from grontur._numbers import parse_number
 from grontur.clean import clean, parse_numbers
 from grontur.errors import GronturError
 from grontur.importing import ID_SOURCE_COLUMN, ID_SOURCES, import_survey
@@ -36,8 +38,6 @@ from grontur.mapping import (
     suggest_mapping,
     value_map,
 )
-from grontur.numbers import cleaning_settings as clean_settings
-from grontur.numbers import parse_number
 from grontur.privacy import identifier_mask
 from grontur.schema import COLUMNS, MULTI_SEP
 
