@@ -2,7 +2,7 @@
 
 :func:`describe` builds ``results["habits"]``; :func:`mode_share` builds the simpler
 ``results["mode_share"]``. Every cell that describes fewer than ``k`` respondents is ``None`` and
-counted in ``suppressed_cells``. Shared helpers (settings, days on site, Wilson intervals,
+counted in ``suppressed_cells``. Shared helpers (settings, days on site,
 multi-select counts) live here too and are used by :mod:`grontur.emissions` and
 :mod:`grontur.potential`.
 
@@ -39,11 +39,16 @@ from grontur.schema import (
     SEASONS,
     WOULD_HELP,
 )
-from grontur.suppression import DEFAULT_K, check_k, suppress_with_totals
+from grontur.stats import wilson_interval
+from grontur.suppression import (
+    DEFAULT_K,
+    check_k,
+    suppress_with_totals,
+    yes_no_publishable,
+)
 
 log = logging.getLogger(__name__)
 
-Z95 = 1.959963984540054
 DISTANCE_BANDS: tuple[tuple[str, float, float], ...] = (
     ("lt1", 0.0, 1.0), ("1_3", 1.0, 3.0), ("3_5", 3.0, 5.0), ("5_10", 5.0, 10.0),
     ("10_20", 10.0, 20.0), ("20p", 20.0, np.inf),
@@ -182,23 +187,6 @@ def season_trips(table: pd.DataFrame, settings: Mapping[str, Any]) -> dict[str, 
     return out
 
 
-def wilson(count: float, n: float, z: float = Z95) -> tuple[float, float]:
-    """Wilson score interval for a proportion.
-
-    >>> [round(x, 4) for x in wilson(3, 10)]
-    [0.1078, 0.6032]
-    """
-    if n <= 0:
-        return (float("nan"), float("nan"))
-    p = count / n
-    denom = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denom
-    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    low = 0.0 if count <= 0 else max(0.0, float(centre - half))
-    high = 1.0 if count >= n else min(1.0, float(centre + half))
-    return (low, high)
-
-
 def _multi_uniques(series: pd.Series) -> tuple[np.ndarray, pd.DataFrame]:
     """Codes of each row into its distinct cell value, and the dummies of the distinct values.
 
@@ -327,7 +315,7 @@ def _share_cells(counts: Mapping[str, int | None], n: int) -> dict[str, dict[str
         if count is None or n <= 0:
             cells[key] = {"count": None, "share": None, "ci_low": None, "ci_high": None}
         else:
-            lo, hi = wilson(count, n)
+            lo, hi = wilson_interval(count, n)
             cells[key] = {"count": count, "share": count / n, "ci_low": lo, "ci_high": hi}
     return cells
 
@@ -347,12 +335,6 @@ def _ranked(counts: pd.Series, n: int, k: int) -> tuple[list[dict[str, Any]], in
         else:
             items.append({"code": code, "count": count, "share": count / n if n else None})
     return items, hidden
-
-
-def _pair_publishable(count: int, n: int, k: int) -> bool:
-    """A share ``count / n`` may be shown when neither the group nor its complement is in 1..k-1."""
-    rest = n - count
-    return (count == 0 or count >= k) and (rest == 0 or rest >= k)
 
 
 def is_car_driver(table: pd.DataFrame) -> pd.Series:
@@ -486,7 +468,7 @@ def _seasonal_shift(table: pd.DataFrame, k: int) -> tuple[dict[str, Any], int]:
     n_changed_pub = n_changed if (n_changed == 0 or n_changed >= k) else None
     if n_changed_pub is None:
         hidden += 1
-    lo, hi = wilson(n_changed, n_both) if n_changed_pub is not None else (None, None)
+    lo, hi = wilson_interval(n_changed, n_both) if n_changed_pub is not None else (None, None)
     return {
         "n_both_seasons": n_both,
         "n_changed": n_changed_pub,
@@ -529,7 +511,7 @@ def _effective_ci(table: pd.DataFrame, season_trips_: dict[str, pd.Series], rate
     if w.empty:
         return None, None
     n_eff = float(w.sum() ** 2 / (w**2).sum())
-    lo, hi = wilson(rate * n_eff, n_eff)
+    lo, hi = wilson_interval(rate * n_eff, n_eff)
     return lo, hi
 
 
@@ -841,7 +823,7 @@ def describe(table: pd.DataFrame, *, k: int = DEFAULT_K, employees: int | None =
 
     drivers = is_car_driver(table)
     n_drivers = int(drivers.sum())
-    if not _pair_publishable(n_drivers, n, k):
+    if not yes_no_publishable(n_drivers, n, k):
         hidden += 1
     lists: dict[str, Any] = {}
     for col, allowed in (("barriers", BARRIERS), ("would_consider", MODES), ("would_help", WOULD_HELP)):
@@ -854,7 +836,7 @@ def describe(table: pd.DataFrame, *, k: int = DEFAULT_K, employees: int | None =
     habits = {
         "k": k,
         "n_respondents": n,
-        "n_car_drivers": n_drivers if _pair_publishable(n_drivers, n, k) else None,
+        "n_car_drivers": n_drivers if yes_no_publishable(n_drivers, n, k) else None,
         "seasons": seasons,
         "seasonal_shift": shift,
         "drive_alone_rate": dar_ci,

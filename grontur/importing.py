@@ -362,7 +362,7 @@ def _placeholders(frame: pd.DataFrame, blanked: pd.DataFrame) -> np.ndarray:
     """What quality.csv shows for each blanked identifier cell: the placeholder of its kind."""
     out = np.full(len(blanked), REDACTED, dtype=object)
     for column, rows in blanked.groupby("column")["source_row"]:
-        kinds = identifier_kinds(frame.loc[rows.to_numpy(), column]).to_numpy()
+        kinds = identifier_kinds(frame[column].loc[rows.to_numpy()]).to_numpy()
         found = pd.notna(kinds)
         out[rows.index.to_numpy()[found]] = [PLACEHOLDERS[kind] for kind in kinds[found]]
     return out

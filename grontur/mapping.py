@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from grontur._numbers import cleaning_settings, parse_number
 from grontur._yaml import parse as parse_yaml
 from grontur._yaml import problem_text
 from grontur.errors import ConfigError
@@ -799,9 +800,7 @@ def _numeric_share(values: pd.Series) -> float:
     """Share of distinct answers the cleaner reads as a number ("2,5", "ca. 12 km", "41-50 minutes")."""
     if values.empty:
         return 0.0
-    from grontur.clean import parse_number, settings
-
-    config = settings()
+    config = cleaning_settings()
     readable = [parse_number(str(value), open_upper=config["open_upper_factor"],
                              open_lower=config["open_lower_factor"])[0] is not None for value in values]
     return float(np.mean(readable))

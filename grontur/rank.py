@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from grontur import _format as fmt
 from grontur._yaml import read_yaml
 from grontur.errors import CatalogueError, ConfigError
 from grontur.evidence import (
@@ -35,7 +36,6 @@ from grontur.evidence import (
     records_by_measure,
 )
 from grontur.i18n import LANGUAGES, check_language, has, t
-from grontur.report import _format as fmt
 from grontur.resources import data_path
 from grontur.schema import CAR_DRIVER_MODES, CAR_MODES, MAX_DISTANCE_KM, MULTI_SEP
 from grontur.suppression import DEFAULT_K, check_k

@@ -57,8 +57,18 @@ def group_is_publishable(n: int, k: int) -> bool:
     return n == 0 or n >= k
 
 
-def _small(value: int, k: int) -> bool:
-    return 0 < value < k
+def is_small(count: int, k: int) -> bool:
+    """A count of 1 to ``k - 1`` people: too few to show (0 is shown; it describes nobody)."""
+    return 0 < int(count) < k
+
+
+def yes_no_publishable(count: int, n: int, k: int) -> bool:
+    """A yes/no share ``count / n`` may be shown: those counted and those not are each 0 or >= k.
+
+    100 % minus the share describes the others, so both sides must be publishable.
+    """
+    rest = int(n) - int(count)
+    return (int(count) == 0 or int(count) >= k) and (rest == 0 or rest >= k)
 
 
 def suppress_with_totals(cells: Mapping[str, int], k: int, *,
@@ -97,12 +107,12 @@ def suppress_with_totals(cells: Mapping[str, int], k: int, *,
     for name, parts in subtotals.items():
         values[name] = sum(values[p] for p in parts)
     total = sum(int(v) for v in cells.values())
-    if _small(total, k):
+    if is_small(total, k):
         return {key: None for key in names}, sum(1 for key in names if values[key])
     index = {key: i for i, key in enumerate(names)}
     forced = set(force)
     hidden = [key for key in names
-              if values[key] and (_small(values[key], k) or _small(total - values[key], k) or key in forced)]
+              if values[key] and (is_small(values[key], k) or is_small(total - values[key], k) or key in forced)]
     if not hidden:  # nothing to protect: the common case for rows of large groups
         return {key: values[key] for key in names}, 0
 
@@ -148,7 +158,7 @@ def suppress_with_totals(cells: Mapping[str, int], k: int, *,
             coef = relation[cols]
             if (coef >= 0).all() or (coef <= 0).all():
                 part = float(np.abs(coef) @ value_vector[cols])
-                if _small(round(part), k):
+                if is_small(round(part), k):
                     bad.extend(key for key, c in zip(hidden_keys, coef) if c != 0 and key not in bad)
         return bad
 

@@ -54,12 +54,13 @@ def _analyse_all(survey: Path | None, *, out: Path, mapping: Path | None, sheet:
 
     from grontur.importing import import_survey
     from grontur.pipeline import analyse_many
+    from grontur.suppression import DEFAULT_K
 
     ui = lang or "en"
     if survey is None:
         raise click.UsageError(t("cli.analyse.many_needs_survey", ui))
     started = time.perf_counter()
-    imported = import_survey(survey, mapping=mapping, sheet=sheet, **({"k": k} if k is not None else {}))
+    imported = import_survey(survey, mapping=mapping, sheet=sheet, k=DEFAULT_K if k is None else k)
     count = int(imported.table["municipality"].nunique()) if "municipality" in imported.table else 0
     with progress_bar(count, t("cli.analyse.many_progress", ui)) as advance:
         many = analyse_many(imported, jobs=jobs, formats=formats, out_dir=out, lang=lang, k=k, run_date=run_date,

@@ -13,10 +13,16 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar
 
-from grontur.errors import GronturError
+from grontur import _format as fmt
 from grontur.i18n import Translator, has
-from grontur.report import _format as fmt
 from grontur.report import charts
+from grontur.report._text import (
+    ResultsShapeError,
+    localized,
+    localized_list,
+    measure_name,
+)
+from grontur.report.comparison import comparison_blocks
 from grontur.report.model import (
     Block,
     BulletList,
@@ -50,40 +56,11 @@ EXTERNAL_FIGURES = {
 }
 
 
-class ResultsShapeError(GronturError, ValueError):
-    """``results`` has a section whose content is not what the report expects."""
-
-
 def _need(mapping: Mapping[str, Any], key: str, where: str) -> Any:
     if not isinstance(mapping, Mapping) or key not in mapping:
         msg = f"results.json: the section {where!r} lacks the key {key!r}; re-run the analysis with this grontur version."
         raise ResultsShapeError(msg)
     return mapping[key]
-
-
-def localized(value: Any, lang: str) -> str:
-    """Text of a value that is either a plain string or a ``{nn, nb, en}`` mapping."""
-    if value is None:
-        return ""
-    if isinstance(value, Mapping):
-        if lang in value:
-            return str(value[lang])
-        msg = f"results.json: a text has no {lang!r} version ({sorted(value)}); re-run the analysis with --lang {lang}."
-        raise ResultsShapeError(msg)
-    if isinstance(value, (list, tuple)):
-        return " ".join(localized(v, lang) for v in value)
-    return str(value)
-
-
-def localized_list(value: Any, lang: str) -> list[str]:
-    """A list of texts given as a list, a ``{lang: list}`` mapping or one string."""
-    if value is None:
-        return []
-    if isinstance(value, Mapping):
-        value = value.get(lang) if lang in value else localized(value, lang)
-    if isinstance(value, str):
-        return [value]
-    return [localized(v, lang) for v in value]
 
 
 class Labeller:
@@ -744,45 +721,6 @@ def _alt_label(ctx: _Ctx, code: str) -> str:
 
 # --- measures -------------------------------------------------------------------------------
 
-_CATALOGUE_NAMES: dict[str, Mapping[str, str]] | None = None
-
-
-def measure_name(measure: Mapping[str, Any], lang: str, *, results_lang: str | None = None) -> str:
-    """The measure's name in ``lang``.
-
-    A ``{nn, nb, en}`` name is used as it is; a plain-string name is taken when it is in the
-    report language (``results_lang`` equals ``lang``); otherwise the catalogue gives the name.
-    """
-    name = measure.get("name")
-    if isinstance(name, Mapping):
-        return localized(name, lang)
-    if name and (results_lang is None or results_lang == lang):
-        return str(name)
-    names = _catalogue_names()
-    mid = str(measure.get("id"))
-    if mid in names:
-        return localized(names[mid], lang)
-    if name:
-        return str(name)
-    log.warning("measure %r has no name in results and is not in the catalogue", mid)
-    return mid
-
-
-def _catalogue_names() -> Mapping[str, Mapping[str, str]]:
-    global _CATALOGUE_NAMES
-    if _CATALOGUE_NAMES is None:
-        try:
-            from grontur.catalogue import load_catalogue
-        except ImportError:
-            _CATALOGUE_NAMES = {}
-        else:
-            catalogue = load_catalogue()
-            measures = getattr(catalogue, "measures", catalogue)
-            items = measures.values() if isinstance(measures, Mapping) else measures
-            _CATALOGUE_NAMES = {str(m.id): dict(m.name) for m in items}
-    return _CATALOGUE_NAMES
-
-
 def measure_reasons(measure: Mapping[str, Any], ctx: _Ctx) -> list[str]:
     """Reasons in the report language: as given when they are, else re-rendered from ``reasons_data``."""
     reasons = measure.get("reasons")
@@ -952,37 +890,8 @@ def _comparison(ctx: _Ctx) -> Section | None:
     comparison = ctx.results.get("comparison")
     if not comparison:
         return None
-    comparison_blocks: Callable[..., list[Block]] | None
-    try:
-        from grontur.report.comparison import comparison_blocks
-    except ImportError:
-        comparison_blocks = None
-    if comparison_blocks is not None:
-        blocks = tuple(comparison_blocks(comparison, lang=ctx.lang))
-    else:
-        blocks = (_generic_comparison(ctx, comparison),)
+    blocks = tuple(comparison_blocks(comparison, lang=ctx.lang))
     return Section("comparison", ctx.tr("report.section.comparison"), blocks)
-
-
-def _generic_comparison(ctx: _Ctx, comparison: Mapping[str, Any]) -> Block:
-    """A before/after table of mode shares from ``comparison.json``'s ``mode_share_change``."""
-    tr, lang = ctx.tr, ctx.lang
-    change = comparison.get("mode_share_change") or {}
-    rows = []
-    for season in SEASONS:
-        for mode, c in (change.get(season) or {}).items():
-            if not isinstance(c, Mapping):
-                continue
-            rows.append((Cell(tr(f"report.season.{season}")), Cell(ctx.label("mode", mode)),
-                         Cell(fmt.percent(c.get("before"), lang), f"comparison.mode_share_change.{season}.{mode}.before", c.get("before")),
-                         Cell(fmt.percent(c.get("after"), lang), f"comparison.mode_share_change.{season}.{mode}.after", c.get("after")),
-                         Cell(fmt.number(None if c.get("diff") is None else 100 * c["diff"], lang, digits=1)),
-                         Cell(fmt.number_range(None if c.get("ci_low") is None else 100 * c["ci_low"], None if c.get("ci_high") is None else 100 * c["ci_high"], lang, digits=1))))
-    if not rows:
-        return _missing(ctx)
-    return Table("comparison", tr("report.table.comparison"),
-                 (tr("report.col.season"), tr("report.col.mode"), tr("report.col.before"), tr("report.col.after"), tr("report.col.diff_points"), tr("report.col.ci")),
-                 tuple(rows), (False, False, True, True, True, True), None, (None, None, "0%", "0%", "0.0", None))
 
 
 # --- method, quality and privacy ------------------------------------------------------------

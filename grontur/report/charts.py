@@ -22,8 +22,8 @@ import matplotlib.pyplot as plt
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from grontur import _format as fmt
 from grontur.i18n import Translator
-from grontur.report import _format as fmt
 
 if TYPE_CHECKING:
     from matplotlib.typing import RcKeyType

@@ -13,8 +13,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from grontur import _format as fmt
 from grontur.i18n import Translator, check_language
-from grontur.report import _format as fmt
 from grontur.report.model import (
     Block,
     Cell,

@@ -1,4 +1,7 @@
-"""Number formatting for reports: Norwegian and English conventions, suppressed cells marked.
+"""Number formatting: Norwegian and English conventions, suppressed cells marked.
+
+Used by the reports and by the ranking's reason sentences; it imports nothing from grontur, so
+any module may use it.
 
 Norwegian texts use a decimal comma, a (non-breaking) space between thousands and a space before
 the per cent sign ("1 234,5", "52 %"); English uses "1,234.5" and "52%". A ``None`` value is a
