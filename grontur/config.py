@@ -27,7 +27,7 @@ PARKING_LEVELS = ("free", "paid", "limited", "none")
 _KNOWN_KEYS = {
     "municipality", "language", "k", "employees", "survey", "followup", "mapping", "sheet",
     "wave", "followup_wave", "run_date", "plan_start", "context", "workplaces", "pilots", "weights", "salt",
-    "catalogue", "geodata", "comparison_municipality",
+    "catalogue", "geodata", "comparison_municipality", "evidence",
 }
 
 
@@ -72,6 +72,7 @@ class Project:
     catalogue: Path | None = None
     geodata: Mapping[str, Path] = field(default_factory=dict)
     comparison_municipality: str | None = None
+    evidence: tuple[Path, ...] = ()
     root: Path | None = None
 
     @property
@@ -205,8 +206,29 @@ def load_project(path: str | Path) -> Project:
         catalogue=_path(root, data.get("catalogue")),
         geodata={str(key): p for key, value in geodata.items() if (p := _path(root, value)) is not None},
         comparison_municipality=(str(data["comparison_municipality"]) if data.get("comparison_municipality") else None),
+        evidence=_evidence_paths(data.get("evidence"), root, file),
         root=root,
     )
+
+
+def _evidence_paths(value: object, root: Path, file: Path) -> tuple[Path, ...]:
+    """The project's evidence folders or files (one path or a list), relative to the project folder."""
+    if value in (None, "", []):
+        return ()
+    items = value if isinstance(value, list) else [value]
+    paths = []
+    for item in items:
+        if not isinstance(item, str) or not item.strip():
+            raise ConfigError(f"{file}: field 'evidence' must be a folder of evidence records (or a list of them), "
+                              f"not {item!r}.")
+        path = _path(root, item)
+        assert path is not None
+        if not path.exists():
+            raise ConfigError(f"{file}: field 'evidence': {path} does not exist; give the folder of the network's "
+                              "evidence records (e.g. the evidence/ folder 'grontur demo' or 'grontur compare "
+                              "--write-evidence' writes), or remove the field.")
+        paths.append(path)
+    return tuple(paths)
 
 
 def _weights(value: object, file: Path) -> Mapping[str, Any]:
