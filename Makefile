@@ -1,6 +1,7 @@
 # The two commands a newcomer needs:
 #   make demo   - create .venv, install grontur, run the demo pipeline into demo-output/
 #   make test   - create .venv, install grontur with test extras, run the whole test suite
+#   make lint   - install the pinned ruff, mypy and pandas-stubs (the lint extra), run both
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -23,6 +24,11 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test,notebook]'
 	touch $@ $(VENV)/.installed
 
+# With the test and notebook extras too, so that mypy sees every library grontur imports.
+$(VENV)/.installed-lint: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test,notebook,lint]'
+	touch $@ $(VENV)/.installed-test $(VENV)/.installed
+
 install: $(VENV)/.installed
 
 install-test: $(VENV)/.installed-test
@@ -36,9 +42,10 @@ test: $(VENV)/.installed-test
 bench: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/run.py
 
-lint: $(VENV)/.installed-test
-	$(BIN)/python -m pip install --quiet ruff
+# mypy reads its files and settings from [tool.mypy] in pyproject.toml.
+lint: $(VENV)/.installed-lint
 	$(BIN)/ruff check grontur tests benchmarks
+	$(BIN)/mypy
 
 clean:
-	rm -rf $(VENV) demo-output dist build .pytest_cache
+	rm -rf $(VENV) demo-output dist build .pytest_cache .mypy_cache .ruff_cache

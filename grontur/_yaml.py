@@ -16,7 +16,7 @@ except AttributeError:  # pragma: no cover - PyYAML built without libyaml
     _SafeLoader = yaml.SafeLoader
 
 
-class StrictLoader(_SafeLoader):  # type: ignore[misc,valid-type]
+class StrictLoader(_SafeLoader):
     """A safe loader that refuses a key given twice (plain YAML silently keeps the last one)."""
 
 

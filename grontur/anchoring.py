@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -280,7 +281,7 @@ def _season_window(after: dt.date, season: Mapping[str, Any]) -> tuple[dt.date, 
     return start, end
 
 
-def _pilot_window(ready: dt.date, cal: Mapping[str, Any], families: set[Any]) -> tuple[dt.date, dt.date]:
+def _pilot_window(ready: dt.date, cal: Mapping[str, Any], families: AbstractSet[Any]) -> tuple[dt.date, dt.date]:
     """The earliest season window for a pilot ready on ``ready`` (see the template's calendar)."""
     seasons = list(cal.get("pilot_seasons") or ["summer"])
     by_family = cal.get("pilot_season_by_family") or {}
@@ -412,7 +413,7 @@ def build_plan(
 
 
 def _schedule(step: StepTemplate, ready: dt.date, cal: Mapping[str, Any], baseline: dt.date, *,
-              families: set[Any] = frozenset()) -> tuple[dt.date, dt.date]:
+              families: AbstractSet[Any] = frozenset()) -> tuple[dt.date, dt.date]:
     """Start and end of a step that may begin on ``ready``."""
     if step.timing == "budget_decision":
         prep = dt.timedelta(weeks=float(cal.get("budget_preparation_weeks", 0)))

@@ -285,7 +285,7 @@ class Catalogue(Mapping[str, Measure]):
     def __repr__(self) -> str:
         return f"Catalogue({len(self)} measures)"
 
-    def get(self, measure_id: str, default: Any = None) -> Measure:  # type: ignore[override]
+    def get(self, measure_id: str, default: Any = None) -> Measure:
         """Return the measure ``measure_id``; raise :class:`CatalogueError` listing close ids.
 
         Unlike ``dict.get`` an unknown id is an error: a typo in a project file or a pilot

@@ -14,19 +14,23 @@ import difflib
 import logging
 import re
 from dataclasses import dataclass
-from fractions import Fraction
-from functools import cache, lru_cache
+from functools import lru_cache
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from grontur._distinct import distinct
-from grontur._yaml import read_yaml
-from grontur.mapping import MappedExport, norm
-from grontur.privacy import identifier_mask
-from grontur.resources import data_path
+from grontur._numbers import cleaning_settings, parse_number
+from grontur.mapping import MappedExport, answers_vocabulary, norm
+from grontur.privacy import (
+    PLACEHOLDERS,
+    generalise_rare,
+    identifier_kinds,
+    mask_identifiers,
+)
+from grontur.publish import DEFAULT_K
 from grontur.schema import COLUMNS, MULTI_SEP, REQUIRED_ANY
-from grontur.suppression import DEFAULT_K
 
 log = logging.getLogger(__name__)
 
@@ -35,17 +39,6 @@ QUARANTINE_COLUMNS = ("source_row", "reason")
 REDACTED = "<free text removed>"
 RARE_VALUES = "<answers given by fewer than k respondents>"
 RARE_TEXT = "<typed answer removed>"
-
-
-@cache
-def settings() -> dict[str, float]:
-    """Cleaning settings from ``surveys/cleaning.yaml`` as plain numbers."""
-    data = read_yaml(data_path("surveys", "cleaning.yaml"), advice="fix or restore the cleaning settings")
-    out: dict[str, float] = {}
-    for group in data.values():
-        for key, item in group.items():
-            out[key] = float(item["value"])
-    return out
 
 
 @dataclass(frozen=True)
@@ -62,105 +55,7 @@ class CleanResult:
 # ---------------------------------------------------------------------------------------------
 # numbers from text
 
-_WORDS = {
-    "zero": 0, "null": 0, "one": 1, "a": 1, "an": 1, "two": 2, "three": 3, "four": 4, "five": 5,
-    "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12,
-    "fifteen": 15, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "half": 0.5,
-    "ein": 1, "en": 1, "eitt": 1, "ett": 1, "to": 2, "tre": 3, "fire": 4, "fem": 5, "seks": 6,
-    "sju": 7, "syv": 7, "åtte": 8, "ni": 9, "ti": 10, "elleve": 11, "tolv": 12, "femten": 15,
-    "tjue": 20, "tjuge": 20, "tretti": 30, "førti": 40, "femti": 50, "halv": 0.5,
-    "halvannen": 1.5, "halvanna": 1.5, "ein halv": 0.5,
-}
-_QUALIFIERS = re.compile(
-    r"\b(ca|c|cirka|circa|approx|approximately|about|around|roughly|omtrent|omlag|om lag|rundt|kring|"
-    r"nesten|almost|nearly|maybe|kanskje|typically|usually|vanlegvis|vanligvis|avg|average|snitt)\b\.?|~|≈|\(|\)|\?$",
-    re.IGNORECASE,
-)
-_UNITS = (
-    ("km", r"km|kilomet(?:er|re|ers|res)|kilometers?"),
-    ("miles", r"miles?|mi"),
-    ("mil", r"mil|mila"),
-    ("m", r"m|meter|metre|meters|metres|metrar|metre"),
-    ("minutes", r"min|mins|minutt|minutter|minutes?"),
-    ("hours", r"h|t|timar|timer|time|hours?|hrs?"),
-    ("days", r"dagar|dager|dag|days?"),
-)
-_NUMBER = r"(\d+(?:[.,]\d+)?(?:\s+\d+/\d+)?|\d+/\d+|½)"
-_LOWER = re.compile(r"^(?:<|under|less than|fewer than|below|mindre enn|kortare enn|kortere enn|inntil|up to|opp til|max|maks)\s*" + _NUMBER, re.IGNORECASE)
-_LOWER_SUFFIX = re.compile("^" + _NUMBER + r"\s*\w*\s*(?:or less|eller mindre|eller kortare|eller kortere|or fewer|and under|or below)", re.IGNORECASE)
-_UPPER = re.compile(r"^(?:>|over|more than|meir enn|mer enn|lenger enn|lengre enn|longer than|above|minst|at least)\s*" + _NUMBER, re.IGNORECASE)
-_UPPER_SUFFIX = re.compile("^" + _NUMBER + r"\s*\w*\s*(?:\+|or more|eller meir|eller mer|and over|or above|og over|og meir|og mer)", re.IGNORECASE)
-_RANGE = re.compile("^" + _NUMBER + r"\s*(?:-|–|—|to|til|till|and|og)\s*" + _NUMBER, re.IGNORECASE)
-_NEGATIVE = re.compile(r"[-−]\s*\d+(?:[.,]\d+)?")
-_SCIENTIFIC = re.compile(r"\d+(?:[.,]\d+)?e[-+]?\d+")
-_SINGLE = re.compile("^" + _NUMBER + r"(?:\s|$|[a-zæøå])", re.IGNORECASE)
-
-
-def _to_float(text: str) -> float:
-    text = text.strip()
-    if text == "½":
-        return 0.5
-    if " " in text and "/" in text:
-        whole, frac = text.split(None, 1)
-        return float(whole.replace(",", ".")) + float(Fraction(frac))
-    if "/" in text:
-        return float(Fraction(text))
-    return float(text.replace(",", "."))
-
-
-def _unit_in(text: str) -> str | None:
-    tail = re.split(r"[\d½]+(?:[.,/]\d+)?", text)[-1]
-    tail = re.sub(r"^[\s.,/<>+–—-]+", "", tail).strip().lower()
-    for unit, pattern in _UNITS:
-        if re.match(rf"^(?:{pattern})\b", tail):
-            return unit
-    return None
-
-
-def parse_number(value: str, *, open_upper: float, open_lower: float) -> tuple[float | None, str | None]:
-    """Read one number from an answer like "5 km", "2,9", "1 1/2", "five", "ca. 12", "3-5", "<1".
-
-    Returns the value and the unit written in the text (or None). Bands give their midpoint;
-    open bands use the factors from ``surveys/cleaning.yaml``.
-    """
-    text = " ".join(str(value).replace("\u00a0", " ").split())
-    text = _QUALIFIERS.sub(" ", text)
-    text = " ".join(text.split()).strip(" .,:;")
-    lowered = text.lower()
-    tokens = lowered.split()
-    if tokens and tokens[0] in _WORDS and not tokens[0][0].isdigit():
-        rest = " ".join(tokens[1:])
-        rest_unit = _unit_in("1 " + rest) if rest else None
-        if tokens[0] not in ("a", "an") and (not rest or rest_unit) or tokens[0] in ("a", "an") and rest_unit:
-            return float(_WORDS[tokens[0]]), rest_unit
-    if _NEGATIVE.fullmatch(lowered):
-        return -float(lowered.lstrip("-−").strip().replace(",", ".")), None
-    if _SCIENTIFIC.fullmatch(lowered):
-        return float(lowered.replace(",", ".")), None
-    unit = _unit_in(lowered)
-    for pattern, kind in ((_RANGE, "range"), (_LOWER, "lower"), (_LOWER_SUFFIX, "lower"),
-                          (_UPPER, "upper"), (_UPPER_SUFFIX, "upper"), (_SINGLE, "single")):
-        match = pattern.match(lowered)
-        if not match:
-            continue
-        try:
-            if kind == "range":
-                low, high = _to_float(match.group(1)), _to_float(match.group(2))
-                if high < low:
-                    return None, unit
-                return (low + high) / 2, unit
-            number = _to_float(match.group(1))
-        except (ValueError, ZeroDivisionError):
-            return None, unit
-        if kind == "lower":
-            return number * open_lower, unit
-        if kind == "upper":
-            return number * open_upper, unit
-        return number, unit
-    return None, unit
-
-
-def spread(per_value: list, codes: np.ndarray, *, missing: object, dtype: object = object) -> np.ndarray:
+def spread(per_value: list, codes: np.ndarray, *, missing: object, dtype: npt.DTypeLike = object) -> np.ndarray:
     """Results computed per distinct value, laid out per row (``missing`` where the cell was empty)."""
     table = np.array(list(per_value) + [missing], dtype=dtype)
     return table[codes]
@@ -189,7 +84,7 @@ def parse_numbers(raw: pd.Series, *, kind: str, unit: str | None = None,
     -------
     (values, unusable) where ``unusable`` marks non-empty answers that gave no number.
     """
-    config = settings()
+    config = cleaning_settings()
     factors = dict(_UNIT_FACTORS_KM)
     factors["miles"] = config["miles_to_km"]
     factors["mil"] = config["mil_to_km"]
@@ -230,7 +125,7 @@ def code_single(raw: pd.Series, value_map: dict[str, str]) -> tuple[pd.Series, p
     """Code a single-choice column; returns (codes, unknown mask, fuzzy matches used)."""
     keys = list(value_map)
     codes_, uniques = distinct(raw)
-    results: list[object] = []
+    results: list[str | None] = []
     fuzzy: dict[str, str] = {}
     for value in uniques:
         key = norm(value)
@@ -333,8 +228,6 @@ _OTHER_TEXT = re.compile(r"\b(?:other|anna|annet|andre)\s*(?:\((?:[^()]|\([^()]*
 
 def _generic_transit(raw: pd.Series) -> pd.Series:
     """Rows whose answer is an unspecified "public transport" (coded as bus, by assumption)."""
-    from grontur.mapping import answers_vocabulary
-
     generic = {norm(label) for label in answers_vocabulary().get("generic_transit", [])}
     codes, uniques = distinct(raw)
     flags = np.array([norm(value) in generic for value in uniques] + [False])
@@ -350,8 +243,8 @@ def code_multi(raw: pd.Series, value_map: dict[str, str]) -> tuple[pd.Series, pd
     other_key = next((key for key in ("other", "anna", "annet") if key in value_map), None)
     positions, uniques = distinct(raw)
     split = _PieceCoder(value_map).split
-    code_results: list[object] = []
-    left_results: list[object] = []
+    code_results: list[str | None] = []
+    left_results: list[str | None] = []
     for value in uniques:
         # "Other (please specify)" answers hold free text: keep only the fact that "other" was chosen.
         text = str(value)
@@ -363,9 +256,9 @@ def code_multi(raw: pd.Series, value_map: dict[str, str]) -> tuple[pd.Series, pd
             leftovers = [part for part in leftovers if part != "other"] + ["other (free text)"]
         code_results.append(MULTI_SEP.join(codes) if codes else None)
         left_results.append("; ".join(leftovers) if leftovers else None)
-    codes = _categorical(code_results, positions, raw.index)
+    coded = _categorical(code_results, positions, raw.index)
     leftover = _categorical(left_results, positions, raw.index)
-    return codes, leftover.notna(), leftover
+    return coded, leftover.notna(), leftover
 
 
 def _categorical(per_value: list[str | None], positions: np.ndarray, index: pd.Index) -> pd.Series:
@@ -391,25 +284,16 @@ def code_bool(raw: pd.Series, value_map: dict[str, str]) -> tuple[pd.Series, pd.
 def _issues(index: pd.Index, column: str, raw: pd.Series | str | None, problem: str, action: str) -> pd.DataFrame:
     if len(index) == 0:
         return pd.DataFrame(columns=list(ISSUE_COLUMNS))
+    raw_values: np.ndarray | list[str | None]
     if isinstance(raw, pd.Series):
-        raw_values = _safe_raw(raw.loc[index], common=_common_values(raw)).to_numpy()
+        # a municipality is a name; elsewhere a name where a code or number belongs is a person's
+        raw_values = _safe_raw(raw.loc[index], common=_common_values(raw), names=column != "municipality").to_numpy()
     else:
         raw_values = [raw] * len(index)
     return pd.DataFrame({
         "source_row": np.asarray(index, dtype=int), "column": column, "raw_value": raw_values,
         "problem": problem, "action": action,
     })
-
-
-def _drop_rare(values: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """Blank free-form values (workplace names) given by fewer than k respondents.
-
-    A site named by one or two people may as well be a person's name; groups that small could
-    not be shown anyway.
-    """
-    common = _common_values(values)
-    rare = values.notna() & ~values.isin(list(common))
-    return values.where(~rare, np.nan), rare
 
 
 def _common_values(raw: pd.Series) -> set[object]:
@@ -435,22 +319,26 @@ def _number_like(value: object) -> bool:
         for token in tokens)
 
 
-def _safe_raw(raw: pd.Series, *, common: set[object] | None = None) -> pd.Series:
+def _safe_raw(raw: pd.Series, *, common: set[object] | None = None, names: bool = True) -> pd.Series:
     """Raw values fit for quality.csv.
 
     An answer is copied only when it cannot be personal: given by at least k respondents, or
-    made only of numbers and units. Anything else (typed text, long or identifying text) is
-    replaced by a marker, and text a spreadsheet would run as a formula gets an apostrophe.
+    made only of numbers and units. Anything else (typed text, long text) is replaced by a
+    marker; an answer that looks like an identifier (phone or identity number, date of birth,
+    e-mail, name; :func:`grontur.privacy.mask_identifiers`) by the placeholder of its kind, however
+    many gave it and however number-like it is. Text a spreadsheet would run as a formula gets an
+    apostrophe.
     """
     text = raw.astype(object)
     long_text = text.astype("string").str.len().fillna(0) > 60
-    identifying = identifier_mask(text)
+    kinds = identifier_kinds(text, names=names)
+    identifying = kinds.notna()
     codes, uniques = distinct(text)
     safe_value = np.array([(common is not None and value in common) or _number_like(value) for value in uniques]
                           + [True])
     rare_text = ~safe_value[codes]
-    out = text.where(~rare_text, RARE_TEXT)
-    return defuse_formulas(out.where(~(long_text | identifying), REDACTED))
+    out = text.where(~rare_text, RARE_TEXT).where(~long_text, REDACTED)
+    return defuse_formulas(out.where(~identifying, kinds.map(PLACEHOLDERS)))
 
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -498,7 +386,7 @@ def clean(mapped: MappedExport, *, municipality: str | None = None, wave: str | 
     submitted
         Submission times as read or parsed (never output), used to find double submissions.
     """
-    config = settings()
+    config = cleaning_settings()
     frame = mapped.frame
     index = frame.index
     out: dict[str, pd.Series] = {}
@@ -557,11 +445,6 @@ def clean(mapped: MappedExport, *, municipality: str | None = None, wave: str | 
                 out[column] = defuse_formulas(raw)
 
     table = pd.DataFrame(out, index=index)
-    if "workplace" in table.columns:
-        table["workplace"], rare = _drop_rare(table["workplace"])
-        if rare.any():
-            rows = index[rare.to_numpy()]
-            issues.append(_issues(rows, "workplace", RARE_TEXT, "rare_workplace", "set_missing"))
     table, range_issues = _check_ranges(table, frame, config)
     issues.extend(range_issues)
     if "home_postcode" in table.columns:
@@ -585,12 +468,19 @@ def clean(mapped: MappedExport, *, municipality: str | None = None, wave: str | 
     usable = table[usable_columns].notna().any(axis=1) if usable_columns else pd.Series(False, index=index)
     duplicate_reason, duplicate_issues = _duplicates(table, frame, submitted, config)
     issues.extend(duplicate_issues)
-    reason = pd.Series(np.where(~usable.to_numpy(), "no_mode_or_distance", None), index=index, dtype=object)
+    # the numpy and pandas stubs reject a None operand and dtype=object (valid: an object array)
+    reason = pd.Series(np.where(~usable.to_numpy(), "no_mode_or_distance", None), index=index, dtype=object)  # type: ignore[call-overload, arg-type]
     reason = reason.where(reason.notna(), duplicate_reason)
     quarantined = reason.notna()
     quarantine = pd.DataFrame({"source_row": np.asarray(index[quarantined.to_numpy()], dtype=int),
                                "reason": reason[quarantined].to_numpy()})
     kept = _order(table, np.flatnonzero(~quarantined.to_numpy()))
+    # Workplaces are typed names: one named by fewer than k kept respondents may be a person's.
+    rare = generalise_rare(kept, DEFAULT_K, columns=("workplace",))
+    kept = rare.table
+    if len(rare.rows.get("workplace", ())):
+        rows = pd.Index(kept.loc[rare.rows["workplace"], "source_row"].to_numpy())
+        issues.append(_issues(rows, "workplace", RARE_TEXT, "rare_workplace", "set_missing"))
     issue_frame = (pd.concat([f for f in issues if len(f)], ignore_index=True)
                    if any(len(f) for f in issues) else pd.DataFrame(columns=list(ISSUE_COLUMNS)))
     if len(issue_frame):
@@ -615,7 +505,7 @@ def _publishable_counts(counts: pd.Series) -> dict[str, int]:
 
 def _safe_label(value: object) -> str:
     text = str(value)
-    return REDACTED if len(text) > 60 or bool(identifier_mask(pd.Series([text])).iloc[0]) else text
+    return REDACTED if len(text) > 60 else str(mask_identifiers(pd.Series([text], dtype=object), names=True).iloc[0])
 
 
 def _order(table: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame:
@@ -692,7 +582,7 @@ def _municipality(table: pd.DataFrame, raw: pd.DataFrame, municipality: str | No
         known = np.array([isinstance(v, str) for v in per_value] + [False])
         same = np.array([isinstance(v, str) and v == str(u).strip().removesuffix(".0").zfill(4)
                          for v, u in zip(per_value, uniques)] + [False])
-        values = np.append(per_value, None)[codes]
+        values = np.append(per_value, None)[codes]  # type: ignore[call-overload]  # numpy's stub: no None operand
         translated = pd.Series(values, index=table.index, dtype=object).where(known[codes], None)
         bad = pd.Series((codes >= 0) & ~known[codes], index=table.index)
         changed = pd.Series(known[codes] & ~same[codes], index=table.index)

@@ -2,10 +2,11 @@
 
 Both inputs are canonical response tables (:mod:`grontur.schema`). The two waves are treated as
 independent samples (two-proportion z-tests, Newcombe hybrid-score intervals for differences of
-proportions, chi-square over a whole mode distribution, Welch intervals for means). When the
-pseudonymous ``respondent_id`` links people across the waves, the linked part (the panel) is also
-analysed with McNemar's test on paired car/no-car answers, and the unlinked parts separately.
-Only pseudonyms made from a panel code link people (:func:`linkable_ids`): an export's own id is
+proportions, chi-square over a whole mode distribution, Welch intervals for means; all from
+:mod:`grontur.stats`). When the pseudonymous ``respondent_id`` links people across the waves,
+the linked part (the panel) is also analysed with McNemar's test on paired car/no-car answers,
+and the unlinked parts separately. Only pseudonyms made from a panel code link people
+(:func:`grontur.waves.linkable_ids`): an export's own id is
 a submission or row number that means nothing across files.
 
 Every figure that describes fewer than ``k`` respondents is ``None`` and counted in
@@ -21,22 +22,44 @@ import copy
 import json
 import logging
 from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from grontur.errors import MappingError, MissingColumnError
-from grontur.importing import ID_SOURCE_COLUMN
+from grontur.pilots import evaluate_pilots
+from grontur.publish import (
+    check_k,
+    is_small,
+    suppress_with_totals,
+    yes_no_publishable,
+)
 from grontur.schema import CAR_DRIVER_MODES, COLUMNS, MODES, SEASONS
-from grontur.suppression import check_k, suppress_with_totals
+from grontur.stats import (
+    chi_square_test,
+    mcnemar_p,
+    newcombe_difference,
+    newcombe_paired_difference,
+    poststratified_change,
+    round_p,
+    round_share,
+    two_proportion_p,
+    welch_difference,
+)
+from grontur.waves import (
+    linkable_ids,
+    outcome_indicator,
+    season_of_month,
+    wave_label,
+    wave_month,
+)
 
 log = logging.getLogger(__name__)
 
 SCHEMA = "grontur.comparison/1"
-CONFIDENCE = 0.95
 
 #: Thresholds for comparability warnings. They are judgement calls (assumptions), not facts, and
 #: can be overridden through ``compare_waves(..., thresholds=...)``.
@@ -54,152 +77,6 @@ BREAKDOWN_COLUMNS: tuple[str, ...] = ("segment", "workplace", "job_group")
 #: Working days per week used to turn days on site into a share of working days (assumption).
 WORKING_DAYS_PER_WEEK = 5.0
 
-_Z = float(stats.norm.ppf(0.5 + CONFIDENCE / 2))
-
-
-# ---------------------------------------------------------------------------------------------
-# Statistics (vectorised over numpy arrays)
-
-def wilson_interval(x: Any, n: Any, *, confidence: float = CONFIDENCE) -> tuple[np.ndarray, np.ndarray]:
-    """Wilson score interval for a proportion ``x / n`` (arrays allowed; NaN where ``n == 0``).
-
-    >>> lo, hi = wilson_interval(81, 263)
-    >>> round(float(lo), 4), round(float(hi), 4)
-    (0.2553, 0.3662)
-    """
-    z = float(stats.norm.ppf(0.5 + confidence / 2))
-    x = np.asarray(x, dtype=float)
-    n = np.asarray(n, dtype=float)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        p = x / n
-        denom = 1 + z**2 / n
-        centre = (p + z**2 / (2 * n)) / denom
-        half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / denom
-    return centre - half, centre + half
-
-
-def newcombe_difference(
-    x_before: Any, n_before: Any, x_after: Any, n_after: Any, *, confidence: float = CONFIDENCE,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Difference ``after - before`` of two independent proportions with Newcombe's hybrid score CI.
-
-    Newcombe (1998), method 10: the interval combines the Wilson limits of both proportions.
-
-    >>> d, lo, hi = newcombe_difference(48, 80, 56, 70)
-    >>> round(float(d), 4), round(float(lo), 4), round(float(hi), 4)
-    (0.2, 0.0524, 0.3339)
-    """
-    xb, nb = np.asarray(x_before, dtype=float), np.asarray(n_before, dtype=float)
-    xa, na = np.asarray(x_after, dtype=float), np.asarray(n_after, dtype=float)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        pb, pa = xb / nb, xa / na
-    lb, ub = wilson_interval(xb, nb, confidence=confidence)
-    la, ua = wilson_interval(xa, na, confidence=confidence)
-    diff = pa - pb
-    low = diff - np.sqrt((pa - la) ** 2 + (ub - pb) ** 2)
-    high = diff + np.sqrt((ua - pa) ** 2 + (pb - lb) ** 2)
-    return diff, low, high
-
-
-def two_proportion_p(x_before: Any, n_before: Any, x_after: Any, n_after: Any) -> np.ndarray:
-    """Two-sided p-value of the pooled two-proportion z-test (1.0 when both shares are 0 or 1)."""
-    xb, nb = np.asarray(x_before, dtype=float), np.asarray(n_before, dtype=float)
-    xa, na = np.asarray(x_after, dtype=float), np.asarray(n_after, dtype=float)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        pooled = (xb + xa) / (nb + na)
-        se = np.sqrt(pooled * (1 - pooled) * (1 / nb + 1 / na))
-        z = (xa / na - xb / nb) / se
-        p = 2 * stats.norm.sf(np.abs(z))
-    degenerate = (se == 0) & (nb > 0) & (na > 0)
-    return np.where(degenerate, 1.0, p)
-
-
-def newcombe_paired_difference(
-    both: int, before_only: int, after_only: int, neither: int, *, confidence: float = CONFIDENCE,
-) -> tuple[float, float, float]:
-    """Paired difference ``p_after - p_before`` with Newcombe's (1998) method 10 interval.
-
-    ``both`` had the outcome in both waves, ``before_only`` only before, ``after_only`` only after.
-
-    >>> d, lo, hi = newcombe_paired_difference(36, 2, 12, 0)
-    >>> round(d, 4), round(lo, 4), round(hi, 4)
-    (0.2, 0.0569, 0.3404)
-    """
-    a, b, c, d = (float(v) for v in (both, before_only, after_only, neither))
-    n = a + b + c + d
-    if n == 0:
-        return float("nan"), float("nan"), float("nan")
-    p1, p2 = (a + b) / n, (a + c) / n
-    l1, u1 = (float(v) for v in wilson_interval(a + b, n, confidence=confidence))
-    l2, u2 = (float(v) for v in wilson_interval(a + c, n, confidence=confidence))
-    denom = (a + b) * (c + d) * (a + c) * (b + d)
-    if denom == 0:
-        phi = 0.0
-    else:
-        num = a * d - b * c
-        # continuity correction of the correlation as in Newcombe's method 10
-        num = max(num - n / 2, 0.0) if num > 0 else num
-        phi = num / np.sqrt(denom)
-    # Newcombe's theta = p2 - p1 here is written for after - before
-    theta = p2 - p1
-    delta = np.sqrt(max((p2 - l2) ** 2 - 2 * phi * (p2 - l2) * (u1 - p1) + (u1 - p1) ** 2, 0.0))
-    epsilon = np.sqrt(max((u2 - p2) ** 2 - 2 * phi * (u2 - p2) * (p1 - l1) + (p1 - l1) ** 2, 0.0))
-    return theta, float(theta - delta), float(theta + epsilon)
-
-
-def mcnemar_p(before_only: int, after_only: int) -> float:
-    """Exact (binomial) McNemar p-value for the discordant pairs; 1.0 when there are none."""
-    m = int(before_only) + int(after_only)
-    if m == 0:
-        return 1.0
-    return float(stats.binomtest(int(min(before_only, after_only)), m, 0.5).pvalue)
-
-
-def welch_difference(
-    before: np.ndarray, after: np.ndarray, *, confidence: float = CONFIDENCE,
-) -> tuple[float, float, float, float]:
-    """Difference of means ``after - before`` with Welch's interval and two-sided p-value."""
-    nb, na = len(before), len(after)
-    if nb < 2 or na < 2:
-        return float("nan"), float("nan"), float("nan"), float("nan")
-    mb, ma = float(np.mean(before)), float(np.mean(after))
-    vb, va = float(np.var(before, ddof=1)) / nb, float(np.var(after, ddof=1)) / na
-    diff = ma - mb
-    se = np.sqrt(vb + va)
-    if se == 0:
-        return diff, diff, diff, 1.0 if diff == 0 else 0.0
-    dof = (vb + va) ** 2 / (vb**2 / (nb - 1) + va**2 / (na - 1))
-    q = float(stats.t.ppf(0.5 + confidence / 2, dof))
-    p = float(2 * stats.t.sf(abs(diff) / se, dof))
-    return diff, diff - q * se, diff + q * se, p
-
-
-# ---------------------------------------------------------------------------------------------
-# JSON hygiene
-
-def _share(value: Any) -> float | None:
-    value = float(value)
-    return None if not np.isfinite(value) else round(value, 6)
-
-
-def _pval(value: Any) -> float | None:
-    value = float(value)
-    return None if not np.isfinite(value) else float(f"{value:.4g}")
-
-
-def _small(count: Any, k: int) -> bool:
-    return 0 < int(count) < k
-
-
-def _pair_ok(count: int, n: int, k: int) -> bool:
-    """A yes/no share ``count / n`` may be shown: those counted and those not are each 0 or >= k.
-
-    The same rule as the habits section of the report (``grontur.describe``).
-    """
-    rest = int(n) - int(count)
-    return (int(count) == 0 or int(count) >= k) and (rest == 0 or rest >= k)
-
-
 def change_entry(xb: int, nb: int, xa: int, na: int, *, k: int, pair: bool = False,
                  hide: tuple[bool, bool] = (False, False)) -> tuple[dict[str, Any], int]:
     """One before/after proportion with its difference, interval and p-value, suppressed below ``k``.
@@ -215,7 +92,7 @@ def change_entry(xb: int, nb: int, xa: int, na: int, *, k: int, pair: bool = Fal
     def publishable(x: int, n: int, forced: bool) -> bool:
         if forced or n < k:
             return False
-        return _pair_ok(x, n, k) if pair else not _small(x, k)
+        return yes_no_publishable(x, n, k) if pair else not is_small(x, k)
 
     before_ok = publishable(xb, nb, hide[0])
     after_ok = publishable(xa, na, hide[1])
@@ -225,12 +102,12 @@ def change_entry(xb: int, nb: int, xa: int, na: int, *, k: int, pair: bool = Fal
     p = two_proportion_p(xb, nb, xa, na)
     both = before_ok and after_ok
     entry = {
-        "before": _share(xb / nb) if before_ok and nb else None,
-        "after": _share(xa / na) if after_ok and na else None,
-        "diff": _share(diff) if both else None,
-        "ci_low": _share(low) if both else None,
-        "ci_high": _share(high) if both else None,
-        "p_value": _pval(p) if both else None,
+        "before": round_share(xb / nb) if before_ok and nb else None,
+        "after": round_share(xa / na) if after_ok and na else None,
+        "diff": round_share(diff) if both else None,
+        "ci_low": round_share(low) if both else None,
+        "ci_high": round_share(high) if both else None,
+        "p_value": round_p(p) if both else None,
         "n_before": int(nb) if (nb >= k and not hide[0]) or nb == 0 else None,
         "n_after": int(na) if (na >= k and not hide[1]) or na == 0 else None,
     }
@@ -270,30 +147,6 @@ def _modes(table: pd.DataFrame, season: str) -> pd.Series:
     return table[column]
 
 
-def _wave_label(table: pd.DataFrame) -> str | None:
-    if "wave" not in table.columns:
-        return None
-    values = table["wave"].dropna().astype(str)
-    return None if values.empty else str(values.mode().iloc[0])
-
-
-def _wave_month(label: str | None) -> int | None:
-    if not label:
-        return None
-    parts = str(label).split("-")
-    if len(parts) >= 2 and parts[1][:2].isdigit():
-        month = int(parts[1][:2])
-        return month if 1 <= month <= 12 else None
-    return None
-
-
-def season_of_month(month: int | None) -> str | None:
-    """The survey season of a month: ``summer`` for April to October, ``winter`` otherwise."""
-    if month is None:
-        return None
-    return "summer" if 4 <= month <= 10 else "winter"
-
-
 # ---------------------------------------------------------------------------------------------
 # Sections
 
@@ -301,13 +154,13 @@ def season_of_month(month: int | None) -> str | None:
 _DRIVER_KEY = "\0car_driver"
 
 
-def mode_wave_hidden(counts: Mapping[str, int], k: int) -> set[str]:
+def mode_wave_hidden(counts: Mapping[str, int] | pd.Series, k: int) -> set[str]:
     """Which modes' shares of one wave to hide (and ``_DRIVER_KEY`` when the car-driver share must go).
 
     A share is hidden when the people with that mode or without it number 1 to ``k - 1``. The
     shares of all modes add up to 1 and the car-driver share (``car_alone`` + ``car_shared``) is
     published with them, so more shares are hidden until no hidden one follows from the shown ones
-    (:func:`grontur.suppression.suppress_with_totals`, as the report's habits section does).
+    (:func:`grontur.publish.suppress_with_totals`, as the report's habits section does).
     """
     cells = {mode: int(counts.get(mode, 0)) for mode in MODES}
     out, _ = suppress_with_totals(cells, k, subtotals={_DRIVER_KEY: list(CAR_DRIVER_MODES)})
@@ -337,7 +190,7 @@ def _mode_share_change(before: pd.DataFrame, after: pd.DataFrame,
         cb = mb.value_counts().reindex(list(MODES), fill_value=0).astype("int64")
         ca = ma.value_counts().reindex(list(MODES), fill_value=0).astype("int64")
         nb, na = int(cb.sum()), int(ca.sum())
-        hide_b, hide_a = mode_wave_hidden(cb.to_dict(), k), mode_wave_hidden(ca.to_dict(), k)
+        hide_b, hide_a = mode_wave_hidden(cb, k), mode_wave_hidden(ca, k)
         driver_hidden[season] = (_DRIVER_KEY in hide_b, _DRIVER_KEY in hide_a, "remote" in hide_b, "remote" in hide_a)
         rows: dict[str, Any] = {}
         for mode in MODES:
@@ -353,7 +206,7 @@ def _mode_share_change(before: pd.DataFrame, after: pd.DataFrame,
     return out, tests, hidden, driver_hidden
 
 
-def _distribution_test(cb: pd.Series, ca: pd.Series, k: int, *, merge: set[str] = frozenset()) -> dict[str, Any]:
+def _distribution_test(cb: pd.Series, ca: pd.Series, k: int, *, merge: AbstractSet[str] = frozenset()) -> dict[str, Any]:
     """Chi-square test of the mode distributions of two waves.
 
     Modes whose share is hidden in either wave (``merge``) are tested as one category: their
@@ -367,36 +220,15 @@ def _distribution_test(cb: pd.Series, ca: pd.Series, k: int, *, merge: set[str] 
     table = table[table.sum(axis=1) > 0]
     if len(table) < 2 or table["before"].sum() < k or table["after"].sum() < k:
         return {"chi2": None, "dof": None, "p_value": None, "small_expected": None, "merged_hidden_modes": bool(merged)}
-    result = stats.chi2_contingency(table.to_numpy(dtype=float).T, correction=False)
+    result = chi_square_test(table.to_numpy(dtype=float).T)
     return {
-        "chi2": _share(result.statistic),
-        "dof": int(result.dof),
-        "p_value": _pval(result.pvalue),
+        "chi2": round_share(result.statistic),
+        "dof": result.dof,
+        "p_value": round_p(result.p_value),
         # the chi-square approximation is doubtful when expected counts are small
-        "small_expected": bool((result.expected_freq < 5).mean() > 0.2),
+        "small_expected": result.small_expected,
         "merged_hidden_modes": bool(merged),
     }
-
-
-def _indicator(table: pd.DataFrame, season: str, outcome: str) -> tuple[pd.Series, pd.Series]:
-    """(eligible, has_outcome) boolean Series for one outcome in one season."""
-    column = f"mode_{season}"
-    if column not in table.columns:
-        empty = pd.Series(False, index=table.index)
-        return empty, empty
-    modes = table[column]
-    answered = modes.notna().to_numpy()
-    if outcome == "drive_alone_rate":
-        # isin, not ==: it gives plain booleans for missing values in every string dtype
-        eligible = answered & ~modes.isin(("remote",)).to_numpy()
-        hit = modes.isin(("car_alone",)).to_numpy()
-    elif outcome == "car_driver_share":
-        eligible = answered
-        hit = modes.isin(CAR_DRIVER_MODES).to_numpy()
-    else:  # pragma: no cover - guarded by the callers
-        raise ValueError(outcome)
-    eligible = np.asarray(eligible, dtype=bool)
-    return pd.Series(eligible, index=table.index), pd.Series(np.asarray(hit, dtype=bool) & eligible, index=table.index)
 
 
 def _group_codes(values: pd.Series, groups: pd.Index) -> np.ndarray:
@@ -404,7 +236,8 @@ def _group_codes(values: pd.Series, groups: pd.Index) -> np.ndarray:
     raw = values.to_numpy(dtype=object)
     known = pd.notna(raw)
     codes = np.full(len(raw), -1, dtype=np.int64)
-    codes[known] = groups.get_indexer(raw[known].astype(str))
+    # pandas takes any array-like; the stub asks for an Index
+    codes[known] = groups.get_indexer(raw[known].astype(str))  # type: ignore[arg-type]
     return codes
 
 
@@ -418,8 +251,8 @@ def _rate_change(before: pd.DataFrame, after: pd.DataFrame, outcome: str, k: int
     out: dict[str, Any] = {}
     hidden = 0
     for season in SEASONS:
-        eb, hb = _indicator(before, season, outcome)
-        ea, ha = _indicator(after, season, outcome)
+        eb, hb = outcome_indicator(before, season, outcome)
+        ea, ha = outcome_indicator(after, season, outcome)
         if not eb.any() and not ea.any():
             continue
         out[season], h = change_entry(int(hb.sum()), int(eb.sum()), int(ha.sum()), int(ea.sum()), k=k, pair=True)
@@ -451,7 +284,7 @@ def _drive_alone_change(before: pd.DataFrame, after: pd.DataFrame, k: int) -> tu
     for season in SEASONS:
         stats_ = []
         for table, days in ((before, days_b), (after, days_a)):
-            eligible, hit = _indicator(table, season, "drive_alone_rate")
+            eligible, hit = outcome_indicator(table, season, "drive_alone_rate")
             w = days.where(eligible, 0.0).to_numpy(dtype=float)
             y = hit.to_numpy(dtype=bool)
             total, sq = w.sum(), (w**2).sum()
@@ -465,14 +298,14 @@ def _drive_alone_change(before: pd.DataFrame, after: pd.DataFrame, k: int) -> tu
         hidden += h
         if entry["diff"] is not None and neb > 0 and nea > 0:
             diff, low, high = newcombe_difference(rb * neb, neb, ra * nea, nea)
-            entry.update(diff=_share(diff), ci_low=_share(low), ci_high=_share(high),
-                         p_value=_pval(two_proportion_p(rb * neb, neb, ra * nea, nea)))
+            entry.update(diff=round_share(diff), ci_low=round_share(low), ci_high=round_share(high),
+                         p_value=round_p(two_proportion_p(rb * neb, neb, ra * nea, nea)))
         if entry["before"] is not None:
-            entry["before"] = _share(rb)
+            entry["before"] = round_share(rb)
         if entry["after"] is not None:
-            entry["after"] = _share(ra)
-        entry["n_eff_before"] = _share(neb) if entry["before"] is not None else None
-        entry["n_eff_after"] = _share(nea) if entry["after"] is not None else None
+            entry["after"] = round_share(ra)
+        entry["n_eff_before"] = round_share(neb) if entry["before"] is not None else None
+        entry["n_eff_after"] = round_share(nea) if entry["after"] is not None else None
         out[season] = entry
     return out, hidden
 
@@ -490,7 +323,7 @@ def _cars_per_100(before: pd.DataFrame, after: pd.DataFrame, k: int,
 
     def arrivals(table: pd.DataFrame, season: str) -> np.ndarray:
         days, full = _days_on_site(table)
-        eligible, driver = _indicator(table, season, "car_driver_share")
+        eligible, driver = outcome_indicator(table, season, "car_driver_share")
         value = driver.astype(float) * (days / full).clip(upper=7.0 / full)
         return (100 * value[eligible]).to_numpy(dtype=float)
 
@@ -499,22 +332,22 @@ def _cars_per_100(before: pd.DataFrame, after: pd.DataFrame, k: int,
         if len(vb) == 0 and len(va) == 0:
             continue
         drivers_b, drivers_a = int((vb > 0).sum()), int((va > 0).sum())
-        ok_b = len(vb) >= k and _pair_ok(drivers_b, len(vb), k)
-        ok_a = len(va) >= k and _pair_ok(drivers_a, len(va), k)
+        ok_b = len(vb) >= k and yes_no_publishable(drivers_b, len(vb), k)
+        ok_a = len(va) >= k and yes_no_publishable(drivers_a, len(va), k)
         hidden += (not ok_b) + (not ok_a)
         diff, low, high, p = welch_difference(vb, va)
         both = ok_b and ok_a
         entry = {
-            "before": _share(vb.mean()) if ok_b and len(vb) else None,
-            "after": _share(va.mean()) if ok_a and len(va) else None,
-            "diff": _share(diff) if both else None,
-            "ci_low": _share(low) if both else None,
-            "ci_high": _share(high) if both else None,
-            "p_value": _pval(p) if both else None,
+            "before": round_share(vb.mean()) if ok_b and len(vb) else None,
+            "after": round_share(va.mean()) if ok_a and len(va) else None,
+            "diff": round_share(diff) if both else None,
+            "ci_low": round_share(low) if both else None,
+            "ci_high": round_share(high) if both else None,
+            "p_value": round_p(p) if both else None,
             "n_before": len(vb) if len(vb) >= k else None,
             "n_after": len(va) if len(va) >= k else None,
-            "cars_per_day_before": _share(vb.mean() * employees_before / 100) if ok_b and employees_before and len(vb) else None,
-            "cars_per_day_after": _share(va.mean() * employees_after / 100) if ok_a and employees_after and len(va) else None,
+            "cars_per_day_before": round_share(vb.mean() * employees_before / 100) if ok_b and employees_before and len(vb) else None,
+            "cars_per_day_after": round_share(va.mean() * employees_after / 100) if ok_a and employees_after and len(va) else None,
         }
         out[season] = entry
     return out, hidden
@@ -549,37 +382,17 @@ def _emissions(before: pd.DataFrame, after: pd.DataFrame, k: int,
     return {
         "available": True,
         "unit": "tonnes_co2e_per_respondent_per_year",
-        "before": _share(vb.mean()) if ok_b else None,
-        "after": _share(va.mean()) if ok_a else None,
-        "diff": _share(diff) if both else None,
-        "ci_low": _share(low) if both else None,
-        "ci_high": _share(high) if both else None,
-        "p_value": _pval(p) if both else None,
+        "before": round_share(vb.mean()) if ok_b else None,
+        "after": round_share(va.mean()) if ok_a else None,
+        "diff": round_share(diff) if both else None,
+        "ci_low": round_share(low) if both else None,
+        "ci_high": round_share(high) if both else None,
+        "p_value": round_p(p) if both else None,
         "n_before": len(vb) if ok_b else None,
         "n_after": len(va) if ok_a else None,
-        "total_before": _share(vb.mean() * employees_before) if ok_b and employees_before else None,
-        "total_after": _share(va.mean() * employees_after) if ok_a and employees_after else None,
+        "total_before": round_share(vb.mean() * employees_before) if ok_b and employees_before else None,
+        "total_after": round_share(va.mean() * employees_after) if ok_a and employees_after else None,
     }, hidden
-
-
-def linkable_ids(table: pd.DataFrame) -> pd.Series:
-    """Each row's pseudonym when it may link the person across waves, else missing.
-
-    Only a panel code identifies a person in both waves. The importer records where each
-    pseudonym came from in ``respondent_id_source``; ids made from an export's own id column
-    (a submission or row number, 1, 2, 3 ... in every file) or from the file row are never
-    linked. A table without that column (a canonical table built in code or kept from an older
-    import) is taken at its word: its ``respondent_id`` is the pseudonymous panel id.
-    """
-    if "respondent_id" not in table.columns:
-        return pd.Series(None, index=table.index, dtype=object)
-    ids = table["respondent_id"].astype(object)
-    known = ids.notna().to_numpy(dtype=bool)
-    if ID_SOURCE_COLUMN in table.columns:
-        known = known & table[ID_SOURCE_COLUMN].isin(("panel_code",)).to_numpy(dtype=bool)
-    out = pd.Series(None, index=table.index, dtype=object)
-    out[known] = ids[known].astype(str).to_numpy(dtype=object)
-    return out
 
 
 def _panel(before: pd.DataFrame, after: pd.DataFrame, k: int) -> tuple[dict, int]:
@@ -605,8 +418,8 @@ def _panel(before: pd.DataFrame, after: pd.DataFrame, k: int) -> tuple[dict, int
     out: dict[str, Any] = {
         "found": True,
         "n": n if n >= k else None,
-        "share_of_before": _share(n / len(before)) if n >= k else None,
-        "share_of_after": _share(n / len(after)) if n >= k else None,
+        "share_of_before": round_share(n / len(before)) if n >= k else None,
+        "share_of_after": round_share(n / len(after)) if n >= k else None,
         "outcome": "car_driver_share",
         "seasons": {},
         "non_panel": {},
@@ -621,8 +434,8 @@ def _panel(before: pd.DataFrame, after: pd.DataFrame, k: int) -> tuple[dict, int
     out["non_panel"], h = _rate_change(rest_b, rest_a, "car_driver_share", k)
     hidden += h
     for season in SEASONS:
-        eb, hb = _indicator(pb, season, "car_driver_share")
-        ea, ha = _indicator(pa, season, "car_driver_share")
+        eb, hb = outcome_indicator(pb, season, "car_driver_share")
+        ea, ha = outcome_indicator(pa, season, "car_driver_share")
         both_answered = eb & ea
         m = int(both_answered.sum())
         if m == 0:
@@ -637,14 +450,14 @@ def _panel(before: pd.DataFrame, after: pd.DataFrame, k: int) -> tuple[dict, int
             hidden += 1
             continue
         cells = {"car_both": a, "stopped_driving": b, "started_driving": c, "car_neither": d}
-        paired_ok = not any(_small(v, k) for v in cells.values())
+        paired_ok = not any(is_small(v, k) for v in cells.values())
         # The panel's share before (after) and the rest's share add up to the whole wave's:
         # one of the two is shown only when the other is.
         rest = out["non_panel"].get(season) or {}
-        rest_hidden = {side: bool(_indicator(table, season, "car_driver_share")[0].any()) and rest.get(side) is None
+        rest_hidden = {side: bool(outcome_indicator(table, season, "car_driver_share")[0].any()) and rest.get(side) is None
                        for side, table in (("before", rest_b), ("after", rest_a))}
-        before_ok = _pair_ok(a + b, m, k) and not rest_hidden["before"]
-        after_ok = _pair_ok(a + c, m, k) and not rest_hidden["after"]
+        before_ok = yes_no_publishable(a + b, m, k) and not rest_hidden["before"]
+        after_ok = yes_no_publishable(a + c, m, k) and not rest_hidden["after"]
         for side, ok in (("before", before_ok), ("after", after_ok)):
             if not ok and isinstance(rest.get(side), float):
                 rest.update({side: None, "diff": None, "ci_low": None, "ci_high": None, "p_value": None})
@@ -654,17 +467,17 @@ def _panel(before: pd.DataFrame, after: pd.DataFrame, k: int) -> tuple[dict, int
         if paired_ok:
             diff, low, high = newcombe_paired_difference(a, b, c, d)
             entry.update(cells)
-            entry.update(ci_low=_share(low), ci_high=_share(high), mcnemar_p=_pval(mcnemar_p(b, c)))
+            entry.update(ci_low=round_share(low), ci_high=round_share(high), mcnemar_p=round_p(mcnemar_p(b, c)))
         else:
             # too few people in one cell: no counts, interval or test that would give it away
             hidden += sum(1 for v in cells.values() if v > 0) + 3
             entry.update({key: None for key in cells})
-            entry["note"] = "few_changed" if _small(b, k) or _small(c, k) else "few_in_a_cell"
+            entry["note"] = "few_changed" if is_small(b, k) or is_small(c, k) else "few_in_a_cell"
             diff = (c - b) / m
             entry.update(ci_low=None, ci_high=None, mcnemar_p=None)
-        entry["before"] = _share((a + b) / m) if before_ok else None
-        entry["after"] = _share((a + c) / m) if after_ok else None
-        entry["diff"] = _share(diff) if before_ok and after_ok else None
+        entry["before"] = round_share((a + b) / m) if before_ok else None
+        entry["after"] = round_share((a + c) / m) if after_ok else None
+        entry["diff"] = round_share(diff) if before_ok and after_ok else None
         out["seasons"][season] = entry
     # the headline McNemar p-value: the summer season when present, else winter
     first = next((s for s in SEASONS if out["seasons"].get(s, {}).get("mcnemar_p") is not None), None)
@@ -698,7 +511,7 @@ def _breakdowns(before: pd.DataFrame, after: pd.DataFrame, k: int) -> tuple[dict
     out: dict[str, list[dict[str, Any]]] = {}
     hidden = 0
     outcomes = ("drive_alone_rate", "car_driver_share")
-    flags = {(w, s, o): _indicator(t, s, o) for w, t in (("b", before), ("a", after)) for s in SEASONS for o in outcomes}
+    flags = {(w, s, o): outcome_indicator(t, s, o) for w, t in (("b", before), ("a", after)) for s in SEASONS for o in outcomes}
     for column in BREAKDOWN_COLUMNS:
         if column not in before.columns or column not in after.columns:
             continue
@@ -725,7 +538,7 @@ def _breakdowns(before: pd.DataFrame, after: pd.DataFrame, k: int) -> tuple[dict
             nb, na = int(sizes_b[i]), int(sizes_a[i])
             if nb < k and na < k:
                 # too small in both waves: not even the group's name is shown
-                hidden += _small(nb, k) + _small(na, k)
+                hidden += is_small(nb, k) + is_small(na, k)
                 continue
             row: dict[str, Any] = {
                 "group": str(group),
@@ -771,7 +584,7 @@ def _composition(before: pd.DataFrame, after: pd.DataFrame, k: int,
     distance = float(0.5 * (sb - sa).abs().sum())
     table = pd.DataFrame({"b": cb, "a": ca})
     table = table[table.sum(axis=1) > 0]
-    p = float(stats.chi2_contingency(table.to_numpy(dtype=float).T, correction=False).pvalue) if len(table) > 1 else 1.0
+    p = chi_square_test(table.to_numpy(dtype=float).T).p_value if len(table) > 1 else 1.0
     named = ((cb >= k) | (ca >= k)).to_numpy()
     hide_b = pd.Series(hidden_groups(cb.to_numpy(), k, named), index=groups)
     hide_a = pd.Series(hidden_groups(ca.to_numpy(), k, named), index=groups)
@@ -781,26 +594,26 @@ def _composition(before: pd.DataFrame, after: pd.DataFrame, k: int,
         if cb[group] < k and ca[group] < k:
             continue  # too small in both waves: left out by name
         shares[group] = {
-            "before": None if hide_b[group] else _share(sb[group]),
-            "after": None if hide_a[group] else _share(sa[group]),
+            "before": None if hide_b[group] else round_share(sb[group]),
+            "after": None if hide_a[group] else round_share(sa[group]),
         }
     section: dict[str, Any] = {
         "column": "job_group",
         "shares": shares,
-        "distance": _share(distance),
-        "p_value": _pval(p),
+        "distance": round_share(distance),
+        "p_value": round_p(p),
         "reweighted": {},
     }
     warnings: list[dict[str, Any]] = []
     differs = p < thresholds["composition_alpha"]
     if differs:
-        warnings.append({"code": "composition_changed", "values": {"distance": _share(distance), "p_value": _pval(p)}})
+        warnings.append({"code": "composition_changed", "values": {"distance": round_share(distance), "p_value": round_p(p)}})
     common = [g for g in groups if cb[g] > 0 and ca[g] > 0]
     missing = [g for g in groups if cb[g] > 0 and ca[g] == 0]
     if missing:
-        named = [g for g in missing if cb[g] >= k]
+        shown = [g for g in missing if cb[g] >= k]
         warnings.append({"code": "composition_missing_groups",
-                         "values": {"groups": named, "small_groups": len(named) < len(missing), "adjusted": differs}})
+                         "values": {"groups": shown, "small_groups": len(shown) < len(missing), "adjusted": differs}})
     for outcome in ("car_driver_share", "drive_alone_rate"):
         per_season = {}
         for season in SEASONS:
@@ -824,8 +637,8 @@ def _reweighted(before: pd.DataFrame, after: pd.DataFrame, season: str, outcome:
     """
     if not common:
         return None, 0
-    eb, hb = _indicator(before, season, outcome)
-    ea, ha = _indicator(after, season, outcome)
+    eb, hb = outcome_indicator(before, season, outcome)
+    ea, ha = outcome_indicator(after, season, outcome)
     strata = pd.Index(list(common))
     codes_b, codes_a = _group_codes(before["job_group"], strata), _group_codes(after["job_group"], strata)
     size = len(strata)
@@ -839,26 +652,17 @@ def _reweighted(before: pd.DataFrame, after: pd.DataFrame, season: str, outcome:
     nb_h, xb_h, na_h, xa_h = nb_h[keep], xb_h[keep], na_h[keep], xa_h[keep]
     left_out = ((int(eb.sum()) - int(nb_h.sum()), int(hb.sum()) - int(xb_h.sum())),
                 (int(ea.sum()) - int(na_h.sum()), int(ha.sum()) - int(xa_h.sum())))
-    if not all(_pair_ok(x, n, k) for n, x in left_out):
+    if not all(yes_no_publishable(x, n, k) for n, x in left_out):
         return None, 1
-    weights = nb_h / nb_h.sum()
-    pa_h = xa_h / na_h
-    before_rate = float(xb_h.sum() / nb_h.sum())
-    after_raw = float(xa_h.sum() / na_h.sum())
-    after_rw = float((weights * pa_h).sum())
-    var_after = float((weights**2 * pa_h * (1 - pa_h) / na_h).sum())
-    var_before = before_rate * (1 - before_rate) / nb_h.sum()
-    se = np.sqrt(var_after + var_before)
-    diff = after_rw - before_rate
-    p = 2 * stats.norm.sf(abs(diff) / se) if se > 0 else (1.0 if diff == 0 else 0.0)
+    change = poststratified_change(xb_h, nb_h, xa_h, na_h)
     return {
-        "before": _share(before_rate),
-        "after": _share(after_raw),
-        "after_reweighted": _share(after_rw),
-        "diff_reweighted": _share(diff),
-        "ci_low": _share(diff - _Z * se),
-        "ci_high": _share(diff + _Z * se),
-        "p_value": _pval(p),
+        "before": round_share(change.before),
+        "after": round_share(change.after),
+        "after_reweighted": round_share(change.after_reweighted),
+        "diff_reweighted": round_share(change.diff),
+        "ci_low": round_share(change.ci_low),
+        "ci_high": round_share(change.ci_high),
+        "p_value": round_p(change.p_value),
         # false when respondents outside the strata (no job group, or a group in one wave only)
         # are left out, so before and after differ from the whole-wave figures
         "whole_waves": left_out[0][0] == 0 and left_out[1][0] == 0,
@@ -917,7 +721,7 @@ def _comparability(before: pd.DataFrame, after: pd.DataFrame, *, waves: tuple[st
                    mapping_before: Any, mapping_after: Any, panel_n: int,
                    thresholds: Mapping[str, float]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     warnings: list[dict[str, Any]] = []
-    month_b, month_a = _wave_month(waves[0]), _wave_month(waves[1])
+    month_b, month_a = wave_month(waves[0]), wave_month(waves[1])
     if month_b is None or month_a is None:
         warnings.append({"code": "season_unknown", "values": {"before": waves[0], "after": waves[1]}})
     else:
@@ -937,7 +741,7 @@ def _comparability(before: pd.DataFrame, after: pd.DataFrame, *, waves: tuple[st
     rate_b = n_before / employees_before if employees_before else None
     rate_a = n_after / employees_after if employees_after else None
     if rate_b is not None and rate_a is not None and abs(rate_a - rate_b) >= thresholds["response_rate_change"]:
-        warnings.append({"code": "response_rate_changed", "values": {"before": _share(rate_b), "after": _share(rate_a)}})
+        warnings.append({"code": "response_rate_changed", "values": {"before": round_share(rate_b), "after": round_share(rate_a)}})
     if panel_n > 0:
         warnings.append({"code": "panel_overlap", "values": {"n": panel_n}})
     respondents = {
@@ -945,8 +749,8 @@ def _comparability(before: pd.DataFrame, after: pd.DataFrame, *, waves: tuple[st
         "n_after": n_after,
         "employees_before": employees_before,
         "employees_after": employees_after,
-        "response_rate_before": _share(rate_b) if rate_b is not None else None,
-        "response_rate_after": _share(rate_a) if rate_a is not None else None,
+        "response_rate_before": round_share(rate_b) if rate_b is not None else None,
+        "response_rate_after": round_share(rate_a) if rate_a is not None else None,
     }
     return warnings, respondents
 
@@ -1047,7 +851,7 @@ def compare_waves(
     before = _check_table(before, "baseline")
     after = _check_table(after, "follow-up")
     limits = {**DEFAULT_THRESHOLDS, **(thresholds or {})}
-    labels = tuple(waves) if waves is not None else (_wave_label(before), _wave_label(after))
+    labels = (waves[0], waves[1]) if waves is not None else (wave_label(before), wave_label(after))
 
     mode_change, tests, h_modes, driver_hidden = _mode_share_change(before, after, k)
     drive_alone, h_dar = _drive_alone_change(before, after, k)
@@ -1098,8 +902,6 @@ def compare_waves(
              f"{len(before):,}", f"{len(after):,}", hidden, len(warnings))
     pilots = tuple(pilots)
     if pilots:
-        from grontur.pilots import evaluate_pilots
-
         effects = evaluate_pilots(before, after, pilots=pilots, comparison=comparison, k=k, municipality=municipality,
                                   context=context, run_date=run_date)
         result = result.with_pilots(effects)

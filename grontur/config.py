@@ -19,7 +19,7 @@ from typing import Any
 from grontur._yaml import read_yaml
 from grontur.errors import ConfigError
 from grontur.i18n import LANGUAGES
-from grontur.suppression import DEFAULT_K
+from grontur.publish import DEFAULT_K
 
 CONFIG_NAME = "grontur.yaml"
 TRANSIT_LEVELS = ("none", "poor", "fair", "good")
@@ -27,7 +27,7 @@ PARKING_LEVELS = ("free", "paid", "limited", "none")
 _KNOWN_KEYS = {
     "municipality", "language", "k", "employees", "survey", "followup", "mapping", "sheet",
     "wave", "followup_wave", "run_date", "plan_start", "context", "workplaces", "pilots", "weights", "salt",
-    "catalogue", "geodata", "comparison_municipality",
+    "catalogue", "geodata", "comparison_municipality", "evidence",
 }
 
 
@@ -72,6 +72,7 @@ class Project:
     catalogue: Path | None = None
     geodata: Mapping[str, Path] = field(default_factory=dict)
     comparison_municipality: str | None = None
+    evidence: tuple[Path, ...] = ()
     root: Path | None = None
 
     @property
@@ -103,7 +104,7 @@ def project_for(municipality: str, *, language: str | None = None, k: int = DEFA
     """A project made from a municipality name or number alone (for ``grontur analyse`` without ``--project``)."""
     found = _lookup(municipality, source="--kommune")
     lang = language or default_language(getattr(found, "written_standard", None))
-    return Project(number=found.number, name=found.name, language=_check_language(lang, "--lang"), k=_check_k(k, "--k"), **fields)
+    return Project(number=found.number, name=found.name, language=_check_language(lang, "--lang"), k=check_k(k, "--k"), **fields)
 
 
 def _check_language(lang: str, where: str) -> str:
@@ -113,7 +114,8 @@ def _check_language(lang: str, where: str) -> str:
     return lang
 
 
-def _check_k(k: object, where: str) -> int:
+def check_k(k: object, where: str) -> int:
+    """``k`` when it is a whole number of at least the default k; else a ConfigError naming ``where``."""
     if isinstance(k, bool) or not isinstance(k, int) or k < DEFAULT_K:
         msg = f"{where}: the privacy threshold k must be a whole number of {DEFAULT_K} or higher, not {k!r}."
         raise ConfigError(msg)
@@ -186,7 +188,7 @@ def load_project(path: str | Path) -> Project:
         number=found.number,
         name=found.name,
         language=_check_language(lang, f"{file}: field 'language'"),
-        k=_check_k(data.get("k", DEFAULT_K), f"{file}: field 'k'"),
+        k=check_k(data.get("k", DEFAULT_K), f"{file}: field 'k'"),
         employees=employees,
         survey=_path(root, data.get("survey")),
         followup=_path(root, data.get("followup")),
@@ -204,8 +206,29 @@ def load_project(path: str | Path) -> Project:
         catalogue=_path(root, data.get("catalogue")),
         geodata={str(key): p for key, value in geodata.items() if (p := _path(root, value)) is not None},
         comparison_municipality=(str(data["comparison_municipality"]) if data.get("comparison_municipality") else None),
+        evidence=_evidence_paths(data.get("evidence"), root, file),
         root=root,
     )
+
+
+def _evidence_paths(value: object, root: Path, file: Path) -> tuple[Path, ...]:
+    """The project's evidence folders or files (one path or a list), relative to the project folder."""
+    if value in (None, "", []):
+        return ()
+    items = value if isinstance(value, list) else [value]
+    paths = []
+    for item in items:
+        if not isinstance(item, str) or not item.strip():
+            raise ConfigError(f"{file}: field 'evidence' must be a folder of evidence records (or a list of them), "
+                              f"not {item!r}.")
+        path = _path(root, item)
+        assert path is not None
+        if not path.exists():
+            raise ConfigError(f"{file}: field 'evidence': {path} does not exist; give the folder of the network's "
+                              "evidence records (e.g. the evidence/ folder 'grontur demo' or 'grontur compare "
+                              "--write-evidence' writes), or remove the field.")
+        paths.append(path)
+    return tuple(paths)
 
 
 def _weights(value: object, file: Path) -> Mapping[str, Any]:
@@ -248,8 +271,8 @@ def _workplace(item: object, file: Path, index: int) -> Workplace:
         raise ConfigError(f"{where}: give both 'lat' and 'lon', or neither.")
     if lat is not None:
         lat, lon = _coordinate(lat, where, "lat"), _coordinate(lon, where, "lon")
-    if lat is not None and not (57 <= float(lat) <= 72 and 3 <= float(lon) <= 32):
-        raise ConfigError(f"{where}: lat={lat}, lon={lon} is outside Norway; use WGS84 degrees (e.g. lat: 60.70, lon: 8.94).")
+        if not (57 <= lat <= 72 and 3 <= lon <= 32):
+            raise ConfigError(f"{where}: lat={lat}, lon={lon} is outside Norway; use WGS84 degrees (e.g. lat: 60.70, lon: 8.94).")
     postcode = item.get("postcode")
     return Workplace(
         name=str(item["name"]),

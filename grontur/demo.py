@@ -132,7 +132,7 @@ def _simulate_people(rng: np.random.Generator, muni: dict, n: int, prm: dict, pl
     d_far = rng.uniform(3.0, muni["spread_km"], n)
     straight = _haversine_km(hlat, hlon, site["lat"], site["lon"])
     d_other = straight * h["detour_factor"] * np.exp(rng.normal(0, h["detour_noise_sd"], n))
-    d_other += rng.uniform(*h["area_offset_km"], n)
+    d_other += rng.uniform(h["area_offset_km"][0], h["area_offset_km"][1], n)
     distance = np.where(same, np.where(near, d_near, d_far), d_other)
 
     rail = attr("rail", home).astype(bool) & attr("rail", wpc).astype(bool)
@@ -370,8 +370,8 @@ def _render(ans: pd.DataFrame, people: pd.DataFrame, *, bad: np.ndarray, muni: d
             quirks["privacy_other_text_rows"] = 1
             cols[extra["other_text"][lang]] = other
     if muni["panel_code"]:
-        codes = np.where(rng.random(n) < prm["followup"]["panel_code_missing"], "", people["code"])
-        cols[extra["panel_code"][lang]] = codes
+        panel_codes = np.where(rng.random(n) < prm["followup"]["panel_code_missing"], "", people["code"])
+        cols[extra["panel_code"][lang]] = panel_codes
     comments = np.where(rng.random(n) < mess["comment_share"],
                         np.array(prm["comments"][lang], dtype=object)[rng.integers(0, len(prm["comments"][lang]), n)], "")
     plant_rows = rng.choice(n, mess["privacy_plants"], replace=False)
@@ -461,8 +461,9 @@ def _wave(people: pd.DataFrame, muni: dict, prm: dict, *, followup: bool) -> tup
                 _shift_car_share(probs[s], rows, trend["effect"], trend["to"], order)
         stages["trend_only"] = car_prob()
         pilot = _pilot_spec(muni, prm)
-        for s in pilot["seasons"] if pilot else ():
-            _shift_car_share(probs[s], pil, pilot["effect"], pilot["to"], order)
+        if pilot:
+            for s in pilot["seasons"]:
+                _shift_car_share(probs[s], pil, pilot["effect"], pilot["to"], order)
     stages["planted"] = car_prob()
     modes = {s: np.array(order)[_pick(people["u"].to_numpy(), probs[s])] for s in SEASONS}
     return modes, stages
@@ -499,7 +500,7 @@ SEGMENT_RULES = {
 }
 
 
-def _share(values: np.ndarray) -> float:
+def _share(values: np.ndarray) -> float | None:
     return round(float(np.mean(values)), 4) if len(values) else None
 
 

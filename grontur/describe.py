@@ -3,7 +3,7 @@
 :func:`describe` builds ``results["habits"]``; :func:`mode_share` builds the simpler
 ``results["mode_share"]``. Every count is registered with the publication gate
 (:mod:`grontur.publish`), which decides what is shown for every section at once; the section's
-``suppressed_cells`` says how many of its cells the gate hid. Shared helpers (settings, days on site, Wilson intervals,
+``suppressed_cells`` says how many of its cells the gate hid. Shared helpers (settings, days on site,
 multi-select counts) live here too and are used by :mod:`grontur.emissions` and
 :mod:`grontur.potential`.
 
@@ -25,13 +25,23 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
 
 from grontur._yaml import read_yaml
 from grontur.errors import ConfigError
+from grontur.publish import (
+    DEFAULT_K,
+    Derived,
+    Fig,
+    HiddenTally,
+    IsHidden,
+    Ledger,
+    Listed,
+    SectionTally,
+)
 from grontur.resources import data_path
 from grontur.schema import (
     BARRIERS,
@@ -40,11 +50,10 @@ from grontur.schema import (
     SEASONS,
     WOULD_HELP,
 )
-from grontur.publish import DEFAULT_K, Derived, Fig, HiddenTally, IsHidden, Ledger, Listed, SectionTally
+from grontur.stats import wilson_interval
 
 log = logging.getLogger(__name__)
 
-Z95 = 1.959963984540054
 DISTANCE_BANDS: tuple[tuple[str, float, float], ...] = (
     ("lt1", 0.0, 1.0), ("1_3", 1.0, 3.0), ("3_5", 3.0, 5.0), ("5_10", 5.0, 10.0),
     ("10_20", 10.0, 20.0), ("20p", 20.0, np.inf),
@@ -183,23 +192,6 @@ def season_trips(table: pd.DataFrame, settings: Mapping[str, Any]) -> dict[str, 
     return out
 
 
-def wilson(count: float, n: float, z: float = Z95) -> tuple[float, float]:
-    """Wilson score interval for a proportion.
-
-    >>> [round(x, 4) for x in wilson(3, 10)]
-    [0.1078, 0.6032]
-    """
-    if n <= 0:
-        return (float("nan"), float("nan"))
-    p = count / n
-    denom = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denom
-    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    low = 0.0 if count <= 0 else max(0.0, float(centre - half))
-    high = 1.0 if count >= n else min(1.0, float(centre + half))
-    return (low, high)
-
-
 def _multi_uniques(series: pd.Series) -> tuple[np.ndarray, pd.DataFrame]:
     """Codes of each row into its distinct cell value, and the dummies of the distinct values.
 
@@ -312,7 +304,7 @@ def _cell(fig: Fig, base: Fig) -> dict[str, Any]:
     needs = (fig, base)
     if base.n <= 0:
         return {"count": fig, "share": None, "ci_low": None, "ci_high": None}
-    lo, hi = wilson(fig.n, base.n)
+    lo, hi = wilson_interval(fig.n, base.n)
     return {"count": fig, "share": Derived(fig.n / base.n, needs), "ci_low": Derived(lo, needs),
             "ci_high": Derived(hi, needs)}
 
@@ -462,7 +454,8 @@ def _seasonal_shift(ledger: Ledger, table: pd.DataFrame, flags: pd.DataFrame) ->
     transitions = []
     transition_figs = []
     pairs = pd.DataFrame({"summer": s_arr[changed], "winter": w_arr[changed]})
-    for (s, w), _ in pairs.value_counts().sort_index().items():
+    # value_counts() of two columns is keyed by (summer, winter) pairs of mode codes
+    for s, w in cast("Iterable[tuple[str, str]]", pairs.value_counts().sort_index().index):
         fig = ledger.count(changed & (s_arr == s) & (w_arr == w), tag=("shift", "pair", s, w))
         transition_figs.append(fig)
         transitions.append(Listed({"summer": s, "winter": w, "count": fig}, (fig,)))
@@ -474,7 +467,7 @@ def _seasonal_shift(ledger: Ledger, table: pd.DataFrame, flags: pd.DataFrame) ->
     moves = pd.DataFrame({"summer": group_s[moved], "winter": group_w[moved]}).value_counts().sort_index()
     group_rows = []
     group_figs = []
-    for (s, w), _ in moves.items():
+    for s, w in cast("Iterable[tuple[str, str]]", moves.index):
         mask = moved & (group_s == s) & (group_w == w)
         fig = ledger.count(mask, tag=("shift", "group", s, w))
         group_figs.append(fig)
@@ -483,7 +476,7 @@ def _seasonal_shift(ledger: Ledger, table: pd.DataFrame, flags: pd.DataFrame) ->
         group_rows.append(Listed(entry, (fig,)))
     group_rows.sort(key=lambda e: (-e.needs[0].n, e.item["summer"], e.item["winter"]))
     switch_barriers, switch_tally = _ranked(ledger, flags, changed, n_changed, BARRIERS, ("shift", "barriers"))
-    lo, hi = wilson(n_changed.n, n_both.n) if n_both.n else (None, None)
+    lo, hi = wilson_interval(n_changed.n, n_both.n) if n_both.n else (None, None)
     needs = (n_changed, n_both)
     return {
         "n_both_seasons": n_both,
@@ -527,7 +520,7 @@ def _effective_ci(table: pd.DataFrame, season_trips_: dict[str, pd.Series], rate
     if w.empty:
         return None, None
     n_eff = float(w.sum() ** 2 / (w**2).sum())
-    lo, hi = wilson(rate * n_eff, n_eff)
+    lo, hi = wilson_interval(rate * n_eff, n_eff)
     return lo, hi
 
 
@@ -689,7 +682,7 @@ def _breakdown(ledger: Ledger, table: pd.DataFrame, name: str, rows: _Rows) -> d
 
 def _seen(rows: _Rows, season: str, mask: np.ndarray) -> set[str]:
     """The modes anybody in ``mask`` uses in either season (a group's rows show those)."""
-    seen = set()
+    seen: set[str] = set()
     for s in SEASONS:
         seen.update(str(m) for m in pd.unique(rows.mode[s][mask & rows.known[s]]))
     return seen

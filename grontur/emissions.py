@@ -33,9 +33,9 @@ from grontur.describe import (
     season_weights,
 )
 from grontur.errors import ConfigError
+from grontur.publish import DEFAULT_K, check_k
 from grontur.resources import data_path
 from grontur.schema import FUELS, MODES, SEASONS
-from grontur.suppression import DEFAULT_K, check_k
 
 log = logging.getLogger(__name__)
 
@@ -122,7 +122,7 @@ def _read_factors(path: Path) -> Factors:
     return Factors(car=car, modes=modes, sources=data.get("sources") or {}, path=str(path))
 
 
-def _factor_table(factors: Factors, occupancy: float) -> dict[str, pd.DataFrame]:
+def _factor_table(factors: Factors, occupancy: float) -> dict[str, pd.Series]:
     """(mode, fuel) -> kg per person-km for each band, as lookup frames keyed by a combined code."""
     rows = {}
     for mode, f in factors.modes.items():
@@ -187,7 +187,7 @@ class EmissionsResult:
         if self.employees:
             out["all_employees"] = {
                 "employees": int(self.employees),
-                **{b: (avg[b] * self.employees if avg[b] is not None else None) for b in BANDS},
+                **{b: (v * self.employees if (v := avg[b]) is not None else None) for b in BANDS},
             }
         by_mode, h = self._grouped("mode")
         hidden += h
@@ -251,8 +251,9 @@ class EmissionsResult:
                 hidden += 1
                 out[str(g)] = {"respondents": None, "tonnes": None, "low": None, "high": None}
             else:
-                out[str(g)] = {"respondents": n, "tonnes": float(sums.at[g, "central"]),
-                               "low": float(sums.at[g, "low"]), "high": float(sums.at[g, "high"])}
+                # DataFrame.at is typed as any pandas scalar; these cells are float sums
+                out[str(g)] = {"respondents": n, "tonnes": float(sums.at[g, "central"]),  # type: ignore[arg-type]
+                               "low": float(sums.at[g, "low"]), "high": float(sums.at[g, "high"])}  # type: ignore[arg-type]
         return out, hidden + _hide_second(out)
 
 

@@ -27,8 +27,8 @@ import pandas as pd
 
 from grontur.describe import as_bool, codes, column, jsonable, load_settings, numeric
 from grontur.errors import ConfigError, GeoDataError
+from grontur.publish import DEFAULT_K, check_k
 from grontur.schema import CAR_DRIVER_MODES, SEASONS
-from grontur.suppression import DEFAULT_K, check_k
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +66,7 @@ def normalise_postcode(values: pd.Series) -> pd.Series:
     text = pd.Series(np.asarray(uniques, dtype=object)).astype(str).str.strip().str.replace(r"\.0$", "", regex=True)
     ok = text.str.fullmatch(r"\d{1,4}")
     clean = text.where(ok).str.zfill(4).astype("object").to_numpy()
-    out = np.where(codes_ >= 0, clean[np.maximum(codes_, 0)] if len(clean) else None, None)
+    out = np.where(codes_ >= 0, clean[np.maximum(codes_, 0)] if len(clean) else None, None)  # type: ignore[arg-type]  # numpy's stub: no None operand
     return pd.Series(out, index=values.index, dtype="object").where(lambda s: s.notna(), None)
 
 
@@ -180,7 +180,7 @@ def _nested_geojson(path: Path, layer: str | None) -> Any:
 
 def _sniff_separator(first_line: str) -> str:
     counts = {sep: first_line.count(sep) for sep in ("\t", ";", ",")}
-    return max(counts, key=counts.get)
+    return max(counts, key=counts.__getitem__)
 
 
 def read_postcodes(path: str | Path) -> pd.DataFrame:
@@ -448,8 +448,9 @@ def home_areas(
     agg = grouped.agg(n=("car", "size"), car_share=("car", "mean"), lat=("lat", "mean"), lon=("lon", "mean"),
                       pot=("pot", "mean"), pot_n=("pot", "count"))
     if level == "postcode":
-        agg["lat"] = agg.index.map(lat_of)
-        agg["lon"] = agg.index.map(lon_of)
+        # Index.map takes a Series as the mapping; the stub accepts only a Mapping or a callable
+        agg["lat"] = agg.index.map(lat_of)  # type: ignore[arg-type]
+        agg["lon"] = agg.index.map(lon_of)  # type: ignore[arg-type]
     else:
         import geopandas as gpd
 
@@ -637,7 +638,7 @@ def plot_home_area_map(
                             va="center", zorder=2, style="italic")
 
     values = shown[value].astype("float64") if len(shown) else pd.Series(dtype="float64")
-    sizes = 50.0 + 550.0 * np.sqrt(shown["n"].to_numpy() / max(1.0, float(shown["n"].max()))) if len(shown) else []
+    sizes: np.ndarray | list[float] = 50.0 + 550.0 * np.sqrt(shown["n"].to_numpy() / max(1.0, float(shown["n"].max()))) if len(shown) else []
     has_value = values.notna().to_numpy() if len(shown) else np.array([], dtype=bool)
     if len(shown):
         sc = ax.scatter(pts.x.to_numpy()[has_value], pts.y.to_numpy()[has_value], s=np.asarray(sizes)[has_value],

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from grontur.clean import ISSUE_COLUMNS, REDACTED, CleanResult, clean
+from grontur.clean import ISSUE_COLUMNS, RARE_VALUES, REDACTED, CleanResult, clean
 from grontur.errors import MissingColumnError
 from grontur.io import RawExport, read_export
 from grontur.mapping import (
@@ -34,7 +34,18 @@ from grontur.mapping import (
     save_mapping,
     suggest_mapping,
 )
-from grontur.privacy import pseudonymise, reason_from_name, strip_identifiers
+from grontur.privacy import (
+    PLACEHOLDERS,
+    QUASI_IDENTIFIERS,
+    UNIQUENESS_COLUMNS,
+    generalise_rare,
+    identifier_kinds,
+    pseudonymise,
+    reason_from_name,
+    strip_identifiers,
+    unique_rows,
+)
+from grontur.publish import DEFAULT_K
 from grontur.schema import REQUIRED_ANY
 
 __all__ = [
@@ -73,6 +84,9 @@ class ImportResult:
         Dialect, mapped and unmapped columns (with reasons), suggestions, unknown answers.
     mapping
         The mapping used, including accepted suggestions (see :func:`save_mapping`).
+    k
+        The privacy threshold: :meth:`cleaned_table` generalises values of the quasi-identifying
+        columns held by fewer than k kept respondents.
     """
 
     table: pd.DataFrame
@@ -83,6 +97,24 @@ class ImportResult:
     mapping_report: dict[str, Any]
     mapping: Mapping | None = None
     path: str = ""
+    k: int = DEFAULT_K
+
+    def cleaned_table(self) -> pd.DataFrame:
+        """The table as written to ``cleaned.csv``: values held by fewer than k kept respondents
+        generalised in every quasi-identifying column (``table`` keeps them for the analysis,
+        which estimates distances from postcodes and publishes nothing below k)."""
+        return publishable_table(self.table, self.k)
+
+    def privacy(self) -> dict[str, Any]:
+        """k, the cells generalised in ``cleaned.csv`` per column, and how many of its rows are unique
+        on postcode, job group, shift work and age band (None when it has none of these columns)."""
+        generalised = generalise_rare(self.table, self.k)
+        return {
+            "k": self.k,
+            "generalised": generalised.counts(),
+            "unique_rows": unique_rows(generalised.table),
+            "unique_on": [column for column in UNIQUENESS_COLUMNS if column in self.table.columns],
+        }
 
     def problem_counts(self) -> dict[str, int]:
         if not len(self.issues):
@@ -97,6 +129,7 @@ class ImportResult:
             "account": dict(self.account),
             "dropped_columns": [dict(item) for item in self.dropped_columns],
             "problems": self.problem_counts(),
+            "privacy": self.privacy(),
             "mapping": self.mapping_report,
         }
 
@@ -136,6 +169,13 @@ class ImportResult:
             reasons = self.quarantine["reason"].value_counts()
             lines.append(t("import.summary.quarantine", lang,
                            reasons=", ".join(f"{k} {int(v)}" for k, v in reasons.items())))
+        privacy = self.privacy()
+        if privacy["generalised"]:
+            lines.append(t("import.summary.generalised", lang, k=self.k,
+                           columns=", ".join(f"{column} {n}" for column, n in privacy["generalised"].items())))
+        if privacy["unique_rows"] is not None:
+            lines.append(t("import.summary.unique_rows", lang, n=privacy["unique_rows"], kept=self.account["kept"],
+                           columns=", ".join(t(f"import.column.{column}", lang) for column in privacy["unique_on"])))
         return lines
 
 
@@ -163,6 +203,7 @@ def import_survey(
     municipality: str | None = None,
     wave: str | None = None,
     salt: str = "",
+    k: int = DEFAULT_K,
 ) -> ImportResult:
     """Import a survey export into the canonical table, with a full account of what happened.
 
@@ -181,12 +222,19 @@ def import_survey(
         Survey round for rows that carry none.
     salt
         Secret salt for the pseudonymous respondent ids.
+    k
+        Privacy threshold (the project's ``k``): in ``cleaned.csv`` (:meth:`ImportResult.cleaned_table`)
+        values of workplace, postcode, job group and age band held by fewer than k kept respondents
+        are generalised, and quality.csv counts them.
 
     Raises
     ------
     InputFileError, MappingError, ConfigError
         For unreadable files, bad mapping files, or exports with neither a mode nor a distance.
     """
+    from grontur.config import check_k
+
+    k = check_k(k, "k")
     path = Path(path)
     raw = read_export(path, sheet=sheet)
     chosen = load_mapping(mapping) if mapping is not None else detect_mapping(raw)
@@ -229,20 +277,21 @@ def import_survey(
                                 respondent_id=respondent_id, submitted=submitted)
     if id_source is not None:
         # where each pseudonym came from: only panel codes may link people across waves
-        positions = id_source.index.get_indexer(result.table["source_row"].to_numpy())
-        result.table[ID_SOURCE_COLUMN] = np.append(id_source.to_numpy(dtype=object), None)[positions]
+        # the stubs ask for an Index (pandas takes any array-like) and reject a None operand
+        positions = id_source.index.get_indexer(result.table["source_row"].to_numpy())  # type: ignore[arg-type]
+        result.table[ID_SOURCE_COLUMN] = np.append(id_source.to_numpy(dtype=object), None)[positions]  # type: ignore[call-overload]
 
     issues = result.issues
     if len(blanked):
-        targets = {item["column"]: item["target"] for item in mapped.columns}
+        target_of = {item["column"]: item["target"] for item in mapped.columns}
         extra_issues = pd.DataFrame({
             "source_row": blanked["source_row"].astype(int).to_numpy(),
-            "column": blanked["column"].map(lambda c: targets.get(c, c)).to_numpy(),
-            "raw_value": REDACTED, "problem": "identifier_in_answer", "action": "set_missing",
+            "column": blanked["column"].map(lambda c: target_of.get(c, c)).to_numpy(),
+            "raw_value": _placeholders(raw.frame, blanked), "problem": "identifier_in_answer", "action": "set_missing",
         })
         issues = pd.concat([issues, extra_issues], ignore_index=True) if len(issues) else extra_issues
         issues = issues.sort_values(["source_row", "column"], kind="stable").reset_index(drop=True)
-    issues = issues[list(ISSUE_COLUMNS)]
+    issues = with_generalisation_issues(issues[list(ISSUE_COLUMNS)], result.table, k)
 
     accepted_columns = {s.column for s in accepted}
     mapped_report = []
@@ -276,8 +325,47 @@ def import_survey(
     return ImportResult(
         table=result.table, issues=issues, quarantine=result.quarantine, account=result.account,
         dropped_columns=[item.as_dict() for item in dropped], mapping_report=report,
-        mapping=final_mapping, path=str(path),
+        mapping=final_mapping, path=str(path), k=k,
     )
+
+
+def publishable_table(table: pd.DataFrame, k: int) -> pd.DataFrame:
+    """``table`` as written to ``cleaned.csv``: values of the quasi-identifying columns
+    (:data:`grontur.privacy.QUASI_IDENTIFIERS`) held by fewer than ``k`` of its rows are blanked."""
+    return generalise_rare(table, k).table
+
+
+def with_generalisation_issues(issues: pd.DataFrame, table: pd.DataFrame, k: int) -> pd.DataFrame:
+    """``issues`` with one ``rare_value_generalised`` row per cell :func:`publishable_table` blanks.
+
+    Rows of that problem already in ``issues`` (from an import at another k, or of a larger table)
+    are replaced, so that quality.csv counts exactly what cleaned.csv generalised.
+    """
+    generalised = generalise_rare(table, k)
+    frames = [issues[issues["problem"] != "rare_value_generalised"]] if len(issues) else []
+    for column in QUASI_IDENTIFIERS:
+        rows = generalised.rows.get(column)
+        if rows is None or not len(rows):
+            continue
+        frames.append(pd.DataFrame({
+            "source_row": table.loc[rows, "source_row"].astype(int).to_numpy(), "column": column,
+            "raw_value": RARE_VALUES, "problem": "rare_value_generalised", "action": "blanked_in_cleaned_csv",
+        }))
+    frames = [frame for frame in frames if len(frame)]
+    if not frames:
+        return issues.iloc[0:0] if len(issues) else issues
+    out = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0].reset_index(drop=True)
+    return out.sort_values(["source_row", "column"], kind="stable").reset_index(drop=True)[list(ISSUE_COLUMNS)]
+
+
+def _placeholders(frame: pd.DataFrame, blanked: pd.DataFrame) -> np.ndarray:
+    """What quality.csv shows for each blanked identifier cell: the placeholder of its kind."""
+    out = np.full(len(blanked), REDACTED, dtype=object)
+    for column, rows in blanked.groupby("column")["source_row"]:
+        kinds = identifier_kinds(frame[column].loc[rows.to_numpy()]).to_numpy()
+        found = pd.notna(kinds)
+        out[rows.index.to_numpy()[found]] = [PLACEHOLDERS[kind] for kind in kinds[found]]
+    return out
 
 
 _HASHED = re.compile(r"^[0-9a-f]{16}$")
@@ -311,11 +399,11 @@ def _respondent_ids(raw: RawExport, mapped: MappedExport, *, salt: str,
         # A canonical table keeps its pseudonyms; anything else in the id column is hashed.
         hashed_already = ids.astype("string").str.fullmatch(_HASHED.pattern).fillna(False).astype(bool)
         risky = ids.notna() & ~hashed_already
-        source = None
+        given_source = None
         if ID_SOURCE_COLUMN in raw.frame.columns:
             given = raw.frame[ID_SOURCE_COLUMN].reindex(index).astype(object)
-            source = given.where(given.isin(ID_SOURCES), None).where(ids.notna(), None)
-        return ids.astype(object).where(~risky, pseudonymise(ids, salt)), source
+            given_source = given.where(given.isin(ID_SOURCES), None).where(ids.notna(), None)
+        return ids.astype(object).where(~risky, pseudonymise(ids, salt)), given_source
     result = pd.Series(pd.NA, index=index, dtype=object)
     # Where each id came from, as a position in ID_SOURCES (-1: none yet); strings only at the end.
     source = np.full(len(index), -1, dtype=np.int8)

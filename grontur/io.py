@@ -234,7 +234,7 @@ def _tidy(frame: pd.DataFrame) -> pd.DataFrame:
         found = factorize_repeated(values)
         if found is None:
             cells = _tidy_cells(values)
-            filled = np.not_equal(cells, None)
+            filled = np.not_equal(cells, None)  # type: ignore[call-overload]  # numpy's stub: no None operand
             column = pd.Series(cells, index=index, dtype=object)
         else:
             codes, uniques = found
@@ -264,7 +264,8 @@ def _tidy_distinct(uniques: np.ndarray, codes: np.ndarray) -> tuple[np.ndarray, 
     if not blank.any() and not (stripped != uniques).any():
         return uniques, codes
     # Stripping can merge values (" Bus" and "Bus"): factorise the distinct values again.
-    small, categories = pd.factorize(np.array(np.where(blank, None, stripped), dtype=object), use_na_sentinel=True)
+    # numpy's stub rejects a None operand and an object array; pandas-stubs an object array to factorize
+    small, categories = pd.factorize(np.array(np.where(blank, None, stripped), dtype=object), use_na_sentinel=True)  # type: ignore[arg-type, type-var]
     return np.asarray(categories, dtype=object), np.append(small, -1)[codes]
 
 

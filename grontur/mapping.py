@@ -15,6 +15,7 @@ import difflib
 import logging
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from pathlib import Path
@@ -24,13 +25,14 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from grontur._numbers import cleaning_settings, parse_number
 from grontur._yaml import parse as parse_yaml
 from grontur._yaml import problem_text
 from grontur.errors import ConfigError
 from grontur.io import RawExport
+from grontur.publish import DEFAULT_K
 from grontur.resources import data_path, standard_questionnaire
 from grontur.schema import COLUMNS, MODES, MULTI_SEP
-from grontur.suppression import DEFAULT_K
 
 log = logging.getLogger(__name__)
 
@@ -156,7 +158,7 @@ def _mapping_error(path: object, detail: str) -> ConfigError:
     return ConfigError(t("import.error.mapping_file", "en", file=str(path), detail=detail))
 
 
-def _as_tuple(value: object) -> tuple[str, ...]:
+def _as_tuple(value: str | Iterable[object] | None) -> tuple[str, ...]:
     if value is None:
         return ()
     if isinstance(value, str):
@@ -723,7 +725,7 @@ def apply_mapping(raw: RawExport, mapping: Mapping, *, extra_rules: tuple[Column
     mapped = pd.DataFrame(out, index=frame.index)
     if mapped_frame_tie is not None:
         mapped.attrs["grid_tie"] = mapped_frame_tie
-    maps = {column: value_map(column, rules_used.get(column), option_numbers=mapping.option_numbers)
+    maps: dict[str, dict[str, str]] = {column: value_map(column, rules_used.get(column), option_numbers=mapping.option_numbers)
             for column in mapped.columns}
     return MappedExport(
         frame=mapped, value_maps=maps, units=units, columns=report, unmapped=unmapped,
@@ -740,7 +742,7 @@ GRID_TIE_ORDER = ("car_alone", "car_shared", "car_passenger", "taxi", "motorcycl
 
 def _grid_mode(parts: list[tuple[str, pd.Series]], index: pd.Index) -> pd.DataFrame:
     """Main mode = the mode used on most days; ties go to the first in :data:`GRID_TIE_ORDER`."""
-    days = {}
+    days: dict[str, pd.Series] = {}
     for code, series in parts:
         numbers = pd.to_numeric(series.astype("string").str.replace(",", ".", regex=False), errors="coerce")
         days[code] = days[code].add(numbers, fill_value=0) if code in days else numbers
@@ -798,9 +800,7 @@ def _numeric_share(values: pd.Series) -> float:
     """Share of distinct answers the cleaner reads as a number ("2,5", "ca. 12 km", "41-50 minutes")."""
     if values.empty:
         return 0.0
-    from grontur.clean import parse_number, settings
-
-    config = settings()
+    config = cleaning_settings()
     readable = [parse_number(str(value), open_upper=config["open_upper_factor"],
                              open_lower=config["open_lower_factor"])[0] is not None for value in values]
     return float(np.mean(readable))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 import pandas as pd
 
@@ -52,6 +53,7 @@ def _indexes() -> tuple[dict[str, Municipality], dict[str, str], dict[str, list[
     by_number: dict[str, Municipality] = {}
     former: dict[str, str] = {}
     by_name: dict[str, list[str]] = {}
+    row: Any  # itertuples() types a cell as any pandas scalar; every column is read as str
     for row in _table().itertuples(index=False):
         item = Municipality(row.number, row.name, row.written_standard)
         by_number[row.number] = item

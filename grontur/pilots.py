@@ -17,8 +17,9 @@ Three estimates are made for the outcome (by default the share driving a car to 
 
 The headline estimate is the most controlled one available, in the order above read backwards.
 Intervals are Wald intervals whose variance uses Agresti-Caffo adjusted proportions, treating the
-groups as independent samples; with a panel this is conservative. A parametric bootstrap is
-available as an alternative (``ci_method="bootstrap"``).
+groups as independent samples, less what linked respondents (a panel) take off; a parametric
+bootstrap is available as an alternative (``ci_method="bootstrap"``). The estimators are in
+:mod:`grontur.stats`.
 """
 
 from __future__ import annotations
@@ -37,41 +38,35 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import yaml
-from scipy import stats
 
 from grontur._yaml import parse as parse_yaml
-from grontur.compare import (
-    CONFIDENCE,
-    _indicator,
-    _pair_ok,
-    _pval,
-    _share,
-    _small,
-    _wave_label,
-    _wave_month,
-    linkable_ids,
-    newcombe_difference,
-    season_of_month,
-    two_proportion_p,
-)
 from grontur.errors import CatalogueError, ConfigError, GronturError
 from grontur.i18n import check_language, has, t
+from grontur.publish import check_k, is_small, yes_no_publishable
 from grontur.schema import SEASONS
-from grontur.suppression import check_k
+from grontur.stats import (
+    difference_in_differences,
+    paired_change,
+    paired_covariance_term,
+    round_p,
+    round_share,
+)
+from grontur.waves import (
+    OUTCOMES,
+    linkable_ids,
+    outcome_indicator,
+    season_of_month,
+    wave_label,
+    wave_month,
+)
 
 log = logging.getLogger(__name__)
 
 METHODS = ("difference_in_differences", "reached_vs_not_reached", "before_after")
-OUTCOMES = ("car_driver_share", "drive_alone_rate")
 #: Participant keys understood in a pilot's ``participants`` mapping.
 PARTICIPANT_KEYS = ("workplace", "job_group", "volunteers", "column", "all", "description")
 #: Default column marking volunteers when ``participants: {volunteers: true}``.
 VOLUNTEER_COLUMN = "pilot_participant"
-
-
-_Z = float(stats.norm.ppf(0.5 + CONFIDENCE / 2))
-#: Floor of a variance with panel linking, as a share of the independent-samples variance.
-_MIN_VAR_SHARE = 0.05
 
 
 class EvidenceConflictError(CatalogueError):
@@ -261,6 +256,7 @@ def describe_participants(participants: Mapping[str, Any], lang: str) -> str:
 
 
 def _describe_participants(participants: Mapping[str, Any], lang: str) -> tuple[str, str]:
+    group: str | None
     if participants.get("description"):
         group = next((k for k in ("workplace", "job_group", "volunteers", "column", "all") if k in participants), "all")
         return ("volunteers" if group == "column" else group), str(participants["description"])
@@ -305,14 +301,8 @@ def _language_of(municipality: Mapping[str, Any]) -> str:
 # Estimation
 
 def _counts(table: pd.DataFrame, mask: pd.Series, season: str, outcome: str) -> tuple[int, int]:
-    eligible, hit = _indicator(table, season, outcome)
+    eligible, hit = outcome_indicator(table, season, outcome)
     return int((hit & mask).sum()), int((eligible & mask).sum())
-
-
-def _ac_var(x: int, n: int) -> float:
-    """Variance of a share with the Agresti-Caffo adjustment (one success and one failure added)."""
-    p = (x + 1) / (n + 2)
-    return p * (1 - p) / (n + 2)
 
 
 def _panel_term(before: pd.DataFrame, after: pd.DataFrame, mask_b: pd.Series, mask_a: pd.Series,
@@ -321,12 +311,13 @@ def _panel_term(before: pd.DataFrame, after: pd.DataFrame, mask_b: pd.Series, ma
 
     Respondents whose pseudonymous id appears once in each wave (and in the group both times)
     answer twice; their before and after answers are correlated, so the change is estimated more
-    precisely than two independent samples would allow (0 when nobody is linked).
+    precisely than two independent samples would allow (0 when fewer than two are linked;
+    :func:`grontur.stats.paired_covariance_term`).
     """
     if "respondent_id" not in before.columns or "respondent_id" not in after.columns:
         return 0.0
-    eb, hb = _indicator(before, season, outcome)
-    ea, ha = _indicator(after, season, outcome)
+    eb, hb = outcome_indicator(before, season, outcome)
+    ea, ha = outcome_indicator(after, season, outcome)
     sel_b, sel_a = (mask_b & eb).to_numpy(), (mask_a & ea).to_numpy()
     nb, na = int(sel_b.sum()), int(sel_a.sum())
     if nb == 0 or na == 0:
@@ -339,52 +330,12 @@ def _panel_term(before: pd.DataFrame, after: pd.DataFrame, mask_b: pd.Series, ma
     yb = yb[~yb.index.duplicated(keep=False)]
     ya = ya[~ya.index.duplicated(keep=False)]
     common = yb.index.intersection(ya.index)
-    m = len(common)
-    if m < 2:
-        return 0.0
-    cov = float(np.cov(yb.loc[common].to_numpy(), ya.loc[common].to_numpy(), ddof=1)[0, 1])
-    return 2.0 * m * cov / (na * nb)
-
-
-def _did(groups: Sequence[tuple[int, int, int, int]], *, ci_method: str, n_boot: int,
-         rng: np.random.Generator, panel_terms: Sequence[float] = (0.0, 0.0)) -> tuple[float, float, float, float]:
-    """Difference of changes ``(a1 - b1) - (a2 - b2)`` for groups given as (xb, nb, xa, na)."""
-    (xb1, nb1, xa1, na1), (xb2, nb2, xa2, na2) = groups
-    est = (xa1 / na1 - xb1 / nb1) - (xa2 / na2 - xb2 / nb2)
-    if ci_method == "bootstrap":
-        # independent binomial draws per group and wave: ignores panel linking (conservative)
-        draws = [rng.binomial(n, x / n, size=n_boot) / n for x, n in ((xb1, nb1), (xa1, na1), (xb2, nb2), (xa2, na2))]
-        boot = (draws[1] - draws[0]) - (draws[3] - draws[2])
-        alpha = (1 - CONFIDENCE) / 2
-        low, high = np.quantile(boot, [alpha, 1 - alpha])
-        se = float(np.std(boot, ddof=1))
-    else:
-        # Agresti-Caffo: add one success and one failure to each group for the variance only,
-        # which keeps the interval away from zero width when a share is 0 or 1
-        independent = sum(_ac_var(x, n) for x, n in ((xb1, nb1), (xa1, na1), (xb2, nb2), (xa2, na2)))
-        var = max(independent - sum(panel_terms), _MIN_VAR_SHARE * independent)
-        se = float(np.sqrt(var))
-        low, high = est - _Z * se, est + _Z * se
-    p_value = float(2 * stats.norm.sf(abs(est) / se)) if se > 0 else (1.0 if est == 0 else 0.0)
-    return float(est), float(low), float(high), p_value
-
-
-def _before_after(counts: tuple[int, int, int, int], panel_term: float) -> tuple[float, float, float, float]:
-    """Change among participants: Newcombe's interval, or a paired Wald interval with a panel."""
-    xb, nb, xa, na = counts
-    if panel_term == 0.0:
-        diff, low, high = newcombe_difference(xb, nb, xa, na)
-        return float(diff), float(low), float(high), float(two_proportion_p(xb, nb, xa, na))
-    est = xa / na - xb / nb
-    independent = _ac_var(xb, nb) + _ac_var(xa, na)
-    se = float(np.sqrt(max(independent - panel_term, _MIN_VAR_SHARE * independent)))
-    p_value = float(2 * stats.norm.sf(abs(est) / se)) if se > 0 else 1.0
-    return est, est - _Z * se, est + _Z * se, p_value
+    return paired_covariance_term(yb.loc[common].to_numpy(), ya.loc[common].to_numpy(), nb, na)
 
 
 def _estimate_entry(method: str, est: float, low: float, high: float, p: float, **extra: Any) -> dict[str, Any]:
-    return {"method": method, "estimate": _share(est), "ci_low": _share(low), "ci_high": _share(high),
-            "p_value": _pval(p), **extra}
+    return {"method": method, "estimate": round_share(est), "ci_low": round_share(low), "ci_high": round_share(high),
+            "p_value": round_p(p), **extra}
 
 
 def pilot_season(start: str | None, end: str | None, *, survey_season: str | None = None) -> str:
@@ -438,7 +389,7 @@ def _context_of(table: pd.DataFrame, context: Mapping[str, Any] | None,
     shift = ctx.get("shift_share")
     if shift is None and "shift_work" in table.columns and table["shift_work"].notna().any():
         shift = float(table["shift_work"].dropna().astype(bool).mean())
-    return {"employees": employees, "shift_share": _share(shift) if shift is not None else None, "rurality": rurality}
+    return {"employees": employees, "shift_share": round_share(shift) if shift is not None else None, "rurality": rurality}
 
 
 def evaluate_pilots(
@@ -493,7 +444,7 @@ def evaluate_pilots(
     muni = _municipality_of(before, municipality)
     ctx = _context_of(before, context, municipality)
     language = check_language(lang) if lang is not None else _language_of(muni)
-    survey_season = season_of_month(_wave_month(_wave_label(after)))
+    survey_season = season_of_month(wave_month(wave_label(after)))
     control = None
     if comparison is not None and comparison[0] is not None and comparison[1] is not None:
         control = comparison
@@ -533,11 +484,11 @@ def _estimate_season(before: pd.DataFrame, after: pd.DataFrame, reached_b: pd.Se
     group, description = _describe_participants(spec.participants, spec.lang)
     reached_ok = r[1] >= k and r[3] >= k
     others_ok = o[1] >= k and o[3] >= k
-    hidden = sum(_small(n, k) for n in (r[1], r[3], o[1], o[3]))
+    hidden = sum(is_small(n, k) for n in (r[1], r[3], o[1], o[3]))
     # Reached and not reached add up to everyone who answered that season (published elsewhere):
     # when one group is too small to show, the size of the other is hidden too.
-    small_reached = _small(r[1], k) or _small(r[3], k)
-    small_others = _small(o[1], k) or _small(o[3], k)
+    small_reached = is_small(r[1], k) or is_small(r[3], k)
+    small_others = is_small(o[1], k) or is_small(o[3], k)
     show_reached = reached_ok and not small_others
     show_others = others_ok and not small_reached
     hidden += 2 * ((reached_ok and not show_reached) + (others_ok and not show_others))
@@ -552,12 +503,12 @@ def _estimate_season(before: pd.DataFrame, after: pd.DataFrame, reached_b: pd.Se
     groups: dict[str, Any] = {}
     estimates: list[dict[str, Any]] = []
     if not reached_ok:
-        note = "no_participants" if r[1] == 0 and r[3] == 0 else "too_few_participants"
+        note: str | None = "no_participants" if r[1] == 0 and r[3] == 0 else "too_few_participants"
         return _SeasonResult(participants, groups, (), None, None, hidden, note)
     # A share x / n is shown only when those with the outcome and those without are each 0 or at
     # least k (100 % minus the share gives the others away; the habits section's rule).
-    ok_r = [_pair_ok(r[0], r[1], k), _pair_ok(r[2], r[3], k)]
-    ok_o = [_pair_ok(o[0], o[1], k), _pair_ok(o[2], o[3], k)] if others_ok else [False, False]
+    ok_r = [yes_no_publishable(r[0], r[1], k), yes_no_publishable(r[2], r[3], k)]
+    ok_o = [yes_no_publishable(o[0], o[1], k), yes_no_publishable(o[2], o[3], k)] if others_ok else [False, False]
     if others_ok:
         # Reached and not reached add up to the whole wave, whose share and size are published in
         # the comparison: when one group's share of a wave is hidden, the other's is hidden too.
@@ -575,7 +526,7 @@ def _estimate_season(before: pd.DataFrame, after: pd.DataFrame, reached_b: pd.Se
     # them: with one share shown, the estimate gives the hidden one back (and the interval narrows
     # the rest down). An estimate is therefore published only when all its shares are.
     if before_ok and after_ok:
-        estimates.append(_estimate_entry("before_after", *_before_after(r, term_r)))
+        estimates.append(_estimate_entry("before_after", *paired_change(r, term_r)))
     else:
         hidden += 1
         note = "shares_hidden"
@@ -584,7 +535,7 @@ def _estimate_season(before: pd.DataFrame, after: pd.DataFrame, reached_b: pd.Se
         hidden += (not ok_o[0]) + (not ok_o[1])
         if all(ok_r) and all(ok_o):
             term_o = _panel_term(before, after, ~reached_b, ~reached_a, season, outcome)
-            estimates.append(_estimate_entry("reached_vs_not_reached", *_did(
+            estimates.append(_estimate_entry("reached_vs_not_reached", *difference_in_differences(
                 (r, o), ci_method=ci_method, n_boot=n_boot, rng=rng, panel_terms=(term_r, term_o))))
         else:
             hidden += 1
@@ -592,17 +543,17 @@ def _estimate_season(before: pd.DataFrame, after: pd.DataFrame, reached_b: pd.Se
         found = _control_counts(control, spec, season, outcome, k)
         if found is not None:
             c, term_c = found
-            ok_c = [_pair_ok(c[0], c[1], k), _pair_ok(c[2], c[3], k)]
+            ok_c = [yes_no_publishable(c[0], c[1], k), yes_no_publishable(c[2], c[3], k)]
             groups["comparison"] = _group_entry(c, k, ok_c)
             hidden += (not ok_c[0]) + (not ok_c[1])
             if all(ok_r) and all(ok_c):
-                estimates.append(_estimate_entry("difference_in_differences", *_did(
+                estimates.append(_estimate_entry("difference_in_differences", *difference_in_differences(
                     (r, c), ci_method=ci_method, n_boot=n_boot, rng=rng, panel_terms=(term_r, term_c))))
             else:
                 hidden += 1
     return _SeasonResult(
         participants, groups, tuple(estimates),
-        _share(r[0] / r[1]) if before_ok else None, _share(r[2] / r[3]) if after_ok else None, hidden,
+        round_share(r[0] / r[1]) if before_ok else None, round_share(r[2] / r[3]) if after_ok else None, hidden,
         None if estimates else note,
     )
 
@@ -661,12 +612,12 @@ def _group_entry(counts: tuple[int, int, int, int], k: int, shown: Sequence[bool
     those with the outcome and those without are each 0 or at least ``k``)."""
     xb, nb, xa, na = counts
     if shown is None:
-        shown = (_pair_ok(xb, nb, k), _pair_ok(xa, na, k))
+        shown = (yes_no_publishable(xb, nb, k), yes_no_publishable(xa, na, k))
     return {
         "n_before": nb,
         "n_after": na,
-        "before": _share(xb / nb) if shown[0] and nb else None,
-        "after": _share(xa / na) if shown[1] and na else None,
+        "before": round_share(xb / nb) if shown[0] and nb else None,
+        "after": round_share(xa / na) if shown[1] and na else None,
     }
 
 

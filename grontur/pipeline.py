@@ -1,6 +1,8 @@
 """Orchestration: run the stages in order for one municipality, or for the demo network.
 
-This module only wires stages together; each stage's logic lives in its own module. It reads
+Every command describes its work as a :class:`RunRequest` and calls :func:`run` (``analyse``,
+``compare``, the notebook) or :func:`run_network` (``demo``), so the same data and project give
+the same figures whichever command produced them. This module only wires stages together; each stage's logic lives in its own module. It reads
 the files it is given, writes outputs atomically (:mod:`grontur.outputs`) and never prints.
 """
 
@@ -22,7 +24,7 @@ from grontur import anchoring, describe, emissions, potential, rank, segment
 from grontur import catalogue as catalogue_mod
 from grontur import evidence as evidence_mod
 from grontur.config import Project, load_project, project_for
-from grontur.errors import GronturError
+from grontur.errors import ConfigError, GronturError
 from grontur.outputs import staged_folder, write_csv, write_json
 from grontur.publish import Ledger
 from grontur.resources import data_dir
@@ -149,16 +151,14 @@ def analyse_imported(
     """
     lang = lang or project.language
     k = project.k
-    table = imported.table.copy()
-    issue_frames = [imported.issues]
-    figures: dict[str, Any] = {}
-    enriched = None
-    if project.workplaces or project.geodata:
-        from grontur import geo
+    table, enriched = prepare_table(imported, project=project, lang=lang, draw_figures=draw_figures)
+    from grontur.importing import with_generalisation_issues
 
-        enriched = geo.enrich_for_project(table, project=project, k=k, lang=lang, draw_figures=draw_figures)
-        table = enriched.table
+    # quality.csv counts what cleaned.csv generalises at this project's k (see write_analysis)
+    issue_frames = [with_generalisation_issues(imported.issues, imported.table, project.k)]
+    if enriched is not None:
         issue_frames.append(enriched.issues)
+    figures: dict[str, Any] = {}
 
     context = build_context(project, table)
     # Every stage registers the counts it may publish with one gate, which decides what is shown
@@ -254,6 +254,21 @@ def analyse_imported(
     )
 
 
+def prepare_table(imported: Any, *, project: Project, lang: str | None = None,
+                  draw_figures: bool = False) -> tuple[pd.DataFrame, Any]:
+    """The baseline table every figure is computed from: the imported one, with distances
+    estimated from the project's workplaces and geodata when it has them (and that
+    :class:`grontur.geo.GeoResult`, else ``None``). The analysis and the comparison both start here."""
+    table = imported.table.copy()
+    if not (project.workplaces or project.geodata):
+        return table, None
+    from grontur import geo
+
+    enriched = geo.enrich_for_project(table, project=project, k=project.k, lang=lang or project.language,
+                                      draw_figures=draw_figures)
+    return enriched.table, enriched
+
+
 def _next_monday(day: dt.date) -> dt.date:
     return day + dt.timedelta(days=(7 - day.weekday()) % 7 or 7)
 
@@ -268,8 +283,9 @@ def _quality_summary(issues: pd.DataFrame, imported: Any) -> dict[str, Any]:
 
 
 def import_for_project(path: Path, *, project: Project, mapping: Path | None = None, sheet: str | None = None,
-                       wave: str | None = None) -> Any:
-    """Import one survey of the project's municipality; refuse one with no usable answer of it."""
+                       wave: str | None = None, check: bool = True) -> Any:
+    """Import one survey of the project's municipality; refuse one with no usable answer of it
+    (unless ``check`` is false: a comparison municipality's file read with this project's settings)."""
     from grontur.importing import import_survey
 
     imported = import_survey(
@@ -279,8 +295,10 @@ def import_for_project(path: Path, *, project: Project, mapping: Path | None = N
         municipality=project.number,
         wave=wave or project.wave,
         salt=project.salt,
+        k=project.k,
     )
-    check_one_municipality(imported, project, path)
+    if check:
+        check_one_municipality(imported, project, path)
     return imported
 
 
@@ -312,6 +330,244 @@ def check_one_municipality(imported: Any, project: Project, path: Path) -> None:
     raise GronturError(msg)
 
 
+# ---------------------------------------------------------------------------------------------
+# One orchestration: every command (demo, analyse --project, analyse --kommune, compare) and the
+# notebook describe a run as a RunRequest; run() carries out one, run_network() a network of them.
+
+@dataclass(frozen=True)
+class ComparisonData:
+    """Where the two waves of a comparison municipality (one without the pilots) come from.
+
+    ``project`` is the comparison municipality's project: its ``survey`` and ``followup`` are read
+    with its own settings (salt, mapping, wave labels). With ``baseline`` and ``followup`` those
+    files are read instead; ``check=False`` reads them without checking their municipality
+    (``grontur compare --comparison-files``, read with the pilot project's settings).
+    """
+
+    project: Project
+    baseline: Path | None = None
+    followup: Path | None = None
+    check: bool = True
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    """Everything one municipality's run needs besides what its project already says.
+
+    Attributes
+    ----------
+    project
+        The municipality's project (``grontur.yaml``, or defaults from :func:`project_for`).
+    baseline, followup
+        Survey exports; by default the project's ``survey`` and ``followup``.
+    mapping, sheet
+        Mapping file and Excel sheet for the pilot municipality's exports (default: the project's).
+    comparison
+        The comparison municipality for difference in differences; by default the one the
+        project's ``comparison_municipality`` names (see :func:`find_comparison`).
+    evidence
+        Pilot evidence records for the ranking; by default :func:`load_all_evidence` of the
+        project (shipped records plus the project's evidence folders). The run's own pilot
+        results are added to them (:func:`combine_evidence`).
+    lang
+        Report language; by default the project's.
+    formats, out
+        Report formats, and the folder to write into (nothing is written without one).
+    comparison_only
+        Only compare the two waves (``comparison.json``, ``comparison.html``), as ``grontur compare``.
+    """
+
+    project: Project
+    baseline: Path | None = None
+    followup: Path | None = None
+    mapping: Path | None = None
+    sheet: str | None = None
+    comparison: ComparisonData | None = None
+    evidence: tuple[Any, ...] | None = None
+    lang: str | None = None
+    formats: tuple[str, ...] = DEFAULT_FORMATS
+    out: Path | None = None
+    comparison_only: bool = False
+
+
+@dataclass(frozen=True)
+class PreparedRun:
+    """A request with its waves imported and its pilots evaluated (the first half of a run)."""
+
+    request: RunRequest
+    baseline: Any
+    followup: Any | None
+    effects: tuple[Any, ...] = ()
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What a run produced: the analysis (``None`` for a comparison-only run), the comparison of
+    the two waves (``None`` without a follow-up) and the pilot effects."""
+
+    project: Project
+    analysis: Analysis | None
+    comparison: dict[str, Any] | None
+    effects: tuple[Any, ...] = ()
+    folder: Path | None = None
+
+
+def build_request(
+    survey: str | Path | None = None,
+    *,
+    project: Project | str | Path | None = None,
+    municipality: str | None = None,
+    followup: str | Path | None = None,
+    mapping: str | Path | None = None,
+    sheet: str | None = None,
+    lang: str | None = None,
+    k: int | None = None,
+    run_date: dt.date | None = None,
+    employees: int | None = None,
+    waves: tuple[str, str] | None = None,
+    comparison: ComparisonData | None = None,
+    evidence: Iterable[Any] | None = None,
+    formats: Sequence[str] = DEFAULT_FORMATS,
+    out: str | Path | None = None,
+    comparison_only: bool = False,
+) -> RunRequest:
+    """A :class:`RunRequest` from what the command line gives.
+
+    ``project`` is a :class:`Project` or a project folder; without one, ``municipality`` (name
+    or number) is required and defaults stand in for the rest. ``k``, ``run_date``,
+    ``employees`` and ``waves`` (baseline and follow-up labels) override the project's.
+    """
+    if isinstance(project, (str, Path)):
+        project = load_project(project)
+    if project is None:
+        if municipality is None:
+            msg = "Say which municipality the survey is from: give --kommune NAME|NUMBER or --project DIR."
+            raise GronturError(msg)
+        project = project_for(municipality, language=lang, k=k or 5)
+    wave, followup_wave = waves if waves else (None, None)
+    project = project.with_overrides(run_date=run_date, k=k, employees=employees, wave=wave,
+                                     followup_wave=followup_wave)
+    return RunRequest(
+        project=project,
+        baseline=Path(survey) if survey is not None else None,
+        followup=Path(followup) if followup is not None else None,
+        mapping=Path(mapping) if mapping is not None else None,
+        sheet=sheet,
+        comparison=comparison,
+        evidence=tuple(evidence) if evidence is not None else None,
+        lang=lang,
+        formats=tuple(formats),
+        out=Path(out) if out is not None else None,
+        comparison_only=comparison_only,
+    )
+
+
+def run(request: RunRequest) -> RunResult:
+    """Carry out one run: import the waves, evaluate the pilots (against the comparison
+    municipality when there is one), analyse and rank with the evidence, compare the waves and
+    write the outputs when ``request.out`` is given."""
+    prepared = prepare(request)
+    records = list(request.evidence) if request.evidence is not None else load_all_evidence(request.project)
+    return finish(prepared, combine_evidence(records, prepared.effects))
+
+
+def run_network(requests: Sequence[RunRequest], *, evidence: Iterable[Any] | None = None, jobs: int = 1,
+                progress: Callable[[str], None] | None = None,
+                summarise: Callable[[RunResult], Any] | None = None) -> tuple[list[Any], list[Any]]:
+    """Carry out the runs of a network of municipalities that share their pilot evidence.
+
+    Every request is prepared first (a comparison municipality of the network is imported once);
+    then each municipality is analysed with ``evidence`` (default: the shipped records) plus the
+    pilot results of the whole network. Returns what ``summarise`` (default: nothing but the
+    :class:`RunResult` itself) gives for each run, in request order, and the pilot effects of the
+    network (in municipality number order).
+    """
+    cache: dict[tuple, Any] = {}
+    network = [request.project for request in requests]
+    prepared = [prepare(request, network=network, cache=cache) for request in requests]
+    effects = [effect for item in sorted(prepared, key=lambda p: p.request.project.number) for effect in item.effects]
+    records = combine_evidence(list(evidence) if evidence is not None else load_all_evidence(), effects)
+    arguments = [(item, records, summarise) for item in prepared]
+    outcomes: list[Any] = []
+    if jobs > 1 and len(arguments) > 1:
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            for request, outcome in zip(requests, pool.map(_finish_star, arguments)):
+                outcomes.append(outcome)
+                if progress:
+                    progress(request.project.name)
+    else:
+        for request, args in zip(requests, arguments):
+            outcomes.append(_finish_star(args))
+            if progress:
+                progress(request.project.name)
+    return outcomes, effects
+
+
+def _finish_star(args: tuple) -> Any:
+    prepared, records, summarise = args
+    result = finish(prepared, records)
+    return summarise(result) if summarise is not None else result
+
+
+def prepare(request: RunRequest, *, network: Sequence[Project] | None = None,
+            cache: dict[tuple, Any] | None = None) -> PreparedRun:
+    """Import the request's waves and evaluate its pilots.
+
+    ``network`` holds the projects a ``comparison_municipality`` given as a municipality is looked
+    up in (default: the project folders next to this one); ``cache`` keeps imports across the
+    requests of one network.
+    """
+    project = request.project
+    survey = request.baseline or project.survey
+    if survey is None:
+        msg = "No survey file given: pass the export file, or set 'survey' in the project's grontur.yaml."
+        raise GronturError(msg)
+    followup = request.followup or project.followup
+    if request.comparison_only and followup is None:
+        msg = "No follow-up file given: pass the export of the repeat survey as the second file."
+        raise GronturError(msg)
+    if followup is not None and _same_file(survey, followup):
+        msg = (f"{followup}: the follow-up is the same file as the baseline ({survey}); give the export of "
+               "the repeat survey as the follow-up.")
+        raise GronturError(msg)
+    imports = cache if cache is not None else {}
+    baseline = _import_once(imports, survey, project, project.wave, mapping=request.mapping, sheet=request.sheet)
+    after = (_import_once(imports, followup, project, project.followup_wave, mapping=request.mapping,
+                          sheet=request.sheet) if followup is not None else None)
+    effects: list[Any] = []
+    if after is not None and project.pilots:
+        source = request.comparison or find_comparison(project, network=network)
+        control = comparison_tables(source, cache=imports) if source is not None else None
+        effects = evaluate_project_pilots(project, baseline.table, after.table, comparison=control,
+                                          lang=request.lang)
+    return PreparedRun(request=request, baseline=baseline, followup=after, effects=tuple(effects))
+
+
+def finish(prepared: PreparedRun, evidence: Sequence[Any]) -> RunResult:
+    """Analyse (or, for a comparison-only request, compare) a prepared run and write its outputs."""
+    request = prepared.request
+    project = request.project
+    lang = request.lang or project.language
+    if request.comparison_only:
+        table, _ = prepare_table(prepared.baseline, project=project, lang=lang)
+        comparison = compare_waves_of(project, table, prepared.followup, prepared.effects, before=prepared.baseline)
+        if request.out is not None:
+            with staged_folder(request.out) as staging:
+                _write_comparison(comparison, staging, lang=lang, name=project.name,
+                                  date=project.run_date.isoformat(), formats=("html",))
+        return RunResult(project=project, analysis=None, comparison=comparison, effects=prepared.effects,
+                         folder=request.out)
+    # Figures are drawn for a report, or for the caller to write later (no folder given).
+    analysis = analyse_imported(prepared.baseline, project=project, lang=request.lang, evidence=evidence,
+                                draw_figures=request.out is None or bool(request.formats))
+    if prepared.followup is not None:
+        attach_comparison(analysis, prepared.followup, prepared.effects, before=prepared.baseline)
+    if request.out is not None:
+        write_analysis(analysis, request.out, lang=lang, formats=request.formats)
+    return RunResult(project=project, analysis=analysis, comparison=analysis.comparison, effects=prepared.effects,
+                     folder=request.out)
+
+
 def analyse_file(
     path: str | Path | None = None,
     *,
@@ -326,46 +582,135 @@ def analyse_file(
     run_date: dt.date | None = None,
     k: int | None = None,
 ) -> Analysis:
-    """Import, analyse and (when ``out_dir`` is given) write one municipality's outputs.
-
-    ``project`` is a :class:`Project` or a project folder; without one, ``municipality`` (name
-    or number) is required and defaults stand in for the rest. With a follow-up wave the
-    project's pilots are evaluated first and their evidence joins the ranking.
-    """
-    if isinstance(project, (str, Path)):
-        project = load_project(project)
-    if project is None:
-        if municipality is None:
-            msg = "Say which municipality the survey is from: give --kommune NAME|NUMBER or --project DIR."
-            raise GronturError(msg)
-        project = project_for(municipality, language=lang, k=k or 5)
-    project = project.with_overrides(run_date=run_date, k=k)
-    survey = Path(path) if path is not None else project.survey
-    if survey is None:
-        msg = "No survey file given: pass the export file, or set 'survey' in the project's grontur.yaml."
-        raise GronturError(msg)
-    followup_path = Path(followup) if followup is not None else project.followup
-    imported = import_for_project(survey, project=project, mapping=Path(mapping) if mapping else None, sheet=sheet)
-    after = None
-    if followup_path is not None:
-        after = import_for_project(followup_path, project=project, mapping=Path(mapping) if mapping else None,
-                                   sheet=sheet, wave=project.followup_wave)
-    effects = evaluate_project_pilots(project, imported.table, after.table, lang=lang) if after is not None else []
-    evidence = [*load_all_evidence(project), *evidence_from_effects(effects)]
-    analysis = analyse_imported(imported, project=project, lang=lang, evidence=evidence)
-    if after is not None:
-        attach_comparison(analysis, after, effects, before=imported)
-    if out_dir is not None:
-        write_analysis(analysis, Path(out_dir), lang=lang or project.language, formats=formats)
+    """Import, analyse and (when ``out_dir`` is given) write one municipality's outputs:
+    :func:`run` of :func:`build_request` (see there for the arguments)."""
+    request = build_request(path, project=project, municipality=municipality, followup=followup, mapping=mapping,
+                            sheet=sheet, lang=lang, k=k, run_date=run_date, formats=formats, out=out_dir)
+    analysis = run(request).analysis
+    assert analysis is not None  # a request that is not comparison-only always analyses
     return analysis
 
 
+def _import_once(cache: dict[tuple, Any], path: Path, project: Project, wave: str | None, *,
+                 mapping: Path | None = None, sheet: str | None = None, check: bool = True) -> Any:
+    """:func:`import_for_project`, once per file and settings within one network run."""
+    mapping = mapping or project.mapping
+    sheet = sheet or project.sheet
+    key = (str(Path(path).resolve()), project.number, wave, project.salt, str(mapping), sheet, check)
+    if key not in cache:
+        cache[key] = import_for_project(path, project=project, mapping=mapping, sheet=sheet, wave=wave, check=check)
+    return cache[key]
+
+
+def _same_file(first: Path, second: Path) -> bool:
+    """Whether two paths hold the same bytes (the same file, or a copy of it)."""
+    import hashlib
+
+    first, second = Path(first), Path(second)
+    if not (first.is_file() and second.is_file()):
+        return False
+    if first.resolve() == second.resolve():
+        return True
+    if first.stat().st_size != second.stat().st_size:
+        return False
+    return hashlib.sha256(first.read_bytes()).digest() == hashlib.sha256(second.read_bytes()).digest()
+
+
+def find_comparison(project: Project, *, network: Sequence[Project] | None = None) -> ComparisonData | None:
+    """The comparison municipality the project's ``comparison_municipality`` names, or ``None``.
+
+    The field holds a project folder (or its ``grontur.yaml``), relative to the project folder;
+    or a municipality name or number, whose project is looked up in ``network`` (by default the
+    project folders next to this one, as the demo network lays them out). A named comparison
+    that cannot be found is an error, not a silent switch to another estimate.
+    """
+    value = project.comparison_municipality
+    if not value:
+        return None
+    from grontur.config import CONFIG_NAME
+
+    where = f"{project.root / CONFIG_NAME}: field 'comparison_municipality'" if project.root else "comparison_municipality"
+    if project.root is not None:
+        path = Path(value).expanduser()
+        path = path if path.is_absolute() else project.root / path
+        if (path / CONFIG_NAME).is_file() or (path.is_file() and path.suffix in (".yaml", ".yml")):
+            return ComparisonData(project=load_project(path))
+    from grontur.municipalities import lookup
+
+    try:
+        found = lookup(value)
+    except GronturError as error:
+        msg = f"{where} is {value!r}: neither a project folder nor a municipality ({error})"
+        raise ConfigError(msg) from None
+    candidates = list(network) if network is not None else _projects_next_to(project)
+    for other in candidates:
+        if other.number == found.number and other.root != project.root:
+            return ComparisonData(project=other)
+    place = f" next to {project.root}" if project.root is not None else ""
+    msg = (f"{where} names {found.name} ({found.number}), but no project of it was found{place}; give the path "
+           f"of its project folder (e.g. comparison_municipality: ../{found.number}), or remove the field to "
+           "estimate the pilots without a comparison municipality.")
+    raise ConfigError(msg)
+
+
+def _projects_next_to(project: Project) -> list[Project]:
+    """The projects in the folders beside this project's folder (a network laid out side by side)."""
+    if project.root is None:
+        return []
+    others = []
+    for config in sorted(project.root.resolve().parent.glob("*/grontur.yaml")):
+        if config.parent == project.root.resolve():
+            continue
+        try:
+            others.append(load_project(config))
+        except GronturError as error:  # a broken neighbour is only not a candidate
+            log.info("%s: not read as a possible comparison municipality: %s", config, error)
+    return others
+
+
+def comparison_tables(source: ComparisonData, *, cache: dict[tuple, Any] | None = None
+                      ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The baseline and follow-up tables of a comparison municipality."""
+    other = source.project
+    before = source.baseline or other.survey
+    after = source.followup or other.followup
+    if before is None or after is None:
+        where = other.root or other.name
+        msg = (f"{where}: the comparison municipality's grontur.yaml must name both 'survey' and 'followup'; add "
+               "them (with 'grontur compare' you can give its files with --comparison-files BASELINE FOLLOWUP).")
+        raise ConfigError(msg)
+    imports = cache if cache is not None else {}
+    return (_import_once(imports, before, other, other.wave, check=source.check).table,
+            _import_once(imports, after, other, other.followup_wave, check=source.check).table)
+
+
 def load_all_evidence(project: Project | None = None) -> list[Any]:
-    """Shipped evidence plus the project's own ``evidence/`` folder when it has one."""
+    """Shipped evidence plus the project's evidence folders (its ``evidence`` field; by default
+    the ``evidence/`` folder in the project folder when there is one)."""
     records = list(evidence_mod.load_evidence())
-    if project is not None and project.root is not None and (project.root / "evidence").is_dir():
-        records.extend(evidence_mod.load_evidence(project.root / "evidence"))
+    if project is None:
+        return records
+    folders = list(project.evidence)
+    if not folders and project.root is not None and (project.root / "evidence").is_dir():
+        folders = [project.root / "evidence"]
+    for folder in folders:
+        records.extend(evidence_mod.load_evidence(folder))
     return records
+
+
+def combine_evidence(records: Iterable[Any], effects: Iterable[Any]) -> list[Any]:
+    """Evidence records plus the records of freshly evaluated pilots, each pilot once.
+
+    A record of the same pilot (measure, municipality, start) as a fresh result, such as the one
+    an earlier run wrote to the network's evidence folder, gives way to the fresh result.
+    """
+    fresh = evidence_from_effects(effects)
+    keys = {_pilot_key(record) for record in fresh}
+    return [*(record for record in records if _pilot_key(record) not in keys), *fresh]
+
+
+def _pilot_key(record: Any) -> tuple[str, str | None, dt.date | None]:
+    return (record.measure, record.municipality_number, record.period_start)
 
 
 def evaluate_project_pilots(project: Project, before: pd.DataFrame, after: pd.DataFrame | None, *,
@@ -395,36 +740,32 @@ def evidence_from_effects(effects: Iterable[Any]) -> list[Any]:
     return records
 
 
-def attach_comparison(analysis: Analysis, after: Any, effects: Sequence[Any], *, before: Any = None) -> None:
-    """Compare the analysed baseline with a follow-up wave (an import result) and add the pilot effects."""
+def compare_waves_of(project: Project, table: pd.DataFrame, after: Any, effects: Sequence[Any], *,
+                     before: Any = None) -> dict[str, Any]:
+    """``comparison.json``: the baseline ``table`` (from :func:`prepare_table`) against the
+    follow-up import, with the pilot effects."""
     from grontur import compare
 
-    project = analysis.project
     result = compare.compare_waves(
-        analysis.table, after.table, k=project.k, employees_before=project.employees,
+        table, after.table, k=project.k, employees_before=project.employees,
         employees_after=project.employees,
         mapping_before=compare.mapping_signature(before.mapping_report) if before is not None else None,
         mapping_after=compare.mapping_signature(after.mapping_report),
         waves=(project.wave, project.followup_wave) if project.wave and project.followup_wave else None,
     )
-    comparison = result.as_dict()
-    comparison["pilots"] = [effect.as_dict() for effect in effects]
-    analysis.comparison = to_jsonable(comparison)
+    return to_jsonable(result.with_pilots(effects).as_dict())
+
+
+def attach_comparison(analysis: Analysis, after: Any, effects: Sequence[Any], *, before: Any = None) -> None:
+    """Compare the analysed baseline with a follow-up wave (an import result) and add the pilot effects."""
+    analysis.comparison = compare_waves_of(analysis.project, analysis.table, after, effects, before=before)
     analysis.results["comparison"] = analysis.comparison
-
-
-def publishable_table(table: pd.DataFrame, k: int) -> pd.DataFrame:
-    """The cleaned table as written to ``cleaned.csv``: postcodes held by fewer than k are blanked."""
-    out = table.copy()
-    if "home_postcode" in out:
-        counts = out["home_postcode"].map(out["home_postcode"].value_counts())
-        out["home_postcode"] = out["home_postcode"].where(counts >= k)
-    return out
 
 
 def write_analysis(analysis: Analysis, out_dir: Path, *, lang: str, formats: Sequence[str] = DEFAULT_FORMATS) -> list[Path]:
     """Write every output of one analysis to ``out_dir``, atomically."""
     from grontur import report
+    from grontur.importing import publishable_table
 
     with staged_folder(out_dir) as staging:
         write_json(analysis.results, staging / "results.json")
@@ -432,13 +773,8 @@ def write_analysis(analysis: Analysis, out_dir: Path, *, lang: str, formats: Seq
         write_csv(analysis.quarantine, staging / "quarantine.csv")
         write_csv(publishable_table(analysis.table, analysis.project.k), staging / "cleaned.csv")
         if analysis.comparison is not None:
-            write_json(analysis.comparison, staging / "comparison.json")
-            if "html" in formats:
-                from grontur.report.comparison import render_comparison_html
-
-                page = render_comparison_html(analysis.comparison, lang=lang, name=analysis.project.name,
-                                              date=analysis.results["generated"])
-                (staging / "comparison.html").write_text(page, encoding="utf-8")
+            _write_comparison(analysis.comparison, staging, lang=lang, name=analysis.project.name,
+                              date=analysis.results["generated"], formats=formats)
         if formats:
             report.write_outputs(
                 analysis.results,
@@ -456,6 +792,17 @@ def write_analysis(analysis: Analysis, out_dir: Path, *, lang: str, formats: Seq
         (out_dir / name).unlink(missing_ok=True)
     _close_figures(analysis.figures)
     return [out_dir / p for p in written]
+
+
+def _write_comparison(comparison: Mapping[str, Any], folder: Path, *, lang: str, name: str, date: str,
+                      formats: Sequence[str]) -> None:
+    """``comparison.json``, and ``comparison.html`` when HTML is among the formats."""
+    write_json(comparison, folder / "comparison.json")
+    if "html" in formats:
+        from grontur.report.comparison import render_comparison_html
+
+        page = render_comparison_html(comparison, lang=lang, name=name, date=date)
+        (folder / "comparison.html").write_text(page, encoding="utf-8")
 
 
 def _close_figures(figures: Mapping[str, Any]) -> None:
@@ -489,15 +836,6 @@ def demo_project(name: str) -> Project:
     raise GronturError(msg)
 
 
-def _demo_one(project: Project, baseline: Any, after: Any, effects: Sequence[Any],
-              evidence: Sequence[Any], out: Path, formats: Sequence[str]) -> dict[str, Any]:
-    analysis = analyse_imported(baseline, project=project, evidence=evidence)
-    if after is not None:
-        attach_comparison(analysis, after, effects, before=baseline)
-    write_analysis(analysis, out / project.slug, lang=project.language, formats=formats)
-    return network_summary(analysis)
-
-
 def network_summary(analysis: Analysis) -> dict[str, Any]:
     """What the network overview needs of one municipality (already suppressed, from results)."""
     results = analysis.results
@@ -516,62 +854,33 @@ def network_summary(analysis: Analysis) -> dict[str, Any]:
     }
 
 
+def _run_summary(result: RunResult) -> dict[str, Any]:
+    assert result.analysis is not None
+    return network_summary(result.analysis)
+
+
 def run_demo(out_dir: str | Path, *, formats: Sequence[str] = DEFAULT_FORMATS, jobs: int = 1,
              progress: Callable[[str], None] | None = None) -> list[dict[str, Any]]:
     """Analyse the six demo municipalities and write their folders plus ``index.html``.
 
-    Three phases: import both waves everywhere; evaluate every pilot (with difference in
-    differences against the comparison municipality) into network evidence; then analyse each
-    municipality with that evidence in its ranking. The evidence records are written to
-    ``DIR/evidence/`` so the network can keep them.
+    One :class:`RunRequest` per municipality, carried out by :func:`run_network`: import both
+    waves everywhere; evaluate every pilot (with difference in differences against the
+    comparison municipality) into network evidence; then analyse each municipality with that
+    evidence in its ranking. The evidence records are written to ``DIR/evidence/`` so the
+    network can keep them (a project that names that folder in its ``evidence`` field gets the
+    same ranking from ``grontur analyse --project``).
     """
     from grontur import report
-    from grontur.municipalities import lookup
     from grontur.pilots import write_evidence
 
     out = Path(out_dir)
-    projects = demo_projects()
-    waves: dict[str, tuple[Any, Any]] = {}
-    for project in projects:
-        baseline = import_for_project(project.survey, project=project)
-        after = (import_for_project(project.followup, project=project, wave=project.followup_wave)
-                 if project.followup else None)
-        waves[project.number] = (baseline, after)
-    effects: dict[str, list[Any]] = {}
-    for project in projects:
-        comparison = None
-        if project.comparison_municipality:
-            other = waves.get(lookup(project.comparison_municipality).number)
-            if other is not None and other[1] is not None:
-                comparison = (other[0].table, other[1].table)
-        baseline, after = waves[project.number]
-        effects[project.number] = evaluate_project_pilots(
-            project, baseline.table, after.table if after is not None else None, comparison=comparison)
-    network = evidence_from_effects(e for number in sorted(effects) for e in effects[number])
-    evidence = [*load_all_evidence(), *network]
-
-    summaries: list[dict[str, Any]] = []
-    arguments = [(p, waves[p.number][0], waves[p.number][1], effects[p.number], evidence, out, formats)
-                 for p in projects]
-    if jobs > 1:
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
-            for project, summary in zip(projects, pool.map(_demo_one_star, arguments)):
-                summaries.append(summary)
-                if progress:
-                    progress(project.name)
-    else:
-        for project, args in zip(projects, arguments):
-            summaries.append(_demo_one(*args))
-            if progress:
-                progress(project.name)
+    requests = [RunRequest(project=project, formats=tuple(formats), out=out / project.slug)
+                for project in demo_projects()]
+    summaries, effects = run_network(requests, jobs=jobs, progress=progress, summarise=_run_summary)
     with staged_folder(out) as staging:
-        write_evidence([e for number in sorted(effects) for e in effects[number]], staging / "evidence")
+        write_evidence(effects, staging / "evidence")
         report.write_network_overview(summaries, out_dir=staging, lang="nn")
     return summaries
-
-
-def _demo_one_star(args: tuple) -> dict[str, Any]:
-    return _demo_one(*args)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -668,7 +977,8 @@ def _split_by_municipality(imported: Any) -> tuple[dict[str, Any], int]:
         by_row = pd.Series(numbers.to_numpy(), index=table["source_row"].to_numpy())
         by_row = by_row[~by_row.index.duplicated()]
         issue_numbers = issues["source_row"].map(by_row)
-        issue_groups = {str(k): v for k, v in pd.Series(issue_numbers.to_numpy()).groupby(
+        # GroupBy.indices holds integer arrays; the stub also allows an Index or a list
+        issue_groups = {str(k): v for k, v in pd.Series(issue_numbers.to_numpy()).groupby(  # type: ignore[misc]
             issue_numbers.to_numpy(), sort=False, dropna=True).indices.items()}
     empty_issues = issues.iloc[0:0]
     parts = {}

@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -39,9 +39,9 @@ from grontur.describe import (
 )
 from grontur.emissions import BANDS, EmissionsResult
 from grontur.errors import ConfigError
+from grontur.publish import DEFAULT_K, check_k
 from grontur.resources import data_path
 from grontur.schema import CAR_DRIVER_MODES, SEASONS
-from grontur.suppression import DEFAULT_K, check_k
 
 log = logging.getLogger(__name__)
 
@@ -413,8 +413,9 @@ def compute_potential(
 
     # Annual feasibility: average over the seasons in which the person drives, weighted by season.
     weights = season_weights(settings)
-    num = sum(by_season[s].fillna(0.0) * weights[s] * drives[s].to_numpy()[:, None] for s in SEASONS)
-    den = sum(weights[s] * drives[s].astype(float) for s in SEASONS)
+    # sum() over the (non-empty) seasons gives a frame and a series, never its start value 0
+    num = cast(pd.DataFrame, sum(by_season[s].fillna(0.0) * weights[s] * drives[s].to_numpy()[:, None] for s in SEASONS))
+    den = cast(pd.Series, sum(weights[s] * drives[s].astype(float) for s in SEASONS))
     per = num.div(den.where(den > 0), axis=0)
     for alt in ALTERNATIVES:
         unknown = by_season["summer"][alt].isna() & by_season["winter"][alt].isna()
@@ -441,7 +442,7 @@ def _scenarios(table: pd.DataFrame, by_season: Mapping[str, pd.DataFrame], emiss
     days = days_on_site(table, settings).to_numpy()
     out: dict[str, Any] = {}
     per_resp: dict[str, pd.DataFrame] = {}
-    baseline_trips = sum(detail[f"car_trips_{s}"].fillna(0.0) for s in SEASONS)
+    baseline_trips = cast(pd.Series, sum(detail[f"car_trips_{s}"].fillna(0.0) for s in SEASONS))  # SEASONS is not empty
     for name, scen in params["scenarios"].items():
         uptake = {alt: float(scen["uptake"].get(alt, 0.0)) for alt in ALTERNATIVES}
         extra = float(scen.get("extra_remote_days", 0.0))

@@ -24,8 +24,8 @@ from grontur.mapping import fold
 
 log = logging.getLogger(__name__)
 
-REASONS = ("name", "email", "phone", "ip_address", "address", "location", "timestamp", "free_text",
-           "identifier", "meta")
+REASONS = ("name", "email", "phone", "national_id", "birth_date", "ip_address", "address", "location", "timestamp",
+           "free_text", "identifier", "meta")
 
 _NAME_PATTERNS: tuple[tuple[str, str], ...] = (
     ("email", r"e-?mail|e-?post\b|epost|e-postadresse"),
@@ -45,7 +45,20 @@ _NAME_PATTERNS: tuple[tuple[str, str], ...] = (
 # Quantifiers are bounded so that very long cells cannot make the patterns backtrack for long.
 _EMAIL = r"[\w.+-]{1,64}@[\w-]{1,63}\.[\w.-]{1,63}"
 _PHONE = (r"(?<![\w.,])(?:\+|00)\d[\d ]{7,14}(?![\d.,])|(?<![\d.,])\d{3} ?\d{2} ?\d{3}(?![\d.,])"
+          r"|(?<![\d.,])[2-9]\d{3} \d{4}(?![\d.,])"
           r"|(?<![\d.,])\d{2} \d{2} \d{2} \d{2}(?![\d.,])|\(\d{3}\) ?\d{3}-\d{4}|(?<![\d.,])\d{3}-\d{3}-\d{4}(?![\d.,])")
+# A Norwegian national identity number (fødselsnummer, D-number): 11 digits, often split after the birth date.
+_NATIONAL_ID = r"(?<![\d.,])\d{6} ?\d{5}(?![\d.,])"
+# A date of birth: day, month and a year before 2020 (or two digits) in either order, with . / or -.
+_DAY = r"(?:0?[1-9]|[12]\d|3[01])"
+_MONTH = r"(?:0?[1-9]|1[0-2])"
+_BIRTH_DATE = (rf"(?<![\d.,/-]){_DAY}[./-]{_MONTH}[./-](?:19\d\d|20[01]\d|\d\d)(?![\d.,/-])"
+               rf"|(?<![\d.,/-])(?:19\d\d|20[01]\d)[./-]{_MONTH}[./-]{_DAY}(?![\d.,/-])")
+# A personal name typed where a code or a number belongs: two or three capitalised words, letters only,
+# the first not a preposition, article or the like ("From Dover", "Ved Sjøen" are places).
+_NOT_FIRST_NAME = (r"(?:From|To|Near|By|In|At|On|Of|Off|About|Around|The|My|Our|Via|Over|Under|No|Not|Frå|Fra|Til|Ved"
+                   r"|På|Mot|Om|Ca|Rundt|Ein|Eit|En|Et|Ett|Det|Den|Ingen|Ikkje|Ikke|Nær|Nord|Sør|Aust|Øst|Vest)(?= )")
+_NAME = (rf"^(?!{_NOT_FIRST_NAME})" + r"[A-ZÆØÅÄÖÜ][a-zæøåäöüé'-]{1,30}(?: [A-ZÆØÅÄÖÜ][a-zæøåäöüé'-]{1,30}){1,2}$")
 _IP = r"\b(?:\d{1,3}\.){3}\d{1,3}\b|\b[0-9a-f]{1,4}(?::[0-9a-f]{1,4}){7}\b"
 _STREET = (r"\b\d+[a-z]?\s+(?!(?:km|kilomet\w*|miles?|mi|min\w*|m|mil|days?|dagar|dager|timar|timer|hours?)\b)(?:[A-ZÆØÅa-zæøå][\w.]{0,30}\s+){1,3}(?:st|street|rd|road|ave|avenue|dr|drive|ln|lane|blvd|way|ct|court|pl|place)\b\.?"
            r"|\b[\wæøå]{1,40}(?:vegen|veien|gata|gate|vei|veg|bakken|stien|plassen|tunet)\s+\d+[a-z]?\b")
@@ -58,7 +71,24 @@ VALUE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("phone", re.compile(_PHONE)),
     ("address", re.compile(_STREET, re.IGNORECASE)),
     ("timestamp", re.compile(_TIMESTAMP, re.IGNORECASE)),
+    ("national_id", re.compile(_NATIONAL_ID)),
+    ("birth_date", re.compile(_BIRTH_DATE)),
 )
+_NAME_PATTERN = re.compile(_NAME)
+
+#: What quality.csv, the mapping report and the import summary show instead of an answer that
+#: looks like an identifier (fixed codes, like the other markers of quality.csv).
+PLACEHOLDERS: dict[str, str] = {
+    "email": "<e-mail address removed>",
+    "phone": "<phone number removed>",
+    "national_id": "<national identity number removed>",
+    "birth_date": "<date of birth removed>",
+    "ip_address": "<IP address removed>",
+    "address": "<address removed>",
+    "name": "<name removed>",
+}
+#: Kinds searched for in answer cells, most specific first (a timestamp in an answer is no identifier).
+_CELL_KINDS = ("email", "national_id", "birth_date", "ip_address", "phone", "address")
 
 
 @dataclass(frozen=True)
@@ -82,31 +112,55 @@ def reason_from_name(header: str) -> str | None:
     return None
 
 
-def identifier_mask(values: pd.Series) -> pd.Series:
-    """Cells that contain an e-mail address, phone number, IP address or street address.
+def identifier_kinds(values: pd.Series, *, names: bool = False) -> pd.Series:
+    """Per cell, the kind of identifier it holds (a key of :data:`PLACEHOLDERS`), else None.
 
-    Evaluated on distinct values only, so it costs little on large exports.
+    E-mail addresses, national identity numbers, dates of birth, IP addresses, phone numbers and
+    street addresses anywhere in the cell; with ``names`` also a cell that is nothing but a
+    personal name (meant for answers where a code or a number belongs). Evaluated on distinct
+    values only, so it costs little on large exports.
     """
     codes, found = distinct(values)
     if len(found) == 0:
-        return pd.Series(False, index=values.index)
-    uniques = pd.Series(found, dtype=object)
-    text = uniques.astype(str)
-    hit = np.zeros(len(text), dtype=bool)
-    # Cheap filters first: every pattern needs an "@" or a digit.
+        return pd.Series(None, index=values.index, dtype=object)
+    text = pd.Series(found, dtype=object).astype(str)
+    kind = np.full(len(text) + 1, None, dtype=object)
+    # Cheap filters first: every pattern but the name needs an "@" or a digit.
     has_at = text.str.contains("@", regex=False).to_numpy(dtype=bool)
     has_digit = text.str.contains(r"\d", regex=True).to_numpy(dtype=bool)
-    for reason, pattern in VALUE_PATTERNS:
-        if reason == "timestamp":
-            continue
-        candidates = has_at if reason == "email" else has_digit
+    patterns = dict(VALUE_PATTERNS)
+    for reason in _CELL_KINDS:
+        candidates = (has_at if reason == "email" else has_digit) & pd.isna(kind[:-1])
         if candidates.any():
-            found = text[candidates].str.contains(pattern, regex=True).to_numpy(dtype=bool)
-            hit[np.flatnonzero(candidates)[found]] = True
-    if not hit.any():
-        return pd.Series(False, index=values.index)
-    per_row = np.append(hit, False)[codes]
-    return pd.Series(per_row, index=values.index)
+            hit = text[candidates].str.contains(patterns[reason], regex=True).to_numpy(dtype=bool)
+            kind[np.flatnonzero(candidates)[hit]] = reason
+    if names:
+        candidates = ~has_digit & pd.isna(kind[:-1])
+        if candidates.any():
+            hit = text[candidates].str.match(_NAME_PATTERN).to_numpy(dtype=bool)
+            kind[np.flatnonzero(candidates)[hit]] = "name"
+    return pd.Series(kind[codes], index=values.index, dtype=object)
+
+
+def identifier_mask(values: pd.Series) -> pd.Series:
+    """Cells that contain an e-mail address, identity number, date of birth, phone number, IP or street address."""
+    return identifier_kinds(values).notna()
+
+
+def mask_identifiers(values: pd.Series, *, names: bool = False) -> pd.Series:
+    """``values`` with every cell that looks like an identifier replaced by its placeholder.
+
+    The one masking rule for whatever echoes an answer (quality.csv, the mapping report, the
+    import summary); see :func:`identifier_kinds`.
+
+    >>> mask_identifiers(pd.Series(["9123 4567", "12.03.1975", "3550", "Kari Nordmann"]), names=True).tolist()
+    ['<phone number removed>', '<date of birth removed>', '3550', '<name removed>']
+    """
+    kinds = identifier_kinds(values, names=names)
+    found = kinds.notna()
+    if not found.any():
+        return values
+    return values.astype(object).where(~found, kinds.map(PLACEHOLDERS))
 
 
 def reason_from_values(values: pd.Series) -> str | None:
@@ -181,11 +235,73 @@ def strip_identifiers(raw: RawExport, *, keep: frozenset[str] | set[str] = froze
     blank_frame = pd.concat(blanked, ignore_index=True) if blanked else pd.DataFrame(columns=["source_row", "column"])
     if len(blank_frame):
         cleaned = cleaned.copy()
-        for header, rows in blank_frame.groupby("column")["source_row"]:
-            cleaned.loc[rows.to_numpy(), header] = pd.NA
+        for column, rows in blank_frame.groupby("column")["source_row"]:
+            cleaned.loc[rows.to_numpy(), column] = pd.NA
     if dropped:
         log.info("dropped %d identifier columns, blanked %d cells", len(dropped), len(blank_frame))
     return raw.with_frame(cleaned), dropped, blank_frame
+
+
+#: Columns of cleaned.csv that together could single a person out (quasi-identifiers): a value held
+#: by fewer than k kept respondents is generalised (blanked) there.
+QUASI_IDENTIFIERS = ("workplace", "home_postcode", "job_group", "age_band")
+#: The combination on which the import counts rows that are unique (a k-anonymity figure).
+UNIQUENESS_COLUMNS = ("home_postcode", "job_group", "shift_work", "age_band")
+
+
+@dataclass(frozen=True)
+class Generalised:
+    """A table with rare values generalised, and which rows were generalised in which column."""
+
+    table: pd.DataFrame
+    rows: dict[str, pd.Index]
+
+    def counts(self) -> dict[str, int]:
+        """Cells generalised per column (columns with none left out)."""
+        return {column: len(rows) for column, rows in self.rows.items() if len(rows)}
+
+
+def generalise_rare(table: pd.DataFrame, k: int, columns: tuple[str, ...] = QUASI_IDENTIFIERS) -> Generalised:
+    """Blank every value of ``columns`` that fewer than ``k`` rows of ``table`` hold.
+
+    The one rule for rare values of quasi-identifying columns: counted on the rows given (the kept
+    rows of an import, after quarantine), never on rows set aside. Missing stays missing.
+
+    >>> frame = pd.DataFrame({"workplace": ["A"] * 5 + ["B"], "job_group": ["school"] * 6})
+    >>> done = generalise_rare(frame, 5)
+    >>> done.table["workplace"].tolist()[-2:], done.counts()
+    (['A', nan], {'workplace': 1})
+    """
+    out = table
+    rows: dict[str, pd.Index] = {}
+    for column in columns:
+        if column not in table.columns:
+            continue
+        values = table[column]
+        codes, uniques = distinct(values)
+        counts = np.append(np.bincount(codes[codes >= 0], minlength=len(uniques)), k)
+        rare = counts[codes] < k
+        rows[column] = table.index[rare]
+        if rare.any():
+            if out is table:
+                out = table.copy()
+            blanked = values.astype(object).copy()
+            blanked[rare] = np.nan
+            out[column] = blanked
+    return Generalised(out, rows)
+
+
+def unique_rows(table: pd.DataFrame, columns: tuple[str, ...] = UNIQUENESS_COLUMNS) -> int | None:
+    """How many rows no other row shares on ``columns`` (a blank counts as a value); None without them.
+
+    >>> unique_rows(pd.DataFrame({"home_postcode": ["3550", "3550", "3560"], "age_band": ["u30", "u30", None]}))
+    1
+    """
+    present = [column for column in columns if column in table.columns]
+    if not present:
+        return None
+    codes = pd.DataFrame({column: distinct(table[column])[0] for column in present}, index=table.index)
+    return int((~codes.duplicated(keep=False)).sum())
 
 
 _HEX = np.array([f"{i:02x}" for i in range(256)], dtype="<U2")

@@ -10,7 +10,7 @@ import yaml
 
 from grontur.config import CONFIG_NAME, Workplace, load_project
 from grontur.errors import ConfigError
-from grontur.suppression import check_k
+from grontur.publish import check_k
 
 _TEMPLATE = """\
 # grontur project configuration for {name} ({number}).

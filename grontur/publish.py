@@ -207,8 +207,19 @@ class Ledger:
         return Publication(self.k, frozenset(sets), frozenset(cells), n_figures=len(self._values))
 
 
-def _small(value: int, k: int) -> bool:
-    return 0 < value < k
+def is_small(count: int, k: int) -> bool:
+    """A count of 1 to ``k - 1`` people: too few to show (0 is shown; it describes nobody)."""
+    return 0 < int(count) < k
+
+
+_small = is_small
+
+
+def yes_no_publishable(count: int, n: int, k: int) -> bool:
+    """A yes/no share ``count / n`` may be shown: those counted and those not are each 0 or >= k
+    (for figures of two waves, which have no common table of respondents to register)."""
+    rest = int(n) - int(count)
+    return not is_small(count, k) and not is_small(rest, k)
 
 
 def _nested_pairs(masks: Sequence[np.ndarray], values: Sequence[int], relations: Sequence[_Relation],
@@ -362,7 +373,7 @@ def _decide(values: Sequence[int], relations: Sequence[_Relation], pairs: Iterab
             break
         n_bad = len(bad)
 
-        def score(var: int) -> tuple[bool, bool, int, int, int]:
+        def score(var: int, n_bad: int = n_bad) -> tuple[bool, bool, int, int, int]:
             # Only the components the new hidden count joins change.
             joined = {comp_of[o] for s in var_sums.get(var, []) for o in sums[s] if o in comp_of}
             merged = frozenset({var}.union(*joined))

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from grontur import _format as fmt
 from grontur._yaml import read_yaml
 from grontur.errors import CatalogueError, ConfigError
 from grontur.evidence import (
@@ -35,10 +36,18 @@ from grontur.evidence import (
     records_by_measure,
 )
 from grontur.i18n import LANGUAGES, check_language, has, t
-from grontur.report import _format as fmt
+from grontur.publish import (
+    DEFAULT_K,
+    Derived,
+    Fig,
+    HiddenTally,
+    Ledger,
+    Publication,
+    check_k,
+    figures_in,
+)
 from grontur.resources import data_path
 from grontur.schema import CAR_DRIVER_MODES, CAR_MODES, MAX_DISTANCE_KM, MULTI_SEP
-from grontur.publish import DEFAULT_K, Derived, Fig, HiddenTally, Ledger, Publication, check_k, figures_in
 
 logger = logging.getLogger(__name__)
 
@@ -203,7 +212,7 @@ class MeasureRules:
         cost_class = cost.get("class", cost.get("cost_class", _get(measure, "cost_class")))
         low, high = effect.get("low"), effect.get("high")
         try:
-            low_f, high_f = float(low), float(high)
+            low_f, high_f = float(low), float(high)  # type: ignore[arg-type]  # None raises TypeError: reported below
         except (TypeError, ValueError):
             raise CatalogueError(f"{where}: field 'effect.low'/'effect.high' must be numbers; got {low!r} and {high!r}.") from None
         if cost_class not in COST_CLASSES:

@@ -20,8 +20,8 @@ See ``docs/segmentation.md`` for the method comparison and ``docs/schema/segment
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
@@ -35,9 +35,18 @@ from threadpoolctl import ThreadpoolController
 from grontur._yaml import read_yaml
 from grontur.errors import ConfigError, MissingColumnError
 from grontur.i18n import LANGUAGES, t
+from grontur.publish import (
+    Derived,
+    Fig,
+    HiddenTally,
+    Ledger,
+    Listed,
+    Publication,
+    check_k,
+    figures_in,
+)
 from grontur.resources import data_path
 from grontur.schema import BARRIERS, MODES, MULTI_SEP, WOULD_HELP
-from grontur.publish import Derived, Fig, HiddenTally, Ledger, Listed, Publication, check_k, figures_in
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from grontur.clean import clean, parse_number
+from grontur._numbers import parse_number
+from grontur.clean import clean
 from grontur.io import RawExport
 from grontur.mapping import apply_mapping, load_mapping
 from grontur.resources import data_path

@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from grontur.compare import compare_waves, linkable_ids
+from grontur.compare import compare_waves
 from grontur.i18n import Translator
 from grontur.importing import ID_SOURCE_COLUMN, import_survey
 from grontur.report.comparison import (
@@ -20,6 +20,7 @@ from grontur.report.comparison import (
     warning_text,
 )
 from grontur.report.model import BulletList, Paragraph, Table
+from grontur.waves import linkable_ids
 
 LANGS = ("nn", "nb", "en")
 REPO = Path(__file__).resolve().parents[1]

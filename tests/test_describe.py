@@ -13,10 +13,10 @@ from grontur.describe import (
     describe,
     drive_alone_rate,
     mode_share,
-    wilson,
 )
 from grontur.errors import ConfigError
 from grontur.publish import suppress_with_totals
+from grontur.stats import wilson_interval
 
 
 def _wilson_by_hand(x: int, n: int) -> tuple[float, float]:
@@ -74,7 +74,7 @@ def test_mode_share_and_wilson_interval_match_hand_computation(table: pd.DataFra
 
 def test_wilson_helper_against_hand_formula() -> None:
     for x, n in [(1, 10), (50, 120), (0, 7), (7, 7)]:
-        lo, hi = wilson(x, n)
+        lo, hi = wilson_interval(x, n)
         elo, ehi = _wilson_by_hand(x, n)
         assert lo == pytest.approx(max(0.0, elo), abs=1e-12)
         assert hi == pytest.approx(min(1.0, ehi), abs=1e-12)

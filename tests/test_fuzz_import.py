@@ -25,8 +25,9 @@ import pytest
 from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 
-from grontur.clean import clean, parse_number, parse_numbers
-from grontur.clean import settings as clean_settings
+from grontur._numbers import cleaning_settings as clean_settings
+from grontur._numbers import parse_number
+from grontur.clean import clean, parse_numbers
 from grontur.errors import GronturError
 from grontur.importing import ID_SOURCE_COLUMN, ID_SOURCES, import_survey
 from grontur.io import RawExport

@@ -240,7 +240,6 @@ def test_small_municipality_gets_rule_based_segments_with_leftovers_merged() -> 
 def test_persona_card_figures_by_hand() -> None:
     table = _small_table()
     result = segment.segment_respondents(table, k=5)
-    n = len(table)
     card = next(c for c in result.segments if c["persona"] == "short_car")
     members = result.labels == card["id"]
     assert card["size"] == int(members.sum()) == 10

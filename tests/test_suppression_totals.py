@@ -9,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from grontur.describe import describe
+from grontur.publish import suppress_with_totals
 from grontur.report import build
-from grontur.suppression import suppress_with_totals
 
 K = 5
 MODES = ("walk", "bike", "bus", "car_alone", "car_shared", "car_passenger")

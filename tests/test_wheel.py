@@ -47,6 +47,11 @@ def test_wheel_contains_the_shipped_knowledge(wheel):
     assert any(n.startswith("grontur/locale/") for n in names)
 
 
+def test_wheel_marks_the_package_as_typed(wheel):
+    # PEP 561: without py.typed, type checkers ignore grontur's annotations in projects that use it.
+    assert "grontur/py.typed" in zipfile.ZipFile(wheel).namelist()
+
+
 def test_wheel_runs_demo_in_fresh_environment(wheel, tmp_path):
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)

@@ -75,6 +75,7 @@ def ask_columns(asker: Asker, result: ImportResult, *, samples: dict[str, list[s
     lang = asker.lang
     report = result.mapping_report
     mapping = result.mapping
+    assert mapping is not None, "an import records the mapping it used"
     suggestions = {s["column"]: s for s in report.get("suggestions", [])}
     guessed = {item["column"]: item for item in report.get("mapped", []) if item.get("how") == "suggested"}
     samples = samples or {}
@@ -131,6 +132,7 @@ def ask_values(asker: Asker, unknown: dict[str, tuple[str, str, list[str]]], map
     lang = asker.lang
     for target, (column, _kind, values) in unknown.items():
         codes = COLUMNS["mode_summer"][1] if target == MODE_BOTH else COLUMNS[target][1]
+        assert codes is not None, "unknown_values lists code columns only"
         chosen: dict[str, str] = {}
         for value in values:
             answer = asker.select(t("wizard.value", lang, value=value, column=column),

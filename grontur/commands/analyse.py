@@ -30,20 +30,22 @@ def command(survey: Path | None, municipality: str | None, project: Path | None,
             sheet: str | None, lang: str | None, followup: Path | None, k: int | None, run_date: dt.datetime | None,
             formats: tuple[str, ...], all_municipalities: bool, jobs: int) -> None:
     """Analyse one survey export and write report.html, report.docx, measures.xlsx, results.json, quality.csv and cleaned.csv."""
-    from grontur.pipeline import analyse_file
+    from grontur.pipeline import build_request, run
 
     if all_municipalities:
         _analyse_all(survey, out=out, mapping=mapping, sheet=sheet, lang=lang, k=k,
                      run_date=run_date.date() if run_date else None, formats=formats, jobs=jobs)
         return
 
-    analysis = analyse_file(
-        survey, project=project, municipality=municipality, out_dir=out, lang=lang, followup=followup,
-        mapping=mapping, sheet=sheet, formats=formats, run_date=run_date.date() if run_date else None, k=k,
+    request = build_request(
+        survey, project=project, municipality=municipality, followup=followup, mapping=mapping, sheet=sheet,
+        lang=lang, k=k, run_date=run_date.date() if run_date else None, formats=formats, out=out,
     )
-    respondents = analysis.results["respondents"]
+    result = run(request)
+    assert result.analysis is not None
+    respondents = result.analysis.results["respondents"]
     ui = lang or "en"
-    click.echo(t("cli.analyse.done", ui, name=analysis.project.name, kept=respondents["kept"],
+    click.echo(t("cli.analyse.done", ui, name=result.project.name, kept=respondents["kept"],
                  input_rows=respondents["input_rows"], quarantined=respondents["quarantined"], folder=out))
 
 
@@ -54,12 +56,13 @@ def _analyse_all(survey: Path | None, *, out: Path, mapping: Path | None, sheet:
 
     from grontur.importing import import_survey
     from grontur.pipeline import analyse_many
+    from grontur.publish import DEFAULT_K
 
     ui = lang or "en"
     if survey is None:
         raise click.UsageError(t("cli.analyse.many_needs_survey", ui))
     started = time.perf_counter()
-    imported = import_survey(survey, mapping=mapping, sheet=sheet)
+    imported = import_survey(survey, mapping=mapping, sheet=sheet, k=DEFAULT_K if k is None else k)
     count = int(imported.table["municipality"].nunique()) if "municipality" in imported.table else 0
     with progress_bar(count, t("cli.analyse.many_progress", ui)) as advance:
         many = analyse_many(imported, jobs=jobs, formats=formats, out_dir=out, lang=lang, k=k, run_date=run_date,

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from grontur.i18n import t
+from grontur.publish import DEFAULT_K
 
 
 @click.command("import")
@@ -21,12 +22,18 @@ from grontur.i18n import t
 @click.option("--kommune", "municipality", help="Municipality name or number for rows without one.")
 @click.option("--wave", help="Survey round, e.g. 2025-03, for rows without one.")
 @click.option("--salt", default="", envvar="GRONTUR_SALT", help="Secret salt for pseudonymous ids (or GRONTUR_SALT).")
+@click.option("--k", "k", type=int, default=DEFAULT_K, show_default=True,
+              help="Privacy threshold (5 or higher): values of workplace, postcode, job group and age band held by "
+                   "fewer than k kept respondents are generalised in cleaned.csv.")
 @click.option("--lang", type=click.Choice(["nn", "nb", "en"]), default="en", show_default=True, help="Language of the summary.")
 def command(survey: Path, out: Path, mapping: str | None, sheet: str | None, save_to: Path | None, interactive: bool,
-            municipality: str | None, wave: str | None, salt: str, lang: str) -> None:
+            municipality: str | None, wave: str | None, salt: str, k: int, lang: str) -> None:
     """Import SURVEY and write cleaned.csv, quality.csv, quarantine.csv and mapping_report.json to OUT."""
+    from grontur.config import check_k
     from grontur.importing import import_survey, save_mapping
     from grontur.outputs import staged_folder, write_csv, write_json
+
+    k = check_k(k, "--k")
 
     if interactive:
         from grontur.commands._mapping_wizard import run_wizard
@@ -37,12 +44,12 @@ def command(survey: Path, out: Path, mapping: str | None, sheet: str | None, sav
             raise click.UsageError(t("import.error.interactive_needs_save", lang))
         run_wizard(survey, asker=Asker(lang), save_to=save_to, sheet=sheet, mapping=mapping, municipality=municipality)
         mapping = str(save_to)
-    result = import_survey(survey, mapping=mapping, sheet=sheet, municipality=municipality, wave=wave, salt=salt)
+    result = import_survey(survey, mapping=mapping, sheet=sheet, municipality=municipality, wave=wave, salt=salt, k=k)
     if not salt:
         click.echo(t("import.warning.no_salt", lang), err=True)
     names = ["cleaned.csv", "quality.csv", "quarantine.csv", "mapping_report.json"]
     with staged_folder(out) as staging:
-        write_csv(result.table, staging / "cleaned.csv")
+        write_csv(result.cleaned_table(), staging / "cleaned.csv")
         write_csv(result.issues, staging / "quality.csv")
         write_csv(result.quarantine, staging / "quarantine.csv")
         write_json(result.as_dict(), staging / "mapping_report.json")

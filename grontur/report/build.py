@@ -13,10 +13,16 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar
 
-from grontur.errors import GronturError
+from grontur import _format as fmt
 from grontur.i18n import Translator, has
-from grontur.report import _format as fmt
 from grontur.report import charts
+from grontur.report._text import (
+    ResultsShapeError,
+    localized,
+    localized_list,
+    measure_name,
+)
+from grontur.report.comparison import comparison_blocks
 from grontur.report.model import (
     Block,
     BulletList,
@@ -50,40 +56,11 @@ EXTERNAL_FIGURES = {
 }
 
 
-class ResultsShapeError(GronturError, ValueError):
-    """``results`` has a section whose content is not what the report expects."""
-
-
 def _need(mapping: Mapping[str, Any], key: str, where: str) -> Any:
     if not isinstance(mapping, Mapping) or key not in mapping:
         msg = f"results.json: the section {where!r} lacks the key {key!r}; re-run the analysis with this grontur version."
         raise ResultsShapeError(msg)
     return mapping[key]
-
-
-def localized(value: Any, lang: str) -> str:
-    """Text of a value that is either a plain string or a ``{nn, nb, en}`` mapping."""
-    if value is None:
-        return ""
-    if isinstance(value, Mapping):
-        if lang in value:
-            return str(value[lang])
-        msg = f"results.json: a text has no {lang!r} version ({sorted(value)}); re-run the analysis with --lang {lang}."
-        raise ResultsShapeError(msg)
-    if isinstance(value, (list, tuple)):
-        return " ".join(localized(v, lang) for v in value)
-    return str(value)
-
-
-def localized_list(value: Any, lang: str) -> list[str]:
-    """A list of texts given as a list, a ``{lang: list}`` mapping or one string."""
-    if value is None:
-        return []
-    if isinstance(value, Mapping):
-        value = value.get(lang) if lang in value else localized(value, lang)
-    if isinstance(value, str):
-        return [value]
-    return [localized(v, lang) for v in value]
 
 
 class Labeller:
@@ -237,9 +214,10 @@ def car_driver_share(results_or_shares: Mapping[str, Any], season: str | None = 
             return None
         return car_driver_share(shares)
     parts = [results_or_shares.get(m) for m in CAR_DRIVER_MODES if m in results_or_shares]
-    if any(p is None for p in parts):
+    known = [p for p in parts if p is not None]
+    if len(known) < len(parts):
         return None
-    return float(sum(parts)) if parts else None
+    return float(sum(known)) if known else None
 
 
 def _car_driver_key(results: Mapping[str, Any], season: str) -> str | None:
@@ -672,7 +650,7 @@ def _emissions(ctx: _Ctx) -> Section:
             if shown:
                 png = charts.render_png(charts.bar_chart(shown, lang=lang, xlabel_key="report.chart.tonnes_per_year", digits=1, colour_index=0))
                 blocks.append(Figure("fig-emissions-mode", tr("report.figure.emissions_by_mode"), png, tr("report.figure.emissions_by_mode")))
-        rows = []
+        rows: list[tuple[Cell, ...]] = []
         for c in order:
             entry = data[c]
             if isinstance(entry, Mapping) and entry.get("respondents") is None and values[c] is None:
@@ -742,45 +720,6 @@ def _alt_label(ctx: _Ctx, code: str) -> str:
 
 
 # --- measures -------------------------------------------------------------------------------
-
-_CATALOGUE_NAMES: dict[str, Mapping[str, str]] | None = None
-
-
-def measure_name(measure: Mapping[str, Any], lang: str, *, results_lang: str | None = None) -> str:
-    """The measure's name in ``lang``.
-
-    A ``{nn, nb, en}`` name is used as it is; a plain-string name is taken when it is in the
-    report language (``results_lang`` equals ``lang``); otherwise the catalogue gives the name.
-    """
-    name = measure.get("name")
-    if isinstance(name, Mapping):
-        return localized(name, lang)
-    if name and (results_lang is None or results_lang == lang):
-        return str(name)
-    names = _catalogue_names()
-    mid = str(measure.get("id"))
-    if mid in names:
-        return localized(names[mid], lang)
-    if name:
-        return str(name)
-    log.warning("measure %r has no name in results and is not in the catalogue", mid)
-    return mid
-
-
-def _catalogue_names() -> Mapping[str, Mapping[str, str]]:
-    global _CATALOGUE_NAMES
-    if _CATALOGUE_NAMES is None:
-        try:
-            from grontur.catalogue import load_catalogue
-        except ImportError:
-            _CATALOGUE_NAMES = {}
-        else:
-            catalogue = load_catalogue()
-            measures = getattr(catalogue, "measures", catalogue)
-            items = measures.values() if isinstance(measures, Mapping) else measures
-            _CATALOGUE_NAMES = {str(m.id): dict(m.name) for m in items}
-    return _CATALOGUE_NAMES
-
 
 def measure_reasons(measure: Mapping[str, Any], ctx: _Ctx) -> list[str]:
     """Reasons in the report language: as given when they are, else re-rendered from ``reasons_data``."""
@@ -951,36 +890,8 @@ def _comparison(ctx: _Ctx) -> Section | None:
     comparison = ctx.results.get("comparison")
     if not comparison:
         return None
-    try:
-        from grontur.report.comparison import comparison_blocks
-    except ImportError:
-        comparison_blocks = None
-    if comparison_blocks is not None:
-        blocks = tuple(comparison_blocks(comparison, lang=ctx.lang))
-    else:
-        blocks = (_generic_comparison(ctx, comparison),)
+    blocks = tuple(comparison_blocks(comparison, lang=ctx.lang))
     return Section("comparison", ctx.tr("report.section.comparison"), blocks)
-
-
-def _generic_comparison(ctx: _Ctx, comparison: Mapping[str, Any]) -> Block:
-    """A before/after table of mode shares from ``comparison.json``'s ``mode_share_change``."""
-    tr, lang = ctx.tr, ctx.lang
-    change = comparison.get("mode_share_change") or {}
-    rows = []
-    for season in SEASONS:
-        for mode, c in (change.get(season) or {}).items():
-            if not isinstance(c, Mapping):
-                continue
-            rows.append((Cell(tr(f"report.season.{season}")), Cell(ctx.label("mode", mode)),
-                         Cell(fmt.percent(c.get("before"), lang), f"comparison.mode_share_change.{season}.{mode}.before", c.get("before")),
-                         Cell(fmt.percent(c.get("after"), lang), f"comparison.mode_share_change.{season}.{mode}.after", c.get("after")),
-                         Cell(fmt.number(None if c.get("diff") is None else 100 * c["diff"], lang, digits=1)),
-                         Cell(fmt.number_range(None if c.get("ci_low") is None else 100 * c["ci_low"], None if c.get("ci_high") is None else 100 * c["ci_high"], lang, digits=1))))
-    if not rows:
-        return _missing(ctx)
-    return Table("comparison", tr("report.table.comparison"),
-                 (tr("report.col.season"), tr("report.col.mode"), tr("report.col.before"), tr("report.col.after"), tr("report.col.diff_points"), tr("report.col.ci")),
-                 tuple(rows), (False, False, True, True, True, True), None, (None, None, "0%", "0%", "0.0", None))
 
 
 # --- method, quality and privacy ------------------------------------------------------------
@@ -1000,7 +911,7 @@ def _method(ctx: _Ctx) -> Section:
                                        quarantined=fmt.integer(quar, lang), reasons=tr("report.quarantine.join").join(reasons))))
         else:
             blocks.append(Paragraph(tr("report.method.rows", input=fmt.integer(inp, lang), kept=fmt.integer(kept, lang), quarantined=fmt.integer(quar, lang))))
-        rows = [(Cell(tr("report.method.input_rows")), Cell(fmt.integer(inp, lang), "respondents.input_rows", inp)),
+        rows: list[tuple[Cell, ...]] = [(Cell(tr("report.method.input_rows")), Cell(fmt.integer(inp, lang), "respondents.input_rows", inp)),
                 (Cell(tr("report.method.kept")), Cell(fmt.integer(kept, lang), "respondents.kept", kept)),
                 (Cell(tr("report.method.quarantined")), Cell(fmt.integer(quar, lang), "respondents.quarantined", quar))]
         if resp.get("employees") is not None:
@@ -1011,8 +922,8 @@ def _method(ctx: _Ctx) -> Section:
     if isinstance(quality, Mapping):
         by_kind = quality.get("by_problem") or quality.get("by_kind") or {}
         if isinstance(by_kind, Mapping) and by_kind:
-            rows = tuple((Cell(ctx.label("problem", k)), Cell(fmt.integer(v, lang), f"quality.by_problem.{k}", v)) for k, v in _counts(by_kind).items())
-            blocks.append(Table("quality", tr("report.table.quality"), (tr("report.col.problem"), tr("report.col.count")), rows, (False, True), tr("report.note.quality_csv"), (None, "0")))
+            quality_rows = tuple((Cell(ctx.label("problem", k)), Cell(fmt.integer(v, lang), f"quality.by_problem.{k}", v)) for k, v in _counts(by_kind).items())
+            blocks.append(Table("quality", tr("report.table.quality"), (tr("report.col.problem"), tr("report.col.count")), quality_rows, (False, True), tr("report.note.quality_csv"), (None, "0")))
         else:
             blocks.append(Paragraph(tr("report.method.no_problems")))
         mapping = quality.get("mapping")
@@ -1053,7 +964,8 @@ def _factor_blocks(ctx: _Ctx) -> list[Block]:
     days = settings.get("working_days_per_year", em.get("working_days"))
     blocks.append(Paragraph(tr("report.method.emission_method", days=fmt.integer(days, lang)) if days is not None else tr("report.method.emission_method_nodays")))
     factors = em.get("factors")
-    sources = em.get("sources") if isinstance(em.get("sources"), Mapping) else {}
+    given_sources = em.get("sources")
+    sources = given_sources if isinstance(given_sources, Mapping) else {}
     number = {sid: i for i, sid in enumerate(sources, 1)}
     if isinstance(factors, Mapping) and factors:
         rows = []
@@ -1105,7 +1017,7 @@ def _appendix(ctx: _Ctx) -> Section:
     blocks: list[Block] = [Paragraph(tr("report.appendix.lead"))]
     segments = r.get("segments") or []
     if segments:
-        rows = []
+        rows: list[tuple[Cell, ...]] = []
         for i, s in enumerate(segments):
             size_key = "size" if "size" in s else "n"
             share_key = "share_of_respondents" if "share_of_respondents" in s else "share"

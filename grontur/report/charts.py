@@ -12,16 +12,21 @@ from __future__ import annotations
 import io
 from collections.abc import Mapping, Sequence
 from datetime import date
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import matplotlib
 
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from grontur import _format as fmt
 from grontur.i18n import Translator
-from grontur.report import _format as fmt
+
+if TYPE_CHECKING:
+    from matplotlib.typing import RcKeyType
 
 #: Okabe & Ito (2008) colour-blind-safe palette, ordered so neighbours differ in lightness too.
 PALETTE: tuple[str, ...] = (
@@ -36,13 +41,22 @@ PALETTE: tuple[str, ...] = (
 )
 #: Hatching that keeps series apart when printed in greyscale.
 HATCHES: tuple[str, ...] = ("", "//", "..", "xx", "\\\\", "++", "oo", "--")
+
+
+class BarStyle(TypedDict):
+    """Keyword arguments that give a bar series its colour and hatching."""
+
+    color: str
+    hatch: str
+
+
 #: Season styling: summer light orange without hatch, winter dark blue with hatch.
-SEASON_STYLE: Mapping[str, dict[str, str]] = {
+SEASON_STYLE: Mapping[str, BarStyle] = {
     "summer": {"color": PALETTE[1], "hatch": ""},
     "winter": {"color": PALETTE[0], "hatch": "//"},
 }
 _TEXT = "#222222"
-_RC = {
+_RC: dict[RcKeyType, Any] = {
     "svg.hashsalt": "grontur",
     "svg.fonttype": "path",
     "font.family": "DejaVu Sans",  # ships with matplotlib and has æ, ø and å
@@ -60,7 +74,7 @@ _RC = {
 DPI = 150
 
 
-def _new_figure(width: float, height: float) -> tuple[Figure, object]:
+def _new_figure(width: float, height: float) -> tuple[Figure, Axes]:
     with plt.rc_context(_RC):
         fig = Figure(figsize=(width, height), layout="constrained")
         ax = fig.add_subplot()
@@ -89,7 +103,7 @@ def render_svg(fig: Figure) -> str:
     return buffer.getvalue()
 
 
-def _bar_style(i: int) -> dict[str, str]:
+def _bar_style(i: int) -> BarStyle:
     return {"color": PALETTE[i % len(PALETTE)], "hatch": HATCHES[i % len(HATCHES)]}
 
 
@@ -123,7 +137,7 @@ def mode_share_chart(mode_share: Mapping[str, Mapping[str, float | None]], *, la
 
 def _shown(shares: Mapping[str, float | None], mode: str) -> bool:
     """A mode is drawn when it has respondents or its share was suppressed."""
-    return mode in shares and (shares[mode] is None or shares[mode] > 0)
+    return mode in shares and ((share := shares[mode]) is None or share > 0)
 
 
 def _ordered_modes(mode_share: Mapping[str, Mapping[str, float | None]]) -> list[str]:

@@ -21,9 +21,10 @@ from typing import Any
 
 from markupsafe import Markup
 
+from grontur import _format as fmt
 from grontur.errors import GronturError
 from grontur.i18n import Translator, has
-from grontur.report import _format as fmt
+from grontur.report._text import measure_name
 from grontur.report.model import (
     Block,
     BulletList,
@@ -101,10 +102,8 @@ def _group_label(tr: Translator, column: str, value: str) -> str:
 def measure_label(measure_id: str, lang: str) -> str:
     """The catalogue name of a measure in ``lang`` (the id when the catalogue does not know it)."""
     try:
-        from grontur.report.build import measure_name
-
         return measure_name({"id": measure_id}, lang)
-    except (ImportError, GronturError):  # a missing or broken catalogue only costs the nice name
+    except GronturError:  # a broken catalogue only costs the nice name
         return measure_id
 
 

@@ -12,6 +12,7 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
+from docx.table import _Cell, _Row
 
 from grontur.report._zip import normalise_zip
 from grontur.report.model import (
@@ -97,9 +98,9 @@ def _add_block(word: docx.document.Document, block: object) -> None:
     elif isinstance(block, KeyFigures):
         table = word.add_table(rows=len(block.items), cols=2)
         table.style = "Light List Accent 1"
-        for row, item in zip(table.rows, block.items, strict=True):
-            row.cells[0].text = item.label
-            row.cells[1].text = item.value
+        for row, figure in zip(table.rows, block.items, strict=True):
+            row.cells[0].text = figure.label
+            row.cells[1].text = figure.value
             row.cells[1].paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT
             row.cells[1].paragraphs[0].runs[0].bold = True
         word.add_paragraph()
@@ -158,7 +159,7 @@ def _add_table(word: docx.document.Document, block: Table) -> None:
         word.add_paragraph()
 
 
-def _shade(cell: object, fill: str) -> None:
+def _shade(cell: _Cell, fill: str) -> None:
     tc_pr = cell._tc.get_or_add_tcPr()
     shd = OxmlElement("w:shd")
     shd.set(qn("w:val"), "clear")
@@ -167,7 +168,7 @@ def _shade(cell: object, fill: str) -> None:
     tc_pr.append(shd)
 
 
-def _repeat_header(row: object) -> None:
+def _repeat_header(row: _Row) -> None:
     tr_pr = row._tr.get_or_add_trPr()
     header = OxmlElement("w:tblHeader")
     header.set(qn("w:val"), "true")

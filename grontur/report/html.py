@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import jinja2
 from markupsafe import Markup
@@ -49,7 +50,7 @@ def data_uri(png: bytes) -> str:
 
 
 def render_block(block: Block) -> Markup:
-    macros = environment().get_template("blocks.html.j2").module
+    macros: Any = environment().get_template("blocks.html.j2").module  # the template's macros
     if isinstance(block, Paragraph):
         return Markup(macros.paragraph(block))
     if isinstance(block, Heading):

@@ -13,8 +13,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from grontur import _format as fmt
 from grontur.i18n import Translator, check_language
-from grontur.report import _format as fmt
+from grontur.publish import DEFAULT_K
 from grontur.report.model import (
     Block,
     Cell,
@@ -25,7 +26,6 @@ from grontur.report.model import (
     Section,
     Table,
 )
-from grontur.suppression import DEFAULT_K
 
 #: A measure counts as ranking high in a municipality when its rank is at most this.
 TOP_RANK = 5
@@ -123,7 +123,7 @@ def build_network_document(summaries: Sequence[Mapping[str, Any]], *, lang: str,
             Cell(fmt.number(s.get("emissions_per_employee"), lang, digits=2), None, s.get("emissions_per_employee")),
         ))
     blocks: list[Block] = [Paragraph(tr("report.network.lead", n=len(summaries)), kind="lead")]
-    kept = [s.get("respondents") for s in summaries if s.get("respondents") is not None]
+    kept = [n for s in summaries if (n := s.get("respondents")) is not None]
     blocks.append(KeyFigures((
         KeyFigure(tr("report.network.kf_municipalities"), fmt.integer(len(summaries), lang)),
         KeyFigure(tr("report.kf.respondents"), fmt.integer(sum(kept), lang) if kept else fmt.SUPPRESSED),

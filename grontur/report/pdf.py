@@ -12,8 +12,12 @@ import os
 import re
 import shutil
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from grontur.errors import ConfigError
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
 
 #: Chromium flags: headless, no network chatter, no first-run or update work.
 CHROMIUM_ARGS = (
@@ -38,7 +42,7 @@ def find_chromium() -> str | None:
     return found
 
 
-def write_pdf(html_path: Path, pdf_path: Path, *, browser: object | None = None) -> Path:
+def write_pdf(html_path: Path, pdf_path: Path, *, browser: Browser | None = None) -> Path:
     """Print ``html_path`` to ``pdf_path`` (A4, with backgrounds) and return ``pdf_path``.
 
     ``browser`` is an open Playwright browser to reuse; without one, the system Chromium is
@@ -71,7 +75,7 @@ def write_pdf(html_path: Path, pdf_path: Path, *, browser: object | None = None)
             started.close()
 
 
-def _print(browser: object, html_path: Path, pdf_path: Path) -> Path:
+def _print(browser: Browser, html_path: Path, pdf_path: Path) -> Path:
     page = browser.new_page()
     try:
         page.goto(Path(html_path).resolve().as_uri(), wait_until="load")

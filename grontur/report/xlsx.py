@@ -98,7 +98,7 @@ def _measures_sheet(ws: Worksheet, results: Mapping[str, Any], lang: str) -> Non
 def _table_sheet(ws: Worksheet, table: Table) -> None:
     rows = []
     for row in table.rows:
-        values = []
+        values: list[float | str | None] = []
         for j, cell in enumerate(row):
             numeric = table.numeric[j] if table.numeric else False
             fmt_code = table.formats[j] if table.formats else None

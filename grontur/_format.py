@@ -1,4 +1,7 @@
-"""Number formatting for reports: Norwegian and English conventions, suppressed cells marked.
+"""Number formatting: Norwegian and English conventions, suppressed cells marked.
+
+Used by the reports and by the ranking's reason sentences; it imports nothing from grontur, so
+any module may use it.
 
 Norwegian texts use a decimal comma, a (non-breaking) space between thousands and a space before
 the per cent sign ("1 234,5", "52 %"); English uses "1,234.5" and "52%". A ``None`` value is a
@@ -8,6 +11,10 @@ suppressed or missing figure and is shown as :data:`SUPPRESSED`.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from typing_extensions import TypeIs
 
 #: What a suppressed or unavailable number looks like in every format.
 SUPPRESSED = "–"
@@ -16,7 +23,8 @@ MINUS = "\u2212"
 _NBSP = "\u00a0"
 
 
-def _is_missing(value: object) -> bool:
+def _is_missing(value: float | None) -> TypeIs[None]:
+    # Narrows a False answer to float; a True one may also be NaN, and callers only return then.
     return value is None or (isinstance(value, float) and math.isnan(value))
 
 

@@ -1,0 +1,76 @@
+"""Texts read from ``results``: plain or per-language strings, and the names of measures.
+
+Shared by the report sections (:mod:`grontur.report.build`), the comparison section
+(:mod:`grontur.report.comparison`) and the network overview, none of which imports another for
+these.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from functools import cache
+from typing import Any
+
+from grontur.catalogue import load_catalogue
+from grontur.errors import GronturError
+
+log = logging.getLogger(__name__)
+
+
+class ResultsShapeError(GronturError, ValueError):
+    """``results`` has a section whose content is not what the report expects."""
+
+
+def localized(value: Any, lang: str) -> str:
+    """Text of a value that is either a plain string or a ``{nn, nb, en}`` mapping."""
+    if value is None:
+        return ""
+    if isinstance(value, Mapping):
+        if lang in value:
+            return str(value[lang])
+        msg = f"results.json: a text has no {lang!r} version ({sorted(value)}); re-run the analysis with --lang {lang}."
+        raise ResultsShapeError(msg)
+    if isinstance(value, (list, tuple)):
+        return " ".join(localized(v, lang) for v in value)
+    return str(value)
+
+
+def localized_list(value: Any, lang: str) -> list[str]:
+    """A list of texts given as a list, a ``{lang: list}`` mapping or one string."""
+    if value is None:
+        return []
+    if isinstance(value, Mapping):
+        value = value.get(lang) if lang in value else localized(value, lang)
+    if isinstance(value, str):
+        return [value]
+    return [localized(v, lang) for v in value]
+
+
+def measure_name(measure: Mapping[str, Any], lang: str, *, results_lang: str | None = None) -> str:
+    """The measure's name in ``lang``.
+
+    A ``{nn, nb, en}`` name is used as it is; a plain-string name is taken when it is in the
+    report language (``results_lang`` equals ``lang``); otherwise the catalogue gives the name.
+    """
+    name = measure.get("name")
+    if isinstance(name, Mapping):
+        return localized(name, lang)
+    if name and (results_lang is None or results_lang == lang):
+        return str(name)
+    names = _catalogue_names()
+    mid = str(measure.get("id"))
+    if mid in names:
+        return localized(names[mid], lang)
+    if name:
+        return str(name)
+    log.warning("measure %r has no name in results and is not in the catalogue", mid)
+    return mid
+
+
+@cache
+def _catalogue_names() -> Mapping[str, Mapping[str, str]]:
+    catalogue = load_catalogue()
+    measures = getattr(catalogue, "measures", catalogue)
+    items = measures.values() if isinstance(measures, Mapping) else measures
+    return {str(m.id): dict(m.name) for m in items}
