@@ -329,7 +329,7 @@ def _decide(values: Sequence[int], relations: Sequence[_Relation], pairs: Iterab
                 continue
             signs = {c > 0 for c in coefs.values()}
             if len(signs) == 1:
-                part = int(round(sum(abs(c) * vals[var] for var, c in coefs.items())))
+                part = round(sum(abs(c) * vals[var] for var, c in coefs.items()))
                 if _small(part, k):
                     bad.update(coefs)
         memo[comp] = frozenset(bad)
