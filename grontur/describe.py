@@ -407,10 +407,12 @@ class _Rows:
 
 # --------------------------------------------------------------------------- mode shares
 
-def _season_section(ledger: Ledger, rows: _Rows) -> dict[str, Any]:
+def _season_section(ledger: Ledger, rows: _Rows, table: pd.DataFrame) -> dict[str, Any]:
     everyone = np.ones(rows.n, dtype=bool)
     section: dict[str, Any] = {}
     for season in SEASONS:
+        ledger.named(f"mode_known_{season}", table)
+        ledger.named(f"car_drivers_{season}", table)
         base, cells, drivers = rows.mode_row(ledger, season, everyone, ("modes",))
         section[season] = {
             "n": base,
@@ -714,9 +716,9 @@ def describe(table: pd.DataFrame, *, k: int = DEFAULT_K, employees: int | None =
     table = prepare(table)
     n = len(table)
     rows = _Rows(table, settings)
-    everyone = ledger.everyone()
+    everyone = ledger.named("respondents", table)
     flags = {col: multi_dummies(column(table, col)) for col in ("barriers", "would_consider", "would_help")}
-    seasons = _season_section(ledger, rows)
+    seasons = _season_section(ledger, rows, table)
     shift = _seasonal_shift(ledger, table, flags["barriers"])
 
     dar = drive_alone_rate(table, settings=settings)
@@ -750,8 +752,8 @@ def describe(table: pd.DataFrame, *, k: int = DEFAULT_K, employees: int | None =
         if groups is not None:
             breakdowns[name] = groups
 
-    drivers_mask = is_car_driver(table).to_numpy(dtype=bool)
-    n_drivers = ledger.count(drivers_mask, tag=("car_drivers",))
+    n_drivers = ledger.named("car_drivers", table)
+    drivers_mask = ledger.mask(n_drivers)
     ledger.subset(n_drivers, everyone)
     lists: dict[str, Any] = {}
     for col, allowed in (("barriers", BARRIERS), ("would_consider", MODES), ("would_help", WOULD_HELP)):

@@ -236,6 +236,8 @@ def analyse_imported(
         },
         "mode_share": describe.mode_shares_of(habits),
         **sections,
+        # every base population a figure is counted over, with its count (grontur.bases)
+        "bases": publication.resolve({name: {"n": fig} for name, fig in ledger.named_bases().items()}),
         "quality": _quality_summary(issues, imported),
         "privacy": {
             "k": k,

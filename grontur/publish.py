@@ -120,6 +120,7 @@ class Ledger:
         self._cells: dict[tuple[int, Any], int] = {}
         self._pairs: set[tuple[int, int]] = set()
         self._margins: set[int] = set()
+        self._named: dict[str, Fig] = {}
         self._seen_relations: set[tuple[int, tuple[int, ...], tuple[int, ...]]] = set()
 
     # ----------------------------------------------------------------------------- registering
@@ -151,6 +152,20 @@ class Ledger:
         fig = self.count(mask, tag)
         self._margins.add(fig.id)
         return fig
+
+    def named(self, name: str, table: Any) -> Fig:
+        """The base population ``name`` of :mod:`grontur.bases` over the run's ``table``,
+        registered once; results.json lists every named base a run used with its count."""
+        found = self._named.get(name)
+        if found is None:
+            from grontur.bases import mask
+
+            found = self._named[name] = self.base(mask(table, name), tag=("base", name))
+        return found
+
+    def named_bases(self) -> dict[str, Fig]:
+        """The named bases registered so far, by name."""
+        return dict(self._named)
 
     def everyone(self) -> Fig:
         """All respondents of the run."""

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from grontur import _format as fmt
+from grontur import bases
 from grontur._yaml import read_yaml
 from grontur.errors import CatalogueError, ConfigError
 from grontur.evidence import (
@@ -301,7 +302,7 @@ class _Respondents:
         seasons = self.answered("mode_summer").astype(float) + self.answered("mode_winter").astype(float)
         with np.errstate(invalid="ignore", divide="ignore"):
             self.car_fraction = np.where(seasons > 0, (driver_s.astype(float) + driver_w.astype(float)) / seasons, 0.0)
-        self.car_commuter = self.is_in("mode_summer", CAR_MODES) | self.is_in("mode_winter", CAR_MODES)
+        self.car_commuter = bases.mask(table, "car_users")
         self.car_driver = driver_s | driver_w
         if "days_on_site" in table:
             days = pd.to_numeric(table["days_on_site"], errors="coerce").to_numpy(dtype=float)
@@ -533,7 +534,8 @@ class RankedMeasure:
             "segments": list(self.segments),
             "segment_fit": [
                 {"segment": fit.segment, "reach": fit.reach, "score": round(fit.score, 2),
-                 "car_trips_per_day_avoided": round(fit.car_trips_per_day_avoided, 2),
+                 "car_trips_per_day_avoided": None if fit.car_trips_per_day_avoided is None
+                 else round(fit.car_trips_per_day_avoided, 2),
                  "tonnes_co2e_avoided": None if fit.tonnes_co2e_avoided is None else round(fit.tonnes_co2e_avoided, 3),
                  "served": fit.served}
                 for fit in self.segment_fit
@@ -971,7 +973,7 @@ def _evaluate(
                        shift_left_out=shift_left_out, ledger=ledger)
     reach = ledger.count(reached)
     reach_car = ledger.count(reached_car)
-    car_commuters = ledger.base(people.car_commuter)
+    car_commuters = ledger.named("car_users", people.table)
     ledger.subset(reach_car, car_commuters)
     used = (reach, reach_car, *(fit.reach for fit in fits),
             *(f for reason in reasons for f in figures_in(dict(reason.values))))
@@ -1072,7 +1074,7 @@ def _reasons(
     targets_cars = rules.modes is None or any(mode in CAR_MODES for mode in rules.modes)
     focus = reached_car if targets_cars else reached
     n_focus = focus
-    of = ledger.base(people.car_commuter) if targets_cars else ledger.everyone()
+    of = ledger.named("car_users", people.table) if targets_cars else ledger.named("respondents", people.table)
     group = "car" if targets_cars else "all"
     if rules.distance is not None:
         low, high = rules.distance
