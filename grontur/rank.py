@@ -26,7 +26,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from grontur import _format as fmt
 from grontur import bases
 from grontur._yaml import read_yaml
 from grontur.errors import CatalogueError, ConfigError
@@ -36,7 +35,7 @@ from grontur.evidence import (
     adjust_effect,
     records_by_measure,
 )
-from grontur.i18n import LANGUAGES, check_language, has, t
+from grontur.i18n import LANGUAGES, check_language, has
 from grontur.publish import (
     DEFAULT_K,
     Derived,
@@ -433,9 +432,6 @@ class Reason:
     key: str
     values: Mapping[str, Any] = field(default_factory=dict)
 
-    def render(self, lang: str, *, k: int) -> str:
-        return render_reason(self.key, self.values, lang, k=k)
-
     def published(self, publication: Publication) -> Reason:
         return Reason(self.key, publication.resolve(dict(self.values)))
 
@@ -547,8 +543,7 @@ class RankedMeasure:
             "time_to_effect": self.time_to_effect,
             "package": self.package,
             "score_parts": {key: round(value, 4) for key, value in self.parts.items()},
-            "reasons": [reason.render(lang, k=k) for reason in self.reasons],
-            "reasons_data": [reason.as_dict() for reason in self.reasons],
+            "reasons": [reason.as_dict() for reason in self.reasons],
             "suppressed_cells": self.suppressed_cells,
         }
 
@@ -563,8 +558,7 @@ class ExcludedMeasure:
         return {
             "id": self.id,
             "name": self.name.get(lang, self.id),
-            "reason": self.reason.render(lang, k=k),
-            "reason_data": self.reason.as_dict(),
+            "reason": self.reason.as_dict(),
             "suppressed_cells": sum(1 for name, value in self.reason.values.items() if name.startswith("n") and value is None),
         }
 
@@ -642,70 +636,6 @@ def _json_value(value: Any) -> Any:
         number = float(value)
         return None if math.isnan(number) or math.isinf(number) else number
     return value
-
-
-# ---------------------------------------------------------------------------------------------
-# Rendering reasons
-
-#: Values given in percentage points, shown with one decimal like the pilot evaluation.
-_POINT_VALUES = frozenset({"points", "ci_low", "ci_high"})
-#: Changes in percentage points that may go either way: shown with their sign ("+7,2", "−21,9").
-_SIGNED_POINT_VALUES = frozenset({"change", "change_low", "change_high"})
-
-
-def _format_number(value: Any, lang: str) -> str:
-    if isinstance(value, bool):
-        return str(value)
-    if isinstance(value, int):
-        return fmt.integer(value, lang)
-    if isinstance(value, float):
-        return fmt.number(value, lang, digits=0 if abs(value) >= 10 or value == int(value) else 1)
-    return str(value)
-
-
-def _format_points(value: Any, lang: str, *, signed: bool) -> str:
-    """Percentage points with one decimal and a true minus sign; ``signed`` adds "+" to a rise."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return str(value)
-    text = fmt.number(float(value), lang, digits=1)
-    return "+" + text if signed and text[:1].isdigit() and text.strip("0,.") else text
-
-
-def render_reason(key: str, values: Mapping[str, Any], lang: str, *, k: int = DEFAULT_K) -> str:
-    """Render a reason in ``lang``: suppressed counts (``None``) read "fewer than k", codes get labels.
-
-    Each reason is a sentence of its own, so it starts with a capital letter even when it opens
-    with a filled-in value ("Færre enn 5 av dei ...").
-    """
-    filled: dict[str, Any] = {}
-    for name, value in values.items():
-        if value is None and name.startswith("n"):
-            filled[name] = t("rank.fewer_than", lang, k=k)
-        elif name.endswith("_code"):
-            filled[name[: -len("_code")]] = _code_label(str(value), lang)
-        elif name.endswith("_codes"):
-            labels = [_code_label(str(v), lang) for v in value]
-            joined = ", ".join(labels[:-1]) + t("rank.or_join", lang) + labels[-1] if len(labels) > 1 else "".join(labels)
-            filled[name[: -len("_codes")]] = joined
-        elif name in _POINT_VALUES or name in _SIGNED_POINT_VALUES:
-            filled[name] = _format_points(value, lang, signed=name in _SIGNED_POINT_VALUES)
-        else:
-            filled[name] = _format_number(value, lang)
-    return _sentence_case(t(key, lang, **filled))
-
-
-def _sentence_case(text: str) -> str:
-    return text[:1].upper() + text[1:]
-
-
-def _code_label(code: str, lang: str) -> str:
-    """``barriers.no_shower_changing`` -> the label of that code; falls back to rank's own labels."""
-    for candidate in (f"code.{code}", f"rank.{code}"):
-        try:
-            return t(candidate, lang)
-        except KeyError:
-            continue
-    return code.rsplit(".", 1)[-1]
 
 
 # ---------------------------------------------------------------------------------------------

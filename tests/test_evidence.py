@@ -11,11 +11,17 @@ import yaml
 
 from grontur import evidence, rank
 from grontur.errors import CatalogueError
+from grontur.report.reasons import phrase
 
 DATA = Path(__file__).resolve().parent / "data"
 FOLDER = DATA / "rank_evidence"
 CONTEXT = {"municipality": {"number": "3324", "name": "Gol", "employees": 420, "rurality": "rural"},
            "shift_share": 0.2, "transit_service": "fair", "parking_at_work": "free"}
+
+
+def said(reasons: list, lang: str = "en") -> list[str]:
+    """The ranking's structured reasons as the report phrases them."""
+    return [phrase(r, lang) for r in reasons]
 
 
 def record(**overrides) -> evidence.EvidenceRecord:
@@ -178,9 +184,9 @@ def test_ranking_quotes_the_pilot_with_its_interval() -> None:
     assert data["effect"]["evidence_adjusted"] is True
     assert data["effect"]["central"] == pytest.approx((100 * 0.065 + 50 * 0.3) / 150, abs=1e-4)
     assert any("Piloted in Ål 2026: car share among participants down 12.0 percentage points (95% CI 3.0 to 21.0)" in r
-               for r in data["reasons"])
+               for r in said(data["reasons"]))
     assert with_evidence.measures[0].score > without.measures[0].score
-    nn = with_evidence.as_dict("nn")["measures"][0]["reasons"]
+    nn = said(with_evidence.as_dict("nn")["measures"][0]["reasons"], "nn")
     assert any("Prøvd ut i Ål 2026" in r and "12,0 prosentpoeng" in r for r in nn)
 
 
@@ -192,7 +198,7 @@ def test_a_record_with_only_a_relative_effect_is_quoted_as_a_percentage(tmp_path
     measure = yaml.safe_load((DATA / "rank_catalogue" / "travel-campaign.yaml").read_text(encoding="utf-8"))
     table = pd.DataFrame({"mode_summer": ["car_alone"] * 10, "mode_winter": ["car_alone"] * 10})
     data = rank.rank_measures(table, catalogue=[measure], context=CONTEXT, evidence=[loaded]).as_dict("en")
-    assert "Piloted in Hol 2025: car commuting among participants down 25%" in data["measures"][0]["reasons"]
+    assert "Piloted in Hol 2025: car commuting among participants down 25%" in said(data["measures"][0]["reasons"])
 
 
 def test_an_interval_containing_zero_is_quoted_as_no_clear_change(tmp_path: Path) -> None:
@@ -204,7 +210,7 @@ def test_an_interval_containing_zero_is_quoted_as_no_clear_change(tmp_path: Path
     measure = yaml.safe_load((DATA / "rank_catalogue" / "travel-campaign.yaml").read_text(encoding="utf-8"))
     table = pd.DataFrame({"mode_summer": ["car_alone"] * 10, "mode_winter": ["car_alone"] * 10})
     data = rank.rank_measures(table, catalogue=[measure], context=CONTEXT, evidence=[loaded]).as_dict("en")
-    reasons = data["measures"][0]["reasons"]
+    reasons = said(data["measures"][0]["reasons"])
     assert ("Piloted in Flå 2024: no clear change in car share among participants "
             "(+5.0 percentage points, 95% CI \u22122.0 to +12.0)") in reasons
     assert data["measures"][0]["effect"]["central"] < 0.065

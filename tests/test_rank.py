@@ -18,6 +18,7 @@ import yaml
 
 from grontur import rank
 from grontur.errors import CatalogueError, ConfigError
+from grontur.report.reasons import phrase, render_reason
 
 DATA = Path(__file__).resolve().parent / "data"
 WEIGHTS = yaml.safe_load((Path(__file__).resolve().parents[1] / "measures" / "weights.yaml").read_text(encoding="utf-8"))
@@ -35,6 +36,11 @@ CONTEXT = {
     "facilities": {"showers": False, "bike_parking": False},
     "shift_share": 0.2,
 }
+
+
+def said(reasons: list, lang: str = "en", *, k: int = 5) -> list[str]:
+    """The ranking's structured reasons as the report phrases them."""
+    return [phrase(r, lang, k=k) for r in reasons]
 
 
 def rows(n: int, **fields) -> list[dict]:
@@ -93,7 +99,7 @@ def test_trips_and_tonnes_avoided_match_a_hand_computation() -> None:
     assert measure["tonnes_co2e_avoided"]["low"] == pytest.approx(0.03 * car_tonnes, abs=0.001)
     assert measure["tonnes_co2e_avoided"]["high"] == pytest.approx(0.10 * car_tonnes, abs=0.001)
     assert measure["reach"] == 27
-    assert "27 of 27 who commute by car" in measure["reasons"][0]
+    assert "27 of 27 who commute by car" in said(measure["reasons"])[0]
 
 
 def test_score_is_the_documented_weighted_mean() -> None:
@@ -132,9 +138,9 @@ def test_reach_follows_modes_distance_conditions_and_shift_rules() -> None:
     ).sum()
     assert independent == 10
     assert data["reach"] == 10
-    keys = [r["key"] for r in data["reasons_data"]]
+    keys = [r["key"] for r in data["reasons"]]
     assert "rank.reason.shift_left_out" in keys
-    shift_reason = next(r for r in data["reasons_data"] if r["key"] == "rank.reason.shift_left_out")
+    shift_reason = next(r for r in data["reasons"] if r["key"] == "rank.reason.shift_left_out")
     assert shift_reason["n"] == 8
 
 
@@ -149,7 +155,7 @@ def test_job_group_condition_and_survey_parking_answer_win_per_respondent() -> N
     )
     data = rank.rank_measures(table, catalogue=[measure], context=CONTEXT).as_dict("en")["measures"][0]
     assert data["reach"] == 14
-    free = next(r for r in data["reasons_data"] if r["key"] == "rank.reason.parking_free")
+    free = next(r for r in data["reasons"] if r["key"] == "rank.reason.parking_free")
     assert free["n"] == 9
 
 
@@ -173,12 +179,12 @@ def test_no_reason_quotes_a_group_below_k() -> None:
     ranking = rank.rank_measures(table, catalogue=fixture_catalogue(), context=CONTEXT, k=5)
     data = ranking.as_dict("en")
     showers = next(m for m in data["measures"] if m["id"] == "showers-lockers")
-    barrier = next(r for r in showers["reasons_data"] if r.get("label_code") == "barriers.no_shower_changing")
+    barrier = next(r for r in showers["reasons"] if r.get("label_code") == "barriers.no_shower_changing")
     assert barrier["n"] is None
-    assert any(text.startswith("Fewer than 5 of them") for text in showers["reasons"])
+    assert any(text.startswith("Fewer than 5 of them") for text in said(showers["reasons"]))
     assert showers["suppressed_cells"] >= 1
     for measure in data["measures"]:
-        for item in measure["reasons_data"]:
+        for item in measure["reasons"]:
             for key, value in item.items():
                 if key.startswith("n") and isinstance(value, int):
                     assert value == 0 or value >= 5, (measure["id"], item)
@@ -191,7 +197,7 @@ def test_small_groups_read_fewer_than_k_in_every_language() -> None:
     for lang, words in (("nn", "færre enn 7"), ("nb", "færre enn 7"), ("en", "fewer than 7")):
         showers = next(m for m in ranking.as_dict(lang)["measures"] if m["id"] == "showers-lockers")
         # the count opens its sentence, so it is capitalised
-        assert any(text.startswith(words[0].upper() + words[1:]) for text in showers["reasons"])
+        assert any(text.startswith(words[0].upper() + words[1:]) for text in said(showers["reasons"], lang, k=7))
 
 
 def test_score_is_deterministic_and_independent_of_row_order() -> None:
@@ -236,8 +242,7 @@ def test_every_ranked_measure_has_a_reason_with_a_number() -> None:
     for lang in ("nn", "nb", "en"):
         for measure in ranking.as_dict(lang)["measures"]:
             assert measure["reasons"], measure["id"]
-            assert any(re.search(r"\d", text) for text in measure["reasons"]), measure["id"]
-            assert len(measure["reasons"]) == len(measure["reasons_data"])
+            assert any(re.search(r"\d", text) for text in said(measure["reasons"], lang)), measure["id"]
 
 
 def test_as_dict_is_plain_json_with_the_documented_keys() -> None:
@@ -247,7 +252,7 @@ def test_as_dict_is_plain_json_with_the_documented_keys() -> None:
     text = json.dumps(data, allow_nan=False)
     assert set(data) == {"measures", "excluded_measures", "packages"}
     keys = {"id", "rank", "score", "effect", "reach", "car_trips_per_day_avoided", "tonnes_co2e_avoided", "segments",
-            "actors", "cost_class", "cost_nok", "time_to_effect", "package", "reasons", "reasons_data", "suppressed_cells"}
+            "actors", "cost_class", "cost_nok", "time_to_effect", "package", "reasons", "suppressed_cells"}
     for measure in data["measures"]:
         assert keys <= set(measure)
         assert {"low", "high", "central", "evidence_adjusted"} <= set(measure["effect"])
@@ -277,11 +282,11 @@ def test_excluded_measures_say_why() -> None:
     context = {**CONTEXT, "facilities": {"showers": True}, "parking_at_work": "paid"}
     data = rank.rank_measures(table, catalogue=fixture_catalogue(), context=context).as_dict("en")
     excluded = {e["id"]: e for e in data["excluded_measures"]}
-    assert excluded["showers-lockers"]["reason_data"]["key"] == "rank.excluded.facility_exists"
-    assert "already has showers" in excluded["showers-lockers"]["reason"]
-    assert excluded["parking-fee"]["reason_data"]["key"] == "rank.excluded.parking_at_work"
-    assert "here there is paid parking" in excluded["parking-fee"]["reason"]
-    assert excluded["service-vehicle-pool"]["reason_data"]["key"] == "rank.excluded.nobody_reached"
+    assert excluded["showers-lockers"]["reason"]["key"] == "rank.excluded.facility_exists"
+    assert "already has showers" in said([excluded["showers-lockers"]["reason"]])[0]
+    assert excluded["parking-fee"]["reason"]["key"] == "rank.excluded.parking_at_work"
+    assert "here there is paid parking" in said([excluded["parking-fee"]["reason"]])[0]
+    assert excluded["service-vehicle-pool"]["reason"]["key"] == "rank.excluded.nobody_reached"
     ranked = {m["id"] for m in data["measures"]}
     assert not ranked & set(excluded)
 
@@ -391,8 +396,8 @@ def test_rural_workplace_without_transit_has_no_transit_measure_in_top_5(which: 
     needing = {mid for mid in transit if "none" not in (rules[mid].requires.get("transit_service") or ["none"])}
     assert needing, "every transit measure should say which service it needs"
     for mid in needing:
-        assert excluded[mid]["reason_data"]["key"] == "rank.excluded.transit_service"
-        assert "no public transport" in excluded[mid]["reason"]
+        assert excluded[mid]["reason"]["key"] == "rank.excluded.transit_service"
+        assert "no public transport" in said([excluded[mid]["reason"]])[0]
 
 
 @pytest.mark.parametrize("which", catalogues())
@@ -460,8 +465,8 @@ def test_an_exclusion_with_a_small_group_hides_the_count() -> None:
     table = make_table(rows(3, shift_work=True), rows(20, mode_summer="walk", mode_winter="walk"))
     data = rank.rank_measures(table, catalogue=[measure], context=CONTEXT).as_dict("en")
     (excluded,) = data["excluded_measures"]
-    assert excluded["reason_data"] == {"key": "rank.excluded.shift_only", "n": None}
-    assert "fewer than 5" in excluded["reason"] and excluded["suppressed_cells"] == 1
+    assert excluded["reason"] == {"key": "rank.excluded.shift_only", "n": None}
+    assert "fewer than 5" in said([excluded["reason"]])[0] and excluded["suppressed_cells"] == 1
 
 
 MODES = ["car_alone", "car_shared", "car_passenger", "bike", "walk", "bus", "remote"]
@@ -494,7 +499,7 @@ def test_invariants_hold_for_random_tables() -> None:
             assert measure["reach"] is None or k <= measure["reach"] <= len(table) or measure["reach"] == 0
             trips = measure["car_trips_per_day_avoided"]
             assert 0 <= trips["low"] <= trips["high"] <= 2 * len(table)
-            for item in measure["reasons_data"]:
+            for item in measure["reasons"]:
                 for key, value in item.items():
                     if key.startswith("n") and isinstance(value, int):
                         assert value == 0 or value >= k
@@ -549,7 +554,7 @@ def test_an_open_distance_range_reads_more_than() -> None:
     measure = plain_measure(targets={"modes": ["car_alone"], "distance_km": [5, 300]})
     table = make_table(rows(12, distance_km=40.0), rows(6, distance_km=2.0))
     data = rank.rank_measures(table, catalogue=[measure], context=CONTEXT).as_dict("en")["measures"][0]
-    assert data["reasons"][0] == "12 of 18 who commute by car live more than 5 km from work"
+    assert said(data["reasons"])[0] == "12 of 18 who commute by car live more than 5 km from work"
 
 
 def test_code_condition_on_a_question_not_asked_does_not_exclude():
@@ -582,7 +587,7 @@ def pilot_record(**overrides):
 def pilot_reason(record, lang: str) -> str:
     table = make_table(rows(30))
     data = rank.rank_measures(table, catalogue=[plain_measure()], context=CONTEXT, evidence=[record]).as_dict(lang)
-    (reason,) = [r for r in data["measures"][0]["reasons"] if r.startswith(("Prøvd ut", "Piloted"))]
+    (reason,) = [r for r in said(data["measures"][0]["reasons"], lang) if r.startswith(("Prøvd ut", "Piloted"))]
     return reason
 
 
@@ -611,14 +616,14 @@ def test_every_reason_starts_with_a_capital_letter(lang: str) -> None:
     # 3 people naming a barrier: that reason opens with "fewer than 5"
     table = make_table(rows(3, barriers="no_shower_changing"), rows(30, barriers="no_bike_parking"))
     data = rank.rank_measures(table, catalogue=fixture_catalogue(), context=CONTEXT, k=5).as_dict(lang)
-    reasons = [r for m in data["measures"] for r in m["reasons"]] + [e["reason"] for e in data["excluded_measures"]]
+    reasons = said([r for m in data["measures"] for r in m["reasons"]] + [e["reason"] for e in data["excluded_measures"]], lang)
     assert any(r[:1].isdigit() for r in reasons) and any(r.lower().startswith(("færre", "fewer")) for r in reasons)
     lower = [r for r in reasons if r[:1].islower()]
     assert not lower
 
 
 def test_re_rendered_reasons_start_with_a_capital_letter() -> None:
-    text = rank.render_reason("rank.reason.barriers", {"n": None, "label_code": "barriers.no_shower_changing"}, "nb", k=5)
+    text = render_reason("rank.reason.barriers", {"n": None, "label_code": "barriers.no_shower_changing"}, "nb", k=5)
     assert text.startswith("Færre enn 5 av dem")
 
 

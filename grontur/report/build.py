@@ -19,7 +19,6 @@ from grontur.report import charts
 from grontur.report._text import (
     ResultsShapeError,
     localized,
-    localized_list,
     measure_name,
 )
 from grontur.report.comparison import comparison_blocks
@@ -38,6 +37,7 @@ from grontur.report.model import (
     Section,
     Table,
 )
+from grontur.report.reasons import phrase
 from grontur.schema import CAR_DRIVER_MODES, MODES
 
 log = logging.getLogger(__name__)
@@ -722,19 +722,19 @@ def _alt_label(ctx: _Ctx, code: str) -> str:
 # --- measures -------------------------------------------------------------------------------
 
 def measure_reasons(measure: Mapping[str, Any], ctx: _Ctx) -> list[str]:
-    """Reasons in the report language: as given when they are, else re-rendered from ``reasons_data``."""
-    reasons = measure.get("reasons")
-    if isinstance(reasons, Mapping):
-        return localized_list(reasons, ctx.lang)
-    data = measure.get("reasons_data")
-    if ctx.results_lang != ctx.lang and isinstance(data, list) and data and all(isinstance(d, Mapping) and "key" in d for d in data):
-        if all(has(str(d["key"])) for d in data):
-            from grontur.rank import render_reason
+    """A measure's reasons in the report language, phrased from the ranking's structured reasons
+    (results of format 1 kept them apart, as ``reasons_data``, beside sentences in one language)."""
+    return [_phrase_reason(ctx, item) for item in measure.get("reasons_data") or measure.get("reasons") or []]
 
-            return [render_reason(d["key"], {k: v for k, v in d.items() if k != "key"}, ctx.lang, k=_k(ctx)) for d in data]
-        log.warning("reasons of measure %r use message keys this grontur version lacks; shown as written in %s",
-                    measure.get("id"), ctx.results_lang)
-    return localized_list(reasons, ctx.lang)
+
+def _phrase_reason(ctx: _Ctx, item: Any) -> str:
+    """One structured reason as a sentence; text given by an older results file stays as written."""
+    if isinstance(item, Mapping) and "key" in item:
+        if has(str(item["key"])):
+            return phrase(item, ctx.lang, k=_k(ctx))
+        log.warning("a reason uses the message key %r, which this grontur version lacks", item["key"])
+        return str(item["key"])
+    return localized(item, ctx.lang)
 
 
 def _measures(ctx: _Ctx) -> Section:
@@ -754,13 +754,7 @@ def _measures(ctx: _Ctx) -> Section:
         blocks.append(Heading(tr("report.measures.excluded_title")))
         items = []
         for x in excluded:
-            reason = x.get("reason")
-            data = x.get("reason_data")
-            if ctx.results_lang != lang and isinstance(data, Mapping) and "key" in data and has(str(data["key"])):
-                from grontur.rank import render_reason
-
-                reason = render_reason(data["key"], {k: v for k, v in data.items() if k != "key"}, lang, k=_k(ctx))
-            text = "; ".join(localized_list(reason, lang))
+            text = _phrase_reason(ctx, x.get("reason_data") or x.get("reason"))
             items.append(tr("report.measures.excluded_item", name=ctx.measure_name(x), reason=text))
         blocks.append(BulletList(tuple(items)))
     return Section("measures", tr("report.section.measures"), tuple(blocks))
