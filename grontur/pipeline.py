@@ -197,7 +197,9 @@ def analyse_imported(
     start = project.plan_start or _next_monday(project.run_date)
     plan = anchoring.build_plan(ranking, catalogue=cat, start=start, lang=lang, baseline=project.wave)
     if draw_figures:
-        figures["anchoring_timeline"] = anchoring.plot_timeline(plan, lang=lang)
+        from grontur.report.charts import anchoring_timeline
+
+        figures["anchoring_timeline"] = anchoring_timeline(plan, lang=lang)
 
     issues = pd.concat([frame for frame in issue_frames if frame is not None and len(frame)], ignore_index=True) \
         if any(frame is not None and len(frame) for frame in issue_frames) else imported.issues.iloc[0:0]

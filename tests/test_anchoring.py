@@ -13,6 +13,7 @@ import yaml
 
 from grontur import anchoring, rank
 from grontur.errors import CatalogueError, ConfigError
+from grontur.report.charts import anchoring_timeline
 
 DATA = Path(__file__).resolve().parent / "data"
 TEMPLATE = Path(__file__).resolve().parents[1] / "measures" / "anchoring.yaml"
@@ -200,7 +201,7 @@ def test_timeline_has_one_grey_bar_per_step_and_translated_labels() -> None:
     from matplotlib.patches import Rectangle
 
     plan = anchoring.build_plan(ranked(["parking-fee", "service-vehicle-pool", "bike-parking"]), start="2026-01-05")
-    figure = anchoring.plot_timeline(plan, lang="nn")
+    figure = anchoring_timeline(plan, lang="nn")
     ax = figure.axes[0]
     labels = [tick.get_text() for tick in ax.get_yticklabels()]
     assert labels == [step.title["nn"] for step in plan.steps]

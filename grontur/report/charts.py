@@ -23,10 +23,12 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from grontur import _format as fmt
-from grontur.i18n import Translator
+from grontur.i18n import Translator, check_language, t
 
 if TYPE_CHECKING:
     from matplotlib.typing import RcKeyType
+
+    from grontur.anchoring import AnchoringPlan
 
 #: Okabe & Ito (2008) colour-blind-safe palette, ordered so neighbours differ in lightness too.
 PALETTE: tuple[str, ...] = (
@@ -208,4 +210,64 @@ def timeline_chart(steps: Sequence[tuple[str, date, date]], *, lang: str) -> Fig
     ax.xaxis.set_major_locator(mdates.MonthLocator(bymonth=(1, 4, 7, 10)))
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%m.%Y"))
     ax.set_xlabel(tr("report.chart.date"))
+    return fig
+
+
+# --- anchoring timeline ------------------------------------------------------------------------
+
+#: Grey fill and hatch per phase, so the chart reads in greyscale print.
+_PHASES = {
+    "decide": ("#4d4d4d", ""),
+    "consult": ("#8c8c8c", "//"),
+    "fund": ("#bdbdbd", "xx"),
+    "implement": ("#d9d9d9", ".."),
+    "evaluate": ("#f0f0f0", "\\\\"),
+}
+_STEP_PHASE = {
+    "mandate": "decide", "leader_group": "decide", "decision": "decide", "climate_plan": "decide",
+    "unions": "consult", "amu": "consult", "partssammensett_utval": "consult", "county_dialogue": "consult",
+    "budget": "fund", "klimasats": "fund",
+    "property": "implement", "procurement": "implement", "communication": "implement",
+    "pilot": "evaluate", "repeat_survey": "evaluate",
+}
+
+
+def anchoring_timeline(plan: AnchoringPlan, *, lang: str | None = None) -> Any:
+    """A Gantt-style timeline of the plan (a matplotlib Figure, readable in greyscale)."""
+    from matplotlib.dates import DateFormatter, MonthLocator, date2num
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Patch
+
+    lang = check_language(lang or plan.lang)
+    steps = list(plan.steps)
+    height = max(3.0, 0.45 * len(steps) + 1.6)
+    fig = Figure(figsize=(10, height), layout="constrained")
+    ax = fig.add_subplot()
+    for row, step in enumerate(steps):
+        color, hatch = _PHASES[_STEP_PHASE.get(step.step, "implement")]
+        left = date2num(step.start)
+        width = max(date2num(step.end) - left + 1, 3)
+        ax.barh(row, width, left=left, height=0.6, color=color, hatch=hatch, edgecolor="black", linewidth=0.6)
+    for index, (name, day) in enumerate(sorted(plan.milestones, key=lambda item: item[1])):
+        x = date2num(day)
+        ax.axvline(x, color="black", linestyle="--", linewidth=0.8)
+        label = f"{t(f'anchoring.milestone.{name}', lang)} {day.isoformat()}"
+        ax.annotate(label, (x, -0.95 + 0.45 * (index % 2)), xytext=(3, 0), textcoords="offset points",
+                    fontsize=7, ha="left", va="center", annotation_clip=False,
+                    bbox={"boxstyle": "square,pad=0.1", "facecolor": "white", "edgecolor": "none"})
+    ax.set_yticks(range(len(steps)), [step.title[lang] for step in steps], fontsize=8)
+    ax.set_ylim(len(steps) - 0.5, -1.3)
+    ax.xaxis.set_major_locator(MonthLocator(bymonth=(1, 4, 7, 10)))
+    ax.xaxis.set_minor_locator(MonthLocator())
+    ax.xaxis.set_major_formatter(DateFormatter("%Y-%m"))
+    ax.tick_params(axis="x", labelsize=8)
+    ax.grid(axis="x", which="major", color="#999999", linewidth=0.5)
+    ax.set_axisbelow(True)
+    ax.set_title(t("anchoring.chart.title", lang), fontsize=11)
+    ax.set_xlabel(t("anchoring.chart.xlabel", lang), fontsize=9)
+    used = list(dict.fromkeys(_STEP_PHASE.get(s.step, "implement") for s in steps))
+    handles = [Patch(facecolor=_PHASES[p][0], hatch=_PHASES[p][1], edgecolor="black", label=t(f"anchoring.phase.{p}", lang))
+               for p in _PHASES if p in used]
+    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.09), ncol=len(handles),
+              fontsize=7, frameon=False)
     return fig
