@@ -48,6 +48,10 @@ class Analysis:
     quarantine: pd.DataFrame
     figures: dict[str, Any] = field(default_factory=dict)
     comparison: dict[str, Any] | None = None
+    #: The follow-up wave's cleaned table when the outputs compare two waves (for the release log).
+    followup_table: pd.DataFrame | None = None
+    #: The release log's clearance of the last write (:mod:`grontur.releases`): what it replaced.
+    release: Any = None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -316,12 +320,14 @@ def analyse_file(
     formats: Sequence[str] = DEFAULT_FORMATS,
     run_date: dt.date | None = None,
     k: int | None = None,
+    replace_release: bool = False,
 ) -> Analysis:
     """Import, analyse and (when ``out_dir`` is given) write one municipality's outputs.
 
     ``project`` is a :class:`Project` or a project folder; without one, ``municipality`` (name
     or number) is required and defaults stand in for the rest. With a follow-up wave the
-    project's pilots are evaluated first and their evidence joins the ranking.
+    project's pilots are evaluated first and their evidence joins the ranking. Outputs too close
+    to an earlier release are refused unless ``replace_release`` (:mod:`grontur.releases`).
     """
     if isinstance(project, (str, Path)):
         project = load_project(project)
@@ -347,7 +353,8 @@ def analyse_file(
     if after is not None:
         attach_comparison(analysis, after, effects, before=imported)
     if out_dir is not None:
-        write_analysis(analysis, Path(out_dir), lang=lang or project.language, formats=formats)
+        write_analysis(analysis, Path(out_dir), lang=lang or project.language, formats=formats,
+                       replace_release=replace_release)
     return analysis
 
 
@@ -402,6 +409,7 @@ def attach_comparison(analysis: Analysis, after: Any, effects: Sequence[Any], *,
     comparison["pilots"] = [effect.as_dict() for effect in effects]
     analysis.comparison = to_jsonable(comparison)
     analysis.results["comparison"] = analysis.comparison
+    analysis.followup_table = after.table
 
 
 def publishable_table(table: pd.DataFrame, k: int) -> pd.DataFrame:
@@ -413,10 +421,14 @@ def publishable_table(table: pd.DataFrame, k: int) -> pd.DataFrame:
     return out
 
 
-def write_analysis(analysis: Analysis, out_dir: Path, *, lang: str, formats: Sequence[str] = DEFAULT_FORMATS) -> list[Path]:
-    """Write every output of one analysis to ``out_dir``, atomically."""
+def write_analysis(analysis: Analysis, out_dir: Path, *, lang: str, formats: Sequence[str] = DEFAULT_FORMATS,
+                   replace_release: bool = False) -> list[Path]:
+    """Write every output of one analysis to ``out_dir``, atomically, once the release log allows it."""
     from grontur import report
+    from grontur.releases import check_release
 
+    analysis.release = check_release(analysis.project, (analysis.table, analysis.followup_table), out_dir,
+                                     replace=replace_release)
     with staged_folder(out_dir) as staging:
         write_json(analysis.results, staging / "results.json")
         write_csv(analysis.issues, staging / "quality.csv")
@@ -441,6 +453,7 @@ def write_analysis(analysis: Analysis, out_dir: Path, *, lang: str, formats: Seq
                 formats=tuple(formats),
             )
         written = sorted(p.relative_to(staging) for p in staging.rglob("*") if p.is_file())
+    analysis.release.record()
     # An output an earlier run wrote but this one did not (a comparison.json after the follow-up
     # was dropped, a report format no longer asked for) would now describe other data: remove it.
     for name in OUTPUT_NAMES - {str(p) for p in written}:

@@ -29,18 +29,23 @@ from grontur.i18n import t
 @click.option("--k", "k", type=int, help="Privacy threshold (5 or higher).")
 @click.option("--employees", type=int, help="Employees at the time of the surveys (default: from the project).")
 @click.option("--run-date", type=click.DateTime(["%Y-%m-%d"]), help="Date shown in the outputs (default: the project's run_date or today).")
+@click.option("--replace-release", "replace_release", is_flag=True,
+              help="Publish even though a wave differs from an earlier release by fewer than k people, replacing it "
+                   "(copies of it already handed out still allow the comparison; see docs/privacy.md).")
 def command(baseline: Path, followup: Path, municipality: str | None, project: Path | None, out: Path,
             comparison_project: Path | None, comparison_files: tuple[Path, Path] | None,
             waves: tuple[str, str] | None, write_evidence: bool, evidence_dir: Path | None,
             overwrite_evidence: bool, lang: str | None, k: int | None, employees: int | None,
-            run_date: dt.datetime | None) -> None:
+            run_date: dt.datetime | None, replace_release: bool) -> None:
     """Compare two survey waves: changes with 95% intervals, comparability checks and pilot effects."""
     from grontur import compare, pilots
     from grontur.config import load_project, project_for
     from grontur.errors import GronturError
     from grontur.i18n import Translator
+    from grontur.keys import key_for
     from grontur.outputs import staged_folder, write_json
     from grontur.pipeline import to_jsonable
+    from grontur.releases import check_release, replacement_notes
     from grontur.report.comparison import render_comparison_html, warning_text
     from grontur.resources import data_path
 
@@ -88,16 +93,23 @@ def command(baseline: Path, followup: Path, municipality: str | None, project: P
     ) if proj.pilots else []
     result = result.with_pilots(effects)
     data = to_jsonable(result.as_dict())
+    release = check_release(proj, (before.table, after.table), out, replace=replace_release)
     with staged_folder(out) as staging:
         write_json(data, staging / "comparison.json")
         html = render_comparison_html(data, lang=lang, name=proj.name, date=proj.run_date.isoformat())
         (staging / "comparison.html").write_text(html, encoding="utf-8")
+    release.record()
 
     tr = Translator(lang)
     for warning in data["comparability"]:
         click.echo(tr("cli.compare.warning", text=warning_text(warning, tr, lang)), err=True)
     click.echo(tr("cli.compare.done", name=proj.name, folder=out, before=data["respondents"]["n_before"],
                   after=data["respondents"]["n_after"], pilots=len(effects)))
+    key = key_for(proj)
+    if key.path is not None:
+        click.echo(tr("keys.stored", path=key.path))
+    for note in replacement_notes(release, lang):
+        click.echo(note, err=True)
     if write_evidence and effects:
         folder = evidence_dir or data_path("measures", "evidence")
         written = pilots.write_evidence(effects, folder, overwrite=overwrite_evidence)
