@@ -7,7 +7,8 @@ A ``salt`` written in the project's ``grontur.yaml`` is used as it is. Otherwise
 (:func:`secrets.token_hex`, 256 bits) is made the first time it is needed and kept:
 
 * for a project folder in ``<project>/.grontur/secret.key``, with a ``.gitignore`` beside it so
-  the folder is never committed;
+  the folder is never committed. The file is written when the project's first outputs are (by
+  :meth:`grontur.releases.Clearance.record`): a run that fails leaves the project folder as it was;
 * without a project (``grontur analyse --kommune``, ``grontur import``) in the user's data folder,
   one key per municipality: ``<data>/<number>/secret.key``, and ``<data>/secret.key`` for a file
   with several municipalities. ``<data>`` is ``$GRONTUR_DATA_DIR``, else ``$XDG_DATA_HOME/grontur``,
@@ -105,9 +106,43 @@ def read_or_create(path: Path) -> PseudonymKey:
     return PseudonymKey(value, path)
 
 
+#: Keys made for projects in this process and not yet written (key file -> key).
+_UNSAVED: dict[Path, str] = {}
+
+
 def project_key(root: Path) -> PseudonymKey:
-    """The key of a project folder, ``<root>/.grontur/secret.key`` (made on first use)."""
-    return read_or_create(private_folder(Path(root), None) / KEY_NAME)
+    """The key of a project folder, ``<root>/.grontur/secret.key``.
+
+    A project without one gets a new random key (the same for every call in this process), which
+    :func:`save_key` writes once outputs made with it are published.
+    """
+    path = private_folder(Path(root), None) / KEY_NAME
+    if path.exists():
+        return read_or_create(path)
+    return PseudonymKey(_UNSAVED.setdefault(path.resolve(), secrets.token_hex(32)), path, created=True)
+
+
+def save_key(key: PseudonymKey) -> None:
+    """Write a key made for this run to its file, unless the file is there already with that key."""
+    if key.path is None:
+        return
+    if not key.path.exists():
+        ensure_private_folder(key.path.parent)
+        try:
+            descriptor = os.open(key.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass  # written at the same moment by another run: checked below
+        except OSError as error:
+            msg = f"{key.path}: cannot write the pseudonym key ({error.strerror or error}); check the folder's permissions."
+            raise OutputError(msg) from None
+        else:
+            with os.fdopen(descriptor, "w", encoding="ascii") as handle:
+                handle.write(key.value + "\n")
+            return
+    if read_or_create(key.path).value != key.value:
+        msg = (f"{key.path}: another run of this project made a different pseudonym key at the same time; "
+               "run this analysis again so that it uses the key now in the file.")
+        raise OutputError(msg)
 
 
 def user_key(number: str | None) -> PseudonymKey:

@@ -44,7 +44,13 @@ import numpy as np
 import pandas as pd
 
 from grontur.errors import ConfigError, OutputError, ReleaseError
-from grontur.keys import ensure_private_folder, key_for, private_folder
+from grontur.keys import (
+    PseudonymKey,
+    ensure_private_folder,
+    key_for,
+    private_folder,
+    save_key,
+)
 from grontur.schema import COLUMNS
 
 LOG_SCHEMA = "grontur.releases/1"
@@ -136,9 +142,13 @@ class Clearance:
 
     logs: list[tuple[Path, dict[str, Any]]] = field(default_factory=list)
     replaced: list[Replacement] = field(default_factory=list)
+    key: PseudonymKey | None = None
 
     def record(self) -> None:
-        """Write the release log entries of this run (nothing for a rerun of released answers)."""
+        """Write the pseudonym key if this run made it, and the release log entries of this run
+        (none for a rerun of answers already released)."""
+        if self.key is not None:
+            save_key(self.key)
         for path, log in self.logs:
             _write_log(path, log)
 
@@ -180,7 +190,8 @@ def check_release(project: Any, tables: Iterable[pd.DataFrame | None], out_dir: 
         return clearance
     stamp = (now or dt.datetime.now()).astimezone().isoformat(timespec="seconds")
     output = str(Path(out_dir).expanduser().resolve())
-    key = key_for(project).value
+    clearance.key = key_for(project)
+    key = clearance.key.value
     logs: dict[Path, dict[str, Any]] = {}
     for table in tables:
         if table is None or not len(table):

@@ -14,7 +14,7 @@ from grontur.cli import main
 from grontur.config import load_project
 from grontur.errors import ConfigError
 from grontur.keys import data_home
-from grontur.pipeline import demo_project, import_for_project
+from grontur.pipeline import analyse_file, demo_project, import_for_project
 from grontur.privacy import pseudonymise
 from grontur.resources import data_path
 
@@ -41,19 +41,22 @@ def _by_panel_code(imported, path: Path) -> pd.Series:
     return pd.Series(panel["respondent_id"].to_numpy(), index=codes)
 
 
-def test_a_project_without_salt_gets_a_random_key_in_a_private_folder(tmp_path: Path) -> None:
+def test_a_project_without_salt_gets_a_random_key_kept_with_its_first_outputs(tmp_path: Path) -> None:
     first = load_project(_project(tmp_path / "a"))
     second = load_project(_project(tmp_path / "b"))
     key_file = tmp_path / "a" / ".grontur" / "secret.key"
     assert first.key_file == key_file
-    assert key_file.read_text().strip() == first.salt
     assert len(first.salt) == 64 and first.salt != second.salt  # random, so two new projects differ
     # Never derived from public values, as the old default was (municipality number and folder).
     derived = hashlib.sha256(f"grontur:3324:{(tmp_path / 'a').resolve()}".encode()).hexdigest()[:16]
     assert derived not in first.salt
+    assert load_project(tmp_path / "a").salt == first.salt
+    assert not key_file.exists()  # nothing is written into the project before it publishes
+    analyse_file(project=first, out_dir=tmp_path / "out", formats=())
+    assert key_file.read_text().strip() == first.salt
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
     assert (tmp_path / "a" / ".grontur" / ".gitignore").read_text().splitlines()[-1] == "*"
-    assert load_project(tmp_path / "a").salt == first.salt  # found again by the next run
+    assert load_project(tmp_path / "a").salt == first.salt  # found again by the next wave
 
 
 def test_panel_codes_pair_across_the_waves_of_one_project_and_not_across_projects(tmp_path: Path) -> None:
