@@ -140,3 +140,13 @@ def test_fingerprints_come_from_the_answers_not_from_ids_or_order() -> None:
     assert difference(first, Counter(fingerprints(table.iloc[1:], "key"))) == 1
     assert difference(first, Counter(fingerprints(table.assign(distance_km=[2.0, 2.0, 1.5]), "key"))) == 2
     assert Counter(fingerprints(table, "another key")).keys().isdisjoint(first.keys())
+
+
+def test_the_report_method_section_states_the_release_rule(tmp_path: Path) -> None:
+    import re
+
+    survey = _write(tmp_path / "s.csv", _lines(GOL / "baseline.csv"))
+    assert main(["analyse", str(survey), "--kommune", "Gol", "--out", str(tmp_path / "out"), "--format", "html",
+                 "--lang", "en", "--k", "7"]) == 0
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", (tmp_path / "out" / "report.html").read_text(encoding="utf-8")))
+    assert "only made when its responses differ from every earlier published version by at least 7 people" in text
