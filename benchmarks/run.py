@@ -311,7 +311,9 @@ def measure(stage: str, path: Path, *, jobs: int, scratch: Path, timeout: float,
             command += [option, str(value)]
     env = {**os.environ,
            "PYTHONPATH": os.pathsep.join([str(ROOT), str(HERE), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep),
-           "MPLBACKEND": "Agg"}
+           "MPLBACKEND": "Agg",
+           # pseudonym keys and release logs of the measured runs stay in the scratch folder
+           "GRONTUR_DATA_DIR": str(Path(scratch) / "grontur-data")}
     started = time.perf_counter()
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=env, check=False)

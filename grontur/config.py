@@ -9,7 +9,6 @@ the file and field of any error.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -69,6 +68,8 @@ class Project:
     pilots: tuple[Pilot, ...] = ()
     weights: Mapping[str, Any] = field(default_factory=dict)
     salt: str = ""
+    #: Where the pseudonym key is kept when grontur.yaml gives no ``salt`` (see :mod:`grontur.keys`).
+    key_file: Path | None = None
     catalogue: Path | None = None
     geodata: Mapping[str, Path] = field(default_factory=dict)
     comparison_municipality: str | None = None
@@ -180,9 +181,13 @@ def load_project(path: str | Path) -> Project:
     if not isinstance(geodata, dict):
         raise ConfigError(f"{file}: field 'geodata' must map 'postcodes' and 'municipalities' to files.")
     salt = str(data.get("salt") or "")
+    key_file = None
     if not salt:
-        # A stable default so repeat waves of one project link; never shown in outputs.
-        salt = hashlib.sha256(f"grontur:{found.number}:{root.resolve()}".encode()).hexdigest()[:16]
+        # A random secret kept in the project folder, so repeat waves of the project pair (grontur.keys).
+        from grontur.keys import project_key
+
+        key = project_key(root)
+        salt, key_file = key.value, key.path
     run_date = _date(data["run_date"], f"{file}: field 'run_date'") if data.get("run_date") else dt.date.today()
     return Project(
         number=found.number,
@@ -203,6 +208,7 @@ def load_project(path: str | Path) -> Project:
         pilots=pilots,
         weights=_weights(data.get("weights"), file),
         salt=salt,
+        key_file=key_file,
         catalogue=_path(root, data.get("catalogue")),
         geodata={str(key): p for key, value in geodata.items() if (p := _path(root, value)) is not None},
         comparison_municipality=(str(data["comparison_municipality"]) if data.get("comparison_municipality") else None),

@@ -45,3 +45,7 @@ class OutputError(GronturError, OSError):
 
 class InteractiveError(GronturError, RuntimeError):
     """An interactive command was started without a terminal and without the flags it needs."""
+
+
+class ReleaseError(GronturError, RuntimeError):
+    """A run would publish results too close to an earlier release of the same survey (see grontur.releases)."""

@@ -202,7 +202,7 @@ def import_survey(
     sheet: str | None = None,
     municipality: str | None = None,
     wave: str | None = None,
-    salt: str = "",
+    salt: str | None = None,
     k: int = DEFAULT_K,
 ) -> ImportResult:
     """Import a survey export into the canonical table, with a full account of what happened.
@@ -221,7 +221,8 @@ def import_survey(
     wave
         Survey round for rows that carry none.
     salt
-        Secret salt for the pseudonymous respondent ids.
+        Secret key for the pseudonymous respondent ids. Without one, the user's stored key for the
+        municipality is used, made at random on first use (:func:`grontur.keys.user_key_for`).
     k
         Privacy threshold (the project's ``k``): in ``cleaned.csv`` (:meth:`ImportResult.cleaned_table`)
         values of workplace, postcode, job group and age band held by fewer than k kept respondents
@@ -272,6 +273,10 @@ def import_survey(
         columns = ", ".join(str(c) for c in list(raw.frame.columns)[:12])
         raise MissingColumnError(t("import.error.no_mode_or_distance", "en", file=str(path), columns=columns))
 
+    if not salt:
+        from grontur.keys import user_key_for
+
+        salt = user_key_for(municipality).value
     respondent_id, id_source = _respondent_ids(raw, mapped, salt=salt, path=path)
     result: CleanResult = clean(mapped, municipality=municipality, wave=wave,
                                 respondent_id=respondent_id, submitted=submitted)

@@ -51,6 +51,10 @@ class Analysis:
     quarantine: pd.DataFrame
     figures: dict[str, Any] = field(default_factory=dict)
     comparison: dict[str, Any] | None = None
+    #: The follow-up wave's cleaned table when the outputs compare two waves (for the release log).
+    followup_table: pd.DataFrame | None = None
+    #: The release log's clearance of the last write (:mod:`grontur.releases`): what it replaced.
+    release: Any = None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -379,6 +383,9 @@ class RunRequest:
         Report formats, and the folder to write into (nothing is written without one).
     comparison_only
         Only compare the two waves (``comparison.json``, ``comparison.html``), as ``grontur compare``.
+    replace_release
+        Publish even when the respondents differ from an earlier release by fewer than k,
+        replacing it (:mod:`grontur.releases`).
     """
 
     project: Project
@@ -392,6 +399,7 @@ class RunRequest:
     formats: tuple[str, ...] = DEFAULT_FORMATS
     out: Path | None = None
     comparison_only: bool = False
+    replace_release: bool = False
 
 
 @dataclass(frozen=True)
@@ -414,6 +422,8 @@ class RunResult:
     comparison: dict[str, Any] | None
     effects: tuple[Any, ...] = ()
     folder: Path | None = None
+    #: The release log's clearance of what was written (:mod:`grontur.releases`).
+    release: Any = None
 
 
 def build_request(
@@ -434,6 +444,7 @@ def build_request(
     formats: Sequence[str] = DEFAULT_FORMATS,
     out: str | Path | None = None,
     comparison_only: bool = False,
+    replace_release: bool = False,
 ) -> RunRequest:
     """A :class:`RunRequest` from what the command line gives.
 
@@ -463,6 +474,7 @@ def build_request(
         formats=tuple(formats),
         out=Path(out) if out is not None else None,
         comparison_only=comparison_only,
+        replace_release=replace_release,
     )
 
 
@@ -555,21 +567,29 @@ def finish(prepared: PreparedRun, evidence: Sequence[Any]) -> RunResult:
     if request.comparison_only:
         table, _ = prepare_table(prepared.baseline, project=project, lang=lang)
         comparison = compare_waves_of(project, table, prepared.followup, prepared.effects, before=prepared.baseline)
+        release = None
         if request.out is not None:
+            from grontur.releases import check_release
+
+            followup_table = prepared.followup.table if prepared.followup is not None else None
+            release = check_release(project, (table, followup_table), request.out,
+                                    replace=request.replace_release)
             with staged_folder(request.out) as staging:
                 _write_comparison(comparison, staging, lang=lang, name=project.name,
                                   date=project.run_date.isoformat(), formats=("html",))
+            release.record()
         return RunResult(project=project, analysis=None, comparison=comparison, effects=prepared.effects,
-                         folder=request.out)
+                         folder=request.out, release=release)
     # Figures are drawn for a report, or for the caller to write later (no folder given).
     analysis = analyse_imported(prepared.baseline, project=project, lang=request.lang, evidence=evidence,
                                 draw_figures=request.out is None or bool(request.formats))
     if prepared.followup is not None:
         attach_comparison(analysis, prepared.followup, prepared.effects, before=prepared.baseline)
     if request.out is not None:
-        write_analysis(analysis, request.out, lang=lang, formats=request.formats)
+        write_analysis(analysis, request.out, lang=lang, formats=request.formats,
+                       replace_release=request.replace_release)
     return RunResult(project=project, analysis=analysis, comparison=analysis.comparison, effects=prepared.effects,
-                     folder=request.out)
+                     folder=request.out, release=analysis.release)
 
 
 def analyse_file(
@@ -585,11 +605,13 @@ def analyse_file(
     formats: Sequence[str] = DEFAULT_FORMATS,
     run_date: dt.date | None = None,
     k: int | None = None,
+    replace_release: bool = False,
 ) -> Analysis:
     """Import, analyse and (when ``out_dir`` is given) write one municipality's outputs:
     :func:`run` of :func:`build_request` (see there for the arguments)."""
     request = build_request(path, project=project, municipality=municipality, followup=followup, mapping=mapping,
-                            sheet=sheet, lang=lang, k=k, run_date=run_date, formats=formats, out=out_dir)
+                            sheet=sheet, lang=lang, k=k, run_date=run_date, formats=formats, out=out_dir,
+                            replace_release=replace_release)
     analysis = run(request).analysis
     assert analysis is not None  # a request that is not comparison-only always analyses
     return analysis
@@ -764,13 +786,18 @@ def attach_comparison(analysis: Analysis, after: Any, effects: Sequence[Any], *,
     """Compare the analysed baseline with a follow-up wave (an import result) and add the pilot effects."""
     analysis.comparison = compare_waves_of(analysis.project, analysis.table, after, effects, before=before)
     analysis.results["comparison"] = analysis.comparison
+    analysis.followup_table = after.table
 
 
-def write_analysis(analysis: Analysis, out_dir: Path, *, lang: str, formats: Sequence[str] = DEFAULT_FORMATS) -> list[Path]:
-    """Write every output of one analysis to ``out_dir``, atomically."""
+def write_analysis(analysis: Analysis, out_dir: Path, *, lang: str, formats: Sequence[str] = DEFAULT_FORMATS,
+                   replace_release: bool = False) -> list[Path]:
+    """Write every output of one analysis to ``out_dir``, atomically, once the release log allows it."""
     from grontur import report
     from grontur.importing import publishable_table
+    from grontur.releases import check_release
 
+    analysis.release = check_release(analysis.project, (analysis.table, analysis.followup_table), out_dir,
+                                     replace=replace_release)
     with staged_folder(out_dir) as staging:
         write_json(analysis.results, staging / "results.json")
         write_csv(analysis.issues, staging / "quality.csv")
@@ -790,6 +817,7 @@ def write_analysis(analysis: Analysis, out_dir: Path, *, lang: str, formats: Seq
                 formats=tuple(formats),
             )
         written = sorted(p.relative_to(staging) for p in staging.rglob("*") if p.is_file())
+    analysis.release.record()
     # An output an earlier run wrote but this one did not (a comparison.json after the follow-up
     # was dropped, a report format no longer asked for) would now describe other data: remove it.
     for name in OUTPUT_NAMES - {str(p) for p in written}:

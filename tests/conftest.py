@@ -27,8 +27,16 @@ def repo() -> Path:
     return REPO
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _session_data_folder(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Keys and release logs of runs without a project never go to the user's data folder."""
+    os.environ["GRONTUR_DATA_DIR"] = str(tmp_path_factory.mktemp("grontur-data"))
+
+
 @pytest.fixture(autouse=True)
-def _no_user_config(monkeypatch: pytest.MonkeyPatch) -> None:
+def _no_user_config(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
     monkeypatch.setenv("MPLBACKEND", "Agg")
+    # Each test starts without pseudonym keys or release logs (grontur.keys, grontur.releases).
+    monkeypatch.setenv("GRONTUR_DATA_DIR", str(tmp_path_factory.mktemp("grontur-data")))
     monkeypatch.delenv("GRONTUR_RUN_DATE", raising=False)
     os.environ.setdefault("PYTHONHASHSEED", "0")

@@ -231,10 +231,20 @@ def test_suggested_columns_take_the_unit_and_the_season_their_question_names(tmp
     assert table["distance_km"].iloc[2] == round(0.6 * miles_to_km, 6)
 
 
-def test_import_without_a_salt_says_the_pseudonyms_can_be_recomputed(tmp_path: Path, capsys) -> None:
+def test_import_without_a_salt_keys_the_pseudonyms_with_a_stored_secret_and_names_it(tmp_path: Path, capsys) -> None:
+    from grontur.keys import data_home
+    from grontur.privacy import pseudonymise
+
     export = tmp_path / "s.csv"
-    export.write_text("mode_summer,distance_km\ncar_alone,3\nbike,2\n", encoding="utf-8")
+    export.write_text("respondent_id,mode_summer,distance_km\n9001,car_alone,3\n9002,bike,2\n", encoding="utf-8")
     assert main(["import", str(export), "--kommune", "Gol", "--out", str(tmp_path / "a")]) == 0
-    assert "--salt" in capsys.readouterr().err
+    key_file = data_home() / "3324" / "secret.key"
+    assert str(key_file) in capsys.readouterr().out
+    ids = pd.read_csv(tmp_path / "a" / "cleaned.csv", dtype=str)["respondent_id"].tolist()
+    # Not the hashes without a secret, which anyone who knows the submission ids could recompute.
+    assert ids != pseudonymise(pd.Series(["9001", "9002"]), "").tolist()
+    assert ids == pseudonymise(pd.Series(["9001", "9002"]), key_file.read_text().strip()).tolist()
     assert main(["import", str(export), "--kommune", "Gol", "--out", str(tmp_path / "b"), "--salt", "s3cret"]) == 0
-    assert "--salt" not in capsys.readouterr().err
+    assert "secret.key" not in capsys.readouterr().out
+
+

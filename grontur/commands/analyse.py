@@ -26,11 +26,16 @@ from grontur.i18n import t
 @click.option("--all-municipalities", "all_municipalities", is_flag=True,
               help="Analyse every municipality in the survey's 'municipality' column, each into OUT/<number>-<name>/.")
 @jobs_option
+@click.option("--replace-release", "replace_release", is_flag=True,
+              help="Publish even though the responses differ from an earlier release by fewer than k people, "
+                   "replacing it (copies of it already handed out still allow the comparison; see docs/privacy.md).")
 def command(survey: Path | None, municipality: str | None, project: Path | None, out: Path, mapping: Path | None,
             sheet: str | None, lang: str | None, followup: Path | None, k: int | None, run_date: dt.datetime | None,
-            formats: tuple[str, ...], all_municipalities: bool, jobs: int) -> None:
+            formats: tuple[str, ...], all_municipalities: bool, jobs: int, replace_release: bool) -> None:
     """Analyse one survey export and write report.html, report.docx, measures.xlsx, results.json, quality.csv and cleaned.csv."""
+    from grontur.keys import key_for
     from grontur.pipeline import build_request, run
+    from grontur.releases import replacement_notes
 
     if all_municipalities:
         _analyse_all(survey, out=out, mapping=mapping, sheet=sheet, lang=lang, k=k,
@@ -40,6 +45,7 @@ def command(survey: Path | None, municipality: str | None, project: Path | None,
     request = build_request(
         survey, project=project, municipality=municipality, followup=followup, mapping=mapping, sheet=sheet,
         lang=lang, k=k, run_date=run_date.date() if run_date else None, formats=formats, out=out,
+        replace_release=replace_release,
     )
     result = run(request)
     assert result.analysis is not None
@@ -47,6 +53,11 @@ def command(survey: Path | None, municipality: str | None, project: Path | None,
     ui = lang or "en"
     click.echo(t("cli.analyse.done", ui, name=result.project.name, kept=respondents["kept"],
                  input_rows=respondents["input_rows"], quarantined=respondents["quarantined"], folder=out))
+    key = key_for(result.project)
+    if key.path is not None:
+        click.echo(t("keys.stored", ui, path=key.path))
+    for note in replacement_notes(result.release, ui):
+        click.echo(note, err=True)
 
 
 def _analyse_all(survey: Path | None, *, out: Path, mapping: Path | None, sheet: str | None, lang: str | None,

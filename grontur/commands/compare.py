@@ -30,23 +30,28 @@ from grontur.i18n import t
 @click.option("--k", "k", type=int, help="Privacy threshold (5 or higher).")
 @click.option("--employees", type=int, help="Employees at the time of the surveys (default: from the project).")
 @click.option("--run-date", type=click.DateTime(["%Y-%m-%d"]), help="Date shown in the outputs (default: the project's run_date or today).")
+@click.option("--replace-release", "replace_release", is_flag=True,
+              help="Publish even though a wave differs from an earlier release by fewer than k people, replacing it "
+                   "(copies of it already handed out still allow the comparison; see docs/privacy.md).")
 def command(baseline: Path, followup: Path, municipality: str | None, project: Path | None, out: Path,
             comparison_project: Path | None, comparison_files: tuple[Path, Path] | None,
             waves: tuple[str, str] | None, write_evidence: bool, evidence_dir: Path | None,
             overwrite_evidence: bool, lang: str | None, k: int | None, employees: int | None,
-            run_date: dt.datetime | None) -> None:
+            run_date: dt.datetime | None, replace_release: bool) -> None:
     """Compare two survey waves: changes with 95% intervals, comparability checks and pilot effects."""
     from grontur import pilots
     from grontur.config import load_project
     from grontur.i18n import Translator
+    from grontur.keys import key_for
     from grontur.pipeline import ComparisonData, build_request, run
+    from grontur.releases import replacement_notes
     from grontur.report.comparison import warning_text
     from grontur.resources import data_path
 
     request = build_request(
         baseline, project=project, municipality=municipality, followup=followup, lang=lang, k=k,
         run_date=run_date.date() if run_date else None, employees=employees, waves=waves, out=out,
-        formats=("html",), comparison_only=True,
+        formats=("html",), comparison_only=True, replace_release=replace_release,
     )
     # Without either option the project's own comparison_municipality is used, as by analyse and demo.
     if comparison_project is not None:
@@ -65,6 +70,11 @@ def command(baseline: Path, followup: Path, municipality: str | None, project: P
         click.echo(tr("cli.compare.warning", text=warning_text(warning, tr, lang)), err=True)
     click.echo(tr("cli.compare.done", name=result.project.name, folder=out, before=data["respondents"]["n_before"],
                   after=data["respondents"]["n_after"], pilots=len(result.effects)))
+    key = key_for(result.project)
+    if key.path is not None:
+        click.echo(tr("keys.stored", path=key.path))
+    for note in replacement_notes(result.release, lang):
+        click.echo(note, err=True)
     if write_evidence and result.effects:
         folder = evidence_dir or data_path("measures", "evidence")
         written = pilots.write_evidence(result.effects, folder, overwrite=overwrite_evidence)

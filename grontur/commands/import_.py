@@ -21,7 +21,8 @@ from grontur.publish import DEFAULT_K
               help="Ask in the terminal about columns and answers grontur could not map (needs --save-mapping).")
 @click.option("--kommune", "municipality", help="Municipality name or number for rows without one.")
 @click.option("--wave", help="Survey round, e.g. 2025-03, for rows without one.")
-@click.option("--salt", default="", envvar="GRONTUR_SALT", help="Secret salt for pseudonymous ids (or GRONTUR_SALT).")
+@click.option("--salt", default="", envvar="GRONTUR_SALT",
+              help="Secret key for pseudonymous ids (or GRONTUR_SALT); default: a random key kept in the user's data folder.")
 @click.option("--k", "k", type=int, default=DEFAULT_K, show_default=True,
               help="Privacy threshold (5 or higher): values of workplace, postcode, job group and age band held by "
                    "fewer than k kept respondents are generalised in cleaned.csv.")
@@ -44,9 +45,11 @@ def command(survey: Path, out: Path, mapping: str | None, sheet: str | None, sav
             raise click.UsageError(t("import.error.interactive_needs_save", lang))
         run_wizard(survey, asker=Asker(lang), save_to=save_to, sheet=sheet, mapping=mapping, municipality=municipality)
         mapping = str(save_to)
+    from grontur.keys import user_key_for
+
+    # Without --salt the import uses (and on first use makes) the user's key for the municipality.
     result = import_survey(survey, mapping=mapping, sheet=sheet, municipality=municipality, wave=wave, salt=salt, k=k)
-    if not salt:
-        click.echo(t("import.warning.no_salt", lang), err=True)
+    key = None if salt else user_key_for(municipality)
     names = ["cleaned.csv", "quality.csv", "quarantine.csv", "mapping_report.json"]
     with staged_folder(out) as staging:
         write_csv(result.cleaned_table(), staging / "cleaned.csv")
@@ -56,6 +59,8 @@ def command(survey: Path, out: Path, mapping: str | None, sheet: str | None, sav
     for line in result.summary(lang):
         click.echo(line)
     click.echo(t("import.summary.written", lang, files=", ".join(names), out=out))
+    if key is not None:
+        click.echo(t("keys.stored", lang, path=key.path))
     if interactive:
         click.echo(t("wizard.saved", lang, path=save_to))
     elif save_to is not None and result.mapping is not None:

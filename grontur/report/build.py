@@ -934,6 +934,7 @@ def _method(ctx: _Ctx) -> Section:
     blocks.append(Heading(tr("report.method.privacy_title")))
     blocks.append(Paragraph(tr("report.method.privacy", k=privacy.get("k", 5),
                                suppressed=fmt.integer(privacy.get("suppressed_cells", 0), lang))))
+    blocks.append(Paragraph(tr("report.method.releases", k=privacy.get("k", 5))))
     dropped = privacy.get("dropped_columns") or []
     if dropped:
         reasons = sorted({ctx.label("dropped", str(d.get("reason"))) for d in dropped if isinstance(d, Mapping)})
