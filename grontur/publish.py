@@ -468,6 +468,12 @@ class Publication:
         return sum(1 for f in figures_in(section) if not self.shown(f) and (f.n or f.cell in self.hidden_cells))
 
 
+def exact(obj: Any) -> Any:
+    """Every figure of ``obj`` with its exact value, nothing hidden: for stages that compute with
+    their own figures and for tests of the arithmetic. Never for anything that is published."""
+    return Publication(DEFAULT_K, frozenset()).resolve(obj)
+
+
 def figures_in(obj: Any) -> set[Fig]:
     """Every count a section uses, directly or through derived figures."""
     found: set[Fig] = set()

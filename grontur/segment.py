@@ -885,7 +885,7 @@ class SegmentResult:
     """
 
     labels: pd.Series
-    segments: list[dict[str, Any]]
+    segments: list[Any]  # cards; gate placeholders until published
     quality: dict[str, Any]
     persona: pd.Series = field(repr=False, default_factory=lambda: pd.Series(dtype="string"))
 
@@ -1117,7 +1117,7 @@ _TOP: Final = 5
 
 def _segment_cards(codes: np.ndarray, n_segments: int, blocks: dict[str, np.ndarray],
                    persona_codes: np.ndarray, segment_personas: list[int], book: PersonaBook,
-                   ledger: Ledger) -> tuple[list[dict[str, Any]], HiddenTally]:
+                   ledger: Ledger) -> tuple[list[Any], HiddenTally]:
     """One card per segment, every count registered with the publication gate."""
     n = len(codes)
     onehot = np.zeros((n, n_segments))
@@ -1136,7 +1136,7 @@ def _segment_cards(codes: np.ndarray, n_segments: int, blocks: dict[str, np.ndar
     persona_counts = onehot.T @ np.eye(len(persona_ids))[persona_codes]
     distance = blocks["distance_km"][:, 0]
 
-    cards: list[dict[str, Any]] = []
+    cards: list[Listed] = []
     for j in range(n_segments):
         members = codes == j
         tag = ("segment", f"s{j + 1}")
@@ -1164,7 +1164,7 @@ def _segment_cards(codes: np.ndarray, n_segments: int, blocks: dict[str, np.ndar
         top_persona = segment_personas[j]
         persona_fig = ledger.count(members & (persona_codes == top_persona), tag=(*tag, "persona"))
         ledger.subset(persona_fig, size)
-        cards.append({
+        cards.append(Listed({
             "id": f"s{j + 1}",
             "label": {},  # filled in by _name_segments once every card is known
             "persona": persona_ids[top_persona],
@@ -1176,8 +1176,8 @@ def _segment_cards(codes: np.ndarray, n_segments: int, blocks: dict[str, np.ndar
             "barriers": barriers,
             "would_help": wishes,
             "defining_features": defining,
-        })
-    _name_segments(cards, book)
+        }, (size,)))  # a segment whose size the gate hides is not shown at all
+    _name_segments([card.item for card in cards], book)
     return cards, HiddenTally(tuple(sorted(figures_in(cards), key=lambda f: (f.id, f.cell))))
 
 
