@@ -383,6 +383,10 @@ class _Rows:
         ledger.partition(base, list(cells.values()), group=group)
         drivers = ledger.count(known & self.driver[season], tag=(*tag, season, "car_driver"))
         ledger.partition(drivers, [cells[m] for m in CAR_DRIVER_MODES if m in cells])
+        # The driver share splits the row in two: in a group where everybody drives, it gives each
+        # member's answer (the whole-group rule), and those who do not drive are a count too.
+        others = ledger.count(known & ~self.driver[season], tag=(*tag, season, "not_car_driver"))
+        ledger.partition(base, [drivers, others], group=group)
         return base, cells, drivers
 
     def alone_rate(self, ledger: Ledger, seasons: Sequence[str], within: np.ndarray,
@@ -399,9 +403,7 @@ class _Rows:
             den += float(trips.sum())
             counted |= self.alone_trips[season]
             other |= self.other_trips[season]
-        needs = (ledger.count(counted & within), ledger.count(other & within), *alone_cells)
-        for fig in needs[:2]:
-            ledger.subset(fig, ledger.count(within))
+        needs = (ledger.guard(counted & within), ledger.guard(other & within), *alone_cells)
         return (num / den if den > 0 else None), needs
 
 

@@ -121,6 +121,7 @@ class Ledger:
         self._pairs: set[tuple[int, int]] = set()
         self._margins: set[int] = set()
         self._named: dict[str, Fig] = {}
+        self._guards = 0
         self._seen_relations: set[tuple[int, tuple[int, ...], tuple[int, ...]]] = set()
 
     # ----------------------------------------------------------------------------- registering
@@ -144,6 +145,14 @@ class Ledger:
             self._masks.append(flags)
         cell = self._cells.setdefault((found, tag), len(self._cells))
         return Fig(found, self._values[found], cell)
+
+    def guard(self, mask: np.ndarray | Iterable[bool]) -> Fig:
+        """A group a derived figure says something about without publishing its count (the people
+        whose trips a rate does not count): the figure is shown only when the group is 0 or at
+        least k. A guard is no published fact, so it takes no part in the other rules."""
+        n = int(np.asarray(mask, dtype=bool).sum())
+        self._guards += 1
+        return Fig(-self._guards, n)
 
     def base(self, mask: np.ndarray | Iterable[bool], tag: Any = None) -> Fig:
         """Register a base population (those who answered a question, a group's members): the
@@ -419,6 +428,8 @@ class Publication:
     n_figures: int = 0
 
     def shown(self, fig: Fig) -> bool:
+        if fig.id < 0:  # a guard (Ledger.guard): only the primary rule
+            return not is_small(fig.n, self.k)
         return fig.id not in self.hidden and fig.cell not in self.hidden_cells
 
     def value(self, figure: Fig | Derived) -> Any:

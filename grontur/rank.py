@@ -44,6 +44,7 @@ from grontur.publish import (
     Ledger,
     Publication,
     check_k,
+    exact,
     figures_in,
 )
 from grontur.resources import data_path
@@ -394,7 +395,8 @@ def _segment_codes(segments: Any, table: pd.DataFrame) -> tuple[np.ndarray, list
     described: list[dict[str, Any]] = []
     if segments is not None and hasattr(segments, "labels"):
         labels = segments.labels
-        described = [dict(s) for s in (getattr(segments, "segments", None) or [])]
+        # the cards as computed (the ranking only needs their ids; what is shown is the gate's)
+        described = [dict(s) for s in exact(list(getattr(segments, "segments", None) or []))]
     elif isinstance(segments, pd.Series):
         labels = segments
     elif isinstance(segments, tuple) and len(segments) == 2:
