@@ -839,12 +839,17 @@ def matches(number: Number, values: np.ndarray) -> bool:
     return any(bool(np.any(np.abs(c - abs(number.value)) <= step)) for c in candidates)
 
 
+_DATE = re.compile(r"\b\d{1,2}\.\d{1,2}\.\d{4}\b|\b\d{4}-\d{2}-\d{2}\b")
+
+
 def unmatched_sentence_numbers(published: Published) -> list[tuple[str, str]]:
     """(sentence, number) for every number in the report's prose that no published figure gives."""
     values = np.array(published_values(published))
     out = []
     for sentence in published.sentences():
-        for number in parse_numbers(sentence, published.lang):
+        # dates (29.11.2026, 2027-01-04) are no figures of the survey
+        undated = _DATE.sub(" ", sentence)
+        for number in parse_numbers(undated, published.lang):
             if not matches(number, values):
                 out.append((sentence, number.text))
     return out
