@@ -337,3 +337,18 @@ def test_an_interval_containing_zero_is_quoted_as_no_clear_change(tmp_path: Path
     assert ("Piloted in Flå 2024: no clear change in car share among participants "
             "(+5.0 percentage points, 95% CI \u22122.0 to +12.0)") in reasons
     assert data["measures"][0]["effect"]["central"] < 0.065
+
+
+def test_the_report_says_how_much_each_pilot_moved_the_measure() -> None:
+    from grontur.report.build import make_context, measures_table
+
+    measure = yaml.safe_load((DATA / "rank_catalogue" / "travel-campaign.yaml").read_text(encoding="utf-8"))
+    table = pd.DataFrame({"mode_summer": ["car_alone"] * 30, "mode_winter": ["car_alone"] * 30,
+                          "distance_km": [4.0] * 30})
+    ranked = rank.rank_measures(table, catalogue=[measure], context=CONTEXT, evidence=evidence.load_evidence(FOLDER))
+    results = {"municipality": {"name": "Gol", "number": "3324", "language": "en"}, **ranked.as_dict("en")}
+    # the pilot in Ål moved the effect from 6.5 % to 7.71 % (0.077134 - 0.065 = +1.2 points)
+    (row,) = measures_table(make_context(results, "en"), results["measures"]).rows
+    assert "The pilot in Ål changed the expected effect by +1.2 percentage points (without it: 6.5%)" in row[2].text
+    (row,) = measures_table(make_context(results, "nn"), results["measures"]).rows
+    assert "Utprøvinga i Ål endra den venta verknaden med +1,2 prosentpoeng (utan ho: 6,5\u00a0%)" in row[2].text
