@@ -1,10 +1,13 @@
-"""Pilot evidence from the network: reading records and weighting them for the ranking.
+"""Pilot evidence from the network: reading records and pooling them for the ranking.
 
 An evidence record (``measures/evidence/*.yaml``, written by hand or by ``grontur compare``)
-says how much a measure changed car commuting in one municipality's pilot. The ranking moves a
-measure's catalogue effect towards the evidence, weighting each record by its sample size and by
-how similar the piloting municipality is to the one being ranked (size, rurality, shift share).
-The format is fixed in ``docs/contracts.md``; the weighting is described in ``docs/ranking.md``.
+says how much a measure changed car commuting in one municipality's pilot. The ranking updates a
+measure's catalogue effect with the evidence by precision: the catalogue range is a normal prior,
+each record an estimate whose variance comes from its stored 95 % interval (widened when the
+piloting municipality is less alike in size, rurality and shift share, or the design less
+controlled), several records are pooled by a random-effects model, and the pooled estimate and the
+prior are weighted by their precisions. The statistics are in :mod:`grontur.stats`; the format is
+fixed in ``docs/contracts.md`` and the model described in ``docs/ranking.md``.
 """
 
 from __future__ import annotations
@@ -18,8 +21,9 @@ from pathlib import Path
 from typing import Any
 
 from grontur._yaml import read_yaml
-from grontur.errors import CatalogueError
+from grontur.errors import CatalogueError, ConfigError
 from grontur.resources import data_path
+from grontur.stats import RandomEffects, Z, dersimonian_laird, normal_posterior, z_value
 
 logger = logging.getLogger(__name__)
 
@@ -277,12 +281,26 @@ def _parse_record(data: Any, file: str) -> EvidenceRecord:
 
 #: Defaults used when a weights file gives no ``evidence`` section (see measures/weights.yaml).
 DEFAULT_SETTINGS: Mapping[str, Any] = {
-    "prior_n": 100,
+    "prior_coverage": 0.95,
+    "assumed_before": 0.5,
     "size_scale": 1.0,
     "similarity": {"size": 1.0, "rurality": 1.0, "shift_share": 1.0},
     "min_similarity": 0.05,
     "method_weight": {"difference_in_differences": 1.0, "reached_vs_not_reached": 0.8, "before_after": 0.5},
 }
+
+#: Where a record's variance comes from: its stored 95 % interval, or the conservative rule.
+VARIANCE_SOURCES = ("interval", "assumed")
+
+
+def _settings(settings: Mapping[str, Any] | None) -> dict[str, Any]:
+    cfg = {**DEFAULT_SETTINGS, **(settings or {})}
+    for key in ("prior_coverage", "assumed_before"):
+        value = cfg.get(key)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < 1 + (key == "assumed_before"):
+            bound = "above 0 and at most 1" if key == "assumed_before" else "between 0 and 1 (such as 0.95)"
+            raise ConfigError(f"weights.evidence.{key} is {value!r}; give a fraction {bound}.")
+    return cfg
 
 
 def similarity(record: EvidenceRecord, context: Mapping[str, Any], *, settings: Mapping[str, Any] | None = None) -> float:
@@ -321,18 +339,77 @@ def _isnan(value: Any) -> bool:
         return True
 
 
+def record_variance(record: EvidenceRecord, *, settings: Mapping[str, Any] | None = None) -> tuple[float, str]:
+    """The sampling variance of a record's ``relative_effect`` and where it comes from.
+
+    ``"interval"``: the record's 95 % interval of ``estimate`` gives its standard error
+    ``(ci_high - ci_low) / (2 x 1.96)``; divided by the baseline ``before`` (or, without it, by
+    the baseline the estimate and the relative effect imply, ``-estimate / relative_effect``) it
+    is the standard error of the relative effect. ``"assumed"`` (no interval, an interval of zero
+    width, or no baseline): the variance of a difference in differences of four independent
+    groups the size of the reached group at the least favourable share 0.5, ``1 / n_reached``,
+    divided by the squared baseline share (``before`` when the outcome is a share, else
+    ``assumed_before``). It is at least as wide as the interval a grontur pilot evaluation gives
+    when the comparison groups are no smaller than the reached group, so a record without an
+    interval moves the effect less than one with it.
+
+    >>> r = EvidenceRecord.from_dict({"measure": "m", "participants": {"n_reached": 100},
+    ...     "before": 0.5, "estimate": -0.1, "ci_low": -0.2, "ci_high": 0.0, "source": "x"})
+    >>> round(record_variance(r)[0], 5), record_variance(r)[1]
+    (0.01041, 'interval')
+    >>> record_variance(EvidenceRecord.from_dict({"measure": "m", "participants": {"n_reached": 100},
+    ...     "relative_effect": 0.1, "source": "x"}))
+    (0.04, 'assumed')
+    """
+    cfg = _settings(settings)
+    if record.ci_low is not None and record.ci_high is not None and record.ci_high > record.ci_low:
+        baseline = _baseline(record)
+        if baseline is not None:
+            se = (record.ci_high - record.ci_low) / (2 * Z) / baseline
+            return se**2, "interval"
+    share = record.before if record.outcome != "car_trips" and record.before else float(cfg["assumed_before"])
+    return 1.0 / (record.n_reached * share**2), "assumed"
+
+
+def _baseline(record: EvidenceRecord) -> float | None:
+    if record.before is not None and record.before > 0:
+        return record.before
+    if record.estimate and record.relative_effect:
+        implied = -record.estimate / record.relative_effect
+        if implied > 0:
+            return implied
+    return None
+
+
 @dataclass(frozen=True)
 class WeightedEvidence:
-    """One record with the weight it got: effective sample size = n x similarity x method weight."""
+    """One record as it entered the pooling, and how much it moved the measure's effect.
+
+    ``weight`` is the record's share of the posterior precision (the shares of all records add up
+    to the effect's ``evidence_weight``); ``variance`` the variance of its relative effect after
+    the similarity and method allowances (``variance_source`` says whether its interval gave it);
+    ``central_without`` the central effect had this record been left out, ``moved`` the central
+    effect less that.
+    """
 
     record: EvidenceRecord
     similarity: float
     weight: float
+    variance: float = math.nan
+    variance_source: str = "interval"
+    central_without: float = math.nan
+    moved: float = 0.0
 
 
 @dataclass(frozen=True)
 class AdjustedEffect:
-    """A catalogue effect range moved towards the network's evidence."""
+    """A catalogue effect range updated by the network's evidence (see :func:`adjust_effect`).
+
+    ``evidence_weight`` is the pooled evidence's share of the posterior precision (0 without
+    evidence); ``prior_sd`` and ``posterior_sd`` are the standard deviations of the effect before
+    and after the evidence, ``pooled`` and ``pooled_se`` the pooled evidence alone and ``tau2``
+    the between-pilot variance of the random-effects model.
+    """
 
     low: float
     high: float
@@ -341,6 +418,11 @@ class AdjustedEffect:
     evidence_adjusted: bool
     evidence_weight: float
     used: tuple[WeightedEvidence, ...] = ()
+    prior_sd: float = math.nan
+    posterior_sd: float = math.nan
+    pooled: float | None = None
+    pooled_se: float | None = None
+    tau2: float = 0.0
 
 
 def adjust_effect(
@@ -351,41 +433,76 @@ def adjust_effect(
     context: Mapping[str, Any],
     settings: Mapping[str, Any] | None = None,
 ) -> AdjustedEffect:
-    """Move a catalogue effect range towards pilot evidence.
+    """Update a catalogue effect range with pilot evidence, weighting by precision.
 
-    The catalogue's central value ``(low + high) / 2`` counts as ``prior_n`` observations; each
-    record counts as ``n_reached x similarity x method_weight`` observations of its
-    ``relative_effect``. The central effect is the weighted mean; low and high move by the same
-    amount and are kept within 0..1.
+    The prior is normal with mean ``(low + high) / 2`` and the range read as its central
+    ``prior_coverage`` interval (95 %: sd = (high - low) / 3.92). Each record gives its
+    ``relative_effect`` with the variance of :func:`record_variance`, divided by its similarity
+    to the municipality ranked and by its method weight (a less alike or less controlled pilot is
+    a noisier estimate of the effect here). Several records are pooled by DerSimonian and Laird's
+    random-effects model (:func:`grontur.stats.dersimonian_laird`), so pilots that disagree widen
+    the pooled interval; the pooled estimate then updates the prior by precision
+    (:func:`grontur.stats.normal_posterior`). The central effect is the posterior mean kept
+    within 0..1; low and high are the posterior's central ``prior_coverage`` interval, kept
+    within 0..1. A catalogue range of zero width is a certain prior that evidence does not move.
 
-    >>> adjust_effect(0.1, 0.2, [], context={}).central
+    >>> round(adjust_effect(0.1, 0.2, [], context={}).central, 4)
     0.15
+    >>> null_pilot = EvidenceRecord.from_dict({"measure": "m", "participants": {"n_reached": 240},
+    ...     "context": {"employees": 400}, "before": 0.758, "estimate": 0.039, "ci_low": -0.083,
+    ...     "ci_high": 0.161, "method": "difference_in_differences", "source": "x"})
+    >>> effect = adjust_effect(0.03, 0.10, [null_pilot], context={"municipality": {"employees": 400}})
+    >>> round(effect.central, 3), round(effect.evidence_weight, 3), round(effect.used[0].moved, 4)
+    (0.06, 0.045, -0.0053)
     """
-    cfg = {**DEFAULT_SETTINGS, **(settings or {})}
+    cfg = _settings(settings)
     method_weights = {**DEFAULT_SETTINGS["method_weight"], **(cfg.get("method_weight") or {})}
-    prior = (float(low) + float(high)) / 2
-    prior_n = float(cfg["prior_n"])
-    used: list[WeightedEvidence] = []
+    low, high = float(low), float(high)
+    prior = (low + high) / 2
+    z = z_value(float(cfg["prior_coverage"]))
+    prior_sd = (high - low) / (2 * z)
+    entries: list[tuple[EvidenceRecord, float, float, str]] = []
     for record in records:
         sim = similarity(record, context, settings=cfg)
         if sim < float(cfg["min_similarity"]):
             continue
-        weight = record.n_reached * sim * float(method_weights.get(record.method, 0.5))
-        if weight > 0:
-            used.append(WeightedEvidence(record=record, similarity=sim, weight=weight))
-    total = sum(item.weight for item in used)
-    if total <= 0:
-        return AdjustedEffect(low=float(low), high=float(high), central=prior, prior_central=prior,
-                              evidence_adjusted=False, evidence_weight=0.0)
-    central = (prior_n * prior + sum(item.weight * item.record.relative_effect for item in used)) / (prior_n + total)
-    central = min(1.0, max(0.0, central))
-    shift = central - prior
-    new_low = min(1.0, max(0.0, float(low) + shift))
-    new_high = min(1.0, max(0.0, float(high) + shift))
+        trust = sim * float(method_weights.get(record.method, 0.5))
+        if trust <= 0:
+            continue
+        variance, source = record_variance(record, settings=cfg)
+        entries.append((record, sim, variance / trust, source))
+    if not entries or prior_sd <= 0:
+        return AdjustedEffect(low=low, high=high, central=prior, prior_central=prior, evidence_adjusted=False,
+                              evidence_weight=0.0, prior_sd=prior_sd, posterior_sd=prior_sd)
+    prior_variance = prior_sd**2
+    mean, variance, pooled = _update(prior, prior_variance, [(e[0].relative_effect, e[2]) for e in entries])
+    central = _clip(mean)
+    used: list[WeightedEvidence] = []
+    for index, (record, sim, record_var, source) in enumerate(entries):
+        rest = [(e[0].relative_effect, e[2]) for i, e in enumerate(entries) if i != index]
+        without = _clip(_update(prior, prior_variance, rest)[0]) if rest else _clip(prior)
+        used.append(WeightedEvidence(record=record, similarity=sim, weight=pooled.weights[index] * variance,
+                                     variance=record_var, variance_source=source, central_without=without,
+                                     moved=central - without))
+    half = z * math.sqrt(variance)
     used.sort(key=lambda item: (-item.weight, item.record.file))
-    return AdjustedEffect(low=min(new_low, central), high=max(new_high, central), central=central,
-                          prior_central=prior, evidence_adjusted=True, evidence_weight=total / (prior_n + total),
-                          used=tuple(used))
+    return AdjustedEffect(
+        low=min(_clip(mean - half), central), high=max(_clip(mean + half), central), central=central,
+        prior_central=prior, evidence_adjusted=True, evidence_weight=variance / pooled.se**2, used=tuple(used),
+        prior_sd=prior_sd, posterior_sd=math.sqrt(variance), pooled=pooled.estimate, pooled_se=pooled.se,
+        tau2=pooled.tau2,
+    )
+
+
+def _update(prior: float, prior_variance: float, estimates: Sequence[tuple[float, float]]) -> tuple[float, float, RandomEffects]:
+    """The posterior mean and variance of the effect given the records, and their pooling."""
+    pooled = dersimonian_laird([e for e, _ in estimates], [v for _, v in estimates])
+    mean, variance = normal_posterior(prior, prior_variance, pooled.estimate, pooled.se**2)
+    return mean, variance, pooled
+
+
+def _clip(value: float) -> float:
+    return min(1.0, max(0.0, value))
 
 
 def records_by_measure(records: Iterable[EvidenceRecord]) -> dict[str, list[EvidenceRecord]]:

@@ -518,7 +518,10 @@ class RankedMeasure:
                 "evidence_weight": round(self.effect.evidence_weight, 4),
                 "evidence": [
                     {"file": Path(item.record.file).name, "municipality": item.record.municipality_name,
-                     "similarity": round(item.similarity, 3), "weight": round(item.weight, 2)}
+                     "similarity": round(item.similarity, 3), "weight": round(item.weight, 4),
+                     "relative_effect": round(item.record.relative_effect, 4), "se": round(item.variance**0.5, 4),
+                     "variance_source": item.variance_source, "central_without": round(item.central_without, 4),
+                     "moved": round(item.moved, 4)}
                     for item in self.effect.used
                 ],
             },

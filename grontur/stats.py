@@ -16,11 +16,15 @@ Intervals are two-sided at :data:`CONFIDENCE` (95 %) unless a ``confidence`` is 
 - Changes in shares: :func:`paired_change`, :func:`difference_in_differences` (analytic or
   parametric bootstrap), :func:`poststratified_change` (reweighted to a baseline mix), and
   :func:`paired_covariance_term`, what linked respondents take off a change's variance.
+- Pooling estimates: :func:`dersimonian_laird` (random-effects meta-analysis) and
+  :func:`normal_posterior` (a normal prior updated by a normal estimate, by precision), used by
+  the pilot evidence of the ranking (:mod:`grontur.evidence`).
 - Publication precision: :func:`round_share` and :func:`round_p`.
 
 References: E. B. Wilson (1927), JASA 22:209-212. R. G. Newcombe (1998), Statistics in Medicine
 17:857-872, 17:873-890 and 17:2635-2650. A. Agresti and B. Caffo (2000), The American
 Statistician 54:280-288. A. Agresti (2007), An Introduction to Categorical Data Analysis, 2nd ed.
+R. DerSimonian and N. Laird (1986), Controlled Clinical Trials 7:177-188.
 """
 
 from __future__ import annotations
@@ -386,6 +390,89 @@ def poststratified_change(x_before: Any, n_before: Any, x_after: Any, n_after: A
     diff = after_rw - before_rate
     return ReweightedChange(before=before_rate, after=after_raw, after_reweighted=after_rw, diff=diff,
                             ci_low=diff - Z * se, ci_high=diff + Z * se, p_value=normal_p(diff, se))
+
+
+# ---------------------------------------------------------------------------------------------
+# Pooling estimates
+
+@dataclass(frozen=True)
+class RandomEffects:
+    """Estimates pooled by a random-effects model (see :func:`dersimonian_laird`).
+
+    ``weights`` are the random-effects weights ``1 / (v_i + tau2)`` in input order; their sum is
+    the precision of ``estimate`` (``1 / se**2``). ``i2`` is a fraction (0..1), not a percentage.
+    """
+
+    estimate: float
+    se: float
+    ci_low: float
+    ci_high: float
+    tau2: float
+    q: float
+    df: int
+    i2: float
+    weights: tuple[float, ...]
+
+
+def dersimonian_laird(estimates: Sequence[float], variances: Sequence[float], *,
+                      confidence: float = CONFIDENCE) -> RandomEffects:
+    """Pool estimates with known sampling variances by DerSimonian and Laird's random-effects model.
+
+    With fixed-effect weights ``w_i = 1 / v_i`` and their mean ``m``, Cochran's
+    ``Q = sum(w_i (y_i - m)^2)`` on ``k - 1`` degrees of freedom gives the between-estimate
+    variance ``tau2 = max(0, (Q - (k - 1)) / (sum w_i - sum w_i^2 / sum w_i))`` (moment estimator,
+    DerSimonian and Laird 1986); the pooled estimate is the mean weighted by
+    ``1 / (v_i + tau2)`` and its variance ``1 / sum(1 / (v_i + tau2))``. ``I^2 = max(0, (Q - df) /
+    Q)``. One estimate is returned as it is (``tau2 = 0``). Every variance must be above 0.
+
+    >>> r = dersimonian_laird([0.1, 0.3], [0.01, 0.01])
+    >>> round(r.estimate, 4), round(r.tau2, 4), round(r.se, 4)
+    (0.2, 0.01, 0.1)
+    >>> dersimonian_laird([0.1, 0.1], [0.01, 0.04]).tau2
+    0.0
+    """
+    y = np.asarray(estimates, dtype=float)
+    v = np.asarray(variances, dtype=float)
+    if y.ndim != 1 or y.shape != v.shape or len(y) == 0:
+        msg = "estimates and variances must be two non-empty lists of equal length."
+        raise ValueError(msg)
+    if not (np.all(np.isfinite(y)) and np.all(np.isfinite(v)) and np.all(v > 0)):
+        msg = "every estimate must be finite and every variance finite and above 0."
+        raise ValueError(msg)
+    w = 1.0 / v
+    fixed = float((w * y).sum() / w.sum())
+    q = float((w * (y - fixed) ** 2).sum())
+    df = len(y) - 1
+    c = float(w.sum() - (w**2).sum() / w.sum())
+    tau2 = max(0.0, (q - df) / c) if df > 0 and c > 0 else 0.0
+    w_star = 1.0 / (v + tau2)
+    estimate = float((w_star * y).sum() / w_star.sum())
+    se = float(np.sqrt(1.0 / w_star.sum()))
+    z = z_value(confidence)
+    i2 = max(0.0, (q - df) / q) if q > 0 else 0.0
+    return RandomEffects(estimate=estimate, se=se, ci_low=estimate - z * se, ci_high=estimate + z * se,
+                         tau2=float(tau2), q=q, df=df, i2=float(i2), weights=tuple(float(x) for x in w_star))
+
+
+def normal_posterior(prior_mean: float, prior_variance: float, estimate: float, variance: float) -> tuple[float, float]:
+    """A normal prior updated by a normal estimate: the means weighted by their precisions.
+
+    Returns ``(mean, variance)`` with ``1 / variance = 1 / prior_variance + 1 / variance`` (the
+    conjugate normal-normal model with known variances). A variance of ``inf`` is no information.
+
+    >>> normal_posterior(0.1, 0.01, 0.3, 0.03)
+    (0.15, 0.0075)
+    >>> normal_posterior(0.1, 0.01, 0.3, float("inf"))
+    (0.1, 0.01)
+    """
+    if not (prior_variance > 0 and variance > 0):
+        msg = "both variances must be above 0."
+        raise ValueError(msg)
+    prior_precision = 1.0 / prior_variance
+    precision = 1.0 / variance
+    total = prior_precision + precision
+    mean = (prior_precision * prior_mean + precision * estimate) / total
+    return float(mean), float(1.0 / total)
 
 
 # ---------------------------------------------------------------------------------------------

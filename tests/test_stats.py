@@ -245,6 +245,62 @@ def test_poststratified_change_by_hand() -> None:
     assert (change.ci_low, change.ci_high, change.p_value) == (close(-0.1707), close(0.1207), close(0.7366))
 
 
+# --------------------------------------------------------------------------- pooling
+
+# BCG vaccine trials (Colditz GA et al. 1994, JAMA 271:698-702): tuberculosis cases and
+# non-cases among vaccinated (tpos, tneg) and unvaccinated (cpos, cneg) in 13 trials.
+COLDITZ_1994_BCG = [
+    (4, 119, 11, 128), (6, 300, 29, 274), (3, 228, 11, 209), (62, 13536, 248, 12619),
+    (33, 5036, 47, 5761), (180, 1361, 372, 1079), (8, 2537, 10, 619), (505, 87886, 499, 87892),
+    (29, 7470, 45, 7232), (17, 1699, 65, 1600), (186, 50448, 141, 27197), (5, 2493, 3, 2338),
+    (27, 16886, 29, 17825),
+]
+
+
+def test_dersimonian_laird_matches_the_bcg_meta_analysis() -> None:
+    # Log risk ratios and their variances (1/a - 1/(a+b) + 1/c - 1/(c+d)), pooled with the DL
+    # estimator. Published results: Viechtbauer W (2010), Conducting meta-analyses in R with the
+    # metafor package, J Stat Softw 36(3), the random-effects model of dat.bcg with method="DL",
+    # checked in metafor's test suite against Stata's metan (tests/testthat/
+    # test_misc_metan_vs_rma.uni_with_dat.bcg.r): estimate -0.7141 (95 % CI -1.0644 to
+    # -0.3638), tau^2 0.3088, I^2 92.1173 %, Q 152.2330 on 12 degrees of freedom.
+    yi = [math.log((a / (a + b)) / (c / (c + d))) for a, b, c, d in COLDITZ_1994_BCG]
+    vi = [1 / a - 1 / (a + b) + 1 / c - 1 / (c + d) for a, b, c, d in COLDITZ_1994_BCG]
+    pooled = stats.dersimonian_laird(yi, vi)
+    assert pooled.estimate == close(-0.7141)
+    assert (pooled.ci_low, pooled.ci_high) == (close(-1.0644), close(-0.3638))
+    assert pooled.tau2 == close(0.3088)
+    assert pooled.i2 * 100 == close(92.1173)
+    assert (pooled.q, pooled.df) == (close(152.2330), 12)
+    assert sum(pooled.weights) == pytest.approx(1 / pooled.se**2)
+
+
+def test_dersimonian_laird_by_hand_and_edge_cases() -> None:
+    # Estimates 0.1 and 0.4 with variances 0.01 and 0.04: w = 100 and 25, fixed mean
+    # (10 + 10) / 125 = 0.16, Q = 100 * 0.06^2 + 25 * 0.24^2 = 0.36 + 1.44 = 1.8 on 1 df,
+    # C = 125 - (10000 + 625) / 125 = 40, tau2 = 0.8 / 40 = 0.02; weights 1/0.03 and 1/0.06,
+    # pooled (0.1 / 0.03 + 0.4 / 0.06) / (1/0.03 + 1/0.06) = 10 / 50 = 0.2, se sqrt(1/50).
+    pooled = stats.dersimonian_laird([0.1, 0.4], [0.01, 0.04])
+    assert pooled.tau2 == pytest.approx(0.02)
+    assert pooled.estimate == pytest.approx(0.2)
+    assert pooled.se == pytest.approx(math.sqrt(1 / 50))
+    assert pooled.i2 == pytest.approx(0.8 / 1.8)
+    single = stats.dersimonian_laird([0.3], [0.02])
+    assert (single.estimate, single.tau2, single.df, single.se) == (0.3, 0.0, 0, pytest.approx(math.sqrt(0.02)))
+    with pytest.raises(ValueError, match="above 0"):
+        stats.dersimonian_laird([0.1, 0.2], [0.01, 0.0])
+    with pytest.raises(ValueError, match="equal length"):
+        stats.dersimonian_laird([0.1, 0.2], [0.01])
+
+
+def test_normal_posterior_by_hand() -> None:
+    # prior 0.065 with variance 0.0004 (precision 2500), estimate -0.05 with variance 0.01
+    # (precision 100): mean (162.5 - 5) / 2600 = 0.060577, variance 1 / 2600.
+    mean, variance = stats.normal_posterior(0.065, 0.0004, -0.05, 0.01)
+    assert mean == pytest.approx(157.5 / 2600)
+    assert variance == pytest.approx(1 / 2600)
+
+
 # --------------------------------------------------------------------------- precision
 
 def test_published_precision() -> None:

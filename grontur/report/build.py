@@ -737,6 +737,25 @@ def _phrase_reason(ctx: _Ctx, item: Any) -> str:
     return localized(item, ctx.lang)
 
 
+def evidence_moves(measure: Mapping[str, Any], ctx: _Ctx) -> list[str]:
+    """How much each pilot moved the measure's expected effect (``effect.evidence[].moved``).
+
+    One sentence per pooled pilot: the change in percentage points of the expected effect and the
+    effect without that pilot (docs/ranking.md, section 4).
+    """
+    effect = measure.get("effect") or {}
+    sentences = []
+    for item in effect.get("evidence") or []:
+        if not isinstance(item, Mapping) or item.get("moved") is None or item.get("central_without") is None:
+            continue
+        moved = fmt.number(100 * float(item["moved"]), ctx.lang, digits=1)
+        if moved[:1].isdigit() and moved.strip("0,."):
+            moved = "+" + moved
+        sentences.append(ctx.tr("report.measures.evidence_moved", place=str(item.get("municipality") or "?"), moved=moved,
+                                without=fmt.percent(item["central_without"], ctx.lang, digits=1)))
+    return sentences
+
+
 def _measures(ctx: _Ctx) -> Section:
     tr, lang = ctx.tr, ctx.lang
     measures = ctx.results.get("measures")
@@ -770,7 +789,7 @@ def measures_table(ctx: _Ctx, measures: Sequence[Mapping[str, Any]]) -> Table:
     rows = []
     for i, m in enumerate(sorted(measures, key=lambda m: m.get("rank", 0))):
         eff = m.get("effect") or {}
-        reasons = " ".join(r if r.endswith(".") else r + "." for r in measure_reasons(m, ctx))
+        reasons = " ".join(r if r.endswith(".") else r + "." for r in measure_reasons(m, ctx) + evidence_moves(m, ctx))
         segs = ", ".join(seg_names.get(str(s), str(s)) for s in _code_list(m.get("segments")))
         if segs:
             reasons = f"{reasons} {tr('report.measures.serves', segments=segs)}".strip()
