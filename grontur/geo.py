@@ -412,7 +412,9 @@ class GeoResult:
         for row in self.areas.to_dict(orient="records"):
             area = str(row["area"])
             members = keys == row["area"]
-            n = ledger.count(members, tag=("geo", area))
+            # An area's size is a group size (a base, as a workplace's in habits): when its car
+            # share or potential would describe a few members, those go before the size.
+            n = ledger.base(members, tag=("geo", area))
             figs.append(n)
             # The car share is the mean of each member's share of seasons driving: it rests on
             # how many members have each share (and those with no known mode).
