@@ -20,6 +20,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from grontur._yaml import read_yaml
@@ -27,13 +28,12 @@ from grontur.describe import (
     codes,
     column,
     days_on_site,
-    jsonable,
     load_settings,
     numeric,
     season_weights,
 )
 from grontur.errors import ConfigError
-from grontur.publish import DEFAULT_K, check_k
+from grontur.publish import DEFAULT_K, Derived, Fig, Ledger, SectionTally, check_k
 from grontur.resources import data_path
 from grontur.schema import FUELS, MODES, SEASONS
 
@@ -158,116 +158,148 @@ class EmissionsResult:
     employees: int | None = None
 
     @property
-    def total(self) -> float:
-        return float(self.per_respondent.sum(min_count=1)) if self.per_respondent.notna().any() else 0.0
+    def total(self) -> float | None:
+        """Tonnes CO2e per year of the respondents with an estimate (``None`` when nobody has one)."""
+        est = self.per_respondent.notna()
+        return float(self.per_respondent[est].sum()) if est.any() else None
 
     def as_dict(self) -> dict[str, Any]:
-        """``results["emissions"]``: totals with low/high, by mode, fuel, season and municipality."""
-        k = self.k
-        hidden = 0
-        est = self.per_respondent.notna()
-        n_est = int(est.sum())
-        totals = {b: float(s[est].sum()) for b, s in zip(BANDS, (self.per_respondent, self.low, self.high))}
+        """``results["emissions"]`` published on its own (a gate of its own decides what is shown)."""
+        from grontur.describe import publish_section
+
+        ledger = Ledger(len(self.table), self.k)
+        return publish_section(ledger, self.section(ledger))
+
+    def section(self, ledger: Ledger) -> dict[str, Any]:
+        """``results["emissions"]`` with every count registered with the run's publication gate:
+        totals with low/high, by mode, fuel, season and municipality. Tonnes, means and
+        projections are derived figures resting on the counts of the respondents they add up.
+
+        When nobody's emissions could be estimated the tonnes are ``None`` (not 0) and
+        ``not_available_reason`` says why (``no_distance``: nobody with a known distance;
+        ``no_mode``: distances known, but no main mode with an emission factor)."""
+        table = self.table
+        est = self.detail["estimated"].to_numpy(dtype=bool)
+        respondents = ledger.named("respondents", table)
+        distance_known = ledger.named("distance_known", table)
+        # Those with an estimate are a base (how many could be estimated); those without are
+        # the respondents less that base, as "how many did not answer" is published elsewhere.
+        n_est = ledger.base(est, tag=("emissions", "estimated"))
+        not_est = Derived(respondents.n - n_est.n, (respondents, n_est))
+        dist_est = ledger.count(self.detail["distance_estimated"].to_numpy(dtype=bool),
+                                tag=("emissions", "distance_estimated"))
+        available = n_est.n > 0
+        reason = None
+        if not available:
+            usable = numeric(table, "distance_km").gt(0).to_numpy(dtype=bool)
+            reason = "no_distance" if distance_known.n == 0 or not usable.any() else "no_mode"
+        series = dict(zip(BANDS, (self.per_respondent, self.low, self.high)))
+        totals = {b: float(s.to_numpy()[est].sum()) if available else None for b, s in series.items()}
+
+        def resting(value: float | None) -> Derived:
+            return Derived(value, (n_est,))
+
+        avg = {b: (v / n_est.n if v is not None else None) for b, v in totals.items()}
         out: dict[str, Any] = {
             "method": "distance_based",
-            "tonnes_co2e_per_year": totals["central"],
-            "low": totals["low"],
-            "high": totals["high"],
-            "n_respondents": len(self.per_respondent),
+            "tonnes_co2e_per_year": resting(totals["central"]),
+            "low": resting(totals["low"]),
+            "high": resting(totals["high"]),
+            "not_available_reason": reason,
+            "n_respondents": respondents,
             "n_estimated": n_est,
-            "n_not_estimated": int(len(self.per_respondent) - n_est),
-            "n_distance_estimated": int(self.detail["distance_estimated"].sum()),
+            "n_not_estimated": not_est,
+            "n_distance_estimated": dist_est,
+            "per_respondent_average": {b: resting(v) for b, v in avg.items()},
+            "per_employee": {**{b: resting(v) for b, v in avg.items()}, "basis": "respondent_average"},
         }
-        avg = {b: (totals[b] / n_est if n_est >= k else None) for b in BANDS}
-        if 0 < n_est < k:
-            hidden += 1
-            out["tonnes_co2e_per_year"] = out["low"] = out["high"] = None
-        out["per_respondent_average"] = avg
-        out["per_employee"] = {**avg, "basis": "respondent_average"}
         if self.employees:
             out["all_employees"] = {
                 "employees": int(self.employees),
-                **{b: (v * self.employees if (v := avg[b]) is not None else None) for b in BANDS},
+                **{b: resting(v * self.employees if v is not None else None) for b, v in avg.items()},
             }
-        by_mode, h = self._grouped("mode")
-        hidden += h
-        by_fuel, h = self._grouped("fuel")
-        hidden += h
-        out["by_mode"] = by_mode
-        out["by_fuel"] = by_fuel
+        out["by_mode"] = self._grouped(ledger, "mode", n_est)
+        out["by_fuel"] = self._grouped(ledger, "fuel", n_est)
         out["by_season"] = {
-            s: {b: float(self.detail[f"{b}_{s}"][est].sum()) if n_est >= k else None for b in BANDS}
+            s: {b: resting(float(self.detail[f"{b}_{s}"].to_numpy()[est].sum()) if available else None)
+                for b in BANDS}
             for s in SEASONS
         }
-        if "municipality" in self.table.columns:
-            by_muni, h = self._by_group(codes(self.table, "municipality"))
-            hidden += h
-            out["by_municipality"] = by_muni
+        if "municipality" in table.columns:
+            out["by_municipality"] = self._by_group(ledger, codes(table, "municipality"), n_est)
         out["factors"] = {key: f.as_dict() for key, f in {**self.factors.car, **self.factors.modes}.items()}
         out["sources"] = {key: dict(v) for key, v in self.factors.sources.items()}
         out["settings"] = {key: self.settings[key] for key in (
             "working_days_per_year", "full_week_days", "summer_share_of_year", "carpool_occupancy")}
         out["working_weeks_per_year"] = float(self.settings["working_days_per_year"]) / float(self.settings["full_week_days"])
-        out["suppressed_cells"] = int(hidden)
-        return jsonable(out)
+        out["suppressed_cells"] = SectionTally()
+        return out
 
-    def _by_group(self, key: pd.Series) -> tuple[dict[str, Any], int]:
-        hidden = 0
-        out: dict[str, Any] = {}
-        est = self.per_respondent.notna()
-        for g, idx in key[est].groupby(key[est], sort=True).groups.items():
-            n = len(idx)
-            if n < self.k:
-                hidden += 1
-                out[str(g)] = {"respondents": None, "tonnes": None, "low": None, "high": None, "per_respondent": None}
-                continue
-            t = float(self.per_respondent[idx].sum())
-            out[str(g)] = {"respondents": n, "tonnes": t, "low": float(self.low[idx].sum()),
-                           "high": float(self.high[idx].sum()), "per_respondent": t / n}
-        return out, hidden + _hide_second(out)
-
-    def _grouped(self, kind: str) -> tuple[dict[str, Any], int]:
-        """Tonnes by the mode (or car fuel) used in each season; a respondent counts in each
-        group whose mode they use in some season."""
-        d = self.detail
-        parts = []
-        for s in SEASONS:
-            frame = pd.DataFrame({
-                "group": d[f"{kind}_{s}"],
-                "row": d.index,
-                **{b: d[f"{b}_{s}"] for b in BANDS},
-            })
-            parts.append(frame[frame["group"].notna() & d["estimated"].to_numpy()])
-        long = pd.concat(parts, ignore_index=True)
-        out: dict[str, Any] = {}
-        hidden = 0
-        if long.empty:
-            return out, 0
-        sums = long.groupby("group")[list(BANDS)].sum()
-        people = long.groupby("group")["row"].nunique()
-        for g in sums.index:
-            n = int(people[g])
-            if n < self.k:
-                hidden += 1
-                out[str(g)] = {"respondents": None, "tonnes": None, "low": None, "high": None}
+    def _tonnes(self, mask: np.ndarray, fig: Fig, seasons: Mapping[str, np.ndarray] | None = None) -> dict[str, Derived]:
+        """Tonnes (central, low, high) of the respondents in ``mask`` (or, by season, of those in
+        each season's mask), resting on their count."""
+        out = {}
+        for b, s in zip(BANDS, (self.per_respondent, self.low, self.high)):
+            if seasons is None:
+                value = float(s.to_numpy()[mask].sum())
             else:
-                # DataFrame.at is typed as any pandas scalar; these cells are float sums
-                out[str(g)] = {"respondents": n, "tonnes": float(sums.at[g, "central"]),  # type: ignore[arg-type]
-                               "low": float(sums.at[g, "low"]), "high": float(sums.at[g, "high"])}  # type: ignore[arg-type]
-        return out, hidden + _hide_second(out)
+                value = sum(float(self.detail[f"{b}_{season}"].to_numpy()[m].sum()) for season, m in seasons.items())
+            out["tonnes" if b == "central" else b] = Derived(value, (fig,))
+        return out
+
+    def _by_group(self, ledger: Ledger, key: pd.Series, n_est: Fig) -> dict[str, Any]:
+        """Tonnes by a group column (the groups add up to the respondents with an estimate)."""
+        est = self.detail["estimated"].to_numpy(dtype=bool)
+        values = _text(key.to_numpy(dtype=object))
+        out: dict[str, Any] = {}
+        figs = []
+        for g in sorted(set(values[est]) - {None}):
+            mask = est & (values == g)
+            fig = ledger.count(mask, tag=("emissions", "by_municipality", g))
+            figs.append(fig)
+            tonnes = self._tonnes(mask, fig)
+            total = float(self.per_respondent.to_numpy()[mask].sum())
+            out[g] = {"respondents": fig, **tonnes, "per_respondent": Derived(total / fig.n if fig.n else None, (fig,))}
+        ledger.partition(n_est, figs)
+        return out
+
+    def _grouped(self, ledger: Ledger, kind: str, n_est: Fig) -> dict[str, Any]:
+        """Tonnes by the mode (or car fuel) used in each season; a respondent counts in each
+        group whose mode they use in some season.
+
+        The groups' tonnes add up to a published total (all tonnes; the car modes' tonnes for
+        the fuels), so one hidden group must not follow from the others: the fuels partition the
+        car drivers with an estimate, and the modes are declared to the gate as a partition of
+        the respondents with an estimate too. Respondents who use two modes count in both
+        groups, so that equation is stricter than the respondents' own: the gate hides a second
+        group beside a hidden one, as the tonnes need."""
+        d = self.detail
+        est = d["estimated"].to_numpy(dtype=bool)
+        columns = {s: _text(d[f"{kind}_{s}"].astype("object").to_numpy()) for s in SEASONS}
+        found = sorted({v for s in SEASONS for v in columns[s][est]} - {None})
+        out: dict[str, Any] = {}
+        figs = []
+        union = np.zeros(len(d), dtype=bool)
+        for g in found:
+            seasons = {s: est & (columns[s] == g) for s in SEASONS}
+            members = np.logical_or.reduce(list(seasons.values()))
+            union |= members
+            fig = ledger.count(members, tag=("emissions", f"by_{kind}", g))
+            figs.append(fig)
+            if kind == "mode":
+                # Those using the mode in some season: beside a season's cell of it (published
+                # in habits) the few who switch would show, and the gate hides this group first.
+                ledger.union(fig, [ledger.count(seasons[s], tag=("emissions", "by_mode", g, s)) for s in SEASONS])
+            out[g] = {"respondents": fig, **self._tonnes(members, fig, seasons)}
+        if figs:
+            total = n_est if kind == "mode" else ledger.count(union, tag=("emissions", f"by_{kind}", "total"))
+            ledger.partition(total, figs)
+        return out
 
 
-def _hide_second(groups: dict[str, Any]) -> int:
-    """Group tonnes add up to a published total: when exactly one group is hidden, hide the
-    smallest other group with emissions too, so the first cannot be found by subtraction."""
-    hidden = [g for g, v in groups.items() if v["tonnes"] is None]
-    if len(hidden) != 1:
-        return 0
-    others = sorted((v["respondents"], g) for g, v in groups.items() if v["tonnes"])
-    if not others:
-        return 0
-    groups[others[0][1]] = {key: None for key in groups[others[0][1]]}
-    return 1
+def _text(values: np.ndarray) -> np.ndarray:
+    """Group labels as text (``None`` where missing), for comparing with a label."""
+    return np.array([str(v) if pd.notna(v) else None for v in values], dtype=object)
 
 
 def compute_emissions(
@@ -289,7 +321,8 @@ def compute_emissions(
     factors
         A :class:`Factors` object or a path to a factor file; default the shipped factors.
     k
-        Privacy threshold for the grouped figures in :meth:`EmissionsResult.as_dict`.
+        Privacy threshold of :meth:`EmissionsResult.as_dict` (a section published on its own);
+        in a run the run's publication gate decides (:meth:`EmissionsResult.section`).
     employees
         Total employees, to project the respondent average to the whole workforce.
     """

@@ -4,8 +4,8 @@ Readers take the public formats users get from Kartverket / Geonorge (GeoJSON, G
 the Erik Bolstad postcode list (TAB-separated, nynorsk headers, 2020-2023 municipality numbers),
 or a plain CSV ``postcode,lat,lon``. :func:`enrich` estimates missing one-way distances from the
 home postcode point to the workplace (straight line x a documented detour factor), flags reported
-distances that do not fit the geography, and aggregates home areas with at least ``k``
-respondents for maps. Distances are great-circle (haversine, vectorised); maps are drawn in
+distances that do not fit the geography, and aggregates home areas for maps (the publication
+gate decides which areas are shown; maps are drawn from what it publishes). Distances are great-circle (haversine, vectorised); maps are drawn in
 EPSG:25833 (ETRS89 / UTM 33N), the metric CRS used for Norwegian national data.
 """
 
@@ -25,9 +25,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from grontur.describe import as_bool, codes, column, jsonable, load_settings, numeric
+from grontur.describe import as_bool, codes, column, load_settings, numeric
 from grontur.errors import ConfigError, GeoDataError
-from grontur.publish import DEFAULT_K, check_k
+from grontur.publish import (
+    DEFAULT_K,
+    Derived,
+    Ledger,
+    Listed,
+    SectionTally,
+    check_k,
+    is_small,
+)
 from grontur.schema import CAR_DRIVER_MODES, SEASONS
 
 log = logging.getLogger(__name__)
@@ -313,7 +321,13 @@ def read_workplaces(items: Iterable[Any], *, postcodes: pd.DataFrame | None = No
 
 @dataclass(frozen=True, eq=False)
 class GeoResult:
-    """The table with estimated distances, the issues found and home areas for maps."""
+    """The table with estimated distances, the issues found and home areas for maps.
+
+    ``areas`` holds every home area with its exact count and ``area_of`` each respondent's area;
+    what is published (results and maps) is decided by the publication gate: :meth:`section`
+    registers the counts with a run's gate, :meth:`as_dict` publishes with a gate of its own,
+    and :meth:`draw_maps` draws from a published section only.
+    """
 
     table: pd.DataFrame
     issues: pd.DataFrame
@@ -322,7 +336,6 @@ class GeoResult:
     counts: Mapping[str, int]
     settings: Mapping[str, Any]
     k: int = DEFAULT_K
-    suppressed_cells: int = 0
     figure: Any = None
     notes: Sequence[str] = field(default_factory=tuple)
     postcodes: pd.DataFrame | None = None
@@ -330,40 +343,131 @@ class GeoResult:
     highlight: str | None = None
     lang: str | None = None
     potential_figure: Any = None
+    flags: pd.DataFrame | None = None
+    area_of: pd.Series | None = None
+    potential: pd.Series | None = None
 
     def with_potential(self, potential: pd.Series, *, lang: str | None = None) -> GeoResult:
-        """The same result with each home area's ``potential`` filled in (share of its car
-        commuters with a feasible alternative, e.g. ``PotentialResult.any_feasible()``) and, when
-        a language is known, a second map coloured by potential in ``potential_figure``."""
+        """The same result with each home area's ``potential`` (share of its car commuters with a
+        feasible alternative, e.g. ``PotentialResult.any_feasible()``: 1, 0, or NaN for people
+        who do not commute by car) and, when a language is known, a second map coloured by
+        potential in ``potential_figure`` (drawn from :meth:`as_dict`)."""
         level = str(self.areas["level"].iloc[0]) if len(self.areas) else "postcode"
-        areas, hidden = home_areas(self.table, postcodes=self.postcodes, k=self.k,
-                                   potential=potential.astype("float64"), level=level)
+        potential = potential.astype("float64").reindex(self.table.index)
+        areas, _ = home_areas(self.table, postcodes=self.postcodes, potential=potential, level=level)
+        updated = dataclasses.replace(self, areas=areas, potential=potential, potential_figure=None)
         lang = lang or self.lang
-        figure = None
         if lang is not None and len(areas):
-            figure = plot_home_area_map(areas, workplaces=self.workplaces, municipalities=self.municipalities,
-                                        lang=lang, value="potential", k=self.k, highlight=self.highlight)
-        return dataclasses.replace(self, areas=areas, suppressed_cells=hidden, potential_figure=figure)
+            maps = updated.draw_maps(updated.as_dict(), lang=lang, which=("potential",))
+            updated = dataclasses.replace(updated, potential_figure=maps.get("potential"))
+        return updated
 
     def as_dict(self) -> dict[str, Any]:
-        """``results["geo"]``."""
-        areas = [
-            {key: row[key] for key in ("area", "level", "lat", "lon", "n", "car_share", "potential")}
-            for row in self.areas.to_dict(orient="records")
-        ]
-        out = {
-            **dict(self.counts),
+        """``results["geo"]`` published on its own (a gate of its own decides what is shown)."""
+        from grontur.describe import publish_section
+
+        ledger = Ledger(len(self.table), self.k)
+        return publish_section(ledger, self.section(ledger))
+
+    def section(self, ledger: Ledger) -> dict[str, Any]:
+        """``results["geo"]`` with every count registered with the run's publication gate.
+
+        Each home area is a group of respondents (a count tagged ``("geo", area)``); the areas
+        partition the located respondents. An area's car share and potential are derived from
+        counts within the area (a group row: a single answer held by every member hides it);
+        an area the gate hides leaves the list."""
+        table = self.table
+        flags = self.flags if self.flags is not None else pd.DataFrame(index=table.index)
+
+        def flag(name: str) -> np.ndarray:
+            return flags[name].to_numpy(dtype=bool) if name in flags else np.zeros(len(table), dtype=bool)
+
+        respondents = ledger.named("respondents", table)
+        # How many gave (and could be placed by) a postcode or a distance: bases, and those
+        # without one are the respondents less a base (how many did not answer).
+        with_pc = ledger.base(flag("with_postcode"), tag=("geo", "with_postcode"))
+        located = ledger.base(flag("located"), tag=("geo", "located"))
+        reported = ledger.base(flag("distance_reported"), tag=("geo", "distance_reported"))
+        workplace_known = ledger.base(~flag("workplace_unknown"), tag=("geo", "workplace_known"))
+        counts = {
+            "n_respondents": respondents,
+            "n_with_postcode": with_pc,
+            "n_postcode_unknown": Derived(with_pc.n - located.n, (with_pc, located)),
+            "n_located": located,
+            "n_workplace_unknown": Derived(respondents.n - workplace_known.n, (respondents, workplace_known)),
+            "n_distance_missing": Derived(respondents.n - reported.n, (respondents, reported)),
+            "n_distance_estimated": ledger.count(flag("distance_estimated"), tag=("geo", "distance_estimated")),
+            "n_distance_checked": ledger.base(flag("distance_checked"), tag=("geo", "distance_checked")),
+            "n_distance_flagged": ledger.count(flag("distance_flagged"), tag=("geo", "distance_flagged")),
+        }
+        area_of = (self.area_of if self.area_of is not None else pd.Series(None, index=table.index, dtype="object"))
+        keys = area_of.reindex(table.index).to_numpy(dtype=object)
+        share = car_share(table).to_numpy(dtype=float)
+        classes = sorted(set(share[~np.isnan(share)].tolist()))
+        pot = (self.potential.reindex(table.index).to_numpy(dtype=float) if self.potential is not None
+               else np.full(len(table), np.nan))
+        pot_values = sorted(set(pot[~np.isnan(pot)].tolist()))
+        entries = []
+        figs = []
+        for row in self.areas.to_dict(orient="records"):
+            area = str(row["area"])
+            members = keys == row["area"]
+            # An area's size is a group size (a base, as a workplace's in habits): when its car
+            # share or potential would describe a few members, those go before the size.
+            n = ledger.base(members, tag=("geo", area))
+            figs.append(n)
+            # The car share is the mean of each member's share of seasons driving: it rests on
+            # how many members have each share (and those with no known mode).
+            parts = [ledger.count(members & np.isnan(share), tag=("geo", area, "car_share", None))]
+            parts += [ledger.count(members & (share == c), tag=("geo", area, "car_share", c)) for c in classes]
+            ledger.partition(n, parts, group=True)
+            entry: dict[str, Any] = {"area": area, "level": row["level"], "lat": row["lat"], "lon": row["lon"], "n": n,
+                                     "car_share": Derived(_float(row["car_share"]), (n, *parts))}
+            commuters = members & ~np.isnan(pot)
+            if self.potential is not None and commuters.any():
+                # The area's car commuters by their own potential (1 or 0 for a feasible
+                # alternative or none): all with one value would be the whole group's answer.
+                base = ledger.count(commuters, tag=("geo", area, "car_commuters"))
+                levels = [ledger.count(commuters & (pot == v), tag=("geo", area, "potential", v)) for v in pot_values]
+                ledger.partition(base, levels, group=True)
+                entry["potential"] = Derived(_float(row["potential"]), (n, base, *levels))
+            else:
+                entry["potential"] = None
+            entries.append(Listed(entry, (n,)))
+        ledger.partition(located, figs)
+        return {
+            **counts,
             "detour_factor": float(self.settings["detour_factor"]),
             "plausibility_ratio": float(self.settings["plausibility_ratio"]),
             "plausibility_min_estimate_km": float(self.settings["plausibility_min_estimate_km"]),
             "estimate_floor_km": float(self.settings["estimate_floor_km"]),
             "area_level": str(self.areas["level"].iloc[0]) if len(self.areas) else None,
-            "areas": areas,
+            "areas": entries,
             "workplaces": [{"name": r["name"], "lat": r["lat"], "lon": r["lon"], "located_by": r["located_by"]}
                            for r in self.workplaces.to_dict(orient="records")],
-            "suppressed_cells": int(self.suppressed_cells),
+            "suppressed_cells": SectionTally(),
         }
-        return jsonable(out)
+
+    def draw_maps(self, published: Mapping[str, Any], *, lang: str,
+                  which: Sequence[str] = ("car_share", "potential")) -> dict[str, Any]:
+        """The maps of a published ``results["geo"]`` section (resolved by the gate): only the
+        areas and values it shows are drawn. ``car_share`` is drawn when there is an area or a
+        workplace, ``potential`` when the areas have a potential."""
+        areas = pd.DataFrame(list(published.get("areas") or []),
+                             columns=["area", "level", "lat", "lon", "n", "car_share", "potential"])
+        out: dict[str, Any] = {}
+        for value in which:
+            if value == "car_share" and not (len(areas) or len(self.workplaces)):
+                continue
+            if value == "potential" and (self.potential is None or not len(self.areas)):
+                continue
+            out[value] = plot_home_area_map(areas, workplaces=self.workplaces, municipalities=self.municipalities,
+                                            lang=lang, value=value, k=self.k, highlight=self.highlight)
+        return out
+
+
+def _float(value: Any) -> float | None:
+    return None if value is None or pd.isna(value) else float(value)
 
 
 def _postcode_lookup(postcodes: pd.DataFrame | None) -> tuple[pd.Series, pd.Series]:
@@ -373,22 +477,22 @@ def _postcode_lookup(postcodes: pd.DataFrame | None) -> tuple[pd.Series, pd.Seri
     return pc["lat"].astype("float64"), pc["lon"].astype("float64")
 
 
-def _respondent_workplace(table: pd.DataFrame, workplaces: pd.DataFrame) -> tuple[pd.Series, pd.Series, int]:
-    """Workplace coordinates per respondent. With one configured workplace everybody works there;
-    otherwise names are matched case- and space-insensitively."""
-    n = len(table)
+def _respondent_workplace(table: pd.DataFrame, workplaces: pd.DataFrame) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Workplace coordinates per respondent, and whose workplace is unknown. With one configured
+    workplace everybody works there; otherwise names are matched case- and space-insensitively."""
     if workplaces.empty:
-        return pd.Series(np.nan, index=table.index), pd.Series(np.nan, index=table.index), n
+        return (pd.Series(np.nan, index=table.index), pd.Series(np.nan, index=table.index),
+                pd.Series(True, index=table.index))
     if len(workplaces) == 1:
         lat = pd.Series(float(workplaces["lat"].iloc[0]), index=table.index)
         lon = pd.Series(float(workplaces["lon"].iloc[0]), index=table.index)
-        return lat, lon, 0
+        return lat, lon, pd.Series(False, index=table.index)
     names = codes(table, "workplace")
     key = names.dropna().astype(str).map(_fold_name).reindex(table.index)
     by_name = workplaces.assign(_key=workplaces["name"].map(_fold_name)).drop_duplicates("_key").set_index("_key")
     lat = key.map(by_name["lat"]).astype("float64")
     lon = key.map(by_name["lon"]).astype("float64")
-    return lat, lon, int(lat.isna().sum())
+    return lat, lon, lat.isna()
 
 
 def car_share(table: pd.DataFrame) -> pd.Series:
@@ -402,19 +506,18 @@ def home_areas(
     table: pd.DataFrame,
     *,
     postcodes: pd.DataFrame | None,
-    k: int = DEFAULT_K,
     potential: pd.Series | None = None,
     level: str = "postcode",
     grid_km: float = 5.0,
-) -> tuple[pd.DataFrame, int]:
-    """Home areas with at least ``k`` respondents: postcodes or square grid cells (EPSG:25833).
+) -> tuple[pd.DataFrame, pd.Series]:
+    """Every home area with its exact count: postcodes or square grid cells (EPSG:25833).
 
     Each area has ``area`` (postcode or cell id), ``level``, ``lat``/``lon`` (postcode point or
     cell centre), ``n``, ``car_share`` (mean share of seasons driving) and ``potential`` (share of
-    the area's car commuters with a feasible alternative, from ``potential``; ``None`` when there
-    are fewer than ``k`` car commuters). Returns the areas and how many areas were hidden.
+    the area's car commuters with a feasible alternative, from ``potential``; ``None`` when it
+    has none). Returns the areas (largest first) and each respondent's area (``None`` when not
+    located). Nothing here decides what is published: that is the gate's (:meth:`GeoResult.section`).
     """
-    k = check_k(k)
     if level not in ("postcode", "grid"):
         msg = f"Unknown home-area level {level!r}: use 'postcode' or 'grid'."
         raise ConfigError(msg)
@@ -429,8 +532,9 @@ def home_areas(
     else:
         frame["pot"] = np.nan
     columns = ["area", "level", "lat", "lon", "n", "car_share", "potential"]
+    area_of = pd.Series(None, index=table.index, dtype="object")
     if frame.empty:
-        return pd.DataFrame(columns=columns), 0
+        return pd.DataFrame(columns=columns), area_of
     if level == "postcode":
         frame["area"] = frame["pc"]
     else:
@@ -458,13 +562,18 @@ def home_areas(
         c = gpd.GeoSeries(gpd.points_from_xy(centres["cx"], centres["cy"]), crs=METRIC_CRS).to_crs("EPSG:4326")
         agg["lat"] = c.y.to_numpy()
         agg["lon"] = c.x.to_numpy()
-    hidden = int((agg["n"] < k).sum())
-    agg = agg[agg["n"] >= k].copy()
-    agg["potential"] = agg["pot"].where(agg["pot_n"] >= k)
+    agg["potential"] = agg["pot"].where(agg["pot_n"] > 0)
     agg["level"] = level
     out = agg.reset_index()[columns].sort_values("n", ascending=False, kind="stable").reset_index(drop=True)
     out["n"] = out["n"].astype(int)
-    return out, hidden
+    area_of.loc[frame.index] = frame["area"].astype(str).to_numpy()
+    return out, area_of
+
+
+def _coverage(areas: pd.DataFrame, k: int) -> int:
+    """How many respondents live in areas of a size that may be shown (for choosing a level of
+    areas before the gate decides; the gate may still hide some)."""
+    return int(sum(int(n) for n in areas["n"] if not is_small(int(n), k)))
 
 
 def enrich(
@@ -490,7 +599,8 @@ def enrich(
     detour_factor
         Road / straight-line distance; default the ``detour_factor`` setting (1.3, assumption).
     k
-        Privacy threshold for the home areas.
+        Privacy threshold of :meth:`GeoResult.as_dict` (the areas published on their own); it
+        also chooses the ``"auto"`` level.
     settings
         Overrides of ``measures/factors/settings.yaml``.
     area_level
@@ -513,7 +623,7 @@ def enrich(
     pc = normalise_postcode(column(table, "home_postcode"))
     home_lat = pc.map(lat_of).astype("float64")
     home_lon = pc.map(lon_of).astype("float64")
-    wlat, wlon, n_wp_unknown = _respondent_workplace(table, wp)
+    wlat, wlon, wp_unknown = _respondent_workplace(table, wp)
     straight = pd.Series(haversine_km(home_lat, home_lon, wlat, wlon), index=table.index)
     estimate = (straight * detour).clip(lower=float(settings["estimate_floor_km"]))
 
@@ -545,30 +655,39 @@ def enrich(
     issues = issues.sort_values("source_row", kind="stable").reset_index(drop=True) if len(issues) else issues
 
     if area_level == "auto":
-        areas, hidden = home_areas(out, postcodes=postcodes, k=k, level="postcode")
+        areas, area_of = home_areas(out, postcodes=postcodes, level="postcode")
         located = int(home_lat.notna().sum())
-        if located and int(areas["n"].sum()) < 0.75 * located:
-            grid, grid_hidden = home_areas(out, postcodes=postcodes, k=k, level="grid")
-            if int(grid["n"].sum()) > int(areas["n"].sum()):
-                areas, hidden = grid, grid_hidden
+        covered = _coverage(areas, k)
+        if located and covered < 0.75 * located:
+            grid, grid_of = home_areas(out, postcodes=postcodes, level="grid")
+            if _coverage(grid, k) > covered:
+                areas, area_of = grid, grid_of
     else:
-        areas, hidden = home_areas(out, postcodes=postcodes, k=k, level=area_level)
-    n_pc = int(pc.notna().sum())
+        areas, area_of = home_areas(out, postcodes=postcodes, level=area_level)
+    flags = pd.DataFrame({
+        "with_postcode": pc.notna(),
+        "located": home_lat.notna(),
+        "workplace_unknown": wp_unknown.astype(bool),
+        "distance_reported": reported.notna(),
+        "distance_estimated": fill,
+        "distance_checked": checkable,
+        "distance_flagged": too_long | too_short,
+    }, index=table.index).astype(bool)
     counts = {
         "n_respondents": len(table),
-        "n_with_postcode": n_pc,
-        "n_postcode_unknown": int((pc.notna() & home_lat.isna()).sum()),
-        "n_located": int(home_lat.notna().sum()),
-        "n_workplace_unknown": int(n_wp_unknown),
-        "n_distance_missing": int(reported.isna().sum()),
-        "n_distance_estimated": int(fill.sum()),
-        "n_distance_checked": int(checkable.sum()),
-        "n_distance_flagged": int((too_long | too_short).sum()),
+        "n_with_postcode": int(flags["with_postcode"].sum()),
+        "n_postcode_unknown": int((flags["with_postcode"] & ~flags["located"]).sum()),
+        "n_located": int(flags["located"].sum()),
+        "n_workplace_unknown": int(flags["workplace_unknown"].sum()),
+        "n_distance_missing": int((~flags["distance_reported"]).sum()),
+        "n_distance_estimated": int(flags["distance_estimated"].sum()),
+        "n_distance_checked": int(flags["distance_checked"].sum()),
+        "n_distance_flagged": int(flags["distance_flagged"].sum()),
     }
-    log.info("geo: %s distances estimated, %s flagged, %s home areas (%s hidden below k)",
-             counts["n_distance_estimated"], counts["n_distance_flagged"], len(areas), hidden)
+    log.info("geo: %s distances estimated, %s flagged, %s home areas",
+             counts["n_distance_estimated"], counts["n_distance_flagged"], len(areas))
     return GeoResult(table=out, issues=issues, areas=areas, workplaces=wp, counts=counts,
-                     settings=settings, k=k, suppressed_cells=hidden, postcodes=postcodes)
+                     settings=settings, k=k, postcodes=postcodes, flags=flags, area_of=area_of)
 
 
 # --------------------------------------------------------------------------- maps
@@ -583,9 +702,11 @@ def plot_home_area_map(
     k: int = DEFAULT_K,
     highlight: str | None = None,
 ) -> Any:
-    """Draw home areas (>= ``k`` respondents) coloured by ``value``, workplaces and municipality outlines.
+    """Draw home areas coloured by ``value``, workplaces and municipality outlines.
 
-    Colours use the cividis scale (readable for colour-blind readers and in greyscale print);
+    ``areas`` are the published areas (from a section the publication gate resolved, see
+    :meth:`GeoResult.draw_maps`): an area whose count is hidden (``None``) is not drawn, and
+    nothing else is decided here; ``k`` is named in the note under the map. Colours use the cividis scale (readable for colour-blind readers and in greyscale print);
     circle area grows with the number of respondents. Labels come from the translation catalogue.
     """
     import geopandas as gpd
@@ -602,7 +723,7 @@ def plot_home_area_map(
         msg = f"Unknown map value {value!r}: use 'car_share' or 'potential'."
         raise ConfigError(msg)
     wp = workplaces if isinstance(workplaces, pd.DataFrame) else read_workplaces(workplaces)
-    shown = areas[areas["n"] >= k] if len(areas) else areas
+    shown = areas[pd.to_numeric(areas["n"], errors="coerce").notna()] if len(areas) else areas
 
     fig = Figure(figsize=(7.0, 7.0), dpi=150, layout="constrained")
     ax = fig.add_subplot(1, 1, 1)
@@ -723,7 +844,9 @@ def _read_once(reader: Any, path: str | Path) -> Any:
 def enrich_for_project(table: pd.DataFrame, *, project: Any, k: int = DEFAULT_K, lang: str = "nn",
                        settings: Mapping[str, Any] | None = None, draw_figures: bool = True) -> GeoResult:
     """:func:`enrich` with the project's workplaces and geodata files (``geodata: {postcodes, municipalities}``),
-    plus a home-area map in ``.figure`` when there is anything to draw (and ``draw_figures``).
+    plus a home-area map in ``.figure`` when there is anything to draw (and ``draw_figures``),
+    drawn from the areas published on their own (:meth:`GeoResult.as_dict`). A run registers
+    the areas with its gate instead and draws from the resolved section (:meth:`GeoResult.draw_maps`).
 
     The geodata files are read once per process (see :func:`_read_once`). Without
     ``draw_figures`` no map is drawn here or by :meth:`GeoResult.with_potential`.
@@ -734,11 +857,11 @@ def enrich_for_project(table: pd.DataFrame, *, project: Any, k: int = DEFAULT_K,
                       if geodata.get("municipalities") else None)
     result = enrich(table, workplaces=list(getattr(project, "workplaces", ()) or ()), postcodes=postcodes,
                     k=k, settings=settings)
-    figure = None
     number = getattr(project, "number", None)
     highlight = number if municipalities is not None and number in set(municipalities["municipality"]) else None
-    if draw_figures and (len(result.areas) or len(result.workplaces)):
-        figure = plot_home_area_map(result.areas, workplaces=result.workplaces, municipalities=municipalities,
-                                    lang=lang, k=k, highlight=highlight)
-    return dataclasses.replace(result, figure=figure, municipalities=municipalities, highlight=highlight,
-                               lang=lang if draw_figures else None)
+    result = dataclasses.replace(result, municipalities=municipalities, highlight=highlight,
+                                 lang=lang if draw_figures else None)
+    if draw_figures:
+        maps = result.draw_maps(result.as_dict(), lang=lang, which=("car_share",))
+        result = dataclasses.replace(result, figure=maps.get("car_share"))
+    return result

@@ -155,7 +155,8 @@ def analyse_imported(
     """
     lang = lang or project.language
     k = project.k
-    table, enriched = prepare_table(imported, project=project, lang=lang, draw_figures=draw_figures)
+    # The maps are drawn once the gate has decided which areas are shown (below).
+    table, enriched = prepare_table(imported, project=project, lang=lang, draw_figures=False)
     from grontur.importing import with_generalisation_issues
 
     # quality.csv counts what cleaned.csv generalises at this project's k (see write_analysis)
@@ -170,17 +171,16 @@ def analyse_imported(
     ledger = Ledger(len(table), k)
     habits = describe.describe(table, k=k, employees=project.employees, ledger=ledger)
     emission = emissions.compute_emissions(table, k=k, employees=project.employees)
+    emission_section = emission.section(ledger)
     switching = potential.compute_potential(
         table, emissions=emission, k=k, transit_service=context["transit_service"]
     )
+    potential_section = switching.section(ledger)
     geo_section: dict[str, Any] | None = None
     if enriched is not None:
         if len(enriched.areas):
             enriched = enriched.with_potential(switching.any_feasible().astype(float))
-        geo_section = enriched.as_dict()
-        for name, figure in (("home_area_map", enriched.figure), ("potential_map", enriched.potential_figure)):
-            if figure is not None:
-                figures[name] = figure
+        geo_section = enriched.section(ledger)
     segmented = segment.segment_respondents(table, k=k, random_state=0, ledger=ledger)
     table["segment"] = segmented.labels.reindex(table.index)
 
@@ -200,23 +200,31 @@ def analyse_imported(
     )
     start = project.plan_start or _next_monday(project.run_date)
     plan = anchoring.build_plan(ranking, catalogue=cat, start=start, lang=lang, baseline=project.wave)
-    if draw_figures:
-        from grontur.report.charts import anchoring_timeline
-
-        figures["anchoring_timeline"] = anchoring_timeline(plan, lang=lang)
 
     issues = pd.concat([frame for frame in issue_frames if frame is not None and len(frame)], ignore_index=True) \
         if any(frame is not None and len(frame) for frame in issue_frames) else imported.issues.iloc[0:0]
     publication = ledger.decide()
     habits = publication.resolve(habits)
+    if geo_section is not None:
+        geo_section = describe.jsonable(publication.resolve(geo_section))
+        if draw_figures and enriched is not None:
+            # Maps show only what the gate publishes: they are drawn from the resolved section.
+            maps = enriched.draw_maps(geo_section, lang=lang)
+            for name, value in (("home_area_map", "car_share"), ("potential_map", "potential")):
+                if maps.get(value) is not None:
+                    figures[name] = maps[value]
+    if draw_figures:
+        from grontur.report.charts import anchoring_timeline
+
+        figures["anchoring_timeline"] = anchoring_timeline(plan, lang=lang)
     segmented = segmented.published(publication)
     ranking = ranking.published(publication)
     ranking_dict = ranking.as_dict(lang)
     segments_dict = segmented.as_dict()
     sections: dict[str, Any] = {
         "habits": habits,
-        "emissions": emission.as_dict(),
-        "potential": switching.as_dict(),
+        "emissions": describe.jsonable(publication.resolve(emission_section)),
+        "potential": potential.published(publication, potential_section),
         "segments": segments_dict["segments"],
         "segmentation": segments_dict["segmentation"],
         "measures": ranking_dict["measures"],

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from grontur._yaml import read_yaml
+from grontur.bases import mask as base_mask
 from grontur.describe import (
     as_bool,
     codes,
@@ -39,7 +40,18 @@ from grontur.describe import (
 )
 from grontur.emissions import BANDS, EmissionsResult
 from grontur.errors import ConfigError
-from grontur.publish import DEFAULT_K, check_k
+from grontur.publish import (
+    DEFAULT_K,
+    Derived,
+    Fig,
+    IsHidden,
+    Ledger,
+    Listed,
+    Publication,
+    SectionTally,
+    check_k,
+    is_small,
+)
 from grontur.resources import data_path
 from grontur.schema import CAR_DRIVER_MODES, SEASONS
 
@@ -150,7 +162,7 @@ class PotentialResult:
     by_season: Mapping[str, pd.DataFrame]
     car_commuter: pd.Series
     scenarios: Mapping[str, Any]
-    carpool: Mapping[str, Any]
+    carpool: Carpool
     params: Mapping[str, Any]
     transit_service: str
     k: int = DEFAULT_K
@@ -158,6 +170,7 @@ class PotentialResult:
     table: pd.DataFrame | None = None
     settings: Mapping[str, Any] = field(default_factory=dict)
     n_distance_from_time: int = 0
+    distance_from_time: np.ndarray | None = None
 
     def feasible(self) -> pd.DataFrame:
         """Boolean frame: alternative feasible (f >= threshold) for each car commuter."""
@@ -170,60 +183,59 @@ class PotentialResult:
         return f.any(axis=1).where(self.car_commuter)
 
     def as_dict(self) -> dict[str, Any]:
-        """``results["potential"]``."""
-        k = self.k
-        hidden = 0
-        n = int(self.car_commuter.sum())
-        feasible = self.feasible()[self.car_commuter]
-        known = self.per_respondent[self.car_commuter].notna()
+        """``results["potential"]`` published on its own (a gate of its own decides what is shown)."""
+        ledger = Ledger(len(self.per_respondent), self.k)
+        section = self.section(ledger)
+        return published(ledger.decide(), section)
+
+    def section(self, ledger: Ledger) -> dict[str, Any]:
+        """``results["potential"]`` with every count registered with the run's publication gate
+        (resolve it with :func:`published`). The car commuters are the ``car_drivers`` base;
+        shares, means and scenario figures are derived figures resting on the counts of the
+        people they describe."""
+        table = self.table if self.table is not None else pd.DataFrame(index=self.per_respondent.index)
+        commuter = self.car_commuter.to_numpy(dtype=bool)
+        car = ledger.named("car_drivers", table)
+        feasible = self.feasible().to_numpy(dtype=bool) & commuter[:, None]
+        known = self.per_respondent.notna().to_numpy(dtype=bool) & commuter[:, None]
         counts: dict[str, Any] = {}
-        for alt in ALTERNATIVES:
-            c = int(feasible[alt].sum())
-            nk = int(known[alt].sum())
-            if 0 < c < k or 0 < nk - c < k:
-                hidden += 1
-                counts[alt] = {"count": None, "share": None, "n_known": nk, "mean_feasibility": None}
-            else:
-                counts[alt] = {
-                    "count": c, "share": c / nk if nk else None, "n_known": nk,
-                    "mean_feasibility": float(self.per_respondent.loc[self.car_commuter, alt].mean()) if nk >= k else None,
-                }
-        anyf = int(self.any_feasible().fillna(False).astype(bool).sum())
-        any_ok = not (0 < anyf < k or 0 < n - anyf < k)
-        if not any_ok:
-            hidden += 1
-        scen = {}
-        for name, s in self.scenarios.items():
-            scen[name] = dict(s)
-            if 0 < n < k:
-                scen[name] = {key: (v if key in ("assumptions",) else None) for key, v in s.items()}
-                hidden += 1
-        carpool = dict(self.carpool)
-        hidden += int(carpool.pop("_hidden", 0))
-        if 0 < n < k:
-            hidden += 1
+        for j, alt in enumerate(ALTERNATIVES):
+            n_known = ledger.base(known[:, j], tag=("potential", "feasible", alt, "n"))
+            count = ledger.count(feasible[:, j], tag=("potential", "feasible", alt))
+            values = self.per_respondent[alt].to_numpy(dtype=float)[known[:, j]]
+            counts[alt] = {
+                "count": count, "share": ledger.share(count, n_known), "n_known": n_known,
+                "mean_feasibility": Derived(float(values.mean()) if len(values) else None, (n_known,)),
+            }
+        any_mask = self.any_feasible().fillna(False).astype(bool).to_numpy(dtype=bool) & commuter
+        any_fig = ledger.count(any_mask, tag=("potential", "any_feasible"))
+        from_time = ledger.count(self.distance_from_time if self.distance_from_time is not None
+                                 else np.zeros(len(commuter), dtype=bool), tag=("potential", "distance_from_time"))
         out = {
-            "n_car_commuters": n if (n == 0 or n >= k) else None,
-            "n_distance_from_time": self.n_distance_from_time,
+            "n_car_commuters": car,
+            "n_distance_from_time": from_time,
             "transit_service": self.transit_service,
             "feasible_threshold": float(_value(self.params["feasible_threshold"])),
             "feasible": counts,
-            "any_active_or_transit_feasible": {"count": anyf if any_ok else None,
-                                               "share": (anyf / n) if any_ok and n else None},
-            "scenarios": scen,
-            "carpool": carpool,
+            "any_active_or_transit_feasible": {"count": any_fig, "share": ledger.share(any_fig, car)},
+            # The scenarios add up every car commuter's avoided trips and tonnes.
+            "scenarios": {name: {key: (value if key == "assumptions" else _resting(value, (car,)))
+                                 for key, value in scen.items()}
+                          for name, scen in self.scenarios.items()},
+            "carpool": self.carpool.section(ledger),
+            "breakdowns": self._breakdowns(ledger, table),
+            "suppressed_cells": SectionTally(),
         }
-        breakdowns, h = self._breakdowns()
-        out["breakdowns"] = breakdowns
-        out["suppressed_cells"] = int(hidden + h)
-        return jsonable(out)
+        return out
 
-    def _breakdowns(self) -> tuple[dict[str, Any], int]:
-        """Car commuters, feasible share and scenario trips avoided by workplace and job group."""
+    def _breakdowns(self, ledger: Ledger, table: pd.DataFrame) -> dict[str, Any]:
+        """Car commuters, feasible share and scenario trips avoided by workplace and job group.
+
+        Each group's car commuters are a count of the gate; the groups add up to the car
+        commuters who answered the question, and a group where every (or no) car commuter has a
+        feasible alternative is a group answer the gate hides."""
         if self.table is None:
-            return {}, 0
-        k = self.k
-        hidden = 0
+            return {}
         days = float(self.settings.get("working_days_per_year", 225)) if self.settings else 225.0
         anyf = self.any_feasible().fillna(False).astype(bool).to_numpy(dtype=bool)
         commuter = self.car_commuter.to_numpy(dtype=bool)
@@ -233,40 +245,47 @@ class PotentialResult:
                    for scen, frame in self.scenario_per_respondent.items()}
         out: dict[str, Any] = {}
         for name in ("workplace", "job_group"):
-            if name not in self.table.columns:
+            if name not in table.columns:
                 continue
-            full = column(self.table, name).astype("object")
+            full = column(table, name).astype("object")
             ids, uniques = pd.factorize(full)
-            position = {value: i for i, value in enumerate(uniques)}
-            key = full[self.car_commuter]
-            sizes = key.value_counts()
-            sizes = sizes[sizes > 0]
+            answered = commuter & (ids >= 0)
             groups: dict[str, Any] = {}
-            small = [g for g, n in sizes.items() if n < k]
-            for g, n in sorted(sizes.items(), key=lambda kv: str(kv[0])):
-                n = int(n)
-                if n < k:
-                    hidden += 1
-                    groups[str(g)] = {"n_car_commuters": None, "suppressed": True}
-                    continue
-                mask = commuter & (ids == position[g])
-                feasible = int(anyf[mask].sum())
-                ok = not (0 < feasible < k or 0 < n - feasible < k)
-                if not ok:
-                    hidden += 1
-                entry: dict[str, Any] = {"n_car_commuters": n, "suppressed": False,
-                                         "any_feasible_share": feasible / n if ok else None}
+            figs = []
+            for i in sorted(set(ids[answered].tolist()), key=lambda i: str(uniques[i])):
+                g = str(uniques[i])
+                mask = commuter & (ids == i)
+                n = ledger.count(mask, tag=("potential", name, g, "n"))
+                figs.append(n)
+                yes = ledger.count(mask & anyf, tag=("potential", name, g, "any_feasible"))
+                no = ledger.count(mask & ~anyf, tag=("potential", name, g, "none_feasible"))
+                ledger.partition(n, [yes, no], group=True)
+                entry: dict[str, Any] = {"n_car_commuters": n, "suppressed": IsHidden(n),
+                                         "any_feasible_share": ledger.share(yes, n)}
                 for scen, (trips, tonnes) in avoided.items():
-                    entry[f"{scen}_car_trips_per_day_avoided"] = float(trips[mask].sum()) / days
-                    entry[f"{scen}_tonnes_avoided"] = float(tonnes[mask].sum())
-                groups[str(g)] = entry
-            if len(small) == 1 and len(sizes) > 1:
-                rest = sorted((int(n), str(g)) for g, n in sizes.items() if n >= k)
-                if rest:
-                    groups[rest[0][1]] = {"n_car_commuters": None, "suppressed": True}
-                    hidden += 1
+                    entry[f"{scen}_car_trips_per_day_avoided"] = Derived(float(trips[mask].sum()) / days, (n,))
+                    entry[f"{scen}_tonnes_avoided"] = Derived(float(tonnes[mask].sum()), (n,))
+                groups[g] = entry
+            ledger.partition(ledger.base(answered, tag=("potential", name, "answered")), figs)
             out[name] = groups
-        return out, hidden
+        return out
+
+
+def _resting(value: Any, needs: tuple[Fig, ...]) -> Any:
+    """Every number in ``value`` (nested dicts) as a derived figure resting on ``needs``."""
+    if isinstance(value, Mapping):
+        return {key: _resting(item, needs) for key, item in value.items()}
+    return Derived(value, needs)
+
+
+def published(publication: Publication, section: Mapping[str, Any]) -> dict[str, Any]:
+    """The potential section as the gate decided: a group it hides is given as hidden only."""
+    out = jsonable(publication.resolve(section))
+    for groups in (out.get("breakdowns") or {}).values():
+        for g, entry in groups.items():
+            if entry.get("suppressed"):
+                groups[g] = {"n_car_commuters": None, "suppressed": True}
+    return dict(out)
 
 
 def _condition(table: pd.DataFrame, name: str, barrier: str | None, barriers: pd.DataFrame) -> np.ndarray:
@@ -276,12 +295,58 @@ def _condition(table: pd.DataFrame, name: str, barrier: str | None, barriers: pd
     return flag
 
 
-def carpool_groups(table: pd.DataFrame, *, k: int = DEFAULT_K, digits: int = 4,
-                   min_km: float = 0.0) -> tuple[pd.Series, dict[str, Any]]:
+@dataclass(frozen=True, eq=False)
+class Carpool:
+    """Lone drivers who could share a car: the groups of at least ``k`` of them from the same
+    postcode area to the same workplace with the same working pattern."""
+
+    lone: np.ndarray
+    groups: tuple[np.ndarray, ...]
+    digits: int
+    min_km: float
+
+    @property
+    def in_group(self) -> np.ndarray:
+        out = np.zeros(len(self.lone), dtype=bool)
+        for members in self.groups:
+            out |= members
+        return out
+
+    def summary(self) -> dict[str, Any]:
+        """The exact figures (before the publication gate)."""
+        n_lone, n_in = int(self.lone.sum()), int(self.in_group.sum())
+        return {
+            "postcode_digits": self.digits,
+            "min_distance_km": float(self.min_km),
+            "n_lone_drivers": n_lone,
+            "n_groups": len(self.groups),
+            "drivers_in_groups": n_in,
+            "share_in_groups": n_in / n_lone if n_lone else None,
+            "group_sizes": [int(m.sum()) for m in self.groups],
+        }
+
+    def section(self, ledger: Ledger) -> dict[str, Any]:
+        """The summary with its counts registered with the gate: the groups (largest first) add
+        up to the lone drivers in groups, a group the gate hides leaves the list of sizes."""
+        lone = ledger.count(self.lone, tag=("potential", "carpool", "lone"))
+        inside = ledger.count(self.in_group, tag=("potential", "carpool", "in_groups"))
+        sizes = [ledger.count(m, tag=("potential", "carpool", "group", i)) for i, m in enumerate(self.groups)]
+        ledger.partition(inside, sizes)
+        return {
+            "postcode_digits": self.digits,
+            "min_distance_km": float(self.min_km),
+            "n_lone_drivers": lone,
+            "n_groups": len(self.groups),
+            "drivers_in_groups": inside,
+            "share_in_groups": ledger.share(inside, lone),
+            "group_sizes": [Listed(fig, (fig,)) for fig in sizes],
+        }
+
+
+def find_carpool(table: pd.DataFrame, *, k: int = DEFAULT_K, digits: int = 4, min_km: float = 0.0) -> Carpool:
     """Lone drivers (one-way distance of at least ``min_km``) from the same postcode area to the
-    same workplace with the same working pattern (shift or not). Returns a boolean Series (in a
-    group of at least ``k``) and a summary.
-    """
+    same workplace with the same working pattern (shift or not), in groups of at least ``k``
+    (a group that could be named in the report), largest first."""
     dist = numeric(table, "distance_km")
     drivers = (codes(table, "mode_summer") == "car_alone") | (codes(table, "mode_winter") == "car_alone")
     drivers = drivers & (dist >= min_km) if min_km > 0 else drivers
@@ -294,26 +359,19 @@ def carpool_groups(table: pd.DataFrame, *, k: int = DEFAULT_K, digits: int = 4,
     usable = drivers & area.notna() & workplace.notna()
     key = (area.astype(str) + "|" + workplace.astype(str) + "|" + shift.astype(str)).where(usable)
     sizes = key[usable].value_counts()
-    big = sizes[sizes >= k]
-    in_group = key.isin(big.index) & usable
-    n_drivers = int(drivers.sum())
-    n_in = int(in_group.sum())
-    hidden = 0
-    rest = n_drivers - n_in
-    ok = not (0 < rest < k)
-    if not ok:
-        hidden += 1
-    summary = {
-        "postcode_digits": digits,
-        "min_distance_km": float(min_km),
-        "n_lone_drivers": n_drivers if (n_drivers == 0 or n_drivers >= k) else None,
-        "n_groups": len(big),
-        "drivers_in_groups": n_in if ok else None,
-        "share_in_groups": (n_in / n_drivers) if ok and n_drivers else None,
-        "group_sizes": sorted((int(v) for v in big.to_numpy()), reverse=True),
-        "_hidden": hidden,
-    }
-    return in_group, summary
+    # A group of fewer than k drivers could not be proposed without describing them.
+    big = [g for g, n in sorted(sizes.items(), key=lambda kv: (-int(kv[1]), str(kv[0]))) if not is_small(int(n), k)]
+    keys = key.to_numpy(dtype=object)
+    groups = tuple(usable.to_numpy(dtype=bool) & (keys == g) for g in big)
+    return Carpool(lone=drivers.to_numpy(dtype=bool), groups=groups, digits=digits, min_km=float(min_km))
+
+
+def carpool_groups(table: pd.DataFrame, *, k: int = DEFAULT_K, digits: int = 4,
+                   min_km: float = 0.0) -> tuple[pd.Series, dict[str, Any]]:
+    """:func:`find_carpool` as a boolean Series (in a group of at least ``k``) and its exact
+    summary (publish it through :meth:`Carpool.section` and the gate)."""
+    found = find_carpool(table, k=k, digits=digits, min_km=min_km)
+    return pd.Series(found.in_group, index=table.index), found.summary()
 
 
 def compute_potential(
@@ -334,7 +392,8 @@ def compute_potential(
     emissions
         Result of :func:`grontur.emissions.compute_emissions` on the same table.
     k
-        Privacy threshold: carpool groups and published counts describe at least ``k`` people.
+        Privacy threshold: carpool groups have at least ``k`` drivers; :meth:`PotentialResult.as_dict`
+        publishes with a gate of its own, a run with the run's gate (:meth:`PotentialResult.section`).
     params
         Overrides of ``measures/factors/potential.yaml`` (a dict of top-level keys) or another file.
     transit_service
@@ -371,12 +430,13 @@ def compute_potential(
                   for name in ("car_needed_for_work", "children_drop_off", "shift_work")}
     digits = int(_value(params.get("carpool_postcode_digits", 4)))
     min_km = float(_value(params.get("carpool_min_km", 0.0)))
-    in_group, carpool = carpool_groups(table, k=k, digits=digits, min_km=min_km)
+    carpool = find_carpool(table, k=k, digits=digits, min_km=min_km)
+    in_group = pd.Series(carpool.in_group, index=table.index)
 
     modes = {s: codes(table, f"mode_{s}") for s in SEASONS}
     drives = {s: modes[s].isin(CAR_DRIVER_MODES) for s in SEASONS}
     alone = {s: modes[s] == "car_alone" for s in SEASONS}
-    car_commuter = drives["summer"] | drives["winter"]
+    car_commuter = pd.Series(base_mask(table, "car_drivers"), index=table.index)
 
     base: dict[str, np.ndarray] = {}
     for alt in ALTERNATIVES:
@@ -429,6 +489,7 @@ def compute_potential(
         carpool=carpool, params=params, transit_service=transit_service, k=k,
         scenario_per_respondent=per_resp, table=table, settings=settings,
         n_distance_from_time=int(from_time.sum()),
+        distance_from_time=from_time.to_numpy(dtype=bool),
     )
 
 

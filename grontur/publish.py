@@ -123,6 +123,7 @@ class Ledger:
         self._named: dict[str, Fig] = {}
         self._guards = 0
         self._seen_relations: set[tuple[int, tuple[int, ...], tuple[int, ...]]] = set()
+        self._unions: set[int] = set()
 
     # ----------------------------------------------------------------------------- registering
 
@@ -197,6 +198,16 @@ class Ledger:
         self._seen_relations.add(key)
         self._relations.append(_Relation(total.id, ids, cells, whole))
 
+    def union(self, total: Fig, parts: Sequence[Fig]) -> None:
+        """Declare that ``total`` counts everyone in any of ``parts``, which may overlap (those
+        who use a mode in summer or in winter). Beside one of its parts it would show the few
+        outside that part; the gate then hides the union, not the part (as for a subtotal)."""
+        inside = self._masks[total.id]
+        if any((self._masks[p.id] & ~inside).any() for p in parts):
+            msg = "a part of a union has respondents outside the union"
+            raise ValueError(msg)
+        self._unions.add(total.id)
+
     def subset(self, part: Fig, base: Fig) -> None:
         """Declare that ``part`` is published as a share of ``base`` (the yes/no rule applies)."""
         if part.id != base.id:
@@ -226,7 +237,8 @@ class Ledger:
         # Many small decompositions: one thread each is far faster than a pool that waits.
         with threadpool_limits(1):
             margins = self._margins | {rel.total for rel in self._relations if len(rel.parts) >= 3}
-            pairs = set(self._pairs) | _nested_pairs(self._masks, self._values, self._relations, margins, self.k)
+            pairs = set(self._pairs) | _nested_pairs(self._masks, self._values, self._relations, margins, self.k,
+                                                      self._unions)
             sets, cells = _decide(self._values, self._relations, pairs, margins, self.k)
         return Publication(self.k, frozenset(sets), frozenset(cells), n_figures=len(self._values))
 
@@ -247,11 +259,12 @@ def yes_no_publishable(count: int, n: int, k: int) -> bool:
 
 
 def _nested_pairs(masks: Sequence[np.ndarray], values: Sequence[int], relations: Sequence[_Relation],
-                  margins: set[int], k: int) -> set[tuple[int, int]]:
+                  margins: set[int], k: int, unions: Iterable[int] = ()) -> set[tuple[int, int]]:
     """Every registered set that lies inside another one with only ``1..k-1`` people more: the
     two side by side would describe those few (the yes/no rule, found whatever section
-    registered them). Of the pair, a subtotal (the total of two cells, such as the car drivers)
-    goes before the cell inside it; a base is left alone: it says only how many answered.
+    registered them). Of the pair, a subtotal (the total of two cells, such as the car drivers,
+    or a union, see :meth:`Ledger.union`) goes before the cell inside it; a base is left alone:
+    it says only how many answered.
 
     Returns ``(hide, other)`` pairs for :func:`_decide`."""
     if len(masks) < 2:
@@ -261,7 +274,7 @@ def _nested_pairs(masks: Sequence[np.ndarray], values: Sequence[int], relations:
     outside = matrix @ (1.0 - matrix).T  # [a, b]: members of a not in b
     diff = sizes[None, :] - sizes[:, None]  # [a, b]: |b| - |a|
     inside = (outside < 0.5) & (diff > 0) & (diff < k) & (sizes[:, None] > 0)
-    subtotals = {rel.total for rel in relations if 0 < len(rel.parts) <= 2}
+    subtotals = {rel.total for rel in relations if 0 < len(rel.parts) <= 2} | set(unions)
     out = set()
     for a, b in zip(*np.nonzero(inside)):
         a, b = int(a), int(b)

@@ -126,3 +126,36 @@ def test_categorical_modes_are_accepted() -> None:
     typed = table.astype({"mode_summer": "category", "mode_winter": "category", "car_fuel": "category"})
     assert compute_emissions(typed).per_respondent.iloc[0] == pytest.approx(plain)
     assert plain == pytest.approx(10 * 2 * 5 * WEEKS * 0.5 * _factor("car", "petrol") / 1000)
+
+
+def test_no_known_distance_gives_no_tonnes_and_says_why() -> None:
+    """Missing is missing: without any distance the tonnes are unknown, not 0 t."""
+    rows = [{"mode_summer": "car_alone", "mode_winter": "car_alone", "car_fuel": "petrol", "distance_km": None,
+             "days_on_site": 5.0}] * 8
+    summary = compute_emissions(pd.DataFrame(rows)).as_dict()
+    assert summary["tonnes_co2e_per_year"] is None and summary["low"] is None and summary["high"] is None
+    assert summary["per_respondent_average"]["central"] is None
+    assert summary["by_season"]["summer"]["central"] is None
+    assert summary["not_available_reason"] == "no_distance"
+    assert summary["n_estimated"] == 0 and summary["n_not_estimated"] == 8
+    rows = [{**row, "distance_km": 10.0} for row in rows]
+    assert compute_emissions(pd.DataFrame(rows)).as_dict()["not_available_reason"] is None
+
+
+def test_a_mode_group_a_few_switchers_larger_than_a_season_cell_is_hidden_not_the_cell() -> None:
+    """12 walk in summer, 3 of them drive in winter and 2 others walk in winter only: 'walks in
+    some season' (14) beside habits' summer walkers (12) would show the 2. The run's gate hides the
+    emissions group, and habits keeps its mode cell."""
+    from grontur.describe import describe
+    from grontur.publish import Ledger
+
+    rows = ([{"mode_summer": "walk", "mode_winter": "walk"}] * 9 + [{"mode_summer": "walk", "mode_winter": "car_alone"}] * 3
+            + [{"mode_summer": "car_alone", "mode_winter": "walk"}] * 2 + [{"mode_summer": "car_alone", "mode_winter": "car_alone"}] * 20)
+    table = pd.DataFrame([{**row, "car_fuel": "petrol", "distance_km": 4.0, "days_on_site": 5.0} for row in rows])
+    ledger = Ledger(len(table), 5)
+    habits = describe(table, ledger=ledger)
+    section = compute_emissions(table).section(ledger)
+    publication = ledger.decide()
+    assert publication.resolve(habits)["seasons"]["summer"]["modes"]["walk"]["count"] == 12
+    walk = publication.resolve(section)["by_mode"]["walk"]
+    assert walk == {"respondents": None, "tonnes": None, "low": None, "high": None}

@@ -144,16 +144,30 @@ def test_workplaces_by_name_and_by_postcode(postcodes: pd.DataFrame) -> None:
 
 
 def test_home_areas_hide_groups_below_k(postcodes: pd.DataFrame) -> None:
-    rows = ([{"home_postcode": "9902", "mode_summer": "car_alone", "mode_winter": "car_alone"}] * 4
-            + [{"home_postcode": "9902", "mode_summer": "bike", "mode_winter": "car_alone"}] * 2
+    rows = ([{"home_postcode": "9902", "mode_summer": "car_alone", "mode_winter": "car_alone"}] * 5
+            + [{"home_postcode": "9902", "mode_summer": "bike", "mode_winter": "car_alone"}] * 5
+            + [{"home_postcode": "9903", "mode_summer": "car_alone", "mode_winter": "car_alone"}] * 4
+            + [{"home_postcode": "9901", "mode_summer": "car_alone", "mode_winter": "car_alone"}] * 3)
+    result = geo.enrich(_table(rows), workplaces=[WORKPLACE], postcodes=postcodes, area_level="postcode")
+    # the exact areas, before the publication gate
+    assert result.areas.set_index("area")["n"].to_dict() == {"9902": 10, "9903": 4, "9901": 3}
+    published = result.as_dict()
+    assert [(a["area"], a["n"]) for a in published["areas"]] == [("9902", 10)]
+    assert published["areas"][0]["car_share"] == pytest.approx((5 * 1.0 + 5 * 0.5) / 10)
+    assert published["n_located"] == 17  # the two hidden areas hold 7 together: neither follows
+    assert published["suppressed_cells"] >= 2
+
+
+def test_a_hidden_area_is_not_given_back_by_the_located_total(postcodes: pd.DataFrame) -> None:
+    """Before the gate, 9902 (6) was shown beside n_located (10), which gave 9903 (4) back; and
+    its car share 0.917 = 5.5 / 6 told that exactly one member bikes in summer."""
+    rows = ([{"home_postcode": "9902", "mode_summer": "car_alone", "mode_winter": "car_alone"}] * 5
+            + [{"home_postcode": "9902", "mode_summer": "bike", "mode_winter": "car_alone"}] * 1
             + [{"home_postcode": "9903", "mode_summer": "car_alone", "mode_winter": "car_alone"}] * 4)
-    result = geo.enrich(_table(rows), workplaces=[WORKPLACE], postcodes=postcodes)
-    areas = result.areas
-    assert areas["area"].tolist() == ["9902"]
-    assert areas["n"].iloc[0] == 6
-    assert areas["car_share"].iloc[0] == pytest.approx((4 * 1.0 + 2 * 0.5) / 6)
-    assert result.suppressed_cells == 1
-    assert result.as_dict()["areas"][0]["n"] == 6
+    published = geo.enrich(_table(rows), workplaces=[WORKPLACE], postcodes=postcodes, area_level="postcode").as_dict()
+    shown = sum(a["n"] for a in published["areas"])
+    assert published["n_located"] is None or not 0 < published["n_located"] - shown < 5
+    assert all(a["car_share"] is None for a in published["areas"] if a["area"] == "9902")
 
 
 def test_home_areas_with_potential_and_grid(postcodes: pd.DataFrame) -> None:
@@ -186,10 +200,11 @@ def test_municipality_readers_for_geojson_and_geopackage(tmp_path: Path) -> None
         geo.read_municipalities(tmp_path / "nothing.geojson")
 
 
-def test_map_draws_only_areas_of_at_least_k(postcodes: pd.DataFrame) -> None:
+def test_map_draws_only_areas_the_gate_shows(postcodes: pd.DataFrame) -> None:
+    """The map is drawn from the published section: an area the gate hides (``n`` None) is not drawn."""
     areas = pd.DataFrame([
         {"area": "9902", "level": "postcode", "lat": 60.1, "lon": 9.0, "n": 8, "car_share": 0.75, "potential": None},
-        {"area": "9903", "level": "postcode", "lat": 60.0, "lon": 9.2, "n": 3, "car_share": 1.0, "potential": None},
+        {"area": "9903", "level": "postcode", "lat": 60.0, "lon": 9.2, "n": None, "car_share": None, "potential": None},
     ])
     municipalities = gpd.GeoDataFrame({"municipality": ["9999"], "name": ["Dalby"]},
                                       geometry=[box(8.8, 59.9, 9.4, 60.2)], crs="EPSG:4326")
@@ -200,6 +215,16 @@ def test_map_draws_only_areas_of_at_least_k(postcodes: pd.DataFrame) -> None:
     assert drawn == 1
     texts = " ".join(a.get_text() for a in ax.texts)
     assert "9902" in texts and "9903" not in texts
+
+    rows = ([{"home_postcode": "9902", "mode_summer": "car_alone", "mode_winter": "car_alone"}] * 5
+            + [{"home_postcode": "9902", "mode_summer": "bike", "mode_winter": "car_alone"}] * 5
+            + [{"home_postcode": "9903", "mode_summer": "car_alone", "mode_winter": "car_alone"}] * 3
+            + [{"home_postcode": "9901", "mode_summer": "car_alone", "mode_winter": "car_alone"}] * 3)
+    result = geo.enrich(_table(rows), workplaces=[WORKPLACE], postcodes=postcodes, area_level="postcode")
+    assert len(result.areas) == 3  # every area, exact
+    maps = result.draw_maps(result.as_dict(), lang="en")
+    labels = " ".join(a.get_text() for a in maps["car_share"].axes[0].texts)
+    assert "9902 (n=10)" in labels and "9903" not in labels and "9901" not in labels
 
 
 def test_enrich_for_project_builds_a_map(postcodes: pd.DataFrame, tmp_path: Path) -> None:
@@ -289,8 +314,8 @@ def test_auto_level_falls_back_to_grid_cells(postcodes: pd.DataFrame) -> None:
     # Two postcodes of 3 respondents each at the same point: hidden as postcodes, shown as one cell.
     rows = [{"home_postcode": "9901"}] * 3 + [{"home_postcode": "9909"}] * 3
     table = _table([{**r, "mode_summer": "car_alone", "mode_winter": "car_alone"} for r in rows])
-    by_postcode = geo.enrich(table, workplaces=[WORKPLACE], postcodes=postcodes, area_level="postcode")
-    assert by_postcode.areas.empty and by_postcode.suppressed_cells == 2
+    by_postcode = geo.enrich(table, workplaces=[WORKPLACE], postcodes=postcodes, area_level="postcode").as_dict()
+    assert by_postcode["areas"] == [] and by_postcode["suppressed_cells"] >= 2
     auto = geo.enrich(table, workplaces=[WORKPLACE], postcodes=postcodes)
     assert auto.areas["level"].tolist() == ["grid"] and auto.areas["n"].tolist() == [6]
 

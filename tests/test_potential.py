@@ -196,3 +196,42 @@ def test_travel_time_stands_in_for_a_missing_distance() -> None:
     assert 10.0 * speed == pytest.approx(7.0)  # the default speed makes both rows alike
     pd.testing.assert_series_equal(result.per_respondent.iloc[0], result.per_respondent.iloc[1], check_names=False)
     assert result.n_distance_from_time == 1
+
+
+def test_car_commuters_are_the_car_drivers_base_and_hidden_with_it() -> None:
+    """One population, one figure: potential's car commuters are habits' car drivers (either
+    season). When the run's gate hides that count (here: 9 car drivers beside 10 who travel by
+    car tell about the one passenger), the scenarios resting on it are hidden too."""
+    from grontur.describe import describe
+    from grontur.publish import Ledger
+
+    rows = [_driver(distance_km=float(d)) for d in range(1, 10)]
+    rows += [_driver(mode_summer="car_passenger", mode_winter="car_passenger")]
+    rows += [_driver(mode_summer="walk", mode_winter="walk") for _ in range(6)]
+    table = pd.DataFrame(rows)
+    result = compute_potential(table, emissions=compute_emissions(table))
+    ledger = Ledger(len(table), 5)
+    habits = describe(table, ledger=ledger)
+    section = result.section(ledger)
+    assert section["n_car_commuters"] is ledger.named("car_drivers", table)
+    ledger.subset(ledger.named("car_drivers", table), ledger.named("car_users", table))
+    publication = ledger.decide()
+    published = publication.resolve(section)
+    assert publication.resolve(habits)["n_car_drivers"] is None
+    assert published["n_car_commuters"] is None
+    assert published["scenarios"]["moderate"]["car_trips_per_day_avoided"] is None
+    assert published["scenarios"]["moderate"]["assumptions"]["uptake"]  # assumptions are no counts
+    # on its own, the same nine are shown
+    assert result.as_dict()["n_car_commuters"] == 9
+
+
+def test_carpool_group_sizes_add_up_to_the_drivers_in_groups() -> None:
+    """Group sizes are counts of the gate that add up to drivers_in_groups: with the exact sizes
+    5, 5 and 5 all are shown; their sum is the published total."""
+    rows = ([_driver(home_postcode="3550", distance_km=12.0) for _ in range(5)]
+            + [_driver(home_postcode="3570", distance_km=12.0) for _ in range(5)]
+            + [_driver(home_postcode="3580", distance_km=12.0) for _ in range(5)])
+    _, result = _potential(rows)
+    carpool = result.as_dict()["carpool"]
+    assert carpool["group_sizes"] == [5, 5, 5] and carpool["drivers_in_groups"] == 15
+    assert carpool["n_groups"] == 3
