@@ -378,7 +378,7 @@ class _Rows:
         """One season's mode counts among ``within``, their total and their "drives a car"
         subtotal, registered with the gate as one table row."""
         known = within & self.known[season]
-        base = ledger.base(known, tag=(*tag, season, "n"))
+        base = ledger.base(known, tag=(*tag, season, "n"), answered=True)
         cells = {m: ledger.count(known & self.is_mode[season][m], tag=(*tag, season, m)) for m in self.modes}
         ledger.partition(base, list(cells.values()), group=group)
         drivers = ledger.count(known & self.driver[season], tag=(*tag, season, "car_driver"))
@@ -449,7 +449,7 @@ def _seasonal_shift(ledger: Ledger, table: pd.DataFrame, flags: pd.DataFrame) ->
         changed = both & (summer.astype(object) != winter.astype(object)).to_numpy(dtype=bool)
     else:  # one season asked: nobody answered both (and the two columns cannot be compared)
         changed = np.zeros(len(table), dtype=bool)
-    n_both = ledger.base(both, tag=("shift", "both"))
+    n_both = ledger.base(both, tag=("shift", "both"), answered=True)
     n_changed = ledger.count(changed, tag=("shift", "changed"))
     ledger.subset(n_changed, n_both)
 
@@ -575,7 +575,7 @@ def time_band(values: pd.Series) -> pd.Series:
 
 def _banded(ledger: Ledger, values: pd.Series, bands: pd.Series, names: list[str], tag: str) -> dict[str, Any]:
     known_mask = values.notna().to_numpy(dtype=bool)
-    known = ledger.base(known_mask, tag=(tag, "n"))
+    known = ledger.base(known_mask, tag=(tag, "n"), answered=True)
     band_arr = bands.to_numpy(dtype=object)
     cells = {b: ledger.count(known_mask & (band_arr == b), tag=(tag, b)) for b in names}
     ledger.partition(known, list(cells.values()))
@@ -591,7 +591,7 @@ def _banded(ledger: Ledger, values: pd.Series, bands: pd.Series, names: list[str
 def _day_row(ledger: Ledger, values: pd.Series, tag: str) -> tuple[Fig, dict[str, Fig]]:
     rounded = values.round().clip(0, 7).to_numpy(dtype=float)
     known_mask = ~np.isnan(rounded)
-    known = ledger.base(known_mask, tag=(tag, "n"))
+    known = ledger.base(known_mask, tag=(tag, "n"), answered=True)
     cells = {str(d): ledger.count(known_mask & (rounded == d), tag=(tag, d)) for d in range(8)}
     ledger.partition(known, list(cells.values()))
     return known, cells
@@ -677,7 +677,7 @@ def _breakdown(ledger: Ledger, table: pd.DataFrame, name: str, rows: _Rows) -> d
                 any_known = True
         entry["cars_per_100"] = Derived(year if any_known else None, (*driver_figs, size))
         dist_mask = mask & ~np.isnan(rows.distance)
-        dist_known = ledger.base(dist_mask, tag=(name, str(g), "distance"))
+        dist_known = ledger.base(dist_mask, tag=(name, str(g), "distance"), answered=True)
         entry["median_distance_km"] = Derived(float(np.median(rows.distance[dist_mask])) if dist_known.n else None,
                                               (dist_known, size))
         groups[str(g)] = entry

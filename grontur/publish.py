@@ -120,6 +120,7 @@ class Ledger:
         self._cells: dict[tuple[int, Any], int] = {}
         self._pairs: set[tuple[int, int]] = set()
         self._margins: set[int] = set()
+        self._answered: set[int] = set()
         self._named: dict[str, Fig] = {}
         self._guards = 0
         self._seen_relations: set[tuple[int, tuple[int, ...], tuple[int, ...]]] = set()
@@ -155,12 +156,15 @@ class Ledger:
         self._guards += 1
         return Fig(-self._guards, n)
 
-    def base(self, mask: np.ndarray | Iterable[bool], tag: Any = None) -> Fig:
-        """Register a base population (those who answered a question, a group's members): the
-        base of shares and means. Bases are hidden last, and a base a few short of a larger set
-        is not taken for a disclosure: it tells only how many answered."""
+    def base(self, mask: np.ndarray | Iterable[bool], tag: Any = None, *, answered: bool = False) -> Fig:
+        """Register a base population (a group's members; with ``answered=True``, those of a
+        population who answered a question): the base of shares and means. Bases are hidden
+        last. An answered base a few short of the base it is part of is no disclosure: it tells
+        only how many answered."""
         fig = self.count(mask, tag)
         self._margins.add(fig.id)
+        if answered:
+            self._answered.add(fig.id)
         return fig
 
     def named(self, name: str, table: Any) -> Fig:
@@ -170,7 +174,8 @@ class Ledger:
         if found is None:
             from grontur.bases import mask
 
-            found = self._named[name] = self.base(mask(table, name), tag=("base", name))
+            answered = name.startswith("mode_known") or name == "distance_known"
+            found = self._named[name] = self.base(mask(table, name), tag=("base", name), answered=answered)
         return found
 
     def named_bases(self) -> dict[str, Fig]:
@@ -238,7 +243,7 @@ class Ledger:
         with threadpool_limits(1):
             margins = self._margins | {rel.total for rel in self._relations if len(rel.parts) >= 3}
             pairs = set(self._pairs) | _nested_pairs(self._masks, self._values, self._relations, margins, self.k,
-                                                      self._unions)
+                                                      self._unions, self._answered)
             sets, cells = _decide(self._values, self._relations, pairs, margins, self.k)
         return Publication(self.k, frozenset(sets), frozenset(cells), n_figures=len(self._values))
 
@@ -259,12 +264,13 @@ def yes_no_publishable(count: int, n: int, k: int) -> bool:
 
 
 def _nested_pairs(masks: Sequence[np.ndarray], values: Sequence[int], relations: Sequence[_Relation],
-                  margins: set[int], k: int, unions: Iterable[int] = ()) -> set[tuple[int, int]]:
+                  margins: set[int], k: int, unions: Iterable[int] = (),
+                  answered: Iterable[int] = ()) -> set[tuple[int, int]]:
     """Every registered set that lies inside another one with only ``1..k-1`` people more: the
     two side by side would describe those few (the yes/no rule, found whatever section
     registered them). Of the pair, a subtotal (the total of two cells, such as the car drivers,
-    or a union, see :meth:`Ledger.union`) goes before the cell inside it; a base is left alone:
-    it says only how many answered.
+    or a union, see :meth:`Ledger.union`) goes before the cell inside it, and a count before a
+    base; an answered base inside its population is no disclosure (it says how many answered).
 
     Returns ``(hide, other)`` pairs for :func:`_decide`."""
     if len(masks) < 2:
@@ -274,14 +280,20 @@ def _nested_pairs(masks: Sequence[np.ndarray], values: Sequence[int], relations:
     outside = matrix @ (1.0 - matrix).T  # [a, b]: members of a not in b
     diff = sizes[None, :] - sizes[:, None]  # [a, b]: |b| - |a|
     inside = (outside < 0.5) & (diff > 0) & (diff < k) & (sizes[:, None] > 0)
-    subtotals = {rel.total for rel in relations if 0 < len(rel.parts) <= 2} | set(unions)
+    unions = set(unions)
+    subtotals = {rel.total for rel in relations if 0 < len(rel.parts) <= 2} | unions
+    answered = set(answered)
     out = set()
     for a, b in zip(*np.nonzero(inside)):
         a, b = int(a), int(b)
-        if b in subtotals and b not in margins:
-            out.add((b, a))
-        elif a not in margins:
-            out.add((a, b))
+        if a in answered and b in margins:
+            continue  # those who answered, a few short of the group asked
+        if b in subtotals and (b not in margins or b in unions):
+            out.add((b, a))  # a subtotal or a union ("in either season") before what it adds up
+        elif a not in margins or b in margins:
+            out.add((a, b))  # the inner count; of two groups (a workplace inside a job group), the smaller
+        else:
+            out.add((b, a))  # a group inside a larger count of an answer: the count goes
     return out
 
 

@@ -1144,7 +1144,7 @@ def _segment_cards(codes: np.ndarray, n_segments: int, blocks: dict[str, np.ndar
         mode_share: dict[str, dict[str, Any]] = {}
         for season in ("summer", "winter"):
             mode_codes = blocks[f"mode_{season}_code"]
-            base = ledger.base(members & (mode_codes >= 0), tag=(*tag, season, "n"))
+            base = ledger.base(members & (mode_codes >= 0), tag=(*tag, season, "n"), answered=True)
             cells = {mode: ledger.count(members & (mode_codes == m), tag=(*tag, season, mode))
                      for m, mode in enumerate(MODES)}
             # Not a group row for the whole-group rule: who belongs to a segment is not known
@@ -1153,7 +1153,7 @@ def _segment_cards(codes: np.ndarray, n_segments: int, blocks: dict[str, np.ndar
             mode_share[season] = {mode: Derived(round(fig.n / base.n, 4) if base.n else None, (fig, base))
                                   for mode, fig in cells.items() if fig.n}
         known = members & ~np.isnan(distance)
-        dist_base = ledger.base(known, tag=(*tag, "distance"))
+        dist_base = ledger.base(known, tag=(*tag, "distance"), answered=True)
         median = Derived(round(float(np.median(distance[known])), 1) if dist_base.n else None, (dist_base,))
         barriers = _standing_out(ledger, members, size, blocks["barriers"], barrier_counts[j], barrier_all,
                                  BARRIERS, (*tag, "barrier"))
