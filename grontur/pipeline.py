@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -28,10 +27,18 @@ from grontur.errors import ConfigError, GronturError
 from grontur.outputs import staged_folder, write_csv, write_json
 from grontur.publish import Ledger
 from grontur.resources import data_dir
+from grontur.results import (
+    Base,
+    Municipality,
+    QualitySummary,
+    RespondentAccount,
+    Results,
+    SiteContext,
+    to_jsonable,
+)
 
 log = logging.getLogger(__name__)
 
-RESULTS_SCHEMA = "grontur.results/1"
 DEFAULT_FORMATS = ("html", "docx", "xlsx")
 #: Every file one analysis can write into its folder.
 OUTPUT_NAMES = frozenset({
@@ -55,59 +62,8 @@ class Analysis:
     followup_table: pd.DataFrame | None = None
     #: The release log's clearance of the last write (:mod:`grontur.releases`): what it replaced.
     release: Any = None
-
-
-# ---------------------------------------------------------------------------------------------
-# JSON hygiene
-
-def to_jsonable(value: Any) -> Any:
-    """Turn NumPy scalars, NaN, dates and tuples into plain JSON values."""
-    # Plain Python values first, by exact type: a results dict has some ten thousand of them per
-    # municipality, and the abstract-class checks below cost more than the values themselves.
-    kind = type(value)
-    if kind is str or kind is int or kind is bool or value is None:
-        return value
-    if kind is float:
-        return None if math.isnan(value) or math.isinf(value) else value
-    if kind is dict:
-        return {str(key): to_jsonable(item) for key, item in value.items()}
-    if kind is list or kind is tuple:
-        return [to_jsonable(item) for item in value]
-    if isinstance(value, Mapping):
-        return {str(key): to_jsonable(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple, set, frozenset)) and not isinstance(value, str):
-        items = sorted(value) if isinstance(value, (set, frozenset)) else value
-        return [to_jsonable(item) for item in items]
-    if isinstance(value, np.ndarray):
-        return [to_jsonable(item) for item in value.tolist()]
-    if isinstance(value, (np.bool_, bool)):
-        return bool(value)
-    if isinstance(value, (np.integer,)):
-        return int(value)
-    if isinstance(value, (np.floating, float)):
-        number = float(value)
-        return None if math.isnan(number) or math.isinf(number) else number
-    if value is pd.NA or value is pd.NaT:
-        return None
-    if isinstance(value, (dt.date, dt.datetime, pd.Timestamp)):
-        return value.isoformat()[:10]
-    if isinstance(value, Path):
-        return value.name
-    return value
-
-
-def _sum_suppressed(section: Any) -> int:
-    """Add up every ``suppressed_cells`` count found in a results section."""
-    kind = type(section)
-    if kind is str or kind is int or kind is float or kind is bool or section is None:
-        return 0
-    if isinstance(section, Mapping):
-        own = section.get("suppressed_cells")
-        total = int(own) if isinstance(own, (int, np.integer)) and not isinstance(own, bool) else 0
-        return total + sum(_sum_suppressed(v) for k, v in section.items() if k != "suppressed_cells")
-    if isinstance(section, list):
-        return sum(_sum_suppressed(item) for item in section)
-    return 0
+    #: The typed model ``results`` (the content of results.json) was written from.
+    model: Results | None = None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -221,48 +177,32 @@ def analyse_imported(
     ranking = ranking.published(publication)
     ranking_dict = ranking.as_dict(lang)
     segments_dict = segmented.as_dict()
-    sections: dict[str, Any] = {
-        "habits": habits,
-        "emissions": describe.jsonable(publication.resolve(emission_section)),
-        "potential": potential.published(publication, potential_section),
-        "segments": segments_dict["segments"],
-        "segmentation": segments_dict["segmentation"],
-        "measures": ranking_dict["measures"],
-        "excluded_measures": ranking_dict["excluded_measures"],
-        "packages": ranking_dict.get("packages", {}),
-        "anchoring_plan": plan.as_dict(),
-    }
-    if geo_section is not None:
-        sections["geo"] = geo_section
-    account = dict(imported.account)
-    employees = project.employees
-    results: dict[str, Any] = {
-        "schema": RESULTS_SCHEMA,
-        "generated": project.run_date.isoformat(),
-        "municipality": {"number": project.number, "name": project.name, "language": lang},
-        "respondents": {
-            **account,
-            # why rows were set aside (rows, not people described: a count of 1 names nobody)
-            "quarantine_reasons": {str(reason): int(count) for reason, count in
-                                   imported.quarantine["reason"].value_counts().sort_index().items()},
-            "employees": employees,
-            "response_rate": (account["kept"] / employees) if employees else None,
-        },
-        "mode_share": describe.mode_shares_of(habits),
-        **sections,
+    model = Results(
+        generated=project.run_date,
+        municipality=Municipality(number=project.number, name=project.name, language=lang),
+        respondents=RespondentAccount.of_import(imported, project.employees),
+        mode_share=describe.mode_shares_of(habits),
+        habits=habits,
+        emissions=describe.jsonable(publication.resolve(emission_section)),
+        potential=potential.published(publication, potential_section),
+        segments=segments_dict["segments"],
+        segmentation=segments_dict["segmentation"],
+        measures=ranking_dict["measures"],
+        excluded_measures=ranking_dict["excluded_measures"],
+        packages=ranking_dict.get("packages", {}),
+        anchoring_plan=plan.as_dict(),
+        geo=geo_section,
         # every base population a figure is counted over, with its count (grontur.bases)
-        "bases": publication.resolve({name: {"n": fig} for name, fig in ledger.named_bases().items()}),
-        "quality": _quality_summary(issues, imported),
-        "privacy": {
-            "k": k,
-            "suppressed_cells": _sum_suppressed(sections),
-            "dropped_columns": list(imported.dropped_columns),
-        },
-        "context": {key: value for key, value in context.items() if key != "municipality"},
-    }
+        bases=tuple(Base(name, publication.value(fig)) for name, fig in ledger.named_bases().items()),
+        quality=QualitySummary.of_issues(issues, imported.mapping_report),
+        k=k,
+        dropped_columns=tuple(imported.dropped_columns),
+        context=SiteContext.of_context(context),
+    )
     return Analysis(
         project=project,
-        results=to_jsonable(results),
+        results=model.to_json(),
+        model=model,
         table=table,
         issues=issues,
         quarantine=imported.quarantine,
@@ -287,15 +227,6 @@ def prepare_table(imported: Any, *, project: Project, lang: str | None = None,
 
 def _next_monday(day: dt.date) -> dt.date:
     return day + dt.timedelta(days=(7 - day.weekday()) % 7 or 7)
-
-
-def _quality_summary(issues: pd.DataFrame, imported: Any) -> dict[str, Any]:
-    by_problem = issues["problem"].value_counts().sort_index() if len(issues) else pd.Series(dtype=int)
-    return {
-        "problems": len(issues),
-        "by_problem": {str(key): int(value) for key, value in by_problem.items()},
-        "mapping": imported.mapping_report,
-    }
 
 
 def import_for_project(path: Path, *, project: Project, mapping: Path | None = None, sheet: str | None = None,
@@ -793,6 +724,8 @@ def compare_waves_of(project: Project, table: pd.DataFrame, after: Any, effects:
 def attach_comparison(analysis: Analysis, after: Any, effects: Sequence[Any], *, before: Any = None) -> None:
     """Compare the analysed baseline with a follow-up wave (an import result) and add the pilot effects."""
     analysis.comparison = compare_waves_of(analysis.project, analysis.table, after, effects, before=before)
+    if analysis.model is not None:
+        analysis.model = analysis.model.with_comparison(analysis.comparison)
     analysis.results["comparison"] = analysis.comparison
     analysis.followup_table = after.table
 

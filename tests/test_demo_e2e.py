@@ -9,6 +9,9 @@ import sys
 import pandas as pd
 import pytest
 
+from grontur.results import RESULTS_FORMAT
+from grontur.results_schema import problems
+
 pytestmark = pytest.mark.slow
 
 SLUGS = {"3320": "fla", "3322": "nesbyen", "3324": "gol", "3326": "hemsedal", "3328": "al", "3330": "hol"}
@@ -34,6 +37,16 @@ def test_overview_links_every_municipality(demo):
     index = (demo / "index.html").read_text(encoding="utf-8")
     for slug in SLUGS.values():
         assert f'href="{slug}/report.html"' in index
+
+
+@pytest.mark.parametrize("slug", sorted(SLUGS.values()))
+def test_results_and_comparison_fit_the_shipped_schemas(demo, slug):
+    results = json.loads((demo / slug / "results.json").read_text(encoding="utf-8"))
+    comparison = json.loads((demo / slug / "comparison.json").read_text(encoding="utf-8"))
+    assert results["schema"] == RESULTS_FORMAT
+    assert problems(results) == []
+    assert problems(comparison, "comparison") == []
+    assert results["comparison"] == comparison
 
 
 @pytest.mark.parametrize("number", sorted(SLUGS))

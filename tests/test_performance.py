@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 
 from grontur import anchoring, describe, geo
-from grontur.pipeline import _sum_suppressed, to_jsonable
 from grontur.resources import data_path
+from grontur.results import sum_suppressed, to_jsonable
 
 
 def _touch_later(path) -> None:
@@ -80,7 +80,7 @@ def test_to_jsonable_plain_values(value):
 def test_sum_suppressed_counts_every_level():
     section = {"suppressed_cells": 2, "a": [{"suppressed_cells": 3}, {"b": {"suppressed_cells": 4}}],
                "c": "suppressed_cells", "d": 5.0, "e": True, "f": None}
-    assert _sum_suppressed(section) == 9
+    assert sum_suppressed(section) == 9
 
 
 def _table() -> pd.DataFrame:

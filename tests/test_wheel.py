@@ -44,6 +44,7 @@ def test_wheel_contains_the_shipped_knowledge(wheel):
     assert any(n.startswith("grontur/_data/measures/catalogue/") and n.endswith(".yaml") for n in names)
     assert any(n.startswith("grontur/_data/surveys/demo/") for n in names)
     assert "grontur/_data/notebooks/kommuneanalyse.ipynb" in names
+    assert {"grontur/schemas/results.schema.json", "grontur/schemas/comparison.schema.json"} <= names
     assert any(n.startswith("grontur/locale/") for n in names)
 
 

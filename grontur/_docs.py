@@ -1,0 +1,168 @@
+"""``docs/results-schema.md``, generated from the JSON Schemas shipped in ``grontur/schemas/``.
+
+Run ``python -m grontur._docs`` in a checkout to rewrite the file; a test checks that the
+committed file equals :func:`results_schema_markdown`, so the page never drifts from the schema.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+from grontur import bases
+from grontur.results import RESULTS_FORMAT
+from grontur.results_schema import FILES, load
+
+DOC_PATH = Path("docs") / "results-schema.md"
+
+_INTRO = """\
+One file per analysed municipality, written from the results model (`grontur.results.Results`).
+Its format is `{version}`: the `schema` field names it, and it changes whenever a field is added,
+removed or changes meaning. The JSON Schema (draft 2020-12) ships in the package as
+`grontur/schemas/results.schema.json` (the comparison part as `grontur/schemas/comparison.schema.json`);
+check a file with
+
+```python
+import json
+from grontur.results_schema import validate
+validate(json.load(open("results.json", encoding="utf-8")))  # raises SchemaMismatch, listing every problem
+```
+
+Plain JSON: shares are fractions between 0 and 1, tonnes are tonnes CO2e per year, distances are
+one-way km, dates are ISO dates.
+
+**`null` means hidden or unknown.** Every figure counted from respondents goes through one
+publication gate. A figure is `null` when it describes fewer than `k` respondents (the project's
+privacy threshold, `privacy.k`), or when showing it together with the other published figures
+(totals, subtotals, shares, the same figure elsewhere) would give such a figure back. A figure
+hidden in one place is hidden everywhere. `null` is also used for a value that cannot be computed
+(no head count, no answers). Missing is never written as 0. Each section counts its hidden cells in
+`suppressed_cells`; `privacy.suppressed_cells` adds them up.
+
+**Bases.** Every share, rate or "x of n" is counted over a named base population, defined once in
+`grontur.bases`. `bases` lists each base the run used with its size (`null` when hidden):
+
+{bases}
+
+This page is generated from the schema (`python -m grontur._docs`); the section pages in
+`docs/schema/` explain the methods behind the figures.
+"""
+
+
+def _base_lines() -> str:
+    """The named bases with their definitions, from :mod:`grontur.bases` (one definition)."""
+    doc = bases.__doc__ or ""
+    found = dict(re.findall(r"^- ``([a-z_<>]+)``: (.+?)$", doc, flags=re.MULTILINE))
+    lines = []
+    for pattern, text in found.items():
+        names = [name for name in bases.NAMES if re.fullmatch(pattern.replace("<season>", "[a-z]+"), name)]
+        shown = ", ".join(f"`{name}`" for name in names)
+        lines.append(f"- {shown}: {text}")
+    return "\n".join(lines)
+
+
+def _type(node: dict[str, Any]) -> str:
+    """A short type for a schema node: ``integer | null``, ``count``, ``one of ...``."""
+    if "$ref" in node:
+        name = node["$ref"].rsplit("/", 1)[-1]
+        if name.endswith(".schema.json"):
+            return f"object (`{name}`)"
+        return f"[{name}](#{name})"
+    if "const" in node:
+        return f'`"{node["const"]}"`'
+    if "anyOf" in node:
+        return " \\| ".join(_type(option) for option in node["anyOf"])
+    kinds = node.get("type", "any")
+    kinds = kinds if isinstance(kinds, list) else [kinds]
+    text = " \\| ".join(kinds)
+    if "enum" in node:
+        text += ": " + ", ".join(f"`{value}`" for value in node["enum"])
+    if node.get("type") == "array" or "array" in kinds:
+        items = node.get("items")
+        if isinstance(items, dict) and ("$ref" in items or "enum" in items or items.get("type") != "object"):
+            text = f"list of {_type(items)}"
+    return text
+
+
+def _rows(node: dict[str, Any], prefix: str, required: bool = True) -> list[tuple[str, str, str]]:
+    """(field, type, content) rows for ``node`` and everything written inline below it."""
+    rows = []
+    props = node.get("properties")
+    if isinstance(props, dict):
+        needed = set(node.get("required", ()))
+        for key, child in props.items():
+            path = f"{prefix}.{key}" if prefix else key
+            rows.append((f"`{path}`" + ("" if key in needed else " (optional)"), _type(child),
+                         child.get("description", "")))
+            rows.extend(_rows(child, path))
+    extra = node.get("additionalProperties")
+    if isinstance(extra, dict):
+        key = "{" + _key_name(node) + "}"
+        path = f"{prefix}.{key}" if prefix else key
+        rows.append((f"`{path}`", _type(extra), extra.get("description", "")))
+        rows.extend(_rows(extra, path))
+    items = node.get("items")
+    if isinstance(items, dict) and (items.get("properties") or items.get("additionalProperties")):
+        rows.extend(_rows(items, f"{prefix}[]"))
+    return rows
+
+
+def _key_name(node: dict[str, Any]) -> str:
+    names = node.get("propertyNames")
+    if isinstance(names, dict) and "$ref" in names:
+        return names["$ref"].rsplit("/", 1)[-1]
+    return "key"
+
+
+def _table(rows: list[tuple[str, str, str]], head: str = "field") -> list[str]:
+    lines = [f"| {head} | type | content |", "|---|---|---|"]
+    lines += [f"| {path} | {kind} | {text} |" for path, kind, text in rows]
+    return lines
+
+
+def _document(name: str, title: str, intro: str) -> list[str]:
+    schema = load(name)
+    lines = [title, "", intro.rstrip(), ""]
+    needed = set(schema.get("required", ()))
+    top = [(f"`{key}`" + ("" if key in needed else " (optional)"), _type(node), node.get("description", ""))
+           for key, node in schema["properties"].items()]
+    lines += ["## Top-level keys", "", *_table(top, "key"), ""]
+    for key, node in schema["properties"].items():
+        rows = _rows(node, "")
+        if not rows:
+            continue
+        lines += [f"### `{key}`", "", node.get("description", ""), "", *_table(rows), ""]
+    lines += ["## Types", "", "Shapes used in several places (`$defs` of the schema).", ""]
+    for key, node in schema.get("$defs", {}).items():
+        lines += [f"### {key}", "", f"{_type(node)}. {node.get('description', '')}".strip(), ""]
+        rows = _rows(node, "")
+        if rows:
+            lines += [*_table(rows), ""]
+    return lines
+
+
+def results_schema_markdown() -> str:
+    """The text of ``docs/results-schema.md``."""
+    intro = _INTRO.format(version=RESULTS_FORMAT, bases=_base_lines())
+    lines = _document("results", f"# `results.json`: format `{RESULTS_FORMAT}`", intro)
+    comparison = load("comparison")
+    version = comparison["properties"]["schema"]["const"]
+    lines += _document("comparison", f"# `comparison.json` (and `results.json` `comparison`): format `{version}`",
+                       f"Written when a follow-up wave is given; `docs/schema/comparison.md` explains the method. "
+                       f"Schema: `grontur/schemas/{FILES['comparison']}`.")
+    text = "\n".join(lines)
+    return re.sub(r"\n{3,}", "\n\n", text).rstrip() + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Write ``docs/results-schema.md`` under the given checkout folder (default: the current one)."""
+    args = sys.argv[1:] if argv is None else argv
+    root = Path(args[0]) if args else Path.cwd()
+    (root / DOC_PATH).write_text(results_schema_markdown(), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
