@@ -405,6 +405,13 @@ class _Rows:
         return (num / den if den > 0 else None), needs
 
 
+def wave_rows(table: pd.DataFrame, settings: Mapping[str, Any] | None = None) -> _Rows:
+    """The per-row arrays of one wave's table, for registering its mode rows
+    (``rows.mode_row``) and drive-alone rates (``rows.alone_rate``) with a ledger: the comparison
+    of two waves registers the very cells the habits section registers."""
+    return _Rows(prepare(table), load_settings(settings))
+
+
 # --------------------------------------------------------------------------- mode shares
 
 def _season_section(ledger: Ledger, rows: _Rows, table: pd.DataFrame) -> dict[str, Any]:

@@ -142,12 +142,19 @@ def analyse_imported(
     catalogue: Any = None,
     evidence: Sequence[Any] | None = None,
     draw_figures: bool = True,
+    followup: Any = None,
+    control: tuple[pd.DataFrame, pd.DataFrame] | None = None,
 ) -> Analysis:
     """Run every analysis stage on an imported survey (an :class:`grontur.importing.ImportResult`).
 
     With ``draw_figures=False`` no figure is drawn (anchoring timeline, home-area and potential
     maps): a run that renders no report, such as :func:`analyse_many` without formats, saves
     the matplotlib figures of every municipality.
+
+    With ``followup`` (the import of the repeat survey) the two waves are compared, and the
+    project's pilots evaluated (against ``control``, the comparison municipality's two tables,
+    when given): the comparison's baseline figures are registered with the same gate as the
+    analysis of that baseline, so a figure hidden in one section is hidden in the comparison too.
     """
     lang = lang or project.language
     k = project.k
@@ -201,7 +208,12 @@ def analyse_imported(
 
     issues = pd.concat([frame for frame in issue_frames if frame is not None and len(frame)], ignore_index=True) \
         if any(frame is not None and len(frame) for frame in issue_frames) else imported.issues.iloc[0:0]
+    draft = None
+    if followup is not None:
+        draft = register_comparison_of(project, table, followup, control=control, lang=lang, ledger=ledger,
+                                       mapping_report=imported.mapping_report)
     publication = ledger.decide()
+    comparison = to_jsonable(draft.publish(publication).as_dict()) if draft is not None else None
     habits = publication.resolve(habits)
     segmented = segmented.published(publication)
     ranking = ranking.published(publication)
@@ -246,6 +258,8 @@ def analyse_imported(
         },
         "context": {key: value for key, value in context.items() if key != "municipality"},
     }
+    if comparison is not None:
+        results["comparison"] = comparison
     return Analysis(
         project=project,
         results=to_jsonable(results),
@@ -253,6 +267,7 @@ def analyse_imported(
         issues=issues,
         quarantine=imported.quarantine,
         figures=figures,
+        comparison=comparison,
     )
 
 
@@ -400,6 +415,7 @@ class PreparedRun:
     baseline: Any
     followup: Any | None
     effects: tuple[Any, ...] = ()
+    control: tuple[pd.DataFrame, pd.DataFrame] | None = None
 
 
 @dataclass(frozen=True)
@@ -537,12 +553,13 @@ def prepare(request: RunRequest, *, network: Sequence[Project] | None = None,
     after = (_import_once(imports, followup, project, project.followup_wave, mapping=request.mapping,
                           sheet=request.sheet) if followup is not None else None)
     effects: list[Any] = []
+    control = None
     if after is not None and project.pilots:
         source = request.comparison or find_comparison(project, network=network)
         control = comparison_tables(source, cache=imports) if source is not None else None
         effects = evaluate_project_pilots(project, baseline.table, after.table, comparison=control,
                                           lang=request.lang)
-    return PreparedRun(request=request, baseline=baseline, followup=after, effects=tuple(effects))
+    return PreparedRun(request=request, baseline=baseline, followup=after, effects=tuple(effects), control=control)
 
 
 def finish(prepared: PreparedRun, evidence: Sequence[Any]) -> RunResult:
@@ -551,8 +568,12 @@ def finish(prepared: PreparedRun, evidence: Sequence[Any]) -> RunResult:
     project = request.project
     lang = request.lang or project.language
     if request.comparison_only:
-        table, _ = prepare_table(prepared.baseline, project=project, lang=lang)
-        comparison = compare_waves_of(project, table, prepared.followup, prepared.effects, before=prepared.baseline)
+        # The whole analysis registers its figures with the gate, so the comparison shows what
+        # the analysis of the same data shows (grontur demo and analyse), nothing more.
+        only = analyse_imported(prepared.baseline, project=project, lang=request.lang, evidence=evidence,
+                                draw_figures=False, followup=prepared.followup, control=prepared.control)
+        comparison = only.comparison
+        assert comparison is not None  # a comparison-only request always has a follow-up
         if request.out is not None:
             with staged_folder(request.out) as staging:
                 _write_comparison(comparison, staging, lang=lang, name=project.name,
@@ -561,9 +582,8 @@ def finish(prepared: PreparedRun, evidence: Sequence[Any]) -> RunResult:
                          folder=request.out)
     # Figures are drawn for a report, or for the caller to write later (no folder given).
     analysis = analyse_imported(prepared.baseline, project=project, lang=request.lang, evidence=evidence,
-                                draw_figures=request.out is None or bool(request.formats))
-    if prepared.followup is not None:
-        attach_comparison(analysis, prepared.followup, prepared.effects, before=prepared.baseline)
+                                draw_figures=request.out is None or bool(request.formats),
+                                followup=prepared.followup, control=prepared.control)
     if request.out is not None:
         write_analysis(analysis, request.out, lang=lang, formats=request.formats)
     return RunResult(project=project, analysis=analysis, comparison=analysis.comparison, effects=prepared.effects,
@@ -742,26 +762,25 @@ def evidence_from_effects(effects: Iterable[Any]) -> list[Any]:
     return records
 
 
-def compare_waves_of(project: Project, table: pd.DataFrame, after: Any, effects: Sequence[Any], *,
-                     before: Any = None) -> dict[str, Any]:
-    """``comparison.json``: the baseline ``table`` (from :func:`prepare_table`) against the
-    follow-up import, with the pilot effects."""
+def register_comparison_of(project: Project, table: pd.DataFrame, followup: Any, *, ledger: Ledger,
+                           control: tuple[pd.DataFrame, pd.DataFrame] | None = None,
+                           lang: str | None = None, mapping_report: Any = None) -> Any:
+    """Register the comparison of the baseline ``table`` (from :func:`prepare_table`, the table of
+    ``ledger``) with the follow-up import, and of the project's pilots, with the run's gate;
+    ``comparison.json`` is the returned draft published with the run's decision."""
     from grontur import compare
 
-    result = compare.compare_waves(
-        table, after.table, k=project.k, employees_before=project.employees,
+    return compare.register_comparison(
+        table, followup.table, ledger=ledger, employees_before=project.employees,
         employees_after=project.employees,
-        mapping_before=compare.mapping_signature(before.mapping_report) if before is not None else None,
-        mapping_after=compare.mapping_signature(after.mapping_report),
+        mapping_before=compare.mapping_signature(mapping_report),
+        mapping_after=compare.mapping_signature(followup.mapping_report),
         waves=(project.wave, project.followup_wave) if project.wave and project.followup_wave else None,
+        pilots=project.pilots, comparison=control,
+        municipality={"number": project.number, "name": project.name},
+        context={"employees": project.employees, "rurality": project.context.get("rurality", "rural")},
+        run_date=project.run_date, lang=lang or project.language,
     )
-    return to_jsonable(result.with_pilots(effects).as_dict())
-
-
-def attach_comparison(analysis: Analysis, after: Any, effects: Sequence[Any], *, before: Any = None) -> None:
-    """Compare the analysed baseline with a follow-up wave (an import result) and add the pilot effects."""
-    analysis.comparison = compare_waves_of(analysis.project, analysis.table, after, effects, before=before)
-    analysis.results["comparison"] = analysis.comparison
 
 
 def write_analysis(analysis: Analysis, out_dir: Path, *, lang: str, formats: Sequence[str] = DEFAULT_FORMATS) -> list[Path]:
