@@ -260,7 +260,9 @@ def _drive_alone_change(wb: _Wave, wa: _Wave) -> dict[str, Any]:
         for wave in (wb, wa):
             base = _travels(wave, season)
             _, cells, _ = wave.modes[season]
-            rate, needs = wave.rows.alone_rate(wave.ledger, [season], np.ones(wave.n, dtype=bool), [cells["car_alone"]])
+            # the habits section's rate, resting on the same counts (lone drivers, remote workers)
+            rate, needs = wave.rows.alone_rate(wave.ledger, [season], np.ones(wave.n, dtype=bool),
+                                               [cells[m] for m in ("car_alone", "remote") if cells[m].n or m in wave.rows.modes])
             trips = wave.rows.trips[season]
             total, sq = float(trips.sum()), float((trips**2).sum())
             # the rate rests on the counts the habits section's rate rests on (the same figure)
@@ -387,6 +389,10 @@ def _emissions(wb: _Wave, wa: _Wave, employees_before: int | None, employees_aft
     }
 
 
+#: Key of a panel season's exact cells, for naming why its test is withheld; never published.
+_CELLS = "\0cells"
+
+
 def _panel(wb: _Wave, wa: _Wave) -> dict[str, Any]:
     """McNemar on the linked respondents; two-proportion tests on the unlinked rest.
 
@@ -477,6 +483,7 @@ def _panel(wb: _Wave, wa: _Wave) -> dict[str, Any]:
             "before": Derived(round_share((a + b) / m), shares_b),
             "after": Derived(round_share((a + c) / m), shares_a),
             "diff": Derived(round_share(diff), (*shares_b, *shares_a)),
+            _CELLS: (a, b, c, d),  # removed once the gate has decided (see _finish_panel)
         }
     return out
 
@@ -489,11 +496,13 @@ def _finish_panel(panel: dict[str, Any]) -> dict[str, Any]:
     if panel.get("n") is None:
         panel["note"] = "panel_too_small"
     for entry in panel["seasons"].values():
+        counts = entry.pop(_CELLS)
         cells = [entry.get(key) for key in ("car_both", "stopped_driving", "started_driving", "car_neither")]
         entry["paired_test"] = entry.get("mcnemar_p") is not None
         if not entry["paired_test"]:
-            changed_hidden = cells[1] is None or cells[2] is None
-            entry["note"] = "few_changed" if changed_hidden else "few_in_a_cell"
+            # named after the smallest hidden cell: a changed one, or another
+            hidden = [(n, i) for i, n in enumerate(counts) if cells[i] is None and n]
+            entry["note"] = "few_changed" if hidden and min(hidden)[1] in (1, 2) else "few_in_a_cell"
     first = next((s for s in SEASONS if (panel["seasons"].get(s) or {}).get("mcnemar_p") is not None), None)
     panel["mcnemar_p"] = panel["seasons"][first]["mcnemar_p"] if first else None
     return panel
@@ -531,8 +540,11 @@ def _breakdowns(wb: _Wave, wa: _Wave) -> dict[str, Any]:
         keys = [np.array([None if pd.isna(v) else str(v) for v in key], dtype=object) for key in keys]
         groups = sorted({v for key in keys for v in key if v is not None})
         rows = []
+        sizes: tuple[list[Fig], list[Fig]] = ([], [])
         for group in groups:
             (size_b, rows_b), (size_a, rows_a) = (_group_row(w, column, key, group) for w, key in zip((wb, wa), keys))
+            sizes[0].append(size_b)
+            sizes[1].append(size_a)
             row: dict[str, Any] = {"group": group, "n_before": size_b, "n_after": size_a}
             for season in SEASONS:
                 entries = {}
@@ -545,6 +557,9 @@ def _breakdowns(wb: _Wave, wa: _Wave) -> dict[str, Any]:
                 if entries:
                     row[season] = entries
             rows.append(row)
+        # the group sizes add up to those who answered (as in the habits section)
+        for wave, key, parts in zip((wb, wa), keys, sizes, strict=True):
+            wave.ledger.partition(wave.ledger.base(pd.notna(key), tag=(column, "answered")), parts)
         out[column] = rows
     return out
 
@@ -588,6 +603,8 @@ def _composition(wb: _Wave, wa: _Wave, thresholds: Mapping[str, float]) -> tuple
     key_a = after["job_group"].astype(str).where(after["job_group"].notna()).to_numpy(dtype=object)
     sizes = {g: (wb.ledger.base(key_b == g, tag=("job_group", g, "n")), wa.ledger.base(key_a == g, tag=("job_group", g, "n")))
              for g in groups}
+    for i, wave in enumerate((wb, wa)):
+        wave.ledger.partition(answered[i], [sizes[g][i] for g in groups])
     shares = {g: {"before": Derived(round_share(sb[g]), (sizes[g][0], answered[0])),
                   "after": Derived(round_share(sa[g]), (sizes[g][1], answered[1])),
                   _SIZES: sizes[g]}
@@ -842,6 +859,11 @@ class ComparisonDraft:
         if composition is not None:
             composition["shares"] = {g: {key: v for key, v in entry.items() if key != _SIZES}
                                      for g, entry in composition["shares"].items() if any(entry[_SIZES])}
+        if composition is not None:
+            # an adjusted estimate the gate withholds is left out (the report says it is missing)
+            composition["reweighted"] = {outcome: {season: entry for season, entry in seasons.items()
+                                                   if entry["diff_reweighted"] is not None}
+                                         for outcome, seasons in composition["reweighted"].items()}
         warnings = sections["comparability"]
         for warning in warnings:
             if warning["code"] == "composition_missing_groups":

@@ -733,7 +733,10 @@ def describe(table: pd.DataFrame, *, k: int = DEFAULT_K, employees: int | None =
     dar_ci: dict[str, Any] = {}
     for key, picked in [(s, [s]) for s in SEASONS] + [("year", list(SEASONS))]:
         lo, hi = _effective_ci(table, {s: trips[s] for s in picked}, dar[key])
-        alone = [seasons[s]["modes"]["car_alone"]["count"] for s in picked if "car_alone" in seasons[s]["modes"]]
+        # With everyone on a full week the rate is lone drivers over those who travel, which beside
+        # those who gave a mode gives the remote workers back: it needs their count too.
+        alone = [seasons[s]["modes"][m]["count"] for s in picked for m in ("car_alone", "remote")
+                 if m in seasons[s]["modes"]]
         _, needs = rows.alone_rate(ledger, picked, np.ones(n, dtype=bool), alone)
         dar_ci[key] = {"rate": Derived(dar[key], needs), "ci_low": Derived(lo, needs), "ci_high": Derived(hi, needs)}
     cars = cars_per_100(table, employees=employees, settings=settings)

@@ -571,6 +571,12 @@ def _estimate_season(waves: _Tables, reached_b: pd.Series, reached_a: pd.Series,
     r_f = _group_figs(waves, reached_b, reached_a, season, outcome, (*tag, "reached"))
     o_f = _group_figs(waves, ~reached_b, ~reached_a, season, outcome, (*tag, "not_reached"))
     r, o = _values(r_f), _values(o_f)
+    # Reached and not reached add up to the whole wave, whose share the comparison publishes.
+    everyone = pd.Series(True, index=before.index), pd.Series(True, index=after.index)
+    all_f = _group_figs(waves, *everyone, season, outcome, ("pilot", season, outcome, "everyone"))
+    for whole, part_r, part_o in zip(all_f, r_f, o_f, strict=True):
+        ledger = waves.ledger_before if whole.ledger == waves.ledger_before.serial else waves.ledger_after
+        ledger.partition(whole, [part_r, part_o])
     group, description = _describe_participants(spec.participants, spec.lang)
     participants = {
         "group": group,
