@@ -9,10 +9,13 @@ and the unlinked parts separately. Only pseudonyms made from a panel code link p
 (:func:`grontur.waves.linkable_ids`): an export's own id is
 a submission or row number that means nothing across files.
 
-Every figure that describes fewer than ``k`` respondents is ``None`` and counted in
-``suppressed_cells``. A yes/no share (drives or not) is shown only when both those counted and
-those not counted are 0 or at least ``k``, as in the report's habits section; a group too small
-in both waves is left out by name. Sentences are never stored here: comparability warnings are codes with
+Nothing here decides what is shown. Every count of the baseline is registered with the ledger of
+the baseline's table (in a run, the run's ledger, where the habits section registered the same
+cells), every count of the follow-up with a ledger over the follow-up table, and every figure
+that rests on both waves (a difference, interval, p-value, pilot effect) names the counts of
+both (:mod:`grontur.publish`): a figure hidden anywhere is hidden here, and a difference is
+hidden when either wave's figure is. Hidden figures are ``None`` and counted in
+``suppressed_cells``; a group hidden in both waves is left out by name. Sentences are never stored here: comparability warnings are codes with
 values, which :mod:`grontur.report.comparison` turns into text from the translation catalogue.
 """
 
@@ -22,22 +25,25 @@ import copy
 import json
 import logging
 from collections.abc import Iterable, Mapping, Sequence
-from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from grontur import describe
 from grontur.errors import MappingError, MissingColumnError
-from grontur.pilots import evaluate_pilots
+from grontur.pilots import register_pilots
 from grontur.publish import (
+    Derived,
+    Fig,
+    HiddenTally,
+    Ledger,
+    Listed,
+    Publication,
     check_k,
-    is_small,
-    suppress_with_totals,
-    yes_no_publishable,
 )
-from grontur.schema import CAR_DRIVER_MODES, COLUMNS, MODES, SEASONS
+from grontur.schema import COLUMNS, MODES, SEASONS
 from grontur.stats import (
     chi_square_test,
     mcnemar_p,
@@ -74,45 +80,43 @@ DEFAULT_THRESHOLDS: Mapping[str, float] = {
 
 #: Groupings reported in ``breakdowns`` when the column is present in both waves.
 BREAKDOWN_COLUMNS: tuple[str, ...] = ("segment", "workplace", "job_group")
-#: Working days per week used to turn days on site into a share of working days (assumption).
-WORKING_DAYS_PER_WEEK = 5.0
 
-def change_entry(xb: int, nb: int, xa: int, na: int, *, k: int, pair: bool = False,
-                 hide: tuple[bool, bool] = (False, False)) -> tuple[dict[str, Any], int]:
-    """One before/after proportion with its difference, interval and p-value, suppressed below ``k``.
+def _r(value: Any) -> float | None:
+    """:func:`grontur.stats.round_share`, with ``None`` for a figure that cannot be computed."""
+    return None if value is None else round_share(value)
 
-    Returns the entry and the number of cells hidden. A share is hidden when its wave has fewer
-    than ``k`` respondents or when 1 to ``k - 1`` respondents hold the outcome; with ``pair``
-    (a yes/no outcome) also when 1 to ``k - 1`` respondents do not hold it. ``hide`` hides a
-    wave's share and count whatever their size (complementary suppression). The difference is
-    hidden with either share.
+
+def _rp(value: Any) -> float | None:
+    return None if value is None else round_p(value)
+
+
+def change_entry(ledgers: tuple[Ledger, Ledger], xb: Fig, nb: Fig, xa: Fig, na: Fig, *,
+                 needs: tuple[tuple[Fig, ...], tuple[Fig, ...]] = ((), ())) -> dict[str, Any]:
+    """One before/after yes/no share with its difference, interval and p-value.
+
+    ``xb`` of ``nb`` are counts of the baseline's ledger, ``xa`` of ``na`` of the follow-up's;
+    the shares are declared to the gate (the yes/no rule) and each wave's share is shown only when
+    its counts (and ``needs``) are; so is each wave's ``n``. The difference, its interval and p-value rest on both waves:
+    they are hidden when either share is.
     """
-    hidden = 0
-
-    def publishable(x: int, n: int, forced: bool) -> bool:
-        if forced or n < k:
-            return False
-        return yes_no_publishable(x, n, k) if pair else not is_small(x, k)
-
-    before_ok = publishable(xb, nb, hide[0])
-    after_ok = publishable(xa, na, hide[1])
-    # a wave with nobody in it hides nothing
-    hidden += (not before_ok and nb > 0) + (not after_ok and na > 0)
-    diff, low, high = newcombe_difference(xb, nb, xa, na)
-    p = two_proportion_p(xb, nb, xa, na)
-    both = before_ok and after_ok
-    entry = {
-        "before": round_share(xb / nb) if before_ok and nb else None,
-        "after": round_share(xa / na) if after_ok and na else None,
-        "diff": round_share(diff) if both else None,
-        "ci_low": round_share(low) if both else None,
-        "ci_high": round_share(high) if both else None,
-        "p_value": round_p(p) if both else None,
-        "n_before": int(nb) if (nb >= k and not hide[0]) or nb == 0 else None,
-        "n_after": int(na) if (na >= k and not hide[1]) or na == 0 else None,
+    ledgers[0].subset(xb, nb)
+    ledgers[1].subset(xa, na)
+    before, after = (xb, nb, *needs[0]), (xa, na, *needs[1])
+    both = (*before, *after)
+    diff = low = high = p = None
+    if nb.n and na.n:
+        diff, low, high = newcombe_difference(xb.n, nb.n, xa.n, na.n)
+        p = two_proportion_p(xb.n, nb.n, xa.n, na.n)
+    return {
+        "before": Derived(_r(xb.n / nb.n) if nb.n else None, before),
+        "after": Derived(_r(xa.n / na.n) if na.n else None, after),
+        "diff": Derived(_r(diff), both),
+        "ci_low": Derived(_r(low), both),
+        "ci_high": Derived(_r(high), both),
+        "p_value": Derived(_rp(p), both),
+        "n_before": Derived(nb.n, before[1:]),
+        "n_after": Derived(na.n, after[1:]),
     }
-    hidden += (0 < nb and (nb < k or hide[0])) + (0 < na and (na < k or hide[1]))
-    return entry, int(hidden)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -140,86 +144,82 @@ def _check_table(table: pd.DataFrame, which: str) -> pd.DataFrame:
     return table
 
 
-def _modes(table: pd.DataFrame, season: str) -> pd.Series:
-    column = f"mode_{season}"
-    if column not in table.columns:
-        return pd.Series(pd.NA, index=table.index, dtype="object")
-    return table[column]
-
-
 # ---------------------------------------------------------------------------------------------
 # Sections
-
-#: Key of the "drives a car" subtotal in :func:`mode_wave_hidden` (cannot clash with a mode code).
-_DRIVER_KEY = "\0car_driver"
-
-
-def mode_wave_hidden(counts: Mapping[str, int] | pd.Series, k: int) -> set[str]:
-    """Which modes' shares of one wave to hide (and ``_DRIVER_KEY`` when the car-driver share must go).
-
-    A share is hidden when the people with that mode or without it number 1 to ``k - 1``. The
-    shares of all modes add up to 1 and the car-driver share (``car_alone`` + ``car_shared``) is
-    published with them, so more shares are hidden until no hidden one follows from the shown ones
-    (:func:`grontur.publish.suppress_with_totals`, as the report's habits section does).
-    """
-    cells = {mode: int(counts.get(mode, 0)) for mode in MODES}
-    out, _ = suppress_with_totals(cells, k, subtotals={_DRIVER_KEY: list(CAR_DRIVER_MODES)})
-    return {key for key, value in out.items() if value is None}
+#
+# Every count of a wave is registered with that wave's ledger together with the respondents it
+# counts: the baseline's with the run's ledger (the same cells the habits section registers, so
+# the two cannot disagree), the follow-up's with a ledger over the follow-up table. Figures that
+# rest on both waves are Derived from the counts of both.
 
 
-def _hide_side(entry: dict[str, Any], side: str) -> int:
-    """Hide one wave's share of a change entry (and the difference); 1 when it was shown."""
-    if entry.get(side) is None:
-        return 0
-    entry.update({side: None, "diff": None, "ci_low": None, "ci_high": None, "p_value": None})
-    return 1
+@dataclass
+class _Wave:
+    """One wave's table, its ledger and the counts every section shares (the mode rows)."""
+
+    table: pd.DataFrame
+    ledger: Ledger
+    rows: Any
+    everyone: Fig
+    modes: dict[str, tuple[Fig, dict[str, Fig], Fig]]
+
+    @property
+    def n(self) -> int:
+        return len(self.table)
+
+    def nobody(self, tag: tuple[Any, ...]) -> Fig:
+        return self.ledger.count(np.zeros(self.n, dtype=bool), tag=tag)
 
 
-def _mode_share_change(before: pd.DataFrame, after: pd.DataFrame,
-                       k: int) -> tuple[dict, dict, int, dict[str, tuple[bool, bool, bool, bool]]]:
-    """Mode shares per season and wave; also whether each wave's car-driver share (first two flags)
-    and remote share (last two) are hidden."""
-    out: dict[str, dict[str, Any]] = {}
-    tests: dict[str, Any] = {}
-    driver_hidden: dict[str, tuple[bool, bool, bool, bool]] = {}
-    hidden = 0
+def _wave(table: pd.DataFrame, ledger: Ledger) -> _Wave:
+    rows = describe.wave_rows(table)
+    everyone_mask = np.ones(len(table), dtype=bool)
+    wave = _Wave(table, ledger, rows, ledger.named("respondents", table), {})
     for season in SEASONS:
-        mb, ma = _modes(before, season).dropna(), _modes(after, season).dropna()
-        if mb.empty and ma.empty:
+        ledger.named(f"mode_known_{season}", table)
+        base, cells, drivers = rows.mode_row(ledger, season, everyone_mask, ("modes",))
+        cells = {m: cells[m] if m in cells else wave.nobody(("modes", season, m)) for m in MODES}
+        wave.modes[season] = (base, cells, drivers)
+    return wave
+
+
+def _both(wb: _Wave, wa: _Wave) -> tuple[Ledger, Ledger]:
+    return wb.ledger, wa.ledger
+
+
+def _mode_share_change(wb: _Wave, wa: _Wave) -> dict[str, Any]:
+    """Mode shares per season and wave: the habits section's mode rows of each wave."""
+    out: dict[str, dict[str, Any]] = {}
+    for season in SEASONS:
+        base_b, cells_b, _ = wb.modes[season]
+        base_a, cells_a, _ = wa.modes[season]
+        if base_b.n == 0 and base_a.n == 0:
             continue
-        cb = mb.value_counts().reindex(list(MODES), fill_value=0).astype("int64")
-        ca = ma.value_counts().reindex(list(MODES), fill_value=0).astype("int64")
-        nb, na = int(cb.sum()), int(ca.sum())
-        hide_b, hide_a = mode_wave_hidden(cb, k), mode_wave_hidden(ca, k)
-        driver_hidden[season] = (_DRIVER_KEY in hide_b, _DRIVER_KEY in hide_a, "remote" in hide_b, "remote" in hide_a)
-        rows: dict[str, Any] = {}
-        for mode in MODES:
-            if cb[mode] == 0 and ca[mode] == 0:
-                continue
-            rows[mode], h = change_entry(int(cb[mode]), nb, int(ca[mode]), na, k=k, pair=True)
-            # complementary suppression: a share the other shares of its wave would give back
-            h += _hide_side(rows[mode], "before") if mode in hide_b else 0
-            h += _hide_side(rows[mode], "after") if mode in hide_a else 0
-            hidden += h
-        out[season] = rows
-        tests[season] = _distribution_test(cb, ca, k, merge=(hide_b | hide_a) - {_DRIVER_KEY})
-    return out, tests, hidden, driver_hidden
+        out[season] = {mode: change_entry(_both(wb, wa), cells_b[mode], base_b, cells_a[mode], base_a)
+                       for mode in MODES if cells_b[mode].n or cells_a[mode].n}
+    return out
 
 
-def _distribution_test(cb: pd.Series, ca: pd.Series, k: int, *, merge: AbstractSet[str] = frozenset()) -> dict[str, Any]:
-    """Chi-square test of the mode distributions of two waves.
+def _distribution_test(publication: Publication, wb: _Wave, wa: _Wave, season: str) -> dict[str, Any]:
+    """Chi-square test of the mode distributions of two waves, from what the gate shows.
 
-    Modes whose share is hidden in either wave (``merge``) are tested as one category: their
-    total is the wave's total minus the shown modes, so the statistic is computed from published
-    figures only and cannot be solved for a hidden count.
+    Modes whose count is hidden in either wave are tested as one category: their total is the
+    wave's total minus the shown modes, so the statistic is computed from published figures only
+    and cannot be solved for a hidden count. Without both waves' totals there is no test.
     """
-    table = pd.DataFrame({"before": cb, "after": ca})
-    merged = sorted(merge & set(table.index))
-    if merged:
-        table = pd.concat([table.drop(index=merged), table.loc[merged].sum().to_frame("\0hidden").T])
+    base_b, cells_b, _ = wb.modes[season]
+    base_a, cells_a, _ = wa.modes[season]
+    none = {"chi2": None, "dof": None, "p_value": None, "small_expected": None}
+    merge = sorted(m for m in MODES if (cells_b[m].n or cells_a[m].n)
+                   and not (publication.shown(cells_b[m]) and publication.shown(cells_a[m])))
+    if not (publication.shown(base_b) and publication.shown(base_a)):
+        return {**none, "merged_hidden_modes": bool(merge)}
+    table = pd.DataFrame({"before": {m: cells_b[m].n for m in MODES}, "after": {m: cells_a[m].n for m in MODES}})
+    if merge:
+        table = pd.concat([table.drop(index=merge), table.loc[merge].sum().to_frame("\0hidden").T])
     table = table[table.sum(axis=1) > 0]
-    if len(table) < 2 or table["before"].sum() < k or table["after"].sum() < k:
-        return {"chi2": None, "dof": None, "p_value": None, "small_expected": None, "merged_hidden_modes": bool(merged)}
+    if len(table) < 2 or table["before"].sum() == 0 or table["after"].sum() == 0:
+        return {**none, "merged_hidden_modes": bool(merge)}
     result = chi_square_test(table.to_numpy(dtype=float).T)
     return {
         "chi2": round_share(result.statistic),
@@ -227,7 +227,7 @@ def _distribution_test(cb: pd.Series, ca: pd.Series, k: int, *, merge: AbstractS
         "p_value": round_p(result.p_value),
         # the chi-square approximation is doubtful when expected counts are small
         "small_expected": result.small_expected,
-        "merged_hidden_modes": bool(merged),
+        "merged_hidden_modes": bool(merge),
     }
 
 
@@ -241,77 +241,69 @@ def _group_codes(values: pd.Series, groups: pd.Index) -> np.ndarray:
     return codes
 
 
-def _tally(codes: np.ndarray, flags: pd.Series | np.ndarray, size: int) -> np.ndarray:
-    valid = codes >= 0
-    weights = np.asarray(flags, dtype=float)[valid]
-    return np.bincount(codes[valid], weights=weights, minlength=size).astype(np.int64)
+def _travels(wave: _Wave, season: str) -> Fig:
+    """Those who travelled in the season (a mode, not remote), the drive-alone rate's ``n``.
+    Beside those who gave a mode it gives the remote workers back: it is a count (hidden before
+    a base), and it is shown only with the remote workers' count."""
+    eligible, _ = outcome_indicator(wave.table, season, "drive_alone_rate")
+    return wave.ledger.count(eligible.to_numpy(dtype=bool), tag=("modes", season, "travels"))
 
 
-def _rate_change(before: pd.DataFrame, after: pd.DataFrame, outcome: str, k: int) -> tuple[dict, int]:
-    out: dict[str, Any] = {}
-    hidden = 0
-    for season in SEASONS:
-        eb, hb = outcome_indicator(before, season, outcome)
-        ea, ha = outcome_indicator(after, season, outcome)
-        if not eb.any() and not ea.any():
-            continue
-        out[season], h = change_entry(int(hb.sum()), int(eb.sum()), int(ha.sum()), int(ea.sum()), k=k, pair=True)
-        hidden += h
-    return out, hidden
-
-
-def _days_on_site(table: pd.DataFrame) -> tuple[pd.Series, float]:
-    """Commute days per week and the full working week, as the habits stage counts them."""
-    try:
-        from grontur import describe
-
-        settings = describe.load_settings()
-        return describe.days_on_site(table, settings), float(settings["full_week_days"])
-    except ImportError:  # the habits stage is optional for a comparison
-        days = pd.to_numeric(table.get("days_on_site", pd.Series(np.nan, index=table.index)), errors="coerce")
-        return days.fillna(WORKING_DAYS_PER_WEEK).clip(0, 7), WORKING_DAYS_PER_WEEK
-
-
-def _drive_alone_change(before: pd.DataFrame, after: pd.DataFrame, k: int) -> tuple[dict, int]:
-    """Drive-alone trips / all trips, weighted by days on site as in the habits section.
+def _drive_alone_change(wb: _Wave, wa: _Wave) -> dict[str, Any]:
+    """Drive-alone trips / all trips, weighted by days on site: the habits section's rate.
 
     The tests use Kish's effective sample size of the trip weights in place of ``n``.
     """
     out: dict[str, Any] = {"weighting": "trips"}
-    hidden = 0
-    days_b, _ = _days_on_site(before)
-    days_a, _ = _days_on_site(after)
     for season in SEASONS:
-        stats_ = []
-        for table, days in ((before, days_b), (after, days_a)):
-            eligible, hit = outcome_indicator(table, season, "drive_alone_rate")
-            w = days.where(eligible, 0.0).to_numpy(dtype=float)
-            y = hit.to_numpy(dtype=bool)
-            total, sq = w.sum(), (w**2).sum()
-            n_eff = total**2 / sq if sq > 0 else 0.0
-            rate = (w * y).sum() / total if total > 0 else np.nan
-            stats_.append((int(eligible.sum()), int((hit & (days > 0)).sum()), n_eff, rate))
-        (nb, xb, neb, rb), (na, xa, nea, ra) = stats_
-        if nb == 0 and na == 0:
+        found = []
+        for wave in (wb, wa):
+            base = _travels(wave, season)
+            _, cells, _ = wave.modes[season]
+            # the habits section's rate, resting on the same counts (lone drivers, remote workers)
+            rate, needs = wave.rows.alone_rate(wave.ledger, [season], np.ones(wave.n, dtype=bool),
+                                               [cells[m] for m in ("car_alone", "remote") if cells[m].n or m in wave.rows.modes])
+            trips = wave.rows.trips[season]
+            total, sq = float(trips.sum()), float((trips**2).sum())
+            # the rate rests on the counts the habits section's rate rests on (the same figure)
+            # ``n`` beside those who gave a mode gives the remote workers: shown with them only
+            found.append((Derived(base.n, (base, cells["remote"])), rate, total**2 / sq if sq > 0 else 0.0, needs,
+                          (base, cells["remote"])))
+        (nb, rb, neb, needs_b, counts_b), (na, ra, nea, needs_a, counts_a) = found
+        if nb.value == 0 and na.value == 0:
             continue
-        entry, h = change_entry(xb, nb, xa, na, k=k, pair=True)
-        hidden += h
-        if entry["diff"] is not None and neb > 0 and nea > 0:
+        both = (*needs_b, *needs_a)
+        diff = low = high = p = None
+        if rb is not None and ra is not None and neb > 0 and nea > 0:
             diff, low, high = newcombe_difference(rb * neb, neb, ra * nea, nea)
-            entry.update(diff=round_share(diff), ci_low=round_share(low), ci_high=round_share(high),
-                         p_value=round_p(two_proportion_p(rb * neb, neb, ra * nea, nea)))
-        if entry["before"] is not None:
-            entry["before"] = round_share(rb)
-        if entry["after"] is not None:
-            entry["after"] = round_share(ra)
-        entry["n_eff_before"] = round_share(neb) if entry["before"] is not None else None
-        entry["n_eff_after"] = round_share(nea) if entry["after"] is not None else None
-        out[season] = entry
-    return out, hidden
+            p = two_proportion_p(rb * neb, neb, ra * nea, nea)
+        out[season] = {
+            "before": Derived(_r(rb), needs_b),
+            "after": Derived(_r(ra), needs_a),
+            "diff": Derived(_r(diff), both),
+            "ci_low": Derived(_r(low), both),
+            "ci_high": Derived(_r(high), both),
+            "p_value": Derived(_rp(p), both),
+            "n_before": nb,
+            "n_after": na,
+            "n_eff_before": Derived(_r(neb) if rb is not None else None, (*needs_b, *counts_b)),
+            "n_eff_after": Derived(_r(nea) if ra is not None else None, (*needs_a, *counts_a)),
+        }
+    return out
 
 
-def _cars_per_100(before: pd.DataFrame, after: pd.DataFrame, k: int,
-                  employees_before: int | None, employees_after: int | None) -> tuple[dict, int]:
+def _car_driver_change(wb: _Wave, wa: _Wave) -> dict[str, Any]:
+    """The share driving a car (alone or sharing): the habits section's "drives a car" cells."""
+    out: dict[str, Any] = {}
+    for season in SEASONS:
+        base_b, _, drivers_b = wb.modes[season]
+        base_a, _, drivers_a = wa.modes[season]
+        if base_b.n or base_a.n:
+            out[season] = change_entry(_both(wb, wa), drivers_b, base_b, drivers_a, base_a)
+    return out
+
+
+def _cars_per_100(wb: _Wave, wa: _Wave, employees_before: int | None, employees_after: int | None) -> dict[str, Any]:
     """Cars arriving per 100 respondents on an average working day, before and after.
 
     Each respondent who drives (``car_alone`` or ``car_shared``) counts as one car times
@@ -319,38 +311,39 @@ def _cars_per_100(before: pd.DataFrame, after: pd.DataFrame, k: int,
     interval over respondents. With ``employees`` the estimate is scaled to cars per day.
     """
     out: dict[str, Any] = {"base": "respondents"}
-    hidden = 0
 
-    def arrivals(table: pd.DataFrame, season: str) -> np.ndarray:
-        days, full = _days_on_site(table)
-        eligible, driver = outcome_indicator(table, season, "car_driver_share")
-        value = driver.astype(float) * (days / full).clip(upper=7.0 / full)
-        return (100 * value[eligible]).to_numpy(dtype=float)
+    def arrivals(wave: _Wave, season: str) -> np.ndarray:
+        rows = wave.rows
+        return (100 * np.where(rows.driver[season], rows.cars, 0.0))[rows.known[season]]
 
     for season in SEASONS:
-        vb, va = arrivals(before, season), arrivals(after, season)
+        vb, va = arrivals(wb, season), arrivals(wa, season)
         if len(vb) == 0 and len(va) == 0:
             continue
-        drivers_b, drivers_a = int((vb > 0).sum()), int((va > 0).sum())
-        ok_b = len(vb) >= k and yes_no_publishable(drivers_b, len(vb), k)
-        ok_a = len(va) >= k and yes_no_publishable(drivers_a, len(va), k)
-        hidden += (not ok_b) + (not ok_a)
-        diff, low, high, p = welch_difference(vb, va)
-        both = ok_b and ok_a
-        entry = {
-            "before": round_share(vb.mean()) if ok_b and len(vb) else None,
-            "after": round_share(va.mean()) if ok_a and len(va) else None,
-            "diff": round_share(diff) if both else None,
-            "ci_low": round_share(low) if both else None,
-            "ci_high": round_share(high) if both else None,
-            "p_value": round_p(p) if both else None,
-            "n_before": len(vb) if len(vb) >= k else None,
-            "n_after": len(va) if len(va) >= k else None,
-            "cars_per_day_before": round_share(vb.mean() * employees_before / 100) if ok_b and employees_before and len(vb) else None,
-            "cars_per_day_after": round_share(va.mean() * employees_after / 100) if ok_a and employees_after and len(va) else None,
+        base_b, _, drivers_b = wb.modes[season]
+        base_a, _, drivers_a = wa.modes[season]
+        needs_b, needs_a = (drivers_b, base_b), (drivers_a, base_a)
+        both = (*needs_b, *needs_a)
+        diff = low = high = p = None
+        if len(vb) and len(va):
+            diff, low, high, p = welch_difference(vb, va)
+        mean_b = float(vb.mean()) if len(vb) else None
+        mean_a = float(va.mean()) if len(va) else None
+        out[season] = {
+            "before": Derived(_r(mean_b), needs_b),
+            "after": Derived(_r(mean_a), needs_a),
+            "diff": Derived(_r(diff), both),
+            "ci_low": Derived(_r(low), both),
+            "ci_high": Derived(_r(high), both),
+            "p_value": Derived(_rp(p), both),
+            "n_before": base_b,
+            "n_after": base_a,
+            "cars_per_day_before": Derived(_r(mean_b * employees_before / 100)
+                                           if mean_b is not None and employees_before else None, needs_b),
+            "cars_per_day_after": Derived(_r(mean_a * employees_after / 100)
+                                          if mean_a is not None and employees_after else None, needs_a),
         }
-        out[season] = entry
-    return out, hidden
+    return out
 
 
 def _per_respondent_tonnes(table: pd.DataFrame) -> pd.Series | None:
@@ -362,48 +355,57 @@ def _per_respondent_tonnes(table: pd.DataFrame) -> pd.Series | None:
     for name in ("per_respondent", "tonnes", "respondent_tonnes", "tonnes_per_respondent"):
         value = getattr(result, name, None)
         if isinstance(value, pd.Series):
-            return pd.to_numeric(value, errors="coerce")
+            return pd.to_numeric(value, errors="coerce").reindex(table.index)
     log.warning("grontur.emissions returned no per-respondent tonnes; emissions comparison skipped")
     return None
 
 
-def _emissions(before: pd.DataFrame, after: pd.DataFrame, k: int,
-               employees_before: int | None, employees_after: int | None) -> tuple[dict, int]:
-    tb, ta = _per_respondent_tonnes(before), _per_respondent_tonnes(after)
+def _emissions(wb: _Wave, wa: _Wave, employees_before: int | None, employees_after: int | None) -> dict[str, Any]:
+    """Mean tonnes CO2e per respondent a year, over those whose emissions could be estimated."""
+    tb, ta = _per_respondent_tonnes(wb.table), _per_respondent_tonnes(wa.table)
     if tb is None or ta is None:
-        return {"available": False, "note": "emissions_unavailable"}, 0
-    vb, va = tb.dropna().to_numpy(dtype=float), ta.dropna().to_numpy(dtype=float)
-    if len(vb) == 0 or len(va) == 0:
-        return {"available": False, "note": "emissions_no_distances"}, 0
-    ok_b, ok_a = len(vb) >= k, len(va) >= k
-    hidden = int(not ok_b and len(vb) > 0) + int(not ok_a and len(va) > 0)
+        return {"available": False, "note": "emissions_unavailable"}
+    known_b, known_a = tb.notna().to_numpy(dtype=bool), ta.notna().to_numpy(dtype=bool)
+    if not known_b.any() or not known_a.any():
+        return {"available": False, "note": "emissions_no_distances"}
+    nb = wb.ledger.base(known_b, tag=("emissions", "estimated"))
+    na = wa.ledger.base(known_a, tag=("emissions", "estimated"))
+    vb, va = tb.to_numpy(dtype=float)[known_b], ta.to_numpy(dtype=float)[known_a]
     diff, low, high, p = welch_difference(vb, va)
-    both = ok_b and ok_a
+    both = (nb, na)
     return {
         "available": True,
         "unit": "tonnes_co2e_per_respondent_per_year",
-        "before": round_share(vb.mean()) if ok_b else None,
-        "after": round_share(va.mean()) if ok_a else None,
-        "diff": round_share(diff) if both else None,
-        "ci_low": round_share(low) if both else None,
-        "ci_high": round_share(high) if both else None,
-        "p_value": round_p(p) if both else None,
-        "n_before": len(vb) if ok_b else None,
-        "n_after": len(va) if ok_a else None,
-        "total_before": round_share(vb.mean() * employees_before) if ok_b and employees_before else None,
-        "total_after": round_share(va.mean() * employees_after) if ok_a and employees_after else None,
-    }, hidden
+        "before": Derived(round_share(vb.mean()), (nb,)),
+        "after": Derived(round_share(va.mean()), (na,)),
+        "diff": Derived(_r(diff), both),
+        "ci_low": Derived(_r(low), both),
+        "ci_high": Derived(_r(high), both),
+        "p_value": Derived(_rp(p), both),
+        "n_before": nb,
+        "n_after": na,
+        "total_before": Derived(round_share(vb.mean() * employees_before) if employees_before else None, (nb,)),
+        "total_after": Derived(round_share(va.mean() * employees_after) if employees_after else None, (na,)),
+    }
 
 
-def _panel(before: pd.DataFrame, after: pd.DataFrame, k: int) -> tuple[dict, int]:
+#: Key of a panel season's exact cells, for naming why its test is withheld; never published.
+_CELLS = "\0cells"
+
+
+def _panel(wb: _Wave, wa: _Wave) -> dict[str, Any]:
     """McNemar on the linked respondents; two-proportion tests on the unlinked rest.
 
-    A season's paired counts, interval and McNemar p-value are published only when each of the
-    four cells (drove both times, stopped, started, drove neither time) is 0 or at least ``k``:
-    with the panel size and the shares, any one of them gives the others away.
+    Every panel count is a set of baseline respondents (their own rows), so it is registered with
+    the baseline's ledger, where the gate sees it beside the whole wave's counts it is part of (the
+    panel and the rest add up to the wave). What a panel count says about the follow-up (who drove
+    then) is also registered with the follow-up's ledger, over the same people's follow-up rows, so
+    a panel figure is hidden when either wave hides it. The paired cells (drove both times,
+    stopped, started, drove neither time) add up to the panel's season count.
     """
+    before, after = wb.table, wa.table
     if "respondent_id" not in before.columns or "respondent_id" not in after.columns:
-        return {"found": False, "n": 0}, 0
+        return {"found": False, "n": 0}
     links_b, links_a = linkable_ids(before), linkable_ids(after)
     ids_b = links_b.dropna()
     ids_a = links_a.dropna()
@@ -411,172 +413,182 @@ def _panel(before: pd.DataFrame, after: pd.DataFrame, k: int) -> tuple[dict, int
     ids_b = ids_b[~ids_b.duplicated(keep=False)]
     ids_a = ids_a[~ids_a.duplicated(keep=False)]
     common = pd.Index(ids_b).intersection(pd.Index(ids_a))
-    n = len(common)
-    if n == 0:
-        return {"found": False, "n": 0}, 0
-    hidden = 0
+    if len(common) == 0:
+        return {"found": False, "n": 0}
+    in_b = links_b.isin(common).to_numpy(dtype=bool)
+    in_a = links_a.isin(common).to_numpy(dtype=bool)
+    n_b = wb.ledger.base(in_b, tag=("panel", "n"))
+    n_a = wa.ledger.base(in_a, tag=("panel", "n"))
+    panel = (n_b, n_a)
     out: dict[str, Any] = {
         "found": True,
-        "n": n if n >= k else None,
-        "share_of_before": round_share(n / len(before)) if n >= k else None,
-        "share_of_after": round_share(n / len(after)) if n >= k else None,
+        "n": Derived(len(common), panel),
+        "share_of_before": Derived(round_share(len(common) / wb.n), (*panel, wb.everyone)),
+        "share_of_after": Derived(round_share(len(common) / wa.n), (*panel, wa.everyone)),
         "outcome": "car_driver_share",
         "seasons": {},
         "non_panel": {},
     }
-    if n < k:
-        return out | {"note": "panel_too_small"}, 1
-    in_panel_b = links_b.isin(common).to_numpy(dtype=bool)
-    in_panel_a = links_a.isin(common).to_numpy(dtype=bool)
-    pb = before[in_panel_b].set_index(links_b[in_panel_b])
-    pa = after[in_panel_a].set_index(links_a[in_panel_a]).reindex(pb.index)
-    rest_b, rest_a = before[~in_panel_b], after[~in_panel_a]
-    out["non_panel"], h = _rate_change(rest_b, rest_a, "car_driver_share", k)
-    hidden += h
+    # Each baseline row of the panel, with the same person's follow-up row (its position).
+    position_a = pd.Series(np.arange(wa.n), index=links_a.to_numpy(dtype=object))
+    position_a = position_a[position_a.index.isin(common)]
+    partner = np.full(wb.n, -1, dtype=np.int64)
+    partner[in_b] = position_a.reindex(links_b[in_b].to_numpy(dtype=object)).to_numpy(dtype=np.int64)
     for season in SEASONS:
-        eb, hb = outcome_indicator(pb, season, "car_driver_share")
-        ea, ha = outcome_indicator(pa, season, "car_driver_share")
-        both_answered = eb & ea
-        m = int(both_answered.sum())
-        if m == 0:
+        eb, hb = (s.to_numpy(dtype=bool) for s in outcome_indicator(before, season, "car_driver_share"))
+        ea, ha = (s.to_numpy(dtype=bool) for s in outcome_indicator(after, season, "car_driver_share"))
+        rest_b, rest_a = ~in_b, ~in_a
+        if (eb & rest_b).any() or (ea & rest_a).any():
+            out["non_panel"][season] = change_entry(
+                _both(wb, wa),
+                wb.ledger.count(hb & rest_b, tag=("non_panel", season, "car_driver")),
+                wb.ledger.base(eb & rest_b, tag=("non_panel", season, "n")),
+                wa.ledger.count(ha & rest_a, tag=("non_panel", season, "car_driver")),
+                wa.ledger.base(ea & rest_a, tag=("non_panel", season, "n")))
+        # the follow-up answers of each baseline panel row
+        ea_b = np.zeros(wb.n, dtype=bool)
+        ha_b = np.zeros(wb.n, dtype=bool)
+        ea_b[in_b], ha_b[in_b] = ea[partner[in_b]], ha[partner[in_b]]
+        both_b = in_b & eb & ea_b
+        if not both_b.any():
             continue
-        hb, ha = hb[both_answered], ha[both_answered]
-        a = int((hb & ha).sum())
-        b = int((hb & ~ha).sum())
-        c = int((~hb & ha).sum())
-        d = int((~hb & ~ha).sum())
-        if m < k:
-            out["seasons"][season] = {"n": None}
-            hidden += 1
-            continue
-        cells = {"car_both": a, "stopped_driving": b, "started_driving": c, "car_neither": d}
-        paired_ok = not any(is_small(v, k) for v in cells.values())
-        # The panel's share before (after) and the rest's share add up to the whole wave's:
-        # one of the two is shown only when the other is.
-        rest = out["non_panel"].get(season) or {}
-        rest_hidden = {side: bool(outcome_indicator(table, season, "car_driver_share")[0].any()) and rest.get(side) is None
-                       for side, table in (("before", rest_b), ("after", rest_a))}
-        before_ok = yes_no_publishable(a + b, m, k) and not rest_hidden["before"]
-        after_ok = yes_no_publishable(a + c, m, k) and not rest_hidden["after"]
-        for side, ok in (("before", before_ok), ("after", after_ok)):
-            if not ok and isinstance(rest.get(side), float):
-                rest.update({side: None, "diff": None, "ci_low": None, "ci_high": None, "p_value": None})
-                hidden += 1
-        hidden += (not before_ok) + (not after_ok)
-        entry: dict[str, Any] = {"n": m, "paired_test": paired_ok}
-        if paired_ok:
-            diff, low, high = newcombe_paired_difference(a, b, c, d)
-            entry.update(cells)
-            entry.update(ci_low=round_share(low), ci_high=round_share(high), mcnemar_p=round_p(mcnemar_p(b, c)))
-        else:
-            # too few people in one cell: no counts, interval or test that would give it away
-            hidden += sum(1 for v in cells.values() if v > 0) + 3
-            entry.update({key: None for key in cells})
-            entry["note"] = "few_changed" if is_small(b, k) or is_small(c, k) else "few_in_a_cell"
-            diff = (c - b) / m
-            entry.update(ci_low=None, ci_high=None, mcnemar_p=None)
-        entry["before"] = round_share((a + b) / m) if before_ok else None
-        entry["after"] = round_share((a + c) / m) if after_ok else None
-        entry["diff"] = round_share(diff) if before_ok and after_ok else None
-        out["seasons"][season] = entry
-    # the headline McNemar p-value: the summer season when present, else winter
-    first = next((s for s in SEASONS if out["seasons"].get(s, {}).get("mcnemar_p") is not None), None)
-    out["mcnemar_p"] = out["seasons"][first]["mcnemar_p"] if first else None
-    return out, hidden
+        both_a = np.zeros(wa.n, dtype=bool)
+        both_a[partner[both_b]] = True
+        m_b = wb.ledger.base(both_b, tag=("panel", season, "n"))
+        m_a = wa.ledger.base(both_a, tag=("panel", season, "n"))
+        masks = {"car_both": both_b & hb & ha_b, "stopped_driving": both_b & hb & ~ha_b,
+                 "started_driving": both_b & ~hb & ha_b, "car_neither": both_b & ~hb & ~ha_b}
+        cells = {key: wb.ledger.count(mask, tag=("panel", season, key)) for key, mask in masks.items()}
+        wb.ledger.partition(m_b, list(cells.values()))
+        drove_b = wb.ledger.count(both_b & hb, tag=("panel", season, "before"))
+        wb.ledger.partition(drove_b, [cells["car_both"], cells["stopped_driving"]])
+        drove_a_b = wb.ledger.count(both_b & ha_b, tag=("panel", season, "after"))
+        wb.ledger.partition(drove_a_b, [cells["car_both"], cells["started_driving"]])
+        drove_a = wa.ledger.count(both_a & ha, tag=("panel", season, "after"))
+        wb.ledger.subset(drove_b, m_b)
+        wb.ledger.subset(drove_a_b, m_b)
+        wa.ledger.subset(drove_a, m_a)
+        a, b, c, d = (cells[key].n for key in masks)
+        m = a + b + c + d
+        four = tuple(cells.values())
+        diff, low, high = newcombe_paired_difference(a, b, c, d)
+        shares_b = (drove_b, m_b, m_a)
+        shares_a = (drove_a_b, drove_a, m_b, m_a)
+        out["seasons"][season] = {
+            "n": Derived(m, (m_b, m_a)),
+            **cells,
+            "ci_low": Derived(_r(low), four),
+            "ci_high": Derived(_r(high), four),
+            "mcnemar_p": Derived(_rp(mcnemar_p(b, c)), four),
+            "before": Derived(round_share((a + b) / m), shares_b),
+            "after": Derived(round_share((a + c) / m), shares_a),
+            "diff": Derived(round_share(diff), (*shares_b, *shares_a)),
+            _CELLS: (a, b, c, d),  # removed once the gate has decided (see _finish_panel)
+        }
+    return out
 
 
-def hidden_groups(sizes: Sequence[int] | np.ndarray, k: int,
-                  named: Sequence[bool] | np.ndarray | None = None) -> np.ndarray:
-    """Which groups of one wave to hide: those of 1 to ``k - 1`` people, and when a single one
-    of them is ``named`` (shown by name, because it has ``k`` or more in the other wave), also the
-    smallest shown group, so the hidden size cannot be had by subtraction from the wave's total
-    (as the report's habits section does). Unnamed small groups only add to an anonymous rest."""
-    sizes = np.asarray(sizes, dtype=np.int64)
-    hide = (sizes > 0) & (sizes < k)
-    named = np.ones(len(sizes), dtype=bool) if named is None else np.asarray(named, dtype=bool)
-    if int((hide & named).sum()) == 1:
-        shown = np.flatnonzero(sizes >= k)
-        if len(shown):
-            hide[shown[np.argmin(sizes[shown])]] = True
-    return hide
+def _finish_panel(panel: dict[str, Any]) -> dict[str, Any]:
+    """What the gate's decision says about the panel: whether each paired test is shown and why
+    not, and the headline McNemar p-value (summer when shown, else winter)."""
+    if not panel.get("found"):
+        return panel
+    if panel.get("n") is None:
+        panel["note"] = "panel_too_small"
+    for entry in panel["seasons"].values():
+        counts = entry.pop(_CELLS)
+        cells = [entry.get(key) for key in ("car_both", "stopped_driving", "started_driving", "car_neither")]
+        entry["paired_test"] = entry.get("mcnemar_p") is not None
+        if not entry["paired_test"]:
+            # named after the smallest hidden cell: a changed one, or another
+            hidden = [(n, i) for i, n in enumerate(counts) if cells[i] is None and n]
+            entry["note"] = "few_changed" if hidden and min(hidden)[1] in (1, 2) else "few_in_a_cell"
+    first = next((s for s in SEASONS if (panel["seasons"].get(s) or {}).get("mcnemar_p") is not None), None)
+    panel["mcnemar_p"] = panel["seasons"][first]["mcnemar_p"] if first else None
+    return panel
 
 
-def _breakdowns(before: pd.DataFrame, after: pd.DataFrame, k: int) -> tuple[dict, int]:
+def _group_row(wave: _Wave, column: str, key: np.ndarray, group: str) -> tuple[Fig, dict[str, Any]]:
+    """A group's size and its season mode rows in one wave: the habits section's group rows (a
+    row where one answer holds the whole group is hidden)."""
+    mask = key == group
+    size = wave.ledger.base(mask, tag=(column, group, "n"))
+    rows: dict[str, Any] = {}
+    for season in SEASONS:
+        base, cells, drivers = wave.rows.mode_row(wave.ledger, season, mask, (column, group), group=True)
+        travels = wave.ledger.count(mask & wave.rows.known[season] & ~wave.rows.is_mode[season].get(
+            "remote", np.zeros(wave.n, dtype=bool)), tag=(column, group, season, "travels"))
+        alone = cells.get("car_alone") or wave.nobody((column, group, season, "car_alone"))
+        remote = cells.get("remote") or wave.nobody((column, group, season, "remote"))
+        # those who travel, beside those who gave a mode, give the remote workers: shown with them
+        rows[season] = {"car_driver_share": (drivers, base, ()), "drive_alone_rate": (alone, travels, (remote,))}
+    return size, rows
+
+
+def _breakdowns(wb: _Wave, wa: _Wave) -> dict[str, Any]:
     """Drive-alone rate and car-driver share per segment, workplace and job group.
 
-    A group with fewer than ``k`` respondents in both waves is left out (its name would say that
-    a few of its people answered); in one wave its size and shares are hidden, see
-    :func:`hidden_groups`. Shares follow the yes/no rule of :func:`change_entry`.
+    Each wave's group rows are registered as the habits section registers them; a group hidden
+    in both waves is left out by name (its name would say that a few of its people answered).
     """
-    out: dict[str, list[dict[str, Any]]] = {}
-    hidden = 0
+    out: dict[str, list[Any]] = {}
     outcomes = ("drive_alone_rate", "car_driver_share")
-    flags = {(w, s, o): outcome_indicator(t, s, o) for w, t in (("b", before), ("a", after)) for s in SEASONS for o in outcomes}
     for column in BREAKDOWN_COLUMNS:
-        if column not in before.columns or column not in after.columns:
+        if column not in wb.table.columns or column not in wa.table.columns:
             continue
-        labels = pd.concat([before[column], after[column]]).dropna().astype(str).unique()
-        groups = pd.Index(sorted(labels))
-        if groups.empty:
-            continue
-        size = len(groups)
-        codes_b, codes_a = _group_codes(before[column], groups), _group_codes(after[column], groups)
-        sizes_b = _tally(codes_b, np.ones(len(before)), size)
-        sizes_a = _tally(codes_a, np.ones(len(after)), size)
-        # per season and outcome: counts of the eligible and of those with the outcome, per group
-        tallies = {}
-        for season in SEASONS:
-            for outcome in outcomes:
-                eb, hb = flags[("b", season, outcome)]
-                ea, ha = flags[("a", season, outcome)]
-                tallies[(season, outcome)] = (_tally(codes_b, hb, size), _tally(codes_b, eb, size),
-                                              _tally(codes_a, ha, size), _tally(codes_a, ea, size))
-        named = (sizes_b >= k) | (sizes_a >= k)
-        hide_b, hide_a = hidden_groups(sizes_b, k, named), hidden_groups(sizes_a, k, named)
+        keys = [w.table[column].astype(object).where(w.table[column].notna()).to_numpy(dtype=object) for w in (wb, wa)]
+        keys = [np.array([None if pd.isna(v) else str(v) for v in key], dtype=object) for key in keys]
+        groups = sorted({v for key in keys for v in key if v is not None})
         rows = []
-        for i, group in enumerate(groups):
-            nb, na = int(sizes_b[i]), int(sizes_a[i])
-            if nb < k and na < k:
-                # too small in both waves: not even the group's name is shown
-                hidden += is_small(nb, k) + is_small(na, k)
-                continue
-            row: dict[str, Any] = {
-                "group": str(group),
-                "n_before": None if hide_b[i] else nb,
-                "n_after": None if hide_a[i] else na,
-            }
-            hidden += int(hide_b[i]) + int(hide_a[i])
+        sizes: tuple[list[Fig], list[Fig]] = ([], [])
+        for group in groups:
+            (size_b, rows_b), (size_a, rows_a) = (_group_row(w, column, key, group) for w, key in zip((wb, wa), keys))
+            sizes[0].append(size_b)
+            sizes[1].append(size_a)
+            row: dict[str, Any] = {"group": group, "n_before": size_b, "n_after": size_a}
             for season in SEASONS:
                 entries = {}
                 for outcome in outcomes:
-                    xb, eb_, xa, ea_ = (int(t[i]) for t in tallies[(season, outcome)])
-                    if eb_ == 0 and ea_ == 0:
+                    (xb, nb, more_b), (xa, na, more_a) = rows_b[season][outcome], rows_a[season][outcome]
+                    if nb.n == 0 and na.n == 0:
                         continue
-                    entries[outcome], h = change_entry(xb, eb_, xa, ea_, k=k, pair=True,
-                                                       hide=(bool(hide_b[i]), bool(hide_a[i])))
-                    hidden += h
+                    entries[outcome] = change_entry(_both(wb, wa), xb, nb, xa, na,
+                                                    needs=((size_b, *more_b), (size_a, *more_a)))
                 if entries:
                     row[season] = entries
             rows.append(row)
+        # the group sizes add up to those who answered (as in the habits section)
+        for wave, key, parts in zip((wb, wa), keys, sizes, strict=True):
+            wave.ledger.partition(wave.ledger.base(pd.notna(key), tag=(column, "answered")), parts)
         out[column] = rows
-    return out, hidden
+    return out
 
 
-def _composition(before: pd.DataFrame, after: pd.DataFrame, k: int,
-                 thresholds: Mapping[str, float]) -> tuple[dict | None, list[dict], int]:
+def _named_groups(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The (published) rows of groups shown with members in at least one wave: a group hidden in
+    both is left out by name."""
+    return [row for row in rows if row.get("n_before") or row.get("n_after")]
+
+
+#: Key of a composition share's group sizes, removed once the gate has decided.
+_SIZES = "\0sizes"
+
+
+def _composition(wb: _Wave, wa: _Wave, thresholds: Mapping[str, float]) -> tuple[dict | None, list[dict]]:
     """Job-group composition of both waves and an after-estimate reweighted to the baseline mix.
 
     The mix is called different only when the chi-square test says so (``p`` below
     ``composition_alpha``); ``distance`` is the total variation distance (a fraction; the report
-    shows it in percentage points). Groups too small in both waves are left out of ``shares``;
-    a group that answered only in the baseline is named only when at least ``k`` answered.
+    shows it in percentage points). A group's share of a wave rests on its size and on those
+    who answered the question in that wave (the habits section's counts).
     """
+    before, after = wb.table, wa.table
     if "job_group" not in before.columns or "job_group" not in after.columns:
-        return None, [], 0
+        return None, []
     gb = before["job_group"].dropna().astype(str)
     ga = after["job_group"].dropna().astype(str)
     if gb.empty or ga.empty:
-        return None, [], 0
+        return None, []
     groups = sorted(set(gb) | set(ga))
     cb = gb.value_counts().reindex(groups, fill_value=0).astype("int64")
     ca = ga.value_counts().reindex(groups, fill_value=0).astype("int64")
@@ -585,89 +597,95 @@ def _composition(before: pd.DataFrame, after: pd.DataFrame, k: int,
     table = pd.DataFrame({"b": cb, "a": ca})
     table = table[table.sum(axis=1) > 0]
     p = chi_square_test(table.to_numpy(dtype=float).T).p_value if len(table) > 1 else 1.0
-    named = ((cb >= k) | (ca >= k)).to_numpy()
-    hide_b = pd.Series(hidden_groups(cb.to_numpy(), k, named), index=groups)
-    hide_a = pd.Series(hidden_groups(ca.to_numpy(), k, named), index=groups)
-    hidden = int(hide_b.sum() + hide_a.sum())
-    shares = {}
-    for group in groups:
-        if cb[group] < k and ca[group] < k:
-            continue  # too small in both waves: left out by name
-        shares[group] = {
-            "before": None if hide_b[group] else round_share(sb[group]),
-            "after": None if hide_a[group] else round_share(sa[group]),
-        }
+    answered = [w.ledger.base(w.table["job_group"].notna().to_numpy(dtype=bool), tag=("job_group", "answered"))
+                for w in (wb, wa)]
+    key_b = before["job_group"].astype(str).where(before["job_group"].notna()).to_numpy(dtype=object)
+    key_a = after["job_group"].astype(str).where(after["job_group"].notna()).to_numpy(dtype=object)
+    sizes = {g: (wb.ledger.base(key_b == g, tag=("job_group", g, "n")), wa.ledger.base(key_a == g, tag=("job_group", g, "n")))
+             for g in groups}
+    for i, wave in enumerate((wb, wa)):
+        wave.ledger.partition(answered[i], [sizes[g][i] for g in groups])
+    shares = {g: {"before": Derived(round_share(sb[g]), (sizes[g][0], answered[0])),
+                  "after": Derived(round_share(sa[g]), (sizes[g][1], answered[1])),
+                  _SIZES: sizes[g]}
+              for g in groups}
     section: dict[str, Any] = {
         "column": "job_group",
         "shares": shares,
-        "distance": round_share(distance),
-        "p_value": round_p(p),
+        "distance": Derived(round_share(distance), tuple(answered)),
+        "p_value": Derived(round_p(p), tuple(answered)),
         "reweighted": {},
     }
     warnings: list[dict[str, Any]] = []
     differs = p < thresholds["composition_alpha"]
     if differs:
-        warnings.append({"code": "composition_changed", "values": {"distance": round_share(distance), "p_value": round_p(p)}})
+        warnings.append({"code": "composition_changed", "values": {"distance": section["distance"], "p_value": section["p_value"]}})
     common = [g for g in groups if cb[g] > 0 and ca[g] > 0]
     missing = [g for g in groups if cb[g] > 0 and ca[g] == 0]
     if missing:
-        shown = [g for g in missing if cb[g] >= k]
         warnings.append({"code": "composition_missing_groups",
-                         "values": {"groups": shown, "small_groups": len(shown) < len(missing), "adjusted": differs}})
+                         "values": {"groups": [Listed(g, (sizes[g][0],)) for g in missing],
+                                    "small_groups": HiddenTally(tuple(sizes[g][0] for g in missing)),
+                                    "adjusted": differs}})
     for outcome in ("car_driver_share", "drive_alone_rate"):
         per_season = {}
         for season in SEASONS:
-            entry, h = _reweighted(before, after, season, outcome, common, k)
-            hidden += h
+            entry = _reweighted(wb, wa, season, outcome, common)
             if entry is not None:
                 per_season[season] = entry
         section["reweighted"][outcome] = per_season
-    return section, warnings, hidden
+    return section, warnings
 
 
-def _reweighted(before: pd.DataFrame, after: pd.DataFrame, season: str, outcome: str,
-                common: Sequence[str], k: int) -> tuple[dict[str, Any] | None, int]:
+def _reweighted(wb: _Wave, wa: _Wave, season: str, outcome: str, common: Sequence[str]) -> dict[str, Any] | None:
     """Post-stratify the follow-up to the baseline job-group mix (strata present in both waves).
 
-    ``before`` and ``after`` (unadjusted) cover the same strata, so they differ from the
-    whole-wave figures when some respondents are outside them (``whole_waves`` is then false).
-    Those left out could be described by subtraction from the whole-wave figures: when they are
-    not themselves publishable (1 to ``k - 1`` people, or 1 to ``k - 1`` with or without the
-    outcome) the entry is withheld and counted as one hidden cell.
+    The estimate is a weighted sum of every stratum's share in both waves: it rests on all their
+    counts, and on the counts within the strata (``before`` and ``after``, unadjusted, cover the
+    same strata, so they differ from the whole-wave figures when some respondents are outside
+    them: ``whole_waves`` is then false, and the gate sees both sets).
     """
     if not common:
-        return None, 0
-    eb, hb = outcome_indicator(before, season, outcome)
-    ea, ha = outcome_indicator(after, season, outcome)
-    strata = pd.Index(list(common))
-    codes_b, codes_a = _group_codes(before["job_group"], strata), _group_codes(after["job_group"], strata)
-    size = len(strata)
-    nb_h = pd.Series(_tally(codes_b, eb, size), index=strata, dtype=float)
-    xb_h = pd.Series(_tally(codes_b, hb, size), index=strata, dtype=float)
-    na_h = pd.Series(_tally(codes_a, ea, size), index=strata, dtype=float)
-    xa_h = pd.Series(_tally(codes_a, ha, size), index=strata, dtype=float)
+        return None
+    needs: list[Fig] = []
+    tallies = []
+    for wave in (wb, wa):
+        eligible, hit = (s.to_numpy(dtype=bool) for s in outcome_indicator(wave.table, season, outcome))
+        key = wave.table["job_group"].astype(str).where(wave.table["job_group"].notna()).to_numpy(dtype=object)
+        n_h, x_h = [], []
+        inside = np.zeros(wave.n, dtype=bool)
+        for g in common:
+            mask = key == g
+            n_h.append(int((eligible & mask).sum()))
+            x_h.append(int((hit & mask).sum()))
+            inside |= mask & eligible
+            if eligible[mask].any():
+                base = wave.ledger.base(eligible & mask, tag=("job_group", g, season, outcome, "n"))
+                count = wave.ledger.count(hit & mask, tag=("job_group", g, season, outcome))
+                wave.ledger.subset(count, base)
+                needs.extend((base, count))
+        inside_n = wave.ledger.base(inside, tag=("job_group", "strata", season, outcome, "n"))
+        inside_x = wave.ledger.count(inside & hit, tag=("job_group", "strata", season, outcome))
+        needs.extend((inside_n, inside_x))
+        tallies.append((np.asarray(n_h, dtype=float), np.asarray(x_h, dtype=float), inside_n.n == int(eligible.sum())))
+    (nb_h, xb_h, whole_b), (na_h, xa_h, whole_a) = tallies
     keep = (nb_h > 0) & (na_h > 0)
-    if not keep.any() or nb_h[keep].sum() < k or na_h[keep].sum() < k:
-        return None, 0
-    nb_h, xb_h, na_h, xa_h = nb_h[keep], xb_h[keep], na_h[keep], xa_h[keep]
-    left_out = ((int(eb.sum()) - int(nb_h.sum()), int(hb.sum()) - int(xb_h.sum())),
-                (int(ea.sum()) - int(na_h.sum()), int(ha.sum()) - int(xa_h.sum())))
-    if not all(yes_no_publishable(x, n, k) for n, x in left_out):
-        return None, 1
-    change = poststratified_change(xb_h, nb_h, xa_h, na_h)
+    if not keep.any():
+        return None
+    change = poststratified_change(xb_h[keep], nb_h[keep], xa_h[keep], na_h[keep])
+    figures = tuple(needs)
     return {
-        "before": round_share(change.before),
-        "after": round_share(change.after),
-        "after_reweighted": round_share(change.after_reweighted),
-        "diff_reweighted": round_share(change.diff),
-        "ci_low": round_share(change.ci_low),
-        "ci_high": round_share(change.ci_high),
-        "p_value": round_p(change.p_value),
+        "before": Derived(round_share(change.before), figures),
+        "after": Derived(round_share(change.after), figures),
+        "after_reweighted": Derived(round_share(change.after_reweighted), figures),
+        "diff_reweighted": Derived(round_share(change.diff), figures),
+        "ci_low": Derived(round_share(change.ci_low), figures),
+        "ci_high": Derived(round_share(change.ci_high), figures),
+        "p_value": Derived(round_p(change.p_value), figures),
         # false when respondents outside the strata (no job group, or a group in one wave only)
         # are left out, so before and after differ from the whole-wave figures
-        "whole_waves": left_out[0][0] == 0 and left_out[1][0] == 0,
-    }, 0
-
+        "whole_waves": whole_b and whole_a,
+    }
 
 def mapping_signature(report: Mapping[str, Any] | None) -> dict[str, Any] | None:
     """What must stay the same between waves in an import's ``mapping_report``.
@@ -718,7 +736,7 @@ def _mapping_warning(mapping_before: Any, mapping_after: Any) -> dict[str, Any] 
 
 def _comparability(before: pd.DataFrame, after: pd.DataFrame, *, waves: tuple[str | None, str | None],
                    n_before: int, n_after: int, employees_before: int | None, employees_after: int | None,
-                   mapping_before: Any, mapping_after: Any, panel_n: int,
+                   mapping_before: Any, mapping_after: Any, panel_n: Any,
                    thresholds: Mapping[str, float]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     warnings: list[dict[str, Any]] = []
     month_b, month_a = wave_month(waves[0]), wave_month(waves[1])
@@ -742,7 +760,7 @@ def _comparability(before: pd.DataFrame, after: pd.DataFrame, *, waves: tuple[st
     rate_a = n_after / employees_after if employees_after else None
     if rate_b is not None and rate_a is not None and abs(rate_a - rate_b) >= thresholds["response_rate_change"]:
         warnings.append({"code": "response_rate_changed", "values": {"before": round_share(rate_b), "after": round_share(rate_a)}})
-    if panel_n > 0:
+    if panel_n is not None:
         warnings.append({"code": "panel_overlap", "values": {"n": panel_n}})
     respondents = {
         "n_before": n_before,
@@ -809,6 +827,133 @@ class Comparison:
         })
 
 
+@dataclass
+class ComparisonDraft:
+    """A comparison whose figures are registered with the gate but not yet decided.
+
+    The baseline's counts are in the ledger given to :func:`register_comparison` (the run's);
+    the follow-up's in :attr:`after_ledger`, which only the comparison fills. :meth:`publish`
+    takes the run's decision and makes the comparison from it and the follow-up's decision.
+    """
+
+    k: int
+    labels: tuple[str | None, str | None]
+    sections: dict[str, Any]
+    waves: tuple[_Wave, _Wave]
+    after_ledger: Ledger
+    pilots: Any = None
+
+    def publish(self, publication: Publication) -> Comparison:
+        """The comparison as the gate decided (``publication`` is the decision of the baseline's
+        ledger: the run's, with every other section registered)."""
+        others = [self.after_ledger.decide()]
+        if self.pilots is not None:
+            others.extend(self.pilots.publications())
+        decided = publication.with_other(*others)
+        sections = decided.resolve(self.sections)
+        hidden = decided.tally(self.sections)
+        wb, wa = self.waves
+        tests = {season: _distribution_test(decided, wb, wa, season) for season in sections["mode_share_change"]}
+        breakdowns = {column: _named_groups(rows) for column, rows in sections["breakdowns"].items()}
+        composition = sections["composition"]
+        if composition is not None:
+            composition["shares"] = {g: {key: v for key, v in entry.items() if key != _SIZES}
+                                     for g, entry in composition["shares"].items() if any(entry[_SIZES])}
+        if composition is not None:
+            # an adjusted estimate the gate withholds is left out (the report says it is missing)
+            composition["reweighted"] = {outcome: {season: entry for season, entry in seasons.items()
+                                                   if entry["diff_reweighted"] is not None}
+                                         for outcome, seasons in composition["reweighted"].items()}
+        warnings = sections["comparability"]
+        for warning in warnings:
+            if warning["code"] == "composition_missing_groups":
+                warning["values"]["small_groups"] = bool(warning["values"]["small_groups"])
+        result = Comparison(
+            k=self.k,
+            waves={"before": self.labels[0], "after": self.labels[1]},
+            respondents=sections["respondents"],
+            mode_share_change=sections["mode_share_change"],
+            distribution_test=tests,
+            drive_alone_rate=sections["drive_alone_rate"],
+            car_driver_share=sections["car_driver_share"],
+            cars_per_100_employees=sections["cars_per_100_employees"],
+            emissions=sections["emissions"],
+            panel=_finish_panel(sections["panel"]),
+            breakdowns=breakdowns,
+            composition=composition,
+            comparability=warnings,
+            suppressed_cells=int(hidden),
+        )
+        log.info("compared %s baseline and %s follow-up respondents; %s cells suppressed; %s warnings",
+                 f"{wb.n:,}", f"{wa.n:,}", hidden, len(warnings))
+        if self.pilots is not None:
+            result = result.with_pilots(self.pilots.publish(decided))
+        return result
+
+
+def register_comparison(
+    before: pd.DataFrame,
+    after: pd.DataFrame,
+    *,
+    ledger: Ledger,
+    employees_before: int | None = None,
+    employees_after: int | None = None,
+    mapping_before: Any = None,
+    mapping_after: Any = None,
+    waves: tuple[str | None, str | None] | None = None,
+    pilots: Iterable[Any] = (),
+    comparison: tuple[pd.DataFrame, pd.DataFrame] | None = None,
+    municipality: Mapping[str, Any] | None = None,
+    context: Mapping[str, Any] | None = None,
+    run_date: Any = None,
+    lang: str | None = None,
+    thresholds: Mapping[str, float] | None = None,
+) -> ComparisonDraft:
+    """Register every figure of the comparison of ``before`` (the table of ``ledger``) and
+    ``after`` with the gate; see :func:`compare_waves` for the arguments."""
+    before = _check_table(before, "baseline")
+    after = _check_table(after, "follow-up")
+    if len(before) != ledger.n_rows:
+        msg = f"the baseline has {len(before)} rows but the ledger counts {ledger.n_rows}"
+        raise ValueError(msg)
+    limits = {**DEFAULT_THRESHOLDS, **(thresholds or {})}
+    labels = (waves[0], waves[1]) if waves is not None else (wave_label(before), wave_label(after))
+    after_ledger = Ledger(len(after), ledger.k)
+    wb, wa = _wave(before, ledger), _wave(after, after_ledger)
+    panel = _panel(wb, wa)
+    composition, composition_warnings = _composition(wb, wa, limits)
+    emissions = _emissions(wb, wa, employees_before, employees_after)
+    panel_n = panel["n"] if panel.get("found") else None
+    warnings, respondents = _comparability(
+        before, after, waves=labels, n_before=len(before), n_after=len(after),
+        employees_before=employees_before, employees_after=employees_after,
+        mapping_before=mapping_before, mapping_after=mapping_after,
+        panel_n=panel_n, thresholds=limits,
+    )
+    warnings.extend(composition_warnings)
+    if not emissions.get("available", False):
+        warnings.append({"code": emissions.get("note", "emissions_unavailable"), "values": {}})
+    sections = {
+        "respondents": respondents,
+        "mode_share_change": _mode_share_change(wb, wa),
+        "drive_alone_rate": _drive_alone_change(wb, wa),
+        "car_driver_share": _car_driver_change(wb, wa),
+        "cars_per_100_employees": _cars_per_100(wb, wa, employees_before, employees_after),
+        "emissions": emissions,
+        "panel": panel,
+        "breakdowns": _breakdowns(wb, wa),
+        "composition": composition,
+        "comparability": warnings,
+    }
+    draft = ComparisonDraft(k=ledger.k, labels=labels, sections=sections, waves=(wb, wa), after_ledger=after_ledger)
+    pilots = tuple(pilots)
+    if pilots:
+        draft.pilots = register_pilots(before, after, pilots=pilots, ledgers=(ledger, after_ledger),
+                                       comparison=comparison, municipality=municipality, context=context,
+                                       run_date=run_date, lang=lang)
+    return draft
+
+
 def compare_waves(
     before: pd.DataFrame,
     after: pd.DataFrame,
@@ -824,7 +969,9 @@ def compare_waves(
     municipality: Mapping[str, Any] | None = None,
     context: Mapping[str, Any] | None = None,
     run_date: Any = None,
+    lang: str | None = None,
     thresholds: Mapping[str, float] | None = None,
+    ledger: Ledger | None = None,
 ) -> Comparison:
     """Compare a baseline and a follow-up wave of canonical response tables.
 
@@ -833,76 +980,30 @@ def compare_waves(
     before, after
         Canonical response tables of the baseline and the follow-up survey.
     k
-        Privacy threshold: figures describing fewer than ``k`` respondents are ``None``.
+        Privacy threshold, applied by the publication gate (:mod:`grontur.publish`).
     employees_before, employees_after
         Employees at the time of each wave, for response rates and totals.
     mapping_before, mapping_after
         The mappings (or mapping reports) used to import each wave; a difference is flagged.
     waves
         Wave labels ``("YYYY-MM", "YYYY-MM")``; by default the most common ``wave`` of each table.
-    pilots, comparison, municipality, context, run_date
-        When ``pilots`` is given, they are evaluated with :func:`grontur.pilots.evaluate_pilots`
-        (``comparison`` is the comparison municipality's ``(before, after)`` tables; the rest
+    pilots, comparison, municipality, context, run_date, lang
+        When ``pilots`` is given, they are evaluated (:func:`grontur.pilots.register_pilots`;
+        ``comparison`` is the comparison municipality's ``(before, after)`` tables; the rest
         is copied into the evidence records).
     thresholds
         Overrides of :data:`DEFAULT_THRESHOLDS`.
+    ledger
+        A ledger over ``before`` that other sections registered with; without one the comparison
+        is published on its own. A run registers the comparison with its ledger before deciding
+        (:func:`register_comparison`), so that a figure hidden in the analysis of the baseline is
+        hidden in the comparison too.
     """
     k = check_k(k)
-    before = _check_table(before, "baseline")
-    after = _check_table(after, "follow-up")
-    limits = {**DEFAULT_THRESHOLDS, **(thresholds or {})}
-    labels = (waves[0], waves[1]) if waves is not None else (wave_label(before), wave_label(after))
-
-    mode_change, tests, h_modes, driver_hidden = _mode_share_change(before, after, k)
-    drive_alone, h_dar = _drive_alone_change(before, after, k)
-    drivers, h_drv = _rate_change(before, after, "car_driver_share", k)
-    for season, flags in driver_hidden.items():
-        # car_alone + car_shared: hidden when the mode shares would otherwise give a hidden one back
-        for side, hide in zip(("before", "after"), flags[:2], strict=True):
-            if hide and season in drivers:
-                h_drv += _hide_side(drivers[season], side)
-        # The drive-alone rate leaves remote workers out: its count beside the wave's count (and
-        # its rate beside the car_alone share) gives a hidden number of remote workers back.
-        for side, hide in zip(("before", "after"), flags[2:], strict=True):
-            if hide and season in drive_alone:
-                h_dar += _hide_side(drive_alone[season], side)
-                drive_alone[season].update({f"n_{side}": None, f"n_eff_{side}": None})
-    cars, h_cars = _cars_per_100(before, after, k, employees_before, employees_after)
-    emissions, h_em = _emissions(before, after, k, employees_before, employees_after)
-    panel, h_panel = _panel(before, after, k)
-    breakdowns, h_groups = _breakdowns(before, after, k)
-    composition, composition_warnings, h_comp = _composition(before, after, k, limits)
-    warnings, respondents = _comparability(
-        before, after, waves=labels, n_before=len(before), n_after=len(after),
-        employees_before=employees_before, employees_after=employees_after,
-        mapping_before=mapping_before, mapping_after=mapping_after,
-        panel_n=int(panel.get("n") or 0), thresholds=limits,
-    )
-    warnings.extend(composition_warnings)
-    if not emissions.get("available", False):
-        warnings.append({"code": emissions.get("note", "emissions_unavailable"), "values": {}})
-    hidden = h_modes + h_dar + h_drv + h_cars + h_em + h_panel + h_groups + h_comp
-    result = Comparison(
-        k=k,
-        waves={"before": labels[0], "after": labels[1]},
-        respondents=respondents,
-        mode_share_change=mode_change,
-        distribution_test=tests,
-        drive_alone_rate=drive_alone,
-        car_driver_share=drivers,
-        cars_per_100_employees=cars,
-        emissions=emissions,
-        panel=panel,
-        breakdowns=breakdowns,
-        composition=composition,
-        comparability=warnings,
-        suppressed_cells=int(hidden),
-    )
-    log.info("compared %s baseline and %s follow-up respondents; %s cells suppressed; %s warnings",
-             f"{len(before):,}", f"{len(after):,}", hidden, len(warnings))
-    pilots = tuple(pilots)
-    if pilots:
-        effects = evaluate_pilots(before, after, pilots=pilots, comparison=comparison, k=k, municipality=municipality,
-                                  context=context, run_date=run_date)
-        result = result.with_pilots(effects)
-    return result
+    own = ledger if ledger is not None else Ledger(len(before), k)
+    draft = register_comparison(
+        before, after, ledger=own, employees_before=employees_before, employees_after=employees_after,
+        mapping_before=mapping_before, mapping_after=mapping_after, waves=waves, pilots=pilots,
+        comparison=comparison, municipality=municipality, context=context, run_date=run_date, lang=lang,
+        thresholds=thresholds)
+    return draft.publish(own.decide())

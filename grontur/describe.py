@@ -407,6 +407,13 @@ class _Rows:
         return (num / den if den > 0 else None), needs
 
 
+def wave_rows(table: pd.DataFrame, settings: Mapping[str, Any] | None = None) -> _Rows:
+    """The per-row arrays of one wave's table, for registering its mode rows
+    (``rows.mode_row``) and drive-alone rates (``rows.alone_rate``) with a ledger: the comparison
+    of two waves registers the very cells the habits section registers."""
+    return _Rows(prepare(table), load_settings(settings))
+
+
 # --------------------------------------------------------------------------- mode shares
 
 def _season_section(ledger: Ledger, rows: _Rows, table: pd.DataFrame) -> dict[str, Any]:
@@ -728,7 +735,10 @@ def describe(table: pd.DataFrame, *, k: int = DEFAULT_K, employees: int | None =
     dar_ci: dict[str, Any] = {}
     for key, picked in [(s, [s]) for s in SEASONS] + [("year", list(SEASONS))]:
         lo, hi = _effective_ci(table, {s: trips[s] for s in picked}, dar[key])
-        alone = [seasons[s]["modes"]["car_alone"]["count"] for s in picked if "car_alone" in seasons[s]["modes"]]
+        # With everyone on a full week the rate is lone drivers over those who travel, which beside
+        # those who gave a mode gives the remote workers back: it needs their count too.
+        alone = [seasons[s]["modes"][m]["count"] for s in picked for m in ("car_alone", "remote")
+                 if m in seasons[s]["modes"]]
         _, needs = rows.alone_rate(ledger, picked, np.ones(n, dtype=bool), alone)
         dar_ci[key] = {"rate": Derived(dar[key], needs), "ci_low": Derived(lo, needs), "ci_high": Derived(hi, needs)}
     cars = cars_per_100(table, employees=employees, settings=settings)

@@ -42,7 +42,15 @@ import yaml
 from grontur._yaml import parse as parse_yaml
 from grontur.errors import CatalogueError, ConfigError, GronturError
 from grontur.i18n import check_language, has, t
-from grontur.publish import check_k, is_small, yes_no_publishable
+from grontur.publish import (
+    Derived,
+    Fig,
+    HiddenTally,
+    Ledger,
+    Listed,
+    Publication,
+    check_k,
+)
 from grontur.schema import SEASONS
 from grontur.stats import (
     difference_in_differences,
@@ -300,11 +308,6 @@ def _language_of(municipality: Mapping[str, Any]) -> str:
 # ---------------------------------------------------------------------------------------------
 # Estimation
 
-def _counts(table: pd.DataFrame, mask: pd.Series, season: str, outcome: str) -> tuple[int, int]:
-    eligible, hit = outcome_indicator(table, season, outcome)
-    return int((hit & mask).sum()), int((eligible & mask).sum())
-
-
 def _panel_term(before: pd.DataFrame, after: pd.DataFrame, mask_b: pd.Series, mask_a: pd.Series,
                 season: str, outcome: str) -> float:
     """``2 n_ab cov / (n_a n_b)``: what linked respondents take off the variance of a group's change.
@@ -422,7 +425,7 @@ def evaluate_pilots(
         ``(before, after)`` tables of a comparison municipality without the pilot; enables the
         difference-in-differences estimate.
     k
-        Privacy threshold: a group with fewer than ``k`` respondents in a wave is not estimated.
+        Privacy threshold, applied by the publication gate to every count the estimates rest on.
     municipality, context
         ``{number, name}`` of the municipality and the ranker context (employees, rurality,
         shift share) copied into the evidence record.
@@ -435,8 +438,62 @@ def evaluate_pilots(
     lang
         Language of the participants' description (nn, nb or en); by default the written standard
         of the municipality, as for its reports.
+
+    The counts are registered with a ledger per wave table and published on their own; a run
+    registers them with its own ledgers (:func:`register_pilots`, through the comparison).
     """
     k = check_k(k)
+    ledgers = (Ledger(len(before), k), Ledger(len(after), k))
+    drafts = register_pilots(before, after, pilots=pilots, ledgers=ledgers, comparison=comparison,
+                             municipality=municipality, context=context, outcome=outcome, season=season,
+                             ci_method=ci_method, n_boot=n_boot, random_state=random_state, run_date=run_date,
+                             lang=lang)
+    publication = ledgers[0].decide().with_other(ledgers[1].decide(), *drafts.publications())
+    return drafts.publish(publication)
+
+
+class PilotDrafts:
+    """Pilot estimates whose counts are registered with the gate but not yet decided.
+
+    The pilot municipality's counts are in the ledgers of its two waves (given to
+    :func:`register_pilots`); the comparison municipality's in a ledger per table of its own,
+    which only the pilots fill (:meth:`publications`)."""
+
+    def __init__(self, drafts: list[dict[str, Any]], control_ledgers: Sequence[Ledger]) -> None:
+        self.drafts = drafts
+        self._control = list(control_ledgers)
+        self._decided: list[Publication] | None = None
+
+    def publications(self) -> list[Publication]:
+        """The decisions of the comparison municipality's ledgers."""
+        if self._decided is None:
+            self._decided = [ledger.decide() for ledger in self._control]
+        return self._decided
+
+    def publish(self, publication: Publication) -> list[PilotEffect]:
+        """The effects as the gate decided (``publication`` covers every ledger involved)."""
+        return [_effect(publication.resolve(draft)) for draft in self.drafts]
+
+
+def register_pilots(
+    before: pd.DataFrame,
+    after: pd.DataFrame,
+    *,
+    pilots: Iterable[Any],
+    ledgers: tuple[Ledger, Ledger],
+    comparison: tuple[pd.DataFrame, pd.DataFrame | None] | None = None,
+    municipality: Mapping[str, Any] | None = None,
+    context: Mapping[str, Any] | None = None,
+    outcome: str = "car_driver_share",
+    season: str | None = None,
+    ci_method: str = "analytic",
+    n_boot: int = 4000,
+    random_state: int = 0,
+    run_date: str | dt.date | None = None,
+    lang: str | None = None,
+) -> PilotDrafts:
+    """Register every count the pilots' estimates rest on: ``ledgers`` are the ledgers of
+    ``before`` and ``after`` (see :func:`evaluate_pilots` for the other arguments)."""
     if ci_method not in ("analytic", "bootstrap"):
         msg = f"ci_method {ci_method!r} is unknown; use analytic or bootstrap."
         raise ConfigError(msg)
@@ -446,194 +503,195 @@ def evaluate_pilots(
     language = check_language(lang) if lang is not None else _language_of(muni)
     survey_season = season_of_month(wave_month(wave_label(after)))
     control = None
+    control_ledgers: list[Ledger] = []
     if comparison is not None and comparison[0] is not None and comparison[1] is not None:
-        control = comparison
-    effects = []
+        k = ledgers[0].k
+        control_ledgers = [Ledger(len(comparison[0]), k), Ledger(len(comparison[1]), k)]
+        control = _Tables(comparison[0], comparison[1], control_ledgers[0], control_ledgers[1])
+    waves = _Tables(before, after, *ledgers)
+    drafts = []
     for index, item in enumerate(pilots):
         spec = dataclasses.replace(_spec(item, index), lang=language)
-        effects.append(_evaluate_one(
-            before, after, spec, control=control, k=k, municipality=muni, context=ctx,
-            outcome=spec.outcome or outcome,
-            season=spec.season or season or pilot_season(spec.start, spec.end, survey_season=survey_season),
-            ci_method=ci_method, n_boot=n_boot, rng=rng, run_date=_iso(run_date),
-        ))
-    log.info("evaluated %d pilots (%d with an estimate)", len(effects), sum(e.estimate is not None for e in effects))
-    return effects
+        out = spec.outcome or outcome
+        if out not in OUTCOMES:
+            msg = f"Pilot {spec.measure}: outcome {out!r} is unknown; use {' or '.join(OUTCOMES)}."
+            raise ConfigError(msg)
+        chosen = spec.season or season or pilot_season(spec.start, spec.end, survey_season=survey_season)
+        reached_b = participant_mask(before, spec.participants, measure=spec.measure)
+        reached_a = participant_mask(after, spec.participants, measure=spec.measure)
+        results = {s: _estimate_season(waves, reached_b, reached_a, spec, control=control, outcome=out, season=s,
+                                       ci_method=ci_method, n_boot=n_boot, rng=rng) for s in SEASONS}
+        drafts.append({"measure": spec.measure, "municipality": muni, "period": {"start": spec.start, "end": spec.end},
+                       "context": ctx, "outcome": out, "season": chosen, "results": results,
+                       "source_date": _iso(run_date)})
+    log.info("registered %d pilots", len(drafts))
+    return PilotDrafts(drafts, control_ledgers)
 
 
 @dataclass(frozen=True)
-class _SeasonResult:
-    participants: dict[str, Any]
-    groups: dict[str, Any]
-    estimates: tuple[dict[str, Any], ...]
-    before: float | None
-    after: float | None
-    hidden: int
-    note: str | None
+class _Tables:
+    """A municipality's two wave tables with the ledgers their counts are registered with."""
 
-    @property
-    def headline(self) -> dict[str, Any] | None:
-        return next((e for m in METHODS for e in self.estimates if e["method"] == m), None)
+    before: pd.DataFrame
+    after: pd.DataFrame
+    ledger_before: Ledger
+    ledger_after: Ledger
 
 
-def _estimate_season(before: pd.DataFrame, after: pd.DataFrame, reached_b: pd.Series, reached_a: pd.Series,
-                     spec: _Spec, *, control: Any, k: int, outcome: str, season: str, ci_method: str,
-                     n_boot: int, rng: np.random.Generator) -> _SeasonResult:
-    r = (*_counts(before, reached_b, season, outcome), *_counts(after, reached_a, season, outcome))
-    o = (*_counts(before, ~reached_b, season, outcome), *_counts(after, ~reached_a, season, outcome))
+_Figs = tuple[Fig, Fig, Fig, Fig]
+
+
+def _group_figs(waves: _Tables, mask_b: pd.Series, mask_a: pd.Series, season: str, outcome: str,
+                tag: tuple[Any, ...]) -> _Figs:
+    """``(x_before, n_before, x_after, n_after)``: a group's counts of the outcome in both waves,
+    registered with each wave's ledger (a yes/no share of each)."""
+    out: list[Fig] = []
+    for table, ledger, mask in ((waves.before, waves.ledger_before, mask_b), (waves.after, waves.ledger_after, mask_a)):
+        eligible, hit = outcome_indicator(table, season, outcome)
+        selected = mask.to_numpy(dtype=bool)
+        n = ledger.base(eligible.to_numpy(dtype=bool) & selected, tag=(*tag, "n"))
+        x = ledger.count(hit.to_numpy(dtype=bool) & selected, tag=tag)
+        ledger.subset(x, n)
+        out.extend((x, n))
+    return out[0], out[1], out[2], out[3]
+
+
+def _values(figs: _Figs) -> tuple[int, int, int, int]:
+    return figs[0].n, figs[1].n, figs[2].n, figs[3].n
+
+
+def _share(x: Fig, n: Fig) -> Derived:
+    return Derived(round_share(x.n / n.n) if n.n else None, (x, n))
+
+
+def _estimate_season(waves: _Tables, reached_b: pd.Series, reached_a: pd.Series, spec: _Spec, *, control: _Tables | None,
+                     outcome: str, season: str, ci_method: str, n_boot: int, rng: np.random.Generator) -> dict[str, Any]:
+    before, after = waves.before, waves.after
+    tag = ("pilot", spec.measure, season, outcome)
+    r_f = _group_figs(waves, reached_b, reached_a, season, outcome, (*tag, "reached"))
+    o_f = _group_figs(waves, ~reached_b, ~reached_a, season, outcome, (*tag, "not_reached"))
+    r, o = _values(r_f), _values(o_f)
+    # Reached and not reached add up to the whole wave, whose share the comparison publishes.
+    everyone = pd.Series(True, index=before.index), pd.Series(True, index=after.index)
+    all_f = _group_figs(waves, *everyone, season, outcome, ("pilot", season, outcome, "everyone"))
+    for whole, part_r, part_o in zip(all_f, r_f, o_f, strict=True):
+        ledger = waves.ledger_before if whole.ledger == waves.ledger_before.serial else waves.ledger_after
+        ledger.partition(whole, [part_r, part_o])
     group, description = _describe_participants(spec.participants, spec.lang)
-    reached_ok = r[1] >= k and r[3] >= k
-    others_ok = o[1] >= k and o[3] >= k
-    hidden = sum(is_small(n, k) for n in (r[1], r[3], o[1], o[3]))
-    # Reached and not reached add up to everyone who answered that season (published elsewhere):
-    # when one group is too small to show, the size of the other is hidden too.
-    small_reached = is_small(r[1], k) or is_small(r[3], k)
-    small_others = is_small(o[1], k) or is_small(o[3], k)
-    show_reached = reached_ok and not small_others
-    show_others = others_ok and not small_reached
-    hidden += 2 * ((reached_ok and not show_reached) + (others_ok and not show_others))
     participants = {
         "group": group,
         "description": description,
-        "n_reached": r[3] if show_reached else None,
-        "n_reached_before": r[1] if show_reached else None,
-        "n_not_reached": o[3] if show_others else None,
-        "n_not_reached_before": o[1] if show_others else None,
+        "n_reached": r_f[3],
+        "n_reached_before": r_f[1],
+        "n_not_reached": o_f[3],
+        "n_not_reached_before": o_f[1],
     }
     groups: dict[str, Any] = {}
-    estimates: list[dict[str, Any]] = []
-    if not reached_ok:
-        note: str | None = "no_participants" if r[1] == 0 and r[3] == 0 else "too_few_participants"
-        return _SeasonResult(participants, groups, (), None, None, hidden, note)
-    # A share x / n is shown only when those with the outcome and those without are each 0 or at
-    # least k (100 % minus the share gives the others away; the habits section's rule).
-    ok_r = [yes_no_publishable(r[0], r[1], k), yes_no_publishable(r[2], r[3], k)]
-    ok_o = [yes_no_publishable(o[0], o[1], k), yes_no_publishable(o[2], o[3], k)] if others_ok else [False, False]
-    if others_ok:
-        # Reached and not reached add up to the whole wave, whose share and size are published in
-        # the comparison: when one group's share of a wave is hidden, the other's is hidden too.
-        for w in (0, 1):
-            if ok_r[w] != ok_o[w]:
-                ok_r[w] = ok_o[w] = False
-    before_ok, after_ok = ok_r
-    groups["reached"] = _group_entry(r, k, ok_r)
-    if small_others:  # its size would give the hidden group's by subtraction
-        groups["reached"].update(n_before=None, n_after=None)
-    hidden += (not before_ok) + (not after_ok)
-    note = None
-    term_r = _panel_term(before, after, reached_b, reached_a, season, outcome)
+    estimates: list[Listed] = []
+    figures: list[Fig] = [*r_f, *o_f]
     # Each estimate is a difference of the shares it combines, and its interval is a function of
-    # them: with one share shown, the estimate gives the hidden one back (and the interval narrows
-    # the rest down). An estimate is therefore published only when all its shares are.
-    if before_ok and after_ok:
-        estimates.append(_estimate_entry("before_after", *paired_change(r, term_r)))
-    else:
-        hidden += 1
-        note = "shares_hidden"
-    if others_ok:
-        groups["not_reached"] = _group_entry(o, k, ok_o)
-        hidden += (not ok_o[0]) + (not ok_o[1])
-        if all(ok_r) and all(ok_o):
+    # them: it is published only when every count it rests on is.
+    if r[1] and r[3]:
+        groups["reached"] = _group_entry(r_f)
+        term_r = _panel_term(before, after, reached_b, reached_a, season, outcome)
+        estimates.append(Listed(_estimate_entry("before_after", *paired_change(r, term_r)), r_f))
+        if o[1] and o[3]:
+            groups["not_reached"] = _group_entry(o_f)
             term_o = _panel_term(before, after, ~reached_b, ~reached_a, season, outcome)
-            estimates.append(_estimate_entry("reached_vs_not_reached", *difference_in_differences(
-                (r, o), ci_method=ci_method, n_boot=n_boot, rng=rng, panel_terms=(term_r, term_o))))
-        else:
-            hidden += 1
-    if control is not None:
-        found = _control_counts(control, spec, season, outcome, k)
+            estimates.append(Listed(_estimate_entry("reached_vs_not_reached", *difference_in_differences(
+                (r, o), ci_method=ci_method, n_boot=n_boot, rng=rng, panel_terms=(term_r, term_o))), (*r_f, *o_f)))
+        found = _control_counts(control, spec, season, outcome) if control is not None else None
         if found is not None:
-            c, term_c = found
-            ok_c = [yes_no_publishable(c[0], c[1], k), yes_no_publishable(c[2], c[3], k)]
-            groups["comparison"] = _group_entry(c, k, ok_c)
-            hidden += (not ok_c[0]) + (not ok_c[1])
-            if all(ok_r) and all(ok_c):
-                estimates.append(_estimate_entry("difference_in_differences", *difference_in_differences(
-                    (r, c), ci_method=ci_method, n_boot=n_boot, rng=rng, panel_terms=(term_r, term_c))))
-            else:
-                hidden += 1
-    return _SeasonResult(
-        participants, groups, tuple(estimates),
-        round_share(r[0] / r[1]) if before_ok else None, round_share(r[2] / r[3]) if after_ok else None, hidden,
-        None if estimates else note,
-    )
-
-
-def _evaluate_one(before: pd.DataFrame, after: pd.DataFrame, spec: _Spec, *, control: Any, k: int,
-                  municipality: dict[str, Any], context: dict[str, Any], outcome: str, season: str,
-                  ci_method: str, n_boot: int, rng: np.random.Generator, run_date: str | None) -> PilotEffect:
-    if outcome not in OUTCOMES:
-        msg = f"Pilot {spec.measure}: outcome {outcome!r} is unknown; use {' or '.join(OUTCOMES)}."
-        raise ConfigError(msg)
-    reached_b = participant_mask(before, spec.participants, measure=spec.measure)
-    reached_a = participant_mask(after, spec.participants, measure=spec.measure)
-    results = {
-        s: _estimate_season(before, after, reached_b, reached_a, spec, control=control, k=k, outcome=outcome,
-                            season=s, ci_method=ci_method, n_boot=n_boot, rng=rng)
-        for s in SEASONS
+            c_f, term_c = found
+            figures.extend(c_f)
+            groups["comparison"] = _group_entry(c_f)
+            estimates.append(Listed(_estimate_entry("difference_in_differences", *difference_in_differences(
+                (r, _values(c_f)), ci_method=ci_method, n_boot=n_boot, rng=rng, panel_terms=(term_r, term_c))),
+                (*r_f, *c_f)))
+    return {
+        "participants": participants,
+        "groups": groups,
+        "estimates": estimates,
+        "before": _share(r_f[0], r_f[1]),
+        "after": _share(r_f[2], r_f[3]),
+        "hidden": HiddenTally(tuple(figures)),
+        "reached": r[1] + r[3],
     }
+
+
+def _headline(result: Mapping[str, Any]) -> dict[str, Any] | None:
+    return next((e for m in METHODS for e in result["estimates"] if e["method"] == m), None)
+
+
+def _effect(draft: Mapping[str, Any]) -> PilotEffect:
+    """A pilot's effect from its published (resolved) figures."""
+    season = draft["season"]
+    results = draft["results"]
     main = results[season]
-    headline = main.headline
+    headline = _headline(main)
     by_season = {}
     for s, res in results.items():
-        best = res.headline
+        best = _headline(res)
         by_season[s] = {
-            "before": res.before,
-            "after": res.after,
+            "before": res["before"],
+            "after": res["after"],
             **({key: best[key] for key in ("method", "estimate", "ci_low", "ci_high", "p_value")} if best
                else {"method": None, "estimate": None, "ci_low": None, "ci_high": None, "p_value": None}),
         }
-    hidden = main.hidden + sum(res.hidden for s, res in results.items() if s != season)
+    note = None
+    if not main["estimates"]:
+        participants = main["participants"]
+        if not main["reached"]:
+            note = "no_participants"
+        elif participants["n_reached"] is None or participants["n_reached_before"] is None:
+            note = "too_few_participants"
+        else:
+            note = "shares_hidden"
     return PilotEffect(
-        measure=spec.measure,
-        municipality=municipality,
-        period={"start": spec.start, "end": spec.end},
-        participants=main.participants,
-        context=context,
-        outcome=outcome,
+        measure=draft["measure"],
+        municipality=dict(draft["municipality"]),
+        period=dict(draft["period"]),
+        participants=main["participants"],
+        context=dict(draft["context"]),
+        outcome=draft["outcome"],
         season=season,
-        before=main.before,
-        after=main.after,
+        before=main["before"],
+        after=main["after"],
         estimate=headline["estimate"] if headline else None,
         ci_low=headline["ci_low"] if headline else None,
         ci_high=headline["ci_high"] if headline else None,
         p_value=headline["p_value"] if headline else None,
         method=headline["method"] if headline else None,
-        estimates=main.estimates,
-        groups=main.groups,
+        estimates=tuple(main["estimates"]),
+        groups=main["groups"],
         by_season=by_season,
-        suppressed_cells=int(hidden),
-        note=main.note,
-        source_date=run_date,
+        suppressed_cells=int(sum(res["hidden"] for res in results.values())),
+        note=note,
+        source_date=draft["source_date"],
     )
 
 
-def _group_entry(counts: tuple[int, int, int, int], k: int, shown: Sequence[bool] | None = None) -> dict[str, Any]:
-    """Sizes and shares of one group; a share is shown when ``shown`` says so (by default when
-    those with the outcome and those without are each 0 or at least ``k``)."""
-    xb, nb, xa, na = counts
-    if shown is None:
-        shown = (yes_no_publishable(xb, nb, k), yes_no_publishable(xa, na, k))
-    return {
-        "n_before": nb,
-        "n_after": na,
-        "before": round_share(xb / nb) if shown[0] and nb else None,
-        "after": round_share(xa / na) if shown[1] and na else None,
-    }
+def _group_entry(figs: _Figs) -> dict[str, Any]:
+    """Sizes and shares of one group in both waves."""
+    xb, nb, xa, na = figs
+    return {"n_before": nb, "n_after": na, "before": _share(xb, nb), "after": _share(xa, na)}
 
 
-def _control_counts(control: tuple[pd.DataFrame, pd.DataFrame], spec: _Spec, season: str, outcome: str,
-                    k: int) -> tuple[tuple[int, int, int, int], float] | None:
-    """Counts (and panel term) in the comparison municipality: the same job group when participants are one."""
-    cb, ca = control
+def _control_counts(control: _Tables, spec: _Spec, season: str, outcome: str) -> tuple[_Figs, float] | None:
+    """Counts (and panel term) in the comparison municipality: the same job group when participants
+    are one and it may be shown in both waves, else everyone."""
+    cb, ca = control.before, control.after
     candidates = []
     if "job_group" in spec.participants and "job_group" in cb.columns and "job_group" in ca.columns:
         same = {"job_group": spec.participants["job_group"]}
         candidates.append((participant_mask(cb, same, measure=spec.measure), participant_mask(ca, same, measure=spec.measure)))
     candidates.append((pd.Series(True, index=cb.index), pd.Series(True, index=ca.index)))
     for mask_b, mask_a in candidates:
-        counts = (*_counts(cb, mask_b, season, outcome), *_counts(ca, mask_a, season, outcome))
-        if counts[1] >= k and counts[3] >= k:
-            return counts, _panel_term(cb, ca, mask_b, mask_a, season, outcome)
+        sizes = [int((outcome_indicator(t, season, outcome)[0] & m).sum()) for t, m in ((cb, mask_b), (ca, mask_a))]
+        # choosing which group to list before the gate decides (it may still hide it)
+        if all(n and control.ledger_before.may_show(n) for n in sizes):
+            figs = _group_figs(control, mask_b, mask_a, season, outcome, ("pilot", spec.measure, season, outcome, "comparison"))
+            return figs, _panel_term(cb, ca, mask_b, mask_a, season, outcome)
     return None
 
 

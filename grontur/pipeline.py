@@ -102,12 +102,19 @@ def analyse_imported(
     catalogue: Any = None,
     evidence: Sequence[Any] | None = None,
     draw_figures: bool = True,
+    followup: Any = None,
+    control: tuple[pd.DataFrame, pd.DataFrame] | None = None,
 ) -> Analysis:
     """Run every analysis stage on an imported survey (an :class:`grontur.importing.ImportResult`).
 
     With ``draw_figures=False`` no figure is drawn (anchoring timeline, home-area and potential
     maps): a run that renders no report, such as :func:`analyse_many` without formats, saves
     the matplotlib figures of every municipality.
+
+    With ``followup`` (the import of the repeat survey) the two waves are compared, and the
+    project's pilots evaluated (against ``control``, the comparison municipality's two tables,
+    when given): the comparison's baseline figures are registered with the same gate as the
+    analysis of that baseline, so a figure hidden in one section is hidden in the comparison too.
     """
     lang = lang or project.language
     k = project.k
@@ -159,7 +166,12 @@ def analyse_imported(
 
     issues = pd.concat([frame for frame in issue_frames if frame is not None and len(frame)], ignore_index=True) \
         if any(frame is not None and len(frame) for frame in issue_frames) else imported.issues.iloc[0:0]
+    draft = None
+    if followup is not None:
+        draft = register_comparison_of(project, table, followup, control=control, lang=lang, ledger=ledger,
+                                       mapping_report=imported.mapping_report)
     publication = ledger.decide()
+    comparison = to_jsonable(draft.publish(publication).as_dict()) if draft is not None else None
     habits = publication.resolve(habits)
     if geo_section is not None:
         geo_section = describe.jsonable(publication.resolve(geo_section))
@@ -199,6 +211,8 @@ def analyse_imported(
         dropped_columns=tuple(imported.dropped_columns),
         context=SiteContext.of_context(context),
     )
+    if comparison is not None:
+        model = model.with_comparison(comparison)
     return Analysis(
         project=project,
         results=model.to_json(),
@@ -207,6 +221,8 @@ def analyse_imported(
         issues=issues,
         quarantine=imported.quarantine,
         figures=figures,
+        comparison=comparison,
+        followup_table=followup.table if followup is not None else None,
     )
 
 
@@ -349,6 +365,7 @@ class PreparedRun:
     baseline: Any
     followup: Any | None
     effects: tuple[Any, ...] = ()
+    control: tuple[pd.DataFrame, pd.DataFrame] | None = None
 
 
 @dataclass(frozen=True)
@@ -490,12 +507,13 @@ def prepare(request: RunRequest, *, network: Sequence[Project] | None = None,
     after = (_import_once(imports, followup, project, project.followup_wave, mapping=request.mapping,
                           sheet=request.sheet) if followup is not None else None)
     effects: list[Any] = []
+    control = None
     if after is not None and project.pilots:
         source = request.comparison or find_comparison(project, network=network)
         control = comparison_tables(source, cache=imports) if source is not None else None
         effects = evaluate_project_pilots(project, baseline.table, after.table, comparison=control,
                                           lang=request.lang)
-    return PreparedRun(request=request, baseline=baseline, followup=after, effects=tuple(effects))
+    return PreparedRun(request=request, baseline=baseline, followup=after, effects=tuple(effects), control=control)
 
 
 def finish(prepared: PreparedRun, evidence: Sequence[Any]) -> RunResult:
@@ -504,14 +522,18 @@ def finish(prepared: PreparedRun, evidence: Sequence[Any]) -> RunResult:
     project = request.project
     lang = request.lang or project.language
     if request.comparison_only:
-        table, _ = prepare_table(prepared.baseline, project=project, lang=lang)
-        comparison = compare_waves_of(project, table, prepared.followup, prepared.effects, before=prepared.baseline)
+        # The whole analysis registers its figures with the gate, so the comparison shows what
+        # the analysis of the same data shows (grontur demo and analyse), nothing more.
+        only = analyse_imported(prepared.baseline, project=project, lang=request.lang, evidence=evidence,
+                                draw_figures=False, followup=prepared.followup, control=prepared.control)
+        comparison = only.comparison
+        assert comparison is not None  # a comparison-only request always has a follow-up
         release = None
         if request.out is not None:
             from grontur.releases import check_release
 
             followup_table = prepared.followup.table if prepared.followup is not None else None
-            release = check_release(project, (table, followup_table), request.out,
+            release = check_release(project, (only.table, followup_table), request.out,
                                     replace=request.replace_release)
             with staged_folder(request.out) as staging:
                 _write_comparison(comparison, staging, lang=lang, name=project.name,
@@ -521,9 +543,8 @@ def finish(prepared: PreparedRun, evidence: Sequence[Any]) -> RunResult:
                          folder=request.out, release=release)
     # Figures are drawn for a report, or for the caller to write later (no folder given).
     analysis = analyse_imported(prepared.baseline, project=project, lang=request.lang, evidence=evidence,
-                                draw_figures=request.out is None or bool(request.formats))
-    if prepared.followup is not None:
-        attach_comparison(analysis, prepared.followup, prepared.effects, before=prepared.baseline)
+                                draw_figures=request.out is None or bool(request.formats),
+                                followup=prepared.followup, control=prepared.control)
     if request.out is not None:
         write_analysis(analysis, request.out, lang=lang, formats=request.formats,
                        replace_release=request.replace_release)
@@ -705,29 +726,25 @@ def evidence_from_effects(effects: Iterable[Any]) -> list[Any]:
     return records
 
 
-def compare_waves_of(project: Project, table: pd.DataFrame, after: Any, effects: Sequence[Any], *,
-                     before: Any = None) -> dict[str, Any]:
-    """``comparison.json``: the baseline ``table`` (from :func:`prepare_table`) against the
-    follow-up import, with the pilot effects."""
+def register_comparison_of(project: Project, table: pd.DataFrame, followup: Any, *, ledger: Ledger,
+                           control: tuple[pd.DataFrame, pd.DataFrame] | None = None,
+                           lang: str | None = None, mapping_report: Any = None) -> Any:
+    """Register the comparison of the baseline ``table`` (from :func:`prepare_table`, the table of
+    ``ledger``) with the follow-up import, and of the project's pilots, with the run's gate;
+    ``comparison.json`` is the returned draft published with the run's decision."""
     from grontur import compare
 
-    result = compare.compare_waves(
-        table, after.table, k=project.k, employees_before=project.employees,
+    return compare.register_comparison(
+        table, followup.table, ledger=ledger, employees_before=project.employees,
         employees_after=project.employees,
-        mapping_before=compare.mapping_signature(before.mapping_report) if before is not None else None,
-        mapping_after=compare.mapping_signature(after.mapping_report),
+        mapping_before=compare.mapping_signature(mapping_report),
+        mapping_after=compare.mapping_signature(followup.mapping_report),
         waves=(project.wave, project.followup_wave) if project.wave and project.followup_wave else None,
+        pilots=project.pilots, comparison=control,
+        municipality={"number": project.number, "name": project.name},
+        context={"employees": project.employees, "rurality": project.context.get("rurality", "rural")},
+        run_date=project.run_date, lang=lang or project.language,
     )
-    return to_jsonable(result.with_pilots(effects).as_dict())
-
-
-def attach_comparison(analysis: Analysis, after: Any, effects: Sequence[Any], *, before: Any = None) -> None:
-    """Compare the analysed baseline with a follow-up wave (an import result) and add the pilot effects."""
-    analysis.comparison = compare_waves_of(analysis.project, analysis.table, after, effects, before=before)
-    if analysis.model is not None:
-        analysis.model = analysis.model.with_comparison(analysis.comparison)
-    analysis.results["comparison"] = analysis.comparison
-    analysis.followup_table = after.table
 
 
 def write_analysis(analysis: Analysis, out_dir: Path, *, lang: str, formats: Sequence[str] = DEFAULT_FORMATS,

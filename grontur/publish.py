@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -56,6 +56,7 @@ class Fig:
     id: int
     n: int
     cell: int = -1
+    ledger: int = 0  # which ledger registered it (one ledger per table of respondents)
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,12 +108,22 @@ class _Relation:
     whole: bool = False  # a group row where one part holds every member
 
 
+#: Serial numbers of the ledgers of this process: figures of two tables (two survey waves) are
+#: told apart by the ledger that registered them.
+_LEDGERS = itertools.count(1)
+
+
 class Ledger:
-    """Every count a run may publish, with the respondents it counts, and how counts add up."""
+    """Every count a run may publish, with the respondents it counts, and how counts add up.
+
+    One ledger holds the counts of one table of respondents (a survey wave). Figures that rest
+    on two tables (the change between two waves) are :class:`Derived` from the counts of both
+    ledgers and resolved by the two decisions together (:meth:`Publication.with_other`)."""
 
     def __init__(self, n_rows: int, k: int = DEFAULT_K) -> None:
         self.n_rows = int(n_rows)
         self.k = check_k(k)
+        self.serial = next(_LEDGERS)
         self._ids: dict[bytes, int] = {}
         self._values: list[int] = []
         self._masks: list[np.ndarray] = []
@@ -146,7 +157,7 @@ class Ledger:
             self._values.append(int(flags.sum()))
             self._masks.append(flags)
         cell = self._cells.setdefault((found, tag), len(self._cells))
-        return Fig(found, self._values[found], cell)
+        return Fig(found, self._values[found], cell, self.serial)
 
     def guard(self, mask: np.ndarray | Iterable[bool]) -> Fig:
         """A group a derived figure says something about without publishing its count (the people
@@ -233,7 +244,7 @@ class Ledger:
         return self._masks[fig.id]
 
     def figures(self) -> Iterator[Fig]:
-        return (Fig(i, v) for i, v in enumerate(self._values))
+        return (Fig(i, v, -1, self.serial) for i, v in enumerate(self._values))
 
     # ----------------------------------------------------------------------------- deciding
 
@@ -245,7 +256,8 @@ class Ledger:
             pairs = set(self._pairs) | _nested_pairs(self._masks, self._values, self._relations, margins, self.k,
                                                       self._unions, self._answered)
             sets, cells = _decide(self._values, self._relations, pairs, margins, self.k)
-        return Publication(self.k, frozenset(sets), frozenset(cells), n_figures=len(self._values))
+        return Publication(self.k, frozenset(sets), frozenset(cells), n_figures=len(self._values),
+                           ledger=self.serial)
 
 
 def is_small(count: int, k: int) -> bool:
@@ -451,11 +463,32 @@ class Publication:
     hidden: frozenset[int]
     hidden_cells: frozenset[int] = frozenset()
     n_figures: int = 0
+    ledger: int = 0
+    others: tuple[Publication, ...] = ()
+
+    def with_other(self, *others: Publication) -> Publication:
+        """This decision together with the decisions of other ledgers (another wave's table), so
+        that a figure derived from counts of both is shown only when all of them are."""
+        return replace(self, others=(*self.others, *others))
+
+    def _owner(self, fig: Fig) -> Publication:
+        if fig.ledger == self.ledger:
+            return self
+        for other in self.others:
+            if fig.ledger == other.ledger:
+                return other
+        msg = f"a figure of ledger {fig.ledger}, which this publication did not decide"
+        raise ValueError(msg)
 
     def shown(self, fig: Fig) -> bool:
         if fig.id < 0:  # a guard (Ledger.guard): only the primary rule
             return not is_small(fig.n, self.k)
-        return fig.id not in self.hidden and fig.cell not in self.hidden_cells
+        owner = self._owner(fig)
+        return fig.id not in owner.hidden and fig.cell not in owner.hidden_cells
+
+    def cell_hidden(self, fig: Fig) -> bool:
+        """Whether the cell ``fig`` stands for is hidden for what it says (a whole group's answer)."""
+        return fig.cell in self._owner(fig).hidden_cells
 
     def value(self, figure: Fig | Derived) -> Any:
         """A count or derived figure as published (``None`` when hidden)."""
@@ -501,7 +534,7 @@ class Publication:
 
     def tally(self, section: Any) -> int:
         """How many of the cells a section uses are hidden."""
-        return sum(1 for f in figures_in(section) if not self.shown(f) and (f.n or f.cell in self.hidden_cells))
+        return sum(1 for f in figures_in(section) if not self.shown(f) and (f.n or self.cell_hidden(f)))
 
 
 def exact(obj: Any) -> Any:

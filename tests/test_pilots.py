@@ -112,7 +112,8 @@ def test_everyone_reached_without_comparison_is_before_after(planted) -> None:
     (effect,) = evaluate_pilots(planted["before"], planted["after"], pilots=[pilot])
     assert effect.method == "before_after"
     assert effect.estimate == approx((176 / 300) - (200 / 300))
-    assert effect.participants["n_not_reached"] is None
+    # nobody was not reached: a count of 0 describes nobody, so the gate shows it
+    assert effect.participants["n_not_reached"] == 0
 
 
 def test_participants_by_job_group_volunteers_and_combined(planted) -> None:
@@ -169,7 +170,8 @@ def test_too_few_participants_gives_no_estimate(planted) -> None:
     before = pd.concat([planted["before"], group(3, 2, workplace="Hytta", wave="2025-03", prefix="h")])
     (effect,) = evaluate_pilots(before, planted["after"], pilots=[pilot])
     assert effect.estimate is None and effect.note == "too_few_participants"
-    assert effect.participants["n_reached"] is None
+    # 3 reached before (hidden); nobody at Hytta answered the follow-up (0 describes nobody)
+    assert effect.participants["n_reached_before"] is None and effect.participants["n_reached"] == 0
     assert effect.suppressed_cells >= 1
     (nobody,) = evaluate_pilots(planted["before"], planted["after"], pilots=[{**PILOT, "participants": {"workplace": "X"}}])
     assert nobody.note == "no_participants"

@@ -190,21 +190,24 @@ def test_no_group_answer_is_shown_for_every_member(request: pytest.FixtureReques
     assert findings_of(request, DEMO, 5, "whole_group") == []
 
 
-@pytest.mark.xfail(strict=True, reason="publication gate not yet in place: figures hidden in one section are "
-                   "shown in another (Gol: health and care's baseline; winter drive-alone rate)")
+@pytest.mark.xfail(strict=True, reason="publication gate not yet in place for the potential section: "
+                   "potential.n_car_commuters is shown where habits.n_car_drivers is hidden (Flå, Hemsedal); "
+                   "the comparison's are gone (Gol: health and care's baseline; winter drive-alone rate)")
 def test_no_figure_is_hidden_in_one_place_and_shown_in_another(request: pytest.FixtureRequest) -> None:
     assert findings_of(request, DEMO, 5, "inconsistent") == []
 
 
-@pytest.mark.xfail(strict=True, reason="publication gate not yet in place: hidden cells in the row space of "
-                   "the published figures")
-@pytest.mark.parametrize("k", [5, 10])
+@pytest.mark.parametrize("k", [
+    pytest.param(5, marks=pytest.mark.xfail(strict=True, reason="publication gate not yet in place: hidden cells "
+                                            "in the row space of the published figures (Hol)")),
+    10,
+])
 def test_no_hidden_cell_can_be_worked_out_from_all_published_figures(request: pytest.FixtureRequest, k: int) -> None:
     assert findings_of(request, DEMO, k, "recoverable") == []
 
 
 @pytest.mark.parametrize("name", [
-    pytest.param("exeter"),  # passes today; 37 of its figures are not mapped (see the counts)
+    pytest.param("exeter"),  # 37 of its figures are not mapped (see the counts)
     pytest.param("salisbury"),
 ])
 def test_no_hidden_cell_can_be_worked_out_in_real_exports(request: pytest.FixtureRequest, name: str) -> None:

@@ -4,7 +4,8 @@ Each municipality is reduced to a small summary (:func:`network_summary`) from i
 ``results.json``; :func:`write_network_overview` writes ``index.html`` with respondents, car
 driver shares in summer and winter, the drive-alone rate, emissions per employee, and the
 measures that rank high in several municipalities (candidates for joint procurement or joint
-pilots). A municipality with fewer than ``k`` respondents has all its figures suppressed.
+pilots). Every figure is read from the municipality's published results, as its own report shows
+it (hidden there, hidden here): nothing is recomputed and no threshold is applied here.
 """
 
 from __future__ import annotations
@@ -32,10 +33,11 @@ TOP_RANK = 5
 
 
 def network_summary(results: Mapping[str, Any], *, slug: str | None = None, top: int = TOP_RANK) -> dict[str, Any]:
-    """Reduce one municipality's ``results`` to what the network overview shows.
+    """Reduce one municipality's (published) ``results`` to what the network overview shows.
 
-    Figures for a municipality with fewer than ``k`` kept respondents are ``None`` and counted
-    in ``suppressed_cells``.
+    Every figure is the municipality's own published value (``None`` where its results hide it
+    or do not have it); ``suppressed_cells`` counts the figures of the overview's table that are
+    ``None``.
     """
     from grontur.report.build import (
         car_driver_share,
@@ -45,7 +47,6 @@ def network_summary(results: Mapping[str, Any], *, slug: str | None = None, top:
 
     municipality = dict(results.get("municipality") or {})
     k = int((results.get("privacy") or {}).get("k", DEFAULT_K))
-    kept = (results.get("respondents") or {}).get("kept")
     shares = results.get("mode_share") or {}
     measures = sorted(results.get("measures") or [], key=lambda m: m.get("rank", 0))
     summary: dict[str, Any] = {
@@ -53,7 +54,7 @@ def network_summary(results: Mapping[str, Any], *, slug: str | None = None, top:
                          "language": municipality.get("language")},
         "slug": slug or results.get("slug") or _slug(str(municipality.get("name", ""))),
         "k": k,
-        "respondents": kept,
+        "respondents": (results.get("respondents") or {}).get("kept"),
         "car_driver_share": {s: car_driver_share(results, s) for s in ("summer", "winter") if s in shares},
         "drive_alone_rate": {s: drive_alone(results, s)[0] for s in ("summer", "winter")},
         "emissions_per_employee": emissions_per_employee(results.get("emissions") or {}),
@@ -61,20 +62,17 @@ def network_summary(results: Mapping[str, Any], *, slug: str | None = None, top:
             {"id": m.get("id"), "rank": m.get("rank"), "name": m.get("name")} for m in measures[:top]
         ],
         "pilots": list(results.get("pilots") or (results.get("comparison") or {}).get("pilots") or []),
-        "suppressed_cells": 0,
     }
-    if kept is None or 0 < int(kept) < k:
-        hidden = 0
-        for key in ("car_driver_share", "drive_alone_rate"):
-            hidden += len(summary[key])
-            summary[key] = {s: None for s in summary[key]}
-        hidden += summary["emissions_per_employee"] is not None
-        summary["emissions_per_employee"] = None
-        summary["respondents"] = None
-        summary["top_measures"] = []
-        summary["pilots"] = []
-        summary["suppressed_cells"] = hidden + 1
+    summary["suppressed_cells"] = sum(value is None for value in _table_figures(summary))
     return summary
+
+
+def _table_figures(summary: Mapping[str, Any]) -> list[Any]:
+    """The figures of a municipality's row of the overview's table."""
+    car = summary.get("car_driver_share") or {}
+    dar = summary.get("drive_alone_rate") or {}
+    return [summary.get("respondents"), car.get("summer"), car.get("winter"), dar.get("winter"),
+            summary.get("emissions_per_employee")]
 
 
 def _slug(name: str) -> str:
@@ -111,7 +109,7 @@ def build_network_document(summaries: Sequence[Mapping[str, Any]], *, lang: str,
     total_hidden = 0
     for s in summaries:
         name = str(s["municipality"]["name"])
-        total_hidden += int(s.get("suppressed_cells", 0))
+        total_hidden += sum(value is None for value in _table_figures(s))
         car = s.get("car_driver_share") or {}
         dar = s.get("drive_alone_rate") or {}
         rows.append((
@@ -171,25 +169,26 @@ def _pilot_blocks(pilots: Sequence[Mapping[str, Any]], lang: str, k: int) -> tup
         municipality = p.get("municipality") or {}
         name = municipality.get("name") if isinstance(municipality, Mapping) else municipality
         participants = p.get("participants") or {}
+        # as the municipality's comparison publishes them (hidden there, hidden here)
         n = participants.get("n_reached") if isinstance(participants, Mapping) else None
-        publish = n is None or n == 0 or n >= k
-        hidden += 0 if publish else 1
-        estimate = p.get("estimate") if publish else None
+        estimate = p.get("estimate")
+        hidden += sum(value is None for value in (n, estimate))
         rows.append((
             Cell(str(name or "")),
             Cell(measure_name({"id": p.get("measure"), "name": p.get("name")}, lang, results_lang="")),
-            Cell(fmt.integer(n if publish else None, lang), None, n if publish else None),
+            Cell(fmt.integer(n, lang), None, n),
             Cell(fmt.number(None if estimate is None else 100 * float(estimate), lang, digits=1)),
             Cell(fmt.number_range(
-                None if not publish or p.get("ci_low") is None else 100 * float(p["ci_low"]),
-                None if not publish or p.get("ci_high") is None else 100 * float(p["ci_high"]), lang, digits=1)),
+                None if p.get("ci_low") is None else 100 * float(p["ci_low"]),
+                None if p.get("ci_high") is None else 100 * float(p["ci_high"]), lang, digits=1)),
         ))
     return (
         Paragraph(tr("report.network.pilots_lead")),
         Table("pilots", tr("report.table.pilots"),
               (tr("report.col.municipality"), tr("report.col.measure"), tr("report.col.participants"),
                tr("report.col.diff_points"), tr("report.col.ci")),
-              tuple(rows), (False, False, True, True, True), tr("report.note.suppressed", k=k), (None, None, "0", "0.0", None)),
+              tuple(rows), (False, False, True, True, True), tr("report.network.note", k=k, suppressed=hidden),
+              (None, None, "0", "0.0", None)),
     )
 
 
