@@ -965,6 +965,9 @@ def _factor_blocks(ctx: _Ctx) -> list[Block]:
     days = settings.get("working_days_per_year", em.get("working_days"))
     blocks.append(Paragraph(tr("report.method.emission_method", days=fmt.integer(days, lang)) if days is not None else tr("report.method.emission_method_nodays")))
     factors = em.get("factors")
+    scopes = {str(f.get("scope")) for f in factors.values() if isinstance(f, Mapping)} if isinstance(factors, Mapping) else set()
+    if len(scopes) == 1 and has(f"report.method.scope.{next(iter(scopes))}"):
+        blocks.append(Paragraph(tr(f"report.method.scope.{next(iter(scopes))}")))
     given_sources = em.get("sources")
     sources = given_sources if isinstance(given_sources, Mapping) else {}
     number = {sid: i for i, sid in enumerate(sources, 1)}
