@@ -18,6 +18,7 @@ from grontur.i18n import Translator, has
 from grontur.report import charts
 from grontur.report._text import (
     ResultsShapeError,
+    effect_is_assumption,
     localized,
     localized_list,
     measure_name,
@@ -784,7 +785,8 @@ def measures_table(ctx: _Ctx, measures: Sequence[Mapping[str, Any]]) -> Table:
             Cell(fmt.integer(m.get("rank", i + 1), lang), f"measures.{i}.rank", m.get("rank")),
             Cell(ctx.measure_name(m)),
             Cell(reasons),
-            Cell(fmt.number_range(eff.get("low"), eff.get("high"), lang, as_percent=True)),
+            Cell(fmt.number_range(eff.get("low"), eff.get("high"), lang, as_percent=True)
+                 + (" " + tr("report.method.assumption") if effect_is_assumption(m) else "")),
             Cell(ctx.label("cost", str(m.get("cost_class")))),
             Cell(", ".join(ctx.label("actor", a) for a in _code_list(m.get("actors")))),
             Cell(ctx.label("time", str(m.get("time_to_effect")))),
