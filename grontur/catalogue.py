@@ -64,6 +64,17 @@ COST_CLASSES: Final = ("low", "medium", "high")
 #: First-year cost (one-off plus one year of running cost) that each class covers, in NOK.
 COST_CLASS_NOK: Final = {"low": (0, 100_000), "medium": (100_000, 1_000_000), "high": (1_000_000, math.inf)}
 TIMES_TO_EFFECT: Final = ("short", "medium", "long")
+#: Whom an effect range is measured on: those who take part (borrow, sign up), everyone in the
+#: target group (a fee or rule reaches them all), or the whole workforce (a site-wide figure).
+APPLIES_TO: Final = ("participants", "eligible", "all_staff")
+#: What an effect range rests on: a study whose setting is stated, or a labelled assumption.
+EFFECT_BASES: Final = ("study", "assumption")
+CONFIDENCE: Final = ("low", "medium", "high")
+#: Units of a measure's physical capacity (``capacity.unit``).
+CAPACITY_UNITS: Final = (
+    "ebikes", "cargo_bikes", "bike_spaces", "parking_spaces", "cars", "travel_cards", "tickets",
+    "lockers", "desks", "course_places", "grants",
+)
 #: Respondent columns a ``targets.conditions`` entry may test, and the values it may take.
 CONDITION_COLUMNS: Final = {
     "car_needed_for_work": None, "shift_work": None, "children_drop_off": None,
@@ -75,9 +86,10 @@ _ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _TILTAK_RE = re.compile(r"^(?:0|[A-E])(?:-\d+){0,2}$")
 _TOP_FIELDS: Final = (
     "id", "family", "tiltak_ref", "name", "summary", "problem", "description", "targets",
-    "requires", "effect", "cost", "time_to_effect", "actors", "anchoring", "sources",
+    "requires", "effect", "capacity", "cost", "time_to_effect", "actors", "anchoring", "sources",
 )
-_REQUIRED_FIELDS: Final = tuple(f for f in _TOP_FIELDS if f not in ("requires",))
+_REQUIRED_FIELDS: Final = tuple(f for f in _TOP_FIELDS if f not in ("requires", "capacity"))
+_EFFECT_FIELDS: Final = ("low", "high", "applies_to", "basis", "source", "setting", "reason", "confidence")
 _TEXT_FIELDS: Final = ("name", "summary", "problem", "description")
 _TARGET_FIELDS: Final = (
     "modes", "distance_km", "barriers", "would_help", "would_consider", "conditions", "shift_compatible",
@@ -146,11 +158,21 @@ class Requires:
 
 @dataclass(frozen=True)
 class Effect:
-    """Relative reduction of car commuting trips among the employees a measure reaches."""
+    """Relative reduction of car commuting trips among the people ``applies_to`` names.
+
+    ``basis`` is ``"study"`` (``setting`` says where and for whom the figure was measured) or
+    ``"assumption"`` (``reason`` says why no measured figure applies); ``source`` says what the
+    range rests on in either case.
+    """
 
     low: float
     high: float
     source: str
+    applies_to: str
+    basis: str
+    confidence: str
+    setting: str | None = None
+    reason: str | None = None
 
     @property
     def central(self) -> float:
@@ -159,11 +181,33 @@ class Effect:
 
     @property
     def is_assumption(self) -> bool:
-        """True when the source says the range is an assumption."""
-        return "assumption" in self.source.lower()
+        """True when the range is a labelled assumption rather than a measured figure."""
+        return self.basis == "assumption"
 
     def as_dict(self) -> dict[str, Any]:
-        return {"low": self.low, "high": self.high, "source": self.source}
+        out: dict[str, Any] = {"low": self.low, "high": self.high, "applies_to": self.applies_to,
+                               "basis": self.basis, "source": self.source}
+        if self.setting is not None:
+            out["setting"] = self.setting
+        if self.reason is not None:
+            out["reason"] = self.reason
+        out["confidence"] = self.confidence
+        return out
+
+
+@dataclass(frozen=True)
+class Capacity:
+    """How many a measure can serve at once by default (pool size, spaces, places), with its source.
+
+    A default for the impact model; a project's site context may give its own figure.
+    """
+
+    unit: str
+    default: float
+    source: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"unit": self.unit, "default": self.default, "source": self.source}
 
 
 @dataclass(frozen=True)
@@ -218,6 +262,7 @@ class Measure:
     actors: tuple[str, ...]
     anchoring: tuple[str, ...]
     sources: tuple[Source, ...]
+    capacity: Capacity | None = None
     path: Path | None = field(default=None, compare=False)
     origin: str = field(default="shipped", compare=False)
 
@@ -248,6 +293,7 @@ class Measure:
             "targets": self.targets.as_dict(),
             "requires": self.requires.as_dict(),
             "effect": self.effect.as_dict(),
+            **({"capacity": self.capacity.as_dict()} if self.capacity is not None else {}),
             "cost": self.cost.as_dict(),
             "time_to_effect": self.time_to_effect,
             "actors": list(self.actors),
@@ -612,6 +658,7 @@ def parse_measure(data: Any, *, file: Path | None = None, origin: str = "shipped
     targets = _parse_targets(c, data["targets"])
     requires = _parse_requires(c, data.get("requires"))
     effect = _parse_effect(c, data["effect"])
+    capacity = _parse_capacity(c, data["capacity"]) if "capacity" in data else None
     cost = _parse_cost(c, data["cost"])
     time_to_effect = c.codes(data["time_to_effect"], "time_to_effect", TIMES_TO_EFFECT, what="time to effect")
     if len(time_to_effect) != 1:
@@ -634,7 +681,7 @@ def parse_measure(data: Any, *, file: Path | None = None, origin: str = "shipped
         id=measure_id, family=family[0], tiltak_ref=tiltak_ref, **texts,
         targets=targets, requires=requires, effect=effect, cost=cost,
         time_to_effect=time_to_effect[0], actors=actors, anchoring=anchoring, sources=sources,
-        path=file, origin=origin,
+        capacity=capacity, path=file, origin=origin,
     )
 
 
@@ -692,7 +739,7 @@ def _parse_requires(c: _Checker, value: Any) -> Requires:
 
 def _parse_effect(c: _Checker, value: Any) -> Effect:
     data = c.mapping(value, "effect")
-    c.unknown_keys(data, ("low", "high", "source"), "effect")
+    c.unknown_keys(data, _EFFECT_FIELDS, "effect")
     for name in ("low", "high", "source"):
         if name not in data:
             raise c.fail(f"effect.{name}", "the field is missing; give low, high (fractions 0..1) and source.")
@@ -701,7 +748,48 @@ def _parse_effect(c: _Checker, value: Any) -> Effect:
     if low > high:
         raise c.fail("effect", f"low {low:g} is above high {high:g}; swap them.")
     source = c.string(data["source"], "effect.source")
-    return Effect(low=low, high=high, source=source)
+    if "applies_to" not in data:
+        raise c.fail("effect.applies_to", "the field is missing; say whom the range is measured on: "
+                     f"{', '.join(APPLIES_TO)} (see measures/README.md).")
+    applies_to = c.codes(data["applies_to"], "effect.applies_to", APPLIES_TO, what="applies_to value")
+    if len(applies_to) != 1:
+        raise c.fail("effect.applies_to", f"give exactly one of {', '.join(APPLIES_TO)}.")
+    if "basis" not in data:
+        raise c.fail("effect.basis", "the field is missing; write study (and the setting) or assumption (and the reason).")
+    basis = c.codes(data["basis"], "effect.basis", EFFECT_BASES, what="basis")
+    if len(basis) != 1:
+        raise c.fail("effect.basis", "give exactly one of study, assumption.")
+    setting = reason = None
+    if basis[0] == "study" and "setting" not in data:
+        raise c.fail("effect.setting", "the field is missing; say where and for whom the source measured the figure "
+                     "(place, kind of workplace, who was asked, how), or write basis: assumption with a reason.")
+    if "setting" in data:
+        setting = c.string(data["setting"], "effect.setting")
+    if basis[0] == "assumption" and "reason" not in data:
+        raise c.fail("effect.reason", "the field is missing; say briefly why the range is an assumption "
+                     "(no study measured this measure, or the study's setting differs).")
+    if "reason" in data:
+        reason = c.string(data["reason"], "effect.reason")
+    if "confidence" not in data:
+        raise c.fail("effect.confidence", f"the field is missing; give one of {', '.join(CONFIDENCE)}.")
+    confidence = c.codes(data["confidence"], "effect.confidence", CONFIDENCE, what="confidence")
+    if len(confidence) != 1:
+        raise c.fail("effect.confidence", f"give exactly one of {', '.join(CONFIDENCE)}.")
+    return Effect(low=low, high=high, source=source, applies_to=applies_to[0], basis=basis[0],
+                  confidence=confidence[0], setting=setting, reason=reason)
+
+
+def _parse_capacity(c: _Checker, value: Any) -> Capacity:
+    data = c.mapping(value, "capacity")
+    c.unknown_keys(data, ("unit", "default", "source"), "capacity")
+    for name in ("unit", "default", "source"):
+        if name not in data:
+            raise c.fail(f"capacity.{name}", "the field is missing; give unit, default and source.")
+    unit = c.codes(data["unit"], "capacity.unit", CAPACITY_UNITS, what="capacity unit")
+    if len(unit) != 1:
+        raise c.fail("capacity.unit", "give exactly one unit.")
+    default = c.number(data["default"], "capacity.default", low=1, high=1e6)
+    return Capacity(unit=unit[0], default=default, source=c.string(data["source"], "capacity.source"))
 
 
 def _parse_cost(c: _Checker, value: Any) -> Cost:

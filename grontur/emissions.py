@@ -41,6 +41,8 @@ log = logging.getLogger(__name__)
 
 BANDS = ("central", "low", "high")
 _FACTOR_FIELDS = ("central", "low", "high", "unit", "scope", "year", "source")
+#: What a factor counts: the exhaust only, or fuel and electricity production as well.
+SCOPES = ("tank_to_wheel", "well_to_wheel")
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,9 @@ def _factor(key: str, entry: Any, path: Path | str) -> Factor:
     if entry["unit"] not in ("vehicle_km", "person_km"):
         msg = f"{path}: the factor {key!r} has unit {entry['unit']!r}; use vehicle_km or person_km."
         raise ConfigError(msg)
+    if entry["scope"] not in SCOPES:
+        msg = f"{path}: the factor {key!r} has scope {entry['scope']!r}; use {' or '.join(SCOPES)}."
+        raise ConfigError(msg)
     return Factor(key=key, central=central, low=low, high=high, unit=str(entry["unit"]),
                   scope=str(entry["scope"]), year=int(entry["year"]), source=str(entry["source"]),
                   assumption=bool(entry.get("assumption", False)))
@@ -118,6 +123,14 @@ def _read_factors(path: Path) -> Factors:
     missing += [m for m in MODES if m not in modes and m not in ("car_alone", "car_shared")]
     if missing:
         msg = f"{path}: emission factors missing for {', '.join(missing)}; add them with source, year and scope."
+        raise ConfigError(msg)
+    # One scope for the whole file, or totals would add exhaust to fuel production unevenly.
+    scopes = sorted({f.scope for f in (*car.values(), *modes.values())})
+    if len(scopes) > 1:
+        first = next(f.scope for f in (*car.values(), *modes.values()))
+        odd = [f.key for f in (*car.values(), *modes.values()) if f.scope != first]
+        msg = (f"{path}: the factors mix scopes ({', '.join(scopes)}): {', '.join(odd)} differ from {first}; "
+               "give every factor the same scope.")
         raise ConfigError(msg)
     return Factors(car=car, modes=modes, sources=data.get("sources") or {}, path=str(path))
 

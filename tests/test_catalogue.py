@@ -15,6 +15,8 @@ from grontur import schema
 from grontur.catalogue import (
     ACTORS,
     ANCHORING_STEPS,
+    APPLIES_TO,
+    CAPACITY_UNITS,
     COST_CLASS_NOK,
     FAMILIES,
     LANGUAGES,
@@ -144,8 +146,61 @@ def test_every_effect_and_cost_has_a_source(catalogue: Catalogue) -> None:
         assert len(m.effect.source) > 10 and len(m.cost.source) > 10
         assert m.sources
         # a range that rests on judgement says so, and then lists the assumption source
-        if "assumption" in m.effect.source.lower() or "assumption" in m.cost.source.lower():
+        if m.effect.is_assumption or "assumption" in m.cost.source.lower():
             assert any(s.id == "assumption" for s in m.sources), m.id
+
+
+def test_every_shipped_effect_says_whom_it_applies_to_and_what_it_rests_on() -> None:
+    # read the files themselves: the fields must be written, not filled in by the loader
+    for path in SHIPPED_FILES:
+        effect = yaml.safe_load(path.read_text(encoding="utf-8"))["effect"]
+        assert effect["applies_to"] in ("participants", "eligible", "all_staff"), path.name
+        assert effect["confidence"] in ("low", "medium", "high"), path.name
+        assert len(effect["source"]) > 20, path.name
+        if effect["basis"] == "study":
+            assert len(effect["setting"]) > 30, path.name  # where and for whom it was measured
+        else:
+            assert effect["basis"] == "assumption", path.name
+            assert len(effect["reason"]) > 20 and effect["confidence"] == "low", path.name
+    assert set(APPLIES_TO) == {"participants", "eligible", "all_staff"}
+
+
+def test_assumptions_are_told_apart_from_measured_figures(catalogue: Catalogue) -> None:
+    studies = {m.id for m in catalogue.values() if not m.effect.is_assumption}
+    # the measures whose range rests on a measured figure (DOMAIN: tiltak.no B-5-5, DfT, Shoup,
+    # Vegdirektoratet, Fyhri & Sundfør); every other range is labelled an assumption
+    assert studies == {"campaign-workplace", "personal-travel-planning", "parking-daily-fee", "parking-cash-out",
+                       "mobility-plan", "ebike-support"}
+    for m in catalogue.values():
+        data = m.as_dict()["effect"]
+        assert data["basis"] == ("assumption" if m.effect.is_assumption else "study")
+        if m.id in studies:
+            assert "setting" in data and "reason" not in data, m.id
+
+
+def test_the_misread_sources_are_corrected(catalogue: Catalogue) -> None:
+    fee = catalogue.get("parking-daily-fee").effect
+    # 8-12 % of all staff at a transit-rich Oslo office say they drive less: a stated share of all staff
+    assert fee.applies_to == "all_staff" and fee.basis == "study" and fee.confidence == "low"
+    assert fee.setting is not None and "Oslo" in fee.setting and "stated" in fee.setting
+    assert fee.high <= 0.12  # not above the stated share
+    ev = catalogue.get("service-ev-pool").effect
+    assert ev.is_assumption and ev.reason and "no effect figure" in ev.source
+    carpool = catalogue.get("carpool-matching").effect
+    assert carpool.applies_to == "participants" and carpool.is_assumption
+    assert "not matching alone" in carpool.source
+
+
+def test_capacity_defaults_where_a_measure_has_a_physical_size(catalogue: Catalogue) -> None:
+    capacities = {mid: m.capacity for mid, m in catalogue.items() if m.capacity is not None}
+    assert {"ebike-pool", "cargo-bike-pool", "bike-parking-secure", "service-ev-pool"} <= set(capacities)
+    pool = capacities["ebike-pool"]
+    assert pool.unit == "ebikes" and 10 <= pool.default <= 20  # the pool the measure describes: 10-20 e-bikes
+    assert capacities["cargo-bike-pool"].unit == "cargo_bikes" and 2 <= capacities["cargo-bike-pool"].default <= 4
+    for mid, cap in capacities.items():
+        assert cap.unit in CAPACITY_UNITS and cap.default >= 1 and len(cap.source) > 20, mid
+    assert catalogue.get("ebike-pool").as_dict()["capacity"] == {"unit": "ebikes", "default": pool.default, "source": pool.source}
+    assert "capacity" not in catalogue.get("campaign-workplace").as_dict()
 
 
 # The rules behind the scenarios in the issue ("must hold").
@@ -255,7 +310,9 @@ def test_every_code_the_catalogue_uses_has_a_label_in_each_language() -> None:
 
     kinds = {"family": cat.FAMILIES, "actor": cat.ACTORS, "cost_class": cat.COST_CLASSES,
              "cost_short": cat.COST_CLASSES, "time": cat.TIMES_TO_EFFECT, "time_short": cat.TIMES_TO_EFFECT,
-             "transit_service": cat.TRANSIT_SERVICE, "parking": cat.PARKING_CONTEXT, "facility": cat.FACILITIES}
+             "transit_service": cat.TRANSIT_SERVICE, "parking": cat.PARKING_CONTEXT, "facility": cat.FACILITIES,
+             "applies_to": cat.APPLIES_TO, "basis": cat.EFFECT_BASES, "confidence": cat.CONFIDENCE,
+             "capacity_unit": cat.CAPACITY_UNITS}
     for kind, codes in kinds.items():
         for code in codes:
             labels = {lang: t(f"catalogue.{kind}.{code}", lang) for lang in LANGUAGES}
@@ -304,8 +361,16 @@ BROKEN_CASES = {
     "bad-time": ("time_to_effect", "soon"),
     "id-mismatch": ("id", "file name"),
     "syntax-error": ("line 15", "not valid YAML"),
-    "duplicate-key": ("line 30", "'family' is given twice"),
+    "duplicate-key": ("line 34", "'family' is given twice"),
     "transit-without-requirement": ("requires.transit_service", "transit measure must say"),
+    "effect-no-applies-to": ("effect.applies_to", "the field is missing"),
+    "effect-bad-applies-to": ("effect.applies_to", "'everyone'"),
+    "effect-no-basis": ("effect.basis", "the field is missing"),
+    "effect-study-no-setting": ("effect.setting", "where and for whom"),
+    "effect-assumption-no-reason": ("effect.reason", "the field is missing"),
+    "effect-no-confidence": ("effect.confidence", "the field is missing"),
+    "capacity-no-source": ("capacity.source", "the field is missing"),
+    "capacity-bad-unit": ("capacity.unit", "'bicycles'"),
 }
 
 
@@ -380,6 +445,24 @@ def test_cli_show_in_each_language(catalogue: Catalogue) -> None:
     en = CliRunner().invoke(cli, ["catalogue", "show", "showers-lockers", "--lang", "en"]).output
     assert "5–15 % fewer car commuting trips" in en
     assert "https://" in en
+
+
+def test_cli_show_prints_applies_to_basis_setting_and_capacity_in_each_language() -> None:
+    expected = {
+        "nn": ("blant alle tilsette", "Kvar og på kven det er målt: Oslo", "Tryggleik: låg",
+               "blant dei som tek del", "Føresetnad, ikkje målt:", "Kapasitet", "Standard: 15 elsyklar"),
+        "nb": ("blant alle ansatte", "Hvor og på hvem det er målt: Oslo", "Sikkerhet: lav",
+               "blant dem som deltar", "Forutsetning, ikke målt:", "Kapasitet", "Standard: 15 elsykler"),
+        "en": ("among all staff", "Where and on whom it was measured: Oslo", "Confidence: low",
+               "among those who take part", "Assumption, not measured:", "Capacity", "Default: 15 e-bikes"),
+    }
+    for lang, (fee_who, setting, confidence, pool_who, assumption, capacity, default) in expected.items():
+        fee = CliRunner().invoke(cli, ["catalogue", "show", "parking-daily-fee", "--lang", lang]).output
+        assert fee_who in fee and setting in fee and confidence in fee
+        assert assumption not in fee and f"\n{capacity}\n" not in fee
+        pool = CliRunner().invoke(cli, ["catalogue", "show", "ebike-pool", "--lang", lang]).output
+        assert pool_who in pool and assumption in pool and default in pool
+        assert "Klimasats-funded pools: Kvinnherad 10 e-bikes, Namsos 20" in pool
 
 
 def test_cli_show_translates_rules() -> None:

@@ -111,6 +111,41 @@ def test_every_factor_has_source_year_scope_and_a_band() -> None:
     assert summary["factors"]["car.diesel"]["source"]
 
 
+def test_every_shipped_factor_states_source_year_and_one_shared_scope() -> None:
+    # read the file itself, not the loader's view of it
+    data = yaml.safe_load(data_path("measures", "factors", "emission_factors.yaml").read_text(encoding="utf-8"))
+    entries = {f"car.{k}": v for k, v in data["car"].items()} | dict(data["modes"])
+    for key, entry in entries.items():
+        assert isinstance(entry["source"], str) and len(entry["source"]) > 10, key
+        assert isinstance(entry["year"], int) and 2000 <= entry["year"] <= 2030, key
+        assert entry["scope"] in ("tank_to_wheel", "well_to_wheel"), key
+    assert {entry["scope"] for entry in entries.values()} == {"tank_to_wheel"}
+    # tank-to-wheel: no exhaust, no emissions; electricity generation is outside the scope
+    for key in ("car.electric", "ebike", "train", "walk", "bike"):
+        assert entries[key]["central"] == entries[key]["high"] == 0, key
+    # petrol and diesel: Norwegian fuel factors with the biofuel blend subtracted (DOMAIN: NIR 2021,
+    # 8 % and 15 %), times the litres per 100 km the source text states
+    for fuel, kg_per_litre, bio, litres in (("petrol", 2.32, 0.08, 7.0), ("diesel", 2.66, 0.15, 6.0)):
+        entry = entries[f"car.{fuel}"]
+        assert f"{litres:.1f} litres per 100 km" in entry["source"]
+        assert entry["central"] == pytest.approx(kg_per_litre * (1 - bio) * litres / 100, abs=1e-4)
+        assert entry.get("assumption") is True  # the fuel use per km is an assumption
+
+
+def test_a_file_that_mixes_scopes_is_refused(tmp_path) -> None:
+    text = data_path("measures", "factors", "emission_factors.yaml").read_text(encoding="utf-8")
+    mixed = text.replace("  electric:\n    central: 0.0\n    low: 0.0\n    high: 0.0\n    unit: vehicle_km\n    scope: tank_to_wheel",
+                         "  electric:\n    central: 0.0\n    low: 0.0\n    high: 0.0\n    unit: vehicle_km\n    scope: well_to_wheel")
+    assert mixed != text
+    path = tmp_path / "factors.yaml"
+    path.write_text(mixed, encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"factors\.yaml: the factors mix scopes .*car\.electric"):
+        load_factors(path)
+    path.write_text(text.replace("unit: vehicle_km\n    scope: tank_to_wheel", "unit: vehicle_km\n    scope: cradle_to_grave", 1), encoding="utf-8")
+    with pytest.raises(ConfigError, match="cradle_to_grave"):
+        load_factors(path)
+
+
 def test_bad_factor_file_names_the_file(tmp_path) -> None:
     bad = tmp_path / "factors.yaml"
     bad.write_text("car:\n  petrol: {central: 0.2, low: 0.3, high: 0.4, unit: vehicle_km, scope: x, year: 2020, source: y}\n",

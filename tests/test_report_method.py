@@ -68,3 +68,51 @@ def test_no_report_page_repeats_an_element_id(tmp_path: Path) -> None:
     for page in pages:
         ids = collections.Counter(re.findall(r'\sid="([^"]+)"', page.read_text(encoding="utf-8")))
         assert [i for i, n in ids.items() if n > 1] == [], page
+
+
+def test_the_method_section_names_the_emission_scope_in_each_language(tmp_path: Path) -> None:
+    import yaml
+
+    from grontur.i18n import t
+
+    survey = tmp_path / "s.csv"
+    survey.write_text("mode_summer,distance_km,car_fuel\n" + "".join(f"car_alone,{5 + i % 10},electric\nbike,{2 + i % 3},\n" for i in range(20)),
+                      encoding="utf-8")
+    for lang, phrase in (("nn", "frå tank til hjul"), ("nb", "fra tank til hjul"), ("en", "tank-to-wheel")):
+        analysis = analyse_file(survey, municipality="Gol", lang=lang, out_dir=tmp_path / lang, formats=("html",),
+                                run_date=dt.date(2026, 11, 29))
+        assert {f["scope"] for f in analysis.results["emissions"]["factors"].values()} == {"tank_to_wheel"}
+        text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", (tmp_path / lang / "report.html").read_text(encoding="utf-8")))
+        sentence = t("report.method.scope.tank_to_wheel", lang)
+        assert phrase in sentence and sentence.replace("&", "&amp;") in text.replace("&", "&amp;")
+    # the sentence follows the factors' scope: the other scope has its own sentence
+    catalogue = yaml.safe_load((Path(__file__).resolve().parents[1] / "grontur" / "locale" / "report.yaml").read_text(encoding="utf-8"))
+    assert set(catalogue["report.method.scope.well_to_wheel"]) == {"nn", "nb", "en"}
+
+
+def test_the_measures_table_marks_assumed_effect_ranges(tmp_path: Path) -> None:
+    from grontur.catalogue import load_catalogue
+
+    survey = tmp_path / "s.csv"
+    survey.write_text("mode_summer,distance_km\n" + "".join(f"car_alone,{3 + i % 12}\nbike,{2 + i % 3}\n" for i in range(30)),
+                      encoding="utf-8")
+    analysis = analyse_file(survey, municipality="Gol", lang="en", out_dir=tmp_path / "out", formats=("html",),
+                            run_date=dt.date(2026, 11, 29))
+    page = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    start = page.index('<table id="tbl-measures">')
+    section = page[start:page.index("</table>", start)]
+    rows = {}
+    for row in re.findall(r"<tr>(.*?)</tr>", section, flags=re.DOTALL):
+        cells = [re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", row, flags=re.DOTALL)]
+        if len(cells) > 3:
+            rows.setdefault(cells[1], cells)
+    catalogue = load_catalogue()
+    checked = {True: 0, False: 0}
+    for m in analysis.results["measures"]:
+        cells = rows.get(m["name"])
+        if cells is None:
+            continue
+        assumed = catalogue.get(m["id"]).effect.basis == "assumption"
+        assert ("(assumption)" in cells[3]) == assumed, (m["id"], cells[3])
+        checked[assumed] += 1
+    assert checked[True] > 0 and checked[False] > 0

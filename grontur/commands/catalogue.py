@@ -135,8 +135,19 @@ def describe_measure(measure, lang: str) -> list[str]:
 
     effect, cost = measure.effect, measure.cost
     lines.append(heading("effect"))
-    lines.append(t("catalogue.effect.range", lang, low=_num(round(effect.low * 100, 1), lang), high=_num(round(effect.high * 100, 1), lang)))
+    lines.append(t("catalogue.effect.range", lang, low=_num(round(effect.low * 100, 1), lang),
+                   high=_num(round(effect.high * 100, 1), lang), who=_label("applies_to", effect.applies_to, lang)))
     lines.append(t("catalogue.effect.source", lang, source=effect.source))
+    if effect.setting is not None:
+        lines.append(t("catalogue.effect.setting", lang, setting=effect.setting))
+    if effect.is_assumption and effect.reason is not None:
+        lines.append(t("catalogue.effect.assumption", lang, reason=effect.reason))
+    lines.append(t("catalogue.effect.confidence", lang, level=_label("confidence", effect.confidence, lang)))
+    if measure.capacity is not None:
+        lines.append(heading("capacity"))
+        lines.append(t("catalogue.capacity.default", lang, default=_num(measure.capacity.default, lang),
+                       unit=_label("capacity_unit", measure.capacity.unit, lang)))
+        lines.append(t("catalogue.effect.source", lang, source=measure.capacity.source))
     lines.append(heading("cost"))
     lines.append(t("catalogue.cost.range", lang, cost_class=_label("cost_class", cost.cost_class, lang),
                    one_off=_nok(cost.one_off_nok), yearly=_nok(cost.yearly_nok)))

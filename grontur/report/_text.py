@@ -74,3 +74,20 @@ def _catalogue_names() -> Mapping[str, Mapping[str, str]]:
     measures = getattr(catalogue, "measures", catalogue)
     items = measures.values() if isinstance(measures, Mapping) else measures
     return {str(m.id): dict(m.name) for m in items}
+
+
+def effect_is_assumption(measure: Mapping[str, Any]) -> bool:
+    """Whether the measure's effect range is a labelled assumption rather than a measured figure.
+
+    ``effect.basis`` in the results when the ranking gives it, else the catalogue entry's basis.
+    """
+    effect = measure.get("effect")
+    basis = effect.get("basis") if isinstance(effect, Mapping) else None
+    if basis is None:
+        basis = _catalogue_bases().get(str(measure.get("id")))
+    return basis == "assumption"
+
+
+@cache
+def _catalogue_bases() -> Mapping[str, str]:
+    return {str(mid): m.effect.basis for mid, m in load_catalogue().items()}

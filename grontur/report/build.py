@@ -18,6 +18,7 @@ from grontur.i18n import Translator, has
 from grontur.report import charts
 from grontur.report._text import (
     ResultsShapeError,
+    effect_is_assumption,
     localized,
     measure_name,
 )
@@ -797,7 +798,8 @@ def measures_table(ctx: _Ctx, measures: Sequence[Mapping[str, Any]]) -> Table:
             Cell(fmt.integer(m.get("rank", i + 1), lang), f"measures.{i}.rank", m.get("rank")),
             Cell(ctx.measure_name(m)),
             Cell(reasons),
-            Cell(fmt.number_range(eff.get("low"), eff.get("high"), lang, as_percent=True)),
+            Cell(fmt.number_range(eff.get("low"), eff.get("high"), lang, as_percent=True)
+                 + (" " + tr("report.method.assumption") if effect_is_assumption(m) else "")),
             Cell(ctx.label("cost", str(m.get("cost_class")))),
             Cell(", ".join(ctx.label("actor", a) for a in _code_list(m.get("actors")))),
             Cell(ctx.label("time", str(m.get("time_to_effect")))),
@@ -978,6 +980,9 @@ def _factor_blocks(ctx: _Ctx) -> list[Block]:
     days = settings.get("working_days_per_year", em.get("working_days"))
     blocks.append(Paragraph(tr("report.method.emission_method", days=fmt.integer(days, lang)) if days is not None else tr("report.method.emission_method_nodays")))
     factors = em.get("factors")
+    scopes = {str(f.get("scope")) for f in factors.values() if isinstance(f, Mapping)} if isinstance(factors, Mapping) else set()
+    if len(scopes) == 1 and has(f"report.method.scope.{next(iter(scopes))}"):
+        blocks.append(Paragraph(tr(f"report.method.scope.{next(iter(scopes))}")))
     given_sources = em.get("sources")
     sources = given_sources if isinstance(given_sources, Mapping) else {}
     number = {sid: i for i, sid in enumerate(sources, 1)}

@@ -187,6 +187,9 @@ def scenario_chart(rows: Sequence[tuple[str, float | None, float | None, float |
     for i, (_label, value, low, high) in enumerate(rows):
         ax.bar(i, value or 0, width=0.6, edgecolor="white", linewidth=0.5, **_bar_style(i))
         if value is not None and low is not None and high is not None:
+            # A cut can be negative (electric-car drivers moving to the bus), which turns the band's
+            # ends around; the whisker spans whatever the three values cover.
+            low, high = min(low, high, value), max(low, high, value)
             ax.errorbar(i, value, yerr=[[value - low], [high - value]], color=_TEXT, capsize=4, linewidth=1)
         ax.annotate(fmt.number(value, lang, digits=1), (i, high if high is not None else (value or 0)),
                     xytext=(0, 4), textcoords="offset points", ha="center", fontsize=8, color=_TEXT)
