@@ -161,6 +161,9 @@ class ImportResult:
                 lines.append(t("import.summary.one_mode", lang, column=note["column"]))
             elif note["note"] == "mode_from_grid":
                 lines.append(t("import.summary.grid", lang, ties=note["ties"]))
+            elif note["note"] == "weekday_grid":
+                lines.append(t("import.summary.weekday_grid", lang, season=note["season"], days=note["days"],
+                               ties=note["ties"], unknown=note["unknown"]))
         counts = self.problem_counts()
         if counts:
             lines.append(t("import.summary.problems", lang, n=int(sum(counts.values())),
