@@ -47,6 +47,7 @@ from grontur.privacy import (
 )
 from grontur.schema import REQUIRED_ANY
 from grontur.suppression import DEFAULT_K
+from grontur.trips import check_repeated_ids, collapse_trips
 
 __all__ = [
     "ImportResult",
@@ -161,6 +162,8 @@ class ImportResult:
                 lines.append(t("import.summary.one_mode", lang, column=note["column"]))
             elif note["note"] == "mode_from_grid":
                 lines.append(t("import.summary.grid", lang, ties=note["ties"]))
+            elif note["note"] == "trips":
+                lines.append(t("import.summary.trips", lang, **{k: v for k, v in note.items() if k != "note"}))
             elif note["note"] == "weekday_grid":
                 lines.append(t("import.summary.weekday_grid", lang, season=note["season"], days=note["days"],
                                ties=note["ties"], unknown=note["unknown"]))
@@ -275,6 +278,11 @@ def import_survey(
 
         columns = ", ".join(str(c) for c in list(raw.frame.columns)[:12])
         raise MissingColumnError(t("import.error.no_mode_or_distance", "en", file=str(path), columns=columns))
+
+    if chosen.unit == "trip":
+        mapped = collapse_trips(raw, mapped, chosen)
+    else:
+        check_repeated_ids(raw, mapped, ignore=frozenset(c for c in (timestamp_column,) if c))
 
     if not salt:
         from grontur.keys import user_key_for

@@ -116,3 +116,84 @@ def test_weekday_grid_with_a_wrong_code_or_column_is_refused(tmp_path: Path) -> 
     path = write_qualtrics(tmp_path / "grid.csv", [_week("Bus")])
     with pytest.raises(ConfigError, match="Q9_1"):
         import_survey(path, mapping=missing, salt="s")
+
+
+# --------------------------------------------------------------------------- item 5: trip-level files
+
+TRIP_HEADER = ["PERSID", "TRIPNO", "PURPOSE", "MODE", "TRIPKM"]
+# purpose 1 = to work, 2 = from work, 3 = shopping, 4 = leisure; mode 1 walk, 2 bike, 3 bus, 4 car, 5 passenger
+TRIPS = [
+    ["101", "1", "1", "4", "12"], ["101", "2", "3", "4", "3"], ["101", "3", "2", "4", "14"],   # car to and from work
+    ["102", "1", "3", "4", "8"], ["102", "2", "1", "2", "5"], ["102", "3", "2", "3", "6"],    # bike vs bus: a tie
+    ["103", "1", "4", "4", "30"], ["103", "2", "4", "4", "30"],                               # no work trip
+    ["104", "1", "1", "3", "9"], ["104", "2", "1", "3", "11"], ["104", "3", "2", "4", "10"],  # bus 2, car 1
+    ["105", "1", "1", "1", "1.5"], ["105", "2", "2", "1", "1.2"],
+    ["106", "1", "2", "2", "4"], ["106", "2", "1", "2", "4.5"],
+    ["107", "1", "1", "4", "20"], ["107", "2", "2", "4", "21"],
+]
+
+
+def _trip_file(path: Path, rows: list[list[str]] = TRIPS) -> Path:
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(TRIP_HEADER)
+        writer.writerows(rows)
+    return path
+
+
+def test_trip_file_gives_one_row_per_person_from_the_work_trips(tmp_path: Path) -> None:
+    result = import_survey(_trip_file(tmp_path / "trips.csv"), mapping=TRIP_MAPPING, salt="s")
+    table = result.table
+    assert len(table) == 6 and result.quarantine.empty  # 7 people, one without a work trip
+    by_first_trip = table.set_index("source_row")
+    # rows are named by each person's first work trip
+    assert by_first_trip.loc[1, "mode_summer"] == "car_alone"
+    assert by_first_trip.loc[1, "distance_km"] == 14  # the longest work trip, not the shopping trip
+    assert by_first_trip.loc[5, "mode_summer"] == "bike"  # tie bike/bus: the earliest work trip's mode
+    assert by_first_trip.loc[5, "distance_km"] == 6
+    assert by_first_trip.loc[9, "mode_summer"] == "bus"
+    assert table["respondent_id"].nunique() == 6
+    note = next(n for n in result.mapping_report["notes"] if n["note"] == "trips")
+    assert (note["trips"], note["work_trips"], note["persons"], note["persons_without_work_trip"]) == (17, 13, 6, 1)
+    assert result.issues[result.issues["problem"] == "trip_tie"]["source_row"].tolist() == [5]
+
+
+def test_trip_tie_rule_does_not_favour_a_mode(tmp_path: Path) -> None:
+    """Bus first then bike gives bus; bike first then bus gives bike."""
+    rows = [["1", "1", "1", "3", "5"], ["1", "2", "2", "2", "5"], ["2", "1", "1", "2", "5"], ["2", "2", "2", "3", "5"]]
+    result = import_survey(_trip_file(tmp_path / "t.csv", rows), mapping=TRIP_MAPPING, salt="s")
+    assert result.table.sort_values("source_row")["mode_summer"].tolist() == ["bus", "bike"]
+
+
+def test_trip_file_without_unit_trip_is_refused_naming_the_id_column(tmp_path: Path) -> None:
+    mapping = tmp_path / "flat.yaml"
+    mapping.write_text(TRIP_MAPPING.read_text(encoding="utf-8").replace("unit: trip\nperson_id: PERSID\n", "id_columns: ['^persid$']\n")
+                       .replace("purpose:\n  column: PURPOSE\n  work_values: [\"1\", \"2\"]     # 1 = to work, 2 = from work\n", ""),
+                       encoding="utf-8")
+    with pytest.raises(MappingError, match=r"7 of 7 ids in the column 'PERSID'.*unit: trip"):
+        import_survey(_trip_file(tmp_path / "trips.csv"), mapping=mapping, salt="s")
+
+
+def test_trip_file_refusal_exits_2_on_the_command_line(tmp_path: Path) -> None:
+    mapping = tmp_path / "flat.yaml"
+    mapping.write_text("name: flat\nid_columns: ['^persid$']\nstandard_questions: false\ncolumns:\n"
+                       "  - {target: mode, header: MODE, values: {'1': walk, '2': bike, '3': bus, '4': car_alone}}\n",
+                       encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "grontur", "import", str(_trip_file(tmp_path / "trips.csv")),
+                           "--mapping", str(mapping), "--out", str(tmp_path / "out"), "--salt", "s"],
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 2
+    assert "PERSID" in done.stderr and "7 of 7 ids" in done.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_few_double_submissions_are_still_quarantined_not_refused(tmp_path: Path) -> None:
+    """Two ids repeated with other answers (fewer than 5): double submissions, set aside as before."""
+    rows = [[str(100 + i), "1", "1", "3", str(5 + i)] for i in range(20)]
+    rows += [["100", "1", "1", "4", "9"], ["101", "1", "1", "4", "9"]]
+    mapping = tmp_path / "flat.yaml"
+    mapping.write_text("name: flat\nid_columns: ['^persid$']\nstandard_questions: false\ncolumns:\n"
+                       "  - {target: mode, header: MODE, values: {'1': walk, '2': bike, '3': bus, '4': car_alone}}\n",
+                       encoding="utf-8")
+    result = import_survey(_trip_file(tmp_path / "few.csv", rows), mapping=mapping, salt="s")
+    assert result.quarantine["reason"].tolist() == ["duplicate_id", "duplicate_id"]
