@@ -52,8 +52,7 @@ def collapse_trips(raw: RawExport, mapped: MappedExport, mapping: Mapping) -> Ma
     assert mapping.person_id is not None  # checked when the mapping was read
     person_column = _find_column(raw, mapping.person_id, "person_id", mapping)
     frame = mapped.frame
-    persons = raw.frame[person_column].reindex(frame.index).astype("string").str.strip()
-    persons = persons.where(persons != "", pd.NA)
+    persons = _ids(raw.frame[person_column].reindex(frame.index))
     work = pd.Series(True, index=frame.index)
     if mapping.purpose is not None:
         purpose_column = _find_column(raw, mapping.purpose[0], "purpose.column", mapping)
@@ -101,6 +100,12 @@ def collapse_trips(raw: RawExport, mapped: MappedExport, mapping: Mapping) -> Ma
                    notes=[*mapped.notes, note])
 
 
+def _ids(values: pd.Series) -> pd.Series:
+    """Ids as text without surrounding spaces; blank ones missing."""
+    text = values.astype("string").str.strip()
+    return text.mask(text == "")
+
+
 def _most_trips(coded: pd.Series, who: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Per person: the mode of most trips (ties: the earliest trip's) and whether there was a tie."""
     modes: dict[Any, str | None] = {}
@@ -130,8 +135,7 @@ def check_repeated_ids(raw: RawExport, mapped: MappedExport, *, ignore: frozense
     column = mapped.panel_column or mapped.id_column
     if column is None or column not in raw.frame.columns:
         return
-    ids = raw.frame[column].astype("string").str.strip()
-    ids = ids.where(ids != "", pd.NA)
+    ids = _ids(raw.frame[column])
     repeated = ids.notna() & ids.duplicated(keep=False)
     if not repeated.any():
         return

@@ -135,3 +135,47 @@ def grid_modes(answers: pd.DataFrame, value_map: dict[str, str]) -> tuple[pd.Dat
     }, index=index)
     unknown = pd.DataFrame(unknown_rows, columns=["source_row", "column", "raw_value"])
     return result, unknown
+
+
+#: Day names in question texts (en, nn, nb) -> weekday, for a draft grid.
+DAY_NAMES = {
+    "monday": "monday", "tuesday": "tuesday", "wednesday": "wednesday", "thursday": "thursday", "friday": "friday",
+    "saturday": "saturday", "sunday": "sunday", "måndag": "monday", "mandag": "monday", "tysdag": "tuesday",
+    "tirsdag": "tuesday", "onsdag": "wednesday", "torsdag": "thursday", "fredag": "friday", "laurdag": "saturday",
+    "lørdag": "saturday", "søndag": "sunday", "sundag": "sunday",
+}
+
+
+def day_of(header: str) -> str | None:
+    """The weekday a question text names ("... - Monday"), if it names exactly one."""
+    import re
+
+    words = set(re.findall(r"\w+", str(header).casefold()))
+    found = {DAY_NAMES[w] for w in words if w in DAY_NAMES}
+    return found.pop() if len(found) == 1 else None
+
+
+def draft_grid(frame: pd.DataFrame, columns: list[str]) -> WeekdayGrid | None:
+    """A weekday grid to complete, when ``columns`` name two or more different weekdays.
+
+    Answers given at least k times are listed; those the vocabulary knows get their code, the
+    others an empty code, which the mapping loader refuses until the user writes one (a mode
+    code or ``off``).
+    """
+    from grontur.mapping import MODE_BOTH, norm, value_map
+
+    days = {}
+    for column in columns:
+        day = day_of(column)
+        if day is not None and day not in days:
+            days[day] = column
+    if len(days) < 2:
+        return None
+    ordered = tuple((day, days[day]) for day in WEEKDAYS if day in days)
+    vmap = value_map(MODE_BOTH)
+    from grontur.suppression import DEFAULT_K
+
+    # only answers given at least k times: a rare free-text answer may describe a person
+    counts = pd.concat([frame[column].dropna().astype(str) for _day, column in ordered]).value_counts()
+    values = {str(answer): vmap.get(norm(answer), "") for answer in counts[counts >= DEFAULT_K].index}
+    return WeekdayGrid(season="both", days=ordered, values=dict(sorted(values.items())))

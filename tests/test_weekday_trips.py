@@ -42,8 +42,9 @@ def write_qualtrics(path: Path, weeks: list[list[str]], *, miles: list[str] | No
         texts.append(key[1])
     rows = []
     for n, week in enumerate(weeks):
-        meta = ["2024-10-01 08:00:00", "2024-10-01 08:05:00", "IP Address", "198.51.100.7", "100", "300", "True",
-                "2024-10-01 08:05:01", f"R_{n:05d}", "anonymous", "EN"]
+        day = f"2024-{10 + n // 28}-{1 + n % 28:02d}"  # one response a day: no double submissions
+        meta = [f"{day} 08:00:00", f"{day} 08:05:00", "IP Address", "198.51.100.7", "100", "300", "True",
+                f"{day} 08:05:01", f"R_{n:05d}", "anonymous", "EN"]
         distance = (miles or ["4"] * len(weeks))[n]
         row = meta + list(week) + [distance, "98101"]
         for values in (extra or {}).values():
@@ -197,3 +198,68 @@ def test_a_few_double_submissions_are_still_quarantined_not_refused(tmp_path: Pa
                        encoding="utf-8")
     result = import_survey(_trip_file(tmp_path / "few.csv", rows), mapping=mapping, salt="s")
     assert result.quarantine["reason"].tolist() == ["duplicate_id", "duplicate_id"]
+
+
+# --------------------------------------------------------------------------- item 7: guard on automatic mapping
+
+_DAILY = ["Car, alone", "Bus", "Bicycle", "Walk", "Worked from home", "Did not work", "Car, driving with others"]
+_RANK = ("Q8", "Please rank these reasons for choosing your commute mode - Travel time")
+
+
+def _sunday_export(path: Path, n: int = 40) -> Path:
+    """Weekdays with labels grontur half knows, Sunday answered by a few with known labels only,
+    no distance answered and a rank question: the shape that fooled the automatic mapping."""
+    weeks = []
+    for i in range(n):
+        week = [_DAILY[(i + d) % len(_DAILY)] for d in range(5)] + ["Did not work"]
+        week.append(["Car, alone", "Bus"][i % 2] if i < 8 else "")
+        weeks.append(week)
+    return write_qualtrics(path, weeks, miles=[""] * n, extra={_RANK: [str(i % 5 + 1) for i in range(n)]})
+
+
+def test_several_mode_like_columns_are_refused_with_a_draft_mapping(tmp_path: Path) -> None:
+    path = _sunday_export(tmp_path / "survey.csv")
+    draft = tmp_path / "draft.yaml"
+    done = subprocess.run([sys.executable, "-m", "grontur", "import", str(path), "--out", str(tmp_path / "out"),
+                           "--save-mapping", str(draft), "--salt", "s"], capture_output=True, text=True, check=False)
+    assert done.returncode == 2, done.stdout
+    assert "columns look like the main mode" in done.stderr and "- Sunday'" in done.stderr
+    assert "weekday_grid" in done.stderr and str(draft) in done.stderr
+    assert not (tmp_path / "out").exists()
+    # the draft holds a weekday grid of the seven days; answers grontur does not know are left to fill
+    written = load_draft(draft)
+    grid = written["weekday_grid"][0]
+    assert list(grid["days"]) == ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+    assert grid["values"]["Car, alone"] == "car_alone" and grid["values"]["Did not work"] == ""
+    # completed, it imports every row
+    grid["values"].update({"Did not work": "off", "Worked from home": "remote"})
+    written["columns"] = [rule for rule in written["columns"] if rule["target"] != "travel_time_min"]
+    completed = tmp_path / "completed.yaml"
+    completed.write_text(__import__("yaml").safe_dump(written, allow_unicode=True), encoding="utf-8")
+    result = import_survey(path, mapping=completed, salt="s")
+    assert result.account == {"input_rows": 40, "kept": 40, "quarantined": 0}
+    assert "travel_time_min" not in result.table.columns
+
+
+def load_draft(path: Path) -> dict:
+    import yaml
+
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def test_weak_mapping_without_save_mapping_says_how_to_write_a_draft(tmp_path: Path) -> None:
+    with pytest.raises(MappingError, match="--save-mapping draft.yaml") as raised:
+        import_survey(_sunday_export(tmp_path / "survey.csv"), salt="s")
+    assert "What grontur found: " in str(raised.value) and "-> travel_time_min" in str(raised.value)
+
+
+def test_a_guessed_mapping_that_sets_aside_most_rows_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "few.csv"
+    modes = ["Car, alone", "Bus", "Walk", "Bicycle"] * 2 + [""] * 12
+    pd.DataFrame({"Transport to the office": modes, "Favourite colour": ["Blue"] * 20}).to_csv(path, index=False)
+    with pytest.raises(MappingError, match=r"would set aside 12 of 20 rows \(no_mode_or_distance 12\)"):
+        import_survey(path, salt="s")
+    # with a mapping the user wrote, the same rows are set aside as before (the user decided)
+    mapping = tmp_path / "m.yaml"
+    mapping.write_text("name: m\ncolumns:\n  - {target: mode, header: Transport to the office}\n", encoding="utf-8")
+    assert import_survey(path, mapping=mapping, salt="s").account["quarantined"] == 12
