@@ -749,6 +749,7 @@ def _measures(ctx: _Ctx) -> Section:
     blocks.append(measures_table(ctx, ordered[:MAIN_MEASURES]))
     if len(ordered) > MAIN_MEASURES:
         blocks.append(Paragraph(tr("report.measures.more", shown=MAIN_MEASURES, n=len(ordered)), kind="note"))
+    blocks.extend(_site_context(ctx))
     excluded = ctx.results.get("excluded_measures") or []
     if excluded:
         blocks.append(Heading(tr("report.measures.excluded_title")))
@@ -764,6 +765,41 @@ def _measures(ctx: _Ctx) -> Section:
             items.append(tr("report.measures.excluded_item", name=ctx.measure_name(x), reason=text))
         blocks.append(BulletList(tuple(items)))
     return Section("measures", tr("report.section.measures"), tuple(blocks))
+
+
+def _site_context(ctx: _Ctx) -> list[Block]:
+    """The site facts the ranking used, each saying whether it was given, answered or assumed."""
+    tr = ctx.tr
+    context = ctx.results.get("context")
+    if not isinstance(context, Mapping) or not isinstance(context.get("sources"), Mapping):
+        return []
+    items = []
+    for field_name, source in context["sources"].items():
+        value = context.get(field_name)
+        if value is None and isinstance(context.get("municipality"), Mapping):
+            value = context["municipality"].get(field_name)
+        if value is None or not has(f"rank.context.{field_name}"):
+            continue
+        label = tr(f"rank.level.{field_name}.{value}") if has(f"rank.level.{field_name}.{value}") else str(value)
+        items.append(tr(f"report.context.{source}", field=tr(f"rank.context.{field_name}"), value=label))
+    facilities = context.get("facilities") or {}
+    if isinstance(facilities, Mapping) and facilities:
+        shown = [tr(f"report.context.facility_{'yes' if have else 'no'}", name=_facility(tr, str(name)))
+                 for name, have in facilities.items()]
+        items.append(tr("report.context.facilities_given", items=", ".join(shown)))
+    missing = context.get("facilities_not_given") or []
+    if missing:
+        items.append(tr("report.context.facilities_not_given", names=", ".join(_facility(tr, str(n)) for n in missing)))
+    if not items:
+        return []
+    blocks: list[Block] = [Heading(tr("report.context.title")), BulletList(tuple(items))]
+    if context.get("assumed") or missing:
+        blocks.append(Paragraph(tr("report.context.how_to_give"), kind="note"))
+    return blocks
+
+
+def _facility(tr: Any, name: str) -> str:
+    return str(tr(f"rank.facility.{name}")) if has(f"rank.facility.{name}") else name
 
 
 def segment_names(ctx: _Ctx) -> dict[str, str]:
