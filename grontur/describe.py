@@ -747,7 +747,7 @@ def _breakdown(table: pd.DataFrame, name: str, settings: Mapping[str, Any], k: i
 # --------------------------------------------------------------------------- main entry
 
 def describe(table: pd.DataFrame, *, k: int = DEFAULT_K, employees: int | None = None,
-             settings: Mapping[str, Any] | None = None) -> dict[str, Any]:
+             settings: Mapping[str, Any] | None = None, seasons_asked: int | None = None) -> dict[str, Any]:
     """Build ``results["habits"]`` from the canonical table.
 
     Parameters
@@ -760,6 +760,10 @@ def describe(table: pd.DataFrame, *, k: int = DEFAULT_K, employees: int | None =
         Total employees; when given, cars arriving are also projected to all employees.
     settings
         Overrides of ``measures/factors/settings.yaml``.
+    seasons_asked
+        How many seasons the survey asked about: 1 when one mode question fills both seasons
+        (the import says so); by default, the seasons with a mode column. With one season there
+        is no seasonal shift (``seasonal_shift`` is None): nobody was asked about a second one.
     """
     k = check_k(k)
     settings = load_settings(settings)
@@ -770,8 +774,12 @@ def describe(table: pd.DataFrame, *, k: int = DEFAULT_K, employees: int | None =
     rows = _Rows(table, settings)
     seasons, h = _season_section(table, k, rows)
     hidden += h
-    shift, h = _seasonal_shift(table, k)
-    hidden += h
+    if seasons_asked is None:
+        seasons_asked = sum(1 for season in SEASONS if f"mode_{season}" in table.columns)
+    shift: dict[str, Any] | None = None
+    if seasons_asked >= 2:
+        shift, h = _seasonal_shift(table, k)
+        hidden += h
 
     dar = drive_alone_rate(table, settings=settings)
     trips = season_trips(table, settings)
@@ -839,6 +847,7 @@ def describe(table: pd.DataFrame, *, k: int = DEFAULT_K, employees: int | None =
         "n_car_drivers": n_drivers if yes_no_publishable(n_drivers, n, k) else None,
         "seasons": seasons,
         "seasonal_shift": shift,
+        "seasons_asked": seasons_asked,
         "drive_alone_rate": dar_ci,
         "cars_per_100": cars,
         "distance_km": distance,

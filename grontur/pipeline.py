@@ -148,6 +148,13 @@ def build_context(project: Project, table: pd.DataFrame) -> dict[str, Any]:
     }
 
 
+def seasons_asked(imported: Any) -> int | None:
+    """1 when the import filled both seasons from one mode question (or one weekday grid);
+    None (count the mode columns) otherwise."""
+    notes = (getattr(imported, "mapping_report", None) or {}).get("notes") or []
+    return 1 if any(note.get("note") == "one_mode_for_both_seasons" for note in notes) else None
+
+
 #: What the ranking assumes when the project does not say (each listed in ``context.assumed``).
 CONTEXT_DEFAULTS = {"transit_service": "poor", "parking_at_work": "free", "rurality": "rural"}
 
@@ -179,7 +186,7 @@ def analyse_imported(
     figures: dict[str, Any] = {}
 
     context = build_context(project, table)
-    habits = describe.describe(table, k=k, employees=project.employees)
+    habits = describe.describe(table, k=k, employees=project.employees, seasons_asked=seasons_asked(imported))
     emission = emissions.compute_emissions(table, k=k, employees=project.employees)
     switching = potential.compute_potential(
         table, emissions=emission, k=k, transit_service=context["transit_service"]

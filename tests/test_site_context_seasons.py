@@ -99,3 +99,35 @@ def test_transit_given_on_the_command_line_is_used_and_stated(tmp_path: Path) ->
     assert "showers-lockers" in excluded  # the workplace has them: given, so a fact
     text = _text(out / "report.html")
     assert "good public transport (given)" in text
+
+
+# --------------------------------------------------------------------------- item 10: one season asked
+
+ONE_MODE = "How do you usually travel to work?"
+
+
+def test_one_mode_question_makes_no_season_claims_in_the_report(tmp_path: Path) -> None:
+    survey = _survey(tmp_path / "one.csv", seasons=(ONE_MODE,))
+    mapping = tmp_path / "one.yaml"
+    mapping.write_text(f"name: one\ncolumns:\n  - {{target: mode, header: {ONE_MODE}}}\n", encoding="utf-8")
+    done, out = _analyse(tmp_path, survey, "--mapping", str(mapping))
+    assert done.returncode == 0, done.stderr
+    results = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    assert results["habits"]["seasons_asked"] == 1
+    assert results["habits"]["seasonal_shift"] is None  # no "0 people travel differently in winter"
+    text = _text(out / "report.html")
+    habits = text[text.index("2. Travel habits"):text.index("3. ")]
+    assert "The survey asked about one season" in habits
+    assert not re.search(r"(?i)\bwinter\b", habits.replace("differences between summer and winter", ""))
+    summary = text[:text.index("2. Travel habits")]
+    assert "Drive a car (winter)" not in summary and "Drive alone (winter)" not in summary
+
+
+def test_two_seasons_keep_the_seasonal_shift() -> None:
+    from grontur.describe import describe
+
+    table = pd.DataFrame({"mode_summer": ["bike"] * 6 + ["car_alone"] * 6, "mode_winter": ["car_alone"] * 12,
+                          "distance_km": [5.0] * 12})
+    assert describe(table)["seasonal_shift"]["n_changed"] == 6
+    assert describe(table)["seasons_asked"] == 2
+    assert describe(table, seasons_asked=1)["seasonal_shift"] is None
