@@ -263,3 +263,28 @@ def test_a_guessed_mapping_that_sets_aside_most_rows_is_refused(tmp_path: Path) 
     mapping = tmp_path / "m.yaml"
     mapping.write_text("name: m\ncolumns:\n  - {target: mode, header: Transport to the office}\n", encoding="utf-8")
     assert import_survey(path, mapping=mapping, salt="s").account["quarantined"] == 12
+
+
+# --------------------------------------------------------------------------- export to report
+
+def test_qualtrics_weekday_grid_export_goes_to_a_report_with_the_documented_mapping(tmp_path: Path) -> None:
+    """40 people: 20 drive alone 3 days and work from home 2, 10 bus 5 days, 10 bike 4 days and walk 1."""
+    weeks = ([_week("Drove alone", "Worked from home", "Drove alone", "Worked from home", "Drove alone",
+                    "Did not work", "Did not work")] * 20
+             + [_week("Bus", "Bus", "Bus", "Bus", "Bus", "Did not work", "Did not work")] * 10
+             + [_week("Bicycled", "Bicycled", "Walked", "Bicycled", "Bicycled", "Did not work", "Did not work")] * 10)
+    path = write_qualtrics(tmp_path / "export.csv", weeks, miles=[str(2 + i % 9) for i in range(40)])
+    out = tmp_path / "out"
+    done = subprocess.run([sys.executable, "-m", "grontur", "analyse", str(path), "--mapping", str(GRID_MAPPING),
+                           "--kommune", "Gol", "--lang", "en", "--format", "html", "--out", str(out)],
+                          capture_output=True, text=True, check=False, env={**__import__("os").environ, "GRONTUR_SALT": "s"})
+    assert done.returncode == 0, done.stderr
+    results = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    assert results["respondents"]["kept"] == 40
+    assert results["mode_share"]["summer"]["car_alone"] == pytest.approx(0.5)
+    assert results["mode_share"]["summer"]["bus"] == pytest.approx(0.25)
+    assert results["mode_share"]["summer"]["bike"] == pytest.approx(0.25)
+    assert results["habits"]["seasons_asked"] == 1
+    assert results["habits"]["days_on_site"]["mean_reported"] == pytest.approx((20 * 3 + 10 * 5 + 10 * 5) / 40)
+    assert results["emissions"]["tonnes_co2e_per_year"] > 0
+    assert "The survey asked about one season" in (out / "report.html").read_text(encoding="utf-8")
