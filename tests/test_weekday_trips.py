@@ -288,3 +288,18 @@ def test_qualtrics_weekday_grid_export_goes_to_a_report_with_the_documented_mapp
     assert results["habits"]["days_on_site"]["mean_reported"] == pytest.approx((20 * 3 + 10 * 5 + 10 * 5) / 40)
     assert results["emissions"]["tonnes_co2e_per_year"] > 0
     assert "The survey asked about one season" in (out / "report.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(("fixture", "name"), [(GRID_MAPPING, "downtown-commuters"), (TRIP_MAPPING, "travel-diary")])
+def test_the_docs_show_the_tested_mappings(fixture: Path, name: str) -> None:
+    """The examples in docs/ are the mapping files these tests run."""
+    import re
+
+    import yaml
+
+    docs = Path(__file__).parent.parent / "docs"
+    blocks = [block for doc in sorted(docs.glob("*.md"))
+              for block in re.findall(r"```yaml\n(.*?)```", doc.read_text(encoding="utf-8"), flags=re.S)
+              if f"name: {name}\n" in block]
+    assert len(blocks) == 1
+    assert yaml.safe_load(blocks[0]) == yaml.safe_load(fixture.read_text(encoding="utf-8"))
