@@ -299,7 +299,7 @@ def test_the_docs_show_the_tested_mappings(fixture: Path, name: str) -> None:
 
     docs = Path(__file__).parent.parent / "docs"
     blocks = [block for doc in sorted(docs.glob("*.md"))
-              for block in re.findall(r"```yaml\n(.*?)```", doc.read_text(encoding="utf-8"), flags=re.S)
+              for block in re.findall(r"```yaml\n(.*?)```", doc.read_text(encoding="utf-8"), flags=re.DOTALL)
               if f"name: {name}\n" in block]
     assert len(blocks) == 1
     assert yaml.safe_load(blocks[0]) == yaml.safe_load(fixture.read_text(encoding="utf-8"))
