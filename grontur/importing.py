@@ -31,8 +31,10 @@ from grontur.mapping import (
     fold,
     load_mapping,
     mapping_with_suggestions,
+    norm,
     save_mapping,
     suggest_mapping,
+    value_map,
 )
 from grontur.privacy import (
     PLACEHOLDERS,
@@ -411,7 +413,9 @@ def _weak(message: str, raw: RawExport, chosen: Mapping, accepted: list[Suggesti
     trusted = [s for s in accepted if s.target not in _MODE_TARGETS]
     draft = mapping_with_suggestions(chosen, trusted, name=f"{chosen.name}-draft")
     mode_columns = [s.column for s in suggestions if s.target in _MODE_TARGETS]
-    grid = draft_grid(raw.frame, mode_columns or [item["column"] for item in unmapped if item["column"] in raw.frame])
+    vmap = value_map(MODE_BOTH)
+    grid = draft_grid(raw.frame, mode_columns or [item["column"] for item in unmapped if item["column"] in raw.frame],
+                      lambda label: vmap.get(norm(label)))
     if grid is not None:
         draft = replace(draft, weekday_grids=(grid,))
     in_grid = {column for _day, column in grid.days} if grid is not None else set()

@@ -15,7 +15,7 @@ import difflib
 import logging
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from functools import cache, lru_cache
 from pathlib import Path
@@ -819,6 +819,13 @@ def _weekday_columns(raw: RawExport, mapping: Mapping) -> dict[str, tuple[int, s
     return found
 
 
+def _lookup(vmap: dict[str, str]) -> Callable[[object], str | None]:
+    """The code of an answer label in ``vmap`` (normalised as :func:`norm` does), or None."""
+    def code_of(label: object) -> str | None:
+        return vmap.get(norm(label))
+    return code_of
+
+
 def _apply_weekday_grids(frame: pd.DataFrame, mapping: Mapping, columns: dict[str, tuple[int, str]],
                          out: dict[str, pd.Series], notes: list[dict[str, Any]]) -> list[tuple[pd.Index, str, pd.Series | None, str, str]]:
     """Fill the modes, days on site and remote days from the weekday grids (:mod:`grontur.weekday`)."""
@@ -827,7 +834,7 @@ def _apply_weekday_grids(frame: pd.DataFrame, mapping: Mapping, columns: dict[st
         by_day = {day: header for header, (n, day) in columns.items() if n == number}
         answers = pd.DataFrame({by_day[day]: frame[by_day[day]] for day, _ in grid.days}, index=frame.index)
         vmap = value_map(MODE_BOTH, ColumnRule(target=MODE_BOTH, headers=("weekday_grid",), values=grid.values))
-        result, unknown = grid_modes(answers, vmap)
+        result, unknown = grid_modes(answers, _lookup(vmap))
         seasons = ("mode_summer", "mode_winter") if grid.season == "both" else (f"mode_{grid.season}",)
         for column in seasons:
             out.setdefault(column, result["mode"])

@@ -17,6 +17,7 @@ mode and no day counts (missing, never 0).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -85,22 +86,20 @@ def parse_grids(value: object, fail: Any) -> tuple[WeekdayGrid, ...]:
     return tuple(grids)
 
 
-def grid_modes(answers: pd.DataFrame, value_map: dict[str, str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+def grid_modes(answers: pd.DataFrame, code_of: Callable[[object], str | None]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Main mode, days on site and remote days from one grid's answers (one column per day, in order).
 
-    ``value_map`` maps normalised labels to codes (:data:`GRID_CODES`). Returns the per-row result
-    (``mode``, ``days_on_site``, ``remote_days``, ``tie``) and the unknown answers
+    ``code_of`` gives the code (:data:`GRID_CODES`) of an answer label, or None. Returns the
+    per-row result (``mode``, ``days_on_site``, ``remote_days``, ``tie``) and the unknown answers
     (``source_row, column, raw_value``).
     """
-    from grontur.mapping import norm
-
     index = answers.index
     n_days = answers.shape[1]
     codes = np.full((len(index), n_days), None, dtype=object)
     unknown_rows: list[tuple[Any, str, str]] = []
     for position, column in enumerate(answers.columns):
         raw = answers[column]
-        lookup = {value: value_map.get(norm(value)) for value in raw.dropna().unique()}
+        lookup = {value: code_of(value) for value in raw.dropna().unique()}
         coded = raw.astype(object).map(lookup)
         codes[:, position] = [None if pd.isna(code) else code for code in coded.to_numpy(dtype=object)]
         for row in raw.index[raw.notna().to_numpy() & coded.isna().to_numpy()]:
@@ -155,15 +154,13 @@ def day_of(header: str) -> str | None:
     return found.pop() if len(found) == 1 else None
 
 
-def draft_grid(frame: pd.DataFrame, columns: list[str]) -> WeekdayGrid | None:
+def draft_grid(frame: pd.DataFrame, columns: list[str], code_of: Callable[[object], str | None]) -> WeekdayGrid | None:
     """A weekday grid to complete, when ``columns`` name two or more different weekdays.
 
     Answers given at least k times are listed; those the vocabulary knows get their code, the
     others an empty code, which the mapping loader refuses until the user writes one (a mode
     code or ``off``).
     """
-    from grontur.mapping import MODE_BOTH, norm, value_map
-
     days = {}
     for column in columns:
         day = day_of(column)
@@ -172,10 +169,9 @@ def draft_grid(frame: pd.DataFrame, columns: list[str]) -> WeekdayGrid | None:
     if len(days) < 2:
         return None
     ordered = tuple((day, days[day]) for day in WEEKDAYS if day in days)
-    vmap = value_map(MODE_BOTH)
     from grontur.suppression import DEFAULT_K
 
     # only answers given at least k times: a rare free-text answer may describe a person
     counts = pd.concat([frame[column].dropna().astype(str) for _day, column in ordered]).value_counts()
-    values = {str(answer): vmap.get(norm(answer), "") for answer in counts[counts >= DEFAULT_K].index}
+    values = {str(answer): code_of(answer) or "" for answer in counts[counts >= DEFAULT_K].index}
     return WeekdayGrid(season="both", days=ordered, values=dict(sorted(values.items())))
