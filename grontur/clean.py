@@ -463,6 +463,10 @@ def clean(mapped: MappedExport, *, municipality: str | None = None, wave: str | 
         rows = index[tie.reindex(index).fillna(False).to_numpy(dtype=bool)]
         issues.append(_issues(rows, "mode_summer", table["mode_summer"], "grid_tie", "tie_rule_applied"))
 
+    # Problems found while mapping (weekday grids: unknown day answers, ties), one row each.
+    for rows, column, raw_values, problem, action in frame.attrs.get("row_issues", ()):
+        issues.append(_issues(pd.Index(rows).intersection(index), column, raw_values, problem, action))
+
     # Quarantine: nothing usable, or a duplicate submission.
     usable_columns = [c for c in REQUIRED_ANY if c in table.columns]
     usable = table[usable_columns].notna().any(axis=1) if usable_columns else pd.Series(False, index=index)

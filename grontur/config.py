@@ -86,6 +86,53 @@ class Project:
         return replace(self, **{key: value for key, value in changes.items() if value is not None})
 
 
+    def with_context(self, overrides: Mapping[str, Any]) -> Project:
+        """The project with site facts from the command line (:func:`context_from_flags`) on top of
+        its own: a level given replaces the project's, facilities are merged one by one."""
+        if not overrides:
+            return self
+        context = dict(self.context)
+        for key, value in overrides.items():
+            if key == "facilities":
+                context["facilities"] = {**dict(context.get("facilities") or {}), **value}
+            else:
+                context[key] = value
+        return replace(self, context=context)
+
+
+_YES = ("yes", "ja", "true", "1")
+_NO = ("no", "nei", "false", "0")
+
+
+def context_from_flags(transit: str | None = None, parking: str | None = None,
+                       facilities: tuple[str, ...] | list[str] = ()) -> dict[str, Any]:
+    """Site facts from ``--transit``, ``--parking`` and ``--facility NAME=yes|no``, checked."""
+    from grontur.catalogue import FACILITIES
+
+    out: dict[str, Any] = {}
+    if transit is not None:
+        if transit not in TRANSIT_LEVELS:
+            raise ConfigError(f"--transit is {transit!r}; use one of {', '.join(TRANSIT_LEVELS)}.")
+        out["transit_service"] = transit
+    if parking is not None:
+        if parking not in PARKING_LEVELS:
+            raise ConfigError(f"--parking is {parking!r}; use one of {', '.join(PARKING_LEVELS)}.")
+        out["parking_at_work"] = parking
+    given: dict[str, bool] = {}
+    for item in facilities:
+        name, _, answer = str(item).partition("=")
+        name, answer = name.strip(), answer.strip().lower()
+        if name not in FACILITIES:
+            raise ConfigError(f"--facility {item!r}: unknown facility {name!r}; use one of {', '.join(FACILITIES)}, "
+                              "as NAME=yes or NAME=no.")
+        if answer not in _YES + _NO:
+            raise ConfigError(f"--facility {item!r}: say yes or no after the '=', e.g. --facility {name}=yes.")
+        given[name] = answer in _YES
+    if given:
+        out["facilities"] = given
+    return out
+
+
 def default_language(written_standard: str | None) -> str:
     """Nynorsk municipalities get nynorsk reports; neutral and bokmål ones get bokmål."""
     return "nn" if written_standard == "nn" else "nb"

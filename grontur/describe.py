@@ -702,7 +702,8 @@ def _seen(rows: _Rows, season: str, mask: np.ndarray) -> set[str]:
 # --------------------------------------------------------------------------- main entry
 
 def describe(table: pd.DataFrame, *, k: int = DEFAULT_K, employees: int | None = None,
-             settings: Mapping[str, Any] | None = None, ledger: Ledger | None = None) -> dict[str, Any]:
+             settings: Mapping[str, Any] | None = None, ledger: Ledger | None = None,
+             seasons_asked: int | None = None) -> dict[str, Any]:
     """Build ``results["habits"]`` from the canonical table.
 
     Parameters
@@ -718,6 +719,10 @@ def describe(table: pd.DataFrame, *, k: int = DEFAULT_K, employees: int | None =
     ledger
         The run's publication gate. With one, the section holds the gate's figures (resolved by
         the run once every section is registered); without, the section is published on its own.
+    seasons_asked
+        How many seasons the survey asked about: 1 when one mode question fills both seasons
+        (the import says so); by default, the seasons with a mode column. With one season there
+        is no seasonal shift (``seasonal_shift`` is None): nobody was asked about a second one.
     """
     own = ledger is None
     ledger = Ledger(len(table), k) if ledger is None else ledger
@@ -728,7 +733,11 @@ def describe(table: pd.DataFrame, *, k: int = DEFAULT_K, employees: int | None =
     everyone = ledger.named("respondents", table)
     flags = {col: multi_dummies(column(table, col)) for col in ("barriers", "would_consider", "would_help")}
     seasons = _season_section(ledger, rows, table)
-    shift = _seasonal_shift(ledger, table, flags["barriers"])
+    if seasons_asked is None:
+        seasons_asked = sum(1 for season in SEASONS if f"mode_{season}" in table.columns)
+    shift: dict[str, Any] | None = None
+    if seasons_asked >= 2:
+        shift = _seasonal_shift(ledger, table, flags["barriers"])
 
     dar = drive_alone_rate(table, settings=settings)
     trips = season_trips(table, settings)
@@ -779,6 +788,7 @@ def describe(table: pd.DataFrame, *, k: int = DEFAULT_K, employees: int | None =
         "n_car_drivers": n_drivers,
         "seasons": seasons,
         "seasonal_shift": shift,
+        "seasons_asked": seasons_asked,
         "drive_alone_rate": dar_ci,
         "cars_per_100": cars,
         "distance_km": distance,

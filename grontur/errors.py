@@ -49,3 +49,18 @@ class InteractiveError(GronturError, RuntimeError):
 
 class ReleaseError(GronturError, RuntimeError):
     """A run would publish results too close to an earlier release of the same survey (see grontur.releases)."""
+
+
+class WeakMappingError(MappingError):
+    """An automatic mapping too weak to trust: no confident travel-mode question, or most rows set aside.
+
+    ``draft`` is the mapping found so far (a :class:`grontur.mapping.Mapping`) for the user to
+    complete; ``suggestions`` and ``unmapped`` are written beside it as notes (``save_mapping``).
+    """
+
+    def __init__(self, message: str, *, draft: object = None, suggestions: list | None = None,
+                 unmapped: list | None = None) -> None:
+        super().__init__(message)
+        self.draft = draft
+        self.suggestions = list(suggestions or [])
+        self.unmapped = list(unmapped or [])

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from grontur.clean import ISSUE_COLUMNS, RARE_VALUES, REDACTED, CleanResult, clean
-from grontur.errors import MissingColumnError
+from grontur.errors import MissingColumnError, WeakMappingError
 from grontur.io import RawExport, read_export
 from grontur.mapping import (
     MODE_BOTH,
@@ -31,8 +31,10 @@ from grontur.mapping import (
     fold,
     load_mapping,
     mapping_with_suggestions,
+    norm,
     save_mapping,
     suggest_mapping,
+    value_map,
 )
 from grontur.privacy import (
     PLACEHOLDERS,
@@ -47,6 +49,7 @@ from grontur.privacy import (
 )
 from grontur.publish import DEFAULT_K
 from grontur.schema import REQUIRED_ANY
+from grontur.trips import check_repeated_ids, collapse_trips
 
 __all__ = [
     "ImportResult",
@@ -62,6 +65,9 @@ log = logging.getLogger(__name__)
 
 #: Suggestions at or above this confidence are applied automatically (and reported as such).
 AUTO_ACCEPT = 0.6
+#: Without a mapping, a column suggested as the main mode at or above this confidence is a
+#: candidate: two or more candidates for one season make the automatic mapping ambiguous.
+MODE_CANDIDATE = 0.4
 
 
 @dataclass(frozen=True)
@@ -161,6 +167,11 @@ class ImportResult:
                 lines.append(t("import.summary.one_mode", lang, column=note["column"]))
             elif note["note"] == "mode_from_grid":
                 lines.append(t("import.summary.grid", lang, ties=note["ties"]))
+            elif note["note"] == "trips":
+                lines.append(t("import.summary.trips", lang, **{k: v for k, v in note.items() if k != "note"}))
+            elif note["note"] == "weekday_grid":
+                lines.append(t("import.summary.weekday_grid", lang, season=note["season"], days=note["days"],
+                               ties=note["ties"], unknown=note["unknown"]))
         counts = self.problem_counts()
         if counts:
             lines.append(t("import.summary.problems", lang, n=int(sum(counts.values())),
@@ -273,6 +284,15 @@ def import_survey(
         columns = ", ".join(str(c) for c in list(raw.frame.columns)[:12])
         raise MissingColumnError(t("import.error.no_mode_or_distance", "en", file=str(path), columns=columns))
 
+    # The guard on automatic mappings: only where columns were mapped from guesses.
+    guessed = mapping is None and chosen.name != "canonical" and bool(accepted)
+    if guessed:
+        _check_mode_found(path, stripped, chosen, mapped, suggestions, accepted, probe.unmapped)
+    if chosen.unit == "trip":
+        mapped = collapse_trips(raw, mapped, chosen)
+    else:
+        check_repeated_ids(raw, mapped, ignore=frozenset(c for c in (timestamp_column,) if c))
+
     if not salt:
         from grontur.keys import user_key_for
 
@@ -285,6 +305,14 @@ def import_survey(
         # the stubs ask for an Index (pandas takes any array-like) and reject a None operand
         positions = id_source.index.get_indexer(result.table["source_row"].to_numpy())  # type: ignore[arg-type]
         result.table[ID_SOURCE_COLUMN] = np.append(id_source.to_numpy(dtype=object), None)[positions]  # type: ignore[call-overload]
+
+    if guessed and 2 * result.account["quarantined"] > result.account["input_rows"]:
+        from grontur.i18n import t
+
+        reasons = result.quarantine["reason"].value_counts()
+        raise _weak(t("import.error.weak_mapping_rows", "en", file=path.name, n=result.account["quarantined"],
+                      of=result.account["input_rows"], reasons=", ".join(f"{k} {int(v)}" for k, v in reasons.items()),
+                      found=_found(mapped)), stripped, chosen, accepted, suggestions, probe.unmapped)
 
     issues = result.issues
     if len(blanked):
@@ -332,6 +360,69 @@ def import_survey(
         dropped_columns=[item.as_dict() for item in dropped], mapping_report=report,
         mapping=final_mapping, path=str(path), k=k,
     )
+
+
+_MODE_TARGETS = (MODE_BOTH, "mode_summer", "mode_winter")
+
+
+def _found(mapped: MappedExport) -> str:
+    """What an automatic mapping found, for the refusal message: 'column' -> target, ..."""
+    pairs = [f"'{item['column']}' -> {item['target']}" for item in mapped.columns if item["target"] != "respondent_id"]
+    return "; ".join(pairs) or "-"
+
+
+def _check_mode_found(path: Path, raw: RawExport, chosen: Mapping, mapped: MappedExport,
+                      suggestions: list[Suggestion], accepted: list[Suggestion], unmapped: list[dict[str, str]]) -> None:
+    """Refuse an automatic mapping that used guesses and has no travel-mode question it can trust.
+
+    A mode is trusted when a rule of the dialect or a question of the standard questionnaire
+    maps it, or when one suggestion per season names travel in its question text and its
+    answers are mode labels. Several columns that each look like the main mode (a grid of days,
+    say) or a mode guessed from its answers alone are not trusted.
+    """
+    from grontur.i18n import t
+
+    accepted_columns = {s.column for s in accepted}
+    modes = [item for item in mapped.columns
+             if item["target"] in _MODE_TARGETS or item["target"].startswith(("mode_grid:", "weekday_grid:"))]
+    if any(item["column"] not in accepted_columns for item in modes):
+        return
+    candidates = [s for s in suggestions if s.target in _MODE_TARGETS and s.confidence >= MODE_CANDIDATE]
+    per_target: dict[str, int] = {}
+    for suggestion in candidates:
+        per_target[suggestion.target] = per_target.get(suggestion.target, 0) + 1
+    if modes and all(n == 1 for n in per_target.values()) and not (MODE_BOTH in per_target and len(per_target) > 1):
+        return
+    if len(candidates) > 1:
+        detail = t("import.error.weak_mapping_many_modes", "en", n=len(candidates),
+                   columns="; ".join(f"'{s.column}'" for s in candidates))
+    else:
+        detail = t("import.error.weak_mapping_no_mode", "en")
+    raise _weak(t("import.error.weak_mapping_mode", "en", file=path.name, detail=detail, found=_found(mapped)),
+                raw, chosen, accepted, suggestions, unmapped)
+
+
+def _weak(message: str, raw: RawExport, chosen: Mapping, accepted: list[Suggestion], suggestions: list[Suggestion],
+          unmapped: list[dict[str, str]]) -> WeakMappingError:
+    """The refusal, carrying a draft mapping: the confident suggestions as rules, a weekday grid
+    when columns name weekdays, and every other guess as a note to move into ``columns``."""
+    from dataclasses import replace
+
+    from grontur.weekday import draft_grid
+
+    trusted = [s for s in accepted if s.target not in _MODE_TARGETS]
+    draft = mapping_with_suggestions(chosen, trusted, name=f"{chosen.name}-draft")
+    mode_columns = [s.column for s in suggestions if s.target in _MODE_TARGETS]
+    vmap = value_map(MODE_BOTH)
+    grid = draft_grid(raw.frame, mode_columns or [item["column"] for item in unmapped if item["column"] in raw.frame],
+                      lambda label: vmap.get(norm(label)))
+    if grid is not None:
+        draft = replace(draft, weekday_grids=(grid,))
+    in_grid = {column for _day, column in grid.days} if grid is not None else set()
+    notes = [s.as_dict() for s in suggestions if s not in trusted and s.column not in in_grid]
+    return WeakMappingError(message, draft=draft, suggestions=notes,
+                            unmapped=[item for item in unmapped if item["column"] not in in_grid
+                                      and item["column"] in raw.frame.columns])
 
 
 def publishable_table(table: pd.DataFrame, k: int) -> pd.DataFrame:

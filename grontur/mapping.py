@@ -15,8 +15,8 @@ import difflib
 import logging
 import re
 import unicodedata
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
@@ -33,6 +33,7 @@ from grontur.io import RawExport
 from grontur.publish import DEFAULT_K
 from grontur.resources import data_path, standard_questionnaire
 from grontur.schema import COLUMNS, MODES, MULTI_SEP
+from grontur.weekday import WeekdayGrid, grid_modes, parse_grids
 
 log = logging.getLogger(__name__)
 
@@ -135,8 +136,25 @@ class Mapping:
     option_numbers: bool = False
     columns: tuple[ColumnRule, ...] = ()
     source: str | None = None
+    #: Weekday grids (:mod:`grontur.weekday`): one column per day holding that day's mode.
+    weekday_grids: tuple[WeekdayGrid, ...] = ()
+    #: ``respondent`` (one row per person) or ``trip`` (one row per trip, see :mod:`grontur.trips`).
+    unit: str = "respondent"
+    #: Trip files: the column naming the person each trip belongs to.
+    person_id: str | None = None
+    #: Trip files: (purpose column, the answers that mean a trip to or from work).
+    purpose: tuple[str, tuple[str, ...]] | None = None
 
     def as_dict(self) -> dict[str, Any]:
+        extra: dict[str, Any] = {}
+        if self.weekday_grids:
+            extra["weekday_grid"] = [grid.as_dict() for grid in self.weekday_grids]
+        if self.unit != "respondent":
+            extra["unit"] = self.unit
+        if self.person_id is not None:
+            extra["person_id"] = self.person_id
+        if self.purpose is not None:
+            extra["purpose"] = {"column": self.purpose[0], "work_values": list(self.purpose[1])}
         return {
             "name": self.name,
             "title": self.title,
@@ -149,6 +167,7 @@ class Mapping:
             "standard_questions": self.standard_questions,
             "option_numbers": self.option_numbers,
             "columns": [rule.as_dict() for rule in self.columns],
+            **extra,
         }
 
 
@@ -217,7 +236,10 @@ def mapping_from_dict(data: dict[str, Any], *, source: str | None = None) -> Map
         patterns[key] = _texts(where, f"'{key}'", data.get(key))
         for pattern in patterns[key]:
             _check_pattern(where, f"'{key}'", pattern)
+    grids = parse_grids(data.get("weekday_grid"), lambda detail: _mapping_error(where, detail))
+    unit, person_id, purpose = _trip_fields(where, data)
     return Mapping(
+        weekday_grids=grids, unit=unit, person_id=person_id, purpose=purpose,
         name=str(data["name"]),
         title=str(data.get("title", data["name"])),
         signature=patterns["signature"],
@@ -231,6 +253,34 @@ def mapping_from_dict(data: dict[str, Any], *, source: str | None = None) -> Map
         columns=tuple(rules),
         source=source,
     )
+
+
+UNITS_OF_ROWS = ("respondent", "trip")
+
+
+def _trip_fields(where: object, data: dict[str, Any]) -> tuple[str, str | None, tuple[str, tuple[str, ...]] | None]:
+    """``unit``, ``person_id`` and ``purpose`` of a mapping (see :mod:`grontur.trips`)."""
+    unit = str(data.get("unit", "respondent"))
+    if unit not in UNITS_OF_ROWS:
+        raise _mapping_error(where, f"'unit' is {unit!r}; use respondent (one row per person) or trip (one row per trip)")
+    person_id = data.get("person_id")
+    if person_id is not None and (not isinstance(person_id, (str, int)) or isinstance(person_id, bool)):
+        raise _mapping_error(where, f"'person_id' must name one column, not {person_id!r}")
+    purpose = data.get("purpose")
+    parsed = None
+    if purpose is not None:
+        if not isinstance(purpose, dict) or "column" not in purpose or "work_values" not in purpose:
+            raise _mapping_error(where, "'purpose' needs 'column' (the trip purpose column) and 'work_values' "
+                                        "(the answers that mean a trip to or from work)")
+        values = _texts(where, "'purpose.work_values'", purpose["work_values"])
+        if not values:
+            raise _mapping_error(where, "'purpose.work_values' is empty; list the answers that mean a work trip")
+        parsed = (str(purpose["column"]), values)
+    if unit == "trip" and person_id is None:
+        raise _mapping_error(where, "'unit: trip' needs 'person_id': the column naming the person of each trip")
+    if unit != "trip" and (person_id is not None or parsed is not None):
+        raise _mapping_error(where, "'person_id' and 'purpose' are for trip files; add 'unit: trip'")
+    return unit, None if person_id is None else str(person_id), parsed
 
 
 def _texts(where: object, field_name: str, value: object) -> tuple[str, ...]:
@@ -641,9 +691,15 @@ def apply_mapping(raw: RawExport, mapping: Mapping, *, extra_rules: tuple[Column
     panel_column = None
     panel_patterns = _as_tuple(answers_vocabulary().get("panel_code_headers"))
     canonical = mapping.name == "canonical"
+    grid_columns = _weekday_columns(raw, mapping)
 
     for header in frame.columns:
         if header in skip:
+            continue
+        if header in grid_columns:
+            grid_index, day = grid_columns[header]
+            report.append({"column": header, "target": f"weekday_grid:{mapping.weekday_grids[grid_index].season}:{day}",
+                           "how": "weekday_grid"})
             continue
         if mapping.id_columns and _matches_any(mapping.id_columns, header) and id_column is None:
             id_column = header
@@ -722,9 +778,14 @@ def apply_mapping(raw: RawExport, mapping: Mapping, *, extra_rules: tuple[Column
     else:
         mapped_frame_tie = None
 
+    row_issues: list[tuple[pd.Index, str, pd.Series | None, str, str]] = []
+    if grid_columns:
+        row_issues = _apply_weekday_grids(frame, mapping, grid_columns, out, notes)
     mapped = pd.DataFrame(out, index=frame.index)
     if mapped_frame_tie is not None:
         mapped.attrs["grid_tie"] = mapped_frame_tie
+    if row_issues:
+        mapped.attrs["row_issues"] = row_issues
     maps: dict[str, dict[str, str]] = {column: value_map(column, rules_used.get(column), option_numbers=mapping.option_numbers)
             for column in mapped.columns}
     return MappedExport(
@@ -732,6 +793,66 @@ def apply_mapping(raw: RawExport, mapping: Mapping, *, extra_rules: tuple[Column
         mapping=mapping, id_column=id_column, panel_column=panel_column, canonical=canonical, notes=notes,
         separators=mapping.multi_separators,
     )
+
+
+def _weekday_columns(raw: RawExport, mapping: Mapping) -> dict[str, tuple[int, str]]:
+    """Export column -> (grid number, weekday) for the mapping's weekday grids.
+
+    A day's column is found by its header or by another header row of the export (a Qualtrics
+    question id such as ``Q5_1``); a day whose column is missing is a mapping error.
+    """
+    if not mapping.weekday_grids:
+        return {}
+    found: dict[str, tuple[int, str]] = {}
+    for number, grid in enumerate(mapping.weekday_grids):
+        for day, wanted in grid.days:
+            target = fold(wanted)
+            column = next((h for h in raw.frame.columns if fold(h) == target), None)
+            if column is None:
+                column = next((h for h, extra in raw.extra_headers.items() if h in raw.frame.columns
+                               and any(fold(e) == target for e in extra)), None)
+            if column is None:
+                raise _mapping_error(mapping.source or mapping.name,
+                                     f"weekday_grid {number + 1} names the column {wanted!r} for {day}, "
+                                     f"which {raw.path.name} does not have")
+            found[column] = (number, day)
+    return found
+
+
+def _lookup(vmap: dict[str, str]) -> Callable[[object], str | None]:
+    """The code of an answer label in ``vmap`` (normalised as :func:`norm` does), or None."""
+    def code_of(label: object) -> str | None:
+        return vmap.get(norm(label))
+    return code_of
+
+
+def _apply_weekday_grids(frame: pd.DataFrame, mapping: Mapping, columns: dict[str, tuple[int, str]],
+                         out: dict[str, pd.Series], notes: list[dict[str, Any]]) -> list[tuple[pd.Index, str, pd.Series | None, str, str]]:
+    """Fill the modes, days on site and remote days from the weekday grids (:mod:`grontur.weekday`)."""
+    issues: list[tuple[pd.Index, str, pd.Series | None, str, str]] = []
+    for number, grid in enumerate(mapping.weekday_grids):
+        by_day = {day: header for header, (n, day) in columns.items() if n == number}
+        answers = pd.DataFrame({by_day[day]: frame[by_day[day]] for day, _ in grid.days}, index=frame.index)
+        vmap = value_map(MODE_BOTH, ColumnRule(target=MODE_BOTH, headers=("weekday_grid",), values=grid.values))
+        result, unknown = grid_modes(answers, _lookup(vmap))
+        seasons = ("mode_summer", "mode_winter") if grid.season == "both" else (f"mode_{grid.season}",)
+        for column in seasons:
+            out.setdefault(column, result["mode"])
+        # the first grid listed gives the days of the week (one working week is asked once)
+        if number == 0:
+            out.setdefault("days_on_site", result["days_on_site"].map(lambda v: None if pd.isna(v) else f"{v:g}"))
+            out.setdefault("remote_days", result["remote_days"].map(lambda v: None if pd.isna(v) else f"{v:g}"))
+        ties = result.index[result["tie"].to_numpy()]
+        if len(ties):
+            issues.append((ties, seasons[0], None, "grid_tie", "earliest_day_mode"))
+        for column_name, group in unknown.groupby("column", sort=False):
+            rows = pd.Index(group["source_row"].to_numpy())
+            issues.append((rows, seasons[0], frame[str(column_name)], "unknown_answer", "day_not_counted"))
+        notes.append({"note": "weekday_grid", "season": grid.season, "days": len(grid.days),
+                      "ties": len(ties), "unknown": len(unknown)})
+        if grid.season == "both":
+            notes.append({"note": "one_mode_for_both_seasons", "column": "weekday_grid"})
+    return issues
 
 
 #: Tie rule for a days-per-week grid: on equal days the mode earlier in this order wins. Car
@@ -877,11 +998,4 @@ def mapping_with_suggestions(mapping: Mapping, suggestions: list[Suggestion], *,
             continue
         taken.add(suggestion.target)
         rules.append(ColumnRule(target=suggestion.target, headers=(suggestion.column,)))
-    return Mapping(
-        name=name or mapping.name, title=mapping.title, signature=mapping.signature,
-        min_signature=mapping.min_signature, id_columns=mapping.id_columns,
-        meta_columns=mapping.meta_columns, ignore_columns=mapping.ignore_columns,
-        multi_separators=mapping.multi_separators,
-        standard_questions=mapping.standard_questions, option_numbers=mapping.option_numbers,
-        columns=tuple(rules),
-    )
+    return replace(mapping, name=name or mapping.name, columns=tuple(rules), source=None)

@@ -75,23 +75,45 @@ def build_context(project: Project, table: pd.DataFrame) -> dict[str, Any]:
     # None when the survey did not ask: "0 % work shifts" would be a finding nobody made.
     shift_share = float(shift.astype("boolean").mean()) if shift.notna().any() else None
     parking = project.context.get("parking_at_work")
+    sources = {"transit_service": "given" if "transit_service" in project.context else "assumed",
+               "parking_at_work": "given" if parking is not None else "assumed",
+               "rurality": "given" if "rurality" in project.context else "assumed"}
     if parking is None and "parking_at_work" in table:
         answered = table["parking_at_work"].dropna()
         answered = answered[answered != "unknown"]
         parking = str(answered.mode().iloc[0]) if len(answered) else None
+        if parking is not None:
+            sources["parking_at_work"] = "answers"
+    facilities = dict(project.context.get("facilities") or {})
     return {
         "municipality": {
             "number": project.number,
             "name": project.name,
             "employees": project.employees,
-            "rurality": project.context.get("rurality", "rural"),
+            "rurality": project.context.get("rurality", CONTEXT_DEFAULTS["rurality"]),
         },
-        "transit_service": project.context.get("transit_service", "poor"),
-        "parking_at_work": parking or "free",
-        "facilities": dict(project.context.get("facilities") or {}),
+        "transit_service": project.context.get("transit_service", CONTEXT_DEFAULTS["transit_service"]),
+        "parking_at_work": parking or CONTEXT_DEFAULTS["parking_at_work"],
+        "facilities": facilities,
         "shift_share": shift_share,
         "respondents": len(table),
+        # A default is an assumption: where each site fact came from (given in the project or on
+        # the command line, the most common survey answer, or assumed), and the assumed ones.
+        "sources": sources,
+        "assumed": sorted(key for key, source in sources.items() if source == "assumed"),
+        "facilities_not_given": [name for name in catalogue_mod.FACILITIES if name not in facilities],
     }
+
+
+def seasons_asked(imported: Any) -> int | None:
+    """1 when the import filled both seasons from one mode question (or one weekday grid);
+    None (count the mode columns) otherwise."""
+    notes = (getattr(imported, "mapping_report", None) or {}).get("notes") or []
+    return 1 if any(note.get("note") == "one_mode_for_both_seasons" for note in notes) else None
+
+
+#: What the ranking assumes when the project does not say (each listed in ``context.assumed``).
+CONTEXT_DEFAULTS = {"transit_service": "poor", "parking_at_work": "free", "rurality": "rural"}
 
 
 def analyse_imported(
@@ -132,7 +154,8 @@ def analyse_imported(
     # Every stage registers the counts it may publish with one gate, which decides what is shown
     # for all of them at once (grontur.publish).
     ledger = Ledger(len(table), k)
-    habits = describe.describe(table, k=k, employees=project.employees, ledger=ledger)
+    habits = describe.describe(table, k=k, employees=project.employees, ledger=ledger,
+                               seasons_asked=seasons_asked(imported))
     emission = emissions.compute_emissions(table, k=k, employees=project.employees)
     emission_section = emission.section(ledger)
     switching = potential.compute_potential(
@@ -401,12 +424,14 @@ def build_request(
     out: str | Path | None = None,
     comparison_only: bool = False,
     replace_release: bool = False,
+    context: Mapping[str, Any] | None = None,
 ) -> RunRequest:
     """A :class:`RunRequest` from what the command line gives.
 
     ``project`` is a :class:`Project` or a project folder; without one, ``municipality`` (name
     or number) is required and defaults stand in for the rest. ``k``, ``run_date``,
-    ``employees`` and ``waves`` (baseline and follow-up labels) override the project's.
+    ``employees`` and ``waves`` (baseline and follow-up labels) override the project's;
+    ``context`` (from :func:`grontur.config.context_from_flags`) overrides its site facts.
     """
     if isinstance(project, (str, Path)):
         project = load_project(project)
@@ -417,7 +442,7 @@ def build_request(
         project = project_for(municipality, language=lang, k=k or 5)
     wave, followup_wave = waves if waves else (None, None)
     project = project.with_overrides(run_date=run_date, k=k, employees=employees, wave=wave,
-                                     followup_wave=followup_wave)
+                                     followup_wave=followup_wave).with_context(context or {})
     return RunRequest(
         project=project,
         baseline=Path(survey) if survey is not None else None,

@@ -770,6 +770,10 @@ def _check_requires(rules: MeasureRules, context: Mapping[str, Any]) -> Reason |
         options = list(allowed) if isinstance(allowed, (list, tuple)) else [allowed]
         if value in options:
             continue
+        if key in (context.get("assumed") or ()):
+            # not given, only assumed: the measure depends on a fact nobody stated, not unsuitable
+            return Reason("rank.excluded.depends_on_assumed", {"field_code": f"context.{key}",
+                                                                "value_code": f"level.{key}.{value}"})
         specific = f"rank.excluded.{key}"
         if has(specific):
             return Reason(specific, {"value_code": f"level.{key}.{value}",

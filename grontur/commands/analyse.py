@@ -29,10 +29,19 @@ from grontur.i18n import t
 @click.option("--replace-release", "replace_release", is_flag=True,
               help="Publish even though the responses differ from an earlier release by fewer than k people, "
                    "replacing it (copies of it already handed out still allow the comparison; see docs/privacy.md).")
+@click.option("--transit", type=click.Choice(["none", "poor", "fair", "good"]),
+              help="Public transport service at the workplace (default: the project's; else assumed poor, and the report says so).")
+@click.option("--parking", type=click.Choice(["free", "paid", "limited", "none"]),
+              help="Parking at the workplace (default: the project's, else the most common survey answer, else assumed free).")
+@click.option("--facility", "facilities", multiple=True, metavar="NAME=yes|no",
+              help="A facility at the workplace, e.g. --facility showers=yes --facility bike_parking=no "
+                   "(showers, lockers, bike_parking, drying_room, ebike_pool, service_cars); repeat for each.")
 def command(survey: Path | None, municipality: str | None, project: Path | None, out: Path, mapping: Path | None,
             sheet: str | None, lang: str | None, followup: Path | None, k: int | None, run_date: dt.datetime | None,
-            formats: tuple[str, ...], all_municipalities: bool, jobs: int, replace_release: bool) -> None:
+            formats: tuple[str, ...], all_municipalities: bool, jobs: int, replace_release: bool,
+            transit: str | None, parking: str | None, facilities: tuple[str, ...]) -> None:
     """Analyse one survey export and write report.html, report.docx, measures.xlsx, results.json, quality.csv and cleaned.csv."""
+    from grontur.config import context_from_flags
     from grontur.keys import key_for
     from grontur.pipeline import build_request, run
     from grontur.releases import replacement_notes
@@ -45,7 +54,7 @@ def command(survey: Path | None, municipality: str | None, project: Path | None,
     request = build_request(
         survey, project=project, municipality=municipality, followup=followup, mapping=mapping, sheet=sheet,
         lang=lang, k=k, run_date=run_date.date() if run_date else None, formats=formats, out=out,
-        replace_release=replace_release,
+        replace_release=replace_release, context=context_from_flags(transit, parking, facilities),
     )
     result = run(request)
     assert result.analysis is not None

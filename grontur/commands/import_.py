@@ -45,10 +45,18 @@ def command(survey: Path, out: Path, mapping: str | None, sheet: str | None, sav
             raise click.UsageError(t("import.error.interactive_needs_save", lang))
         run_wizard(survey, asker=Asker(lang), save_to=save_to, sheet=sheet, mapping=mapping, municipality=municipality)
         mapping = str(save_to)
+    from grontur.errors import WeakMappingError
     from grontur.keys import user_key_for
 
     # Without --salt the import uses (and on first use makes) the user's key for the municipality.
-    result = import_survey(survey, mapping=mapping, sheet=sheet, municipality=municipality, wave=wave, salt=salt, k=k)
+    try:
+        result = import_survey(survey, mapping=mapping, sheet=sheet, municipality=municipality, wave=wave, salt=salt, k=k)
+    except WeakMappingError as error:
+        if save_to is None or error.draft is None:
+            raise
+        # the refusal stands (exit 2); the draft mapping to complete is written where asked
+        save_mapping(error.draft, save_to, suggestions=error.suggestions, unmapped=error.unmapped)  # type: ignore[arg-type]
+        raise WeakMappingError(f"{error} {t('import.error.draft_saved', lang, file=save_to)}") from None
     key = None if salt else user_key_for(municipality)
     names = ["cleaned.csv", "quality.csv", "quarantine.csv", "mapping_report.json"]
     with staged_folder(out) as staging:

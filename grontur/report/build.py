@@ -274,13 +274,14 @@ def _key_figures(ctx: _Ctx) -> KeyFigures:
         items.append(KeyFigure(tr("report.kf.respondents"), fmt.integer(resp["kept"], lang), "respondents.kept"))
     if resp.get("response_rate") is not None:
         items.append(KeyFigure(tr("report.kf.response_rate"), fmt.percent(resp["response_rate"], lang), "respondents.response_rate"))
-    for season in SEASONS:
+    one = one_season(ctx)
+    for season in [one] if one else SEASONS:
         if season in (r.get("mode_share") or {}):
-            items.append(KeyFigure(tr(f"report.kf.car_driver_share_{season}"),
+            items.append(KeyFigure(tr(f"report.kf.car_driver_share_{'one' if one else season}"),
                                    fmt.percent(car_driver_share(r, season), lang), _car_driver_key(r, season)))
-    rate, key = drive_alone(r, "winter")
+    rate, key = drive_alone(r, one or "winter")
     if key is not None:
-        items.append(KeyFigure(tr("report.kf.drive_alone_winter"), fmt.percent(rate, lang), key))
+        items.append(KeyFigure(tr(f"report.kf.drive_alone_{'one' if one else 'winter'}"), fmt.percent(rate, lang), key))
     em = r.get("emissions") or {}
     if em.get("tonnes_co2e_per_year") is not None and em.get("n_estimated") != 0:
         items.append(KeyFigure(tr("report.kf.emissions"), fmt.number(em["tonnes_co2e_per_year"], lang, digits=1), "emissions.tonnes_co2e_per_year"))
@@ -329,7 +330,8 @@ def mode_share_table(ctx: _Ctx) -> Table | None:
     shares = ctx.results.get("mode_share")
     if not shares:
         return None
-    seasons = [s for s in SEASONS if s in shares]
+    one = one_season(ctx)
+    seasons = [s for s in ([one] if one else SEASONS) if s in shares]
     habit_seasons = (ctx.results.get("habits") or {}).get("seasons") or {}
     counted = [s for s in seasons if isinstance((habit_seasons.get(s) or {}).get("modes"), Mapping)]
     modes = [m for m in MODES if any(m in shares[s] for s in seasons)]
@@ -356,8 +358,8 @@ def mode_share_table(ctx: _Ctx) -> Table | None:
         value = entry.get("count")
         total.append(Cell(fmt.integer(value, ctx.lang), f"habits.seasons.{s}.car_driver.count" if "count" in entry else None, value))
     rows.append(tuple(total))
-    header = [ctx.tr("report.col.mode")] + [ctx.tr(f"report.col.share_{s}") for s in seasons]
-    header += [ctx.tr(f"report.col.count_{s}") for s in counted]
+    header = [ctx.tr("report.col.mode")] + [ctx.tr(f"report.col.share_{'one' if one else s}") for s in seasons]
+    header += [ctx.tr(f"report.col.count_{'one' if one else s}") for s in counted]
     formats = (None,) + ("0%",) * len(seasons) + ("0",) * len(counted)
     return Table("mode-share", ctx.tr("report.table.mode_share"), tuple(header), tuple(rows),
                  (False,) + (True,) * (len(header) - 1), ctx.tr("report.note.suppressed", k=_k(ctx)), formats)
@@ -371,25 +373,35 @@ def _habits(ctx: _Ctx) -> Section:
     tr, lang, r = ctx.tr, ctx.lang, ctx.results
     blocks: list[Block] = []
     table = mode_share_table(ctx)
+    one = one_season(ctx)
+    title = tr("report.section.habits_one") if one else tr("report.section.habits")
     if table is None:
-        return Section("habits", tr("report.section.habits"), (_missing(ctx),))
-    blocks.append(Paragraph(tr("report.habits.lead", summer=fmt.percent(car_driver_share(r, "summer"), lang),
-                               winter=fmt.percent(car_driver_share(r, "winter"), lang))))
-    png = charts.render_png(charts.mode_share_chart(r["mode_share"], lang=lang))
-    blocks.append(Figure("fig-mode-share", tr("report.figure.mode_share"), png, tr("report.figure.mode_share")))
+        return Section("habits", title, (_missing(ctx),))
+    if one:
+        # one season asked: no season labels, no seasonal comparison (the lead says so)
+        blocks.append(Paragraph(tr("report.habits.lead_one", share=fmt.percent(car_driver_share(r, one), lang))))
+        png = charts.render_png(charts.mode_share_chart({one: r["mode_share"][one]}, lang=lang, legend=False))
+        caption = tr("report.figure.mode_share_one")
+    else:
+        blocks.append(Paragraph(tr("report.habits.lead", summer=fmt.percent(car_driver_share(r, "summer"), lang),
+                                   winter=fmt.percent(car_driver_share(r, "winter"), lang))))
+        png = charts.render_png(charts.mode_share_chart(r["mode_share"], lang=lang))
+        caption = tr("report.figure.mode_share")
+    blocks.append(Figure("fig-mode-share", caption, png, caption))
     blocks.append(table)
     habits = r.get("habits") or {}
     facts: list[KeyFigure] = []
-    for s in SEASONS:
+    for s in [one] if one else SEASONS:
         rate, key = drive_alone(r, s)
         if key is not None:
-            facts.append(KeyFigure(tr(f"report.habits.drive_alone_{s}"), fmt.percent(rate, lang), key))
+            facts.append(KeyFigure(tr(f"report.habits.drive_alone_{'one' if one else s}"), fmt.percent(rate, lang), key))
     cars = habits.get("cars_per_100", habits.get("cars_per_100_employees"))
     if isinstance(cars, Mapping):
         name = "cars_per_100" if "cars_per_100" in habits else "cars_per_100_employees"
-        for s in SEASONS:
+        for s in [one] if one else SEASONS:
             if s in cars:
-                facts.append(KeyFigure(tr(f"report.habits.cars_per_100_{s}"), fmt.number(cars[s], lang, digits=1), f"habits.{name}.{s}"))
+                facts.append(KeyFigure(tr(f"report.habits.cars_per_100_{'one' if one else s}"), fmt.number(cars[s], lang, digits=1),
+                                       f"habits.{name}.{s}"))
     dist = habits.get("distance_km")
     if isinstance(dist, Mapping) and dist.get("median") is not None:
         facts.append(KeyFigure(tr("report.habits.median_distance"), fmt.number(dist["median"], lang, digits=1), "habits.distance_km.median"))
@@ -420,7 +432,7 @@ def _habits(ctx: _Ctx) -> Section:
         table = _breakdown_table(ctx, column)
         if table is not None:
             blocks.append(table)
-    return Section("habits", tr("report.section.habits"), tuple(blocks))
+    return Section("habits", title, tuple(blocks))
 
 
 def _seasonal_shift(ctx: _Ctx, shift: Any) -> list[Block]:
@@ -443,17 +455,40 @@ def _breakdown_table(ctx: _Ctx, column: str) -> Table | None:
         label = ctx.label("job_group", group) if column == "job_group" else str(group)
         base = f"habits.breakdowns.{column}.{group}"
         cells = [Cell(label), Cell(fmt.integer(None if hidden else entry.get("n"), lang), None if hidden else f"{base}.n", entry.get("n"))]
-        for key in ("car_driver_share_summer", "car_driver_share_winter", "drive_alone_rate"):
+        for key in _breakdown_keys(ctx):
             value = None if hidden else entry.get(key)
             cells.append(Cell(fmt.percent(value, lang), f"{base}.{key}" if key in entry and not hidden else None, value))
         value = None if hidden else entry.get("median_distance_km")
         cells.append(Cell(fmt.number(value, lang, digits=1), f"{base}.median_distance_km" if "median_distance_km" in entry and not hidden else None, value))
         rows.append(tuple(cells))
-    header = (ctx.tr(f"report.col.group_{column}"), ctx.tr("report.col.respondents"), ctx.tr("report.col.car_driver_summer"),
-              ctx.tr("report.col.car_driver_winter"), ctx.tr("report.col.drive_alone_year"), ctx.tr("report.col.median_km"))
+    one = one_season(ctx)
+    drivers = ((ctx.tr("report.col.car_driver_one"),) if one else
+               (ctx.tr("report.col.car_driver_summer"), ctx.tr("report.col.car_driver_winter")))
+    header = (ctx.tr(f"report.col.group_{column}"), ctx.tr("report.col.respondents"), *drivers,
+              ctx.tr("report.col.drive_alone_year"), ctx.tr("report.col.median_km"))
     return Table(f"breakdown-{column}", ctx.tr(f"report.table.breakdown_{column}"), header, tuple(rows),
-                 (False, True, True, True, True, True), ctx.tr("report.note.suppressed", k=_k(ctx)),
-                 (None, "0", "0%", "0%", "0%", "0.0"))
+                 (False,) + (True,) * (len(header) - 1), ctx.tr("report.note.suppressed", k=_k(ctx)),
+                 (None, "0", *("0%",) * len(drivers), "0%", "0.0"))
+
+
+def _breakdown_keys(ctx: _Ctx) -> tuple[str, ...]:
+    one = one_season(ctx)
+    if one:
+        return (f"car_driver_share_{one}", "drive_alone_rate")
+    return ("car_driver_share_summer", "car_driver_share_winter", "drive_alone_rate")
+
+
+def one_season(ctx: _Ctx) -> str | None:
+    """The season a one-season survey asked about (its mode fills it), or None for two seasons.
+
+    A survey with one mode question fills both seasons with the same answer; the report then
+    shows that one column without season labels and makes no seasonal comparison.
+    """
+    habits = ctx.results.get("habits") or {}
+    if not isinstance(habits, Mapping) or habits.get("seasons_asked") != 1:
+        return None
+    shares = ctx.results.get("mode_share") or {}
+    return next((s for s in SEASONS if any(v for v in (shares.get(s) or {}).values())), SEASONS[0])
 
 
 # --- barriers and needs ---------------------------------------------------------------------
@@ -769,6 +804,7 @@ def _measures(ctx: _Ctx) -> Section:
     blocks.append(measures_table(ctx, ordered[:MAIN_MEASURES]))
     if len(ordered) > MAIN_MEASURES:
         blocks.append(Paragraph(tr("report.measures.more", shown=MAIN_MEASURES, n=len(ordered)), kind="note"))
+    blocks.extend(_site_context(ctx))
     excluded = ctx.results.get("excluded_measures") or []
     if excluded:
         blocks.append(Heading(tr("report.measures.excluded_title")))
@@ -778,6 +814,41 @@ def _measures(ctx: _Ctx) -> Section:
             items.append(tr("report.measures.excluded_item", name=ctx.measure_name(x), reason=text))
         blocks.append(BulletList(tuple(items)))
     return Section("measures", tr("report.section.measures"), tuple(blocks))
+
+
+def _site_context(ctx: _Ctx) -> list[Block]:
+    """The site facts the ranking used, each saying whether it was given, answered or assumed."""
+    tr = ctx.tr
+    context = ctx.results.get("context")
+    if not isinstance(context, Mapping) or not isinstance(context.get("sources"), Mapping):
+        return []
+    items = []
+    for field_name, source in context["sources"].items():
+        value = context.get(field_name)
+        if value is None and isinstance(context.get("municipality"), Mapping):
+            value = context["municipality"].get(field_name)
+        if value is None or not has(f"rank.context.{field_name}"):
+            continue
+        label = tr(f"rank.level.{field_name}.{value}") if has(f"rank.level.{field_name}.{value}") else str(value)
+        items.append(tr(f"report.context.{source}", field=tr(f"rank.context.{field_name}"), value=label))
+    facilities = context.get("facilities") or {}
+    if isinstance(facilities, Mapping) and facilities:
+        shown = [tr(f"report.context.facility_{'yes' if have else 'no'}", name=_facility(tr, str(name)))
+                 for name, have in facilities.items()]
+        items.append(tr("report.context.facilities_given", items=", ".join(shown)))
+    missing = context.get("facilities_not_given") or []
+    if missing:
+        items.append(tr("report.context.facilities_not_given", names=", ".join(_facility(tr, str(n)) for n in missing)))
+    if not items:
+        return []
+    blocks: list[Block] = [Heading(tr("report.context.title")), BulletList(tuple(items))]
+    if context.get("assumed") or missing:
+        blocks.append(Paragraph(tr("report.context.how_to_give"), kind="note"))
+    return blocks
+
+
+def _facility(tr: Any, name: str) -> str:
+    return str(tr(f"rank.facility.{name}")) if has(f"rank.facility.{name}") else name
 
 
 def segment_names(ctx: _Ctx) -> dict[str, str]:

@@ -109,7 +109,7 @@ def _bar_style(i: int) -> BarStyle:
     return {"color": PALETTE[i % len(PALETTE)], "hatch": HATCHES[i % len(HATCHES)]}
 
 
-def mode_share_chart(mode_share: Mapping[str, Mapping[str, float | None]], *, lang: str) -> Figure:
+def mode_share_chart(mode_share: Mapping[str, Mapping[str, float | None]], *, lang: str, legend: bool = True) -> Figure:
     """Grouped horizontal bars: share of each mode, summer and winter.
 
     Modes with a share of zero in both seasons are left out; suppressed shares (``None``) are
@@ -133,7 +133,8 @@ def mode_share_chart(mode_share: Mapping[str, Mapping[str, float | None]], *, la
     ax.set_ylim(max(len(modes), 3) - 0.5, -0.5)
     ax.set_xlabel(tr("report.chart.share_percent"))
     ax.set_xlim(0, 100)
-    ax.legend(frameon=False, loc="lower right")
+    if legend:  # a one-season survey has no season to name
+        ax.legend(frameon=False, loc="lower right")
     return fig
 
 
