@@ -199,18 +199,27 @@ class SiteContext:
     facilities: Mapping[str, bool]
     shift_share: float | None
     respondents: int
+    #: Where each fact came from: given (project or command line), answers, or assumed.
+    sources: Mapping[str, str] = field(default_factory=dict)
+    #: The facts not given and so assumed (the report says so).
+    assumed: tuple[str, ...] = ()
+    #: Facilities the project did not say the site has or lacks.
+    facilities_not_given: tuple[str, ...] = ()
 
     @classmethod
     def of_context(cls, context: Mapping[str, Any]) -> SiteContext:
         """From the ranker's context (:func:`grontur.pipeline.build_context`)."""
         return cls(transit_service=context["transit_service"], parking_at_work=context["parking_at_work"],
                    facilities=dict(context["facilities"]), shift_share=context["shift_share"],
-                   respondents=int(context["respondents"]))
+                   respondents=int(context["respondents"]), sources=dict(context.get("sources") or {}),
+                   assumed=tuple(context.get("assumed") or ()),
+                   facilities_not_given=tuple(context.get("facilities_not_given") or ()))
 
     def to_json(self) -> dict[str, Any]:
         return {"transit_service": self.transit_service, "parking_at_work": self.parking_at_work,
                 "facilities": dict(self.facilities), "shift_share": self.shift_share,
-                "respondents": self.respondents}
+                "respondents": self.respondents, "sources": dict(self.sources), "assumed": list(self.assumed),
+                "facilities_not_given": list(self.facilities_not_given)}
 
 
 @dataclass(frozen=True)
