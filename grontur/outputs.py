@@ -18,6 +18,7 @@ from typing import Any
 
 import pandas as pd
 
+from grontur._formulas import defuse_csv_frame
 from grontur.errors import OutputError
 
 
@@ -97,6 +98,10 @@ def write_json(data: Any, path: Path) -> Path:
 
 
 def write_csv(frame: pd.DataFrame, path: Path) -> Path:
-    """Write a CSV that opens cleanly in Excel (UTF-8 with BOM) and is byte-stable across runs."""
-    frame.to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\n")
+    """Write a CSV that opens cleanly in Excel (UTF-8 with BOM) and is byte-stable across runs.
+
+    Every text cell a spreadsheet would run as a formula is defused, also where the formula follows
+    a ``;`` (:func:`grontur._formulas.defuse_cell`).
+    """
+    defuse_csv_frame(frame).to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\n")
     return path
