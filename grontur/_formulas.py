@@ -36,7 +36,7 @@ def formula_like(value: object) -> bool:
 def defuse_formulas(values: pd.Series) -> pd.Series:
     """Prefix each value a spreadsheet would run as a formula with an apostrophe; numbers such as
     "-4" are left alone."""
-    return _defuse(values, lambda value: "'" + value if formula_like(value) else value)
+    return _defuse(values, lambda value: f"'{value}" if formula_like(value) else value)
 
 
 def defuse_cell(value: object) -> object:
@@ -52,7 +52,7 @@ def defuse_csv_frame(frame: pd.DataFrame) -> pd.DataFrame:
     for position in range(out.shape[1]):
         column = out.iloc[:, position]
         if column.dtype == object or isinstance(column.dtype, pd.StringDtype):
-            out.isetitem(position, _defuse(column, defuse_cell))
+            out.isetitem(position, _defuse(column, defuse_cell).to_numpy())
     out.columns = [defuse_cell(name) if isinstance(name, str) else name for name in out.columns]
     return out
 
