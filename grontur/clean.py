@@ -21,6 +21,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from grontur._distinct import distinct
+from grontur._formulas import defuse_formulas
 from grontur._numbers import cleaning_settings, parse_number
 from grontur.mapping import MappedExport, answers_vocabulary, norm
 from grontur.privacy import (
@@ -339,34 +340,6 @@ def _safe_raw(raw: pd.Series, *, common: set[object] | None = None, names: bool 
     rare_text = ~safe_value[codes]
     out = text.where(~rare_text, RARE_TEXT).where(~long_text, REDACTED)
     return defuse_formulas(out.where(~identifying, kinds.map(PLACEHOLDERS)))
-
-
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _formula_like(value: object) -> bool:
-    if not isinstance(value, str) or not value.startswith(_FORMULA_START):
-        return False
-    try:
-        float(value.replace(",", "."))
-    except ValueError:
-        return True
-    return False
-
-
-def defuse_formulas(values: pd.Series) -> pd.Series:
-    """Prefix text that Excel would run as a formula (=, +, -, @) with an apostrophe (OWASP advice).
-
-    Numbers such as "-4" are left alone.
-    """
-    codes, uniques = distinct(values)
-    risky = np.array([_formula_like(value) for value in uniques] + [False])
-    if not risky.any():
-        return values
-    hit = risky[codes]
-    out = values.astype(object).copy()
-    out[hit] = "'" + out[hit].astype(str)
-    return out
 
 
 def clean(mapped: MappedExport, *, municipality: str | None = None, wave: str | None = None,

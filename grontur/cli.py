@@ -1,7 +1,8 @@
 """The ``grontur`` command line: a thin layer that parses arguments and calls the library.
 
 Each command lives in ``grontur/commands/<name>.py`` and exposes a ``click.Command`` called
-``command``. A :class:`~grontur.errors.GronturError` becomes one line on stderr and exit status 2.
+``command``. A :class:`~grontur.errors.GronturError` becomes one line on stderr and exit status 2; so
+does a usage error (missing or unknown option, bad value), in the language of ``--lang`` when given.
 """
 
 from __future__ import annotations
@@ -70,6 +71,12 @@ def main(argv: list[str] | None = None) -> int:
     except click.exceptions.Abort:
         click.echo("grontur: aborted.", err=True)
         return 130
+    except click.exceptions.NoArgsIsHelpError as error:
+        error.show()
+        return 2
+    except click.UsageError as error:
+        click.echo(usage_line(error, _language(argv)), err=True)
+        return 2
     except click.ClickException as error:
         error.show()
         return 2
@@ -81,6 +88,56 @@ def main(argv: list[str] | None = None) -> int:
         click.echo(f"grontur: {where}{error.strerror or error}; check the path and its permissions.", err=True)
         return 2
     return result if isinstance(result, int) else 0
+
+
+def usage_line(error: click.UsageError, lang: str) -> str:
+    """A click usage error (missing or unknown option, bad value, stray argument) as one line in
+    ``lang``, instead of click's usage block."""
+    from grontur.i18n import t
+
+    ctx = error.ctx
+    command = ctx.command_path if ctx is not None else "grontur"
+    if isinstance(error, click.NoSuchOption):
+        options = ", ".join(sorted(error.possibilities or ()))
+        suggestion = t("cli.usage.did_you_mean", lang, options=options) if options else ""
+        line = t("cli.usage.no_such_option", lang, command=command, option=error.option_name, suggestion=suggestion)
+    elif isinstance(error, click.MissingParameter):
+        line = t("cli.usage.missing", lang, command=command, param=_hint(error))
+    elif isinstance(error, click.BadParameter):
+        line = t("cli.usage.bad_value", lang, command=command, param=_hint(error), detail=error.message.rstrip("."))
+    else:
+        line = t("cli.usage.other", lang, command=command, message=_sentence(error.message))
+    return " ".join(line.split())
+
+
+def _hint(error: click.BadParameter) -> str:
+    if error.param_hint is not None:
+        hint = error.param_hint
+        return " / ".join(hint) if not isinstance(hint, str) else hint
+    if error.param is not None:
+        return error.param.get_error_hint(error.ctx) if error.ctx is not None else str(error.param.name)
+    return "?"
+
+
+def _sentence(message: str) -> str:
+    message = message.strip()
+    return message if message.endswith((".", "!", "?")) else message + "."
+
+
+def _language(argv: list[str] | None) -> str:
+    """The value of ``--lang`` on the command line when it names a language, else English."""
+    from grontur.i18n import LANGUAGES
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    for position, arg in enumerate(args):
+        value = None
+        if arg == "--lang" and position + 1 < len(args):
+            value = args[position + 1]
+        elif arg.startswith("--lang="):
+            value = arg.split("=", 1)[1]
+        if value in LANGUAGES:
+            return value
+    return "en"
 
 
 if __name__ == "__main__":

@@ -4,7 +4,8 @@
 store one respondent's answers so that no earlier answer is ever lost: each respondent becomes
 one CSV record written with a single ``write`` on a file opened for appending, then flushed to
 disk. The file has the standard questionnaire's question texts as its header and answer labels as
-values, so ``grontur import`` maps it with no questions asked.
+values, so ``grontur import`` maps it with no questions asked. A typed answer a spreadsheet
+would run as a formula is stored defused (:mod:`grontur._formulas`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from grontur._formulas import defuse_cell
 from grontur.errors import InputFileError
 from grontur.i18n import check_language
 from grontur.resources import standard_questionnaire
@@ -93,7 +95,7 @@ def record(qs: Sequence[Question], answers: Mapping[str, Any]) -> list[str]:
 
 def _line(values: Sequence[str]) -> str:
     buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\r\n").writerow(values)
+    csv.writer(buffer, lineterminator="\r\n").writerow([defuse_cell(value) for value in values])
     return buffer.getvalue()
 
 

@@ -12,6 +12,7 @@ import datetime as dt
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,14 @@ from grontur import catalogue as catalogue_mod
 from grontur import evidence as evidence_mod
 from grontur.config import Project, load_project, project_for
 from grontur.errors import ConfigError, GronturError
-from grontur.outputs import staged_folder, write_csv, write_json
+from grontur.outputs import (
+    output_folder,
+    output_lock,
+    refuse_inputs_inside,
+    staged_folder,
+    write_csv,
+    write_json,
+)
 from grontur.publish import Ledger
 from grontur.resources import data_dir
 from grontur.results import (
@@ -463,9 +471,10 @@ def run(request: RunRequest) -> RunResult:
     """Carry out one run: import the waves, evaluate the pilots (against the comparison
     municipality when there is one), analyse and rank with the evidence, compare the waves and
     write the outputs when ``request.out`` is given."""
-    prepared = prepare(request)
-    records = list(request.evidence) if request.evidence is not None else load_all_evidence(request.project)
-    return finish(prepared, combine_evidence(records, prepared.effects))
+    with output_lock(request.out) if request.out is not None else nullcontext():
+        prepared = prepare(request)
+        records = list(request.evidence) if request.evidence is not None else load_all_evidence(request.project)
+        return finish(prepared, combine_evidence(records, prepared.effects))
 
 
 def run_network(requests: Sequence[RunRequest], *, evidence: Iterable[Any] | None = None, jobs: int = 1,
@@ -515,6 +524,8 @@ def prepare(request: RunRequest, *, network: Sequence[Project] | None = None,
     requests of one network.
     """
     project = request.project
+    if request.out is not None:
+        refuse_inputs_inside(request.out, request_inputs(request))
     survey = request.baseline or project.survey
     if survey is None:
         msg = "No survey file given: pass the export file, or set 'survey' in the project's grontur.yaml."
@@ -541,6 +552,14 @@ def prepare(request: RunRequest, *, network: Sequence[Project] | None = None,
     return PreparedRun(request=request, baseline=baseline, followup=after, effects=tuple(effects), control=control)
 
 
+def request_inputs(request: RunRequest) -> list[Path | None]:
+    """Every file or folder a run reads: the survey exports, the mapping and the project's files."""
+    project = request.project
+    return [request.baseline, request.followup, request.mapping, project.survey, project.followup,
+            project.mapping, project.key_file, project.catalogue, *project.geodata.values(), *project.evidence,
+            project.root]
+
+
 def finish(prepared: PreparedRun, evidence: Sequence[Any]) -> RunResult:
     """Analyse (or, for a comparison-only request, compare) a prepared run and write its outputs."""
     request = prepared.request
@@ -558,12 +577,13 @@ def finish(prepared: PreparedRun, evidence: Sequence[Any]) -> RunResult:
             from grontur.releases import check_release
 
             followup_table = prepared.followup.table if prepared.followup is not None else None
-            release = check_release(project, (only.table, followup_table), request.out,
-                                    replace=request.replace_release)
-            with staged_folder(request.out) as staging:
-                _write_comparison(comparison, staging, lang=lang, name=project.name,
-                                  date=project.run_date.isoformat(), formats=("html",))
-            release.record()
+            with output_lock(request.out):
+                release = check_release(project, (only.table, followup_table), request.out,
+                                        replace=request.replace_release)
+                with staged_folder(request.out) as staging:
+                    _write_comparison(comparison, staging, lang=lang, name=project.name,
+                                      date=project.run_date.isoformat(), formats=("html",))
+                release.record()
         return RunResult(project=project, analysis=None, comparison=comparison, effects=prepared.effects,
                          folder=request.out, release=release)
     # Figures are drawn for a report, or for the caller to write later (no folder given).
@@ -774,14 +794,25 @@ def register_comparison_of(project: Project, table: pd.DataFrame, followup: Any,
 
 def write_analysis(analysis: Analysis, out_dir: Path, *, lang: str, formats: Sequence[str] = DEFAULT_FORMATS,
                    replace_release: bool = False) -> list[Path]:
-    """Write every output of one analysis to ``out_dir``, atomically, once the release log allows it."""
+    """Write every output of one analysis to ``out_dir``, atomically, once the release log allows it.
+
+    The output folder's lock is held from the release check to its record (:mod:`grontur.outputs`).
+    """
+    with output_lock(out_dir):
+        return _write_analysis(analysis, out_dir, lang=lang, formats=formats, replace_release=replace_release)
+
+
+def _write_analysis(analysis: Analysis, out_dir: Path, *, lang: str, formats: Sequence[str],
+                    replace_release: bool) -> list[Path]:
     from grontur import report
     from grontur.importing import publishable_table
     from grontur.releases import check_release
 
     analysis.release = check_release(analysis.project, (analysis.table, analysis.followup_table), out_dir,
                                      replace=replace_release)
-    with staged_folder(out_dir) as staging:
+    # An output an earlier run wrote but this one does not (a comparison.json after the follow-up
+    # was dropped, a report format no longer asked for) would describe other data: it is retired.
+    with staged_folder(out_dir, replaces=OUTPUT_NAMES) as staging:
         write_json(analysis.results, staging / "results.json")
         write_csv(analysis.issues, staging / "quality.csv")
         write_csv(analysis.quarantine, staging / "quarantine.csv")
@@ -801,12 +832,9 @@ def write_analysis(analysis: Analysis, out_dir: Path, *, lang: str, formats: Seq
             )
         written = sorted(p.relative_to(staging) for p in staging.rglob("*") if p.is_file())
     analysis.release.record()
-    # An output an earlier run wrote but this one did not (a comparison.json after the follow-up
-    # was dropped, a report format no longer asked for) would now describe other data: remove it.
-    for name in OUTPUT_NAMES - {str(p) for p in written}:
-        (out_dir / name).unlink(missing_ok=True)
     _close_figures(analysis.figures)
-    return [out_dir / p for p in written]
+    folder = output_folder(out_dir)
+    return [folder / p for p in written]
 
 
 def _write_comparison(comparison: Mapping[str, Any], folder: Path, *, lang: str, name: str, date: str,
@@ -891,10 +919,11 @@ def run_demo(out_dir: str | Path, *, formats: Sequence[str] = DEFAULT_FORMATS, j
     out = Path(out_dir)
     requests = [RunRequest(project=project, formats=tuple(formats), out=out / project.slug)
                 for project in demo_projects()]
-    summaries, effects = run_network(requests, jobs=jobs, progress=progress, summarise=_run_summary)
-    with staged_folder(out) as staging:
-        write_evidence(effects, staging / "evidence")
-        report.write_network_overview(summaries, out_dir=staging, lang="nn")
+    with output_lock(out):
+        summaries, effects = run_network(requests, jobs=jobs, progress=progress, summarise=_run_summary)
+        with staged_folder(out) as staging:
+            write_evidence(effects, staging / "evidence")
+            report.write_network_overview(summaries, out_dir=staging, lang="nn")
     return summaries
 
 
@@ -1074,48 +1103,49 @@ def analyse_many(
     parts, unassigned = _split_by_municipality(imported)
     projects = dict(projects or {})
     out = Path(out_dir) if out_dir is not None else None
-    tasks = []
-    failed: dict[str, str] = {}
-    for number, part in parts.items():
-        try:
-            project = projects.get(number) or project_for(number, language=lang, k=k or 5)
-        except GronturError as error:
-            failed[number] = str(error)
-            continue
-        project = project.with_overrides(run_date=run_date, k=k)
-        tasks.append((number, part, project, lang, out, tuple(formats) if out is not None else ()))
-    # Largest first, so the last tasks to finish are small ones and both workers end together.
-    tasks.sort(key=lambda task: -len(task[1].table))
-    names = {task[0]: task[2].name for task in tasks}
-    log.info("analysing %d municipalities (%d rows, %d without a municipality) with %d jobs",
-             len(tasks), len(imported.table), unassigned, jobs)
+    with output_lock(out) if out is not None else nullcontext():
+        tasks = []
+        failed: dict[str, str] = {}
+        for number, part in parts.items():
+            try:
+                project = projects.get(number) or project_for(number, language=lang, k=k or 5)
+            except GronturError as error:
+                failed[number] = str(error)
+                continue
+            project = project.with_overrides(run_date=run_date, k=k)
+            tasks.append((number, part, project, lang, out, tuple(formats) if out is not None else ()))
+        # Largest first, so the last tasks to finish are small ones and both workers end together.
+        tasks.sort(key=lambda task: -len(task[1].table))
+        names = {task[0]: task[2].name for task in tasks}
+        log.info("analysing %d municipalities (%d rows, %d without a municipality) with %d jobs",
+                 len(tasks), len(imported.table), unassigned, jobs)
 
-    outcomes = []
-    if jobs > 1 and len(tasks) > 1:
-        evidence = load_all_evidence()
-        with ProcessPoolExecutor(max_workers=jobs, initializer=_many_init, initargs=(evidence,)) as pool:
-            futures = [pool.submit(_many_one, *task) for task in tasks]
-            for future in as_completed(futures):
-                outcome = future.result()
-                outcomes.append(outcome)
+        outcomes = []
+        if jobs > 1 and len(tasks) > 1:
+            evidence = load_all_evidence()
+            with ProcessPoolExecutor(max_workers=jobs, initializer=_many_init, initargs=(evidence,)) as pool:
+                futures = [pool.submit(_many_one, *task) for task in tasks]
+                for future in as_completed(futures):
+                    outcome = future.result()
+                    outcomes.append(outcome)
+                    if progress:
+                        progress(names[outcome[0]])
+        else:
+            _many_init(None)
+            for task in tasks:
+                outcomes.append(_many_one(*task))
                 if progress:
-                    progress(names[outcome[0]])
-    else:
-        _many_init(None)
-        for task in tasks:
-            outcomes.append(_many_one(*task))
-            if progress:
-                progress(names[task[0]])
-    outcomes.sort(key=lambda outcome: outcome[0])
-    many = ManyAnalysis(
-        results={number: results for number, results, error, _, _ in outcomes if results is not None},
-        failed={**failed, **{number: error for number, _, error, _, _ in outcomes if error is not None}},
-        unassigned=unassigned,
-        account=dict(imported.account),
-        seconds={number: round(seconds, 4) for number, _, _, seconds, _ in outcomes},
-        folders={number: folder for number, _, _, _, folder in outcomes if folder is not None},
-    )
-    if out is not None:
-        with staged_folder(out) as staging:
-            write_json(to_jsonable(many.as_dict()), staging / "municipalities.json")
-    return many
+                    progress(names[task[0]])
+        outcomes.sort(key=lambda outcome: outcome[0])
+        many = ManyAnalysis(
+            results={number: results for number, results, error, _, _ in outcomes if results is not None},
+            failed={**failed, **{number: error for number, _, error, _, _ in outcomes if error is not None}},
+            unassigned=unassigned,
+            account=dict(imported.account),
+            seconds={number: round(seconds, 4) for number, _, _, seconds, _ in outcomes},
+            folders={number: folder for number, _, _, _, folder in outcomes if folder is not None},
+        )
+        if out is not None:
+            with staged_folder(out) as staging:
+                write_json(to_jsonable(many.as_dict()), staging / "municipalities.json")
+        return many

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -12,54 +13,52 @@ from grontur.config import CONFIG_NAME, Workplace, load_project
 from grontur.errors import ConfigError
 from grontur.publish import check_k
 
-_TEMPLATE = """\
-# grontur project configuration for {name} ({number}).
-# Relative paths are relative to this folder. Run: grontur analyse --project {folder} --out results
+#: The configuration, key by key: the comment above the key, the key, and where its value comes
+#: from. Each value is written by the YAML writer (never pasted into text), so a file name such as
+#: ``svar #2.csv``, a value ``yes`` or a value holding a line break reads back exactly as given.
+_SECTIONS: tuple[tuple[str, str], ...] = (
+    ("municipality", "Municipality (2024 number) and report language: nn (nynorsk), nb (bokmål) or en (English)."),
+    ("language", ""),
+    ("k", ("Privacy threshold: no table, chart, map area or segment describes fewer than k respondents.\n"
+          "5 or higher.")),
+    ("employees", "Total number of employees (for response rate and cars per 100 employees); leave empty if unknown."),
+    ("survey", "The survey export, and a later wave of the same survey once it exists."),
+    ("followup", ""),
+    ("mapping", "A mapping file for an export grontur does not recognise (made by 'grontur import --interactive')."),
+    ("wave", 'Survey round, e.g. "2026-03" (compare waves from the same season).'),
+    ("workplaces", "Workplaces: name, and coordinates (WGS84 degrees) or a postcode."),
+    ("context", ("What the ranking needs to know about the sites: public transport service (none, poor, fair,\n"
+                "good), parking at work (free, paid, limited, none), and facilities that already exist.")),
+    ("pilots", ("Pilots between waves: measure id from the catalogue, dates, and who took part, e.g.\n"
+               "pilots:\n"
+               "  - {measure: ebike-pool, start: 2026-04-01, end: 2026-10-31, participants: {workplace: Sjukeheimen}}")),
+    ("weights", "Optional overrides of measures/weights.yaml, and a folder with extra catalogue entries."),
+    ("catalogue", ""),
+    ("salt", ("Salt for pseudonymous respondent ids. Keep it the same for every wave so panels link;\n"
+             "never share it.")),
+)
 
-# Municipality (2024 number) and report language: nn (nynorsk), nb (bokmål) or en (English).
-municipality: "{number}"
-language: {language}
 
-# Privacy threshold: no table, chart, map area or segment describes fewer than k respondents.
-# 5 or higher.
-k: {k}
+def render_config(values: dict[str, object], *, header: str) -> str:
+    """``grontur.yaml`` text: ``header`` and each key's comment as YAML comments, each key and value
+    written by ``yaml.safe_dump`` (an empty value as ``key:``)."""
+    lines = [_comment(line) for line in header.splitlines()]
+    for key, comment in _SECTIONS:
+        if comment:
+            lines.append("")
+            lines.extend(_comment(line) for line in comment.splitlines())
+        value = values.get(key)
+        if value is None:
+            lines.append(f"{key}:")
+        else:
+            lines.append(yaml.safe_dump({key: value}, allow_unicode=True, sort_keys=False,
+                                        default_flow_style=False, width=100).rstrip("\n"))
+    return "\n".join(lines) + "\n"
 
-# Total number of employees (for response rate and cars per 100 employees); leave empty if unknown.
-employees: {employees}
 
-# The survey export, and a later wave of the same survey once it exists.
-survey: {survey}
-followup:
-
-# A mapping file for an export grontur does not recognise (made by 'grontur import --interactive').
-mapping: {mapping}
-
-# Survey round, e.g. "2026-03" (compare waves from the same season).
-wave: {wave}
-
-# Workplaces: name, and coordinates (WGS84 degrees) or a postcode.
-{workplaces}
-
-# What the ranking needs to know about the sites: public transport service (none, poor, fair,
-# good), parking at work (free, paid, limited, none), and facilities that already exist.
-context:
-  transit_service: {transit}
-  parking_at_work: {parking}
-  facilities: {{}}
-
-# Pilots between waves: measure id from the catalogue, dates, and who took part, e.g.
-# pilots:
-#   - {{measure: ebike-pool, start: 2026-04-01, end: 2026-10-31, participants: {{workplace: Sjukeheimen}}}}
-pilots: []
-
-# Optional overrides of measures/weights.yaml, and a folder with extra catalogue entries.
-weights: {{}}
-catalogue:
-
-# Salt for pseudonymous respondent ids. Keep it the same for every wave so panels link;
-# never share it.
-salt: "{salt}"
-"""
+def _comment(text: str) -> str:
+    """One comment line; line breaks and control characters in ``text`` become spaces."""
+    return "# " + "".join(" " if unicodedata.category(c).startswith("C") else c for c in text)
 
 
 def write_project(folder: Path, *, municipality: str, language: str | None = None, k: int = 5,
@@ -82,15 +81,25 @@ def write_project(folder: Path, *, municipality: str, language: str | None = Non
          (("name", w.name), ("lat", w.lat), ("lon", w.lon), ("postcode", w.postcode)) if value is not None}
         for w in workplaces
     ]
-    workplace_text = yaml.safe_dump({"workplaces": places}, allow_unicode=True, sort_keys=False,
-                                    default_flow_style=None).rstrip()
-    text = _TEMPLATE.format(
-        name=found.name, number=found.number, folder=folder,
-        language=language or default_language(found.written_standard), k=k,
-        employees=employees if employees is not None else "", survey=survey or "", mapping=mapping or "",
-        wave=f'"{wave}"' if wave else "", workplaces=workplace_text, transit=transit, parking=parking,
-        salt=secrets.token_hex(8),
-    )
+    values: dict[str, object] = {
+        "municipality": found.number,
+        "language": language or default_language(found.written_standard),
+        "k": k,
+        "employees": employees,
+        "survey": survey or None,
+        "followup": None,
+        "mapping": mapping or None,
+        "wave": wave or None,
+        "workplaces": places,
+        "context": {"transit_service": transit, "parking_at_work": parking, "facilities": {}},
+        "pilots": [],
+        "weights": {},
+        "catalogue": None,
+        "salt": secrets.token_hex(8),
+    }
+    header = (f"grontur project configuration for {found.name} ({found.number}).\n"
+              f"Relative paths are relative to this folder. Run: grontur analyse --project {folder} --out results")
+    text = render_config(values, header=header)
     folder.mkdir(parents=True, exist_ok=True)
     temporary = folder / f".{CONFIG_NAME}.new"
     temporary.write_text(text, encoding="utf-8")

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import os
 import shutil
 from pathlib import Path
 from typing import Any
@@ -125,21 +124,15 @@ def test_failure_on_first_run_creates_no_folder(analysis: Any, tmp_path: Path, m
     assert list(tmp_path.iterdir()) == []
 
 
-def test_failure_while_moving_into_place_keeps_previous_outputs(analysis: Any, first_run,
-                                                                monkeypatch: pytest.MonkeyPatch) -> None:
-    """The third file cannot be moved into place (e.g. a reader holds it open on Windows)."""
+def test_failure_while_switching_the_set_keeps_previous_outputs(analysis: Any, first_run,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """The set cannot be switched into place (the folder is busy, e.g. open in another program)."""
     out, before = first_run
-    real_replace = os.replace
-    calls = {"n": 0}
 
-    def flaky_replace(source: Any, destination: Any) -> None:
-        if Path(destination).parent == out:
-            calls["n"] += 1
-            if calls["n"] == 3:
-                raise PermissionError(13, "file is open in another program", str(destination))
-        real_replace(source, destination)
+    def busy(first: Any, second: Any) -> bool:
+        raise PermissionError(13, "folder is open in another program", str(second))
 
-    monkeypatch.setattr(outputs.os, "replace", flaky_replace)
+    monkeypatch.setattr(outputs, "_exchange", busy)
     with pytest.raises(OSError):
         pipeline.write_analysis(analysis, out, lang="nn")
     assert snapshot(out) == before

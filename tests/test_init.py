@@ -80,3 +80,23 @@ def test_interview_through_pipe_input(tmp_path):
     assert answers["k"] == 5
     assert answers["survey"] == "svar.csv"
     assert [(w.name, w.postcode) for w in answers["workplaces"]] == [("Hemsedal rådhus", "3560")]
+
+
+@pytest.mark.parametrize(("option", "value", "field"), [
+    ("--survey", "svar #2.csv", "survey"),  # '#' would start a comment
+    ("--mapping", "yes", "mapping"),  # an unquoted yes reads as True
+    ("--wave", "2026-03\nsalt: stolen", "wave"),  # a line break would add a key
+])
+def test_init_values_read_back_exactly(tmp_path, option, value, field):
+    from grontur.commands.init import command
+
+    folder = tmp_path / "p"
+    with pytest.raises(SystemExit) as done:
+        command.main(["--yes", str(folder), "--kommune", "Gol", option, value], standalone_mode=True)
+    assert done.value.code == 0
+    project = load_project(folder)
+    got = getattr(project, field)
+    assert (got.name if field in ("survey", "mapping") else got) == value
+    text = (folder / "grontur.yaml").read_text(encoding="utf-8")
+    assert "# Privacy threshold" in text and "# Workplaces: name" in text
+    assert len(project.salt) == 16 and "stolen" not in project.salt

@@ -6,10 +6,20 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import click
 
 FORMATS = ("html", "docx", "xlsx")
+
+
+def note_symlinked_out(out: Path, lang: str) -> None:
+    """Say on stderr where the outputs go when ``--out`` is a symbolic link (it is followed)."""
+    from grontur.i18n import t
+    from grontur.outputs import resolve_target
+
+    if out.is_symlink():
+        click.echo(t("cli.out.symlink", lang, out=out, target=resolve_target(out)), err=True)
 
 
 def formats_option(func: Callable) -> Callable:

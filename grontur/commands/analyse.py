@@ -41,10 +41,14 @@ def command(survey: Path | None, municipality: str | None, project: Path | None,
             formats: tuple[str, ...], all_municipalities: bool, jobs: int, replace_release: bool,
             transit: str | None, parking: str | None, facilities: tuple[str, ...]) -> None:
     """Analyse one survey export and write report.html, report.docx, measures.xlsx, results.json, quality.csv and cleaned.csv."""
+    from grontur.commands._common import note_symlinked_out
     from grontur.config import context_from_flags
     from grontur.keys import key_for
+    from grontur.outputs import output_folder
     from grontur.pipeline import build_request, run
     from grontur.releases import replacement_notes
+
+    note_symlinked_out(out, lang or "en")
 
     if all_municipalities:
         _analyse_all(survey, out=out, mapping=mapping, sheet=sheet, lang=lang, k=k,
@@ -61,7 +65,8 @@ def command(survey: Path | None, municipality: str | None, project: Path | None,
     respondents = result.analysis.results["respondents"]
     ui = lang or "en"
     click.echo(t("cli.analyse.done", ui, name=result.project.name, kept=respondents["kept"],
-                 input_rows=respondents["input_rows"], quarantined=respondents["quarantined"], folder=out))
+                 input_rows=respondents["input_rows"], quarantined=respondents["quarantined"],
+                 folder=output_folder(out)))
     key = key_for(result.project)
     if key.path is not None:
         click.echo(t("keys.stored", ui, path=key.path))

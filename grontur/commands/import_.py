@@ -30,11 +30,24 @@ from grontur.publish import DEFAULT_K
 def command(survey: Path, out: Path, mapping: str | None, sheet: str | None, save_to: Path | None, interactive: bool,
             municipality: str | None, wave: str | None, salt: str, k: int, lang: str) -> None:
     """Import SURVEY and write cleaned.csv, quality.csv, quarantine.csv and mapping_report.json to OUT."""
+    from grontur.commands._common import note_symlinked_out
     from grontur.config import check_k
-    from grontur.importing import import_survey, save_mapping
-    from grontur.outputs import staged_folder, write_csv, write_json
+    from grontur.outputs import output_lock, refuse_inputs_inside
 
     k = check_k(k, "--k")
+    note_symlinked_out(out, lang)
+    mapping_file = Path(mapping) if mapping and Path(mapping).is_file() else None
+    refuse_inputs_inside(out, [survey, mapping_file])
+    with output_lock(out):
+        _import(survey, out=out, mapping=mapping, sheet=sheet, save_to=save_to, interactive=interactive,
+                municipality=municipality, wave=wave, salt=salt, k=k, lang=lang)
+
+
+def _import(survey: Path, *, out: Path, mapping: str | None, sheet: str | None, save_to: Path | None,
+            interactive: bool, municipality: str | None, wave: str | None, salt: str, k: int, lang: str) -> None:
+    """Import and write the set, holding the output folder's lock."""
+    from grontur.importing import import_survey, save_mapping
+    from grontur.outputs import output_folder, staged_folder, write_csv, write_json
 
     if interactive:
         from grontur.commands._mapping_wizard import run_wizard
@@ -66,7 +79,7 @@ def command(survey: Path, out: Path, mapping: str | None, sheet: str | None, sav
         write_json(result.as_dict(), staging / "mapping_report.json")
     for line in result.summary(lang):
         click.echo(line)
-    click.echo(t("import.summary.written", lang, files=", ".join(names), out=out))
+    click.echo(t("import.summary.written", lang, files=", ".join(names), out=output_folder(out)))
     if key is not None:
         click.echo(t("keys.stored", lang, path=key.path))
     if interactive:

@@ -24,6 +24,9 @@ def run_notebook(*, municipality: str, out: Path, survey: Path | None = None, fo
         import papermill
     except ImportError as error:
         raise ConfigError(t("report.notebook.needs_papermill", lang or "en")) from error
+    from grontur.outputs import refuse_inputs_inside
+
+    refuse_inputs_inside(out, [survey, followup])
     out = Path(out).resolve()
     out.mkdir(parents=True, exist_ok=True)
     slug = "".join(ch for ch in municipality.lower() if ch.isalnum()) or "kommune"
@@ -37,7 +40,9 @@ def run_notebook(*, municipality: str, out: Path, survey: Path | None = None, fo
     }
     try:
         papermill.execute_notebook(
-            str(data_path("notebooks", NOTEBOOK)), str(target), parameters=parameters, cwd=str(out),
+            str(data_path("notebooks", NOTEBOOK)), str(target), parameters=parameters,
+            # Not ``out`` itself: the analysis in the notebook replaces that folder whole.
+            cwd=str(out.parent),
             kernel_name=kernel, progress_bar=False, log_output=False,
         )
     except papermill.PapermillExecutionError as error:

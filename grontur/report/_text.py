@@ -7,7 +7,9 @@ these.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import re
 from collections.abc import Mapping
 from functools import cache
 from typing import Any
@@ -16,6 +18,10 @@ from grontur.catalogue import load_catalogue
 from grontur.errors import GronturError
 
 log = logging.getLogger(__name__)
+
+#: Characters an XML document (DOCX, XLSX) cannot hold: C0 controls other than tab, line feed and
+#: carriage return, DEL, lone surrogates and the two non-characters U+FFFE and U+FFFF.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
 
 
 class ResultsShapeError(GronturError, ValueError):
@@ -91,3 +97,24 @@ def effect_is_assumption(measure: Mapping[str, Any]) -> bool:
 @cache
 def _catalogue_bases() -> Mapping[str, str]:
     return {str(mid): m.effect.basis for mid, m in load_catalogue().items()}
+
+
+def without_control_characters(value: Any) -> Any:
+    """``value`` with control characters removed from every text in it.
+
+    Walks strings, mappings, lists, tuples and the frozen dataclasses of the document model; bytes
+    (a figure's PNG) and numbers pass unchanged. The DOCX and XLSX writers call it on all they get:
+    a workplace named with a vertical tab or an escape by enough respondents to be shown would
+    otherwise stop the XML library that writes them.
+    """
+    if isinstance(value, str):
+        return _CONTROL.sub("", value) if _CONTROL.search(value) else value
+    if isinstance(value, Mapping):
+        return {without_control_characters(k): without_control_characters(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(without_control_characters(v) for v in value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        changes = {f.name: without_control_characters(getattr(value, f.name))
+                   for f in dataclasses.fields(value) if f.init}
+        return dataclasses.replace(value, **changes)
+    return value

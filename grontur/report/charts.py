@@ -87,6 +87,7 @@ def render_png(fig: Figure, *, dpi: int = DPI) -> bytes:
     """Render ``fig`` to PNG bytes without dates or software tags, and close it."""
     buffer = io.BytesIO()
     try:
+        plain_text(fig)
         with plt.rc_context(_RC):
             fig.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None}, facecolor="white")
     finally:
@@ -98,11 +99,26 @@ def render_svg(fig: Figure) -> str:
     """Render ``fig`` to an SVG string without a date, and close it."""
     buffer = io.StringIO()
     try:
+        plain_text(fig)
         with plt.rc_context(_RC):
             fig.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None}, facecolor="white")
     finally:
         plt.close(fig)
     return buffer.getvalue()
+
+
+def plain_text(fig: Figure) -> Figure:
+    """Draw every text of ``fig`` as it is written: no label is read as a TeX formula.
+
+    Labels carry names from surveys and project files (a workplace called ``$\\frac{$ Hjem``);
+    matplotlib would hand text between two ``$`` to its formula parser, which fails on it or
+    shows something else. No chart of grontur uses formulas, so the parser is off for all text.
+    """
+    from matplotlib.text import Text
+
+    for text in fig.findobj(Text):
+        text.set_parse_math(False)
+    return fig
 
 
 def _bar_style(i: int) -> BarStyle:

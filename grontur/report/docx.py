@@ -14,6 +14,7 @@ from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
 from docx.table import _Cell, _Row
 
+from grontur.report._text import without_control_characters
 from grontur.report._zip import normalise_zip
 from grontur.report.model import (
     BulletList,
@@ -32,6 +33,7 @@ _LANG_TAG = {"nn": "nn-NO", "nb": "nb-NO", "en": "en-GB"}
 
 def write_docx(doc: Document, path: Path, *, generated: str | None = None) -> Path:
     """Write ``doc`` as ``report.docx`` (A4, styles Heading 1-3, Table Grid tables)."""
+    doc = without_control_characters(doc)
     word = docx.Document()
     _setup(word, doc, generated)
     word.add_heading(doc.title, level=0)

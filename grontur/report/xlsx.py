@@ -15,6 +15,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from grontur.i18n import Translator
 from grontur.report import build
+from grontur.report._text import without_control_characters
 from grontur.report._zip import normalise_zip
 from grontur.report.model import Document, Table
 
@@ -39,6 +40,7 @@ _BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
 
 def write_xlsx(doc: Document, results: Mapping[str, Any], path: Path) -> Path:
     """Write the measure list (one row per ranked measure) and the key tables of ``doc``."""
+    doc, results = without_control_characters((doc, results))
     tr = Translator(doc.lang)
     wb = Workbook()
     ws = wb.active
