@@ -23,7 +23,7 @@ from grontur.i18n import t
 from grontur.report import write_outputs
 from grontur.report.build import build_document
 from grontur.report.docx import column_widths
-from grontur.report.pdf import CHROMIUM_ARGS
+from grontur.report.pdf import CHROMIUM_ARGS, destination_pages, footer_template
 from tests.test_browser import CHROMIUM, _need
 
 SAMPLE = Path(__file__).resolve().parent / "data" / "report_results_sample.json"
@@ -135,6 +135,43 @@ def browser():
         instance = p.chromium.launch(executable_path=CHROMIUM, args=list(CHROMIUM_ARGS))
         yield instance
         instance.close()
+
+
+def test_destinations_are_read_through_a_nested_page_tree():
+    """Pages are numbered in page-tree order, not object order; #xx escapes in names are decoded."""
+    pdf = b"""%PDF-1.4
+1 0 obj
+<</Type /Catalog /Pages 2 0 R /Dests 9 0 R>>
+endobj
+2 0 obj
+<</Type /Pages /Kids [3 0 R 4 0 R] /Count 3>>
+endobj
+3 0 obj
+<</Type /Pages /Kids [6 0 R 5 0 R] /Count 2>>
+endobj
+4 0 obj
+<</Type /Page /Parent 2 0 R>>
+endobj
+5 0 obj
+<</Type /Page /Parent 3 0 R>>
+endobj
+6 0 obj
+<</Type /Page /Parent 3 0 R>>
+endobj
+9 0 obj
+<</summary [5 0 R /XYZ 0 817 0]
+/anchor#2Dplan [4 0 R /XYZ 0 817 0]
+/cover [6 0 R /XYZ 0 817 0]>>
+endobj
+"""
+    assert destination_pages(pdf) == {"cover": 1, "summary": 2, "anchor-plan": 3}
+    assert destination_pages(pdf.replace(b" /Dests 9 0 R", b"")) == {}
+
+
+def test_the_page_footer_counts_pages_in_the_report_language():
+    assert 'Side <span class="pageNumber"></span> av <span class="totalPages"></span>' in footer_template("nn")
+    assert 'Page <span class="pageNumber"></span> of <span class="totalPages"></span>' in footer_template("en")
+    assert '<span class="title"></span>' in footer_template("nb")
 
 
 def _pages(pdf: Path) -> list[str]:

@@ -199,6 +199,7 @@ def _add_block(word: docx.document.Document, block: object) -> None:
     elif isinstance(block, Figure):
         word.add_picture(io.BytesIO(block.png), width=Cm(16))
         word.paragraphs[-1].alignment = WD_ALIGN_PARAGRAPH.CENTER
+        word.paragraphs[-1].paragraph_format.keep_with_next = True  # the caption stays with its picture
         cap = word.add_paragraph(block.caption, style="Caption")
         cap.alignment = WD_ALIGN_PARAGRAPH.CENTER
     elif isinstance(block, Cards):
