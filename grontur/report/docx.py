@@ -1,19 +1,31 @@
-"""Editable Word report: real headings, tables with a header row, figures, same content as HTML."""
+"""Editable Word report: real headings, tables with a header row, figures, same content as HTML.
+
+Print layout: Word heading styles (Heading 1-3, so the navigation pane and the contents list
+work), a contents field after the title that Word fills in on opening (``w:updateFields`` in
+the settings), "Side 3 av 27" in the footer (PAGE and NUMPAGES fields), and tables with fixed
+column widths sized from their content (:func:`column_widths`): numbers narrow, long text such
+as a measure's reasons wide; header rows repeat on every page a table runs over.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import io
+import re
+from collections.abc import Sequence
 from pathlib import Path
 
 import docx
 from docx.enum.table import WD_TABLE_ALIGNMENT
-from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
-from docx.shared import Cm, Pt, RGBColor
+from docx.shared import Cm, Emu, Pt, RGBColor
 from docx.table import _Cell, _Row
+from docx.text.paragraph import Paragraph as WordParagraph
+from docx.text.run import Run
 
+from grontur.i18n import t
 from grontur.report._text import without_control_characters
 from grontur.report._zip import normalise_zip
 from grontur.report.model import (
@@ -29,6 +41,19 @@ from grontur.report.model import (
 
 _MUTED = RGBColor(0x5A, 0x5A, 0x5A)
 _LANG_TAG = {"nn": "nn-NO", "nb": "nb-NO", "en": "en-GB"}
+#: A4 width less the 2 cm margins on either side.
+TEXT_WIDTH_CM = 17.0
+#: Heading levels listed in the contents field.
+TOC_LEVELS = "1-2"
+#: Table text is 9 pt: about 0.17 cm per character on average, plus the cell's inner margins.
+_CHAR_CM, _PAD_CM = 0.17, 0.4
+#: A text column is never made wider than this just to keep its longest word on one line.
+_LONG_WORD_CM = 2.6
+#: A text column averaging this many characters a cell is running text and gets at least
+#: ``_PROSE_SHARE`` of the table's width.
+_PROSE_CHARS, _PROSE_SHARE = 80, 0.4
+#: Rows with more text than this may break across pages (a long row kept whole leaves a gap).
+_KEEP_ROW_CHARS = 400
 
 
 def write_docx(doc: Document, path: Path, *, generated: str | None = None) -> Path:
@@ -42,13 +67,12 @@ def write_docx(doc: Document, path: Path, *, generated: str | None = None) -> Pa
     for line in doc.meta:
         p = word.add_paragraph(line)
         p.runs[0].font.color.rgb = _MUTED
+    _add_contents(word, doc.lang)
     for number, section in enumerate(doc.sections, 1):
         word.add_heading(f"{number}. {section.title}", level=1)
         for block in section.blocks:
             _add_block(word, block)
-    footer = word.sections[0].footer.paragraphs[0]
-    footer.text = doc.footer
-    footer.runs[0].font.size = Pt(8)
+    _add_footer(word, doc)
     word.save(str(path))
     return normalise_zip(path, stamp=generated)
 
@@ -75,6 +99,70 @@ def _setup(word: docx.document.Document, doc: Document, generated: str | None) -
     props.created = stamp
     props.modified = stamp
     props.revision = 1
+
+
+def _add_contents(word: docx.document.Document, lang: str) -> None:
+    """The contents list as a TOC field; Word fills it in when it opens the file."""
+    word.add_paragraph(t("report.toc", lang), style="TOC Heading")
+    paragraph = word.add_paragraph()
+    shown = _add_field(paragraph, f'TOC \\o "{TOC_LEVELS}" \\h \\z \\u', t("report.print.toc_update", lang))
+    shown.italic = True
+    shown.font.color.rgb = _MUTED
+    paragraph.add_run().add_break(WD_BREAK.PAGE)
+    settings = word.settings.element
+    update = OxmlElement("w:updateFields")
+    update.set(qn("w:val"), "true")
+    later = {"hdrShapeDefaults", "footnotePr", "endnotePr", "compat", "docVars", "rsids", "mathPr",
+             "attachedSchema", "themeFontLang", "clrSchemeMapping", "doNotIncludeSubdocsInStats",
+             "doNotAutoCompressPictures", "forceUpgrade", "captions", "readModeInkLockDown", "smartTagType",
+             "schemaLibrary", "shapeDefaults", "doNotEmbedSmartTags", "decimalSymbol", "listSeparator"}
+    successor = next((child for child in settings if str(child.tag).rsplit("}", 1)[-1] in later), None)
+    if successor is None:
+        settings.append(update)
+    else:
+        successor.addprevious(update)
+
+
+def _add_footer(word: docx.document.Document, doc: Document) -> None:
+    """Footer: "Side 3 av 27" (PAGE and NUMPAGES fields) above the report's closing note."""
+    footer = word.sections[0].footer
+    pages = footer.paragraphs[0]
+    pages.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    text = t("report.print.page_of", doc.lang)
+    fields = {"{page}": "PAGE", "{total}": "NUMPAGES"}
+    for piece in re.split(r"(\{page\}|\{total\})", text):
+        if piece in fields:
+            _add_field(pages, fields[piece], "1")
+        elif piece:
+            pages.add_run(piece)
+    for run in pages.runs:
+        run.font.size = Pt(8)
+    note = footer.add_paragraph(doc.footer)
+    note.runs[0].font.size = Pt(8)
+    note.runs[0].font.color.rgb = _MUTED
+
+
+def _add_field(paragraph: WordParagraph, instruction: str, shown: str) -> Run:
+    """A complex field (begin, instruction, separate, ``shown`` as its last result, end).
+
+    Marked dirty, so Word computes it when the file is opened; returns the run of ``shown``.
+    """
+    def char(kind: str) -> None:
+        element = OxmlElement("w:fldChar")
+        element.set(qn("w:fldCharType"), kind)
+        if kind == "begin":
+            element.set(qn("w:dirty"), "true")
+        paragraph.add_run()._r.append(element)
+
+    char("begin")
+    instr = OxmlElement("w:instrText")
+    instr.set(qn("xml:space"), "preserve")
+    instr.text = f" {instruction} "
+    paragraph.add_run()._r.append(instr)
+    char("separate")
+    result = paragraph.add_run(shown)
+    char("end")
+    return result
 
 
 def _stamp(generated: str | None) -> dt.datetime:
@@ -105,12 +193,15 @@ def _add_block(word: docx.document.Document, block: object) -> None:
             row.cells[1].text = figure.value
             row.cells[1].paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT
             row.cells[1].paragraphs[0].runs[0].bold = True
+        pairs = [(figure.label, figure.value) for figure in block.items]
+        _set_widths(table, column_widths(("", ""), pairs, (False, True), total_cm=TEXT_WIDTH_CM * 0.75))
         word.add_paragraph()
     elif isinstance(block, Table):
         _add_table(word, block)
     elif isinstance(block, Figure):
         word.add_picture(io.BytesIO(block.png), width=Cm(16))
         word.paragraphs[-1].alignment = WD_ALIGN_PARAGRAPH.CENTER
+        word.paragraphs[-1].paragraph_format.keep_with_next = True  # the caption stays with its picture
         cap = word.add_paragraph(block.caption, style="Caption")
         cap.alignment = WD_ALIGN_PARAGRAPH.CENTER
     elif isinstance(block, Cards):
@@ -129,6 +220,85 @@ def _add_block(word: docx.document.Document, block: object) -> None:
         raise TypeError(msg)
 
 
+def column_widths(header: Sequence[str], rows: Sequence[Sequence[str]], numeric: Sequence[bool],
+                  total_cm: float = TEXT_WIDTH_CM) -> list[float]:
+    """Column widths in cm, at most ``total_cm`` in all: numbers narrow, running text wide.
+
+    A numeric column gets the width of its longest cell (or header word) and no more. A text
+    column gets at least its longest word (up to about 13 characters; a longer word may break),
+    and a column of running text (on average :data:`_PROSE_CHARS` characters or more, such as a
+    measure's reasons) at least :data:`_PROSE_SHARE` of the width. What is left goes to the text
+    columns in proportion to their average text length, none wider than its longest text on one
+    line. If the least widths do not fit, the text columns give way first.
+    """
+    columns = [[str(h), *(str(row[j]) for row in rows)] for j, h in enumerate(header)]
+    flags = list(numeric) or [False] * len(columns)
+    least: list[float] = []
+    most: list[float] = []
+    weight: list[float] = []
+    for j, texts in enumerate(columns):
+        header_word = max((len(w) for w in texts[0].split()), default=0)
+        body = texts[1:]
+        if flags[j]:
+            least.append(max([header_word, *(len(text) for text in body)]) * _CHAR_CM + _PAD_CM)
+        else:
+            longest_word = max([header_word, *(len(w) for text in body for w in text.split())])
+            least.append(min(longest_word * _CHAR_CM + _PAD_CM, _LONG_WORD_CM))
+        most.append(max(least[-1], max(len(text) for text in texts) * _CHAR_CM + _PAD_CM))
+        mean = sum(len(text) for text in body) / len(body) if body else float(len(texts[0]))
+        weight.append(mean + 1.0)
+        if not flags[j] and mean >= _PROSE_CHARS:
+            least[-1] = max(least[-1], _PROSE_SHARE * total_cm)
+    text = [j for j, flag in enumerate(flags) if not flag]
+    numbers = sum(least[j] for j, flag in enumerate(flags) if flag)
+    if sum(least) > total_cm and text:
+        room = max(total_cm - numbers, 0.0)
+        squeeze = room / sum(least[j] for j in text)
+        for j in text:
+            least[j] *= squeeze
+    if sum(least) > total_cm:
+        return [w * total_cm / sum(least) for w in least]
+    widths = list(least)
+    growing = [j for j in text if widths[j] < most[j]]
+    while growing:
+        spare = total_cm - sum(widths)
+        if spare <= 1e-6:
+            break
+        share = sum(weight[j] for j in growing)
+        full = [j for j in growing if widths[j] + spare * weight[j] / share >= most[j]]
+        if not full:
+            for j in growing:
+                widths[j] += spare * weight[j] / share
+            break
+        for j in full:
+            widths[j] = most[j]
+        growing = [j for j in growing if j not in full]
+    return widths  # narrower than total_cm when every text fits on one line
+
+
+def _set_widths(table: docx.table.Table, widths_cm: list[float]) -> None:
+    """Fixed layout with the same widths in the grid (``w:gridCol``) and in every cell (``w:tcW``)."""
+    table.autofit = False
+    widths = [Cm(w) for w in widths_cm]
+    tbl_pr = table._tbl.tblPr
+    tbl_w = tbl_pr.find(qn("w:tblW"))
+    if tbl_w is None:
+        tbl_w = OxmlElement("w:tblW")
+        tbl_pr.append(tbl_w)
+    tbl_w.set(qn("w:type"), "dxa")
+    tbl_w.set(qn("w:w"), str(sum(int(Emu(w).twips) for w in widths)))
+    for column, width in zip(table.columns, widths, strict=True):
+        column.width = width
+    for row in table.rows:
+        for cell, width in zip(row.cells, widths, strict=True):
+            cell.width = width
+
+
+def _keep_row_together(row: _Row) -> None:
+    cant_split = OxmlElement("w:cantSplit")
+    row._tr.get_or_add_trPr().append(cant_split)
+
+
 def _add_table(word: docx.document.Document, block: Table) -> None:
     cap = word.add_paragraph(block.caption, style="Caption")
     cap.paragraph_format.keep_with_next = True
@@ -145,6 +315,7 @@ def _add_table(word: docx.document.Document, block: Table) -> None:
         run.font.size = Pt(9)
         _shade(cell, "DCEAF4")
     _repeat_header(rows[0])
+    _keep_row_together(rows[0])
     for row_obj, row in zip(rows[1:], block.rows, strict=True):
         for j, (cell, c) in enumerate(zip(row_obj.cells, row, strict=True)):
             paragraph = cell.paragraphs[0]
@@ -152,6 +323,10 @@ def _add_table(word: docx.document.Document, block: Table) -> None:
             run.font.size = Pt(9)
             if numeric[j]:
                 paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+        if sum(len(c.text) for c in row) <= _KEEP_ROW_CHARS:
+            _keep_row_together(row_obj)
+    texts = [tuple(c.text for c in row) for row in block.rows]
+    _set_widths(table, column_widths(block.header, texts, numeric))
     if block.note:
         p = word.add_paragraph(block.note)
         p.runs[0].italic = True
