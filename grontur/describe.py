@@ -35,6 +35,7 @@ from grontur.resources import data_path
 from grontur.schema import (
     BARRIERS,
     CAR_DRIVER_MODES,
+    CONSIDER_MODES,
     MODES,
     SEASONS,
     WOULD_HELP,
@@ -826,7 +827,7 @@ def describe(table: pd.DataFrame, *, k: int = DEFAULT_K, employees: int | None =
     if not yes_no_publishable(n_drivers, n, k):
         hidden += 1
     lists: dict[str, Any] = {}
-    for col, allowed in (("barriers", BARRIERS), ("would_consider", MODES), ("would_help", WOULD_HELP)):
+    for col, allowed in (("barriers", BARRIERS), ("would_consider", CONSIDER_MODES), ("would_help", WOULD_HELP)):
         values = _MultiColumn(column(table, col))
         overall, h1 = _ranked(values.counts(None, allowed), n, k)
         among, h2 = _ranked(values.counts(drivers.to_numpy(dtype=bool), allowed), n_drivers, k)

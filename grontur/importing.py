@@ -17,7 +17,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from grontur.clean import ISSUE_COLUMNS, RARE_VALUES, REDACTED, CleanResult, clean
+from grontur.clean import (
+    ISSUE_COLUMNS,
+    RARE_VALUES,
+    REDACTED,
+    CleanResult,
+    _common_values,
+    _safe_raw,
+    clean,
+)
 from grontur.errors import MissingColumnError
 from grontur.io import RawExport, read_export
 from grontur.mapping import (
@@ -27,10 +35,12 @@ from grontur.mapping import (
     Mapping,
     Suggestion,
     apply_mapping,
+    completion_rules,
     detect_mapping,
     fold,
     load_mapping,
     mapping_with_suggestions,
+    row_exclusions,
     save_mapping,
     suggest_mapping,
 )
@@ -273,13 +283,23 @@ def import_survey(
         columns = ", ".join(str(c) for c in list(raw.frame.columns)[:12])
         raise MissingColumnError(t("import.error.no_mode_or_distance", "en", file=str(path), columns=columns))
 
+    excluded = row_exclusions(raw, chosen, completion_rules(raw, chosen))
+    reasons = pd.Series(excluded["reason"].to_numpy(), index=pd.Index(excluded["source_row"].to_numpy()),
+                        dtype=object).reindex(raw.frame.index)
+    # Identical answers: every answered column counts, mapped or not; ids, timestamps and the
+    # tool's metadata (duration, progress, status) differ between copies and are left out.
+    not_answers = {c for c in (probe.id_column, probe.panel_column, timestamp_column) if c is not None}
+    not_answers |= {item.column for item in dropped if item.reason in ("timestamp", "meta")}
+    answers = raw.frame[[c for c in raw.frame.columns if c not in not_answers]]
+
     if not salt:
         from grontur.keys import user_key_for
 
         salt = user_key_for(municipality).value
     respondent_id, id_source = _respondent_ids(raw, mapped, salt=salt, path=path)
     result: CleanResult = clean(mapped, municipality=municipality, wave=wave,
-                                respondent_id=respondent_id, submitted=submitted)
+                                respondent_id=respondent_id, submitted=submitted,
+                                answers=answers, excluded=reasons)
     if id_source is not None:
         # where each pseudonym came from: only panel codes may link people across waves
         # the stubs ask for an Index (pandas takes any array-like) and reject a None operand
@@ -287,6 +307,19 @@ def import_survey(
         result.table[ID_SOURCE_COLUMN] = np.append(id_source.to_numpy(dtype=object), None)[positions]  # type: ignore[call-overload]
 
     issues = result.issues
+    if len(excluded):
+        # One line per row set aside by a row rule: the rule's column and its value there.
+        values = pd.Series([raw.frame.at[row, column] for row, column in
+                            zip(excluded["source_row"], excluded["column"])], index=excluded["source_row"].to_numpy(),
+                           dtype=object)
+        filter_issues = pd.DataFrame({
+            "source_row": excluded["source_row"].astype(int).to_numpy(), "column": "*",
+            "raw_value": (excluded["column"].astype(str) + ": " + _safe_raw(values, common=_common_values(values))
+                          .fillna("").astype(str).to_numpy()).to_numpy(),
+            "problem": excluded["reason"].to_numpy(), "action": "quarantined_by_row_rule",
+        })
+        issues = pd.concat([issues, filter_issues], ignore_index=True) if len(issues) else filter_issues
+        issues = issues.sort_values(["source_row", "column"], kind="stable").reset_index(drop=True)
     if len(blanked):
         target_of = {item["column"]: item["target"] for item in mapped.columns}
         extra_issues = pd.DataFrame({

@@ -9,6 +9,7 @@ reading.
 from __future__ import annotations
 
 import csv
+import datetime
 import io
 import logging
 import re
@@ -357,12 +358,22 @@ def _rows_to_frame(rows: list[tuple]) -> pd.DataFrame | None:
 
 
 def _cell_text(value: object) -> str | None:
+    """One Excel cell as text: whole floats without ".0", dates and times in ISO form.
+
+    A time-of-day cell ("arrival time") becomes "08:30" (seconds only when set); what it means
+    is left to the column it maps to (a clock time is no distance or duration: the cleaner
+    reports it as an unreadable number there).
+    """
     if value is None:
         return None
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    if hasattr(value, "isoformat"):
-        return value.isoformat(sep=" ") if hasattr(value, "hour") else value.isoformat()
+    if isinstance(value, datetime.datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, datetime.time):
+        return value.isoformat(timespec="minutes" if not value.second and not value.microsecond else "seconds")
+    if isinstance(value, datetime.date):
+        return value.isoformat()
     return str(value)
 
 
