@@ -32,7 +32,7 @@ from grontur._yaml import problem_text
 from grontur.errors import ConfigError
 from grontur.io import RawExport
 from grontur.resources import data_path, standard_questionnaire
-from grontur.schema import COLUMNS, MODES, MULTI_SEP
+from grontur.schema import COLUMNS, DERIVED_COLUMNS, MODES, MULTI_SEP, REQUIRED_ANY
 from grontur.suppression import DEFAULT_K
 
 log = logging.getLogger(__name__)
@@ -724,11 +724,17 @@ def _matches_any(patterns: tuple[str, ...], header: str) -> bool:
     return any(re.search(p, folded, re.IGNORECASE) for p in patterns)
 
 
+#: Columns a canonical table may hold besides :data:`grontur.schema.COLUMNS` (what grontur adds).
+_CANONICAL_EXTRA = frozenset({*DERIVED_COLUMNS, "respondent_id_source"})
+
+
 def is_canonical(raw: RawExport) -> bool:
-    """True when the export already uses canonical column names (e.g. a cleaned.csv)."""
-    names = set(raw.frame.columns)
-    key = {"mode_summer", "mode_winter", "distance_km"}
-    return bool(names & key) and len(names & set(COLUMNS)) >= 2
+    """True when the export is a canonical table (e.g. a cleaned.csv): every column is a canonical
+    column (or one grontur adds) and it has a mode or a distance. An export that only shares
+    some names with it ("respondent_id", "mode_summer" beside questions of its own) is mapped
+    like any other export, so that none of its questions is ignored."""
+    names = {str(name) for name in raw.frame.columns}
+    return bool(names & set(REQUIRED_ANY)) and names <= set(COLUMNS) | _CANONICAL_EXTRA
 
 
 def detect_mapping(raw: RawExport) -> Mapping:
