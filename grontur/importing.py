@@ -22,8 +22,6 @@ from grontur.clean import (
     RARE_VALUES,
     REDACTED,
     CleanResult,
-    _common_values,
-    _safe_raw,
     clean,
 )
 from grontur.errors import MissingColumnError
@@ -308,15 +306,11 @@ def import_survey(
 
     issues = result.issues
     if len(excluded):
-        # One line per row set aside by a row rule: the rule's column and its value there.
-        values = pd.Series([raw.frame.at[row, column] for row, column in
-                            zip(excluded["source_row"], excluded["column"])], index=excluded["source_row"].to_numpy(),
-                           dtype=object)
+        # One line per row set aside by a row rule, naming the rule (never the row's own answer).
         filter_issues = pd.DataFrame({
             "source_row": excluded["source_row"].astype(int).to_numpy(), "column": "*",
-            "raw_value": (excluded["column"].astype(str) + ": " + _safe_raw(values, common=_common_values(values))
-                          .fillna("").astype(str).to_numpy()).to_numpy(),
-            "problem": excluded["reason"].to_numpy(), "action": "quarantined_by_row_rule",
+            "raw_value": excluded["rule"].to_numpy(), "problem": excluded["reason"].to_numpy(),
+            "action": "quarantined_by_row_rule",
         })
         issues = pd.concat([issues, filter_issues], ignore_index=True) if len(issues) else filter_issues
         issues = issues.sort_values(["source_row", "column"], kind="stable").reset_index(drop=True)

@@ -391,7 +391,8 @@ def completion_rules(raw: RawExport, mapping: Mapping) -> tuple[RowRule, ...]:
 
 
 def row_exclusions(raw: RawExport, mapping: Mapping, completion: tuple[RowRule, ...] = ()) -> pd.DataFrame:
-    """Rows the row rules set aside: ``source_row, column, reason`` (the first rule that applies).
+    """Rows the row rules set aside: ``source_row, rule, reason`` (the first rule that applies;
+    ``rule`` as written, e.g. "completion_rules: Status in Spam, 8").
 
     ``completion`` (the export tool's own rules: unfinished, spam, preview) applies where the
     export has the column; the mapping's ``drop_rows`` and ``keep_rows`` must name columns the
@@ -414,10 +415,11 @@ def row_exclusions(raw: RawExport, mapping: Mapping, completion: tuple[RowRule, 
             matches = row_rule_matches(frame[header], rule)
             hit = (~matches if kind == "keep_rows" else matches) & reason.isna()
             reason = reason.mask(hit, rule.reason)
-            column_of = column_of.mask(hit, header)
+            described = " ".join(part for part in (rule.column, rule.operator, ", ".join(rule.values)) if part)
+            column_of = column_of.mask(hit, f"{kind}: {described}")
     excluded = reason.notna()
     return pd.DataFrame({"source_row": np.asarray(frame.index[excluded.to_numpy()], dtype=int),
-                         "column": column_of[excluded].to_numpy(), "reason": reason[excluded].to_numpy()})
+                         "rule": column_of[excluded].to_numpy(), "reason": reason[excluded].to_numpy()})
 
 
 def _texts(where: object, field_name: str, value: object) -> tuple[str, ...]:
@@ -455,8 +457,9 @@ def _check_codes(where: object, position: int, target: str, values: dict[str, st
     for label, code in values.items():
         for part in str(code).split(MULTI_SEP):
             if part and part not in allowed:
-                raise _mapping_error(where, f"column rule {position} maps {label!r} to the unknown code "
-                                            f"{part!r} (use one of {', '.join(allowed)})")
+                raise _mapping_error(where, f"column rule {position} (target {target}) maps the answer {label!r} to "
+                                            f"{part!r}, which is not a {target} code; valid codes: "
+                                            f"{', '.join(allowed)}, or \"\" for a missing answer")
 
 
 def _allowed_codes(target: str) -> tuple[str, ...] | None:
