@@ -299,3 +299,21 @@ def test_the_shipped_salisbury_example_maps_would_consider_to_real_codes() -> No
 
 def test_would_consider_never_codes_driving_alone() -> None:
     assert "car_alone" not in set(value_map("would_consider").values())
+
+
+# --- generated reference ----------------------------------------------------------------------
+
+def test_docs_codes_md_is_the_generated_text() -> None:
+    from grontur._docs import codes_markdown
+
+    committed = (Path(__file__).resolve().parents[1] / "docs" / "codes.md").read_text(encoding="utf-8")
+    assert committed == codes_markdown(), "docs/codes.md is out of date: run python -m grontur._docs"
+    assert "| `car_shared` | Samkøyring | Samkjøring | Car sharing with colleagues |" in committed
+
+
+def test_user_docs_stand_on_their_own() -> None:
+    root = Path(__file__).resolve().parents[1]
+    for path in [root / "README.md", *sorted((root / "docs").rglob("*.md"))]:
+        text = path.read_text(encoding="utf-8")
+        for word in ("DESIGN.md", "DOMAIN.md", "../shared"):
+            assert word not in text, f"{path.name} refers to {word}, which users do not have"
