@@ -317,3 +317,16 @@ def test_user_docs_stand_on_their_own() -> None:
         text = path.read_text(encoding="utf-8")
         for word in ("DESIGN.md", "DOMAIN.md", "../shared"):
             assert word not in text, f"{path.name} refers to {word}, which users do not have"
+
+
+def test_every_example_in_docs_mapping_md_is_a_valid_mapping() -> None:
+    import re
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "mapping.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```yaml\n(.*?)```", text, re.DOTALL)
+    assert len(blocks) >= 8
+    for block in blocks:
+        data = yaml.safe_load(block)
+        if "name" not in data:  # a fragment of row rules
+            data = {"name": "fragment", **data}
+        mapping_from_dict(data, source="docs/mapping.md")
