@@ -457,8 +457,8 @@ def _check_codes(where: object, position: int, target: str, values: dict[str, st
     for label, code in values.items():
         for part in str(code).split(MULTI_SEP):
             if part and part not in allowed:
-                raise _mapping_error(where, f"column rule {position} (target {target}) maps the answer {label!r} to "
-                                            f"{part!r}, which is not a {target} code; valid codes: "
+                raise _mapping_error(where, f"column rule {position} (target {target}) maps the answer {label!r} to the "
+                                            f"unknown code {part!r}; valid {target} codes: "
                                             f"{', '.join(allowed)}, or \"\" for a missing answer")
 
 
@@ -563,6 +563,8 @@ def save_mapping(mapping: Mapping, path: str | Path, *, suggestions: list[dict[s
         "#   grontur import EXPORT --mapping THIS_FILE --out DIR\n"
         f"# Targets: {', '.join(TARGETS)}\n"
         f"# Units: {', '.join(UNITS)}\n"
+        "# Answer values map to the codes of docs/codes.md (\"\" = missing, e.g. \"-1\": \"\"); rows are left\n"
+        "# out with keep_rows / drop_rows: [{column, operator, values, reason}] (docs/mapping.md).\n"
     )
     data = mapping.as_dict()
     if suggestions:
