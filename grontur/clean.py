@@ -36,7 +36,9 @@ from grontur.schema import COLUMNS, MULTI_SEP, REQUIRED_ANY
 log = logging.getLogger(__name__)
 
 ISSUE_COLUMNS = ("source_row", "column", "raw_value", "problem", "action")
-QUARANTINE_COLUMNS = ("source_row", "reason")
+QUARANTINE_COLUMNS = ("source_row", "reason", "copy_of")
+#: Quarantine reasons of a row that repeats an earlier one (``copy_of`` names that row).
+DUPLICATE_REASONS = ("duplicate_id", "duplicate_submission")
 REDACTED = "<free text removed>"
 RARE_VALUES = "<answers given by fewer than k respondents>"
 RARE_TEXT = "<typed answer removed>"
@@ -64,6 +66,9 @@ def spread(per_value: list, codes: np.ndarray, *, missing: object, dtype: npt.DT
 
 _UNIT_FACTORS_KM = {"km": 1.0, "m": 0.001}
 _UNIT_FACTORS_MIN = {"minutes": 1.0, "hours": 60.0}
+#: A clock reading "h:mm" or "hh:mm:ss" (how an Excel time cell is read): a duration in a travel
+#: time column, not a number anywhere else.
+_CLOCK = re.compile(r"\d{1,2}:[0-5]\d(?::[0-5]\d)?")
 
 
 def parse_numbers(raw: pd.Series, *, kind: str, unit: str | None = None,
@@ -101,6 +106,10 @@ def parse_numbers(raw: pd.Series, *, kind: str, unit: str | None = None,
                     number = float(code)
                 except ValueError:
                     number = None
+        if number is None and kind == "time" and _CLOCK.fullmatch(str(value)):
+            # An Excel duration cell ("0:25", h:mm) read as a time of day: hours and minutes.
+            hours, minutes = str(value).split(":")[:2]
+            number = int(hours) * 60 + int(minutes)
         if number is None:
             number, found = parse_number(str(value), open_upper=config["open_upper_factor"],
                                          open_lower=config["open_lower_factor"])
@@ -122,8 +131,23 @@ def parse_numbers(raw: pd.Series, *, kind: str, unit: str | None = None,
 # ---------------------------------------------------------------------------------------------
 # codes from labels
 
+def declared_missing(raw: pd.Series, value_map: dict[str, str]) -> pd.Series:
+    """Rows whose answer the mapping codes as missing (``"-1": ""``: the tool's "no answer")."""
+    if "" not in value_map.values():
+        return pd.Series(False, index=raw.index)
+    codes, uniques = distinct(raw)
+    flags = np.array([value_map.get(norm(value)) == "" for value in uniques] + [False])
+    return pd.Series(flags[codes], index=raw.index)
+
+
+_INTEGER = re.compile(r"-?\d+")
+
+
 def code_single(raw: pd.Series, value_map: dict[str, str]) -> tuple[pd.Series, pd.Series, dict[str, str]]:
-    """Code a single-choice column; returns (codes, unknown mask, fuzzy matches used)."""
+    """Code a single-choice column; returns (codes, unknown mask, fuzzy matches used).
+
+    Numeric codes match exactly or not at all: "-1" is never read as "1", nor "12" as "2".
+    """
     keys = list(value_map)
     codes_, uniques = distinct(raw)
     results: list[str | None] = []
@@ -131,7 +155,9 @@ def code_single(raw: pd.Series, value_map: dict[str, str]) -> tuple[pd.Series, p
     for value in uniques:
         key = norm(value)
         code = value_map.get(key)
-        if code is None and key:
+        if code == "":
+            code = None
+        elif code is None and key and not _INTEGER.fullmatch(key):
             close = difflib.get_close_matches(key, keys, n=1, cutoff=0.88)
             if close:
                 code = value_map[close[0]]
@@ -169,7 +195,7 @@ def _split_segments(text: str, value_map: dict[str, str]) -> tuple[list[str], li
     if spans is not None and spans.keys().isdisjoint(pieces):
         # Fast path: no piece can start a label with commas, so each piece stands alone.
         found = [value_map.get(piece) for piece in pieces]
-        codes = list(dict.fromkeys(part for code in found if code is not None for part in code.split(MULTI_SEP)))
+        codes = list(dict.fromkeys(part for code in found if code is not None for part in code.split(MULTI_SEP) if part))
         return codes, [piece for piece, code in zip(pieces, found) if code is None]
     while position < len(pieces):
         # Normalised labels never contain separators, so joined normalised pieces compare directly.
@@ -183,7 +209,7 @@ def _split_segments(text: str, value_map: dict[str, str]) -> tuple[list[str], li
             position += 1
             continue
         for part in code.split(MULTI_SEP):
-            if part not in codes:
+            if part and part not in codes:
                 codes.append(part)
         position += span
     return codes, [piece for piece in leftovers if piece]
@@ -220,7 +246,7 @@ class _PieceCoder:
         found = [pieces.get(piece) or self._piece(piece) for piece in raw]
         if self.span_starts and not self.span_starts.isdisjoint(raw):
             return _split_segments(text, self.value_map)
-        codes = list(dict.fromkeys(part for _, parts in found if parts for part in parts))
+        codes = list(dict.fromkeys(part for _, parts in found if parts for part in parts if part))
         return codes, [key for key, parts in found if key and parts is None]
 
 
@@ -343,7 +369,8 @@ def _safe_raw(raw: pd.Series, *, common: set[object] | None = None, names: bool 
 
 
 def clean(mapped: MappedExport, *, municipality: str | None = None, wave: str | None = None,
-          respondent_id: pd.Series | None = None, submitted: pd.Series | None = None) -> CleanResult:
+          respondent_id: pd.Series | None = None, submitted: pd.Series | None = None,
+          answers: pd.DataFrame | None = None, excluded: pd.Series | None = None) -> CleanResult:
     """Code, convert and check the mapped answers; build the canonical table.
 
     Parameters
@@ -358,6 +385,13 @@ def clean(mapped: MappedExport, *, municipality: str | None = None, wave: str | 
         Pseudonymous ids aligned with the rows (generated by the importer).
     submitted
         Submission times as read or parsed (never output), used to find double submissions.
+    answers
+        Every answered column of the export, mapped or not (ids, timestamps and tool metadata
+        left out): a row is a copy of another only when it is identical in all of them. By
+        default the mapped columns.
+    excluded
+        Quarantine reason per row set aside by a row rule (``unfinished``, ``spam``, ...; None
+        for the others): these rows are neither checked for content nor taken as originals.
     """
     config = cleaning_settings()
     frame = mapped.frame
@@ -370,6 +404,11 @@ def clean(mapped: MappedExport, *, municipality: str | None = None, wave: str | 
         kind, _codes = COLUMNS[column]
         raw = frame[column]
         vmap = mapped.value_maps.get(column, {})
+        declared = declared_missing(raw, vmap)
+        if declared.any():
+            # "-1": "" in the mapping: the tool's code for "no answer" is missing, never a code.
+            issues.append(_issues(index[declared.to_numpy()], column, raw, "missing_code", "set_missing"))
+            raw = raw.astype(object).where(~declared, None)
         if kind == "code":
             codes, unknown, fuzzy = code_single(raw, vmap)
             out[column] = codes
@@ -443,14 +482,20 @@ def clean(mapped: MappedExport, *, municipality: str | None = None, wave: str | 
     # Quarantine: nothing usable, or a duplicate submission.
     usable_columns = [c for c in REQUIRED_ANY if c in table.columns]
     usable = table[usable_columns].notna().any(axis=1) if usable_columns else pd.Series(False, index=index)
-    duplicate_reason, duplicate_issues = _duplicates(table, frame, submitted, config)
+    filtered = (excluded.reindex(index) if excluded is not None
+                else pd.Series(None, index=index, dtype=object))
+    eligible = filtered.isna()
+    duplicate_reason, copy_of, duplicate_issues = _duplicates(
+        table, frame if answers is None else answers.reindex(index), submitted, config, eligible)
     issues.extend(duplicate_issues)
     # the numpy and pandas stubs reject a None operand and dtype=object (valid: an object array)
     reason = pd.Series(np.where(~usable.to_numpy(), "no_mode_or_distance", None), index=index, dtype=object)  # type: ignore[call-overload, arg-type]
-    reason = reason.where(reason.notna(), duplicate_reason)
+    reason = filtered.where(filtered.notna(), reason.where(reason.notna(), duplicate_reason))
     quarantined = reason.notna()
+    copies = copy_of.where(reason.isin(DUPLICATE_REASONS))
     quarantine = pd.DataFrame({"source_row": np.asarray(index[quarantined.to_numpy()], dtype=int),
-                               "reason": reason[quarantined].to_numpy()})
+                               "reason": reason[quarantined].to_numpy(),
+                               "copy_of": pd.array(copies[quarantined].to_numpy(), dtype="Int64")})
     kept = _order(table, np.flatnonzero(~quarantined.to_numpy()))
     # Workplaces are typed names: one named by fewer than k kept respondents may be a person's.
     rare = generalise_rare(kept, DEFAULT_K, columns=("workplace",))
@@ -575,8 +620,6 @@ def _municipality(table: pd.DataFrame, raw: pd.DataFrame, municipality: str | No
 
 
 _DUPLICATE_EXCLUDE = ("respondent_id", "source_row")
-#: Identical answers are worth a flag only when there are enough of them to be unlikely by chance.
-_IDENTICAL_MIN_ANSWERS = 8
 
 
 def _parse_times(values: pd.Series, needed: np.ndarray) -> pd.Series:
@@ -591,36 +634,64 @@ def _parse_times(values: pd.Series, needed: np.ndarray) -> pd.Series:
     return subset.reindex(values.index)
 
 
-def _duplicates(table: pd.DataFrame, raw: pd.DataFrame, submitted: pd.Series | None,
-                config: dict[str, float]) -> tuple[pd.Series, list[pd.DataFrame]]:
-    """Later copies of the same respondent id, or identical answers submitted within minutes."""
+def _duplicates(table: pd.DataFrame, answers: pd.DataFrame, submitted: pd.Series | None,
+                config: dict[str, float], eligible: pd.Series) -> tuple[pd.Series, pd.Series, list[pd.DataFrame]]:
+    """Later copies of the same respondent id, or of the same answers submitted within minutes.
+
+    Two rows hold the same answers only when they agree in every column of ``answers`` (mapped
+    or not) and hold at least ``min_answers`` answers (``surveys/cleaning.yaml``): rows that
+    differ in any question are two people. Returns the reason per row, the earlier row each copy
+    repeats (``copy_of``) and the issues, whose ``raw_value`` names that row ("row 3").
+    """
     index = table.index
     reason = pd.Series(None, index=index, dtype=object)
+    copy_of = pd.Series(np.nan, index=index, dtype=float)
     issues = []
+    positions = pd.Series(np.asarray(index, dtype=float), index=index)
     if "respondent_id" in table.columns:
-        ids = table["respondent_id"]
+        ids = table["respondent_id"].where(eligible)
         same_id = ids.notna() & ids.duplicated(keep="first")
+        first_of = positions.groupby(ids.astype(object).where(ids.notna(), "")).transform("first")
         reason = reason.mask(same_id, "duplicate_id")
-        issues.append(_issues(index[same_id.to_numpy()], "respondent_id", None, "duplicate_id", "quarantined_later_copy"))
-    answer_columns = [c for c in raw.columns if c not in _DUPLICATE_EXCLUDE and c not in ("municipality", "wave")]
+        copy_of = copy_of.mask(same_id, first_of)
+        issues.append(_pair_issues(index[same_id.to_numpy()], "respondent_id", first_of, "duplicate_id",
+                                   "quarantined_later_copy"))
+    answer_columns = [c for c in answers.columns if c not in _DUPLICATE_EXCLUDE and c not in ("municipality", "wave")]
     if not answer_columns:
-        return reason, issues
+        return reason, copy_of, issues
     # One 64-bit hash per row of the raw answers, from the distinct-value codes of each column.
-    codes = pd.DataFrame({c: distinct(raw[c])[0] for c in answer_columns}, index=raw.index)
-    key = pd.util.hash_pandas_object(codes, index=False)
-    identical = key.duplicated(keep="first")
+    codes = pd.DataFrame({c: distinct(answers[c])[0] for c in answer_columns}, index=answers.index)
+    informative = ((codes >= 0).sum(axis=1) >= int(config["min_answers"])) & eligible
+    # Rows that cannot be copies get keys of their own (their position), so they match nothing.
+    hashed = pd.util.hash_pandas_object(codes, index=False).to_numpy()
+    key = pd.Series(np.where(informative.to_numpy(), hashed.astype(object), -np.arange(1, len(index) + 1)),
+                    index=index, dtype=object)
+    identical = informative & key.duplicated(keep="first")
+    original = positions.groupby(key, sort=False).transform("first")
     if submitted is not None and identical.any():
-        times = _parse_times(submitted.reindex(index), key.duplicated(keep=False).to_numpy())
-        ordered = pd.DataFrame({"key": key.to_numpy(), "time": times.to_numpy()}, index=index)
-        previous = ordered.groupby("key", sort=False)["time"].shift(1)
+        times = _parse_times(submitted.reindex(index), (informative & key.duplicated(keep=False)).to_numpy())
+        ordered = pd.DataFrame({"key": key.to_numpy(), "time": times.to_numpy(), "row": positions.to_numpy()},
+                               index=index)
+        grouped = ordered.groupby("key", sort=False)
+        previous = grouped["time"].shift(1)
+        previous_row = grouped["row"].shift(1)
         gap = (ordered["time"] - previous).dt.total_seconds() / 60
         quick = identical & gap.notna() & (gap.abs() <= config["window_minutes"])
         quick &= reason.isna()
         reason = reason.mask(quick, "duplicate_submission")
-        issues.append(_issues(index[quick.to_numpy()], "*", None, "duplicate_submission", "quarantined_later_copy"))
+        copy_of = copy_of.mask(quick, previous_row)
+        issues.append(_pair_issues(index[quick.to_numpy()], "*", previous_row, "duplicate_submission",
+                                   "quarantined_later_copy"))
         identical &= ~quick
     # Identical answers without close submission times may well be two people: flag only.
-    informative = (codes >= 0).sum(axis=1) >= _IDENTICAL_MIN_ANSWERS
-    flagged = identical & informative & reason.isna()
-    issues.append(_issues(index[flagged.to_numpy()], "*", None, "identical_answers", "kept_flagged"))
-    return reason, issues
+    flagged = identical & reason.isna()
+    issues.append(_pair_issues(index[flagged.to_numpy()], "*", original, "identical_answers", "kept_flagged"))
+    return reason, copy_of, issues
+
+
+def _pair_issues(rows: pd.Index, column: str, earlier: pd.Series, problem: str, action: str) -> pd.DataFrame:
+    """Issues of repeated rows; ``raw_value`` names the earlier row each repeats ("row 3")."""
+    frame = _issues(rows, column, None, problem, action)
+    if len(frame):
+        frame["raw_value"] = [f"row {int(value)}" for value in earlier.loc[rows].to_numpy()]
+    return frame

@@ -46,6 +46,7 @@ from grontur.resources import data_path
 from grontur.schema import (
     BARRIERS,
     CAR_DRIVER_MODES,
+    CONSIDER_MODES,
     MODES,
     SEASONS,
     WOULD_HELP,
@@ -777,7 +778,7 @@ def describe(table: pd.DataFrame, *, k: int = DEFAULT_K, employees: int | None =
     drivers_mask = ledger.mask(n_drivers)
     ledger.subset(n_drivers, everyone)
     lists: dict[str, Any] = {}
-    for col, allowed in (("barriers", BARRIERS), ("would_consider", MODES), ("would_help", WOULD_HELP)):
+    for col, allowed in (("barriers", BARRIERS), ("would_consider", CONSIDER_MODES), ("would_help", WOULD_HELP)):
         overall, h1 = _ranked(ledger, flags[col], np.ones(n, dtype=bool), everyone, allowed, (col, "all"))
         among, h2 = _ranked(ledger, flags[col], drivers_mask, n_drivers, allowed, (col, "drivers"))
         lists[col] = {"overall": overall, "car_drivers": among, "hidden": {"overall": h1, "car_drivers": h2}}

@@ -17,7 +17,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from grontur.clean import ISSUE_COLUMNS, RARE_VALUES, REDACTED, CleanResult, clean
+from grontur.clean import (
+    ISSUE_COLUMNS,
+    RARE_VALUES,
+    REDACTED,
+    CleanResult,
+    clean,
+)
 from grontur.errors import MissingColumnError, WeakMappingError
 from grontur.io import RawExport, read_export
 from grontur.mapping import (
@@ -27,11 +33,13 @@ from grontur.mapping import (
     Mapping,
     Suggestion,
     apply_mapping,
+    completion_rules,
     detect_mapping,
     fold,
     load_mapping,
     mapping_with_suggestions,
     norm,
+    row_exclusions,
     save_mapping,
     suggest_mapping,
     value_map,
@@ -288,10 +296,21 @@ def import_survey(
     guessed = mapping is None and chosen.name != "canonical" and bool(accepted)
     if guessed:
         _check_mode_found(path, stripped, chosen, mapped, suggestions, accepted, probe.unmapped)
+    excluded = row_exclusions(raw, chosen, completion_rules(raw, chosen))
+    reasons: pd.Series | None = None
+    answers: pd.DataFrame | None = None
     if chosen.unit == "trip":
+        # One row per person from the work trips; row rules and copies are judged per trip row.
         mapped = collapse_trips(raw, mapped, chosen)
     else:
         check_repeated_ids(raw, mapped, ignore=frozenset(c for c in (timestamp_column,) if c))
+        reasons = pd.Series(excluded["reason"].to_numpy(), index=pd.Index(excluded["source_row"].to_numpy()),
+                            dtype=object).reindex(raw.frame.index)
+        # Identical answers: every answered column counts, mapped or not; ids, timestamps and the
+        # tool's metadata (duration, progress, status) differ between copies and are left out.
+        not_answers = {c for c in (probe.id_column, probe.panel_column, timestamp_column) if c is not None}
+        not_answers |= {item.column for item in dropped if item.reason in ("timestamp", "meta")}
+        answers = raw.frame[[c for c in raw.frame.columns if c not in not_answers]]
 
     if not salt:
         from grontur.keys import user_key_for
@@ -299,7 +318,8 @@ def import_survey(
         salt = user_key_for(municipality).value
     respondent_id, id_source = _respondent_ids(raw, mapped, salt=salt, path=path)
     result: CleanResult = clean(mapped, municipality=municipality, wave=wave,
-                                respondent_id=respondent_id, submitted=submitted)
+                                respondent_id=respondent_id, submitted=submitted,
+                                answers=answers, excluded=reasons)
     if id_source is not None:
         # where each pseudonym came from: only panel codes may link people across waves
         # the stubs ask for an Index (pandas takes any array-like) and reject a None operand
@@ -309,12 +329,21 @@ def import_survey(
     if guessed and 2 * result.account["quarantined"] > result.account["input_rows"]:
         from grontur.i18n import t
 
-        reasons = result.quarantine["reason"].value_counts()
+        counted = result.quarantine["reason"].value_counts()
         raise _weak(t("import.error.weak_mapping_rows", "en", file=path.name, n=result.account["quarantined"],
-                      of=result.account["input_rows"], reasons=", ".join(f"{k} {int(v)}" for k, v in reasons.items()),
+                      of=result.account["input_rows"], reasons=", ".join(f"{k} {int(v)}" for k, v in counted.items()),
                       found=_found(mapped)), stripped, chosen, accepted, suggestions, probe.unmapped)
 
     issues = result.issues
+    if len(excluded):
+        # One line per row set aside by a row rule, naming the rule (never the row's own answer).
+        filter_issues = pd.DataFrame({
+            "source_row": excluded["source_row"].astype(int).to_numpy(), "column": "*",
+            "raw_value": excluded["rule"].to_numpy(), "problem": excluded["reason"].to_numpy(),
+            "action": "quarantined_by_row_rule",
+        })
+        issues = pd.concat([issues, filter_issues], ignore_index=True) if len(issues) else filter_issues
+        issues = issues.sort_values(["source_row", "column"], kind="stable").reset_index(drop=True)
     if len(blanked):
         target_of = {item["column"]: item["target"] for item in mapped.columns}
         extra_issues = pd.DataFrame({

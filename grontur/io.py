@@ -9,6 +9,7 @@ reading.
 from __future__ import annotations
 
 import csv
+import datetime
 import io
 import logging
 import re
@@ -121,7 +122,11 @@ def read_export(path: str | Path, *, sheet: str | None = None) -> RawExport:
 
 def _detect_encoding(path: Path, head: bytes) -> str:
     if head.startswith(b"\xef\xbb\xbf"):
-        return "utf-8-sig"
+        try:
+            path.read_bytes().decode("utf-8")
+            return "utf-8-sig"
+        except UnicodeDecodeError:
+            return "cp1252"  # a byte of another encoding further down: read line by line
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         return "utf-16"
     even, odd = head[0::2], head[1::2]
@@ -177,9 +182,52 @@ def _sniff_delimiter(sample: str) -> str:
     return best
 
 
+def _mixed_lines(path: Path) -> tuple[str, list[int]] | None:
+    """A file that is UTF-8 except for some lines in Windows-1252 (an export edited or appended
+    to in another program), decoded line by line; None when no line is UTF-8 beyond ASCII.
+
+    Returns the text and the (1-based) lines read as Windows-1252. Reading the whole file as
+    Windows-1252 would turn every "å" of the UTF-8 lines into "Ã¥".
+    """
+    lines = path.read_bytes().split(b"\n")
+    decoded: list[str] = []
+    other: list[int] = []
+    utf8_beyond_ascii = False
+    for number, line in enumerate(lines, start=1):
+        try:
+            text = line.decode("utf-8")
+            utf8_beyond_ascii = utf8_beyond_ascii or not line.isascii()
+        except UnicodeDecodeError:
+            text = line.decode("cp1252", errors="strict") if _is_cp1252(line) else line.decode("latin-1")
+            other.append(number)
+        decoded.append(text)
+    if not utf8_beyond_ascii:
+        return None
+    return "\n".join(decoded).lstrip("\ufeff"), other
+
+
+def _is_cp1252(line: bytes) -> bool:
+    try:
+        line.decode("cp1252")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def _read_text(path: Path, head: bytes) -> RawExport:
     encoding = _detect_encoding(path, head)
-    sample = head.decode(encoding.replace("-sig", ""), errors="replace").lstrip("\ufeff")
+    source: Path | io.StringIO = path
+    read_encoding: str | None = encoding
+    if encoding in ("cp1252", "latin-1"):
+        mixed = _mixed_lines(path)
+        if mixed is not None:
+            text, lines = mixed
+            shown = ", ".join(str(n) for n in lines[:5]) + (" ..." if len(lines) > 5 else "")
+            log.warning("%s is UTF-8 except for line(s) %s, read as Windows-1252", path.name, shown)
+            source, read_encoding = io.StringIO(text), None
+            encoding = f"utf-8 (cp1252 on line {shown})" if len(lines) == 1 else f"utf-8 (cp1252 on lines {shown})"
+            head = text[:_SAMPLE].encode("utf-8")
+    sample = head.decode((read_encoding or "utf-8").replace("-sig", ""), errors="replace").lstrip("\ufeff")
     if _looks_binary(sample):
         raise _error(path, "import.error.binary")
     # Excel writes a "sep=;" line above the header when asked to name the delimiter.
@@ -190,7 +238,7 @@ def _read_text(path: Path, head: bytes) -> RawExport:
         # index_col=False: pandas would otherwise turn surplus leading fields of the first data
         # row into an index and shift every column (a surplus *trailing* delimiter is harmless).
         frame = pd.read_csv(
-            path, sep=delimiter, encoding=encoding, dtype=object, keep_default_na=False, skiprows=1 if hint else 0,
+            source, sep=delimiter, encoding=read_encoding, dtype=object, keep_default_na=False, skiprows=1 if hint else 0,
             na_values=[""], skip_blank_lines=True, engine="c", index_col=False,
         )
     except pd.errors.EmptyDataError as error:
@@ -357,12 +405,22 @@ def _rows_to_frame(rows: list[tuple]) -> pd.DataFrame | None:
 
 
 def _cell_text(value: object) -> str | None:
+    """One Excel cell as text: whole floats without ".0", dates and times in ISO form.
+
+    A time-of-day cell ("arrival time") becomes "08:30" (seconds only when set); what it means
+    is left to the column it maps to (a clock time is no distance or duration: the cleaner
+    reports it as an unreadable number there).
+    """
     if value is None:
         return None
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    if hasattr(value, "isoformat"):
-        return value.isoformat(sep=" ") if hasattr(value, "hour") else value.isoformat()
+    if isinstance(value, datetime.datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, datetime.time):
+        return value.isoformat(timespec="minutes" if not value.second and not value.microsecond else "seconds")
+    if isinstance(value, datetime.date):
+        return value.isoformat()
     return str(value)
 
 

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from grontur._distinct import distinct
 from grontur._numbers import cleaning_settings, parse_number
 from grontur._yaml import parse as parse_yaml
 from grontur._yaml import problem_text
@@ -32,7 +33,7 @@ from grontur.errors import ConfigError
 from grontur.io import RawExport
 from grontur.publish import DEFAULT_K
 from grontur.resources import data_path, standard_questionnaire
-from grontur.schema import COLUMNS, MODES, MULTI_SEP
+from grontur.schema import COLUMNS, DERIVED_COLUMNS, MODES, MULTI_SEP, REQUIRED_ANY
 from grontur.weekday import WeekdayGrid, grid_modes, parse_grids
 
 log = logging.getLogger(__name__)
@@ -63,9 +64,16 @@ def fold(text: object) -> str:
 _NON_WORD = re.compile(r"[^\w]+")
 
 
+_NEGATIVE = re.compile(r"[-\u2212]\s*(\d+(?:[.,]\d+)?)")
+
+
 @lru_cache(maxsize=1 << 16)
 def _norm_text(text: str) -> str:
     folded = fold(text).replace("_", " ")
+    negative = _NEGATIVE.fullmatch(folded)
+    if negative:
+        # A negative code ("-1": no answer, "-2": not asked) keeps its sign: it is not code 1.
+        return "-" + " ".join(_NON_WORD.sub(" ", negative.group(1)).split())
     return " ".join(_NON_WORD.sub(" ", folded).split())
 
 
@@ -74,6 +82,8 @@ def norm(text: object) -> str:
 
     >>> norm("Bil, åleine") == norm("bil  åleine.")
     True
+    >>> norm("-1")
+    '-1'
     """
     return _norm_text(text if isinstance(text, str) else str(text))
 
@@ -120,6 +130,33 @@ class ColumnRule:
         return out
 
 
+#: Operators of a row rule (``keep_rows`` / ``drop_rows``).
+ROW_OPERATORS = ("==", "!=", "in", "not_in", "<", "<=", ">", ">=", "empty", "not_empty")
+#: Quarantine reasons a row rule may give; ``excluded_by_filter`` is the default.
+ROW_REASONS = ("unfinished", "spam", "preview", "excluded_by_filter")
+
+
+@dataclass(frozen=True)
+class RowRule:
+    """One row filter: rows whose ``column`` satisfies ``operator values`` match the rule.
+
+    ``drop_rows`` sets matching rows aside; ``keep_rows`` sets aside the rows that do not match.
+    Either way the quarantine reason is ``reason``.
+    """
+
+    column: str
+    operator: str
+    values: tuple[str, ...] = ()
+    reason: str = "excluded_by_filter"
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"column": self.column, "operator": self.operator}
+        if self.values:
+            out["values"] = list(self.values)
+        out["reason"] = self.reason
+        return out
+
+
 @dataclass(frozen=True)
 class Mapping:
     """One export dialect or one user's mapping file."""
@@ -145,6 +182,12 @@ class Mapping:
     #: Trip files: (purpose column, the answers that mean a trip to or from work).
     purpose: tuple[str, tuple[str, ...]] | None = None
 
+    keep_rows: tuple[RowRule, ...] = ()
+    drop_rows: tuple[RowRule, ...] = ()
+    #: The export tool's own completion rules (unfinished, spam, preview); None: those of the
+    #: detected dialect apply.
+    completion_rules: tuple[RowRule, ...] | None = None
+
     def as_dict(self) -> dict[str, Any]:
         extra: dict[str, Any] = {}
         if self.weekday_grids:
@@ -155,6 +198,13 @@ class Mapping:
             extra["person_id"] = self.person_id
         if self.purpose is not None:
             extra["purpose"] = {"column": self.purpose[0], "work_values": list(self.purpose[1])}
+        rows: dict[str, Any] = {}
+        if self.keep_rows:
+            rows["keep_rows"] = [rule.as_dict() for rule in self.keep_rows]
+        if self.drop_rows:
+            rows["drop_rows"] = [rule.as_dict() for rule in self.drop_rows]
+        if self.completion_rules is not None:
+            rows["completion_rules"] = [rule.as_dict() for rule in self.completion_rules]
         return {
             "name": self.name,
             "title": self.title,
@@ -168,7 +218,7 @@ class Mapping:
             "option_numbers": self.option_numbers,
             "columns": [rule.as_dict() for rule in self.columns],
             **extra,
-        }
+        } | rows
 
 
 def _mapping_error(path: object, detail: str) -> ConfigError:
@@ -228,6 +278,8 @@ def mapping_from_dict(data: dict[str, Any], *, source: str | None = None) -> Map
             raise _mapping_error(where, f"meta_columns entry {position} needs a 'pattern' (a regular expression)")
         _check_pattern(where, f"meta_columns entry {position} 'pattern'", item["pattern"])
         meta.append((item["pattern"], str(item.get("reason", "meta"))))
+    row_rules = {key: _row_rules(where, key, data.get(key))
+                 for key in ("keep_rows", "drop_rows", "completion_rules")}
     min_signature = data.get("min_signature", 1)
     if isinstance(min_signature, bool) or not isinstance(min_signature, int) or min_signature < 0:
         raise _mapping_error(where, f"'min_signature' is {min_signature!r}; give a whole number such as 2")
@@ -252,6 +304,9 @@ def mapping_from_dict(data: dict[str, Any], *, source: str | None = None) -> Map
         option_numbers=bool(data.get("option_numbers", False)),
         columns=tuple(rules),
         source=source,
+        keep_rows=row_rules["keep_rows"],
+        drop_rows=row_rules["drop_rows"],
+        completion_rules=row_rules["completion_rules"] if "completion_rules" in data else None,
     )
 
 
@@ -281,6 +336,141 @@ def _trip_fields(where: object, data: dict[str, Any]) -> tuple[str, str | None, 
     if unit != "trip" and (person_id is not None or parsed is not None):
         raise _mapping_error(where, "'person_id' and 'purpose' are for trip files; add 'unit: trip'")
     return unit, None if person_id is None else str(person_id), parsed
+
+
+def _row_rules(where: object, key: str, value: object) -> tuple[RowRule, ...]:
+    """``keep_rows`` / ``drop_rows`` / ``completion_rules``: a list of {column, operator, values, reason}."""
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise _mapping_error(where, f"'{key}' must be a list of rules ({{column, operator, values}} each)")
+    rules = []
+    for position, item in enumerate(value, start=1):
+        name = f"{key} rule {position}"
+        if not isinstance(item, dict) or not isinstance(item.get("column"), (str, int)) or isinstance(item.get("column"), bool):
+            raise _mapping_error(where, f"{name} needs a 'column' (the export's column header)")
+        unknown = sorted(set(item) - {"column", "operator", "values", "value", "reason"})
+        if unknown:
+            raise _mapping_error(where, f"{name} has the unknown key {unknown[0]!r} (use column, operator, values, reason)")
+        operator = str(item.get("operator", "in"))
+        if operator not in ROW_OPERATORS:
+            raise _mapping_error(where, f"{name} has the unknown operator {operator!r} (use one of {', '.join(ROW_OPERATORS)})")
+        raw_values = item.get("values", item.get("value"))
+        values = () if raw_values is None else _texts(where, f"{name} 'values'", _plain(raw_values))
+        if operator in ("empty", "not_empty") and values:
+            raise _mapping_error(where, f"{name}: the operator {operator!r} takes no values")
+        if operator not in ("empty", "not_empty") and not values:
+            raise _mapping_error(where, f"{name}: the operator {operator!r} needs 'values'")
+        if operator in ("==", "!=", "<", "<=", ">", ">=") and len(values) != 1:
+            raise _mapping_error(where, f"{name}: the operator {operator!r} takes one value; use 'in' or 'not_in' for several")
+        if operator in ("<", "<=", ">", ">=") and _as_number(values[0]) is None:
+            raise _mapping_error(where, f"{name}: the operator {operator!r} needs a number, not {values[0]!r}")
+        reason = str(item.get("reason", "excluded_by_filter"))
+        if reason not in ROW_REASONS:
+            raise _mapping_error(where, f"{name} has the unknown reason {reason!r} (use one of {', '.join(ROW_REASONS)})")
+        rules.append(RowRule(column=str(item["column"]), operator=operator, values=values, reason=reason))
+    return tuple(rules)
+
+
+def _plain(value: object) -> object:
+    """YAML booleans in row rules are the texts an export holds ("True", "False")."""
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, list):
+        return [str(v) if isinstance(v, bool) else v for v in value]
+    return value
+
+
+def _as_number(text: object) -> float | None:
+    try:
+        return float(str(text).strip().replace(",", "."))
+    except ValueError:
+        return None
+
+
+def row_rule_column(raw: RawExport, rule: RowRule) -> str | None:
+    """The export column a row rule names: its header, or one of its other header rows
+    (a Qualtrics export's ``Status`` is headed "Response Type" in the row grontur reads)."""
+    wanted = fold(rule.column)
+    for header in raw.frame.columns:
+        if fold(header) == wanted:
+            return str(header)
+    for header, others in raw.extra_headers.items():
+        if any(fold(other) == wanted for other in others):
+            return str(header)
+    return None
+
+
+def row_rule_matches(series: pd.Series, rule: RowRule) -> pd.Series:
+    """Rows of ``series`` that satisfy the rule (an empty cell matches only ``empty``, ``!=`` and ``not_in``)."""
+    codes, uniques = distinct(series)
+    wanted_text = {fold(v) for v in rule.values}
+    wanted_numbers = {n for n in (_as_number(v) for v in rule.values) if n is not None}
+
+    def equal(value: object) -> bool:
+        number = _as_number(value)
+        return fold(value) in wanted_text or (number is not None and number in wanted_numbers)
+
+    def test(value: object) -> bool:
+        op = rule.operator
+        if op in ("==", "in"):
+            return equal(value)
+        if op in ("!=", "not_in"):
+            return not equal(value)
+        if op == "not_empty":
+            return True
+        if op == "empty":
+            return False
+        number, limit = _as_number(value), _as_number(rule.values[0])
+        if number is None or limit is None:
+            return False
+        return {"<": number < limit, "<=": number <= limit, ">": number > limit, ">=": number >= limit}[op]
+
+    empty_result = rule.operator in ("empty", "!=", "not_in")
+    flags = np.array([test(value) for value in uniques] + [empty_result], dtype=bool)
+    return pd.Series(flags[codes], index=series.index)
+
+
+def completion_rules(raw: RawExport, mapping: Mapping) -> tuple[RowRule, ...]:
+    """The export tool's completion rules: the mapping's own, else those of the detected dialect."""
+    if mapping.completion_rules is not None:
+        return mapping.completion_rules
+    if mapping.name == "canonical":
+        return ()
+    detected = detect_mapping(raw)
+    return detected.completion_rules or ()
+
+
+def row_exclusions(raw: RawExport, mapping: Mapping, completion: tuple[RowRule, ...] = ()) -> pd.DataFrame:
+    """Rows the row rules set aside: ``source_row, rule, reason`` (the first rule that applies;
+    ``rule`` as written, e.g. "completion_rules: Status in Spam, 8").
+
+    ``completion`` (the export tool's own rules: unfinished, spam, preview) applies where the
+    export has the column; the mapping's ``drop_rows`` and ``keep_rows`` must name columns the
+    export has (ConfigError otherwise).
+    """
+    frame = raw.frame
+    reason = pd.Series(None, index=frame.index, dtype=object)
+    column_of = pd.Series(None, index=frame.index, dtype=object)
+    for kind, rules in (("completion_rules", completion), ("drop_rows", mapping.drop_rows),
+                        ("keep_rows", mapping.keep_rows)):
+        for position, rule in enumerate(rules, start=1):
+            header = row_rule_column(raw, rule)
+            if header is None:
+                if kind == "completion_rules":
+                    continue
+                shown = ", ".join(str(c) for c in list(frame.columns)[:15])
+                raise _mapping_error(mapping.source or "<mapping>",
+                                     f"{kind} rule {position} names the column {rule.column!r}, which {raw.path.name} "
+                                     f"does not have (columns: {shown})")
+            matches = row_rule_matches(frame[header], rule)
+            hit = (~matches if kind == "keep_rows" else matches) & reason.isna()
+            reason = reason.mask(hit, rule.reason)
+            described = " ".join(part for part in (rule.column, rule.operator, ", ".join(rule.values)) if part)
+            column_of = column_of.mask(hit, f"{kind}: {described}")
+    excluded = reason.notna()
+    return pd.DataFrame({"source_row": np.asarray(frame.index[excluded.to_numpy()], dtype=int),
+                         "rule": column_of[excluded].to_numpy(), "reason": reason[excluded].to_numpy()})
 
 
 def _texts(where: object, field_name: str, value: object) -> tuple[str, ...]:
@@ -318,8 +508,9 @@ def _check_codes(where: object, position: int, target: str, values: dict[str, st
     for label, code in values.items():
         for part in str(code).split(MULTI_SEP):
             if part and part not in allowed:
-                raise _mapping_error(where, f"column rule {position} maps {label!r} to the unknown code "
-                                            f"{part!r} (use one of {', '.join(allowed)})")
+                raise _mapping_error(where, f"column rule {position} (target {target}) maps the answer {label!r} to the "
+                                            f"unknown code {part!r}; valid {target} codes: "
+                                            f"{', '.join(allowed)}, or \"\" for a missing answer")
 
 
 def _allowed_codes(target: str) -> tuple[str, ...] | None:
@@ -423,6 +614,8 @@ def save_mapping(mapping: Mapping, path: str | Path, *, suggestions: list[dict[s
         "#   grontur import EXPORT --mapping THIS_FILE --out DIR\n"
         f"# Targets: {', '.join(TARGETS)}\n"
         f"# Units: {', '.join(UNITS)}\n"
+        "# Answer values map to the codes of docs/codes.md (\"\" = missing, e.g. \"-1\": \"\"); rows are left\n"
+        "# out with keep_rows / drop_rows: [{column, operator, values, reason}] (docs/mapping.md).\n"
     )
     data = mapping.as_dict()
     if suggestions:
@@ -491,9 +684,13 @@ def value_map(target: str, rule: ColumnRule | None = None, *, option_numbers: bo
     the standard question (the numeric exports of SurveyXact, Questback and Qualtrics).
     """
     out = ValueMap()
+    column = "mode_summer" if target in (MODE_BOTH, MODE_GRID) else target
+    allowed = _allowed_codes(column)
 
     def add(label: object, code: str) -> None:
         key = norm(label)
+        if allowed is not None and any(part and part not in allowed for part in code.split(MULTI_SEP)):
+            return  # a shared vocabulary ("mode") may hold codes this column does not have
         if key and key not in out:
             out[key] = code
             parts = [norm(part) for part in re.split(r"[,;]", str(label))]
@@ -504,7 +701,6 @@ def value_map(target: str, rule: ColumnRule | None = None, *, option_numbers: bo
     if rule is not None:
         for label, code in rule.values.items():
             add(label, code)
-    column = "mode_summer" if target in (MODE_BOTH, MODE_GRID) else target
     for std in standard_rules():
         if std.target == column:
             if option_numbers:
@@ -518,7 +714,6 @@ def value_map(target: str, rule: ColumnRule | None = None, *, option_numbers: bo
         for code, labels in (vocabulary.get(key) or {}).items():
             for label in labels:
                 add(label, str(code))
-    allowed = _allowed_codes(column)
     for code in allowed or ():
         add(code, code)
     return out
@@ -585,11 +780,17 @@ def _matches_any(patterns: tuple[str, ...], header: str) -> bool:
     return any(re.search(p, folded, re.IGNORECASE) for p in patterns)
 
 
+#: Columns a canonical table may hold besides :data:`grontur.schema.COLUMNS` (what grontur adds).
+_CANONICAL_EXTRA = frozenset({*DERIVED_COLUMNS, "respondent_id_source"})
+
+
 def is_canonical(raw: RawExport) -> bool:
-    """True when the export already uses canonical column names (e.g. a cleaned.csv)."""
-    names = set(raw.frame.columns)
-    key = {"mode_summer", "mode_winter", "distance_km"}
-    return bool(names & key) and len(names & set(COLUMNS)) >= 2
+    """True when the export is a canonical table (e.g. a cleaned.csv): every column is a canonical
+    column (or one grontur adds) and it has a mode or a distance. An export that only shares
+    some names with it ("respondent_id", "mode_summer" beside questions of its own) is mapped
+    like any other export, so that none of its questions is ignored."""
+    names = {str(name) for name in raw.frame.columns}
+    return bool(names & set(REQUIRED_ANY)) and names <= set(COLUMNS) | _CANONICAL_EXTRA
 
 
 def detect_mapping(raw: RawExport) -> Mapping:

@@ -21,6 +21,9 @@ CAR_MODES: Final = ("car_alone", "car_shared", "car_passenger", "taxi")
 GREEN_MODES: Final = ("walk", "bike", "ebike", "bus", "train", "boat", "remote")
 TRANSIT_MODES: Final = ("bus", "train", "boat")
 
+#: Other ways of travelling a respondent would consider (``would_consider``): the standard
+#: question's options. Driving alone is no alternative to driving, so it is not among them.
+CONSIDER_MODES: Final = ("walk", "bike", "ebike", "bus", "train", "car_shared", "remote")
 FUELS: Final = ("petrol", "diesel", "hybrid", "plugin", "electric", "other", "unknown")
 JOB_GROUPS: Final = (
     "health_care", "school", "kindergarten", "administration", "technical", "culture", "other",
@@ -62,7 +65,7 @@ COLUMNS: Final[dict[str, tuple[str, tuple[str, ...] | None]]] = {
     "car_needed_for_work": ("bool", None),
     "children_drop_off": ("bool", None),
     "barriers": ("multi", BARRIERS),
-    "would_consider": ("multi", MODES),
+    "would_consider": ("multi", CONSIDER_MODES),
     "would_help": ("multi", WOULD_HELP),
     "age_band": ("code", AGE_BANDS),
 }

@@ -156,14 +156,16 @@ def test_out_of_range_values_are_flagged_with_actions() -> None:
 
 
 def test_duplicates_by_id_and_by_quick_identical_submission() -> None:
-    answers = {"mode_summer": ["Buss", "Buss", "Går", "Går", "Går"], "distance_km": ["3", "3", "1", "1", "1"]}
+    answers = {"mode_summer": ["Buss", "Buss", "Går", "Går", "Går"], "mode_winter": ["Buss"] * 5,
+               "distance_km": ["3", "3", "1", "1", "1"], "job_group": ["Skule"] * 5, "age_band": ["30–44 år"] * 5}
     ids = pd.Series(["a", "a", "b", "c", "d"], index=pd.RangeIndex(1, 6))
     times = pd.Series(pd.to_datetime(["2025-03-01 10:00", "2025-03-02 10:00", "2025-03-01 11:00",
                                       "2025-03-01 11:01", "2025-03-03 09:00"]), index=pd.RangeIndex(1, 6))
     result = _clean(answers, respondent_id=ids, submitted=times)
     # Row 2 repeats id a; row 4 repeats row 3 a minute later; row 5 repeats it two days later (kept).
     assert result.quarantine.to_dict("records") == [
-        {"source_row": 2, "reason": "duplicate_id"}, {"source_row": 4, "reason": "duplicate_submission"}]
+        {"source_row": 2, "reason": "duplicate_id", "copy_of": 1},
+        {"source_row": 4, "reason": "duplicate_submission", "copy_of": 3}]
     assert result.table["source_row"].tolist() == [1, 3, 5]
     assert result.account == {"input_rows": 5, "kept": 3, "quarantined": 2}
 
@@ -171,7 +173,7 @@ def test_duplicates_by_id_and_by_quick_identical_submission() -> None:
 def test_rows_with_nothing_usable_are_quarantined_and_accounted() -> None:
     result = _clean({"mode_summer": [None, "Buss", None], "mode_winter": [None, None, "Buss"],
                      "distance_km": [None, None, None], "job_group": ["Skule", "Skule", "Skule"]})
-    assert result.quarantine.to_dict("records") == [{"source_row": 1, "reason": "no_mode_or_distance"}]
+    assert result.quarantine[["source_row", "reason"]].to_dict("records") == [{"source_row": 1, "reason": "no_mode_or_distance"}]
     account = result.account
     assert account["input_rows"] == account["kept"] + account["quarantined"] == 3
 

@@ -162,8 +162,8 @@ def test_rare_workplaces_are_counted_on_kept_rows(tmp_path: Path) -> None:
     frame.loc[14:15, "respondent_id"] = frame.loc[10:11, "respondent_id"].to_numpy()  # rows 15, 16 repeat 11, 12
     frame.to_csv(path, index=False)
     result = import_survey(path, municipality="3324")  # k = 5
-    assert result.quarantine.to_dict("records") == [{"source_row": 15, "reason": "duplicate_id"},
-                                                    {"source_row": 16, "reason": "duplicate_id"}]
+    assert result.quarantine.to_dict("records") == [{"source_row": 15, "reason": "duplicate_id", "copy_of": 11},
+                                                    {"source_row": 16, "reason": "duplicate_id", "copy_of": 12}]
     assert "Skulen" not in set(result.cleaned_table()["workplace"].dropna())
     assert "Skulen" not in set(result.table["workplace"].dropna())
     rare = result.issues[(result.issues["column"] == "workplace")]

@@ -56,8 +56,9 @@ def test_nettskjema_export_imports_with_an_honest_account(tmp_path: Path) -> Non
     result = import_survey(path, municipality="3041", wave="2025-03", salt="s")
     table = result.table
     assert result.account == {"input_rows": 5, "kept": 3, "quarantined": 2}
-    assert result.quarantine.to_dict("records") == [
+    assert result.quarantine[["source_row", "reason"]].to_dict("records") == [
         {"source_row": 4, "reason": "duplicate_submission"}, {"source_row": 5, "reason": "no_mode_or_distance"}]
+    assert result.quarantine["copy_of"].tolist()[0] == 3  # the row it repeats
     assert table["source_row"].tolist() == [1, 2, 3]
     assert table["mode_summer"].tolist() == ["car_alone", "bike", "walk"]
     assert table["mode_winter"].tolist() == ["car_alone", "bus", "walk"]
