@@ -368,8 +368,8 @@ def _emissions(wb: _Wave, wa: _Wave, employees_before: int | None, employees_aft
     known_b, known_a = tb.notna().to_numpy(dtype=bool), ta.notna().to_numpy(dtype=bool)
     if not known_b.any() or not known_a.any():
         return {"available": False, "note": "emissions_no_distances"}
-    nb = wb.ledger.base(known_b, tag=("emissions", "estimated"))
-    na = wa.ledger.base(known_a, tag=("emissions", "estimated"))
+    nb = wb.ledger.base(known_b, tag=("emissions", "estimated"), answered=True)
+    na = wa.ledger.base(known_a, tag=("emissions", "estimated"), answered=True)
     vb, va = tb.to_numpy(dtype=float)[known_b], ta.to_numpy(dtype=float)[known_a]
     diff, low, high, p = welch_difference(vb, va)
     both = (nb, na)
@@ -442,9 +442,9 @@ def _panel(wb: _Wave, wa: _Wave) -> dict[str, Any]:
             out["non_panel"][season] = change_entry(
                 _both(wb, wa),
                 wb.ledger.count(hb & rest_b, tag=("non_panel", season, "car_driver")),
-                wb.ledger.base(eb & rest_b, tag=("non_panel", season, "n")),
+                wb.ledger.base(eb & rest_b, tag=("non_panel", season, "n"), answered=True),
                 wa.ledger.count(ha & rest_a, tag=("non_panel", season, "car_driver")),
-                wa.ledger.base(ea & rest_a, tag=("non_panel", season, "n")))
+                wa.ledger.base(ea & rest_a, tag=("non_panel", season, "n"), answered=True))
         # the follow-up answers of each baseline panel row
         ea_b = np.zeros(wb.n, dtype=bool)
         ha_b = np.zeros(wb.n, dtype=bool)
@@ -454,8 +454,8 @@ def _panel(wb: _Wave, wa: _Wave) -> dict[str, Any]:
             continue
         both_a = np.zeros(wa.n, dtype=bool)
         both_a[partner[both_b]] = True
-        m_b = wb.ledger.base(both_b, tag=("panel", season, "n"))
-        m_a = wa.ledger.base(both_a, tag=("panel", season, "n"))
+        m_b = wb.ledger.base(both_b, tag=("panel", season, "n"), answered=True)
+        m_a = wa.ledger.base(both_a, tag=("panel", season, "n"), answered=True)
         masks = {"car_both": both_b & hb & ha_b, "stopped_driving": both_b & hb & ~ha_b,
                  "started_driving": both_b & ~hb & ha_b, "car_neither": both_b & ~hb & ~ha_b}
         cells = {key: wb.ledger.count(mask, tag=("panel", season, key)) for key, mask in masks.items()}
@@ -559,7 +559,7 @@ def _breakdowns(wb: _Wave, wa: _Wave) -> dict[str, Any]:
             rows.append(row)
         # the group sizes add up to those who answered (as in the habits section)
         for wave, key, parts in zip((wb, wa), keys, sizes, strict=True):
-            wave.ledger.partition(wave.ledger.base(pd.notna(key), tag=(column, "answered")), parts)
+            wave.ledger.partition(wave.ledger.base(pd.notna(key), tag=(column, "answered"), answered=True), parts)
         out[column] = rows
     return out
 
@@ -597,7 +597,7 @@ def _composition(wb: _Wave, wa: _Wave, thresholds: Mapping[str, float]) -> tuple
     table = pd.DataFrame({"b": cb, "a": ca})
     table = table[table.sum(axis=1) > 0]
     p = chi_square_test(table.to_numpy(dtype=float).T).p_value if len(table) > 1 else 1.0
-    answered = [w.ledger.base(w.table["job_group"].notna().to_numpy(dtype=bool), tag=("job_group", "answered"))
+    answered = [w.ledger.base(w.table["job_group"].notna().to_numpy(dtype=bool), tag=("job_group", "answered"), answered=True)
                 for w in (wb, wa)]
     key_b = before["job_group"].astype(str).where(before["job_group"].notna()).to_numpy(dtype=object)
     key_a = after["job_group"].astype(str).where(after["job_group"].notna()).to_numpy(dtype=object)
@@ -660,11 +660,11 @@ def _reweighted(wb: _Wave, wa: _Wave, season: str, outcome: str, common: Sequenc
             x_h.append(int((hit & mask).sum()))
             inside |= mask & eligible
             if eligible[mask].any():
-                base = wave.ledger.base(eligible & mask, tag=("job_group", g, season, outcome, "n"))
+                base = wave.ledger.base(eligible & mask, tag=("job_group", g, season, outcome, "n"), answered=True)
                 count = wave.ledger.count(hit & mask, tag=("job_group", g, season, outcome))
                 wave.ledger.subset(count, base)
                 needs.extend((base, count))
-        inside_n = wave.ledger.base(inside, tag=("job_group", "strata", season, outcome, "n"))
+        inside_n = wave.ledger.base(inside, tag=("job_group", "strata", season, outcome, "n"), answered=True)
         inside_x = wave.ledger.count(inside & hit, tag=("job_group", "strata", season, outcome))
         needs.extend((inside_n, inside_x))
         tallies.append((np.asarray(n_h, dtype=float), np.asarray(x_h, dtype=float), inside_n.n == int(eligible.sum())))

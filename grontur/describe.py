@@ -658,7 +658,7 @@ def _breakdown(ledger: Ledger, table: pd.DataFrame, name: str, rows: _Rows) -> d
     group_figs = {}
     for g in sizes.index:
         group_figs[g] = ledger.base(key == g, tag=(name, str(g), "n"))
-    ledger.partition(ledger.base(answered, tag=(name, "answered")), list(group_figs.values()))
+    ledger.partition(ledger.base(answered, tag=(name, "answered"), answered=True), list(group_figs.values()))
     groups: dict[str, Any] = {}
     for g in sorted(sizes.index, key=str):
         size = group_figs[g]

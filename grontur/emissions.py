@@ -197,7 +197,7 @@ class EmissionsResult:
         distance_known = ledger.named("distance_known", table)
         # Those with an estimate are a base (how many could be estimated); those without are
         # the respondents less that base, as "how many did not answer" is published elsewhere.
-        n_est = ledger.base(est, tag=("emissions", "estimated"))
+        n_est = ledger.base(est, tag=("emissions", "estimated"), answered=True)
         not_est = Derived(respondents.n - n_est.n, (respondents, n_est))
         dist_est = ledger.count(self.detail["distance_estimated"].to_numpy(dtype=bool),
                                 tag=("emissions", "distance_estimated"))

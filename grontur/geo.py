@@ -385,10 +385,10 @@ class GeoResult:
         respondents = ledger.named("respondents", table)
         # How many gave (and could be placed by) a postcode or a distance: bases, and those
         # without one are the respondents less a base (how many did not answer).
-        with_pc = ledger.base(flag("with_postcode"), tag=("geo", "with_postcode"))
+        with_pc = ledger.base(flag("with_postcode"), tag=("geo", "with_postcode"), answered=True)
         located = ledger.base(flag("located"), tag=("geo", "located"))
-        reported = ledger.base(flag("distance_reported"), tag=("geo", "distance_reported"))
-        workplace_known = ledger.base(~flag("workplace_unknown"), tag=("geo", "workplace_known"))
+        reported = ledger.base(flag("distance_reported"), tag=("geo", "distance_reported"), answered=True)
+        workplace_known = ledger.base(~flag("workplace_unknown"), tag=("geo", "workplace_known"), answered=True)
         counts = {
             "n_respondents": respondents,
             "n_with_postcode": with_pc,

@@ -200,7 +200,7 @@ class PotentialResult:
         known = self.per_respondent.notna().to_numpy(dtype=bool) & commuter[:, None]
         counts: dict[str, Any] = {}
         for j, alt in enumerate(ALTERNATIVES):
-            n_known = ledger.base(known[:, j], tag=("potential", "feasible", alt, "n"))
+            n_known = ledger.base(known[:, j], tag=("potential", "feasible", alt, "n"), answered=True)
             count = ledger.count(feasible[:, j], tag=("potential", "feasible", alt))
             values = self.per_respondent[alt].to_numpy(dtype=float)[known[:, j]]
             counts[alt] = {
@@ -266,7 +266,7 @@ class PotentialResult:
                     entry[f"{scen}_car_trips_per_day_avoided"] = Derived(float(trips[mask].sum()) / days, (n,))
                     entry[f"{scen}_tonnes_avoided"] = Derived(float(tonnes[mask].sum()), (n,))
                 groups[g] = entry
-            ledger.partition(ledger.base(answered, tag=("potential", name, "answered")), figs)
+            ledger.partition(ledger.base(answered, tag=("potential", name, "answered"), answered=True), figs)
             out[name] = groups
         return out
 

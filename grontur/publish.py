@@ -132,6 +132,7 @@ class Ledger:
         self._pairs: set[tuple[int, int]] = set()
         self._margins: set[int] = set()
         self._answered: set[int] = set()
+        self._populations: set[int] = set()
         self._named: dict[str, Fig] = {}
         self._guards = 0
         self._seen_relations: set[tuple[int, tuple[int, ...], tuple[int, ...]]] = set()
@@ -176,6 +177,8 @@ class Ledger:
         self._margins.add(fig.id)
         if answered:
             self._answered.add(fig.id)
+        else:
+            self._populations.add(fig.id)
         return fig
 
     def named(self, name: str, table: Any) -> Fig:
@@ -254,7 +257,7 @@ class Ledger:
         with threadpool_limits(1):
             margins = self._margins | {rel.total for rel in self._relations if len(rel.parts) >= 3}
             pairs = set(self._pairs) | _nested_pairs(self._masks, self._values, self._relations, margins, self.k,
-                                                      self._unions, self._answered)
+                                                      self._unions, self._answered - self._populations)
             sets, cells = _decide(self._values, self._relations, pairs, margins, self.k)
         return Publication(self.k, frozenset(sets), frozenset(cells), n_figures=len(self._values),
                            ledger=self.serial)
