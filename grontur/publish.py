@@ -136,7 +136,7 @@ class Ledger:
         self._named: dict[str, Fig] = {}
         self._guards = 0
         self._seen_relations: set[tuple[int, tuple[int, ...], tuple[int, ...]]] = set()
-        self._unions: set[int] = set()
+        self._unions: dict[int, set[int]] = {}
 
     # ----------------------------------------------------------------------------- registering
 
@@ -225,7 +225,7 @@ class Ledger:
         if any((self._masks[p.id] & ~inside).any() for p in parts):
             msg = "a part of a union has respondents outside the union"
             raise ValueError(msg)
-        self._unions.add(total.id)
+        self._unions.setdefault(total.id, set()).update(p.id for p in parts if p.id != total.id)
 
     def subset(self, part: Fig, base: Fig) -> None:
         """Declare that ``part`` is published as a share of ``base`` (the yes/no rule applies)."""
@@ -279,7 +279,7 @@ def yes_no_publishable(count: int, n: int, k: int) -> bool:
 
 
 def _nested_pairs(masks: Sequence[np.ndarray], values: Sequence[int], relations: Sequence[_Relation],
-                  margins: set[int], k: int, unions: Iterable[int] = (),
+                  margins: set[int], k: int, unions: Mapping[int, set[int]] | None = None,
                   answered: Iterable[int] = ()) -> set[tuple[int, int]]:
     """Every registered set that lies inside another one with only ``1..k-1`` people more: the
     two side by side would describe those few (the yes/no rule, found whatever section
@@ -305,15 +305,15 @@ def _nested_pairs(masks: Sequence[np.ndarray], values: Sequence[int], relations:
         for b in order[lo:hi]:
             if not np.any(pa & ~packed[b]):
                 pairs_inside.append((int(a), int(b)))
-    unions = set(unions)
-    subtotals = {rel.total for rel in relations if 0 < len(rel.parts) <= 2} | unions
+    unions = dict(unions or {})
+    subtotals = {rel.total for rel in relations if 0 < len(rel.parts) <= 2} | set(unions)
     answered = set(answered)
     out = set()
     for a, b in pairs_inside:
         if a in answered and b in margins:
             continue  # those who answered, a few short of the group asked
-        if b in subtotals and (b not in margins or b in unions):
-            out.add((b, a))  # a subtotal or a union ("in either season") before what it adds up
+        if b in subtotals and (b not in margins or a in unions.get(b, ())):
+            out.add((b, a))  # a subtotal, or a union ("in either season"), before a part of it
         elif a not in margins or b in margins:
             out.add((a, b))  # the inner count; of two groups (a workplace inside a job group), the smaller
         else:

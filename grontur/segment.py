@@ -1210,8 +1210,10 @@ def _flag_items(ledger: Ledger, members: np.ndarray, size: Fig, matrix: np.ndarr
     for i in picked:
         fig = ledger.count(members & (matrix[:, i] > 0), tag=(*tag, codes[i]))
         ledger.subset(fig, size)
+        # the lift compares with everyone: it would give the count among all back
+        overall_fig = ledger.count(matrix[:, i] > 0, tag=("segments", "all", tag[-1], codes[i]))
         items.append(Listed({"code": codes[i], "count": fig, "share": Derived(round(float(shares[i]), 4), (fig, size)),
-                             "lift": round(float(lift[i]), 2)}, (fig, size)))
+                             "lift": Derived(round(float(lift[i]), 2), (fig, size, overall_fig))}, (fig, size)))
     return items
 
 
@@ -1252,10 +1254,13 @@ def _defining(ledger: Ledger, members: np.ndarray, size: Fig, matrix: np.ndarray
     for i in keep[:top]:
         fig = ledger.count(members & (matrix[:, i] > 0), tag=(*tag, names[i]))
         ledger.subset(fig, size)
+        overall_fig = ledger.count(matrix[:, i] > 0, tag=("segments", "all", names[i]))
+        everyone = ledger.everyone()
         items.append(Listed({"feature": names[i], "label": feature_label(names[i]),
                              "share": Derived(round(float(shares[i]), 4), (fig, size)),
-                             "overall_share": round(float(overall[i]), 4),
-                             "lift": round(float(shares[i] / overall[i]), 2)}, (fig, size)))
+                             "overall_share": Derived(round(float(overall[i]), 4), (overall_fig, everyone)),
+                             "lift": Derived(round(float(shares[i] / overall[i]), 2), (fig, size, overall_fig))},
+                            (fig, size)))
     return items
 
 

@@ -777,8 +777,10 @@ def audit(led: Ledger, k: int, results: dict[str, Any]) -> Findings:
         gap = sizes[None, :] - sizes[:, None]
         seen: set[bytes] = set()
         for a, b in zip(*np.nonzero((inter == sizes[:, None]) & (gap > 0) & (gap < k))):
-            if cells[a].completeness and cells[b].completeness:
-                continue  # who answered one question within who answered another
+            if cells[a].completeness:
+                # who answered a question within the group asked (or within who answered another):
+                # non-response, which the gate's rules take for no disclosure (docs/privacy.md)
+                continue
             key = np.packbits(masks[b].astype(bool) & ~masks[a].astype(bool)).tobytes()
             if key not in seen:
                 seen.add(key)
@@ -839,6 +841,8 @@ def matches(number: Number, values: np.ndarray) -> bool:
     return any(bool(np.any(np.abs(c - abs(number.value)) <= step)) for c in candidates)
 
 
+_NOT_FIGURES = re.compile(r"^\s*\[\d+\]|\(–\)|\(-\)")
+_CONFIDENCE = re.compile(r"95\s?%\s*(?:konfidens|confidence|KI\b|CI\b)", re.IGNORECASE)
 _DATE = re.compile(r"\b\d{1,2}\.\d{1,2}\.\d{4}\b|\b\d{4}-\d{2}-\d{2}\b")
 
 
@@ -847,8 +851,11 @@ def unmatched_sentence_numbers(published: Published) -> list[tuple[str, str]]:
     values = np.array(published_values(published))
     out = []
     for sentence in published.sentences():
-        # dates (29.11.2026, 2027-01-04) are no figures of the survey
-        undated = _DATE.sub(" ", sentence)
+        # No figures of the survey: citations ("[1] Miljødirektoratet ... 2,32 kg"), the confidence
+        # level of intervals, how many cells are hidden, and dates (29.11.2026, 2027-01-04).
+        if _NOT_FIGURES.search(sentence):
+            continue
+        undated = _CONFIDENCE.sub(" ", _DATE.sub(" ", sentence))
         for number in parse_numbers(undated, published.lang):
             if not matches(number, values):
                 out.append((sentence, number.text))

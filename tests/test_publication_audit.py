@@ -184,22 +184,16 @@ def test_totals_give_no_hidden_cell_back(request: pytest.FixtureRequest) -> None
     assert found == []
 
 
-@pytest.mark.xfail(strict=True, reason="publication gate not yet in place: a group's share of 100 % shows "
-                   "every member's answer (Flå, administration, 8 people)")
 def test_no_group_answer_is_shown_for_every_member(request: pytest.FixtureRequest) -> None:
     assert findings_of(request, DEMO, 5, "whole_group") == []
 
 
-@pytest.mark.xfail(strict=True, reason="publication gate not yet in place for the potential section: "
-                   "potential.n_car_commuters is shown where habits.n_car_drivers is hidden (Flå, Hemsedal); "
-                   "the comparison's are gone (Gol: health and care's baseline; winter drive-alone rate)")
 def test_no_figure_is_hidden_in_one_place_and_shown_in_another(request: pytest.FixtureRequest) -> None:
     assert findings_of(request, DEMO, 5, "inconsistent") == []
 
 
 @pytest.mark.parametrize("k", [
-    pytest.param(5, marks=pytest.mark.xfail(strict=True, reason="publication gate not yet in place: hidden cells "
-                                            "in the row space of the published figures (Hol)")),
+    5,
     10,
 ])
 def test_no_hidden_cell_can_be_worked_out_from_all_published_figures(request: pytest.FixtureRequest, k: int) -> None:
@@ -214,8 +208,6 @@ def test_no_hidden_cell_can_be_worked_out_in_real_exports(request: pytest.Fixtur
     assert findings_of(request, (name,), 5, "recoverable") == []
 
 
-@pytest.mark.xfail(strict=True, reason="publication gate not yet in place: two published groups, one within "
-                   "the other, differ by 1..k-1 people")
 @pytest.mark.parametrize("k", [5, 10])
 def test_no_two_published_groups_differ_by_fewer_than_k(request: pytest.FixtureRequest, k: int) -> None:
     assert findings_of(request, DEMO, k, "difference") == []

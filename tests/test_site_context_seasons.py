@@ -78,7 +78,7 @@ def test_a_measure_left_out_by_an_assumed_default_says_the_fact_is_not_given(tmp
     assert done.returncode == 0, done.stderr
     results = json.loads((out / "results.json").read_text(encoding="utf-8"))
     assert "transit_service" in results["context"]["assumed"]
-    reasons = {x["id"]: x["reason_data"]["key"] for x in results["excluded_measures"]}
+    reasons = {x["id"]: x["reason"]["key"] for x in results["excluded_measures"]}
     assert {reasons[m] for m in TRANSIT_MEASURES} == {"rank.excluded.depends_on_assumed"}
     text = _text(out / "report.html")
     assert "the public transport service at the workplace: not given, assumed poor public transport" in text
@@ -92,7 +92,7 @@ def test_transit_given_on_the_command_line_is_used_and_stated(tmp_path: Path) ->
     results = json.loads((out / "results.json").read_text(encoding="utf-8"))
     assert results["context"]["transit_service"] == "good"
     assert "transit_service" not in results["context"]["assumed"]
-    reasons = {x["id"]: x["reason_data"]["key"] for x in results["excluded_measures"]}
+    reasons = {x["id"]: x["reason"]["key"] for x in results["excluded_measures"]}
     assert not {reasons.get(m) for m in TRANSIT_MEASURES} & {"rank.excluded.transit_service",
                                                               "rank.excluded.depends_on_assumed"}
     excluded = set(reasons)
