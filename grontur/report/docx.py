@@ -251,6 +251,14 @@ def column_widths(header: Sequence[str], rows: Sequence[Sequence[str]], numeric:
             least[-1] = max(least[-1], _PROSE_SHARE * total_cm)
     text = [j for j, flag in enumerate(flags) if not flag]
     numbers = sum(least[j] for j, flag in enumerate(flags) if flag)
+    prose = [j for j in text if least[j] >= _PROSE_SHARE * total_cm]
+    others = [j for j in text if j not in prose]
+    if sum(least) > total_cm and others:
+        # the short text columns give way before running text
+        room = max(total_cm - numbers - sum(least[j] for j in prose), 0.0)
+        squeeze = min(1.0, room / sum(least[j] for j in others))
+        for j in others:
+            least[j] *= squeeze
     if sum(least) > total_cm and text:
         room = max(total_cm - numbers, 0.0)
         squeeze = room / sum(least[j] for j in text)
