@@ -509,6 +509,18 @@ def run_network(requests: Sequence[RunRequest], *, evidence: Iterable[Any] | Non
     return outcomes, effects
 
 
+def network_evidence(projects: Sequence[Project], *, evidence: Iterable[Any] | None = None) -> list[Any]:
+    """The pilot evidence a network of municipalities shares: ``evidence`` (default: the shipped
+    records) plus the pilot results of every project of the network, as :func:`run_network` gives
+    each run. Run one municipality with it (``RunRequest(evidence=...)``) and it gets the figures
+    the whole network's run gives it (the notebook does so for the demo)."""
+    cache: dict[tuple, Any] = {}
+    network = list(projects)
+    prepared = [prepare(RunRequest(project=project, formats=()), network=network, cache=cache) for project in network]
+    effects = [effect for item in sorted(prepared, key=lambda p: p.request.project.number) for effect in item.effects]
+    return combine_evidence(list(evidence) if evidence is not None else load_all_evidence(), effects)
+
+
 def _finish_star(args: tuple) -> Any:
     prepared, records, summarise = args
     result = finish(prepared, records)

@@ -1013,22 +1013,23 @@ def _reasons(
     targets_cars = rules.modes is None or any(mode in CAR_MODES for mode in rules.modes)
     focus = reached_car if targets_cars else reached
     n_focus = focus
-    of = ledger.named("car_users", people.table) if targets_cars else ledger.named("respondents", people.table)
+    base_name = "car_users" if targets_cars else "respondents"  # named in results.json's bases
+    of = ledger.named(base_name, people.table)
     group = "car" if targets_cars else "all"
     if rules.distance is not None:
         low, high = rules.distance
         if high is not None and high >= MAX_DISTANCE_KM:
             high = None  # "5-300 km" reads better as "more than 5 km"
         if high is None and (low is None or low <= 0):
-            reasons.append(Reason(f"rank.reason.reach.{group}", {"n": count(n_focus), "n_of": of}))
+            reasons.append(Reason(f"rank.reason.reach.{group}", {"n": count(n_focus), "n_of": of, "base": base_name}))
         elif high is not None and (low is None or low <= 0.5):
-            reasons.append(Reason(f"rank.reason.reach_within.{group}", {"n": count(n_focus), "n_of": of, "km": high}))
+            reasons.append(Reason(f"rank.reason.reach_within.{group}", {"n": count(n_focus), "n_of": of, "base": base_name, "km": high}))
         elif high is not None:
-            reasons.append(Reason(f"rank.reason.reach_between.{group}", {"n": count(n_focus), "n_of": of, "km_low": low, "km_high": high}))
+            reasons.append(Reason(f"rank.reason.reach_between.{group}", {"n": count(n_focus), "n_of": of, "base": base_name, "km_low": low, "km_high": high}))
         else:
-            reasons.append(Reason(f"rank.reason.reach_beyond.{group}", {"n": count(n_focus), "n_of": of, "km": low}))
+            reasons.append(Reason(f"rank.reason.reach_beyond.{group}", {"n": count(n_focus), "n_of": of, "base": base_name, "km": low}))
     else:
-        reasons.append(Reason(f"rank.reason.reach.{group}", {"n": count(n_focus), "n_of": of}))
+        reasons.append(Reason(f"rank.reason.reach.{group}", {"n": count(n_focus), "n_of": of, "base": base_name}))
 
     for column, wanted in sorted(rules.conditions.items()):
         key = f"rank.reason.condition.{column}"

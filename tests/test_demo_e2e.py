@@ -103,3 +103,17 @@ def test_second_run_is_byte_identical(demo, tmp_path):
     for slug in SLUGS.values():
         for name in ("results.json", "quality.csv", "cleaned.csv"):
             assert (tmp_path / slug / name).read_bytes() == (demo / slug / name).read_bytes(), f"{slug}/{name} differs"
+
+
+def test_every_x_of_n_in_a_reason_is_the_count_of_its_named_base(demo) -> None:
+    """'29 of 43 who commute by car': the 43 is the count of a base population named in the
+    reason and listed under results.json's bases, the same figure wherever it is used."""
+    for folder in sorted(p for p in demo.iterdir() if (p / "results.json").is_file()):
+        results = json.loads((folder / "results.json").read_text(encoding="utf-8"))
+        seen = 0
+        for measure in results["measures"]:
+            for reason in measure["reasons"]:
+                if "n_of" in reason:
+                    assert reason["n_of"] == results["bases"][reason["base"]]["n"], (folder.name, reason)
+                    seen += 1
+        assert seen > 0, folder.name

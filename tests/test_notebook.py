@@ -74,3 +74,16 @@ def test_notebook_runs_on_the_demo_data(tmp_path):
     assert "Reisevaner sommer og vinter" in markdown  # bokmål section title from the catalogue
     for name in ("report.html", "report.docx", "measures.xlsx", "results.json"):
         assert (tmp_path / name).is_file()
+    # the same figures as `grontur demo` for the same municipality: shares, ranking, pilot evidence
+    import json
+
+    from grontur.pipeline import run_demo
+
+    run_demo(tmp_path / "demo", formats=())
+    mine = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))
+    demo = json.loads((tmp_path / "demo" / "gol" / "results.json").read_text(encoding="utf-8"))
+    assert mine["mode_share"] == demo["mode_share"]
+    assert mine["bases"] == demo["bases"]
+    assert [(m["id"], m["effect"]["central"]) for m in mine["measures"]] == \
+        [(m["id"], m["effect"]["central"]) for m in demo["measures"]]
+    assert mine["comparison"]["pilots"] == demo["comparison"]["pilots"]

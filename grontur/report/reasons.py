@@ -47,6 +47,8 @@ def render_reason(key: str, values: Mapping[str, Any], lang: str, *, k: int = DE
     """
     filled: dict[str, Any] = {}
     for name, value in values.items():
+        if name == "base":  # the base population's name (results.json ``bases``), not a phrase
+            continue
         if value is None and name.startswith("n"):
             filled[name] = t("rank.fewer_than", lang, k=k)
         elif name.endswith("_code"):
