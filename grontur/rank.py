@@ -616,7 +616,8 @@ class Ranking:
         return tuple(m for m in self.measures if m.recommended)
 
     @property
-    def suppressed_cells(self) -> int:
+    def hidden_cells(self) -> int:
+        """How many counts the measures' figures and reasons hide (once the gate has decided)."""
         return sum(m.suppressed_cells for m in self.measures)
 
     def as_dict(self, lang: str | None = None) -> dict[str, Any]:
