@@ -47,9 +47,10 @@ def test_template_has_exactly_the_agreed_step_ids_and_three_languages() -> None:
     for step in data["steps"]:
         assert set(step["title"]) == {"nn", "nb", "en"}
         assert step["owner"]
+    from grontur import catalogue
     from grontur.i18n import has
 
-    actors = set(pytest.importorskip("grontur.catalogue").ACTORS)
+    actors = set(catalogue.ACTORS)
     for step in template.steps:
         assert step.actors and set(step.actors) <= actors, step.id
         assert has(f"anchoring.owner.{step.owner}"), step.owner

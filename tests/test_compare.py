@@ -160,7 +160,7 @@ def test_as_dict_is_plain_json(waves) -> None:
 
 
 def test_emissions_before_and_after_follow_the_emissions_stage() -> None:
-    emissions = pytest.importorskip("grontur.emissions")
+    from grontur import emissions
     before = table({"car_alone": 30, "bike": 20}, distance_km=10.0, car_fuel="petrol", days_on_site=5.0)
     after = table({"car_alone": 20, "bike": 30}, wave="2026-03", prefix="a", distance_km=10.0, car_fuel="petrol",
                   days_on_site=5.0)
@@ -407,7 +407,6 @@ def test_pilot_sentence_states_direction_and_interval() -> None:
 
 
 def test_compare_command_writes_json_html_and_evidence(tmp_path) -> None:
-    pytest.importorskip("grontur.importing")
     from grontur.cli import main
 
     def write(frame: pd.DataFrame, name: str) -> str:

@@ -113,7 +113,7 @@ def test_broken_yaml_and_missing_path_are_catalogue_errors(tmp_path: Path) -> No
 
 
 def test_records_written_by_compare_are_read(tmp_path: Path) -> None:
-    pilots = pytest.importorskip("grontur.pilots")
+    from grontur import pilots
     effect = pilots.PilotEffect(
         measure="ebike-pool", municipality={"number": "3328", "name": "Ål"},
         period={"start": "2026-04-15", "end": "2026-10-14"},

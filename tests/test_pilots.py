@@ -270,7 +270,7 @@ def test_evidence_record_follows_the_contract_and_loads_in_the_ranker(planted, t
         assert key in record
     assert record["context"] == {"employees": 450, "shift_share": approx(0.25, abs=0.01), "rurality": "rural"}
     assert record["participants"]["n_reached"] == 100
-    evidence = pytest.importorskip("grontur.evidence")
+    from grontur import evidence
     paths = write_evidence([effect], tmp_path)
     (loaded,) = evidence.load_evidence(tmp_path)
     assert loaded.measure == "ebike-pool" and loaded.n_reached == 100
@@ -309,7 +309,7 @@ def test_evidence_filename_is_file_safe() -> None:
 # --------------------------------------------------------------------------- demo data
 
 def _demo_waves(slug: str) -> tuple[dict, pd.DataFrame, pd.DataFrame]:
-    importing = pytest.importorskip("grontur.importing")
+    from grontur import importing
     folder = DEMO / slug
     if not (folder / "grontur.yaml").is_file():
         pytest.skip(f"demo data missing: {folder / 'grontur.yaml'}")

@@ -336,7 +336,7 @@ def test_large_table_is_handled_vectorised() -> None:
 # Scenarios from the issue ("Must hold"), on the fixture catalogue and the shipped one
 
 def shipped_catalogue():
-    catalogue = pytest.importorskip("grontur.catalogue")
+    from grontur import catalogue
     return catalogue.load_catalogue()
 
 
@@ -541,7 +541,7 @@ def test_every_message_the_ranking_can_emit_exists_in_three_languages() -> None:
     generated |= {f"rank.level.transit_service.{v}" for v in ("none", "poor", "fair", "good")}
     generated |= {f"rank.level.parking_at_work.{v}" for v in ("free", "paid", "limited", "none")}
     generated |= {f"rank.package.{p}" for p in rank.PACKAGES}
-    catalogue = pytest.importorskip("grontur.catalogue")
+    from grontur import catalogue
     generated |= {f"rank.facility.{f}" for f in catalogue.FACILITIES}
     known = messages()
     missing = sorted(key for key in literal | generated if key not in known and not key.endswith("."))
