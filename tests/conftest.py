@@ -40,3 +40,29 @@ def _no_user_config(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.Te
     monkeypatch.setenv("GRONTUR_DATA_DIR", str(tmp_path_factory.mktemp("grontur-data")))
     monkeypatch.delenv("GRONTUR_RUN_DATE", raising=False)
     os.environ.setdefault("PYTHONHASHSEED", "0")
+
+
+#: The system Chromium the browser and PDF tests drive (CI installs it, see .ci/run).
+CHROMIUM = "/usr/bin/chromium"
+
+
+def need(what: str, ok: bool) -> None:
+    """Skip a test whose tool is missing, except in CI, where .ci/run must have installed it."""
+    if ok:
+        return
+    if os.environ.get("CI"):
+        pytest.fail(f"{what} is missing, and CI is set: .ci/run must install it")
+    pytest.skip(f"{what} is missing")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Chromium through Playwright, one per test module."""
+    from grontur.report.pdf import CHROMIUM_ARGS
+
+    need(f"Chromium ({CHROMIUM})", Path(CHROMIUM).is_file())
+    sync_api = pytest.importorskip("playwright.sync_api", reason="the Python package playwright is not installed")
+    with sync_api.sync_playwright() as p:
+        instance = p.chromium.launch(executable_path=CHROMIUM, args=list(CHROMIUM_ARGS))
+        yield instance
+        instance.close()

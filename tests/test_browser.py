@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -18,19 +17,11 @@ from pathlib import Path
 import pytest
 
 from grontur.report import write_network_overview, write_outputs
-from grontur.report.pdf import CHROMIUM_ARGS, count_pages
+from grontur.report.pdf import count_pages
+from tests.conftest import need
 
-CHROMIUM = "/usr/bin/chromium"
 SAMPLE = Path(__file__).resolve().parents[1] / "tests" / "data" / "report_results_sample.json"
 pytestmark = pytest.mark.browser
-
-
-def _need(what: str, ok: bool) -> None:
-    if ok:
-        return
-    if os.environ.get("CI"):
-        pytest.fail(f"{what} is missing, and CI is set: .ci/run must install it")
-    pytest.skip(f"{what} is missing")
 
 
 @pytest.fixture(scope="module")
@@ -44,16 +35,6 @@ def reports(tmp_path_factory) -> dict[str, Path]:
         out[lang] = folder / "report.html"
     out["index"] = write_network_overview([results], out_dir=root, lang="nn")
     return out
-
-
-@pytest.fixture(scope="module")
-def browser():
-    _need(f"Chromium ({CHROMIUM})", Path(CHROMIUM).is_file())
-    sync_api = pytest.importorskip("playwright.sync_api", reason="the Python package playwright is not installed")
-    with sync_api.sync_playwright() as p:
-        instance = p.chromium.launch(executable_path=CHROMIUM, args=list(CHROMIUM_ARGS))
-        yield instance
-        instance.close()
 
 
 def _non_white_share(png: bytes) -> float:
@@ -94,7 +75,7 @@ def test_pdf_prints_to_a4_pages_that_render(browser, reports, tmp_path):
     pdf = write_pdf(reports["nn"], tmp_path / "report.pdf", browser=browser)
     pages = count_pages(pdf)
     assert 8 <= pages <= 60
-    _need("pdftoppm and pdfinfo (poppler-utils)", shutil.which("pdftoppm") is not None and shutil.which("pdfinfo") is not None)
+    need("pdftoppm and pdfinfo (poppler-utils)", shutil.which("pdftoppm") is not None and shutil.which("pdfinfo") is not None)
     info = dict(line.split(":", 1) for line in subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout.splitlines() if ":" in line)
     assert int(info["Pages"]) == pages
     assert "(A4)" in info["Page size"]

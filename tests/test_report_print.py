@@ -23,8 +23,8 @@ from grontur.i18n import t
 from grontur.report import write_outputs
 from grontur.report.build import build_document
 from grontur.report.docx import column_widths
-from grontur.report.pdf import CHROMIUM_ARGS, destination_pages, footer_template
-from tests.test_browser import CHROMIUM, _need
+from grontur.report.pdf import destination_pages, footer_template
+from tests.conftest import need
 
 SAMPLE = Path(__file__).resolve().parent / "data" / "report_results_sample.json"
 A4_TEXT_WIDTH = Cm(21.0 - 2 * 2.0)
@@ -127,16 +127,6 @@ def test_short_tables_are_no_wider_than_their_text():
 # --- PDF --------------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def browser():
-    _need(f"Chromium ({CHROMIUM})", Path(CHROMIUM).is_file())
-    sync_api = pytest.importorskip("playwright.sync_api", reason="the Python package playwright is not installed")
-    with sync_api.sync_playwright() as p:
-        instance = p.chromium.launch(executable_path=CHROMIUM, args=list(CHROMIUM_ARGS))
-        yield instance
-        instance.close()
-
-
 def test_destinations_are_read_through_a_nested_page_tree():
     """Pages are numbered in page-tree order, not object order; #xx escapes in names are decoded."""
     pdf = b"""%PDF-1.4
@@ -175,7 +165,7 @@ def test_the_page_footer_counts_pages_in_the_report_language():
 
 
 def _pages(pdf: Path) -> list[str]:
-    _need("pdfinfo and pdftotext (poppler-utils)", bool(shutil.which("pdfinfo") and shutil.which("pdftotext")))
+    need("pdfinfo and pdftotext (poppler-utils)", bool(shutil.which("pdfinfo") and shutil.which("pdftotext")))
     info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
     count = int(re.search(r"^Pages:\s+(\d+)", info, re.MULTILINE).group(1))
     text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
