@@ -219,6 +219,15 @@ def load_project(path: str | Path) -> Project:
     if parking is not None and parking not in PARKING_LEVELS:
         msg = f"{file}: field 'context.parking_at_work' is {parking!r}; use one of {', '.join(PARKING_LEVELS)}."
         raise ConfigError(msg)
+    target_year = context.get("target_year")
+    if target_year is not None and (isinstance(target_year, bool) or not isinstance(target_year, int)
+                                    or not 2000 <= target_year <= 2100):
+        raise ConfigError(f"{file}: field 'context.target_year' is {target_year!r}; give a year such as 2028.")
+    capacity = context.get("capacity") or {}
+    if not isinstance(capacity, dict) or any(isinstance(v, bool) or not isinstance(v, (int, float)) or v <= 0
+                                             for v in capacity.values()):
+        raise ConfigError(f"{file}: field 'context.capacity' must map measure ids to a positive number of units "
+                          "(e-bikes, spaces, tickets), e.g. {{ebike-pool: 10}}.")
     workplaces = tuple(_workplace(item, file, i) for i, item in enumerate(_list(data, "workplaces", file)))
     pilots = tuple(_pilot(item, file, i) for i, item in enumerate(_list(data, "pilots", file)))
     employees = data.get("employees")

@@ -105,6 +105,9 @@ def build_context(project: Project, table: pd.DataFrame) -> dict[str, Any]:
         "facilities": facilities,
         "shift_share": shift_share,
         "respondents": len(table),
+        "run_year": project.run_date.year if project.run_date is not None else None,
+        "target_year": project.context.get("target_year"),
+        "capacity": dict(project.context.get("capacity") or {}),
         # A default is an assumption: where each site fact came from (given in the project or on
         # the command line, the most common survey answer, or assumed), and the assumed ones.
         "sources": sources,
@@ -184,7 +187,8 @@ def analyse_imported(
         table,
         catalogue=cat,
         segments=segmented,
-        emissions=emission.per_respondent,
+        emissions=emission,
+        potential=switching,
         context=context,
         weights=dict(project.weights) or None,
         evidence=records,
@@ -233,6 +237,7 @@ def analyse_imported(
         measures=ranking_dict["measures"],
         excluded_measures=ranking_dict["excluded_measures"],
         packages=ranking_dict.get("packages", {}),
+        plan=ranking_dict["plan"],
         anchoring_plan=plan.as_dict(),
         geo=geo_section,
         # every base population a figure is counted over, with its count (grontur.bases)

@@ -95,7 +95,9 @@ def test_trips_and_tonnes_avoided_match_a_hand_computation() -> None:
     trips = 10 * 2 + 5 * 1 + 8 * 2 + 4 * 1            # 45 car trips a day
     assert measure["car_trips_per_day_avoided"]["low"] == pytest.approx(0.03 * trips, abs=0.01)
     assert measure["car_trips_per_day_avoided"]["high"] == pytest.approx(0.10 * trips, abs=0.01)
-    car_tonnes = 10 * 0.4 + 5 * 0 + 8 * 2.0 + 4 * 0.2 * 0.5   # a part-time driver counts half
+    # Tonnes per respondent are the emissions of their own car trips: cutting 3 % of a part-time
+    # driver's car trips cuts 3 % of those tonnes (their other season emits nothing).
+    car_tonnes = 10 * 0.4 + 5 * 0 + 8 * 2.0 + 4 * 0.2
     assert measure["tonnes_co2e_avoided"]["low"] == pytest.approx(0.03 * car_tonnes, abs=0.001)
     assert measure["tonnes_co2e_avoided"]["high"] == pytest.approx(0.10 * car_tonnes, abs=0.001)
     assert measure["reach"] == 27
@@ -250,9 +252,12 @@ def test_as_dict_is_plain_json_with_the_documented_keys() -> None:
     tonnes = pd.Series(np.r_[np.full(25, 0.5), np.full(10, np.nan)], index=table.index)
     data = rank.rank_measures(table, catalogue=fixture_catalogue(), emissions=tonnes, context=CONTEXT).as_dict("nb")
     text = json.dumps(data, allow_nan=False)
-    assert set(data) == {"measures", "excluded_measures", "packages"}
+    assert set(data) == {"measures", "excluded_measures", "packages", "plan"}
     keys = {"id", "rank", "score", "effect", "reach", "car_trips_per_day_avoided", "tonnes_co2e_avoided", "segments",
-            "actors", "cost_class", "cost_nok", "time_to_effect", "package", "reasons", "suppressed_cells"}
+            "actors", "cost_class", "cost_nok", "time_to_effect", "package", "reasons", "suppressed_cells",
+            "status", "role", "cost_effectiveness", "applies_to"}
+    assert {"measures", "car_trips_per_day_avoided", "tonnes_co2e_avoided", "car_driver_share_after",
+            "consider_next", "not_suited", "target", "cost_nok"} <= set(data["plan"])
     for measure in data["measures"]:
         assert keys <= set(measure)
         assert {"low", "high", "central", "evidence_adjusted"} <= set(measure["effect"])
@@ -563,7 +568,7 @@ def test_code_condition_on_a_question_not_asked_does_not_exclude():
     from grontur.rank import _condition, _Respondents
 
     table = pd.DataFrame({"mode_summer": ["car_alone", "walk"], "distance_km": [3.0, 1.0]})
-    people = _Respondents(table, None, days_per_week=5.0)
+    people = _Respondents(table, rank._baseline(table, None))
     assert _condition(people, "job_group", ["administration"]).all()
 
 
