@@ -47,6 +47,9 @@ class Baseline:
     tonnes: Mapping[str, Mapping[str, np.ndarray]] | None
     driver: Mapping[str, np.ndarray]
     days_per_year: float
+    #: the most car trips per day each person could drop (the potential's most ambitious
+    #: scenario); a plan never takes a person below it. ``None``: no ceiling but the trips.
+    ceiling: np.ndarray | None = None
 
     @property
     def n(self) -> int:
@@ -210,25 +213,38 @@ def apply_in_order(baseline: Baseline, impacts: Sequence[MeasureImpact]) -> Plan
     """Apply measures one after the other, each to the car trips the ones before it left.
 
     A person's remaining share of car trips is multiplied by ``1 - share`` at every measure, so
-    the total can never exceed the car trips (and tonnes) there are, whatever the measures.
+    the total can never exceed the car trips (and tonnes) there are, whatever the measures. With
+    a ceiling (:attr:`Baseline.ceiling`) each person's cut is scaled down to it, every measure's
+    part in proportion, so the plan never promises more than the switching potential.
     """
-    remaining = {band: {s: np.ones(baseline.n) for s in baseline.trips} for band in BANDS}
-    steps = []
+    seasons = list(baseline.trips)
+    steps_trips: dict[str, list[dict[str, np.ndarray]]] = {band: [] for band in BANDS}
+    remaining = {band: {s: np.ones(baseline.n) for s in seasons} for band in BANDS}
     for impact in impacts:
+        for band in BANDS:
+            cuts = {}
+            for s in seasons:
+                cut = remaining[band][s] * impact.share[band][s]
+                cuts[s] = cut
+                remaining[band][s] = remaining[band][s] - cut
+            steps_trips[band].append(cuts)
+    factor = {band: np.ones(baseline.n) for band in BANDS}
+    if baseline.ceiling is not None:
+        for band in BANDS:
+            avoided = sum((1.0 - remaining[band][s]) * baseline.trips[s] for s in seasons)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                factor[band] = np.where(avoided > baseline.ceiling, baseline.ceiling / np.where(avoided > 0, avoided, 1.0), 1.0)
+            for s in seasons:
+                remaining[band][s] = 1.0 - (1.0 - remaining[band][s]) * factor[band]
+    steps = []
+    for j, impact in enumerate(impacts):
         trips: dict[str, float] = {}
         tonnes: dict[str, float] | None = {} if baseline.tonnes is not None else None
         for band in BANDS:
-            t_sum = 0.0
-            c_sum = 0.0
-            for s in baseline.trips:
-                cut = remaining[band][s] * impact.share[band][s]
-                t_sum += float((cut * baseline.trips[s]).sum())
-                if baseline.tonnes is not None:
-                    c_sum += float((cut * baseline.tonnes[band][s]).sum())
-                remaining[band][s] = remaining[band][s] - cut
-            trips[band] = t_sum
-            if tonnes is not None:
-                tonnes[band] = c_sum
+            cuts = steps_trips[band][j]
+            trips[band] = float(sum(float((cuts[s] * factor[band] * baseline.trips[s]).sum()) for s in seasons))
+            if tonnes is not None and baseline.tonnes is not None:
+                tonnes[band] = float(sum(float((cuts[s] * factor[band] * baseline.tonnes[band][s]).sum()) for s in seasons))
         steps.append(Step(impact.id, trips, tonnes))
     total_trips = {band: sum(step.trips[band] for step in steps) for band in BANDS}
     total_tonnes = None
@@ -240,21 +256,26 @@ def apply_in_order(baseline: Baseline, impacts: Sequence[MeasureImpact]) -> Plan
 def marginal_central(baseline: Baseline, remaining: Mapping[str, np.ndarray],
                      impacts: Sequence[MeasureImpact]) -> tuple[float, float | None]:
     """Central car trips per day and tonnes a package of measures adds, given what remains."""
-    left = {s: remaining[s].copy() for s in baseline.trips}
-    trips = 0.0
-    tonnes = 0.0 if baseline.tonnes is not None else None
-    for impact in impacts:
-        for s in baseline.trips:
-            cut = left[s] * impact.share["central"][s]
-            trips += float((cut * baseline.trips[s]).sum())
-            if tonnes is not None and baseline.tonnes is not None:
-                tonnes += float((cut * baseline.tonnes["central"][s]).sum())
-            left[s] = left[s] - cut
+    left = after(remaining, impacts, ceiling=None)
+    seasons = list(baseline.trips)
+    before_cut = sum((1.0 - remaining[s]) * baseline.trips[s] for s in seasons)
+    after_cut = sum((1.0 - left[s]) * baseline.trips[s] for s in seasons)
+    if baseline.ceiling is not None:
+        after_cut = np.minimum(after_cut, np.maximum(baseline.ceiling, before_cut))
+    gained = np.maximum(after_cut - before_cut, 0.0)
+    trips = float(gained.sum())
+    tonnes = None
+    if baseline.tonnes is not None:
+        # tonnes in proportion to the person's trips cut (their tonnes per trip)
+        per_trip = np.divide(sum(baseline.tonnes["central"][s] for s in seasons), baseline.person_trips(),
+                             out=np.zeros(baseline.n), where=baseline.person_trips() > 0)
+        tonnes = float((gained * per_trip).sum())
     return trips, tonnes
 
 
-def after(remaining: Mapping[str, np.ndarray], impacts: Sequence[MeasureImpact]) -> dict[str, np.ndarray]:
-    """The central remaining shares after a package of measures."""
+def after(remaining: Mapping[str, np.ndarray], impacts: Sequence[MeasureImpact], *,
+          ceiling: tuple[Baseline, np.ndarray] | None = None) -> dict[str, np.ndarray]:
+    """The central remaining shares after a package of measures (uncapped)."""
     left = {s: remaining[s].copy() for s in remaining}
     for impact in impacts:
         for s in left:

@@ -156,6 +156,7 @@ def choose_plan(ranked: Sequence[Mapping[str, Any]], people: Any, *, context: Ma
     enablers = [item for item in ranked if item["rules"].role == "enabler" and item["effect"].central > 0
                 and item["car_trips_central"] > 0]
     facilities = context.get("facilities") or {}
+    one_per_family = set(cfg.get("one_per_family") or ())
 
     def prerequisites(core: Mapping[str, Any]) -> list[str]:
         out = []
@@ -199,8 +200,9 @@ def choose_plan(ranked: Sequence[Mapping[str, Any]], people: Any, *, context: Ma
     remaining = {s: np.ones(baseline.n) for s in baseline.trips}
     while len(chosen) < max_items:
         best: tuple[float, str, list[tuple[str, str, tuple[str, ...]]]] | None = None
+        taken = {by_id[mid]["rules"].family for mid, role, _ in chosen if role == "core"}
         for core in cores:
-            if core["id"] in in_plan:
+            if core["id"] in in_plan or (core["rules"].family in one_per_family and core["rules"].family in taken):
                 continue
             pre = [p for p in prerequisites(core) if p not in in_plan]
             package = [(p, "prerequisite", (core["id"],)) for p in pre] + [(core["id"], "core", ())]

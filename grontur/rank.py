@@ -664,9 +664,12 @@ class Ranking:
         return next((m for m in self.measures if m.id == measure_id), None)
 
     def top_for_segment(self, segment: Any, n: int | None = None) -> list[str]:
-        """Measure ids ordered by their score for one segment (measures reaching it at all)."""
+        """Core measure ids ordered by their score for one segment (measures reaching it at all);
+        enablers travel with the core measures and are not ranked alone."""
         scored = []
         for measure in self.measures:
+            if measure.role != "core":
+                continue
             fit = next((f for f in measure.segment_fit if f.segment == segment), None)
             if fit is not None and fit.car_trips_per_day_avoided > 0:
                 scored.append((-fit.score, measure.rank, measure.id))
@@ -791,6 +794,8 @@ def rank_measures(
     baseline = _baseline(table, emissions)
     if potential is not None and len(potential.car_commuter) != len(table):
         raise ConfigError("The switching potential was computed on another table: compute it on the same table first.")
+    if potential is not None:
+        baseline = dataclasses.replace(baseline, ceiling=_ceiling(potential, settings, baseline))
     people = _Respondents(table, baseline)
     seg_codes, seg_ids, _ = _segment_codes(segments, table)
     evidence_records = [r if isinstance(r, EvidenceRecord) else EvidenceRecord.from_dict(r) for r in evidence]
@@ -840,6 +845,16 @@ def _baseline(table: pd.DataFrame, emissions: Any) -> Baseline:
         return dataclasses.replace(Baseline.of(computed, index=table.index), tonnes=None)
     series = emissions if isinstance(emissions, pd.Series) else pd.Series(np.asarray(emissions, dtype=float), index=table.index)
     return Baseline.of(computed, index=table.index, tonnes=series)
+
+
+def _ceiling(potential: Any, settings: Mapping[str, Any], baseline: Baseline) -> np.ndarray | None:
+    """Each person's car trips per day in the potential's ceiling scenario (``plan.ceiling_scenario``)."""
+    name = settings["plan"].get("ceiling_scenario")
+    frame = (getattr(potential, "scenario_per_respondent", None) or {}).get(name)
+    if frame is None:
+        return None
+    per_year = frame["car_trips_per_year_avoided"].to_numpy(dtype=float)
+    return np.nan_to_num(per_year / baseline.days_per_year, nan=0.0)
 
 
 class _Totals:
@@ -1113,7 +1128,12 @@ def _capacity_people(rules: MeasureRules, context: Mapping[str, Any], respondent
     capacity serves the whole workforce; with the number of employees known it is scaled to the
     respondents (assumption: those who did not answer are like those who did).
     """
-    units = (context.get("capacity") or {}).get(rules.id, rules.capacity)
+    given = (context.get("capacity") or {}).get(rules.id)
+    if given is None and rules.facility is not None:
+        # a facility (bike parking, showers) is built to the need; its default size is only the
+        # size its cost range is priced for, so it caps nothing unless the project says so
+        return None
+    units = given if given is not None else rules.capacity
     if units is None:
         return None
     people = float(units) * rules.people_per_unit
