@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -72,14 +73,14 @@ class Baseline:
         return np.asarray(sum(self.tonnes[band].values()), dtype=float)
 
     @classmethod
-    def of(cls, emissions: object, *, index: pd.Index, tonnes: pd.Series | None = None) -> Baseline:
+    def of(cls, emissions: Any, *, index: pd.Index, tonnes: pd.Series | None = None) -> Baseline:
         """The baseline from an emissions result (:func:`grontur.emissions.compute_emissions`).
 
         ``tonnes`` replaces the emissions' own tonnes per respondent (spread over the seasons in
         proportion to the car trips); for callers who only have tonnes per respondent.
         """
-        detail: pd.DataFrame = getattr(emissions, "detail")
-        settings: Mapping[str, object] = getattr(emissions, "settings")
+        detail: pd.DataFrame = emissions.detail
+        settings: Mapping[str, object] = emissions.settings
         days = float(settings["working_days_per_year"])  # type: ignore[arg-type]
         detail = detail.reindex(index)
         trips = {s: detail[f"car_trips_{s}"].fillna(0.0).to_numpy(dtype=float) / days for s in SEASONS}
@@ -276,8 +277,7 @@ def marginal_central(baseline: Baseline, remaining: Mapping[str, np.ndarray],
 def after(remaining: Mapping[str, np.ndarray], impacts: Sequence[MeasureImpact], *,
           ceiling: tuple[Baseline, np.ndarray] | None = None) -> dict[str, np.ndarray]:
     """The central remaining shares after a package of measures (uncapped)."""
-    left = {s: remaining[s].copy() for s in remaining}
+    left = {s: values.copy() for s, values in remaining.items()}
     for impact in impacts:
-        for s in left:
-            left[s] = left[s] * (1.0 - impact.share["central"][s])
+        left = {s: values * (1.0 - impact.share["central"][s]) for s, values in left.items()}
     return left

@@ -116,6 +116,16 @@ def build_context(project: Project, table: pd.DataFrame) -> dict[str, Any]:
     }
 
 
+def _target_by_repeat_survey(plan: dict[str, Any] | None, steps: Sequence[Mapping[str, Any]]) -> None:
+    """A target year nobody gave is the year the anchoring plan's repeat survey measures it."""
+    if not plan or not plan["target"].get("year_assumed"):
+        return
+    repeat = next((step for step in steps if step.get("step") == "repeat_survey"), None)
+    if repeat is not None and repeat.get("end"):
+        plan["target"]["year"] = int(str(repeat["end"])[:4])
+        plan["target"]["year_from"] = "repeat_survey"
+
+
 def seasons_asked(imported: Any) -> int | None:
     """1 when the import filled both seasons from one mode question (or one weekday grid);
     None (count the mode columns) otherwise."""
@@ -223,6 +233,7 @@ def analyse_imported(
     segmented = segmented.published(publication)
     ranking = ranking.published(publication)
     ranking_dict = ranking.as_dict(lang)
+    _target_by_repeat_survey(ranking_dict.get("plan"), plan.as_dict())
     segments_dict = segmented.as_dict()
     model = Results(
         generated=project.run_date,

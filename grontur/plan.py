@@ -29,7 +29,14 @@ from typing import Any
 import numpy as np
 
 from grontur import bases
-from grontur.impact import BANDS, MeasureImpact, after, apply_in_order, marginal_central, restricted
+from grontur.impact import (
+    BANDS,
+    MeasureImpact,
+    after,
+    apply_in_order,
+    marginal_central,
+    restricted,
+)
 from grontur.publish import Derived, Fig, Ledger, Publication
 
 #: What a measure is in the result: in the plan, worth considering next, or not suited here.
@@ -200,6 +207,7 @@ def choose_plan(ranked: Sequence[Mapping[str, Any]], people: Any, *, context: Ma
     remaining = {s: np.ones(baseline.n) for s in baseline.trips}
     while len(chosen) < max_items:
         best: tuple[float, str, list[tuple[str, str, tuple[str, ...]]]] | None = None
+        package: list[tuple[str, str, tuple[str, ...]]]
         taken = {by_id[mid]["rules"].family for mid, role, _ in chosen if role == "core"}
         for core in cores:
             if core["id"] in in_plan or (core["rules"].family in one_per_family and core["rules"].family in taken):
@@ -335,7 +343,7 @@ def _plan(items: list[tuple[str, str, tuple[str, ...]]], by_id: Mapping[str, Map
         "car_driver_share_now": Derived(annual_now, season_figs) if annual_ok else None,
         "car_driver_share_target": Derived(annual_after["central"], (*season_figs, *needs_all)) if annual_ok else None,
         # one car commuter fewer = two one-way car trips fewer on an ordinary day
-        "fewer_car_commuters_per_day": Derived(int(round(outcome.trips["central"] / 2.0)), needs_all),
+        "fewer_car_commuters_per_day": Derived(round(outcome.trips["central"] / 2.0), needs_all),
         "year": year,
         "year_assumed": assumed_year,
     }

@@ -36,6 +36,9 @@ from grontur.evidence import (
     records_by_measure,
 )
 from grontur.i18n import LANGUAGES, check_language, has
+from grontur.impact import BANDS, Baseline, MeasureImpact, measure_impact
+from grontur.plan import Plan, choose_plan
+from grontur.potential import ALTERNATIVES
 from grontur.publish import (
     DEFAULT_K,
     Derived,
@@ -48,10 +51,11 @@ from grontur.publish import (
     figures_in,
 )
 from grontur.resources import data_path
-from grontur.impact import BANDS, Baseline, MeasureImpact, measure_impact
-from grontur.plan import Plan, choose_plan
-from grontur.potential import ALTERNATIVES
-from grontur.schema import CAR_DRIVER_MODES, CAR_MODES, MAX_DISTANCE_KM, MULTI_SEP, SEASONS
+from grontur.schema import (
+    CAR_MODES,
+    MAX_DISTANCE_KM,
+    MULTI_SEP,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -228,6 +232,7 @@ class MeasureRules:
     capacity_unit: str | None = None
     people_per_unit: float = 1.0
     removes_conditions: tuple[str, ...] = ()
+    summary: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def alternatives(self) -> tuple[str, ...]:
@@ -275,7 +280,9 @@ class MeasureRules:
         if applies_to == "participants" and not uptake:
             raise CatalogueError(f"{where}: the effect applies to participants but 'uptake' is missing; "
                                  "say what share of those reached take part.")
+        summary = _plain(_get(measure, "summary")) or {}
         return cls(
+            summary={lang: str(summary[lang]) for lang in LANGUAGES if lang in summary} if isinstance(summary, Mapping) else {},
             role=str(_get(measure, "role") or "core"),
             enables=tuple(_plain(_get(measure, "enables")) or ()),
             facility=_get(measure, "facility"),
@@ -568,6 +575,7 @@ class RankedMeasure:
             "enables": list(self.enables),
             "goes_with": list(self.goes_with),
             "name": self.name.get(lang, self.id),
+            "summary": (self.rules.summary.get(lang) if self.rules is not None else None) or None,
             "family": self.family,
             "applies_to": self.applies_to,
             "uptake": None if self.uptake is None else {"low": self.uptake[0], "high": self.uptake[1]},
@@ -1243,21 +1251,21 @@ def _reasons(
     n_focus = focus
     base_name = "car_users" if targets_cars else "respondents"  # named in results.json's bases
     of = ledger.named(base_name, people.table)
-    group = "car" if targets_cars else "all"
+    who = "car" if targets_cars else "all"
     if rules.distance is not None:
         low, high = rules.distance
         if high is not None and high >= MAX_DISTANCE_KM:
             high = None  # "5-300 km" reads better as "more than 5 km"
         if high is None and (low is None or low <= 0):
-            reasons.append(Reason(f"rank.reason.reach.{group}", {"n": count(n_focus), "n_of": of, "base": base_name}))
+            reasons.append(Reason(f"rank.reason.reach.{who}", {"n": count(n_focus), "n_of": of, "base": base_name}))
         elif high is not None and (low is None or low <= 0.5):
-            reasons.append(Reason(f"rank.reason.reach_within.{group}", {"n": count(n_focus), "n_of": of, "base": base_name, "km": high}))
+            reasons.append(Reason(f"rank.reason.reach_within.{who}", {"n": count(n_focus), "n_of": of, "base": base_name, "km": high}))
         elif high is not None:
-            reasons.append(Reason(f"rank.reason.reach_between.{group}", {"n": count(n_focus), "n_of": of, "base": base_name, "km_low": low, "km_high": high}))
+            reasons.append(Reason(f"rank.reason.reach_between.{who}", {"n": count(n_focus), "n_of": of, "base": base_name, "km_low": low, "km_high": high}))
         else:
-            reasons.append(Reason(f"rank.reason.reach_beyond.{group}", {"n": count(n_focus), "n_of": of, "base": base_name, "km": low}))
+            reasons.append(Reason(f"rank.reason.reach_beyond.{who}", {"n": count(n_focus), "n_of": of, "base": base_name, "km": low}))
     else:
-        reasons.append(Reason(f"rank.reason.reach.{group}", {"n": count(n_focus), "n_of": of, "base": base_name}))
+        reasons.append(Reason(f"rank.reason.reach.{who}", {"n": count(n_focus), "n_of": of, "base": base_name}))
 
     for column, wanted in sorted(rules.conditions.items()):
         key = f"rank.reason.condition.{column}"
@@ -1282,14 +1290,15 @@ def _reasons(
 
     # Of those in the group, the drivers who could switch (the potential model's feasibility).
     if not np.array_equal(reached, in_group):
-        reasons.append(Reason("rank.reason.feasible", {"n": reach_fig, "alternative_codes": [f"alternative.{a}" for a in rules.alternatives]}))
+        reasons.append(Reason("rank.reason.feasible", {"n": reach_fig,
+                                                       "alternative_codes": [f"alternative.{a}" for a in rules.alternatives]}))
     if impact.participants is not None and rules.uptake is not None:
-        values: dict[str, Any] = {"n_participants": Derived(int(round(impact.participants["central"])), (reach_fig,)),
-                                  "pct_low": round(100 * rules.uptake[0]), "pct_high": round(100 * rules.uptake[1])}
+        taking_part: dict[str, Any] = {"n_participants": Derived(round(impact.participants["central"]), (reach_fig,)),
+                                       "pct_low": round(100 * rules.uptake[0]), "pct_high": round(100 * rules.uptake[1])}
         if impact.capacity_people is not None and impact.capacity_bound:
-            reasons.append(Reason("rank.reason.participants_capacity", {**values, "capacity": round(impact.capacity_people, 1)}))
+            reasons.append(Reason("rank.reason.participants_capacity", {**taking_part, "capacity": round(impact.capacity_people, 1)}))
         else:
-            reasons.append(Reason("rank.reason.participants", values))
+            reasons.append(Reason("rank.reason.participants", taking_part))
     elif impact.capacity_bound and impact.capacity_people is not None:
         reasons.append(Reason("rank.reason.capacity", {"capacity": round(impact.capacity_people, 1)}))
 

@@ -74,6 +74,22 @@ def measure_name(measure: Mapping[str, Any], lang: str, *, results_lang: str | N
     return mid
 
 
+def measure_summary(measure: Mapping[str, Any], lang: str, *, results_lang: str | None = None) -> str:
+    """What the measure involves, one sentence in ``lang`` (the results' text when it is in the
+    report language, else the catalogue's)."""
+    summary = measure.get("summary")
+    if summary and (results_lang is None or results_lang == lang):
+        return str(summary)
+    texts = _catalogue_summaries().get(str(measure.get("id")))
+    return localized(texts, lang) if texts else str(summary or "")
+
+
+@cache
+def _catalogue_summaries() -> Mapping[str, Mapping[str, str]]:
+    catalogue = load_catalogue()
+    return {str(mid): dict(m.summary) for mid, m in catalogue.items()}
+
+
 @cache
 def _catalogue_names() -> Mapping[str, Mapping[str, str]]:
     catalogue = load_catalogue()

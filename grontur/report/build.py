@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 from grontur import _format as fmt
 from grontur.i18n import Translator, has
 from grontur.report import charts
+from grontur.report import plan as plan_report
 from grontur.report._text import (
     ResultsShapeError,
     effect_is_assumption,
@@ -304,8 +305,11 @@ def _summary(ctx: _Ctx) -> Section:
     tr, lang = ctx.tr, ctx.lang
     blocks: list[Block] = [Paragraph(tr("report.summary.lead"), kind="lead"), _key_figures(ctx)]
     measures = ctx.results.get("measures")
-    blocks.append(Heading(tr("report.summary.first_measures")))
-    if measures:
+    decided = plan_report.summary_blocks(ctx) if (ctx.results.get("plan") or {}).get("items") else []
+    if decided:
+        blocks.extend(decided)
+    elif measures:
+        blocks.append(Heading(tr("report.summary.first_measures")))
         items = []
         for m in sorted(measures, key=lambda m: m.get("rank", 0))[:5]:
             eff = m.get("effect") or {}
@@ -313,6 +317,7 @@ def _summary(ctx: _Ctx) -> Section:
                             effect=fmt.number_range(eff.get("low"), eff.get("high"), lang, as_percent=True)))
         blocks.append(BulletList(tuple(items), ordered=True))
     else:
+        blocks.append(Heading(tr("report.summary.first_measures")))
         blocks.append(_missing(ctx))
     blocks.append(Heading(tr("report.summary.next")))
     plan = anchoring_steps(ctx.results.get("anchoring_plan"), ctx)
@@ -797,6 +802,10 @@ def _measures(ctx: _Ctx) -> Section:
     measures = ctx.results.get("measures")
     if not measures:
         return Section("measures", tr("report.section.measures"), (_missing(ctx),))
+    if (ctx.results.get("plan") or {}).get("items"):
+        # the plan's measures as cards; every measure's reasons in full are in the appendix
+        decided: list[Block] = [*plan_report.measure_blocks(ctx), *_site_context(ctx)]
+        return Section("measures", tr("report.section.measures"), tuple(decided))
     recommended = sum(1 for m in measures if m.get("recommended", True))
     blocks: list[Block] = [Paragraph(tr("report.measures.lead_counts", ranked=fmt.integer(len(measures), lang),
                                         recommended=fmt.integer(recommended, lang)))]
@@ -1118,6 +1127,9 @@ def _appendix(ctx: _Ctx) -> Section:
         blocks.append(Table("segments", tr("report.table.segments"), (tr("report.col.segment"), tr("report.col.respondents"), tr("report.col.share"), tr("report.col.median_km")),
                             tuple(rows), (False, True, True, True), tr("report.note.suppressed", k=_k(ctx)), (None, "0", "0%", "0.0")))
     measures = r.get("measures") or []
+    if measures and (r.get("plan") or {}).get("items"):
+        # every measure with the figures behind its reasons (the main text gives the plan)
+        blocks.append(measures_table(ctx, measures))
     if measures:
         rows = []
         for i, m in enumerate(sorted(measures, key=lambda m: m.get("rank", 0))):
