@@ -256,20 +256,35 @@ def apply_in_order(baseline: Baseline, impacts: Sequence[MeasureImpact]) -> Plan
 
 def marginal_central(baseline: Baseline, remaining: Mapping[str, np.ndarray],
                      impacts: Sequence[MeasureImpact]) -> tuple[float, float | None]:
-    """Central car trips per day and tonnes a package of measures adds, given what remains."""
-    left = after(remaining, impacts, ceiling=None)
+    """Central car trips per day and tonnes a package of measures adds, given what remains.
+
+    Only the people the package reaches are touched (a package reaches a fraction of a large
+    workforce), so choosing a plan costs little more than evaluating its measures.
+    """
     seasons = list(baseline.trips)
-    before_cut = sum((1.0 - remaining[s]) * baseline.trips[s] for s in seasons)
-    after_cut = sum((1.0 - left[s]) * baseline.trips[s] for s in seasons)
+    touched = np.zeros(baseline.n, dtype=bool)
+    for impact in impacts:
+        for s in seasons:
+            touched |= impact.share["central"][s] > 0
+    idx = np.flatnonzero(touched)
+    if not len(idx):
+        return 0.0, (0.0 if baseline.tonnes is not None else None)
+    left = {s: remaining[s][idx] for s in seasons}
+    for impact in impacts:
+        left = {s: values * (1.0 - impact.share["central"][s][idx]) for s, values in left.items()}
+    trips_sub = {s: baseline.trips[s][idx] for s in seasons}
+    before_cut = sum((1.0 - remaining[s][idx]) * trips_sub[s] for s in seasons)
+    after_cut = sum((1.0 - left[s]) * trips_sub[s] for s in seasons)
     if baseline.ceiling is not None:
-        after_cut = np.minimum(after_cut, np.maximum(baseline.ceiling, before_cut))
+        after_cut = np.minimum(after_cut, np.maximum(baseline.ceiling[idx], before_cut))
     gained = np.maximum(after_cut - before_cut, 0.0)
     trips = float(gained.sum())
     tonnes = None
     if baseline.tonnes is not None:
         # tonnes in proportion to the person's trips cut (their tonnes per trip)
-        per_trip = np.divide(sum(baseline.tonnes["central"][s] for s in seasons), baseline.person_trips(),
-                             out=np.zeros(baseline.n), where=baseline.person_trips() > 0)
+        person = sum(trips_sub.values())
+        per_trip = np.divide(sum(baseline.tonnes["central"][s][idx] for s in seasons), person,
+                             out=np.zeros(len(idx)), where=person > 0)
         tonnes = float((gained * per_trip).sum())
     return trips, tonnes
 

@@ -203,6 +203,7 @@ def choose_plan(ranked: Sequence[Mapping[str, Any]], people: Any, *, context: Ma
         return sum(float(weights[key]) * value for key, value in parts.items()) / total_w if total_w else 0.0
 
     chosen: list[tuple[str, str, tuple[str, ...]]] = []
+    cache: dict[tuple[str, tuple[str, ...]], MeasureImpact] = {}
     in_plan: set[str] = set()
     remaining = {s: np.ones(baseline.n) for s in baseline.trips}
     while len(chosen) < max_items:
@@ -219,7 +220,7 @@ def choose_plan(ranked: Sequence[Mapping[str, Any]], people: Any, *, context: Ma
             if len(package) > room:
                 continue
             package += extra[: room - len(package)]
-            impacts = _impacts(package, by_id)
+            impacts = _impacts(package, by_id, cache)
             trips, tonnes = marginal_central(baseline, remaining, impacts)
             if total_trips <= 0 or trips / total_trips < min_share:
                 continue
@@ -231,7 +232,7 @@ def choose_plan(ranked: Sequence[Mapping[str, Any]], people: Any, *, context: Ma
         for entry in best[2]:
             chosen.append(entry)
             in_plan.add(entry[0])
-        remaining = after(remaining, _impacts(best[2], by_id))
+        remaining = after(remaining, _impacts(best[2], by_id, cache))
 
     # An enabler may go with several measures of the plan: name every one it goes with.
     goes_with: dict[str, tuple[str, ...]] = {}
@@ -267,15 +268,22 @@ def choose_plan(ranked: Sequence[Mapping[str, Any]], people: Any, *, context: Ma
     return Chosen(plan=plan, items=items, status=status, goes_with=goes_with)
 
 
-def _impacts(package: Sequence[tuple[str, str, tuple[str, ...]]], by_id: Mapping[str, Mapping[str, Any]]) -> list[MeasureImpact]:
+def _impacts(package: Sequence[tuple[str, str, tuple[str, ...]]], by_id: Mapping[str, Mapping[str, Any]],
+             cache: dict[tuple[str, tuple[str, ...]], MeasureImpact] | None = None) -> list[MeasureImpact]:
     """The impacts of a package in order; an enabler acts only on the people the core measures
     it goes with reach."""
     out = []
     for mid, role, goes_with in package:
         impact = by_id[mid]["impact"]
         if role != "core" and goes_with:
-            reach = np.logical_or.reduce([by_id[c]["impact"].reached for c in goes_with])
-            impact = restricted(impact, reach)
+            key = (mid, tuple(goes_with))
+            found = cache.get(key) if cache is not None else None
+            if found is None:
+                reach = np.logical_or.reduce([by_id[c]["impact"].reached for c in goes_with])
+                found = restricted(impact, reach)
+                if cache is not None:
+                    cache[key] = found
+            impact = found
         out.append(impact)
     return out
 
