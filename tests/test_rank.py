@@ -183,7 +183,7 @@ def test_no_reason_quotes_a_group_below_k() -> None:
     showers = next(m for m in data["measures"] if m["id"] == "showers-lockers")
     barrier = next(r for r in showers["reasons"] if r.get("label_code") == "barriers.no_shower_changing")
     assert barrier["n"] is None
-    assert any(text.startswith("Fewer than 5 of them") for text in said(showers["reasons"]))
+    assert any(text.startswith("Some of them") and text.endswith("(number not shown)") for text in said(showers["reasons"]))
     assert showers["suppressed_cells"] >= 1
     for measure in data["measures"]:
         for item in measure["reasons"]:
@@ -193,13 +193,18 @@ def test_no_reason_quotes_a_group_below_k() -> None:
         assert measure["reach"] is None or measure["reach"] >= 5
 
 
-def test_small_groups_read_fewer_than_k_in_every_language() -> None:
+def test_hidden_counts_read_some_and_say_the_number_is_not_shown_in_every_language() -> None:
+    # The gate hides a count that describes fewer than k people or one that would give such a
+    # count back, so a hidden count is never said to be "fewer than k": it reads "some".
     table = make_table(rows(3, barriers="no_shower_changing"), rows(30))
     ranking = rank.rank_measures(table, catalogue=fixture_catalogue(), context=CONTEXT, k=7)
-    for lang, words in (("nn", "færre enn 7"), ("nb", "færre enn 7"), ("en", "fewer than 7")):
+    for lang, words, note in (("nn", "nokre", "(talet er ikkje vist)"), ("nb", "noen", "(tallet vises ikke)"),
+                              ("en", "some", "(number not shown)")):
         showers = next(m for m in ranking.as_dict(lang)["measures"] if m["id"] == "showers-lockers")
+        texts = said(showers["reasons"], lang, k=7)
         # the count opens its sentence, so it is capitalised
-        assert any(text.startswith(words[0].upper() + words[1:]) for text in said(showers["reasons"], lang, k=7))
+        assert any(text.startswith(words[0].upper() + words[1:]) and text.endswith(note) for text in texts)
+        assert not any("7" in text for text in texts if text.endswith(note))
 
 
 def test_score_is_deterministic_and_independent_of_row_order() -> None:
@@ -471,7 +476,8 @@ def test_an_exclusion_with_a_small_group_hides_the_count() -> None:
     data = rank.rank_measures(table, catalogue=[measure], context=CONTEXT).as_dict("en")
     (excluded,) = data["excluded_measures"]
     assert excluded["reason"] == {"key": "rank.excluded.shift_only", "n": None}
-    assert "fewer than 5" in said([excluded["reason"]])[0] and excluded["suppressed_cells"] == 1
+    assert "fewer than" not in said([excluded["reason"]])[0] and excluded["suppressed_cells"] == 1
+    assert said([excluded["reason"]])[0] == "Everyone the measure could reach works shifts, and it does not fit shift hours"
 
 
 MODES = ["car_alone", "car_shared", "car_passenger", "bike", "walk", "bus", "remote"]
@@ -618,18 +624,18 @@ def test_a_clear_fall_and_rise_are_stated_in_the_units_of_the_sentence() -> None
 
 @pytest.mark.parametrize("lang", ["nn", "nb", "en"])
 def test_every_reason_starts_with_a_capital_letter(lang: str) -> None:
-    # 3 people naming a barrier: that reason opens with "fewer than 5"
+    # 3 people naming a barrier: that reason opens with "some" (the count is hidden)
     table = make_table(rows(3, barriers="no_shower_changing"), rows(30, barriers="no_bike_parking"))
     data = rank.rank_measures(table, catalogue=fixture_catalogue(), context=CONTEXT, k=5).as_dict(lang)
     reasons = said([r for m in data["measures"] for r in m["reasons"]] + [e["reason"] for e in data["excluded_measures"]], lang)
-    assert any(r[:1].isdigit() for r in reasons) and any(r.lower().startswith(("færre", "fewer")) for r in reasons)
+    assert any(r[:1].isdigit() for r in reasons) and any(r.lower().startswith(("nokre", "noen", "some")) for r in reasons)
     lower = [r for r in reasons if r[:1].islower()]
     assert not lower
 
 
 def test_re_rendered_reasons_start_with_a_capital_letter() -> None:
     text = render_reason("rank.reason.barriers", {"n": None, "label_code": "barriers.no_shower_changing"}, "nb", k=5)
-    assert text.startswith("Færre enn 5 av dem")
+    assert text == "Noen av dem oppgir «Mangler dusj og garderobe» som hinder (tallet vises ikke)"
 
 
 def test_a_measure_whose_pilots_bring_the_effect_to_zero_is_ranked_but_not_recommended() -> None:
