@@ -107,6 +107,16 @@ def test_weekday_grid_unknown_day_answer_is_not_counted_and_reported(tmp_path: P
     assert unknown["action"].tolist() == ["day_not_counted"]
 
 
+def test_a_day_coded_off_is_neither_counted_nor_an_unknown_answer(tmp_path: Path) -> None:
+    """'Did not work: off' in the mapping: those days are known answers, not quality problems."""
+    path = write_qualtrics(tmp_path / "off.csv", [_week("Bus", "Bus", "Did not work", "Bus", "Did not work")])
+    result = import_survey(path, mapping=GRID_MAPPING, salt="s")
+    assert result.table["days_on_site"].iloc[0] == 3 and result.table["remote_days"].iloc[0] == 0
+    assert not (result.issues["problem"] == "unknown_answer").any()
+    note = next(n for n in result.mapping_report["notes"] if n["note"] == "weekday_grid")
+    assert note["unknown"] == 0
+
+
 def test_weekday_grid_with_a_wrong_code_or_column_is_refused(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text("name: x\nweekday_grid:\n  days: {monday: Q5_1}\n  values: {Drove alone: car}\n", encoding="utf-8")
