@@ -573,6 +573,7 @@ def _segments(ctx: _Ctx) -> Section:
     if not segments:
         return Section("segments", tr("report.section.segments"), (_missing(ctx),))
     cards = []
+    one = one_season(ctx)
     for seg in segments:
         title = localized(seg.get("label") or seg.get("name") or seg.get("id"), lang)
         size = seg.get("size", seg.get("n"))
@@ -580,11 +581,13 @@ def _segments(ctx: _Ctx) -> Section:
         subtitle = tr("report.segments.size", n=fmt.integer(size, lang), share=fmt.percent(share, lang)) if share is not None else tr("report.segments.size_only", n=fmt.integer(size, lang))
         facts: list[tuple[str, str]] = []
         ms = seg.get("mode_share") or {}
-        for season in SEASONS:
+        # one season asked: its modes, with no season named (the other season repeats them)
+        for season in (one,) if one else SEASONS:
             shares = ms.get(season) if isinstance(ms.get(season), Mapping) else None
             if shares:
                 top = sorted(((m, v) for m, v in shares.items() if v), key=lambda kv: -kv[1])[:3]
-                facts.append((tr(f"report.segments.modes_{season}"), ", ".join(f"{ctx.label('mode', m)} {fmt.percent(v, lang)}" for m, v in top)))
+                label = tr("report.segments.modes") if one else tr(f"report.segments.modes_{season}")
+                facts.append((label, ", ".join(f"{ctx.label('mode', m)} {fmt.percent(v, lang)}" for m, v in top)))
         if ms and not any(s in ms for s in SEASONS):
             top = sorted(((m, v) for m, v in ms.items() if v), key=lambda kv: -kv[1])[:3]
             facts.append((tr("report.segments.modes"), ", ".join(f"{ctx.label('mode', m)} {fmt.percent(v, lang)}" for m, v in top)))
