@@ -179,13 +179,10 @@ def test_trip_tie_rule_does_not_favour_a_mode(tmp_path: Path) -> None:
 def test_a_trip_with_a_missing_code_does_not_count_as_a_mode(tmp_path: Path) -> None:
     """MODE -1 (missing) on one work trip and walk on the other: the person walks, no tie; a
     person whose work trips are all -1 / -2 has no mode, counted as missing_code, never a mode."""
-    mapping = tmp_path / "coded.yaml"
-    mapping.write_text(TRIP_MAPPING.read_text(encoding="utf-8").replace(
-        '"5": car_passenger}', '"5": car_passenger, "-1": "", "-2": ""}'), encoding="utf-8")
     rows = [["1", "1", "1", "-1", "3"], ["1", "2", "2", "1", "3"],
             ["2", "1", "1", "-1", "7"], ["2", "2", "2", "-2", "7"],
             ["3", "1", "1", "4", "9"], ["3", "2", "2", "4", "9"]]
-    result = import_survey(_trip_file(tmp_path / "t.csv", rows), mapping=mapping, salt="s")
+    result = import_survey(_trip_file(tmp_path / "t.csv", rows), mapping=TRIP_MAPPING, salt="s")
     table = result.table.set_index("source_row")
     assert table.loc[1, "mode_summer"] == "walk" and table.loc[5, "mode_summer"] == "car_alone"
     assert pd.isna(table.loc[3, "mode_summer"]) and table.loc[3, "distance_km"] == 7
