@@ -34,7 +34,7 @@ from grontur.io import RawExport
 from grontur.publish import DEFAULT_K
 from grontur.resources import data_path, standard_questionnaire
 from grontur.schema import COLUMNS, DERIVED_COLUMNS, MODES, MULTI_SEP, REQUIRED_ANY
-from grontur.weekday import WeekdayGrid, grid_modes, parse_grids
+from grontur.weekday import OFF, WeekdayGrid, grid_modes, parse_grids
 
 log = logging.getLogger(__name__)
 
@@ -1035,6 +1035,9 @@ def _apply_weekday_grids(frame: pd.DataFrame, mapping: Mapping, columns: dict[st
         by_day = {day: header for header, (n, day) in columns.items() if n == number}
         answers = pd.DataFrame({by_day[day]: frame[by_day[day]] for day, _ in grid.days}, index=frame.index)
         vmap = value_map(MODE_BOTH, ColumnRule(target=MODE_BOTH, headers=("weekday_grid",), values=grid.values))
+        # "off" (a day not worked) is no mode code, so the mode vocabulary leaves it out: the
+        # grid's own labels for it are read here, before any everyday label of the vocabulary.
+        vmap.update({norm(label): OFF for label, code in grid.values.items() if code == OFF})
         result, unknown = grid_modes(answers, _lookup(vmap))
         seasons = ("mode_summer", "mode_winter") if grid.season == "both" else (f"mode_{grid.season}",)
         for column in seasons:

@@ -175,8 +175,8 @@ def analyse_imported(
     # Every stage registers the counts it may publish with one gate, which decides what is shown
     # for all of them at once (grontur.publish).
     ledger = Ledger(len(table), k)
-    habits = describe.describe(table, k=k, employees=project.employees, ledger=ledger,
-                               seasons_asked=seasons_asked(imported))
+    asked = seasons_asked(imported)
+    habits = describe.describe(table, k=k, employees=project.employees, ledger=ledger, seasons_asked=asked)
     emission = emissions.compute_emissions(table, k=k, employees=project.employees)
     emission_section = emission.section(ledger)
     switching = potential.compute_potential(
@@ -188,7 +188,7 @@ def analyse_imported(
         if len(enriched.areas):
             enriched = enriched.with_potential(switching.any_feasible().astype(float))
         geo_section = enriched.section(ledger)
-    segmented = segment.segment_respondents(table, k=k, random_state=0, ledger=ledger)
+    segmented = segment.segment_respondents(table, k=k, random_state=0, ledger=ledger, seasons_asked=asked)
     table["segment"] = segmented.labels.reindex(table.index)
 
     cat = catalogue if catalogue is not None else catalogue_mod.load_catalogue(extra=project.catalogue)

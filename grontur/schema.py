@@ -8,7 +8,7 @@ codes, and a test checks the two agree.
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Any, Final
 
 MODES: Final = (
     "walk", "bike", "ebike", "bus", "train", "boat", "car_alone", "car_shared",
@@ -95,3 +95,12 @@ def split_multi(value: object) -> list[str]:
     if not isinstance(value, str) or not value:
         return []
     return [part for part in value.split(MULTI_SEP) if part]
+
+
+def seasons_in(table: Any) -> int:
+    """How many seasons a canonical table's modes describe: its mode columns (0, 1 or 2).
+
+    An import that fills both seasons from one question says so itself
+    (:func:`grontur.pipeline.seasons_asked`); this is the count when nothing says otherwise.
+    """
+    return sum(1 for season in SEASONS if f"mode_{season}" in table.columns)

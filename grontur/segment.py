@@ -46,7 +46,7 @@ from grontur.publish import (
     figures_in,
 )
 from grontur.resources import data_path
-from grontur.schema import BARRIERS, MODES, MULTI_SEP, WOULD_HELP
+from grontur.schema import BARRIERS, MODES, MULTI_SEP, WOULD_HELP, seasons_in
 
 log = logging.getLogger(__name__)
 
@@ -108,6 +108,12 @@ class Persona:
     name: dict[str, str]
     summary: dict[str, str]
     rules: dict[str, Any]
+    #: the summary for a survey that asked about one season, when ``summary`` names seasons
+    summary_one_season: dict[str, str] | None = None
+
+    def summary_for(self, one_season: bool) -> dict[str, str]:
+        """The summary to show: one that makes no season claim when one season was asked."""
+        return dict(self.summary_one_season if one_season and self.summary_one_season else self.summary)
 
 
 @dataclass(frozen=True)
@@ -177,8 +183,10 @@ def _parse_persona(entry: object, number: int, path: str) -> Persona:
         raise ConfigError(msg)
     where = f"{path}: persona {entry['id']!r}"
     texts = {}
-    for key in ("name", "summary"):
+    for key in ("name", "summary", "summary_one_season"):
         value = entry.get(key)
+        if key == "summary_one_season" and value is None:
+            continue
         if not isinstance(value, dict) or set(value) != set(LANGUAGES):
             msg = f"{where}: '{key}' must have exactly the languages nn, nb and en."
             raise ConfigError(msg)
@@ -211,7 +219,8 @@ def _parse_persona(entry: object, number: int, path: str) -> Persona:
         if flag in rules and not isinstance(rules[flag], bool):
             msg = f"{where}: rule {flag!r} must be true or false."
             raise ConfigError(msg)
-    return Persona(id=entry["id"], name=texts["name"], summary=texts["summary"], rules=dict(rules))
+    return Persona(id=entry["id"], name=texts["name"], summary=texts["summary"], rules=dict(rules),
+                   summary_one_season=texts.get("summary_one_season"))
 
 
 def assign_personas(table: pd.DataFrame, book: PersonaBook | None = None) -> pd.Series:
@@ -909,6 +918,7 @@ def segment_respondents(
     min_stability: float = 0.75,
     personas: str | Path | None = None,
     ledger: Ledger | None = None,
+    seasons_asked: int | None = None,
 ) -> SegmentResult:
     """Segment the respondents of one municipality and describe each segment as a persona card.
 
@@ -934,20 +944,28 @@ def segment_respondents(
     ledger
         The run's publication gate: the cards then hold its figures, resolved by the run. Without
         one, the cards are published through a gate of their own.
+    seasons_asked
+        How many seasons the survey asked about (as for :func:`grontur.describe.describe`; by
+        default the mode columns of the table). With one, the cards make no season claim: their
+        features say "drive", not "drive in summer", and persona summaries that name seasons are
+        replaced by their one-season text. The clustering itself is the same: both season blocks
+        then hold the one mode, as they do for everyone who travels alike all year.
     """
     check_k(k)
+    one_season = (seasons_asked if seasons_asked is not None else seasons_in(table)) == 1
     own = ledger is None
     gate = Ledger(len(table), k) if ledger is None else ledger
     # the matrices here are small: BLAS threads cost more than they give (4x on 2 cores)
     with _single_blas_thread():
         result = _segment(table, k=k, random_state=random_state, small_threshold=small_threshold,
                           n_resamples=n_resamples, max_segments=max_segments, min_stability=min_stability,
-                          book=load_personas(personas), ledger=gate)
+                          book=load_personas(personas), ledger=gate, one_season=one_season)
     return result.published(gate.decide()) if own else result
 
 
 def _segment(table: pd.DataFrame, *, k: int, random_state: int, small_threshold: int, n_resamples: int,
-             max_segments: int, min_stability: float, book: PersonaBook, ledger: Ledger) -> SegmentResult:
+             max_segments: int, min_stability: float, book: PersonaBook, ledger: Ledger,
+             one_season: bool = False) -> SegmentResult:
     n = len(table)
     min_size = int(max(k, math.ceil(MIN_SHARE * n)))
     blocks = habit_features(table) if n else None
@@ -1006,7 +1024,8 @@ def _segment(table: pd.DataFrame, *, k: int, random_state: int, small_threshold:
         segment_personas = _nearest_personas(matrix, codes, n_segments, persona_codes, len(book.ids))
     ids = np.array([f"s{i + 1}" for i in range(n_segments)], dtype=object)
     labels = pd.Series(ids[codes], index=table.index, name="segment", dtype="string")
-    segments, suppressed = _segment_cards(codes, n_segments, blocks, persona_codes, segment_personas, book, ledger)
+    segments, suppressed = _segment_cards(codes, n_segments, blocks, persona_codes, segment_personas, book, ledger,
+                                          one_season=one_season)
     quality = {
         **base_quality, "method": method, "n_segments": n_segments,
         "quality": {"metric": "silhouette", "value": _round(sil, 4)},
@@ -1117,7 +1136,7 @@ _TOP: Final = 5
 
 def _segment_cards(codes: np.ndarray, n_segments: int, blocks: dict[str, np.ndarray],
                    persona_codes: np.ndarray, segment_personas: list[int], book: PersonaBook,
-                   ledger: Ledger) -> tuple[list[Any], HiddenTally]:
+                   ledger: Ledger, *, one_season: bool = False) -> tuple[list[Any], HiddenTally]:
     """One card per segment, every count registered with the publication gate."""
     n = len(codes)
     onehot = np.zeros((n, n_segments))
@@ -1128,7 +1147,7 @@ def _segment_cards(codes: np.ndarray, n_segments: int, blocks: dict[str, np.ndar
     barrier_all = blocks["barriers"].mean(axis=0)
     help_counts = onehot.T @ blocks["would_help"]
     help_all = blocks["would_help"].mean(axis=0)
-    indicators, indicator_names = _indicators(blocks)
+    indicators, indicator_names = _indicators(blocks, one_season=one_season)
     ind_counts = onehot.T @ indicators
     ind_all = indicators.mean(axis=0)
 
@@ -1177,17 +1196,25 @@ def _segment_cards(codes: np.ndarray, n_segments: int, blocks: dict[str, np.ndar
             "would_help": wishes,
             "defining_features": defining,
         }, (size,)))  # a segment whose size the gate hides is not shown at all
-    _name_segments([card.item for card in cards], book)
+    _name_segments([card.item for card in cards], book, one_season=one_season)
     return cards, HiddenTally(tuple(sorted(figures_in(cards), key=lambda f: (f.id, f.cell))))
 
 
-def _indicators(blocks: dict[str, np.ndarray]) -> tuple[np.ndarray, list[str]]:
-    """Readable yes/no features used to say what sets a segment apart."""
+def _indicators(blocks: dict[str, np.ndarray], *, one_season: bool = False) -> tuple[np.ndarray, list[str]]:
+    """Readable yes/no features used to say what sets a segment apart.
+
+    With one season asked the mode is one feature ("mode:car", "Drive"), whichever season
+    column holds it, never a summer and a winter feature.
+    """
     names: list[str] = []
     parts: list[np.ndarray] = []
-    for season in ("summer", "winter"):
-        parts.append(blocks[f"mode_{season}"])
-        names += [f"mode_{season}:{g}" for g in MODE_GROUPS]
+    if one_season:
+        parts.append(np.maximum(blocks["mode_summer"], blocks["mode_winter"]))
+        names += [f"mode:{g}" for g in MODE_GROUPS]
+    else:
+        for season in ("summer", "winter"):
+            parts.append(blocks[f"mode_{season}"])
+            names += [f"mode_{season}:{g}" for g in MODE_GROUPS]
     distance = blocks["distance_km"][:, 0]
     with np.errstate(invalid="ignore"):
         bands = np.column_stack([(distance > lo) & (distance <= hi) for _, lo, hi in DISTANCE_BANDS])
@@ -1276,7 +1303,7 @@ def feature_label(feature: str) -> dict[str, str]:
     return {lang: t(key, lang) for lang in LANGUAGES}
 
 
-def _name_segments(cards: list[dict[str, Any]], book: PersonaBook) -> None:
+def _name_segments(cards: list[dict[str, Any]], book: PersonaBook, *, one_season: bool = False) -> None:
     """Label = persona name, plus the first feature that sets the segment apart when the persona
     names several segments or fewer than half of the members match it.
 
@@ -1293,7 +1320,7 @@ def _name_segments(cards: list[dict[str, Any]], book: PersonaBook) -> None:
         by_persona.setdefault(card["persona"], []).append(card)
         persona = book.by_id(card["persona"])
         if fit[id(card)] >= 0.5:
-            card["description"] = dict(persona.summary)
+            card["description"] = persona.summary_for(one_season)
         else:
             percent = round(fit[id(card)] * 100)
             # The sentence quotes the share: it is shown only when the share is.

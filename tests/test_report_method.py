@@ -31,7 +31,8 @@ def test_emissions_say_whom_they_cover_and_never_report_zero_for_nothing(tmp_pat
     analyse_file(modes_only, municipality="Gol", lang="en", out_dir=tmp_path / "a", formats=("html",),
                  run_date=dt.date(2026, 11, 29))
     text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", (tmp_path / "a" / "report.html").read_text(encoding="utf-8")))
-    assert "No emissions could be estimated" in text
+    # the cause is named: no distance at all (not "no answer gave both a mode and a distance")
+    assert "Emissions cannot be estimated: nobody gave the distance to work" in text
     assert "Tonnes CO₂e per year, respondents" not in text
 
     full = tmp_path / "full.csv"

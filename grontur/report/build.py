@@ -295,7 +295,8 @@ def _key_figures(ctx: _Ctx) -> KeyFigures:
         items.append(KeyFigure(tr("report.kf.emissions_per_employee"), fmt.number(per_emp, lang, digits=2),
                                _path_of(em.get("per_employee"), "emissions.per_employee", "central", "tonnes", "value")))
     scen = scenarios(r.get("potential") or {})
-    if "ambitious" in scen and scen["ambitious"]["tonnes"] is not None:
+    # tonnes cut need the tonnes emitted: with none estimated, a cut of "0.0" would be a finding
+    if "ambitious" in scen and scen["ambitious"]["tonnes"] is not None and em.get("n_estimated") != 0:
         items.append(KeyFigure(tr("report.kf.potential_ambitious"), fmt.number(scen["ambitious"]["tonnes"], lang, digits=1),
                                scen["ambitious"]["tonnes_path"]))
     return KeyFigures(tuple(items))
@@ -304,6 +305,8 @@ def _key_figures(ctx: _Ctx) -> KeyFigures:
 def _summary(ctx: _Ctx) -> Section:
     tr, lang = ctx.tr, ctx.lang
     blocks: list[Block] = [Paragraph(tr("report.summary.lead"), kind="lead"), _key_figures(ctx)]
+    if (ctx.results.get("emissions") or {}).get("not_available_reason") == "no_distance":
+        blocks.append(Paragraph(tr("report.summary.no_distance")))
     measures = ctx.results.get("measures")
     decided = plan_report.summary_blocks(ctx) if (ctx.results.get("plan") or {}).get("items") else []
     if decided:
@@ -421,7 +424,10 @@ def _habits(ctx: _Ctx) -> Section:
     shift_block = _seasonal_shift(ctx, habits.get("seasonal_shift"))
     if shift_block:
         blocks.extend(shift_block)
-    if isinstance(dist, Mapping) and isinstance(dist.get("bands"), Mapping):
+    if isinstance(dist, Mapping) and dist.get("n") == 0:
+        # nobody gave a distance: a table of zeros would say nobody lives at any distance
+        blocks.append(Paragraph(tr("report.habits.no_distance")))
+    elif isinstance(dist, Mapping) and isinstance(dist.get("bands"), Mapping):
         rows = []
         for band, entry in dist["bands"].items():
             count = _value(entry, "count")
@@ -578,6 +584,7 @@ def _segments(ctx: _Ctx) -> Section:
     if not segments:
         return Section("segments", tr("report.section.segments"), (_missing(ctx),))
     cards = []
+    one = one_season(ctx)
     for seg in segments:
         title = localized(seg.get("label") or seg.get("name") or seg.get("id"), lang)
         size = seg.get("size", seg.get("n"))
@@ -585,11 +592,13 @@ def _segments(ctx: _Ctx) -> Section:
         subtitle = tr("report.segments.size", n=fmt.integer(size, lang), share=fmt.percent(share, lang)) if share is not None else tr("report.segments.size_only", n=fmt.integer(size, lang))
         facts: list[tuple[str, str]] = []
         ms = seg.get("mode_share") or {}
-        for season in SEASONS:
+        # one season asked: its modes, with no season named (the other season repeats them)
+        for season in (one,) if one else SEASONS:
             shares = ms.get(season) if isinstance(ms.get(season), Mapping) else None
             if shares:
                 top = sorted(((m, v) for m, v in shares.items() if v), key=lambda kv: -kv[1])[:3]
-                facts.append((tr(f"report.segments.modes_{season}"), ", ".join(f"{ctx.label('mode', m)} {fmt.percent(v, lang)}" for m, v in top)))
+                label = tr("report.segments.modes") if one else tr(f"report.segments.modes_{season}")
+                facts.append((label, ", ".join(f"{ctx.label('mode', m)} {fmt.percent(v, lang)}" for m, v in top)))
         if ms and not any(s in ms for s in SEASONS):
             top = sorted(((m, v) for m, v in ms.items() if v), key=lambda kv: -kv[1])[:3]
             facts.append((tr("report.segments.modes"), ", ".join(f"{ctx.label('mode', m)} {fmt.percent(v, lang)}" for m, v in top)))
@@ -666,7 +675,9 @@ def _emissions(ctx: _Ctx) -> Section:
         return Section("emissions", tr("report.section.emissions"), (_missing(ctx),))
     total = _need(em, "tonnes_co2e_per_year", "emissions")
     if em.get("n_estimated") == 0:  # "0 tonnes" would be a finding; nothing could be estimated
-        return Section("emissions", tr("report.section.emissions"), (Paragraph(tr("report.emissions.none_estimated")),))
+        key = "report.emissions.no_distance" if em.get("not_available_reason") == "no_distance" else \
+            "report.emissions.none_estimated"
+        return Section("emissions", tr("report.section.emissions"), (Paragraph(tr(key)),))
     blocks: list[Block] = [Paragraph(tr("report.emissions.lead", total=fmt.number(total, lang, digits=1),
                                         n=fmt.integer(em.get("n_respondents"), lang),
                                         low=fmt.number(em.get("low"), lang, digits=1), high=fmt.number(em.get("high"), lang, digits=1)))]
@@ -991,6 +1002,13 @@ def _comparison(ctx: _Ctx) -> Section | None:
 
 # --- method, quality and privacy ------------------------------------------------------------
 
+def _trips_note(results: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """The import's account of a trip file (``unit: trip``), if the survey was one."""
+    mapping = (results.get("quality") or {}).get("mapping") or {}
+    return next((note for note in mapping.get("notes") or () if isinstance(note, Mapping) and note.get("note") == "trips"),
+                None)
+
+
 def _method(ctx: _Ctx) -> Section:
     tr, lang, r = ctx.tr, ctx.lang, ctx.results
     blocks: list[Block] = [Paragraph(tr("report.method.lead"))]
@@ -998,6 +1016,11 @@ def _method(ctx: _Ctx) -> Section:
     if resp:
         inp, kept, quar = resp.get("input_rows"), resp.get("kept"), resp.get("quarantined")
         blocks.append(Heading(tr("report.method.rows_title")))
+        trips = _trips_note(r)
+        if trips is not None:
+            # a trip file: the rows counted below are people, made from their work trips
+            blocks.append(Paragraph(tr("report.method.trips", **{key: fmt.integer(trips.get(key), lang) for key in (
+                "trips", "work_trips", "persons", "persons_without_work_trip")})))
         reasons = [tr(f"report.quarantine.{reason}", n=fmt.integer(count, lang))
                    for reason, count in (resp.get("quarantine_reasons") or {}).items()
                    if count and has(f"report.quarantine.{reason}")]
