@@ -86,6 +86,9 @@ class Baseline:
         trips = {s: detail[f"car_trips_{s}"].fillna(0.0).to_numpy(dtype=float) / days for s in SEASONS}
         driver = {s: trips[s] > 0 for s in SEASONS}
         out: dict[str, dict[str, np.ndarray]] | None
+        if tonnes is None and "estimated" in detail and not bool(detail["estimated"].fillna(False).astype(bool).any()):
+            # no emissions could be estimated (no distances): tonnes are not known, not 0
+            return cls(trips=trips, tonnes=None, driver=driver, days_per_year=days)
         if tonnes is not None:
             per_person = pd.to_numeric(tonnes.reindex(index), errors="coerce").fillna(0.0).to_numpy(dtype=float)
             total = sum(trips.values())

@@ -309,7 +309,8 @@ class PotentialResult:
                                          "any_feasible_share": ledger.share(yes, n)}
                 for scen, (trips, tonnes) in avoided.items():
                     entry[f"{scen}_car_trips_per_day_avoided"] = Derived(float(trips[mask].sum()) / days, (n,))
-                    entry[f"{scen}_tonnes_avoided"] = Derived(float(tonnes[mask].sum()), (n,))
+                    entry[f"{scen}_tonnes_avoided"] = Derived(float(tonnes[mask].sum()) if bool(
+                        self.scenarios.get(scen, {}).get("tonnes_avoided")) else None, (n,))
                 groups[g] = entry
             ledger.partition(ledger.base(answered, tag=("potential", name, "answered"), answered=True), figs)
             out[name] = groups
@@ -558,6 +559,7 @@ def _scenarios(table: pd.DataFrame, by_season: Mapping[str, pd.DataFrame], emiss
     days = days_on_site(table, settings).to_numpy()
     out: dict[str, Any] = {}
     per_resp: dict[str, pd.DataFrame] = {}
+    known_tonnes = bool(detail["estimated"].any()) if "estimated" in detail else True
     baseline_trips = cast(pd.Series, sum(detail[f"car_trips_{s}"].fillna(0.0) for s in SEASONS))  # SEASONS is not empty
     for name, scen in params["scenarios"].items():
         uptake = {alt: float(scen["uptake"].get(alt, 0.0)) for alt in ALTERNATIVES}
@@ -596,10 +598,11 @@ def _scenarios(table: pd.DataFrame, by_season: Mapping[str, pd.DataFrame], emiss
             "car_trips_per_day_baseline": base_per_day,
             "car_trips_per_day_avoided": avoided_per_day,
             "share_of_car_trips_avoided": avoided_per_day / base_per_day if base_per_day > 0 else None,
-            "tonnes_avoided": {b: float(tonnes[b].sum()) for b in BANDS},
+            # no emissions estimated (no distances): the tonnes are not known, not 0
+            "tonnes_avoided": {b: float(tonnes[b].sum()) for b in BANDS} if known_tonnes else None,
             "by_alternative": {
                 alt: {"car_trips_per_day_avoided": float(by_alt_trips[alt].sum()) / days_per_year,
-                      "tonnes_avoided": float(by_alt_tonnes[alt].sum())}
+                      "tonnes_avoided": float(by_alt_tonnes[alt].sum()) if known_tonnes else None}
                 for alt in ALTERNATIVES
             },
             "assumptions": {

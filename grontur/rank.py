@@ -994,6 +994,10 @@ def _evaluate(
             if group.any():
                 return ExcludedMeasure(rules.id, rules.name, Reason("rank.excluded.no_car_trips", {"n": ledger.count(group)}))
             return ExcludedMeasure(rules.id, rules.name, Reason("rank.excluded.nobody_reached"))
+        if np.isnan(people.distance[drivers_in_group]).all():
+            # feasibility rests on distance, and nobody's is known: that is the cause
+            return ExcludedMeasure(rules.id, rules.name, Reason("rank.excluded.distance_unknown",
+                                                                {"n": ledger.count(drivers_in_group)}))
         return ExcludedMeasure(rules.id, rules.name, Reason(
             "rank.excluded.not_feasible", {"n": ledger.count(drivers_in_group),
                                            "alternative_codes": [f"alternative.{a}" for a in rules.alternatives]}))

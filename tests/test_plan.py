@@ -157,3 +157,24 @@ def test_capacity_caps_participants_and_sequential_application_never_exceeds_the
     outcome = apply_in_order(baseline, [strong, strong, strong])
     assert outcome.trips["high"] <= baseline.total_trips() + 1e-9
     assert outcome.steps[1].trips["central"] == pytest.approx(0.0)  # nothing left after the first
+
+
+def test_without_distances_tonnes_are_unknown_and_exclusions_name_the_unknown_distance() -> None:
+    table = SCENARIOS["town_hall"][0]().drop(columns=["distance_km"])
+    sc = evaluate("town_hall", table=table)
+    plan = sc.ranking.plan
+    assert plan.tonnes_co2e_avoided is None and plan.tonnes_co2e_baseline is None
+    assert sc.potential.scenarios["ambitious"]["tonnes_avoided"] is None
+    data = sc.ranking.as_dict("en")
+    for measure in data["measures"]:
+        assert measure["tonnes_co2e_avoided"] is None
+        assert not any(r["key"] == "rank.reason.avoided" for r in measure["reasons"])  # no "0–0 tonnes"
+    reasons = {e["id"]: e["reason"]["key"] for e in data["excluded_measures"]}
+    # 70 drive; every measure for walking or cycling needs a distance nobody gave
+    for mid in ("bike-km-allowance", "ebike-pool", "ice-grips-walking"):
+        assert reasons.get(mid) == "rank.excluded.distance_unknown", (mid, reasons.get(mid))
+    # "nobody in the group" is left for measures whose group nobody here is in: nobody at the
+    # town hall needs a car at work or works shifts
+    nobody = {mid for mid, key in reasons.items() if key == "rank.excluded.nobody_reached"}
+    assert nobody == {"digital-meetings", "service-ebike-pool", "service-ev-pool", "shift-times-transit",
+                      "transit-pool-cards"}
