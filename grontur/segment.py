@@ -19,6 +19,7 @@ See ``docs/segmentation.md`` for the method comparison and ``docs/schema/segment
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
 from collections.abc import Sequence
@@ -61,6 +62,10 @@ __all__ = [
 
 #: Below this many respondents a municipality gets rule-based persona segments.
 SMALL_THRESHOLD: Final = 60
+#: Clusters are published only when both figures reach these thresholds (tuned on planted data
+#: with and without structure, docs/segmentation.md); otherwise the persona rules are used.
+MIN_STABILITY: Final = 0.8
+MIN_SILHOUETTE: Final = 0.20
 #: Segments must hold at least this share of respondents (and at least ``k``).
 MIN_SHARE: Final = 0.05
 METHOD_KMEANS: Final = "kmeans_weighted_onehot"
@@ -521,6 +526,31 @@ def _ward_seeds(X: np.ndarray, ks: list[int], *, rng: np.random.Generator,
     return seeds
 
 
+def canonical_order(matrix: np.ndarray) -> np.ndarray:
+    """Row order that depends on the rows' contents only: lexicographic on the feature values.
+
+    Values are rounded to 9 decimals first, so float noise from a different summation order
+    cannot reorder two respondents; respondents with equal features are interchangeable.
+    """
+    if not len(matrix):
+        return np.arange(0)
+    keys = np.round(np.asarray(matrix, dtype=float), 9) + 0.0  # + 0.0 turns -0.0 into 0.0
+    return np.lexsort(keys.T[::-1])
+
+
+def content_seed(matrix: np.ndarray) -> int:
+    """Seed derived from the respondents' features: a digest of the rows in canonical order.
+
+    ``matrix`` must already be in :func:`canonical_order`. The same respondents then give the
+    same seed whatever the row order, the column order or the caller's seed, so every random
+    draw of the data-driven route (samples, starts, bootstrap resamples) is a function of the
+    answers alone.
+    """
+    rows = np.round(np.asarray(matrix, dtype=float), 9) + 0.0
+    digest = hashlib.sha256(np.ascontiguousarray(rows).tobytes()).digest()
+    return int.from_bytes(digest[:8], "little")
+
+
 def _ari(a: np.ndarray, b: np.ndarray) -> float:
     """Adjusted Rand index (Hubert & Arabie 1985), as sklearn's, without its validation cost."""
     a = np.unique(a, return_inverse=True)[1]
@@ -657,7 +687,10 @@ class HabitSegmenter(ClusterMixin, BaseEstimator):
     stability_sample
         Size of each bootstrap resample.
     random_state
-        Seed; the same input and seed give the same segments.
+        Seed of the random draws (fit sample, k-means++ start, bootstrap resamples). None (the
+        default) derives it from the respondents' features (:func:`content_seed`), so the same
+        respondents give the same segments. Rows are always fitted in :func:`canonical_order`, so
+        the table's row and column order never change the segments.
 
     Attributes
     ----------
@@ -692,7 +725,7 @@ class HabitSegmenter(ClusterMixin, BaseEstimator):
         eval_sample: int = 500,
         n_resamples: int = 5,
         stability_sample: int = 300,
-        random_state: int | None = 0,
+        random_state: int | None = None,
     ) -> None:
         self.n_segments = n_segments
         self.min_segments = min_segments
@@ -716,13 +749,14 @@ class HabitSegmenter(ClusterMixin, BaseEstimator):
         for name in _NUMERIC_BLOCKS:
             values = blocks[name][:, 0]
             finite = values[~np.isnan(values)]
+            finite = np.sort(finite)  # sums in a fixed order: the same figures for any row order
             center = float(np.median(finite)) if len(finite) else 0.0
             scale = float(finite.std()) if len(finite) > 1 else 1.0
             self.center_[name] = center
             self.scale_[name] = scale if scale > 1e-9 else 1.0
         for flag in FLAGS:
             values = blocks[flag][:, 0]
-            finite = values[~np.isnan(values)]
+            finite = np.sort(values[~np.isnan(values)])
             self.impute_[flag] = float(finite.mean()) if len(finite) else 0.0
 
     def _weights(self) -> dict[str, float]:
@@ -776,8 +810,18 @@ class HabitSegmenter(ClusterMixin, BaseEstimator):
         return self
 
     def _fit_matrix(self, matrix: np.ndarray) -> None:
+        # canonical order: the fit sees the respondents sorted by their answers, so the row order
+        # of the table cannot change the segments; labels are put back in the table's order
+        order = canonical_order(matrix)
+        self._fit_canonical(matrix[order])
+        labels = np.empty_like(self.labels_)
+        labels[order] = self.labels_
+        self.labels_ = labels
+
+    def _fit_canonical(self, matrix: np.ndarray) -> None:
         n = len(matrix)
-        rng = np.random.default_rng(self.random_state)
+        seed = content_seed(matrix) if self.random_state is None else self.random_state
+        rng = np.random.default_rng(seed)
         self.feature_names_in_model_ = _feature_names()
         self.min_size_ = int(max(self.min_size, math.ceil(self.min_share * n)))
         fit_idx = np.sort(rng.choice(n, size=self.fit_sample, replace=False)) if n > self.fit_sample else np.arange(n)
@@ -902,11 +946,12 @@ def segment_respondents(
     table: pd.DataFrame,
     *,
     k: int = 5,
-    random_state: int = 0,
+    random_state: int | None = None,
     small_threshold: int = SMALL_THRESHOLD,
     n_resamples: int = 5,
     max_segments: int = 8,
-    min_stability: float = 0.75,
+    min_stability: float = MIN_STABILITY,
+    min_silhouette: float = MIN_SILHOUETTE,
     personas: str | Path | None = None,
     ledger: Ledger | None = None,
 ) -> SegmentResult:
@@ -919,16 +964,20 @@ def segment_respondents(
     k
         Privacy threshold: no segment and no published cell describes fewer than ``k``.
     random_state
-        Seed of the data-driven route; the same input gives the same segments.
+        Kept so that callers need not change; it does not change the segments. The route is a
+        function of the answers alone: rows in canonical order, every random draw from a
+        generator seeded by a digest of the respondents' features (docs/segmentation.md), so
+        the same respondents give the same segments whatever the seed, row order or column order.
     small_threshold
         Below this many respondents the rule-based personas are used.
     n_resamples
         Bootstrap refits for the stability figure.
     max_segments
         Largest number of data-driven segments tried.
-    min_stability
-        Data-driven segments whose bootstrap stability (mean adjusted Rand index) is below this
-        are not published as if they were real groups: the persona rules are used instead.
+    min_stability, min_silhouette
+        Data-driven segments are published only when their bootstrap stability (mean adjusted
+        Rand index) and their silhouette (separation) both reach these thresholds; otherwise
+        the persona rules are used, and ``chosen_because`` says which figure fell short.
     personas
         A persona file to use instead of ``surveys/personas.yaml``.
     ledger
@@ -940,14 +989,14 @@ def segment_respondents(
     gate = Ledger(len(table), k) if ledger is None else ledger
     # the matrices here are small: BLAS threads cost more than they give (4x on 2 cores)
     with _single_blas_thread():
-        result = _segment(table, k=k, random_state=random_state, small_threshold=small_threshold,
+        result = _segment(table, k=k, small_threshold=small_threshold,
                           n_resamples=n_resamples, max_segments=max_segments, min_stability=min_stability,
-                          book=load_personas(personas), ledger=gate)
+                          min_silhouette=min_silhouette, book=load_personas(personas), ledger=gate)
     return result.published(gate.decide()) if own else result
 
 
-def _segment(table: pd.DataFrame, *, k: int, random_state: int, small_threshold: int, n_resamples: int,
-             max_segments: int, min_stability: float, book: PersonaBook, ledger: Ledger) -> SegmentResult:
+def _segment(table: pd.DataFrame, *, k: int, small_threshold: int, n_resamples: int, max_segments: int,
+             min_stability: float, min_silhouette: float, book: PersonaBook, ledger: Ledger) -> SegmentResult:
     n = len(table)
     min_size = int(max(k, math.ceil(MIN_SHARE * n)))
     blocks = habit_features(table) if n else None
@@ -955,7 +1004,7 @@ def _segment(table: pd.DataFrame, *, k: int, random_state: int, small_threshold:
     base_quality: dict[str, Any] = {
         "n_respondents": n, "k": k, "min_segment_size": min_size, "small_threshold": small_threshold,
         "n_resamples": 0, "candidates": [], "merged_segments": 0, "fit_sample_size": n,
-        "min_stability": min_stability, "clustering": None,
+        "min_stability": min_stability, "min_silhouette": min_silhouette, "clustering": None,
     }
     if n < max(k, 1) or blocks is None:
         labels = pd.Series(pd.NA, index=table.index, name="segment", dtype="string")
@@ -966,8 +1015,7 @@ def _segment(table: pd.DataFrame, *, k: int, random_state: int, small_threshold:
         log.info("segmentation skipped: %d respondents, fewer than k=%d", n, k)
         return SegmentResult(labels, [], quality, persona)
 
-    model = HabitSegmenter(min_size=k, max_segments=max_segments, n_resamples=n_resamples,
-                           random_state=random_state)
+    model = HabitSegmenter(min_size=k, max_segments=max_segments, n_resamples=n_resamples, random_state=None)
     model._learn_scaling(blocks)
     matrix = model._matrix(blocks)
     persona_codes = _codes(persona, book.ids)
@@ -975,11 +1023,13 @@ def _segment(table: pd.DataFrame, *, k: int, random_state: int, small_threshold:
     if n >= small_threshold:
         model._fit_matrix(matrix)
         clustered = model
-    unstable = (clustered is not None and clustered.stability_ari_ is not None
-                and clustered.stability_ari_ < min_stability)
-    if clustered is None or unstable:
+    weak = _weakness(clustered, min_stability, min_silhouette)
+    if clustered is None or weak is not None:
         codes, merged, segment_personas = _rule_segments(persona, book, matrix, min_size)
-        sample = np.random.default_rng(random_state).permutation(n)[:500] if n > 500 else np.arange(n)
+        # the silhouette of the persona groups, on a sample drawn from the answers alone
+        order = canonical_order(matrix)
+        sample = order[np.random.default_rng(content_seed(matrix[order])).permutation(n)[:500]] \
+            if n > 500 else np.arange(n)
         sil = _silhouette(_pairwise(matrix[sample]), codes[sample]) if codes.max() > 0 else None
         method, stability, candidates = METHOD_RULES, None, []
         if clustered is None:
@@ -992,14 +1042,17 @@ def _segment(table: pd.DataFrame, *, k: int, random_state: int, small_threshold:
                 "method": METHOD_KMEANS, "n_segments": clustered.n_segments_,
                 "silhouette": _round(clustered.silhouette_, 4), "stability_ari": _round(stability, 4),
             }
-            reason = _reason("unstable", stability=_round(stability, 2), threshold=min_stability)
+            reason = _reason(weak, stability=_round(stability, 2), min_stability=min_stability,
+                             silhouette=_round(clustered.silhouette_, 2), min_silhouette=min_silhouette,
+                             structure=_structure(clustered.silhouette_))
         n_segments = int(codes.max()) + 1
     else:
         codes, merged, sil = model.labels_, model.merged_, model.silhouette_
         method, stability, candidates = METHOD_KMEANS, model.stability_ari_, model.candidates_
         reason = _reason("best_silhouette", n_segments=model.n_segments_, low=min(c["n_segments"] for c in candidates),
                          high=max(c["n_segments"] for c in candidates),
-                         silhouette=_round(sil, 2), stability=_round(stability, 2), structure=_structure(sil))
+                         silhouette=_round(sil, 2), stability=_round(stability, 2), structure=_structure(sil),
+                         min_silhouette=min_silhouette, min_stability=min_stability)
         base_quality["n_resamples"] = n_resamples
         base_quality["fit_sample_size"] = model.fit_sample_size_
         n_segments = int(codes.max()) + 1
@@ -1017,6 +1070,21 @@ def _segment(table: pd.DataFrame, *, k: int, random_state: int, small_threshold:
     log.info("segmentation: %d respondents -> %d segments (%s, silhouette %s, stability %s)",
              n, n_segments, method, quality["silhouette"], quality["stability_ari"])
     return SegmentResult(labels, segments, quality, persona)
+
+
+def _weakness(model: HabitSegmenter | None, min_stability: float, min_silhouette: float) -> str | None:
+    """Why fitted clusters are not published: "unstable", "not_separated", both, or None.
+
+    A missing figure (no resamples, a single segment) counts as falling short: only clusters
+    shown to be both stable and separated are published as groups.
+    """
+    if model is None:
+        return None
+    unstable = model.stability_ari_ is None or model.stability_ari_ < min_stability
+    mixed = model.silhouette_ is None or model.silhouette_ < min_silhouette
+    if unstable and mixed:
+        return "unstable_not_separated"
+    return "unstable" if unstable else "not_separated" if mixed else None
 
 
 def _rule_segments(persona: pd.Series, book: PersonaBook, matrix: np.ndarray,

@@ -16,7 +16,8 @@ from grontur import segment
 from grontur.errors import ConfigError, MissingColumnError
 from grontur.i18n import LANGUAGES, has
 from grontur.schema import BARRIERS, MODES, WOULD_HELP
-from tests.segment_fixtures import planted_table
+from tests.conftest import shared_file
+from tests.segment_fixtures import planted_table, unstructured_table
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -75,6 +76,57 @@ def test_same_input_same_segments() -> None:
     second = segment.segment_respondents(table.copy(), random_state=0)
     pd.testing.assert_series_equal(first.labels, second.labels)
     assert json.dumps(first.as_dict(), sort_keys=True) == json.dumps(second.as_dict(), sort_keys=True)
+
+
+DEMO = ("fla", "hemsedal", "nesbyen", "hol", "al", "gol")
+REAL = {"exeter": ("exeter_staff_travel_survey_2023.xlsx", "example_exeter_staff_survey"),
+        "salisbury": ("salisbury_md_commuter_survey_2025_googleforms.csv", "example_salisbury_googleforms")}
+
+
+def _demo_table(slug: str) -> pd.DataFrame:
+    from grontur.importing import import_survey
+
+    return import_survey(next((ROOT / "surveys" / "demo" / slug).glob("baseline.*"))).table
+
+
+def _real_table(name: str) -> pd.DataFrame:
+    from grontur.importing import import_survey
+
+    file, mapping = REAL[name]
+    return import_survey(shared_file("real", file), mapping=mapping).table
+
+
+def _seed_and_order_agreement(table: pd.DataFrame) -> list[float]:
+    """ARI of the published segments against ten other seeds and ten shuffled tables (rows and
+    columns in a random order, a fresh index order)."""
+    base = segment.segment_respondents(table).labels.to_numpy(dtype=str)
+    scores = [adjusted_rand_score(base, segment.segment_respondents(table, random_state=seed).labels.to_numpy(dtype=str))
+              for seed in range(1, 11)]
+    for seed in range(10):
+        rng = np.random.default_rng(1000 + seed)
+        shuffled = table.iloc[rng.permutation(len(table))]
+        shuffled = shuffled[[shuffled.columns[i] for i in rng.permutation(len(shuffled.columns))]]
+        labels = segment.segment_respondents(shuffled, random_state=seed).labels.reindex(table.index)
+        scores.append(adjusted_rand_score(base, labels.to_numpy(dtype=str)))
+    return scores
+
+
+@pytest.mark.parametrize("slug", DEMO)
+def test_demo_segments_do_not_depend_on_seed_or_order(slug: str) -> None:
+    assert min(_seed_and_order_agreement(_demo_table(slug))) >= 0.95
+
+
+@pytest.mark.parametrize("name", sorted(REAL))
+def test_real_export_segments_do_not_depend_on_seed_or_order(name: str) -> None:
+    assert min(_seed_and_order_agreement(_real_table(name))) >= 0.95
+
+
+def test_clusters_do_not_depend_on_row_order_even_with_a_fixed_estimator_seed() -> None:
+    table, _ = planted_table(500, n_segments=5, seed=12)
+    shuffled = table.iloc[np.random.default_rng(5).permutation(len(table))]
+    first = segment.HabitSegmenter(random_state=7).fit(table).labels_
+    second = pd.Series(segment.HabitSegmenter(random_state=7).fit(shuffled).labels_, index=shuffled.index)
+    assert adjusted_rand_score(first, second.reindex(table.index).to_numpy()) == 1.0
 
 
 def test_segment_ids_follow_size_and_align_with_index() -> None:
@@ -306,6 +358,39 @@ def test_unstable_clusters_fall_back_to_personas() -> None:
     assert quality["clustering"]["n_segments"] == 4
     assert quality["stability_ari"] == quality["clustering"]["stability_ari"]
     assert all(card["persona_share"] >= 0 for card in result.segments)
+
+
+@pytest.mark.parametrize(("n", "n_segments", "seed"), [(150, 3, 51), (300, 4, 52), (600, 5, 53), (1200, 6, 54)])
+def test_planted_structure_is_published_as_clusters(n: int, n_segments: int, seed: int) -> None:
+    table, _ = planted_table(n, n_segments=n_segments, seed=seed)
+    quality = segment.segment_respondents(table).quality
+    assert quality["method"] == segment.METHOD_KMEANS
+    assert quality["silhouette"] >= segment.MIN_SILHOUETTE
+    assert quality["stability_ari"] >= segment.MIN_STABILITY
+    assert quality["chosen_because"]["key"] == "best_silhouette"
+
+
+@pytest.mark.parametrize(("n", "seed"), [(150, 61), (300, 62), (600, 63), (1200, 64)])
+def test_answers_without_groups_get_the_persona_rules(n: int, seed: int) -> None:
+    # the answers of planted groups with every column shuffled on its own: same frequencies,
+    # no groups; and a single planted profile
+    for table in (unstructured_table(n, seed=seed), planted_table(n, n_segments=1, seed=seed)[0]):
+        quality = segment.segment_respondents(table).quality
+        assert quality["method"] == segment.METHOD_RULES
+        assert quality["chosen_because"]["key"] in ("not_separated", "unstable_not_separated")
+        assert quality["clustering"]["silhouette"] < segment.MIN_SILHOUETTE
+
+
+def test_the_reason_is_one_plain_sentence_in_each_language() -> None:
+    table = unstructured_table(400, seed=65)
+    quality = segment.segment_respondents(table).quality
+    values = quality["chosen_because"]["values"]
+    assert values["min_silhouette"] == segment.MIN_SILHOUETTE
+    for lang in LANGUAGES:
+        text = quality["chosen_because_text"][lang]
+        assert text.count(". ") == 0 and text.endswith(".")
+        assert ("0,20" if lang != "en" else "0.20") in text
+        assert "{" not in text
 
 
 # --- output shape ------------------------------------------------------------------------------
