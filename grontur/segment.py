@@ -1056,10 +1056,10 @@ def _segment(table: pd.DataFrame, *, k: int, small_threshold: int, n_resamples: 
         base_quality["n_resamples"] = n_resamples
         base_quality["fit_sample_size"] = model.fit_sample_size_
         n_segments = int(codes.max()) + 1
-        segment_personas = _nearest_personas(matrix, codes, n_segments, persona_codes, len(book.ids))
     ids = np.array([f"s{i + 1}" for i in range(n_segments)], dtype=object)
     labels = pd.Series(ids[codes], index=table.index, name="segment", dtype="string")
-    segments, suppressed = _segment_cards(codes, n_segments, blocks, persona_codes, segment_personas, book, ledger)
+    segments, suppressed = _segment_cards(codes, n_segments, blocks, persona_codes, book, ledger,
+                                          segment_personas if method == METHOD_RULES else None)
     quality = {
         **base_quality, "method": method, "n_segments": n_segments,
         "quality": {"metric": "silhouette", "value": _round(sil, 4)},
@@ -1131,17 +1131,6 @@ def _rule_segments(persona: pd.Series, book: PersonaBook, matrix: np.ndarray,
     return remap[local], merged, [int(present[i]) for i in order]
 
 
-def _nearest_personas(matrix: np.ndarray, codes: np.ndarray, n_segments: int, persona_codes: np.ndarray,
-                      n_personas: int) -> list[int]:
-    """The persona whose prototype (mean respondent matching its rules) is nearest each centroid."""
-    centroids = _means(matrix, codes, n_segments, np.zeros((n_segments, matrix.shape[1])))
-    counts = np.bincount(persona_codes, minlength=n_personas)
-    prototypes = _means(matrix, persona_codes, n_personas, np.zeros((n_personas, matrix.shape[1])))
-    gaps = ((centroids[:, None, :] - prototypes[None, :, :]) ** 2).sum(axis=2)
-    gaps[:, counts == 0] = np.inf
-    return [int(i) for i in gaps.argmin(axis=1)]
-
-
 def _structure(sil: float | None) -> str | None:
     if sil is None:
         return None
@@ -1184,10 +1173,15 @@ _TOP: Final = 5
 
 
 def _segment_cards(codes: np.ndarray, n_segments: int, blocks: dict[str, np.ndarray],
-                   persona_codes: np.ndarray, segment_personas: list[int], book: PersonaBook,
-                   ledger: Ledger) -> tuple[list[Any], HiddenTally]:
-    """One card per segment, every count registered with the publication gate."""
+                   persona_codes: np.ndarray, book: PersonaBook, ledger: Ledger,
+                   segment_personas: list[int] | None = None) -> tuple[list[Any], HiddenTally]:
+    """One card per segment, every count registered with the publication gate.
+
+    A segment's persona is the rule that made it (rule route, ``segment_personas``) or the one
+    most of its members match (ties: file order); its name comes from :func:`_name_segments`.
+    """
     n = len(codes)
+    seasons = _seasons_told_apart(blocks)
     onehot = np.zeros((n, n_segments))
     onehot[np.arange(n), codes] = 1.0
     sizes = onehot.sum(axis=0)
@@ -1196,15 +1190,18 @@ def _segment_cards(codes: np.ndarray, n_segments: int, blocks: dict[str, np.ndar
     barrier_all = blocks["barriers"].mean(axis=0)
     help_counts = onehot.T @ blocks["would_help"]
     help_all = blocks["would_help"].mean(axis=0)
-    indicators, indicator_names = _indicators(blocks)
+    indicators, indicator_names = _indicators(blocks, seasons)
     ind_counts = onehot.T @ indicators
     ind_all = indicators.mean(axis=0)
 
     persona_ids = list(book.ids)
     persona_counts = onehot.T @ np.eye(len(persona_ids))[persona_codes]
+    if segment_personas is None:
+        segment_personas = [int(np.argmax(row)) for row in persona_counts]
     distance = blocks["distance_km"][:, 0]
 
     cards: list[Listed] = []
+    profiles: list[list[tuple[str, dict[str, Any]]]] = []
     for j in range(n_segments):
         members = codes == j
         tag = ("segment", f"s{j + 1}")
@@ -1245,15 +1242,31 @@ def _segment_cards(codes: np.ndarray, n_segments: int, blocks: dict[str, np.ndar
             "would_help": wishes,
             "defining_features": defining,
         }, (size,)))  # a segment whose size the gate hides is not shown at all
-    _name_segments([card.item for card in cards], book)
+        profiles.append(_profile(blocks, members, seasons))
+    _name_segments([card.item for card in cards], book, profiles)
     return cards, HiddenTally(tuple(sorted(figures_in(cards), key=lambda f: (f.id, f.cell))))
 
 
-def _indicators(blocks: dict[str, np.ndarray]) -> tuple[np.ndarray, list[str]]:
-    """Readable yes/no features used to say what sets a segment apart."""
+def _seasons_told_apart(blocks: dict[str, np.ndarray]) -> bool:
+    """True when some respondent gave different summer and winter modes.
+
+    A survey with one mode question fills both seasons with the same answer: its segments are
+    then described without season words.
+    """
+    summer, winter = blocks["mode_summer_code"], blocks["mode_winter_code"]
+    both = (summer >= 0) & (winter >= 0)
+    return bool((summer[both] != winter[both]).any()) or bool(((summer >= 0) != (winter >= 0)).any())
+
+
+def _indicators(blocks: dict[str, np.ndarray], seasons: bool = True) -> tuple[np.ndarray, list[str]]:
+    """Readable yes/no features used to say what sets a segment apart (no season words when the
+    survey did not tell the seasons apart)."""
     names: list[str] = []
     parts: list[np.ndarray] = []
-    for season in ("summer", "winter"):
+    if not seasons:
+        parts.append(blocks["mode_summer"])
+        names += [f"mode:{g}" for g in MODE_GROUPS]
+    for season in ("summer", "winter") if seasons else ():
         parts.append(blocks[f"mode_{season}"])
         names += [f"mode_{season}:{g}" for g in MODE_GROUPS]
     distance = blocks["distance_km"][:, 0]
@@ -1344,54 +1357,137 @@ def feature_label(feature: str) -> dict[str, str]:
     return {lang: t(key, lang) for lang in LANGUAGES}
 
 
-def _name_segments(cards: list[dict[str, Any]], book: PersonaBook) -> None:
-    """Label = persona name, plus the first feature that sets the segment apart when the persona
-    names several segments or fewer than half of the members match it.
+#: A segment carries a persona's name only when at least this share of its members match it.
+NAME_MIN_SHARE: Final = 0.6
+#: A feature names a segment when at least this share of its members (who answered) have it.
+_MODE_MAJORITY: Final = 0.5
+_FLAG_MAJORITY: Final = 0.6
+#: Distance bands of generated names (km, lower exclusive, upper inclusive).
+NAME_DISTANCE_BANDS: Final = (("0_2", 0.0, 2.0), ("2_5", 2.0, 5.0), ("5_15", 5.0, 15.0), ("15_30", 15.0, 30.0),
+                              ("30_plus", 30.0, math.inf))
 
-    A segment fewer than half of whose members match the persona is called "closest to" it, and
-    its description says how many match instead of repeating the persona's summary.
+
+def _dominant_mode(codes: np.ndarray) -> tuple[str, dict[str, Any]] | None:
+    """The mode most members answered (if >= 50 %), else its mode group, else "mixed modes"."""
+    answered = codes[codes >= 0]
+    if not len(answered):
+        return None
+    counts = np.bincount(answered, minlength=len(MODES))
+    top = int(np.argmax(counts))
+    if counts[top] >= _MODE_MAJORITY * len(answered):
+        return ("segment.name.mode." + MODES[top], {})
+    groups = np.bincount(_MODE_GROUP_INDEX[answered], minlength=len(MODE_GROUPS))
+    group = int(np.argmax(groups))
+    if groups[group] >= _MODE_MAJORITY * len(answered):
+        return ("segment.name.group." + MODE_GROUPS[group], {})
+    return ("segment.name.mixed_modes", {})
+
+
+def _profile(blocks: dict[str, np.ndarray], members: np.ndarray, seasons: bool) -> list[tuple[str, dict[str, Any]]]:
+    """What most members of a segment have in common, as catalogue keys: the mode (and the
+    winter mode when it differs and the survey told the seasons apart), the distance band and
+    the most common situation flag, each only when a majority has it."""
+    summer = _dominant_mode(blocks["mode_summer_code"][members])
+    winter = _dominant_mode(blocks["mode_winter_code"][members]) if seasons else None
+    first = summer or winter
+    parts: list[tuple[str, dict[str, Any]]] = []
+    distance = blocks["distance_km"][members, 0]
+    known = distance[~np.isnan(distance)]
+    band = None
+    for name, low, high in NAME_DISTANCE_BANDS:
+        if len(known) and ((known > low) & (known <= high)).sum() >= _MODE_MAJORITY * len(known):
+            band = name
+    if first is not None:
+        if band is not None:
+            parts.append(("segment.name.mode_distance", {"mode": first, "distance": f"segment.name.distance.{band}"}))
+        else:
+            parts.append(first)
+    elif band is not None:
+        parts.append((f"segment.name.distance_only.{band}", {}))
+    if seasons and summer is not None and winter is not None and winter[0] != summer[0]:
+        parts.append(("segment.name.in_winter", {"mode": winter}))
+    shares = [(float(np.nan_to_num(blocks[flag][members, 0], nan=0.0).mean()), flag) for flag in FLAGS]
+    share, flag = max(shares, key=lambda item: (item[0], -FLAGS.index(item[1])))
+    if share >= _FLAG_MAJORITY:
+        parts.append((f"segment.name.flag.{flag}", {}))
+    return parts or [("segment.name.mixed_modes", {})]
+
+
+def _render(part: tuple[str, dict[str, Any]], lang: str, lower: bool = False) -> str:
+    key, values = part
+    shown = {}
+    for name, value in values.items():
+        if isinstance(value, tuple):
+            shown[name] = _render(value, lang)
+        elif name == "distance":
+            shown[name] = t(value, lang)
+        else:
+            shown[name] = value
+    text = t(key, lang, **shown)
+    return _lower_first(text) if lower else text
+
+
+def _generated_name(parts: list[tuple[str, dict[str, Any]]]) -> dict[str, str]:
+    """"Drive alone 15–30 km, car in winter, work shifts": every word from the catalogue."""
+    return {lang: ", ".join(_render(part, lang, lower=i > 0) for i, part in enumerate(parts)) for lang in LANGUAGES}
+
+
+def _name_segments(cards: list[dict[str, Any]], book: PersonaBook,
+                   profiles: list[list[tuple[str, dict[str, Any]]]] | None = None) -> None:
+    """Label and description of every card.
+
+    A segment carries its persona's name (and summary) only when at least ``NAME_MIN_SHARE`` of
+    its members match it and the persona is not the catch-all; otherwise it is named after what
+    most members have in common (:func:`_profile`). Two segments with the same name are told
+    apart by their profile, then by a number.
     """
-    by_persona: dict[str, list[dict[str, Any]]] = {}
     def exact(value: Any) -> Any:  # the figure behind a gate's placeholder
         return value.value if isinstance(value, Derived) else value.item if isinstance(value, Listed) else value
 
-    fit = {id(card): exact(card["persona_share"]) for card in cards}
-    features_of = {id(card): [exact(item) for item in card["defining_features"]] for card in cards}
-    for card in cards:
-        by_persona.setdefault(card["persona"], []).append(card)
+    catch_all = book.personas[-1].id
+    profiles = profiles if profiles is not None else [[] for _ in cards]
+    for card, profile in zip(cards, profiles, strict=True):
         persona = book.by_id(card["persona"])
-        if fit[id(card)] >= 0.5:
+        fit = exact(card["persona_share"])
+        named = persona.id != catch_all and fit is not None and fit >= NAME_MIN_SHARE
+        card["_profile"] = profile
+        if named:
+            card["label"] = dict(persona.name)
             card["description"] = dict(persona.summary)
+            continue
+        card["label"] = _generated_name(profile) if profile else {
+            lang: t("segment.label_closest", lang, persona=persona.name[lang]) for lang in LANGUAGES}
+        if persona.id == catch_all or fit is None:
+            card["description"] = {lang: t("segment.description_generated", lang) for lang in LANGUAGES}
         else:
-            percent = round(fit[id(card)] * 100)
             # The sentence quotes the share: it is shown only when the share is.
+            percent = round(fit * 100)
             text = {lang: t("segment.description_loose", lang, percent=percent, persona=persona.name[lang])
                     for lang in LANGUAGES}
             share = card["persona_share"]
             card["description"] = Derived(text, share.needs) if isinstance(share, Derived) else text
-    for persona_id, group in by_persona.items():
-        name = book.by_id(persona_id).name
-        if len(group) == 1 and (fit[id(group[0])] >= 0.5 or not features_of[id(group[0])]):
-            fits = fit[id(group[0])] >= 0.5
-            group[0]["label"] = dict(name) if fits else {
-                lang: t("segment.label_closest", lang, persona=name[lang]) for lang in LANGUAGES}
+    by_label: dict[str, list[dict[str, Any]]] = {}
+    for card in cards:
+        by_label.setdefault(card["label"]["en"], []).append(card)
+    for group in by_label.values():
+        if len(group) < 2:
             continue
-        used: set[str] = set()
-        for number, card in enumerate(group, start=1):
-            siblings = {f["feature"] for other in group if other is not card
-                        for f in features_of[id(other)][:2]}
-            features = [f for f in features_of[id(card)] if f["feature"] not in used]
-            feature = next((f for f in features if f["feature"] not in siblings), None)
-            if feature is None:
-                card["label"] = {lang: t("segment.label_numbered", lang, persona=name[lang], number=number)
-                                 for lang in LANGUAGES}
-                continue
-            used.add(feature["feature"])
-            key = "segment.label_with_feature" if fit[id(card)] >= 0.5 else "segment.label_closest_feature"
-            card["label"] = {
-                lang: t(key, lang, persona=name[lang], feature=_lower_first(feature["label"][lang]))
-                for lang in LANGUAGES
-            }
+        for card in group:
+            profile = card["_profile"]
+            named = card["label"] != _generated_name(profile) if profile else True
+            if named and profile:
+                text = _generated_name(profile)
+                card["label"] = {lang: t("segment.label_with_feature", lang, persona=card["label"][lang],
+                                         feature=_lower_first(text[lang])) for lang in LANGUAGES}
+    repeated: dict[str, list[dict[str, Any]]] = {}
+    for card in cards:
+        repeated.setdefault(card["label"]["en"], []).append(card)
+    for group in repeated.values():
+        for number, card in enumerate(group if len(group) > 1 else [], start=1):
+            card["label"] = {lang: t("segment.label_numbered", lang, persona=card["label"][lang], number=number)
+                             for lang in LANGUAGES}
+    for card in cards:
+        card.pop("_profile", None)
 
 
 def _lower_first(text: str) -> str:

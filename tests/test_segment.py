@@ -490,22 +490,101 @@ def test_real_export_segments_within_the_rules() -> None:
     json.dumps(result.as_dict(), allow_nan=False)
 
 
-def test_a_segment_that_mostly_does_not_match_its_persona_is_not_named_or_described_by_it() -> None:
+def test_a_persona_names_a_segment_only_when_most_members_match_it() -> None:
     from grontur.segment import _name_segments, load_personas
 
     book = load_personas()
-    fitting, loose = book.personas[0], book.personas[1]
-    feature = {"feature": "flag:children_drop_off",
-               "label": {"nn": "Følgjer born", "nb": "Følger barn", "en": "Drops off children"}}
-    cards = [{"persona": fitting.id, "persona_share": 0.8, "defining_features": [feature]},
-             {"persona": loose.id, "persona_share": 0.13, "defining_features": [feature]},
-             {"persona": book.personas[2].id, "persona_share": 0.3, "defining_features": []}]
-    _name_segments(cards, book)
+    fitting, loose, catch_all = book.personas[0], book.personas[1], book.personas[-1]
+    profile = [("segment.name.mode_distance", {"mode": ("segment.name.mode.car_alone", {}),
+                                               "distance": "segment.name.distance.15_30"}),
+               ("segment.name.flag.shift_work", {})]
+    cards = [{"persona": fitting.id, "persona_share": 0.6, "defining_features": []},
+             {"persona": loose.id, "persona_share": 0.59, "defining_features": []},
+             {"persona": catch_all.id, "persona_share": 1.0, "defining_features": []}]
+    _name_segments(cards, book, [profile, profile, [("segment.name.mode.train", {})]])
     assert cards[0]["label"] == dict(fitting.name) and cards[0]["description"] == dict(fitting.summary)
-    assert cards[1]["label"]["en"] == f"Closest to “{loose.name['en']}”: drops off children"
-    assert cards[1]["description"]["nn"].startswith("Berre 13 % av gruppa passar")
+    assert cards[1]["label"]["en"] == "Drive alone 15–30 km, shift work"
+    assert cards[1]["label"]["nn"] == "Køyrer åleine 15–30 km, turnus eller skift"
+    assert cards[1]["description"]["nn"].startswith("Berre 59 % av gruppa passar")
     assert loose.summary["en"] not in cards[1]["description"]["en"]
-    assert cards[2]["label"]["nb"] == f"Nærmest «{book.personas[2].name['nb']}»"
+    # the catch-all persona ("passengers, motorcyclists and others") never names a segment
+    assert cards[2]["label"]["en"] == "Take the train"
+    assert catch_all.summary["en"] not in cards[2]["description"]["en"]
+
+
+def _self_made_table(seed: int = 3) -> pd.DataFrame:
+    """Passengers, motorcyclists (car in winter), train commuters and drivers, with noise."""
+    rng = np.random.default_rng(seed)
+    groups = [("car_passenger", "car_passenger", 8.0, 70), ("motorcycle", "car_alone", 12.0, 60),
+              ("train", "train", 45.0, 80), ("car_alone", "car_alone", 20.0, 90), ("walk", "walk", 1.0, 40)]
+    rows = []
+    for summer, winter, km, n in groups:
+        for _ in range(n):
+            noisy = rng.random() < 0.1
+            rows.append({"mode_summer": rng.choice(MODES) if noisy else summer, "mode_winter": winter,
+                         "distance_km": round(float(km * np.exp(rng.normal(0, 0.3))), 1),
+                         "shift_work": bool(rng.random() < 0.2), "car_needed_for_work": bool(rng.random() < 0.1),
+                         "children_drop_off": bool(rng.random() < 0.2),
+                         "barriers": "too_far" if km > 30 else pd.NA})
+    return _table(rows)
+
+
+def _contradictions(table: pd.DataFrame, result: segment.SegmentResult) -> list[str]:
+    """Names that their members' answers contradict: a persona name most members do not match,
+    a named mode most members do not use, the catch-all persona's words, season words in a
+    survey that asked about one season."""
+    from grontur.i18n import t
+
+    book = segment.load_personas()
+    persona = segment.assign_personas(table, book)
+    one_season = table["mode_summer"].fillna("").equals(table["mode_winter"].fillna(""))
+    phrases = {t(f"segment.name.mode.{code}", "en"): ("mode", code) for code in MODES}
+    phrases |= {t(f"segment.name.group.{g}", "en"): ("group", g) for g in segment.MODE_GROUPS}
+    found = []
+    for card in result.segments:
+        label = card["label"]["en"]
+        members = result.labels == card["id"]
+        for p in book.personas:
+            if label.startswith(p.name["en"]) and (persona[members] == p.id).mean() < segment.NAME_MIN_SHARE:
+                found.append(f"{label}: {(persona[members] == p.id).mean():.0%} match {p.id}")
+        if book.personas[-1].name["en"] in label or "motorcyclists" in str(card.get("description")):
+            found.append(f"{label}: catch-all persona")
+        prefix = max((ph for ph in phrases if label.startswith(ph)), key=len, default=None)
+        if prefix is not None:
+            kind, code = phrases[prefix]
+            modes = table.loc[members, "mode_summer"].dropna()
+            values = modes if kind == "mode" else modes.map(segment.MODE_GROUP_OF)
+            if (values == code).mean() < 0.5:
+                found.append(f"{label}: only {(values == code).mean():.0%} {code}")
+        words = [card["label"][lang] for lang in LANGUAGES] + [
+            f["label"][lang] for f in card["defining_features"] for lang in LANGUAGES]
+        if one_season and any(w in text.lower() for text in words for w in ("summer", "winter", "sommar", "sommer", "vinter")):
+            found.append(f"{label}: season words in a one-season survey")
+    return found
+
+
+def test_names_of_self_made_segments_match_their_contents() -> None:
+    table = _self_made_table()
+    result = segment.segment_respondents(table)
+    assert _contradictions(table, result) == []
+    labels = [card["label"]["en"] for card in result.segments]
+    assert any("take the train" in label.lower() for label in labels)
+    assert any(label.startswith("Ride as a car passenger") for label in labels)
+    # the same people asked about one season only: no season words
+    one = table.assign(mode_winter=table["mode_summer"])
+    assert _contradictions(one, segment.segment_respondents(one)) == []
+
+
+@pytest.mark.parametrize("slug", DEMO)
+def test_demo_segment_names_match_their_contents(slug: str) -> None:
+    table = _demo_table(slug)
+    assert _contradictions(table, segment.segment_respondents(table)) == []
+
+
+@pytest.mark.parametrize("name", sorted(REAL))
+def test_real_export_segment_names_match_their_contents(name: str) -> None:
+    table = _real_table(name)
+    assert _contradictions(table, segment.segment_respondents(table)) == []
 
 
 def test_the_report_shows_the_segment_description_not_the_persona_summary() -> None:
