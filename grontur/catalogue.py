@@ -86,9 +86,9 @@ _ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _TILTAK_RE = re.compile(r"^(?:0|[A-E])(?:-\d+){0,2}$")
 _TOP_FIELDS: Final = (
     "id", "family", "tiltak_ref", "name", "summary", "problem", "description", "targets",
-    "requires", "effect", "capacity", "cost", "time_to_effect", "actors", "anchoring", "sources",
+    "requires", "effect", "capacity", "cost", "time_to_effect", "actors", "anchoring", "sources", "stages",
 )
-_REQUIRED_FIELDS: Final = tuple(f for f in _TOP_FIELDS if f not in ("requires", "capacity"))
+_REQUIRED_FIELDS: Final = tuple(f for f in _TOP_FIELDS if f not in ("requires", "capacity", "stages"))
 _EFFECT_FIELDS: Final = ("low", "high", "applies_to", "basis", "source", "setting", "reason", "confidence")
 _TEXT_FIELDS: Final = ("name", "summary", "problem", "description")
 _TARGET_FIELDS: Final = (
@@ -263,6 +263,10 @@ class Measure:
     anchoring: tuple[str, ...]
     sources: tuple[Source, ...]
     capacity: Capacity | None = None
+    #: Stages of change (grontur.schema.STAGES) whose people the measure suits: information and
+    #: campaigns suit ``considering``, trials and equipment ``preparing``, facilities and rewards
+    #: ``doing`` (grontur/stages.py); empty when the entry does not say.
+    stages: tuple[str, ...] = ()
     path: Path | None = field(default=None, compare=False)
     origin: str = field(default="shipped", compare=False)
 
@@ -299,6 +303,7 @@ class Measure:
             "actors": list(self.actors),
             "anchoring": list(self.anchoring),
             "sources": [s.as_dict() for s in self.sources],
+            **({"stages": list(self.stages)} if self.stages else {}),
         }
 
 
@@ -677,11 +682,16 @@ def parse_measure(data: Any, *, file: Path | None = None, origin: str = "shipped
         )
     anchoring = c.codes(data["anchoring"], "anchoring", _anchoring_steps(), what="anchoring step")
     sources = _parse_sources(c, data["sources"])
+    stages: tuple[str, ...] = ()
+    if "stages" in data:
+        stages = c.codes(data["stages"], "stages", schema.STAGES, what="stage of change")
+        if not stages:
+            raise c.fail("stages", f"list at least one stage of change ({', '.join(schema.STAGES)}) or leave the field out.")
     return Measure(
         id=measure_id, family=family[0], tiltak_ref=tiltak_ref, **texts,
         targets=targets, requires=requires, effect=effect, cost=cost,
         time_to_effect=time_to_effect[0], actors=actors, anchoring=anchoring, sources=sources,
-        capacity=capacity, path=file, origin=origin,
+        capacity=capacity, stages=stages, path=file, origin=origin,
     )
 
 
