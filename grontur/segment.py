@@ -47,7 +47,8 @@ from grontur.publish import (
     figures_in,
 )
 from grontur.resources import data_path
-from grontur.schema import BARRIERS, MODES, MULTI_SEP, WOULD_HELP
+from grontur.schema import BARRIERS, MODES, MULTI_SEP, STAGES, WOULD_HELP
+from grontur.stages import StageResult, stage_of_change
 
 log = logging.getLogger(__name__)
 
@@ -1059,7 +1060,8 @@ def _segment(table: pd.DataFrame, *, k: int, small_threshold: int, n_resamples: 
     ids = np.array([f"s{i + 1}" for i in range(n_segments)], dtype=object)
     labels = pd.Series(ids[codes], index=table.index, name="segment", dtype="string")
     segments, suppressed = _segment_cards(codes, n_segments, blocks, persona_codes, book, ledger,
-                                          segment_personas if method == METHOD_RULES else None)
+                                          segment_personas if method == METHOD_RULES else None,
+                                          stages=stage_of_change(table))
     quality = {
         **base_quality, "method": method, "n_segments": n_segments,
         "quality": {"metric": "silhouette", "value": _round(sil, 4)},
@@ -1174,7 +1176,8 @@ _TOP: Final = 5
 
 def _segment_cards(codes: np.ndarray, n_segments: int, blocks: dict[str, np.ndarray],
                    persona_codes: np.ndarray, book: PersonaBook, ledger: Ledger,
-                   segment_personas: list[int] | None = None) -> tuple[list[Any], HiddenTally]:
+                   segment_personas: list[int] | None = None, *,
+                   stages: StageResult | None = None) -> tuple[list[Any], HiddenTally]:
     """One card per segment, every count registered with the publication gate.
 
     A segment's persona is the rule that made it (rule route, ``segment_personas``) or the one
@@ -1226,6 +1229,7 @@ def _segment_cards(codes: np.ndarray, n_segments: int, blocks: dict[str, np.ndar
                              WOULD_HELP, (*tag, "help"))
         defining = _defining(ledger, members, size, indicators, ind_counts[j], ind_all, indicator_names,
                              (*tag, "feature"))
+        stage_card = _stage_card(ledger, members, stages, tag) if stages is not None else None
         top_persona = segment_personas[j]
         persona_fig = ledger.count(members & (persona_codes == top_persona), tag=(*tag, "persona"))
         ledger.subset(persona_fig, size)
@@ -1241,6 +1245,7 @@ def _segment_cards(codes: np.ndarray, n_segments: int, blocks: dict[str, np.ndar
             "barriers": barriers,
             "would_help": wishes,
             "defining_features": defining,
+            "stages": stage_card,
         }, (size,)))  # a segment whose size the gate hides is not shown at all
         profiles.append(_profile(blocks, members, seasons))
     _name_segments([card.item for card in cards], book, profiles)
@@ -1256,6 +1261,23 @@ def _seasons_told_apart(blocks: dict[str, np.ndarray]) -> bool:
     summer, winter = blocks["mode_summer_code"], blocks["mode_winter_code"]
     both = (summer >= 0) & (winter >= 0)
     return bool((summer[both] != winter[both]).any()) or bool(((summer >= 0) != (winter >= 0)).any())
+
+
+def _stage_card(ledger: Ledger, members: np.ndarray, stages: StageResult, tag: tuple[Any, ...]) -> dict[str, Any]:
+    """Stage of change of a segment's members (grontur/stages.py): counts and shares of the
+    members with a stage, and how many of those stages were derived rather than answered."""
+    known = members & stages.known()
+    base = ledger.base(known, tag=(*tag, "stage", "n"), answered=True)
+    cells = {code: ledger.count(members & stages.mask(code), tag=(*tag, "stage", code)) for code in STAGES}
+    ledger.partition(base, list(cells.values()))
+    derived = ledger.count(known & stages.derived.fillna(False).to_numpy(dtype=bool), tag=(*tag, "stage", "derived"))
+    ledger.subset(derived, base)
+    return {
+        "n": base,
+        "count": cells,
+        "share": {code: Derived(round(fig.n / base.n, 4) if base.n else None, (fig, base)) for code, fig in cells.items()},
+        "derived": derived,
+    }
 
 
 def _indicators(blocks: dict[str, np.ndarray], seasons: bool = True) -> tuple[np.ndarray, list[str]]:
