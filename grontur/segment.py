@@ -56,8 +56,11 @@ __all__ = [
     "HabitSegmenter",
     "SegmentResult",
     "assign_personas",
+    "canonical_order",
+    "content_seed",
     "habit_features",
     "load_personas",
+    "reason_text",
     "segment_respondents",
 ]
 
@@ -1144,20 +1147,24 @@ def _structure(sil: float | None) -> str | None:
 
 def _reason(key: str, **values: Any) -> dict[str, Any]:
     """Why this segmentation: a key with its values, and the sentence in nn, nb and en."""
-    texts = {}
-    for lang in LANGUAGES:
-        shown: dict[str, Any] = {}
-        for name, value in values.items():
-            if name == "structure":
-                shown[name] = t(f"segment.structure.{value or 'none'}", lang)
-            elif value is None:
-                shown[name] = "–"
-            elif isinstance(value, float):
-                shown[name] = _format_number(value, lang)
-            else:
-                shown[name] = value
-        texts[lang] = t(f"segment.reason.{key}", lang, **shown)
-    return {"chosen_because": {"key": key, "values": values}, "chosen_because_text": texts}
+    return {"chosen_because": {"key": key, "values": values},
+            "chosen_because_text": {lang: reason_text(key, values, lang) for lang in LANGUAGES}}
+
+
+def reason_text(key: str, values: dict[str, Any], lang: str) -> str:
+    """The one plain sentence (locale catalogue, ``segment.reason.<key>``) that says which route
+    the segments took and why, from ``segmentation.chosen_because`` of results.json."""
+    shown: dict[str, Any] = {}
+    for name, value in values.items():
+        if name == "structure":
+            shown[name] = t(f"segment.structure.{value or 'none'}", lang)
+        elif value is None:
+            shown[name] = "–"
+        elif isinstance(value, float):
+            shown[name] = _format_number(value, lang)
+        else:
+            shown[name] = value
+    return t(f"segment.reason.{key}", lang, **shown)
 
 
 def _format_number(value: float, lang: str) -> str:
