@@ -714,6 +714,8 @@ class HabitSegmenter(ClusterMixin, BaseEstimator):
     center_, scale_, impute_ : dict, standardisation learned on the fit
     """
 
+    labels_: np.ndarray  # set by fit (annotated here: _fit_matrix reorders what _fit_canonical set)
+
     def __init__(
         self,
         *,
@@ -1046,7 +1048,7 @@ def _segment(table: pd.DataFrame, *, k: int, small_threshold: int, n_resamples: 
                 "method": METHOD_KMEANS, "n_segments": clustered.n_segments_,
                 "silhouette": _round(clustered.silhouette_, 4), "stability_ari": _round(stability, 4),
             }
-            reason = _reason(weak, stability=_round(stability, 2), min_stability=min_stability,
+            reason = _reason(weak or "unstable", stability=_round(stability, 2), min_stability=min_stability,
                              silhouette=_round(clustered.silhouette_, 2), min_silhouette=min_silhouette,
                              structure=_structure(clustered.silhouette_))
         n_segments = int(codes.max()) + 1
