@@ -9,11 +9,14 @@ Two routes lead to the same kind of result:
   the number of segments chosen by the simplified silhouette, segments below the minimum size
   merged, stability measured on bootstrap refits.
 - **Rule-based**: every respondent gets the first persona in ``surveys/personas.yaml`` whose
-  rules hold. Used for small municipalities, and when the clusters are not stable enough to be
-  published as groups.
+  rules hold. Used for small municipalities, and when the clusters are not both stable and
+  separated enough (``MIN_STABILITY``, ``MIN_SILHOUETTE``) to be published as groups.
 
-Data-driven segments are named after the nearest persona (plus the feature that sets them apart
-when needed) and every segment is described by a persona card with no group below ``k``.
+The same respondents give the same segments whatever the seed, row order or column order: rows
+are fitted in :func:`canonical_order` and every random draw is seeded by :func:`content_seed`.
+A segment carries a persona's name only when at least ``NAME_MIN_SHARE`` of its members match
+it; otherwise it is named after what most members share. Every segment is described by a card
+(with its members' stages of change, :mod:`grontur.stages`) with no group below ``k``.
 See ``docs/segmentation.md`` for the method comparison and ``docs/schema/segments.md`` for keys.
 """
 

@@ -425,7 +425,9 @@ def test_labels_are_distinct_and_translated() -> None:
 def test_every_feature_has_a_label() -> None:
     blocks = segment.habit_features(_small_table())
     _, names = segment._indicators(blocks)
-    for name in names:
+    _, one_season = segment._indicators(blocks, seasons=False)
+    assert not any(name.startswith(("mode_summer", "mode_winter")) for name in one_season)
+    for name in names + one_season:
         label = segment.feature_label(name)
         assert set(label) == set(LANGUAGES) and all(label.values())
     for code in WOULD_HELP:
