@@ -87,9 +87,9 @@ _TILTAK_RE = re.compile(r"^(?:0|[A-E])(?:-\d+){0,2}$")
 _TOP_FIELDS: Final = (
     "id", "family", "tiltak_ref", "role", "enables", "facility", "name", "summary", "problem", "description",
     "targets", "requires", "effect", "uptake", "capacity", "cost", "time_to_effect", "actors", "anchoring",
-    "sources",
+    "sources", "stages",
 )
-_OPTIONAL_FIELDS: Final = ("requires", "capacity", "role", "enables", "facility", "uptake")
+_OPTIONAL_FIELDS: Final = ("requires", "capacity", "role", "enables", "facility", "uptake", "stages")
 _REQUIRED_FIELDS: Final = tuple(f for f in _TOP_FIELDS if f not in _OPTIONAL_FIELDS)
 #: A core measure is ranked and can lead a plan; an enabler (a facility or a support measure)
 #: travels with the core measures it makes work, as their add-on or prerequisite.
@@ -309,6 +309,10 @@ class Measure:
     enables: tuple[str, ...] = ()
     facility: str | None = None
     uptake: Uptake | None = None
+    #: Stages of change (grontur.schema.STAGES) whose people the measure suits: information and
+    #: campaigns suit ``considering``, trials and equipment ``preparing``, facilities and rewards
+    #: ``doing`` (grontur/stages.py); empty when the entry does not say.
+    stages: tuple[str, ...] = ()
     path: Path | None = field(default=None, compare=False)
     origin: str = field(default="shipped", compare=False)
 
@@ -349,6 +353,7 @@ class Measure:
             "actors": list(self.actors),
             "anchoring": list(self.anchoring),
             "sources": [s.as_dict() for s in self.sources],
+            **({"stages": list(self.stages)} if self.stages else {}),
         }
 
 
@@ -753,11 +758,17 @@ def parse_measure(data: Any, *, file: Path | None = None, origin: str = "shipped
     if effect.applies_to != "participants" and uptake is not None:
         raise c.fail("uptake", f"only a measure whose effect applies to participants has an uptake; this one applies to "
                      f"{effect.applies_to}. Drop the field or change effect.applies_to.")
+    stages: tuple[str, ...] = ()
+    if "stages" in data:
+        stages = c.codes(data["stages"], "stages", schema.STAGES, what="stage of change")
+        if not stages:
+            raise c.fail("stages", f"list at least one stage of change ({', '.join(schema.STAGES)}) or leave the field out.")
     return Measure(
         id=measure_id, family=family[0], tiltak_ref=tiltak_ref, **texts,
         targets=targets, requires=requires, effect=effect, cost=cost,
         time_to_effect=time_to_effect[0], actors=actors, anchoring=anchoring, sources=sources,
-        capacity=capacity, role=role, enables=enables, facility=facility, uptake=uptake, path=file, origin=origin,
+        capacity=capacity, role=role, enables=enables, facility=facility, uptake=uptake, stages=stages,
+        path=file, origin=origin,
     )
 
 

@@ -49,7 +49,7 @@ _VOCABULARY = {
     "mode_summer": "mode", "mode_winter": "mode", MODE_BOTH: "mode", "would_consider": "mode",
     "car_fuel": "car_fuel", "job_group": "job_group", "parking_at_work": "parking_at_work",
     "age_band": "age_band", "shift_work": "bool", "car_needed_for_work": "bool",
-    "children_drop_off": "bool",
+    "children_drop_off": "bool", "stage_of_change": "stage_of_change",
 }
 
 
@@ -1106,6 +1106,7 @@ _KEYWORDS: dict[str, tuple[str, ...]] = {
     "barriers": ("barrier", "hindrer", "hindrar", "hold you back", "keeps you", "why not", "kvifor", "hvorfor"),
     "would_consider": ("consider", "try", "prøve", "would you", "kunne du"),
     "would_help": ("encourage", "easier", "lettare", "lettere", "help", "would make"),
+    "stage_of_change": ("closest to where you are", "stemmer best for deg", "stage of change", "ready to change"),
     "shift_work": ("shift", "turnus", "night", "natt"),
     "children_drop_off": ("children", "born", "barn", "school run", "barnehage"),
     "car_needed_for_work": ("car during", "bil i arbeidstida", "bil i arbeidstiden", "work trips", "tenestereiser", "tjenestereiser"),

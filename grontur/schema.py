@@ -44,6 +44,10 @@ WOULD_HELP: Final = (
     "guaranteed_ride_home", "km_allowance_bike", "other",
 )
 SEASONS: Final = ("summer", "winter")
+#: Stages of change for the most promising alternative (MaxSem; Prochaska & DiClemente's
+#: transtheoretical model): not considering it, considering it, preparing to try it, doing it
+#: (some days, or for less than six months), keeping it up. Order matters: readiness rises.
+STAGES: Final = ("not_considering", "considering", "preparing", "doing", "keeping")
 
 #: column -> (kind, allowed codes or None). kind is one of str, code, multi, float, bool.
 COLUMNS: Final[dict[str, tuple[str, tuple[str, ...] | None]]] = {
@@ -67,6 +71,7 @@ COLUMNS: Final[dict[str, tuple[str, tuple[str, ...] | None]]] = {
     "barriers": ("multi", BARRIERS),
     "would_consider": ("multi", CONSIDER_MODES),
     "would_help": ("multi", WOULD_HELP),
+    "stage_of_change": ("code", STAGES),
     "age_band": ("code", AGE_BANDS),
 }
 REQUIRED_ANY: Final = ("mode_summer", "mode_winter", "distance_km")

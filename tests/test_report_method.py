@@ -117,3 +117,24 @@ def test_the_measures_table_marks_assumed_effect_ranges(tmp_path: Path) -> None:
         assert ("(assumption)" in cells[3]) == assumed, (m["id"], cells[3])
         checked[assumed] += 1
     assert checked[True] > 0 and checked[False] > 0
+
+
+def test_the_report_says_why_the_segments_are_what_they_are_and_shows_their_stages(tmp_path: Path) -> None:
+    from grontur.segment import reason_text
+
+    rows = [f"car_alone,car_alone,{3 + i % 20},bike,{'considering' if i % 3 else 'preparing'}" for i in range(60)]
+    rows += [f"bike,bus,{1 + i % 4},,keeping" for i in range(30)]
+    survey = tmp_path / "s.csv"
+    survey.write_text("mode_summer,mode_winter,distance_km,would_consider,stage_of_change\n" + "\n".join(rows) + "\n",
+                      encoding="utf-8")
+    analysis = analyse_file(survey, municipality="Gol", lang="en", out_dir=tmp_path / "out", formats=("html",),
+                            run_date=dt.date(2026, 11, 29))
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", (tmp_path / "out" / "report.html").read_text(encoding="utf-8")))
+    because = analysis.results["segmentation"]["chosen_because"]
+    assert reason_text(because["key"], because["values"], "en") in text.replace("&#x27;", "'")
+    # every stage was answered: the card says "Stage of change", not "derived"
+    assert "Stage of change Considering" in text or "Stage of change Keeping it up" in text
+    assert "derived from travel mode" not in text
+    stages = [seg["stages"] for seg in analysis.results["segments"]]
+    assert all(stage["derived"] == 0 for stage in stages)
+    assert sum(stage["count"]["keeping"] for stage in stages) == 30

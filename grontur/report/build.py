@@ -608,6 +608,14 @@ def _segments(ctx: _Ctx) -> Section:
             codes = _code_list(seg.get(key))
             if codes:
                 facts.append((tr(f"report.segments.{key}"), ", ".join(ctx.label(kind, c) for c in codes[:4])))
+        stage = seg.get("stages")
+        if isinstance(stage, Mapping) and isinstance(stage.get("share"), Mapping):
+            told = [f"{tr(f'segment.stage.{code}')} {fmt.percent(v, lang)}" for code, v in stage["share"].items()
+                    if v and has(f"segment.stage.{code}")]
+            if told:
+                # derived (or hidden how many were): say so beside the label
+                key = "report.segments.stages" if stage.get("derived") == 0 else "report.segments.stages_derived"
+                facts.append((tr(key), ", ".join(told)))
         features = [localized(f.get("label"), lang) for f in seg.get("defining_features") or [] if isinstance(f, Mapping) and f.get("label")]
         if features:
             facts.append((tr("report.segments.features"), "; ".join(features[:3])))
@@ -1068,11 +1076,28 @@ def _method(ctx: _Ctx) -> Section:
         blocks.append(Heading(tr("report.method.segmentation_title")))
         ari = seg.get("stability_ari")
         n = seg.get("n_segments", len(r.get("segments") or []))
-        if ari is not None:
+        sentence = _segmentation_reason(seg, lang)
+        if sentence:
+            blocks.append(Paragraph(sentence))
+        elif ari is not None:
             blocks.append(Paragraph(tr("report.method.segmentation", n=n, ari=fmt.number(ari, lang, digits=2))))
         else:
             blocks.append(Paragraph(tr("report.method.segmentation_rules", n=n)))
     return Section("method", tr("report.section.method"), tuple(blocks))
+
+
+def _segmentation_reason(seg: Mapping[str, Any], lang: str) -> str | None:
+    """Which route the segments took and why, in one sentence phrased from results.json
+    (``chosen_because``); None for results written before the sentence had all its values."""
+    from grontur.segment import reason_text
+
+    because = seg.get("chosen_because")
+    if not isinstance(because, Mapping) or not has(f"segment.reason.{because.get('key')}"):
+        return None
+    try:
+        return reason_text(str(because["key"]), dict(because.get("values") or {}), lang)
+    except KeyError:
+        return None
 
 
 def _factor_blocks(ctx: _Ctx) -> list[Block]:
