@@ -20,9 +20,10 @@ def test_the_row_account_names_the_reasons_rows_were_set_aside(tmp_path: Path) -
     assert respondents["quarantine_reasons"] == {"no_mode_or_distance": 2}
     text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", (tmp_path / "out" / "report.html").read_text(encoding="utf-8")))
     assert "2 were set aside: 2 had neither a mode nor a distance" in text
-    measures = analysis.results["measures"]
-    recommended = sum(1 for m in measures if m.get("recommended", True))
-    assert f"{len(measures)} measures are ranked and {recommended} of them" in text
+    plan = analysis.results["plan"]
+    now, later = len(plan["measures"]), len(plan["consider_next"])
+    assert now == sum(1 for m in analysis.results["measures"] if m["recommended"]) and 1 <= now <= 8
+    assert f"{now} measures are recommended now, {later} can be considered later" in text
 
 
 def test_emissions_say_whom_they_cover_and_never_report_zero_for_nothing(tmp_path: Path) -> None:

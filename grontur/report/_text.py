@@ -8,6 +8,7 @@ these.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import logging
 import re
 from collections.abc import Mapping
@@ -134,3 +135,12 @@ def without_control_characters(value: Any) -> Any:
                    for f in dataclasses.fields(value) if f.init}
         return dataclasses.replace(value, **changes)
     return value
+
+
+def date_text(value: Any, lang: str) -> str:
+    """A date as the report writes it: 2027-05-03 in English, 03.05.2027 in nn and nb."""
+    try:
+        day = dt.date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return str(value)
+    return day.strftime("%Y-%m-%d") if lang == "en" else day.strftime("%d.%m.%Y")

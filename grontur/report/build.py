@@ -23,6 +23,7 @@ from grontur.report._text import (
     localized,
     measure_name,
 )
+from grontur.report._text import date_text as _date_text
 from grontur.report.comparison import comparison_blocks
 from grontur.report.model import (
     Block,
@@ -169,14 +170,6 @@ class _Ctx:
 
 def _missing(ctx: _Ctx) -> Paragraph:
     return Paragraph(ctx.tr("report.section_missing"), kind="missing")
-
-
-def _date_text(value: Any, lang: str) -> str:
-    try:
-        day = dt.date.fromisoformat(str(value)[:10])
-    except ValueError:
-        return str(value)
-    return day.strftime("%Y-%m-%d") if lang == "en" else day.strftime("%d.%m.%Y")
 
 
 # --- shared readers -------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from grontur import _format as fmt
-from grontur.report._text import effect_is_assumption, measure_summary
+from grontur.report._text import date_text, effect_is_assumption, measure_summary
 from grontur.report.model import (
     BulletList,
     Card,
@@ -175,9 +175,7 @@ def plan_table(ctx: Any) -> Table | None:
 def _date(value: str | None, lang: str) -> str:
     if not value:
         return fmt.SUPPRESSED
-    from grontur.report.build import _date_text
-
-    return _date_text(value, lang)
+    return date_text(value, lang)
 
 
 def plan_totals(ctx: Any) -> Paragraph | None:
