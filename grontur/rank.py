@@ -122,7 +122,7 @@ def _check_weights(weights: Mapping[str, Any], where: str) -> None:
         "impact_half_saturation": ("trips", "tonnes"),
         "cost_score": COST_CLASSES,
         "time_score": TIMES_TO_EFFECT,
-        "match": ("barriers", "would_help", "would_consider", "base", "bonus", "neutral"),
+        "match": ("barriers", "would_help", "would_consider", "stages", "base", "bonus", "neutral"),
     }
     for section, keys in required.items():
         values = weights.get(section)
@@ -233,6 +233,8 @@ class MeasureRules:
     people_per_unit: float = 1.0
     removes_conditions: tuple[str, ...] = ()
     summary: Mapping[str, str] = field(default_factory=dict)
+    #: stages of change (grontur.stages) whose people the measure suits; empty: not declared
+    stages: tuple[str, ...] = ()
 
     @property
     def alternatives(self) -> tuple[str, ...]:
@@ -282,6 +284,7 @@ class MeasureRules:
                                  "say what share of those reached take part.")
         summary = _plain(_get(measure, "summary")) or {}
         return cls(
+            stages=tuple(_plain(_get(measure, "stages")) or ()),
             summary={lang: str(summary[lang]) for lang in LANGUAGES if lang in summary} if isinstance(summary, Mapping) else {},
             role=str(_get(measure, "role") or "core"),
             enables=tuple(_plain(_get(measure, "enables")) or ()),
@@ -367,6 +370,26 @@ class _Respondents:
         self.car_trips = baseline.person_trips()
         self.tonnes = baseline.person_tonnes("central")
         self.shift = self.boolean("shift_work") == 1
+        self._stage: np.ndarray | None = None
+
+    @property
+    def stage(self) -> np.ndarray:
+        """Each respondent's stage of change as they answered it (grontur.stages); "" where the
+        question was not answered. A stage derived from mode and would-consider is left out:
+        it says no more than the would-consider answer the match already counts."""
+        if self._stage is None:
+            from grontur.stages import stage_of_change
+
+            found = stage_of_change(self.table)
+            asked = ~found.derived.astype("boolean").fillna(True).to_numpy(dtype=bool)
+            self._stage = np.where(asked, found.stage.astype("object").fillna("").to_numpy(dtype=object), "")
+        return self._stage
+
+    def stage_asked(self) -> np.ndarray:
+        return self.stage != ""
+
+    def in_stage(self, codes: Sequence[str]) -> np.ndarray:
+        return np.isin(self.stage, list(codes))
 
     def _factor(self, column: str) -> tuple[np.ndarray, np.ndarray]:
         """Integer codes per respondent (-1 = missing) and the distinct answers as strings."""
@@ -1005,14 +1028,18 @@ def _evaluate(
     # Match strength per respondent, and the effect multiplier it gives.
     match_cfg = settings["match"]
     kinds = [(kind, getattr(rules, kind)) for kind in _MULTI_TARGETS if getattr(rules, kind)]
-    if kinds:
-        total_w = sum(float(match_cfg[kind]) for kind, _ in kinds)
-        strength = np.zeros(n)
-        for kind, codes in kinds:
-            if total_w > 0:
-                strength += float(match_cfg[kind]) * people.any_of(kind, codes) / total_w
-    else:
-        strength = np.full(n, float(match_cfg["neutral"]))
+    weight = np.full(n, sum(float(match_cfg[kind]) for kind, _ in kinds))
+    matched = np.zeros(n)
+    for kind, codes in kinds:
+        matched += float(match_cfg[kind]) * people.any_of(kind, codes)
+    if rules.stages:
+        # the stage counts for those who answered the stage question (a derived one would
+        # count their would-consider answer twice)
+        asked = people.stage_asked()
+        weight = weight + float(match_cfg["stages"]) * asked
+        matched = matched + float(match_cfg["stages"]) * (asked & people.in_stage(rules.stages))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        strength = np.where(weight > 0, matched / np.where(weight > 0, weight, 1.0), float(match_cfg["neutral"]))
     base, bonus, neutral = float(match_cfg["base"]), float(match_cfg["bonus"]), float(match_cfg["neutral"])
     typical = base + bonus * neutral
     multiplier = (base + bonus * strength) / typical if typical > 0 else np.ones(n)
@@ -1288,6 +1315,12 @@ def _reasons(
         for value, code, mask in counts[:limit]:
             if value > 0:
                 reasons.append(Reason(f"rank.reason.{kind}", {"n": count(mask), "label_code": f"{kind}.{code}"}))
+
+    if rules.stages:
+        ready = focus & people.stage_asked() & people.in_stage(rules.stages)
+        if ready.any():
+            reasons.append(Reason("rank.reason.stages", {"n": count(ready),
+                                                         "stage_codes": [f"stage.{code}" for code in rules.stages]}))
 
     if shift_left_out.any():
         reasons.append(Reason("rank.reason.shift_left_out", {"n": count(shift_left_out)}))

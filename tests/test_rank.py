@@ -651,3 +651,25 @@ def test_a_measure_whose_pilots_bring_the_effect_to_zero_is_ranked_but_not_recom
     assert [m.id for m in ranking.recommended] == ["other"]
     data = {m["id"]: m for m in ranking.as_dict("en")["measures"]}
     assert data["plain"]["recommended"] is False and data["other"]["recommended"] is True
+
+
+def test_the_stage_of_change_a_measure_suits_moves_its_effect_and_score() -> None:
+    # Same people and answers, except the stage they answered: a campaign for people who are
+    # considering another way does more where they are.
+    campaign = plain_measure(id="campaign", stages=["considering"])
+    considering = make_table(rows(40, stage_of_change="considering"))
+    not_considering = make_table(rows(40, stage_of_change="not_considering"))
+    ready = rank.rank_measures(considering, catalogue=[campaign], context=CONTEXT).get("campaign")
+    not_ready = rank.rank_measures(not_considering, catalogue=[campaign], context=CONTEXT).get("campaign")
+    assert ready.car_trips_central > not_ready.car_trips_central
+    assert ready.parts["match"] == pytest.approx(1.0) and not_ready.parts["match"] == pytest.approx(0.0)
+    assert any(r.key == "rank.reason.stages" for r in ready.reasons)
+    assert not any(r.key == "rank.reason.stages" for r in not_ready.reasons)
+
+
+def test_a_derived_stage_does_not_count_the_would_consider_answer_twice() -> None:
+    campaign = plain_measure(id="campaign", stages=["considering"])
+    derived = rank.rank_measures(make_table(rows(40, would_consider="bike")), catalogue=[campaign], context=CONTEXT)
+    plain = rank.rank_measures(make_table(rows(40, would_consider="bike")), catalogue=[plain_measure(id="campaign")],
+                               context=CONTEXT)
+    assert derived.get("campaign").car_trips_central == pytest.approx(plain.get("campaign").car_trips_central)
