@@ -258,8 +258,8 @@ def _read_text(path: Path, head: bytes, limits: Limits) -> RawExport:
         raise _error(path, "import.error.empty") from error
     except (pd.errors.ParserError, UnicodeDecodeError) as error:
         raise _error(path, "import.error.unparsable", detail=str(error).splitlines()[0]) from error
-    check_frame(path, frame, limits)
     frame = _tidy(frame)
+    check_frame(path, frame, limits)  # after tidying: categorical columns are checked by their distinct values
     return RawExport(frame, path, encoding=encoding, delimiter=delimiter)
 
 
@@ -393,8 +393,8 @@ def _read_excel(path: Path, sheet: str | None, limits: Limits) -> RawExport:
             rows = _sheet_rows(path, book[name], limits)
             frame = _rows_to_frame(rows)
             if frame is not None:
-                check_frame(path, frame, limits)
                 frame = _tidy(frame)
+                check_frame(path, frame, limits)
                 if len(frame) > 0:
                     log.info("sheet %r holds the responses", name)
                     return RawExport(frame, path, sheet=name)
