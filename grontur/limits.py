@@ -121,8 +121,8 @@ def check_text_header(path: Path, limits: Limits) -> None:
 
 
 def check_text(path: Path, delimiter: str, limits: Limits) -> None:
-    """Check the header line, the number of columns, the longest cell and the number of rows
-    of a text export before it is read, in one pass over its bytes.
+    """Check the number of columns, the longest cell and the number of rows of a text export
+    before it is read (one pass over its bytes, two when a line is longer than the cell limit).
 
     The longest cell is the longest run of bytes without a delimiter or a line break (a quoted
     cell holding delimiters counts as several, so :func:`check_frame` checks again after reading);
@@ -177,8 +177,10 @@ def _exact_rows(path: Path, delimiter: str) -> int:
         reader = csv.reader(handle, delimiter=delimiter)
         try:
             return sum(1 for row in reader if any(row)) - 1
-        except csv.Error:
-            return sum(1 for _ in path.open("rb")) - 1
+        except csv.Error:  # a NUL, a field beyond the csv module's own limit: the lines stand
+            pass
+    with path.open("rb") as handle:
+        return sum(1 for _ in handle) - 1
 
 
 def _scan(path: Path, separator: int, cell_bytes: int) -> tuple[int, int]:
