@@ -34,8 +34,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 
-import numpy as np
-
 from grontur.errors import ConfigError, InputFileError
 
 
@@ -231,6 +229,7 @@ _DIMENSION = re.compile(rb"<(?:\w+:)?dimension\s+ref=\"([A-Z]{1,3})?(\d+)?(?::([
 def check_frame(path: Path, frame: object, limits: Limits) -> None:
     """Check a frame as read: columns, rows and the longest cell (in characters, which are never
     more than bytes), for what :func:`check_text` could only estimate."""
+    import numpy as np
     import pandas as pd
 
     assert isinstance(frame, pd.DataFrame)
