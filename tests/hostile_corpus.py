@@ -559,6 +559,9 @@ def _run_child(case: Case, folder: Path, cap: int) -> None:  # pragma: no cover 
             handle = os.open(folder / name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
             os.dup2(handle, fd)
             os.close(handle)
+        # the streams anew on the descriptors (under pytest, sys.stderr is its capture, not fd 2)
+        sys.stdout = open(1, "w", encoding="utf-8", errors="replace", closefd=False)  # noqa: SIM115
+        sys.stderr = open(2, "w", encoding="utf-8", errors="replace", closefd=False)  # noqa: SIM115
         resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
         from grontur.cli import main
 
