@@ -18,6 +18,7 @@ from typing import Any
 from grontur._yaml import read_yaml
 from grontur.errors import ConfigError
 from grontur.i18n import LANGUAGES
+from grontur.limits import DEFAULT_LIMITS, Limits
 from grontur.publish import DEFAULT_K
 
 CONFIG_NAME = "grontur.yaml"
@@ -26,7 +27,7 @@ PARKING_LEVELS = ("free", "paid", "limited", "none")
 _KNOWN_KEYS = {
     "municipality", "language", "k", "employees", "survey", "followup", "mapping", "sheet",
     "wave", "followup_wave", "run_date", "plan_start", "context", "workplaces", "pilots", "weights", "salt",
-    "catalogue", "geodata", "comparison_municipality", "evidence",
+    "catalogue", "geodata", "comparison_municipality", "evidence", "limits",
 }
 
 
@@ -75,6 +76,8 @@ class Project:
     comparison_municipality: str | None = None
     evidence: tuple[Path, ...] = ()
     root: Path | None = None
+    #: Size limits of the survey exports (``limits:`` in grontur.yaml; see :mod:`grontur.limits`).
+    limits: Limits = DEFAULT_LIMITS
 
     @property
     def slug(self) -> str:
@@ -270,7 +273,17 @@ def load_project(path: str | Path) -> Project:
         comparison_municipality=(str(data["comparison_municipality"]) if data.get("comparison_municipality") else None),
         evidence=_evidence_paths(data.get("evidence"), root, file),
         root=root,
+        limits=_limits(data.get("limits"), file),
     )
+
+
+def _limits(value: object, file: Path) -> Limits:
+    """The ``limits:`` field: a mapping of limit names to whole numbers (see :mod:`grontur.limits`)."""
+    if value in (None, {}):
+        return DEFAULT_LIMITS
+    if not isinstance(value, dict):
+        raise ConfigError(f"{file}: field 'limits' must be a mapping such as 'columns: 5000'.")
+    return DEFAULT_LIMITS.with_changes({str(key): item for key, item in value.items()}, source=f"{file}: field 'limits'")
 
 
 def _evidence_paths(value: object, root: Path, file: Path) -> tuple[Path, ...]:

@@ -306,6 +306,7 @@ def import_for_project(path: Path, *, project: Project, mapping: Path | None = N
         wave=wave or project.wave,
         salt=project.salt,
         k=project.k,
+        limits=project.limits,
     )
     if check:
         check_one_municipality(imported, project, path)
@@ -449,14 +450,18 @@ def build_request(
     comparison_only: bool = False,
     replace_release: bool = False,
     context: Mapping[str, Any] | None = None,
+    limits: Sequence[str] = (),
 ) -> RunRequest:
     """A :class:`RunRequest` from what the command line gives.
 
     ``project`` is a :class:`Project` or a project folder; without one, ``municipality`` (name
     or number) is required and defaults stand in for the rest. ``k``, ``run_date``,
     ``employees`` and ``waves`` (baseline and follow-up labels) override the project's;
-    ``context`` (from :func:`grontur.config.context_from_flags`) overrides its site facts.
+    ``context`` (from :func:`grontur.config.context_from_flags`) overrides its site facts;
+    ``limits`` (``--limit NAME=N`` flags) override its size limits (:mod:`grontur.limits`).
     """
+    from grontur.limits import limits_from_flags
+
     if isinstance(project, (str, Path)):
         project = load_project(project)
     if project is None:
@@ -466,7 +471,9 @@ def build_request(
         project = project_for(municipality, language=lang, k=k or 5)
     wave, followup_wave = waves if waves else (None, None)
     project = project.with_overrides(run_date=run_date, k=k, employees=employees, wave=wave,
-                                     followup_wave=followup_wave).with_context(context or {})
+                                     followup_wave=followup_wave,
+                                     limits=limits_from_flags(limits, project.limits) if limits else None,
+                                     ).with_context(context or {})
     return RunRequest(
         project=project,
         baseline=Path(survey) if survey is not None else None,
