@@ -24,6 +24,7 @@ from markupsafe import Markup
 from grontur import _format as fmt
 from grontur.errors import GronturError
 from grontur.i18n import Translator, has
+from grontur.report._sentence import shown_key_figures
 from grontur.report._text import measure_name
 from grontur.report.model import (
     Block,
@@ -31,7 +32,6 @@ from grontur.report.model import (
     Cell,
     Heading,
     KeyFigure,
-    KeyFigures,
     Paragraph,
     Table,
 )
@@ -142,7 +142,7 @@ def _season_word(tr: Translator, season: str) -> str:
 # ---------------------------------------------------------------------------------------------
 # Blocks
 
-def _key_figures(c: Mapping[str, Any], tr: Translator, lang: str) -> Block | None:
+def _key_figures(c: Mapping[str, Any], tr: Translator, lang: str) -> list[Block]:
     items: list[KeyFigure] = []
     resp = c.get("respondents") or {}
     items.append(KeyFigure(tr("compare.key.respondents"), _n_pair(resp.get("n_before"), resp.get("n_after"), lang)))
@@ -164,7 +164,7 @@ def _key_figures(c: Mapping[str, Any], tr: Translator, lang: str) -> Block | Non
                after=fmt.number(em.get("after"), lang, digits=2)),
             "comparison.emissions.after",
         ))
-    return KeyFigures(tuple(items))
+    return shown_key_figures(items, tr, k=int(c.get("k", 5)))
 
 
 def _headline_table(c: Mapping[str, Any], tr: Translator, lang: str) -> Table | None:
@@ -450,9 +450,7 @@ def comparison_blocks(comparison: Mapping[str, Any], *, lang: str) -> list[Block
     tr = Translator(lang)
     c = comparison
     blocks: list[Block] = [Paragraph(tr("compare.lead"), "lead")]
-    key = _key_figures(c, tr, lang)
-    if key is not None:
-        blocks.append(key)
+    blocks.extend(_key_figures(c, tr, lang))
     blocks.extend(_comparability_blocks(c, tr, lang))
     blocks.append(Heading(tr("compare.heading.headline")))
     headline = _headline_table(c, tr, lang)
