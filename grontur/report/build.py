@@ -23,7 +23,7 @@ from grontur.report._text import (
     localized,
     measure_name,
 )
-from grontur.report.comparison import comparison_blocks
+from grontur.report.comparison import comparison_appendix_blocks, comparison_blocks
 from grontur.report.model import (
     Block,
     BulletList,
@@ -117,7 +117,6 @@ def build_document(results: Mapping[str, Any], *, lang: str,
     meta = (
         tr("report.meta.municipality", name=name, number=municipality.get("number", "")),
         tr("report.meta.generated", date=_date_text(generated, lang)) if generated else "",
-        tr("report.meta.schema", schema=results.get("schema", "")),
     )
     return Document(
         lang=lang,
@@ -986,6 +985,8 @@ def _comparison(ctx: _Ctx) -> Section | None:
 def _method(ctx: _Ctx) -> Section:
     tr, lang, r = ctx.tr, ctx.lang, ctx.results
     blocks: list[Block] = [Paragraph(tr("report.method.lead"))]
+    if r.get("schema"):  # for whoever reads results.json; not on the cover
+        blocks.append(Paragraph(tr("report.meta.schema", schema=r["schema"]), kind="note"))
     resp = r.get("respondents") or {}
     if resp:
         inp, kept, quar = resp.get("input_rows"), resp.get("kept"), resp.get("quarantined")
@@ -1143,4 +1144,6 @@ def _appendix(ctx: _Ctx) -> Section:
             ctx.placed.add(fig_name)
             caption = tr(f"report.figure.{fig_name}") if has(f"report.figure.{fig_name}") else tr("report.figure.other")
             blocks.append(Figure(f"fig-{fig_name}", caption, png, caption))
+    if r.get("comparison"):
+        blocks.extend(comparison_appendix_blocks(r["comparison"], lang=lang))
     return Section("appendix", tr("report.section.appendix"), tuple(blocks))
