@@ -577,6 +577,38 @@ def count_tests(comparison: Mapping[str, Any], *, level: float = 0.05) -> tuple[
     return len(found), sum(1 for p in found if p < level)
 
 
+def _why_emissions(c: Mapping[str, Any], tr: Translator, lang: str) -> list[Block]:
+    """Why emissions per respondent moved against car use (``emissions.explained`` from
+    :func:`grontur.compare.explain_emissions_change`), in words; nothing when they moved together."""
+    em = c.get("emissions") or {}
+    parts = em.get("explained") if em.get("available") else None
+    if not isinstance(parts, Mapping) or em.get("diff") is None:
+        return []
+    car = (parts.get("car_use") or {}).get("contribution")
+    diff = float(em["diff"])
+    if car is None or car == 0 or diff == 0 or (car > 0) == (diff > 0):
+        return []
+    k = int(c.get("k", 5))
+    scale = {"car_use": (100.0, 0, True), "car_km": (1.0, 0, False), "per_km": (1e6, 0, False), "other": (1.0, 2, False)}
+    items = []
+    for name, (factor, digits, as_percent) in scale.items():
+        part = parts.get(name) or {}
+        values = (part.get("before"), part.get("after"), part.get("contribution"))
+        if any(v is None for v in values):
+            items.append(tr("compare.why.part_not_shown", what=tr(f"compare.why.name.{name}"), k=k))
+            continue
+        before, after, contribution = (float(v) for v in values)
+        shown = [fmt.percent(v, lang) if as_percent else fmt.number(v * factor, lang, digits=digits) for v in (before, after)]
+        items.append(tr(f"compare.why.{name}", before=shown[0], after=shown[1],
+                        contribution=_signed(contribution, lang, digits=3)))
+    mix = parts.get("respondents")
+    if mix is not None:
+        items.append(tr("compare.why.respondents", contribution=_signed(float(mix), lang, digits=3)))
+    lead = tr("compare.why.lead_up" if diff > 0 else "compare.why.lead_down",
+              before=fmt.number(em.get("before"), lang, digits=2), after=fmt.number(em.get("after"), lang, digits=2))
+    return [Heading(tr("compare.why.heading")), Paragraph(lead), BulletList(tuple(items))]
+
+
 def _chance_note(c: Mapping[str, Any], tr: Translator, lang: str) -> list[Block]:
     n, clear = count_tests(c)
     if n == 0:
@@ -604,6 +636,7 @@ def comparison_blocks(comparison: Mapping[str, Any], *, lang: str) -> list[Block
     blocks.extend(_key_figures(c, tr, lang))
     blocks.extend(_comparability_blocks(c, tr, lang))
     blocks.extend(_findings(c, tr, lang))
+    blocks.extend(_why_emissions(c, tr, lang))
     blocks.extend(_chance_note(c, tr, lang))
     blocks.extend(_panel_blocks(c, tr, lang))
     blocks.extend(_pilot_blocks(c, tr, lang))
