@@ -427,11 +427,27 @@ def _habits(ctx: _Ctx) -> Section:
                             (tr("report.col.distance"), tr("report.col.respondents"), tr("report.col.share")), tuple(rows),
                             (False, True, True), tr("report.note.suppressed", k=_k(ctx)), (None, "0", "0%")))
     blocks.extend(ctx.external_for("habits"))
+    blocks.extend(_no_map_sentence(ctx))
     for column in ("job_group", "workplace"):
         table = _breakdown_table(ctx, column)
         if table is not None:
             blocks.append(table)
     return Section("habits", title, tuple(blocks))
+
+
+def _no_map_sentence(ctx: _Ctx) -> list[Block]:
+    """Where the home areas give no map worth drawing (one area or none), a sentence says so."""
+    from grontur.geo import map_worth_drawing, shown_areas
+
+    geo = ctx.results.get("geo")
+    if not isinstance(geo, Mapping) or "areas" not in geo or map_worth_drawing(geo):
+        return []
+    areas = shown_areas(geo)
+    if not areas:
+        return [Paragraph(ctx.tr("report.map.no_area", k=_k(ctx)), kind="note")]
+    area = str(areas[0]["area"]).replace("+", ", ")
+    return [Paragraph(say(ctx.tr, "report.map.one_area", k=_k(ctx), area=area,
+                          n=fmt.integer(geo.get("n_located"), ctx.lang)), kind="note")]
 
 
 def _seasonal_shift(ctx: _Ctx, shift: Any) -> list[Block]:
