@@ -17,6 +17,7 @@ from grontur import _format as fmt
 from grontur.i18n import Translator, has
 from grontur.report import charts
 from grontur.report import plan as plan_report
+from grontur.report._sentence import say, shown_key_figures
 from grontur.report._text import (
     ResultsShapeError,
     effect_is_assumption,
@@ -24,7 +25,7 @@ from grontur.report._text import (
     measure_name,
 )
 from grontur.report._text import date_text as _date_text
-from grontur.report.comparison import comparison_blocks
+from grontur.report.comparison import comparison_appendix_blocks, comparison_blocks
 from grontur.report.model import (
     Block,
     BulletList,
@@ -35,7 +36,6 @@ from grontur.report.model import (
     Figure,
     Heading,
     KeyFigure,
-    KeyFigures,
     Paragraph,
     Section,
     Table,
@@ -119,7 +119,6 @@ def build_document(results: Mapping[str, Any], *, lang: str,
     meta = (
         tr("report.meta.municipality", name=name, number=municipality.get("number", "")),
         tr("report.meta.generated", date=_date_text(generated, lang)) if generated else "",
-        tr("report.meta.schema", schema=results.get("schema", "")),
     )
     return Document(
         lang=lang,
@@ -260,7 +259,7 @@ def _group_key(value: Any) -> str:
 
 # --- summary --------------------------------------------------------------------------------
 
-def _key_figures(ctx: _Ctx) -> KeyFigures:
+def _key_figures(ctx: _Ctx) -> list[Block]:
     r, tr, lang = ctx.results, ctx.tr, ctx.lang
     items: list[KeyFigure] = []
     resp = r.get("respondents") or {}
@@ -292,12 +291,12 @@ def _key_figures(ctx: _Ctx) -> KeyFigures:
     if "ambitious" in scen and scen["ambitious"]["tonnes"] is not None and em.get("n_estimated") != 0:
         items.append(KeyFigure(tr("report.kf.potential_ambitious"), fmt.number(scen["ambitious"]["tonnes"], lang, digits=1),
                                scen["ambitious"]["tonnes_path"]))
-    return KeyFigures(tuple(items))
+    return shown_key_figures(items, tr, k=_k(ctx))
 
 
 def _summary(ctx: _Ctx) -> Section:
     tr, lang = ctx.tr, ctx.lang
-    blocks: list[Block] = [Paragraph(tr("report.summary.lead"), kind="lead"), _key_figures(ctx)]
+    blocks: list[Block] = [Paragraph(tr("report.summary.lead"), kind="lead"), *_key_figures(ctx)]
     if (ctx.results.get("emissions") or {}).get("not_available_reason") == "no_distance":
         blocks.append(Paragraph(tr("report.summary.no_distance")))
     measures = ctx.results.get("measures")
@@ -380,11 +379,11 @@ def _habits(ctx: _Ctx) -> Section:
         return Section("habits", title, (_missing(ctx),))
     if one:
         # one season asked: no season labels, no seasonal comparison (the lead says so)
-        blocks.append(Paragraph(tr("report.habits.lead_one", share=fmt.percent(car_driver_share(r, one), lang))))
+        blocks.append(Paragraph(say(tr, "report.habits.lead_one", k=_k(ctx), share=fmt.percent(car_driver_share(r, one), lang))))
         png = charts.render_png(charts.mode_share_chart({one: r["mode_share"][one]}, lang=lang, legend=False))
         caption = tr("report.figure.mode_share_one")
     else:
-        blocks.append(Paragraph(tr("report.habits.lead", summer=fmt.percent(car_driver_share(r, "summer"), lang),
+        blocks.append(Paragraph(say(tr, "report.habits.lead", k=_k(ctx), summer=fmt.percent(car_driver_share(r, "summer"), lang),
                                    winter=fmt.percent(car_driver_share(r, "winter"), lang))))
         png = charts.render_png(charts.mode_share_chart(r["mode_share"], lang=lang))
         caption = tr("report.figure.mode_share")
@@ -413,7 +412,7 @@ def _habits(ctx: _Ctx) -> Section:
     if isinstance(remote, Mapping) and remote.get("share_any_remote") is not None:
         facts.append(KeyFigure(tr("report.habits.remote_share"), fmt.percent(remote["share_any_remote"], lang), "habits.remote_work.share_any_remote"))
     if facts:
-        blocks.append(KeyFigures(tuple(facts)))
+        blocks.extend(shown_key_figures(facts, tr, k=_k(ctx)))
     shift_block = _seasonal_shift(ctx, habits.get("seasonal_shift"))
     if shift_block:
         blocks.extend(shift_block)
@@ -432,6 +431,7 @@ def _habits(ctx: _Ctx) -> Section:
                             (tr("report.col.distance"), tr("report.col.respondents"), tr("report.col.share")), tuple(rows),
                             (False, True, True), tr("report.note.suppressed", k=_k(ctx)), (None, "0", "0%")))
     blocks.extend(ctx.external_for("habits"))
+    blocks.extend(_no_map_sentence(ctx))
     for column in ("job_group", "workplace"):
         table = _breakdown_table(ctx, column)
         if table is not None:
@@ -439,10 +439,25 @@ def _habits(ctx: _Ctx) -> Section:
     return Section("habits", title, tuple(blocks))
 
 
+def _no_map_sentence(ctx: _Ctx) -> list[Block]:
+    """Where the home areas give no map worth drawing (one area or none), a sentence says so."""
+    from grontur.geo import map_worth_drawing, shown_areas
+
+    geo = ctx.results.get("geo")
+    if not isinstance(geo, Mapping) or "areas" not in geo or map_worth_drawing(geo):
+        return []
+    areas = shown_areas(geo)
+    if not areas:
+        return [Paragraph(ctx.tr("report.map.no_area", k=_k(ctx)), kind="note")]
+    area = str(areas[0]["area"]).replace("+", ", ")
+    return [Paragraph(say(ctx.tr, "report.map.one_area", k=_k(ctx), area=area,
+                          n=fmt.integer(geo.get("n_located"), ctx.lang)), kind="note")]
+
+
 def _seasonal_shift(ctx: _Ctx, shift: Any) -> list[Block]:
     if not isinstance(shift, Mapping) or shift.get("share_changed") is None:
         return []
-    return [Paragraph(ctx.tr("report.habits.seasonal_shift", n=fmt.integer(shift.get("n_changed"), ctx.lang),
+    return [Paragraph(say(ctx.tr, "report.habits.seasonal_shift", k=_k(ctx), n=fmt.integer(shift.get("n_changed"), ctx.lang),
                              share=fmt.percent(shift["share_changed"], ctx.lang)))]
 
 
@@ -582,7 +597,8 @@ def _segments(ctx: _Ctx) -> Section:
         title = localized(seg.get("label") or seg.get("name") or seg.get("id"), lang)
         size = seg.get("size", seg.get("n"))
         share = seg.get("share_of_respondents", seg.get("share"))
-        subtitle = tr("report.segments.size", n=fmt.integer(size, lang), share=fmt.percent(share, lang)) if share is not None else tr("report.segments.size_only", n=fmt.integer(size, lang))
+        subtitle = (say(tr, "report.segments.size", k=_k(ctx), n=fmt.integer(size, lang), share=fmt.percent(share, lang))
+                    if share is not None else say(tr, "report.segments.size_only", k=_k(ctx), n=fmt.integer(size, lang)))
         facts: list[tuple[str, str]] = []
         ms = seg.get("mode_share") or {}
         # one season asked: its modes, with no season named (the other season repeats them)
@@ -679,17 +695,17 @@ def _emissions(ctx: _Ctx) -> Section:
         key = "report.emissions.no_distance" if em.get("not_available_reason") == "no_distance" else \
             "report.emissions.none_estimated"
         return Section("emissions", tr("report.section.emissions"), (Paragraph(tr(key)),))
-    blocks: list[Block] = [Paragraph(tr("report.emissions.lead", total=fmt.number(total, lang, digits=1),
+    blocks: list[Block] = [Paragraph(say(tr, "report.emissions.lead", k=_k(ctx), total=fmt.number(total, lang, digits=1),
                                         n=fmt.integer(em.get("n_respondents"), lang),
                                         low=fmt.number(em.get("low"), lang, digits=1), high=fmt.number(em.get("high"), lang, digits=1)))]
     everyone = em.get("all_employees")
     if isinstance(everyone, Mapping) and everyone.get("central") is not None:
-        blocks.append(Paragraph(tr("report.emissions.all_employees", employees=fmt.integer(everyone.get("employees"), lang),
+        blocks.append(Paragraph(say(tr, "report.emissions.all_employees", k=_k(ctx), employees=fmt.integer(everyone.get("employees"), lang),
                                    total=fmt.number(everyone["central"], lang, digits=1),
                                    low=fmt.number(everyone.get("low"), lang, digits=1),
                                    high=fmt.number(everyone.get("high"), lang, digits=1))))
     if em.get("n_not_estimated"):
-        blocks.append(Paragraph(tr("report.emissions.not_estimated", n=fmt.integer(em["n_not_estimated"], lang)), kind="note"))
+        blocks.append(Paragraph(say(tr, "report.emissions.not_estimated", k=_k(ctx), n=fmt.integer(em["n_not_estimated"], lang)), kind="note"))
     for key, kind, col in (("by_mode", "mode", "report.col.mode"), ("by_fuel", "car_fuel", "report.col.fuel")):
         data = em.get(key)
         if not isinstance(data, Mapping) or not data:
@@ -725,7 +741,7 @@ def _emissions(ctx: _Ctx) -> Section:
     feasible = potential.get("feasible")
     if isinstance(feasible, Mapping) and feasible:
         n_car = potential.get("n_car_commuters")
-        blocks.append(Paragraph(tr("report.emissions.feasible_lead", n=fmt.integer(n_car, lang))))
+        blocks.append(Paragraph(say(tr, "report.emissions.feasible_lead", k=_k(ctx), n=fmt.integer(n_car, lang))))
         rows = []
         for c, v in feasible.items():
             count = _value(v, "count", "n")
@@ -760,7 +776,7 @@ def _emissions(ctx: _Ctx) -> Section:
                             tuple(rows), (False, True, True, True, True), tr("report.note.scenarios"), (None, "0.0", None, "0", "0%")))
     carpool = potential.get("carpool")
     if isinstance(carpool, Mapping) and carpool.get("n_groups"):
-        blocks.append(Paragraph(tr("report.emissions.carpool", groups=fmt.integer(carpool["n_groups"], lang),
+        blocks.append(Paragraph(say(tr, "report.emissions.carpool", k=_k(ctx), groups=fmt.integer(carpool["n_groups"], lang),
                                    drivers=fmt.integer(carpool.get("drivers_in_groups"), lang),
                                    lone=fmt.integer(carpool.get("n_lone_drivers"), lang),
                                    km=fmt.number(carpool.get("min_distance_km") or 0, lang, digits=0),
@@ -1013,6 +1029,8 @@ def _trips_note(results: Mapping[str, Any]) -> Mapping[str, Any] | None:
 def _method(ctx: _Ctx) -> Section:
     tr, lang, r = ctx.tr, ctx.lang, ctx.results
     blocks: list[Block] = [Paragraph(tr("report.method.lead"))]
+    if r.get("schema"):  # for whoever reads results.json; not on the cover
+        blocks.append(Paragraph(tr("report.meta.schema", schema=r["schema"]), kind="note"))
     resp = r.get("respondents") or {}
     if resp:
         inp, kept, quar = resp.get("input_rows"), resp.get("kept"), resp.get("quarantined")
@@ -1052,7 +1070,7 @@ def _method(ctx: _Ctx) -> Section:
         blocks.append(_missing(ctx))
     geo = r.get("geo")
     if isinstance(geo, Mapping) and geo:
-        blocks.append(Paragraph(tr("report.method.geo", estimated=fmt.integer(geo.get("n_distance_estimated", 0), lang),
+        blocks.append(Paragraph(say(tr, "report.method.geo", k=_k(ctx), estimated=fmt.integer(geo.get("n_distance_estimated", 0), lang),
                                    flagged=fmt.integer(geo.get("n_distance_flagged", 0), lang))))
     blocks.extend(_factor_blocks(ctx))
     privacy = r.get("privacy") or {}
@@ -1195,4 +1213,6 @@ def _appendix(ctx: _Ctx) -> Section:
             ctx.placed.add(fig_name)
             caption = tr(f"report.figure.{fig_name}") if has(f"report.figure.{fig_name}") else tr("report.figure.other")
             blocks.append(Figure(f"fig-{fig_name}", caption, png, caption))
+    if r.get("comparison"):
+        blocks.extend(comparison_appendix_blocks(r["comparison"], lang=lang))
     return Section("appendix", tr("report.section.appendix"), tuple(blocks))
