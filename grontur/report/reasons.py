@@ -45,13 +45,13 @@ def render_reason(key: str, values: Mapping[str, Any], lang: str, *, k: int = DE
     The gate hides a count that describes fewer than k people *or* one that could be used to
     work such a count out, so a hidden count is not said to be small: it reads "some" ("nokre",
     "noen") with "(number not shown)" at the end of the sentence, or the reason's own
-    ``<key>.hidden`` sentence where "some" would not read well. Each reason is a sentence of its
+    ``<key>.unshown`` sentence where "some" would not read well. Each reason is a sentence of its
     own, so it starts with a capital letter even when it opens with a filled-in value.
     """
     hidden = any(value is None and name.startswith("n") for name, value in values.items())
-    if hidden and has(f"{key}.hidden"):
+    if hidden and has(f"{key}.unshown"):
         shown = {name: value for name, value in values.items() if not (value is None and name.startswith("n"))}
-        return render_reason(f"{key}.hidden", shown, lang, k=k)
+        return render_reason(f"{key}.unshown", shown, lang, k=k)
     filled: dict[str, Any] = {}
     for name, value in values.items():
         if name == "base":  # the base population's name (results.json ``bases``), not a phrase
