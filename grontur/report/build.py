@@ -144,11 +144,18 @@ class _Ctx:
         self.lang = lang
         self.external = external
         self.placed: set[str] = set()
+        #: Tables the main text shows as a chart: they go to the appendix, under their section's
+        #: title, so the main text stays short (a decision-ready body, the figures after it).
+        self.deferred: list[tuple[str, Block]] = []
         #: The language the ranking and plan texts in ``results`` were written in.
         self.results_lang = str((results.get("municipality") or {}).get("language") or lang)
 
     def measure_name(self, measure: Mapping[str, Any]) -> str:
         return measure_name(measure, self.lang, results_lang=self.results_lang)
+
+    def defer(self, section_title: str, block: Block) -> None:
+        """Put a table behind a chart into the appendix."""
+        self.deferred.append((section_title, block))
 
     def external_for(self, section: str) -> list[Block]:
         """Figures from other stages that belong in ``section``.
@@ -435,7 +442,7 @@ def _habits(ctx: _Ctx) -> Section:
     for column in ("job_group", "workplace"):
         table = _breakdown_table(ctx, column)
         if table is not None:
-            blocks.append(table)
+            ctx.defer(title, table)  # by group: for those who plan per unit, in the appendix
     return Section("habits", title, tuple(blocks))
 
 
@@ -545,9 +552,13 @@ def _barriers(ctx: _Ctx) -> Section:
             if has_share:
                 row.append(Cell(fmt.percent(share, lang), f"{where}.share" if share is not None else None, share))
             rows.append(tuple(row))
-        blocks.append(Table(f"table-{key}", tr(f"report.table.{key}"), tuple(header), tuple(rows),
-                            (False,) + (True,) * (len(header) - 1), tr("report.note.suppressed", k=_k(ctx)),
-                            (None, "0") + (("0%",) if has_share else ())))
+        table = Table(f"table-{key}", tr(f"report.table.{key}"), tuple(header), tuple(rows),
+                      (False,) + (True,) * (len(header) - 1), tr("report.note.suppressed", k=_k(ctx)),
+                      (None, "0") + (("0%",) if has_share else ()))
+        if key != "would_consider":  # shown as a chart: the table with every answer is in the appendix
+            ctx.defer(tr("report.section.barriers"), table)
+        else:
+            blocks.append(table)
     if not found:
         blocks.append(_missing(ctx))
     return Section("barriers", tr("report.section.barriers"), tuple(blocks))
@@ -1173,6 +1184,12 @@ def _factor_label(ctx: _Ctx, key: str) -> str:
 def _appendix(ctx: _Ctx) -> Section:
     tr, lang, r = ctx.tr, ctx.lang, ctx.results
     blocks: list[Block] = [Paragraph(tr("report.appendix.lead"))]
+    heading = None
+    for title, block in ctx.deferred:
+        if title != heading:
+            blocks.append(Heading(title))
+            heading = title
+        blocks.append(block)
     segments = r.get("segments") or []
     if segments:
         rows: list[tuple[Cell, ...]] = []
