@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from grontur.i18n import t
-from grontur.publish import DEFAULT_K
+from grontur.threshold import DEFAULT_K
 
 
 @click.command("import")
