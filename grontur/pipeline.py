@@ -861,6 +861,8 @@ def _write_comparison(comparison: Mapping[str, Any], folder: Path, *, lang: str,
 
 
 def _close_figures(figures: Mapping[str, Any]) -> None:
+    if not figures:
+        return  # nothing drawn (--format none): matplotlib is not loaded just to close nothing
     import matplotlib.pyplot as plt
 
     for figure in figures.values():
