@@ -863,10 +863,10 @@ def _write_comparison(comparison: Mapping[str, Any], folder: Path, *, lang: str,
 def _close_figures(figures: Mapping[str, Any]) -> None:
     if not figures:
         return  # nothing drawn (--format none): matplotlib is not loaded just to close nothing
-    import matplotlib.pyplot as plt
+    from grontur.report.charts import close_figure
 
     for figure in figures.values():
-        plt.close(figure)
+        close_figure(figure)
 
 
 # ---------------------------------------------------------------------------------------------
