@@ -19,7 +19,7 @@ from grontur._yaml import read_yaml
 from grontur.errors import ConfigError
 from grontur.i18n import LANGUAGES
 from grontur.limits import DEFAULT_LIMITS, Limits
-from grontur.publish import DEFAULT_K
+from grontur.threshold import DEFAULT_K
 
 CONFIG_NAME = "grontur.yaml"
 TRANSIT_LEVELS = ("none", "poor", "fair", "good")

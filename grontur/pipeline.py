@@ -884,10 +884,12 @@ def _write_comparison(comparison: Mapping[str, Any], folder: Path, *, lang: str,
 
 
 def _close_figures(figures: Mapping[str, Any]) -> None:
-    import matplotlib.pyplot as plt
+    if not figures:
+        return  # nothing drawn (--format none): matplotlib is not loaded just to close nothing
+    from grontur.report.charts import close_figure
 
     for figure in figures.values():
-        plt.close(figure)
+        close_figure(figure)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -34,17 +34,8 @@ from typing import Any
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from grontur.errors import ConfigError
-
-DEFAULT_K = 5
-
-
-def check_k(k: int) -> int:
-    """Validate a privacy threshold: an integer of at least 5."""
-    if isinstance(k, bool) or not isinstance(k, int) or k < DEFAULT_K:
-        msg = f"The privacy threshold k={k!r} is too low: use a whole number of {DEFAULT_K} or higher."
-        raise ConfigError(msg)
-    return k
+# The threshold's default and check live in grontur.threshold (light to import); re-exported here.
+from grontur.threshold import DEFAULT_K, check_k
 
 
 @dataclass(frozen=True, slots=True)

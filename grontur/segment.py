@@ -3,7 +3,8 @@
 Two routes lead to the same kind of result:
 
 - **Data-driven** (at least ``small_threshold`` respondents): :class:`HabitSegmenter`, a
-  scikit-learn style estimator, clusters respondents on weighted habit and barrier features
+  scikit-learn estimator (its class is made on first use, so the analysis does not import
+  scikit-learn), clusters respondents on weighted habit and barrier features
   (summer and winter mode, log distance, days on site, shift work, car needed at work, children
   drop-off, parking, barriers, alternatives considered): k-means on the principal components,
   the number of segments chosen by the simplified silhouette, segments below the minimum size
@@ -29,11 +30,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final, Self
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, ClusterMixin
 from threadpoolctl import ThreadpoolController
 
 from grontur._yaml import read_yaml
@@ -668,7 +668,7 @@ def _silhouette(dist: np.ndarray, labels: np.ndarray) -> float | None:
 # The estimator
 # ---------------------------------------------------------------------------------------------
 
-class HabitSegmenter(ClusterMixin, BaseEstimator):
+class _HabitSegmenterCore:
     """Segment respondents of a canonical table by habits and barriers.
 
     Weighted one-hot and standardised features (see ``feature_weights`` in
@@ -814,7 +814,7 @@ class HabitSegmenter(ClusterMixin, BaseEstimator):
             raise AttributeError(msg)
 
     # -- fitting -------------------------------------------------------------------------------
-    def fit(self, X: pd.DataFrame, y: object = None) -> HabitSegmenter:
+    def fit(self, X: pd.DataFrame, y: object = None) -> Self:
         """Fit on a canonical response table (one row per respondent)."""
         if not isinstance(X, pd.DataFrame):
             msg = "HabitSegmenter.fit expects the canonical response table as a pandas DataFrame."
@@ -822,7 +822,7 @@ class HabitSegmenter(ClusterMixin, BaseEstimator):
         with _single_blas_thread():
             return self._fit_blocks(habit_features(X))
 
-    def _fit_blocks(self, blocks: dict[str, np.ndarray]) -> HabitSegmenter:
+    def _fit_blocks(self, blocks: dict[str, np.ndarray]) -> Self:
         self._learn_scaling(blocks)
         self._fit_matrix(self._matrix(blocks))
         return self
@@ -921,6 +921,32 @@ class HabitSegmenter(ClusterMixin, BaseEstimator):
     def predict(self, X: pd.DataFrame) -> np.ndarray:
         """Segment (0 = largest) of each respondent: the nearest centre."""
         return _nearest((self.transform_features(X) - self.mean_) @ self.components_.T, self.cluster_centers_)
+
+
+# The analysis uses the core above: scikit-learn's base classes add get_params, set_params, clone
+# support and fit_predict for callers who use the segmenter as an estimator, but importing
+# sklearn.base takes about 0.6 s, so the estimator class is made when it is first asked for
+# (``segment.HabitSegmenter``), not when the analysis imports this module.
+if TYPE_CHECKING:
+    HabitSegmenter = _HabitSegmenterCore
+else:
+    def __getattr__(name: str) -> Any:
+        if name == "HabitSegmenter":
+            return _estimator_class()
+        msg = f"module {__name__!r} has no attribute {name!r}"
+        raise AttributeError(msg)
+
+
+@cache
+def _estimator_class() -> type:
+    from sklearn.base import BaseEstimator, ClusterMixin
+
+    class HabitSegmenter(ClusterMixin, BaseEstimator, _HabitSegmenterCore):
+        __doc__ = _HabitSegmenterCore.__doc__
+
+    HabitSegmenter.__module__ = __name__
+    HabitSegmenter.__qualname__ = "HabitSegmenter"
+    return HabitSegmenter
 
 
 def _order_by_size(centers: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -1036,11 +1062,11 @@ def _segment(table: pd.DataFrame, *, k: int, small_threshold: int, n_resamples: 
         log.info("segmentation skipped: %d respondents, fewer than k=%d", n, k)
         return SegmentResult(labels, [], quality, persona)
 
-    model = HabitSegmenter(min_size=k, max_segments=max_segments, n_resamples=n_resamples, random_state=None)
+    model = _HabitSegmenterCore(min_size=k, max_segments=max_segments, n_resamples=n_resamples, random_state=None)
     model._learn_scaling(blocks)
     matrix = model._matrix(blocks)
     persona_codes = _codes(persona, book.ids)
-    clustered: HabitSegmenter | None = None
+    clustered: _HabitSegmenterCore | None = None
     if n >= small_threshold:
         model._fit_matrix(matrix)
         clustered = model

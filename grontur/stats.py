@@ -34,7 +34,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy import stats as _scipy
+from scipy import special
+
+# scipy.stats takes about half a second to import: the functions below that test something load
+# it when called, so an analysis that computes intervals only never does.
 
 #: Confidence level of every interval grontur publishes.
 CONFIDENCE = 0.95
@@ -46,7 +49,7 @@ def z_value(confidence: float = CONFIDENCE) -> float:
     >>> round(z_value(), 4)
     1.96
     """
-    return float(_scipy.norm.ppf(0.5 + confidence / 2))
+    return float(special.ndtri(0.5 + confidence / 2))  # the normal quantile (scipy.stats.norm.ppf)
 
 
 #: ``z_value(CONFIDENCE)``, the multiplier of a 95 % normal interval (1.959964...).
@@ -124,6 +127,8 @@ def two_proportion_p(x_before: Any, n_before: Any, x_after: Any, n_after: Any) -
     >>> round(float(two_proportion_p(60, 100, 45, 100)), 4)
     0.0337
     """
+    from scipy import stats as _scipy
+
     xb, nb = np.asarray(x_before, dtype=float), np.asarray(n_before, dtype=float)
     xa, na = np.asarray(x_after, dtype=float), np.asarray(n_after, dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -174,6 +179,8 @@ def mcnemar_p(before_only: int, after_only: int) -> float:
     >>> round(mcnemar_p(1, 7), 4)
     0.0703
     """
+    from scipy import stats as _scipy
+
     m = int(before_only) + int(after_only)
     if m == 0:
         return 1.0
@@ -200,6 +207,8 @@ def normal_p(estimate: float, se: float) -> float:
     >>> round(normal_p(1.96, 1.0), 3)
     0.05
     """
+    from scipy import stats as _scipy
+
     if se > 0:
         return float(2 * _scipy.norm.sf(abs(estimate) / se))
     return 1.0 if estimate == 0 else 0.0
@@ -228,6 +237,8 @@ def chi_square_test(table: Any) -> ChiSquare:
     >>> round(result.statistic, 1), result.dof
     (30.1, 2)
     """
+    from scipy import stats as _scipy
+
     result = _scipy.chi2_contingency(np.asarray(table, dtype=float), correction=False)
     return ChiSquare(
         statistic=float(result.statistic),
@@ -251,6 +262,8 @@ def welch_difference(
     >>> round(d, 3), round(lo, 3), round(hi, 3)
     (3.0, 0.733, 5.267)
     """
+    from scipy import stats as _scipy
+
     nb, na = len(before), len(after)
     if nb < 2 or na < 2:
         return float("nan"), float("nan"), float("nan"), float("nan")

@@ -29,17 +29,34 @@ def _row(size: int, stage: str, seconds: float, **extra: float) -> dict:
 
 def test_budget_verdicts_follow_the_limits(run_module) -> None:
     rows = [_row(1_000, "render_one", 2.0, rows=1000, analysis_seconds=0.5, analysis_cpu_seconds=0.5),
+            _row(1_000, "analyse_cli", 1.4, rows=1000),
             _row(500_000, "read_csv", 1.0),
+            _row(500_000, "minimal", 4.0),
             {**_row(500_000, "read_clean", 3.2), "ratio": 3.2},
-            _row(500_000, "end_to_end", 61.0, import_seconds=3.0, municipalities=357, failed=0, slowest="0301 1 s")]
+            {**_row(500_000, "end_to_end", 16.0, import_seconds=3.0, municipalities=357, failed=0, slowest="0301 1 s",
+                    peak_pss_mb=1400.0), "ratio_minimal": 4.0}]
+    rows[-1]["result"]["peak_mb"] = 2100.0  # RSS counts shared pages twice: the budget reads PSS
     verdicts = {name: (measured, limit) for name, measured, limit in run_module.budget_checks(rows)}
     ratio = next(v for k, v in verdicts.items() if k.startswith("read-and-clean"))
     national = next(v for k, v in verdicts.items() if k.startswith("500,000 over 357"))
-    assert ratio == (3.2, 3.0) and national == (61.0, 60.0)
+    memory = next(v for k, v in verdicts.items() if k.startswith("500,000 peak memory"))
+    minimal = next(v for k, v in verdicts.items() if k.startswith("whole analysis / minimal"))
+    cli = next(v for k, v in verdicts.items() if k.startswith("1,000: grontur analyse"))
+    assert ratio == (3.2, 2.5) and national == (16.0, 15.0) and memory == (1400.0, 1536)
+    assert minimal == (4.0, 4.0) and cli == (1.4, 1.5)
     summary = run_module.summary_markdown(rows, {"date": "d", "cores": 2, "commit": "c"})
-    assert "| read-and-clean / read_csv <= 3 (largest file, 500,000 rows) | 3.20 | OVER |" in summary
-    assert "| 1,000 analysed and rendered (HTML, DOCX, XLSX) < 10 s | 2.00 | within |" in summary
-    assert "3.20 (3.2x read_csv)" in summary and "61.00 (100 MB)" in summary
+    assert "| read-and-clean / read_csv <= 2.5 (largest file, 500,000 rows) | 3.20 | OVER |" in summary
+    assert "| whole analysis / minimal script <= 4 (largest file, 500,000 rows) | 4.00 | within |" in summary
+    assert "| 1,000: grontur analyse with HTML, DOCX, XLSX (whole command) < 1.5 s | 1.40 | within |" in summary
+    assert "| 500,000 peak memory (PSS) < 1536 MB | 1400.00 | within |" in summary
+    assert "3.20 (3.2x read_csv)" in summary and "16.00 (1,400 MB) (4.0x minimal)" in summary
+
+
+def test_pss_of_this_process_is_below_its_resident_set_and_above_zero(run_module) -> None:
+    import os
+
+    pss, rss = run_module._tree_pss(os.getpid()), run_module._tree_rss(os.getpid())
+    assert 0 < pss <= rss
 
 
 def test_summary_replaces_only_the_marked_block(run_module, tmp_path: Path) -> None:

@@ -10,9 +10,6 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-import questionary
-from questionary import Choice
-
 from grontur.errors import InteractiveError
 from grontur.i18n import t
 
@@ -28,7 +25,11 @@ def require_terminal(command: str, hint_key: str, lang: str, *, stdin=None) -> N
 
 
 class Asker:
-    """Asks questions, optionally through injected prompt_toolkit input/output (tests)."""
+    """Asks questions, optionally through injected prompt_toolkit input/output (tests).
+
+    questionary (and prompt_toolkit under it) is imported when the first question is asked, not
+    when a command module is loaded: ``grontur --help`` lists every command without it.
+    """
 
     def __init__(self, lang: str, *, input: Any = None, output: Any = None) -> None:
         self.lang = lang
@@ -36,6 +37,9 @@ class Asker:
 
     def select(self, message: str, choices: Sequence[tuple[str, Any]], *, skippable: bool = False,
                back: bool = False, default: Any = None) -> Any:
+        import questionary
+        from questionary import Choice
+
         items = [Choice(title=title, value=value) for title, value in choices]
         if skippable:
             items.append(Choice(title=t("prompt.skip", self.lang), value=SKIP))
@@ -45,11 +49,18 @@ class Asker:
         return questionary.select(message, choices=items, default=chosen_default, **self._io).unsafe_ask()
 
     def checkbox(self, message: str, choices: Sequence[tuple[str, Any]]) -> list[Any]:
+        import questionary
+        from questionary import Choice
+
         items = [Choice(title=title, value=value) for title, value in choices]
         return list(questionary.checkbox(message, choices=items, **self._io).unsafe_ask() or [])
 
     def text(self, message: str, *, validate=None, default: str = "") -> str:
+        import questionary
+
         return str(questionary.text(message, validate=validate, default=default, **self._io).unsafe_ask() or "")
 
     def confirm(self, message: str, *, default: bool = True) -> bool:
+        import questionary
+
         return bool(questionary.confirm(message, default=default, **self._io).unsafe_ask())

@@ -9,7 +9,7 @@ import click
 from grontur.commands._common import limit_option
 from grontur.i18n import t
 from grontur.limits import DEFAULT_LIMITS, Limits
-from grontur.publish import DEFAULT_K
+from grontur.threshold import DEFAULT_K
 
 
 @click.command("import")

@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from grontur import kiosk
 from grontur.commands._prompts import BACK, SKIP, Asker, require_terminal
 from grontur.i18n import t
+
+if TYPE_CHECKING:
+    from grontur import kiosk
 
 
 def ask_respondent(asker: Asker, qs: list[kiosk.Question]) -> dict[str, Any]:
     """Ask one respondent every question; "back" returns to the previous question."""
+    # pandas is under kiosk: loaded when a survey runs, not for --help
+    from grontur import kiosk
+
     lang = asker.lang
     answers: dict[str, Any] = {}
     index = 0
@@ -46,6 +51,8 @@ def ask_respondent(asker: Asker, qs: list[kiosk.Question]) -> dict[str, Any]:
 
 def run_kiosk(out: Path, *, lang: str, workplaces: list[str], asker: Asker) -> int:
     """Collect respondents until the operator stops; return how many were saved."""
+    from grontur import kiosk
+
     qs = kiosk.questions(lang, workplaces=workplaces)
     saved = 0
     while True:

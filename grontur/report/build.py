@@ -15,7 +15,6 @@ from typing import Any, ClassVar
 
 from grontur import _format as fmt
 from grontur.i18n import Translator, has
-from grontur.report import charts
 from grontur.report import plan as plan_report
 from grontur.report._sentence import say, shown_key_figures
 from grontur.report._text import (
@@ -377,6 +376,8 @@ def _k(ctx: _Ctx) -> int:
 
 
 def _habits(ctx: _Ctx) -> Section:
+    from grontur.report import charts  # matplotlib: loaded only when a report draws
+
     tr, lang, r = ctx.tr, ctx.lang, ctx.results
     blocks: list[Block] = []
     table = mode_share_table(ctx)
@@ -520,6 +521,8 @@ def one_season(ctx: _Ctx) -> str | None:
 # --- barriers and needs ---------------------------------------------------------------------
 
 def _barriers(ctx: _Ctx) -> Section:
+    from grontur.report import charts  # matplotlib: loaded only when a report draws
+
     tr, lang = ctx.tr, ctx.lang
     habits = ctx.results.get("habits") or {}
     blocks: list[Block] = [Paragraph(tr("report.barriers.lead"))]
@@ -697,6 +700,8 @@ def _first_key(mapping: Mapping[str, Any], *keys: str) -> str | None:
 
 
 def _emissions(ctx: _Ctx) -> Section:
+    from grontur.report import charts  # matplotlib: loaded only when a report draws
+
     tr, lang, r = ctx.tr, ctx.lang, ctx.results
     em = r.get("emissions")
     if not em:
@@ -987,6 +992,8 @@ def _owner_label(ctx: _Ctx, owner: Any) -> str:
 
 
 def _anchoring(ctx: _Ctx) -> Section:
+    from grontur.report import charts  # matplotlib: loaded only when a report draws
+
     tr, lang = ctx.tr, ctx.lang
     steps = anchoring_steps(ctx.results.get("anchoring_plan"), ctx)
     if not steps:

@@ -56,22 +56,58 @@ _PROSE_CHARS, _PROSE_SHARE = 80, 0.4
 _KEEP_ROW_CHARS = 400
 
 
+class _Styles:
+    """The document and each style the report applies, looked up once.
+
+    python-docx finds a style by its name, and then whether it is the default of its type, by
+    walking every style of the document each time a paragraph or table is given one (some 140
+    times a report, most of the time spent writing it). Here each name is looked up once and its
+    id written into the paragraph's or table's properties, the same XML python-docx writes.
+    """
+
+    def __init__(self, word: docx.document.Document) -> None:
+        self.word = word
+        self._ids: dict[str, str | None] = {}
+
+    def _id(self, name: str) -> str | None:
+        if name not in self._ids:
+            style = self.word.styles[name]
+            default = self.word.styles.default(style.type)
+            self._ids[name] = None if default is not None and style.style_id == default.style_id else style.style_id
+        return self._ids[name]
+
+    def paragraph(self, text: str = "", style: str | None = None) -> WordParagraph:
+        paragraph = self.word.add_paragraph(text)
+        if style is not None:
+            paragraph._p.style = self._id(style)
+        return paragraph
+
+    def heading(self, text: str, level: int) -> WordParagraph:
+        return self.paragraph(text, "Title" if level == 0 else f"Heading {level}")
+
+    def table(self, rows: int, cols: int, style: str) -> docx.table.Table:
+        table = self.word.add_table(rows=rows, cols=cols)
+        table._tbl.tblPr.style = self._id(style)
+        return table
+
+
 def write_docx(doc: Document, path: Path, *, generated: str | None = None) -> Path:
     """Write ``doc`` as ``report.docx`` (A4, styles Heading 1-3, Table Grid tables)."""
     doc = without_control_characters(doc)
     word = docx.Document()
+    styles = _Styles(word)
     _setup(word, doc, generated)
-    word.add_heading(doc.title, level=0)
+    styles.heading(doc.title, level=0)
     sub = word.add_paragraph(doc.subtitle)
     sub.runs[0].italic = True
     for line in doc.meta:
         p = word.add_paragraph(line)
         p.runs[0].font.color.rgb = _MUTED
-    _add_contents(word, doc.lang)
+    _add_contents(styles, doc.lang)
     for number, section in enumerate(doc.sections, 1):
-        word.add_heading(f"{number}. {section.title}", level=1)
+        styles.heading(f"{number}. {section.title}", level=1)
         for block in section.blocks:
-            _add_block(word, block)
+            _add_block(styles, block)
     _add_footer(word, doc)
     word.save(str(path))
     return normalise_zip(path, stamp=generated)
@@ -101,9 +137,10 @@ def _setup(word: docx.document.Document, doc: Document, generated: str | None) -
     props.revision = 1
 
 
-def _add_contents(word: docx.document.Document, lang: str) -> None:
+def _add_contents(styles: _Styles, lang: str) -> None:
     """The contents list as a TOC field; Word fills it in when it opens the file."""
-    word.add_paragraph(t("report.toc", lang), style="TOC Heading")
+    word = styles.word
+    styles.paragraph(t("report.toc", lang), style="TOC Heading")
     paragraph = word.add_paragraph()
     shown = _add_field(paragraph, f'TOC \\o "{TOC_LEVELS}" \\h \\z \\u', t("report.print.toc_update", lang))
     shown.italic = True
@@ -173,21 +210,21 @@ def _stamp(generated: str | None) -> dt.datetime:
     return dt.datetime(day.year, day.month, day.day)
 
 
-def _add_block(word: docx.document.Document, block: object) -> None:
+def _add_block(styles: _Styles, block: object) -> None:
+    word = styles.word
     if isinstance(block, Paragraph):
         p = word.add_paragraph(block.text)
         if block.kind in {"missing", "note"}:
             p.runs[0].italic = True
             p.runs[0].font.color.rgb = _MUTED
     elif isinstance(block, Heading):
-        word.add_heading(block.text, level=min(block.level - 1, 3))
+        styles.heading(block.text, level=min(block.level - 1, 3))
     elif isinstance(block, BulletList):
         style = "List Number" if block.ordered else "List Bullet"
         for item in block.items:
-            word.add_paragraph(item, style=style)
+            styles.paragraph(item, style=style)
     elif isinstance(block, KeyFigures):
-        table = word.add_table(rows=len(block.items), cols=2)
-        table.style = "Light List Accent 1"
+        table = styles.table(len(block.items), 2, "Light List Accent 1")
         for row, figure in zip(table.rows, block.items, strict=True):
             row.cells[0].text = figure.label
             row.cells[1].text = figure.value
@@ -197,22 +234,24 @@ def _add_block(word: docx.document.Document, block: object) -> None:
         _set_widths(table, column_widths(("", ""), pairs, (False, True), total_cm=TEXT_WIDTH_CM * 0.75))
         word.add_paragraph()
     elif isinstance(block, Table):
-        _add_table(word, block)
+        _add_table(styles, block)
     elif isinstance(block, Figure):
-        word.add_picture(io.BytesIO(block.png), width=Cm(16))
-        word.paragraphs[-1].alignment = WD_ALIGN_PARAGRAPH.CENTER
-        word.paragraphs[-1].paragraph_format.keep_with_next = True  # the caption stays with its picture
-        cap = word.add_paragraph(block.caption, style="Caption")
+        # (word.paragraphs[-1] would list every paragraph of the document for each figure)
+        picture = word.add_paragraph()
+        picture.add_run().add_picture(io.BytesIO(block.png), width=Cm(16))
+        picture.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        picture.paragraph_format.keep_with_next = True  # the caption stays with its picture
+        cap = styles.paragraph(block.caption, style="Caption")
         cap.alignment = WD_ALIGN_PARAGRAPH.CENTER
     elif isinstance(block, Cards):
         for card in block.cards:
-            word.add_heading(card.title, level=3)
+            styles.heading(card.title, level=3)
             sub = word.add_paragraph(card.subtitle)
             sub.runs[0].italic = True
             if card.text:
                 word.add_paragraph(card.text)
             for label, value in card.facts:
-                p = word.add_paragraph(style="List Bullet")
+                p = styles.paragraph(style="List Bullet")
                 p.add_run(f"{label}: ").bold = True
                 p.add_run(value)
     else:
@@ -307,11 +346,11 @@ def _keep_row_together(row: _Row) -> None:
     row._tr.get_or_add_trPr().append(cant_split)
 
 
-def _add_table(word: docx.document.Document, block: Table) -> None:
-    cap = word.add_paragraph(block.caption, style="Caption")
+def _add_table(styles: _Styles, block: Table) -> None:
+    word = styles.word
+    cap = styles.paragraph(block.caption, style="Caption")
     cap.paragraph_format.keep_with_next = True
-    table = word.add_table(rows=1 + len(block.rows), cols=len(block.header))
-    table.style = "Table Grid"
+    table = styles.table(1 + len(block.rows), len(block.header), "Table Grid")
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     numeric = block.numeric or (False,) * len(block.header)
     rows = table.rows  # python-docx rebuilds these lists on every access: read them once

@@ -1,0 +1,19 @@
+"""The privacy threshold k: its smallest allowed value and its check.
+
+Kept apart from :mod:`grontur.publish` (which applies it) so that the command line can show the
+default in ``--help`` without loading NumPy.
+"""
+
+from __future__ import annotations
+
+from grontur.errors import ConfigError
+
+DEFAULT_K = 5
+
+
+def check_k(k: int) -> int:
+    """Validate a privacy threshold: an integer of at least 5."""
+    if isinstance(k, bool) or not isinstance(k, int) or k < DEFAULT_K:
+        msg = f"The privacy threshold k={k!r} is too low: use a whole number of {DEFAULT_K} or higher."
+        raise ConfigError(msg)
+    return k
