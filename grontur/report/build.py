@@ -1019,7 +1019,7 @@ def _anchoring(ctx: _Ctx) -> Section:
     return Section("anchoring", tr("report.section.anchoring"), tuple(blocks))
 
 
-def _measure_list(ctx: _Ctx, names: list[str], limit: int = 4) -> str:
+def _measure_list(ctx: _Ctx, names: list[str], limit: int = 2) -> str:
     if len(names) <= limit:
         return ", ".join(names)
     return ctx.tr("report.anchoring.measures_more", names=", ".join(names[:limit]), n=len(names) - limit)

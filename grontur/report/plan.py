@@ -211,6 +211,18 @@ def why_here(ctx: Any, measure: Mapping[str, Any]) -> str:
     return " ".join(words)
 
 
+def measure_entries(ctx: Any) -> list[Any]:
+    """Each measure of the plan as a short entry (a heading, what it involves and why here, then
+    one line of facts): compact in print, where cards leave half pages empty."""
+    out: list[Any] = []
+    cards = measure_cards(ctx)
+    for card in cards.cards if cards is not None else ():
+        out.append(Heading(card.title, level=4))
+        out.append(Paragraph(card.text))
+        out.append(Paragraph(" · ".join(f"{label}: {value}" for label, value in card.facts), kind="note"))
+    return out
+
+
 def measure_cards(ctx: Any) -> Cards | None:
     """One card per measure of the plan: what it involves, why here, NOK, effect, who acts."""
     tr, lang, r = ctx.tr, ctx.lang, ctx.results
@@ -315,9 +327,9 @@ def measure_blocks(ctx: Any) -> list[Any]:
     blocks: list[Any] = [Paragraph(tr("report.plan.lead", now=len(plan.get("measures") or []),
                                       next=len(plan.get("consider_next") or []),
                                       not_suited=len(plan.get("not_suited") or [])))]
-    cards = measure_cards(ctx)
-    if cards is not None:
-        blocks += [Heading(tr("report.plan.now_title")), cards, Paragraph(tr("report.plan.overlap_note"), kind="note")]
+    entries = measure_entries(ctx)
+    if entries:
+        blocks += [Heading(tr("report.plan.now_title")), *entries, Paragraph(tr("report.plan.overlap_note"), kind="note")]
     table = consider_next_table(ctx)
     if table is not None:
         blocks += [Heading(tr("report.plan.consider_title")), table]
