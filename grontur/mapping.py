@@ -1103,7 +1103,7 @@ _KEYWORDS: dict[str, tuple[str, ...]] = {
     "barriers": ("barrier", "hindrer", "hindrar", "hold you back", "keeps you", "why not", "kvifor", "hvorfor"),
     "would_consider": ("consider", "try", "prøve", "would you", "kunne du"),
     "would_help": ("encourage", "easier", "lettare", "lettere", "help", "would make"),
-    "shift_work": ("shift", "turnus", "night", "natt"),
+    "shift_work": ("shift", "shifts", "skift", "skiftarbeid", "turnus", "night", "natt"),
     "children_drop_off": ("children", "born", "barn", "school run", "barnehage"),
     "car_needed_for_work": ("car during", "bil i arbeidstida", "bil i arbeidstiden", "work trips", "tenestereiser", "tjenestereiser"),
 }
@@ -1163,7 +1163,9 @@ def suggest_mapping(raw: RawExport, *, columns: list[str] | None = None) -> list
             elif kind == "float":
                 value_score = numeric
             elif target == "home_postcode":
-                value_score = float(uniques.astype(str).str.fullmatch(r"\d{3,4}").mean()) if len(uniques) else 0.0
+                # "3550.0": a postcode column that a spreadsheet stored as numbers
+                value_score = (float(uniques.astype(str).str.fullmatch(r"\d{3,4}(?:\.0+)?").mean())
+                               if len(uniques) else 0.0)
             elif target == "municipality":
                 # Municipality numbers (any era) or names: distinguishes "Kommune" from a number column.
                 from grontur.municipalities import translate_numbers
