@@ -49,7 +49,7 @@ def _choice_prompt(message: str, items: list[Choice], *, pointed: Choice, instru
     """questionary's select, except that Enter is ignored while the pointer rests on a separator
     (the "nothing chosen" line) and the hint is ours."""
     selectable = next(c for c in items if not isinstance(c, Separator))
-    ic = common.InquirerControl(items, initial_choice=selectable, pointer="»")
+    ic = common.InquirerControl(items, initial_choice=selectable, pointer="»", use_indicator=False)
     ic.pointed_at = items.index(pointed)  # questionary refuses a separator here; we want one
 
     def tokens() -> list[tuple[str, str]]:
@@ -104,9 +104,9 @@ class Asker:
         print_formatted_text(FormattedText([("", text)]), **({"output": self._io["output"]} if "output" in self._io else {}))
 
     def select(self, message: str, choices: Sequence[tuple[str, Any]], *, skippable: bool = False,
-               back: bool = False, default: Any = None) -> Any:
+               back: bool = False, default: Any = None, hint: str | None = None) -> Any:
         """One of ``choices``; ``default`` is where the pointer starts (the first choice when it is
-        ``None``; no choice at all when it is :data:`NOTHING`)."""
+        ``None``; no choice at all when it is :data:`NOTHING`); ``hint`` replaces the usual one."""
         items = [Choice(title=title, value=value) for title, value in choices]
         if skippable:
             items.append(Choice(title=t("prompt.skip", self.lang), value=SKIP))
@@ -118,7 +118,7 @@ class Asker:
             items.insert(0, pointed)
         else:
             pointed = next((c for c in items if c.value == default), items[0])
-        return _choice_prompt(message, items, pointed=pointed, instruction=t("prompt.select_hint", self.lang),
+        return _choice_prompt(message, items, pointed=pointed, instruction=hint or t("prompt.select_hint", self.lang),
                               io=self._io).unsafe_ask()
 
     def checkbox(self, message: str, choices: Sequence[tuple[str, Any]]) -> list[Any]:

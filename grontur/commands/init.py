@@ -99,8 +99,9 @@ def interview(asker: Asker, *, municipality: str | None, language: str | None, k
 
     answers: dict = {}
     if language is None:
+        # asked in all three languages, before any other question
         language = asker.select(t("init.ask_project_language", "en"), [("Nynorsk", "nn"), ("Bokmål", "nb"), ("English", "en")],
-                                default=NOTHING)
+                                hint=t("init.project_language_hint", "en"))
     asker.lang = ui = answers["language"] = language
     while municipality is None:
         typed = asker.text(t("init.ask_municipality", ui)).strip()
