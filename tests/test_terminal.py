@@ -244,3 +244,17 @@ def test_init_in_a_terminal(tmp_path, lang, position):
     assert "parking_at_work" not in data["context"]  # "don't know": unknown, not "free"
     assert data["context"]["facilities"]["showers"] is True
     assert data["context"]["facilities"]["drying_room"] is False
+
+
+def test_import_speaks_the_language_of_the_municipality(tmp_path):
+    """Without --lang, 'grontur import --kommune Gol' speaks nynorsk, as 'grontur survey' and
+    'grontur init' do for Gol (it spoke English)."""
+    import subprocess
+
+    (tmp_path / "eksport.csv").write_text(EXPORT, encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "grontur", "import", "eksport.csv", "--kommune", "Gol", "--salt", "s",
+                           "--out", "ut"], cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False,
+                          env={**os.environ, "PYTHONPATH": str(ROOT), "PYTHONIOENCODING": "utf-8"})
+    assert done.returncode == 0, done.stderr
+    assert t("import.summary.written", "nn", files="\0", out="").split("\0")[0] in done.stdout
+    assert t("import.summary.written", "en", files="\0", out="").split("\0")[0] not in done.stdout
