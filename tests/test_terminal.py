@@ -258,3 +258,16 @@ def test_import_speaks_the_language_of_the_municipality(tmp_path):
     assert done.returncode == 0, done.stderr
     assert t("import.summary.written", "nn", files="\0", out="").split("\0")[0] in done.stdout
     assert t("import.summary.written", "en", files="\0", out="").split("\0")[0] not in done.stdout
+
+
+@pytest.mark.parametrize(("lang", "position"), [("nn", 0), ("en", 2)])
+def test_init_interrupted_says_so_in_the_chosen_language(tmp_path, lang, position):
+    screen = Screen(["init", "prosjekt"], tmp_path)
+    screen.wait(t("init.ask_project_language", "en"))
+    screen.send(DOWN * position + ENTER)
+    screen.wait(t("init.ask_municipality", lang))
+    screen.send("\x03")
+    screen.wait(t("cli.interrupted", lang))
+    assert screen.finish() == 130
+    assert "Traceback" not in screen.text
+    assert not (tmp_path / "prosjekt" / "grontur.yaml").exists()

@@ -186,8 +186,14 @@ def command(folder: Path, municipality: str | None, language: str | None, k: int
             raise InteractiveError(t("init.no_terminal", ui))
         no_questions = True
     if not no_questions:
-        answers = interview(Asker(ui), municipality=municipality, language=language, k=k, survey=survey,
-                            workplaces=workplaces, folder=folder, employees=employees, postcodes=postcodes)
+        asker = Asker(ui)
+        try:
+            answers = interview(asker, municipality=municipality, language=language, k=k, survey=survey,
+                                workplaces=workplaces, folder=folder, employees=employees, postcodes=postcodes)
+        except KeyboardInterrupt:
+            # said in the language chosen in the conversation; nothing is written
+            click.echo(t("cli.interrupted", asker.lang), err=True)
+            raise click.exceptions.Exit(130) from None
         ui = language = answers["language"]
         municipality, k, survey, workplaces, employees, postcodes = (
             answers["municipality"], answers["k"], answers["survey"], answers["workplaces"], answers["employees"],
