@@ -202,13 +202,13 @@ def command(folder: Path, municipality: str | None, language: str | None, k: int
         facilities = {**answers["facilities"], **facilities}
     if municipality is None:
         raise InteractiveError(t("init.no_terminal", ui))
-    if no_questions:
-        table = _read_postcodes(folder, postcodes, ui) if postcodes else None
-        problems = [problem for w in workplaces if (problem := locate_problem(w, table, ui))]
-        if problems:
-            raise ConfigError(problems[0] + " " + t("init.flags_hint", ui))
-        if survey and not _in_folder(folder, survey).is_file():
-            click.echo(t("init.survey_missing_later", ui, path=_in_folder(folder, survey)), err=True)
+    # the workplaces from flags too (those asked for were checked as they were given)
+    table = _read_postcodes(folder, postcodes, ui) if postcodes else None
+    problems = [problem for w in workplaces if (problem := locate_problem(w, table, ui))]
+    if problems:
+        raise ConfigError(problems[0] + " " + t("init.flags_hint", ui))
+    if survey and not _in_folder(folder, survey).is_file():
+        click.echo(t("init.survey_missing_later", ui, path=_in_folder(folder, survey)), err=True)
     from grontur.municipalities import lookup
 
     language = language or default_language(lookup(municipality).written_standard)
