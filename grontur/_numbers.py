@@ -51,14 +51,16 @@ _UNITS = (
     ("hours", r"h|t|timar|timer|time|hours?|hrs?"),
     ("days", r"dagar|dager|dag|days?"),
 )
-_NUMBER = r"(\d+(?:[.,]\d+)?(?:\s+\d+/\d+)?|\d+/\d+|½)"
+# Possessive runs of digits (``\d++``): a pattern that follows a number with ``\w*`` would
+# otherwise try every split of a long run of digits, in time quadratic in its length.
+_NUMBER = r"(\d++(?:[.,]\d++)?(?:\s+\d++/\d++)?|\d++/\d++|½)"
 _LOWER = re.compile(r"^(?:<|under|less than|fewer than|below|mindre enn|kortare enn|kortere enn|inntil|up to|opp til|max|maks)\s*" + _NUMBER, re.IGNORECASE)
 _LOWER_SUFFIX = re.compile("^" + _NUMBER + r"\s*\w*\s*(?:or less|eller mindre|eller kortare|eller kortere|or fewer|and under|or below)", re.IGNORECASE)
 _UPPER = re.compile(r"^(?:>|over|more than|meir enn|mer enn|lenger enn|lengre enn|longer than|above|minst|at least)\s*" + _NUMBER, re.IGNORECASE)
 _UPPER_SUFFIX = re.compile("^" + _NUMBER + r"\s*\w*\s*(?:\+|or more|eller meir|eller mer|and over|or above|og over|og meir|og mer)", re.IGNORECASE)
 _RANGE = re.compile("^" + _NUMBER + r"\s*(?:-|–|—|to|til|till|and|og)\s*" + _NUMBER, re.IGNORECASE)
 _NEGATIVE = re.compile(r"[-−]\s*\d+(?:[.,]\d+)?")
-_SCIENTIFIC = re.compile(r"\d+(?:[.,]\d+)?e[-+]?\d+")
+_SCIENTIFIC = re.compile(r"\d++(?:[.,]\d++)?e[-+]?\d++")
 _SINGLE = re.compile("^" + _NUMBER + r"(?:\s|$|[a-zæøå])", re.IGNORECASE)
 
 

@@ -202,12 +202,18 @@ class AnchoringPlan:
 
 
 def _selected(ranking: Any, top_n: int) -> list[dict[str, Any]]:
-    """The top measures as plain dicts with id, family, actors, anchoring and cost_class."""
+    """The measures the plan carries, as plain dicts with id, family, actors, anchoring and
+    cost_class: the measures recommended now (the ranking's plan) when there is one, else the
+    top ``top_n`` of the ranking."""
     items = getattr(ranking, "measures", None)
     if items is None and isinstance(ranking, Mapping):
         items = ranking.get("measures", [])
+    items = list(items or [])
+    status = [(item.get("status") if isinstance(item, Mapping) else getattr(item, "status", None)) for item in items]
+    if "plan" in status:
+        items = [item for item, s in zip(items, status, strict=True) if s == "plan"]
     result = []
-    for item in list(items or [])[:top_n]:
+    for item in items[:top_n]:
         get = item.get if isinstance(item, Mapping) else (lambda key, default=None, obj=item: getattr(obj, key, default))
         result.append({
             "id": str(get("id")),

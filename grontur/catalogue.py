@@ -85,15 +85,24 @@ CONDITION_COLUMNS: Final = {
 _ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _TILTAK_RE = re.compile(r"^(?:0|[A-E])(?:-\d+){0,2}$")
 _TOP_FIELDS: Final = (
-    "id", "family", "tiltak_ref", "name", "summary", "problem", "description", "targets",
-    "requires", "effect", "capacity", "cost", "time_to_effect", "actors", "anchoring", "sources",
+    "id", "family", "tiltak_ref", "role", "enables", "facility", "name", "summary", "problem", "description",
+    "targets", "requires", "effect", "uptake", "capacity", "cost", "time_to_effect", "actors", "anchoring",
+    "sources", "stages",
 )
-_REQUIRED_FIELDS: Final = tuple(f for f in _TOP_FIELDS if f not in ("requires", "capacity"))
+_OPTIONAL_FIELDS: Final = ("requires", "capacity", "role", "enables", "facility", "uptake", "stages")
+_REQUIRED_FIELDS: Final = tuple(f for f in _TOP_FIELDS if f not in _OPTIONAL_FIELDS)
+#: A core measure is ranked and can lead a plan; an enabler (a facility or a support measure)
+#: travels with the core measures it makes work, as their add-on or prerequisite.
+ROLES: Final = ("core", "enabler")
 _EFFECT_FIELDS: Final = ("low", "high", "applies_to", "basis", "source", "setting", "reason", "confidence")
 _TEXT_FIELDS: Final = ("name", "summary", "problem", "description")
 _TARGET_FIELDS: Final = (
     "modes", "distance_km", "barriers", "would_help", "would_consider", "conditions", "shift_compatible",
+    "removes_conditions",
 )
+#: Conditions a measure can take away (``targets.removes_conditions``): a pool car for work
+#: trips removes "I need my car at work" from the feasibility of the alternatives.
+REMOVABLE_CONDITIONS: Final = ("car_needed_for_work", "children_drop_off", "shift_work")
 _REQUIRE_FIELDS: Final = ("transit_service", "parking_at_work", "facilities")
 #: Families whose entries must declare a context requirement.
 _FAMILY_REQUIRES: Final = {"transit": "transit_service", "parking": "parking_at_work"}
@@ -120,9 +129,11 @@ class Targets:
     would_consider: tuple[str, ...] = ()
     conditions: Mapping[str, Any] = field(default_factory=dict)
     shift_compatible: bool = True
+    removes_conditions: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         return {
+            **({"removes_conditions": list(self.removes_conditions)} if self.removes_conditions else {}),
             "modes": list(self.modes),
             "distance_km": list(self.distance_km) if self.distance_km is not None else None,
             "barriers": list(self.barriers),
@@ -205,9 +216,40 @@ class Capacity:
     unit: str
     default: float
     source: str
+    #: people one unit serves at a time (a shared travel card may serve several); 1 by default
+    people_per_unit: float = 1.0
+
+    @property
+    def people(self) -> float:
+        """How many people the default capacity serves at a time."""
+        return self.default * self.people_per_unit
 
     def as_dict(self) -> dict[str, Any]:
-        return {"unit": self.unit, "default": self.default, "source": self.source}
+        out: dict[str, Any] = {"unit": self.unit, "default": self.default, "source": self.source}
+        if self.people_per_unit != 1.0:
+            out["people_per_unit"] = self.people_per_unit
+        return out
+
+
+@dataclass(frozen=True)
+class Uptake:
+    """The share of the people a participant measure reaches who take part (borrow, sign up)."""
+
+    low: float
+    high: float
+    basis: str
+    source: str
+    reason: str | None = None
+
+    @property
+    def central(self) -> float:
+        return (self.low + self.high) / 2
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"low": self.low, "high": self.high, "basis": self.basis, "source": self.source}
+        if self.reason is not None:
+            out["reason"] = self.reason
+        return out
 
 
 @dataclass(frozen=True)
@@ -263,6 +305,14 @@ class Measure:
     anchoring: tuple[str, ...]
     sources: tuple[Source, ...]
     capacity: Capacity | None = None
+    role: str = "core"
+    enables: tuple[str, ...] = ()
+    facility: str | None = None
+    uptake: Uptake | None = None
+    #: Stages of change (grontur.schema.STAGES) whose people the measure suits: information and
+    #: campaigns suit ``considering``, trials and equipment ``preparing``, facilities and rewards
+    #: ``doing`` (grontur/stages.py); empty when the entry does not say.
+    stages: tuple[str, ...] = ()
     path: Path | None = field(default=None, compare=False)
     origin: str = field(default="shipped", compare=False)
 
@@ -289,16 +339,21 @@ class Measure:
             "id": self.id,
             "family": self.family,
             "tiltak_ref": self.tiltak_ref,
+            "role": self.role,
+            **({"enables": list(self.enables)} if self.enables else {}),
+            **({"facility": self.facility} if self.facility else {}),
             **{name: dict(getattr(self, name)) for name in _TEXT_FIELDS},
             "targets": self.targets.as_dict(),
             "requires": self.requires.as_dict(),
             "effect": self.effect.as_dict(),
+            **({"uptake": self.uptake.as_dict()} if self.uptake is not None else {}),
             **({"capacity": self.capacity.as_dict()} if self.capacity is not None else {}),
             "cost": self.cost.as_dict(),
             "time_to_effect": self.time_to_effect,
             "actors": list(self.actors),
             "anchoring": list(self.anchoring),
             "sources": [s.as_dict() for s in self.sources],
+            **({"stages": list(self.stages)} if self.stages else {}),
         }
 
 
@@ -430,6 +485,9 @@ def load_catalogue(path: str | Path | None = None, *, extra: str | Path | None =
     if overridden:
         logger.info("%d shipped measures overridden by the project: %s", len(overridden), ", ".join(overridden))
     measures.update(extra_measures)
+    dangling = _dangling_enables(measures)
+    if dangling:
+        raise CatalogueError(dangling[0])
     catalogue = Catalogue(measures, paths=tuple(p for p in (base, Path(extra) if extra else None) if p))
     logger.info("%d measures loaded from %d files", len(catalogue), len(base_files) + len(extra_files))
     _CACHE[key] = catalogue
@@ -447,7 +505,22 @@ def validate_catalogue(path: str | Path | None = None, *, extra: str | Path | No
         extra_measures, extra_problems = _load_files(_measure_files(Path(extra)), origin="project")
         measures.update(extra_measures)
         problems += extra_problems
+    problems += _dangling_enables(measures)
     return len(measures), problems
+
+
+def _dangling_enables(measures: Mapping[str, Measure]) -> list[str]:
+    """An enabler's ``enables`` entry that is neither a family nor a measure of the catalogue."""
+    problems = []
+    for measure in measures.values():
+        for i, item in enumerate(measure.enables):
+            if item not in FAMILIES and item not in measures:
+                problems.append(f"{measure.path or measure.id}: enables[{i}]: {item!r} is neither a family nor a "
+                                "measure id of the catalogue; name a family or an existing measure.")
+            elif item in measures and measures[item].role != "core":
+                problems.append(f"{measure.path or measure.id}: enables[{i}]: {item!r} is itself an enabler; "
+                                "an enabler goes with core measures.")
+    return problems
 
 
 def _measure_files(path: Path) -> list[Path]:
@@ -677,12 +750,71 @@ def parse_measure(data: Any, *, file: Path | None = None, origin: str = "shipped
         )
     anchoring = c.codes(data["anchoring"], "anchoring", _anchoring_steps(), what="anchoring step")
     sources = _parse_sources(c, data["sources"])
+    role, enables, facility = _parse_role(c, data)
+    uptake = _parse_uptake(c, data.get("uptake")) if "uptake" in data else None
+    if effect.applies_to == "participants" and uptake is None:
+        raise c.fail("uptake", "the effect applies to participants, so say what share of those reached take part: "
+                     "uptake {low, high, basis, source} (basis assumption needs a reason).")
+    if effect.applies_to != "participants" and uptake is not None:
+        raise c.fail("uptake", f"only a measure whose effect applies to participants has an uptake; this one applies to "
+                     f"{effect.applies_to}. Drop the field or change effect.applies_to.")
+    stages: tuple[str, ...] = ()
+    if "stages" in data:
+        stages = c.codes(data["stages"], "stages", schema.STAGES, what="stage of change")
+        if not stages:
+            raise c.fail("stages", f"list at least one stage of change ({', '.join(schema.STAGES)}) or leave the field out.")
     return Measure(
         id=measure_id, family=family[0], tiltak_ref=tiltak_ref, **texts,
         targets=targets, requires=requires, effect=effect, cost=cost,
         time_to_effect=time_to_effect[0], actors=actors, anchoring=anchoring, sources=sources,
-        capacity=capacity, path=file, origin=origin,
+        capacity=capacity, role=role, enables=enables, facility=facility, uptake=uptake, stages=stages,
+        path=file, origin=origin,
     )
+
+
+def _parse_role(c: _Checker, data: dict) -> tuple[str, tuple[str, ...], str | None]:
+    role = c.codes(data.get("role", "core"), "role", ROLES, what="role")
+    if len(role) != 1:
+        raise c.fail("role", f"give exactly one of {', '.join(ROLES)}.")
+    enables: tuple[str, ...] = ()
+    if "enables" in data:
+        if not isinstance(data["enables"], list) or not data["enables"]:
+            raise c.fail("enables", "list the families or measure ids the enabler makes work, e.g. [cycling].")
+        enables = tuple(c.string(item, f"enables[{i}]") for i, item in enumerate(data["enables"]))
+        for i, item in enumerate(enables):
+            if item not in FAMILIES and not _ID_RE.match(item):
+                raise c.fail(f"enables[{i}]", f"{item!r} is neither a family ({', '.join(FAMILIES)}) nor a measure id.")
+    if role[0] == "enabler" and not enables:
+        raise c.fail("enables", "an enabler must say what it makes work: list families or measure ids, e.g. [cycling].")
+    if role[0] == "core" and enables:
+        raise c.fail("enables", "only an enabler (role: enabler) lists what it enables; drop the field or set the role.")
+    facility = None
+    if "facility" in data:
+        found = c.codes(data["facility"], "facility", FACILITIES, what="facility")
+        if len(found) != 1 or role[0] != "enabler":
+            raise c.fail("facility", "an enabler that is a facility names exactly one facility "
+                         f"({', '.join(FACILITIES)}); a core measure has none.")
+        facility = found[0]
+    return role[0], enables, facility
+
+
+def _parse_uptake(c: _Checker, value: Any) -> Uptake:
+    data = c.mapping(value, "uptake")
+    c.unknown_keys(data, ("low", "high", "basis", "source", "reason"), "uptake")
+    for name in ("low", "high", "basis", "source"):
+        if name not in data:
+            raise c.fail(f"uptake.{name}", "the field is missing; give low, high (shares 0..1), basis and source.")
+    low = c.number(data["low"], "uptake.low", low=0, high=1)
+    high = c.number(data["high"], "uptake.high", low=0, high=1)
+    if low > high:
+        raise c.fail("uptake", f"low {low:g} is above high {high:g}; swap them.")
+    basis = c.codes(data["basis"], "uptake.basis", EFFECT_BASES, what="basis")
+    if len(basis) != 1:
+        raise c.fail("uptake.basis", "give exactly one of study, assumption.")
+    if basis[0] == "assumption" and "reason" not in data:
+        raise c.fail("uptake.reason", "the field is missing; say briefly why the uptake is an assumption.")
+    reason = c.string(data["reason"], "uptake.reason") if "reason" in data else None
+    return Uptake(low=low, high=high, basis=basis[0], source=c.string(data["source"], "uptake.source"), reason=reason)
 
 
 def _parse_targets(c: _Checker, value: Any) -> Targets:
@@ -703,7 +835,10 @@ def _parse_targets(c: _Checker, value: Any) -> Targets:
         else:
             conditions[column] = c.codes(expected, where, allowed, what=f"{column} code")
     shift = data.get("shift_compatible", True)
+    removes = c.codes(data.get("removes_conditions") or [], "targets.removes_conditions", REMOVABLE_CONDITIONS,
+                      what="removable condition")
     return Targets(
+        removes_conditions=removes,
         modes=c.codes(data.get("modes") or [], "targets.modes", schema.MODES, what="mode"),
         distance_km=distance,
         barriers=c.codes(data.get("barriers") or [], "targets.barriers", schema.BARRIERS, what="barrier"),
@@ -781,7 +916,7 @@ def _parse_effect(c: _Checker, value: Any) -> Effect:
 
 def _parse_capacity(c: _Checker, value: Any) -> Capacity:
     data = c.mapping(value, "capacity")
-    c.unknown_keys(data, ("unit", "default", "source"), "capacity")
+    c.unknown_keys(data, ("unit", "default", "source", "people_per_unit"), "capacity")
     for name in ("unit", "default", "source"):
         if name not in data:
             raise c.fail(f"capacity.{name}", "the field is missing; give unit, default and source.")
@@ -789,7 +924,9 @@ def _parse_capacity(c: _Checker, value: Any) -> Capacity:
     if len(unit) != 1:
         raise c.fail("capacity.unit", "give exactly one unit.")
     default = c.number(data["default"], "capacity.default", low=1, high=1e6)
-    return Capacity(unit=unit[0], default=default, source=c.string(data["source"], "capacity.source"))
+    per_unit = c.number(data.get("people_per_unit", 1.0), "capacity.people_per_unit", low=0.01, high=1000)
+    return Capacity(unit=unit[0], default=default, source=c.string(data["source"], "capacity.source"),
+                    people_per_unit=per_unit)
 
 
 def _parse_cost(c: _Checker, value: Any) -> Cost:

@@ -346,23 +346,193 @@ def _cars_per_100(wb: _Wave, wa: _Wave, employees_before: int | None, employees_
     return out
 
 
-def _per_respondent_tonnes(table: pd.DataFrame) -> pd.Series | None:
+def _per_respondent_tonnes(table: pd.DataFrame) -> tuple[pd.Series, Any] | tuple[None, None]:
+    """Each respondent's tonnes a year and the emissions stage's result (for its per-season detail)."""
     try:
         from grontur.emissions import compute_emissions
     except ImportError:
-        return None
+        return None, None
     result = compute_emissions(table)
     for name in ("per_respondent", "tonnes", "respondent_tonnes", "tonnes_per_respondent"):
         value = getattr(result, name, None)
         if isinstance(value, pd.Series):
-            return pd.to_numeric(value, errors="coerce").reindex(table.index)
+            return pd.to_numeric(value, errors="coerce").reindex(table.index), result
     log.warning("grontur.emissions returned no per-respondent tonnes; emissions comparison skipped")
-    return None
+    return None, None
+
+
+#: Driver modes whose emissions the car factors describe (as in grontur.emissions).
+_CAR_DRIVER = ("car_alone", "car_shared")
+
+
+@dataclass(frozen=True)
+class EmissionFactors:
+    """One wave's tonnes per respondent as a product and a sum: ``car_use × car_km × per_km + other``.
+
+    Over the respondents whose emissions are estimated: ``car_use`` is the share who drive to work
+    in at least one season, ``car_km`` the km a year each of them drives to work (the distance mix,
+    days on site and the part of the year driven), ``per_km`` the tonnes per km driven (the fuel
+    mix and car sharing), ``other`` the tonnes a year per respondent of all other modes. (Per
+    season driver shares are not used: with the other season's, one would give back a count the
+    gate hides.)
+    """
+
+    car_use: float
+    car_km: float
+    per_km: float
+    other: float
+
+    @property
+    def tonnes(self) -> float:
+        return self.car_use * self.car_km * self.per_km + self.other
+
+
+@dataclass(frozen=True)
+class FactorChange:
+    """One factor before and after, and how many tonnes per respondent its change contributed."""
+
+    before: float
+    after: float
+    contribution: float
+
+
+@dataclass(frozen=True)
+class EmissionsChange:
+    """Why tonnes per respondent moved between waves: the parts add up to the whole change.
+
+    The car part is split by the logarithmic mean Divisia index (LMDI-I; Ang, B. W. (2004),
+    "Decomposition analysis for policymaking in energy", Energy Policy 32, 1131-1139), which
+    splits a change of a product exactly, with no residual; other modes add their own change.
+    """
+
+    car_use: FactorChange
+    car_km: FactorChange
+    per_km: FactorChange
+    other: FactorChange
+
+    @property
+    def total(self) -> float:
+        return sum(part.contribution for part in (self.car_use, self.car_km, self.per_km, self.other))
+
+
+def emission_factors(result: Any, known: np.ndarray) -> EmissionFactors | None:
+    """The factors of :class:`EmissionFactors` from an emissions result's per-season detail, over
+    the respondents ``known``; ``None`` when nobody drives (no car factor to speak of)."""
+    from grontur.describe import season_weights
+
+    detail = result.detail[known]
+    n = len(detail)
+    if n == 0:
+        return None
+    driving = np.zeros(n, dtype=bool)
+    car_km = car_tonnes = total = 0.0
+    for season in season_weights(result.settings):
+        is_car = detail[f"mode_{season}"].isin(_CAR_DRIVER).to_numpy(dtype=bool)
+        tonnes = detail[f"central_{season}"].to_numpy(dtype=float)
+        driving |= is_car
+        car_km += float(detail[f"car_km_{season}"].to_numpy(dtype=float)[is_car].sum())
+        car_tonnes += float(tonnes[is_car].sum())
+        total += float(tonnes.sum())
+    drivers = int(driving.sum())
+    if drivers == 0 or car_km <= 0 or car_tonnes <= 0:
+        return None
+    return EmissionFactors(car_use=drivers / n, car_km=car_km / drivers, per_km=car_tonnes / car_km,
+                           other=(total - car_tonnes) / n)
+
+
+def _log_mean(a: float, b: float) -> float:
+    return a if a == b else (a - b) / (np.log(a) - np.log(b))
+
+
+def explain_emissions_change(before: EmissionFactors, after: EmissionFactors) -> EmissionsChange:
+    """Split the change of tonnes per respondent into car use, km per car year, tonnes per km and
+    other modes (:class:`EmissionsChange`); the parts add up to ``after.tonnes - before.tonnes``."""
+    car_before = before.car_use * before.car_km * before.per_km
+    car_after = after.car_use * after.car_km * after.per_km
+    weight = _log_mean(car_after, car_before)
+
+    def part(name: str) -> FactorChange:
+        b, a = getattr(before, name), getattr(after, name)
+        return FactorChange(b, a, float(weight * np.log(a / b)))
+
+    return EmissionsChange(car_use=part("car_use"), car_km=part("car_km"), per_km=part("per_km"),
+                           other=FactorChange(before.other, after.other, after.other - before.other))
+
+
+def _mix_effect(wb: _Wave, wa: _Wave, tonnes: tuple[np.ndarray, ...], known: tuple[np.ndarray, np.ndarray]) -> Derived | None:
+    """:func:`mix_effect` for the gate: a mean over each group of both waves needs those groups."""
+    if _MIX_COLUMN not in wb.table.columns or _MIX_COLUMN not in wa.table.columns:
+        return None
+    groups = tuple(w.table[_MIX_COLUMN].astype("object").to_numpy() for w in (wb, wa))
+    found = mix_effect((tonnes[0][known[0]], tonnes[1][known[1]]), (groups[0][known[0]], groups[1][known[1]]))
+    if found is None:
+        return None
+    effect, common = found
+    needs = tuple(wave.ledger.base(known_w & (group_w == g), tag=("emissions", "by_group", g), answered=True)
+                  for wave, known_w, group_w in ((wb, known[0], groups[0]), (wa, known[1], groups[1])) for g in common)
+    return Derived(round(effect, 4) + 0.0, needs)
+
+
+def _explained(wb: _Wave, wa: _Wave, results: tuple[Any, Any], known: tuple[np.ndarray, np.ndarray],
+               bases: tuple[Fig, Fig]) -> dict[str, Any] | None:
+    """The change of tonnes per respondent explained (:func:`explain_emissions_change`), for the
+    gate: each factor is a mean over the estimated respondents or their car years, shown only when
+    those groups are."""
+    tonnes = tuple(result.per_respondent.to_numpy(dtype=float) for result in results)
+    factors = [emission_factors(result, mask) for result, mask in zip(results, known, strict=True)]
+    fb, fa = factors
+    if fb is None or fa is None:
+        return None
+    drivers: list[tuple[Fig, ...]] = []
+    for wave, result, mask in ((wb, results[0], known[0]), (wa, results[1], known[1])):
+        driving = np.zeros(wave.n, dtype=bool)
+        for season in SEASONS:
+            driving |= result.detail[f"mode_{season}"].isin(_CAR_DRIVER).to_numpy(dtype=bool)
+        # drivers in any season: per-season counts would let a hidden season's count be worked back
+        fig = wave.ledger.base(driving & mask, tag=("emissions", "car_drivers"), answered=True)
+        wave.ledger.subset(fig, bases[len(drivers)])  # car_use is their share: the yes/no rule
+        drivers.append((fig,))
+    needs = (*bases, *drivers[0], *drivers[1])
+    change = explain_emissions_change(fb, fa)
+    digits = {"car_use": 4, "car_km": 1, "per_km": 7, "other": 4}
+
+    def entry(name: str) -> dict[str, Any]:
+        part = getattr(change, name)
+        # (+ 0.0: no "-0.0" in the JSON)
+        return {"before": Derived(round(part.before, digits[name]) + 0.0, (bases[0], *drivers[0])),
+                "after": Derived(round(part.after, digits[name]) + 0.0, (bases[1], *drivers[1])),
+                "contribution": Derived(round(part.contribution, 4) + 0.0, needs)}
+
+    out: dict[str, Any] = {name: entry(name) for name in ("car_use", "car_km", "per_km", "other")}
+    out["respondents"] = _mix_effect(wb, wa, tonnes, known)
+    return out
+
+
+#: The column whose mix of respondents the emissions change is checked against (as in _composition).
+_MIX_COLUMN = "job_group"
+
+
+def mix_effect(tonnes: tuple[np.ndarray, np.ndarray], groups: tuple[np.ndarray, np.ndarray]) -> tuple[float, list[str]] | None:
+    """How much of the follow-up's tonnes per respondent comes from a different mix of respondents.
+
+    The follow-up's mean is recomputed with each group weighted as in the baseline (groups in both
+    waves only); the effect is the follow-up's mean minus that. ``tonnes`` and ``groups`` are per
+    estimated respondent; returns the effect and the groups used, or ``None`` without a common group.
+    """
+    ta, (gb, ga) = tonnes[1], groups
+    common = sorted(set(gb[pd.notna(gb)]) & set(ga[pd.notna(ga)]))
+    if not common:
+        return None
+    in_b = np.isin(gb, common)
+    in_a = np.isin(ga, common)
+    weights = {g: float((gb == g).sum()) / float(in_b.sum()) for g in common}
+    reweighted = sum(weights[g] * float(ta[ga == g].mean()) for g in common)
+    return float(ta[in_a].mean()) - reweighted, common
 
 
 def _emissions(wb: _Wave, wa: _Wave, employees_before: int | None, employees_after: int | None) -> dict[str, Any]:
     """Mean tonnes CO2e per respondent a year, over those whose emissions could be estimated."""
-    tb, ta = _per_respondent_tonnes(wb.table), _per_respondent_tonnes(wa.table)
+    (tb, rb), (ta, ra) = _per_respondent_tonnes(wb.table), _per_respondent_tonnes(wa.table)
     if tb is None or ta is None:
         return {"available": False, "note": "emissions_unavailable"}
     known_b, known_a = tb.notna().to_numpy(dtype=bool), ta.notna().to_numpy(dtype=bool)
@@ -386,6 +556,7 @@ def _emissions(wb: _Wave, wa: _Wave, employees_before: int | None, employees_aft
         "n_after": na,
         "total_before": Derived(round_share(vb.mean() * employees_before) if employees_before else None, (nb,)),
         "total_after": Derived(round_share(va.mean() * employees_after) if employees_after else None, (na,)),
+        "explained": _explained(wb, wa, (rb, ra), (known_b, known_a), (nb, na)),
     }
 
 

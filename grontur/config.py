@@ -18,6 +18,7 @@ from typing import Any
 from grontur._yaml import read_yaml
 from grontur.errors import ConfigError
 from grontur.i18n import LANGUAGES
+from grontur.limits import DEFAULT_LIMITS, Limits
 from grontur.publish import DEFAULT_K
 
 CONFIG_NAME = "grontur.yaml"
@@ -26,7 +27,7 @@ PARKING_LEVELS = ("free", "paid", "limited", "none")
 _KNOWN_KEYS = {
     "municipality", "language", "k", "employees", "survey", "followup", "mapping", "sheet",
     "wave", "followup_wave", "run_date", "plan_start", "context", "workplaces", "pilots", "weights", "salt",
-    "catalogue", "geodata", "comparison_municipality", "evidence",
+    "catalogue", "geodata", "comparison_municipality", "evidence", "limits",
 }
 
 
@@ -75,6 +76,8 @@ class Project:
     comparison_municipality: str | None = None
     evidence: tuple[Path, ...] = ()
     root: Path | None = None
+    #: Size limits of the survey exports (``limits:`` in grontur.yaml; see :mod:`grontur.limits`).
+    limits: Limits = DEFAULT_LIMITS
 
     @property
     def slug(self) -> str:
@@ -219,6 +222,15 @@ def load_project(path: str | Path) -> Project:
     if parking is not None and parking not in PARKING_LEVELS:
         msg = f"{file}: field 'context.parking_at_work' is {parking!r}; use one of {', '.join(PARKING_LEVELS)}."
         raise ConfigError(msg)
+    target_year = context.get("target_year")
+    if target_year is not None and (isinstance(target_year, bool) or not isinstance(target_year, int)
+                                    or not 2000 <= target_year <= 2100):
+        raise ConfigError(f"{file}: field 'context.target_year' is {target_year!r}; give a year such as 2028.")
+    capacity = context.get("capacity") or {}
+    if not isinstance(capacity, dict) or any(isinstance(v, bool) or not isinstance(v, (int, float)) or v <= 0
+                                             for v in capacity.values()):
+        raise ConfigError(f"{file}: field 'context.capacity' must map measure ids to a positive number of units "
+                          "(e-bikes, spaces, tickets), e.g. {{ebike-pool: 10}}.")
     workplaces = tuple(_workplace(item, file, i) for i, item in enumerate(_list(data, "workplaces", file)))
     pilots = tuple(_pilot(item, file, i) for i, item in enumerate(_list(data, "pilots", file)))
     employees = data.get("employees")
@@ -261,7 +273,17 @@ def load_project(path: str | Path) -> Project:
         comparison_municipality=(str(data["comparison_municipality"]) if data.get("comparison_municipality") else None),
         evidence=_evidence_paths(data.get("evidence"), root, file),
         root=root,
+        limits=_limits(data.get("limits"), file),
     )
+
+
+def _limits(value: object, file: Path) -> Limits:
+    """The ``limits:`` field: a mapping of limit names to whole numbers (see :mod:`grontur.limits`)."""
+    if value in (None, {}):
+        return DEFAULT_LIMITS
+    if not isinstance(value, dict):
+        raise ConfigError(f"{file}: field 'limits' must be a mapping such as 'columns: 5000'.")
+    return DEFAULT_LIMITS.with_changes({str(key): item for key, item in value.items()}, source=f"{file}: field 'limits'")
 
 
 def _evidence_paths(value: object, root: Path, file: Path) -> tuple[Path, ...]:

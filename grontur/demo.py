@@ -334,6 +334,8 @@ def _render(ans: pd.DataFrame, people: pd.DataFrame, *, bad: np.ndarray, muni: d
     quirks: dict[str, Any] = {}
     blank = lambda: rng.random(n) < mess["optional_blank"]
     for q in questionnaire["questions"]:
+        if q.get("added_in", 1) > 1:
+            continue  # the demo surveys ran with version 1 of the questionnaire
         col, kind, header = q["column"], q["kind"], q["text"][lang]
         values = ans[col].to_numpy()
         labels = {_option_code(col, k): v[lang] for k, v in (q.get("options") or {}).items()}

@@ -50,6 +50,7 @@ from grontur.schema import (
     MODES,
     SEASONS,
     WOULD_HELP,
+    seasons_in,
 )
 from grontur.stats import wilson_interval
 
@@ -735,7 +736,7 @@ def describe(table: pd.DataFrame, *, k: int = DEFAULT_K, employees: int | None =
     flags = {col: multi_dummies(column(table, col)) for col in ("barriers", "would_consider", "would_help")}
     seasons = _season_section(ledger, rows, table)
     if seasons_asked is None:
-        seasons_asked = sum(1 for season in SEASONS if f"mode_{season}" in table.columns)
+        seasons_asked = seasons_in(table)
     shift: dict[str, Any] | None = None
     if seasons_asked >= 2:
         shift = _seasonal_shift(ledger, table, flags["barriers"])

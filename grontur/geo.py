@@ -354,7 +354,7 @@ class GeoResult:
         potential in ``potential_figure`` (drawn from :meth:`as_dict`)."""
         level = str(self.areas["level"].iloc[0]) if len(self.areas) else "postcode"
         potential = potential.astype("float64").reindex(self.table.index)
-        areas, _ = home_areas(self.table, postcodes=self.postcodes, potential=potential, level=level)
+        areas, _ = home_areas(self.table, postcodes=self.postcodes, potential=potential, level=level, k=self.k)
         updated = dataclasses.replace(self, areas=areas, potential=potential, potential_figure=None)
         lang = lang or self.lang
         if lang is not None and len(areas):
@@ -456,14 +456,42 @@ class GeoResult:
         areas = pd.DataFrame(list(published.get("areas") or []),
                              columns=["area", "level", "lat", "lon", "n", "car_share", "potential"])
         out: dict[str, Any] = {}
+        if not map_worth_drawing(published):
+            return out  # one area is a dot, not a map: the report says so in a sentence
+        places = place_names(self.postcodes)
         for value in which:
             if value == "car_share" and not (len(areas) or len(self.workplaces)):
                 continue
             if value == "potential" and (self.potential is None or not len(self.areas)):
                 continue
             out[value] = plot_home_area_map(areas, workplaces=self.workplaces, municipalities=self.municipalities,
-                                            lang=lang, value=value, k=self.k, highlight=self.highlight)
+                                            lang=lang, value=value, k=self.k, highlight=self.highlight, places=places)
         return out
+
+
+def shown_areas(published: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The home areas of a published geo section whose count the gate shows."""
+    return [a for a in published.get("areas") or [] if isinstance(a, Mapping) and a.get("n") is not None]
+
+
+def map_worth_drawing(published: Mapping[str, Any]) -> bool:
+    """A home-area map shows something only with two or more areas; one area is a single dot."""
+    return len(shown_areas(published)) >= 2
+
+
+def place_names(postcodes: pd.DataFrame | None) -> dict[str, str]:
+    """Postcode -> place name (poststad), from a postcode list that has one."""
+    if postcodes is None or "place" not in postcodes.columns:
+        return {}
+    places = postcodes.dropna(subset=["place"])
+    return {str(pc): str(place).strip().title() for pc, place in zip(places["postcode"], places["place"])
+            if str(place).strip() and str(place).strip().lower() not in ("none", "nan")}
+
+
+def area_label(area: str, places: Mapping[str, str]) -> str:
+    """A home area in words: its postcode(s) with the place names, e.g. ``3550 Gol`` or
+    ``3540 Nesbyen + 3544 Tunhovd``."""
+    return " + ".join(f"{pc} {places[pc]}" if pc in places else pc for pc in str(area).split("+"))
 
 
 def _float(value: Any) -> float | None:
@@ -509,8 +537,14 @@ def home_areas(
     potential: pd.Series | None = None,
     level: str = "postcode",
     grid_km: float = 5.0,
+    k: int | None = None,
 ) -> tuple[pd.DataFrame, pd.Series]:
     """Every home area with its exact count: postcodes or square grid cells (EPSG:25833).
+
+    With ``k``, a postcode with fewer than ``k`` located respondents is joined to the nearest
+    other area within :data:`JOIN_WITHIN_KM` (again and again, smallest first) so that its people
+    count in an area that can be shown instead of dropping out of the map; a joined area is named by its postcodes joined
+    with ``+`` (e.g. ``3540+3544``) and placed at its respondents' mean point.
 
     Each area has ``area`` (postcode or cell id), ``level``, ``lat``/``lon`` (postcode point or
     cell centre), ``n``, ``car_share`` (mean share of seasons driving) and ``potential`` (share of
@@ -537,6 +571,8 @@ def home_areas(
         return pd.DataFrame(columns=columns), area_of
     if level == "postcode":
         frame["area"] = frame["pc"]
+        if k is not None:
+            frame["area"] = _join_small_postcodes(frame, k)
     else:
         import geopandas as gpd
 
@@ -552,9 +588,11 @@ def home_areas(
     agg = grouped.agg(n=("car", "size"), car_share=("car", "mean"), lat=("lat", "mean"), lon=("lon", "mean"),
                       pot=("pot", "mean"), pot_n=("pot", "count"))
     if level == "postcode":
-        # Index.map takes a Series as the mapping; the stub accepts only a Mapping or a callable
-        agg["lat"] = agg.index.map(lat_of)  # type: ignore[arg-type]
-        agg["lon"] = agg.index.map(lon_of)  # type: ignore[arg-type]
+        # a postcode sits on its point; a joined area on its respondents' mean point
+        ids = pd.Series(agg.index, index=agg.index)
+        single = ~ids.str.contains("+", regex=False)
+        agg["lat"] = ids.map(lat_of).astype("float64").where(single, agg["lat"])
+        agg["lon"] = ids.map(lon_of).astype("float64").where(single, agg["lon"])
     else:
         import geopandas as gpd
 
@@ -568,6 +606,45 @@ def home_areas(
     out["n"] = out["n"].astype(int)
     area_of.loc[frame.index] = frame["area"].astype(str).to_numpy()
     return out, area_of
+
+
+#: A small postcode is joined only to an area at most this far away (km between mean points):
+#: a home far away joined to the town would put a dot where nobody lives (an assumption).
+JOIN_WITHIN_KM = 30.0
+
+
+def _join_small_postcodes(frame: pd.DataFrame, k: int) -> pd.Series:
+    """Each respondent's area after joining every postcode of fewer than ``k`` respondents to the
+    nearest other area (by the distance between the areas' mean points), smallest first, when that
+    area is at most :data:`JOIN_WITHIN_KM` away."""
+    members: dict[str, list[str]] = {str(pc): [str(pc)] for pc in frame["pc"].unique()}
+    sizes = frame.groupby("pc").size().astype(int).to_dict()
+    points = frame.groupby("pc")[["lat", "lon"]].mean()
+    mean_lat = points["lat"].to_dict()
+    mean_lon = points["lon"].to_dict()
+    sums = {str(pc): (float(mean_lat[pc]) * sizes[pc], float(mean_lon[pc]) * sizes[pc]) for pc in sizes}
+    n = {str(pc): int(size) for pc, size in sizes.items()}
+    while len(n) > 1:
+        small = sorted((size, area) for area, size in n.items() if size < k)
+        if not small:
+            break
+        target = None
+        for _, area in small:
+            lat, lon = sums[area][0] / n[area], sums[area][1] / n[area]
+            others = [a for a in n if a != area]
+            distance = haversine_km(lat, lon, np.array([sums[a][0] / n[a] for a in others]),
+                                    np.array([sums[a][1] / n[a] for a in others]))
+            if float(distance.min()) <= JOIN_WITHIN_KM:
+                target = others[int(np.argmin(distance))]
+                break
+        if target is None:
+            break  # what is left is far from everything: it stays small, and the gate hides it
+        members[target] += members.pop(area)
+        n[target] += n.pop(area)
+        sums[target] = (sums[target][0] + sums[area][0], sums[target][1] + sums[area][1])
+        del sums[area]
+    name = {pc: "+".join(sorted(group)) for group in members.values() for pc in group}
+    return frame["pc"].astype(str).map(name)
 
 
 def _coverage(areas: pd.DataFrame, k: int) -> int:
@@ -655,7 +732,7 @@ def enrich(
     issues = issues.sort_values("source_row", kind="stable").reset_index(drop=True) if len(issues) else issues
 
     if area_level == "auto":
-        areas, area_of = home_areas(out, postcodes=postcodes, level="postcode")
+        areas, area_of = home_areas(out, postcodes=postcodes, level="postcode", k=k)
         located = int(home_lat.notna().sum())
         covered = _coverage(areas, k)
         if located and covered < 0.75 * located:
@@ -663,7 +740,7 @@ def enrich(
             if _coverage(grid, k) > covered:
                 areas, area_of = grid, grid_of
     else:
-        areas, area_of = home_areas(out, postcodes=postcodes, level=area_level)
+        areas, area_of = home_areas(out, postcodes=postcodes, level=area_level, k=k)
     flags = pd.DataFrame({
         "with_postcode": pc.notna(),
         "located": home_lat.notna(),
@@ -701,8 +778,12 @@ def plot_home_area_map(
     value: str = "car_share",
     k: int = DEFAULT_K,
     highlight: str | None = None,
+    places: Mapping[str, str] | None = None,
 ) -> Any:
     """Draw home areas coloured by ``value``, workplaces and municipality outlines.
+
+    ``places`` (postcode -> place name) names the areas in words; the colour scale reads in words
+    too ("none", "half", "all").
 
     ``areas`` are the published areas (from a section the publication gate resolved, see
     :meth:`GeoResult.draw_maps`): an area whose count is hidden (``None``) is not drawn, and
@@ -770,11 +851,13 @@ def plot_home_area_map(
                        facecolors="none", edgecolors="#000000", linewidths=0.6, hatch="///", zorder=3)
         cbar = fig.colorbar(sc, ax=ax, shrink=0.7, pad=0.02)
         cbar.set_label(t(f"geo.map.{value}", lang))
-        cbar.ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(xmax=1.0, decimals=0))
+        cbar.set_ticks([0.0, 0.25, 0.5, 0.75, 1.0],
+                       labels=[t(f"geo.map.scale.{step}", lang) for step in ("none", "quarter", "half", "three_quarters", "all")])
         # Label at most the 15 largest areas so a city map stays legible (areas are sorted by n).
         label_rows = list(zip(pts.x.to_numpy(), pts.y.to_numpy(), shown.iterrows()))
         for x, y, (_, row) in sorted(label_rows, key=lambda item: -int(item[2][1]["n"]))[:15]:
-            ax.annotate(f"{row['area']} (n={int(row['n'])})" if row["level"] == "postcode" else f"n={int(row['n'])}",
+            name = area_label(str(row["area"]), places or {})
+            ax.annotate(f"{name} (n={int(row['n'])})" if row["level"] == "postcode" else f"n={int(row['n'])}",
                         (x, y), xytext=(6, 6), textcoords="offset points", fontsize=7, zorder=4)
     if len(wpts):
         ax.scatter(wpts.x, wpts.y, marker="^", s=90, c="#d55e00", edgecolors="#000000", linewidths=0.8, zorder=5)

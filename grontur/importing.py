@@ -26,6 +26,7 @@ from grontur.clean import (
 )
 from grontur.errors import MissingColumnError, WeakMappingError
 from grontur.io import RawExport, read_export
+from grontur.limits import DEFAULT_LIMITS, Limits
 from grontur.mapping import (
     MODE_BOTH,
     ColumnRule,
@@ -223,6 +224,7 @@ def import_survey(
     wave: str | None = None,
     salt: str | None = None,
     k: int = DEFAULT_K,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> ImportResult:
     """Import a survey export into the canonical table, with a full account of what happened.
 
@@ -246,6 +248,8 @@ def import_survey(
         Privacy threshold (the project's ``k``): in ``cleaned.csv`` (:meth:`ImportResult.cleaned_table`)
         values of workplace, postcode, job group and age band held by fewer than k kept respondents
         are generalised, and quality.csv counts them.
+    limits
+        Size limits of the export, checked before it is loaded (:mod:`grontur.limits`).
 
     Raises
     ------
@@ -256,7 +260,7 @@ def import_survey(
 
     k = check_k(k, "k")
     path = Path(path)
-    raw = read_export(path, sheet=sheet)
+    raw = read_export(path, sheet=sheet, limits=limits)
     chosen = load_mapping(mapping) if mapping is not None else detect_mapping(raw)
 
     # Which columns hold answers the mapping uses: those are checked cell by cell, never dropped.

@@ -16,12 +16,21 @@ import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from grontur._distinct import factorize_repeated
 from grontur.errors import InputFileError
+from grontur.limits import (
+    DEFAULT_LIMITS,
+    Limits,
+    check_frame,
+    check_text,
+    check_text_header,
+    check_xlsx_archive,
+)
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +87,7 @@ def _error(path: Path, key: str, **values: object) -> InputFileError:
     return InputFileError(t(key, "en", file=str(path), **values))
 
 
-def read_export(path: str | Path, *, sheet: str | None = None) -> RawExport:
+def read_export(path: str | Path, *, sheet: str | None = None, limits: Limits = DEFAULT_LIMITS) -> RawExport:
     """Read a survey export (CSV, TSV, semicolon text or Excel) into strings.
 
     Parameters
@@ -87,12 +96,14 @@ def read_export(path: str | Path, *, sheet: str | None = None) -> RawExport:
         The export file.
     sheet
         Excel sheet to read; by default the sheet that holds the responses is found.
+    limits
+        Size limits, checked before the file is loaded (:mod:`grontur.limits`).
 
     Raises
     ------
     InputFileError
-        When the file is missing, empty, header-only, binary, encrypted or corrupt, or has no
-        sheet with responses.
+        When the file is missing, empty, header-only, binary, encrypted or corrupt, beyond a size
+        limit, or has no sheet with responses.
     """
     path = Path(path)
     if not path.is_file():
@@ -106,9 +117,9 @@ def read_export(path: str | Path, *, sheet: str | None = None) -> RawExport:
         # cannot read either.
         raise _error(path, "import.error.encrypted")
     if head.startswith(_ZIP_MAGIC) or path.suffix.lower() in EXCEL_SUFFIXES:
-        raw = _read_excel(path, sheet)
+        raw = _read_excel(path, sheet, limits)
     else:
-        raw = _read_text(path, head)
+        raw = _read_text(path, head, limits)
     raw = _qualtrics_headers(raw)
     frame = raw.frame
     if frame.empty:  # _tidy keeps only rows with at least one answer
@@ -214,7 +225,8 @@ def _is_cp1252(line: bytes) -> bool:
     return True
 
 
-def _read_text(path: Path, head: bytes) -> RawExport:
+def _read_text(path: Path, head: bytes, limits: Limits) -> RawExport:
+    check_text_header(path, limits)
     encoding = _detect_encoding(path, head)
     source: Path | io.StringIO = path
     read_encoding: str | None = encoding
@@ -234,6 +246,7 @@ def _read_text(path: Path, head: bytes) -> RawExport:
     hint = re.match(r'^"?sep=(.)"?\s*(?:\r?\n|\r)', sample)
     delimiter = hint.group(1) if hint else _sniff_delimiter(sample)
     _check_first_row(path, sample[hint.end():] if hint else sample, delimiter)
+    check_text(path, delimiter, limits)
     try:
         # index_col=False: pandas would otherwise turn surplus leading fields of the first data
         # row into an index and shift every column (a surplus *trailing* delimiter is harmless).
@@ -246,6 +259,7 @@ def _read_text(path: Path, head: bytes) -> RawExport:
     except (pd.errors.ParserError, UnicodeDecodeError) as error:
         raise _error(path, "import.error.unparsable", detail=str(error).splitlines()[0]) from error
     frame = _tidy(frame)
+    check_frame(path, frame, limits)  # after tidying: categorical columns are checked by their distinct values
     return RawExport(frame, path, encoding=encoding, delimiter=delimiter)
 
 
@@ -356,7 +370,8 @@ def _unique_names(names: list[str]) -> list[str]:
 # ---------------------------------------------------------------------------------------------
 # Excel
 
-def _read_excel(path: Path, sheet: str | None) -> RawExport:
+def _read_excel(path: Path, sheet: str | None, limits: Limits) -> RawExport:
+    check_xlsx_archive(path, limits)
     try:
         import openpyxl
 
@@ -375,10 +390,11 @@ def _read_excel(path: Path, sheet: str | None) -> RawExport:
             named = [n for n in names if _RESPONSE_SHEET.search(n)]
             candidates = named + [n for n in names if n not in named]
         for name in candidates:
-            rows = list(book[name].iter_rows(values_only=True))
+            rows = _sheet_rows(path, book[name], limits)
             frame = _rows_to_frame(rows)
             if frame is not None:
                 frame = _tidy(frame)
+                check_frame(path, frame, limits)
                 if len(frame) > 0:
                     log.info("sheet %r holds the responses", name)
                     return RawExport(frame, path, sheet=name)
@@ -389,9 +405,39 @@ def _read_excel(path: Path, sheet: str | None) -> RawExport:
     raise _error(path, "import.error.no_responses", sheets=", ".join(names))
 
 
+#: Rows above the header that the reader looks through for it (see :func:`_rows_to_frame`).
+_HEADER_SEARCH = 10
+
+
+def _sheet_rows(path: Path, worksheet: Any, limits: Limits) -> list[tuple]:
+    """The rows of a sheet as values, read no further than the limits allow.
+
+    The sheet's declared dimension was checked before the file was opened; the sheet is then read
+    as its cells are, not as its dimension claims (openpyxl would pad every row to the declared
+    width and silently drop cells beyond it), and refused at the first row past the row limit or
+    the first filled cell past the column limit.
+    """
+    from grontur.limits import refuse
+
+    worksheet.reset_dimensions()
+    max_row = limits.rows + _HEADER_SEARCH + 1
+    rows = []
+    for row in worksheet.iter_rows(values_only=True, max_row=max_row):
+        if len(row) > limits.columns:
+            if any(cell is not None and str(cell).strip() for cell in row[limits.columns:]):
+                raise refuse(path, "columns", len(row), limits.columns)
+            row = row[: limits.columns]
+        rows.append(row)
+    if len(rows) >= max_row:  # openpyxl stops at max_row only when the sheet has a row there or beyond
+        raise refuse(path, "rows", len(rows) - 1, limits.rows)
+    while rows and not any(cell is not None and str(cell).strip() for cell in rows[-1]):
+        rows.pop()  # padding rows beyond the last answer
+    return rows
+
+
 def _rows_to_frame(rows: list[tuple]) -> pd.DataFrame | None:
     """Find the header row (first row with at least two text cells) and build a string frame."""
-    for position, row in enumerate(rows[:10]):
+    for position, row in enumerate(rows[:_HEADER_SEARCH]):
         texts = [cell for cell in row if isinstance(cell, str) and cell.strip()]
         filled = [cell for cell in row if cell is not None and str(cell).strip() != ""]
         if len(texts) >= 2 and len(texts) >= 0.6 * len(filled):

@@ -34,7 +34,7 @@ from grontur.io import RawExport
 from grontur.publish import DEFAULT_K
 from grontur.resources import data_path, standard_questionnaire
 from grontur.schema import COLUMNS, DERIVED_COLUMNS, MODES, MULTI_SEP, REQUIRED_ANY
-from grontur.weekday import WeekdayGrid, grid_modes, parse_grids
+from grontur.weekday import OFF, WeekdayGrid, grid_modes, parse_grids
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +49,7 @@ _VOCABULARY = {
     "mode_summer": "mode", "mode_winter": "mode", MODE_BOTH: "mode", "would_consider": "mode",
     "car_fuel": "car_fuel", "job_group": "job_group", "parking_at_work": "parking_at_work",
     "age_band": "age_band", "shift_work": "bool", "car_needed_for_work": "bool",
-    "children_drop_off": "bool",
+    "children_drop_off": "bool", "stage_of_change": "stage_of_change",
 }
 
 
@@ -1035,6 +1035,9 @@ def _apply_weekday_grids(frame: pd.DataFrame, mapping: Mapping, columns: dict[st
         by_day = {day: header for header, (n, day) in columns.items() if n == number}
         answers = pd.DataFrame({by_day[day]: frame[by_day[day]] for day, _ in grid.days}, index=frame.index)
         vmap = value_map(MODE_BOTH, ColumnRule(target=MODE_BOTH, headers=("weekday_grid",), values=grid.values))
+        # "off" (a day not worked) is no mode code, so the mode vocabulary leaves it out: the
+        # grid's own labels for it are read here, before any everyday label of the vocabulary.
+        vmap.update({norm(label): OFF for label, code in grid.values.items() if code == OFF})
         result, unknown = grid_modes(answers, _lookup(vmap))
         seasons = ("mode_summer", "mode_winter") if grid.season == "both" else (f"mode_{grid.season}",)
         for column in seasons:
@@ -1103,6 +1106,7 @@ _KEYWORDS: dict[str, tuple[str, ...]] = {
     "barriers": ("barrier", "hindrer", "hindrar", "hold you back", "keeps you", "why not", "kvifor", "hvorfor"),
     "would_consider": ("consider", "try", "prøve", "would you", "kunne du"),
     "would_help": ("encourage", "easier", "lettare", "lettere", "help", "would make"),
+    "stage_of_change": ("closest to where you are", "stemmer best for deg", "stage of change", "ready to change"),
     "shift_work": ("shift", "shifts", "skift", "skiftarbeid", "turnus", "night", "natt"),
     "children_drop_off": ("children", "born", "barn", "school run", "barnehage"),
     "car_needed_for_work": ("car during", "bil i arbeidstida", "bil i arbeidstiden", "work trips", "tenestereiser", "tjenestereiser"),

@@ -66,7 +66,16 @@ _HELD: dict[Path, list[int]] = {}
 
 def resolve_target(target: str | Path) -> Path:
     """The folder a set for ``target`` is switched in: the path with symbolic links resolved."""
-    return Path(target).expanduser().resolve()
+    return _resolved(target)
+
+
+def _resolved(path: str | Path) -> Path:
+    """``path`` with symbolic links resolved; a loop of links is the user's to fix (one line)."""
+    try:
+        return Path(path).expanduser().resolve()
+    except RuntimeError as error:  # pathlib's "Symlink loop"
+        msg = f"{path}: the symbolic links here point at each other in a loop; give a real file or folder."
+        raise OutputError(msg) from error
 
 
 def output_folder(target: str | Path) -> Path:
@@ -83,7 +92,7 @@ def refuse_inputs_inside(target: str | Path, inputs: Iterable[str | Path | None]
     for given in inputs:
         if given is None:
             continue
-        path = Path(given).expanduser().resolve()
+        path = _resolved(given)
         if path == folder or folder in path.parents:
             msg = (f"{given}: this input is inside the output folder {target}, which a run replaces whole; "
                    "give another folder with --out.")

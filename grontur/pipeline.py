@@ -105,12 +105,25 @@ def build_context(project: Project, table: pd.DataFrame) -> dict[str, Any]:
         "facilities": facilities,
         "shift_share": shift_share,
         "respondents": len(table),
+        "run_year": project.run_date.year if project.run_date is not None else None,
+        "target_year": project.context.get("target_year"),
+        "capacity": dict(project.context.get("capacity") or {}),
         # A default is an assumption: where each site fact came from (given in the project or on
         # the command line, the most common survey answer, or assumed), and the assumed ones.
         "sources": sources,
         "assumed": sorted(key for key, source in sources.items() if source == "assumed"),
         "facilities_not_given": [name for name in catalogue_mod.FACILITIES if name not in facilities],
     }
+
+
+def _target_by_repeat_survey(plan: dict[str, Any] | None, steps: Sequence[Mapping[str, Any]]) -> None:
+    """A target year nobody gave is the year the anchoring plan's repeat survey measures it."""
+    if not plan or not plan["target"].get("year_assumed"):
+        return
+    repeat = next((step for step in steps if step.get("step") == "repeat_survey"), None)
+    if repeat is not None and repeat.get("end"):
+        plan["target"]["year"] = int(str(repeat["end"])[:4])
+        plan["target"]["year_from"] = "repeat_survey"
 
 
 def seasons_asked(imported: Any) -> int | None:
@@ -162,8 +175,8 @@ def analyse_imported(
     # Every stage registers the counts it may publish with one gate, which decides what is shown
     # for all of them at once (grontur.publish).
     ledger = Ledger(len(table), k)
-    habits = describe.describe(table, k=k, employees=project.employees, ledger=ledger,
-                               seasons_asked=seasons_asked(imported))
+    asked = seasons_asked(imported)
+    habits = describe.describe(table, k=k, employees=project.employees, ledger=ledger, seasons_asked=asked)
     emission = emissions.compute_emissions(table, k=k, employees=project.employees)
     emission_section = emission.section(ledger)
     switching = potential.compute_potential(
@@ -175,7 +188,7 @@ def analyse_imported(
         if len(enriched.areas):
             enriched = enriched.with_potential(switching.any_feasible().astype(float))
         geo_section = enriched.section(ledger)
-    segmented = segment.segment_respondents(table, k=k, random_state=0, ledger=ledger)
+    segmented = segment.segment_respondents(table, k=k, random_state=0, ledger=ledger, seasons_asked=asked)
     table["segment"] = segmented.labels.reindex(table.index)
 
     cat = catalogue if catalogue is not None else catalogue_mod.load_catalogue(extra=project.catalogue)
@@ -184,7 +197,8 @@ def analyse_imported(
         table,
         catalogue=cat,
         segments=segmented,
-        emissions=emission.per_respondent,
+        emissions=emission,
+        potential=switching,
         context=context,
         weights=dict(project.weights) or None,
         evidence=records,
@@ -219,6 +233,7 @@ def analyse_imported(
     segmented = segmented.published(publication)
     ranking = ranking.published(publication)
     ranking_dict = ranking.as_dict(lang)
+    _target_by_repeat_survey(ranking_dict.get("plan"), plan.as_dict())
     segments_dict = segmented.as_dict()
     model = Results(
         generated=project.run_date,
@@ -233,6 +248,7 @@ def analyse_imported(
         measures=ranking_dict["measures"],
         excluded_measures=ranking_dict["excluded_measures"],
         packages=ranking_dict.get("packages", {}),
+        plan=ranking_dict["plan"],
         anchoring_plan=plan.as_dict(),
         geo=geo_section,
         # every base population a figure is counted over, with its count (grontur.bases)
@@ -290,6 +306,7 @@ def import_for_project(path: Path, *, project: Project, mapping: Path | None = N
         wave=wave or project.wave,
         salt=project.salt,
         k=project.k,
+        limits=project.limits,
     )
     if check:
         check_one_municipality(imported, project, path)
@@ -433,14 +450,18 @@ def build_request(
     comparison_only: bool = False,
     replace_release: bool = False,
     context: Mapping[str, Any] | None = None,
+    limits: Sequence[str] = (),
 ) -> RunRequest:
     """A :class:`RunRequest` from what the command line gives.
 
     ``project`` is a :class:`Project` or a project folder; without one, ``municipality`` (name
     or number) is required and defaults stand in for the rest. ``k``, ``run_date``,
     ``employees`` and ``waves`` (baseline and follow-up labels) override the project's;
-    ``context`` (from :func:`grontur.config.context_from_flags`) overrides its site facts.
+    ``context`` (from :func:`grontur.config.context_from_flags`) overrides its site facts;
+    ``limits`` (``--limit NAME=N`` flags) override its size limits (:mod:`grontur.limits`).
     """
+    from grontur.limits import limits_from_flags
+
     if isinstance(project, (str, Path)):
         project = load_project(project)
     if project is None:
@@ -450,7 +471,9 @@ def build_request(
         project = project_for(municipality, language=lang, k=k or 5)
     wave, followup_wave = waves if waves else (None, None)
     project = project.with_overrides(run_date=run_date, k=k, employees=employees, wave=wave,
-                                     followup_wave=followup_wave).with_context(context or {})
+                                     followup_wave=followup_wave,
+                                     limits=limits_from_flags(limits, project.limits) if limits else None,
+                                     ).with_context(context or {})
     return RunRequest(
         project=project,
         baseline=Path(survey) if survey is not None else None,

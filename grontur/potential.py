@@ -110,13 +110,19 @@ def pct_feasibility_logit(d: np.ndarray, g: np.ndarray, curve: Mapping[str, Any]
     """PCT-shaped logit anchored so that the best flat distance has feasibility ``peak``.
 
     The PCT logit is shifted by a constant (its maximum over 0.1-30 km on flat ground), so only
-    its shape in distance and gradient is used; a Norwegian extra decay per km is added.
+    its shape in distance and gradient is used; a Norwegian extra decay per km is added. The PCT
+    polynomial turns upwards again at long distances (its d^2 term); feasibility never rises with
+    distance, so beyond the turning point the curve keeps the value it has there.
     """
     grid = np.linspace(0.1, 30.0, 600)
-    best = float(_pct_logit(grid, np.zeros_like(grid), curve).max())
+    flat = _pct_logit(grid, np.zeros_like(grid), curve)
+    best = float(flat.max())
+    d_best = float(grid[flat.argmax()])
+    far = np.linspace(d_best, 80.0, 800)
+    d_turn = float(far[_pct_logit(far, np.zeros_like(far), curve).argmin()])
     d = np.asarray(d, dtype="float64")
-    raw = _pct_logit(np.maximum(d, 0.05), g, curve) - best + float(_logit(curve["peak"]))
-    d_best = float(grid[_pct_logit(grid, np.zeros_like(grid), curve).argmax()])
+    shape_d = np.minimum(np.maximum(d, 0.05), d_turn)
+    raw = _pct_logit(shape_d, g, curve) - best + float(_logit(curve["peak"]))
     raw = raw + float(curve.get("norway_d", 0.0)) * np.maximum(d - d_best, 0.0)
     return np.where(d > float(curve.get("max_km", np.inf)), -np.inf, raw)
 
@@ -171,11 +177,50 @@ class PotentialResult:
     settings: Mapping[str, Any] = field(default_factory=dict)
     n_distance_from_time: int = 0
     distance_from_time: np.ndarray | None = None
+    #: log-odds of feasibility per season and alternative (before the car-driver mask)
+    logits: Mapping[str, Mapping[str, np.ndarray]] = field(default_factory=dict)
+    #: each condition's log-odds term per alternative (so a measure can remove a condition)
+    condition_terms: Mapping[str, Mapping[str, np.ndarray]] = field(default_factory=dict)
+    drives: Mapping[str, np.ndarray] = field(default_factory=dict)
+    alone: Mapping[str, np.ndarray] = field(default_factory=dict)
+
+    @property
+    def threshold(self) -> float:
+        return float(_value(self.params["feasible_threshold"]))
+
+    def feasible_in(self, season: str, alternatives: tuple[str, ...] | list[str] = ALTERNATIVES,
+                    *, remove: tuple[str, ...] = ()) -> np.ndarray:
+        """Car drivers of ``season`` for whom one of ``alternatives`` is feasible that season.
+
+        This is the one definition of "feasible" that the potential section and the ranking
+        share: feasibility ``f >= feasible_threshold`` in a season in which the person drives.
+        ``remove`` takes conditions away (a pool car for work trips removes "I need my car at
+        work"). A respondent with unknown distance is never feasible for a distance-based
+        alternative.
+        """
+        out = np.zeros(len(self.car_commuter), dtype=bool)
+        drives = self.drives[season]
+        for alt in alternatives:
+            x = np.asarray(self.logits[season][alt], dtype="float64")
+            for name in remove:
+                term = self.condition_terms.get(alt, {}).get(name)
+                if term is not None:
+                    x = x - term
+            with np.errstate(over="ignore", invalid="ignore"):
+                ok = _sigmoid(x) >= self.threshold
+            ok &= ~np.isnan(x)
+            if alt == "carpool":
+                ok &= self.alone[season]  # a car already shared has no carpool left to form
+            out |= ok & drives
+        return out
 
     def feasible(self) -> pd.DataFrame:
-        """Boolean frame: alternative feasible (f >= threshold) for each car commuter."""
-        threshold = float(_value(self.params["feasible_threshold"]))
-        return self.per_respondent.ge(threshold) & self.per_respondent.notna()
+        """Boolean frame: alternative feasible for each car commuter in at least one season in
+        which they drive (:meth:`feasible_in`)."""
+        if not self.logits:  # built without seasonal logits: the yearly average decides
+            return self.per_respondent.ge(self.threshold) & self.per_respondent.notna()
+        frame = {alt: np.logical_or.reduce([self.feasible_in(s, (alt,)) for s in self.logits]) for alt in ALTERNATIVES}
+        return pd.DataFrame(frame, index=self.per_respondent.index) & self.car_commuter.to_numpy()[:, None]
 
     def any_feasible(self) -> pd.Series:
         """Car commuters with at least one feasible alternative besides more home office."""
@@ -264,7 +309,8 @@ class PotentialResult:
                                          "any_feasible_share": ledger.share(yes, n)}
                 for scen, (trips, tonnes) in avoided.items():
                     entry[f"{scen}_car_trips_per_day_avoided"] = Derived(float(trips[mask].sum()) / days, (n,))
-                    entry[f"{scen}_tonnes_avoided"] = Derived(float(tonnes[mask].sum()), (n,))
+                    entry[f"{scen}_tonnes_avoided"] = Derived(float(tonnes[mask].sum()) if bool(
+                        self.scenarios.get(scen, {}).get("tonnes_avoided")) else None, (n,))
                 groups[g] = entry
             ledger.partition(ledger.base(answered, tag=("potential", name, "answered"), answered=True), figs)
             out[name] = groups
@@ -439,6 +485,7 @@ def compute_potential(
     car_commuter = pd.Series(base_mask(table, "car_drivers"), index=table.index)
 
     base: dict[str, np.ndarray] = {}
+    condition_terms: dict[str, dict[str, np.ndarray]] = {}
     for alt in ALTERNATIVES:
         spec = params["alternatives"][alt]
         x = _curve_logit(alt, spec, d, g, job, transit_service).astype("float64")
@@ -446,8 +493,11 @@ def compute_potential(
             x = np.where(np.isnan(d), np.nan, x)
         for code, shift in (spec.get("barriers") or {}).items():
             x = x + float(shift) * dummy(barriers, code)
+        condition_terms[alt] = {}
         for name, shift in (spec.get("conditions") or {}).items():
-            x = x + float(shift) * conditions[name]
+            term = float(shift) * conditions[name]
+            condition_terms[alt][name] = term
+            x = x + term
         willing = np.zeros(len(table), dtype=bool)
         for mode in spec.get("modes") or []:
             willing |= dummy(consider, mode)
@@ -459,10 +509,13 @@ def compute_potential(
         base[alt] = x
 
     by_season: dict[str, pd.DataFrame] = {}
+    logits: dict[str, dict[str, np.ndarray]] = {}
     for season in SEASONS:
         frame = {}
+        logits[season] = {}
         for alt in ALTERNATIVES:
             shift = float(params["alternatives"][alt].get("winter_shift", 0.0)) if season == "winter" else 0.0
+            logits[season][alt] = base[alt] + shift
             with np.errstate(over="ignore"):
                 f = _sigmoid(base[alt] + shift)
             f = np.where(drives[season].to_numpy(), f, np.nan)
@@ -490,6 +543,9 @@ def compute_potential(
         scenario_per_respondent=per_resp, table=table, settings=settings,
         n_distance_from_time=int(from_time.sum()),
         distance_from_time=from_time.to_numpy(dtype=bool),
+        logits=logits, condition_terms=condition_terms,
+        drives={s: drives[s].to_numpy(dtype=bool) for s in SEASONS},
+        alone={s: alone[s].to_numpy(dtype=bool) for s in SEASONS},
     )
 
 
@@ -503,6 +559,7 @@ def _scenarios(table: pd.DataFrame, by_season: Mapping[str, pd.DataFrame], emiss
     days = days_on_site(table, settings).to_numpy()
     out: dict[str, Any] = {}
     per_resp: dict[str, pd.DataFrame] = {}
+    known_tonnes = bool(detail["estimated"].any()) if "estimated" in detail else True
     baseline_trips = cast(pd.Series, sum(detail[f"car_trips_{s}"].fillna(0.0) for s in SEASONS))  # SEASONS is not empty
     for name, scen in params["scenarios"].items():
         uptake = {alt: float(scen["uptake"].get(alt, 0.0)) for alt in ALTERNATIVES}
@@ -541,10 +598,11 @@ def _scenarios(table: pd.DataFrame, by_season: Mapping[str, pd.DataFrame], emiss
             "car_trips_per_day_baseline": base_per_day,
             "car_trips_per_day_avoided": avoided_per_day,
             "share_of_car_trips_avoided": avoided_per_day / base_per_day if base_per_day > 0 else None,
-            "tonnes_avoided": {b: float(tonnes[b].sum()) for b in BANDS},
+            # no emissions estimated (no distances): the tonnes are not known, not 0
+            "tonnes_avoided": {b: float(tonnes[b].sum()) for b in BANDS} if known_tonnes else None,
             "by_alternative": {
                 alt: {"car_trips_per_day_avoided": float(by_alt_trips[alt].sum()) / days_per_year,
-                      "tonnes_avoided": float(by_alt_tonnes[alt].sum())}
+                      "tonnes_avoided": float(by_alt_tonnes[alt].sum()) if known_tonnes else None}
                 for alt in ALTERNATIVES
             },
             "assumptions": {

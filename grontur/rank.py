@@ -36,6 +36,9 @@ from grontur.evidence import (
     records_by_measure,
 )
 from grontur.i18n import LANGUAGES, check_language, has
+from grontur.impact import BANDS, Baseline, MeasureImpact, measure_impact
+from grontur.plan import Plan, choose_plan
+from grontur.potential import ALTERNATIVES
 from grontur.publish import (
     DEFAULT_K,
     Derived,
@@ -48,7 +51,11 @@ from grontur.publish import (
     figures_in,
 )
 from grontur.resources import data_path
-from grontur.schema import CAR_DRIVER_MODES, CAR_MODES, MAX_DISTANCE_KM, MULTI_SEP
+from grontur.schema import (
+    CAR_MODES,
+    MAX_DISTANCE_KM,
+    MULTI_SEP,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +68,9 @@ _BOOL_COLUMNS = ("car_needed_for_work", "children_drop_off", "shift_work")
 #: Context keys that are also answered per respondent: the survey answer wins where given.
 _RESPONDENT_CONTEXT = {"parking_at_work": "parking_at_work"}
 _UNKNOWN = ("", "unknown")
+#: The switching alternative each ``would_consider`` mode stands for.
+_ALTERNATIVE_OF = {"walk": "walk", "bike": "bike", "ebike": "ebike", "bus": "transit", "train": "transit",
+                   "boat": "transit", "car_shared": "carpool", "car_passenger": "carpool", "remote": "remote"}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -112,7 +122,7 @@ def _check_weights(weights: Mapping[str, Any], where: str) -> None:
         "impact_half_saturation": ("trips", "tonnes"),
         "cost_score": COST_CLASSES,
         "time_score": TIMES_TO_EFFECT,
-        "match": ("barriers", "would_help", "would_consider", "base", "bonus", "neutral"),
+        "match": ("barriers", "would_help", "would_consider", "stages", "base", "bonus", "neutral"),
     }
     for section, keys in required.items():
         values = weights.get(section)
@@ -126,6 +136,16 @@ def _check_weights(weights: Mapping[str, Any], where: str) -> None:
         raise ConfigError(f"{where}: the score weights add up to 0; give at least one a positive value.")
     for key in ("segment_min_share", "working_days_per_week"):
         number(key, weights.get(key))
+    plan = weights.get("plan")
+    if not isinstance(plan, Mapping):
+        raise ConfigError(f"{where}: the section 'plan' is missing; restore it from measures/weights.yaml.")
+    for key in ("max_measures", "max_addons_per_measure", "min_marginal_share", "prerequisite_min_share",
+                "annualise_years", "target_years"):
+        if key not in plan:
+            raise ConfigError(f"{where}: plan.{key} is missing; add it as a number.")
+        number(f"plan.{key}", plan[key])
+    if float(plan["annualise_years"]) <= 0 or int(plan["max_measures"]) < 1:
+        raise ConfigError(f"{where}: plan.annualise_years must be above 0 and plan.max_measures at least 1.")
     if float(weights["working_days_per_week"]) <= 0:
         raise ConfigError(f"{where}: working_days_per_week must be above 0.")
     packages = weights.get("packages") or {}
@@ -200,6 +220,32 @@ class MeasureRules:
     time_to_effect: str
     actors: tuple[str, ...]
     anchoring: tuple[str, ...]
+    role: str = "core"
+    enables: tuple[str, ...] = ()
+    facility: str | None = None
+    applies_to: str = "eligible"
+    effect_basis: str = "assumption"
+    #: (low, high) share of those reached who take part; only for effects on participants
+    uptake: tuple[float, float] | None = None
+    uptake_basis: str | None = None
+    capacity: float | None = None
+    capacity_unit: str | None = None
+    people_per_unit: float = 1.0
+    removes_conditions: tuple[str, ...] = ()
+    summary: Mapping[str, str] = field(default_factory=dict)
+    #: stages of change (grontur.stages) whose people the measure suits; empty: not declared
+    stages: tuple[str, ...] = ()
+
+    @property
+    def alternatives(self) -> tuple[str, ...]:
+        """The switching alternatives (:data:`grontur.potential.ALTERNATIVES`) the measure moves
+        people to: those of the modes it lists as ``would_consider``, else every alternative."""
+        found = tuple(dict.fromkeys(_ALTERNATIVE_OF[m] for m in self.would_consider if m in _ALTERNATIVE_OF))
+        return found or ALTERNATIVES
+
+    def covers(self, core: MeasureRules) -> bool:
+        """Whether this enabler goes with ``core`` (by its id or family)."""
+        return self.role == "enabler" and core.role == "core" and (core.id in self.enables or core.family in self.enables)
 
     @classmethod
     def from_measure(cls, measure: Any) -> MeasureRules:
@@ -230,7 +276,27 @@ class MeasureRules:
             dist = (None if values[0] is None else float(values[0]), None if values[1] is None else float(values[1]))
         modes = targets.get("modes")
         name = _plain(_get(measure, "name")) or {}
+        uptake = _plain(_get(measure, "uptake")) or None
+        capacity = _plain(_get(measure, "capacity")) or None
+        applies_to = str(effect.get("applies_to") or "eligible")
+        if applies_to == "participants" and not uptake:
+            raise CatalogueError(f"{where}: the effect applies to participants but 'uptake' is missing; "
+                                 "say what share of those reached take part.")
+        summary = _plain(_get(measure, "summary")) or {}
         return cls(
+            stages=tuple(_plain(_get(measure, "stages")) or ()),
+            summary={lang: str(summary[lang]) for lang in LANGUAGES if lang in summary} if isinstance(summary, Mapping) else {},
+            role=str(_get(measure, "role") or "core"),
+            enables=tuple(_plain(_get(measure, "enables")) or ()),
+            facility=_get(measure, "facility"),
+            applies_to=applies_to,
+            effect_basis=str(effect.get("basis") or "assumption"),
+            uptake=(float(uptake["low"]), float(uptake["high"])) if uptake and applies_to == "participants" else None,
+            uptake_basis=str(uptake.get("basis")) if uptake else None,
+            capacity=float(capacity["default"]) if capacity else None,
+            capacity_unit=str(capacity.get("unit")) if capacity else None,
+            people_per_unit=float(capacity.get("people_per_unit", 1.0)) if capacity else 1.0,
+            removes_conditions=tuple(targets.get("removes_conditions") or ()),
             id=mid,
             family=str(_get(measure, "family") or ""),
             name={lang: str(name.get(lang, mid)) for lang in LANGUAGES} if isinstance(name, Mapping) else {lang: mid for lang in LANGUAGES},
@@ -287,7 +353,7 @@ class _Respondents:
     """The table as arrays: categorical columns are factorised once, so a rule costs a lookup in
     the (few) distinct answers plus one vectorised take over respondents."""
 
-    def __init__(self, table: pd.DataFrame, emissions: Any, *, days_per_week: float) -> None:
+    def __init__(self, table: pd.DataFrame, baseline: Baseline) -> None:
         self.index = table.index
         self.n = len(table)
         self.table = table
@@ -297,22 +363,33 @@ class _Respondents:
         self._bools: dict[str, np.ndarray] = {}
         dist = pd.to_numeric(table["distance_km"], errors="coerce") if "distance_km" in table else pd.Series(np.nan, index=table.index)
         self.distance = dist.to_numpy(dtype=float)
-        driver_s = self.is_in("mode_summer", CAR_DRIVER_MODES)
-        driver_w = self.is_in("mode_winter", CAR_DRIVER_MODES)
-        seasons = self.answered("mode_summer").astype(float) + self.answered("mode_winter").astype(float)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            self.car_fraction = np.where(seasons > 0, (driver_s.astype(float) + driver_w.astype(float)) / seasons, 0.0)
+        self.baseline = baseline
         self.car_commuter = bases.mask(table, "car_users")
-        self.car_driver = driver_s | driver_w
-        if "days_on_site" in table:
-            days = pd.to_numeric(table["days_on_site"], errors="coerce").to_numpy(dtype=float)
-            presence = np.where(np.isnan(days), 1.0, np.clip(days / days_per_week, 0.0, 1.0))
-        else:
-            presence = np.ones(self.n)
-        #: car trips (to and from work) on an average working day
-        self.car_trips = 2.0 * self.car_fraction * presence
-        self.tonnes = self._tonnes(emissions)
+        self.car_driver = np.logical_or.reduce([baseline.driver[s] for s in baseline.driver])
+        #: one-way car trips (as driver) on an average working day (grontur.emissions)
+        self.car_trips = baseline.person_trips()
+        self.tonnes = baseline.person_tonnes("central")
         self.shift = self.boolean("shift_work") == 1
+        self._stage: np.ndarray | None = None
+
+    @property
+    def stage(self) -> np.ndarray:
+        """Each respondent's stage of change as they answered it (grontur.stages); "" where the
+        question was not answered. A stage derived from mode and would-consider is left out:
+        it says no more than the would-consider answer the match already counts."""
+        if self._stage is None:
+            from grontur.stages import stage_of_change
+
+            found = stage_of_change(self.table)
+            asked = ~found.derived.astype("boolean").fillna(True).to_numpy(dtype=bool)
+            self._stage = np.where(asked, found.stage.astype("object").fillna("").to_numpy(dtype=object), "")
+        return self._stage
+
+    def stage_asked(self) -> np.ndarray:
+        return self.stage != ""
+
+    def in_stage(self, codes: Sequence[str]) -> np.ndarray:
+        return np.isin(self.stage, list(codes))
 
     def _factor(self, column: str) -> tuple[np.ndarray, np.ndarray]:
         """Integer codes per respondent (-1 = missing) and the distinct answers as strings."""
@@ -336,15 +413,6 @@ class _Respondents:
         codes, uniques = self._factor(column)
         lookup = np.append(uniques != "", False)
         return lookup[codes]
-
-    def _tonnes(self, emissions: Any) -> np.ndarray | None:
-        if emissions is None:
-            return None
-        series = getattr(emissions, "per_respondent", emissions)
-        if not isinstance(series, pd.Series):
-            series = pd.Series(np.asarray(series, dtype=float), index=self.index)
-        aligned = pd.to_numeric(series.reindex(self.index), errors="coerce").to_numpy(dtype=float)
-        return np.nan_to_num(aligned, nan=0.0)
 
     def boolean(self, column: str) -> np.ndarray:
         """1 for True, 0 for False, -1 for unknown."""
@@ -480,11 +548,29 @@ class RankedMeasure:
     parts: Mapping[str, float]
     reasons: tuple[Reason, ...]
     suppressed_cells: Any
+    role: str = "core"
+    enables: tuple[str, ...] = ()
+    applies_to: str = "eligible"
+    participants: Any = None
+    uptake: tuple[float, float] | None = None
+    capacity: Mapping[str, Any] | None = None
+    car_trips_central: float = 0.0
+    tonnes_central: float | None = None
+    cost_effectiveness: Mapping[str, Any] = field(default_factory=dict)
+    status: str = "consider_next"
+    goes_with: tuple[str, ...] = ()
+    # the evaluation behind the figures (not published)
+    impact: Any = field(default=None, compare=False, repr=False)
+    rules: Any = field(default=None, compare=False, repr=False)
+    target: Any = field(default=None, compare=False, repr=False)
+    named: Any = field(default=None, compare=False, repr=False)
+    match_share: float = field(default=0.0, compare=False, repr=False)
 
     def published(self, publication: Publication) -> RankedMeasure:
         """The measure with every count as the gate decided."""
         return dataclasses.replace(
             self, reach=publication.resolve(self.reach),
+            participants=publication.resolve(self.participants),
             reach_car_commuters=publication.resolve(self.reach_car_commuters),
             car_commuters=publication.resolve(self.car_commuters),
             segment_fit=tuple(fit.published(publication) for fit in self.segment_fit),
@@ -493,12 +579,12 @@ class RankedMeasure:
 
     @property
     def recommended(self) -> bool:
-        """Whether the measure is worth recommending: its expected (central) effect is above zero.
+        """Whether the measure is recommended now: it is in the plan (:mod:`grontur.plan`).
 
         A measure stays ranked when pilot evidence pulls its expected effect down to nothing, so
-        the ranking shows what was tried, but it is not counted among the recommended measures.
+        the ranking shows what was tried, but it is never in the plan.
         """
-        return self.effect.central > 0
+        return self.status == "plan"
 
     def as_dict(self, lang: str, *, k: int) -> dict[str, Any]:
         tonnes = self.tonnes_co2e_avoided
@@ -507,8 +593,19 @@ class RankedMeasure:
             "rank": self.rank,
             "score": round(self.score, 2),
             "recommended": self.recommended,
+            "status": self.status,
+            "role": self.role,
+            "enables": list(self.enables),
+            "goes_with": list(self.goes_with),
             "name": self.name.get(lang, self.id),
+            "summary": (self.rules.summary.get(lang) if self.rules is not None else None) or None,
             "family": self.family,
+            "applies_to": self.applies_to,
+            "uptake": None if self.uptake is None else {"low": self.uptake[0], "high": self.uptake[1]},
+            "participants": None if self.participants is None else
+            {band: self.participants.get(band) for band in BANDS},
+            "capacity": None if self.capacity is None else dict(self.capacity),
+            "cost_effectiveness": _json_value(_round_nested(self.cost_effectiveness, 1)),
             "effect": {
                 "low": round(self.effect.low, 4),
                 "high": round(self.effect.high, 4),
@@ -529,9 +626,11 @@ class RankedMeasure:
             "reach_car_commuters": self.reach_car_commuters,
             "car_trips_per_day_avoided": {
                 "low": round(self.car_trips_per_day_avoided[0], 2),
+                "central": round(self.car_trips_central, 2),
                 "high": round(self.car_trips_per_day_avoided[1], 2),
             },
-            "tonnes_co2e_avoided": None if tonnes is None else {"low": round(tonnes[0], 3), "high": round(tonnes[1], 3)},
+            "tonnes_co2e_avoided": None if tonnes is None else {
+                "low": round(tonnes[0], 3), "central": round(self.tonnes_central or 0.0, 3), "high": round(tonnes[1], 3)},
             "segments": list(self.segments),
             "segment_fit": [
                 {"segment": fit.segment, "reach": fit.reach, "score": round(fit.score, 2),
@@ -581,11 +680,13 @@ class Ranking:
     k: int
     lang: str
     weights: Mapping[str, Any]
+    plan: Plan | None = None
 
     def published(self, publication: Publication) -> Ranking:
         """The ranking with every count as the gate decided (``None`` when hidden)."""
         return dataclasses.replace(self, measures=tuple(m.published(publication) for m in self.measures),
-                                   excluded=tuple(e.published(publication) for e in self.excluded))
+                                   excluded=tuple(e.published(publication) for e in self.excluded),
+                                   plan=None if self.plan is None else self.plan.published(publication))
 
     def top(self, n: int) -> tuple[RankedMeasure, ...]:
         return self.measures[:n]
@@ -594,9 +695,12 @@ class Ranking:
         return next((m for m in self.measures if m.id == measure_id), None)
 
     def top_for_segment(self, segment: Any, n: int | None = None) -> list[str]:
-        """Measure ids ordered by their score for one segment (measures reaching it at all)."""
+        """Core measure ids ordered by their score for one segment (measures reaching it at all);
+        enablers travel with the core measures and are not ranked alone."""
         scored = []
         for measure in self.measures:
+            if measure.role != "core":
+                continue
             fit = next((f for f in measure.segment_fit if f.segment == segment), None)
             if fit is not None and fit.car_trips_per_day_avoided > 0:
                 scored.append((-fit.score, measure.rank, measure.id))
@@ -622,11 +726,26 @@ class Ranking:
 
     def as_dict(self, lang: str | None = None) -> dict[str, Any]:
         lang = check_language(lang or self.lang)
-        return {
+        excluded = [e.as_dict(lang, k=self.k) for e in self.excluded]
+        out = {
             "measures": [m.as_dict(lang, k=self.k) for m in self.measures],
-            "excluded_measures": [e.as_dict(lang, k=self.k) for e in self.excluded],
+            "excluded_measures": excluded,
             "packages": self.packages,
         }
+        if self.plan is not None:
+            plan = self.plan.as_dict()
+            # "not suited here": measures ranked without a use here, and those the site rules out
+            plan["not_suited"] = [*plan["not_suited"], *({"id": e["id"], "reason": e["reason"]} for e in excluded)]
+            out["plan"] = plan
+        return out
+
+
+def _round_nested(value: Any, digits: int) -> Any:
+    if isinstance(value, Mapping):
+        return {key: _round_nested(item, digits) for key, item in value.items()}
+    if isinstance(value, float):
+        return round(value, digits)
+    return value
 
 
 def _json_value(value: Any) -> Any:
@@ -659,8 +778,9 @@ def rank_measures(
     k: int = DEFAULT_K,
     lang: str = "nn",
     ledger: Ledger | None = None,
+    potential: Any = None,
 ) -> Ranking:
-    """Rank the catalogue's measures for one municipality's respondents.
+    """Rank the catalogue's measures for one municipality's respondents, and choose the plan.
 
     Parameters
     ----------
@@ -673,8 +793,14 @@ def rank_measures(
         The segmentation result (``.labels`` and ``.segments``), a Series of segment ids aligned
         with ``table``, or ``None`` (then a ``segment`` column is used when present).
     emissions
-        Tonnes CO2e per year per respondent (Series aligned with ``table``, or an object with
-        ``.per_respondent``); ``None`` leaves tonnes out.
+        The emissions of the same table (:func:`grontur.emissions.compute_emissions`): the car
+        trips and tonnes the measures act on. A Series of tonnes per respondent is accepted too
+        (the car trips are then computed from the table); ``None`` leaves tonnes out.
+    potential
+        The switching potential of the same table (:func:`grontur.potential.compute_potential`):
+        a measure reaches only people for whom one of its alternatives is feasible. Without it
+        every person in a measure's target group counts as able to switch (for direct callers
+        and tests; the pipeline always passes it).
     context
         The site and municipality context (``docs/contracts.md``).
     weights
@@ -696,7 +822,12 @@ def rank_measures(
     lang = check_language(lang)
     context = dict(context or {})
     settings = load_weights(overrides=weights)
-    people = _Respondents(table, emissions, days_per_week=float(settings["working_days_per_week"]))
+    baseline = _baseline(table, emissions)
+    if potential is not None and len(potential.car_commuter) != len(table):
+        raise ConfigError("The switching potential was computed on another table: compute it on the same table first.")
+    if potential is not None:
+        baseline = dataclasses.replace(baseline, ceiling=_ceiling(potential, settings, baseline))
+    people = _Respondents(table, baseline)
     seg_codes, seg_ids, _ = _segment_codes(segments, table)
     evidence_records = [r if isinstance(r, EvidenceRecord) else EvidenceRecord.from_dict(r) for r in evidence]
     by_measure = records_by_measure(evidence_records)
@@ -711,7 +842,7 @@ def rank_measures(
             raise CatalogueError(f"measure {rules.id!r} appears twice in the catalogue; keep one entry per id.")
         seen.add(rules.id)
         outcome = _evaluate(rules, people, totals, seg_codes, seg_ids, context=context, settings=settings,
-                            evidence=by_measure.get(rules.id, ()), ledger=gate)
+                            evidence=by_measure.get(rules.id, ()), ledger=gate, potential=potential)
         if isinstance(outcome, ExcludedMeasure):
             excluded.append(outcome)
         else:
@@ -721,13 +852,40 @@ def rank_measures(
     if unused:
         logger.info("evidence for measures not in the catalogue was not used: %s", ", ".join(unused))
     ranked.sort(key=lambda item: (-item["score"], item["id"]))
-    measures = tuple(RankedMeasure(rank=i + 1, **item) for i, item in enumerate(ranked))
+    chosen = choose_plan(ranked, people, context=context, settings=settings, ledger=gate)
+    ordered = chosen.ordered(ranked)
+    measures = tuple(RankedMeasure(rank=i + 1, **item, status=chosen.status[item["id"]],
+                                   goes_with=chosen.goes_with.get(item["id"], ()))
+                     for i, item in enumerate(ordered))
     excluded.sort(key=lambda e: e.id)
-    logger.info("%d measures ranked, %d left out, %d respondents, %d segments",
-                len(measures), len(excluded), people.n, len(seg_ids))
+    logger.info("%d measures ranked (%d in the plan), %d left out, %d respondents, %d segments",
+                len(measures), len(chosen.items), len(excluded), people.n, len(seg_ids))
     ranking = Ranking(measures=measures, excluded=tuple(excluded), segments=tuple(seg_ids), k=k, lang=lang,
-                      weights=settings)
+                      weights=settings, plan=chosen.plan)
     return ranking.published(gate.decide()) if own else ranking
+
+
+def _baseline(table: pd.DataFrame, emissions: Any) -> Baseline:
+    """The car trips and tonnes the measures act on (one definition: grontur.emissions)."""
+    if emissions is not None and hasattr(emissions, "detail"):
+        return Baseline.of(emissions, index=table.index)
+    from grontur.emissions import compute_emissions
+
+    computed = compute_emissions(table)
+    if emissions is None:
+        return dataclasses.replace(Baseline.of(computed, index=table.index), tonnes=None)
+    series = emissions if isinstance(emissions, pd.Series) else pd.Series(np.asarray(emissions, dtype=float), index=table.index)
+    return Baseline.of(computed, index=table.index, tonnes=series)
+
+
+def _ceiling(potential: Any, settings: Mapping[str, Any], baseline: Baseline) -> np.ndarray | None:
+    """Each person's car trips per day in the potential's ceiling scenario (``plan.ceiling_scenario``)."""
+    name = settings["plan"].get("ceiling_scenario")
+    frame = (getattr(potential, "scenario_per_respondent", None) or {}).get(name)
+    if frame is None:
+        return None
+    per_year = frame["car_trips_per_year_avoided"].to_numpy(dtype=float)
+    return np.nan_to_num(per_year / baseline.days_per_year, nan=0.0)
 
 
 class _Totals:
@@ -795,6 +953,7 @@ def _evaluate(
     settings: Mapping[str, Any],
     evidence: Sequence[EvidenceRecord],
     ledger: Ledger,
+    potential: Any = None,
 ) -> dict[str, Any] | ExcludedMeasure:
     unmet = _check_requires(rules, context)
     if unmet is not None:
@@ -806,6 +965,7 @@ def _evaluate(
     else:
         mode_ok = np.ones(n, dtype=bool)
     group = mode_ok.copy()
+    distance_unknown = np.zeros(n, dtype=bool)
     if rules.distance is not None:
         low, high = rules.distance
         dist = people.distance
@@ -815,58 +975,91 @@ def _evaluate(
                 inside &= dist >= low
             if high is not None:
                 inside &= dist <= high
+        distance_unknown = group & np.isnan(dist)
         group &= inside
+    filters = np.ones(n, dtype=bool)
     for column, wanted in sorted(rules.conditions.items()):
-        group &= _condition(people, column, wanted)
+        filters &= _condition(people, column, wanted)
     for key, column in _RESPONDENT_CONTEXT.items():
         if key in rules.requires and column in people.table:
             allowed = rules.requires[key]
             allowed = list(allowed) if isinstance(allowed, (list, tuple)) else [allowed]
-            group &= people.is_in(column, [*allowed, *_UNKNOWN], missing=True)
+            filters &= people.is_in(column, [*allowed, *_UNKNOWN], missing=True)
+    group &= filters
+    distance_unknown &= filters
     shift_left_out = np.zeros(n, dtype=bool)
     if not rules.shift_compatible:
         shift_left_out = group & people.shift & people.car_commuter
-        reached = group & ~people.shift
-    else:
-        reached = group
+        group = group & ~people.shift
+        distance_unknown &= ~people.shift
 
-    n_reached = int(reached.sum())
-    if n_reached == 0:
-        if shift_left_out.any():
-            return ExcludedMeasure(rules.id, rules.name, Reason("rank.excluded.shift_only", {"n": ledger.count(shift_left_out)}))
-        return ExcludedMeasure(rules.id, rules.name, Reason("rank.excluded.nobody_reached"))
+    # Reach: in the target group, driving that season, and able to switch to an alternative the
+    # measure offers (the potential model's one definition of feasible).
+    reach: dict[str, np.ndarray] = {}
+    for season in people.baseline.trips:
+        drives = people.baseline.driver[season]
+        if potential is not None:
+            able = potential.feasible_in(season, rules.alternatives, remove=rules.removes_conditions)
+        else:
+            able = np.ones(n, dtype=bool)
+        reach[season] = group & drives & able
+    reached = np.logical_or.reduce(list(reach.values()))
+    drivers_in_group = group & people.car_driver
+
+    if not reached.any():
+        if not drivers_in_group.any():
+            if (distance_unknown & people.car_driver).any():
+                # nobody in the distance range is known because the distance is not: say so
+                return ExcludedMeasure(rules.id, rules.name, Reason("rank.excluded.distance_unknown",
+                                                                    {"n": ledger.count(distance_unknown & people.car_driver)}))
+            if shift_left_out.any():
+                return ExcludedMeasure(rules.id, rules.name, Reason("rank.excluded.shift_only", {"n": ledger.count(shift_left_out)}))
+            if group.any():
+                return ExcludedMeasure(rules.id, rules.name, Reason("rank.excluded.no_car_trips", {"n": ledger.count(group)}))
+            return ExcludedMeasure(rules.id, rules.name, Reason("rank.excluded.nobody_reached"))
+        if np.isnan(people.distance[drivers_in_group]).all():
+            # feasibility rests on distance, and nobody's is known: that is the cause
+            return ExcludedMeasure(rules.id, rules.name, Reason("rank.excluded.distance_unknown",
+                                                                {"n": ledger.count(drivers_in_group)}))
+        return ExcludedMeasure(rules.id, rules.name, Reason(
+            "rank.excluded.not_feasible", {"n": ledger.count(drivers_in_group),
+                                           "alternative_codes": [f"alternative.{a}" for a in rules.alternatives]}))
 
     # Match strength per respondent, and the effect multiplier it gives.
     match_cfg = settings["match"]
     kinds = [(kind, getattr(rules, kind)) for kind in _MULTI_TARGETS if getattr(rules, kind)]
-    if kinds:
-        total_w = sum(float(match_cfg[kind]) for kind, _ in kinds)
-        strength = np.zeros(n)
-        for kind, codes in kinds:
-            if total_w > 0:
-                strength += float(match_cfg[kind]) * people.any_of(kind, codes) / total_w
-    else:
-        strength = np.full(n, float(match_cfg["neutral"]))
+    weight = np.full(n, sum(float(match_cfg[kind]) for kind, _ in kinds))
+    matched = np.zeros(n)
+    for kind, codes in kinds:
+        matched += float(match_cfg[kind]) * people.any_of(kind, codes)
+    if rules.stages:
+        # the stage counts for those who answered the stage question (a derived one would
+        # count their would-consider answer twice)
+        asked = people.stage_asked()
+        weight = weight + float(match_cfg["stages"]) * asked
+        matched = matched + float(match_cfg["stages"]) * (asked & people.in_stage(rules.stages))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        strength = np.where(weight > 0, matched / np.where(weight > 0, weight, 1.0), float(match_cfg["neutral"]))
     base, bonus, neutral = float(match_cfg["base"]), float(match_cfg["bonus"]), float(match_cfg["neutral"])
     typical = base + bonus * neutral
     multiplier = (base + bonus * strength) / typical if typical > 0 else np.ones(n)
 
-    weighted_trips = np.where(reached, people.car_trips * multiplier, 0.0)
-    base_trips = float(weighted_trips.sum())
-    if base_trips <= 0:
-        return ExcludedMeasure(rules.id, rules.name, Reason("rank.excluded.no_car_trips", {"n": ledger.count(reached)}))
-
     effect = adjust_effect(rules.effect_low, rules.effect_high, evidence, context=context, settings=settings.get("evidence"))
-    trips = (effect.low * base_trips, effect.high * base_trips)
-    central_trips = effect.central * base_trips
-    tonnes: tuple[float, float] | None = None
-    central_tonnes = None
-    weighted_tonnes = None
-    if people.tonnes is not None:
-        weighted_tonnes = np.where(reached, people.tonnes * people.car_fraction * multiplier, 0.0)
-        base_tonnes = float(weighted_tonnes.sum())
-        tonnes = (effect.low * base_tonnes, effect.high * base_tonnes)
-        central_tonnes = effect.central * base_tonnes
+    uptake = None
+    if rules.uptake is not None:
+        uptake = (rules.uptake[0], (rules.uptake[0] + rules.uptake[1]) / 2, rules.uptake[1])
+    capacity = _capacity_people(rules, context, people.n)
+    impact = measure_impact(rules.id, reach, effect=(effect.low, effect.central, effect.high),
+                            multiplier=multiplier, uptake=uptake, capacity_people=capacity)
+    baseline = people.baseline
+    trips_band = {band: impact.trips(baseline, band) for band in BANDS}
+    if sum(float((baseline.trips[s] * reach[s]).sum()) for s in reach) <= 0:
+        return ExcludedMeasure(rules.id, rules.name, Reason("rank.excluded.no_car_trips", {"n": ledger.count(reached)}))
+    tonnes_band = None if baseline.tonnes is None else {band: impact.tonnes(baseline, band) or 0.0 for band in BANDS}
+    trips = (trips_band["low"], trips_band["high"])
+    tonnes = None if tonnes_band is None else (tonnes_band["low"], tonnes_band["high"])
+    central_trips = trips_band["central"]
+    central_tonnes = None if tonnes_band is None else tonnes_band["central"]
 
     reached_car = reached & people.car_commuter
     match_share = float(strength[reached_car].mean()) if reached_car.any() else float(strength[reached].mean())
@@ -875,26 +1068,28 @@ def _evaluate(
                          match_share)
     score = _score(settings, parts)
 
-    # Segments.
+    # Segments: the measure's central effect on each segment's car trips and tonnes.
     fits: list[SegmentFit] = []
     served: list[Any] = []
     if seg_ids:
         valid = seg_codes >= 0
         m = len(seg_ids)
-        seg_reach = np.bincount(seg_codes[valid], weights=reached[valid].astype(float), minlength=m)
+        person_trips = impact.person_trips(baseline, "central")
+        person_tonnes = impact.person_tonnes(baseline, "central")
         seg_reach_car = np.bincount(seg_codes[valid], weights=reached_car[valid].astype(float), minlength=m)
-        seg_trips = np.bincount(seg_codes[valid], weights=weighted_trips[valid], minlength=m)
+        seg_trips = np.bincount(seg_codes[valid], weights=person_trips[valid], minlength=m)
         seg_strength = np.bincount(seg_codes[valid], weights=(strength * reached_car)[valid], minlength=m)
-        seg_tonnes = (np.bincount(seg_codes[valid], weights=weighted_tonnes[valid], minlength=m)
-                      if weighted_tonnes is not None else None)
+        seg_tonnes = (np.bincount(seg_codes[valid], weights=person_tonnes[valid], minlength=m)
+                      if person_tonnes is not None else None)
+        seg_reach = np.bincount(seg_codes[valid], weights=reached[valid].astype(float), minlength=m)
         min_share = float(settings["segment_min_share"])
         for i, seg in enumerate(seg_ids):
             count = int(seg_reach[i])
             car_count = int(seg_reach_car[i])
-            seg_trip_share = effect.central * seg_trips[i] / totals.seg_trips[i] if totals.seg_trips[i] > 0 else 0.0
+            seg_trip_share = seg_trips[i] / totals.seg_trips[i] if totals.seg_trips[i] > 0 else 0.0
             seg_tonne_share = None
             if seg_tonnes is not None and totals.seg_tonnes is not None and totals.seg_tonnes[i] > 0:
-                seg_tonne_share = effect.central * seg_tonnes[i] / totals.seg_tonnes[i]
+                seg_tonne_share = seg_tonnes[i] / totals.seg_tonnes[i]
             seg_match = seg_strength[i] / car_count if car_count else 0.0
             seg_score = _score(settings, _score_parts(settings, rules, seg_trip_share, seg_tonne_share, seg_match)) if count else 0.0
             is_served = bool(ledger.may_show(car_count) and car_count and totals.seg_car[i] > 0
@@ -904,43 +1099,110 @@ def _evaluate(
             seg_reach_fig = ledger.count(reached & (seg_codes == i))
             seg_tonnes_avoided = None
             if seg_tonnes is not None:
-                seg_tonnes_avoided = Derived(float(effect.central * seg_tonnes[i]), (seg_reach_fig,))
+                seg_tonnes_avoided = Derived(float(seg_tonnes[i]), (seg_reach_fig,))
             fits.append(SegmentFit(segment=seg, reach=seg_reach_fig,
-                                   car_trips_per_day_avoided=Derived(float(effect.central * seg_trips[i]), (seg_reach_fig,)),
+                                   car_trips_per_day_avoided=Derived(float(seg_trips[i]), (seg_reach_fig,)),
                                    score=float(seg_score), served=is_served, tonnes_co2e_avoided=seg_tonnes_avoided))
 
-    reasons = _reasons(rules, people, reached, reached_car, effect, trips, tonnes,
-                       shift_left_out=shift_left_out, ledger=ledger)
-    reach = ledger.count(reached)
+    reach_fig = ledger.count(reached)
+    reasons = _reasons(rules, people, group, reached, reached_car, effect, trips, tonnes, impact,
+                       shift_left_out=shift_left_out, ledger=ledger, reach_fig=reach_fig)
     reach_car = ledger.count(reached_car)
     car_commuters = ledger.named("car_users", people.table)
     ledger.subset(reach_car, car_commuters)
-    used = (reach, reach_car, *(fit.reach for fit in fits),
+    used = (reach_fig, reach_car, *(fit.reach for fit in fits),
             *(f for reason in reasons for f in figures_in(dict(reason.values))))
+    named = np.zeros(n, dtype=bool)
+    for kind in ("barriers", "would_help"):
+        codes = getattr(rules, kind)
+        if codes:
+            named |= people.any_of(kind, codes)
+    cost = {"one_off": list(rules.one_off_nok) if rules.one_off_nok else None,
+            "yearly": list(rules.yearly_nok) if rules.yearly_nok else None}
     return {
         "id": rules.id,
         "score": score,
         "name": rules.name,
         "family": rules.family,
+        "role": rules.role,
+        "enables": rules.enables,
         "effect": effect,
-        "reach": reach,
+        "applies_to": rules.applies_to,
+        "reach": reach_fig,
         "reach_car_commuters": reach_car,
         "car_commuters": car_commuters,
+        "participants": None if impact.participants is None
+        else {band: Derived(float(value), (reach_fig,)) for band, value in impact.participants.items()},
+        "uptake": rules.uptake,
+        "capacity": None if capacity is None else {"people": round(capacity, 1), "unit": rules.capacity_unit,
+                                                   "bound": impact.capacity_bound},
         "car_trips_per_day_avoided": trips,
+        "car_trips_central": central_trips,
         "tonnes_co2e_avoided": tonnes,
+        "tonnes_central": central_tonnes,
+        "cost_effectiveness": _cost_effectiveness(rules, trips_band, tonnes_band, settings, baseline.days_per_year),
         "segments": tuple(served),
         "segment_fit": tuple(fits),
         "actors": rules.actors,
         "anchoring": rules.anchoring,
         "cost_class": rules.cost_class,
-        "cost_nok": {"one_off": list(rules.one_off_nok) if rules.one_off_nok else None,
-                     "yearly": list(rules.yearly_nok) if rules.yearly_nok else None},
+        "cost_nok": cost,
         "time_to_effect": rules.time_to_effect,
         "package": _package(rules, settings),
         "parts": parts,
         "reasons": tuple(reasons),
         "suppressed_cells": HiddenTally(tuple(sorted(set(used), key=lambda f: (f.id, f.cell)))),
+        "impact": impact,
+        "rules": rules,
+        "target": group,
+        "named": named,
+        "match_share": match_share,
     }
+
+
+def _capacity_people(rules: MeasureRules, context: Mapping[str, Any], respondents: int) -> float | None:
+    """How many of the respondents the measure can serve at once.
+
+    The site context's ``capacity`` (units per measure id) replaces the catalogue's default. A
+    capacity serves the whole workforce; with the number of employees known it is scaled to the
+    respondents (assumption: those who did not answer are like those who did).
+    """
+    given = (context.get("capacity") or {}).get(rules.id)
+    if given is None and rules.facility is not None:
+        # a facility (bike parking, showers) is built to the need; its default size is only the
+        # size its cost range is priced for, so it caps nothing unless the project says so
+        return None
+    units = given if given is not None else rules.capacity
+    if units is None:
+        return None
+    people = float(units) * rules.people_per_unit
+    employees = _context_value(context, "employees")
+    if isinstance(employees, (int, float)) and employees > 0 and respondents < employees:
+        people *= respondents / float(employees)
+    return people
+
+
+def _cost_effectiveness(rules: MeasureRules, trips: Mapping[str, float], tonnes: Mapping[str, float] | None,
+                        settings: Mapping[str, Any], days_per_year: float) -> dict[str, Any]:
+    """NOK a year (one-off spread over ``plan.annualise_years``, plus running cost) per car trip
+    and per tonne avoided: the central figure, and the cheap end (low cost, high effect) to the
+    dear end (high cost, low effect). ``None`` where the effect is nothing."""
+    years = float(settings["plan"]["annualise_years"])
+    one_off = rules.one_off_nok or (0.0, 0.0)
+    yearly = rules.yearly_nok or (0.0, 0.0)
+    annual = {"low": one_off[0] / years + yearly[0], "high": one_off[1] / years + yearly[1]}
+    annual["central"] = (annual["low"] + annual["high"]) / 2
+
+    def per(unit: Mapping[str, float] | None, scale: float) -> dict[str, float | None] | None:
+        if unit is None:
+            return None
+
+        def ratio(cost: float, amount: float) -> float | None:
+            return None if amount * scale <= 0 else cost / (amount * scale)
+        return {"low": ratio(annual["low"], unit["high"]), "central": ratio(annual["central"], unit["central"]),
+                "high": ratio(annual["high"], unit["low"])}
+
+    return {"annual_nok": annual, "nok_per_car_trip": per(trips, days_per_year), "nok_per_tonne": per(tonnes, 1.0)}
 
 
 def _condition(people: _Respondents, column: str, wanted: Any) -> np.ndarray:
@@ -996,14 +1258,17 @@ def _package(rules: MeasureRules, settings: Mapping[str, Any]) -> str:
 def _reasons(
     rules: MeasureRules,
     people: _Respondents,
+    group: np.ndarray,
     reached: np.ndarray,
     reached_car: np.ndarray,
     effect: AdjustedEffect,
     trips: tuple[float, float],
     tonnes: tuple[float, float] | None,
+    impact: MeasureImpact,
     *,
     shift_left_out: np.ndarray,
     ledger: Ledger,
+    reach_fig: Fig,
 ) -> list[Reason]:
     """Why a measure fits, as message keys and the counts (registered with the gate) that fill them."""
     reasons: list[Reason] = []
@@ -1012,25 +1277,26 @@ def _reasons(
         return ledger.count(mask)
 
     targets_cars = rules.modes is None or any(mode in CAR_MODES for mode in rules.modes)
-    focus = reached_car if targets_cars else reached
+    in_group = group & people.car_commuter if targets_cars else group
+    focus = in_group
     n_focus = focus
     base_name = "car_users" if targets_cars else "respondents"  # named in results.json's bases
     of = ledger.named(base_name, people.table)
-    group = "car" if targets_cars else "all"
+    who = "car" if targets_cars else "all"
     if rules.distance is not None:
         low, high = rules.distance
         if high is not None and high >= MAX_DISTANCE_KM:
             high = None  # "5-300 km" reads better as "more than 5 km"
         if high is None and (low is None or low <= 0):
-            reasons.append(Reason(f"rank.reason.reach.{group}", {"n": count(n_focus), "n_of": of, "base": base_name}))
+            reasons.append(Reason(f"rank.reason.reach.{who}", {"n": count(n_focus), "n_of": of, "base": base_name}))
         elif high is not None and (low is None or low <= 0.5):
-            reasons.append(Reason(f"rank.reason.reach_within.{group}", {"n": count(n_focus), "n_of": of, "base": base_name, "km": high}))
+            reasons.append(Reason(f"rank.reason.reach_within.{who}", {"n": count(n_focus), "n_of": of, "base": base_name, "km": high}))
         elif high is not None:
-            reasons.append(Reason(f"rank.reason.reach_between.{group}", {"n": count(n_focus), "n_of": of, "base": base_name, "km_low": low, "km_high": high}))
+            reasons.append(Reason(f"rank.reason.reach_between.{who}", {"n": count(n_focus), "n_of": of, "base": base_name, "km_low": low, "km_high": high}))
         else:
-            reasons.append(Reason(f"rank.reason.reach_beyond.{group}", {"n": count(n_focus), "n_of": of, "base": base_name, "km": low}))
+            reasons.append(Reason(f"rank.reason.reach_beyond.{who}", {"n": count(n_focus), "n_of": of, "base": base_name, "km": low}))
     else:
-        reasons.append(Reason(f"rank.reason.reach.{group}", {"n": count(n_focus), "n_of": of, "base": base_name}))
+        reasons.append(Reason(f"rank.reason.reach.{who}", {"n": count(n_focus), "n_of": of, "base": base_name}))
 
     for column, wanted in sorted(rules.conditions.items()):
         key = f"rank.reason.condition.{column}"
@@ -1050,8 +1316,28 @@ def _reasons(
             if value > 0:
                 reasons.append(Reason(f"rank.reason.{kind}", {"n": count(mask), "label_code": f"{kind}.{code}"}))
 
+    if rules.stages:
+        ready = focus & people.stage_asked() & people.in_stage(rules.stages)
+        if ready.any():
+            reasons.append(Reason("rank.reason.stages", {"n": count(ready),
+                                                         "stage_codes": [f"stage.{code}" for code in rules.stages]}))
+
     if shift_left_out.any():
         reasons.append(Reason("rank.reason.shift_left_out", {"n": count(shift_left_out)}))
+
+    # Of those in the group, the drivers who could switch (the potential model's feasibility).
+    if not np.array_equal(reached, in_group):
+        reasons.append(Reason("rank.reason.feasible", {"n": reach_fig,
+                                                       "alternative_codes": [f"alternative.{a}" for a in rules.alternatives]}))
+    if impact.participants is not None and rules.uptake is not None:
+        taking_part: dict[str, Any] = {"n_participants": Derived(round(impact.participants["central"]), (reach_fig,)),
+                                       "pct_low": round(100 * rules.uptake[0]), "pct_high": round(100 * rules.uptake[1])}
+        if impact.capacity_people is not None and impact.capacity_bound:
+            reasons.append(Reason("rank.reason.participants_capacity", {**taking_part, "capacity": round(impact.capacity_people, 1)}))
+        else:
+            reasons.append(Reason("rank.reason.participants", taking_part))
+    elif impact.capacity_bound and impact.capacity_people is not None:
+        reasons.append(Reason("rank.reason.capacity", {"capacity": round(impact.capacity_people, 1)}))
 
     reasons.append(Reason("rank.reason.effect", {"pct_low": round(100 * effect.low, 1), "pct_high": round(100 * effect.high, 1)}))
     for item in effect.used[:2]:

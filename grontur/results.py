@@ -229,7 +229,7 @@ class Results:
     The stage sections are the resolved plain data of their stages: ``habits``
     (:func:`grontur.describe.describe`), ``mode_share`` (from habits), ``emissions``,
     ``potential``, ``segments`` and ``segmentation``, ``measures``, ``excluded_measures`` and
-    ``packages`` (the ranking), ``anchoring_plan``, ``geo`` (``None`` without geodata) and
+    ``packages`` (the ranking), ``plan`` (the measures recommended now, :mod:`grontur.plan`), ``anchoring_plan``, ``geo`` (``None`` without geodata) and
     ``comparison`` (``None`` without a follow-up wave). ``k`` is the project's privacy
     threshold and ``dropped_columns`` the input columns dropped on import; :attr:`privacy`
     sums up the hidden cells of the sections.
@@ -247,6 +247,7 @@ class Results:
     measures: Sequence[Any]
     excluded_measures: Sequence[Any]
     packages: Mapping[str, Any]
+    plan: Mapping[str, Any]
     anchoring_plan: Sequence[Any]
     bases: tuple[Base, ...]
     quality: QualitySummary
@@ -259,7 +260,7 @@ class Results:
     def stage_sections(self) -> list[Any]:
         """The sections whose hidden cells :attr:`privacy` counts."""
         sections = [self.habits, self.emissions, self.potential, self.segments, self.segmentation,
-                    self.measures, self.excluded_measures, self.packages, self.anchoring_plan]
+                    self.measures, self.excluded_measures, self.packages, self.plan, self.anchoring_plan]
         return [*sections, self.geo] if self.geo is not None else sections
 
     @property
@@ -294,6 +295,7 @@ class Results:
             "measures": self.measures,
             "excluded_measures": self.excluded_measures,
             "packages": self.packages,
+            "plan": self.plan,
             "anchoring_plan": self.anchoring_plan,
         }
         if self.geo is not None:

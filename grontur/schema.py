@@ -8,7 +8,7 @@ codes, and a test checks the two agree.
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Any, Final
 
 MODES: Final = (
     "walk", "bike", "ebike", "bus", "train", "boat", "car_alone", "car_shared",
@@ -44,6 +44,10 @@ WOULD_HELP: Final = (
     "guaranteed_ride_home", "km_allowance_bike", "other",
 )
 SEASONS: Final = ("summer", "winter")
+#: Stages of change for the most promising alternative (MaxSem; Prochaska & DiClemente's
+#: transtheoretical model): not considering it, considering it, preparing to try it, doing it
+#: (some days, or for less than six months), keeping it up. Order matters: readiness rises.
+STAGES: Final = ("not_considering", "considering", "preparing", "doing", "keeping")
 
 #: column -> (kind, allowed codes or None). kind is one of str, code, multi, float, bool.
 COLUMNS: Final[dict[str, tuple[str, tuple[str, ...] | None]]] = {
@@ -67,6 +71,7 @@ COLUMNS: Final[dict[str, tuple[str, tuple[str, ...] | None]]] = {
     "barriers": ("multi", BARRIERS),
     "would_consider": ("multi", CONSIDER_MODES),
     "would_help": ("multi", WOULD_HELP),
+    "stage_of_change": ("code", STAGES),
     "age_band": ("code", AGE_BANDS),
 }
 REQUIRED_ANY: Final = ("mode_summer", "mode_winter", "distance_km")
@@ -95,3 +100,12 @@ def split_multi(value: object) -> list[str]:
     if not isinstance(value, str) or not value:
         return []
     return [part for part in value.split(MULTI_SEP) if part]
+
+
+def seasons_in(table: Any) -> int:
+    """How many seasons a canonical table's modes describe: its mode columns (0, 1 or 2).
+
+    An import that fills both seasons from one question says so itself
+    (:func:`grontur.pipeline.seasons_asked`); this is the count when nothing says otherwise.
+    """
+    return sum(1 for season in SEASONS if f"mode_{season}" in table.columns)

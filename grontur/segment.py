@@ -9,16 +9,20 @@ Two routes lead to the same kind of result:
   the number of segments chosen by the simplified silhouette, segments below the minimum size
   merged, stability measured on bootstrap refits.
 - **Rule-based**: every respondent gets the first persona in ``surveys/personas.yaml`` whose
-  rules hold. Used for small municipalities, and when the clusters are not stable enough to be
-  published as groups.
+  rules hold. Used for small municipalities, and when the clusters are not both stable and
+  separated enough (``MIN_STABILITY``, ``MIN_SILHOUETTE``) to be published as groups.
 
-Data-driven segments are named after the nearest persona (plus the feature that sets them apart
-when needed) and every segment is described by a persona card with no group below ``k``.
+The same respondents give the same segments whatever the seed, row order or column order: rows
+are fitted in :func:`canonical_order` and every random draw is seeded by :func:`content_seed`.
+A segment carries a persona's name only when at least ``NAME_MIN_SHARE`` of its members match
+it; otherwise it is named after what most members share. Every segment is described by a card
+(with its members' stages of change, :mod:`grontur.stages`) with no group below ``k``.
 See ``docs/segmentation.md`` for the method comparison and ``docs/schema/segments.md`` for keys.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
 from collections.abc import Sequence
@@ -46,7 +50,8 @@ from grontur.publish import (
     figures_in,
 )
 from grontur.resources import data_path
-from grontur.schema import BARRIERS, MODES, MULTI_SEP, WOULD_HELP
+from grontur.schema import BARRIERS, MODES, MULTI_SEP, STAGES, WOULD_HELP, seasons_in
+from grontur.stages import StageResult, stage_of_change
 
 log = logging.getLogger(__name__)
 
@@ -54,13 +59,20 @@ __all__ = [
     "HabitSegmenter",
     "SegmentResult",
     "assign_personas",
+    "canonical_order",
+    "content_seed",
     "habit_features",
     "load_personas",
+    "reason_text",
     "segment_respondents",
 ]
 
 #: Below this many respondents a municipality gets rule-based persona segments.
 SMALL_THRESHOLD: Final = 60
+#: Clusters are published only when both figures reach these thresholds (tuned on planted data
+#: with and without structure, docs/segmentation.md); otherwise the persona rules are used.
+MIN_STABILITY: Final = 0.8
+MIN_SILHOUETTE: Final = 0.20
 #: Segments must hold at least this share of respondents (and at least ``k``).
 MIN_SHARE: Final = 0.05
 METHOD_KMEANS: Final = "kmeans_weighted_onehot"
@@ -108,6 +120,12 @@ class Persona:
     name: dict[str, str]
     summary: dict[str, str]
     rules: dict[str, Any]
+    #: the summary for a survey that asked about one season, when ``summary`` names seasons
+    summary_one_season: dict[str, str] | None = None
+
+    def summary_for(self, one_season: bool) -> dict[str, str]:
+        """The summary to show: one that makes no season claim when one season was asked."""
+        return dict(self.summary_one_season if one_season and self.summary_one_season else self.summary)
 
 
 @dataclass(frozen=True)
@@ -177,8 +195,10 @@ def _parse_persona(entry: object, number: int, path: str) -> Persona:
         raise ConfigError(msg)
     where = f"{path}: persona {entry['id']!r}"
     texts = {}
-    for key in ("name", "summary"):
+    for key in ("name", "summary", "summary_one_season"):
         value = entry.get(key)
+        if key == "summary_one_season" and value is None:
+            continue
         if not isinstance(value, dict) or set(value) != set(LANGUAGES):
             msg = f"{where}: '{key}' must have exactly the languages nn, nb and en."
             raise ConfigError(msg)
@@ -211,7 +231,8 @@ def _parse_persona(entry: object, number: int, path: str) -> Persona:
         if flag in rules and not isinstance(rules[flag], bool):
             msg = f"{where}: rule {flag!r} must be true or false."
             raise ConfigError(msg)
-    return Persona(id=entry["id"], name=texts["name"], summary=texts["summary"], rules=dict(rules))
+    return Persona(id=entry["id"], name=texts["name"], summary=texts["summary"], rules=dict(rules),
+                   summary_one_season=texts.get("summary_one_season"))
 
 
 def assign_personas(table: pd.DataFrame, book: PersonaBook | None = None) -> pd.Series:
@@ -521,6 +542,31 @@ def _ward_seeds(X: np.ndarray, ks: list[int], *, rng: np.random.Generator,
     return seeds
 
 
+def canonical_order(matrix: np.ndarray) -> np.ndarray:
+    """Row order that depends on the rows' contents only: lexicographic on the feature values.
+
+    Values are rounded to 9 decimals first, so float noise from a different summation order
+    cannot reorder two respondents; respondents with equal features are interchangeable.
+    """
+    if not len(matrix):
+        return np.arange(0)
+    keys = np.round(np.asarray(matrix, dtype=float), 9) + 0.0  # + 0.0 turns -0.0 into 0.0
+    return np.lexsort(keys.T[::-1])
+
+
+def content_seed(matrix: np.ndarray) -> int:
+    """Seed derived from the respondents' features: a digest of the rows in canonical order.
+
+    ``matrix`` must already be in :func:`canonical_order`. The same respondents then give the
+    same seed whatever the row order, the column order or the caller's seed, so every random
+    draw of the data-driven route (samples, starts, bootstrap resamples) is a function of the
+    answers alone.
+    """
+    rows = np.round(np.asarray(matrix, dtype=float), 9) + 0.0
+    digest = hashlib.sha256(np.ascontiguousarray(rows).tobytes()).digest()
+    return int.from_bytes(digest[:8], "little")
+
+
 def _ari(a: np.ndarray, b: np.ndarray) -> float:
     """Adjusted Rand index (Hubert & Arabie 1985), as sklearn's, without its validation cost."""
     a = np.unique(a, return_inverse=True)[1]
@@ -657,7 +703,10 @@ class HabitSegmenter(ClusterMixin, BaseEstimator):
     stability_sample
         Size of each bootstrap resample.
     random_state
-        Seed; the same input and seed give the same segments.
+        Seed of the random draws (fit sample, k-means++ start, bootstrap resamples). None (the
+        default) derives it from the respondents' features (:func:`content_seed`), so the same
+        respondents give the same segments. Rows are always fitted in :func:`canonical_order`, so
+        the table's row and column order never change the segments.
 
     Attributes
     ----------
@@ -677,6 +726,8 @@ class HabitSegmenter(ClusterMixin, BaseEstimator):
     center_, scale_, impute_ : dict, standardisation learned on the fit
     """
 
+    labels_: np.ndarray  # set by fit (annotated here: _fit_matrix reorders what _fit_canonical set)
+
     def __init__(
         self,
         *,
@@ -692,7 +743,7 @@ class HabitSegmenter(ClusterMixin, BaseEstimator):
         eval_sample: int = 500,
         n_resamples: int = 5,
         stability_sample: int = 300,
-        random_state: int | None = 0,
+        random_state: int | None = None,
     ) -> None:
         self.n_segments = n_segments
         self.min_segments = min_segments
@@ -716,13 +767,14 @@ class HabitSegmenter(ClusterMixin, BaseEstimator):
         for name in _NUMERIC_BLOCKS:
             values = blocks[name][:, 0]
             finite = values[~np.isnan(values)]
+            finite = np.sort(finite)  # sums in a fixed order: the same figures for any row order
             center = float(np.median(finite)) if len(finite) else 0.0
             scale = float(finite.std()) if len(finite) > 1 else 1.0
             self.center_[name] = center
             self.scale_[name] = scale if scale > 1e-9 else 1.0
         for flag in FLAGS:
             values = blocks[flag][:, 0]
-            finite = values[~np.isnan(values)]
+            finite = np.sort(values[~np.isnan(values)])
             self.impute_[flag] = float(finite.mean()) if len(finite) else 0.0
 
     def _weights(self) -> dict[str, float]:
@@ -776,8 +828,18 @@ class HabitSegmenter(ClusterMixin, BaseEstimator):
         return self
 
     def _fit_matrix(self, matrix: np.ndarray) -> None:
+        # canonical order: the fit sees the respondents sorted by their answers, so the row order
+        # of the table cannot change the segments; labels are put back in the table's order
+        order = canonical_order(matrix)
+        self._fit_canonical(matrix[order])
+        labels = np.empty_like(self.labels_)
+        labels[order] = self.labels_
+        self.labels_ = labels
+
+    def _fit_canonical(self, matrix: np.ndarray) -> None:
         n = len(matrix)
-        rng = np.random.default_rng(self.random_state)
+        seed = content_seed(matrix) if self.random_state is None else self.random_state
+        rng = np.random.default_rng(seed)
         self.feature_names_in_model_ = _feature_names()
         self.min_size_ = int(max(self.min_size, math.ceil(self.min_share * n)))
         fit_idx = np.sort(rng.choice(n, size=self.fit_sample, replace=False)) if n > self.fit_sample else np.arange(n)
@@ -902,13 +964,15 @@ def segment_respondents(
     table: pd.DataFrame,
     *,
     k: int = 5,
-    random_state: int = 0,
+    random_state: int | None = None,
     small_threshold: int = SMALL_THRESHOLD,
     n_resamples: int = 5,
     max_segments: int = 8,
-    min_stability: float = 0.75,
+    min_stability: float = MIN_STABILITY,
+    min_silhouette: float = MIN_SILHOUETTE,
     personas: str | Path | None = None,
     ledger: Ledger | None = None,
+    seasons_asked: int | None = None,
 ) -> SegmentResult:
     """Segment the respondents of one municipality and describe each segment as a persona card.
 
@@ -919,16 +983,20 @@ def segment_respondents(
     k
         Privacy threshold: no segment and no published cell describes fewer than ``k``.
     random_state
-        Seed of the data-driven route; the same input gives the same segments.
+        Kept so that callers need not change; it does not change the segments. The route is a
+        function of the answers alone: rows in canonical order, every random draw from a
+        generator seeded by a digest of the respondents' features (docs/segmentation.md), so
+        the same respondents give the same segments whatever the seed, row order or column order.
     small_threshold
         Below this many respondents the rule-based personas are used.
     n_resamples
         Bootstrap refits for the stability figure.
     max_segments
         Largest number of data-driven segments tried.
-    min_stability
-        Data-driven segments whose bootstrap stability (mean adjusted Rand index) is below this
-        are not published as if they were real groups: the persona rules are used instead.
+    min_stability, min_silhouette
+        Data-driven segments are published only when their bootstrap stability (mean adjusted
+        Rand index) and their silhouette (separation) both reach these thresholds; otherwise
+        the persona rules are used, and ``chosen_because`` says which figure fell short.
     personas
         A persona file to use instead of ``surveys/personas.yaml``.
     ledger
@@ -940,14 +1008,16 @@ def segment_respondents(
     gate = Ledger(len(table), k) if ledger is None else ledger
     # the matrices here are small: BLAS threads cost more than they give (4x on 2 cores)
     with _single_blas_thread():
-        result = _segment(table, k=k, random_state=random_state, small_threshold=small_threshold,
+        result = _segment(table, k=k, small_threshold=small_threshold,
                           n_resamples=n_resamples, max_segments=max_segments, min_stability=min_stability,
-                          book=load_personas(personas), ledger=gate)
+                          min_silhouette=min_silhouette, book=load_personas(personas), ledger=gate,
+                          one_season=(seasons_asked if seasons_asked is not None else seasons_in(table)) == 1)
     return result.published(gate.decide()) if own else result
 
 
-def _segment(table: pd.DataFrame, *, k: int, random_state: int, small_threshold: int, n_resamples: int,
-             max_segments: int, min_stability: float, book: PersonaBook, ledger: Ledger) -> SegmentResult:
+def _segment(table: pd.DataFrame, *, k: int, small_threshold: int, n_resamples: int, max_segments: int,
+             min_stability: float, min_silhouette: float, book: PersonaBook, ledger: Ledger,
+             one_season: bool = False) -> SegmentResult:
     n = len(table)
     min_size = int(max(k, math.ceil(MIN_SHARE * n)))
     blocks = habit_features(table) if n else None
@@ -955,7 +1025,7 @@ def _segment(table: pd.DataFrame, *, k: int, random_state: int, small_threshold:
     base_quality: dict[str, Any] = {
         "n_respondents": n, "k": k, "min_segment_size": min_size, "small_threshold": small_threshold,
         "n_resamples": 0, "candidates": [], "merged_segments": 0, "fit_sample_size": n,
-        "min_stability": min_stability, "clustering": None,
+        "min_stability": min_stability, "min_silhouette": min_silhouette, "clustering": None,
     }
     if n < max(k, 1) or blocks is None:
         labels = pd.Series(pd.NA, index=table.index, name="segment", dtype="string")
@@ -966,8 +1036,7 @@ def _segment(table: pd.DataFrame, *, k: int, random_state: int, small_threshold:
         log.info("segmentation skipped: %d respondents, fewer than k=%d", n, k)
         return SegmentResult(labels, [], quality, persona)
 
-    model = HabitSegmenter(min_size=k, max_segments=max_segments, n_resamples=n_resamples,
-                           random_state=random_state)
+    model = HabitSegmenter(min_size=k, max_segments=max_segments, n_resamples=n_resamples, random_state=None)
     model._learn_scaling(blocks)
     matrix = model._matrix(blocks)
     persona_codes = _codes(persona, book.ids)
@@ -975,11 +1044,13 @@ def _segment(table: pd.DataFrame, *, k: int, random_state: int, small_threshold:
     if n >= small_threshold:
         model._fit_matrix(matrix)
         clustered = model
-    unstable = (clustered is not None and clustered.stability_ari_ is not None
-                and clustered.stability_ari_ < min_stability)
-    if clustered is None or unstable:
+    weak = _weakness(clustered, min_stability, min_silhouette)
+    if clustered is None or weak is not None:
         codes, merged, segment_personas = _rule_segments(persona, book, matrix, min_size)
-        sample = np.random.default_rng(random_state).permutation(n)[:500] if n > 500 else np.arange(n)
+        # the silhouette of the persona groups, on a sample drawn from the answers alone
+        order = canonical_order(matrix)
+        sample = order[np.random.default_rng(content_seed(matrix[order])).permutation(n)[:500]] \
+            if n > 500 else np.arange(n)
         sil = _silhouette(_pairwise(matrix[sample]), codes[sample]) if codes.max() > 0 else None
         method, stability, candidates = METHOD_RULES, None, []
         if clustered is None:
@@ -992,21 +1063,25 @@ def _segment(table: pd.DataFrame, *, k: int, random_state: int, small_threshold:
                 "method": METHOD_KMEANS, "n_segments": clustered.n_segments_,
                 "silhouette": _round(clustered.silhouette_, 4), "stability_ari": _round(stability, 4),
             }
-            reason = _reason("unstable", stability=_round(stability, 2), threshold=min_stability)
+            reason = _reason(weak or "unstable", stability=_round(stability, 2), min_stability=min_stability,
+                             silhouette=_round(clustered.silhouette_, 2), min_silhouette=min_silhouette,
+                             structure=_structure(clustered.silhouette_))
         n_segments = int(codes.max()) + 1
     else:
         codes, merged, sil = model.labels_, model.merged_, model.silhouette_
         method, stability, candidates = METHOD_KMEANS, model.stability_ari_, model.candidates_
         reason = _reason("best_silhouette", n_segments=model.n_segments_, low=min(c["n_segments"] for c in candidates),
                          high=max(c["n_segments"] for c in candidates),
-                         silhouette=_round(sil, 2), stability=_round(stability, 2), structure=_structure(sil))
+                         silhouette=_round(sil, 2), stability=_round(stability, 2), structure=_structure(sil),
+                         min_silhouette=min_silhouette, min_stability=min_stability)
         base_quality["n_resamples"] = n_resamples
         base_quality["fit_sample_size"] = model.fit_sample_size_
         n_segments = int(codes.max()) + 1
-        segment_personas = _nearest_personas(matrix, codes, n_segments, persona_codes, len(book.ids))
     ids = np.array([f"s{i + 1}" for i in range(n_segments)], dtype=object)
     labels = pd.Series(ids[codes], index=table.index, name="segment", dtype="string")
-    segments, suppressed = _segment_cards(codes, n_segments, blocks, persona_codes, segment_personas, book, ledger)
+    segments, suppressed = _segment_cards(codes, n_segments, blocks, persona_codes, book, ledger,
+                                          segment_personas if method == METHOD_RULES else None, one_season=one_season,
+                                          stages=stage_of_change(table))
     quality = {
         **base_quality, "method": method, "n_segments": n_segments,
         "quality": {"metric": "silhouette", "value": _round(sil, 4)},
@@ -1017,6 +1092,21 @@ def _segment(table: pd.DataFrame, *, k: int, random_state: int, small_threshold:
     log.info("segmentation: %d respondents -> %d segments (%s, silhouette %s, stability %s)",
              n, n_segments, method, quality["silhouette"], quality["stability_ari"])
     return SegmentResult(labels, segments, quality, persona)
+
+
+def _weakness(model: HabitSegmenter | None, min_stability: float, min_silhouette: float) -> str | None:
+    """Why fitted clusters are not published: "unstable", "not_separated", both, or None.
+
+    A missing figure (no resamples, a single segment) counts as falling short: only clusters
+    shown to be both stable and separated are published as groups.
+    """
+    if model is None:
+        return None
+    unstable = model.stability_ari_ is None or model.stability_ari_ < min_stability
+    mixed = model.silhouette_ is None or model.silhouette_ < min_silhouette
+    if unstable and mixed:
+        return "unstable_not_separated"
+    return "unstable" if unstable else "not_separated" if mixed else None
 
 
 def _rule_segments(persona: pd.Series, book: PersonaBook, matrix: np.ndarray,
@@ -1063,17 +1153,6 @@ def _rule_segments(persona: pd.Series, book: PersonaBook, matrix: np.ndarray,
     return remap[local], merged, [int(present[i]) for i in order]
 
 
-def _nearest_personas(matrix: np.ndarray, codes: np.ndarray, n_segments: int, persona_codes: np.ndarray,
-                      n_personas: int) -> list[int]:
-    """The persona whose prototype (mean respondent matching its rules) is nearest each centroid."""
-    centroids = _means(matrix, codes, n_segments, np.zeros((n_segments, matrix.shape[1])))
-    counts = np.bincount(persona_codes, minlength=n_personas)
-    prototypes = _means(matrix, persona_codes, n_personas, np.zeros((n_personas, matrix.shape[1])))
-    gaps = ((centroids[:, None, :] - prototypes[None, :, :]) ** 2).sum(axis=2)
-    gaps[:, counts == 0] = np.inf
-    return [int(i) for i in gaps.argmin(axis=1)]
-
-
 def _structure(sil: float | None) -> str | None:
     if sil is None:
         return None
@@ -1085,20 +1164,24 @@ def _structure(sil: float | None) -> str | None:
 
 def _reason(key: str, **values: Any) -> dict[str, Any]:
     """Why this segmentation: a key with its values, and the sentence in nn, nb and en."""
-    texts = {}
-    for lang in LANGUAGES:
-        shown: dict[str, Any] = {}
-        for name, value in values.items():
-            if name == "structure":
-                shown[name] = t(f"segment.structure.{value or 'none'}", lang)
-            elif value is None:
-                shown[name] = "–"
-            elif isinstance(value, float):
-                shown[name] = _format_number(value, lang)
-            else:
-                shown[name] = value
-        texts[lang] = t(f"segment.reason.{key}", lang, **shown)
-    return {"chosen_because": {"key": key, "values": values}, "chosen_because_text": texts}
+    return {"chosen_because": {"key": key, "values": values},
+            "chosen_because_text": {lang: reason_text(key, values, lang) for lang in LANGUAGES}}
+
+
+def reason_text(key: str, values: dict[str, Any], lang: str) -> str:
+    """The one plain sentence (locale catalogue, ``segment.reason.<key>``) that says which route
+    the segments took and why, from ``segmentation.chosen_because`` of results.json."""
+    shown: dict[str, Any] = {}
+    for name, value in values.items():
+        if name == "structure":
+            shown[name] = t(f"segment.structure.{value or 'none'}", lang)
+        elif value is None:
+            shown[name] = "–"
+        elif isinstance(value, float):
+            shown[name] = _format_number(value, lang)
+        else:
+            shown[name] = value
+    return t(f"segment.reason.{key}", lang, **shown)
 
 
 def _format_number(value: float, lang: str) -> str:
@@ -1116,10 +1199,17 @@ _TOP: Final = 5
 
 
 def _segment_cards(codes: np.ndarray, n_segments: int, blocks: dict[str, np.ndarray],
-                   persona_codes: np.ndarray, segment_personas: list[int], book: PersonaBook,
-                   ledger: Ledger) -> tuple[list[Any], HiddenTally]:
-    """One card per segment, every count registered with the publication gate."""
+                   persona_codes: np.ndarray, book: PersonaBook, ledger: Ledger,
+                   segment_personas: list[int] | None = None, *,
+                   stages: StageResult | None = None, one_season: bool = False) -> tuple[list[Any], HiddenTally]:
+    """One card per segment, every count registered with the publication gate.
+
+    A segment's persona is the rule that made it (rule route, ``segment_personas``) or the one
+    most of its members match (ties: file order); its name comes from :func:`_name_segments`.
+    """
     n = len(codes)
+    # a survey that asked about one season makes no season claim, even where answers differ
+    seasons = _seasons_told_apart(blocks) and not one_season
     onehot = np.zeros((n, n_segments))
     onehot[np.arange(n), codes] = 1.0
     sizes = onehot.sum(axis=0)
@@ -1128,15 +1218,18 @@ def _segment_cards(codes: np.ndarray, n_segments: int, blocks: dict[str, np.ndar
     barrier_all = blocks["barriers"].mean(axis=0)
     help_counts = onehot.T @ blocks["would_help"]
     help_all = blocks["would_help"].mean(axis=0)
-    indicators, indicator_names = _indicators(blocks)
+    indicators, indicator_names = _indicators(blocks, seasons)
     ind_counts = onehot.T @ indicators
     ind_all = indicators.mean(axis=0)
 
     persona_ids = list(book.ids)
     persona_counts = onehot.T @ np.eye(len(persona_ids))[persona_codes]
+    if segment_personas is None:
+        segment_personas = [int(np.argmax(row)) for row in persona_counts]
     distance = blocks["distance_km"][:, 0]
 
     cards: list[Listed] = []
+    profiles: list[list[tuple[str, dict[str, Any]]]] = []
     for j in range(n_segments):
         members = codes == j
         tag = ("segment", f"s{j + 1}")
@@ -1161,6 +1254,7 @@ def _segment_cards(codes: np.ndarray, n_segments: int, blocks: dict[str, np.ndar
                              WOULD_HELP, (*tag, "help"))
         defining = _defining(ledger, members, size, indicators, ind_counts[j], ind_all, indicator_names,
                              (*tag, "feature"))
+        stage_card = _stage_card(ledger, members, stages, tag) if stages is not None else None
         top_persona = segment_personas[j]
         persona_fig = ledger.count(members & (persona_codes == top_persona), tag=(*tag, "persona"))
         ledger.subset(persona_fig, size)
@@ -1176,16 +1270,50 @@ def _segment_cards(codes: np.ndarray, n_segments: int, blocks: dict[str, np.ndar
             "barriers": barriers,
             "would_help": wishes,
             "defining_features": defining,
+            "stages": stage_card,
         }, (size,)))  # a segment whose size the gate hides is not shown at all
-    _name_segments([card.item for card in cards], book)
+        profiles.append(_profile(blocks, members, seasons))
+    _name_segments([card.item for card in cards], book, profiles, one_season=not seasons)
     return cards, HiddenTally(tuple(sorted(figures_in(cards), key=lambda f: (f.id, f.cell))))
 
 
-def _indicators(blocks: dict[str, np.ndarray]) -> tuple[np.ndarray, list[str]]:
-    """Readable yes/no features used to say what sets a segment apart."""
+def _seasons_told_apart(blocks: dict[str, np.ndarray]) -> bool:
+    """True when some respondent gave different summer and winter modes.
+
+    A survey with one mode question fills both seasons with the same answer: its segments are
+    then described without season words.
+    """
+    summer, winter = blocks["mode_summer_code"], blocks["mode_winter_code"]
+    both = (summer >= 0) & (winter >= 0)
+    return bool((summer[both] != winter[both]).any()) or bool(((summer >= 0) != (winter >= 0)).any())
+
+
+def _stage_card(ledger: Ledger, members: np.ndarray, stages: StageResult, tag: tuple[Any, ...]) -> dict[str, Any]:
+    """Stage of change of a segment's members (grontur/stages.py): counts and shares of the
+    members with a stage, and how many of those stages were derived rather than answered."""
+    known = members & stages.known()
+    base = ledger.base(known, tag=(*tag, "stage", "n"), answered=True)
+    cells = {code: ledger.count(members & stages.mask(code), tag=(*tag, "stage", code)) for code in STAGES}
+    ledger.partition(base, list(cells.values()))
+    derived = ledger.count(known & stages.derived.fillna(False).to_numpy(dtype=bool), tag=(*tag, "stage", "derived"))
+    ledger.subset(derived, base)
+    return {
+        "n": base,
+        "count": cells,
+        "share": {code: Derived(round(fig.n / base.n, 4) if base.n else None, (fig, base)) for code, fig in cells.items()},
+        "derived": derived,
+    }
+
+
+def _indicators(blocks: dict[str, np.ndarray], seasons: bool = True) -> tuple[np.ndarray, list[str]]:
+    """Readable yes/no features used to say what sets a segment apart (no season words when the
+    survey did not tell the seasons apart)."""
     names: list[str] = []
     parts: list[np.ndarray] = []
-    for season in ("summer", "winter"):
+    if not seasons:
+        parts.append(blocks["mode_summer"])
+        names += [f"mode:{g}" for g in MODE_GROUPS]
+    for season in ("summer", "winter") if seasons else ():
         parts.append(blocks[f"mode_{season}"])
         names += [f"mode_{season}:{g}" for g in MODE_GROUPS]
     distance = blocks["distance_km"][:, 0]
@@ -1276,54 +1404,137 @@ def feature_label(feature: str) -> dict[str, str]:
     return {lang: t(key, lang) for lang in LANGUAGES}
 
 
-def _name_segments(cards: list[dict[str, Any]], book: PersonaBook) -> None:
-    """Label = persona name, plus the first feature that sets the segment apart when the persona
-    names several segments or fewer than half of the members match it.
+#: A segment carries a persona's name only when at least this share of its members match it.
+NAME_MIN_SHARE: Final = 0.6
+#: A feature names a segment when at least this share of its members (who answered) have it.
+_MODE_MAJORITY: Final = 0.5
+_FLAG_MAJORITY: Final = 0.6
+#: Distance bands of generated names (km, lower exclusive, upper inclusive).
+NAME_DISTANCE_BANDS: Final = (("0_2", 0.0, 2.0), ("2_5", 2.0, 5.0), ("5_15", 5.0, 15.0), ("15_30", 15.0, 30.0),
+                              ("30_plus", 30.0, math.inf))
 
-    A segment fewer than half of whose members match the persona is called "closest to" it, and
-    its description says how many match instead of repeating the persona's summary.
+
+def _dominant_mode(codes: np.ndarray) -> tuple[str, dict[str, Any]] | None:
+    """The mode most members answered (if >= 50 %), else its mode group, else "mixed modes"."""
+    answered = codes[codes >= 0]
+    if not len(answered):
+        return None
+    counts = np.bincount(answered, minlength=len(MODES))
+    top = int(np.argmax(counts))
+    if counts[top] >= _MODE_MAJORITY * len(answered):
+        return ("segment.name.mode." + MODES[top], {})
+    groups = np.bincount(_MODE_GROUP_INDEX[answered], minlength=len(MODE_GROUPS))
+    group = int(np.argmax(groups))
+    if groups[group] >= _MODE_MAJORITY * len(answered):
+        return ("segment.name.group." + MODE_GROUPS[group], {})
+    return ("segment.name.mixed_modes", {})
+
+
+def _profile(blocks: dict[str, np.ndarray], members: np.ndarray, seasons: bool) -> list[tuple[str, dict[str, Any]]]:
+    """What most members of a segment have in common, as catalogue keys: the mode (and the
+    winter mode when it differs and the survey told the seasons apart), the distance band and
+    the most common situation flag, each only when a majority has it."""
+    summer = _dominant_mode(blocks["mode_summer_code"][members])
+    winter = _dominant_mode(blocks["mode_winter_code"][members]) if seasons else None
+    first = summer or winter
+    parts: list[tuple[str, dict[str, Any]]] = []
+    distance = blocks["distance_km"][members, 0]
+    known = distance[~np.isnan(distance)]
+    band = None
+    for name, low, high in NAME_DISTANCE_BANDS:
+        if len(known) and ((known > low) & (known <= high)).sum() >= _MODE_MAJORITY * len(known):
+            band = name
+    if first is not None:
+        if band is not None:
+            parts.append(("segment.name.mode_distance", {"mode": first, "distance": f"segment.name.distance.{band}"}))
+        else:
+            parts.append(first)
+    elif band is not None:
+        parts.append((f"segment.name.distance_only.{band}", {}))
+    if seasons and summer is not None and winter is not None and winter[0] != summer[0]:
+        parts.append(("segment.name.in_winter", {"mode": winter}))
+    shares = [(float(np.nan_to_num(blocks[flag][members, 0], nan=0.0).mean()), flag) for flag in FLAGS]
+    share, flag = max(shares, key=lambda item: (item[0], -FLAGS.index(item[1])))
+    if share >= _FLAG_MAJORITY:
+        parts.append((f"segment.name.flag.{flag}", {}))
+    return parts or [("segment.name.mixed_modes", {})]
+
+
+def _render(part: tuple[str, dict[str, Any]], lang: str, lower: bool = False) -> str:
+    key, values = part
+    shown = {}
+    for name, value in values.items():
+        if isinstance(value, tuple):
+            shown[name] = _render(value, lang)
+        elif name == "distance":
+            shown[name] = t(value, lang)
+        else:
+            shown[name] = value
+    text = t(key, lang, **shown)
+    return _lower_first(text) if lower else text
+
+
+def _generated_name(parts: list[tuple[str, dict[str, Any]]]) -> dict[str, str]:
+    """"Drive alone 15–30 km, car in winter, work shifts": every word from the catalogue."""
+    return {lang: ", ".join(_render(part, lang, lower=i > 0) for i, part in enumerate(parts)) for lang in LANGUAGES}
+
+
+def _name_segments(cards: list[dict[str, Any]], book: PersonaBook,
+                   profiles: list[list[tuple[str, dict[str, Any]]]] | None = None, *, one_season: bool = False) -> None:
+    """Label and description of every card.
+
+    A segment carries its persona's name (and summary) only when at least ``NAME_MIN_SHARE`` of
+    its members match it and the persona is not the catch-all; otherwise it is named after what
+    most members have in common (:func:`_profile`). Two segments with the same name are told
+    apart by their profile, then by a number.
     """
-    by_persona: dict[str, list[dict[str, Any]]] = {}
     def exact(value: Any) -> Any:  # the figure behind a gate's placeholder
         return value.value if isinstance(value, Derived) else value.item if isinstance(value, Listed) else value
 
-    fit = {id(card): exact(card["persona_share"]) for card in cards}
-    features_of = {id(card): [exact(item) for item in card["defining_features"]] for card in cards}
-    for card in cards:
-        by_persona.setdefault(card["persona"], []).append(card)
+    catch_all = book.personas[-1].id
+    profiles = profiles if profiles is not None else [[] for _ in cards]
+    for card, profile in zip(cards, profiles, strict=True):
         persona = book.by_id(card["persona"])
-        if fit[id(card)] >= 0.5:
-            card["description"] = dict(persona.summary)
+        fit = exact(card["persona_share"])
+        named = persona.id != catch_all and fit is not None and fit >= NAME_MIN_SHARE
+        card["_profile"] = profile
+        if named:
+            card["label"] = dict(persona.name)
+            card["description"] = persona.summary_for(one_season)
+            continue
+        card["label"] = _generated_name(profile) if profile else {
+            lang: t("segment.label_closest", lang, persona=persona.name[lang]) for lang in LANGUAGES}
+        if persona.id == catch_all or fit is None:
+            card["description"] = {lang: t("segment.description_generated", lang) for lang in LANGUAGES}
         else:
-            percent = round(fit[id(card)] * 100)
             # The sentence quotes the share: it is shown only when the share is.
+            percent = round(fit * 100)
             text = {lang: t("segment.description_loose", lang, percent=percent, persona=persona.name[lang])
                     for lang in LANGUAGES}
             share = card["persona_share"]
             card["description"] = Derived(text, share.needs) if isinstance(share, Derived) else text
-    for persona_id, group in by_persona.items():
-        name = book.by_id(persona_id).name
-        if len(group) == 1 and (fit[id(group[0])] >= 0.5 or not features_of[id(group[0])]):
-            fits = fit[id(group[0])] >= 0.5
-            group[0]["label"] = dict(name) if fits else {
-                lang: t("segment.label_closest", lang, persona=name[lang]) for lang in LANGUAGES}
+    by_label: dict[str, list[dict[str, Any]]] = {}
+    for card in cards:
+        by_label.setdefault(card["label"]["en"], []).append(card)
+    for group in by_label.values():
+        if len(group) < 2:
             continue
-        used: set[str] = set()
-        for number, card in enumerate(group, start=1):
-            siblings = {f["feature"] for other in group if other is not card
-                        for f in features_of[id(other)][:2]}
-            features = [f for f in features_of[id(card)] if f["feature"] not in used]
-            feature = next((f for f in features if f["feature"] not in siblings), None)
-            if feature is None:
-                card["label"] = {lang: t("segment.label_numbered", lang, persona=name[lang], number=number)
-                                 for lang in LANGUAGES}
-                continue
-            used.add(feature["feature"])
-            key = "segment.label_with_feature" if fit[id(card)] >= 0.5 else "segment.label_closest_feature"
-            card["label"] = {
-                lang: t(key, lang, persona=name[lang], feature=_lower_first(feature["label"][lang]))
-                for lang in LANGUAGES
-            }
+        for card in group:
+            profile = card["_profile"]
+            named = card["label"] != _generated_name(profile) if profile else True
+            if named and profile:
+                text = _generated_name(profile)
+                card["label"] = {lang: t("segment.label_with_feature", lang, persona=card["label"][lang],
+                                         feature=_lower_first(text[lang])) for lang in LANGUAGES}
+    repeated: dict[str, list[dict[str, Any]]] = {}
+    for card in cards:
+        repeated.setdefault(card["label"]["en"], []).append(card)
+    for group in repeated.values():
+        for number, card in enumerate(group if len(group) > 1 else [], start=1):
+            card["label"] = {lang: t("segment.label_numbered", lang, persona=card["label"][lang], number=number)
+                             for lang in LANGUAGES}
+    for card in cards:
+        card.pop("_profile", None)
 
 
 def _lower_first(text: str) -> str:

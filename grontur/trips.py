@@ -68,6 +68,7 @@ def collapse_trips(raw: RawExport, mapped: MappedExport, mapping: Mapping) -> Ma
     people = pd.Index(first_rows.to_numpy())
     out = trips.loc[first_rows.index].copy()
     ties = pd.Index([])
+    issues: list[tuple[pd.Index, str, pd.Series | None, str, str]] = []
     for column in ("mode_summer", "mode_winter"):
         if column not in trips.columns:
             continue
@@ -75,6 +76,13 @@ def collapse_trips(raw: RawExport, mapped: MappedExport, mapping: Mapping) -> Ma
         coded = trips[column].map(lambda v, vmap=vmap: None if pd.isna(v) else vmap.get(norm(v)))
         modes, tied = _most_trips(coded, who)
         out[column] = modes.reindex(people).to_numpy()
+        # a person whose work trips all carry the export's missing-value code ("-1": "") has no
+        # mode: missing, counted in quality.csv as missing_code (never an unknown answer)
+        coded_missing = coded.eq("").groupby(who, sort=False).any().reindex(people).fillna(False)
+        no_mode = first_rows.index[(coded_missing.to_numpy(dtype=bool)) & modes.reindex(people).isna().to_numpy()]
+        if len(no_mode):
+            raw_first = pd.Series(trips.loc[no_mode, column].to_numpy(), index=no_mode, dtype=object)
+            issues.append((no_mode, column, raw_first, "missing_code", "set_missing"))
         if column == "mode_summer" or "mode_summer" not in trips.columns:
             ties = first_rows.index[tied.reindex(people).fillna(False).to_numpy(dtype=bool)]
     units = dict(mapped.units)
@@ -88,8 +96,9 @@ def collapse_trips(raw: RawExport, mapped: MappedExport, mapping: Mapping) -> Ma
     out.attrs.update(frame.attrs)
     if len(ties):
         column = "mode_summer" if "mode_summer" in out.columns else "mode_winter"
-        out.attrs["row_issues"] = [*frame.attrs.get("row_issues", ()),
-                                   (ties, column, None, "trip_tie", "earliest_trip_mode")]
+        issues.append((ties, column, None, "trip_tie", "earliest_trip_mode"))
+    if issues:
+        out.attrs["row_issues"] = [*frame.attrs.get("row_issues", ()), *issues]
     all_persons = persons.dropna().unique()
     note: dict[str, Any] = {
         "note": "trips", "person_column": person_column, "trips": len(frame), "work_trips": int(keep.sum()),
@@ -113,7 +122,8 @@ def _most_trips(coded: pd.Series, who: pd.Series) -> tuple[pd.Series, pd.Series]
     for person, codes in coded.groupby(who, sort=False):
         counts: dict[str, int] = {}
         for code in codes:
-            if code is not None and not pd.isna(code):
+            # None: an answer grontur does not know; "": the export's missing-value code
+            if isinstance(code, str) and code:
                 counts[code] = counts.get(code, 0) + 1
         if not counts:
             modes[person], tied[person] = None, False

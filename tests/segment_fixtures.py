@@ -131,3 +131,14 @@ def planted_table(
     table["would_help"] = table["would_help"].replace("", pd.NA)
     assert set(table["parking_at_work"].dropna()) <= set(PARKING)
     return table, truth
+
+
+def unstructured_table(n: int = 1200, *, seed: int = 0, n_segments: int = 5) -> pd.DataFrame:
+    """A table with the answers of ``planted_table`` but no groups: every column is shuffled on
+    its own, so each answer keeps its frequency while the answers of a respondent are unrelated."""
+    table, _ = planted_table(n, n_segments=n_segments, seed=seed)
+    rng = np.random.default_rng(seed + 1)
+    for col in table.columns:
+        if col != "respondent_id":
+            table[col] = table[col].to_numpy()[rng.permutation(n)]
+    return table

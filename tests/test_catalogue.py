@@ -249,6 +249,20 @@ def test_measures_that_ignore_shift_hours_say_so(catalogue: Catalogue) -> None:
 # The Catalogue object and loading
 
 
+def test_every_shipped_measure_says_which_stages_of_change_it_suits(catalogue: Catalogue) -> None:
+    # information and campaigns suit people considering a change, trials and equipment those
+    # preparing, facilities and rewards those already doing it (grontur/stages.py)
+    for measure in catalogue.values():
+        assert measure.stages and set(measure.stages) <= set(schema.STAGES), measure.id
+    assert "considering" in catalogue.get("travel-information").stages
+    assert "considering" in catalogue.get("campaign-workplace").stages
+    assert "preparing" in catalogue.get("transit-trial-ticket").stages
+    assert "preparing" in catalogue.get("ebike-pool").stages
+    assert "doing" in catalogue.get("showers-lockers").stages
+    assert "doing" in catalogue.get("bike-km-allowance").stages
+    assert catalogue.get("showers-lockers").as_dict()["stages"] == list(catalogue.get("showers-lockers").stages)
+
+
 def test_order_is_by_family_then_id(catalogue: Catalogue) -> None:
     keys = [(FAMILIES.index(m.family), m.id) for m in catalogue.values()]
     assert keys == sorted(keys)
@@ -371,6 +385,7 @@ BROKEN_CASES = {
     "effect-no-confidence": ("effect.confidence", "the field is missing"),
     "capacity-no-source": ("capacity.source", "the field is missing"),
     "capacity-bad-unit": ("capacity.unit", "'bicycles'"),
+    "unknown-stage": ("stages", "'contemplating'"),
 }
 
 

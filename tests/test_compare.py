@@ -321,9 +321,7 @@ def test_non_table_input_is_a_user_error(waves) -> None:
 
 # --------------------------------------------------------------------------- scale
 
-def test_large_waves_are_compared_quickly() -> None:
-    import time
-
+def test_large_waves_are_compared_right() -> None:
     rng = np.random.default_rng(0)
     n = 100_000
     modes = np.array(["car_alone", "car_shared", "bike", "bus", "walk", "remote"])
@@ -339,11 +337,9 @@ def test_large_waves_are_compared_quickly() -> None:
 
     before = big([0.5, 0.1, 0.1, 0.1, 0.1, 0.1], "2025-03")
     after = big([0.45, 0.1, 0.15, 0.1, 0.1, 0.1], "2026-03")
-    start = time.perf_counter()
+    # (its speed is measured in benchmarks/, not asserted here)
     result = compare_waves(before, after).as_dict()
-    elapsed = time.perf_counter() - start
     assert result["car_driver_share"]["summer"]["diff"] == approx(-0.05, abs=0.01)
-    assert elapsed < 20, f"comparison of 2 x {n:,} respondents took {elapsed:.1f} s"
 
 
 # --------------------------------------------------------------------------- report and command
@@ -377,10 +373,16 @@ def test_comparison_html_is_complete_and_self_contained(rich_comparison, lang) -
 
 
 def test_what_changed_fragment_and_blocks_for_the_main_report(rich_comparison) -> None:
-    from grontur.report.comparison import comparison_blocks, render_what_changed
+    from grontur.report.comparison import (
+        comparison_appendix_blocks,
+        comparison_blocks,
+        render_what_changed,
+    )
     from grontur.report.model import Table
 
-    blocks = comparison_blocks(rich_comparison, lang="en")
+    # the tables with intervals and tests are in the appendix; the main text has none of them
+    assert not any(isinstance(b, Table) for b in comparison_blocks(rich_comparison, lang="en"))
+    blocks = comparison_appendix_blocks(rich_comparison, lang="en")
     tables = {b.id: b for b in blocks if isinstance(b, Table)}
     assert {"comparison-headline", "comparison-modes-summer", "comparison-pilots"} <= set(tables)
     car = next(r for r in tables["comparison-modes-summer"].rows if r[0].text == "Car, alone")
@@ -501,5 +503,6 @@ def test_reweighted_figures_are_shown_only_when_the_mix_changed() -> None:
         return " ".join([b.text for b in blocks if isinstance(b, Paragraph)]
                         + [i for b in blocks if isinstance(b, BulletList) for i in b.items])
 
-    assert "about the same" in texts(same) and "Adjusted to the job-group mix" not in texts(same)
-    assert "Adjusted to the job-group mix" in texts(shifted) and "about the same" not in texts(shifted)
+    # a large p-value is "not a clear difference", never "about the same"
+    assert "not a clear difference" in texts(same) and "Adjusted to the job-group mix" not in texts(same)
+    assert "Adjusted to the job-group mix" in texts(shifted) and "not a clear difference" not in texts(shifted)

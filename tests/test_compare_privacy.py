@@ -15,6 +15,7 @@ from grontur.compare import compare_waves
 from grontur.i18n import Translator
 from grontur.importing import ID_SOURCE_COLUMN, import_survey
 from grontur.report.comparison import (
+    comparison_appendix_blocks,
     comparison_blocks,
     render_comparison_html,
     warning_text,
@@ -54,8 +55,15 @@ def texts(comparison: dict, lang: str) -> list[str]:
             + [item for b in blocks if isinstance(b, BulletList) for item in b.items])
 
 
+def appendix_texts(comparison: dict, lang: str) -> list[str]:
+    blocks = comparison_appendix_blocks(comparison, lang=lang)
+    return ([b.text for b in blocks if isinstance(b, Paragraph)]
+            + [item for b in blocks if isinstance(b, BulletList) for item in b.items])
+
+
 def rows_of(comparison: dict, table_id: str, lang: str = "en") -> list[list[str]]:
-    table = next(b for b in comparison_blocks(comparison, lang=lang) if isinstance(b, Table) and b.id == table_id)
+    # the tables with intervals and tests are in the appendix (issue 18: statistics in words)
+    table = next(b for b in comparison_appendix_blocks(comparison, lang=lang) if isinstance(b, Table) and b.id == table_id)
     return [[cell.text for cell in row] for row in table.rows]
 
 
@@ -160,7 +168,10 @@ def test_enough_switchers_keep_the_mcnemar_sentence() -> None:
     result = compare_waves(*panel_waves(30, 12, 6, 12)).as_dict()
     summer = result["panel"]["seasons"]["summer"]
     assert summer["paired_test"] is True and summer["started_driving"] == 6
-    assert any("McNemar p = " in s for s in texts(result, "en"))
+    # the test's name and p-value are in the appendix; the main text says it in words
+    assert any("McNemar p = " in s for s in appendix_texts(result, "en"))
+    assert "Summer half-year: of the same people, 12 stopped driving and 6 started driving." in texts(result, "en")
+    assert not any("McNemar" in s for s in texts(result, "en"))
 
 
 # --------------------------------------------------------------------------- 3. groups in one wave only
@@ -203,7 +214,9 @@ def test_mix_is_called_different_only_when_the_test_says_so() -> None:
     assert result["composition"]["p_value"] > 0.05
     assert "composition_changed" not in [w["code"] for w in result["comparability"]]
     joined = " ".join(texts(result, "en"))
-    assert "about the same" in joined and "15.0 percentage points" in joined
+    # a large p-value never reads as "about the same": only as no clear difference
+    assert "about the same" not in joined and "15.0 percentage points" in joined
+    assert "which is not a clear difference. That does not mean the mix is the same" in joined
 
 
 def test_changed_mix_is_stated_in_percentage_points() -> None:

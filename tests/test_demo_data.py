@@ -19,7 +19,9 @@ from grontur.demo import generate_demo
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "surveys" / "demo"
-QUESTIONS = yaml.safe_load((ROOT / "surveys" / "standard" / "questionnaire.yaml").read_text("utf-8"))["questions"]
+# the demo surveys ran with version 1 of the questionnaire (no question added later)
+QUESTIONS = [q for q in yaml.safe_load((ROOT / "surveys" / "standard" / "questionnaire.yaml").read_text("utf-8"))["questions"]
+             if q.get("added_in", 1) == 1]
 # Respondents per municipality the demo is meant to have in the baseline wave (about 40 to 400).
 DESIGN_SIZES = {"fla": 40, "hemsedal": 110, "nesbyen": 150, "hol": 260, "al": 300, "gol": 400}
 SLUGS = tuple(DESIGN_SIZES)

@@ -17,7 +17,9 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "surveys" / "demo"
-QUESTIONS = yaml.safe_load((ROOT / "surveys" / "standard" / "questionnaire.yaml").read_text("utf-8"))["questions"]
+# the demo surveys ran with version 1 of the questionnaire (no question added later)
+QUESTIONS = [q for q in yaml.safe_load((ROOT / "surveys" / "standard" / "questionnaire.yaml").read_text("utf-8"))["questions"]
+             if q.get("added_in", 1) == 1]
 TRUTH = yaml.safe_load((DEMO / "truth.yaml").read_text("utf-8"))
 PARAMS = yaml.safe_load((DEMO / "parameters.yaml").read_text("utf-8"))
 DRIVER = ("car_alone", "car_shared")

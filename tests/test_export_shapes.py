@@ -185,6 +185,21 @@ def test_qualtrics_completion_columns_set_rows_aside_by_reason(tmp_path: Path) -
     assert "unfinished 2" in summary and "spam 1" in summary and "preview 1" in summary
 
 
+def test_surveyxact_unfinished_responses_are_set_aside_by_its_completion_column(tmp_path: Path) -> None:
+    """SurveyXact: statoverall_4 is 1 for a completed response and 0 otherwise."""
+    options = list(QUESTIONS["mode_summer"]["options"])
+    path = tmp_path / "surveyxact.csv"
+    pd.DataFrame({"respondentid": ["11", "12", "13", "14"], "statoverall_4": ["1", "0", "1", "0"],
+                  "closetime": ["2025-03-03 10:00"] * 4,
+                  "q_mode_summer": [str(options.index(mode) + 1) for mode in ("bus", "car_alone", "walk", "bike")],
+                  "q_distance": ["5", "12", "1", "3"]}).to_csv(path, index=False)
+    result = import_survey(path, salt="s")
+    assert result.mapping_report["dialect"] == "surveyxact"
+    assert dict(zip(result.quarantine["source_row"], result.quarantine["reason"])) == {2: "unfinished", 4: "unfinished"}
+    assert result.table["mode_summer"].tolist() == ["bus", "walk"]
+    assert "unfinished 2" in "\n".join(result.summary("en"))
+
+
 def test_a_mapping_drops_and_keeps_rows_by_rule(tmp_path: Path) -> None:
     mapping = tmp_path / "map.yaml"
     mapping.write_text(yaml.safe_dump({

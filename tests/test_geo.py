@@ -143,19 +143,21 @@ def test_workplaces_by_name_and_by_postcode(postcodes: pd.DataFrame) -> None:
         geo.read_workplaces([{"name": "Lageret", "postcode": "0000"}], postcodes=postcodes)
 
 
-def test_home_areas_hide_groups_below_k(postcodes: pd.DataFrame) -> None:
+def test_small_postcodes_join_the_nearest_area_instead_of_dropping_out(postcodes: pd.DataFrame) -> None:
+    # (issue 18: a postcode of fewer than k is joined to its nearest area, so its people stay on
+    # the map in an area that can be shown; before, 9903 and 9901 were hidden)
     rows = ([{"home_postcode": "9902", "mode_summer": "car_alone", "mode_winter": "car_alone"}] * 5
             + [{"home_postcode": "9902", "mode_summer": "bike", "mode_winter": "car_alone"}] * 5
             + [{"home_postcode": "9903", "mode_summer": "car_alone", "mode_winter": "car_alone"}] * 4
             + [{"home_postcode": "9901", "mode_summer": "car_alone", "mode_winter": "car_alone"}] * 3)
     result = geo.enrich(_table(rows), workplaces=[WORKPLACE], postcodes=postcodes, area_level="postcode")
     # the exact areas, before the publication gate
-    assert result.areas.set_index("area")["n"].to_dict() == {"9902": 10, "9903": 4, "9901": 3}
+    # 9901 (3) is the smallest and joins its nearest area, 9903; together they are 7
+    assert result.areas.set_index("area")["n"].to_dict() == {"9902": 10, "9901+9903": 7}
     published = result.as_dict()
-    assert [(a["area"], a["n"]) for a in published["areas"]] == [("9902", 10)]
+    assert [(a["area"], a["n"]) for a in published["areas"]] == [("9902", 10), ("9901+9903", 7)]
     assert published["areas"][0]["car_share"] == pytest.approx((5 * 1.0 + 5 * 0.5) / 10)
-    assert published["n_located"] == 17  # the two hidden areas hold 7 together: neither follows
-    assert published["suppressed_cells"] >= 2
+    assert published["n_located"] == 17
 
 
 def test_a_hidden_area_is_not_given_back_by_the_located_total(postcodes: pd.DataFrame) -> None:
@@ -221,19 +223,32 @@ def test_map_draws_only_areas_the_gate_shows(postcodes: pd.DataFrame) -> None:
             + [{"home_postcode": "9903", "mode_summer": "car_alone", "mode_winter": "car_alone"}] * 3
             + [{"home_postcode": "9901", "mode_summer": "car_alone", "mode_winter": "car_alone"}] * 3)
     result = geo.enrich(_table(rows), workplaces=[WORKPLACE], postcodes=postcodes, area_level="postcode")
-    assert len(result.areas) == 3  # every area, exact
+    # 9903 (3) and 9901 (3) are joined into one area of 6 (issue 18: joined, not dropped)
+    assert result.areas.set_index("area")["n"].to_dict() == {"9902": 10, "9901+9903": 6}
     maps = result.draw_maps(result.as_dict(), lang="en")
     labels = " ".join(a.get_text() for a in maps["car_share"].axes[0].texts)
-    assert "9902 (n=10)" in labels and "9903" not in labels and "9901" not in labels
+    # areas are named with their place names (issue 18: place names on the map)
+    assert "9902 Åsen (n=10)" in labels and "9901 Dalby + 9903 Lia (n=6)" in labels
 
 
 def test_enrich_for_project_builds_a_map(postcodes: pd.DataFrame, tmp_path: Path) -> None:
-    rows = [{"home_postcode": "9902", "mode_summer": "car_alone", "mode_winter": "car_alone", "distance_km": None}] * 5
+    rows = ([{"home_postcode": "9902", "mode_summer": "car_alone", "mode_winter": "car_alone", "distance_km": None}] * 5
+            + [{"home_postcode": "9901", "mode_summer": "bike", "mode_winter": "car_alone", "distance_km": None}] * 5)
     project = SimpleNamespace(number="9999", workplaces=[SimpleNamespace(name="Rådhuset", lat=60.0, lon=9.0, postcode=None)],
                               geodata={"postcodes": DATA / "analysis_postcodes_bolstad.tsv"})
     result = geo.enrich_for_project(_table(rows), project=project, k=5, lang="nb")
     assert result.figure is not None
-    assert result.counts["n_distance_estimated"] == 5
+    assert result.counts["n_distance_estimated"] == 10
+
+
+def test_one_area_is_no_map(postcodes: pd.DataFrame) -> None:
+    # everyone in one postcode: a map would be a single dot, so none is drawn (issue 18)
+    rows = [{"home_postcode": "9902", "mode_summer": "car_alone", "mode_winter": "car_alone"}] * 8
+    project = SimpleNamespace(number="9999", workplaces=[WORKPLACE], geodata={"postcodes": DATA / "analysis_postcodes_bolstad.tsv"})
+    result = geo.enrich_for_project(_table(rows), project=project, k=5, lang="nn")
+    assert len(geo.shown_areas(result.as_dict())) == 1
+    assert result.figure is None
+    assert result.draw_maps(result.as_dict(), lang="nn") == {}
 
 
 # ----------------------------------------------------------------- real public files
@@ -299,25 +314,34 @@ def test_geonorge_style_nested_geojson_with_name_lists(tmp_path: Path) -> None:
 
 
 def test_with_potential_fills_areas_and_draws_a_second_map(postcodes: pd.DataFrame) -> None:
-    rows = [{"home_postcode": "9902", "mode_summer": "car_alone", "mode_winter": "car_alone"}] * 6
+    rows = ([{"home_postcode": "9902", "mode_summer": "car_alone", "mode_winter": "car_alone"}] * 6
+            + [{"home_postcode": "9901", "mode_summer": "car_alone", "mode_winter": "car_alone"}] * 6)
     project = SimpleNamespace(number="9999", workplaces=[WORKPLACE], geodata={"postcodes": DATA / "analysis_postcodes_bolstad.tsv"})
     result = geo.enrich_for_project(_table(rows), project=project, k=5, lang="en")
-    potential = pd.Series([1.0, 0.0, 0.0, 1.0, 1.0, 0.0], index=result.table.index)
+    potential = pd.Series([1.0, 0.0, 0.0, 1.0, 1.0, 0.0] + [1.0] * 6, index=result.table.index)
     updated = result.with_potential(potential)
-    assert updated.areas["potential"].iloc[0] == pytest.approx(0.5)
+    assert updated.areas.set_index("area").loc["9902", "potential"] == pytest.approx(0.5)
     assert updated.potential_figure is not None
     assert updated.potential_figure.axes[0].get_title() == t("geo.map.title.potential", "en")
     assert result.areas["potential"].isna().all()  # the original is unchanged
 
 
-def test_auto_level_falls_back_to_grid_cells(postcodes: pd.DataFrame) -> None:
-    # Two postcodes of 3 respondents each at the same point: hidden as postcodes, shown as one cell.
+def test_two_small_postcodes_are_one_area(postcodes: pd.DataFrame) -> None:
+    # Two postcodes of 3 respondents each at the same point: joined into one area of 6 (issue 18;
+    # before, they were hidden as postcodes and the auto level fell back to a grid cell).
     rows = [{"home_postcode": "9901"}] * 3 + [{"home_postcode": "9909"}] * 3
     table = _table([{**r, "mode_summer": "car_alone", "mode_winter": "car_alone"} for r in rows])
     by_postcode = geo.enrich(table, workplaces=[WORKPLACE], postcodes=postcodes, area_level="postcode").as_dict()
-    assert by_postcode["areas"] == [] and by_postcode["suppressed_cells"] >= 2
+    assert [(a["area"], a["n"]) for a in by_postcode["areas"]] == [("9901+9909", 6)]
     auto = geo.enrich(table, workplaces=[WORKPLACE], postcodes=postcodes)
-    assert auto.areas["level"].tolist() == ["grid"] and auto.areas["n"].tolist() == [6]
+    assert auto.areas["level"].tolist() == ["postcode"] and auto.areas["n"].tolist() == [6]
+
+
+def test_grid_cells_still_serve_when_asked(postcodes: pd.DataFrame) -> None:
+    rows = [{"home_postcode": "9901"}] * 3 + [{"home_postcode": "9909"}] * 3
+    table = _table([{**r, "mode_summer": "car_alone", "mode_winter": "car_alone"} for r in rows])
+    grid = geo.enrich(table, workplaces=[WORKPLACE], postcodes=postcodes, area_level="grid")
+    assert grid.areas["level"].tolist() == ["grid"] and grid.areas["n"].tolist() == [6]
 
 
 def test_postcode_areas_from_geojson_become_interior_points(tmp_path: Path) -> None:
@@ -341,3 +365,26 @@ def test_map_credits_kartverket_only_when_its_boundaries_are_drawn() -> None:
     without = geo.plot_home_area_map(areas, workplaces=[WORKPLACE], municipalities=None, lang="en")
     assert "Kartverket" in with_boundaries._supxlabel.get_text()
     assert "Kartverket" not in without._supxlabel.get_text() and "erikbolstad" in without._supxlabel.get_text()
+
+
+def test_real_map_has_the_border_named_workplaces_places_and_a_legend_in_words() -> None:
+    # (issue 18: maps that read as maps) the project names the Kartverket boundaries it has
+    project = SimpleNamespace(number="3324", workplaces=[SimpleNamespace(name="Gol rådhus", lat=60.7026, lon=8.9424, postcode="3550")],
+                              geodata={"postcodes": _shared("postnummer_erikbolstad_2023.csv"),
+                                       "municipalities": _shared("kommuner2024_S_robhop.geojson")})
+    rows = ([{"home_postcode": "3550", "mode_summer": "car_alone", "mode_winter": "car_alone"}] * 10
+            + [{"home_postcode": "3540", "mode_summer": "bike", "mode_winter": "car_alone"}] * 6
+            + [{"home_postcode": "3570", "mode_summer": "car_alone", "mode_winter": "car_alone"}] * 3)
+    result = geo.enrich_for_project(_table(rows), project=project, k=5, lang="nn")
+    # 3570 Ål (3) joins its nearest area, Gol (about 22 km away)
+    assert result.areas.set_index("area")["n"].to_dict() == {"3550+3570": 13, "3540": 6}
+    fig = result.figure
+    assert fig is not None
+    ax = fig.axes[0]
+    texts = [a.get_text() for a in ax.texts]
+    assert "Gol" in texts  # the municipality's name inside its border
+    assert "Gol rådhus" in texts
+    assert "3550 Gol + 3570 Ål (n=13)" in texts and "3540 Nesbyen (n=6)" in texts
+    assert any(len(c.get_paths()) > 0 for c in ax.collections if c.get_array() is None)  # borders drawn
+    legend = [label.get_text() for label in fig.axes[1].get_yticklabels()]
+    assert legend == ["ingen (0 %)", "ein av fire", "halvparten", "tre av fire", "alle (100 %)"]

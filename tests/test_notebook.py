@@ -21,12 +21,13 @@ def test_parameters_cell_is_tagged_and_complete():
     cells = [c for c in _notebook().cells if "parameters" in c.metadata.get("tags", [])]
     assert len(cells) == 1
     names = {node.targets[0].id for node in ast.parse(cells[0].source).body if isinstance(node, ast.Assign)}
-    assert names == {"municipality", "survey", "followup", "lang", "out_dir"}
+    assert names == {"municipality", "survey", "followup", "lang", "out_dir", "k", "context", "weights"}
 
 
 def test_parameters_are_visible_to_papermill():
     papermill = pytest.importorskip("papermill")
-    assert list(papermill.inspect_notebook(str(NOTEBOOK))) == ["municipality", "survey", "followup", "lang", "out_dir"]
+    assert list(papermill.inspect_notebook(str(NOTEBOOK))) == ["municipality", "survey", "followup", "lang", "out_dir",
+                                                               "k", "context", "weights"]
 
 
 def test_notebook_calls_the_library_only():
@@ -72,6 +73,10 @@ def test_notebook_runs_on_the_demo_data(tmp_path):
     assert len(images) >= 5  # mode shares, barriers, wishes, emissions, scenarios, timeline ...
     markdown = " ".join(o["data"]["text/markdown"] for o in outputs if "text/markdown" in o.get("data", {}))
     assert "Reisevaner sommer og vinter" in markdown  # bokmål section title from the catalogue
+    assert "Hvordan de ansatte reiser til jobb om sommeren" in markdown  # the narrative between steps
+    # the ranking control is an ipywidgets widget
+    assert any("application/vnd.jupyter.widget-view+json" in o.get("data", {}) for o in outputs)
+    html = " ".join(o["data"]["text/html"] for o in outputs if "text/html" in o.get("data", {}))
     for name in ("report.html", "report.docx", "measures.xlsx", "results.json"):
         assert (tmp_path / name).is_file()
     # the same figures as `grontur demo` for the same municipality: shares, ranking, pilot evidence
@@ -87,3 +92,48 @@ def test_notebook_runs_on_the_demo_data(tmp_path):
     assert [(m["id"], m["effect"]["central"]) for m in mine["measures"]] == \
         [(m["id"], m["effect"]["central"]) for m in demo["measures"]]
     assert mine["comparison"]["pilots"] == demo["comparison"]["pilots"]
+    # every measure's reasons in full, none cut short
+    from grontur.notebook import ranking_frame
+
+    reasons = ranking_frame(mine, "nb")["Begrunnelse"]
+    assert len(reasons) == len(mine["measures"])
+    import html as html_module
+
+    assert all(html_module.escape(text) in html for text in reasons)
+
+
+def test_other_weights_reorder_the_ranking_from_its_score_parts():
+    from grontur.notebook import current_weights, reweighted_ranking
+
+    results = {"measures": [
+        {"id": "a", "rank": 1, "name": "A", "score": 70.0, "score_parts": {"trips": 1.0, "tonnes": 1.0, "match": 0.5, "cost": 0.0, "time": 0.5}},
+        {"id": "b", "rank": 2, "name": "B", "score": 40.0, "score_parts": {"trips": 0.0, "tonnes": 0.0, "match": 0.5, "cost": 1.0, "time": 0.5}},
+    ]}
+    # all weight on cost: B (cost 1.0) scores 100, A (cost 0.0) scores 0
+    frame = reweighted_ranking(results, {"trips": 0, "tonnes": 0, "match": 0, "cost": 1, "time": 0}, "en")
+    assert frame.to_dict("records") == [
+        {"New rank": 1, "Rank now": 2, "Moved (places up)": 1, "Measure": "B", "Score": 100.0},
+        {"New rank": 2, "Rank now": 1, "Moved (places up)": -1, "Measure": "A", "Score": 0.0},
+    ]
+    assert current_weights({"score": {"cost": 0.5}})["cost"] == 0.5
+
+
+def test_the_weights_widget_redraws_the_ranking_when_a_slider_moves():
+    pytest.importorskip("ipywidgets")
+    from grontur.notebook import weights_widget
+
+    results = {"measures": [
+        {"id": "a", "rank": 1, "name": "A", "score": 70.0, "score_parts": {"trips": 1.0, "tonnes": 1.0, "match": 0.5, "cost": 0.0, "time": 0.5}},
+        {"id": "b", "rank": 2, "name": "B", "score": 40.0, "score_parts": {"trips": 0.0, "tonnes": 0.0, "match": 0.5, "cost": 1.0, "time": 0.5}},
+    ]}
+    box = weights_widget(results, "en")
+    *sliders, _output = box.children
+    assert [s.description for s in sliders] == ["Fewer car trips", "Lower emissions", "Answers what employees say", "Low cost", "Quick effect"]
+    for slider in sliders[:3] + sliders[4:]:
+        slider.value = 0.0
+    sliders[3].value = 1.0
+    # B first, was second, moved up one place
+    assert box.ranking.iloc[0].tolist() == [1, 2, 1, "B", 100.0]
+    sliders[3].value = 0.0
+    sliders[0].value = 1.0
+    assert box.ranking["Measure"].tolist() == ["A", "B"]

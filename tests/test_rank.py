@@ -95,7 +95,9 @@ def test_trips_and_tonnes_avoided_match_a_hand_computation() -> None:
     trips = 10 * 2 + 5 * 1 + 8 * 2 + 4 * 1            # 45 car trips a day
     assert measure["car_trips_per_day_avoided"]["low"] == pytest.approx(0.03 * trips, abs=0.01)
     assert measure["car_trips_per_day_avoided"]["high"] == pytest.approx(0.10 * trips, abs=0.01)
-    car_tonnes = 10 * 0.4 + 5 * 0 + 8 * 2.0 + 4 * 0.2 * 0.5   # a part-time driver counts half
+    # Tonnes per respondent are the emissions of their own car trips: cutting 3 % of a part-time
+    # driver's car trips cuts 3 % of those tonnes (their other season emits nothing).
+    car_tonnes = 10 * 0.4 + 5 * 0 + 8 * 2.0 + 4 * 0.2
     assert measure["tonnes_co2e_avoided"]["low"] == pytest.approx(0.03 * car_tonnes, abs=0.001)
     assert measure["tonnes_co2e_avoided"]["high"] == pytest.approx(0.10 * car_tonnes, abs=0.001)
     assert measure["reach"] == 27
@@ -181,7 +183,7 @@ def test_no_reason_quotes_a_group_below_k() -> None:
     showers = next(m for m in data["measures"] if m["id"] == "showers-lockers")
     barrier = next(r for r in showers["reasons"] if r.get("label_code") == "barriers.no_shower_changing")
     assert barrier["n"] is None
-    assert any(text.startswith("Fewer than 5 of them") for text in said(showers["reasons"]))
+    assert any(text.startswith("Some of them") and text.endswith("(number not shown)") for text in said(showers["reasons"]))
     assert showers["suppressed_cells"] >= 1
     for measure in data["measures"]:
         for item in measure["reasons"]:
@@ -191,13 +193,18 @@ def test_no_reason_quotes_a_group_below_k() -> None:
         assert measure["reach"] is None or measure["reach"] >= 5
 
 
-def test_small_groups_read_fewer_than_k_in_every_language() -> None:
+def test_hidden_counts_read_some_and_say_the_number_is_not_shown_in_every_language() -> None:
+    # The gate hides a count that describes fewer than k people or one that would give such a
+    # count back, so a hidden count is never said to be "fewer than k": it reads "some".
     table = make_table(rows(3, barriers="no_shower_changing"), rows(30))
     ranking = rank.rank_measures(table, catalogue=fixture_catalogue(), context=CONTEXT, k=7)
-    for lang, words in (("nn", "færre enn 7"), ("nb", "færre enn 7"), ("en", "fewer than 7")):
+    for lang, words, note in (("nn", "nokre", "(talet er ikkje vist)"), ("nb", "noen", "(tallet vises ikke)"),
+                              ("en", "some", "(number not shown)")):
         showers = next(m for m in ranking.as_dict(lang)["measures"] if m["id"] == "showers-lockers")
+        texts = said(showers["reasons"], lang, k=7)
         # the count opens its sentence, so it is capitalised
-        assert any(text.startswith(words[0].upper() + words[1:]) for text in said(showers["reasons"], lang, k=7))
+        assert any(text.startswith(words[0].upper() + words[1:]) and text.endswith(note) for text in texts)
+        assert not any("7" in text for text in texts if text.endswith(note))
 
 
 def test_score_is_deterministic_and_independent_of_row_order() -> None:
@@ -250,9 +257,12 @@ def test_as_dict_is_plain_json_with_the_documented_keys() -> None:
     tonnes = pd.Series(np.r_[np.full(25, 0.5), np.full(10, np.nan)], index=table.index)
     data = rank.rank_measures(table, catalogue=fixture_catalogue(), emissions=tonnes, context=CONTEXT).as_dict("nb")
     text = json.dumps(data, allow_nan=False)
-    assert set(data) == {"measures", "excluded_measures", "packages"}
+    assert set(data) == {"measures", "excluded_measures", "packages", "plan"}
     keys = {"id", "rank", "score", "effect", "reach", "car_trips_per_day_avoided", "tonnes_co2e_avoided", "segments",
-            "actors", "cost_class", "cost_nok", "time_to_effect", "package", "reasons", "suppressed_cells"}
+            "actors", "cost_class", "cost_nok", "time_to_effect", "package", "reasons", "suppressed_cells",
+            "status", "role", "cost_effectiveness", "applies_to"}
+    assert {"measures", "car_trips_per_day_avoided", "tonnes_co2e_avoided", "car_driver_share_after",
+            "consider_next", "not_suited", "target", "cost_nok"} <= set(data["plan"])
     for measure in data["measures"]:
         assert keys <= set(measure)
         assert {"low", "high", "central", "evidence_adjusted"} <= set(measure["effect"])
@@ -466,7 +476,8 @@ def test_an_exclusion_with_a_small_group_hides_the_count() -> None:
     data = rank.rank_measures(table, catalogue=[measure], context=CONTEXT).as_dict("en")
     (excluded,) = data["excluded_measures"]
     assert excluded["reason"] == {"key": "rank.excluded.shift_only", "n": None}
-    assert "fewer than 5" in said([excluded["reason"]])[0] and excluded["suppressed_cells"] == 1
+    assert "fewer than" not in said([excluded["reason"]])[0] and excluded["suppressed_cells"] == 1
+    assert said([excluded["reason"]])[0] == "Everyone the measure could reach works shifts, and it does not fit shift hours"
 
 
 MODES = ["car_alone", "car_shared", "car_passenger", "bike", "walk", "bus", "remote"]
@@ -563,7 +574,7 @@ def test_code_condition_on_a_question_not_asked_does_not_exclude():
     from grontur.rank import _condition, _Respondents
 
     table = pd.DataFrame({"mode_summer": ["car_alone", "walk"], "distance_km": [3.0, 1.0]})
-    people = _Respondents(table, None, days_per_week=5.0)
+    people = _Respondents(table, rank._baseline(table, None))
     assert _condition(people, "job_group", ["administration"]).all()
 
 
@@ -613,18 +624,18 @@ def test_a_clear_fall_and_rise_are_stated_in_the_units_of_the_sentence() -> None
 
 @pytest.mark.parametrize("lang", ["nn", "nb", "en"])
 def test_every_reason_starts_with_a_capital_letter(lang: str) -> None:
-    # 3 people naming a barrier: that reason opens with "fewer than 5"
+    # 3 people naming a barrier: that reason opens with "some" (the count is hidden)
     table = make_table(rows(3, barriers="no_shower_changing"), rows(30, barriers="no_bike_parking"))
     data = rank.rank_measures(table, catalogue=fixture_catalogue(), context=CONTEXT, k=5).as_dict(lang)
     reasons = said([r for m in data["measures"] for r in m["reasons"]] + [e["reason"] for e in data["excluded_measures"]], lang)
-    assert any(r[:1].isdigit() for r in reasons) and any(r.lower().startswith(("færre", "fewer")) for r in reasons)
+    assert any(r[:1].isdigit() for r in reasons) and any(r.lower().startswith(("nokre", "noen", "some")) for r in reasons)
     lower = [r for r in reasons if r[:1].islower()]
     assert not lower
 
 
 def test_re_rendered_reasons_start_with_a_capital_letter() -> None:
     text = render_reason("rank.reason.barriers", {"n": None, "label_code": "barriers.no_shower_changing"}, "nb", k=5)
-    assert text.startswith("Færre enn 5 av dem")
+    assert text == "Noen av dem oppgir «Mangler dusj og garderobe» som hinder (tallet vises ikke)"
 
 
 def test_a_measure_whose_pilots_bring_the_effect_to_zero_is_ranked_but_not_recommended() -> None:
@@ -640,3 +651,25 @@ def test_a_measure_whose_pilots_bring_the_effect_to_zero_is_ranked_but_not_recom
     assert [m.id for m in ranking.recommended] == ["other"]
     data = {m["id"]: m for m in ranking.as_dict("en")["measures"]}
     assert data["plain"]["recommended"] is False and data["other"]["recommended"] is True
+
+
+def test_the_stage_of_change_a_measure_suits_moves_its_effect_and_score() -> None:
+    # Same people and answers, except the stage they answered: a campaign for people who are
+    # considering another way does more where they are.
+    campaign = plain_measure(id="campaign", stages=["considering"])
+    considering = make_table(rows(40, stage_of_change="considering"))
+    not_considering = make_table(rows(40, stage_of_change="not_considering"))
+    ready = rank.rank_measures(considering, catalogue=[campaign], context=CONTEXT).get("campaign")
+    not_ready = rank.rank_measures(not_considering, catalogue=[campaign], context=CONTEXT).get("campaign")
+    assert ready.car_trips_central > not_ready.car_trips_central
+    assert ready.parts["match"] == pytest.approx(1.0) and not_ready.parts["match"] == pytest.approx(0.0)
+    assert any(r.key == "rank.reason.stages" for r in ready.reasons)
+    assert not any(r.key == "rank.reason.stages" for r in not_ready.reasons)
+
+
+def test_a_derived_stage_does_not_count_the_would_consider_answer_twice() -> None:
+    campaign = plain_measure(id="campaign", stages=["considering"])
+    derived = rank.rank_measures(make_table(rows(40, would_consider="bike")), catalogue=[campaign], context=CONTEXT)
+    plain = rank.rank_measures(make_table(rows(40, would_consider="bike")), catalogue=[plain_measure(id="campaign")],
+                               context=CONTEXT)
+    assert derived.get("campaign").car_trips_central == pytest.approx(plain.get("campaign").car_trips_central)

@@ -20,9 +20,10 @@ def test_the_row_account_names_the_reasons_rows_were_set_aside(tmp_path: Path) -
     assert respondents["quarantine_reasons"] == {"no_mode_or_distance": 2}
     text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", (tmp_path / "out" / "report.html").read_text(encoding="utf-8")))
     assert "2 were set aside: 2 had neither a mode nor a distance" in text
-    measures = analysis.results["measures"]
-    recommended = sum(1 for m in measures if m.get("recommended", True))
-    assert f"{len(measures)} measures are ranked and {recommended} of them" in text
+    plan = analysis.results["plan"]
+    now, later = len(plan["measures"]), len(plan["consider_next"])
+    assert now == sum(1 for m in analysis.results["measures"] if m["recommended"]) and 1 <= now <= 8
+    assert f"{now} measures are recommended now, {later} can be considered later" in text
 
 
 def test_emissions_say_whom_they_cover_and_never_report_zero_for_nothing(tmp_path: Path) -> None:
@@ -31,7 +32,8 @@ def test_emissions_say_whom_they_cover_and_never_report_zero_for_nothing(tmp_pat
     analyse_file(modes_only, municipality="Gol", lang="en", out_dir=tmp_path / "a", formats=("html",),
                  run_date=dt.date(2026, 11, 29))
     text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", (tmp_path / "a" / "report.html").read_text(encoding="utf-8")))
-    assert "No emissions could be estimated" in text
+    # the cause is named: no distance at all (not "no answer gave both a mode and a distance")
+    assert "Emissions cannot be estimated: nobody gave the distance to work" in text
     assert "Tonnes CO₂e per year, respondents" not in text
 
     full = tmp_path / "full.csv"
@@ -116,3 +118,24 @@ def test_the_measures_table_marks_assumed_effect_ranges(tmp_path: Path) -> None:
         assert ("(assumption)" in cells[3]) == assumed, (m["id"], cells[3])
         checked[assumed] += 1
     assert checked[True] > 0 and checked[False] > 0
+
+
+def test_the_report_says_why_the_segments_are_what_they_are_and_shows_their_stages(tmp_path: Path) -> None:
+    from grontur.segment import reason_text
+
+    rows = [f"car_alone,car_alone,{3 + i % 20},bike,{'considering' if i % 3 else 'preparing'}" for i in range(60)]
+    rows += [f"bike,bus,{1 + i % 4},,keeping" for i in range(30)]
+    survey = tmp_path / "s.csv"
+    survey.write_text("mode_summer,mode_winter,distance_km,would_consider,stage_of_change\n" + "\n".join(rows) + "\n",
+                      encoding="utf-8")
+    analysis = analyse_file(survey, municipality="Gol", lang="en", out_dir=tmp_path / "out", formats=("html",),
+                            run_date=dt.date(2026, 11, 29))
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", (tmp_path / "out" / "report.html").read_text(encoding="utf-8")))
+    because = analysis.results["segmentation"]["chosen_because"]
+    assert reason_text(because["key"], because["values"], "en") in text.replace("&#x27;", "'")
+    # every stage was answered: the card says "Stage of change", not "derived"
+    assert "Stage of change Considering" in text or "Stage of change Keeping it up" in text
+    assert "derived from travel mode" not in text
+    stages = [seg["stages"] for seg in analysis.results["segments"]]
+    assert all(stage["derived"] == 0 for stage in stages)
+    assert sum(stage["count"]["keeping"] for stage in stages) == 30

@@ -16,7 +16,8 @@ from grontur import segment
 from grontur.errors import ConfigError, MissingColumnError
 from grontur.i18n import LANGUAGES, has
 from grontur.schema import BARRIERS, MODES, WOULD_HELP
-from tests.segment_fixtures import planted_table
+from tests.conftest import shared_file
+from tests.segment_fixtures import planted_table, unstructured_table
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -75,6 +76,57 @@ def test_same_input_same_segments() -> None:
     second = segment.segment_respondents(table.copy(), random_state=0)
     pd.testing.assert_series_equal(first.labels, second.labels)
     assert json.dumps(first.as_dict(), sort_keys=True) == json.dumps(second.as_dict(), sort_keys=True)
+
+
+DEMO = ("fla", "hemsedal", "nesbyen", "hol", "al", "gol")
+REAL = {"exeter": ("exeter_staff_travel_survey_2023.xlsx", "example_exeter_staff_survey"),
+        "salisbury": ("salisbury_md_commuter_survey_2025_googleforms.csv", "example_salisbury_googleforms")}
+
+
+def _demo_table(slug: str) -> pd.DataFrame:
+    from grontur.importing import import_survey
+
+    return import_survey(next((ROOT / "surveys" / "demo" / slug).glob("baseline.*"))).table
+
+
+def _real_table(name: str) -> pd.DataFrame:
+    from grontur.importing import import_survey
+
+    file, mapping = REAL[name]
+    return import_survey(shared_file("real", file), mapping=mapping).table
+
+
+def _seed_and_order_agreement(table: pd.DataFrame) -> list[float]:
+    """ARI of the published segments against ten other seeds and ten shuffled tables (rows and
+    columns in a random order, a fresh index order)."""
+    base = segment.segment_respondents(table).labels.to_numpy(dtype=str)
+    scores = [adjusted_rand_score(base, segment.segment_respondents(table, random_state=seed).labels.to_numpy(dtype=str))
+              for seed in range(1, 11)]
+    for seed in range(10):
+        rng = np.random.default_rng(1000 + seed)
+        shuffled = table.iloc[rng.permutation(len(table))]
+        shuffled = shuffled[[shuffled.columns[i] for i in rng.permutation(len(shuffled.columns))]]
+        labels = segment.segment_respondents(shuffled, random_state=seed).labels.reindex(table.index)
+        scores.append(adjusted_rand_score(base, labels.to_numpy(dtype=str)))
+    return scores
+
+
+@pytest.mark.parametrize("slug", DEMO)
+def test_demo_segments_do_not_depend_on_seed_or_order(slug: str) -> None:
+    assert min(_seed_and_order_agreement(_demo_table(slug))) >= 0.95
+
+
+@pytest.mark.parametrize("name", sorted(REAL))
+def test_real_export_segments_do_not_depend_on_seed_or_order(name: str) -> None:
+    assert min(_seed_and_order_agreement(_real_table(name))) >= 0.95
+
+
+def test_clusters_do_not_depend_on_row_order_even_with_a_fixed_estimator_seed() -> None:
+    table, _ = planted_table(500, n_segments=5, seed=12)
+    shuffled = table.iloc[np.random.default_rng(5).permutation(len(table))]
+    first = segment.HabitSegmenter(random_state=7).fit(table).labels_
+    second = pd.Series(segment.HabitSegmenter(random_state=7).fit(shuffled).labels_, index=shuffled.index)
+    assert adjusted_rand_score(first, second.reindex(table.index).to_numpy()) == 1.0
 
 
 def test_segment_ids_follow_size_and_align_with_index() -> None:
@@ -308,6 +360,39 @@ def test_unstable_clusters_fall_back_to_personas() -> None:
     assert all(card["persona_share"] >= 0 for card in result.segments)
 
 
+@pytest.mark.parametrize(("n", "n_segments", "seed"), [(150, 3, 51), (300, 4, 52), (600, 5, 53), (1200, 6, 54)])
+def test_planted_structure_is_published_as_clusters(n: int, n_segments: int, seed: int) -> None:
+    table, _ = planted_table(n, n_segments=n_segments, seed=seed)
+    quality = segment.segment_respondents(table).quality
+    assert quality["method"] == segment.METHOD_KMEANS
+    assert quality["silhouette"] >= segment.MIN_SILHOUETTE
+    assert quality["stability_ari"] >= segment.MIN_STABILITY
+    assert quality["chosen_because"]["key"] == "best_silhouette"
+
+
+@pytest.mark.parametrize(("n", "seed"), [(150, 61), (300, 62), (600, 63), (1200, 64)])
+def test_answers_without_groups_get_the_persona_rules(n: int, seed: int) -> None:
+    # the answers of planted groups with every column shuffled on its own: same frequencies,
+    # no groups; and a single planted profile
+    for table in (unstructured_table(n, seed=seed), planted_table(n, n_segments=1, seed=seed)[0]):
+        quality = segment.segment_respondents(table).quality
+        assert quality["method"] == segment.METHOD_RULES
+        assert quality["chosen_because"]["key"] in ("not_separated", "unstable_not_separated")
+        assert quality["clustering"]["silhouette"] < segment.MIN_SILHOUETTE
+
+
+def test_the_reason_is_one_plain_sentence_in_each_language() -> None:
+    table = unstructured_table(400, seed=65)
+    quality = segment.segment_respondents(table).quality
+    values = quality["chosen_because"]["values"]
+    assert values["min_silhouette"] == segment.MIN_SILHOUETTE
+    for lang in LANGUAGES:
+        text = quality["chosen_because_text"][lang]
+        assert text.count(". ") == 0 and text.endswith(".")
+        assert ("0,20" if lang != "en" else "0.20") in text
+        assert "{" not in text
+
+
 # --- output shape ------------------------------------------------------------------------------
 
 def test_as_dict_is_plain_json() -> None:
@@ -340,7 +425,9 @@ def test_labels_are_distinct_and_translated() -> None:
 def test_every_feature_has_a_label() -> None:
     blocks = segment.habit_features(_small_table())
     _, names = segment._indicators(blocks)
-    for name in names:
+    _, one_season = segment._indicators(blocks, seasons=False)
+    assert not any(name.startswith(("mode_summer", "mode_winter")) for name in one_season)
+    for name in names + one_season:
         label = segment.feature_label(name)
         assert set(label) == set(LANGUAGES) and all(label.values())
     for code in WOULD_HELP:
@@ -405,22 +492,101 @@ def test_real_export_segments_within_the_rules() -> None:
     json.dumps(result.as_dict(), allow_nan=False)
 
 
-def test_a_segment_that_mostly_does_not_match_its_persona_is_not_named_or_described_by_it() -> None:
+def test_a_persona_names_a_segment_only_when_most_members_match_it() -> None:
     from grontur.segment import _name_segments, load_personas
 
     book = load_personas()
-    fitting, loose = book.personas[0], book.personas[1]
-    feature = {"feature": "flag:children_drop_off",
-               "label": {"nn": "Følgjer born", "nb": "Følger barn", "en": "Drops off children"}}
-    cards = [{"persona": fitting.id, "persona_share": 0.8, "defining_features": [feature]},
-             {"persona": loose.id, "persona_share": 0.13, "defining_features": [feature]},
-             {"persona": book.personas[2].id, "persona_share": 0.3, "defining_features": []}]
-    _name_segments(cards, book)
+    fitting, loose, catch_all = book.personas[0], book.personas[1], book.personas[-1]
+    profile = [("segment.name.mode_distance", {"mode": ("segment.name.mode.car_alone", {}),
+                                               "distance": "segment.name.distance.15_30"}),
+               ("segment.name.flag.shift_work", {})]
+    cards = [{"persona": fitting.id, "persona_share": 0.6, "defining_features": []},
+             {"persona": loose.id, "persona_share": 0.59, "defining_features": []},
+             {"persona": catch_all.id, "persona_share": 1.0, "defining_features": []}]
+    _name_segments(cards, book, [profile, profile, [("segment.name.mode.train", {})]])
     assert cards[0]["label"] == dict(fitting.name) and cards[0]["description"] == dict(fitting.summary)
-    assert cards[1]["label"]["en"] == f"Closest to “{loose.name['en']}”: drops off children"
-    assert cards[1]["description"]["nn"].startswith("Berre 13 % av gruppa passar")
+    assert cards[1]["label"]["en"] == "Drive alone 15–30 km, shift work"
+    assert cards[1]["label"]["nn"] == "Køyrer åleine 15–30 km, turnus eller skift"
+    assert cards[1]["description"]["nn"].startswith("Berre 59 % av gruppa passar")
     assert loose.summary["en"] not in cards[1]["description"]["en"]
-    assert cards[2]["label"]["nb"] == f"Nærmest «{book.personas[2].name['nb']}»"
+    # the catch-all persona ("passengers, motorcyclists and others") never names a segment
+    assert cards[2]["label"]["en"] == "Take the train"
+    assert catch_all.summary["en"] not in cards[2]["description"]["en"]
+
+
+def _self_made_table(seed: int = 3) -> pd.DataFrame:
+    """Passengers, motorcyclists (car in winter), train commuters and drivers, with noise."""
+    rng = np.random.default_rng(seed)
+    groups = [("car_passenger", "car_passenger", 8.0, 70), ("motorcycle", "car_alone", 12.0, 60),
+              ("train", "train", 45.0, 80), ("car_alone", "car_alone", 20.0, 90), ("walk", "walk", 1.0, 40)]
+    rows = []
+    for summer, winter, km, n in groups:
+        for _ in range(n):
+            noisy = rng.random() < 0.1
+            rows.append({"mode_summer": rng.choice(MODES) if noisy else summer, "mode_winter": winter,
+                         "distance_km": round(float(km * np.exp(rng.normal(0, 0.3))), 1),
+                         "shift_work": bool(rng.random() < 0.2), "car_needed_for_work": bool(rng.random() < 0.1),
+                         "children_drop_off": bool(rng.random() < 0.2),
+                         "barriers": "too_far" if km > 30 else pd.NA})
+    return _table(rows)
+
+
+def _contradictions(table: pd.DataFrame, result: segment.SegmentResult) -> list[str]:
+    """Names that their members' answers contradict: a persona name most members do not match,
+    a named mode most members do not use, the catch-all persona's words, season words in a
+    survey that asked about one season."""
+    from grontur.i18n import t
+
+    book = segment.load_personas()
+    persona = segment.assign_personas(table, book)
+    one_season = table["mode_summer"].fillna("").equals(table["mode_winter"].fillna(""))
+    phrases = {t(f"segment.name.mode.{code}", "en"): ("mode", code) for code in MODES}
+    phrases |= {t(f"segment.name.group.{g}", "en"): ("group", g) for g in segment.MODE_GROUPS}
+    found = []
+    for card in result.segments:
+        label = card["label"]["en"]
+        members = result.labels == card["id"]
+        for p in book.personas:
+            if label.startswith(p.name["en"]) and (persona[members] == p.id).mean() < segment.NAME_MIN_SHARE:
+                found.append(f"{label}: {(persona[members] == p.id).mean():.0%} match {p.id}")
+        if book.personas[-1].name["en"] in label or "motorcyclists" in str(card.get("description")):
+            found.append(f"{label}: catch-all persona")
+        prefix = max((ph for ph in phrases if label.startswith(ph)), key=len, default=None)
+        if prefix is not None:
+            kind, code = phrases[prefix]
+            modes = table.loc[members, "mode_summer"].dropna()
+            values = modes if kind == "mode" else modes.map(segment.MODE_GROUP_OF)
+            if (values == code).mean() < 0.5:
+                found.append(f"{label}: only {(values == code).mean():.0%} {code}")
+        words = [card["label"][lang] for lang in LANGUAGES] + [
+            f["label"][lang] for f in card["defining_features"] for lang in LANGUAGES]
+        if one_season and any(w in text.lower() for text in words for w in ("summer", "winter", "sommar", "sommer", "vinter")):
+            found.append(f"{label}: season words in a one-season survey")
+    return found
+
+
+def test_names_of_self_made_segments_match_their_contents() -> None:
+    table = _self_made_table()
+    result = segment.segment_respondents(table)
+    assert _contradictions(table, result) == []
+    labels = [card["label"]["en"] for card in result.segments]
+    assert any("take the train" in label.lower() for label in labels)
+    assert any(label.startswith("Ride as a car passenger") for label in labels)
+    # the same people asked about one season only: no season words
+    one = table.assign(mode_winter=table["mode_summer"])
+    assert _contradictions(one, segment.segment_respondents(one)) == []
+
+
+@pytest.mark.parametrize("slug", DEMO)
+def test_demo_segment_names_match_their_contents(slug: str) -> None:
+    table = _demo_table(slug)
+    assert _contradictions(table, segment.segment_respondents(table)) == []
+
+
+@pytest.mark.parametrize("name", sorted(REAL))
+def test_real_export_segment_names_match_their_contents(name: str) -> None:
+    table = _real_table(name)
+    assert _contradictions(table, segment.segment_respondents(table)) == []
 
 
 def test_the_report_shows_the_segment_description_not_the_persona_summary() -> None:

@@ -106,8 +106,21 @@ def test_transit_given_on_the_command_line_is_used_and_stated(tmp_path: Path) ->
 ONE_MODE = "How do you usually travel to work?"
 
 
-def test_one_mode_question_makes_no_season_claims_in_the_report(tmp_path: Path) -> None:
-    survey = _survey(tmp_path / "one.csv", seasons=(ONE_MODE,))
+def _strings(value: object) -> list[str]:
+    """Every text value in a JSON structure (keys such as "summer" are structure, not claims)."""
+    if isinstance(value, dict):
+        return [text for item in value.values() for text in _strings(item)]
+    if isinstance(value, list):
+        return [text for item in value for text in _strings(item)]
+    return [value] if isinstance(value, str) else []
+
+
+SEASON_WORDS = re.compile(r"(?i)\b(summer|winter|sommar|sommer|vinter)")
+
+
+@pytest.mark.parametrize("n", [48, 160])  # persona rules (under 60 respondents) and clustering
+def test_one_mode_question_makes_no_season_claims_in_the_report(tmp_path: Path, n: int) -> None:
+    survey = _survey(tmp_path / "one.csv", seasons=(ONE_MODE,), n=n)
     mapping = tmp_path / "one.yaml"
     mapping.write_text(f"name: one\ncolumns:\n  - {{target: mode, header: {ONE_MODE}}}\n", encoding="utf-8")
     done, out = _analyse(tmp_path, survey, "--mapping", str(mapping))
@@ -121,6 +134,46 @@ def test_one_mode_question_makes_no_season_claims_in_the_report(tmp_path: Path) 
     assert not re.search(r"(?i)\bwinter\b", habits.replace("differences between summer and winter", ""))
     summary = text[:text.index("2. Travel habits")]
     assert "Drive a car (winter)" not in summary and "Drive alone (winter)" not in summary
+    # groups: no "Usually travels by (winter)", no "Drive in summer", no "... in summer and winter"
+    groups = text[text.index("4. Groups of employees"):text.index("5. Emissions")]
+    assert "Usually travels by" in groups
+    assert not SEASON_WORDS.search(groups), SEASON_WORDS.findall(groups)
+    assert not [s for s in _strings(results["segments"]) if SEASON_WORDS.search(s)]
+    features = {f["feature"] for card in results["segments"] for f in card["defining_features"]}
+    assert features and not {f for f in features if f.startswith(("mode_summer", "mode_winter"))}
+
+
+def test_segments_of_one_season_name_the_mode_without_a_season() -> None:
+    from grontur.segment import segment_respondents
+
+    modes = ["bike"] * 20 + ["car_alone"] * 20 + ["bus"] * 20
+    table = pd.DataFrame({"mode_summer": modes, "mode_winter": modes, "distance_km": [3.0] * 30 + [12.0] * 30})
+    one = segment_respondents(table, k=5, seasons_asked=1).as_dict()["segments"]
+    two = segment_respondents(table, k=5).as_dict()["segments"]
+    assert [card["size"] for card in one] == [card["size"] for card in two]  # the same groups
+    labels = [f["label"]["en"] for card in one for f in card["defining_features"]]
+    assert "Drive" in labels and not [text for text in _strings(one) if SEASON_WORDS.search(text)]
+    green = next(card for card in one if card["persona"] == "already_green")
+    assert green["description"]["en"] == "Walk, cycle, take public transport or work from home."
+    # asked about two seasons where some travel differently in winter, the cards name seasons
+    shifting = table.assign(mode_winter=["car_alone"] * 10 + modes[10:])
+    assert any(SEASON_WORDS.search(text) for text in _strings(segment_respondents(shifting, k=5).as_dict()["segments"]))
+
+
+def test_every_persona_summary_naming_seasons_has_a_one_season_text() -> None:
+    """A persona shown for a one-season survey must not describe two seasons; one that needs two
+    different seasons (green in summer, car in winter) is never matched by one season's answers."""
+    from grontur.segment import load_personas
+
+    for persona in load_personas().personas:
+        if not any(SEASON_WORDS.search(text) for text in persona.summary.values()):
+            continue
+        rules = persona.rules
+        needs_two = ("mode_summer" in rules and "mode_winter" in rules
+                     and set(rules["mode_summer"]).isdisjoint(rules["mode_winter"]))
+        assert needs_two or persona.summary_one_season, persona.id
+        for text in (persona.summary_one_season or {}).values():
+            assert not SEASON_WORDS.search(text)
 
 
 def test_two_seasons_keep_the_seasonal_shift() -> None:

@@ -19,7 +19,7 @@ from grontur.template import question_sheet, render_csv, render_html, write_temp
 @pytest.mark.parametrize("lang", ["nn", "nb", "en"])
 def test_sheet_lists_every_question_with_its_options(lang: str) -> None:
     sheet = question_sheet(lang)
-    assert len(sheet) == 18
+    assert len(sheet) == 19
     by_column = {q.column: q for q in sheet}
     assert by_column["barriers"].answer_type == "multi"
     assert by_column["mode_summer"].answer_type == "single"
@@ -31,7 +31,7 @@ def test_sheet_lists_every_question_with_its_options(lang: str) -> None:
     assert len(rows) - 1 == sum(max(1, len(q.options)) for q in sheet)
     page = render_html(lang)
     assert all(q.text.replace("'", "&#x27;") in page for q in sheet)
-    assert page.count('<li class="q"') == 18
+    assert page.count('<li class="q"') == 19
 
 
 @pytest.mark.parametrize("lang", ["nn", "nb", "en"])

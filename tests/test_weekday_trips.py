@@ -107,6 +107,16 @@ def test_weekday_grid_unknown_day_answer_is_not_counted_and_reported(tmp_path: P
     assert unknown["action"].tolist() == ["day_not_counted"]
 
 
+def test_a_day_coded_off_is_neither_counted_nor_an_unknown_answer(tmp_path: Path) -> None:
+    """'Did not work: off' in the mapping: those days are known answers, not quality problems."""
+    path = write_qualtrics(tmp_path / "off.csv", [_week("Bus", "Bus", "Did not work", "Bus", "Did not work")])
+    result = import_survey(path, mapping=GRID_MAPPING, salt="s")
+    assert result.table["days_on_site"].iloc[0] == 3 and result.table["remote_days"].iloc[0] == 0
+    assert not (result.issues["problem"] == "unknown_answer").any()
+    note = next(n for n in result.mapping_report["notes"] if n["note"] == "weekday_grid")
+    assert note["unknown"] == 0
+
+
 def test_weekday_grid_with_a_wrong_code_or_column_is_refused(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text("name: x\nweekday_grid:\n  days: {monday: Q5_1}\n  values: {Drove alone: car}\n", encoding="utf-8")
@@ -164,6 +174,21 @@ def test_trip_tie_rule_does_not_favour_a_mode(tmp_path: Path) -> None:
     rows = [["1", "1", "1", "3", "5"], ["1", "2", "2", "2", "5"], ["2", "1", "1", "2", "5"], ["2", "2", "2", "3", "5"]]
     result = import_survey(_trip_file(tmp_path / "t.csv", rows), mapping=TRIP_MAPPING, salt="s")
     assert result.table.sort_values("source_row")["mode_summer"].tolist() == ["bus", "bike"]
+
+
+def test_a_trip_with_a_missing_code_does_not_count_as_a_mode(tmp_path: Path) -> None:
+    """MODE -1 (missing) on one work trip and walk on the other: the person walks, no tie; a
+    person whose work trips are all -1 / -2 has no mode, counted as missing_code, never a mode."""
+    rows = [["1", "1", "1", "-1", "3"], ["1", "2", "2", "1", "3"],
+            ["2", "1", "1", "-1", "7"], ["2", "2", "2", "-2", "7"],
+            ["3", "1", "1", "4", "9"], ["3", "2", "2", "4", "9"]]
+    result = import_survey(_trip_file(tmp_path / "t.csv", rows), mapping=TRIP_MAPPING, salt="s")
+    table = result.table.set_index("source_row")
+    assert table.loc[1, "mode_summer"] == "walk" and table.loc[5, "mode_summer"] == "car_alone"
+    assert pd.isna(table.loc[3, "mode_summer"]) and table.loc[3, "distance_km"] == 7
+    assert not (result.issues["problem"].isin(["trip_tie", "unknown_answer"])).any()
+    missing = result.issues[result.issues["problem"] == "missing_code"]
+    assert sorted(zip(missing["source_row"], missing["column"])) == [(3, "mode_summer"), (3, "mode_winter")]
 
 
 def test_trip_file_without_unit_trip_is_refused_naming_the_id_column(tmp_path: Path) -> None:

@@ -31,6 +31,14 @@ def formats_option(func: Callable) -> Callable:
     )(func)
 
 
+def limit_option(func: Callable) -> Callable:
+    return click.option(
+        "--limit", "limits", multiple=True, metavar="NAME=N",
+        help="Raise or lower a size limit of the survey file, e.g. --limit columns=5000 (rows, columns, cell_bytes, "
+             "header_bytes, xlsx_bytes, xlsx_ratio, shared_strings; see docs/reliability.md); repeat for each.",
+    )(func)
+
+
 def jobs_option(func: Callable) -> Callable:
     return click.option(
         "--jobs", "-j", type=click.IntRange(1, 64), default=min(2, os.cpu_count() or 1), show_default=True,

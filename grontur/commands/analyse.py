@@ -7,7 +7,12 @@ from pathlib import Path
 
 import click
 
-from grontur.commands._common import formats_option, jobs_option, progress_bar
+from grontur.commands._common import (
+    formats_option,
+    jobs_option,
+    limit_option,
+    progress_bar,
+)
 from grontur.i18n import t
 
 
@@ -26,6 +31,7 @@ from grontur.i18n import t
 @click.option("--all-municipalities", "all_municipalities", is_flag=True,
               help="Analyse every municipality in the survey's 'municipality' column, each into OUT/<number>-<name>/.")
 @jobs_option
+@limit_option
 @click.option("--replace-release", "replace_release", is_flag=True,
               help="Publish even though the responses differ from an earlier release by fewer than k people, "
                    "replacing it (copies of it already handed out still allow the comparison; see docs/privacy.md).")
@@ -38,8 +44,8 @@ from grontur.i18n import t
                    "(showers, lockers, bike_parking, drying_room, ebike_pool, service_cars); repeat for each.")
 def command(survey: Path | None, municipality: str | None, project: Path | None, out: Path, mapping: Path | None,
             sheet: str | None, lang: str | None, followup: Path | None, k: int | None, run_date: dt.datetime | None,
-            formats: tuple[str, ...], all_municipalities: bool, jobs: int, replace_release: bool,
-            transit: str | None, parking: str | None, facilities: tuple[str, ...]) -> None:
+            formats: tuple[str, ...], all_municipalities: bool, jobs: int, limits: tuple[str, ...],
+            replace_release: bool, transit: str | None, parking: str | None, facilities: tuple[str, ...]) -> None:
     """Analyse one survey export and write report.html, report.docx, measures.xlsx, results.json, quality.csv and cleaned.csv."""
     from grontur.commands._common import note_symlinked_out
     from grontur.config import context_from_flags
@@ -51,13 +57,13 @@ def command(survey: Path | None, municipality: str | None, project: Path | None,
     if all_municipalities:
         note_symlinked_out(out, lang or "en")
         _analyse_all(survey, out=out, mapping=mapping, sheet=sheet, lang=lang, k=k,
-                     run_date=run_date.date() if run_date else None, formats=formats, jobs=jobs)
+                     run_date=run_date.date() if run_date else None, formats=formats, jobs=jobs, limits=limits)
         return
 
     request = build_request(
         survey, project=project, municipality=municipality, followup=followup, mapping=mapping, sheet=sheet,
         lang=lang, k=k, run_date=run_date.date() if run_date else None, formats=formats, out=out,
-        replace_release=replace_release, context=context_from_flags(transit, parking, facilities),
+        replace_release=replace_release, context=context_from_flags(transit, parking, facilities), limits=limits,
     )
     ui = lang or request.project.language  # the console speaks the report's language
     note_symlinked_out(out, ui)
@@ -75,11 +81,13 @@ def command(survey: Path | None, municipality: str | None, project: Path | None,
 
 
 def _analyse_all(survey: Path | None, *, out: Path, mapping: Path | None, sheet: str | None, lang: str | None,
-                 k: int | None, run_date: dt.date | None, formats: tuple[str, ...], jobs: int) -> None:
+                 k: int | None, run_date: dt.date | None, formats: tuple[str, ...], jobs: int,
+                 limits: tuple[str, ...] = ()) -> None:
     """Every municipality of one survey file, in parallel, with a progress bar."""
     import time
 
     from grontur.importing import import_survey
+    from grontur.limits import limits_from_flags
     from grontur.pipeline import analyse_many
     from grontur.publish import DEFAULT_K
 
@@ -87,7 +95,8 @@ def _analyse_all(survey: Path | None, *, out: Path, mapping: Path | None, sheet:
     if survey is None:
         raise click.UsageError(t("cli.analyse.many_needs_survey", ui))
     started = time.perf_counter()
-    imported = import_survey(survey, mapping=mapping, sheet=sheet, k=DEFAULT_K if k is None else k)
+    imported = import_survey(survey, mapping=mapping, sheet=sheet, k=DEFAULT_K if k is None else k,
+                             limits=limits_from_flags(limits))
     count = int(imported.table["municipality"].nunique()) if "municipality" in imported.table else 0
     with progress_bar(count, t("cli.analyse.many_progress", ui)) as advance:
         many = analyse_many(imported, jobs=jobs, formats=formats, out_dir=out, lang=lang, k=k, run_date=run_date,

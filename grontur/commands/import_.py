@@ -6,7 +6,9 @@ from pathlib import Path
 
 import click
 
+from grontur.commands._common import limit_option
 from grontur.i18n import t
+from grontur.limits import DEFAULT_LIMITS, Limits
 from grontur.publish import DEFAULT_K
 
 
@@ -28,27 +30,32 @@ from grontur.publish import DEFAULT_K
                    "fewer than k kept respondents are generalised in cleaned.csv.")
 @click.option("--lang", type=click.Choice(["nn", "nb", "en"]),
               help="Language of the questions and the summary (default: the written standard of --kommune, else English).")
+@limit_option
 def command(survey: Path, out: Path, mapping: str | None, sheet: str | None, save_to: Path | None, interactive: bool,
-            municipality: str | None, wave: str | None, salt: str, k: int, lang: str | None) -> None:
+            municipality: str | None, wave: str | None, salt: str, k: int, lang: str | None,
+            limits: tuple[str, ...]) -> None:
     """Import SURVEY and write cleaned.csv, quality.csv, quarantine.csv and mapping_report.json to OUT."""
     from grontur.commands._common import note_symlinked_out
     from grontur.config import check_k, project_for
+    from grontur.limits import limits_from_flags
+    from grontur.outputs import output_lock, refuse_inputs_inside
 
     # one language through the run: the one 'grontur survey' and 'grontur init' use for the municipality
     lang = lang or (project_for(municipality).language if municipality else "en")
-    from grontur.outputs import output_lock, refuse_inputs_inside
 
     k = check_k(k, "--k")
+    size_limits = limits_from_flags(limits)
     note_symlinked_out(out, lang)
     mapping_file = Path(mapping) if mapping and Path(mapping).is_file() else None
     refuse_inputs_inside(out, [survey, mapping_file])
     with output_lock(out):
         _import(survey, out=out, mapping=mapping, sheet=sheet, save_to=save_to, interactive=interactive,
-                municipality=municipality, wave=wave, salt=salt, k=k, lang=lang)
+                municipality=municipality, wave=wave, salt=salt, k=k, lang=lang, limits=size_limits)
 
 
 def _import(survey: Path, *, out: Path, mapping: str | None, sheet: str | None, save_to: Path | None,
-            interactive: bool, municipality: str | None, wave: str | None, salt: str, k: int, lang: str) -> None:
+            interactive: bool, municipality: str | None, wave: str | None, salt: str, k: int, lang: str,
+            limits: Limits = DEFAULT_LIMITS) -> None:
     """Import and write the set, holding the output folder's lock."""
     from grontur.importing import import_survey, save_mapping
     from grontur.outputs import output_folder, staged_folder, write_csv, write_json
@@ -67,7 +74,8 @@ def _import(survey: Path, *, out: Path, mapping: str | None, sheet: str | None, 
 
     # Without --salt the import uses (and on first use makes) the user's key for the municipality.
     try:
-        result = import_survey(survey, mapping=mapping, sheet=sheet, municipality=municipality, wave=wave, salt=salt, k=k)
+        result = import_survey(survey, mapping=mapping, sheet=sheet, municipality=municipality, wave=wave, salt=salt, k=k,
+                               limits=limits)
     except WeakMappingError as error:
         if save_to is None or error.draft is None:
             raise

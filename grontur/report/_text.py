@@ -8,6 +8,7 @@ these.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import logging
 import re
 from collections.abc import Mapping
@@ -74,6 +75,22 @@ def measure_name(measure: Mapping[str, Any], lang: str, *, results_lang: str | N
     return mid
 
 
+def measure_summary(measure: Mapping[str, Any], lang: str, *, results_lang: str | None = None) -> str:
+    """What the measure involves, one sentence in ``lang`` (the results' text when it is in the
+    report language, else the catalogue's)."""
+    summary = measure.get("summary")
+    if summary and (results_lang is None or results_lang == lang):
+        return str(summary)
+    texts = _catalogue_summaries().get(str(measure.get("id")))
+    return localized(texts, lang) if texts else str(summary or "")
+
+
+@cache
+def _catalogue_summaries() -> Mapping[str, Mapping[str, str]]:
+    catalogue = load_catalogue()
+    return {str(mid): dict(m.summary) for mid, m in catalogue.items()}
+
+
 @cache
 def _catalogue_names() -> Mapping[str, Mapping[str, str]]:
     catalogue = load_catalogue()
@@ -118,3 +135,12 @@ def without_control_characters(value: Any) -> Any:
                    for f in dataclasses.fields(value) if f.init}
         return dataclasses.replace(value, **changes)
     return value
+
+
+def date_text(value: Any, lang: str) -> str:
+    """A date as the report writes it: 2027-05-03 in English, 03.05.2027 in nn and nb."""
+    try:
+        day = dt.date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return str(value)
+    return day.strftime("%Y-%m-%d") if lang == "en" else day.strftime("%d.%m.%Y")

@@ -16,13 +16,16 @@ from typing import Any, ClassVar
 from grontur import _format as fmt
 from grontur.i18n import Translator, has
 from grontur.report import charts
+from grontur.report import plan as plan_report
+from grontur.report._sentence import say, shown_key_figures
 from grontur.report._text import (
     ResultsShapeError,
     effect_is_assumption,
     localized,
     measure_name,
 )
-from grontur.report.comparison import comparison_blocks
+from grontur.report._text import date_text as _date_text
+from grontur.report.comparison import comparison_appendix_blocks, comparison_blocks
 from grontur.report.model import (
     Block,
     BulletList,
@@ -33,7 +36,6 @@ from grontur.report.model import (
     Figure,
     Heading,
     KeyFigure,
-    KeyFigures,
     Paragraph,
     Section,
     Table,
@@ -117,7 +119,6 @@ def build_document(results: Mapping[str, Any], *, lang: str,
     meta = (
         tr("report.meta.municipality", name=name, number=municipality.get("number", "")),
         tr("report.meta.generated", date=_date_text(generated, lang)) if generated else "",
-        tr("report.meta.schema", schema=results.get("schema", "")),
     )
     return Document(
         lang=lang,
@@ -168,14 +169,6 @@ class _Ctx:
 
 def _missing(ctx: _Ctx) -> Paragraph:
     return Paragraph(ctx.tr("report.section_missing"), kind="missing")
-
-
-def _date_text(value: Any, lang: str) -> str:
-    try:
-        day = dt.date.fromisoformat(str(value)[:10])
-    except ValueError:
-        return str(value)
-    return day.strftime("%Y-%m-%d") if lang == "en" else day.strftime("%d.%m.%Y")
 
 
 # --- shared readers -------------------------------------------------------------------------
@@ -266,7 +259,7 @@ def _group_key(value: Any) -> str:
 
 # --- summary --------------------------------------------------------------------------------
 
-def _key_figures(ctx: _Ctx) -> KeyFigures:
+def _key_figures(ctx: _Ctx) -> list[Block]:
     r, tr, lang = ctx.results, ctx.tr, ctx.lang
     items: list[KeyFigure] = []
     resp = r.get("respondents") or {}
@@ -294,18 +287,24 @@ def _key_figures(ctx: _Ctx) -> KeyFigures:
         items.append(KeyFigure(tr("report.kf.emissions_per_employee"), fmt.number(per_emp, lang, digits=2),
                                _path_of(em.get("per_employee"), "emissions.per_employee", "central", "tonnes", "value")))
     scen = scenarios(r.get("potential") or {})
-    if "ambitious" in scen and scen["ambitious"]["tonnes"] is not None:
+    # tonnes cut need the tonnes emitted: with none estimated, a cut of "0.0" would be a finding
+    if "ambitious" in scen and scen["ambitious"]["tonnes"] is not None and em.get("n_estimated") != 0:
         items.append(KeyFigure(tr("report.kf.potential_ambitious"), fmt.number(scen["ambitious"]["tonnes"], lang, digits=1),
                                scen["ambitious"]["tonnes_path"]))
-    return KeyFigures(tuple(items))
+    return shown_key_figures(items, tr, k=_k(ctx))
 
 
 def _summary(ctx: _Ctx) -> Section:
     tr, lang = ctx.tr, ctx.lang
-    blocks: list[Block] = [Paragraph(tr("report.summary.lead"), kind="lead"), _key_figures(ctx)]
+    blocks: list[Block] = [Paragraph(tr("report.summary.lead"), kind="lead"), *_key_figures(ctx)]
+    if (ctx.results.get("emissions") or {}).get("not_available_reason") == "no_distance":
+        blocks.append(Paragraph(tr("report.summary.no_distance")))
     measures = ctx.results.get("measures")
-    blocks.append(Heading(tr("report.summary.first_measures")))
-    if measures:
+    decided = plan_report.summary_blocks(ctx) if (ctx.results.get("plan") or {}).get("items") else []
+    if decided:
+        blocks.extend(decided)
+    elif measures:
+        blocks.append(Heading(tr("report.summary.first_measures")))
         items = []
         for m in sorted(measures, key=lambda m: m.get("rank", 0))[:5]:
             eff = m.get("effect") or {}
@@ -313,6 +312,7 @@ def _summary(ctx: _Ctx) -> Section:
                             effect=fmt.number_range(eff.get("low"), eff.get("high"), lang, as_percent=True)))
         blocks.append(BulletList(tuple(items), ordered=True))
     else:
+        blocks.append(Heading(tr("report.summary.first_measures")))
         blocks.append(_missing(ctx))
     blocks.append(Heading(tr("report.summary.next")))
     plan = anchoring_steps(ctx.results.get("anchoring_plan"), ctx)
@@ -379,11 +379,11 @@ def _habits(ctx: _Ctx) -> Section:
         return Section("habits", title, (_missing(ctx),))
     if one:
         # one season asked: no season labels, no seasonal comparison (the lead says so)
-        blocks.append(Paragraph(tr("report.habits.lead_one", share=fmt.percent(car_driver_share(r, one), lang))))
+        blocks.append(Paragraph(say(tr, "report.habits.lead_one", k=_k(ctx), share=fmt.percent(car_driver_share(r, one), lang))))
         png = charts.render_png(charts.mode_share_chart({one: r["mode_share"][one]}, lang=lang, legend=False))
         caption = tr("report.figure.mode_share_one")
     else:
-        blocks.append(Paragraph(tr("report.habits.lead", summer=fmt.percent(car_driver_share(r, "summer"), lang),
+        blocks.append(Paragraph(say(tr, "report.habits.lead", k=_k(ctx), summer=fmt.percent(car_driver_share(r, "summer"), lang),
                                    winter=fmt.percent(car_driver_share(r, "winter"), lang))))
         png = charts.render_png(charts.mode_share_chart(r["mode_share"], lang=lang))
         caption = tr("report.figure.mode_share")
@@ -412,11 +412,14 @@ def _habits(ctx: _Ctx) -> Section:
     if isinstance(remote, Mapping) and remote.get("share_any_remote") is not None:
         facts.append(KeyFigure(tr("report.habits.remote_share"), fmt.percent(remote["share_any_remote"], lang), "habits.remote_work.share_any_remote"))
     if facts:
-        blocks.append(KeyFigures(tuple(facts)))
+        blocks.extend(shown_key_figures(facts, tr, k=_k(ctx)))
     shift_block = _seasonal_shift(ctx, habits.get("seasonal_shift"))
     if shift_block:
         blocks.extend(shift_block)
-    if isinstance(dist, Mapping) and isinstance(dist.get("bands"), Mapping):
+    if isinstance(dist, Mapping) and dist.get("n") == 0:
+        # nobody gave a distance: a table of zeros would say nobody lives at any distance
+        blocks.append(Paragraph(tr("report.habits.no_distance")))
+    elif isinstance(dist, Mapping) and isinstance(dist.get("bands"), Mapping):
         rows = []
         for band, entry in dist["bands"].items():
             count = _value(entry, "count")
@@ -428,6 +431,7 @@ def _habits(ctx: _Ctx) -> Section:
                             (tr("report.col.distance"), tr("report.col.respondents"), tr("report.col.share")), tuple(rows),
                             (False, True, True), tr("report.note.suppressed", k=_k(ctx)), (None, "0", "0%")))
     blocks.extend(ctx.external_for("habits"))
+    blocks.extend(_no_map_sentence(ctx))
     for column in ("job_group", "workplace"):
         table = _breakdown_table(ctx, column)
         if table is not None:
@@ -435,10 +439,25 @@ def _habits(ctx: _Ctx) -> Section:
     return Section("habits", title, tuple(blocks))
 
 
+def _no_map_sentence(ctx: _Ctx) -> list[Block]:
+    """Where the home areas give no map worth drawing (one area or none), a sentence says so."""
+    from grontur.geo import map_worth_drawing, shown_areas
+
+    geo = ctx.results.get("geo")
+    if not isinstance(geo, Mapping) or "areas" not in geo or map_worth_drawing(geo):
+        return []
+    areas = shown_areas(geo)
+    if not areas:
+        return [Paragraph(ctx.tr("report.map.no_area", k=_k(ctx)), kind="note")]
+    area = str(areas[0]["area"]).replace("+", ", ")
+    return [Paragraph(say(ctx.tr, "report.map.one_area", k=_k(ctx), area=area,
+                          n=fmt.integer(geo.get("n_located"), ctx.lang)), kind="note")]
+
+
 def _seasonal_shift(ctx: _Ctx, shift: Any) -> list[Block]:
     if not isinstance(shift, Mapping) or shift.get("share_changed") is None:
         return []
-    return [Paragraph(ctx.tr("report.habits.seasonal_shift", n=fmt.integer(shift.get("n_changed"), ctx.lang),
+    return [Paragraph(say(ctx.tr, "report.habits.seasonal_shift", k=_k(ctx), n=fmt.integer(shift.get("n_changed"), ctx.lang),
                              share=fmt.percent(shift["share_changed"], ctx.lang)))]
 
 
@@ -573,18 +592,22 @@ def _segments(ctx: _Ctx) -> Section:
     if not segments:
         return Section("segments", tr("report.section.segments"), (_missing(ctx),))
     cards = []
+    one = one_season(ctx)
     for seg in segments:
         title = localized(seg.get("label") or seg.get("name") or seg.get("id"), lang)
         size = seg.get("size", seg.get("n"))
         share = seg.get("share_of_respondents", seg.get("share"))
-        subtitle = tr("report.segments.size", n=fmt.integer(size, lang), share=fmt.percent(share, lang)) if share is not None else tr("report.segments.size_only", n=fmt.integer(size, lang))
+        subtitle = (say(tr, "report.segments.size", k=_k(ctx), n=fmt.integer(size, lang), share=fmt.percent(share, lang))
+                    if share is not None else say(tr, "report.segments.size_only", k=_k(ctx), n=fmt.integer(size, lang)))
         facts: list[tuple[str, str]] = []
         ms = seg.get("mode_share") or {}
-        for season in SEASONS:
+        # one season asked: its modes, with no season named (the other season repeats them)
+        for season in (one,) if one else SEASONS:
             shares = ms.get(season) if isinstance(ms.get(season), Mapping) else None
             if shares:
                 top = sorted(((m, v) for m, v in shares.items() if v), key=lambda kv: -kv[1])[:3]
-                facts.append((tr(f"report.segments.modes_{season}"), ", ".join(f"{ctx.label('mode', m)} {fmt.percent(v, lang)}" for m, v in top)))
+                label = tr("report.segments.modes") if one else tr(f"report.segments.modes_{season}")
+                facts.append((label, ", ".join(f"{ctx.label('mode', m)} {fmt.percent(v, lang)}" for m, v in top)))
         if ms and not any(s in ms for s in SEASONS):
             top = sorted(((m, v) for m, v in ms.items() if v), key=lambda kv: -kv[1])[:3]
             facts.append((tr("report.segments.modes"), ", ".join(f"{ctx.label('mode', m)} {fmt.percent(v, lang)}" for m, v in top)))
@@ -594,6 +617,14 @@ def _segments(ctx: _Ctx) -> Section:
             codes = _code_list(seg.get(key))
             if codes:
                 facts.append((tr(f"report.segments.{key}"), ", ".join(ctx.label(kind, c) for c in codes[:4])))
+        stage = seg.get("stages")
+        if isinstance(stage, Mapping) and isinstance(stage.get("share"), Mapping):
+            told = [f"{tr(f'segment.stage.{code}')} {fmt.percent(v, lang)}" for code, v in stage["share"].items()
+                    if v and has(f"segment.stage.{code}")]
+            if told:
+                # derived (or hidden how many were): say so beside the label
+                key = "report.segments.stages" if stage.get("derived") == 0 else "report.segments.stages_derived"
+                facts.append((tr(key), ", ".join(told)))
         features = [localized(f.get("label"), lang) for f in seg.get("defining_features") or [] if isinstance(f, Mapping) and f.get("label")]
         if features:
             facts.append((tr("report.segments.features"), "; ".join(features[:3])))
@@ -661,18 +692,20 @@ def _emissions(ctx: _Ctx) -> Section:
         return Section("emissions", tr("report.section.emissions"), (_missing(ctx),))
     total = _need(em, "tonnes_co2e_per_year", "emissions")
     if em.get("n_estimated") == 0:  # "0 tonnes" would be a finding; nothing could be estimated
-        return Section("emissions", tr("report.section.emissions"), (Paragraph(tr("report.emissions.none_estimated")),))
-    blocks: list[Block] = [Paragraph(tr("report.emissions.lead", total=fmt.number(total, lang, digits=1),
+        key = "report.emissions.no_distance" if em.get("not_available_reason") == "no_distance" else \
+            "report.emissions.none_estimated"
+        return Section("emissions", tr("report.section.emissions"), (Paragraph(tr(key)),))
+    blocks: list[Block] = [Paragraph(say(tr, "report.emissions.lead", k=_k(ctx), total=fmt.number(total, lang, digits=1),
                                         n=fmt.integer(em.get("n_respondents"), lang),
                                         low=fmt.number(em.get("low"), lang, digits=1), high=fmt.number(em.get("high"), lang, digits=1)))]
     everyone = em.get("all_employees")
     if isinstance(everyone, Mapping) and everyone.get("central") is not None:
-        blocks.append(Paragraph(tr("report.emissions.all_employees", employees=fmt.integer(everyone.get("employees"), lang),
+        blocks.append(Paragraph(say(tr, "report.emissions.all_employees", k=_k(ctx), employees=fmt.integer(everyone.get("employees"), lang),
                                    total=fmt.number(everyone["central"], lang, digits=1),
                                    low=fmt.number(everyone.get("low"), lang, digits=1),
                                    high=fmt.number(everyone.get("high"), lang, digits=1))))
     if em.get("n_not_estimated"):
-        blocks.append(Paragraph(tr("report.emissions.not_estimated", n=fmt.integer(em["n_not_estimated"], lang)), kind="note"))
+        blocks.append(Paragraph(say(tr, "report.emissions.not_estimated", k=_k(ctx), n=fmt.integer(em["n_not_estimated"], lang)), kind="note"))
     for key, kind, col in (("by_mode", "mode", "report.col.mode"), ("by_fuel", "car_fuel", "report.col.fuel")):
         data = em.get(key)
         if not isinstance(data, Mapping) or not data:
@@ -708,7 +741,7 @@ def _emissions(ctx: _Ctx) -> Section:
     feasible = potential.get("feasible")
     if isinstance(feasible, Mapping) and feasible:
         n_car = potential.get("n_car_commuters")
-        blocks.append(Paragraph(tr("report.emissions.feasible_lead", n=fmt.integer(n_car, lang))))
+        blocks.append(Paragraph(say(tr, "report.emissions.feasible_lead", k=_k(ctx), n=fmt.integer(n_car, lang))))
         rows = []
         for c, v in feasible.items():
             count = _value(v, "count", "n")
@@ -743,7 +776,7 @@ def _emissions(ctx: _Ctx) -> Section:
                             tuple(rows), (False, True, True, True, True), tr("report.note.scenarios"), (None, "0.0", None, "0", "0%")))
     carpool = potential.get("carpool")
     if isinstance(carpool, Mapping) and carpool.get("n_groups"):
-        blocks.append(Paragraph(tr("report.emissions.carpool", groups=fmt.integer(carpool["n_groups"], lang),
+        blocks.append(Paragraph(say(tr, "report.emissions.carpool", k=_k(ctx), groups=fmt.integer(carpool["n_groups"], lang),
                                    drivers=fmt.integer(carpool.get("drivers_in_groups"), lang),
                                    lone=fmt.integer(carpool.get("n_lone_drivers"), lang),
                                    km=fmt.number(carpool.get("min_distance_km") or 0, lang, digits=0),
@@ -797,6 +830,10 @@ def _measures(ctx: _Ctx) -> Section:
     measures = ctx.results.get("measures")
     if not measures:
         return Section("measures", tr("report.section.measures"), (_missing(ctx),))
+    if (ctx.results.get("plan") or {}).get("items"):
+        # the plan's measures as cards; every measure's reasons in full are in the appendix
+        decided: list[Block] = [*plan_report.measure_blocks(ctx), *_site_context(ctx)]
+        return Section("measures", tr("report.section.measures"), tuple(decided))
     recommended = sum(1 for m in measures if m.get("recommended", True))
     blocks: list[Block] = [Paragraph(tr("report.measures.lead_counts", ranked=fmt.integer(len(measures), lang),
                                         recommended=fmt.integer(recommended, lang)))]
@@ -982,13 +1019,27 @@ def _comparison(ctx: _Ctx) -> Section | None:
 
 # --- method, quality and privacy ------------------------------------------------------------
 
+def _trips_note(results: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """The import's account of a trip file (``unit: trip``), if the survey was one."""
+    mapping = (results.get("quality") or {}).get("mapping") or {}
+    return next((note for note in mapping.get("notes") or () if isinstance(note, Mapping) and note.get("note") == "trips"),
+                None)
+
+
 def _method(ctx: _Ctx) -> Section:
     tr, lang, r = ctx.tr, ctx.lang, ctx.results
     blocks: list[Block] = [Paragraph(tr("report.method.lead"))]
+    if r.get("schema"):  # for whoever reads results.json; not on the cover
+        blocks.append(Paragraph(tr("report.meta.schema", schema=r["schema"]), kind="note"))
     resp = r.get("respondents") or {}
     if resp:
         inp, kept, quar = resp.get("input_rows"), resp.get("kept"), resp.get("quarantined")
         blocks.append(Heading(tr("report.method.rows_title")))
+        trips = _trips_note(r)
+        if trips is not None:
+            # a trip file: the rows counted below are people, made from their work trips
+            blocks.append(Paragraph(tr("report.method.trips", **{key: fmt.integer(trips.get(key), lang) for key in (
+                "trips", "work_trips", "persons", "persons_without_work_trip")})))
         reasons = [tr(f"report.quarantine.{reason}", n=fmt.integer(count, lang))
                    for reason, count in (resp.get("quarantine_reasons") or {}).items()
                    if count and has(f"report.quarantine.{reason}")]
@@ -1019,7 +1070,7 @@ def _method(ctx: _Ctx) -> Section:
         blocks.append(_missing(ctx))
     geo = r.get("geo")
     if isinstance(geo, Mapping) and geo:
-        blocks.append(Paragraph(tr("report.method.geo", estimated=fmt.integer(geo.get("n_distance_estimated", 0), lang),
+        blocks.append(Paragraph(say(tr, "report.method.geo", k=_k(ctx), estimated=fmt.integer(geo.get("n_distance_estimated", 0), lang),
                                    flagged=fmt.integer(geo.get("n_distance_flagged", 0), lang))))
     blocks.extend(_factor_blocks(ctx))
     privacy = r.get("privacy") or {}
@@ -1036,11 +1087,28 @@ def _method(ctx: _Ctx) -> Section:
         blocks.append(Heading(tr("report.method.segmentation_title")))
         ari = seg.get("stability_ari")
         n = seg.get("n_segments", len(r.get("segments") or []))
-        if ari is not None:
+        sentence = _segmentation_reason(seg, lang)
+        if sentence:
+            blocks.append(Paragraph(sentence))
+        elif ari is not None:
             blocks.append(Paragraph(tr("report.method.segmentation", n=n, ari=fmt.number(ari, lang, digits=2))))
         else:
             blocks.append(Paragraph(tr("report.method.segmentation_rules", n=n)))
     return Section("method", tr("report.section.method"), tuple(blocks))
+
+
+def _segmentation_reason(seg: Mapping[str, Any], lang: str) -> str | None:
+    """Which route the segments took and why, in one sentence phrased from results.json
+    (``chosen_because``); None for results written before the sentence had all its values."""
+    from grontur.segment import reason_text
+
+    because = seg.get("chosen_because")
+    if not isinstance(because, Mapping) or not has(f"segment.reason.{because.get('key')}"):
+        return None
+    try:
+        return reason_text(str(because["key"]), dict(because.get("values") or {}), lang)
+    except KeyError:
+        return None
 
 
 def _factor_blocks(ctx: _Ctx) -> list[Block]:
@@ -1118,6 +1186,9 @@ def _appendix(ctx: _Ctx) -> Section:
         blocks.append(Table("segments", tr("report.table.segments"), (tr("report.col.segment"), tr("report.col.respondents"), tr("report.col.share"), tr("report.col.median_km")),
                             tuple(rows), (False, True, True, True), tr("report.note.suppressed", k=_k(ctx)), (None, "0", "0%", "0.0")))
     measures = r.get("measures") or []
+    if measures and (r.get("plan") or {}).get("items"):
+        # every measure with the figures behind its reasons (the main text gives the plan)
+        blocks.append(measures_table(ctx, measures))
     if measures:
         rows = []
         for i, m in enumerate(sorted(measures, key=lambda m: m.get("rank", 0))):
@@ -1142,4 +1213,6 @@ def _appendix(ctx: _Ctx) -> Section:
             ctx.placed.add(fig_name)
             caption = tr(f"report.figure.{fig_name}") if has(f"report.figure.{fig_name}") else tr("report.figure.other")
             blocks.append(Figure(f"fig-{fig_name}", caption, png, caption))
+    if r.get("comparison"):
+        blocks.extend(comparison_appendix_blocks(r["comparison"], lang=lang))
     return Section("appendix", tr("report.section.appendix"), tuple(blocks))

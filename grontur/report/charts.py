@@ -291,3 +291,33 @@ def anchoring_timeline(plan: AnchoringPlan, *, lang: str | None = None) -> Any:
     ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.09), ncol=len(handles),
               fontsize=7, frameon=False)
     return fig
+
+
+def before_after_chart(rows: Sequence[tuple[str, float, float, float, float]], *, lang: str) -> Figure:
+    """Before and after of shares, with the range the change probably lies in.
+
+    ``rows`` holds ``(label, before, after, change_low, change_high)`` as fractions. Each row
+    shows the first survey as an open grey dot, the second as a filled blue dot, and a line over
+    ``before + change_low`` to ``before + change_high``: where the second figure would lie with
+    the uncertainty of the change (95 %); a line that crosses the grey dot is no clear change.
+    """
+    tr = Translator(lang)
+    fig, ax = _new_figure(6.4, 0.5 + 0.45 * max(len(rows), 1))
+    ys = list(range(len(rows)))[::-1]
+    for y, (_label, before, after, low, high) in zip(ys, rows, strict=True):
+        ax.plot([100 * (before + low), 100 * (before + high)], [y, y], color=PALETTE[3], linewidth=5,
+                solid_capstyle="butt", zorder=1)
+        ax.plot([100 * before], [y], "o", markerfacecolor="white", markeredgecolor="#555555", markersize=8, zorder=2)
+        ax.plot([100 * after], [y], "o", color=PALETTE[0], markersize=7, zorder=3)
+    ax.set_yticks(ys, [r[0] for r in rows])
+    ax.set_xlabel(tr("compare.chart.share_percent"))
+    ax.set_xlim(0, 100)
+    ax.grid(axis="x", color="#dddddd", linewidth=0.5)
+    handles = [
+        ax.plot([], [], "o", markerfacecolor="white", markeredgecolor="#555555", markersize=8)[0],
+        ax.plot([], [], "o", color=PALETTE[0], markersize=7)[0],
+        ax.plot([], [], color=PALETTE[3], linewidth=5)[0],
+    ]
+    ax.legend(handles, [tr("compare.chart.before"), tr("compare.chart.after"), tr("compare.chart.range")],
+              loc="upper center", bbox_to_anchor=(0.5, -0.35 if len(rows) > 2 else -0.6), ncol=3, frameon=False, fontsize=8)
+    return fig

@@ -24,14 +24,15 @@ from markupsafe import Markup
 from grontur import _format as fmt
 from grontur.errors import GronturError
 from grontur.i18n import Translator, has
+from grontur.report._sentence import shown_key_figures
 from grontur.report._text import measure_name
 from grontur.report.model import (
     Block,
     BulletList,
     Cell,
+    Figure,
     Heading,
     KeyFigure,
-    KeyFigures,
     Paragraph,
     Table,
 )
@@ -142,7 +143,7 @@ def _season_word(tr: Translator, season: str) -> str:
 # ---------------------------------------------------------------------------------------------
 # Blocks
 
-def _key_figures(c: Mapping[str, Any], tr: Translator, lang: str) -> Block | None:
+def _key_figures(c: Mapping[str, Any], tr: Translator, lang: str) -> list[Block]:
     items: list[KeyFigure] = []
     resp = c.get("respondents") or {}
     items.append(KeyFigure(tr("compare.key.respondents"), _n_pair(resp.get("n_before"), resp.get("n_after"), lang)))
@@ -164,7 +165,7 @@ def _key_figures(c: Mapping[str, Any], tr: Translator, lang: str) -> Block | Non
                after=fmt.number(em.get("after"), lang, digits=2)),
             "comparison.emissions.after",
         ))
-    return KeyFigures(tuple(items))
+    return shown_key_figures(items, tr, k=int(c.get("k", 5)))
 
 
 def _headline_table(c: Mapping[str, Any], tr: Translator, lang: str) -> Table | None:
@@ -216,17 +217,17 @@ def _mode_tables(c: Mapping[str, Any], tr: Translator, lang: str) -> list[Block]
     return blocks
 
 
-def _panel_blocks(c: Mapping[str, Any], tr: Translator, lang: str) -> list[Block]:
+def _panel_blocks(c: Mapping[str, Any], tr: Translator, lang: str, *, appendix: bool = False) -> list[Block]:
+    """The same people in both waves: in words in the main text, the table and tests in the appendix."""
     panel = c.get("panel") or {}
     k = c.get("k", 5)
     blocks: list[Block] = [Heading(tr("compare.heading.panel"))]
     if not panel.get("found"):
-        blocks.append(Paragraph(tr("compare.panel.none")))
-        return blocks
+        return [] if appendix else [*blocks, Paragraph(tr("compare.panel.none"))]
     if panel.get("n") is None:
-        blocks.append(Paragraph(tr("compare.panel.too_small", k=k)))
-        return blocks
-    blocks.append(Paragraph(tr("compare.panel.found", n=fmt.integer(panel["n"], lang))))
+        return [] if appendix else [*blocks, Paragraph(tr("compare.panel.too_small", k=k))]
+    if not appendix:
+        blocks.append(Paragraph(tr("compare.plain.panel_found", n=fmt.integer(panel["n"], lang))))
     rows = []
     switches = []
     for season in SEASONS:
@@ -235,12 +236,12 @@ def _panel_blocks(c: Mapping[str, Any], tr: Translator, lang: str) -> list[Block
             row_entry = {**entry, "p_value": entry.get("mcnemar_p"), "n_before": entry.get("n"), "n_after": entry.get("n")}
             rows.append(_change_row((tr("compare.panel.row_panel", season=_season_word(tr, season)),), row_entry,
                                     f"comparison.panel.seasons.{season}", lang))
-            switches.append(_switch_sentence(entry, tr, lang, season, k))
+            switches.append(_switch_sentence(entry, tr, lang, season, k, technical=appendix))
         rest = (panel.get("non_panel") or {}).get(season)
         if isinstance(rest, Mapping):
             rows.append(_change_row((tr("compare.panel.row_rest", season=_season_word(tr, season)),), rest,
                                     f"comparison.panel.non_panel.{season}", lang))
-    if rows:
+    if rows and appendix:
         blocks.append(Table("comparison-panel", tr("compare.table.panel"), _change_header(tr, (tr("compare.col.group"),)),
                             tuple(rows), (False, True, True, True, True, True, True), None,
                             (None, "0%", "0%", None, None, None, None)))
@@ -249,14 +250,17 @@ def _panel_blocks(c: Mapping[str, Any], tr: Translator, lang: str) -> list[Block
     return blocks
 
 
-def _switch_sentence(entry: Mapping[str, Any], tr: Translator, lang: str, season: str, k: int) -> str:
-    """How many of the same people stopped and started driving, or why that cannot be shown."""
+def _switch_sentence(entry: Mapping[str, Any], tr: Translator, lang: str, season: str, k: int, *,
+                     technical: bool = False) -> str:
+    """How many of the same people stopped and started driving, or why that cannot be shown
+    (with the test's p-value only in the appendix, ``technical``)."""
     counts = (entry.get("stopped_driving"), entry.get("started_driving"), entry.get("mcnemar_p"))
     if entry.get("paired_test") is False or any(value is None for value in counts):
         # no dash in running text: say in words why the paired change is not shown
         key = "few_changed" if entry.get("note", "few_changed") == "few_changed" else "few_in_a_cell"
         return tr(f"compare.panel.switches_{key}", season=_season_word(tr, season).capitalize(), k=k)
-    return tr("compare.panel.switches", season=_season_word(tr, season).capitalize(),
+    key = "compare.panel.switches" if technical else "compare.plain.switches"
+    return tr(key, season=_season_word(tr, season).capitalize(),
               stopped=fmt.integer(counts[0], lang), started=fmt.integer(counts[1], lang), p=_p(counts[2], lang))
 
 
@@ -364,7 +368,7 @@ def _comparability_blocks(c: Mapping[str, Any], tr: Translator, lang: str) -> li
         if isinstance(entry, Mapping) and all(entry.get(name) is not None for name in needed):
             # before and after cover the job groups in both waves only: say so when that leaves
             # people out, or the reader sees two different "before" figures without a reason
-            key = "compare.composition.reweighted" if entry.get("whole_waves", True) else "compare.composition.reweighted_part"
+            key = "compare.plain.reweighted" if entry.get("whole_waves", True) else "compare.plain.reweighted_part"
             sentences.append(tr(
                 key, season=_season_word(tr, season),
                 after=fmt.percent(entry.get("after_reweighted"), lang), raw=fmt.percent(entry.get("after"), lang),
@@ -373,12 +377,45 @@ def _comparability_blocks(c: Mapping[str, Any], tr: Translator, lang: str) -> li
             ))
     changed = any(w.get("code") == "composition_changed" for w in warnings)
     if composition and composition.get("distance") is not None and not changed:
-        blocks.append(Paragraph(tr("compare.composition.same", distance=fmt.number(100 * composition["distance"], lang, digits=1),
-                                   p=_p(composition.get("p_value"), lang))))
+        # a large p never says "the same": only that the difference is no larger than chance gives
+        blocks.append(Paragraph(tr("compare.plain.composition_same", distance=fmt.number(100 * composition["distance"], lang, digits=1))))
     elif sentences:
         # the adjusted figures matter when the mix of job groups changed
         blocks.append(BulletList(tuple(sentences)))
     return blocks
+
+
+def change_direction(estimate: float | None, low: float | None, high: float | None) -> str | None:
+    """``"down"`` or ``"up"`` when the 95 % interval of a change lies below or above zero (a clear
+    change), ``"unclear"`` when it includes zero, ``None`` when a figure is hidden or missing."""
+    if estimate is None or low is None or high is None:
+        return None
+    if high < 0:
+        return "down"
+    if low > 0:
+        return "up"
+    return "unclear"
+
+
+def _about_points(value: float, lang: str) -> str:
+    """A change in percentage points as a reader says it: whole points from 2 up, else one decimal."""
+    points = abs(100.0 * value)
+    return fmt.number(points, lang, digits=0 if points >= 2 else 1)
+
+
+def _plain_pilot(effect: Mapping[str, Any], tr: Translator, lang: str) -> str:
+    """One pilot in words: clear fall or rise, or no clear change, with where it probably lies."""
+    muni = effect.get("municipality") or {}
+    name = muni.get("name") or muni.get("number") or ""
+    period = effect.get("period") or {}
+    year = str(period.get("start") or period.get("end") or "")[:4]
+    estimate, low, high = effect.get("estimate"), effect.get("ci_low"), effect.get("ci_high")
+    direction = change_direction(estimate, low, high)
+    if direction is None:
+        return tr("pilots.summary.none", municipality=name, year=year)
+    assert estimate is not None and low is not None and high is not None
+    return tr(f"compare.plain.pilot.{direction}", municipality=name, year=year, points=_about_points(estimate, lang),
+              estimate=_points(estimate, lang), low=_points(low, lang), high=_points(high, lang))
 
 
 def pilot_sentence(effect: Mapping[str, Any], lang: str) -> str:
@@ -390,12 +427,14 @@ def pilot_sentence(effect: Mapping[str, Any], lang: str) -> str:
     date = str(period.get("start") or period.get("end") or "")
     year = date[:4]
     estimate, low, high = effect.get("estimate"), effect.get("ci_low"), effect.get("ci_high")
-    if estimate is None or low is None or high is None:
+    direction = change_direction(estimate, low, high)
+    if direction is None:
         return tr("pilots.summary.none", municipality=name, year=year)
-    if high < 0:
+    assert estimate is not None and low is not None and high is not None
+    if direction == "down":
         return tr("pilots.summary.down", municipality=name, year=year, points=_points(-estimate, lang, signed=False),
                   low=_points(-high, lang, signed=False), high=_points(-low, lang, signed=False))
-    if low > 0:
+    if direction == "up":
         return tr("pilots.summary.up", municipality=name, year=year, points=_points(estimate, lang, signed=False),
                   low=_points(low, lang, signed=False), high=_points(high, lang, signed=False))
     return tr("pilots.summary.unclear", municipality=name, year=year, estimate=_points(estimate, lang),
@@ -418,11 +457,20 @@ def summarise_pilots(effects: Iterable[Any], lang: str) -> list[str]:
 
 
 def _pilot_blocks(c: Mapping[str, Any], tr: Translator, lang: str) -> list[Block]:
+    """The pilots in words, led by the measure's name (the table is in the appendix)."""
     pilots = [p for p in c.get("pilots") or [] if isinstance(p, Mapping)]
     if not pilots:
         return []
-    blocks: list[Block] = [Heading(tr("compare.heading.pilots")), Paragraph(tr("pilots.lead"))]
-    blocks.append(BulletList(tuple(summarise_pilots(pilots, lang))))
+    items = tuple(tr("pilots.summary.measure", measure=measure_label(str(p.get("measure")), lang),
+                     sentence=_plain_pilot(p, tr, lang)) for p in pilots)
+    return [Heading(tr("compare.heading.pilots")), Paragraph(tr("pilots.lead")), BulletList(items)]
+
+
+def _pilot_table(c: Mapping[str, Any], tr: Translator, lang: str) -> list[Block]:
+    pilots = [p for p in c.get("pilots") or [] if isinstance(p, Mapping)]
+    if not pilots:
+        return []
+    blocks: list[Block] = []
     rows = []
     for i, p in enumerate(pilots):
         part = p.get("participants") or {}
@@ -445,28 +493,177 @@ def _pilot_blocks(c: Mapping[str, Any], tr: Translator, lang: str) -> list[Block
     return blocks
 
 
+def _plain_change(what: str, entry: Mapping[str, Any], tr: Translator, lang: str, k: int, *, kind: str) -> str:
+    """One headline figure in words: a clear fall or rise and by about how much, or no clear change
+    with where the change probably lies; ``kind`` is ``share``, ``cars`` or ``tonnes``."""
+    before, after = entry.get("before"), entry.get("after")
+    direction = change_direction(entry.get("diff"), entry.get("ci_low"), entry.get("ci_high"))
+    if direction is None or before is None or after is None:
+        return tr("compare.plain.not_shown", what=what, k=k)
+    low, high = entry["ci_low"], entry["ci_high"]
+    if kind == "share":
+        return tr(f"compare.plain.share.{direction}", what=what, points=_about_points(entry["diff"], lang),
+                  before=fmt.percent(before, lang), after=fmt.percent(after, lang),
+                  low=_points(low, lang), high=_points(high, lang))
+    digits = 1 if kind == "cars" else 2
+
+    def amount(value: float) -> str:
+        text = fmt.number(value, lang, digits=digits)
+        return tr("compare.plain.tonnes", value=text) if kind == "tonnes" else text
+
+    return tr(f"compare.plain.amount.{direction}", what=what, before=amount(before), after=amount(after),
+              low=_signed(low, lang, digits=digits), high=_signed(high, lang, digits=digits))
+
+
+def _findings(c: Mapping[str, Any], tr: Translator, lang: str) -> list[Block]:
+    """The headline figures in words, and a chart of before and after with the probable range."""
+    k = int(c.get("k", 5))
+    items: list[str] = []
+    chart_rows: list[tuple[str, float, float, float, float]] = []
+    for season in SEASONS:
+        for section in ("car_driver_share", "drive_alone_rate"):
+            entry = (c.get(section) or {}).get(season)
+            if not isinstance(entry, Mapping):
+                continue
+            what = tr(f"compare.what.{section}", season=_season_word(tr, season))
+            items.append(_plain_change(what, entry, tr, lang, k, kind="share"))
+            values = [entry.get(name) for name in ("before", "after", "ci_low", "ci_high")]
+            if all(isinstance(v, (int, float)) for v in values) and entry.get("diff") is not None:
+                before, after, low, high = (float(v) for v in values if isinstance(v, (int, float)))
+                chart_rows.append((what, before, after, low, high))
+        entry = (c.get("cars_per_100_employees") or {}).get(season)
+        if isinstance(entry, Mapping):
+            items.append(_plain_change(tr("compare.what.cars_per_100", season=_season_word(tr, season)), entry, tr, lang, k,
+                                       kind="cars"))
+    em = c.get("emissions") or {}
+    if em.get("available"):
+        items.append(_plain_change(tr("compare.what.emissions"), em, tr, lang, k, kind="tonnes"))
+    if not items:
+        return []
+    blocks: list[Block] = [Heading(tr("compare.heading.findings")), BulletList(tuple(items))]
+    if chart_rows:
+        from grontur.report import charts
+
+        png = charts.render_png(charts.before_after_chart(chart_rows, lang=lang))
+        caption = tr("compare.figure.before_after")
+        blocks.append(Figure("fig-comparison-before-after", caption, png, caption))
+    return blocks
+
+
+#: Sections of the comparison whose p-values are tests the report shows (a pilot's other
+#: estimates and its season-by-season figures are not among them).
+_TESTED = ("mode_share_change", "distribution_test", "drive_alone_rate", "car_driver_share", "cars_per_100_employees",
+           "emissions", "panel", "breakdowns", "composition", "pilots")
+_NOT_SHOWN_TESTS = ("estimates", "by_season")
+
+
+def count_tests(comparison: Mapping[str, Any], *, level: float = 0.05) -> tuple[int, int]:
+    """How many tests the comparison shows (p-values given) and how many of them are below ``level``."""
+    found: list[float] = []
+
+    def walk(x: Any) -> None:
+        if isinstance(x, Mapping):
+            for key, value in x.items():
+                if key in ("p_value", "mcnemar_p"):
+                    if isinstance(value, (int, float)) and not isinstance(value, bool):
+                        found.append(float(value))
+                elif key not in _NOT_SHOWN_TESTS:
+                    walk(value)
+        elif isinstance(x, (list, tuple)):
+            for value in x:
+                walk(value)
+
+    for section in _TESTED:
+        walk(comparison.get(section))
+    return len(found), sum(1 for p in found if p < level)
+
+
+def _why_emissions(c: Mapping[str, Any], tr: Translator, lang: str) -> list[Block]:
+    """Why emissions per respondent moved against car use (``emissions.explained`` from
+    :func:`grontur.compare.explain_emissions_change`), in words; nothing when they moved together."""
+    em = c.get("emissions") or {}
+    parts = em.get("explained") if em.get("available") else None
+    if not isinstance(parts, Mapping) or em.get("diff") is None:
+        return []
+    car = (parts.get("car_use") or {}).get("contribution")
+    diff = float(em["diff"])
+    if car is None or car == 0 or diff == 0 or (car > 0) == (diff > 0):
+        return []
+    k = int(c.get("k", 5))
+    scale = {"car_use": (100.0, 0, True), "car_km": (1.0, 0, False), "per_km": (1e6, 0, False), "other": (1.0, 2, False)}
+    items = []
+    for name, (factor, digits, as_percent) in scale.items():
+        part = parts.get(name) or {}
+        values = (part.get("before"), part.get("after"), part.get("contribution"))
+        if not all(isinstance(v, (int, float)) for v in values):
+            items.append(tr("compare.why.part_not_shown", what=tr(f"compare.why.name.{name}"), k=k))
+            continue
+        before, after, contribution = (float(v) for v in values if isinstance(v, (int, float)))
+        shown = [fmt.percent(v, lang) if as_percent else fmt.number(v * factor, lang, digits=digits) for v in (before, after)]
+        items.append(tr(f"compare.why.{name}", before=shown[0], after=shown[1],
+                        contribution=_signed(contribution, lang, digits=3)))
+    mix = parts.get("respondents")
+    if mix is not None:
+        items.append(tr("compare.why.respondents", contribution=_signed(float(mix), lang, digits=3)))
+    lead = tr("compare.why.lead_up" if diff > 0 else "compare.why.lead_down",
+              before=fmt.number(em.get("before"), lang, digits=2), after=fmt.number(em.get("after"), lang, digits=2))
+    return [Heading(tr("compare.why.heading")), Paragraph(lead), BulletList(tuple(items))]
+
+
+def _chance_note(c: Mapping[str, Any], tr: Translator, lang: str) -> list[Block]:
+    n, clear = count_tests(c)
+    if n == 0:
+        return []
+    expected = 0.05 * n
+    return [Paragraph(tr("compare.plain.chance", n=fmt.integer(n, lang), clear=fmt.integer(clear, lang),
+                         expected=fmt.number(expected, lang, digits=0 if expected >= 1 else 1)))]
+
+
+def _suppressed_note(c: Mapping[str, Any], tr: Translator, lang: str) -> list[Block]:
+    hidden = int(c.get("suppressed_cells") or 0) + sum(int(p.get("suppressed_cells") or 0) for p in c.get("pilots") or [])
+    if not hidden:
+        return []
+    return [Paragraph(tr("compare.note.suppressed", n=fmt.integer(hidden, lang), k=c.get("k", 5)), "note")]
+
+
 def comparison_blocks(comparison: Mapping[str, Any], *, lang: str) -> list[Block]:
-    """The "what changed" section of the main report as report-model blocks."""
+    """The "what changed" section of the main report in plain words (no statistical terms).
+
+    The tables, tests and intervals are in :func:`comparison_appendix_blocks`.
+    """
     tr = Translator(lang)
     c = comparison
-    blocks: list[Block] = [Paragraph(tr("compare.lead"), "lead")]
-    key = _key_figures(c, tr, lang)
-    if key is not None:
-        blocks.append(key)
+    blocks: list[Block] = [Paragraph(tr("compare.plain.lead"), "lead")]
+    blocks.extend(_key_figures(c, tr, lang))
     blocks.extend(_comparability_blocks(c, tr, lang))
-    blocks.append(Heading(tr("compare.heading.headline")))
+    blocks.extend(_findings(c, tr, lang))
+    blocks.extend(_why_emissions(c, tr, lang))
+    blocks.extend(_chance_note(c, tr, lang))
+    blocks.extend(_panel_blocks(c, tr, lang))
+    blocks.extend(_pilot_blocks(c, tr, lang))
+    blocks.append(Paragraph(tr("compare.plain.to_appendix"), "note"))
+    blocks.extend(_suppressed_note(c, tr, lang))
+    return blocks
+
+
+def comparison_appendix_blocks(comparison: Mapping[str, Any], *, lang: str) -> list[Block]:
+    """The comparison's statistics for the appendix: the terms explained, every table and test."""
+    tr = Translator(lang)
+    c = comparison
+    blocks: list[Block] = [Heading(tr("compare.appendix.title")), Paragraph(tr("compare.appendix.terms"))]
     headline = _headline_table(c, tr, lang)
     if headline is not None:
         blocks.append(headline)
-    blocks.append(Heading(tr("compare.heading.modes")))
     blocks.extend(_mode_tables(c, tr, lang))
     blocks.append(Paragraph(tr("compare.note.independent"), "note"))
-    blocks.extend(_panel_blocks(c, tr, lang))
+    composition = c.get("composition") or {}
+    if composition.get("distance") is not None and composition.get("p_value") is not None:
+        blocks.append(Paragraph(tr("compare.appendix.composition_test", distance=fmt.number(100 * composition["distance"], lang, digits=1),
+                                   p=_p(composition.get("p_value"), lang))))
+    blocks.extend(_panel_blocks(c, tr, lang, appendix=True))
     blocks.extend(_breakdown_blocks(c, tr, lang))
-    blocks.extend(_pilot_blocks(c, tr, lang))
-    hidden = int(c.get("suppressed_cells") or 0) + sum(int(p.get("suppressed_cells") or 0) for p in c.get("pilots") or [])
-    if hidden:
-        blocks.append(Paragraph(tr("compare.note.suppressed", n=fmt.integer(hidden, lang), k=c.get("k", 5)), "note"))
+    blocks.extend(_pilot_table(c, tr, lang))
+    blocks.extend(_suppressed_note(c, tr, lang))
     return blocks
 
 
@@ -486,7 +683,8 @@ def render_what_changed(comparison: Mapping[str, Any], *, lang: str, title: bool
     tr = Translator(lang)
     template = environment().get_template("comparison_fragment.html.j2")
     return template.render(title=tr("compare.title") if title else None,
-                           blocks=_rendered(comparison_blocks(comparison, lang=lang)))
+                           blocks=_rendered([*comparison_blocks(comparison, lang=lang),
+                                             *comparison_appendix_blocks(comparison, lang=lang)]))
 
 
 def render_comparison_html(comparison: Mapping[str, Any], *, lang: str, name: str | None = None,

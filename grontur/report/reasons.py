@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from grontur import _format as fmt
-from grontur.i18n import t
+from grontur.i18n import has, t
 from grontur.publish import DEFAULT_K
 
 #: Values given in percentage points, shown with one decimal like the pilot evaluation.
@@ -40,17 +40,25 @@ def _format_points(value: Any, lang: str, *, signed: bool) -> str:
 
 
 def render_reason(key: str, values: Mapping[str, Any], lang: str, *, k: int = DEFAULT_K) -> str:
-    """Render a reason in ``lang``: suppressed counts (``None``) read "fewer than k", codes get labels.
+    """Render a reason in ``lang``: codes get labels, and a count the gate hid reads "some".
 
-    Each reason is a sentence of its own, so it starts with a capital letter even when it opens
-    with a filled-in value ("Færre enn 5 av dei ...").
+    The gate hides a count that describes fewer than k people *or* one that could be used to
+    work such a count out, so a hidden count is not said to be small: it reads "some" ("nokre",
+    "noen") with "(number not shown)" at the end of the sentence, or the reason's own
+    ``<key>.unshown`` sentence where "some" would not read well. Each reason is a sentence of its
+    own, so it starts with a capital letter even when it opens with a filled-in value.
     """
+    hidden = any(value is None and name.startswith("n") for name, value in values.items())
+    if hidden and has(f"{key}.unshown"):
+        shown = {name: value for name, value in values.items() if not (value is None and name.startswith("n"))}
+        return render_reason(f"{key}.unshown", shown, lang, k=k)
     filled: dict[str, Any] = {}
     for name, value in values.items():
         if name == "base":  # the base population's name (results.json ``bases``), not a phrase
             continue
         if value is None and name.startswith("n"):
-            filled[name] = t("rank.fewer_than", lang, k=k)
+            # "some of those who commute by car": a hidden base reads "those"
+            filled[name] = t("rank.hidden_base" if name == "n_of" else "rank.hidden_count", lang)
         elif name.endswith("_code"):
             filled[name[: -len("_code")]] = _code_label(str(value), lang)
         elif name.endswith("_codes"):
@@ -61,7 +69,10 @@ def render_reason(key: str, values: Mapping[str, Any], lang: str, *, k: int = DE
             filled[name] = _format_points(value, lang, signed=name in _SIGNED_POINT_VALUES)
         else:
             filled[name] = _format_number(value, lang)
-    return _sentence_case(t(key, lang, **filled))
+    text = t(key, lang, **filled)
+    if hidden:
+        text = text.rstrip(".") + t("rank.hidden_note", lang)
+    return _sentence_case(text)
 
 
 def _sentence_case(text: str) -> str:

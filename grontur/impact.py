@@ -1,0 +1,301 @@
+"""The impact model that the ranking and the plan share with the switching potential.
+
+A measure's effect is a relative cut in car commuting trips *per person reached*:
+
+* **reach**: the people in the measure's target group (catalogue rules) who drive in a season and
+  for whom one of the measure's alternatives is feasible that season. Feasibility is the
+  potential model's (:meth:`grontur.potential.PotentialResult.feasible_in`), so the ranking and
+  the potential section count the same people;
+* **uptake**: for a measure whose effect is measured on participants (a pool bike, a ticket, a
+  matching service), the share of those reached who take part, from the catalogue, capped by the
+  measure's **capacity** (pool size, spaces, tickets) from the catalogue or the site context;
+* **effect**: the catalogue's range (moved by pilot evidence), strengthened or weakened per
+  person by how well the measure answers what the person said (the ranking's match multiplier).
+
+The car trips and tonnes a measure acts on are those of :mod:`grontur.emissions` (per season, the
+same numbers as the emissions section). :func:`apply_in_order` applies measures one after the
+other to the car trips that remain, so a plan can never avoid more than there is.
+
+Everything is vectorised over respondents; nothing here applies the privacy threshold or phrases
+anything (the ranking registers counts with the publication gate, the report phrases).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from grontur.schema import SEASONS
+
+#: The three ends of every estimate, in the order low, central, high.
+BANDS = ("low", "central", "high")
+
+
+@dataclass(frozen=True, eq=False)
+class Baseline:
+    """Each respondent's car trips per working day and tonnes CO2e per year, by season.
+
+    ``trips[season]`` are one-way car trips (as driver) per average working day that the season
+    contributes: summed over the seasons they give the respondent's average day. ``tonnes[band]
+    [season]`` are the tonnes of those trips per year (``None`` when emissions are not known).
+    """
+
+    trips: Mapping[str, np.ndarray]
+    tonnes: Mapping[str, Mapping[str, np.ndarray]] | None
+    driver: Mapping[str, np.ndarray]
+    days_per_year: float
+    #: the most car trips per day each person could drop (the potential's most ambitious
+    #: scenario); a plan never takes a person below it. ``None``: no ceiling but the trips.
+    ceiling: np.ndarray | None = None
+
+    @property
+    def n(self) -> int:
+        return len(next(iter(self.trips.values())))
+
+    def total_trips(self) -> float:
+        return float(sum(float(t.sum()) for t in self.trips.values()))
+
+    def total_tonnes(self, band: str = "central") -> float | None:
+        if self.tonnes is None:
+            return None
+        return float(sum(float(t.sum()) for t in self.tonnes[band].values()))
+
+    def person_trips(self) -> np.ndarray:
+        return np.asarray(sum(self.trips.values()), dtype=float)
+
+    def person_tonnes(self, band: str = "central") -> np.ndarray | None:
+        if self.tonnes is None:
+            return None
+        return np.asarray(sum(self.tonnes[band].values()), dtype=float)
+
+    @classmethod
+    def of(cls, emissions: Any, *, index: pd.Index, tonnes: pd.Series | None = None) -> Baseline:
+        """The baseline from an emissions result (:func:`grontur.emissions.compute_emissions`).
+
+        ``tonnes`` replaces the emissions' own tonnes per respondent (spread over the seasons in
+        proportion to the car trips); for callers who only have tonnes per respondent.
+        """
+        detail: pd.DataFrame = emissions.detail
+        settings: Mapping[str, object] = emissions.settings
+        days = float(settings["working_days_per_year"])  # type: ignore[arg-type]
+        detail = detail.reindex(index)
+        trips = {s: detail[f"car_trips_{s}"].fillna(0.0).to_numpy(dtype=float) / days for s in SEASONS}
+        driver = {s: trips[s] > 0 for s in SEASONS}
+        out: dict[str, dict[str, np.ndarray]] | None
+        if tonnes is None and "estimated" in detail and not bool(detail["estimated"].fillna(False).astype(bool).any()):
+            # no emissions could be estimated (no distances): tonnes are not known, not 0
+            return cls(trips=trips, tonnes=None, driver=driver, days_per_year=days)
+        if tonnes is not None:
+            per_person = pd.to_numeric(tonnes.reindex(index), errors="coerce").fillna(0.0).to_numpy(dtype=float)
+            total = sum(trips.values())
+            with np.errstate(invalid="ignore", divide="ignore"):
+                parts = {s: np.where(total > 0, per_person * trips[s] / total, 0.0) for s in SEASONS}
+            out = {band: parts for band in BANDS}
+        else:
+            out = {}
+            for band in BANDS:
+                out[band] = {}
+                for season in SEASONS:
+                    car = detail[f"mode_{season}"].isin(("car_alone", "car_shared")).to_numpy(dtype=bool)
+                    values = detail[f"{band}_{season}"].to_numpy(dtype=float)
+                    out[band][season] = np.where(car & ~np.isnan(values), values, 0.0)
+        return cls(trips=trips, tonnes=out, driver=driver, days_per_year=days)
+
+
+@dataclass(frozen=True, eq=False)
+class MeasureImpact:
+    """What one measure does on its own: per band and season, the share of each person's car
+    trips it avoids (0 for people it does not reach)."""
+
+    id: str
+    reach: Mapping[str, np.ndarray]
+    share: Mapping[str, Mapping[str, np.ndarray]]
+    participants: Mapping[str, float] | None
+    capacity_people: float | None
+    capacity_bound: bool
+
+    @property
+    def reached(self) -> np.ndarray:
+        return np.logical_or.reduce(list(self.reach.values()))
+
+    def trips(self, baseline: Baseline, band: str = "central") -> float:
+        return float(sum(float((self.share[band][s] * baseline.trips[s]).sum()) for s in baseline.trips))
+
+    def tonnes(self, baseline: Baseline, band: str = "central") -> float | None:
+        if baseline.tonnes is None:
+            return None
+        return float(sum(float((self.share[band][s] * baseline.tonnes[band][s]).sum()) for s in baseline.trips))
+
+    def person_trips(self, baseline: Baseline, band: str = "central") -> np.ndarray:
+        return np.asarray(sum(self.share[band][s] * baseline.trips[s] for s in baseline.trips), dtype=float)
+
+    def person_tonnes(self, baseline: Baseline, band: str = "central") -> np.ndarray | None:
+        if baseline.tonnes is None:
+            return None
+        return np.asarray(sum(self.share[band][s] * baseline.tonnes[band][s] for s in baseline.trips), dtype=float)
+
+
+def measure_impact(
+    measure_id: str,
+    reach: Mapping[str, np.ndarray],
+    *,
+    effect: Sequence[float],
+    multiplier: np.ndarray,
+    uptake: Sequence[float] | None = None,
+    capacity_people: float | None = None,
+) -> MeasureImpact:
+    """The share of car trips a measure avoids per person and season, in three bands.
+
+    ``effect`` and ``uptake`` are ``(low, central, high)``. Without ``uptake`` the effect applies
+    to everyone reached (``applies_to`` eligible or all staff). With it, each person reached takes
+    part with probability ``uptake``; the effect then applies per participant. A capacity caps
+    either: at most ``capacity_people`` are served at once, so the probability is at most
+    ``capacity / reached``.
+    """
+    reached = np.logical_or.reduce(list(reach.values()))
+    n_reached = int(reached.sum())
+    participants: dict[str, float] | None = None
+    bound = False
+    rates = tuple(float(u) for u in uptake) if uptake is not None else (1.0, 1.0, 1.0)
+    probability: dict[str, float] = {}
+    for band, rate in zip(BANDS, rates, strict=True):
+        p = rate
+        # a measure with a physical size (bikes, spaces, cars) serves at most that many at once
+        if capacity_people is not None and n_reached > 0 and p * n_reached > capacity_people:
+            p = capacity_people / n_reached
+            bound = bound or band == "central"
+        probability[band] = p
+    if uptake is not None or bound:
+        participants = {band: probability[band] * n_reached for band in BANDS}
+    share: dict[str, dict[str, np.ndarray]] = {}
+    for band, e in zip(BANDS, effect, strict=True):
+        per_person = np.clip(probability[band] * float(e) * multiplier, 0.0, 1.0)
+        share[band] = {s: np.where(mask, per_person, 0.0) for s, mask in reach.items()}
+    return MeasureImpact(measure_id, dict(reach), share, participants, capacity_people, bound)
+
+
+def restricted(impact: MeasureImpact, to: np.ndarray) -> MeasureImpact:
+    """An enabler's impact on the people ``to`` only (those the measures it goes with reach):
+    showers help the people a cycling measure moves onto a bike, not everyone."""
+    reach = {s: mask & to for s, mask in impact.reach.items()}
+    share = {band: {s: np.where(to, values, 0.0) for s, values in seasons.items()} for band, seasons in impact.share.items()}
+    return MeasureImpact(impact.id, reach, share, impact.participants, impact.capacity_people, impact.capacity_bound)
+
+
+@dataclass(frozen=True)
+class Step:
+    """One measure's marginal contribution in a plan: what it adds to the measures before it."""
+
+    id: str
+    trips: Mapping[str, float]
+    tonnes: Mapping[str, float] | None
+
+
+@dataclass(frozen=True, eq=False)
+class PlanOutcome:
+    """Measures applied in order to the car trips that remain."""
+
+    steps: tuple[Step, ...]
+    trips: Mapping[str, float]
+    tonnes: Mapping[str, float] | None
+    #: per band and season, the share of each person's car trips left after the plan
+    remaining: Mapping[str, Mapping[str, np.ndarray]]
+
+    def driver_days_removed(self, baseline: Baseline, band: str, season: str) -> float:
+        """Car-driver commuters fewer on an average day of ``season``: the drivers' share of
+        their trips that the plan avoids, added up (a person who drops half their car trips
+        counts one half)."""
+        driver = baseline.driver[season]
+        return float(((1.0 - self.remaining[band][season]) * driver).sum())
+
+
+def apply_in_order(baseline: Baseline, impacts: Sequence[MeasureImpact]) -> PlanOutcome:
+    """Apply measures one after the other, each to the car trips the ones before it left.
+
+    A person's remaining share of car trips is multiplied by ``1 - share`` at every measure, so
+    the total can never exceed the car trips (and tonnes) there are, whatever the measures. With
+    a ceiling (:attr:`Baseline.ceiling`) each person's cut is scaled down to it, every measure's
+    part in proportion, so the plan never promises more than the switching potential.
+    """
+    seasons = list(baseline.trips)
+    steps_trips: dict[str, list[dict[str, np.ndarray]]] = {band: [] for band in BANDS}
+    remaining = {band: {s: np.ones(baseline.n) for s in seasons} for band in BANDS}
+    for impact in impacts:
+        for band in BANDS:
+            cuts = {}
+            for s in seasons:
+                cut = remaining[band][s] * impact.share[band][s]
+                cuts[s] = cut
+                remaining[band][s] = remaining[band][s] - cut
+            steps_trips[band].append(cuts)
+    factor = {band: np.ones(baseline.n) for band in BANDS}
+    if baseline.ceiling is not None:
+        for band in BANDS:
+            avoided = sum((1.0 - remaining[band][s]) * baseline.trips[s] for s in seasons)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                factor[band] = np.where(avoided > baseline.ceiling, baseline.ceiling / np.where(avoided > 0, avoided, 1.0), 1.0)
+            for s in seasons:
+                remaining[band][s] = 1.0 - (1.0 - remaining[band][s]) * factor[band]
+    steps = []
+    for j, impact in enumerate(impacts):
+        trips: dict[str, float] = {}
+        tonnes: dict[str, float] | None = {} if baseline.tonnes is not None else None
+        for band in BANDS:
+            cuts = steps_trips[band][j]
+            trips[band] = float(sum(float((cuts[s] * factor[band] * baseline.trips[s]).sum()) for s in seasons))
+            if tonnes is not None and baseline.tonnes is not None:
+                tonnes[band] = float(sum(float((cuts[s] * factor[band] * baseline.tonnes[band][s]).sum()) for s in seasons))
+        steps.append(Step(impact.id, trips, tonnes))
+    total_trips = {band: sum(step.trips[band] for step in steps) for band in BANDS}
+    total_tonnes = None
+    if baseline.tonnes is not None:
+        total_tonnes = {band: sum((step.tonnes or {}).get(band, 0.0) for step in steps) for band in BANDS}
+    return PlanOutcome(tuple(steps), total_trips, total_tonnes, remaining)
+
+
+def marginal_central(baseline: Baseline, remaining: Mapping[str, np.ndarray],
+                     impacts: Sequence[MeasureImpact]) -> tuple[float, float | None]:
+    """Central car trips per day and tonnes a package of measures adds, given what remains.
+
+    Only the people the package reaches are touched (a package reaches a fraction of a large
+    workforce), so choosing a plan costs little more than evaluating its measures.
+    """
+    seasons = list(baseline.trips)
+    touched = np.zeros(baseline.n, dtype=bool)
+    for impact in impacts:
+        for s in seasons:
+            touched |= impact.share["central"][s] > 0
+    idx = np.flatnonzero(touched)
+    if not len(idx):
+        return 0.0, (0.0 if baseline.tonnes is not None else None)
+    left = {s: remaining[s][idx] for s in seasons}
+    for impact in impacts:
+        left = {s: values * (1.0 - impact.share["central"][s][idx]) for s, values in left.items()}
+    trips_sub = {s: baseline.trips[s][idx] for s in seasons}
+    before_cut = sum((1.0 - remaining[s][idx]) * trips_sub[s] for s in seasons)
+    after_cut = sum((1.0 - left[s]) * trips_sub[s] for s in seasons)
+    if baseline.ceiling is not None:
+        after_cut = np.minimum(after_cut, np.maximum(baseline.ceiling[idx], before_cut))
+    gained = np.maximum(after_cut - before_cut, 0.0)
+    trips = float(gained.sum())
+    tonnes = None
+    if baseline.tonnes is not None:
+        # tonnes in proportion to the person's trips cut (their tonnes per trip)
+        person = sum(trips_sub.values())
+        per_trip = np.divide(sum(baseline.tonnes["central"][s][idx] for s in seasons), person,
+                             out=np.zeros(len(idx)), where=person > 0)
+        tonnes = float((gained * per_trip).sum())
+    return trips, tonnes
+
+
+def after(remaining: Mapping[str, np.ndarray], impacts: Sequence[MeasureImpact], *,
+          ceiling: tuple[Baseline, np.ndarray] | None = None) -> dict[str, np.ndarray]:
+    """The central remaining shares after a package of measures (uncapped)."""
+    left = {s: values.copy() for s, values in remaining.items()}
+    for impact in impacts:
+        left = {s: values * (1.0 - impact.share["central"][s]) for s, values in left.items()}
+    return left
