@@ -361,9 +361,9 @@ def import_survey(
 
     accepted_confidence = {s.column: round(s.confidence, 2) for s in accepted}
     accepted_columns = set(accepted_confidence)
-    mapped_report = []
+    mapped_report: list[dict[str, Any]] = []
     for item in mapped.columns:
-        entry = dict(item)
+        entry: dict[str, Any] = dict(item)
         if item["column"] in accepted_columns:
             entry["how"] = "suggested"
             entry["confidence"] = accepted_confidence[item["column"]]
