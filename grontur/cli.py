@@ -69,7 +69,9 @@ def main(argv: list[str] | None = None) -> int:
         click.echo(f"grontur: {error}", err=True)
         return 2
     except click.exceptions.Abort:
-        click.echo("grontur: aborted.", err=True)
+        from grontur.i18n import t
+
+        click.echo(t("cli.aborted", _language(argv)), err=True)
         return 130
     except click.exceptions.NoArgsIsHelpError as error:
         error.show()
@@ -81,7 +83,9 @@ def main(argv: list[str] | None = None) -> int:
         error.show()
         return 2
     except KeyboardInterrupt:
-        click.echo("grontur: interrupted.", err=True)
+        from grontur.i18n import t
+
+        click.echo(t("cli.interrupted", _language(argv)), err=True)
         return 130
     except OSError as error:  # a folder or file the command could not create or read
         where = f"{error.filename}: " if error.filename else ""
@@ -125,18 +129,29 @@ def _sentence(message: str) -> str:
 
 
 def _language(argv: list[str] | None) -> str:
-    """The value of ``--lang`` on the command line when it names a language, else English."""
+    """The value of ``--lang`` on the command line when it names a language, else the written
+    standard of the ``--kommune`` named (the language the commands speak by default), else English."""
     from grontur.i18n import LANGUAGES
 
     args = list(sys.argv[1:] if argv is None else argv)
+    municipality = None
     for position, arg in enumerate(args):
         value = None
         if arg == "--lang" and position + 1 < len(args):
             value = args[position + 1]
         elif arg.startswith("--lang="):
             value = arg.split("=", 1)[1]
+        elif arg == "--kommune" and position + 1 < len(args):
+            municipality = args[position + 1]
         if value in LANGUAGES:
             return value
+    if municipality:
+        from grontur.config import project_for
+
+        try:
+            return project_for(municipality).language
+        except GronturError:
+            pass
     return "en"
 
 

@@ -359,12 +359,14 @@ def import_survey(
         issues = issues.sort_values(["source_row", "column"], kind="stable").reset_index(drop=True)
     issues = with_generalisation_issues(issues[list(ISSUE_COLUMNS)], result.table, k)
 
-    accepted_columns = {s.column for s in accepted}
-    mapped_report = []
+    accepted_confidence = {s.column: round(s.confidence, 2) for s in accepted}
+    accepted_columns = set(accepted_confidence)
+    mapped_report: list[dict[str, Any]] = []
     for item in mapped.columns:
-        entry = dict(item)
+        entry: dict[str, Any] = dict(item)
         if item["column"] in accepted_columns:
             entry["how"] = "suggested"
+            entry["confidence"] = accepted_confidence[item["column"]]
         mapped_report.append(entry)
     mapped_names = {item["column"] for item in mapped.columns}
     unmapped = [item for item in probe.unmapped

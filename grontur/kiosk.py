@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +21,7 @@ from typing import Any
 
 from grontur._formulas import defuse_cell
 from grontur.errors import InputFileError
-from grontur.i18n import check_language
+from grontur.i18n import check_language, t
 from grontur.resources import standard_questionnaire
 
 MULTI_JOIN = "; "
@@ -38,23 +39,41 @@ class Question:
 
     id: str
     column: str
-    kind: str  # single, multi, number, bool, postcode, text_choice
+    kind: str  # single, multi, number, bool, postcode, text_choice, panel_code
     text: str
     help: str | None
     options: tuple[Option, ...]
     required: bool
     minimum: float | None = None
     maximum: float | None = None
+    #: Asked only when the answer to one of these columns is one of its codes (the questionnaire's
+    #: ``ask_if``); empty: always asked.
+    ask_if: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 def _spec() -> dict[str, Any]:
     return standard_questionnaire()
 
 
-def questions(lang: str, *, workplaces: Sequence[str] = ()) -> list[Question]:
-    """The standard questionnaire in ``lang``; the workplace question offers ``workplaces`` or is left out."""
+#: Id of the kiosk's first question: an optional self-chosen code that pairs a person's answers
+#: in two survey rounds. Its column header is one the importer reads as a panel code
+#: (``panel_code_headers`` in ``surveys/mappings/answers.yaml``), so the code becomes the salted
+#: pseudonym ``respondent_id`` that links the rounds (:mod:`grontur.importing`, :mod:`grontur.compare`).
+PANEL_CODE = "q_panel_code"
+PANEL_CODE_PATTERN = re.compile(r"^[0-9A-Za-zÆØÅæøå]{4,12}$")
+
+
+def questions(lang: str, *, workplaces: Sequence[str] = (), panel_code: bool = False) -> list[Question]:
+    """The standard questionnaire in ``lang``; the workplace question offers ``workplaces`` or is left out.
+
+    With ``panel_code`` the optional anonymous answer code (:data:`PANEL_CODE`) comes first.
+    """
     check_language(lang)
     out: list[Question] = []
+    if panel_code:
+        out.append(Question(id=PANEL_CODE, column="respondent_id", kind="panel_code",
+                            text=t("survey.panel_code.header", lang), help=t("survey.panel_code.help", lang),
+                            options=(), required=False))
     for item in _spec()["questions"]:
         options = tuple(Option(str(code), str(texts[lang])) for code, texts in (item.get("options") or {}).items())
         if item["kind"] == "text_choice":
@@ -65,8 +84,24 @@ def questions(lang: str, *, workplaces: Sequence[str] = ()) -> list[Question]:
             id=item["id"], column=item["column"], kind=item["kind"], text=str(item["text"][lang]),
             help=str(item["help"][lang]) if item.get("help") else None, options=options,
             required=bool(item.get("required")), minimum=item.get("min"), maximum=item.get("max"),
+            ask_if=tuple((str(column), tuple(str(code) for code in codes))
+                         for column, codes in (item.get("ask_if") or {}).items()),
         ))
     return out
+
+
+def applies(q: Question, qs: Sequence[Question], answers: Mapping[str, Any]) -> bool:
+    """Whether ``q`` applies to a respondent with ``answers`` (question id -> code) so far.
+
+    A question with an ``ask_if`` is asked when one of the columns it names was answered with one
+    of its codes, or when none of them was answered (nothing says it does not apply).
+    """
+    if not q.ask_if:
+        return True
+    by_column = {other.column: answers.get(other.id) for other in qs}
+    given = [(by_column.get(column), codes) for column, codes in q.ask_if]
+    answered = [(value, codes) for value, codes in given if value is not None]
+    return not answered or any(str(value) in codes for value, codes in answered)
 
 
 def header(qs: Sequence[Question]) -> list[str]:
@@ -142,6 +177,11 @@ def parse_number(text: str, q: Question) -> float | None:
     if q.maximum is not None and value > q.maximum:
         return None
     return value
+
+
+def valid_panel_code(text: str) -> bool:
+    """A self-chosen answer code: 4 to 12 letters or digits (compared without regard to case)."""
+    return bool(PANEL_CODE_PATTERN.fullmatch(text.strip()))
 
 
 def valid_postcode(text: str) -> bool:

@@ -1107,7 +1107,7 @@ _KEYWORDS: dict[str, tuple[str, ...]] = {
     "would_consider": ("consider", "try", "prøve", "would you", "kunne du"),
     "would_help": ("encourage", "easier", "lettare", "lettere", "help", "would make"),
     "stage_of_change": ("closest to where you are", "stemmer best for deg", "stage of change", "ready to change"),
-    "shift_work": ("shift", "turnus", "night", "natt"),
+    "shift_work": ("shift", "shifts", "skift", "skiftarbeid", "turnus", "night", "natt"),
     "children_drop_off": ("children", "born", "barn", "school run", "barnehage"),
     "car_needed_for_work": ("car during", "bil i arbeidstida", "bil i arbeidstiden", "work trips", "tenestereiser", "tjenestereiser"),
 }
@@ -1167,7 +1167,9 @@ def suggest_mapping(raw: RawExport, *, columns: list[str] | None = None) -> list
             elif kind == "float":
                 value_score = numeric
             elif target == "home_postcode":
-                value_score = float(uniques.astype(str).str.fullmatch(r"\d{3,4}").mean()) if len(uniques) else 0.0
+                # "3550.0": a postcode column that a spreadsheet stored as numbers
+                value_score = (float(uniques.astype(str).str.fullmatch(r"\d{3,4}(?:\.0+)?").mean())
+                               if len(uniques) else 0.0)
             elif target == "municipality":
                 # Municipality numbers (any era) or names: distinguishes "Kommune" from a number column.
                 from grontur.municipalities import translate_numbers

@@ -13,40 +13,39 @@ from grontur.config import CONFIG_NAME, Workplace, load_project
 from grontur.errors import ConfigError
 from grontur.publish import check_k
 
-#: The configuration, key by key: the comment above the key, the key, and where its value comes
-#: from. Each value is written by the YAML writer (never pasted into text), so a file name such as
-#: ``svar #2.csv``, a value ``yes`` or a value holding a line break reads back exactly as given.
-_SECTIONS: tuple[tuple[str, str], ...] = (
-    ("municipality", "Municipality (2024 number) and report language: nn (nynorsk), nb (bokmål) or en (English)."),
-    ("language", ""),
-    ("k", ("Privacy threshold: no table, chart, map area or segment describes fewer than k respondents.\n"
-          "5 or higher.")),
-    ("employees", "Total number of employees (for response rate and cars per 100 employees); leave empty if unknown."),
-    ("survey", "The survey export, and a later wave of the same survey once it exists."),
-    ("followup", ""),
-    ("mapping", "A mapping file for an export grontur does not recognise (made by 'grontur import --interactive')."),
-    ("wave", 'Survey round, e.g. "2026-03" (compare waves from the same season).'),
-    ("workplaces", "Workplaces: name, and coordinates (WGS84 degrees) or a postcode."),
-    ("context", ("What the ranking needs to know about the sites: public transport service (none, poor, fair,\n"
-                "good), parking at work (free, paid, limited, none), and facilities that already exist.")),
-    ("pilots", ("Pilots between waves: measure id from the catalogue, dates, and who took part, e.g.\n"
-               "pilots:\n"
-               "  - {measure: ebike-pool, start: 2026-04-01, end: 2026-10-31, participants: {workplace: Sjukeheimen}}")),
-    ("weights", "Optional overrides of measures/weights.yaml, and a folder with extra catalogue entries."),
-    ("catalogue", ""),
-    ("salt", ("Salt for pseudonymous respondent ids. Keep it the same for every wave so panels link;\n"
-             "never share it.")),
+#: The configuration, key by key: the key, and the catalogue key of the comment above it (in the
+#: project's language; ``None``: no comment). Each value is written by the YAML writer (never
+#: pasted into text), so a file name such as ``svar #2.csv``, a value ``yes`` or a value holding a
+#: line break reads back exactly as given.
+_SECTIONS: tuple[tuple[str, str | None], ...] = (
+    ("municipality", "setup.comment.municipality"),
+    ("language", None),
+    ("k", "setup.comment.k"),
+    ("employees", "setup.comment.employees"),
+    ("survey", "setup.comment.survey"),
+    ("followup", None),
+    ("mapping", "setup.comment.mapping"),
+    ("wave", "setup.comment.wave"),
+    ("workplaces", "setup.comment.workplaces"),
+    ("geodata", "setup.comment.geodata"),
+    ("context", "setup.comment.context"),
+    ("pilots", "setup.comment.pilots"),
+    ("weights", "setup.comment.weights"),
+    ("catalogue", None),
+    ("salt", "setup.comment.salt"),
 )
 
 
-def render_config(values: dict[str, object], *, header: str) -> str:
-    """``grontur.yaml`` text: ``header`` and each key's comment as YAML comments, each key and value
-    written by ``yaml.safe_dump`` (an empty value as ``key:``)."""
+def render_config(values: dict[str, object], *, header: str, lang: str) -> str:
+    """``grontur.yaml`` text: ``header`` and each key's comment (in ``lang``) as YAML comments, each
+    key and value written by ``yaml.safe_dump`` (an empty value as ``key:``)."""
+    from grontur.i18n import t
+
     lines = [_comment(line) for line in header.splitlines()]
-    for key, comment in _SECTIONS:
-        if comment:
+    for key, comment_key in _SECTIONS:
+        if comment_key:
             lines.append("")
-            lines.extend(_comment(line) for line in comment.splitlines())
+            lines.extend(_comment(line) for line in t(comment_key, lang).splitlines())
         value = values.get(key)
         if value is None:
             lines.append(f"{key}:")
@@ -63,10 +62,16 @@ def _comment(text: str) -> str:
 
 def write_project(folder: Path, *, municipality: str, language: str | None = None, k: int = 5,
                   employees: int | None = None, survey: str | None = None, mapping: str | None = None,
-                  wave: str | None = None, workplaces: Sequence[Workplace] = (), transit: str = "poor",
-                  parking: str = "free", overwrite: bool = False) -> Path:
-    """Write ``folder/grontur.yaml`` and check that it loads; return its path."""
+                  wave: str | None = None, workplaces: Sequence[Workplace] = (), transit: str | None = None,
+                  parking: str | None = None, facilities: dict[str, bool] | None = None,
+                  postcodes: str | None = None, overwrite: bool = False) -> Path:
+    """Write ``folder/grontur.yaml`` and check that it loads; return its path.
+
+    A site fact not given (``transit``, ``parking``, a facility) is left out of the file: unknown,
+    never a guess. ``postcodes`` names the postcode list the workplaces' postcodes are found in.
+    """
     from grontur.config import default_language
+    from grontur.i18n import t
     from grontur.municipalities import lookup
 
     found = lookup(municipality)
@@ -81,9 +86,13 @@ def write_project(folder: Path, *, municipality: str, language: str | None = Non
          (("name", w.name), ("lat", w.lat), ("lon", w.lon), ("postcode", w.postcode)) if value is not None}
         for w in workplaces
     ]
+    lang = language or default_language(found.written_standard)
+    context: dict[str, object] = {key: value for key, value in
+                                  (("transit_service", transit), ("parking_at_work", parking)) if value is not None}
+    context["facilities"] = dict(facilities or {})
     values: dict[str, object] = {
         "municipality": found.number,
-        "language": language or default_language(found.written_standard),
+        "language": lang,
         "k": k,
         "employees": employees,
         "survey": survey or None,
@@ -91,15 +100,15 @@ def write_project(folder: Path, *, municipality: str, language: str | None = Non
         "mapping": mapping or None,
         "wave": wave or None,
         "workplaces": places,
-        "context": {"transit_service": transit, "parking_at_work": parking, "facilities": {}},
+        "geodata": {"postcodes": postcodes} if postcodes else None,
+        "context": context,
         "pilots": [],
         "weights": {},
         "catalogue": None,
         "salt": secrets.token_hex(8),
     }
-    header = (f"grontur project configuration for {found.name} ({found.number}).\n"
-              f"Relative paths are relative to this folder. Run: grontur analyse --project {folder} --out results")
-    text = render_config(values, header=header)
+    header = t("setup.header", lang, name=found.name, number=found.number, folder=folder)
+    text = render_config(values, header=header, lang=lang)
     folder.mkdir(parents=True, exist_ok=True)
     temporary = folder / f".{CONFIG_NAME}.new"
     temporary.write_text(text, encoding="utf-8")

@@ -13,6 +13,7 @@ import pytest
 from grontur.cli import main
 from grontur.config import load_project
 from grontur.errors import ConfigError
+from grontur.i18n import t
 from grontur.keys import data_home
 from grontur.pipeline import analyse_file, demo_project, import_for_project
 from grontur.privacy import pseudonymise
@@ -93,7 +94,8 @@ def test_analyse_without_a_project_uses_the_users_key_and_names_it(tmp_path: Pat
     assert main(["analyse", str(survey), "--kommune", "Gol", "--out", str(tmp_path / "out"), "--format", "none"]) == 0
     key_file = data_home() / "3324" / "secret.key"
     printed = capsys.readouterr().out
-    assert str(key_file) in printed and "same key" in printed
+    # said in Gol's nynorsk, the language of the run's report (no --lang)
+    assert t("keys.stored", "nn", path=key_file) in printed
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
     cleaned = pd.read_csv(tmp_path / "out" / "cleaned.csv", dtype=str)
     raw = pd.read_csv(survey, dtype=str, encoding="utf-8-sig")

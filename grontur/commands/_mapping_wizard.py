@@ -15,9 +15,9 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
-from grontur.commands._prompts import SKIP, Asker
+from grontur.commands._prompts import NOTHING, SKIP, Asker
 from grontur.i18n import t
-from grontur.importing import ImportResult, import_survey
+from grontur.importing import AUTO_ACCEPT, ImportResult, import_survey
 from grontur.mapping import MODE_BOTH, ColumnRule, Mapping, save_mapping
 from grontur.schema import COLUMNS
 
@@ -26,7 +26,32 @@ TARGETS = (MODE_BOTH, *[c for c in COLUMNS if c not in ("respondent_id", "wave")
 
 
 def target_label(target: str, lang: str) -> str:
-    return t("wizard.target.mode_both", lang) if target == MODE_BOTH else target
+    """A canonical column in plain words of ``lang`` ("Avstand heim–jobb (km)"), never its code."""
+    text = t("wizard.target.mode_both" if target == MODE_BOTH else f"import.column.{target}", lang)
+    return text[:1].upper() + text[1:]
+
+
+def code_label(target: str, code: str, lang: str) -> str:
+    """An answer code in plain words of ``lang`` (the standard questionnaire's label)."""
+    return t(f"code.{'mode' if target in (MODE_BOTH, 'mode_summer', 'mode_winter') else target}.{code}", lang)
+
+
+def confidence_label(confidence: float | None, lang: str) -> str:
+    """How sure a suggestion is, in words: sure (the standard question), likely (applied on its
+    own by the import) or uncertain (below :data:`grontur.importing.AUTO_ACCEPT`)."""
+    if confidence is None or confidence < AUTO_ACCEPT:
+        return t("wizard.confidence.low", lang)
+    return t("wizard.confidence.high" if confidence >= 0.9 else "wizard.confidence.medium", lang)
+
+
+def plain_value(value: object) -> str:
+    """An answer as the user typed it: a whole number a spreadsheet stored as 3550.0 shows as 3550."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    text = str(value).strip()
+    if text.endswith(".0") and text[:-2].isdigit():
+        return text[:-2]
+    return text
 
 
 def _rules_without(mapping: Mapping, column: str) -> list[ColumnRule]:
@@ -65,7 +90,7 @@ def _samples(path: Path, sheet: str | None, columns: list[str], n: int = 4) -> d
     out = {}
     for column in columns:
         if column in frame.columns:
-            values = frame[column].dropna().astype(str).str.strip()
+            values = frame[column].dropna().map(plain_value)
             out[column] = [v[:40] for v in values[values != ""].unique()[:n]]
     return out
 
@@ -81,17 +106,23 @@ def ask_columns(asker: Asker, result: ImportResult, *, samples: dict[str, list[s
     samples = samples or {}
     open_columns = [item["column"] for item in report.get("unmapped", []) if item.get("reason") == "no_match"]
     for column in [*guessed, *open_columns]:
-        suggested = guessed.get(column, {}).get("target") or suggestions.get(column, {}).get("target")
+        suggestion = guessed.get(column) or suggestions.get(column) or {}
+        suggested = suggestion.get("target")
         shown = ", ".join(str(v) for v in samples.get(column, [])[:4]) or t("wizard.no_samples", lang)
         message = t("wizard.column", lang, column=column, samples=shown)
         choices: list[tuple[str, Any]] = []
+        default: Any = NOTHING
         if suggested:
-            choices.append((t("wizard.accept", lang, target=target_label(suggested, lang)), suggested))
+            confidence = suggestion.get("confidence")
+            choices.append((t("wizard.accept", lang, target=target_label(suggested, lang),
+                              confidence=confidence_label(confidence, lang)), suggested))
+            if confidence is not None and confidence >= AUTO_ACCEPT:
+                default = suggested  # a low-confidence suggestion is never the default
         choices.append((t("wizard.change", lang), "__change__"))
-        answer = asker.select(message, choices, skippable=True)
+        answer = asker.select(message, choices, skippable=True, default=default)
         if answer == "__change__":
             answer = asker.select(t("wizard.choose_target", lang, column=column),
-                                  [(target_label(x, lang), x) for x in TARGETS], skippable=True)
+                                  [(target_label(x, lang), x) for x in TARGETS], skippable=True, default=NOTHING)
         mapping = _with_rule(mapping, column, None if answer == SKIP else answer)
     return mapping
 
@@ -135,8 +166,9 @@ def ask_values(asker: Asker, unknown: dict[str, tuple[str, str, list[str]]], map
         assert codes is not None, "unknown_values lists code columns only"
         chosen: dict[str, str] = {}
         for value in values:
-            answer = asker.select(t("wizard.value", lang, value=value, column=column),
-                                  [(code, code) for code in codes], skippable=True)
+            answer = asker.select(t("wizard.value", lang, value=plain_value(value), column=column),
+                                  [(code_label(target, code, lang), code) for code in codes], skippable=True,
+                                  default=NOTHING)
             if answer != SKIP:
                 chosen[str(value)] = str(answer)
         if chosen:

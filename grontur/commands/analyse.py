@@ -54,9 +54,8 @@ def command(survey: Path | None, municipality: str | None, project: Path | None,
     from grontur.pipeline import build_request, run
     from grontur.releases import replacement_notes
 
-    note_symlinked_out(out, lang or "en")
-
     if all_municipalities:
+        note_symlinked_out(out, lang or "en")
         _analyse_all(survey, out=out, mapping=mapping, sheet=sheet, lang=lang, k=k,
                      run_date=run_date.date() if run_date else None, formats=formats, jobs=jobs, limits=limits)
         return
@@ -66,10 +65,11 @@ def command(survey: Path | None, municipality: str | None, project: Path | None,
         lang=lang, k=k, run_date=run_date.date() if run_date else None, formats=formats, out=out,
         replace_release=replace_release, context=context_from_flags(transit, parking, facilities), limits=limits,
     )
+    ui = lang or request.project.language  # the console speaks the report's language
+    note_symlinked_out(out, ui)
     result = run(request)
     assert result.analysis is not None
     respondents = result.analysis.results["respondents"]
-    ui = lang or "en"
     click.echo(t("cli.analyse.done", ui, name=result.project.name, kept=respondents["kept"],
                  input_rows=respondents["input_rows"], quarantined=respondents["quarantined"],
                  folder=output_folder(out)))

@@ -28,15 +28,20 @@ from grontur.threshold import DEFAULT_K
 @click.option("--k", "k", type=int, default=DEFAULT_K, show_default=True,
               help="Privacy threshold (5 or higher): values of workplace, postcode, job group and age band held by "
                    "fewer than k kept respondents are generalised in cleaned.csv.")
-@click.option("--lang", type=click.Choice(["nn", "nb", "en"]), default="en", show_default=True, help="Language of the summary.")
+@click.option("--lang", type=click.Choice(["nn", "nb", "en"]),
+              help="Language of the questions and the summary (default: the written standard of --kommune, else English).")
 @limit_option
 def command(survey: Path, out: Path, mapping: str | None, sheet: str | None, save_to: Path | None, interactive: bool,
-            municipality: str | None, wave: str | None, salt: str, k: int, lang: str, limits: tuple[str, ...]) -> None:
+            municipality: str | None, wave: str | None, salt: str, k: int, lang: str | None,
+            limits: tuple[str, ...]) -> None:
     """Import SURVEY and write cleaned.csv, quality.csv, quarantine.csv and mapping_report.json to OUT."""
     from grontur.commands._common import note_symlinked_out
-    from grontur.config import check_k
+    from grontur.config import check_k, project_for
     from grontur.limits import limits_from_flags
     from grontur.outputs import output_lock, refuse_inputs_inside
+
+    # one language through the run: the one 'grontur survey' and 'grontur init' use for the municipality
+    lang = lang or (project_for(municipality).language if municipality else "en")
 
     k = check_k(k, "--k")
     size_limits = limits_from_flags(limits)
