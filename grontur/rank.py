@@ -371,6 +371,7 @@ class _Respondents:
         self.tonnes = baseline.person_tonnes("central")
         self.shift = self.boolean("shift_work") == 1
         self._stage: np.ndarray | None = None
+        self._stage_asked: np.ndarray | None = None
 
     @property
     def stage(self) -> np.ndarray:
@@ -386,7 +387,9 @@ class _Respondents:
         return self._stage
 
     def stage_asked(self) -> np.ndarray:
-        return self.stage != ""
+        if self._stage_asked is None:
+            self._stage_asked = self.stage != ""
+        return self._stage_asked
 
     def in_stage(self, codes: Sequence[str]) -> np.ndarray:
         return np.isin(self.stage, list(codes))
