@@ -197,10 +197,14 @@ def test_xlsx_measure_list_formatted_with_filter(outputs):
     rows = list(ws.iter_rows(min_row=2, max_row=1 + len(results["measures"]), values_only=True))
     ordered = sorted(results["measures"], key=lambda m: m["rank"])
     assert [r[0] for r in rows] == [m["rank"] for m in ordered]
-    assert [r[4] for r in rows] == [m["effect"]["low"] for m in ordered]
+    assert [r[6] for r in rows] == [m["effect"]["low"] for m in ordered]
+    # what to do and what it costs, beside the effect: status, NOK one-off (low) and per car trip
+    assert [r[2] for r in rows] == [{"plan": "Recommended now", "consider_next": "Consider next",
+                                     "not_suited": "Not suited here"}[m.get("status", "consider_next")] for m in ordered]
+    assert [r[10] for r in rows] == [(m.get("cost_nok") or {}).get("one_off", [None])[0] for m in ordered]
     first = yaml.safe_load((ROOT / "measures" / "catalogue" / f"{ordered[0]['id']}.yaml").read_text(encoding="utf-8"))
     assert rows[0][1] == first["name"]["en"]  # the results carry nynorsk names; English comes from the catalogue
-    assert ws["E2"].number_format == "0%"
+    assert ws["G2"].number_format == "0%"
     assert ws["A1"].font.bold
     names = wb.sheetnames
     assert "Modes" in names and "Anchoring" in names

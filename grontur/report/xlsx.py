@@ -77,24 +77,43 @@ def _measures_sheet(ws: Worksheet, results: Mapping[str, Any], lang: str) -> Non
     tr = Translator(lang)
     ctx = build.make_context(results, lang)
     label = ctx.label
-    header = [tr(k) for k in ("report.col.rank", "report.col.measure", "report.col.family", "report.col.score",
-                              "report.col.effect_low", "report.col.effect_high", "report.col.cost",
-                              "report.col.time", "report.col.actors", "report.col.segments", "report.col.reasons", "report.col.id")]
-    formats = ["0", None, None, "0.00", "0%", "0%", None, None, None, None, None, None]
+    header = [tr(k) for k in ("report.col.rank", "report.col.measure", "report.plan.col.status", "report.plan.col.part",
+                              "report.col.family", "report.col.score",
+                              "report.col.effect_low", "report.col.effect_high", "report.plan.col.trips_alone",
+                              "report.col.tonnes_avoided", "report.plan.col.one_off_low", "report.plan.col.one_off_high",
+                              "report.plan.col.yearly_low", "report.plan.col.yearly_high", "report.plan.col.per_trip",
+                              "report.col.cost", "report.col.time", "report.col.actors", "report.col.segments",
+                              "report.col.reasons", "report.col.id")]
+    formats = ["0", None, None, None, None, "0.00", "0%", "0%", "0.0", "0.00", "#,##0", "#,##0", "#,##0", "#,##0", "#,##0",
+               None, None, None, None, None, None]
+    parts = {item.get("id"): item for item in (results.get("plan") or {}).get("items") or []}
+    names = {str(m.get("id")): ctx.measure_name(m) for m in results.get("measures") or []}
     seg_names = build.segment_names(ctx)
     rows: list[list[Any]] = []
     for m in sorted(results.get("measures") or [], key=lambda m: m.get("rank", 0)):
         eff = m.get("effect") or {}
+        cost = m.get("cost_nok") or {}
+        one_off, yearly = cost.get("one_off") or [None, None], cost.get("yearly") or [None, None]
+        trips = (m.get("car_trips_per_day_avoided") or {}).get("central")
+        tonnes = (m.get("tonnes_co2e_avoided") or {}).get("central")
+        per_trip = ((m.get("cost_effectiveness") or {}).get("nok_per_car_trip") or {}).get("central")
+        item = parts.get(m.get("id"))
+        part = None
+        if item is not None:
+            goes = ", ".join(names.get(str(g), str(g)) for g in item.get("goes_with") or [])
+            part = tr("report.plan.part.core") if item.get("role") == "core" else \
+                tr(f"report.plan.part.{item.get('role')}", measures=goes)
         rows.append([
-            m.get("rank"), ctx.measure_name(m),
+            m.get("rank"), ctx.measure_name(m), tr(f"report.plan.status.{m.get('status', 'consider_next')}"), part,
             label("family", str(m["family"])) if m.get("family") else None,
-            m.get("score"), eff.get("low"), eff.get("high"),
+            m.get("score"), eff.get("low"), eff.get("high"), trips, tonnes, one_off[0], one_off[1], yearly[0], yearly[1],
+            per_trip,
             label("cost", str(m.get("cost_class"))), label("time", str(m.get("time_to_effect"))),
             ", ".join(label("actor", a) for a in build._code_list(m.get("actors"))),
             ", ".join(seg_names.get(s, s) for s in build._code_list(m.get("segments"))),
             " ".join(r if r.endswith(".") else r + "." for r in build.measure_reasons(m, ctx)), m.get("id"),
         ])
-    _write(ws, header, rows, formats, wide={1: 34, 10: 70})
+    _write(ws, header, rows, formats, wide={1: 34, 19: 70})
 
 
 def _table_sheet(ws: Worksheet, table: Table) -> None:
