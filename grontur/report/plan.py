@@ -198,10 +198,14 @@ def why_here(ctx: Any, measure: Mapping[str, Any]) -> str:
     for prefix in ("rank.reason.reach", "rank.reason.feasible", "rank.reason.barriers", "rank.reason.would_help",
                    "rank.reason.participants"):
         for reason in reasons:
+            if not str(reason.get("key", "")).startswith(prefix):
+                continue
             hidden = any(value is None for name, value in reason.items() if name.startswith("n"))
-            if str(reason.get("key", "")).startswith(prefix) and not hidden:
+            # the group sentence always comes first (said "some … not shown" when hidden), so
+            # "… of them" that follows has its referent; other hidden counts are left out
+            if not hidden or prefix == "rank.reason.reach":
                 picked.append(phrase(reason, ctx.lang, k=_k(ctx)))
-                break
+            break
     words: list[str] = []
     for sentence in picked:
         sentence = sentence if sentence.endswith(".") else sentence + "."
@@ -237,8 +241,8 @@ def measure_cards(ctx: Any) -> Cards | None:
         cost = item.get("cost_nok") or {}
         trips = _band(item.get("car_trips_per_day_avoided"), lang, digits=1)
         tonnes = _band(item.get("tonnes_co2e_avoided"), lang, digits=1)
-        facts = [(tr("report.plan.fact.part"), _part(ctx, item, names)),
-                 (tr("report.plan.fact.cost"), tr("report.plan.cost_text", one_off=nok_range(cost.get("one_off"), lang),
+        facts = [(tr("report.plan.fact.part"), _part(ctx, item, names))] if item.get("role") != "core" else []
+        facts += [(tr("report.plan.fact.cost"), tr("report.plan.cost_text", one_off=nok_range(cost.get("one_off"), lang),
                                                   yearly=nok_range(cost.get("yearly"), lang)))]
         if trips is not None:
             effect = tr("report.plan.effect_text", trips=trips[0], trips_range=trips[1])
