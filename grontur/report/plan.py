@@ -151,7 +151,8 @@ def plan_table(ctx: Any) -> Table | None:
             Cell(fmt.integer(i + 1, lang)),
             Cell(names.get(mid, mid)),
             Cell(_part(ctx, item, names)),
-            Cell(", ".join(ctx.label("actor", a) for a in item.get("actors") or [])),
+            # the owner: the first actor the catalogue names (all of them are in the entry below)
+            Cell(ctx.label("actor", str((item.get("actors") or ["?"])[0]))),
             Cell(nok_range(cost.get("one_off"), lang)),
             Cell(nok_range(cost.get("yearly"), lang)),
             Cell(_date(starts.get(mid), lang)),
@@ -164,7 +165,7 @@ def plan_table(ctx: Any) -> Table | None:
                  Cell(nok_range(total.get("yearly"), lang)), Cell(""),
                  Cell(trips_total[0] if trips_total else fmt.SUPPRESSED, "plan.car_trips_per_day_avoided.central",
                       (plan.get("car_trips_per_day_avoided") or {}).get("central"))))
-    header = (tr("report.col.rank"), tr("report.col.measure"), tr("report.plan.col.part"), tr("report.col.actors"),
+    header = (tr("report.col.rank"), tr("report.col.measure"), tr("report.plan.col.part"), tr("report.col.owner"),
               tr("report.plan.col.one_off"), tr("report.plan.col.yearly"), tr("report.col.start"),
               tr("report.plan.col.trips"))
     return Table("plan", tr("report.plan.table"), header, tuple(rows),
