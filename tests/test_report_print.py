@@ -165,7 +165,8 @@ def test_the_page_footer_counts_pages_in_the_report_language():
 
 
 def _pages(pdf: Path) -> list[str]:
-    need("pdfinfo and pdftotext (poppler-utils)", bool(shutil.which("pdfinfo") and shutil.which("pdftotext")))
+    need("pdfinfo, pdftotext and pdfimages (poppler-utils)",
+         all(shutil.which(tool) for tool in ("pdfinfo", "pdftotext", "pdfimages")))
     info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
     count = int(re.search(r"^Pages:\s+(\d+)", info, re.MULTILINE).group(1))
     text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
@@ -205,12 +206,32 @@ def _body_lines(page: str) -> int:
 
 @pytest.mark.browser
 def test_pdf_has_no_near_empty_page(browser, tmp_path):
-    """Every page but the last carries at least a tenth of the text of the fullest page."""
+    """Every page but the last carries at least a tenth of the content of the fullest page.
+
+    Content is the lines of text plus the charts and maps: a chart counts as the lines of text
+    its height would hold (the fullest page's lines over the 10 inches of an A4 text block).
+    """
     from grontur.report.pdf import write_pdf
 
     write_outputs(_results(), out_dir=tmp_path, lang="nn", formats=("html",))
-    pages = _pages(write_pdf(tmp_path / "report.html", tmp_path / "report.pdf", browser=browser))
+    pdf = write_pdf(tmp_path / "report.html", tmp_path / "report.pdf", browser=browser)
+    pages = _pages(pdf)
     lines = [_body_lines(page) for page in pages]
     full = max(lines)
-    thin = [(number, n) for number, n in enumerate(lines[:-1], 1) if n < 0.1 * full]
-    assert not thin, f"near-empty pages (page, lines) with {full} lines on the fullest page: {thin}"
+    inches = _image_inches(pdf, len(pages))
+    content = [n + inches[i] * full / 10.0 for i, n in enumerate(lines)]
+    thin = [(number, n) for number, n in enumerate(content[:-1], 1) if n < 0.1 * full]
+    assert not thin, f"near-empty pages (page, content) with {full} lines on the fullest page: {thin}"
+
+
+def _image_inches(pdf: Path, n_pages: int) -> list[float]:
+    """The height in inches of the images (charts, maps) on each page, from pdfimages -list."""
+    listing = subprocess.run(["pdfimages", "-list", str(pdf)], check=True, capture_output=True, text=True).stdout
+    heights = [0.0] * n_pages
+    for row in listing.splitlines()[2:]:
+        cols = row.split()
+        if len(cols) >= 13 and cols[0].isdigit():
+            page, height, y_ppi = int(cols[0]), float(cols[4]), float(cols[12])
+            if y_ppi > 0:
+                heights[page - 1] += height / y_ppi
+    return heights
