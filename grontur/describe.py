@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from functools import cache
 from typing import Any, cast
 
@@ -180,18 +181,49 @@ def days_on_site(table: pd.DataFrame, settings: Mapping[str, Any]) -> pd.Series:
     return days.fillna(fallback).clip(lower=0.0, upper=7.0)
 
 
-def season_trips(table: pd.DataFrame, settings: Mapping[str, Any]) -> dict[str, pd.Series]:
+def season_trips(table: pd.DataFrame, settings: Mapping[str, Any], *,
+                 days: pd.Series | None = None) -> dict[str, pd.Series]:
     """Round trips per *average* week spent in each season's mode (0 when remote or unknown).
 
-    Summing both seasons gives the yearly average round trips per working week.
+    Summing both seasons gives the yearly average round trips per working week. ``days`` is
+    :func:`days_on_site` of the same table and settings when the caller has it already.
     """
-    days = days_on_site(table, settings)
+    days = days_on_site(table, settings) if days is None else days
     out = {}
     for season, w in season_weights(settings).items():
         mode = codes(table, f"mode_{season}")
         travels = mode.notna() & (mode != "remote")
         out[season] = (days * w).where(travels, 0.0)
     return out
+
+
+@dataclass(frozen=True)
+class RowQuantities:
+    """The per-row quantities of one table that several sections use (:func:`days_on_site` and
+    :func:`season_trips`), computed once per table and settings and shared: see
+    :func:`row_quantities`."""
+
+    full_week_days: float
+    summer_share_of_year: float
+    days: pd.Series
+    trips: dict[str, pd.Series]
+
+    def fits(self, table: pd.DataFrame, settings: Mapping[str, Any]) -> bool:
+        """Whether these quantities were computed with ``settings`` on a table with ``table``'s rows."""
+        return (self.full_week_days == float(settings["full_week_days"])
+                and self.summer_share_of_year == float(settings["summer_share_of_year"])
+                and self.days.index.equals(table.index))
+
+
+def row_quantities(table: pd.DataFrame, settings: Mapping[str, Any],
+                   given: RowQuantities | None = None) -> RowQuantities:
+    """``given`` when it fits ``table`` and ``settings`` (computed on the same rows with the same
+    week and season settings), else the quantities computed now."""
+    if given is not None and given.fits(table, settings):
+        return given
+    days = days_on_site(table, settings)
+    return RowQuantities(float(settings["full_week_days"]), float(settings["summer_share_of_year"]),
+                         days, season_trips(table, settings, days=days))
 
 
 def _multi_uniques(series: pd.Series) -> tuple[np.ndarray, pd.DataFrame]:
@@ -349,9 +381,11 @@ def _observed_modes(table: pd.DataFrame) -> list[str]:
 class _Rows:
     """Per-row arrays the sections count over (computed once per table, sliced per group)."""
 
-    def __init__(self, table: pd.DataFrame, settings: Mapping[str, Any]) -> None:
+    def __init__(self, table: pd.DataFrame, settings: Mapping[str, Any],
+                 quantities: RowQuantities | None = None) -> None:
         full = float(settings["full_week_days"])
-        trips = season_trips(table, settings)
+        quantities = row_quantities(table, settings, quantities)
+        trips = quantities.trips
         self.n = len(table)
         self.modes = _observed_modes(table)
         self.mode: dict[str, np.ndarray] = {}
@@ -368,7 +402,7 @@ class _Rows:
             self.trips[season] = trips[season].to_numpy(dtype=float)
             self.alone[season] = (mode == "car_alone").to_numpy(dtype=bool)
             self.driver[season] = mode.isin(CAR_DRIVER_MODES).to_numpy(dtype=bool)
-        self.cars = (days_on_site(table, settings) / full).clip(upper=7.0 / full).to_numpy(dtype=float)
+        self.cars = (quantities.days / full).clip(upper=7.0 / full).to_numpy(dtype=float)
         self.weights = season_weights(settings)
         self.distance = numeric(table, "distance_km").to_numpy(dtype=float)
         # The people a drive-alone rate counts (trips driven alone) and does not count (other trips).
@@ -507,10 +541,11 @@ def _seasonal_shift(ledger: Ledger, table: pd.DataFrame, flags: pd.DataFrame) ->
 
 # --------------------------------------------------------------------------- headline rates
 
-def drive_alone_rate(table: pd.DataFrame, *, settings: Mapping[str, Any] | None = None) -> dict[str, float | None]:
+def drive_alone_rate(table: pd.DataFrame, *, settings: Mapping[str, Any] | None = None,
+                     quantities: RowQuantities | None = None) -> dict[str, float | None]:
     """Drive-alone trips / all trips per season and for the year (trips weighted by days on site)."""
     settings = settings if settings is not None and "full_week_days" in settings else load_settings(settings)
-    trips = season_trips(table, settings)
+    trips = row_quantities(table, settings, quantities).trips
     out: dict[str, float | None] = {}
     num_year = den_year = 0.0
     for season in SEASONS:
@@ -538,11 +573,12 @@ def _effective_ci(table: pd.DataFrame, season_trips_: dict[str, pd.Series], rate
 
 
 def cars_per_100(table: pd.DataFrame, *, employees: int | None = None,
-                 settings: Mapping[str, Any] | None = None) -> dict[str, Any]:
+                 settings: Mapping[str, Any] | None = None,
+                 quantities: RowQuantities | None = None) -> dict[str, Any]:
     """Cars arriving on an average working day per 100 respondents, per season and for the year."""
     settings = settings if settings is not None and "full_week_days" in settings else load_settings(settings)
     full = float(settings["full_week_days"])
-    days = days_on_site(table, settings)
+    days = row_quantities(table, settings, quantities).days
     out: dict[str, Any] = {"base": "respondents"}
     weights = season_weights(settings)
     year = 0.0
@@ -606,10 +642,9 @@ def _day_row(ledger: Ledger, values: pd.Series, tag: str) -> tuple[Fig, dict[str
     return known, cells
 
 
-def _days_section(ledger: Ledger, table: pd.DataFrame, settings: Mapping[str, Any]) -> dict[str, Any]:
+def _days_section(ledger: Ledger, table: pd.DataFrame, used: pd.Series) -> dict[str, Any]:
     reported = numeric(table, "days_on_site")
     remote = numeric(table, "remote_days")
-    used = days_on_site(table, settings)
     n_rep, day_cells = _day_row(ledger, reported, "days_on_site")
     n_remote, remote_cells = _day_row(ledger, remote, "remote_days")
     # Those who work remotely at all are a subtotal of the remote-days distribution.
@@ -705,7 +740,7 @@ def _seen(rows: _Rows, season: str, mask: np.ndarray) -> set[str]:
 
 def describe(table: pd.DataFrame, *, k: int = DEFAULT_K, employees: int | None = None,
              settings: Mapping[str, Any] | None = None, ledger: Ledger | None = None,
-             seasons_asked: int | None = None) -> dict[str, Any]:
+             seasons_asked: int | None = None, quantities: RowQuantities | None = None) -> dict[str, Any]:
     """Build ``results["habits"]`` from the canonical table.
 
     Parameters
@@ -725,13 +760,17 @@ def describe(table: pd.DataFrame, *, k: int = DEFAULT_K, employees: int | None =
         How many seasons the survey asked about: 1 when one mode question fills both seasons
         (the import says so); by default, the seasons with a mode column. With one season there
         is no seasonal shift (``seasonal_shift`` is None): nobody was asked about a second one.
+    quantities
+        :func:`row_quantities` of ``table`` when the caller shares them with other sections;
+        computed here when not given (or when they were computed with other settings).
     """
     own = ledger is None
     ledger = Ledger(len(table), k) if ledger is None else ledger
     settings = load_settings(settings)
     table = prepare(table)
     n = len(table)
-    rows = _Rows(table, settings)
+    quantities = row_quantities(table, settings, quantities)
+    rows = _Rows(table, settings, quantities)
     everyone = ledger.named("respondents", table)
     flags = {col: multi_dummies(column(table, col)) for col in ("barriers", "would_consider", "would_help")}
     seasons = _season_section(ledger, rows, table)
@@ -741,8 +780,8 @@ def describe(table: pd.DataFrame, *, k: int = DEFAULT_K, employees: int | None =
     if seasons_asked >= 2:
         shift = _seasonal_shift(ledger, table, flags["barriers"])
 
-    dar = drive_alone_rate(table, settings=settings)
-    trips = season_trips(table, settings)
+    dar = drive_alone_rate(table, settings=settings, quantities=quantities)
+    trips = quantities.trips
     dar_ci: dict[str, Any] = {}
     for key, picked in [(s, [s]) for s in SEASONS] + [("year", list(SEASONS))]:
         lo, hi = _effective_ci(table, {s: trips[s] for s in picked}, dar[key])
@@ -752,7 +791,7 @@ def describe(table: pd.DataFrame, *, k: int = DEFAULT_K, employees: int | None =
                  if m in seasons[s]["modes"]]
         _, needs = rows.alone_rate(ledger, picked, np.ones(n, dtype=bool), alone)
         dar_ci[key] = {"rate": Derived(dar[key], needs), "ci_low": Derived(lo, needs), "ci_high": Derived(hi, needs)}
-    cars = cars_per_100(table, employees=employees, settings=settings)
+    cars = cars_per_100(table, employees=employees, settings=settings, quantities=quantities)
     driver_needs = tuple(f for s in SEASONS for f in (seasons[s]["car_driver"]["count"], seasons[s]["n"]))
     for key in ("summer", "winter", "year", "estimated_cars_per_day"):
         if key in cars:
@@ -764,7 +803,7 @@ def describe(table: pd.DataFrame, *, k: int = DEFAULT_K, employees: int | None =
     distance = _banded(ledger, dist, distance_band(dist), [b[0] for b in DISTANCE_BANDS], "distance")
     minutes = numeric(table, "travel_time_min")
     travel_time = _banded(ledger, minutes, time_band(minutes), [b[0] for b in TIME_BANDS], "travel_time")
-    days = _days_section(ledger, table, settings)
+    days = _days_section(ledger, table, quantities.days)
 
     breakdowns: dict[str, Any] = {}
     names = list(BREAKDOWN_COLUMNS)

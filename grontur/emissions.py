@@ -25,11 +25,12 @@ import pandas as pd
 
 from grontur._yaml import read_yaml
 from grontur.describe import (
+    RowQuantities,
     codes,
     column,
-    days_on_site,
     load_settings,
     numeric,
+    row_quantities,
     season_weights,
 )
 from grontur.errors import ConfigError
@@ -169,6 +170,8 @@ class EmissionsResult:
     settings: Mapping[str, Any]
     k: int = DEFAULT_K
     employees: int | None = None
+    # days on site and trips per row, shared with the sections computed on the same table
+    quantities: RowQuantities | None = None
 
     @property
     def total(self) -> float | None:
@@ -322,6 +325,7 @@ def compute_emissions(
     factors: Factors | str | Path | None = None,
     k: int = DEFAULT_K,
     employees: int | None = None,
+    quantities: RowQuantities | None = None,
 ) -> EmissionsResult:
     """Tonnes CO2e per year for every respondent (NaN where no distance or no mode is known).
 
@@ -338,6 +342,8 @@ def compute_emissions(
         in a run the run's publication gate decides (:meth:`EmissionsResult.section`).
     employees
         Total employees, to project the respondent average to the whole workforce.
+    quantities
+        :func:`grontur.describe.row_quantities` of ``table`` when the caller has them already.
     """
     k = check_k(k)
     settings = load_settings(settings)
@@ -348,7 +354,8 @@ def compute_emissions(
 
     dist = numeric(table, "distance_km")
     dist = dist.where(dist > 0)
-    days = days_on_site(table, settings)
+    quantities = row_quantities(table, settings, quantities)
+    days = quantities.days
     fuel = column(table, "car_fuel").astype("object")
     summer = column(table, "mode_summer").astype("object")
     winter = column(table, "mode_winter").astype("object")
@@ -396,5 +403,6 @@ def compute_emissions(
         factors=factors,
         settings=settings,
         k=k,
+        quantities=quantities,
         employees=employees,
     )

@@ -176,8 +176,11 @@ def analyse_imported(
     # for all of them at once (grontur.publish).
     ledger = Ledger(len(table), k)
     asked = seasons_asked(imported)
-    habits = describe.describe(table, k=k, employees=project.employees, ledger=ledger, seasons_asked=asked)
-    emission = emissions.compute_emissions(table, k=k, employees=project.employees)
+    # Days on site and trips per row, computed once and shared by the sections that use them.
+    quantities = describe.row_quantities(table, describe.load_settings())
+    habits = describe.describe(table, k=k, employees=project.employees, ledger=ledger, seasons_asked=asked,
+                               quantities=quantities)
+    emission = emissions.compute_emissions(table, k=k, employees=project.employees, quantities=quantities)
     emission_section = emission.section(ledger)
     switching = potential.compute_potential(
         table, emissions=emission, k=k, transit_service=context["transit_service"]

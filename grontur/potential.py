@@ -30,12 +30,12 @@ from grontur.describe import (
     as_bool,
     codes,
     column,
-    days_on_site,
     dummy,
     jsonable,
     load_settings,
     multi_dummies,
     numeric,
+    row_quantities,
     season_weights,
 )
 from grontur.emissions import BANDS, EmissionsResult
@@ -556,7 +556,7 @@ def _scenarios(table: pd.DataFrame, by_season: Mapping[str, pd.DataFrame], emiss
     occupancy = float(_value(params.get("carpool_occupancy", 2.0)))
     bus = emissions.factors.modes["bus"]
     bus_band = {"central": bus.central, "low": bus.low, "high": bus.high}
-    days = days_on_site(table, settings).to_numpy()
+    days = row_quantities(table, settings, emissions.quantities).days.to_numpy()
     out: dict[str, Any] = {}
     per_resp: dict[str, pd.DataFrame] = {}
     known_tonnes = bool(detail["estimated"].any()) if "estimated" in detail else True

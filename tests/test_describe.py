@@ -12,7 +12,9 @@ import pytest
 from grontur.describe import (
     describe,
     drive_alone_rate,
+    load_settings,
     mode_share,
+    row_quantities,
 )
 from grontur.errors import ConfigError
 from grontur.publish import Ledger, exact, suppress_with_totals
@@ -104,6 +106,27 @@ def test_drive_alone_rate_excludes_remote_seasons_and_uses_remote_days_when_days
     # respondent 1 travels 5 - 2 = 3 days; respondent 2 travels 3 days by bus in summer only.
     assert rate["summer"] == pytest.approx(3 / 6)
     assert rate["winter"] == pytest.approx(1.0)
+
+
+def test_row_quantities_are_shared_only_with_the_same_rows_and_settings(table: pd.DataFrame) -> None:
+    settings = load_settings()
+    shared = row_quantities(table, settings)
+    # Given quantities of the same rows and settings are used as they are (computed once per table).
+    assert row_quantities(table, settings, shared) is shared
+    # Quantities of other settings (a four-day full week) are not reused: a respondent without
+    # days_on_site who works 1 day remotely travels 4 - 1 = 3 days then, not 5 - 1 = 4.
+    short = load_settings({"full_week_days": 4})
+    assert row_quantities(table, short, shared) is not shared
+    two = pd.DataFrame([
+        {"mode_summer": "car_alone", "mode_winter": "car_alone", "days_on_site": None, "remote_days": 1.0},
+        {"mode_summer": "bus", "mode_winter": "bus", "days_on_site": 3.0},
+    ])
+    default = row_quantities(two, settings)
+    rate = drive_alone_rate(two, settings=short, quantities=default)
+    assert rate["summer"] == pytest.approx(3 / (3 + 3))
+    # Quantities of another table (other rows) are not reused either.
+    assert row_quantities(two, settings, shared) is not shared
+    assert list(row_quantities(two, settings, shared).days) == [4.0, 3.0]
 
 
 def test_cars_per_100_uses_days_on_site_and_says_its_base(table: pd.DataFrame) -> None:
