@@ -625,7 +625,7 @@ def _join_small_postcodes(frame: pd.DataFrame, k: int) -> pd.Series:
     sums = {str(pc): (float(mean_lat[pc]) * sizes[pc], float(mean_lon[pc]) * sizes[pc]) for pc in sizes}
     n = {str(pc): int(size) for pc, size in sizes.items()}
     while len(n) > 1:
-        small = sorted((size, area) for area, size in n.items() if size < k)
+        small = sorted((size, area) for area, size in n.items() if is_small(size, k))
         if not small:
             break
         target = None
