@@ -48,6 +48,8 @@ class Baseline:
     tonnes: Mapping[str, Mapping[str, np.ndarray]] | None
     driver: Mapping[str, np.ndarray]
     days_per_year: float
+    #: each season's share of the working year (the emissions' settings)
+    season_weights: Mapping[str, float]
     #: the most car trips per day each person could drop (the potential's most ambitious
     #: scenario); a plan never takes a person below it. ``None``: no ceiling but the trips.
     ceiling: np.ndarray | None = None
@@ -79,16 +81,19 @@ class Baseline:
         ``tonnes`` replaces the emissions' own tonnes per respondent (spread over the seasons in
         proportion to the car trips); for callers who only have tonnes per respondent.
         """
+        from grontur.describe import season_weights
+
         detail: pd.DataFrame = emissions.detail
-        settings: Mapping[str, object] = emissions.settings
-        days = float(settings["working_days_per_year"])  # type: ignore[arg-type]
+        settings: Mapping[str, Any] = emissions.settings
+        days = float(settings["working_days_per_year"])
+        weights = season_weights(settings)
         detail = detail.reindex(index)
         trips = {s: detail[f"car_trips_{s}"].fillna(0.0).to_numpy(dtype=float) / days for s in SEASONS}
         driver = {s: trips[s] > 0 for s in SEASONS}
         out: dict[str, dict[str, np.ndarray]] | None
         if tonnes is None and "estimated" in detail and not bool(detail["estimated"].fillna(False).astype(bool).any()):
             # no emissions could be estimated (no distances): tonnes are not known, not 0
-            return cls(trips=trips, tonnes=None, driver=driver, days_per_year=days)
+            return cls(trips=trips, tonnes=None, driver=driver, days_per_year=days, season_weights=weights)
         if tonnes is not None:
             per_person = pd.to_numeric(tonnes.reindex(index), errors="coerce").fillna(0.0).to_numpy(dtype=float)
             total = sum(trips.values())
@@ -103,7 +108,7 @@ class Baseline:
                     car = detail[f"mode_{season}"].isin(("car_alone", "car_shared")).to_numpy(dtype=bool)
                     values = detail[f"{band}_{season}"].to_numpy(dtype=float)
                     out[band][season] = np.where(car & ~np.isnan(values), values, 0.0)
-        return cls(trips=trips, tonnes=out, driver=driver, days_per_year=days)
+        return cls(trips=trips, tonnes=out, driver=driver, days_per_year=days, season_weights=weights)
 
 
 @dataclass(frozen=True, eq=False)
@@ -292,8 +297,7 @@ def marginal_central(baseline: Baseline, remaining: Mapping[str, np.ndarray],
     return trips, tonnes
 
 
-def after(remaining: Mapping[str, np.ndarray], impacts: Sequence[MeasureImpact], *,
-          ceiling: tuple[Baseline, np.ndarray] | None = None) -> dict[str, np.ndarray]:
+def after(remaining: Mapping[str, np.ndarray], impacts: Sequence[MeasureImpact]) -> dict[str, np.ndarray]:
     """The central remaining shares after a package of measures (uncapped)."""
     left = {s: values.copy() for s, values in remaining.items()}
     for impact in impacts:

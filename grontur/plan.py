@@ -22,7 +22,7 @@ No sentence is written here: the plan is numbers, ids and counts of the publicat
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -149,8 +149,13 @@ class Chosen:
 
 
 def choose_plan(ranked: Sequence[Mapping[str, Any]], people: Any, *, context: Mapping[str, Any],
-                settings: Mapping[str, Any], ledger: Ledger) -> Chosen:
-    """Choose the plan among the evaluated measures (``rank._evaluate`` results, sorted by score)."""
+                settings: Mapping[str, Any], ledger: Ledger,
+                score: Callable[[Mapping[str, Any], float, float | None], float]) -> Chosen:
+    """Choose the plan among the evaluated measures (``rank._evaluate`` results, sorted by score).
+
+    ``score(measure, trip_share, tonne_share)`` is the ranking's own score of a measure for the
+    given shares of all car trips and tonnes: a package is scored on its marginal shares.
+    """
     cfg = settings["plan"]
     baseline = people.baseline
     total_trips = baseline.total_trips()
@@ -176,31 +181,21 @@ def choose_plan(ranked: Sequence[Mapping[str, Any]], people: Any, *, context: Ma
                 out.append(item["id"])
         return out
 
-    def addons(core: Mapping[str, Any], skip: set[str]) -> list[str]:
-        fitting = []
-        for item in enablers:
-            if item["id"] in skip or not item["rules"].covers(core["rules"]):
-                continue
-            asked = item["named"] & item["impact"].reached
-            if ledger.may_show(int(asked.sum())):
-                fitting.append(item)
+    def addons(core: Mapping[str, Any]) -> list[str]:
+        """Enablers of ``core`` that at least k of the people they reach asked for, strongest first."""
+        fitting = [item for item in enablers if item["rules"].covers(core["rules"])
+                   and ledger.may_show(int((item["named"] & item["impact"].reached).sum()))]
         fitting.sort(key=lambda item: (-item["car_trips_central"], item["id"]))
-        return [item["id"] for item in fitting[: int(cfg["max_addons_per_measure"])]]
+        return [item["id"] for item in fitting]
 
-    weights = settings["score"]
-    half = settings["impact_half_saturation"]
+    # what travels with each core measure does not change while the plan is chosen
+    needed_first = {core["id"]: prerequisites(core) for core in cores}
+    asked_for = {core["id"]: addons(core) for core in cores}
+    max_addons = int(cfg["max_addons_per_measure"])
 
     def package_score(core: Mapping[str, Any], trips: float, tonnes: float | None) -> float:
-        def saturate(share: float, h: float) -> float:
-            share = max(0.0, share)
-            return share / (share + h) if share + h > 0 else 0.0
-        trips_part = saturate(trips / total_trips if total_trips else 0.0, float(half["trips"]))
-        tonnes_part = (saturate(tonnes / total_tonnes, float(half["tonnes"])) if tonnes is not None and total_tonnes
-                       else trips_part)
-        parts = {"trips": trips_part, "tonnes": tonnes_part, "match": core["parts"]["match"],
-                 "cost": core["parts"]["cost"], "time": core["parts"]["time"]}
-        total_w = sum(float(weights[key]) for key in parts)
-        return sum(float(weights[key]) * value for key, value in parts.items()) / total_w if total_w else 0.0
+        return score(core, trips / total_trips if total_trips else 0.0,
+                     tonnes / total_tonnes if tonnes is not None and total_tonnes else None)
 
     chosen: list[tuple[str, str, tuple[str, ...]]] = []
     cache: dict[tuple[str, tuple[str, ...]], MeasureImpact] = {}
@@ -213,9 +208,10 @@ def choose_plan(ranked: Sequence[Mapping[str, Any]], people: Any, *, context: Ma
         for core in cores:
             if core["id"] in in_plan or (core["rules"].family in one_per_family and core["rules"].family in taken):
                 continue
-            pre = [p for p in prerequisites(core) if p not in in_plan]
+            pre = [p for p in needed_first[core["id"]] if p not in in_plan]
             package = [(p, "prerequisite", (core["id"],)) for p in pre] + [(core["id"], "core", ())]
-            extra = [(a, "addon", (core["id"],)) for a in addons(core, in_plan | set(pre))]
+            extra = [(a, "addon", (core["id"],)) for a in asked_for[core["id"]] if a not in in_plan and a not in pre]
+            extra = extra[:max_addons]
             room = max_items - len(chosen)
             if len(package) > room:
                 continue
@@ -224,9 +220,9 @@ def choose_plan(ranked: Sequence[Mapping[str, Any]], people: Any, *, context: Ma
             trips, tonnes = marginal_central(baseline, remaining, impacts)
             if total_trips <= 0 or trips / total_trips < min_share:
                 continue
-            score = package_score(core, trips, tonnes)
-            if best is None or score > best[0] + 1e-12 or (abs(score - best[0]) <= 1e-12 and core["id"] < best[1]):
-                best = (score, core["id"], package)
+            value = package_score(core, trips, tonnes)
+            if best is None or value > best[0] + 1e-9 or (abs(value - best[0]) <= 1e-9 and core["id"] < best[1]):
+                best = (value, core["id"], package)
         if best is None:
             break
         for entry in best[2]:
@@ -257,9 +253,6 @@ def choose_plan(ranked: Sequence[Mapping[str, Any]], people: Any, *, context: Ma
                 status[mid] = "consider_next"
         else:
             status[mid] = "not_suited"
-    for mid, _, _ in items:
-        if by_id[mid]["rules"].role == "enabler" and mid not in goes_with:
-            goes_with[mid] = ()
     for item in ranked:
         if status[item["id"]] != "plan" and item["rules"].role == "enabler":
             goes_with[item["id"]] = tuple(c["id"] for c in cores if item["rules"].covers(c["rules"]))
@@ -314,7 +307,7 @@ def _plan(items: list[tuple[str, str, tuple[str, ...]]], by_id: Mapping[str, Map
     tonnes_total = None if outcome.tonnes is None else {band: Derived(outcome.tonnes[band], needs_all) for band in BANDS}
     trips_base = Derived(baseline.total_trips(), (drivers,))
     tonnes_base = baseline.total_tonnes("central")
-    weights = {s: float(w) for s, w in _season_weights(baseline).items()}
+    weights = baseline.season_weights
 
     share_now: dict[str, Any] = {}
     share_after: dict[str, dict[str, Any]] = {}
@@ -379,11 +372,3 @@ def _plan(items: list[tuple[str, str, tuple[str, ...]]], by_id: Mapping[str, Map
         target=target, cost_nok={"one_off": one_off, "yearly": yearly}, consider_next=consider, not_suited=not_suited,
         rule={key: cfg[key] for key in ("max_measures", "max_addons_per_measure", "min_marginal_share",
                                          "prerequisite_min_share", "annualise_years", "target_years")})
-
-
-def _season_weights(baseline: Any) -> dict[str, float]:
-    """Each season's share of the year (from the baseline's trips: a full-year driver's trips
-    split between the seasons as the emissions split them)."""
-    from grontur.describe import load_settings, season_weights
-
-    return season_weights(load_settings(None))

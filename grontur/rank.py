@@ -855,7 +855,10 @@ def rank_measures(
     if unused:
         logger.info("evidence for measures not in the catalogue was not used: %s", ", ".join(unused))
     ranked.sort(key=lambda item: (-item["score"], item["id"]))
-    chosen = choose_plan(ranked, people, context=context, settings=settings, ledger=gate)
+    def marginal_score(item: Mapping[str, Any], trip_share: float, tonne_share: float | None) -> float:
+        return _score(settings, _score_parts(settings, item["rules"], trip_share, tonne_share, item["match_share"]))
+
+    chosen = choose_plan(ranked, people, context=context, settings=settings, ledger=gate, score=marginal_score)
     ordered = chosen.ordered(ranked)
     measures = tuple(RankedMeasure(rank=i + 1, **item, status=chosen.status[item["id"]],
                                    goes_with=chosen.goes_with.get(item["id"], ()))

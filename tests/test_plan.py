@@ -146,7 +146,8 @@ def test_ebike_feasibility_reaches_15_km_in_summer_less_in_winter_and_never_rise
 def test_capacity_caps_participants_and_sequential_application_never_exceeds_the_trips() -> None:
     n = 200
     trips = {"summer": np.full(n, 1.0), "winter": np.full(n, 1.0)}
-    baseline = Baseline(trips=trips, tonnes=None, driver={s: np.ones(n, dtype=bool) for s in trips}, days_per_year=225)
+    baseline = Baseline(trips=trips, tonnes=None, driver={s: np.ones(n, dtype=bool) for s in trips}, days_per_year=225,
+                        season_weights={"summer": 0.5, "winter": 0.5})
     reach = {s: np.ones(n, dtype=bool) for s in trips}
     pool = measure_impact("pool", reach, effect=(0.5, 0.5, 0.5), multiplier=np.ones(n), uptake=(0.4, 0.4, 0.4),
                           capacity_people=20)
