@@ -19,7 +19,7 @@ from grontur._yaml import read_yaml
 from grontur.errors import ConfigError
 from grontur.i18n import LANGUAGES
 from grontur.limits import DEFAULT_LIMITS, Limits
-from grontur.threshold import DEFAULT_K
+from grontur.threshold import DEFAULT_K, check_k
 
 CONFIG_NAME = "grontur.yaml"
 TRANSIT_LEVELS = ("none", "poor", "fair", "good")
@@ -163,14 +163,6 @@ def _check_language(lang: str, where: str) -> str:
         msg = f"{where}: unknown language {lang!r}; use nn (nynorsk), nb (bokmål) or en (English)."
         raise ConfigError(msg)
     return lang
-
-
-def check_k(k: object, where: str) -> int:
-    """``k`` when it is a whole number of at least the default k; else a ConfigError naming ``where``."""
-    if isinstance(k, bool) or not isinstance(k, int) or k < DEFAULT_K:
-        msg = f"{where}: the privacy threshold k must be a whole number of {DEFAULT_K} or higher, not {k!r}."
-        raise ConfigError(msg)
-    return k
 
 
 def _date(value: object, where: str) -> dt.date:

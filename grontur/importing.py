@@ -256,7 +256,7 @@ def import_survey(
     InputFileError, MappingError, ConfigError
         For unreadable files, bad mapping files, or exports with neither a mode nor a distance.
     """
-    from grontur.config import check_k
+    from grontur.threshold import check_k
 
     k = check_k(k, "k")
     path = Path(path)

@@ -183,6 +183,9 @@ class PotentialResult:
     condition_terms: Mapping[str, Mapping[str, np.ndarray]] = field(default_factory=dict)
     drives: Mapping[str, np.ndarray] = field(default_factory=dict)
     alone: Mapping[str, np.ndarray] = field(default_factory=dict)
+    #: feasible_in's answers: the ranking asks the same few questions for many measures
+    _feasible: dict[tuple[str, tuple[str, ...], tuple[str, ...]], np.ndarray] = field(
+        default_factory=dict, repr=False, compare=False)
 
     @property
     def threshold(self) -> float:
@@ -198,6 +201,10 @@ class PotentialResult:
         work"). A respondent with unknown distance is never feasible for a distance-based
         alternative.
         """
+        key = (season, tuple(alternatives), tuple(remove))
+        known = self._feasible.get(key)
+        if known is not None:
+            return known.copy()
         out = np.zeros(len(self.car_commuter), dtype=bool)
         drives = self.drives[season]
         for alt in alternatives:
@@ -212,7 +219,8 @@ class PotentialResult:
             if alt == "carpool":
                 ok &= self.alone[season]  # a car already shared has no carpool left to form
             out |= ok & drives
-        return out
+        self._feasible[key] = out
+        return out.copy()
 
     def feasible(self) -> pd.DataFrame:
         """Boolean frame: alternative feasible for each car commuter in at least one season in

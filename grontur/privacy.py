@@ -21,6 +21,7 @@ import pandas as pd
 from grontur._distinct import distinct, factorize_repeated
 from grontur.io import RawExport
 from grontur.mapping import fold
+from grontur.publish import are_small
 
 log = logging.getLogger(__name__)
 
@@ -280,7 +281,7 @@ def generalise_rare(table: pd.DataFrame, k: int, columns: tuple[str, ...] = QUAS
         values = table[column]
         codes, uniques = distinct(values)
         counts = np.append(np.bincount(codes[codes >= 0], minlength=len(uniques)), k)
-        rare = counts[codes] < k
+        rare = are_small(counts[codes], k)
         rows[column] = table.index[rare]
         if rare.any():
             if out is table:

@@ -259,6 +259,12 @@ def is_small(count: int, k: int) -> bool:
     return 0 < int(count) < k
 
 
+def are_small(counts: np.ndarray, k: int) -> np.ndarray:
+    """:func:`is_small` for an array of counts."""
+    counts = np.asarray(counts)
+    return (counts > 0) & (counts < k)
+
+
 _small = is_small
 
 

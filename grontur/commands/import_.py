@@ -36,9 +36,10 @@ def command(survey: Path, out: Path, mapping: str | None, sheet: str | None, sav
             limits: tuple[str, ...]) -> None:
     """Import SURVEY and write cleaned.csv, quality.csv, quarantine.csv and mapping_report.json to OUT."""
     from grontur.commands._common import note_symlinked_out
-    from grontur.config import check_k, project_for
+    from grontur.config import project_for
     from grontur.limits import limits_from_flags
     from grontur.outputs import output_lock, refuse_inputs_inside
+    from grontur.threshold import check_k
 
     # one language through the run: the one 'grontur survey' and 'grontur init' use for the municipality
     lang = lang or (project_for(municipality).language if municipality else "en")
