@@ -798,19 +798,31 @@ def _parse_role(c: _Checker, data: dict) -> tuple[str, tuple[str, ...], str | No
     return role[0], enables, facility
 
 
+def _share_range(c: _Checker, data: dict, where: str) -> tuple[float, float]:
+    """``low`` and ``high`` of ``where`` (effect, uptake): shares 0..1, low not above high."""
+    low = c.number(data["low"], f"{where}.low", low=0, high=1)
+    high = c.number(data["high"], f"{where}.high", low=0, high=1)
+    if low > high:
+        raise c.fail(where, f"low {low:g} is above high {high:g}; swap them.")
+    return low, high
+
+
+def _basis(c: _Checker, data: dict, where: str) -> tuple[str, ...]:
+    """``basis`` of ``where``: exactly one of study, assumption."""
+    basis = c.codes(data["basis"], f"{where}.basis", EFFECT_BASES, what="basis")
+    if len(basis) != 1:
+        raise c.fail(f"{where}.basis", "give exactly one of study, assumption.")
+    return basis
+
+
 def _parse_uptake(c: _Checker, value: Any) -> Uptake:
     data = c.mapping(value, "uptake")
     c.unknown_keys(data, ("low", "high", "basis", "source", "reason"), "uptake")
     for name in ("low", "high", "basis", "source"):
         if name not in data:
             raise c.fail(f"uptake.{name}", "the field is missing; give low, high (shares 0..1), basis and source.")
-    low = c.number(data["low"], "uptake.low", low=0, high=1)
-    high = c.number(data["high"], "uptake.high", low=0, high=1)
-    if low > high:
-        raise c.fail("uptake", f"low {low:g} is above high {high:g}; swap them.")
-    basis = c.codes(data["basis"], "uptake.basis", EFFECT_BASES, what="basis")
-    if len(basis) != 1:
-        raise c.fail("uptake.basis", "give exactly one of study, assumption.")
+    low, high = _share_range(c, data, "uptake")
+    basis = _basis(c, data, "uptake")
     if basis[0] == "assumption" and "reason" not in data:
         raise c.fail("uptake.reason", "the field is missing; say briefly why the uptake is an assumption.")
     reason = c.string(data["reason"], "uptake.reason") if "reason" in data else None
@@ -878,10 +890,7 @@ def _parse_effect(c: _Checker, value: Any) -> Effect:
     for name in ("low", "high", "source"):
         if name not in data:
             raise c.fail(f"effect.{name}", "the field is missing; give low, high (fractions 0..1) and source.")
-    low = c.number(data["low"], "effect.low", low=0, high=1)
-    high = c.number(data["high"], "effect.high", low=0, high=1)
-    if low > high:
-        raise c.fail("effect", f"low {low:g} is above high {high:g}; swap them.")
+    low, high = _share_range(c, data, "effect")
     source = c.string(data["source"], "effect.source")
     if "applies_to" not in data:
         raise c.fail("effect.applies_to", "the field is missing; say whom the range is measured on: "
@@ -891,9 +900,7 @@ def _parse_effect(c: _Checker, value: Any) -> Effect:
         raise c.fail("effect.applies_to", f"give exactly one of {', '.join(APPLIES_TO)}.")
     if "basis" not in data:
         raise c.fail("effect.basis", "the field is missing; write study (and the setting) or assumption (and the reason).")
-    basis = c.codes(data["basis"], "effect.basis", EFFECT_BASES, what="basis")
-    if len(basis) != 1:
-        raise c.fail("effect.basis", "give exactly one of study, assumption.")
+    basis = _basis(c, data, "effect")
     setting = reason = None
     if basis[0] == "study" and "setting" not in data:
         raise c.fail("effect.setting", "the field is missing; say where and for whom the source measured the figure "
