@@ -144,3 +144,8 @@ def date_text(value: Any, lang: str) -> str:
     except ValueError:
         return str(value)
     return day.strftime("%Y-%m-%d") if lang == "en" else day.strftime("%d.%m.%Y")
+
+
+def privacy_k(results: Mapping[str, Any]) -> int:
+    """The privacy threshold the results were published at."""
+    return int((results.get("privacy") or {}).get("k", 5))

@@ -22,6 +22,7 @@ from grontur.report._text import (
     effect_is_assumption,
     localized,
     measure_name,
+    privacy_k,
 )
 from grontur.report._text import date_text as _date_text
 from grontur.report.comparison import comparison_appendix_blocks, comparison_blocks
@@ -372,7 +373,7 @@ def mode_share_table(ctx: _Ctx) -> Table | None:
 
 
 def _k(ctx: _Ctx) -> int:
-    return int((ctx.results.get("privacy") or {}).get("k", 5))
+    return privacy_k(ctx.results)
 
 
 def _habits(ctx: _Ctx) -> Section:

@@ -11,11 +11,14 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from grontur import _format as fmt
-from grontur.report._text import date_text, effect_is_assumption, measure_summary
+from grontur.report._text import (
+    date_text,
+    effect_is_assumption,
+    measure_summary,
+    privacy_k,
+)
 from grontur.report.model import (
     BulletList,
-    Card,
-    Cards,
     Cell,
     Heading,
     Paragraph,
@@ -76,10 +79,6 @@ def _start_dates(results: Mapping[str, Any]) -> dict[str, str]:
 
 def _lower(text: str) -> str:
     return text[:1].lower() + text[1:]
-
-
-def _k(ctx: Any) -> int:
-    return int((ctx.results.get("privacy") or {}).get("k", 5))
 
 
 def findings(ctx: Any) -> list[str]:
@@ -205,7 +204,7 @@ def why_here(ctx: Any, measure: Mapping[str, Any]) -> str:
             # the group sentence always comes first (said "some … not shown" when hidden), so
             # "… of them" that follows has its referent; other hidden counts are left out
             if not hidden or prefix == "rank.reason.reach":
-                picked.append(phrase(reason, ctx.lang, k=_k(ctx)))
+                picked.append(phrase(reason, ctx.lang, k=privacy_k(ctx.results)))
             break
     words: list[str] = []
     for sentence in picked:
@@ -217,25 +216,14 @@ def why_here(ctx: Any, measure: Mapping[str, Any]) -> str:
 
 
 def measure_entries(ctx: Any) -> list[Any]:
-    """Each measure of the plan as a short entry (a heading, what it involves and why here, then
-    one line of facts): compact in print, where cards leave half pages empty."""
-    out: list[Any] = []
-    cards = measure_cards(ctx)
-    for card in cards.cards if cards is not None else ():
-        out.append(Heading(card.title, level=4))
-        out.append(Paragraph(card.text))
-        out.append(Paragraph(" · ".join(f"{label}: {value}" for label, value in card.facts), kind="note"))
-    return out
-
-
-def measure_cards(ctx: Any) -> Cards | None:
-    """One card per measure of the plan: what it involves, why here, NOK, effect, who acts."""
+    """Each measure of the plan as a short entry: a heading, what it involves and why here, then
+    one line of facts (part, cost, effect, NOK per trip, who, when, basis)."""
     tr, lang, r = ctx.tr, ctx.lang, ctx.results
     plan = r.get("plan") or {}
     by_id = _by_id(r)
     names = {mid: ctx.measure_name(m) for mid, m in by_id.items()}
     starts = _start_dates(r)
-    cards = []
+    out: list[Any] = []
     for i, item in enumerate(plan.get("items") or []):
         mid = str(item["id"])
         measure = by_id.get(mid, {})
@@ -259,9 +247,10 @@ def measure_cards(ctx: Any) -> Cards | None:
         if effect_is_assumption(measure):
             facts.append((tr("report.plan.fact.basis"), tr("report.plan.assumption")))
         summary = measure_summary(measure, lang, results_lang=ctx.results_lang)
-        text = " ".join(t for t in (summary, why_here(ctx, measure)) if t)
-        cards.append(Card(f"{i + 1}. {names.get(mid, mid)}", _part(ctx, item, names), text, tuple(facts)))
-    return Cards(tuple(cards)) if cards else None
+        out.append(Heading(f"{i + 1}. {names.get(mid, mid)}", level=4))
+        out.append(Paragraph(" ".join(t for t in (summary, why_here(ctx, measure)) if t)))
+        out.append(Paragraph(" · ".join(f"{label}: {value}" for label, value in facts), kind="note"))
+    return out
 
 
 def consider_next_table(ctx: Any, limit: int = 8) -> Table | None:
@@ -297,7 +286,7 @@ def not_suited_list(ctx: Any) -> BulletList | None:
     items = []
     for entry in plan.get("not_suited") or []:
         reason = entry.get("reason")
-        text = phrase(reason, ctx.lang, k=_k(ctx)) if isinstance(reason, Mapping) else str(reason)
+        text = phrase(reason, ctx.lang, k=privacy_k(ctx.results)) if isinstance(reason, Mapping) else str(reason)
         items.append(tr("report.measures.excluded_item", name=names.get(str(entry.get("id")), str(entry.get("id"))),
                         reason=text))
     return BulletList(tuple(items)) if items else None
