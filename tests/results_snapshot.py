@@ -6,16 +6,8 @@ export (``benchmarks/generate.py``, seed 0, ten municipalities) analysed by
 one figure, keyed by its path (``al/habits/seasons/summer/n``); floats are kept to 12 significant
 digits, so a sum taken in another order still matches.
 
-Left out (other work rewrites them, so their figures are not expected to stay the same):
-
-- the ranking (``measures``, ``excluded_measures``, ``packages``, ``plan``), the anchoring plan
-  (``anchoring_plan``) and the switching potential (``potential``), and the figures made from
-  them elsewhere: each home area's ``geo/areas/*/potential`` share;
-- ``privacy/suppressed_cells``, the total of hidden cells over every section, the left-out ones too;
-- ``generated`` (the date of the run).
-
-Named bases (``bases``) are compared when the snapshot has them: the ranking registers bases of
-its own (``car_users``), which are left out here.
+Every section is compared: the ranking, the plan, the anchoring plan and the switching
+potential too. Only ``generated`` (the date of the run) is left out.
 
 Write the snapshot again (only when a difference is understood and documented in the commit)::
 
@@ -39,9 +31,7 @@ RUN_DATE = dt.date(2026, 11, 29)
 BENCH_ROWS = 10_000
 
 #: Top-level sections of results.json that are not compared (see the module docstring).
-LEFT_OUT = frozenset({"measures", "excluded_measures", "packages", "plan", "anchoring_plan", "potential", "generated"})
-#: Bases that only the ranking registers.
-RANKING_BASES = frozenset({"car_users"})
+LEFT_OUT = frozenset({"generated"})
 
 
 def _number(value: Any) -> Any:
@@ -67,15 +57,7 @@ def _walk(value: Any, path: str, out: dict[str, Any]) -> None:
 
 def _left_out(path: str) -> bool:
     """``path`` starts at the top of results.json: ``/section/...``."""
-    parts = path.split("/")
-    section = parts[1]
-    if section in LEFT_OUT:
-        return True
-    if section == "privacy" and parts[2:] == ["suppressed_cells"]:
-        return True
-    if section == "geo" and len(parts) == 5 and parts[2] == "areas" and parts[4] == "potential":
-        return True
-    return section == "bases" and len(parts) > 2 and parts[2] in RANKING_BASES
+    return path.split("/")[1] in LEFT_OUT
 
 
 def figures(name: str, results: dict[str, Any]) -> dict[str, Any]:

@@ -2,10 +2,9 @@
 
 The snapshot (tests/data/results_snapshot.json.gz, written by tests/results_snapshot.py) was
 taken before the performance work of issue 21 changed how the figures are computed; every
-figure is compared with it one by one. The ranking, the anchoring plan and the switching
-potential are left out (they are being rewritten; tests/results_snapshot.py lists exactly what
-is left out and why). A difference must be understood and documented before the snapshot is
-written again.
+figure of every section (the ranking, the plan and the switching potential too) is compared with
+it one by one. A difference must be understood and documented before the snapshot is written
+again.
 """
 
 from __future__ import annotations
