@@ -247,7 +247,8 @@ class Ledger:
         # Many small decompositions: one thread each is far faster than a pool that waits.
         with threadpool_limits(1):
             margins = self._margins | {rel.total for rel in self._relations if len(rel.parts) >= 3}
-            pairs = set(self._pairs) | _nested_pairs(self._masks, self._values, self._relations, margins, self.k,
+            packed = np.frombuffer(b"".join(self._ids), dtype=np.uint8).reshape(len(self._values), -1)
+            pairs = set(self._pairs) | _nested_pairs(packed, self._values, self._relations, margins, self.k,
                                                       self._unions, self._answered - self._populations)
             sets, cells = _decide(self._values, self._relations, pairs, margins, self.k)
         return Publication(self.k, frozenset(sets), frozenset(cells), n_figures=len(self._values),
@@ -275,7 +276,38 @@ def yes_no_publishable(count: int, n: int, k: int) -> bool:
     return not is_small(count, k) and not is_small(rest, k)
 
 
-def _nested_pairs(masks: Sequence[np.ndarray], values: Sequence[int], relations: Sequence[_Relation],
+def _pairs_inside(packed: np.ndarray, values: Sequence[int], k: int) -> list[tuple[int, int]]:
+    """Every pair ``(a, b)`` of registered sets (rows of bit-packed masks, ``packed``) where ``a``
+    (not empty) lies inside ``b`` and ``b`` has ``1..k-1`` more people. Only sets whose sizes differ by that much are compared (few,
+    whatever the table's size), all such pairs at once on the bit-packed masks."""
+    sizes = np.asarray(values, dtype=np.int64)
+    order = np.argsort(sizes, kind="stable")
+    ranked = sizes[order]
+    lo = np.searchsorted(ranked, ranked + 1, side="left")
+    hi = np.searchsorted(ranked, ranked + k - 1, side="right")
+    counts = np.where(ranked > 0, np.maximum(hi - lo, 0), 0)
+    total = int(counts.sum())
+    if not total:
+        return []
+    starts = np.repeat(lo, counts)
+    offsets = np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
+    inner = order[np.repeat(np.arange(len(order)), counts)]
+    outer = order[starts + offsets]
+    # Rows of 64-bit words: a & ~b is zero in every word exactly when a lies inside b.
+    width = -(-packed.shape[1] // 8) * 8
+    if width != packed.shape[1]:
+        packed = np.pad(packed, ((0, 0), (0, width - packed.shape[1])))
+    words = packed.view(np.uint64)
+    outside = ~words
+    step = max(1, (1 << 22) // words.shape[1])
+    found = np.zeros(total, dtype=bool)
+    for start in range(0, total, step):
+        a, b = inner[start:start + step], outer[start:start + step]
+        found[start:start + step] = ~(words[a] & outside[b]).any(axis=1)
+    return list(zip(inner[found].tolist(), outer[found].tolist()))
+
+
+def _nested_pairs(packed: np.ndarray, values: Sequence[int], relations: Sequence[_Relation],
                   margins: set[int], k: int, unions: Mapping[int, set[int]] | None = None,
                   answered: Iterable[int] = ()) -> set[tuple[int, int]]:
     """Every registered set that lies inside another one with only ``1..k-1`` people more: the
@@ -285,28 +317,15 @@ def _nested_pairs(masks: Sequence[np.ndarray], values: Sequence[int], relations:
     base; an answered base inside its population is no disclosure (it says how many answered).
 
     Returns ``(hide, other)`` pairs for :func:`_decide`."""
-    if len(masks) < 2:
+    if len(values) < 2:
         return set()
-    sizes = np.asarray(values)
-    # Only pairs whose sizes differ by 1..k-1 can be such a pair: few, whatever the table's size.
-    order = np.argsort(sizes, kind="stable")
-    ranked = sizes[order]
-    packed = [np.packbits(m) for m in masks]
-    pairs_inside: list[tuple[int, int]] = []
-    for i, a in enumerate(order):
-        if sizes[a] == 0:
-            continue
-        lo = np.searchsorted(ranked, sizes[a] + 1, side="left")
-        hi = np.searchsorted(ranked, sizes[a] + k - 1, side="right")
-        pa = packed[a]
-        for b in order[lo:hi]:
-            if not np.any(pa & ~packed[b]):
-                pairs_inside.append((int(a), int(b)))
+    pairs_inside = _pairs_inside(packed, values, k)
     unions = dict(unions or {})
     subtotals = {rel.total for rel in relations if 0 < len(rel.parts) <= 2} | set(unions)
     answered = set(answered)
     out = set()
     for a, b in pairs_inside:
+        a, b = int(a), int(b)
         if a in answered and b in margins:
             continue  # those who answered, a few short of the group asked
         if b in subtotals and (b not in margins or a in unions.get(b, ())):
@@ -321,7 +340,7 @@ def _nested_pairs(masks: Sequence[np.ndarray], values: Sequence[int], relations:
 def _decide(values: Sequence[int], relations: Sequence[_Relation], pairs: Iterable[tuple[int, int]],
             margin: set[int], k: int) -> tuple[set[int], set[int]]:
     """The hidden sets and the hidden cells."""
-    vals = np.asarray(values, dtype=np.int64)
+    values = [int(v) for v in values]
     hidden: set[int] = {i for i, v in enumerate(values) if _small(v, k)}
     cells: set[int] = set()
     for rel in relations:
@@ -364,6 +383,7 @@ def _decide(values: Sequence[int], relations: Sequence[_Relation], pairs: Iterab
     for r, row in enumerate(rows):
         for var in row:
             var_rows.setdefault(var, []).append(r)
+    sum_items = [tuple(row.items()) for row in sums]
     var_sums: dict[int, list[int]] = {}
     for s, row in enumerate(sums):
         for var in row:
@@ -393,15 +413,14 @@ def _decide(values: Sequence[int], relations: Sequence[_Relation], pairs: Iterab
             reach = (basis * basis).sum(axis=0)
             bad.update(var for j, var in enumerate(cols) if reach[j] > 1.0 - 1e-9)
         for s in sorted({s for var in cols for s in var_sums.get(var, [])}):
-            row = sums[s]
-            coefs = {var: c for var, c in row.items() if var in comp}
+            coefs = [(var, c) for var, c in sum_items[s] if var in comp]
             if not coefs:
                 continue
-            signs = {c > 0 for c in coefs.values()}
+            signs = {c > 0 for _, c in coefs}
             if len(signs) == 1:
-                part = round(sum(abs(c) * vals[var] for var, c in coefs.items()))
+                part = round(sum(abs(c) * values[var] for var, c in coefs))
                 if _small(part, k):
-                    bad.update(coefs)
+                    bad.update(var for var, _ in coefs)
         memo[comp] = frozenset(bad)
         return memo[comp]
 
@@ -451,7 +470,13 @@ def _decide(values: Sequence[int], relations: Sequence[_Relation], pairs: Iterab
             # Any count that helps, a cell before a margin, then the one that leaves fewest problems.
             return (after >= n_bad, var in margin, after, values[var], var)
 
-        best = min(candidates, key=score)
+        # Scored lazily in two rounds, with the same choice as scoring all: a cell that helps
+        # beats every margin, so the margins are scored only when no cell helps.
+        cells_first = [var for var in candidates if var not in margin]
+        scored = [score(var) for var in cells_first]
+        if not any(not key[0] for key in scored):
+            scored += [score(var) for var in candidates if var in margin]
+        best = min(scored)[-1]
         hidden = hidden | {best}
         joined = {comp_of[o] for s in var_sums.get(best, []) for o in sums[s] if o in comp_of}
         merged = frozenset({best}.union(*joined))
