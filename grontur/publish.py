@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -89,6 +89,24 @@ class SectionTally:
 def share(num: Fig, den: Fig) -> Derived:
     """``num / den`` as a derived figure (``None`` when the base is empty)."""
     return Derived(num.n / den.n if den.n else None, (num, den))
+
+
+@dataclass
+class _Factor:
+    """A component of hidden counts in the gate's equations, factorised: its columns
+    (``index``), the equations that touch it (``row_index``), the thin SVD of their matrix
+    restricted to it (``u``, ``singular``, ``vh`` up to its rank), each count's squared
+    distance from being fixed (``null``: its length in the null space) and the sums that fix a
+    small total (``sum_flags``)."""
+
+    index: dict[int, int]
+    row_index: dict[int, int]
+    null: np.ndarray
+    u: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+    singular: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    vh: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+    scale: float = 1.0
+    sum_flags: dict[int, tuple[int, ...]] = field(default_factory=dict)
 
 
 @dataclass
@@ -390,6 +408,7 @@ def _decide(values: Sequence[int], relations: Sequence[_Relation], pairs: Iterab
             var_sums.setdefault(var, []).append(s)
 
     memo: dict[frozenset[int], frozenset[int]] = {}
+    factors: dict[frozenset[int], _Factor] = {}
 
     def component_problems(comp: frozenset[int]) -> frozenset[int]:
         if comp in memo:
@@ -398,6 +417,8 @@ def _decide(values: Sequence[int], relations: Sequence[_Relation], pairs: Iterab
         index = {var: j for j, var in enumerate(cols)}
         touching = sorted({r for var in cols for r in var_rows.get(var, [])})
         bad: set[int] = set()
+        # No equation touching it: nothing is fixed.
+        factor = _Factor(index, {r: i for i, r in enumerate(touching)}, np.ones(len(cols)))
         if touching:
             sub = np.zeros((len(touching), len(cols)))
             for i, r in enumerate(touching):
@@ -407,11 +428,13 @@ def _decide(values: Sequence[int], relations: Sequence[_Relation], pairs: Iterab
                         sub[i, j] = coef
             # A hidden count follows from the equations exactly when its unit vector lies in
             # their row space: the projection onto an orthonormal basis of it has length 1.
-            _, singular, vh = np.linalg.svd(sub, full_matrices=False)
+            u, singular, vh = np.linalg.svd(sub, full_matrices=False)
             scale = max(1.0, float(singular.max(initial=0.0)))
-            basis = vh[: int((singular > 1e-9 * scale).sum())]
+            rank = int((singular > 1e-9 * scale).sum())
+            basis = vh[:rank]
             reach = (basis * basis).sum(axis=0)
             bad.update(var for j, var in enumerate(cols) if reach[j] > 1.0 - 1e-9)
+            factor = _Factor(index, factor.row_index, 1.0 - reach, u[:, :rank], singular[:rank], basis, scale)
         for s in sorted({s for var in cols for s in var_sums.get(var, [])}):
             coefs = [(var, c) for var, c in sum_items[s] if var in comp]
             if not coefs:
@@ -420,9 +443,66 @@ def _decide(values: Sequence[int], relations: Sequence[_Relation], pairs: Iterab
             if len(signs) == 1:
                 part = round(sum(abs(c) * values[var] for var, c in coefs))
                 if _small(part, k):
-                    bad.update(var for var, _ in coefs)
+                    flagged = tuple(var for var, _ in coefs)
+                    factor.sum_flags[s] = flagged
+                    bad.update(flagged)
         memo[comp] = frozenset(bad)
+        factors[comp] = factor
         return memo[comp]
+
+    def problems_joining(var: int, joined: set[frozenset[int]]) -> int:
+        """How many problems the component of ``var`` and the ``joined`` components would have
+        once ``var`` is hidden too: ``len(component_problems(merged))``, worked out from the
+        joined components' factorisations instead of a new one. Hiding ``var`` adds its column
+        to the equations; when that column lies in the span of the others, the null space gains
+        one vector (the least-norm solution, orthogonal to the old null space) and a count stays
+        fixed only if that vector leaves it out; otherwise nothing changes and ``var`` is fixed."""
+        parts = [factors[comp] for comp in joined]
+        column = [(r, rows[r][var]) for r in var_rows.get(var, [])]
+        inside = True
+        solutions: list[np.ndarray | None] = []
+        covered = 0
+        for factor in parts:
+            a = np.zeros(len(factor.row_index))
+            for r, coef in column:
+                i = factor.row_index.get(r)
+                if i is not None:
+                    a[i] = coef
+                    covered += 1
+            if not a.any():
+                solutions.append(None)
+                continue
+            projected = factor.u.T @ a
+            residual = a - factor.u @ projected
+            if float(np.sqrt(residual @ residual)) > 1e-9 * factor.scale * max(1.0, float(np.sqrt(a @ a))):
+                inside = False
+                break
+            solutions.append(factor.vh.T @ (projected / factor.singular))
+        inside = inside and covered == len(column)
+        bad: set[int] = set()
+        if inside:
+            denominator = 1.0 + sum(float(x @ x) for x in solutions if x is not None)
+            for factor, x in zip(parts, solutions):
+                null = factor.null if x is None else factor.null + x * x / denominator
+                bad.update(v for v, j in factor.index.items() if null[j] < 1e-9)
+            if 1.0 / denominator < 1e-9:
+                bad.add(var)
+        else:
+            for factor, comp in zip(parts, joined):
+                bad.update(v for v, j in factor.index.items() if factor.null[j] < 1e-9)
+            bad.add(var)
+        own = set(var_sums.get(var, []))
+        for factor in parts:
+            for s, flagged in factor.sum_flags.items():
+                if s not in own:
+                    bad.update(flagged)
+        for s in own:
+            coefs = [(o, c) for o, c in sum_items[s] if o == var or comp_of.get(o) in joined]
+            if coefs and len({c > 0 for _, c in coefs}) == 1:
+                part = round(sum(abs(c) * values[o] for o, c in coefs))
+                if _small(part, k):
+                    bad.update(o for o, _ in coefs)
+        return len(bad)
 
     def components(hid: set[int]) -> list[frozenset[int]]:
         parent = {var: var for var in hid}
@@ -465,8 +545,7 @@ def _decide(values: Sequence[int], relations: Sequence[_Relation], pairs: Iterab
         def score(var: int, n_bad: int = n_bad) -> tuple[bool, bool, int, int, int]:
             # Only the components the new hidden count joins change.
             joined = {comp_of[o] for s in var_sums.get(var, []) for o in sums[s] if o in comp_of}
-            merged = frozenset({var}.union(*joined))
-            after = n_bad - sum(len(found[c]) for c in joined) + len(component_problems(merged))
+            after = n_bad - sum(len(found[c]) for c in joined) + problems_joining(var, joined)
             # Any count that helps, a cell before a margin, then the one that leaves fewest problems.
             return (after >= n_bad, var in margin, after, values[var], var)
 
