@@ -102,6 +102,7 @@ class _Factor:
     index: dict[int, int]
     row_index: dict[int, int]
     null: np.ndarray
+    cols: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     u: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
     singular: np.ndarray = field(default_factory=lambda: np.zeros(0))
     vh: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
@@ -418,7 +419,7 @@ def _decide(values: Sequence[int], relations: Sequence[_Relation], pairs: Iterab
         touching = sorted({r for var in cols for r in var_rows.get(var, [])})
         bad: set[int] = set()
         # No equation touching it: nothing is fixed.
-        factor = _Factor(index, {r: i for i, r in enumerate(touching)}, np.ones(len(cols)))
+        factor = _Factor(index, {r: i for i, r in enumerate(touching)}, np.ones(len(cols)), np.asarray(cols))
         if touching:
             sub = np.zeros((len(touching), len(cols)))
             for i, r in enumerate(touching):
@@ -434,7 +435,8 @@ def _decide(values: Sequence[int], relations: Sequence[_Relation], pairs: Iterab
             basis = vh[:rank]
             reach = (basis * basis).sum(axis=0)
             bad.update(var for j, var in enumerate(cols) if reach[j] > 1.0 - 1e-9)
-            factor = _Factor(index, factor.row_index, 1.0 - reach, u[:, :rank], singular[:rank], basis, scale)
+            factor = _Factor(index, factor.row_index, 1.0 - reach, factor.cols, u[:, :rank], singular[:rank], basis,
+                             scale)
         for s in sorted({s for var in cols for s in var_sums.get(var, [])}):
             coefs = [(var, c) for var, c in sum_items[s] if var in comp]
             if not coefs:
@@ -484,12 +486,12 @@ def _decide(values: Sequence[int], relations: Sequence[_Relation], pairs: Iterab
             denominator = 1.0 + sum(float(x @ x) for x in solutions if x is not None)
             for factor, x in zip(parts, solutions):
                 null = factor.null if x is None else factor.null + x * x / denominator
-                bad.update(v for v, j in factor.index.items() if null[j] < 1e-9)
+                bad.update(factor.cols[null < 1e-9].tolist())
             if 1.0 / denominator < 1e-9:
                 bad.add(var)
         else:
-            for factor, comp in zip(parts, joined):
-                bad.update(v for v, j in factor.index.items() if factor.null[j] < 1e-9)
+            for factor in parts:
+                bad.update(factor.cols[factor.null < 1e-9].tolist())
             bad.add(var)
         own = set(var_sums.get(var, []))
         for factor in parts:
