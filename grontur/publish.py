@@ -570,6 +570,10 @@ def _decide(values: Sequence[int], relations: Sequence[_Relation], pairs: Iterab
     return hidden, cells
 
 
+#: Leaves that :meth:`Publication.resolve` passes through as they are.
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
 @dataclass(frozen=True)
 class Publication:
     """What the gate decided: which registered counts are hidden. Every writer reads through it."""
@@ -624,32 +628,34 @@ class Publication:
     def resolve(self, obj: Any) -> Any:
         """Replace every :class:`Fig`, :class:`Derived` and :class:`Listed` in ``obj`` (dicts,
         lists, tuples, dataclass-free plain data) by its published value."""
-        kind = type(obj)
-        if kind is Fig or kind is Derived:
-            return self.value(obj)
-        if kind is dict:
-            out_dict = {key: self.resolve(item) for key, item in obj.items()}
-            for key, item in obj.items():
-                if type(item) is SectionTally:
-                    out_dict[key] = self.tally(obj)
-            return out_dict
-        if kind is HiddenTally:
-            return sum(1 for f in obj.figs if not self.shown(f))
-        if kind is IsHidden:
-            return not self.shown(obj.fig)
-        if kind is list or kind is tuple:
-            out = []
-            for item in obj:
-                if type(item) is Listed:
-                    if all(self.shown(f) for f in item.needs):
-                        out.append(self.resolve(item.item))
-                    continue
-                out.append(self.resolve(item))
-            return out
-        if isinstance(obj, Mapping):
-            return {key: self.resolve(item) for key, item in obj.items()}
-        return obj
+        shown = self.shown
 
+        def go(x: Any) -> Any:
+            kind = type(x)
+            if kind in _PLAIN:
+                return x
+            if kind is Fig:
+                return x.n if shown(x) else None
+            if kind is Derived:
+                return x.value if all(shown(f) for f in x.needs) else None
+            if kind is dict:
+                out_dict = {key: go(item) for key, item in x.items()}
+                if any(type(item) is SectionTally for item in x.values()):
+                    tally = self.tally(x)
+                    out_dict.update({key: tally for key, item in x.items() if type(item) is SectionTally})
+                return out_dict
+            if kind is HiddenTally:
+                return sum(1 for f in x.figs if not shown(f))
+            if kind is IsHidden:
+                return not shown(x.fig)
+            if kind is list or kind is tuple:
+                return [go(item.item) if type(item) is Listed else go(item) for item in x
+                        if type(item) is not Listed or all(shown(f) for f in item.needs)]
+            if isinstance(x, Mapping):
+                return {key: go(item) for key, item in x.items()}
+            return x
+
+        return go(obj)
 
     def tally(self, section: Any) -> int:
         """How many of the cells a section uses are hidden."""
