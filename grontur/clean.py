@@ -651,7 +651,9 @@ def _duplicates(table: pd.DataFrame, answers: pd.DataFrame, submitted: pd.Series
     if "respondent_id" in table.columns:
         ids = table["respondent_id"].where(eligible)
         same_id = ids.notna() & ids.duplicated(keep="first")
-        first_of = positions.groupby(ids.astype(object).where(ids.notna(), "")).transform("first")
+        id_codes, _ = distinct(ids)
+        first_of = pd.Series(_first_positions(np.where(id_codes >= 0, id_codes, len(index)), positions.to_numpy()),
+                             index=index)
         reason = reason.mask(same_id, "duplicate_id")
         copy_of = copy_of.mask(same_id, first_of)
         issues.append(_pair_issues(index[same_id.to_numpy()], "respondent_id", first_of, "duplicate_id",
@@ -664,10 +666,12 @@ def _duplicates(table: pd.DataFrame, answers: pd.DataFrame, submitted: pd.Series
     informative = ((codes >= 0).sum(axis=1) >= int(config["min_answers"])) & eligible
     # Rows that cannot be copies get keys of their own (their position), so they match nothing.
     hashed = pd.util.hash_pandas_object(codes, index=False).to_numpy()
-    key = pd.Series(np.where(informative.to_numpy(), hashed.astype(object), -np.arange(1, len(index) + 1)),
-                    index=index, dtype=object)
+    groups, _ = pd.factorize(hashed)
+    # Rows that cannot be copies get a group of their own.
+    groups = np.where(informative.to_numpy(), groups, len(groups) + np.arange(len(groups)))
+    key = pd.Series(groups, index=index)
     identical = informative & key.duplicated(keep="first")
-    original = positions.groupby(key, sort=False).transform("first")
+    original = pd.Series(_first_positions(groups, positions.to_numpy()), index=index)
     if submitted is not None and identical.any():
         times = _parse_times(submitted.reindex(index), (informative & key.duplicated(keep=False)).to_numpy())
         ordered = pd.DataFrame({"key": key.to_numpy(), "time": times.to_numpy(), "row": positions.to_numpy()},
@@ -687,6 +691,12 @@ def _duplicates(table: pd.DataFrame, answers: pd.DataFrame, submitted: pd.Series
     flagged = identical & reason.isna()
     issues.append(_pair_issues(index[flagged.to_numpy()], "*", original, "identical_answers", "kept_flagged"))
     return reason, copy_of, issues
+
+
+def _first_positions(groups: np.ndarray, positions: np.ndarray) -> np.ndarray:
+    """For each row, the position of the first row of its group (non-negative integer codes)."""
+    _, first, inverse = np.unique(groups, return_index=True, return_inverse=True)
+    return positions[first[inverse]]
 
 
 def _pair_issues(rows: pd.Index, column: str, earlier: pd.Series, problem: str, action: str) -> pd.DataFrame:
