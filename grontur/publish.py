@@ -156,7 +156,7 @@ class Ledger:
         ``tag`` names the cell (any hashable, e.g. ``("workplace", "adm", "summer", "walk")``);
         counts of the same people are one figure whatever their tags, but each tagged cell can be
         hidden on its own for what it says."""
-        flags = np.asarray(mask, dtype=bool)
+        flags = mask if type(mask) is np.ndarray and mask.dtype == np.bool_ else np.asarray(mask, dtype=bool)
         if flags.shape != (self.n_rows,):
             msg = f"a mask of {flags.shape} flags, not one per row of the table ({self.n_rows})"
             raise ValueError(msg)
@@ -165,7 +165,7 @@ class Ledger:
         if found is None:
             found = len(self._values)
             self._ids[key] = found
-            self._values.append(int(flags.sum()))
+            self._values.append(int(np.count_nonzero(flags)))
             self._masks.append(flags)
         cell = self._cells.setdefault((found, tag), len(self._cells))
         return Fig(found, self._values[found], cell, self.serial)
