@@ -17,7 +17,8 @@ Stages (all municipalities of the file, one after the other in one process, unle
 ``segment``       ``segment.segment_respondents`` per municipality
 ``rank``          ``rank.rank_measures`` and ``anchoring.build_plan`` per municipality
 ``analyse``       ``pipeline.analyse_imported`` per municipality, one process (all analysis stages,
-                  including the anchoring timeline figure a rendered report needs)
+                  no figures); the CPU seconds of each municipality, fitted by least squares to
+                  ``fixed + per_row * rows``, give the fixed cost of a municipality
 ``end_to_end``    import plus ``pipeline.analyse_many`` with ``--jobs`` processes, no rendering
 ``end_to_end_geo`` the same with a project per municipality that has a town-hall workplace and the
                   postcode list and municipality boundaries as geodata, so distances are estimated
@@ -73,6 +74,7 @@ BUDGET_NATIONAL = 15.0
 BUDGET_NATIONAL_MB = 1536
 BUDGET_READ_RATIO = 2.5
 BUDGET_MINIMAL_RATIO = 4.0
+BUDGET_FIXED_MS = 15.0
 
 
 # ---------------------------------------------------------------------------------------------
@@ -283,10 +285,14 @@ def _stage(stage: str, path: Path, jobs: int, scratch: Path, geodata: tuple[Path
                 "analysis_seconds": round(analysed["seconds"], 3), "analysis_cpu_seconds": round(analysed["cpu_seconds"], 3)}
     if stage == "analyse":
         clock = Clock()
+        each: list[tuple[int, float]] = []
         for project, part in parts:
-            analysis = pipeline.analyse_imported(part, project=project, catalogue=catalogue, evidence=records)
-            pipeline._close_figures(analysis.figures)
-        return {**clock.read(), **info}
+            started = time.process_time()
+            analysis = pipeline.analyse_imported(part, project=project, catalogue=catalogue, evidence=records,
+                                                 draw_figures=False)
+            each.append((len(part.table), time.process_time() - started))
+        timed = clock.read()
+        return {**timed, **info, **fixed_cost(each)}
 
     prepared = []
     for project, part in parts:
@@ -324,6 +330,20 @@ def _stage(stage: str, path: Path, jobs: int, scratch: Path, geodata: tuple[Path
         return {**clock.read(), **info}
     msg = f"unknown stage {stage!r}"
     raise SystemExit(msg)
+
+
+def fixed_cost(each: list[tuple[int, float]]) -> dict[str, float]:
+    """The least-squares line ``CPU seconds = fixed + per_row * rows`` through the municipalities
+    of one run: the fixed cost of a municipality and the cost of each 1,000 respondents."""
+    if len({rows for rows, _ in each}) < 2:
+        return {}
+    import numpy as np
+
+    rows = np.array([r for r, _ in each], dtype=float)
+    seconds = np.array([s for _, s in each], dtype=float)
+    slope, intercept = np.polyfit(rows, seconds, 1)
+    return {"fixed_ms": round(float(intercept) * 1000, 1), "ms_per_1000_rows": round(float(slope) * 1e6, 1),
+            "smallest_ms": round(float(seconds[rows.argmin()]) * 1000, 1)}
 
 
 def worker(stage: str, path: Path, jobs: int, scratch: Path, geodata: tuple[Path | None, Path | None]) -> None:
@@ -451,6 +471,9 @@ def table_markdown(rows: list[dict[str, Any]], info: dict[str, str], jobs: int) 
                 notes.append(f"{result['failed']} failed")
         if row["stage"] == "analyse" and result.get("municipalities"):
             notes.append(f"{result['seconds'] / result['municipalities'] * 1000:.0f} ms per municipality")
+            if result.get("fixed_ms") is not None:
+                notes.append(f"CPU per municipality {result['fixed_ms']:.0f} ms + {result['ms_per_1000_rows']:.0f} ms "
+                             f"per 1,000 respondents (least squares); smallest {result['smallest_ms']:.0f} ms")
         lines.append(f"| {row['size']:,} | {result.get('municipalities', '')} | {row['stage']} | "
                      f"{_fmt_seconds(result['seconds'])} | {_fmt_seconds(result['cpu_seconds'])} | "
                      f"{result['peak_mb']:.0f} | {_fmt_mb(result.get('peak_pss_mb'))} | {'; '.join(notes)} |")
@@ -516,6 +539,9 @@ def budget_checks(rows: list[dict[str, Any]]) -> list[tuple[str, float | None, f
     minimal = [(row["size"], row["ratio_minimal"]) for row in rows
                if row["stage"] == "end_to_end" and row.get("ratio_minimal") is not None]
     largest_minimal = max(minimal) if minimal else None
+    fixed = [(row["size"], row["result"]["fixed_ms"]) for row in rows
+             if row["stage"] == "analyse" and "fixed_ms" in row["result"]]
+    largest_fixed = max(fixed) if fixed else None
     return [
         (f"1,000: grontur analyse with HTML, DOCX, XLSX (whole command) < {BUDGET_CLI_1K:g} s",
          cli["seconds"] if cli else None, BUDGET_CLI_1K),
@@ -530,6 +556,9 @@ def budget_checks(rows: list[dict[str, Any]]) -> list[tuple[str, float | None, f
         (f"whole analysis / minimal script <= {BUDGET_MINIMAL_RATIO:g}"
          + (f" (largest file, {largest_minimal[0]:,} rows)" if largest_minimal else ""),
          largest_minimal[1] if largest_minimal else None, BUDGET_MINIMAL_RATIO),
+        (f"fixed CPU cost of a municipality (ms, least squares over municipality sizes) < {BUDGET_FIXED_MS:g}"
+         + (f" ({largest_fixed[0]:,} rows)" if largest_fixed else ""), largest_fixed[1] if largest_fixed else None,
+         BUDGET_FIXED_MS),
         (f"read-and-clean / read_csv <= {BUDGET_READ_RATIO:g}"
          + (f" (largest file, {largest[0]:,} rows)" if largest else ""), largest[1] if largest else None,
          BUDGET_READ_RATIO),

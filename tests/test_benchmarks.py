@@ -75,3 +75,18 @@ def test_a_small_run_measures_and_writes_its_table(tmp_path: Path) -> None:
     table = out.read_text(encoding="utf-8")
     assert "| 1,000 |  | read_clean |" in table and "x read_csv" in table
     assert out.with_suffix(".json").is_file()
+
+
+def test_fixed_cost_is_the_intercept_of_cpu_seconds_over_municipality_sizes(run_module) -> None:
+    # 40 ms a municipality and 20 ms per 1,000 respondents, as the line through three sizes.
+    each = [(100, 0.042), (1_000, 0.060), (5_000, 0.140)]
+    fitted = run_module.fixed_cost(each)
+    assert fitted["fixed_ms"] == pytest.approx(40.0, abs=0.1)
+    assert fitted["ms_per_1000_rows"] == pytest.approx(20.0, abs=0.1)
+    assert fitted["smallest_ms"] == pytest.approx(42.0)
+    assert run_module.fixed_cost([(100, 0.1), (100, 0.2)]) == {}  # one size: no line
+    rows = [_row(500_000, "analyse", 30.0, municipalities=357, **fitted)]
+    verdicts = {name: (measured, limit) for name, measured, limit in run_module.budget_checks(rows)}
+    fixed = next(v for k, v in verdicts.items() if k.startswith("fixed CPU cost"))
+    assert fixed == (pytest.approx(40.0, abs=0.1), 15.0)
+    assert "OVER" in run_module.summary_markdown(rows, {"date": "d", "cores": 2, "commit": "c"})
