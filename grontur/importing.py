@@ -52,6 +52,7 @@ from grontur.privacy import (
     generalise_rare,
     identifier_kinds,
     pseudonymise,
+    rare_rows,
     reason_from_name,
     strip_identifiers,
     unique_rows,
@@ -472,10 +473,10 @@ def with_generalisation_issues(issues: pd.DataFrame, table: pd.DataFrame, k: int
     Rows of that problem already in ``issues`` (from an import at another k, or of a larger table)
     are replaced, so that quality.csv counts exactly what cleaned.csv generalised.
     """
-    generalised = generalise_rare(table, k)
+    generalised = rare_rows(table, k)
     frames = [issues[issues["problem"] != "rare_value_generalised"]] if len(issues) else []
     for column in QUASI_IDENTIFIERS:
-        rows = generalised.rows.get(column)
+        rows = generalised.get(column)
         if rows is None or not len(rows):
             continue
         frames.append(pd.DataFrame({

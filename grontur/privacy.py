@@ -274,22 +274,27 @@ def generalise_rare(table: pd.DataFrame, k: int, columns: tuple[str, ...] = QUAS
     (['A', nan], {'workplace': 1})
     """
     out = table
+    rows = rare_rows(table, k, columns)
+    for column, found in rows.items():
+        if len(found):
+            if out is table:
+                out = table.copy()
+            blanked = table[column].astype(object).copy()
+            blanked[found] = np.nan
+            out[column] = blanked
+    return Generalised(out, rows)
+
+
+def rare_rows(table: pd.DataFrame, k: int, columns: tuple[str, ...] = QUASI_IDENTIFIERS) -> dict[str, pd.Index]:
+    """The rows :func:`generalise_rare` blanks in each of ``columns`` (without copying the table)."""
     rows: dict[str, pd.Index] = {}
     for column in columns:
         if column not in table.columns:
             continue
-        values = table[column]
-        codes, uniques = distinct(values)
+        codes, uniques = distinct(table[column])
         counts = np.append(np.bincount(codes[codes >= 0], minlength=len(uniques)), k)
-        rare = are_small(counts[codes], k)
-        rows[column] = table.index[rare]
-        if rare.any():
-            if out is table:
-                out = table.copy()
-            blanked = values.astype(object).copy()
-            blanked[rare] = np.nan
-            out[column] = blanked
-    return Generalised(out, rows)
+        rows[column] = table.index[are_small(counts[codes], k)]
+    return rows
 
 
 def unique_rows(table: pd.DataFrame, columns: tuple[str, ...] = UNIQUENESS_COLUMNS) -> int | None:
