@@ -452,7 +452,9 @@ def _decide(values: Sequence[int], relations: Sequence[_Relation], pairs: Iterab
         factors[comp] = factor
         return memo[comp]
 
-    def problems_joining(var: int, joined: set[frozenset[int]]) -> int:
+    changes: dict[tuple[int, frozenset[frozenset[int]]], int] = {}
+
+    def problems_joining(var: int, joined: frozenset[frozenset[int]]) -> int:
         """How many problems the component of ``var`` and the ``joined`` components would have
         once ``var`` is hidden too: ``len(component_problems(merged))``, worked out from the
         joined components' factorisations instead of a new one. Hiding ``var`` adds its column
@@ -545,9 +547,13 @@ def _decide(values: Sequence[int], relations: Sequence[_Relation], pairs: Iterab
         n_bad = len(bad)
 
         def score(var: int, n_bad: int = n_bad) -> tuple[bool, bool, int, int, int]:
-            # Only the components the new hidden count joins change.
-            joined = {comp_of[o] for s in var_sums.get(var, []) for o in sums[s] if o in comp_of}
-            after = n_bad - sum(len(found[c]) for c in joined) + problems_joining(var, joined)
+            # Only the components the new hidden count joins change, so the change in problems
+            # is the same as long as those components are.
+            joined = frozenset({comp_of[o] for s in var_sums.get(var, []) for o in sums[s] if o in comp_of})
+            change = changes.get((var, joined))
+            if change is None:
+                change = changes[var, joined] = problems_joining(var, joined) - sum(len(found[c]) for c in joined)
+            after = n_bad + change
             # Any count that helps, a cell before a margin, then the one that leaves fewest problems.
             return (after >= n_bad, var in margin, after, values[var], var)
 
