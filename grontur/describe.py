@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, cast
 
@@ -199,20 +199,30 @@ def season_trips(table: pd.DataFrame, settings: Mapping[str, Any], *,
 
 @dataclass(frozen=True)
 class RowQuantities:
-    """The per-row quantities of one table that several sections use (:func:`days_on_site` and
-    :func:`season_trips`), computed once per table and settings and shared: see
-    :func:`row_quantities`."""
+    """The per-row quantities of one table that several sections use (:func:`days_on_site`,
+    :func:`season_trips` and the split multi-select answers), computed once per table and
+    settings and shared: see :func:`row_quantities`."""
 
     full_week_days: float
     summer_share_of_year: float
     days: pd.Series
     trips: dict[str, pd.Series]
+    #: multi-select columns split on first use (:meth:`multi_select`)
+    _multi: dict[str, MultiSelect] = field(default_factory=dict, repr=False, compare=False)
 
     def fits(self, table: pd.DataFrame, settings: Mapping[str, Any]) -> bool:
         """Whether these quantities were computed with ``settings`` on a table with ``table``'s rows."""
         return (self.full_week_days == float(settings["full_week_days"])
                 and self.summer_share_of_year == float(settings["summer_share_of_year"])
                 and self.days.index.equals(table.index))
+
+    def multi_select(self, table: pd.DataFrame, name: str) -> MultiSelect:
+        """The multi-select column ``name`` of the table these quantities were computed on, split
+        once for every section that counts its codes."""
+        found = self._multi.get(name)
+        if found is None:
+            found = self._multi[name] = MultiSelect(column(table, name))
+        return found
 
 
 def row_quantities(table: pd.DataFrame, settings: Mapping[str, Any],
@@ -247,14 +257,6 @@ def _multi_uniques(series: pd.Series) -> tuple[np.ndarray, pd.DataFrame]:
     return codes_, pd.DataFrame(matrix, columns=pd.Index(tags))
 
 
-def multi_dummies(series: pd.Series) -> pd.DataFrame:
-    """One boolean column per code named in a ``;``-joined multi-select column."""
-    codes_, dummies = _multi_uniques(series)
-    if len(series) == 0 or dummies.shape[1] == 0:
-        return pd.DataFrame(index=series.index, columns=list(dummies.columns), dtype=bool)
-    return pd.DataFrame(dummies.to_numpy()[codes_], index=series.index, columns=dummies.columns)
-
-
 def multi_counts(series: pd.Series, allowed: Iterable[str] | None = None) -> pd.Series:
     """Count how many rows name each code of a ``;``-joined multi-select column."""
     codes_, dummies = _multi_uniques(series)
@@ -268,32 +270,48 @@ def multi_counts(series: pd.Series, allowed: Iterable[str] | None = None) -> pd.
     return counts
 
 
-class _MultiColumn:
-    """A multi-select column split once; code counts for any subset of its rows.
+class MultiSelect:
+    """A multi-select column split once: the rows naming each code as NumPy arrays, and code
+    counts for any subset of its rows.
 
     ``counts(mask, allowed)`` equals ``multi_counts(series[mask], allowed)`` without splitting
     the subset's answers again.
     """
 
     def __init__(self, series: pd.Series) -> None:
-        self.codes, self.dummies = _multi_uniques(series)
-        self.matrix = self.dummies.to_numpy(dtype=np.int64)
+        self.codes, dummies = _multi_uniques(series)
+        self.position = {str(tag): j for j, tag in enumerate(dummies.columns)}
+        self.tags = dummies.columns
+        self.unique_flags = dummies.to_numpy(dtype=bool)
+        self.matrix = self.unique_flags.astype(np.int64)
+        self._flags: dict[str, np.ndarray] = {}
+
+    def flags(self, code: str) -> np.ndarray:
+        """Whether each row names ``code`` (all False when nobody did); read-only, shared."""
+        found = self._flags.get(code)
+        if found is None:
+            j = self.position.get(code)
+            found = (self.unique_flags[:, j][self.codes] if j is not None and len(self.codes)
+                     else np.zeros(len(self.codes), dtype=bool))
+            found.flags.writeable = False
+            self._flags[code] = found
+        return found
+
+    def tallies(self, mask: np.ndarray | None) -> np.ndarray:
+        """How many rows in ``mask`` (all rows when ``None``) name each code, in :attr:`tags` order."""
+        picked = self.codes if mask is None else self.codes[np.asarray(mask, dtype=bool)]
+        if not self.matrix.shape[1]:
+            return np.zeros(0, dtype=np.int64)
+        weights = np.bincount(picked, minlength=len(self.matrix))
+        return weights @ self.matrix
 
     def counts(self, mask: np.ndarray | None, allowed: Iterable[str]) -> pd.Series:
         picked = self.codes if mask is None else self.codes[np.asarray(mask, dtype=bool)]
         if len(picked) and self.matrix.shape[1]:
-            weights = np.bincount(picked, minlength=len(self.matrix))
-            counts = pd.Series(weights @ self.matrix, index=self.dummies.columns).astype(int)
+            counts = pd.Series(self.tallies(mask), index=self.tags).astype(int)
         else:
             counts = pd.Series(dtype=int)
         return counts.reindex(list(allowed), fill_value=0)
-
-
-def dummy(dummies: pd.DataFrame, code: str) -> np.ndarray:
-    """The boolean column for ``code`` from :func:`multi_dummies` (all False when nobody named it)."""
-    if code in dummies.columns:
-        return dummies[code].to_numpy(dtype=bool)
-    return np.zeros(len(dummies), dtype=bool)
 
 
 def multi_flags(series: pd.Series, code: str) -> pd.Series:
@@ -343,18 +361,19 @@ def _cell(fig: Fig, base: Fig) -> dict[str, Any]:
             "ci_high": Derived(hi, needs)}
 
 
-def _ranked(ledger: Ledger, flags: pd.DataFrame, within: np.ndarray, base: Fig, allowed: Iterable[str],
+def _ranked(ledger: Ledger, flags: MultiSelect, within: np.ndarray, base: Fig, allowed: Iterable[str],
             tag: tuple[Any, ...]) -> tuple[list[Listed], HiddenTally]:
     """Codes of a multi-select answer ranked by count (ties by code), as list entries that leave
     the list when their count is hidden (even an entry's presence would describe a few people)."""
     entries = []
     figs = []
+    tallies = flags.tallies(within)
     for code in allowed:
-        named = within & dummy(flags, code)
-        n = int(named.sum())
+        j = flags.position.get(code)
+        n = int(tallies[j]) if j is not None else 0
         if n == 0:
             continue
-        fig = ledger.count(named, tag=(*tag, code))
+        fig = ledger.count(within & flags.flags(code), tag=(*tag, code))
         ledger.subset(fig, base)
         figs.append(fig)
         entries.append((-n, code, fig))
@@ -378,6 +397,21 @@ def _observed_modes(table: pd.DataFrame) -> list[str]:
     return [m for m in MODES if m in seen] + sorted(seen - set(MODES))
 
 
+def _mode_codes(modes: Mapping[str, pd.Series]) -> tuple[list[Any], dict[str, np.ndarray]]:
+    """The distinct modes of all seasons, and each row's mode per season as a position in them
+    (-1: no mode). Categorical columns with the same categories (:func:`prepare`) are read as they are."""
+    series = list(modes.values())
+    first = series[0].dtype
+    if isinstance(first, pd.CategoricalDtype) and all(
+            isinstance(s.dtype, pd.CategoricalDtype) and s.dtype.categories.equals(first.categories) for s in series):
+        return list(first.categories), {season: np.asarray(s.cat.codes, dtype=np.int64) for season, s in modes.items()}
+    values = np.concatenate([s.astype(object).to_numpy() for s in series])
+    ids, uniques = pd.factorize(values)
+    ids = ids.astype(np.int64)
+    n = len(series[0])
+    return list(uniques), {season: ids[i * n:(i + 1) * n] for i, season in enumerate(modes)}
+
+
 class _Rows:
     """Per-row arrays the sections count over (computed once per table, sliced per group)."""
 
@@ -394,14 +428,21 @@ class _Rows:
         self.trips: dict[str, np.ndarray] = {}
         self.alone: dict[str, np.ndarray] = {}
         self.driver: dict[str, np.ndarray] = {}
+        # Each row's mode as a position in ``labels`` (-1: none), the same labels for both seasons.
+        self.labels: list[Any]
+        self.code: dict[str, np.ndarray]
+        mode_of = {season: codes(table, f"mode_{season}") for season in SEASONS}
+        self.labels, self.code = _mode_codes(mode_of)
+        where = {label: i for i, label in enumerate(self.labels)}
         for season in SEASONS:
-            mode = codes(table, f"mode_{season}")
+            mode = mode_of[season]
+            code = self.code[season]
             self.mode[season] = mode.astype(object).to_numpy()
-            self.known[season] = mode.notna().to_numpy(dtype=bool)
-            self.is_mode[season] = {m: (mode == m).to_numpy(dtype=bool) for m in self.modes}
+            self.known[season] = code >= 0
+            self.is_mode[season] = {m: code == where[m] for m in self.modes}
             self.trips[season] = trips[season].to_numpy(dtype=float)
-            self.alone[season] = (mode == "car_alone").to_numpy(dtype=bool)
-            self.driver[season] = mode.isin(CAR_DRIVER_MODES).to_numpy(dtype=bool)
+            self.alone[season] = code == where.get("car_alone", -2)
+            self.driver[season] = np.isin(code, [where[m] for m in CAR_DRIVER_MODES if m in where])
         self.cars = (quantities.days / full).clip(upper=7.0 / full).to_numpy(dtype=float)
         self.weights = season_weights(settings)
         self.distance = numeric(table, "distance_km").to_numpy(dtype=float)
@@ -484,38 +525,47 @@ def mode_shares_of(habits: Mapping[str, Any]) -> dict[str, dict[str, float | Non
 
 # --------------------------------------------------------------------------- seasonal shifts
 
-def _seasonal_shift(ledger: Ledger, table: pd.DataFrame, flags: pd.DataFrame) -> dict[str, Any]:
-    summer = codes(table, "mode_summer")
-    winter = codes(table, "mode_winter")
-    both = (summer.notna() & winter.notna()).to_numpy(dtype=bool)
+def _pair_masks(first: np.ndarray, second: np.ndarray, within: np.ndarray,
+                labels: Sequence[Any]) -> list[tuple[Any, Any, np.ndarray]]:
+    """The (first, second) label pairs found among ``within``, in label order, each with its rows.
+
+    ``first`` and ``second`` hold label positions per row (-1: none)."""
+    width = len(labels) + 1
+    pair = np.where(within, (first + 1) * width + (second + 1), -1)
+    found = np.unique(pair[within])
+    pairs = sorted(((labels[p // width - 1], labels[p % width - 1], p) for p in found.tolist()),
+                   key=lambda e: (e[0], e[1]))
+    return [(a, b, pair == p) for a, b, p in pairs]
+
+
+def _seasonal_shift(ledger: Ledger, table: pd.DataFrame, rows: _Rows, flags: MultiSelect) -> dict[str, Any]:
+    both = rows.known["summer"] & rows.known["winter"]
     if "mode_summer" in table.columns and "mode_winter" in table.columns:
-        changed = both & (summer.astype(object) != winter.astype(object)).to_numpy(dtype=bool)
+        changed = both & (rows.code["summer"] != rows.code["winter"])
     else:  # one season asked: nobody answered both (and the two columns cannot be compared)
         changed = np.zeros(len(table), dtype=bool)
     n_both = ledger.base(both, tag=("shift", "both"), answered=True)
     n_changed = ledger.count(changed, tag=("shift", "changed"))
     ledger.subset(n_changed, n_both)
 
-    s_arr = summer.astype(object).to_numpy()
-    w_arr = winter.astype(object).to_numpy()
     transitions = []
     transition_figs = []
-    pairs = pd.DataFrame({"summer": s_arr[changed], "winter": w_arr[changed]})
-    # value_counts() of two columns is keyed by (summer, winter) pairs of mode codes
-    for s, w in cast("Iterable[tuple[str, str]]", pairs.value_counts().sort_index().index):
-        fig = ledger.count(changed & (s_arr == s) & (w_arr == w), tag=("shift", "pair", s, w))
+    for s, w, mask in _pair_masks(rows.code["summer"], rows.code["winter"], changed, rows.labels):
+        fig = ledger.count(mask, tag=("shift", "pair", s, w))
         transition_figs.append(fig)
         transitions.append(Listed({"summer": s, "winter": w, "count": fig}, (fig,)))
     transitions.sort(key=lambda e: (-e.needs[0].n, e.item["summer"], e.item["winter"]))
 
-    group_s = summer.astype(object).map(MODE_GROUPS).to_numpy()
-    group_w = winter.astype(object).map(MODE_GROUPS).to_numpy()
-    moved = both & (group_s != group_w)
-    moves = pd.DataFrame({"summer": group_s[moved], "winter": group_w[moved]}).value_counts().sort_index()
+    # Mode groups per label position (-1: a mode of no group, or none).
+    names = sorted(set(MODE_GROUPS.values()))
+    of_label = np.array([names.index(MODE_GROUPS[m]) if m in MODE_GROUPS else -1 for m in rows.labels] + [-1],
+                        dtype=np.int64)
+    group_s = of_label[rows.code["summer"]]
+    group_w = of_label[rows.code["winter"]]
+    moved = both & (group_s >= 0) & (group_w >= 0) & (group_s != group_w)
     group_rows = []
     group_figs = []
-    for s, w in cast("Iterable[tuple[str, str]]", moves.index):
-        mask = moved & (group_s == s) & (group_w == w)
+    for s, w, mask in _pair_masks(group_s, group_w, moved, names):
         fig = ledger.count(mask, tag=("shift", "group", s, w))
         group_figs.append(fig)
         barriers, tally = _ranked(ledger, flags, mask, fig, BARRIERS, ("shift", "group", s, w, "barriers"))
@@ -688,17 +738,20 @@ def _breakdown(ledger: Ledger, table: pd.DataFrame, name: str, rows: _Rows) -> d
     if name not in table.columns:
         return None
     key = _group_key(table, name).to_numpy(dtype=object)
-    answered = pd.notna(key)
+    ids, uniques = pd.factorize(key)
+    answered = ids >= 0
     sizes = pd.Series(key[answered]).value_counts()
     sizes = sizes[sizes > 0]
+    position = {g: i for i, g in enumerate(uniques)}
+    masks = {g: ids == position[g] for g in sizes.index}
     group_figs = {}
     for g in sizes.index:
-        group_figs[g] = ledger.base(key == g, tag=(name, str(g), "n"))
+        group_figs[g] = ledger.base(masks[g], tag=(name, str(g), "n"))
     ledger.partition(ledger.base(answered, tag=(name, "answered"), answered=True), list(group_figs.values()))
     groups: dict[str, Any] = {}
     for g in sorted(sizes.index, key=str):
         size = group_figs[g]
-        mask = key == g
+        mask = masks[g]
         entry: dict[str, Any] = {"n": size, "suppressed": IsHidden(size)}
         alone_cells: list[Fig] = []
         driver_figs: list[Fig] = []
@@ -730,10 +783,10 @@ def _breakdown(ledger: Ledger, table: pd.DataFrame, name: str, rows: _Rows) -> d
 
 def _seen(rows: _Rows, season: str, mask: np.ndarray) -> set[str]:
     """The modes anybody in ``mask`` uses in either season (a group's rows show those)."""
-    seen: set[str] = set()
+    used = np.zeros(len(rows.labels), dtype=bool)
     for s in SEASONS:
-        seen.update(str(m) for m in pd.unique(rows.mode[s][mask & rows.known[s]]))
-    return seen
+        used[rows.code[s][mask & rows.known[s]]] = True
+    return {str(label) for label, u in zip(rows.labels, used) if u}
 
 
 # --------------------------------------------------------------------------- main entry
@@ -772,13 +825,13 @@ def describe(table: pd.DataFrame, *, k: int = DEFAULT_K, employees: int | None =
     quantities = row_quantities(table, settings, quantities)
     rows = _Rows(table, settings, quantities)
     everyone = ledger.named("respondents", table)
-    flags = {col: multi_dummies(column(table, col)) for col in ("barriers", "would_consider", "would_help")}
+    flags = {col: quantities.multi_select(table, col) for col in ("barriers", "would_consider", "would_help")}
     seasons = _season_section(ledger, rows, table)
     if seasons_asked is None:
         seasons_asked = seasons_in(table)
     shift: dict[str, Any] | None = None
     if seasons_asked >= 2:
-        shift = _seasonal_shift(ledger, table, flags["barriers"])
+        shift = _seasonal_shift(ledger, table, rows, flags["barriers"])
 
     dar = drive_alone_rate(table, settings=settings, quantities=quantities)
     trips = quantities.trips

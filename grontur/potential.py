@@ -30,10 +30,9 @@ from grontur.describe import (
     as_bool,
     codes,
     column,
-    dummy,
+    MultiSelect,
     jsonable,
     load_settings,
-    multi_dummies,
     numeric,
     row_quantities,
     season_weights,
@@ -342,10 +341,10 @@ def published(publication: Publication, section: Mapping[str, Any]) -> dict[str,
     return dict(out)
 
 
-def _condition(table: pd.DataFrame, name: str, barrier: str | None, barriers: pd.DataFrame) -> np.ndarray:
+def _condition(table: pd.DataFrame, name: str, barrier: str | None, barriers: MultiSelect) -> np.ndarray:
     flag = as_bool(column(table, name)).fillna(False).astype(bool).to_numpy()
     if barrier:
-        flag = flag | dummy(barriers, barrier)
+        flag = flag | barriers.flags(barrier)
     return flag
 
 
@@ -472,10 +471,11 @@ def compute_potential(
     from_time = distance.isna() & numeric(table, "travel_time_min").notna() & drives_any & (speed > 0)
     distance = distance.where(~from_time, numeric(table, "travel_time_min") * speed)
     d = distance.to_numpy()
-    barriers = multi_dummies(column(table, "barriers"))
-    consider = multi_dummies(column(table, "would_consider"))
-    helps = multi_dummies(column(table, "would_help"))
-    hilly = dummy(barriers, "hilly")
+    quantities = row_quantities(table, settings, emissions.quantities)
+    barriers = quantities.multi_select(table, "barriers")
+    consider = quantities.multi_select(table, "would_consider")
+    helps = quantities.multi_select(table, "would_help")
+    hilly = barriers.flags("hilly")
     grad = params.get("gradient_pct") or {}
     g = np.where(hilly, float(grad.get("hilly", 4.0)), float(grad.get("flat", 0.0)))
     job = codes(table, "job_group")
@@ -500,7 +500,7 @@ def compute_potential(
         if spec["curve"]["type"] != "job_group":
             x = np.where(np.isnan(d), np.nan, x)
         for code, shift in (spec.get("barriers") or {}).items():
-            x = x + float(shift) * dummy(barriers, code)
+            x = x + float(shift) * barriers.flags(code)
         condition_terms[alt] = {}
         for name, shift in (spec.get("conditions") or {}).items():
             term = float(shift) * conditions[name]
@@ -508,10 +508,10 @@ def compute_potential(
             x = x + term
         willing = np.zeros(len(table), dtype=bool)
         for mode in spec.get("modes") or []:
-            willing |= dummy(consider, mode)
+            willing |= consider.flags(mode)
         x = x + float(spec.get("willing_shift", 0.0)) * willing
         for code, shift in (spec.get("help_shift") or {}).items():
-            x = x + float(shift) * dummy(helps, code)
+            x = x + float(shift) * helps.flags(code)
         if alt == "carpool":
             x = x + np.where(in_group.to_numpy(), float(spec.get("group_shift", 0.0)), float(spec.get("no_group_shift", 0.0)))
         base[alt] = x

@@ -128,7 +128,7 @@ def test_group_breakdown_equals_the_group_alone():
 
 def test_multi_select_counts_of_a_subset():
     table = _table()
-    column = describe._MultiColumn(table["barriers"])
+    column = describe.MultiSelect(table["barriers"])
     drivers = table["mode_summer"].isin(["car_alone", "car_shared"]).to_numpy()
     counts = column.counts(drivers, ["too_far", "darkness", "hilly"])
     chosen = table.loc[drivers, "barriers"].str.split(";")
