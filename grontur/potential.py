@@ -403,20 +403,30 @@ def find_carpool(table: pd.DataFrame, *, k: int = DEFAULT_K, digits: int = 4, mi
     dist = numeric(table, "distance_km")
     drivers = (codes(table, "mode_summer") == "car_alone") | (codes(table, "mode_winter") == "car_alone")
     drivers = drivers & (dist >= min_km) if min_km > 0 else drivers
-    pc = codes(table, "home_postcode").astype("object")
-    area = pc.where(pc.notna(), None)
-    area = area.dropna().astype(str).str.strip().str.zfill(4).str[:digits].reindex(table.index)
+    lone = drivers.to_numpy(dtype=bool)
+    area = _areas(codes(table, "home_postcode"), digits)
     wp_col = column(table, "workplace").astype("object")
-    workplace = wp_col.fillna("") if wp_col.notna().sum() == 0 else wp_col
-    shift = as_bool(column(table, "shift_work")).fillna(False).astype(bool).map({True: "shift", False: "day"})
-    usable = drivers & area.notna() & workplace.notna()
-    key = (area.astype(str) + "|" + workplace.astype(str) + "|" + shift.astype(str)).where(usable)
-    sizes = key[usable].value_counts()
+    workplace = (wp_col.fillna("") if wp_col.notna().sum() == 0 else wp_col).to_numpy(dtype=object)
+    shift = as_bool(column(table, "shift_work")).fillna(False).astype(bool).to_numpy(dtype=bool)
+    rows = np.flatnonzero(lone & pd.notna(area) & pd.notna(workplace))
+    keys = np.array([f"{area[i]}|{workplace[i]}|{'shift' if shift[i] else 'day'}" for i in rows.tolist()],
+                    dtype=object)
+    ids, uniques = pd.factorize(keys)
+    sizes = np.bincount(ids, minlength=len(uniques)).tolist()
     # A group of fewer than k drivers could not be proposed without describing them.
-    big = [g for g, n in sorted(sizes.items(), key=lambda kv: (-int(kv[1]), str(kv[0]))) if not is_small(int(n), k)]
-    keys = key.to_numpy(dtype=object)
-    groups = tuple(usable.to_numpy(dtype=bool) & (keys == g) for g in big)
-    return Carpool(lone=drivers.to_numpy(dtype=bool), groups=groups, digits=digits, min_km=float(min_km))
+    big = [i for i in sorted(range(len(uniques)), key=lambda i: (-sizes[i], str(uniques[i])))
+           if not is_small(sizes[i], k)]
+    key_of_row = np.full(len(table), -1, dtype=np.int64)
+    key_of_row[rows] = ids
+    groups = tuple(key_of_row == i for i in big)
+    return Carpool(lone=lone, groups=groups, digits=digits, min_km=float(min_km))
+
+
+def _areas(postcodes: pd.Series, digits: int) -> np.ndarray:
+    """The postcode area (first ``digits`` of the four-digit postcode) of each row; None where missing."""
+    ids, uniques = pd.factorize(postcodes.astype("object"))
+    areas = [str(code).strip().zfill(4)[:digits] for code in uniques]
+    return np.array([*areas, None], dtype=object)[ids]
 
 
 def carpool_groups(table: pd.DataFrame, *, k: int = DEFAULT_K, digits: int = 4,
@@ -557,6 +567,11 @@ def compute_potential(
     )
 
 
+def _zero_nan(values: np.ndarray) -> np.ndarray:
+    """``values`` with 0 where missing (NaN)."""
+    return np.where(np.isnan(values), 0.0, values)
+
+
 def _scenarios(table: pd.DataFrame, by_season: Mapping[str, pd.DataFrame], emissions: EmissionsResult,
                params: Mapping[str, Any], settings: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, pd.DataFrame]]:
     detail = emissions.detail
@@ -569,6 +584,11 @@ def _scenarios(table: pd.DataFrame, by_season: Mapping[str, pd.DataFrame], emiss
     per_resp: dict[str, pd.DataFrame] = {}
     known_tonnes = bool(detail["estimated"].any()) if "estimated" in detail else True
     baseline_trips = cast(pd.Series, sum(detail[f"car_trips_{s}"].fillna(0.0) for s in SEASONS))  # SEASONS is not empty
+    # The per-row columns each scenario reads, fetched once.
+    feasibility = {s: _zero_nan(by_season[s][list(ALTERNATIVES)].to_numpy(dtype="float64")) for s in SEASONS}
+    car_trips_of = {s: _zero_nan(detail[f"car_trips_{s}"].to_numpy(dtype="float64")) for s in SEASONS}
+    person_km_of = {s: _zero_nan(detail[f"car_km_{s}"].to_numpy(dtype="float64")) for s in SEASONS}
+    car_tonnes_of = {(b, s): _zero_nan(detail[f"{b}_{s}"].to_numpy(dtype="float64")) for b in BANDS for s in SEASONS}
     for name, scen in params["scenarios"].items():
         uptake = {alt: float(scen["uptake"].get(alt, 0.0)) for alt in ALTERNATIVES}
         extra = float(scen.get("extra_remote_days", 0.0))
@@ -580,20 +600,19 @@ def _scenarios(table: pd.DataFrame, by_season: Mapping[str, pd.DataFrame], emiss
         by_alt_trips = {alt: np.zeros(len(table)) for alt in ALTERNATIVES}
         by_alt_tonnes = {alt: np.zeros(len(table)) for alt in ALTERNATIVES}
         for season in SEASONS:
-            f = by_season[season].fillna(0.0)
-            q = pd.DataFrame({alt: uptake[alt] * f[alt] for alt in ALTERNATIVES}, index=table.index).to_numpy()
+            q = np.array([uptake[alt] for alt in ALTERNATIVES]) * feasibility[season]
             total_q = q.sum(axis=1)
             switch = 1.0 - np.prod(1.0 - q, axis=1)
             share = np.divide(q * switch[:, None], total_q[:, None], out=np.zeros_like(q), where=total_q[:, None] > 0)
-            car_trips = detail[f"car_trips_{season}"].fillna(0.0).to_numpy()
-            person_km = detail[f"car_km_{season}"].fillna(0.0).to_numpy()
+            car_trips = car_trips_of[season]
+            person_km = person_km_of[season]
             for j, alt in enumerate(ALTERNATIVES):
                 frac = share[:, j] * avoid_frac[alt]
                 t = frac * car_trips
                 trips += t
                 by_alt_trips[alt] += t
                 for b in BANDS:
-                    car_t = detail[f"{b}_{season}"].fillna(0.0).to_numpy()
+                    car_t = car_tonnes_of[b, season]
                     saved = frac * car_t
                     if alt == "transit":
                         saved = saved - share[:, j] * person_km * bus_band[b] / 1000.0
