@@ -132,7 +132,11 @@ def column(table: pd.DataFrame, name: str) -> pd.Series:
 
 
 def numeric(table: pd.DataFrame, name: str) -> pd.Series:
-    return pd.to_numeric(column(table, name), errors="coerce").astype("float64")
+    """The column ``name`` as numbers (what is not a number is missing)."""
+    s = column(table, name)
+    if s.dtype == np.float64:
+        return s  # copy-on-write: the caller's changes never reach the table
+    return pd.to_numeric(s, errors="coerce").astype("float64")
 
 
 def as_bool(series: pd.Series) -> pd.Series:
@@ -443,7 +447,7 @@ class _Rows:
             self.trips[season] = trips[season].to_numpy(dtype=float)
             self.alone[season] = code == where.get("car_alone", -2)
             self.driver[season] = np.isin(code, [where[m] for m in CAR_DRIVER_MODES if m in where])
-        self.cars = (quantities.days / full).clip(upper=7.0 / full).to_numpy(dtype=float)
+        self.cars = np.minimum(quantities.days.to_numpy(dtype=float) / full, 7.0 / full)
         self.weights = season_weights(settings)
         self.distance = numeric(table, "distance_km").to_numpy(dtype=float)
         # The people a drive-alone rate counts (trips driven alone) and does not count (other trips).
@@ -599,9 +603,10 @@ def drive_alone_rate(table: pd.DataFrame, *, settings: Mapping[str, Any] | None 
     out: dict[str, float | None] = {}
     num_year = den_year = 0.0
     for season in SEASONS:
-        alone = codes(table, f"mode_{season}") == "car_alone"
-        num = float(trips[season][alone].sum())
-        den = float(trips[season].sum())
+        alone = (codes(table, f"mode_{season}") == "car_alone").to_numpy(dtype=bool)
+        season_trips_ = trips[season].to_numpy(dtype="float64")
+        num = float(season_trips_[alone].sum())
+        den = float(season_trips_.sum())
         out[season] = num / den if den > 0 else None
         num_year += num
         den_year += den
@@ -609,13 +614,15 @@ def drive_alone_rate(table: pd.DataFrame, *, settings: Mapping[str, Any] | None 
     return out
 
 
-def _effective_ci(table: pd.DataFrame, season_trips_: dict[str, pd.Series], rate: float | None) -> tuple[float | None, float | None]:
+def _effective_ci(season_trips_: Sequence[np.ndarray], rate: float | None) -> tuple[float | None, float | None]:
     """Wilson interval using Kish's effective sample size of the trip weights (people, not trips)."""
     if rate is None:
         return None, None
-    w = pd.concat(list(season_trips_.values()), axis=1).sum(axis=1)
+    w = season_trips_[0]
+    for more in season_trips_[1:]:
+        w = w + more
     w = w[w > 0]
-    if w.empty:
+    if not len(w):
         return None, None
     n_eff = float(w.sum() ** 2 / (w**2).sum())
     lo, hi = wilson_interval(rate * n_eff, n_eff)
@@ -628,17 +635,16 @@ def cars_per_100(table: pd.DataFrame, *, employees: int | None = None,
     """Cars arriving on an average working day per 100 respondents, per season and for the year."""
     settings = settings if settings is not None and "full_week_days" in settings else load_settings(settings)
     full = float(settings["full_week_days"])
-    days = row_quantities(table, settings, quantities).days
+    days = row_quantities(table, settings, quantities).days.to_numpy(dtype="float64")
     out: dict[str, Any] = {"base": "respondents"}
     weights = season_weights(settings)
     year = 0.0
     any_known = False
     for season in SEASONS:
         mode = codes(table, f"mode_{season}")
-        known = mode.notna()
-        n = int(known.sum())
-        drivers = mode.isin(CAR_DRIVER_MODES)
-        cars = float((days[drivers] / full).clip(upper=7.0 / full).sum())
+        n = int(mode.notna().sum())
+        drivers = mode.isin(CAR_DRIVER_MODES).to_numpy(dtype=bool)
+        cars = float(np.minimum(days[drivers] / full, 7.0 / full).sum())
         value = 100.0 * cars / n if n else None
         out[season] = value
         if value is not None:
@@ -684,7 +690,7 @@ def _banded(ledger: Ledger, values: pd.Series, bands: pd.Series, names: list[str
 
 
 def _day_row(ledger: Ledger, values: pd.Series, tag: str) -> tuple[Fig, dict[str, Fig]]:
-    rounded = values.round().clip(0, 7).to_numpy(dtype=float)
+    rounded = np.clip(np.round(values.to_numpy(dtype=float)), 0, 7)
     known_mask = ~np.isnan(rounded)
     known = ledger.base(known_mask, tag=(tag, "n"), answered=True)
     cells = {str(d): ledger.count(known_mask & (rounded == d), tag=(tag, d)) for d in range(8)}
@@ -723,11 +729,19 @@ def _days_section(ledger: Ledger, table: pd.DataFrame, used: pd.Series) -> dict[
 
 # --------------------------------------------------------------------------- breakdowns
 
-def _group_key(table: pd.DataFrame, name: str) -> pd.Series:
-    if name == "shift_work":
-        b = as_bool(column(table, name))
-        return b.map({True: "yes", False: "no"}).astype("object")
-    return codes(table, name)
+def _group_ids(table: pd.DataFrame, name: str) -> tuple[np.ndarray, list[Any]]:
+    """Each row's group of the column ``name`` as a position in the groups (-1: not answered),
+    groups in the order of the table; ``shift_work`` groups are ``yes`` and ``no``."""
+    ids, uniques = pd.factorize(column(table, name).to_numpy(dtype=object))
+    if name != "shift_work":
+        return ids, list(uniques)
+    # A yes/no answer: the distinct answers read as booleans (what is not one is not answered).
+    read = [_BOOL_MAP.get(value) for value in uniques]
+    named = ["yes" if flag else "no" for flag in read if flag is not None]
+    groups = list(dict.fromkeys(named))
+    position = np.array([groups.index("yes" if flag else "no") if flag is not None else -1 for flag in read] + [-1],
+                        dtype=np.int64)
+    return position[ids], groups
 
 
 def _breakdown(ledger: Ledger, table: pd.DataFrame, name: str, rows: _Rows) -> dict[str, Any] | None:
@@ -737,19 +751,17 @@ def _breakdown(ledger: Ledger, table: pd.DataFrame, name: str, rows: _Rows) -> d
     group is hidden); the group sizes add up to those who answered the question."""
     if name not in table.columns:
         return None
-    key = _group_key(table, name).to_numpy(dtype=object)
-    ids, uniques = pd.factorize(key)
+    ids, uniques = _group_ids(table, name)
     answered = ids >= 0
-    sizes = pd.Series(key[answered]).value_counts()
-    sizes = sizes[sizes > 0]
-    position = {g: i for i, g in enumerate(uniques)}
-    masks = {g: ids == position[g] for g in sizes.index}
+    # Largest group first, ties in the order of the table (as value_counts gives them).
+    order = np.argsort(-np.bincount(ids[answered], minlength=len(uniques)), kind="stable")
+    masks = {uniques[i]: ids == i for i in order.tolist()}
     group_figs = {}
-    for g in sizes.index:
-        group_figs[g] = ledger.base(masks[g], tag=(name, str(g), "n"))
+    for g, mask in masks.items():
+        group_figs[g] = ledger.base(mask, tag=(name, str(g), "n"))
     ledger.partition(ledger.base(answered, tag=(name, "answered"), answered=True), list(group_figs.values()))
     groups: dict[str, Any] = {}
-    for g in sorted(sizes.index, key=str):
+    for g in sorted(masks, key=str):
         size = group_figs[g]
         mask = masks[g]
         entry: dict[str, Any] = {"n": size, "suppressed": IsHidden(size)}
@@ -834,10 +846,9 @@ def describe(table: pd.DataFrame, *, k: int = DEFAULT_K, employees: int | None =
         shift = _seasonal_shift(ledger, table, rows, flags["barriers"])
 
     dar = drive_alone_rate(table, settings=settings, quantities=quantities)
-    trips = quantities.trips
     dar_ci: dict[str, Any] = {}
     for key, picked in [(s, [s]) for s in SEASONS] + [("year", list(SEASONS))]:
-        lo, hi = _effective_ci(table, {s: trips[s] for s in picked}, dar[key])
+        lo, hi = _effective_ci([rows.trips[s] for s in picked], dar[key])
         # With everyone on a full week the rate is lone drivers over those who travel, which beside
         # those who gave a mode gives the remote workers back: it needs their count too.
         alone = [seasons[s]["modes"][m]["count"] for s in picked for m in ("car_alone", "remote")

@@ -183,7 +183,7 @@ class PotentialResult:
     drives: Mapping[str, np.ndarray] = field(default_factory=dict)
     alone: Mapping[str, np.ndarray] = field(default_factory=dict)
     #: feasible_in's answers: the ranking asks the same few questions for many measures
-    _feasible: dict[tuple[str, tuple[str, ...], tuple[str, ...]], np.ndarray] = field(
+    _feasible: dict[tuple[Any, ...], np.ndarray] = field(
         default_factory=dict, repr=False, compare=False)
 
     @property
@@ -226,8 +226,26 @@ class PotentialResult:
         which they drive (:meth:`feasible_in`)."""
         if not self.logits:  # built without seasonal logits: the yearly average decides
             return self.per_respondent.ge(self.threshold) & self.per_respondent.notna()
-        frame = {alt: np.logical_or.reduce([self.feasible_in(s, (alt,)) for s in self.logits]) for alt in ALTERNATIVES}
-        return pd.DataFrame(frame, index=self.per_respondent.index) & self.car_commuter.to_numpy()[:, None]
+        return pd.DataFrame(self._feasible_matrix().copy(), index=self.per_respondent.index,
+                            columns=self.per_respondent.columns)
+
+    def _feasible_matrix(self) -> np.ndarray:
+        """:meth:`feasible` as a boolean matrix (rows by :data:`ALTERNATIVES`), worked out once."""
+        known = self._feasible.get(("matrix",))
+        if known is None:
+            if not self.logits:
+                known = self.feasible().to_numpy(dtype=bool)
+            else:
+                commuter = self.car_commuter.to_numpy(dtype=bool)
+                known = np.column_stack([np.logical_or.reduce([self.feasible_in(s, (alt,)) for s in self.logits])
+                                         & commuter for alt in ALTERNATIVES])
+            self._feasible[("matrix",)] = known
+        return known
+
+    def _any_feasible_mask(self) -> np.ndarray:
+        """Car commuters with at least one feasible alternative besides more home office."""
+        active = [j for j, alt in enumerate(ALTERNATIVES) if alt != "remote"]
+        return self._feasible_matrix()[:, active].any(axis=1) & self.car_commuter.to_numpy(dtype=bool)
 
     def any_feasible(self) -> pd.Series:
         """Car commuters with at least one feasible alternative besides more home office."""
@@ -248,7 +266,7 @@ class PotentialResult:
         table = self.table if self.table is not None else pd.DataFrame(index=self.per_respondent.index)
         commuter = self.car_commuter.to_numpy(dtype=bool)
         car = ledger.named("car_drivers", table)
-        feasible = self.feasible().to_numpy(dtype=bool) & commuter[:, None]
+        feasible = self._feasible_matrix() & commuter[:, None]
         known = self.per_respondent.notna().to_numpy(dtype=bool) & commuter[:, None]
         counts: dict[str, Any] = {}
         for j, alt in enumerate(ALTERNATIVES):
@@ -259,7 +277,7 @@ class PotentialResult:
                 "count": count, "share": ledger.share(count, n_known), "n_known": n_known,
                 "mean_feasibility": Derived(float(values.mean()) if len(values) else None, (n_known,)),
             }
-        any_mask = self.any_feasible().fillna(False).astype(bool).to_numpy(dtype=bool) & commuter
+        any_mask = self._any_feasible_mask()
         any_fig = ledger.count(any_mask, tag=("potential", "any_feasible"))
         from_time = ledger.count(self.distance_from_time if self.distance_from_time is not None
                                  else np.zeros(len(commuter), dtype=bool), tag=("potential", "distance_from_time"))
@@ -289,7 +307,7 @@ class PotentialResult:
         if self.table is None:
             return {}
         days = float(self.settings.get("working_days_per_year", 225)) if self.settings else 225.0
-        anyf = self.any_feasible().fillna(False).astype(bool).to_numpy(dtype=bool)
+        anyf = self._any_feasible_mask()
         commuter = self.car_commuter.to_numpy(dtype=bool)
         # Per-row arrays summed per group with a row mask (no label look-ups per group).
         avoided = {scen: (frame["car_trips_per_year_avoided"].to_numpy(dtype=float),
@@ -498,8 +516,8 @@ def compute_potential(
     in_group = pd.Series(carpool.in_group, index=table.index)
 
     modes = {s: codes(table, f"mode_{s}") for s in SEASONS}
-    drives = {s: modes[s].isin(CAR_DRIVER_MODES) for s in SEASONS}
-    alone = {s: modes[s] == "car_alone" for s in SEASONS}
+    drives = {s: modes[s].isin(CAR_DRIVER_MODES).to_numpy(dtype=bool) for s in SEASONS}
+    alone = {s: (modes[s] == "car_alone").to_numpy(dtype=bool) for s in SEASONS}
     car_commuter = pd.Series(base_mask(table, "car_drivers"), index=table.index)
 
     base: dict[str, np.ndarray] = {}
@@ -528,6 +546,7 @@ def compute_potential(
 
     by_season: dict[str, pd.DataFrame] = {}
     logits: dict[str, dict[str, np.ndarray]] = {}
+    season_f: dict[str, np.ndarray] = {}
     for season in SEASONS:
         frame = {}
         logits[season] = {}
@@ -536,22 +555,27 @@ def compute_potential(
             logits[season][alt] = base[alt] + shift
             with np.errstate(over="ignore"):
                 f = _sigmoid(base[alt] + shift)
-            f = np.where(drives[season].to_numpy(), f, np.nan)
+            f = np.where(drives[season], f, np.nan)
             if alt == "carpool":
-                f = np.where(alone[season].to_numpy(), f, np.where(drives[season].to_numpy(), 0.0, np.nan))
+                f = np.where(alone[season], f, np.where(drives[season], 0.0, np.nan))
             frame[alt] = f
         by_season[season] = pd.DataFrame(frame, index=table.index)
+        season_f[season] = np.column_stack([frame[alt] for alt in ALTERNATIVES])
 
     # Annual feasibility: average over the seasons in which the person drives, weighted by season.
     weights = season_weights(settings)
-    # sum() over the (non-empty) seasons gives a frame and a series, never its start value 0
-    num = cast(pd.DataFrame, sum(by_season[s].fillna(0.0) * weights[s] * drives[s].to_numpy()[:, None] for s in SEASONS))
-    den = cast(pd.Series, sum(weights[s] * drives[s].astype(float) for s in SEASONS))
-    per = num.div(den.where(den > 0), axis=0)
-    for alt in ALTERNATIVES:
-        unknown = by_season["summer"][alt].isna() & by_season["winter"][alt].isna()
-        per.loc[unknown, alt] = np.nan
-    per = per.where(car_commuter, np.nan)
+    num = den = None
+    for s in SEASONS:
+        term = _zero_nan(season_f[s]) * weights[s] * drives[s][:, None]
+        num = term if num is None else num + term
+        part = weights[s] * drives[s].astype(float)
+        den = part if den is None else den + part
+    assert num is not None and den is not None  # SEASONS is not empty
+    with np.errstate(invalid="ignore"):
+        per_values = num / np.where(den > 0, den, np.nan)[:, None]
+    per_values[np.logical_and.reduce([np.isnan(season_f[s]) for s in SEASONS])] = np.nan
+    per_values[~car_commuter.to_numpy(dtype=bool)] = np.nan
+    per = pd.DataFrame(per_values, index=table.index, columns=by_season[SEASONS[0]].columns)
 
     scenarios, per_resp = _scenarios(table, by_season, emissions, params, settings)
     log.info("potential for %s car commuters (transit service %s)", f"{int(car_commuter.sum()):,}", transit_service)
@@ -562,8 +586,8 @@ def compute_potential(
         n_distance_from_time=int(from_time.sum()),
         distance_from_time=from_time.to_numpy(dtype=bool),
         logits=logits, condition_terms=condition_terms,
-        drives={s: drives[s].to_numpy(dtype=bool) for s in SEASONS},
-        alone={s: alone[s].to_numpy(dtype=bool) for s in SEASONS},
+        drives=drives,
+        alone=alone,
     )
 
 
