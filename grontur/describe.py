@@ -240,38 +240,32 @@ def row_quantities(table: pd.DataFrame, settings: Mapping[str, Any],
                          days, season_trips(table, settings, days=days))
 
 
-def _multi_uniques(series: pd.Series) -> tuple[np.ndarray, pd.DataFrame]:
-    """Codes of each row into its distinct cell value, and the dummies of the distinct values.
+def _multi_uniques(series: pd.Series) -> tuple[np.ndarray, list[str], np.ndarray]:
+    """Codes of each row into its distinct cell value, the codes named, and which distinct value
+    names which code (a boolean matrix: distinct values by codes).
 
     Survey answers repeat a small number of combinations, so splitting the distinct values only
     is much faster than splitting every row.
     """
-    s = series.astype("object")
-    s = s.where(s.notna(), "")
-    codes_, uniques = pd.factorize(s)
+    codes_, uniques = pd.factorize(series.to_numpy(dtype=object))
+    # A missing answer names nothing: it is one more distinct value, the empty one.
+    codes_ = np.where(codes_ < 0, len(uniques), codes_)
     # Split each distinct value once with str.split (pandas' str.get_dummies tests every code
     # against every value with Python substring searches, the same columns in the same order).
-    split = [str(value).split(";") for value in uniques]
+    split = [str(value).split(";") for value in uniques] + [[]]
     tags = sorted({tag for parts in split for tag in parts} - {""})
     position = {tag: i for i, tag in enumerate(tags)}
     matrix = np.zeros((len(split), len(tags)), dtype=bool)
     rows = [row for row, parts in enumerate(split) for tag in parts if tag]
     cols = [position[tag] for parts in split for tag in parts if tag]
     matrix[rows, cols] = True
-    return codes_, pd.DataFrame(matrix, columns=pd.Index(tags))
+    return codes_, tags, matrix
 
 
 def multi_counts(series: pd.Series, allowed: Iterable[str] | None = None) -> pd.Series:
     """Count how many rows name each code of a ``;``-joined multi-select column."""
-    codes_, dummies = _multi_uniques(series)
-    if len(series) and dummies.shape[1]:
-        weights = np.bincount(codes_, minlength=len(dummies))
-        counts = pd.Series(weights @ dummies.to_numpy(dtype=np.int64), index=dummies.columns).astype(int)
-    else:
-        counts = pd.Series(dtype=int)
-    if allowed is not None:
-        counts = counts.reindex(list(allowed), fill_value=0)
-    return counts
+    counts = MultiSelect(series).counts(None, allowed)
+    return counts if allowed is not None else counts.astype(int)
 
 
 class MultiSelect:
@@ -283,10 +277,8 @@ class MultiSelect:
     """
 
     def __init__(self, series: pd.Series) -> None:
-        self.codes, dummies = _multi_uniques(series)
-        self.position = {str(tag): j for j, tag in enumerate(dummies.columns)}
-        self.tags = dummies.columns
-        self.unique_flags = dummies.to_numpy(dtype=bool)
+        self.codes, self.tags, self.unique_flags = _multi_uniques(series)
+        self.position = {tag: j for j, tag in enumerate(self.tags)}
         self.matrix = self.unique_flags.astype(np.int64)
         self._flags: dict[str, np.ndarray] = {}
 
@@ -309,13 +301,15 @@ class MultiSelect:
         weights = np.bincount(picked, minlength=len(self.matrix))
         return weights @ self.matrix
 
-    def counts(self, mask: np.ndarray | None, allowed: Iterable[str]) -> pd.Series:
+    def counts(self, mask: np.ndarray | None, allowed: Iterable[str] | None) -> pd.Series:
+        """How many rows in ``mask`` (all rows when ``None``) name each code: the codes in
+        ``allowed`` (0 when nobody named one), or every code named when ``allowed`` is ``None``."""
         picked = self.codes if mask is None else self.codes[np.asarray(mask, dtype=bool)]
         if len(picked) and self.matrix.shape[1]:
-            counts = pd.Series(self.tallies(mask), index=self.tags).astype(int)
+            counts = pd.Series(self.tallies(mask), index=pd.Index(self.tags)).astype(int)
         else:
             counts = pd.Series(dtype=int)
-        return counts.reindex(list(allowed), fill_value=0)
+        return counts.reindex(list(allowed), fill_value=0) if allowed is not None else counts
 
 
 def multi_flags(series: pd.Series, code: str) -> pd.Series:
@@ -659,26 +653,40 @@ def cars_per_100(table: pd.DataFrame, *, employees: int | None = None,
 
 # --------------------------------------------------------------------------- bands and days
 
+def _cut(values: np.ndarray, edges: Sequence[float], *, right: bool) -> np.ndarray:
+    """The bin of each value between ``edges`` as ``pd.cut`` finds it (-1: in none), as positions."""
+    bins = np.asarray(edges, dtype=float)
+    ids = bins.searchsorted(values, side="left" if right else "right")
+    outside = np.isnan(values) | (ids == len(bins)) | (ids == 0)
+    return np.where(outside, -1, ids - 1)
+
+
+_DISTANCE_EDGES = [b[1] for b in DISTANCE_BANDS] + [np.inf]
+_TIME_EDGES = [-np.inf, 15.0, 30.0, 45.0, 60.0, np.inf]
+
+
+def _labelled(ids: np.ndarray, bands: Sequence[tuple[str, float, float]], values: pd.Series) -> pd.Series:
+    labels = np.array([b[0] for b in bands] + [np.nan], dtype=object)
+    return pd.Series(labels[ids], index=values.index, name=values.name, dtype=object)
+
+
 def distance_band(values: pd.Series) -> pd.Series:
     """Distance band code per row: lt1, 1_3, 3_5, 5_10, 10_20, 20p (left-closed), NA when unknown."""
-    edges = [b[1] for b in DISTANCE_BANDS] + [np.inf]
-    labels = [b[0] for b in DISTANCE_BANDS]
-    return pd.cut(values, bins=edges, labels=labels, right=False).astype("object")
+    return _labelled(_cut(values.to_numpy(dtype=float), _DISTANCE_EDGES, right=False), DISTANCE_BANDS, values)
 
 
 def time_band(values: pd.Series) -> pd.Series:
     """Travel-time band code per row: 0_15, 16_30, 31_45, 46_60, 60p (right-closed minutes)."""
-    edges = [-np.inf, 15.0, 30.0, 45.0, 60.0, np.inf]
-    labels = [b[0] for b in TIME_BANDS]
-    return pd.cut(values, bins=edges, labels=labels, right=True).astype("object")
+    return _labelled(_cut(values.to_numpy(dtype=float), _TIME_EDGES, right=True), TIME_BANDS, values)
 
 
-
-def _banded(ledger: Ledger, values: pd.Series, bands: pd.Series, names: list[str], tag: str) -> dict[str, Any]:
-    known_mask = values.notna().to_numpy(dtype=bool)
+def _banded(ledger: Ledger, values: pd.Series, edges: Sequence[float], right: bool,
+            bands: Sequence[tuple[str, float, float]], tag: str) -> dict[str, Any]:
+    numbers = values.to_numpy(dtype=float)
+    known_mask = ~np.isnan(numbers)
     known = ledger.base(known_mask, tag=(tag, "n"), answered=True)
-    band_arr = bands.to_numpy(dtype=object)
-    cells = {b: ledger.count(known_mask & (band_arr == b), tag=(tag, b)) for b in names}
+    band_ids = _cut(numbers, edges, right=right)
+    cells = {b[0]: ledger.count(known_mask & (band_ids == i), tag=(tag, b[0])) for i, b in enumerate(bands)}
     ledger.partition(known, list(cells.values()))
     return {
         "n": known,
@@ -767,10 +775,11 @@ def _breakdown(ledger: Ledger, table: pd.DataFrame, name: str, rows: _Rows) -> d
         entry: dict[str, Any] = {"n": size, "suppressed": IsHidden(size)}
         alone_cells: list[Fig] = []
         driver_figs: list[Fig] = []
+        seen = _seen(rows, mask)
         for season in SEASONS:
             base, cells, drivers = rows.mode_row(ledger, season, mask, (name, str(g)), group=True)
             entry[f"modes_{season}"] = {m: Derived(fig.n / base.n if base.n else None, (fig, base))
-                                        for m, fig in cells.items() if fig.n or m in _seen(rows, season, mask)}
+                                        for m, fig in cells.items() if fig.n or m in seen}
             entry[f"car_driver_share_{season}"] = Derived(drivers.n / base.n if base.n else None, (drivers, base))
             if "car_alone" in cells:
                 alone_cells.append(cells["car_alone"])
@@ -793,7 +802,7 @@ def _breakdown(ledger: Ledger, table: pd.DataFrame, name: str, rows: _Rows) -> d
     return groups
 
 
-def _seen(rows: _Rows, season: str, mask: np.ndarray) -> set[str]:
+def _seen(rows: _Rows, mask: np.ndarray) -> set[str]:
     """The modes anybody in ``mask`` uses in either season (a group's rows show those)."""
     used = np.zeros(len(rows.labels), dtype=bool)
     for s in SEASONS:
@@ -832,7 +841,6 @@ def describe(table: pd.DataFrame, *, k: int = DEFAULT_K, employees: int | None =
     own = ledger is None
     ledger = Ledger(len(table), k) if ledger is None else ledger
     settings = load_settings(settings)
-    table = prepare(table)
     n = len(table)
     quantities = row_quantities(table, settings, quantities)
     rows = _Rows(table, settings, quantities)
@@ -864,9 +872,9 @@ def describe(table: pd.DataFrame, *, k: int = DEFAULT_K, employees: int | None =
             cars[key] = Derived(cars[key], (*needs, everyone))
 
     dist = numeric(table, "distance_km")
-    distance = _banded(ledger, dist, distance_band(dist), [b[0] for b in DISTANCE_BANDS], "distance")
+    distance = _banded(ledger, dist, _DISTANCE_EDGES, False, DISTANCE_BANDS, "distance")
     minutes = numeric(table, "travel_time_min")
-    travel_time = _banded(ledger, minutes, time_band(minutes), [b[0] for b in TIME_BANDS], "travel_time")
+    travel_time = _banded(ledger, minutes, _TIME_EDGES, True, TIME_BANDS, "travel_time")
     days = _days_section(ledger, table, quantities.days)
 
     breakdowns: dict[str, Any] = {}

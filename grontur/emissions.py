@@ -136,8 +136,8 @@ def _read_factors(path: Path) -> Factors:
     return Factors(car=car, modes=modes, sources=data.get("sources") or {}, path=str(path))
 
 
-def _factor_table(factors: Factors, occupancy: float) -> dict[str, pd.Series]:
-    """(mode, fuel) -> kg per person-km for each band, as lookup frames keyed by a combined code."""
+def _factor_table(factors: Factors, occupancy: float) -> dict[str, dict[str, float]]:
+    """Kg per person-km for each band, by mode and, for the car modes, by ``mode|fuel``."""
     rows = {}
     for mode, f in factors.modes.items():
         rows[mode] = (f.central, f.low, f.high)
@@ -145,11 +145,10 @@ def _factor_table(factors: Factors, occupancy: float) -> dict[str, pd.Series]:
         fuel = key.split(".", 1)[1]
         rows[f"car_alone|{fuel}"] = (f.central, f.low, f.high)
         rows[f"car_shared|{fuel}"] = (f.central / occupancy, f.low / occupancy, f.high / occupancy)
-    frame = pd.DataFrame.from_dict(rows, orient="index", columns=list(BANDS))
-    return {band: frame[band] for band in BANDS}
+    return {band: {key: float(values[i]) for key, values in rows.items()} for i, band in enumerate(BANDS)}
 
 
-def _factors_per_row(mode: np.ndarray, fuel: np.ndarray, lookup: Mapping[str, pd.Series]) -> dict[str, np.ndarray]:
+def _factors_per_row(mode: np.ndarray, fuel: np.ndarray, lookup: Mapping[str, Mapping[str, float]]) -> dict[str, np.ndarray]:
     """Each row's factor per band (kg per person-km; NaN without a mode or a factor for it): a car
     mode's factor is that of the row's fuel (``fuel`` holds ``unknown`` where the fuel is not known)."""
     mode_ids, mode_values = pd.factorize(mode)
@@ -159,7 +158,7 @@ def _factors_per_row(mode: np.ndarray, fuel: np.ndarray, lookup: Mapping[str, pd
         for j, f in enumerate([*fuel_values, None]):
             key = f"{m}|{f}" if m in ("car_alone", "car_shared") else m
             for band in BANDS:
-                if key in lookup[band].index:
+                if key in lookup[band]:
                     table[band][i, j] = lookup[band][key]
     return {band: table[band][mode_ids, fuel_ids] for band in BANDS}
 
