@@ -148,13 +148,31 @@ def _factor_table(factors: Factors, occupancy: float) -> dict[str, dict[str, flo
     return {band: {key: float(values[i]) for key, values in rows.items()} for i, band in enumerate(BANDS)}
 
 
-def _factors_per_row(mode: np.ndarray, fuel: np.ndarray, lookup: Mapping[str, Mapping[str, float]]) -> dict[str, np.ndarray]:
+def _fuel_keys(fuel: pd.Series) -> np.ndarray:
+    """The car fuel of each row, ``unknown`` where it is missing or not one of :data:`FUELS`."""
+    values = fuel.to_numpy(dtype=object)
+    ids, uniques = pd.factorize(values)
+    known = np.array([f in FUELS for f in uniques] + [False])
+    return np.where(known[ids], values, "unknown")
+
+
+def _distance_estimated(flags: pd.Series) -> np.ndarray:
+    """Rows whose distance the import estimated (``True``; anything else is not)."""
+    if pd.api.types.is_bool_dtype(flags.dtype) and not isinstance(flags.dtype, pd.BooleanDtype):
+        return flags.to_numpy(dtype=bool)
+    if flags.isna().all():
+        return np.zeros(len(flags), dtype=bool)
+    return flags.astype("object").map({True: True}).fillna(False).astype(bool).to_numpy(dtype=bool)
+
+
+def _factors_per_row(mode_ids: np.ndarray, modes: list[Any], fuel: np.ndarray,
+                     lookup: Mapping[str, Mapping[str, float]]) -> dict[str, np.ndarray]:
     """Each row's factor per band (kg per person-km; NaN without a mode or a factor for it): a car
-    mode's factor is that of the row's fuel (``fuel`` holds ``unknown`` where the fuel is not known)."""
-    mode_ids, mode_values = pd.factorize(mode)
+    mode's factor is that of the row's fuel (``fuel`` holds ``unknown`` where the fuel is not known).
+    ``mode_ids`` holds each row's position in ``modes`` (-1: no mode)."""
     fuel_ids, fuel_values = pd.factorize(fuel)
-    table = {band: np.full((len(mode_values) + 1, len(fuel_values) + 1), np.nan) for band in BANDS}
-    for i, m in enumerate(mode_values):
+    table = {band: np.full((len(modes) + 1, len(fuel_values) + 1), np.nan) for band in BANDS}
+    for i, m in enumerate(modes):
         for j, f in enumerate([*fuel_values, None]):
             key = f"{m}|{f}" if m in ("car_alone", "car_shared") else m
             for band in BANDS:
@@ -383,49 +401,46 @@ def compute_emissions(
     weeks = float(settings["working_days_per_year"]) / float(settings["full_week_days"])
     lookup = _factor_table(factors, float(settings["carpool_occupancy"]))
 
-    dist = numeric(table, "distance_km")
-    dist = dist.where(dist > 0)
+    dist = numeric(table, "distance_km").to_numpy(dtype="float64")
+    dist = np.where(dist > 0, dist, np.nan)
     quantities = row_quantities(table, settings, quantities)
-    days = quantities.days
-    fuel = column(table, "car_fuel").astype("object")
+    days = quantities.days.to_numpy(dtype="float64")
     summer = column(table, "mode_summer").astype("object")
     winter = column(table, "mode_winter").astype("object")
     # One season missing: the other season's mode stands for the whole year.
-    modes = {"summer": summer.fillna(winter), "winter": winter.fillna(summer)}
-    unknown_mode = ~modes["summer"].isin(MODES) & modes["summer"].notna()
+    modes = {"summer": summer.fillna(winter).to_numpy(dtype=object), "winter": winter.fillna(summer).to_numpy(dtype=object)}
+    n = len(table)
+    mode_ids, mode_values = pd.factorize(np.concatenate([modes[s] for s in SEASONS]))
+    mode_id = {s: mode_ids[i * n:(i + 1) * n] for i, s in enumerate(SEASONS)}
+    unknown = np.array([m not in MODES for m in mode_values] + [False])
+    unknown_mode = unknown[mode_id["summer"]]
     if unknown_mode.any():
         log.warning("%s respondents have a mode without an emission factor; counted as not estimated",
                     int(unknown_mode.sum()))
+    car = np.array([m in ("car_alone", "car_shared") for m in mode_values] + [False])
+    fuel_key = _fuel_keys(column(table, "car_fuel"))
 
     nan = np.float64(np.nan)
-    round_trip_km_year = (2.0 * dist.to_numpy() * days.to_numpy(dtype="float64") * weeks)
-    estimated = (dist.notna() & modes["summer"].notna()).to_numpy(dtype=bool)
-    fuel_arr = fuel.to_numpy(dtype=object)
-    known_fuel = fuel.isin(FUELS).to_numpy(dtype=bool)
-    fuel_key = np.where(known_fuel, fuel_arr, "unknown")
+    round_trip_km_year = (2.0 * dist * days * weeks)
+    estimated = ~np.isnan(dist) & (mode_id["summer"] >= 0)
     columns: dict[str, Any] = {}
     for season, w in season_weights(settings).items():
-        mode = modes[season]
-        factor = _factors_per_row(mode.to_numpy(dtype=object), fuel_key, lookup)
+        factor = _factors_per_row(mode_id[season], list(mode_values), fuel_key, lookup)
         km = round_trip_km_year * w
         with_factor = ~np.isnan(factor["central"])
         for band in BANDS:
             columns[f"{band}_{season}"] = np.where(estimated & with_factor, km * factor[band] / 1000.0, nan)
-        is_car = mode.isin(("car_alone", "car_shared")).to_numpy(dtype=bool)
+        is_car = car[mode_id[season]]
         # object columns (as the table's codes), not text columns
-        columns[f"mode_{season}"] = pd.Series(mode.where(estimated).to_numpy(dtype=object), index=table.index,
-                                              dtype=object)
+        columns[f"mode_{season}"] = pd.Series(np.where(estimated, modes[season], nan), index=table.index, dtype=object)
         columns[f"fuel_{season}"] = pd.Series(np.where(is_car & estimated, fuel_key, nan), index=table.index,
                                               dtype=object)
         columns[f"car_km_{season}"] = np.where(is_car, km, 0.0)
         # One-way trips (to work, home again), the unit the ranking counts in as well.
-        columns[f"car_trips_{season}"] = np.where(is_car, 2.0 * days.to_numpy(dtype="float64") * weeks * w, 0.0)
+        columns[f"car_trips_{season}"] = np.where(is_car, 2.0 * days * weeks * w, 0.0)
     is_estimated = estimated & np.logical_and.reduce([~np.isnan(columns[f"central_{s}"]) for s in SEASONS])
     columns["estimated"] = is_estimated
-    columns["distance_estimated"] = (
-        column(table, "distance_estimated").astype("object").map({True: True}).fillna(False).astype(bool).to_numpy()
-        & is_estimated
-    )
+    columns["distance_estimated"] = _distance_estimated(column(table, "distance_estimated")) & is_estimated
     detail = pd.DataFrame(columns, index=table.index)
     totals = {}
     for band in BANDS:
