@@ -422,29 +422,40 @@ def find_carpool(table: pd.DataFrame, *, k: int = DEFAULT_K, digits: int = 4, mi
     drivers = (codes(table, "mode_summer") == "car_alone") | (codes(table, "mode_winter") == "car_alone")
     drivers = drivers & (dist >= min_km) if min_km > 0 else drivers
     lone = drivers.to_numpy(dtype=bool)
-    area = _areas(codes(table, "home_postcode"), digits)
+    area, areas = _area_ids(codes(table, "home_postcode"), digits)
     wp_col = column(table, "workplace").astype("object")
-    workplace = (wp_col.fillna("") if wp_col.notna().sum() == 0 else wp_col).to_numpy(dtype=object)
+    workplace, workplaces = _text_ids((wp_col.fillna("") if wp_col.notna().sum() == 0 else wp_col).to_numpy(dtype=object))
     shift = as_bool(column(table, "shift_work")).fillna(False).astype(bool).to_numpy(dtype=bool)
-    rows = np.flatnonzero(lone & pd.notna(area) & pd.notna(workplace))
-    keys = np.array([f"{area[i]}|{workplace[i]}|{'shift' if shift[i] else 'day'}" for i in rows.tolist()],
-                    dtype=object)
-    ids, uniques = pd.factorize(keys)
-    sizes = np.bincount(ids, minlength=len(uniques)).tolist()
+    rows = np.flatnonzero(lone & (area >= 0) & (workplace >= 0))
+    # One key per area, workplace and working pattern, as a number; named as text only per group.
+    combined = (area[rows] * len(workplaces) + workplace[rows]) * 2 + shift[rows]
+    found, ids, sizes = np.unique(combined, return_inverse=True, return_counts=True)
+    names = [f"{areas[c // 2 // len(workplaces)]}|{workplaces[c // 2 % len(workplaces)]}|{'shift' if c % 2 else 'day'}"
+             for c in found.tolist()]
+    counts = sizes.tolist()
     # A group of fewer than k drivers could not be proposed without describing them.
-    big = [i for i in sorted(range(len(uniques)), key=lambda i: (-sizes[i], str(uniques[i])))
-           if not is_small(sizes[i], k)]
+    big = [i for i in sorted(range(len(found)), key=lambda i: (-counts[i], names[i])) if not is_small(counts[i], k)]
     key_of_row = np.full(len(table), -1, dtype=np.int64)
     key_of_row[rows] = ids
     groups = tuple(key_of_row == i for i in big)
     return Carpool(lone=lone, groups=groups, digits=digits, min_km=float(min_km))
 
 
-def _areas(postcodes: pd.Series, digits: int) -> np.ndarray:
-    """The postcode area (first ``digits`` of the four-digit postcode) of each row; None where missing."""
-    ids, uniques = pd.factorize(postcodes.astype("object"))
-    areas = [str(code).strip().zfill(4)[:digits] for code in uniques]
-    return np.array([*areas, None], dtype=object)[ids]
+def _text_ids(values: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """Each value's position among the distinct values as text (-1 where missing), and those texts."""
+    ids, uniques = pd.factorize(values)
+    # Two values with the same text are one value.
+    text_ids, texts = pd.factorize(np.array([str(v) for v in uniques], dtype=object))
+    out = np.where(ids >= 0, text_ids[np.maximum(ids, 0)] if len(text_ids) else -1, -1)
+    return out, [str(t) for t in texts]
+
+
+def _area_ids(postcodes: pd.Series, digits: int) -> tuple[np.ndarray, list[str]]:
+    """The postcode area (first ``digits`` of the four-digit postcode) of each row as a position
+    in the areas (-1 where missing), and the areas."""
+    ids, uniques = pd.factorize(postcodes.to_numpy(dtype=object))
+    area_ids, areas = _text_ids(np.array([str(code).strip().zfill(4)[:digits] for code in uniques], dtype=object))
+    return np.append(area_ids, -1)[ids], areas
 
 
 def carpool_groups(table: pd.DataFrame, *, k: int = DEFAULT_K, digits: int = 4,
