@@ -26,7 +26,7 @@ import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -74,6 +74,8 @@ MODE_GROUPS: dict[str, str] = {
     "motorcycle": "other", "other": "other", "remote": "remote",
 }
 BREAKDOWN_COLUMNS = ("workplace", "job_group", "shift_work")
+#: The multi-select columns the sections count codes of (split once per table: :class:`MultiSelect`).
+MULTI_SELECT_COLUMNS = ("barriers", "would_consider", "would_help")
 _BOOL_MAP = {
     True: True, False: False,  # also matches 1, 0, 1.0 and 0.0, which hash equal
     "true": True, "false": False, "True": True, "False": False, "1": True, "0": False,
@@ -220,6 +222,14 @@ class RowQuantities:
                 and self.summer_share_of_year == float(settings["summer_share_of_year"])
                 and self.days.index.equals(table.index))
 
+    def take(self, positions: np.ndarray) -> RowQuantities:
+        """These quantities for the rows at ``positions`` only (one municipality of a network's
+        table): the same as computing them on those rows, multi-select columns split already."""
+        taken = RowQuantities(self.full_week_days, self.summer_share_of_year, self.days.iloc[positions],
+                              {season: trips.iloc[positions] for season, trips in self.trips.items()})
+        taken._multi.update({name: split.take(positions) for name, split in self._multi.items()})
+        return taken
+
     def multi_select(self, table: pd.DataFrame, name: str) -> MultiSelect:
         """The multi-select column ``name`` of the table these quantities were computed on, split
         once for every section that counts its codes."""
@@ -277,10 +287,23 @@ class MultiSelect:
     """
 
     def __init__(self, series: pd.Series) -> None:
-        self.codes, self.tags, self.unique_flags = _multi_uniques(series)
+        self._set(*_multi_uniques(series))
+
+    def _set(self, codes_: np.ndarray, tags: list[str], unique_flags: np.ndarray) -> None:
+        self.codes, self.tags, self.unique_flags = codes_, tags, unique_flags
         self.position = {tag: j for j, tag in enumerate(self.tags)}
         self.matrix = self.unique_flags.astype(np.int64)
         self._flags: dict[str, np.ndarray] = {}
+
+    def take(self, positions: np.ndarray) -> MultiSelect:
+        """The answers of the rows at ``positions`` only, without splitting them again (the codes
+        they name, in the same order, as if those rows had been split on their own)."""
+        used, codes_ = np.unique(self.codes[positions], return_inverse=True)
+        flags = self.unique_flags[used]
+        named = flags.any(axis=0)
+        taken = MultiSelect.__new__(MultiSelect)
+        taken._set(codes_.reshape(-1), [tag for tag, n in zip(self.tags, named) if n], flags[:, named])
+        return taken
 
     def flags(self, code: str) -> np.ndarray:
         """Whether each row names ``code`` (all False when nobody did); read-only, shared."""
@@ -845,7 +868,7 @@ def describe(table: pd.DataFrame, *, k: int = DEFAULT_K, employees: int | None =
     quantities = row_quantities(table, settings, quantities)
     rows = _Rows(table, settings, quantities)
     everyone = ledger.named("respondents", table)
-    flags = {col: quantities.multi_select(table, col) for col in ("barriers", "would_consider", "would_help")}
+    flags = {col: quantities.multi_select(table, col) for col in MULTI_SELECT_COLUMNS}
     seasons = _season_section(ledger, rows, table)
     if seasons_asked is None:
         seasons_asked = seasons_in(table)

@@ -361,9 +361,9 @@ def _label_ids(*columns: np.ndarray) -> tuple[list[np.ndarray], list[str]]:
     text_ids, labels = pd.factorize(np.array([str(v) for v in uniques], dtype=object))
     ids = np.where(raw >= 0, text_ids[np.maximum(raw, 0)] if len(text_ids) else -1, -1)
     out, start = [], 0
-    for column in columns:
-        out.append(ids[start:start + len(column)])
-        start += len(column)
+    for values_of_one in columns:
+        out.append(ids[start:start + len(values_of_one)])
+        start += len(values_of_one)
     return out, [str(label) for label in labels]
 
 

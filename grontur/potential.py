@@ -27,10 +27,10 @@ import pandas as pd
 from grontur._yaml import read_yaml
 from grontur.bases import mask as base_mask
 from grontur.describe import (
+    MultiSelect,
     as_bool,
     codes,
     column,
-    MultiSelect,
     jsonable,
     load_settings,
     numeric,
