@@ -634,26 +634,27 @@ def _scenarios(table: pd.DataFrame, by_season: Mapping[str, pd.DataFrame], emiss
         tonnes = {b: np.zeros(len(table)) for b in BANDS}
         by_alt_trips = {alt: np.zeros(len(table)) for alt in ALTERNATIVES}
         by_alt_tonnes = {alt: np.zeros(len(table)) for alt in ALTERNATIVES}
+        avoid = np.column_stack([np.broadcast_to(avoid_frac[alt], (len(table),)) for alt in ALTERNATIVES])
+        transit = ALTERNATIVES.index("transit")
         for season in SEASONS:
             q = np.array([uptake[alt] for alt in ALTERNATIVES]) * feasibility[season]
             total_q = q.sum(axis=1)
             switch = 1.0 - np.prod(1.0 - q, axis=1)
             share = np.divide(q * switch[:, None], total_q[:, None], out=np.zeros_like(q), where=total_q[:, None] > 0)
-            car_trips = car_trips_of[season]
-            person_km = person_km_of[season]
+            frac = share * avoid
+            # Added up one alternative after the other (the same sums, to the last digit, as ever).
+            avoided_trips = frac * car_trips_of[season][:, None]
             for j, alt in enumerate(ALTERNATIVES):
-                frac = share[:, j] * avoid_frac[alt]
-                t = frac * car_trips
-                trips += t
-                by_alt_trips[alt] += t
-                for b in BANDS:
-                    car_t = car_tonnes_of[b, season]
-                    saved = frac * car_t
-                    if alt == "transit":
-                        saved = saved - share[:, j] * person_km * bus_band[b] / 1000.0
-                    tonnes[b] += saved
+                trips += avoided_trips[:, j]
+                by_alt_trips[alt] += avoided_trips[:, j]
+            for b in BANDS:
+                saved = frac * car_tonnes_of[b, season][:, None]
+                # transit riders emit too: the bus's emissions per km are taken off
+                saved[:, transit] = saved[:, transit] - share[:, transit] * person_km_of[season] * bus_band[b] / 1000.0
+                for j, alt in enumerate(ALTERNATIVES):
+                    tonnes[b] += saved[:, j]
                     if b == "central":
-                        by_alt_tonnes[alt] += saved
+                        by_alt_tonnes[alt] += saved[:, j]
         base_per_day = float(baseline_trips.sum()) / days_per_year
         avoided_per_day = float(trips.sum()) / days_per_year
         out[name] = {
