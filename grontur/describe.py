@@ -298,11 +298,15 @@ class MultiSelect:
     def take(self, positions: np.ndarray) -> MultiSelect:
         """The answers of the rows at ``positions`` only, without splitting them again (the codes
         they name, in the same order, as if those rows had been split on their own)."""
-        used, codes_ = np.unique(self.codes[positions], return_inverse=True)
+        picked = self.codes[positions]
+        used = np.flatnonzero(np.bincount(picked, minlength=len(self.unique_flags)))
+        renumber = np.zeros(len(self.unique_flags), dtype=np.intp)
+        renumber[used] = np.arange(len(used))
+        codes_ = renumber[picked]
         flags = self.unique_flags[used]
         named = flags.any(axis=0)
         taken = MultiSelect.__new__(MultiSelect)
-        taken._set(codes_.reshape(-1), [tag for tag, n in zip(self.tags, named) if n], flags[:, named])
+        taken._set(codes_, [tag for tag, n in zip(self.tags, named) if n], flags[:, named])
         return taken
 
     def flags(self, code: str) -> np.ndarray:
