@@ -304,9 +304,9 @@ class MultiSelect:
         renumber[used] = np.arange(len(used))
         codes_ = renumber[picked]
         flags = self.unique_flags[used]
-        named = flags.any(axis=0)
+        named = np.asarray(flags.any(axis=0), dtype=bool)
         taken = MultiSelect.__new__(MultiSelect)
-        taken._set(codes_, [tag for tag, n in zip(self.tags, named) if n], flags[:, named])
+        taken._set(codes_, [tag for tag, n in zip(self.tags, named.tolist()) if n], flags[:, named])
         return taken
 
     def flags(self, code: str) -> np.ndarray:

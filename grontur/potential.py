@@ -634,7 +634,7 @@ def _scenarios(table: pd.DataFrame, by_season: Mapping[str, pd.DataFrame], emiss
         tonnes = {b: np.zeros(len(table)) for b in BANDS}
         by_alt_trips = {alt: np.zeros(len(table)) for alt in ALTERNATIVES}
         by_alt_tonnes = {alt: np.zeros(len(table)) for alt in ALTERNATIVES}
-        avoid = np.column_stack([np.broadcast_to(avoid_frac[alt], (len(table),)) for alt in ALTERNATIVES])
+        avoid = np.column_stack([np.broadcast_to(np.asarray(avoid_frac[alt], dtype="float64"), (len(table),)) for alt in ALTERNATIVES])
         transit = ALTERNATIVES.index("transit")
         for season in SEASONS:
             q = np.array([uptake[alt] for alt in ALTERNATIVES]) * feasibility[season]
