@@ -24,9 +24,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -74,6 +74,8 @@ MODE_GROUPS: dict[str, str] = {
     "motorcycle": "other", "other": "other", "remote": "remote",
 }
 BREAKDOWN_COLUMNS = ("workplace", "job_group", "shift_work")
+#: The multi-select columns the sections count codes of (split once per table: :class:`MultiSelect`).
+MULTI_SELECT_COLUMNS = ("barriers", "would_consider", "would_help")
 _BOOL_MAP = {
     True: True, False: False,  # also matches 1, 0, 1.0 and 0.0, which hash equal
     "true": True, "false": False, "True": True, "False": False, "1": True, "0": False,
@@ -132,7 +134,11 @@ def column(table: pd.DataFrame, name: str) -> pd.Series:
 
 
 def numeric(table: pd.DataFrame, name: str) -> pd.Series:
-    return pd.to_numeric(column(table, name), errors="coerce").astype("float64")
+    """The column ``name`` as numbers (what is not a number is missing)."""
+    s = column(table, name)
+    if s.dtype == np.float64:
+        return s  # copy-on-write: the caller's changes never reach the table
+    return pd.to_numeric(s, errors="coerce").astype("float64")
 
 
 def as_bool(series: pd.Series) -> pd.Series:
@@ -199,20 +205,38 @@ def season_trips(table: pd.DataFrame, settings: Mapping[str, Any], *,
 
 @dataclass(frozen=True)
 class RowQuantities:
-    """The per-row quantities of one table that several sections use (:func:`days_on_site` and
-    :func:`season_trips`), computed once per table and settings and shared: see
-    :func:`row_quantities`."""
+    """The per-row quantities of one table that several sections use (:func:`days_on_site`,
+    :func:`season_trips` and the split multi-select answers), computed once per table and
+    settings and shared: see :func:`row_quantities`."""
 
     full_week_days: float
     summer_share_of_year: float
     days: pd.Series
     trips: dict[str, pd.Series]
+    #: multi-select columns split on first use (:meth:`multi_select`)
+    _multi: dict[str, MultiSelect] = field(default_factory=dict, repr=False, compare=False)
 
     def fits(self, table: pd.DataFrame, settings: Mapping[str, Any]) -> bool:
         """Whether these quantities were computed with ``settings`` on a table with ``table``'s rows."""
         return (self.full_week_days == float(settings["full_week_days"])
                 and self.summer_share_of_year == float(settings["summer_share_of_year"])
                 and self.days.index.equals(table.index))
+
+    def take(self, positions: np.ndarray) -> RowQuantities:
+        """These quantities for the rows at ``positions`` only (one municipality of a network's
+        table): the same as computing them on those rows, multi-select columns split already."""
+        taken = RowQuantities(self.full_week_days, self.summer_share_of_year, self.days.iloc[positions],
+                              {season: trips.iloc[positions] for season, trips in self.trips.items()})
+        taken._multi.update({name: split.take(positions) for name, split in self._multi.items()})
+        return taken
+
+    def multi_select(self, table: pd.DataFrame, name: str) -> MultiSelect:
+        """The multi-select column ``name`` of the table these quantities were computed on, split
+        once for every section that counts its codes."""
+        found = self._multi.get(name)
+        if found is None:
+            found = self._multi[name] = MultiSelect(column(table, name))
+        return found
 
 
 def row_quantities(table: pd.DataFrame, settings: Mapping[str, Any],
@@ -226,74 +250,93 @@ def row_quantities(table: pd.DataFrame, settings: Mapping[str, Any],
                          days, season_trips(table, settings, days=days))
 
 
-def _multi_uniques(series: pd.Series) -> tuple[np.ndarray, pd.DataFrame]:
-    """Codes of each row into its distinct cell value, and the dummies of the distinct values.
+def _multi_uniques(series: pd.Series) -> tuple[np.ndarray, list[str], np.ndarray]:
+    """Codes of each row into its distinct cell value, the codes named, and which distinct value
+    names which code (a boolean matrix: distinct values by codes).
 
     Survey answers repeat a small number of combinations, so splitting the distinct values only
     is much faster than splitting every row.
     """
-    s = series.astype("object")
-    s = s.where(s.notna(), "")
-    codes_, uniques = pd.factorize(s)
+    codes_, uniques = pd.factorize(series.to_numpy(dtype=object))
+    # A missing answer names nothing: it is one more distinct value, the empty one.
+    codes_ = np.where(codes_ < 0, len(uniques), codes_)
     # Split each distinct value once with str.split (pandas' str.get_dummies tests every code
     # against every value with Python substring searches, the same columns in the same order).
-    split = [str(value).split(";") for value in uniques]
+    split = [str(value).split(";") for value in uniques] + [[]]
     tags = sorted({tag for parts in split for tag in parts} - {""})
     position = {tag: i for i, tag in enumerate(tags)}
     matrix = np.zeros((len(split), len(tags)), dtype=bool)
     rows = [row for row, parts in enumerate(split) for tag in parts if tag]
     cols = [position[tag] for parts in split for tag in parts if tag]
     matrix[rows, cols] = True
-    return codes_, pd.DataFrame(matrix, columns=pd.Index(tags))
-
-
-def multi_dummies(series: pd.Series) -> pd.DataFrame:
-    """One boolean column per code named in a ``;``-joined multi-select column."""
-    codes_, dummies = _multi_uniques(series)
-    if len(series) == 0 or dummies.shape[1] == 0:
-        return pd.DataFrame(index=series.index, columns=list(dummies.columns), dtype=bool)
-    return pd.DataFrame(dummies.to_numpy()[codes_], index=series.index, columns=dummies.columns)
+    return codes_, tags, matrix
 
 
 def multi_counts(series: pd.Series, allowed: Iterable[str] | None = None) -> pd.Series:
     """Count how many rows name each code of a ``;``-joined multi-select column."""
-    codes_, dummies = _multi_uniques(series)
-    if len(series) and dummies.shape[1]:
-        weights = np.bincount(codes_, minlength=len(dummies))
-        counts = pd.Series(weights @ dummies.to_numpy(dtype=np.int64), index=dummies.columns).astype(int)
-    else:
-        counts = pd.Series(dtype=int)
-    if allowed is not None:
-        counts = counts.reindex(list(allowed), fill_value=0)
-    return counts
+    counts = MultiSelect(series).counts(None, allowed)
+    return counts if allowed is not None else counts.astype(int)
 
 
-class _MultiColumn:
-    """A multi-select column split once; code counts for any subset of its rows.
+class MultiSelect:
+    """A multi-select column split once: the rows naming each code as NumPy arrays, and code
+    counts for any subset of its rows.
 
     ``counts(mask, allowed)`` equals ``multi_counts(series[mask], allowed)`` without splitting
     the subset's answers again.
     """
 
     def __init__(self, series: pd.Series) -> None:
-        self.codes, self.dummies = _multi_uniques(series)
-        self.matrix = self.dummies.to_numpy(dtype=np.int64)
+        self._set(*_multi_uniques(series))
 
-    def counts(self, mask: np.ndarray | None, allowed: Iterable[str]) -> pd.Series:
+    def _set(self, codes_: np.ndarray, tags: list[str], unique_flags: np.ndarray) -> None:
+        self.codes, self.tags, self.unique_flags = codes_, tags, unique_flags
+        self.position = {tag: j for j, tag in enumerate(self.tags)}
+        self.matrix = self.unique_flags.astype(np.int64)
+        self._flags: dict[str, np.ndarray] = {}
+
+    def take(self, positions: np.ndarray) -> MultiSelect:
+        """The answers of the rows at ``positions`` only, without splitting them again (the codes
+        they name, in the same order, as if those rows had been split on their own)."""
+        picked = self.codes[positions]
+        used = np.flatnonzero(np.bincount(picked, minlength=len(self.unique_flags)))
+        renumber = np.zeros(len(self.unique_flags), dtype=np.intp)
+        renumber[used] = np.arange(len(used))
+        codes_ = renumber[picked]
+        flags = self.unique_flags[used]
+        named = np.asarray(flags.any(axis=0), dtype=bool)
+        taken = MultiSelect.__new__(MultiSelect)
+        taken._set(codes_, [tag for tag, n in zip(self.tags, named.tolist()) if n], flags[:, named])
+        return taken
+
+    def flags(self, code: str) -> np.ndarray:
+        """Whether each row names ``code`` (all False when nobody did); read-only, shared."""
+        found = self._flags.get(code)
+        if found is None:
+            j = self.position.get(code)
+            found = (self.unique_flags[:, j][self.codes] if j is not None and len(self.codes)
+                     else np.zeros(len(self.codes), dtype=bool))
+            found.flags.writeable = False
+            self._flags[code] = found
+        return found
+
+    def tallies(self, mask: np.ndarray | None) -> np.ndarray:
+        """How many rows in ``mask`` (all rows when ``None``) name each code, in :attr:`tags` order."""
+        picked = self.codes if mask is None else self.codes[np.asarray(mask, dtype=bool)]
+        if not self.matrix.shape[1]:
+            return np.zeros(0, dtype=np.int64)
+        weights = np.bincount(picked, minlength=len(self.matrix))
+        return weights @ self.matrix
+
+    def counts(self, mask: np.ndarray | None, allowed: Iterable[str] | None) -> pd.Series:
+        """How many rows in ``mask`` (all rows when ``None``) name each code: the codes in
+        ``allowed`` (0 when nobody named one), or every code named when ``allowed`` is ``None``."""
         picked = self.codes if mask is None else self.codes[np.asarray(mask, dtype=bool)]
         if len(picked) and self.matrix.shape[1]:
-            weights = np.bincount(picked, minlength=len(self.matrix))
-            counts = pd.Series(weights @ self.matrix, index=self.dummies.columns).astype(int)
+            counts = pd.Series(self.tallies(mask), index=pd.Index(self.tags)).astype(int)
         else:
             counts = pd.Series(dtype=int)
-        return counts.reindex(list(allowed), fill_value=0)
-
-
-def dummy(dummies: pd.DataFrame, code: str) -> np.ndarray:
-    """The boolean column for ``code`` from :func:`multi_dummies` (all False when nobody named it)."""
-    if code in dummies.columns:
-        return dummies[code].to_numpy(dtype=bool)
-    return np.zeros(len(dummies), dtype=bool)
+        return counts.reindex(list(allowed), fill_value=0) if allowed is not None else counts
 
 
 def multi_flags(series: pd.Series, code: str) -> pd.Series:
@@ -343,18 +386,19 @@ def _cell(fig: Fig, base: Fig) -> dict[str, Any]:
             "ci_high": Derived(hi, needs)}
 
 
-def _ranked(ledger: Ledger, flags: pd.DataFrame, within: np.ndarray, base: Fig, allowed: Iterable[str],
+def _ranked(ledger: Ledger, flags: MultiSelect, within: np.ndarray, base: Fig, allowed: Iterable[str],
             tag: tuple[Any, ...]) -> tuple[list[Listed], HiddenTally]:
     """Codes of a multi-select answer ranked by count (ties by code), as list entries that leave
     the list when their count is hidden (even an entry's presence would describe a few people)."""
     entries = []
     figs = []
+    tallies = flags.tallies(within)
     for code in allowed:
-        named = within & dummy(flags, code)
-        n = int(named.sum())
+        j = flags.position.get(code)
+        n = int(tallies[j]) if j is not None else 0
         if n == 0:
             continue
-        fig = ledger.count(named, tag=(*tag, code))
+        fig = ledger.count(within & flags.flags(code), tag=(*tag, code))
         ledger.subset(fig, base)
         figs.append(fig)
         entries.append((-n, code, fig))
@@ -378,6 +422,21 @@ def _observed_modes(table: pd.DataFrame) -> list[str]:
     return [m for m in MODES if m in seen] + sorted(seen - set(MODES))
 
 
+def _mode_codes(modes: Mapping[str, pd.Series]) -> tuple[list[Any], dict[str, np.ndarray]]:
+    """The distinct modes of all seasons, and each row's mode per season as a position in them
+    (-1: no mode). Categorical columns with the same categories (:func:`prepare`) are read as they are."""
+    series = list(modes.values())
+    first = series[0].dtype
+    if isinstance(first, pd.CategoricalDtype) and all(
+            isinstance(s.dtype, pd.CategoricalDtype) and s.dtype.categories.equals(first.categories) for s in series):
+        return list(first.categories), {season: np.asarray(s.cat.codes, dtype=np.int64) for season, s in modes.items()}
+    values = np.concatenate([s.astype(object).to_numpy() for s in series])
+    ids, uniques = pd.factorize(values)
+    ids = ids.astype(np.int64)
+    n = len(series[0])
+    return list(uniques), {season: ids[i * n:(i + 1) * n] for i, season in enumerate(modes)}
+
+
 class _Rows:
     """Per-row arrays the sections count over (computed once per table, sliced per group)."""
 
@@ -394,15 +453,22 @@ class _Rows:
         self.trips: dict[str, np.ndarray] = {}
         self.alone: dict[str, np.ndarray] = {}
         self.driver: dict[str, np.ndarray] = {}
+        # Each row's mode as a position in ``labels`` (-1: none), the same labels for both seasons.
+        self.labels: list[Any]
+        self.code: dict[str, np.ndarray]
+        mode_of = {season: codes(table, f"mode_{season}") for season in SEASONS}
+        self.labels, self.code = _mode_codes(mode_of)
+        where = {label: i for i, label in enumerate(self.labels)}
         for season in SEASONS:
-            mode = codes(table, f"mode_{season}")
+            mode = mode_of[season]
+            code = self.code[season]
             self.mode[season] = mode.astype(object).to_numpy()
-            self.known[season] = mode.notna().to_numpy(dtype=bool)
-            self.is_mode[season] = {m: (mode == m).to_numpy(dtype=bool) for m in self.modes}
+            self.known[season] = code >= 0
+            self.is_mode[season] = {m: code == where[m] for m in self.modes}
             self.trips[season] = trips[season].to_numpy(dtype=float)
-            self.alone[season] = (mode == "car_alone").to_numpy(dtype=bool)
-            self.driver[season] = mode.isin(CAR_DRIVER_MODES).to_numpy(dtype=bool)
-        self.cars = (quantities.days / full).clip(upper=7.0 / full).to_numpy(dtype=float)
+            self.alone[season] = code == where.get("car_alone", -2)
+            self.driver[season] = np.isin(code, [where[m] for m in CAR_DRIVER_MODES if m in where])
+        self.cars = np.minimum(quantities.days.to_numpy(dtype=float) / full, 7.0 / full)
         self.weights = season_weights(settings)
         self.distance = numeric(table, "distance_km").to_numpy(dtype=float)
         # The people a drive-alone rate counts (trips driven alone) and does not count (other trips).
@@ -484,38 +550,47 @@ def mode_shares_of(habits: Mapping[str, Any]) -> dict[str, dict[str, float | Non
 
 # --------------------------------------------------------------------------- seasonal shifts
 
-def _seasonal_shift(ledger: Ledger, table: pd.DataFrame, flags: pd.DataFrame) -> dict[str, Any]:
-    summer = codes(table, "mode_summer")
-    winter = codes(table, "mode_winter")
-    both = (summer.notna() & winter.notna()).to_numpy(dtype=bool)
+def _pair_masks(first: np.ndarray, second: np.ndarray, within: np.ndarray,
+                labels: Sequence[Any]) -> list[tuple[Any, Any, np.ndarray]]:
+    """The (first, second) label pairs found among ``within``, in label order, each with its rows.
+
+    ``first`` and ``second`` hold label positions per row (-1: none)."""
+    width = len(labels) + 1
+    pair = np.where(within, (first + 1) * width + (second + 1), -1)
+    found = np.unique(pair[within])
+    pairs = sorted(((labels[p // width - 1], labels[p % width - 1], p) for p in found.tolist()),
+                   key=lambda e: (e[0], e[1]))
+    return [(a, b, pair == p) for a, b, p in pairs]
+
+
+def _seasonal_shift(ledger: Ledger, table: pd.DataFrame, rows: _Rows, flags: MultiSelect) -> dict[str, Any]:
+    both = rows.known["summer"] & rows.known["winter"]
     if "mode_summer" in table.columns and "mode_winter" in table.columns:
-        changed = both & (summer.astype(object) != winter.astype(object)).to_numpy(dtype=bool)
+        changed = both & (rows.code["summer"] != rows.code["winter"])
     else:  # one season asked: nobody answered both (and the two columns cannot be compared)
         changed = np.zeros(len(table), dtype=bool)
     n_both = ledger.base(both, tag=("shift", "both"), answered=True)
     n_changed = ledger.count(changed, tag=("shift", "changed"))
     ledger.subset(n_changed, n_both)
 
-    s_arr = summer.astype(object).to_numpy()
-    w_arr = winter.astype(object).to_numpy()
     transitions = []
     transition_figs = []
-    pairs = pd.DataFrame({"summer": s_arr[changed], "winter": w_arr[changed]})
-    # value_counts() of two columns is keyed by (summer, winter) pairs of mode codes
-    for s, w in cast("Iterable[tuple[str, str]]", pairs.value_counts().sort_index().index):
-        fig = ledger.count(changed & (s_arr == s) & (w_arr == w), tag=("shift", "pair", s, w))
+    for s, w, mask in _pair_masks(rows.code["summer"], rows.code["winter"], changed, rows.labels):
+        fig = ledger.count(mask, tag=("shift", "pair", s, w))
         transition_figs.append(fig)
         transitions.append(Listed({"summer": s, "winter": w, "count": fig}, (fig,)))
     transitions.sort(key=lambda e: (-e.needs[0].n, e.item["summer"], e.item["winter"]))
 
-    group_s = summer.astype(object).map(MODE_GROUPS).to_numpy()
-    group_w = winter.astype(object).map(MODE_GROUPS).to_numpy()
-    moved = both & (group_s != group_w)
-    moves = pd.DataFrame({"summer": group_s[moved], "winter": group_w[moved]}).value_counts().sort_index()
+    # Mode groups per label position (-1: a mode of no group, or none).
+    names = sorted(set(MODE_GROUPS.values()))
+    of_label = np.array([names.index(MODE_GROUPS[m]) if m in MODE_GROUPS else -1 for m in rows.labels] + [-1],
+                        dtype=np.int64)
+    group_s = of_label[rows.code["summer"]]
+    group_w = of_label[rows.code["winter"]]
+    moved = both & (group_s >= 0) & (group_w >= 0) & (group_s != group_w)
     group_rows = []
     group_figs = []
-    for s, w in cast("Iterable[tuple[str, str]]", moves.index):
-        mask = moved & (group_s == s) & (group_w == w)
+    for s, w, mask in _pair_masks(group_s, group_w, moved, names):
         fig = ledger.count(mask, tag=("shift", "group", s, w))
         group_figs.append(fig)
         barriers, tally = _ranked(ledger, flags, mask, fig, BARRIERS, ("shift", "group", s, w, "barriers"))
@@ -549,9 +624,10 @@ def drive_alone_rate(table: pd.DataFrame, *, settings: Mapping[str, Any] | None 
     out: dict[str, float | None] = {}
     num_year = den_year = 0.0
     for season in SEASONS:
-        alone = codes(table, f"mode_{season}") == "car_alone"
-        num = float(trips[season][alone].sum())
-        den = float(trips[season].sum())
+        alone = (codes(table, f"mode_{season}") == "car_alone").to_numpy(dtype=bool)
+        season_trips_ = trips[season].to_numpy(dtype="float64")
+        num = float(season_trips_[alone].sum())
+        den = float(season_trips_.sum())
         out[season] = num / den if den > 0 else None
         num_year += num
         den_year += den
@@ -559,13 +635,15 @@ def drive_alone_rate(table: pd.DataFrame, *, settings: Mapping[str, Any] | None 
     return out
 
 
-def _effective_ci(table: pd.DataFrame, season_trips_: dict[str, pd.Series], rate: float | None) -> tuple[float | None, float | None]:
+def _effective_ci(season_trips_: Sequence[np.ndarray], rate: float | None) -> tuple[float | None, float | None]:
     """Wilson interval using Kish's effective sample size of the trip weights (people, not trips)."""
     if rate is None:
         return None, None
-    w = pd.concat(list(season_trips_.values()), axis=1).sum(axis=1)
+    w = season_trips_[0]
+    for more in season_trips_[1:]:
+        w = w + more
     w = w[w > 0]
-    if w.empty:
+    if not len(w):
         return None, None
     n_eff = float(w.sum() ** 2 / (w**2).sum())
     lo, hi = wilson_interval(rate * n_eff, n_eff)
@@ -578,17 +656,16 @@ def cars_per_100(table: pd.DataFrame, *, employees: int | None = None,
     """Cars arriving on an average working day per 100 respondents, per season and for the year."""
     settings = settings if settings is not None and "full_week_days" in settings else load_settings(settings)
     full = float(settings["full_week_days"])
-    days = row_quantities(table, settings, quantities).days
+    days = row_quantities(table, settings, quantities).days.to_numpy(dtype="float64")
     out: dict[str, Any] = {"base": "respondents"}
     weights = season_weights(settings)
     year = 0.0
     any_known = False
     for season in SEASONS:
         mode = codes(table, f"mode_{season}")
-        known = mode.notna()
-        n = int(known.sum())
-        drivers = mode.isin(CAR_DRIVER_MODES)
-        cars = float((days[drivers] / full).clip(upper=7.0 / full).sum())
+        n = int(mode.notna().sum())
+        drivers = mode.isin(CAR_DRIVER_MODES).to_numpy(dtype=bool)
+        cars = float(np.minimum(days[drivers] / full, 7.0 / full).sum())
         value = 100.0 * cars / n if n else None
         out[season] = value
         if value is not None:
@@ -603,26 +680,40 @@ def cars_per_100(table: pd.DataFrame, *, employees: int | None = None,
 
 # --------------------------------------------------------------------------- bands and days
 
+def _cut(values: np.ndarray, edges: Sequence[float], *, right: bool) -> np.ndarray:
+    """The bin of each value between ``edges`` as ``pd.cut`` finds it (-1: in none), as positions."""
+    bins = np.asarray(edges, dtype=float)
+    ids = bins.searchsorted(values, side="left" if right else "right")
+    outside = np.isnan(values) | (ids == len(bins)) | (ids == 0)
+    return np.where(outside, -1, ids - 1)
+
+
+_DISTANCE_EDGES = [b[1] for b in DISTANCE_BANDS] + [np.inf]
+_TIME_EDGES = [-np.inf, 15.0, 30.0, 45.0, 60.0, np.inf]
+
+
+def _labelled(ids: np.ndarray, bands: Sequence[tuple[str, float, float]], values: pd.Series) -> pd.Series:
+    labels = np.array([b[0] for b in bands] + [np.nan], dtype=object)
+    return pd.Series(labels[ids], index=values.index, name=values.name, dtype=object)
+
+
 def distance_band(values: pd.Series) -> pd.Series:
     """Distance band code per row: lt1, 1_3, 3_5, 5_10, 10_20, 20p (left-closed), NA when unknown."""
-    edges = [b[1] for b in DISTANCE_BANDS] + [np.inf]
-    labels = [b[0] for b in DISTANCE_BANDS]
-    return pd.cut(values, bins=edges, labels=labels, right=False).astype("object")
+    return _labelled(_cut(values.to_numpy(dtype=float), _DISTANCE_EDGES, right=False), DISTANCE_BANDS, values)
 
 
 def time_band(values: pd.Series) -> pd.Series:
     """Travel-time band code per row: 0_15, 16_30, 31_45, 46_60, 60p (right-closed minutes)."""
-    edges = [-np.inf, 15.0, 30.0, 45.0, 60.0, np.inf]
-    labels = [b[0] for b in TIME_BANDS]
-    return pd.cut(values, bins=edges, labels=labels, right=True).astype("object")
+    return _labelled(_cut(values.to_numpy(dtype=float), _TIME_EDGES, right=True), TIME_BANDS, values)
 
 
-
-def _banded(ledger: Ledger, values: pd.Series, bands: pd.Series, names: list[str], tag: str) -> dict[str, Any]:
-    known_mask = values.notna().to_numpy(dtype=bool)
+def _banded(ledger: Ledger, values: pd.Series, edges: Sequence[float], right: bool,
+            bands: Sequence[tuple[str, float, float]], tag: str) -> dict[str, Any]:
+    numbers = values.to_numpy(dtype=float)
+    known_mask = ~np.isnan(numbers)
     known = ledger.base(known_mask, tag=(tag, "n"), answered=True)
-    band_arr = bands.to_numpy(dtype=object)
-    cells = {b: ledger.count(known_mask & (band_arr == b), tag=(tag, b)) for b in names}
+    band_ids = _cut(numbers, edges, right=right)
+    cells = {b[0]: ledger.count(known_mask & (band_ids == i), tag=(tag, b[0])) for i, b in enumerate(bands)}
     ledger.partition(known, list(cells.values()))
     return {
         "n": known,
@@ -634,7 +725,7 @@ def _banded(ledger: Ledger, values: pd.Series, bands: pd.Series, names: list[str
 
 
 def _day_row(ledger: Ledger, values: pd.Series, tag: str) -> tuple[Fig, dict[str, Fig]]:
-    rounded = values.round().clip(0, 7).to_numpy(dtype=float)
+    rounded = np.clip(np.round(values.to_numpy(dtype=float)), 0, 7)
     known_mask = ~np.isnan(rounded)
     known = ledger.base(known_mask, tag=(tag, "n"), answered=True)
     cells = {str(d): ledger.count(known_mask & (rounded == d), tag=(tag, d)) for d in range(8)}
@@ -673,11 +764,19 @@ def _days_section(ledger: Ledger, table: pd.DataFrame, used: pd.Series) -> dict[
 
 # --------------------------------------------------------------------------- breakdowns
 
-def _group_key(table: pd.DataFrame, name: str) -> pd.Series:
-    if name == "shift_work":
-        b = as_bool(column(table, name))
-        return b.map({True: "yes", False: "no"}).astype("object")
-    return codes(table, name)
+def _group_ids(table: pd.DataFrame, name: str) -> tuple[np.ndarray, list[Any]]:
+    """Each row's group of the column ``name`` as a position in the groups (-1: not answered),
+    groups in the order of the table; ``shift_work`` groups are ``yes`` and ``no``."""
+    ids, uniques = pd.factorize(column(table, name).to_numpy(dtype=object))
+    if name != "shift_work":
+        return ids, list(uniques)
+    # A yes/no answer: the distinct answers read as booleans (what is not one is not answered).
+    read = [_BOOL_MAP.get(value) for value in uniques]
+    named = ["yes" if flag else "no" for flag in read if flag is not None]
+    groups = list(dict.fromkeys(named))
+    position = np.array([groups.index("yes" if flag else "no") if flag is not None else -1 for flag in read] + [-1],
+                        dtype=np.int64)
+    return position[ids], groups
 
 
 def _breakdown(ledger: Ledger, table: pd.DataFrame, name: str, rows: _Rows) -> dict[str, Any] | None:
@@ -687,25 +786,27 @@ def _breakdown(ledger: Ledger, table: pd.DataFrame, name: str, rows: _Rows) -> d
     group is hidden); the group sizes add up to those who answered the question."""
     if name not in table.columns:
         return None
-    key = _group_key(table, name).to_numpy(dtype=object)
-    answered = pd.notna(key)
-    sizes = pd.Series(key[answered]).value_counts()
-    sizes = sizes[sizes > 0]
+    ids, uniques = _group_ids(table, name)
+    answered = ids >= 0
+    # Largest group first, ties in the order of the table (as value_counts gives them).
+    order = np.argsort(-np.bincount(ids[answered], minlength=len(uniques)), kind="stable")
+    masks = {uniques[i]: ids == i for i in order.tolist()}
     group_figs = {}
-    for g in sizes.index:
-        group_figs[g] = ledger.base(key == g, tag=(name, str(g), "n"))
+    for g, mask in masks.items():
+        group_figs[g] = ledger.base(mask, tag=(name, str(g), "n"))
     ledger.partition(ledger.base(answered, tag=(name, "answered"), answered=True), list(group_figs.values()))
     groups: dict[str, Any] = {}
-    for g in sorted(sizes.index, key=str):
+    for g in sorted(masks, key=str):
         size = group_figs[g]
-        mask = key == g
+        mask = masks[g]
         entry: dict[str, Any] = {"n": size, "suppressed": IsHidden(size)}
         alone_cells: list[Fig] = []
         driver_figs: list[Fig] = []
+        seen = _seen(rows, mask)
         for season in SEASONS:
             base, cells, drivers = rows.mode_row(ledger, season, mask, (name, str(g)), group=True)
             entry[f"modes_{season}"] = {m: Derived(fig.n / base.n if base.n else None, (fig, base))
-                                        for m, fig in cells.items() if fig.n or m in _seen(rows, season, mask)}
+                                        for m, fig in cells.items() if fig.n or m in seen}
             entry[f"car_driver_share_{season}"] = Derived(drivers.n / base.n if base.n else None, (drivers, base))
             if "car_alone" in cells:
                 alone_cells.append(cells["car_alone"])
@@ -728,12 +829,12 @@ def _breakdown(ledger: Ledger, table: pd.DataFrame, name: str, rows: _Rows) -> d
     return groups
 
 
-def _seen(rows: _Rows, season: str, mask: np.ndarray) -> set[str]:
+def _seen(rows: _Rows, mask: np.ndarray) -> set[str]:
     """The modes anybody in ``mask`` uses in either season (a group's rows show those)."""
-    seen: set[str] = set()
+    used = np.zeros(len(rows.labels), dtype=bool)
     for s in SEASONS:
-        seen.update(str(m) for m in pd.unique(rows.mode[s][mask & rows.known[s]]))
-    return seen
+        used[rows.code[s][mask & rows.known[s]]] = True
+    return {str(label) for label, u in zip(rows.labels, used) if u}
 
 
 # --------------------------------------------------------------------------- main entry
@@ -767,24 +868,22 @@ def describe(table: pd.DataFrame, *, k: int = DEFAULT_K, employees: int | None =
     own = ledger is None
     ledger = Ledger(len(table), k) if ledger is None else ledger
     settings = load_settings(settings)
-    table = prepare(table)
     n = len(table)
     quantities = row_quantities(table, settings, quantities)
     rows = _Rows(table, settings, quantities)
     everyone = ledger.named("respondents", table)
-    flags = {col: multi_dummies(column(table, col)) for col in ("barriers", "would_consider", "would_help")}
+    flags = {col: quantities.multi_select(table, col) for col in MULTI_SELECT_COLUMNS}
     seasons = _season_section(ledger, rows, table)
     if seasons_asked is None:
         seasons_asked = seasons_in(table)
     shift: dict[str, Any] | None = None
     if seasons_asked >= 2:
-        shift = _seasonal_shift(ledger, table, flags["barriers"])
+        shift = _seasonal_shift(ledger, table, rows, flags["barriers"])
 
     dar = drive_alone_rate(table, settings=settings, quantities=quantities)
-    trips = quantities.trips
     dar_ci: dict[str, Any] = {}
     for key, picked in [(s, [s]) for s in SEASONS] + [("year", list(SEASONS))]:
-        lo, hi = _effective_ci(table, {s: trips[s] for s in picked}, dar[key])
+        lo, hi = _effective_ci([rows.trips[s] for s in picked], dar[key])
         # With everyone on a full week the rate is lone drivers over those who travel, which beside
         # those who gave a mode gives the remote workers back: it needs their count too.
         alone = [seasons[s]["modes"][m]["count"] for s in picked for m in ("car_alone", "remote")
@@ -800,9 +899,9 @@ def describe(table: pd.DataFrame, *, k: int = DEFAULT_K, employees: int | None =
             cars[key] = Derived(cars[key], (*needs, everyone))
 
     dist = numeric(table, "distance_km")
-    distance = _banded(ledger, dist, distance_band(dist), [b[0] for b in DISTANCE_BANDS], "distance")
+    distance = _banded(ledger, dist, _DISTANCE_EDGES, False, DISTANCE_BANDS, "distance")
     minutes = numeric(table, "travel_time_min")
-    travel_time = _banded(ledger, minutes, time_band(minutes), [b[0] for b in TIME_BANDS], "travel_time")
+    travel_time = _banded(ledger, minutes, _TIME_EDGES, True, TIME_BANDS, "travel_time")
     days = _days_section(ledger, table, quantities.days)
 
     breakdowns: dict[str, Any] = {}

@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
@@ -136,8 +136,8 @@ def _read_factors(path: Path) -> Factors:
     return Factors(car=car, modes=modes, sources=data.get("sources") or {}, path=str(path))
 
 
-def _factor_table(factors: Factors, occupancy: float) -> dict[str, pd.Series]:
-    """(mode, fuel) -> kg per person-km for each band, as lookup frames keyed by a combined code."""
+def _factor_table(factors: Factors, occupancy: float) -> dict[str, dict[str, float]]:
+    """Kg per person-km for each band, by mode and, for the car modes, by ``mode|fuel``."""
     rows = {}
     for mode, f in factors.modes.items():
         rows[mode] = (f.central, f.low, f.high)
@@ -145,16 +145,40 @@ def _factor_table(factors: Factors, occupancy: float) -> dict[str, pd.Series]:
         fuel = key.split(".", 1)[1]
         rows[f"car_alone|{fuel}"] = (f.central, f.low, f.high)
         rows[f"car_shared|{fuel}"] = (f.central / occupancy, f.low / occupancy, f.high / occupancy)
-    frame = pd.DataFrame.from_dict(rows, orient="index", columns=list(BANDS))
-    return {band: frame[band] for band in BANDS}
+    return {band: {key: float(values[i]) for key, values in rows.items()} for i, band in enumerate(BANDS)}
 
 
-def _lookup_key(mode: pd.Series, fuel: pd.Series) -> pd.Series:
-    fuel = fuel.where(fuel.isin(FUELS), "unknown")
-    is_car = mode.isin(("car_alone", "car_shared"))
-    key = mode.copy()
-    key[is_car] = mode[is_car] + "|" + fuel[is_car]
-    return key
+def _fuel_keys(fuel: pd.Series) -> np.ndarray:
+    """The car fuel of each row, ``unknown`` where it is missing or not one of :data:`FUELS`."""
+    values = fuel.to_numpy(dtype=object)
+    ids, uniques = pd.factorize(values)
+    known = np.array([f in FUELS for f in uniques] + [False])
+    return np.where(known[ids], values, "unknown")
+
+
+def _distance_estimated(flags: pd.Series) -> np.ndarray:
+    """Rows whose distance the import estimated (``True``; anything else is not)."""
+    if pd.api.types.is_bool_dtype(flags.dtype) and not isinstance(flags.dtype, pd.BooleanDtype):
+        return flags.to_numpy(dtype=bool)
+    if flags.isna().all():
+        return np.zeros(len(flags), dtype=bool)
+    return flags.astype("object").map({True: True}).fillna(False).astype(bool).to_numpy(dtype=bool)
+
+
+def _factors_per_row(mode_ids: np.ndarray, modes: list[Any], fuel: np.ndarray,
+                     lookup: Mapping[str, Mapping[str, float]]) -> dict[str, np.ndarray]:
+    """Each row's factor per band (kg per person-km; NaN without a mode or a factor for it): a car
+    mode's factor is that of the row's fuel (``fuel`` holds ``unknown`` where the fuel is not known).
+    ``mode_ids`` holds each row's position in ``modes`` (-1: no mode)."""
+    fuel_ids, fuel_values = pd.factorize(fuel)
+    table = {band: np.full((len(modes) + 1, len(fuel_values) + 1), np.nan) for band in BANDS}
+    for i, m in enumerate(modes):
+        for j, f in enumerate([*fuel_values, None]):
+            key = f"{m}|{f}" if m in ("car_alone", "car_shared") else m
+            for band in BANDS:
+                if key in lookup[band]:
+                    table[band][i, j] = lookup[band][key]
+    return {band: table[band][mode_ids, fuel_ids] for band in BANDS}
 
 
 @dataclass(frozen=True, eq=False)
@@ -195,7 +219,7 @@ class EmissionsResult:
         ``not_available_reason`` says why (``no_distance``: nobody with a known distance;
         ``no_mode``: distances known, but no main mode with an emission factor)."""
         table = self.table
-        est = self.detail["estimated"].to_numpy(dtype=bool)
+        est = self._arrays["estimated"]
         respondents = ledger.named("respondents", table)
         distance_known = ledger.named("distance_known", table)
         # Those with an estimate are a base (how many could be estimated); those without are
@@ -209,8 +233,7 @@ class EmissionsResult:
         if not available:
             usable = numeric(table, "distance_km").gt(0).to_numpy(dtype=bool)
             reason = "no_distance" if distance_known.n == 0 or not usable.any() else "no_mode"
-        series = dict(zip(BANDS, (self.per_respondent, self.low, self.high)))
-        totals = {b: float(s.to_numpy()[est].sum()) if available else None for b, s in series.items()}
+        totals = {b: float(self._arrays[b][est].sum()) if available else None for b in BANDS}
 
         def resting(value: float | None) -> Derived:
             return Derived(value, (n_est,))
@@ -237,7 +260,7 @@ class EmissionsResult:
         out["by_mode"] = self._grouped(ledger, "mode", n_est)
         out["by_fuel"] = self._grouped(ledger, "fuel", n_est)
         out["by_season"] = {
-            s: {b: resting(float(self.detail[f"{b}_{s}"].to_numpy()[est].sum()) if available else None)
+            s: {b: resting(float(self._arrays[f"{b}_{s}"][est].sum()) if available else None)
                 for b in BANDS}
             for s in SEASONS
         }
@@ -251,30 +274,44 @@ class EmissionsResult:
         out["suppressed_cells"] = SectionTally()
         return out
 
+    @cached_property
+    def _arrays(self) -> dict[str, np.ndarray]:
+        """The per-row columns the section sums, as NumPy arrays (read once)."""
+        d = self.detail
+        out = {"estimated": d["estimated"].to_numpy(dtype=bool)}
+        for b, s in zip(BANDS, (self.per_respondent, self.low, self.high)):
+            out[b] = s.to_numpy()
+            for season in SEASONS:
+                out[f"{b}_{season}"] = d[f"{b}_{season}"].to_numpy()
+        return out
+
     def _tonnes(self, mask: np.ndarray, fig: Fig, seasons: Mapping[str, np.ndarray] | None = None) -> dict[str, Derived]:
         """Tonnes (central, low, high) of the respondents in ``mask`` (or, by season, of those in
         each season's mask), resting on their count."""
+        arrays = self._arrays
         out = {}
-        for b, s in zip(BANDS, (self.per_respondent, self.low, self.high)):
+        for b in BANDS:
             if seasons is None:
-                value = float(s.to_numpy()[mask].sum())
+                value = float(arrays[b][mask].sum())
             else:
-                value = sum(float(self.detail[f"{b}_{season}"].to_numpy()[m].sum()) for season, m in seasons.items())
+                value = sum(float(arrays[f"{b}_{season}"][m].sum()) for season, m in seasons.items())
             out["tonnes" if b == "central" else b] = Derived(value, (fig,))
         return out
 
     def _by_group(self, ledger: Ledger, key: pd.Series, n_est: Fig) -> dict[str, Any]:
         """Tonnes by a group column (the groups add up to the respondents with an estimate)."""
-        est = self.detail["estimated"].to_numpy(dtype=bool)
-        values = _text(key.to_numpy(dtype=object))
+        est = self._arrays["estimated"]
+        (ids,), labels = _label_ids(key.to_numpy(dtype=object))
         out: dict[str, Any] = {}
         figs = []
-        for g in sorted(set(values[est]) - {None}):
-            mask = est & (values == g)
+        central = self._arrays["central"]
+        for i in sorted(set(ids[est].tolist()) - {-1}, key=lambda i: labels[i]):
+            g = labels[i]
+            mask = est & (ids == i)
             fig = ledger.count(mask, tag=("emissions", "by_municipality", g))
             figs.append(fig)
             tonnes = self._tonnes(mask, fig)
-            total = float(self.per_respondent.to_numpy()[mask].sum())
+            total = float(central[mask].sum())
             out[g] = {"respondents": fig, **tonnes, "per_respondent": Derived(total / fig.n if fig.n else None, (fig,))}
         ledger.partition(n_est, figs)
         return out
@@ -290,14 +327,16 @@ class EmissionsResult:
         groups, so that equation is stricter than the respondents' own: the gate hides a second
         group beside a hidden one, as the tonnes need."""
         d = self.detail
-        est = d["estimated"].to_numpy(dtype=bool)
-        columns = {s: _text(d[f"{kind}_{s}"].astype("object").to_numpy()) for s in SEASONS}
-        found = sorted({v for s in SEASONS for v in columns[s][est]} - {None})
+        est = self._arrays["estimated"]
+        ids, labels = _label_ids(*(d[f"{kind}_{s}"].to_numpy(dtype=object) for s in SEASONS))
+        columns = dict(zip(SEASONS, ids))
+        found = sorted({i for s in SEASONS for i in columns[s][est].tolist()} - {-1}, key=lambda i: labels[i])
         out: dict[str, Any] = {}
         figs = []
         union = np.zeros(len(d), dtype=bool)
-        for g in found:
-            seasons = {s: est & (columns[s] == g) for s in SEASONS}
+        for i in found:
+            g = labels[i]
+            seasons = {s: est & (columns[s] == i) for s in SEASONS}
             members = np.logical_or.reduce(list(seasons.values()))
             union |= members
             fig = ledger.count(members, tag=("emissions", f"by_{kind}", g))
@@ -313,9 +352,19 @@ class EmissionsResult:
         return out
 
 
-def _text(values: np.ndarray) -> np.ndarray:
-    """Group labels as text (``None`` where missing), for comparing with a label."""
-    return np.array([str(v) if pd.notna(v) else None for v in values], dtype=object)
+def _label_ids(*columns: np.ndarray) -> tuple[list[np.ndarray], list[str]]:
+    """Group labels as text: each column's rows as positions in the labels (-1 where missing),
+    the same labels for every column."""
+    values = np.concatenate(columns) if columns else np.zeros(0, dtype=object)
+    raw, uniques = pd.factorize(values)
+    # Two values with the same text are one group.
+    text_ids, labels = pd.factorize(np.array([str(v) for v in uniques], dtype=object))
+    ids = np.where(raw >= 0, text_ids[np.maximum(raw, 0)] if len(text_ids) else -1, -1)
+    out, start = [], 0
+    for values_of_one in columns:
+        out.append(ids[start:start + len(values_of_one)])
+        start += len(values_of_one)
+    return out, [str(label) for label in labels]
 
 
 def compute_emissions(
@@ -352,45 +401,51 @@ def compute_emissions(
     weeks = float(settings["working_days_per_year"]) / float(settings["full_week_days"])
     lookup = _factor_table(factors, float(settings["carpool_occupancy"]))
 
-    dist = numeric(table, "distance_km")
-    dist = dist.where(dist > 0)
+    dist = numeric(table, "distance_km").to_numpy(dtype="float64")
+    dist = np.where(dist > 0, dist, np.nan)
     quantities = row_quantities(table, settings, quantities)
-    days = quantities.days
-    fuel = column(table, "car_fuel").astype("object")
+    days = quantities.days.to_numpy(dtype="float64")
     summer = column(table, "mode_summer").astype("object")
     winter = column(table, "mode_winter").astype("object")
     # One season missing: the other season's mode stands for the whole year.
-    modes = {"summer": summer.fillna(winter), "winter": winter.fillna(summer)}
-    unknown_mode = ~modes["summer"].isin(MODES) & modes["summer"].notna()
+    modes = {"summer": summer.fillna(winter).to_numpy(dtype=object), "winter": winter.fillna(summer).to_numpy(dtype=object)}
+    n = len(table)
+    mode_ids, mode_values = pd.factorize(np.concatenate([modes[s] for s in SEASONS]))
+    mode_id = {s: mode_ids[i * n:(i + 1) * n] for i, s in enumerate(SEASONS)}
+    unknown = np.array([m not in MODES for m in mode_values] + [False])
+    unknown_mode = unknown[mode_id["summer"]]
     if unknown_mode.any():
         log.warning("%s respondents have a mode without an emission factor; counted as not estimated",
                     int(unknown_mode.sum()))
+    car = np.array([m in ("car_alone", "car_shared") for m in mode_values] + [False])
+    fuel_key = _fuel_keys(column(table, "car_fuel"))
 
-    detail = pd.DataFrame(index=table.index)
-    round_trip_km_year = 2.0 * dist * days * weeks
-    estimated = dist.notna() & modes["summer"].notna()
+    nan = np.float64(np.nan)
+    round_trip_km_year = (2.0 * dist * days * weeks)
+    estimated = ~np.isnan(dist) & (mode_id["summer"] >= 0)
+    columns: dict[str, Any] = {}
     for season, w in season_weights(settings).items():
-        mode = modes[season]
-        key = _lookup_key(mode, fuel)
+        factor = _factors_per_row(mode_id[season], list(mode_values), fuel_key, lookup)
         km = round_trip_km_year * w
+        with_factor = ~np.isnan(factor["central"])
         for band in BANDS:
-            f = key.map(lookup[band]).astype("float64")
-            detail[f"{band}_{season}"] = (km * f / 1000.0).where(estimated & f.notna())
-        detail[f"mode_{season}"] = mode.where(estimated)
-        is_car = mode.isin(("car_alone", "car_shared"))
-        detail[f"fuel_{season}"] = fuel.where(fuel.isin(FUELS), "unknown").where(is_car & estimated)
-        detail[f"car_km_{season}"] = km.where(is_car, 0.0)
+            columns[f"{band}_{season}"] = np.where(estimated & with_factor, km * factor[band] / 1000.0, nan)
+        is_car = car[mode_id[season]]
+        # object columns (as the table's codes), not text columns
+        columns[f"mode_{season}"] = pd.Series(np.where(estimated, modes[season], nan), index=table.index, dtype=object)
+        columns[f"fuel_{season}"] = pd.Series(np.where(is_car & estimated, fuel_key, nan), index=table.index,
+                                              dtype=object)
+        columns[f"car_km_{season}"] = np.where(is_car, km, 0.0)
         # One-way trips (to work, home again), the unit the ranking counts in as well.
-        detail[f"car_trips_{season}"] = (2.0 * days * weeks * w).where(is_car, 0.0)
-    detail["estimated"] = estimated & detail[[f"central_{s}" for s in SEASONS]].notna().all(axis=1)
-    detail["distance_estimated"] = (
-        column(table, "distance_estimated").astype("object").map({True: True}).fillna(False).astype(bool)
-        & detail["estimated"]
-    )
+        columns[f"car_trips_{season}"] = np.where(is_car, 2.0 * days * weeks * w, 0.0)
+    is_estimated = estimated & np.logical_and.reduce([~np.isnan(columns[f"central_{s}"]) for s in SEASONS])
+    columns["estimated"] = is_estimated
+    columns["distance_estimated"] = _distance_estimated(column(table, "distance_estimated")) & is_estimated
+    detail = pd.DataFrame(columns, index=table.index)
     totals = {}
     for band in BANDS:
-        total = detail[f"{band}_summer"] + detail[f"{band}_winter"]
-        totals[band] = total.where(detail["estimated"])
+        total = columns[f"{band}_summer"] + columns[f"{band}_winter"]
+        totals[band] = pd.Series(np.where(is_estimated, total, nan), index=table.index)
     n_est = int(detail["estimated"].sum())
     log.info("emissions estimated for %s of %s respondents: %.1f t CO2e/year",
              f"{n_est:,}", f"{len(table):,}", float(totals["central"].sum()))

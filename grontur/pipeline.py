@@ -147,6 +147,7 @@ def analyse_imported(
     draw_figures: bool = True,
     followup: Any = None,
     control: tuple[pd.DataFrame, pd.DataFrame] | None = None,
+    quantities: describe.RowQuantities | None = None,
 ) -> Analysis:
     """Run every analysis stage on an imported survey (an :class:`grontur.importing.ImportResult`).
 
@@ -158,6 +159,9 @@ def analyse_imported(
     project's pilots evaluated (against ``control``, the comparison municipality's two tables,
     when given): the comparison's baseline figures are registered with the same gate as the
     analysis of that baseline, so a figure hidden in one section is hidden in the comparison too.
+
+    ``quantities`` are the per-row quantities of the table when the caller computed them already
+    (:func:`analyse_many`, over the whole network's table); used when they fit the table.
     """
     lang = lang or project.language
     k = project.k
@@ -177,7 +181,7 @@ def analyse_imported(
     ledger = Ledger(len(table), k)
     asked = seasons_asked(imported)
     # Days on site and trips per row, computed once and shared by the sections that use them.
-    quantities = describe.row_quantities(table, describe.load_settings())
+    quantities = describe.row_quantities(table, describe.load_settings(), quantities)
     habits = describe.describe(table, k=k, employees=project.employees, ledger=ledger, seasons_asked=asked,
                                quantities=quantities)
     emission = emissions.compute_emissions(table, k=k, employees=project.employees, quantities=quantities)
@@ -1082,8 +1086,20 @@ def _split_by_municipality(imported: Any) -> tuple[dict[str, Any], int]:
     return parts, unassigned
 
 
+def _quantities_by_municipality(table: pd.DataFrame, parts: Mapping[str, Any]) -> dict[str, describe.RowQuantities]:
+    """The per-row quantities every section shares (days on site, trips, split multi-select
+    answers), computed once over the whole table and sliced for each municipality."""
+    if not table.index.is_unique:
+        return {}
+    whole = describe.row_quantities(table, describe.load_settings())
+    for name in describe.MULTI_SELECT_COLUMNS:
+        whole.multi_select(table, name)
+    return {number: whole.take(table.index.get_indexer(part.table.index)) for number, part in parts.items()}
+
+
 def _many_one(number: str, imported: Any, project: Project, lang: str | None, out_dir: Path | None,
-              formats: Sequence[str]) -> tuple[str, dict[str, Any] | None, str | None, float, Path | None]:
+              formats: Sequence[str], quantities: describe.RowQuantities | None = None
+              ) -> tuple[str, dict[str, Any] | None, str | None, float, Path | None]:
     """Analyse one municipality in a worker; figures are closed unless outputs are written."""
     import time
 
@@ -1093,7 +1109,7 @@ def _many_one(number: str, imported: Any, project: Project, lang: str | None, ou
     try:
         analysis = analyse_imported(imported, project=project, lang=lang, catalogue=_MANY_STATE["catalogue"],
                                     evidence=_MANY_STATE["evidence"],
-                                    draw_figures=out_dir is not None and bool(formats))
+                                    draw_figures=out_dir is not None and bool(formats), quantities=quantities)
     except GronturError as error:
         return number, None, str(error), time.perf_counter() - started, None
     folder = None
@@ -1141,6 +1157,7 @@ def analyse_many(
 
     imported = _as_imported(imported_or_table)
     parts, unassigned = _split_by_municipality(imported)
+    quantities = _quantities_by_municipality(imported.table, parts)
     projects = dict(projects or {})
     out = Path(out_dir) if out_dir is not None else None
     with output_lock(out) if out is not None else nullcontext():
@@ -1153,7 +1170,8 @@ def analyse_many(
                 failed[number] = str(error)
                 continue
             project = project.with_overrides(run_date=run_date, k=k)
-            tasks.append((number, part, project, lang, out, tuple(formats) if out is not None else ()))
+            tasks.append((number, part, project, lang, out, tuple(formats) if out is not None else (),
+                          quantities.get(number)))
         # Largest first, so the last tasks to finish are small ones and both workers end together.
         tasks.sort(key=lambda task: -len(task[1].table))
         names = {task[0]: task[2].name for task in tasks}

@@ -27,13 +27,12 @@ import pandas as pd
 from grontur._yaml import read_yaml
 from grontur.bases import mask as base_mask
 from grontur.describe import (
+    MultiSelect,
     as_bool,
     codes,
     column,
-    dummy,
     jsonable,
     load_settings,
-    multi_dummies,
     numeric,
     row_quantities,
     season_weights,
@@ -184,7 +183,7 @@ class PotentialResult:
     drives: Mapping[str, np.ndarray] = field(default_factory=dict)
     alone: Mapping[str, np.ndarray] = field(default_factory=dict)
     #: feasible_in's answers: the ranking asks the same few questions for many measures
-    _feasible: dict[tuple[str, tuple[str, ...], tuple[str, ...]], np.ndarray] = field(
+    _feasible: dict[tuple[Any, ...], np.ndarray] = field(
         default_factory=dict, repr=False, compare=False)
 
     @property
@@ -227,8 +226,26 @@ class PotentialResult:
         which they drive (:meth:`feasible_in`)."""
         if not self.logits:  # built without seasonal logits: the yearly average decides
             return self.per_respondent.ge(self.threshold) & self.per_respondent.notna()
-        frame = {alt: np.logical_or.reduce([self.feasible_in(s, (alt,)) for s in self.logits]) for alt in ALTERNATIVES}
-        return pd.DataFrame(frame, index=self.per_respondent.index) & self.car_commuter.to_numpy()[:, None]
+        return pd.DataFrame(self._feasible_matrix().copy(), index=self.per_respondent.index,
+                            columns=self.per_respondent.columns)
+
+    def _feasible_matrix(self) -> np.ndarray:
+        """:meth:`feasible` as a boolean matrix (rows by :data:`ALTERNATIVES`), worked out once."""
+        known = self._feasible.get(("matrix",))
+        if known is None:
+            if not self.logits:
+                known = self.feasible().to_numpy(dtype=bool)
+            else:
+                commuter = self.car_commuter.to_numpy(dtype=bool)
+                known = np.column_stack([np.logical_or.reduce([self.feasible_in(s, (alt,)) for s in self.logits])
+                                         & commuter for alt in ALTERNATIVES])
+            self._feasible[("matrix",)] = known
+        return known
+
+    def _any_feasible_mask(self) -> np.ndarray:
+        """Car commuters with at least one feasible alternative besides more home office."""
+        active = [j for j, alt in enumerate(ALTERNATIVES) if alt != "remote"]
+        return self._feasible_matrix()[:, active].any(axis=1) & self.car_commuter.to_numpy(dtype=bool)
 
     def any_feasible(self) -> pd.Series:
         """Car commuters with at least one feasible alternative besides more home office."""
@@ -249,7 +266,7 @@ class PotentialResult:
         table = self.table if self.table is not None else pd.DataFrame(index=self.per_respondent.index)
         commuter = self.car_commuter.to_numpy(dtype=bool)
         car = ledger.named("car_drivers", table)
-        feasible = self.feasible().to_numpy(dtype=bool) & commuter[:, None]
+        feasible = self._feasible_matrix() & commuter[:, None]
         known = self.per_respondent.notna().to_numpy(dtype=bool) & commuter[:, None]
         counts: dict[str, Any] = {}
         for j, alt in enumerate(ALTERNATIVES):
@@ -260,7 +277,7 @@ class PotentialResult:
                 "count": count, "share": ledger.share(count, n_known), "n_known": n_known,
                 "mean_feasibility": Derived(float(values.mean()) if len(values) else None, (n_known,)),
             }
-        any_mask = self.any_feasible().fillna(False).astype(bool).to_numpy(dtype=bool) & commuter
+        any_mask = self._any_feasible_mask()
         any_fig = ledger.count(any_mask, tag=("potential", "any_feasible"))
         from_time = ledger.count(self.distance_from_time if self.distance_from_time is not None
                                  else np.zeros(len(commuter), dtype=bool), tag=("potential", "distance_from_time"))
@@ -290,7 +307,7 @@ class PotentialResult:
         if self.table is None:
             return {}
         days = float(self.settings.get("working_days_per_year", 225)) if self.settings else 225.0
-        anyf = self.any_feasible().fillna(False).astype(bool).to_numpy(dtype=bool)
+        anyf = self._any_feasible_mask()
         commuter = self.car_commuter.to_numpy(dtype=bool)
         # Per-row arrays summed per group with a row mask (no label look-ups per group).
         avoided = {scen: (frame["car_trips_per_year_avoided"].to_numpy(dtype=float),
@@ -342,10 +359,10 @@ def published(publication: Publication, section: Mapping[str, Any]) -> dict[str,
     return dict(out)
 
 
-def _condition(table: pd.DataFrame, name: str, barrier: str | None, barriers: pd.DataFrame) -> np.ndarray:
+def _condition(table: pd.DataFrame, name: str, barrier: str | None, barriers: MultiSelect) -> np.ndarray:
     flag = as_bool(column(table, name)).fillna(False).astype(bool).to_numpy()
     if barrier:
-        flag = flag | dummy(barriers, barrier)
+        flag = flag | barriers.flags(barrier)
     return flag
 
 
@@ -404,20 +421,41 @@ def find_carpool(table: pd.DataFrame, *, k: int = DEFAULT_K, digits: int = 4, mi
     dist = numeric(table, "distance_km")
     drivers = (codes(table, "mode_summer") == "car_alone") | (codes(table, "mode_winter") == "car_alone")
     drivers = drivers & (dist >= min_km) if min_km > 0 else drivers
-    pc = codes(table, "home_postcode").astype("object")
-    area = pc.where(pc.notna(), None)
-    area = area.dropna().astype(str).str.strip().str.zfill(4).str[:digits].reindex(table.index)
+    lone = drivers.to_numpy(dtype=bool)
+    area, areas = _area_ids(codes(table, "home_postcode"), digits)
     wp_col = column(table, "workplace").astype("object")
-    workplace = wp_col.fillna("") if wp_col.notna().sum() == 0 else wp_col
-    shift = as_bool(column(table, "shift_work")).fillna(False).astype(bool).map({True: "shift", False: "day"})
-    usable = drivers & area.notna() & workplace.notna()
-    key = (area.astype(str) + "|" + workplace.astype(str) + "|" + shift.astype(str)).where(usable)
-    sizes = key[usable].value_counts()
+    workplace, workplaces = _text_ids((wp_col.fillna("") if wp_col.notna().sum() == 0 else wp_col).to_numpy(dtype=object))
+    shift = as_bool(column(table, "shift_work")).fillna(False).astype(bool).to_numpy(dtype=bool)
+    rows = np.flatnonzero(lone & (area >= 0) & (workplace >= 0))
+    # One key per area, workplace and working pattern, as a number; named as text only per group.
+    combined = (area[rows] * len(workplaces) + workplace[rows]) * 2 + shift[rows]
+    found, ids, sizes = np.unique(combined, return_inverse=True, return_counts=True)
+    names = [f"{areas[c // 2 // len(workplaces)]}|{workplaces[c // 2 % len(workplaces)]}|{'shift' if c % 2 else 'day'}"
+             for c in found.tolist()]
+    counts = sizes.tolist()
     # A group of fewer than k drivers could not be proposed without describing them.
-    big = [g for g, n in sorted(sizes.items(), key=lambda kv: (-int(kv[1]), str(kv[0]))) if not is_small(int(n), k)]
-    keys = key.to_numpy(dtype=object)
-    groups = tuple(usable.to_numpy(dtype=bool) & (keys == g) for g in big)
-    return Carpool(lone=drivers.to_numpy(dtype=bool), groups=groups, digits=digits, min_km=float(min_km))
+    big = [i for i in sorted(range(len(found)), key=lambda i: (-counts[i], names[i])) if not is_small(counts[i], k)]
+    key_of_row = np.full(len(table), -1, dtype=np.int64)
+    key_of_row[rows] = ids
+    groups = tuple(key_of_row == i for i in big)
+    return Carpool(lone=lone, groups=groups, digits=digits, min_km=float(min_km))
+
+
+def _text_ids(values: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """Each value's position among the distinct values as text (-1 where missing), and those texts."""
+    ids, uniques = pd.factorize(values)
+    # Two values with the same text are one value.
+    text_ids, texts = pd.factorize(np.array([str(v) for v in uniques], dtype=object))
+    out = np.where(ids >= 0, text_ids[np.maximum(ids, 0)] if len(text_ids) else -1, -1)
+    return out, [str(t) for t in texts]
+
+
+def _area_ids(postcodes: pd.Series, digits: int) -> tuple[np.ndarray, list[str]]:
+    """The postcode area (first ``digits`` of the four-digit postcode) of each row as a position
+    in the areas (-1 where missing), and the areas."""
+    ids, uniques = pd.factorize(postcodes.to_numpy(dtype=object))
+    area_ids, areas = _text_ids(np.array([str(code).strip().zfill(4)[:digits] for code in uniques], dtype=object))
+    return np.append(area_ids, -1)[ids], areas
 
 
 def carpool_groups(table: pd.DataFrame, *, k: int = DEFAULT_K, digits: int = 4,
@@ -472,10 +510,11 @@ def compute_potential(
     from_time = distance.isna() & numeric(table, "travel_time_min").notna() & drives_any & (speed > 0)
     distance = distance.where(~from_time, numeric(table, "travel_time_min") * speed)
     d = distance.to_numpy()
-    barriers = multi_dummies(column(table, "barriers"))
-    consider = multi_dummies(column(table, "would_consider"))
-    helps = multi_dummies(column(table, "would_help"))
-    hilly = dummy(barriers, "hilly")
+    quantities = row_quantities(table, settings, emissions.quantities)
+    barriers = quantities.multi_select(table, "barriers")
+    consider = quantities.multi_select(table, "would_consider")
+    helps = quantities.multi_select(table, "would_help")
+    hilly = barriers.flags("hilly")
     grad = params.get("gradient_pct") or {}
     g = np.where(hilly, float(grad.get("hilly", 4.0)), float(grad.get("flat", 0.0)))
     job = codes(table, "job_group")
@@ -488,8 +527,8 @@ def compute_potential(
     in_group = pd.Series(carpool.in_group, index=table.index)
 
     modes = {s: codes(table, f"mode_{s}") for s in SEASONS}
-    drives = {s: modes[s].isin(CAR_DRIVER_MODES) for s in SEASONS}
-    alone = {s: modes[s] == "car_alone" for s in SEASONS}
+    drives = {s: modes[s].isin(CAR_DRIVER_MODES).to_numpy(dtype=bool) for s in SEASONS}
+    alone = {s: (modes[s] == "car_alone").to_numpy(dtype=bool) for s in SEASONS}
     car_commuter = pd.Series(base_mask(table, "car_drivers"), index=table.index)
 
     base: dict[str, np.ndarray] = {}
@@ -500,7 +539,7 @@ def compute_potential(
         if spec["curve"]["type"] != "job_group":
             x = np.where(np.isnan(d), np.nan, x)
         for code, shift in (spec.get("barriers") or {}).items():
-            x = x + float(shift) * dummy(barriers, code)
+            x = x + float(shift) * barriers.flags(code)
         condition_terms[alt] = {}
         for name, shift in (spec.get("conditions") or {}).items():
             term = float(shift) * conditions[name]
@@ -508,16 +547,17 @@ def compute_potential(
             x = x + term
         willing = np.zeros(len(table), dtype=bool)
         for mode in spec.get("modes") or []:
-            willing |= dummy(consider, mode)
+            willing |= consider.flags(mode)
         x = x + float(spec.get("willing_shift", 0.0)) * willing
         for code, shift in (spec.get("help_shift") or {}).items():
-            x = x + float(shift) * dummy(helps, code)
+            x = x + float(shift) * helps.flags(code)
         if alt == "carpool":
             x = x + np.where(in_group.to_numpy(), float(spec.get("group_shift", 0.0)), float(spec.get("no_group_shift", 0.0)))
         base[alt] = x
 
     by_season: dict[str, pd.DataFrame] = {}
     logits: dict[str, dict[str, np.ndarray]] = {}
+    season_f: dict[str, np.ndarray] = {}
     for season in SEASONS:
         frame = {}
         logits[season] = {}
@@ -526,22 +566,27 @@ def compute_potential(
             logits[season][alt] = base[alt] + shift
             with np.errstate(over="ignore"):
                 f = _sigmoid(base[alt] + shift)
-            f = np.where(drives[season].to_numpy(), f, np.nan)
+            f = np.where(drives[season], f, np.nan)
             if alt == "carpool":
-                f = np.where(alone[season].to_numpy(), f, np.where(drives[season].to_numpy(), 0.0, np.nan))
+                f = np.where(alone[season], f, np.where(drives[season], 0.0, np.nan))
             frame[alt] = f
         by_season[season] = pd.DataFrame(frame, index=table.index)
+        season_f[season] = np.column_stack([frame[alt] for alt in ALTERNATIVES])
 
     # Annual feasibility: average over the seasons in which the person drives, weighted by season.
     weights = season_weights(settings)
-    # sum() over the (non-empty) seasons gives a frame and a series, never its start value 0
-    num = cast(pd.DataFrame, sum(by_season[s].fillna(0.0) * weights[s] * drives[s].to_numpy()[:, None] for s in SEASONS))
-    den = cast(pd.Series, sum(weights[s] * drives[s].astype(float) for s in SEASONS))
-    per = num.div(den.where(den > 0), axis=0)
-    for alt in ALTERNATIVES:
-        unknown = by_season["summer"][alt].isna() & by_season["winter"][alt].isna()
-        per.loc[unknown, alt] = np.nan
-    per = per.where(car_commuter, np.nan)
+    num = den = None
+    for s in SEASONS:
+        term = _zero_nan(season_f[s]) * weights[s] * drives[s][:, None]
+        num = term if num is None else num + term
+        part = weights[s] * drives[s].astype(float)
+        den = part if den is None else den + part
+    assert num is not None and den is not None  # SEASONS is not empty
+    with np.errstate(invalid="ignore"):
+        per_values = num / np.where(den > 0, den, np.nan)[:, None]
+    per_values[np.logical_and.reduce([np.isnan(season_f[s]) for s in SEASONS])] = np.nan
+    per_values[~car_commuter.to_numpy(dtype=bool)] = np.nan
+    per = pd.DataFrame(per_values, index=table.index, columns=by_season[SEASONS[0]].columns)
 
     scenarios, per_resp = _scenarios(table, by_season, emissions, params, settings)
     log.info("potential for %s car commuters (transit service %s)", f"{int(car_commuter.sum()):,}", transit_service)
@@ -552,9 +597,14 @@ def compute_potential(
         n_distance_from_time=int(from_time.sum()),
         distance_from_time=from_time.to_numpy(dtype=bool),
         logits=logits, condition_terms=condition_terms,
-        drives={s: drives[s].to_numpy(dtype=bool) for s in SEASONS},
-        alone={s: alone[s].to_numpy(dtype=bool) for s in SEASONS},
+        drives=drives,
+        alone=alone,
     )
+
+
+def _zero_nan(values: np.ndarray) -> np.ndarray:
+    """``values`` with 0 where missing (NaN)."""
+    return np.where(np.isnan(values), 0.0, values)
 
 
 def _scenarios(table: pd.DataFrame, by_season: Mapping[str, pd.DataFrame], emissions: EmissionsResult,
@@ -569,6 +619,11 @@ def _scenarios(table: pd.DataFrame, by_season: Mapping[str, pd.DataFrame], emiss
     per_resp: dict[str, pd.DataFrame] = {}
     known_tonnes = bool(detail["estimated"].any()) if "estimated" in detail else True
     baseline_trips = cast(pd.Series, sum(detail[f"car_trips_{s}"].fillna(0.0) for s in SEASONS))  # SEASONS is not empty
+    # The per-row columns each scenario reads, fetched once.
+    feasibility = {s: _zero_nan(by_season[s][list(ALTERNATIVES)].to_numpy(dtype="float64")) for s in SEASONS}
+    car_trips_of = {s: _zero_nan(detail[f"car_trips_{s}"].to_numpy(dtype="float64")) for s in SEASONS}
+    person_km_of = {s: _zero_nan(detail[f"car_km_{s}"].to_numpy(dtype="float64")) for s in SEASONS}
+    car_tonnes_of = {(b, s): _zero_nan(detail[f"{b}_{s}"].to_numpy(dtype="float64")) for b in BANDS for s in SEASONS}
     for name, scen in params["scenarios"].items():
         uptake = {alt: float(scen["uptake"].get(alt, 0.0)) for alt in ALTERNATIVES}
         extra = float(scen.get("extra_remote_days", 0.0))
@@ -579,27 +634,27 @@ def _scenarios(table: pd.DataFrame, by_season: Mapping[str, pd.DataFrame], emiss
         tonnes = {b: np.zeros(len(table)) for b in BANDS}
         by_alt_trips = {alt: np.zeros(len(table)) for alt in ALTERNATIVES}
         by_alt_tonnes = {alt: np.zeros(len(table)) for alt in ALTERNATIVES}
+        avoid = np.column_stack([np.broadcast_to(np.asarray(avoid_frac[alt], dtype="float64"), (len(table),)) for alt in ALTERNATIVES])
+        transit = ALTERNATIVES.index("transit")
         for season in SEASONS:
-            f = by_season[season].fillna(0.0)
-            q = pd.DataFrame({alt: uptake[alt] * f[alt] for alt in ALTERNATIVES}, index=table.index).to_numpy()
+            q = np.array([uptake[alt] for alt in ALTERNATIVES]) * feasibility[season]
             total_q = q.sum(axis=1)
             switch = 1.0 - np.prod(1.0 - q, axis=1)
             share = np.divide(q * switch[:, None], total_q[:, None], out=np.zeros_like(q), where=total_q[:, None] > 0)
-            car_trips = detail[f"car_trips_{season}"].fillna(0.0).to_numpy()
-            person_km = detail[f"car_km_{season}"].fillna(0.0).to_numpy()
+            frac = share * avoid
+            # Added up one alternative after the other (the same sums, to the last digit, as ever).
+            avoided_trips = frac * car_trips_of[season][:, None]
             for j, alt in enumerate(ALTERNATIVES):
-                frac = share[:, j] * avoid_frac[alt]
-                t = frac * car_trips
-                trips += t
-                by_alt_trips[alt] += t
-                for b in BANDS:
-                    car_t = detail[f"{b}_{season}"].fillna(0.0).to_numpy()
-                    saved = frac * car_t
-                    if alt == "transit":
-                        saved = saved - share[:, j] * person_km * bus_band[b] / 1000.0
-                    tonnes[b] += saved
+                trips += avoided_trips[:, j]
+                by_alt_trips[alt] += avoided_trips[:, j]
+            for b in BANDS:
+                saved = frac * car_tonnes_of[b, season][:, None]
+                # transit riders emit too: the bus's emissions per km are taken off
+                saved[:, transit] = saved[:, transit] - share[:, transit] * person_km_of[season] * bus_band[b] / 1000.0
+                for j, alt in enumerate(ALTERNATIVES):
+                    tonnes[b] += saved[:, j]
                     if b == "central":
-                        by_alt_tonnes[alt] += saved
+                        by_alt_tonnes[alt] += saved[:, j]
         base_per_day = float(baseline_trips.sum()) / days_per_year
         avoided_per_day = float(trips.sum()) / days_per_year
         out[name] = {

@@ -128,10 +128,49 @@ def test_group_breakdown_equals_the_group_alone():
 
 def test_multi_select_counts_of_a_subset():
     table = _table()
-    column = describe._MultiColumn(table["barriers"])
+    column = describe.MultiSelect(table["barriers"])
     drivers = table["mode_summer"].isin(["car_alone", "car_shared"]).to_numpy()
     counts = column.counts(drivers, ["too_far", "darkness", "hilly"])
     chosen = table.loc[drivers, "barriers"].str.split(";")
     assert counts["too_far"] == sum("too_far" in c for c in chosen)
     assert counts["darkness"] == sum("darkness" in c for c in chosen)
     assert counts["hilly"] == 0
+
+
+def test_quantities_of_a_municipality_taken_from_the_whole_table_equal_its_own():
+    # analyse_many computes the per-row quantities once over the network's table and gives each
+    # municipality its rows: they must be those the municipality's own rows give.
+    other = _table()
+    other["barriers"] = (["hilly;too_far", None, "darkness", "", "too_far;x", "hilly", None, "darkness;hilly"]
+                         * len(other))[:len(other)]
+    table = pd.concat([_table(), other], ignore_index=True)
+    settings = describe.load_settings()
+    whole = describe.row_quantities(table, settings)
+    for name in describe.MULTI_SELECT_COLUMNS:
+        whole.multi_select(table, name)
+    positions = np.flatnonzero(np.arange(len(table)) % 3 != 1)
+    part = table.take(positions)
+    taken, own = whole.take(positions), describe.row_quantities(part, settings)
+    assert taken.fits(part, settings)
+    pd.testing.assert_series_equal(taken.days, own.days)
+    for season in own.trips:
+        pd.testing.assert_series_equal(taken.trips[season], own.trips[season])
+    for name in describe.MULTI_SELECT_COLUMNS:
+        split, alone = taken.multi_select(part, name), own.multi_select(part, name)
+        assert split.tags == alone.tags  # only the codes these rows name, in the same order
+        drivers = part["mode_summer"].eq("car_alone").to_numpy()
+        assert split.tallies(drivers).tolist() == alone.tallies(drivers).tolist()
+        for code in [*alone.tags, "nobody_named_this"]:
+            assert split.flags(code).tolist() == alone.flags(code).tolist()
+
+
+@pytest.mark.parametrize("band", ["distance", "time"])
+def test_bands_are_those_pandas_cut_gives(band):
+    values = pd.Series([-1.0, 0.0, 0.5, 1.0, 2.9, 3.0, 15.0, 15.5, 20.0, 30.0, 45.0, 60.0, 61.0, 200.0,
+                        np.nan, np.inf], name="x")
+    if band == "distance":
+        edges, right, bands, got = describe._DISTANCE_EDGES, False, describe.DISTANCE_BANDS, describe.distance_band(values)
+    else:
+        edges, right, bands, got = describe._TIME_EDGES, True, describe.TIME_BANDS, describe.time_band(values)
+    expected = pd.cut(values, bins=edges, labels=[b[0] for b in bands], right=right).astype("object")
+    pd.testing.assert_series_equal(got, expected)
