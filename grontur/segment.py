@@ -333,21 +333,34 @@ def _multi_hot(column: pd.Series, codes: tuple[str, ...], groups: dict[str, str]
     names = group_names or codes
     position = {code: names.index(groups[code]) if groups else i
                 for i, code in enumerate(codes) if not groups or code in groups}
-    values = column.astype(object).where(column.notna(), "")
-    inverse, uniques = pd.factorize(values, sort=False)
+    # missing cells get -1 from factorize, which picks the trailing zero row
+    inverse, uniques = pd.factorize(column.to_numpy(dtype=object), sort=False)
     lookup = np.zeros((len(uniques) + 1, len(names)), dtype=np.float64)
+    split = _SPLITS.setdefault(frozenset(position.items()), {})
+    rows: list[int] = []
+    cols: list[int] = []
     for row, text in enumerate(uniques):
         if isinstance(text, str) and text:
-            for part in text.split(MULTI_SEP):
-                pos = position.get(part.strip())
-                if pos is not None:
-                    lookup[row, pos] = 1.0
+            found = split.get(text)
+            if found is None:
+                found = [pos for part in text.split(MULTI_SEP) if (pos := position.get(part.strip())) is not None]
+                if len(split) < _SPLITS_KEPT:
+                    split[text] = found
+            rows += [row] * len(found)
+            cols += found
+    lookup[rows, cols] = 1.0
     return lookup[inverse]
+
+
+#: Columns of the codes named by each distinct answer string, per code list: the same strings
+#: recur in every municipality, so each is split once per process (up to ``_SPLITS_KEPT``).
+_SPLITS: Final[dict[frozenset[tuple[str, int]], dict[str, list[int]]]] = {}
+_SPLITS_KEPT: Final = 50_000
 
 
 def _codes(column: pd.Series, categories: tuple[str, ...]) -> np.ndarray:
     """Index of each value in ``categories`` (-1 for missing or unknown), via the distinct values."""
-    inverse, uniques = pd.factorize(column.astype(object), sort=False)
+    inverse, uniques = pd.factorize(column.to_numpy(dtype=object), sort=False)
     position = {code: i for i, code in enumerate(categories)}
     lookup = np.asarray([position.get(u, -1) if isinstance(u, str) else -1 for u in uniques] + [-1],
                         dtype=np.int64)
@@ -494,18 +507,23 @@ def _kmeans(X: np.ndarray, k: int, *, rng: np.random.Generator, n_init: int = 8,
     runs, _, d = centers.shape
     stop_changed = int(tol * n)
     offsets = (np.arange(runs) * k)[:, None]
-    tiled = np.ascontiguousarray(np.tile(X, (runs, 1)).T)  # (features, runs * n)
+    cells = runs * k
+    # every (row, feature) value of every run, and its feature's offset in the flat sums: one
+    # weighted bincount adds each segment's feature values in row order, as one per feature would
+    values = np.tile(X, (runs, 1)).ravel()
+    features = np.arange(d)
     labels = np.full((runs, n), -1)
     for _ in range(max_iter):
-        flat = centers.reshape(runs * k, d)
+        flat = centers.reshape(cells, d)
         # |x|^2 is the same for every centre, so the argmin does not need it
         dist = ((flat * flat).sum(axis=1) - 2.0 * (X @ flat.T)).reshape(n, runs, k)
         new_labels = dist.argmin(axis=2).T  # (runs, n)
         changed = (new_labels != labels).sum(axis=1)
         labels = new_labels
         group = (labels + offsets).ravel()
-        counts = np.bincount(group, minlength=runs * k)
-        sums = np.stack([np.bincount(group, weights=column, minlength=runs * k) for column in tiled], axis=1)
+        counts = np.bincount(group, minlength=cells)
+        sums = np.bincount((group[:, None] * d + features).ravel(), weights=values,
+                           minlength=cells * d).reshape(cells, d)
         updated = sums / np.maximum(counts, 1)[:, None]
         empty = counts == 0
         updated[empty] = flat[empty]  # an empty segment keeps its centre; merging drops it later
@@ -526,7 +544,7 @@ def _ward_seeds(X: np.ndarray, ks: list[int], *, rng: np.random.Generator,
 
     One hierarchical clustering gives a good deterministic start for every number of segments.
     """
-    from scipy.cluster.hierarchy import fcluster, linkage
+    from scipy.cluster.hierarchy import linkage
 
     rows = np.sort(rng.choice(len(X), size=sample, replace=False)) if len(X) > sample else np.arange(len(X))
     if len(rows) < 3:
@@ -535,11 +553,37 @@ def _ward_seeds(X: np.ndarray, ks: list[int], *, rng: np.random.Generator,
     seeds = {}
     for k in ks:
         if 1 < k < len(rows):
-            groups = fcluster(tree, t=k, criterion="maxclust") - 1
+            groups = _maxclust(tree, k) - 1
             found = int(groups.max()) + 1
             if found == k:
                 seeds[k] = _means(X[rows], groups, k, np.zeros((k, X.shape[1])))
     return seeds
+
+
+def _maxclust(tree: np.ndarray, k: int) -> np.ndarray:
+    """``fcluster(tree, t=k, criterion="maxclust")`` of a tree made by ``linkage``.
+
+    scipy's ``fcluster`` checks the tree on every call, which costs more than the cut itself on
+    the small trees here (eleven cuts per municipality); the cut is the routine it calls.
+    """
+    cut = _maxclust_routine()
+    if cut is None:
+        from scipy.cluster.hierarchy import fcluster
+
+        return np.asarray(fcluster(tree, t=k, criterion="maxclust"))
+    n = len(tree) + 1
+    groups = np.zeros(n, dtype="i")
+    cut(np.ascontiguousarray(tree, dtype=np.float64), groups, n, int(k))
+    return groups
+
+
+@cache
+def _maxclust_routine() -> Any:
+    try:
+        from scipy.cluster import _hierarchy
+    except ImportError:  # pragma: no cover - a scipy without the compiled module
+        return None
+    return getattr(_hierarchy, "cluster_maxclust_dist", None)
 
 
 def canonical_order(matrix: np.ndarray) -> np.ndarray:
@@ -565,6 +609,35 @@ def content_seed(matrix: np.ndarray) -> int:
     rows = np.round(np.asarray(matrix, dtype=float), 9) + 0.0
     digest = hashlib.sha256(np.ascontiguousarray(rows).tobytes()).digest()
     return int.from_bytes(digest[:8], "little")
+
+
+class _Canonical:
+    """A weighted feature matrix in :func:`canonical_order` and its :func:`content_seed`, worked
+    out once when first asked for (the fit and the persona groups' silhouette both use them)."""
+
+    def __init__(self, matrix: np.ndarray) -> None:
+        self._source = matrix
+        self._order: np.ndarray | None = None
+        self._matrix: np.ndarray | None = None
+        self._seed: int | None = None
+
+    @property
+    def order(self) -> np.ndarray:
+        if self._order is None:
+            self._order = canonical_order(self._source)
+        return self._order
+
+    @property
+    def matrix(self) -> np.ndarray:
+        if self._matrix is None:
+            self._matrix = self._source[self.order]
+        return self._matrix
+
+    @property
+    def seed(self) -> int:
+        if self._seed is None:
+            self._seed = content_seed(self.matrix)
+        return self._seed
 
 
 def _ari(a: np.ndarray, b: np.ndarray) -> float:
@@ -827,18 +900,19 @@ class _HabitSegmenterCore:
         self._fit_matrix(self._matrix(blocks))
         return self
 
-    def _fit_matrix(self, matrix: np.ndarray) -> None:
+    def _fit_matrix(self, matrix: np.ndarray, canonical: _Canonical | None = None) -> None:
         # canonical order: the fit sees the respondents sorted by their answers, so the row order
         # of the table cannot change the segments; labels are put back in the table's order
-        order = canonical_order(matrix)
-        self._fit_canonical(matrix[order])
+        canonical = canonical if canonical is not None else _Canonical(matrix)
+        self._fit_canonical(canonical.matrix, canonical.seed if self.random_state is None else self.random_state)
         labels = np.empty_like(self.labels_)
-        labels[order] = self.labels_
+        labels[canonical.order] = self.labels_
         self.labels_ = labels
 
-    def _fit_canonical(self, matrix: np.ndarray) -> None:
+    def _fit_canonical(self, matrix: np.ndarray, seed: int | None = None) -> None:
         n = len(matrix)
-        seed = content_seed(matrix) if self.random_state is None else self.random_state
+        if seed is None:
+            seed = content_seed(matrix) if self.random_state is None else self.random_state
         rng = np.random.default_rng(seed)
         self.feature_names_in_model_ = _feature_names()
         self.min_size_ = int(max(self.min_size, math.ceil(self.min_share * n)))
@@ -1066,16 +1140,16 @@ def _segment(table: pd.DataFrame, *, k: int, small_threshold: int, n_resamples: 
     model._learn_scaling(blocks)
     matrix = model._matrix(blocks)
     persona_codes = _codes(persona, book.ids)
+    canonical = _Canonical(matrix)
     clustered: _HabitSegmenterCore | None = None
     if n >= small_threshold:
-        model._fit_matrix(matrix)
+        model._fit_matrix(matrix, canonical)
         clustered = model
     weak = _weakness(clustered, min_stability, min_silhouette)
     if clustered is None or weak is not None:
         codes, merged, segment_personas = _rule_segments(persona, book, matrix, min_size)
         # the silhouette of the persona groups, on a sample drawn from the answers alone
-        order = canonical_order(matrix)
-        sample = order[np.random.default_rng(content_seed(matrix[order])).permutation(n)[:500]] \
+        sample = canonical.order[np.random.default_rng(canonical.seed).permutation(n)[:500]] \
             if n > 500 else np.arange(n)
         sil = _silhouette(_pairwise(matrix[sample]), codes[sample]) if codes.max() > 0 else None
         method, stability, candidates = METHOD_RULES, None, []
@@ -1253,6 +1327,12 @@ def _segment_cards(codes: np.ndarray, n_segments: int, blocks: dict[str, np.ndar
     if segment_personas is None:
         segment_personas = [int(np.argmax(row)) for row in persona_counts]
     distance = blocks["distance_km"][:, 0]
+    answered = ~np.isnan(distance)
+    stage_rows = _StageRows.of(stages) if stages is not None else None
+    # each season's respondents who answered, and those of each mode, read once for every card
+    mode_rows = {season: (blocks[f"mode_{season}_code"] >= 0,
+                          [blocks[f"mode_{season}_code"] == m for m in range(len(MODES))])
+                 for season in ("summer", "winter")}
 
     cards: list[Listed] = []
     profiles: list[list[tuple[str, dict[str, Any]]]] = []
@@ -1261,17 +1341,16 @@ def _segment_cards(codes: np.ndarray, n_segments: int, blocks: dict[str, np.ndar
         tag = ("segment", f"s{j + 1}")
         size = ledger.base(members, tag=(*tag, "n"))
         mode_share: dict[str, dict[str, Any]] = {}
-        for season in ("summer", "winter"):
-            mode_codes = blocks[f"mode_{season}_code"]
-            base = ledger.base(members & (mode_codes >= 0), tag=(*tag, season, "n"), answered=True)
-            cells = {mode: ledger.count(members & (mode_codes == m), tag=(*tag, season, mode))
+        for season, (season_answered, of_mode) in mode_rows.items():
+            base = ledger.base(members & season_answered, tag=(*tag, season, "n"), answered=True)
+            cells = {mode: ledger.count(members & of_mode[m], tag=(*tag, season, mode))
                      for m, mode in enumerate(MODES)}
             # Not a group row for the whole-group rule: who belongs to a segment is not known
             # to a reader, so "all of s3 drive" describes nobody in particular.
             ledger.partition(base, list(cells.values()))
             mode_share[season] = {mode: Derived(round(fig.n / base.n, 4) if base.n else None, (fig, base))
                                   for mode, fig in cells.items() if fig.n}
-        known = members & ~np.isnan(distance)
+        known = members & answered
         dist_base = ledger.base(known, tag=(*tag, "distance"), answered=True)
         median = Derived(round(float(np.median(distance[known])), 1) if dist_base.n else None, (dist_base,))
         barriers = _standing_out(ledger, members, size, blocks["barriers"], barrier_counts[j], barrier_all,
@@ -1280,7 +1359,7 @@ def _segment_cards(codes: np.ndarray, n_segments: int, blocks: dict[str, np.ndar
                              WOULD_HELP, (*tag, "help"))
         defining = _defining(ledger, members, size, indicators, ind_counts[j], ind_all, indicator_names,
                              (*tag, "feature"))
-        stage_card = _stage_card(ledger, members, stages, tag) if stages is not None else None
+        stage_card = _stage_card(ledger, members, stage_rows, tag) if stage_rows is not None else None
         top_persona = segment_personas[j]
         persona_fig = ledger.count(members & (persona_codes == top_persona), tag=(*tag, "persona"))
         ledger.subset(persona_fig, size)
@@ -1314,14 +1393,28 @@ def _seasons_told_apart(blocks: dict[str, np.ndarray]) -> bool:
     return bool((summer[both] != winter[both]).any()) or bool(((summer >= 0) != (winter >= 0)).any())
 
 
-def _stage_card(ledger: Ledger, members: np.ndarray, stages: StageResult, tag: tuple[Any, ...]) -> dict[str, Any]:
+@dataclass(frozen=True)
+class _StageRows:
+    """The rows of a :class:`~grontur.stages.StageResult` as arrays, read once for every card."""
+
+    known: np.ndarray
+    masks: dict[str, np.ndarray]
+    derived: np.ndarray
+
+    @classmethod
+    def of(cls, stages: StageResult) -> _StageRows:
+        return cls(stages.known(), {code: stages.mask(code) for code in STAGES},
+                   stages.derived.fillna(False).to_numpy(dtype=bool))
+
+
+def _stage_card(ledger: Ledger, members: np.ndarray, stages: _StageRows, tag: tuple[Any, ...]) -> dict[str, Any]:
     """Stage of change of a segment's members (grontur/stages.py): counts and shares of the
     members with a stage, and how many of those stages were derived rather than answered."""
-    known = members & stages.known()
+    known = members & stages.known
     base = ledger.base(known, tag=(*tag, "stage", "n"), answered=True)
-    cells = {code: ledger.count(members & stages.mask(code), tag=(*tag, "stage", code)) for code in STAGES}
+    cells = {code: ledger.count(members & mask, tag=(*tag, "stage", code)) for code, mask in stages.masks.items()}
     ledger.partition(base, list(cells.values()))
-    derived = ledger.count(known & stages.derived.fillna(False).to_numpy(dtype=bool), tag=(*tag, "stage", "derived"))
+    derived = ledger.count(known & stages.derived, tag=(*tag, "stage", "derived"))
     ledger.subset(derived, base)
     return {
         "n": base,
