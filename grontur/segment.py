@@ -29,6 +29,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache
+from itertools import repeat
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Self
 
@@ -336,26 +337,18 @@ def _multi_hot(column: pd.Series, codes: tuple[str, ...], groups: dict[str, str]
     # missing cells get -1 from factorize, which picks the trailing zero row
     inverse, uniques = pd.factorize(column.to_numpy(dtype=object), sort=False)
     lookup = np.zeros((len(uniques) + 1, len(names)), dtype=np.float64)
-    split = _SPLITS.setdefault(frozenset(position.items()), {})
-    rows: list[int] = []
-    cols: list[int] = []
-    for row, text in enumerate(uniques):
-        if isinstance(text, str) and text:
-            found = split.get(text)
-            if found is None:
-                found = [pos for part in text.split(MULTI_SEP) if (pos := position.get(part.strip())) is not None]
-                if len(split) < _SPLITS_KEPT:
-                    split[text] = found
-            rows += [row] * len(found)
-            cols += found
-    lookup[rows, cols] = 1.0
+    if not len(uniques):
+        return lookup[inverse]
+    # multi-selects come in any order, so nearly every answer string is distinct: split them all
+    # at once (one joined string), then put each code in its string's row
+    texts = [text if isinstance(text, str) else "" for text in uniques]
+    parts = MULTI_SEP.join(texts).split(MULTI_SEP)
+    per_text = np.fromiter(map(str.count, texts, repeat(MULTI_SEP)), dtype=np.int64, count=len(texts)) + 1
+    cols = np.fromiter(map(position.get, map(str.strip, parts), repeat(-1)), dtype=np.int64, count=len(parts))
+    rows = np.repeat(np.arange(len(texts)), per_text)
+    known = cols >= 0
+    lookup[rows[known], cols[known]] = 1.0
     return lookup[inverse]
-
-
-#: Columns of the codes named by each distinct answer string, per code list: the same strings
-#: recur in every municipality, so each is split once per process (up to ``_SPLITS_KEPT``).
-_SPLITS: Final[dict[frozenset[tuple[str, int]], dict[str, list[int]]]] = {}
-_SPLITS_KEPT: Final = 50_000
 
 
 def _codes(column: pd.Series, categories: tuple[str, ...]) -> np.ndarray:
