@@ -501,22 +501,24 @@ def _kmeans(X: np.ndarray, k: int, *, rng: np.random.Generator, n_init: int = 8,
     stop_changed = int(tol * n)
     offsets = (np.arange(runs) * k)[:, None]
     cells = runs * k
-    # every (row, feature) value of every run, and its feature's offset in the flat sums: one
-    # weighted bincount adds each segment's feature values in row order, as one per feature would
-    values = np.tile(X, (runs, 1)).ravel()
-    features = np.arange(d)
+    # each feature's values of every run side by side, and the feature's block in the flat sums:
+    # one weighted bincount adds each segment's values in row order, as one per feature would
+    values = np.tile(X, (runs, 1)).T.ravel()
+    blocks = (np.arange(d) * cells)[:, None]
+    cell_of = np.empty((d, runs * n), dtype=np.intp)
+    minus_2x = -2.0 * X  # scaling by -2 is exact: the same distances as |c|^2 - 2 x.c
     labels = np.full((runs, n), -1)
     for _ in range(max_iter):
         flat = centers.reshape(cells, d)
         # |x|^2 is the same for every centre, so the argmin does not need it
-        dist = ((flat * flat).sum(axis=1) - 2.0 * (X @ flat.T)).reshape(n, runs, k)
+        dist = ((flat * flat).sum(axis=1) + minus_2x @ flat.T).reshape(n, runs, k)
         new_labels = dist.argmin(axis=2).T  # (runs, n)
         changed = (new_labels != labels).sum(axis=1)
         labels = new_labels
         group = (labels + offsets).ravel()
         counts = np.bincount(group, minlength=cells)
-        sums = np.bincount((group[:, None] * d + features).ravel(), weights=values,
-                           minlength=cells * d).reshape(cells, d)
+        np.add(group, blocks, out=cell_of)
+        sums = np.bincount(cell_of.ravel(), weights=values, minlength=cells * d).reshape(d, cells).T.copy()
         updated = sums / np.maximum(counts, 1)[:, None]
         empty = counts == 0
         updated[empty] = flat[empty]  # an empty segment keeps its centre; merging drops it later
