@@ -1398,8 +1398,10 @@ class _StageRows:
 
     @classmethod
     def of(cls, stages: StageResult) -> _StageRows:
-        return cls(stages.known(), {code: stages.mask(code) for code in STAGES},
-                   stages.derived.fillna(False).to_numpy(dtype=bool))
+        # the rows of each stage code, as StageResult.mask gives them, from one pass
+        codes = _codes(stages.stage, STAGES)
+        return cls(stages.known(), {code: codes == i for i, code in enumerate(STAGES)},
+                   stages.derived.to_numpy(dtype=bool, na_value=False))
 
 
 def _stage_card(ledger: Ledger, members: np.ndarray, stages: _StageRows, tag: tuple[Any, ...]) -> dict[str, Any]:
@@ -1488,9 +1490,8 @@ def _defining(ledger: Ledger, members: np.ndarray, size: Fig, matrix: np.ndarray
     shares = counts / size.n
     spread = np.sqrt(np.clip(overall * (1 - overall), 1e-6, None))
     z = (shares - overall) / spread
-    keep = [i for i in range(len(names))
-            if ledger.may_show(int(counts[i])) and shares[i] >= 0.25 and overall[i] > 0
-            and shares[i] >= 1.2 * overall[i]]
+    keep = [i for i in np.flatnonzero((shares >= 0.25) & (overall > 0) & (shares >= 1.2 * overall)).tolist()
+            if ledger.may_show(int(counts[i]))]
     keep.sort(key=lambda i: (-z[i], names[i]))
     items = []
     for i in keep[:top]:
