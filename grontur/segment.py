@@ -245,8 +245,11 @@ def assign_personas(table: pd.DataFrame, book: PersonaBook | None = None) -> pd.
 
 
 def _assign_personas(table: pd.DataFrame, book: PersonaBook, blocks: dict[str, np.ndarray] | None) -> pd.Series:
-    return pd.Series(np.asarray(book.ids, dtype=object)[_persona_codes(table, book, blocks)],
-                     index=table.index, name="persona", dtype="string")
+    return _persona_series(table, book, _persona_codes(table, book, blocks))
+
+
+def _persona_series(table: pd.DataFrame, book: PersonaBook, codes: np.ndarray) -> pd.Series:
+    return pd.Series(np.asarray(book.ids, dtype=object)[codes], index=table.index, name="persona", dtype="string")
 
 
 def _mode_mask(codes: list[str]) -> np.ndarray:
@@ -1116,7 +1119,8 @@ def _segment(table: pd.DataFrame, *, k: int, small_threshold: int, n_resamples: 
     n = len(table)
     min_size = int(max(k, math.ceil(MIN_SHARE * n)))
     blocks = habit_features(table) if n else None
-    persona = _assign_personas(table, book, blocks)
+    persona_codes = _persona_codes(table, book, blocks)
+    persona = _persona_series(table, book, persona_codes)
     base_quality: dict[str, Any] = {
         "n_respondents": n, "k": k, "min_segment_size": min_size, "small_threshold": small_threshold,
         "n_resamples": 0, "candidates": [], "merged_segments": 0, "fit_sample_size": n,
@@ -1134,7 +1138,6 @@ def _segment(table: pd.DataFrame, *, k: int, small_threshold: int, n_resamples: 
     model = _HabitSegmenterCore(min_size=k, max_segments=max_segments, n_resamples=n_resamples, random_state=None)
     model._learn_scaling(blocks)
     matrix = model._matrix(blocks)
-    persona_codes = _codes(persona, book.ids)
     canonical = _Canonical(matrix)
     clustered: _HabitSegmenterCore | None = None
     if n >= small_threshold:
@@ -1142,7 +1145,7 @@ def _segment(table: pd.DataFrame, *, k: int, small_threshold: int, n_resamples: 
         clustered = model
     weak = _weakness(clustered, min_stability, min_silhouette)
     if clustered is None or weak is not None:
-        codes, merged, segment_personas = _rule_segments(persona, book, matrix, min_size)
+        codes, merged, segment_personas = _rule_segments(persona_codes, book, matrix, min_size)
         # the silhouette of the persona groups, on a sample drawn from the answers alone
         sample = canonical.order[np.random.default_rng(canonical.seed).permutation(n)[:500]] \
             if n > 500 else np.arange(n)
@@ -1204,7 +1207,7 @@ def _weakness(model: HabitSegmenter | None, min_stability: float, min_silhouette
     return "unstable" if unstable else "not_separated" if mixed else None
 
 
-def _rule_segments(persona: pd.Series, book: PersonaBook, matrix: np.ndarray,
+def _rule_segments(persona_codes: np.ndarray, book: PersonaBook, matrix: np.ndarray,
                    min_size: int) -> tuple[np.ndarray, int, list[int]]:
     """Persona groups ordered by size; small groups go to the catch-all, then to the nearest.
 
@@ -1212,7 +1215,7 @@ def _rule_segments(persona: pd.Series, book: PersonaBook, matrix: np.ndarray,
     """
     ids = list(book.ids)
     catch_all = len(ids) - 1
-    codes = _codes(persona, tuple(ids))
+    codes = persona_codes
     counts = np.bincount(codes, minlength=len(ids))
     small = (counts > 0) & (counts < min_size)
     small[catch_all] = False
@@ -1324,6 +1327,7 @@ def _segment_cards(codes: np.ndarray, n_segments: int, blocks: dict[str, np.ndar
     distance = blocks["distance_km"][:, 0]
     answered = ~np.isnan(distance)
     stage_rows = _StageRows.of(stages) if stages is not None else None
+    flags = {flag: _flag_or_zero(blocks, flag) for flag in FLAGS}
     # each season's respondents who answered, and those of each mode, read once for every card
     mode_rows = {season: (blocks[f"mode_{season}_code"] >= 0,
                           [blocks[f"mode_{season}_code"] == m for m in range(len(MODES))])
@@ -1372,7 +1376,7 @@ def _segment_cards(codes: np.ndarray, n_segments: int, blocks: dict[str, np.ndar
             "defining_features": defining,
             "stages": stage_card,
         }, (size,)))  # a segment whose size the gate hides is not shown at all
-        profiles.append(_profile(blocks, members, seasons))
+        profiles.append(_profile(blocks, members, seasons, flags))
     _name_segments([card.item for card in cards], book, profiles, one_season=not seasons)
     return cards, HiddenTally(tuple(sorted(figures_in(cards), key=lambda f: (f.id, f.cell))))
 
@@ -1421,6 +1425,12 @@ def _stage_card(ledger: Ledger, members: np.ndarray, stages: _StageRows, tag: tu
     }
 
 
+def _flag_or_zero(blocks: dict[str, np.ndarray], flag: str) -> np.ndarray:
+    """A flag's values with missing as 0 (as ``np.nan_to_num``: a flag holds no infinities)."""
+    values = blocks[flag][:, 0]
+    return np.where(np.isnan(values), 0.0, values)
+
+
 def _indicators(blocks: dict[str, np.ndarray], seasons: bool = True) -> tuple[np.ndarray, list[str]]:
     """Readable yes/no features used to say what sets a segment apart (no season words when the
     survey did not tell the seasons apart)."""
@@ -1437,7 +1447,7 @@ def _indicators(blocks: dict[str, np.ndarray], seasons: bool = True) -> tuple[np
         bands = np.column_stack([(distance > lo) & (distance <= hi) for _, lo, hi in DISTANCE_BANDS])
     parts.append(bands.astype(float))
     names += [f"distance:{band}" for band, _, _ in DISTANCE_BANDS]
-    parts.append(np.column_stack([np.nan_to_num(blocks[flag][:, 0], nan=0.0) for flag in FLAGS]))
+    parts.append(np.column_stack([_flag_or_zero(blocks, flag) for flag in FLAGS]))
     names += list(FLAGS)
     parts.append(blocks["parking_at_work"])
     names += [f"parking:{p}" for p in PARKING_CODES]
@@ -1545,7 +1555,8 @@ def _dominant_mode(codes: np.ndarray) -> tuple[str, dict[str, Any]] | None:
     return ("segment.name.mixed_modes", {})
 
 
-def _profile(blocks: dict[str, np.ndarray], members: np.ndarray, seasons: bool) -> list[tuple[str, dict[str, Any]]]:
+def _profile(blocks: dict[str, np.ndarray], members: np.ndarray, seasons: bool,
+             flags: dict[str, np.ndarray] | None = None) -> list[tuple[str, dict[str, Any]]]:
     """What most members of a segment have in common, as catalogue keys: the mode (and the
     winter mode when it differs and the survey told the seasons apart), the distance band and
     the most common situation flag, each only when a majority has it."""
@@ -1568,7 +1579,8 @@ def _profile(blocks: dict[str, np.ndarray], members: np.ndarray, seasons: bool) 
         parts.append((f"segment.name.distance_only.{band}", {}))
     if seasons and summer is not None and winter is not None and winter[0] != summer[0]:
         parts.append(("segment.name.in_winter", {"mode": winter}))
-    shares = [(float(np.nan_to_num(blocks[flag][members, 0], nan=0.0).mean()), flag) for flag in FLAGS]
+    flags = flags if flags is not None else {flag: _flag_or_zero(blocks, flag) for flag in FLAGS}
+    shares = [(float(flags[flag][members].mean()), flag) for flag in FLAGS]
     share, flag = max(shares, key=lambda item: (item[0], -FLAGS.index(item[1])))
     if share >= _FLAG_MAJORITY:
         parts.append((f"segment.name.flag.{flag}", {}))
