@@ -318,6 +318,8 @@ def _bool_values(table: pd.DataFrame, name: str) -> np.ndarray:
     if name not in table.columns:
         return np.full(len(table), np.nan)
     column = table[name]
+    if isinstance(column.dtype, pd.BooleanDtype):  # as the importer leaves it
+        return column.to_numpy(dtype=float, na_value=np.nan)
     try:
         as_bool = column.astype("boolean")
     except (TypeError, ValueError) as exc:
@@ -1328,6 +1330,8 @@ def _segment_cards(codes: np.ndarray, n_segments: int, blocks: dict[str, np.ndar
     answered = ~np.isnan(distance)
     stage_rows = _StageRows.of(stages) if stages is not None else None
     flags = {flag: _flag_or_zero(blocks, flag) for flag in FLAGS}
+    barrier_rows, help_rows = _present(blocks["barriers"]), _present(blocks["would_help"])
+    indicator_rows = _present(indicators)
     # each season's respondents who answered, and those of each mode, read once for every card
     mode_rows = {season: (blocks[f"mode_{season}_code"] >= 0,
                           [blocks[f"mode_{season}_code"] == m for m in range(len(MODES))])
@@ -1352,11 +1356,11 @@ def _segment_cards(codes: np.ndarray, n_segments: int, blocks: dict[str, np.ndar
         known = members & answered
         dist_base = ledger.base(known, tag=(*tag, "distance"), answered=True)
         median = Derived(round(float(np.median(distance[known])), 1) if dist_base.n else None, (dist_base,))
-        barriers = _standing_out(ledger, members, size, blocks["barriers"], barrier_counts[j], barrier_all,
+        barriers = _standing_out(ledger, members, size, barrier_rows, barrier_counts[j], barrier_all,
                                  BARRIERS, (*tag, "barrier"))
-        wishes = _top_wishes(ledger, members, size, blocks["would_help"], help_counts[j], help_all,
+        wishes = _top_wishes(ledger, members, size, help_rows, help_counts[j], help_all,
                              WOULD_HELP, (*tag, "help"))
-        defining = _defining(ledger, members, size, indicators, ind_counts[j], ind_all, indicator_names,
+        defining = _defining(ledger, members, size, indicator_rows, ind_counts[j], ind_all, indicator_names,
                              (*tag, "feature"))
         stage_card = _stage_card(ledger, members, stage_rows, tag) if stage_rows is not None else None
         top_persona = segment_personas[j]
@@ -1458,20 +1462,25 @@ def _indicators(blocks: dict[str, np.ndarray], seasons: bool = True) -> tuple[np
     return np.hstack(parts), names
 
 
-def _flag_items(ledger: Ledger, members: np.ndarray, size: Fig, matrix: np.ndarray, picked: list[int],
+def _present(matrix: np.ndarray) -> np.ndarray:
+    """Who has each feature of a 0/1 matrix, one contiguous row of flags per feature."""
+    return np.ascontiguousarray((matrix > 0).T)
+
+
+def _flag_items(ledger: Ledger, members: np.ndarray, size: Fig, present: np.ndarray, picked: list[int],
                 codes: Sequence[str], shares: np.ndarray, lift: np.ndarray, tag: tuple[Any, ...]) -> list[Listed]:
     items = []
     for i in picked:
-        fig = ledger.count(members & (matrix[:, i] > 0), tag=(*tag, codes[i]))
+        fig = ledger.count(members & present[i], tag=(*tag, codes[i]))
         ledger.subset(fig, size)
         # the lift compares with everyone: it would give the count among all back
-        overall_fig = ledger.count(matrix[:, i] > 0, tag=("segments", "all", tag[-1], codes[i]))
+        overall_fig = ledger.count(present[i], tag=("segments", "all", tag[-1], codes[i]))
         items.append(Listed({"code": codes[i], "count": fig, "share": Derived(round(float(shares[i]), 4), (fig, size)),
                              "lift": Derived(round(float(lift[i]), 2), (fig, size, overall_fig))}, (fig, size)))
     return items
 
 
-def _standing_out(ledger: Ledger, members: np.ndarray, size: Fig, matrix: np.ndarray, counts: np.ndarray,
+def _standing_out(ledger: Ledger, members: np.ndarray, size: Fig, present: np.ndarray, counts: np.ndarray,
                   overall: np.ndarray, codes: tuple[str, ...], tag: tuple[Any, ...]) -> list[Listed]:
     """Answers far more common in the segment than overall, most distinctive first."""
     shares = counts / size.n
@@ -1480,10 +1489,10 @@ def _standing_out(ledger: Ledger, members: np.ndarray, size: Fig, matrix: np.nda
     candidates = [int(i) for i in np.flatnonzero((lift >= _LIFT_MIN) & (shares >= _SHARE_MIN))]
     candidates.sort(key=lambda i: (-lift[i], -shares[i], codes[i]))
     shown = [i for i in candidates if ledger.may_show(int(counts[i]))][:_TOP]
-    return _flag_items(ledger, members, size, matrix, shown, codes, shares, lift, tag)
+    return _flag_items(ledger, members, size, present, shown, codes, shares, lift, tag)
 
 
-def _top_wishes(ledger: Ledger, members: np.ndarray, size: Fig, matrix: np.ndarray, counts: np.ndarray,
+def _top_wishes(ledger: Ledger, members: np.ndarray, size: Fig, present: np.ndarray, counts: np.ndarray,
                 overall: np.ndarray, codes: tuple[str, ...], tag: tuple[Any, ...]) -> list[Listed]:
     """The measures most members say would help."""
     shares = counts / size.n
@@ -1491,10 +1500,10 @@ def _top_wishes(ledger: Ledger, members: np.ndarray, size: Fig, matrix: np.ndarr
         lift = np.where(overall > 0, shares / overall, np.nan)
     ranked = sorted((i for i in range(len(codes)) if counts[i] > 0 and codes[i] != "other"),
                     key=lambda i: (-counts[i], codes[i]))[:_TOP]
-    return _flag_items(ledger, members, size, matrix, ranked, codes, shares, lift, tag)
+    return _flag_items(ledger, members, size, present, ranked, codes, shares, lift, tag)
 
 
-def _defining(ledger: Ledger, members: np.ndarray, size: Fig, matrix: np.ndarray, counts: np.ndarray,
+def _defining(ledger: Ledger, members: np.ndarray, size: Fig, present: np.ndarray, counts: np.ndarray,
               overall: np.ndarray, names: list[str], tag: tuple[Any, ...], top: int = 4) -> list[Listed]:
     """Features far more common in the segment than overall (standardised difference)."""
     shares = counts / size.n
@@ -1504,11 +1513,13 @@ def _defining(ledger: Ledger, members: np.ndarray, size: Fig, matrix: np.ndarray
             if ledger.may_show(int(counts[i]))]
     keep.sort(key=lambda i: (-z[i], names[i]))
     items = []
+    everyone: Fig | None = None
     for i in keep[:top]:
-        fig = ledger.count(members & (matrix[:, i] > 0), tag=(*tag, names[i]))
+        fig = ledger.count(members & present[i], tag=(*tag, names[i]))
         ledger.subset(fig, size)
-        overall_fig = ledger.count(matrix[:, i] > 0, tag=("segments", "all", names[i]))
-        everyone = ledger.everyone()
+        overall_fig = ledger.count(present[i], tag=("segments", "all", names[i]))
+        if everyone is None:  # the same figure every time
+            everyone = ledger.everyone()
         items.append(Listed({"feature": names[i], "label": feature_label(names[i]),
                              "share": Derived(round(float(shares[i]), 4), (fig, size)),
                              "overall_share": Derived(round(float(overall[i]), 4), (overall_fig, everyone)),
