@@ -345,11 +345,13 @@ def _multi_hot(column: pd.Series, codes: tuple[str, ...], groups: dict[str, str]
     if not len(uniques):
         return lookup[inverse]
     # multi-selects come in any order, so nearly every answer string is distinct: split them all
-    # at once (one joined string), then put each code in its string's row
+    # at once (one joined string), look each distinct part up once, then put each code in its
+    # string's row
     texts = [text if isinstance(text, str) else "" for text in uniques]
-    parts = MULTI_SEP.join(texts).split(MULTI_SEP)
+    parts, distinct = pd.factorize(np.asarray(MULTI_SEP.join(texts).split(MULTI_SEP), dtype=object), sort=False)
+    found = np.fromiter(map(position.get, map(str.strip, distinct), repeat(-1)), dtype=np.int64, count=len(distinct))
+    cols = found[parts]
     per_text = np.fromiter(map(str.count, texts, repeat(MULTI_SEP)), dtype=np.int64, count=len(texts)) + 1
-    cols = np.fromiter(map(position.get, map(str.strip, parts), repeat(-1)), dtype=np.int64, count=len(parts))
     rows = np.repeat(np.arange(len(texts)), per_text)
     known = cols >= 0
     lookup[rows[known], cols[known]] = 1.0
@@ -594,8 +596,42 @@ def canonical_order(matrix: np.ndarray) -> np.ndarray:
     """
     if not len(matrix):
         return np.arange(0)
-    keys = np.round(np.asarray(matrix, dtype=float), 9) + 0.0  # + 0.0 turns -0.0 into 0.0
-    return np.lexsort(keys.T[::-1])
+    return _lexicographic(_rounded(matrix))
+
+
+def _rounded(matrix: np.ndarray) -> np.ndarray:
+    """The values the canonical order and the content seed read: rounded to 9 decimals."""
+    return np.round(np.asarray(matrix, dtype=float), 9) + 0.0  # + 0.0 turns -0.0 into 0.0
+
+
+def _lexicographic(keys: np.ndarray) -> np.ndarray:
+    """Stable row order, first column first: ``np.lexsort(keys.T[::-1])``, with fewer keys.
+
+    Most columns hold two values (one-hot and multi-hot answers). A run of such columns compares
+    as the integer whose bits say which rows hold the larger value (the first column the most
+    significant bit), so each run is packed into one integer key and sorted in one pass.
+    """
+    low, high = keys.min(axis=0), keys.max(axis=0)
+    columns: list[np.ndarray] = []
+    packed: np.ndarray | None = None
+    width = 0
+    for j in range(keys.shape[1]):
+        column = keys[:, j]
+        larger = column == high[j]
+        if (larger | (column == low[j])).all():
+            packed = larger.astype(np.int64) if packed is None else (packed << 1) | larger
+            width += 1
+            if width == 62:
+                columns.append(packed)
+                packed, width = None, 0
+            continue
+        if packed is not None:
+            columns.append(packed)
+            packed, width = None, 0
+        columns.append(column)
+    if packed is not None:
+        columns.append(packed)
+    return np.lexsort(columns[::-1])
 
 
 def content_seed(matrix: np.ndarray) -> int:
@@ -606,7 +642,10 @@ def content_seed(matrix: np.ndarray) -> int:
     draw of the data-driven route (samples, starts, bootstrap resamples) is a function of the
     answers alone.
     """
-    rows = np.round(np.asarray(matrix, dtype=float), 9) + 0.0
+    return _digest(_rounded(matrix))
+
+
+def _digest(rows: np.ndarray) -> int:
     digest = hashlib.sha256(np.ascontiguousarray(rows).tobytes()).digest()
     return int.from_bytes(digest[:8], "little")
 
@@ -617,14 +656,21 @@ class _Canonical:
 
     def __init__(self, matrix: np.ndarray) -> None:
         self._source = matrix
+        self._keys: np.ndarray | None = None
         self._order: np.ndarray | None = None
         self._matrix: np.ndarray | None = None
         self._seed: int | None = None
 
     @property
+    def keys(self) -> np.ndarray:
+        if self._keys is None:
+            self._keys = _rounded(self._source)
+        return self._keys
+
+    @property
     def order(self) -> np.ndarray:
         if self._order is None:
-            self._order = canonical_order(self._source)
+            self._order = _lexicographic(self.keys) if len(self._source) else np.arange(0)
         return self._order
 
     @property
@@ -636,7 +682,7 @@ class _Canonical:
     @property
     def seed(self) -> int:
         if self._seed is None:
-            self._seed = content_seed(self.matrix)
+            self._seed = _digest(self.keys[self.order])  # content_seed of the ordered matrix
         return self._seed
 
 
