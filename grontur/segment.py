@@ -527,8 +527,9 @@ def _kmeans(X: np.ndarray, k: int, *, rng: np.random.Generator, n_init: int = 8,
         np.add(group, blocks, out=cell_of)
         sums = np.bincount(cell_of.ravel(), weights=values, minlength=cells * d).reshape(d, cells).T.copy()
         updated = sums / np.maximum(counts, 1)[:, None]
-        empty = counts == 0
-        updated[empty] = flat[empty]  # an empty segment keeps its centre; merging drops it later
+        if not counts.all():
+            empty = counts == 0
+            updated[empty] = flat[empty]  # an empty segment keeps its centre; merging drops it later
         centers = updated.reshape(runs, k, d)
         if (changed <= stop_changed).all():
             break
