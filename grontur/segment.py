@@ -506,21 +506,22 @@ def _kmeans(X: np.ndarray, k: int, *, rng: np.random.Generator, n_init: int = 8,
     centers = np.concatenate(starts, axis=0)
     runs, _, d = centers.shape
     stop_changed = int(tol * n)
-    offsets = (np.arange(runs) * k)[:, None]
+    offsets = np.arange(runs) * k
     cells = runs * k
-    # each feature's values of every run side by side, and the feature's block in the flat sums:
-    # one weighted bincount adds each segment's values in row order, as one per feature would
-    values = np.tile(X, (runs, 1)).T.ravel()
+    # each feature's values with every row once per run (row i of run r at i * runs + r), and the
+    # feature's block in the flat sums: one weighted bincount adds each segment's values in row
+    # order, as one bincount per feature and run would
+    values = np.repeat(X.T, runs, axis=1).ravel()
     blocks = (np.arange(d) * cells)[:, None]
-    cell_of = np.empty((d, runs * n), dtype=np.intp)
+    cell_of = np.empty((d, n * runs), dtype=np.intp)
     minus_2x = -2.0 * X  # scaling by -2 is exact: the same distances as |c|^2 - 2 x.c
-    labels = np.full((runs, n), -1)
+    labels = np.full((n, runs), -1)
     for _ in range(max_iter):
         flat = centers.reshape(cells, d)
         # |x|^2 is the same for every centre, so the argmin does not need it
         dist = ((flat * flat).sum(axis=1) + minus_2x @ flat.T).reshape(n, runs, k)
-        new_labels = dist.argmin(axis=2).T  # (runs, n)
-        changed = (new_labels != labels).sum(axis=1)
+        new_labels = dist.argmin(axis=2)  # (n, runs)
+        changed = (new_labels != labels).sum(axis=0)
         labels = new_labels
         group = (labels + offsets).ravel()
         counts = np.bincount(group, minlength=cells)
