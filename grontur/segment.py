@@ -653,38 +653,30 @@ def _digest(rows: np.ndarray) -> int:
 
 
 class _Canonical:
-    """A weighted feature matrix in :func:`canonical_order` and its :func:`content_seed`, worked
-    out once when first asked for (the fit and the persona groups' silhouette both use them)."""
+    """The :func:`canonical_order` of a weighted feature matrix and the :func:`content_seed` of
+    the matrix in that order, worked out together from one rounding when first asked for (the
+    fit and the persona groups' silhouette both use them)."""
 
     def __init__(self, matrix: np.ndarray) -> None:
         self._source = matrix
-        self._keys: np.ndarray | None = None
         self._order: np.ndarray | None = None
-        self._matrix: np.ndarray | None = None
-        self._seed: int | None = None
+        self._seed = 0
 
-    @property
-    def keys(self) -> np.ndarray:
-        if self._keys is None:
-            self._keys = _rounded(self._source)
-        return self._keys
+    def _work_out(self) -> np.ndarray:
+        keys = _rounded(self._source)
+        order = _lexicographic(keys) if len(keys) else np.arange(0)
+        self._seed = _digest(keys[order])
+        self._order = order
+        return order
 
     @property
     def order(self) -> np.ndarray:
-        if self._order is None:
-            self._order = _lexicographic(self.keys) if len(self._source) else np.arange(0)
-        return self._order
-
-    @property
-    def matrix(self) -> np.ndarray:
-        if self._matrix is None:
-            self._matrix = self._source[self.order]
-        return self._matrix
+        return self._order if self._order is not None else self._work_out()
 
     @property
     def seed(self) -> int:
-        if self._seed is None:
-            self._seed = _digest(self.keys[self.order])  # content_seed of the ordered matrix
+        if self._order is None:
+            self._work_out()
         return self._seed
 
 
@@ -958,7 +950,8 @@ class _HabitSegmenterCore:
         # canonical order: the fit sees the respondents sorted by their answers, so the row order
         # of the table cannot change the segments; labels are put back in the table's order
         canonical = canonical if canonical is not None else _Canonical(matrix)
-        self._fit_canonical(canonical.matrix, canonical.seed if self.random_state is None else self.random_state)
+        self._fit_canonical(matrix[canonical.order],
+                            canonical.seed if self.random_state is None else self.random_state)
         labels = np.empty_like(self.labels_)
         labels[canonical.order] = self.labels_
         self.labels_ = labels
