@@ -2,8 +2,11 @@
 municipalities (sizes drawn to resemble Norway's municipal workforce: many small, a few large).
 
 Run: ``.venv/bin/python benchmarks/bench_segment.py [--n 500000] [--municipalities 357]
-[--resamples 5] [--compare]``. ``--compare`` also runs the method comparison reported in
-docs/segmentation.md (planted segments: adjusted Rand index against the truth, per method).
+[--resamples 5] [--compare] [--export FILE]``. ``--compare`` also runs the method comparison
+reported in docs/segmentation.md (planted segments: adjusted Rand index against the truth, per
+method). ``--export`` times the stage per municipality of a benchmark export instead (a file that
+``benchmarks/run.py`` generated, split into municipalities as it splits them): the smallest with at
+least 50 respondents, the median and the largest, and all of them in a row.
 """
 
 from __future__ import annotations
@@ -60,6 +63,33 @@ def bench(n: int, count: int, resamples: int) -> None:
     timings_ms = np.asarray(timings) * 1000
     print(f"{count} municipalities: {total:.2f} s wall, {cpu:.2f} s CPU in all; per municipality median "
           f"{np.median(timings_ms):.1f} ms, max {timings_ms.max():.1f} ms")
+
+
+def bench_export(path: Path, resamples: int, repeats: int = 10) -> None:
+    """CPU milliseconds of ``segment_respondents`` per municipality of a benchmark export, called
+    as the analysis calls it (with the run's publication gate, which decides later)."""
+    from run import _parts
+
+    from grontur.publish import Ledger
+    from grontur.schema import seasons_in
+
+    parts, rows = _parts(path)
+    tables = sorted((part.table for _, part in parts), key=len)
+
+    def once(table: pd.DataFrame) -> float:
+        c0 = time.process_time()
+        segment.segment_respondents(table, k=5, random_state=0, n_resamples=resamples,
+                                    ledger=Ledger(len(table), 5), seasons_asked=seasons_in(table))
+        return time.process_time() - c0
+
+    small = next((table for table in tables if len(table) >= 50), tables[-1])
+    for name, table in (("smallest of 50 or more", small), ("median", tables[len(tables) // 2]),
+                        ("largest", tables[-1])):
+        once(table)  # caches warm
+        best = min(once(table) for _ in range(repeats))
+        print(f"{name} municipality ({len(table):,} respondents): {best * 1000:.1f} ms CPU (best of {repeats})")
+    total = sum(once(table) for table in tables)
+    print(f"all {len(tables)} municipalities ({rows:,} respondents): {total:.2f} s CPU")
 
 
 def compare(seeds: range = range(10, 15), n: int = 1200) -> None:
@@ -146,8 +176,12 @@ def main() -> None:
     parser.add_argument("--municipalities", type=int, default=357)
     parser.add_argument("--resamples", type=int, default=5)
     parser.add_argument("--compare", action="store_true")
+    parser.add_argument("--export", type=Path, help="a benchmark export to time per municipality instead")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
+    if args.export is not None:
+        bench_export(args.export, args.resamples)
+        return
     bench(args.n, args.municipalities, args.resamples)
     if args.compare:
         compare()

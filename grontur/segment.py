@@ -29,6 +29,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache
+from itertools import repeat
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Self
 
@@ -244,8 +245,11 @@ def assign_personas(table: pd.DataFrame, book: PersonaBook | None = None) -> pd.
 
 
 def _assign_personas(table: pd.DataFrame, book: PersonaBook, blocks: dict[str, np.ndarray] | None) -> pd.Series:
-    return pd.Series(np.asarray(book.ids, dtype=object)[_persona_codes(table, book, blocks)],
-                     index=table.index, name="persona", dtype="string")
+    return _persona_series(table, book, _persona_codes(table, book, blocks))
+
+
+def _persona_series(table: pd.DataFrame, book: PersonaBook, codes: np.ndarray) -> pd.Series:
+    return pd.Series(np.asarray(book.ids, dtype=object)[codes], index=table.index, name="persona", dtype="string")
 
 
 def _mode_mask(codes: list[str]) -> np.ndarray:
@@ -314,6 +318,8 @@ def _bool_values(table: pd.DataFrame, name: str) -> np.ndarray:
     if name not in table.columns:
         return np.full(len(table), np.nan)
     column = table[name]
+    if isinstance(column.dtype, pd.BooleanDtype):  # as the importer leaves it
+        return column.to_numpy(dtype=float, na_value=np.nan)
     try:
         as_bool = column.astype("boolean")
     except (TypeError, ValueError) as exc:
@@ -333,21 +339,28 @@ def _multi_hot(column: pd.Series, codes: tuple[str, ...], groups: dict[str, str]
     names = group_names or codes
     position = {code: names.index(groups[code]) if groups else i
                 for i, code in enumerate(codes) if not groups or code in groups}
-    values = column.astype(object).where(column.notna(), "")
-    inverse, uniques = pd.factorize(values, sort=False)
+    # missing cells get -1 from factorize, which picks the trailing zero row
+    inverse, uniques = pd.factorize(column.to_numpy(dtype=object), sort=False)
     lookup = np.zeros((len(uniques) + 1, len(names)), dtype=np.float64)
-    for row, text in enumerate(uniques):
-        if isinstance(text, str) and text:
-            for part in text.split(MULTI_SEP):
-                pos = position.get(part.strip())
-                if pos is not None:
-                    lookup[row, pos] = 1.0
+    if not len(uniques):
+        return lookup[inverse]
+    # multi-selects come in any order, so nearly every answer string is distinct: split them all
+    # at once (one joined string), look each distinct part up once, then put each code in its
+    # string's row
+    texts = [text if isinstance(text, str) else "" for text in uniques]
+    parts, distinct = pd.factorize(np.asarray(MULTI_SEP.join(texts).split(MULTI_SEP), dtype=object), sort=False)
+    found = np.fromiter(map(position.get, map(str.strip, distinct), repeat(-1)), dtype=np.int64, count=len(distinct))
+    cols = found[parts]
+    per_text = np.fromiter(map(str.count, texts, repeat(MULTI_SEP)), dtype=np.int64, count=len(texts)) + 1
+    rows = np.repeat(np.arange(len(texts)), per_text)
+    known = cols >= 0
+    lookup[rows[known], cols[known]] = 1.0
     return lookup[inverse]
 
 
 def _codes(column: pd.Series, categories: tuple[str, ...]) -> np.ndarray:
     """Index of each value in ``categories`` (-1 for missing or unknown), via the distinct values."""
-    inverse, uniques = pd.factorize(column.astype(object), sort=False)
+    inverse, uniques = pd.factorize(column.to_numpy(dtype=object), sort=False)
     position = {code: i for i, code in enumerate(categories)}
     lookup = np.asarray([position.get(u, -1) if isinstance(u, str) else -1 for u in uniques] + [-1],
                         dtype=np.int64)
@@ -493,22 +506,31 @@ def _kmeans(X: np.ndarray, k: int, *, rng: np.random.Generator, n_init: int = 8,
     centers = np.concatenate(starts, axis=0)
     runs, _, d = centers.shape
     stop_changed = int(tol * n)
-    offsets = (np.arange(runs) * k)[:, None]
-    tiled = np.ascontiguousarray(np.tile(X, (runs, 1)).T)  # (features, runs * n)
-    labels = np.full((runs, n), -1)
+    offsets = np.arange(runs) * k
+    cells = runs * k
+    # each feature's values with every row once per run (row i of run r at i * runs + r), and the
+    # feature's block in the flat sums: one weighted bincount adds each segment's values in row
+    # order, as one bincount per feature and run would
+    values = np.repeat(X.T, runs, axis=1).ravel()
+    blocks = (np.arange(d) * cells)[:, None]
+    cell_of = np.empty((d, n * runs), dtype=np.intp)
+    minus_2x = -2.0 * X  # scaling by -2 is exact: the same distances as |c|^2 - 2 x.c
+    labels = np.full((n, runs), -1)
     for _ in range(max_iter):
-        flat = centers.reshape(runs * k, d)
+        flat = centers.reshape(cells, d)
         # |x|^2 is the same for every centre, so the argmin does not need it
-        dist = ((flat * flat).sum(axis=1) - 2.0 * (X @ flat.T)).reshape(n, runs, k)
-        new_labels = dist.argmin(axis=2).T  # (runs, n)
-        changed = (new_labels != labels).sum(axis=1)
+        dist = ((flat * flat).sum(axis=1) + minus_2x @ flat.T).reshape(n, runs, k)
+        new_labels = dist.argmin(axis=2)  # (n, runs)
+        changed = (new_labels != labels).sum(axis=0)
         labels = new_labels
         group = (labels + offsets).ravel()
-        counts = np.bincount(group, minlength=runs * k)
-        sums = np.stack([np.bincount(group, weights=column, minlength=runs * k) for column in tiled], axis=1)
+        counts = np.bincount(group, minlength=cells)
+        np.add(group, blocks, out=cell_of)
+        sums = np.bincount(cell_of.ravel(), weights=values, minlength=cells * d).reshape(d, cells).T.copy()
         updated = sums / np.maximum(counts, 1)[:, None]
-        empty = counts == 0
-        updated[empty] = flat[empty]  # an empty segment keeps its centre; merging drops it later
+        if not counts.all():
+            empty = counts == 0
+            updated[empty] = flat[empty]  # an empty segment keeps its centre; merging drops it later
         centers = updated.reshape(runs, k, d)
         if (changed <= stop_changed).all():
             break
@@ -526,7 +548,7 @@ def _ward_seeds(X: np.ndarray, ks: list[int], *, rng: np.random.Generator,
 
     One hierarchical clustering gives a good deterministic start for every number of segments.
     """
-    from scipy.cluster.hierarchy import fcluster, linkage
+    from scipy.cluster.hierarchy import linkage
 
     rows = np.sort(rng.choice(len(X), size=sample, replace=False)) if len(X) > sample else np.arange(len(X))
     if len(rows) < 3:
@@ -535,11 +557,37 @@ def _ward_seeds(X: np.ndarray, ks: list[int], *, rng: np.random.Generator,
     seeds = {}
     for k in ks:
         if 1 < k < len(rows):
-            groups = fcluster(tree, t=k, criterion="maxclust") - 1
+            groups = _maxclust(tree, k) - 1
             found = int(groups.max()) + 1
             if found == k:
                 seeds[k] = _means(X[rows], groups, k, np.zeros((k, X.shape[1])))
     return seeds
+
+
+def _maxclust(tree: np.ndarray, k: int) -> np.ndarray:
+    """``fcluster(tree, t=k, criterion="maxclust")`` of a tree made by ``linkage``.
+
+    scipy's ``fcluster`` checks the tree on every call, which costs more than the cut itself on
+    the small trees here (eleven cuts per municipality); the cut is the routine it calls.
+    """
+    cut = _maxclust_routine()
+    if cut is None:
+        from scipy.cluster.hierarchy import fcluster
+
+        return np.asarray(fcluster(tree, t=k, criterion="maxclust"))
+    n = len(tree) + 1
+    groups = np.zeros(n, dtype="i")
+    cut(np.ascontiguousarray(tree, dtype=np.float64), groups, n, int(k))
+    return groups
+
+
+@cache
+def _maxclust_routine() -> Any:
+    try:
+        from scipy.cluster import _hierarchy
+    except ImportError:  # pragma: no cover - a scipy without the compiled module
+        return None
+    return getattr(_hierarchy, "cluster_maxclust_dist", None)
 
 
 def canonical_order(matrix: np.ndarray) -> np.ndarray:
@@ -550,8 +598,42 @@ def canonical_order(matrix: np.ndarray) -> np.ndarray:
     """
     if not len(matrix):
         return np.arange(0)
-    keys = np.round(np.asarray(matrix, dtype=float), 9) + 0.0  # + 0.0 turns -0.0 into 0.0
-    return np.lexsort(keys.T[::-1])
+    return _lexicographic(_rounded(matrix))
+
+
+def _rounded(matrix: np.ndarray) -> np.ndarray:
+    """The values the canonical order and the content seed read: rounded to 9 decimals."""
+    return np.round(np.asarray(matrix, dtype=float), 9) + 0.0  # + 0.0 turns -0.0 into 0.0
+
+
+def _lexicographic(keys: np.ndarray) -> np.ndarray:
+    """Stable row order, first column first: ``np.lexsort(keys.T[::-1])``, with fewer keys.
+
+    Most columns hold two values (one-hot and multi-hot answers). A run of such columns compares
+    as the integer whose bits say which rows hold the larger value (the first column the most
+    significant bit), so each run is packed into one integer key and sorted in one pass.
+    """
+    low, high = keys.min(axis=0), keys.max(axis=0)
+    columns: list[np.ndarray] = []
+    packed: np.ndarray | None = None
+    width = 0
+    for j in range(keys.shape[1]):
+        column = keys[:, j]
+        larger = column == high[j]
+        if (larger | (column == low[j])).all():
+            packed = larger.astype(np.int64) if packed is None else (packed << 1) | larger
+            width += 1
+            if width == 62:
+                columns.append(packed)
+                packed, width = None, 0
+            continue
+        if packed is not None:
+            columns.append(packed)
+            packed, width = None, 0
+        columns.append(column)
+    if packed is not None:
+        columns.append(packed)
+    return np.lexsort(columns[::-1])
 
 
 def content_seed(matrix: np.ndarray) -> int:
@@ -562,9 +644,40 @@ def content_seed(matrix: np.ndarray) -> int:
     draw of the data-driven route (samples, starts, bootstrap resamples) is a function of the
     answers alone.
     """
-    rows = np.round(np.asarray(matrix, dtype=float), 9) + 0.0
+    return _digest(_rounded(matrix))
+
+
+def _digest(rows: np.ndarray) -> int:
     digest = hashlib.sha256(np.ascontiguousarray(rows).tobytes()).digest()
     return int.from_bytes(digest[:8], "little")
+
+
+class _Canonical:
+    """The :func:`canonical_order` of a weighted feature matrix and the :func:`content_seed` of
+    the matrix in that order, worked out together from one rounding when first asked for (the
+    fit and the persona groups' silhouette both use them)."""
+
+    def __init__(self, matrix: np.ndarray) -> None:
+        self._source = matrix
+        self._order: np.ndarray | None = None
+        self._seed = 0
+
+    def _work_out(self) -> np.ndarray:
+        keys = _rounded(self._source)
+        order = _lexicographic(keys) if len(keys) else np.arange(0)
+        self._seed = _digest(keys[order])
+        self._order = order
+        return order
+
+    @property
+    def order(self) -> np.ndarray:
+        return self._order if self._order is not None else self._work_out()
+
+    @property
+    def seed(self) -> int:
+        if self._order is None:
+            self._work_out()
+        return self._seed
 
 
 def _ari(a: np.ndarray, b: np.ndarray) -> float:
@@ -623,7 +736,13 @@ def _pairwise(X: np.ndarray) -> np.ndarray:
     """Euclidean distance matrix; float32 is precise enough for a silhouette and 4x faster."""
     X = X.astype(np.float32)
     sq = (X * X).sum(axis=1)
-    return np.sqrt(np.maximum(sq[:, None] + sq[None, :] - 2.0 * (X @ X.T), 0.0))
+    # |a|^2 + |b|^2 - 2 a.b, worked in place (doubling is exact)
+    twice = X @ X.T
+    twice *= 2.0
+    out = np.add.outer(sq, sq)
+    out -= twice
+    np.maximum(out, 0.0, out=out)
+    return np.sqrt(out, out=out)
 
 
 def _simplified_silhouette(X: np.ndarray, centers: np.ndarray, labels: np.ndarray) -> float | None:
@@ -827,18 +946,20 @@ class _HabitSegmenterCore:
         self._fit_matrix(self._matrix(blocks))
         return self
 
-    def _fit_matrix(self, matrix: np.ndarray) -> None:
+    def _fit_matrix(self, matrix: np.ndarray, canonical: _Canonical | None = None) -> None:
         # canonical order: the fit sees the respondents sorted by their answers, so the row order
         # of the table cannot change the segments; labels are put back in the table's order
-        order = canonical_order(matrix)
-        self._fit_canonical(matrix[order])
+        canonical = canonical if canonical is not None else _Canonical(matrix)
+        self._fit_canonical(matrix[canonical.order],
+                            canonical.seed if self.random_state is None else self.random_state)
         labels = np.empty_like(self.labels_)
-        labels[order] = self.labels_
+        labels[canonical.order] = self.labels_
         self.labels_ = labels
 
-    def _fit_canonical(self, matrix: np.ndarray) -> None:
+    def _fit_canonical(self, matrix: np.ndarray, seed: int | None = None) -> None:
         n = len(matrix)
-        seed = content_seed(matrix) if self.random_state is None else self.random_state
+        if seed is None:
+            seed = content_seed(matrix) if self.random_state is None else self.random_state
         rng = np.random.default_rng(seed)
         self.feature_names_in_model_ = _feature_names()
         self.min_size_ = int(max(self.min_size, math.ceil(self.min_share * n)))
@@ -1047,7 +1168,8 @@ def _segment(table: pd.DataFrame, *, k: int, small_threshold: int, n_resamples: 
     n = len(table)
     min_size = int(max(k, math.ceil(MIN_SHARE * n)))
     blocks = habit_features(table) if n else None
-    persona = _assign_personas(table, book, blocks)
+    persona_codes = _persona_codes(table, book, blocks)
+    persona = _persona_series(table, book, persona_codes)
     base_quality: dict[str, Any] = {
         "n_respondents": n, "k": k, "min_segment_size": min_size, "small_threshold": small_threshold,
         "n_resamples": 0, "candidates": [], "merged_segments": 0, "fit_sample_size": n,
@@ -1065,17 +1187,16 @@ def _segment(table: pd.DataFrame, *, k: int, small_threshold: int, n_resamples: 
     model = _HabitSegmenterCore(min_size=k, max_segments=max_segments, n_resamples=n_resamples, random_state=None)
     model._learn_scaling(blocks)
     matrix = model._matrix(blocks)
-    persona_codes = _codes(persona, book.ids)
+    canonical = _Canonical(matrix)
     clustered: _HabitSegmenterCore | None = None
     if n >= small_threshold:
-        model._fit_matrix(matrix)
+        model._fit_matrix(matrix, canonical)
         clustered = model
     weak = _weakness(clustered, min_stability, min_silhouette)
     if clustered is None or weak is not None:
-        codes, merged, segment_personas = _rule_segments(persona, book, matrix, min_size)
+        codes, merged, segment_personas = _rule_segments(persona_codes, book, matrix, min_size)
         # the silhouette of the persona groups, on a sample drawn from the answers alone
-        order = canonical_order(matrix)
-        sample = order[np.random.default_rng(content_seed(matrix[order])).permutation(n)[:500]] \
+        sample = canonical.order[np.random.default_rng(canonical.seed).permutation(n)[:500]] \
             if n > 500 else np.arange(n)
         sil = _silhouette(_pairwise(matrix[sample]), codes[sample]) if codes.max() > 0 else None
         method, stability, candidates = METHOD_RULES, None, []
@@ -1135,7 +1256,7 @@ def _weakness(model: HabitSegmenter | None, min_stability: float, min_silhouette
     return "unstable" if unstable else "not_separated" if mixed else None
 
 
-def _rule_segments(persona: pd.Series, book: PersonaBook, matrix: np.ndarray,
+def _rule_segments(persona_codes: np.ndarray, book: PersonaBook, matrix: np.ndarray,
                    min_size: int) -> tuple[np.ndarray, int, list[int]]:
     """Persona groups ordered by size; small groups go to the catch-all, then to the nearest.
 
@@ -1143,7 +1264,7 @@ def _rule_segments(persona: pd.Series, book: PersonaBook, matrix: np.ndarray,
     """
     ids = list(book.ids)
     catch_all = len(ids) - 1
-    codes = _codes(persona, tuple(ids))
+    codes = persona_codes
     counts = np.bincount(codes, minlength=len(ids))
     small = (counts > 0) & (counts < min_size)
     small[catch_all] = False
@@ -1253,6 +1374,15 @@ def _segment_cards(codes: np.ndarray, n_segments: int, blocks: dict[str, np.ndar
     if segment_personas is None:
         segment_personas = [int(np.argmax(row)) for row in persona_counts]
     distance = blocks["distance_km"][:, 0]
+    answered = ~np.isnan(distance)
+    stage_rows = _StageRows.of(stages) if stages is not None else None
+    flags = {flag: _flag_or_zero(blocks, flag) for flag in FLAGS}
+    barrier_rows, help_rows = _present(blocks["barriers"]), _present(blocks["would_help"])
+    indicator_rows = _present(indicators)
+    # each season's respondents who answered, and those of each mode, read once for every card
+    mode_rows = {season: (blocks[f"mode_{season}_code"] >= 0,
+                          [blocks[f"mode_{season}_code"] == m for m in range(len(MODES))])
+                 for season in ("summer", "winter")}
 
     cards: list[Listed] = []
     profiles: list[list[tuple[str, dict[str, Any]]]] = []
@@ -1261,26 +1391,25 @@ def _segment_cards(codes: np.ndarray, n_segments: int, blocks: dict[str, np.ndar
         tag = ("segment", f"s{j + 1}")
         size = ledger.base(members, tag=(*tag, "n"))
         mode_share: dict[str, dict[str, Any]] = {}
-        for season in ("summer", "winter"):
-            mode_codes = blocks[f"mode_{season}_code"]
-            base = ledger.base(members & (mode_codes >= 0), tag=(*tag, season, "n"), answered=True)
-            cells = {mode: ledger.count(members & (mode_codes == m), tag=(*tag, season, mode))
+        for season, (season_answered, of_mode) in mode_rows.items():
+            base = ledger.base(members & season_answered, tag=(*tag, season, "n"), answered=True)
+            cells = {mode: ledger.count(members & of_mode[m], tag=(*tag, season, mode))
                      for m, mode in enumerate(MODES)}
             # Not a group row for the whole-group rule: who belongs to a segment is not known
             # to a reader, so "all of s3 drive" describes nobody in particular.
             ledger.partition(base, list(cells.values()))
             mode_share[season] = {mode: Derived(round(fig.n / base.n, 4) if base.n else None, (fig, base))
                                   for mode, fig in cells.items() if fig.n}
-        known = members & ~np.isnan(distance)
+        known = members & answered
         dist_base = ledger.base(known, tag=(*tag, "distance"), answered=True)
         median = Derived(round(float(np.median(distance[known])), 1) if dist_base.n else None, (dist_base,))
-        barriers = _standing_out(ledger, members, size, blocks["barriers"], barrier_counts[j], barrier_all,
+        barriers = _standing_out(ledger, members, size, barrier_rows, barrier_counts[j], barrier_all,
                                  BARRIERS, (*tag, "barrier"))
-        wishes = _top_wishes(ledger, members, size, blocks["would_help"], help_counts[j], help_all,
+        wishes = _top_wishes(ledger, members, size, help_rows, help_counts[j], help_all,
                              WOULD_HELP, (*tag, "help"))
-        defining = _defining(ledger, members, size, indicators, ind_counts[j], ind_all, indicator_names,
+        defining = _defining(ledger, members, size, indicator_rows, ind_counts[j], ind_all, indicator_names,
                              (*tag, "feature"))
-        stage_card = _stage_card(ledger, members, stages, tag) if stages is not None else None
+        stage_card = _stage_card(ledger, members, stage_rows, tag) if stage_rows is not None else None
         top_persona = segment_personas[j]
         persona_fig = ledger.count(members & (persona_codes == top_persona), tag=(*tag, "persona"))
         ledger.subset(persona_fig, size)
@@ -1298,7 +1427,7 @@ def _segment_cards(codes: np.ndarray, n_segments: int, blocks: dict[str, np.ndar
             "defining_features": defining,
             "stages": stage_card,
         }, (size,)))  # a segment whose size the gate hides is not shown at all
-        profiles.append(_profile(blocks, members, seasons))
+        profiles.append(_profile(blocks, members, seasons, flags))
     _name_segments([card.item for card in cards], book, profiles, one_season=not seasons)
     return cards, HiddenTally(tuple(sorted(figures_in(cards), key=lambda f: (f.id, f.cell))))
 
@@ -1314,14 +1443,30 @@ def _seasons_told_apart(blocks: dict[str, np.ndarray]) -> bool:
     return bool((summer[both] != winter[both]).any()) or bool(((summer >= 0) != (winter >= 0)).any())
 
 
-def _stage_card(ledger: Ledger, members: np.ndarray, stages: StageResult, tag: tuple[Any, ...]) -> dict[str, Any]:
+@dataclass(frozen=True)
+class _StageRows:
+    """The rows of a :class:`~grontur.stages.StageResult` as arrays, read once for every card."""
+
+    known: np.ndarray
+    masks: dict[str, np.ndarray]
+    derived: np.ndarray
+
+    @classmethod
+    def of(cls, stages: StageResult) -> _StageRows:
+        # the rows of each stage code, as StageResult.mask gives them, from one pass
+        codes = _codes(stages.stage, STAGES)
+        return cls(stages.known(), {code: codes == i for i, code in enumerate(STAGES)},
+                   stages.derived.to_numpy(dtype=bool, na_value=False))
+
+
+def _stage_card(ledger: Ledger, members: np.ndarray, stages: _StageRows, tag: tuple[Any, ...]) -> dict[str, Any]:
     """Stage of change of a segment's members (grontur/stages.py): counts and shares of the
     members with a stage, and how many of those stages were derived rather than answered."""
-    known = members & stages.known()
+    known = members & stages.known
     base = ledger.base(known, tag=(*tag, "stage", "n"), answered=True)
-    cells = {code: ledger.count(members & stages.mask(code), tag=(*tag, "stage", code)) for code in STAGES}
+    cells = {code: ledger.count(members & mask, tag=(*tag, "stage", code)) for code, mask in stages.masks.items()}
     ledger.partition(base, list(cells.values()))
-    derived = ledger.count(known & stages.derived.fillna(False).to_numpy(dtype=bool), tag=(*tag, "stage", "derived"))
+    derived = ledger.count(known & stages.derived, tag=(*tag, "stage", "derived"))
     ledger.subset(derived, base)
     return {
         "n": base,
@@ -1329,6 +1474,12 @@ def _stage_card(ledger: Ledger, members: np.ndarray, stages: StageResult, tag: t
         "share": {code: Derived(round(fig.n / base.n, 4) if base.n else None, (fig, base)) for code, fig in cells.items()},
         "derived": derived,
     }
+
+
+def _flag_or_zero(blocks: dict[str, np.ndarray], flag: str) -> np.ndarray:
+    """A flag's values with missing as 0 (as ``np.nan_to_num``: a flag holds no infinities)."""
+    values = blocks[flag][:, 0]
+    return np.where(np.isnan(values), 0.0, values)
 
 
 def _indicators(blocks: dict[str, np.ndarray], seasons: bool = True) -> tuple[np.ndarray, list[str]]:
@@ -1347,7 +1498,7 @@ def _indicators(blocks: dict[str, np.ndarray], seasons: bool = True) -> tuple[np
         bands = np.column_stack([(distance > lo) & (distance <= hi) for _, lo, hi in DISTANCE_BANDS])
     parts.append(bands.astype(float))
     names += [f"distance:{band}" for band, _, _ in DISTANCE_BANDS]
-    parts.append(np.column_stack([np.nan_to_num(blocks[flag][:, 0], nan=0.0) for flag in FLAGS]))
+    parts.append(np.column_stack([_flag_or_zero(blocks, flag) for flag in FLAGS]))
     names += list(FLAGS)
     parts.append(blocks["parking_at_work"])
     names += [f"parking:{p}" for p in PARKING_CODES]
@@ -1358,20 +1509,25 @@ def _indicators(blocks: dict[str, np.ndarray], seasons: bool = True) -> tuple[np
     return np.hstack(parts), names
 
 
-def _flag_items(ledger: Ledger, members: np.ndarray, size: Fig, matrix: np.ndarray, picked: list[int],
+def _present(matrix: np.ndarray) -> np.ndarray:
+    """Who has each feature of a 0/1 matrix, one contiguous row of flags per feature."""
+    return np.ascontiguousarray((matrix > 0).T)
+
+
+def _flag_items(ledger: Ledger, members: np.ndarray, size: Fig, present: np.ndarray, picked: list[int],
                 codes: Sequence[str], shares: np.ndarray, lift: np.ndarray, tag: tuple[Any, ...]) -> list[Listed]:
     items = []
     for i in picked:
-        fig = ledger.count(members & (matrix[:, i] > 0), tag=(*tag, codes[i]))
+        fig = ledger.count(members & present[i], tag=(*tag, codes[i]))
         ledger.subset(fig, size)
         # the lift compares with everyone: it would give the count among all back
-        overall_fig = ledger.count(matrix[:, i] > 0, tag=("segments", "all", tag[-1], codes[i]))
+        overall_fig = ledger.count(present[i], tag=("segments", "all", tag[-1], codes[i]))
         items.append(Listed({"code": codes[i], "count": fig, "share": Derived(round(float(shares[i]), 4), (fig, size)),
                              "lift": Derived(round(float(lift[i]), 2), (fig, size, overall_fig))}, (fig, size)))
     return items
 
 
-def _standing_out(ledger: Ledger, members: np.ndarray, size: Fig, matrix: np.ndarray, counts: np.ndarray,
+def _standing_out(ledger: Ledger, members: np.ndarray, size: Fig, present: np.ndarray, counts: np.ndarray,
                   overall: np.ndarray, codes: tuple[str, ...], tag: tuple[Any, ...]) -> list[Listed]:
     """Answers far more common in the segment than overall, most distinctive first."""
     shares = counts / size.n
@@ -1380,10 +1536,10 @@ def _standing_out(ledger: Ledger, members: np.ndarray, size: Fig, matrix: np.nda
     candidates = [int(i) for i in np.flatnonzero((lift >= _LIFT_MIN) & (shares >= _SHARE_MIN))]
     candidates.sort(key=lambda i: (-lift[i], -shares[i], codes[i]))
     shown = [i for i in candidates if ledger.may_show(int(counts[i]))][:_TOP]
-    return _flag_items(ledger, members, size, matrix, shown, codes, shares, lift, tag)
+    return _flag_items(ledger, members, size, present, shown, codes, shares, lift, tag)
 
 
-def _top_wishes(ledger: Ledger, members: np.ndarray, size: Fig, matrix: np.ndarray, counts: np.ndarray,
+def _top_wishes(ledger: Ledger, members: np.ndarray, size: Fig, present: np.ndarray, counts: np.ndarray,
                 overall: np.ndarray, codes: tuple[str, ...], tag: tuple[Any, ...]) -> list[Listed]:
     """The measures most members say would help."""
     shares = counts / size.n
@@ -1391,25 +1547,26 @@ def _top_wishes(ledger: Ledger, members: np.ndarray, size: Fig, matrix: np.ndarr
         lift = np.where(overall > 0, shares / overall, np.nan)
     ranked = sorted((i for i in range(len(codes)) if counts[i] > 0 and codes[i] != "other"),
                     key=lambda i: (-counts[i], codes[i]))[:_TOP]
-    return _flag_items(ledger, members, size, matrix, ranked, codes, shares, lift, tag)
+    return _flag_items(ledger, members, size, present, ranked, codes, shares, lift, tag)
 
 
-def _defining(ledger: Ledger, members: np.ndarray, size: Fig, matrix: np.ndarray, counts: np.ndarray,
+def _defining(ledger: Ledger, members: np.ndarray, size: Fig, present: np.ndarray, counts: np.ndarray,
               overall: np.ndarray, names: list[str], tag: tuple[Any, ...], top: int = 4) -> list[Listed]:
     """Features far more common in the segment than overall (standardised difference)."""
     shares = counts / size.n
     spread = np.sqrt(np.clip(overall * (1 - overall), 1e-6, None))
     z = (shares - overall) / spread
-    keep = [i for i in range(len(names))
-            if ledger.may_show(int(counts[i])) and shares[i] >= 0.25 and overall[i] > 0
-            and shares[i] >= 1.2 * overall[i]]
+    keep = [i for i in np.flatnonzero((shares >= 0.25) & (overall > 0) & (shares >= 1.2 * overall)).tolist()
+            if ledger.may_show(int(counts[i]))]
     keep.sort(key=lambda i: (-z[i], names[i]))
     items = []
+    everyone: Fig | None = None
     for i in keep[:top]:
-        fig = ledger.count(members & (matrix[:, i] > 0), tag=(*tag, names[i]))
+        fig = ledger.count(members & present[i], tag=(*tag, names[i]))
         ledger.subset(fig, size)
-        overall_fig = ledger.count(matrix[:, i] > 0, tag=("segments", "all", names[i]))
-        everyone = ledger.everyone()
+        overall_fig = ledger.count(present[i], tag=("segments", "all", names[i]))
+        if everyone is None:  # the same figure every time
+            everyone = ledger.everyone()
         items.append(Listed({"feature": names[i], "label": feature_label(names[i]),
                              "share": Derived(round(float(shares[i]), 4), (fig, size)),
                              "overall_share": Derived(round(float(overall[i]), 4), (overall_fig, everyone)),
@@ -1456,7 +1613,8 @@ def _dominant_mode(codes: np.ndarray) -> tuple[str, dict[str, Any]] | None:
     return ("segment.name.mixed_modes", {})
 
 
-def _profile(blocks: dict[str, np.ndarray], members: np.ndarray, seasons: bool) -> list[tuple[str, dict[str, Any]]]:
+def _profile(blocks: dict[str, np.ndarray], members: np.ndarray, seasons: bool,
+             flags: dict[str, np.ndarray] | None = None) -> list[tuple[str, dict[str, Any]]]:
     """What most members of a segment have in common, as catalogue keys: the mode (and the
     winter mode when it differs and the survey told the seasons apart), the distance band and
     the most common situation flag, each only when a majority has it."""
@@ -1479,7 +1637,8 @@ def _profile(blocks: dict[str, np.ndarray], members: np.ndarray, seasons: bool) 
         parts.append((f"segment.name.distance_only.{band}", {}))
     if seasons and summer is not None and winter is not None and winter[0] != summer[0]:
         parts.append(("segment.name.in_winter", {"mode": winter}))
-    shares = [(float(np.nan_to_num(blocks[flag][members, 0], nan=0.0).mean()), flag) for flag in FLAGS]
+    flags = flags if flags is not None else {flag: _flag_or_zero(blocks, flag) for flag in FLAGS}
+    shares = [(float(flags[flag][members].mean()), flag) for flag in FLAGS]
     share, flag = max(shares, key=lambda item: (item[0], -FLAGS.index(item[1])))
     if share >= _FLAG_MAJORITY:
         parts.append((f"segment.name.flag.{flag}", {}))

@@ -597,3 +597,41 @@ def test_the_report_shows_the_segment_description_not_the_persona_summary() -> N
 
     seg = {"persona": "short_car", "description": {"nn": "a", "nb": "b", "en": "Only 13% of the group fit."}}
     assert _persona_text(Ctx(), seg) == "Only 13% of the group fit."
+
+
+# ---------------------------------------------------------------------------------------------
+# Fast paths give what the plain computation gives
+# ---------------------------------------------------------------------------------------------
+
+def test_multi_hot_reads_codes_as_written_by_hand() -> None:
+    column = pd.Series(["bike; walk", None, "", "walk;unknown;walk", 3, " bus ", pd.NA, "walk"], dtype=object)
+    got = segment._multi_hot(column, ("walk", "bike", "bus"))
+    expected = np.array([[1, 1, 0], [0, 0, 0], [0, 0, 0], [1, 0, 0], [0, 0, 0], [0, 0, 1], [0, 0, 0], [1, 0, 0]],
+                        dtype=float)
+    np.testing.assert_array_equal(got, expected)
+    grouped = segment._multi_hot(pd.Series(["bike;car_shared", "ebike;remote;bus"]), tuple(segment.CONSIDER_GROUP_OF),
+                                 segment.CONSIDER_GROUP_OF, segment.CONSIDER_GROUPS)
+    np.testing.assert_array_equal(grouped, [[1, 0, 1, 0], [1, 1, 0, 1]])
+
+
+def test_canonical_order_is_the_plain_lexicographic_order() -> None:
+    rng = np.random.default_rng(3)
+    for _ in range(50):
+        n = int(rng.integers(1, 200))
+        columns = [rng.normal(size=n), rng.integers(0, 2, size=n) * 0.7, rng.integers(0, 2, size=n) * 0.7,
+                   np.full(n, 0.25), rng.choice([0.0, 0.4, 1.0], size=n), rng.integers(0, 2, size=n) * 2.0,
+                   *(rng.integers(0, 2, size=n) * 1.0 for _ in range(70))]
+        matrix = np.column_stack(columns)
+        matrix[rng.integers(n), 0] = -0.0
+        keys = np.round(matrix, 9) + 0.0
+        np.testing.assert_array_equal(segment.canonical_order(matrix), np.lexsort(keys.T[::-1]))
+
+
+def test_ward_cut_is_scipys_fcluster() -> None:
+    from scipy.cluster.hierarchy import fcluster, linkage
+
+    rng = np.random.default_rng(4)
+    for n in (3, 10, 57, 150):
+        tree = linkage(rng.normal(size=(n, 4)).round(1), method="ward")
+        for k in range(2, min(n, 9)):
+            np.testing.assert_array_equal(segment._maxclust(tree, k), fcluster(tree, t=k, criterion="maxclust"))
