@@ -625,13 +625,3 @@ def test_canonical_order_is_the_plain_lexicographic_order() -> None:
         matrix[rng.integers(n), 0] = -0.0
         keys = np.round(matrix, 9) + 0.0
         np.testing.assert_array_equal(segment.canonical_order(matrix), np.lexsort(keys.T[::-1]))
-
-
-def test_ward_cut_is_scipys_fcluster() -> None:
-    from scipy.cluster.hierarchy import fcluster, linkage
-
-    rng = np.random.default_rng(4)
-    for n in (3, 10, 57, 150):
-        tree = linkage(rng.normal(size=(n, 4)).round(1), method="ward")
-        for k in range(2, min(n, 9)):
-            np.testing.assert_array_equal(segment._maxclust(tree, k), fcluster(tree, t=k, criterion="maxclust"))
