@@ -266,7 +266,8 @@ class Ledger:
         # Many small decompositions: one thread each is far faster than a pool that waits.
         with threadpool_limits(1):
             margins = self._margins | {rel.total for rel in self._relations if len(rel.parts) >= 3}
-            packed = np.frombuffer(b"".join(self._ids), dtype=np.uint8).reshape(len(self._values), -1)
+            width = (self.n_rows + 7) // 8  # each registered mask, bit-packed, is the key of its figure
+            packed = np.frombuffer(b"".join(self._ids), dtype=np.uint8).reshape(len(self._values), width)
             pairs = set(self._pairs) | _nested_pairs(packed, self._values, self._relations, margins, self.k,
                                                       self._unions, self._answered - self._populations)
             sets, cells = _decide(self._values, self._relations, pairs, margins, self.k)
