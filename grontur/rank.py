@@ -358,8 +358,9 @@ class _Respondents:
         self.n = len(table)
         self.table = table
         self._factors: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-        self._multi_sets: dict[str, list[frozenset[str]]] = {}
-        self._multi: dict[tuple[str, str], np.ndarray] = {}
+        self._multi_sets: dict[str, dict[str, np.ndarray]] = {}
+        self._multi: dict[tuple[str, tuple[str, ...]], np.ndarray] = {}
+        self._is_in: dict[tuple[str, tuple[Any, ...], bool], np.ndarray] = {}
         self._bools: dict[str, np.ndarray] = {}
         dist = pd.to_numeric(table["distance_km"], errors="coerce") if "distance_km" in table else pd.Series(np.nan, index=table.index)
         self.distance = dist.to_numpy(dtype=float)
@@ -392,7 +393,11 @@ class _Respondents:
         return self._stage_asked
 
     def in_stage(self, codes: Sequence[str]) -> np.ndarray:
-        return np.isin(self.stage, list(codes))
+        key = ("\0stage", tuple(codes), False)
+        cached = self._is_in.get(key)
+        if cached is None:
+            cached = self._is_in[key] = np.isin(self.stage, list(codes))
+        return cached
 
     def _factor(self, column: str) -> tuple[np.ndarray, np.ndarray]:
         """Integer codes per respondent (-1 = missing) and the distinct answers as strings."""
@@ -408,9 +413,13 @@ class _Respondents:
 
     def is_in(self, column: str, values: Sequence[Any], *, missing: bool = False) -> np.ndarray:
         """Respondents whose answer in ``column`` is one of ``values`` (``missing``: unanswered too)."""
-        codes, uniques = self._factor(column)
-        lookup = np.append(np.isin(uniques, [str(v) for v in values]), missing)
-        return lookup[codes]  # code -1 picks the last entry
+        key = (column, tuple(values), missing)
+        cached = self._is_in.get(key)
+        if cached is None:
+            codes, uniques = self._factor(column)
+            lookup = np.append(np.isin(uniques, [str(v) for v in values]), missing)
+            cached = self._is_in[key] = lookup[codes]  # code -1 picks the last entry
+        return cached
 
     def answered(self, column: str) -> np.ndarray:
         codes, uniques = self._factor(column)
@@ -431,26 +440,49 @@ class _Respondents:
         self._bools[column] = out
         return out
 
+    def _choices(self, column: str) -> dict[str, np.ndarray]:
+        """For each code chosen in the multi-select ``column``: the distinct answers naming it
+        (indices into the column's distinct answers). Parsed once per table."""
+        found = self._multi_sets.get(column)
+        if found is None:
+            _, uniques = self._factor(column)
+            where: dict[str, list[int]] = {}
+            for i, answer in enumerate(uniques):
+                for code in set(answer.split(MULTI_SEP)):
+                    where.setdefault(code, []).append(i)
+            found = self._multi_sets[column] = {code: np.asarray(rows, dtype=np.int64) for code, rows in where.items()}
+        return found
+
+    def _answer_lookup(self, column: str, codes: Sequence[str]) -> np.ndarray:
+        """Per distinct answer of ``column`` (and a last entry for "missing"): whether it names
+        one of ``codes``."""
+        _, uniques = self._factor(column)
+        choices = self._choices(column)
+        lookup = np.zeros(len(uniques) + 1, dtype=bool)
+        for code in codes:
+            rows = choices.get(code)
+            if rows is not None:
+                lookup[rows] = True
+        return lookup
+
     def multi(self, column: str, code: str) -> np.ndarray:
         """Respondents who chose ``code`` in the multi-select ``column``."""
-        key = (column, code)
-        cached = self._multi.get(key)
-        if cached is None:
-            codes, uniques = self._factor(column)
-            sets = self._multi_sets.get(column)
-            if sets is None:
-                sets = [frozenset(u.split(MULTI_SEP)) for u in uniques]
-                self._multi_sets[column] = sets
-            lookup = np.append(np.fromiter((code in s for s in sets), dtype=bool, count=len(sets)), False)
-            cached = lookup[codes]
-            self._multi[key] = cached
-        return cached
+        return self.any_of(column, (code,))
 
     def any_of(self, column: str, codes: Sequence[str]) -> np.ndarray:
-        result = np.zeros(self.n, dtype=bool)
-        for code in codes:
-            result |= self.multi(column, code)
-        return result
+        """Respondents who chose at least one of ``codes`` in the multi-select ``column``."""
+        key = (column, tuple(codes))
+        cached = self._multi.get(key)
+        if cached is None:
+            cached = self._multi[key] = self._answer_lookup(column, codes)[self._factor(column)[0]]
+        return cached
+
+    def choice_counts(self, column: str, codes: Sequence[str], rows: np.ndarray) -> list[int]:
+        """How many of the respondents flagged in ``rows`` chose each of ``codes`` in ``column``."""
+        factor, uniques = self._factor(column)
+        per_answer = np.bincount(factor[rows & (factor >= 0)], minlength=len(uniques))
+        choices = self._choices(column)
+        return [int(per_answer[choices[code]].sum()) if code in choices else 0 for code in codes]
 
 
 _TRUE = ("true", "1", "1.0", "yes", "ja")
@@ -1316,11 +1348,13 @@ def _reasons(
 
     for kind, limit in (("barriers", 2), ("would_help", 2), ("would_consider", 1)):
         codes = getattr(rules, kind)
-        named = [(focus & people.multi(kind, code), code) for code in codes]
-        counts = sorted(((int(mask.sum()), code, mask) for mask, code in named), key=lambda c: (-c[0], c[1]))
-        for value, code, mask in counts[:limit]:
+        if not codes:
+            continue
+        counts = sorted(zip(people.choice_counts(kind, codes, focus), codes, strict=True), key=lambda c: (-c[0], c[1]))
+        for value, code in counts[:limit]:
             if value > 0:
-                reasons.append(Reason(f"rank.reason.{kind}", {"n": count(mask), "label_code": f"{kind}.{code}"}))
+                reasons.append(Reason(f"rank.reason.{kind}", {"n": count(focus & people.multi(kind, code)),
+                                                              "label_code": f"{kind}.{code}"}))
 
     if rules.stages:
         ready = focus & people.stage_asked() & people.in_stage(rules.stages)
