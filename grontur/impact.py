@@ -245,15 +245,27 @@ def apply_in_order(baseline: Baseline, impacts: Sequence[MeasureImpact]) -> Plan
                 factor[band] = np.where(avoided > baseline.ceiling, baseline.ceiling / np.where(avoided > 0, avoided, 1.0), 1.0)
             for s in seasons:
                 remaining[band][s] = 1.0 - (1.0 - remaining[band][s]) * factor[band]
+    # every step's sums at once: one row per measure (a row's sum is the sum of that measure's
+    # array, so the figures are those of summing measure by measure)
+    step_trips: dict[str, list[float]] = {}
+    step_tonnes: dict[str, list[float]] = {}
+    for band in BANDS:
+        if not impacts:
+            break
+        totals_trips = 0.0
+        totals_tonnes = 0.0
+        for s in seasons:
+            cuts = np.stack([step[s] for step in steps_trips[band]]) * factor[band]
+            totals_trips = totals_trips + (cuts * baseline.trips[s]).sum(axis=1)
+            if baseline.tonnes is not None:
+                totals_tonnes = totals_tonnes + (cuts * baseline.tonnes[band][s]).sum(axis=1)
+        step_trips[band] = [float(v) for v in np.asarray(totals_trips)]
+        if baseline.tonnes is not None:
+            step_tonnes[band] = [float(v) for v in np.asarray(totals_tonnes)]
     steps = []
     for j, impact in enumerate(impacts):
-        trips: dict[str, float] = {}
-        tonnes: dict[str, float] | None = {} if baseline.tonnes is not None else None
-        for band in BANDS:
-            cuts = steps_trips[band][j]
-            trips[band] = float(sum(float((cuts[s] * factor[band] * baseline.trips[s]).sum()) for s in seasons))
-            if tonnes is not None and baseline.tonnes is not None:
-                tonnes[band] = float(sum(float((cuts[s] * factor[band] * baseline.tonnes[band][s]).sum()) for s in seasons))
+        trips = {band: step_trips[band][j] for band in BANDS}
+        tonnes = None if baseline.tonnes is None else {band: step_tonnes[band][j] for band in BANDS}
         steps.append(Step(impact.id, trips, tonnes))
     total_trips = {band: sum(step.trips[band] for step in steps) for band in BANDS}
     total_tonnes = None

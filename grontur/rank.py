@@ -935,6 +935,10 @@ class _Totals:
         self.car_commuters = int(people.car_commuter.sum())
         self.respondents = people.n
         valid = seg_codes >= 0
+        self.valid = valid
+        self.valid_codes = seg_codes[valid]
+        #: each segment's members (one mask per segment, built once per table)
+        self.seg_masks = [seg_codes == i for i in range(n_segments)]
         self.n_segments = n_segments
         self.seg_trips = np.bincount(seg_codes[valid], weights=people.car_trips[valid], minlength=n_segments)
         self.seg_tonnes = (np.bincount(seg_codes[valid], weights=people.tonnes[valid], minlength=n_segments)
@@ -1110,16 +1114,16 @@ def _evaluate(
     fits: list[SegmentFit] = []
     served: list[Any] = []
     if seg_ids:
-        valid = seg_codes >= 0
+        valid, codes_valid = totals.valid, totals.valid_codes
         m = len(seg_ids)
         person_trips = impact.person_trips(baseline, "central")
         person_tonnes = impact.person_tonnes(baseline, "central")
-        seg_reach_car = np.bincount(seg_codes[valid], weights=reached_car[valid].astype(float), minlength=m)
-        seg_trips = np.bincount(seg_codes[valid], weights=person_trips[valid], minlength=m)
-        seg_strength = np.bincount(seg_codes[valid], weights=(strength * reached_car)[valid], minlength=m)
-        seg_tonnes = (np.bincount(seg_codes[valid], weights=person_tonnes[valid], minlength=m)
+        seg_reach_car = np.bincount(codes_valid, weights=reached_car[valid].astype(float), minlength=m)
+        seg_trips = np.bincount(codes_valid, weights=person_trips[valid], minlength=m)
+        seg_strength = np.bincount(codes_valid, weights=(strength * reached_car)[valid], minlength=m)
+        seg_tonnes = (np.bincount(codes_valid, weights=person_tonnes[valid], minlength=m)
                       if person_tonnes is not None else None)
-        seg_reach = np.bincount(seg_codes[valid], weights=reached[valid].astype(float), minlength=m)
+        seg_reach = np.bincount(codes_valid, weights=reached[valid].astype(float), minlength=m)
         min_share = float(settings["segment_min_share"])
         for i, seg in enumerate(seg_ids):
             count = int(seg_reach[i])
@@ -1134,7 +1138,7 @@ def _evaluate(
                              and car_count / totals.seg_car[i] >= min_share)
             if is_served:
                 served.append(seg)
-            seg_reach_fig = ledger.count(reached & (seg_codes == i))
+            seg_reach_fig = ledger.count(reached & totals.seg_masks[i])
             seg_tonnes_avoided = None
             if seg_tonnes is not None:
                 seg_tonnes_avoided = Derived(float(seg_tonnes[i]), (seg_reach_fig,))
