@@ -170,23 +170,26 @@ def choose_plan(ranked: Sequence[Mapping[str, Any]], people: Any, *, context: Ma
     facilities = context.get("facilities") or {}
     one_per_family = set(cfg.get("one_per_family") or ())
 
+    def needed(item: Mapping[str, Any]) -> bool:
+        """Whether the enabler is a missing facility enough of its target group name as a barrier."""
+        rules = item["rules"]
+        if rules.facility is None or facilities.get(rules.facility) is not False:
+            return False
+        target = item["target"] & people.car_commuter
+        return bool(target.sum() and float((item["named"] & target).sum()) / float(target.sum())
+                    >= float(cfg["prerequisite_min_share"]))
+
+    # whether an enabler is needed first, or asked for by at least k, does not depend on the core
+    is_needed = {item["id"]: needed(item) for item in enablers}
+    is_asked = {item["id"]: ledger.may_show(int((item["named"] & item["impact"].reached).sum())) for item in enablers}
+    strongest = sorted(enablers, key=lambda item: (-item["car_trips_central"], item["id"]))
+
     def prerequisites(core: Mapping[str, Any]) -> list[str]:
-        out = []
-        for item in enablers:
-            rules = item["rules"]
-            if not rules.covers(core["rules"]) or rules.facility is None or facilities.get(rules.facility) is not False:
-                continue
-            target = item["target"] & people.car_commuter
-            if target.sum() and float((item["named"] & target).sum()) / float(target.sum()) >= float(cfg["prerequisite_min_share"]):
-                out.append(item["id"])
-        return out
+        return [item["id"] for item in enablers if item["rules"].covers(core["rules"]) and is_needed[item["id"]]]
 
     def addons(core: Mapping[str, Any]) -> list[str]:
         """Enablers of ``core`` that at least k of the people they reach asked for, strongest first."""
-        fitting = [item for item in enablers if item["rules"].covers(core["rules"])
-                   and ledger.may_show(int((item["named"] & item["impact"].reached).sum()))]
-        fitting.sort(key=lambda item: (-item["car_trips_central"], item["id"]))
-        return [item["id"] for item in fitting]
+        return [item["id"] for item in strongest if item["rules"].covers(core["rules"]) and is_asked[item["id"]]]
 
     # what travels with each core measure does not change while the plan is chosen
     needed_first = {core["id"]: prerequisites(core) for core in cores}

@@ -530,6 +530,16 @@ def _json_scalar(value: Any) -> Any:
 # ---------------------------------------------------------------------------------------------
 # Results
 
+def _replaced(obj: Any, **changes: Any) -> Any:
+    """``dataclasses.replace`` for the frozen result classes here (no ``__post_init__``, no
+    fields outside ``__init__``) without running ``__init__`` field by field: the published
+    copies of every measure, segment fit and reason are made many times per run."""
+    new = object.__new__(type(obj))
+    new.__dict__.update(obj.__dict__)
+    new.__dict__.update(changes)
+    return new
+
+
 @dataclass(frozen=True)
 class Reason:
     """One explanation: a message key and the numbers and codes that fill it in."""
@@ -554,9 +564,9 @@ class SegmentFit:
     tonnes_co2e_avoided: Any = None
 
     def published(self, publication: Publication) -> SegmentFit:
-        return dataclasses.replace(self, reach=publication.resolve(self.reach),
-                                   car_trips_per_day_avoided=publication.resolve(self.car_trips_per_day_avoided),
-                                   tonnes_co2e_avoided=publication.resolve(self.tonnes_co2e_avoided))
+        return _replaced(self, reach=publication.resolve(self.reach),
+                         car_trips_per_day_avoided=publication.resolve(self.car_trips_per_day_avoided),
+                         tonnes_co2e_avoided=publication.resolve(self.tonnes_co2e_avoided))
 
 
 @dataclass(frozen=True)
@@ -603,7 +613,7 @@ class RankedMeasure:
 
     def published(self, publication: Publication) -> RankedMeasure:
         """The measure with every count as the gate decided."""
-        return dataclasses.replace(
+        return _replaced(
             self, reach=publication.resolve(self.reach),
             participants=publication.resolve(self.participants),
             reach_car_commuters=publication.resolve(self.reach_car_commuters),
