@@ -22,8 +22,9 @@ anything (the ranking registers counts with the publication gate, the report phr
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -127,6 +128,15 @@ class MeasureImpact:
     def reached(self) -> np.ndarray:
         return np.logical_or.reduce(list(self.reach.values()))
 
+    @cached_property
+    def touched(self) -> np.ndarray:
+        """The people whose central car trips the measure cuts in some season (worked out once:
+        a plan asks for every candidate package at every step)."""
+        out = np.zeros(len(next(iter(self.reach.values()))), dtype=bool)
+        for values in self.share["central"].values():
+            out |= values > 0
+        return out
+
     def trips(self, baseline: Baseline, band: str = "central") -> float:
         return float(sum(float((self.share[band][s] * baseline.trips[s]).sum()) for s in baseline.trips))
 
@@ -187,8 +197,30 @@ def restricted(impact: MeasureImpact, to: np.ndarray) -> MeasureImpact:
     """An enabler's impact on the people ``to`` only (those the measures it goes with reach):
     showers help the people a cycling measure moves onto a bike, not everyone."""
     reach = {s: mask & to for s, mask in impact.reach.items()}
-    share = {band: {s: np.where(to, values, 0.0) for s, values in seasons.items()} for band, seasons in impact.share.items()}
-    return MeasureImpact(impact.id, reach, share, impact.participants, impact.capacity_people, impact.capacity_bound)
+    return MeasureImpact(impact.id, reach, _Restricted(impact.share, to), impact.participants, impact.capacity_people,
+                         impact.capacity_bound)
+
+
+class _Restricted(Mapping[str, Mapping[str, np.ndarray]]):
+    """The shares of each band kept for the people ``to`` only, worked out when a band is first
+    asked for (choosing a plan needs the central band alone)."""
+
+    def __init__(self, share: Mapping[str, Mapping[str, np.ndarray]], to: np.ndarray) -> None:
+        self._share = share
+        self._to = to
+        self._done: dict[str, dict[str, np.ndarray]] = {}
+
+    def __getitem__(self, band: str) -> Mapping[str, np.ndarray]:
+        found = self._done.get(band)
+        if found is None:
+            found = self._done[band] = {s: np.where(self._to, values, 0.0) for s, values in self._share[band].items()}
+        return found
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._share)
+
+    def __len__(self) -> int:
+        return len(self._share)
 
 
 @dataclass(frozen=True)
@@ -274,39 +306,73 @@ def apply_in_order(baseline: Baseline, impacts: Sequence[MeasureImpact]) -> Plan
     return PlanOutcome(tuple(steps), total_trips, total_tonnes, remaining)
 
 
+@dataclass(frozen=True, eq=False)
+class Package:
+    """What :func:`marginal_central` needs of a package of measures that does not depend on
+    what remains: the people it touches and, for them, each measure's central share kept, their
+    car trips and their tonnes per trip. A plan asks for the same package at many steps."""
+
+    touched: np.ndarray
+    idx: np.ndarray
+    keep: tuple[Mapping[str, np.ndarray], ...]
+    trips: Mapping[str, np.ndarray]
+    ceiling: np.ndarray | None
+    per_trip: np.ndarray | None
+
+    @classmethod
+    def of(cls, baseline: Baseline, impacts: Sequence[MeasureImpact]) -> Package:
+        seasons = list(baseline.trips)
+        reached = touched(impacts, baseline.n)
+        idx = np.flatnonzero(reached)
+        keep = tuple({s: 1.0 - impact.share["central"][s][idx] for s in seasons} for impact in impacts)
+        trips_sub = {s: baseline.trips[s][idx] for s in seasons}
+        per_trip = None
+        if baseline.tonnes is not None:
+            # tonnes in proportion to the person's trips cut (their tonnes per trip)
+            person = sum(trips_sub.values())
+            per_trip = np.divide(sum(baseline.tonnes["central"][s][idx] for s in seasons), person,
+                                 out=np.zeros(len(idx)), where=person > 0)
+        ceiling = None if baseline.ceiling is None else baseline.ceiling[idx]
+        return cls(reached, idx, keep, trips_sub, ceiling, per_trip)
+
+
 def marginal_central(baseline: Baseline, remaining: Mapping[str, np.ndarray],
-                     impacts: Sequence[MeasureImpact]) -> tuple[float, float | None]:
+                     impacts: Sequence[MeasureImpact] | Package) -> tuple[float, float | None]:
     """Central car trips per day and tonnes a package of measures adds, given what remains.
 
     Only the people the package reaches are touched (a package reaches a fraction of a large
-    workforce), so choosing a plan costs little more than evaluating its measures.
+    workforce), so choosing a plan costs little more than evaluating its measures. ``impacts``
+    may be the package already prepared (:class:`Package`).
     """
+    package = impacts if isinstance(impacts, Package) else Package.of(baseline, impacts)
     seasons = list(baseline.trips)
-    touched = np.zeros(baseline.n, dtype=bool)
-    for impact in impacts:
-        for s in seasons:
-            touched |= impact.share["central"][s] > 0
-    idx = np.flatnonzero(touched)
+    idx = package.idx
     if not len(idx):
         return 0.0, (0.0 if baseline.tonnes is not None else None)
-    left = {s: remaining[s][idx] for s in seasons}
-    for impact in impacts:
-        left = {s: values * (1.0 - impact.share["central"][s][idx]) for s, values in left.items()}
-    trips_sub = {s: baseline.trips[s][idx] for s in seasons}
-    before_cut = sum((1.0 - remaining[s][idx]) * trips_sub[s] for s in seasons)
+    before = {s: remaining[s][idx] for s in seasons}
+    left = before
+    for keep in package.keep:
+        left = {s: values * keep[s] for s, values in left.items()}
+    trips_sub = package.trips
+    before_cut = sum((1.0 - before[s]) * trips_sub[s] for s in seasons)
     after_cut = sum((1.0 - left[s]) * trips_sub[s] for s in seasons)
-    if baseline.ceiling is not None:
-        after_cut = np.minimum(after_cut, np.maximum(baseline.ceiling[idx], before_cut))
+    if package.ceiling is not None:
+        after_cut = np.minimum(after_cut, np.maximum(package.ceiling, before_cut))
     gained = np.maximum(after_cut - before_cut, 0.0)
     trips = float(gained.sum())
     tonnes = None
-    if baseline.tonnes is not None:
-        # tonnes in proportion to the person's trips cut (their tonnes per trip)
-        person = sum(trips_sub.values())
-        per_trip = np.divide(sum(baseline.tonnes["central"][s][idx] for s in seasons), person,
-                             out=np.zeros(len(idx)), where=person > 0)
-        tonnes = float((gained * per_trip).sum())
+    if package.per_trip is not None:
+        tonnes = float((gained * package.per_trip).sum())
     return trips, tonnes
+
+
+def touched(impacts: Sequence[MeasureImpact], n: int) -> np.ndarray:
+    """The people a package of measures touches: outside them :func:`marginal_central` and
+    :func:`after` leave everything as it is."""
+    out = np.zeros(n, dtype=bool)
+    for impact in impacts:
+        out |= impact.touched
+    return out
 
 
 def after(remaining: Mapping[str, np.ndarray], impacts: Sequence[MeasureImpact]) -> dict[str, np.ndarray]:

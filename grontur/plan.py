@@ -28,14 +28,15 @@ from typing import Any
 
 import numpy as np
 
-from grontur import bases
 from grontur.impact import (
     BANDS,
     MeasureImpact,
+    Package,
     after,
     apply_in_order,
     marginal_central,
     restricted,
+    touched,
 )
 from grontur.publish import Derived, Fig, Ledger, Publication
 
@@ -204,6 +205,10 @@ def choose_plan(ranked: Sequence[Mapping[str, Any]], people: Any, *, context: Ma
     cache: dict[tuple[str, tuple[str, ...]], MeasureImpact] = {}
     in_plan: set[str] = set()
     remaining = {s: np.ones(baseline.n) for s in baseline.trips}
+    # a package's marginal trips and tonnes, and the people it touches: they stay the same until
+    # a chosen package changes what remains for one of those people
+    known: dict[tuple[tuple[str, str, tuple[str, ...]], ...], tuple[float, float | None, np.ndarray]] = {}
+    packages: dict[tuple[tuple[str, str, tuple[str, ...]], ...], Package] = {}
     while len(chosen) < max_items:
         best: tuple[float, str, list[tuple[str, str, tuple[str, ...]]]] | None = None
         package: list[tuple[str, str, tuple[str, ...]]]
@@ -219,8 +224,16 @@ def choose_plan(ranked: Sequence[Mapping[str, Any]], people: Any, *, context: Ma
             if len(package) > room:
                 continue
             package += extra[: room - len(package)]
-            impacts = _impacts(package, by_id, cache)
-            trips, tonnes = marginal_central(baseline, remaining, impacts)
+            key = tuple(package)
+            found = known.get(key)
+            if found is None:
+                prepared = packages.get(key)
+                if prepared is None:
+                    prepared = packages[key] = Package.of(baseline, _impacts(package, by_id, cache))
+                trips, tonnes = marginal_central(baseline, remaining, prepared)
+                known[key] = (trips, tonnes, prepared.touched)
+            else:
+                trips, tonnes, _ = found
             if total_trips <= 0 or trips / total_trips < min_share:
                 continue
             value = package_score(core, trips, tonnes)
@@ -231,7 +244,10 @@ def choose_plan(ranked: Sequence[Mapping[str, Any]], people: Any, *, context: Ma
         for entry in best[2]:
             chosen.append(entry)
             in_plan.add(entry[0])
-        remaining = after(remaining, _impacts(best[2], by_id, cache))
+        best_impacts = _impacts(best[2], by_id, cache)
+        remaining = after(remaining, best_impacts)
+        changed = touched(best_impacts, baseline.n)
+        known = {key: value for key, value in known.items() if not (value[2] & changed).any()}
 
     # An enabler may go with several measures of the plan: name every one it goes with.
     goes_with: dict[str, tuple[str, ...]] = {}
@@ -318,11 +334,11 @@ def _plan(items: list[tuple[str, str, tuple[str, ...]]], by_id: Mapping[str, Map
     annual_after = {band: 0.0 for band in BANDS}
     annual_ok = True
     for season in baseline.trips:
-        known_mask = bases.mask(table, f"mode_known_{season}")
         known = ledger.named(f"mode_known_{season}", table)
         season_drivers = ledger.named(f"car_drivers_{season}", table)
-        n_known = int(known_mask.sum())
-        n_drivers = int(bases.mask(table, f"car_drivers_{season}").sum())
+        # the named bases' counts (grontur.bases, counted once by the gate)
+        n_known = int(known.n)
+        n_drivers = int(season_drivers.n)
         if n_known == 0:
             share_now[season] = None
             share_after[season] = {band: None for band in BANDS}
