@@ -284,13 +284,13 @@ def apply_in_order(baseline: Baseline, impacts: Sequence[MeasureImpact]) -> Plan
     for band in BANDS:
         if not impacts:
             break
-        totals_trips = 0.0
-        totals_tonnes = 0.0
+        totals_trips: Any = 0.0
+        totals_tonnes: Any = 0.0
         for s in seasons:
-            cuts = np.stack([step[s] for step in steps_trips[band]]) * factor[band]
-            totals_trips = totals_trips + (cuts * baseline.trips[s]).sum(axis=1)
+            stacked = np.stack([step[s] for step in steps_trips[band]]) * factor[band]
+            totals_trips = totals_trips + (stacked * baseline.trips[s]).sum(axis=1)
             if baseline.tonnes is not None:
-                totals_tonnes = totals_tonnes + (cuts * baseline.tonnes[band][s]).sum(axis=1)
+                totals_tonnes = totals_tonnes + (stacked * baseline.tonnes[band][s]).sum(axis=1)
         step_trips[band] = [float(v) for v in np.asarray(totals_trips)]
         if baseline.tonnes is not None:
             step_tonnes[band] = [float(v) for v in np.asarray(totals_tonnes)]
