@@ -171,26 +171,86 @@ def measure_impact(
     either: at most ``capacity_people`` are served at once, so the probability is at most
     ``capacity / reached``.
     """
-    reached = np.logical_or.reduce(list(reach.values()))
-    n_reached = int(reached.sum())
-    participants: dict[str, float] | None = None
-    bound = False
-    rates = tuple(float(u) for u in uptake) if uptake is not None else (1.0, 1.0, 1.0)
-    probability: dict[str, float] = {}
-    for band, rate in zip(BANDS, rates, strict=True):
-        p = rate
-        # a measure with a physical size (bikes, spaces, cars) serves at most that many at once
-        if capacity_people is not None and n_reached > 0 and p * n_reached > capacity_people:
-            p = capacity_people / n_reached
-            bound = bound or band == "central"
-        probability[band] = p
-    if uptake is not None or bound:
-        participants = {band: probability[band] * n_reached for band in BANDS}
-    share: dict[str, dict[str, np.ndarray]] = {}
-    for band, e in zip(BANDS, effect, strict=True):
-        per_person = np.clip(probability[band] * float(e) * multiplier, 0.0, 1.0)
-        share[band] = {s: np.where(mask, per_person, 0.0) for s, mask in reach.items()}
-    return MeasureImpact(measure_id, dict(reach), share, participants, capacity_people, bound)
+    batch = MeasureImpacts.of([measure_id], {s: np.asarray(mask)[None, :] for s, mask in reach.items()},
+                              effects=[effect], multiplier=np.asarray(multiplier, dtype=float)[None, :],
+                              uptakes=[uptake], capacities=[capacity_people])
+    return batch.items[0]
+
+
+@dataclass(frozen=True, eq=False)
+class MeasureImpacts:
+    """:func:`measure_impact` of many measures at once: one row per measure of every reach and
+    share matrix (each measure's :class:`MeasureImpact` holds its rows). The sums per measure are
+    the sums of its row, so they equal the sums of the measures one by one."""
+
+    items: tuple[MeasureImpact, ...]
+    reach: Mapping[str, np.ndarray]
+    share: Mapping[str, Mapping[str, np.ndarray]]
+
+    @classmethod
+    def of(cls, ids: Sequence[str], reach: Mapping[str, np.ndarray], *, effects: Sequence[Sequence[float]],
+           multiplier: np.ndarray, uptakes: Sequence[Sequence[float] | None],
+           capacities: Sequence[float | None]) -> MeasureImpacts:
+        """``reach[season]`` and ``multiplier`` have a row per measure of ``ids``; ``effects``,
+        ``uptakes`` and ``capacities`` an entry per measure (see :func:`measure_impact`)."""
+        reached = np.logical_or.reduce([reach[s] for s in reach])
+        n_reached = reached.sum(axis=1)
+        probabilities = np.empty((len(ids), len(BANDS)))
+        participants: list[dict[str, float] | None] = []
+        bounds: list[bool] = []
+        for row, (uptake, capacity_people) in enumerate(zip(uptakes, capacities, strict=True)):
+            count = int(n_reached[row])
+            bound = False
+            rates = tuple(float(u) for u in uptake) if uptake is not None else (1.0, 1.0, 1.0)
+            probability: dict[str, float] = {}
+            for band, rate in zip(BANDS, rates, strict=True):
+                p = rate
+                # a measure with a physical size (bikes, spaces, cars) serves at most that many at once
+                if capacity_people is not None and count > 0 and p * count > capacity_people:
+                    p = capacity_people / count
+                    bound = bound or band == "central"
+                probability[band] = p
+            participants.append({band: probability[band] * count for band in BANDS}
+                                if uptake is not None or bound else None)
+            bounds.append(bound)
+            probabilities[row] = [probability[band] for band in BANDS]
+        strengths = np.array([[float(e) for e in effect] for effect in effects], dtype=float).reshape(len(ids), len(BANDS))
+        share: dict[str, dict[str, np.ndarray]] = {}
+        for b, band in enumerate(BANDS):
+            per_person = np.clip((probabilities[:, b] * strengths[:, b])[:, None] * multiplier, 0.0, 1.0)
+            share[band] = {s: np.where(mask, per_person, 0.0) for s, mask in reach.items()}
+        items = tuple(
+            MeasureImpact(mid, {s: mask[row] for s, mask in reach.items()},
+                          {band: {s: values[row] for s, values in seasons.items()} for band, seasons in share.items()},
+                          participants[row], capacities[row], bounds[row])
+            for row, mid in enumerate(ids))
+        return cls(items, dict(reach), share)
+
+    def trips(self, baseline: Baseline, band: str = "central") -> np.ndarray:
+        """Each measure's car trips per day avoided (:meth:`MeasureImpact.trips`)."""
+        total: Any = 0.0
+        for s in baseline.trips:
+            total = total + (self.share[band][s] * baseline.trips[s]).sum(axis=1)
+        return np.asarray(total, dtype=float)
+
+    def tonnes(self, baseline: Baseline, band: str = "central") -> np.ndarray | None:
+        """Each measure's tonnes avoided (:meth:`MeasureImpact.tonnes`)."""
+        if baseline.tonnes is None:
+            return None
+        total: Any = 0.0
+        for s in baseline.trips:
+            total = total + (self.share[band][s] * baseline.tonnes[band][s]).sum(axis=1)
+        return np.asarray(total, dtype=float)
+
+    def person_trips(self, baseline: Baseline, band: str = "central") -> np.ndarray:
+        """Per measure and person (:meth:`MeasureImpact.person_trips`)."""
+        return np.asarray(sum(self.share[band][s] * baseline.trips[s] for s in baseline.trips), dtype=float)
+
+    def person_tonnes(self, baseline: Baseline, band: str = "central") -> np.ndarray | None:
+        """Per measure and person (:meth:`MeasureImpact.person_tonnes`)."""
+        if baseline.tonnes is None:
+            return None
+        return np.asarray(sum(self.share[band][s] * baseline.tonnes[band][s] for s in baseline.trips), dtype=float)
 
 
 def restricted(impact: MeasureImpact, to: np.ndarray) -> MeasureImpact:

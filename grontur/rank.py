@@ -36,7 +36,7 @@ from grontur.evidence import (
     records_by_measure,
 )
 from grontur.i18n import LANGUAGES, check_language, has
-from grontur.impact import BANDS, Baseline, MeasureImpact, measure_impact
+from grontur.impact import BANDS, Baseline, MeasureImpact, MeasureImpacts
 from grontur.plan import Plan, choose_plan
 from grontur.potential import ALTERNATIVES
 from grontur.publish import (
@@ -371,6 +371,9 @@ class _Respondents:
         self.car_trips = baseline.person_trips()
         self.tonnes = baseline.person_tonnes("central")
         self.shift = self.boolean("shift_work") == 1
+        #: everyone and nobody (shared, never written to)
+        self.everyone = np.ones(self.n, dtype=bool)
+        self.nobody = np.zeros(self.n, dtype=bool)
         self._stage: np.ndarray | None = None
         self._stage_asked: np.ndarray | None = None
 
@@ -881,13 +884,15 @@ def rank_measures(
     ranked: list[dict[str, Any]] = []
     excluded: list[ExcludedMeasure] = []
     seen: set[str] = set()
+    rules_list: list[MeasureRules] = []
     for measure in iter_measures(catalogue):
         rules = _rules(measure)
         if rules.id in seen:
             raise CatalogueError(f"measure {rules.id!r} appears twice in the catalogue; keep one entry per id.")
         seen.add(rules.id)
-        outcome = _evaluate(rules, people, totals, seg_codes, seg_ids, context=context, settings=settings,
-                            evidence=by_measure.get(rules.id, ()), ledger=gate, potential=potential)
+        rules_list.append(rules)
+    for outcome in _evaluate(rules_list, people, totals, seg_ids, context=context, settings=settings,
+                             evidence=by_measure, ledger=gate, potential=potential):
         if isinstance(outcome, ExcludedMeasure):
             excluded.append(outcome)
         else:
@@ -994,23 +999,54 @@ def _check_requires(rules: MeasureRules, context: Mapping[str, Any]) -> Reason |
     return None
 
 
-def _evaluate(
-    rules: MeasureRules,
-    people: _Respondents,
-    totals: _Totals,
-    seg_codes: np.ndarray,
-    seg_ids: list[Any],
-    *,
-    context: Mapping[str, Any],
-    settings: Mapping[str, Any],
-    evidence: Sequence[EvidenceRecord],
-    ledger: Ledger,
-    potential: Any = None,
-) -> dict[str, Any] | ExcludedMeasure:
-    unmet = _check_requires(rules, context)
-    if unmet is not None:
-        return ExcludedMeasure(rules.id, rules.name, unmet)
+@dataclass
+class _Target:
+    """One measure's target group before its figures are worked out (see :func:`_evaluate`)."""
 
+    rules: MeasureRules
+    evidence: Sequence[EvidenceRecord]
+    group: np.ndarray
+    distance_unknown: np.ndarray
+    shift_left_out: np.ndarray
+    able: Mapping[str, np.ndarray]
+
+
+@dataclass
+class _Left:
+    """A measure left out, its reason's count registered with the gate in catalogue order."""
+
+    rules: MeasureRules
+    key: str
+    mask: np.ndarray | None = None
+    values: Mapping[str, Any] = field(default_factory=dict)
+
+    def excluded(self, ledger: Ledger) -> ExcludedMeasure:
+        values = dict(self.values) if self.mask is None else {"n": ledger.count(self.mask), **self.values}
+        return ExcludedMeasure(self.rules.id, self.rules.name, Reason(self.key, values))
+
+
+@dataclass
+class _Figures:
+    """A measure's figures computed with the others' (rows of the batch), not yet registered."""
+
+    target: _Target
+    reach: Mapping[str, np.ndarray]
+    reached: np.ndarray
+    strength: np.ndarray
+    effect: AdjustedEffect
+    capacity: float | None
+    impact: MeasureImpact
+    trips_band: Mapping[str, float]
+    tonnes_band: Mapping[str, float] | None
+    reached_car: np.ndarray
+    #: per segment: reached car commuters, central trips avoided, match strength of the reached
+    #: car commuters, tonnes avoided (None when unknown), reached
+    segments: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None, np.ndarray] | None
+
+
+def _target(rules: MeasureRules, people: _Respondents, evidence: Sequence[EvidenceRecord],
+            potential: Any) -> _Target:
+    """Whom the measure is for: current modes, distance range, conditions, shift compatibility."""
     n = people.n
     if rules.modes is not None:
         mode_ok = people.is_in("mode_summer", rules.modes) | people.is_in("mode_winter", rules.modes)
@@ -1044,76 +1080,205 @@ def _evaluate(
         shift_left_out = group & people.shift & people.car_commuter
         group = group & ~people.shift
         distance_unknown &= ~people.shift
-
-    # Reach: in the target group, driving that season, and able to switch to an alternative the
-    # measure offers (the potential model's one definition of feasible).
-    reach: dict[str, np.ndarray] = {}
+    # able to switch to an alternative the measure offers (the potential model's one definition
+    # of feasible), per season
+    able: dict[str, np.ndarray] = {}
     for season in people.baseline.trips:
-        drives = people.baseline.driver[season]
         if potential is not None:
-            able = potential.feasible_in(season, rules.alternatives, remove=rules.removes_conditions)
+            able[season] = potential.feasible_in(season, rules.alternatives, remove=rules.removes_conditions)
         else:
-            able = np.ones(n, dtype=bool)
-        reach[season] = group & drives & able
-    reached = np.logical_or.reduce(list(reach.values()))
-    drivers_in_group = group & people.car_driver
+            able[season] = people.everyone
+    return _Target(rules, evidence, group, distance_unknown, shift_left_out, able)
 
-    if not reached.any():
-        if not drivers_in_group.any():
-            if (distance_unknown & people.car_driver).any():
-                # nobody in the distance range is known because the distance is not: say so
-                return ExcludedMeasure(rules.id, rules.name, Reason("rank.excluded.distance_unknown",
-                                                                    {"n": ledger.count(distance_unknown & people.car_driver)}))
-            if shift_left_out.any():
-                return ExcludedMeasure(rules.id, rules.name, Reason("rank.excluded.shift_only", {"n": ledger.count(shift_left_out)}))
-            if group.any():
-                return ExcludedMeasure(rules.id, rules.name, Reason("rank.excluded.no_car_trips", {"n": ledger.count(group)}))
-            return ExcludedMeasure(rules.id, rules.name, Reason("rank.excluded.nobody_reached"))
-        if np.isnan(people.distance[drivers_in_group]).all():
-            # feasibility rests on distance, and nobody's is known: that is the cause
-            return ExcludedMeasure(rules.id, rules.name, Reason("rank.excluded.distance_unknown",
-                                                                {"n": ledger.count(drivers_in_group)}))
-        return ExcludedMeasure(rules.id, rules.name, Reason(
-            "rank.excluded.not_feasible", {"n": ledger.count(drivers_in_group),
-                                           "alternative_codes": [f"alternative.{a}" for a in rules.alternatives]}))
+
+def _nobody(target: _Target, people: _Respondents, drivers_in_group: np.ndarray) -> _Left:
+    """Why a measure reaches nobody who could switch."""
+    rules = target.rules
+    if not drivers_in_group.any():
+        unknown = target.distance_unknown & people.car_driver
+        if unknown.any():
+            # nobody in the distance range is known because the distance is not: say so
+            return _Left(rules, "rank.excluded.distance_unknown", unknown)
+        if target.shift_left_out.any():
+            return _Left(rules, "rank.excluded.shift_only", target.shift_left_out)
+        if target.group.any():
+            return _Left(rules, "rank.excluded.no_car_trips", target.group)
+        return _Left(rules, "rank.excluded.nobody_reached")
+    if np.isnan(people.distance[drivers_in_group]).all():
+        # feasibility rests on distance, and nobody's is known: that is the cause
+        return _Left(rules, "rank.excluded.distance_unknown", drivers_in_group)
+    return _Left(rules, "rank.excluded.not_feasible", drivers_in_group,
+                 {"alternative_codes": [f"alternative.{a}" for a in rules.alternatives]})
+
+
+def _figures(targets: Sequence[_Target], people: _Respondents, totals: _Totals, *, context: Mapping[str, Any],
+             settings: Mapping[str, Any]) -> list[_Figures | _Left]:
+    """Reach, match, effect and impact of many measures at once: a row per measure of every
+    matrix over respondents. Each row's arithmetic is the one of the measure alone."""
+    baseline = people.baseline
+    seasons = list(baseline.trips)
+    n = people.n
+    group = np.stack([t.group for t in targets])
+    # Reach: in the target group, driving that season, and able to switch.
+    reach = {s: group & baseline.driver[s] & np.stack([t.able[s] for t in targets]) for s in seasons}
+    reached = np.logical_or.reduce([reach[s] for s in seasons])
+    any_reached = reached.any(axis=1)
+    trips_there: Any = 0.0
+    for s in seasons:
+        trips_there = trips_there + (baseline.trips[s] * reach[s]).sum(axis=1)
+    out: list[_Figures | _Left | None] = [None] * len(targets)
+    kept: list[int] = []
+    for row, target in enumerate(targets):
+        if not any_reached[row]:
+            out[row] = _nobody(target, people, target.group & people.car_driver)
+        elif trips_there[row] <= 0:
+            out[row] = _Left(target.rules, "rank.excluded.no_car_trips", reached[row])
+        else:
+            kept.append(row)
+    if not kept:
+        return [item for item in out if item is not None]
+    rows = np.asarray(kept)
+    if len(kept) < len(targets):
+        reach = {s: mask[rows] for s, mask in reach.items()}
+        reached = reached[rows]
+    chosen = [targets[row] for row in kept]
 
     # Match strength per respondent, and the effect multiplier it gives.
     match_cfg = settings["match"]
-    kinds = [(kind, getattr(rules, kind)) for kind in _MULTI_TARGETS if getattr(rules, kind)]
-    weight = np.full(n, sum(float(match_cfg[kind]) for kind, _ in kinds))
-    matched = np.zeros(n)
-    for kind, codes in kinds:
-        matched += float(match_cfg[kind]) * people.any_of(kind, codes)
-    if rules.stages:
+    matched = np.zeros((len(kept), n))
+    weight_of = np.zeros(len(kept))
+    for kind in _MULTI_TARGETS:
+        codes = [getattr(t.rules, kind) for t in chosen]
+        if not any(codes):
+            continue
+        w = float(match_cfg[kind])
+        chose = np.stack([people.any_of(kind, c) if c else people.nobody for c in codes])
+        matched += w * chose
+    for i, target in enumerate(chosen):
+        weight_of[i] = sum(float(match_cfg[kind]) for kind in _MULTI_TARGETS if getattr(target.rules, kind))
+    weight = np.repeat(weight_of[:, None], n, axis=1)
+    staged = [i for i, t in enumerate(chosen) if t.rules.stages]
+    if staged:
         # the stage counts for those who answered the stage question (a derived one would
         # count their would-consider answer twice)
         asked = people.stage_asked()
-        weight = weight + float(match_cfg["stages"]) * asked
-        matched = matched + float(match_cfg["stages"]) * (asked & people.in_stage(rules.stages))
+        at = np.asarray(staged)
+        stage_w = float(match_cfg["stages"])
+        weight[at] = weight_of[at][:, None] + stage_w * asked
+        in_stage = np.stack([asked & people.in_stage(chosen[i].rules.stages) for i in staged])
+        matched[at] = matched[at] + stage_w * in_stage
     with np.errstate(invalid="ignore", divide="ignore"):
         strength = np.where(weight > 0, matched / np.where(weight > 0, weight, 1.0), float(match_cfg["neutral"]))
     base, bonus, neutral = float(match_cfg["base"]), float(match_cfg["bonus"]), float(match_cfg["neutral"])
     typical = base + bonus * neutral
-    multiplier = (base + bonus * strength) / typical if typical > 0 else np.ones(n)
+    multiplier = (base + bonus * strength) / typical if typical > 0 else np.ones((len(kept), n))
 
-    effect = adjust_effect(rules.effect_low, rules.effect_high, evidence, context=context, settings=settings.get("evidence"))
-    uptake = None
-    if rules.uptake is not None:
-        uptake = (rules.uptake[0], (rules.uptake[0] + rules.uptake[1]) / 2, rules.uptake[1])
-    capacity = _capacity_people(rules, context, people.n)
-    impact = measure_impact(rules.id, reach, effect=(effect.low, effect.central, effect.high),
-                            multiplier=multiplier, uptake=uptake, capacity_people=capacity)
+    effects = [adjust_effect(t.rules.effect_low, t.rules.effect_high, t.evidence, context=context,
+                             settings=settings.get("evidence")) for t in chosen]
+    uptakes = [None if t.rules.uptake is None else
+               (t.rules.uptake[0], (t.rules.uptake[0] + t.rules.uptake[1]) / 2, t.rules.uptake[1]) for t in chosen]
+    capacities = [_capacity_people(t.rules, context, n) for t in chosen]
+    batch = MeasureImpacts.of([t.rules.id for t in chosen], reach,
+                              effects=[(e.low, e.central, e.high) for e in effects],
+                              multiplier=multiplier, uptakes=uptakes, capacities=capacities)
+    trips = {band: batch.trips(baseline, band) for band in BANDS}
+    tonnes = None if baseline.tonnes is None else {
+        band: values for band in BANDS if (values := batch.tonnes(baseline, band)) is not None}
+    reached_car = reached & people.car_commuter
+
+    # Segments: each measure's central effect on each segment's car trips and tonnes; one
+    # bincount over measure x segment cells adds each cell up in the order of its own bincount.
+    per_segment: list[Any] = [None] * len(kept)
+    m = totals.n_segments
+    if m:
+        valid = totals.valid
+        cells = (np.arange(len(kept))[:, None] * m + totals.valid_codes[None, :]).ravel()
+
+        def sums(values: np.ndarray) -> np.ndarray:
+            return np.bincount(cells, weights=values[:, valid].ravel(), minlength=len(kept) * m).reshape(len(kept), m)
+
+        person_tonnes = batch.person_tonnes(baseline, "central")
+        seg_reach_car = sums(reached_car.astype(float))
+        seg_trips = sums(batch.person_trips(baseline, "central"))
+        seg_strength = sums(strength * reached_car)
+        seg_tonnes = sums(person_tonnes) if person_tonnes is not None else None
+        seg_reach = sums(reached.astype(float))
+        per_segment = [(seg_reach_car[i], seg_trips[i], seg_strength[i], None if seg_tonnes is None else seg_tonnes[i],
+                        seg_reach[i]) for i in range(len(kept))]
+    for i, row in enumerate(kept):
+        out[row] = _Figures(
+            target=chosen[i], reach={s: mask[i] for s, mask in reach.items()}, reached=reached[i], strength=strength[i],
+            effect=effects[i], capacity=capacities[i], impact=batch.items[i],
+            trips_band={band: float(values[i]) for band, values in trips.items()},
+            tonnes_band=None if tonnes is None else {band: float(values[i]) or 0.0 for band, values in tonnes.items()},
+            reached_car=reached_car[i], segments=per_segment[i])
+    return [item for item in out if item is not None]
+
+
+#: The most measure x respondent cells evaluated in one batch (a few matrices of this size are
+#: held at once; more measures are evaluated in several batches).
+_BATCH_CELLS = 2_000_000
+
+
+def _evaluate(
+    rules_list: Sequence[MeasureRules],
+    people: _Respondents,
+    totals: _Totals,
+    seg_ids: list[Any],
+    *,
+    context: Mapping[str, Any],
+    settings: Mapping[str, Any],
+    evidence: Mapping[str, Sequence[EvidenceRecord]],
+    ledger: Ledger,
+    potential: Any = None,
+) -> list[dict[str, Any] | ExcludedMeasure]:
+    """Every measure's reach, impact, score and reasons, in catalogue order.
+
+    The measures' figures are computed together (rows of matrices over respondents, in batches
+    that keep the matrices small); their counts are then registered with the gate measure by
+    measure, in catalogue order."""
+    outcome: list[ExcludedMeasure | _Left | _Figures | None] = []
+    targets: list[tuple[int, _Target]] = []
+    for rules in rules_list:
+        unmet = _check_requires(rules, context)
+        if unmet is not None:
+            outcome.append(ExcludedMeasure(rules.id, rules.name, unmet))
+            continue
+        targets.append((len(outcome), _target(rules, people, evidence.get(rules.id, ()), potential)))
+        outcome.append(None)
+    size = max(1, _BATCH_CELLS // max(people.n, 1))
+    for start in range(0, len(targets), size):
+        part = targets[start:start + size]
+        found = _figures([t for _, t in part], people, totals, context=context, settings=settings)
+        for (at, _), item in zip(part, found, strict=True):
+            outcome[at] = item
+    results: list[dict[str, Any] | ExcludedMeasure] = []
+    for entry in outcome:
+        if isinstance(entry, ExcludedMeasure):
+            results.append(entry)
+        elif isinstance(entry, _Left):
+            results.append(entry.excluded(ledger))
+        elif entry is not None:
+            results.append(_finish(entry, people, totals, seg_ids, settings=settings, ledger=ledger))
+    return results
+
+
+def _finish(figures: _Figures, people: _Respondents, totals: _Totals, seg_ids: list[Any], *,
+            settings: Mapping[str, Any], ledger: Ledger) -> dict[str, Any]:
+    """A measure's score, segment fits and reasons, its counts registered with the gate."""
+    target = figures.target
+    rules = target.rules
+    n = people.n
+    group, shift_left_out = target.group, target.shift_left_out
+    reached, reached_car, strength = figures.reached, figures.reached_car, figures.strength
+    effect, impact, capacity = figures.effect, figures.impact, figures.capacity
     baseline = people.baseline
-    trips_band = {band: impact.trips(baseline, band) for band in BANDS}
-    if sum(float((baseline.trips[s] * reach[s]).sum()) for s in reach) <= 0:
-        return ExcludedMeasure(rules.id, rules.name, Reason("rank.excluded.no_car_trips", {"n": ledger.count(reached)}))
-    tonnes_band = None if baseline.tonnes is None else {band: impact.tonnes(baseline, band) or 0.0 for band in BANDS}
+    trips_band, tonnes_band = figures.trips_band, figures.tonnes_band
     trips = (trips_band["low"], trips_band["high"])
     tonnes = None if tonnes_band is None else (tonnes_band["low"], tonnes_band["high"])
     central_trips = trips_band["central"]
     central_tonnes = None if tonnes_band is None else tonnes_band["central"]
 
-    reached_car = reached & people.car_commuter
     match_share = float(strength[reached_car].mean()) if reached_car.any() else float(strength[reached].mean())
     parts = _score_parts(settings, rules, central_trips / totals.trips if totals.trips else 0.0,
                          (central_tonnes / totals.tonnes) if central_tonnes is not None and totals.tonnes else None,
@@ -1123,17 +1288,8 @@ def _evaluate(
     # Segments: the measure's central effect on each segment's car trips and tonnes.
     fits: list[SegmentFit] = []
     served: list[Any] = []
-    if seg_ids:
-        valid, codes_valid = totals.valid, totals.valid_codes
-        m = len(seg_ids)
-        person_trips = impact.person_trips(baseline, "central")
-        person_tonnes = impact.person_tonnes(baseline, "central")
-        seg_reach_car = np.bincount(codes_valid, weights=reached_car[valid].astype(float), minlength=m)
-        seg_trips = np.bincount(codes_valid, weights=person_trips[valid], minlength=m)
-        seg_strength = np.bincount(codes_valid, weights=(strength * reached_car)[valid], minlength=m)
-        seg_tonnes = (np.bincount(codes_valid, weights=person_tonnes[valid], minlength=m)
-                      if person_tonnes is not None else None)
-        seg_reach = np.bincount(codes_valid, weights=reached[valid].astype(float), minlength=m)
+    if seg_ids and figures.segments is not None:
+        seg_reach_car, seg_trips, seg_strength, seg_tonnes, seg_reach = figures.segments
         min_share = float(settings["segment_min_share"])
         for i, seg in enumerate(seg_ids):
             count = int(seg_reach[i])
