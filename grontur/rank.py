@@ -1429,16 +1429,16 @@ def _condition(people: _Respondents, column: str, wanted: Any) -> np.ndarray:
     return people.is_in(column, options)
 
 
+def _saturate(share: float, h: float) -> float:
+    share = max(0.0, share)
+    return share / (share + h) if share + h > 0 else 0.0
+
+
 def _score_parts(settings: Mapping[str, Any], rules: MeasureRules, trip_share: float,
                  tonne_share: float | None, match_share: float) -> dict[str, float]:
     half = settings["impact_half_saturation"]
-
-    def saturate(share: float, h: float) -> float:
-        share = max(0.0, share)
-        return share / (share + h) if share + h > 0 else 0.0
-
-    trips_part = saturate(trip_share, float(half["trips"]))
-    tonnes_part = saturate(tonne_share, float(half["tonnes"])) if tonne_share is not None else trips_part
+    trips_part = _saturate(trip_share, float(half["trips"]))
+    tonnes_part = _saturate(tonne_share, float(half["tonnes"])) if tonne_share is not None else trips_part
     return {
         "trips": trips_part,
         "tonnes": tonnes_part,
@@ -1450,8 +1450,13 @@ def _score_parts(settings: Mapping[str, Any], rules: MeasureRules, trip_share: f
 
 def _score(settings: Mapping[str, Any], parts: Mapping[str, float]) -> float:
     weights = settings["score"]
-    total = sum(float(weights[key]) for key in parts)
-    return 100.0 * sum(float(weights[key]) * value for key, value in parts.items()) / total
+    total: float = 0
+    weighted: float = 0
+    for key, value in parts.items():
+        weight = float(weights[key])
+        total += weight
+        weighted += weight * value
+    return 100.0 * weighted / total
 
 
 def _package(rules: MeasureRules, settings: Mapping[str, Any]) -> str:
