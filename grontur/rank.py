@@ -480,12 +480,20 @@ class _Respondents:
             cached = self._multi[key] = self._answer_lookup(column, codes)[self._factor(column)[0]]
         return cached
 
-    def choice_counts(self, column: str, codes: Sequence[str], rows: np.ndarray) -> list[int]:
-        """How many of the respondents flagged in ``rows`` chose each of ``codes`` in ``column``."""
+    def choice_counts(self, column: str, codes: Sequence[Sequence[str]], rows: np.ndarray) -> list[list[int]]:
+        """For each row of ``rows`` (a matrix: one mask over respondents per row), how many of the
+        flagged respondents chose each code of that row's ``codes`` in the multi-select ``column``."""
+        wanted = list(dict.fromkeys(code for row in codes for code in row))
+        if not wanted or not len(rows):
+            return [[0] * len(row) for row in codes]
         factor, uniques = self._factor(column)
-        per_answer = np.bincount(factor[rows & (factor >= 0)], minlength=len(uniques))
+        width = len(uniques) + 1  # the distinct answers, and "missing" first
+        row_of, person = np.nonzero(rows)
+        per_answer = np.bincount(row_of * width + factor[person] + 1, minlength=len(rows) * width).reshape(len(rows), width)
         choices = self._choices(column)
-        return [int(per_answer[choices[code]].sum()) if code in choices else 0 for code in codes]
+        by_code = {code: per_answer[:, choices[code] + 1].sum(axis=1) if code in choices else np.zeros(len(rows), dtype=np.int64)
+                   for code in wanted}
+        return [[int(by_code[code][i]) for code in row] for i, row in enumerate(codes)]
 
 
 _TRUE = ("true", "1", "1.0", "yes", "ja")
@@ -1039,6 +1047,9 @@ class _Figures:
     trips_band: Mapping[str, float]
     tonnes_band: Mapping[str, float] | None
     reached_car: np.ndarray
+    #: per multi-select target kind: how many of the measure's target group (its car commuters
+    #: when it targets car modes) chose each of its codes
+    chosen_by_focus: Mapping[str, Sequence[int]]
     #: per segment: reached car commuters, central trips avoided, match strength of the reached
     #: car commuters, tonnes avoided (None when unknown), reached
     segments: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None, np.ndarray] | None
@@ -1205,13 +1216,18 @@ def _figures(targets: Sequence[_Target], people: _Respondents, totals: _Totals, 
         seg_reach = sums(reached.astype(float))
         per_segment = [(seg_reach_car[i], seg_trips[i], seg_strength[i], None if seg_tonnes is None else seg_tonnes[i],
                         seg_reach[i]) for i in range(len(kept))]
+    # the reasons' counts of answers in each measure's target group, all measures at once
+    focus = np.stack([t.group & people.car_commuter if _targets_cars(t.rules) else t.group for t in chosen])
+    chosen_by_focus = {kind: people.choice_counts(kind, [getattr(t.rules, kind) for t in chosen], focus)
+                       for kind in _MULTI_TARGETS}
     for i, row in enumerate(kept):
         out[row] = _Figures(
             target=chosen[i], reach={s: mask[i] for s, mask in reach.items()}, reached=reached[i], strength=strength[i],
             effect=effects[i], capacity=capacities[i], impact=batch.items[i],
             trips_band={band: float(values[i]) for band, values in trips.items()},
             tonnes_band=None if tonnes is None else {band: float(values[i]) or 0.0 for band, values in tonnes.items()},
-            reached_car=reached_car[i], segments=per_segment[i])
+            reached_car=reached_car[i], segments=per_segment[i],
+            chosen_by_focus={kind: counts[i] for kind, counts in chosen_by_focus.items()})
     return [item for item in out if item is not None]
 
 
@@ -1314,7 +1330,8 @@ def _finish(figures: _Figures, people: _Respondents, totals: _Totals, seg_ids: l
 
     reach_fig = ledger.count(reached)
     reasons = _reasons(rules, people, group, reached, reached_car, effect, trips, tonnes, impact,
-                       shift_left_out=shift_left_out, ledger=ledger, reach_fig=reach_fig)
+                       shift_left_out=shift_left_out, ledger=ledger, reach_fig=reach_fig,
+                       chosen_by_focus=figures.chosen_by_focus)
     reach_car = ledger.count(reached_car)
     car_commuters = ledger.named("car_users", people.table)
     ledger.subset(reach_car, car_commuters)
@@ -1468,6 +1485,11 @@ def _package(rules: MeasureRules, settings: Mapping[str, Any]) -> str:
     return str(packages.get("default", "core"))
 
 
+def _targets_cars(rules: MeasureRules) -> bool:
+    """Whether a measure is for car commuters (its reasons count them), or for everyone."""
+    return rules.modes is None or any(mode in CAR_MODES for mode in rules.modes)
+
+
 def _reasons(
     rules: MeasureRules,
     people: _Respondents,
@@ -1482,6 +1504,7 @@ def _reasons(
     shift_left_out: np.ndarray,
     ledger: Ledger,
     reach_fig: Fig,
+    chosen_by_focus: Mapping[str, Sequence[int]],
 ) -> list[Reason]:
     """Why a measure fits, as message keys and the counts (registered with the gate) that fill them."""
     reasons: list[Reason] = []
@@ -1489,7 +1512,7 @@ def _reasons(
     def count(mask: np.ndarray) -> Fig:
         return ledger.count(mask)
 
-    targets_cars = rules.modes is None or any(mode in CAR_MODES for mode in rules.modes)
+    targets_cars = _targets_cars(rules)
     in_group = group & people.car_commuter if targets_cars else group
     focus = in_group
     n_focus = focus
@@ -1525,7 +1548,7 @@ def _reasons(
         codes = getattr(rules, kind)
         if not codes:
             continue
-        counts = sorted(zip(people.choice_counts(kind, codes, focus), codes, strict=True), key=lambda c: (-c[0], c[1]))
+        counts = sorted(zip(chosen_by_focus[kind], codes, strict=True), key=lambda c: (-c[0], c[1]))
         for value, code in counts[:limit]:
             if value > 0:
                 reasons.append(Reason(f"rank.reason.{kind}", {"n": count(focus & people.multi(kind, code)),
