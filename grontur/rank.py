@@ -559,7 +559,7 @@ class Reason:
     values: Mapping[str, Any] = field(default_factory=dict)
 
     def published(self, publication: Publication) -> Reason:
-        return Reason(self.key, publication.resolve(dict(self.values)))
+        return Reason(self.key, publication.resolve(self.values))
 
     def as_dict(self) -> dict[str, Any]:
         return {"key": self.key, **{name: _json_value(value) for name, value in self.values.items()}}
@@ -1167,7 +1167,10 @@ def _figures(targets: Sequence[_Target], people: _Respondents, totals: _Totals, 
         matched += w * chose
     for i, target in enumerate(chosen):
         weight_of[i] = sum(float(match_cfg[kind]) for kind in _MULTI_TARGETS if getattr(target.rules, kind))
-    weight = np.repeat(weight_of[:, None], n, axis=1)
+    # strength: the share of the weights matched (neutral where nothing is weighed); a measure's
+    # weight is the same for everyone unless it counts the stage question
+    weighed = weight_of > 0
+    strength = np.where(weighed[:, None], matched / np.where(weighed, weight_of, 1.0)[:, None], float(match_cfg["neutral"]))
     staged = [i for i, t in enumerate(chosen) if t.rules.stages]
     if staged:
         # the stage counts for those who answered the stage question (a derived one would
@@ -1175,11 +1178,11 @@ def _figures(targets: Sequence[_Target], people: _Respondents, totals: _Totals, 
         asked = people.stage_asked()
         at = np.asarray(staged)
         stage_w = float(match_cfg["stages"])
-        weight[at] = weight_of[at][:, None] + stage_w * asked
+        weight = weight_of[at][:, None] + stage_w * asked
         in_stage = np.stack([asked & people.in_stage(chosen[i].rules.stages) for i in staged])
-        matched[at] = matched[at] + stage_w * in_stage
-    with np.errstate(invalid="ignore", divide="ignore"):
-        strength = np.where(weight > 0, matched / np.where(weight > 0, weight, 1.0), float(match_cfg["neutral"]))
+        matched_staged = matched[at] + stage_w * in_stage
+        with np.errstate(invalid="ignore", divide="ignore"):
+            strength[at] = np.where(weight > 0, matched_staged / np.where(weight > 0, weight, 1.0), float(match_cfg["neutral"]))
     base, bonus, neutral = float(match_cfg["base"]), float(match_cfg["bonus"]), float(match_cfg["neutral"])
     typical = base + bonus * neutral
     multiplier = (base + bonus * strength) / typical if typical > 0 else np.ones((len(kept), n))
