@@ -1208,8 +1208,11 @@ def _figures(targets: Sequence[_Target], people: _Respondents, totals: _Totals, 
         valid = totals.valid
         cells = (np.arange(len(kept))[:, None] * m + totals.valid_codes[None, :]).ravel()
 
+        everyone_placed = bool(valid.all())
+
         def sums(values: np.ndarray) -> np.ndarray:
-            return np.bincount(cells, weights=values[:, valid].ravel(), minlength=len(kept) * m).reshape(len(kept), m)
+            weights = values.ravel() if everyone_placed else values[:, valid].ravel()
+            return np.bincount(cells, weights=weights, minlength=len(kept) * m).reshape(len(kept), m)
 
         person_tonnes = batch.person_tonnes(baseline, "central")
         seg_reach_car = sums(reached_car.astype(float))
