@@ -551,6 +551,11 @@ def _replaced(obj: Any, **changes: Any) -> Any:
     return new
 
 
+#: Types of reason values that hold no count of the gate (resolving them returns them as they
+#: are); a reason holds no section tally.
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
 @dataclass(frozen=True)
 class Reason:
     """One explanation: a message key and the numbers and codes that fill it in."""
@@ -559,7 +564,10 @@ class Reason:
     values: Mapping[str, Any] = field(default_factory=dict)
 
     def published(self, publication: Publication) -> Reason:
-        return Reason(self.key, publication.resolve(self.values))
+        # the gate decides the counts; codes, numbers and words stay as they are
+        resolve = publication.resolve
+        return Reason(self.key, {name: value if type(value) in _PLAIN else resolve(value)
+                                 for name, value in self.values.items()})
 
     def as_dict(self) -> dict[str, Any]:
         return {"key": self.key, **{name: _json_value(value) for name, value in self.values.items()}}
@@ -805,6 +813,11 @@ def _round_nested(value: Any, digits: int) -> Any:
 
 
 def _json_value(value: Any) -> Any:
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:
+        return value
+    if kind is float:
+        return None if math.isnan(value) or math.isinf(value) else value
     if isinstance(value, Mapping):
         return {str(k): _json_value(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
