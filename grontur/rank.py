@@ -980,6 +980,9 @@ class _Totals:
         self.seg_tonnes = (np.bincount(seg_codes[valid], weights=people.tonnes[valid], minlength=n_segments)
                            if people.tonnes is not None else None)
         self.seg_car = np.bincount(seg_codes[valid], weights=people.car_commuter[valid].astype(float), minlength=n_segments)
+        #: the segment totals as Python floats (trips, tonnes or None, car commuters)
+        self.lists = (self.seg_trips.tolist(), None if self.seg_tonnes is None else self.seg_tonnes.tolist(),
+                      self.seg_car.tolist())
 
 
 def _context_value(context: Mapping[str, Any], key: str) -> Any:
@@ -1324,19 +1327,24 @@ def _finish(figures: _Figures, people: _Respondents, totals: _Totals, seg_ids: l
     fits: list[SegmentFit] = []
     served: list[Any] = []
     if seg_ids and figures.segments is not None:
-        seg_reach_car, seg_trips, seg_strength, seg_tonnes, seg_reach = figures.segments
+        # as Python floats (the same doubles: the arithmetic below gives the same results)
+        reach_car_row, trips_row, strength_row, tonnes_row, reach_row = figures.segments
+        seg_reach_car, seg_trips, seg_strength, seg_reach = (reach_car_row.tolist(), trips_row.tolist(),
+                                                             strength_row.tolist(), reach_row.tolist())
+        seg_tonnes: list[float] | None = None if tonnes_row is None else tonnes_row.tolist()
+        all_trips, all_tonnes, all_car = totals.lists
         min_share = float(settings["segment_min_share"])
         for i, seg in enumerate(seg_ids):
             count = int(seg_reach[i])
             car_count = int(seg_reach_car[i])
-            seg_trip_share = seg_trips[i] / totals.seg_trips[i] if totals.seg_trips[i] > 0 else 0.0
+            seg_trip_share = seg_trips[i] / all_trips[i] if all_trips[i] > 0 else 0.0
             seg_tonne_share = None
-            if seg_tonnes is not None and totals.seg_tonnes is not None and totals.seg_tonnes[i] > 0:
-                seg_tonne_share = seg_tonnes[i] / totals.seg_tonnes[i]
+            if seg_tonnes is not None and all_tonnes is not None and all_tonnes[i] > 0:
+                seg_tonne_share = seg_tonnes[i] / all_tonnes[i]
             seg_match = seg_strength[i] / car_count if car_count else 0.0
             seg_score = _score(settings, _score_parts(settings, rules, seg_trip_share, seg_tonne_share, seg_match)) if count else 0.0
-            is_served = bool(ledger.may_show(car_count) and car_count and totals.seg_car[i] > 0
-                             and car_count / totals.seg_car[i] >= min_share)
+            is_served = bool(ledger.may_show(car_count) and car_count and all_car[i] > 0
+                             and car_count / all_car[i] >= min_share)
             if is_served:
                 served.append(seg)
             seg_reach_fig = ledger.count(reached & totals.seg_masks[i])
