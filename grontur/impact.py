@@ -103,12 +103,13 @@ class Baseline:
             out = {band: parts for band in BANDS}
         else:
             out = {}
+            car = {season: detail[f"mode_{season}"].isin(("car_alone", "car_shared")).to_numpy(dtype=bool)
+                   for season in SEASONS}
             for band in BANDS:
                 out[band] = {}
                 for season in SEASONS:
-                    car = detail[f"mode_{season}"].isin(("car_alone", "car_shared")).to_numpy(dtype=bool)
                     values = detail[f"{band}_{season}"].to_numpy(dtype=float)
-                    out[band][season] = np.where(car & ~np.isnan(values), values, 0.0)
+                    out[band][season] = np.where(car[season] & ~np.isnan(values), values, 0.0)
         return cls(trips=trips, tonnes=out, driver=driver, days_per_year=days, season_weights=weights)
 
 
