@@ -26,10 +26,12 @@ from grontur.schema import CAR_DRIVER_MODES, CAR_MODES, SEASONS
 
 
 def _modes(table: pd.DataFrame, season: str) -> pd.Series:
+    """The season's mode column as stored (membership and missingness read the same from a
+    categorical column as from its values, without copying them out)."""
     name = f"mode_{season}"
     if name not in table.columns:
         return pd.Series(pd.NA, index=table.index, dtype="object")
-    return table[name].astype("object")
+    return table[name]
 
 
 def _in(table: pd.DataFrame, season: str, modes: tuple[str, ...]) -> np.ndarray:

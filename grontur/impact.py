@@ -22,8 +22,9 @@ anything (the ranking registers counts with the publication gate, the report phr
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -102,12 +103,13 @@ class Baseline:
             out = {band: parts for band in BANDS}
         else:
             out = {}
+            car = {season: detail[f"mode_{season}"].isin(("car_alone", "car_shared")).to_numpy(dtype=bool)
+                   for season in SEASONS}
             for band in BANDS:
                 out[band] = {}
                 for season in SEASONS:
-                    car = detail[f"mode_{season}"].isin(("car_alone", "car_shared")).to_numpy(dtype=bool)
                     values = detail[f"{band}_{season}"].to_numpy(dtype=float)
-                    out[band][season] = np.where(car & ~np.isnan(values), values, 0.0)
+                    out[band][season] = np.where(car[season] & ~np.isnan(values), values, 0.0)
         return cls(trips=trips, tonnes=out, driver=driver, days_per_year=days, season_weights=weights)
 
 
@@ -126,6 +128,15 @@ class MeasureImpact:
     @property
     def reached(self) -> np.ndarray:
         return np.logical_or.reduce(list(self.reach.values()))
+
+    @cached_property
+    def touched(self) -> np.ndarray:
+        """The people whose central car trips the measure cuts in some season (worked out once:
+        a plan asks for every candidate package at every step)."""
+        out = np.zeros(len(next(iter(self.reach.values()))), dtype=bool)
+        for values in self.share["central"].values():
+            out |= values > 0
+        return out
 
     def trips(self, baseline: Baseline, band: str = "central") -> float:
         return float(sum(float((self.share[band][s] * baseline.trips[s]).sum()) for s in baseline.trips))
@@ -161,34 +172,116 @@ def measure_impact(
     either: at most ``capacity_people`` are served at once, so the probability is at most
     ``capacity / reached``.
     """
-    reached = np.logical_or.reduce(list(reach.values()))
-    n_reached = int(reached.sum())
-    participants: dict[str, float] | None = None
-    bound = False
-    rates = tuple(float(u) for u in uptake) if uptake is not None else (1.0, 1.0, 1.0)
-    probability: dict[str, float] = {}
-    for band, rate in zip(BANDS, rates, strict=True):
-        p = rate
-        # a measure with a physical size (bikes, spaces, cars) serves at most that many at once
-        if capacity_people is not None and n_reached > 0 and p * n_reached > capacity_people:
-            p = capacity_people / n_reached
-            bound = bound or band == "central"
-        probability[band] = p
-    if uptake is not None or bound:
-        participants = {band: probability[band] * n_reached for band in BANDS}
-    share: dict[str, dict[str, np.ndarray]] = {}
-    for band, e in zip(BANDS, effect, strict=True):
-        per_person = np.clip(probability[band] * float(e) * multiplier, 0.0, 1.0)
-        share[band] = {s: np.where(mask, per_person, 0.0) for s, mask in reach.items()}
-    return MeasureImpact(measure_id, dict(reach), share, participants, capacity_people, bound)
+    batch = MeasureImpacts.of([measure_id], {s: np.asarray(mask)[None, :] for s, mask in reach.items()},
+                              effects=[effect], multiplier=np.asarray(multiplier, dtype=float)[None, :],
+                              uptakes=[uptake], capacities=[capacity_people])
+    return batch.items[0]
+
+
+@dataclass(frozen=True, eq=False)
+class MeasureImpacts:
+    """:func:`measure_impact` of many measures at once: one row per measure of every reach and
+    share matrix (each measure's :class:`MeasureImpact` holds its rows). The sums per measure are
+    the sums of its row, so they equal the sums of the measures one by one."""
+
+    items: tuple[MeasureImpact, ...]
+    reach: Mapping[str, np.ndarray]
+    share: Mapping[str, Mapping[str, np.ndarray]]
+
+    @classmethod
+    def of(cls, ids: Sequence[str], reach: Mapping[str, np.ndarray], *, effects: Sequence[Sequence[float]],
+           multiplier: np.ndarray, uptakes: Sequence[Sequence[float] | None],
+           capacities: Sequence[float | None]) -> MeasureImpacts:
+        """``reach[season]`` and ``multiplier`` have a row per measure of ``ids``; ``effects``,
+        ``uptakes`` and ``capacities`` an entry per measure (see :func:`measure_impact`)."""
+        reached = np.logical_or.reduce([reach[s] for s in reach])
+        n_reached = reached.sum(axis=1)
+        probabilities = np.empty((len(ids), len(BANDS)))
+        participants: list[dict[str, float] | None] = []
+        bounds: list[bool] = []
+        for row, (uptake, capacity_people) in enumerate(zip(uptakes, capacities, strict=True)):
+            count = int(n_reached[row])
+            bound = False
+            rates = tuple(float(u) for u in uptake) if uptake is not None else (1.0, 1.0, 1.0)
+            probability: dict[str, float] = {}
+            for band, rate in zip(BANDS, rates, strict=True):
+                p = rate
+                # a measure with a physical size (bikes, spaces, cars) serves at most that many at once
+                if capacity_people is not None and count > 0 and p * count > capacity_people:
+                    p = capacity_people / count
+                    bound = bound or band == "central"
+                probability[band] = p
+            participants.append({band: probability[band] * count for band in BANDS}
+                                if uptake is not None or bound else None)
+            bounds.append(bound)
+            probabilities[row] = [probability[band] for band in BANDS]
+        strengths = np.array([[float(e) for e in effect] for effect in effects], dtype=float).reshape(len(ids), len(BANDS))
+        share: dict[str, dict[str, np.ndarray]] = {}
+        for b, band in enumerate(BANDS):
+            per_person = np.clip((probabilities[:, b] * strengths[:, b])[:, None] * multiplier, 0.0, 1.0)
+            share[band] = {s: np.where(mask, per_person, 0.0) for s, mask in reach.items()}
+        items = tuple(
+            MeasureImpact(mid, {s: mask[row] for s, mask in reach.items()},
+                          {band: {s: values[row] for s, values in seasons.items()} for band, seasons in share.items()},
+                          participants[row], capacities[row], bounds[row])
+            for row, mid in enumerate(ids))
+        return cls(items, dict(reach), share)
+
+    def trips(self, baseline: Baseline, band: str = "central") -> np.ndarray:
+        """Each measure's car trips per day avoided (:meth:`MeasureImpact.trips`)."""
+        total: Any = 0.0
+        for s in baseline.trips:
+            total = total + (self.share[band][s] * baseline.trips[s]).sum(axis=1)
+        return np.asarray(total, dtype=float)
+
+    def tonnes(self, baseline: Baseline, band: str = "central") -> np.ndarray | None:
+        """Each measure's tonnes avoided (:meth:`MeasureImpact.tonnes`)."""
+        if baseline.tonnes is None:
+            return None
+        total: Any = 0.0
+        for s in baseline.trips:
+            total = total + (self.share[band][s] * baseline.tonnes[band][s]).sum(axis=1)
+        return np.asarray(total, dtype=float)
+
+    def person_trips(self, baseline: Baseline, band: str = "central") -> np.ndarray:
+        """Per measure and person (:meth:`MeasureImpact.person_trips`)."""
+        return np.asarray(sum(self.share[band][s] * baseline.trips[s] for s in baseline.trips), dtype=float)
+
+    def person_tonnes(self, baseline: Baseline, band: str = "central") -> np.ndarray | None:
+        """Per measure and person (:meth:`MeasureImpact.person_tonnes`)."""
+        if baseline.tonnes is None:
+            return None
+        return np.asarray(sum(self.share[band][s] * baseline.tonnes[band][s] for s in baseline.trips), dtype=float)
 
 
 def restricted(impact: MeasureImpact, to: np.ndarray) -> MeasureImpact:
     """An enabler's impact on the people ``to`` only (those the measures it goes with reach):
     showers help the people a cycling measure moves onto a bike, not everyone."""
     reach = {s: mask & to for s, mask in impact.reach.items()}
-    share = {band: {s: np.where(to, values, 0.0) for s, values in seasons.items()} for band, seasons in impact.share.items()}
-    return MeasureImpact(impact.id, reach, share, impact.participants, impact.capacity_people, impact.capacity_bound)
+    return MeasureImpact(impact.id, reach, _Restricted(impact.share, to), impact.participants, impact.capacity_people,
+                         impact.capacity_bound)
+
+
+class _Restricted(Mapping[str, Mapping[str, np.ndarray]]):
+    """The shares of each band kept for the people ``to`` only, worked out when a band is first
+    asked for (choosing a plan needs the central band alone)."""
+
+    def __init__(self, share: Mapping[str, Mapping[str, np.ndarray]], to: np.ndarray) -> None:
+        self._share = share
+        self._to = to
+        self._done: dict[str, dict[str, np.ndarray]] = {}
+
+    def __getitem__(self, band: str) -> Mapping[str, np.ndarray]:
+        found = self._done.get(band)
+        if found is None:
+            found = self._done[band] = {s: np.where(self._to, values, 0.0) for s, values in self._share[band].items()}
+        return found
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._share)
+
+    def __len__(self) -> int:
+        return len(self._share)
 
 
 @dataclass(frozen=True)
@@ -245,15 +338,27 @@ def apply_in_order(baseline: Baseline, impacts: Sequence[MeasureImpact]) -> Plan
                 factor[band] = np.where(avoided > baseline.ceiling, baseline.ceiling / np.where(avoided > 0, avoided, 1.0), 1.0)
             for s in seasons:
                 remaining[band][s] = 1.0 - (1.0 - remaining[band][s]) * factor[band]
+    # every step's sums at once: one row per measure (a row's sum is the sum of that measure's
+    # array, so the figures are those of summing measure by measure)
+    step_trips: dict[str, list[float]] = {}
+    step_tonnes: dict[str, list[float]] = {}
+    for band in BANDS:
+        if not impacts:
+            break
+        totals_trips: Any = 0.0
+        totals_tonnes: Any = 0.0
+        for s in seasons:
+            stacked = np.stack([step[s] for step in steps_trips[band]]) * factor[band]
+            totals_trips = totals_trips + (stacked * baseline.trips[s]).sum(axis=1)
+            if baseline.tonnes is not None:
+                totals_tonnes = totals_tonnes + (stacked * baseline.tonnes[band][s]).sum(axis=1)
+        step_trips[band] = [float(v) for v in np.asarray(totals_trips)]
+        if baseline.tonnes is not None:
+            step_tonnes[band] = [float(v) for v in np.asarray(totals_tonnes)]
     steps = []
     for j, impact in enumerate(impacts):
-        trips: dict[str, float] = {}
-        tonnes: dict[str, float] | None = {} if baseline.tonnes is not None else None
-        for band in BANDS:
-            cuts = steps_trips[band][j]
-            trips[band] = float(sum(float((cuts[s] * factor[band] * baseline.trips[s]).sum()) for s in seasons))
-            if tonnes is not None and baseline.tonnes is not None:
-                tonnes[band] = float(sum(float((cuts[s] * factor[band] * baseline.tonnes[band][s]).sum()) for s in seasons))
+        trips = {band: step_trips[band][j] for band in BANDS}
+        tonnes = None if baseline.tonnes is None else {band: step_tonnes[band][j] for band in BANDS}
         steps.append(Step(impact.id, trips, tonnes))
     total_trips = {band: sum(step.trips[band] for step in steps) for band in BANDS}
     total_tonnes = None
@@ -262,39 +367,73 @@ def apply_in_order(baseline: Baseline, impacts: Sequence[MeasureImpact]) -> Plan
     return PlanOutcome(tuple(steps), total_trips, total_tonnes, remaining)
 
 
+@dataclass(frozen=True, eq=False)
+class Package:
+    """What :func:`marginal_central` needs of a package of measures that does not depend on
+    what remains: the people it touches and, for them, each measure's central share kept, their
+    car trips and their tonnes per trip. A plan asks for the same package at many steps."""
+
+    touched: np.ndarray
+    idx: np.ndarray
+    keep: tuple[Mapping[str, np.ndarray], ...]
+    trips: Mapping[str, np.ndarray]
+    ceiling: np.ndarray | None
+    per_trip: np.ndarray | None
+
+    @classmethod
+    def of(cls, baseline: Baseline, impacts: Sequence[MeasureImpact]) -> Package:
+        seasons = list(baseline.trips)
+        reached = touched(impacts, baseline.n)
+        idx = np.flatnonzero(reached)
+        keep = tuple({s: 1.0 - impact.share["central"][s][idx] for s in seasons} for impact in impacts)
+        trips_sub = {s: baseline.trips[s][idx] for s in seasons}
+        per_trip = None
+        if baseline.tonnes is not None:
+            # tonnes in proportion to the person's trips cut (their tonnes per trip)
+            person = sum(trips_sub.values())
+            per_trip = np.divide(sum(baseline.tonnes["central"][s][idx] for s in seasons), person,
+                                 out=np.zeros(len(idx)), where=person > 0)
+        ceiling = None if baseline.ceiling is None else baseline.ceiling[idx]
+        return cls(reached, idx, keep, trips_sub, ceiling, per_trip)
+
+
 def marginal_central(baseline: Baseline, remaining: Mapping[str, np.ndarray],
-                     impacts: Sequence[MeasureImpact]) -> tuple[float, float | None]:
+                     impacts: Sequence[MeasureImpact] | Package) -> tuple[float, float | None]:
     """Central car trips per day and tonnes a package of measures adds, given what remains.
 
     Only the people the package reaches are touched (a package reaches a fraction of a large
-    workforce), so choosing a plan costs little more than evaluating its measures.
+    workforce), so choosing a plan costs little more than evaluating its measures. ``impacts``
+    may be the package already prepared (:class:`Package`).
     """
+    package = impacts if isinstance(impacts, Package) else Package.of(baseline, impacts)
     seasons = list(baseline.trips)
-    touched = np.zeros(baseline.n, dtype=bool)
-    for impact in impacts:
-        for s in seasons:
-            touched |= impact.share["central"][s] > 0
-    idx = np.flatnonzero(touched)
+    idx = package.idx
     if not len(idx):
         return 0.0, (0.0 if baseline.tonnes is not None else None)
-    left = {s: remaining[s][idx] for s in seasons}
-    for impact in impacts:
-        left = {s: values * (1.0 - impact.share["central"][s][idx]) for s, values in left.items()}
-    trips_sub = {s: baseline.trips[s][idx] for s in seasons}
-    before_cut = sum((1.0 - remaining[s][idx]) * trips_sub[s] for s in seasons)
+    before = {s: remaining[s][idx] for s in seasons}
+    left = before
+    for keep in package.keep:
+        left = {s: values * keep[s] for s, values in left.items()}
+    trips_sub = package.trips
+    before_cut = sum((1.0 - before[s]) * trips_sub[s] for s in seasons)
     after_cut = sum((1.0 - left[s]) * trips_sub[s] for s in seasons)
-    if baseline.ceiling is not None:
-        after_cut = np.minimum(after_cut, np.maximum(baseline.ceiling[idx], before_cut))
+    if package.ceiling is not None:
+        after_cut = np.minimum(after_cut, np.maximum(package.ceiling, before_cut))
     gained = np.maximum(after_cut - before_cut, 0.0)
     trips = float(gained.sum())
     tonnes = None
-    if baseline.tonnes is not None:
-        # tonnes in proportion to the person's trips cut (their tonnes per trip)
-        person = sum(trips_sub.values())
-        per_trip = np.divide(sum(baseline.tonnes["central"][s][idx] for s in seasons), person,
-                             out=np.zeros(len(idx)), where=person > 0)
-        tonnes = float((gained * per_trip).sum())
+    if package.per_trip is not None:
+        tonnes = float((gained * package.per_trip).sum())
     return trips, tonnes
+
+
+def touched(impacts: Sequence[MeasureImpact], n: int) -> np.ndarray:
+    """The people a package of measures touches: outside them :func:`marginal_central` and
+    :func:`after` leave everything as it is."""
+    out = np.zeros(n, dtype=bool)
+    for impact in impacts:
+        out |= impact.touched
+    return out
 
 
 def after(remaining: Mapping[str, np.ndarray], impacts: Sequence[MeasureImpact]) -> dict[str, np.ndarray]:

@@ -28,14 +28,15 @@ from typing import Any
 
 import numpy as np
 
-from grontur import bases
 from grontur.impact import (
     BANDS,
     MeasureImpact,
+    Package,
     after,
     apply_in_order,
     marginal_central,
     restricted,
+    touched,
 )
 from grontur.publish import Derived, Fig, Ledger, Publication
 
@@ -170,23 +171,26 @@ def choose_plan(ranked: Sequence[Mapping[str, Any]], people: Any, *, context: Ma
     facilities = context.get("facilities") or {}
     one_per_family = set(cfg.get("one_per_family") or ())
 
+    def needed(item: Mapping[str, Any]) -> bool:
+        """Whether the enabler is a missing facility enough of its target group name as a barrier."""
+        rules = item["rules"]
+        if rules.facility is None or facilities.get(rules.facility) is not False:
+            return False
+        target = item["target"] & people.car_commuter
+        return bool(target.sum() and float((item["named"] & target).sum()) / float(target.sum())
+                    >= float(cfg["prerequisite_min_share"]))
+
+    # whether an enabler is needed first, or asked for by at least k, does not depend on the core
+    is_needed = {item["id"]: needed(item) for item in enablers}
+    is_asked = {item["id"]: ledger.may_show(int((item["named"] & item["impact"].reached).sum())) for item in enablers}
+    strongest = sorted(enablers, key=lambda item: (-item["car_trips_central"], item["id"]))
+
     def prerequisites(core: Mapping[str, Any]) -> list[str]:
-        out = []
-        for item in enablers:
-            rules = item["rules"]
-            if not rules.covers(core["rules"]) or rules.facility is None or facilities.get(rules.facility) is not False:
-                continue
-            target = item["target"] & people.car_commuter
-            if target.sum() and float((item["named"] & target).sum()) / float(target.sum()) >= float(cfg["prerequisite_min_share"]):
-                out.append(item["id"])
-        return out
+        return [item["id"] for item in enablers if item["rules"].covers(core["rules"]) and is_needed[item["id"]]]
 
     def addons(core: Mapping[str, Any]) -> list[str]:
         """Enablers of ``core`` that at least k of the people they reach asked for, strongest first."""
-        fitting = [item for item in enablers if item["rules"].covers(core["rules"])
-                   and ledger.may_show(int((item["named"] & item["impact"].reached).sum()))]
-        fitting.sort(key=lambda item: (-item["car_trips_central"], item["id"]))
-        return [item["id"] for item in fitting]
+        return [item["id"] for item in strongest if item["rules"].covers(core["rules"]) and is_asked[item["id"]]]
 
     # what travels with each core measure does not change while the plan is chosen
     needed_first = {core["id"]: prerequisites(core) for core in cores}
@@ -201,6 +205,10 @@ def choose_plan(ranked: Sequence[Mapping[str, Any]], people: Any, *, context: Ma
     cache: dict[tuple[str, tuple[str, ...]], MeasureImpact] = {}
     in_plan: set[str] = set()
     remaining = {s: np.ones(baseline.n) for s in baseline.trips}
+    # a package's marginal trips and tonnes, and the people it touches: they stay the same until
+    # a chosen package changes what remains for one of those people
+    known: dict[tuple[tuple[str, str, tuple[str, ...]], ...], tuple[float, float | None, np.ndarray]] = {}
+    packages: dict[tuple[tuple[str, str, tuple[str, ...]], ...], Package] = {}
     while len(chosen) < max_items:
         best: tuple[float, str, list[tuple[str, str, tuple[str, ...]]]] | None = None
         package: list[tuple[str, str, tuple[str, ...]]]
@@ -216,8 +224,16 @@ def choose_plan(ranked: Sequence[Mapping[str, Any]], people: Any, *, context: Ma
             if len(package) > room:
                 continue
             package += extra[: room - len(package)]
-            impacts = _impacts(package, by_id, cache)
-            trips, tonnes = marginal_central(baseline, remaining, impacts)
+            key = tuple(package)
+            found = known.get(key)
+            if found is None:
+                prepared = packages.get(key)
+                if prepared is None:
+                    prepared = packages[key] = Package.of(baseline, _impacts(package, by_id, cache))
+                trips, tonnes = marginal_central(baseline, remaining, prepared)
+                known[key] = (trips, tonnes, prepared.touched)
+            else:
+                trips, tonnes, _ = found
             if total_trips <= 0 or trips / total_trips < min_share:
                 continue
             value = package_score(core, trips, tonnes)
@@ -228,7 +244,10 @@ def choose_plan(ranked: Sequence[Mapping[str, Any]], people: Any, *, context: Ma
         for entry in best[2]:
             chosen.append(entry)
             in_plan.add(entry[0])
-        remaining = after(remaining, _impacts(best[2], by_id, cache))
+        best_impacts = _impacts(best[2], by_id, cache)
+        remaining = after(remaining, best_impacts)
+        changed = touched(best_impacts, baseline.n)
+        known = {key: value for key, value in known.items() if not (value[2] & changed).any()}
 
     # An enabler may go with several measures of the plan: name every one it goes with.
     goes_with: dict[str, tuple[str, ...]] = {}
@@ -315,11 +334,11 @@ def _plan(items: list[tuple[str, str, tuple[str, ...]]], by_id: Mapping[str, Map
     annual_after = {band: 0.0 for band in BANDS}
     annual_ok = True
     for season in baseline.trips:
-        known_mask = bases.mask(table, f"mode_known_{season}")
         known = ledger.named(f"mode_known_{season}", table)
         season_drivers = ledger.named(f"car_drivers_{season}", table)
-        n_known = int(known_mask.sum())
-        n_drivers = int(bases.mask(table, f"car_drivers_{season}").sum())
+        # the named bases' counts (grontur.bases, counted once by the gate)
+        n_known = int(known.n)
+        n_drivers = int(season_drivers.n)
         if n_known == 0:
             share_now[season] = None
             share_after[season] = {band: None for band in BANDS}

@@ -36,7 +36,7 @@ from grontur.evidence import (
     records_by_measure,
 )
 from grontur.i18n import LANGUAGES, check_language, has
-from grontur.impact import BANDS, Baseline, MeasureImpact, measure_impact
+from grontur.impact import BANDS, Baseline, MeasureImpact, MeasureImpacts
 from grontur.plan import Plan, choose_plan
 from grontur.potential import ALTERNATIVES
 from grontur.publish import (
@@ -358,8 +358,9 @@ class _Respondents:
         self.n = len(table)
         self.table = table
         self._factors: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-        self._multi_sets: dict[str, list[frozenset[str]]] = {}
-        self._multi: dict[tuple[str, str], np.ndarray] = {}
+        self._multi_sets: dict[str, dict[str, np.ndarray]] = {}
+        self._multi: dict[tuple[str, tuple[str, ...]], np.ndarray] = {}
+        self._is_in: dict[tuple[str, tuple[Any, ...], bool], np.ndarray] = {}
         self._bools: dict[str, np.ndarray] = {}
         dist = pd.to_numeric(table["distance_km"], errors="coerce") if "distance_km" in table else pd.Series(np.nan, index=table.index)
         self.distance = dist.to_numpy(dtype=float)
@@ -370,6 +371,9 @@ class _Respondents:
         self.car_trips = baseline.person_trips()
         self.tonnes = baseline.person_tonnes("central")
         self.shift = self.boolean("shift_work") == 1
+        #: everyone and nobody (shared, never written to)
+        self.everyone = np.ones(self.n, dtype=bool)
+        self.nobody = np.zeros(self.n, dtype=bool)
         self._stage: np.ndarray | None = None
         self._stage_asked: np.ndarray | None = None
 
@@ -392,7 +396,11 @@ class _Respondents:
         return self._stage_asked
 
     def in_stage(self, codes: Sequence[str]) -> np.ndarray:
-        return np.isin(self.stage, list(codes))
+        key = ("\0stage", tuple(codes), False)
+        cached = self._is_in.get(key)
+        if cached is None:
+            cached = self._is_in[key] = np.isin(self.stage, list(codes))
+        return cached
 
     def _factor(self, column: str) -> tuple[np.ndarray, np.ndarray]:
         """Integer codes per respondent (-1 = missing) and the distinct answers as strings."""
@@ -408,9 +416,13 @@ class _Respondents:
 
     def is_in(self, column: str, values: Sequence[Any], *, missing: bool = False) -> np.ndarray:
         """Respondents whose answer in ``column`` is one of ``values`` (``missing``: unanswered too)."""
-        codes, uniques = self._factor(column)
-        lookup = np.append(np.isin(uniques, [str(v) for v in values]), missing)
-        return lookup[codes]  # code -1 picks the last entry
+        key = (column, tuple(values), missing)
+        cached = self._is_in.get(key)
+        if cached is None:
+            codes, uniques = self._factor(column)
+            lookup = np.append(np.isin(uniques, [str(v) for v in values]), missing)
+            cached = self._is_in[key] = lookup[codes]  # code -1 picks the last entry
+        return cached
 
     def answered(self, column: str) -> np.ndarray:
         codes, uniques = self._factor(column)
@@ -431,26 +443,57 @@ class _Respondents:
         self._bools[column] = out
         return out
 
+    def _choices(self, column: str) -> dict[str, np.ndarray]:
+        """For each code chosen in the multi-select ``column``: the distinct answers naming it
+        (indices into the column's distinct answers). Parsed once per table."""
+        found = self._multi_sets.get(column)
+        if found is None:
+            _, uniques = self._factor(column)
+            where: dict[str, list[int]] = {}
+            for i, answer in enumerate(uniques):
+                for code in set(answer.split(MULTI_SEP)):
+                    where.setdefault(code, []).append(i)
+            found = self._multi_sets[column] = {code: np.asarray(rows, dtype=np.int64) for code, rows in where.items()}
+        return found
+
+    def _answer_lookup(self, column: str, codes: Sequence[str]) -> np.ndarray:
+        """Per distinct answer of ``column`` (and a last entry for "missing"): whether it names
+        one of ``codes``."""
+        _, uniques = self._factor(column)
+        choices = self._choices(column)
+        lookup = np.zeros(len(uniques) + 1, dtype=bool)
+        for code in codes:
+            rows = choices.get(code)
+            if rows is not None:
+                lookup[rows] = True
+        return lookup
+
     def multi(self, column: str, code: str) -> np.ndarray:
         """Respondents who chose ``code`` in the multi-select ``column``."""
-        key = (column, code)
-        cached = self._multi.get(key)
-        if cached is None:
-            codes, uniques = self._factor(column)
-            sets = self._multi_sets.get(column)
-            if sets is None:
-                sets = [frozenset(u.split(MULTI_SEP)) for u in uniques]
-                self._multi_sets[column] = sets
-            lookup = np.append(np.fromiter((code in s for s in sets), dtype=bool, count=len(sets)), False)
-            cached = lookup[codes]
-            self._multi[key] = cached
-        return cached
+        return self.any_of(column, (code,))
 
     def any_of(self, column: str, codes: Sequence[str]) -> np.ndarray:
-        result = np.zeros(self.n, dtype=bool)
-        for code in codes:
-            result |= self.multi(column, code)
-        return result
+        """Respondents who chose at least one of ``codes`` in the multi-select ``column``."""
+        key = (column, tuple(codes))
+        cached = self._multi.get(key)
+        if cached is None:
+            cached = self._multi[key] = self._answer_lookup(column, codes)[self._factor(column)[0]]
+        return cached
+
+    def choice_counts(self, column: str, codes: Sequence[Sequence[str]], rows: np.ndarray) -> list[list[int]]:
+        """For each row of ``rows`` (a matrix: one mask over respondents per row), how many of the
+        flagged respondents chose each code of that row's ``codes`` in the multi-select ``column``."""
+        wanted = list(dict.fromkeys(code for row in codes for code in row))
+        if not wanted or not len(rows):
+            return [[0] * len(row) for row in codes]
+        factor, uniques = self._factor(column)
+        width = len(uniques) + 1  # the distinct answers, and "missing" first
+        row_of, person = np.nonzero(rows)
+        per_answer = np.bincount(row_of * width + factor[person] + 1, minlength=len(rows) * width).reshape(len(rows), width)
+        choices = self._choices(column)
+        by_code = {code: per_answer[:, choices[code] + 1].sum(axis=1) if code in choices else np.zeros(len(rows), dtype=np.int64)
+                   for code in wanted}
+        return [[int(by_code[code][i]) for code in row] for i, row in enumerate(codes)]
 
 
 _TRUE = ("true", "1", "1.0", "yes", "ja")
@@ -498,6 +541,21 @@ def _json_scalar(value: Any) -> Any:
 # ---------------------------------------------------------------------------------------------
 # Results
 
+def _replaced(obj: Any, **changes: Any) -> Any:
+    """``dataclasses.replace`` for the frozen result classes here (no ``__post_init__``, no
+    fields outside ``__init__``) without running ``__init__`` field by field: the published
+    copies of every measure, segment fit and reason are made many times per run."""
+    new = object.__new__(type(obj))
+    new.__dict__.update(obj.__dict__)
+    new.__dict__.update(changes)
+    return new
+
+
+#: Types of reason values that hold no count of the gate (resolving them returns them as they
+#: are); a reason holds no section tally.
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
 @dataclass(frozen=True)
 class Reason:
     """One explanation: a message key and the numbers and codes that fill it in."""
@@ -506,7 +564,10 @@ class Reason:
     values: Mapping[str, Any] = field(default_factory=dict)
 
     def published(self, publication: Publication) -> Reason:
-        return Reason(self.key, publication.resolve(dict(self.values)))
+        # the gate decides the counts; codes, numbers and words stay as they are
+        resolve = publication.resolve
+        return Reason(self.key, {name: value if type(value) in _PLAIN else resolve(value)
+                                 for name, value in self.values.items()})
 
     def as_dict(self) -> dict[str, Any]:
         return {"key": self.key, **{name: _json_value(value) for name, value in self.values.items()}}
@@ -522,9 +583,9 @@ class SegmentFit:
     tonnes_co2e_avoided: Any = None
 
     def published(self, publication: Publication) -> SegmentFit:
-        return dataclasses.replace(self, reach=publication.resolve(self.reach),
-                                   car_trips_per_day_avoided=publication.resolve(self.car_trips_per_day_avoided),
-                                   tonnes_co2e_avoided=publication.resolve(self.tonnes_co2e_avoided))
+        return _replaced(self, reach=publication.resolve(self.reach),
+                         car_trips_per_day_avoided=publication.resolve(self.car_trips_per_day_avoided),
+                         tonnes_co2e_avoided=publication.resolve(self.tonnes_co2e_avoided))
 
 
 @dataclass(frozen=True)
@@ -571,7 +632,7 @@ class RankedMeasure:
 
     def published(self, publication: Publication) -> RankedMeasure:
         """The measure with every count as the gate decided."""
-        return dataclasses.replace(
+        return _replaced(
             self, reach=publication.resolve(self.reach),
             participants=publication.resolve(self.participants),
             reach_car_commuters=publication.resolve(self.reach_car_commuters),
@@ -752,6 +813,11 @@ def _round_nested(value: Any, digits: int) -> Any:
 
 
 def _json_value(value: Any) -> Any:
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:
+        return value
+    if kind is float:
+        return None if math.isnan(value) or math.isinf(value) else value
     if isinstance(value, Mapping):
         return {str(k): _json_value(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -839,13 +905,15 @@ def rank_measures(
     ranked: list[dict[str, Any]] = []
     excluded: list[ExcludedMeasure] = []
     seen: set[str] = set()
+    rules_list: list[MeasureRules] = []
     for measure in iter_measures(catalogue):
         rules = _rules(measure)
         if rules.id in seen:
             raise CatalogueError(f"measure {rules.id!r} appears twice in the catalogue; keep one entry per id.")
         seen.add(rules.id)
-        outcome = _evaluate(rules, people, totals, seg_codes, seg_ids, context=context, settings=settings,
-                            evidence=by_measure.get(rules.id, ()), ledger=gate, potential=potential)
+        rules_list.append(rules)
+    for outcome in _evaluate(rules_list, people, totals, seg_ids, context=context, settings=settings,
+                             evidence=by_measure, ledger=gate, potential=potential):
         if isinstance(outcome, ExcludedMeasure):
             excluded.append(outcome)
         else:
@@ -903,11 +971,18 @@ class _Totals:
         self.car_commuters = int(people.car_commuter.sum())
         self.respondents = people.n
         valid = seg_codes >= 0
+        self.valid = valid
+        self.valid_codes = seg_codes[valid]
+        #: each segment's members (one mask per segment, built once per table)
+        self.seg_masks = [seg_codes == i for i in range(n_segments)]
         self.n_segments = n_segments
         self.seg_trips = np.bincount(seg_codes[valid], weights=people.car_trips[valid], minlength=n_segments)
         self.seg_tonnes = (np.bincount(seg_codes[valid], weights=people.tonnes[valid], minlength=n_segments)
                            if people.tonnes is not None else None)
         self.seg_car = np.bincount(seg_codes[valid], weights=people.car_commuter[valid].astype(float), minlength=n_segments)
+        #: the segment totals as Python floats (trips, tonnes or None, car commuters)
+        self.lists = (self.seg_trips.tolist(), None if self.seg_tonnes is None else self.seg_tonnes.tolist(),
+                      self.seg_car.tolist())
 
 
 def _context_value(context: Mapping[str, Any], key: str) -> Any:
@@ -948,23 +1023,57 @@ def _check_requires(rules: MeasureRules, context: Mapping[str, Any]) -> Reason |
     return None
 
 
-def _evaluate(
-    rules: MeasureRules,
-    people: _Respondents,
-    totals: _Totals,
-    seg_codes: np.ndarray,
-    seg_ids: list[Any],
-    *,
-    context: Mapping[str, Any],
-    settings: Mapping[str, Any],
-    evidence: Sequence[EvidenceRecord],
-    ledger: Ledger,
-    potential: Any = None,
-) -> dict[str, Any] | ExcludedMeasure:
-    unmet = _check_requires(rules, context)
-    if unmet is not None:
-        return ExcludedMeasure(rules.id, rules.name, unmet)
+@dataclass
+class _Target:
+    """One measure's target group before its figures are worked out (see :func:`_evaluate`)."""
 
+    rules: MeasureRules
+    evidence: Sequence[EvidenceRecord]
+    group: np.ndarray
+    distance_unknown: np.ndarray
+    shift_left_out: np.ndarray
+    able: Mapping[str, np.ndarray]
+
+
+@dataclass
+class _Left:
+    """A measure left out, its reason's count registered with the gate in catalogue order."""
+
+    rules: MeasureRules
+    key: str
+    mask: np.ndarray | None = None
+    values: Mapping[str, Any] = field(default_factory=dict)
+
+    def excluded(self, ledger: Ledger) -> ExcludedMeasure:
+        values = dict(self.values) if self.mask is None else {"n": ledger.count(self.mask), **self.values}
+        return ExcludedMeasure(self.rules.id, self.rules.name, Reason(self.key, values))
+
+
+@dataclass
+class _Figures:
+    """A measure's figures computed with the others' (rows of the batch), not yet registered."""
+
+    target: _Target
+    reach: Mapping[str, np.ndarray]
+    reached: np.ndarray
+    strength: np.ndarray
+    effect: AdjustedEffect
+    capacity: float | None
+    impact: MeasureImpact
+    trips_band: Mapping[str, float]
+    tonnes_band: Mapping[str, float] | None
+    reached_car: np.ndarray
+    #: per multi-select target kind: how many of the measure's target group (its car commuters
+    #: when it targets car modes) chose each of its codes
+    chosen_by_focus: Mapping[str, Sequence[int]]
+    #: per segment: reached car commuters, central trips avoided, match strength of the reached
+    #: car commuters, tonnes avoided (None when unknown), reached
+    segments: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None, np.ndarray] | None
+
+
+def _target(rules: MeasureRules, people: _Respondents, evidence: Sequence[EvidenceRecord],
+            potential: Any) -> _Target:
+    """Whom the measure is for: current modes, distance range, conditions, shift compatibility."""
     n = people.n
     if rules.modes is not None:
         mode_ok = people.is_in("mode_summer", rules.modes) | people.is_in("mode_winter", rules.modes)
@@ -998,76 +1107,216 @@ def _evaluate(
         shift_left_out = group & people.shift & people.car_commuter
         group = group & ~people.shift
         distance_unknown &= ~people.shift
-
-    # Reach: in the target group, driving that season, and able to switch to an alternative the
-    # measure offers (the potential model's one definition of feasible).
-    reach: dict[str, np.ndarray] = {}
+    # able to switch to an alternative the measure offers (the potential model's one definition
+    # of feasible), per season
+    able: dict[str, np.ndarray] = {}
     for season in people.baseline.trips:
-        drives = people.baseline.driver[season]
         if potential is not None:
-            able = potential.feasible_in(season, rules.alternatives, remove=rules.removes_conditions)
+            able[season] = potential.feasible_in(season, rules.alternatives, remove=rules.removes_conditions)
         else:
-            able = np.ones(n, dtype=bool)
-        reach[season] = group & drives & able
-    reached = np.logical_or.reduce(list(reach.values()))
-    drivers_in_group = group & people.car_driver
+            able[season] = people.everyone
+    return _Target(rules, evidence, group, distance_unknown, shift_left_out, able)
 
-    if not reached.any():
-        if not drivers_in_group.any():
-            if (distance_unknown & people.car_driver).any():
-                # nobody in the distance range is known because the distance is not: say so
-                return ExcludedMeasure(rules.id, rules.name, Reason("rank.excluded.distance_unknown",
-                                                                    {"n": ledger.count(distance_unknown & people.car_driver)}))
-            if shift_left_out.any():
-                return ExcludedMeasure(rules.id, rules.name, Reason("rank.excluded.shift_only", {"n": ledger.count(shift_left_out)}))
-            if group.any():
-                return ExcludedMeasure(rules.id, rules.name, Reason("rank.excluded.no_car_trips", {"n": ledger.count(group)}))
-            return ExcludedMeasure(rules.id, rules.name, Reason("rank.excluded.nobody_reached"))
-        if np.isnan(people.distance[drivers_in_group]).all():
-            # feasibility rests on distance, and nobody's is known: that is the cause
-            return ExcludedMeasure(rules.id, rules.name, Reason("rank.excluded.distance_unknown",
-                                                                {"n": ledger.count(drivers_in_group)}))
-        return ExcludedMeasure(rules.id, rules.name, Reason(
-            "rank.excluded.not_feasible", {"n": ledger.count(drivers_in_group),
-                                           "alternative_codes": [f"alternative.{a}" for a in rules.alternatives]}))
+
+def _nobody(target: _Target, people: _Respondents, drivers_in_group: np.ndarray) -> _Left:
+    """Why a measure reaches nobody who could switch."""
+    rules = target.rules
+    if not drivers_in_group.any():
+        unknown = target.distance_unknown & people.car_driver
+        if unknown.any():
+            # nobody in the distance range is known because the distance is not: say so
+            return _Left(rules, "rank.excluded.distance_unknown", unknown)
+        if target.shift_left_out.any():
+            return _Left(rules, "rank.excluded.shift_only", target.shift_left_out)
+        if target.group.any():
+            return _Left(rules, "rank.excluded.no_car_trips", target.group)
+        return _Left(rules, "rank.excluded.nobody_reached")
+    if np.isnan(people.distance[drivers_in_group]).all():
+        # feasibility rests on distance, and nobody's is known: that is the cause
+        return _Left(rules, "rank.excluded.distance_unknown", drivers_in_group)
+    return _Left(rules, "rank.excluded.not_feasible", drivers_in_group,
+                 {"alternative_codes": [f"alternative.{a}" for a in rules.alternatives]})
+
+
+def _figures(targets: Sequence[_Target], people: _Respondents, totals: _Totals, *, context: Mapping[str, Any],
+             settings: Mapping[str, Any]) -> list[_Figures | _Left]:
+    """Reach, match, effect and impact of many measures at once: a row per measure of every
+    matrix over respondents. Each row's arithmetic is the one of the measure alone."""
+    baseline = people.baseline
+    seasons = list(baseline.trips)
+    n = people.n
+    group = np.stack([t.group for t in targets])
+    # Reach: in the target group, driving that season, and able to switch.
+    reach = {s: group & baseline.driver[s] & np.stack([t.able[s] for t in targets]) for s in seasons}
+    reached = np.logical_or.reduce([reach[s] for s in seasons])
+    any_reached = reached.any(axis=1)
+    trips_there: Any = 0.0
+    for s in seasons:
+        trips_there = trips_there + (baseline.trips[s] * reach[s]).sum(axis=1)
+    out: list[_Figures | _Left | None] = [None] * len(targets)
+    kept: list[int] = []
+    for row, target in enumerate(targets):
+        if not any_reached[row]:
+            out[row] = _nobody(target, people, target.group & people.car_driver)
+        elif trips_there[row] <= 0:
+            out[row] = _Left(target.rules, "rank.excluded.no_car_trips", reached[row])
+        else:
+            kept.append(row)
+    if not kept:
+        return [item for item in out if item is not None]
+    rows = np.asarray(kept)
+    if len(kept) < len(targets):
+        reach = {s: mask[rows] for s, mask in reach.items()}
+        reached = reached[rows]
+    chosen = [targets[row] for row in kept]
 
     # Match strength per respondent, and the effect multiplier it gives.
     match_cfg = settings["match"]
-    kinds = [(kind, getattr(rules, kind)) for kind in _MULTI_TARGETS if getattr(rules, kind)]
-    weight = np.full(n, sum(float(match_cfg[kind]) for kind, _ in kinds))
-    matched = np.zeros(n)
-    for kind, codes in kinds:
-        matched += float(match_cfg[kind]) * people.any_of(kind, codes)
-    if rules.stages:
+    matched = np.zeros((len(kept), n))
+    weight_of = np.zeros(len(kept))
+    for kind in _MULTI_TARGETS:
+        codes = [getattr(t.rules, kind) for t in chosen]
+        if not any(codes):
+            continue
+        w = float(match_cfg[kind])
+        chose = np.stack([people.any_of(kind, c) if c else people.nobody for c in codes])
+        matched += w * chose
+    for i, target in enumerate(chosen):
+        weight_of[i] = sum(float(match_cfg[kind]) for kind in _MULTI_TARGETS if getattr(target.rules, kind))
+    # strength: the share of the weights matched (neutral where nothing is weighed); a measure's
+    # weight is the same for everyone unless it counts the stage question
+    weighed = weight_of > 0
+    strength = np.where(weighed[:, None], matched / np.where(weighed, weight_of, 1.0)[:, None], float(match_cfg["neutral"]))
+    staged = [i for i, t in enumerate(chosen) if t.rules.stages]
+    if staged:
         # the stage counts for those who answered the stage question (a derived one would
         # count their would-consider answer twice)
         asked = people.stage_asked()
-        weight = weight + float(match_cfg["stages"]) * asked
-        matched = matched + float(match_cfg["stages"]) * (asked & people.in_stage(rules.stages))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        strength = np.where(weight > 0, matched / np.where(weight > 0, weight, 1.0), float(match_cfg["neutral"]))
+        at = np.asarray(staged)
+        stage_w = float(match_cfg["stages"])
+        weight = weight_of[at][:, None] + stage_w * asked
+        in_stage = np.stack([asked & people.in_stage(chosen[i].rules.stages) for i in staged])
+        matched_staged = matched[at] + stage_w * in_stage
+        with np.errstate(invalid="ignore", divide="ignore"):
+            strength[at] = np.where(weight > 0, matched_staged / np.where(weight > 0, weight, 1.0), float(match_cfg["neutral"]))
     base, bonus, neutral = float(match_cfg["base"]), float(match_cfg["bonus"]), float(match_cfg["neutral"])
     typical = base + bonus * neutral
-    multiplier = (base + bonus * strength) / typical if typical > 0 else np.ones(n)
+    multiplier = (base + bonus * strength) / typical if typical > 0 else np.ones((len(kept), n))
 
-    effect = adjust_effect(rules.effect_low, rules.effect_high, evidence, context=context, settings=settings.get("evidence"))
-    uptake = None
-    if rules.uptake is not None:
-        uptake = (rules.uptake[0], (rules.uptake[0] + rules.uptake[1]) / 2, rules.uptake[1])
-    capacity = _capacity_people(rules, context, people.n)
-    impact = measure_impact(rules.id, reach, effect=(effect.low, effect.central, effect.high),
-                            multiplier=multiplier, uptake=uptake, capacity_people=capacity)
+    effects = [adjust_effect(t.rules.effect_low, t.rules.effect_high, t.evidence, context=context,
+                             settings=settings.get("evidence")) for t in chosen]
+    uptakes = [None if t.rules.uptake is None else
+               (t.rules.uptake[0], (t.rules.uptake[0] + t.rules.uptake[1]) / 2, t.rules.uptake[1]) for t in chosen]
+    capacities = [_capacity_people(t.rules, context, n) for t in chosen]
+    batch = MeasureImpacts.of([t.rules.id for t in chosen], reach,
+                              effects=[(e.low, e.central, e.high) for e in effects],
+                              multiplier=multiplier, uptakes=uptakes, capacities=capacities)
+    trips = {band: batch.trips(baseline, band) for band in BANDS}
+    tonnes = None if baseline.tonnes is None else {
+        band: values for band in BANDS if (values := batch.tonnes(baseline, band)) is not None}
+    reached_car = reached & people.car_commuter
+
+    # Segments: each measure's central effect on each segment's car trips and tonnes; one
+    # bincount over measure x segment cells adds each cell up in the order of its own bincount.
+    per_segment: list[Any] = [None] * len(kept)
+    m = totals.n_segments
+    if m:
+        valid = totals.valid
+        cells = (np.arange(len(kept))[:, None] * m + totals.valid_codes[None, :]).ravel()
+
+        everyone_placed = bool(valid.all())
+
+        def sums(values: np.ndarray) -> np.ndarray:
+            weights = values.ravel() if everyone_placed else values[:, valid].ravel()
+            return np.bincount(cells, weights=weights, minlength=len(kept) * m).reshape(len(kept), m)
+
+        person_tonnes = batch.person_tonnes(baseline, "central")
+        seg_reach_car = sums(reached_car.astype(float))
+        seg_trips = sums(batch.person_trips(baseline, "central"))
+        seg_strength = sums(strength * reached_car)
+        seg_tonnes = sums(person_tonnes) if person_tonnes is not None else None
+        seg_reach = sums(reached.astype(float))
+        per_segment = [(seg_reach_car[i], seg_trips[i], seg_strength[i], None if seg_tonnes is None else seg_tonnes[i],
+                        seg_reach[i]) for i in range(len(kept))]
+    # the reasons' counts of answers in each measure's target group, all measures at once
+    focus = np.stack([t.group & people.car_commuter if _targets_cars(t.rules) else t.group for t in chosen])
+    chosen_by_focus = {kind: people.choice_counts(kind, [getattr(t.rules, kind) for t in chosen], focus)
+                       for kind in _MULTI_TARGETS}
+    for i, row in enumerate(kept):
+        out[row] = _Figures(
+            target=chosen[i], reach={s: mask[i] for s, mask in reach.items()}, reached=reached[i], strength=strength[i],
+            effect=effects[i], capacity=capacities[i], impact=batch.items[i],
+            trips_band={band: float(values[i]) for band, values in trips.items()},
+            tonnes_band=None if tonnes is None else {band: float(values[i]) or 0.0 for band, values in tonnes.items()},
+            reached_car=reached_car[i], segments=per_segment[i],
+            chosen_by_focus={kind: counts[i] for kind, counts in chosen_by_focus.items()})
+    return [item for item in out if item is not None]
+
+
+#: The most measure x respondent cells evaluated in one batch (a few matrices of this size are
+#: held at once; more measures are evaluated in several batches).
+_BATCH_CELLS = 2_000_000
+
+
+def _evaluate(
+    rules_list: Sequence[MeasureRules],
+    people: _Respondents,
+    totals: _Totals,
+    seg_ids: list[Any],
+    *,
+    context: Mapping[str, Any],
+    settings: Mapping[str, Any],
+    evidence: Mapping[str, Sequence[EvidenceRecord]],
+    ledger: Ledger,
+    potential: Any = None,
+) -> list[dict[str, Any] | ExcludedMeasure]:
+    """Every measure's reach, impact, score and reasons, in catalogue order.
+
+    The measures' figures are computed together (rows of matrices over respondents, in batches
+    that keep the matrices small); their counts are then registered with the gate measure by
+    measure, in catalogue order."""
+    outcome: list[ExcludedMeasure | _Left | _Figures | None] = []
+    targets: list[tuple[int, _Target]] = []
+    for rules in rules_list:
+        unmet = _check_requires(rules, context)
+        if unmet is not None:
+            outcome.append(ExcludedMeasure(rules.id, rules.name, unmet))
+            continue
+        targets.append((len(outcome), _target(rules, people, evidence.get(rules.id, ()), potential)))
+        outcome.append(None)
+    size = max(1, _BATCH_CELLS // max(people.n, 1))
+    for start in range(0, len(targets), size):
+        part = targets[start:start + size]
+        found = _figures([t for _, t in part], people, totals, context=context, settings=settings)
+        for (at, _), item in zip(part, found, strict=True):
+            outcome[at] = item
+    results: list[dict[str, Any] | ExcludedMeasure] = []
+    for entry in outcome:
+        if isinstance(entry, ExcludedMeasure):
+            results.append(entry)
+        elif isinstance(entry, _Left):
+            results.append(entry.excluded(ledger))
+        elif entry is not None:
+            results.append(_finish(entry, people, totals, seg_ids, settings=settings, ledger=ledger))
+    return results
+
+
+def _finish(figures: _Figures, people: _Respondents, totals: _Totals, seg_ids: list[Any], *,
+            settings: Mapping[str, Any], ledger: Ledger) -> dict[str, Any]:
+    """A measure's score, segment fits and reasons, its counts registered with the gate."""
+    target = figures.target
+    rules = target.rules
+    n = people.n
+    group, shift_left_out = target.group, target.shift_left_out
+    reached, reached_car, strength = figures.reached, figures.reached_car, figures.strength
+    effect, impact, capacity = figures.effect, figures.impact, figures.capacity
     baseline = people.baseline
-    trips_band = {band: impact.trips(baseline, band) for band in BANDS}
-    if sum(float((baseline.trips[s] * reach[s]).sum()) for s in reach) <= 0:
-        return ExcludedMeasure(rules.id, rules.name, Reason("rank.excluded.no_car_trips", {"n": ledger.count(reached)}))
-    tonnes_band = None if baseline.tonnes is None else {band: impact.tonnes(baseline, band) or 0.0 for band in BANDS}
+    trips_band, tonnes_band = figures.trips_band, figures.tonnes_band
     trips = (trips_band["low"], trips_band["high"])
     tonnes = None if tonnes_band is None else (tonnes_band["low"], tonnes_band["high"])
     central_trips = trips_band["central"]
     central_tonnes = None if tonnes_band is None else tonnes_band["central"]
 
-    reached_car = reached & people.car_commuter
     match_share = float(strength[reached_car].mean()) if reached_car.any() else float(strength[reached].mean())
     parts = _score_parts(settings, rules, central_trips / totals.trips if totals.trips else 0.0,
                          (central_tonnes / totals.tonnes) if central_tonnes is not None and totals.tonnes else None,
@@ -1077,32 +1326,28 @@ def _evaluate(
     # Segments: the measure's central effect on each segment's car trips and tonnes.
     fits: list[SegmentFit] = []
     served: list[Any] = []
-    if seg_ids:
-        valid = seg_codes >= 0
-        m = len(seg_ids)
-        person_trips = impact.person_trips(baseline, "central")
-        person_tonnes = impact.person_tonnes(baseline, "central")
-        seg_reach_car = np.bincount(seg_codes[valid], weights=reached_car[valid].astype(float), minlength=m)
-        seg_trips = np.bincount(seg_codes[valid], weights=person_trips[valid], minlength=m)
-        seg_strength = np.bincount(seg_codes[valid], weights=(strength * reached_car)[valid], minlength=m)
-        seg_tonnes = (np.bincount(seg_codes[valid], weights=person_tonnes[valid], minlength=m)
-                      if person_tonnes is not None else None)
-        seg_reach = np.bincount(seg_codes[valid], weights=reached[valid].astype(float), minlength=m)
+    if seg_ids and figures.segments is not None:
+        # as Python floats (the same doubles: the arithmetic below gives the same results)
+        reach_car_row, trips_row, strength_row, tonnes_row, reach_row = figures.segments
+        seg_reach_car, seg_trips, seg_strength, seg_reach = (reach_car_row.tolist(), trips_row.tolist(),
+                                                             strength_row.tolist(), reach_row.tolist())
+        seg_tonnes: list[float] | None = None if tonnes_row is None else tonnes_row.tolist()
+        all_trips, all_tonnes, all_car = totals.lists
         min_share = float(settings["segment_min_share"])
         for i, seg in enumerate(seg_ids):
             count = int(seg_reach[i])
             car_count = int(seg_reach_car[i])
-            seg_trip_share = seg_trips[i] / totals.seg_trips[i] if totals.seg_trips[i] > 0 else 0.0
+            seg_trip_share = seg_trips[i] / all_trips[i] if all_trips[i] > 0 else 0.0
             seg_tonne_share = None
-            if seg_tonnes is not None and totals.seg_tonnes is not None and totals.seg_tonnes[i] > 0:
-                seg_tonne_share = seg_tonnes[i] / totals.seg_tonnes[i]
+            if seg_tonnes is not None and all_tonnes is not None and all_tonnes[i] > 0:
+                seg_tonne_share = seg_tonnes[i] / all_tonnes[i]
             seg_match = seg_strength[i] / car_count if car_count else 0.0
             seg_score = _score(settings, _score_parts(settings, rules, seg_trip_share, seg_tonne_share, seg_match)) if count else 0.0
-            is_served = bool(ledger.may_show(car_count) and car_count and totals.seg_car[i] > 0
-                             and car_count / totals.seg_car[i] >= min_share)
+            is_served = bool(ledger.may_show(car_count) and car_count and all_car[i] > 0
+                             and car_count / all_car[i] >= min_share)
             if is_served:
                 served.append(seg)
-            seg_reach_fig = ledger.count(reached & (seg_codes == i))
+            seg_reach_fig = ledger.count(reached & totals.seg_masks[i])
             seg_tonnes_avoided = None
             if seg_tonnes is not None:
                 seg_tonnes_avoided = Derived(float(seg_tonnes[i]), (seg_reach_fig,))
@@ -1112,7 +1357,8 @@ def _evaluate(
 
     reach_fig = ledger.count(reached)
     reasons = _reasons(rules, people, group, reached, reached_car, effect, trips, tonnes, impact,
-                       shift_left_out=shift_left_out, ledger=ledger, reach_fig=reach_fig)
+                       shift_left_out=shift_left_out, ledger=ledger, reach_fig=reach_fig,
+                       chosen_by_focus=figures.chosen_by_focus)
     reach_car = ledger.count(reached_car)
     car_commuters = ledger.named("car_users", people.table)
     ledger.subset(reach_car, car_commuters)
@@ -1227,16 +1473,16 @@ def _condition(people: _Respondents, column: str, wanted: Any) -> np.ndarray:
     return people.is_in(column, options)
 
 
+def _saturate(share: float, h: float) -> float:
+    share = max(0.0, share)
+    return share / (share + h) if share + h > 0 else 0.0
+
+
 def _score_parts(settings: Mapping[str, Any], rules: MeasureRules, trip_share: float,
                  tonne_share: float | None, match_share: float) -> dict[str, float]:
     half = settings["impact_half_saturation"]
-
-    def saturate(share: float, h: float) -> float:
-        share = max(0.0, share)
-        return share / (share + h) if share + h > 0 else 0.0
-
-    trips_part = saturate(trip_share, float(half["trips"]))
-    tonnes_part = saturate(tonne_share, float(half["tonnes"])) if tonne_share is not None else trips_part
+    trips_part = _saturate(trip_share, float(half["trips"]))
+    tonnes_part = _saturate(tonne_share, float(half["tonnes"])) if tonne_share is not None else trips_part
     return {
         "trips": trips_part,
         "tonnes": tonnes_part,
@@ -1248,8 +1494,13 @@ def _score_parts(settings: Mapping[str, Any], rules: MeasureRules, trip_share: f
 
 def _score(settings: Mapping[str, Any], parts: Mapping[str, float]) -> float:
     weights = settings["score"]
-    total = sum(float(weights[key]) for key in parts)
-    return 100.0 * sum(float(weights[key]) * value for key, value in parts.items()) / total
+    total: float = 0
+    weighted: float = 0
+    for key, value in parts.items():
+        weight = float(weights[key])
+        total += weight
+        weighted += weight * value
+    return 100.0 * weighted / total
 
 
 def _package(rules: MeasureRules, settings: Mapping[str, Any]) -> str:
@@ -1259,6 +1510,11 @@ def _package(rules: MeasureRules, settings: Mapping[str, Any]) -> str:
         if all(fields.get(key) in values for key, values in rule.items() if key != "package"):
             return str(rule["package"])
     return str(packages.get("default", "core"))
+
+
+def _targets_cars(rules: MeasureRules) -> bool:
+    """Whether a measure is for car commuters (its reasons count them), or for everyone."""
+    return rules.modes is None or any(mode in CAR_MODES for mode in rules.modes)
 
 
 def _reasons(
@@ -1275,6 +1531,7 @@ def _reasons(
     shift_left_out: np.ndarray,
     ledger: Ledger,
     reach_fig: Fig,
+    chosen_by_focus: Mapping[str, Sequence[int]],
 ) -> list[Reason]:
     """Why a measure fits, as message keys and the counts (registered with the gate) that fill them."""
     reasons: list[Reason] = []
@@ -1282,7 +1539,7 @@ def _reasons(
     def count(mask: np.ndarray) -> Fig:
         return ledger.count(mask)
 
-    targets_cars = rules.modes is None or any(mode in CAR_MODES for mode in rules.modes)
+    targets_cars = _targets_cars(rules)
     in_group = group & people.car_commuter if targets_cars else group
     focus = in_group
     n_focus = focus
@@ -1316,11 +1573,13 @@ def _reasons(
 
     for kind, limit in (("barriers", 2), ("would_help", 2), ("would_consider", 1)):
         codes = getattr(rules, kind)
-        named = [(focus & people.multi(kind, code), code) for code in codes]
-        counts = sorted(((int(mask.sum()), code, mask) for mask, code in named), key=lambda c: (-c[0], c[1]))
-        for value, code, mask in counts[:limit]:
+        if not codes:
+            continue
+        counts = sorted(zip(chosen_by_focus[kind], codes, strict=True), key=lambda c: (-c[0], c[1]))
+        for value, code in counts[:limit]:
             if value > 0:
-                reasons.append(Reason(f"rank.reason.{kind}", {"n": count(mask), "label_code": f"{kind}.{code}"}))
+                reasons.append(Reason(f"rank.reason.{kind}", {"n": count(focus & people.multi(kind, code)),
+                                                              "label_code": f"{kind}.{code}"}))
 
     if rules.stages:
         ready = focus & people.stage_asked() & people.in_stage(rules.stages)

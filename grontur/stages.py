@@ -33,7 +33,7 @@ Measures suit stages (``stages:`` in the measure catalogue): information and cam
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Final
 
@@ -81,11 +81,18 @@ class StageResult:
         return {code: int(found.get(code, 0)) for code in STAGES}
 
 
-def _modes(table: pd.DataFrame, season: str) -> pd.Series:
-    column = f"mode_{season}"
+def _column_flags(table: pd.DataFrame, column: str, test: Callable[[object], bool]) -> np.ndarray:
+    """``test`` of every row's value of ``column``, asked once per distinct value (False for a
+    missing value or a missing column)."""
     if column not in table.columns:
-        return pd.Series(pd.NA, index=table.index, dtype="object")
-    return table[column].astype("object").where(table[column].notna(), pd.NA)
+        return np.zeros(len(table), dtype=bool)
+    codes, uniques = pd.factorize(table[column], use_na_sentinel=True)
+    lookup = np.fromiter((test(value) for value in uniques), dtype=bool, count=len(uniques))
+    return np.append(lookup, False)[codes]
+
+
+def _named_any(cell: object) -> bool:
+    return isinstance(cell, str) and any(p.strip() for p in cell.split(MULTI_SEP))
 
 
 def stage_of_change(table: pd.DataFrame) -> StageResult:
@@ -95,34 +102,39 @@ def stage_of_change(table: pd.DataFrame) -> StageResult:
     ``stage_of_change`` column are treated as unanswered (the importer rejects them earlier).
     """
     index = table.index
-    answered = pd.Series(pd.NA, index=index, dtype="object")
+    n = len(table)
+    # the answer where it is one of the stage codes, as an index into STAGES (-1: none)
+    answered = np.full(n, -1, dtype=np.int64)
     if COLUMN in table.columns:
-        raw = table[COLUMN].astype("object")
-        answered = raw.where(raw.isin(STAGES), pd.NA)
-    green = pd.Series(False, index=index)
-    other = pd.Series(False, index=index)
+        codes, uniques = pd.factorize(table[COLUMN], use_na_sentinel=True)
+        lookup = np.array([STAGES.index(u) if isinstance(u, str) and u in STAGES else -1 for u in uniques] + [-1],
+                          dtype=np.int64)
+        answered = lookup[codes]
+    green = np.zeros(n, dtype=bool)
+    other = np.zeros(n, dtype=bool)
     for season in SEASONS:
-        mode = _modes(table, season)
-        known = mode.notna()
-        is_green = mode.isin(GREEN_MODES) & known
+        column = f"mode_{season}"
+        if column not in table.columns:
+            continue
+        mode = table[column]
+        known = mode.notna().to_numpy(dtype=bool)
+        is_green = mode.isin(GREEN_MODES).to_numpy(dtype=bool) & known
         green |= is_green
         other |= known & ~is_green
-    derived = pd.Series(pd.NA, index=index, dtype="object")
-    derived[green & ~other] = "keeping"
-    derived[green & other] = "doing"
+    derived = np.full(n, -1, dtype=np.int64)
+    derived[green & ~other] = STAGES.index("keeping")
+    derived[green & other] = STAGES.index("doing")
     drives = other & ~green
     if "would_consider" in table.columns:
-        consider = table["would_consider"].astype("object")
-        named = consider.map(lambda cell: isinstance(cell, str) and any(p.strip() for p in cell.split(MULTI_SEP)))
-        named = named.astype(bool)
-        derived[drives & named] = "considering"
-        derived[drives & ~named] = "not_considering"
-    has_answer = answered.notna()
-    stage = answered.where(has_answer, derived)
-    flag = pd.Series(pd.NA, index=index, dtype="boolean")
-    flag[has_answer] = False
-    flag[~has_answer & derived.notna()] = True
-    return StageResult(stage=stage.astype("string").rename("stage_of_change"), derived=flag.rename("stage_derived"))
+        named = _column_flags(table, "would_consider", _named_any)
+        derived[drives & named] = STAGES.index("considering")
+        derived[drives & ~named] = STAGES.index("not_considering")
+    has_answer = answered >= 0
+    stage = np.where(has_answer, answered, derived)
+    labels = np.array([*STAGES, None], dtype=object)[stage]  # -1 picks None: missing
+    flag = pd.arrays.BooleanArray(~has_answer, ~has_answer & (derived < 0))
+    return StageResult(stage=pd.Series(labels, index=index, dtype="string", name="stage_of_change"),
+                       derived=pd.Series(flag, index=index, name="stage_derived"))
 
 
 def stage_fit(result: StageResult, stages: Iterable[str], rows: np.ndarray | None = None) -> float | None:

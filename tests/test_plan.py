@@ -11,7 +11,13 @@ import pandas as pd
 import pytest
 
 from grontur import emissions, potential, rank
-from grontur.impact import BANDS, Baseline, apply_in_order, measure_impact
+from grontur.impact import (
+    BANDS,
+    Baseline,
+    MeasureImpacts,
+    apply_in_order,
+    measure_impact,
+)
 from tests.planner_scenarios import SCENARIOS, evaluate
 
 NAMES = sorted(SCENARIOS)
@@ -158,6 +164,38 @@ def test_capacity_caps_participants_and_sequential_application_never_exceeds_the
     outcome = apply_in_order(baseline, [strong, strong, strong])
     assert outcome.trips["high"] <= baseline.total_trips() + 1e-9
     assert outcome.steps[1].trips["central"] == pytest.approx(0.0)  # nothing left after the first
+
+
+def test_measures_evaluated_together_give_each_measure_exactly_its_own_figures() -> None:
+    """A measure's row of the batch is the measure alone: the same shares to the last bit, and
+    sums over its own row (the ranking's order must not move a figure)."""
+    rng = np.random.default_rng(7)
+    n = 301
+    trips = {"summer": rng.random(n) * 2, "winter": rng.random(n) * 2}
+    baseline = Baseline(trips=trips, tonnes=None, driver={s: trips[s] > 0.3 for s in trips}, days_per_year=225,
+                        season_weights={"summer": 0.5, "winter": 0.5})
+    reach = {s: rng.random((3, n)) < 0.4 for s in trips}
+    multiplier = 0.5 + rng.random((3, n))
+    effects = [(0.1, 0.2, 0.3), (0.05, 0.15, 0.4), (0.3, 0.6, 0.9)]
+    uptakes = [None, (0.2, 0.3, 0.4), (0.5, 0.6, 0.7)]
+    capacities = [None, None, 10.0]
+    batch = MeasureImpacts.of(["a", "b", "c"], reach, effects=effects, multiplier=multiplier, uptakes=uptakes,
+                              capacities=capacities)
+    for row, impact in enumerate(batch.items):
+        reached = reach["summer"][row] | reach["winter"][row]
+        count = int(reached.sum())
+        rates = uptakes[row] or (1.0, 1.0, 1.0)
+        for b, band in enumerate(BANDS):
+            p = rates[b] if capacities[row] is None else min(rates[b], capacities[row] / count)
+            alone = np.clip(p * effects[row][b] * multiplier[row], 0.0, 1.0)
+            for s in trips:
+                assert np.array_equal(impact.share[band][s], np.where(reach[s][row], alone, 0.0))
+            assert batch.trips(baseline, band)[row] == impact.trips(baseline, band)
+            assert impact.trips(baseline, band) == float(sum(float((np.where(reach[s][row], alone, 0.0) * trips[s]).sum())
+                                                            for s in trips))
+    # the pool of 10 serves 10 of those reached, not 60 % of them
+    assert batch.items[2].capacity_bound and batch.items[2].participants["central"] == pytest.approx(10.0)
+    assert batch.items[0].participants is None
 
 
 def test_without_distances_tonnes_are_unknown_and_exclusions_name_the_unknown_distance() -> None:
