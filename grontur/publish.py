@@ -91,23 +91,109 @@ def share(num: Fig, den: Fig) -> Derived:
     return Derived(num.n / den.n if den.n else None, (num, den))
 
 
+#: Tolerances of the gate's linear algebra: a count is fixed by the equations when its squared
+#: length in their null space is below ``_FIXED``; a column lies in the span of others when what is
+#: left of it is below ``_SPAN`` times the matrix's scale and its own length.
+_FIXED = 1e-9
+_SPAN = 1e-9
+
+
 @dataclass
 class _Factor:
     """A component of hidden counts in the gate's equations, factorised: its columns
-    (``index``), the equations that touch it (``row_index``), the thin SVD of their matrix
-    restricted to it (``u``, ``singular``, ``vh`` up to its rank), each count's squared
-    distance from being fixed (``null``: its length in the null space) and the sums that fix a
-    small total (``sum_flags``)."""
+    (``cols``, ``index``), the equations that touch it (``row_index``), an orthonormal basis of
+    the span of its columns (``q``), the pseudo-inverse of its matrix (``pinv``), each count's
+    squared length in the null space (``null``: 0 when the equations fix it), the matrix's largest
+    singular value or a bound of it (``scale``) and the sums that fix a small total (``sum_flags``)."""
 
     index: dict[int, int]
     row_index: dict[int, int]
+    cols: np.ndarray
     null: np.ndarray
-    cols: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
-    u: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
-    singular: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    vh: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+    q: np.ndarray
+    pinv: np.ndarray
     scale: float = 1.0
     sum_flags: dict[int, tuple[int, ...]] = field(default_factory=dict)
+
+    @classmethod
+    def of_matrix(cls, cols: list[int], touching: list[int], sub: np.ndarray) -> _Factor:
+        """From the matrix of the equations ``touching`` restricted to ``cols`` (thin SVD)."""
+        index = {var: j for j, var in enumerate(cols)}
+        row_index = {r: i for i, r in enumerate(touching)}
+        if not touching:  # no equation touches it: nothing is fixed
+            return cls(index, row_index, np.asarray(cols), np.ones(len(cols)), np.zeros((0, 0)),
+                       np.zeros((len(cols), 0)))
+        # A count is fixed exactly when its unit vector lies in the row space of the equations:
+        # its projection onto an orthonormal basis of that space has length 1.
+        u, singular, vh = np.linalg.svd(sub, full_matrices=False)
+        scale = max(1.0, float(singular.max(initial=0.0)))
+        rank = int((singular > _SPAN * scale).sum())
+        basis = vh[:rank]
+        reach = (basis * basis).sum(axis=0)
+        return cls(index, row_index, np.asarray(cols), 1.0 - reach, u[:, :rank],
+                   (basis.T / singular[:rank]) @ u[:, :rank].T, scale)
+
+    def column(self, entries: Sequence[tuple[int, float]]) -> tuple[np.ndarray, int]:
+        """A new column over this factor's equations (``(equation, coefficient)`` pairs), and how
+        many of the pairs fall on them."""
+        a = np.zeros(len(self.row_index))
+        covered = 0
+        for r, coef in entries:
+            i = self.row_index.get(r)
+            if i is not None:
+                a[i] = coef
+                covered += 1
+        return a, covered
+
+    def spans(self, a: np.ndarray) -> bool:
+        """Whether ``a`` lies in the span of the columns."""
+        residual = a - self.q @ (self.q.T @ a)
+        return float(np.sqrt(residual @ residual)) <= _SPAN * self.scale * max(1.0, float(np.sqrt(a @ a)))
+
+    def fixed(self) -> list[int]:
+        return self.cols[self.null < _FIXED].tolist()
+
+    @classmethod
+    def joined(cls, parts: Sequence[_Factor], var: int, entries: Sequence[tuple[int, float]]) -> _Factor:
+        """The factor of ``parts`` (components with no equation in common) and the new column of
+        ``var``, updated without a new decomposition: the blocks side by side, then the column
+        appended by Greville's rule for the pseudo-inverse of a matrix with one more column."""
+        cols = [int(v) for part in parts for v in part.cols] + [var]
+        index = {v: j for j, v in enumerate(cols)}
+        row_index: dict[int, int] = {}
+        for part in parts:
+            offset = len(row_index)
+            row_index.update({r: offset + i for r, i in part.row_index.items()})
+        for r, _ in entries:
+            row_index.setdefault(r, len(row_index))  # equations only the new count is in
+        n, m = len(cols), len(row_index)
+        pinv = np.zeros((n - 1, m))
+        q = np.zeros((m, sum(part.q.shape[1] for part in parts)))
+        j = i = c = 0
+        for part in parts:
+            rows_, cols_ = part.pinv.shape
+            pinv[j:j + rows_, i:i + cols_] = part.pinv
+            q[i:i + cols_, c:c + part.q.shape[1]] = part.q
+            j, i, c = j + rows_, i + cols_, c + part.q.shape[1]
+        null = np.concatenate([part.null for part in parts] + [np.zeros(1)])
+        a = np.zeros(m)
+        for r, coef in entries:
+            a[row_index[r]] = coef
+        scale = max((part.scale for part in parts), default=1.0)
+        d = pinv @ a
+        rest = a - q @ (q.T @ a)
+        if float(np.sqrt(rest @ rest)) > _SPAN * scale * max(1.0, float(np.sqrt(a @ a))):
+            rest -= q @ (q.T @ rest)  # once more against rounding
+            b = rest / float(rest @ rest)
+            q = np.column_stack([q, rest / float(np.sqrt(rest @ rest))])
+            # The null space is unchanged, and the new count is fixed.
+        else:
+            denominator = 1.0 + float(d @ d)
+            b = (d @ pinv) / denominator
+            null[:-1] += d * d / denominator
+            null[-1] = 1.0 / denominator
+        pinv = np.vstack([pinv - np.outer(d, b), b])
+        return cls(index, row_index, np.asarray(cols), null, q, pinv, max(scale, float(np.sqrt(a @ a))))
 
 
 @dataclass
@@ -418,26 +504,14 @@ def _decide(values: Sequence[int], relations: Sequence[_Relation], pairs: Iterab
         cols = sorted(comp)
         index = {var: j for j, var in enumerate(cols)}
         touching = sorted({r for var in cols for r in var_rows.get(var, [])})
-        bad: set[int] = set()
-        # No equation touching it: nothing is fixed.
-        factor = _Factor(index, {r: i for i, r in enumerate(touching)}, np.ones(len(cols)), np.asarray(cols))
-        if touching:
-            sub = np.zeros((len(touching), len(cols)))
-            for i, r in enumerate(touching):
-                for var, coef in rows[r].items():
-                    j = index.get(var)
-                    if j is not None:
-                        sub[i, j] = coef
-            # A hidden count follows from the equations exactly when its unit vector lies in
-            # their row space: the projection onto an orthonormal basis of it has length 1.
-            u, singular, vh = np.linalg.svd(sub, full_matrices=False)
-            scale = max(1.0, float(singular.max(initial=0.0)))
-            rank = int((singular > 1e-9 * scale).sum())
-            basis = vh[:rank]
-            reach = (basis * basis).sum(axis=0)
-            bad.update(var for j, var in enumerate(cols) if reach[j] > 1.0 - 1e-9)
-            factor = _Factor(index, factor.row_index, 1.0 - reach, factor.cols, u[:, :rank], singular[:rank], basis,
-                             scale)
+        sub = np.zeros((len(touching), len(cols)))
+        for i, r in enumerate(touching):
+            for var, coef in rows[r].items():
+                j = index.get(var)
+                if j is not None:
+                    sub[i, j] = coef
+        factor = _Factor.of_matrix(cols, touching, sub)
+        bad: set[int] = set(factor.fixed())
         for s in sorted({s for var in cols for s in var_sums.get(var, [])}):
             coefs = [(var, c) for var, c in sum_items[s] if var in comp]
             if not coefs:
@@ -468,46 +542,60 @@ def _decide(values: Sequence[int], relations: Sequence[_Relation], pairs: Iterab
         solutions: list[np.ndarray | None] = []
         covered = 0
         for factor in parts:
-            a = np.zeros(len(factor.row_index))
-            for r, coef in column:
-                i = factor.row_index.get(r)
-                if i is not None:
-                    a[i] = coef
-                    covered += 1
-            if not a.any():
+            a, on = factor.column(column)
+            covered += on
+            if not on:
                 solutions.append(None)
                 continue
-            projected = factor.u.T @ a
-            residual = a - factor.u @ projected
-            if float(np.sqrt(residual @ residual)) > 1e-9 * factor.scale * max(1.0, float(np.sqrt(a @ a))):
+            if not factor.spans(a):
                 inside = False
                 break
-            solutions.append(factor.vh.T @ (projected / factor.singular))
+            solutions.append(factor.pinv @ a)
         inside = inside and covered == len(column)
         bad: set[int] = set()
         if inside:
             denominator = 1.0 + sum(float(x @ x) for x in solutions if x is not None)
             for factor, x in zip(parts, solutions):
                 null = factor.null if x is None else factor.null + x * x / denominator
-                bad.update(factor.cols[null < 1e-9].tolist())
-            if 1.0 / denominator < 1e-9:
+                bad.update(factor.cols[null < _FIXED].tolist())
+            if 1.0 / denominator < _FIXED:
                 bad.add(var)
         else:
             for factor in parts:
-                bad.update(factor.cols[factor.null < 1e-9].tolist())
+                bad.update(factor.fixed())
             bad.add(var)
+        bad.update(sum_problems(var, joined, parts)[1])
+        return len(bad)
+
+    def sum_problems(var: int, joined: frozenset[frozenset[int]],
+                     parts: Sequence[_Factor]) -> tuple[dict[int, tuple[int, ...]], set[int]]:
+        """The sums that fix a small total once ``var`` joins ``joined``: those of the joined
+        components without ``var``, and those with ``var`` worked out again."""
+        flags: dict[int, tuple[int, ...]] = {}
         own = set(var_sums.get(var, []))
         for factor in parts:
             for s, flagged in factor.sum_flags.items():
                 if s not in own:
-                    bad.update(flagged)
+                    flags[s] = flagged
         for s in own:
             coefs = [(o, c) for o, c in sum_items[s] if o == var or comp_of.get(o) in joined]
             if coefs and len({c > 0 for _, c in coefs}) == 1:
                 part = round(sum(abs(c) * values[o] for o, c in coefs))
                 if _small(part, k):
-                    bad.update(o for o, _ in coefs)
-        return len(bad)
+                    flags[s] = tuple(o for o, _ in coefs)
+        return flags, {o for flagged in flags.values() for o in flagged}
+
+    def join(var: int, joined: frozenset[frozenset[int]], merged: frozenset[int]) -> frozenset[int]:
+        """``component_problems(merged)`` for ``merged`` made of ``joined`` and ``var``, with its
+        factor updated from theirs."""
+        if merged in memo:
+            return memo[merged]
+        parts = [factors[comp] for comp in joined]
+        factor = _Factor.joined(parts, var, [(r, rows[r][var]) for r in var_rows.get(var, [])])
+        factor.sum_flags, sum_bad = sum_problems(var, joined, parts)
+        memo[merged] = frozenset(set(factor.fixed()) | sum_bad)
+        factors[merged] = factor
+        return memo[merged]
 
     def components(hid: set[int]) -> list[frozenset[int]]:
         parent = {var: var for var in hid}
@@ -566,11 +654,12 @@ def _decide(values: Sequence[int], relations: Sequence[_Relation], pairs: Iterab
             scored += [score(var) for var in candidates if var in margin]
         best = min(scored)[-1]
         hidden = hidden | {best}
-        joined = {comp_of[o] for s in var_sums.get(best, []) for o in sums[s] if o in comp_of}
+        joined = frozenset({comp_of[o] for s in var_sums.get(best, []) for o in sums[s] if o in comp_of})
         merged = frozenset({best}.union(*joined))
+        problems = join(best, joined, merged)
         for comp in joined:
             del found[comp]
-        found[merged] = component_problems(merged)
+        found[merged] = problems
         for var in merged:
             comp_of[var] = merged
         bad = set().union(*found.values())
