@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +56,57 @@ OUTPUT_NAMES = frozenset({
 })
 
 
+class DrawnLater(Mapping[str, Any]):
+    """An analysis's figures, drawn when first read (by a report that shows them), then kept.
+
+    A run that writes no report with figures (``--format none``, ``measures.xlsx`` alone,
+    :func:`analyse_many` without formats) never reads them, so nothing is drawn. ``draw`` returns
+    the figures by name; it is a picklable callable, so an analysis can cross to another process
+    undrawn.
+    """
+
+    def __init__(self, draw: Callable[[], dict[str, Any]]) -> None:
+        self._draw = draw
+        self._figures: dict[str, Any] | None = None
+
+    @property
+    def drawn(self) -> dict[str, Any]:
+        """The figures drawn so far (empty until the mapping is first read)."""
+        return self._figures or {}
+
+    def _all(self) -> dict[str, Any]:
+        if self._figures is None:
+            self._figures = self._draw()
+        return self._figures
+
+    def __getitem__(self, name: str) -> Any:
+        return self._all()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+    def __repr__(self) -> str:
+        return f"DrawnLater({sorted(self._figures) if self._figures is not None else 'not drawn'})"
+
+
+def _draw_figures(plan: Any, geo_section: Mapping[str, Any] | None, enriched: Any, lang: str) -> dict[str, Any]:
+    """The figures of one analysis: the home-area and potential maps (of the published geo
+    section: the maps show only what the gate publishes) and the anchoring timeline."""
+    figures: dict[str, Any] = {}
+    if geo_section is not None and enriched is not None:
+        maps = enriched.draw_maps(geo_section, lang=lang)
+        for name, value in (("home_area_map", "car_share"), ("potential_map", "potential")):
+            if maps.get(value) is not None:
+                figures[name] = maps[value]
+    from grontur.report.charts import anchoring_timeline
+
+    figures["anchoring_timeline"] = anchoring_timeline(plan, lang=lang)
+    return figures
+
+
 @dataclass
 class Analysis:
     """One municipality's analysis: the results, the cleaned table, and what was found in the input."""
@@ -64,7 +116,8 @@ class Analysis:
     table: pd.DataFrame
     issues: pd.DataFrame
     quarantine: pd.DataFrame
-    figures: dict[str, Any] = field(default_factory=dict)
+    #: Figures by name (:class:`DrawnLater`: drawn when a report first reads them).
+    figures: Mapping[str, Any] = field(default_factory=dict)
     comparison: dict[str, Any] | None = None
     #: The follow-up wave's cleaned table when the outputs compare two waves (for the release log).
     followup_table: pd.DataFrame | None = None
@@ -150,9 +203,9 @@ def analyse_imported(
 ) -> Analysis:
     """Run every analysis stage on an imported survey (an :class:`grontur.importing.ImportResult`).
 
-    With ``draw_figures=False`` no figure is drawn (anchoring timeline, home-area and potential
-    maps): a run that renders no report, such as :func:`analyse_many` without formats, saves
-    the matplotlib figures of every municipality.
+    The figures (anchoring timeline, home-area and potential maps) are drawn when first read,
+    by a report that shows them (:class:`DrawnLater`): a run that renders no such report draws
+    none. With ``draw_figures=False`` the analysis has no figures at all.
 
     With ``followup`` (the import of the repeat survey) the two waves are compared, and the
     project's pilots evaluated (against ``control``, the comparison municipality's two tables,
@@ -169,7 +222,6 @@ def analyse_imported(
     issue_frames = [with_generalisation_issues(imported.issues, imported.table, project.k)]
     if enriched is not None:
         issue_frames.append(enriched.issues)
-    figures: dict[str, Any] = {}
 
     context = build_context(project, table)
     # Every stage registers the counts it may publish with one gate, which decides what is shown
@@ -223,16 +275,8 @@ def analyse_imported(
     habits = publication.resolve(habits)
     if geo_section is not None:
         geo_section = describe.jsonable(publication.resolve(geo_section))
-        if draw_figures and enriched is not None:
-            # Maps show only what the gate publishes: they are drawn from the resolved section.
-            maps = enriched.draw_maps(geo_section, lang=lang)
-            for name, value in (("home_area_map", "car_share"), ("potential_map", "potential")):
-                if maps.get(value) is not None:
-                    figures[name] = maps[value]
-    if draw_figures:
-        from grontur.report.charts import anchoring_timeline
-
-        figures["anchoring_timeline"] = anchoring_timeline(plan, lang=lang)
+    figures: Mapping[str, Any] = DrawnLater(partial(_draw_figures, plan, geo_section, enriched, lang)) \
+        if draw_figures else {}
     segmented = segmented.published(publication)
     ranking = ranking.published(publication)
     ranking_dict = ranking.as_dict(lang)
@@ -887,6 +931,9 @@ def _write_comparison(comparison: Mapping[str, Any], folder: Path, *, lang: str,
 
 
 def _close_figures(figures: Mapping[str, Any]) -> None:
+    """Close the figures drawn (figures never drawn are not drawn to be closed)."""
+    if isinstance(figures, DrawnLater):
+        figures = figures.drawn
     if not figures:
         return  # nothing drawn (--format none): matplotlib is not loaded just to close nothing
     from grontur.report.charts import close_figure

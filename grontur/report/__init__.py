@@ -8,6 +8,7 @@ from the translation catalogue in the report language (nynorsk, bokmål or Engli
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -21,9 +22,11 @@ from grontur.report.network import network_summary, write_network_overview
 log = logging.getLogger(__name__)
 
 FORMATS = ("html", "docx", "xlsx", "pdf")
+#: The formats that show charts and maps (``measures.xlsx`` holds tables only).
+FIGURE_FORMATS = frozenset({"html", "docx", "pdf"})
 FILE_NAMES = {"html": "report.html", "docx": "report.docx", "xlsx": "measures.xlsx", "pdf": "report.pdf"}
 
-__all__ = ["FILE_NAMES", "FORMATS", "figures_to_png", "network_summary", "write_network_overview", "write_outputs"]
+__all__ = ["FIGURE_FORMATS", "FILE_NAMES", "FORMATS", "figures_to_png", "network_summary", "write_network_overview", "write_outputs"]
 
 
 def figures_to_png(figures: Mapping[str, Any] | None) -> dict[str, bytes]:
@@ -42,6 +45,19 @@ def figures_to_png(figures: Mapping[str, Any] | None) -> dict[str, bytes]:
             msg = f"The figure {name!r} given to the report is a {type(fig).__name__}, not a matplotlib figure or PNG bytes."
             raise TypeError(msg)
     return out
+
+
+def _close_unshown(figures: Mapping[str, Any] | None) -> dict[str, bytes]:
+    """Close the figures given to a report that shows none (a pyplot figure would stay open);
+    figures drawn only when read (:class:`grontur.pipeline.DrawnLater`) are not drawn for it."""
+    drawn = getattr(figures, "drawn", figures) or {}
+    if drawn and "matplotlib.pyplot" in sys.modules:  # only pyplot holds figures open
+        from grontur.report.charts import close_figure
+
+        for fig in drawn.values():
+            if hasattr(fig, "savefig"):
+                close_figure(fig)
+    return {}
 
 
 def write_outputs(
@@ -70,7 +86,8 @@ def write_outputs(
         report shows only figures from ``results`` so that the two always agree.
     figures
         Extra matplotlib figures from other stages, by name (``home_area_map``,
-        ``anchoring_timeline``); each is rendered once and closed.
+        ``anchoring_timeline``); each is rendered once and closed. They, and the report's own
+        charts, are drawn only when a format that shows them (:data:`FIGURE_FORMATS`) is written.
     formats
         Any of ``html``, ``docx``, ``xlsx`` and ``pdf`` (the PDF needs Chromium, see
         ``docs/schema/report.md``).
@@ -85,8 +102,10 @@ def write_outputs(
         raise ConfigError(msg)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    pngs = figures_to_png(figures)
-    doc = build_document(results, lang=lang, figures=pngs)
+    # measures.xlsx alone shows no chart: nothing is drawn (nor matplotlib loaded) for it
+    drawing = bool(FIGURE_FORMATS.intersection(wanted))
+    pngs = figures_to_png(figures) if drawing else _close_unshown(figures)
+    doc = build_document(results, lang=lang, figures=pngs, charts=drawing)
     written: list[Path] = []
     html_path = out_dir / FILE_NAMES["html"]
     if "html" in wanted or "pdf" in wanted:
