@@ -540,11 +540,29 @@ def build_request(
 def run(request: RunRequest) -> RunResult:
     """Carry out one run: import the waves, evaluate the pilots (against the comparison
     municipality when there is one), analyse and rank with the evidence, compare the waves and
-    write the outputs when ``request.out`` is given."""
-    with output_lock(request.out) if request.out is not None else nullcontext():
+    write the outputs when ``request.out`` is given.
+
+    A report with pictures has them drawn in a second process started now, which loads matplotlib
+    while this one imports and analyses (:mod:`grontur.report.background`).
+    """
+    with _renderer_for(request) as renderer, \
+            output_lock(request.out) if request.out is not None else nullcontext():
         prepared = prepare(request)
         records = list(request.evidence) if request.evidence is not None else load_all_evidence(request.project)
-        return finish(prepared, combine_evidence(records, prepared.effects))
+        return finish(prepared, combine_evidence(records, prepared.effects), renderer=renderer)
+
+
+def _renderer_for(request: RunRequest) -> Any:
+    """A :class:`grontur.report.background.Renderer` when the run writes a report with pictures."""
+    if request.out is None or request.comparison_only:
+        return nullcontext()
+    from grontur.report import FIGURE_FORMATS
+
+    if not FIGURE_FORMATS.intersection(request.formats):
+        return nullcontext()
+    from grontur.report.background import Renderer
+
+    return Renderer()
 
 
 def run_network(requests: Sequence[RunRequest], *, evidence: Iterable[Any] | None = None, jobs: int = 1,
@@ -642,8 +660,9 @@ def request_inputs(request: RunRequest) -> list[Path | None]:
             project.root]
 
 
-def finish(prepared: PreparedRun, evidence: Sequence[Any]) -> RunResult:
-    """Analyse (or, for a comparison-only request, compare) a prepared run and write its outputs."""
+def finish(prepared: PreparedRun, evidence: Sequence[Any], *, renderer: Any = None) -> RunResult:
+    """Analyse (or, for a comparison-only request, compare) a prepared run and write its outputs
+    (the report's pictures drawn by ``renderer`` when given, :mod:`grontur.report.background`)."""
     request = prepared.request
     project = request.project
     lang = request.lang or project.language
@@ -674,7 +693,7 @@ def finish(prepared: PreparedRun, evidence: Sequence[Any]) -> RunResult:
                                 followup=prepared.followup, control=prepared.control)
     if request.out is not None:
         write_analysis(analysis, request.out, lang=lang, formats=request.formats,
-                       replace_release=request.replace_release)
+                       replace_release=request.replace_release, renderer=renderer)
     return RunResult(project=project, analysis=analysis, comparison=analysis.comparison, effects=prepared.effects,
                      folder=request.out, release=analysis.release)
 
@@ -875,17 +894,20 @@ def register_comparison_of(project: Project, table: pd.DataFrame, followup: Any,
 
 
 def write_analysis(analysis: Analysis, out_dir: Path, *, lang: str, formats: Sequence[str] = DEFAULT_FORMATS,
-                   replace_release: bool = False) -> list[Path]:
+                   replace_release: bool = False, renderer: Any = None) -> list[Path]:
     """Write every output of one analysis to ``out_dir``, atomically, once the release log allows it.
 
     The output folder's lock is held from the release check to its record (:mod:`grontur.outputs`).
+    ``renderer`` (a :class:`grontur.report.background.Renderer`) draws the report's pictures in a
+    second process while the data files are written here.
     """
     with output_lock(out_dir):
-        return _write_analysis(analysis, out_dir, lang=lang, formats=formats, replace_release=replace_release)
+        return _write_analysis(analysis, out_dir, lang=lang, formats=formats, replace_release=replace_release,
+                               renderer=renderer)
 
 
 def _write_analysis(analysis: Analysis, out_dir: Path, *, lang: str, formats: Sequence[str],
-                    replace_release: bool) -> list[Path]:
+                    replace_release: bool, renderer: Any = None) -> list[Path]:
     from grontur import report
     from grontur.importing import publishable_table
     from grontur.releases import check_release
@@ -894,6 +916,8 @@ def _write_analysis(analysis: Analysis, out_dir: Path, *, lang: str, formats: Se
                                      replace=replace_release)
     # An output an earlier run wrote but this one does not (a comparison.json after the follow-up
     # was dropped, a report format no longer asked for) would describe other data: it is retired.
+    if renderer is not None and report.FIGURE_FORMATS.intersection(formats):
+        renderer.submit(analysis.results, lang=lang, figures=analysis.figures)  # drawn while the data is written
     with staged_folder(out_dir, replaces=OUTPUT_NAMES) as staging:
         write_json(analysis.results, staging / "results.json")
         write_csv(analysis.issues, staging / "quality.csv")
@@ -911,6 +935,7 @@ def _write_analysis(analysis: Analysis, out_dir: Path, *, lang: str, formats: Se
                 quality=analysis.issues,
                 figures=analysis.figures,
                 formats=tuple(formats),
+                renderer=renderer,
             )
         written = sorted(p.relative_to(staging) for p in staging.rglob("*") if p.is_file())
     analysis.release.record()

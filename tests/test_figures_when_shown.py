@@ -17,7 +17,7 @@ import pytest
 
 from grontur import pipeline
 from grontur.importing import import_survey
-from grontur.report import charts
+from grontur.report import background, charts
 
 REPO = Path(__file__).resolve().parents[1]
 FLA = REPO / "surveys" / "demo" / "fla"  # small, with workplaces (maps) and a follow-up (comparison chart)
@@ -80,6 +80,8 @@ def test_a_report_with_pictures_draws_the_timeline_once(monkeypatch, tmp_path: P
         return original(*args, **kwargs)
 
     monkeypatch.setattr(charts, "anchoring_timeline", counted)
+    # drawn in this process, where the count is kept (not in a second one: grontur.report.background)
+    monkeypatch.setattr(background.multiprocessing, "get_all_start_methods", lambda: ["spawn"])
     out = tmp_path / "out"
     pipeline.analyse_file(project=FLA, out_dir=out, formats=("html", "xlsx"))
     assert calls == [1]

@@ -11,13 +11,16 @@ import logging
 import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from grontur.errors import ConfigError
 from grontur.i18n import check_language
 from grontur.report.network import network_summary, write_network_overview
+
+if TYPE_CHECKING:
+    from grontur.report.background import Renderer
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +72,7 @@ def write_outputs(
     quality: pd.DataFrame | None = None,
     figures: Mapping[str, Any] | None = None,
     formats: Iterable[str] = ("html", "docx", "xlsx"),
+    renderer: Renderer | None = None,
 ) -> list[Path]:
     """Write the HR report for one municipality and return the paths written.
 
@@ -91,6 +95,9 @@ def write_outputs(
     formats
         Any of ``html``, ``docx``, ``xlsx`` and ``pdf`` (the PDF needs Chromium, see
         ``docs/schema/report.md``).
+    renderer
+        A :class:`grontur.report.background.Renderer` that draws the pictures in a second
+        process (the same document, built over there); without it they are drawn here.
     """
     from grontur.report.build import build_document
 
@@ -104,8 +111,21 @@ def write_outputs(
     out_dir.mkdir(parents=True, exist_ok=True)
     # measures.xlsx alone shows no chart: nothing is drawn (nor matplotlib loaded) for it
     drawing = bool(FIGURE_FORMATS.intersection(wanted))
-    pngs = figures_to_png(figures) if drawing else _close_unshown(figures)
-    doc = build_document(results, lang=lang, figures=pngs, charts=drawing)
+    spreadsheet: Path | None = None
+    if drawing and renderer is not None:
+        renderer.submit(results, lang=lang, figures=figures)
+        # while the pictures are drawn over there: the spreadsheet (tables only, the same without
+        # pictures) and the writers loaded
+        if "xlsx" in wanted:
+            from grontur.report.xlsx import write_xlsx
+
+            spreadsheet = write_xlsx(build_document(results, lang=lang, charts=False), results,
+                                     out_dir / FILE_NAMES["xlsx"])
+        from grontur.report import docx, html  # noqa: F401
+        doc = renderer.document(results, lang=lang, figures=figures)
+    else:
+        pngs = figures_to_png(figures) if drawing else _close_unshown(figures)
+        doc = build_document(results, lang=lang, figures=pngs, charts=drawing)
     written: list[Path] = []
     html_path = out_dir / FILE_NAMES["html"]
     if "html" in wanted or "pdf" in wanted:
@@ -119,7 +139,7 @@ def write_outputs(
     if "xlsx" in wanted:
         from grontur.report.xlsx import write_xlsx
 
-        written.append(write_xlsx(doc, results, out_dir / FILE_NAMES["xlsx"]))
+        written.append(spreadsheet or write_xlsx(doc, results, out_dir / FILE_NAMES["xlsx"]))
     if "pdf" in wanted:
         from grontur.report.pdf import write_pdf
 
