@@ -16,8 +16,8 @@ Stages (all municipalities of the file, one after the other in one process, unle
 ``enrich``        context, ``describe``, ``emissions``, ``potential`` per municipality
 ``segment``       ``segment.segment_respondents`` per municipality
 ``rank``          ``rank.rank_measures`` and ``anchoring.build_plan`` per municipality
-``analyse``       ``pipeline.analyse_imported`` per municipality, one process (all analysis stages,
-                  including the anchoring timeline figure a rendered report needs)
+``analyse``       ``pipeline.analyse_imported`` per municipality, one process (all analysis stages;
+                  no figure: they are drawn only when a report that shows them is written)
 ``end_to_end``    import plus ``pipeline.analyse_many`` with ``--jobs`` processes, no rendering
 ``end_to_end_geo`` the same with a project per municipality that has a town-hall workplace and the
                   postcode list and municipality boundaries as geodata, so distances are estimated
