@@ -60,13 +60,13 @@ class DrawnLater(Mapping[str, Any]):
     """An analysis's figures, drawn when first read (by a report that shows them), then kept.
 
     A run that writes no report with figures (``--format none``, ``measures.xlsx`` alone,
-    :func:`analyse_many` without formats) never reads them, so nothing is drawn. ``draw`` returns
-    the figures by name; it is a picklable callable, so an analysis can cross to another process
-    undrawn.
+    :func:`analyse_many` without formats) never reads them, so nothing is drawn. ``drawers``
+    gives each figure's name and a picklable callable that draws it (``None``: nothing worth
+    drawing, and no figure of that name), so an analysis can cross to another process undrawn.
     """
 
-    def __init__(self, draw: Callable[[], dict[str, Any]]) -> None:
-        self._draw = draw
+    def __init__(self, drawers: Mapping[str, Callable[[], Any]]) -> None:
+        self._drawers = dict(drawers)
         self._figures: dict[str, Any] | None = None
 
     @property
@@ -74,9 +74,15 @@ class DrawnLater(Mapping[str, Any]):
         """The figures drawn so far (empty until the mapping is first read)."""
         return self._figures or {}
 
+    def without(self, names: Iterable[str]) -> DrawnLater:
+        """The figures but ``names`` (drawn elsewhere), undrawn."""
+        left_out = set(names)
+        return DrawnLater({name: draw for name, draw in self._drawers.items() if name not in left_out})
+
     def _all(self) -> dict[str, Any]:
         if self._figures is None:
-            self._figures = self._draw()
+            drawn = {name: draw() for name, draw in self._drawers.items()}
+            self._figures = {name: figure for name, figure in drawn.items() if figure is not None}
         return self._figures
 
     def __getitem__(self, name: str) -> Any:
@@ -92,19 +98,29 @@ class DrawnLater(Mapping[str, Any]):
         return f"DrawnLater({sorted(self._figures) if self._figures is not None else 'not drawn'})"
 
 
-def _draw_figures(plan: Any, geo_section: Mapping[str, Any] | None, enriched: Any, lang: str) -> dict[str, Any]:
-    """The figures of one analysis: the home-area and potential maps (of the published geo
-    section: the maps show only what the gate publishes) and the anchoring timeline."""
-    figures: dict[str, Any] = {}
-    if geo_section is not None and enriched is not None:
-        maps = enriched.draw_maps(geo_section, lang=lang)
-        for name, value in (("home_area_map", "car_share"), ("potential_map", "potential")):
-            if maps.get(value) is not None:
-                figures[name] = maps[value]
+def _draw_map(enriched: Any, geo_section: Mapping[str, Any], lang: str, value: str) -> Any:
+    """The home-area map of ``value`` (``car_share`` or ``potential``) of the published geo
+    section (it shows only what the gate publishes), or ``None`` when there is none to draw."""
+    return enriched.draw_maps(geo_section, lang=lang, which=(value,)).get(value)
+
+
+def _draw_timeline(plan: Any, lang: str) -> Any:
+    """The anchoring plan's timeline."""
     from grontur.report.charts import anchoring_timeline
 
-    figures["anchoring_timeline"] = anchoring_timeline(plan, lang=lang)
-    return figures
+    return anchoring_timeline(plan, lang=lang)
+
+
+def _figure_drawers(plan: Any, geo_section: Mapping[str, Any] | None, enriched: Any,
+                    lang: str) -> dict[str, Callable[[], Any]]:
+    """What draws each figure of one analysis: the home-area and potential maps (with geodata)
+    and the anchoring timeline."""
+    drawers: dict[str, Callable[[], Any]] = {}
+    if geo_section is not None and enriched is not None:
+        drawers["home_area_map"] = partial(_draw_map, enriched, geo_section, lang, "car_share")
+        drawers["potential_map"] = partial(_draw_map, enriched, geo_section, lang, "potential")
+    drawers["anchoring_timeline"] = partial(_draw_timeline, plan, lang)
+    return drawers
 
 
 @dataclass
@@ -200,12 +216,15 @@ def analyse_imported(
     draw_figures: bool = True,
     followup: Any = None,
     control: tuple[pd.DataFrame, pd.DataFrame] | None = None,
+    renderer: Any = None,
 ) -> Analysis:
     """Run every analysis stage on an imported survey (an :class:`grontur.importing.ImportResult`).
 
     The figures (anchoring timeline, home-area and potential maps) are drawn when first read,
     by a report that shows them (:class:`DrawnLater`): a run that renders no such report draws
-    none. With ``draw_figures=False`` the analysis has no figures at all.
+    none. With ``draw_figures=False`` the analysis has no figures at all. A ``renderer``
+    (:class:`grontur.report.background.Renderer`) starts drawing the anchoring timeline as soon as
+    the plan is made.
 
     With ``followup`` (the import of the repeat survey) the two waves are compared, and the
     project's pilots evaluated (against ``control``, the comparison municipality's two tables,
@@ -263,6 +282,9 @@ def analyse_imported(
     )
     start = project.plan_start or _next_monday(project.run_date)
     plan = anchoring.build_plan(ranking, catalogue=cat, start=start, lang=lang, baseline=project.wave)
+    if renderer is not None and draw_figures:
+        # the timeline shows the plan, not gated figures: drawn over there while the gate decides
+        renderer.draw_ahead("anchoring_timeline", partial(_draw_timeline, plan, lang))
 
     issues = pd.concat([frame for frame in issue_frames if frame is not None and len(frame)], ignore_index=True) \
         if any(frame is not None and len(frame) for frame in issue_frames) else imported.issues.iloc[0:0]
@@ -275,7 +297,7 @@ def analyse_imported(
     habits = publication.resolve(habits)
     if geo_section is not None:
         geo_section = describe.jsonable(publication.resolve(geo_section))
-    figures: Mapping[str, Any] = DrawnLater(partial(_draw_figures, plan, geo_section, enriched, lang)) \
+    figures: Mapping[str, Any] = DrawnLater(_figure_drawers(plan, geo_section, enriched, lang)) \
         if draw_figures else {}
     segmented = segmented.published(publication)
     ranking = ranking.published(publication)
@@ -690,7 +712,7 @@ def finish(prepared: PreparedRun, evidence: Sequence[Any], *, renderer: Any = No
     # Figures are drawn for a report, or for the caller to write later (no folder given).
     analysis = analyse_imported(prepared.baseline, project=project, lang=request.lang, evidence=evidence,
                                 draw_figures=request.out is None or bool(request.formats),
-                                followup=prepared.followup, control=prepared.control)
+                                followup=prepared.followup, control=prepared.control, renderer=renderer)
     if request.out is not None:
         write_analysis(analysis, request.out, lang=lang, formats=request.formats,
                        replace_release=request.replace_release, renderer=renderer)

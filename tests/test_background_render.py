@@ -87,3 +87,17 @@ def test_the_analysing_process_loads_no_matplotlib_for_a_report(tmp_path: Path) 
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip().splitlines()[-1] == "False"
     assert 'id="fig-anchoring_timeline"' in (out / "report.html").read_text(encoding="utf-8")
+
+
+def _never() -> None:
+    raise AssertionError("drawn again")
+
+
+def test_a_figure_drawn_ahead_is_not_drawn_again() -> None:
+    png = b"\x89PNG timeline drawn ahead"
+    figures = pipeline.DrawnLater({"anchoring_timeline": _never})
+    doc = background.document(_results(), lang="nn", figures=figures, ready={"anchoring_timeline": png})
+    shown = [block for section in doc.sections for block in section.blocks
+             if getattr(block, "id", None) == "fig-anchoring_timeline"]
+    assert [block.png for block in shown] == [png]
+    assert figures.drawn == {}
