@@ -936,10 +936,10 @@ def _write_analysis(analysis: Analysis, out_dir: Path, *, lang: str, formats: Se
 
     analysis.release = check_release(analysis.project, (analysis.table, analysis.followup_table), out_dir,
                                      replace=replace_release)
-    # An output an earlier run wrote but this one does not (a comparison.json after the follow-up
-    # was dropped, a report format no longer asked for) would describe other data: it is retired.
     if renderer is not None and report.FIGURE_FORMATS.intersection(formats):
         renderer.submit(analysis.results, lang=lang, figures=analysis.figures)  # drawn while the data is written
+    # An output an earlier run wrote but this one does not (a comparison.json after the follow-up
+    # was dropped, a report format no longer asked for) would describe other data: it is retired.
     with staged_folder(out_dir, replaces=OUTPUT_NAMES) as staging:
         write_json(analysis.results, staging / "results.json")
         write_csv(analysis.issues, staging / "quality.csv")

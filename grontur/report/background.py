@@ -56,6 +56,8 @@ def _serve(conn: Connection) -> None:
             else:
                 conn.send(("ok", doc))
             return
+    except KeyboardInterrupt:  # Ctrl-C reaches both processes: the run's own process reports it
+        return
     finally:
         conn.close()
 
