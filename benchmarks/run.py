@@ -16,8 +16,9 @@ Stages (all municipalities of the file, one after the other in one process, unle
 ``enrich``        context, ``describe``, ``emissions``, ``potential`` per municipality
 ``segment``       ``segment.segment_respondents`` per municipality
 ``rank``          ``rank.rank_measures`` and ``anchoring.build_plan`` per municipality
-``analyse``       ``pipeline.analyse_imported`` per municipality, one process (all analysis stages,
-                  no figures); the CPU seconds of each municipality, fitted by least squares to
+``analyse``       ``pipeline.analyse_imported`` per municipality, one process (all analysis stages;
+                  no figure: they are drawn only when a report that shows them is written); the
+                  CPU seconds of each municipality, fitted by least squares to
                   ``fixed + per_row * rows``, give the fixed cost of a municipality
 ``end_to_end``    import plus ``pipeline.analyse_many`` with ``--jobs`` processes, no rendering
 ``end_to_end_geo`` the same with a project per municipality that has a town-hall workplace and the

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +56,73 @@ OUTPUT_NAMES = frozenset({
 })
 
 
+class DrawnLater(Mapping[str, Any]):
+    """An analysis's figures, drawn when first read (by a report that shows them), then kept.
+
+    A run that writes no report with figures (``--format none``, ``measures.xlsx`` alone,
+    :func:`analyse_many` without formats) never reads them, so nothing is drawn. ``drawers``
+    gives each figure's name and a picklable callable that draws it (``None``: nothing worth
+    drawing, and no figure of that name), so an analysis can cross to another process undrawn.
+    """
+
+    def __init__(self, drawers: Mapping[str, Callable[[], Any]]) -> None:
+        self._drawers = dict(drawers)
+        self._figures: dict[str, Any] | None = None
+
+    @property
+    def drawn(self) -> dict[str, Any]:
+        """The figures drawn so far (empty until the mapping is first read)."""
+        return self._figures or {}
+
+    def without(self, names: Iterable[str]) -> DrawnLater:
+        """The figures but ``names`` (drawn elsewhere), undrawn."""
+        left_out = set(names)
+        return DrawnLater({name: draw for name, draw in self._drawers.items() if name not in left_out})
+
+    def _all(self) -> dict[str, Any]:
+        if self._figures is None:
+            drawn = {name: draw() for name, draw in self._drawers.items()}
+            self._figures = {name: figure for name, figure in drawn.items() if figure is not None}
+        return self._figures
+
+    def __getitem__(self, name: str) -> Any:
+        return self._all()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+    def __repr__(self) -> str:
+        return f"DrawnLater({sorted(self._figures) if self._figures is not None else 'not drawn'})"
+
+
+def _draw_map(enriched: Any, geo_section: Mapping[str, Any], lang: str, value: str) -> Any:
+    """The home-area map of ``value`` (``car_share`` or ``potential``) of the published geo
+    section (it shows only what the gate publishes), or ``None`` when there is none to draw."""
+    return enriched.draw_maps(geo_section, lang=lang, which=(value,)).get(value)
+
+
+def _draw_timeline(plan: Any, lang: str) -> Any:
+    """The anchoring plan's timeline."""
+    from grontur.report.charts import anchoring_timeline
+
+    return anchoring_timeline(plan, lang=lang)
+
+
+def _figure_drawers(plan: Any, geo_section: Mapping[str, Any] | None, enriched: Any,
+                    lang: str) -> dict[str, Callable[[], Any]]:
+    """What draws each figure of one analysis: the home-area and potential maps (with geodata)
+    and the anchoring timeline."""
+    drawers: dict[str, Callable[[], Any]] = {}
+    if geo_section is not None and enriched is not None:
+        drawers["home_area_map"] = partial(_draw_map, enriched, geo_section, lang, "car_share")
+        drawers["potential_map"] = partial(_draw_map, enriched, geo_section, lang, "potential")
+    drawers["anchoring_timeline"] = partial(_draw_timeline, plan, lang)
+    return drawers
+
+
 @dataclass
 class Analysis:
     """One municipality's analysis: the results, the cleaned table, and what was found in the input."""
@@ -64,7 +132,8 @@ class Analysis:
     table: pd.DataFrame
     issues: pd.DataFrame
     quarantine: pd.DataFrame
-    figures: dict[str, Any] = field(default_factory=dict)
+    #: Figures by name (:class:`DrawnLater`: drawn when a report first reads them).
+    figures: Mapping[str, Any] = field(default_factory=dict)
     comparison: dict[str, Any] | None = None
     #: The follow-up wave's cleaned table when the outputs compare two waves (for the release log).
     followup_table: pd.DataFrame | None = None
@@ -148,12 +217,15 @@ def analyse_imported(
     followup: Any = None,
     control: tuple[pd.DataFrame, pd.DataFrame] | None = None,
     quantities: describe.RowQuantities | None = None,
+    renderer: Any = None,
 ) -> Analysis:
     """Run every analysis stage on an imported survey (an :class:`grontur.importing.ImportResult`).
 
-    With ``draw_figures=False`` no figure is drawn (anchoring timeline, home-area and potential
-    maps): a run that renders no report, such as :func:`analyse_many` without formats, saves
-    the matplotlib figures of every municipality.
+    The figures (anchoring timeline, home-area and potential maps) are drawn when first read,
+    by a report that shows them (:class:`DrawnLater`): a run that renders no such report draws
+    none. With ``draw_figures=False`` the analysis has no figures at all. A ``renderer``
+    (:class:`grontur.report.background.Renderer`) starts drawing the anchoring timeline as soon as
+    the plan is made.
 
     With ``followup`` (the import of the repeat survey) the two waves are compared, and the
     project's pilots evaluated (against ``control``, the comparison municipality's two tables,
@@ -173,7 +245,6 @@ def analyse_imported(
     issue_frames = [with_generalisation_issues(imported.issues, imported.table, project.k)]
     if enriched is not None:
         issue_frames.append(enriched.issues)
-    figures: dict[str, Any] = {}
 
     context = build_context(project, table)
     # Every stage registers the counts it may publish with one gate, which decides what is shown
@@ -215,6 +286,9 @@ def analyse_imported(
     )
     start = project.plan_start or _next_monday(project.run_date)
     plan = anchoring.build_plan(ranking, catalogue=cat, start=start, lang=lang, baseline=project.wave)
+    if renderer is not None and draw_figures:
+        # the timeline shows the plan, not gated figures: drawn over there while the gate decides
+        renderer.draw_ahead("anchoring_timeline", partial(_draw_timeline, plan, lang))
 
     issues = pd.concat([frame for frame in issue_frames if frame is not None and len(frame)], ignore_index=True) \
         if any(frame is not None and len(frame) for frame in issue_frames) else imported.issues.iloc[0:0]
@@ -227,16 +301,8 @@ def analyse_imported(
     habits = publication.resolve(habits)
     if geo_section is not None:
         geo_section = describe.jsonable(publication.resolve(geo_section))
-        if draw_figures and enriched is not None:
-            # Maps show only what the gate publishes: they are drawn from the resolved section.
-            maps = enriched.draw_maps(geo_section, lang=lang)
-            for name, value in (("home_area_map", "car_share"), ("potential_map", "potential")):
-                if maps.get(value) is not None:
-                    figures[name] = maps[value]
-    if draw_figures:
-        from grontur.report.charts import anchoring_timeline
-
-        figures["anchoring_timeline"] = anchoring_timeline(plan, lang=lang)
+    figures: Mapping[str, Any] = DrawnLater(_figure_drawers(plan, geo_section, enriched, lang)) \
+        if draw_figures else {}
     segmented = segmented.published(publication)
     ranking = ranking.published(publication)
     ranking_dict = ranking.as_dict(lang)
@@ -500,11 +566,29 @@ def build_request(
 def run(request: RunRequest) -> RunResult:
     """Carry out one run: import the waves, evaluate the pilots (against the comparison
     municipality when there is one), analyse and rank with the evidence, compare the waves and
-    write the outputs when ``request.out`` is given."""
-    with output_lock(request.out) if request.out is not None else nullcontext():
+    write the outputs when ``request.out`` is given.
+
+    A report with pictures has them drawn in a second process started now, which loads matplotlib
+    while this one imports and analyses (:mod:`grontur.report.background`).
+    """
+    with _renderer_for(request) as renderer, \
+            output_lock(request.out) if request.out is not None else nullcontext():
         prepared = prepare(request)
         records = list(request.evidence) if request.evidence is not None else load_all_evidence(request.project)
-        return finish(prepared, combine_evidence(records, prepared.effects))
+        return finish(prepared, combine_evidence(records, prepared.effects), renderer=renderer)
+
+
+def _renderer_for(request: RunRequest) -> Any:
+    """A :class:`grontur.report.background.Renderer` when the run writes a report with pictures."""
+    if request.out is None or request.comparison_only:
+        return nullcontext()
+    from grontur.report import FIGURE_FORMATS
+
+    if not FIGURE_FORMATS.intersection(request.formats):
+        return nullcontext()
+    from grontur.report.background import Renderer
+
+    return Renderer()
 
 
 def run_network(requests: Sequence[RunRequest], *, evidence: Iterable[Any] | None = None, jobs: int = 1,
@@ -602,8 +686,9 @@ def request_inputs(request: RunRequest) -> list[Path | None]:
             project.root]
 
 
-def finish(prepared: PreparedRun, evidence: Sequence[Any]) -> RunResult:
-    """Analyse (or, for a comparison-only request, compare) a prepared run and write its outputs."""
+def finish(prepared: PreparedRun, evidence: Sequence[Any], *, renderer: Any = None) -> RunResult:
+    """Analyse (or, for a comparison-only request, compare) a prepared run and write its outputs
+    (the report's pictures drawn by ``renderer`` when given, :mod:`grontur.report.background`)."""
     request = prepared.request
     project = request.project
     lang = request.lang or project.language
@@ -631,10 +716,10 @@ def finish(prepared: PreparedRun, evidence: Sequence[Any]) -> RunResult:
     # Figures are drawn for a report, or for the caller to write later (no folder given).
     analysis = analyse_imported(prepared.baseline, project=project, lang=request.lang, evidence=evidence,
                                 draw_figures=request.out is None or bool(request.formats),
-                                followup=prepared.followup, control=prepared.control)
+                                followup=prepared.followup, control=prepared.control, renderer=renderer)
     if request.out is not None:
         write_analysis(analysis, request.out, lang=lang, formats=request.formats,
-                       replace_release=request.replace_release)
+                       replace_release=request.replace_release, renderer=renderer)
     return RunResult(project=project, analysis=analysis, comparison=analysis.comparison, effects=prepared.effects,
                      folder=request.out, release=analysis.release)
 
@@ -835,23 +920,28 @@ def register_comparison_of(project: Project, table: pd.DataFrame, followup: Any,
 
 
 def write_analysis(analysis: Analysis, out_dir: Path, *, lang: str, formats: Sequence[str] = DEFAULT_FORMATS,
-                   replace_release: bool = False) -> list[Path]:
+                   replace_release: bool = False, renderer: Any = None) -> list[Path]:
     """Write every output of one analysis to ``out_dir``, atomically, once the release log allows it.
 
     The output folder's lock is held from the release check to its record (:mod:`grontur.outputs`).
+    ``renderer`` (a :class:`grontur.report.background.Renderer`) draws the report's pictures in a
+    second process while the data files are written here.
     """
     with output_lock(out_dir):
-        return _write_analysis(analysis, out_dir, lang=lang, formats=formats, replace_release=replace_release)
+        return _write_analysis(analysis, out_dir, lang=lang, formats=formats, replace_release=replace_release,
+                               renderer=renderer)
 
 
 def _write_analysis(analysis: Analysis, out_dir: Path, *, lang: str, formats: Sequence[str],
-                    replace_release: bool) -> list[Path]:
+                    replace_release: bool, renderer: Any = None) -> list[Path]:
     from grontur import report
     from grontur.importing import publishable_table
     from grontur.releases import check_release
 
     analysis.release = check_release(analysis.project, (analysis.table, analysis.followup_table), out_dir,
                                      replace=replace_release)
+    if renderer is not None and report.FIGURE_FORMATS.intersection(formats):
+        renderer.submit(analysis.results, lang=lang, figures=analysis.figures)  # drawn while the data is written
     # An output an earlier run wrote but this one does not (a comparison.json after the follow-up
     # was dropped, a report format no longer asked for) would describe other data: it is retired.
     with staged_folder(out_dir, replaces=OUTPUT_NAMES) as staging:
@@ -871,6 +961,7 @@ def _write_analysis(analysis: Analysis, out_dir: Path, *, lang: str, formats: Se
                 quality=analysis.issues,
                 figures=analysis.figures,
                 formats=tuple(formats),
+                renderer=renderer,
             )
         written = sorted(p.relative_to(staging) for p in staging.rglob("*") if p.is_file())
     analysis.release.record()
@@ -891,6 +982,9 @@ def _write_comparison(comparison: Mapping[str, Any], folder: Path, *, lang: str,
 
 
 def _close_figures(figures: Mapping[str, Any]) -> None:
+    """Close the figures drawn (figures never drawn are not drawn to be closed)."""
+    if isinstance(figures, DrawnLater):
+        figures = figures.drawn
     if not figures:
         return  # nothing drawn (--format none): matplotlib is not loaded just to close nothing
     from grontur.report.charts import close_figure

@@ -19,7 +19,7 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, ClassVar, Final
 
 import numpy as np
 import pandas as pd
@@ -67,18 +67,34 @@ def to_jsonable(value: Any) -> Any:
     return value
 
 
+def published_section(section: Any, hidden: list[int]) -> Any:
+    """A results section as plain JSON values (:func:`to_jsonable`), adding up the
+    ``suppressed_cells`` counts found in it into ``hidden[0]`` on the same walk.
+
+    A count is read from every mapping (a mapping's own ``suppressed_cells`` is an integer, not
+    a bool) reached through mappings and lists from the section.
+    """
+    kind = type(section)
+    if kind is str or kind is int or kind is bool or section is None:
+        return section
+    if kind is float:
+        return None if math.isnan(section) or math.isinf(section) else section
+    if kind is dict or isinstance(section, Mapping):
+        own = section.get("suppressed_cells")
+        if own is not None and isinstance(own, (int, np.integer)) and not isinstance(own, bool):
+            hidden[0] += int(own)
+        return {str(key): to_jsonable(item) if key == "suppressed_cells" else published_section(item, hidden)
+                for key, item in section.items()}
+    if kind is list or isinstance(section, list):
+        return [published_section(item, hidden) for item in section]
+    return to_jsonable(section)
+
+
 def sum_suppressed(section: Any) -> int:
     """Add up every ``suppressed_cells`` count found in a results section."""
-    kind = type(section)
-    if kind is str or kind is int or kind is float or kind is bool or section is None:
-        return 0
-    if isinstance(section, Mapping):
-        own = section.get("suppressed_cells")
-        total = int(own) if isinstance(own, (int, np.integer)) and not isinstance(own, bool) else 0
-        return total + sum(sum_suppressed(v) for k, v in section.items() if k != "suppressed_cells")
-    if isinstance(section, list):
-        return sum(sum_suppressed(item) for item in section)
-    return 0
+    hidden = [0]
+    published_section(section, hidden)
+    return hidden[0]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -257,11 +273,14 @@ class Results:
     geo: Mapping[str, Any] | None = None
     comparison: Mapping[str, Any] | None = field(default=None)
 
+    #: The sections whose hidden cells :attr:`privacy` counts, by attribute name.
+    STAGE_SECTIONS: ClassVar[tuple[str, ...]] = (
+        "habits", "emissions", "potential", "segments", "segmentation", "measures", "excluded_measures",
+        "packages", "plan", "anchoring_plan", "geo")
+
     def stage_sections(self) -> list[Any]:
         """The sections whose hidden cells :attr:`privacy` counts."""
-        sections = [self.habits, self.emissions, self.potential, self.segments, self.segmentation,
-                    self.measures, self.excluded_measures, self.packages, self.plan, self.anchoring_plan]
-        return [*sections, self.geo] if self.geo is not None else sections
+        return [getattr(self, name) for name in self.STAGE_SECTIONS if name != "geo" or self.geo is not None]
 
     @property
     def privacy(self) -> PrivacySummary:
@@ -280,31 +299,27 @@ class Results:
         return replace(self, comparison=comparison)
 
     def to_json(self) -> dict[str, Any]:
-        """The content of ``results.json`` (plain JSON values, in the file's key order)."""
+        """The content of ``results.json`` (plain JSON values, in the file's key order).
+
+        Each section is walked once: made plain while its hidden cells are counted for
+        ``privacy`` (:func:`published_section`).
+        """
+        hidden = [0]
+        stages = {name: published_section(getattr(self, name), hidden) for name in self.STAGE_SECTIONS
+                  if name != "geo" or self.geo is not None}
         out: dict[str, Any] = {
             "schema": RESULTS_FORMAT,
             "generated": self.generated.isoformat(),
-            "municipality": self.municipality.to_json(),
-            "respondents": self.respondents.to_json(),
-            "mode_share": self.mode_share,
-            "habits": self.habits,
-            "emissions": self.emissions,
-            "potential": self.potential,
-            "segments": self.segments,
-            "segmentation": self.segmentation,
-            "measures": self.measures,
-            "excluded_measures": self.excluded_measures,
-            "packages": self.packages,
-            "plan": self.plan,
-            "anchoring_plan": self.anchoring_plan,
+            "municipality": to_jsonable(self.municipality.to_json()),
+            "respondents": to_jsonable(self.respondents.to_json()),
+            "mode_share": to_jsonable(self.mode_share),
         }
-        if self.geo is not None:
-            out["geo"] = self.geo
-        out["bases"] = {base.name: base.to_json() for base in self.bases}
-        out["quality"] = self.quality.to_json()
-        out["privacy"] = self.privacy.to_json()
-        out["context"] = self.context.to_json()
+        out.update(stages)  # in the file's order
+        out["bases"] = to_jsonable({base.name: base.to_json() for base in self.bases})
+        out["quality"] = to_jsonable(self.quality.to_json())
+        privacy = PrivacySummary(k=self.k, suppressed_cells=hidden[0], dropped_columns=tuple(self.dropped_columns))
+        out["privacy"] = to_jsonable(privacy.to_json())
+        out["context"] = to_jsonable(self.context.to_json())
         if self.comparison is not None:
-            out["comparison"] = self.comparison
-        result: dict[str, Any] = to_jsonable(out)
-        return result
+            out["comparison"] = to_jsonable(self.comparison)
+        return out

@@ -3,8 +3,9 @@
 Each check runs in a fresh interpreter and looks at ``sys.modules`` afterwards (not at a clock):
 ``grontur --help`` and every command's ``--help`` load neither pandas nor NumPy, nor
 scikit-learn, matplotlib or questionary; an analysis (``import grontur.pipeline`` and a whole
-``grontur analyse --format none``) loads no scikit-learn (the segmenter's estimator class is
-made on demand), no matplotlib (nothing is drawn) and no questionary (nothing is asked).
+``grontur analyse --format none`` or ``--format xlsx``, which shows no chart) loads no
+scikit-learn (the segmenter's estimator class is made on demand), no matplotlib (nothing is
+drawn) and no questionary (nothing is asked).
 """
 
 from __future__ import annotations
@@ -48,12 +49,14 @@ def test_the_analysis_modules_load_no_sklearn_matplotlib_or_questionary(tmp_path
     assert not set(loaded) & set(NOT_FOR_ANALYSIS)
 
 
-def test_analyse_without_formats_draws_and_asks_nothing(tmp_path: Path) -> None:
+@pytest.mark.parametrize("fmt", ["none", "xlsx"])  # measures.xlsx shows no chart
+def test_analyse_without_pictures_draws_and_asks_nothing(fmt: str, tmp_path: Path) -> None:
     survey = REPO / "surveys" / "demo" / "gol" / "baseline.csv"
     out = tmp_path / "out"
     code = ("from grontur.cli import main\n"
             f"assert main(['analyse', {str(survey)!r}, '--kommune', 'Gol', '--out', {str(out)!r}, "
-            "'--format', 'none']) == 0")
+            f"'--format', {fmt!r}]) == 0")
     loaded = _loaded(code, tmp_path)
     assert (out / "results.json").is_file()
+    assert (out / "measures.xlsx").is_file() == (fmt == "xlsx")
     assert not set(loaded) & set(NOT_FOR_ANALYSIS)

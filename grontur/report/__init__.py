@@ -8,9 +8,10 @@ from the translation catalogue in the report language (nynorsk, bokmål or Engli
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -18,12 +19,17 @@ from grontur.errors import ConfigError
 from grontur.i18n import check_language
 from grontur.report.network import network_summary, write_network_overview
 
+if TYPE_CHECKING:
+    from grontur.report.background import Renderer
+
 log = logging.getLogger(__name__)
 
 FORMATS = ("html", "docx", "xlsx", "pdf")
+#: The formats that show charts and maps (``measures.xlsx`` holds tables only).
+FIGURE_FORMATS = frozenset({"html", "docx", "pdf"})
 FILE_NAMES = {"html": "report.html", "docx": "report.docx", "xlsx": "measures.xlsx", "pdf": "report.pdf"}
 
-__all__ = ["FILE_NAMES", "FORMATS", "figures_to_png", "network_summary", "write_network_overview", "write_outputs"]
+__all__ = ["FIGURE_FORMATS", "FILE_NAMES", "FORMATS", "figures_to_png", "network_summary", "write_network_overview", "write_outputs"]
 
 
 def figures_to_png(figures: Mapping[str, Any] | None) -> dict[str, bytes]:
@@ -44,6 +50,19 @@ def figures_to_png(figures: Mapping[str, Any] | None) -> dict[str, bytes]:
     return out
 
 
+def _close_unshown(figures: Mapping[str, Any] | None) -> dict[str, bytes]:
+    """Close the figures given to a report that shows none (a pyplot figure would stay open);
+    figures drawn only when read (:class:`grontur.pipeline.DrawnLater`) are not drawn for it."""
+    drawn = getattr(figures, "drawn", figures) or {}
+    if drawn and "matplotlib.pyplot" in sys.modules:  # only pyplot holds figures open
+        from grontur.report.charts import close_figure
+
+        for fig in drawn.values():
+            if hasattr(fig, "savefig"):
+                close_figure(fig)
+    return {}
+
+
 def write_outputs(
     results: Mapping[str, Any],
     *,
@@ -53,6 +72,7 @@ def write_outputs(
     quality: pd.DataFrame | None = None,
     figures: Mapping[str, Any] | None = None,
     formats: Iterable[str] = ("html", "docx", "xlsx"),
+    renderer: Renderer | None = None,
 ) -> list[Path]:
     """Write the HR report for one municipality and return the paths written.
 
@@ -70,10 +90,14 @@ def write_outputs(
         report shows only figures from ``results`` so that the two always agree.
     figures
         Extra matplotlib figures from other stages, by name (``home_area_map``,
-        ``anchoring_timeline``); each is rendered once and closed.
+        ``anchoring_timeline``); each is rendered once and closed. They, and the report's own
+        charts, are drawn only when a format that shows them (:data:`FIGURE_FORMATS`) is written.
     formats
         Any of ``html``, ``docx``, ``xlsx`` and ``pdf`` (the PDF needs Chromium, see
         ``docs/schema/report.md``).
+    renderer
+        A :class:`grontur.report.background.Renderer` that draws the pictures in a second
+        process (the same document, built over there); without it they are drawn here.
     """
     from grontur.report.build import build_document
 
@@ -85,8 +109,23 @@ def write_outputs(
         raise ConfigError(msg)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    pngs = figures_to_png(figures)
-    doc = build_document(results, lang=lang, figures=pngs)
+    # measures.xlsx alone shows no chart: nothing is drawn (nor matplotlib loaded) for it
+    drawing = bool(FIGURE_FORMATS.intersection(wanted))
+    spreadsheet: Path | None = None
+    if drawing and renderer is not None:
+        renderer.submit(results, lang=lang, figures=figures)
+        # while the pictures are drawn over there: the spreadsheet (tables only, the same without
+        # pictures) and the writers loaded
+        if "xlsx" in wanted:
+            from grontur.report.xlsx import write_xlsx
+
+            spreadsheet = write_xlsx(build_document(results, lang=lang, charts=False), results,
+                                     out_dir / FILE_NAMES["xlsx"])
+        from grontur.report import docx, html  # noqa: F401
+        doc = renderer.document(results, lang=lang, figures=figures)
+    else:
+        pngs = figures_to_png(figures) if drawing else _close_unshown(figures)
+        doc = build_document(results, lang=lang, figures=pngs, charts=drawing)
     written: list[Path] = []
     html_path = out_dir / FILE_NAMES["html"]
     if "html" in wanted or "pdf" in wanted:
@@ -100,7 +139,7 @@ def write_outputs(
     if "xlsx" in wanted:
         from grontur.report.xlsx import write_xlsx
 
-        written.append(write_xlsx(doc, results, out_dir / FILE_NAMES["xlsx"]))
+        written.append(spreadsheet or write_xlsx(doc, results, out_dir / FILE_NAMES["xlsx"]))
     if "pdf" in wanted:
         from grontur.report.pdf import write_pdf
 

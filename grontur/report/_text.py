@@ -124,15 +124,25 @@ def without_control_characters(value: Any) -> Any:
     a workplace named with a vertical tab or an escape by enough respondents to be shown would
     otherwise stop the XML library that writes them.
     """
+    kind = type(value)
+    if kind is str:
+        return _CONTROL.sub("", value) if _CONTROL.search(value) else value
+    if kind is int or kind is float or kind is bool or kind is bytes or value is None:
+        return value  # most of what a report holds: checked by exact type first
     if isinstance(value, str):
         return _CONTROL.sub("", value) if _CONTROL.search(value) else value
     if isinstance(value, Mapping):
         return {without_control_characters(k): without_control_characters(v) for k, v in value.items()}
+    if kind is tuple:
+        items = [without_control_characters(v) for v in value]
+        return value if all(new is old for new, old in zip(items, value, strict=True)) else tuple(items)
     if isinstance(value, (list, tuple)):
         return type(value)(without_control_characters(v) for v in value)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        changes = {f.name: without_control_characters(getattr(value, f.name))
-                   for f in dataclasses.fields(value) if f.init}
+        fields = [f.name for f in dataclasses.fields(value) if f.init]
+        changes = {name: without_control_characters(getattr(value, name)) for name in fields}
+        if all(changes[name] is getattr(value, name) for name in fields):
+            return value  # nothing removed: the block itself (frozen, so the same as a copy)
         return dataclasses.replace(value, **changes)
     return value
 

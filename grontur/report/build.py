@@ -97,19 +97,20 @@ class Labeller:
 
 
 def build_document(results: Mapping[str, Any], *, lang: str,
-                   figures: Mapping[str, bytes] | None = None) -> Document:
+                   figures: Mapping[str, bytes] | None = None, charts: bool = True) -> Document:
     """Return the report for ``results`` in ``lang`` (``nn``, ``nb`` or ``en``).
 
     ``figures`` maps a name to PNG bytes of a figure made by another stage (for example
     ``home_area_map`` or ``anchoring_timeline``); known names are placed in their section,
-    others in the appendix.
+    others in the appendix. With ``charts=False`` the report's own charts are not drawn (their
+    blocks hold no picture), for a writer that shows none (``measures.xlsx``).
     """
     tr = Translator(lang)
     label = Labeller(lang)
     external = dict(figures or {})
     municipality = _need(results, "municipality", "(top level)")
     name = str(_need(municipality, "name", "municipality"))
-    ctx = _Ctx(results, tr, label, lang, external)
+    ctx = _Ctx(results, tr, label, lang, external, charts=charts)
     builders: list[Callable[[_Ctx], Section | None]] = [
         _summary, _habits, _barriers, _segments, _emissions, _measures, _anchoring, _comparison,
         _method, _appendix,
@@ -137,12 +138,14 @@ def make_context(results: Mapping[str, Any], lang: str) -> _Ctx:
 
 class _Ctx:
     def __init__(self, results: Mapping[str, Any], tr: Translator, label: Labeller, lang: str,
-                 external: dict[str, bytes]) -> None:
+                 external: dict[str, bytes], *, charts: bool = True) -> None:
         self.results = results
         self.tr = tr
         self.label = label
         self.lang = lang
         self.external = external
+        #: Whether the report's own charts are drawn (not for a writer that shows none).
+        self.charts = charts
         self.placed: set[str] = set()
         #: Tables the main text shows as a chart: they go to the appendix, under their section's
         #: title, so the main text stays short (a decision-ready body, the figures after it).
@@ -152,6 +155,15 @@ class _Ctx:
 
     def measure_name(self, measure: Mapping[str, Any]) -> str:
         return measure_name(measure, self.lang, results_lang=self.results_lang)
+
+    def chart(self, name: str, *args: Any, **kwargs: Any) -> bytes:
+        """The PNG of the chart :mod:`grontur.report.charts` draws with ``name`` from these
+        arguments; empty (nothing drawn, matplotlib not loaded) when the report draws no charts."""
+        if not self.charts:
+            return b""
+        from grontur.report import charts  # matplotlib: loaded only when a report draws
+
+        return charts.render_png(getattr(charts, name)(*args, **kwargs))
 
     def defer(self, section_title: str, block: Block) -> None:
         """Put a table behind a chart into the appendix."""
@@ -377,8 +389,6 @@ def _k(ctx: _Ctx) -> int:
 
 
 def _habits(ctx: _Ctx) -> Section:
-    from grontur.report import charts  # matplotlib: loaded only when a report draws
-
     tr, lang, r = ctx.tr, ctx.lang, ctx.results
     blocks: list[Block] = []
     table = mode_share_table(ctx)
@@ -389,12 +399,12 @@ def _habits(ctx: _Ctx) -> Section:
     if one:
         # one season asked: no season labels, no seasonal comparison (the lead says so)
         blocks.append(Paragraph(say(tr, "report.habits.lead_one", k=_k(ctx), share=fmt.percent(car_driver_share(r, one), lang))))
-        png = charts.render_png(charts.mode_share_chart({one: r["mode_share"][one]}, lang=lang, legend=False))
+        png = ctx.chart("mode_share_chart", {one: r["mode_share"][one]}, lang=lang, legend=False)
         caption = tr("report.figure.mode_share_one")
     else:
         blocks.append(Paragraph(say(tr, "report.habits.lead", k=_k(ctx), summer=fmt.percent(car_driver_share(r, "summer"), lang),
                                    winter=fmt.percent(car_driver_share(r, "winter"), lang))))
-        png = charts.render_png(charts.mode_share_chart(r["mode_share"], lang=lang))
+        png = ctx.chart("mode_share_chart", r["mode_share"], lang=lang)
         caption = tr("report.figure.mode_share")
     blocks.append(Figure("fig-mode-share", caption, png, caption))
     blocks.append(table)
@@ -522,8 +532,6 @@ def one_season(ctx: _Ctx) -> str | None:
 # --- barriers and needs ---------------------------------------------------------------------
 
 def _barriers(ctx: _Ctx) -> Section:
-    from grontur.report import charts  # matplotlib: loaded only when a report draws
-
     tr, lang = ctx.tr, ctx.lang
     habits = ctx.results.get("habits") or {}
     blocks: list[Block] = [Paragraph(tr("report.barriers.lead"))]
@@ -543,7 +551,7 @@ def _barriers(ctx: _Ctx) -> Section:
         blocks.append(Heading(tr(f"report.barriers.{key}_title")))
         if key != "would_consider":
             labelled = {ctx.label(kind, code): count for _, (code, count, _share) in top}
-            png = charts.render_png(charts.bar_chart(labelled, lang=lang, xlabel_key="report.chart.respondents", colour_index=colour))
+            png = ctx.chart("bar_chart", labelled, lang=lang, xlabel_key="report.chart.respondents", colour_index=colour)
             blocks.append(Figure(f"fig-{key}", tr(f"report.figure.{key}"), png, tr(f"report.figure.{key}")))
         has_share = any(share is not None for _, (_c, _n, share) in shown)
         header = [tr("report.col.answer"), tr("report.col.respondents")] + ([tr("report.col.share")] if has_share else [])
@@ -701,8 +709,6 @@ def _first_key(mapping: Mapping[str, Any], *keys: str) -> str | None:
 
 
 def _emissions(ctx: _Ctx) -> Section:
-    from grontur.report import charts  # matplotlib: loaded only when a report draws
-
     tr, lang, r = ctx.tr, ctx.lang, ctx.results
     em = r.get("emissions")
     if not em:
@@ -734,7 +740,7 @@ def _emissions(ctx: _Ctx) -> Section:
             shown = {ctx.label("mode", c): values[c] for c in order if values[c] is None or values[c] > 0}
             shown = {k: v for k, v in shown.items() if v is not None}
             if shown:
-                png = charts.render_png(charts.bar_chart(shown, lang=lang, xlabel_key="report.chart.tonnes_per_year", digits=1, colour_index=0))
+                png = ctx.chart("bar_chart", shown, lang=lang, xlabel_key="report.chart.tonnes_per_year", digits=1, colour_index=0)
                 blocks.append(Figure("fig-emissions-mode", tr("report.figure.emissions_by_mode"), png, tr("report.figure.emissions_by_mode")))
         rows: list[tuple[Cell, ...]] = []
         for c in order:
@@ -786,7 +792,7 @@ def _emissions(ctx: _Ctx) -> Section:
                          Cell(fmt.number(sc["trips"], lang, digits=0), sc["trips_path"], sc["trips"]),
                          Cell(fmt.percent(sc["share"], lang), sc["share_path"], sc["share"])))
         if total is not None:
-            png = charts.render_png(charts.scenario_chart(chart_rows, lang=lang))
+            png = ctx.chart("scenario_chart", chart_rows, lang=lang)
             blocks.append(Figure("fig-scenarios", tr("report.figure.scenarios"), png, tr("report.figure.scenarios")))
         blocks.append(Table("scenarios", tr("report.table.scenarios"),
                             (tr("report.col.scenario"), tr("report.col.tonnes_avoided"), tr("report.col.range"), tr("report.col.trips_avoided_day"), tr("report.col.share_trips_avoided")),
@@ -993,8 +999,6 @@ def _owner_label(ctx: _Ctx, owner: Any) -> str:
 
 
 def _anchoring(ctx: _Ctx) -> Section:
-    from grontur.report import charts  # matplotlib: loaded only when a report draws
-
     tr, lang = ctx.tr, ctx.lang
     steps = anchoring_steps(ctx.results.get("anchoring_plan"), ctx)
     if not steps:
@@ -1004,7 +1008,7 @@ def _anchoring(ctx: _Ctx) -> Section:
     if external:
         blocks.extend(external)
     else:
-        png = charts.render_png(charts.timeline_chart([(s["title"], s["start"], s["end"]) for s in steps], lang=lang))
+        png = ctx.chart("timeline_chart", [(s["title"], s["start"], s["end"]) for s in steps], lang=lang)
         blocks.append(Figure("fig-timeline", tr("report.figure.anchoring_timeline"), png, tr("report.figure.anchoring_timeline")))
     titles = {s["id"]: s["title"] for s in steps}
     names = {str(m.get("id")): ctx.measure_name(m) for m in ctx.results.get("measures") or []}
@@ -1032,7 +1036,7 @@ def _comparison(ctx: _Ctx) -> Section | None:
     comparison = ctx.results.get("comparison")
     if not comparison:
         return None
-    blocks = tuple(comparison_blocks(comparison, lang=ctx.lang))
+    blocks = tuple(comparison_blocks(comparison, lang=ctx.lang, charts=ctx.charts))
     return Section("comparison", ctx.tr("report.section.comparison"), blocks)
 
 

@@ -515,7 +515,7 @@ def _plain_change(what: str, entry: Mapping[str, Any], tr: Translator, lang: str
               low=_signed(low, lang, digits=digits), high=_signed(high, lang, digits=digits))
 
 
-def _findings(c: Mapping[str, Any], tr: Translator, lang: str) -> list[Block]:
+def _findings(c: Mapping[str, Any], tr: Translator, lang: str, *, charts: bool = True) -> list[Block]:
     """The headline figures in words, and a chart of before and after with the probable range."""
     k = int(c.get("k", 5))
     items: list[str] = []
@@ -542,9 +542,11 @@ def _findings(c: Mapping[str, Any], tr: Translator, lang: str) -> list[Block]:
         return []
     blocks: list[Block] = [Heading(tr("compare.heading.findings")), BulletList(tuple(items))]
     if chart_rows:
-        from grontur.report import charts
+        png = b""  # the chart is not drawn for a writer that shows none
+        if charts:
+            from grontur.report import charts as drawing
 
-        png = charts.render_png(charts.before_after_chart(chart_rows, lang=lang))
+            png = drawing.render_png(drawing.before_after_chart(chart_rows, lang=lang))
         caption = tr("compare.figure.before_after")
         blocks.append(Figure("fig-comparison-before-after", caption, png, caption))
     return blocks
@@ -626,7 +628,7 @@ def _suppressed_note(c: Mapping[str, Any], tr: Translator, lang: str) -> list[Bl
     return [Paragraph(tr("compare.note.suppressed", n=fmt.integer(hidden, lang), k=c.get("k", 5)), "note")]
 
 
-def comparison_blocks(comparison: Mapping[str, Any], *, lang: str) -> list[Block]:
+def comparison_blocks(comparison: Mapping[str, Any], *, lang: str, charts: bool = True) -> list[Block]:
     """The "what changed" section of the main report in plain words (no statistical terms).
 
     The tables, tests and intervals are in :func:`comparison_appendix_blocks`.
@@ -636,7 +638,7 @@ def comparison_blocks(comparison: Mapping[str, Any], *, lang: str) -> list[Block
     blocks: list[Block] = [Paragraph(tr("compare.plain.lead"), "lead")]
     blocks.extend(_key_figures(c, tr, lang))
     blocks.extend(_comparability_blocks(c, tr, lang))
-    blocks.extend(_findings(c, tr, lang))
+    blocks.extend(_findings(c, tr, lang, charts=charts))
     blocks.extend(_why_emissions(c, tr, lang))
     blocks.extend(_chance_note(c, tr, lang))
     blocks.extend(_panel_blocks(c, tr, lang))

@@ -1,0 +1,103 @@
+"""A report's pictures are drawn in a second process (grontur.report.background), and the files
+are the ones drawing them here gives, byte for byte; an error over there is raised here, and a
+process that dies leaves the work to this one."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import matplotlib.figure
+import pytest
+
+from grontur import pipeline
+from grontur.report import background, write_outputs
+from grontur.report._text import ResultsShapeError
+
+REPO = Path(__file__).resolve().parents[1]
+FLA = REPO / "surveys" / "demo" / "fla"  # workplaces (maps) and a follow-up (comparison chart)
+REPORTS = ("report.html", "report.docx", "measures.xlsx")
+
+
+def _count_figures(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    made: list[int] = []
+    original = matplotlib.figure.Figure.__init__
+
+    def counted(self, *args, **kwargs):
+        made.append(1)
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(matplotlib.figure.Figure, "__init__", counted)
+    return made
+
+
+def test_pictures_drawn_in_the_second_process_give_the_same_files(monkeypatch, tmp_path: Path) -> None:
+    made = _count_figures(monkeypatch)
+    pipeline.analyse_file(project=FLA, out_dir=tmp_path / "there", formats=("html", "docx", "xlsx"))
+    # here only the chart of comparison.html (a page of its own); the report's charts, maps and
+    # timeline were drawn over there
+    assert len(made) == 1
+    monkeypatch.setattr(background.multiprocessing, "get_all_start_methods", lambda: ["spawn"])
+    pipeline.analyse_file(project=FLA, out_dir=tmp_path / "here", formats=("html", "docx", "xlsx"))
+    assert len(made) > 1  # without fork: drawn here
+    html = (tmp_path / "here" / "report.html").read_text(encoding="utf-8")
+    assert 'id="fig-anchoring_timeline"' in html and 'id="fig-comparison-before-after"' in html
+    for name in REPORTS:
+        assert (tmp_path / "there" / name).read_bytes() == (tmp_path / "here" / name).read_bytes(), name
+
+
+def _results() -> dict:
+    return json.loads((REPO / "tests" / "data" / "report_results_sample.json").read_text(encoding="utf-8"))
+
+
+def test_an_error_over_there_is_raised_here(tmp_path: Path) -> None:
+    results = _results()
+    del results["emissions"]["tonnes_co2e_per_year"]
+    with pytest.raises(ResultsShapeError, match="tonnes_co2e_per_year") as here:
+        write_outputs(results, out_dir=tmp_path / "here", lang="nn", formats=("html",))
+    with background.Renderer() as renderer, pytest.raises(ResultsShapeError) as there:
+        write_outputs(results, out_dir=tmp_path / "there", lang="nn", formats=("html",), renderer=renderer)
+    assert str(there.value) == str(here.value)
+
+
+def test_a_process_that_dies_leaves_the_work_to_this_one(tmp_path: Path) -> None:
+    results = _results()
+    write_outputs(results, out_dir=tmp_path / "here", lang="nn", formats=("html", "docx"))
+    with background.Renderer() as renderer:
+        assert renderer._process is not None  # a second process was started
+        renderer._process.kill()
+        write_outputs(results, out_dir=tmp_path / "there", lang="nn", formats=("html", "docx"), renderer=renderer)
+    for name in ("report.html", "report.docx"):
+        assert (tmp_path / "there" / name).read_bytes() == (tmp_path / "here" / name).read_bytes(), name
+
+
+def test_the_analysing_process_loads_no_matplotlib_for_a_report(tmp_path: Path) -> None:
+    survey = REPO / "surveys" / "demo" / "gol" / "baseline.csv"
+    out = tmp_path / "out"
+    code = ("import sys\nfrom grontur.cli import main\n"
+            f"assert main(['analyse', {str(survey)!r}, '--kommune', 'Gol', '--out', {str(out)!r}, "
+            "'--format', 'html', '--format', 'docx']) == 0\n"
+            "print('matplotlib' in sys.modules)")
+    env = {**os.environ, "PYTHONPATH": str(REPO), "GRONTUR_DATA_DIR": str(tmp_path / "data"), "MPLBACKEND": "Agg"}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, env=env,
+                          timeout=300, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().splitlines()[-1] == "False"
+    assert 'id="fig-anchoring_timeline"' in (out / "report.html").read_text(encoding="utf-8")
+
+
+def _never() -> None:
+    raise AssertionError("drawn again")
+
+
+def test_a_figure_drawn_ahead_is_not_drawn_again() -> None:
+    png = b"\x89PNG timeline drawn ahead"
+    figures = pipeline.DrawnLater({"anchoring_timeline": _never})
+    doc = background.document(_results(), lang="nn", figures=figures, ready={"anchoring_timeline": png})
+    shown = [block for section in doc.sections for block in section.blocks
+             if getattr(block, "id", None) == "fig-anchoring_timeline"]
+    assert [block.png for block in shown] == [png]
+    assert figures.drawn == {}
