@@ -8,6 +8,7 @@ reading.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime
 import io
@@ -131,8 +132,13 @@ def read_export(path: str | Path, *, sheet: str | None = None, limits: Limits = 
 # ---------------------------------------------------------------------------------------------
 # text files
 
-def _detect_encoding(path: Path, head: bytes) -> str:
+def _detect_encoding(path: Path, head: bytes, *, whole: bool = True) -> str:
+    """The file's encoding. With ``whole=False`` a file without a byte-order mark is judged UTF-8
+    from its first bytes alone (the reader then stops at the first byte that is not, and the whole
+    file is judged again): a large UTF-8 file is not decoded twice."""
     if head.startswith(b"\xef\xbb\xbf"):
+        if not whole:
+            return "utf-8-sig"
         try:
             path.read_bytes().decode("utf-8")
             return "utf-8-sig"
@@ -147,6 +153,12 @@ def _detect_encoding(path: Path, head: bytes) -> str:
         return "utf-16-be"
     if b"\x00" in head:
         raise _error(path, "import.error.binary")
+    if not whole:
+        try:
+            codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+            return "utf-8"
+        except UnicodeDecodeError:
+            pass
     try:
         with path.open("rb") as handle:
             handle.read().decode("utf-8")
@@ -225,9 +237,22 @@ def _is_cp1252(line: bytes) -> bool:
     return True
 
 
+class _NotUtf8(Exception):
+    """A file taken for UTF-8 from its first bytes holds a byte of another encoding further down."""
+
+
 def _read_text(path: Path, head: bytes, limits: Limits) -> RawExport:
     check_text_header(path, limits)
-    encoding = _detect_encoding(path, head)
+    encoding = _detect_encoding(path, head, whole=False)
+    try:
+        return _read_text_as(path, head, limits, encoding, provisional=encoding in ("utf-8", "utf-8-sig"))
+    except _NotUtf8:
+        return _read_text_as(path, head, limits, _detect_encoding(path, head), provisional=False)
+
+
+def _read_text_as(path: Path, head: bytes, limits: Limits, encoding: str, *, provisional: bool) -> RawExport:
+    """Read a text export in ``encoding``; a ``provisional`` UTF-8 (judged from the first bytes
+    only) raises :class:`_NotUtf8` at the first byte that is not UTF-8."""
     source: Path | io.StringIO = path
     read_encoding: str | None = encoding
     if encoding in ("cp1252", "latin-1"):
@@ -256,7 +281,11 @@ def _read_text(path: Path, head: bytes, limits: Limits) -> RawExport:
         )
     except pd.errors.EmptyDataError as error:
         raise _error(path, "import.error.empty") from error
-    except (pd.errors.ParserError, UnicodeDecodeError) as error:
+    except UnicodeDecodeError as error:
+        if provisional:
+            raise _NotUtf8 from error
+        raise _error(path, "import.error.unparsable", detail=str(error).splitlines()[0]) from error
+    except pd.errors.ParserError as error:
         raise _error(path, "import.error.unparsable", detail=str(error).splitlines()[0]) from error
     frame = _tidy(frame)
     check_frame(path, frame, limits)  # after tidying: categorical columns are checked by their distinct values

@@ -168,3 +168,16 @@ def test_a_surplus_field_in_the_first_row_is_refused_and_trailing_delimiters_are
     trailing.write_text("Mode,Distance (km)\nbil,5,\nbuss,3,\n", encoding="utf-8")
     frame = read_export(trailing).frame
     assert frame["Mode"].tolist() == ["bil", "buss"] and frame["Distance (km)"].tolist() == ["5", "3"]
+
+
+@pytest.mark.parametrize("bom", [b"", b"\xef\xbb\xbf"])
+def test_a_windows_1252_byte_far_below_the_first_bytes_is_still_read_right(tmp_path: Path, bom: bytes) -> None:
+    # The encoding is judged from the first 64 kB; a Windows-1252 "ø" on line 3,001 must still be
+    # read as "ø" (the file is judged again as a whole), not refused or garbled.
+    rows = ["Mode,Kommentar"] + [f"Bil,rad {i} med ein lang kommentar om vegen til jobb" for i in range(3_000)]
+    path = tmp_path / "late.csv"
+    path.write_bytes(bom + ("\r\n".join(rows) + "\r\n").encode("utf-8") + "Sykkel,sør\r\n".encode("cp1252"))
+    assert path.stat().st_size > 64 * 1024 + 1000
+    raw = read_export(path)
+    assert raw.frame["Kommentar"].iloc[-1] == "sør"
+    assert raw.frame["Mode"].iloc[-1] == "Sykkel" and len(raw.frame) == 3_001
