@@ -22,7 +22,7 @@ anything (the ranking registers counts with the publication gate, the report phr
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -113,6 +113,13 @@ class Baseline:
         return cls(trips=trips, tonnes=out, driver=driver, days_per_year=days, season_weights=weights)
 
 
+def _per_person(share: Mapping[str, np.ndarray], amount: Mapping[str, np.ndarray],
+                seasons: Iterable[str]) -> np.ndarray:
+    """The shares of each season times that season's trips or tonnes, added over ``seasons``
+    (per person; per measure and person for a matrix of shares)."""
+    return np.asarray(sum(share[s] * amount[s] for s in seasons), dtype=float)
+
+
 @dataclass(frozen=True, eq=False)
 class MeasureImpact:
     """What one measure does on its own: per band and season, the share of each person's car
@@ -147,12 +154,10 @@ class MeasureImpact:
         return float(sum(float((self.share[band][s] * baseline.tonnes[band][s]).sum()) for s in baseline.trips))
 
     def person_trips(self, baseline: Baseline, band: str = "central") -> np.ndarray:
-        return np.asarray(sum(self.share[band][s] * baseline.trips[s] for s in baseline.trips), dtype=float)
+        return _per_person(self.share[band], baseline.trips, baseline.trips)
 
     def person_tonnes(self, baseline: Baseline, band: str = "central") -> np.ndarray | None:
-        if baseline.tonnes is None:
-            return None
-        return np.asarray(sum(self.share[band][s] * baseline.tonnes[band][s] for s in baseline.trips), dtype=float)
+        return None if baseline.tonnes is None else _per_person(self.share[band], baseline.tonnes[band], baseline.trips)
 
 
 def measure_impact(
@@ -245,13 +250,11 @@ class MeasureImpacts:
 
     def person_trips(self, baseline: Baseline, band: str = "central") -> np.ndarray:
         """Per measure and person (:meth:`MeasureImpact.person_trips`)."""
-        return np.asarray(sum(self.share[band][s] * baseline.trips[s] for s in baseline.trips), dtype=float)
+        return _per_person(self.share[band], baseline.trips, baseline.trips)
 
     def person_tonnes(self, baseline: Baseline, band: str = "central") -> np.ndarray | None:
         """Per measure and person (:meth:`MeasureImpact.person_tonnes`)."""
-        if baseline.tonnes is None:
-            return None
-        return np.asarray(sum(self.share[band][s] * baseline.tonnes[band][s] for s in baseline.trips), dtype=float)
+        return None if baseline.tonnes is None else _per_person(self.share[band], baseline.tonnes[band], baseline.trips)
 
 
 def restricted(impact: MeasureImpact, to: np.ndarray) -> MeasureImpact:

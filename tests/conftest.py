@@ -66,3 +66,18 @@ def browser():
         instance = p.chromium.launch(executable_path=CHROMIUM, args=list(CHROMIUM_ARGS))
         yield instance
         instance.close()
+
+
+def count_figures(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """A list that gains an item for every matplotlib figure made in this process from now on."""
+    import matplotlib.figure
+
+    made: list[int] = []
+    original = matplotlib.figure.Figure.__init__
+
+    def counted(self, *args, **kwargs):
+        made.append(1)
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(matplotlib.figure.Figure, "__init__", counted)
+    return made

@@ -10,32 +10,20 @@ import subprocess
 import sys
 from pathlib import Path
 
-import matplotlib.figure
 import pytest
 
 from grontur import pipeline
 from grontur.report import background, write_outputs
 from grontur.report._text import ResultsShapeError
+from tests.conftest import count_figures
 
 REPO = Path(__file__).resolve().parents[1]
 FLA = REPO / "surveys" / "demo" / "fla"  # workplaces (maps) and a follow-up (comparison chart)
 REPORTS = ("report.html", "report.docx", "measures.xlsx")
 
 
-def _count_figures(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    made: list[int] = []
-    original = matplotlib.figure.Figure.__init__
-
-    def counted(self, *args, **kwargs):
-        made.append(1)
-        original(self, *args, **kwargs)
-
-    monkeypatch.setattr(matplotlib.figure.Figure, "__init__", counted)
-    return made
-
-
 def test_pictures_drawn_in_the_second_process_give_the_same_files(monkeypatch, tmp_path: Path) -> None:
-    made = _count_figures(monkeypatch)
+    made = count_figures(monkeypatch)
     pipeline.analyse_file(project=FLA, out_dir=tmp_path / "there", formats=("html", "docx", "xlsx"))
     # here only the chart of comparison.html (a page of its own); the report's charts, maps and
     # timeline were drawn over there

@@ -12,31 +12,19 @@ from __future__ import annotations
 import pickle
 from pathlib import Path
 
-import matplotlib.figure
 import pytest
 
 from grontur import pipeline
 from grontur.importing import import_survey
 from grontur.report import background, charts
+from tests.conftest import count_figures
 
 REPO = Path(__file__).resolve().parents[1]
 FLA = REPO / "surveys" / "demo" / "fla"  # small, with workplaces (maps) and a follow-up (comparison chart)
 
 
-def _count_figures(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    made: list[int] = []
-    original = matplotlib.figure.Figure.__init__
-
-    def counted(self, *args, **kwargs):
-        made.append(1)
-        original(self, *args, **kwargs)
-
-    monkeypatch.setattr(matplotlib.figure.Figure, "__init__", counted)
-    return made
-
-
 def test_an_analysis_draws_its_figures_only_when_they_are_read_and_then_once(monkeypatch) -> None:
-    made = _count_figures(monkeypatch)
+    made = count_figures(monkeypatch)
     analysis = pipeline.analyse_file(project=FLA, out_dir=None)
     assert made == []
     figures = dict(analysis.figures)
@@ -50,7 +38,7 @@ def test_an_analysis_draws_its_figures_only_when_they_are_read_and_then_once(mon
 
 def test_undrawn_figures_cross_to_another_process_undrawn(monkeypatch) -> None:
     analysis = pipeline.analyse_file(project=FLA, out_dir=None)
-    made = _count_figures(monkeypatch)
+    made = count_figures(monkeypatch)
     copy = pickle.loads(pickle.dumps(analysis.figures))
     assert made == []
     assert copy.drawn == {}
@@ -61,7 +49,7 @@ def test_undrawn_figures_cross_to_another_process_undrawn(monkeypatch) -> None:
 
 @pytest.mark.parametrize("formats", [(), ("xlsx",)])
 def test_no_figure_is_drawn_for_outputs_without_pictures(formats: tuple[str, ...], monkeypatch, tmp_path: Path) -> None:
-    made = _count_figures(monkeypatch)
+    made = count_figures(monkeypatch)
     out = tmp_path / "out"
     analysis = pipeline.analyse_file(project=FLA, out_dir=out, formats=formats)
     assert made == []
@@ -91,7 +79,7 @@ def test_a_report_with_pictures_draws_the_timeline_once(monkeypatch, tmp_path: P
 def test_many_municipalities_with_only_the_spreadsheet_draw_nothing(monkeypatch, tmp_path: Path) -> None:
     imported = import_survey(FLA / "baseline.csv")
     imported.table["municipality"] = "3320"
-    made = _count_figures(monkeypatch)
+    made = count_figures(monkeypatch)
     many = pipeline.analyse_many(imported, jobs=1, formats=("xlsx",), out_dir=tmp_path / "many")
     assert list(many.results) == ["3320"]
     assert many.folders["3320"].joinpath("measures.xlsx").is_file()
