@@ -51,6 +51,7 @@ from grontur.keys import (
     private_folder,
     save_key,
 )
+from grontur.publish import is_small
 from grontur.schema import COLUMNS
 
 LOG_SCHEMA = "grontur.releases/1"
@@ -206,7 +207,8 @@ def check_release(project: Any, tables: Iterable[pd.DataFrame | None], out_dir: 
                 for i, entry in enumerate(entries) if entry.replaced_by is None]
         if any(diff == 0 for _, _, diff in live):
             continue  # these answers are out already: publishing them again tells nothing new
-        close = sorted(((diff, i, entry) for i, entry, diff in live if diff < project.k), key=lambda c: (c[0], -c[1]))
+        close = sorted(((diff, i, entry) for i, entry, diff in live if is_small(diff, project.k)),
+                       key=lambda c: (c[0], -c[1]))
         if close and not replace:
             diff, _, entry = close[0]
             raise ReleaseError(_refusal(project, path, wave, entry, diff))
