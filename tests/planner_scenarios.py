@@ -37,6 +37,17 @@ def _join(codes: list[str]) -> str:
     return ";".join(codes)
 
 
+def _respondent(rid: str, *, workplace: str, job: str, mode: str, distance: float, days: float, fuel: str | None,
+                barriers: list[str], would_help: list[str], would_consider: list[str], shift: bool,
+                car_needed: bool, children: bool, parking: str, postcode: str) -> dict[str, Any]:
+    """One row of a scenario's canonical table (the same mode in summer and winter)."""
+    return {"respondent_id": rid, "workplace": workplace, "job_group": job,
+            "mode_summer": mode, "mode_winter": mode, "distance_km": round(distance, 1),
+            "days_on_site": days, "car_fuel": fuel, "barriers": _join(barriers), "would_help": _join(would_help),
+            "would_consider": _join(would_consider), "shift_work": shift, "car_needed_for_work": car_needed,
+            "children_drop_off": children, "parking_at_work": parking, "home_postcode": postcode}
+
+
 def _context(transit: str, parking: str, facilities: dict[str, bool], employees: int, n: int) -> dict[str, Any]:
     return {"municipality": {"number": "9999", "name": "Scenario", "employees": employees, "rurality": "rural"},
             "transit_service": transit, "parking_at_work": parking, "facilities": facilities,
@@ -56,15 +67,12 @@ def rural_table(seed: int = 1) -> pd.DataFrame:
         if rng.random() < 0.3:
             consider.append("car_shared")
         help_ = ["home_office"] if rng.random() < 0.5 else []
-        rows.append({"respondent_id": f"r{i}", "workplace": "Kommunehuset", "job_group": job,
-                     "mode_summer": mode, "mode_winter": mode, "distance_km": round(distance, 1),
-                     "days_on_site": 5.0, "car_fuel": "diesel" if drives else None,
-                     "barriers": _join(["too_far", "no_transit"] if drives else []),
-                     "would_help": _join(help_), "would_consider": _join(consider),
-                     "shift_work": job == "health_care" and rng.random() < 0.5,
-                     "car_needed_for_work": job == "health_care" and rng.random() < 0.4,
-                     "children_drop_off": rng.random() < 0.3, "parking_at_work": "free",
-                     "home_postcode": f"{3500 + i % 7}"})
+        rows.append(_respondent(f"r{i}", workplace="Kommunehuset", job=job, mode=mode, distance=distance, days=5.0,
+                                fuel="diesel" if drives else None,
+                                barriers=["too_far", "no_transit"] if drives else [], would_help=help_,
+                                would_consider=consider, shift=job == "health_care" and rng.random() < 0.5,
+                                car_needed=job == "health_care" and rng.random() < 0.4,
+                                children=rng.random() < 0.3, parking="free", postcode=f"{3500 + i % 7}"))
     return pd.DataFrame(rows)
 
 
@@ -84,13 +92,11 @@ def town_hall_table(seed: int = 2) -> pd.DataFrame:
             barriers.append("no_drying_room")
         if drives and i % 3 == 0:
             barriers.append("free_parking")
-        rows.append({"respondent_id": f"t{i}", "workplace": "Rådhuset", "job_group": "administration",
-                     "mode_summer": mode, "mode_winter": mode, "distance_km": round(distance, 1),
-                     "days_on_site": 5.0, "car_fuel": "petrol" if drives else None,
-                     "barriers": _join(barriers), "would_help": _join(["bike_parking"] if i < 45 else []),
-                     "would_consider": _join(["bike", "ebike"] if i % 2 == 0 else ["walk"]),
-                     "shift_work": False, "car_needed_for_work": False, "children_drop_off": i % 6 == 0,
-                     "parking_at_work": "free", "home_postcode": f"{3550 + i % 5}"})
+        rows.append(_respondent(f"t{i}", workplace="Rådhuset", job="administration", mode=mode, distance=distance,
+                                days=5.0, fuel="petrol" if drives else None, barriers=barriers,
+                                would_help=["bike_parking"] if i < 45 else [],
+                                would_consider=["bike", "ebike"] if i % 2 == 0 else ["walk"], shift=False,
+                                car_needed=False, children=i % 6 == 0, parking="free", postcode=f"{3550 + i % 5}"))
     return pd.DataFrame(rows)
 
 
@@ -109,14 +115,11 @@ def hospital_table(seed: int = 3) -> pd.DataFrame:
             barriers.append("children_errands")
         if i < 55:
             barriers.append("darkness")
-        rows.append({"respondent_id": f"h{i}", "workplace": "Sjukehuset",
-                     "job_group": "health_care" if i < 120 else "administration",
-                     "mode_summer": mode, "mode_winter": mode, "distance_km": round(distance, 1),
-                     "days_on_site": 4.0, "car_fuel": "petrol" if drives else None,
-                     "barriers": _join(barriers), "would_help": _join(["guaranteed_ride_home"] if i % 4 == 0 else []),
-                     "would_consider": _join(["car_shared", "bike"] if i % 2 == 0 else ["bus"]),
-                     "shift_work": shift, "car_needed_for_work": False, "children_drop_off": i % 3 == 0,
-                     "parking_at_work": "limited", "home_postcode": f"{3570 + i % 9}"})
+        rows.append(_respondent(f"h{i}", workplace="Sjukehuset", job="health_care" if i < 120 else "administration",
+                                mode=mode, distance=distance, days=4.0, fuel="petrol" if drives else None,
+                                barriers=barriers, would_help=["guaranteed_ride_home"] if i % 4 == 0 else [],
+                                would_consider=["car_shared", "bike"] if i % 2 == 0 else ["bus"], shift=shift,
+                                car_needed=False, children=i % 3 == 0, parking="limited", postcode=f"{3570 + i % 9}"))
     return pd.DataFrame(rows)
 
 
