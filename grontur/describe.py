@@ -339,12 +339,6 @@ class MultiSelect:
         return counts.reindex(list(allowed), fill_value=0) if allowed is not None else counts
 
 
-def multi_flags(series: pd.Series, code: str) -> pd.Series:
-    """Boolean Series: does each row's multi-select cell contain ``code``?"""
-    s = series.astype("object").where(series.notna(), "")
-    return (";" + s.astype(str) + ";").str.contains(f";{code};", regex=False)
-
-
 def _num(value: Any) -> Any:
     """Turn NumPy scalars and NaN into plain JSON values."""
     if value is None:
@@ -406,13 +400,6 @@ def _ranked(ledger: Ledger, flags: MultiSelect, within: np.ndarray, base: Fig, a
     items = [Listed({"code": code, "count": fig, "share": Derived(fig.n / base.n if base.n else None, (fig, base))},
                     (fig, base)) for _, code, fig in entries]
     return items, HiddenTally(tuple(figs))
-
-
-def is_car_driver(table: pd.DataFrame) -> pd.Series:
-    """Respondents who drive a car to work (``car_alone`` or ``car_shared``) in either season."""
-    summer = codes(table, "mode_summer").isin(CAR_DRIVER_MODES)
-    winter = codes(table, "mode_winter").isin(CAR_DRIVER_MODES)
-    return summer | winter
 
 
 def _observed_modes(table: pd.DataFrame) -> list[str]:

@@ -361,8 +361,3 @@ def _hash_units(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     codes[filled] = np.arange(int(filled.sum()))
     return codes, cells[filled]
 
-
-def row_pseudonyms(index: pd.Index, *, salt: str, path_key: str) -> pd.Series:
-    """Pseudonymous ids for exports without an id column: a salted hash of file and row."""
-    keys = pd.Series([f"{path_key}:{row}" for row in index], index=index)
-    return pseudonymise(keys, salt)

@@ -375,13 +375,6 @@ def are_small(counts: np.ndarray, k: int) -> np.ndarray:
 _small = is_small
 
 
-def yes_no_publishable(count: int, n: int, k: int) -> bool:
-    """A yes/no share ``count / n`` may be shown: those counted and those not are each 0 or >= k
-    (for figures of two waves, which have no common table of respondents to register)."""
-    rest = int(n) - int(count)
-    return not is_small(count, k) and not is_small(rest, k)
-
-
 def _pairs_inside(packed: np.ndarray, values: Sequence[int], k: int) -> list[tuple[int, int]]:
     """Every pair ``(a, b)`` of registered sets (rows of bit-packed masks, ``packed``) where ``a``
     (not empty) lies inside ``b`` and ``b`` has ``1..k-1`` more people. Only sets whose sizes differ by that much are compared (few,

@@ -43,17 +43,6 @@ def localized(value: Any, lang: str) -> str:
     return str(value)
 
 
-def localized_list(value: Any, lang: str) -> list[str]:
-    """A list of texts given as a list, a ``{lang: list}`` mapping or one string."""
-    if value is None:
-        return []
-    if isinstance(value, Mapping):
-        value = value.get(lang) if lang in value else localized(value, lang)
-    if isinstance(value, str):
-        return [value]
-    return [localized(v, lang) for v in value]
-
-
 def measure_name(measure: Mapping[str, Any], lang: str, *, results_lang: str | None = None) -> str:
     """The measure's name in ``lang``.
 
