@@ -625,6 +625,12 @@ def _decide(values: Sequence[int], relations: Sequence[_Relation], pairs: Iterab
             candidates = sorted({var for b in bad for s in var_sums.get(b, []) for var in sums[s]
                                  if var not in hidden and values[var]})
         if not candidates:
+            # The count follows from equations that reach it only through other hidden counts
+            # (a subtotal of hidden cells, worked out as a total minus the shown cells): any
+            # shown count in an equation of its component can break that.
+            candidates = sorted({var for b in bad for c in comp_of[b] for r in var_rows.get(c, []) for var in rows[r]
+                                 if var not in hidden and values[var]})
+        if not candidates:
             break
         n_bad = len(bad)
 
