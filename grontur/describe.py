@@ -725,6 +725,9 @@ def _days_section(ledger: Ledger, table: pd.DataFrame, used: pd.Series) -> dict[
     remote = numeric(table, "remote_days")
     n_rep, day_cells = _day_row(ledger, reported, "days_on_site")
     n_remote, remote_cells = _day_row(ledger, remote, "remote_days")
+    # A mean beside its distribution and base gives the sum of days, one more equation of the cells.
+    days_rep = ledger.amount([(fig, int(d)) for d, fig in day_cells.items()], tag=("days_on_site", "days"))
+    days_remote = ledger.amount([(fig, int(d)) for d, fig in remote_cells.items()], tag=("remote_days", "days"))
     # Those who work remotely at all are a subtotal of the remote-days distribution.
     any_mask = np.zeros(len(table), dtype=bool)
     for d in range(1, 8):
@@ -735,15 +738,17 @@ def _days_section(ledger: Ledger, table: pd.DataFrame, used: pd.Series) -> dict[
     return {
         "days_on_site": {
             "n_reported": n_rep,
-            "mean_reported": Derived(float(reported.mean()) if n_rep.n else None, (n_rep,)),
-            "mean_used": Derived(float(used.mean()) if len(used) else None, (everyone,)),
+            "mean_reported": Derived(float(reported.mean()) if n_rep.n else None, (n_rep, days_rep)),
+            # Those who gave no days count with an assumed number: with it, the mean of all says
+            # as much as the mean of those who gave days.
+            "mean_used": Derived(float(used.mean()) if len(used) else None, (everyone, n_rep, days_rep)),
             "distribution": {d: _cell(fig, n_rep) for d, fig in day_cells.items()},
         },
         "remote_work": {
             "n_reported": n_remote,
             "n_any_remote": any_remote,
             "share_any_remote": Derived(any_remote.n / n_remote.n if n_remote.n else None, (any_remote, n_remote)),
-            "mean_remote_days": Derived(float(remote.mean()) if n_remote.n else None, (n_remote,)),
+            "mean_remote_days": Derived(float(remote.mean()) if n_remote.n else None, (n_remote, days_remote)),
             "distribution": {d: _cell(fig, n_remote) for d, fig in remote_cells.items()},
         },
     }

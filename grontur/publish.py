@@ -18,9 +18,11 @@ The rules, applied together over every table of the run:
 - *Whole group*: in a group breakdown (a workplace, a job group, a segment) a row where one
   answer holds every member is hidden whole: it would give each member's answer.
 - *Small total*: the cells of a total of ``1..k-1`` are all hidden, zeros included.
-- *Complementary*: the published totals and subtotals are linear equations over the counts.
-  More counts are hidden until no hidden count follows from the shown ones by these equations
-  and no sum of hidden counts fixed by them lies in ``1..k-1``.
+- *Complementary*: the published totals and subtotals are linear equations over the counts,
+  and so is a mean of a distribution beside its cells (its base times the mean is the sum of
+  each value times its cell: an *amount*, see :meth:`Ledger.amount`). More counts (or amounts)
+  are hidden until no hidden count follows from the shown figures by these equations and no sum
+  of hidden counts fixed by them lies in ``1..k-1``.
 - A derived figure is shown only when every count it rests on is shown.
 """
 
@@ -202,6 +204,7 @@ class _Relation:
     parts: tuple[int, ...]
     cells: tuple[int, ...]
     whole: bool = False  # a group row where one part holds every member
+    column: bool = False  # a column of a breakdown (see Ledger.partition)
 
 
 #: Serial numbers of the ledgers of this process: figures of two tables (two survey waves) are
@@ -233,6 +236,8 @@ class Ledger:
         self._guards = 0
         self._seen_relations: set[tuple[int, tuple[int, ...], tuple[int, ...]]] = set()
         self._unions: dict[int, set[int]] = {}
+        self._keys: list[bytes] = []  # each figure's bit-packed mask (no one's for an amount)
+        self._amounts: dict[int, tuple[tuple[int, int], ...]] = {}
 
     # ----------------------------------------------------------------------------- registering
 
@@ -253,6 +258,7 @@ class Ledger:
             self._ids[key] = found
             self._values.append(int(np.count_nonzero(flags)))
             self._masks.append(flags)
+            self._keys.append(key)
         cell = self._cells.setdefault((found, tag), len(self._cells))
         return Fig(found, self._values[found], cell, self.serial)
 
@@ -277,6 +283,21 @@ class Ledger:
             self._populations.add(fig.id)
         return fig
 
+    def amount(self, weighted: Sequence[tuple[Fig, int]], tag: Any = None) -> Fig:
+        """Register the sum of ``weight * count`` over the cells of a distribution (the days of a
+        row of day counts: Σ d · count_d), which a published mean of that distribution gives away
+        with its base (mean × base). It is no count of people, so only the complementary rule
+        applies to it: the gate hides it, and every mean that rests on it, when with it a hidden
+        cell would follow from the shown figures. A derived mean must name it among its needs."""
+        parts = tuple(sorted({(f.id, int(w)) for f, w in weighted if f.n and w}))
+        found = len(self._values)
+        self._values.append(sum(self._values[i] * w for i, w in parts))
+        self._masks.append(np.zeros(self.n_rows, dtype=bool))
+        self._keys.append(bytes((self.n_rows + 7) // 8))
+        self._amounts[found] = parts
+        cell = self._cells.setdefault((found, tag), len(self._cells))
+        return Fig(found, self._values[found], cell, self.serial)
+
     def named(self, name: str, table: Any) -> Fig:
         """The base population ``name`` of :mod:`grontur.bases` over the run's ``table``,
         registered once; results.json lists every named base a run used with its count."""
@@ -296,11 +317,13 @@ class Ledger:
         """All respondents of the run."""
         return self.base(np.ones(self.n_rows, dtype=bool))
 
-    def partition(self, total: Fig, parts: Sequence[Fig], *, group: bool = False) -> None:
+    def partition(self, total: Fig, parts: Sequence[Fig], *, group: bool = False, column: bool = False) -> None:
         """Declare that ``parts`` are disjoint and add up to ``total`` (a table row and its total).
 
         ``group=True`` marks the row of a group breakdown: when one part holds every member,
-        the whole row is hidden.
+        the whole row is hidden. ``column=True`` marks a column of a breakdown (an overall count
+        as the sum of the groups' cells of it): the overall count is no subtotal that goes before
+        a group's cell beside it.
         """
         whole = total.n > 0 and any(p.id == total.id for p in parts)
         # Empty parts add nothing; a part of the same people as the total leaves no equation.
@@ -311,7 +334,7 @@ class Ledger:
         if key in self._seen_relations:
             return
         self._seen_relations.add(key)
-        self._relations.append(_Relation(total.id, ids, cells, whole))
+        self._relations.append(_Relation(total.id, ids, cells, whole, column))
 
     def union(self, total: Fig, parts: Sequence[Fig]) -> None:
         """Declare that ``total`` counts everyone in any of ``parts``, which may overlap (those
@@ -343,7 +366,19 @@ class Ledger:
         return self._masks[fig.id]
 
     def figures(self) -> Iterator[Fig]:
-        return (Fig(i, v, -1, self.serial) for i, v in enumerate(self._values))
+        """Every registered count of people (amounts are not)."""
+        return (Fig(i, v, -1, self.serial) for i, v in enumerate(self._values) if i not in self._amounts)
+
+    def relations(self) -> list[tuple[Fig, tuple[Fig, ...]]]:
+        """Every declared total with the parts that add up to it (for audits)."""
+        fig = lambda i: Fig(i, self._values[i], -1, self.serial)
+        return [(fig(rel.total), tuple(fig(p) for p in rel.parts)) for rel in self._relations if rel.parts]
+
+    def amounts(self) -> dict[Fig, tuple[tuple[Fig, int], ...]]:
+        """Every registered amount with the cells and weights it sums (for audits)."""
+        return {Fig(i, self._values[i], -1, self.serial):
+                tuple((Fig(p, self._values[p], -1, self.serial), w) for p, w in parts)
+                for i, parts in self._amounts.items()}
 
     # ----------------------------------------------------------------------------- deciding
 
@@ -353,10 +388,12 @@ class Ledger:
         with threadpool_limits(1):
             margins = self._margins | {rel.total for rel in self._relations if len(rel.parts) >= 3}
             width = (self.n_rows + 7) // 8  # each registered mask, bit-packed, is the key of its figure
-            packed = np.frombuffer(b"".join(self._ids), dtype=np.uint8).reshape(len(self._values), width)
-            pairs = set(self._pairs) | _nested_pairs(packed, self._values, self._relations, margins, self.k,
+            packed = np.frombuffer(b"".join(self._keys), dtype=np.uint8).reshape(len(self._values), width)
+            # An amount has no people: nothing lies inside it, and it lies inside nothing.
+            people = [0 if i in self._amounts else v for i, v in enumerate(self._values)]
+            pairs = set(self._pairs) | _nested_pairs(packed, people, self._relations, margins, self.k,
                                                       self._unions, self._answered - self._populations)
-            sets, cells = _decide(self._values, self._relations, pairs, margins, self.k)
+            sets, cells = _decide(self._values, self._relations, pairs, margins, self.k, self._amounts)
         return Publication(self.k, frozenset(sets), frozenset(cells), n_figures=len(self._values),
                            ledger=self.serial)
 
@@ -420,7 +457,7 @@ def _nested_pairs(packed: np.ndarray, values: Sequence[int], relations: Sequence
         return set()
     pairs_inside = _pairs_inside(packed, values, k)
     unions = dict(unions or {})
-    subtotals = {rel.total for rel in relations if 0 < len(rel.parts) <= 2} | set(unions)
+    subtotals = {rel.total for rel in relations if 0 < len(rel.parts) <= 2 and not rel.column} | set(unions)
     answered = set(answered)
     out = set()
     for a, b in pairs_inside:
@@ -437,10 +474,13 @@ def _nested_pairs(packed: np.ndarray, values: Sequence[int], relations: Sequence
 
 
 def _decide(values: Sequence[int], relations: Sequence[_Relation], pairs: Iterable[tuple[int, int]],
-            margin: set[int], k: int) -> tuple[set[int], set[int]]:
-    """The hidden sets and the hidden cells."""
+            margin: set[int], k: int, amounts: Mapping[int, Sequence[tuple[int, int]]] | None = None,
+            ) -> tuple[set[int], set[int]]:
+    """The hidden sets and the hidden cells. ``amounts`` are the weighted sums of counts
+    (:meth:`Ledger.amount`): each one more equation, and no count of people."""
     values = [int(v) for v in values]
-    hidden: set[int] = {i for i, v in enumerate(values) if _small(v, k)}
+    amounts = amounts or {}
+    hidden: set[int] = {i for i, v in enumerate(values) if _small(v, k) and i not in amounts}
     cells: set[int] = set()
     for rel in relations:
         total = values[rel.total]
@@ -455,7 +495,7 @@ def _decide(values: Sequence[int], relations: Sequence[_Relation], pairs: Iterab
     for part, base in pairs:
         if values[part] and _small(abs(values[base] - values[part]), k):
             hidden.add(part)
-    if not hidden or not relations:
+    if not hidden or not (relations or amounts):
         return hidden, cells
 
     # Equations: total - sum(parts) = 0, one per relation, plus each relation with one of its
@@ -470,6 +510,14 @@ def _decide(values: Sequence[int], relations: Sequence[_Relation], pairs: Iterab
     by_total: dict[int, list[int]] = {}
     for r, rel in enumerate(relations):
         by_total.setdefault(rel.total, []).append(r)
+    # An amount minus its weighted cells is 0 too; it is no sum of people, so the small-sum rule
+    # skips it (``weighted``).
+    for amount, parts in sorted(amounts.items()):
+        row = {amount: 1.0}
+        for p, w in parts:
+            row[p] = row.get(p, 0.0) - float(w)
+        rows.append(row)
+    weighted = set(range(len(relations), len(rows)))
     sums = list(rows)
     for rel, row in zip(relations, rows):
         for p in rel.parts:
@@ -505,7 +553,7 @@ def _decide(values: Sequence[int], relations: Sequence[_Relation], pairs: Iterab
                     sub[i, j] = coef
         factor = _Factor.of_matrix(cols, touching, sub)
         bad: set[int] = set(factor.fixed())
-        for s in sorted({s for var in cols for s in var_sums.get(var, [])}):
+        for s in sorted({s for var in cols for s in var_sums.get(var, [])} - weighted):
             coefs = [(var, c) for var, c in sum_items[s] if var in comp]
             if not coefs:
                 continue
@@ -565,7 +613,7 @@ def _decide(values: Sequence[int], relations: Sequence[_Relation], pairs: Iterab
         """The sums that fix a small total once ``var`` joins ``joined``: those of the joined
         components without ``var``, and those with ``var`` worked out again."""
         flags: dict[int, tuple[int, ...]] = {}
-        own = set(var_sums.get(var, []))
+        own = set(var_sums.get(var, [])) - weighted
         for factor in parts:
             for s, flagged in factor.sum_flags.items():
                 if s not in own:
@@ -614,6 +662,7 @@ def _decide(values: Sequence[int], relations: Sequence[_Relation], pairs: Iterab
     # A margin (a base, or the total of a row of three or more cells, such as a group's size)
     # is hidden only when nothing else will do: readers need the bases.
 
+    forced = frozenset(hidden)
     comps = components(hidden)
     comp_of = {var: comp for comp in comps for var in comp}
     found = {comp: component_problems(comp) for comp in comps}
@@ -634,7 +683,7 @@ def _decide(values: Sequence[int], relations: Sequence[_Relation], pairs: Iterab
             break
         n_bad = len(bad)
 
-        def score(var: int, n_bad: int = n_bad) -> tuple[bool, bool, int, int, int]:
+        def score(var: int, n_bad: int = n_bad) -> tuple[bool, bool, int, bool, int, int]:
             # Only the components the new hidden count joins change, so the change in problems
             # is the same as long as those components are.
             joined = frozenset({comp_of[o] for s in var_sums.get(var, []) for o in sums[s] if o in comp_of})
@@ -642,8 +691,12 @@ def _decide(values: Sequence[int], relations: Sequence[_Relation], pairs: Iterab
             if change is None:
                 change = changes[var, joined] = problems_joining(var, joined) - sum(len(found[c]) for c in joined)
             after = n_bad + change
-            # Any count that helps, a cell before a margin, then the one that leaves fewest problems.
-            return (after >= n_bad, var in margin, after, values[var], var)
+            # Any count that helps, a cell before a margin, then the one that leaves fewest
+            # problems; of those, an amount (a mean) before a count, then the smallest.
+            # Of margins that help, the smallest goes (a small group rather than a large one).
+            if var in margin and after < n_bad:
+                return (False, True, values[var], False, after, var)
+            return (after >= n_bad, var in margin, after, var not in amounts, values[var], var)
 
         # Scored lazily in two rounds, with the same choice as scoring all: a cell that helps
         # beats every margin, so the margins are scored only when no cell helps.
@@ -662,6 +715,14 @@ def _decide(values: Sequence[int], relations: Sequence[_Relation], pairs: Iterab
         for var in merged:
             comp_of[var] = merged
         bad = set().union(*found.values())
+    # The search is greedy: a margin it hid on the way may not be needed once later counts are
+    # hidden too. Each such margin, the largest first, is shown again when its component
+    # without it leaves no problem (readers need the bases most).
+    order = sorted(hidden - forced, key=lambda v: (v not in margin, -values[v], v))
+    for var in order:
+        comp = next(c for c in components(hidden) if var in c)
+        if not any(component_problems(piece) for piece in components(set(comp - {var}))):
+            hidden = hidden - {var}
     return hidden, cells
 
 

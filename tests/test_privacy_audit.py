@@ -532,15 +532,20 @@ def band_leaks(results: dict[str, Any]) -> list[tuple[str, Any]]:
     remote = habits.get("remote_work")
     if remote and remote.get("n_any_remote") is not None:
         cells = remote["distribution"]
-        never = remote["n_reported"] - remote["n_any_remote"]
-        if cells["0"]["count"] is None and never > 0:  # the total minus the remote workers
-            bad.append(("habits.remote_work.distribution.0", never))
+        if remote["n_reported"] is not None:
+            never = remote["n_reported"] - remote["n_any_remote"]
+            if cells["0"]["count"] is None and never > 0:  # the total minus the remote workers
+                bad.append(("habits.remote_work.distribution.0", never))
         rows.append(("habits.remote_work.n_any_remote", {d: cells[d] for d in map(str, range(1, 8))},
                      remote["n_any_remote"]))
     for where, cells, total in rows:
         counts = [cell["count"] for cell in cells.values()]
         shown = [c for c in counts if c is not None]
         if not shown:
+            continue
+        if total is None:  # a hidden total may not be the sum of its cells, all shown
+            if len(shown) == len(counts) and 0 < sum(shown) < K:
+                bad.append((where, "hidden total is the sum of its shown cells"))
             continue
         hidden = total - sum(shown)
         if 0 < hidden < K:

@@ -135,6 +135,84 @@ def test_a_hidden_subtotal_reached_only_through_hidden_cells_is_protected_too() 
     assert pub.shown(overall)  # the base stays: a cell goes first
 
 
+def test_a_hidden_group_cell_is_not_the_overall_cell_less_the_other_groups() -> None:
+    # 13 + 1 drive alone and 5 + 5 share a car in groups a and b (a found case). The cell
+    # "b shares a car" (5) was hidden beside b's lone driver, but with the overall row it was
+    # "shares a car" (10) less "a shares a car" (5): the breakdown's columns are equations too.
+    modes = _modes(["car_alone"] * 13 + ["car_shared"] * 5 + ["car_alone"] + ["car_shared"] * 5)
+    groups = np.array(["a"] * 18 + ["b"] * 6)
+    ledger = Ledger(len(modes), 5)
+    overall, cells = _mode_row(ledger, modes)
+    rows = {g: _mode_row(ledger, modes, groups == g, group=True) for g in "ab"}
+    ledger.partition(overall, [total for total, _ in rows.values()])
+    for m, cell in cells.items():
+        ledger.partition(cell, [row[m] for _, row in rows.values()], column=True)
+    pub = ledger.decide()
+    figures = list(ledger.figures())
+    assert not pub.shown(rows["b"][1]["car_alone"])
+    assert _recoverable([ledger.mask(f) for f in figures], [pub.shown(f) for f in figures]) == []
+    assert pub.shown(overall) and all(pub.shown(cell) for cell in cells.values())  # the overall row stays
+
+
+def _day_row_with_mean(days: list[int | None], k: int):
+    """A distribution of days (0..7) with its base and mean, as habits publishes it."""
+    values = np.array([np.nan if d is None else d for d in days], dtype=float)
+    ledger = Ledger(len(values), k)
+    known = ledger.base(~np.isnan(values), answered=True)
+    cells = {d: ledger.count(values == d, tag=("days", d)) for d in range(8)}
+    ledger.partition(known, list(cells.values()))
+    # those with any day at all, a subtotal of the distribution (as remote workers are)
+    anyday = ledger.count(values > 0)
+    ledger.partition(anyday, [cells[d] for d in range(1, 8)])
+    days_sum = ledger.amount([(fig, d) for d, fig in cells.items()])
+    mean = Derived(float(np.nanmean(values)) if known.n else None, (known, days_sum))
+    return ledger, values, mean, known
+
+
+def _recoverable_with_days(ledger: Ledger, values: np.ndarray, pub, mean: Derived) -> list[int]:
+    """Hidden cells worked out from the shown counts and, when the mean is shown, the sum of days
+    it gives with its base (each person's days as one more published vector)."""
+    figures = list(ledger.figures())
+    vectors = [ledger.mask(f).astype(float) for f in figures]
+    shown = [pub.shown(f) for f in figures]
+    if pub.value(mean) is not None:
+        vectors.append(np.nan_to_num(values))
+        shown.append(True)
+    published = np.array([v for v, s in zip(vectors, shown) if s])
+    out = []
+    for i, (v, s) in enumerate(zip(vectors, shown)):
+        if s or not v.any() or not len(published):
+            continue
+        coef, *_ = np.linalg.lstsq(published.T, v, rcond=None)
+        if np.allclose(published.T @ coef, v):
+            out.append(i)
+    return out
+
+
+def test_a_mean_beside_its_distribution_does_not_give_away_two_hidden_cells() -> None:
+    # 2 people on site 1 day and 3 on site 2 days: both cells are small. Their sum (5) is the base
+    # minus the shown cells, and the base times the mean less the shown cells' days is their days
+    # (1·2 + 2·3 = 8): two equations, two unknowns. The mean must go (or another cell).
+    ledger, values, mean, known = _day_row_with_mean([0] * 10 + [1] * 2 + [2] * 3 + [5] * 20, 5)
+    pub = ledger.decide()
+    assert _recoverable_with_days(ledger, values, pub, mean) == []
+    assert pub.value(mean) is None  # of a cell and the mean, the mean goes first
+    assert pub.shown(known)  # the base stays
+
+
+def test_a_mean_of_a_distribution_with_nothing_hidden_is_shown() -> None:
+    ledger, _, mean, _ = _day_row_with_mean([0] * 10 + [3] * 6 + [5] * 20, 5)
+    assert ledger.decide().value(mean) == pytest.approx((3 * 6 + 5 * 20) / 36)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.integers(0, 7)), min_size=5, max_size=70), st.sampled_from([5, 10]))
+def test_no_hidden_day_count_can_be_worked_out_with_the_mean(days: list[int | None], k: int) -> None:
+    ledger, values, mean, _ = _day_row_with_mean(days, k)
+    pub = ledger.decide()
+    assert _recoverable_with_days(ledger, values, pub, mean) == []
+
+
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.sampled_from(["car_alone", "car_shared", "walk", "bike", "bus"]), min_size=5, max_size=60),
        st.lists(st.sampled_from(["a", "b", "c"]), min_size=60, max_size=60),
@@ -148,12 +226,15 @@ def test_no_hidden_count_can_be_worked_out_from_the_shown_ones(modes_list: list[
     drivers = ledger.count(np.isin(modes, ["car_alone", "car_shared"]))
     driver_parts = [cells[m] for m in ("car_alone", "car_shared") if m in cells]
     ledger.partition(drivers, driver_parts)
-    sizes = []
+    sizes, group_cells = [], []
     for g in "abc":
         in_group = groups == g
-        total, _ = _mode_row(ledger, modes, in_group, group=True)
+        total, row = _mode_row(ledger, modes, in_group, group=True)
         sizes.append(total)
+        group_cells.append(row)
     ledger.partition(overall, sizes)
+    for m, cell in cells.items():  # the columns: each overall cell is the sum of the groups' cells
+        ledger.partition(cell, [row[m] for row in group_cells if m in row], column=True)
     pub = ledger.decide()
     figures = list(ledger.figures())
     masks = [ledger.mask(f) for f in figures]
@@ -161,3 +242,50 @@ def test_no_hidden_count_can_be_worked_out_from_the_shown_ones(modes_list: list[
     assert _recoverable(masks, shown) == []
     for f, s in zip(figures, shown):
         assert not (s and 0 < f.n < k)
+
+
+def _fixed_by_the_equations(ledger: Ledger, pub) -> list[tuple[int, int]]:
+    """Hidden counts (and amounts) that the declared equations fix given the shown figures: those
+    with no component in the null space of the equations restricted to the hidden figures. An
+    independent check of the gate's decision, over every relation and amount it was given."""
+    everything = [*ledger.figures(), *ledger.amounts()]
+    hidden = sorted({f.id for f in everything if f.n and not pub.shown(f)})
+    column = {fid: j for j, fid in enumerate(hidden)}
+    equations = [[(total, 1.0), *((p, -1.0) for p in parts)] for total, parts in ledger.relations()]
+    equations += [[(amount, 1.0), *((p, -float(w)) for p, w in parts)] for amount, parts in ledger.amounts().items()]
+    rows = []
+    for equation in equations:
+        row = np.zeros(len(hidden))
+        for fig, coef in equation:
+            if fig.id in column:
+                row[column[fig.id]] += coef
+        if row.any():
+            rows.append(row)
+    if not rows:
+        return []
+    _, singular, vt = np.linalg.svd(np.array(rows), full_matrices=True)
+    null = vt[int((singular > 1e-9 * singular[0]).sum()):]
+    values = {f.id: f.n for f in everything}
+    return [(hidden[j], values[hidden[j]]) for j in np.flatnonzero((null ** 2).sum(axis=0) < 1e-9)]
+
+
+@pytest.mark.slow
+def test_no_hidden_count_of_the_demo_follows_from_its_shown_figures(tmp_path, monkeypatch) -> None:
+    """Every gate decision of the demo (six municipalities, two waves, pilots), checked against
+    every equation it was given: totals, the breakdowns' columns, the means' amounts."""
+    from grontur.pipeline import run_demo
+
+    decided = []
+    decide = Ledger.decide
+
+    def keep(self: Ledger):
+        pub = decide(self)
+        decided.append((self, pub))
+        return pub
+
+    monkeypatch.setattr(Ledger, "decide", keep)
+    run_demo(tmp_path, formats=())
+    assert len(decided) >= 12
+    assert sum(len(ledger.amounts()) for ledger, _ in decided) >= 12  # the days' means are in
+    assert {ledger.serial: _fixed_by_the_equations(ledger, pub) for ledger, pub in decided
+            if _fixed_by_the_equations(ledger, pub)} == {}
