@@ -478,6 +478,23 @@ class _Rows:
         ledger.partition(base, [drivers, others], group=group)
         return base, cells, drivers
 
+    def columns(self, ledger: Ledger, season: str, within: np.ndarray,
+                group_rows: Sequence[tuple[Fig, dict[str, Fig], Fig]]) -> None:
+        """Declare the columns of a breakdown's rows (:meth:`mode_row` of each group, the groups
+        together ``within``): a mode's count among all of ``within`` is the sum of the groups'
+        cells of that mode, and so are the bases and the drivers. Beside the overall row, a hidden
+        group cell would otherwise be the overall cell less the other groups' shown cells. Only
+        when the groups hold everyone of the overall row."""
+        if (self.known[season] & ~within).any():
+            return  # the column's total is no published figure: those who did not answer stay between
+        known = within & self.known[season]
+        ledger.partition(ledger.count(known), [base for base, _, _ in group_rows], column=True)
+        for m in self.modes:
+            ledger.partition(ledger.count(known & self.is_mode[season][m]), [cells[m] for _, cells, _ in group_rows],
+                             column=True)
+        ledger.partition(ledger.count(known & self.driver[season]), [drivers for _, _, drivers in group_rows],
+                         column=True)
+
     def alone_rate(self, ledger: Ledger, seasons: Sequence[str], within: np.ndarray,
                    alone_cells: Sequence[Fig]) -> tuple[float | None, tuple[Fig, ...]]:
         """The drive-alone rate of ``seasons`` among ``within`` (trips weighted by days on site)
@@ -788,6 +805,7 @@ def _breakdown(ledger: Ledger, table: pd.DataFrame, name: str, rows: _Rows) -> d
         group_figs[g] = ledger.base(mask, tag=(name, str(g), "n"))
     ledger.partition(ledger.base(answered, tag=(name, "answered"), answered=True), list(group_figs.values()))
     groups: dict[str, Any] = {}
+    group_rows: dict[str, list[tuple[Fig, dict[str, Fig], Fig]]] = {season: [] for season in SEASONS}
     for g in sorted(masks, key=str):
         size = group_figs[g]
         mask = masks[g]
@@ -797,6 +815,7 @@ def _breakdown(ledger: Ledger, table: pd.DataFrame, name: str, rows: _Rows) -> d
         seen = _seen(rows, mask)
         for season in SEASONS:
             base, cells, drivers = rows.mode_row(ledger, season, mask, (name, str(g)), group=True)
+            group_rows[season].append((base, cells, drivers))
             entry[f"modes_{season}"] = {m: Derived(fig.n / base.n if base.n else None, (fig, base))
                                         for m, fig in cells.items() if fig.n or m in seen}
             entry[f"car_driver_share_{season}"] = Derived(drivers.n / base.n if base.n else None, (drivers, base))
@@ -818,6 +837,8 @@ def _breakdown(ledger: Ledger, table: pd.DataFrame, name: str, rows: _Rows) -> d
         entry["median_distance_km"] = Derived(float(np.median(rows.distance[dist_mask])) if dist_known.n else None,
                                               (dist_known, size))
         groups[str(g)] = entry
+    for season in SEASONS:
+        rows.columns(ledger, season, answered, group_rows[season])
     return groups
 
 

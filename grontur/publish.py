@@ -18,8 +18,9 @@ The rules, applied together over every table of the run:
 - *Whole group*: in a group breakdown (a workplace, a job group, a segment) a row where one
   answer holds every member is hidden whole: it would give each member's answer.
 - *Small total*: the cells of a total of ``1..k-1`` are all hidden, zeros included.
-- *Complementary*: the published totals and subtotals are linear equations over the counts,
-  and so is a mean of a distribution beside its cells (its base times the mean is the sum of
+- *Complementary*: the published totals and subtotals are linear equations over the counts
+  (a group breakdown's rows and its columns: :meth:`Ledger.partition`), and so is a mean of a
+  distribution beside its cells (its base times the mean is the sum of
   each value times its cell: an *amount*, see :meth:`Ledger.amount`). More counts (or amounts)
   are hidden until no hidden count follows from the shown figures by these equations and no sum
   of hidden counts fixed by them lies in ``1..k-1``.
@@ -98,6 +99,8 @@ def share(num: Fig, den: Fig) -> Derived:
 #: left of it is below ``_SPAN`` times the matrix's scale and its own length.
 _FIXED = 1e-9
 _SPAN = 1e-9
+#: How many of the cheapest rectangles of a breakdown the search weighs when no single count helps.
+_RECTANGLES = 12
 
 
 @dataclass
@@ -520,8 +523,12 @@ def _decide(values: Sequence[int], relations: Sequence[_Relation], pairs: Iterab
     weighted = set(range(len(relations), len(rows)))
     sums = list(rows)
     for rel, row in zip(relations, rows):
+        if rel.column:
+            continue  # (a column opened up is a row of cells again: its own sums say it)
         for p in rel.parts:
             for other in by_total.get(p, []):
+                if relations[other].column:
+                    continue
                 combined = dict(row)
                 for var, coef in rows[other].items():
                     combined[var] = combined.get(var, 0.0) - coef
@@ -667,6 +674,55 @@ def _decide(values: Sequence[int], relations: Sequence[_Relation], pairs: Iterab
     comp_of = {var: comp for comp in comps for var in comp}
     found = {comp: component_problems(comp) for comp in comps}
     bad = set().union(*found.values()) if found else set()
+    part_of: dict[int, list[_Relation]] = {}
+    for rel in relations:
+        for p in rel.parts:
+            part_of.setdefault(p, []).append(rel)
+
+    def rectangles(bad: set[int], hidden: set[int]) -> list[frozenset[int]]:
+        """Moves that hide three more cells of a breakdown at once: a bad cell's row and column
+        each get another hidden cell, and the cell where those two meet is hidden too. In a table
+        with row and column totals no single cell protects a cell; a rectangle does. The
+        cheapest moves (fewest people) first."""
+        moves: dict[frozenset[int], int] = {}
+        for b in sorted(bad):
+            lines = part_of.get(b, [])
+            for row in (rel for rel in lines if not rel.column):
+                for col in (rel for rel in lines if rel.column):
+                    xs = [x for x in row.parts if x != b and values[x]]
+                    ys = [y for y in col.parts if y != b and values[y]]
+                    for x in xs:
+                        x_col = {p for rel in part_of.get(x, []) if rel.column for p in rel.parts}
+                        for y in ys:
+                            y_row = {p for rel in part_of.get(y, []) if not rel.column for p in rel.parts}
+                            for z in x_col & y_row:
+                                move = frozenset({x, y, z}) - hidden
+                                if z != b and values[z] and move and not move & margin:
+                                    moves[move] = sum(values[v] for v in move)
+        return sorted(moves, key=lambda m: (moves[m], sorted(m)))[:_RECTANGLES]
+
+    def after_move(move: frozenset[int]) -> tuple[int, list[frozenset[int]], list[frozenset[int]]]:
+        """How many problems are left with ``move`` hidden too, the components it joins and the
+        components they make: its counts joined one by one (:func:`join`, each from the factors
+        of its parts), the components as they were put back afterwards."""
+        saved: dict[int, frozenset[int] | None] = {}
+        for var in sorted(move):
+            joined = frozenset({comp_of[o] for s in var_sums.get(var, []) for o in sums[s] if o in comp_of})
+            merged = frozenset({var}.union(*joined))
+            join(var, joined, merged)
+            for o in merged:
+                saved.setdefault(o, comp_of.get(o))
+                comp_of[o] = merged
+        pieces = list({comp_of[var] for var in move})
+        originals = list({comp for comp in saved.values() if comp is not None})
+        for o, comp in saved.items():
+            if comp is None:
+                del comp_of[o]
+            else:
+                comp_of[o] = comp
+        left = len(bad) - sum(len(found[c]) for c in originals) + sum(len(memo[p]) for p in pieces)
+        return left, originals, pieces
+
     while bad:
         touched = {var for b in bad for r in var_rows.get(b, []) for var in rows[r]}
         candidates = sorted(var for var in touched if var not in hidden and values[var])
@@ -703,6 +759,20 @@ def _decide(values: Sequence[int], relations: Sequence[_Relation], pairs: Iterab
         cells_first = [var for var in candidates if var not in margin]
         scored = [score(var) for var in cells_first]
         if not any(not key[0] for key in scored):
+            moves = [(after_move(move), move) for move in rectangles(bad, hidden)]
+            helping = [(found_after[0], sum(values[v] for v in move), sorted(move), found_after, move)
+                       for found_after, move in moves if found_after[0] < n_bad]
+            if helping:
+                *_, (_, joined_comps, pieces), move = min(helping)
+                hidden = hidden | move
+                for comp in joined_comps:
+                    del found[comp]
+                for piece in pieces:
+                    found[piece] = component_problems(piece)
+                    for var in piece:
+                        comp_of[var] = piece
+                bad = set().union(*found.values())
+                continue
             scored += [score(var) for var in candidates if var in margin]
         best = min(scored)[-1]
         hidden = hidden | {best}
@@ -715,14 +785,39 @@ def _decide(values: Sequence[int], relations: Sequence[_Relation], pairs: Iterab
         for var in merged:
             comp_of[var] = merged
         bad = set().union(*found.values())
-    # The search is greedy: a margin it hid on the way may not be needed once later counts are
-    # hidden too. Each such margin, the largest first, is shown again when its component
-    # without it leaves no problem (readers need the bases most).
+    # The search is greedy: a count it hid on the way may not be needed once later counts are
+    # hidden too. Each such count, the bases first and the largest first, is shown again when
+    # its component without it leaves no problem (readers need the bases most).
+    # Showing a count again takes its column out of the equations: the null space keeps the
+    # vectors that leave it out, so a count's squared length there drops by the square of its
+    # entry in the null-space projector's column of ``var`` over that column's own entry
+    # (``p``, from the factor's pseudo-inverse), and no new factor is needed to judge it.
+    if bad:
+        return hidden, cells  # (the search gave up; nothing is shown again)
     order = sorted(hidden - forced, key=lambda v: (v not in margin, -values[v], v))
     for var in order:
-        comp = next(c for c in components(hidden) if var in c)
-        if not any(component_problems(piece) for piece in components(set(comp - {var}))):
-            hidden = hidden - {var}
+        comp = comp_of[var]
+        if comp not in factors:
+            component_problems(comp)
+        factor = factors[comp]
+        a, _ = factor.column([(r, rows[r][var]) for r in var_rows.get(var, [])])
+        p = -(factor.pinv @ a)
+        j = factor.index[var]
+        p[j] += 1.0
+        if p[j] < _FIXED:
+            continue
+        left = factor.null - p * p / p[j]
+        left[j] = 1.0
+        if (left < _FIXED).any():
+            continue
+        rest = comp - {var}
+        if any(_small(round(sum(abs(c) * values[o] for o, c in coefs)), k)
+               for coefs in ([(o, c) for o, c in sum_items[s] if o in rest] for s in set(var_sums.get(var, [])) - weighted)
+               if coefs and len({c > 0 for _, c in coefs}) == 1):
+            continue
+        hidden = hidden - {var}
+        for o in rest:
+            comp_of[o] = rest
     return hidden, cells
 
 
