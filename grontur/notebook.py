@@ -168,7 +168,6 @@ def weights_widget(results: Mapping[str, Any], lang: str, weights: Mapping[str, 
     grontur.yaml), and the ranking under those weights (:func:`reweighted_ranking`) shown again
     each time a slider moves."""
     import ipywidgets as widgets  # type: ignore[import-untyped]
-    from IPython.display import display
 
     start = current_weights(weights)
     sliders = {key: widgets.FloatSlider(value=value, min=0.0, max=1.0, step=0.05,
@@ -182,9 +181,11 @@ def weights_widget(results: Mapping[str, Any], lang: str, weights: Mapping[str, 
         chosen = {key: slider.value for key, slider in sliders.items()}
         # the ranking shown, kept on the control for code that reads it (``box.ranking``)
         box.ranking = reweighted_ranking(results, chosen, lang) if sum(chosen.values()) > 0 else None
-        output.clear_output(wait=True)
-        with output:
-            display(box.ranking if box.ranking is not None else t("notebook.weights.all_zero", lang))
+        # The output area's contents are set directly, not captured from display() inside the
+        # cell: a notebook run by papermill (nbclient) now and then waits forever on a cell that
+        # captures output into a widget while it runs.
+        output.outputs = ()
+        output.append_display_data(box.ranking if box.ranking is not None else t("notebook.weights.all_zero", lang))
 
     for slider in sliders.values():
         slider.observe(redraw, names="value")

@@ -134,6 +134,10 @@ def test_the_weights_widget_redraws_the_ranking_when_a_slider_moves():
     sliders[3].value = 1.0
     # B first, was second, moved up one place
     assert box.ranking.iloc[0].tolist() == [1, 2, 1, "B", 100.0]
+    # the output area under the sliders holds that ranking, and only it
+    assert len(_output.outputs) == 1
+    shown = _output.outputs[0]["data"]["text/plain"]
+    assert shown.index("B") < shown.index("A")
     sliders[3].value = 0.0
     sliders[0].value = 1.0
     assert box.ranking["Measure"].tolist() == ["A", "B"]

@@ -11,6 +11,9 @@ from grontur.i18n import t
 from grontur.resources import data_path
 
 NOTEBOOK = "kommuneanalyse.ipynb"
+#: The longest a notebook cell may run (seconds): the whole analysis of a large municipality
+#: takes well under a minute.
+CELL_TIMEOUT_S = 900
 
 
 def run_notebook(*, municipality: str, out: Path, survey: Path | None = None, followup: Path | None = None,
@@ -22,6 +25,7 @@ def run_notebook(*, municipality: str, out: Path, survey: Path | None = None, fo
     """
     try:
         import papermill
+        from nbclient.exceptions import CellTimeoutError
     except ImportError as error:
         raise ConfigError(t("report.notebook.needs_papermill", lang or "en")) from error
     from grontur.outputs import refuse_inputs_inside
@@ -44,9 +48,15 @@ def run_notebook(*, municipality: str, out: Path, survey: Path | None = None, fo
             # Not ``out`` itself: the analysis in the notebook replaces that folder whole.
             cwd=str(out.parent),
             kernel_name=kernel, progress_bar=False, log_output=False,
+            # No step takes minutes; a kernel that stops answering ends the run with an error
+            # instead of a process that waits forever.
+            execution_timeout=CELL_TIMEOUT_S,
         )
     except papermill.PapermillExecutionError as error:
         msg = t("report.notebook.failed", lang or "en", error=f"{error.ename}: {error.evalue}", path=target)
+        raise GronturError(msg) from error
+    except CellTimeoutError as error:
+        msg = t("report.notebook.failed", lang or "en", error=str(error).splitlines()[0], path=target)
         raise GronturError(msg) from error
     return target
 
