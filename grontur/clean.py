@@ -649,11 +649,12 @@ def _duplicates(table: pd.DataFrame, answers: pd.DataFrame, submitted: pd.Series
     issues = []
     positions = pd.Series(np.asarray(index, dtype=float), index=index)
     if "respondent_id" in table.columns:
-        ids = table["respondent_id"].where(eligible)
-        same_id = ids.notna() & ids.duplicated(keep="first")
-        id_codes, _ = distinct(ids)
-        first_of = pd.Series(_first_positions(np.where(id_codes >= 0, id_codes, len(index)), positions.to_numpy()),
-                             index=index)
+        # Each id hashed once: codes in order of first appearance, -1 for rows without one or not eligible.
+        id_codes, _ = pd.factorize(table["respondent_id"].to_numpy(dtype=object), use_na_sentinel=True)
+        id_codes[~eligible.to_numpy(dtype=bool)] = -1
+        first_row = _first_rows(np.where(id_codes >= 0, id_codes, len(index)))
+        same_id = pd.Series((id_codes >= 0) & (first_row != np.arange(len(index))), index=index)
+        first_of = pd.Series(positions.to_numpy()[first_row], index=index)
         reason = reason.mask(same_id, "duplicate_id")
         copy_of = copy_of.mask(same_id, first_of)
         issues.append(_pair_issues(index[same_id.to_numpy()], "respondent_id", first_of, "duplicate_id",
@@ -670,8 +671,9 @@ def _duplicates(table: pd.DataFrame, answers: pd.DataFrame, submitted: pd.Series
     # Rows that cannot be copies get a group of their own.
     groups = np.where(informative.to_numpy(), groups, len(groups) + np.arange(len(groups)))
     key = pd.Series(groups, index=index)
-    identical = informative & key.duplicated(keep="first")
-    original = pd.Series(_first_positions(groups, positions.to_numpy()), index=index)
+    first_row = _first_rows(groups)
+    identical = informative & (first_row != np.arange(len(index)))
+    original = pd.Series(positions.to_numpy()[first_row], index=index)
     if submitted is not None and identical.any():
         times = _parse_times(submitted.reindex(index), (informative & key.duplicated(keep=False)).to_numpy())
         ordered = pd.DataFrame({"key": key.to_numpy(), "time": times.to_numpy(), "row": positions.to_numpy()},
@@ -695,8 +697,16 @@ def _duplicates(table: pd.DataFrame, answers: pd.DataFrame, submitted: pd.Series
 
 def _first_positions(groups: np.ndarray, positions: np.ndarray) -> np.ndarray:
     """For each row, the position of the first row of its group (non-negative integer codes)."""
-    _, first, inverse = np.unique(groups, return_index=True, return_inverse=True)
-    return positions[first[inverse]]
+    return positions[_first_rows(groups)]
+
+
+def _first_rows(groups: np.ndarray) -> np.ndarray:
+    """For each row, the number of the first row of its group (non-negative integer codes)."""
+    if not len(groups):
+        return np.empty(0, dtype=np.intp)
+    first = np.full(int(groups.max()) + 1, len(groups), dtype=np.intp)
+    np.minimum.at(first, groups, np.arange(len(groups), dtype=np.intp))
+    return first[groups]
 
 
 def _pair_issues(rows: pd.Index, column: str, earlier: pd.Series, problem: str, action: str) -> pd.DataFrame:

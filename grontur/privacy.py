@@ -124,6 +124,11 @@ def identifier_kinds(values: pd.Series, *, names: bool = False) -> pd.Series:
     codes, found = distinct(values)
     if len(found) == 0:
         return pd.Series(None, index=values.index, dtype=object)
+    return pd.Series(_kinds_of(found, names=names)[codes], index=values.index, dtype=object)
+
+
+def _kinds_of(found: np.ndarray, *, names: bool) -> np.ndarray:
+    """:func:`identifier_kinds` of each distinct value, and None for a missing cell at the end."""
     text = pd.Series(found, dtype=object).astype(str)
     kind = np.full(len(text) + 1, None, dtype=object)
     # Cheap filters first: every pattern but the name needs an "@" or a digit.
@@ -140,12 +145,16 @@ def identifier_kinds(values: pd.Series, *, names: bool = False) -> pd.Series:
         if candidates.any():
             hit = text[candidates].str.match(_NAME_PATTERN).to_numpy(dtype=bool)
             kind[np.flatnonzero(candidates)[hit]] = "name"
-    return pd.Series(kind[codes], index=values.index, dtype=object)
+    return kind
 
 
 def identifier_mask(values: pd.Series) -> pd.Series:
     """Cells that contain an e-mail address, identity number, date of birth, phone number, IP or street address."""
-    return identifier_kinds(values).notna()
+    codes, found = distinct(values)
+    if len(found) == 0:
+        return pd.Series(False, index=values.index)
+    flags = np.not_equal(_kinds_of(found, names=False), None)  # type: ignore[call-overload]  # numpy's stub: no None operand
+    return pd.Series(flags[codes], index=values.index)
 
 
 def mask_identifiers(values: pd.Series, *, names: bool = False) -> pd.Series:
