@@ -52,6 +52,7 @@ from grontur.privacy import (
     generalise_rare,
     identifier_kinds,
     pseudonymise,
+    pseudonyms_and_filled,
     rare_rows,
     reason_from_name,
     strip_identifiers,
@@ -539,21 +540,23 @@ def _respondent_ids(raw: RawExport, mapped: MappedExport, *, salt: str,
     result = pd.Series(pd.NA, index=index, dtype=object)
     # Where each id came from, as a position in ID_SOURCES (-1: none yet); strings only at the end.
     source = np.full(len(index), -1, dtype=np.int8)
+    missing = np.ones(len(index), dtype=bool)
     if mapped.panel_column is not None:
         codes = raw.frame[mapped.panel_column].reindex(index)
-        result = pseudonymise(codes, salt, normalise=_panel_code).where(codes.notna(), pd.NA)
-        source[result.notna().to_numpy()] = ID_SOURCES.index("panel_code")
-    missing = result.isna()
+        hashed, filled = pseudonyms_and_filled(codes, salt, normalise=_panel_code)
+        result = hashed.where(filled, pd.NA)
+        source[filled] = ID_SOURCES.index("panel_code")
+        missing = ~filled
     if mapped.id_column is not None and missing.any():
         ids = raw.frame[mapped.id_column].reindex(index)
-        fallback = pseudonymise(ids, salt, prefix="id:")
+        fallback, filled = pseudonyms_and_filled(ids, salt, prefix="id:")
         result = fallback if missing.all() else result.where(~missing, fallback)
-        source[(missing & result.notna()).to_numpy()] = ID_SOURCES.index("export_id")
-        missing = result.isna()
+        source[missing & filled] = ID_SOURCES.index("export_id")
+        missing &= ~filled
     if missing.any():
-        rows = index[missing.to_numpy()]
+        rows = index[missing]
         keys = pd.Series([f"{path.name}:{row}" for row in rows], index=rows)
         result = result.where(~missing, pseudonymise(keys, salt).reindex(index))
-        source[missing.to_numpy()] = ID_SOURCES.index("file_row")
+        source[missing] = ID_SOURCES.index("file_row")
     labels = np.array([*ID_SOURCES, None], dtype=object)
     return result, pd.Series(labels[source], index=index, dtype=object)

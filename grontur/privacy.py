@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from grontur._distinct import distinct, factorize_repeated
+from grontur._distinct import distinct
 from grontur.io import RawExport
 from grontur.mapping import fold
 from grontur.publish import are_small
@@ -344,6 +344,12 @@ def pseudonymise(values: pd.Series, salt: str, *, prefix: str = "",
     >>> a == b
     True
     """
+    return pseudonyms_and_filled(values, salt, prefix=prefix, normalise=normalise)[0]
+
+
+def pseudonyms_and_filled(values: pd.Series, salt: str, *, prefix: str = "",
+                normalise: Callable[[object], str] = str) -> tuple[pd.Series, np.ndarray]:
+    """:func:`pseudonymise`, and which cells were filled (and so have a pseudonym)."""
     codes, uniques = _hash_units(values)
     hexes = np.full(len(uniques) + 1, None, dtype=object)
     if len(uniques):
@@ -354,17 +360,16 @@ def pseudonymise(values: pd.Series, salt: str, *, prefix: str = "",
         hashed = pd.util.hash_array(text, hash_key=_hash_key(salt), categorize=False)
         as_bytes = hashed.astype(">u8").view(np.uint8).reshape(-1, 8)
         hexes[:-1] = _HEX[as_bytes].view("<U16").ravel()
-    return pd.Series(hexes[codes], index=values.index, dtype=object)
+    return pd.Series(hexes[codes], index=values.index, dtype=object), codes >= 0
 
 
 def _hash_units(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """What to hash: the distinct ids and their codes, or every filled cell when most differ."""
     if isinstance(values.dtype, pd.CategoricalDtype):
         return distinct(values)
+    # The reader keeps a column of repeated answers categorical: a column of text holds ids that
+    # mostly differ, whose distinct values would cost a pass over the column and save nothing.
     cells = values.to_numpy(dtype=object)
-    found = factorize_repeated(cells)
-    if found is not None:
-        return found
     filled = pd.notna(cells)
     codes = np.full(len(cells), -1, dtype=np.intp)
     codes[filled] = np.arange(int(filled.sum()))
