@@ -535,16 +535,19 @@ def _order(table: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame:
     and ``source_row`` last."""
     index = pd.RangeIndex(len(rows))
     columns: dict[str, pd.Series] = {}
+    # copy=False throughout: every column is a new array already; pandas would copy it again and
+    # then stack the columns of one dtype into a block, a third copy.
     for column in (c for c in COLUMNS if c in table.columns):
         series = table[column]
         if isinstance(series.dtype, pd.CategoricalDtype):
             categories = np.append(series.cat.categories.to_numpy(dtype=object), np.nan)
             # dtype=object: pandas would otherwise inspect every cell to infer a string dtype.
-            columns[column] = pd.Series(categories[series.cat.codes.to_numpy()[rows]], index=index, dtype=object)
+            columns[column] = pd.Series(categories[series.cat.codes.to_numpy()[rows]], index=index, dtype=object,
+                                        copy=False)
         else:
-            columns[column] = pd.Series(series.array.take(rows), index=index, dtype=series.dtype)
-    columns["source_row"] = pd.Series(np.asarray(table.index, dtype=int)[rows], index=index)
-    return pd.DataFrame(columns, index=index)
+            columns[column] = pd.Series(series.array.take(rows), index=index, dtype=series.dtype, copy=False)
+    columns["source_row"] = pd.Series(np.asarray(table.index, dtype=int)[rows], index=index, copy=False)
+    return pd.DataFrame(columns, index=index, copy=False)
 
 
 def _check_ranges(table: pd.DataFrame, raw: pd.DataFrame, config: dict[str, float]) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
