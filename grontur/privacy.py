@@ -287,7 +287,9 @@ def generalise_rare(table: pd.DataFrame, k: int, columns: tuple[str, ...] = QUAS
     for column, found in rows.items():
         if len(found):
             if out is table:
-                out = table.copy()
+                # a new frame whose columns are shared until replaced (copy on write): only the
+                # blanked columns are new, the others are neither copied nor stacked into blocks
+                out = table.copy(deep=False)
             blanked = table[column].astype(object).copy()
             blanked[found] = np.nan
             out[column] = blanked
