@@ -451,8 +451,10 @@ def clean(mapped: MappedExport, *, municipality: str | None = None, wave: str | 
             out[column] = values
         else:
             # Workplaces and postcodes stay categorical (their later checks work per distinct value).
-            if column in ("respondent_id", "municipality", "wave"):
+            if column in ("respondent_id", "wave"):
                 out[column] = raw.astype(object)
+            elif column == "municipality":
+                out[column] = raw  # translated through its distinct values below (_municipality)
             else:
                 out[column] = defuse_formulas(raw)
 
@@ -607,16 +609,17 @@ def _municipality(table: pd.DataFrame, raw: pd.DataFrame, municipality: str | No
         known = np.array([isinstance(v, str) for v in per_value] + [False])
         same = np.array([isinstance(v, str) and v == str(u).strip().removesuffix(".0").zfill(4)
                          for v, u in zip(per_value, uniques)] + [False])
-        values = np.append(per_value, None)[codes]  # type: ignore[call-overload]  # numpy's stub: no None operand
-        translated = pd.Series(values, index=table.index, dtype=object).where(known[codes], None)
         bad = pd.Series((codes >= 0) & ~known[codes], index=table.index)
         changed = pd.Series(known[codes] & ~same[codes], index=table.index)
         issues.append(_issues(table.index[bad.to_numpy()], "municipality", raw["municipality"],
                               "unknown_municipality", "set_project_municipality" if default else "set_missing"))
         issues.append(_issues(table.index[changed.to_numpy()], "municipality", raw["municipality"],
                               "municipality_number_translated", "translated_to_2024"))
-        translated = translated.where(translated.notna(), default)
-        table["municipality"] = translated.where(pd.notna(translated), np.nan)
+        # Per distinct value: the 2024 number, else the project's municipality, else missing (NaN).
+        fallback = np.nan if default is None else default
+        final = np.array([value if ok else fallback for value, ok in zip(per_value, known[:-1])] + [fallback],
+                         dtype=object)
+        table["municipality"] = pd.Series(final[codes], index=table.index, dtype=object, copy=False)
     elif default is not None:
         table["municipality"] = default
     return table, issues
