@@ -593,9 +593,10 @@ def _postcodes(values: pd.Series) -> tuple[pd.Series, pd.Series]:
         text = re.sub(r"\s+", "", str(value))
         text = text[:-2] if re.fullmatch(r"\d+\.0", text) else text
         text = re.sub(r"^(?:no-?|n-)", "", text, flags=re.IGNORECASE)
-        per_value.append(text.zfill(4) if re.fullmatch(r"\d{1,4}", text) and text != "0" * len(text) else np.nan)
-    out = pd.Series(spread(per_value, codes, missing=np.nan), index=values.index, dtype=object)
-    return out, pd.Series(codes >= 0, index=values.index) & out.isna()
+        per_value.append(text.zfill(4) if re.fullmatch(r"\d{1,4}", text) and text != "0" * len(text) else None)
+    # Categorical (two spellings may give one postcode): laid out as text with the other columns.
+    invalid = np.array([value is None for value in per_value] + [False])
+    return _categorical(per_value, codes, values.index), pd.Series(invalid[codes], index=values.index)
 
 
 def _municipality(table: pd.DataFrame, raw: pd.DataFrame, municipality: str | None) -> tuple[pd.DataFrame, list[pd.DataFrame]]:

@@ -122,7 +122,13 @@ def _id_codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     Strips and compares the distinct values only; text columns as the reader gives them (strings
     and missing cells) take this way, anything else goes through :func:`_ids`.
     """
-    codes, uniques = distinct(values)
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        codes, uniques = distinct(values)
+    else:
+        # The reader leaves a column of mostly distinct ids as text: factorised directly.
+        # pandas-stubs reject an object array to factorize
+        codes, uniques = pd.factorize(values.to_numpy(dtype=object), use_na_sentinel=True)  # type: ignore[arg-type]
+        uniques = np.asarray(uniques, dtype=object)
     if len(uniques) and pd.api.types.infer_dtype(uniques, skipna=False) == "string":
         stripped = _STRIP(uniques)
         blank = stripped == ""
@@ -186,4 +192,4 @@ def check_repeated_ids(raw: RawExport, mapped: MappedExport, *, ignore: frozense
         from grontur.i18n import t
 
         raise MappingError(t("import.error.repeated_ids", "en", file=raw.path.name, column=column,
-                             n=differing, of=n_ids, rows=int(np.count_nonzero(repeated.to_numpy()))))
+                             n=differing, of=n_ids, rows=int(np.count_nonzero(repeated))))
