@@ -370,7 +370,7 @@ def _tidy_cells(values: np.ndarray) -> np.ndarray:
     stripped = _STRIP(texts) if len(texts) else texts
     empty = stripped == ""
     if empty.any():
-        stripped = np.where(empty, None, stripped)
+        stripped = np.where(empty, None, stripped)  # type: ignore[arg-type]  # numpy's stub: no None operand
     if every:
         return np.asarray(stripped, dtype=object)
     out = np.full(len(values), None, dtype=object)

@@ -126,8 +126,7 @@ def _id_codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
         codes, uniques = distinct(values)
     else:
         # The reader leaves a column of mostly distinct ids as text: factorised directly.
-        # pandas-stubs reject an object array to factorize
-        codes, uniques = pd.factorize(values.to_numpy(dtype=object), use_na_sentinel=True)  # type: ignore[arg-type]
+        codes, uniques = pd.factorize(values.to_numpy(dtype=object), use_na_sentinel=True)
         uniques = np.asarray(uniques, dtype=object)
     if len(uniques) and pd.api.types.infer_dtype(uniques, skipna=False) == "string":
         stripped = _STRIP(uniques)
@@ -135,8 +134,7 @@ def _id_codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
         if not blank.any() and not (stripped != uniques).any():
             return codes, uniques
         # Stripping can make two values one (" 7" and "7"): the stripped values coded again.
-        # numpy's stub rejects a None operand; pandas-stubs an object array to factorize
-        small, names = pd.factorize(np.array(np.where(blank, None, stripped), dtype=object), use_na_sentinel=True)  # type: ignore[arg-type, type-var]
+        small, names = pd.factorize(np.array(np.where(blank, None, stripped), dtype=object), use_na_sentinel=True)
         return np.append(small, -1)[codes], np.asarray(names, dtype=object)
     small, names = pd.factorize(_ids(values).to_numpy(dtype=object), use_na_sentinel=True)
     return np.asarray(small), np.asarray(names, dtype=object)
