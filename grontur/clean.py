@@ -234,7 +234,9 @@ class _PieceCoder:
         code = self.value_map.get(key) if key else None
         if self.spans is not None and key in self.spans:
             self.span_starts.add(text)
-        found = self.pieces[text] = (key, tuple(code.split(MULTI_SEP)) if code is not None else None)
+        # the codes of a label without empty parts (a label coded "" gives none, and is no leftover)
+        parts = tuple(part for part in code.split(MULTI_SEP) if part) if code is not None else None
+        found = self.pieces[text] = (key, parts)
         return found
 
     def split(self, text: str) -> tuple[list[str], list[str]]:
@@ -246,8 +248,17 @@ class _PieceCoder:
         found = [pieces.get(piece) or self._piece(piece) for piece in raw]
         if self.span_starts and not self.span_starts.isdisjoint(raw):
             return _split_segments(text, self.value_map)
-        codes = list(dict.fromkeys(part for _, parts in found if parts for part in parts if part))
-        return codes, [key for key, parts in found if key and parts is None]
+        codes: list[str] = []
+        leftovers: list[str] = []
+        for key, parts in found:
+            if parts is None:
+                if key:
+                    leftovers.append(key)
+                continue
+            for part in parts:  # a handful of codes: a list keeps their order and finds repeats
+                if part not in codes:
+                    codes.append(part)
+        return codes, leftovers
 
 
 _OTHER_TEXT = re.compile(r"\b(?:other|anna|annet|andre)\s*(?:\((?:[^()]|\([^()]*\))*\)?|:[^;]*)", re.IGNORECASE)
