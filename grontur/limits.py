@@ -286,13 +286,14 @@ def _longest_cell(column: object) -> int:
     import pandas as pd
 
     assert isinstance(column, pd.Series)
-    if not isinstance(column.dtype, pd.CategoricalDtype):
-        try:
-            # The reader's text columns hold strings and None: lengths in one pass, no copies.
-            return max(map(len, filter(None, column.to_numpy(dtype=object).tolist())), default=0)
-        except TypeError:  # a number or NaN among them: measured as text below
-            pass
-    values = column.cat.categories if isinstance(column.dtype, pd.CategoricalDtype) else column.dropna()
+    categorical = isinstance(column.dtype, pd.CategoricalDtype)
+    try:
+        # The reader's columns hold strings and None: lengths in one pass, no copies.
+        cells = (column.cat.categories if categorical else column).to_numpy(dtype=object)
+        return max(map(len, cells[np.not_equal(cells, None)]), default=0)  # type: ignore[call-overload]  # numpy's stub: no None operand
+    except TypeError:  # a number or NaN among them: measured as text below
+        pass
+    values = column.cat.categories if categorical else column.dropna()
     if not len(values):
         return 0
     return int(pd.Series(np.asarray(values, dtype=object)).astype(str).str.len().max())

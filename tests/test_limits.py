@@ -148,6 +148,7 @@ def test_the_row_limit_counts_a_last_line_without_a_line_break(tmp_path: Path, m
     (["ab", None, "x" * 11, "c"], 11),
     (["ab", float("nan"), "x" * 11, 7], 11),
     ([123456789012, None, "ab", "cd"], 12),
+    ([0.0, None, "a", "b"], 3),
 ])
 def test_a_text_column_measures_its_longest_cell_whatever_it_holds(cells: list[object], longest: int) -> None:
     """The reader's text columns hold strings and None; a column holding numbers or NaN as well is
