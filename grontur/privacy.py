@@ -14,6 +14,7 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -346,14 +347,27 @@ def pseudonymise(values: pd.Series, salt: str, *, prefix: str = "",
     >>> a == b
     True
     """
-    return pseudonyms_and_filled(values, salt, prefix=prefix, normalise=normalise)[0]
+    return pseudonyms(values, salt, prefix=prefix, normalise=normalise).ids
 
 
-def pseudonyms_and_filled(values: pd.Series, salt: str, *, prefix: str = "",
-                normalise: Callable[[object], str] = str) -> tuple[pd.Series, np.ndarray]:
-    """:func:`pseudonymise`, and which cells were filled (and so have a pseudonym)."""
+class Pseudonyms(NamedTuple):
+    """What :func:`pseudonyms` gives per cell."""
+
+    #: the pseudonyms (None where the cell was missing), as :func:`pseudonymise` returns them
+    ids: pd.Series
+    #: the cells that were filled, and so have a pseudonym
+    filled: np.ndarray
+    #: the 64-bit hash each pseudonym writes out in hexadecimal (0 where missing): two pseudonyms
+    #: are equal exactly where their keys are
+    keys: np.ndarray
+
+
+def pseudonyms(values: pd.Series, salt: str, *, prefix: str = "",
+               normalise: Callable[[object], str] = str) -> Pseudonyms:
+    """:func:`pseudonymise`, with which cells were filled and the hash of each pseudonym as a number."""
     codes, uniques = _hash_units(values)
     hexes = np.full(len(uniques) + 1, None, dtype=object)
+    keys = np.zeros(len(uniques) + 1, dtype=np.uint64)
     if len(uniques):
         if normalise is str and pd.api.types.infer_dtype(uniques, skipna=False) == "string":
             text = prefix + uniques if prefix else uniques  # one C loop instead of a Python one
@@ -362,7 +376,8 @@ def pseudonyms_and_filled(values: pd.Series, salt: str, *, prefix: str = "",
         hashed = pd.util.hash_array(text, hash_key=_hash_key(salt), categorize=False)
         as_bytes = hashed.astype(">u8").view(np.uint8).reshape(-1, 8)
         hexes[:-1] = _HEX[as_bytes].view("<U16").ravel()
-    return pd.Series(hexes[codes], index=values.index, dtype=object), codes >= 0
+        keys[:-1] = hashed
+    return Pseudonyms(pd.Series(hexes[codes], index=values.index, dtype=object), codes >= 0, keys[codes])
 
 
 def _hash_units(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
