@@ -129,24 +129,30 @@ def identifier_kinds(values: pd.Series, *, names: bool = False) -> pd.Series:
 
 
 def _kinds_of(found: np.ndarray, *, names: bool) -> np.ndarray:
-    """:func:`identifier_kinds` of each distinct value, and None for a missing cell at the end."""
-    text = pd.Series(found, dtype=object).astype(str)
-    kind = np.full(len(text) + 1, None, dtype=object)
+    """:func:`identifier_kinds` of each distinct value, and None for a missing cell at the end.
+
+    Plain loops over the distinct values (pandas' string methods cost more per call than the
+    search itself on a few thousand short answers)."""
+    text = [value if isinstance(value, str) else str(value) for value in found.tolist()]
+    kind: list[str | None] = [None] * len(text)
     # Cheap filters first: every pattern but the name needs an "@" or a digit.
-    has_at = text.str.contains("@", regex=False).to_numpy(dtype=bool)
-    has_digit = text.str.contains(r"\d", regex=True).to_numpy(dtype=bool)
+    has_at = ["@" in value for value in text]
+    has_digit = [_DIGIT.search(value) is not None for value in text]
     patterns = dict(VALUE_PATTERNS)
     for reason in _CELL_KINDS:
-        candidates = (has_at if reason == "email" else has_digit) & pd.isna(kind[:-1])
-        if candidates.any():
-            hit = text[candidates].str.contains(patterns[reason], regex=True).to_numpy(dtype=bool)
-            kind[np.flatnonzero(candidates)[hit]] = reason
+        search = patterns[reason].search
+        for position, candidate in enumerate(has_at if reason == "email" else has_digit):
+            if candidate and kind[position] is None and search(text[position]) is not None:
+                kind[position] = reason
     if names:
-        candidates = ~has_digit & pd.isna(kind[:-1])
-        if candidates.any():
-            hit = text[candidates].str.match(_NAME_PATTERN).to_numpy(dtype=bool)
-            kind[np.flatnonzero(candidates)[hit]] = "name"
-    return kind
+        match = _NAME_PATTERN.match
+        for position, digit in enumerate(has_digit):
+            if not digit and kind[position] is None and match(text[position]) is not None:
+                kind[position] = "name"
+    return np.array([*kind, None], dtype=object)
+
+
+_DIGIT = re.compile(r"\d")
 
 
 def identifier_mask(values: pd.Series) -> pd.Series:
