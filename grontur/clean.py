@@ -724,11 +724,6 @@ def _duplicates(table: pd.DataFrame, answers: pd.DataFrame, submitted: pd.Series
     return reason, copy_of, issues
 
 
-def _first_positions(groups: np.ndarray, positions: np.ndarray) -> np.ndarray:
-    """For each row, the position of the first row of its group (non-negative integer codes)."""
-    return positions[_first_rows(groups)]
-
-
 def _first_rows(groups: np.ndarray) -> np.ndarray:
     """For each row, the number of the first row of its group (non-negative integer codes)."""
     if not len(groups):
