@@ -52,6 +52,7 @@ from grontur.privacy import (
     generalise_rare,
     identifier_kinds,
     pseudonymise,
+    pseudonyms,
     rare_rows,
     reason_from_name,
     strip_identifiers,
@@ -321,9 +322,9 @@ def import_survey(
         from grontur.keys import user_key_for
 
         salt = user_key_for(municipality).value
-    respondent_id, id_source = _respondent_ids(raw, mapped, salt=salt, path=path)
+    respondent_id, id_source, id_keys = _respondent_ids(raw, mapped, salt=salt, path=path)
     result: CleanResult = clean(mapped, municipality=municipality, wave=wave,
-                                respondent_id=respondent_id, submitted=submitted,
+                                respondent_id=respondent_id, respondent_keys=id_keys, submitted=submitted,
                                 answers=answers, excluded=reasons)
     if id_source is not None:
         # where each pseudonym came from: only panel codes may link people across waves
@@ -516,12 +517,14 @@ ID_SOURCES = ("panel_code", "export_id", "file_row")
 
 
 def _respondent_ids(raw: RawExport, mapped: MappedExport, *, salt: str,
-                    path: Path) -> tuple[pd.Series, pd.Series | None]:
+                    path: Path) -> tuple[pd.Series, pd.Series | None, np.ndarray | None]:
     """Pseudonymous ids: hashes of the panel code, else of the export's id, else of file and row.
 
     A self-chosen panel code links a person's answers across waves (same salt, same pseudonym);
     where it is blank the export's own id is used, and failing that the file name and row.
-    Returns the ids and, per row, where each came from (:data:`ID_SOURCES`). A canonical table
+    Returns the ids, per row where each came from (:data:`ID_SOURCES`), and the 64-bit hash each
+    pseudonym writes out (equal exactly where the ids are; None for a canonical table, whose ids
+    may be kept as they are). A canonical table
     keeps the sources it carries in :data:`ID_SOURCE_COLUMN`; without that column they are
     unknown (``None``) and its ids are taken as the panel pseudonyms it declares them to be.
     """
@@ -535,25 +538,32 @@ def _respondent_ids(raw: RawExport, mapped: MappedExport, *, salt: str,
         if ID_SOURCE_COLUMN in raw.frame.columns:
             given = raw.frame[ID_SOURCE_COLUMN].reindex(index).astype(object)
             given_source = given.where(given.isin(ID_SOURCES), None).where(ids.notna(), None)
-        return ids.astype(object).where(~risky, pseudonymise(ids, salt)), given_source
+        return ids.astype(object).where(~risky, pseudonymise(ids, salt)), given_source, None
     result = pd.Series(pd.NA, index=index, dtype=object)
     # Where each id came from, as a position in ID_SOURCES (-1: none yet); strings only at the end.
     source = np.full(len(index), -1, dtype=np.int8)
+    missing = np.ones(len(index), dtype=bool)
+    keys = np.zeros(len(index), dtype=np.uint64)
     if mapped.panel_column is not None:
         codes = raw.frame[mapped.panel_column].reindex(index)
-        result = pseudonymise(codes, salt, normalise=_panel_code).where(codes.notna(), pd.NA)
-        source[result.notna().to_numpy()] = ID_SOURCES.index("panel_code")
-    missing = result.isna()
+        panel = pseudonyms(codes, salt, normalise=_panel_code)
+        result = panel.ids.where(panel.filled, pd.NA)
+        source[panel.filled] = ID_SOURCES.index("panel_code")
+        keys[panel.filled] = panel.keys[panel.filled]
+        missing = ~panel.filled
     if mapped.id_column is not None and missing.any():
         ids = raw.frame[mapped.id_column].reindex(index)
-        fallback = pseudonymise(ids, salt, prefix="id:")
-        result = fallback if missing.all() else result.where(~missing, fallback)
-        source[(missing & result.notna()).to_numpy()] = ID_SOURCES.index("export_id")
-        missing = result.isna()
+        export = pseudonyms(ids, salt, prefix="id:")
+        result = export.ids if missing.all() else result.where(~missing, export.ids)
+        taken = missing & export.filled
+        source[taken] = ID_SOURCES.index("export_id")
+        keys[taken] = export.keys[taken]
+        missing &= ~export.filled
     if missing.any():
-        rows = index[missing.to_numpy()]
-        keys = pd.Series([f"{path.name}:{row}" for row in rows], index=rows)
-        result = result.where(~missing, pseudonymise(keys, salt).reindex(index))
-        source[missing.to_numpy()] = ID_SOURCES.index("file_row")
+        rows = index[missing]
+        by_row = pseudonyms(pd.Series([f"{path.name}:{row}" for row in rows], index=rows), salt)
+        result = result.where(~missing, by_row.ids.reindex(index))
+        source[missing] = ID_SOURCES.index("file_row")
+        keys[missing] = by_row.keys
     labels = np.array([*ID_SOURCES, None], dtype=object)
-    return result, pd.Series(labels[source], index=index, dtype=object)
+    return result, pd.Series(labels[source], index=index, dtype=object), keys

@@ -326,7 +326,7 @@ def _tidy(frame: pd.DataFrame) -> pd.DataFrame:
         if found is None:
             cells = _tidy_cells(values)
             filled = np.not_equal(cells, None)  # type: ignore[call-overload]  # numpy's stub: no None operand
-            column = pd.Series(cells, index=index, dtype=object)
+            column = pd.Series(cells, index=index, dtype=object, copy=False)
         else:
             codes, uniques = found
             categories, codes = _tidy_distinct(uniques, codes)
@@ -339,7 +339,7 @@ def _tidy(frame: pd.DataFrame) -> pd.DataFrame:
             continue
         present |= filled
         columns[name] = column
-    out = pd.DataFrame(columns, index=index)
+    out = pd.DataFrame(columns, index=index, copy=False)  # new columns: not copied into blocks again
     if not present.all():
         out = out.loc[present]
     out.index.name = "source_row"
@@ -362,14 +362,19 @@ def _tidy_distinct(uniques: np.ndarray, codes: np.ndarray) -> tuple[np.ndarray, 
 
 def _tidy_cells(values: np.ndarray) -> np.ndarray:
     """Strip every cell and blank the empty ones (missing cells become None)."""
-    out = np.full(len(values), None, dtype=object)
-    filled = np.flatnonzero(pd.notna(values))
-    texts = values[filled]
+    filled = pd.notna(values)
+    every = bool(filled.all())  # an id column: no cell to leave out, so none is copied out first
+    texts = values if every else values[filled]
     if len(texts) and pd.api.types.infer_dtype(texts, skipna=False) != "string":
         texts = np.array([_cell_text(value) for value in texts], dtype=object)
-    if len(texts):
-        stripped = _STRIP(texts)
-        out[filled] = np.where(stripped == "", None, stripped)
+    stripped = _STRIP(texts) if len(texts) else texts
+    empty = stripped == ""
+    if empty.any():
+        stripped = np.where(empty, None, stripped)  # type: ignore[arg-type]  # numpy's stub: no None operand
+    if every:
+        return np.asarray(stripped, dtype=object)
+    out = np.full(len(values), None, dtype=object)
+    out[filled] = stripped
     return out
 
 

@@ -825,11 +825,14 @@ def _match_rule(header: str, rules: tuple[ColumnRule, ...]) -> tuple[ColumnRule 
 
 
 @cache
+@lru_cache(maxsize=4096)  # the import matches each header twice (probe and mapping); rules are cached too
 def _match_standard(header: str) -> tuple[ColumnRule | None, str, str | None]:
     stem, truncated = header_stem(header)
     if not stem:
         return None, "", None
     best: tuple[float, ColumnRule | None, str, str | None] = (0.0, None, "", None)
+    # The first rule and text that match exactly (in their order) win; only when none does are
+    # the texts compared for similarity, so an exact match costs no similarity ratios.
     for rule in standard_rules():
         for text in rule.headers:
             target = norm(text)
@@ -845,6 +848,11 @@ def _match_standard(header: str) -> tuple[ColumnRule | None, str, str | None]:
                 for label, code in rule.values.items():
                     if norm(label) == rest:
                         return rule, "option_column", code
+    for rule in standard_rules():
+        for text in rule.headers:
+            target = norm(text)
+            if not target:
+                continue
             if len(stem) > 20:
                 matcher = difflib.SequenceMatcher(None, stem, target)
                 if matcher.real_quick_ratio() < 0.9 or matcher.quick_ratio() < 0.9:

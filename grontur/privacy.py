@@ -14,11 +14,12 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
-from grontur._distinct import distinct, factorize_repeated
+from grontur._distinct import distinct
 from grontur.io import RawExport
 from grontur.mapping import fold
 from grontur.publish import are_small
@@ -124,28 +125,43 @@ def identifier_kinds(values: pd.Series, *, names: bool = False) -> pd.Series:
     codes, found = distinct(values)
     if len(found) == 0:
         return pd.Series(None, index=values.index, dtype=object)
-    text = pd.Series(found, dtype=object).astype(str)
-    kind = np.full(len(text) + 1, None, dtype=object)
+    return pd.Series(_kinds_of(found, names=names)[codes], index=values.index, dtype=object)
+
+
+def _kinds_of(found: np.ndarray, *, names: bool) -> np.ndarray:
+    """:func:`identifier_kinds` of each distinct value, and None for a missing cell at the end.
+
+    Plain loops over the distinct values (pandas' string methods cost more per call than the
+    search itself on a few thousand short answers)."""
+    text = [value if isinstance(value, str) else str(value) for value in found.tolist()]
+    kind: list[str | None] = [None] * len(text)
     # Cheap filters first: every pattern but the name needs an "@" or a digit.
-    has_at = text.str.contains("@", regex=False).to_numpy(dtype=bool)
-    has_digit = text.str.contains(r"\d", regex=True).to_numpy(dtype=bool)
+    has_at = ["@" in value for value in text]
+    has_digit = [_DIGIT.search(value) is not None for value in text]
     patterns = dict(VALUE_PATTERNS)
     for reason in _CELL_KINDS:
-        candidates = (has_at if reason == "email" else has_digit) & pd.isna(kind[:-1])
-        if candidates.any():
-            hit = text[candidates].str.contains(patterns[reason], regex=True).to_numpy(dtype=bool)
-            kind[np.flatnonzero(candidates)[hit]] = reason
+        search = patterns[reason].search
+        for position, candidate in enumerate(has_at if reason == "email" else has_digit):
+            if candidate and kind[position] is None and search(text[position]) is not None:
+                kind[position] = reason
     if names:
-        candidates = ~has_digit & pd.isna(kind[:-1])
-        if candidates.any():
-            hit = text[candidates].str.match(_NAME_PATTERN).to_numpy(dtype=bool)
-            kind[np.flatnonzero(candidates)[hit]] = "name"
-    return pd.Series(kind[codes], index=values.index, dtype=object)
+        match = _NAME_PATTERN.match
+        for position, digit in enumerate(has_digit):
+            if not digit and kind[position] is None and match(text[position]) is not None:
+                kind[position] = "name"
+    return np.array([*kind, None], dtype=object)
+
+
+_DIGIT = re.compile(r"\d")
 
 
 def identifier_mask(values: pd.Series) -> pd.Series:
     """Cells that contain an e-mail address, identity number, date of birth, phone number, IP or street address."""
-    return identifier_kinds(values).notna()
+    codes, found = distinct(values)
+    if len(found) == 0:
+        return pd.Series(False, index=values.index)
+    flags = np.not_equal(_kinds_of(found, names=False), None)  # type: ignore[call-overload]  # numpy's stub: no None operand
+    return pd.Series(flags[codes], index=values.index)
 
 
 def mask_identifiers(values: pd.Series, *, names: bool = False) -> pd.Series:
@@ -278,7 +294,9 @@ def generalise_rare(table: pd.DataFrame, k: int, columns: tuple[str, ...] = QUAS
     for column, found in rows.items():
         if len(found):
             if out is table:
-                out = table.copy()
+                # a new frame whose columns are shared until replaced (copy on write): only the
+                # blanked columns are new, the others are neither copied nor stacked into blocks
+                out = table.copy(deep=False)
             blanked = table[column].astype(object).copy()
             blanked[found] = np.nan
             out[column] = blanked
@@ -335,8 +353,27 @@ def pseudonymise(values: pd.Series, salt: str, *, prefix: str = "",
     >>> a == b
     True
     """
+    return pseudonyms(values, salt, prefix=prefix, normalise=normalise).ids
+
+
+class Pseudonyms(NamedTuple):
+    """What :func:`pseudonyms` gives per cell."""
+
+    #: the pseudonyms (None where the cell was missing), as :func:`pseudonymise` returns them
+    ids: pd.Series
+    #: the cells that were filled, and so have a pseudonym
+    filled: np.ndarray
+    #: the 64-bit hash each pseudonym writes out in hexadecimal (0 where missing): two pseudonyms
+    #: are equal exactly where their keys are
+    keys: np.ndarray
+
+
+def pseudonyms(values: pd.Series, salt: str, *, prefix: str = "",
+               normalise: Callable[[object], str] = str) -> Pseudonyms:
+    """:func:`pseudonymise`, with which cells were filled and the hash of each pseudonym as a number."""
     codes, uniques = _hash_units(values)
     hexes = np.full(len(uniques) + 1, None, dtype=object)
+    keys = np.zeros(len(uniques) + 1, dtype=np.uint64)
     if len(uniques):
         if normalise is str and pd.api.types.infer_dtype(uniques, skipna=False) == "string":
             text = prefix + uniques if prefix else uniques  # one C loop instead of a Python one
@@ -345,17 +382,17 @@ def pseudonymise(values: pd.Series, salt: str, *, prefix: str = "",
         hashed = pd.util.hash_array(text, hash_key=_hash_key(salt), categorize=False)
         as_bytes = hashed.astype(">u8").view(np.uint8).reshape(-1, 8)
         hexes[:-1] = _HEX[as_bytes].view("<U16").ravel()
-    return pd.Series(hexes[codes], index=values.index, dtype=object)
+        keys[:-1] = hashed
+    return Pseudonyms(pd.Series(hexes[codes], index=values.index, dtype=object), codes >= 0, keys[codes])
 
 
 def _hash_units(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """What to hash: the distinct ids and their codes, or every filled cell when most differ."""
     if isinstance(values.dtype, pd.CategoricalDtype):
         return distinct(values)
+    # The reader keeps a column of repeated answers categorical: a column of text holds ids that
+    # mostly differ, whose distinct values would cost a pass over the column and save nothing.
     cells = values.to_numpy(dtype=object)
-    found = factorize_repeated(cells)
-    if found is not None:
-        return found
     filled = pd.notna(cells)
     codes = np.full(len(cells), -1, dtype=np.intp)
     codes[filled] = np.arange(int(filled.sum()))

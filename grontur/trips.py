@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from grontur._distinct import distinct
 from grontur.errors import MappingError
 from grontur.io import RawExport
 from grontur.mapping import MappedExport, Mapping, fold, norm
@@ -115,6 +116,34 @@ def _ids(values: pd.Series) -> pd.Series:
     return text.mask(text == "")
 
 
+def _id_codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_ids` as integer codes (-1: blank or missing) and the ids they stand for.
+
+    Strips and compares the distinct values only; text columns as the reader gives them (strings
+    and missing cells) take this way, anything else goes through :func:`_ids`.
+    """
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        codes, uniques = distinct(values)
+    else:
+        # The reader leaves a column of mostly distinct ids as text: factorised directly.
+        codes, uniques = pd.factorize(values.to_numpy(dtype=object), use_na_sentinel=True)
+        uniques = np.asarray(uniques, dtype=object)
+    if len(uniques) and pd.api.types.infer_dtype(uniques, skipna=False) == "string":
+        stripped = _STRIP(uniques)
+        blank = stripped == ""
+        if not blank.any() and not (stripped != uniques).any():
+            return codes, uniques
+        # Stripping can make two values one (" 7" and "7"): the stripped values coded again.
+        small, names = pd.factorize(np.array(np.where(blank, None, stripped), dtype=object), use_na_sentinel=True)
+        return np.append(small, -1)[codes], np.asarray(names, dtype=object)
+    small, names = pd.factorize(_ids(values).to_numpy(dtype=object), use_na_sentinel=True)
+    return np.asarray(small), np.asarray(names, dtype=object)
+
+
+#: ``str.strip`` over an object array in one C loop.
+_STRIP = np.frompyfunc(str.strip, 1, 1)
+
+
 def _most_trips(coded: pd.Series, who: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Per person: the mode of most trips (ties: the earliest trip's) and whether there was a tie."""
     modes: dict[Any, str | None] = {}
@@ -145,19 +174,20 @@ def check_repeated_ids(raw: RawExport, mapped: MappedExport, *, ignore: frozense
     column = mapped.panel_column or mapped.id_column
     if column is None or column not in raw.frame.columns:
         return
-    ids = _ids(raw.frame[column])
-    repeated = ids.notna() & ids.duplicated(keep=False)
+    codes, names = _id_codes(raw.frame[column])
+    counts = np.bincount(codes[codes >= 0], minlength=len(names))
+    repeated = (codes >= 0) & (counts[np.maximum(codes, 0)] > 1)
     if not repeated.any():
         return
     others = [c for c in raw.frame.columns if c != column and c not in ignore]
-    rows = raw.frame.loc[repeated.to_numpy(), others].astype("string").fillna("")
-    rows.insert(0, "__id", ids[repeated.to_numpy()].to_numpy())
+    rows = raw.frame.loc[repeated, others].astype("string").fillna("")
+    rows.insert(0, "__id", names[codes[repeated]])
     distinct = rows.drop_duplicates()
     per_id = distinct.groupby("__id").size()
     differing = int((per_id > 1).sum())
-    n_ids = int(ids.nunique())
+    n_ids = int(np.count_nonzero(counts))
     if differing >= REPEATED_IDS_MIN and differing >= REPEATED_IDS_SHARE * n_ids:
         from grontur.i18n import t
 
         raise MappingError(t("import.error.repeated_ids", "en", file=raw.path.name, column=column,
-                             n=differing, of=n_ids, rows=int(np.count_nonzero(repeated.to_numpy()))))
+                             n=differing, of=n_ids, rows=int(np.count_nonzero(repeated))))

@@ -99,6 +99,70 @@ def test_the_row_limit_is_checked_before_pandas_reads(tmp_path: Path, monkeypatc
     assert "rows 300, the limit is 299" in _refused(path, Limits(rows=299), "rows")
 
 
+def _long_line_at(path: Path, offset: int, length: int) -> Path:
+    """A file whose line of ``length`` bytes (one cell, no delimiter) starts ``offset`` bytes after
+    the header line (short rows fill the bytes before it)."""
+    filler = b""
+    while len(filler) < offset:
+        n = min(offset - len(filler), 100)
+        filler += b"\n" if n == 1 else b"1\n" if n == 2 else b"1," + b"y" * (n - 3) + b"\n"
+    assert len(filler) == offset
+    path.write_bytes(b"a,b\n" + filler + b"z" * length + b"\n" + b"2,3\n" * 3)
+    return path
+
+
+#: A cell limit at which the scan before reading looks for a line break in blocks of 5,001 bytes.
+_BLOCK_LIMIT = 10_000
+
+
+@pytest.mark.parametrize("offset", sorted({*range(30), *range(4_980, 5_030), *range(9_980, 10_030),
+                                           *range(0, 15_003, 811)}))
+def test_a_cell_one_byte_over_the_limit_is_refused_before_reading_wherever_its_line_starts(
+        tmp_path: Path, offset: int) -> None:
+    """The scan before reading finds a line break in every block of half the cell limit, or scans
+    the file byte by byte; a line one byte over the limit is caught at any offset, one at it passes."""
+    from grontur.limits import check_text
+
+    limits = Limits(cell_bytes=_BLOCK_LIMIT)
+    over = _long_line_at(tmp_path / "over.csv", offset, _BLOCK_LIMIT + 1)
+    with pytest.raises(InputFileError, match=f"largest cell {_BLOCK_LIMIT + 1:,}, the limit is {_BLOCK_LIMIT:,}"):
+        check_text(over, ",", limits)
+    check_text(_long_line_at(tmp_path / "at.csv", offset, _BLOCK_LIMIT), ",", limits)
+
+
+@pytest.mark.parametrize("last_line_break", [True, False])
+def test_the_row_limit_counts_a_last_line_without_a_line_break(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                last_line_break: bool) -> None:
+    import pandas as pd
+
+    path = write_csv(tmp_path / "r.csv", HEADER, rows(300))
+    text = path.read_bytes()
+    if not last_line_break:
+        path.write_bytes(text.rstrip(b"\r\n"))
+    assert len(read_export(path, limits=Limits(rows=300)).frame) == 300
+    monkeypatch.setattr(pd, "read_csv", lambda *a, **k: pytest.fail("read despite the row limit"))
+    assert "rows 300, the limit is 299" in _refused(path, Limits(rows=299), "rows")
+
+
+@pytest.mark.parametrize(("cells", "longest"), [
+    (["ab", None, "x" * 11, "c"], 11),
+    (["ab", float("nan"), "x" * 11, 7], 11),
+    ([123456789012, None, "ab", "cd"], 12),
+    ([0.0, None, "a", "b"], 3),
+])
+def test_a_text_column_measures_its_longest_cell_whatever_it_holds(cells: list[object], longest: int) -> None:
+    """The reader's text columns hold strings and None; a column holding numbers or NaN as well is
+    measured as text all the same (a cell over the limit is refused either way)."""
+    import pandas as pd
+
+    from grontur.limits import check_frame
+
+    frame = pd.DataFrame({"q": pd.Series(cells, dtype=object), "r": pd.Series(["a"] * 4, dtype="category")})
+    check_frame(Path("f.csv"), frame, Limits(cell_bytes=longest))
+    with pytest.raises(InputFileError, match=f"largest cell {longest}, the limit is {longest - 1}"):
+        check_frame(Path("f.csv"), frame, Limits(cell_bytes=longest - 1))
+
+
 # ---------------------------------------------------------------------------------------------
 # Excel
 

@@ -10,6 +10,7 @@ import pytest
 from grontur.io import RawExport
 from grontur.privacy import (
     pseudonymise,
+    pseudonyms,
     reason_from_name,
     reason_from_values,
     strip_identifiers,
@@ -91,6 +92,16 @@ def test_pseudonyms_are_salted_stable_and_not_the_id() -> None:
     assert first.dropna().str.fullmatch(r"[0-9a-f]{16}").all()
     assert pseudonymise(ids, "salt-b").iloc[0] != first.iloc[0]
     assert pseudonymise(ids, "salt-a").tolist()[:3] == first.tolist()[:3]
+
+
+@pytest.mark.parametrize("dtype", [object, "category"])
+def test_a_pseudonym_is_its_key_written_in_hexadecimal(dtype: object) -> None:
+    """The importer finds repeated ids on the keys: equal keys must mean equal pseudonyms."""
+    ids = pd.Series(["1001", "1002", "1001", None, "1003", "1002"], dtype=dtype)
+    done = pseudonyms(ids, "salt", prefix="id:")
+    assert done.ids.tolist() == pseudonymise(ids, "salt", prefix="id:").tolist()
+    assert done.filled.tolist() == [True, True, True, False, True, True]
+    assert [f"{int(key):016x}" for key in done.keys[done.filled]] == done.ids[done.filled].tolist()
 
 
 def test_pseudonyms_never_change_between_versions() -> None:

@@ -225,6 +225,24 @@ def test_a_few_double_submissions_are_still_quarantined_not_refused(tmp_path: Pa
     assert result.quarantine["reason"].tolist() == ["duplicate_id", "duplicate_id"]
 
 
+@pytest.mark.parametrize("dtype", [object, "category"])
+def test_repeated_ids_are_compared_without_surrounding_spaces_and_blank_ids_are_none(dtype: object) -> None:
+    """Ten ids, each on two rows with other answers, written once with spaces around it: ten of
+    ten ids repeat. Blank and missing ids, also on rows with other answers, are no id at all."""
+    from types import SimpleNamespace
+
+    from grontur.io import RawExport
+    from grontur.trips import check_repeated_ids
+
+    ids = [f" {i}" if i % 2 else f"{i}  " for i in range(10)] + [str(i) for i in range(10)] + ["", "  ", None] * 2
+    index = pd.RangeIndex(1, len(ids) + 1, name="source_row")
+    frame = pd.DataFrame({"id": pd.Series(ids, index=index, dtype=dtype),
+                          "answer": pd.Series([str(n) for n in range(len(ids))], index=index, dtype=dtype)})
+    mapped = SimpleNamespace(panel_column=None, id_column="id")
+    with pytest.raises(MappingError, match=r"10 of 10 ids in the column 'id' .*\(20 rows\)"):
+        check_repeated_ids(RawExport(frame, Path("ids.csv")), mapped)  # type: ignore[arg-type]
+
+
 # --------------------------------------------------------------------------- item 7: guard on automatic mapping
 
 _DAILY = ["Car, alone", "Bus", "Bicycle", "Walk", "Worked from home", "Did not work", "Car, driving with others"]
