@@ -674,6 +674,15 @@ def _decide(values: Sequence[int], relations: Sequence[_Relation], pairs: Iterab
     comp_of = {var: comp for comp in comps for var in comp}
     found = {comp: component_problems(comp) for comp in comps}
     bad = set().union(*found.values()) if found else set()
+    near: dict[int, frozenset[int]] = {}
+
+    def neighbours(var: int) -> frozenset[int]:
+        """The counts that share an equation (or an opened-up sum) with ``var``."""
+        found_near = near.get(var)
+        if found_near is None:
+            found_near = near[var] = frozenset(o for s in var_sums.get(var, []) for o in sums[s])
+        return found_near
+
     part_of: dict[int, list[_Relation]] = {}
     for rel in relations:
         for p in rel.parts:
@@ -707,7 +716,7 @@ def _decide(values: Sequence[int], relations: Sequence[_Relation], pairs: Iterab
         of its parts), the components as they were put back afterwards."""
         saved: dict[int, frozenset[int] | None] = {}
         for var in sorted(move):
-            joined = frozenset({comp_of[o] for s in var_sums.get(var, []) for o in sums[s] if o in comp_of})
+            joined = frozenset({comp_of[o] for o in neighbours(var) if o in comp_of})
             merged = frozenset({var}.union(*joined))
             join(var, joined, merged)
             for o in merged:
@@ -742,7 +751,7 @@ def _decide(values: Sequence[int], relations: Sequence[_Relation], pairs: Iterab
         def score(var: int, n_bad: int = n_bad) -> tuple[bool, bool, int, bool, int, int]:
             # Only the components the new hidden count joins change, so the change in problems
             # is the same as long as those components are.
-            joined = frozenset({comp_of[o] for s in var_sums.get(var, []) for o in sums[s] if o in comp_of})
+            joined = frozenset({comp_of[o] for o in neighbours(var) if o in comp_of})
             change = changes.get((var, joined))
             if change is None:
                 change = changes[var, joined] = problems_joining(var, joined) - sum(len(found[c]) for c in joined)
@@ -776,7 +785,7 @@ def _decide(values: Sequence[int], relations: Sequence[_Relation], pairs: Iterab
             scored += [score(var) for var in candidates if var in margin]
         best = min(scored)[-1]
         hidden = hidden | {best}
-        joined = frozenset({comp_of[o] for s in var_sums.get(best, []) for o in sums[s] if o in comp_of})
+        joined = frozenset({comp_of[o] for o in neighbours(best) if o in comp_of})
         merged = frozenset({best}.union(*joined))
         problems = join(best, joined, merged)
         for comp in joined:
