@@ -679,14 +679,17 @@ def _finish_panel(panel: dict[str, Any]) -> dict[str, Any]:
     return panel
 
 
-def _group_row(wave: _Wave, column: str, key: np.ndarray, group: str) -> tuple[Fig, dict[str, Any]]:
+def _group_row(wave: _Wave, column: str, key: np.ndarray, group: str,
+               registered: dict[str, list[tuple[Fig, dict[str, Fig], Fig]]]) -> tuple[Fig, dict[str, Any]]:
     """A group's size and its season mode rows in one wave: the habits section's group rows (a
-    row where one answer holds the whole group is hidden)."""
+    row where one answer holds the whole group is hidden), each season's row added to
+    ``registered`` for the table's columns."""
     mask = key == group
     size = wave.ledger.base(mask, tag=(column, group, "n"))
     rows: dict[str, Any] = {}
     for season in SEASONS:
         base, cells, drivers = wave.rows.mode_row(wave.ledger, season, mask, (column, group), group=True)
+        registered[season].append((base, cells, drivers))
         travels = wave.ledger.count(mask & wave.rows.known[season] & ~wave.rows.is_mode[season].get(
             "remote", np.zeros(wave.n, dtype=bool)), tag=(column, group, season, "travels"))
         alone = cells.get("car_alone") or wave.nobody((column, group, season, "car_alone"))
@@ -712,8 +715,11 @@ def _breakdowns(wb: _Wave, wa: _Wave) -> dict[str, Any]:
         groups = sorted({v for key in keys for v in key if v is not None})
         rows = []
         sizes: tuple[list[Fig], list[Fig]] = ([], [])
+        registered: tuple[dict[str, list[Any]], dict[str, list[Any]]] = ({s: [] for s in SEASONS},
+                                                                         {s: [] for s in SEASONS})
         for group in groups:
-            (size_b, rows_b), (size_a, rows_a) = (_group_row(w, column, key, group) for w, key in zip((wb, wa), keys))
+            (size_b, rows_b), (size_a, rows_a) = (_group_row(w, column, key, group, r)
+                                                  for w, key, r in zip((wb, wa), keys, registered))
             sizes[0].append(size_b)
             sizes[1].append(size_a)
             row: dict[str, Any] = {"group": group, "n_before": size_b, "n_after": size_a}
@@ -729,8 +735,11 @@ def _breakdowns(wb: _Wave, wa: _Wave) -> dict[str, Any]:
                     row[season] = entries
             rows.append(row)
         # the group sizes add up to those who answered (as in the habits section)
-        for wave, key, parts in zip((wb, wa), keys, sizes, strict=True):
+        # and each answer's overall count is the sum of the groups' counts of it (the columns)
+        for wave, key, parts, group_rows in zip((wb, wa), keys, sizes, registered, strict=True):
             wave.ledger.partition(wave.ledger.base(pd.notna(key), tag=(column, "answered"), answered=True), parts)
+            for season in SEASONS:
+                wave.rows.columns(wave.ledger, season, pd.notna(key), group_rows[season])
         out[column] = rows
     return out
 
@@ -820,10 +829,18 @@ def _reweighted(wb: _Wave, wa: _Wave, season: str, outcome: str, common: Sequenc
         return None
     needs: list[Fig] = []
     tallies = []
+    # Those who gave a mode are those who answered; those who travelled are not (the rest of
+    # them work remotely, an answer): they are a count, as the whole wave's travellers are.
+    def base_of(ledger: Ledger, mask: np.ndarray, tag: tuple[Any, ...]) -> Fig:
+        if outcome == "drive_alone_rate":
+            return ledger.count(mask, tag=tag)
+        return ledger.base(mask, tag=tag, answered=True)
+
     for wave in (wb, wa):
         eligible, hit = (s.to_numpy(dtype=bool) for s in outcome_indicator(wave.table, season, outcome))
         key = wave.table["job_group"].astype(str).where(wave.table["job_group"].notna()).to_numpy(dtype=object)
         n_h, x_h = [], []
+        bases, counts = [], []
         inside = np.zeros(wave.n, dtype=bool)
         for g in common:
             mask = key == g
@@ -831,12 +848,17 @@ def _reweighted(wb: _Wave, wa: _Wave, season: str, outcome: str, common: Sequenc
             x_h.append(int((hit & mask).sum()))
             inside |= mask & eligible
             if eligible[mask].any():
-                base = wave.ledger.base(eligible & mask, tag=("job_group", g, season, outcome, "n"), answered=True)
+                base = base_of(wave.ledger, eligible & mask, ("job_group", g, season, outcome, "n"))
                 count = wave.ledger.count(hit & mask, tag=("job_group", g, season, outcome))
                 wave.ledger.subset(count, base)
                 needs.extend((base, count))
-        inside_n = wave.ledger.base(inside, tag=("job_group", "strata", season, outcome, "n"), answered=True)
+                bases.append(base)
+                counts.append(count)
+        inside_n = base_of(wave.ledger, inside, ("job_group", "strata", season, outcome, "n"))
         inside_x = wave.ledger.count(inside & hit, tag=("job_group", "strata", season, outcome))
+        # the strata together are their groups added up
+        wave.ledger.partition(inside_n, bases)
+        wave.ledger.partition(inside_x, counts)
         needs.extend((inside_n, inside_x))
         tallies.append((np.asarray(n_h, dtype=float), np.asarray(x_h, dtype=float), inside_n.n == int(eligible.sum())))
     (nb_h, xb_h, whole_b), (na_h, xa_h, whole_a) = tallies

@@ -372,6 +372,13 @@ class Ledger:
         """Every registered count of people (amounts are not)."""
         return (Fig(i, v, -1, self.serial) for i, v in enumerate(self._values) if i not in self._amounts)
 
+    def tags(self) -> dict[int, list[Any]]:
+        """The tags each registered figure was counted under, by figure id (for audits)."""
+        out: dict[int, list[Any]] = {}
+        for fid, tag in self._cells:
+            out.setdefault(fid, []).append(tag)
+        return out
+
     def relations(self) -> list[tuple[Fig, tuple[Fig, ...]]]:
         """Every declared total with the parts that add up to it (for audits)."""
         fig = lambda i: Fig(i, self._values[i], -1, self.serial)

@@ -289,3 +289,53 @@ def test_no_hidden_count_of_the_demo_follows_from_its_shown_figures(tmp_path, mo
     assert sum(len(ledger.amounts()) for ledger, _ in decided) >= 12  # the days' means are in
     assert {ledger.serial: _fixed_by_the_equations(ledger, pub) for ledger, pub in decided
             if _fixed_by_the_equations(ledger, pub)} == {}
+    # Independently of the declared equations: no hidden count of a season's mode table (the
+    # habits section's row with the segments' rows, and with one breakdown's group rows at a
+    # time) is a sum or difference of shown counts of that table, people by people.
+    assert _mode_table_leaks(decided, ("workplace", "job_group")) == {}
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason="known gap: a breakdown some did not answer (shift work in two of the demo decisions) "
+                   "declares no columns, and hidden cells of the habits row are then still sums of shown ones")
+def test_no_hidden_count_of_the_demo_follows_from_a_breakdown_some_did_not_answer(tmp_path, monkeypatch) -> None:
+    from grontur.pipeline import run_demo
+
+    decided = []
+    decide = Ledger.decide
+
+    def keep(self: Ledger):
+        pub = decide(self)
+        decided.append((self, pub))
+        return pub
+
+    monkeypatch.setattr(Ledger, "decide", keep)
+    run_demo(tmp_path, formats=())
+    assert _mode_table_leaks(decided, ("shift_work",)) == {}
+
+
+def _mode_table_leaks(decided: list, breakdowns: tuple[str, ...]) -> dict:
+    leaks = {}
+    for ledger, pub in decided:
+        for season in ("summer", "winter"):
+            for breakdown in (None, *breakdowns):
+                table = _mode_table(ledger, season, breakdown)
+                masks = [ledger.mask(f).astype(float) for f in table]
+                shown = [pub.shown(f) for f in table]
+                found = [table[i].n for i in _recoverable(masks, shown)]
+                if found:
+                    leaks[ledger.serial, season, breakdown] = found
+    return leaks
+
+
+def _mode_table(ledger: Ledger, season: str, breakdown: str | None) -> list:
+    """The counts a ledger registered under a season's mode tags: ("modes", season, ...) and
+    ("segment", id, season, ...), and (``breakdown``, group, season, ...)."""
+    tags = ledger.tags()
+
+    def of_table(tag: object) -> bool:
+        return (isinstance(tag, tuple) and len(tag) >= 3
+                and ((tag[0] == "modes" and tag[1] == season) or (tag[0] == "segment" and tag[2] == season)
+                     or (tag[0] == breakdown and tag[2] == season)))
+
+    return [fig for fig in ledger.figures() if any(of_table(tag) for tag in tags.get(fig.id, ()))]
