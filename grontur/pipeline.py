@@ -563,29 +563,34 @@ def build_request(
     )
 
 
-def run(request: RunRequest) -> RunResult:
+def run(request: RunRequest, *, renderer: Any = None) -> RunResult:
     """Carry out one run: import the waves, evaluate the pilots (against the comparison
     municipality when there is one), analyse and rank with the evidence, compare the waves and
     write the outputs when ``request.out`` is given.
 
-    A report with pictures has them drawn in a second process started now, which loads matplotlib
-    while this one imports and analyses (:mod:`grontur.report.background`).
+    A report with pictures has them drawn in a second process, which loads matplotlib while this
+    one imports and analyses (:mod:`grontur.report.background`): ``renderer``, a
+    :class:`~grontur.report.background.Renderer` the caller started earlier still (the command
+    line does so before it loads pandas), else one started now. The run ends it.
     """
-    with _renderer_for(request) as renderer, \
+    with _renderer_for(request, renderer) as drawing, \
             output_lock(request.out) if request.out is not None else nullcontext():
         prepared = prepare(request)
         records = list(request.evidence) if request.evidence is not None else load_all_evidence(request.project)
-        return finish(prepared, combine_evidence(records, prepared.effects), renderer=renderer)
+        return finish(prepared, combine_evidence(records, prepared.effects), renderer=drawing)
 
 
-def _renderer_for(request: RunRequest) -> Any:
-    """A :class:`grontur.report.background.Renderer` when the run writes a report with pictures."""
-    if request.out is None or request.comparison_only:
-        return nullcontext()
+def _renderer_for(request: RunRequest, started: Any = None) -> Any:
+    """A :class:`grontur.report.background.Renderer` when the run writes a report with pictures:
+    ``started`` when given (closed here when the run has no use for it), else a new one."""
     from grontur.report import FIGURE_FORMATS
 
-    if not FIGURE_FORMATS.intersection(request.formats):
+    if request.out is None or request.comparison_only or not FIGURE_FORMATS.intersection(request.formats):
+        if started is not None:
+            started.close()
         return nullcontext()
+    if started is not None:
+        return started
     from grontur.report.background import Renderer
 
     return Renderer()
@@ -940,11 +945,13 @@ def _write_analysis(analysis: Analysis, out_dir: Path, *, lang: str, formats: Se
 
     analysis.release = check_release(analysis.project, (analysis.table, analysis.followup_table), out_dir,
                                      replace=replace_release)
-    if renderer is not None and report.FIGURE_FORMATS.intersection(formats):
-        renderer.submit(analysis.results, lang=lang, figures=analysis.figures)  # drawn while the data is written
     # An output an earlier run wrote but this one does not (a comparison.json after the follow-up
     # was dropped, a report format no longer asked for) would describe other data: it is retired.
     with staged_folder(out_dir, replaces=OUTPUT_NAMES) as staging:
+        if renderer is not None and report.FIGURE_FORMATS.intersection(formats):
+            # drawn (and the DOCX written) over there while the data is written here
+            renderer.submit(analysis.results, lang=lang, figures=analysis.figures,
+                            docx_folder=staging if "docx" in formats else None)
         write_json(analysis.results, staging / "results.json")
         write_csv(analysis.issues, staging / "quality.csv")
         write_csv(analysis.quarantine, staging / "quarantine.csv")

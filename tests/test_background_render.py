@@ -62,19 +62,21 @@ def test_a_process_that_dies_leaves_the_work_to_this_one(tmp_path: Path) -> None
         assert (tmp_path / "there" / name).read_bytes() == (tmp_path / "here" / name).read_bytes(), name
 
 
-def test_the_analysing_process_loads_no_matplotlib_for_a_report(tmp_path: Path) -> None:
+def test_the_analysing_process_loads_no_matplotlib_nor_docx_for_a_report(tmp_path: Path) -> None:
     survey = REPO / "surveys" / "demo" / "gol" / "baseline.csv"
     out = tmp_path / "out"
     code = ("import sys\nfrom grontur.cli import main\n"
             f"assert main(['analyse', {str(survey)!r}, '--kommune', 'Gol', '--out', {str(out)!r}, "
             "'--format', 'html', '--format', 'docx']) == 0\n"
-            "print('matplotlib' in sys.modules)")
+            "print('matplotlib' in sys.modules, 'docx' in sys.modules)")
     env = {**os.environ, "PYTHONPATH": str(REPO), "GRONTUR_DATA_DIR": str(tmp_path / "data"), "MPLBACKEND": "Agg"}
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, env=env,
                           timeout=300, check=False)
     assert done.returncode == 0, done.stderr[-2000:]
-    assert done.stdout.strip().splitlines()[-1] == "False"
+    # neither drawn nor the DOCX written here: both were done in the second process
+    assert done.stdout.strip().splitlines()[-1] == "False False"
     assert 'id="fig-anchoring_timeline"' in (out / "report.html").read_text(encoding="utf-8")
+    assert (out / "report.docx").read_bytes()[:2] == b"PK"  # a zip, written over there
 
 
 def _never() -> None:

@@ -60,3 +60,9 @@ def test_analyse_without_pictures_draws_and_asks_nothing(fmt: str, tmp_path: Pat
     assert (out / "results.json").is_file()
     assert (out / "measures.xlsx").is_file() == (fmt == "xlsx")
     assert not set(loaded) & set(NOT_FOR_ANALYSIS)
+
+
+def test_the_report_renderer_starts_before_pandas(tmp_path: Path) -> None:
+    # ``grontur analyse`` forks the process that draws the report's pictures first of all, so
+    # that it loads matplotlib while this one loads pandas: its module must load neither
+    assert _loaded("from grontur.report.background import Renderer", tmp_path) == []

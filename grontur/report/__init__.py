@@ -13,14 +13,14 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
 from grontur.errors import ConfigError
 from grontur.i18n import check_language
-from grontur.report.network import network_summary, write_network_overview
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from grontur.report.background import Renderer
+    from grontur.report.network import network_summary, write_network_overview
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +30,17 @@ FIGURE_FORMATS = frozenset({"html", "docx", "pdf"})
 FILE_NAMES = {"html": "report.html", "docx": "report.docx", "xlsx": "measures.xlsx", "pdf": "report.pdf"}
 
 __all__ = ["FIGURE_FORMATS", "FILE_NAMES", "FORMATS", "figures_to_png", "network_summary", "write_network_overview", "write_outputs"]
+
+
+def __getattr__(name: str) -> Any:
+    # The network overview (and the publication gate's constants it reads) is loaded when used,
+    # so that a process can start the report's renderer before it loads pandas.
+    if name in ("network_summary", "write_network_overview"):
+        from grontur.report import network
+
+        return getattr(network, name)
+    msg = f"module {__name__!r} has no attribute {name!r}"
+    raise AttributeError(msg)
 
 
 def figures_to_png(figures: Mapping[str, Any] | None) -> dict[str, bytes]:
@@ -112,17 +123,20 @@ def write_outputs(
     # measures.xlsx alone shows no chart: nothing is drawn (nor matplotlib loaded) for it
     drawing = bool(FIGURE_FORMATS.intersection(wanted))
     spreadsheet: Path | None = None
+    docx_there: Path | None = None
     if drawing and renderer is not None:
-        renderer.submit(results, lang=lang, figures=figures)
-        # while the pictures are drawn over there: the spreadsheet (tables only, the same without
-        # pictures) and the writers loaded
+        renderer.submit(results, lang=lang, figures=figures, docx_folder=out_dir if "docx" in wanted else None)
+        # while the pictures are drawn and the DOCX written over there: the spreadsheet (tables
+        # only, the same without pictures) and the HTML writer loaded
         if "xlsx" in wanted:
             from grontur.report.xlsx import write_xlsx
 
             spreadsheet = write_xlsx(build_document(results, lang=lang, charts=False), results,
                                      out_dir / FILE_NAMES["xlsx"])
-        from grontur.report import docx, html  # noqa: F401
+        if "html" in wanted or "pdf" in wanted:
+            from grontur.report import html  # noqa: F401
         doc = renderer.document(results, lang=lang, figures=figures)
+        docx_there = renderer.docx if "docx" in wanted else None
     else:
         pngs = figures_to_png(figures) if drawing else _close_unshown(figures)
         doc = build_document(results, lang=lang, figures=pngs, charts=drawing)
@@ -133,9 +147,9 @@ def write_outputs(
 
         written.append(write_html(doc, html_path))
     if "docx" in wanted:
-        from grontur.report.docx import write_docx
+        from grontur.report.background import write_docx_of
 
-        written.append(write_docx(doc, out_dir / FILE_NAMES["docx"], generated=results.get("generated")))
+        written.append(docx_there or write_docx_of(doc, results, out_dir))
     if "xlsx" in wanted:
         from grontur.report.xlsx import write_xlsx
 
