@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass, field
@@ -25,6 +25,7 @@ from grontur import anchoring, describe, emissions, potential, rank, segment
 from grontur import catalogue as catalogue_mod
 from grontur import evidence as evidence_mod
 from grontur.config import Project, load_project, project_for
+from grontur.drawn import DrawnLater, draw_map, draw_timeline
 from grontur.errors import ConfigError, GronturError
 from grontur.outputs import (
     output_folder,
@@ -56,70 +57,15 @@ OUTPUT_NAMES = frozenset({
 })
 
 
-class DrawnLater(Mapping[str, Any]):
-    """An analysis's figures, drawn when first read (by a report that shows them), then kept.
-
-    A run that writes no report with figures (``--format none``, ``measures.xlsx`` alone,
-    :func:`analyse_many` without formats) never reads them, so nothing is drawn. ``drawers``
-    gives each figure's name and a picklable callable that draws it (``None``: nothing worth
-    drawing, and no figure of that name), so an analysis can cross to another process undrawn.
-    """
-
-    def __init__(self, drawers: Mapping[str, Callable[[], Any]]) -> None:
-        self._drawers = dict(drawers)
-        self._figures: dict[str, Any] | None = None
-
-    @property
-    def drawn(self) -> dict[str, Any]:
-        """The figures drawn so far (empty until the mapping is first read)."""
-        return self._figures or {}
-
-    def without(self, names: Iterable[str]) -> DrawnLater:
-        """The figures but ``names`` (drawn elsewhere), undrawn."""
-        left_out = set(names)
-        return DrawnLater({name: draw for name, draw in self._drawers.items() if name not in left_out})
-
-    def _all(self) -> dict[str, Any]:
-        if self._figures is None:
-            drawn = {name: draw() for name, draw in self._drawers.items()}
-            self._figures = {name: figure for name, figure in drawn.items() if figure is not None}
-        return self._figures
-
-    def __getitem__(self, name: str) -> Any:
-        return self._all()[name]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._all())
-
-    def __len__(self) -> int:
-        return len(self._all())
-
-    def __repr__(self) -> str:
-        return f"DrawnLater({sorted(self._figures) if self._figures is not None else 'not drawn'})"
-
-
-def _draw_map(enriched: Any, geo_section: Mapping[str, Any], lang: str, value: str) -> Any:
-    """The home-area map of ``value`` (``car_share`` or ``potential``) of the published geo
-    section (it shows only what the gate publishes), or ``None`` when there is none to draw."""
-    return enriched.draw_maps(geo_section, lang=lang, which=(value,)).get(value)
-
-
-def _draw_timeline(plan: Any, lang: str) -> Any:
-    """The anchoring plan's timeline."""
-    from grontur.report.charts import anchoring_timeline
-
-    return anchoring_timeline(plan, lang=lang)
-
-
 def _figure_drawers(plan: Any, geo_section: Mapping[str, Any] | None, enriched: Any,
                     lang: str) -> dict[str, Callable[[], Any]]:
     """What draws each figure of one analysis: the home-area and potential maps (with geodata)
     and the anchoring timeline."""
     drawers: dict[str, Callable[[], Any]] = {}
     if geo_section is not None and enriched is not None:
-        drawers["home_area_map"] = partial(_draw_map, enriched, geo_section, lang, "car_share")
-        drawers["potential_map"] = partial(_draw_map, enriched, geo_section, lang, "potential")
-    drawers["anchoring_timeline"] = partial(_draw_timeline, plan, lang)
+        drawers["home_area_map"] = partial(draw_map, enriched, geo_section, lang, "car_share")
+        drawers["potential_map"] = partial(draw_map, enriched, geo_section, lang, "potential")
+    drawers["anchoring_timeline"] = partial(draw_timeline, plan, lang)
     return drawers
 
 
@@ -288,7 +234,7 @@ def analyse_imported(
     plan = anchoring.build_plan(ranking, catalogue=cat, start=start, lang=lang, baseline=project.wave)
     if renderer is not None and draw_figures:
         # the timeline shows the plan, not gated figures: drawn over there while the gate decides
-        renderer.draw_ahead("anchoring_timeline", partial(_draw_timeline, plan, lang))
+        renderer.draw_ahead("anchoring_timeline", partial(draw_timeline, plan, lang))
 
     issues = pd.concat([frame for frame in issue_frames if frame is not None and len(frame)], ignore_index=True) \
         if any(frame is not None and len(frame) for frame in issue_frames) else imported.issues.iloc[0:0]

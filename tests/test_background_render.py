@@ -91,3 +91,39 @@ def test_a_figure_drawn_ahead_is_not_drawn_again() -> None:
              if getattr(block, "id", None) == "fig-anchoring_timeline"]
     assert [block.png for block in shown] == [png]
     assert figures.drawn == {}
+
+
+def _figure_noting_pid(note: Path, fail_in_other_process: bool = False) -> object:
+    """A small matplotlib figure; writes the drawing process's id to ``note``."""
+    from matplotlib.figure import Figure
+
+    note.write_text(str(os.getpid()), encoding="utf-8")
+    if fail_in_other_process and os.getpid() != int(os.environ["GRONTUR_TEST_PID"]):
+        raise RuntimeError("drawing failed over there")
+    figure = Figure(figsize=(2, 1))
+    figure.add_subplot().plot([0, 1], [1, 0])
+    return figure
+
+
+def test_a_figure_drawn_ahead_is_drawn_in_a_process_of_its_own(tmp_path: Path) -> None:
+    from functools import partial
+
+    note = tmp_path / "pid"
+    ahead = background._Ahead()
+    ahead.draw("anchoring_timeline", partial(_figure_noting_pid, note))
+    assert list(ahead) == ["anchoring_timeline"]  # promised before it is drawn
+    png = ahead["anchoring_timeline"]
+    assert png.startswith(b"\x89PNG")
+    assert int(note.read_text(encoding="utf-8")) != os.getpid()
+
+
+def test_a_figure_whose_drawing_process_fails_is_drawn_here(monkeypatch, tmp_path: Path) -> None:
+    from functools import partial
+
+    monkeypatch.setenv("GRONTUR_TEST_PID", str(os.getpid()))
+    note = tmp_path / "pid"
+    ahead = background._Ahead()
+    ahead.draw("anchoring_timeline", partial(_figure_noting_pid, note, True))
+    png = ahead["anchoring_timeline"]  # the process that drew it first failed
+    assert png.startswith(b"\x89PNG")
+    assert int(note.read_text(encoding="utf-8")) == os.getpid()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 from pathlib import Path
 from typing import Any
 
@@ -84,6 +85,8 @@ def _analyse(survey: Path | None, *, municipality: str | None, project: Path | N
     from grontur.pipeline import build_request, run
     from grontur.releases import replacement_notes
 
+    # the modules loaded stay for the whole run: the collector need not walk them again and again
+    gc.freeze()
     if all_municipalities:
         note_symlinked_out(out, lang or "en")
         _analyse_all(survey, out=out, mapping=mapping, sheet=sheet, lang=lang, k=k,

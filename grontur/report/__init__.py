@@ -63,7 +63,7 @@ def figures_to_png(figures: Mapping[str, Any] | None) -> dict[str, bytes]:
 
 def _close_unshown(figures: Mapping[str, Any] | None) -> dict[str, bytes]:
     """Close the figures given to a report that shows none (a pyplot figure would stay open);
-    figures drawn only when read (:class:`grontur.pipeline.DrawnLater`) are not drawn for it."""
+    figures drawn only when read (:class:`grontur.drawn.DrawnLater`) are not drawn for it."""
     drawn = getattr(figures, "drawn", figures) or {}
     if drawn and "matplotlib.pyplot" in sys.modules:  # only pyplot holds figures open
         from grontur.report.charts import close_figure

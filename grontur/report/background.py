@@ -17,13 +17,17 @@ the DOCX written) here as before: the renderer only moves work, it never changes
 
 from __future__ import annotations
 
+import gc
 import logging
 import multiprocessing
+import os
+import pickle
 import threading
-from collections.abc import Callable, Mapping
+from collections import ChainMap
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any, Self
+from typing import Any, Self, cast
 
 from grontur.report.model import Document
 
@@ -34,25 +38,23 @@ def _serve(conn: Connection) -> None:
     """The renderer process: load the drawing and DOCX modules, draw the figures asked for ahead,
     then build one document on request (and write it as DOCX when asked to)."""
     try:
-        # loaded while the parent analyses; the pipeline too: the figures drawn ahead and the
-        # job's figures arrive as its drawers, whose unpickling would load it (pandas and all) late
-        from grontur import pipeline  # noqa: F401
+        # loaded while the parent analyses: the figures drawn ahead and the job's figures arrive
+        # as grontur.drawn's drawers; the document's text reads the personas and the home areas
+        from grontur import drawn, geo, segment  # noqa: F401
         from grontur.report import build, charts, docx  # noqa: F401
 
-        ready: dict[str, bytes] = {}
+        # what is loaded stays: the collector need not walk it again and again while drawing
+        gc.freeze()
+        ready = _Ahead()
         while True:
             try:
                 message = conn.recv()
             except EOFError:  # the run ended (or failed) without a report
+                ready.close()
                 return
             if message[0] == "ahead":
                 _, name, draw = message
-                try:
-                    figure = draw()
-                    if figure is not None:
-                        ready[name] = charts.render_png(figure)
-                except Exception:  # drawn again with the document, which raises the error
-                    log.debug("%s not drawn ahead", name, exc_info=True)
+                ready.draw(name, draw)
                 continue
             _, results, lang, figures, docx_folder = message
             try:
@@ -69,6 +71,105 @@ def _serve(conn: Connection) -> None:
         conn.close()
 
 
+class _Ahead(Mapping[str, bytes]):
+    """The PNGs of the figures drawn ahead, by name.
+
+    Each is drawn in a process of its own, forked from the renderer (which has matplotlib loaded),
+    so that it is drawn while the renderer draws the report's own charts; it is read when the
+    document first places it. Where that process cannot be forked or fails, the figure is drawn
+    in the renderer (an error in drawing it is then raised there, with the document's).
+    """
+
+    def __init__(self) -> None:
+        self._done: dict[str, bytes | None] = {}
+        self._drawing: dict[str, tuple[int, int, Callable[[], Any]]] = {}
+
+    def draw(self, name: str, draw: Callable[[], Any]) -> None:
+        """Start drawing ``name`` (``draw()`` gives the figure)."""
+        if name in self._done or name in self._drawing:
+            return
+        try:
+            reader, writer = os.pipe()
+        except OSError:
+            self._done[name] = self._here(name, draw)
+            return
+        try:
+            pid = os.fork()
+        except OSError:
+            os.close(reader)
+            os.close(writer)
+            self._done[name] = self._here(name, draw)
+            return
+        if pid == 0:  # the drawing process: its PNG (or None: no figure) down the pipe, then gone
+            status = 1
+            try:
+                os.close(reader)
+                from grontur.report.charts import render_png
+
+                figure = draw()
+                data = pickle.dumps(render_png(figure) if figure is not None else None)
+                with os.fdopen(writer, "wb") as pipe:
+                    pipe.write(data)
+                status = 0
+            except BaseException:  # noqa: BLE001, S110  (drawn again by the renderer, which reports it)
+                pass
+            finally:
+                os._exit(status)
+        os.close(writer)
+        self._drawing[name] = (pid, reader, draw)
+
+    @staticmethod
+    def _here(name: str, draw: Callable[[], Any]) -> bytes | None:
+        from grontur.report.charts import render_png
+
+        try:
+            figure = draw()
+            return render_png(figure) if figure is not None else None
+        except Exception:  # drawn again with the document, which raises the error
+            log.debug("%s not drawn ahead", name, exc_info=True)
+            return None
+
+    def _wait(self, name: str) -> bytes | None:
+        pid, reader, draw = self._drawing.pop(name)
+        with os.fdopen(reader, "rb") as pipe:
+            data = pipe.read()
+        _, status = os.waitpid(pid, 0)
+        if status == 0 and data:
+            png: bytes | None = pickle.loads(data)  # from the process this one forked
+            return png
+        # that process failed: drawn here, where an error is raised with the document's
+        from grontur.report.charts import render_png
+
+        figure = draw()
+        return render_png(figure) if figure is not None else None
+
+    def _settle(self, name: str) -> bytes | None:
+        if name in self._drawing:
+            self._done[name] = self._wait(name)
+        return self._done.get(name)
+
+    def __getitem__(self, name: str) -> bytes:
+        png = self._settle(name)
+        if png is None:
+            raise KeyError(name)
+        return png
+
+    def __iter__(self) -> Iterator[str]:
+        # a figure still being drawn counts as drawn (one that turns out to be no figure is
+        # skipped by the document, grontur.report.build)
+        for name in [*self._done, *self._drawing]:
+            if name in self._drawing or self._done.get(name) is not None:
+                yield name
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+    def close(self) -> None:
+        """Wait for every drawing process (their PNGs unread)."""
+        for name in list(self._drawing):
+            self._settle(name)
+
+
 def document(results: Mapping[str, Any], *, lang: str, figures: Mapping[str, Any] | None,
              ready: Mapping[str, bytes] | None = None) -> Document:
     """The report's document with every picture drawn: the external ``figures`` (rendered once and
@@ -76,12 +177,14 @@ def document(results: Mapping[str, Any], *, lang: str, figures: Mapping[str, Any
     from grontur.report import figures_to_png
     from grontur.report.build import build_document
 
-    ready = dict(ready or {})
+    ready = ready if ready is not None else {}
+    pngs: Mapping[str, bytes]
     if ready and figures is not None:  # (the truth of figures drawn when read would draw them)
-        # figures drawn when read leave out the ready ones undrawn; others are given as they are
+        # figures drawn when read leave out the ready ones undrawn; others are given as they are;
+        # a ready one still being drawn is read when the document places it
         rest = figures.without(ready) if hasattr(figures, "without") else \
             {name: figure for name, figure in figures.items() if name not in ready}
-        pngs = {**figures_to_png(rest), **ready}
+        pngs = ChainMap(cast("MutableMapping[str, bytes]", ready), figures_to_png(rest))  # read only
     else:
         pngs = figures_to_png(figures)
     return build_document(results, lang=lang, figures=pngs, charts=True)
