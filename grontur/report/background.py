@@ -40,7 +40,8 @@ def _serve(conn: Connection) -> None:
     try:
         # loaded while the parent analyses: the figures drawn ahead and the job's figures arrive
         # as grontur.drawn's drawers; the document's text reads the personas and the home areas
-        from grontur import drawn, geo, segment  # noqa: F401
+        # (none of these loads pandas)
+        from grontur import areas, drawn, personas  # noqa: F401
         from grontur.report import build, charts, docx  # noqa: F401
 
         # what is loaded stays: the collector need not walk it again and again while drawing

@@ -464,7 +464,7 @@ def _habits(ctx: _Ctx) -> Section:
 
 def _no_map_sentence(ctx: _Ctx) -> list[Block]:
     """Where the home areas give no map worth drawing (one area or none), a sentence says so."""
-    from grontur.geo import map_worth_drawing, shown_areas
+    from grontur.areas import map_worth_drawing, shown_areas
 
     geo = ctx.results.get("geo")
     if not isinstance(geo, Mapping) or "areas" not in geo or map_worth_drawing(geo):
@@ -605,7 +605,7 @@ def _persona_summaries() -> Mapping[str, Mapping[str, str]]:
     global _PERSONAS
     if _PERSONAS is None:
         try:
-            from grontur.segment import load_personas
+            from grontur.personas import load_personas
         except ImportError:
             _PERSONAS = {}
         else:
@@ -1127,7 +1127,7 @@ def _method(ctx: _Ctx) -> Section:
 def _segmentation_reason(seg: Mapping[str, Any], lang: str) -> str | None:
     """Which route the segments took and why, in one sentence phrased from results.json
     (``chosen_because``); None for results written before the sentence had all its values."""
-    from grontur.segment import reason_text
+    from grontur.personas import reason_text
 
     because = seg.get("chosen_because")
     if not isinstance(because, Mapping) or not has(f"segment.reason.{because.get('key')}"):
