@@ -897,7 +897,7 @@ def _write_analysis(analysis: Analysis, out_dir: Path, *, lang: str, formats: Se
         if renderer is not None and report.FIGURE_FORMATS.intersection(formats):
             # drawn (and the DOCX written) over there while the data is written here
             renderer.submit(analysis.results, lang=lang, figures=analysis.figures,
-                            docx_folder=staging if "docx" in formats else None)
+                            docx_path=staging / report.FILE_NAMES["docx"] if "docx" in formats else None)
         write_json(analysis.results, staging / "results.json")
         write_csv(analysis.issues, staging / "quality.csv")
         write_csv(analysis.quarantine, staging / "quarantine.csv")

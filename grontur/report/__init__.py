@@ -125,7 +125,8 @@ def write_outputs(
     spreadsheet: Path | None = None
     docx_there: Path | None = None
     if drawing and renderer is not None:
-        renderer.submit(results, lang=lang, figures=figures, docx_folder=out_dir if "docx" in wanted else None)
+        renderer.submit(results, lang=lang, figures=figures,
+                        docx_path=out_dir / FILE_NAMES["docx"] if "docx" in wanted else None)
         # while the pictures are drawn and the DOCX written over there: the spreadsheet (tables
         # only, the same without pictures) and the HTML writer loaded
         if "xlsx" in wanted:
@@ -146,10 +147,12 @@ def write_outputs(
         from grontur.report.html import write_html
 
         written.append(write_html(doc, html_path))
-    if "docx" in wanted:
-        from grontur.report.background import write_docx_of
+    if "docx" in wanted and docx_there is not None:  # written by the renderer
+        written.append(docx_there)
+    elif "docx" in wanted:
+        from grontur.report.docx import write_report_docx
 
-        written.append(docx_there or write_docx_of(doc, results, out_dir))
+        written.append(write_report_docx(doc, results, out_dir / FILE_NAMES["docx"]))
     if "xlsx" in wanted:
         from grontur.report.xlsx import write_xlsx
 

@@ -57,10 +57,10 @@ def _serve(conn: Connection) -> None:
                 _, name, draw = message
                 ready.draw(name, draw)
                 continue
-            _, results, lang, figures, docx_folder = message
+            _, results, lang, figures, docx_path = message
             try:
                 doc = document(results, lang=lang, figures=figures, ready=ready)
-                written = write_docx_of(doc, results, docx_folder) if docx_folder is not None else None
+                written = docx.write_report_docx(doc, results, docx_path) if docx_path is not None else None
             except Exception as error:  # noqa: BLE001  (any error is the parent's to raise, as its own)
                 conn.send(("error", error))
             else:
@@ -191,14 +191,6 @@ def document(results: Mapping[str, Any], *, lang: str, figures: Mapping[str, Any
     return build_document(results, lang=lang, figures=pngs, charts=True)
 
 
-def write_docx_of(doc: Document, results: Mapping[str, Any], folder: Path) -> Path:
-    """Write ``doc`` (the document of ``results``) as ``report.docx`` in ``folder``."""
-    from grontur.report import FILE_NAMES
-    from grontur.report.docx import write_docx
-
-    return write_docx(doc, Path(folder) / FILE_NAMES["docx"], generated=results.get("generated"))
-
-
 class Renderer:
     """A process that builds one report document (:func:`document`) for this run.
 
@@ -247,12 +239,12 @@ class Renderer:
             self.close()
 
     def submit(self, results: Mapping[str, Any], *, lang: str, figures: Mapping[str, Any] | None,
-               docx_folder: Path | None = None) -> None:
+               docx_path: Path | None = None) -> None:
         """Start building the document of ``results`` in ``lang`` with ``figures`` (drawn over there),
-        and writing it as ``report.docx`` in ``docx_folder`` when given (see :attr:`docx`)."""
+        and writing it as DOCX to ``docx_path`` when given (see :attr:`docx`)."""
         if self._job is not None:
             return
-        self._job = (results, lang, figures, docx_folder)
+        self._job = (results, lang, figures, docx_path)
         if self._conn is not None:
             try:
                 self._conn.send(("job", *self._job))

@@ -12,8 +12,9 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import docx
 from docx.enum.table import WD_TABLE_ALIGNMENT
@@ -89,6 +90,11 @@ class _Styles:
         table = self.word.add_table(rows=rows, cols=cols)
         table._tbl.tblPr.style = self._id(style)
         return table
+
+
+def write_report_docx(doc: Document, results: Mapping[str, Any], path: Path) -> Path:
+    """Write ``doc``, the report of ``results``, to ``path`` (dated by ``results["generated"]``)."""
+    return write_docx(doc, path, generated=results.get("generated"))
 
 
 def write_docx(doc: Document, path: Path, *, generated: str | None = None) -> Path:
