@@ -895,9 +895,10 @@ def _write_analysis(analysis: Analysis, out_dir: Path, *, lang: str, formats: Se
     # was dropped, a report format no longer asked for) would describe other data: it is retired.
     with staged_folder(out_dir, replaces=OUTPUT_NAMES) as staging:
         if renderer is not None and report.FIGURE_FORMATS.intersection(formats):
-            # drawn (and the DOCX written) over there while the data is written here
+            # drawn (and the DOCX and spreadsheet written) over there while the data is written here
             renderer.submit(analysis.results, lang=lang, figures=analysis.figures,
-                            docx_path=staging / report.FILE_NAMES["docx"] if "docx" in formats else None)
+                            docx_path=staging / report.FILE_NAMES["docx"] if "docx" in formats else None,
+                            xlsx_path=staging / report.FILE_NAMES["xlsx"] if "xlsx" in formats else None)
         write_json(analysis.results, staging / "results.json")
         write_csv(analysis.issues, staging / "quality.csv")
         write_csv(analysis.quarantine, staging / "quarantine.csv")

@@ -125,19 +125,16 @@ def write_outputs(
     spreadsheet: Path | None = None
     docx_there: Path | None = None
     if drawing and renderer is not None:
+        # the pictures, the DOCX and the spreadsheet (tables only, the same without pictures) are
+        # made over there; meanwhile the HTML writer is loaded here
         renderer.submit(results, lang=lang, figures=figures,
-                        docx_path=out_dir / FILE_NAMES["docx"] if "docx" in wanted else None)
-        # while the pictures are drawn and the DOCX written over there: the spreadsheet (tables
-        # only, the same without pictures) and the HTML writer loaded
-        if "xlsx" in wanted:
-            from grontur.report.xlsx import write_xlsx
-
-            spreadsheet = write_xlsx(build_document(results, lang=lang, charts=False), results,
-                                     out_dir / FILE_NAMES["xlsx"])
+                        docx_path=out_dir / FILE_NAMES["docx"] if "docx" in wanted else None,
+                        xlsx_path=out_dir / FILE_NAMES["xlsx"] if "xlsx" in wanted else None)
         if "html" in wanted or "pdf" in wanted:
             from grontur.report import html  # noqa: F401
         doc = renderer.document(results, lang=lang, figures=figures)
         docx_there = renderer.docx if "docx" in wanted else None
+        spreadsheet = renderer.xlsx if "xlsx" in wanted else None
     else:
         pngs = figures_to_png(figures) if drawing else _close_unshown(figures)
         doc = build_document(results, lang=lang, figures=pngs, charts=drawing)
@@ -153,10 +150,12 @@ def write_outputs(
         from grontur.report.docx import write_report_docx
 
         written.append(write_report_docx(doc, results, out_dir / FILE_NAMES["docx"]))
-    if "xlsx" in wanted:
+    if "xlsx" in wanted and spreadsheet is not None:  # written by the renderer
+        written.append(spreadsheet)
+    elif "xlsx" in wanted:
         from grontur.report.xlsx import write_xlsx
 
-        written.append(spreadsheet or write_xlsx(doc, results, out_dir / FILE_NAMES["xlsx"]))
+        written.append(write_xlsx(doc, results, out_dir / FILE_NAMES["xlsx"]))
     if "pdf" in wanted:
         from grontur.report.pdf import write_pdf
 

@@ -25,6 +25,7 @@ import pickle
 import threading
 from collections import ChainMap
 from collections.abc import Callable, Iterator, Mapping, MutableMapping
+from functools import partial
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any, Self, cast
@@ -42,7 +43,7 @@ def _serve(conn: Connection) -> None:
         # as grontur.drawn's drawers; the document's text reads the personas and the home areas
         # (none of these loads pandas)
         from grontur import areas, drawn, personas  # noqa: F401
-        from grontur.report import build, charts, docx  # noqa: F401
+        from grontur.report import build, charts, docx, xlsx  # noqa: F401
 
         # what is loaded stays: the collector need not walk it again and again while drawing
         gc.freeze()
@@ -57,19 +58,69 @@ def _serve(conn: Connection) -> None:
                 _, name, draw = message
                 ready.draw(name, draw)
                 continue
-            _, results, lang, figures, docx_path = message
+            _, results, lang, figures, docx_path, xlsx_path = message
+            # the spreadsheet (tables only) in a process of its own while the pictures are drawn
+            sheet = _fork(partial(xlsx.write_report_xlsx, results, lang, xlsx_path)) if xlsx_path else None
             try:
                 doc = document(results, lang=lang, figures=figures, ready=ready)
                 written = docx.write_report_docx(doc, results, docx_path) if docx_path is not None else None
             except Exception as error:  # noqa: BLE001  (any error is the parent's to raise, as its own)
                 conn.send(("error", error))
             else:
-                conn.send(("ok", doc, written))
+                # a spreadsheet not written there (None) is written by the parent, which raises its error
+                spreadsheet = _outcome(*sheet)[1] if sheet is not None else None
+                conn.send(("ok", doc, written, spreadsheet))
+            finally:
+                if sheet is not None:
+                    _outcome(*sheet)
             return
     except KeyboardInterrupt:  # Ctrl-C reaches both processes: the run's own process reports it
         return
     finally:
         conn.close()
+
+
+def _fork(work: Callable[[], Any]) -> tuple[int, int] | None:
+    """Run ``work()`` in a process forked from this one; its process id and the pipe its pickled
+    result comes down (see :func:`_outcome`), or None where no process could be forked."""
+    try:
+        reader, writer = os.pipe()
+    except OSError:
+        return None
+    try:
+        pid = os.fork()
+    except OSError:
+        os.close(reader)
+        os.close(writer)
+        return None
+    if pid == 0:  # the forked process: the result down the pipe, then gone (no cleanup of the parent's)
+        status = 1
+        try:
+            os.close(reader)
+            data = pickle.dumps(work())
+            with os.fdopen(writer, "wb") as pipe:
+                pipe.write(data)
+            status = 0
+        except BaseException:  # noqa: BLE001, S110  (the caller does the work again, and reports it)
+            pass
+        finally:
+            os._exit(status)
+    os.close(writer)
+    return pid, reader
+
+
+_REAPED: dict[int, tuple[bool, Any]] = {}
+
+
+def _outcome(pid: int, reader: int) -> tuple[bool, Any]:
+    """Wait for the process :func:`_fork` started: (True, its result), or (False, None) when it failed."""
+    if pid not in _REAPED:
+        with os.fdopen(reader, "rb") as pipe:
+            data = pipe.read()
+        _, status = os.waitpid(pid, 0)
+        # from the process this one forked
+        _REAPED[pid] = (True, pickle.loads(data)) if status == 0 and data else (False, None)
+    return _REAPED[pid]
 
 
 class _Ahead(Mapping[str, bytes]):
@@ -89,35 +140,11 @@ class _Ahead(Mapping[str, bytes]):
         """Start drawing ``name`` (``draw()`` gives the figure)."""
         if name in self._done or name in self._drawing:
             return
-        try:
-            reader, writer = os.pipe()
-        except OSError:
+        drawing = _fork(partial(_png_of, draw))
+        if drawing is None:
             self._done[name] = self._here(name, draw)
-            return
-        try:
-            pid = os.fork()
-        except OSError:
-            os.close(reader)
-            os.close(writer)
-            self._done[name] = self._here(name, draw)
-            return
-        if pid == 0:  # the drawing process: its PNG (or None: no figure) down the pipe, then gone
-            status = 1
-            try:
-                os.close(reader)
-                from grontur.report.charts import render_png
-
-                figure = draw()
-                data = pickle.dumps(render_png(figure) if figure is not None else None)
-                with os.fdopen(writer, "wb") as pipe:
-                    pipe.write(data)
-                status = 0
-            except BaseException:  # noqa: BLE001, S110  (drawn again by the renderer, which reports it)
-                pass
-            finally:
-                os._exit(status)
-        os.close(writer)
-        self._drawing[name] = (pid, reader, draw)
+        else:
+            self._drawing[name] = (*drawing, draw)
 
     @staticmethod
     def _here(name: str, draw: Callable[[], Any]) -> bytes | None:
@@ -132,17 +159,11 @@ class _Ahead(Mapping[str, bytes]):
 
     def _wait(self, name: str) -> bytes | None:
         pid, reader, draw = self._drawing.pop(name)
-        with os.fdopen(reader, "rb") as pipe:
-            data = pipe.read()
-        _, status = os.waitpid(pid, 0)
-        if status == 0 and data:
-            png: bytes | None = pickle.loads(data)  # from the process this one forked
+        drawn, png = _outcome(pid, reader)
+        if drawn:
             return png
         # that process failed: drawn here, where an error is raised with the document's
-        from grontur.report.charts import render_png
-
-        figure = draw()
-        return render_png(figure) if figure is not None else None
+        return _png_of(draw)
 
     def _settle(self, name: str) -> bytes | None:
         if name in self._drawing:
@@ -169,6 +190,14 @@ class _Ahead(Mapping[str, bytes]):
         """Wait for every drawing process (their PNGs unread)."""
         for name in list(self._drawing):
             self._settle(name)
+
+
+def _png_of(draw: Callable[[], Any]) -> bytes | None:
+    """The PNG of the figure ``draw()`` gives (None: no figure)."""
+    from grontur.report.charts import render_png
+
+    figure = draw()
+    return render_png(figure) if figure is not None else None
 
 
 def document(results: Mapping[str, Any], *, lang: str, figures: Mapping[str, Any] | None,
@@ -203,9 +232,11 @@ class Renderer:
     def __init__(self) -> None:
         self._conn: Connection | None = None
         self._process: Any = None
-        self._job: tuple[Mapping[str, Any], str, Mapping[str, Any] | None, Path | None] | None = None
+        self._job: tuple[Mapping[str, Any], str, Mapping[str, Any] | None, Path | None, Path | None] | None = None
         #: ``report.docx`` as written by the second process (None: not asked for, or not written there).
         self.docx: Path | None = None
+        #: ``measures.xlsx`` as written over there (None: not asked for, or not written there).
+        self.xlsx: Path | None = None
         if "fork" not in multiprocessing.get_all_start_methods() or threading.active_count() > 1:
             return  # a process with other threads (a notebook's kernel) is not forked
         context = multiprocessing.get_context("fork")
@@ -239,12 +270,13 @@ class Renderer:
             self.close()
 
     def submit(self, results: Mapping[str, Any], *, lang: str, figures: Mapping[str, Any] | None,
-               docx_path: Path | None = None) -> None:
+               docx_path: Path | None = None, xlsx_path: Path | None = None) -> None:
         """Start building the document of ``results`` in ``lang`` with ``figures`` (drawn over there),
-        and writing it as DOCX to ``docx_path`` when given (see :attr:`docx`)."""
+        writing it as DOCX to ``docx_path`` and the spreadsheet to ``xlsx_path`` when given (see
+        :attr:`docx` and :attr:`xlsx`)."""
         if self._job is not None:
             return
-        self._job = (results, lang, figures, docx_path)
+        self._job = (results, lang, figures, docx_path, xlsx_path)
         if self._conn is not None:
             try:
                 self._conn.send(("job", *self._job))
@@ -266,7 +298,7 @@ class Renderer:
                 if status == "error":
                     raise value
                 assert isinstance(value, Document)
-                self.docx = written[0]
+                self.docx, self.xlsx = written
                 return value
             finally:
                 self.close()
