@@ -123,3 +123,23 @@ def test_docx_table_cells_are_the_xml_python_docx_writes() -> None:
     theirs_cells = [serialize_for_reading(tc) for tc in theirs._tbl.tr_lst[0].tc_lst]
     assert ours_cells == theirs_cells
     assert 'w:val="18"' in ours_cells[0] and 'xml:space="preserve"' in ours_cells[2]
+
+
+def test_a_chart_drawn_after_the_warm_up_is_the_one_drawn_first(tmp_path: Path) -> None:
+    # the renderer warms matplotlib up (font, glyphs) before the results arrive; the first chart
+    # of a fresh process is the same picture with or without that
+    import hashlib
+    import os
+    import subprocess
+    import sys
+
+    repo = Path(__file__).resolve().parents[1]
+    code = ("import hashlib, sys\nfrom grontur.report import charts\n"
+            "if sys.argv[1] == 'warm':\n    charts.warm_up()\n"
+            f"png = charts.render_png(charts.mode_share_chart({SHARES!r}, lang='nn'))\n"
+            "print(hashlib.sha256(png).hexdigest())")
+    env = {**os.environ, "PYTHONPATH": str(repo), "MPLBACKEND": "Agg"}
+    digests = [subprocess.run([sys.executable, "-c", code, how], capture_output=True, text=True, env=env, cwd=tmp_path,
+                              check=True, timeout=300).stdout.strip() for how in ("cold", "warm")]
+    reference = hashlib.sha256(charts.render_png(charts.mode_share_chart(SHARES, lang="nn"))).hexdigest()
+    assert digests == [reference, reference]

@@ -43,8 +43,14 @@ def _serve(conn: Connection) -> None:
         # as grontur.drawn's drawers; the document's text reads the personas and the home areas
         # (none of these loads pandas)
         from grontur import areas, drawn, personas  # noqa: F401
+        from grontur.i18n import catalogue
         from grontur.report import build, charts, docx, xlsx  # noqa: F401
 
+        # and, while waiting, what the first document and chart would read first: the messages,
+        # the personas, the font
+        catalogue()
+        personas.load_personas()
+        charts.warm_up()
         # what is loaded stays: the collector need not walk it again and again while drawing
         gc.freeze()
         ready = _Ahead()
