@@ -1,18 +1,20 @@
-"""Draw a report's pictures, and write its DOCX, in a second process while this one analyses.
+"""Draw a report's pictures, and write its DOCX and spreadsheet, in a second process while this
+one analyses.
 
 A run that writes a report with pictures spends about a third of its time on matplotlib: loading
 it and drawing the charts and the anchoring timeline. :class:`Renderer` forks a process at the
-start of the run (the command line starts it before it loads pandas) that loads the drawing and
-DOCX modules while the analysis runs here, draws the anchoring timeline as soon as the plan is
-made (it shows no gated figure), then builds the report's document (charts, maps and all) from the
-published results, writes ``report.docx`` when asked to and sends the document back; this process
-meanwhile writes the data files and the spreadsheet. The document is the one
-:func:`grontur.report.build.build_document` gives in this process, byte for byte, and so is the
-DOCX.
+start of the run (the command line starts it before it loads pandas) that loads the drawing, DOCX
+and spreadsheet modules, the messages and the font while the analysis runs here, draws the
+anchoring timeline in a process of its own as soon as the plan is made (it shows no gated
+figure), then builds the report's document (charts, maps and all) from the published results,
+writes ``report.docx`` (and, in another process of its own, ``measures.xlsx``) when asked to and
+sends the document back; this process meanwhile writes the data files. The document is the one
+:func:`grontur.report.build.build_document` gives in this process, byte for byte, and so are the
+files.
 
 Where a second process cannot be forked (no ``fork`` start method, a process that runs other
 threads, such as a notebook's kernel, or a daemonic worker) or dies, the document is built (and
-the DOCX written) here as before: the renderer only moves work, it never changes it.
+the files written) here as before: the renderer only moves work, it never changes it.
 """
 
 from __future__ import annotations
