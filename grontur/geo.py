@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from grontur.areas import map_worth_drawing, shown_areas  # noqa: F401  (shown_areas: re-exported)
 from grontur.describe import as_bool, codes, column, load_settings, numeric
 from grontur.errors import ConfigError, GeoDataError
 from grontur.publish import (
@@ -467,16 +468,6 @@ class GeoResult:
             out[value] = plot_home_area_map(areas, workplaces=self.workplaces, municipalities=self.municipalities,
                                             lang=lang, value=value, k=self.k, highlight=self.highlight, places=places)
         return out
-
-
-def shown_areas(published: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    """The home areas of a published geo section whose count the gate shows."""
-    return [a for a in published.get("areas") or [] if isinstance(a, Mapping) and a.get("n") is not None]
-
-
-def map_worth_drawing(published: Mapping[str, Any]) -> bool:
-    """A home-area map shows something only with two or more areas; one area is a single dot."""
-    return len(shown_areas(published)) >= 2
 
 
 def place_names(postcodes: pd.DataFrame | None) -> dict[str, str]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass, field
@@ -25,6 +25,7 @@ from grontur import anchoring, describe, emissions, potential, rank, segment
 from grontur import catalogue as catalogue_mod
 from grontur import evidence as evidence_mod
 from grontur.config import Project, load_project, project_for
+from grontur.drawn import DrawnLater, draw_map, draw_timeline
 from grontur.errors import ConfigError, GronturError
 from grontur.outputs import (
     output_folder,
@@ -56,70 +57,15 @@ OUTPUT_NAMES = frozenset({
 })
 
 
-class DrawnLater(Mapping[str, Any]):
-    """An analysis's figures, drawn when first read (by a report that shows them), then kept.
-
-    A run that writes no report with figures (``--format none``, ``measures.xlsx`` alone,
-    :func:`analyse_many` without formats) never reads them, so nothing is drawn. ``drawers``
-    gives each figure's name and a picklable callable that draws it (``None``: nothing worth
-    drawing, and no figure of that name), so an analysis can cross to another process undrawn.
-    """
-
-    def __init__(self, drawers: Mapping[str, Callable[[], Any]]) -> None:
-        self._drawers = dict(drawers)
-        self._figures: dict[str, Any] | None = None
-
-    @property
-    def drawn(self) -> dict[str, Any]:
-        """The figures drawn so far (empty until the mapping is first read)."""
-        return self._figures or {}
-
-    def without(self, names: Iterable[str]) -> DrawnLater:
-        """The figures but ``names`` (drawn elsewhere), undrawn."""
-        left_out = set(names)
-        return DrawnLater({name: draw for name, draw in self._drawers.items() if name not in left_out})
-
-    def _all(self) -> dict[str, Any]:
-        if self._figures is None:
-            drawn = {name: draw() for name, draw in self._drawers.items()}
-            self._figures = {name: figure for name, figure in drawn.items() if figure is not None}
-        return self._figures
-
-    def __getitem__(self, name: str) -> Any:
-        return self._all()[name]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._all())
-
-    def __len__(self) -> int:
-        return len(self._all())
-
-    def __repr__(self) -> str:
-        return f"DrawnLater({sorted(self._figures) if self._figures is not None else 'not drawn'})"
-
-
-def _draw_map(enriched: Any, geo_section: Mapping[str, Any], lang: str, value: str) -> Any:
-    """The home-area map of ``value`` (``car_share`` or ``potential``) of the published geo
-    section (it shows only what the gate publishes), or ``None`` when there is none to draw."""
-    return enriched.draw_maps(geo_section, lang=lang, which=(value,)).get(value)
-
-
-def _draw_timeline(plan: Any, lang: str) -> Any:
-    """The anchoring plan's timeline."""
-    from grontur.report.charts import anchoring_timeline
-
-    return anchoring_timeline(plan, lang=lang)
-
-
 def _figure_drawers(plan: Any, geo_section: Mapping[str, Any] | None, enriched: Any,
                     lang: str) -> dict[str, Callable[[], Any]]:
     """What draws each figure of one analysis: the home-area and potential maps (with geodata)
     and the anchoring timeline."""
     drawers: dict[str, Callable[[], Any]] = {}
     if geo_section is not None and enriched is not None:
-        drawers["home_area_map"] = partial(_draw_map, enriched, geo_section, lang, "car_share")
-        drawers["potential_map"] = partial(_draw_map, enriched, geo_section, lang, "potential")
-    drawers["anchoring_timeline"] = partial(_draw_timeline, plan, lang)
+        drawers["home_area_map"] = partial(draw_map, enriched, geo_section, lang, "car_share")
+        drawers["potential_map"] = partial(draw_map, enriched, geo_section, lang, "potential")
+    drawers["anchoring_timeline"] = partial(draw_timeline, plan, lang)
     return drawers
 
 
@@ -288,7 +234,7 @@ def analyse_imported(
     plan = anchoring.build_plan(ranking, catalogue=cat, start=start, lang=lang, baseline=project.wave)
     if renderer is not None and draw_figures:
         # the timeline shows the plan, not gated figures: drawn over there while the gate decides
-        renderer.draw_ahead("anchoring_timeline", partial(_draw_timeline, plan, lang))
+        renderer.draw_ahead("anchoring_timeline", partial(draw_timeline, plan, lang))
 
     issues = pd.concat([frame for frame in issue_frames if frame is not None and len(frame)], ignore_index=True) \
         if any(frame is not None and len(frame) for frame in issue_frames) else imported.issues.iloc[0:0]
@@ -563,29 +509,34 @@ def build_request(
     )
 
 
-def run(request: RunRequest) -> RunResult:
+def run(request: RunRequest, *, renderer: Any = None) -> RunResult:
     """Carry out one run: import the waves, evaluate the pilots (against the comparison
     municipality when there is one), analyse and rank with the evidence, compare the waves and
     write the outputs when ``request.out`` is given.
 
-    A report with pictures has them drawn in a second process started now, which loads matplotlib
-    while this one imports and analyses (:mod:`grontur.report.background`).
+    A report with pictures has them drawn in a second process, which loads matplotlib while this
+    one imports and analyses (:mod:`grontur.report.background`): ``renderer``, a
+    :class:`~grontur.report.background.Renderer` the caller started earlier still (the command
+    line does so before it loads pandas), else one started now. The run ends it.
     """
-    with _renderer_for(request) as renderer, \
+    with _renderer_for(request, renderer) as drawing, \
             output_lock(request.out) if request.out is not None else nullcontext():
         prepared = prepare(request)
         records = list(request.evidence) if request.evidence is not None else load_all_evidence(request.project)
-        return finish(prepared, combine_evidence(records, prepared.effects), renderer=renderer)
+        return finish(prepared, combine_evidence(records, prepared.effects), renderer=drawing)
 
 
-def _renderer_for(request: RunRequest) -> Any:
-    """A :class:`grontur.report.background.Renderer` when the run writes a report with pictures."""
-    if request.out is None or request.comparison_only:
-        return nullcontext()
+def _renderer_for(request: RunRequest, started: Any = None) -> Any:
+    """A :class:`grontur.report.background.Renderer` when the run writes a report with pictures:
+    ``started`` when given (closed here when the run has no use for it), else a new one."""
     from grontur.report import FIGURE_FORMATS
 
-    if not FIGURE_FORMATS.intersection(request.formats):
+    if request.out is None or request.comparison_only or not FIGURE_FORMATS.intersection(request.formats):
+        if started is not None:
+            started.close()
         return nullcontext()
+    if started is not None:
+        return started
     from grontur.report.background import Renderer
 
     return Renderer()
@@ -940,11 +891,14 @@ def _write_analysis(analysis: Analysis, out_dir: Path, *, lang: str, formats: Se
 
     analysis.release = check_release(analysis.project, (analysis.table, analysis.followup_table), out_dir,
                                      replace=replace_release)
-    if renderer is not None and report.FIGURE_FORMATS.intersection(formats):
-        renderer.submit(analysis.results, lang=lang, figures=analysis.figures)  # drawn while the data is written
     # An output an earlier run wrote but this one does not (a comparison.json after the follow-up
     # was dropped, a report format no longer asked for) would describe other data: it is retired.
     with staged_folder(out_dir, replaces=OUTPUT_NAMES) as staging:
+        if renderer is not None and report.FIGURE_FORMATS.intersection(formats):
+            # drawn (and the DOCX and spreadsheet written) over there while the data is written here
+            renderer.submit(analysis.results, lang=lang, figures=analysis.figures,
+                            docx_path=staging / report.FILE_NAMES["docx"] if "docx" in formats else None,
+                            xlsx_path=staging / report.FILE_NAMES["xlsx"] if "xlsx" in formats else None)
         write_json(analysis.results, staging / "results.json")
         write_csv(analysis.issues, staging / "quality.csv")
         write_csv(analysis.quarantine, staging / "quarantine.csv")

@@ -62,19 +62,22 @@ def test_a_process_that_dies_leaves_the_work_to_this_one(tmp_path: Path) -> None
         assert (tmp_path / "there" / name).read_bytes() == (tmp_path / "here" / name).read_bytes(), name
 
 
-def test_the_analysing_process_loads_no_matplotlib_for_a_report(tmp_path: Path) -> None:
+def test_the_analysing_process_loads_no_matplotlib_docx_or_openpyxl_for_a_report(tmp_path: Path) -> None:
     survey = REPO / "surveys" / "demo" / "gol" / "baseline.csv"
     out = tmp_path / "out"
     code = ("import sys\nfrom grontur.cli import main\n"
             f"assert main(['analyse', {str(survey)!r}, '--kommune', 'Gol', '--out', {str(out)!r}, "
-            "'--format', 'html', '--format', 'docx']) == 0\n"
-            "print('matplotlib' in sys.modules)")
+            "'--format', 'html', '--format', 'docx', '--format', 'xlsx']) == 0\n"
+            "print('matplotlib' in sys.modules, 'docx' in sys.modules, 'openpyxl' in sys.modules)")
     env = {**os.environ, "PYTHONPATH": str(REPO), "GRONTUR_DATA_DIR": str(tmp_path / "data"), "MPLBACKEND": "Agg"}
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, env=env,
                           timeout=300, check=False)
     assert done.returncode == 0, done.stderr[-2000:]
-    assert done.stdout.strip().splitlines()[-1] == "False"
+    # neither drawn nor the DOCX or the spreadsheet written here: all were done over there
+    assert done.stdout.strip().splitlines()[-1] == "False False False"
     assert 'id="fig-anchoring_timeline"' in (out / "report.html").read_text(encoding="utf-8")
+    assert (out / "report.docx").read_bytes()[:2] == b"PK"  # a zip, written over there
+    assert (out / "measures.xlsx").read_bytes()[:2] == b"PK"
 
 
 def _never() -> None:
@@ -89,3 +92,49 @@ def test_a_figure_drawn_ahead_is_not_drawn_again() -> None:
              if getattr(block, "id", None) == "fig-anchoring_timeline"]
     assert [block.png for block in shown] == [png]
     assert figures.drawn == {}
+
+
+def _figure_noting_pid(note: Path, fail_in_other_process: bool = False) -> object:
+    """A small matplotlib figure; writes the drawing process's id to ``note``."""
+    from matplotlib.figure import Figure
+
+    note.write_text(str(os.getpid()), encoding="utf-8")
+    if fail_in_other_process and os.getpid() != int(os.environ["GRONTUR_TEST_PID"]):
+        raise RuntimeError("drawing failed over there")
+    figure = Figure(figsize=(2, 1))
+    figure.add_subplot().plot([0, 1], [1, 0])
+    return figure
+
+
+def test_a_figure_drawn_ahead_is_drawn_in_a_process_of_its_own(tmp_path: Path) -> None:
+    from functools import partial
+
+    note = tmp_path / "pid"
+    ahead = background._Ahead()
+    ahead.draw("anchoring_timeline", partial(_figure_noting_pid, note))
+    assert list(ahead) == ["anchoring_timeline"]  # promised before it is drawn
+    png = ahead["anchoring_timeline"]
+    assert png.startswith(b"\x89PNG")
+    assert int(note.read_text(encoding="utf-8")) != os.getpid()
+
+
+def test_a_figure_whose_drawing_process_fails_is_drawn_here(monkeypatch, tmp_path: Path) -> None:
+    from functools import partial
+
+    monkeypatch.setenv("GRONTUR_TEST_PID", str(os.getpid()))
+    note = tmp_path / "pid"
+    ahead = background._Ahead()
+    ahead.draw("anchoring_timeline", partial(_figure_noting_pid, note, True))
+    png = ahead["anchoring_timeline"]  # the process that drew it first failed
+    assert png.startswith(b"\x89PNG")
+    assert int(note.read_text(encoding="utf-8")) == os.getpid()
+
+
+def test_a_spreadsheet_not_written_over_there_is_written_here(monkeypatch, tmp_path: Path) -> None:
+    results = _results()
+    write_outputs(results, out_dir=tmp_path / "here", lang="nn", formats=("html", "xlsx"))
+    monkeypatch.setattr(background, "_fork", lambda work: None)  # no process for the spreadsheet
+    with background.Renderer() as renderer:
+        write_outputs(results, out_dir=tmp_path / "there", lang="nn", formats=("html", "xlsx"), renderer=renderer)
+        assert renderer.xlsx is None  # not written over there
+    assert (tmp_path / "there" / "measures.xlsx").read_bytes() == (tmp_path / "here" / "measures.xlsx").read_bytes()

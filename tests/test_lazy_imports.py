@@ -60,3 +60,24 @@ def test_analyse_without_pictures_draws_and_asks_nothing(fmt: str, tmp_path: Pat
     assert (out / "results.json").is_file()
     assert (out / "measures.xlsx").is_file() == (fmt == "xlsx")
     assert not set(loaded) & set(NOT_FOR_ANALYSIS)
+
+
+def test_the_report_renderer_starts_before_pandas(tmp_path: Path) -> None:
+    # ``grontur analyse`` forks the process that draws the report's pictures first of all, so
+    # that it loads matplotlib while this one loads pandas: its module must load neither
+    assert _loaded("from grontur.report.background import Renderer", tmp_path) == []
+
+
+def test_the_report_renderer_builds_a_document_without_pandas(tmp_path: Path) -> None:
+    # the renderer process (grontur.report.background) loads what the document reads, and none
+    # of it needs pandas: it is not loaded a second time beside the analysis
+    sample = REPO / "tests" / "data" / "report_results_sample.json"
+    code = ("import json, pathlib\n"
+            "from grontur import areas, drawn, personas\n"
+            "from grontur.report import build, charts, docx\n"
+            f"results = json.loads(pathlib.Path({str(sample)!r}).read_text(encoding='utf-8'))\n"
+            "doc = build.build_document(results, lang='nn', charts=True)\n"
+            "assert any(getattr(b, 'png', b'') for s in doc.sections for b in s.blocks)\n")
+    loaded = _loaded(code, tmp_path)
+    assert "matplotlib" in loaded  # the probe sees what drawing does load
+    assert "pandas" not in loaded

@@ -94,3 +94,52 @@ def test_docx_styles_are_the_ones_python_docx_applies(tmp_path: Path) -> None:
     reference = docx.Document().add_paragraph("Table 1", style="Caption")._p.pPr.pStyle.val
     written = next(p for p in word.paragraphs if p.text == "Table 1")._p.pPr.pStyle.val
     assert written == reference
+
+
+def test_docx_table_cells_are_the_xml_python_docx_writes() -> None:
+    # the cells' runs, right alignment and widths are made directly: the XML is python-docx's own
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.oxml.xmlchemy import serialize_for_reading
+    from docx.shared import Cm, Pt
+
+    from grontur.report import docx as writer
+
+    texts = ["12", "", " 3 %", "a\tb", "two\nlines", "æøå – 1 234", "trailing "]
+    ours, theirs = docx.Document().add_table(1, len(texts)), docx.Document().add_table(1, len(texts))
+    for j, text in enumerate(texts):
+        paragraph = ours.rows[0].cells[j].paragraphs[0]
+        writer._add_small_run(paragraph, text)
+        writer._align_right(paragraph)
+        reference = theirs.rows[0].cells[j].paragraphs[0]
+        reference.add_run(text).font.size = Pt(9)
+        reference.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    widths = [1.5 + j for j in range(len(texts))]
+    writer._set_widths(ours, widths)
+    theirs.autofit = False
+    for row in theirs.rows:
+        for cell, width in zip(row.cells, widths, strict=True):
+            cell.width = Cm(width)
+    ours_cells = [serialize_for_reading(tc) for tc in ours._tbl.tr_lst[0].tc_lst]
+    theirs_cells = [serialize_for_reading(tc) for tc in theirs._tbl.tr_lst[0].tc_lst]
+    assert ours_cells == theirs_cells
+    assert 'w:val="18"' in ours_cells[0] and 'xml:space="preserve"' in ours_cells[2]
+
+
+def test_a_chart_drawn_after_the_warm_up_is_the_one_drawn_first(tmp_path: Path) -> None:
+    # the renderer warms matplotlib up (font, glyphs) before the results arrive; the first chart
+    # of a fresh process is the same picture with or without that
+    import hashlib
+    import os
+    import subprocess
+    import sys
+
+    repo = Path(__file__).resolve().parents[1]
+    code = ("import hashlib, sys\nfrom grontur.report import charts\n"
+            "if sys.argv[1] == 'warm':\n    charts.warm_up()\n"
+            f"png = charts.render_png(charts.mode_share_chart({SHARES!r}, lang='nn'))\n"
+            "print(hashlib.sha256(png).hexdigest())")
+    env = {**os.environ, "PYTHONPATH": str(repo), "MPLBACKEND": "Agg"}
+    digests = [subprocess.run([sys.executable, "-c", code, how], capture_output=True, text=True, env=env, cwd=tmp_path,
+                              check=True, timeout=300).stdout.strip() for how in ("cold", "warm")]
+    reference = hashlib.sha256(charts.render_png(charts.mode_share_chart(SHARES, lang="nn"))).hexdigest()
+    assert digests == [reference, reference]

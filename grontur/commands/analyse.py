@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -47,6 +49,35 @@ def command(survey: Path | None, municipality: str | None, project: Path | None,
             formats: tuple[str, ...], all_municipalities: bool, jobs: int, limits: tuple[str, ...],
             replace_release: bool, transit: str | None, parking: str | None, facilities: tuple[str, ...]) -> None:
     """Analyse one survey export and write report.html, report.docx, measures.xlsx, results.json, quality.csv and cleaned.csv."""
+    renderer = None if all_municipalities else _renderer(formats)
+    try:
+        _analyse(survey, municipality=municipality, project=project, out=out, mapping=mapping, sheet=sheet, lang=lang,
+                 followup=followup, k=k, run_date=run_date, formats=formats, all_municipalities=all_municipalities,
+                 jobs=jobs, limits=limits, replace_release=replace_release, transit=transit, parking=parking,
+                 facilities=facilities, renderer=renderer)
+    finally:
+        if renderer is not None:
+            renderer.close()
+
+
+def _renderer(formats: tuple[str, ...]) -> Any:
+    """The process that draws the report's pictures (:mod:`grontur.report.background`), started
+    first of all when the report has pictures, so that it loads matplotlib while this process
+    loads pandas and analyses."""
+    from grontur.report import FIGURE_FORMATS
+
+    if not FIGURE_FORMATS.intersection(formats):
+        return None
+    from grontur.report.background import Renderer
+
+    return Renderer()
+
+
+def _analyse(survey: Path | None, *, municipality: str | None, project: Path | None, out: Path, mapping: Path | None,
+             sheet: str | None, lang: str | None, followup: Path | None, k: int | None, run_date: dt.datetime | None,
+             formats: tuple[str, ...], all_municipalities: bool, jobs: int, limits: tuple[str, ...],
+             replace_release: bool, transit: str | None, parking: str | None, facilities: tuple[str, ...],
+             renderer: Any) -> None:
     from grontur.commands._common import note_symlinked_out
     from grontur.config import context_from_flags
     from grontur.keys import key_for
@@ -54,6 +85,8 @@ def command(survey: Path | None, municipality: str | None, project: Path | None,
     from grontur.pipeline import build_request, run
     from grontur.releases import replacement_notes
 
+    # the modules loaded stay for the whole run: the collector need not walk them again and again
+    gc.freeze()
     if all_municipalities:
         note_symlinked_out(out, lang or "en")
         _analyse_all(survey, out=out, mapping=mapping, sheet=sheet, lang=lang, k=k,
@@ -67,7 +100,7 @@ def command(survey: Path | None, municipality: str | None, project: Path | None,
     )
     ui = lang or request.project.language  # the console speaks the report's language
     note_symlinked_out(out, ui)
-    result = run(request)
+    result = run(request, renderer=renderer)
     assert result.analysis is not None
     respondents = result.analysis.results["respondents"]
     click.echo(t("cli.analyse.done", ui, name=result.project.name, kept=respondents["kept"],

@@ -13,14 +13,14 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
 from grontur.errors import ConfigError
 from grontur.i18n import check_language
-from grontur.report.network import network_summary, write_network_overview
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from grontur.report.background import Renderer
+    from grontur.report.network import network_summary, write_network_overview
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +30,17 @@ FIGURE_FORMATS = frozenset({"html", "docx", "pdf"})
 FILE_NAMES = {"html": "report.html", "docx": "report.docx", "xlsx": "measures.xlsx", "pdf": "report.pdf"}
 
 __all__ = ["FIGURE_FORMATS", "FILE_NAMES", "FORMATS", "figures_to_png", "network_summary", "write_network_overview", "write_outputs"]
+
+
+def __getattr__(name: str) -> Any:
+    # The network overview (and the publication gate's constants it reads) is loaded when used,
+    # so that a process can start the report's renderer before it loads pandas.
+    if name in ("network_summary", "write_network_overview"):
+        from grontur.report import network
+
+        return getattr(network, name)
+    msg = f"module {__name__!r} has no attribute {name!r}"
+    raise AttributeError(msg)
 
 
 def figures_to_png(figures: Mapping[str, Any] | None) -> dict[str, bytes]:
@@ -52,7 +63,7 @@ def figures_to_png(figures: Mapping[str, Any] | None) -> dict[str, bytes]:
 
 def _close_unshown(figures: Mapping[str, Any] | None) -> dict[str, bytes]:
     """Close the figures given to a report that shows none (a pyplot figure would stay open);
-    figures drawn only when read (:class:`grontur.pipeline.DrawnLater`) are not drawn for it."""
+    figures drawn only when read (:class:`grontur.drawn.DrawnLater`) are not drawn for it."""
     drawn = getattr(figures, "drawn", figures) or {}
     if drawn and "matplotlib.pyplot" in sys.modules:  # only pyplot holds figures open
         from grontur.report.charts import close_figure
@@ -112,17 +123,18 @@ def write_outputs(
     # measures.xlsx alone shows no chart: nothing is drawn (nor matplotlib loaded) for it
     drawing = bool(FIGURE_FORMATS.intersection(wanted))
     spreadsheet: Path | None = None
+    docx_there: Path | None = None
     if drawing and renderer is not None:
-        renderer.submit(results, lang=lang, figures=figures)
-        # while the pictures are drawn over there: the spreadsheet (tables only, the same without
-        # pictures) and the writers loaded
-        if "xlsx" in wanted:
-            from grontur.report.xlsx import write_xlsx
-
-            spreadsheet = write_xlsx(build_document(results, lang=lang, charts=False), results,
-                                     out_dir / FILE_NAMES["xlsx"])
-        from grontur.report import docx, html  # noqa: F401
+        # the pictures, the DOCX and the spreadsheet (tables only, the same without pictures) are
+        # made over there; meanwhile the HTML writer is loaded here
+        renderer.submit(results, lang=lang, figures=figures,
+                        docx_path=out_dir / FILE_NAMES["docx"] if "docx" in wanted else None,
+                        xlsx_path=out_dir / FILE_NAMES["xlsx"] if "xlsx" in wanted else None)
+        if "html" in wanted or "pdf" in wanted:
+            from grontur.report import html  # noqa: F401
         doc = renderer.document(results, lang=lang, figures=figures)
+        docx_there = renderer.docx if "docx" in wanted else None
+        spreadsheet = renderer.xlsx if "xlsx" in wanted else None
     else:
         pngs = figures_to_png(figures) if drawing else _close_unshown(figures)
         doc = build_document(results, lang=lang, figures=pngs, charts=drawing)
@@ -132,14 +144,18 @@ def write_outputs(
         from grontur.report.html import write_html
 
         written.append(write_html(doc, html_path))
-    if "docx" in wanted:
-        from grontur.report.docx import write_docx
+    if "docx" in wanted and docx_there is not None:  # written by the renderer
+        written.append(docx_there)
+    elif "docx" in wanted:
+        from grontur.report.docx import write_report_docx
 
-        written.append(write_docx(doc, out_dir / FILE_NAMES["docx"], generated=results.get("generated")))
-    if "xlsx" in wanted:
+        written.append(write_report_docx(doc, results, out_dir / FILE_NAMES["docx"]))
+    if "xlsx" in wanted and spreadsheet is not None:  # written by the renderer
+        written.append(spreadsheet)
+    elif "xlsx" in wanted:
         from grontur.report.xlsx import write_xlsx
 
-        written.append(spreadsheet or write_xlsx(doc, results, out_dir / FILE_NAMES["xlsx"]))
+        written.append(write_xlsx(doc, results, out_dir / FILE_NAMES["xlsx"]))
     if "pdf" in wanted:
         from grontur.report.pdf import write_pdf
 

@@ -107,7 +107,8 @@ def build_document(results: Mapping[str, Any], *, lang: str,
     """
     tr = Translator(lang)
     label = Labeller(lang)
-    external = dict(figures or {})
+    # read by name where placed (a figure still being drawn elsewhere is waited for only then)
+    external: Mapping[str, bytes] = figures if figures is not None else {}
     municipality = _need(results, "municipality", "(top level)")
     name = str(_need(municipality, "name", "municipality"))
     ctx = _Ctx(results, tr, label, lang, external, charts=charts)
@@ -138,7 +139,7 @@ def make_context(results: Mapping[str, Any], lang: str) -> _Ctx:
 
 class _Ctx:
     def __init__(self, results: Mapping[str, Any], tr: Translator, label: Labeller, lang: str,
-                 external: dict[str, bytes], *, charts: bool = True) -> None:
+                 external: Mapping[str, bytes], *, charts: bool = True) -> None:
         self.results = results
         self.tr = tr
         self.label = label
@@ -176,8 +177,11 @@ class _Ctx:
         they are left out (the report draws its own version where it has one).
         """
         blocks: list[Block] = []
-        for fig_name, png in sorted(self.external.items()):
+        for fig_name in sorted(self.external):
             if EXTERNAL_FIGURES.get(fig_name) == section and fig_name not in self.placed:
+                png = self.external.get(fig_name)
+                if png is None:  # drawn elsewhere, and no figure after all
+                    continue
                 self.placed.add(fig_name)
                 if self.results_lang != self.lang:
                     continue
@@ -460,7 +464,7 @@ def _habits(ctx: _Ctx) -> Section:
 
 def _no_map_sentence(ctx: _Ctx) -> list[Block]:
     """Where the home areas give no map worth drawing (one area or none), a sentence says so."""
-    from grontur.geo import map_worth_drawing, shown_areas
+    from grontur.areas import map_worth_drawing, shown_areas
 
     geo = ctx.results.get("geo")
     if not isinstance(geo, Mapping) or "areas" not in geo or map_worth_drawing(geo):
@@ -601,7 +605,7 @@ def _persona_summaries() -> Mapping[str, Mapping[str, str]]:
     global _PERSONAS
     if _PERSONAS is None:
         try:
-            from grontur.segment import load_personas
+            from grontur.personas import load_personas
         except ImportError:
             _PERSONAS = {}
         else:
@@ -1123,7 +1127,7 @@ def _method(ctx: _Ctx) -> Section:
 def _segmentation_reason(seg: Mapping[str, Any], lang: str) -> str | None:
     """Which route the segments took and why, in one sentence phrased from results.json
     (``chosen_because``); None for results written before the sentence had all its values."""
-    from grontur.segment import reason_text
+    from grontur.personas import reason_text
 
     because = seg.get("chosen_because")
     if not isinstance(because, Mapping) or not has(f"segment.reason.{because.get('key')}"):
@@ -1237,8 +1241,9 @@ def _appendix(ctx: _Ctx) -> Section:
                              tr("report.col.reach"), tr("report.col.effect_low"), tr("report.col.effect_high"), tr("report.col.tonnes_avoided")),
                             tuple(rows), (True, False, False, False, True, True, True, True, True), tr("report.note.score"),
                             ("0", None, None, None, "0.0", "0", "0%", "0%", None)))
-    for fig_name, png in sorted(ctx.external.items()):
-        if fig_name not in ctx.placed:
+    for fig_name in sorted(ctx.external):
+        png = ctx.external.get(fig_name) if fig_name not in ctx.placed else None
+        if png is not None:
             ctx.placed.add(fig_name)
             caption = tr(f"report.figure.{fig_name}") if has(f"report.figure.{fig_name}") else tr("report.figure.other")
             blocks.append(Figure(f"fig-{fig_name}", caption, png, caption))

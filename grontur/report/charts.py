@@ -128,6 +128,19 @@ def render_png(fig: Figure, *, dpi: int = DPI) -> bytes:
     return buffer.getvalue()
 
 
+def warm_up() -> None:
+    """Load what the first chart a process draws would load: the report's font and its glyphs.
+
+    matplotlib finds and opens a font, and builds its glyph cache, the first time a process draws
+    text; a process that will draw later (the report's renderer, waiting for the results) does
+    it ahead. The charts drawn afterwards are the same, byte for byte.
+    """
+    with matplotlib.rc_context(_RC):
+        fig = Figure(figsize=(1, 1))
+        fig.add_subplot().set_title("Aa 0,5 % æøå ÆØÅ")
+    render_png(fig)
+
+
 def render_svg(fig: Figure) -> str:
     """Render ``fig`` to an SVG string without a date, and close it."""
     buffer = io.StringIO()

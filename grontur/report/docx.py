@@ -12,8 +12,9 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import docx
 from docx.enum.table import WD_TABLE_ALIGNMENT
@@ -89,6 +90,11 @@ class _Styles:
         table = self.word.add_table(rows=rows, cols=cols)
         table._tbl.tblPr.style = self._id(style)
         return table
+
+
+def write_report_docx(doc: Document, results: Mapping[str, Any], path: Path) -> Path:
+    """Write ``doc``, the report of ``results``, to ``path`` (dated by ``results["generated"]``)."""
+    return write_docx(doc, path, generated=results.get("generated"))
 
 
 def write_docx(doc: Document, path: Path, *, generated: str | None = None) -> Path:
@@ -336,9 +342,59 @@ def _set_widths(table: docx.table.Table, widths_cm: list[float]) -> None:
     tbl_w.set(qn("w:w"), str(sum(int(Emu(w).twips) for w in widths)))
     for column, width in zip(table.columns, widths, strict=True):
         column.width = width
+    # ``cell.width = width`` for every cell, on the cell elements (python-docx's cells walk the
+    # grid for every row): the width (``w:tcW``) add_table gave each cell is set anew
+    twips = [str(int(Emu(w).twips)) for w in widths]
     for row in table.rows:
-        for cell, width in zip(row.cells, widths, strict=True):
-            cell.width = width
+        for tc, width, w in zip(row._tr.tc_lst, widths, twips, strict=True):
+            tc_pr = tc.tcPr
+            tc_w = tc_pr.tcW if tc_pr is not None else None
+            if tc_w is None:
+                tc.width = width
+                continue
+            tc_w.set(qn("w:type"), "dxa")
+            tc_w.set(qn("w:w"), w)
+
+
+#: The 9-point size of table text, as ``w:sz`` writes it (half points).
+_TABLE_TEXT_SIZE = "18"
+_RUN_BREAKS = frozenset("\t\r\n")
+
+
+def _add_small_run(paragraph: WordParagraph, text: str) -> None:
+    """``paragraph.add_run(text).font.size = Pt(9)``: the same XML, made directly.
+
+    python-docx looks up where each element goes and reads the text one character at a time (a
+    tab or line break becomes an element of its own); a table's cells, thousands a report, are
+    plain text in a new run, so the run, its size and its text are made as it would make them.
+    Text with a tab or line break is left to python-docx.
+    """
+    if _RUN_BREAKS.intersection(text):
+        paragraph.add_run(text).font.size = Pt(9)
+        return
+    r = OxmlElement("w:r")
+    r_pr = OxmlElement("w:rPr")
+    r_pr.append(OxmlElement("w:sz", {qn("w:val"): _TABLE_TEXT_SIZE}))
+    r.append(r_pr)
+    if text:
+        t = OxmlElement("w:t")
+        t.text = text
+        if len(text.strip()) < len(text):
+            t.set(qn("xml:space"), "preserve")
+        r.append(t)
+    paragraph._p.append(r)
+
+
+def _align_right(paragraph: WordParagraph) -> None:
+    """``paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT``, made directly for a paragraph without
+    properties (a table cell's)."""
+    p = paragraph._p
+    if p.pPr is not None:
+        paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+        return
+    p_pr = OxmlElement("w:pPr")
+    p_pr.append(OxmlElement("w:jc", {qn("w:val"): "right"}))
+    p.insert(0, p_pr)
 
 
 def _keep_row_together(row: _Row) -> None:
@@ -364,12 +420,12 @@ def _add_table(styles: _Styles, block: Table) -> None:
     _repeat_header(rows[0])
     _keep_row_together(rows[0])
     for row_obj, row in zip(rows[1:], block.rows, strict=True):
-        for j, (cell, c) in enumerate(zip(row_obj.cells, row, strict=True)):
-            paragraph = cell.paragraphs[0]
-            run = paragraph.add_run(c.text)
-            run.font.size = Pt(9)
+        # the row's cell elements as made by add_table (python-docx's cells walk the grid)
+        for j, (tc, c) in enumerate(zip(row_obj._tr.tc_lst, row, strict=True)):
+            paragraph = WordParagraph(tc.p_lst[0], table)
+            _add_small_run(paragraph, c.text)
             if numeric[j]:
-                paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+                _align_right(paragraph)
         if sum(len(c.text) for c in row) <= _KEEP_ROW_CHARS:
             _keep_row_together(row_obj)
     texts = [tuple(c.text for c in row) for row in block.rows]

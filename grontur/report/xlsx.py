@@ -38,6 +38,12 @@ _HEADER_FONT = Font(bold=True)
 _BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
 
 
+def write_report_xlsx(results: Mapping[str, Any], lang: str, path: Path) -> Path:
+    """Write ``measures.xlsx`` of ``results`` to ``path`` from the report's document without its
+    pictures (the spreadsheet shows tables only)."""
+    return write_xlsx(build.build_document(results, lang=lang, charts=False), results, path)
+
+
 def write_xlsx(doc: Document, results: Mapping[str, Any], path: Path) -> Path:
     """Write the measure list (one row per ranked measure) and the key tables of ``doc``."""
     doc, results = without_control_characters((doc, results))
