@@ -403,7 +403,11 @@ class Ledger:
             people = [0 if i in self._amounts else v for i, v in enumerate(self._values)]
             pairs = set(self._pairs) | _nested_pairs(packed, people, self._relations, margins, self.k,
                                                       self._unions, self._answered - self._populations)
-            sets, cells = _decide(self._values, self._relations, pairs, margins, self.k, self._amounts)
+            # How many answered at all is published outside the gate (the row account), so no
+            # search hides it: it would protect nothing.
+            everyone = self._ids.get(np.packbits(np.ones(self.n_rows, dtype=bool)).tobytes())
+            sets, cells = _decide(self._values, self._relations, pairs, margins, self.k, self._amounts,
+                                  public=frozenset(() if everyone is None else (everyone,)))
         return Publication(self.k, frozenset(sets), frozenset(cells), n_figures=len(self._values),
                            ledger=self.serial)
 
@@ -485,9 +489,10 @@ def _nested_pairs(packed: np.ndarray, values: Sequence[int], relations: Sequence
 
 def _decide(values: Sequence[int], relations: Sequence[_Relation], pairs: Iterable[tuple[int, int]],
             margin: set[int], k: int, amounts: Mapping[int, Sequence[tuple[int, int]]] | None = None,
-            ) -> tuple[set[int], set[int]]:
+            public: frozenset[int] = frozenset()) -> tuple[set[int], set[int]]:
     """The hidden sets and the hidden cells. ``amounts`` are the weighted sums of counts
-    (:meth:`Ledger.amount`): each one more equation, and no count of people."""
+    (:meth:`Ledger.amount`): each one more equation, and no count of people. ``public`` counts
+    are known to every reader anyway: the search never hides them."""
     values = [int(v) for v in values]
     amounts = amounts or {}
     hidden: set[int] = {i for i, v in enumerate(values) if _small(v, k) and i not in amounts}
@@ -741,16 +746,16 @@ def _decide(values: Sequence[int], relations: Sequence[_Relation], pairs: Iterab
 
     while bad:
         touched = {var for b in bad for r in var_rows.get(b, []) for var in rows[r]}
-        candidates = sorted(var for var in touched if var not in hidden and values[var])
+        candidates = sorted(var for var in touched if var not in hidden and values[var] and var not in public)
         if not candidates:
             candidates = sorted({var for b in bad for s in var_sums.get(b, []) for var in sums[s]
-                                 if var not in hidden and values[var]})
+                                 if var not in hidden and values[var] and var not in public})
         if not candidates:
             # The count follows from equations that reach it only through other hidden counts
             # (a subtotal of hidden cells, worked out as a total minus the shown cells): any
             # shown count in an equation of its component can break that.
             candidates = sorted({var for b in bad for c in comp_of[b] for r in var_rows.get(c, []) for var in rows[r]
-                                 if var not in hidden and values[var]})
+                                 if var not in hidden and values[var] and var not in public})
         if not candidates:
             break
         n_bad = len(bad)

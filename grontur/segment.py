@@ -1225,13 +1225,10 @@ def _segment_cards(codes: np.ndarray, n_segments: int, blocks: dict[str, np.ndar
 
     cards: list[Listed] = []
     profiles: list[list[tuple[str, dict[str, Any]]]] = []
-    season_rows: dict[str, list[tuple[Fig, dict[str, Fig]]]] = {season: [] for season in mode_rows}
-    sizes_registered: list[Fig] = []
     for j in range(n_segments):
         members = codes == j
         tag = ("segment", f"s{j + 1}")
         size = ledger.base(members, tag=(*tag, "n"))
-        sizes_registered.append(size)
         mode_share: dict[str, dict[str, Any]] = {}
         for season, (season_answered, of_mode) in mode_rows.items():
             base = ledger.base(members & season_answered, tag=(*tag, season, "n"), answered=True)
@@ -1240,7 +1237,6 @@ def _segment_cards(codes: np.ndarray, n_segments: int, blocks: dict[str, np.ndar
             # Not a group row for the whole-group rule: who belongs to a segment is not known
             # to a reader, so "all of s3 drive" describes nobody in particular.
             ledger.partition(base, list(cells.values()))
-            season_rows[season].append((base, cells))
             mode_share[season] = {mode: Derived(round(fig.n / base.n, 4) if base.n else None, (fig, base))
                                   for mode, fig in cells.items() if fig.n}
         known = members & answered
@@ -1271,15 +1267,6 @@ def _segment_cards(codes: np.ndarray, n_segments: int, blocks: dict[str, np.ndar
             "stages": stage_card,
         }, (size,)))  # a segment whose size the gate hides is not shown at all
         profiles.append(_profile(blocks, members, seasons, flags))
-    # Every respondent is in one segment: the segments' sizes add up to everyone, and each mode's
-    # count in the habits section is the sum of the segments' counts of it (the table's columns;
-    # without them a hidden segment cell would be the overall cell less the other segments').
-    ledger.partition(ledger.everyone(), sizes_registered)
-    for season, (season_answered, of_mode) in mode_rows.items():
-        rows = season_rows[season]
-        ledger.partition(ledger.count(season_answered), [base for base, _ in rows], column=True)
-        for m, mode in enumerate(MODES):
-            ledger.partition(ledger.count(of_mode[m]), [cells[mode] for _, cells in rows], column=True)
     _name_segments([card.item for card in cards], book, profiles, one_season=not seasons)
     return cards, HiddenTally(tuple(sorted(figures_in(cards), key=lambda f: (f.id, f.cell))))
 

@@ -145,7 +145,9 @@ def test_rebuilt_respondents_agree_with_the_published_counts(request: pytest.Fix
     """The audit maps hundreds of figures to respondents and rebuilds nearly all alike (a few
     segment features it cannot define are left out), so what it checks is what is published."""
     published, led, findings = audited(request, name, 5)
-    assert findings.published_counts >= 150 and findings.hidden >= 100
+    # (Flå, 40 respondents, publishes 122 counts since breakdown columns and the comparison's strata
+    # became equations of the gate; about 150 before.)
+    assert findings.published_counts >= 100 and findings.hidden >= 100
     assert len(led.mismatched) <= 6, led.mismatched
     assert published.docx and published.xlsx and published.html and published.network
 
