@@ -18,18 +18,18 @@ from grontur.report._text import ResultsShapeError
 from tests.conftest import count_figures
 
 REPO = Path(__file__).resolve().parents[1]
-FLA = REPO / "surveys" / "demo" / "fla"  # workplaces (maps) and a follow-up (comparison chart)
+PROJECT = REPO / "surveys" / "demo" / "hemsedal"  # workplaces (maps) and a follow-up (comparison chart)
 REPORTS = ("report.html", "report.docx", "measures.xlsx")
 
 
 def test_pictures_drawn_in_the_second_process_give_the_same_files(monkeypatch, tmp_path: Path) -> None:
     made = count_figures(monkeypatch)
-    pipeline.analyse_file(project=FLA, out_dir=tmp_path / "there", formats=("html", "docx", "xlsx"))
+    pipeline.analyse_file(project=PROJECT, out_dir=tmp_path / "there", formats=("html", "docx", "xlsx"))
     # here only the chart of comparison.html (a page of its own); the report's charts, maps and
     # timeline were drawn over there
     assert len(made) == 1
     monkeypatch.setattr(background.multiprocessing, "get_all_start_methods", lambda: ["spawn"])
-    pipeline.analyse_file(project=FLA, out_dir=tmp_path / "here", formats=("html", "docx", "xlsx"))
+    pipeline.analyse_file(project=PROJECT, out_dir=tmp_path / "here", formats=("html", "docx", "xlsx"))
     assert len(made) > 1  # without fork: drawn here
     html = (tmp_path / "here" / "report.html").read_text(encoding="utf-8")
     assert 'id="fig-anchoring_timeline"' in html and 'id="fig-comparison-before-after"' in html
