@@ -142,3 +142,10 @@ def test_init_values_read_back_exactly(tmp_path, option, value, field):
     text = (folder / "grontur.yaml").read_text(encoding="utf-8")
     assert "# Personverngrense" in text and "# Arbeidsstader: namn" in text  # Gol: nynorsk comments
     assert len(project.salt) == 16 and "stolen" not in project.salt
+
+
+def test_a_typed_threshold_is_judged_by_the_project_s_one_check_of_k() -> None:
+    from grontur.commands.init import _is_k
+
+    assert [_is_k(text) for text in ("5", " 12 ", "4", "0", "-5", "5.0", "five", "")] == \
+        [True, True, False, False, False, False, False, False]

@@ -24,8 +24,18 @@ from grontur.errors import (
     MunicipalityError,
 )
 from grontur.i18n import t
+from grontur.threshold import DEFAULT_K, check_k
 
 UNKNOWN = "__unknown__"
+
+
+def _is_k(text: str) -> bool:
+    """Whether a typed threshold passes the project's one check of k."""
+    try:
+        check_k(int(text.strip()))
+    except (ValueError, ConfigError):
+        return False
+    return True
 
 
 def parse_workplace(text: str, lang: str = "en") -> Workplace:
@@ -110,8 +120,8 @@ def interview(asker: Asker, *, municipality: str | None, language: str | None, k
         except MunicipalityError:
             asker.show(t("init.municipality_unknown", ui, text=typed))
     answers["municipality"] = municipality
-    answers["k"] = k or int(asker.text(t("init.ask_k", ui), default="5",
-                                       validate=lambda s: (s.strip().isdigit() and int(s) >= 5) or t("init.k_invalid", ui)))
+    answers["k"] = k or int(asker.text(t("init.ask_k", ui), default=str(DEFAULT_K),
+                                       validate=lambda s: _is_k(s) or t("init.k_invalid", ui)))
     answers["employees"] = employees or (int(typed) if (typed := asker.text(
         t("init.ask_employees", ui),
         validate=lambda s: not s.strip() or (s.strip().isdigit() and int(s) > 0) or t("init.employees_invalid", ui),
@@ -155,7 +165,7 @@ def _capital(text: str) -> str:
 @click.option("--kommune", "municipality", help="Municipality name or number (2024 numbering).")
 @click.option("--lang", "language", type=click.Choice(["nn", "nb", "en"]),
               help="Language of the project: report, questions and comments (default: the written standard).")
-@click.option("--k", "k", type=int, help="Privacy threshold, 5 or higher (default 5).")
+@click.option("--k", "k", type=int, help=f"Privacy threshold, {DEFAULT_K} or higher (default {DEFAULT_K}).")
 @click.option("--employees", type=int, help="Total number of employees.")
 @click.option("--survey", help="Survey export file (relative to FOLDER).")
 @click.option("--mapping", help="Mapping file for an unknown export.")
