@@ -779,32 +779,26 @@ def _decide(values: Sequence[int], relations: Sequence[_Relation], pairs: Iterab
         # beats every margin, so the margins are scored only when no cell helps.
         cells_first = [var for var in candidates if var not in margin]
         scored = [score(var) for var in cells_first]
+        chosen: tuple[frozenset[int], tuple[int, list[frozenset[int]], list[frozenset[int]]]] | None = None
         if not any(not key[0] for key in scored):
-            moves = [(after_move(move), move) for move in rectangles(bad, hidden)]
-            helping = [(found_after[0], sum(values[v] for v in move), sorted(move), found_after, move)
-                       for found_after, move in moves if found_after[0] < n_bad]
+            # A rectangle that helps, the one that leaves fewest problems, then the cheapest.
+            moves = [(move, after_move(move)) for move in rectangles(bad, hidden)]
+            helping = [(move, after) for move, after in moves if after[0] < n_bad]
             if helping:
-                *_, (_, joined_comps, pieces), move = min(helping)
-                hidden = hidden | move
-                for comp in joined_comps:
-                    del found[comp]
-                for piece in pieces:
-                    found[piece] = component_problems(piece)
-                    for var in piece:
-                        comp_of[var] = piece
-                bad = set().union(*found.values())
-                continue
-            scored += [score(var) for var in candidates if var in margin]
-        best = min(scored)[-1]
-        hidden = hidden | {best}
-        joined = frozenset({comp_of[o] for o in neighbours(best) if o in comp_of})
-        merged = frozenset({best}.union(*joined))
-        problems = join(best, joined, merged)
-        for comp in joined:
+                chosen = min(helping, key=lambda item: (item[1][0], sum(values[v] for v in item[0]), sorted(item[0])))
+            else:
+                scored += [score(var) for var in candidates if var in margin]
+        if chosen is None:
+            move = frozenset({min(scored)[-1]})
+            chosen = (move, after_move(move))
+        move, (_, originals, pieces) = chosen
+        hidden = hidden | move
+        for comp in originals:
             del found[comp]
-        found[merged] = problems
-        for var in merged:
-            comp_of[var] = merged
+        for piece in pieces:
+            found[piece] = component_problems(piece)  # (made by after_move's joins)
+            for var in piece:
+                comp_of[var] = piece
         bad = set().union(*found.values())
     # The search is greedy: a count it hid on the way may not be needed once later counts are
     # hidden too. Each such count, the bases first and the largest first, is shown again when
