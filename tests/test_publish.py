@@ -103,7 +103,8 @@ def test_derived_and_listed_figures_follow_their_counts() -> None:
 
 def _recoverable(masks: list[np.ndarray], shown: list[bool]) -> list[int]:
     """Hidden masks whose indicator lies in the row space of the shown masks (worked out by
-    adding and subtracting published counts): an independent check, not the gate's own."""
+    adding and subtracting published counts): an independent check, not the gate's own. A
+    published sum of values (each person's days) may stand among them as a vector of values."""
     published = np.array([m for m, s in zip(masks, shown) if s], dtype=float)
     out = []
     for i, (m, s) in enumerate(zip(masks, shown)):
@@ -178,15 +179,7 @@ def _recoverable_with_days(ledger: Ledger, values: np.ndarray, pub, mean: Derive
     if pub.value(mean) is not None:
         vectors.append(np.nan_to_num(values))
         shown.append(True)
-    published = np.array([v for v, s in zip(vectors, shown) if s])
-    out = []
-    for i, (v, s) in enumerate(zip(vectors, shown)):
-        if s or not v.any() or not len(published):
-            continue
-        coef, *_ = np.linalg.lstsq(published.T, v, rcond=None)
-        if np.allclose(published.T @ coef, v):
-            out.append(i)
-    return out
+    return _recoverable(vectors, shown)
 
 
 def test_a_mean_beside_its_distribution_does_not_give_away_two_hidden_cells() -> None:
