@@ -297,7 +297,7 @@ def _stage(stage: str, path: Path, jobs: int, scratch: Path, geodata: tuple[Path
         each: list[tuple[int, float]] = []
         for project, part in parts:
             started = time.process_time()
-            analysis = pipeline.analyse_imported(part, project=project, catalogue=catalogue, evidence=records,
+            pipeline.analyse_imported(part, project=project, catalogue=catalogue, evidence=records,
                                                  draw_figures=False)
             each.append((len(part.table), time.process_time() - started))
         timed = clock.read()

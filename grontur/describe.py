@@ -272,18 +272,12 @@ def _multi_uniques(series: pd.Series) -> tuple[np.ndarray, list[str], np.ndarray
     return codes_, tags, matrix
 
 
-def multi_counts(series: pd.Series, allowed: Iterable[str] | None = None) -> pd.Series:
-    """Count how many rows name each code of a ``;``-joined multi-select column."""
-    counts = MultiSelect(series).counts(None, allowed)
-    return counts if allowed is not None else counts.astype(int)
-
-
 class MultiSelect:
     """A multi-select column split once: the rows naming each code as NumPy arrays, and code
     counts for any subset of its rows.
 
-    ``counts(mask, allowed)`` equals ``multi_counts(series[mask], allowed)`` without splitting
-    the subset's answers again.
+    ``counts(mask, allowed)`` counts the rows of ``mask`` naming each code without splitting the
+    subset's answers again.
     """
 
     def __init__(self, series: pd.Series) -> None:
@@ -434,7 +428,6 @@ class _Rows:
         trips = quantities.trips
         self.n = len(table)
         self.modes = _observed_modes(table)
-        self.mode: dict[str, np.ndarray] = {}
         self.known: dict[str, np.ndarray] = {}
         self.is_mode: dict[str, dict[str, np.ndarray]] = {}
         self.trips: dict[str, np.ndarray] = {}
@@ -447,9 +440,7 @@ class _Rows:
         self.labels, self.code = _mode_codes(mode_of)
         where = {label: i for i, label in enumerate(self.labels)}
         for season in SEASONS:
-            mode = mode_of[season]
             code = self.code[season]
-            self.mode[season] = mode.astype(object).to_numpy()
             self.known[season] = code >= 0
             self.is_mode[season] = {m: code == where[m] for m in self.modes}
             self.trips[season] = trips[season].to_numpy(dtype=float)

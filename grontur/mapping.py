@@ -824,8 +824,7 @@ def _match_rule(header: str, rules: tuple[ColumnRule, ...]) -> tuple[ColumnRule 
     return None, "", None
 
 
-@cache
-@lru_cache(maxsize=4096)  # the import matches each header twice (probe and mapping); rules are cached too
+@cache  # the import matches each header twice (probe and mapping); rules are cached too
 def _match_standard(header: str) -> tuple[ColumnRule | None, str, str | None]:
     stem, truncated = header_stem(header)
     if not stem:
