@@ -16,6 +16,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+#: ``str.strip`` over an object array of strings in one C loop.
+strip_all = np.frompyfunc(str.strip, 1, 1)
+
 #: Above this share of distinct objects, grouping by address first cannot pay for itself.
 _MOSTLY_DISTINCT = 0.5
 

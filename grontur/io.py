@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from grontur._distinct import factorize_repeated
+from grontur._distinct import factorize_repeated, strip_all
 from grontur.errors import InputFileError
 from grontur.limits import (
     DEFAULT_LIMITS,
@@ -350,7 +350,7 @@ def _tidy_distinct(uniques: np.ndarray, codes: np.ndarray) -> tuple[np.ndarray, 
     """Strip the distinct values and blank the empty ones; returns (categories, row codes)."""
     if len(uniques) and pd.api.types.infer_dtype(uniques, skipna=True) != "string":
         uniques = np.array([_cell_text(value) for value in uniques], dtype=object)
-    stripped = _STRIP(uniques) if len(uniques) else uniques
+    stripped = strip_all(uniques) if len(uniques) else uniques
     blank = stripped == ""
     if not blank.any() and not (stripped != uniques).any():
         return uniques, codes
@@ -367,7 +367,7 @@ def _tidy_cells(values: np.ndarray) -> np.ndarray:
     texts = values if every else values[filled]
     if len(texts) and pd.api.types.infer_dtype(texts, skipna=False) != "string":
         texts = np.array([_cell_text(value) for value in texts], dtype=object)
-    stripped = _STRIP(texts) if len(texts) else texts
+    stripped = strip_all(texts) if len(texts) else texts
     empty = stripped == ""
     if empty.any():
         stripped = np.where(empty, None, stripped)  # type: ignore[arg-type]  # numpy's stub: no None operand
@@ -376,10 +376,6 @@ def _tidy_cells(values: np.ndarray) -> np.ndarray:
     out = np.full(len(values), None, dtype=object)
     out[filled] = stripped
     return out
-
-
-#: ``str.strip`` over an object array in one C loop.
-_STRIP = np.frompyfunc(str.strip, 1, 1)
 
 
 def _clean_header(value: object) -> str:

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from grontur._distinct import distinct
+from grontur._distinct import distinct, strip_all
 from grontur.errors import MappingError
 from grontur.io import RawExport
 from grontur.mapping import MappedExport, Mapping, fold, norm
@@ -129,7 +129,7 @@ def _id_codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
         codes, uniques = pd.factorize(values.to_numpy(dtype=object), use_na_sentinel=True)
         uniques = np.asarray(uniques, dtype=object)
     if len(uniques) and pd.api.types.infer_dtype(uniques, skipna=False) == "string":
-        stripped = _STRIP(uniques)
+        stripped = strip_all(uniques)
         blank = stripped == ""
         if not blank.any() and not (stripped != uniques).any():
             return codes, uniques
@@ -138,10 +138,6 @@ def _id_codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
         return np.append(small, -1)[codes], np.asarray(names, dtype=object)
     small, names = pd.factorize(_ids(values).to_numpy(dtype=object), use_na_sentinel=True)
     return np.asarray(small), np.asarray(names, dtype=object)
-
-
-#: ``str.strip`` over an object array in one C loop.
-_STRIP = np.frompyfunc(str.strip, 1, 1)
 
 
 def _most_trips(coded: pd.Series, who: pd.Series) -> tuple[pd.Series, pd.Series]:
