@@ -156,11 +156,8 @@ class _Ahead(Mapping[str, bytes]):
 
     @staticmethod
     def _here(name: str, draw: Callable[[], Any]) -> bytes | None:
-        from grontur.report.charts import render_png
-
         try:
-            figure = draw()
-            return render_png(figure) if figure is not None else None
+            return _png_of(draw)
         except Exception:  # drawn again with the document, which raises the error
             log.debug("%s not drawn ahead", name, exc_info=True)
             return None
