@@ -148,17 +148,6 @@ class MeasureImpact:
     def trips(self, baseline: Baseline, band: str = "central") -> float:
         return float(sum(float((self.share[band][s] * baseline.trips[s]).sum()) for s in baseline.trips))
 
-    def tonnes(self, baseline: Baseline, band: str = "central") -> float | None:
-        if baseline.tonnes is None:
-            return None
-        return float(sum(float((self.share[band][s] * baseline.tonnes[band][s]).sum()) for s in baseline.trips))
-
-    def person_trips(self, baseline: Baseline, band: str = "central") -> np.ndarray:
-        return _per_person(self.share[band], baseline.trips, baseline.trips)
-
-    def person_tonnes(self, baseline: Baseline, band: str = "central") -> np.ndarray | None:
-        return None if baseline.tonnes is None else _per_person(self.share[band], baseline.tonnes[band], baseline.trips)
-
 
 def measure_impact(
     measure_id: str,
