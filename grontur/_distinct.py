@@ -16,6 +16,21 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+
+def text_ids(*columns: np.ndarray) -> tuple[list[np.ndarray], list[str]]:
+    """Values as text labels: each column's rows as positions in the labels (-1 where missing),
+    the same labels for every column; two values with the same text are one label."""
+    values = np.concatenate(columns) if columns else np.zeros(0, dtype=object)
+    raw, uniques = pd.factorize(values)
+    label_of, labels = pd.factorize(np.array([str(v) for v in uniques], dtype=object))
+    ids = np.where(raw >= 0, label_of[np.maximum(raw, 0)] if len(label_of) else -1, -1)
+    out, start = [], 0
+    for one in columns:
+        out.append(ids[start:start + len(one)])
+        start += len(one)
+    return out, [str(label) for label in labels]
+
+
 #: ``str.strip`` over an object array of strings in one C loop.
 strip_all = np.frompyfunc(str.strip, 1, 1)
 

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from grontur._distinct import text_ids
 from grontur._yaml import read_yaml
 from grontur.describe import (
     RowQuantities,
@@ -301,7 +302,7 @@ class EmissionsResult:
     def _by_group(self, ledger: Ledger, key: pd.Series, n_est: Fig) -> dict[str, Any]:
         """Tonnes by a group column (the groups add up to the respondents with an estimate)."""
         est = self._arrays["estimated"]
-        (ids,), labels = _label_ids(key.to_numpy(dtype=object))
+        (ids,), labels = text_ids(key.to_numpy(dtype=object))
         out: dict[str, Any] = {}
         figs = []
         central = self._arrays["central"]
@@ -328,7 +329,7 @@ class EmissionsResult:
         group beside a hidden one, as the tonnes need."""
         d = self.detail
         est = self._arrays["estimated"]
-        ids, labels = _label_ids(*(d[f"{kind}_{s}"].to_numpy(dtype=object) for s in SEASONS))
+        ids, labels = text_ids(*(d[f"{kind}_{s}"].to_numpy(dtype=object) for s in SEASONS))
         columns = dict(zip(SEASONS, ids))
         found = sorted({i for s in SEASONS for i in columns[s][est].tolist()} - {-1}, key=lambda i: labels[i])
         out: dict[str, Any] = {}
@@ -350,21 +351,6 @@ class EmissionsResult:
             total = n_est if kind == "mode" else ledger.count(union, tag=("emissions", f"by_{kind}", "total"))
             ledger.partition(total, figs)
         return out
-
-
-def _label_ids(*columns: np.ndarray) -> tuple[list[np.ndarray], list[str]]:
-    """Group labels as text: each column's rows as positions in the labels (-1 where missing),
-    the same labels for every column."""
-    values = np.concatenate(columns) if columns else np.zeros(0, dtype=object)
-    raw, uniques = pd.factorize(values)
-    # Two values with the same text are one group.
-    text_ids, labels = pd.factorize(np.array([str(v) for v in uniques], dtype=object))
-    ids = np.where(raw >= 0, text_ids[np.maximum(raw, 0)] if len(text_ids) else -1, -1)
-    out, start = [], 0
-    for values_of_one in columns:
-        out.append(ids[start:start + len(values_of_one)])
-        start += len(values_of_one)
-    return out, [str(label) for label in labels]
 
 
 def compute_emissions(

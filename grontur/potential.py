@@ -24,6 +24,7 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
+from grontur._distinct import text_ids
 from grontur._yaml import read_yaml
 from grontur.bases import mask as base_mask
 from grontur.describe import (
@@ -424,7 +425,7 @@ def find_carpool(table: pd.DataFrame, *, k: int = DEFAULT_K, digits: int = 4, mi
     lone = drivers.to_numpy(dtype=bool)
     area, areas = _area_ids(codes(table, "home_postcode"), digits)
     wp_col = column(table, "workplace").astype("object")
-    workplace, workplaces = _text_ids((wp_col.fillna("") if wp_col.notna().sum() == 0 else wp_col).to_numpy(dtype=object))
+    (workplace,), workplaces = text_ids((wp_col.fillna("") if wp_col.notna().sum() == 0 else wp_col).to_numpy(dtype=object))
     shift = as_bool(column(table, "shift_work")).fillna(False).astype(bool).to_numpy(dtype=bool)
     rows = np.flatnonzero(lone & (area >= 0) & (workplace >= 0))
     # One key per area, workplace and working pattern, as a number; named as text only per group.
@@ -441,20 +442,11 @@ def find_carpool(table: pd.DataFrame, *, k: int = DEFAULT_K, digits: int = 4, mi
     return Carpool(lone=lone, groups=groups, digits=digits, min_km=float(min_km))
 
 
-def _text_ids(values: np.ndarray) -> tuple[np.ndarray, list[str]]:
-    """Each value's position among the distinct values as text (-1 where missing), and those texts."""
-    ids, uniques = pd.factorize(values)
-    # Two values with the same text are one value.
-    text_ids, texts = pd.factorize(np.array([str(v) for v in uniques], dtype=object))
-    out = np.where(ids >= 0, text_ids[np.maximum(ids, 0)] if len(text_ids) else -1, -1)
-    return out, [str(t) for t in texts]
-
-
 def _area_ids(postcodes: pd.Series, digits: int) -> tuple[np.ndarray, list[str]]:
     """The postcode area (first ``digits`` of the four-digit postcode) of each row as a position
     in the areas (-1 where missing), and the areas."""
     ids, uniques = pd.factorize(postcodes.to_numpy(dtype=object))
-    area_ids, areas = _text_ids(np.array([str(code).strip().zfill(4)[:digits] for code in uniques], dtype=object))
+    (area_ids,), areas = text_ids(np.array([str(code).strip().zfill(4)[:digits] for code in uniques], dtype=object))
     return np.append(area_ids, -1)[ids], areas
 
 
