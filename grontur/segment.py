@@ -814,10 +814,8 @@ class _HabitSegmenterCore:
         labels[canonical.order] = self.labels_
         self.labels_ = labels
 
-    def _fit_canonical(self, matrix: np.ndarray, seed: int | None = None) -> None:
+    def _fit_canonical(self, matrix: np.ndarray, seed: int) -> None:
         n = len(matrix)
-        if seed is None:
-            seed = content_seed(matrix) if self.random_state is None else self.random_state
         rng = np.random.default_rng(seed)
         self.feature_names_in_model_ = _feature_names()
         self.min_size_ = int(max(self.min_size, math.ceil(self.min_share * n)))
@@ -1453,7 +1451,7 @@ def _dominant_mode(codes: np.ndarray) -> tuple[str, dict[str, Any]] | None:
 
 
 def _profile(blocks: dict[str, np.ndarray], members: np.ndarray, seasons: bool,
-             flags: dict[str, np.ndarray] | None = None) -> list[tuple[str, dict[str, Any]]]:
+             flags: dict[str, np.ndarray]) -> list[tuple[str, dict[str, Any]]]:
     """What most members of a segment have in common, as catalogue keys: the mode (and the
     winter mode when it differs and the survey told the seasons apart), the distance band and
     the most common situation flag, each only when a majority has it."""
@@ -1476,7 +1474,6 @@ def _profile(blocks: dict[str, np.ndarray], members: np.ndarray, seasons: bool,
         parts.append((f"segment.name.distance_only.{band}", {}))
     if seasons and summer is not None and winter is not None and winter[0] != summer[0]:
         parts.append(("segment.name.in_winter", {"mode": winter}))
-    flags = flags if flags is not None else {flag: _flag_or_zero(blocks, flag) for flag in FLAGS}
     shares = [(float(flags[flag][members].mean()), flag) for flag in FLAGS]
     share, flag = max(shares, key=lambda item: (item[0], -FLAGS.index(item[1])))
     if share >= _FLAG_MAJORITY:
