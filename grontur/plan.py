@@ -36,7 +36,6 @@ from grontur.impact import (
     apply_in_order,
     marginal_central,
     restricted,
-    touched,
 )
 from grontur.publish import Derived, Fig, Ledger, Publication
 
@@ -205,9 +204,9 @@ def choose_plan(ranked: Sequence[Mapping[str, Any]], people: Any, *, context: Ma
     cache: dict[tuple[str, tuple[str, ...]], MeasureImpact] = {}
     in_plan: set[str] = set()
     remaining = {s: np.ones(baseline.n) for s in baseline.trips}
-    # a package's marginal trips and tonnes, and the people it touches: they stay the same until
-    # a chosen package changes what remains for one of those people
-    known: dict[tuple[tuple[str, str, tuple[str, ...]], ...], tuple[float, float | None, np.ndarray]] = {}
+    # a package's marginal trips and tonnes: they stay the same until a chosen package changes
+    # what remains for one of the people it touches (``packages[key].touched``)
+    known: dict[tuple[tuple[str, str, tuple[str, ...]], ...], tuple[float, float | None]] = {}
     packages: dict[tuple[tuple[str, str, tuple[str, ...]], ...], Package] = {}
     while len(chosen) < max_items:
         best: tuple[float, str, list[tuple[str, str, tuple[str, ...]]]] | None = None
@@ -230,10 +229,9 @@ def choose_plan(ranked: Sequence[Mapping[str, Any]], people: Any, *, context: Ma
                 prepared = packages.get(key)
                 if prepared is None:
                     prepared = packages[key] = Package.of(baseline, _impacts(package, by_id, cache))
-                trips, tonnes = marginal_central(baseline, remaining, prepared)
-                known[key] = (trips, tonnes, prepared.touched)
+                trips, tonnes = known[key] = marginal_central(baseline, remaining, prepared)
             else:
-                trips, tonnes, _ = found
+                trips, tonnes = found
             if total_trips <= 0 or trips / total_trips < min_share:
                 continue
             value = package_score(core, trips, tonnes)
@@ -246,8 +244,8 @@ def choose_plan(ranked: Sequence[Mapping[str, Any]], people: Any, *, context: Ma
             in_plan.add(entry[0])
         best_impacts = _impacts(best[2], by_id, cache)
         remaining = after(remaining, best_impacts)
-        changed = touched(best_impacts, baseline.n)
-        known = {key: value for key, value in known.items() if not (value[2] & changed).any()}
+        changed = packages[tuple(best[2])].touched
+        known = {key: value for key, value in known.items() if not (packages[key].touched & changed).any()}
 
     # An enabler may go with several measures of the plan: name every one it goes with.
     goes_with: dict[str, tuple[str, ...]] = {}
