@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import gc
 from pathlib import Path
@@ -50,14 +51,40 @@ def command(survey: Path | None, municipality: str | None, project: Path | None,
             replace_release: bool, transit: str | None, parking: str | None, facilities: tuple[str, ...]) -> None:
     """Analyse one survey export and write report.html, report.docx, measures.xlsx, results.json, quality.csv and cleaned.csv."""
     renderer = None if all_municipalities else _renderer(formats)
-    try:
-        _analyse(survey, municipality=municipality, project=project, out=out, mapping=mapping, sheet=sheet, lang=lang,
-                 followup=followup, k=k, run_date=run_date, formats=formats, all_municipalities=all_municipalities,
-                 jobs=jobs, limits=limits, replace_release=replace_release, transit=transit, parking=parking,
-                 facilities=facilities, renderer=renderer)
-    finally:
-        if renderer is not None:
-            renderer.close()
+    with renderer if renderer is not None else contextlib.nullcontext():
+        from grontur.commands._common import note_symlinked_out
+        from grontur.config import context_from_flags
+        from grontur.keys import key_for
+        from grontur.outputs import output_folder
+        from grontur.pipeline import build_request, run
+        from grontur.releases import replacement_notes
+
+        # the modules loaded stay for the whole run: the collector need not walk them again and again
+        gc.freeze()
+        if all_municipalities:
+            note_symlinked_out(out, lang or "en")
+            _analyse_all(survey, out=out, mapping=mapping, sheet=sheet, lang=lang, k=k,
+                         run_date=run_date.date() if run_date else None, formats=formats, jobs=jobs, limits=limits)
+            return
+
+        request = build_request(
+            survey, project=project, municipality=municipality, followup=followup, mapping=mapping, sheet=sheet,
+            lang=lang, k=k, run_date=run_date.date() if run_date else None, formats=formats, out=out,
+            replace_release=replace_release, context=context_from_flags(transit, parking, facilities), limits=limits,
+        )
+        ui = lang or request.project.language  # the console speaks the report's language
+        note_symlinked_out(out, ui)
+        result = run(request, renderer=renderer)
+        assert result.analysis is not None
+        respondents = result.analysis.results["respondents"]
+        click.echo(t("cli.analyse.done", ui, name=result.project.name, kept=respondents["kept"],
+                     input_rows=respondents["input_rows"], quarantined=respondents["quarantined"],
+                     folder=output_folder(out)))
+        key = key_for(result.project)
+        if key.path is not None:
+            click.echo(t("keys.stored", ui, path=key.path))
+        for note in replacement_notes(result.release, ui):
+            click.echo(note, err=True)
 
 
 def _renderer(formats: tuple[str, ...]) -> Any:
@@ -71,46 +98,6 @@ def _renderer(formats: tuple[str, ...]) -> Any:
     from grontur.report.background import Renderer
 
     return Renderer()
-
-
-def _analyse(survey: Path | None, *, municipality: str | None, project: Path | None, out: Path, mapping: Path | None,
-             sheet: str | None, lang: str | None, followup: Path | None, k: int | None, run_date: dt.datetime | None,
-             formats: tuple[str, ...], all_municipalities: bool, jobs: int, limits: tuple[str, ...],
-             replace_release: bool, transit: str | None, parking: str | None, facilities: tuple[str, ...],
-             renderer: Any) -> None:
-    from grontur.commands._common import note_symlinked_out
-    from grontur.config import context_from_flags
-    from grontur.keys import key_for
-    from grontur.outputs import output_folder
-    from grontur.pipeline import build_request, run
-    from grontur.releases import replacement_notes
-
-    # the modules loaded stay for the whole run: the collector need not walk them again and again
-    gc.freeze()
-    if all_municipalities:
-        note_symlinked_out(out, lang or "en")
-        _analyse_all(survey, out=out, mapping=mapping, sheet=sheet, lang=lang, k=k,
-                     run_date=run_date.date() if run_date else None, formats=formats, jobs=jobs, limits=limits)
-        return
-
-    request = build_request(
-        survey, project=project, municipality=municipality, followup=followup, mapping=mapping, sheet=sheet,
-        lang=lang, k=k, run_date=run_date.date() if run_date else None, formats=formats, out=out,
-        replace_release=replace_release, context=context_from_flags(transit, parking, facilities), limits=limits,
-    )
-    ui = lang or request.project.language  # the console speaks the report's language
-    note_symlinked_out(out, ui)
-    result = run(request, renderer=renderer)
-    assert result.analysis is not None
-    respondents = result.analysis.results["respondents"]
-    click.echo(t("cli.analyse.done", ui, name=result.project.name, kept=respondents["kept"],
-                 input_rows=respondents["input_rows"], quarantined=respondents["quarantined"],
-                 folder=output_folder(out)))
-    key = key_for(result.project)
-    if key.path is not None:
-        click.echo(t("keys.stored", ui, path=key.path))
-    for note in replacement_notes(result.release, ui):
-        click.echo(note, err=True)
 
 
 def _analyse_all(survey: Path | None, *, out: Path, mapping: Path | None, sheet: str | None, lang: str | None,
