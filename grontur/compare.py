@@ -739,7 +739,7 @@ def _breakdowns(wb: _Wave, wa: _Wave) -> dict[str, Any]:
         for wave, key, parts, group_rows in zip((wb, wa), keys, sizes, registered, strict=True):
             wave.ledger.partition(wave.ledger.base(pd.notna(key), tag=(column, "answered"), answered=True), parts)
             for season in SEASONS:
-                wave.rows.columns(wave.ledger, season, pd.notna(key), group_rows[season])
+                wave.rows.columns(wave.ledger, season, group_rows[season])
         out[column] = rows
     return out
 

@@ -467,24 +467,22 @@ class _Rows:
         # member's answer (the whole-group rule), and those who do not drive are a count too.
         others = ledger.count(known & ~self.driver[season], tag=(*tag, season, "not_car_driver"))
         ledger.partition(base, [drivers, others], group=group)
+        # They are the other modes' cells too: beside the shown ones, a few hidden ones are a sum.
+        ledger.partition(others, [cells[m] for m in self.modes if m not in CAR_DRIVER_MODES], implied=True)
         return base, cells, drivers
 
-    def columns(self, ledger: Ledger, season: str, within: np.ndarray,
-                group_rows: Sequence[tuple[Fig, dict[str, Fig], Fig]]) -> None:
-        """Declare the columns of a breakdown's rows (:meth:`mode_row` of each group, the groups
-        together ``within``): a mode's count among all of ``within`` is the sum of the groups'
-        cells of that mode, and so are the bases and the drivers. Beside the overall row, a hidden
-        group cell would otherwise be the overall cell less the other groups' shown cells. Only
-        when the groups hold everyone of the overall row."""
-        if (self.known[season] & ~within).any():
-            return  # the column's total is no published figure: those who did not answer stay between
-        known = within & self.known[season]
-        ledger.partition(ledger.count(known), [base for base, _, _ in group_rows], column=True)
-        for m in self.modes:
-            ledger.partition(ledger.count(known & self.is_mode[season][m]), [cells[m] for _, cells, _ in group_rows],
-                             column=True)
-        ledger.partition(ledger.count(known & self.driver[season]), [drivers for _, _, drivers in group_rows],
-                         column=True)
+    def columns(self, ledger: Ledger, season: str, group_rows: Sequence[tuple[Fig, dict[str, Fig], Fig]]) -> None:
+        """Declare the columns of a breakdown's rows (:meth:`mode_row` of each group): a mode's count among everyone who gave a mode is the sum of the
+        groups' cells of that mode and of those the groups leave out (who did not answer the
+        breakdown's question), and so are the bases and the drivers. Beside the overall row, a
+        hidden group cell would otherwise be the overall cell less the other groups' shown cells."""
+        known = self.known[season]
+        overall = [known, *(known & self.is_mode[season][m] for m in self.modes), known & self.driver[season]]
+        groups = [[base, *(cells[m] for m in self.modes), drivers] for base, cells, drivers in group_rows]
+        drivers_at = len(self.modes) + 1
+        rows = [(0, range(1, drivers_at)),
+                (drivers_at, [1 + i for i, m in enumerate(self.modes) if m in CAR_DRIVER_MODES])]
+        ledger.columns(overall, groups, rows=rows, tag=("modes", season))
 
     def alone_rate(self, ledger: Ledger, seasons: Sequence[str], within: np.ndarray,
                    alone_cells: Sequence[Fig]) -> tuple[float | None, tuple[Fig, ...]]:
@@ -829,7 +827,7 @@ def _breakdown(ledger: Ledger, table: pd.DataFrame, name: str, rows: _Rows) -> d
                                               (dist_known, size))
         groups[str(g)] = entry
     for season in SEASONS:
-        rows.columns(ledger, season, answered, group_rows[season])
+        rows.columns(ledger, season, group_rows[season])
     return groups
 
 

@@ -208,6 +208,7 @@ class _Relation:
     cells: tuple[int, ...]
     whole: bool = False  # a group row where one part holds every member
     column: bool = False  # a column of a breakdown (see Ledger.partition)
+    implied: bool = False  # a sum the other relations imply (see Ledger.partition)
 
 
 #: Serial numbers of the ledgers of this process: figures of two tables (two survey waves) are
@@ -241,6 +242,7 @@ class Ledger:
         self._unions: dict[int, set[int]] = {}
         self._keys: list[bytes] = []  # each figure's bit-packed mask (no one's for an amount)
         self._amounts: dict[int, tuple[tuple[int, int], ...]] = {}
+        self._unpublished: dict[int, bool] = {}  # each one's id: whether it is sensitive
 
     # ----------------------------------------------------------------------------- registering
 
@@ -301,6 +303,49 @@ class Ledger:
         cell = self._cells.setdefault((found, tag), len(self._cells))
         return Fig(found, self._values[found], cell, self.serial)
 
+    def unpublished(self, mask: np.ndarray | Iterable[bool], tag: Any = None, *, sensitive: bool = True) -> Fig:
+        """Register a count no output shows, which readers can still work out in part from the
+        shown ones: those a breakdown leaves out (who did not answer its question) in a column
+        of it. It is always hidden, and it is its own unknown even when it is 0 (a reader does not
+        know that it is). With ``sensitive=False`` (how many did not answer) it may be worked out;
+        otherwise, when it is 1 to k - 1, it is protected like a hidden cell."""
+        flags = np.asarray(mask, dtype=bool)
+        if flags.shape != (self.n_rows,):
+            msg = f"a mask of {flags.shape} flags, not one per row of the table ({self.n_rows})"
+            raise ValueError(msg)
+        found = len(self._values)
+        self._values.append(int(np.count_nonzero(flags)))
+        self._masks.append(flags)
+        self._keys.append(np.packbits(flags).tobytes())
+        self._unpublished[found] = sensitive
+        cell = self._cells.setdefault((found, tag), len(self._cells))
+        return Fig(found, self._values[found], cell, self.serial)
+
+    def columns(self, overall: Sequence[np.ndarray], groups: Sequence[Sequence[Fig]], *,
+                rows: Sequence[tuple[int, Sequence[int]]] = (), bases: Sequence[int] = (0,),
+                tag: Any = None) -> None:
+        """Declare the columns of a breakdown: ``overall[j]`` holds the respondents of column
+        ``j`` over everyone (a base, a cell, a subtotal), ``groups[g][j]`` each group's count of
+        it. Each column's total is the sum of the groups' counts and of those the groups leave
+        out (those who did not answer the breakdown's question), whom no output shows: they are
+        registered as :meth:`unpublished` counts, with the equations of their row (``rows``: a
+        column and the columns that add up to it). Without the columns, a hidden group cell would
+        be the overall cell less the other groups' shown cells. ``bases`` are the columns whose
+        left-out count only tells how many did not answer."""
+        inside = [np.zeros(self.n_rows, dtype=bool) for _ in overall]
+        for row in groups:
+            for j, fig in enumerate(row):
+                inside[j] |= self._masks[fig.id]
+        rest_masks = [np.asarray(mask, dtype=bool) & ~within for mask, within in zip(overall, inside)]
+        rest: list[Fig] = []
+        if any(mask.any() for mask in rest_masks):
+            rest = [self.unpublished(mask, tag=(tag, "left out", j), sensitive=j not in bases)
+                    for j, mask in enumerate(rest_masks)]
+            for total, parts in rows:
+                self.partition(rest[total], [rest[p] for p in parts])
+        for j, mask in enumerate(overall):
+            self.partition(self.count(mask), [*(row[j] for row in groups), *rest[j:j + 1]], column=True)
+
     def named(self, name: str, table: Any) -> Fig:
         """The base population ``name`` of :mod:`grontur.bases` over the run's ``table``,
         registered once; results.json lists every named base a run used with its count."""
@@ -320,24 +365,28 @@ class Ledger:
         """All respondents of the run."""
         return self.base(np.ones(self.n_rows, dtype=bool))
 
-    def partition(self, total: Fig, parts: Sequence[Fig], *, group: bool = False, column: bool = False) -> None:
+    def partition(self, total: Fig, parts: Sequence[Fig], *, group: bool = False, column: bool = False,
+                  implied: bool = False) -> None:
         """Declare that ``parts`` are disjoint and add up to ``total`` (a table row and its total).
 
         ``group=True`` marks the row of a group breakdown: when one part holds every member,
         the whole row is hidden. ``column=True`` marks a column of a breakdown (an overall count
         as the sum of the groups' cells of it): the overall count is no subtotal that goes before
-        a group's cell beside it.
+        a group's cell beside it. ``implied=True`` marks a sum that the other relations already
+        imply (those who do not drive, as the sum of the other modes' cells, when the row and the
+        drivers are declared): declared so that a few people hidden in it are seen as a sum, it
+        makes its total neither a subtotal nor a margin.
         """
         whole = total.n > 0 and any(p.id == total.id for p in parts)
         # Empty parts add nothing; a part of the same people as the total leaves no equation.
-        ids = () if whole else tuple(sorted({p.id for p in parts if p.n}))
+        ids = () if whole else tuple(sorted({p.id for p in parts if p.n or p.id in self._unpublished}))
         cells = tuple(sorted({p.cell for p in parts}))
         whole = whole and group
         key = (total.id, ids, cells)
         if key in self._seen_relations:
             return
         self._seen_relations.add(key)
-        self._relations.append(_Relation(total.id, ids, cells, whole, column))
+        self._relations.append(_Relation(total.id, ids, cells, whole, column, implied))
 
     def union(self, total: Fig, parts: Sequence[Fig]) -> None:
         """Declare that ``total`` counts everyone in any of ``parts``, which may overlap (those
@@ -369,8 +418,10 @@ class Ledger:
         return self._masks[fig.id]
 
     def figures(self) -> Iterator[Fig]:
-        """Every registered count of people (amounts are not)."""
-        return (Fig(i, v, -1, self.serial) for i, v in enumerate(self._values) if i not in self._amounts)
+        """Every registered count of people that an output may show (amounts and unpublished counts
+        are not)."""
+        return (Fig(i, v, -1, self.serial) for i, v in enumerate(self._values)
+                if i not in self._amounts and i not in self._unpublished)
 
     def tags(self) -> dict[int, list[Any]]:
         """The tags each registered figure was counted under, by figure id (for audits)."""
@@ -384,6 +435,10 @@ class Ledger:
         fig = lambda i: Fig(i, self._values[i], -1, self.serial)
         return [(fig(rel.total), tuple(fig(p) for p in rel.parts)) for rel in self._relations if rel.parts]
 
+    def left_out(self) -> dict[Fig, bool]:
+        """Every :meth:`unpublished` count, with whether it is sensitive (for audits)."""
+        return {Fig(i, self._values[i], -1, self.serial): sensitive for i, sensitive in self._unpublished.items()}
+
     def amounts(self) -> dict[Fig, tuple[tuple[Fig, int], ...]]:
         """Every registered amount with the cells and weights it sums (for audits)."""
         return {Fig(i, self._values[i], -1, self.serial):
@@ -396,18 +451,26 @@ class Ledger:
         """Apply the rules above to every registered count at once."""
         # Many small decompositions: one thread each is far faster than a pool that waits.
         with threadpool_limits(1):
-            margins = self._margins | {rel.total for rel in self._relations if len(rel.parts) >= 3}
+            margins = self._margins | {rel.total for rel in self._relations if len(rel.parts) >= 3 and not rel.implied}
             width = (self.n_rows + 7) // 8  # each registered mask, bit-packed, is the key of its figure
             packed = np.frombuffer(b"".join(self._keys), dtype=np.uint8).reshape(len(self._values), width)
-            # An amount has no people: nothing lies inside it, and it lies inside nothing.
-            people = [0 if i in self._amounts else v for i, v in enumerate(self._values)]
+            # An amount has no people: nothing lies inside it, and it lies inside nothing. An
+            # unpublished count is shown nowhere, so nothing is a few people away from it.
+            people = [0 if i in self._amounts or i in self._unpublished else v for i, v in enumerate(self._values)]
+            # An unpublished count of the same people as a registered one is that one.
+            relations = list(self._relations)
+            for i in self._unpublished:
+                same = self._ids.get(self._keys[i]) if self._values[i] else None
+                if same is not None:
+                    relations.append(_Relation(same, (i,), ()))
             pairs = set(self._pairs) | _nested_pairs(packed, people, self._relations, margins, self.k,
                                                       self._unions, self._answered - self._populations)
             # How many answered at all is published outside the gate (the row account), so no
             # search hides it: it would protect nothing.
             everyone = self._ids.get(np.packbits(np.ones(self.n_rows, dtype=bool)).tobytes())
-            sets, cells = _decide(self._values, self._relations, pairs, margins, self.k, self._amounts,
-                                  public=frozenset(() if everyone is None else (everyone,)))
+            sets, cells = _decide(self._values, relations, pairs, margins, self.k, self._amounts,
+                                  public=frozenset(() if everyone is None else (everyone,)),
+                                  unpublished=self._unpublished)
         return Publication(self.k, frozenset(sets), frozenset(cells), n_figures=len(self._values),
                            ledger=self.serial)
 
@@ -471,7 +534,7 @@ def _nested_pairs(packed: np.ndarray, values: Sequence[int], relations: Sequence
         return set()
     pairs_inside = _pairs_inside(packed, values, k)
     unions = dict(unions or {})
-    subtotals = {rel.total for rel in relations if 0 < len(rel.parts) <= 2 and not rel.column} | set(unions)
+    subtotals = {rel.total for rel in relations if 0 < len(rel.parts) <= 2 and not (rel.column or rel.implied)} | set(unions)
     answered = set(answered)
     out = set()
     for a, b in pairs_inside:
@@ -489,15 +552,22 @@ def _nested_pairs(packed: np.ndarray, values: Sequence[int], relations: Sequence
 
 def _decide(values: Sequence[int], relations: Sequence[_Relation], pairs: Iterable[tuple[int, int]],
             margin: set[int], k: int, amounts: Mapping[int, Sequence[tuple[int, int]]] | None = None,
-            public: frozenset[int] = frozenset()) -> tuple[set[int], set[int]]:
+            public: frozenset[int] = frozenset(), unpublished: Mapping[int, bool] | None = None
+            ) -> tuple[set[int], set[int]]:
     """The hidden sets and the hidden cells. ``amounts`` are the weighted sums of counts
     (:meth:`Ledger.amount`): each one more equation, and no count of people. ``public`` counts
-    are known to every reader anyway: the search never hides them."""
+    are known to every reader anyway: the search never hides them. ``unpublished`` counts
+    (:meth:`Ledger.unpublished`, each with whether it is sensitive) are always hidden; one that
+    is not sensitive, or not 1 to k - 1, may be worked out."""
     values = [int(v) for v in values]
     amounts = amounts or {}
-    hidden: set[int] = {i for i, v in enumerate(values) if _small(v, k) and i not in amounts}
+    unpublished = unpublished or {}
+    hidden: set[int] = {i for i, v in enumerate(values) if _small(v, k) and i not in amounts} | set(unpublished)
+    exempt = frozenset(v for v, sensitive in unpublished.items() if not (sensitive and _small(values[v], k)))
     cells: set[int] = set()
     for rel in relations:
+        if rel.implied:
+            continue  # (its parts are in the rows these rules see)
         total = values[rel.total]
         if _small(total, k):
             hidden.update(p for p in rel.parts if values[p])
@@ -535,11 +605,11 @@ def _decide(values: Sequence[int], relations: Sequence[_Relation], pairs: Iterab
     weighted = set(range(len(relations), len(rows)))
     sums = list(rows)
     for rel, row in zip(relations, rows):
-        if rel.column:
+        if rel.column or rel.implied:
             continue  # (a column opened up is a row of cells again: its own sums say it)
         for p in rel.parts:
             for other in by_total.get(p, []):
-                if relations[other].column:
+                if relations[other].column or relations[other].implied:
                     continue
                 combined = dict(row)
                 for var, coef in rows[other].items():
@@ -571,21 +641,25 @@ def _decide(values: Sequence[int], relations: Sequence[_Relation], pairs: Iterab
                 if j is not None:
                     sub[i, j] = coef
         factor = _Factor.of_matrix(cols, touching, sub)
-        bad: set[int] = set(factor.fixed())
+        bad: set[int] = set(factor.fixed()) - exempt
         for s in sorted({s for var in cols for s in var_sums.get(var, [])} - weighted):
-            coefs = [(var, c) for var, c in sum_items[s] if var in comp]
-            if not coefs:
-                continue
-            signs = {c > 0 for _, c in coefs}
-            if len(signs) == 1:
-                part = round(sum(abs(c) * values[var] for var, c in coefs))
-                if _small(part, k):
-                    flagged = tuple(var for var, _ in coefs)
-                    factor.sum_flags[s] = flagged
-                    bad.update(flagged)
+            flagged = small_sum([(var, c) for var, c in sum_items[s] if var in comp])
+            if flagged:
+                factor.sum_flags[s] = flagged
+                bad.update(flagged)
         memo[comp] = frozenset(bad)
         factors[comp] = factor
         return memo[comp]
+
+    def small_sum(coefs: Sequence[tuple[int, float]]) -> tuple[int, ...]:
+        """The counts of a sum of hidden counts that a reader can work out (``coefs``, the hidden
+        counts of an equation with their coefficients) when it is 1 to k - 1 people: empty when
+        the sum is no count of people, is not small, or holds only counts that may be known."""
+        if not coefs or len({c > 0 for _, c in coefs}) != 1:
+            return ()
+        if not _small(round(sum(abs(c) * values[var] for var, c in coefs)), k):
+            return ()
+        return tuple(var for var, _ in coefs if var not in exempt)
 
     changes: dict[tuple[int, frozenset[frozenset[int]]], int] = {}
 
@@ -624,6 +698,7 @@ def _decide(values: Sequence[int], relations: Sequence[_Relation], pairs: Iterab
             for factor in parts:
                 bad.update(factor.fixed())
             bad.add(var)
+        bad -= exempt
         bad.update(sum_problems(var, joined, parts)[1])
         return len(bad)
 
@@ -638,11 +713,9 @@ def _decide(values: Sequence[int], relations: Sequence[_Relation], pairs: Iterab
                 if s not in own:
                     flags[s] = flagged
         for s in own:
-            coefs = [(o, c) for o, c in sum_items[s] if o == var or comp_of.get(o) in joined]
-            if coefs and len({c > 0 for _, c in coefs}) == 1:
-                part = round(sum(abs(c) * values[o] for o, c in coefs))
-                if _small(part, k):
-                    flags[s] = tuple(o for o, _ in coefs)
+            flagged = small_sum([(o, c) for o, c in sum_items[s] if o == var or comp_of.get(o) in joined])
+            if flagged:
+                flags[s] = flagged
         return flags, {o for flagged in flags.values() for o in flagged}
 
     def join(var: int, joined: frozenset[frozenset[int]], merged: frozenset[int]) -> frozenset[int]:
@@ -653,7 +726,7 @@ def _decide(values: Sequence[int], relations: Sequence[_Relation], pairs: Iterab
         parts = [factors[comp] for comp in joined]
         factor = _Factor.joined(parts, var, [(r, rows[r][var]) for r in var_rows.get(var, [])])
         factor.sum_flags, sum_bad = sum_problems(var, joined, parts)
-        memo[merged] = frozenset(set(factor.fixed()) | sum_bad)
+        memo[merged] = frozenset((set(factor.fixed()) - exempt) | sum_bad)
         factors[merged] = factor
         return memo[merged]
 
@@ -697,6 +770,8 @@ def _decide(values: Sequence[int], relations: Sequence[_Relation], pairs: Iterab
 
     part_of: dict[int, list[_Relation]] = {}
     for rel in relations:
+        if rel.implied:
+            continue  # (no row nor column of a table)
         for p in rel.parts:
             part_of.setdefault(p, []).append(rel)
 
@@ -823,12 +898,10 @@ def _decide(values: Sequence[int], relations: Sequence[_Relation], pairs: Iterab
             continue
         left = factor.null - p * p / p[j]
         left[j] = 1.0
-        if (left < _FIXED).any():
+        if any(v not in exempt for v in factor.cols[left < _FIXED].tolist()):
             continue
         rest = comp - {var}
-        if any(_small(round(sum(abs(c) * values[o] for o, c in coefs)), k)
-               for coefs in ([(o, c) for o, c in sum_items[s] if o in rest] for s in set(var_sums.get(var, [])) - weighted)
-               if coefs and len({c > 0 for _, c in coefs}) == 1):
+        if any(small_sum([(o, c) for o, c in sum_items[s] if o in rest]) for s in set(var_sums.get(var, [])) - weighted):
             continue
         hidden = hidden - {var}
         for o in rest:

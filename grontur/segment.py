@@ -1223,10 +1223,13 @@ def _segment_cards(codes: np.ndarray, n_segments: int, blocks: dict[str, np.ndar
 
     cards: list[Listed] = []
     profiles: list[list[tuple[str, dict[str, Any]]]] = []
+    sizes_registered: list[Fig] = []
+    season_rows: dict[str, list[list[Fig]]] = {season: [] for season in mode_rows}
     for j in range(n_segments):
         members = codes == j
         tag = ("segment", f"s{j + 1}")
         size = ledger.base(members, tag=(*tag, "n"))
+        sizes_registered.append(size)
         mode_share: dict[str, dict[str, Any]] = {}
         for season, (season_answered, of_mode) in mode_rows.items():
             base = ledger.base(members & season_answered, tag=(*tag, season, "n"), answered=True)
@@ -1235,6 +1238,7 @@ def _segment_cards(codes: np.ndarray, n_segments: int, blocks: dict[str, np.ndar
             # Not a group row for the whole-group rule: who belongs to a segment is not known
             # to a reader, so "all of s3 drive" describes nobody in particular.
             ledger.partition(base, list(cells.values()))
+            season_rows[season].append([base, *cells.values()])
             mode_share[season] = {mode: Derived(round(fig.n / base.n, 4) if base.n else None, (fig, base))
                                   for mode, fig in cells.items() if fig.n}
         known = members & answered
@@ -1265,6 +1269,13 @@ def _segment_cards(codes: np.ndarray, n_segments: int, blocks: dict[str, np.ndar
             "stages": stage_card,
         }, (size,)))  # a segment whose size the gate hides is not shown at all
         profiles.append(_profile(blocks, members, seasons, flags))
+    # The segments' sizes add up to everyone, and each mode's count in the habits section is the
+    # sum of the segments' counts of it (the table's columns): without them a hidden segment cell
+    # would be the overall cell less the other segments' shown cells.
+    ledger.columns([np.ones(n, dtype=bool)], [[size] for size in sizes_registered], tag=("segments", "n"))
+    for season, (season_answered, of_mode) in mode_rows.items():
+        ledger.columns([season_answered, *of_mode], season_rows[season], rows=[(0, range(1, len(MODES) + 1))],
+                       tag=("segments", season))
     _name_segments([card.item for card in cards], book, profiles, one_season=not seasons)
     return cards, HiddenTally(tuple(sorted(figures_in(cards), key=lambda f: (f.id, f.cell))))
 
