@@ -237,6 +237,36 @@ def test_no_hidden_count_can_be_worked_out_from_the_shown_ones(modes_list: list[
         assert not (s and 0 < f.n < k)
 
 
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.sampled_from(["car_alone", "car_shared", "walk", "bike", "bus"]), min_size=5, max_size=60),
+       st.lists(st.sampled_from(["a", "b", "c", None]), min_size=60, max_size=60),
+       st.sampled_from([5, 10]))
+def test_no_count_of_a_breakdown_some_did_not_answer_can_be_worked_out(modes_list: list[str],
+                                                                       groups_list: list[str | None], k: int) -> None:
+    """Group rows and the overall row, their columns declared with :meth:`Ledger.columns`: no hidden
+    count follows from the shown ones, and no shown total less shown cells leaves a few people,
+    with those who gave no group unknown to the reader."""
+    modes = _modes(modes_list)
+    groups = np.array(groups_list[: len(modes)], dtype=object)
+    ledger = Ledger(len(modes), k)
+    kinds = ["walk", "bike", "bus", "car_alone", "car_shared"]
+
+    def row(within: np.ndarray, tag: tuple) -> list:
+        base = ledger.base(within, tag=(*tag, "summer", "n"), answered=True)
+        cells = [ledger.count(within & (modes == m), tag=(*tag, "summer", m)) for m in kinds]
+        ledger.partition(base, cells)
+        return [base, *cells]
+
+    everyone = np.ones(len(modes), dtype=bool)
+    overall = row(everyone, ("modes",))
+    rows = [row(groups == g, ("grp", g)) for g in "abc"]
+    ledger.columns([everyone, *(modes == m for m in kinds)], rows, rows=[(0, range(1, 6))])
+    assert overall  # (registered before the groups, as a report does)
+    pub = ledger.decide()
+    assert _mode_table_leaks([(ledger, pub)], ("grp",)) == {}
+    assert _fixed_by_the_equations(ledger, pub) == []
+
+
 def _fixed_by_the_equations(ledger: Ledger, pub) -> list[tuple[int, int]]:
     """Hidden counts (and amounts) that the declared equations fix given the shown figures: those
     with no component in the null space of the equations restricted to the hidden figures. An
