@@ -712,6 +712,8 @@ def _decide(values: Sequence[int], relations: Sequence[_Relation], pairs: Iterab
             for s, flagged in factor.sum_flags.items():
                 if s not in own:
                     flags[s] = flagged
+        if not _small(values[var], k) and values[var]:
+            return flags, {o for flagged in flags.values() for o in flagged}  # (a sum with it is k or more)
         for s in own:
             flagged = small_sum([(o, c) for o, c in sum_items[s] if o == var or comp_of.get(o) in joined])
             if flagged:
@@ -879,31 +881,44 @@ def _decide(values: Sequence[int], relations: Sequence[_Relation], pairs: Iterab
     # hidden too. Each such count, the bases first and the largest first, is shown again when
     # its component without it leaves no problem (readers need the bases most).
     # Showing a count again takes its column out of the equations: the null space keeps the
-    # vectors that leave it out, so a count's squared length there drops by the square of its
-    # entry in the null-space projector's column of ``var`` over that column's own entry
-    # (``p``, from the factor's pseudo-inverse), and no new factor is needed to judge it.
+    # vectors that leave it out. Its projector P loses a a^T / a_j, a being P's column of the
+    # count (j), and the row and column j: no new factor is needed, neither to judge a count nor
+    # for the component left once it is shown.
     if bad:
-        return hidden, cells  # (the search gave up; nothing is shown again)
+        return hidden, cells  # (nothing was left to hide but public counts; nothing is shown again)
+    projectors: dict[frozenset[int], tuple[dict[int, int], np.ndarray]] = {}
+
+    def projector(comp: frozenset[int]) -> tuple[dict[int, int], np.ndarray]:
+        """The null-space projector of ``comp``'s equations (I - A^+ A), from its factor."""
+        found_projector = projectors.get(comp)
+        if found_projector is None:
+            if comp not in factors:
+                component_problems(comp)
+            factor = factors[comp]
+            matrix = np.column_stack([factor.column([(r, rows[r][int(v)]) for r in var_rows.get(int(v), [])])[0]
+                                      for v in factor.cols]) if len(factor.row_index) else np.zeros((0, len(factor.cols)))
+            found_projector = projectors[comp] = (factor.index, np.eye(len(factor.cols)) - factor.pinv @ matrix)
+        return found_projector
+
     order = sorted(hidden - forced, key=lambda v: (v not in margin, -values[v], v))
     for var in order:
         comp = comp_of[var]
-        if comp not in factors:
-            component_problems(comp)
-        factor = factors[comp]
-        a, _ = factor.column([(r, rows[r][var]) for r in var_rows.get(var, [])])
-        p = -(factor.pinv @ a)
-        j = factor.index[var]
-        p[j] += 1.0
-        if p[j] < _FIXED:
+        index, null_projector = projector(comp)
+        j = index[var]
+        along = null_projector[:, j]
+        if along[j] < _FIXED:
             continue
-        left = factor.null - p * p / p[j]
+        left = np.diagonal(null_projector) - along * along / along[j]
         left[j] = 1.0
-        if any(v not in exempt for v in factor.cols[left < _FIXED].tolist()):
+        if any(v not in exempt for v, at in index.items() if left[at] < _FIXED):
             continue
         rest = comp - {var}
         if any(small_sum([(o, c) for o, c in sum_items[s] if o in rest]) for s in set(var_sums.get(var, [])) - weighted):
             continue
         hidden = hidden - {var}
+        keep = [at for at in range(len(index)) if at != j]
+        shrunk = (null_projector - np.outer(along, along) / along[j])[np.ix_(keep, keep)]
+        projectors[rest] = ({v: at - (at > j) for v, at in index.items() if v != var}, shrunk)
         for o in rest:
             comp_of[o] = rest
     return hidden, cells
