@@ -563,7 +563,6 @@ def _decide(values: Sequence[int], relations: Sequence[_Relation], pairs: Iterab
     amounts = amounts or {}
     unpublished = unpublished or {}
     hidden: set[int] = {i for i, v in enumerate(values) if _small(v, k) and i not in amounts} | set(unpublished)
-    exempt = frozenset(v for v, sensitive in unpublished.items() if not (sensitive and _small(values[v], k)))
     cells: set[int] = set()
     for rel in relations:
         if rel.implied:
@@ -582,96 +581,138 @@ def _decide(values: Sequence[int], relations: Sequence[_Relation], pairs: Iterab
             hidden.add(part)
     if not hidden or not (relations or amounts):
         return hidden, cells
+    exempt = frozenset(v for v, sensitive in unpublished.items() if not (sensitive and _small(values[v], k)))
+    search = _Search(values, relations, amounts, margin, k, public, exempt)
+    forced = frozenset(hidden)
+    hidden, solved = search.run(hidden)
+    if solved:
+        hidden = search.show_again(hidden, forced)
+    return hidden, cells
 
-    # Equations: total - sum(parts) = 0, one per relation, plus each relation with one of its
-    # parts replaced by that part's own relation (a subtotal opened up), for the small-sum rule.
-    rows: list[dict[int, float]] = []
-    relations = [rel for rel in relations if rel.parts]
-    for rel in relations:
-        row = {rel.total: 1.0}
-        for p in rel.parts:
-            row[p] = row.get(p, 0.0) - 1.0
-        rows.append(row)
-    by_total: dict[int, list[int]] = {}
-    for r, rel in enumerate(relations):
-        by_total.setdefault(rel.total, []).append(r)
-    # An amount minus its weighted cells is 0 too; it is no sum of people, so the small-sum rule
-    # skips it (``weighted``).
-    for amount, parts in sorted(amounts.items()):
-        row = {amount: 1.0}
-        for p, w in parts:
-            row[p] = row.get(p, 0.0) - float(w)
-        rows.append(row)
-    weighted = set(range(len(relations), len(rows)))
-    sums = list(rows)
-    for rel, row in zip(relations, rows):
-        if rel.column or rel.implied:
-            continue  # (a column opened up is a row of cells again: its own sums say it)
-        for p in rel.parts:
-            for other in by_total.get(p, []):
-                if relations[other].column or relations[other].implied:
-                    continue
-                combined = dict(row)
-                for var, coef in rows[other].items():
-                    combined[var] = combined.get(var, 0.0) - coef
-                sums.append({var: c for var, c in combined.items() if c})
-    var_rows: dict[int, list[int]] = {}
-    for r, row in enumerate(rows):
-        for var in row:
-            var_rows.setdefault(var, []).append(r)
-    sum_items = [tuple(row.items()) for row in sums]
-    var_sums: dict[int, list[int]] = {}
-    for s, row in enumerate(sums):
-        for var in row:
-            var_sums.setdefault(var, []).append(s)
 
-    memo: dict[frozenset[int], frozenset[int]] = {}
-    factors: dict[frozenset[int], _Factor] = {}
+class _Search:
+    """The complementary rule for one ledger: which more counts to hide so that no hidden count
+    follows from the shown ones and no sum of hidden counts they fix is 1 to k - 1 people.
 
-    def component_problems(comp: frozenset[int]) -> frozenset[int]:
-        if comp in memo:
-            return memo[comp]
+    The equations are the relations (total - sum(parts) = 0) and the amounts (amount - sum of
+    weight x cell = 0); the sums the small-sum rule weighs are the relations and each relation
+    with one of its parts replaced by that part's own relation (a subtotal opened up). Hidden
+    counts fall into components (those that share an equation); each component is factorised
+    (:class:`_Factor`) and its problems (counts it fixes, small sums) are remembered by the set
+    of its counts. The search is greedy: :meth:`run` hides one count (or a rectangle of three)
+    at a time, then :meth:`show_again` shows again what the rest protects without it."""
+
+    def __init__(self, values: list[int], relations: Sequence[_Relation],
+                 amounts: Mapping[int, Sequence[tuple[int, int]]], margin: set[int], k: int,
+                 public: frozenset[int], exempt: frozenset[int]) -> None:
+        self.values, self.margin, self.k = values, margin, k
+        self.amounts, self.public, self.exempt = amounts, public, exempt
+        relations = [rel for rel in relations if rel.parts]
+        rows: list[dict[int, float]] = []
+        for rel in relations:
+            row = {rel.total: 1.0}
+            for p in rel.parts:
+                row[p] = row.get(p, 0.0) - 1.0
+            rows.append(row)
+        by_total: dict[int, list[int]] = {}
+        for r, rel in enumerate(relations):
+            by_total.setdefault(rel.total, []).append(r)
+        # An amount minus its weighted cells is 0 too; it is no sum of people, so the small-sum
+        # rule skips it (``weighted``).
+        for amount, parts in sorted(amounts.items()):
+            row = {amount: 1.0}
+            for p, w in parts:
+                row[p] = row.get(p, 0.0) - float(w)
+            rows.append(row)
+        self.weighted = set(range(len(relations), len(rows)))
+        sums = list(rows)
+        for rel, row in zip(relations, rows):
+            if rel.column or rel.implied:
+                continue  # (a column opened up is a row of cells again: its own sums say it)
+            for p in rel.parts:
+                for other in by_total.get(p, []):
+                    if relations[other].column or relations[other].implied:
+                        continue
+                    combined = dict(row)
+                    for var, coef in rows[other].items():
+                        combined[var] = combined.get(var, 0.0) - coef
+                    sums.append({var: c for var, c in combined.items() if c})
+        self.rows, self.sums = rows, sums
+        self.var_rows: dict[int, list[int]] = {}
+        for r, row in enumerate(rows):
+            for var in row:
+                self.var_rows.setdefault(var, []).append(r)
+        self.sum_items = [tuple(row.items()) for row in sums]
+        self.var_sums: dict[int, list[int]] = {}
+        for s, row in enumerate(sums):
+            for var in row:
+                self.var_sums.setdefault(var, []).append(s)
+        self.part_of: dict[int, list[_Relation]] = {}
+        for rel in relations:
+            if rel.implied:
+                continue  # (no row nor column of a table)
+            for p in rel.parts:
+                self.part_of.setdefault(p, []).append(rel)
+        self.memo: dict[frozenset[int], frozenset[int]] = {}
+        self.factors: dict[frozenset[int], _Factor] = {}
+        self.changes: dict[tuple[int, frozenset[frozenset[int]]], int] = {}
+        self.near: dict[int, frozenset[int]] = {}
+        self.comp_of: dict[int, frozenset[int]] = {}  # the component of each hidden count
+        self.found: dict[frozenset[int], frozenset[int]] = {}  # the problems of each component
+
+    # ------------------------------------------------------------------------- components
+
+    def column_of(self, var: int) -> list[tuple[int, float]]:
+        """``var``'s column of the equations: (equation, coefficient) pairs."""
+        rows = self.rows
+        return [(r, rows[r][var]) for r in self.var_rows.get(var, [])]
+
+    def component_problems(self, comp: frozenset[int]) -> frozenset[int]:
+        """The counts of ``comp`` that its equations fix or that are in a small sum, from a new
+        factorisation (remembered)."""
+        found = self.memo.get(comp)
+        if found is not None:
+            return found
         cols = sorted(comp)
         index = {var: j for j, var in enumerate(cols)}
-        touching = sorted({r for var in cols for r in var_rows.get(var, [])})
+        touching = sorted({r for var in cols for r in self.var_rows.get(var, [])})
         sub = np.zeros((len(touching), len(cols)))
         for i, r in enumerate(touching):
-            for var, coef in rows[r].items():
+            for var, coef in self.rows[r].items():
                 j = index.get(var)
                 if j is not None:
                     sub[i, j] = coef
         factor = _Factor.of_matrix(cols, touching, sub)
-        bad: set[int] = set(factor.fixed()) - exempt
-        for s in sorted({s for var in cols for s in var_sums.get(var, [])} - weighted):
-            flagged = small_sum([(var, c) for var, c in sum_items[s] if var in comp])
+        bad: set[int] = set(factor.fixed()) - self.exempt
+        for s in sorted({s for var in cols for s in self.var_sums.get(var, [])} - self.weighted):
+            flagged = self.small_sum([(var, c) for var, c in self.sum_items[s] if var in comp])
             if flagged:
                 factor.sum_flags[s] = flagged
                 bad.update(flagged)
-        memo[comp] = frozenset(bad)
-        factors[comp] = factor
-        return memo[comp]
+        found = self.memo[comp] = frozenset(bad)
+        self.factors[comp] = factor
+        return found
 
-    def small_sum(coefs: Sequence[tuple[int, float]]) -> tuple[int, ...]:
+    def small_sum(self, coefs: Sequence[tuple[int, float]]) -> tuple[int, ...]:
         """The counts of a sum of hidden counts that a reader can work out (``coefs``, the hidden
         counts of an equation with their coefficients) when it is 1 to k - 1 people: empty when
         the sum is no count of people, is not small, or holds only counts that may be known."""
         if not coefs or len({c > 0 for _, c in coefs}) != 1:
             return ()
-        if not _small(round(sum(abs(c) * values[var] for var, c in coefs)), k):
+        values = self.values
+        if not _small(round(sum(abs(c) * values[var] for var, c in coefs)), self.k):
             return ()
-        return tuple(var for var, _ in coefs if var not in exempt)
+        return tuple(var for var, _ in coefs if var not in self.exempt)
 
-    changes: dict[tuple[int, frozenset[frozenset[int]]], int] = {}
-
-    def problems_joining(var: int, joined: frozenset[frozenset[int]]) -> int:
+    def problems_joining(self, var: int, joined: frozenset[frozenset[int]]) -> int:
         """How many problems the component of ``var`` and the ``joined`` components would have
         once ``var`` is hidden too: ``len(component_problems(merged))``, worked out from the
         joined components' factorisations instead of a new one. Hiding ``var`` adds its column
         to the equations; when that column lies in the span of the others, the null space gains
         one vector (the least-norm solution, orthogonal to the old null space) and a count stays
         fixed only if that vector leaves it out; otherwise nothing changes and ``var`` is fixed."""
-        parts = [factors[comp] for comp in joined]
-        column = [(r, rows[r][var]) for r in var_rows.get(var, [])]
+        parts = [self.factors[comp] for comp in joined]
+        column = self.column_of(var)
         inside = True
         solutions: list[np.ndarray | None] = []
         covered = 0
@@ -698,41 +739,44 @@ def _decide(values: Sequence[int], relations: Sequence[_Relation], pairs: Iterab
             for factor in parts:
                 bad.update(factor.fixed())
             bad.add(var)
-        bad -= exempt
-        bad.update(sum_problems(var, joined, parts)[1])
+        bad -= self.exempt
+        bad.update(self.sum_problems(var, joined, parts)[1])
         return len(bad)
 
-    def sum_problems(var: int, joined: frozenset[frozenset[int]],
+    def sum_problems(self, var: int, joined: frozenset[frozenset[int]],
                      parts: Sequence[_Factor]) -> tuple[dict[int, tuple[int, ...]], set[int]]:
         """The sums that fix a small total once ``var`` joins ``joined``: those of the joined
         components without ``var``, and those with ``var`` worked out again."""
         flags: dict[int, tuple[int, ...]] = {}
-        own = set(var_sums.get(var, [])) - weighted
+        own = set(self.var_sums.get(var, [])) - self.weighted
         for factor in parts:
             for s, flagged in factor.sum_flags.items():
                 if s not in own:
                     flags[s] = flagged
-        if not _small(values[var], k) and values[var]:
+        if self.values[var] and not _small(self.values[var], self.k):
             return flags, {o for flagged in flags.values() for o in flagged}  # (a sum with it is k or more)
+        comp_of = self.comp_of
         for s in own:
-            flagged = small_sum([(o, c) for o, c in sum_items[s] if o == var or comp_of.get(o) in joined])
+            flagged = self.small_sum([(o, c) for o, c in self.sum_items[s] if o == var or comp_of.get(o) in joined])
             if flagged:
                 flags[s] = flagged
         return flags, {o for flagged in flags.values() for o in flagged}
 
-    def join(var: int, joined: frozenset[frozenset[int]], merged: frozenset[int]) -> frozenset[int]:
+    def join(self, var: int, joined: frozenset[frozenset[int]], merged: frozenset[int]) -> frozenset[int]:
         """``component_problems(merged)`` for ``merged`` made of ``joined`` and ``var``, with its
         factor updated from theirs."""
-        if merged in memo:
-            return memo[merged]
-        parts = [factors[comp] for comp in joined]
-        factor = _Factor.joined(parts, var, [(r, rows[r][var]) for r in var_rows.get(var, [])])
-        factor.sum_flags, sum_bad = sum_problems(var, joined, parts)
-        memo[merged] = frozenset((set(factor.fixed()) - exempt) | sum_bad)
-        factors[merged] = factor
-        return memo[merged]
+        found = self.memo.get(merged)
+        if found is not None:
+            return found
+        parts = [self.factors[comp] for comp in joined]
+        factor = _Factor.joined(parts, var, self.column_of(var))
+        factor.sum_flags, sum_bad = self.sum_problems(var, joined, parts)
+        found = self.memo[merged] = frozenset((set(factor.fixed()) - self.exempt) | sum_bad)
+        self.factors[merged] = factor
+        return found
 
-    def components(hid: set[int]) -> list[frozenset[int]]:
+    def components(self, hid: set[int]) -> list[frozenset[int]]:
+        """The hidden counts ``hid`` in groups that share an equation or an opened-up sum."""
         parent = {var: var for var in hid}
 
         def find(x: int) -> int:
@@ -742,8 +786,8 @@ def _decide(values: Sequence[int], relations: Sequence[_Relation], pairs: Iterab
             return x
 
         for var in hid:
-            for s in var_sums.get(var, []):  # the relations and their opened-up sums
-                for other in sums[s]:
+            for s in self.var_sums.get(var, []):  # the relations and their opened-up sums
+                for other in self.sums[s]:
                     if other in hid and other != var:
                         a, b = find(var), find(other)
                         if a != b:
@@ -753,35 +797,21 @@ def _decide(values: Sequence[int], relations: Sequence[_Relation], pairs: Iterab
             groups.setdefault(find(var), set()).add(var)
         return [frozenset(g) for g in groups.values()]
 
-    # A margin (a base, or the total of a row of three or more cells, such as a group's size)
-    # is hidden only when nothing else will do: readers need the bases.
-
-    forced = frozenset(hidden)
-    comps = components(hidden)
-    comp_of = {var: comp for comp in comps for var in comp}
-    found = {comp: component_problems(comp) for comp in comps}
-    bad = set().union(*found.values()) if found else set()
-    near: dict[int, frozenset[int]] = {}
-
-    def neighbours(var: int) -> frozenset[int]:
+    def neighbours(self, var: int) -> frozenset[int]:
         """The counts that share an equation (or an opened-up sum) with ``var``."""
-        found_near = near.get(var)
-        if found_near is None:
-            found_near = near[var] = frozenset(o for s in var_sums.get(var, []) for o in sums[s])
-        return found_near
+        found = self.near.get(var)
+        if found is None:
+            found = self.near[var] = frozenset(o for s in self.var_sums.get(var, []) for o in self.sums[s])
+        return found
 
-    part_of: dict[int, list[_Relation]] = {}
-    for rel in relations:
-        if rel.implied:
-            continue  # (no row nor column of a table)
-        for p in rel.parts:
-            part_of.setdefault(p, []).append(rel)
+    # ------------------------------------------------------------------------- moves
 
-    def rectangles(bad: set[int], hidden: set[int]) -> list[frozenset[int]]:
+    def rectangles(self, bad: set[int], hidden: set[int]) -> list[frozenset[int]]:
         """Moves that hide three more cells of a breakdown at once: a bad cell's row and column
         each get another hidden cell, and the cell where those two meet is hidden too. In a table
         with row and column totals no single cell protects a cell; a rectangle does. The
         cheapest moves (fewest people) first."""
+        values, part_of = self.values, self.part_of
         moves: dict[frozenset[int], int] = {}
         for b in sorted(bad):
             lines = part_of.get(b, [])
@@ -795,19 +825,21 @@ def _decide(values: Sequence[int], relations: Sequence[_Relation], pairs: Iterab
                             y_row = {p for rel in part_of.get(y, []) if not rel.column for p in rel.parts}
                             for z in x_col & y_row:
                                 move = frozenset({x, y, z}) - hidden
-                                if z != b and values[z] and move and not move & margin:
+                                if z != b and values[z] and move and not move & self.margin:
                                     moves[move] = sum(values[v] for v in move)
         return sorted(moves, key=lambda m: (moves[m], sorted(m)))[:_RECTANGLES]
 
-    def after_move(move: frozenset[int]) -> tuple[int, list[frozenset[int]], list[frozenset[int]]]:
-        """How many problems are left with ``move`` hidden too, the components it joins and the
-        components they make: its counts joined one by one (:func:`join`, each from the factors
-        of its parts), the components as they were put back afterwards."""
+    def after_move(self, move: frozenset[int], n_bad: int
+                   ) -> tuple[int, list[frozenset[int]], list[frozenset[int]]]:
+        """How many problems are left with ``move`` hidden too (``n_bad`` now), the components
+        it joins and the components they make: its counts joined one by one (:meth:`join`, each
+        from the factors of its parts), the components as they were put back afterwards."""
+        comp_of = self.comp_of
         saved: dict[int, frozenset[int] | None] = {}
         for var in sorted(move):
-            joined = frozenset({comp_of[o] for o in neighbours(var) if o in comp_of})
+            joined = frozenset({comp_of[o] for o in self.neighbours(var) if o in comp_of})
             merged = frozenset({var}.union(*joined))
-            join(var, joined, merged)
+            self.join(var, joined, merged)
             for o in merged:
                 saved.setdefault(o, comp_of.get(o))
                 comp_of[o] = merged
@@ -818,110 +850,138 @@ def _decide(values: Sequence[int], relations: Sequence[_Relation], pairs: Iterab
                 del comp_of[o]
             else:
                 comp_of[o] = comp
-        left = len(bad) - sum(len(found[c]) for c in originals) + sum(len(memo[p]) for p in pieces)
+        left = n_bad - sum(len(self.found[c]) for c in originals) + sum(len(self.memo[p]) for p in pieces)
         return left, originals, pieces
 
-    while bad:
-        touched = {var for b in bad for r in var_rows.get(b, []) for var in rows[r]}
-        candidates = sorted(var for var in touched if var not in hidden and values[var] and var not in public)
-        if not candidates:
-            candidates = sorted({var for b in bad for s in var_sums.get(b, []) for var in sums[s]
-                                 if var not in hidden and values[var] and var not in public})
-        if not candidates:
+    def score(self, var: int, n_bad: int) -> tuple[bool, bool, int, bool, int, int]:
+        """``var``'s rank as the next count to hide (the smallest first): any count that helps,
+        a cell before a margin, then the one that leaves fewest problems; of those, an amount (a
+        mean) before a count, then the smallest. Of margins that help, the smallest goes (a
+        small group rather than a large one)."""
+        # Only the components the new hidden count joins change, so the change in problems is
+        # the same as long as those components are.
+        comp_of = self.comp_of
+        joined = frozenset({comp_of[o] for o in self.neighbours(var) if o in comp_of})
+        change = self.changes.get((var, joined))
+        if change is None:
+            change = self.problems_joining(var, joined) - sum(len(self.found[c]) for c in joined)
+            self.changes[var, joined] = change
+        after = n_bad + change
+        values = self.values
+        if var in self.margin and after < n_bad:
+            return (False, True, values[var], False, after, var)
+        return (after >= n_bad, var in self.margin, after, var not in self.amounts, values[var], var)
+
+    def candidates(self, bad: set[int], hidden: set[int]) -> list[int]:
+        """The shown counts that may protect the ``bad`` ones: those in their equations, else in
+        their sums, else in any equation of their components."""
+        values, rows, public = self.values, self.rows, self.public
+
+        def usable(var: int) -> bool:
+            return var not in hidden and bool(values[var]) and var not in public
+
+        found = sorted({var for b in bad for r in self.var_rows.get(b, []) for var in rows[r] if usable(var)})
+        if not found:
+            found = sorted({var for b in bad for s in self.var_sums.get(b, []) for var in self.sums[s] if usable(var)})
+        if not found:
             # The count follows from equations that reach it only through other hidden counts
             # (a subtotal of hidden cells, worked out as a total minus the shown cells): any
             # shown count in an equation of its component can break that.
-            candidates = sorted({var for b in bad for c in comp_of[b] for r in var_rows.get(c, []) for var in rows[r]
-                                 if var not in hidden and values[var] and var not in public})
-        if not candidates:
-            break
-        n_bad = len(bad)
+            found = sorted({var for b in bad for c in self.comp_of[b] for r in self.var_rows.get(c, [])
+                            for var in rows[r] if usable(var)})
+        return found
 
-        def score(var: int, n_bad: int = n_bad) -> tuple[bool, bool, int, bool, int, int]:
-            # Only the components the new hidden count joins change, so the change in problems
-            # is the same as long as those components are.
-            joined = frozenset({comp_of[o] for o in neighbours(var) if o in comp_of})
-            change = changes.get((var, joined))
-            if change is None:
-                change = changes[var, joined] = problems_joining(var, joined) - sum(len(found[c]) for c in joined)
-            after = n_bad + change
-            # Any count that helps, a cell before a margin, then the one that leaves fewest
-            # problems; of those, an amount (a mean) before a count, then the smallest.
-            # Of margins that help, the smallest goes (a small group rather than a large one).
-            if var in margin and after < n_bad:
-                return (False, True, values[var], False, after, var)
-            return (after >= n_bad, var in margin, after, var not in amounts, values[var], var)
+    # ------------------------------------------------------------------------- the search
 
-        # Scored lazily in two rounds, with the same choice as scoring all: a cell that helps
-        # beats every margin, so the margins are scored only when no cell helps.
-        cells_first = [var for var in candidates if var not in margin]
-        scored = [score(var) for var in cells_first]
-        chosen: tuple[frozenset[int], tuple[int, list[frozenset[int]], list[frozenset[int]]]] | None = None
-        if not any(not key[0] for key in scored):
-            # A rectangle that helps, the one that leaves fewest problems, then the cheapest.
-            moves = [(move, after_move(move)) for move in rectangles(bad, hidden)]
-            helping = [(move, after) for move, after in moves if after[0] < n_bad]
-            if helping:
-                chosen = min(helping, key=lambda item: (item[1][0], sum(values[v] for v in item[0]), sorted(item[0])))
-            else:
-                scored += [score(var) for var in candidates if var in margin]
-        if chosen is None:
-            move = frozenset({min(scored)[-1]})
-            chosen = (move, after_move(move))
-        move, (_, originals, pieces) = chosen
-        hidden = hidden | move
-        for comp in originals:
-            del found[comp]
-        for piece in pieces:
-            found[piece] = component_problems(piece)  # (made by after_move's joins)
-            for var in piece:
-                comp_of[var] = piece
-        bad = set().union(*found.values())
-    # The search is greedy: a count it hid on the way may not be needed once later counts are
-    # hidden too. Each such count, the bases first and the largest first, is shown again when
-    # its component without it leaves no problem (readers need the bases most).
-    # Showing a count again takes its column out of the equations: the null space keeps the
-    # vectors that leave it out. Its projector P loses a a^T / a_j, a being P's column of the
-    # count (j), and the row and column j: no new factor is needed, neither to judge a count nor
-    # for the component left once it is shown.
-    if bad:
-        return hidden, cells  # (nothing was left to hide but public counts; nothing is shown again)
-    projectors: dict[frozenset[int], tuple[dict[int, int], np.ndarray]] = {}
+    def run(self, hidden: set[int]) -> tuple[set[int], bool]:
+        """Hide more counts until no problem is left; returns the hidden counts and whether
+        every problem is solved (not when only public counts were left to hide). A margin (a
+        base, or the total of a row of three or more cells, such as a group's size) is hidden
+        only when nothing else will do: readers need the bases."""
+        comps = self.components(hidden)
+        self.comp_of = {var: comp for comp in comps for var in comp}
+        self.found = {comp: self.component_problems(comp) for comp in comps}
+        bad: set[int] = set().union(*self.found.values()) if self.found else set()
+        values = self.values
+        while bad:
+            candidates = self.candidates(bad, hidden)
+            if not candidates:
+                return hidden, False
+            n_bad = len(bad)
+            # Scored lazily in two rounds, with the same choice as scoring all: a cell that helps
+            # beats every margin, so the margins are scored only when no cell helps.
+            scored = [self.score(var, n_bad) for var in candidates if var not in self.margin]
+            chosen: tuple[frozenset[int], tuple[int, list[frozenset[int]], list[frozenset[int]]]] | None = None
+            if not any(not key[0] for key in scored):
+                # A rectangle that helps, the one that leaves fewest problems, then the cheapest.
+                moves = [(move, self.after_move(move, n_bad)) for move in self.rectangles(bad, hidden)]
+                helping = [(move, after) for move, after in moves if after[0] < n_bad]
+                if helping:
+                    chosen = min(helping, key=lambda item: (item[1][0], sum(values[v] for v in item[0]),
+                                                            sorted(item[0])))
+                else:
+                    scored += [self.score(var, n_bad) for var in candidates if var in self.margin]
+            if chosen is None:
+                move = frozenset({min(scored)[-1]})
+                chosen = (move, self.after_move(move, n_bad))
+            move, (_, originals, pieces) = chosen
+            hidden = hidden | move
+            for comp in originals:
+                del self.found[comp]
+            for piece in pieces:
+                self.found[piece] = self.component_problems(piece)  # (made by after_move's joins)
+                for var in piece:
+                    self.comp_of[var] = piece
+            bad = set().union(*self.found.values())
+        return hidden, True
 
-    def projector(comp: frozenset[int]) -> tuple[dict[int, int], np.ndarray]:
-        """The null-space projector of ``comp``'s equations (I - A^+ A), from its factor."""
-        found_projector = projectors.get(comp)
-        if found_projector is None:
-            if comp not in factors:
-                component_problems(comp)
-            factor = factors[comp]
-            matrix = np.column_stack([factor.column([(r, rows[r][int(v)]) for r in var_rows.get(int(v), [])])[0]
-                                      for v in factor.cols]) if len(factor.row_index) else np.zeros((0, len(factor.cols)))
-            found_projector = projectors[comp] = (factor.index, np.eye(len(factor.cols)) - factor.pinv @ matrix)
-        return found_projector
+    def show_again(self, hidden: set[int], forced: frozenset[int]) -> set[int]:
+        """The search is greedy: a count it hid on the way may not be needed once later counts
+        are hidden too. Each such count (not ``forced``), the bases first and the largest first,
+        is shown again when its component without it leaves no problem (readers need the bases
+        most).
 
-    order = sorted(hidden - forced, key=lambda v: (v not in margin, -values[v], v))
-    for var in order:
-        comp = comp_of[var]
-        index, null_projector = projector(comp)
-        j = index[var]
-        along = null_projector[:, j]
-        if along[j] < _FIXED:
-            continue
-        left = np.diagonal(null_projector) - along * along / along[j]
-        left[j] = 1.0
-        if any(v not in exempt for v, at in index.items() if left[at] < _FIXED):
-            continue
-        rest = comp - {var}
-        if any(small_sum([(o, c) for o, c in sum_items[s] if o in rest]) for s in set(var_sums.get(var, [])) - weighted):
-            continue
-        hidden = hidden - {var}
-        keep = [at for at in range(len(index)) if at != j]
-        shrunk = (null_projector - np.outer(along, along) / along[j])[np.ix_(keep, keep)]
-        projectors[rest] = ({v: at - (at > j) for v, at in index.items() if v != var}, shrunk)
-        for o in rest:
-            comp_of[o] = rest
-    return hidden, cells
+        Showing a count again takes its column out of the equations: the null space keeps the
+        vectors that leave it out. Its projector P loses a a^T / a_j, a being P's column of the
+        count (j), and the row and column j: no new factor is needed, neither to judge a count
+        nor for the component left once it is shown."""
+        values, comp_of = self.values, self.comp_of
+        projectors: dict[frozenset[int], tuple[dict[int, int], np.ndarray]] = {}
+
+        def projector(comp: frozenset[int]) -> tuple[dict[int, int], np.ndarray]:
+            """The null-space projector of ``comp``'s equations (I - A^+ A), from its factor."""
+            found = projectors.get(comp)
+            if found is None:
+                self.component_problems(comp)
+                factor = self.factors[comp]
+                matrix = (np.column_stack([factor.column(self.column_of(int(v)))[0] for v in factor.cols])
+                          if len(factor.row_index) else np.zeros((0, len(factor.cols))))
+                found = projectors[comp] = (factor.index, np.eye(len(factor.cols)) - factor.pinv @ matrix)
+            return found
+
+        order = sorted(hidden - forced, key=lambda v: (v not in self.margin, -values[v], v))
+        for var in order:
+            comp = comp_of[var]
+            index, null_projector = projector(comp)
+            j = index[var]
+            along = null_projector[:, j]
+            if along[j] < _FIXED:
+                continue
+            left = np.diagonal(null_projector) - along * along / along[j]
+            left[j] = 1.0
+            if any(v not in self.exempt for v, at in index.items() if left[at] < _FIXED):
+                continue
+            rest = comp - {var}
+            if any(self.small_sum([(o, c) for o, c in self.sum_items[s] if o in rest])
+                   for s in set(self.var_sums.get(var, [])) - self.weighted):
+                continue
+            hidden = hidden - {var}
+            keep = [at for at in range(len(index)) if at != j]
+            shrunk = (null_projector - np.outer(along, along) / along[j])[np.ix_(keep, keep)]
+            projectors[rest] = ({v: at - (at > j) for v, at in index.items() if v != var}, shrunk)
+            for o in rest:
+                comp_of[o] = rest
+        return hidden
 
 
 #: Leaves that :meth:`Publication.resolve` passes through as they are.
