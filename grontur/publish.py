@@ -119,6 +119,16 @@ class _Factor:
     pinv: np.ndarray
     scale: float = 1.0
     sum_flags: dict[int, tuple[int, ...]] = field(default_factory=dict)
+    _flagged: frozenset[int] | None = None
+
+    def flagged(self, leaving: Iterable[int] = ()) -> frozenset[int]:
+        """The counts in the small sums of ``sum_flags``, those of the sums ``leaving`` left out."""
+        out = [s for s in leaving if s in self.sum_flags]
+        if out:
+            return frozenset(o for s, flagged in self.sum_flags.items() if s not in out for o in flagged)
+        if self._flagged is None:
+            self._flagged = frozenset(o for flagged in self.sum_flags.values() for o in flagged)
+        return self._flagged
 
     @classmethod
     def of_matrix(cls, cols: list[int], touching: list[int], sub: np.ndarray) -> _Factor:
@@ -740,7 +750,11 @@ class _Search:
                 bad.update(factor.fixed())
             bad.add(var)
         bad -= self.exempt
-        bad.update(self.sum_problems(var, joined, parts)[1])
+        own = self.var_sums.get(var, [])
+        for factor in parts:
+            bad.update(factor.flagged(own))
+        if not self.values[var] or _small(self.values[var], self.k):
+            bad.update(self.sum_problems(var, joined, parts)[1])  # (a sum with a count of k or more is not small)
         return len(bad)
 
     def sum_problems(self, var: int, joined: frozenset[frozenset[int]],
