@@ -45,6 +45,7 @@ from grontur.publish import (
     Fig,
     HiddenTally,
     Ledger,
+    Listed,
     Publication,
     check_k,
     exact,
@@ -491,9 +492,9 @@ class _Respondents:
         row_of, person = np.nonzero(rows)
         per_answer = np.bincount(row_of * width + factor[person] + 1, minlength=len(rows) * width).reshape(len(rows), width)
         choices = self._choices(column)
-        by_code = {code: per_answer[:, choices[code] + 1].sum(axis=1) if code in choices else np.zeros(len(rows), dtype=np.int64)
+        by_code = {code: per_answer[:, choices[code] + 1].sum(axis=1).tolist() if code in choices else [0] * len(rows)
                    for code in wanted}
-        return [[int(by_code[code][i]) for code in row] for i, row in enumerate(codes)]
+        return [[by_code[code][i] for code in row] for i, row in enumerate(codes)]
 
 
 _TRUE = ("true", "1", "1.0", "yes", "ja")
@@ -503,30 +504,30 @@ _FALSE = ("false", "0", "0.0", "no", "nei")
 # ---------------------------------------------------------------------------------------------
 # Segments
 
-def _segment_codes(segments: Any, table: pd.DataFrame) -> tuple[np.ndarray, list[Any], list[dict[str, Any]]]:
-    """Segment index per respondent (-1 = none), the segment ids, and their descriptions."""
+def _segment_codes(segments: Any, table: pd.DataFrame) -> tuple[np.ndarray, list[Any]]:
+    """Segment index per respondent (-1 = none) and the segment ids."""
     labels: pd.Series | None = None
-    described: list[dict[str, Any]] = []
+    cards: list[Any] = []
     if segments is not None and hasattr(segments, "labels"):
         labels = segments.labels
-        # the cards as computed (the ranking only needs their ids; what is shown is the gate's)
-        described = [dict(s) for s in exact(list(getattr(segments, "segments", None) or []))]
+        # the cards as computed, unwrapped (the ranking only needs their ids; what is shown is the gate's)
+        cards = [card.item if isinstance(card, Listed) else card for card in getattr(segments, "segments", None) or []]
     elif isinstance(segments, pd.Series):
         labels = segments
     elif isinstance(segments, tuple) and len(segments) == 2:
-        labels, described = segments[0], [dict(s) for s in segments[1]]
+        labels, cards = segments[0], list(segments[1])
     elif isinstance(segments, list):
-        described = [dict(s) for s in segments]
+        cards = segments
     if labels is None and "segment" in table:
         labels = table["segment"]
     if labels is None:
-        return np.full(len(table), -1, dtype=np.int64), [], described
+        return np.full(len(table), -1, dtype=np.int64), []
     aligned = labels.reindex(table.index) if isinstance(labels, pd.Series) else pd.Series(list(labels), index=table.index)
-    ids: list[Any] = [s.get("id") for s in described if "id" in s]
+    ids: list[Any] = [exact(card["id"]) for card in cards if "id" in card]
     present = [v for v in pd.unique(aligned.dropna()) if v not in ids]
     ids.extend(sorted(present, key=str))
     codes = pd.Index(ids, dtype=object).get_indexer(aligned.astype(object)).astype(np.int64)
-    return codes, [_json_scalar(v) for v in ids], described
+    return codes, [_json_scalar(v) for v in ids]
 
 
 def _json_scalar(value: Any) -> Any:
@@ -551,11 +552,6 @@ def _replaced(obj: Any, **changes: Any) -> Any:
     return new
 
 
-#: Types of reason values that hold no count of the gate (resolving them returns them as they
-#: are); a reason holds no section tally.
-_PLAIN = frozenset({str, int, float, bool, type(None)})
-
-
 @dataclass(frozen=True)
 class Reason:
     """One explanation: a message key and the numbers and codes that fill it in."""
@@ -565,9 +561,7 @@ class Reason:
 
     def published(self, publication: Publication) -> Reason:
         # the gate decides the counts; codes, numbers and words stay as they are
-        resolve = publication.resolve
-        return Reason(self.key, {name: value if type(value) in _PLAIN else resolve(value)
-                                 for name, value in self.values.items()})
+        return Reason(self.key, publication.resolve(dict(self.values)))
 
     def as_dict(self) -> dict[str, Any]:
         return {"key": self.key, **{name: _json_value(value) for name, value in self.values.items()}}
@@ -581,11 +575,6 @@ class SegmentFit:
     score: float
     served: bool
     tonnes_co2e_avoided: Any = None
-
-    def published(self, publication: Publication) -> SegmentFit:
-        return _replaced(self, reach=publication.resolve(self.reach),
-                         car_trips_per_day_avoided=publication.resolve(self.car_trips_per_day_avoided),
-                         tonnes_co2e_avoided=publication.resolve(self.tonnes_co2e_avoided))
 
 
 @dataclass(frozen=True)
@@ -631,15 +620,19 @@ class RankedMeasure:
     match_share: float = field(default=0.0, compare=False, repr=False)
 
     def published(self, publication: Publication) -> RankedMeasure:
-        """The measure with every count as the gate decided."""
+        """The measure with every count as the gate decided (its segment fits' and reasons' too,
+        resolved in one walk: a ranking has many of them)."""
+        fits, reasons = self.segment_fit, self.reasons
+        reach, participants, reach_car, car_commuters, suppressed, fit_counts, reason_values = publication.resolve((
+            self.reach, self.participants, self.reach_car_commuters, self.car_commuters, self.suppressed_cells,
+            [(fit.reach, fit.car_trips_per_day_avoided, fit.tonnes_co2e_avoided) for fit in fits],
+            [dict(reason.values) for reason in reasons]))
         return _replaced(
-            self, reach=publication.resolve(self.reach),
-            participants=publication.resolve(self.participants),
-            reach_car_commuters=publication.resolve(self.reach_car_commuters),
-            car_commuters=publication.resolve(self.car_commuters),
-            segment_fit=tuple(fit.published(publication) for fit in self.segment_fit),
-            reasons=tuple(reason.published(publication) for reason in self.reasons),
-            suppressed_cells=publication.resolve(self.suppressed_cells))
+            self, reach=reach, participants=participants, reach_car_commuters=reach_car, car_commuters=car_commuters,
+            segment_fit=tuple(_replaced(fit, reach=r, car_trips_per_day_avoided=t, tonnes_co2e_avoided=c)
+                              for fit, (r, t, c) in zip(fits, fit_counts, strict=True)),
+            reasons=tuple(Reason(reason.key, values) for reason, values in zip(reasons, reason_values, strict=True)),
+            suppressed_cells=suppressed)
 
     @property
     def recommended(self) -> bool:
@@ -897,7 +890,7 @@ def rank_measures(
     if potential is not None:
         baseline = dataclasses.replace(baseline, ceiling=_ceiling(potential, settings, baseline))
     people = _Respondents(table, baseline)
-    seg_codes, seg_ids, _ = _segment_codes(segments, table)
+    seg_codes, seg_ids = _segment_codes(segments, table)
     evidence_records = [r if isinstance(r, EvidenceRecord) else EvidenceRecord.from_dict(r) for r in evidence]
     by_measure = records_by_measure(evidence_records)
 
@@ -1362,8 +1355,7 @@ def _finish(figures: _Figures, people: _Respondents, totals: _Totals, seg_ids: l
     reach_car = ledger.count(reached_car)
     car_commuters = ledger.named("car_users", people.table)
     ledger.subset(reach_car, car_commuters)
-    used = (reach_fig, reach_car, *(fit.reach for fit in fits),
-            *(f for reason in reasons for f in figures_in(dict(reason.values))))
+    used = {reach_fig, reach_car, *(fit.reach for fit in fits), *figures_in([dict(reason.values) for reason in reasons])}
     named = np.zeros(n, dtype=bool)
     for kind in ("barriers", "would_help"):
         codes = getattr(rules, kind)
@@ -1403,7 +1395,7 @@ def _finish(figures: _Figures, people: _Respondents, totals: _Totals, seg_ids: l
         "package": _package(rules, settings),
         "parts": parts,
         "reasons": tuple(reasons),
-        "suppressed_cells": HiddenTally(tuple(sorted(set(used), key=lambda f: (f.id, f.cell)))),
+        "suppressed_cells": HiddenTally(tuple(sorted(used, key=lambda f: (f.id, f.cell)))),
         "impact": impact,
         "rules": rules,
         "target": group,
