@@ -150,11 +150,12 @@ class Chosen:
 
 def choose_plan(ranked: Sequence[Mapping[str, Any]], people: Any, *, context: Mapping[str, Any],
                 settings: Mapping[str, Any], ledger: Ledger,
-                score: Callable[[Mapping[str, Any], float, float | None], float]) -> Chosen:
+                score: Callable[[Sequence[Mapping[str, Any]], np.ndarray, np.ndarray | None], np.ndarray]) -> Chosen:
     """Choose the plan among the evaluated measures (``rank._evaluate`` results, sorted by score).
 
-    ``score(measure, trip_share, tonne_share)`` is the ranking's own score of a measure for the
-    given shares of all car trips and tonnes: a package is scored on its marginal shares.
+    ``score(measures, trip_shares, tonne_shares)`` is the ranking's own score of each measure for
+    the given shares of all car trips and tonnes (NaN: not known): a package is scored on its
+    marginal shares.
     """
     cfg = settings["plan"]
     baseline = people.baseline
@@ -196,9 +197,14 @@ def choose_plan(ranked: Sequence[Mapping[str, Any]], people: Any, *, context: Ma
     asked_for = {core["id"]: addons(core) for core in cores}
     max_addons = int(cfg["max_addons_per_measure"])
 
-    def package_score(core: Mapping[str, Any], trips: float, tonnes: float | None) -> float:
-        return score(core, trips / total_trips if total_trips else 0.0,
-                     tonnes / total_tonnes if tonnes is not None and total_tonnes else None)
+    def package_scores(cores: Sequence[Mapping[str, Any]], trips: Sequence[float],
+                       tonnes: Sequence[float | None]) -> list[float]:
+        """The scores of packages (by their core measures) on their marginal trips and tonnes."""
+        if not cores:
+            return []
+        trip_shares = np.array([t / total_trips if total_trips else 0.0 for t in trips], dtype=float)
+        tonne_shares = np.array([t / total_tonnes if t is not None and total_tonnes else np.nan for t in tonnes], dtype=float)
+        return list(score(cores, trip_shares, tonne_shares).tolist())
 
     chosen: list[tuple[str, str, tuple[str, ...]]] = []
     cache: dict[tuple[str, tuple[str, ...]], MeasureImpact] = {}
@@ -211,6 +217,8 @@ def choose_plan(ranked: Sequence[Mapping[str, Any]], people: Any, *, context: Ma
     while len(chosen) < max_items:
         best: tuple[float, str, list[tuple[str, str, tuple[str, ...]]]] | None = None
         package: list[tuple[str, str, tuple[str, ...]]]
+        # the packages that add enough, in the order of the cores: scored together
+        candidates: list[tuple[Mapping[str, Any], list[tuple[str, str, tuple[str, ...]]], float, float | None]] = []
         taken = {by_id[mid]["rules"].family for mid, role, _ in chosen if role == "core"}
         for core in cores:
             if core["id"] in in_plan or (core["rules"].family in one_per_family and core["rules"].family in taken):
@@ -234,7 +242,9 @@ def choose_plan(ranked: Sequence[Mapping[str, Any]], people: Any, *, context: Ma
                 trips, tonnes = found
             if total_trips <= 0 or trips / total_trips < min_share:
                 continue
-            value = package_score(core, trips, tonnes)
+            candidates.append((core, package, trips, tonnes))
+        values = package_scores([c[0] for c in candidates], [c[2] for c in candidates], [c[3] for c in candidates])
+        for (core, package, _, _), value in zip(candidates, values, strict=True):
             if best is None or value > best[0] + 1e-9 or (abs(value - best[0]) <= 1e-9 and core["id"] < best[1]):
                 best = (value, core["id"], package)
         if best is None:

@@ -21,7 +21,7 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -56,7 +56,9 @@ from grontur.schema import (
     CAR_MODES,
     MAX_DISTANCE_KM,
     MULTI_SEP,
+    STAGES,
 )
+from grontur.stages import answered_stage
 
 logger = logging.getLogger(__name__)
 
@@ -380,27 +382,24 @@ class _Respondents:
 
     @property
     def stage(self) -> np.ndarray:
-        """Each respondent's stage of change as they answered it (grontur.stages); "" where the
-        question was not answered. A stage derived from mode and would-consider is left out:
-        it says no more than the would-consider answer the match already counts."""
+        """Each respondent's stage of change as they answered it, an index into
+        :data:`grontur.stages.STAGES` (-1 where the question was not answered). A stage derived
+        from mode and would-consider is left out: it says no more than the would-consider answer
+        the match already counts."""
         if self._stage is None:
-            from grontur.stages import stage_of_change
-
-            found = stage_of_change(self.table)
-            asked = ~found.derived.astype("boolean").fillna(True).to_numpy(dtype=bool)
-            self._stage = np.where(asked, found.stage.astype("object").fillna("").to_numpy(dtype=object), "")
+            self._stage = answered_stage(self.table)
         return self._stage
 
     def stage_asked(self) -> np.ndarray:
         if self._stage_asked is None:
-            self._stage_asked = self.stage != ""
+            self._stage_asked = self.stage >= 0
         return self._stage_asked
 
     def in_stage(self, codes: Sequence[str]) -> np.ndarray:
         key = ("\0stage", tuple(codes), False)
         cached = self._is_in.get(key)
         if cached is None:
-            cached = self._is_in[key] = np.isin(self.stage, list(codes))
+            cached = self._is_in[key] = np.isin(self.stage, [STAGES.index(code) for code in codes if code in STAGES])
         return cached
 
     def _factor(self, column: str) -> tuple[np.ndarray, np.ndarray]:
@@ -480,6 +479,12 @@ class _Respondents:
         if cached is None:
             cached = self._multi[key] = self._answer_lookup(column, codes)[self._factor(column)[0]]
         return cached
+
+    def any_of_rows(self, column: str, codes: Sequence[Sequence[str]]) -> np.ndarray:
+        """:meth:`any_of` for each of ``codes`` at once: a row of respondents per list of codes
+        (no one for an empty list)."""
+        lookups = np.stack([self._answer_lookup(column, row) for row in codes])
+        return lookups[:, self._factor(column)[0]]
 
     def choice_counts(self, column: str, codes: Sequence[Sequence[str]], rows: np.ndarray) -> list[list[int]]:
         """For each row of ``rows`` (a matrix: one mask over respondents per row), how many of the
@@ -916,8 +921,9 @@ def rank_measures(
     if unused:
         logger.info("evidence for measures not in the catalogue was not used: %s", ", ".join(unused))
     ranked.sort(key=lambda item: (-item["score"], item["id"]))
-    def marginal_score(item: Mapping[str, Any], trip_share: float, tonne_share: float | None) -> float:
-        return _score(settings, _score_parts(settings, item["rules"], trip_share, tonne_share, item["match_share"]))
+    def marginal_score(items: Sequence[Mapping[str, Any]], trip_share: np.ndarray, tonne_share: np.ndarray | None) -> np.ndarray:
+        return _score(settings, _score_parts(settings, [item["rules"] for item in items], trip_share, tonne_share,
+                                             np.array([item["match_share"] for item in items])))
 
     chosen = choose_plan(ranked, people, context=context, settings=settings, ledger=gate, score=marginal_score)
     ordered = chosen.ordered(ranked)
@@ -967,7 +973,7 @@ class _Totals:
         self.valid = valid
         self.valid_codes = seg_codes[valid]
         #: each segment's members (one mask per segment, built once per table)
-        self.seg_masks = [seg_codes == i for i in range(n_segments)]
+        self.seg_masks = seg_codes[None, :] == np.arange(n_segments)[:, None]
         self.n_segments = n_segments
         self.seg_trips = np.bincount(seg_codes[valid], weights=people.car_trips[valid], minlength=n_segments)
         self.seg_tonnes = (np.bincount(seg_codes[valid], weights=people.tonnes[valid], minlength=n_segments)
@@ -1047,21 +1053,38 @@ class _Figures:
     """A measure's figures computed with the others' (rows of the batch), not yet registered."""
 
     target: _Target
-    reach: Mapping[str, np.ndarray]
     reached: np.ndarray
-    strength: np.ndarray
     effect: AdjustedEffect
     capacity: float | None
     impact: MeasureImpact
     trips_band: Mapping[str, float]
     tonnes_band: Mapping[str, float] | None
     reached_car: np.ndarray
+    #: those who named one of the measure's barriers or wishes
+    named: np.ndarray
+    #: the mean match strength of the reached car commuters (of everyone reached when none is one)
+    match_share: float
+    parts: Mapping[str, float]
+    score: float
     #: per multi-select target kind: how many of the measure's target group (its car commuters
     #: when it targets car modes) chose each of its codes
     chosen_by_focus: Mapping[str, Sequence[int]]
-    #: per segment: reached car commuters, central trips avoided, match strength of the reached
-    #: car commuters, tonnes avoided (None when unknown), reached
-    segments: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None, np.ndarray] | None
+    segments: _SegmentFigures | None
+
+
+@dataclass
+class _SegmentFigures:
+    """A measure's figures per segment (lists over the segments, in their order)."""
+
+    #: reached car commuters
+    reach_car: list[float]
+    #: central car trips per day and tonnes (None when unknown) avoided
+    trips: list[float]
+    tonnes: list[float] | None
+    score: list[float]
+    #: whether the measure reaches enough of the segment's car commuters to serve it (the gate
+    #: has still to allow the count)
+    big_enough: list[bool]
 
 
 def _target(rules: MeasureRules, people: _Respondents, evidence: Sequence[EvidenceRecord],
@@ -1167,13 +1190,16 @@ def _figures(targets: Sequence[_Target], people: _Respondents, totals: _Totals, 
     match_cfg = settings["match"]
     matched = np.zeros((len(kept), n))
     weight_of = np.zeros(len(kept))
+    named = np.zeros((len(kept), n), dtype=bool)
     for kind in _MULTI_TARGETS:
         codes = [getattr(t.rules, kind) for t in chosen]
         if not any(codes):
             continue
         w = float(match_cfg[kind])
-        chose = np.stack([people.any_of(kind, c) if c else people.nobody for c in codes])
+        chose = people.any_of_rows(kind, codes)
         matched += w * chose
+        if kind != "would_consider":
+            named |= chose
     for i, target in enumerate(chosen):
         weight_of[i] = sum(float(match_cfg[kind]) for kind in _MULTI_TARGETS if getattr(target.rules, kind))
     # strength: the share of the weights matched (neutral where nothing is weighed); a measure's
@@ -1209,9 +1235,26 @@ def _figures(targets: Sequence[_Target], people: _Respondents, totals: _Totals, 
         band: values for band in BANDS if (values := batch.tonnes(baseline, band)) is not None}
     reached_car = reached & people.car_commuter
 
+    trips_bands = [{band: float(values[i]) for band, values in trips.items()} for i in range(len(kept))]
+    tonnes_bands = [None if tonnes is None else {band: float(values[i]) or 0.0 for band, values in tonnes.items()}
+                    for i in range(len(kept))]
+
+    # The score of each measure: its share of all car trips and tonnes, and its match.
+    rules = [t.rules for t in chosen]
+    match_share = [float(strength[i][reached_car[i]].mean()) if reached_car[i].any() else float(strength[i][reached[i]].mean())
+                   for i in range(len(kept))]
+    trip_share = (np.array([band["central"] for band in trips_bands]) / totals.trips if totals.trips
+                  else np.zeros(len(kept)))
+    tonne_share = None
+    if totals.tonnes:
+        tonne_share = np.array([np.nan if band is None else band["central"] for band in tonnes_bands]) / totals.tonnes
+    parts = _score_parts(settings, rules, trip_share, tonne_share, np.array(match_share))
+    scores = _score(settings, parts).tolist()
+    part_lists = {key: values.tolist() for key, values in parts.items()}
+
     # Segments: each measure's central effect on each segment's car trips and tonnes; one
     # bincount over measure x segment cells adds each cell up in the order of its own bincount.
-    per_segment: list[Any] = [None] * len(kept)
+    per_segment: list[_SegmentFigures | None] = [None] * len(kept)
     m = totals.n_segments
     if m:
         valid = totals.valid
@@ -1229,20 +1272,33 @@ def _figures(targets: Sequence[_Target], people: _Respondents, totals: _Totals, 
         seg_strength = sums(strength * reached_car)
         seg_tonnes = sums(person_tonnes) if person_tonnes is not None else None
         seg_reach = sums(reached.astype(float))
-        per_segment = [(seg_reach_car[i], seg_trips[i], seg_strength[i], None if seg_tonnes is None else seg_tonnes[i],
-                        seg_reach[i]) for i in range(len(kept))]
+        # each segment's score: the measure's shares of the segment's car trips and tonnes, and
+        # the match of the segment's reached car commuters
+        has_trips, has_car = totals.seg_trips > 0, totals.seg_car > 0
+        seg_trip_share = np.where(has_trips, seg_trips / np.where(has_trips, totals.seg_trips, 1.0), 0.0)
+        seg_tonne_share = None
+        if seg_tonnes is not None and totals.seg_tonnes is not None:
+            has_tonnes = totals.seg_tonnes > 0
+            seg_tonne_share = np.where(has_tonnes, seg_tonnes / np.where(has_tonnes, totals.seg_tonnes, 1.0), np.nan)
+        car = seg_reach_car > 0
+        seg_match = np.where(car, seg_strength / np.where(car, seg_reach_car, 1.0), 0.0)
+        seg_score = np.where(seg_reach > 0, _score(settings, _score_parts(settings, rules, seg_trip_share, seg_tonne_share,
+                                                                          seg_match)), 0.0)
+        big_enough = car & has_car & (seg_reach_car / np.where(has_car, totals.seg_car, 1.0)
+                                      >= float(settings["segment_min_share"]))
+        per_segment = [_SegmentFigures(seg_reach_car[i].tolist(), seg_trips[i].tolist(),
+                                       None if seg_tonnes is None else seg_tonnes[i].tolist(),
+                                       seg_score[i].tolist(), big_enough[i].tolist()) for i in range(len(kept))]
     # the reasons' counts of answers in each measure's target group, all measures at once
     focus = np.stack([t.group & people.car_commuter if _targets_cars(t.rules) else t.group for t in chosen])
     chosen_by_focus = {kind: people.choice_counts(kind, [getattr(t.rules, kind) for t in chosen], focus)
                        for kind in _MULTI_TARGETS}
     for i, row in enumerate(kept):
         out[row] = _Figures(
-            target=chosen[i], reach={s: mask[i] for s, mask in reach.items()}, reached=reached[i], strength=strength[i],
-            effect=effects[i], capacity=capacities[i], impact=batch.items[i],
-            trips_band={band: float(values[i]) for band, values in trips.items()},
-            tonnes_band=None if tonnes is None else {band: float(values[i]) or 0.0 for band, values in tonnes.items()},
-            reached_car=reached_car[i], segments=per_segment[i],
-            chosen_by_focus={kind: counts[i] for kind, counts in chosen_by_focus.items()})
+            target=chosen[i], reached=reached[i], effect=effects[i], capacity=capacities[i], impact=batch.items[i],
+            trips_band=trips_bands[i], tonnes_band=tonnes_bands[i], reached_car=reached_car[i], named=named[i],
+            match_share=match_share[i], parts={key: values[i] for key, values in part_lists.items()}, score=scores[i],
+            segments=per_segment[i], chosen_by_focus={kind: counts[i] for kind, counts in chosen_by_focus.items()})
     return [item for item in out if item is not None]
 
 
@@ -1299,9 +1355,8 @@ def _finish(figures: _Figures, people: _Respondents, totals: _Totals, seg_ids: l
     """A measure's score, segment fits and reasons, its counts registered with the gate."""
     target = figures.target
     rules = target.rules
-    n = people.n
     group, shift_left_out = target.group, target.shift_left_out
-    reached, reached_car, strength = figures.reached, figures.reached_car, figures.strength
+    reached, reached_car = figures.reached, figures.reached_car
     effect, impact, capacity = figures.effect, figures.impact, figures.capacity
     baseline = people.baseline
     trips_band, tonnes_band = figures.trips_band, figures.tonnes_band
@@ -1310,43 +1365,22 @@ def _finish(figures: _Figures, people: _Respondents, totals: _Totals, seg_ids: l
     central_trips = trips_band["central"]
     central_tonnes = None if tonnes_band is None else tonnes_band["central"]
 
-    match_share = float(strength[reached_car].mean()) if reached_car.any() else float(strength[reached].mean())
-    parts = _score_parts(settings, rules, central_trips / totals.trips if totals.trips else 0.0,
-                         (central_tonnes / totals.tonnes) if central_tonnes is not None and totals.tonnes else None,
-                         match_share)
-    score = _score(settings, parts)
-
     # Segments: the measure's central effect on each segment's car trips and tonnes.
     fits: list[SegmentFit] = []
     served: list[Any] = []
-    if seg_ids and figures.segments is not None:
-        # as Python floats (the same doubles: the arithmetic below gives the same results)
-        reach_car_row, trips_row, strength_row, tonnes_row, reach_row = figures.segments
-        seg_reach_car, seg_trips, seg_strength, seg_reach = (reach_car_row.tolist(), trips_row.tolist(),
-                                                             strength_row.tolist(), reach_row.tolist())
-        seg_tonnes: list[float] | None = None if tonnes_row is None else tonnes_row.tolist()
-        all_trips, all_tonnes, all_car = totals.lists
-        min_share = float(settings["segment_min_share"])
+    segments = figures.segments
+    if seg_ids and segments is not None:
+        in_segment = totals.seg_masks & reached
         for i, seg in enumerate(seg_ids):
-            count = int(seg_reach[i])
-            car_count = int(seg_reach_car[i])
-            seg_trip_share = seg_trips[i] / all_trips[i] if all_trips[i] > 0 else 0.0
-            seg_tonne_share = None
-            if seg_tonnes is not None and all_tonnes is not None and all_tonnes[i] > 0:
-                seg_tonne_share = seg_tonnes[i] / all_tonnes[i]
-            seg_match = seg_strength[i] / car_count if car_count else 0.0
-            seg_score = _score(settings, _score_parts(settings, rules, seg_trip_share, seg_tonne_share, seg_match)) if count else 0.0
-            is_served = bool(ledger.may_show(car_count) and car_count and all_car[i] > 0
-                             and car_count / all_car[i] >= min_share)
+            is_served = bool(segments.big_enough[i] and ledger.may_show(int(segments.reach_car[i])))
             if is_served:
                 served.append(seg)
-            seg_reach_fig = ledger.count(reached & totals.seg_masks[i])
-            seg_tonnes_avoided = None
-            if seg_tonnes is not None:
-                seg_tonnes_avoided = Derived(float(seg_tonnes[i]), (seg_reach_fig,))
+            seg_reach_fig = ledger.count(in_segment[i])
             fits.append(SegmentFit(segment=seg, reach=seg_reach_fig,
-                                   car_trips_per_day_avoided=Derived(float(seg_trips[i]), (seg_reach_fig,)),
-                                   score=float(seg_score), served=is_served, tonnes_co2e_avoided=seg_tonnes_avoided))
+                                   car_trips_per_day_avoided=Derived(segments.trips[i], (seg_reach_fig,)),
+                                   score=segments.score[i], served=is_served,
+                                   tonnes_co2e_avoided=None if segments.tonnes is None
+                                   else Derived(segments.tonnes[i], (seg_reach_fig,))))
 
     reach_fig = ledger.count(reached)
     reasons = _reasons(rules, people, group, reached, reached_car, effect, trips, tonnes, impact,
@@ -1356,16 +1390,11 @@ def _finish(figures: _Figures, people: _Respondents, totals: _Totals, seg_ids: l
     car_commuters = ledger.named("car_users", people.table)
     ledger.subset(reach_car, car_commuters)
     used = {reach_fig, reach_car, *(fit.reach for fit in fits), *figures_in([dict(reason.values) for reason in reasons])}
-    named = np.zeros(n, dtype=bool)
-    for kind in ("barriers", "would_help"):
-        codes = getattr(rules, kind)
-        if codes:
-            named |= people.any_of(kind, codes)
     cost = {"one_off": list(rules.one_off_nok) if rules.one_off_nok else None,
             "yearly": list(rules.yearly_nok) if rules.yearly_nok else None}
     return {
         "id": rules.id,
-        "score": score,
+        "score": figures.score,
         "name": rules.name,
         "family": rules.family,
         "role": rules.role,
@@ -1393,14 +1422,14 @@ def _finish(figures: _Figures, people: _Respondents, totals: _Totals, seg_ids: l
         "cost_nok": cost,
         "time_to_effect": rules.time_to_effect,
         "package": _package(rules, settings),
-        "parts": parts,
+        "parts": figures.parts,
         "reasons": tuple(reasons),
         "suppressed_cells": HiddenTally(tuple(sorted(used, key=lambda f: (f.id, f.cell)))),
         "impact": impact,
         "rules": rules,
         "target": group,
-        "named": named,
-        "match_share": match_share,
+        "named": figures.named,
+        "match_share": figures.match_share,
     }
 
 
@@ -1465,34 +1494,49 @@ def _condition(people: _Respondents, column: str, wanted: Any) -> np.ndarray:
     return people.is_in(column, options)
 
 
-def _saturate(share: float, h: float) -> float:
-    share = max(0.0, share)
-    return share / (share + h) if share + h > 0 else 0.0
+def _saturate(share: np.ndarray, h: float) -> np.ndarray:
+    """``share / (share + h)`` of the positive part of each share (0 where that sum is 0)."""
+    share = np.where(share > 0.0, share, 0.0)
+    total = share + h
+    return np.where(total > 0, share / np.where(total > 0, total, 1.0), 0.0)
 
 
-def _score_parts(settings: Mapping[str, Any], rules: MeasureRules, trip_share: float,
-                 tonne_share: float | None, match_share: float) -> dict[str, float]:
+def _score_parts(settings: Mapping[str, Any], rules: Sequence[MeasureRules], trip_share: np.ndarray,
+                 tonne_share: np.ndarray | None, match_share: np.ndarray) -> dict[str, np.ndarray]:
+    """The parts of the score of the measures ``rules`` (one per row of the shares: a row may hold
+    the measure's shares of several groups). A tonne share that is NaN (or none at all) is not
+    known: the trips part stands in for it."""
     half = settings["impact_half_saturation"]
     trips_part = _saturate(trip_share, float(half["trips"]))
-    tonnes_part = _saturate(tonne_share, float(half["tonnes"])) if tonne_share is not None else trips_part
+    tonnes_part = trips_part if tonne_share is None else np.where(
+        np.isnan(tonne_share), trips_part, _saturate(tonne_share, float(half["tonnes"])))
+    match = np.where(match_share > 0.0, match_share, 0.0)
+    rows = (len(rules),) + (1,) * (trips_part.ndim - 1)  # one value per measure, along the rows
     return {
         "trips": trips_part,
         "tonnes": tonnes_part,
-        "match": min(1.0, max(0.0, match_share)),
-        "cost": float(settings["cost_score"][rules.cost_class]),
-        "time": float(settings["time_score"][rules.time_to_effect]),
+        "match": np.where(match < 1.0, match, 1.0),
+        "cost": np.broadcast_to(np.array([float(settings["cost_score"][r.cost_class]) for r in rules]).reshape(rows),
+                                trips_part.shape),
+        "time": np.broadcast_to(np.array([float(settings["time_score"][r.time_to_effect]) for r in rules]).reshape(rows),
+                                trips_part.shape),
     }
 
 
-def _score(settings: Mapping[str, Any], parts: Mapping[str, float]) -> float:
+_Parts = TypeVar("_Parts", float, np.ndarray)
+
+
+def _score(settings: Mapping[str, Any], parts: Mapping[str, _Parts]) -> _Parts:
+    """The score (0 to 100) of one measure's parts, or of arrays of parts element by element."""
     weights = settings["score"]
     total: float = 0
-    weighted: float = 0
+    weighted: Any = 0
     for key, value in parts.items():
         weight = float(weights[key])
         total += weight
-        weighted += weight * value
-    return 100.0 * weighted / total
+        weighted = weighted + weight * value
+    result: _Parts = 100.0 * weighted / total
+    return result
 
 
 def _package(rules: MeasureRules, settings: Mapping[str, Any]) -> str:
