@@ -390,33 +390,43 @@ class Package:
 
 
 def marginal_central(baseline: Baseline, remaining: Mapping[str, np.ndarray],
-                     impacts: Sequence[MeasureImpact] | Package) -> tuple[float, float | None]:
-    """Central car trips per day and tonnes a package of measures adds, given what remains.
+                     packages: Sequence[Package]) -> list[tuple[float, float | None]]:
+    """Central car trips per day and tonnes each package of measures adds, given what remains.
 
-    Only the people the package reaches are touched (a package reaches a fraction of a large
-    workforce), so choosing a plan costs little more than evaluating its measures. ``impacts``
-    may be the package already prepared (:class:`Package`).
+    Only the people a package reaches are touched (a package reaches a fraction of a large
+    workforce), so choosing a plan costs little more than evaluating its measures. The packages
+    are worked out together: their people one after the other in one array, each package's sums
+    over its own stretch of it (the arithmetic of each package alone, element by element and
+    sum by sum).
     """
-    package = impacts if isinstance(impacts, Package) else Package.of(baseline, impacts)
     seasons = list(baseline.trips)
-    idx = package.idx
-    if not len(idx):
-        return 0.0, (0.0 if baseline.tonnes is not None else None)
+    if not packages:
+        return []
+    ends = np.cumsum([len(package.idx) for package in packages]).tolist()
+    idx = np.concatenate([package.idx for package in packages])
     before = {s: remaining[s][idx] for s in seasons}
     left = before
-    for keep in package.keep:
+    # every package's measures in turn (a package with fewer keeps all it has: times 1)
+    for j in range(max(len(package.keep) for package in packages)):
+        keep = {s: np.concatenate([package.keep[j][s] if j < len(package.keep) else np.ones(len(package.idx))
+                                   for package in packages]) for s in seasons}
         left = {s: values * keep[s] for s, values in left.items()}
-    trips_sub = package.trips
+    trips_sub = {s: np.concatenate([package.trips[s] for package in packages]) for s in seasons}
     before_cut = sum((1.0 - before[s]) * trips_sub[s] for s in seasons)
     after_cut = sum((1.0 - left[s]) * trips_sub[s] for s in seasons)
-    if package.ceiling is not None:
-        after_cut = np.minimum(after_cut, np.maximum(package.ceiling, before_cut))
+    if baseline.ceiling is not None:
+        ceiling = np.concatenate([package.ceiling for package in packages if package.ceiling is not None])
+        after_cut = np.minimum(after_cut, np.maximum(ceiling, before_cut))
     gained = np.maximum(after_cut - before_cut, 0.0)
-    trips = float(gained.sum())
-    tonnes = None
-    if package.per_trip is not None:
-        tonnes = float((gained * package.per_trip).sum())
-    return trips, tonnes
+    weighted = None
+    if baseline.tonnes is not None:
+        weighted = gained * np.concatenate([package.per_trip for package in packages if package.per_trip is not None])
+    out: list[tuple[float, float | None]] = []
+    start = 0
+    for end in ends:
+        out.append((float(gained[start:end].sum()), None if weighted is None else float(weighted[start:end].sum())))
+        start = end
+    return out
 
 
 def touched(impacts: Sequence[MeasureImpact], n: int) -> np.ndarray:

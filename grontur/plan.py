@@ -220,6 +220,7 @@ def choose_plan(ranked: Sequence[Mapping[str, Any]], people: Any, *, context: Ma
         # the packages that add enough, in the order of the cores: scored together
         candidates: list[tuple[Mapping[str, Any], list[tuple[str, str, tuple[str, ...]]], float, float | None]] = []
         taken = {by_id[mid]["rules"].family for mid, role, _ in chosen if role == "core"}
+        offered: list[tuple[Mapping[str, Any], list[tuple[str, str, tuple[str, ...]]]]] = []
         for core in cores:
             if core["id"] in in_plan or (core["rules"].family in one_per_family and core["rules"].family in taken):
                 continue
@@ -231,15 +232,15 @@ def choose_plan(ranked: Sequence[Mapping[str, Any]], people: Any, *, context: Ma
             if len(package) > room:
                 continue
             package += extra[: room - len(package)]
-            key = tuple(package)
-            found = known.get(key)
-            if found is None:
-                prepared = packages.get(key)
-                if prepared is None:
-                    prepared = packages[key] = Package.of(baseline, _impacts(package, by_id, cache))
-                trips, tonnes = known[key] = marginal_central(baseline, remaining, prepared)
-            else:
-                trips, tonnes = found
+            offered.append((core, package))
+        # the marginal figures not known yet, worked out together
+        unknown = list(dict.fromkeys(key for key in (tuple(package) for _, package in offered) if key not in known))
+        for key in unknown:
+            if key not in packages:
+                packages[key] = Package.of(baseline, _impacts(key, by_id, cache))
+        known.update(zip(unknown, marginal_central(baseline, remaining, [packages[key] for key in unknown]), strict=True))
+        for core, package in offered:
+            trips, tonnes = known[tuple(package)]
             if total_trips <= 0 or trips / total_trips < min_share:
                 continue
             candidates.append((core, package, trips, tonnes))
