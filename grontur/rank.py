@@ -18,7 +18,9 @@ import dataclasses
 import functools
 import logging
 import math
+import operator
 from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -49,7 +51,6 @@ from grontur.publish import (
     Publication,
     check_k,
     exact,
-    figures_in,
 )
 from grontur.resources import data_path
 from grontur.schema import (
@@ -239,7 +240,7 @@ class MeasureRules:
     #: stages of change (grontur.stages) whose people the measure suits; empty: not declared
     stages: tuple[str, ...] = ()
 
-    @property
+    @functools.cached_property
     def alternatives(self) -> tuple[str, ...]:
         """The switching alternatives (:data:`grontur.potential.ALTERNATIVES`) the measure moves
         people to: those of the modes it lists as ``would_consider``, else every alternative."""
@@ -399,7 +400,9 @@ class _Respondents:
         key = ("\0stage", tuple(codes), False)
         cached = self._is_in.get(key)
         if cached is None:
-            cached = self._is_in[key] = np.isin(self.stage, [STAGES.index(code) for code in codes if code in STAGES])
+            lookup = np.zeros(len(STAGES) + 1, dtype=bool)
+            lookup[[STAGES.index(code) for code in codes if code in STAGES]] = True
+            cached = self._is_in[key] = lookup[self.stage]  # -1 (no answer) picks the last entry
         return cached
 
     def _factor(self, column: str) -> tuple[np.ndarray, np.ndarray]:
@@ -420,7 +423,7 @@ class _Respondents:
         cached = self._is_in.get(key)
         if cached is None:
             codes, uniques = self._factor(column)
-            lookup = np.append(np.isin(uniques, [str(v) for v in values]), missing)
+            lookup = np.append(_among(uniques, {str(v) for v in values}), missing)
             cached = self._is_in[key] = lookup[codes]  # code -1 picks the last entry
         return cached
 
@@ -437,8 +440,8 @@ class _Respondents:
         codes, uniques = self._factor(column)
         labels = np.array([u.strip().lower() for u in uniques], dtype=object)
         lookup = np.full(len(uniques) + 1, -1, dtype=np.int8)
-        lookup[:-1][np.isin(labels, _TRUE)] = 1
-        lookup[:-1][np.isin(labels, _FALSE)] = 0
+        lookup[:-1][_among(labels, _TRUE)] = 1
+        lookup[:-1][_among(labels, _FALSE)] = 0
         out = lookup[codes]
         self._bools[column] = out
         return out
@@ -502,8 +505,13 @@ class _Respondents:
         return [[by_code[code][i] for code in row] for i, row in enumerate(codes)]
 
 
-_TRUE = ("true", "1", "1.0", "yes", "ja")
-_FALSE = ("false", "0", "0.0", "no", "nei")
+_TRUE = frozenset({"true", "1", "1.0", "yes", "ja"})
+_FALSE = frozenset({"false", "0", "0.0", "no", "nei"})
+
+
+def _among(answers: np.ndarray, wanted: AbstractSet[str]) -> np.ndarray:
+    """Which of the (few) distinct answers are in ``wanted``."""
+    return np.fromiter((answer in wanted for answer in answers), dtype=bool, count=len(answers))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1383,13 +1391,13 @@ def _finish(figures: _Figures, people: _Respondents, totals: _Totals, seg_ids: l
                                    else Derived(segments.tonnes[i], (seg_reach_fig,))))
 
     reach_fig = ledger.count(reached)
-    reasons = _reasons(rules, people, group, reached, reached_car, effect, trips, tonnes, impact,
-                       shift_left_out=shift_left_out, ledger=ledger, reach_fig=reach_fig,
-                       chosen_by_focus=figures.chosen_by_focus)
+    reasons, quoted = _reasons(rules, people, group, reached, reached_car, effect, trips, tonnes, impact,
+                               shift_left_out=shift_left_out, ledger=ledger, reach_fig=reach_fig,
+                               chosen_by_focus=figures.chosen_by_focus)
     reach_car = ledger.count(reached_car)
     car_commuters = ledger.named("car_users", people.table)
     ledger.subset(reach_car, car_commuters)
-    used = {reach_fig, reach_car, *(fit.reach for fit in fits), *figures_in([dict(reason.values) for reason in reasons])}
+    used = {reach_fig, reach_car, *(fit.reach for fit in fits), *quoted}
     cost = {"one_off": list(rules.one_off_nok) if rules.one_off_nok else None,
             "yearly": list(rules.yearly_nok) if rules.yearly_nok else None}
     return {
@@ -1424,13 +1432,17 @@ def _finish(figures: _Figures, people: _Respondents, totals: _Totals, seg_ids: l
         "package": _package(rules, settings),
         "parts": figures.parts,
         "reasons": tuple(reasons),
-        "suppressed_cells": HiddenTally(tuple(sorted(used, key=lambda f: (f.id, f.cell)))),
+        "suppressed_cells": HiddenTally(tuple(sorted(used, key=_FIG_ORDER))),
         "impact": impact,
         "rules": rules,
         "target": group,
         "named": figures.named,
         "match_share": figures.match_share,
     }
+
+
+#: Figures in the order of the gate's registration (the sets of people, then the cells).
+_FIG_ORDER = operator.attrgetter("id", "cell")
 
 
 def _capacity_people(rules: MeasureRules, context: Mapping[str, Any], respondents: int) -> float | None:
@@ -1568,12 +1580,16 @@ def _reasons(
     ledger: Ledger,
     reach_fig: Fig,
     chosen_by_focus: Mapping[str, Sequence[int]],
-) -> list[Reason]:
-    """Why a measure fits, as message keys and the counts (registered with the gate) that fill them."""
+) -> tuple[list[Reason], list[Fig]]:
+    """Why a measure fits, as message keys and the counts (registered with the gate) that fill
+    them; and those counts (besides ``reach_fig``), for the measure's tally of hidden cells."""
     reasons: list[Reason] = []
+    counted: list[Fig] = []
 
     def count(mask: np.ndarray) -> Fig:
-        return ledger.count(mask)
+        fig = ledger.count(mask)
+        counted.append(fig)
+        return fig
 
     targets_cars = _targets_cars(rules)
     in_group = group & people.car_commuter if targets_cars else group
@@ -1581,6 +1597,7 @@ def _reasons(
     n_focus = focus
     base_name = "car_users" if targets_cars else "respondents"  # named in results.json's bases
     of = ledger.named(base_name, people.table)
+    counted.append(of)
     who = "car" if targets_cars else "all"
     if rules.distance is not None:
         low, high = rules.distance
@@ -1660,7 +1677,7 @@ def _reasons(
                                                       "tonnes_low": round(tonnes[0], 1), "tonnes_high": round(tonnes[1], 1)}))
     else:
         reasons.append(Reason("rank.reason.avoided_trips", {"trips_low": round(trips[0], 1), "trips_high": round(trips[1], 1)}))
-    return reasons
+    return reasons, counted
 
 
 def _evidence_reason(estimate: float, ci_low: float | None, ci_high: float | None, values: dict[str, Any]) -> Reason:
