@@ -75,6 +75,15 @@ class Baseline:
             return None
         return np.asarray(sum(self.tonnes[band].values()), dtype=float)
 
+    @cached_property
+    def tonnes_per_trip(self) -> np.ndarray | None:
+        """Each person's central tonnes per car trip of the average day (0 without car trips;
+        ``None`` when tonnes are not known)."""
+        if self.tonnes is None:
+            return None
+        person = sum(self.trips.values())
+        return np.divide(sum(self.tonnes["central"][s] for s in self.trips), person, out=np.zeros(self.n), where=person > 0)
+
     @classmethod
     def of(cls, emissions: Any, *, index: pd.Index, tonnes: pd.Series | None = None) -> Baseline:
         """The baseline from an emissions result (:func:`grontur.emissions.compute_emissions`).
@@ -88,7 +97,8 @@ class Baseline:
         settings: Mapping[str, Any] = emissions.settings
         days = float(settings["working_days_per_year"])
         weights = season_weights(settings)
-        detail = detail.reindex(index)
+        if not detail.index.equals(index):
+            detail = detail.reindex(index)
         trips = {s: detail[f"car_trips_{s}"].fillna(0.0).to_numpy(dtype=float) / days for s in SEASONS}
         driver = {s: trips[s] > 0 for s in SEASONS}
         out: dict[str, dict[str, np.ndarray]] | None
@@ -379,12 +389,8 @@ class Package:
         idx = np.flatnonzero(reached)
         keep = tuple({s: 1.0 - impact.share["central"][s][idx] for s in seasons} for impact in impacts)
         trips_sub = {s: baseline.trips[s][idx] for s in seasons}
-        per_trip = None
-        if baseline.tonnes is not None:
-            # tonnes in proportion to the person's trips cut (their tonnes per trip)
-            person = sum(trips_sub.values())
-            per_trip = np.divide(sum(baseline.tonnes["central"][s][idx] for s in seasons), person,
-                                 out=np.zeros(len(idx)), where=person > 0)
+        # tonnes in proportion to the person's trips cut (their tonnes per trip)
+        per_trip = None if baseline.tonnes_per_trip is None else baseline.tonnes_per_trip[idx]
         ceiling = None if baseline.ceiling is None else baseline.ceiling[idx]
         return cls(reached, idx, keep, trips_sub, ceiling, per_trip)
 

@@ -180,17 +180,20 @@ def choose_plan(ranked: Sequence[Mapping[str, Any]], people: Any, *, context: Ma
         return bool(target.sum() and float((item["named"] & target).sum()) / float(target.sum())
                     >= float(cfg["prerequisite_min_share"]))
 
+    # the core measures each enabler goes with, in the order of the cores
+    covered = {item["id"]: tuple(core["id"] for core in cores if item["rules"].covers(core["rules"]))
+               for item in ranked if item["rules"].role == "enabler"}
     # whether an enabler is needed first, or asked for by at least k, does not depend on the core
     is_needed = {item["id"]: needed(item) for item in enablers}
     is_asked = {item["id"]: ledger.may_show(int((item["named"] & item["impact"].reached).sum())) for item in enablers}
     strongest = sorted(enablers, key=lambda item: (-item["car_trips_central"], item["id"]))
 
     def prerequisites(core: Mapping[str, Any]) -> list[str]:
-        return [item["id"] for item in enablers if item["rules"].covers(core["rules"]) and is_needed[item["id"]]]
+        return [item["id"] for item in enablers if core["id"] in covered[item["id"]] and is_needed[item["id"]]]
 
     def addons(core: Mapping[str, Any]) -> list[str]:
         """Enablers of ``core`` that at least k of the people they reach asked for, strongest first."""
-        return [item["id"] for item in strongest if item["rules"].covers(core["rules"]) and is_asked[item["id"]]]
+        return [item["id"] for item in strongest if core["id"] in covered[item["id"]] and is_asked[item["id"]]]
 
     # what travels with each core measure does not change while the plan is chosen
     needed_first = {core["id"]: prerequisites(core) for core in cores}
@@ -273,7 +276,7 @@ def choose_plan(ranked: Sequence[Mapping[str, Any]], people: Any, *, context: Ma
         if mid in in_plan:
             status[mid] = "plan"
         elif item["effect"].central > 0 and item["car_trips_central"] > 0 and (
-                item["rules"].role == "core" or any(item["rules"].covers(c["rules"]) for c in cores)):
+                item["rules"].role == "core" or covered.get(mid)):
             if total_trips > 0 and item["car_trips_central"] / total_trips < min_share:
                 status[mid] = "not_suited"  # it fits, but would change too little here
                 small.add(mid)
@@ -283,7 +286,7 @@ def choose_plan(ranked: Sequence[Mapping[str, Any]], people: Any, *, context: Ma
             status[mid] = "not_suited"
     for item in ranked:
         if status[item["id"]] != "plan" and item["rules"].role == "enabler":
-            goes_with[item["id"]] = tuple(c["id"] for c in cores if item["rules"].covers(c["rules"]))
+            goes_with[item["id"]] = covered[item["id"]]
 
     plan = _plan(items, by_id, ranked, status, people, context=context, settings=settings, ledger=ledger, small=small)
     return Chosen(plan=plan, items=items, status=status, goes_with=goes_with)

@@ -535,7 +535,10 @@ def _segment_codes(segments: Any, table: pd.DataFrame) -> tuple[np.ndarray, list
         labels = table["segment"]
     if labels is None:
         return np.full(len(table), -1, dtype=np.int64), []
-    aligned = labels.reindex(table.index) if isinstance(labels, pd.Series) else pd.Series(list(labels), index=table.index)
+    if isinstance(labels, pd.Series):
+        aligned = labels if labels.index.equals(table.index) else labels.reindex(table.index)
+    else:
+        aligned = pd.Series(list(labels), index=table.index)
     ids: list[Any] = [exact(card["id"]) for card in cards if "id" in card]
     present = [v for v in pd.unique(aligned.dropna()) if v not in ids]
     ids.extend(sorted(present, key=str))
