@@ -561,10 +561,12 @@ def _segment_codes(segments: Any, table: pd.DataFrame) -> tuple[np.ndarray, list
         aligned = labels if labels.index.equals(table.index) else labels.reindex(table.index)
     else:
         aligned = pd.Series(list(labels), index=table.index)
+    found, distinct = pd.factorize(aligned, use_na_sentinel=True)
+    present = np.asarray(distinct)
     ids: list[Any] = [exact(card["id"]) for card in cards if "id" in card]
-    present = [v for v in pd.unique(aligned.dropna()) if v not in ids]
-    ids.extend(sorted(present, key=str))
-    codes = pd.Index(ids, dtype=object).get_indexer(aligned.astype(object)).astype(np.int64)
+    ids.extend(sorted((v for v in present if v not in ids), key=str))
+    position = {v: i for i, v in enumerate(ids)}
+    codes = np.array([position[v] for v in present] + [-1], dtype=np.int64)[found]  # -1 (no label) picks the last
     return codes, [_json_scalar(v) for v in ids]
 
 
@@ -1274,8 +1276,12 @@ def _figures(targets: Sequence[_Target], people: _Respondents, totals: _Totals, 
 
     # The score of each measure: its share of all car trips and tonnes, and its match.
     rules = [t.rules for t in chosen]
-    match_share = [float(strength[i][reached_car[i]].mean()) if reached_car[i].any() else float(strength[i][reached[i]].mean())
-                   for i in range(len(kept))]
+    # the mean match of each measure's reached car commuters (of everyone reached when none is
+    # one): each row's values one after the other, each mean over its own stretch
+    over = np.where(reached_car.any(axis=1)[:, None], reached_car, reached)
+    values = strength[over]
+    ends = np.cumsum(over.sum(axis=1)).tolist()
+    match_share = [float(values[start:end].sum() / (end - start)) for start, end in zip([0, *ends[:-1]], ends, strict=True)]
     trip_share = (np.array([band["central"] for band in trips_bands]) / totals.trips if totals.trips
                   else np.zeros(len(kept)))
     tonne_share = None
