@@ -204,6 +204,11 @@ class MeasureImpacts:
         participants: list[dict[str, float] | None] = []
         bounds: list[bool] = []
         for row, (uptake, capacity_people) in enumerate(zip(uptakes, capacities, strict=True)):
+            if uptake is None and capacity_people is None:  # everyone reached, no one counted apart
+                participants.append(None)
+                bounds.append(False)
+                probabilities[row] = 1.0
+                continue
             count = int(n_reached[row])
             bound = False
             rates = tuple(float(u) for u in uptake) if uptake is not None else (1.0, 1.0, 1.0)

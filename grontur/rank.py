@@ -369,6 +369,7 @@ class _Respondents:
         self._bools: dict[str, np.ndarray] = {}
         dist = pd.to_numeric(table["distance_km"], errors="coerce") if "distance_km" in table else pd.Series(np.nan, index=table.index)
         self.distance = dist.to_numpy(dtype=float)
+        self.distance_unknown = np.isnan(self.distance)
         self.baseline = baseline
         self.car_commuter = bases.mask(table, "car_users")
         self.car_driver = np.logical_or.reduce([baseline.driver[s] for s in baseline.driver])
@@ -381,6 +382,30 @@ class _Respondents:
         self.nobody = np.zeros(self.n, dtype=bool)
         self._stage: np.ndarray | None = None
         self._stage_asked: np.ndarray | None = None
+
+    def mode_in(self, modes: Sequence[str]) -> np.ndarray:
+        """Respondents whose mode in either season is one of ``modes``."""
+        key = ("\0mode", tuple(modes), False)
+        cached = self._is_in.get(key)
+        if cached is None:
+            cached = self._is_in[key] = self.is_in("mode_summer", modes) | self.is_in("mode_winter", modes)
+        return cached
+
+    def within(self, low: float | None, high: float | None) -> np.ndarray:
+        """Respondents whose distance is known and from ``low`` to ``high`` km (either end open
+        when ``None``)."""
+        key = ("\0distance", (low, high), False)
+        cached = self._is_in.get(key)
+        if cached is None:
+            dist = self.distance
+            with np.errstate(invalid="ignore"):
+                cached = ~self.distance_unknown
+                if low is not None:
+                    cached &= dist >= low
+                if high is not None:
+                    cached &= dist <= high
+            self._is_in[key] = cached
+        return cached
 
     @property
     def stage(self) -> np.ndarray:
@@ -1126,23 +1151,11 @@ def _target(rules: MeasureRules, people: _Respondents, evidence: Sequence[Eviden
             potential: Any) -> _Target:
     """Whom the measure is for: current modes, distance range, conditions, shift compatibility."""
     n = people.n
-    if rules.modes is not None:
-        mode_ok = people.is_in("mode_summer", rules.modes) | people.is_in("mode_winter", rules.modes)
-    else:
-        mode_ok = np.ones(n, dtype=bool)
-    group = mode_ok.copy()
+    group = people.mode_in(rules.modes).copy() if rules.modes is not None else np.ones(n, dtype=bool)
     distance_unknown = np.zeros(n, dtype=bool)
     if rules.distance is not None:
-        low, high = rules.distance
-        dist = people.distance
-        with np.errstate(invalid="ignore"):
-            inside = ~np.isnan(dist)
-            if low is not None:
-                inside &= dist >= low
-            if high is not None:
-                inside &= dist <= high
-        distance_unknown = group & np.isnan(dist)
-        group &= inside
+        distance_unknown = group & people.distance_unknown
+        group &= people.within(*rules.distance)
     filters = np.ones(n, dtype=bool)
     for column, wanted in sorted(rules.conditions.items()):
         filters &= _condition(people, column, wanted)
@@ -1409,17 +1422,18 @@ def _finish(figures: _Figures, people: _Respondents, totals: _Totals, seg_ids: l
     served: list[Any] = []
     segments = figures.segments
     if seg_ids and segments is not None:
-        in_segment = totals.seg_masks & reached
-        for i, seg in enumerate(seg_ids):
-            is_served = bool(segments.big_enough[i] and ledger.may_show(int(segments.reach_car[i])))
+        tonnes_of = segments.tonnes if segments.tonnes is not None else [None] * len(seg_ids)
+        for seg, members, reach_car, big_enough, seg_trips, seg_tonnes, seg_score in zip(
+                seg_ids, totals.seg_masks & reached, segments.reach_car, segments.big_enough, segments.trips, tonnes_of,
+                segments.score, strict=True):
+            is_served = bool(big_enough and ledger.may_show(int(reach_car)))
             if is_served:
                 served.append(seg)
-            seg_reach_fig = ledger.count(in_segment[i])
+            seg_reach_fig = ledger.count(members)
             fits.append(SegmentFit(segment=seg, reach=seg_reach_fig,
-                                   car_trips_per_day_avoided=Derived(segments.trips[i], (seg_reach_fig,)),
-                                   score=segments.score[i], served=is_served,
-                                   tonnes_co2e_avoided=None if segments.tonnes is None
-                                   else Derived(segments.tonnes[i], (seg_reach_fig,))))
+                                   car_trips_per_day_avoided=Derived(seg_trips, (seg_reach_fig,)),
+                                   score=seg_score, served=is_served,
+                                   tonnes_co2e_avoided=None if seg_tonnes is None else Derived(seg_tonnes, (seg_reach_fig,))))
 
     reach_fig = ledger.count(reached)
     reasons, quoted = _reasons(rules, people, group, reached, reached_car, effect, trips, tonnes, impact,
