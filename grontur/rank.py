@@ -19,6 +19,7 @@ import functools
 import logging
 import math
 import operator
+from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
@@ -478,10 +479,10 @@ class _Respondents:
         found = self._multi_sets.get(column)
         if found is None:
             _, uniques = self._factor(column)
-            where: dict[str, list[int]] = {}
+            where: defaultdict[str, list[int]] = defaultdict(list)
             for i, answer in enumerate(uniques):
                 for code in set(answer.split(MULTI_SEP)):
-                    where.setdefault(code, []).append(i)
+                    where[code].append(i)
             found = self._multi_sets[column] = {code: np.asarray(rows, dtype=np.int64) for code, rows in where.items()}
         return found
 
@@ -539,17 +540,16 @@ class _Respondents:
     def choice_counts(self, column: str, codes: Sequence[Sequence[str]], rows: np.ndarray) -> list[list[int]]:
         """For each row of ``rows`` (a matrix: one mask over respondents per row), how many of the
         flagged respondents chose each code of that row's ``codes`` in the multi-select ``column``."""
-        wanted = list(dict.fromkeys(code for row in codes for code in row))
-        if not wanted or not len(rows):
+        if not any(codes) or not len(rows):
             return [[0] * len(row) for row in codes]
         factor, uniques = self._factor(column)
-        width = len(uniques) + 1  # the distinct answers, and "missing" first
+        width = len(uniques) + 1  # "missing" first, then the distinct answers
         row_of, person = np.nonzero(rows)
         per_answer = np.bincount(row_of * width + factor[person] + 1, minlength=len(rows) * width).reshape(len(rows), width)
-        choices = self._choices(column)
-        by_code = {code: per_answer[:, choices[code] + 1].sum(axis=1).tolist() if code in choices else [0] * len(rows)
-                   for code in wanted}
-        return [[by_code[code][i] for code in row] for i, row in enumerate(codes)]
+        # each code's count: the counts of the answers that name it, added up (whole numbers: exact)
+        at, matrix = self._code_matrix(column)
+        chose = (per_answer[:, 1:] @ matrix[:, :-1].T).astype(np.int64).tolist()
+        return [[chose[i][at[code]] if code in at else 0 for code in row] for i, row in enumerate(codes)]
 
 
 _TRUE = frozenset({"true", "1", "1.0", "yes", "ja"})
