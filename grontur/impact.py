@@ -417,7 +417,7 @@ def marginal_central(baseline: Baseline, remaining: Mapping[str, np.ndarray],
     idx = np.concatenate([package.idx for package in packages])
     before = {s: remaining[s][idx] for s in seasons}
     left = before
-    # every package's measures in turn (a package with fewer keeps all it has: times 1)
+    # every package's measures in turn (a package of fewer measures is multiplied by 1 for the rest)
     for j in range(max(len(package.keep) for package in packages)):
         keep = {s: np.concatenate([package.keep[j][s] if j < len(package.keep) else np.ones(len(package.idx))
                                    for package in packages]) for s in seasons}
