@@ -75,6 +75,15 @@ class Baseline:
             return None
         return np.asarray(sum(self.tonnes[band].values()), dtype=float)
 
+    @cached_property
+    def tonnes_per_trip(self) -> np.ndarray | None:
+        """Each person's central tonnes per car trip of the average day (0 without car trips;
+        ``None`` when tonnes are not known)."""
+        if self.tonnes is None:
+            return None
+        person = sum(self.trips.values())
+        return np.divide(sum(self.tonnes["central"][s] for s in self.trips), person, out=np.zeros(self.n), where=person > 0)
+
     @classmethod
     def of(cls, emissions: Any, *, index: pd.Index, tonnes: pd.Series | None = None) -> Baseline:
         """The baseline from an emissions result (:func:`grontur.emissions.compute_emissions`).
@@ -88,7 +97,8 @@ class Baseline:
         settings: Mapping[str, Any] = emissions.settings
         days = float(settings["working_days_per_year"])
         weights = season_weights(settings)
-        detail = detail.reindex(index)
+        if not detail.index.equals(index):
+            detail = detail.reindex(index)
         trips = {s: detail[f"car_trips_{s}"].fillna(0.0).to_numpy(dtype=float) / days for s in SEASONS}
         driver = {s: trips[s] > 0 for s in SEASONS}
         out: dict[str, dict[str, np.ndarray]] | None
@@ -194,6 +204,11 @@ class MeasureImpacts:
         participants: list[dict[str, float] | None] = []
         bounds: list[bool] = []
         for row, (uptake, capacity_people) in enumerate(zip(uptakes, capacities, strict=True)):
+            if uptake is None and capacity_people is None:  # everyone reached, no one counted apart
+                participants.append(None)
+                bounds.append(False)
+                probabilities[row] = 1.0
+                continue
             count = int(n_reached[row])
             bound = False
             rates = tuple(float(u) for u in uptake) if uptake is not None else (1.0, 1.0, 1.0)
@@ -379,44 +394,50 @@ class Package:
         idx = np.flatnonzero(reached)
         keep = tuple({s: 1.0 - impact.share["central"][s][idx] for s in seasons} for impact in impacts)
         trips_sub = {s: baseline.trips[s][idx] for s in seasons}
-        per_trip = None
-        if baseline.tonnes is not None:
-            # tonnes in proportion to the person's trips cut (their tonnes per trip)
-            person = sum(trips_sub.values())
-            per_trip = np.divide(sum(baseline.tonnes["central"][s][idx] for s in seasons), person,
-                                 out=np.zeros(len(idx)), where=person > 0)
+        # tonnes in proportion to the person's trips cut (their tonnes per trip)
+        per_trip = None if baseline.tonnes_per_trip is None else baseline.tonnes_per_trip[idx]
         ceiling = None if baseline.ceiling is None else baseline.ceiling[idx]
         return cls(reached, idx, keep, trips_sub, ceiling, per_trip)
 
 
 def marginal_central(baseline: Baseline, remaining: Mapping[str, np.ndarray],
-                     impacts: Sequence[MeasureImpact] | Package) -> tuple[float, float | None]:
-    """Central car trips per day and tonnes a package of measures adds, given what remains.
+                     packages: Sequence[Package]) -> list[tuple[float, float | None]]:
+    """Central car trips per day and tonnes each package of measures adds, given what remains.
 
-    Only the people the package reaches are touched (a package reaches a fraction of a large
-    workforce), so choosing a plan costs little more than evaluating its measures. ``impacts``
-    may be the package already prepared (:class:`Package`).
+    Only the people a package reaches are touched (a package reaches a fraction of a large
+    workforce), so choosing a plan costs little more than evaluating its measures. The packages
+    are worked out together: their people one after the other in one array, each package's sums
+    over its own stretch of it (the arithmetic of each package alone, element by element and
+    sum by sum).
     """
-    package = impacts if isinstance(impacts, Package) else Package.of(baseline, impacts)
     seasons = list(baseline.trips)
-    idx = package.idx
-    if not len(idx):
-        return 0.0, (0.0 if baseline.tonnes is not None else None)
+    if not packages:
+        return []
+    ends = np.cumsum([len(package.idx) for package in packages]).tolist()
+    idx = np.concatenate([package.idx for package in packages])
     before = {s: remaining[s][idx] for s in seasons}
     left = before
-    for keep in package.keep:
+    # every package's measures in turn (a package of fewer measures is multiplied by 1 for the rest)
+    for j in range(max(len(package.keep) for package in packages)):
+        keep = {s: np.concatenate([package.keep[j][s] if j < len(package.keep) else np.ones(len(package.idx))
+                                   for package in packages]) for s in seasons}
         left = {s: values * keep[s] for s, values in left.items()}
-    trips_sub = package.trips
+    trips_sub = {s: np.concatenate([package.trips[s] for package in packages]) for s in seasons}
     before_cut = sum((1.0 - before[s]) * trips_sub[s] for s in seasons)
     after_cut = sum((1.0 - left[s]) * trips_sub[s] for s in seasons)
-    if package.ceiling is not None:
-        after_cut = np.minimum(after_cut, np.maximum(package.ceiling, before_cut))
+    if baseline.ceiling is not None:
+        ceiling = np.concatenate([package.ceiling for package in packages if package.ceiling is not None])
+        after_cut = np.minimum(after_cut, np.maximum(ceiling, before_cut))
     gained = np.maximum(after_cut - before_cut, 0.0)
-    trips = float(gained.sum())
-    tonnes = None
-    if package.per_trip is not None:
-        tonnes = float((gained * package.per_trip).sum())
-    return trips, tonnes
+    weighted = None
+    if baseline.tonnes is not None:
+        weighted = gained * np.concatenate([package.per_trip for package in packages if package.per_trip is not None])
+    out: list[tuple[float, float | None]] = []
+    start = 0
+    for end in ends:
+        out.append((float(gained[start:end].sum()), None if weighted is None else float(weighted[start:end].sum())))
+        start = end
+    return out
 
 
 def touched(impacts: Sequence[MeasureImpact], n: int) -> np.ndarray:

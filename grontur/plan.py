@@ -150,11 +150,12 @@ class Chosen:
 
 def choose_plan(ranked: Sequence[Mapping[str, Any]], people: Any, *, context: Mapping[str, Any],
                 settings: Mapping[str, Any], ledger: Ledger,
-                score: Callable[[Mapping[str, Any], float, float | None], float]) -> Chosen:
+                score: Callable[[Sequence[Mapping[str, Any]], np.ndarray, np.ndarray | None], np.ndarray]) -> Chosen:
     """Choose the plan among the evaluated measures (``rank._evaluate`` results, sorted by score).
 
-    ``score(measure, trip_share, tonne_share)`` is the ranking's own score of a measure for the
-    given shares of all car trips and tonnes: a package is scored on its marginal shares.
+    ``score(measures, trip_shares, tonne_shares)`` is the ranking's own score of each measure for
+    the given shares of all car trips and tonnes (NaN: not known): a package is scored on its
+    marginal shares.
     """
     cfg = settings["plan"]
     baseline = people.baseline
@@ -179,26 +180,34 @@ def choose_plan(ranked: Sequence[Mapping[str, Any]], people: Any, *, context: Ma
         return bool(target.sum() and float((item["named"] & target).sum()) / float(target.sum())
                     >= float(cfg["prerequisite_min_share"]))
 
+    # the core measures each enabler goes with, in the order of the cores
+    covered = {item["id"]: tuple(core["id"] for core in cores if item["rules"].covers(core["rules"]))
+               for item in ranked if item["rules"].role == "enabler"}
     # whether an enabler is needed first, or asked for by at least k, does not depend on the core
     is_needed = {item["id"]: needed(item) for item in enablers}
     is_asked = {item["id"]: ledger.may_show(int((item["named"] & item["impact"].reached).sum())) for item in enablers}
     strongest = sorted(enablers, key=lambda item: (-item["car_trips_central"], item["id"]))
 
     def prerequisites(core: Mapping[str, Any]) -> list[str]:
-        return [item["id"] for item in enablers if item["rules"].covers(core["rules"]) and is_needed[item["id"]]]
+        return [item["id"] for item in enablers if core["id"] in covered[item["id"]] and is_needed[item["id"]]]
 
     def addons(core: Mapping[str, Any]) -> list[str]:
         """Enablers of ``core`` that at least k of the people they reach asked for, strongest first."""
-        return [item["id"] for item in strongest if item["rules"].covers(core["rules"]) and is_asked[item["id"]]]
+        return [item["id"] for item in strongest if core["id"] in covered[item["id"]] and is_asked[item["id"]]]
 
     # what travels with each core measure does not change while the plan is chosen
     needed_first = {core["id"]: prerequisites(core) for core in cores}
     asked_for = {core["id"]: addons(core) for core in cores}
     max_addons = int(cfg["max_addons_per_measure"])
 
-    def package_score(core: Mapping[str, Any], trips: float, tonnes: float | None) -> float:
-        return score(core, trips / total_trips if total_trips else 0.0,
-                     tonnes / total_tonnes if tonnes is not None and total_tonnes else None)
+    def package_scores(cores: Sequence[Mapping[str, Any]], trips: Sequence[float],
+                       tonnes: Sequence[float | None]) -> list[float]:
+        """The scores of packages (by their core measures) on their marginal trips and tonnes."""
+        if not cores:
+            return []
+        trip_shares = np.array([t / total_trips if total_trips else 0.0 for t in trips], dtype=float)
+        tonne_shares = np.array([t / total_tonnes if t is not None and total_tonnes else np.nan for t in tonnes], dtype=float)
+        return list(score(cores, trip_shares, tonne_shares).tolist())
 
     chosen: list[tuple[str, str, tuple[str, ...]]] = []
     cache: dict[tuple[str, tuple[str, ...]], MeasureImpact] = {}
@@ -211,7 +220,10 @@ def choose_plan(ranked: Sequence[Mapping[str, Any]], people: Any, *, context: Ma
     while len(chosen) < max_items:
         best: tuple[float, str, list[tuple[str, str, tuple[str, ...]]]] | None = None
         package: list[tuple[str, str, tuple[str, ...]]]
+        # the packages that add enough, in the order of the cores: scored together
+        candidates: list[tuple[Mapping[str, Any], list[tuple[str, str, tuple[str, ...]]], float, float | None]] = []
         taken = {by_id[mid]["rules"].family for mid, role, _ in chosen if role == "core"}
+        offered: list[tuple[Mapping[str, Any], list[tuple[str, str, tuple[str, ...]]]]] = []
         for core in cores:
             if core["id"] in in_plan or (core["rules"].family in one_per_family and core["rules"].family in taken):
                 continue
@@ -223,18 +235,20 @@ def choose_plan(ranked: Sequence[Mapping[str, Any]], people: Any, *, context: Ma
             if len(package) > room:
                 continue
             package += extra[: room - len(package)]
-            key = tuple(package)
-            found = known.get(key)
-            if found is None:
-                prepared = packages.get(key)
-                if prepared is None:
-                    prepared = packages[key] = Package.of(baseline, _impacts(package, by_id, cache))
-                trips, tonnes = known[key] = marginal_central(baseline, remaining, prepared)
-            else:
-                trips, tonnes = found
+            offered.append((core, package))
+        # the marginal figures not known yet, worked out together
+        unknown = list(dict.fromkeys(key for key in (tuple(package) for _, package in offered) if key not in known))
+        for key in unknown:
+            if key not in packages:
+                packages[key] = Package.of(baseline, _impacts(key, by_id, cache))
+        known.update(zip(unknown, marginal_central(baseline, remaining, [packages[key] for key in unknown]), strict=True))
+        for core, package in offered:
+            trips, tonnes = known[tuple(package)]
             if total_trips <= 0 or trips / total_trips < min_share:
                 continue
-            value = package_score(core, trips, tonnes)
+            candidates.append((core, package, trips, tonnes))
+        values = package_scores([c[0] for c in candidates], [c[2] for c in candidates], [c[3] for c in candidates])
+        for (core, package, _, _), value in zip(candidates, values, strict=True):
             if best is None or value > best[0] + 1e-9 or (abs(value - best[0]) <= 1e-9 and core["id"] < best[1]):
                 best = (value, core["id"], package)
         if best is None:
@@ -262,7 +276,7 @@ def choose_plan(ranked: Sequence[Mapping[str, Any]], people: Any, *, context: Ma
         if mid in in_plan:
             status[mid] = "plan"
         elif item["effect"].central > 0 and item["car_trips_central"] > 0 and (
-                item["rules"].role == "core" or any(item["rules"].covers(c["rules"]) for c in cores)):
+                item["rules"].role == "core" or covered.get(mid)):
             if total_trips > 0 and item["car_trips_central"] / total_trips < min_share:
                 status[mid] = "not_suited"  # it fits, but would change too little here
                 small.add(mid)
@@ -272,7 +286,7 @@ def choose_plan(ranked: Sequence[Mapping[str, Any]], people: Any, *, context: Ma
             status[mid] = "not_suited"
     for item in ranked:
         if status[item["id"]] != "plan" and item["rules"].role == "enabler":
-            goes_with[item["id"]] = tuple(c["id"] for c in cores if item["rules"].covers(c["rules"]))
+            goes_with[item["id"]] = covered[item["id"]]
 
     plan = _plan(items, by_id, ranked, status, people, context=context, settings=settings, ledger=ledger, small=small)
     return Chosen(plan=plan, items=items, status=status, goes_with=goes_with)

@@ -18,10 +18,13 @@ import dataclasses
 import functools
 import logging
 import math
+import operator
+from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -45,17 +48,19 @@ from grontur.publish import (
     Fig,
     HiddenTally,
     Ledger,
+    Listed,
     Publication,
     check_k,
     exact,
-    figures_in,
 )
 from grontur.resources import data_path
 from grontur.schema import (
     CAR_MODES,
     MAX_DISTANCE_KM,
     MULTI_SEP,
+    STAGES,
 )
+from grontur.stages import answered_stage
 
 logger = logging.getLogger(__name__)
 
@@ -236,7 +241,7 @@ class MeasureRules:
     #: stages of change (grontur.stages) whose people the measure suits; empty: not declared
     stages: tuple[str, ...] = ()
 
-    @property
+    @functools.cached_property
     def alternatives(self) -> tuple[str, ...]:
         """The switching alternatives (:data:`grontur.potential.ALTERNATIVES`) the measure moves
         people to: those of the modes it lists as ``would_consider``, else every alternative."""
@@ -359,11 +364,13 @@ class _Respondents:
         self.table = table
         self._factors: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self._multi_sets: dict[str, dict[str, np.ndarray]] = {}
+        self._code_matrices: dict[str, tuple[dict[str, int], np.ndarray]] = {}
         self._multi: dict[tuple[str, tuple[str, ...]], np.ndarray] = {}
         self._is_in: dict[tuple[str, tuple[Any, ...], bool], np.ndarray] = {}
         self._bools: dict[str, np.ndarray] = {}
         dist = pd.to_numeric(table["distance_km"], errors="coerce") if "distance_km" in table else pd.Series(np.nan, index=table.index)
         self.distance = dist.to_numpy(dtype=float)
+        self.distance_unknown = np.isnan(self.distance)
         self.baseline = baseline
         self.car_commuter = bases.mask(table, "car_users")
         self.car_driver = np.logical_or.reduce([baseline.driver[s] for s in baseline.driver])
@@ -377,29 +384,52 @@ class _Respondents:
         self._stage: np.ndarray | None = None
         self._stage_asked: np.ndarray | None = None
 
+    def mode_in(self, modes: Sequence[str]) -> np.ndarray:
+        """Respondents whose mode in either season is one of ``modes``."""
+        key = ("\0mode", tuple(modes), False)
+        cached = self._is_in.get(key)
+        if cached is None:
+            cached = self._is_in[key] = self.is_in("mode_summer", modes) | self.is_in("mode_winter", modes)
+        return cached
+
+    def within(self, low: float | None, high: float | None) -> np.ndarray:
+        """Respondents whose distance is known and from ``low`` to ``high`` km (either end open
+        when ``None``)."""
+        key = ("\0distance", (low, high), False)
+        cached = self._is_in.get(key)
+        if cached is None:
+            dist = self.distance
+            with np.errstate(invalid="ignore"):
+                cached = ~self.distance_unknown
+                if low is not None:
+                    cached &= dist >= low
+                if high is not None:
+                    cached &= dist <= high
+            self._is_in[key] = cached
+        return cached
+
     @property
     def stage(self) -> np.ndarray:
-        """Each respondent's stage of change as they answered it (grontur.stages); "" where the
-        question was not answered. A stage derived from mode and would-consider is left out:
-        it says no more than the would-consider answer the match already counts."""
+        """Each respondent's stage of change as they answered it, an index into
+        :data:`grontur.stages.STAGES` (-1 where the question was not answered). A stage derived
+        from mode and would-consider is left out: it says no more than the would-consider answer
+        the match already counts."""
         if self._stage is None:
-            from grontur.stages import stage_of_change
-
-            found = stage_of_change(self.table)
-            asked = ~found.derived.astype("boolean").fillna(True).to_numpy(dtype=bool)
-            self._stage = np.where(asked, found.stage.astype("object").fillna("").to_numpy(dtype=object), "")
+            self._stage = answered_stage(self.table)
         return self._stage
 
     def stage_asked(self) -> np.ndarray:
         if self._stage_asked is None:
-            self._stage_asked = self.stage != ""
+            self._stage_asked = self.stage >= 0
         return self._stage_asked
 
     def in_stage(self, codes: Sequence[str]) -> np.ndarray:
         key = ("\0stage", tuple(codes), False)
         cached = self._is_in.get(key)
         if cached is None:
-            cached = self._is_in[key] = np.isin(self.stage, list(codes))
+            lookup = np.zeros(len(STAGES) + 1, dtype=bool)
+            lookup[[STAGES.index(code) for code in codes if code in STAGES]] = True
+            cached = self._is_in[key] = lookup[self.stage]  # -1 (no answer) picks the last entry
         return cached
 
     def _factor(self, column: str) -> tuple[np.ndarray, np.ndarray]:
@@ -420,7 +450,7 @@ class _Respondents:
         cached = self._is_in.get(key)
         if cached is None:
             codes, uniques = self._factor(column)
-            lookup = np.append(np.isin(uniques, [str(v) for v in values]), missing)
+            lookup = np.append(_among(uniques, {str(v) for v in values}), missing)
             cached = self._is_in[key] = lookup[codes]  # code -1 picks the last entry
         return cached
 
@@ -437,8 +467,8 @@ class _Respondents:
         codes, uniques = self._factor(column)
         labels = np.array([u.strip().lower() for u in uniques], dtype=object)
         lookup = np.full(len(uniques) + 1, -1, dtype=np.int8)
-        lookup[:-1][np.isin(labels, _TRUE)] = 1
-        lookup[:-1][np.isin(labels, _FALSE)] = 0
+        lookup[:-1][_among(labels, _TRUE)] = 1
+        lookup[:-1][_among(labels, _FALSE)] = 0
         out = lookup[codes]
         self._bools[column] = out
         return out
@@ -449,10 +479,10 @@ class _Respondents:
         found = self._multi_sets.get(column)
         if found is None:
             _, uniques = self._factor(column)
-            where: dict[str, list[int]] = {}
+            where: defaultdict[str, list[int]] = defaultdict(list)
             for i, answer in enumerate(uniques):
                 for code in set(answer.split(MULTI_SEP)):
-                    where.setdefault(code, []).append(i)
+                    where[code].append(i)
             found = self._multi_sets[column] = {code: np.asarray(rows, dtype=np.int64) for code, rows in where.items()}
         return found
 
@@ -480,53 +510,89 @@ class _Respondents:
             cached = self._multi[key] = self._answer_lookup(column, codes)[self._factor(column)[0]]
         return cached
 
+    def _code_matrix(self, column: str) -> tuple[dict[str, int], np.ndarray]:
+        """The codes chosen in the multi-select ``column`` (their rows) and, as 1 or 0, which of
+        the distinct answers (and a last entry for "missing") name each code."""
+        found = self._code_matrices.get(column)
+        if found is None:
+            _, uniques = self._factor(column)
+            choices = self._choices(column)
+            rows = {code: i for i, code in enumerate(choices)}
+            matrix = np.zeros((len(rows), len(uniques) + 1))
+            for code, answers in choices.items():
+                matrix[rows[code], answers] = 1.0
+            found = self._code_matrices[column] = (rows, matrix)
+        return found
+
+    def any_of_rows(self, column: str, codes: Sequence[Sequence[str]]) -> np.ndarray:
+        """:meth:`any_of` for each of ``codes`` at once: a row of respondents per list of codes
+        (no one for an empty list)."""
+        rows, matrix = self._code_matrix(column)
+        wanted = np.zeros((len(codes), len(rows)))
+        for i, row in enumerate(codes):
+            for code in row:
+                at = rows.get(code)
+                if at is not None:
+                    wanted[i, at] = 1.0
+        # how many of the row's codes each distinct answer names (small whole numbers: exact)
+        return (wanted @ matrix > 0)[:, self._factor(column)[0]]
+
     def choice_counts(self, column: str, codes: Sequence[Sequence[str]], rows: np.ndarray) -> list[list[int]]:
         """For each row of ``rows`` (a matrix: one mask over respondents per row), how many of the
         flagged respondents chose each code of that row's ``codes`` in the multi-select ``column``."""
-        wanted = list(dict.fromkeys(code for row in codes for code in row))
-        if not wanted or not len(rows):
+        if not any(codes) or not len(rows):
             return [[0] * len(row) for row in codes]
         factor, uniques = self._factor(column)
-        width = len(uniques) + 1  # the distinct answers, and "missing" first
+        width = len(uniques) + 1  # "missing" first, then the distinct answers
         row_of, person = np.nonzero(rows)
         per_answer = np.bincount(row_of * width + factor[person] + 1, minlength=len(rows) * width).reshape(len(rows), width)
-        choices = self._choices(column)
-        by_code = {code: per_answer[:, choices[code] + 1].sum(axis=1) if code in choices else np.zeros(len(rows), dtype=np.int64)
-                   for code in wanted}
-        return [[int(by_code[code][i]) for code in row] for i, row in enumerate(codes)]
+        # each code's count: the counts of the answers that name it, added up (whole numbers: exact)
+        at, matrix = self._code_matrix(column)
+        chose = (per_answer[:, 1:] @ matrix[:, :-1].T).astype(np.int64).tolist()
+        return [[chose[i][at[code]] if code in at else 0 for code in row] for i, row in enumerate(codes)]
 
 
-_TRUE = ("true", "1", "1.0", "yes", "ja")
-_FALSE = ("false", "0", "0.0", "no", "nei")
+_TRUE = frozenset({"true", "1", "1.0", "yes", "ja"})
+_FALSE = frozenset({"false", "0", "0.0", "no", "nei"})
+
+
+def _among(answers: np.ndarray, wanted: AbstractSet[str]) -> np.ndarray:
+    """Which of the (few) distinct answers are in ``wanted``."""
+    return np.fromiter((answer in wanted for answer in answers), dtype=bool, count=len(answers))
 
 
 # ---------------------------------------------------------------------------------------------
 # Segments
 
-def _segment_codes(segments: Any, table: pd.DataFrame) -> tuple[np.ndarray, list[Any], list[dict[str, Any]]]:
-    """Segment index per respondent (-1 = none), the segment ids, and their descriptions."""
+def _segment_codes(segments: Any, table: pd.DataFrame) -> tuple[np.ndarray, list[Any]]:
+    """Segment index per respondent (-1 = none) and the segment ids."""
     labels: pd.Series | None = None
-    described: list[dict[str, Any]] = []
+    cards: list[Any] = []
     if segments is not None and hasattr(segments, "labels"):
         labels = segments.labels
-        # the cards as computed (the ranking only needs their ids; what is shown is the gate's)
-        described = [dict(s) for s in exact(list(getattr(segments, "segments", None) or []))]
+        # the cards as computed, unwrapped (the ranking only needs their ids; what is shown is the gate's)
+        cards = [card.item if isinstance(card, Listed) else card for card in getattr(segments, "segments", None) or []]
     elif isinstance(segments, pd.Series):
         labels = segments
     elif isinstance(segments, tuple) and len(segments) == 2:
-        labels, described = segments[0], [dict(s) for s in segments[1]]
+        labels, cards = segments[0], list(segments[1])
     elif isinstance(segments, list):
-        described = [dict(s) for s in segments]
+        cards = segments
     if labels is None and "segment" in table:
         labels = table["segment"]
     if labels is None:
-        return np.full(len(table), -1, dtype=np.int64), [], described
-    aligned = labels.reindex(table.index) if isinstance(labels, pd.Series) else pd.Series(list(labels), index=table.index)
-    ids: list[Any] = [s.get("id") for s in described if "id" in s]
-    present = [v for v in pd.unique(aligned.dropna()) if v not in ids]
-    ids.extend(sorted(present, key=str))
-    codes = pd.Index(ids, dtype=object).get_indexer(aligned.astype(object)).astype(np.int64)
-    return codes, [_json_scalar(v) for v in ids], described
+        return np.full(len(table), -1, dtype=np.int64), []
+    if isinstance(labels, pd.Series):
+        aligned = labels if labels.index.equals(table.index) else labels.reindex(table.index)
+    else:
+        aligned = pd.Series(list(labels), index=table.index)
+    found, distinct = pd.factorize(aligned, use_na_sentinel=True)
+    present = np.asarray(distinct)
+    ids: list[Any] = [exact(card["id"]) for card in cards if "id" in card]
+    ids.extend(sorted((v for v in present if v not in ids), key=str))
+    position = {v: i for i, v in enumerate(ids)}
+    codes = np.array([position[v] for v in present] + [-1], dtype=np.int64)[found]  # -1 (no label) picks the last
+    return codes, [_json_scalar(v) for v in ids]
 
 
 def _json_scalar(value: Any) -> Any:
@@ -551,11 +617,6 @@ def _replaced(obj: Any, **changes: Any) -> Any:
     return new
 
 
-#: Types of reason values that hold no count of the gate (resolving them returns them as they
-#: are); a reason holds no section tally.
-_PLAIN = frozenset({str, int, float, bool, type(None)})
-
-
 @dataclass(frozen=True)
 class Reason:
     """One explanation: a message key and the numbers and codes that fill it in."""
@@ -565,9 +626,7 @@ class Reason:
 
     def published(self, publication: Publication) -> Reason:
         # the gate decides the counts; codes, numbers and words stay as they are
-        resolve = publication.resolve
-        return Reason(self.key, {name: value if type(value) in _PLAIN else resolve(value)
-                                 for name, value in self.values.items()})
+        return Reason(self.key, publication.resolve(dict(self.values)))
 
     def as_dict(self) -> dict[str, Any]:
         return {"key": self.key, **{name: _json_value(value) for name, value in self.values.items()}}
@@ -581,11 +640,6 @@ class SegmentFit:
     score: float
     served: bool
     tonnes_co2e_avoided: Any = None
-
-    def published(self, publication: Publication) -> SegmentFit:
-        return _replaced(self, reach=publication.resolve(self.reach),
-                         car_trips_per_day_avoided=publication.resolve(self.car_trips_per_day_avoided),
-                         tonnes_co2e_avoided=publication.resolve(self.tonnes_co2e_avoided))
 
 
 @dataclass(frozen=True)
@@ -631,15 +685,19 @@ class RankedMeasure:
     match_share: float = field(default=0.0, compare=False, repr=False)
 
     def published(self, publication: Publication) -> RankedMeasure:
-        """The measure with every count as the gate decided."""
+        """The measure with every count as the gate decided (its segment fits' and reasons' too,
+        resolved in one walk: a ranking has many of them)."""
+        fits, reasons = self.segment_fit, self.reasons
+        reach, participants, reach_car, car_commuters, suppressed, fit_counts, reason_values = publication.resolve((
+            self.reach, self.participants, self.reach_car_commuters, self.car_commuters, self.suppressed_cells,
+            [(fit.reach, fit.car_trips_per_day_avoided, fit.tonnes_co2e_avoided) for fit in fits],
+            [dict(reason.values) for reason in reasons]))
         return _replaced(
-            self, reach=publication.resolve(self.reach),
-            participants=publication.resolve(self.participants),
-            reach_car_commuters=publication.resolve(self.reach_car_commuters),
-            car_commuters=publication.resolve(self.car_commuters),
-            segment_fit=tuple(fit.published(publication) for fit in self.segment_fit),
-            reasons=tuple(reason.published(publication) for reason in self.reasons),
-            suppressed_cells=publication.resolve(self.suppressed_cells))
+            self, reach=reach, participants=participants, reach_car_commuters=reach_car, car_commuters=car_commuters,
+            segment_fit=tuple(_replaced(fit, reach=r, car_trips_per_day_avoided=t, tonnes_co2e_avoided=c)
+                              for fit, (r, t, c) in zip(fits, fit_counts, strict=True)),
+            reasons=tuple(Reason(reason.key, values) for reason, values in zip(reasons, reason_values, strict=True)),
+            suppressed_cells=suppressed)
 
     @property
     def recommended(self) -> bool:
@@ -897,7 +955,7 @@ def rank_measures(
     if potential is not None:
         baseline = dataclasses.replace(baseline, ceiling=_ceiling(potential, settings, baseline))
     people = _Respondents(table, baseline)
-    seg_codes, seg_ids, _ = _segment_codes(segments, table)
+    seg_codes, seg_ids = _segment_codes(segments, table)
     evidence_records = [r if isinstance(r, EvidenceRecord) else EvidenceRecord.from_dict(r) for r in evidence]
     by_measure = records_by_measure(evidence_records)
 
@@ -923,8 +981,9 @@ def rank_measures(
     if unused:
         logger.info("evidence for measures not in the catalogue was not used: %s", ", ".join(unused))
     ranked.sort(key=lambda item: (-item["score"], item["id"]))
-    def marginal_score(item: Mapping[str, Any], trip_share: float, tonne_share: float | None) -> float:
-        return _score(settings, _score_parts(settings, item["rules"], trip_share, tonne_share, item["match_share"]))
+    def marginal_score(items: Sequence[Mapping[str, Any]], trip_share: np.ndarray, tonne_share: np.ndarray | None) -> np.ndarray:
+        return _score(settings, _score_parts(settings, [item["rules"] for item in items], trip_share, tonne_share,
+                                             np.array([item["match_share"] for item in items])))
 
     chosen = choose_plan(ranked, people, context=context, settings=settings, ledger=gate, score=marginal_score)
     ordered = chosen.ordered(ranked)
@@ -974,7 +1033,7 @@ class _Totals:
         self.valid = valid
         self.valid_codes = seg_codes[valid]
         #: each segment's members (one mask per segment, built once per table)
-        self.seg_masks = [seg_codes == i for i in range(n_segments)]
+        self.seg_masks = seg_codes[None, :] == np.arange(n_segments)[:, None]
         self.n_segments = n_segments
         self.seg_trips = np.bincount(seg_codes[valid], weights=people.car_trips[valid], minlength=n_segments)
         self.seg_tonnes = (np.bincount(seg_codes[valid], weights=people.tonnes[valid], minlength=n_segments)
@@ -1054,44 +1113,49 @@ class _Figures:
     """A measure's figures computed with the others' (rows of the batch), not yet registered."""
 
     target: _Target
-    reach: Mapping[str, np.ndarray]
     reached: np.ndarray
-    strength: np.ndarray
     effect: AdjustedEffect
     capacity: float | None
     impact: MeasureImpact
     trips_band: Mapping[str, float]
     tonnes_band: Mapping[str, float] | None
     reached_car: np.ndarray
+    #: those who named one of the measure's barriers or wishes
+    named: np.ndarray
+    #: the mean match strength of the reached car commuters (of everyone reached when none is one)
+    match_share: float
+    parts: Mapping[str, float]
+    score: float
     #: per multi-select target kind: how many of the measure's target group (its car commuters
     #: when it targets car modes) chose each of its codes
     chosen_by_focus: Mapping[str, Sequence[int]]
-    #: per segment: reached car commuters, central trips avoided, match strength of the reached
-    #: car commuters, tonnes avoided (None when unknown), reached
-    segments: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None, np.ndarray] | None
+    segments: _SegmentFigures | None
+
+
+@dataclass
+class _SegmentFigures:
+    """A measure's figures per segment (lists over the segments, in their order)."""
+
+    #: reached car commuters
+    reach_car: list[float]
+    #: central car trips per day and tonnes (None when unknown) avoided
+    trips: list[float]
+    tonnes: list[float] | None
+    score: list[float]
+    #: whether the measure reaches enough of the segment's car commuters to serve it (the gate
+    #: has still to allow the count)
+    big_enough: list[bool]
 
 
 def _target(rules: MeasureRules, people: _Respondents, evidence: Sequence[EvidenceRecord],
             potential: Any) -> _Target:
     """Whom the measure is for: current modes, distance range, conditions, shift compatibility."""
     n = people.n
-    if rules.modes is not None:
-        mode_ok = people.is_in("mode_summer", rules.modes) | people.is_in("mode_winter", rules.modes)
-    else:
-        mode_ok = np.ones(n, dtype=bool)
-    group = mode_ok.copy()
+    group = people.mode_in(rules.modes).copy() if rules.modes is not None else np.ones(n, dtype=bool)
     distance_unknown = np.zeros(n, dtype=bool)
     if rules.distance is not None:
-        low, high = rules.distance
-        dist = people.distance
-        with np.errstate(invalid="ignore"):
-            inside = ~np.isnan(dist)
-            if low is not None:
-                inside &= dist >= low
-            if high is not None:
-                inside &= dist <= high
-        distance_unknown = group & np.isnan(dist)
-        group &= inside
+        distance_unknown = group & people.distance_unknown
+        group &= people.within(*rules.distance)
     filters = np.ones(n, dtype=bool)
     for column, wanted in sorted(rules.conditions.items()):
         filters &= _condition(people, column, wanted)
@@ -1174,13 +1238,16 @@ def _figures(targets: Sequence[_Target], people: _Respondents, totals: _Totals, 
     match_cfg = settings["match"]
     matched = np.zeros((len(kept), n))
     weight_of = np.zeros(len(kept))
+    named = np.zeros((len(kept), n), dtype=bool)
     for kind in _MULTI_TARGETS:
         codes = [getattr(t.rules, kind) for t in chosen]
         if not any(codes):
             continue
         w = float(match_cfg[kind])
-        chose = np.stack([people.any_of(kind, c) if c else people.nobody for c in codes])
+        chose = people.any_of_rows(kind, codes)
         matched += w * chose
+        if kind != "would_consider":
+            named |= chose
     for i, target in enumerate(chosen):
         weight_of[i] = sum(float(match_cfg[kind]) for kind in _MULTI_TARGETS if getattr(target.rules, kind))
     # strength: the share of the weights matched (neutral where nothing is weighed); a measure's
@@ -1216,9 +1283,30 @@ def _figures(targets: Sequence[_Target], people: _Respondents, totals: _Totals, 
         band: values for band in BANDS if (values := batch.tonnes(baseline, band)) is not None}
     reached_car = reached & people.car_commuter
 
+    trips_bands = [{band: float(values[i]) for band, values in trips.items()} for i in range(len(kept))]
+    tonnes_bands = [None if tonnes is None else {band: float(values[i]) or 0.0 for band, values in tonnes.items()}
+                    for i in range(len(kept))]
+
+    # The score of each measure: its share of all car trips and tonnes, and its match.
+    rules = [t.rules for t in chosen]
+    # the mean match of each measure's reached car commuters (of everyone reached when none is
+    # one): each row's values one after the other, each mean over its own stretch
+    over = np.where(reached_car.any(axis=1)[:, None], reached_car, reached)
+    values = strength[over]
+    ends = np.cumsum(over.sum(axis=1)).tolist()
+    match_share = [float(values[start:end].sum() / (end - start)) for start, end in zip([0, *ends[:-1]], ends, strict=True)]
+    trip_share = (np.array([band["central"] for band in trips_bands]) / totals.trips if totals.trips
+                  else np.zeros(len(kept)))
+    tonne_share = None
+    if totals.tonnes:
+        tonne_share = np.array([np.nan if band is None else band["central"] for band in tonnes_bands]) / totals.tonnes
+    parts = _score_parts(settings, rules, trip_share, tonne_share, np.array(match_share))
+    scores = _score(settings, parts).tolist()
+    part_lists = {key: values.tolist() for key, values in parts.items()}
+
     # Segments: each measure's central effect on each segment's car trips and tonnes; one
     # bincount over measure x segment cells adds each cell up in the order of its own bincount.
-    per_segment: list[Any] = [None] * len(kept)
+    per_segment: list[_SegmentFigures | None] = [None] * len(kept)
     m = totals.n_segments
     if m:
         valid = totals.valid
@@ -1236,20 +1324,33 @@ def _figures(targets: Sequence[_Target], people: _Respondents, totals: _Totals, 
         seg_strength = sums(strength * reached_car)
         seg_tonnes = sums(person_tonnes) if person_tonnes is not None else None
         seg_reach = sums(reached.astype(float))
-        per_segment = [(seg_reach_car[i], seg_trips[i], seg_strength[i], None if seg_tonnes is None else seg_tonnes[i],
-                        seg_reach[i]) for i in range(len(kept))]
+        # each segment's score: the measure's shares of the segment's car trips and tonnes, and
+        # the match of the segment's reached car commuters
+        has_trips, has_car = totals.seg_trips > 0, totals.seg_car > 0
+        seg_trip_share = np.where(has_trips, seg_trips / np.where(has_trips, totals.seg_trips, 1.0), 0.0)
+        seg_tonne_share = None
+        if seg_tonnes is not None and totals.seg_tonnes is not None:
+            has_tonnes = totals.seg_tonnes > 0
+            seg_tonne_share = np.where(has_tonnes, seg_tonnes / np.where(has_tonnes, totals.seg_tonnes, 1.0), np.nan)
+        car = seg_reach_car > 0
+        seg_match = np.where(car, seg_strength / np.where(car, seg_reach_car, 1.0), 0.0)
+        seg_score = np.where(seg_reach > 0, _score(settings, _score_parts(settings, rules, seg_trip_share, seg_tonne_share,
+                                                                          seg_match)), 0.0)
+        big_enough = car & has_car & (seg_reach_car / np.where(has_car, totals.seg_car, 1.0)
+                                      >= float(settings["segment_min_share"]))
+        per_segment = [_SegmentFigures(seg_reach_car[i].tolist(), seg_trips[i].tolist(),
+                                       None if seg_tonnes is None else seg_tonnes[i].tolist(),
+                                       seg_score[i].tolist(), big_enough[i].tolist()) for i in range(len(kept))]
     # the reasons' counts of answers in each measure's target group, all measures at once
     focus = np.stack([t.group & people.car_commuter if _targets_cars(t.rules) else t.group for t in chosen])
     chosen_by_focus = {kind: people.choice_counts(kind, [getattr(t.rules, kind) for t in chosen], focus)
                        for kind in _MULTI_TARGETS}
     for i, row in enumerate(kept):
         out[row] = _Figures(
-            target=chosen[i], reach={s: mask[i] for s, mask in reach.items()}, reached=reached[i], strength=strength[i],
-            effect=effects[i], capacity=capacities[i], impact=batch.items[i],
-            trips_band={band: float(values[i]) for band, values in trips.items()},
-            tonnes_band=None if tonnes is None else {band: float(values[i]) or 0.0 for band, values in tonnes.items()},
-            reached_car=reached_car[i], segments=per_segment[i],
-            chosen_by_focus={kind: counts[i] for kind, counts in chosen_by_focus.items()})
+            target=chosen[i], reached=reached[i], effect=effects[i], capacity=capacities[i], impact=batch.items[i],
+            trips_band=trips_bands[i], tonnes_band=tonnes_bands[i], reached_car=reached_car[i], named=named[i],
+            match_share=match_share[i], parts={key: values[i] for key, values in part_lists.items()}, score=scores[i],
+            segments=per_segment[i], chosen_by_focus={kind: counts[i] for kind, counts in chosen_by_focus.items()})
     return [item for item in out if item is not None]
 
 
@@ -1306,9 +1407,8 @@ def _finish(figures: _Figures, people: _Respondents, totals: _Totals, seg_ids: l
     """A measure's score, segment fits and reasons, its counts registered with the gate."""
     target = figures.target
     rules = target.rules
-    n = people.n
     group, shift_left_out = target.group, target.shift_left_out
-    reached, reached_car, strength = figures.reached, figures.reached_car, figures.strength
+    reached, reached_car = figures.reached, figures.reached_car
     effect, impact, capacity = figures.effect, figures.impact, figures.capacity
     baseline = people.baseline
     trips_band, tonnes_band = figures.trips_band, figures.tonnes_band
@@ -1317,63 +1417,37 @@ def _finish(figures: _Figures, people: _Respondents, totals: _Totals, seg_ids: l
     central_trips = trips_band["central"]
     central_tonnes = None if tonnes_band is None else tonnes_band["central"]
 
-    match_share = float(strength[reached_car].mean()) if reached_car.any() else float(strength[reached].mean())
-    parts = _score_parts(settings, rules, central_trips / totals.trips if totals.trips else 0.0,
-                         (central_tonnes / totals.tonnes) if central_tonnes is not None and totals.tonnes else None,
-                         match_share)
-    score = _score(settings, parts)
-
     # Segments: the measure's central effect on each segment's car trips and tonnes.
     fits: list[SegmentFit] = []
     served: list[Any] = []
-    if seg_ids and figures.segments is not None:
-        # as Python floats (the same doubles: the arithmetic below gives the same results)
-        reach_car_row, trips_row, strength_row, tonnes_row, reach_row = figures.segments
-        seg_reach_car, seg_trips, seg_strength, seg_reach = (reach_car_row.tolist(), trips_row.tolist(),
-                                                             strength_row.tolist(), reach_row.tolist())
-        seg_tonnes: list[float] | None = None if tonnes_row is None else tonnes_row.tolist()
-        all_trips, all_tonnes, all_car = totals.lists
-        min_share = float(settings["segment_min_share"])
-        for i, seg in enumerate(seg_ids):
-            count = int(seg_reach[i])
-            car_count = int(seg_reach_car[i])
-            seg_trip_share = seg_trips[i] / all_trips[i] if all_trips[i] > 0 else 0.0
-            seg_tonne_share = None
-            if seg_tonnes is not None and all_tonnes is not None and all_tonnes[i] > 0:
-                seg_tonne_share = seg_tonnes[i] / all_tonnes[i]
-            seg_match = seg_strength[i] / car_count if car_count else 0.0
-            seg_score = _score(settings, _score_parts(settings, rules, seg_trip_share, seg_tonne_share, seg_match)) if count else 0.0
-            is_served = bool(ledger.may_show(car_count) and car_count and all_car[i] > 0
-                             and car_count / all_car[i] >= min_share)
+    segments = figures.segments
+    if seg_ids and segments is not None:
+        tonnes_of = segments.tonnes if segments.tonnes is not None else [None] * len(seg_ids)
+        for seg, members, reach_car, big_enough, seg_trips, seg_tonnes, seg_score in zip(
+                seg_ids, totals.seg_masks & reached, segments.reach_car, segments.big_enough, segments.trips, tonnes_of,
+                segments.score, strict=True):
+            is_served = bool(big_enough and ledger.may_show(int(reach_car)))
             if is_served:
                 served.append(seg)
-            seg_reach_fig = ledger.count(reached & totals.seg_masks[i])
-            seg_tonnes_avoided = None
-            if seg_tonnes is not None:
-                seg_tonnes_avoided = Derived(float(seg_tonnes[i]), (seg_reach_fig,))
+            seg_reach_fig = ledger.count(members)
             fits.append(SegmentFit(segment=seg, reach=seg_reach_fig,
-                                   car_trips_per_day_avoided=Derived(float(seg_trips[i]), (seg_reach_fig,)),
-                                   score=float(seg_score), served=is_served, tonnes_co2e_avoided=seg_tonnes_avoided))
+                                   car_trips_per_day_avoided=Derived(seg_trips, (seg_reach_fig,)),
+                                   score=seg_score, served=is_served,
+                                   tonnes_co2e_avoided=None if seg_tonnes is None else Derived(seg_tonnes, (seg_reach_fig,))))
 
     reach_fig = ledger.count(reached)
-    reasons = _reasons(rules, people, group, reached, reached_car, effect, trips, tonnes, impact,
-                       shift_left_out=shift_left_out, ledger=ledger, reach_fig=reach_fig,
-                       chosen_by_focus=figures.chosen_by_focus)
+    reasons, quoted = _reasons(rules, people, group, reached, reached_car, effect, trips, tonnes, impact,
+                               shift_left_out=shift_left_out, ledger=ledger, reach_fig=reach_fig,
+                               chosen_by_focus=figures.chosen_by_focus)
     reach_car = ledger.count(reached_car)
     car_commuters = ledger.named("car_users", people.table)
     ledger.subset(reach_car, car_commuters)
-    used = (reach_fig, reach_car, *(fit.reach for fit in fits),
-            *(f for reason in reasons for f in figures_in(dict(reason.values))))
-    named = np.zeros(n, dtype=bool)
-    for kind in ("barriers", "would_help"):
-        codes = getattr(rules, kind)
-        if codes:
-            named |= people.any_of(kind, codes)
+    used = {reach_fig, reach_car, *(fit.reach for fit in fits), *quoted}
     cost = {"one_off": list(rules.one_off_nok) if rules.one_off_nok else None,
             "yearly": list(rules.yearly_nok) if rules.yearly_nok else None}
     return {
         "id": rules.id,
-        "score": score,
+        "score": figures.score,
         "name": rules.name,
         "family": rules.family,
         "role": rules.role,
@@ -1401,15 +1475,19 @@ def _finish(figures: _Figures, people: _Respondents, totals: _Totals, seg_ids: l
         "cost_nok": cost,
         "time_to_effect": rules.time_to_effect,
         "package": _package(rules, settings),
-        "parts": parts,
+        "parts": figures.parts,
         "reasons": tuple(reasons),
-        "suppressed_cells": HiddenTally(tuple(sorted(set(used), key=lambda f: (f.id, f.cell)))),
+        "suppressed_cells": HiddenTally(tuple(sorted(used, key=_FIG_ORDER))),
         "impact": impact,
         "rules": rules,
         "target": group,
-        "named": named,
-        "match_share": match_share,
+        "named": figures.named,
+        "match_share": figures.match_share,
     }
+
+
+#: Figures in the order of the gate's registration (the sets of people, then the cells).
+_FIG_ORDER = operator.attrgetter("id", "cell")
 
 
 def _capacity_people(rules: MeasureRules, context: Mapping[str, Any], respondents: int) -> float | None:
@@ -1473,34 +1551,49 @@ def _condition(people: _Respondents, column: str, wanted: Any) -> np.ndarray:
     return people.is_in(column, options)
 
 
-def _saturate(share: float, h: float) -> float:
-    share = max(0.0, share)
-    return share / (share + h) if share + h > 0 else 0.0
+def _saturate(share: np.ndarray, h: float) -> np.ndarray:
+    """``share / (share + h)`` of the positive part of each share (0 where that sum is 0)."""
+    share = np.where(share > 0.0, share, 0.0)
+    total = share + h
+    return np.where(total > 0, share / np.where(total > 0, total, 1.0), 0.0)
 
 
-def _score_parts(settings: Mapping[str, Any], rules: MeasureRules, trip_share: float,
-                 tonne_share: float | None, match_share: float) -> dict[str, float]:
+def _score_parts(settings: Mapping[str, Any], rules: Sequence[MeasureRules], trip_share: np.ndarray,
+                 tonne_share: np.ndarray | None, match_share: np.ndarray) -> dict[str, np.ndarray]:
+    """The parts of the score of the measures ``rules`` (one per row of the shares: a row may hold
+    the measure's shares of several groups). A tonne share that is NaN (or none at all) is not
+    known: the trips part stands in for it."""
     half = settings["impact_half_saturation"]
     trips_part = _saturate(trip_share, float(half["trips"]))
-    tonnes_part = _saturate(tonne_share, float(half["tonnes"])) if tonne_share is not None else trips_part
+    tonnes_part = trips_part if tonne_share is None else np.where(
+        np.isnan(tonne_share), trips_part, _saturate(tonne_share, float(half["tonnes"])))
+    match = np.where(match_share > 0.0, match_share, 0.0)
+    rows = (len(rules),) + (1,) * (trips_part.ndim - 1)  # one value per measure, along the rows
     return {
         "trips": trips_part,
         "tonnes": tonnes_part,
-        "match": min(1.0, max(0.0, match_share)),
-        "cost": float(settings["cost_score"][rules.cost_class]),
-        "time": float(settings["time_score"][rules.time_to_effect]),
+        "match": np.where(match < 1.0, match, 1.0),
+        "cost": np.broadcast_to(np.array([float(settings["cost_score"][r.cost_class]) for r in rules]).reshape(rows),
+                                trips_part.shape),
+        "time": np.broadcast_to(np.array([float(settings["time_score"][r.time_to_effect]) for r in rules]).reshape(rows),
+                                trips_part.shape),
     }
 
 
-def _score(settings: Mapping[str, Any], parts: Mapping[str, float]) -> float:
+_Parts = TypeVar("_Parts", float, np.ndarray)
+
+
+def _score(settings: Mapping[str, Any], parts: Mapping[str, _Parts]) -> _Parts:
+    """The score (0 to 100) of one measure's parts, or of arrays of parts element by element."""
     weights = settings["score"]
     total: float = 0
-    weighted: float = 0
+    weighted: Any = 0
     for key, value in parts.items():
         weight = float(weights[key])
         total += weight
-        weighted += weight * value
-    return 100.0 * weighted / total
+        weighted = weighted + weight * value
+    result: _Parts = 100.0 * weighted / total
+    return result
 
 
 def _package(rules: MeasureRules, settings: Mapping[str, Any]) -> str:
@@ -1532,12 +1625,16 @@ def _reasons(
     ledger: Ledger,
     reach_fig: Fig,
     chosen_by_focus: Mapping[str, Sequence[int]],
-) -> list[Reason]:
-    """Why a measure fits, as message keys and the counts (registered with the gate) that fill them."""
+) -> tuple[list[Reason], list[Fig]]:
+    """Why a measure fits, as message keys and the counts (registered with the gate) that fill
+    them; and those counts (besides ``reach_fig``), for the measure's tally of hidden cells."""
     reasons: list[Reason] = []
+    counted: list[Fig] = []
 
     def count(mask: np.ndarray) -> Fig:
-        return ledger.count(mask)
+        fig = ledger.count(mask)
+        counted.append(fig)
+        return fig
 
     targets_cars = _targets_cars(rules)
     in_group = group & people.car_commuter if targets_cars else group
@@ -1545,6 +1642,7 @@ def _reasons(
     n_focus = focus
     base_name = "car_users" if targets_cars else "respondents"  # named in results.json's bases
     of = ledger.named(base_name, people.table)
+    counted.append(of)
     who = "car" if targets_cars else "all"
     if rules.distance is not None:
         low, high = rules.distance
@@ -1624,7 +1722,7 @@ def _reasons(
                                                       "tonnes_low": round(tonnes[0], 1), "tonnes_high": round(tonnes[1], 1)}))
     else:
         reasons.append(Reason("rank.reason.avoided_trips", {"trips_low": round(trips[0], 1), "trips_high": round(trips[1], 1)}))
-    return reasons
+    return reasons, counted
 
 
 def _evidence_reason(estimate: float, ci_low: float | None, ci_high: float | None, values: dict[str, Any]) -> Reason:

@@ -42,7 +42,7 @@ import pandas as pd
 
 from grontur.schema import GREEN_MODES, MULTI_SEP, SEASONS, STAGES
 
-__all__ = ["STAGES", "StageResult", "stage_fit", "stage_of_change"]
+__all__ = ["STAGES", "StageResult", "answered_stage", "stage_fit", "stage_of_change"]
 
 #: The canonical column of the stage question.
 COLUMN: Final = "stage_of_change"
@@ -95,6 +95,17 @@ def _named_any(cell: object) -> bool:
     return isinstance(cell, str) and any(p.strip() for p in cell.split(MULTI_SEP))
 
 
+def answered_stage(table: pd.DataFrame) -> np.ndarray:
+    """Each respondent's answer to the stage question as an index into :data:`STAGES` (-1 where
+    the question was not asked or not answered, or the answer is no stage code)."""
+    if COLUMN not in table.columns:
+        return np.full(len(table), -1, dtype=np.int64)
+    codes, uniques = pd.factorize(table[COLUMN], use_na_sentinel=True)
+    lookup = np.array([STAGES.index(u) if isinstance(u, str) and u in STAGES else -1 for u in uniques] + [-1],
+                      dtype=np.int64)
+    return lookup[codes]
+
+
 def stage_of_change(table: pd.DataFrame) -> StageResult:
     """Stage of every respondent of a canonical table: answered where asked, else derived.
 
@@ -103,13 +114,7 @@ def stage_of_change(table: pd.DataFrame) -> StageResult:
     """
     index = table.index
     n = len(table)
-    # the answer where it is one of the stage codes, as an index into STAGES (-1: none)
-    answered = np.full(n, -1, dtype=np.int64)
-    if COLUMN in table.columns:
-        codes, uniques = pd.factorize(table[COLUMN], use_na_sentinel=True)
-        lookup = np.array([STAGES.index(u) if isinstance(u, str) and u in STAGES else -1 for u in uniques] + [-1],
-                          dtype=np.int64)
-        answered = lookup[codes]
+    answered = answered_stage(table)
     green = np.zeros(n, dtype=bool)
     other = np.zeros(n, dtype=bool)
     for season in SEASONS:

@@ -193,6 +193,21 @@ def test_no_reason_quotes_a_group_below_k() -> None:
         assert measure["reach"] is None or measure["reach"] >= 5
 
 
+def test_a_measures_tally_of_hidden_cells_covers_every_count_its_figures_quote() -> None:
+    from grontur.publish import Ledger, figures_in
+
+    table = make_table(rows(3, barriers="no_shower_changing", stage_of_change="preparing"),
+                       rows(30, barriers="no_bike_parking", shift_work=True), rows(12, mode_summer="bike"))
+    ranking = rank.rank_measures(table, catalogue=fixture_catalogue(), context=CONTEXT, k=5, ledger=Ledger(len(table), 5),
+                                 segments=pd.Series(["a"] * 20 + ["b"] * 25, index=table.index))
+    assert ranking.measures
+    for measure in ranking.measures:
+        quoted = figures_in([measure.reach, measure.reach_car_commuters, measure.participants,
+                             [fit.reach for fit in measure.segment_fit], [dict(r.values) for r in measure.reasons]])
+        assert quoted, measure.id
+        assert quoted <= set(measure.suppressed_cells.figs), measure.id
+
+
 def test_hidden_counts_read_some_and_say_the_number_is_not_shown_in_every_language() -> None:
     # The gate hides a count that describes fewer than k people or one that would give such a
     # count back, so a hidden count is never said to be "fewer than k": it reads "some".
