@@ -427,25 +427,75 @@ def _ward_seeds(X: np.ndarray, ks: list[int], *, rng: np.random.Generator,
     rows = np.sort(rng.choice(len(X), size=sample, replace=False)) if len(X) > sample else np.arange(len(X))
     if len(rows) < 3:
         return {}
-    tree = linkage(X[rows], method="ward")
-    seeds = {}
+    points = X[rows]
+    tree = linkage(points, method="ward")
+    return {k: _means(points, groups, k, np.zeros((k, X.shape[1])))
+            for k, groups in _ward_cuts(tree, [k for k in ks if 1 < k < len(rows)]).items()}
+
+
+def _ward_cuts(tree: np.ndarray, ks: list[int]) -> dict[int, np.ndarray]:
+    """The groups (from 0) of ``fcluster(tree, t=k, criterion="maxclust") - 1`` for each ``k`` whose
+    cut gives exactly ``k`` groups (tied heights can give fewer; such a ``k`` is left out).
+
+    ``fcluster`` checks the whole tree on every call, which costs several times the cut on the
+    small trees here (eleven cuts per municipality), and its compiled routine is private. The
+    cut is worked out here the way that routine makes it: the threshold is the smallest merge
+    height that leaves at most ``k`` groups, and the groups are numbered in the order of a
+    depth-first walk from the root (left before right), a subtree below the threshold when the
+    walk enters it and a respondent alone when the walk finishes its parent's subtrees.
+    ``linkage`` returns the merges in order of height, each after its two parts, so a merge's
+    height is the largest of its subtree (what the routine compares); a tree that is not so
+    ordered is cut by ``fcluster`` itself.
+    """
+    n = len(tree) + 1
+    heights = tree[:, 2]
+    if (heights[1:] < heights[:-1]).any():  # pragma: no cover - linkage sorts its merges
+        from scipy.cluster.hierarchy import fcluster
+
+        made = {k: np.asarray(fcluster(tree, t=k, criterion="maxclust")) - 1 for k in ks}
+        return {k: groups for k, groups in made.items() if int(groups.max()) + 1 == k}
+    children = tree[:, :2].astype(np.intp)
+    parent = np.empty(2 * n - 1, dtype=np.intp)
+    parent[children] = np.arange(n, 2 * n - 1)[:, None]
+    parent[-1] = 2 * n - 2  # the root is its own parent
+    cuts: dict[int, np.ndarray] = {}
     for k in ks:
-        if 1 < k < len(rows):
-            groups = _maxclust(tree, k) - 1
-            found = int(groups.max()) + 1
-            if found == k:
-                seeds[k] = _means(X[rows], groups, k, np.zeros((k, X.shape[1])))
-    return seeds
+        # the smallest height leaving at most k groups is the (n - k)-th; the cut undoes every
+        # merge above it: the last k - 1 merges, unless heights tie there (fewer groups)
+        if not 1 < k < n or heights[n - k - 1] == heights[n - k]:
+            continue
+        units = _walk(children, n, n - k)
+        # every node points to its unit: the top node of its group (pointer jumping)
+        up = parent.copy()
+        up[units] = units
+        while True:
+            jumped = up[up]
+            if np.array_equal(jumped, up):
+                break
+            up = jumped
+        number = np.empty(2 * n - 1, dtype=np.intp)
+        number[units] = np.arange(k)
+        cuts[k] = number[up[:n]]
+    return cuts
 
 
-def _maxclust(tree: np.ndarray, k: int) -> np.ndarray:
-    """``fcluster(tree, t=k, criterion="maxclust")``: the tree cut into at most ``k`` groups.
+def _walk(children: np.ndarray, n: int, first_undone: int) -> list[int]:
+    """The groups' top nodes in the order the walk of :func:`_ward_cuts` numbers them, when the
+    merges from row ``first_undone`` on are undone."""
+    units: list[int] = []
 
-    scipy's public ``fcluster`` is used rather than the compiled routine it calls (about 70 µs
-    faster per cut, but a private interface that may change between scipy releases)."""
-    from scipy.cluster.hierarchy import fcluster
+    def visit(row: int) -> None:
+        pair = children[row].tolist()
+        for node in pair:
+            if node >= n:
+                if node - n >= first_undone:
+                    visit(node - n)
+                else:
+                    units.append(node)
+        units.extend(node for node in pair if node < n)
 
-    return np.asarray(fcluster(tree, t=k, criterion="maxclust"))
+    visit(n - 2)
+    return units
 
 
 def canonical_order(matrix: np.ndarray) -> np.ndarray:
@@ -539,9 +589,10 @@ class _Canonical:
 
 
 def _ari(a: np.ndarray, b: np.ndarray) -> float:
-    """Adjusted Rand index (Hubert & Arabie 1985), as sklearn's, without its validation cost."""
-    a = np.unique(a, return_inverse=True)[1]
-    b = np.unique(b, return_inverse=True)[1]
+    """Adjusted Rand index (Hubert & Arabie 1985), as sklearn's, without its validation cost.
+
+    ``a`` and ``b`` are segment numbers from 0; a number no row has adds an empty row or column
+    to the table, which adds nothing to its sums (of whole numbers, so exact in any order)."""
     na, nb = int(a.max()) + 1, int(b.max()) + 1
     table = np.bincount(a * nb + b, minlength=na * nb).reshape(na, nb).astype(float)
     pairs = lambda x: (x * (x - 1.0) / 2.0).sum()
@@ -582,11 +633,18 @@ def _merge_small(X: np.ndarray, centers: np.ndarray, min_size: int) -> tuple[np.
 
 
 def _means(X: np.ndarray, labels: np.ndarray, k: int, fallback: np.ndarray) -> np.ndarray:
+    """Mean of each segment's rows (``X[labels == j].mean(axis=0)``); ``fallback`` for an empty one.
+
+    One weighted bincount over the feature-major values adds each segment's rows in row order,
+    as the mean over the rows of two or more columns does (the k-means space has at least two
+    components), and the sums are divided by the counts as the mean divides them."""
+    d = X.shape[1]
+    counts = np.bincount(labels, minlength=k)
+    cells = (labels + (np.arange(d) * k)[:, None]).ravel()
+    sums = np.bincount(cells, weights=X.T.ravel(), minlength=k * d).reshape(d, k).T
     out = fallback.copy()
-    for j in range(k):
-        members = labels == j
-        if members.any():
-            out[j] = X[members].mean(axis=0)
+    filled = counts > 0
+    out[filled] = sums[filled] / counts[filled, None]
     return out
 
 
