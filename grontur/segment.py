@@ -233,12 +233,10 @@ def _multi_hot(column: pd.Series, codes: tuple[str, ...], groups: dict[str, str]
 
 
 def _codes(column: pd.Series, categories: tuple[str, ...]) -> np.ndarray:
-    """Index of each value in ``categories`` (-1 for missing or unknown), via the distinct values."""
-    inverse, uniques = pd.factorize(column.to_numpy(dtype=object), sort=False)
-    position = {code: i for i, code in enumerate(categories)}
-    lookup = np.asarray([position.get(u, -1) if isinstance(u, str) else -1 for u in uniques] + [-1],
-                        dtype=np.int64)
-    return lookup[inverse]  # factorize gives -1 for missing, which picks the trailing -1
+    """Index of each value in ``categories`` (-1 for missing or unknown)."""
+    values = column.to_numpy(dtype=object)
+    position = {code: i for i, code in enumerate(categories)}  # only strings: anything else is -1
+    return np.fromiter(map(position.get, values, repeat(-1)), dtype=np.int64, count=len(values))
 
 
 def _one_hot(codes: np.ndarray, groups: np.ndarray, n_groups: int) -> np.ndarray:
@@ -321,15 +319,19 @@ def _single_blas_thread() -> Any:
 # the small tables a municipality has, and the national run fits ~2,500 models)
 # ---------------------------------------------------------------------------------------------
 
-def _sq_distances(X: np.ndarray, centers: np.ndarray, x_sq: np.ndarray | None = None) -> np.ndarray:
-    x_sq = (X * X).sum(axis=1) if x_sq is None else x_sq
-    d = x_sq[:, None] - 2.0 * (X @ centers.T) + (centers * centers).sum(axis=1)[None, :]
+def _sq_distances(X: np.ndarray, centers: np.ndarray, x_sq: np.ndarray | None = None,
+                  c_sq: np.ndarray | None = None) -> np.ndarray:
+    """Squared distances of every row to every centre; ``x_sq`` and ``c_sq`` are the squared
+    norms of the rows and the centres when already known."""
+    x_sq = np.add.reduce(X * X, axis=1) if x_sq is None else x_sq
+    c_sq = np.add.reduce(centers * centers, axis=1) if c_sq is None else c_sq
+    d = x_sq[:, None] - 2.0 * (X @ centers.T) + c_sq[None, :]
     return np.maximum(d, 0.0)
 
 
-def _nearest(X: np.ndarray, centers: np.ndarray, chunk: int = 200_000) -> np.ndarray:
+def _nearest(X: np.ndarray, centers: np.ndarray, chunk: int = 200_000, x_sq: np.ndarray | None = None) -> np.ndarray:
     if len(X) <= chunk:
-        return _sq_distances(X, centers).argmin(axis=1)
+        return _sq_distances(X, centers, x_sq).argmin(axis=1)
     return np.concatenate([
         _sq_distances(X[i:i + chunk], centers).argmin(axis=1) for i in range(0, len(X), chunk)
     ])
@@ -343,17 +345,18 @@ def _kmeans_pp(X: np.ndarray, k: int, runs: int, rng: np.random.Generator, x_sq:
     n = len(X)
     picks = np.empty((runs, k), dtype=np.int64)
     picks[:, 0] = rng.integers(n, size=runs)
-    closest = _sq_distances(X, X[picks[:, 0]], x_sq).T  # (runs, n)
+    # a picked row's squared norm is its row's (the same sum of the same values)
+    closest = _sq_distances(X, X[picks[:, 0]], x_sq, x_sq[picks[:, 0]]).T  # (runs, n)
     for j in range(1, k):
         cumulative = np.cumsum(closest, axis=1)
         total = cumulative[:, -1]
         target = rng.random(runs) * total
-        pick = np.minimum((cumulative < target[:, None]).sum(axis=1), n - 1)
+        pick = np.minimum(np.add.reduce(cumulative < target[:, None], axis=1), n - 1)
         flat = total <= 0  # every point sits on a centre already: any point will do
         if flat.any():
             pick[flat] = rng.integers(n, size=int(flat.sum()))
         picks[:, j] = pick
-        closest = np.minimum(closest, _sq_distances(X, X[pick], x_sq).T)
+        closest = np.minimum(closest, _sq_distances(X, X[pick], x_sq, x_sq[pick]).T)
     return X[picks]
 
 
@@ -369,7 +372,7 @@ def _kmeans(X: np.ndarray, k: int, *, rng: np.random.Generator, n_init: int = 8,
     Returns (centers, labels, inertia).
     """
     n = len(X)
-    x_sq = (X * X).sum(axis=1)
+    x_sq = np.add.reduce(X * X, axis=1)
     starts = []
     if init is not None:
         starts.append(np.asarray(init, dtype=float).reshape(-1, *np.shape(init)[-2:]))
@@ -380,38 +383,46 @@ def _kmeans(X: np.ndarray, k: int, *, rng: np.random.Generator, n_init: int = 8,
     centers = np.concatenate(starts, axis=0)
     runs, _, d = centers.shape
     stop_changed = int(tol * n)
-    offsets = np.arange(runs) * k
     cells = runs * k
-    # each feature's values with every row once per run (row i of run r at i * runs + r), and the
-    # feature's block in the flat sums: one weighted bincount adds each segment's values in row
-    # order, as one bincount per feature and run would
+    # each feature's values with every row once per run (row i of run r at i * runs + r), and
+    # where each value goes in the flat sums (the feature's block, the run's segments) before
+    # its segment is added: one weighted bincount adds each segment's values in row order, as
+    # one bincount per feature and run would
     values = np.repeat(X.T, runs, axis=1).ravel()
-    blocks = (np.arange(d) * cells)[:, None]
+    cell_base = (np.arange(d) * cells)[:, None] + np.tile(np.arange(runs) * k, n)
     cell_of = np.empty((d, n * runs), dtype=np.intp)
     minus_2x = -2.0 * X  # scaling by -2 is exact: the same distances as |c|^2 - 2 x.c
     labels = np.full((n, runs), -1)
+    dist: np.ndarray | None = None
     for _ in range(max_iter):
         flat = centers.reshape(cells, d)
         # |x|^2 is the same for every centre, so the argmin does not need it
-        dist = ((flat * flat).sum(axis=1) + minus_2x @ flat.T).reshape(n, runs, k)
+        dist = (np.add.reduce(flat * flat, axis=1) + minus_2x @ flat.T).reshape(n, runs, k)
         new_labels = dist.argmin(axis=2)  # (n, runs)
-        changed = (new_labels != labels).sum(axis=0)
+        changed = np.add.reduce(new_labels != labels, axis=0)
         labels = new_labels
-        group = (labels + offsets).ravel()
-        counts = np.bincount(group, minlength=cells)
-        np.add(group, blocks, out=cell_of)
-        sums = np.bincount(cell_of.ravel(), weights=values, minlength=cells * d).reshape(d, cells).T.copy()
-        updated = sums / np.maximum(counts, 1)[:, None]
+        if not changed.any():
+            # the centres of these segments are the centres already (the same sums of the same
+            # rows): they are final, and so is their distance to every row
+            break
+        np.add(cell_base, labels.reshape(-1), out=cell_of)
+        counts = np.bincount(cell_of[0], minlength=cells)  # the first feature's cells: the segments
+        sums = np.bincount(cell_of.reshape(-1), weights=values, minlength=cells * d).reshape(d, cells).T
+        updated = np.divide(sums, np.maximum(counts, 1)[:, None], order="C")
         if not counts.all():
             empty = counts == 0
             updated[empty] = flat[empty]  # an empty segment keeps its centre; merging drops it later
         centers = updated.reshape(runs, k, d)
+        dist = None
         if (changed <= stop_changed).all():
             break
-    flat = centers.reshape(runs * k, d)
-    dist = ((flat * flat).sum(axis=1) - 2.0 * (X @ flat.T)).reshape(n, runs, k)
-    labels = dist.argmin(axis=2).T
-    inertia = x_sq.sum() + np.take_along_axis(dist, labels.T[..., None], axis=2)[..., 0].sum(axis=0)
+    if dist is None:
+        flat = centers.reshape(cells, d)
+        dist = ((flat * flat).sum(axis=1) - 2.0 * (X @ flat.T)).reshape(n, runs, k)
+    nearest = dist.argmin(axis=2)
+    inertia = x_sq.sum() + np.add.reduce(
+        dist.reshape(n * runs, k)[np.arange(n * runs), nearest.reshape(-1)].reshape(n, runs), axis=0)
+    labels = nearest.T
     best = int(np.argmin(inertia))
     return centers[best], labels[best], float(inertia[best])
 
@@ -521,26 +532,21 @@ def _lexicographic(keys: np.ndarray) -> np.ndarray:
     as the integer whose bits say which rows hold the larger value (the first column the most
     significant bit), so each run is packed into one integer key and sorted in one pass.
     """
-    low, high = keys.min(axis=0), keys.max(axis=0)
+    larger = keys == keys.max(axis=0)
+    two_valued = (larger | (keys == keys.min(axis=0))).all(axis=0).tolist()
     columns: list[np.ndarray] = []
-    packed: np.ndarray | None = None
-    width = 0
-    for j in range(keys.shape[1]):
-        column = keys[:, j]
-        larger = column == high[j]
-        if (larger | (column == low[j])).all():
-            packed = larger.astype(np.int64) if packed is None else (packed << 1) | larger
-            width += 1
-            if width == 62:
-                columns.append(packed)
-                packed, width = None, 0
+    j, m = 0, keys.shape[1]
+    while j < m:
+        if not two_valued[j]:
+            columns.append(keys[:, j])
+            j += 1
             continue
-        if packed is not None:
-            columns.append(packed)
-            packed, width = None, 0
-        columns.append(column)
-    if packed is not None:
-        columns.append(packed)
+        end = j + 1
+        while end < m and two_valued[end] and end - j < 62:
+            end += 1
+        # bit (end - 1 - i) says whether column i of the run holds its larger value
+        columns.append(larger[:, j:end].astype(np.int64) @ (np.int64(1) << np.arange(end - j - 1, -1, -1)))
+        j = end
     return np.lexsort(columns[::-1])
 
 
@@ -612,13 +618,14 @@ def _merge_small(X: np.ndarray, centers: np.ndarray, min_size: int) -> tuple[np.
     Returns (centers, labels, merged) with centres recomputed as the mean of their members.
     """
     merged = 0
-    labels = _nearest(X, centers)
+    x_sq = np.add.reduce(X * X, axis=1)
+    labels = _nearest(X, centers, x_sq=x_sq)
     while True:
         counts = np.bincount(labels, minlength=len(centers))
         keep = counts > 0
         if not keep.all():
             centers = centers[keep]
-            labels = _nearest(X, centers)
+            labels = _nearest(X, centers, x_sq=x_sq)
             continue
         if len(centers) <= 1 or counts.min() >= min_size:
             break
@@ -626,9 +633,9 @@ def _merge_small(X: np.ndarray, centers: np.ndarray, min_size: int) -> tuple[np.
         drop = int(np.argmin(counts))
         centers = np.delete(centers, drop, axis=0)
         merged += 1
-        labels = _nearest(X, centers)
+        labels = _nearest(X, centers, x_sq=x_sq)
         centers = _means(X, labels, len(centers), centers)
-        labels = _nearest(X, centers)
+        labels = _nearest(X, centers, x_sq=x_sq)
     return centers, labels, merged
 
 
