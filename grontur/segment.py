@@ -319,12 +319,17 @@ def _single_blas_thread() -> Any:
 # the small tables a municipality has, and the national run fits ~2,500 models)
 # ---------------------------------------------------------------------------------------------
 
+def _row_sq(X: np.ndarray) -> np.ndarray:
+    """Squared norm of every row (worked out once per matrix by the callers that can)."""
+    return np.add.reduce(X * X, axis=1)
+
+
 def _sq_distances(X: np.ndarray, centers: np.ndarray, x_sq: np.ndarray | None = None,
                   c_sq: np.ndarray | None = None) -> np.ndarray:
     """Squared distances of every row to every centre; ``x_sq`` and ``c_sq`` are the squared
     norms of the rows and the centres when already known."""
-    x_sq = np.add.reduce(X * X, axis=1) if x_sq is None else x_sq
-    c_sq = np.add.reduce(centers * centers, axis=1) if c_sq is None else c_sq
+    x_sq = _row_sq(X) if x_sq is None else x_sq
+    c_sq = _row_sq(centers) if c_sq is None else c_sq
     d = x_sq[:, None] - 2.0 * (X @ centers.T) + c_sq[None, :]
     return np.maximum(d, 0.0)
 
@@ -361,18 +366,18 @@ def _kmeans_pp(X: np.ndarray, k: int, runs: int, rng: np.random.Generator, x_sq:
 
 
 def _kmeans(X: np.ndarray, k: int, *, rng: np.random.Generator, n_init: int = 8,
-            max_iter: int = 40, tol: float = 0.005,
-            init: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, float]:
+            max_iter: int = 40, tol: float = 0.005, init: np.ndarray | None = None,
+            x_sq: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, float]:
     """Lloyd's k-means from ``n_init`` k-means++ starts run side by side; the lowest inertia wins.
 
     The starts are batched into one array so that their cost is one set of NumPy calls per
     iteration, not one per start. Stops when at most ``tol`` of the points change segment in an
     iteration in every run; ``init`` adds starting centres of shape (k, features) or
-    (runs, k, features) to the ``n_init`` k-means++ starts.
+    (runs, k, features) to the ``n_init`` k-means++ starts; ``x_sq`` is ``_row_sq(X)`` when known.
     Returns (centers, labels, inertia).
     """
     n = len(X)
-    x_sq = np.add.reduce(X * X, axis=1)
+    x_sq = _row_sq(X) if x_sq is None else x_sq
     starts = []
     if init is not None:
         starts.append(np.asarray(init, dtype=float).reshape(-1, *np.shape(init)[-2:]))
@@ -399,9 +404,9 @@ def _kmeans(X: np.ndarray, k: int, *, rng: np.random.Generator, n_init: int = 8,
         # |x|^2 is the same for every centre, so the argmin does not need it
         dist = (np.add.reduce(flat * flat, axis=1) + minus_2x @ flat.T).reshape(n, runs, k)
         new_labels = dist.argmin(axis=2)  # (n, runs)
-        changed = np.add.reduce(new_labels != labels, axis=0)
+        moved = new_labels != labels
         labels = new_labels
-        if not changed.any():
+        if not moved.any():
             # the centres of these segments are the centres already (the same sums of the same
             # rows): they are final, and so is their distance to every row
             break
@@ -414,7 +419,7 @@ def _kmeans(X: np.ndarray, k: int, *, rng: np.random.Generator, n_init: int = 8,
             updated[empty] = flat[empty]  # an empty segment keeps its centre; merging drops it later
         centers = updated.reshape(runs, k, d)
         dist = None
-        if (changed <= stop_changed).all():
+        if stop_changed and (np.add.reduce(moved, axis=0) <= stop_changed).all():
             break
     if dist is None:
         flat = centers.reshape(cells, d)
@@ -612,13 +617,14 @@ def _ari(a: np.ndarray, b: np.ndarray) -> float:
     return float((index - expected) / (top - expected))
 
 
-def _merge_small(X: np.ndarray, centers: np.ndarray, min_size: int) -> tuple[np.ndarray, np.ndarray, int]:
+def _merge_small(X: np.ndarray, centers: np.ndarray, min_size: int,
+                 x_sq: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, int]:
     """Assign to the nearest centre; drop the smallest centre while a segment is below min_size.
 
     Returns (centers, labels, merged) with centres recomputed as the mean of their members.
     """
     merged = 0
-    x_sq = np.add.reduce(X * X, axis=1)
+    x_sq = _row_sq(X) if x_sq is None else x_sq
     labels = _nearest(X, centers, x_sq=x_sq)
     while True:
         counts = np.bincount(labels, minlength=len(centers))
@@ -644,7 +650,8 @@ def _means(X: np.ndarray, labels: np.ndarray, k: int, fallback: np.ndarray) -> n
 
     One weighted bincount over the feature-major values adds each segment's rows in row order,
     as the mean over the rows of two or more columns does (the k-means space has at least two
-    components), and the sums are divided by the counts as the mean divides them."""
+    components, the feature matrix many more), and the sums are divided by the counts as the
+    mean divides them."""
     d = X.shape[1]
     counts = np.bincount(labels, minlength=k)
     cells = (labels + (np.arange(d) * k)[:, None]).ravel()
@@ -668,7 +675,8 @@ def _pairwise(X: np.ndarray) -> np.ndarray:
     return np.sqrt(out, out=out)
 
 
-def _simplified_silhouette(X: np.ndarray, centers: np.ndarray, labels: np.ndarray) -> float | None:
+def _simplified_silhouette(X: np.ndarray, centers: np.ndarray, labels: np.ndarray,
+                           x_sq: np.ndarray | None = None) -> float | None:
     """Silhouette with distances to centres instead of to every point (Hruschka et al. 2004).
 
     O(n k) instead of O(n^2), so it uses every fitted respondent and has no sampling noise.
@@ -676,7 +684,7 @@ def _simplified_silhouette(X: np.ndarray, centers: np.ndarray, labels: np.ndarra
     k = len(centers)
     if k < 2:
         return None
-    dist = np.sqrt(_sq_distances(X, centers))
+    dist = np.sqrt(_sq_distances(X, centers, x_sq))
     rows = np.arange(len(X))
     a = dist[rows, labels].copy()
     dist[rows, labels] = np.inf
@@ -917,10 +925,11 @@ class _HabitSegmenterCore:
         self.candidates_: list[dict[str, Any]] = []
         best: tuple[float, int, np.ndarray] | None = None
         seeds = _ward_seeds(fit_Z, ks, rng=rng)
+        fit_sq = _row_sq(fit_Z)  # for every candidate
         for k in ks:
-            centers, _, _ = _kmeans(fit_Z, k, rng=rng, n_init=self.n_init, init=seeds.get(k))
-            centers, labels, _ = _merge_small(fit_Z, centers, min_fit)
-            sil = _simplified_silhouette(fit_Z, centers, labels)
+            centers, _, _ = _kmeans(fit_Z, k, rng=rng, n_init=self.n_init, init=seeds.get(k), x_sq=fit_sq)
+            centers, labels, _ = _merge_small(fit_Z, centers, min_fit, fit_sq)
+            sil = _simplified_silhouette(fit_Z, centers, labels, fit_sq)
             self.candidates_.append({"n_segments": int(k), "after_merging": len(centers),
                                      "simplified_silhouette": _round(sil, 4)})
             score = -np.inf if sil is None else sil
@@ -937,7 +946,7 @@ class _HabitSegmenterCore:
         self.labels_ = labels
         self.n_segments_ = len(centers)
         self.merged_ = int(merged + best[1] - len(best[2]))
-        self.selection_silhouette_ = _simplified_silhouette(fit_Z, centers, labels[fit_idx])
+        self.selection_silhouette_ = _simplified_silhouette(fit_Z, centers, labels[fit_idx], fit_sq)
         # the published figure: the exact silhouette in the full weighted feature space
         eval_labels = labels[fit_idx][eval_pos]
         self.silhouette_ = _silhouette(_pairwise(matrix[fit_idx][eval_pos]), eval_labels)
@@ -1193,8 +1202,8 @@ def _rule_segments(persona_codes: np.ndarray, book: PersonaBook, matrix: np.ndar
     codes = np.where(small[codes], catch_all, codes)
     counts = np.bincount(codes, minlength=len(ids))
     present = np.flatnonzero(counts)
-    centers = np.vstack([matrix[codes == j].mean(axis=0) for j in present])
     local = np.searchsorted(present, codes)
+    centers = _means(matrix, local, len(present), np.zeros((len(present), matrix.shape[1])))
     # any group still below min_size (only the catch-all can be) joins the nearest group
     while len(present) > 1:
         sizes = np.bincount(local, minlength=len(present))
@@ -1212,7 +1221,7 @@ def _rule_segments(persona_codes: np.ndarray, book: PersonaBook, matrix: np.ndar
         remap[keep] = np.arange(len(keep))
         local = remap[local]
         present = present[keep]
-        centers = np.vstack([matrix[local == i].mean(axis=0) for i in range(len(present))])
+        centers = _means(matrix, local, len(present), np.zeros((len(present), matrix.shape[1])))
     sizes = np.bincount(local, minlength=len(present))
     # largest first; ties by persona order in the file
     order = sorted(range(len(present)), key=lambda i: (-int(sizes[i]), int(present[i])))
