@@ -950,23 +950,26 @@ class _HabitSegmenterCore:
         # the published figure: the exact silhouette in the full weighted feature space
         eval_labels = labels[fit_idx][eval_pos]
         self.silhouette_ = _silhouette(_pairwise(matrix[fit_idx][eval_pos]), eval_labels)
-        self.stability_ari_ = self._stability(fit_Z, eval_Z, eval_labels, rng)
+        self.stability_ari_ = self._stability(fit_Z, eval_Z, eval_labels, rng, fit_sq)
 
     def _stability(self, fit_X: np.ndarray, eval_X: np.ndarray, eval_labels: np.ndarray,
-                   rng: np.random.Generator) -> float | None:
+                   rng: np.random.Generator, fit_sq: np.ndarray) -> float | None:
+        """Mean adjusted Rand index of bootstrap refits; ``fit_sq`` is ``_row_sq(fit_X)``."""
         if self.n_segments_ < 2 or self.n_resamples <= 0:
             return None
         scores = []
         m = len(fit_X)
         size = min(m, int(self.stability_sample))
         k = self.n_segments_
+        eval_sq = _row_sq(eval_X)
         for _ in range(int(self.n_resamples)):
             # a bootstrap resample (of at most stability_sample respondents), refitted the same
             # way, then compared with the published segments on the evaluation respondents
-            boot = fit_X[rng.integers(m, size=size)]
+            drawn = rng.integers(m, size=size)
+            boot = fit_X[drawn]
             seeds = _ward_seeds(boot, [k], rng=rng, sample=150)
-            centers, _, _ = _kmeans(boot, k, rng=rng, n_init=self.n_init, init=seeds.get(k))
-            scores.append(_ari(eval_labels, _nearest(eval_X, centers)))
+            centers, _, _ = _kmeans(boot, k, rng=rng, n_init=self.n_init, init=seeds.get(k), x_sq=fit_sq[drawn])
+            scores.append(_ari(eval_labels, _nearest(eval_X, centers, x_sq=eval_sq)))
         return float(np.mean(scores))
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
