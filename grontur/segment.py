@@ -233,12 +233,10 @@ def _multi_hot(column: pd.Series, codes: tuple[str, ...], groups: dict[str, str]
 
 
 def _codes(column: pd.Series, categories: tuple[str, ...]) -> np.ndarray:
-    """Index of each value in ``categories`` (-1 for missing or unknown), via the distinct values."""
-    inverse, uniques = pd.factorize(column.to_numpy(dtype=object), sort=False)
-    position = {code: i for i, code in enumerate(categories)}
-    lookup = np.asarray([position.get(u, -1) if isinstance(u, str) else -1 for u in uniques] + [-1],
-                        dtype=np.int64)
-    return lookup[inverse]  # factorize gives -1 for missing, which picks the trailing -1
+    """Index of each value in ``categories`` (-1 for missing or unknown)."""
+    values = column.to_numpy(dtype=object)
+    position = {code: i for i, code in enumerate(categories)}  # only strings: anything else is -1
+    return np.fromiter(map(position.get, values, repeat(-1)), dtype=np.int64, count=len(values))
 
 
 def _one_hot(codes: np.ndarray, groups: np.ndarray, n_groups: int) -> np.ndarray:
@@ -321,15 +319,24 @@ def _single_blas_thread() -> Any:
 # the small tables a municipality has, and the national run fits ~2,500 models)
 # ---------------------------------------------------------------------------------------------
 
-def _sq_distances(X: np.ndarray, centers: np.ndarray, x_sq: np.ndarray | None = None) -> np.ndarray:
-    x_sq = (X * X).sum(axis=1) if x_sq is None else x_sq
-    d = x_sq[:, None] - 2.0 * (X @ centers.T) + (centers * centers).sum(axis=1)[None, :]
+def _row_sq(X: np.ndarray) -> np.ndarray:
+    """Squared norm of every row (worked out once per matrix by the callers that can)."""
+    return np.add.reduce(X * X, axis=1)
+
+
+def _sq_distances(X: np.ndarray, centers: np.ndarray, x_sq: np.ndarray | None = None,
+                  c_sq: np.ndarray | None = None) -> np.ndarray:
+    """Squared distances of every row to every centre; ``x_sq`` and ``c_sq`` are the squared
+    norms of the rows and the centres when already known."""
+    x_sq = _row_sq(X) if x_sq is None else x_sq
+    c_sq = _row_sq(centers) if c_sq is None else c_sq
+    d = x_sq[:, None] - 2.0 * (X @ centers.T) + c_sq[None, :]
     return np.maximum(d, 0.0)
 
 
-def _nearest(X: np.ndarray, centers: np.ndarray, chunk: int = 200_000) -> np.ndarray:
+def _nearest(X: np.ndarray, centers: np.ndarray, chunk: int = 200_000, x_sq: np.ndarray | None = None) -> np.ndarray:
     if len(X) <= chunk:
-        return _sq_distances(X, centers).argmin(axis=1)
+        return _sq_distances(X, centers, x_sq).argmin(axis=1)
     return np.concatenate([
         _sq_distances(X[i:i + chunk], centers).argmin(axis=1) for i in range(0, len(X), chunk)
     ])
@@ -343,33 +350,34 @@ def _kmeans_pp(X: np.ndarray, k: int, runs: int, rng: np.random.Generator, x_sq:
     n = len(X)
     picks = np.empty((runs, k), dtype=np.int64)
     picks[:, 0] = rng.integers(n, size=runs)
-    closest = _sq_distances(X, X[picks[:, 0]], x_sq).T  # (runs, n)
+    # a picked row's squared norm is its row's (the same sum of the same values)
+    closest = _sq_distances(X, X[picks[:, 0]], x_sq, x_sq[picks[:, 0]]).T  # (runs, n)
     for j in range(1, k):
         cumulative = np.cumsum(closest, axis=1)
         total = cumulative[:, -1]
         target = rng.random(runs) * total
-        pick = np.minimum((cumulative < target[:, None]).sum(axis=1), n - 1)
+        pick = np.minimum(np.add.reduce(cumulative < target[:, None], axis=1), n - 1)
         flat = total <= 0  # every point sits on a centre already: any point will do
         if flat.any():
             pick[flat] = rng.integers(n, size=int(flat.sum()))
         picks[:, j] = pick
-        closest = np.minimum(closest, _sq_distances(X, X[pick], x_sq).T)
+        closest = np.minimum(closest, _sq_distances(X, X[pick], x_sq, x_sq[pick]).T)
     return X[picks]
 
 
 def _kmeans(X: np.ndarray, k: int, *, rng: np.random.Generator, n_init: int = 8,
-            max_iter: int = 40, tol: float = 0.005,
-            init: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, float]:
+            max_iter: int = 40, tol: float = 0.005, init: np.ndarray | None = None,
+            x_sq: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, float]:
     """Lloyd's k-means from ``n_init`` k-means++ starts run side by side; the lowest inertia wins.
 
     The starts are batched into one array so that their cost is one set of NumPy calls per
     iteration, not one per start. Stops when at most ``tol`` of the points change segment in an
     iteration in every run; ``init`` adds starting centres of shape (k, features) or
-    (runs, k, features) to the ``n_init`` k-means++ starts.
+    (runs, k, features) to the ``n_init`` k-means++ starts; ``x_sq`` is ``_row_sq(X)`` when known.
     Returns (centers, labels, inertia).
     """
     n = len(X)
-    x_sq = (X * X).sum(axis=1)
+    x_sq = _row_sq(X) if x_sq is None else x_sq
     starts = []
     if init is not None:
         starts.append(np.asarray(init, dtype=float).reshape(-1, *np.shape(init)[-2:]))
@@ -380,38 +388,46 @@ def _kmeans(X: np.ndarray, k: int, *, rng: np.random.Generator, n_init: int = 8,
     centers = np.concatenate(starts, axis=0)
     runs, _, d = centers.shape
     stop_changed = int(tol * n)
-    offsets = np.arange(runs) * k
     cells = runs * k
-    # each feature's values with every row once per run (row i of run r at i * runs + r), and the
-    # feature's block in the flat sums: one weighted bincount adds each segment's values in row
-    # order, as one bincount per feature and run would
+    # each feature's values with every row once per run (row i of run r at i * runs + r), and
+    # where each value goes in the flat sums (the feature's block, the run's segments) before
+    # its segment is added: one weighted bincount adds each segment's values in row order, as
+    # one bincount per feature and run would
     values = np.repeat(X.T, runs, axis=1).ravel()
-    blocks = (np.arange(d) * cells)[:, None]
+    cell_base = (np.arange(d) * cells)[:, None] + np.tile(np.arange(runs) * k, n)
     cell_of = np.empty((d, n * runs), dtype=np.intp)
     minus_2x = -2.0 * X  # scaling by -2 is exact: the same distances as |c|^2 - 2 x.c
     labels = np.full((n, runs), -1)
+    dist: np.ndarray | None = None
     for _ in range(max_iter):
         flat = centers.reshape(cells, d)
         # |x|^2 is the same for every centre, so the argmin does not need it
-        dist = ((flat * flat).sum(axis=1) + minus_2x @ flat.T).reshape(n, runs, k)
+        dist = (np.add.reduce(flat * flat, axis=1) + minus_2x @ flat.T).reshape(n, runs, k)
         new_labels = dist.argmin(axis=2)  # (n, runs)
-        changed = (new_labels != labels).sum(axis=0)
+        moved = new_labels != labels
         labels = new_labels
-        group = (labels + offsets).ravel()
-        counts = np.bincount(group, minlength=cells)
-        np.add(group, blocks, out=cell_of)
-        sums = np.bincount(cell_of.ravel(), weights=values, minlength=cells * d).reshape(d, cells).T.copy()
-        updated = sums / np.maximum(counts, 1)[:, None]
+        if not moved.any():
+            # the centres of these segments are the centres already (the same sums of the same
+            # rows): they are final, and so is their distance to every row
+            break
+        np.add(cell_base, labels.reshape(-1), out=cell_of)
+        counts = np.bincount(cell_of[0], minlength=cells)  # the first feature's cells: the segments
+        sums = np.bincount(cell_of.reshape(-1), weights=values, minlength=cells * d).reshape(d, cells).T
+        updated = np.divide(sums, np.maximum(counts, 1)[:, None], order="C")
         if not counts.all():
             empty = counts == 0
             updated[empty] = flat[empty]  # an empty segment keeps its centre; merging drops it later
         centers = updated.reshape(runs, k, d)
-        if (changed <= stop_changed).all():
+        dist = None
+        if stop_changed and (np.add.reduce(moved, axis=0) <= stop_changed).all():
             break
-    flat = centers.reshape(runs * k, d)
-    dist = ((flat * flat).sum(axis=1) - 2.0 * (X @ flat.T)).reshape(n, runs, k)
-    labels = dist.argmin(axis=2).T
-    inertia = x_sq.sum() + np.take_along_axis(dist, labels.T[..., None], axis=2)[..., 0].sum(axis=0)
+    if dist is None:
+        flat = centers.reshape(cells, d)
+        dist = ((flat * flat).sum(axis=1) - 2.0 * (X @ flat.T)).reshape(n, runs, k)
+    nearest = dist.argmin(axis=2)
+    inertia = x_sq.sum() + np.add.reduce(
+        dist.reshape(n * runs, k)[np.arange(n * runs), nearest.reshape(-1)].reshape(n, runs), axis=0)
+    labels = nearest.T
     best = int(np.argmin(inertia))
     return centers[best], labels[best], float(inertia[best])
 
@@ -427,25 +443,75 @@ def _ward_seeds(X: np.ndarray, ks: list[int], *, rng: np.random.Generator,
     rows = np.sort(rng.choice(len(X), size=sample, replace=False)) if len(X) > sample else np.arange(len(X))
     if len(rows) < 3:
         return {}
-    tree = linkage(X[rows], method="ward")
-    seeds = {}
+    points = X[rows]
+    tree = linkage(points, method="ward")
+    return {k: _means(points, groups, k, np.zeros((k, X.shape[1])))
+            for k, groups in _ward_cuts(tree, [k for k in ks if 1 < k < len(rows)]).items()}
+
+
+def _ward_cuts(tree: np.ndarray, ks: list[int]) -> dict[int, np.ndarray]:
+    """The groups (from 0) of ``fcluster(tree, t=k, criterion="maxclust") - 1`` for each ``k`` whose
+    cut gives exactly ``k`` groups (tied heights can give fewer; such a ``k`` is left out).
+
+    ``fcluster`` checks the whole tree on every call, which costs several times the cut on the
+    small trees here (eleven cuts per municipality), and its compiled routine is private. The
+    cut is worked out here the way that routine makes it: the threshold is the smallest merge
+    height that leaves at most ``k`` groups, and the groups are numbered in the order of a
+    depth-first walk from the root (left before right), a subtree below the threshold when the
+    walk enters it and a respondent alone when the walk finishes its parent's subtrees.
+    ``linkage`` returns the merges in order of height, each after its two parts, so a merge's
+    height is the largest of its subtree (what the routine compares); a tree that is not so
+    ordered is cut by ``fcluster`` itself.
+    """
+    n = len(tree) + 1
+    heights = tree[:, 2]
+    if (heights[1:] < heights[:-1]).any():  # pragma: no cover - linkage sorts its merges
+        from scipy.cluster.hierarchy import fcluster
+
+        made = {k: np.asarray(fcluster(tree, t=k, criterion="maxclust")) - 1 for k in ks}
+        return {k: groups for k, groups in made.items() if int(groups.max()) + 1 == k}
+    children = tree[:, :2].astype(np.intp)
+    parent = np.empty(2 * n - 1, dtype=np.intp)
+    parent[children] = np.arange(n, 2 * n - 1)[:, None]
+    parent[-1] = 2 * n - 2  # the root is its own parent
+    cuts: dict[int, np.ndarray] = {}
     for k in ks:
-        if 1 < k < len(rows):
-            groups = _maxclust(tree, k) - 1
-            found = int(groups.max()) + 1
-            if found == k:
-                seeds[k] = _means(X[rows], groups, k, np.zeros((k, X.shape[1])))
-    return seeds
+        # the smallest height leaving at most k groups is the (n - k)-th; the cut undoes every
+        # merge above it: the last k - 1 merges, unless heights tie there (fewer groups)
+        if not 1 < k < n or heights[n - k - 1] == heights[n - k]:
+            continue
+        units = _walk(children, n, n - k)
+        # every node points to its unit: the top node of its group (pointer jumping)
+        up = parent.copy()
+        up[units] = units
+        while True:
+            jumped = up[up]
+            if np.array_equal(jumped, up):
+                break
+            up = jumped
+        number = np.empty(2 * n - 1, dtype=np.intp)
+        number[units] = np.arange(k)
+        cuts[k] = number[up[:n]]
+    return cuts
 
 
-def _maxclust(tree: np.ndarray, k: int) -> np.ndarray:
-    """``fcluster(tree, t=k, criterion="maxclust")``: the tree cut into at most ``k`` groups.
+def _walk(children: np.ndarray, n: int, first_undone: int) -> list[int]:
+    """The groups' top nodes in the order the walk of :func:`_ward_cuts` numbers them, when the
+    merges from row ``first_undone`` on are undone."""
+    units: list[int] = []
 
-    scipy's public ``fcluster`` is used rather than the compiled routine it calls (about 70 µs
-    faster per cut, but a private interface that may change between scipy releases)."""
-    from scipy.cluster.hierarchy import fcluster
+    def visit(row: int) -> None:
+        pair = children[row].tolist()
+        for node in pair:
+            if node >= n:
+                if node - n >= first_undone:
+                    visit(node - n)
+                else:
+                    units.append(node)
+        units.extend(node for node in pair if node < n)
 
-    return np.asarray(fcluster(tree, t=k, criterion="maxclust"))
+    visit(n - 2)
+    return units
 
 
 def canonical_order(matrix: np.ndarray) -> np.ndarray:
@@ -471,26 +537,21 @@ def _lexicographic(keys: np.ndarray) -> np.ndarray:
     as the integer whose bits say which rows hold the larger value (the first column the most
     significant bit), so each run is packed into one integer key and sorted in one pass.
     """
-    low, high = keys.min(axis=0), keys.max(axis=0)
+    larger = keys == keys.max(axis=0)
+    two_valued = (larger | (keys == keys.min(axis=0))).all(axis=0).tolist()
     columns: list[np.ndarray] = []
-    packed: np.ndarray | None = None
-    width = 0
-    for j in range(keys.shape[1]):
-        column = keys[:, j]
-        larger = column == high[j]
-        if (larger | (column == low[j])).all():
-            packed = larger.astype(np.int64) if packed is None else (packed << 1) | larger
-            width += 1
-            if width == 62:
-                columns.append(packed)
-                packed, width = None, 0
+    j, m = 0, keys.shape[1]
+    while j < m:
+        if not two_valued[j]:
+            columns.append(keys[:, j])
+            j += 1
             continue
-        if packed is not None:
-            columns.append(packed)
-            packed, width = None, 0
-        columns.append(column)
-    if packed is not None:
-        columns.append(packed)
+        end = j + 1
+        while end < m and two_valued[end] and end - j < 62:
+            end += 1
+        # bit (end - 1 - i) says whether column i of the run holds its larger value
+        columns.append(larger[:, j:end].astype(np.int64) @ (np.int64(1) << np.arange(end - j - 1, -1, -1)))
+        j = end
     return np.lexsort(columns[::-1])
 
 
@@ -539,9 +600,10 @@ class _Canonical:
 
 
 def _ari(a: np.ndarray, b: np.ndarray) -> float:
-    """Adjusted Rand index (Hubert & Arabie 1985), as sklearn's, without its validation cost."""
-    a = np.unique(a, return_inverse=True)[1]
-    b = np.unique(b, return_inverse=True)[1]
+    """Adjusted Rand index (Hubert & Arabie 1985), as sklearn's, without its validation cost.
+
+    ``a`` and ``b`` are segment numbers from 0; a number no row has adds an empty row or column
+    to the table, which adds nothing to its sums (of whole numbers, so exact in any order)."""
     na, nb = int(a.max()) + 1, int(b.max()) + 1
     table = np.bincount(a * nb + b, minlength=na * nb).reshape(na, nb).astype(float)
     pairs = lambda x: (x * (x - 1.0) / 2.0).sum()
@@ -555,19 +617,21 @@ def _ari(a: np.ndarray, b: np.ndarray) -> float:
     return float((index - expected) / (top - expected))
 
 
-def _merge_small(X: np.ndarray, centers: np.ndarray, min_size: int) -> tuple[np.ndarray, np.ndarray, int]:
+def _merge_small(X: np.ndarray, centers: np.ndarray, min_size: int,
+                 x_sq: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, int]:
     """Assign to the nearest centre; drop the smallest centre while a segment is below min_size.
 
     Returns (centers, labels, merged) with centres recomputed as the mean of their members.
     """
     merged = 0
-    labels = _nearest(X, centers)
+    x_sq = _row_sq(X) if x_sq is None else x_sq
+    labels = _nearest(X, centers, x_sq=x_sq)
     while True:
         counts = np.bincount(labels, minlength=len(centers))
         keep = counts > 0
         if not keep.all():
             centers = centers[keep]
-            labels = _nearest(X, centers)
+            labels = _nearest(X, centers, x_sq=x_sq)
             continue
         if len(centers) <= 1 or counts.min() >= min_size:
             break
@@ -575,18 +639,26 @@ def _merge_small(X: np.ndarray, centers: np.ndarray, min_size: int) -> tuple[np.
         drop = int(np.argmin(counts))
         centers = np.delete(centers, drop, axis=0)
         merged += 1
-        labels = _nearest(X, centers)
+        labels = _nearest(X, centers, x_sq=x_sq)
         centers = _means(X, labels, len(centers), centers)
-        labels = _nearest(X, centers)
+        labels = _nearest(X, centers, x_sq=x_sq)
     return centers, labels, merged
 
 
 def _means(X: np.ndarray, labels: np.ndarray, k: int, fallback: np.ndarray) -> np.ndarray:
+    """Mean of each segment's rows (``X[labels == j].mean(axis=0)``); ``fallback`` for an empty one.
+
+    One weighted bincount over the feature-major values adds each segment's rows in row order,
+    as the mean over the rows of two or more columns does (the k-means space has at least two
+    components, the feature matrix many more), and the sums are divided by the counts as the
+    mean divides them."""
+    d = X.shape[1]
+    counts = np.bincount(labels, minlength=k)
+    cells = (labels + (np.arange(d) * k)[:, None]).ravel()
+    sums = np.bincount(cells, weights=X.T.ravel(), minlength=k * d).reshape(d, k).T
     out = fallback.copy()
-    for j in range(k):
-        members = labels == j
-        if members.any():
-            out[j] = X[members].mean(axis=0)
+    filled = counts > 0
+    out[filled] = sums[filled] / counts[filled, None]
     return out
 
 
@@ -603,7 +675,8 @@ def _pairwise(X: np.ndarray) -> np.ndarray:
     return np.sqrt(out, out=out)
 
 
-def _simplified_silhouette(X: np.ndarray, centers: np.ndarray, labels: np.ndarray) -> float | None:
+def _simplified_silhouette(X: np.ndarray, centers: np.ndarray, labels: np.ndarray,
+                           x_sq: np.ndarray | None = None) -> float | None:
     """Silhouette with distances to centres instead of to every point (Hruschka et al. 2004).
 
     O(n k) instead of O(n^2), so it uses every fitted respondent and has no sampling noise.
@@ -611,7 +684,7 @@ def _simplified_silhouette(X: np.ndarray, centers: np.ndarray, labels: np.ndarra
     k = len(centers)
     if k < 2:
         return None
-    dist = np.sqrt(_sq_distances(X, centers))
+    dist = np.sqrt(_sq_distances(X, centers, x_sq))
     rows = np.arange(len(X))
     a = dist[rows, labels].copy()
     dist[rows, labels] = np.inf
@@ -852,10 +925,11 @@ class _HabitSegmenterCore:
         self.candidates_: list[dict[str, Any]] = []
         best: tuple[float, int, np.ndarray] | None = None
         seeds = _ward_seeds(fit_Z, ks, rng=rng)
+        fit_sq = _row_sq(fit_Z)  # for every candidate
         for k in ks:
-            centers, _, _ = _kmeans(fit_Z, k, rng=rng, n_init=self.n_init, init=seeds.get(k))
-            centers, labels, _ = _merge_small(fit_Z, centers, min_fit)
-            sil = _simplified_silhouette(fit_Z, centers, labels)
+            centers, _, _ = _kmeans(fit_Z, k, rng=rng, n_init=self.n_init, init=seeds.get(k), x_sq=fit_sq)
+            centers, labels, _ = _merge_small(fit_Z, centers, min_fit, fit_sq)
+            sil = _simplified_silhouette(fit_Z, centers, labels, fit_sq)
             self.candidates_.append({"n_segments": int(k), "after_merging": len(centers),
                                      "simplified_silhouette": _round(sil, 4)})
             score = -np.inf if sil is None else sil
@@ -872,27 +946,30 @@ class _HabitSegmenterCore:
         self.labels_ = labels
         self.n_segments_ = len(centers)
         self.merged_ = int(merged + best[1] - len(best[2]))
-        self.selection_silhouette_ = _simplified_silhouette(fit_Z, centers, labels[fit_idx])
+        self.selection_silhouette_ = _simplified_silhouette(fit_Z, centers, labels[fit_idx], fit_sq)
         # the published figure: the exact silhouette in the full weighted feature space
         eval_labels = labels[fit_idx][eval_pos]
         self.silhouette_ = _silhouette(_pairwise(matrix[fit_idx][eval_pos]), eval_labels)
-        self.stability_ari_ = self._stability(fit_Z, eval_Z, eval_labels, rng)
+        self.stability_ari_ = self._stability(fit_Z, eval_Z, eval_labels, rng, fit_sq)
 
     def _stability(self, fit_X: np.ndarray, eval_X: np.ndarray, eval_labels: np.ndarray,
-                   rng: np.random.Generator) -> float | None:
+                   rng: np.random.Generator, fit_sq: np.ndarray) -> float | None:
+        """Mean adjusted Rand index of bootstrap refits; ``fit_sq`` is ``_row_sq(fit_X)``."""
         if self.n_segments_ < 2 or self.n_resamples <= 0:
             return None
         scores = []
         m = len(fit_X)
         size = min(m, int(self.stability_sample))
         k = self.n_segments_
+        eval_sq = _row_sq(eval_X)
         for _ in range(int(self.n_resamples)):
             # a bootstrap resample (of at most stability_sample respondents), refitted the same
             # way, then compared with the published segments on the evaluation respondents
-            boot = fit_X[rng.integers(m, size=size)]
+            drawn = rng.integers(m, size=size)
+            boot = fit_X[drawn]
             seeds = _ward_seeds(boot, [k], rng=rng, sample=150)
-            centers, _, _ = _kmeans(boot, k, rng=rng, n_init=self.n_init, init=seeds.get(k))
-            scores.append(_ari(eval_labels, _nearest(eval_X, centers)))
+            centers, _, _ = _kmeans(boot, k, rng=rng, n_init=self.n_init, init=seeds.get(k), x_sq=fit_sq[drawn])
+            scores.append(_ari(eval_labels, _nearest(eval_X, centers, x_sq=eval_sq)))
         return float(np.mean(scores))
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
@@ -1128,8 +1205,8 @@ def _rule_segments(persona_codes: np.ndarray, book: PersonaBook, matrix: np.ndar
     codes = np.where(small[codes], catch_all, codes)
     counts = np.bincount(codes, minlength=len(ids))
     present = np.flatnonzero(counts)
-    centers = np.vstack([matrix[codes == j].mean(axis=0) for j in present])
     local = np.searchsorted(present, codes)
+    centers = _means(matrix, local, len(present), np.zeros((len(present), matrix.shape[1])))
     # any group still below min_size (only the catch-all can be) joins the nearest group
     while len(present) > 1:
         sizes = np.bincount(local, minlength=len(present))
@@ -1147,7 +1224,7 @@ def _rule_segments(persona_codes: np.ndarray, book: PersonaBook, matrix: np.ndar
         remap[keep] = np.arange(len(keep))
         local = remap[local]
         present = present[keep]
-        centers = np.vstack([matrix[local == i].mean(axis=0) for i in range(len(present))])
+        centers = _means(matrix, local, len(present), np.zeros((len(present), matrix.shape[1])))
     sizes = np.bincount(local, minlength=len(present))
     # largest first; ties by persona order in the file
     order = sorted(range(len(present)), key=lambda i: (-int(sizes[i]), int(present[i])))

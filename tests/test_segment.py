@@ -625,3 +625,37 @@ def test_canonical_order_is_the_plain_lexicographic_order() -> None:
         matrix[rng.integers(n), 0] = -0.0
         keys = np.round(matrix, 9) + 0.0
         np.testing.assert_array_equal(segment.canonical_order(matrix), np.lexsort(keys.T[::-1]))
+
+
+def test_ward_cut_is_scipys_fcluster() -> None:
+    from scipy.cluster.hierarchy import fcluster, linkage
+
+    rng = np.random.default_rng(4)
+    fewer = 0
+    for n in (3, 4, 10, 57, 150, 300):
+        for points in (rng.normal(size=(n, 4)), rng.normal(size=(n, 3)).round(0),  # rounded: tied heights
+                       rng.integers(0, 2, size=(n, 5)).astype(float)):
+            tree = linkage(points, method="ward")
+            cuts = segment._ward_cuts(tree, list(range(1, n + 1)))
+            for k in range(2, n):
+                expected = fcluster(tree, t=k, criterion="maxclust") - 1
+                if expected.max() + 1 == k:
+                    np.testing.assert_array_equal(cuts[k], expected)
+                else:  # ties: fcluster gives fewer groups, and the cut is left out
+                    assert k not in cuts
+                    fewer += 1
+            assert 1 not in cuts and n not in cuts
+    assert fewer  # the tied trees did test the cuts that give fewer groups
+
+
+def test_segment_means_are_numpys_means() -> None:
+    rng = np.random.default_rng(5)
+    for n, d, k in ((1, 2, 1), (7, 2, 4), (160, 8, 6), (1000, 12, 8)):
+        points = rng.normal(size=(n, d)) * 10.0 ** rng.uniform(-3, 3, size=d)
+        labels = rng.integers(0, k, size=n)
+        fallback = rng.normal(size=(k, d))
+        expected = fallback.copy()
+        for j in range(k):
+            if (labels == j).any():
+                expected[j] = points[labels == j].mean(axis=0)
+        assert segment._means(points, labels, k, fallback).tobytes() == expected.tobytes()
