@@ -35,9 +35,9 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
 # The threshold's default and check live in grontur.threshold (light to import); re-exported here.
+from grontur._threads import single_blas_thread
 from grontur.threshold import DEFAULT_K, check_k
 
 
@@ -460,7 +460,7 @@ class Ledger:
     def decide(self) -> Publication:
         """Apply the rules above to every registered count at once."""
         # Many small decompositions: one thread each is far faster than a pool that waits.
-        with threadpool_limits(1):
+        with single_blas_thread():
             margins = self._margins | {rel.total for rel in self._relations if len(rel.parts) >= 3 and not rel.implied}
             width = (self.n_rows + 7) // 8  # each registered mask, bit-packed, is the key of its figure
             packed = np.frombuffer(b"".join(self._keys), dtype=np.uint8).reshape(len(self._values), width)

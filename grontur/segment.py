@@ -35,8 +35,8 @@ from typing import TYPE_CHECKING, Any, Final, Self
 
 import numpy as np
 import pandas as pd
-from threadpoolctl import ThreadpoolController
 
+from grontur._threads import single_blas_thread
 from grontur.errors import ConfigError, MissingColumnError
 from grontur.i18n import LANGUAGES, t
 from grontur.personas import (
@@ -302,16 +302,6 @@ def _feature_names() -> list[str]:
     names += [f"barrier:{b}" for b in BARRIERS]
     names += [f"consider:{c}" for c in CONSIDER_GROUPS]
     return names
-
-
-@cache
-def _controller() -> ThreadpoolController:
-    return ThreadpoolController()
-
-
-def _single_blas_thread() -> Any:
-    """Limit BLAS to one thread: on these small matrices threads cost more than they give."""
-    return _controller().limit(limits=1, user_api="blas")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -869,7 +859,7 @@ class _HabitSegmenterCore:
         if not isinstance(X, pd.DataFrame):
             msg = "HabitSegmenter.fit expects the canonical response table as a pandas DataFrame."
             raise TypeError(msg)
-        with _single_blas_thread():
+        with single_blas_thread():
             return self._fit_blocks(habit_features(X))
 
     def _fit_blocks(self, blocks: dict[str, np.ndarray]) -> Self:
@@ -1087,7 +1077,7 @@ def segment_respondents(
     own = ledger is None
     gate = Ledger(len(table), k) if ledger is None else ledger
     # the matrices here are small: BLAS threads cost more than they give (4x on 2 cores)
-    with _single_blas_thread():
+    with single_blas_thread():
         result = _segment(table, k=k, small_threshold=small_threshold,
                           n_resamples=n_resamples, max_segments=max_segments, min_stability=min_stability,
                           min_silhouette=min_silhouette, book=load_personas(personas), ledger=gate,
