@@ -53,7 +53,7 @@ from grontur.schema import (
     WOULD_HELP,
     seasons_in,
 )
-from grontur.stats import wilson_interval
+from grontur.stats import wilson_interval, wilson_intervals
 
 log = logging.getLogger(__name__)
 
@@ -147,6 +147,15 @@ def as_bool(series: pd.Series) -> pd.Series:
         return series.astype("boolean")
     mapped = series.astype("object").map(_BOOL_MAP)
     return mapped.astype("boolean")
+
+
+def said_yes(table: pd.DataFrame, name: str) -> np.ndarray:
+    """Whether each row answered the yes/no column ``name`` with yes (:func:`as_bool`; no,
+    unanswered and a column the table lacks are False)."""
+    s = column(table, name)
+    if pd.api.types.is_bool_dtype(s.dtype):
+        return s.to_numpy(dtype=bool, na_value=False)
+    return as_bool(s).fillna(False).astype(bool).to_numpy(dtype=bool)
 
 
 def codes(table: pd.DataFrame, name: str) -> pd.Series:
@@ -366,12 +375,18 @@ def jsonable(obj: Any) -> Any:
 
 def _cell(fig: Fig, base: Fig) -> dict[str, Any]:
     """A count with its share of ``base`` and the share's Wilson interval."""
-    needs = (fig, base)
+    return _cells({"": fig}, base)[""]
+
+
+def _cells(figs: Mapping[str, Fig], base: Fig) -> dict[str, dict[str, Any]]:
+    """:func:`_cell` of each count of one row over the same ``base`` (the intervals worked out
+    together, each the same as on its own)."""
     if base.n <= 0:
-        return {"count": fig, "share": None, "ci_low": None, "ci_high": None}
-    lo, hi = wilson_interval(fig.n, base.n)
-    return {"count": fig, "share": Derived(fig.n / base.n, needs), "ci_low": Derived(lo, needs),
-            "ci_high": Derived(hi, needs)}
+        return {key: {"count": fig, "share": None, "ci_low": None, "ci_high": None} for key, fig in figs.items()}
+    low, high = wilson_intervals([fig.n for fig in figs.values()], base.n)
+    return {key: {"count": fig, "share": Derived(fig.n / base.n, (fig, base)), "ci_low": Derived(lo, (fig, base)),
+                  "ci_high": Derived(hi, (fig, base))}
+            for (key, fig), lo, hi in zip(figs.items(), low.tolist(), high.tolist())}
 
 
 def _ranked(ledger: Ledger, flags: MultiSelect, within: np.ndarray, base: Fig, allowed: Iterable[str],
@@ -396,10 +411,12 @@ def _ranked(ledger: Ledger, flags: MultiSelect, within: np.ndarray, base: Fig, a
     return items, HiddenTally(tuple(figs))
 
 
-def _observed_modes(table: pd.DataFrame) -> list[str]:
-    seen: set[str] = set()
-    for season in SEASONS:
-        seen.update(codes(table, f"mode_{season}").dropna().unique().tolist())
+def _observed_modes(labels: Sequence[Any], code: Mapping[str, np.ndarray]) -> list[str]:
+    """The modes given in any season (:func:`_mode_codes`), in :data:`MODES` order, others after."""
+    used = np.zeros(len(labels) + 1, dtype=bool)
+    for positions in code.values():
+        used[positions] = True  # -1 (no mode) marks the last, unused slot
+    seen = {labels[i] for i in np.flatnonzero(used[:-1]).tolist()}
     return [m for m in MODES if m in seen] + sorted(seen - set(MODES))
 
 
@@ -427,7 +444,6 @@ class _Rows:
         quantities = row_quantities(table, settings, quantities)
         trips = quantities.trips
         self.n = len(table)
-        self.modes = _observed_modes(table)
         self.known: dict[str, np.ndarray] = {}
         self.is_mode: dict[str, dict[str, np.ndarray]] = {}
         self.trips: dict[str, np.ndarray] = {}
@@ -438,6 +454,7 @@ class _Rows:
         self.code: dict[str, np.ndarray]
         mode_of = {season: codes(table, f"mode_{season}") for season in SEASONS}
         self.labels, self.code = _mode_codes(mode_of)
+        self.modes = _observed_modes(self.labels, self.code)
         where = {label: i for i, label in enumerate(self.labels)}
         for season in SEASONS:
             code = self.code[season]
@@ -452,6 +469,39 @@ class _Rows:
         # The people a drive-alone rate counts (trips driven alone) and does not count (other trips).
         self.alone_trips = {s: self.alone[s] & (self.trips[s] > 0) for s in SEASONS}
         self.other_trips = {s: ~self.alone[s] & (self.trips[s] > 0) for s in SEASONS}
+
+    def drive_alone_rates(self) -> dict[str, float | None]:
+        """Drive-alone trips / all trips per season and for the year (trips weighted by days on site)."""
+        out: dict[str, float | None] = {}
+        num_year = den_year = 0.0
+        for season in SEASONS:
+            trips = self.trips[season]
+            num = float(trips[self.alone[season]].sum())
+            den = float(trips.sum())
+            out[season] = num / den if den > 0 else None
+            num_year += num
+            den_year += den
+        out["year"] = num_year / den_year if den_year > 0 else None
+        return out
+
+    def cars_per_100(self, employees: int | None = None) -> dict[str, Any]:
+        """Cars arriving on an average working day per 100 respondents, per season and for the year."""
+        out: dict[str, Any] = {"base": "respondents"}
+        year = 0.0
+        any_known = False
+        for season in SEASONS:
+            n = int(self.known[season].sum())
+            cars = float(self.cars[self.driver[season]].sum())
+            value = 100.0 * cars / n if n else None
+            out[season] = value
+            if value is not None:
+                year += self.weights[season] * value
+                any_known = True
+        out["year"] = year if any_known else None
+        if employees:
+            out["employees"] = int(employees)
+            out["estimated_cars_per_day"] = (out["year"] * employees / 100.0) if out["year"] is not None else None
+        return out
 
     def mode_row(self, ledger: Ledger, season: str, within: np.ndarray, tag: tuple[Any, ...], *,
                  group: bool = False) -> tuple[Fig, dict[str, Fig], Fig]:
@@ -522,7 +572,7 @@ def _season_section(ledger: Ledger, rows: _Rows, table: pd.DataFrame) -> dict[st
         base, cells, drivers = rows.mode_row(ledger, season, everyone, ("modes",))
         section[season] = {
             "n": base,
-            "modes": {m: _cell(fig, base) for m, fig in cells.items()},
+            "modes": _cells(cells, base),
             "car_driver": _cell(drivers, base),
         }
     return section
@@ -615,19 +665,7 @@ def drive_alone_rate(table: pd.DataFrame, *, settings: Mapping[str, Any] | None 
                      quantities: RowQuantities | None = None) -> dict[str, float | None]:
     """Drive-alone trips / all trips per season and for the year (trips weighted by days on site)."""
     settings = settings if settings is not None and "full_week_days" in settings else load_settings(settings)
-    trips = row_quantities(table, settings, quantities).trips
-    out: dict[str, float | None] = {}
-    num_year = den_year = 0.0
-    for season in SEASONS:
-        alone = (codes(table, f"mode_{season}") == "car_alone").to_numpy(dtype=bool)
-        season_trips_ = trips[season].to_numpy(dtype="float64")
-        num = float(season_trips_[alone].sum())
-        den = float(season_trips_.sum())
-        out[season] = num / den if den > 0 else None
-        num_year += num
-        den_year += den
-    out["year"] = num_year / den_year if den_year > 0 else None
-    return out
+    return _Rows(table, settings, quantities).drive_alone_rates()
 
 
 def _effective_ci(season_trips_: Sequence[np.ndarray], rate: float | None) -> tuple[float | None, float | None]:
@@ -650,27 +688,7 @@ def cars_per_100(table: pd.DataFrame, *, employees: int | None = None,
                  quantities: RowQuantities | None = None) -> dict[str, Any]:
     """Cars arriving on an average working day per 100 respondents, per season and for the year."""
     settings = settings if settings is not None and "full_week_days" in settings else load_settings(settings)
-    full = float(settings["full_week_days"])
-    days = row_quantities(table, settings, quantities).days.to_numpy(dtype="float64")
-    out: dict[str, Any] = {"base": "respondents"}
-    weights = season_weights(settings)
-    year = 0.0
-    any_known = False
-    for season in SEASONS:
-        mode = codes(table, f"mode_{season}")
-        n = int(mode.notna().sum())
-        drivers = mode.isin(CAR_DRIVER_MODES).to_numpy(dtype=bool)
-        cars = float(np.minimum(days[drivers] / full, 7.0 / full).sum())
-        value = 100.0 * cars / n if n else None
-        out[season] = value
-        if value is not None:
-            year += weights[season] * value
-            any_known = True
-    out["year"] = year if any_known else None
-    if employees:
-        out["employees"] = int(employees)
-        out["estimated_cars_per_day"] = (out["year"] * employees / 100.0) if out["year"] is not None else None
-    return out
+    return _Rows(table, settings, quantities).cars_per_100(employees)
 
 
 # --------------------------------------------------------------------------- bands and days
@@ -713,7 +731,7 @@ def _banded(ledger: Ledger, values: pd.Series, edges: Sequence[float], right: bo
     return {
         "n": known,
         "n_unknown": int((~known_mask).sum()),
-        "bands": {b: _cell(fig, known) for b, fig in cells.items()},
+        "bands": _cells(cells, known),
         "median": Derived(float(values.median()) if known.n else None, (known,)),
         "mean": Derived(float(values.mean()) if known.n else None, (known,)),
     }
@@ -750,14 +768,14 @@ def _days_section(ledger: Ledger, table: pd.DataFrame, used: pd.Series) -> dict[
             # Those who gave no days count with an assumed number: with it, the mean of all says
             # as much as the mean of those who gave days.
             "mean_used": Derived(float(used.mean()) if len(used) else None, (everyone, n_rep, days_rep)),
-            "distribution": {d: _cell(fig, n_rep) for d, fig in day_cells.items()},
+            "distribution": _cells(day_cells, n_rep),
         },
         "remote_work": {
             "n_reported": n_remote,
             "n_any_remote": any_remote,
             "share_any_remote": Derived(any_remote.n / n_remote.n if n_remote.n else None, (any_remote, n_remote)),
             "mean_remote_days": Derived(float(remote.mean()) if n_remote.n else None, (n_remote, days_remote)),
-            "distribution": {d: _cell(fig, n_remote) for d, fig in remote_cells.items()},
+            "distribution": _cells(remote_cells, n_remote),
         },
     }
 
@@ -884,7 +902,7 @@ def describe(table: pd.DataFrame, *, k: int = DEFAULT_K, employees: int | None =
     if seasons_asked >= 2:
         shift = _seasonal_shift(ledger, table, rows, flags["barriers"])
 
-    dar = drive_alone_rate(table, settings=settings, quantities=quantities)
+    dar = rows.drive_alone_rates()
     dar_ci: dict[str, Any] = {}
     for key, picked in [(s, [s]) for s in SEASONS] + [("year", list(SEASONS))]:
         lo, hi = _effective_ci([rows.trips[s] for s in picked], dar[key])
@@ -894,7 +912,7 @@ def describe(table: pd.DataFrame, *, k: int = DEFAULT_K, employees: int | None =
                  if m in seasons[s]["modes"]]
         _, needs = rows.alone_rate(ledger, picked, np.ones(n, dtype=bool), alone)
         dar_ci[key] = {"rate": Derived(dar[key], needs), "ci_low": Derived(lo, needs), "ci_high": Derived(hi, needs)}
-    cars = cars_per_100(table, employees=employees, settings=settings, quantities=quantities)
+    cars = rows.cars_per_100(employees)
     driver_needs = tuple(f for s in SEASONS for f in (seasons[s]["car_driver"]["count"], seasons[s]["n"]))
     for key in ("summer", "winter", "year", "estimated_cars_per_day"):
         if key in cars:

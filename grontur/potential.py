@@ -29,13 +29,13 @@ from grontur._yaml import read_yaml
 from grontur.bases import mask as base_mask
 from grontur.describe import (
     MultiSelect,
-    as_bool,
     codes,
     column,
     jsonable,
     load_settings,
     numeric,
     row_quantities,
+    said_yes,
     season_weights,
 )
 from grontur.emissions import BANDS, EmissionsResult
@@ -361,7 +361,7 @@ def published(publication: Publication, section: Mapping[str, Any]) -> dict[str,
 
 
 def _condition(table: pd.DataFrame, name: str, barrier: str | None, barriers: MultiSelect) -> np.ndarray:
-    flag = as_bool(column(table, name)).fillna(False).astype(bool).to_numpy()
+    flag = said_yes(table, name)
     if barrier:
         flag = flag | barriers.flags(barrier)
     return flag
@@ -426,7 +426,7 @@ def find_carpool(table: pd.DataFrame, *, k: int = DEFAULT_K, digits: int = 4, mi
     area, areas = _area_ids(codes(table, "home_postcode"), digits)
     wp_col = column(table, "workplace").astype("object")
     (workplace,), workplaces = text_ids((wp_col.fillna("") if wp_col.notna().sum() == 0 else wp_col).to_numpy(dtype=object))
-    shift = as_bool(column(table, "shift_work")).fillna(False).astype(bool).to_numpy(dtype=bool)
+    shift = said_yes(table, "shift_work")
     rows = np.flatnonzero(lone & (area >= 0) & (workplace >= 0))
     # One key per area, workplace and working pattern, as a number; named as text only per group.
     combined = (area[rows] * len(workplaces) + workplace[rows]) * 2 + shift[rows]
@@ -495,13 +495,15 @@ def compute_potential(
         msg = "The emissions were computed on another table: call compute_emissions on the same table first."
         raise ConfigError(msg)
 
-    distance = numeric(table, "distance_km")
+    modes = {s: codes(table, f"mode_{s}") for s in SEASONS}
+    drives = {s: modes[s].isin(CAR_DRIVER_MODES).to_numpy(dtype=bool) for s in SEASONS}
+    alone = {s: (modes[s] == "car_alone").to_numpy(dtype=bool) for s in SEASONS}
+    distance = numeric(table, "distance_km").to_numpy(dtype="float64")
+    minutes = numeric(table, "travel_time_min").to_numpy(dtype="float64")
     # A car commuter who gave a travel time but no distance: time x an average car speed.
     speed = float(_value(params.get("car_speed_km_per_min", 0.0)) or 0.0)
-    drives_any = codes(table, "mode_summer").isin(CAR_DRIVER_MODES) | codes(table, "mode_winter").isin(CAR_DRIVER_MODES)
-    from_time = distance.isna() & numeric(table, "travel_time_min").notna() & drives_any & (speed > 0)
-    distance = distance.where(~from_time, numeric(table, "travel_time_min") * speed)
-    d = distance.to_numpy()
+    from_time = np.isnan(distance) & ~np.isnan(minutes) & np.logical_or.reduce(list(drives.values())) & (speed > 0)
+    d = np.where(from_time, minutes * speed, distance)
     quantities = row_quantities(table, settings, emissions.quantities)
     barriers = quantities.multi_select(table, "barriers")
     consider = quantities.multi_select(table, "would_consider")
@@ -518,9 +520,6 @@ def compute_potential(
     carpool = find_carpool(table, k=k, digits=digits, min_km=min_km)
     in_group = pd.Series(carpool.in_group, index=table.index)
 
-    modes = {s: codes(table, f"mode_{s}") for s in SEASONS}
-    drives = {s: modes[s].isin(CAR_DRIVER_MODES).to_numpy(dtype=bool) for s in SEASONS}
-    alone = {s: (modes[s] == "car_alone").to_numpy(dtype=bool) for s in SEASONS}
     car_commuter = pd.Series(base_mask(table, "car_drivers"), index=table.index)
 
     base: dict[str, np.ndarray] = {}
@@ -580,14 +579,14 @@ def compute_potential(
     per_values[~car_commuter.to_numpy(dtype=bool)] = np.nan
     per = pd.DataFrame(per_values, index=table.index, columns=by_season[SEASONS[0]].columns)
 
-    scenarios, per_resp = _scenarios(table, by_season, emissions, params, settings)
+    scenarios, per_resp = _scenarios(table, season_f, emissions, params, settings)
     log.info("potential for %s car commuters (transit service %s)", f"{int(car_commuter.sum()):,}", transit_service)
     return PotentialResult(
         per_respondent=per, by_season=by_season, car_commuter=car_commuter, scenarios=scenarios,
         carpool=carpool, params=params, transit_service=transit_service, k=k,
         scenario_per_respondent=per_resp, table=table, settings=settings,
         n_distance_from_time=int(from_time.sum()),
-        distance_from_time=from_time.to_numpy(dtype=bool),
+        distance_from_time=from_time,
         logits=logits, condition_terms=condition_terms,
         drives=drives,
         alone=alone,
@@ -599,8 +598,10 @@ def _zero_nan(values: np.ndarray) -> np.ndarray:
     return np.where(np.isnan(values), 0.0, values)
 
 
-def _scenarios(table: pd.DataFrame, by_season: Mapping[str, pd.DataFrame], emissions: EmissionsResult,
+def _scenarios(table: pd.DataFrame, season_f: Mapping[str, np.ndarray], emissions: EmissionsResult,
                params: Mapping[str, Any], settings: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, pd.DataFrame]]:
+    """The scenarios' avoided trips and tonnes, from each season's feasibility (rows by
+    :data:`ALTERNATIVES`, missing where the person does not drive)."""
     detail = emissions.detail
     days_per_year = float(settings["working_days_per_year"])
     occupancy = float(_value(params.get("carpool_occupancy", 2.0)))
@@ -610,10 +611,10 @@ def _scenarios(table: pd.DataFrame, by_season: Mapping[str, pd.DataFrame], emiss
     out: dict[str, Any] = {}
     per_resp: dict[str, pd.DataFrame] = {}
     known_tonnes = bool(detail["estimated"].any()) if "estimated" in detail else True
-    baseline_trips = cast(pd.Series, sum(detail[f"car_trips_{s}"].fillna(0.0) for s in SEASONS))  # SEASONS is not empty
     # The per-row columns each scenario reads, fetched once.
-    feasibility = {s: _zero_nan(by_season[s][list(ALTERNATIVES)].to_numpy(dtype="float64")) for s in SEASONS}
+    feasibility = {s: _zero_nan(season_f[s]) for s in SEASONS}
     car_trips_of = {s: _zero_nan(detail[f"car_trips_{s}"].to_numpy(dtype="float64")) for s in SEASONS}
+    baseline_trips = cast(np.ndarray, sum(car_trips_of[s] for s in SEASONS))  # SEASONS is not empty
     person_km_of = {s: _zero_nan(detail[f"car_km_{s}"].to_numpy(dtype="float64")) for s in SEASONS}
     car_tonnes_of = {(b, s): _zero_nan(detail[f"{b}_{s}"].to_numpy(dtype="float64")) for b in BANDS for s in SEASONS}
     for name, scen in params["scenarios"].items():

@@ -67,6 +67,10 @@ def to_jsonable(value: Any) -> Any:
     return value
 
 
+#: The types :func:`to_jsonable` gives back as they are (checked by exact type, as there).
+_PLAIN: Final = frozenset({str, int, bool, type(None)})
+
+
 def published_section(section: Any, hidden: list[int]) -> Any:
     """A results section as plain JSON values (:func:`to_jsonable`), adding up the
     ``suppressed_cells`` counts found in it into ``hidden[0]`` on the same walk.
@@ -75,18 +79,22 @@ def published_section(section: Any, hidden: list[int]) -> Any:
     a bool) reached through mappings and lists from the section.
     """
     kind = type(section)
-    if kind is str or kind is int or kind is bool or section is None:
+    if kind in _PLAIN:
         return section
     if kind is float:
-        return None if math.isnan(section) or math.isinf(section) else section
+        return section if math.isfinite(section) else None
     if kind is dict or isinstance(section, Mapping):
         own = section.get("suppressed_cells")
         if own is not None and isinstance(own, (int, np.integer)) and not isinstance(own, bool):
             hidden[0] += int(own)
-        return {str(key): to_jsonable(item) if key == "suppressed_cells" else published_section(item, hidden)
+        # A section holds some ten thousand values: the plain ones are taken as they are here,
+        # without a call each (the same values the calls would give).
+        return {key if type(key) is str else str(key):
+                item if type(item) in _PLAIN else
+                to_jsonable(item) if key == "suppressed_cells" else published_section(item, hidden)
                 for key, item in section.items()}
     if kind is list or isinstance(section, list):
-        return [published_section(item, hidden) for item in section]
+        return [item if type(item) in _PLAIN else published_section(item, hidden) for item in section]
     return to_jsonable(section)
 
 
