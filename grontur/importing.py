@@ -476,19 +476,22 @@ def with_generalisation_issues(issues: pd.DataFrame, table: pd.DataFrame, k: int
     """
     generalised = rare_rows(table, k)
     frames = [issues[issues["problem"] != "rare_value_generalised"]] if len(issues) else []
-    for column in QUASI_IDENTIFIERS:
-        rows = generalised.get(column)
-        if rows is None or not len(rows):
-            continue
+    # One row per blanked cell, the columns in the order of QUASI_IDENTIFIERS.
+    blanked = [(column, rows) for column in QUASI_IDENTIFIERS
+               if (rows := generalised.get(column)) is not None and len(rows)]
+    if blanked:
+        source = table["source_row"]
         frames.append(pd.DataFrame({
-            "source_row": table.loc[rows, "source_row"].astype(int).to_numpy(), "column": column,
+            "source_row": np.concatenate([source.loc[rows].astype(int).to_numpy() for _, rows in blanked]),
+            "column": [column for column, rows in blanked for _ in range(len(rows))],
             "raw_value": RARE_VALUES, "problem": "rare_value_generalised", "action": "blanked_in_cleaned_csv",
         }))
     frames = [frame for frame in frames if len(frame)]
     if not frames:
         return issues.iloc[0:0] if len(issues) else issues
     out = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0].reset_index(drop=True)
-    return out.sort_values(["source_row", "column"], kind="stable").reset_index(drop=True)[list(ISSUE_COLUMNS)]
+    out = out.sort_values(["source_row", "column"], kind="stable", ignore_index=True)
+    return out if list(out.columns) == list(ISSUE_COLUMNS) else out[list(ISSUE_COLUMNS)]
 
 
 def _placeholders(frame: pd.DataFrame, blanked: pd.DataFrame) -> np.ndarray:

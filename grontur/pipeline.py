@@ -297,7 +297,8 @@ def prepare_table(imported: Any, *, project: Project, lang: str | None = None,
     """The baseline table every figure is computed from: the imported one, with distances
     estimated from the project's workplaces and geodata when it has them (and that
     :class:`grontur.geo.GeoResult`, else ``None``). The analysis and the comparison both start here."""
-    table = imported.table.copy()
+    # the columns are shared until one is replaced (copy on write): the import's table never changes
+    table = imported.table.copy(deep=False)
     if not (project.workplaces or project.geodata):
         return table, None
     from grontur import geo

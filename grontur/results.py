@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -98,6 +99,12 @@ def published_section(section: Any, hidden: list[int]) -> Any:
     return to_jsonable(section)
 
 
+def _tally(values: pd.Series) -> dict[str, int]:
+    """How many times each value (a code) occurs, missing ones left out, in the order of the codes."""
+    counted = Counter(values.dropna().tolist()) if len(values) else Counter()
+    return {str(value): int(count) for value, count in sorted(counted.items())}
+
+
 def sum_suppressed(section: Any) -> int:
     """Add up every ``suppressed_cells`` count found in a results section."""
     hidden = [0]
@@ -141,13 +148,12 @@ class RespondentAccount:
     def of_import(cls, imported: Any, employees: int | None) -> RespondentAccount:
         """The account of an :class:`grontur.importing.ImportResult`, with the head count."""
         account = imported.account
-        reasons = imported.quarantine["reason"].value_counts().sort_index()
         kept = int(account["kept"])
         return cls(
             input_rows=int(account["input_rows"]),
             kept=kept,
             quarantined=int(account["quarantined"]),
-            quarantine_reasons={str(reason): int(count) for reason, count in reasons.items()},
+            quarantine_reasons=_tally(imported.quarantine["reason"]),
             employees=employees,
             response_rate=(kept / employees) if employees else None,
         )
@@ -206,8 +212,7 @@ class QualitySummary:
 
     @classmethod
     def of_issues(cls, issues: pd.DataFrame, mapping_report: Mapping[str, Any]) -> QualitySummary:
-        by_problem = issues["problem"].value_counts().sort_index() if len(issues) else pd.Series(dtype=int)
-        return cls(problems=len(issues), by_problem={str(key): int(value) for key, value in by_problem.items()},
+        return cls(problems=len(issues), by_problem=_tally(issues["problem"]) if len(issues) else {},
                    mapping=mapping_report)
 
     def to_json(self) -> dict[str, Any]:
