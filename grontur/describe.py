@@ -23,6 +23,7 @@ Definitions (see ``docs/schema/analysis.md``):
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -357,12 +358,22 @@ def _num(value: Any) -> Any:
     return value
 
 
+#: The types :func:`jsonable` keeps as they are (checked by exact type: a NumPy scalar is none).
+_PLAIN = frozenset({str, int, bool, type(None)})
+
+
 def jsonable(obj: Any) -> Any:
     """Recursively convert to plain JSON types (dict, list, str, int, float, bool, None)."""
-    if isinstance(obj, Mapping):
-        return {str(k): jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [jsonable(v) for v in obj]
+    kind = type(obj)
+    if kind is str or kind is int or kind is bool or obj is None:
+        return obj
+    if kind is float:
+        return obj if math.isfinite(obj) else None
+    if kind is dict or isinstance(obj, Mapping):
+        # plain values taken as they are, without a call each (what _num gives them back as)
+        return {str(k): v if type(v) in _PLAIN else jsonable(v) for k, v in obj.items()}
+    if kind is list or kind is tuple or isinstance(obj, (list, tuple)):
+        return [v if type(v) in _PLAIN else jsonable(v) for v in obj]
     return _num(obj)
 
 

@@ -391,10 +391,10 @@ def compute_emissions(
     dist = np.where(dist > 0, dist, np.nan)
     quantities = row_quantities(table, settings, quantities)
     days = quantities.days.to_numpy(dtype="float64")
-    summer = column(table, "mode_summer").astype("object")
-    winter = column(table, "mode_winter").astype("object")
+    summer = column(table, "mode_summer").to_numpy(dtype=object)
+    winter = column(table, "mode_winter").to_numpy(dtype=object)
     # One season missing: the other season's mode stands for the whole year.
-    modes = {"summer": summer.fillna(winter).to_numpy(dtype=object), "winter": winter.fillna(summer).to_numpy(dtype=object)}
+    modes = {"summer": np.where(pd.isna(summer), winter, summer), "winter": np.where(pd.isna(winter), summer, winter)}
     n = len(table)
     mode_ids, mode_values = pd.factorize(np.concatenate([modes[s] for s in SEASONS]))
     mode_id = {s: mode_ids[i * n:(i + 1) * n] for i, s in enumerate(SEASONS)}
@@ -426,15 +426,16 @@ def compute_emissions(
         columns[f"car_trips_{season}"] = np.where(is_car, 2.0 * days * weeks * w, 0.0)
     is_estimated = estimated & np.logical_and.reduce([~np.isnan(columns[f"central_{s}"]) for s in SEASONS])
     columns["estimated"] = is_estimated
-    columns["distance_estimated"] = _distance_estimated(column(table, "distance_estimated")) & is_estimated
+    columns["distance_estimated"] = (_distance_estimated(table["distance_estimated"]) & is_estimated
+                                     if "distance_estimated" in table.columns else np.zeros(n, dtype=bool))
     detail = pd.DataFrame(columns, index=table.index)
     totals = {}
     for band in BANDS:
         total = columns[f"{band}_summer"] + columns[f"{band}_winter"]
         totals[band] = pd.Series(np.where(is_estimated, total, nan), index=table.index)
-    n_est = int(detail["estimated"].sum())
-    log.info("emissions estimated for %s of %s respondents: %.1f t CO2e/year",
-             f"{n_est:,}", f"{len(table):,}", float(totals["central"].sum()))
+    if log.isEnabledFor(logging.INFO):
+        log.info("emissions estimated for %s of %s respondents: %.1f t CO2e/year",
+                 f"{int(is_estimated.sum()):,}", f"{len(table):,}", float(totals["central"].sum()))
     return EmissionsResult(
         per_respondent=totals["central"].rename("tonnes_co2e_per_year"),
         low=totals["low"].rename("tonnes_co2e_low"),

@@ -252,7 +252,8 @@ def analyse_imported(
     segmented = segmented.published(publication)
     ranking = ranking.published(publication)
     ranking_dict = ranking.as_dict(lang)
-    _target_by_repeat_survey(ranking_dict.get("plan"), plan.as_dict())
+    steps = plan.as_dict()
+    _target_by_repeat_survey(ranking_dict.get("plan"), steps)
     segments_dict = segmented.as_dict()
     model = Results(
         generated=project.run_date,
@@ -268,7 +269,7 @@ def analyse_imported(
         excluded_measures=ranking_dict["excluded_measures"],
         packages=ranking_dict.get("packages", {}),
         plan=ranking_dict["plan"],
-        anchoring_plan=plan.as_dict(),
+        anchoring_plan=steps,
         geo=geo_section,
         # every base population a figure is counted over, with its count (grontur.bases)
         bases=tuple(Base(name, publication.value(fig)) for name, fig in ledger.named_bases().items()),

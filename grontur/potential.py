@@ -268,12 +268,13 @@ class PotentialResult:
         commuter = self.car_commuter.to_numpy(dtype=bool)
         car = ledger.named("car_drivers", table)
         feasible = self._feasible_matrix() & commuter[:, None]
-        known = self.per_respondent.notna().to_numpy(dtype=bool) & commuter[:, None]
+        per = self.per_respondent.to_numpy(dtype=float)  # columns in ALTERNATIVES order
+        known = ~np.isnan(per) & commuter[:, None]
         counts: dict[str, Any] = {}
         for j, alt in enumerate(ALTERNATIVES):
             n_known = ledger.base(known[:, j], tag=("potential", "feasible", alt, "n"), answered=True)
             count = ledger.count(feasible[:, j], tag=("potential", "feasible", alt))
-            values = self.per_respondent[alt].to_numpy(dtype=float)[known[:, j]]
+            values = per[:, j][known[:, j]]
             counts[alt] = {
                 "count": count, "share": ledger.share(count, n_known), "n_known": n_known,
                 "mean_feasibility": Derived(float(values.mean()) if len(values) else None, (n_known,)),
@@ -318,8 +319,7 @@ class PotentialResult:
         for name in ("workplace", "job_group"):
             if name not in table.columns:
                 continue
-            full = column(table, name).astype("object")
-            ids, uniques = pd.factorize(full)
+            ids, uniques = pd.factorize(column(table, name).to_numpy(dtype=object))
             answered = commuter & (ids >= 0)
             groups: dict[str, Any] = {}
             figs = []
