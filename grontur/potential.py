@@ -53,7 +53,7 @@ from grontur.publish import (
     is_small,
 )
 from grontur.resources import data_path
-from grontur.schema import CAR_DRIVER_MODES, SEASONS
+from grontur.schema import SEASONS
 
 log = logging.getLogger(__name__)
 
@@ -154,8 +154,9 @@ def _curve_logit(alt: str, spec: Mapping[str, Any], d: np.ndarray, g: np.ndarray
         return float(_logit(float(curve["base"]))) + _band_shift(d, curve["bands"])
     if kind == "job_group":
         base = curve["base"]
-        p = job.map(base).fillna(base.get("unknown", 0.2)).astype("float64").to_numpy()
-        return _logit(p)
+        unknown = base.get("unknown", 0.2)  # a job group without a value of its own, or none given
+        ids, groups = pd.factorize(job.to_numpy(dtype=object))
+        return _logit(np.array([base.get(group, unknown) for group in groups] + [unknown], dtype="float64")[ids])
     msg = f"measures/factors/potential.yaml: alternative {alt!r} has an unknown curve type {kind!r}; use pct, logistic_distance, service_bands, base_bands or job_group."
     raise ConfigError(msg)
 
@@ -419,13 +420,14 @@ def find_carpool(table: pd.DataFrame, *, k: int = DEFAULT_K, digits: int = 4, mi
     """Lone drivers (one-way distance of at least ``min_km``) from the same postcode area to the
     same workplace with the same working pattern (shift or not), in groups of at least ``k``
     (a group that could be named in the report), largest first."""
-    dist = numeric(table, "distance_km")
-    drivers = (codes(table, "mode_summer") == "car_alone") | (codes(table, "mode_winter") == "car_alone")
-    drivers = drivers & (dist >= min_km) if min_km > 0 else drivers
-    lone = drivers.to_numpy(dtype=bool)
+    lone = np.logical_or.reduce([base_mask(table, f"drive_alone_{season}") for season in SEASONS])
+    if min_km > 0:
+        lone &= numeric(table, "distance_km").to_numpy(dtype=float) >= min_km
     area, areas = _area_ids(codes(table, "home_postcode"), digits)
-    wp_col = column(table, "workplace").astype("object")
-    (workplace,), workplaces = text_ids((wp_col.fillna("") if wp_col.notna().sum() == 0 else wp_col).to_numpy(dtype=object))
+    at = column(table, "workplace").to_numpy(dtype=object)
+    if pd.isna(at).all():  # no workplace given: everyone at the one workplace ""
+        at = np.full(len(at), "", dtype=object)
+    (workplace,), workplaces = text_ids(at)
     shift = said_yes(table, "shift_work")
     rows = np.flatnonzero(lone & (area >= 0) & (workplace >= 0))
     # One key per area, workplace and working pattern, as a number; named as text only per group.
@@ -495,9 +497,8 @@ def compute_potential(
         msg = "The emissions were computed on another table: call compute_emissions on the same table first."
         raise ConfigError(msg)
 
-    modes = {s: codes(table, f"mode_{s}") for s in SEASONS}
-    drives = {s: modes[s].isin(CAR_DRIVER_MODES).to_numpy(dtype=bool) for s in SEASONS}
-    alone = {s: (modes[s] == "car_alone").to_numpy(dtype=bool) for s in SEASONS}
+    drives = {s: base_mask(table, f"car_drivers_{s}") for s in SEASONS}
+    alone = {s: base_mask(table, f"drive_alone_{s}") for s in SEASONS}
     distance = numeric(table, "distance_km").to_numpy(dtype="float64")
     minutes = numeric(table, "travel_time_min").to_numpy(dtype="float64")
     # A car commuter who gave a travel time but no distance: time x an average car speed.
@@ -518,7 +519,7 @@ def compute_potential(
     digits = int(_value(params.get("carpool_postcode_digits", 4)))
     min_km = float(_value(params.get("carpool_min_km", 0.0)))
     carpool = find_carpool(table, k=k, digits=digits, min_km=min_km)
-    in_group = pd.Series(carpool.in_group, index=table.index)
+    in_group = carpool.in_group
 
     car_commuter = pd.Series(base_mask(table, "car_drivers"), index=table.index)
 
@@ -543,7 +544,7 @@ def compute_potential(
         for code, shift in (spec.get("help_shift") or {}).items():
             x = x + float(shift) * helps.flags(code)
         if alt == "carpool":
-            x = x + np.where(in_group.to_numpy(), float(spec.get("group_shift", 0.0)), float(spec.get("no_group_shift", 0.0)))
+            x = x + np.where(in_group, float(spec.get("group_shift", 0.0)), float(spec.get("no_group_shift", 0.0)))
         base[alt] = x
 
     by_season: dict[str, pd.DataFrame] = {}
