@@ -430,16 +430,16 @@ def compute_emissions(
                                      if "distance_estimated" in table.columns else np.zeros(n, dtype=bool))
     detail = pd.DataFrame(columns, index=table.index)
     totals = {}
-    for band in BANDS:
+    for band, name in zip(BANDS, ("tonnes_co2e_per_year", "tonnes_co2e_low", "tonnes_co2e_high")):
         total = columns[f"{band}_summer"] + columns[f"{band}_winter"]
-        totals[band] = pd.Series(np.where(is_estimated, total, nan), index=table.index)
+        totals[band] = pd.Series(np.where(is_estimated, total, nan), index=table.index, name=name)
     if log.isEnabledFor(logging.INFO):
         log.info("emissions estimated for %s of %s respondents: %.1f t CO2e/year",
                  f"{int(is_estimated.sum()):,}", f"{len(table):,}", float(totals["central"].sum()))
     return EmissionsResult(
-        per_respondent=totals["central"].rename("tonnes_co2e_per_year"),
-        low=totals["low"].rename("tonnes_co2e_low"),
-        high=totals["high"].rename("tonnes_co2e_high"),
+        per_respondent=totals["central"],
+        low=totals["low"],
+        high=totals["high"],
         detail=detail,
         table=table,
         factors=factors,

@@ -47,13 +47,12 @@ from grontur.mapping import (
 )
 from grontur.privacy import (
     PLACEHOLDERS,
-    QUASI_IDENTIFIERS,
     UNIQUENESS_COLUMNS,
     generalise_rare,
     identifier_kinds,
     pseudonymise,
     pseudonyms,
-    rare_rows,
+    rare_flags,
     reason_from_name,
     strip_identifiers,
     unique_rows,
@@ -474,16 +473,17 @@ def with_generalisation_issues(issues: pd.DataFrame, table: pd.DataFrame, k: int
     Rows of that problem already in ``issues`` (from an import at another k, or of a larger table)
     are replaced, so that quality.csv counts exactly what cleaned.csv generalised.
     """
-    generalised = rare_rows(table, k)
-    frames = [issues[issues["problem"] != "rare_value_generalised"]] if len(issues) else []
+    frames = []
+    if len(issues):
+        others = issues["problem"].to_numpy(dtype=object) != "rare_value_generalised"
+        frames.append(issues if others.all() else issues[others])
     # One row per blanked cell, the columns in the order of QUASI_IDENTIFIERS.
-    blanked = [(column, rows) for column in QUASI_IDENTIFIERS
-               if (rows := generalised.get(column)) is not None and len(rows)]
+    blanked = [(column, flags) for column, flags in rare_flags(table, k).items() if flags.any()]
     if blanked:
-        source = table["source_row"]
+        source = table["source_row"].to_numpy()
         frames.append(pd.DataFrame({
-            "source_row": np.concatenate([source.loc[rows].astype(int).to_numpy() for _, rows in blanked]),
-            "column": [column for column, rows in blanked for _ in range(len(rows))],
+            "source_row": np.concatenate([source[flags].astype(int) for _, flags in blanked]),
+            "column": [column for column, flags in blanked for _ in range(int(flags.sum()))],
             "raw_value": RARE_VALUES, "problem": "rare_value_generalised", "action": "blanked_in_cleaned_csv",
         }))
     frames = [frame for frame in frames if len(frame)]

@@ -562,8 +562,8 @@ def compute_potential(
             if alt == "carpool":
                 f = np.where(alone[season], f, np.where(drives[season], 0.0, np.nan))
             frame[alt] = f
-        by_season[season] = pd.DataFrame(frame, index=table.index)
         season_f[season] = np.column_stack([frame[alt] for alt in ALTERNATIVES])
+        by_season[season] = pd.DataFrame(season_f[season], index=table.index, columns=list(ALTERNATIVES))
 
     # Annual feasibility: average over the seasons in which the person drives, weighted by season.
     weights = season_weights(settings)
@@ -671,6 +671,6 @@ def _scenarios(table: pd.DataFrame, season_f: Mapping[str, np.ndarray], emission
                 "source": str(scen.get("source", "")),
             },
         }
-        per_resp[name] = pd.DataFrame({"car_trips_per_year_avoided": trips,
-                                       **{f"tonnes_avoided_{b}": tonnes[b] for b in BANDS}}, index=table.index)
+        per_resp[name] = pd.DataFrame(np.column_stack([trips, *(tonnes[b] for b in BANDS)]), index=table.index,
+                                      columns=["car_trips_per_year_avoided", *(f"tonnes_avoided_{b}" for b in BANDS)])
     return out, per_resp
