@@ -100,9 +100,9 @@ def published_section(section: Any, hidden: list[int]) -> Any:
 
 
 def _tally(values: pd.Series) -> dict[str, int]:
-    """How many times each value (a code) occurs, missing ones left out, in the order of the codes."""
-    counted = Counter(values.dropna().tolist()) if len(values) else Counter()
-    return {str(value): int(count) for value, count in sorted(counted.items())}
+    """How many times each code (a text) occurs, missing ones left out, in the order of the codes."""
+    counted = Counter(value for value in values.tolist() if isinstance(value, str))
+    return {str(value): count for value, count in sorted(counted.items())}
 
 
 def sum_suppressed(section: Any) -> int:
