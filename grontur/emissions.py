@@ -197,6 +197,14 @@ class EmissionsResult:
     employees: int | None = None
     # days on site and trips per row, shared with the sections computed on the same table
     quantities: RowQuantities | None = None
+    #: the arrays :attr:`detail` was made of, by column (read through :meth:`column`)
+    columns: Mapping[str, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
+
+    def column(self, name: str) -> np.ndarray:
+        """The column ``name`` of :attr:`detail` as an array (without reading the frame when the
+        arrays it was made of are at hand)."""
+        found = self.columns.get(name)
+        return found if found is not None else self.detail[name].to_numpy()
 
     @property
     def total(self) -> float | None:
@@ -227,7 +235,7 @@ class EmissionsResult:
         # the respondents less that base, as "how many did not answer" is published elsewhere.
         n_est = ledger.base(est, tag=("emissions", "estimated"), answered=True)
         not_est = Derived(respondents.n - n_est.n, (respondents, n_est))
-        dist_est = ledger.count(self.detail["distance_estimated"].to_numpy(dtype=bool),
+        dist_est = ledger.count(self.column("distance_estimated").astype(bool),
                                 tag=("emissions", "distance_estimated"))
         available = n_est.n > 0
         reason = None
@@ -278,12 +286,11 @@ class EmissionsResult:
     @cached_property
     def _arrays(self) -> dict[str, np.ndarray]:
         """The per-row columns the section sums, as NumPy arrays (read once)."""
-        d = self.detail
-        out = {"estimated": d["estimated"].to_numpy(dtype=bool)}
+        out = {"estimated": self.column("estimated").astype(bool)}
         for b, s in zip(BANDS, (self.per_respondent, self.low, self.high)):
             out[b] = s.to_numpy()
             for season in SEASONS:
-                out[f"{b}_{season}"] = d[f"{b}_{season}"].to_numpy()
+                out[f"{b}_{season}"] = self.column(f"{b}_{season}")
         return out
 
     def _tonnes(self, mask: np.ndarray, fig: Fig, seasons: Mapping[str, np.ndarray] | None = None) -> dict[str, Derived]:
@@ -327,14 +334,13 @@ class EmissionsResult:
         the respondents with an estimate too. Respondents who use two modes count in both
         groups, so that equation is stricter than the respondents' own: the gate hides a second
         group beside a hidden one, as the tonnes need."""
-        d = self.detail
         est = self._arrays["estimated"]
-        ids, labels = text_ids(*(d[f"{kind}_{s}"].to_numpy(dtype=object) for s in SEASONS))
+        ids, labels = text_ids(*(self.column(f"{kind}_{s}").astype(object) for s in SEASONS))
         columns = dict(zip(SEASONS, ids))
         found = sorted({i for s in SEASONS for i in columns[s][est].tolist()} - {-1}, key=lambda i: labels[i])
         out: dict[str, Any] = {}
         figs = []
-        union = np.zeros(len(d), dtype=bool)
+        union = np.zeros(len(est), dtype=bool)
         for i in found:
             g = labels[i]
             seasons = {s: est & (columns[s] == i) for s in SEASONS}
@@ -447,4 +453,5 @@ def compute_emissions(
         k=k,
         quantities=quantities,
         employees=employees,
+        columns={name: values.to_numpy() if isinstance(values, pd.Series) else values for name, values in columns.items()},
     )

@@ -611,13 +611,13 @@ def _scenarios(table: pd.DataFrame, season_f: Mapping[str, np.ndarray], emission
     days = row_quantities(table, settings, emissions.quantities).days.to_numpy()
     out: dict[str, Any] = {}
     per_resp: dict[str, pd.DataFrame] = {}
-    known_tonnes = bool(detail["estimated"].any()) if "estimated" in detail else True
+    known_tonnes = bool(emissions.column("estimated").any()) if "estimated" in detail else True
     # The per-row columns each scenario reads, fetched once.
     feasibility = {s: _zero_nan(season_f[s]) for s in SEASONS}
-    car_trips_of = {s: _zero_nan(detail[f"car_trips_{s}"].to_numpy(dtype="float64")) for s in SEASONS}
+    car_trips_of = {s: _zero_nan(emissions.column(f"car_trips_{s}").astype("float64")) for s in SEASONS}
     baseline_trips = cast(np.ndarray, sum(car_trips_of[s] for s in SEASONS))  # SEASONS is not empty
-    person_km_of = {s: _zero_nan(detail[f"car_km_{s}"].to_numpy(dtype="float64")) for s in SEASONS}
-    car_tonnes_of = {(b, s): _zero_nan(detail[f"{b}_{s}"].to_numpy(dtype="float64")) for b in BANDS for s in SEASONS}
+    person_km_of = {s: _zero_nan(emissions.column(f"car_km_{s}").astype("float64")) for s in SEASONS}
+    car_tonnes_of = {(b, s): _zero_nan(emissions.column(f"{b}_{s}").astype("float64")) for b in BANDS for s in SEASONS}
     for name, scen in params["scenarios"].items():
         uptake = {alt: float(scen["uptake"].get(alt, 0.0)) for alt in ALTERNATIVES}
         extra = float(scen.get("extra_remote_days", 0.0))
