@@ -225,8 +225,14 @@ def _selected(ranking: Any, top_n: int) -> list[dict[str, Any]]:
     return result
 
 
+#: The fields of a selected measure a catalogue entry fills in when the ranking left them empty.
+_FILLED = ("family", "actors", "anchoring", "cost_class")
+
+
 def _fill_from_catalogue(measures: list[dict[str, Any]], catalogue: Any) -> None:
-    if catalogue is None:
+    # A ranked measure has them all: only a ranking dict may lack some.
+    lacking = [item for item in measures if not all(item[key] for key in _FILLED)]
+    if catalogue is None or not lacking:
         return
     from grontur.rank import MeasureRules, iter_measures
 
@@ -234,7 +240,7 @@ def _fill_from_catalogue(measures: list[dict[str, Any]], catalogue: Any) -> None
         by_id = {str(getattr(m, "id", None) if not isinstance(m, Mapping) else m.get("id")): m for m in iter_measures(catalogue)}
     except TypeError:
         return
-    for item in measures:
+    for item in lacking:
         entry = by_id.get(item["id"])
         if entry is None:
             continue

@@ -35,7 +35,9 @@ def _modes(table: pd.DataFrame, season: str) -> pd.Series:
 
 
 def _in(table: pd.DataFrame, season: str, modes: tuple[str, ...]) -> np.ndarray:
-    return _modes(table, season).isin(modes).to_numpy(dtype=bool)
+    # The few distinct answers looked up, not every row (missing ones are in no mode).
+    ids, uniques = pd.factorize(_modes(table, season).to_numpy(dtype=object))
+    return np.array([value in modes for value in uniques] + [False], dtype=bool)[ids]
 
 
 def _either(table: pd.DataFrame, modes: tuple[str, ...]) -> np.ndarray:

@@ -23,6 +23,7 @@ Definitions (see ``docs/schema/analysis.md``):
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -53,7 +54,7 @@ from grontur.schema import (
     WOULD_HELP,
     seasons_in,
 )
-from grontur.stats import wilson_interval
+from grontur.stats import wilson_interval, wilson_intervals
 
 log = logging.getLogger(__name__)
 
@@ -147,6 +148,15 @@ def as_bool(series: pd.Series) -> pd.Series:
         return series.astype("boolean")
     mapped = series.astype("object").map(_BOOL_MAP)
     return mapped.astype("boolean")
+
+
+def said_yes(table: pd.DataFrame, name: str) -> np.ndarray:
+    """Whether each row answered the yes/no column ``name`` with yes (:func:`as_bool`; no,
+    unanswered and a column the table lacks are False)."""
+    s = column(table, name)
+    if pd.api.types.is_bool_dtype(s.dtype):
+        return s.to_numpy(dtype=bool, na_value=False)
+    return as_bool(s).fillna(False).astype(bool).to_numpy(dtype=bool)
 
 
 def codes(table: pd.DataFrame, name: str) -> pd.Series:
@@ -348,12 +358,22 @@ def _num(value: Any) -> Any:
     return value
 
 
+#: The types :func:`jsonable` keeps as they are (checked by exact type: a NumPy scalar is none).
+_PLAIN = frozenset({str, int, bool, type(None)})
+
+
 def jsonable(obj: Any) -> Any:
     """Recursively convert to plain JSON types (dict, list, str, int, float, bool, None)."""
-    if isinstance(obj, Mapping):
-        return {str(k): jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [jsonable(v) for v in obj]
+    kind = type(obj)
+    if kind is str or kind is int or kind is bool or obj is None:
+        return obj
+    if kind is float:
+        return obj if math.isfinite(obj) else None
+    if kind is dict or isinstance(obj, Mapping):
+        # plain values taken as they are, without a call each (what _num gives them back as)
+        return {str(k): v if type(v) in _PLAIN else jsonable(v) for k, v in obj.items()}
+    if kind is list or kind is tuple or isinstance(obj, (list, tuple)):
+        return [v if type(v) in _PLAIN else jsonable(v) for v in obj]
     return _num(obj)
 
 
@@ -366,12 +386,18 @@ def jsonable(obj: Any) -> Any:
 
 def _cell(fig: Fig, base: Fig) -> dict[str, Any]:
     """A count with its share of ``base`` and the share's Wilson interval."""
-    needs = (fig, base)
+    return _cells({"": fig}, base)[""]
+
+
+def _cells(figs: Mapping[str, Fig], base: Fig) -> dict[str, dict[str, Any]]:
+    """:func:`_cell` of each count of one row over the same ``base`` (the intervals worked out
+    together, each the same as on its own)."""
     if base.n <= 0:
-        return {"count": fig, "share": None, "ci_low": None, "ci_high": None}
-    lo, hi = wilson_interval(fig.n, base.n)
-    return {"count": fig, "share": Derived(fig.n / base.n, needs), "ci_low": Derived(lo, needs),
-            "ci_high": Derived(hi, needs)}
+        return {key: {"count": fig, "share": None, "ci_low": None, "ci_high": None} for key, fig in figs.items()}
+    low, high = wilson_intervals([fig.n for fig in figs.values()], base.n)
+    return {key: {"count": fig, "share": Derived(fig.n / base.n, (fig, base)), "ci_low": Derived(lo, (fig, base)),
+                  "ci_high": Derived(hi, (fig, base))}
+            for (key, fig), lo, hi in zip(figs.items(), low.tolist(), high.tolist())}
 
 
 def _ranked(ledger: Ledger, flags: MultiSelect, within: np.ndarray, base: Fig, allowed: Iterable[str],
@@ -396,10 +422,12 @@ def _ranked(ledger: Ledger, flags: MultiSelect, within: np.ndarray, base: Fig, a
     return items, HiddenTally(tuple(figs))
 
 
-def _observed_modes(table: pd.DataFrame) -> list[str]:
-    seen: set[str] = set()
-    for season in SEASONS:
-        seen.update(codes(table, f"mode_{season}").dropna().unique().tolist())
+def _observed_modes(labels: Sequence[Any], code: Mapping[str, np.ndarray]) -> list[str]:
+    """The modes given in any season (:func:`_mode_codes`), in :data:`MODES` order, others after."""
+    used = np.zeros(len(labels) + 1, dtype=bool)
+    for positions in code.values():
+        used[positions] = True  # -1 (no mode) marks the last, unused slot
+    seen = {labels[i] for i in np.flatnonzero(used[:-1]).tolist()}
     return [m for m in MODES if m in seen] + sorted(seen - set(MODES))
 
 
@@ -427,7 +455,6 @@ class _Rows:
         quantities = row_quantities(table, settings, quantities)
         trips = quantities.trips
         self.n = len(table)
-        self.modes = _observed_modes(table)
         self.known: dict[str, np.ndarray] = {}
         self.is_mode: dict[str, dict[str, np.ndarray]] = {}
         self.trips: dict[str, np.ndarray] = {}
@@ -438,6 +465,7 @@ class _Rows:
         self.code: dict[str, np.ndarray]
         mode_of = {season: codes(table, f"mode_{season}") for season in SEASONS}
         self.labels, self.code = _mode_codes(mode_of)
+        self.modes = _observed_modes(self.labels, self.code)
         where = {label: i for i, label in enumerate(self.labels)}
         for season in SEASONS:
             code = self.code[season]
@@ -452,6 +480,39 @@ class _Rows:
         # The people a drive-alone rate counts (trips driven alone) and does not count (other trips).
         self.alone_trips = {s: self.alone[s] & (self.trips[s] > 0) for s in SEASONS}
         self.other_trips = {s: ~self.alone[s] & (self.trips[s] > 0) for s in SEASONS}
+
+    def drive_alone_rates(self) -> dict[str, float | None]:
+        """Drive-alone trips / all trips per season and for the year (trips weighted by days on site)."""
+        out: dict[str, float | None] = {}
+        num_year = den_year = 0.0
+        for season in SEASONS:
+            trips = self.trips[season]
+            num = float(trips[self.alone[season]].sum())
+            den = float(trips.sum())
+            out[season] = num / den if den > 0 else None
+            num_year += num
+            den_year += den
+        out["year"] = num_year / den_year if den_year > 0 else None
+        return out
+
+    def cars_per_100(self, employees: int | None = None) -> dict[str, Any]:
+        """Cars arriving on an average working day per 100 respondents, per season and for the year."""
+        out: dict[str, Any] = {"base": "respondents"}
+        year = 0.0
+        any_known = False
+        for season in SEASONS:
+            n = int(self.known[season].sum())
+            cars = float(self.cars[self.driver[season]].sum())
+            value = 100.0 * cars / n if n else None
+            out[season] = value
+            if value is not None:
+                year += self.weights[season] * value
+                any_known = True
+        out["year"] = year if any_known else None
+        if employees:
+            out["employees"] = int(employees)
+            out["estimated_cars_per_day"] = (out["year"] * employees / 100.0) if out["year"] is not None else None
+        return out
 
     def mode_row(self, ledger: Ledger, season: str, within: np.ndarray, tag: tuple[Any, ...], *,
                  group: bool = False) -> tuple[Fig, dict[str, Fig], Fig]:
@@ -520,7 +581,7 @@ def _season_section(ledger: Ledger, rows: _Rows, table: pd.DataFrame) -> dict[st
         base, cells, drivers = rows.mode_row(ledger, season, everyone, ("modes",))
         section[season] = {
             "n": base,
-            "modes": {m: _cell(fig, base) for m, fig in cells.items()},
+            "modes": _cells(cells, base),
             "car_driver": _cell(drivers, base),
         }
     return section
@@ -613,19 +674,7 @@ def drive_alone_rate(table: pd.DataFrame, *, settings: Mapping[str, Any] | None 
                      quantities: RowQuantities | None = None) -> dict[str, float | None]:
     """Drive-alone trips / all trips per season and for the year (trips weighted by days on site)."""
     settings = settings if settings is not None and "full_week_days" in settings else load_settings(settings)
-    trips = row_quantities(table, settings, quantities).trips
-    out: dict[str, float | None] = {}
-    num_year = den_year = 0.0
-    for season in SEASONS:
-        alone = (codes(table, f"mode_{season}") == "car_alone").to_numpy(dtype=bool)
-        season_trips_ = trips[season].to_numpy(dtype="float64")
-        num = float(season_trips_[alone].sum())
-        den = float(season_trips_.sum())
-        out[season] = num / den if den > 0 else None
-        num_year += num
-        den_year += den
-    out["year"] = num_year / den_year if den_year > 0 else None
-    return out
+    return _Rows(table, settings, quantities).drive_alone_rates()
 
 
 def _effective_ci(season_trips_: Sequence[np.ndarray], rate: float | None) -> tuple[float | None, float | None]:
@@ -648,27 +697,7 @@ def cars_per_100(table: pd.DataFrame, *, employees: int | None = None,
                  quantities: RowQuantities | None = None) -> dict[str, Any]:
     """Cars arriving on an average working day per 100 respondents, per season and for the year."""
     settings = settings if settings is not None and "full_week_days" in settings else load_settings(settings)
-    full = float(settings["full_week_days"])
-    days = row_quantities(table, settings, quantities).days.to_numpy(dtype="float64")
-    out: dict[str, Any] = {"base": "respondents"}
-    weights = season_weights(settings)
-    year = 0.0
-    any_known = False
-    for season in SEASONS:
-        mode = codes(table, f"mode_{season}")
-        n = int(mode.notna().sum())
-        drivers = mode.isin(CAR_DRIVER_MODES).to_numpy(dtype=bool)
-        cars = float(np.minimum(days[drivers] / full, 7.0 / full).sum())
-        value = 100.0 * cars / n if n else None
-        out[season] = value
-        if value is not None:
-            year += weights[season] * value
-            any_known = True
-    out["year"] = year if any_known else None
-    if employees:
-        out["employees"] = int(employees)
-        out["estimated_cars_per_day"] = (out["year"] * employees / 100.0) if out["year"] is not None else None
-    return out
+    return _Rows(table, settings, quantities).cars_per_100(employees)
 
 
 # --------------------------------------------------------------------------- bands and days
@@ -700,6 +729,27 @@ def time_band(values: pd.Series) -> pd.Series:
     return _labelled(_cut(values.to_numpy(dtype=float), _TIME_EDGES, right=True), TIME_BANDS, values)
 
 
+def _mean(values: pd.Series) -> float:
+    """The mean of the values given (NaN is missing), the sum taken as ``Series.mean`` takes it
+    (missing as 0, in the same order), without its overhead."""
+    numbers = values.to_numpy(dtype=float)
+    known = ~np.isnan(numbers)
+    return float(np.where(known, numbers, 0.0).sum() / known.sum())
+
+
+def _median(numbers: np.ndarray) -> float:
+    """The median of the values given (NaN is missing), as ``Series.median`` finds it."""
+    return float(np.nanmedian(numbers[~np.isnan(numbers)]))
+
+
+def _middle(numbers: np.ndarray) -> float:
+    """``np.median`` of values none of which is missing: the middle one, or the mean of the middle
+    two (the same sum and division), without its overhead."""
+    ordered = np.sort(numbers)
+    half = len(ordered) // 2
+    return float(ordered[half] if len(ordered) % 2 else (ordered[half - 1] + ordered[half]) / 2)
+
+
 def _banded(ledger: Ledger, values: pd.Series, edges: Sequence[float], right: bool,
             bands: Sequence[tuple[str, float, float]], tag: str) -> dict[str, Any]:
     numbers = values.to_numpy(dtype=float)
@@ -711,9 +761,9 @@ def _banded(ledger: Ledger, values: pd.Series, edges: Sequence[float], right: bo
     return {
         "n": known,
         "n_unknown": int((~known_mask).sum()),
-        "bands": {b: _cell(fig, known) for b, fig in cells.items()},
-        "median": Derived(float(values.median()) if known.n else None, (known,)),
-        "mean": Derived(float(values.mean()) if known.n else None, (known,)),
+        "bands": _cells(cells, known),
+        "median": Derived(_median(numbers) if known.n else None, (known,)),
+        "mean": Derived(_mean(values) if known.n else None, (known,)),
     }
 
 
@@ -744,18 +794,18 @@ def _days_section(ledger: Ledger, table: pd.DataFrame, used: pd.Series) -> dict[
     return {
         "days_on_site": {
             "n_reported": n_rep,
-            "mean_reported": Derived(float(reported.mean()) if n_rep.n else None, (n_rep, days_rep)),
+            "mean_reported": Derived(_mean(reported) if n_rep.n else None, (n_rep, days_rep)),
             # Those who gave no days count with an assumed number: with it, the mean of all says
             # as much as the mean of those who gave days.
-            "mean_used": Derived(float(used.mean()) if len(used) else None, (everyone, n_rep, days_rep)),
-            "distribution": {d: _cell(fig, n_rep) for d, fig in day_cells.items()},
+            "mean_used": Derived(_mean(used) if len(used) else None, (everyone, n_rep, days_rep)),
+            "distribution": _cells(day_cells, n_rep),
         },
         "remote_work": {
             "n_reported": n_remote,
             "n_any_remote": any_remote,
             "share_any_remote": Derived(any_remote.n / n_remote.n if n_remote.n else None, (any_remote, n_remote)),
-            "mean_remote_days": Derived(float(remote.mean()) if n_remote.n else None, (n_remote, days_remote)),
-            "distribution": {d: _cell(fig, n_remote) for d, fig in remote_cells.items()},
+            "mean_remote_days": Derived(_mean(remote) if n_remote.n else None, (n_remote, days_remote)),
+            "distribution": _cells(remote_cells, n_remote),
         },
     }
 
@@ -823,7 +873,7 @@ def _breakdown(ledger: Ledger, table: pd.DataFrame, name: str, rows: _Rows) -> d
         entry["cars_per_100"] = Derived(year if any_known else None, (*driver_figs, size))
         dist_mask = mask & ~np.isnan(rows.distance)
         dist_known = ledger.base(dist_mask, tag=(name, str(g), "distance"), answered=True)
-        entry["median_distance_km"] = Derived(float(np.median(rows.distance[dist_mask])) if dist_known.n else None,
+        entry["median_distance_km"] = Derived(_middle(rows.distance[dist_mask]) if dist_known.n else None,
                                               (dist_known, size))
         groups[str(g)] = entry
     for season in SEASONS:
@@ -882,7 +932,7 @@ def describe(table: pd.DataFrame, *, k: int = DEFAULT_K, employees: int | None =
     if seasons_asked >= 2:
         shift = _seasonal_shift(ledger, table, rows, flags["barriers"])
 
-    dar = drive_alone_rate(table, settings=settings, quantities=quantities)
+    dar = rows.drive_alone_rates()
     dar_ci: dict[str, Any] = {}
     for key, picked in [(s, [s]) for s in SEASONS] + [("year", list(SEASONS))]:
         lo, hi = _effective_ci([rows.trips[s] for s in picked], dar[key])
@@ -892,7 +942,7 @@ def describe(table: pd.DataFrame, *, k: int = DEFAULT_K, employees: int | None =
                  if m in seasons[s]["modes"]]
         _, needs = rows.alone_rate(ledger, picked, np.ones(n, dtype=bool), alone)
         dar_ci[key] = {"rate": Derived(dar[key], needs), "ci_low": Derived(lo, needs), "ci_high": Derived(hi, needs)}
-    cars = cars_per_100(table, employees=employees, settings=settings, quantities=quantities)
+    cars = rows.cars_per_100(employees)
     driver_needs = tuple(f for s in SEASONS for f in (seasons[s]["car_driver"]["count"], seasons[s]["n"]))
     for key in ("summer", "winter", "year", "estimated_cars_per_day"):
         if key in cars:

@@ -197,6 +197,14 @@ class EmissionsResult:
     employees: int | None = None
     # days on site and trips per row, shared with the sections computed on the same table
     quantities: RowQuantities | None = None
+    #: the arrays :attr:`detail` was made of, by column (read through :meth:`column`)
+    columns: Mapping[str, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
+
+    def column(self, name: str) -> np.ndarray:
+        """The column ``name`` of :attr:`detail` as an array (without reading the frame when the
+        arrays it was made of are at hand)."""
+        found = self.columns.get(name)
+        return found if found is not None else self.detail[name].to_numpy()
 
     @property
     def total(self) -> float | None:
@@ -227,7 +235,7 @@ class EmissionsResult:
         # the respondents less that base, as "how many did not answer" is published elsewhere.
         n_est = ledger.base(est, tag=("emissions", "estimated"), answered=True)
         not_est = Derived(respondents.n - n_est.n, (respondents, n_est))
-        dist_est = ledger.count(self.detail["distance_estimated"].to_numpy(dtype=bool),
+        dist_est = ledger.count(self.column("distance_estimated").astype(bool),
                                 tag=("emissions", "distance_estimated"))
         available = n_est.n > 0
         reason = None
@@ -278,12 +286,11 @@ class EmissionsResult:
     @cached_property
     def _arrays(self) -> dict[str, np.ndarray]:
         """The per-row columns the section sums, as NumPy arrays (read once)."""
-        d = self.detail
-        out = {"estimated": d["estimated"].to_numpy(dtype=bool)}
+        out = {"estimated": self.column("estimated").astype(bool)}
         for b, s in zip(BANDS, (self.per_respondent, self.low, self.high)):
             out[b] = s.to_numpy()
             for season in SEASONS:
-                out[f"{b}_{season}"] = d[f"{b}_{season}"].to_numpy()
+                out[f"{b}_{season}"] = self.column(f"{b}_{season}")
         return out
 
     def _tonnes(self, mask: np.ndarray, fig: Fig, seasons: Mapping[str, np.ndarray] | None = None) -> dict[str, Derived]:
@@ -327,14 +334,13 @@ class EmissionsResult:
         the respondents with an estimate too. Respondents who use two modes count in both
         groups, so that equation is stricter than the respondents' own: the gate hides a second
         group beside a hidden one, as the tonnes need."""
-        d = self.detail
         est = self._arrays["estimated"]
-        ids, labels = text_ids(*(d[f"{kind}_{s}"].to_numpy(dtype=object) for s in SEASONS))
+        ids, labels = text_ids(*(self.column(f"{kind}_{s}").astype(object) for s in SEASONS))
         columns = dict(zip(SEASONS, ids))
         found = sorted({i for s in SEASONS for i in columns[s][est].tolist()} - {-1}, key=lambda i: labels[i])
         out: dict[str, Any] = {}
         figs = []
-        union = np.zeros(len(d), dtype=bool)
+        union = np.zeros(len(est), dtype=bool)
         for i in found:
             g = labels[i]
             seasons = {s: est & (columns[s] == i) for s in SEASONS}
@@ -391,10 +397,10 @@ def compute_emissions(
     dist = np.where(dist > 0, dist, np.nan)
     quantities = row_quantities(table, settings, quantities)
     days = quantities.days.to_numpy(dtype="float64")
-    summer = column(table, "mode_summer").astype("object")
-    winter = column(table, "mode_winter").astype("object")
+    summer = column(table, "mode_summer").to_numpy(dtype=object)
+    winter = column(table, "mode_winter").to_numpy(dtype=object)
     # One season missing: the other season's mode stands for the whole year.
-    modes = {"summer": summer.fillna(winter).to_numpy(dtype=object), "winter": winter.fillna(summer).to_numpy(dtype=object)}
+    modes = {"summer": np.where(pd.isna(summer), winter, summer), "winter": np.where(pd.isna(winter), summer, winter)}
     n = len(table)
     mode_ids, mode_values = pd.factorize(np.concatenate([modes[s] for s in SEASONS]))
     mode_id = {s: mode_ids[i * n:(i + 1) * n] for i, s in enumerate(SEASONS)}
@@ -426,19 +432,20 @@ def compute_emissions(
         columns[f"car_trips_{season}"] = np.where(is_car, 2.0 * days * weeks * w, 0.0)
     is_estimated = estimated & np.logical_and.reduce([~np.isnan(columns[f"central_{s}"]) for s in SEASONS])
     columns["estimated"] = is_estimated
-    columns["distance_estimated"] = _distance_estimated(column(table, "distance_estimated")) & is_estimated
+    columns["distance_estimated"] = (_distance_estimated(table["distance_estimated"]) & is_estimated
+                                     if "distance_estimated" in table.columns else np.zeros(n, dtype=bool))
     detail = pd.DataFrame(columns, index=table.index)
     totals = {}
-    for band in BANDS:
+    for band, name in zip(BANDS, ("tonnes_co2e_per_year", "tonnes_co2e_low", "tonnes_co2e_high")):
         total = columns[f"{band}_summer"] + columns[f"{band}_winter"]
-        totals[band] = pd.Series(np.where(is_estimated, total, nan), index=table.index)
-    n_est = int(detail["estimated"].sum())
-    log.info("emissions estimated for %s of %s respondents: %.1f t CO2e/year",
-             f"{n_est:,}", f"{len(table):,}", float(totals["central"].sum()))
+        totals[band] = pd.Series(np.where(is_estimated, total, nan), index=table.index, name=name)
+    if log.isEnabledFor(logging.INFO):
+        log.info("emissions estimated for %s of %s respondents: %.1f t CO2e/year",
+                 f"{int(is_estimated.sum()):,}", f"{len(table):,}", float(totals["central"].sum()))
     return EmissionsResult(
-        per_respondent=totals["central"].rename("tonnes_co2e_per_year"),
-        low=totals["low"].rename("tonnes_co2e_low"),
-        high=totals["high"].rename("tonnes_co2e_high"),
+        per_respondent=totals["central"],
+        low=totals["low"],
+        high=totals["high"],
         detail=detail,
         table=table,
         factors=factors,
@@ -446,4 +453,5 @@ def compute_emissions(
         k=k,
         quantities=quantities,
         employees=employees,
+        columns={name: values.to_numpy() if isinstance(values, pd.Series) else values for name, values in columns.items()},
     )

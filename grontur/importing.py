@@ -47,13 +47,12 @@ from grontur.mapping import (
 )
 from grontur.privacy import (
     PLACEHOLDERS,
-    QUASI_IDENTIFIERS,
     UNIQUENESS_COLUMNS,
     generalise_rare,
     identifier_kinds,
     pseudonymise,
     pseudonyms,
-    rare_rows,
+    rare_flags,
     reason_from_name,
     strip_identifiers,
     unique_rows,
@@ -474,21 +473,35 @@ def with_generalisation_issues(issues: pd.DataFrame, table: pd.DataFrame, k: int
     Rows of that problem already in ``issues`` (from an import at another k, or of a larger table)
     are replaced, so that quality.csv counts exactly what cleaned.csv generalised.
     """
-    generalised = rare_rows(table, k)
-    frames = [issues[issues["problem"] != "rare_value_generalised"]] if len(issues) else []
-    for column in QUASI_IDENTIFIERS:
-        rows = generalised.get(column)
-        if rows is None or not len(rows):
-            continue
+    frames = []
+    if len(issues):
+        others = issues["problem"].to_numpy(dtype=object) != "rare_value_generalised"
+        frames.append(issues if others.all() else issues[others])
+    # One row per blanked cell, the columns in the order of QUASI_IDENTIFIERS.
+    blanked = [(column, flags) for column, flags in rare_flags(table, k).items() if flags.any()]
+    if blanked:
+        source = table["source_row"].to_numpy()
         frames.append(pd.DataFrame({
-            "source_row": table.loc[rows, "source_row"].astype(int).to_numpy(), "column": column,
+            "source_row": np.concatenate([source[flags].astype(int) for _, flags in blanked]),
+            "column": [column for column, flags in blanked for _ in range(int(flags.sum()))],
             "raw_value": RARE_VALUES, "problem": "rare_value_generalised", "action": "blanked_in_cleaned_csv",
         }))
     frames = [frame for frame in frames if len(frame)]
     if not frames:
         return issues.iloc[0:0] if len(issues) else issues
-    out = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0].reset_index(drop=True)
-    return out.sort_values(["source_row", "column"], kind="stable").reset_index(drop=True)[list(ISSUE_COLUMNS)]
+    out = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    out = _by_row_and_column(out)
+    return out if list(out.columns) == list(ISSUE_COLUMNS) else out[list(ISSUE_COLUMNS)]
+
+
+def _by_row_and_column(issues: pd.DataFrame) -> pd.DataFrame:
+    """``issues`` sorted by source row, then column name, rows of the same cell in the order given
+    (``sort_values(kind="stable")``, without its overhead when the rows and names are plain)."""
+    rows = issues["source_row"].to_numpy()
+    names = issues["column"].to_numpy(dtype=object)
+    if rows.dtype.kind not in "iu" or not all(isinstance(name, str) for name in names.tolist()):
+        return issues.sort_values(["source_row", "column"], kind="stable", ignore_index=True)
+    return issues.take(np.lexsort((names, rows))).reset_index(drop=True)
 
 
 def _placeholders(frame: pd.DataFrame, blanked: pd.DataFrame) -> np.ndarray:

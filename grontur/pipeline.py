@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import nullcontext
@@ -96,15 +97,16 @@ def build_context(project: Project, table: pd.DataFrame) -> dict[str, Any]:
     """The site and municipality context the ranker needs, from the project and the table."""
     shift = table["shift_work"] if "shift_work" in table else pd.Series(dtype="boolean")
     # None when the survey did not ask: "0 % work shifts" would be a finding nobody made.
-    shift_share = float(shift.astype("boolean").mean()) if shift.notna().any() else None
+    shift_share = None
+    if shift.notna().any():
+        said = shift.astype("boolean").to_numpy(dtype="float64", na_value=np.nan)  # yes 1, no 0
+        shift_share = float(said[~np.isnan(said)].mean())  # the share of yes among those who answered
     parking = project.context.get("parking_at_work")
     sources = {"transit_service": "given" if "transit_service" in project.context else "assumed",
                "parking_at_work": "given" if parking is not None else "assumed",
                "rurality": "given" if "rurality" in project.context else "assumed"}
     if parking is None and "parking_at_work" in table:
-        answered = table["parking_at_work"].dropna()
-        answered = answered[answered != "unknown"]
-        parking = str(answered.mode().iloc[0]) if len(answered) else None
+        parking = _most_given(table["parking_at_work"])
         if parking is not None:
             sources["parking_at_work"] = "answers"
     facilities = dict(project.context.get("facilities") or {})
@@ -129,6 +131,16 @@ def build_context(project: Project, table: pd.DataFrame) -> dict[str, Any]:
         "assumed": sorted(key for key, source in sources.items() if source == "assumed"),
         "facilities_not_given": [name for name in catalogue_mod.FACILITIES if name not in facilities],
     }
+
+
+def _most_given(answers: pd.Series) -> str | None:
+    """The answer (a text code) given most often besides ``unknown``, of those given equally often
+    the first in order (as ``Series.mode`` picks it); None when nobody gave one."""
+    counted = Counter(value for value in answers.tolist() if isinstance(value, str) and value != "unknown")
+    if not counted:
+        return None
+    most = max(counted.values())
+    return min(value for value, count in counted.items() if count == most)
 
 
 def _target_by_repeat_survey(plan: dict[str, Any] | None, steps: Sequence[Mapping[str, Any]]) -> None:
@@ -252,7 +264,8 @@ def analyse_imported(
     segmented = segmented.published(publication)
     ranking = ranking.published(publication)
     ranking_dict = ranking.as_dict(lang)
-    _target_by_repeat_survey(ranking_dict.get("plan"), plan.as_dict())
+    steps = plan.as_dict()
+    _target_by_repeat_survey(ranking_dict.get("plan"), steps)
     segments_dict = segmented.as_dict()
     model = Results(
         generated=project.run_date,
@@ -268,7 +281,7 @@ def analyse_imported(
         excluded_measures=ranking_dict["excluded_measures"],
         packages=ranking_dict.get("packages", {}),
         plan=ranking_dict["plan"],
-        anchoring_plan=plan.as_dict(),
+        anchoring_plan=steps,
         geo=geo_section,
         # every base population a figure is counted over, with its count (grontur.bases)
         bases=tuple(Base(name, publication.value(fig)) for name, fig in ledger.named_bases().items()),
@@ -297,7 +310,8 @@ def prepare_table(imported: Any, *, project: Project, lang: str | None = None,
     """The baseline table every figure is computed from: the imported one, with distances
     estimated from the project's workplaces and geodata when it has them (and that
     :class:`grontur.geo.GeoResult`, else ``None``). The analysis and the comparison both start here."""
-    table = imported.table.copy()
+    # the columns are shared until one is replaced (copy on write): the import's table never changes
+    table = imported.table.copy(deep=False)
     if not (project.workplaces or project.geodata):
         return table, None
     from grontur import geo

@@ -29,13 +29,13 @@ from grontur._yaml import read_yaml
 from grontur.bases import mask as base_mask
 from grontur.describe import (
     MultiSelect,
-    as_bool,
     codes,
     column,
     jsonable,
     load_settings,
     numeric,
     row_quantities,
+    said_yes,
     season_weights,
 )
 from grontur.emissions import BANDS, EmissionsResult
@@ -53,7 +53,7 @@ from grontur.publish import (
     is_small,
 )
 from grontur.resources import data_path
-from grontur.schema import CAR_DRIVER_MODES, SEASONS
+from grontur.schema import SEASONS
 
 log = logging.getLogger(__name__)
 
@@ -154,8 +154,9 @@ def _curve_logit(alt: str, spec: Mapping[str, Any], d: np.ndarray, g: np.ndarray
         return float(_logit(float(curve["base"]))) + _band_shift(d, curve["bands"])
     if kind == "job_group":
         base = curve["base"]
-        p = job.map(base).fillna(base.get("unknown", 0.2)).astype("float64").to_numpy()
-        return _logit(p)
+        unknown = base.get("unknown", 0.2)  # a job group without a value of its own, or none given
+        ids, groups = pd.factorize(job.to_numpy(dtype=object))
+        return _logit(np.array([base.get(group, unknown) for group in groups] + [unknown], dtype="float64")[ids])
     msg = f"measures/factors/potential.yaml: alternative {alt!r} has an unknown curve type {kind!r}; use pct, logistic_distance, service_bands, base_bands or job_group."
     raise ConfigError(msg)
 
@@ -268,12 +269,13 @@ class PotentialResult:
         commuter = self.car_commuter.to_numpy(dtype=bool)
         car = ledger.named("car_drivers", table)
         feasible = self._feasible_matrix() & commuter[:, None]
-        known = self.per_respondent.notna().to_numpy(dtype=bool) & commuter[:, None]
+        per = self.per_respondent.to_numpy(dtype=float)  # columns in ALTERNATIVES order
+        known = ~np.isnan(per) & commuter[:, None]
         counts: dict[str, Any] = {}
         for j, alt in enumerate(ALTERNATIVES):
             n_known = ledger.base(known[:, j], tag=("potential", "feasible", alt, "n"), answered=True)
             count = ledger.count(feasible[:, j], tag=("potential", "feasible", alt))
-            values = self.per_respondent[alt].to_numpy(dtype=float)[known[:, j]]
+            values = per[:, j][known[:, j]]
             counts[alt] = {
                 "count": count, "share": ledger.share(count, n_known), "n_known": n_known,
                 "mean_feasibility": Derived(float(values.mean()) if len(values) else None, (n_known,)),
@@ -318,8 +320,7 @@ class PotentialResult:
         for name in ("workplace", "job_group"):
             if name not in table.columns:
                 continue
-            full = column(table, name).astype("object")
-            ids, uniques = pd.factorize(full)
+            ids, uniques = pd.factorize(column(table, name).to_numpy(dtype=object))
             answered = commuter & (ids >= 0)
             groups: dict[str, Any] = {}
             figs = []
@@ -361,7 +362,7 @@ def published(publication: Publication, section: Mapping[str, Any]) -> dict[str,
 
 
 def _condition(table: pd.DataFrame, name: str, barrier: str | None, barriers: MultiSelect) -> np.ndarray:
-    flag = as_bool(column(table, name)).fillna(False).astype(bool).to_numpy()
+    flag = said_yes(table, name)
     if barrier:
         flag = flag | barriers.flags(barrier)
     return flag
@@ -419,14 +420,15 @@ def find_carpool(table: pd.DataFrame, *, k: int = DEFAULT_K, digits: int = 4, mi
     """Lone drivers (one-way distance of at least ``min_km``) from the same postcode area to the
     same workplace with the same working pattern (shift or not), in groups of at least ``k``
     (a group that could be named in the report), largest first."""
-    dist = numeric(table, "distance_km")
-    drivers = (codes(table, "mode_summer") == "car_alone") | (codes(table, "mode_winter") == "car_alone")
-    drivers = drivers & (dist >= min_km) if min_km > 0 else drivers
-    lone = drivers.to_numpy(dtype=bool)
+    lone = np.logical_or.reduce([base_mask(table, f"drive_alone_{season}") for season in SEASONS])
+    if min_km > 0:
+        lone &= numeric(table, "distance_km").to_numpy(dtype=float) >= min_km
     area, areas = _area_ids(codes(table, "home_postcode"), digits)
-    wp_col = column(table, "workplace").astype("object")
-    (workplace,), workplaces = text_ids((wp_col.fillna("") if wp_col.notna().sum() == 0 else wp_col).to_numpy(dtype=object))
-    shift = as_bool(column(table, "shift_work")).fillna(False).astype(bool).to_numpy(dtype=bool)
+    at = column(table, "workplace").to_numpy(dtype=object)
+    if pd.isna(at).all():  # no workplace given: everyone at the one workplace ""
+        at = np.full(len(at), "", dtype=object)
+    (workplace,), workplaces = text_ids(at)
+    shift = said_yes(table, "shift_work")
     rows = np.flatnonzero(lone & (area >= 0) & (workplace >= 0))
     # One key per area, workplace and working pattern, as a number; named as text only per group.
     combined = (area[rows] * len(workplaces) + workplace[rows]) * 2 + shift[rows]
@@ -495,13 +497,14 @@ def compute_potential(
         msg = "The emissions were computed on another table: call compute_emissions on the same table first."
         raise ConfigError(msg)
 
-    distance = numeric(table, "distance_km")
+    drives = {s: base_mask(table, f"car_drivers_{s}") for s in SEASONS}
+    alone = {s: base_mask(table, f"drive_alone_{s}") for s in SEASONS}
+    distance = numeric(table, "distance_km").to_numpy(dtype="float64")
+    minutes = numeric(table, "travel_time_min").to_numpy(dtype="float64")
     # A car commuter who gave a travel time but no distance: time x an average car speed.
     speed = float(_value(params.get("car_speed_km_per_min", 0.0)) or 0.0)
-    drives_any = codes(table, "mode_summer").isin(CAR_DRIVER_MODES) | codes(table, "mode_winter").isin(CAR_DRIVER_MODES)
-    from_time = distance.isna() & numeric(table, "travel_time_min").notna() & drives_any & (speed > 0)
-    distance = distance.where(~from_time, numeric(table, "travel_time_min") * speed)
-    d = distance.to_numpy()
+    from_time = np.isnan(distance) & ~np.isnan(minutes) & np.logical_or.reduce(list(drives.values())) & (speed > 0)
+    d = np.where(from_time, minutes * speed, distance)
     quantities = row_quantities(table, settings, emissions.quantities)
     barriers = quantities.multi_select(table, "barriers")
     consider = quantities.multi_select(table, "would_consider")
@@ -516,11 +519,8 @@ def compute_potential(
     digits = int(_value(params.get("carpool_postcode_digits", 4)))
     min_km = float(_value(params.get("carpool_min_km", 0.0)))
     carpool = find_carpool(table, k=k, digits=digits, min_km=min_km)
-    in_group = pd.Series(carpool.in_group, index=table.index)
+    in_group = carpool.in_group
 
-    modes = {s: codes(table, f"mode_{s}") for s in SEASONS}
-    drives = {s: modes[s].isin(CAR_DRIVER_MODES).to_numpy(dtype=bool) for s in SEASONS}
-    alone = {s: (modes[s] == "car_alone").to_numpy(dtype=bool) for s in SEASONS}
     car_commuter = pd.Series(base_mask(table, "car_drivers"), index=table.index)
 
     base: dict[str, np.ndarray] = {}
@@ -544,7 +544,7 @@ def compute_potential(
         for code, shift in (spec.get("help_shift") or {}).items():
             x = x + float(shift) * helps.flags(code)
         if alt == "carpool":
-            x = x + np.where(in_group.to_numpy(), float(spec.get("group_shift", 0.0)), float(spec.get("no_group_shift", 0.0)))
+            x = x + np.where(in_group, float(spec.get("group_shift", 0.0)), float(spec.get("no_group_shift", 0.0)))
         base[alt] = x
 
     by_season: dict[str, pd.DataFrame] = {}
@@ -562,8 +562,8 @@ def compute_potential(
             if alt == "carpool":
                 f = np.where(alone[season], f, np.where(drives[season], 0.0, np.nan))
             frame[alt] = f
-        by_season[season] = pd.DataFrame(frame, index=table.index)
         season_f[season] = np.column_stack([frame[alt] for alt in ALTERNATIVES])
+        by_season[season] = pd.DataFrame(season_f[season], index=table.index, columns=list(ALTERNATIVES))
 
     # Annual feasibility: average over the seasons in which the person drives, weighted by season.
     weights = season_weights(settings)
@@ -580,14 +580,14 @@ def compute_potential(
     per_values[~car_commuter.to_numpy(dtype=bool)] = np.nan
     per = pd.DataFrame(per_values, index=table.index, columns=by_season[SEASONS[0]].columns)
 
-    scenarios, per_resp = _scenarios(table, by_season, emissions, params, settings)
+    scenarios, per_resp = _scenarios(table, season_f, emissions, params, settings)
     log.info("potential for %s car commuters (transit service %s)", f"{int(car_commuter.sum()):,}", transit_service)
     return PotentialResult(
         per_respondent=per, by_season=by_season, car_commuter=car_commuter, scenarios=scenarios,
         carpool=carpool, params=params, transit_service=transit_service, k=k,
         scenario_per_respondent=per_resp, table=table, settings=settings,
         n_distance_from_time=int(from_time.sum()),
-        distance_from_time=from_time.to_numpy(dtype=bool),
+        distance_from_time=from_time,
         logits=logits, condition_terms=condition_terms,
         drives=drives,
         alone=alone,
@@ -599,8 +599,10 @@ def _zero_nan(values: np.ndarray) -> np.ndarray:
     return np.where(np.isnan(values), 0.0, values)
 
 
-def _scenarios(table: pd.DataFrame, by_season: Mapping[str, pd.DataFrame], emissions: EmissionsResult,
+def _scenarios(table: pd.DataFrame, season_f: Mapping[str, np.ndarray], emissions: EmissionsResult,
                params: Mapping[str, Any], settings: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, pd.DataFrame]]:
+    """The scenarios' avoided trips and tonnes, from each season's feasibility (rows by
+    :data:`ALTERNATIVES`, missing where the person does not drive)."""
     detail = emissions.detail
     days_per_year = float(settings["working_days_per_year"])
     occupancy = float(_value(params.get("carpool_occupancy", 2.0)))
@@ -609,13 +611,13 @@ def _scenarios(table: pd.DataFrame, by_season: Mapping[str, pd.DataFrame], emiss
     days = row_quantities(table, settings, emissions.quantities).days.to_numpy()
     out: dict[str, Any] = {}
     per_resp: dict[str, pd.DataFrame] = {}
-    known_tonnes = bool(detail["estimated"].any()) if "estimated" in detail else True
-    baseline_trips = cast(pd.Series, sum(detail[f"car_trips_{s}"].fillna(0.0) for s in SEASONS))  # SEASONS is not empty
+    known_tonnes = bool(emissions.column("estimated").any()) if "estimated" in detail else True
     # The per-row columns each scenario reads, fetched once.
-    feasibility = {s: _zero_nan(by_season[s][list(ALTERNATIVES)].to_numpy(dtype="float64")) for s in SEASONS}
-    car_trips_of = {s: _zero_nan(detail[f"car_trips_{s}"].to_numpy(dtype="float64")) for s in SEASONS}
-    person_km_of = {s: _zero_nan(detail[f"car_km_{s}"].to_numpy(dtype="float64")) for s in SEASONS}
-    car_tonnes_of = {(b, s): _zero_nan(detail[f"{b}_{s}"].to_numpy(dtype="float64")) for b in BANDS for s in SEASONS}
+    feasibility = {s: _zero_nan(season_f[s]) for s in SEASONS}
+    car_trips_of = {s: _zero_nan(emissions.column(f"car_trips_{s}").astype("float64")) for s in SEASONS}
+    baseline_trips = cast(np.ndarray, sum(car_trips_of[s] for s in SEASONS))  # SEASONS is not empty
+    person_km_of = {s: _zero_nan(emissions.column(f"car_km_{s}").astype("float64")) for s in SEASONS}
+    car_tonnes_of = {(b, s): _zero_nan(emissions.column(f"{b}_{s}").astype("float64")) for b in BANDS for s in SEASONS}
     for name, scen in params["scenarios"].items():
         uptake = {alt: float(scen["uptake"].get(alt, 0.0)) for alt in ALTERNATIVES}
         extra = float(scen.get("extra_remote_days", 0.0))
@@ -669,6 +671,6 @@ def _scenarios(table: pd.DataFrame, by_season: Mapping[str, pd.DataFrame], emiss
                 "source": str(scen.get("source", "")),
             },
         }
-        per_resp[name] = pd.DataFrame({"car_trips_per_year_avoided": trips,
-                                       **{f"tonnes_avoided_{b}": tonnes[b] for b in BANDS}}, index=table.index)
+        per_resp[name] = pd.DataFrame(np.column_stack([trips, *(tonnes[b] for b in BANDS)]), index=table.index,
+                                      columns=["car_trips_per_year_avoided", *(f"tonnes_avoided_{b}" for b in BANDS)])
     return out, per_resp

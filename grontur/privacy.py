@@ -305,14 +305,19 @@ def generalise_rare(table: pd.DataFrame, k: int, columns: tuple[str, ...] = QUAS
 
 def rare_rows(table: pd.DataFrame, k: int, columns: tuple[str, ...] = QUASI_IDENTIFIERS) -> dict[str, pd.Index]:
     """The rows :func:`generalise_rare` blanks in each of ``columns`` (without copying the table)."""
-    rows: dict[str, pd.Index] = {}
+    return {column: table.index[flags] for column, flags in rare_flags(table, k, columns).items()}
+
+
+def rare_flags(table: pd.DataFrame, k: int, columns: tuple[str, ...] = QUASI_IDENTIFIERS) -> dict[str, np.ndarray]:
+    """:func:`rare_rows` as one flag per row of ``table`` for each of ``columns`` it has."""
+    flags: dict[str, np.ndarray] = {}
     for column in columns:
         if column not in table.columns:
             continue
         codes, uniques = distinct(table[column])
         counts = np.append(np.bincount(codes[codes >= 0], minlength=len(uniques)), k)
-        rows[column] = table.index[are_small(counts[codes], k)]
-    return rows
+        flags[column] = np.asarray(are_small(counts[codes], k), dtype=bool)
+    return flags
 
 
 def unique_rows(table: pd.DataFrame, columns: tuple[str, ...] = UNIQUENESS_COLUMNS) -> int | None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -67,6 +68,10 @@ def to_jsonable(value: Any) -> Any:
     return value
 
 
+#: The types :func:`to_jsonable` gives back as they are (checked by exact type, as there).
+_PLAIN: Final = frozenset({str, int, bool, type(None)})
+
+
 def published_section(section: Any, hidden: list[int]) -> Any:
     """A results section as plain JSON values (:func:`to_jsonable`), adding up the
     ``suppressed_cells`` counts found in it into ``hidden[0]`` on the same walk.
@@ -75,19 +80,29 @@ def published_section(section: Any, hidden: list[int]) -> Any:
     a bool) reached through mappings and lists from the section.
     """
     kind = type(section)
-    if kind is str or kind is int or kind is bool or section is None:
+    if kind in _PLAIN:
         return section
     if kind is float:
-        return None if math.isnan(section) or math.isinf(section) else section
+        return section if math.isfinite(section) else None
     if kind is dict or isinstance(section, Mapping):
         own = section.get("suppressed_cells")
         if own is not None and isinstance(own, (int, np.integer)) and not isinstance(own, bool):
             hidden[0] += int(own)
-        return {str(key): to_jsonable(item) if key == "suppressed_cells" else published_section(item, hidden)
+        # A section holds some ten thousand values: the plain ones are taken as they are here,
+        # without a call each (the same values the calls would give).
+        return {key if type(key) is str else str(key):
+                item if type(item) in _PLAIN else
+                to_jsonable(item) if key == "suppressed_cells" else published_section(item, hidden)
                 for key, item in section.items()}
     if kind is list or isinstance(section, list):
-        return [published_section(item, hidden) for item in section]
+        return [item if type(item) in _PLAIN else published_section(item, hidden) for item in section]
     return to_jsonable(section)
+
+
+def _tally(values: pd.Series) -> dict[str, int]:
+    """How many times each code (a text) occurs, missing ones left out, in the order of the codes."""
+    counted = Counter(value for value in values.tolist() if isinstance(value, str))
+    return {str(value): count for value, count in sorted(counted.items())}
 
 
 def sum_suppressed(section: Any) -> int:
@@ -133,13 +148,12 @@ class RespondentAccount:
     def of_import(cls, imported: Any, employees: int | None) -> RespondentAccount:
         """The account of an :class:`grontur.importing.ImportResult`, with the head count."""
         account = imported.account
-        reasons = imported.quarantine["reason"].value_counts().sort_index()
         kept = int(account["kept"])
         return cls(
             input_rows=int(account["input_rows"]),
             kept=kept,
             quarantined=int(account["quarantined"]),
-            quarantine_reasons={str(reason): int(count) for reason, count in reasons.items()},
+            quarantine_reasons=_tally(imported.quarantine["reason"]),
             employees=employees,
             response_rate=(kept / employees) if employees else None,
         )
@@ -198,8 +212,7 @@ class QualitySummary:
 
     @classmethod
     def of_issues(cls, issues: pd.DataFrame, mapping_report: Mapping[str, Any]) -> QualitySummary:
-        by_problem = issues["problem"].value_counts().sort_index() if len(issues) else pd.Series(dtype=int)
-        return cls(problems=len(issues), by_problem={str(key): int(value) for key, value in by_problem.items()},
+        return cls(problems=len(issues), by_problem=_tally(issues["problem"]) if len(issues) else {},
                    mapping=mapping_report)
 
     def to_json(self) -> dict[str, Any]:
