@@ -522,7 +522,7 @@ def _pairs_inside(packed: np.ndarray, values: Sequence[int], k: int) -> list[tup
         packed = np.pad(packed, ((0, 0), (0, width - packed.shape[1])))
     words = packed.view(np.uint64)
     outside = ~words
-    step = max(1, (1 << 22) // words.shape[1])
+    step = max(1, (1 << 20) // words.shape[1])  # (a chunk of about 8 MB of words at a time)
     found = np.zeros(total, dtype=bool)
     for start in range(0, total, step):
         a, b = inner[start:start + step], outer[start:start + step]
@@ -946,8 +946,21 @@ class _Search:
                 self.found[piece] = self.component_problems(piece)  # (made by after_move's joins)
                 for var in piece:
                     self.comp_of[var] = piece
+            self.forget(pieces)
             bad = set().union(*self.found.values())
         return hidden, True
+
+    def forget(self, pieces: Sequence[frozenset[int]]) -> None:
+        """Let go of the factors of components the search can no longer reach now that ``pieces``
+        are components: components only grow, so one that holds part of a piece but not all of
+        it will not come again. (Each factor holds a pseudo-inverse; kept, those of the moves
+        weighed and not made added up to hundreds of megabytes in a large municipality.)"""
+        comp_of = self.comp_of
+        stale = [comp for comp in self.factors
+                 if comp not in self.found and any(comp_of.get(var) in pieces and not comp_of[var] <= comp for var in comp)]
+        for comp in stale:
+            del self.factors[comp]
+            del self.memo[comp]
 
     def show_again(self, hidden: set[int], forced: frozenset[int]) -> set[int]:
         """The search is greedy: a count it hid on the way may not be needed once later counts
