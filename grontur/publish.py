@@ -342,6 +342,8 @@ class Ledger:
         column and the columns that add up to it). Without the columns, a hidden group cell would
         be the overall cell less the other groups' shown cells. ``bases`` are the columns whose
         left-out count only tells how many did not answer."""
+        if not groups:
+            return  # (no group: nothing adds up to the overall row)
         inside = [np.zeros(self.n_rows, dtype=bool) for _ in overall]
         for row in groups:
             for j, fig in enumerate(row):

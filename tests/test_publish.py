@@ -339,6 +339,28 @@ def _decisions_of(run) -> list:
     return decided
 
 
+def test_columns_hold_those_left_out_as_unknown_counts_even_when_none_of_them_is_in_a_cell() -> None:
+    # group a: 4 walk, 2 cycle; group b: 6 cycle; 3 gave no group, and they walk
+    modes = _modes(["walk"] * 4 + ["bike"] * 8 + ["walk"] * 3)
+    group = np.array(["a"] * 6 + ["b"] * 6 + [None] * 3, dtype=object)
+    ledger = Ledger(len(modes), 5)
+    everyone = np.ones(len(modes), dtype=bool)
+    rows = [[ledger.base(group == g), *(ledger.count((group == g) & (modes == m)) for m in ("walk", "bike"))]
+            for g in ("a", "b")]
+    before = len(ledger.relations())
+    ledger.columns([everyone, modes == "walk", modes == "bike"], [], rows=[(0, (1, 2))])
+    assert len(ledger.relations()) == before and ledger.left_out() == {}  # no group: nothing declared
+    ledger.columns([everyone, modes == "walk", modes == "bike"], rows, rows=[(0, (1, 2))])
+    # the 3 who gave no group: 3 in the base column (only how many did not answer), 3 walk, 0 cycle
+    assert sorted((f.n, sensitive) for f, sensitive in ledger.left_out().items()) == [(0, True), (3, False), (3, True)]
+    columns = sorted(sorted(p.n for p in parts) for total, parts in ledger.relations()[before:] if total.n in (7, 8))
+    assert columns == [[0, 2, 6], [3, 4]]  # cyclists 8 = 2 + 6 + the unknown 0; walkers 7 = 4 + 3
+    everyone_in = Ledger(12, 5)
+    inside = [[everyone_in.base(group[:12] == g)] for g in ("a", "b")]
+    everyone_in.columns([np.ones(12, dtype=bool)], inside)
+    assert everyone_in.left_out() == {}
+
+
 def test_a_breakdown_some_did_not_answer_hides_a_few_between_its_groups_and_the_overall_row() -> None:
     # Cyclists: 17 overall, 8 at school, 7 in technical, 2 in culture, none among the 10 who gave
     # no group. The overall cell less the two shown ones leaves 2 people, culture's cyclists or the
