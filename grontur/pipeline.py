@@ -1108,18 +1108,18 @@ def _as_imported(table_or_imported: Any) -> Any:
     )
 
 
-def _split_by_municipality(imported: Any) -> tuple[dict[str, Any], int]:
-    """One ImportResult per municipality (its rows and their issues), and the count of rows without one."""
-    from grontur.importing import ImportResult
-
+def _municipality_rows(imported: Any) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], int]:
+    """The positions of each municipality's rows and of their issues, and the count of rows
+    without a municipality."""
     table = imported.table
     if "municipality" not in table:
         msg = ("The survey has no municipality column: add a 'municipality' column with the kommunenummer "
                "of each row, or analyse it for one municipality with --kommune.")
         raise GronturError(msg)
     numbers = table["municipality"].astype("string")
-    groups = {str(key): positions for key, positions in pd.Series(numbers.to_numpy()).groupby(
-        numbers.to_numpy(), sort=True, dropna=True).indices.items()}
+    # GroupBy.indices holds integer arrays; the stub also allows an Index or a list
+    groups: dict[str, np.ndarray] = {str(key): positions for key, positions in pd.Series(  # type: ignore[misc]
+        numbers.to_numpy()).groupby(numbers.to_numpy(), sort=True, dropna=True).indices.items()}
     unassigned = int(numbers.isna().sum())
     issues = imported.issues
     issue_groups: dict[str, np.ndarray] = {}
@@ -1130,33 +1130,43 @@ def _split_by_municipality(imported: Any) -> tuple[dict[str, Any], int]:
         # GroupBy.indices holds integer arrays; the stub also allows an Index or a list
         issue_groups = {str(k): v for k, v in pd.Series(issue_numbers.to_numpy()).groupby(  # type: ignore[misc]
             issue_numbers.to_numpy(), sort=False, dropna=True).indices.items()}
-    empty_issues = issues.iloc[0:0]
-    parts = {}
-    for number, positions in groups.items():
-        part = table.take(positions)
-        rows = issue_groups.get(number)
-        parts[number] = ImportResult(
-            table=part,
-            issues=issues.take(rows).reset_index(drop=True) if rows is not None else empty_issues,
-            quarantine=imported.quarantine.iloc[0:0],
-            account={"input_rows": len(part), "kept": len(part), "quarantined": 0},
-            dropped_columns=list(imported.dropped_columns),
-            mapping_report=imported.mapping_report,
-            mapping=None,
-            path=imported.path,
-        )
-    return parts, unassigned
+    return groups, issue_groups, unassigned
 
 
-def _quantities_by_municipality(table: pd.DataFrame, parts: Mapping[str, Any]) -> dict[str, describe.RowQuantities]:
+def _municipality_part(imported: Any, positions: np.ndarray, issue_rows: np.ndarray | None) -> Any:
+    """One municipality's rows (at ``positions``) and their issues, as an ImportResult of its own."""
+    from grontur.importing import ImportResult
+
+    part = imported.table.take(positions)
+    issues = imported.issues
+    return ImportResult(
+        table=part,
+        issues=issues.take(issue_rows).reset_index(drop=True) if issue_rows is not None else issues.iloc[0:0],
+        quarantine=imported.quarantine.iloc[0:0],
+        account={"input_rows": len(part), "kept": len(part), "quarantined": 0},
+        dropped_columns=list(imported.dropped_columns),
+        mapping_report=imported.mapping_report,
+        mapping=None,
+        path=imported.path,
+    )
+
+
+def _split_by_municipality(imported: Any) -> tuple[dict[str, Any], int]:
+    """One ImportResult per municipality (its rows and their issues), and the count of rows without one."""
+    groups, issue_groups, unassigned = _municipality_rows(imported)
+    return {number: _municipality_part(imported, positions, issue_groups.get(number))
+            for number, positions in groups.items()}, unassigned
+
+
+def _whole_quantities(table: pd.DataFrame) -> describe.RowQuantities | None:
     """The per-row quantities every section shares (days on site, trips, split multi-select
-    answers), computed once over the whole table and sliced for each municipality."""
+    answers), computed once over the whole table, for each municipality to take its rows of."""
     if not table.index.is_unique:
-        return {}
+        return None
     whole = describe.row_quantities(table, describe.load_settings())
     for name in describe.MULTI_SELECT_COLUMNS:
         whole.multi_select(table, name)
-    return {number: whole.take(table.index.get_indexer(part.table.index)) for number, part in parts.items()}
+    return whole
 
 
 def _many_one(number: str, imported: Any, project: Project, lang: str | None, out_dir: Path | None,
@@ -1215,47 +1225,61 @@ def analyse_many(
     progress
         Called with the municipality's name as each analysis finishes.
     """
-    from concurrent.futures import as_completed
+    from collections import deque
+    from concurrent.futures import FIRST_COMPLETED, wait
 
     imported = _as_imported(imported_or_table)
-    parts, unassigned = _split_by_municipality(imported)
-    quantities = _quantities_by_municipality(imported.table, parts)
+    groups, issue_groups, unassigned = _municipality_rows(imported)
+    whole = _whole_quantities(imported.table)
     projects = dict(projects or {})
     out = Path(out_dir) if out_dir is not None else None
     with output_lock(out) if out is not None else nullcontext():
         tasks = []
         failed: dict[str, str] = {}
-        for number, part in parts.items():
+        for number in groups:
             try:
                 project = projects.get(number) or project_for(number, language=lang, k=k or 5)
             except GronturError as error:
                 failed[number] = str(error)
                 continue
             project = project.with_overrides(run_date=run_date, k=k)
-            tasks.append((number, part, project, lang, out, tuple(formats) if out is not None else (),
-                          quantities.get(number)))
+            tasks.append((number, project))
         # Largest first, so the last tasks to finish are small ones and both workers end together.
-        tasks.sort(key=lambda task: -len(task[1].table))
-        names = {task[0]: task[2].name for task in tasks}
+        tasks.sort(key=lambda task: -len(groups[task[0]]))
+        names = {number: project.name for number, project in tasks}
         log.info("analysing %d municipalities (%d rows, %d without a municipality) with %d jobs",
                  len(tasks), len(imported.table), unassigned, jobs)
+
+        def arguments(number: str, project: Project) -> tuple[Any, ...]:
+            # A municipality's rows are taken only when it is handed out: the whole table is not
+            # held twice while the workers run.
+            positions = groups[number]
+            return (number, _municipality_part(imported, positions, issue_groups.get(number)), project, lang, out,
+                    tuple(formats) if out is not None else (), whole.take(positions) if whole is not None else None)
 
         outcomes = []
         if jobs > 1 and len(tasks) > 1:
             evidence = load_all_evidence()
+            waiting = deque(tasks)
             with ProcessPoolExecutor(max_workers=jobs, initializer=_many_init, initargs=(evidence,)) as pool:
-                futures = [pool.submit(_many_one, *task) for task in tasks]
-                for future in as_completed(futures):
-                    outcome = future.result()
-                    outcomes.append(outcome)
-                    if progress:
-                        progress(names[outcome[0]])
+                # A few more than the workers queued, so that none waits for the next one.
+                running = {pool.submit(_many_one, *arguments(*waiting.popleft()))
+                           for _ in range(min(len(waiting), 2 * jobs))}
+                while running:
+                    done, running = wait(running, return_when=FIRST_COMPLETED)
+                    for future in done:
+                        outcome = future.result()
+                        outcomes.append(outcome)
+                        if progress:
+                            progress(names[outcome[0]])
+                    while waiting and len(running) < 2 * jobs:
+                        running.add(pool.submit(_many_one, *arguments(*waiting.popleft())))
         else:
             _many_init(None)
-            for task in tasks:
-                outcomes.append(_many_one(*task))
+            for number, project in tasks:
+                outcomes.append(_many_one(*arguments(number, project)))
                 if progress:
-                    progress(names[task[0]])
+                    progress(names[number])
         outcomes.sort(key=lambda outcome: outcome[0])
         many = ManyAnalysis(
             results={number: results for number, results, error, _, _ in outcomes if results is not None},

@@ -140,3 +140,26 @@ def test_catalogue_and_evidence_are_loaded_once(two_municipalities, monkeypatch)
     many = analyse_many(two_municipalities[0], jobs=1, run_date=RUN_DATE)
     assert len(many.results) == 2
     assert calls == {"catalogue": 1, "evidence": 1}
+
+
+def test_a_municipalitys_rows_are_taken_only_when_it_is_handed_out(two_municipalities, monkeypatch):
+    """The parent does not hold every municipality's rows a second time while the workers run:
+    with two workers, at most four municipalities are handed out before the first one is done."""
+    from grontur import pipeline
+
+    table = two_municipalities[0].dropna(subset=["municipality"]).reset_index(drop=True)
+    hallingdal = ["3320", "3322", "3324", "3326", "3328", "3330"]
+    table["municipality"] = [hallingdal[i % 6] for i in range(len(table))]
+    finished: list[str] = []
+    finished_when_taken: list[int] = []
+    take = pipeline._municipality_part
+
+    def counted(*args, **kwargs):
+        finished_when_taken.append(len(finished))
+        return take(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "_municipality_part", counted)
+    many = analyse_many(table, jobs=2, run_date=RUN_DATE, progress=finished.append)
+    assert len(many.results) == 6 and len(finished) == 6
+    assert finished_when_taken[:4] == [0, 0, 0, 0]
+    assert all(done >= 1 for done in finished_when_taken[4:]) and len(finished_when_taken) == 6
