@@ -755,27 +755,29 @@ class _Search:
         own = self.var_sums.get(var, [])
         for factor in parts:
             bad.update(factor.flagged(own))
-        if not self.values[var] or _small(self.values[var], self.k):
-            bad.update(self.sum_problems(var, joined, parts)[1])  # (a sum with a count of k or more is not small)
+        for flagged in self.own_sums(var, joined).values():
+            bad.update(flagged)
         return len(bad)
+
+    def own_sums(self, var: int, joined: frozenset[frozenset[int]]) -> dict[int, tuple[int, ...]]:
+        """The small sums of the equations with ``var`` once it joins ``joined`` (none when
+        ``var`` alone holds k or more: a sum with it is no small sum)."""
+        if self.values[var] and not _small(self.values[var], self.k):
+            return {}
+        comp_of, flags = self.comp_of, {}
+        for s in set(self.var_sums.get(var, [])) - self.weighted:
+            flagged = self.small_sum([(o, c) for o, c in self.sum_items[s] if o == var or comp_of.get(o) in joined])
+            if flagged:
+                flags[s] = flagged
+        return flags
 
     def sum_problems(self, var: int, joined: frozenset[frozenset[int]],
                      parts: Sequence[_Factor]) -> tuple[dict[int, tuple[int, ...]], set[int]]:
         """The sums that fix a small total once ``var`` joins ``joined``: those of the joined
         components without ``var``, and those with ``var`` worked out again."""
-        flags: dict[int, tuple[int, ...]] = {}
-        own = set(self.var_sums.get(var, [])) - self.weighted
-        for factor in parts:
-            for s, flagged in factor.sum_flags.items():
-                if s not in own:
-                    flags[s] = flagged
-        if self.values[var] and not _small(self.values[var], self.k):
-            return flags, {o for flagged in flags.values() for o in flagged}  # (a sum with it is k or more)
-        comp_of = self.comp_of
-        for s in own:
-            flagged = self.small_sum([(o, c) for o, c in self.sum_items[s] if o == var or comp_of.get(o) in joined])
-            if flagged:
-                flags[s] = flagged
+        own = set(self.var_sums.get(var, []))
+        flags = {s: flagged for factor in parts for s, flagged in factor.sum_flags.items() if s not in own}
+        flags.update(self.own_sums(var, joined))
         return flags, {o for flagged in flags.values() for o in flagged}
 
     def join(self, var: int, joined: frozenset[frozenset[int]], merged: frozenset[int]) -> frozenset[int]:
