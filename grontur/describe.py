@@ -365,7 +365,7 @@ _PLAIN = frozenset({str, int, bool, type(None)})
 def jsonable(obj: Any) -> Any:
     """Recursively convert to plain JSON types (dict, list, str, int, float, bool, None)."""
     kind = type(obj)
-    if kind is str or kind is int or kind is bool or obj is None:
+    if kind in _PLAIN:
         return obj
     if kind is float:
         return obj if math.isfinite(obj) else None
@@ -533,9 +533,10 @@ class _Rows:
         return base, cells, drivers
 
     def columns(self, ledger: Ledger, season: str, group_rows: Sequence[tuple[Fig, dict[str, Fig], Fig]]) -> None:
-        """Declare the columns of a breakdown's rows (:meth:`mode_row` of each group): a mode's count among everyone who gave a mode is the sum of the
-        groups' cells of that mode and of those the groups leave out (who did not answer the
-        breakdown's question), and so are the bases and the drivers. Beside the overall row, a
+        """Declare the columns of a breakdown's rows (:meth:`mode_row` of each group): a mode's
+        count among everyone who gave a mode is the sum of the groups' cells of that mode and of
+        those the groups leave out (who did not answer the breakdown's question), and so are the
+        bases and the drivers. Beside the overall row, a
         hidden group cell would otherwise be the overall cell less the other groups' shown cells."""
         known = self.known[season]
         overall = [known, *(known & self.is_mode[season][m] for m in self.modes), known & self.driver[season]]
@@ -739,7 +740,7 @@ def _mean(values: pd.Series) -> float:
 
 def _median(numbers: np.ndarray) -> float:
     """The median of the values given (NaN is missing), as ``Series.median`` finds it."""
-    return float(np.nanmedian(numbers[~np.isnan(numbers)]))
+    return _middle(numbers[~np.isnan(numbers)])
 
 
 def _middle(numbers: np.ndarray) -> float:
