@@ -23,7 +23,6 @@ Definitions (see ``docs/schema/analysis.md``):
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -45,6 +44,7 @@ from grontur.publish import (
     SectionTally,
 )
 from grontur.resources import data_path
+from grontur.results import to_jsonable
 from grontur.schema import (
     BARRIERS,
     CAR_DRIVER_MODES,
@@ -341,40 +341,6 @@ class MultiSelect:
         else:
             counts = pd.Series(dtype=int)
         return counts.reindex(list(allowed), fill_value=0) if allowed is not None else counts
-
-
-def _num(value: Any) -> Any:
-    """Turn NumPy scalars and NaN into plain JSON values."""
-    if value is None:
-        return None
-    if isinstance(value, (np.bool_, bool)):
-        return bool(value)
-    if isinstance(value, (np.integer,)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        return None if not np.isfinite(value) else float(value)
-    if value is pd.NA:
-        return None
-    return value
-
-
-#: The types :func:`jsonable` keeps as they are (checked by exact type: a NumPy scalar is none).
-_PLAIN = frozenset({str, int, bool, type(None)})
-
-
-def jsonable(obj: Any) -> Any:
-    """Recursively convert to plain JSON types (dict, list, str, int, float, bool, None)."""
-    kind = type(obj)
-    if kind in _PLAIN:
-        return obj
-    if kind is float:
-        return obj if math.isfinite(obj) else None
-    if kind is dict or isinstance(obj, Mapping):
-        # plain values taken as they are, without a call each (what _num gives them back as)
-        return {str(k): v if type(v) in _PLAIN else jsonable(v) for k, v in obj.items()}
-    if kind is list or kind is tuple or isinstance(obj, (list, tuple)):
-        return [v if type(v) in _PLAIN else jsonable(v) for v in obj]
-    return _num(obj)
 
 
 # --------------------------------------------------------------------------- published cells
@@ -1000,4 +966,4 @@ def describe(table: pd.DataFrame, *, k: int = DEFAULT_K, employees: int | None =
 def publish_section(ledger: Ledger, section: dict[str, Any]) -> dict[str, Any]:
     """Decide and resolve one section published on its own (no other section shares its gate)."""
     publication = ledger.decide()
-    return jsonable(publication.resolve(section))
+    return to_jsonable(publication.resolve(section))

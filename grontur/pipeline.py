@@ -258,7 +258,7 @@ def analyse_imported(
     comparison = to_jsonable(draft.publish(publication).as_dict()) if draft is not None else None
     habits = publication.resolve(habits)
     if geo_section is not None:
-        geo_section = describe.jsonable(publication.resolve(geo_section))
+        geo_section = to_jsonable(publication.resolve(geo_section))
     figures: Mapping[str, Any] = DrawnLater(_figure_drawers(plan, geo_section, enriched, lang)) \
         if draw_figures else {}
     segmented = segmented.published(publication)
@@ -273,7 +273,7 @@ def analyse_imported(
         respondents=RespondentAccount.of_import(imported, project.employees),
         mode_share=describe.mode_shares_of(habits),
         habits=habits,
-        emissions=describe.jsonable(publication.resolve(emission_section)),
+        emissions=to_jsonable(publication.resolve(emission_section)),
         potential=potential.published(publication, potential_section),
         segments=segments_dict["segments"],
         segmentation=segments_dict["segmentation"],

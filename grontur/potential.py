@@ -31,7 +31,6 @@ from grontur.describe import (
     MultiSelect,
     codes,
     column,
-    jsonable,
     load_settings,
     numeric,
     row_quantities,
@@ -53,6 +52,7 @@ from grontur.publish import (
     is_small,
 )
 from grontur.resources import data_path
+from grontur.results import to_jsonable
 from grontur.schema import SEASONS
 
 log = logging.getLogger(__name__)
@@ -353,7 +353,7 @@ def _resting(value: Any, needs: tuple[Fig, ...]) -> Any:
 
 def published(publication: Publication, section: Mapping[str, Any]) -> dict[str, Any]:
     """The potential section as the gate decided: a group it hides is given as hidden only."""
-    out = jsonable(publication.resolve(section))
+    out = to_jsonable(publication.resolve(section))
     for groups in (out.get("breakdowns") or {}).values():
         for g, entry in groups.items():
             if entry.get("suppressed"):

@@ -32,19 +32,23 @@ RESULTS_FORMAT: Final = "grontur.results/2"
 # ---------------------------------------------------------------------------------------------
 # JSON hygiene
 
+#: The types :func:`to_jsonable` gives back as they are (checked by exact type: a NumPy scalar is none).
+_PLAIN: Final = frozenset({str, int, bool, type(None)})
+
+
 def to_jsonable(value: Any) -> Any:
     """Turn NumPy scalars, NaN, dates and tuples into plain JSON values."""
     # Plain Python values first, by exact type: a results dict has some ten thousand of them per
     # municipality, and the abstract-class checks below cost more than the values themselves.
     kind = type(value)
-    if kind is str or kind is int or kind is bool or value is None:
+    if kind in _PLAIN:
         return value
     if kind is float:
-        return None if math.isnan(value) or math.isinf(value) else value
+        return value if math.isfinite(value) else None
     if kind is dict:
-        return {str(key): to_jsonable(item) for key, item in value.items()}
+        return {str(key): item if type(item) in _PLAIN else to_jsonable(item) for key, item in value.items()}
     if kind is list or kind is tuple:
-        return [to_jsonable(item) for item in value]
+        return [item if type(item) in _PLAIN else to_jsonable(item) for item in value]
     if isinstance(value, Mapping):
         return {str(key): to_jsonable(item) for key, item in value.items()}
     if isinstance(value, (list, tuple, set, frozenset)) and not isinstance(value, str):
@@ -66,10 +70,6 @@ def to_jsonable(value: Any) -> Any:
     if isinstance(value, Path):
         return value.name
     return value
-
-
-#: The types :func:`to_jsonable` gives back as they are (checked by exact type, as there).
-_PLAIN: Final = frozenset({str, int, bool, type(None)})
 
 
 def published_section(section: Any, hidden: list[int]) -> Any:
