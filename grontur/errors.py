@@ -43,6 +43,11 @@ class OutputError(GronturError, OSError):
     """An output folder or file cannot be created or written."""
 
 
+class PublicationError(GronturError, RuntimeError):
+    """The publication gate cannot hide a small group: what it would have to hide can be worked
+    out from figures every reader knows (the number of respondents)."""
+
+
 class InteractiveError(GronturError, RuntimeError):
     """An interactive command was started without a terminal and without the flags it needs."""
 

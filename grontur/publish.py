@@ -38,6 +38,7 @@ import numpy as np
 
 # The threshold's default and check live in grontur.threshold (light to import); re-exported here.
 from grontur._threads import single_blas_thread
+from grontur.errors import PublicationError
 from grontur.threshold import DEFAULT_K, check_k
 
 
@@ -480,11 +481,38 @@ class Ledger:
             # How many answered at all is published outside the gate (the row account), so no
             # search hides it: it would protect nothing.
             everyone = self._ids.get(np.packbits(np.ones(self.n_rows, dtype=bool)).tobytes())
-            sets, cells = _decide(self._values, relations, pairs, margins, self.k, self._amounts,
-                                  public=frozenset(() if everyone is None else (everyone,)),
-                                  unpublished=self._unpublished)
+            try:
+                sets, cells = _decide(self._values, relations, pairs, margins, self.k, self._amounts,
+                                      public=frozenset(() if everyone is None else (everyone,)),
+                                      unpublished=self._unpublished)
+            except _Unprotectable as error:
+                raise PublicationError(self._refusal(error.counts)) from None
         return Publication(self.k, frozenset(sets), frozenset(cells), n_figures=len(self._values),
                            ledger=self.serial)
+
+
+    def _refusal(self, counts: Sequence[int]) -> str:
+        """Why the gate refuses to publish: the cells (by their tags) of the ``counts`` it could
+        not protect."""
+        from grontur.i18n import t
+
+        tags = self.tags()
+        named = [" / ".join(_tag_words(tag)) for var in counts for tag in tags.get(var, [])[:1]]
+        shown = "; ".join(named[:_NAMED]) + ("; …" if len(named) > _NAMED else "")
+        return t("publish.error.unprotectable", "en", n=len(counts), cells=shown or "?", k=self.k)
+
+
+#: How many cells a refusal names.
+_NAMED = 5
+
+
+def _tag_words(tag: Any) -> list[str]:
+    """A cell's tag as words: nested tuples flattened, None left out."""
+    if tag is None:
+        return []
+    if isinstance(tag, tuple):
+        return [word for part in tag for word in _tag_words(part)]
+    return [str(tag)]
 
 
 def is_small(count: int, k: int) -> bool:
@@ -596,10 +624,20 @@ def _decide(values: Sequence[int], relations: Sequence[_Relation], pairs: Iterab
     exempt = frozenset(v for v, sensitive in unpublished.items() if not (sensitive and _small(values[v], k)))
     search = _Search(values, relations, amounts, margin, k, public, exempt)
     forced = frozenset(hidden)
-    hidden, solved = search.run(hidden)
-    if solved:
-        hidden = search.show_again(hidden, forced)
+    hidden, left = search.run(hidden)
+    if left:
+        raise _Unprotectable(left)
+    hidden = search.show_again(hidden, forced)
     return hidden, cells
+
+
+class _Unprotectable(Exception):
+    """The counts the search could not protect: hiding any more counts would not help, for
+    only public ones are left in their equations."""
+
+    def __init__(self, counts: Iterable[int]) -> None:
+        super().__init__()
+        self.counts = sorted(counts)
 
 
 class _Search:
@@ -911,9 +949,9 @@ class _Search:
 
     # ------------------------------------------------------------------------- the search
 
-    def run(self, hidden: set[int]) -> tuple[set[int], bool]:
-        """Hide more counts until no problem is left; returns the hidden counts and whether
-        every problem is solved (not when only public counts were left to hide). A margin (a
+    def run(self, hidden: set[int]) -> tuple[set[int], set[int]]:
+        """Hide more counts until no problem is left; returns the hidden counts and the counts
+        whose problems are left (none, unless only public counts were left to hide). A margin (a
         base, or the total of a row of three or more cells, such as a group's size) is hidden
         only when nothing else will do: readers need the bases."""
         comps = self.components(hidden)
@@ -924,7 +962,7 @@ class _Search:
         while bad:
             candidates = self.candidates(bad, hidden)
             if not candidates:
-                return hidden, False
+                return hidden, bad
             n_bad = len(bad)
             # Scored lazily in two rounds, with the same choice as scoring all: a cell that helps
             # beats every margin, so the margins are scored only when no cell helps.
@@ -952,7 +990,7 @@ class _Search:
                     self.comp_of[var] = piece
             self.forget(pieces)
             bad = set().union(*self.found.values())
-        return hidden, True
+        return hidden, set()
 
     def forget(self, pieces: Sequence[frozenset[int]]) -> None:
         """Let go of the factors of components the search can no longer reach now that ``pieces``

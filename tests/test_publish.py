@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -498,3 +500,44 @@ def _mode_table(ledger: Ledger, season: str, breakdown: str | None) -> list:
                 and ((tag[0] == "modes" and tag[1] == season) or (tag[0] == breakdown and tag[2] == season)))
 
     return [fig for fig in ledger.figures() if any(of_table(tag) for tag in tags.get(fig.id, ()))]
+
+
+def test_a_small_count_that_only_public_counts_protect_is_refused() -> None:
+    from grontur.publish import _decide, _Unprotectable
+
+    # 12 respondents (public) = A (2) + B (10), and B is the same people as C (10), also public:
+    # B follows from C, and A from 12 - B; nothing the search may hide protects A
+    with pytest.raises(_Unprotectable) as refused:
+        _decide([12, 2, 10, 10], [_relation(0, (1, 2)), _relation(2, (3,))], [], set(), 5,
+                public=frozenset({0, 3}))
+    assert refused.value.counts == [1, 2]
+    # with C not public, hiding it protects A
+    hidden, _ = _decide([12, 2, 10, 10], [_relation(0, (1, 2)), _relation(2, (3,))], [], set(), 5,
+                        public=frozenset({0}))
+    assert {1, 2, 3} <= hidden
+
+
+def test_a_refusal_names_the_cells_it_cannot_protect(monkeypatch: pytest.MonkeyPatch) -> None:
+    from grontur import publish
+    from grontur.errors import PublicationError
+
+    ledger = Ledger(12)
+    everyone = ledger.everyone()
+    few = ledger.count(np.arange(12) < 2, tag=("shift_work", "night", "summer", "walk"))
+    rest = ledger.count(np.arange(12) >= 2, tag=("shift_work", "day", "summer", "walk"))
+    ledger.partition(everyone, [few, rest])
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise publish._Unprotectable([few.id])
+
+    monkeypatch.setattr(publish, "_decide", refuse)
+    with pytest.raises(PublicationError, match="shift_work / night / summer / walk") as refused:
+        ledger.decide()
+    assert "1 count of fewer than 5 people" in str(refused.value)
+    assert "day" not in str(refused.value)
+
+
+def _relation(total: int, parts: tuple[int, ...]) -> Any:
+    from grontur.publish import _Relation
+
+    return _Relation(total, parts, parts)
