@@ -138,3 +138,51 @@ def test_a_spreadsheet_not_written_over_there_is_written_here(monkeypatch, tmp_p
         write_outputs(results, out_dir=tmp_path / "there", lang="nn", formats=("html", "xlsx"), renderer=renderer)
         assert renderer.xlsx is None  # not written over there
     assert (tmp_path / "there" / "measures.xlsx").read_bytes() == (tmp_path / "here" / "measures.xlsx").read_bytes()
+
+
+def _chart_noting_pid(notes: Path, name: str, args: tuple, kwargs: dict, *, fail_over_there: bool = False) -> bytes:
+    """A stand-in for build.chart_png: notes the drawing process's id, gives a PNG-like value."""
+    (notes / f"{name}-{len(list(notes.iterdir()))}-{os.getpid()}").write_text("", encoding="utf-8")
+    if fail_over_there and os.getpid() != int(os.environ["GRONTUR_TEST_PID"]):
+        raise RuntimeError("drawing failed over there")
+    return b"\x89PNG " + repr((name, args, sorted(kwargs.items()))).encode()
+
+
+def _pictures(doc: object) -> list[bytes]:
+    return [block.png for section in doc.sections for block in section.blocks if hasattr(block, "png")]
+
+
+def test_the_report_charts_are_drawn_side_by_side_in_processes_of_their_own(monkeypatch, tmp_path: Path) -> None:
+    from functools import partial
+
+    from grontur.report import build
+
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    monkeypatch.setattr(build, "chart_png", partial(_chart_noting_pid, notes))
+    here = background.document(_results(), lang="nn", figures=None)
+    drawn_here = list(notes.iterdir())
+    there = background.document(_results(), lang="nn", figures=None, forked=True)
+    drawn_there = [n for n in notes.iterdir() if n not in drawn_here]
+    pictures = _pictures(there)
+    assert len(pictures) >= 5  # the sample's charts, the comparison's too
+    assert {int(n.name.rsplit("-", 1)[1]) for n in drawn_here} == {os.getpid()}
+    # each chart in a process of its own, and the same document as one drawn in turn here
+    assert len({int(n.name.rsplit("-", 1)[1]) for n in drawn_there} - {os.getpid()}) == len(pictures)
+    assert there == here
+
+
+def test_a_chart_whose_drawing_process_fails_is_drawn_here(monkeypatch, tmp_path: Path) -> None:
+    from functools import partial
+
+    from grontur.report import build
+
+    monkeypatch.setenv("GRONTUR_TEST_PID", str(os.getpid()))
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    monkeypatch.setattr(build, "chart_png", partial(_chart_noting_pid, notes, fail_over_there=True))
+    doc = background.document(_results(), lang="nn", figures=None, forked=True)
+    pictures = _pictures(doc)
+    assert pictures and all(png.startswith(b"\x89PNG ") for png in pictures)
+    drawn_here = [n for n in notes.iterdir() if int(n.name.rsplit("-", 1)[1]) == os.getpid()]
+    assert len(drawn_here) == len(pictures)  # each tried over there first, then drawn here

@@ -7,8 +7,9 @@ start of the run (the command line starts it before it loads pandas) that loads 
 and spreadsheet modules, the messages and the font while the analysis runs here, draws the
 anchoring timeline in a process of its own as soon as the plan is made (it shows no gated
 figure), then builds the report's document (charts, maps and all) from the published results,
-writes ``report.docx`` (and, in another process of its own, ``measures.xlsx``) when asked to and
-sends the document back; this process meanwhile writes the data files. The document is the one
+each chart drawn in a process of its own meanwhile, writes ``report.docx`` (and, in another
+process of its own, ``measures.xlsx`` from the same document's tables) when asked to and sends
+the document back; this process meanwhile writes the data files. The document is the one
 :func:`grontur.report.build.build_document` gives in this process, byte for byte, and so are the
 files.
 
@@ -27,12 +28,13 @@ import pickle
 import threading
 from collections import ChainMap
 from collections.abc import Callable, Iterator, Mapping, MutableMapping
+from dataclasses import replace
 from functools import partial
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any, Self, cast
 
-from grontur.report.model import Document
+from grontur.report.model import Document, Figure
 
 log = logging.getLogger(__name__)
 
@@ -67,10 +69,11 @@ def _serve(conn: Connection) -> None:
                 ready.draw(name, draw)
                 continue
             _, results, lang, figures, docx_path, xlsx_path = message
-            # the spreadsheet (tables only) in a process of its own while the pictures are drawn
-            sheet = _fork(partial(xlsx.write_report_xlsx, results, lang, xlsx_path)) if xlsx_path else None
+            sheet = None
             try:
-                doc = document(results, lang=lang, figures=figures, ready=ready)
+                doc = document(results, lang=lang, figures=figures, ready=ready, forked=True)
+                # the spreadsheet (the document's tables) in a process of its own while the DOCX is written
+                sheet = _fork(partial(xlsx.write_xlsx, doc, results, xlsx_path)) if xlsx_path else None
                 written = docx.write_report_docx(doc, results, docx_path) if docx_path is not None else None
             except Exception as error:  # noqa: BLE001  (any error is the parent's to raise, as its own)
                 conn.send(("error", error))
@@ -197,6 +200,54 @@ class _Ahead(Mapping[str, bytes]):
             self._settle(name)
 
 
+class _Charts:
+    """The report's own charts, each drawn in a process of its own forked from the renderer, so
+    that they are drawn side by side while the renderer builds the rest of the document.
+
+    :meth:`start` gives a stand-in for a chart's PNG at once; :meth:`fill` puts each chart's PNG
+    in its stand-in's place once the document is built. Where a process cannot be forked or
+    fails, the chart is drawn in the renderer (an error in drawing it is raised there)."""
+
+    #: How a stand-in begins (no PNG does: a PNG begins with b"\x89PNG").
+    _STAND_IN = b"grontur: chart being drawn "
+
+    def __init__(self) -> None:
+        self._drawing: dict[bytes, tuple[int, int, Callable[[], bytes]]] = {}
+
+    def start(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> bytes:
+        """Start drawing the chart ``name`` draws from ``args`` and ``kwargs``: its stand-in."""
+        from grontur.report.build import chart_png
+
+        work = partial(chart_png, name, args, kwargs)
+        drawing = _fork(work)
+        if drawing is None:
+            return work()
+        stand_in = self._STAND_IN + str(len(self._drawing)).encode()
+        self._drawing[stand_in] = (*drawing, work)
+        return stand_in
+
+    def _png(self, stand_in: bytes) -> bytes:
+        pid, reader, work = self._drawing.pop(stand_in)
+        drawn, png = _outcome(pid, reader)
+        return png if drawn else work()  # (drawn here: an error is raised with the document's)
+
+    def fill(self, doc: Document) -> Document:
+        """``doc`` with each chart's PNG in place of its stand-in (waiting for those still drawn)."""
+        if not self._drawing:
+            return doc
+        sections = tuple(replace(section, blocks=tuple(
+            replace(block, png=self._png(block.png))
+            if isinstance(block, Figure) and block.png in self._drawing else block
+            for block in section.blocks)) for section in doc.sections)
+        return replace(doc, sections=sections)
+
+    def close(self) -> None:
+        """Wait for every drawing process still running (their PNGs unread)."""
+        for pid, reader, _ in self._drawing.values():
+            _outcome(pid, reader)
+        self._drawing.clear()
+
+
 def _png_of(draw: Callable[[], Any]) -> bytes | None:
     """The PNG of the figure ``draw()`` gives (None: no figure)."""
     from grontur.report.charts import render_png
@@ -206,9 +257,10 @@ def _png_of(draw: Callable[[], Any]) -> bytes | None:
 
 
 def document(results: Mapping[str, Any], *, lang: str, figures: Mapping[str, Any] | None,
-             ready: Mapping[str, bytes] | None = None) -> Document:
+             ready: Mapping[str, bytes] | None = None, forked: bool = False) -> Document:
     """The report's document with every picture drawn: the external ``figures`` (rendered once and
-    closed; those in ``ready`` were rendered ahead, as PNG) and the report's own charts."""
+    closed; those in ``ready`` were rendered ahead, as PNG) and the report's own charts (each in
+    a process of its own when ``forked``: in the renderer, which runs no other thread)."""
     from grontur.report import figures_to_png
     from grontur.report.build import build_document
 
@@ -222,7 +274,13 @@ def document(results: Mapping[str, Any], *, lang: str, figures: Mapping[str, Any
         pngs = ChainMap(cast("MutableMapping[str, bytes]", ready), figures_to_png(rest))  # read only
     else:
         pngs = figures_to_png(figures)
-    return build_document(results, lang=lang, figures=pngs, charts=True)
+    if not forked:
+        return build_document(results, lang=lang, figures=pngs, charts=True)
+    charts = _Charts()
+    try:
+        return charts.fill(build_document(results, lang=lang, figures=pngs, charts=True, chart=charts.start))
+    finally:
+        charts.close()  # (no process left behind when the document fails)
 
 
 class Renderer:

@@ -97,13 +97,17 @@ class Labeller:
 
 
 def build_document(results: Mapping[str, Any], *, lang: str,
-                   figures: Mapping[str, bytes] | None = None, charts: bool = True) -> Document:
+                   figures: Mapping[str, bytes] | None = None, charts: bool = True,
+                   chart: Callable[[str, tuple[Any, ...], dict[str, Any]], bytes] | None = None) -> Document:
     """Return the report for ``results`` in ``lang`` (``nn``, ``nb`` or ``en``).
 
     ``figures`` maps a name to PNG bytes of a figure made by another stage (for example
     ``home_area_map`` or ``anchoring_timeline``); known names are placed in their section,
     others in the appendix. With ``charts=False`` the report's own charts are not drawn (their
-    blocks hold no picture), for a writer that shows none (``measures.xlsx``).
+    blocks hold no picture), for a writer that shows none (``measures.xlsx``). ``chart``, when
+    given, gives the PNG of each of the report's own charts in place of drawing it here: called
+    with the name of the function of :mod:`grontur.report.charts` that draws it and that
+    function's arguments.
     """
     tr = Translator(lang)
     label = Labeller(lang)
@@ -111,7 +115,7 @@ def build_document(results: Mapping[str, Any], *, lang: str,
     external: Mapping[str, bytes] = figures if figures is not None else {}
     municipality = _need(results, "municipality", "(top level)")
     name = str(_need(municipality, "name", "municipality"))
-    ctx = _Ctx(results, tr, label, lang, external, charts=charts)
+    ctx = _Ctx(results, tr, label, lang, external, charts=charts, chart=chart)
     builders: list[Callable[[_Ctx], Section | None]] = [
         _summary, _habits, _barriers, _segments, _emissions, _measures, _anchoring, _comparison,
         _method, _appendix,
@@ -132,6 +136,13 @@ def build_document(results: Mapping[str, Any], *, lang: str,
     )
 
 
+def chart_png(name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> bytes:
+    """The PNG of the chart the function ``name`` of :mod:`grontur.report.charts` draws."""
+    from grontur.report import charts  # matplotlib: loaded only when a report draws
+
+    return charts.render_png(getattr(charts, name)(*args, **kwargs))
+
+
 def make_context(results: Mapping[str, Any], lang: str) -> _Ctx:
     """The helpers the writers share: translator, code labels and re-localised names."""
     return _Ctx(results, Translator(lang), Labeller(lang), lang, {})
@@ -139,7 +150,8 @@ def make_context(results: Mapping[str, Any], lang: str) -> _Ctx:
 
 class _Ctx:
     def __init__(self, results: Mapping[str, Any], tr: Translator, label: Labeller, lang: str,
-                 external: Mapping[str, bytes], *, charts: bool = True) -> None:
+                 external: Mapping[str, bytes], *, charts: bool = True,
+                 chart: Callable[[str, tuple[Any, ...], dict[str, Any]], bytes] | None = None) -> None:
         self.results = results
         self.tr = tr
         self.label = label
@@ -147,6 +159,7 @@ class _Ctx:
         self.external = external
         #: Whether the report's own charts are drawn (not for a writer that shows none).
         self.charts = charts
+        self._chart = chart
         self.placed: set[str] = set()
         #: Tables the main text shows as a chart: they go to the appendix, under their section's
         #: title, so the main text stays short (a decision-ready body, the figures after it).
@@ -162,9 +175,9 @@ class _Ctx:
         arguments; empty (nothing drawn, matplotlib not loaded) when the report draws no charts."""
         if not self.charts:
             return b""
-        from grontur.report import charts  # matplotlib: loaded only when a report draws
-
-        return charts.render_png(getattr(charts, name)(*args, **kwargs))
+        if self._chart is not None:
+            return self._chart(name, args, kwargs)
+        return chart_png(name, args, kwargs)
 
     def defer(self, section_title: str, block: Block) -> None:
         """Put a table behind a chart into the appendix."""
@@ -1040,7 +1053,7 @@ def _comparison(ctx: _Ctx) -> Section | None:
     comparison = ctx.results.get("comparison")
     if not comparison:
         return None
-    blocks = tuple(comparison_blocks(comparison, lang=ctx.lang, charts=ctx.charts))
+    blocks = tuple(comparison_blocks(comparison, lang=ctx.lang, charts=ctx.charts, chart=ctx.chart))
     return Section("comparison", ctx.tr("report.section.comparison"), blocks)
 
 

@@ -15,7 +15,7 @@ suppressed figure (``None``) is shown as a dash.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from functools import cache
 from typing import Any
 
@@ -515,7 +515,8 @@ def _plain_change(what: str, entry: Mapping[str, Any], tr: Translator, lang: str
               low=_signed(low, lang, digits=digits), high=_signed(high, lang, digits=digits))
 
 
-def _findings(c: Mapping[str, Any], tr: Translator, lang: str, *, charts: bool = True) -> list[Block]:
+def _findings(c: Mapping[str, Any], tr: Translator, lang: str, *, charts: bool = True,
+              chart: Callable[..., bytes] | None = None) -> list[Block]:
     """The headline figures in words, and a chart of before and after with the probable range."""
     k = int(c.get("k", 5))
     items: list[str] = []
@@ -543,7 +544,9 @@ def _findings(c: Mapping[str, Any], tr: Translator, lang: str, *, charts: bool =
     blocks: list[Block] = [Heading(tr("compare.heading.findings")), BulletList(tuple(items))]
     if chart_rows:
         png = b""  # the chart is not drawn for a writer that shows none
-        if charts:
+        if chart is not None:
+            png = chart("before_after_chart", chart_rows, lang=lang)
+        elif charts:
             from grontur.report import charts as drawing
 
             png = drawing.render_png(drawing.before_after_chart(chart_rows, lang=lang))
@@ -628,17 +631,21 @@ def _suppressed_note(c: Mapping[str, Any], tr: Translator, lang: str) -> list[Bl
     return [Paragraph(tr("compare.note.suppressed", n=fmt.integer(hidden, lang), k=c.get("k", 5)), "note")]
 
 
-def comparison_blocks(comparison: Mapping[str, Any], *, lang: str, charts: bool = True) -> list[Block]:
+def comparison_blocks(comparison: Mapping[str, Any], *, lang: str, charts: bool = True,
+                      chart: Callable[..., bytes] | None = None) -> list[Block]:
     """The "what changed" section of the main report in plain words (no statistical terms).
 
-    The tables, tests and intervals are in :func:`comparison_appendix_blocks`.
+    The tables, tests and intervals are in :func:`comparison_appendix_blocks`. ``chart``, when
+    given, gives the PNG of its chart (called with the name of the function of
+    :mod:`grontur.report.charts` that draws it and that function's arguments) in place of
+    drawing it here.
     """
     tr = Translator(lang)
     c = comparison
     blocks: list[Block] = [Paragraph(tr("compare.plain.lead"), "lead")]
     blocks.extend(_key_figures(c, tr, lang))
     blocks.extend(_comparability_blocks(c, tr, lang))
-    blocks.extend(_findings(c, tr, lang, charts=charts))
+    blocks.extend(_findings(c, tr, lang, charts=charts, chart=chart))
     blocks.extend(_why_emissions(c, tr, lang))
     blocks.extend(_chance_note(c, tr, lang))
     blocks.extend(_panel_blocks(c, tr, lang))
