@@ -174,23 +174,32 @@ class _Factor:
         """The factor of ``parts`` (components with no equation in common) and the new column of
         ``var``, updated without a new decomposition: the blocks side by side, then the column
         appended by Greville's rule for the pseudo-inverse of a matrix with one more column."""
-        cols = [int(v) for part in parts for v in part.cols] + [var]
-        index = {v: j for j, v in enumerate(cols)}
-        row_index: dict[int, int] = {}
-        for part in parts:
-            offset = len(row_index)
-            row_index.update({r: offset + i for r, i in part.row_index.items()})
+        cols = np.concatenate([*(part.cols for part in parts), np.array([var], dtype=np.intp)])
+        n = len(cols)
+        if len(parts) == 1:
+            index = dict(parts[0].index)
+            index[var] = n - 1
+            row_index = dict(parts[0].row_index)
+        else:
+            index = dict(zip(cols.tolist(), range(n)))
+            row_index = {}
+            for part in parts:
+                offset = len(row_index)
+                row_index.update({r: offset + i for r, i in part.row_index.items()})
         for r, _ in entries:
             row_index.setdefault(r, len(row_index))  # equations only the new count is in
-        n, m = len(cols), len(row_index)
-        pinv = np.zeros((n - 1, m))
-        q = np.zeros((m, sum(part.q.shape[1] for part in parts)))
-        j = i = c = 0
-        for part in parts:
-            rows_, cols_ = part.pinv.shape
-            pinv[j:j + rows_, i:i + cols_] = part.pinv
-            q[i:i + cols_, c:c + part.q.shape[1]] = part.q
-            j, i, c = j + rows_, i + cols_, c + part.q.shape[1]
+        m = len(row_index)
+        if len(parts) == 1 and parts[0].pinv.shape == (n - 1, m) and parts[0].q.shape[0] == m:
+            pinv, q = parts[0].pinv, parts[0].q  # (read only: the part's factor is kept)
+        else:
+            pinv = np.zeros((n - 1, m))
+            q = np.zeros((m, sum(part.q.shape[1] for part in parts)))
+            j = i = c = 0
+            for part in parts:
+                rows_, cols_ = part.pinv.shape
+                pinv[j:j + rows_, i:i + cols_] = part.pinv
+                q[i:i + cols_, c:c + part.q.shape[1]] = part.q
+                j, i, c = j + rows_, i + cols_, c + part.q.shape[1]
         null = np.concatenate([part.null for part in parts] + [np.zeros(1)])
         a = np.zeros(m)
         for r, coef in entries:
@@ -209,7 +218,7 @@ class _Factor:
             null[:-1] += d * d / denominator
             null[-1] = 1.0 / denominator
         pinv = np.vstack([pinv - np.outer(d, b), b])
-        return cls(index, row_index, np.asarray(cols), null, q, pinv, max(scale, float(np.sqrt(a @ a))))
+        return cls(index, row_index, cols, null, q, pinv, max(scale, float(np.sqrt(a @ a))))
 
 
 @dataclass
