@@ -217,3 +217,32 @@ def test_timeline_has_one_grey_bar_per_step_and_translated_labels() -> None:
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")
     assert buffer.getvalue()[:4] == b"\x89PNG"
+
+
+@pytest.mark.parametrize("years", [1, 3, 12])
+def test_timeline_ticks_are_the_months_matplotlib_would_put_in_view(years: int) -> None:
+    import datetime as dt
+
+    from matplotlib.dates import MonthLocator, num2date
+
+    from grontur.report.charts import timeline_chart
+
+    plan = anchoring.build_plan(ranked(["parking-fee", "service-vehicle-pool", "bike-parking"]), start="2026-01-05")
+    start = dt.date(2026, 1, 5)
+    steps = [("first", start, start + dt.timedelta(days=40)), ("last", start, dt.date(2026 + years, 5, 20))]
+
+    def in_view(ticks, low: float, high: float) -> list[float]:
+        return [round(float(t), 6) for t in ticks if low <= t <= high]
+
+    for figure in (anchoring_timeline(plan, lang="nn"), timeline_chart(steps, lang="nn")):
+        ax = figure.axes[0]
+        low, high = ax.get_xlim()
+        quarters = MonthLocator(bymonth=(1, 4, 7, 10)).tick_values(num2date(low), num2date(high))
+        assert in_view(ax.xaxis.get_majorticklocs(), low, high) == in_view(quarters, low, high)
+        assert len(in_view(quarters, low, high)) >= 3
+    ax = anchoring_timeline(plan, lang="nn").axes[0]
+    low, high = ax.get_xlim()
+    months = in_view(MonthLocator().tick_values(num2date(low), num2date(high)), low, high)
+    majors = set(in_view(ax.xaxis.get_majorticklocs(), low, high))
+    # (matplotlib leaves out a minor tick where a major one is)
+    assert in_view(ax.xaxis.get_minorticklocs(), low, high) == [t for t in months if t not in majors]
