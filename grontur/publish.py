@@ -499,7 +499,6 @@ class Ledger:
         return Publication(self.k, frozenset(sets), frozenset(cells), n_figures=len(self._values),
                            ledger=self.serial)
 
-
     def _refusal(self, counts: Sequence[int]) -> str:
         """Why the gate refuses to publish: the cells (by their tags) of the ``counts`` it could
         not protect."""

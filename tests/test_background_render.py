@@ -186,3 +186,20 @@ def test_a_chart_whose_drawing_process_fails_is_drawn_here(monkeypatch, tmp_path
     assert pictures and all(png.startswith(b"\x89PNG ") for png in pictures)
     drawn_here = [n for n in notes.iterdir() if int(n.name.rsplit("-", 1)[1]) == os.getpid()]
     assert len(drawn_here) == len(pictures)  # each tried over there first, then drawn here
+
+
+def test_a_chart_the_document_does_not_hold_is_an_error_not_a_broken_picture(monkeypatch, tmp_path: Path) -> None:
+    from functools import partial
+
+    from grontur.report import build
+
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    monkeypatch.setattr(build, "chart_png", partial(_chart_noting_pid, notes))
+    doc = background.document(_results(), lang="nn", figures=None)
+    charts = background._Charts()
+    stand_in = charts.start("bar_chart", (), {})
+    assert not stand_in.startswith(b"\x89PNG")  # a stand-in, the chart drawn over there
+    with pytest.raises(RuntimeError, match="outside the document"):
+        charts.fill(doc)
+    charts.close()

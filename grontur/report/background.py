@@ -239,6 +239,9 @@ class _Charts:
             replace(block, png=self._png(block.png))
             if isinstance(block, Figure) and block.png in self._drawing else block
             for block in section.blocks)) for section in doc.sections)
+        if self._drawing:  # a chart placed where no figure of a section holds it
+            msg = f"{len(self._drawing)} chart(s) outside the document's figures"
+            raise RuntimeError(msg)
         return replace(doc, sections=sections)
 
     def close(self) -> None:
