@@ -596,11 +596,15 @@ def _seasonal_shift(ledger: Ledger, table: pd.DataFrame, rows: _Rows, flags: Mul
 
     transitions = []
     transition_figs = []
+    pair_figs: dict[tuple[str, str], Fig] = {}
     for s, w, mask in _pair_masks(rows.code["summer"], rows.code["winter"], changed, rows.labels):
         fig = ledger.count(mask, tag=("shift", "pair", s, w))
         transition_figs.append(fig)
+        pair_figs[s, w] = fig
         transitions.append(Listed({"summer": s, "winter": w, "count": fig}, (fig,)))
     transitions.sort(key=lambda e: (-e.needs[0].n, e.item["summer"], e.item["winter"]))
+    # those who changed are the transitions added up: a hidden one is not the rest less the shown
+    ledger.partition(n_changed, transition_figs)
 
     # Mode groups per label position (-1: a mode of no group, or none).
     names = sorted(set(MODE_GROUPS.values()))
@@ -614,6 +618,9 @@ def _seasonal_shift(ledger: Ledger, table: pd.DataFrame, rows: _Rows, flags: Mul
     for s, w, mask in _pair_masks(group_s, group_w, moved, names):
         fig = ledger.count(mask, tag=("shift", "group", s, w))
         group_figs.append(fig)
+        # a move between two mode groups is the transitions between their modes added up
+        ledger.partition(fig, [pair for (a, b), pair in pair_figs.items()
+                               if MODE_GROUPS.get(a) == s and MODE_GROUPS.get(b) == w])
         barriers, tally = _ranked(ledger, flags, mask, fig, BARRIERS, ("shift", "group", s, w, "barriers"))
         entry = {"summer": s, "winter": w, "count": fig, "barriers": barriers, "barriers_hidden": tally}
         group_rows.append(Listed(entry, (fig,)))

@@ -423,3 +423,39 @@ def test_a_hidden_remote_day_is_not_the_remote_workers_minus_the_shown_days() ->
         assert remote["share_any_remote"] == pytest.approx(any_remote / remote["n_reported"])
     else:
         assert remote["share_any_remote"] is None
+
+
+def test_a_hidden_transition_is_not_the_switchers_less_the_shown_ones() -> None:
+    """10 cycle in summer and drive in winter, 10 walk then take the bus, 3 drive then cycle: the 3
+    are hidden, and the 23 who changed less the 20 shown would give them back."""
+    rows = (_rows(10, mode_summer="bike", mode_winter="car_alone") + _rows(10, mode_summer="walk", mode_winter="bus")
+            + _rows(3, mode_summer="car_alone", mode_winter="bike") + _rows(12, mode_summer="bus", mode_winter="bus")
+            + _everyone_else())
+    shift = describe(pd.DataFrame(rows))["seasonal_shift"]
+    shown = [t["count"] for t in shift["transitions"]]
+    assert 3 not in shown
+    if shift["n_changed"] is not None:
+        assert not 0 < shift["n_changed"] - sum(shown) < 5
+
+
+def test_a_hidden_transition_is_not_its_mode_groups_cell_less_the_shown_ones() -> None:
+    """Cycling or walking in summer and driving alone or sharing in winter are one cell of the
+    mode groups' table: 9 + 8 + 2 = 19 active to car; the 2 are hidden, so the 19 less the shown
+    ones must not give them back."""
+    rows = (_rows(9, mode_summer="bike", mode_winter="car_alone") + _rows(8, mode_summer="walk", mode_winter="car_alone")
+            + _rows(2, mode_summer="bike", mode_winter="car_shared") + _rows(8, mode_summer="walk", mode_winter="bus")
+            + _rows(12, mode_summer="bus", mode_winter="bus") + _everyone_else())
+    shift = describe(pd.DataFrame(rows))["seasonal_shift"]
+    pairs = {(t["summer"], t["winter"]): t["count"] for t in shift["transitions"]}
+    groups = {(g["summer"], g["winter"]): g["count"] for g in shift["group_transitions"]}
+    assert ("bike", "car_shared") not in pairs
+    if ("active", "car_driver") in groups:
+        inside = [pairs.get(pair) for pair in (("bike", "car_alone"), ("walk", "car_alone"), ("bike", "car_shared"))]
+        assert not 0 < groups["active", "car_driver"] - sum(n for n in inside if n is not None) < 5
+
+
+def _everyone_else() -> list[dict]:
+    """Respondents who keep their mode all year, so that no transition is a whole cell of a
+    season's mode table."""
+    return [row for mode in ("bike", "walk", "car_alone", "car_shared", "train")
+            for row in _rows(9, mode_summer=mode, mode_winter=mode)]
