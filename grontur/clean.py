@@ -30,7 +30,7 @@ from grontur.privacy import (
     identifier_kinds,
     mask_identifiers,
 )
-from grontur.publish import DEFAULT_K
+from grontur.publish import DEFAULT_K, are_common
 from grontur.schema import COLUMNS, MULTI_SEP, REQUIRED_ANY
 
 log = logging.getLogger(__name__)
@@ -338,7 +338,7 @@ def _common_values(raw: pd.Series) -> set[object]:
     """Answers given by at least k respondents in the column (never personal on their own)."""
     codes, uniques = distinct(raw)
     counts = np.bincount(codes[codes >= 0], minlength=len(uniques))
-    return set(uniques[counts >= DEFAULT_K])
+    return set(uniques[are_common(counts)])
 
 
 _NUMBER_TOKEN = re.compile(r"[\d.,/½<>+\-–~()?%e]+")
@@ -538,7 +538,7 @@ def clean(mapped: MappedExport, *, municipality: str | None = None, wave: str | 
 def _publishable_counts(counts: pd.Series) -> dict[str, int]:
     """Unknown answers for the mapping report: those given by fewer than k people are pooled."""
     counts = counts[counts > 0]
-    shown = counts[counts >= DEFAULT_K].head(20)
+    shown = counts[are_common(counts)].head(20)
     out = {_safe_label(k): int(v) for k, v in shown.items()}
     rest = int(counts.sum() - shown.sum())
     if rest:

@@ -31,7 +31,7 @@ from grontur._yaml import parse as parse_yaml
 from grontur._yaml import problem_text
 from grontur.errors import ConfigError
 from grontur.io import RawExport
-from grontur.publish import DEFAULT_K
+from grontur.publish import are_common
 from grontur.resources import data_path, standard_questionnaire
 from grontur.schema import COLUMNS, DERIVED_COLUMNS, MODES, MULTI_SEP, REQUIRED_ANY
 from grontur.weekday import OFF, WeekdayGrid, grid_modes, parse_grids
@@ -1152,7 +1152,7 @@ def suggest_mapping(raw: RawExport, *, columns: list[str] | None = None) -> list
         uniques = pd.Series(np.asarray(values.unique(), dtype=object)[:500], dtype=object)
         # Only answers given by at least k people may be shown as examples.
         counts = values.value_counts()
-        sample = tuple(str(v) for v in counts[counts >= DEFAULT_K].index[:5])
+        sample = tuple(str(v) for v in counts[are_common(counts)].index[:5])
         rule, how, _ = _match_standard(header)
         if rule is not None:
             suggestions.append(Suggestion(header, rule.target, 0.95, sample, how))

@@ -534,6 +534,12 @@ def are_small(counts: np.ndarray, k: int) -> np.ndarray:
     return (counts > 0) & (counts < k)
 
 
+def are_common(counts: Any, k: int = DEFAULT_K) -> np.ndarray:
+    """Which of ``counts`` (an array or a Series) are of ``k`` or more people: an answer given this often may be shown as it is written
+    (it describes no one), one given fewer times is pooled or left out."""
+    return np.asarray(counts) >= k
+
+
 _small = is_small
 
 

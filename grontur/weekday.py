@@ -169,9 +169,9 @@ def draft_grid(frame: pd.DataFrame, columns: list[str], code_of: Callable[[objec
     if len(days) < 2:
         return None
     ordered = tuple((day, days[day]) for day in WEEKDAYS if day in days)
-    from grontur.publish import DEFAULT_K
+    from grontur.publish import are_common
 
     # only answers given at least k times: a rare free-text answer may describe a person
     counts = pd.concat([frame[column].dropna().astype(str) for _day, column in ordered]).value_counts()
-    values = {str(answer): code_of(answer) or "" for answer in counts[counts >= DEFAULT_K].index}
+    values = {str(answer): code_of(answer) or "" for answer in counts[are_common(counts)].index}
     return WeekdayGrid(season="both", days=ordered, values=dict(sorted(values.items())))

@@ -36,6 +36,13 @@ def test_primary_small_count_is_hidden_and_zero_is_not() -> None:
     assert pub.value(nobody) == 0
 
 
+def test_an_answer_given_by_k_or_more_people_may_be_shown_as_written() -> None:
+    from grontur.publish import are_common
+
+    assert are_common(np.arange(8)).tolist() == [False] * 5 + [True] * 3
+    assert are_common(np.array([6, 7, 8]), k=7).tolist() == [False, True, True]
+
+
 def test_k_below_five_is_refused() -> None:
     with pytest.raises(ConfigError):
         Ledger(10, 4)
