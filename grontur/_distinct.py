@@ -13,7 +13,11 @@ result is the same, only without the speed-up.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 
@@ -97,3 +101,10 @@ def distinct(raw: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     if isinstance(raw.dtype, pd.CategoricalDtype):
         return raw.cat.codes.to_numpy(), raw.cat.categories.to_numpy(dtype=object)
     return factorize_text(raw.to_numpy(dtype=object))
+
+
+
+def spread(per_value: Sequence[Any], codes: np.ndarray, *, missing: object, dtype: npt.DTypeLike = object) -> np.ndarray:
+    """Results computed once per distinct value (in the order of :func:`distinct`'s values), laid
+    out per row by the rows' ``codes`` (``missing`` where a row is coded -1: the cell was empty)."""
+    return np.array([*per_value, missing], dtype=dtype)[codes]

@@ -22,6 +22,7 @@ from typing import Final
 import numpy as np
 import pandas as pd
 
+from grontur._distinct import distinct, spread
 from grontur.schema import CAR_DRIVER_MODES, CAR_MODES, SEASONS
 
 
@@ -36,8 +37,8 @@ def _modes(table: pd.DataFrame, season: str) -> pd.Series:
 
 def _in(table: pd.DataFrame, season: str, modes: tuple[str, ...]) -> np.ndarray:
     # The few distinct answers looked up, not every row (missing ones are in no mode).
-    ids, uniques = pd.factorize(_modes(table, season).to_numpy(dtype=object))
-    return np.array([value in modes for value in uniques] + [False], dtype=bool)[ids]
+    codes, uniques = distinct(_modes(table, season))
+    return spread([value in modes for value in uniques], codes, missing=False, dtype=bool)
 
 
 def _either(table: pd.DataFrame, modes: tuple[str, ...]) -> np.ndarray:

@@ -17,10 +17,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-import numpy.typing as npt
 import pandas as pd
 
-from grontur._distinct import distinct
+from grontur._distinct import distinct, spread
 from grontur._formulas import defuse_formulas
 from grontur._numbers import cleaning_settings, parse_number
 from grontur.mapping import MappedExport, answers_vocabulary, norm
@@ -57,12 +56,6 @@ class CleanResult:
 
 # ---------------------------------------------------------------------------------------------
 # numbers from text
-
-def spread(per_value: list, codes: np.ndarray, *, missing: object, dtype: npt.DTypeLike = object) -> np.ndarray:
-    """Results computed per distinct value, laid out per row (``missing`` where the cell was empty)."""
-    table = np.array(list(per_value) + [missing], dtype=dtype)
-    return table[codes]
-
 
 _UNIT_FACTORS_KM = {"km": 1.0, "m": 0.001}
 _UNIT_FACTORS_MIN = {"minutes": 1.0, "hours": 60.0}
@@ -136,8 +129,8 @@ def declared_missing(raw: pd.Series, value_map: dict[str, str]) -> pd.Series:
     if "" not in value_map.values():
         return pd.Series(False, index=raw.index)
     codes, uniques = distinct(raw)
-    flags = np.array([value_map.get(norm(value)) == "" for value in uniques] + [False])
-    return pd.Series(flags[codes], index=raw.index)
+    return pd.Series(spread([value_map.get(norm(value)) == "" for value in uniques], codes, missing=False, dtype=bool),
+                     index=raw.index)
 
 
 _INTEGER = re.compile(r"-?\d+")
@@ -268,8 +261,8 @@ def _generic_transit(raw: pd.Series) -> pd.Series:
     """Rows whose answer is an unspecified "public transport" (coded as bus, by assumption)."""
     generic = {norm(label) for label in answers_vocabulary().get("generic_transit", [])}
     codes, uniques = distinct(raw)
-    flags = np.array([norm(value) in generic for value in uniques] + [False])
-    return pd.Series(flags[codes], index=raw.index)
+    return pd.Series(spread([norm(value) in generic for value in uniques], codes, missing=False, dtype=bool),
+                     index=raw.index)
 
 
 def code_multi(raw: pd.Series, value_map: dict[str, str]) -> tuple[pd.Series, pd.Series, pd.Series]:

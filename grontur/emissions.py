@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from grontur._distinct import text_ids
+from grontur._distinct import spread, text_ids
 from grontur._yaml import read_yaml
 from grontur.describe import (
     RowQuantities,
@@ -152,9 +152,8 @@ def _factor_table(factors: Factors, occupancy: float) -> dict[str, dict[str, flo
 def _fuel_keys(fuel: pd.Series) -> np.ndarray:
     """The car fuel of each row, ``unknown`` where it is missing or not one of :data:`FUELS`."""
     values = fuel.to_numpy(dtype=object)
-    ids, uniques = pd.factorize(values)
-    known = np.array([f in FUELS for f in uniques] + [False])
-    return np.where(known[ids], values, "unknown")
+    codes, uniques = pd.factorize(values)
+    return np.where(spread([f in FUELS for f in uniques], codes, missing=False, dtype=bool), values, "unknown")
 
 
 def _distance_estimated(flags: pd.Series) -> np.ndarray:

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from grontur._distinct import distinct
+from grontur._distinct import distinct, spread
 from grontur._numbers import cleaning_settings, parse_number
 from grontur._yaml import parse as parse_yaml
 from grontur._yaml import problem_text
@@ -427,8 +427,8 @@ def row_rule_matches(series: pd.Series, rule: RowRule) -> pd.Series:
         return {"<": number < limit, "<=": number <= limit, ">": number > limit, ">=": number >= limit}[op]
 
     empty_result = rule.operator in ("empty", "!=", "not_in")
-    flags = np.array([test(value) for value in uniques] + [empty_result], dtype=bool)
-    return pd.Series(flags[codes], index=series.index)
+    return pd.Series(spread([test(value) for value in uniques], codes, missing=empty_result, dtype=bool),
+                     index=series.index)
 
 
 def completion_rules(raw: RawExport, mapping: Mapping) -> tuple[RowRule, ...]:

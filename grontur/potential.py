@@ -24,7 +24,7 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
-from grontur._distinct import text_ids
+from grontur._distinct import distinct, spread, text_ids
 from grontur._yaml import read_yaml
 from grontur.bases import mask as base_mask
 from grontur.describe import (
@@ -155,8 +155,8 @@ def _curve_logit(alt: str, spec: Mapping[str, Any], d: np.ndarray, g: np.ndarray
     if kind == "job_group":
         base = curve["base"]
         unknown = base.get("unknown", 0.2)  # a job group without a value of its own, or none given
-        ids, groups = pd.factorize(job.to_numpy(dtype=object))
-        return _logit(np.array([base.get(group, unknown) for group in groups] + [unknown], dtype="float64")[ids])
+        codes, groups = distinct(job)
+        return _logit(spread([base.get(group, unknown) for group in groups], codes, missing=unknown, dtype="float64"))
     msg = f"measures/factors/potential.yaml: alternative {alt!r} has an unknown curve type {kind!r}; use pct, logistic_distance, service_bands, base_bands or job_group."
     raise ConfigError(msg)
 

@@ -40,6 +40,7 @@ from typing import Final
 import numpy as np
 import pandas as pd
 
+from grontur._distinct import distinct, spread
 from grontur.schema import GREEN_MODES, MULTI_SEP, SEASONS, STAGES
 
 __all__ = ["STAGES", "StageResult", "answered_stage", "stage_fit", "stage_of_change"]
@@ -86,9 +87,8 @@ def _column_flags(table: pd.DataFrame, column: str, test: Callable[[object], boo
     missing value or a missing column)."""
     if column not in table.columns:
         return np.zeros(len(table), dtype=bool)
-    codes, uniques = pd.factorize(table[column], use_na_sentinel=True)
-    lookup = np.fromiter((test(value) for value in uniques), dtype=bool, count=len(uniques))
-    return np.append(lookup, False)[codes]
+    codes, uniques = distinct(table[column])
+    return spread([test(value) for value in uniques], codes, missing=False, dtype=bool)
 
 
 def _named_any(cell: object) -> bool:
@@ -100,10 +100,9 @@ def answered_stage(table: pd.DataFrame) -> np.ndarray:
     the question was not asked or not answered, or the answer is no stage code)."""
     if COLUMN not in table.columns:
         return np.full(len(table), -1, dtype=np.int64)
-    codes, uniques = pd.factorize(table[COLUMN], use_na_sentinel=True)
-    lookup = np.array([STAGES.index(u) if isinstance(u, str) and u in STAGES else -1 for u in uniques] + [-1],
-                      dtype=np.int64)
-    return lookup[codes]
+    codes, uniques = distinct(table[COLUMN])
+    return spread([STAGES.index(u) if isinstance(u, str) and u in STAGES else -1 for u in uniques], codes,
+                  missing=-1, dtype=np.int64)
 
 
 def stage_of_change(table: pd.DataFrame) -> StageResult:
