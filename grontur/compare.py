@@ -55,6 +55,7 @@ from grontur.stats import (
     two_proportion_p,
     welch_difference,
 )
+from grontur.threshold import DEFAULT_K
 from grontur.waves import (
     linkable_ids,
     outcome_indicator,
@@ -1151,7 +1152,7 @@ def compare_waves(
     before: pd.DataFrame,
     after: pd.DataFrame,
     *,
-    k: int = 5,
+    k: int = DEFAULT_K,
     employees_before: int | None = None,
     employees_after: int | None = None,
     mapping_before: Any = None,

@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from grontur.i18n import t
+from grontur.threshold import DEFAULT_K
 
 #: The notebook's steps, in order; each has a heading and a narrative in the catalogue
 #: (``notebook.<step>.title`` and ``notebook.<step>.text``) and, but for the ranking steps, a
@@ -53,7 +54,7 @@ def run_analysis(*, municipality: str, survey: str | Path | None = None, followu
         records = pipeline.network_evidence(pipeline.demo_projects())
         followup = followup if followup is not None else project.followup
     else:
-        project = pipeline.project_for(municipality, language=lang, k=k or 5)
+        project = pipeline.project_for(municipality, language=lang, k=k or DEFAULT_K)
     if weights:
         project = project.with_overrides(weights=dict(weights))
     request = pipeline.build_request(survey, project=project, followup=followup, lang=lang, k=k, out=out_dir,

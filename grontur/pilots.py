@@ -59,6 +59,7 @@ from grontur.stats import (
     round_p,
     round_share,
 )
+from grontur.threshold import DEFAULT_K
 from grontur.waves import (
     OUTCOMES,
     linkable_ids,
@@ -401,7 +402,7 @@ def evaluate_pilots(
     *,
     pilots: Iterable[Any],
     comparison: tuple[pd.DataFrame, pd.DataFrame | None] | None = None,
-    k: int = 5,
+    k: int = DEFAULT_K,
     municipality: Mapping[str, Any] | None = None,
     context: Mapping[str, Any] | None = None,
     outcome: str = "car_driver_share",

@@ -47,6 +47,7 @@ from grontur.results import (
     SiteContext,
     to_jsonable,
 )
+from grontur.threshold import DEFAULT_K
 
 log = logging.getLogger(__name__)
 
@@ -501,7 +502,7 @@ def build_request(
         if municipality is None:
             msg = "Say which municipality the survey is from: give --kommune NAME|NUMBER or --project DIR."
             raise GronturError(msg)
-        project = project_for(municipality, language=lang, k=k or 5)
+        project = project_for(municipality, language=lang, k=k or DEFAULT_K)
     wave, followup_wave = waves if waves else (None, None)
     project = project.with_overrides(run_date=run_date, k=k, employees=employees, wave=wave,
                                      followup_wave=followup_wave,
@@ -1238,7 +1239,7 @@ def analyse_many(
         failed: dict[str, str] = {}
         for number in groups:
             try:
-                project = projects.get(number) or project_for(number, language=lang, k=k or 5)
+                project = projects.get(number) or project_for(number, language=lang, k=k or DEFAULT_K)
             except GronturError as error:
                 failed[number] = str(error)
                 continue

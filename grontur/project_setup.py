@@ -12,6 +12,7 @@ import yaml
 from grontur.config import CONFIG_NAME, Workplace, load_project
 from grontur.errors import ConfigError
 from grontur.publish import check_k
+from grontur.threshold import DEFAULT_K
 
 #: The configuration, key by key: the key, and the catalogue key of the comment above it (in the
 #: project's language; ``None``: no comment). Each value is written by the YAML writer (never
@@ -60,7 +61,7 @@ def _comment(text: str) -> str:
     return "# " + "".join(" " if unicodedata.category(c).startswith("C") else c for c in text)
 
 
-def write_project(folder: Path, *, municipality: str, language: str | None = None, k: int = 5,
+def write_project(folder: Path, *, municipality: str, language: str | None = None, k: int = DEFAULT_K,
                   employees: int | None = None, survey: str | None = None, mapping: str | None = None,
                   wave: str | None = None, workplaces: Sequence[Workplace] = (), transit: str | None = None,
                   parking: str | None = None, facilities: dict[str, bool] | None = None,

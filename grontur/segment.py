@@ -58,6 +58,7 @@ from grontur.publish import (
 )
 from grontur.schema import BARRIERS, MODES, MULTI_SEP, STAGES, WOULD_HELP, seasons_in
 from grontur.stages import StageResult, stage_of_change
+from grontur.threshold import DEFAULT_K
 
 log = logging.getLogger(__name__)
 
@@ -1033,7 +1034,7 @@ class SegmentResult:
 def segment_respondents(
     table: pd.DataFrame,
     *,
-    k: int = 5,
+    k: int = DEFAULT_K,
     random_state: int | None = None,
     small_threshold: int = SMALL_THRESHOLD,
     n_resamples: int = 5,

@@ -222,7 +222,7 @@ def command(folder: Path, municipality: str | None, language: str | None, k: int
     from grontur.municipalities import lookup
 
     language = language or default_language(lookup(municipality).written_standard)
-    path = write_project(folder, municipality=municipality, language=language, k=k or 5, employees=employees,
+    path = write_project(folder, municipality=municipality, language=language, k=k or DEFAULT_K, employees=employees,
                          survey=survey, mapping=mapping, wave=wave, workplaces=workplaces, transit=transit,
                          parking=parking, facilities=facilities, postcodes=postcodes, overwrite=force)
     click.echo(t("init.written", language, path=path, folder=folder))

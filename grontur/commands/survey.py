@@ -16,6 +16,7 @@ import click
 
 from grontur.commands._prompts import BACK, NOTHING, SKIP, Asker, require_terminal
 from grontur.i18n import t
+from grontur.threshold import DEFAULT_K
 
 if TYPE_CHECKING:
     from grontur import kiosk
@@ -82,7 +83,7 @@ def consents(asker: Asker, *, name: str, k: int) -> bool:
                                                          (t("survey.consent.no", lang), False)], default=NOTHING))
 
 
-def run_kiosk(out: Path, *, lang: str, workplaces: list[str], asker: Asker, name: str = "", k: int = 5) -> int:
+def run_kiosk(out: Path, *, lang: str, workplaces: list[str], asker: Asker, name: str = "", k: int = DEFAULT_K) -> int:
     """Collect respondents until the operator stops; return how many were saved."""
     from grontur import kiosk
 

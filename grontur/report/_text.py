@@ -17,6 +17,7 @@ from typing import Any
 
 from grontur.catalogue import load_catalogue
 from grontur.errors import GronturError
+from grontur.threshold import DEFAULT_K
 
 log = logging.getLogger(__name__)
 
@@ -147,4 +148,4 @@ def date_text(value: Any, lang: str) -> str:
 
 def privacy_k(results: Mapping[str, Any]) -> int:
     """The privacy threshold the results were published at."""
-    return int((results.get("privacy") or {}).get("k", 5))
+    return int((results.get("privacy") or {}).get("k", DEFAULT_K))

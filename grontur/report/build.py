@@ -42,6 +42,7 @@ from grontur.report.model import (
 )
 from grontur.report.reasons import phrase
 from grontur.schema import CAR_DRIVER_MODES, MODES
+from grontur.threshold import DEFAULT_K
 
 log = logging.getLogger(__name__)
 
@@ -820,7 +821,7 @@ def _emissions(ctx: _Ctx) -> Section:
                                    drivers=fmt.integer(carpool.get("drivers_in_groups"), lang),
                                    lone=fmt.integer(carpool.get("n_lone_drivers"), lang),
                                    km=fmt.number(carpool.get("min_distance_km") or 0, lang, digits=0),
-                                   others=fmt.integer(int((r.get("privacy") or {}).get("k", 5)) - 1, lang))))
+                                   others=fmt.integer(int((r.get("privacy") or {}).get("k", DEFAULT_K)) - 1, lang))))
     return Section("emissions", tr("report.section.emissions"), tuple(blocks))
 
 
@@ -1115,9 +1116,9 @@ def _method(ctx: _Ctx) -> Section:
     blocks.extend(_factor_blocks(ctx))
     privacy = r.get("privacy") or {}
     blocks.append(Heading(tr("report.method.privacy_title")))
-    blocks.append(Paragraph(tr("report.method.privacy", k=privacy.get("k", 5),
+    blocks.append(Paragraph(tr("report.method.privacy", k=privacy.get("k", DEFAULT_K),
                                suppressed=fmt.integer(privacy.get("suppressed_cells", 0), lang))))
-    blocks.append(Paragraph(tr("report.method.releases", k=privacy.get("k", 5))))
+    blocks.append(Paragraph(tr("report.method.releases", k=privacy.get("k", DEFAULT_K))))
     dropped = privacy.get("dropped_columns") or []
     if dropped:
         reasons = sorted({ctx.label("dropped", str(d.get("reason"))) for d in dropped if isinstance(d, Mapping)})

@@ -37,6 +37,7 @@ from grontur.report.model import (
     Table,
 )
 from grontur.schema import SEASONS
+from grontur.threshold import DEFAULT_K
 
 log = logging.getLogger(__name__)
 
@@ -165,7 +166,7 @@ def _key_figures(c: Mapping[str, Any], tr: Translator, lang: str) -> list[Block]
                after=fmt.number(em.get("after"), lang, digits=2)),
             "comparison.emissions.after",
         ))
-    return shown_key_figures(items, tr, k=int(c.get("k", 5)))
+    return shown_key_figures(items, tr, k=int(c.get("k", DEFAULT_K)))
 
 
 def _headline_table(c: Mapping[str, Any], tr: Translator, lang: str) -> Table | None:
@@ -220,7 +221,7 @@ def _mode_tables(c: Mapping[str, Any], tr: Translator, lang: str) -> list[Block]
 def _panel_blocks(c: Mapping[str, Any], tr: Translator, lang: str, *, appendix: bool = False) -> list[Block]:
     """The same people in both waves: in words in the main text, the table and tests in the appendix."""
     panel = c.get("panel") or {}
-    k = c.get("k", 5)
+    k = c.get("k", DEFAULT_K)
     blocks: list[Block] = [Heading(tr("compare.heading.panel"))]
     if not panel.get("found"):
         return [] if appendix else [*blocks, Paragraph(tr("compare.panel.none"))]
@@ -518,7 +519,7 @@ def _plain_change(what: str, entry: Mapping[str, Any], tr: Translator, lang: str
 def _findings(c: Mapping[str, Any], tr: Translator, lang: str, *, charts: bool = True,
               chart: Callable[..., bytes] | None = None) -> list[Block]:
     """The headline figures in words, and a chart of before and after with the probable range."""
-    k = int(c.get("k", 5))
+    k = int(c.get("k", DEFAULT_K))
     items: list[str] = []
     chart_rows: list[tuple[str, float, float, float, float]] = []
     for season in SEASONS:
@@ -594,7 +595,7 @@ def _why_emissions(c: Mapping[str, Any], tr: Translator, lang: str) -> list[Bloc
     diff = float(em["diff"])
     if car is None or car == 0 or diff == 0 or (car > 0) == (diff > 0):
         return []
-    k = int(c.get("k", 5))
+    k = int(c.get("k", DEFAULT_K))
     scale = {"car_use": (100.0, 0, True), "car_km": (1.0, 0, False), "per_km": (1e6, 0, False), "other": (1.0, 2, False)}
     items = []
     for name, (factor, digits, as_percent) in scale.items():
@@ -628,7 +629,7 @@ def _suppressed_note(c: Mapping[str, Any], tr: Translator, lang: str) -> list[Bl
     hidden = int(c.get("suppressed_cells") or 0) + sum(int(p.get("suppressed_cells") or 0) for p in c.get("pilots") or [])
     if not hidden:
         return []
-    return [Paragraph(tr("compare.note.suppressed", n=fmt.integer(hidden, lang), k=c.get("k", 5)), "note")]
+    return [Paragraph(tr("compare.note.suppressed", n=fmt.integer(hidden, lang), k=c.get("k", DEFAULT_K)), "note")]
 
 
 def comparison_blocks(comparison: Mapping[str, Any], *, lang: str, charts: bool = True,
