@@ -1436,14 +1436,9 @@ def _finish(figures: _Figures, people: _Respondents, totals: _Totals, seg_ids: l
                                    tonnes_co2e_avoided=None if seg_tonnes is None else Derived(seg_tonnes, (seg_reach_fig,))))
 
     reach_fig = ledger.count(reached)
-    if fits:
-        # the segments split those the measure reaches (any in no segment are shown nowhere): a
-        # hidden segment's reach is not the measure's less the others'
-        outside = reached & ~totals.seg_masks.any(axis=0)
-        parts = [fit.reach for fit in fits]
-        if outside.any():
-            parts.append(ledger.unpublished(outside, tag=("rank", rules.id, "reach", "no segment"), sensitive=False))
-        ledger.partition(reach_fig, parts)
+    # the segments are a breakdown of those the measure reaches: a hidden segment's reach is not
+    # the measure's less the others'
+    ledger.columns([reached], [[fit.reach] for fit in fits], tag=("rank", rules.id, "reach"))
     reasons, quoted = _reasons(rules, people, group, reached, reached_car, effect, trips, tonnes, impact,
                                shift_left_out=shift_left_out, ledger=ledger, reach_fig=reach_fig,
                                chosen_by_focus=figures.chosen_by_focus)
