@@ -272,10 +272,7 @@ class Ledger:
         ``tag`` names the cell (any hashable, e.g. ``("workplace", "adm", "summer", "walk")``);
         counts of the same people are one figure whatever their tags, but each tagged cell can be
         hidden on its own for what it says."""
-        flags = mask if type(mask) is np.ndarray and mask.dtype == np.bool_ else np.asarray(mask, dtype=bool)
-        if flags.shape != (self.n_rows,):
-            msg = f"a mask of {flags.shape} flags, not one per row of the table ({self.n_rows})"
-            raise ValueError(msg)
+        flags = self._flags(mask)
         key = np.packbits(flags).tobytes()
         found = self._ids.get(key)
         if found is None:
@@ -286,6 +283,14 @@ class Ledger:
             self._keys.append(key)
         cell = self._cells.setdefault((found, tag), len(self._cells))
         return Fig(found, self._values[found], cell, self.serial)
+
+    def _flags(self, mask: np.ndarray | Iterable[bool]) -> np.ndarray:
+        """``mask`` as one boolean flag per row of the run's table (a boolean array as it is)."""
+        flags = mask if type(mask) is np.ndarray and mask.dtype == np.bool_ else np.asarray(mask, dtype=bool)
+        if flags.shape != (self.n_rows,):
+            msg = f"a mask of {flags.shape} flags, not one per row of the table ({self.n_rows})"
+            raise ValueError(msg)
+        return flags
 
     def guard(self, mask: np.ndarray | Iterable[bool]) -> Fig:
         """A group a derived figure says something about without publishing its count (the people
@@ -329,10 +334,7 @@ class Ledger:
         of it. It is always hidden, and it is its own unknown even when it is 0 (a reader does not
         know that it is). With ``sensitive=False`` (how many did not answer) it may be worked out;
         otherwise, when it is 1 to k - 1, it is protected like a hidden cell."""
-        flags = np.asarray(mask, dtype=bool)
-        if flags.shape != (self.n_rows,):
-            msg = f"a mask of {flags.shape} flags, not one per row of the table ({self.n_rows})"
-            raise ValueError(msg)
+        flags = self._flags(mask)
         found = len(self._values)
         self._values.append(int(np.count_nonzero(flags)))
         self._masks.append(flags)
