@@ -595,16 +595,14 @@ def _seasonal_shift(ledger: Ledger, table: pd.DataFrame, rows: _Rows, flags: Mul
     ledger.subset(n_changed, n_both)
 
     transitions = []
-    transition_figs = []
     pair_figs: dict[tuple[str, str], Fig] = {}
     for s, w, mask in _pair_masks(rows.code["summer"], rows.code["winter"], changed, rows.labels):
         fig = ledger.count(mask, tag=("shift", "pair", s, w))
-        transition_figs.append(fig)
         pair_figs[s, w] = fig
         transitions.append(Listed({"summer": s, "winter": w, "count": fig}, (fig,)))
     transitions.sort(key=lambda e: (-e.needs[0].n, e.item["summer"], e.item["winter"]))
     # those who changed are the transitions added up: a hidden one is not the rest less the shown
-    ledger.partition(n_changed, transition_figs)
+    ledger.partition(n_changed, list(pair_figs.values()))
 
     # Mode groups per label position (-1: a mode of no group, or none).
     names = sorted(set(MODE_GROUPS.values()))
@@ -634,7 +632,7 @@ def _seasonal_shift(ledger: Ledger, table: pd.DataFrame, rows: _Rows, flags: Mul
         "share_changed": Derived(n_changed.n / n_both.n if n_both.n else None, needs),
         "ci_low": Derived(lo, needs), "ci_high": Derived(hi, needs),
         "transitions": transitions,
-        "transitions_hidden": HiddenTally(tuple(transition_figs)),
+        "transitions_hidden": HiddenTally(tuple(pair_figs.values())),
         "group_transitions": group_rows,
         "group_transitions_hidden": HiddenTally(tuple(group_figs)),
         "barriers_of_switchers": switch_barriers,
