@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from grontur._threads import single_blas_thread
+from grontur._ward import ward_linkage
 from grontur.errors import ConfigError, MissingColumnError
 from grontur.i18n import LANGUAGES, t
 from grontur.personas import (
@@ -429,13 +430,11 @@ def _ward_seeds(X: np.ndarray, ks: list[int], *, rng: np.random.Generator,
 
     One hierarchical clustering gives a good deterministic start for every number of segments.
     """
-    from scipy.cluster.hierarchy import linkage
-
     rows = np.sort(rng.choice(len(X), size=sample, replace=False)) if len(X) > sample else np.arange(len(X))
     if len(rows) < 3:
         return {}
     points = X[rows]
-    tree = linkage(points, method="ward")
+    tree = ward_linkage(points)
     return {k: _means(points, groups, k, np.zeros((k, X.shape[1])))
             for k, groups in _ward_cuts(tree, [k for k in ks if 1 < k < len(rows)]).items()}
 
@@ -445,22 +444,20 @@ def _ward_cuts(tree: np.ndarray, ks: list[int]) -> dict[int, np.ndarray]:
     cut gives exactly ``k`` groups (tied heights can give fewer; such a ``k`` is left out).
 
     ``fcluster`` checks the whole tree on every call, which costs several times the cut on the
-    small trees here (eleven cuts per municipality), and its compiled routine is private. The
-    cut is worked out here the way that routine makes it: the threshold is the smallest merge
-    height that leaves at most ``k`` groups, and the groups are numbered in the order of a
-    depth-first walk from the root (left before right), a subtree below the threshold when the
-    walk enters it and a respondent alone when the walk finishes its parent's subtrees.
-    ``linkage`` returns the merges in order of height, each after its two parts, so a merge's
-    height is the largest of its subtree (what the routine compares); a tree that is not so
-    ordered is cut by ``fcluster`` itself.
+    small trees here (eleven cuts per municipality), and its compiled routine is private; SciPy's
+    clustering package also takes about 0.2 s to import. The cut is worked out here the way that
+    routine makes it: the threshold is the smallest merge height that leaves at most ``k``
+    groups, and the groups are numbered in the order of a depth-first walk from the root (left
+    before right), a subtree below the threshold when the walk enters it and a respondent alone
+    when the walk finishes its parent's subtrees. :func:`grontur._ward.ward_linkage` returns the
+    merges in order of height, each after its two parts, so a merge's height is the largest of
+    its subtree (what the routine compares).
     """
     n = len(tree) + 1
     heights = tree[:, 2]
-    if (heights[1:] < heights[:-1]).any():  # pragma: no cover - linkage sorts its merges
-        from scipy.cluster.hierarchy import fcluster
-
-        made = {k: np.asarray(fcluster(tree, t=k, criterion="maxclust")) - 1 for k in ks}
-        return {k: groups for k, groups in made.items() if int(groups.max()) + 1 == k}
+    if (heights[1:] < heights[:-1]).any():
+        msg = "a Ward tree whose merges are not in order of height"
+        raise ValueError(msg)
     children = tree[:, :2].astype(np.intp)
     parent = np.empty(2 * n - 1, dtype=np.intp)
     parent[children] = np.arange(n, 2 * n - 1)[:, None]

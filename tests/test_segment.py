@@ -628,14 +628,16 @@ def test_canonical_order_is_the_plain_lexicographic_order() -> None:
 
 
 def test_ward_cut_is_scipys_fcluster() -> None:
-    from scipy.cluster.hierarchy import fcluster, linkage
+    from scipy.cluster.hierarchy import fcluster
+
+    from grontur._ward import ward_linkage
 
     rng = np.random.default_rng(4)
     fewer = 0
     for n in (3, 4, 10, 57, 150, 300):
         for points in (rng.normal(size=(n, 4)), rng.normal(size=(n, 3)).round(0),  # rounded: tied heights
                        rng.integers(0, 2, size=(n, 5)).astype(float)):
-            tree = linkage(points, method="ward")
+            tree = ward_linkage(points)
             cuts = segment._ward_cuts(tree, list(range(1, n + 1)))
             for k in range(2, n):
                 expected = fcluster(tree, t=k, criterion="maxclust") - 1

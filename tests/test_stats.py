@@ -311,6 +311,12 @@ def test_published_precision() -> None:
     assert stats.Z == close(1.959964, 6)
 
 
+@pytest.mark.parametrize("confidence", [0.95, 0.9, 0.8, 0.99, 0.5])
+def test_the_normal_quantile_is_scipys_to_the_last_bit(confidence: float) -> None:
+    # 0.95 is kept as a number (no SciPy to load for it): it must be the very double SciPy gives
+    assert stats.z_value(confidence) == float(scipy_stats.norm.ppf(0.5 + confidence / 2))
+
+
 def test_docstring_examples_hold() -> None:
     result = doctest.testmod(stats)
     assert result.attempted > 10
