@@ -76,6 +76,9 @@ for _season in SEASONS:
     _DEFINITIONS[f"drive_alone_{_season}"] = _season_in(_season, ("car_alone",))
 
 NAMES: Final = tuple(_DEFINITIONS)
+#: The bases defined by the summer and winter modes alone (each a sum of cells of the
+#: summer-by-winter table).
+BY_MODES: Final = tuple(name for name in NAMES if name != "distance_known")
 
 
 def mask(table: pd.DataFrame, name: str) -> np.ndarray:

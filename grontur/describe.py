@@ -32,6 +32,8 @@ import numpy as np
 import pandas as pd
 
 from grontur._yaml import read_yaml
+from grontur.bases import BY_MODES as BASES_BY_MODES
+from grontur.bases import mask as base_mask
 from grontur.errors import ConfigError
 from grontur.publish import (
     DEFAULT_K,
@@ -584,6 +586,41 @@ def _pair_masks(first: np.ndarray, second: np.ndarray, within: np.ndarray,
     return [(a, b, pair == p) for a, b, p in pairs]
 
 
+def _declare_season_cells(ledger: Ledger, table: pd.DataFrame, rows: _Rows, n_both: Fig) -> None:
+    """Tell the gate what the sets defined by the two seasons' modes are made of: the cells of
+    the summer-by-winter table (a mode or none in each season). A mode's cell of a season's table
+    is a row or a column of that table, and those who answered both seasons its known cells. A
+    base of :mod:`grontur.bases` defined by the modes is the sum of the cells its definition
+    takes: of one season's table when it is defined by that season alone (those who drive in
+    winter), else of the summer-by-winter table (those who drive in summer or winter). Those who
+    stayed with their mode and those who answered one season are cells no output shows. Without
+    these sums, a move hidden in the table of moves could be worked out from the season tables
+    and the bases."""
+    width = len(rows.labels) + 1
+    # each row's cell of the summer-by-winter table, and of each season's table (-1: no mode)
+    tables = {"both": (rows.code["summer"] + 1) * width + (rows.code["winter"] + 1),
+              **{season: rows.code[season] for season in SEASONS}}
+    cells = {}
+    for name, code in tables.items():
+        found, inverse = np.unique(code, return_inverse=True)
+        cells[name] = (inverse, np.bincount(inverse, minlength=len(found)))
+
+    def sum_of(mask: np.ndarray, tag: Any, within: tuple[str, ...]) -> None:
+        for name in within:  # the first table whose whole cells make up the set
+            cell, sizes = cells[name]
+            inside = np.bincount(cell[mask], minlength=len(sizes))
+            if not ((inside > 0) & (inside < sizes)).any():
+                ledger.sum_of(mask, [cell == i for i in np.flatnonzero(inside)], tag=("shift", "cells", tag))
+                return
+
+    for season in SEASONS:
+        for i, label in enumerate(rows.labels):
+            sum_of(rows.code[season] == i, (season, label), ("both",))
+    sum_of(ledger.mask(n_both), "both", ("both",))
+    for name in BASES_BY_MODES:
+        sum_of(base_mask(table, name), name, (*SEASONS, "both"))
+
+
 def _seasonal_shift(ledger: Ledger, table: pd.DataFrame, rows: _Rows, flags: MultiSelect) -> dict[str, Any]:
     both = rows.known["summer"] & rows.known["winter"]
     if "mode_summer" in table.columns and "mode_winter" in table.columns:
@@ -623,6 +660,7 @@ def _seasonal_shift(ledger: Ledger, table: pd.DataFrame, rows: _Rows, flags: Mul
         entry = {"summer": s, "winter": w, "count": fig, "barriers": barriers, "barriers_hidden": tally}
         group_rows.append(Listed(entry, (fig,)))
     group_rows.sort(key=lambda e: (-e.needs[0].n, e.item["summer"], e.item["winter"]))
+    _declare_season_cells(ledger, table, rows, n_both)
     switch_barriers, switch_tally = _ranked(ledger, flags, changed, n_changed, BARRIERS, ("shift", "barriers"))
     lo, hi = wilson_interval(n_changed.n, n_both.n) if n_both.n else (None, None)
     needs = (n_changed, n_both)

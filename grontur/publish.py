@@ -263,6 +263,7 @@ class Ledger:
         self._keys: list[bytes] = []  # each figure's bit-packed mask (no one's for an amount)
         self._amounts: dict[int, tuple[tuple[int, int], ...]] = {}
         self._unpublished: dict[int, bool] = {}  # each one's id: whether it is sensitive
+        self._sums_of: list[tuple[bytes, list[np.ndarray], Any]] = []  # (see sum_of)
 
     # ----------------------------------------------------------------------------- registering
 
@@ -370,6 +371,50 @@ class Ledger:
         for j, mask in enumerate(overall):
             self.partition(self.count(mask), [*(row[j] for row in groups), *rest[j:j + 1]], column=True)
 
+    def sum_of(self, mask: np.ndarray | Iterable[bool], parts: Sequence[np.ndarray], tag: Any = None) -> None:
+        """Declare that a count of the respondents in ``mask``, should any output register one,
+        is the sum of ``parts``: disjoint sets of respondents that make it up by definition, such
+        as the cells of the summer-by-winter table that a mode of either season is made of.
+        It is declared as a sum the other relations may imply (:meth:`partition`), no row or
+        column of a table: declared as rows and columns, the sums of the summer-by-winter table
+        cost the search more rectangles to weigh and hid more.
+
+        The equation is added when the gate decides, once every output has registered its
+        counts, and only for a ``mask`` some output counts. A part that a registered count counts
+        is that count; any other part is a count no output shows, which readers may work out
+        (:meth:`unpublished`, not sensitive). An empty part is left out: the gate then takes it
+        as known to be 0, which can only make it hide more. Without these equations a hidden cell
+        of one table could be worked out from sets of another that are made of the same cells
+        (the winter passengers less the car users who never drive: the drivers who became
+        passengers)."""
+        flags = self._flags(mask)
+        inside = [self._flags(part) for part in parts]
+        covered = np.zeros(self.n_rows, dtype=np.int64)
+        for part in inside:
+            covered += part
+        if (covered > 1).any() or not np.array_equal(covered.astype(bool), flags):
+            msg = "the parts of a sum must be disjoint and make up its respondents"
+            raise ValueError(msg)
+        self._sums_of.append((np.packbits(flags).tobytes(), [part for part in inside if part.any()], tag))
+
+    def _declare_sums(self) -> None:
+        """The equations :meth:`sum_of` declared, for the counts registered (see there)."""
+        pending, self._sums_of = self._sums_of, []
+        parts_of: dict[bytes, int] = {}
+        for key, parts, tag in pending:
+            total = self._ids.get(key)
+            if total is None:
+                continue
+            ids = []
+            for part in parts:
+                part_key = np.packbits(part).tobytes()
+                found = self._ids.get(part_key, parts_of.get(part_key))
+                if found is None:
+                    found = parts_of[part_key] = self.unpublished(part, tag=(tag, "part"), sensitive=False).id
+                ids.append(found)
+            whole, *cells = (Fig(i, self._values[i], -1, self.serial) for i in (total, *ids))
+            self.partition(whole, cells, implied=True)
+
     def named(self, name: str, table: Any) -> Fig:
         """The base population ``name`` of :mod:`grontur.bases` over the run's ``table``,
         registered once; results.json lists every named base a run used with its count."""
@@ -473,6 +518,7 @@ class Ledger:
 
     def decide(self) -> Publication:
         """Apply the rules above to every registered count at once."""
+        self._declare_sums()
         # Many small decompositions: one thread each is far faster than a pool that waits.
         with single_blas_thread():
             margins = self._margins | {rel.total for rel in self._relations if len(rel.parts) >= 3 and not rel.implied}
