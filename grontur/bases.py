@@ -76,6 +76,10 @@ for _season in SEASONS:
     _DEFINITIONS[f"drive_alone_{_season}"] = _season_in(_season, ("car_alone",))
 
 NAMES: Final = tuple(_DEFINITIONS)
+#: The bases most figures rest on (the drivers' barriers and wishes, every measure's reach among
+#: car users): where the publication gate hid one of them because no single cell would do, it
+#: searches again with the base kept and shows it when cells then suffice.
+KEPT_FIRST: Final = ("car_drivers", "car_users")
 #: The bases defined by the summer and winter modes alone (each a sum of cells of the
 #: summer-by-winter table).
 BY_MODES: Final = tuple(name for name in NAMES if name != "distance_known")

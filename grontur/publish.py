@@ -29,6 +29,7 @@ The rules, applied together over every table of the run:
 
 from __future__ import annotations
 
+import copy
 import itertools
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -102,6 +103,8 @@ _FIXED = 1e-9
 _SPAN = 1e-9
 #: How many of the cheapest rectangles of a breakdown the search weighs when no single count helps.
 _RECTANGLES = 12
+#: How many steps the search takes, at most, to protect without a base it hid what the base protected.
+_RESCUE_STEPS = 6
 
 
 @dataclass
@@ -518,6 +521,8 @@ class Ledger:
 
     def decide(self) -> Publication:
         """Apply the rules above to every registered count at once."""
+        from grontur.bases import KEPT_FIRST
+
         self._declare_sums()
         # Many small decompositions: one thread each is far faster than a pool that waits.
         with single_blas_thread():
@@ -541,7 +546,8 @@ class Ledger:
             try:
                 sets, cells = _decide(self._values, relations, pairs, margins, self.k, self._amounts,
                                       public=frozenset(() if everyone is None else (everyone,)),
-                                      unpublished=self._unpublished)
+                                      unpublished=self._unpublished,
+                                      bases=frozenset(fig.id for name, fig in self._named.items() if name in KEPT_FIRST))
             except _Unprotectable as error:
                 raise PublicationError(self._refusal(error.counts)) from None
         return Publication(self.k, frozenset(sets), frozenset(cells), n_figures=len(self._values),
@@ -654,13 +660,14 @@ def _nested_pairs(packed: np.ndarray, values: Sequence[int], relations: Sequence
 
 def _decide(values: Sequence[int], relations: Sequence[_Relation], pairs: Iterable[tuple[int, int]],
             margin: set[int], k: int, amounts: Mapping[int, Sequence[tuple[int, int]]] | None = None,
-            public: frozenset[int] = frozenset(), unpublished: Mapping[int, bool] | None = None
-            ) -> tuple[set[int], set[int]]:
+            public: frozenset[int] = frozenset(), unpublished: Mapping[int, bool] | None = None,
+            bases: frozenset[int] = frozenset()) -> tuple[set[int], set[int]]:
     """The hidden sets and the hidden cells. ``amounts`` are the weighted sums of counts
     (:meth:`Ledger.amount`): each one more equation, and no count of people. ``public`` counts
     are known to every reader anyway: the search never hides them. ``unpublished`` counts
     (:meth:`Ledger.unpublished`, each with whether it is sensitive) are always hidden; one that
-    is not sensitive, or not 1 to k - 1, may be worked out."""
+    is not sensitive, or not 1 to k - 1, may be worked out. ``bases`` are the bases most figures
+    rest on, which the search tries again to keep shown."""
     values = [int(v) for v in values]
     amounts = amounts or {}
     unpublished = unpublished or {}
@@ -690,6 +697,16 @@ def _decide(values: Sequence[int], relations: Sequence[_Relation], pairs: Iterab
     if left:
         raise _Unprotectable(left)
     hidden = search.show_again(hidden, forced)
+    # A base most figures rest on (``bases``), hidden by the search where no cell helped, is tried
+    # again: searched anew with the base kept (a few steps at most), it is shown when that hides no
+    # other base or margin instead.
+    for base in sorted(hidden & bases - forced, key=lambda v: (-values[v], v)):
+        again = search.keeping(base)
+        found, left = again.run(hidden - {base}, limit=_RESCUE_STEPS)
+        if not left:
+            found = again.show_again(found, forced)
+            if not (found & margin) - hidden:
+                hidden = found
     return hidden, cells
 
 
@@ -771,6 +788,14 @@ class _Search:
         self.near: dict[int, frozenset[int]] = {}
         self.comp_of: dict[int, frozenset[int]] = {}  # the component of each hidden count
         self.found: dict[frozenset[int], frozenset[int]] = {}  # the problems of each component
+
+    def keeping(self, var: int) -> _Search:
+        """This search again with ``var`` public (never hidden), sharing what it has worked out:
+        the factors and problems of components, and the scores, depend on the equations alone."""
+        again = copy.copy(self)
+        again.public = self.public | {var}
+        again.comp_of, again.found = {}, {}
+        return again
 
     # ------------------------------------------------------------------------- components
 
@@ -1011,19 +1036,22 @@ class _Search:
 
     # ------------------------------------------------------------------------- the search
 
-    def run(self, hidden: set[int]) -> tuple[set[int], set[int]]:
+    def run(self, hidden: set[int], *, limit: int | None = None) -> tuple[set[int], set[int]]:
         """Hide more counts until no problem is left; returns the hidden counts and the counts
         whose problems are left (none, unless only public counts were left to hide). A margin (a
         base, or the total of a row of three or more cells, such as a group's size) is hidden
-        only when nothing else will do: readers need the bases."""
+        only when nothing else will do: readers need the bases. With a ``limit``, the search gives
+        up (problems left) after that many steps."""
         comps = self.components(hidden)
         self.comp_of = {var: comp for comp in comps for var in comp}
         self.found = {comp: self.component_problems(comp) for comp in comps}
         bad: set[int] = set().union(*self.found.values()) if self.found else set()
         values = self.values
+        steps = 0
         while bad:
             candidates = self.candidates(bad, hidden)
-            if not candidates:
+            steps += 1
+            if not candidates or (limit is not None and steps > limit):
                 return hidden, bad
             n_bad = len(bad)
             # Scored lazily in two rounds, with the same choice as scoring all: a cell that helps
