@@ -604,13 +604,22 @@ def _declare_season_cells(ledger: Ledger, table: pd.DataFrame, rows: _Rows, n_bo
     for name, code in tables.items():
         found, inverse = np.unique(code, return_inverse=True)
         cells[name] = (inverse, np.bincount(inverse, minlength=len(found)))
+    members: dict[tuple[str, int], np.ndarray] = {}
+
+    def member(name: str, i: int) -> np.ndarray:
+        """The respondents of cell ``i`` of table ``name`` (made once: a cell is in many sums)."""
+        found = members.get((name, i))
+        if found is None:
+            found = members[name, i] = cells[name][0] == i
+        return found
 
     def sum_of(mask: np.ndarray, tag: Any, within: tuple[str, ...]) -> None:
         for name in within:  # the first table whose whole cells make up the set
             cell, sizes = cells[name]
             inside = np.bincount(cell[mask], minlength=len(sizes))
             if not ((inside > 0) & (inside < sizes)).any():
-                ledger.sum_of(mask, [cell == i for i in np.flatnonzero(inside)], tag=("shift", "cells", tag))
+                parts = [member(name, i) for i in np.flatnonzero(inside).tolist()]
+                ledger.sum_of(mask, parts, tag=("shift", "cells", tag))
                 return
 
     for season in SEASONS:

@@ -404,13 +404,16 @@ class Ledger:
         """The equations :meth:`sum_of` declared, for the counts registered (see there)."""
         pending, self._sums_of = self._sums_of, []
         parts_of: dict[bytes, int] = {}
+        keys: dict[int, bytes] = {}  # each part's key, by the part (a part is in many sums)
         for key, parts, tag in pending:
             total = self._ids.get(key)
             if total is None:
                 continue
             ids = []
             for part in parts:
-                part_key = np.packbits(part).tobytes()
+                part_key = keys.get(id(part))
+                if part_key is None:
+                    part_key = keys[id(part)] = np.packbits(part).tobytes()
                 found = self._ids.get(part_key, parts_of.get(part_key))
                 if found is None:
                     found = parts_of[part_key] = self.unpublished(part, tag=(tag, "part"), sensitive=False).id
