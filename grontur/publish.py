@@ -101,6 +101,10 @@ def share(num: Fig, den: Fig) -> Derived:
 #: left of it is below ``_SPAN`` times the matrix's scale and its own length.
 _FIXED = 1e-9
 _SPAN = 1e-9
+#: A column whose squared length outside a span exceeds ``_CLEAR`` times its own squared length
+#: (and ``_CLEAR_BOUND`` times the span bound) lies outside it whatever the rounding.
+_CLEAR = 1e-6
+_CLEAR_BOUND = 100.0
 #: How many of the cheapest rectangles of a breakdown the search weighs when no single count helps.
 _RECTANGLES = 12
 #: How many steps the search takes, at most, to protect without a base it hid what the base protected.
@@ -164,10 +168,21 @@ class _Factor:
                 covered += 1
         return a, covered
 
-    def spans(self, a: np.ndarray) -> bool:
-        """Whether ``a`` lies in the span of the columns."""
-        residual = a - self.q @ (self.q.T @ a)
-        return float(np.sqrt(residual @ residual)) <= _SPAN * self.scale * max(1.0, float(np.sqrt(a @ a)))
+    def entries(self, entries: Sequence[tuple[int, float]]) -> tuple[np.ndarray, np.ndarray]:
+        """A new column's nonzero entries on this factor's equations: their positions and
+        coefficients (a count is in a few equations, the factor may have hundreds)."""
+        where: list[int] = []
+        coefs: list[float] = []
+        for r, coef in entries:
+            i = self.row_index.get(r)
+            if i is not None:
+                where.append(i)
+                coefs.append(coef)
+        return np.array(where, dtype=np.intp), np.array(coefs)
+
+    def spans(self, where: np.ndarray, coefs: np.ndarray) -> bool:
+        """Whether the column with ``coefs`` at ``where`` lies in the span of the columns."""
+        return _residual(self.q, self.scale, where, coefs, vector=False) is None
 
     def fixed(self) -> list[int]:
         return self.cols[self.null < _FIXED].tolist()
@@ -204,13 +219,12 @@ class _Factor:
                 q[i:i + cols_, c:c + part.q.shape[1]] = part.q
                 j, i, c = j + rows_, i + cols_, c + part.q.shape[1]
         null = np.concatenate([part.null for part in parts] + [np.zeros(1)])
-        a = np.zeros(m)
-        for r, coef in entries:
-            a[row_index[r]] = coef
+        where = np.array([row_index[r] for r, _ in entries], dtype=np.intp)
+        coefs = np.array([coef for _, coef in entries], dtype=float)
         scale = max((part.scale for part in parts), default=1.0)
-        d = pinv @ a
-        rest = a - q @ (q.T @ a)
-        if float(np.sqrt(rest @ rest)) > _SPAN * scale * max(1.0, float(np.sqrt(a @ a))):
+        d = pinv[:, where] @ coefs
+        rest = _residual(q, scale, where, coefs)
+        if rest is not None:
             rest -= q @ (q.T @ rest)  # once more against rounding
             b = rest / float(rest @ rest)
             q = np.column_stack([q, rest / float(np.sqrt(rest @ rest))])
@@ -220,8 +234,32 @@ class _Factor:
             b = (d @ pinv) / denominator
             null[:-1] += d * d / denominator
             null[-1] = 1.0 / denominator
-        pinv = np.vstack([pinv - np.outer(d, b), b])
-        return cls(index, row_index, cols, null, q, pinv, max(scale, float(np.sqrt(a @ a))))
+        # (pinv - d b^T, then b as its last row, written into one new array)
+        updated = np.empty((n, m))
+        np.multiply.outer(d, b, out=updated[:-1])
+        np.subtract(pinv, updated[:-1], out=updated[:-1])
+        updated[-1] = b
+        return cls(index, row_index, cols, null, q, updated, max(scale, float(np.sqrt(coefs @ coefs))))
+
+
+def _residual(q: np.ndarray, scale: float, where: np.ndarray, coefs: np.ndarray, *,
+              vector: bool = True) -> np.ndarray | None:
+    """What is left of the column with ``coefs`` at rows ``where`` once projected onto the span
+    of the orthonormal columns ``q``; ``None`` when that is below ``_SPAN`` times ``scale`` and
+    the column's length (the column lies in the span). Without ``vector``, an empty array stands
+    for what is left when the column is clearly outside the span."""
+    qa = coefs @ q[where]  # (q^T a, from the column's few nonzero entries)
+    length2 = float(coefs @ coefs)
+    bound = _SPAN * scale * max(1.0, float(np.sqrt(length2)))
+    # |a|^2 - |q^T a|^2 is the residual's squared length up to rounding of order 1e-16 |a|^2:
+    # far above the bound, the column is outside the span; near it, the residual is worked out.
+    left = length2 - float(qa @ qa)
+    clear = left > _CLEAR * length2 and left > (_CLEAR_BOUND * bound) ** 2
+    if clear and not vector:
+        return np.empty(0)
+    rest = -(q @ qa)
+    rest[where] += coefs
+    return rest if clear or float(np.sqrt(rest @ rest)) > bound else None
 
 
 @dataclass
@@ -857,15 +895,15 @@ class _Search:
         solutions: list[np.ndarray | None] = []
         covered = 0
         for factor in parts:
-            a, on = factor.column(column)
-            covered += on
-            if not on:
+            where, coefs = factor.entries(column)
+            covered += len(where)
+            if not len(where):
                 solutions.append(None)
                 continue
-            if not factor.spans(a):
+            if not factor.spans(where, coefs):
                 inside = False
                 break
-            solutions.append(factor.pinv @ a)
+            solutions.append(factor.pinv[:, where] @ coefs)
         inside = inside and covered == len(column)
         bad: set[int] = set()
         if inside:

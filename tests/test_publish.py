@@ -611,3 +611,46 @@ def test_the_parts_of_a_sum_must_make_it_up() -> None:
         ledger.sum_of(winter == "bus", [winter == "bus", summer == "bus"])  # overlapping
     with pytest.raises(ValueError, match="disjoint"):
         ledger.sum_of(winter == "bus", [(summer == "bus") & (winter == "bus")])  # the 2 are missing
+
+
+def test_span_check_from_a_columns_few_entries_agrees_with_the_dense_residual() -> None:
+    """The gate tells whether a count's column lies in the span of a component's columns from the
+    column's few nonzero entries (a quick bound first); it must decide as the dense residual
+    a - Q Q^T a does, for columns inside the span, far outside it and just outside the bound."""
+    from grontur.publish import _SPAN, _residual
+
+    rng = np.random.default_rng(7)
+    decided = {True: 0, False: 0}
+    for trial in range(300):
+        m, rank = int(rng.integers(3, 40)), int(rng.integers(1, 3))
+        rank = min(rank + int(rng.integers(0, m - 1)), m - 1)
+        q, _ = np.linalg.qr(rng.normal(size=(m, rank)))
+        where = rng.choice(m, size=int(rng.integers(1, min(m, 4) + 1)), replace=False)
+        kind = trial % 3
+        if kind == 0:  # inside: a sparse column made inside by projecting, rounding left in
+            dense = q @ (q.T @ _sparse(m, where, rng))
+            where = np.flatnonzero(dense)
+        elif kind == 1:  # far outside
+            dense = _sparse(m, where, rng)
+        else:  # a hair outside the bound, or a hair inside
+            dense = q @ (q.T @ _sparse(m, where, rng))
+            dense[int(rng.integers(m))] += _SPAN * (10.0 if trial % 2 else 0.1)
+            where = np.flatnonzero(dense)
+        coefs = dense[where]
+        scale = 1.0
+        expected_rest = dense - q @ (q.T @ dense)
+        bound = _SPAN * scale * max(1.0, float(np.linalg.norm(dense)))
+        outside = float(np.linalg.norm(expected_rest)) > bound
+        rest = _residual(q, scale, where, coefs)
+        assert (rest is not None) == outside
+        assert (_residual(q, scale, where, coefs, vector=False) is not None) == outside
+        if rest is not None:
+            np.testing.assert_allclose(rest, expected_rest, atol=1e-12)
+        decided[outside] += 1
+    assert decided[True] > 50 and decided[False] > 50
+
+
+def _sparse(m: int, where: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    column = np.zeros(m)
+    column[where] = rng.choice([-1.0, 1.0, 2.0], size=len(where))
+    return column
