@@ -969,13 +969,15 @@ class _Search:
                 x = parent[x]
             return x
 
-        for var in hid:
-            for s in self.var_sums.get(var, []):  # the relations and their opened-up sums
-                for other in self.sums[s]:
-                    if other in hid and other != var:
-                        a, b = find(var), find(other)
-                        if a != b:
-                            parent[a] = b
+        var_sums, sums = self.var_sums, self.sums
+        touched = {s for var in hid for s in var_sums.get(var, ())}  # the relations and their opened-up sums
+        for s in touched:
+            members = [other for other in sums[s] if other in hid]
+            root = find(members[0])
+            for other in members[1:]:
+                top = find(other)
+                if top != root:
+                    parent[top] = root
         groups: dict[int, set[int]] = {}
         for var in hid:
             groups.setdefault(find(var), set()).add(var)
@@ -1019,23 +1021,28 @@ class _Search:
         it joins and the components they make: its counts joined one by one (:meth:`join`, each
         from the factors of its parts), the components as they were put back afterwards."""
         comp_of = self.comp_of
-        saved: dict[int, frozenset[int] | None] = {}
+        became: dict[frozenset[int], frozenset[int]] = {}  # a component -> the one it was joined into
+        placed: dict[int, frozenset[int]] = {}  # the move's counts joined so far -> their component
+
+        def now(comp: frozenset[int]) -> frozenset[int]:
+            while comp in became:
+                comp = became[comp]
+            return comp
+
+        originals: set[frozenset[int]] = set()
         for var in sorted(move):
-            joined = frozenset({comp_of[o] for o in self.neighbours(var) if o in comp_of})
+            joined = frozenset(now(comp) for comp in (placed.get(o) or comp_of.get(o) for o in self.neighbours(var))
+                               if comp is not None)
             merged = frozenset({var}.union(*joined))
             self.join(var, joined, merged)
-            for o in merged:
-                saved.setdefault(o, comp_of.get(o))
-                comp_of[o] = merged
-        pieces = list({comp_of[var] for var in move})
-        originals = list({comp for comp in saved.values() if comp is not None})
-        for o, comp in saved.items():
-            if comp is None:
-                del comp_of[o]
-            else:
-                comp_of[o] = comp
+            for comp in joined:
+                became[comp] = merged
+                if not comp & move:
+                    originals.add(comp)
+            placed[var] = merged
+        pieces = list({now(comp) for comp in placed.values()})
         left = n_bad - sum(len(self.found[c]) for c in originals) + sum(len(self.memo[p]) for p in pieces)
-        return left, originals, pieces
+        return left, list(originals), pieces
 
     def score(self, var: int, n_bad: int) -> tuple[bool, bool, int, bool, int, int]:
         """``var``'s rank as the next count to hide (the smallest first): any count that helps,
@@ -1064,9 +1071,12 @@ class _Search:
         def usable(var: int) -> bool:
             return var not in hidden and bool(values[var]) and var not in public
 
-        found = sorted({var for b in bad for r in self.var_rows.get(b, []) for var in rows[r] if usable(var)})
+        var_rows, var_sums, sums = self.var_rows, self.var_sums, self.sums
+        found = sorted(var for var in {var for r in {r for b in bad for r in var_rows.get(b, ())} for var in rows[r]}
+                       if usable(var))
         if not found:
-            found = sorted({var for b in bad for s in self.var_sums.get(b, []) for var in self.sums[s] if usable(var)})
+            found = sorted(var for var in {var for s in {s for b in bad for s in var_sums.get(b, ())} for var in sums[s]}
+                           if usable(var))
         if not found:
             # The count follows from equations that reach it only through other hidden counts
             # (a subtotal of hidden cells, worked out as a total minus the shown cells): any
@@ -1169,7 +1179,7 @@ class _Search:
                 continue
             left = np.diagonal(null_projector) - along * along / along[j]
             left[j] = 1.0
-            if any(v not in self.exempt for v, at in index.items() if left[at] < _FIXED):
+            if (left < _FIXED).any() and any(v not in self.exempt for v, at in index.items() if left[at] < _FIXED):
                 continue
             rest = comp - {var}
             if any(self.small_sum([(o, c) for o, c in self.sum_items[s] if o in rest])
