@@ -128,6 +128,7 @@ class _Factor:
     scale: float = 1.0
     sum_flags: dict[int, tuple[int, ...]] = field(default_factory=dict)
     _flagged: frozenset[int] | None = None
+    _fixed: tuple[int, ...] | None = None
 
     def flagged(self, leaving: Iterable[int] = ()) -> frozenset[int]:
         """The counts in the small sums of ``sum_flags``, those of the sums ``leaving`` left out."""
@@ -184,8 +185,11 @@ class _Factor:
         """Whether the column with ``coefs`` at ``where`` lies in the span of the columns."""
         return _residual(self.q, self.scale, where, coefs, vector=False) is None
 
-    def fixed(self) -> list[int]:
-        return self.cols[self.null < _FIXED].tolist()
+    def fixed(self) -> tuple[int, ...]:
+        """The counts the equations fix (remembered: a factor does not change once made)."""
+        if self._fixed is None:
+            self._fixed = tuple(self.cols[self.null < _FIXED].tolist())
+        return self._fixed
 
     @classmethod
     def joined(cls, parts: Sequence[_Factor], var: int, entries: Sequence[tuple[int, float]]) -> _Factor:
@@ -827,6 +831,7 @@ class _Search:
         self.factors: dict[frozenset[int], _Factor] = {}
         self.changes: dict[tuple[int, frozenset[frozenset[int]]], int] = {}
         self.near: dict[int, frozenset[int]] = {}
+        self.columns: dict[int, list[tuple[int, float]]] = {}  # each count's column_of
         self.comp_of: dict[int, frozenset[int]] = {}  # the component of each hidden count
         self.found: dict[frozenset[int], frozenset[int]] = {}  # the problems of each component
 
@@ -842,8 +847,11 @@ class _Search:
 
     def column_of(self, var: int) -> list[tuple[int, float]]:
         """``var``'s column of the equations: (equation, coefficient) pairs."""
-        rows = self.rows
-        return [(r, rows[r][var]) for r in self.var_rows.get(var, [])]
+        found = self.columns.get(var)
+        if found is None:
+            rows = self.rows
+            found = self.columns[var] = [(r, rows[r][var]) for r in self.var_rows.get(var, [])]
+        return found
 
     def component_problems(self, comp: frozenset[int]) -> frozenset[int]:
         """The counts of ``comp`` that its equations fix or that are in a small sum, from a new
@@ -1081,8 +1089,8 @@ class _Search:
             # The count follows from equations that reach it only through other hidden counts
             # (a subtotal of hidden cells, worked out as a total minus the shown cells): any
             # shown count in an equation of its component can break that.
-            found = sorted({var for b in bad for c in self.comp_of[b] for r in self.var_rows.get(c, [])
-                            for var in rows[r] if usable(var)})
+            reached = {r for comp in {self.comp_of[b] for b in bad} for c in comp for r in var_rows.get(c, ())}
+            found = sorted(var for var in {var for r in reached for var in rows[r]} if usable(var))
         return found
 
     # ------------------------------------------------------------------------- the search
