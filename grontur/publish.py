@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import copy
 import itertools
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -128,16 +129,25 @@ class _Factor:
     scale: float = 1.0
     sum_flags: dict[int, tuple[int, ...]] = field(default_factory=dict)
     _flagged: frozenset[int] | None = None
+    _in_sums: Counter[int] = field(default_factory=Counter)  # how many of the small sums each count is in
     _fixed: tuple[int, ...] | None = None
 
     def flagged(self, leaving: Iterable[int] = ()) -> frozenset[int]:
         """The counts in the small sums of ``sum_flags``, those of the sums ``leaving`` left out."""
-        out = [s for s in leaving if s in self.sum_flags]
-        if out:
-            return frozenset(o for s, flagged in self.sum_flags.items() if s not in out for o in flagged)
+        sum_flags = self.sum_flags
         if self._flagged is None:
-            self._flagged = frozenset(o for flagged in self.sum_flags.values() for o in flagged)
-        return self._flagged
+            self._in_sums = Counter(o for flagged in sum_flags.values() for o in flagged)
+            self._flagged = frozenset(self._in_sums)
+        out = [s for s in leaving if s in sum_flags]
+        if not out:
+            return self._flagged
+        # A count goes with the sums left out when those are all the small sums it is in.
+        dropped: dict[int, int] = {}
+        for s in out:
+            for o in sum_flags[s]:
+                dropped[o] = dropped.get(o, 0) + 1
+        gone = [o for o, n in dropped.items() if n == self._in_sums[o]]
+        return self._flagged.difference(gone) if gone else self._flagged
 
     @classmethod
     def of_matrix(cls, cols: list[int], touching: list[int], sub: np.ndarray) -> _Factor:

@@ -654,3 +654,20 @@ def _sparse(m: int, where: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     column = np.zeros(m)
     column[where] = rng.choice([-1.0, 1.0, 2.0], size=len(where))
     return column
+
+
+def test_a_factors_flagged_counts_without_some_sums_are_those_of_the_other_sums() -> None:
+    """What a component's small sums flag, once the sums a new count is in are left out, is the
+    union of the other sums' counts (worked out from how many sums each count is in)."""
+    from grontur.publish import _Factor
+
+    rng = np.random.default_rng(3)
+    for _ in range(200):
+        flags = {int(s): tuple(int(v) for v in rng.choice(12, size=int(rng.integers(1, 5)), replace=False))
+                 for s in rng.choice(30, size=int(rng.integers(0, 8)), replace=False)}
+        factor = _Factor({}, {}, np.zeros(0, dtype=np.intp), np.zeros(0), np.zeros((0, 0)), np.zeros((0, 0)),
+                         sum_flags=flags)
+        assert factor.flagged() == {v for flagged in flags.values() for v in flagged}
+        leaving = [int(s) for s in rng.choice(30, size=int(rng.integers(0, 6)), replace=False)]
+        expected = {v for s, flagged in flags.items() if s not in leaving for v in flagged}
+        assert factor.flagged(leaving) == expected
