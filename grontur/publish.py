@@ -652,6 +652,10 @@ def are_common(counts: Any, k: int = DEFAULT_K) -> np.ndarray:
 _small = is_small
 
 
+#: The highest set bit of each byte (the first member of a bit-packed set in that byte).
+_FIRST_BIT = np.array([0] + [1 << (value.bit_length() - 1) for value in range(1, 256)], dtype=np.uint8)
+
+
 def _pairs_inside(packed: np.ndarray, values: Sequence[int], k: int) -> list[tuple[int, int]]:
     """Every pair ``(a, b)`` of registered sets (rows of bit-packed masks, ``packed``) where ``a``
     (not empty) lies inside ``b`` and ``b`` has ``1..k-1`` more people. Only sets whose sizes differ by that much are compared (few,
@@ -669,6 +673,12 @@ def _pairs_inside(packed: np.ndarray, values: Sequence[int], k: int) -> list[tup
     offsets = np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
     inner = order[np.repeat(np.arange(len(order)), counts)]
     outer = order[starts + offsets]
+    # First the cheap test of one byte: a set lies inside another only if its first member does.
+    first_byte = (packed != 0).argmax(axis=1)
+    first_bit = _FIRST_BIT[packed[np.arange(len(packed)), first_byte]]
+    keep = (packed[outer, first_byte[inner]] & first_bit[inner]) != 0
+    inner, outer = inner[keep], outer[keep]
+    total = len(inner)
     # Rows of 64-bit words: a & ~b is zero in every word exactly when a lies inside b.
     width = -(-packed.shape[1] // 8) * 8
     if width != packed.shape[1]:

@@ -671,3 +671,26 @@ def test_a_factors_flagged_counts_without_some_sums_are_those_of_the_other_sums(
         leaving = [int(s) for s in rng.choice(30, size=int(rng.integers(0, 6)), replace=False)]
         expected = {v for s, flagged in flags.items() if s not in leaving for v in flagged}
         assert factor.flagged(leaving) == expected
+
+
+def test_pairs_of_sets_a_few_people_apart_are_found_as_a_direct_comparison_finds_them() -> None:
+    """Every registered set that lies inside another one with 1 to k - 1 more people, whatever
+    the quick one-byte test does, compared with checking every pair directly (sets of 1 to 70
+    rows, many nested, some empty)."""
+    from grontur.publish import _pairs_inside
+
+    rng = np.random.default_rng(11)
+    for trial in range(40):
+        n_rows, k = int(rng.integers(1, 70)), int(rng.integers(2, 7))
+        masks = [rng.random(n_rows) < rng.random() for _ in range(int(rng.integers(2, 30)))]
+        for _ in range(10):  # nested sets: a set with one to a few of its members left out
+            base = masks[int(rng.integers(len(masks)))]
+            inner = base.copy()
+            members = np.flatnonzero(inner)
+            inner[rng.choice(members, size=min(len(members), int(rng.integers(1, k + 1))), replace=False)] = False
+            masks.append(inner)
+        packed = np.stack([np.packbits(mask) for mask in masks])
+        values = [int(mask.sum()) for mask in masks]
+        expected = {(a, b) for a, ma in enumerate(masks) for b, mb in enumerate(masks)
+                    if values[a] and not (ma & ~mb).any() and 1 <= values[b] - values[a] <= k - 1}
+        assert set(_pairs_inside(packed, values, k)) == expected, trial
