@@ -1184,9 +1184,11 @@ class _Search:
         count (j), and the row and column j: no new factor is needed, neither to judge a count
         nor for the component left once it is shown."""
         values, comp_of = self.values, self.comp_of
-        projectors: dict[frozenset[int], tuple[dict[int, int], np.ndarray]] = {}
+        # Each component's projector, with its counts' positions, which of them are not exempt
+        # and which are still in it (a count shown again keeps its position, left out).
+        projectors: dict[frozenset[int], tuple[dict[int, int], np.ndarray, np.ndarray, np.ndarray]] = {}
 
-        def projector(comp: frozenset[int]) -> tuple[dict[int, int], np.ndarray]:
+        def projector(comp: frozenset[int]) -> tuple[dict[int, int], np.ndarray, np.ndarray, np.ndarray]:
             """The null-space projector of ``comp``'s equations (I - A^+ A), from its factor."""
             found = projectors.get(comp)
             if found is None:
@@ -1194,29 +1196,37 @@ class _Search:
                 factor = self.factors[comp]
                 matrix = (np.column_stack([factor.column(self.column_of(int(v)))[0] for v in factor.cols])
                           if len(factor.row_index) else np.zeros((0, len(factor.cols))))
-                found = projectors[comp] = (factor.index, np.eye(len(factor.cols)) - factor.pinv @ matrix)
+                found = projectors[comp] = (factor.index, np.eye(len(factor.cols)) - factor.pinv @ matrix,
+                                            np.array([v not in self.exempt for v in factor.cols.tolist()], dtype=bool),
+                                            np.ones(len(factor.cols), dtype=bool))
             return found
 
         order = sorted(hidden - forced, key=lambda v: (v not in self.margin, -values[v], v))
         for var in order:
             comp = comp_of[var]
-            index, null_projector = projector(comp)
+            index, null_projector, open_, alive = projector(comp)
             j = index[var]
             along = null_projector[:, j]
             if along[j] < _FIXED:
                 continue
             left = np.diagonal(null_projector) - along * along / along[j]
             left[j] = 1.0
-            if (left < _FIXED).any() and any(v not in self.exempt for v, at in index.items() if left[at] < _FIXED):
+            if ((left < _FIXED) & open_ & alive).any():
                 continue
             rest = comp - {var}
             if any(self.small_sum([(o, c) for o, c in self.sum_items[s] if o in rest])
                    for s in set(self.var_sums.get(var, [])) - self.weighted):
                 continue
             hidden = hidden - {var}
-            keep = [at for at in range(len(index)) if at != j]
-            shrunk = (null_projector - np.outer(along, along) / along[j])[np.ix_(keep, keep)]
-            projectors[rest] = ({v: at - (at > j) for v, at in index.items() if v != var}, shrunk)
+            # P - a a^T / a_j, in place (the entries of the counts left are those a new array
+            # would hold); the count's own row and column are left out from now on.
+            along = along.copy()
+            update = np.multiply.outer(along, along)
+            np.divide(update, along[j], out=update)
+            np.subtract(null_projector, update, out=null_projector)
+            alive = alive.copy()
+            alive[j] = False
+            projectors[rest] = (index, null_projector, open_, alive)
             for o in rest:
                 comp_of[o] = rest
         return hidden
