@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 from grontur._threads import single_blas_thread
-from grontur._ward import ward_linkage
+from grontur._ward import ward_linkage, ward_linkages
 from grontur.errors import ConfigError, MissingColumnError
 from grontur.i18n import LANGUAGES, t
 from grontur.personas import (
@@ -431,13 +431,26 @@ def _ward_seeds(X: np.ndarray, ks: list[int], *, rng: np.random.Generator,
 
     One hierarchical clustering gives a good deterministic start for every number of segments.
     """
-    rows = np.sort(rng.choice(len(X), size=sample, replace=False)) if len(X) > sample else np.arange(len(X))
-    if len(rows) < 3:
+    points = _ward_sample(X, rng, sample)
+    return _tree_seeds(points, ward_linkage(points) if _has_tree(points) else None, ks)
+
+
+def _ward_sample(X: np.ndarray, rng: np.random.Generator, sample: int) -> np.ndarray:
+    """The rows of ``X`` a Ward tree is built on: at most ``sample`` drawn at random, in order."""
+    return X[np.sort(rng.choice(len(X), size=sample, replace=False))] if len(X) > sample else X
+
+
+def _has_tree(points: np.ndarray) -> bool:
+    """Whether ``points`` are enough for a tree that can give a seed (a cut into 1 < k < n groups)."""
+    return len(points) >= 3
+
+
+def _tree_seeds(points: np.ndarray, tree: np.ndarray | None, ks: list[int]) -> dict[int, np.ndarray]:
+    """The means of the groups of each cut of ``tree`` (the Ward tree of ``points``) into k groups."""
+    if tree is None:
         return {}
-    points = X[rows]
-    tree = ward_linkage(points)
-    return {k: _means(points, groups, k, np.zeros((k, X.shape[1])))
-            for k, groups in _ward_cuts(tree, [k for k in ks if 1 < k < len(rows)]).items()}
+    return {k: _means(points, groups, k, np.zeros((k, points.shape[1])))
+            for k, groups in _ward_cuts(tree, [k for k in ks if 1 < k < len(points)]).items()}
 
 
 def _ward_cuts(tree: np.ndarray, ks: list[int]) -> dict[int, np.ndarray]:
@@ -951,14 +964,30 @@ class _HabitSegmenterCore:
         size = min(m, int(self.stability_sample))
         k = self.n_segments_
         eval_sq = _row_sq(eval_X)
-        for _ in range(int(self.n_resamples)):
-            # a bootstrap resample (of at most stability_sample respondents), refitted the same
-            # way, then compared with the published segments on the evaluation respondents
-            drawn = rng.integers(m, size=size)
-            boot = fit_X[drawn]
-            seeds = _ward_seeds(boot, [k], rng=rng, sample=150)
-            centers, _, _ = _kmeans(boot, k, rng=rng, n_init=self.n_init, init=seeds.get(k), x_sq=fit_sq[drawn])
-            scores.append(_ari(eval_labels, _nearest(eval_X, centers, x_sq=eval_sq)))
+        resamples = int(self.n_resamples)
+        # Each bootstrap resample (of at most stability_sample respondents) is refitted the way
+        # the fit was, then compared with the published segments on the evaluation respondents.
+        # The resamples' Ward trees are built side by side (ward_linkages); the random draws stay
+        # in the order of one resample after the other: the resample, its tree's sample, its
+        # k-means++ starts. Without such starts (n_init 0) one is drawn after the tree, where the
+        # tree gives no seed: then each resample goes alone.
+        together = resamples if self.n_init > 0 else 1
+        for first in range(0, resamples, together):
+            group = []
+            for _ in range(first, min(first + together, resamples)):
+                drawn = rng.integers(m, size=size)
+                boot, boot_sq = fit_X[drawn], fit_sq[drawn]
+                points = _ward_sample(boot, rng, 150)
+                starts = _kmeans_pp(boot, min(k, size), self.n_init, rng, boot_sq) if self.n_init > 0 else None
+                group.append((boot, boot_sq, points, starts))
+            samples = [points for _, _, points, _ in group]
+            trees = ward_linkages(np.stack(samples)) if _has_tree(samples[0]) else [None] * len(group)
+            for (boot, boot_sq, points, starts), tree in zip(group, trees, strict=True):
+                seed = _tree_seeds(points, tree, [k]).get(k)
+                # the seed goes first, as _kmeans puts its init before its own starts
+                init = starts if seed is None else seed if starts is None else np.concatenate([seed[None], starts])
+                centers, _, _ = _kmeans(boot, k, rng=rng, n_init=0, init=init, x_sq=boot_sq)
+                scores.append(_ari(eval_labels, _nearest(eval_X, centers, x_sq=eval_sq)))
         return float(np.mean(scores))
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
