@@ -187,10 +187,11 @@ def _renumber(merges: np.ndarray, n: int) -> None:
             parent[node], node = top, parent[node]
         return top
 
-    for row in range(n - 1):
-        a, b = root(int(merges[row, 0])), root(int(merges[row, 1]))
-        merges[row, 0], merges[row, 1] = min(a, b), max(a, b)
+    numbered = []  # (the rows read and written as Python numbers: one NumPy call for all)
+    for row, (x, y) in enumerate(merges[:, :2].astype(np.intp).tolist()):
+        a, b = root(x), root(y)
         made = n + row
         parent[a] = parent[b] = made
         sizes[made] = sizes[a] + sizes[b]
-        merges[row, 3] = sizes[made]
+        numbered.append((min(a, b), max(a, b), sizes[made]))
+    merges[:, [0, 1, 3]] = numbered
