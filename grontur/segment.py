@@ -540,20 +540,23 @@ def _lexicographic(keys: np.ndarray) -> np.ndarray:
     as the integer whose bits say which rows hold the larger value (the first column the most
     significant bit), so each run is packed into one integer key and sorted in one pass.
     """
-    larger = keys == keys.max(axis=0)
-    two_valued = (larger | (keys == keys.min(axis=0))).all(axis=0).tolist()
+    # one contiguous row per column: each check below reads whole columns (along the rows of
+    # the keys, a check costs a NumPy loop per respondent)
+    by_column = np.ascontiguousarray(keys.T)
+    larger = by_column == by_column.max(axis=1)[:, None]
+    two_valued = (larger | (by_column == by_column.min(axis=1)[:, None])).all(axis=1).tolist()
     columns: list[np.ndarray] = []
-    j, m = 0, keys.shape[1]
+    j, m = 0, len(by_column)
     while j < m:
         if not two_valued[j]:
-            columns.append(keys[:, j])
+            columns.append(by_column[j])
             j += 1
             continue
         end = j + 1
         while end < m and two_valued[end] and end - j < 62:
             end += 1
         # bit (end - 1 - i) says whether column i of the run holds its larger value
-        columns.append(larger[:, j:end].astype(np.int64) @ (np.int64(1) << np.arange(end - j - 1, -1, -1)))
+        columns.append((np.int64(1) << np.arange(end - j - 1, -1, -1)) @ larger[j:end].astype(np.int64))
         j = end
     return np.lexsort(columns[::-1])
 
@@ -902,8 +905,10 @@ class _HabitSegmenterCore:
         # principal components of the fit sample: k-means and the choice of the number of
         # segments run on the components that carry `explained_variance` of the variance, which
         # drops the noise of rarely named barriers (docs/segmentation.md)
-        self.mean_ = matrix[fit_idx].mean(axis=0)
-        centred = matrix[fit_idx] - self.mean_
+        every = len(fit_idx) == n  # (then the fit sample is the matrix itself, in its order)
+        fitted = matrix if every else matrix[fit_idx]
+        self.mean_ = fitted.mean(axis=0)
+        centred = fitted - self.mean_
         eigval, eigvec = np.linalg.eigh(centred.T @ centred)
         order = np.argsort(eigval)[::-1]
         eigval = np.clip(eigval[order], 0.0, None)
@@ -915,8 +920,8 @@ class _HabitSegmenterCore:
         n_comp = max(2, min(n_comp, len(ratio)))
         self.components_ = vt[:n_comp]
         self.explained_variance_ratio_ = ratio[:n_comp]
-        reduced = (matrix - self.mean_) @ self.components_.T
-        fit_Z = reduced[fit_idx]
+        reduced = (centred if every else matrix - self.mean_) @ self.components_.T
+        fit_Z = reduced if every else reduced[fit_idx]
         eval_Z = fit_Z[eval_pos]
         min_fit = max(1, math.ceil(self.min_size_ * len(fit_idx) / n)) if n else 1
         upper = max(1, n // max(self.min_size_, 1))
@@ -941,7 +946,7 @@ class _HabitSegmenterCore:
         assert best is not None
         # final centres: a few Lloyd steps on every respondent, then merge below the minimum size
         centers = best[2]
-        if len(fit_idx) < n:
+        if not every:
             centers, _, _ = _kmeans(reduced, len(centers), rng=rng, init=centers, n_init=0, max_iter=10)
         centers, labels, merged = _merge_small(reduced, centers, self.min_size_)
         centers, labels = _order_by_size(centers, labels)
@@ -952,7 +957,7 @@ class _HabitSegmenterCore:
         self.selection_silhouette_ = _simplified_silhouette(fit_Z, centers, labels[fit_idx], fit_sq)
         # the published figure: the exact silhouette in the full weighted feature space
         eval_labels = labels[fit_idx][eval_pos]
-        self.silhouette_ = _silhouette(_pairwise(matrix[fit_idx][eval_pos]), eval_labels)
+        self.silhouette_ = _silhouette(_pairwise(fitted[eval_pos]), eval_labels)
         self.stability_ari_ = self._stability(fit_Z, eval_Z, eval_labels, rng, fit_sq)
 
     def _stability(self, fit_X: np.ndarray, eval_X: np.ndarray, eval_labels: np.ndarray,
