@@ -1681,8 +1681,13 @@ def _round(value: float | None, digits: int) -> float | None:
     return round(float(value), digits)
 
 
+_PLAIN_AS_THEY_ARE: Final = frozenset({str, int})
+
+
 def _plain(value: Any) -> Any:
     """Deep copy into plain JSON types (no NumPy scalars, no NaN)."""
+    if value is None or type(value) in _PLAIN_AS_THEY_ARE:  # (most leaves: no other test)
+        return value
     if isinstance(value, dict):
         return {str(key): _plain(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
