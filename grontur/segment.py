@@ -1315,7 +1315,8 @@ def _segment_cards(codes: np.ndarray, n_segments: int, blocks: dict[str, np.ndar
     distance = blocks["distance_km"][:, 0]
     answered = ~np.isnan(distance)
     stage_rows = _StageRows.of(stages) if stages is not None else None
-    flags = {flag: _flag_or_zero(blocks, flag) for flag in FLAGS}
+    # each segment's share with each flag (missing as no): sums of ones, the same in any order
+    flag_shares = (onehot.T @ np.column_stack([_flag_or_zero(blocks, flag) for flag in FLAGS])) / sizes[:, None]
     barrier_rows, help_rows = _present(blocks["barriers"]), _present(blocks["would_help"])
     indicator_rows = _present(indicators)
     # each season's respondents who answered, and those of each mode, read once for every card
@@ -1370,7 +1371,7 @@ def _segment_cards(codes: np.ndarray, n_segments: int, blocks: dict[str, np.ndar
             "defining_features": defining,
             "stages": stage_card,
         }, (size,)))  # a segment whose size the gate hides is not shown at all
-        profiles.append(_profile(blocks, members, seasons, flags))
+        profiles.append(_profile(blocks, members, seasons, flag_shares[j].tolist()))
     # The segments' sizes add up to everyone, and each mode's count in the habits section is the
     # sum of the segments' counts of it (the table's columns): without them a hidden segment cell
     # would be the overall cell less the other segments' shown cells.
@@ -1564,10 +1565,11 @@ def _dominant_mode(codes: np.ndarray) -> tuple[str, dict[str, Any]] | None:
 
 
 def _profile(blocks: dict[str, np.ndarray], members: np.ndarray, seasons: bool,
-             flags: dict[str, np.ndarray]) -> list[tuple[str, dict[str, Any]]]:
+             flag_shares: list[float]) -> list[tuple[str, dict[str, Any]]]:
     """What most members of a segment have in common, as catalogue keys: the mode (and the
     winter mode when it differs and the survey told the seasons apart), the distance band and
-    the most common situation flag, each only when a majority has it."""
+    the most common situation flag (``flag_shares``: the members' share with each of ``FLAGS``),
+    each only when a majority has it."""
     summer = _dominant_mode(blocks["mode_summer_code"][members])
     winter = _dominant_mode(blocks["mode_winter_code"][members]) if seasons else None
     first = summer or winter
@@ -1587,7 +1589,7 @@ def _profile(blocks: dict[str, np.ndarray], members: np.ndarray, seasons: bool,
         parts.append((f"segment.name.distance_only.{band}", {}))
     if seasons and summer is not None and winter is not None and winter[0] != summer[0]:
         parts.append(("segment.name.in_winter", {"mode": winter}))
-    shares = [(float(flags[flag][members].mean()), flag) for flag in FLAGS]
+    shares = list(zip(flag_shares, FLAGS, strict=True))
     share, flag = max(shares, key=lambda item: (item[0], -FLAGS.index(item[1])))
     if share >= _FLAG_MAJORITY:
         parts.append((f"segment.name.flag.{flag}", {}))
