@@ -2,7 +2,7 @@
 
 The segmenter seeds k-means from one Ward tree per fit (:func:`grontur.segment._ward_seeds`), and
 each bootstrap refit of its stability figure from one more (built side by side,
-:func:`ward_linkages`).
+:func:`ward_trees`, on distances read from the fit's where the fit's tree had every row).
 SciPy's ``linkage(points, method="ward")`` builds that tree in compiled code, but
 ``scipy.cluster`` loads ``scipy.spatial``, ``scipy.linalg`` and ``scipy.special`` with it: about
 0.2 s before the first segment of a one-municipality run, more than the trees take. This module
@@ -23,6 +23,7 @@ duplicates):
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -31,29 +32,54 @@ import numpy as np
 def ward_linkage(points: np.ndarray) -> np.ndarray:
     """The linkage matrix of ``points`` (one row per point): ``n - 1`` rows of (part, part,
     height, size), as ``scipy.cluster.hierarchy.linkage(points, method="ward")`` gives it."""
-    points = np.asarray(points, dtype=float)
-    n = _points_in_tree(len(points))
-    tree = _Tree(points, np.ones(n))
-    updated = np.empty(n)
-    for _ in range(n - 1):
-        x, y, nx, ny, height = tree.merge_next()
-        _ward_update(tree.size, nx, ny, height, tree.dist[x], tree.dist[y], updated)
-        tree.update(updated)
-    return tree.linkage()
+    return ward_tree(distances(np.asarray(points, dtype=float)))
 
 
 def ward_linkages(point_sets: np.ndarray) -> np.ndarray:
     """The linkage matrices of several sets of as many points each (shape (sets, n, features)),
-    each the tree :func:`ward_linkage` gives of its set: shape (sets, n - 1, 4).
+    each the tree :func:`ward_linkage` gives of its set: shape (sets, n - 1, 4)."""
+    return ward_trees([distances(points) for points in np.asarray(point_sets, dtype=float)])
+
+
+def distances(points: np.ndarray) -> np.ndarray:
+    """The square matrix of Euclidean distances between ``points``, each summed over the
+    coordinates in order, then its square root taken (as SciPy's ``pdist``): what a tree starts
+    from. An entry depends on its two points alone, so the distances between points taken again
+    (as a bootstrap resample takes them) can be read from this matrix instead."""
+    n = len(points)
+    total = np.zeros((n, n))
+    difference = np.empty((n, n))  # (one buffer for every coordinate: no new pages each time)
+    for column in points.T:
+        np.subtract.outer(column, column, out=difference)
+        np.multiply(difference, difference, out=difference)
+        total += difference
+    return np.sqrt(total, out=total)
+
+
+def ward_tree(dist: np.ndarray) -> np.ndarray:
+    """The linkage matrix of the points whose :func:`distances` are ``dist`` (used up: the tree
+    is built in it)."""
+    n = _points_in_tree(len(dist))
+    tree = _Tree(dist, np.ones(n))
+    updated = np.empty(n)
+    for _ in range(n - 1):
+        x, y, nx, ny, height = tree.merge_next()
+        _ward_update(tree.size, nx, ny, height, dist[x], dist[y], updated)
+        tree.update(updated)
+    return tree.linkage()
+
+
+def ward_trees(dist_sets: Sequence[np.ndarray]) -> np.ndarray:
+    """The linkage matrices of several sets of as many points each, from their :func:`distances`
+    (used up), each the tree :func:`ward_tree` gives of its set: shape (sets, n - 1, 4).
 
     The trees are built side by side, one merge of each per step, and the distance updates of a
     step's merges are worked out together: on arrays this small a NumPy call costs far more than
     its arithmetic, and the arithmetic of each element is the same as alone.
     """
-    point_sets = np.asarray(point_sets, dtype=float)
-    sets, n = len(point_sets), _points_in_tree(point_sets.shape[1])
+    sets, n = len(dist_sets), _points_in_tree(len(dist_sets[0]))
     size = np.ones((sets, n))  # each tree's sizes are a row of this
-    trees = [_Tree(points, row) for points, row in zip(point_sets, size, strict=True)]
+    trees = [_Tree(dist, row) for dist, row in zip(dist_sets, size, strict=True)]
     dx, dy, updated = np.empty((sets, n)), np.empty((sets, n)), np.empty((sets, n))
     for _ in range(n - 1):
         merged = []  # each tree's merge: the sizes of its two clusters and their distance
@@ -107,9 +133,9 @@ class _Tree:
     """One Ward tree being built along a nearest-neighbour chain: the distances between its
     clusters (infinity to itself and to clusters no longer there), their sizes, the merges."""
 
-    def __init__(self, points: np.ndarray, size: np.ndarray) -> None:
-        self.dist = _distances(points)
-        np.fill_diagonal(self.dist, np.inf)
+    def __init__(self, dist: np.ndarray, size: np.ndarray) -> None:
+        self.dist = dist
+        np.fill_diagonal(dist, np.inf)
         self.size = size  # each cluster's size, 0 once merged into another
         self.sizes = size.tolist()  # the same, read one at a time
         self.chain: list[int] = []
@@ -159,18 +185,6 @@ class _Tree:
         merges = merges[np.argsort(merges[:, 2], kind="mergesort")]
         _renumber(merges, len(merges) + 1)
         return merges
-
-
-def _distances(points: np.ndarray) -> np.ndarray:
-    """The square matrix of Euclidean distances, each summed over the coordinates in order."""
-    n = len(points)
-    total = np.zeros((n, n))
-    difference = np.empty((n, n))  # (one buffer for every coordinate: no new pages each time)
-    for column in points.T:
-        np.subtract.outer(column, column, out=difference)
-        np.multiply(difference, difference, out=difference)
-        total += difference
-    return np.sqrt(total, out=total)
 
 
 def _renumber(merges: np.ndarray, n: int) -> None:

@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 from grontur._threads import single_blas_thread
-from grontur._ward import ward_linkage, ward_linkages
+from grontur._ward import distances, ward_tree, ward_trees
 from grontur.errors import ConfigError, MissingColumnError
 from grontur.i18n import LANGUAGES, t
 from grontur.personas import (
@@ -427,23 +427,29 @@ def _kmeans(X: np.ndarray, k: int, *, rng: np.random.Generator, n_init: int = 8,
 
 
 def _ward_seeds(X: np.ndarray, ks: list[int], *, rng: np.random.Generator,
-                sample: int = 300) -> dict[int, np.ndarray]:
-    """Starting centres for each k from one Ward tree on a sample (Ward seeding, Milligan 1980).
+                sample: int = 300) -> tuple[dict[int, np.ndarray], np.ndarray | None]:
+    """Starting centres for each k from one Ward tree on a sample (Ward seeding, Milligan 1980),
+    and the distances between every two rows of ``X`` when the sample is all of them (else None).
 
     One hierarchical clustering gives a good deterministic start for every number of segments.
     """
-    points = _ward_sample(X, rng, sample)
-    return _tree_seeds(points, ward_linkage(points) if _has_tree(points) else None, ks)
+    rows = _ward_rows(len(X), rng, sample)
+    if not _has_tree(len(rows)):
+        return {}, None
+    points = X[rows]
+    between = distances(points)
+    seeds = _tree_seeds(points, ward_tree(between.copy()), ks)
+    return seeds, between if len(rows) == len(X) else None
 
 
-def _ward_sample(X: np.ndarray, rng: np.random.Generator, sample: int) -> np.ndarray:
-    """The rows of ``X`` a Ward tree is built on: at most ``sample`` drawn at random, in order."""
-    return X[np.sort(rng.choice(len(X), size=sample, replace=False))] if len(X) > sample else X
+def _ward_rows(n: int, rng: np.random.Generator, sample: int) -> np.ndarray:
+    """The rows (of ``n``) a Ward tree is built on: at most ``sample`` drawn at random, in order."""
+    return np.sort(rng.choice(n, size=sample, replace=False)) if n > sample else np.arange(n)
 
 
-def _has_tree(points: np.ndarray) -> bool:
-    """Whether ``points`` are enough for a tree that can give a seed (a cut into 1 < k < n groups)."""
-    return len(points) >= 3
+def _has_tree(n: int) -> bool:
+    """Whether ``n`` points are enough for a tree that can give a seed (a cut into 1 < k < n groups)."""
+    return n >= 3
 
 
 def _tree_seeds(points: np.ndarray, tree: np.ndarray | None, ks: list[int]) -> dict[int, np.ndarray]:
@@ -464,7 +470,7 @@ def _ward_cuts(tree: np.ndarray, ks: list[int]) -> dict[int, np.ndarray]:
     routine makes it: the threshold is the smallest merge height that leaves at most ``k``
     groups, and the groups are numbered in the order of a depth-first walk from the root (left
     before right), a subtree below the threshold when the walk enters it and a respondent alone
-    when the walk finishes its parent's subtrees. :func:`grontur._ward.ward_linkage` returns the
+    when the walk finishes its parent's subtrees. :func:`grontur._ward.ward_tree` returns the
     merges in order of height, each after its two parts, so a merge's height is the largest of
     its subtree (what the routine compares).
     """
@@ -932,7 +938,7 @@ class _HabitSegmenterCore:
         ks = sorted({min(k, upper) for k in ks})
         self.candidates_: list[dict[str, Any]] = []
         best: tuple[float, int, np.ndarray] | None = None
-        seeds = _ward_seeds(fit_Z, ks, rng=rng)
+        seeds, between = _ward_seeds(fit_Z, ks, rng=rng)
         fit_sq = _row_sq(fit_Z)  # for every candidate
         for k in ks:
             centers, _, _ = _kmeans(fit_Z, k, rng=rng, n_init=self.n_init, init=seeds.get(k), x_sq=fit_sq)
@@ -958,11 +964,13 @@ class _HabitSegmenterCore:
         # the published figure: the exact silhouette in the full weighted feature space
         eval_labels = labels[fit_idx][eval_pos]
         self.silhouette_ = _silhouette(_pairwise(fitted[eval_pos]), eval_labels)
-        self.stability_ari_ = self._stability(fit_Z, eval_Z, eval_labels, rng, fit_sq)
+        self.stability_ari_ = self._stability(fit_Z, eval_Z, eval_labels, rng, fit_sq, between)
 
     def _stability(self, fit_X: np.ndarray, eval_X: np.ndarray, eval_labels: np.ndarray,
-                   rng: np.random.Generator, fit_sq: np.ndarray) -> float | None:
-        """Mean adjusted Rand index of bootstrap refits; ``fit_sq`` is ``_row_sq(fit_X)``."""
+                   rng: np.random.Generator, fit_sq: np.ndarray, between: np.ndarray | None = None) -> float | None:
+        """Mean adjusted Rand index of bootstrap refits; ``fit_sq`` is ``_row_sq(fit_X)``,
+        ``between`` the :func:`~grontur._ward.distances` between every two rows of ``fit_X``
+        when known (the resamples' trees then read theirs from it)."""
         if self.n_segments_ < 2 or self.n_resamples <= 0:
             return None
         scores = []
@@ -973,7 +981,7 @@ class _HabitSegmenterCore:
         resamples = int(self.n_resamples)
         # Each bootstrap resample (of at most stability_sample respondents) is refitted the way
         # the fit was, then compared with the published segments on the evaluation respondents.
-        # The resamples' Ward trees are built side by side (ward_linkages); the random draws stay
+        # The resamples' Ward trees are built side by side (ward_trees); the random draws stay
         # in the order of one resample after the other: the resample, its tree's sample, its
         # k-means++ starts. Without such starts (n_init 0) one is drawn after the tree, where the
         # tree gives no seed: then each resample goes alone.
@@ -983,13 +991,15 @@ class _HabitSegmenterCore:
             for _ in range(first, min(first + together, resamples)):
                 drawn = rng.integers(m, size=size)
                 boot, boot_sq = fit_X[drawn], fit_sq[drawn]
-                points = _ward_sample(boot, rng, 150)
+                tree_rows = drawn[_ward_rows(size, rng, 150)]  # (rows of fit_X)
                 starts = _kmeans_pp(boot, min(k, size), self.n_init, rng, boot_sq) if self.n_init > 0 else None
-                group.append((boot, boot_sq, points, starts))
-            samples = [points for _, _, points, _ in group]
-            trees = ward_linkages(np.stack(samples)) if _has_tree(samples[0]) else [None] * len(group)
-            for (boot, boot_sq, points, starts), tree in zip(group, trees, strict=True):
-                seed = _tree_seeds(points, tree, [k]).get(k)
+                group.append((boot, boot_sq, tree_rows, starts))
+            trees: Sequence[np.ndarray | None] = [None] * len(group)
+            if _has_tree(len(group[0][2])):
+                trees = list(ward_trees([distances(fit_X[rows]) if between is None else between[np.ix_(rows, rows)]
+                                         for _, _, rows, _ in group]))
+            for (boot, boot_sq, tree_rows, starts), tree in zip(group, trees, strict=True):
+                seed = _tree_seeds(fit_X[tree_rows], tree, [k]).get(k)
                 # the seed goes first, as _kmeans puts its init before its own starts
                 init = starts if seed is None else seed if starts is None else np.concatenate([seed[None], starts])
                 centers, _, _ = _kmeans(boot, k, rng=rng, n_init=0, init=init, x_sq=boot_sq)

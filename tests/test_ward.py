@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from scipy.cluster.hierarchy import linkage
 
-from grontur._ward import ward_linkage, ward_linkages
+from grontur._ward import distances, ward_linkage, ward_linkages, ward_tree
 
 
 def _sets() -> list[np.ndarray]:
@@ -44,6 +44,19 @@ def test_trees_built_side_by_side_are_each_sets_own_tree() -> None:
     assert trees.shape == (5, 39, 4)
     for points, tree in zip(sets, trees, strict=True):
         np.testing.assert_array_equal(tree, linkage(points, method="ward"))
+
+
+def test_a_resamples_distances_read_from_its_sources_give_its_tree() -> None:
+    # a bootstrap resample takes rows again: its tree, built on the distances read from those of
+    # the rows it was drawn from, is SciPy's tree of the resample
+    rng = np.random.default_rng(5)
+    rows = rng.normal(size=(60, 6))
+    rows[40:] = rows[:20]  # equal rows, as respondents with the same answers have
+    between = distances(rows)
+    for _ in range(5):
+        drawn = rng.integers(len(rows), size=45)
+        np.testing.assert_array_equal(ward_tree(between[np.ix_(drawn, drawn)]),
+                                      linkage(rows[drawn], method="ward"))
 
 
 def test_the_chain_prefers_its_previous_cluster_among_equally_near_ones() -> None:
