@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 from grontur._threads import single_blas_thread
-from grontur._ward import ward_linkage
+from grontur._ward import distances, ward_tree, ward_trees
 from grontur.errors import ConfigError, MissingColumnError
 from grontur.i18n import LANGUAGES, t
 from grontur.personas import (
@@ -412,7 +412,8 @@ def _kmeans(X: np.ndarray, k: int, *, rng: np.random.Generator, n_init: int = 8,
             updated[empty] = flat[empty]  # an empty segment keeps its centre; merging drops it later
         centers = updated.reshape(runs, k, d)
         dist = None
-        if stop_changed and (np.add.reduce(moved, axis=0) <= stop_changed).all():
+        # (each run's count on its own: one count over the runs' column costs several times more)
+        if stop_changed and max(map(np.count_nonzero, moved.T)) <= stop_changed:
             break
     if dist is None:
         flat = centers.reshape(cells, d)
@@ -426,18 +427,37 @@ def _kmeans(X: np.ndarray, k: int, *, rng: np.random.Generator, n_init: int = 8,
 
 
 def _ward_seeds(X: np.ndarray, ks: list[int], *, rng: np.random.Generator,
-                sample: int = 300) -> dict[int, np.ndarray]:
-    """Starting centres for each k from one Ward tree on a sample (Ward seeding, Milligan 1980).
+                sample: int = 300) -> tuple[dict[int, np.ndarray], np.ndarray | None]:
+    """Starting centres for each k from one Ward tree on a sample (Ward seeding, Milligan 1980),
+    and the distances between every two rows of ``X`` when the sample is all of them (else None).
 
     One hierarchical clustering gives a good deterministic start for every number of segments.
     """
-    rows = np.sort(rng.choice(len(X), size=sample, replace=False)) if len(X) > sample else np.arange(len(X))
-    if len(rows) < 3:
-        return {}
+    rows = _ward_rows(len(X), rng, sample)
+    if not _has_tree(len(rows)):
+        return {}, None
     points = X[rows]
-    tree = ward_linkage(points)
-    return {k: _means(points, groups, k, np.zeros((k, X.shape[1])))
-            for k, groups in _ward_cuts(tree, [k for k in ks if 1 < k < len(rows)]).items()}
+    between = distances(points)
+    seeds = _tree_seeds(points, ward_tree(between.copy()), ks)
+    return seeds, between if len(rows) == len(X) else None
+
+
+def _ward_rows(n: int, rng: np.random.Generator, sample: int) -> np.ndarray:
+    """The rows (of ``n``) a Ward tree is built on: at most ``sample`` drawn at random, in order."""
+    return np.sort(rng.choice(n, size=sample, replace=False)) if n > sample else np.arange(n)
+
+
+def _has_tree(n: int) -> bool:
+    """Whether ``n`` points are enough for a tree that can give a seed (a cut into 1 < k < n groups)."""
+    return n >= 3
+
+
+def _tree_seeds(points: np.ndarray, tree: np.ndarray | None, ks: list[int]) -> dict[int, np.ndarray]:
+    """The means of the groups of each cut of ``tree`` (the Ward tree of ``points``) into k groups."""
+    if tree is None:
+        return {}
+    return {k: _means(points, groups, k, np.zeros((k, points.shape[1])))
+            for k, groups in _ward_cuts(tree, [k for k in ks if 1 < k < len(points)]).items()}
 
 
 def _ward_cuts(tree: np.ndarray, ks: list[int]) -> dict[int, np.ndarray]:
@@ -450,7 +470,7 @@ def _ward_cuts(tree: np.ndarray, ks: list[int]) -> dict[int, np.ndarray]:
     routine makes it: the threshold is the smallest merge height that leaves at most ``k``
     groups, and the groups are numbered in the order of a depth-first walk from the root (left
     before right), a subtree below the threshold when the walk enters it and a respondent alone
-    when the walk finishes its parent's subtrees. :func:`grontur._ward.ward_linkage` returns the
+    when the walk finishes its parent's subtrees. :func:`grontur._ward.ward_tree` returns the
     merges in order of height, each after its two parts, so a merge's height is the largest of
     its subtree (what the routine compares).
     """
@@ -526,20 +546,23 @@ def _lexicographic(keys: np.ndarray) -> np.ndarray:
     as the integer whose bits say which rows hold the larger value (the first column the most
     significant bit), so each run is packed into one integer key and sorted in one pass.
     """
-    larger = keys == keys.max(axis=0)
-    two_valued = (larger | (keys == keys.min(axis=0))).all(axis=0).tolist()
+    # one contiguous row per column: each check below reads whole columns (along the rows of
+    # the keys, a check costs a NumPy loop per respondent)
+    by_column = np.ascontiguousarray(keys.T)
+    larger = by_column == by_column.max(axis=1)[:, None]
+    two_valued = (larger | (by_column == by_column.min(axis=1)[:, None])).all(axis=1).tolist()
     columns: list[np.ndarray] = []
-    j, m = 0, keys.shape[1]
+    j, m = 0, len(by_column)
     while j < m:
         if not two_valued[j]:
-            columns.append(keys[:, j])
+            columns.append(by_column[j])
             j += 1
             continue
         end = j + 1
         while end < m and two_valued[end] and end - j < 62:
             end += 1
         # bit (end - 1 - i) says whether column i of the run holds its larger value
-        columns.append(larger[:, j:end].astype(np.int64) @ (np.int64(1) << np.arange(end - j - 1, -1, -1)))
+        columns.append((np.int64(1) << np.arange(end - j - 1, -1, -1)) @ larger[j:end].astype(np.int64))
         j = end
     return np.lexsort(columns[::-1])
 
@@ -888,8 +911,10 @@ class _HabitSegmenterCore:
         # principal components of the fit sample: k-means and the choice of the number of
         # segments run on the components that carry `explained_variance` of the variance, which
         # drops the noise of rarely named barriers (docs/segmentation.md)
-        self.mean_ = matrix[fit_idx].mean(axis=0)
-        centred = matrix[fit_idx] - self.mean_
+        every = len(fit_idx) == n  # (then the fit sample is the matrix itself, in its order)
+        fitted = matrix if every else matrix[fit_idx]
+        self.mean_ = fitted.mean(axis=0)
+        centred = fitted - self.mean_
         eigval, eigvec = np.linalg.eigh(centred.T @ centred)
         order = np.argsort(eigval)[::-1]
         eigval = np.clip(eigval[order], 0.0, None)
@@ -901,8 +926,8 @@ class _HabitSegmenterCore:
         n_comp = max(2, min(n_comp, len(ratio)))
         self.components_ = vt[:n_comp]
         self.explained_variance_ratio_ = ratio[:n_comp]
-        reduced = (matrix - self.mean_) @ self.components_.T
-        fit_Z = reduced[fit_idx]
+        reduced = (centred if every else matrix - self.mean_) @ self.components_.T
+        fit_Z = reduced if every else reduced[fit_idx]
         eval_Z = fit_Z[eval_pos]
         min_fit = max(1, math.ceil(self.min_size_ * len(fit_idx) / n)) if n else 1
         upper = max(1, n // max(self.min_size_, 1))
@@ -913,7 +938,7 @@ class _HabitSegmenterCore:
         ks = sorted({min(k, upper) for k in ks})
         self.candidates_: list[dict[str, Any]] = []
         best: tuple[float, int, np.ndarray] | None = None
-        seeds = _ward_seeds(fit_Z, ks, rng=rng)
+        seeds, between = _ward_seeds(fit_Z, ks, rng=rng)
         fit_sq = _row_sq(fit_Z)  # for every candidate
         for k in ks:
             centers, _, _ = _kmeans(fit_Z, k, rng=rng, n_init=self.n_init, init=seeds.get(k), x_sq=fit_sq)
@@ -927,7 +952,7 @@ class _HabitSegmenterCore:
         assert best is not None
         # final centres: a few Lloyd steps on every respondent, then merge below the minimum size
         centers = best[2]
-        if len(fit_idx) < n:
+        if not every:
             centers, _, _ = _kmeans(reduced, len(centers), rng=rng, init=centers, n_init=0, max_iter=10)
         centers, labels, merged = _merge_small(reduced, centers, self.min_size_)
         centers, labels = _order_by_size(centers, labels)
@@ -938,12 +963,14 @@ class _HabitSegmenterCore:
         self.selection_silhouette_ = _simplified_silhouette(fit_Z, centers, labels[fit_idx], fit_sq)
         # the published figure: the exact silhouette in the full weighted feature space
         eval_labels = labels[fit_idx][eval_pos]
-        self.silhouette_ = _silhouette(_pairwise(matrix[fit_idx][eval_pos]), eval_labels)
-        self.stability_ari_ = self._stability(fit_Z, eval_Z, eval_labels, rng, fit_sq)
+        self.silhouette_ = _silhouette(_pairwise(fitted[eval_pos]), eval_labels)
+        self.stability_ari_ = self._stability(fit_Z, eval_Z, eval_labels, rng, fit_sq, between)
 
     def _stability(self, fit_X: np.ndarray, eval_X: np.ndarray, eval_labels: np.ndarray,
-                   rng: np.random.Generator, fit_sq: np.ndarray) -> float | None:
-        """Mean adjusted Rand index of bootstrap refits; ``fit_sq`` is ``_row_sq(fit_X)``."""
+                   rng: np.random.Generator, fit_sq: np.ndarray, between: np.ndarray | None = None) -> float | None:
+        """Mean adjusted Rand index of bootstrap refits; ``fit_sq`` is ``_row_sq(fit_X)``,
+        ``between`` the :func:`~grontur._ward.distances` between every two rows of ``fit_X``
+        when known (the resamples' trees then read theirs from it)."""
         if self.n_segments_ < 2 or self.n_resamples <= 0:
             return None
         scores = []
@@ -951,14 +978,32 @@ class _HabitSegmenterCore:
         size = min(m, int(self.stability_sample))
         k = self.n_segments_
         eval_sq = _row_sq(eval_X)
-        for _ in range(int(self.n_resamples)):
-            # a bootstrap resample (of at most stability_sample respondents), refitted the same
-            # way, then compared with the published segments on the evaluation respondents
-            drawn = rng.integers(m, size=size)
-            boot = fit_X[drawn]
-            seeds = _ward_seeds(boot, [k], rng=rng, sample=150)
-            centers, _, _ = _kmeans(boot, k, rng=rng, n_init=self.n_init, init=seeds.get(k), x_sq=fit_sq[drawn])
-            scores.append(_ari(eval_labels, _nearest(eval_X, centers, x_sq=eval_sq)))
+        resamples = int(self.n_resamples)
+        # Each bootstrap resample (of at most stability_sample respondents) is refitted the way
+        # the fit was, then compared with the published segments on the evaluation respondents.
+        # The resamples' Ward trees are built side by side (ward_trees); the random draws stay
+        # in the order of one resample after the other: the resample, its tree's sample, its
+        # k-means++ starts. Without such starts (n_init 0) one is drawn after the tree, where the
+        # tree gives no seed: then each resample goes alone.
+        together = resamples if self.n_init > 0 else 1
+        for first in range(0, resamples, together):
+            group = []
+            for _ in range(first, min(first + together, resamples)):
+                drawn = rng.integers(m, size=size)
+                boot, boot_sq = fit_X[drawn], fit_sq[drawn]
+                tree_rows = drawn[_ward_rows(size, rng, 150)]  # (rows of fit_X)
+                starts = _kmeans_pp(boot, min(k, size), self.n_init, rng, boot_sq) if self.n_init > 0 else None
+                group.append((boot, boot_sq, tree_rows, starts))
+            trees: Sequence[np.ndarray | None] = [None] * len(group)
+            if _has_tree(len(group[0][2])):
+                trees = list(ward_trees([distances(fit_X[rows]) if between is None else between[np.ix_(rows, rows)]
+                                         for _, _, rows, _ in group]))
+            for (boot, boot_sq, tree_rows, starts), tree in zip(group, trees, strict=True):
+                seed = _tree_seeds(fit_X[tree_rows], tree, [k]).get(k)
+                # the seed goes first, as _kmeans puts its init before its own starts
+                init = starts if seed is None else seed if starts is None else np.concatenate([seed[None], starts])
+                centers, _, _ = _kmeans(boot, k, rng=rng, n_init=0, init=init, x_sq=boot_sq)
+                scores.append(_ari(eval_labels, _nearest(eval_X, centers, x_sq=eval_sq)))
         return float(np.mean(scores))
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
@@ -1280,7 +1325,8 @@ def _segment_cards(codes: np.ndarray, n_segments: int, blocks: dict[str, np.ndar
     distance = blocks["distance_km"][:, 0]
     answered = ~np.isnan(distance)
     stage_rows = _StageRows.of(stages) if stages is not None else None
-    flags = {flag: _flag_or_zero(blocks, flag) for flag in FLAGS}
+    # each segment's share with each flag (missing as no): sums of ones, the same in any order
+    flag_shares = (onehot.T @ np.column_stack([_flag_or_zero(blocks, flag) for flag in FLAGS])) / sizes[:, None]
     barrier_rows, help_rows = _present(blocks["barriers"]), _present(blocks["would_help"])
     indicator_rows = _present(indicators)
     # each season's respondents who answered, and those of each mode, read once for every card
@@ -1335,7 +1381,7 @@ def _segment_cards(codes: np.ndarray, n_segments: int, blocks: dict[str, np.ndar
             "defining_features": defining,
             "stages": stage_card,
         }, (size,)))  # a segment whose size the gate hides is not shown at all
-        profiles.append(_profile(blocks, members, seasons, flags))
+        profiles.append(_profile(blocks, members, seasons, flag_shares[j].tolist()))
     # The segments' sizes add up to everyone, and each mode's count in the habits section is the
     # sum of the segments' counts of it (the table's columns): without them a hidden segment cell
     # would be the overall cell less the other segments' shown cells.
@@ -1529,10 +1575,11 @@ def _dominant_mode(codes: np.ndarray) -> tuple[str, dict[str, Any]] | None:
 
 
 def _profile(blocks: dict[str, np.ndarray], members: np.ndarray, seasons: bool,
-             flags: dict[str, np.ndarray]) -> list[tuple[str, dict[str, Any]]]:
+             flag_shares: list[float]) -> list[tuple[str, dict[str, Any]]]:
     """What most members of a segment have in common, as catalogue keys: the mode (and the
     winter mode when it differs and the survey told the seasons apart), the distance band and
-    the most common situation flag, each only when a majority has it."""
+    the most common situation flag (``flag_shares``: the members' share with each of ``FLAGS``),
+    each only when a majority has it."""
     summer = _dominant_mode(blocks["mode_summer_code"][members])
     winter = _dominant_mode(blocks["mode_winter_code"][members]) if seasons else None
     first = summer or winter
@@ -1552,7 +1599,7 @@ def _profile(blocks: dict[str, np.ndarray], members: np.ndarray, seasons: bool,
         parts.append((f"segment.name.distance_only.{band}", {}))
     if seasons and summer is not None and winter is not None and winter[0] != summer[0]:
         parts.append(("segment.name.in_winter", {"mode": winter}))
-    shares = [(float(flags[flag][members].mean()), flag) for flag in FLAGS]
+    shares = list(zip(flag_shares, FLAGS, strict=True))
     share, flag = max(shares, key=lambda item: (item[0], -FLAGS.index(item[1])))
     if share >= _FLAG_MAJORITY:
         parts.append((f"segment.name.flag.{flag}", {}))
@@ -1646,8 +1693,13 @@ def _round(value: float | None, digits: int) -> float | None:
     return round(float(value), digits)
 
 
+_PLAIN_AS_THEY_ARE: Final = frozenset({str, int})
+
+
 def _plain(value: Any) -> Any:
     """Deep copy into plain JSON types (no NumPy scalars, no NaN)."""
+    if value is None or type(value) in _PLAIN_AS_THEY_ARE:  # (most leaves: no other test)
+        return value
     if isinstance(value, dict):
         return {str(key): _plain(item) for key, item in value.items()}
     if isinstance(value, list | tuple):

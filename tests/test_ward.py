@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from scipy.cluster.hierarchy import linkage
 
-from grontur._ward import ward_linkage
+from grontur._ward import distances, ward_linkage, ward_linkages, ward_tree
 
 
 def _sets() -> list[np.ndarray]:
@@ -30,6 +30,33 @@ def _sets() -> list[np.ndarray]:
 @pytest.mark.parametrize("points", _sets(), ids=lambda p: f"{p.shape[0]}x{p.shape[1]}")
 def test_the_tree_is_scipys_bit_for_bit(points: np.ndarray) -> None:
     np.testing.assert_array_equal(ward_linkage(points), linkage(points, method="ward"))
+
+
+def test_trees_built_side_by_side_are_each_sets_own_tree() -> None:
+    # the bootstrap resamples' trees are built together: each must be SciPy's tree of its set,
+    # whatever the other sets hold (ties, duplicates, another scale)
+    rng = np.random.default_rng(11)
+    base = rng.normal(size=(20, 4))
+    sets = np.stack([base[rng.integers(len(base), size=40)] for _ in range(5)])
+    sets[1] = rng.integers(0, 3, size=(40, 4))
+    sets[2] *= 1000.0
+    trees = ward_linkages(sets)
+    assert trees.shape == (5, 39, 4)
+    for points, tree in zip(sets, trees, strict=True):
+        np.testing.assert_array_equal(tree, linkage(points, method="ward"))
+
+
+def test_a_resamples_distances_read_from_its_sources_give_its_tree() -> None:
+    # a bootstrap resample takes rows again: its tree, built on the distances read from those of
+    # the rows it was drawn from, is SciPy's tree of the resample
+    rng = np.random.default_rng(5)
+    rows = rng.normal(size=(60, 6))
+    rows[40:] = rows[:20]  # equal rows, as respondents with the same answers have
+    between = distances(rows)
+    for _ in range(5):
+        drawn = rng.integers(len(rows), size=45)
+        np.testing.assert_array_equal(ward_tree(between[np.ix_(drawn, drawn)]),
+                                      linkage(rows[drawn], method="ward"))
 
 
 def test_the_chain_prefers_its_previous_cluster_among_equally_near_ones() -> None:
