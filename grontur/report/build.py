@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 from grontur import _format as fmt
 from grontur.i18n import Translator, has
 from grontur.report import plan as plan_report
+from grontur.report._drawing import chart_png
 from grontur.report._sentence import say, shown_key_figures
 from grontur.report._text import (
     ResultsShapeError,
@@ -135,13 +136,6 @@ def build_document(results: Mapping[str, Any], *, lang: str,
         sections=sections,
         footer=tr("report.footer", name=name),
     )
-
-
-def chart_png(name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> bytes:
-    """The PNG of the chart the function ``name`` of :mod:`grontur.report.charts` draws."""
-    from grontur.report import charts  # matplotlib: loaded only when a report draws
-
-    return charts.render_png(getattr(charts, name)(*args, **kwargs))
 
 
 def make_context(results: Mapping[str, Any], lang: str) -> _Ctx:

@@ -24,6 +24,7 @@ from markupsafe import Markup
 from grontur import _format as fmt
 from grontur.errors import GronturError
 from grontur.i18n import Translator, has
+from grontur.report._drawing import chart_png
 from grontur.report._sentence import shown_key_figures
 from grontur.report._text import measure_name
 from grontur.report.model import (
@@ -548,9 +549,6 @@ def _findings(c: Mapping[str, Any], tr: Translator, lang: str, *, charts: bool =
         if chart is not None:
             png = chart("before_after_chart", chart_rows, lang=lang)
         elif charts:
-            # (build imports this module: imported here, not at the top)
-            from grontur.report.build import chart_png
-
             png = chart_png("before_after_chart", (chart_rows,), {"lang": lang})
         caption = tr("compare.figure.before_after")
         blocks.append(Figure("fig-comparison-before-after", caption, png, caption))
