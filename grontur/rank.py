@@ -19,10 +19,10 @@ import functools
 import logging
 import math
 import operator
-from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
+from itertools import repeat
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -477,12 +477,7 @@ class _Respondents:
         (indices into the column's distinct answers). Parsed once per table."""
         found = self._multi_sets.get(column)
         if found is None:
-            _, uniques = self._factor(column)
-            where: defaultdict[str, list[int]] = defaultdict(list)
-            for i, answer in enumerate(uniques):
-                for code in set(answer.split(MULTI_SEP)):
-                    where[code].append(i)
-            found = self._multi_sets[column] = {code: np.asarray(rows, dtype=np.int64) for code, rows in where.items()}
+            found = self._multi_sets[column] = _answers_naming(list(self._factor(column)[1]))
         return found
 
     def _answer_lookup(self, column: str, codes: Sequence[str]) -> np.ndarray:
@@ -517,24 +512,44 @@ class _Respondents:
                   else np.zeros((0, len(uniques) + 1), dtype=bool))
         return lookup[:, self._factor(column)[0]]
 
-    def choice_counts(self, column: str, codes: Sequence[Sequence[str]], rows: np.ndarray) -> list[list[int]]:
+    def choice_counts(self, codes: Mapping[str, Sequence[Sequence[str]]], rows: np.ndarray) -> dict[str, list[list[int]]]:
         """For each row of ``rows`` (a matrix: one mask over respondents per row), how many of the
-        flagged respondents chose each code of that row's ``codes`` in the multi-select ``column``."""
-        if not any(codes) or not len(rows):
-            return [[0] * len(row) for row in codes]
-        factor, uniques = self._factor(column)
-        width = len(uniques) + 1  # "missing" first, then the distinct answers
-        row_of, person = np.nonzero(rows)
-        per_answer = np.bincount(row_of * width + factor[person] + 1, minlength=len(rows) * width).reshape(len(rows), width)
-        # each code's count: the counts of the answers that name it, added up
-        choices = self._choices(column)
-        chose = {code: per_answer[:, choices[code] + 1].sum(axis=1).tolist()
-                 for code in dict.fromkeys(code for row in codes for code in row) if code in choices}
-        return [[chose[code][i] if code in chose else 0 for code in row] for i, row in enumerate(codes)]
+        flagged respondents chose each code of that row's ``codes[column]`` in each multi-select
+        ``column``."""
+        row_of, person = np.nonzero(rows) if len(rows) else (np.zeros(0, dtype=np.int64),) * 2
+        out: dict[str, list[list[int]]] = {}
+        for column, wanted in codes.items():
+            if not any(wanted) or not len(rows):
+                out[column] = [[0] * len(row) for row in wanted]
+                continue
+            factor, uniques = self._factor(column)
+            width = len(uniques) + 1  # "missing" first, then the distinct answers
+            per_answer = np.bincount(row_of * width + factor[person] + 1,
+                                     minlength=len(rows) * width).reshape(len(rows), width)
+            # each code's count: the counts of the answers that name it, added up
+            choices = self._choices(column)
+            chose = {code: per_answer[:, choices[code] + 1].sum(axis=1).tolist()
+                     for code in dict.fromkeys(code for row in wanted for code in row) if code in choices}
+            out[column] = [[chose[code][i] if code in chose else 0 for code in row] for i, row in enumerate(wanted)]
+        return out
 
 
 _TRUE = frozenset({"true", "1", "1.0", "yes", "ja"})
 _FALSE = frozenset({"false", "0", "0.0", "no", "nei"})
+
+
+def _answers_naming(answers: Sequence[str]) -> dict[str, np.ndarray]:
+    """For each code the multi-select ``answers`` name: the answers naming it (their indices, in
+    order, each once). Every answer is split at once: one joined string, each part coded once."""
+    if not answers:
+        return {}
+    parts, codes = pd.factorize(np.asarray(MULTI_SEP.join(answers).split(MULTI_SEP), dtype=object), sort=False)
+    per_answer = np.fromiter(map(str.count, answers, repeat(MULTI_SEP)), dtype=np.int64, count=len(answers)) + 1
+    # (code, answer) pairs as one number each, sorted and each once (an answer may repeat a code)
+    pairs = np.sort(parts * len(answers) + np.repeat(np.arange(len(answers)), per_answer))
+    pairs = pairs[np.append(True, pairs[1:] != pairs[:-1])]
+    bounds = np.searchsorted(pairs, np.arange(len(codes) + 1) * len(answers)).tolist()
+    return {str(code): pairs[bounds[i]:bounds[i + 1]] % len(answers) for i, code in enumerate(codes)}
 
 
 def _among(answers: np.ndarray, wanted: AbstractSet[str]) -> np.ndarray:
@@ -1324,8 +1339,8 @@ def _figures(targets: Sequence[_Target], people: _Respondents, totals: _Totals, 
                                        seg_score[i].tolist(), big_enough[i].tolist()) for i in range(len(kept))]
     # the reasons' counts of answers in each measure's target group, all measures at once
     focus = np.stack([t.group & people.car_commuter if _targets_cars(t.rules) else t.group for t in chosen])
-    chosen_by_focus = {kind: people.choice_counts(kind, [getattr(t.rules, kind) for t in chosen], focus)
-                       for kind in _MULTI_TARGETS}
+    chosen_by_focus = people.choice_counts({kind: [getattr(t.rules, kind) for t in chosen] for kind in _MULTI_TARGETS},
+                                           focus)
     for i, row in enumerate(kept):
         out[row] = _Figures(
             target=chosen[i], reached=reached[i], effect=effects[i], capacity=capacities[i], impact=batch.items[i],
