@@ -1251,17 +1251,17 @@ def _figures(targets: Sequence[_Target], people: _Respondents, totals: _Totals, 
     weighed = weight_of > 0
     strength = np.where(weighed[:, None], matched / np.where(weighed, weight_of, 1.0)[:, None], float(match_cfg["neutral"]))
     staged = [i for i, t in enumerate(chosen) if t.rules.stages]
-    if staged:
+    asked = np.flatnonzero(people.stage_asked())
+    if staged and len(asked):
         # the stage counts for those who answered the stage question (a derived one would
-        # count their would-consider answer twice)
-        asked = people.stage_asked()
-        at = np.asarray(staged)
+        # count their would-consider answer twice); for the others the strength above stands
+        cells = np.ix_(np.asarray(staged), asked)
         stage_w = float(match_cfg["stages"])
-        weight = weight_of[at][:, None] + stage_w * asked
-        in_stage = np.stack([asked & people.in_stage(chosen[i].rules.stages) for i in staged])
-        matched_staged = matched[at] + stage_w * in_stage
+        weight = np.array([weight_of[i] + stage_w for i in staged])[:, None]
+        in_stage = np.stack([people.in_stage(chosen[i].rules.stages)[asked] for i in staged])
+        matched_staged = matched[cells] + stage_w * in_stage
         with np.errstate(invalid="ignore", divide="ignore"):
-            strength[at] = np.where(weight > 0, matched_staged / np.where(weight > 0, weight, 1.0), float(match_cfg["neutral"]))
+            strength[cells] = np.where(weight > 0, matched_staged / np.where(weight > 0, weight, 1.0), float(match_cfg["neutral"]))
     base, bonus, neutral = float(match_cfg["base"]), float(match_cfg["bonus"]), float(match_cfg["neutral"])
     typical = base + bonus * neutral
     multiplier = (base + bonus * strength) / typical if typical > 0 else np.ones((len(kept), n))
