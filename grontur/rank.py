@@ -1314,12 +1314,18 @@ def _figures(targets: Sequence[_Target], people: _Respondents, totals: _Totals, 
             weights = values.ravel() if everyone_placed else values[:, valid].ravel()
             return np.bincount(cells, weights=weights, minlength=len(kept) * m).reshape(len(kept), m)
 
+        def counts(flags: np.ndarray) -> np.ndarray:
+            """How many are flagged in each cell (whole numbers: the same as :func:`sums` of 1s)."""
+            row_of, person = np.nonzero(flags if everyone_placed else flags[:, valid])
+            return np.bincount(row_of * m + totals.valid_codes[person],
+                               minlength=len(kept) * m).reshape(len(kept), m).astype(float)
+
         person_tonnes = batch.person_tonnes(baseline, "central")
-        seg_reach_car = sums(reached_car.astype(float))
+        seg_reach_car = counts(reached_car)
         seg_trips = sums(batch.person_trips(baseline, "central"))
         seg_strength = sums(strength * reached_car)
         seg_tonnes = sums(person_tonnes) if person_tonnes is not None else None
-        seg_reach = sums(reached.astype(float))
+        seg_reach = counts(reached)
         # each segment's score: the measure's shares of the segment's car trips and tonnes, and
         # the match of the segment's reached car commuters
         has_trips, has_car = totals.seg_trips > 0, totals.seg_car > 0
