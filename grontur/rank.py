@@ -1230,26 +1230,29 @@ def _figures(targets: Sequence[_Target], people: _Respondents, totals: _Totals, 
         reached = reached[rows]
     chosen = [targets[row] for row in kept]
 
-    # Match strength per respondent, and the effect multiplier it gives.
+    # Match strength per respondent, and the effect multiplier it gives. Which kinds of answer
+    # (a bit per kind) each respondent chose of each measure's codes is one small number; the
+    # weight each such number matches is worked out once, as adding up the kinds would.
     match_cfg = settings["match"]
-    matched = np.zeros((len(kept), n))
-    weight_of = np.zeros(len(kept))
-    named = np.zeros((len(kept), n), dtype=bool)
-    for kind in _MULTI_TARGETS:
+    chose = np.zeros((len(kept), n), dtype=np.uint8)
+    matched_by_choice = np.zeros(1 << len(_MULTI_TARGETS))
+    choices = np.arange(len(matched_by_choice))
+    for bit, kind in enumerate(_MULTI_TARGETS):
         codes = [getattr(t.rules, kind) for t in chosen]
         if not any(codes):
             continue
-        w = float(match_cfg[kind])
-        chose = people.any_of_rows(kind, codes)
-        matched += w * chose
-        if kind != "would_consider":
-            named |= chose
+        chose |= people.any_of_rows(kind, codes).view(np.uint8) << bit
+        matched_by_choice += float(match_cfg[kind]) * ((choices >> bit) & 1).astype(bool)
+    # those who named one of the measure's barriers or wishes (not only a mode they would consider)
+    named = (chose & ~np.uint8(1 << _MULTI_TARGETS.index("would_consider"))) > 0
+    weight_of = np.zeros(len(kept))
     for i, target in enumerate(chosen):
         weight_of[i] = sum(float(match_cfg[kind]) for kind in _MULTI_TARGETS if getattr(target.rules, kind))
     # strength: the share of the weights matched (neutral where nothing is weighed); a measure's
     # weight is the same for everyone unless it counts the stage question
     weighed = weight_of > 0
-    strength = np.where(weighed[:, None], matched / np.where(weighed, weight_of, 1.0)[:, None], float(match_cfg["neutral"]))
+    strength = np.take_along_axis(np.where(weighed[:, None], matched_by_choice / np.where(weighed, weight_of, 1.0)[:, None],
+                                           float(match_cfg["neutral"])), chose, axis=1)
     staged = [i for i, t in enumerate(chosen) if t.rules.stages]
     asked = np.flatnonzero(people.stage_asked())
     if staged and len(asked):
@@ -1259,7 +1262,7 @@ def _figures(targets: Sequence[_Target], people: _Respondents, totals: _Totals, 
         stage_w = float(match_cfg["stages"])
         weight = np.array([weight_of[i] + stage_w for i in staged])[:, None]
         in_stage = np.stack([people.in_stage(chosen[i].rules.stages)[asked] for i in staged])
-        matched_staged = matched[cells] + stage_w * in_stage
+        matched_staged = matched_by_choice[chose[cells]] + stage_w * in_stage
         with np.errstate(invalid="ignore", divide="ignore"):
             strength[cells] = np.where(weight > 0, matched_staged / np.where(weight > 0, weight, 1.0), float(match_cfg["neutral"]))
     base, bonus, neutral = float(match_cfg["base"]), float(match_cfg["bonus"]), float(match_cfg["neutral"])
