@@ -364,6 +364,7 @@ class _Respondents:
         self.table = table
         self._factors: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self._multi_sets: dict[str, dict[str, np.ndarray]] = {}
+        self._code_matrices: dict[str, tuple[dict[str, int], np.ndarray]] = {}
         self._multi: dict[tuple[str, tuple[str, ...]], np.ndarray] = {}
         self._is_in: dict[tuple[str, tuple[Any, ...], bool], np.ndarray] = {}
         self._bools: dict[str, np.ndarray] = {}
@@ -504,13 +505,32 @@ class _Respondents:
             cached = self._multi[key] = self._answer_lookup(column, codes)[self._factor(column)[0]]
         return cached
 
+    def _code_matrix(self, column: str) -> tuple[dict[str, int], np.ndarray]:
+        """The codes chosen in the multi-select ``column`` (their rows) and, as 1 or 0, which of
+        the distinct answers (and a last entry for "missing") name each code."""
+        found = self._code_matrices.get(column)
+        if found is None:
+            _, uniques = self._factor(column)
+            choices = self._choices(column)
+            rows = {code: i for i, code in enumerate(choices)}
+            matrix = np.zeros((len(rows), len(uniques) + 1))
+            for code, answers in choices.items():
+                matrix[rows[code], answers] = 1.0
+            found = self._code_matrices[column] = (rows, matrix)
+        return found
+
     def any_of_rows(self, column: str, codes: Sequence[Sequence[str]]) -> np.ndarray:
         """:meth:`any_of` for each of ``codes`` at once: a row of respondents per list of codes
         (no one for an empty list)."""
-        _, uniques = self._factor(column)
-        lookup = (np.stack([self._answer_lookup(column, row) for row in codes]) if codes
-                  else np.zeros((0, len(uniques) + 1), dtype=bool))
-        return lookup[:, self._factor(column)[0]]
+        rows, matrix = self._code_matrix(column)
+        wanted = np.zeros((len(codes), len(rows)))
+        for i, row in enumerate(codes):
+            for code in row:
+                at = rows.get(code)
+                if at is not None:
+                    wanted[i, at] = 1.0
+        # how many of the row's codes each distinct answer names (small whole numbers: exact)
+        return (wanted @ matrix > 0)[:, self._factor(column)[0]]
 
     def choice_counts(self, codes: Mapping[str, Sequence[Sequence[str]]], rows: np.ndarray) -> dict[str, list[list[int]]]:
         """For each row of ``rows`` (a matrix: one mask over respondents per row), how many of the
@@ -526,11 +546,10 @@ class _Respondents:
             width = len(uniques) + 1  # "missing" first, then the distinct answers
             per_answer = np.bincount(row_of * width + factor[person] + 1,
                                      minlength=len(rows) * width).reshape(len(rows), width)
-            # each code's count: the counts of the answers that name it, added up
-            choices = self._choices(column)
-            chose = {code: per_answer[:, choices[code] + 1].sum(axis=1).tolist()
-                     for code in dict.fromkeys(code for row in wanted for code in row) if code in choices}
-            out[column] = [[chose[code][i] if code in chose else 0 for code in row] for i, row in enumerate(wanted)]
+            # each code's count: the counts of the answers that name it, added up (whole numbers: exact)
+            at, matrix = self._code_matrix(column)
+            chose = (per_answer[:, 1:] @ matrix[:, :-1].T).astype(np.int64).tolist()
+            out[column] = [[chose[i][at[code]] if code in at else 0 for code in row] for i, row in enumerate(wanted)]
         return out
 
 
