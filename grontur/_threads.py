@@ -3,8 +3,9 @@ segmentation's fits): on them threads cost more than they give."""
 
 from __future__ import annotations
 
-from functools import cache
-from typing import Any
+from collections.abc import Callable
+from functools import cache, wraps
+from typing import Any, ParamSpec, TypeVar
 
 from threadpoolctl import ThreadpoolController
 
@@ -19,3 +20,18 @@ def _controller() -> ThreadpoolController:
 def single_blas_thread() -> Any:
     """A context manager that limits BLAS to one thread."""
     return _controller().limit(limits=1, user_api="blas")
+
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def on_one_blas_thread(func: Callable[_P, _R]) -> Callable[_P, _R]:
+    """``func`` run with BLAS limited to one thread (the limit set when it is called)."""
+
+    @wraps(func)
+    def limited(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        with single_blas_thread():
+            return func(*args, **kwargs)
+
+    return limited

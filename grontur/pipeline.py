@@ -25,6 +25,7 @@ import pandas as pd
 from grontur import anchoring, describe, emissions, potential, rank, segment
 from grontur import catalogue as catalogue_mod
 from grontur import evidence as evidence_mod
+from grontur._threads import on_one_blas_thread
 from grontur.config import Project, load_project, project_for
 from grontur.drawn import DrawnLater, draw_map, draw_timeline
 from grontur.errors import ConfigError, GronturError
@@ -165,6 +166,9 @@ def seasons_asked(imported: Any) -> int | None:
 CONTEXT_DEFAULTS = {"transit_service": "poor", "parking_at_work": "free", "rurality": "rural"}
 
 
+# Its matrices are small (a municipality's respondents by a few dozen measures or features): BLAS
+# threads that wait for work cost more CPU than they save, and the network's workers run side by side.
+@on_one_blas_thread
 def analyse_imported(
     imported: Any,
     *,

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import copy
 import itertools
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -101,6 +102,10 @@ def share(num: Fig, den: Fig) -> Derived:
 #: left of it is below ``_SPAN`` times the matrix's scale and its own length.
 _FIXED = 1e-9
 _SPAN = 1e-9
+#: A column whose squared length outside a span exceeds ``_CLEAR`` times its own squared length
+#: (and ``_CLEAR_BOUND`` times the span bound) lies outside it whatever the rounding.
+_CLEAR = 1e-6
+_CLEAR_BOUND = 100.0
 #: How many of the cheapest rectangles of a breakdown the search weighs when no single count helps.
 _RECTANGLES = 12
 #: How many steps the search takes, at most, to protect without a base it hid what the base protected.
@@ -124,15 +129,25 @@ class _Factor:
     scale: float = 1.0
     sum_flags: dict[int, tuple[int, ...]] = field(default_factory=dict)
     _flagged: frozenset[int] | None = None
+    _in_sums: Counter[int] = field(default_factory=Counter)  # how many of the small sums each count is in
+    _fixed: tuple[int, ...] | None = None
 
     def flagged(self, leaving: Iterable[int] = ()) -> frozenset[int]:
         """The counts in the small sums of ``sum_flags``, those of the sums ``leaving`` left out."""
-        out = [s for s in leaving if s in self.sum_flags]
-        if out:
-            return frozenset(o for s, flagged in self.sum_flags.items() if s not in out for o in flagged)
+        sum_flags = self.sum_flags
         if self._flagged is None:
-            self._flagged = frozenset(o for flagged in self.sum_flags.values() for o in flagged)
-        return self._flagged
+            self._in_sums = Counter(o for flagged in sum_flags.values() for o in flagged)
+            self._flagged = frozenset(self._in_sums)
+        out = [s for s in leaving if s in sum_flags]
+        if not out:
+            return self._flagged
+        # A count goes with the sums left out when those are all the small sums it is in.
+        dropped: dict[int, int] = {}
+        for s in out:
+            for o in sum_flags[s]:
+                dropped[o] = dropped.get(o, 0) + 1
+        gone = [o for o, n in dropped.items() if n == self._in_sums[o]]
+        return self._flagged.difference(gone) if gone else self._flagged
 
     @classmethod
     def of_matrix(cls, cols: list[int], touching: list[int], sub: np.ndarray) -> _Factor:
@@ -164,13 +179,27 @@ class _Factor:
                 covered += 1
         return a, covered
 
-    def spans(self, a: np.ndarray) -> bool:
-        """Whether ``a`` lies in the span of the columns."""
-        residual = a - self.q @ (self.q.T @ a)
-        return float(np.sqrt(residual @ residual)) <= _SPAN * self.scale * max(1.0, float(np.sqrt(a @ a)))
+    def entries(self, entries: Sequence[tuple[int, float]]) -> tuple[np.ndarray, np.ndarray]:
+        """A new column's nonzero entries on this factor's equations: their positions and
+        coefficients (a count is in a few equations, the factor may have hundreds)."""
+        where: list[int] = []
+        coefs: list[float] = []
+        for r, coef in entries:
+            i = self.row_index.get(r)
+            if i is not None:
+                where.append(i)
+                coefs.append(coef)
+        return np.array(where, dtype=np.intp), np.array(coefs)
 
-    def fixed(self) -> list[int]:
-        return self.cols[self.null < _FIXED].tolist()
+    def spans(self, where: np.ndarray, coefs: np.ndarray) -> bool:
+        """Whether the column with ``coefs`` at ``where`` lies in the span of the columns."""
+        return _residual(self.q, self.scale, where, coefs, vector=False) is None
+
+    def fixed(self) -> tuple[int, ...]:
+        """The counts the equations fix (remembered: a factor does not change once made)."""
+        if self._fixed is None:
+            self._fixed = tuple(self.cols[self.null < _FIXED].tolist())
+        return self._fixed
 
     @classmethod
     def joined(cls, parts: Sequence[_Factor], var: int, entries: Sequence[tuple[int, float]]) -> _Factor:
@@ -204,13 +233,12 @@ class _Factor:
                 q[i:i + cols_, c:c + part.q.shape[1]] = part.q
                 j, i, c = j + rows_, i + cols_, c + part.q.shape[1]
         null = np.concatenate([part.null for part in parts] + [np.zeros(1)])
-        a = np.zeros(m)
-        for r, coef in entries:
-            a[row_index[r]] = coef
+        where = np.array([row_index[r] for r, _ in entries], dtype=np.intp)
+        coefs = np.array([coef for _, coef in entries], dtype=float)
         scale = max((part.scale for part in parts), default=1.0)
-        d = pinv @ a
-        rest = a - q @ (q.T @ a)
-        if float(np.sqrt(rest @ rest)) > _SPAN * scale * max(1.0, float(np.sqrt(a @ a))):
+        d = pinv[:, where] @ coefs
+        rest = _residual(q, scale, where, coefs)
+        if rest is not None:
             rest -= q @ (q.T @ rest)  # once more against rounding
             b = rest / float(rest @ rest)
             q = np.column_stack([q, rest / float(np.sqrt(rest @ rest))])
@@ -220,8 +248,32 @@ class _Factor:
             b = (d @ pinv) / denominator
             null[:-1] += d * d / denominator
             null[-1] = 1.0 / denominator
-        pinv = np.vstack([pinv - np.outer(d, b), b])
-        return cls(index, row_index, cols, null, q, pinv, max(scale, float(np.sqrt(a @ a))))
+        # (pinv - d b^T, then b as its last row, written into one new array)
+        updated = np.empty((n, m))
+        np.multiply.outer(d, b, out=updated[:-1])
+        np.subtract(pinv, updated[:-1], out=updated[:-1])
+        updated[-1] = b
+        return cls(index, row_index, cols, null, q, updated, max(scale, float(np.sqrt(coefs @ coefs))))
+
+
+def _residual(q: np.ndarray, scale: float, where: np.ndarray, coefs: np.ndarray, *,
+              vector: bool = True) -> np.ndarray | None:
+    """What is left of the column with ``coefs`` at rows ``where`` once projected onto the span
+    of the orthonormal columns ``q``; ``None`` when that is below ``_SPAN`` times ``scale`` and
+    the column's length (the column lies in the span). Without ``vector``, an empty array stands
+    for what is left when the column is clearly outside the span."""
+    qa = coefs @ q[where]  # (q^T a, from the column's few nonzero entries)
+    length2 = float(coefs @ coefs)
+    bound = _SPAN * scale * max(1.0, float(np.sqrt(length2)))
+    # |a|^2 - |q^T a|^2 is the residual's squared length up to rounding of order 1e-16 |a|^2:
+    # far above the bound, the column is outside the span; near it, the residual is worked out.
+    left = length2 - float(qa @ qa)
+    clear = left > _CLEAR * length2 and left > (_CLEAR_BOUND * bound) ** 2
+    if clear and not vector:
+        return np.empty(0)
+    rest = -(q @ qa)
+    rest[where] += coefs
+    return rest if clear or float(np.sqrt(rest @ rest)) > bound else None
 
 
 @dataclass
@@ -600,6 +652,10 @@ def are_common(counts: Any, k: int = DEFAULT_K) -> np.ndarray:
 _small = is_small
 
 
+#: The highest set bit of each byte (the first member of a bit-packed set in that byte).
+_FIRST_BIT = np.array([0] + [1 << (value.bit_length() - 1) for value in range(1, 256)], dtype=np.uint8)
+
+
 def _pairs_inside(packed: np.ndarray, values: Sequence[int], k: int) -> list[tuple[int, int]]:
     """Every pair ``(a, b)`` of registered sets (rows of bit-packed masks, ``packed``) where ``a``
     (not empty) lies inside ``b`` and ``b`` has ``1..k-1`` more people. Only sets whose sizes differ by that much are compared (few,
@@ -617,6 +673,12 @@ def _pairs_inside(packed: np.ndarray, values: Sequence[int], k: int) -> list[tup
     offsets = np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
     inner = order[np.repeat(np.arange(len(order)), counts)]
     outer = order[starts + offsets]
+    # First the cheap test of one byte: a set lies inside another only if its first member does.
+    first_byte = (packed != 0).argmax(axis=1)
+    first_bit = _FIRST_BIT[packed[np.arange(len(packed)), first_byte]]
+    keep = (packed[outer, first_byte[inner]] & first_bit[inner]) != 0
+    inner, outer = inner[keep], outer[keep]
+    total = len(inner)
     # Rows of 64-bit words: a & ~b is zero in every word exactly when a lies inside b.
     width = -(-packed.shape[1] // 8) * 8
     if width != packed.shape[1]:
@@ -789,6 +851,7 @@ class _Search:
         self.factors: dict[frozenset[int], _Factor] = {}
         self.changes: dict[tuple[int, frozenset[frozenset[int]]], int] = {}
         self.near: dict[int, frozenset[int]] = {}
+        self.columns: dict[int, list[tuple[int, float]]] = {}  # each count's column_of
         self.comp_of: dict[int, frozenset[int]] = {}  # the component of each hidden count
         self.found: dict[frozenset[int], frozenset[int]] = {}  # the problems of each component
 
@@ -804,8 +867,11 @@ class _Search:
 
     def column_of(self, var: int) -> list[tuple[int, float]]:
         """``var``'s column of the equations: (equation, coefficient) pairs."""
-        rows = self.rows
-        return [(r, rows[r][var]) for r in self.var_rows.get(var, [])]
+        found = self.columns.get(var)
+        if found is None:
+            rows = self.rows
+            found = self.columns[var] = [(r, rows[r][var]) for r in self.var_rows.get(var, [])]
+        return found
 
     def component_problems(self, comp: frozenset[int]) -> frozenset[int]:
         """The counts of ``comp`` that its equations fix or that are in a small sum, from a new
@@ -857,15 +923,15 @@ class _Search:
         solutions: list[np.ndarray | None] = []
         covered = 0
         for factor in parts:
-            a, on = factor.column(column)
-            covered += on
-            if not on:
+            where, coefs = factor.entries(column)
+            covered += len(where)
+            if not len(where):
                 solutions.append(None)
                 continue
-            if not factor.spans(a):
+            if not factor.spans(where, coefs):
                 inside = False
                 break
-            solutions.append(factor.pinv @ a)
+            solutions.append(factor.pinv[:, where] @ coefs)
         inside = inside and covered == len(column)
         bad: set[int] = set()
         if inside:
@@ -931,13 +997,15 @@ class _Search:
                 x = parent[x]
             return x
 
-        for var in hid:
-            for s in self.var_sums.get(var, []):  # the relations and their opened-up sums
-                for other in self.sums[s]:
-                    if other in hid and other != var:
-                        a, b = find(var), find(other)
-                        if a != b:
-                            parent[a] = b
+        var_sums, sums = self.var_sums, self.sums
+        touched = {s for var in hid for s in var_sums.get(var, ())}  # the relations and their opened-up sums
+        for s in touched:
+            members = [other for other in sums[s] if other in hid]
+            root = find(members[0])
+            for other in members[1:]:
+                top = find(other)
+                if top != root:
+                    parent[top] = root
         groups: dict[int, set[int]] = {}
         for var in hid:
             groups.setdefault(find(var), set()).add(var)
@@ -981,23 +1049,28 @@ class _Search:
         it joins and the components they make: its counts joined one by one (:meth:`join`, each
         from the factors of its parts), the components as they were put back afterwards."""
         comp_of = self.comp_of
-        saved: dict[int, frozenset[int] | None] = {}
+        became: dict[frozenset[int], frozenset[int]] = {}  # a component -> the one it was joined into
+        placed: dict[int, frozenset[int]] = {}  # the move's counts joined so far -> their component
+
+        def now(comp: frozenset[int]) -> frozenset[int]:
+            while comp in became:
+                comp = became[comp]
+            return comp
+
+        originals: set[frozenset[int]] = set()
         for var in sorted(move):
-            joined = frozenset({comp_of[o] for o in self.neighbours(var) if o in comp_of})
+            joined = frozenset(now(comp) for comp in (placed.get(o) or comp_of.get(o) for o in self.neighbours(var))
+                               if comp is not None)
             merged = frozenset({var}.union(*joined))
             self.join(var, joined, merged)
-            for o in merged:
-                saved.setdefault(o, comp_of.get(o))
-                comp_of[o] = merged
-        pieces = list({comp_of[var] for var in move})
-        originals = list({comp for comp in saved.values() if comp is not None})
-        for o, comp in saved.items():
-            if comp is None:
-                del comp_of[o]
-            else:
-                comp_of[o] = comp
+            for comp in joined:
+                became[comp] = merged
+                if not comp & move:
+                    originals.add(comp)
+            placed[var] = merged
+        pieces = list({now(comp) for comp in placed.values()})
         left = n_bad - sum(len(self.found[c]) for c in originals) + sum(len(self.memo[p]) for p in pieces)
-        return left, originals, pieces
+        return left, list(originals), pieces
 
     def score(self, var: int, n_bad: int) -> tuple[bool, bool, int, bool, int, int]:
         """``var``'s rank as the next count to hide (the smallest first): any count that helps,
@@ -1026,15 +1099,18 @@ class _Search:
         def usable(var: int) -> bool:
             return var not in hidden and bool(values[var]) and var not in public
 
-        found = sorted({var for b in bad for r in self.var_rows.get(b, []) for var in rows[r] if usable(var)})
+        var_rows, var_sums, sums = self.var_rows, self.var_sums, self.sums
+        found = sorted(var for var in {var for r in {r for b in bad for r in var_rows.get(b, ())} for var in rows[r]}
+                       if usable(var))
         if not found:
-            found = sorted({var for b in bad for s in self.var_sums.get(b, []) for var in self.sums[s] if usable(var)})
+            found = sorted(var for var in {var for s in {s for b in bad for s in var_sums.get(b, ())} for var in sums[s]}
+                           if usable(var))
         if not found:
             # The count follows from equations that reach it only through other hidden counts
             # (a subtotal of hidden cells, worked out as a total minus the shown cells): any
             # shown count in an equation of its component can break that.
-            found = sorted({var for b in bad for c in self.comp_of[b] for r in self.var_rows.get(c, [])
-                            for var in rows[r] if usable(var)})
+            reached = {r for comp in {self.comp_of[b] for b in bad} for c in comp for r in var_rows.get(c, ())}
+            found = sorted(var for var in {var for r in reached for var in rows[r]} if usable(var))
         return found
 
     # ------------------------------------------------------------------------- the search
@@ -1108,9 +1184,11 @@ class _Search:
         count (j), and the row and column j: no new factor is needed, neither to judge a count
         nor for the component left once it is shown."""
         values, comp_of = self.values, self.comp_of
-        projectors: dict[frozenset[int], tuple[dict[int, int], np.ndarray]] = {}
+        # Each component's projector, with its counts' positions, which of them are not exempt
+        # and which are still in it (a count shown again keeps its position, left out).
+        projectors: dict[frozenset[int], tuple[dict[int, int], np.ndarray, np.ndarray, np.ndarray]] = {}
 
-        def projector(comp: frozenset[int]) -> tuple[dict[int, int], np.ndarray]:
+        def projector(comp: frozenset[int]) -> tuple[dict[int, int], np.ndarray, np.ndarray, np.ndarray]:
             """The null-space projector of ``comp``'s equations (I - A^+ A), from its factor."""
             found = projectors.get(comp)
             if found is None:
@@ -1118,29 +1196,37 @@ class _Search:
                 factor = self.factors[comp]
                 matrix = (np.column_stack([factor.column(self.column_of(int(v)))[0] for v in factor.cols])
                           if len(factor.row_index) else np.zeros((0, len(factor.cols))))
-                found = projectors[comp] = (factor.index, np.eye(len(factor.cols)) - factor.pinv @ matrix)
+                found = projectors[comp] = (factor.index, np.eye(len(factor.cols)) - factor.pinv @ matrix,
+                                            np.array([v not in self.exempt for v in factor.cols.tolist()], dtype=bool),
+                                            np.ones(len(factor.cols), dtype=bool))
             return found
 
         order = sorted(hidden - forced, key=lambda v: (v not in self.margin, -values[v], v))
         for var in order:
             comp = comp_of[var]
-            index, null_projector = projector(comp)
+            index, null_projector, open_, alive = projector(comp)
             j = index[var]
             along = null_projector[:, j]
             if along[j] < _FIXED:
                 continue
             left = np.diagonal(null_projector) - along * along / along[j]
             left[j] = 1.0
-            if any(v not in self.exempt for v, at in index.items() if left[at] < _FIXED):
+            if ((left < _FIXED) & open_ & alive).any():
                 continue
             rest = comp - {var}
             if any(self.small_sum([(o, c) for o, c in self.sum_items[s] if o in rest])
                    for s in set(self.var_sums.get(var, [])) - self.weighted):
                 continue
             hidden = hidden - {var}
-            keep = [at for at in range(len(index)) if at != j]
-            shrunk = (null_projector - np.outer(along, along) / along[j])[np.ix_(keep, keep)]
-            projectors[rest] = ({v: at - (at > j) for v, at in index.items() if v != var}, shrunk)
+            # P - a a^T / a_j, in place (the entries of the counts left are those a new array
+            # would hold); the count's own row and column are left out from now on.
+            along = along.copy()
+            update = np.multiply.outer(along, along)
+            np.divide(update, along[j], out=update)
+            np.subtract(null_projector, update, out=null_projector)
+            alive = alive.copy()
+            alive[j] = False
+            projectors[rest] = (index, null_projector, open_, alive)
             for o in rest:
                 comp_of[o] = rest
         return hidden

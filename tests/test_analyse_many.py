@@ -163,3 +163,24 @@ def test_a_municipalitys_rows_are_taken_only_when_it_is_handed_out(two_municipal
     assert len(many.results) == 6 and len(finished) == 6
     assert finished_when_taken[:4] == [0, 0, 0, 0]
     assert all(done >= 1 for done in finished_when_taken[4:]) and len(finished_when_taken) == 6
+
+
+def test_an_analysis_runs_its_stages_on_one_blas_thread(two_municipalities, monkeypatch):
+    """The stages' matrices are small: BLAS threads that wait for work cost more than they give,
+    so an analysis limits BLAS to one thread for every stage (here seen from the ranking's)."""
+    from threadpoolctl import threadpool_info
+
+    from grontur import rank
+
+    table, _, _ = two_municipalities
+    seen: list[list[int]] = []
+    ranking = rank.rank_measures
+
+    def noting(*args, **kwargs):
+        seen.append([pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"])
+        return ranking(*args, **kwargs)
+
+    monkeypatch.setattr(rank, "rank_measures", noting)
+    gol = table[table["municipality"] == "3324"]
+    analyse_imported(_imported(gol), project=project_for("3324").with_overrides(run_date=RUN_DATE), draw_figures=False)
+    assert seen and seen[0] and all(n == 1 for n in seen[0])

@@ -611,3 +611,86 @@ def test_the_parts_of_a_sum_must_make_it_up() -> None:
         ledger.sum_of(winter == "bus", [winter == "bus", summer == "bus"])  # overlapping
     with pytest.raises(ValueError, match="disjoint"):
         ledger.sum_of(winter == "bus", [(summer == "bus") & (winter == "bus")])  # the 2 are missing
+
+
+def test_span_check_from_a_columns_few_entries_agrees_with_the_dense_residual() -> None:
+    """The gate tells whether a count's column lies in the span of a component's columns from the
+    column's few nonzero entries (a quick bound first); it must decide as the dense residual
+    a - Q Q^T a does, for columns inside the span, far outside it and just outside the bound."""
+    from grontur.publish import _SPAN, _residual
+
+    rng = np.random.default_rng(7)
+    decided = {True: 0, False: 0}
+    for trial in range(300):
+        m, rank = int(rng.integers(3, 40)), int(rng.integers(1, 3))
+        rank = min(rank + int(rng.integers(0, m - 1)), m - 1)
+        q, _ = np.linalg.qr(rng.normal(size=(m, rank)))
+        where = rng.choice(m, size=int(rng.integers(1, min(m, 4) + 1)), replace=False)
+        kind = trial % 3
+        if kind == 0:  # inside: a sparse column made inside by projecting, rounding left in
+            dense = q @ (q.T @ _sparse(m, where, rng))
+            where = np.flatnonzero(dense)
+        elif kind == 1:  # far outside
+            dense = _sparse(m, where, rng)
+        else:  # a hair outside the bound, or a hair inside
+            dense = q @ (q.T @ _sparse(m, where, rng))
+            dense[int(rng.integers(m))] += _SPAN * (10.0 if trial % 2 else 0.1)
+            where = np.flatnonzero(dense)
+        coefs = dense[where]
+        scale = 1.0
+        expected_rest = dense - q @ (q.T @ dense)
+        bound = _SPAN * scale * max(1.0, float(np.linalg.norm(dense)))
+        outside = float(np.linalg.norm(expected_rest)) > bound
+        rest = _residual(q, scale, where, coefs)
+        assert (rest is not None) == outside
+        assert (_residual(q, scale, where, coefs, vector=False) is not None) == outside
+        if rest is not None:
+            np.testing.assert_allclose(rest, expected_rest, atol=1e-12)
+        decided[outside] += 1
+    assert decided[True] > 50 and decided[False] > 50
+
+
+def _sparse(m: int, where: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    column = np.zeros(m)
+    column[where] = rng.choice([-1.0, 1.0, 2.0], size=len(where))
+    return column
+
+
+def test_a_factors_flagged_counts_without_some_sums_are_those_of_the_other_sums() -> None:
+    """What a component's small sums flag, once the sums a new count is in are left out, is the
+    union of the other sums' counts (worked out from how many sums each count is in)."""
+    from grontur.publish import _Factor
+
+    rng = np.random.default_rng(3)
+    for _ in range(200):
+        flags = {int(s): tuple(int(v) for v in rng.choice(12, size=int(rng.integers(1, 5)), replace=False))
+                 for s in rng.choice(30, size=int(rng.integers(0, 8)), replace=False)}
+        factor = _Factor({}, {}, np.zeros(0, dtype=np.intp), np.zeros(0), np.zeros((0, 0)), np.zeros((0, 0)),
+                         sum_flags=flags)
+        assert factor.flagged() == {v for flagged in flags.values() for v in flagged}
+        leaving = [int(s) for s in rng.choice(30, size=int(rng.integers(0, 6)), replace=False)]
+        expected = {v for s, flagged in flags.items() if s not in leaving for v in flagged}
+        assert factor.flagged(leaving) == expected
+
+
+def test_pairs_of_sets_a_few_people_apart_are_found_as_a_direct_comparison_finds_them() -> None:
+    """Every registered set that lies inside another one with 1 to k - 1 more people, whatever
+    the quick one-byte test does, compared with checking every pair directly (sets of 1 to 70
+    rows, many nested, some empty)."""
+    from grontur.publish import _pairs_inside
+
+    rng = np.random.default_rng(11)
+    for trial in range(40):
+        n_rows, k = int(rng.integers(1, 70)), int(rng.integers(2, 7))
+        masks = [rng.random(n_rows) < rng.random() for _ in range(int(rng.integers(2, 30)))]
+        for _ in range(10):  # nested sets: a set with one to a few of its members left out
+            base = masks[int(rng.integers(len(masks)))]
+            inner = base.copy()
+            members = np.flatnonzero(inner)
+            inner[rng.choice(members, size=min(len(members), int(rng.integers(1, k + 1))), replace=False)] = False
+            masks.append(inner)
+        packed = np.stack([np.packbits(mask) for mask in masks])
+        values = [int(mask.sum()) for mask in masks]
+        expected = {(a, b) for a, ma in enumerate(masks) for b, mb in enumerate(masks)
+                    if values[a] and not (ma & ~mb).any() and 1 <= values[b] - values[a] <= k - 1}
+        assert set(_pairs_inside(packed, values, k)) == expected, trial

@@ -548,9 +548,10 @@ def _findings(c: Mapping[str, Any], tr: Translator, lang: str, *, charts: bool =
         if chart is not None:
             png = chart("before_after_chart", chart_rows, lang=lang)
         elif charts:
-            from grontur.report import charts as drawing
+            # (build imports this module: imported here, not at the top)
+            from grontur.report.build import chart_png
 
-            png = drawing.render_png(drawing.before_after_chart(chart_rows, lang=lang))
+            png = chart_png("before_after_chart", (chart_rows,), {"lang": lang})
         caption = tr("compare.figure.before_after")
         blocks.append(Figure("fig-comparison-before-after", caption, png, caption))
     return blocks
