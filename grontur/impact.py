@@ -123,6 +123,15 @@ class Baseline:
         return cls(trips=trips, tonnes=out, driver=driver, days_per_year=days, season_weights=weights)
 
 
+def kept(mask: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """``np.where(mask, values, 0.0)`` of a boolean ``mask`` and float ``values`` of its shape, bit
+    for bit, without a branch per element: over people picked here and there (those a measure
+    reaches) ``np.where`` mispredicts most branches and costs about four times as much."""
+    bits = mask.astype(np.int64)
+    np.negative(bits, out=bits)  # every bit set where ``mask``, none elsewhere
+    return np.bitwise_and(np.asarray(values, dtype=np.float64).view(np.int64), bits, out=bits).view(np.float64)
+
+
 def _per_person(share: Mapping[str, np.ndarray], amount: Mapping[str, np.ndarray],
                 seasons: Iterable[str]) -> np.ndarray:
     """The shares of each season times that season's trips or tonnes, added over ``seasons``
@@ -227,8 +236,9 @@ class MeasureImpacts:
         strengths = np.array([[float(e) for e in effect] for effect in effects], dtype=float).reshape(len(ids), len(BANDS))
         share: dict[str, dict[str, np.ndarray]] = {}
         for b, band in enumerate(BANDS):
-            per_person = np.clip((probabilities[:, b] * strengths[:, b])[:, None] * multiplier, 0.0, 1.0)
-            share[band] = {s: np.where(mask, per_person, 0.0) for s, mask in reach.items()}
+            per_person = (probabilities[:, b] * strengths[:, b])[:, None] * multiplier
+            np.clip(per_person, 0.0, 1.0, out=per_person)
+            share[band] = {s: kept(mask, per_person) for s, mask in reach.items()}
         items = tuple(
             MeasureImpact(mid, {s: mask[row] for s, mask in reach.items()},
                           {band: {s: values[row] for s, values in seasons.items()} for band, seasons in share.items()},
@@ -281,7 +291,7 @@ class _Restricted(Mapping[str, Mapping[str, np.ndarray]]):
     def __getitem__(self, band: str) -> Mapping[str, np.ndarray]:
         found = self._done.get(band)
         if found is None:
-            found = self._done[band] = {s: np.where(self._to, values, 0.0) for s, values in self._share[band].items()}
+            found = self._done[band] = {s: kept(self._to, values) for s, values in self._share[band].items()}
         return found
 
     def __iter__(self) -> Iterator[str]:

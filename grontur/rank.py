@@ -19,10 +19,10 @@ import functools
 import logging
 import math
 import operator
-from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
+from itertools import repeat
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -478,12 +478,7 @@ class _Respondents:
         (indices into the column's distinct answers). Parsed once per table."""
         found = self._multi_sets.get(column)
         if found is None:
-            _, uniques = self._factor(column)
-            where: defaultdict[str, list[int]] = defaultdict(list)
-            for i, answer in enumerate(uniques):
-                for code in set(answer.split(MULTI_SEP)):
-                    where[code].append(i)
-            found = self._multi_sets[column] = {code: np.asarray(rows, dtype=np.int64) for code, rows in where.items()}
+            found = self._multi_sets[column] = _answers_naming(list(self._factor(column)[1]))
         return found
 
     def _answer_lookup(self, column: str, codes: Sequence[str]) -> np.ndarray:
@@ -537,23 +532,43 @@ class _Respondents:
         # how many of the row's codes each distinct answer names (small whole numbers: exact)
         return (wanted @ matrix > 0)[:, self._factor(column)[0]]
 
-    def choice_counts(self, column: str, codes: Sequence[Sequence[str]], rows: np.ndarray) -> list[list[int]]:
+    def choice_counts(self, codes: Mapping[str, Sequence[Sequence[str]]], rows: np.ndarray) -> dict[str, list[list[int]]]:
         """For each row of ``rows`` (a matrix: one mask over respondents per row), how many of the
-        flagged respondents chose each code of that row's ``codes`` in the multi-select ``column``."""
-        if not any(codes) or not len(rows):
-            return [[0] * len(row) for row in codes]
-        factor, uniques = self._factor(column)
-        width = len(uniques) + 1  # "missing" first, then the distinct answers
-        row_of, person = np.nonzero(rows)
-        per_answer = np.bincount(row_of * width + factor[person] + 1, minlength=len(rows) * width).reshape(len(rows), width)
-        # each code's count: the counts of the answers that name it, added up (whole numbers: exact)
-        at, matrix = self._code_matrix(column)
-        chose = (per_answer[:, 1:] @ matrix[:, :-1].T).astype(np.int64).tolist()
-        return [[chose[i][at[code]] if code in at else 0 for code in row] for i, row in enumerate(codes)]
+        flagged respondents chose each code of that row's ``codes[column]`` in each multi-select
+        ``column``."""
+        row_of, person = np.nonzero(rows) if len(rows) else (np.zeros(0, dtype=np.int64),) * 2
+        out: dict[str, list[list[int]]] = {}
+        for column, wanted in codes.items():
+            if not any(wanted) or not len(rows):
+                out[column] = [[0] * len(row) for row in wanted]
+                continue
+            factor, uniques = self._factor(column)
+            width = len(uniques) + 1  # "missing" first, then the distinct answers
+            per_answer = np.bincount(row_of * width + factor[person] + 1,
+                                     minlength=len(rows) * width).reshape(len(rows), width)
+            # each code's count: the counts of the answers that name it, added up (whole numbers: exact)
+            at, matrix = self._code_matrix(column)
+            chose = (per_answer[:, 1:] @ matrix[:, :-1].T).astype(np.int64).tolist()
+            out[column] = [[chose[i][at[code]] if code in at else 0 for code in row] for i, row in enumerate(wanted)]
+        return out
 
 
 _TRUE = frozenset({"true", "1", "1.0", "yes", "ja"})
 _FALSE = frozenset({"false", "0", "0.0", "no", "nei"})
+
+
+def _answers_naming(answers: Sequence[str]) -> dict[str, np.ndarray]:
+    """For each code the multi-select ``answers`` name: the answers naming it (their indices, in
+    order, each once). Every answer is split at once: one joined string, each part coded once."""
+    if not answers:
+        return {}
+    parts, codes = pd.factorize(np.asarray(MULTI_SEP.join(answers).split(MULTI_SEP), dtype=object), sort=False)
+    per_answer = np.fromiter(map(str.count, answers, repeat(MULTI_SEP)), dtype=np.int64, count=len(answers)) + 1
+    # (code, answer) pairs as one number each, sorted and each once (an answer may repeat a code)
+    pairs = np.sort(parts * len(answers) + np.repeat(np.arange(len(answers)), per_answer))
+    pairs = pairs[np.append(True, pairs[1:] != pairs[:-1])]
+    bounds = np.searchsorted(pairs, np.arange(len(codes) + 1) * len(answers)).tolist()
+    return {str(code): pairs[bounds[i]:bounds[i + 1]] % len(answers) for i, code in enumerate(codes)}
 
 
 def _among(answers: np.ndarray, wanted: AbstractSet[str]) -> np.ndarray:
@@ -1234,38 +1249,41 @@ def _figures(targets: Sequence[_Target], people: _Respondents, totals: _Totals, 
         reached = reached[rows]
     chosen = [targets[row] for row in kept]
 
-    # Match strength per respondent, and the effect multiplier it gives.
+    # Match strength per respondent, and the effect multiplier it gives. Which kinds of answer
+    # (a bit per kind) each respondent chose of each measure's codes is one small number; the
+    # weight each such number matches is worked out once, as adding up the kinds would.
     match_cfg = settings["match"]
-    matched = np.zeros((len(kept), n))
-    weight_of = np.zeros(len(kept))
-    named = np.zeros((len(kept), n), dtype=bool)
-    for kind in _MULTI_TARGETS:
+    chose = np.zeros((len(kept), n), dtype=np.uint8)
+    matched_by_choice = np.zeros(1 << len(_MULTI_TARGETS))
+    choices = np.arange(len(matched_by_choice))
+    for bit, kind in enumerate(_MULTI_TARGETS):
         codes = [getattr(t.rules, kind) for t in chosen]
         if not any(codes):
             continue
-        w = float(match_cfg[kind])
-        chose = people.any_of_rows(kind, codes)
-        matched += w * chose
-        if kind != "would_consider":
-            named |= chose
+        chose |= people.any_of_rows(kind, codes).view(np.uint8) << bit
+        matched_by_choice += float(match_cfg[kind]) * ((choices >> bit) & 1).astype(bool)
+    # those who named one of the measure's barriers or wishes (not only a mode they would consider)
+    named = (chose & ~np.uint8(1 << _MULTI_TARGETS.index("would_consider"))) > 0
+    weight_of = np.zeros(len(kept))
     for i, target in enumerate(chosen):
         weight_of[i] = sum(float(match_cfg[kind]) for kind in _MULTI_TARGETS if getattr(target.rules, kind))
     # strength: the share of the weights matched (neutral where nothing is weighed); a measure's
     # weight is the same for everyone unless it counts the stage question
     weighed = weight_of > 0
-    strength = np.where(weighed[:, None], matched / np.where(weighed, weight_of, 1.0)[:, None], float(match_cfg["neutral"]))
+    strength = np.take_along_axis(np.where(weighed[:, None], matched_by_choice / np.where(weighed, weight_of, 1.0)[:, None],
+                                           float(match_cfg["neutral"])), chose, axis=1)
     staged = [i for i, t in enumerate(chosen) if t.rules.stages]
-    if staged:
+    asked = np.flatnonzero(people.stage_asked())
+    if staged and len(asked):
         # the stage counts for those who answered the stage question (a derived one would
-        # count their would-consider answer twice)
-        asked = people.stage_asked()
-        at = np.asarray(staged)
+        # count their would-consider answer twice); for the others the strength above stands
+        cells = np.ix_(np.asarray(staged), asked)
         stage_w = float(match_cfg["stages"])
-        weight = weight_of[at][:, None] + stage_w * asked
-        in_stage = np.stack([asked & people.in_stage(chosen[i].rules.stages) for i in staged])
-        matched_staged = matched[at] + stage_w * in_stage
+        weight = np.array([weight_of[i] + stage_w for i in staged])[:, None]
+        in_stage = np.stack([people.in_stage(chosen[i].rules.stages)[asked] for i in staged])
+        matched_staged = matched_by_choice[chose[cells]] + stage_w * in_stage
         with np.errstate(invalid="ignore", divide="ignore"):
-            strength[at] = np.where(weight > 0, matched_staged / np.where(weight > 0, weight, 1.0), float(match_cfg["neutral"]))
+            strength[cells] = np.where(weight > 0, matched_staged / np.where(weight > 0, weight, 1.0), float(match_cfg["neutral"]))
     base, bonus, neutral = float(match_cfg["base"]), float(match_cfg["bonus"]), float(match_cfg["neutral"])
     typical = base + bonus * neutral
     multiplier = (base + bonus * strength) / typical if typical > 0 else np.ones((len(kept), n))
@@ -1318,12 +1336,18 @@ def _figures(targets: Sequence[_Target], people: _Respondents, totals: _Totals, 
             weights = values.ravel() if everyone_placed else values[:, valid].ravel()
             return np.bincount(cells, weights=weights, minlength=len(kept) * m).reshape(len(kept), m)
 
+        def counts(flags: np.ndarray) -> np.ndarray:
+            """How many are flagged in each cell (whole numbers: the same as :func:`sums` of 1s)."""
+            row_of, person = np.nonzero(flags if everyone_placed else flags[:, valid])
+            return np.bincount(row_of * m + totals.valid_codes[person],
+                               minlength=len(kept) * m).reshape(len(kept), m).astype(float)
+
         person_tonnes = batch.person_tonnes(baseline, "central")
-        seg_reach_car = sums(reached_car.astype(float))
+        seg_reach_car = counts(reached_car)
         seg_trips = sums(batch.person_trips(baseline, "central"))
         seg_strength = sums(strength * reached_car)
         seg_tonnes = sums(person_tonnes) if person_tonnes is not None else None
-        seg_reach = sums(reached.astype(float))
+        seg_reach = counts(reached)
         # each segment's score: the measure's shares of the segment's car trips and tonnes, and
         # the match of the segment's reached car commuters
         has_trips, has_car = totals.seg_trips > 0, totals.seg_car > 0
@@ -1343,8 +1367,8 @@ def _figures(targets: Sequence[_Target], people: _Respondents, totals: _Totals, 
                                        seg_score[i].tolist(), big_enough[i].tolist()) for i in range(len(kept))]
     # the reasons' counts of answers in each measure's target group, all measures at once
     focus = np.stack([t.group & people.car_commuter if _targets_cars(t.rules) else t.group for t in chosen])
-    chosen_by_focus = {kind: people.choice_counts(kind, [getattr(t.rules, kind) for t in chosen], focus)
-                       for kind in _MULTI_TARGETS}
+    chosen_by_focus = people.choice_counts({kind: [getattr(t.rules, kind) for t in chosen] for kind in _MULTI_TARGETS},
+                                           focus)
     for i, row in enumerate(kept):
         out[row] = _Figures(
             target=chosen[i], reached=reached[i], effect=effects[i], capacity=capacities[i], impact=batch.items[i],

@@ -705,3 +705,34 @@ def test_a_hidden_segment_reach_is_not_the_measures_reach_less_the_shown_ones() 
     assert fits["c"] is None
     if measure["reach"] is not None:
         assert not is_small(measure["reach"] - sum(n for n in fits.values() if n is not None), 5)
+
+
+# ---------------------------------------------------------------------------------------------
+# The multi-select rules over all measures at once
+
+def test_multi_select_answers_are_read_code_by_code_as_one_answer_at_a_time_would() -> None:
+    from grontur.rank import _Respondents
+
+    answers = ["cost;time", "time", None, "time;cost;time", "", "weather;cost", "cost;time", None, "weather"]
+    table = pd.DataFrame({"mode_summer": ["car_alone"] * len(answers), "barriers": answers})
+    people = _Respondents(table, rank._baseline(table, None))
+    codes = [("cost",), ("time", "weather"), (), ("unknown-code",), ("cost", "weather")]
+    named = [[isinstance(a, str) and bool(set(a.split(";")) & set(row)) for a in answers] for row in codes]
+    assert people.any_of_rows("barriers", codes).tolist() == named
+    for code in ("cost", "time", "weather"):
+        assert people.multi("barriers", code).tolist() == [isinstance(a, str) and code in a.split(";") for a in answers]
+    groups = np.array([[True] * len(answers), [i % 2 == 0 for i in range(len(answers))], [False] * len(answers)])
+    counts = people.choice_counts({"barriers": [("cost", "time"), ("time", "weather"), ("cost",)],
+                                   "would_help": [("x",), (), ("y",)]}, groups)
+    # one count per code of each row's codes, of that row's respondents (counted by hand); a
+    # respondent who names a code twice counts once
+    assert counts["barriers"] == [[4, 4], [2, 1], [0]]
+    assert counts["would_help"] == [[0], [], [0]]
+
+
+def test_kept_is_np_where_bit_for_bit() -> None:
+    from grontur.impact import kept
+
+    values = np.array([[-0.0, np.nan, 1.5, -np.inf, 0.25, 3.0], [np.inf, -0.0, 0.0, 1e-300, -2.0, np.nan]])
+    mask = np.array([[True, True, False, False, True, False], [True, False, True, True, True, False]])
+    assert kept(mask, values).view(np.int64).tolist() == np.where(mask, values, 0.0).view(np.int64).tolist()
