@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass, field
-from functools import partial
+from functools import cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -1195,7 +1195,33 @@ def _many_one(number: str, imported: Any, project: Project, lang: str | None, ou
         write_analysis(analysis, folder, lang=lang or project.language, formats=formats)
     else:
         _close_figures(analysis.figures)
-    return number, analysis.results, None, time.perf_counter() - started, folder
+    results = analysis.results
+    del analysis
+    _give_back_freed_memory()
+    return number, results, None, time.perf_counter() - started, folder
+
+
+@cache
+def _libc() -> Any:
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("c")
+    try:
+        libc = ctypes.CDLL(name) if name else None
+    except OSError:
+        return None
+    return libc if libc is not None and hasattr(libc, "malloc_trim") else None
+
+
+def _give_back_freed_memory() -> None:
+    """Return the heap pages a municipality's analysis freed to the system (glibc's
+    ``malloc_trim``; nothing elsewhere). A worker otherwise keeps the high-water mark of the largest
+    municipality it analysed for the rest of the run, and the two workers' kept pages add up with
+    the parent's results at the end of a national run."""
+    libc = _libc()
+    if libc is not None:
+        libc.malloc_trim(0)
 
 
 def analyse_many(

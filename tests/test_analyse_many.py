@@ -184,3 +184,19 @@ def test_an_analysis_runs_its_stages_on_one_blas_thread(two_municipalities, monk
     gol = table[table["municipality"] == "3324"]
     analyse_imported(_imported(gol), project=project_for("3324").with_overrides(run_date=RUN_DATE), draw_figures=False)
     assert seen and seen[0] and all(n == 1 for n in seen[0])
+
+
+def test_each_municipalitys_freed_memory_is_given_back_before_the_next(two_municipalities, monkeypatch):
+    """A worker returns the heap pages an analysis freed (glibc's malloc_trim) after each
+    municipality, so that it does not keep the largest municipality's high-water mark for the
+    rest of a national run."""
+    import platform
+
+    from grontur import pipeline
+
+    if platform.libc_ver()[0] == "glibc":
+        assert pipeline._libc() is not None  # glibc has malloc_trim
+    given_back: list[int] = []
+    monkeypatch.setattr(pipeline, "_give_back_freed_memory", lambda: given_back.append(1))
+    many = analyse_many(two_municipalities[0], jobs=1, run_date=RUN_DATE)
+    assert len(given_back) == len(many.results) == 2
