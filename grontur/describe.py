@@ -617,7 +617,7 @@ def _declare_season_cells(ledger: Ledger, table: pd.DataFrame, rows: _Rows, n_bo
         for name in within:  # the first table whose whole cells make up the set
             cell, sizes = cells[name]
             inside = np.bincount(cell[mask], minlength=len(sizes))
-            if not ((inside > 0) & (inside < sizes)).any():
+            if ((inside == 0) | (inside == sizes)).all():  # each cell wholly in the set or out of it
                 parts = [member(name, i) for i in np.flatnonzero(inside).tolist()]
                 ledger.sum_of(mask, parts, tag=("shift", "cells", tag))
                 return

@@ -54,6 +54,7 @@ from grontur.publish import (
     Ledger,
     Listed,
     Publication,
+    are_small,
     check_k,
     figures_in,
     is_small,
@@ -645,7 +646,7 @@ def _merge_small(X: np.ndarray, centers: np.ndarray, min_size: int,
             centers = centers[keep]
             labels = _nearest(X, centers, x_sq=x_sq)
             continue
-        if len(centers) <= 1 or counts.min() >= min_size:
+        if len(centers) <= 1 or not are_small(counts, min_size).any():  # (every centre has members)
             break
         # drop the smallest segment (lowest index among ties, deterministic)
         drop = int(np.argmin(counts))
@@ -1234,7 +1235,7 @@ def _rule_segments(persona_codes: np.ndarray, book: PersonaBook, matrix: np.ndar
     catch_all = len(ids) - 1
     codes = persona_codes
     counts = np.bincount(codes, minlength=len(ids))
-    small = (counts > 0) & (counts < min_size)
+    small = are_small(counts, min_size)  # (the gate's rule, at a size of at least k)
     small[catch_all] = False
     merged = int(small.sum())
     codes = np.where(small[codes], catch_all, codes)
@@ -1245,7 +1246,7 @@ def _rule_segments(persona_codes: np.ndarray, book: PersonaBook, matrix: np.ndar
     # any group still below min_size (only the catch-all can be) joins the nearest group
     while len(present) > 1:
         sizes = np.bincount(local, minlength=len(present))
-        too_small = np.flatnonzero(sizes < min_size)
+        too_small = np.flatnonzero(are_small(sizes, min_size))  # (every group left has members)
         if not len(too_small):
             break
         j = int(too_small[0])
