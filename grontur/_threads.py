@@ -1,5 +1,7 @@
 """One BLAS thread for the many small matrices of an analysis (the gate's decompositions, the
-segmentation's fits): on them threads cost more than they give."""
+segmentation's fits, the ranking's products over measures and respondents): on them threads cost
+more than they give. An analysis runs on one thread as a whole (:func:`on_one_blas_thread`); the
+stages that lean on BLAS most also limit themselves, for callers that run them alone."""
 
 from __future__ import annotations
 

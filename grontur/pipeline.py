@@ -1202,16 +1202,14 @@ def _many_one(number: str, imported: Any, project: Project, lang: str | None, ou
 
 
 @cache
-def _libc() -> Any:
+def _malloc_trim() -> Any:
+    """The C library's ``malloc_trim`` (glibc), or ``None`` where there is none."""
     import ctypes
-    import ctypes.util
 
-    name = ctypes.util.find_library("c")
     try:
-        libc = ctypes.CDLL(name) if name else None
-    except OSError:
+        return getattr(ctypes.CDLL(None), "malloc_trim", None)  # (the symbols the process has loaded)
+    except (OSError, TypeError):
         return None
-    return libc if libc is not None and hasattr(libc, "malloc_trim") else None
 
 
 def _give_back_freed_memory() -> None:
@@ -1219,9 +1217,9 @@ def _give_back_freed_memory() -> None:
     ``malloc_trim``; nothing elsewhere). A worker otherwise keeps the high-water mark of the largest
     municipality it analysed for the rest of the run, and the two workers' kept pages add up with
     the parent's results at the end of a national run."""
-    libc = _libc()
-    if libc is not None:
-        libc.malloc_trim(0)
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
 
 
 def analyse_many(

@@ -167,18 +167,6 @@ class _Factor:
         return cls(index, row_index, np.asarray(cols), 1.0 - reach, u[:, :rank],
                    (basis.T / singular[:rank]) @ u[:, :rank].T, scale)
 
-    def column(self, entries: Sequence[tuple[int, float]]) -> tuple[np.ndarray, int]:
-        """A new column over this factor's equations (``(equation, coefficient)`` pairs), and how
-        many of the pairs fall on them."""
-        a = np.zeros(len(self.row_index))
-        covered = 0
-        for r, coef in entries:
-            i = self.row_index.get(r)
-            if i is not None:
-                a[i] = coef
-                covered += 1
-        return a, covered
-
     def entries(self, entries: Sequence[tuple[int, float]]) -> tuple[np.ndarray, np.ndarray]:
         """A new column's nonzero entries on this factor's equations: their positions and
         coefficients (a count is in a few equations, the factor may have hundreds)."""
@@ -1194,8 +1182,10 @@ class _Search:
             if found is None:
                 self.component_problems(comp)
                 factor = self.factors[comp]
-                matrix = (np.column_stack([factor.column(self.column_of(int(v)))[0] for v in factor.cols])
-                          if len(factor.row_index) else np.zeros((0, len(factor.cols))))
+                matrix = np.zeros((len(factor.row_index), len(factor.cols)))
+                for j, var in enumerate(factor.cols.tolist()):
+                    where, coefs = factor.entries(self.column_of(var))
+                    matrix[where, j] = coefs
                 found = projectors[comp] = (factor.index, np.eye(len(factor.cols)) - factor.pinv @ matrix,
                                             np.array([v not in self.exempt for v in factor.cols.tolist()], dtype=bool),
                                             np.ones(len(factor.cols), dtype=bool))

@@ -195,7 +195,7 @@ def test_each_municipalitys_freed_memory_is_given_back_before_the_next(two_munic
     from grontur import pipeline
 
     if platform.libc_ver()[0] == "glibc":
-        assert pipeline._libc() is not None  # glibc has malloc_trim
+        assert pipeline._malloc_trim() is not None  # glibc has malloc_trim
     given_back: list[int] = []
     monkeypatch.setattr(pipeline, "_give_back_freed_memory", lambda: given_back.append(1))
     many = analyse_many(two_municipalities[0], jobs=1, run_date=RUN_DATE)
