@@ -839,6 +839,7 @@ class _Search:
         self.factors: dict[frozenset[int], _Factor] = {}
         self.changes: dict[tuple[int, frozenset[frozenset[int]]], int] = {}
         self.near: dict[int, frozenset[int]] = {}
+        self.lines: dict[tuple[int, bool], frozenset[int]] = {}  # each count's mates
         self.columns: dict[int, list[tuple[int, float]]] = {}  # each count's column_of
         self.comp_of: dict[int, frozenset[int]] = {}  # the component of each hidden count
         self.found: dict[frozenset[int], frozenset[int]] = {}  # the problems of each component
@@ -999,6 +1000,14 @@ class _Search:
             groups.setdefault(find(var), set()).add(var)
         return [frozenset(g) for g in groups.values()]
 
+    def mates(self, var: int, *, column: bool) -> frozenset[int]:
+        """The cells in a column (``column``) or a row of a breakdown with ``var``, ``var`` too."""
+        found = self.lines.get((var, column))
+        if found is None:
+            found = self.lines[var, column] = frozenset(
+                p for rel in self.part_of.get(var, []) if rel.column == column for p in rel.parts)
+        return found
+
     def neighbours(self, var: int) -> frozenset[int]:
         """The counts that share an equation (or an opened-up sum) with ``var``."""
         found = self.near.get(var)
@@ -1013,7 +1022,7 @@ class _Search:
         each get another hidden cell, and the cell where those two meet is hidden too. In a table
         with row and column totals no single cell protects a cell; a rectangle does. The
         cheapest moves (fewest people) first."""
-        values, part_of = self.values, self.part_of
+        values, part_of, mates = self.values, self.part_of, self.mates
         moves: dict[frozenset[int], int] = {}
         for b in sorted(bad):
             lines = part_of.get(b, [])
@@ -1021,10 +1030,10 @@ class _Search:
                 for col in (rel for rel in lines if rel.column):
                     xs = [x for x in row.parts if x != b and values[x]]
                     ys = [y for y in col.parts if y != b and values[y]]
+                    y_rows = [mates(y, column=False) for y in ys]
                     for x in xs:
-                        x_col = {p for rel in part_of.get(x, []) if rel.column for p in rel.parts}
-                        for y in ys:
-                            y_row = {p for rel in part_of.get(y, []) if not rel.column for p in rel.parts}
+                        x_col = mates(x, column=True)
+                        for y, y_row in zip(ys, y_rows):
                             for z in x_col & y_row:
                                 move = frozenset({x, y, z}) - hidden
                                 if z != b and values[z] and move and not move & self.margin:
