@@ -45,6 +45,7 @@ kept in ``--workdir`` (default: a ``grontur-bench`` folder in the temporary dire
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import os
@@ -55,6 +56,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Self
 
@@ -295,13 +297,18 @@ def _stage(stage: str, path: Path, jobs: int, scratch: Path, geodata: tuple[Path
     if stage == "analyse":
         clock = Clock()
         each: list[tuple[int, float]] = []
-        for project, part in parts:
-            started = time.process_time()
-            pipeline.analyse_imported(part, project=project, catalogue=catalogue, evidence=records,
-                                                 draw_figures=False)
-            each.append((len(part.table), time.process_time() - started))
+        gate: list[tuple[int, float]] = []
+        with _gate_clock() as in_gate:
+            for project, part in parts:
+                started, gated = time.process_time(), in_gate[0]
+                pipeline.analyse_imported(part, project=project, catalogue=catalogue, evidence=records,
+                                          draw_figures=False)
+                each.append((len(part.table), time.process_time() - started))
+                gate.append((len(part.table), in_gate[0] - gated))
         timed = clock.read()
-        return {**timed, **info, **fixed_cost(each)}
+        rest = [(rows, seconds - gated) for (rows, seconds), (_, gated) in zip(each, gate)]
+        return {**timed, **info, **fixed_cost(each), **fixed_cost(gate, prefix="gate_"),
+                **fixed_cost(rest, prefix="rest_")}
 
     prepared = []
     for project, part in parts:
@@ -341,9 +348,10 @@ def _stage(stage: str, path: Path, jobs: int, scratch: Path, geodata: tuple[Path
     raise SystemExit(msg)
 
 
-def fixed_cost(each: list[tuple[int, float]]) -> dict[str, float]:
+def fixed_cost(each: list[tuple[int, float]], *, prefix: str = "") -> dict[str, float]:
     """The least-squares line ``CPU seconds = fixed + per_row * rows`` through the municipalities
-    of one run: the fixed cost of a municipality and the cost of each 1,000 respondents."""
+    of one run: the fixed cost of a municipality and the cost of each 1,000 respondents (keys
+    after ``prefix``: ``gate_`` for the publication gate's part, ``rest_`` for the rest)."""
     if len({rows for rows, _ in each}) < 2:
         return {}
     import numpy as np
@@ -351,8 +359,34 @@ def fixed_cost(each: list[tuple[int, float]]) -> dict[str, float]:
     rows = np.array([r for r, _ in each], dtype=float)
     seconds = np.array([s for _, s in each], dtype=float)
     slope, intercept = np.polyfit(rows, seconds, 1)
-    return {"fixed_ms": round(float(intercept) * 1000, 1), "ms_per_1000_rows": round(float(slope) * 1e6, 1),
-            "smallest_ms": round(float(seconds[rows.argmin()]) * 1000, 1)}
+    return {f"{prefix}fixed_ms": round(float(intercept) * 1000, 1),
+            f"{prefix}ms_per_1000_rows": round(float(slope) * 1e6, 1),
+            f"{prefix}smallest_ms": round(float(seconds[rows.argmin()]) * 1000, 1),
+            f"{prefix}cpu_seconds": round(float(seconds.sum()), 2)}
+
+
+@contextlib.contextmanager
+def _gate_clock() -> Iterator[list[float]]:
+    """CPU seconds spent in the publication gate (``Ledger.decide``) while the block runs: the
+    list's one number grows with each decision. The analysis is timed as it runs; only the gate's
+    share of it is read off."""
+    from grontur import publish
+
+    spent = [0.0]
+    decide = publish.Ledger.decide
+
+    def timed(ledger: publish.Ledger) -> publish.Publication:
+        started = time.process_time()
+        try:
+            return decide(ledger)
+        finally:
+            spent[0] += time.process_time() - started
+
+    publish.Ledger.decide = timed  # type: ignore[method-assign]
+    try:
+        yield spent
+    finally:
+        publish.Ledger.decide = decide  # type: ignore[method-assign]
 
 
 def worker(stage: str, path: Path, jobs: int, scratch: Path, geodata: tuple[Path | None, Path | None]) -> None:
@@ -491,6 +525,11 @@ def table_markdown(rows: list[dict[str, Any]], info: dict[str, str], jobs: int) 
             if result.get("fixed_ms") is not None:
                 notes.append(f"CPU per municipality {result['fixed_ms']:.0f} ms + {result['ms_per_1000_rows']:.0f} ms "
                              f"per 1,000 respondents (least squares); smallest {result['smallest_ms']:.0f} ms")
+            if result.get("gate_fixed_ms") is not None:
+                notes.append(f"of it the publication gate {result['gate_fixed_ms']:.0f} ms + "
+                             f"{result['gate_ms_per_1000_rows']:.0f} ms ({result['gate_cpu_seconds']:.1f} CPU s), "
+                             f"the rest {result['rest_fixed_ms']:.0f} ms + {result['rest_ms_per_1000_rows']:.0f} ms "
+                             f"({result['rest_cpu_seconds']:.1f} CPU s)")
         lines.append(f"| {row['size']:,} | {result.get('municipalities', '')} | {row['stage']} | "
                      f"{_fmt_seconds(result['seconds'])} | {_fmt_seconds(result['cpu_seconds'])} | "
                      f"{result['peak_mb']:.0f} | {_fmt_mb(result.get('peak_pss_mb'))} | {'; '.join(notes)} |")
@@ -607,7 +646,23 @@ def summary_markdown(rows: list[dict[str, Any]], info: dict[str, Any]) -> str:
     for name, measured, limit in budget_checks(rows):
         verdict = "n/a" if measured is None else ("within" if measured <= limit else "OVER")
         lines.append(f"| {name} | {'' if measured is None else f'{measured:.2f}'} | {verdict} |")
+    lines += split_markdown(rows)
     return "\n".join(lines)
+
+
+def split_markdown(rows: list[dict[str, Any]]) -> list[str]:
+    """The fixed cost of a municipality split between the publication gate and the rest of the
+    analysis (the largest file's ``analyse`` run): what the rest would cost with a gate that cost
+    nothing."""
+    split = [row for row in rows if row["stage"] == "analyse" and "gate_fixed_ms" in row["result"]]
+    if not split:
+        return []
+    row = max(split, key=lambda row: row["size"])
+    result = row["result"]
+    return ["", (f"Of the fixed CPU cost of a municipality ({row['size']:,} rows: {result['fixed_ms']:.0f} ms), "
+                 f"the publication gate takes {result['gate_fixed_ms']:.0f} ms and the rest of the analysis "
+                 f"{result['rest_fixed_ms']:.0f} ms; over all {result['municipalities']} municipalities the gate "
+                 f"took {result['gate_cpu_seconds']:.1f} CPU s and the rest {result['rest_cpu_seconds']:.1f} CPU s.")]
 
 
 def _replace_between(readme: Path, marker: str, body: str) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import subprocess
+import time
 import sys
 from pathlib import Path
 
@@ -90,3 +91,41 @@ def test_fixed_cost_is_the_intercept_of_cpu_seconds_over_municipality_sizes(run_
     fixed = next(v for k, v in verdicts.items() if k.startswith("fixed CPU cost"))
     assert fixed == (pytest.approx(40.0, abs=0.1), 15.0)
     assert "OVER" in run_module.summary_markdown(rows, {"date": "d", "cores": 2, "commit": "c"})
+
+
+def test_the_gate_clock_adds_up_the_gates_cpu_and_puts_decide_back(run_module) -> None:
+    import numpy as np
+
+    from grontur import publish
+
+    decide = publish.Ledger.decide
+    ledger = publish.Ledger(40, 5)
+    small = np.zeros(40, dtype=bool)
+    small[:3] = True
+    ledger.partition(ledger.base(np.ones(40, dtype=bool)), [ledger.count(small), ledger.count(~small)])
+    with run_module._gate_clock() as spent:
+        assert publish.Ledger.decide is not decide
+        before = time.process_time()
+        published = ledger.decide()
+        around = time.process_time() - before
+    assert publish.Ledger.decide is decide
+    assert 0 < spent[0] <= around
+    assert published.hidden == decide(ledger).hidden  # timed, not changed
+
+
+def test_the_split_says_what_the_gate_and_the_rest_cost(run_module) -> None:
+    # a gate of 30 ms a municipality, the rest 10 ms + 20 ms per 1,000 respondents
+    sizes = [100, 1_000, 5_000]
+    each = [(n, 0.040 + 0.00002 * n) for n in sizes]
+    gate = [(n, 0.030) for n in sizes]
+    rest = [(n, s - g) for (n, s), (_, g) in zip(each, gate)]
+    fitted = {**run_module.fixed_cost(each), **run_module.fixed_cost(gate, prefix="gate_"),
+              **run_module.fixed_cost(rest, prefix="rest_")}
+    assert fitted["gate_fixed_ms"] == pytest.approx(30.0, abs=0.1)
+    assert fitted["rest_fixed_ms"] == pytest.approx(10.0, abs=0.1)
+    assert fitted["rest_ms_per_1000_rows"] == pytest.approx(20.0, abs=0.1)
+    assert fitted["gate_cpu_seconds"] == pytest.approx(0.09)
+    rows = [_row(500_000, "analyse", 30.0, municipalities=3, **fitted)]
+    summary = run_module.summary_markdown(rows, {"date": "d", "cores": 2, "commit": "c"})
+    assert "the publication gate takes 30 ms and the rest of the analysis 10 ms" in summary
+    assert run_module.split_markdown([_row(500_000, "analyse", 30.0, municipalities=3)]) == []
