@@ -129,3 +129,23 @@ def test_the_split_says_what_the_gate_and_the_rest_cost(run_module) -> None:
     summary = run_module.summary_markdown(rows, {"date": "d", "cores": 2, "commit": "c"})
     assert "the publication gate takes 30 ms and the rest of the analysis 10 ms" in summary
     assert run_module.split_markdown([_row(500_000, "analyse", 30.0, municipalities=3)]) == []
+
+
+@pytest.mark.parametrize("stage", ["enrich", "segment", "rank"])
+def test_a_stage_row_times_the_stage_not_a_gate_of_its_own(run_module, tmp_path: Path, stage: str) -> None:
+    # the analysis decides once for all sections (timed in the analyse row): a stage's row that ran
+    # a gate over its own counts would count gate work twice over and call it the stage's
+    import generate
+
+    path = generate.write_export(generate.generate_export(400, municipalities=3, seed=1), tmp_path / "survey.csv")
+    with run_module._gate_clock() as spent:
+        timed = run_module._stage(stage, path, 1, tmp_path)
+    assert timed["municipalities"] == 3
+    assert spent[0] == 0.0
+
+
+def test_the_gate_counts_as_a_stage_in_the_growth_summary(run_module) -> None:
+    rows = [_row(500_000, "segment", 10.0), _row(500_000, "rank", 10.0),
+            _row(500_000, "analyse", 100.0, municipalities=357, gate_cpu_seconds=60.0)]
+    summary = "\n".join(run_module.growth_markdown(rows))
+    assert "**publication gate**" in summary and "publication gate 75%" in summary
