@@ -358,8 +358,9 @@ def _stage(stage: str, path: Path, jobs: int, scratch: Path, geodata: tuple[Path
 
 def fixed_cost(each: list[tuple[int, float]], *, prefix: str = "") -> dict[str, float]:
     """The least-squares line ``CPU seconds = fixed + per_row * rows`` through the municipalities
-    of one run: the fixed cost of a municipality and the cost of each 1,000 respondents (keys
-    after ``prefix``: ``gate_`` for the publication gate's part, ``rest_`` for the rest)."""
+    of one run: the fixed cost of a municipality, the cost of each 1,000 respondents and the CPU
+    seconds of all (keys after ``prefix``: ``gate_`` for the publication gate's part, ``rest_``
+    for the rest)."""
     if len({rows for rows, _ in each}) < 2:
         return {}
     import numpy as np
@@ -370,7 +371,7 @@ def fixed_cost(each: list[tuple[int, float]], *, prefix: str = "") -> dict[str, 
     return {f"{prefix}fixed_ms": round(float(intercept) * 1000, 1),
             f"{prefix}ms_per_1000_rows": round(float(slope) * 1e6, 1),
             f"{prefix}smallest_ms": round(float(seconds[rows.argmin()]) * 1000, 1),
-            f"{prefix}cpu_seconds": round(float(seconds.sum()), 2)}
+            f"{prefix}total_cpu_seconds": round(float(seconds.sum()), 2)}
 
 
 @contextlib.contextmanager
@@ -535,9 +536,9 @@ def table_markdown(rows: list[dict[str, Any]], info: dict[str, str], jobs: int) 
                              f"per 1,000 respondents (least squares); smallest {result['smallest_ms']:.0f} ms")
             if result.get("gate_fixed_ms") is not None:
                 notes.append(f"of it the publication gate {result['gate_fixed_ms']:.0f} ms + "
-                             f"{result['gate_ms_per_1000_rows']:.0f} ms ({result['gate_cpu_seconds']:.1f} CPU s), "
+                             f"{result['gate_ms_per_1000_rows']:.0f} ms ({result['gate_total_cpu_seconds']:.1f} CPU s), "
                              f"the rest {result['rest_fixed_ms']:.0f} ms + {result['rest_ms_per_1000_rows']:.0f} ms "
-                             f"({result['rest_cpu_seconds']:.1f} CPU s)")
+                             f"({result['rest_total_cpu_seconds']:.1f} CPU s)")
         lines.append(f"| {row['size']:,} | {result.get('municipalities', '')} | {row['stage']} | "
                      f"{_fmt_seconds(result['seconds'])} | {_fmt_seconds(result['cpu_seconds'])} | "
                      f"{result['peak_mb']:.0f} | {_fmt_mb(result.get('peak_pss_mb'))} | {'; '.join(notes)} |")
@@ -572,8 +573,8 @@ def growth_markdown(rows: list[dict[str, Any]]) -> list[str]:
     found = {stage: _result(rows, largest, stage) for stage in ("read_clean", "enrich", "segment", "rank")}
     stages = {stage: result["cpu_seconds"] for stage, result in found.items() if result}
     analysed = _result(rows, largest, "analyse")
-    if analysed is not None and "gate_cpu_seconds" in analysed:  # (the stages above register, the gate decides)
-        stages["publication gate"] = analysed["gate_cpu_seconds"]
+    if analysed is not None and "gate_total_cpu_seconds" in analysed:  # (the stages above register, the gate decides)
+        stages["publication gate"] = analysed["gate_total_cpu_seconds"]
     if stages:
         total = sum(stages.values())
         top = max(stages, key=lambda stage: stages[stage])
@@ -673,7 +674,7 @@ def split_markdown(rows: list[dict[str, Any]]) -> list[str]:
     return ["", (f"Of the fixed CPU cost of a municipality ({row['size']:,} rows: {result['fixed_ms']:.0f} ms), "
                  f"the publication gate takes {result['gate_fixed_ms']:.0f} ms and the rest of the analysis "
                  f"{result['rest_fixed_ms']:.0f} ms; over all {result['municipalities']} municipalities the gate "
-                 f"took {result['gate_cpu_seconds']:.1f} CPU s and the rest {result['rest_cpu_seconds']:.1f} CPU s.")]
+                 f"took {result['gate_total_cpu_seconds']:.1f} CPU s and the rest {result['rest_total_cpu_seconds']:.1f} CPU s.")]
 
 
 def _replace_between(readme: Path, marker: str, body: str) -> None:

@@ -85,6 +85,7 @@ def test_fixed_cost_is_the_intercept_of_cpu_seconds_over_municipality_sizes(run_
     assert fitted["fixed_ms"] == pytest.approx(40.0, abs=0.1)
     assert fitted["ms_per_1000_rows"] == pytest.approx(20.0, abs=0.1)
     assert fitted["smallest_ms"] == pytest.approx(42.0)
+    assert "cpu_seconds" not in fitted  # (the stage's own clock gives that, not the fit)
     assert run_module.fixed_cost([(100, 0.1), (100, 0.2)]) == {}  # one size: no line
     rows = [_row(500_000, "analyse", 30.0, municipalities=357, **fitted)]
     verdicts = {name: (measured, limit) for name, measured, limit in run_module.budget_checks(rows)}
@@ -124,7 +125,7 @@ def test_the_split_says_what_the_gate_and_the_rest_cost(run_module) -> None:
     assert fitted["gate_fixed_ms"] == pytest.approx(30.0, abs=0.1)
     assert fitted["rest_fixed_ms"] == pytest.approx(10.0, abs=0.1)
     assert fitted["rest_ms_per_1000_rows"] == pytest.approx(20.0, abs=0.1)
-    assert fitted["gate_cpu_seconds"] == pytest.approx(0.09)
+    assert fitted["gate_total_cpu_seconds"] == pytest.approx(0.09)
     rows = [_row(500_000, "analyse", 30.0, municipalities=3, **fitted)]
     summary = run_module.summary_markdown(rows, {"date": "d", "cores": 2, "commit": "c"})
     assert "the publication gate takes 30 ms and the rest of the analysis 10 ms" in summary
@@ -146,6 +147,6 @@ def test_a_stage_row_times_the_stage_not_a_gate_of_its_own(run_module, tmp_path:
 
 def test_the_gate_counts_as_a_stage_in_the_growth_summary(run_module) -> None:
     rows = [_row(500_000, "segment", 10.0), _row(500_000, "rank", 10.0),
-            _row(500_000, "analyse", 100.0, municipalities=357, gate_cpu_seconds=60.0)]
+            _row(500_000, "analyse", 100.0, municipalities=357, gate_total_cpu_seconds=60.0)]
     summary = "\n".join(run_module.growth_markdown(rows))
     assert "**publication gate**" in summary and "publication gate 75%" in summary
