@@ -57,7 +57,6 @@ from grontur.publish import (
     are_small,
     check_k,
     figures_in,
-    is_small,
 )
 from grontur.schema import BARRIERS, MODES, MULTI_SEP, STAGES, WOULD_HELP, seasons_in
 from grontur.stages import StageResult, stage_of_change
@@ -1143,13 +1142,14 @@ def _segment(table: pd.DataFrame, *, k: int, small_threshold: int, n_resamples: 
         "n_resamples": 0, "candidates": [], "merged_segments": 0, "fit_sample_size": n,
         "min_stability": min_stability, "min_silhouette": min_silhouette, "clustering": None,
     }
-    # nobody, or fewer than k: no segment may be shown (the gate's primary rule)
-    if blocks is None or is_small(n, k):
+    # nobody, or fewer than k: no segment may be shown (the gate's primary rule), and the gate
+    # counts the group of them as hidden
+    if blocks is None or not ledger.may_show(n):
         labels = pd.Series(pd.NA, index=table.index, name="segment", dtype="string")
         quality = {**base_quality, "method": METHOD_NONE, "n_segments": 0,
                    "quality": {"metric": "silhouette", "value": None}, "silhouette": None,
-                   "stability_ari": None, "structure": None,
-                   **_reason("too_few", n=n, k=k), "suppressed_cells": int(is_small(n, k))}
+                   "stability_ari": None, "structure": None, **_reason("too_few", n=n, k=k),
+                   "suppressed_cells": HiddenTally((ledger.guard(np.ones(n, dtype=bool)),))}
         log.info("segmentation skipped: %d respondents, fewer than k=%d", n, k)
         return SegmentResult(labels, [], quality, persona)
 

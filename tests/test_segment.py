@@ -159,6 +159,10 @@ def test_fewer_respondents_than_k_publish_nothing() -> None:
     assert result.labels.isna().all()
     assert result.quality["method"] == segment.METHOD_NONE
     assert result.as_dict()["segmentation"]["n_segments"] == 0
+    # the group of four is hidden by the gate's primary rule, and counted as one hidden cell
+    assert result.quality["suppressed_cells"] == 1
+    nobody = segment.segment_respondents(table.iloc[0:0], k=5)
+    assert nobody.quality["method"] == segment.METHOD_NONE and nobody.quality["suppressed_cells"] == 0
 
 
 # --- estimator conventions ---------------------------------------------------------------------
