@@ -244,6 +244,18 @@ class _Factor:
         return cls(index, row_index, cols, null, q, updated, max(scale, float(np.sqrt(coefs @ coefs))))
 
 
+@dataclass
+class _Projector:
+    """A component's null-space projector as :meth:`_Search.show_again` shrinks it in place: each
+    count's position (``index``), the matrix, which counts are not exempt (``open``) and which are
+    still in the component (``alive``: a count shown again keeps its position, left out)."""
+
+    index: dict[int, int]
+    matrix: np.ndarray
+    open: np.ndarray
+    alive: np.ndarray
+
+
 def _residual(q: np.ndarray, scale: float, where: np.ndarray, coefs: np.ndarray, *,
               vector: bool = True) -> np.ndarray | None:
     """What is left of the column with ``coefs`` at rows ``where`` once projected onto the span
@@ -1181,11 +1193,9 @@ class _Search:
         count (j), and the row and column j: no new factor is needed, neither to judge a count
         nor for the component left once it is shown."""
         values, comp_of = self.values, self.comp_of
-        # Each component's projector, with its counts' positions, which of them are not exempt
-        # and which are still in it (a count shown again keeps its position, left out).
-        projectors: dict[frozenset[int], tuple[dict[int, int], np.ndarray, np.ndarray, np.ndarray]] = {}
+        projectors: dict[frozenset[int], _Projector] = {}
 
-        def projector(comp: frozenset[int]) -> tuple[dict[int, int], np.ndarray, np.ndarray, np.ndarray]:
+        def projector(comp: frozenset[int]) -> _Projector:
             """The null-space projector of ``comp``'s equations (I - A^+ A), from its factor."""
             found = projectors.get(comp)
             if found is None:
@@ -1195,22 +1205,23 @@ class _Search:
                 for j, var in enumerate(factor.cols.tolist()):
                     where, coefs = factor.entries(self.column_of(var))
                     matrix[where, j] = coefs
-                found = projectors[comp] = (factor.index, np.eye(len(factor.cols)) - factor.pinv @ matrix,
-                                            np.array([v not in self.exempt for v in factor.cols.tolist()], dtype=bool),
-                                            np.ones(len(factor.cols), dtype=bool))
+                found = projectors[comp] = _Projector(
+                    factor.index, np.eye(len(factor.cols)) - factor.pinv @ matrix,
+                    np.array([v not in self.exempt for v in factor.cols.tolist()], dtype=bool),
+                    np.ones(len(factor.cols), dtype=bool))
             return found
 
         order = sorted(hidden - forced, key=lambda v: (v not in self.margin, -values[v], v))
         for var in order:
             comp = comp_of[var]
-            index, null_projector, open_, alive = projector(comp)
-            j = index[var]
-            along = null_projector[:, j]
+            found = projector(comp)
+            j = found.index[var]
+            along = found.matrix[:, j]
             if along[j] < _FIXED:
                 continue
-            left = np.diagonal(null_projector) - along * along / along[j]
+            left = np.diagonal(found.matrix) - along * along / along[j]
             left[j] = 1.0
-            if ((left < _FIXED) & open_ & alive).any():
+            if ((left < _FIXED) & found.open & found.alive).any():
                 continue
             rest = comp - {var}
             if any(self.small_sum([(o, c) for o, c in self.sum_items[s] if o in rest])
@@ -1222,10 +1233,9 @@ class _Search:
             along = along.copy()
             update = np.multiply.outer(along, along)
             np.divide(update, along[j], out=update)
-            np.subtract(null_projector, update, out=null_projector)
-            alive = alive.copy()
-            alive[j] = False
-            projectors[rest] = (index, null_projector, open_, alive)
+            np.subtract(found.matrix, update, out=found.matrix)
+            found.alive[j] = False
+            projectors[rest] = found
             for o in rest:
                 comp_of[o] = rest
         return hidden

@@ -22,7 +22,6 @@ import operator
 from collections.abc import Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
-from itertools import repeat
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -30,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from grontur import bases
+from grontur._multiselect import split_answers
 from grontur._yaml import read_yaml
 from grontur.errors import CatalogueError, ConfigError
 from grontur.evidence import (
@@ -57,7 +57,6 @@ from grontur.resources import data_path
 from grontur.schema import (
     CAR_MODES,
     MAX_DISTANCE_KM,
-    MULTI_SEP,
     STAGES,
 )
 from grontur.stages import answered_stage
@@ -562,10 +561,9 @@ def _answers_naming(answers: Sequence[str]) -> dict[str, np.ndarray]:
     order, each once). Every answer is split at once: one joined string, each part coded once."""
     if not answers:
         return {}
-    parts, codes = pd.factorize(np.asarray(MULTI_SEP.join(answers).split(MULTI_SEP), dtype=object), sort=False)
-    per_answer = np.fromiter(map(str.count, answers, repeat(MULTI_SEP)), dtype=np.int64, count=len(answers)) + 1
+    parts, codes, owner = split_answers(answers)
     # (code, answer) pairs as one number each, sorted and each once (an answer may repeat a code)
-    pairs = np.sort(parts * len(answers) + np.repeat(np.arange(len(answers)), per_answer))
+    pairs = np.sort(parts * len(answers) + owner)
     pairs = pairs[np.append(True, pairs[1:] != pairs[:-1])]
     bounds = np.searchsorted(pairs, np.arange(len(codes) + 1) * len(answers)).tolist()
     return {str(code): pairs[bounds[i]:bounds[i + 1]] % len(answers) for i, code in enumerate(codes)}

@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any, Final, Self
 import numpy as np
 import pandas as pd
 
+from grontur._multiselect import split_answers
 from grontur._threads import single_blas_thread
 from grontur._ward import distances, ward_tree, ward_trees
 from grontur.errors import ConfigError, MissingColumnError
@@ -58,7 +59,7 @@ from grontur.publish import (
     check_k,
     figures_in,
 )
-from grontur.schema import BARRIERS, MODES, MULTI_SEP, STAGES, WOULD_HELP, seasons_in
+from grontur.schema import BARRIERS, MODES, STAGES, WOULD_HELP, seasons_in
 from grontur.stages import StageResult, stage_of_change
 from grontur.threshold import DEFAULT_K
 
@@ -221,15 +222,10 @@ def _multi_hot(column: pd.Series, codes: tuple[str, ...], groups: dict[str, str]
     lookup = np.zeros((len(uniques) + 1, len(names)), dtype=np.float64)
     if not len(uniques):
         return lookup[inverse]
-    # multi-selects come in any order, so nearly every answer string is distinct: split them all
-    # at once (one joined string), look each distinct part up once, then put each code in its
-    # string's row
-    texts = [text if isinstance(text, str) else "" for text in uniques]
-    parts, distinct = pd.factorize(np.asarray(MULTI_SEP.join(texts).split(MULTI_SEP), dtype=object), sort=False)
+    # each distinct part looked up once, then each code put in its string's row
+    parts, distinct, rows = split_answers([text if isinstance(text, str) else "" for text in uniques])
     found = np.fromiter(map(position.get, map(str.strip, distinct), repeat(-1)), dtype=np.int64, count=len(distinct))
     cols = found[parts]
-    per_text = np.fromiter(map(str.count, texts, repeat(MULTI_SEP)), dtype=np.int64, count=len(texts)) + 1
-    rows = np.repeat(np.arange(len(texts)), per_text)
     known = cols >= 0
     lookup[rows[known], cols[known]] = 1.0
     return lookup[inverse]
